@@ -1,0 +1,131 @@
+# Atrium — build, run, test.
+#
+#   make run    install missing Debian packages, build, migrate, serve on 127.0.0.1:8080
+#   make test   the whole suite (unit, HTTP on SQLite and PostgreSQL, browser,
+#               meta-test, OpenAPI lint, fuzz smoke) under ASan + UBSan
+#   make bench  the load benchmark (see bench/README.md)
+#
+# Packages come from Debian (and npm for test tooling); `make deps` installs
+# what is missing and is idempotent.
+
+CC      ?= cc
+BUILD   := build
+PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq
+CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
+	-Wno-unused-parameter -fno-strict-aliasing -pthread -Isrc/core -Isrc \
+	-I$(BUILD)/gen
+CFLAGS  ?= -O2 -g
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Debian packages: build, run and test. deps-test adds what only tests need.
+DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
+	libsodium-dev libsqlite3-dev libpq-dev python3 python3-yaml
+DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
+	prometheus wrk sqlite3
+
+SRC  := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
+MAIN := src/main.c
+HDRS := $(shell find src -name '*.h')
+MIGRATIONS := $(sort $(wildcard migrations/sqlite/*.sql migrations/pg/*.sql))
+WEB  := $(shell find web -type f 2>/dev/null | sort)
+GEN  := $(BUILD)/gen/embedded.c
+
+.PHONY: all run deps deps-test test test-unit test-http test-browser test-meta \
+	test-fuzz lint-openapi bench clean node_modules
+
+all: $(BUILD)/atrium
+
+# --- dependencies -----------------------------------------------------------
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_BUILD))
+
+deps-test: deps
+	$(call apt_install,$(DEB_TEST))
+	@command -v npm >/dev/null || { $(SUDO) apt-get install -y -qq npm >/dev/null; }
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# --- build ------------------------------------------------------------------
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/gen/openapi.json: docs/openapi.yaml tools/yaml2json.py
+	@mkdir -p $(BUILD)/gen
+	python3 tools/yaml2json.py $< $@
+
+$(GEN): $(BUILD)/embed $(MIGRATIONS) $(WEB) $(BUILD)/gen/openapi.json
+	@mkdir -p $(BUILD)/gen
+	$(BUILD)/embed $@ $(MIGRATIONS) $(WEB) $(BUILD)/gen/openapi.json
+
+$(BUILD)/obj/%.o: %.c $(HDRS) | $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/atrium: $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC) $(MAIN) $(GEN))
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The sanitizer build used by every test.
+$(BUILD)/san/obj/%.o: %.c $(HDRS) | $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
+
+$(BUILD)/san/atrium: $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(MAIN) $(GEN))
+	$(CC) -g $(SAN) -o $@ $^ $(LDLIBS)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+$(BUILD)/san/unit: $(UNIT_SRC) tests/unit/unit.h $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN))
+	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ \
+		$(UNIT_SRC) tests/unit/unit_main.c \
+		$(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN)) $(LDLIBS)
+
+# --- run --------------------------------------------------------------------
+ATRIUM_DB ?= sqlite:./var/atrium.db
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/atrium
+	@mkdir -p var
+	$(BUILD)/atrium migrate --db $(ATRIUM_DB)
+	exec $(BUILD)/atrium serve --listen 127.0.0.1:8080 --db $(ATRIUM_DB)
+
+# --- test -------------------------------------------------------------------
+test: deps-test
+	@$(MAKE) --no-print-directory $(BUILD)/atrium $(BUILD)/san/atrium $(BUILD)/san/unit node_modules/.installed
+	@scripts/test-all
+
+test-unit: $(BUILD)/san/unit
+	$(BUILD)/san/unit
+
+lint-openapi: node_modules/.installed
+	npx --no-install redocly lint --format=stylish docs/openapi.yaml
+
+FUZZ_SRC := src/core/util.c src/core/arena.c src/core/buf.c src/http/query.c \
+	src/http/validate.c src/http/json_body.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(HDRS)
+	@mkdir -p $(BUILD)/fuzz
+	clang $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(FUZZ_SRC) $(shell pkg-config --libs jansson libsodium)
+
+test-fuzz: $(BUILD)/fuzz/fuzz_json_body $(BUILD)/fuzz/fuzz_query
+	scripts/fuzz-smoke
+
+bench: deps-test
+	@$(MAKE) --no-print-directory $(BUILD)/atrium
+	bench/run
+
+clean:
+	rm -rf $(BUILD)

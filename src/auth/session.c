@@ -1,0 +1,170 @@
+/* session.c — cookie sessions. */
+#include "atrium.h"
+
+#include "auth/session.h"
+#include "auth/token.h"
+#include "core/app.h"
+#include "db/db.h"
+
+static const char *cookie_name(const struct req *r)
+{
+	return r->app->cfg.secure_cookies ? SESSION_COOKIE_SECURE
+					  : SESSION_COOKIE;
+}
+
+static void iso_minus(int64_t ms_ago, char out[ATR_TIME_LEN])
+{
+	atr_time_iso(atr_now_ms() - ms_ago, out);
+}
+
+int session_authenticate(struct req *r)
+{
+	const char *tok = req_cookie(r, cookie_name(r));
+	if (!tok || !token_well_formed(tok))
+		return 0;
+	char h[TOKEN_HASH_LEN + 1];
+	token_hash(tok, h);
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	char now[ATR_TIME_LEN], idle[ATR_TIME_LEN];
+	atr_now_iso(now);
+	iso_minus((int64_t)r->app->cfg.session_idle_minutes * 60000, idle);
+	struct db_stmt *st = db_prepare(
+		c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
+		   "st.name, st.email, st.admin FROM session s "
+		   "JOIN staff st ON st.id = s.staff_id "
+		   "WHERE s.token_hash = ? AND st.active = 1 "
+		   "AND s.expires_at > ? AND s.last_seen_at > ?");
+	if (!st)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	db_bind_text(st, 1, h);
+	db_bind_text(st, 2, now);
+	db_bind_text(st, 3, idle);
+	int rc = db_step(st);
+	char last_seen[ATR_TIME_LEN] = "";
+	if (rc == 1) {
+		r->who.session_id = db_col_int(st, 0);
+		r->who.staff_id = db_col_int(st, 1);
+		r->who.org_id = db_col_int(st, 2);
+		atr_strlcpy(last_seen, db_col_text(st, 3), sizeof last_seen);
+		atr_strlcpy(r->who.name, db_col_text(st, 4),
+			    sizeof r->who.name);
+		atr_strlcpy(r->who.email, db_col_text(st, 5),
+			    sizeof r->who.email);
+		r->who.admin = db_col_int(st, 6) != 0;
+	}
+	db_reset(st);
+	if (rc < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	if (rc == 0)
+		return 0;
+	r->authed = true;
+	token_csrf(tok, r->who.csrf);
+
+	/* Touch at most once a minute: idle expiry needs no finer grain. */
+	char minute_ago[ATR_TIME_LEN];
+	iso_minus(60000, minute_ago);
+	if (strcmp(last_seen, minute_ago) < 0) {
+		st = db_prepare(c, "UPDATE session SET last_seen_at = ? "
+				   "WHERE id = ?");
+		if (st) {
+			db_bind_text(st, 1, now);
+			db_bind_int(st, 2, r->who.session_id);
+			db_step(st);
+			db_reset(st);
+		}
+	}
+	return 1;
+}
+
+static void set_cookie(struct req *r, const char *value, bool clear)
+{
+	const char *secure = r->app->cfg.secure_cookies ? "; Secure" : "";
+	req_add_header(r, "Set-Cookie",
+		       arena_printf(r->arena,
+				    "%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s",
+				    cookie_name(r), value, secure,
+				    clear ? "; Max-Age=0" : ""));
+}
+
+int session_create(struct req *r, int64_t staff_id)
+{
+	struct db_conn *c = r->db;
+	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1];
+	token_new(tok);
+	token_hash(tok, h);
+	char now[ATR_TIME_LEN], exp[ATR_TIME_LEN];
+	atr_now_iso(now);
+	atr_time_iso(atr_now_ms() + (int64_t)r->app->cfg.session_absolute_hours *
+					    3600000,
+		     exp);
+	struct db_stmt *st = db_prepare(
+		c, "INSERT INTO session (org_id, staff_id, token_hash, "
+		   "created_at, last_seen_at, expires_at, ip, user_agent) "
+		   "SELECT org_id, id, ?, ?, ?, ?, ?, ? FROM staff WHERE id = ? "
+		   "RETURNING id, org_id");
+	if (!st)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	db_bind_text(st, 1, h);
+	db_bind_text(st, 2, now);
+	db_bind_text(st, 3, now);
+	db_bind_text(st, 4, exp);
+	db_bind_text(st, 5, r->ip);
+	char ua[256];
+	atr_strlcpy(ua, r->user_agent ? r->user_agent : "", sizeof ua);
+	db_bind_text(st, 6, ua);
+	db_bind_int(st, 7, staff_id);
+	int rc = db_step(st);
+	if (rc == 1) {
+		r->who.session_id = db_col_int(st, 0);
+		r->who.org_id = db_col_int(st, 1);
+	}
+	db_reset(st);
+	if (rc != 1)
+		return atr_fail(&r->err, ATR_E_INTERNAL,
+				"cannot create session: %s", db_errmsg(c));
+	r->who.staff_id = staff_id;
+	r->authed = true;
+	token_csrf(tok, r->who.csrf);
+	set_cookie(r, tok, false);
+	return 0;
+}
+
+int session_end_all(struct db_conn *c, int64_t staff_id, int64_t keep_id)
+{
+	struct db_stmt *st = db_prepare(
+		c, "DELETE FROM session WHERE staff_id = ? AND id <> ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	db_bind_int(st, 2, keep_id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int session_end(struct req *r)
+{
+	struct db_stmt *st =
+		db_prepare(r->db, "DELETE FROM session WHERE id = ?");
+	if (!st)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s",
+				db_errmsg(r->db));
+	db_bind_int(st, 1, r->who.session_id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s",
+				db_errmsg(r->db));
+	set_cookie(r, "", true);
+	return 0;
+}
+
+json_t *session_me_json(const struct req *r)
+{
+	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I},s:s}", "staff", "id",
+			 (json_int_t)r->who.staff_id, "email", r->who.email,
+			 "name", r->who.name, "admin", r->who.admin, "org_id",
+			 (json_int_t)r->who.org_id, "csrf_token", r->who.csrf);
+}

@@ -1,0 +1,30 @@
+/* session.h — server-side sessions behind an opaque cookie.
+ *
+ * The cookie holds a 256-bit random token; the database holds only its
+ * hash. A session ends at its absolute expiry, after session_idle_minutes
+ * without a request, at logout, or when the member is deactivated (the
+ * lookup joins staff.active). last_seen_at is written at most once a
+ * minute, so the hot path stays a single indexed read.
+ */
+#ifndef ATR_SESSION_H
+#define ATR_SESSION_H
+
+#include "http/http.h"
+
+#define SESSION_COOKIE "atrium_session"
+#define SESSION_COOKIE_SECURE "__Host-atrium_session"
+
+/* Reads the session cookie and fills r->who. 1 signed in, 0 not, -1 on a
+ * database error (r->err). */
+int session_authenticate(struct req *r);
+/* Creates a session for staff_id inside the open transaction, sets the
+ * cookie header and r->who (with its CSRF token). 0 or -1 (r->err). */
+int session_create(struct req *r, int64_t staff_id);
+/* Ends the current session (logout) and clears the cookie. */
+int session_end(struct req *r);
+/* Ends every session of staff_id except keep_id (0: all). */
+int session_end_all(struct db_conn *c, int64_t staff_id, int64_t keep_id);
+/* The signed-in member as JSON (for login and me). Caller owns it. */
+json_t *session_me_json(const struct req *r);
+
+#endif

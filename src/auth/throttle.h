@@ -1,0 +1,22 @@
+/* throttle.h — login failure counting, per account and per address.
+ *
+ * Counters live in the database (login_throttle), so every node of a
+ * cluster sees the same state. After `threshold` failures within 15
+ * minutes a key is blocked for 2, 4, 8 ... seconds, capped at 5 minutes:
+ * guessing becomes slow, but an attacker cannot lock a victim out for long.
+ */
+#ifndef ATR_THROTTLE_H
+#define ATR_THROTTLE_H
+
+#include "atrium.h"
+
+struct db_conn;
+
+/* Seconds the key must still wait (0: go ahead), or -1 on error. */
+int throttle_wait(struct db_conn *c, const char *key);
+/* Counts a failure (inside a transaction). 0 or -1. */
+int throttle_fail(struct db_conn *c, const char *key, int threshold);
+/* Forgets the key's failures (inside a transaction). */
+int throttle_clear(struct db_conn *c, const char *key);
+
+#endif

@@ -1,0 +1,183 @@
+/* admin.c — `atrium admin create` and `atrium staff add`.
+ *
+ * Both add a staff member from the command line (admin create with the
+ * admin flag). With --password-stdin the password is read from standard
+ * input; without it a single-use set-password link valid for 72 hours is
+ * printed. The change is written to the activity log with actor "cli".
+ */
+#include "atrium.h"
+
+#include <getopt.h>
+#include <sodium.h>
+
+#include "admin/staff.h"
+#include "auth/password.h"
+#include "auth/token.h"
+#include "cmd/cmd.h"
+#include "core/activity.h"
+#include "db/db.h"
+#include "http/validate.h"
+
+static const char admin_usage[] =
+	"usage: atrium admin create --email EMAIL --name NAME\n"
+	"                           [--password-stdin] [--db URL] [--config FILE]\n"
+	"\n"
+	"Adds an administrator. Without --password-stdin, prints a one-time\n"
+	"link (valid 72 hours) where they set their password.\n";
+
+static const char staff_usage[] =
+	"usage: atrium staff add --email EMAIL --name NAME [--admin]\n"
+	"                        [--password-stdin] [--db URL] [--config FILE]\n"
+	"\n"
+	"Adds a staff member (an administrator with --admin). Without\n"
+	"--password-stdin, prints a one-time link (valid 72 hours) where they\n"
+	"set their password.\n";
+
+static int add_member(int argc, char **argv, bool admin, const char *usage,
+		      const char *cmdname)
+{
+	static const struct option opts[] = {
+		{"email", required_argument, 0, 'e'},
+		{"name", required_argument, 0, 'n'},
+		{"admin", no_argument, 0, 'a'},
+		{"password-stdin", no_argument, 0, 'p'},
+		{"db", required_argument, 0, 'd'},
+		{"config", required_argument, 0, 'c'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	struct cmd_settings s = {0};
+	const char *email = NULL, *name = NULL;
+	bool from_stdin = false;
+	int o, idx = 0;
+	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		switch (o) {
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'e':
+			email = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'a':
+			if (usage == admin_usage)
+				die("%s: unknown option --admin", cmdname);
+			admin = true;
+			break;
+		case 'p':
+			from_stdin = true;
+			break;
+		case 'd':
+		case 'c':
+			cmd_setting(&s, opts[idx].name, optarg);
+			break;
+		default:
+			die("%s: bad option (see atrium %s --help)", cmdname,
+			    cmdname);
+		}
+	}
+	if (optind < argc)
+		die("%s: unexpected argument '%s'", cmdname, argv[optind]);
+	if (!email || !valid_email(email) || strlen(email) > EMAIL_MAX)
+		die("%s: --email must be a valid email address", cmdname);
+	if (!name || !*name || strlen(name) > NAME_MAX_LEN)
+		die("%s: --name is required (at most %d bytes)", cmdname,
+		    NAME_MAX_LEN);
+
+	char hash[PASSWORD_HASH_MAX] = "";
+	if (from_stdin) {
+		char *pw = cmd_read_password();
+		struct atr_err perr = {0};
+		if (password_policy_check(pw, "password", &perr) < 0)
+			die("%s: password %s", cmdname, perr.fields[0].detail);
+		if (sodium_init() < 0 || password_hash(pw, hash) < 0)
+			die("%s: cannot hash the password", cmdname);
+		sodium_memzero(pw, strlen(pw));
+		free(pw);
+	}
+
+	struct app app = {0};
+	cmd_open(&app, &s);
+	cmd_require_schema(&app);
+	struct atr_err err = {0};
+	struct db_conn *c = db_acquire(app.db, &err);
+	if (!c)
+		die("%s", err.msg);
+	if (db_begin(c) < 0)
+		die("%s", db_errmsg(c));
+	int64_t id;
+	if (staff_insert(c, 1, email, name, admin, from_stdin ? hash : NULL,
+			 &id, &err) < 0)
+		die("%s: %s", cmdname,
+		    err.nfields ? err.fields[0].detail : err.msg);
+	json_t *diff = json_pack("{s:{s:s},s:{s:s},s:{s:b}}", "email", "to",
+				 email, "name", "to", name, "admin", "to",
+				 admin);
+	struct activity a = {.org_id = 1,
+			     .actor_name = "cli",
+			     .action = "create",
+			     .entity = "staff",
+			     .entity_id = id,
+			     .diff = diff};
+	int rc = activity_record(c, &a);
+	json_decref(diff);
+	char tok[TOKEN_LEN + 1] = "";
+	if (!rc && !from_stdin) {
+		char h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN], exp[ATR_TIME_LEN];
+		token_new(tok);
+		token_hash(tok, h);
+		atr_now_iso(now);
+		atr_time_iso(atr_now_ms() + 72LL * 3600 * 1000, exp);
+		struct db_stmt *st = db_prepare(
+			c, "INSERT INTO auth_token (org_id, staff_id, purpose, "
+			   "token_hash, expires_at, created_at) VALUES "
+			   "(1, ?, 'set_password', ?, ?, ?)");
+		rc = -1;
+		if (st) {
+			db_bind_int(st, 1, id);
+			db_bind_text(st, 2, h);
+			db_bind_text(st, 3, exp);
+			db_bind_text(st, 4, now);
+			rc = db_step(st) < 0 ? -1 : 0;
+			db_reset(st);
+		}
+	}
+	if (rc < 0 || db_commit(c) < 0)
+		die("%s: %s", cmdname, db_errmsg(c));
+	db_release(c);
+	printf("%s: added %s%s <%s> (id %lld)\n", cmdname,
+	       admin ? "administrator " : "", name, email, (long long)id);
+	if (!from_stdin)
+		printf("Send them this one-time link (valid 72 hours) to set "
+		       "their password:\n\n    %s/set-password#token=%s\n\n",
+		       app.cfg.public_url, tok);
+	cmd_close(&app);
+	return 0;
+}
+
+int cmd_admin(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(admin_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 1 : 0;
+	}
+	if (strcmp(argv[1], "create") != 0)
+		die("admin: unknown subcommand '%s' (see atrium admin --help)",
+		    argv[1]);
+	return add_member(argc - 1, argv + 1, true, admin_usage,
+			  "admin create");
+}
+
+int cmd_staff(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(staff_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 1 : 0;
+	}
+	if (strcmp(argv[1], "add") != 0)
+		die("staff: unknown subcommand '%s' (see atrium staff --help)",
+		    argv[1]);
+	return add_member(argc - 1, argv + 1, false, staff_usage, "staff add");
+}

@@ -1,0 +1,46 @@
+/* cmd.h — subcommands of the `atrium` binary.
+ *
+ * Adding a subcommand (the git recipe): write src/cmd/<name>.c with
+ * `int cmd_<name>(int argc, char **argv)` that handles --help, declare it
+ * here, and add one row to commands[] in src/main.c.
+ *
+ * Every subcommand that touches the database accepts --db URL and
+ * --config FILE (and the ATRIUM_* environment), through cmd_open.
+ */
+#ifndef ATR_CMD_H
+#define ATR_CMD_H
+
+#include "atrium.h"
+
+#include "core/app.h"
+#include "core/config.h"
+
+int cmd_serve(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
+int cmd_staff(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_routes(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Collected command-line settings: --config and config overrides. */
+struct cmd_settings {
+	const char *config;
+	struct config_override ov[8];
+	int nov;
+};
+
+/* Records --db/--listen/--config style options; returns true when the
+ * option was one of them. */
+bool cmd_setting(struct cmd_settings *s, const char *key, const char *val);
+/* Loads the configuration and opens the database (pool of db_pool);
+ * dies with a one-line reason on failure. */
+void cmd_open(struct app *app, const struct cmd_settings *s);
+void cmd_close(struct app *app);
+/* Fails (dies) when migrations are pending. */
+void cmd_require_schema(struct app *app);
+/* Reads a password from stdin (one line, newline stripped). Caller frees
+ * with sodium_free-compatible free: returns malloc'd memory. */
+char *cmd_read_password(void);
+
+#endif

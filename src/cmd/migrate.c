@@ -1,0 +1,47 @@
+/* migrate.c — `atrium migrate`: bring the schema up to date. */
+#include "atrium.h"
+
+#include <getopt.h>
+
+#include "cmd/cmd.h"
+#include "db/db.h"
+#include "db/migrate.h"
+
+static const char usage[] =
+	"usage: atrium migrate [--db URL] [--config FILE]\n"
+	"\n"
+	"Applies the migrations this binary carries that the database has\n"
+	"not seen, each in its own transaction. Safe to run again and from\n"
+	"several nodes at once.\n";
+
+int cmd_migrate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, 0, 'd'},
+		{"config", required_argument, 0, 'c'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	struct cmd_settings s = {0};
+	int o, idx = 0;
+	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		if (o == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (o == '?' || !cmd_setting(&s, opts[idx].name, optarg))
+			die("migrate: bad option (see atrium migrate --help)");
+	}
+	if (optind < argc)
+		die("migrate: unexpected argument '%s'", argv[optind]);
+	struct app app = {0};
+	cmd_open(&app, &s);
+	struct atr_err err = {0};
+	int applied = 0;
+	if (migrate_run(app.db, &applied, &err) < 0)
+		die("%s", err.msg);
+	printf("migrate: %d migration%s applied; %s schema is current\n",
+	       applied, applied == 1 ? "" : "s", db_dialect_name(app.db));
+	cmd_close(&app);
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* routes.c — `atrium routes`: the route table as JSON (for the meta-test
+ * and for operators writing proxy rules). */
+#include "atrium.h"
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "entity/entity.h"
+#include "http/router.h"
+
+int cmd_routes(int argc, char **argv)
+{
+	if (argc > 1) {
+		fputs("usage: atrium routes\n\nPrints every route as JSON: "
+		      "method, path, access (public, session, perm), module, "
+		      "cap.\n",
+		      strcmp(argv[1], "--help") ? stderr : stdout);
+		return strcmp(argv[1], "--help") ? 1 : 0;
+	}
+	struct app app = {0};
+	routes_build(&app);
+	json_t *arr = json_array();
+	for (int i = 0; i < app.nroutes; i++) {
+		const struct route *rt = &app.routes[i];
+		static const char *const acc[] = {"none", "public", "session",
+						  "perm"};
+		json_t *o = json_pack("{s:s,s:s,s:s}", "method",
+				      http_method_name(rt->method), "path",
+				      rt->path, "access", acc[rt->access]);
+		if (rt->access == ACCESS_PERM) {
+			json_object_set_new(o, "module",
+					    json_string(rt->module));
+			json_object_set_new(o, "cap",
+					    json_string(perm_cap_name(rt->cap)));
+		}
+		json_array_append_new(arr, o);
+	}
+	char *s = json_dumps(arr, JSON_INDENT(1));
+	puts(s);
+	free(s);
+	json_decref(arr);
+	routes_free(&app);
+	entity_fini();
+	return 0;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	printf("atrium %s\n", ATR_VERSION);
+	return 0;
+}

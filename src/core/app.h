@@ -1,0 +1,26 @@
+/* app.h — the process-wide state of `atrium serve` (and of CLI commands
+ * that need the database). One instance, owned by the command that made it.
+ */
+#ifndef ATR_APP_H
+#define ATR_APP_H
+
+#include "atrium.h"
+
+#include <stdatomic.h>
+
+#include "core/config.h"
+
+struct db;
+struct route;
+struct metrics;
+
+struct app {
+	struct config cfg;
+	struct db *db;
+	struct route *routes; /* the route table, built once at start */
+	int nroutes;
+	struct metrics *metrics;
+	atomic_int inflight; /* requests being handled */
+};
+
+#endif

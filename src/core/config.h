@@ -1,0 +1,49 @@
+/* config.h — settings of the process (not of the organisation).
+ *
+ * Every option is one row of config_options[] in config.c: its name, type,
+ * default and help. Sources, strongest first: command-line flags,
+ * ATRIUM_<NAME> environment variables, the config file (`key = value`
+ * lines, # comments), the defaults. To add an option: a field here, a row
+ * there, a line in README's table.
+ */
+#ifndef ATR_CONFIG_H
+#define ATR_CONFIG_H
+
+#include "atrium.h"
+
+struct config {
+	char *listen;            /* host:port */
+	char *db;                /* database URL */
+	char *public_url;        /* base of links we print and mail */
+	char *master_key_file;
+	char *metrics_token;     /* NULL: /metrics is open */
+	char *log_level;
+	int threads;
+	int db_pool;
+	int max_body_bytes;
+	int session_idle_minutes;
+	int session_absolute_hours;
+	int conn_limit;
+	int per_ip_conn_limit;
+	int conn_timeout_seconds;
+	int login_max_failures;  /* per account, before the delay grows */
+	int login_ip_max_failures;
+	bool trust_proxy;
+	bool secure_cookies;     /* derived: public_url is https */
+};
+
+/* One `--flag value` given on the command line, by option name. */
+struct config_override {
+	const char *key;
+	const char *value;
+};
+
+/* Fills cfg from defaults, file (may be NULL), environment, overrides.
+ * Returns 0, or -1 with a message naming the bad key in err. */
+int config_load(struct config *cfg, const char *file,
+		const struct config_override *ov, int nov, struct atr_err *err);
+void config_free(struct config *cfg);
+/* True when name is a known option. */
+bool config_known(const char *name);
+
+#endif

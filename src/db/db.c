@@ -1,0 +1,380 @@
+/* db.c — the facade: connection pool, statement cache, transactions.
+ *
+ * Connections are opened lazily up to pool_size and handed out LIFO (the
+ * most recently used one has the warmest statement cache). Each connection
+ * caches its prepared statements in an open-addressing table keyed by the
+ * SQL text; a statement is prepared once per connection and reused.
+ */
+#include "atrium.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "db/db.h"
+#include "db/db_driver.h"
+
+#define STMT_CACHE 256 /* power of two; distinct SQL texts per connection */
+
+struct db_stmt {
+	struct db_conn *conn;
+	void *impl;
+	char *sql;
+	uint64_t hash;
+	bool active;    /* stepped since the last reset */
+	bool transient; /* not cached: db_reset frees it */
+};
+
+struct db_conn {
+	struct db *db;
+	void *impl;
+	bool in_tx;
+	struct db_stmt *cache[STMT_CACHE];
+	int ncached;
+	struct db_conn *next_free;
+};
+
+struct db {
+	const struct db_driver *drv;
+	char *url;
+	int pool_size, open, busy;
+	struct db_conn *free_list;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static atomic_uint_fast64_t db_errors;
+
+static void count_error(void)
+{
+	atomic_fetch_add(&db_errors, 1);
+}
+
+uint64_t db_error_count(void)
+{
+	return atomic_load(&db_errors);
+}
+
+static const char *strip_prefix(const char *s, const char *p)
+{
+	size_t n = strlen(p);
+	return strncmp(s, p, n) == 0 ? s + n : NULL;
+}
+
+int db_open(const char *url, int pool_size, struct db **out,
+	    struct atr_err *err)
+{
+	const struct db_driver *drv;
+	const char *target;
+	if ((target = strip_prefix(url, "sqlite:"))) {
+		drv = &db_driver_sqlite;
+	} else if (strip_prefix(url, "postgresql://") ||
+		   strip_prefix(url, "postgres://")) {
+		drv = &db_driver_pg;
+		target = url;
+	} else if (!strstr(url, "://")) {
+		drv = &db_driver_sqlite;
+		target = url;
+	} else {
+		return atr_fail(err, ATR_E_INVALID,
+				"unsupported database url '%s' (use sqlite:PATH "
+				"or postgresql://...)",
+				url);
+	}
+	struct db *db = xcalloc(1, sizeof *db);
+	db->drv = drv;
+	db->url = xstrdup(target);
+	db->pool_size = pool_size > 0 ? pool_size : 1;
+	pthread_mutex_init(&db->mu, NULL);
+	pthread_cond_init(&db->cv, NULL);
+	/* Open one connection now so a bad URL fails at start-up. */
+	struct db_conn *c = db_acquire(db, err);
+	if (!c) {
+		db_close(db);
+		return -1;
+	}
+	db_release(c);
+	*out = db;
+	return 0;
+}
+
+static void conn_free(struct db_conn *c)
+{
+	for (int i = 0; i < STMT_CACHE; i++) {
+		struct db_stmt *st = c->cache[i];
+		if (!st)
+			continue;
+		c->db->drv->finalize(st->impl);
+		free(st->sql);
+		free(st);
+	}
+	c->db->drv->disconnect(c->impl);
+	free(c);
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	ATR_ASSERT(db->busy == 0);
+	struct db_conn *c = db->free_list;
+	while (c) {
+		struct db_conn *n = c->next_free;
+		conn_free(c);
+		c = n;
+	}
+	pthread_mutex_destroy(&db->mu);
+	pthread_cond_destroy(&db->cv);
+	free(db->url);
+	free(db);
+}
+
+enum db_dialect db_dialect(const struct db *db)
+{
+	return db->drv->dialect;
+}
+
+const char *db_dialect_name(const struct db *db)
+{
+	return db->drv->name;
+}
+
+enum db_dialect db_conn_dialect(const struct db_conn *c)
+{
+	return c->db->drv->dialect;
+}
+
+struct db_conn *db_acquire(struct db *db, struct atr_err *err)
+{
+	pthread_mutex_lock(&db->mu);
+	for (;;) {
+		if (db->free_list) {
+			struct db_conn *c = db->free_list;
+			db->free_list = c->next_free;
+			db->busy++;
+			pthread_mutex_unlock(&db->mu);
+			if (!db->drv->broken(c->impl))
+				return c;
+			/* A broken connection (server restart): reopen. */
+			pthread_mutex_lock(&db->mu);
+			db->busy--;
+			db->open--;
+			pthread_mutex_unlock(&db->mu);
+			conn_free(c);
+			pthread_mutex_lock(&db->mu);
+			continue;
+		}
+		if (db->open < db->pool_size)
+			break;
+		pthread_cond_wait(&db->cv, &db->mu);
+	}
+	db->open++;
+	db->busy++;
+	pthread_mutex_unlock(&db->mu);
+
+	char msg[256] = "";
+	void *impl = db->drv->connect(db->url, msg, sizeof msg);
+	if (!impl) {
+		count_error();
+		pthread_mutex_lock(&db->mu);
+		db->open--;
+		db->busy--;
+		pthread_cond_signal(&db->cv);
+		pthread_mutex_unlock(&db->mu);
+		atr_fail(err, ATR_E_UNAVAILABLE, "database unavailable: %s",
+			 msg);
+		return NULL;
+	}
+	struct db_conn *c = xcalloc(1, sizeof *c);
+	c->db = db;
+	c->impl = impl;
+	return c;
+}
+
+void db_release(struct db_conn *c)
+{
+	if (!c)
+		return;
+	if (c->in_tx)
+		db_rollback(c);
+	struct db *db = c->db;
+	pthread_mutex_lock(&db->mu);
+	c->next_free = db->free_list;
+	db->free_list = c;
+	db->busy--;
+	pthread_cond_signal(&db->cv);
+	pthread_mutex_unlock(&db->mu);
+}
+
+void db_pool_stats(struct db *db, int *open, int *busy)
+{
+	pthread_mutex_lock(&db->mu);
+	*open = db->open;
+	*busy = db->busy;
+	pthread_mutex_unlock(&db->mu);
+}
+
+int db_exec(struct db_conn *c, const char *sql)
+{
+	int rc = c->db->drv->exec(c->impl, sql);
+	if (rc < 0)
+		count_error();
+	return rc;
+}
+
+int db_begin(struct db_conn *c)
+{
+	ATR_ASSERT(!c->in_tx);
+	const char *sql = c->db->drv->dialect == DB_SQLITE ? "BEGIN IMMEDIATE"
+							    : "BEGIN";
+	if (db_exec(c, sql) < 0)
+		return -1;
+	c->in_tx = true;
+	return 0;
+}
+
+int db_commit(struct db_conn *c)
+{
+	ATR_ASSERT(c->in_tx);
+	int rc = db_exec(c, "COMMIT");
+	if (rc < 0)
+		db_exec(c, "ROLLBACK");
+	c->in_tx = false;
+	return rc;
+}
+
+int db_rollback(struct db_conn *c)
+{
+	if (!c->in_tx)
+		return 0;
+	c->in_tx = false;
+	return db_exec(c, "ROLLBACK");
+}
+
+bool db_in_tx(const struct db_conn *c)
+{
+	return c->in_tx;
+}
+
+static uint64_t hash_sql(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+struct db_stmt *db_prepare(struct db_conn *c, const char *sql)
+{
+	uint64_t h = hash_sql(sql);
+	size_t i = h & (STMT_CACHE - 1);
+	for (size_t probe = 0; probe < STMT_CACHE; probe++) {
+		struct db_stmt *st = c->cache[i];
+		if (!st)
+			break;
+		if (st->hash == h && strcmp(st->sql, sql) == 0) {
+			ATR_ASSERT(!st->active); /* reset before reuse */
+			return st;
+		}
+		i = (i + 1) & (STMT_CACHE - 1);
+	}
+	void *impl = c->db->drv->prepare(c->impl, sql);
+	if (!impl) {
+		count_error();
+		return NULL;
+	}
+	struct db_stmt *st = xcalloc(1, sizeof *st);
+	st->conn = c;
+	st->impl = impl;
+	st->sql = xstrdup(sql);
+	st->hash = h;
+	if (c->ncached >= STMT_CACHE * 3 / 4) {
+		/* Cache full: hand out a one-use statement that db_reset
+		 * frees. The SQL set is bounded by the route and entity
+		 * tables, so this only guards against a runaway caller. */
+		st->transient = true;
+		return st;
+	}
+	i = h & (STMT_CACHE - 1);
+	while (c->cache[i])
+		i = (i + 1) & (STMT_CACHE - 1);
+	c->cache[i] = st;
+	c->ncached++;
+	return st;
+}
+
+void db_bind_text(struct db_stmt *st, int idx, const char *s)
+{
+	if (!s)
+		st->conn->db->drv->bind_null(st->impl, idx);
+	else
+		st->conn->db->drv->bind_text(st->impl, idx, s);
+}
+
+void db_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+	st->conn->db->drv->bind_int(st->impl, idx, v);
+}
+
+void db_bind_null(struct db_stmt *st, int idx)
+{
+	st->conn->db->drv->bind_null(st->impl, idx);
+}
+
+int db_step(struct db_stmt *st)
+{
+	st->active = true;
+	int rc = st->conn->db->drv->step(st->impl);
+	if (rc < 0)
+		count_error();
+	return rc;
+}
+
+int db_col_count(struct db_stmt *st)
+{
+	return st->conn->db->drv->col_count(st->impl);
+}
+
+const char *db_col_name(struct db_stmt *st, int col)
+{
+	return st->conn->db->drv->col_name(st->impl, col);
+}
+
+const char *db_col_text(struct db_stmt *st, int col)
+{
+	return st->conn->db->drv->col_text(st->impl, col);
+}
+
+int64_t db_col_int(struct db_stmt *st, int col)
+{
+	return st->conn->db->drv->col_int(st->impl, col);
+}
+
+bool db_col_null(struct db_stmt *st, int col)
+{
+	return st->conn->db->drv->col_null(st->impl, col);
+}
+
+void db_reset(struct db_stmt *st)
+{
+	if (!st)
+		return;
+	st->conn->db->drv->reset(st->impl);
+	st->active = false;
+	if (st->transient) {
+		st->conn->db->drv->finalize(st->impl);
+		free(st->sql);
+		free(st);
+	}
+}
+
+const char *db_errmsg(struct db_conn *c)
+{
+	return c->db->drv->errmsg(c->impl);
+}
+
+bool db_err_unique(struct db_conn *c)
+{
+	return c->db->drv->err_unique(c->impl);
+}

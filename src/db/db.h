@@ -1,0 +1,92 @@
+/* db.h — the one database interface, over SQLite and PostgreSQL.
+ *
+ * A `struct db` is a pool of connections opened from a URL:
+ *   sqlite:./var/atrium.db        (also a bare path)
+ *   postgresql://user@host:port/dbname?...   (libpq URI or postgres://)
+ *
+ * SQL is written once with `?` placeholders; the PostgreSQL driver rewrites
+ * them to $1..$n when it prepares. Both dialects understand RETURNING,
+ * ON CONFLICT and the types we use (BIGINT, INTEGER, TEXT). DDL differs and
+ * lives in migrations/<dialect>/.
+ *
+ * Statements are prepared once per connection and cached by their SQL text,
+ * so callers simply call db_prepare with a constant string each time.
+ *
+ * Usage:
+ *   struct db_conn *c = db_acquire(db, &err);   (NULL + err if unavailable)
+ *   struct db_stmt *st = db_prepare(c, "SELECT name FROM lead WHERE id = ?");
+ *   db_bind_int(st, 1, id);
+ *   while ((rc = db_step(st)) == 1) use(db_col_text(st, 0));
+ *   db_reset(st);                                (always, before reuse)
+ *   db_release(c);
+ *
+ * Threads: a connection is used by one thread at a time (acquire/release);
+ * the pool is thread-safe.
+ */
+#ifndef ATR_DB_H
+#define ATR_DB_H
+
+#include "atrium.h"
+
+struct db;
+struct db_conn;
+struct db_stmt;
+
+enum db_dialect { DB_SQLITE = 1, DB_PG = 2 };
+
+/* Opens a pool of up to pool_size connections (opened lazily). */
+int db_open(const char *url, int pool_size, struct db **out,
+	    struct atr_err *err);
+/* Closes every connection; all must have been released. */
+void db_close(struct db *db);
+enum db_dialect db_dialect(const struct db *db);
+const char *db_dialect_name(const struct db *db);
+
+/* Blocks until a connection is free. Returns NULL and fills err (503) when
+ * a new connection cannot be opened. */
+struct db_conn *db_acquire(struct db *db, struct atr_err *err);
+/* Returns the connection to the pool. An open transaction is rolled back. */
+void db_release(struct db_conn *c);
+enum db_dialect db_conn_dialect(const struct db_conn *c);
+
+/* Transactions. db_begin is BEGIN IMMEDIATE on SQLite (the write lock is
+ * taken up front, so no deadlock upgrade later). 0 on success. */
+int db_begin(struct db_conn *c);
+int db_commit(struct db_conn *c);
+int db_rollback(struct db_conn *c);
+bool db_in_tx(const struct db_conn *c);
+
+/* Runs a script of one or more statements without parameters. */
+int db_exec(struct db_conn *c, const char *sql);
+
+/* Returns the cached prepared statement for sql (NULL on error; see
+ * db_errmsg). Owned by the connection: do not free. */
+struct db_stmt *db_prepare(struct db_conn *c, const char *sql);
+
+/* Parameters are 1-based. Text is copied. */
+void db_bind_text(struct db_stmt *st, int idx, const char *s);
+void db_bind_int(struct db_stmt *st, int idx, int64_t v);
+void db_bind_null(struct db_stmt *st, int idx);
+
+/* 1 when a row is ready, 0 when done, -1 on error. */
+int db_step(struct db_stmt *st);
+int db_col_count(struct db_stmt *st);
+const char *db_col_name(struct db_stmt *st, int col);
+/* NULL for SQL NULL; valid until the next db_step or db_reset. */
+const char *db_col_text(struct db_stmt *st, int col);
+int64_t db_col_int(struct db_stmt *st, int col);
+bool db_col_null(struct db_stmt *st, int col);
+/* Clears bindings and results; the statement can be bound again. */
+void db_reset(struct db_stmt *st);
+
+/* The last error on this connection, "" when none. */
+const char *db_errmsg(struct db_conn *c);
+/* True when the last error was a unique-constraint violation. */
+bool db_err_unique(struct db_conn *c);
+
+/* Count of database errors since start (for /metrics). */
+uint64_t db_error_count(void);
+/* Pool figures for /metrics. */
+void db_pool_stats(struct db *db, int *open, int *busy);
+
+#endif

@@ -1,0 +1,46 @@
+/* db_driver.h — what a database driver provides to the db.c facade.
+ *
+ * The facade owns the pool, the per-connection statement cache, the
+ * transaction flag and the error counter; a driver only talks to its
+ * library. To add a driver: implement this vtable in db_<name>.c, add its
+ * URL scheme in db.c's db_open.
+ */
+#ifndef ATR_DB_DRIVER_H
+#define ATR_DB_DRIVER_H
+
+#include "atrium.h"
+
+#include "db.h"
+
+struct db_driver {
+	enum db_dialect dialect;
+	const char *name;
+	/* Opens one connection; returns the driver handle or NULL with a
+	 * message in errbuf. */
+	void *(*connect)(const char *url, char *errbuf, size_t errlen);
+	void (*disconnect)(void *conn);
+	/* Runs a parameterless script; 0 or -1 (message via errmsg). */
+	int (*exec)(void *conn, const char *sql);
+	/* Prepares one statement written with `?` placeholders. */
+	void *(*prepare)(void *conn, const char *sql);
+	void (*finalize)(void *stmt);
+	void (*bind_text)(void *stmt, int idx, const char *s);
+	void (*bind_int)(void *stmt, int idx, int64_t v);
+	void (*bind_null)(void *stmt, int idx);
+	int (*step)(void *stmt); /* 1 row, 0 done, -1 error */
+	int (*col_count)(void *stmt);
+	const char *(*col_name)(void *stmt, int col);
+	const char *(*col_text)(void *stmt, int col);
+	int64_t (*col_int)(void *stmt, int col);
+	bool (*col_null)(void *stmt, int col);
+	void (*reset)(void *stmt);
+	const char *(*errmsg)(void *conn);
+	bool (*err_unique)(void *conn);
+	/* True when the connection is broken and must be reopened. */
+	bool (*broken)(void *conn);
+};
+
+extern const struct db_driver db_driver_sqlite;
+extern const struct db_driver db_driver_pg;
+
+#endif

@@ -1,0 +1,530 @@
+/* db_pg.c — the PostgreSQL driver, over libpq.
+ *
+ * SQL arrives with `?` placeholders and is rewritten to $1..$n before it is
+ * prepared server-side under a per-connection name (s1, s2, ...). Parameters
+ * travel as text and results come back as text, so the server does every
+ * conversion; our schema stores booleans as INTEGER, so no type needs
+ * special handling here.
+ *
+ * The whole result of a statement is fetched on the first step and then
+ * walked row by row: simple, and our queries are bounded by LIMIT.
+ *
+ * Prepared statements belong to the server session: finalize only frees
+ * client memory, and they vanish when the connection closes. (libpq 15 has
+ * no PQclosePrepared, and a DEALLOCATE inside an aborted transaction would
+ * fail and overwrite the error the caller is about to read.)
+ */
+#include "atrium.h"
+
+#include "db/db_driver.h"
+
+#include <ctype.h>
+#include <libpq-fe.h>
+
+#define DB_PG_ERRLEN 512
+#define DB_PG_INTLEN 24 /* "-9223372036854775808" plus NUL, rounded up */
+
+struct db_pg_conn {
+	PGconn *pg;
+	unsigned long nstmt;          /* names the next statement s<n+1> */
+	char errmsg[DB_PG_ERRLEN];    /* last error, "" when none yet */
+	char sqlstate[6];             /* its SQLSTATE, "" when it had none */
+};
+
+enum db_pg_state { ST_FRESH, ST_ROWS, ST_DONE, ST_FAILED };
+
+struct db_pg_stmt {
+	struct db_pg_conn *conn;
+	char name[24];
+	int nparams;
+	char **params;                /* owned; NULL is SQL NULL */
+	int bad_bind;                 /* first out-of-range index, 0 if none */
+	PGresult *desc;               /* column names before the first step */
+	PGresult *res;                /* the current result, NULL before step */
+	int row;                      /* current row in res, -1 before the first */
+	int ncols;
+	enum db_pg_state state;
+};
+
+/* Copies msg into dst as one line: interior newlines and tabs become single
+ * spaces and trailing whitespace is dropped (libpq ends messages with \n). */
+static void db_pg_oneline(char *dst, size_t size, const char *msg)
+{
+	size_t o = 0;
+	bool space = false;
+
+	if (!size)
+		return;
+	for (; *msg && o + 1 < size; msg++) {
+		if (*msg == '\n' || *msg == '\r' || *msg == '\t') {
+			space = o > 0;
+			continue;
+		}
+		if (space && o + 2 < size)
+			dst[o++] = ' ';
+		space = false;
+		dst[o++] = *msg;
+	}
+	while (o > 0 && isspace((unsigned char)dst[o - 1]))
+		o--;
+	dst[o] = 0;
+}
+
+/* Records an error on the connection; res may be NULL (then the message
+ * comes from the connection and there is no SQLSTATE). */
+static void db_pg_set_err(struct db_pg_conn *c, const PGresult *res)
+{
+	const char *msg = NULL, *state = NULL;
+
+	if (res) {
+		/* The primary message only: DETAIL quotes row values (emails,
+		 * names) that must not reach the logs. */
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		if (!msg || !*msg)
+			msg = PQresultErrorMessage(res);
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	}
+	if (!msg || !*msg)
+		msg = PQerrorMessage(c->pg);
+	if (!msg || !*msg)
+		msg = "unknown postgresql error";
+	db_pg_oneline(c->errmsg, sizeof(c->errmsg), msg);
+	atr_strlcpy(c->sqlstate, state ? state : "", sizeof(c->sqlstate));
+}
+
+/* Records an error of our own (no SQLSTATE). */
+static void db_pg_set_errf(struct db_pg_conn *c, const char *fmt, ...)
+	ATR_PRINTF(2, 3);
+static void db_pg_set_errf(struct db_pg_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
+	va_end(ap);
+	c->sqlstate[0] = 0;
+}
+
+/* Runs one parameterless command; 0 on success, -1 with the error
+ * recorded. */
+static int db_pg_run(struct db_pg_conn *c, const char *sql)
+{
+	PGresult *res = PQexec(c->pg, sql);
+	int rc = -1;
+
+	if (!res) {
+		db_pg_set_err(c, NULL);
+		return -1;
+	}
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+	case PGRES_EMPTY_QUERY: /* a script of comments only, as SQLite allows */
+		rc = 0;
+		break;
+	default:
+		db_pg_set_err(c, res);
+		break;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Opens one connection from a libpq URI; returns it (freed by
+ * disconnect) or NULL with the message in errbuf. */
+static void *db_pg_connect(const char *url, char *errbuf, size_t errlen)
+{
+	struct db_pg_conn *c;
+	PGconn *pg = PQconnectdb(url);
+
+	if (!pg) {
+		atr_strlcpy(errbuf, "postgresql: out of memory", errlen);
+		return NULL;
+	}
+	if (PQstatus(pg) != CONNECTION_OK) {
+		db_pg_oneline(errbuf, errlen, PQerrorMessage(pg));
+		PQfinish(pg);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->pg = pg;
+	if (db_pg_run(c, "SET client_min_messages = warning") < 0 ||
+	    db_pg_run(c, "SET TIME ZONE 'UTC'") < 0) {
+		atr_strlcpy(errbuf, c->errmsg, errlen);
+		PQfinish(pg);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void db_pg_disconnect(void *conn)
+{
+	struct db_pg_conn *c = conn;
+
+	if (!c)
+		return;
+	PQfinish(c->pg);
+	free(c);
+}
+
+static int db_pg_exec(void *conn, const char *sql)
+{
+	return db_pg_run(conn, sql);
+}
+
+static bool db_pg_ident_char(char ch)
+{
+	unsigned char u = (unsigned char)ch;
+
+	return isalnum(u) || u == '_' || u == '$' || u >= 0x80;
+}
+
+/* Length of a dollar-quote tag ($$ or $tag$) starting at s, 0 if s does
+ * not start one. */
+static size_t db_pg_dollar_tag(const char *s)
+{
+	size_t n = 1;
+
+	if (s[n] != '$' && !(isalpha((unsigned char)s[n]) || s[n] == '_' ||
+			     (unsigned char)s[n] >= 0x80))
+		return 0;
+	while (s[n] && s[n] != '$') {
+		unsigned char u = (unsigned char)s[n];
+		if (!(isalnum(u) || u == '_' || u >= 0x80))
+			return 0;
+		n++;
+	}
+	return s[n] == '$' ? n + 1 : 0;
+}
+
+/* Index of the end (exclusive) of the quoted, commented or dollar-quoted
+ * run starting at sql[i], or i when none starts there. Unterminated runs
+ * end at the end of the text; the server then reports the syntax error. */
+static size_t db_pg_skip(const char *sql, size_t i)
+{
+	size_t n = strlen(sql), tag;
+	char q = sql[i];
+
+	if (q == '\'' || q == '"') {
+		/* E'...' strings take backslash escapes; plain ones do not
+		 * (standard_conforming_strings is on since 9.1). */
+		bool esc = q == '\'' && i > 0 &&
+			   (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
+			   (i < 2 || !db_pg_ident_char(sql[i - 2]));
+		for (i++; i < n; i++) {
+			if (esc && sql[i] == '\\' && i + 1 < n) {
+				i++;
+			} else if (sql[i] == q) {
+				if (sql[i + 1] != q)
+					return i + 1;
+				i++; /* '' or "" is an escaped quote */
+			}
+		}
+		return n;
+	}
+	if (q == '-' && sql[i + 1] == '-') {
+		while (i < n && sql[i] != '\n')
+			i++;
+		return i;
+	}
+	if (q == '/' && sql[i + 1] == '*') {
+		int depth = 0; /* PostgreSQL block comments nest */
+		while (i < n) {
+			if (sql[i] == '/' && sql[i + 1] == '*') {
+				depth++;
+				i += 2;
+			} else if (sql[i] == '*' && sql[i + 1] == '/') {
+				i += 2;
+				if (--depth == 0)
+					return i;
+			} else {
+				i++;
+			}
+		}
+		return n;
+	}
+	if (q == '$' && (i == 0 || !db_pg_ident_char(sql[i - 1])) &&
+	    (tag = db_pg_dollar_tag(sql + i)) > 0) {
+		for (const char *end = sql + i + tag; *end; end++)
+			if (!strncmp(end, sql + i, tag))
+				return (size_t)(end - sql) + tag;
+		return n;
+	}
+	return i;
+}
+
+/* Rewrites `?` placeholders outside literals, identifiers and comments to
+ * $1..$n. Writes into out when it is not NULL (it must hold the returned
+ * length plus one); returns the rewritten length and sets *nparams. */
+static size_t db_pg_rewrite(const char *sql, char *out, int *nparams)
+{
+	size_t i = 0, o = 0, n = strlen(sql);
+	int np = 0;
+
+	while (i < n) {
+		size_t end = db_pg_skip(sql, i);
+		if (end > i) {
+			if (out)
+				memcpy(out + o, sql + i, end - i);
+			o += end - i;
+			i = end;
+		} else if (sql[i] == '?') {
+			char num[16];
+			int len = snprintf(num, sizeof(num), "$%d", ++np);
+			if (out)
+				memcpy(out + o, num, (size_t)len);
+			o += (size_t)len;
+			i++;
+		} else {
+			if (out)
+				out[o] = sql[i];
+			o++;
+			i++;
+		}
+	}
+	if (out)
+		out[o] = 0;
+	*nparams = np;
+	return o;
+}
+
+/* Prepares sql on the server; returns the statement (freed by finalize)
+ * or NULL with the error recorded on the connection. */
+static void *db_pg_prepare(void *conn, const char *sql)
+{
+	struct db_pg_conn *c = conn;
+	struct db_pg_stmt *st = NULL;
+	PGresult *res;
+	char *text;
+	int np;
+
+	text = xmalloc(db_pg_rewrite(sql, NULL, &np) + 1);
+	db_pg_rewrite(sql, text, &np);
+
+	st = xcalloc(1, sizeof(*st));
+	st->conn = c;
+	st->nparams = np;
+	st->params = xcalloc((size_t)np, sizeof(*st->params));
+	st->row = -1;
+	snprintf(st->name, sizeof(st->name), "s%lu", ++c->nstmt);
+
+	res = PQprepare(c->pg, st->name, text, 0, NULL);
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_pg_set_err(c, res);
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+
+	/* One round trip per cached statement buys column names before the
+	 * first step, as SQLite gives them. */
+	st->desc = PQdescribePrepared(c->pg, st->name);
+	if (!st->desc || PQresultStatus(st->desc) != PGRES_COMMAND_OK) {
+		db_pg_set_err(c, st->desc);
+		goto fail;
+	}
+	st->ncols = PQnfields(st->desc);
+	free(text);
+	return st;
+fail:
+	free(text);
+	PQclear(st->desc);
+	free(st->params);
+	free(st);
+	return NULL;
+}
+
+static void db_pg_reset(void *stmt)
+{
+	struct db_pg_stmt *st = stmt;
+
+	PQclear(st->res);
+	st->res = NULL;
+	for (int i = 0; i < st->nparams; i++) {
+		free(st->params[i]);
+		st->params[i] = NULL;
+	}
+	st->bad_bind = 0;
+	st->row = -1;
+	st->ncols = PQnfields(st->desc);
+	st->state = ST_FRESH;
+}
+
+static void db_pg_finalize(void *stmt)
+{
+	struct db_pg_stmt *st = stmt;
+
+	if (!st)
+		return;
+	db_pg_reset(st);
+	PQclear(st->desc);
+	free(st->params);
+	free(st);
+}
+
+/* Takes ownership of v (NULL for SQL NULL) as parameter idx (1-based). An
+ * index out of range fails the next step, as it is a bug in the caller. */
+static void db_pg_bind(struct db_pg_stmt *st, int idx, char *v)
+{
+	if (idx < 1 || idx > st->nparams) {
+		if (!st->bad_bind)
+			st->bad_bind = idx ? idx : -1;
+		free(v);
+		return;
+	}
+	free(st->params[idx - 1]);
+	st->params[idx - 1] = v;
+}
+
+static void db_pg_bind_text(void *stmt, int idx, const char *s)
+{
+	db_pg_bind(stmt, idx, s ? xstrdup(s) : NULL);
+}
+
+static void db_pg_bind_int(void *stmt, int idx, int64_t v)
+{
+	char buf[DB_PG_INTLEN];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	db_pg_bind(stmt, idx, xstrdup(buf));
+}
+
+static void db_pg_bind_null(void *stmt, int idx)
+{
+	db_pg_bind(stmt, idx, NULL);
+}
+
+/* Executes on the first call after reset, then yields one row per call:
+ * 1 row, 0 done, -1 error (recorded on the connection). */
+static int db_pg_step(void *stmt)
+{
+	struct db_pg_stmt *st = stmt;
+	struct db_pg_conn *c = st->conn;
+
+	switch (st->state) {
+	case ST_FRESH:
+		break;
+	case ST_ROWS:
+		goto next;
+	case ST_DONE:
+		return 0;
+	case ST_FAILED:
+		return -1;
+	}
+	if (st->bad_bind) {
+		db_pg_set_errf(c, "bind index %d out of range (statement has "
+				  "%d parameters)", st->bad_bind, st->nparams);
+		st->state = ST_FAILED;
+		return -1;
+	}
+	st->res = PQexecPrepared(c->pg, st->name, st->nparams,
+				 (const char *const *)st->params, NULL, NULL,
+				 0);
+	switch (st->res ? PQresultStatus(st->res) : PGRES_FATAL_ERROR) {
+	case PGRES_TUPLES_OK:
+		st->ncols = PQnfields(st->res);
+		st->state = ST_ROWS;
+		goto next;
+	case PGRES_COMMAND_OK:
+	case PGRES_EMPTY_QUERY:
+		st->state = ST_DONE;
+		return 0;
+	default:
+		db_pg_set_err(c, st->res);
+		PQclear(st->res);
+		st->res = NULL;
+		st->state = ST_FAILED;
+		return -1;
+	}
+next:
+	if (++st->row < PQntuples(st->res))
+		return 1;
+	st->state = ST_DONE;
+	return 0;
+}
+
+/* True when col names a column of the current row. */
+static bool db_pg_has(const struct db_pg_stmt *st, int col)
+{
+	return st->res && st->row >= 0 && st->row < PQntuples(st->res) &&
+	       col >= 0 && col < st->ncols;
+}
+
+static int db_pg_col_count(void *stmt)
+{
+	return ((struct db_pg_stmt *)stmt)->ncols;
+}
+
+static const char *db_pg_col_name(void *stmt, int col)
+{
+	struct db_pg_stmt *st = stmt;
+	const PGresult *r = st->res ? st->res : st->desc;
+
+	if (col < 0 || col >= PQnfields(r))
+		return NULL;
+	return PQfname(r, col);
+}
+
+static const char *db_pg_col_text(void *stmt, int col)
+{
+	struct db_pg_stmt *st = stmt;
+
+	if (!db_pg_has(st, col) || PQgetisnull(st->res, st->row, col))
+		return NULL;
+	return PQgetvalue(st->res, st->row, col);
+}
+
+static int64_t db_pg_col_int(void *stmt, int col)
+{
+	const char *s = db_pg_col_text(stmt, col);
+
+	return s ? (int64_t)strtoll(s, NULL, 10) : 0;
+}
+
+static bool db_pg_col_null(void *stmt, int col)
+{
+	struct db_pg_stmt *st = stmt;
+
+	return !db_pg_has(st, col) || PQgetisnull(st->res, st->row, col);
+}
+
+static const char *db_pg_errmsg(void *conn)
+{
+	return ((struct db_pg_conn *)conn)->errmsg;
+}
+
+static bool db_pg_err_unique(void *conn)
+{
+	return !strcmp(((struct db_pg_conn *)conn)->sqlstate, "23505");
+}
+
+static bool db_pg_broken(void *conn)
+{
+	struct db_pg_conn *c = conn;
+
+	return !c || PQstatus(c->pg) != CONNECTION_OK;
+}
+
+const struct db_driver db_driver_pg = {
+	.dialect = DB_PG,
+	.name = "postgresql",
+	.connect = db_pg_connect,
+	.disconnect = db_pg_disconnect,
+	.exec = db_pg_exec,
+	.prepare = db_pg_prepare,
+	.finalize = db_pg_finalize,
+	.bind_text = db_pg_bind_text,
+	.bind_int = db_pg_bind_int,
+	.bind_null = db_pg_bind_null,
+	.step = db_pg_step,
+	.col_count = db_pg_col_count,
+	.col_name = db_pg_col_name,
+	.col_text = db_pg_col_text,
+	.col_int = db_pg_col_int,
+	.col_null = db_pg_col_null,
+	.reset = db_pg_reset,
+	.errmsg = db_pg_errmsg,
+	.err_unique = db_pg_err_unique,
+	.broken = db_pg_broken,
+};

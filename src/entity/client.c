@@ -1,0 +1,26 @@
+/* client.c — the client entity: a company the business works for. */
+#include "atrium.h"
+
+#include "entity/entity.h"
+
+static const struct field client_fields[] = {
+	{"company", FT_TEXT, F_REQUIRED | F_SEARCH | F_SORT, 200, NULL, NULL},
+	{"vat_number", FT_TEXT, F_SEARCH, 50, NULL, NULL},
+	{"registration_number", FT_TEXT, F_SEARCH, 50, NULL, NULL},
+	{"address", FT_TEXT, F_PERSONAL, 500, NULL, NULL},
+	{"city", FT_TEXT, F_FILTER | F_SEARCH | F_SORT, 100, NULL, NULL},
+	{"country", FT_COUNTRY, F_FILTER | F_SORT, 2, NULL, NULL},
+	{"phone", FT_PHONE, F_PERSONAL | F_SEARCH, 50, NULL, NULL},
+	{"website", FT_URL, 0, 500, NULL, NULL},
+	{"default_currency", FT_CURRENCY, F_FILTER, 3, NULL, NULL},
+	{"owner_id", FT_STAFF, F_FILTER | F_OWNER, 0, NULL, NULL},
+	{"assigned_to", FT_STAFF, F_FILTER | F_ASSIGNEE, 0, NULL, NULL},
+};
+
+const struct entity entity_client = {
+	.name = "client",
+	.plural = "clients",
+	.path_list = "/api/v1/clients",
+	.path_item = "/api/v1/clients/{id}",
+	.schema = SCHEMA(client_fields),
+};

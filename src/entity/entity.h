@@ -1,0 +1,48 @@
+/* entity.h — the entity registry.
+ *
+ * A CRM entity is a field table plus a few names. Generic code drives from
+ * it: the five REST routes, list filters, sorting and search, JSON,
+ * validation, activity diffs and outbox payloads.
+ *
+ * Adding an entity:
+ *   1. src/entity/<name>.c with its `struct field` array and
+ *      `const struct entity entity_<name>`;
+ *   2. one row in entity_registry[] (registry.c);
+ *   3. migrations/sqlite and migrations/pg: its table with id, org_id,
+ *      created_by, created_at, updated_at, version and one column per field
+ *      (named as the field; money as integer minor units, tags as text);
+ *   4. docs/openapi.yaml and tests/http (the meta-test insists).
+ */
+#ifndef ATR_ENTITY_H
+#define ATR_ENTITY_H
+
+#include "http/http.h"
+
+struct db_stmt;
+
+struct entity {
+	const char *name;      /* "lead": table, activity entity, event type */
+	const char *plural;    /* "leads": permission module */
+	const char *path_list; /* "/api/v1/leads" */
+	const char *path_item; /* "/api/v1/leads/{id}" */
+	struct schema schema;
+};
+
+extern const struct entity entity_lead;
+extern const struct entity entity_client;
+
+/* NULL-terminated list of every entity. */
+extern const struct entity *const entity_registry[];
+
+/* Builds the per-entity SQL once and appends the entity routes to the
+ * route table; returns the new count. */
+int entity_routes_append(struct route **t, int n, int *cap);
+/* Frees what entity_routes_append built. */
+void entity_fini(void);
+
+/* The entity's record as JSON from a row whose columns are
+ * id, created_at, updated_at, version, created_by, then the fields in
+ * table order. Caller owns the result. */
+json_t *entity_row_json(const struct entity *e, struct db_stmt *st);
+
+#endif

@@ -1,0 +1,135 @@
+/* http.h — the route table, the request context and the handler contract.
+ *
+ * A route row names method, path pattern, handler, who may call it and its
+ * body schema. The pipeline (pipeline.c) authenticates, authorises, limits,
+ * parses and validates before any handler runs; a handler never checks its
+ * own permission.
+ *
+ * Adding a route:
+ *   1. write the handler `<module>_h_<verb>(struct req *r)` in its module;
+ *   2. add one row to that module's route array and register the array in
+ *      routes.c (entity routes come from the entity registry by themselves);
+ *   3. document it in docs/openapi.yaml and test it in tests/http/ (happy
+ *      path, each invalid field, 401, 403): the meta-test fails otherwise.
+ *
+ * A handler sets r->status and r->out (a JSON value the pipeline encodes and
+ * frees) or r->raw, and returns 0; or returns -1 with r->err filled, and the
+ * pipeline answers with problem+json.
+ */
+#ifndef ATR_HTTP_H
+#define ATR_HTTP_H
+
+#include "atrium.h"
+
+#include <jansson.h>
+
+#include "auth/perm.h"
+#include "core/arena.h"
+#include "http/validate.h"
+
+struct app;
+struct db_conn;
+struct req;
+
+enum http_method {
+	HTTP_GET = 1,
+	HTTP_HEAD,
+	HTTP_POST,
+	HTTP_PUT,
+	HTTP_PATCH,
+	HTTP_DELETE,
+	HTTP_OPTIONS,
+};
+
+/* Who may call a route. */
+enum access {
+	ACCESS_PUBLIC = 1, /* anyone */
+	ACCESS_SESSION,    /* any signed-in staff member */
+	ACCESS_PERM,       /* a signed-in member allowed module.cap */
+};
+
+typedef int (*handler_fn)(struct req *r);
+
+struct route {
+	enum http_method method;
+	const char *path; /* "/api/v1/leads/{id}"; a final "*" segment matches the rest */
+	handler_fn fn;
+	enum access access;
+	const char *module; /* ACCESS_PERM: the permission module */
+	enum perm_cap cap;  /* ACCESS_PERM: the capability */
+	const struct schema *body; /* JSON body schema, or NULL: no body */
+	const void *arg;    /* handler data (the entity descriptor, ...) */
+};
+
+#define QUERY_MAX 32
+
+struct qparam {
+	const char *key, *value; /* decoded, in the arena */
+};
+
+struct principal {
+	int64_t staff_id;
+	int64_t org_id;
+	int64_t session_id;
+	bool admin;
+	char name[128];
+	char email[256];
+	char csrf[65];
+};
+
+#define RESP_HDR_MAX 8
+
+/* The request context: one per request, freed at its end. */
+struct req {
+	struct app *app;
+	struct arena *arena;
+	void *conn; /* the server's connection handle (struct MHD_Connection) */
+	const struct route *route;
+	int route_index;
+	enum http_method method;
+	const char *path;
+	int64_t id;            /* the {id} path parameter, when the route has one */
+	const char *wildcard;  /* what the final "*" matched */
+	struct qparam query[QUERY_MAX];
+	int nquery;
+	const char *raw_body;
+	size_t raw_body_len;
+	json_t *body; /* parsed and validated, owned by the request */
+	struct principal who;
+	bool authed;
+	char request_id[33];
+	char ip[64];
+	const char *user_agent;
+	struct db_conn *db; /* acquired on first req_db(), released at the end */
+	struct atr_err err;
+
+	/* The response. */
+	int status;
+	json_t *out;     /* encoded then freed by the pipeline */
+	const char *raw; /* or a raw body (not freed) ... */
+	size_t raw_len;
+	const char *ctype;
+	struct {
+		const char *name, *value;
+	} hdr[RESP_HDR_MAX];
+	int nhdr;
+};
+
+/* The database connection of this request; NULL (and r->err, 503) when the
+ * database cannot be reached. */
+struct db_conn *req_db(struct req *r);
+/* A request header (case-insensitive), or NULL. */
+const char *req_header(struct req *r, const char *name);
+/* A request cookie, or NULL. */
+const char *req_cookie(struct req *r, const char *name);
+/* The value of query parameter key, or NULL. */
+const char *req_query(struct req *r, const char *key);
+/* Adds a response header; name and value must outlive the request (use the
+ * arena). */
+void req_add_header(struct req *r, const char *name, const char *value);
+/* Sets a JSON response (takes the reference). */
+void req_json(struct req *r, int status, json_t *body);
+
+const char *http_method_name(enum http_method m);
+
+#endif

@@ -1,0 +1,201 @@
+/* pipeline.c — the central request pipeline.
+ *
+ * Every request goes through pipeline_run, in this order: request id,
+ * limits, route match, query parse, authentication, CSRF, the permission
+ * check, content type, JSON parse, schema validation, then the handler.
+ * Nothing a handler does can skip a step, and a route that forgets its
+ * permission cannot be registered (router.c).
+ */
+#include "atrium.h"
+
+#include <sodium.h>
+#include <strings.h>
+
+#include "auth/session.h"
+#include "core/app.h"
+#include "db/db.h"
+#include "http/json_body.h"
+#include "http/pipeline.h"
+#include "http/problem.h"
+#include "http/query.h"
+#include "http/router.h"
+
+struct db_conn *req_db(struct req *r)
+{
+	if (!r->db)
+		r->db = db_acquire(r->app->db, &r->err);
+	return r->db;
+}
+
+const char *req_query(struct req *r, const char *key)
+{
+	for (int i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].key, key) == 0)
+			return r->query[i].value;
+	return NULL;
+}
+
+void req_add_header(struct req *r, const char *name, const char *value)
+{
+	ATR_ASSERT(r->nhdr < RESP_HDR_MAX);
+	r->hdr[r->nhdr].name = name;
+	r->hdr[r->nhdr].value = value;
+	r->nhdr++;
+}
+
+void req_json(struct req *r, int status, json_t *body)
+{
+	if (r->out)
+		json_decref(r->out);
+	r->status = status;
+	r->out = body;
+}
+
+static enum http_method parse_method(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum http_method m;
+	} t[] = {{"GET", HTTP_GET},     {"HEAD", HTTP_HEAD},
+		 {"POST", HTTP_POST},   {"PUT", HTTP_PUT},
+		 {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
+		 {"OPTIONS", HTTP_OPTIONS}};
+	for (size_t i = 0; i < ATR_ARRAY_LEN(t); i++)
+		if (strcmp(m, t[i].name) == 0)
+			return t[i].m;
+	return 0;
+}
+
+static bool unsafe(enum http_method m)
+{
+	return m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH ||
+	       m == HTTP_DELETE;
+}
+
+static int check_csrf(struct req *r)
+{
+	const char *tok = req_header(r, "X-CSRF-Token");
+	size_t n = strlen(r->who.csrf);
+	if (!tok || strlen(tok) != n ||
+	    sodium_memcmp(tok, r->who.csrf, n) != 0)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"missing or invalid csrf token");
+	return 0;
+}
+
+static int run_steps(struct req *r, const struct pipeline_input *in)
+{
+	struct app *app = r->app;
+	if (in->uri_too_long)
+		return atr_fail(&r->err, ATR_E_TOO_LARGE, "the URL is too long");
+	r->method = parse_method(in->method);
+	if (!r->method)
+		return atr_fail(&r->err, ATR_E_METHOD, "method not allowed");
+
+	char allow[96];
+	int idx = -1;
+	switch (router_match(app, r->method, r->path, r, &idx, allow,
+			     sizeof allow)) {
+	case MATCH_OK:
+		break;
+	case MATCH_NO_METHOD:
+		req_add_header(r, "Allow", arena_strdup(r->arena, allow));
+		return atr_fail(&r->err, ATR_E_METHOD,
+				"method %s not allowed here", in->method);
+	case MATCH_BAD_ID:
+	case MATCH_NO_PATH:
+		return atr_fail(&r->err, ATR_E_NOT_FOUND, "not found");
+	}
+	r->route = &app->routes[idx];
+	r->route_index = idx;
+
+	if (in->query &&
+	    query_parse(in->query, strlen(in->query), r->arena, r->query,
+			QUERY_MAX, &r->nquery, &r->err) < 0)
+		return -1;
+
+	if (r->route->access != ACCESS_PUBLIC ||
+	    r->route->fn == NULL /* never */) {
+		int a = session_authenticate(r);
+		if (a < 0)
+			return -1;
+		if (a == 0)
+			return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
+					"authentication required");
+		if (unsafe(r->method) && check_csrf(r) < 0)
+			return -1;
+	}
+	if (r->route->access == ACCESS_PERM &&
+	    perm_check(&r->who, r->route->module, r->route->cap) ==
+		    PERM_DENY)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"you may not %s %s",
+				perm_cap_name(r->route->cap),
+				r->route->module);
+
+	if (in->body_too_large)
+		return atr_fail(&r->err, ATR_E_TOO_LARGE,
+				"the request body exceeds %d bytes",
+				app->cfg.max_body_bytes);
+	if (r->route->body || (r->route->arg && unsafe(r->method) &&
+			       r->method != HTTP_DELETE)) {
+		if (!json_content_type(req_header(r, "Content-Type")))
+			return atr_fail(&r->err, ATR_E_MEDIA_TYPE,
+					"the body must be application/json");
+		if (json_body_parse(in->body, in->body_len, &r->body,
+				    &r->err) < 0)
+			return -1;
+		if (r->route->body &&
+		    validate_body(r->body, r->route->body, V_CREATE,
+				  &r->err) < 0)
+			return -1;
+	}
+	r->raw_body = in->body;
+	r->raw_body_len = in->body_len;
+	return r->route->fn(r);
+}
+
+void pipeline_run(struct req *r, const struct pipeline_input *in)
+{
+	unsigned char rid[16];
+	randombytes_buf(rid, sizeof rid);
+	sodium_bin2hex(r->request_id, sizeof r->request_id, rid, sizeof rid);
+	r->route_index = -1;
+	r->path = in->path;
+
+	if (run_steps(r, in) < 0 || r->err.kind != ATR_E_NONE) {
+		if (r->err.kind == ATR_E_NONE)
+			atr_fail(&r->err, ATR_E_INTERNAL, "internal error");
+		if (r->db && db_in_tx(r->db))
+			db_rollback(r->db);
+		if (r->out)
+			json_decref(r->out);
+		r->raw = NULL;
+		r->status = problem_status(r->err.kind);
+		r->out = problem_json(&r->err, r->path, r->request_id);
+		r->ctype = "application/problem+json";
+		if (r->err.kind == ATR_E_RATE_LIMITED && r->err.retry_after > 0)
+			req_add_header(r, "Retry-After",
+				       arena_printf(r->arena, "%d",
+						    r->err.retry_after));
+		if (r->err.kind == ATR_E_INTERNAL ||
+		    r->err.kind == ATR_E_UNAVAILABLE)
+			fprintf(stderr, "error request_id=%s: %s\n",
+				r->request_id, r->err.msg);
+	}
+	if (r->db) {
+		db_release(r->db);
+		r->db = NULL;
+	}
+	if (!r->status)
+		r->status = 200;
+}
+
+void req_free(struct req *r)
+{
+	if (r->body)
+		json_decref(r->body);
+	if (r->out)
+		json_decref(r->out);
+	arena_free(r->arena);
+}

@@ -1,0 +1,27 @@
+/* router.h — the route table, assembled once at start-up.
+ *
+ * routes_build concatenates every module's route array (routes.c) and the
+ * routes the entity registry generates. router_match then maps a method and
+ * a decoded path to a route without allocating.
+ */
+#ifndef ATR_ROUTER_H
+#define ATR_ROUTER_H
+
+#include "http/http.h"
+
+struct app;
+
+/* Builds app->routes/app->nroutes; aborts on a malformed table. */
+void routes_build(struct app *app);
+void routes_free(struct app *app);
+
+enum match_result { MATCH_OK, MATCH_NO_PATH, MATCH_NO_METHOD, MATCH_BAD_ID };
+
+/* Finds the route for method+path. On MATCH_OK sets *index, and r->id /
+ * r->wildcard from the path. On MATCH_NO_METHOD, allow gets the methods
+ * the path accepts ("GET, POST"). */
+enum match_result router_match(const struct app *app, enum http_method m,
+			       const char *path, struct req *r, int *index,
+			       char *allow, size_t allow_len);
+
+#endif

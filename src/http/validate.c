@@ -1,0 +1,357 @@
+/* validate.c — field checks shared by route bodies and entities. */
+#include "atrium.h"
+
+#include <ctype.h>
+
+#include "http/validate.h"
+
+const struct field *schema_find(const struct schema *s, const char *name)
+{
+	for (int i = 0; i < s->nfields; i++)
+		if (strcmp(s->fields[i].name, name) == 0)
+			return &s->fields[i];
+	return NULL;
+}
+
+bool valid_email(const char *s)
+{
+	/* Deliberately simple (HTML's "valid e-mail address" shape): one @,
+	 * a non-empty local part, a dotted domain of letters, digits, -. */
+	const char *at = strchr(s, '@');
+	if (!at || at == s || strchr(at + 1, '@'))
+		return false;
+	for (const char *p = s; p < at; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p) ||
+		    strchr("(),:;<>[]\\\"", *p))
+			return false;
+	const char *d = at + 1;
+	if (!*d || *d == '.' || d[strlen(d) - 1] == '.' || !strchr(d, '.') ||
+	    strstr(d, ".."))
+		return false;
+	for (const char *p = d; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' &&
+		    !((unsigned char)*p & 0x80))
+			return false;
+	return true;
+}
+
+static bool valid_phone(const char *s)
+{
+	int digits = 0;
+	for (const char *p = s; *p; p++) {
+		if (isdigit((unsigned char)*p))
+			digits++;
+		else if (!strchr("+-() ./x", *p))
+			return false;
+	}
+	return digits >= 3;
+}
+
+static bool valid_url(const char *s)
+{
+	const char *rest;
+	if (!strncmp(s, "https://", 8))
+		rest = s + 8;
+	else if (!strncmp(s, "http://", 7))
+		rest = s + 7;
+	else
+		return false;
+	if (!*rest || *rest == '/' || *rest == '.')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			return false;
+	return true;
+}
+
+static bool upper_code(const char *s, size_t n)
+{
+	if (strlen(s) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 'A' || s[i] > 'Z')
+			return false;
+	return true;
+}
+
+int money_parse(const char *s, int64_t *cents)
+{
+	const char *p = s;
+	bool neg = false;
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	int64_t whole = 0;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (whole > (INT64_MAX / 100 - 9) / 10)
+			return -1;
+		whole = whole * 10 + (*p - '0');
+	}
+	int64_t frac = 0;
+	if (*p == '.') {
+		p++;
+		int nd = 0;
+		for (; isdigit((unsigned char)*p); p++, nd++) {
+			if (nd >= 2)
+				return -1; /* more than two decimals */
+			frac = frac * 10 + (*p - '0');
+		}
+		if (nd == 0)
+			return -1;
+		if (nd == 1)
+			frac *= 10;
+	}
+	if (*p)
+		return -1;
+	int64_t v = whole * 100 + frac;
+	*cents = neg ? -v : v;
+	return 0;
+}
+
+void money_format(int64_t cents, char buf[32])
+{
+	uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+	snprintf(buf, 32, "%s%llu.%02llu", cents < 0 ? "-" : "",
+		 (unsigned long long)(a / 100), (unsigned long long)(a % 100));
+}
+
+/* The shortest text that reads back as the same double ("0.1", not
+ * "0.10000000000000001"), so JSON numbers are judged as written. */
+static void shortest_double(double d, char buf[40])
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, 40, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			return;
+	}
+}
+
+bool money_from_json(const json_t *v, int64_t *cents)
+{
+	char tmp[40];
+	if (json_is_string(v))
+		return money_parse(json_string_value(v), cents) == 0;
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+		if (i > INT64_MAX / 100 || i < -(INT64_MAX / 100))
+			return false;
+		*cents = (int64_t)i * 100;
+		return true;
+	}
+	if (json_is_real(v)) {
+		shortest_double(json_real_value(v), tmp);
+		if (strchr(tmp, 'e') || strchr(tmp, 'E') || strchr(tmp, 'n') ||
+		    strchr(tmp, 'i'))
+			return false;
+		return money_parse(tmp, cents) == 0;
+	}
+	return false;
+}
+
+static int text_check(const struct field *f, const char *s,
+		      struct atr_err *err)
+{
+	size_t n = strlen(s);
+	int max = f->max > 0 ? f->max : 1000;
+	if ((int64_t)n > max) {
+		atr_field(err, f->name, "too_long",
+			  "must be at most %d bytes", max);
+		return -1;
+	}
+	if ((f->flags & F_REQUIRED) && f->type != FT_SECRET) {
+		const char *p = s;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p) {
+			atr_field(err, f->name, "required", "must not be empty");
+			return -1;
+		}
+	}
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t' &&
+		    *p != '\r') {
+			atr_field(err, f->name, "invalid",
+				  "must not contain control characters");
+			return -1;
+		}
+	return 0;
+}
+
+int validate_value(const struct field *f, const json_t *v,
+		   struct atr_err *err)
+{
+	const char *s;
+	switch (f->type) {
+	case FT_TEXT:
+	case FT_SECRET:
+	case FT_EMAIL:
+	case FT_PHONE:
+	case FT_URL:
+	case FT_ENUM:
+	case FT_CURRENCY:
+	case FT_COUNTRY:
+		if (!json_is_string(v)) {
+			atr_field(err, f->name, "type", "must be a string");
+			return -1;
+		}
+		s = json_string_value(v);
+		if (text_check(f, s, err) < 0)
+			return -1;
+		break;
+	case FT_MONEY: {
+		int64_t c;
+		if (!money_from_json(v, &c)) {
+			atr_field(err, f->name, "invalid",
+				  "must be an amount with at most two "
+				  "decimals, like \"1250.00\"");
+			return -1;
+		}
+		return 0;
+	}
+	case FT_STAFF:
+	case FT_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < 1) {
+			atr_field(err, f->name, "type",
+				  "must be a positive integer id");
+			return -1;
+		}
+		return 0;
+	case FT_BOOL:
+		if (!json_is_boolean(v)) {
+			atr_field(err, f->name, "type", "must be true or false");
+			return -1;
+		}
+		return 0;
+	case FT_TAGS: {
+		if (!json_is_array(v)) {
+			atr_field(err, f->name, "type",
+				  "must be an array of strings");
+			return -1;
+		}
+		int max = f->max > 0 ? f->max : 20;
+		if ((int)json_array_size(v) > max) {
+			atr_field(err, f->name, "too_long",
+				  "must have at most %d items", max);
+			return -1;
+		}
+		size_t i;
+		json_t *t;
+		json_array_foreach(v, i, t)
+		{
+			if (!json_is_string(t) || !json_string_length(t)) {
+				atr_field(err, f->name, "type",
+					  "items must be non-empty strings");
+				return -1;
+			}
+			if (json_string_length(t) > 50) {
+				atr_field(err, f->name, "too_long",
+					  "items must be at most 50 bytes");
+				return -1;
+			}
+			for (const char *p = json_string_value(t); *p; p++)
+				if ((unsigned char)*p < 0x20) {
+					atr_field(err, f->name, "invalid",
+						  "items must not contain "
+						  "control characters");
+					return -1;
+				}
+		}
+		return 0;
+	}
+	}
+
+	s = json_string_value(v);
+	switch (f->type) {
+	case FT_EMAIL:
+		if (*s && !valid_email(s)) {
+			atr_field(err, f->name, "invalid",
+				  "not an email address");
+			return -1;
+		}
+		break;
+	case FT_PHONE:
+		if (*s && !valid_phone(s)) {
+			atr_field(err, f->name, "invalid",
+				  "not a phone number");
+			return -1;
+		}
+		break;
+	case FT_URL:
+		if (*s && !valid_url(s)) {
+			atr_field(err, f->name, "invalid",
+				  "must be an http:// or https:// address");
+			return -1;
+		}
+		break;
+	case FT_ENUM: {
+		for (const char *const *c = f->choices; *c; c++)
+			if (strcmp(*c, s) == 0)
+				return 0;
+		char list[160] = "";
+		size_t n = 0;
+		for (const char *const *c = f->choices; *c && n < 150; c++)
+			n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+					      n ? ", " : "", *c);
+		atr_field(err, f->name, "not_allowed", "must be one of: %s",
+			  list);
+		return -1;
+	}
+	case FT_CURRENCY:
+		if (!upper_code(s, 3)) {
+			atr_field(err, f->name, "invalid",
+				  "must be an ISO 4217 code like EUR");
+			return -1;
+		}
+		break;
+	case FT_COUNTRY:
+		if (!upper_code(s, 2)) {
+			atr_field(err, f->name, "invalid",
+				  "must be an ISO 3166 code like RO");
+			return -1;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int validate_body(const json_t *body, const struct schema *s, enum vmode mode,
+		  struct atr_err *err)
+{
+	int before = err->nfields;
+	if (!json_is_object(body)) {
+		atr_field(err, "", "type", "the body must be a JSON object");
+		return -1;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)body, key, v)
+	{
+		const struct field *f = schema_find(s, key);
+		if (!f) {
+			atr_field(err, key, "unknown_field", "unknown field");
+			continue;
+		}
+		if (json_is_null(v)) {
+			if (f->flags & F_REQUIRED)
+				atr_field(err, key, "required",
+					  "must not be null");
+			continue;
+		}
+		validate_value(f, v, err);
+	}
+	if (mode == V_CREATE) {
+		for (int i = 0; i < s->nfields; i++) {
+			const struct field *f = &s->fields[i];
+			if ((f->flags & F_REQUIRED) &&
+			    !json_object_get(body, f->name))
+				atr_field(err, f->name, "required",
+					  "is required");
+		}
+	}
+	return err->nfields > before || err->kind != ATR_E_NONE ? -1 : 0;
+}
