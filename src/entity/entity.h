@@ -18,6 +18,7 @@
 
 #include "http/http.h"
 
+struct buf;
 struct db_stmt;
 
 struct entity {
@@ -40,6 +41,10 @@ int entity_routes_append(struct route **t, int n, int *cap);
 /* Frees what entity_routes_append built. */
 void entity_fini(void);
 
+/* Writes the record of the current row as JSON text into b (same
+ * columns as below). The one encoder of a record. */
+void entity_row_write(const struct entity *e, struct db_stmt *st,
+		      struct buf *b);
 /* The entity's record as JSON from a row whose columns are
  * id, created_at, updated_at, version, created_by, then the fields in
  * table order. Caller owns the result. */

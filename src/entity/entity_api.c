@@ -16,6 +16,7 @@
 #include "admin/staff.h"
 #include "core/activity.h"
 #include "core/buf.h"
+#include "core/json_out.h"
 #include "db/db.h"
 #include "entity/entity.h"
 
@@ -86,49 +87,71 @@ void entity_fini(void)
 
 /* ---- values between JSON and SQL ---------------------------------------- */
 
-json_t *entity_row_json(const struct entity *e, struct db_stmt *st)
+void entity_row_write(const struct entity *e, struct db_stmt *st,
+		      struct buf *b)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(db_col_int(st, 0)));
-	json_object_set_new(o, "created_at", json_string(db_col_text(st, 1)));
-	json_object_set_new(o, "updated_at", json_string(db_col_text(st, 2)));
-	json_object_set_new(o, "version", json_integer(db_col_int(st, 3)));
-	json_object_set_new(o, "created_by",
-			    db_col_null(st, 4) ? json_null()
-					       : json_integer(db_col_int(st, 4)));
+	buf_adds(b, "{\"id\":");
+	jout_int(b, db_col_int(st, 0));
+	jout_key(b, "created_at", false);
+	jout_str(b, db_col_text(st, 1));
+	jout_key(b, "updated_at", false);
+	jout_str(b, db_col_text(st, 2));
+	jout_key(b, "version", false);
+	jout_int(b, db_col_int(st, 3));
+	jout_key(b, "created_by", false);
+	if (db_col_null(st, 4))
+		buf_adds(b, "null");
+	else
+		jout_int(b, db_col_int(st, 4));
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		int col = NBASE + i;
-		json_t *v;
+		jout_key(b, f->name, false);
 		if (db_col_null(st, col)) {
-			v = f->type == FT_TAGS ? json_array() : json_null();
-		} else {
-			switch (f->type) {
-			case FT_MONEY: {
-				char m[32];
-				money_format(db_col_int(st, col), m);
-				v = json_string(m);
-				break;
-			}
-			case FT_STAFF:
-			case FT_INT:
-				v = json_integer(db_col_int(st, col));
-				break;
-			case FT_BOOL:
-				v = json_boolean(db_col_int(st, col));
-				break;
-			case FT_TAGS:
-				v = json_loads(db_col_text(st, col), 0, NULL);
-				if (!v)
-					v = json_array();
-				break;
-			default:
-				v = json_string(db_col_text(st, col));
-				break;
-			}
+			buf_adds(b, f->type == FT_TAGS ? "[]" : "null");
+			continue;
 		}
-		json_object_set_new(o, f->name, v ? v : json_null());
+		switch (f->type) {
+		case FT_MONEY: {
+			char m[32];
+			money_format(db_col_int(st, col), m);
+			jout_str(b, m);
+			break;
+		}
+		case FT_STAFF:
+		case FT_INT:
+			jout_int(b, db_col_int(st, col));
+			break;
+		case FT_BOOL:
+			buf_adds(b, db_col_int(st, col) ? "true" : "false");
+			break;
+		case FT_TAGS: {
+			/* Stored as JSON by us; re-encode so a hand-edited
+			 * row can never make the response invalid. */
+			json_t *t = json_loads(db_col_text(st, col), 0, NULL);
+			char *enc = json_is_array(t)
+					    ? json_dumps(t, JSON_COMPACT)
+					    : NULL;
+			buf_adds(b, enc ? enc : "[]");
+			free(enc);
+			json_decref(t);
+			break;
+		}
+		default:
+			jout_str(b, db_col_text(st, col));
+			break;
+		}
 	}
+	buf_addc(b, '}');
+}
+
+json_t *entity_row_json(const struct entity *e, struct db_stmt *st)
+{
+	struct buf b = BUF_INIT;
+	entity_row_write(e, st, &b);
+	json_t *o = json_loadb(b.p, b.len, 0, NULL);
+	buf_free(&b);
+	ATR_ASSERT(o);
 	return o;
 }
 
@@ -468,13 +491,17 @@ static int entity_h_list(struct req *r)
 	}
 	db_bind_int(st, np + 1, limit);
 	db_bind_int(st, np + 2, offset);
-	json_t *data = json_array();
-	int s_rc;
-	while ((s_rc = db_step(st)) == 1)
-		json_array_append_new(data, entity_row_json(e, st));
+	struct buf out = BUF_INIT;
+	buf_adds(&out, "{\"data\":[");
+	int s_rc, nrows = 0;
+	while ((s_rc = db_step(st)) == 1) {
+		if (nrows++)
+			buf_addc(&out, ',');
+		entity_row_write(e, st, &out);
+	}
 	db_reset(st);
 	if (s_rc < 0) {
-		json_decref(data);
+		buf_free(&out);
 		db_error(r);
 		goto out;
 	}
@@ -510,14 +537,13 @@ static int entity_h_list(struct req *r)
 		}
 	}
 	if (!st || s_rc < 0) {
-		json_decref(data);
+		buf_free(&out);
 		db_error(r);
 		goto out;
 	}
-	req_json(r, 200,
-		 json_pack("{s:o,s:I,s:I,s:I}", "data", data, "total",
-			   (json_int_t)total, "limit", (json_int_t)limit,
-			   "offset", (json_int_t)offset));
+	buf_printf(&out, "],\"total\":%lld,\"limit\":%lld,\"offset\":%lld}",
+		   (long long)total, (long long)limit, (long long)offset);
+	req_raw_json(r, 200, &out);
 	rc = 0;
 out:
 	buf_free(&where);

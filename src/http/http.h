@@ -107,6 +107,7 @@ struct req {
 	int status;
 	json_t *out;     /* encoded then freed by the pipeline */
 	const char *raw; /* or a raw body (not freed) ... */
+	char *raw_owned; /* ... or one the request frees */
 	size_t raw_len;
 	const char *ctype;
 	struct {
@@ -129,6 +130,9 @@ const char *req_query(struct req *r, const char *key);
 void req_add_header(struct req *r, const char *name, const char *value);
 /* Sets a JSON response (takes the reference). */
 void req_json(struct req *r, int status, json_t *body);
+struct buf;
+/* Sets a response from JSON text already written (takes b's bytes). */
+void req_raw_json(struct req *r, int status, struct buf *b);
 
 const char *http_method_name(enum http_method m);
 

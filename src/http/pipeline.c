@@ -13,6 +13,7 @@
 
 #include "auth/session.h"
 #include "core/app.h"
+#include "core/buf.h"
 #include "db/db.h"
 #include "http/json_body.h"
 #include "http/pipeline.h"
@@ -49,6 +50,16 @@ void req_json(struct req *r, int status, json_t *body)
 		json_decref(r->out);
 	r->status = status;
 	r->out = body;
+}
+
+void req_raw_json(struct req *r, int status, struct buf *b)
+{
+	free(r->raw_owned);
+	r->raw_len = b->len;
+	r->raw_owned = buf_detach(b);
+	r->raw = r->raw_owned;
+	r->ctype = "application/json";
+	r->status = status;
 }
 
 static enum http_method parse_method(const char *m)
@@ -197,5 +208,6 @@ void req_free(struct req *r)
 		json_decref(r->body);
 	if (r->out)
 		json_decref(r->out);
+	free(r->raw_owned);
 	arena_free(r->arena);
 }
