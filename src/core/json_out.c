@@ -44,6 +44,11 @@ void jout_str(struct buf *b, const char *s)
 	const unsigned char *run = p;
 	while (*p) {
 		unsigned char c = *p;
+		/* The common case: printable ASCII that needs no escape. */
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			p++;
+			continue;
+		}
 		int n = 1;
 		const char *esc = NULL;
 		char u[8];
@@ -90,7 +95,15 @@ void jout_key(struct buf *b, const char *key, bool first)
 
 void jout_int(struct buf *b, int64_t v)
 {
+	/* By hand: snprintf was a visible share of a list request. */
 	char t[24];
-	int n = snprintf(t, sizeof t, "%lld", (long long)v);
-	buf_add(b, t, (size_t)n);
+	int i = sizeof t;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		t[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		t[--i] = '-';
+	buf_add(b, t + i, sizeof t - (size_t)i);
 }

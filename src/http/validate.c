@@ -113,9 +113,22 @@ int money_parse(const char *s, int64_t *cents)
 
 void money_format(int64_t cents, char buf[32])
 {
+	/* By hand: it runs for every money cell of every listed record. */
 	uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
-	snprintf(buf, 32, "%s%llu.%02llu", cents < 0 ? "-" : "",
-		 (unsigned long long)(a / 100), (unsigned long long)(a % 100));
+	char t[32];
+	int i = sizeof t;
+	t[--i] = 0;
+	t[--i] = (char)('0' + a % 10);
+	t[--i] = (char)('0' + a / 10 % 10);
+	t[--i] = '.';
+	a /= 100;
+	do {
+		t[--i] = (char)('0' + a % 10);
+		a /= 10;
+	} while (a);
+	if (cents < 0)
+		t[--i] = '-';
+	memcpy(buf, t + i, sizeof t - (size_t)i);
 }
 
 /* The shortest text that reads back as the same double ("0.1", not
