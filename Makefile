@@ -12,7 +12,7 @@ CC      ?= cc
 BUILD   := build
 PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq
 CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
-	-Wno-unused-parameter -fno-strict-aliasing -pthread -Isrc/core -Isrc \
+	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc \
 	-I$(BUILD)/gen
 CFLAGS  ?= -O2 -g
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
@@ -67,7 +67,7 @@ $(BUILD)/embed: tools/embed.c
 
 $(BUILD)/gen/openapi.json: docs/openapi.yaml tools/yaml2json.py
 	@mkdir -p $(BUILD)/gen
-	python3 tools/yaml2json.py $< $@
+	/usr/bin/python3 tools/yaml2json.py $< $@
 
 $(GEN): $(BUILD)/embed $(MIGRATIONS) $(WEB) $(BUILD)/gen/openapi.json
 	@mkdir -p $(BUILD)/gen

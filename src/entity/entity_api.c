@@ -217,32 +217,31 @@ static json_t *normalised(const struct field *f, const json_t *v)
 
 /* ---- validation --------------------------------------------------------- */
 
-/* Schema checks plus references (staff ids must be members of the org);
- * every problem lands in r->err. */
-static int validate_record(struct req *r, const struct entity *e,
-			   enum vmode mode)
+/* The route check: staff references must be members of the org. Runs
+ * after the schema check, adding to the same error list. */
+static void check_refs(struct req *r)
 {
-	validate_body(r->body, &e->schema, mode, &r->err);
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
+	const struct entity *e = r->route->arg;
+	struct db_conn *c = NULL;
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		json_t *v = json_object_get(r->body, f->name);
 		if (f->type != FT_STAFF || !json_is_integer(v) ||
 		    json_integer_value(v) < 1)
 			continue;
+		if (!c && !(c = req_db(r)))
+			return;
 		int ex = staff_exists(c, r->who.org_id,
 				      (int64_t)json_integer_value(v));
-		if (ex < 0)
-			return atr_fail(&r->err, ATR_E_INTERNAL, "%s",
-					db_errmsg(c));
+		if (ex < 0) {
+			atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+			return;
+		}
 		if (ex == 0)
 			atr_field(&r->err, f->name, "not_found",
 				  "no staff member with id %lld",
 				  (long long)json_integer_value(v));
 	}
-	return r->err.kind != ATR_E_NONE ? -1 : 0;
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -667,9 +666,9 @@ static int entity_h_create(struct req *r)
 					"printable ASCII characters",
 					IDEMPOTENCY_KEY_MAX);
 	}
-	if (validate_record(r, e, V_CREATE) < 0)
+	struct db_conn *c = req_db(r);
+	if (!c)
 		return -1;
-	struct db_conn *c = r->db;
 	if (db_begin(c) < 0)
 		return db_error(r);
 	char hash[65] = "";
@@ -752,9 +751,9 @@ static int entity_h_update(struct req *r)
 		return atr_fail(&r->err, ATR_E_PRECOND_REQ,
 				"send If-Match with the ETag of the record "
 				"you edited");
-	if (validate_record(r, e, V_PATCH) < 0)
+	struct db_conn *c = req_db(r);
+	if (!c)
 		return -1;
-	struct db_conn *c = r->db;
 	if (db_begin(c) < 0)
 		return db_error(r);
 	json_t *before = NULL;
@@ -931,11 +930,11 @@ int entity_routes_append(struct route **t, int n, int *cap)
 			{HTTP_GET, e->path_list, entity_h_list, ACCESS_PERM,
 			 e->plural, CAP_VIEW, NULL, e},
 			{HTTP_POST, e->path_list, entity_h_create, ACCESS_PERM,
-			 e->plural, CAP_CREATE, NULL, e},
+			 e->plural, CAP_CREATE, &e->schema, e, check_refs},
 			{HTTP_GET, e->path_item, entity_h_get, ACCESS_PERM,
 			 e->plural, CAP_VIEW, NULL, e},
 			{HTTP_PATCH, e->path_item, entity_h_update, ACCESS_PERM,
-			 e->plural, CAP_EDIT, NULL, e},
+			 e->plural, CAP_EDIT, &e->schema, e, check_refs},
 			{HTTP_DELETE, e->path_item, entity_h_delete,
 			 ACCESS_PERM, e->plural, CAP_DELETE, NULL, e},
 		};

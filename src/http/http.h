@@ -59,6 +59,10 @@ struct route {
 	enum perm_cap cap;  /* ACCESS_PERM: the capability */
 	const struct schema *body; /* JSON body schema, or NULL: no body */
 	const void *arg;    /* handler data (the entity descriptor, ...) */
+	/* Optional checks beyond the schema (references, cross-field rules);
+	 * runs even when the schema found errors, so one response lists
+	 * every invalid field. Adds field errors to r->err. */
+	void (*check)(struct req *r);
 };
 
 #define QUERY_MAX 32

@@ -148,17 +148,19 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 		return atr_fail(&r->err, ATR_E_TOO_LARGE,
 				"the request body exceeds %d bytes",
 				app->cfg.max_body_bytes);
-	if (r->route->body || (r->route->arg && unsafe(r->method) &&
-			       r->method != HTTP_DELETE)) {
+	if (r->route->body) {
 		if (!json_content_type(req_header(r, "Content-Type")))
 			return atr_fail(&r->err, ATR_E_MEDIA_TYPE,
 					"the body must be application/json");
 		if (json_body_parse(in->body, in->body_len, &r->body,
 				    &r->err) < 0)
 			return -1;
-		if (r->route->body &&
-		    validate_body(r->body, r->route->body, V_CREATE,
-				  &r->err) < 0)
+		validate_body(r->body, r->route->body,
+			      r->method == HTTP_PATCH ? V_PATCH : V_CREATE,
+			      &r->err);
+		if (r->route->check)
+			r->route->check(r);
+		if (r->err.kind != ATR_E_NONE)
 			return -1;
 	}
 	r->raw_body = in->body;

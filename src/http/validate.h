@@ -37,6 +37,7 @@ enum field_flag {
 	F_SORT = 1 << 4,     /* usable in ?sort= */
 	F_OWNER = 1 << 5,    /* the record's owner (view_own, reassignment) */
 	F_ASSIGNEE = 1 << 6, /* the record's assignee (view_own, reassignment) */
+	F_UNIQUE = 1 << 7,   /* unique in the organisation (case as given) */
 };
 
 struct field {
