@@ -10,20 +10,22 @@
 
 CC      ?= cc
 BUILD   := build
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq
+PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq libcurl libqrencode liboath
 CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
 	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc \
 	-I$(BUILD)/gen
 CFLAGS  ?= -O2 -g
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -pthread -lm
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Debian packages: build, run and test. deps-test adds what only tests need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
-	libsodium-dev libsqlite3-dev libpq-dev python3 python3-yaml
+	libsodium-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev \
+	libzxcvbn-dev libqrencode-dev liboath-dev python3 \
+	python3-yaml
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
-	prometheus wrk sqlite3
+	prometheus wrk sqlite3 python3-aiosmtpd
 
 SRC  := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
 MAIN := src/main.c

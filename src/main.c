@@ -13,6 +13,7 @@ static const struct {
 	{"admin", cmd_admin, "admin create: add an administrator"},
 	{"staff", cmd_staff, "staff add: add a staff member"},
 	{"audit", cmd_audit, "audit verify: check the activity log's chain"},
+	{"user", cmd_user, "user reset-2fa: remove a member's 2FA (lost device)"},
 	{"routes", cmd_routes, "print the route table as JSON"},
 	{"version", cmd_version, "print the version"},
 };

@@ -8,7 +8,7 @@
 #include "db/db.h"
 #include "http/http.h"
 
-#define ACTIVITY_PAGE_DEFAULT 50
+#define ACTIVITY_PAGE_DEFAULT 25
 #define ACTIVITY_PAGE_MAX 200
 
 /* "2026-11-24" or a full timestamp; returns false when malformed. */

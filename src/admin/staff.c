@@ -1,11 +1,32 @@
-/* staff.c — staff store and GET /api/v1/staff. */
+/* staff.c — staff members: the store, the list, add, edit.
+ *
+ * Lifecycle actions (deactivate, activate, delete with reassignment,
+ * invitations, access explanation, overrides) are in staff_lifecycle.c.
+ *
+ * Rules that hold everywhere:
+ *   - email is the username: unique, case-insensitive (email_norm);
+ *   - only an administrator grants or removes the admin flag, and the last
+ *     active administrator cannot lose it;
+ *   - a non-administrator cannot hand out more than they hold: a role may
+ *     be given only when its grants are a subset of the giver's;
+ *   - active members never exceed the seat limit (settings: seats).
+ */
 #include "atrium.h"
 
 #include <ctype.h>
+#include <sodium.h>
 
+#include "admin/settings.h"
 #include "admin/staff.h"
+#include "auth/password.h"
+#include "auth/perm.h"
+#include "auth/token.h"
+#include "core/activity.h"
+#include "core/app.h"
+#include "core/buf.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "jobs/email.h"
 
 void staff_email_norm(const char *email, char *out, size_t n)
 {
@@ -79,78 +100,834 @@ int staff_exists(struct db_conn *c, int64_t org_id, int64_t staff_id)
 	return rc;
 }
 
+/* ---- reading ------------------------------------------------------------ */
+
+/* The columns of a staff record; memberships aggregated per row (one
+ * query for a whole page, no N+1). */
+#define STAFF_COLS(AGG_DEP, AGG_TEAM)                                          \
+	"SELECT s.id, s.email, s.name, s.admin, s.active, s.role_id, "         \
+	"r.name, s.last_login_at, s.created_at, s.updated_at, s.version, "     \
+	"s.must_change_password, s.password_hash IS NOT NULL, "                \
+	"(SELECT " AGG_DEP " FROM staff_department WHERE staff_id = s.id), "   \
+	"(SELECT " AGG_TEAM " FROM staff_team WHERE staff_id = s.id) "         \
+	"FROM staff s LEFT JOIN role r ON r.id = s.role_id"
+
+static const char *staff_cols(struct db_conn *c)
+{
+	return db_conn_dialect(c) == DB_PG
+		       ? STAFF_COLS("string_agg(CAST(department_id AS TEXT), "
+				    "',' ORDER BY department_id)",
+				    "string_agg(CAST(team_id AS TEXT), ',' "
+				    "ORDER BY team_id)")
+		       : STAFF_COLS("group_concat(department_id, ',')",
+				    "group_concat(team_id, ',')");
+}
+
+static json_t *id_list(const char *csv)
+{
+	json_t *a = json_array();
+	for (const char *p = csv; p && *p;) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		json_array_append_new(a, json_integer(v));
+		p = *end == ',' ? end + 1 : end;
+	}
+	return a;
+}
+
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *staff_row_json(struct db_stmt *st)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(db_col_int(st, 0)));
+	json_object_set_new(o, "email", json_string(db_col_text(st, 1)));
+	json_object_set_new(o, "name", json_string(db_col_text(st, 2)));
+	json_object_set_new(o, "admin", json_boolean(db_col_int(st, 3)));
+	json_object_set_new(o, "active", json_boolean(db_col_int(st, 4)));
+	json_object_set_new(o, "role_id",
+			    db_col_null(st, 5) ? json_null()
+					       : json_integer(db_col_int(st, 5)));
+	json_object_set_new(o, "role_name", opt_str(db_col_text(st, 6)));
+	json_object_set_new(o, "last_login", opt_str(db_col_text(st, 7)));
+	json_object_set_new(o, "created_at", json_string(db_col_text(st, 8)));
+	json_object_set_new(o, "updated_at", json_string(db_col_text(st, 9)));
+	json_object_set_new(o, "version", json_integer(db_col_int(st, 10)));
+	json_object_set_new(o, "must_change_password",
+			    json_boolean(db_col_int(st, 11)));
+	json_object_set_new(o, "has_password",
+			    json_boolean(db_col_int(st, 12)));
+	json_object_set_new(o, "department_ids", id_list(db_col_text(st, 13)));
+	json_object_set_new(o, "team_ids", id_list(db_col_text(st, 14)));
+	return o;
+}
+
+int staff_load(struct db_conn *c, int64_t org, int64_t id, json_t **out)
+{
+	char sql[1024];
+	snprintf(sql, sizeof sql, "%s WHERE s.id = ? AND s.org_id = ?",
+		 staff_cols(c));
+	struct db_stmt *st = db_prepare(c, sql);
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, org);
+	int rc = db_step(st);
+	if (rc == 1)
+		*out = staff_row_json(st);
+	db_reset(st);
+	return rc;
+}
+
+int staff_db_error(struct req *r)
+{
+	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
+			r->db ? db_errmsg(r->db) : "no connection");
+}
+
+#define STAFF_PAGE_DEFAULT 50
 #define STAFF_PAGE_MAX 200
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
 
 static int staff_h_list(struct req *r)
 {
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	int64_t limit = 50, offset = 0;
+	struct buf where = BUF_INIT, sql = BUF_INIT;
+	struct {
+		bool is_int;
+		int64_t i;
+		const char *s;
+	} p[16];
+	int np = 0, rc = -1;
+	int64_t limit = STAFF_PAGE_DEFAULT, offset = 0;
+	const char *order = "lower(s.name) ASC, s.id ASC";
+	buf_adds(&where, " WHERE s.org_id = ?");
+	p[np].is_int = true;
+	p[np++].i = r->who.org_id;
 	for (int i = 0; i < r->nquery; i++) {
-		const struct qparam *q = &r->query[i];
-		int64_t *dst = !strcmp(q->key, "limit")	 ? &limit
-			       : !strcmp(q->key, "offset") ? &offset
-							   : NULL;
-		if (!dst)
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"unknown query parameter '%s'", q->key);
-		if (atr_parse_i64(q->value, dst) < 0 || *dst < 0 ||
-		    (dst == &limit && (*dst < 1 || *dst > STAFF_PAGE_MAX)))
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"%s must be an integer%s", q->key,
-					dst == &limit ? " in 1..200" : " >= 0");
-	}
-	struct db_stmt *st = db_prepare(
-		c, "SELECT id, email, name, admin, active, last_login_at, "
-		   "COUNT(*) OVER () FROM staff WHERE org_id = ? "
-		   "ORDER BY name, id LIMIT ? OFFSET ?");
-	if (!st)
-		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	db_bind_int(st, 1, r->who.org_id);
-	db_bind_int(st, 2, limit);
-	db_bind_int(st, 3, offset);
-	json_t *data = json_array();
-	int64_t total = 0;
-	int rc;
-	while ((rc = db_step(st)) == 1) {
-		const char *ll = db_col_text(st, 5);
-		json_array_append_new(
-			data,
-			json_pack("{s:I,s:s,s:s,s:b,s:b,s:o}", "id",
-				  (json_int_t)db_col_int(st, 0), "email",
-				  db_col_text(st, 1), "name",
-				  db_col_text(st, 2), "admin",
-				  (int)db_col_int(st, 3), "active",
-				  (int)db_col_int(st, 4), "last_login",
-				  ll ? json_string(ll) : json_null()));
-		total = db_col_int(st, 6);
-	}
-	db_reset(st);
-	if (rc < 0) {
-		json_decref(data);
-		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	}
-	if (total == 0 && offset > 0) {
-		/* Past the end: COUNT(*) OVER () saw no rows; count again. */
-		st = db_prepare(c,
-				"SELECT COUNT(*) FROM staff WHERE org_id = ?");
-		if (st) {
-			db_bind_int(st, 1, r->who.org_id);
-			if (db_step(st) == 1)
-				total = db_col_int(st, 0);
-			db_reset(st);
+		const char *k = r->query[i].key, *v = r->query[i].value;
+		int64_t n;
+		bool b;
+		if (!strcmp(k, "limit") || !strcmp(k, "offset")) {
+			bool lim = k[0] == 'l';
+			if (atr_parse_i64(v, &n) < 0 || n < (lim ? 1 : 0) ||
+			    (lim && n > STAFF_PAGE_MAX)) {
+				atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					 "%s must be an integer%s", k,
+					 lim ? " in 1..200" : " >= 0");
+				goto out;
+			}
+			*(lim ? &limit : &offset) = n;
+		} else if (!strcmp(k, "active") || !strcmp(k, "admin")) {
+			if (parse_bool(v, &b) < 0) {
+				atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					 "%s must be true or false", k);
+				goto out;
+			}
+			buf_printf(&where, " AND s.%s = ?", k);
+			p[np].is_int = true;
+			p[np++].i = b;
+		} else if (!strcmp(k, "role_id") || !strcmp(k, "department_id") ||
+			   !strcmp(k, "team_id") || !strcmp(k, "inactive_days")) {
+			if (atr_parse_i64(v, &n) < 0 || n < 0) {
+				atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					 "%s must be a non-negative integer", k);
+				goto out;
+			}
+			if (!strcmp(k, "role_id")) {
+				buf_adds(&where, " AND s.role_id = ?");
+			} else if (!strcmp(k, "department_id")) {
+				buf_adds(&where,
+					 " AND s.id IN (SELECT staff_id FROM "
+					 "staff_department WHERE "
+					 "department_id = ?)");
+			} else if (!strcmp(k, "team_id")) {
+				buf_adds(&where,
+					 " AND s.id IN (SELECT staff_id FROM "
+					 "staff_team WHERE team_id = ?)");
+			} else {
+				/* No sign-in for N days (or never). */
+				char cut[ATR_TIME_LEN];
+				atr_time_iso(atr_now_ms() - n * 86400000, cut);
+				buf_adds(&where,
+					 " AND (s.last_login_at IS NULL OR "
+					 "s.last_login_at < ?)");
+				p[np].is_int = false;
+				p[np++].s = arena_strdup(r->arena, cut);
+				continue;
+			}
+			p[np].is_int = true;
+			p[np++].i = n;
+		} else if (!strcmp(k, "q")) {
+			if (strlen(v) > 200) {
+				atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					 "q must be at most 200 bytes");
+				goto out;
+			}
+			struct buf pat = BUF_INIT;
+			buf_addc(&pat, '%');
+			for (const char *x = v; *x; x++) {
+				if (*x == '%' || *x == '_' || *x == '\\')
+					buf_addc(&pat, '\\');
+				buf_addc(&pat, (char)tolower((unsigned char)*x));
+			}
+			buf_addc(&pat, '%');
+			buf_adds(&where, " AND (lower(s.name) LIKE ? ESCAPE '\\' "
+					 "OR s.email_norm LIKE ? ESCAPE '\\')");
+			const char *pp = arena_strdup(r->arena, buf_str(&pat));
+			buf_free(&pat);
+			p[np].is_int = false;
+			p[np++].s = pp;
+			p[np].is_int = false;
+			p[np++].s = pp;
+		} else if (!strcmp(k, "sort")) {
+			static const struct {
+				const char *key, *sql;
+			} sorts[] = {
+				{"name", "lower(s.name) ASC, s.id ASC"},
+				{"-name", "lower(s.name) DESC, s.id DESC"},
+				{"email", "s.email_norm ASC"},
+				{"-email", "s.email_norm DESC"},
+				{"last_login",
+				 "s.last_login_at ASC NULLS FIRST, s.id ASC"},
+				{"-last_login",
+				 "s.last_login_at DESC NULLS LAST, s.id DESC"},
+				{"created_at", "s.id ASC"},
+				{"-created_at", "s.id DESC"},
+			};
+			order = NULL;
+			for (size_t j = 0; j < ATR_ARRAY_LEN(sorts); j++)
+				if (!strcmp(sorts[j].key, v))
+					order = sorts[j].sql;
+			if (!order) {
+				atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					 "cannot sort by '%s'", v);
+				goto out;
+			}
+		} else {
+			atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				 "unknown query parameter '%s'", k);
+			goto out;
 		}
+	}
+	buf_printf(&sql, "%s%s ORDER BY %s LIMIT ? OFFSET ?", staff_cols(c),
+		   buf_str(&where), order);
+	struct db_stmt *st = db_prepare(c, buf_str(&sql));
+	if (!st)
+		goto dberr;
+	for (int i = 0; i < np; i++)
+		p[i].is_int ? db_bind_int(st, i + 1, p[i].i)
+			    : db_bind_text(st, i + 1, p[i].s);
+	db_bind_int(st, np + 1, limit);
+	db_bind_int(st, np + 2, offset);
+	json_t *data = json_array();
+	int s;
+	while ((s = db_step(st)) == 1)
+		json_array_append_new(data, staff_row_json(st));
+	db_reset(st);
+	if (s < 0) {
+		json_decref(data);
+		goto dberr;
+	}
+	buf_reset(&sql);
+	buf_printf(&sql, "SELECT COUNT(*) FROM staff s%s", buf_str(&where));
+	st = db_prepare(c, buf_str(&sql));
+	int64_t total = 0;
+	if (st) {
+		for (int i = 0; i < np; i++)
+			p[i].is_int ? db_bind_int(st, i + 1, p[i].i)
+				    : db_bind_text(st, i + 1, p[i].s);
+		s = db_step(st);
+		total = s == 1 ? db_col_int(st, 0) : 0;
+		db_reset(st);
+	}
+	if (!st || s < 0) {
+		json_decref(data);
+		goto dberr;
 	}
 	req_json(r, 200,
 		 json_pack("{s:o,s:I,s:I,s:I}", "data", data, "total",
 			   (json_int_t)total, "limit", (json_int_t)limit,
 			   "offset", (json_int_t)offset));
+	rc = 0;
+	goto out;
+dberr:
+	staff_db_error(r);
+out:
+	buf_free(&where);
+	buf_free(&sql);
+	return rc;
+}
+
+static int staff_h_get(struct req *r)
+{
+	if (!req_db(r))
+		return -1;
+	json_t *o = NULL;
+	int rc = staff_load(r->db, r->who.org_id, r->id, &o);
+	if (rc < 0)
+		return staff_db_error(r);
+	if (rc == 0)
+		return atr_fail(&r->err, ATR_E_NOT_FOUND,
+				"staff member %lld not found", (long long)r->id);
+	req_add_header(r, "ETag",
+		       arena_printf(r->arena, "\"%lld\"",
+				    (long long)json_integer_value(
+					    json_object_get(o, "version"))));
+	req_json(r, 200, o);
+	return 0;
+}
+
+/* ---- checks shared by add and edit --------------------------------------- */
+
+/* Grants of a role as bits per module; 1 found, 0 not, -1 error. */
+static int role_bits(struct db_conn *c, int64_t org, int64_t role_id,
+		     struct perm_set *out)
+{
+	memset(out, 0, sizeof *out);
+	struct db_stmt *st =
+		db_prepare(c, "SELECT 1 FROM role WHERE id = ? AND org_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, role_id);
+	db_bind_int(st, 2, org);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc != 1)
+		return rc;
+	st = db_prepare(c, "SELECT module, cap FROM role_permission "
+			   "WHERE role_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, role_id);
+	int s;
+	while ((s = db_step(st)) == 1) {
+		int m = perm_module_index(db_col_text(st, 0));
+		if (m >= 0)
+			out->bits[m] |=
+				(uint8_t)perm_bit_parse(db_col_text(st, 1));
+	}
+	db_reset(st);
+	return s < 0 ? -1 : 1;
+}
+
+bool staff_may_grant(const struct principal *p, const struct perm_set *g)
+{
+	if (p->admin)
+		return true;
+	for (int m = 0; m < PERM_MODULES_MAX; m++)
+		if (g->bits[m] & ~p->perms.bits[m])
+			return false;
+	return true;
+}
+
+/* Every id in arr must name a row of table in the org. */
+static void check_ids(struct req *r, const char *field, const char *table)
+{
+	json_t *arr = json_object_get(r->body, field);
+	if (!json_is_array(arr))
+		return;
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE id = ? AND org_id = ?",
+		 table);
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_integer(v))
+			return;
+		struct db_stmt *st = db_prepare(r->db, sql);
+		if (!st) {
+			staff_db_error(r);
+			return;
+		}
+		db_bind_int(st, 1, (int64_t)json_integer_value(v));
+		db_bind_int(st, 2, r->who.org_id);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc == 0) {
+			atr_field(&r->err, field, "not_found",
+				  "no %s with id %lld", table,
+				  (long long)json_integer_value(v));
+			return;
+		}
+	}
+}
+
+/* The route check of add and edit: references and who may grant what. */
+static void staff_check(struct req *r)
+{
+	if (!req_db(r))
+		return;
+	json_t *role = json_object_get(r->body, "role_id");
+	if (json_is_integer(role)) {
+		struct perm_set g;
+		int rc = role_bits(r->db, r->who.org_id,
+				   (int64_t)json_integer_value(role), &g);
+		if (rc < 0) {
+			staff_db_error(r);
+			return;
+		}
+		if (rc == 0)
+			atr_field(&r->err, "role_id", "not_found",
+				  "no role with id %lld",
+				  (long long)json_integer_value(role));
+		else if (!staff_may_grant(&r->who, &g))
+			atr_field(&r->err, "role_id", "not_allowed",
+				  "the role grants permissions you do not "
+				  "have");
+	}
+	check_ids(r, "department_ids", "department");
+	check_ids(r, "team_ids", "team");
+	if (json_object_get(r->body, "admin") && !r->who.admin)
+		atr_field(&r->err, "admin", "not_allowed",
+			  "only an administrator may grant or remove admin");
+	json_t *tp = json_object_get(r->body, "temporary_password");
+	if (json_is_string(tp)) {
+		struct pw_subject who = {
+			r->who.org_id, 0,
+			json_string_value(json_object_get(r->body, "email")),
+			json_string_value(json_object_get(r->body, "name")),
+			false};
+		password_policy_check(r->db, &who, json_string_value(tp),
+				      "temporary_password", &r->err);
+	}
+	if (json_is_true(json_object_get(r->body, "send_welcome")) &&
+	    json_is_string(tp))
+		atr_field(&r->err, "temporary_password", "not_allowed",
+			  "choose the welcome email or a temporary password, "
+			  "not both");
+}
+
+/* ---- seats ---------------------------------------------------------------- */
+
+int staff_seat_check(struct req *r)
+{
+	char inc[32], extra[32];
+	if (settings_get(r->db, r->who.org_id, "members_included", inc,
+			 sizeof inc) < 0 ||
+	    settings_get(r->db, r->who.org_id, "extra_seats", extra,
+			 sizeof extra) < 0)
+		return staff_db_error(r);
+	int64_t a = 0, b = 0;
+	atr_parse_i64(inc, &a);
+	atr_parse_i64(extra, &b);
+	struct db_stmt *st = db_prepare(
+		r->db, "SELECT COUNT(*) FROM staff WHERE org_id = ? AND active = 1");
+	if (!st)
+		return staff_db_error(r);
+	db_bind_int(st, 1, r->who.org_id);
+	int rc = db_step(st);
+	int64_t active = rc == 1 ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	if (rc < 0)
+		return staff_db_error(r);
+	if (active >= a + b)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"seat limit reached: %lld of %lld seats are in "
+				"use (%lld included + %lld extra); deactivate "
+				"an inactive account to free a seat, or add "
+				"seats",
+				(long long)active, (long long)(a + b),
+				(long long)a, (long long)b);
+	return 0;
+}
+
+/* ---- memberships and invitations ------------------------------------------ */
+
+int staff_set_members(struct db_conn *c, int64_t staff_id, const char *table,
+		      const char *col, const json_t *ids)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "DELETE FROM %s WHERE staff_id = ?", table);
+	struct db_stmt *st = db_prepare(c, sql);
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return -1;
+	snprintf(sql, sizeof sql, "INSERT INTO %s (staff_id, %s) VALUES (?, ?)",
+		 table, col);
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v)
+	{
+		st = db_prepare(c, sql);
+		if (!st)
+			return -1;
+		db_bind_int(st, 1, staff_id);
+		db_bind_int(st, 2, (int64_t)json_integer_value(v));
+		rc = db_step(st);
+		db_reset(st);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int staff_send_link(struct req *r, int64_t staff_id, const char *email,
+		    const char *name, const char *purpose, int hours,
+		    const char *template_name)
+{
+	struct db_conn *c = r->db;
+	/* A new link replaces any earlier unused one of the same purpose. */
+	struct db_stmt *st = db_prepare(
+		c, "DELETE FROM auth_token WHERE staff_id = ? AND purpose = ? "
+		   "AND used_at IS NULL");
+	if (!st)
+		return staff_db_error(r);
+	db_bind_int(st, 1, staff_id);
+	db_bind_text(st, 2, purpose);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return staff_db_error(r);
+	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN],
+		exp[ATR_TIME_LEN];
+	token_new(tok);
+	token_hash(tok, h);
+	atr_now_iso(now);
+	atr_time_iso(atr_now_ms() + (int64_t)hours * 3600000, exp);
+	st = db_prepare(c, "INSERT INTO auth_token (org_id, staff_id, purpose, "
+			   "token_hash, expires_at, created_at) VALUES "
+			   "(?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return staff_db_error(r);
+	db_bind_int(st, 1, r->who.org_id);
+	db_bind_int(st, 2, staff_id);
+	db_bind_text(st, 3, purpose);
+	db_bind_text(st, 4, h);
+	db_bind_text(st, 5, exp);
+	db_bind_text(st, 6, now);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return staff_db_error(r);
+	char link[512];
+	snprintf(link, sizeof link, "%s/%s#token=%s", r->app->cfg.public_url,
+		 !strcmp(purpose, "reset") ? "reset-password" : "set-password",
+		 tok);
+	json_t *vars = json_pack("{s:s,s:s,s:s,s:i}", "name", name, "email",
+				 email, "link", link, "expires_hours", hours);
+	rc = email_enqueue(c, r->who.org_id, email, template_name, vars);
+	json_decref(vars);
+	sodium_memzero(tok, sizeof tok);
+	sodium_memzero(link, sizeof link);
+	return rc < 0 ? staff_db_error(r) : 0;
+}
+
+int staff_invite(struct req *r, int64_t staff_id, const char *email,
+		 const char *name)
+{
+	return staff_send_link(r, staff_id, email, name, "set_password",
+			       STAFF_INVITE_HOURS, "invitation");
+}
+
+/* ---- add ------------------------------------------------------------------ */
+
+static const struct field staff_create_fields[] = {
+	{"email", FT_EMAIL, F_REQUIRED, EMAIL_MAX, NULL, NULL},
+	{"name", FT_TEXT, F_REQUIRED, NAME_MAX_LEN, NULL, NULL},
+	{"role_id", FT_INT, 0, 0, NULL, NULL},
+	{"department_ids", FT_IDS, 0, 100, NULL, NULL},
+	{"team_ids", FT_IDS, 0, 100, NULL, NULL},
+	{"admin", FT_BOOL, 0, 0, NULL, NULL},
+	{"send_welcome", FT_BOOL, 0, 0, NULL, NULL},
+	{"temporary_password", FT_SECRET, 0, PASSWORD_MAX_LEN, NULL, NULL},
+};
+static const struct schema staff_create_schema = SCHEMA(staff_create_fields);
+
+static const struct field staff_update_fields[] = {
+	{"email", FT_EMAIL, F_REQUIRED, EMAIL_MAX, NULL, NULL},
+	{"name", FT_TEXT, F_REQUIRED, NAME_MAX_LEN, NULL, NULL},
+	{"role_id", FT_INT, 0, 0, NULL, NULL},
+	{"department_ids", FT_IDS, 0, 100, NULL, NULL},
+	{"team_ids", FT_IDS, 0, 100, NULL, NULL},
+	{"admin", FT_BOOL, 0, 0, NULL, NULL},
+};
+static const struct schema staff_update_schema = SCHEMA(staff_update_fields);
+
+static const char *bstr(struct req *r, const char *k)
+{
+	return json_string_value(json_object_get(r->body, k));
+}
+
+static int staff_h_create(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	const char *tp = bstr(r, "temporary_password");
+	char hash[PASSWORD_HASH_MAX] = "";
+	if (tp && password_hash(tp, hash) < 0)
+		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
+				"cannot hash the password now");
+	if (db_begin(c) < 0)
+		return staff_db_error(r);
+	if (staff_seat_check(r) < 0)
+		return -1;
+	bool admin = json_is_true(json_object_get(r->body, "admin"));
+	int64_t id;
+	if (staff_insert(c, r->who.org_id, bstr(r, "email"), bstr(r, "name"),
+			 admin, tp ? hash : NULL, &id, &r->err) < 0)
+		return -1;
+	json_t *role = json_object_get(r->body, "role_id");
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE staff SET role_id = ?, must_change_password = ? "
+		   "WHERE id = ?");
+	if (!st)
+		return staff_db_error(r);
+	if (json_is_integer(role))
+		db_bind_int(st, 1, (int64_t)json_integer_value(role));
+	else
+		db_bind_null(st, 1);
+	db_bind_int(st, 2, tp != NULL);
+	db_bind_int(st, 3, id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc >= 0 && tp)
+		rc = password_history_push(c, r->who.org_id, id, hash);
+	json_t *deps = json_object_get(r->body, "department_ids");
+	json_t *teams = json_object_get(r->body, "team_ids");
+	if (rc < 0 ||
+	    (deps && staff_set_members(c, id, "staff_department",
+				       "department_id", deps) < 0) ||
+	    (teams && staff_set_members(c, id, "staff_team", "team_id", teams) <
+			      0))
+		return staff_db_error(r);
+	bool invite = json_is_true(json_object_get(r->body, "send_welcome"));
+	if (invite && staff_invite(r, id, bstr(r, "email"), bstr(r, "name")) < 0)
+		return -1;
+	json_t *rec = NULL;
+	if (staff_load(c, r->who.org_id, id, &rec) != 1)
+		return staff_db_error(r);
+	json_t *diff = json_object();
+	const char *keys[] = {"email",	 "name",	   "role_id",
+			      "admin",	 "department_ids", "team_ids"};
+	for (size_t i = 0; i < ATR_ARRAY_LEN(keys); i++)
+		json_object_set_new(diff, keys[i],
+				    json_pack("{s:O}", "to",
+					      json_object_get(rec, keys[i])));
+	if (tp)
+		json_object_set_new(diff, "temporary_password",
+				    json_pack("{s:s}", "to", "[secret]"));
+	rc = activity_from_req(r, "create", "staff", id, diff);
+	json_decref(diff);
+	if (rc < 0 || outbox_emit(c, r->who.org_id, "staff", id, "created",
+				  NULL, rec) < 0) {
+		json_decref(rec);
+		return r->err.kind ? -1 : staff_db_error(r);
+	}
+	if (db_commit(c) < 0) {
+		json_decref(rec);
+		return staff_db_error(r);
+	}
+	json_object_set_new(rec, "invitation_sent", json_boolean(invite));
+	req_add_header(r, "Location",
+		       arena_printf(r->arena, "/api/v1/staff/%lld",
+				    (long long)id));
+	req_add_header(r, "ETag", "\"1\"");
+	req_json(r, 201, rec);
+	return 0;
+}
+
+/* ---- edit ----------------------------------------------------------------- */
+
+int staff_active_admins(struct db_conn *c, int64_t org)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT COUNT(*) FROM staff WHERE org_id = ? AND admin = 1 "
+		   "AND active = 1");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, org);
+	int rc = db_step(st);
+	int n = rc == 1 ? (int)db_col_int(st, 0) : -1;
+	db_reset(st);
+	return n;
+}
+
+static int64_t if_match(struct req *r)
+{
+	const char *h = req_header(r, "If-Match");
+	if (!h)
+		return -1;
+	if (!strncmp(h, "W/", 2))
+		h += 2;
+	int64_t v = 0;
+	size_t n = strlen(h);
+	if (n < 3 || h[0] != '"' || h[n - 1] != '"')
+		return -2;
+	char tmp[24];
+	if (n - 2 >= sizeof tmp)
+		return -2;
+	memcpy(tmp, h + 1, n - 2);
+	tmp[n - 2] = 0;
+	return atr_parse_i64(tmp, &v) == 0 ? v : -2;
+}
+
+static int staff_h_update(struct req *r)
+{
+	int64_t want = if_match(r);
+	if (want == -1)
+		return atr_fail(&r->err, ATR_E_PRECOND_REQ,
+				"send If-Match with the ETag of the staff "
+				"record you edited");
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (r->id == r->who.staff_id && !r->who.admin &&
+	    json_object_get(r->body, "role_id"))
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"you cannot change your own role");
+	if (db_begin(c) < 0)
+		return staff_db_error(r);
+	json_t *before = NULL;
+	int rc = staff_load(c, r->who.org_id, r->id, &before);
+	if (rc < 0)
+		return staff_db_error(r);
+	if (rc == 0)
+		return atr_fail(&r->err, ATR_E_NOT_FOUND,
+				"staff member %lld not found", (long long)r->id);
+	int64_t version = json_integer_value(json_object_get(before, "version"));
+	if (want != version) {
+		json_decref(before);
+		return atr_fail(&r->err, ATR_E_PRECONDITION,
+				"the staff member was changed by someone else "
+				"(now version %lld); reload and try again",
+				(long long)version);
+	}
+	json_t *admin = json_object_get(r->body, "admin");
+	if (json_is_false(admin) &&
+	    json_is_true(json_object_get(before, "admin")) &&
+	    json_is_true(json_object_get(before, "active")) &&
+	    staff_active_admins(c, r->who.org_id) <= 1) {
+		json_decref(before);
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"cannot remove admin from the last active "
+				"administrator");
+	}
+	/* Non-admins may not edit administrators at all. */
+	if (!r->who.admin && json_is_true(json_object_get(before, "admin"))) {
+		json_decref(before);
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"only an administrator may edit an "
+				"administrator");
+	}
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	const char *email = bstr(r, "email");
+	char norm[EMAIL_MAX + 1] = "";
+	if (email)
+		staff_email_norm(email, norm, sizeof norm);
+	json_t *role = json_object_get(r->body, "role_id");
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE staff SET email = COALESCE(?, email), email_norm = "
+		   "COALESCE(?, email_norm), name = COALESCE(?, name), "
+		   "admin = COALESCE(?, admin), role_id = CASE WHEN ? = 1 "
+		   "THEN ? ELSE role_id END, updated_at = ?, version = "
+		   "version + 1 WHERE id = ? AND org_id = ?");
+	if (!st) {
+		json_decref(before);
+		return staff_db_error(r);
+	}
+	db_bind_text(st, 1, email);
+	db_bind_text(st, 2, email ? norm : NULL);
+	db_bind_text(st, 3, bstr(r, "name"));
+	if (json_is_boolean(admin))
+		db_bind_int(st, 4, json_is_true(admin));
+	else
+		db_bind_null(st, 4);
+	db_bind_int(st, 5, role != NULL);
+	if (json_is_integer(role))
+		db_bind_int(st, 6, (int64_t)json_integer_value(role));
+	else
+		db_bind_null(st, 6);
+	db_bind_text(st, 7, now);
+	db_bind_int(st, 8, r->id);
+	db_bind_int(st, 9, r->who.org_id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc < 0) {
+		json_decref(before);
+		if (db_err_unique(c)) {
+			atr_field(&r->err, "email", "taken",
+				  "a staff member with this email exists");
+			return -1;
+		}
+		return staff_db_error(r);
+	}
+	json_t *deps = json_object_get(r->body, "department_ids");
+	json_t *teams = json_object_get(r->body, "team_ids");
+	if ((deps && staff_set_members(c, r->id, "staff_department",
+				       "department_id", deps) < 0) ||
+	    (teams && staff_set_members(c, r->id, "staff_team", "team_id",
+					teams) < 0)) {
+		json_decref(before);
+		return staff_db_error(r);
+	}
+	json_t *after = NULL;
+	if (staff_load(c, r->who.org_id, r->id, &after) != 1) {
+		json_decref(before);
+		return staff_db_error(r);
+	}
+	json_t *diff = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(after, key, v)
+	{
+		json_t *old = json_object_get(before, key);
+		if (strcmp(key, "updated_at") && strcmp(key, "version") &&
+		    strcmp(key, "role_name") && !json_equal(old, v))
+			json_object_set_new(diff, key,
+					    json_pack("{s:O,s:O}", "from", old,
+						      "to", v));
+	}
+	rc = activity_from_req(r, "update", "staff", r->id, diff);
+	if (!rc && outbox_emit(c, r->who.org_id, "staff", r->id, "updated",
+			       before, after) < 0)
+		rc = staff_db_error(r);
+	json_decref(diff);
+	json_decref(before);
+	if (rc < 0 || db_commit(c) < 0) {
+		json_decref(after);
+		return r->err.kind ? -1 : staff_db_error(r);
+	}
+	req_add_header(r, "ETag",
+		       arena_printf(r->arena, "\"%lld\"",
+				    (long long)json_integer_value(
+					    json_object_get(after, "version"))));
+	req_json(r, 200, after);
 	return 0;
 }
 
 const struct route staff_routes[] = {
 	{HTTP_GET, "/api/v1/staff", staff_h_list, ACCESS_PERM, "staff",
-	 CAP_VIEW, NULL, NULL},
+	 CAP_VIEW},
+	{HTTP_POST, "/api/v1/staff", staff_h_create, ACCESS_PERM, "staff",
+	 CAP_CREATE, &staff_create_schema, NULL, staff_check},
+	{HTTP_GET, "/api/v1/staff/{id}", staff_h_get, ACCESS_PERM, "staff",
+	 CAP_VIEW},
+	{HTTP_PATCH, "/api/v1/staff/{id}", staff_h_update, ACCESS_PERM, "staff",
+	 CAP_EDIT, &staff_update_schema, NULL, staff_check},
 	{0},
 };

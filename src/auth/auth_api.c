@@ -1,21 +1,35 @@
-/* auth_api.c — login, logout, me, first-admin setup, set password.
+/* auth_api.c — sign-in, sign-out, me, first-admin setup, passwords.
  *
  * Login answers the same body and status for an unknown email, a wrong
  * password and an inactive account, and spends the same argon2 time on
  * each (password_verify with a dummy hash). Failures count per account and
  * per address (throttle.c). Argon2 runs before the write transaction, so
  * the database write lock is never held while hashing.
+ *
+ * After the password, sign-in is staged (auth/twofa.h): a member with 2FA
+ * gets an "mfa" session, a member who must have 2FA and has none an
+ * "enrol" session, everybody else a full one.
+ *
+ * Password links (invitation, reset) are single-use tokens stored hashed;
+ * using one ends every other session of the member.
  */
 #include "atrium.h"
 
+#include <sodium.h>
+
+#include "admin/settings.h"
 #include "admin/staff.h"
+#include "auth/auth.h"
 #include "auth/password.h"
+#include "auth/perm.h"
 #include "auth/session.h"
 #include "auth/throttle.h"
 #include "auth/token.h"
+#include "auth/twofa.h"
 #include "core/activity.h"
 #include "core/app.h"
 #include "db/db.h"
+#include "jobs/email.h"
 
 static const struct field login_fields[] = {
 	{"email", FT_TEXT, F_REQUIRED, EMAIL_MAX, NULL, NULL},
@@ -31,11 +45,25 @@ static const struct field setup_fields[] = {
 };
 static const struct schema setup_schema = SCHEMA(setup_fields);
 
-static const struct field password_set_fields[] = {
+static const struct field token_password_fields[] = {
 	{"token", FT_SECRET, F_REQUIRED, 100, NULL, NULL},
 	{"password", FT_SECRET, F_REQUIRED, PASSWORD_MAX_LEN, NULL, NULL},
 };
-static const struct schema password_set_schema = SCHEMA(password_set_fields);
+static const struct schema token_password_schema =
+	SCHEMA(token_password_fields);
+
+static const struct field forgot_fields[] = {
+	{"email", FT_TEXT, F_REQUIRED, EMAIL_MAX, NULL, NULL},
+};
+static const struct schema forgot_schema = SCHEMA(forgot_fields);
+
+static const struct field password_change_fields[] = {
+	{"current_password", FT_SECRET, F_REQUIRED, PASSWORD_MAX_LEN, NULL,
+	 NULL},
+	{"new_password", FT_SECRET, F_REQUIRED, PASSWORD_MAX_LEN, NULL, NULL},
+};
+static const struct schema password_change_schema =
+	SCHEMA(password_change_fields);
 
 static const char *body_str(struct req *r, const char *k)
 {
@@ -48,23 +76,23 @@ static int db_error(struct req *r)
 			r->db ? db_errmsg(r->db) : "no connection");
 }
 
-struct staff_row {
-	int64_t id, org_id;
-	bool admin, active;
-	char name[128], email[256];
-	char hash[PASSWORD_HASH_MAX];
-};
-
-/* Loads a member by normalised email; 1 found, 0 not, -1 error. */
-static int load_staff(struct db_conn *c, const char *norm,
-		      struct staff_row *s)
+int auth_load_staff(struct db_conn *c, const char *by, const char *key,
+		    int64_t id, struct staff_row *s)
 {
 	struct db_stmt *st = db_prepare(
-		c, "SELECT id, org_id, admin, active, name, email, "
-		   "password_hash FROM staff WHERE email_norm = ?");
+		c, !strcmp(by, "email")
+			   ? "SELECT id, org_id, admin, active, name, email, "
+			     "password_hash, must_change_password, "
+			     "password_changed_at FROM staff WHERE email_norm = ?"
+			   : "SELECT id, org_id, admin, active, name, email, "
+			     "password_hash, must_change_password, "
+			     "password_changed_at FROM staff WHERE id = ?");
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, norm);
+	if (key)
+		db_bind_text(st, 1, key);
+	else
+		db_bind_int(st, 1, id);
 	int rc = db_step(st);
 	if (rc == 1) {
 		s->id = db_col_int(st, 0);
@@ -75,18 +103,95 @@ static int load_staff(struct db_conn *c, const char *norm,
 		atr_strlcpy(s->email, db_col_text(st, 5), sizeof s->email);
 		const char *h = db_col_text(st, 6);
 		atr_strlcpy(s->hash, h ? h : "", sizeof s->hash);
+		s->must_change = db_col_int(st, 7) != 0;
+		const char *pc = db_col_text(st, 8);
+		s->password_changed_ms = pc ? atr_iso_ms(pc) : 0;
 	}
 	db_reset(st);
 	return rc;
 }
 
-static void fill_principal(struct req *r, const struct staff_row *s)
+/* Fills r->who for the member; loads their grants. 0 or -1. */
+static int fill_principal(struct req *r, const struct staff_row *s)
 {
 	r->who.staff_id = s->id;
 	r->who.org_id = s->org_id;
 	r->who.admin = s->admin;
+	r->who.must_change_password = s->must_change;
 	atr_strlcpy(r->who.name, s->name, sizeof r->who.name);
 	atr_strlcpy(r->who.email, s->email, sizeof r->who.email);
+	if (!s->admin && perm_load(r->db, s->id, &r->who.perms) < 0)
+		return db_error(r);
+	return 0;
+}
+
+int auth_start_session(struct req *r, const struct staff_row *s)
+{
+	if (fill_principal(r, s) < 0)
+		return -1;
+	int on = twofa_enabled(r->db, s->id);
+	int req2 = on ? 0 : twofa_required(r->db, s->org_id, s->id);
+	if (on < 0 || req2 < 0)
+		return db_error(r);
+	/* The optional maximum password age (off by default; it applies
+	 * only to members without 2FA, see the admin guide for why). */
+	int64_t days = 0;
+	settings_get_int(r->db, s->org_id, "password_max_age_days", &days);
+	if (!on && days > 0 && s->password_changed_ms &&
+	    s->password_changed_ms + days * 86400000 < atr_now_ms()) {
+		struct db_stmt *st = db_prepare(
+			r->db, "UPDATE staff SET must_change_password = 1 "
+			       "WHERE id = ?");
+		if (!st)
+			return db_error(r);
+		db_bind_int(st, 1, s->id);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc < 0)
+			return db_error(r);
+		r->who.must_change_password = true;
+	}
+	enum session_stage stage = on ? STAGE_MFA : req2 ? STAGE_ENROL
+						      : STAGE_FULL;
+	return session_create(r, s->id, stage);
+}
+
+/* The activity row of a sign-in event, with the client's user agent. */
+static int log_auth(struct req *r, const char *action,
+		    const struct staff_row *s, const char *email)
+{
+	char ua[256];
+	atr_strlcpy(ua, r->user_agent ? r->user_agent : "", sizeof ua);
+	json_t *diff = json_pack("{s:{s:s}}", "user_agent", "to", ua);
+	if (email)
+		json_object_set_new(diff, "email",
+				    json_pack("{s:s}", "to", email));
+	struct activity a = {
+		.org_id = s ? s->org_id : 1,
+		.actor_id = s ? s->id : 0,
+		.actor_name = s ? s->name : NULL,
+		.action = action,
+		.entity = "staff",
+		.entity_id = s ? s->id : 0,
+		.diff = diff,
+		.ip = r->ip,
+		.request_id = r->request_id,
+	};
+	int rc = activity_record(r->db, &a);
+	json_decref(diff);
+	return rc < 0 ? db_error(r) : 0;
+}
+
+int auth_notify(struct req *r, const struct staff_row *s, const char *what)
+{
+	char when[ATR_TIME_LEN];
+	atr_now_iso(when);
+	json_t *vars = json_pack("{s:s,s:s,s:s,s:s}", "name", s->name, "what",
+				 what, "when", when, "ip", r->ip);
+	int rc = email_enqueue(r->db, s->org_id, s->email, "security_notice",
+			       vars);
+	json_decref(vars);
+	return rc < 0 ? db_error(r) : 0;
 }
 
 static int login_failed(struct req *r, const char *acct_key,
@@ -97,28 +202,30 @@ static int login_failed(struct req *r, const char *acct_key,
 	if (db_begin(c) < 0)
 		return db_error(r);
 	const struct config *cfg = &r->app->cfg;
-	json_t *diff = json_pack("{s:{s:s}}", "email", "to", email);
-	struct activity a = {
-		.org_id = s ? s->org_id : 1,
-		.actor_id = s ? s->id : 0,
-		.actor_name = s ? s->name : NULL,
-		.action = "login_failed",
-		.entity = "staff",
-		.entity_id = s ? s->id : 0,
-		.diff = diff,
-		.ip = r->ip,
-		.request_id = r->request_id,
-	};
 	int rc = throttle_fail(c, acct_key, cfg->login_max_failures);
 	if (!rc)
 		rc = throttle_fail(c, ip_key, cfg->login_ip_max_failures);
-	if (!rc)
-		rc = activity_record(c, &a);
-	json_decref(diff);
-	if (rc < 0 || db_commit(c) < 0)
+	if (rc < 0)
+		return db_error(r);
+	if (log_auth(r, "login_failed", s, email) < 0)
+		return -1;
+	if (db_commit(c) < 0)
 		return db_error(r);
 	return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
 			"invalid email or password");
+}
+
+int auth_throttled(struct req *r, const char *k1, const char *k2)
+{
+	int a = throttle_wait(r->db, k1), b = k2 ? throttle_wait(r->db, k2) : 0;
+	if (a < 0 || b < 0)
+		return db_error(r);
+	if (!a && !b)
+		return 0;
+	r->err.retry_after = a > b ? a : b;
+	return atr_fail(&r->err, ATR_E_RATE_LIMITED,
+			"too many failed attempts; try again in %d seconds",
+			r->err.retry_after);
 }
 
 static int login_h_post(struct req *r)
@@ -132,20 +239,11 @@ static int login_h_post(struct req *r)
 	staff_email_norm(email, norm, sizeof norm);
 	char *acct_key = arena_printf(r->arena, "acct:%s", norm);
 	char *ip_key = arena_printf(r->arena, "ip:%s", r->ip);
-
-	int wa = throttle_wait(c, acct_key), wi = throttle_wait(c, ip_key);
-	if (wa < 0 || wi < 0)
-		return db_error(r);
-	if (wa || wi) {
-		r->err.retry_after = wa > wi ? wa : wi;
-		return atr_fail(&r->err, ATR_E_RATE_LIMITED,
-				"too many failed sign-in attempts; try again "
-				"in %d seconds",
-				r->err.retry_after);
-	}
+	if (auth_throttled(r, acct_key, ip_key) < 0)
+		return -1;
 
 	struct staff_row s = {0};
-	int found = load_staff(c, norm, &s);
+	int found = auth_load_staff(c, "email", norm, 0, &s);
 	if (found < 0)
 		return db_error(r);
 	/* Unknown member, no password yet and wrong password all cost one
@@ -161,7 +259,6 @@ static int login_h_post(struct req *r)
 
 	if (db_begin(c) < 0)
 		return db_error(r);
-	fill_principal(r, &s);
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	struct db_stmt *st = db_prepare(
@@ -183,10 +280,12 @@ static int login_h_post(struct req *r)
 		rc = db_step(st);
 		db_reset(st);
 	}
-	if (rc < 0 || throttle_clear(c, acct_key) < 0 ||
-	    session_create(r, s.id) < 0 ||
-	    activity_from_req(r, "login", "staff", s.id, NULL) < 0)
-		return r->err.kind ? -1 : db_error(r);
+	if (rc < 0 || throttle_clear(c, acct_key) < 0)
+		return db_error(r);
+	if (auth_start_session(r, &s) < 0 ||
+	    log_auth(r, r->who.stage == STAGE_MFA ? "login_password" : "login",
+		     &s, NULL) < 0)
+		return -1;
 	if (db_commit(c) < 0)
 		return db_error(r);
 	req_json(r, 200, session_me_json(r));
@@ -216,27 +315,36 @@ static int me_h_get(struct req *r)
 	return 0;
 }
 
-/* Consumes a single-use token of `purpose` inside the open transaction.
- * Returns 1 and *staff_id (0 when the token names none), 0 when the token
- * is unknown, used or expired, -1 on error. */
-static int consume_token(struct db_conn *c, const char *token,
-			 const char *purpose, int64_t *staff_id)
+/* Finds a live single-use token of `purpose` (without using it). 1 and
+ * *staff_id, 0 when unknown, used or expired, -1 on error. */
+static int find_token(struct db_conn *c, const char *token,
+		      const char *purpose, int64_t *staff_id, bool consume)
 {
 	if (!token_well_formed(token))
 		return 0;
 	char h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN];
 	token_hash(token, h);
 	atr_now_iso(now);
-	struct db_stmt *st = db_prepare(
-		c, "UPDATE auth_token SET used_at = ? WHERE token_hash = ? "
-		   "AND purpose = ? AND used_at IS NULL AND expires_at > ? "
-		   "RETURNING staff_id");
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, now);
-	db_bind_text(st, 2, h);
-	db_bind_text(st, 3, purpose);
-	db_bind_text(st, 4, now);
+	struct db_stmt *st;
+	int i = 1;
+	if (consume) {
+		st = db_prepare(c, "UPDATE auth_token SET used_at = ? WHERE "
+				   "token_hash = ? AND purpose = ? AND used_at "
+				   "IS NULL AND expires_at > ? RETURNING "
+				   "staff_id");
+		if (!st)
+			return -1;
+		db_bind_text(st, i++, now);
+	} else {
+		st = db_prepare(c, "SELECT staff_id FROM auth_token WHERE "
+				   "token_hash = ? AND purpose = ? AND used_at "
+				   "IS NULL AND expires_at > ?");
+		if (!st)
+			return -1;
+	}
+	db_bind_text(st, i++, h);
+	db_bind_text(st, i++, purpose);
+	db_bind_text(st, i++, now);
 	int rc = db_step(st);
 	if (rc == 1)
 		*staff_id = db_col_null(st, 0) ? 0 : db_col_int(st, 0);
@@ -244,18 +352,40 @@ static int consume_token(struct db_conn *c, const char *token,
 	return rc;
 }
 
+int auth_set_password(struct req *r, const struct staff_row *s,
+		      const char *hash)
+{
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *st = db_prepare(
+		r->db, "UPDATE staff SET password_hash = ?, updated_at = ?, "
+		       "must_change_password = 0 WHERE id = ?");
+	if (!st)
+		return db_error(r);
+	db_bind_text(st, 1, hash);
+	db_bind_text(st, 2, now);
+	db_bind_int(st, 3, s->id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0 || password_history_push(r->db, s->org_id, s->id, hash) < 0)
+		return db_error(r);
+	return 0;
+}
+
 static int setup_h_post(struct req *r)
 {
 	const char *pw = body_str(r, "password");
-	if (password_policy_check(pw, "password", &r->err) < 0)
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	struct pw_subject who = {1, 0, body_str(r, "email"), body_str(r, "name"),
+				 false};
+	if (password_policy_check(c, &who, pw, "password", &r->err) < 0)
 		return -1;
 	char hash[PASSWORD_HASH_MAX];
 	if (password_hash(pw, hash) < 0)
 		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
 				"cannot hash the password now");
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
 	if (db_begin(c) < 0)
 		return db_error(r);
 	int64_t n = staff_count(c);
@@ -265,7 +395,7 @@ static int setup_h_post(struct req *r)
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"setup is complete: an administrator exists");
 	int64_t unused;
-	int t = consume_token(c, body_str(r, "token"), "setup", &unused);
+	int t = find_token(c, body_str(r, "token"), "setup", &unused, true);
 	if (t < 0)
 		return db_error(r);
 	if (t == 0)
@@ -276,14 +406,16 @@ static int setup_h_post(struct req *r)
 	if (staff_insert(c, 1, body_str(r, "email"), body_str(r, "name"), true,
 			 hash, &id, &r->err) < 0)
 		return -1;
-	struct staff_row s = {.id = id, .org_id = 1, .admin = true};
+	struct staff_row s = {.id = id, .org_id = 1, .admin = true,
+			      .active = true};
 	atr_strlcpy(s.name, body_str(r, "name"), sizeof s.name);
 	atr_strlcpy(s.email, body_str(r, "email"), sizeof s.email);
-	fill_principal(r, &s);
+	if (password_history_push(c, 1, id, hash) < 0)
+		return db_error(r);
 	json_t *diff = json_pack("{s:{s:s},s:{s:s},s:{s:b}}", "email", "to",
 				 s.email, "name", "to", s.name, "admin", "to",
 				 1);
-	int rc = session_create(r, id);
+	int rc = auth_start_session(r, &s);
 	if (!rc)
 		rc = activity_from_req(r, "setup", "staff", id, diff);
 	json_decref(diff);
@@ -295,59 +427,164 @@ static int setup_h_post(struct req *r)
 	return 0;
 }
 
-static int password_set_h_post(struct req *r)
+/* POST /api/v1/auth/password/set (invitation and set-password links) and
+ * /api/v1/auth/password/reset (forgotten password): the route's arg is
+ * the token purpose. */
+static int token_password_h_post(struct req *r)
 {
+	const char *purpose = r->route->arg;
 	const char *pw = body_str(r, "password");
-	if (password_policy_check(pw, "password", &r->err) < 0)
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	int64_t staff_id = 0;
+	int t = find_token(c, body_str(r, "token"), purpose, &staff_id, false);
+	if (t < 0)
+		return db_error(r);
+	struct staff_row s = {0};
+	int found = t == 1 && staff_id
+			    ? auth_load_staff(c, "id", NULL, staff_id, &s)
+			    : 0;
+	if (found < 0)
+		return db_error(r);
+	if (!found || !s.active)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"the link is invalid, used or expired; ask for "
+				"a new one");
+	int on = twofa_enabled(c, s.id);
+	if (on < 0)
+		return db_error(r);
+	struct pw_subject who = {s.org_id, s.id, s.email, s.name, on > 0};
+	if (password_policy_check(c, &who, pw, "password", &r->err) < 0)
 		return -1;
 	char hash[PASSWORD_HASH_MAX];
 	if (password_hash(pw, hash) < 0)
 		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
 				"cannot hash the password now");
+	if (db_begin(c) < 0)
+		return db_error(r);
+	/* Consume now, inside the transaction: a second use finds nothing. */
+	t = find_token(c, body_str(r, "token"), purpose, &staff_id, true);
+	if (t < 0)
+		return db_error(r);
+	if (t == 0)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"the link is invalid, used or expired; ask for "
+				"a new one");
+	s.must_change = false;
+	if (auth_set_password(r, &s, hash) < 0 ||
+	    session_end_all(c, s.id, 0) < 0)
+		return r->err.kind ? -1 : db_error(r);
+	if (auth_start_session(r, &s) < 0 ||
+	    activity_from_req(r,
+			      !strcmp(purpose, "reset") ? "password_reset"
+							: "password_set",
+			      "staff", s.id, NULL) < 0 ||
+	    (!strcmp(purpose, "reset") &&
+	     auth_notify(r, &s, "your password was reset") < 0))
+		return -1;
+	if (db_commit(c) < 0)
+		return db_error(r);
+	req_json(r, 200, session_me_json(r));
+	return 0;
+}
+
+#define RESET_HOURS 1
+#define FORGOT_PER_HOUR 5
+
+/* POST /api/v1/auth/password/forgot: the same answer whether or not the
+ * address belongs to anyone; a link (1 hour) goes out when it does. */
+static int forgot_h_post(struct req *r)
+{
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	char norm[EMAIL_MAX + 1];
+	staff_email_norm(body_str(r, "email"), norm, sizeof norm);
+	struct staff_row s = {0};
+	int found = auth_load_staff(c, "email", norm, 0, &s);
+	if (found < 0)
+		return db_error(r);
+	char *key = arena_printf(r->arena, "forgot:%s", norm);
+	char *ipkey = arena_printf(r->arena, "forgot-ip:%s", r->ip);
+	int wait_a = throttle_wait(c, key), wait_i = throttle_wait(c, ipkey);
+	if (wait_a < 0 || wait_i < 0)
+		return db_error(r);
 	if (db_begin(c) < 0)
 		return db_error(r);
-	int64_t staff_id = 0;
-	int t = consume_token(c, body_str(r, "token"), "set_password",
-			      &staff_id);
-	if (t < 0)
+	/* Count every request, so neither an address nor a mailbox can be
+	 * flooded; over the limit the answer stays the same. */
+	if (throttle_fail(c, key, FORGOT_PER_HOUR) < 0 ||
+	    throttle_fail(c, ipkey, FORGOT_PER_HOUR * 4) < 0)
 		return db_error(r);
-	if (t == 0 || staff_id == 0)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"the link is invalid, used or expired; ask an "
-				"administrator for a new one");
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	struct db_stmt *st = db_prepare(
-		c, "UPDATE staff SET password_hash = ?, updated_at = ? "
-		   "WHERE id = ? AND active = 1 "
-		   "RETURNING org_id, admin, name, email");
-	if (!st)
-		return db_error(r);
-	db_bind_text(st, 1, hash);
-	db_bind_text(st, 2, now);
-	db_bind_int(st, 3, staff_id);
-	struct staff_row s = {.id = staff_id};
-	int rc = db_step(st);
-	if (rc == 1) {
-		s.org_id = db_col_int(st, 0);
-		s.admin = db_col_int(st, 1) != 0;
-		atr_strlcpy(s.name, db_col_text(st, 2), sizeof s.name);
-		atr_strlcpy(s.email, db_col_text(st, 3), sizeof s.email);
+	if (found && s.active && !wait_a && !wait_i) {
+		r->who.org_id = s.org_id;
+		if (staff_send_link(r, s.id, s.email, s.name, "reset",
+				    RESET_HOURS, "password_reset") < 0)
+			return -1;
+		if (log_auth(r, "password_reset_requested", &s, NULL) < 0)
+			return -1;
 	}
-	db_reset(st);
-	if (rc < 0)
+	if (db_commit(c) < 0)
 		return db_error(r);
-	if (rc == 0)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"the account is deactivated");
-	fill_principal(r, &s);
-	if (session_end_all(c, staff_id, 0) < 0)
+	req_json(r, 202,
+		 json_pack("{s:s}", "message",
+			   "If an account uses this address, a link to reset "
+			   "the password is on its way."));
+	return 0;
+}
+
+/* POST /api/v1/auth/password/change: needs the current password; ends
+ * every other session and rotates this one. */
+static int password_change_h_post(struct req *r)
+{
+	const char *cur = body_str(r, "current_password");
+	const char *pw = body_str(r, "new_password");
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	struct staff_row s = {0};
+	int found = auth_load_staff(c, "id", NULL, r->who.staff_id, &s);
+	if (found < 0)
 		return db_error(r);
-	if (session_create(r, staff_id) < 0 ||
-	    activity_from_req(r, "password_set", "staff", staff_id, NULL) < 0)
+	char *key = arena_printf(r->arena, "pwchange:%lld",
+				 (long long)r->who.staff_id);
+	if (auth_throttled(r, key, NULL) < 0)
+		return -1;
+	if (!password_verify(found && s.hash[0] ? s.hash : NULL, cur)) {
+		if (db_begin(c) < 0 ||
+		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0 ||
+		    db_commit(c) < 0)
+			return db_error(r);
+		atr_field(&r->err, "current_password", "invalid",
+			  "is not your current password");
+		return -1;
+	}
+	if (strcmp(cur, pw) == 0) {
+		atr_field(&r->err, "new_password", "reused",
+			  "must differ from the current password");
+		return -1;
+	}
+	int on = twofa_enabled(c, s.id);
+	if (on < 0)
+		return db_error(r);
+	struct pw_subject who = {s.org_id, s.id, s.email, s.name, on > 0};
+	if (password_policy_check(c, &who, pw, "new_password", &r->err) < 0)
+		return -1;
+	char hash[PASSWORD_HASH_MAX];
+	if (password_hash(pw, hash) < 0)
+		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
+				"cannot hash the password now");
+	if (db_begin(c) < 0)
+		return db_error(r);
+	s.must_change = false;
+	if (auth_set_password(r, &s, hash) < 0 ||
+	    session_end_all(c, s.id, 0) < 0 || throttle_clear(c, key) < 0)
+		return r->err.kind ? -1 : db_error(r);
+	if (fill_principal(r, &s) < 0 ||
+	    session_create(r, s.id, STAGE_FULL) < 0 ||
+	    activity_from_req(r, "password_change", "staff", s.id, NULL) < 0 ||
+	    auth_notify(r, &s, "your password was changed") < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return db_error(r);
@@ -357,14 +594,22 @@ static int password_set_h_post(struct req *r)
 
 const struct route auth_routes[] = {
 	{HTTP_POST, "/api/v1/auth/login", login_h_post, ACCESS_PUBLIC, NULL, 0,
-	 &login_schema, NULL},
+	 &login_schema},
 	{HTTP_POST, "/api/v1/auth/logout", logout_h_post, ACCESS_SESSION, NULL,
-	 0, NULL, NULL},
+	 0, NULL, NULL, NULL,
+	 ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK | ROUTE_ENROL_OK},
 	{HTTP_GET, "/api/v1/auth/me", me_h_get, ACCESS_SESSION, NULL, 0, NULL,
-	 NULL},
-	{HTTP_POST, "/api/v1/auth/password/set", password_set_h_post,
-	 ACCESS_PUBLIC, NULL, 0, &password_set_schema, NULL},
+	 NULL, NULL, ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK | ROUTE_ENROL_OK},
+	{HTTP_POST, "/api/v1/auth/password/change", password_change_h_post,
+	 ACCESS_SESSION, NULL, 0, &password_change_schema, NULL, NULL,
+	 ROUTE_PASSWORD_CHANGE_OK},
+	{HTTP_POST, "/api/v1/auth/password/set", token_password_h_post,
+	 ACCESS_PUBLIC, NULL, 0, &token_password_schema, "set_password"},
+	{HTTP_POST, "/api/v1/auth/password/reset", token_password_h_post,
+	 ACCESS_PUBLIC, NULL, 0, &token_password_schema, "reset"},
+	{HTTP_POST, "/api/v1/auth/password/forgot", forgot_h_post,
+	 ACCESS_PUBLIC, NULL, 0, &forgot_schema},
 	{HTTP_POST, "/api/v1/setup", setup_h_post, ACCESS_PUBLIC, NULL, 0,
-	 &setup_schema, NULL},
+	 &setup_schema},
 	{0},
 };

@@ -4,7 +4,11 @@
 #include <pthread.h>
 #include <semaphore.h>
 
+#include <zxcvbn.h>
+
+#include "admin/settings.h"
 #include "auth/password.h"
+#include "db/db.h"
 
 #define OPSLIMIT 2ULL
 #define MEMLIMIT (19ULL * 1024 * 1024)
@@ -55,7 +59,68 @@ bool password_needs_rehash(const char *hash)
 	return crypto_pwhash_str_needs_rehash(hash, OPSLIMIT, MEMLIMIT) != 0;
 }
 
-int password_policy_check(const char *pw, const char *field,
+/* zxcvbn's score from its entropy (guesses = 2^bits), as the reference
+ * implementation bands it: < 1e3, < 1e6, < 1e8, < 1e10, more. */
+static int strength_score(double bits)
+{
+	static const double band[] = {9.97, 19.93, 26.58, 33.22};
+	int s = 0;
+	while (s < 4 && bits >= band[s])
+		s++;
+	return s;
+}
+
+/* Why zxcvbn found it weak, in words, from its longest weak match. */
+static const char *weakness(ZxcMatch_t *info)
+{
+	const char *why = "it is too easy to guess";
+	int best = 0;
+	for (ZxcMatch_t *m = info; m; m = m->Next) {
+		const char *w = NULL;
+		switch ((int)m->Type & ~MULTIPLE_MATCH) {
+		case DICTIONARY_MATCH:
+		case DICT_LEET_MATCH:
+			w = "it is built on a common word or password";
+			break;
+		case USER_MATCH:
+		case USER_LEET_MATCH:
+			w = "it contains your name, email or the company name";
+			break;
+		case SPATIAL_MATCH:
+			w = "it is a keyboard pattern";
+			break;
+		case REPEATS_MATCH:
+			w = "it repeats characters";
+			break;
+		case SEQUENCE_MATCH:
+			w = "it is a sequence like abcd or 1234";
+			break;
+		case DATE_MATCH:
+		case YEAR_MATCH:
+			w = "it contains a date or a year";
+			break;
+		default:
+			break;
+		}
+		if (w && m->Length > best) {
+			best = m->Length;
+			why = w;
+		}
+	}
+	return why;
+}
+
+static int64_t setting_int(struct db_conn *c, int64_t org, const char *key,
+			   int64_t def)
+{
+	int64_t v = def;
+	if (c && settings_get_int(c, org, key, &v) < 0)
+		v = def;
+	return v;
+}
+
+int password_policy_check(struct db_conn *c, const struct pw_subject *who,
+			  const char *pw, const char *field,
 			  struct atr_err *err)
 {
 	size_t n = strlen(pw);
@@ -69,10 +134,119 @@ int password_policy_check(const char *pw, const char *field,
 	for (const unsigned char *p = (const unsigned char *)pw; *p; p++)
 		if ((*p & 0xC0) != 0x80)
 			chars++;
-	if (chars < PASSWORD_MIN_LEN) {
+	int64_t min = who->has_2fa
+			      ? setting_int(c, who->org_id,
+					    "password_min_length_2fa", 8)
+			      : setting_int(c, who->org_id,
+					    "password_min_length", 15);
+	if (min < PASSWORD_MIN_LEN)
+		min = PASSWORD_MIN_LEN;
+	if ((int64_t)chars < min) {
 		atr_field(err, field, "too_short",
-			  "must be at least %d characters", PASSWORD_MIN_LEN);
+			  "must be at least %lld characters", (long long)min);
+		return -1;
+	}
+
+	/* Strength, judged with the words an attacker would try first. */
+	char company[256] = "";
+	if (c)
+		settings_get(c, who->org_id, "company_name", company,
+			     sizeof company);
+	char local[256] = "";
+	if (who->email) {
+		atr_strlcpy(local, who->email, sizeof local);
+		char *at = strchr(local, '@');
+		if (at)
+			*at = 0;
+	}
+	const char *words[8];
+	int nw = 0;
+	words[nw++] = "atrium";
+	if (company[0])
+		words[nw++] = company;
+	if (who->email)
+		words[nw++] = who->email;
+	if (local[0])
+		words[nw++] = local;
+	if (who->name && who->name[0])
+		words[nw++] = who->name;
+	words[nw] = NULL;
+	ZxcMatch_t *info = NULL;
+	double bits = ZxcvbnMatch(pw, words, &info);
+	int64_t floor = setting_int(c, who->org_id, "password_min_score", 3);
+	int score = strength_score(bits);
+	if (score < floor) {
+		atr_field(err, field, "weak",
+			  "is too weak (strength %d of 4, %lld needed): %s", score,
+			  (long long)floor, weakness(info));
+		ZxcvbnFreeInfo(info);
+		return -1;
+	}
+	ZxcvbnFreeInfo(info);
+
+	/* History: none of the last N passwords. */
+	int64_t keep = setting_int(c, who->org_id, "password_history", 5);
+	if (!c || !who->staff_id || keep <= 0)
+		return 0;
+	struct db_stmt *st = db_prepare(
+		c, "SELECT password_hash FROM password_history WHERE "
+		   "staff_id = ? ORDER BY id DESC LIMIT ?");
+	if (!st)
+		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	db_bind_int(st, 1, who->staff_id);
+	db_bind_int(st, 2, keep);
+	int rc, reused = 0;
+	while (!reused && (rc = db_step(st)) == 1)
+		reused = password_verify(db_col_text(st, 0), pw);
+	db_reset(st);
+	if (reused) {
+		atr_field(err, field, "reused",
+			  "was used recently; choose one you have not used in "
+			  "your last %lld passwords",
+			  (long long)keep);
 		return -1;
 	}
 	return 0;
+}
+
+int password_history_push(struct db_conn *c, int64_t org_id,
+			  int64_t staff_id, const char *hash)
+{
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *st = db_prepare(
+		c, "INSERT INTO password_history (staff_id, password_hash, "
+		   "created_at) VALUES (?, ?, ?)");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	db_bind_text(st, 2, hash);
+	db_bind_text(st, 3, now);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return -1;
+	int64_t keep = setting_int(c, org_id, "password_history", 5);
+	if (keep < 1)
+		keep = 1;
+	st = db_prepare(c, "DELETE FROM password_history WHERE staff_id = ? "
+			   "AND id NOT IN (SELECT id FROM password_history "
+			   "WHERE staff_id = ? ORDER BY id DESC LIMIT ?)");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	db_bind_int(st, 2, staff_id);
+	db_bind_int(st, 3, keep);
+	rc = db_step(st);
+	db_reset(st);
+	/* The member's password changed now (for the optional maximum age). */
+	st = db_prepare(c, "UPDATE staff SET password_changed_at = ? "
+			   "WHERE id = ?");
+	if (!st || rc < 0)
+		return -1;
+	db_bind_text(st, 1, now);
+	db_bind_int(st, 2, staff_id);
+	rc = db_step(st);
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
 }

@@ -1,14 +1,64 @@
-/* perm.c — the permission decision.
- *
- * The platform core's default: administrators may do everything and
- * nobody else anything (deny by default). The access-control issue
- * replaces this decision with roles, per-member overrides and view_own;
- * callers do not change.
- */
+/* perm.c — modules, grants and the decision. */
 #include "atrium.h"
 
+#include <pthread.h>
+
 #include "auth/perm.h"
+#include "db/db.h"
+#include "entity/entity.h"
 #include "http/http.h"
+
+/* Admin modules. Entities join from the entity registry by themselves. */
+static const struct perm_module admin_modules[] = {
+	{"staff", "Staff", PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE},
+	{"roles", "Roles & permissions",
+	 PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE},
+	{"settings", "Settings", PB_VIEW | PB_EDIT},
+	{"activity", "Activity log", PB_VIEW},
+	{"email_queue", "Email queue", PB_VIEW | PB_EDIT},
+};
+
+/* Entity modules first (registry order), then the admin table; built
+ * once, read-only afterwards. */
+static struct perm_module modules[PERM_MODULES_MAX];
+static int nmodules;
+static pthread_once_t modules_once = PTHREAD_ONCE_INIT;
+
+static void modules_init(void)
+{
+	for (int i = 0; entity_registry[i]; i++) {
+		ATR_ASSERT(nmodules < PERM_MODULES_MAX);
+		modules[nmodules++] = (struct perm_module){
+			entity_registry[i]->plural, entity_registry[i]->label,
+			PB_ALL};
+	}
+	for (size_t i = 0; i < ATR_ARRAY_LEN(admin_modules); i++) {
+		ATR_ASSERT(nmodules < PERM_MODULES_MAX);
+		modules[nmodules++] = admin_modules[i];
+	}
+}
+
+int perm_module_count(void)
+{
+	pthread_once(&modules_once, modules_init);
+	return nmodules;
+}
+
+const struct perm_module *perm_module_at(int i)
+{
+	return i >= 0 && i < perm_module_count() ? &modules[i] : NULL;
+}
+
+int perm_module_index(const char *name)
+{
+	if (!name)
+		return -1;
+	int n = perm_module_count();
+	for (int i = 0; i < n; i++)
+		if (strcmp(perm_module_at(i)->name, name) == 0)
+			return i;
+	return -1;
+}
 
 const char *perm_cap_name(enum perm_cap cap)
 {
@@ -25,10 +75,219 @@ const char *perm_cap_name(enum perm_cap cap)
 	return "?";
 }
 
+static const struct {
+	unsigned bit;
+	const char *name;
+} bit_names[] = {
+	{PB_VIEW, "view"},     {PB_VIEW_OWN, "view_own"}, {PB_CREATE, "create"},
+	{PB_EDIT, "edit"},     {PB_DELETE, "delete"},
+};
+
+unsigned perm_bit_parse(const char *s)
+{
+	for (size_t i = 0; s && i < ATR_ARRAY_LEN(bit_names); i++)
+		if (strcmp(bit_names[i].name, s) == 0)
+			return bit_names[i].bit;
+	return 0;
+}
+
+const char *perm_bit_name(unsigned bit)
+{
+	for (size_t i = 0; i < ATR_ARRAY_LEN(bit_names); i++)
+		if (bit_names[i].bit == bit)
+			return bit_names[i].name;
+	return "?";
+}
+
+/* Role bits and override masks of a member, from one query. */
+struct grants {
+	uint8_t role[PERM_MODULES_MAX], allow[PERM_MODULES_MAX],
+		deny[PERM_MODULES_MAX];
+	char role_name[128];
+};
+
+static int load_grants(struct db_conn *c, int64_t staff_id, struct grants *g)
+{
+	memset(g, 0, sizeof *g);
+	struct db_stmt *st = db_prepare(
+		c, "SELECT rp.module, rp.cap, 'role', r.name FROM staff s "
+		   "JOIN role r ON r.id = s.role_id "
+		   "JOIN role_permission rp ON rp.role_id = r.id "
+		   "WHERE s.id = ? "
+		   "UNION ALL SELECT module, cap, effect, NULL "
+		   "FROM staff_permission WHERE staff_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	db_bind_int(st, 2, staff_id);
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		int m = perm_module_index(db_col_text(st, 0));
+		unsigned bit = perm_bit_parse(db_col_text(st, 1));
+		if (m < 0 || !bit)
+			continue; /* a module this build no longer has */
+		const char *kind = db_col_text(st, 2);
+		if (!strcmp(kind, "role")) {
+			g->role[m] |= (uint8_t)bit;
+			atr_strlcpy(g->role_name, db_col_text(st, 3),
+				    sizeof g->role_name);
+		} else if (!strcmp(kind, "allow")) {
+			g->allow[m] |= (uint8_t)bit;
+		} else {
+			g->deny[m] |= (uint8_t)bit;
+		}
+	}
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int perm_load(struct db_conn *c, int64_t staff_id, struct perm_set *out)
+{
+	struct grants g;
+	if (load_grants(c, staff_id, &g) < 0)
+		return -1;
+	for (int m = 0; m < PERM_MODULES_MAX; m++)
+		out->bits[m] = (uint8_t)((g.role[m] | g.allow[m]) & ~g.deny[m]);
+	return 0;
+}
+
+enum perm_grant perm_view_scope(const struct principal *p, const char *module)
+{
+	if (p->admin)
+		return PERM_ALL;
+	int m = perm_module_index(module);
+	if (m < 0)
+		return PERM_DENY;
+	uint8_t b = p->perms.bits[m];
+	if (b & PB_VIEW)
+		return PERM_ALL;
+	if (b & PB_VIEW_OWN)
+		return PERM_OWN;
+	return PERM_DENY;
+}
+
 enum perm_grant perm_check(const struct principal *p, const char *module,
 			   enum perm_cap cap)
 {
 	if (p->admin)
 		return PERM_ALL;
+	int m = perm_module_index(module);
+	if (m < 0)
+		return PERM_DENY; /* deny by default */
+	uint8_t b = p->perms.bits[m];
+	switch (cap) {
+	case CAP_VIEW:
+		return perm_view_scope(p, module);
+	case CAP_CREATE:
+		return (b & PB_CREATE) ? PERM_ALL : PERM_DENY;
+	case CAP_EDIT:
+		return (b & PB_EDIT) ? PERM_ALL : PERM_DENY;
+	case CAP_DELETE:
+		return (b & PB_DELETE) ? PERM_ALL : PERM_DENY;
+	}
 	return PERM_DENY;
+}
+
+json_t *perm_explain(struct db_conn *c, int64_t staff_id)
+{
+	struct db_stmt *st =
+		db_prepare(c, "SELECT admin, active FROM staff WHERE id = ?");
+	if (!st)
+		return NULL;
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	bool admin = rc == 1 && db_col_int(st, 0);
+	bool active = rc == 1 && db_col_int(st, 1);
+	db_reset(st);
+	if (rc < 0)
+		return NULL;
+	struct grants g;
+	if (load_grants(c, staff_id, &g) < 0)
+		return NULL;
+	json_t *mods = json_array();
+	int n = perm_module_count();
+	for (int m = 0; m < n; m++) {
+		const struct perm_module *pm = perm_module_at(m);
+		json_t *caps = json_object();
+		for (size_t k = 0; k < ATR_ARRAY_LEN(bit_names); k++) {
+			unsigned bit = bit_names[k].bit;
+			if (!(pm->caps & bit))
+				continue;
+			bool allowed;
+			const char *why;
+			char buf[192];
+			if (admin) {
+				allowed = true;
+				why = "administrator: every permission";
+			} else if (g.deny[m] & bit) {
+				allowed = false;
+				why = "denied by an individual override";
+			} else if (g.allow[m] & bit) {
+				allowed = true;
+				why = "allowed by an individual override";
+			} else if (g.role[m] & bit) {
+				allowed = true;
+				snprintf(buf, sizeof buf, "granted by role '%s'",
+					 g.role_name);
+				why = buf;
+			} else {
+				allowed = false;
+				why = g.role_name[0] ? "not granted by the role"
+						     : "no role and no override";
+			}
+			json_object_set_new(caps, bit_names[k].name,
+					    json_pack("{s:b,s:s}", "allowed",
+						      allowed, "reason", why));
+		}
+		json_array_append_new(mods,
+				      json_pack("{s:s,s:s,s:o}", "module",
+						pm->name, "label", pm->label,
+						"capabilities", caps));
+	}
+	return json_pack("{s:I,s:b,s:b,s:o}", "staff_id", (json_int_t)staff_id,
+			 "admin", admin, "active", active, "modules", mods);
+}
+
+int perm_validate_matrix(const json_t *mx, const char *field,
+			 struct atr_err *err)
+{
+	int before = err->nfields;
+	if (!json_is_object(mx)) {
+		atr_field(err, field, "type",
+			  "must be an object of module: [capabilities]");
+		return 1;
+	}
+	const char *mod;
+	json_t *caps;
+	json_object_foreach((json_t *)mx, mod, caps)
+	{
+		char name[64];
+		snprintf(name, sizeof name, "%s.%s", field, mod);
+		int m = perm_module_index(mod);
+		if (m < 0) {
+			atr_field(err, name, "not_allowed", "unknown module");
+			continue;
+		}
+		if (!json_is_array(caps)) {
+			atr_field(err, name, "type",
+				  "must be an array of capabilities");
+			continue;
+		}
+		size_t i;
+		json_t *cv;
+		json_array_foreach(caps, i, cv)
+		{
+			unsigned bit = perm_bit_parse(json_string_value(cv));
+			if (!bit || !(perm_module_at(m)->caps & bit)) {
+				atr_field(err, name, "not_allowed",
+					  "'%s' is not a capability of %s",
+					  json_is_string(cv)
+						  ? json_string_value(cv)
+						  : "?",
+					  mod);
+				break;
+			}
+		}
+	}
+	return err->nfields - before;
 }

@@ -1,36 +1,94 @@
 /* perm.h — the permission kernel: one decision for every route and record.
  *
- * The pipeline calls perm_check for every ACCESS_PERM route before the
- * handler runs. Entity queries call perm_scope_sql to restrict rows to what
- * the principal may see, in SQL (never a filter after the fetch).
+ * Modules are the things permissions are about: every entity of the
+ * registry (leads, clients, departments, ...) plus the admin modules in
+ * perm.c's table (staff, roles, settings, activity, ...). A new module
+ * joins by adding a registry row or a table row; nothing else changes.
  *
- * Today's decision (the platform-core issue): admins may do everything,
- * everybody else nothing. The access-control issue replaces the body of
- * perm_check and perm_scope_sql (roles, overrides, view_own) and nothing
- * else.
+ * Capabilities per module: view (all records), view_own (own records),
+ * create, edit, delete.
+ *
+ * The decision, perm_check(principal, module, cap):
+ *   - admin = 1 bypasses every check (the only way to get everything);
+ *   - otherwise the role's grants, then the member's own overrides (allow
+ *     or deny; an override wins over the role);
+ *   - a new role grants nothing.
+ * The pipeline calls it for every ACCESS_PERM route before the handler.
+ * Record visibility (perm_view_scope) is applied in SQL by the entity code:
+ * with view_own only, a record is visible when the member owns it, is
+ * assigned to it, or it belongs to one of their departments or teams.
+ * Another's record answers 404, never 403, so ids cannot be probed.
  */
 #ifndef ATR_PERM_H
 #define ATR_PERM_H
 
 #include "atrium.h"
 
+#include <jansson.h>
+
+/* What a route needs. */
 enum perm_cap {
-	CAP_VIEW = 1, /* route needs view or view_own */
+	CAP_VIEW = 1, /* view or view_own (records then filtered) */
 	CAP_CREATE,
 	CAP_EDIT,
 	CAP_DELETE,
 };
 
+/* Stored grants, one bit each. */
+enum perm_bit {
+	PB_VIEW = 1 << 0,
+	PB_VIEW_OWN = 1 << 1,
+	PB_CREATE = 1 << 2,
+	PB_EDIT = 1 << 3,
+	PB_DELETE = 1 << 4,
+};
+#define PB_ALL (PB_VIEW | PB_VIEW_OWN | PB_CREATE | PB_EDIT | PB_DELETE)
+#define PERM_MODULES_MAX 48
+
 enum perm_grant {
 	PERM_DENY = 0,
-	PERM_OWN, /* only own records (view_own) */
+	PERM_OWN, /* only own records */
 	PERM_ALL,
 };
 
-struct principal;
+struct perm_module {
+	const char *name;  /* "leads" */
+	const char *label; /* "Leads" */
+	unsigned caps;     /* the PB_* bits that make sense for it */
+};
 
+/* A member's effective grants (role, then overrides), one byte a module. */
+struct perm_set {
+	uint8_t bits[PERM_MODULES_MAX];
+};
+
+struct principal;
+struct db_conn;
+
+int perm_module_count(void);
+const struct perm_module *perm_module_at(int i);
+/* Index of the module, or -1. */
+int perm_module_index(const char *name);
 const char *perm_cap_name(enum perm_cap cap);
+/* "view_own" -> PB_VIEW_OWN; 0 when unknown. */
+unsigned perm_bit_parse(const char *s);
+const char *perm_bit_name(unsigned bit);
+
+/* Loads the effective grants of staff_id. 0 or -1 (database error). */
+int perm_load(struct db_conn *c, int64_t staff_id, struct perm_set *out);
 enum perm_grant perm_check(const struct principal *p, const char *module,
 			   enum perm_cap cap);
+/* Which records of module the principal may see at all. */
+enum perm_grant perm_view_scope(const struct principal *p,
+				const char *module);
+/* For GET /api/v1/staff/{id}/access: every module and capability with
+ * allowed and the reason (admin, role 'X', override allow/deny, not
+ * granted). Caller owns the result; NULL on a database error. */
+json_t *perm_explain(struct db_conn *c, int64_t staff_id);
+
+/* Checks a matrix {"module": ["cap", ...]} and adds field errors named
+ * "<field>.<module>". Returns the number of errors added. */
+int perm_validate_matrix(const json_t *m, const char *field,
+			 struct atr_err *err);
 
 #endif

@@ -1,6 +1,8 @@
 /* session.c — cookie sessions. */
 #include "atrium.h"
 
+#include "admin/settings.h"
+#include "auth/perm.h"
 #include "auth/session.h"
 #include "auth/token.h"
 #include "core/app.h"
@@ -17,6 +19,7 @@ static void iso_minus(int64_t ms_ago, char out[ATR_TIME_LEN])
 	atr_time_iso(atr_now_ms() - ms_ago, out);
 }
 
+
 int session_authenticate(struct req *r)
 {
 	const char *tok = req_cookie(r, cookie_name(r));
@@ -27,22 +30,22 @@ int session_authenticate(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	char now[ATR_TIME_LEN], idle[ATR_TIME_LEN];
+	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
-	iso_minus((int64_t)r->app->cfg.session_idle_minutes * 60000, idle);
 	struct db_stmt *st = db_prepare(
 		c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
-		   "st.name, st.email, st.admin FROM session s "
+		   "st.name, st.email, st.admin, st.must_change_password, "
+		   "s.stage, s.idle_minutes FROM session s "
 		   "JOIN staff st ON st.id = s.staff_id "
 		   "WHERE s.token_hash = ? AND st.active = 1 "
-		   "AND s.expires_at > ? AND s.last_seen_at > ?");
+		   "AND s.expires_at > ?");
 	if (!st)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_text(st, 1, h);
 	db_bind_text(st, 2, now);
-	db_bind_text(st, 3, idle);
 	int rc = db_step(st);
 	char last_seen[ATR_TIME_LEN] = "";
+	int64_t idle_ms = 0;
 	if (rc == 1) {
 		r->who.session_id = db_col_int(st, 0);
 		r->who.staff_id = db_col_int(st, 1);
@@ -53,14 +56,26 @@ int session_authenticate(struct req *r)
 		atr_strlcpy(r->who.email, db_col_text(st, 5),
 			    sizeof r->who.email);
 		r->who.admin = db_col_int(st, 6) != 0;
+		r->who.must_change_password = db_col_int(st, 7) != 0;
+		const char *stage = db_col_text(st, 8);
+		r->who.stage = !strcmp(stage, "mfa")	 ? STAGE_MFA
+			       : !strcmp(stage, "enrol") ? STAGE_ENROL
+							 : STAGE_FULL;
+		idle_ms = db_col_int(st, 9) * 60000;
 	}
 	db_reset(st);
 	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	if (rc == 0)
 		return 0;
+	if (atr_iso_ms(last_seen) + idle_ms <= atr_now_ms()) {
+		memset(&r->who, 0, sizeof r->who);
+		return 0; /* idle too long */
+	}
 	r->authed = true;
 	token_csrf(tok, r->who.csrf);
+	if (!r->who.admin && perm_load(c, r->who.staff_id, &r->who.perms) < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 
 	/* Touch at most once a minute: idle expiry needs no finer grain. */
 	char minute_ago[ATR_TIME_LEN];
@@ -88,22 +103,30 @@ static void set_cookie(struct req *r, const char *value, bool clear)
 				    clear ? "; Max-Age=0" : ""));
 }
 
-int session_create(struct req *r, int64_t staff_id)
+int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 {
 	struct db_conn *c = r->db;
 	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1];
 	token_new(tok);
 	token_hash(tok, h);
+	/* Lifetimes come from the organisation's security settings; a
+	 * half-finished sign-in lives ten minutes at most. */
+	int64_t org = r->who.org_id ? r->who.org_id : 1;
+	int64_t idle = r->app->cfg.session_idle_minutes,
+		hours = r->app->cfg.session_absolute_hours;
+	settings_get_int(c, org, "session_idle_minutes", &idle);
+	settings_get_int(c, org, "session_absolute_hours", &hours);
+	int64_t life_ms = stage == STAGE_FULL ? hours * 3600000 : 600000;
 	char now[ATR_TIME_LEN], exp[ATR_TIME_LEN];
 	atr_now_iso(now);
-	atr_time_iso(atr_now_ms() + (int64_t)r->app->cfg.session_absolute_hours *
-					    3600000,
-		     exp);
+	atr_time_iso(atr_now_ms() + life_ms, exp);
+	static const char *const stages[] = {"full", "mfa", "enrol"};
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO session (org_id, staff_id, token_hash, "
-		   "created_at, last_seen_at, expires_at, ip, user_agent) "
-		   "SELECT org_id, id, ?, ?, ?, ?, ?, ? FROM staff WHERE id = ? "
-		   "RETURNING id, org_id");
+		   "created_at, last_seen_at, expires_at, ip, user_agent, "
+		   "stage, idle_minutes) "
+		   "SELECT org_id, id, ?, ?, ?, ?, ?, ?, ?, ? FROM staff "
+		   "WHERE id = ? RETURNING id, org_id");
 	if (!st)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_text(st, 1, h);
@@ -114,7 +137,9 @@ int session_create(struct req *r, int64_t staff_id)
 	char ua[256];
 	atr_strlcpy(ua, r->user_agent ? r->user_agent : "", sizeof ua);
 	db_bind_text(st, 6, ua);
-	db_bind_int(st, 7, staff_id);
+	db_bind_text(st, 7, stages[stage]);
+	db_bind_int(st, 8, idle);
+	db_bind_int(st, 9, staff_id);
 	int rc = db_step(st);
 	if (rc == 1) {
 		r->who.session_id = db_col_int(st, 0);
@@ -125,6 +150,7 @@ int session_create(struct req *r, int64_t staff_id)
 		return atr_fail(&r->err, ATR_E_INTERNAL,
 				"cannot create session: %s", db_errmsg(c));
 	r->who.staff_id = staff_id;
+	r->who.stage = stage;
 	r->authed = true;
 	token_csrf(tok, r->who.csrf);
 	set_cookie(r, tok, false);
@@ -163,8 +189,29 @@ int session_end(struct req *r)
 
 json_t *session_me_json(const struct req *r)
 {
-	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I},s:s}", "staff", "id",
-			 (json_int_t)r->who.staff_id, "email", r->who.email,
-			 "name", r->who.name, "admin", r->who.admin, "org_id",
-			 (json_int_t)r->who.org_id, "csrf_token", r->who.csrf);
+	/* The effective permissions let the UI show only what the member may
+	 * use; the server enforces them regardless. */
+	json_t *perms = json_object();
+	int n = perm_module_count();
+	for (int m = 0; m < n; m++) {
+		const struct perm_module *pm = perm_module_at(m);
+		json_t *caps = json_array();
+		for (unsigned bit = 1; bit <= PB_DELETE; bit <<= 1)
+			if ((pm->caps & bit) &&
+			    (r->who.admin || (r->who.perms.bits[m] & bit)))
+				json_array_append_new(
+					caps, json_string(perm_bit_name(bit)));
+		if (json_array_size(caps))
+			json_object_set_new(perms, pm->name, caps);
+		else
+			json_decref(caps);
+	}
+	static const char *const stages[] = {"full", "mfa", "enrol"};
+	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:s,s:s}", "staff",
+			 "id", (json_int_t)r->who.staff_id, "email",
+			 r->who.email, "name", r->who.name, "admin",
+			 r->who.admin, "org_id", (json_int_t)r->who.org_id,
+			 "must_change_password", r->who.must_change_password,
+			 "permissions", perms, "csrf_token", r->who.csrf,
+			 "stage", stages[r->who.stage]);
 }

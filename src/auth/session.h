@@ -17,9 +17,10 @@
 /* Reads the session cookie and fills r->who. 1 signed in, 0 not, -1 on a
  * database error (r->err). */
 int session_authenticate(struct req *r);
-/* Creates a session for staff_id inside the open transaction, sets the
- * cookie header and r->who (with its CSRF token). 0 or -1 (r->err). */
-int session_create(struct req *r, int64_t staff_id);
+/* Creates a session for staff_id at the given sign-in stage inside the
+ * open transaction, sets the cookie header and r->who (with its CSRF
+ * token). 0 or -1 (r->err). */
+int session_create(struct req *r, int64_t staff_id, enum session_stage stage);
 /* Ends the current session (logout) and clears the cookie. */
 int session_end(struct req *r);
 /* Ends every session of staff_id except keep_id (0: all). */

@@ -1,26 +1,11 @@
 /* throttle.c — database-backed failure counters. */
 #include "atrium.h"
 
-#include <time.h>
-
 #include "auth/throttle.h"
 #include "db/db.h"
 
 #define WINDOW_MS (15 * 60 * 1000)
 #define MAX_DELAY_S 300
-
-static int64_t parse_iso_ms(const char *s)
-{
-	struct tm tm = {0};
-	int ms = 0;
-	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
-			 &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-			 &ms) < 6)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm) * 1000 + ms;
-}
 
 int throttle_wait(struct db_conn *c, const char *key)
 {
@@ -30,7 +15,7 @@ int throttle_wait(struct db_conn *c, const char *key)
 		return -1;
 	db_bind_text(st, 1, key);
 	int rc = db_step(st);
-	int64_t until = rc == 1 ? parse_iso_ms(db_col_text(st, 0)) : 0;
+	int64_t until = rc == 1 ? atr_iso_ms(db_col_text(st, 0)) : 0;
 	db_reset(st);
 	if (rc < 0)
 		return -1;
@@ -50,7 +35,7 @@ int throttle_fail(struct db_conn *c, const char *key, int threshold)
 	int64_t now = atr_now_ms(), failures = 0, start = now;
 	if (rc == 1) {
 		failures = db_col_int(st, 0);
-		start = parse_iso_ms(db_col_text(st, 1));
+		start = atr_iso_ms(db_col_text(st, 1));
 	}
 	db_reset(st);
 	if (rc < 0)

@@ -86,18 +86,7 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 		die("%s: --name is required (at most %d bytes)", cmdname,
 		    NAME_MAX_LEN);
 
-	char hash[PASSWORD_HASH_MAX] = "";
-	if (from_stdin) {
-		char *pw = cmd_read_password();
-		struct atr_err perr = {0};
-		if (password_policy_check(pw, "password", &perr) < 0)
-			die("%s: password %s", cmdname, perr.fields[0].detail);
-		if (sodium_init() < 0 || password_hash(pw, hash) < 0)
-			die("%s: cannot hash the password", cmdname);
-		sodium_memzero(pw, strlen(pw));
-		free(pw);
-	}
-
+	char *pw = from_stdin ? cmd_read_password() : NULL;
 	struct app app = {0};
 	cmd_open(&app, &s);
 	cmd_require_schema(&app);
@@ -105,6 +94,18 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 	struct db_conn *c = db_acquire(app.db, &err);
 	if (!c)
 		die("%s", err.msg);
+	/* The organisation's password policy applies here too. */
+	char hash[PASSWORD_HASH_MAX] = "";
+	if (pw) {
+		struct pw_subject who = {1, 0, email, name, false};
+		if (password_policy_check(c, &who, pw, "password", &err) < 0)
+			die("%s: the password %s", cmdname,
+			    err.nfields ? err.fields[0].detail : err.msg);
+		if (password_hash(pw, hash) < 0)
+			die("%s: cannot hash the password", cmdname);
+		sodium_memzero(pw, strlen(pw));
+		free(pw);
+	}
 	if (db_begin(c) < 0)
 		die("%s", db_errmsg(c));
 	int64_t id;
@@ -123,6 +124,8 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 			     .diff = diff};
 	int rc = activity_record(c, &a);
 	json_decref(diff);
+	if (!rc && from_stdin)
+		rc = password_history_push(c, 1, id, hash);
 	char tok[TOKEN_LEN + 1] = "";
 	if (!rc && !from_stdin) {
 		char h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN], exp[ATR_TIME_LEN];

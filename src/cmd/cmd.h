@@ -20,6 +20,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_staff(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "cmd/cmd.h"
+#include "core/secret.h"
 #include "db/db.h"
 #include "db/migrate.h"
 
@@ -12,7 +13,8 @@ static const char usage[] =
 	"\n"
 	"Applies the migrations this binary carries that the database has\n"
 	"not seen, each in its own transaction. Safe to run again and from\n"
-	"several nodes at once.\n";
+	"several nodes at once. Creates the master key file (mode 0600)\n"
+	"when neither ATRIUM_MASTER_KEY nor the file exists.\n";
 
 int cmd_migrate(int argc, char **argv)
 {
@@ -37,6 +39,14 @@ int cmd_migrate(int argc, char **argv)
 	struct app app = {0};
 	cmd_open(&app, &s);
 	struct atr_err err = {0};
+	int created = secret_key_ensure(&app.cfg, &err);
+	if (created < 0)
+		die("%s", err.msg);
+	if (created)
+		printf("migrate: created the master key file %s (mode 0600); "
+		       "back it up now, separately from the database: "
+		       "without it the stored secrets cannot be read\n",
+		       app.cfg.master_key_file);
 	int applied = 0;
 	if (migrate_run(app.db, &applied, &err) < 0)
 		die("%s", err.msg);

@@ -7,19 +7,23 @@
 #include "admin/staff.h"
 #include "auth/token.h"
 #include "cmd/cmd.h"
+#include "core/secret.h"
 #include "db/db.h"
 #include "entity/entity.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "jobs/email.h"
 
 static const char usage[] =
 	"usage: atrium serve [--listen HOST:PORT] [--db URL] [--config FILE]\n"
 	"\n"
-	"Serves the web UI and the REST API until SIGTERM or SIGINT, then\n"
-	"stops accepting, finishes requests in flight and closes the\n"
-	"database. While no staff member exists it prints a one-time link\n"
-	"to create the first administrator.\n";
+	"Serves the web UI and the REST API, and runs the email queue\n"
+	"worker, until SIGTERM or SIGINT; then stops accepting, finishes\n"
+	"requests in flight, stops the worker and closes the database.\n"
+	"Needs the master key (ATRIUM_MASTER_KEY or master_key_file). While\n"
+	"no staff member exists it prints a one-time link to create the\n"
+	"first administrator.\n";
 
 /* While nobody can sign in, print a fresh single-use setup link. */
 static void print_setup_link(struct app *app)
@@ -103,9 +107,13 @@ int cmd_serve(int argc, char **argv)
 	struct app app = {0};
 	cmd_open(&app, &s);
 	cmd_require_schema(&app);
+	struct atr_err err = {0};
+	if (secret_key_load(&app.cfg, &err) < 0)
+		die("%s", err.msg);
 	routes_build(&app);
 	app.metrics = metrics_new(app.nroutes);
-	struct atr_err err = {0};
+	if (email_worker_start(&app, &err) < 0)
+		die("%s", err.msg);
 	struct server *srv = server_start(&app, &err);
 	if (!srv)
 		die("%s", err.msg);
@@ -119,10 +127,12 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "atrium: %s received, shutting down\n",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	server_stop(srv);
+	email_worker_stop();
 	metrics_free(app.metrics);
 	routes_free(&app);
 	entity_fini();
 	cmd_close(&app);
+	secret_key_unload();
 	fprintf(stderr, "atrium: stopped\n");
 	return 0;
 }

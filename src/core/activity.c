@@ -287,29 +287,26 @@ int activity_verify(struct db *db, FILE *out, struct atr_err *err)
 	if (rc < 0)
 		goto dberr;
 
+	/* Every organisation's chain, however many there are. */
 	st = db_prepare(c, "SELECT org_id, seq, hash FROM audit_head "
 			   "ORDER BY org_id");
 	if (!st)
 		goto dberr;
-	int64_t orgs[256], seqs[256];
-	char hashes[256][65];
-	int n = 0;
-	while ((rc = db_step(st)) == 1 && n < 256) {
-		orgs[n] = db_col_int(st, 0);
-		seqs[n] = db_col_int(st, 1);
-		atr_strlcpy(hashes[n], db_col_text(st, 2), 65);
-		n++;
+	while ((rc = db_step(st)) == 1) {
+		char head[65];
+		atr_strlcpy(head, db_col_text(st, 2), sizeof head);
+		int v = verify_org(c, db_col_int(st, 0), db_col_int(st, 1),
+				   head, out);
+		if (v < 0) {
+			db_reset(st);
+			goto dberr;
+		}
+		if (v)
+			result = 1;
 	}
 	db_reset(st);
 	if (rc < 0)
 		goto dberr;
-	for (int i = 0; i < n; i++) {
-		int v = verify_org(c, orgs[i], seqs[i], hashes[i], out);
-		if (v < 0)
-			goto dberr;
-		if (v)
-			result = 1;
-	}
 	db_release(c);
 	return result;
 dberr:

@@ -37,6 +37,11 @@ void arena_free(struct arena *a)
 
 void *arena_alloc(struct arena *a, size_t n)
 {
+	/* Rounding or the block header would wrap: no such memory exists. */
+	if (n > SIZE_MAX / 2) {
+		fprintf(stderr, "atrium: arena allocation of %zu bytes\n", n);
+		abort();
+	}
 	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	struct block *b = a->head;
 	if (!b || b->cap - b->used < n) {

@@ -98,6 +98,8 @@ void atr_now_iso(char buf[ATR_TIME_LEN]);
 /* Same for an arbitrary epoch in milliseconds. */
 void atr_time_iso(int64_t epoch_ms, char buf[ATR_TIME_LEN]);
 int64_t atr_now_ms(void);
+/* Parses our ISO 8601 UTC form back to epoch milliseconds; 0 if malformed. */
+int64_t atr_iso_ms(const char *s);
 /* Monotonic clock in nanoseconds, for durations. */
 int64_t atr_mono_ns(void);
 

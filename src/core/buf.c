@@ -7,6 +7,10 @@ static void grow(struct buf *b, size_t need)
 {
 	if (b->len + need + 1 <= b->cap)
 		return;
+	if (need > SIZE_MAX / 4 || b->len > SIZE_MAX / 4) {
+		fprintf(stderr, "atrium: buffer of %zu bytes\n", need);
+		abort();
+	}
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < b->len + need + 1)
 		cap *= 2;

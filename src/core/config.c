@@ -37,6 +37,7 @@ static const struct option_row config_options[] = {
 	{"conn_timeout_seconds", I(conn_timeout_seconds), "30", 1, 3600},
 	{"login_max_failures", I(login_max_failures), "5", 1, 1000},
 	{"login_ip_max_failures", I(login_ip_max_failures), "50", 1, 100000},
+	{"email_retry_base_ms", I(email_retry_base_ms), "30000", 10, 3600000},
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
 };
 

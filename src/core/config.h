@@ -28,6 +28,7 @@ struct config {
 	int conn_timeout_seconds;
 	int login_max_failures;  /* per account, before the delay grows */
 	int login_ip_max_failures;
+	int email_retry_base_ms; /* email queue backoff base (tests: small) */
 	bool trust_proxy;
 	bool secure_cookies;     /* derived: public_url is https */
 };

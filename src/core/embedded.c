@@ -10,3 +10,12 @@ const struct embedded_file *embedded_find(const char *name)
 			return f;
 	return NULL;
 }
+
+bool embedded_owns(const void *p)
+{
+	const unsigned char *c = p;
+	for (const struct embedded_file *f = embedded_files; f->name; f++)
+		if (c >= f->data && c <= f->data + f->size)
+			return true;
+	return false;
+}

@@ -3,6 +3,7 @@
 #ifndef ATR_EMBEDDED_H
 #define ATR_EMBEDDED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct embedded_file {
@@ -15,5 +16,7 @@ extern const struct embedded_file embedded_files[];
 
 /* Returns the file with exactly this name, or NULL. */
 const struct embedded_file *embedded_find(const char *name);
+/* True when p points into an embedded file (static for the process). */
+bool embedded_owns(const void *p);
 
 #endif

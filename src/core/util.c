@@ -173,3 +173,16 @@ void atr_now_iso(char buf[ATR_TIME_LEN])
 {
 	atr_time_iso(atr_now_ms(), buf);
 }
+
+int64_t atr_iso_ms(const char *s)
+{
+	struct tm tm = {0};
+	int ms = 0;
+	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
+			 &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+			 &ms) < 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}

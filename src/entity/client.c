@@ -20,6 +20,7 @@ static const struct field client_fields[] = {
 const struct entity entity_client = {
 	.name = "client",
 	.plural = "clients",
+	.label = "Clients",
 	.path_list = "/api/v1/clients",
 	.path_item = "/api/v1/clients/{id}",
 	.schema = SCHEMA(client_fields),

@@ -24,6 +24,7 @@ struct db_stmt;
 struct entity {
 	const char *name;      /* "lead": table, activity entity, event type */
 	const char *plural;    /* "leads": permission module */
+	const char *label;     /* "Leads": shown in the permission matrix */
 	const char *path_list; /* "/api/v1/leads" */
 	const char *path_item; /* "/api/v1/leads/{id}" */
 	struct schema schema;
@@ -31,6 +32,8 @@ struct entity {
 
 extern const struct entity entity_lead;
 extern const struct entity entity_client;
+extern const struct entity entity_department;
+extern const struct entity entity_team;
 
 /* NULL-terminated list of every entity. */
 extern const struct entity *const entity_registry[];

@@ -23,6 +23,8 @@
 const struct entity *const entity_registry[] = {
 	&entity_lead,
 	&entity_client,
+	&entity_department,
+	&entity_team,
 	NULL,
 };
 
@@ -35,6 +37,9 @@ const struct entity *const entity_registry[] = {
 struct entity_sql {
 	char *cols;   /* "id, created_at, ..., name, company" */
 	char *get;    /* one record by id and org */
+	char *get_own; /* the same, limited to the member's own records */
+	char *own;    /* " AND (...)": the view_own predicate */
+	int nown;     /* its parameters, each the member's staff id */
 	char *insert; /* all fields, RETURNING cols */
 	char *del;    /* DELETE ... RETURNING id */
 };
@@ -59,6 +64,29 @@ static void build_sql(const struct entity *e, struct entity_sql *s)
 	s->cols = buf_detach(&b);
 	s->get = xasprintf("SELECT %s FROM %s WHERE id = ? AND org_id = ?",
 			   s->cols, e->name);
+	/* view_own: owner, assignee, or one of the member's departments or
+	 * teams, for whichever of those fields the entity has. */
+	buf_adds(&b, " AND (");
+	for (int i = 0; i < e->schema.nfields; i++) {
+		const struct field *f = &e->schema.fields[i];
+		const char *sep = s->nown ? " OR " : "";
+		if (f->flags & (F_OWNER | F_ASSIGNEE))
+			buf_printf(&b, "%s%s = ?", sep, f->name);
+		else if (f->flags & F_DEPARTMENT)
+			buf_printf(&b, "%s%s IN (SELECT department_id FROM "
+				       "staff_department WHERE staff_id = ?)",
+				   sep, f->name);
+		else if (f->flags & F_TEAM)
+			buf_printf(&b, "%s%s IN (SELECT team_id FROM "
+				       "staff_team WHERE staff_id = ?)",
+				   sep, f->name);
+		else
+			continue;
+		s->nown++;
+	}
+	buf_adds(&b, s->nown ? ")" : "1 = 0)");
+	s->own = buf_detach(&b);
+	s->get_own = xasprintf("%s%s", s->get, s->own);
 	buf_printf(&b, "INSERT INTO %s (org_id, created_by, created_at, "
 		       "updated_at, version",
 		   e->name);
@@ -79,6 +107,8 @@ void entity_fini(void)
 	for (size_t i = 0; i < ATR_ARRAY_LEN(sqls); i++) {
 		free(sqls[i].cols);
 		free(sqls[i].get);
+		free(sqls[i].get_own);
+		free(sqls[i].own);
 		free(sqls[i].insert);
 		free(sqls[i].del);
 		memset(&sqls[i], 0, sizeof sqls[i]);
@@ -283,11 +313,18 @@ static int64_t if_match(struct req *r, bool *present)
 static int load_record(struct req *r, const struct entity *e, json_t **out)
 {
 	struct entity_sql *s = &sqls[entity_index(e)];
-	struct db_stmt *st = db_prepare(r->db, s->get);
+	enum perm_grant scope = perm_view_scope(&r->who, e->plural);
+	if (scope == PERM_DENY)
+		return 0; /* cannot see it: as if it did not exist */
+	struct db_stmt *st =
+		db_prepare(r->db, scope == PERM_OWN ? s->get_own : s->get);
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, r->id);
 	db_bind_int(st, 2, r->who.org_id);
+	if (scope == PERM_OWN)
+		for (int i = 0; i < s->nown; i++)
+			db_bind_int(st, 3 + i, r->who.staff_id);
 	int rc = db_step(st);
 	if (rc == 1)
 		*out = entity_row_json(e, st);
@@ -310,6 +347,25 @@ static int count_add(struct db_conn *c, int64_t org, const char *entity,
 	int rc = db_step(st);
 	db_reset(st);
 	return rc < 0 ? -1 : 0;
+}
+
+/* After a failed write: a unique violation becomes a field error on the
+ * entity's unique field, anything else a database error. */
+static int write_error(struct req *r, const struct entity *e)
+{
+	if (r->db && db_err_unique(r->db)) {
+		for (int i = 0; i < e->schema.nfields; i++)
+			if (e->schema.fields[i].flags & F_UNIQUE) {
+				atr_field(&r->err, e->schema.fields[i].name,
+					  "taken", "is already used by another "
+					  "%s", e->name);
+				return -1;
+			}
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"the %s conflicts with an existing one",
+				e->name);
+	}
+	return db_error(r);
 }
 
 /* ---- list --------------------------------------------------------------- */
@@ -355,6 +411,14 @@ static int entity_h_list(struct req *r)
 
 	params[np++] = (struct sql_param){true, r->who.org_id, NULL};
 	buf_adds(&where, " WHERE org_id = ?");
+	if (perm_view_scope(&r->who, e->plural) == PERM_OWN) {
+		struct entity_sql *s0 = &sqls[entity_index(e)];
+		buf_adds(&where, s0->own);
+		for (int i = 0; i < s0->nown; i++)
+			params[np++] =
+				(struct sql_param){true, r->who.staff_id, NULL};
+		filtered = true;
+	}
 
 	for (int i = 0; i < r->nquery; i++) {
 		const char *k = r->query[i].key, *v = r->query[i].value;
@@ -716,7 +780,7 @@ static int entity_h_create(struct req *r)
 	db_reset(st);
 	if (rc != 1) {
 		json_decref(diff);
-		return db_error(r);
+		return write_error(r, e);
 	}
 	int64_t id = json_integer_value(json_object_get(rec, "id"));
 	if (activity_from_req(r, "create", e->name, id, diff) < 0 ||
@@ -833,7 +897,7 @@ static int entity_h_update(struct req *r)
 	if (rc != 1) {
 		json_decref(diff);
 		json_decref(before);
-		return rc < 0 ? db_error(r)
+		return rc < 0 ? write_error(r, e)
 			      : atr_fail(&r->err, ATR_E_PRECONDITION,
 					 "%s %lld was changed by someone else",
 					 e->name, (long long)r->id);

@@ -26,6 +26,7 @@ static const struct field lead_fields[] = {
 const struct entity entity_lead = {
 	.name = "lead",
 	.plural = "leads",
+	.label = "Leads",
 	.path_list = "/api/v1/leads",
 	.path_item = "/api/v1/leads/{id}",
 	.schema = SCHEMA(lead_fields),

@@ -63,13 +63,25 @@ struct route {
 	 * runs even when the schema found errors, so one response lists
 	 * every invalid field. Adds field errors to r->err. */
 	void (*check)(struct req *r);
+	unsigned flags; /* ROUTE_* */
 };
+
+/* Usable by a member who must change their password first (temporary or
+ * expired password): everything else answers 403 until they do. */
+#define ROUTE_PASSWORD_CHANGE_OK 1u
+/* Usable after the password while the second factor is pending. */
+#define ROUTE_MFA_OK 2u
+/* Usable by a member who must set up 2FA before anything else. */
+#define ROUTE_ENROL_OK 4u
 
 #define QUERY_MAX 32
 
 struct qparam {
 	const char *key, *value; /* decoded, in the arena */
 };
+
+/* How far sign-in has got (see auth/twofa.h). */
+enum session_stage { STAGE_FULL = 0, STAGE_MFA, STAGE_ENROL };
 
 struct principal {
 	int64_t staff_id;
@@ -79,6 +91,9 @@ struct principal {
 	char name[128];
 	char email[256];
 	char csrf[65];
+	bool must_change_password;
+	enum session_stage stage;
+	struct perm_set perms; /* effective grants (not used for admins) */
 };
 
 #define RESP_HDR_MAX 8
@@ -94,6 +109,7 @@ struct req {
 	const char *path;
 	int64_t id;            /* the {id} path parameter, when the route has one */
 	const char *wildcard;  /* what the final "*" matched */
+	const char *param;     /* what a {name} word segment matched ([a-z_]+) */
 	struct qparam query[QUERY_MAX];
 	int nquery;
 	const char *raw_body;

@@ -94,6 +94,14 @@ static int check_csrf(struct req *r)
 	return 0;
 }
 
+static bool schema_has_required(const struct schema *s)
+{
+	for (int i = 0; i < s->nfields; i++)
+		if (s->fields[i].flags & F_REQUIRED)
+			return true;
+	return false;
+}
+
 static int run_steps(struct req *r, const struct pipeline_input *in)
 {
 	struct app *app = r->app;
@@ -135,6 +143,20 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 					"authentication required");
 		if (unsafe(r->method) && check_csrf(r) < 0)
 			return -1;
+		/* Sign-in stages: each admits only its own routes. */
+		if (r->who.stage == STAGE_MFA &&
+		    !(r->route->flags & ROUTE_MFA_OK))
+			return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
+					"enter your two-factor code first");
+		if (r->who.stage == STAGE_ENROL &&
+		    !(r->route->flags & ROUTE_ENROL_OK))
+			return atr_fail(&r->err, ATR_E_FORBIDDEN,
+					"set up two-factor authentication "
+					"first");
+		if (r->who.stage == STAGE_FULL && r->who.must_change_password &&
+		    !(r->route->flags & ROUTE_PASSWORD_CHANGE_OK))
+			return atr_fail(&r->err, ATR_E_FORBIDDEN,
+					"change your password first");
 	}
 	if (r->route->access == ACCESS_PERM &&
 	    perm_check(&r->who, r->route->module, r->route->cap) ==
@@ -148,7 +170,10 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 		return atr_fail(&r->err, ATR_E_TOO_LARGE,
 				"the request body exceeds %d bytes",
 				app->cfg.max_body_bytes);
-	if (r->route->body) {
+	if (r->route->body && in->body_len == 0 &&
+	    !schema_has_required(r->route->body)) {
+		r->body = json_object(); /* an action with nothing to say */
+	} else if (r->route->body) {
 		if (!json_content_type(req_header(r, "Content-Type")))
 			return atr_fail(&r->err, ATR_E_MEDIA_TYPE,
 					"the body must be application/json");

@@ -42,17 +42,17 @@ json_t *problem_json(const struct atr_err *err, const char *instance,
 	json_object_set_new(
 		p, "type",
 		json_sprintf("https://atrium.dev/problems/%s", kinds[k].type));
-	/* The short message is the title; 500s never leak internals. */
-	const char *title = kinds[k].title;
-	if (err->msg[0] && k != ATR_E_INTERNAL && k != ATR_E_NONE)
-		title = err->msg;
-	json_object_set_new(p, "title", json_string(title));
+	/* RFC 9457: the title names the type and never varies; the detail
+	 * says what happened this time. 500s never leak internals. */
+	json_object_set_new(p, "title", json_string(kinds[k].title));
 	json_object_set_new(p, "status", json_integer(kinds[k].status));
 	if (k == ATR_E_INVALID)
 		json_object_set_new(
 			p, "detail",
 			json_sprintf("%d field%s invalid", err->nfields,
 				     err->nfields == 1 ? " is" : "s are"));
+	else if (err->msg[0] && k != ATR_E_INTERNAL && k != ATR_E_NONE)
+		json_object_set_new(p, "detail", json_string(err->msg));
 	if (instance)
 		json_object_set_new(p, "instance", json_string(instance));
 	if (request_id)

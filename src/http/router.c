@@ -1,8 +1,10 @@
 /* router.c — route table assembly and matching.
  *
- * Patterns are literal segments, "{id}" (a positive integer) and a final
- * "*" (the rest of the path). Matching walks the table once; the table is
- * small (tens of rows) and scanned without allocation.
+ * Patterns are literal segments, "{id}" (a positive integer), "{name}"
+ * with any other name (one lower-case word, [a-z_]+, exposed as r->param)
+ * and a final "*" (the rest of the path). Matching walks the table once;
+ * the table is small (tens of rows) and scanned without allocation (only
+ * the matched {name} word is copied, into the request arena).
  */
 #include "atrium.h"
 
@@ -15,10 +17,19 @@ extern const struct route auth_routes[];
 extern const struct route staff_routes[];
 extern const struct route activity_routes[];
 extern const struct route web_routes[];
+extern const struct route settings_routes[];
+extern const struct route email_routes[];
+extern const struct route staff_lifecycle_routes[];
+extern const struct route role_routes[];
+extern const struct route twofa_routes[];
+extern const struct route session_routes[];
 
 /* Every module's routes. A new module adds its array here. */
 static const struct route *const route_sets[] = {
-	ops_routes, auth_routes, staff_routes, activity_routes, web_routes,
+	ops_routes,  auth_routes,		 staff_routes, activity_routes,
+	web_routes,  staff_lifecycle_routes, role_routes, twofa_routes,
+	session_routes,
+	settings_routes, email_routes,
 };
 
 static void check_route(const struct route *rt)
@@ -70,9 +81,12 @@ void routes_free(struct app *app)
 	app->nroutes = 0;
 }
 
-/* Matches one pattern; fills id/wildcard on success. */
+#define PARAM_MAX 64
+
+/* Matches one pattern; fills id/wildcard/param on success. */
 static bool match_path(const char *pat, const char *path, int64_t *id,
-		       const char **wild, bool *bad_id)
+		       const char **wild, const char **param,
+		       size_t *param_len, bool *bad_id)
 {
 	const char *p = pat, *s = path;
 	while (*p) {
@@ -86,6 +100,20 @@ static bool match_path(const char *pat, const char *path, int64_t *id,
 			size_t slen = seg_end ? (size_t)(seg_end - s) : strlen(s);
 			if (slen == 0)
 				return false;
+			if (strncmp(p, "{id}", 4) != 0) {
+				/* A word segment: lower-case letters and _. */
+				if (slen > PARAM_MAX)
+					return false;
+				for (size_t i = 0; i < slen; i++)
+					if ((s[i] < 'a' || s[i] > 'z') &&
+					    s[i] != '_')
+						return false;
+				*param = s;
+				*param_len = slen;
+				p = close + 1;
+				s += slen;
+				continue;
+			}
 			int64_t v = 0;
 			bool ok = slen <= 18;
 			for (size_t i = 0; ok && i < slen; i++) {
@@ -120,9 +148,11 @@ enum match_result router_match(const struct app *app, enum http_method m,
 	for (int i = 0; i < app->nroutes; i++) {
 		const struct route *rt = &app->routes[i];
 		int64_t id = 0;
-		const char *wild = NULL;
+		const char *wild = NULL, *param = NULL;
+		size_t param_len = 0;
 		bool bad_id = false;
-		if (!match_path(rt->path, path, &id, &wild, &bad_id))
+		if (!match_path(rt->path, path, &id, &wild, &param, &param_len,
+				&bad_id))
 			continue;
 		if (bad_id) {
 			bad_id_seen = true;
@@ -134,6 +164,9 @@ enum match_result router_match(const struct app *app, enum http_method m,
 			*index = i;
 			r->id = id;
 			r->wildcard = wild;
+			r->param = param ? arena_strndup(r->arena, param,
+							 param_len)
+					 : NULL;
 			return MATCH_OK;
 		}
 		if (an < allow_len)

@@ -20,6 +20,7 @@
 
 #include "core/app.h"
 #include "core/buf.h"
+#include "core/embedded.h"
 #include "http/metrics.h"
 #include "http/pipeline.h"
 #include "http/server.h"
@@ -150,10 +151,18 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *con,
 						       MHD_RESPMEM_MUST_FREE);
 		if (!ctype)
 			ctype = "application/json";
+	} else if (r->raw_owned && !head) {
+		/* MHD sends after we return: hand it the buffer to free. */
+		resp = MHD_create_response_from_buffer(
+			r->raw_len, r->raw_owned, MHD_RESPMEM_MUST_FREE);
+		r->raw_owned = NULL;
 	} else {
+		/* Embedded files outlive every response; anything else (the
+		 * arena) does not, so MHD copies it. */
+		bool lasting = r->raw && embedded_owns(r->raw);
 		resp = MHD_create_response_from_buffer(
 			head ? 0 : r->raw_len, (void *)(r->raw ? r->raw : ""),
-			MHD_RESPMEM_PERSISTENT);
+			lasting ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
 	}
 	if (!resp)
 		return MHD_NO;

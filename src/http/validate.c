@@ -2,6 +2,7 @@
 #include "atrium.h"
 
 #include <ctype.h>
+#include <math.h>
 
 #include "http/validate.h"
 
@@ -131,20 +132,8 @@ void money_format(int64_t cents, char buf[32])
 	memcpy(buf, t + i, sizeof t - (size_t)i);
 }
 
-/* The shortest text that reads back as the same double ("0.1", not
- * "0.10000000000000001"), so JSON numbers are judged as written. */
-static void shortest_double(double d, char buf[40])
-{
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, 40, "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			return;
-	}
-}
-
 bool money_from_json(const json_t *v, int64_t *cents)
 {
-	char tmp[40];
 	if (json_is_string(v))
 		return money_parse(json_string_value(v), cents) == 0;
 	if (json_is_integer(v)) {
@@ -155,9 +144,14 @@ bool money_from_json(const json_t *v, int64_t *cents)
 		return true;
 	}
 	if (json_is_real(v)) {
-		shortest_double(json_real_value(v), tmp);
-		if (strchr(tmp, 'e') || strchr(tmp, 'E') || strchr(tmp, 'n') ||
-		    strchr(tmp, 'i'))
+		/* A number is an amount when its two-decimal form reads back
+		 * as the very same double: 0.1 and 1250.0 are, 12.345 is not. */
+		double d = json_real_value(v);
+		char tmp[64];
+		if (!isfinite(d) || fabs(d) > 9e16)
+			return false;
+		snprintf(tmp, sizeof tmp, "%.2f", d);
+		if (strtod(tmp, NULL) != d)
 			return false;
 		return money_parse(tmp, cents) == 0;
 	}
@@ -216,6 +210,11 @@ int validate_value(const struct field *f, const json_t *v,
 		break;
 	case FT_MONEY: {
 		int64_t c;
+		if (!json_is_string(v) && !json_is_number(v)) {
+			atr_field(err, f->name, "type",
+				  "must be a decimal string or a number");
+			return -1;
+		}
 		if (!money_from_json(v, &c)) {
 			atr_field(err, f->name, "invalid",
 				  "must be an amount with at most two "
@@ -235,6 +234,40 @@ int validate_value(const struct field *f, const json_t *v,
 	case FT_BOOL:
 		if (!json_is_boolean(v)) {
 			atr_field(err, f->name, "type", "must be true or false");
+			return -1;
+		}
+		return 0;
+	case FT_IDS: {
+		int max = f->max > 0 ? f->max : 100;
+		if (!json_is_array(v) || (int)json_array_size(v) > max) {
+			atr_field(err, f->name, "type",
+				  "must be an array of at most %d ids", max);
+			return -1;
+		}
+		size_t i, j;
+		json_t *t;
+		json_array_foreach(v, i, t)
+		{
+			if (!json_is_integer(t) || json_integer_value(t) < 1) {
+				atr_field(err, f->name, "type",
+					  "items must be positive integer ids");
+				return -1;
+			}
+			for (j = 0; j < i; j++)
+				if (json_integer_value(json_array_get(v, j)) ==
+				    json_integer_value(t)) {
+					atr_field(err, f->name, "invalid",
+						  "id %lld is listed twice",
+						  (long long)json_integer_value(
+							  t));
+					return -1;
+				}
+		}
+		return 0;
+	}
+	case FT_OBJECT:
+		if (!json_is_object(v)) {
+			atr_field(err, f->name, "type", "must be an object");
 			return -1;
 		}
 		return 0;

@@ -27,6 +27,8 @@ enum ftype {
 	FT_TAGS,     /* array of short strings */
 	FT_INT,
 	FT_BOOL,
+	FT_IDS,    /* array of distinct positive integer ids */
+	FT_OBJECT, /* a JSON object, checked further by the route's check */
 };
 
 enum field_flag {
@@ -38,6 +40,8 @@ enum field_flag {
 	F_OWNER = 1 << 5,    /* the record's owner (view_own, reassignment) */
 	F_ASSIGNEE = 1 << 6, /* the record's assignee (view_own, reassignment) */
 	F_UNIQUE = 1 << 7,   /* unique in the organisation (case as given) */
+	F_DEPARTMENT = 1 << 8, /* the record's department (view_own) */
+	F_TEAM = 1 << 9,       /* the record's team (view_own) */
 };
 
 struct field {

@@ -1,0 +1,548 @@
+/* role.c — roles and their permission matrix.
+ *
+ * A role is a name and a matrix {module: [capabilities]}. A new role grants
+ * nothing until someone grants it (least privilege). A role in use cannot
+ * be deleted. A non-administrator can only put into a role what they hold
+ * themselves. Every change is in the activity log with the before/after
+ * matrix. The spec's example roles are offered as templates, limited to
+ * the modules that exist in this build (the rest are listed as missing).
+ */
+#include "atrium.h"
+
+#include "admin/staff.h"
+#include "auth/perm.h"
+#include "core/activity.h"
+#include "db/db.h"
+#include "http/http.h"
+
+#define ROLE_NAME_MAX 100
+
+static int db_error(struct req *r)
+{
+	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
+			r->db ? db_errmsg(r->db) : "no connection");
+}
+
+/* The matrices of every role of org (one query), keyed by role id. */
+static json_t *load_matrices(struct db_conn *c, int64_t org, int64_t only)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT rp.role_id, rp.module, rp.cap FROM role_permission "
+		   "rp JOIN role r ON r.id = rp.role_id WHERE r.org_id = ? "
+		   "AND (? = 0 OR r.id = ?) ORDER BY rp.role_id, rp.module, "
+		   "rp.cap");
+	if (!st)
+		return NULL;
+	db_bind_int(st, 1, org);
+	db_bind_int(st, 2, only);
+	db_bind_int(st, 3, only);
+	json_t *all = json_object();
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		char key[24];
+		snprintf(key, sizeof key, "%lld", (long long)db_col_int(st, 0));
+		json_t *m = json_object_get(all, key);
+		if (!m) {
+			m = json_object();
+			json_object_set_new(all, key, m);
+		}
+		const char *mod = db_col_text(st, 1);
+		json_t *caps = json_object_get(m, mod);
+		if (!caps) {
+			caps = json_array();
+			json_object_set_new(m, mod, caps);
+		}
+		json_array_append_new(caps, json_string(db_col_text(st, 2)));
+	}
+	db_reset(st);
+	if (rc < 0) {
+		json_decref(all);
+		return NULL;
+	}
+	return all;
+}
+
+#define ROLE_COLS                                                              \
+	"SELECT r.id, r.name, r.description, r.created_at, r.updated_at, "     \
+	"r.version, (SELECT COUNT(*) FROM staff s WHERE s.role_id = r.id), "   \
+	"r.require_2fa FROM role r"
+
+static json_t *role_row(struct db_stmt *st, json_t *matrices)
+{
+	char key[24];
+	snprintf(key, sizeof key, "%lld", (long long)db_col_int(st, 0));
+	json_t *m = json_object_get(matrices, key);
+	const char *d = db_col_text(st, 2);
+	return json_pack("{s:I,s:s,s:o,s:s,s:s,s:I,s:I,s:o,s:b}", "id",
+			 (json_int_t)db_col_int(st, 0), "name",
+			 db_col_text(st, 1), "description",
+			 d ? json_string(d) : json_null(), "created_at",
+			 db_col_text(st, 3), "updated_at", db_col_text(st, 4),
+			 "version", (json_int_t)db_col_int(st, 5),
+			 "staff_count", (json_int_t)db_col_int(st, 6),
+			 "permissions", m ? json_incref(m) : json_object(),
+			 "require_2fa", (int)db_col_int(st, 7));
+}
+
+/* 1 found (into *out), 0 absent, -1 error. */
+static int role_load(struct db_conn *c, int64_t org, int64_t id, json_t **out)
+{
+	json_t *mx = load_matrices(c, org, id);
+	if (!mx)
+		return -1;
+	struct db_stmt *st =
+		db_prepare(c, ROLE_COLS " WHERE r.id = ? AND r.org_id = ?");
+	if (!st) {
+		json_decref(mx);
+		return -1;
+	}
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, org);
+	int rc = db_step(st);
+	if (rc == 1)
+		*out = role_row(st, mx);
+	db_reset(st);
+	json_decref(mx);
+	return rc;
+}
+
+static int role_h_list(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (r->nquery)
+		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				"unknown query parameter '%s'",
+				r->query[0].key);
+	json_t *mx = load_matrices(c, r->who.org_id, 0);
+	if (!mx)
+		return db_error(r);
+	struct db_stmt *st =
+		db_prepare(c, ROLE_COLS " WHERE r.org_id = ? ORDER BY "
+					"lower(r.name), r.id");
+	if (!st) {
+		json_decref(mx);
+		return db_error(r);
+	}
+	db_bind_int(st, 1, r->who.org_id);
+	json_t *data = json_array();
+	int rc;
+	while ((rc = db_step(st)) == 1)
+		json_array_append_new(data, role_row(st, mx));
+	db_reset(st);
+	json_decref(mx);
+	if (rc < 0) {
+		json_decref(data);
+		return db_error(r);
+	}
+	req_json(r, 200,
+		 json_pack("{s:o,s:I}", "data", data, "total",
+			   (json_int_t)json_array_size(data)));
+	return 0;
+}
+
+static void set_etag(struct req *r, const json_t *rec)
+{
+	req_add_header(r, "ETag",
+		       arena_printf(r->arena, "\"%lld\"",
+				    (long long)json_integer_value(
+					    json_object_get(rec, "version"))));
+}
+
+static int role_h_get(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	json_t *rec = NULL;
+	int rc = role_load(c, r->who.org_id, r->id, &rec);
+	if (rc < 0)
+		return db_error(r);
+	if (rc == 0)
+		return atr_fail(&r->err, ATR_E_NOT_FOUND, "role %lld not found",
+				(long long)r->id);
+	set_etag(r, rec);
+	req_json(r, 200, rec);
+	return 0;
+}
+
+static const struct field role_fields[] = {
+	{"name", FT_TEXT, F_REQUIRED, ROLE_NAME_MAX, NULL, NULL},
+	{"description", FT_TEXT, 0, 500, NULL, NULL},
+	{"permissions", FT_OBJECT, 0, 0, NULL, NULL},
+	{"require_2fa", FT_BOOL, 0, 0, NULL, NULL},
+};
+static const struct schema role_schema = SCHEMA(role_fields);
+
+/* The matrix must name real modules and capabilities, and a
+ * non-administrator may only grant what they hold. */
+static void role_check(struct req *r)
+{
+	json_t *m = json_object_get(r->body, "permissions");
+	if (!json_is_object(m))
+		return;
+	if (perm_validate_matrix(m, "permissions", &r->err))
+		return;
+	if (r->who.admin)
+		return;
+	const char *mod;
+	json_t *caps;
+	json_object_foreach(m, mod, caps)
+	{
+		int idx = perm_module_index(mod);
+		size_t i;
+		json_t *cv;
+		json_array_foreach(caps, i, cv)
+		{
+			unsigned bit = perm_bit_parse(json_string_value(cv));
+			if (!(r->who.perms.bits[idx] & bit)) {
+				char name[96];
+				snprintf(name, sizeof name, "permissions.%s",
+					 mod);
+				atr_field(&r->err, name, "not_allowed",
+					  "you cannot grant %s on %s: you do "
+					  "not have it",
+					  json_string_value(cv), mod);
+			}
+		}
+	}
+}
+
+static int write_matrix(struct db_conn *c, int64_t role_id, const json_t *m)
+{
+	struct db_stmt *st =
+		db_prepare(c, "DELETE FROM role_permission WHERE role_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, role_id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return -1;
+	const char *mod;
+	json_t *caps;
+	json_object_foreach((json_t *)m, mod, caps)
+	{
+		size_t i;
+		json_t *cv;
+		json_array_foreach(caps, i, cv)
+		{
+			st = db_prepare(c, "INSERT INTO role_permission "
+					   "(role_id, module, cap) VALUES "
+					   "(?, ?, ?) ON CONFLICT DO NOTHING");
+			if (!st)
+				return -1;
+			db_bind_int(st, 1, role_id);
+			db_bind_text(st, 2, mod);
+			db_bind_text(st, 3, json_string_value(cv));
+			rc = db_step(st);
+			db_reset(st);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int name_taken(struct req *r)
+{
+	if (db_err_unique(r->db)) {
+		atr_field(&r->err, "name", "taken",
+			  "a role with this name exists");
+		return -1;
+	}
+	return db_error(r);
+}
+
+static int role_h_create(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (db_begin(c) < 0)
+		return db_error(r);
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *st = db_prepare(
+		c, "INSERT INTO role (org_id, name, description, created_at, "
+		   "updated_at, require_2fa) VALUES (?, ?, ?, ?, ?, ?) "
+		   "RETURNING id");
+	if (!st)
+		return db_error(r);
+	db_bind_int(st, 1, r->who.org_id);
+	db_bind_text(st, 2, json_string_value(json_object_get(r->body, "name")));
+	db_bind_text(st, 3, json_string_value(
+				    json_object_get(r->body, "description")));
+	db_bind_text(st, 4, now);
+	db_bind_text(st, 5, now);
+	db_bind_int(st, 6, json_is_true(json_object_get(r->body, "require_2fa")));
+	int rc = db_step(st);
+	int64_t id = rc == 1 ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != 1)
+		return name_taken(r);
+	json_t *m = json_object_get(r->body, "permissions");
+	if (m && write_matrix(c, id, m) < 0)
+		return db_error(r);
+	json_t *rec = NULL;
+	if (role_load(c, r->who.org_id, id, &rec) != 1)
+		return db_error(r);
+	json_t *diff = json_pack("{s:{s:O},s:{s:O}}", "name", "to",
+				 json_object_get(rec, "name"), "permissions",
+				 "to", json_object_get(rec, "permissions"));
+	rc = activity_from_req(r, "create", "role", id, diff);
+	json_decref(diff);
+	if (rc < 0 || db_commit(c) < 0) {
+		json_decref(rec);
+		return r->err.kind ? -1 : db_error(r);
+	}
+	req_add_header(r, "Location",
+		       arena_printf(r->arena, "/api/v1/roles/%lld",
+				    (long long)id));
+	set_etag(r, rec);
+	req_json(r, 201, rec);
+	return 0;
+}
+
+static int role_h_update(struct req *r)
+{
+	const char *im = req_header(r, "If-Match");
+	if (!im)
+		return atr_fail(&r->err, ATR_E_PRECOND_REQ,
+				"send If-Match with the ETag of the role you "
+				"edited");
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (db_begin(c) < 0)
+		return db_error(r);
+	json_t *before = NULL;
+	int rc = role_load(c, r->who.org_id, r->id, &before);
+	if (rc <= 0)
+		return rc < 0 ? db_error(r)
+			      : atr_fail(&r->err, ATR_E_NOT_FOUND,
+					 "role %lld not found",
+					 (long long)r->id);
+	char etag[32];
+	snprintf(etag, sizeof etag, "\"%lld\"",
+		 (long long)json_integer_value(
+			 json_object_get(before, "version")));
+	if (strcmp(im, etag) && !(strncmp(im, "W/", 2) == 0 &&
+				  strcmp(im + 2, etag) == 0)) {
+		json_decref(before);
+		return atr_fail(&r->err, ATR_E_PRECONDITION,
+				"the role was changed by someone else; reload "
+				"it and apply your change again");
+	}
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	json_t *desc = json_object_get(r->body, "description");
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE role SET name = COALESCE(?, name), description = "
+		   "CASE WHEN ? = 1 THEN ? ELSE description END, require_2fa "
+		   "= COALESCE(?, require_2fa), updated_at = ?, version = "
+		   "version + 1 WHERE id = ? AND org_id = ?");
+	if (!st) {
+		json_decref(before);
+		return db_error(r);
+	}
+	db_bind_text(st, 1, json_string_value(json_object_get(r->body, "name")));
+	db_bind_int(st, 2, desc != NULL);
+	db_bind_text(st, 3, json_string_value(desc));
+	json_t *req2 = json_object_get(r->body, "require_2fa");
+	if (json_is_boolean(req2))
+		db_bind_int(st, 4, json_is_true(req2));
+	else
+		db_bind_null(st, 4);
+	db_bind_text(st, 5, now);
+	db_bind_int(st, 6, r->id);
+	db_bind_int(st, 7, r->who.org_id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc < 0) {
+		json_decref(before);
+		return name_taken(r);
+	}
+	json_t *m = json_object_get(r->body, "permissions");
+	if (m && write_matrix(c, r->id, m) < 0) {
+		json_decref(before);
+		return db_error(r);
+	}
+	json_t *after = NULL;
+	if (role_load(c, r->who.org_id, r->id, &after) != 1) {
+		json_decref(before);
+		return db_error(r);
+	}
+	json_t *diff = json_object();
+	const char *keys[] = {"name", "description", "permissions",
+			      "require_2fa"};
+	for (size_t i = 0; i < ATR_ARRAY_LEN(keys); i++) {
+		json_t *a = json_object_get(before, keys[i]),
+		       *b = json_object_get(after, keys[i]);
+		if (!json_equal(a, b))
+			json_object_set_new(diff, keys[i],
+					    json_pack("{s:O,s:O}", "from", a,
+						      "to", b));
+	}
+	rc = activity_from_req(r, "update", "role", r->id, diff);
+	json_decref(diff);
+	json_decref(before);
+	if (rc < 0 || db_commit(c) < 0) {
+		json_decref(after);
+		return r->err.kind ? -1 : db_error(r);
+	}
+	set_etag(r, after);
+	req_json(r, 200, after);
+	return 0;
+}
+
+static int role_h_delete(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (db_begin(c) < 0)
+		return db_error(r);
+	json_t *rec = NULL;
+	int rc = role_load(c, r->who.org_id, r->id, &rec);
+	if (rc <= 0)
+		return rc < 0 ? db_error(r)
+			      : atr_fail(&r->err, ATR_E_NOT_FOUND,
+					 "role %lld not found",
+					 (long long)r->id);
+	json_int_t users = json_integer_value(json_object_get(rec, "staff_count"));
+	if (users > 0) {
+		atr_fail(&r->err, ATR_E_CONFLICT,
+			 "cannot delete role '%s': %lld staff use it; give them "
+			 "another role first",
+			 json_string_value(json_object_get(rec, "name")),
+			 (long long)users);
+		json_decref(rec);
+		return -1;
+	}
+	struct db_stmt *st =
+		db_prepare(c, "DELETE FROM role WHERE id = ? AND org_id = ?");
+	if (!st) {
+		json_decref(rec);
+		return db_error(r);
+	}
+	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 2, r->who.org_id);
+	rc = db_step(st);
+	db_reset(st);
+	json_t *diff = json_pack("{s:{s:O},s:{s:O}}", "name", "from",
+				 json_object_get(rec, "name"), "permissions",
+				 "from", json_object_get(rec, "permissions"));
+	if (rc >= 0)
+		rc = activity_from_req(r, "delete", "role", r->id, diff);
+	json_decref(diff);
+	json_decref(rec);
+	if (rc < 0 || db_commit(c) < 0)
+		return r->err.kind ? -1 : db_error(r);
+	r->status = 204;
+	return 0;
+}
+
+/* The spec's example roles ("Roles and permissions"). Modules this build
+ * does not have yet are reported as missing rather than dropped silently. */
+struct template_grant {
+	const char *module;
+	const char *caps[6];
+};
+
+static const struct {
+	const char *name;
+	const char *description;
+	struct template_grant grants[6];
+} templates[] = {
+	{"Sales Agent",
+	 "Works own leads, creates clients and proposals.",
+	 {{"leads", {"view_own", "create", "edit"}},
+	  {"clients", {"view", "create"}},
+	  {"proposals", {"view", "create", "edit"}},
+	  {"invoices", {"view_own"}}}},
+	{"AR Accountant",
+	 "Invoices, payments and bank statements.",
+	 {{"invoices", {"view", "edit"}},
+	  {"payments", {"view", "create"}},
+	  {"bank_statements", {"view", "create"}},
+	  {"clients", {"view"}}}},
+	{"Warehouse Operator",
+	 "Warehouse modules; reads orders.",
+	 {{"warehouse", {"view", "create", "edit"}},
+	  {"sales_orders", {"view"}},
+	  {"acquisitions", {"view"}}}},
+	{"HR Administrator",
+	 "Staff records and HR modules.",
+	 {{"staff", {"view", "create", "edit"}},
+	  {"hr_profile", {"view", "create", "edit"}},
+	  {"recruitment", {"view", "create", "edit"}},
+	  {"payroll", {"view", "create", "edit"}}}},
+};
+
+static int role_h_templates(struct req *r)
+{
+	json_t *data = json_array();
+	for (size_t t = 0; t < ATR_ARRAY_LEN(templates); t++) {
+		json_t *perms = json_object(), *missing = json_array();
+		for (const struct template_grant *g = templates[t].grants;
+		     g->module; g++) {
+			if (perm_module_index(g->module) < 0) {
+				json_array_append_new(missing,
+						      json_string(g->module));
+				continue;
+			}
+			json_t *caps = json_array();
+			for (const char *const *c = g->caps; *c; c++)
+				json_array_append_new(caps, json_string(*c));
+			json_object_set_new(perms, g->module, caps);
+		}
+		json_array_append_new(
+			data, json_pack("{s:s,s:s,s:o,s:o}", "name",
+					templates[t].name, "description",
+					templates[t].description, "permissions",
+					perms, "missing_modules", missing));
+	}
+	req_json(r, 200, json_pack("{s:o}", "data", data));
+	return 0;
+}
+
+/* GET /api/v1/permissions/modules: the matrix's rows and columns. */
+static int role_h_modules(struct req *r)
+{
+	json_t *data = json_array();
+	int n = perm_module_count();
+	for (int i = 0; i < n; i++) {
+		const struct perm_module *m = perm_module_at(i);
+		json_t *caps = json_array();
+		for (unsigned bit = 1; bit <= PB_DELETE; bit <<= 1)
+			if (m->caps & bit)
+				json_array_append_new(
+					caps, json_string(perm_bit_name(bit)));
+		json_array_append_new(data,
+				      json_pack("{s:s,s:s,s:o}", "module",
+						m->name, "label", m->label,
+						"capabilities", caps));
+	}
+	req_json(r, 200, json_pack("{s:o}", "data", data));
+	return 0;
+}
+
+const struct route role_routes[] = {
+	{HTTP_GET, "/api/v1/roles", role_h_list, ACCESS_PERM, "roles",
+	 CAP_VIEW},
+	{HTTP_POST, "/api/v1/roles", role_h_create, ACCESS_PERM, "roles",
+	 CAP_CREATE, &role_schema, NULL, role_check},
+	{HTTP_GET, "/api/v1/roles/templates", role_h_templates, ACCESS_PERM,
+	 "roles", CAP_VIEW},
+	{HTTP_GET, "/api/v1/roles/{id}", role_h_get, ACCESS_PERM, "roles",
+	 CAP_VIEW},
+	{HTTP_PATCH, "/api/v1/roles/{id}", role_h_update, ACCESS_PERM, "roles",
+	 CAP_EDIT, &role_schema, NULL, role_check},
+	{HTTP_DELETE, "/api/v1/roles/{id}", role_h_delete, ACCESS_PERM,
+	 "roles", CAP_DELETE},
+	{HTTP_GET, "/api/v1/permissions/modules", role_h_modules, ACCESS_PERM,
+	 "roles", CAP_VIEW},
+	{0},
+};

@@ -1,0 +1,548 @@
+/* staff_lifecycle.c — deactivate, activate, delete with reassignment,
+ * invitations, the access explanation and individual overrides.
+ *
+ * The spec's offboarding rule: deactivate, never delete. Deactivation
+ * takes effect at once (every session of the member ends in the same
+ * transaction). Delete exists for mistakes and is refused unless every
+ * record the member owns or is assigned is reassigned to another active
+ * member, in one transaction, with the counts returned and logged.
+ */
+#include "atrium.h"
+
+#include "admin/staff.h"
+#include "auth/perm.h"
+#include "auth/session.h"
+#include "core/activity.h"
+#include "db/db.h"
+#include "entity/entity.h"
+#include "http/http.h"
+
+static int not_found(struct req *r)
+{
+	return atr_fail(&r->err, ATR_E_NOT_FOUND, "staff member %lld not found",
+			(long long)r->id);
+}
+
+/* Loads the target inside the open transaction; refuses acting on an
+ * administrator unless the actor is one. 0, or -1 with r->err. */
+static int load_target(struct req *r, json_t **rec)
+{
+	int rc = staff_load(r->db, r->who.org_id, r->id, rec);
+	if (rc < 0)
+		return staff_db_error(r);
+	if (rc == 0)
+		return not_found(r);
+	if (!r->who.admin && json_is_true(json_object_get(*rec, "admin"))) {
+		json_decref(*rec);
+		*rec = NULL;
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"only an administrator may change an "
+				"administrator");
+	}
+	return 0;
+}
+
+static int set_active(struct req *r, bool active)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (!active && r->id == r->who.staff_id)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"you cannot deactivate yourself");
+	if (db_begin(c) < 0)
+		return staff_db_error(r);
+	json_t *rec = NULL;
+	if (load_target(r, &rec) < 0)
+		return -1;
+	bool was = json_is_true(json_object_get(rec, "active"));
+	int rc = 0;
+	if (was == active)
+		goto done; /* nothing to do; answer with the record */
+	if (active && staff_seat_check(r) < 0) {
+		json_decref(rec);
+		return -1;
+	}
+	if (!active && json_is_true(json_object_get(rec, "admin")) &&
+	    staff_active_admins(c, r->who.org_id) <= 1) {
+		json_decref(rec);
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"cannot deactivate the last active "
+				"administrator");
+	}
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE staff SET active = ?, updated_at = ?, version = "
+		   "version + 1 WHERE id = ? AND org_id = ?");
+	if (!st) {
+		json_decref(rec);
+		return staff_db_error(r);
+	}
+	db_bind_int(st, 1, active);
+	db_bind_text(st, 2, now);
+	db_bind_int(st, 3, r->id);
+	db_bind_int(st, 4, r->who.org_id);
+	rc = db_step(st);
+	db_reset(st);
+	/* Deactivation ends every session at once. */
+	if (rc < 0 || (!active && session_end_all(c, r->id, 0) < 0)) {
+		json_decref(rec);
+		return staff_db_error(r);
+	}
+	json_t *diff = json_pack("{s:{s:b,s:b}}", "active", "from", was, "to",
+				 active);
+	rc = activity_from_req(r, active ? "activate" : "deactivate", "staff",
+			       r->id, diff);
+	json_decref(diff);
+	json_decref(rec);
+	rec = NULL;
+	if (rc < 0 || staff_load(c, r->who.org_id, r->id, &rec) != 1 ||
+	    outbox_emit(c, r->who.org_id, "staff", r->id,
+			active ? "activated" : "deactivated", NULL, rec) < 0) {
+		json_decref(rec);
+		return r->err.kind ? -1 : staff_db_error(r);
+	}
+done:
+	if (db_commit(c) < 0) {
+		json_decref(rec);
+		return staff_db_error(r);
+	}
+	req_json(r, 200, rec);
+	return 0;
+}
+
+static int staff_h_deactivate(struct req *r)
+{
+	return set_active(r, false);
+}
+
+static int staff_h_activate(struct req *r)
+{
+	return set_active(r, true);
+}
+
+/* Moves every record of `from` (owner or assignee fields of every entity)
+ * to `to`; fills counts {entity: {field: n}}. 0 or -1. */
+static int reassign_all(struct req *r, int64_t from, int64_t to,
+			json_t *counts)
+{
+	for (int i = 0; entity_registry[i]; i++) {
+		const struct entity *e = entity_registry[i];
+		json_t *per = json_object();
+		for (int k = 0; k < e->schema.nfields; k++) {
+			const struct field *f = &e->schema.fields[k];
+			if (!(f->flags & (F_OWNER | F_ASSIGNEE)))
+				continue;
+			char *sql = arena_printf(
+				r->arena,
+				"UPDATE %s SET %s = ?, version = version + 1 "
+				"WHERE org_id = ? AND %s = ? RETURNING id",
+				e->name, f->name, f->name);
+			struct db_stmt *st = db_prepare(r->db, sql);
+			if (!st) {
+				json_decref(per);
+				return -1;
+			}
+			db_bind_int(st, 1, to);
+			db_bind_int(st, 2, r->who.org_id);
+			db_bind_int(st, 3, from);
+			int n = 0, rc;
+			while ((rc = db_step(st)) == 1)
+				n++;
+			db_reset(st);
+			if (rc < 0) {
+				json_decref(per);
+				return -1;
+			}
+			json_object_set_new(per, f->name, json_integer(n));
+		}
+		if (json_object_size(per))
+			json_object_set_new(counts, e->name, per);
+		else
+			json_decref(per);
+	}
+	return 0;
+}
+
+static int staff_h_delete(struct req *r)
+{
+	const char *to_s = req_query(r, "reassign_to");
+	int64_t to = 0;
+	for (int i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].key, "reassign_to"))
+			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					"unknown query parameter '%s'",
+					r->query[i].key);
+	if (!to_s || atr_parse_i64(to_s, &to) < 0 || to < 1) {
+		atr_field(&r->err, "reassign_to", "required",
+			  "give the id of the active staff member who takes "
+			  "over this member's records (or deactivate "
+			  "instead of deleting)");
+		return -1;
+	}
+	if (to == r->id) {
+		atr_field(&r->err, "reassign_to", "invalid",
+			  "must be another staff member");
+		return -1;
+	}
+	if (r->id == r->who.staff_id)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"you cannot delete yourself");
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (db_begin(c) < 0)
+		return staff_db_error(r);
+	json_t *rec = NULL, *target = NULL;
+	if (load_target(r, &rec) < 0)
+		return -1;
+	int rc = staff_load(c, r->who.org_id, to, &target);
+	if (rc != 1 || !json_is_true(json_object_get(target, "active"))) {
+		json_decref(rec);
+		json_decref(target);
+		if (rc < 0)
+			return staff_db_error(r);
+		atr_field(&r->err, "reassign_to", "not_found",
+			  "no active staff member with id %lld",
+			  (long long)to);
+		return -1;
+	}
+	json_decref(target);
+	if (json_is_true(json_object_get(rec, "admin")) &&
+	    json_is_true(json_object_get(rec, "active")) &&
+	    staff_active_admins(c, r->who.org_id) <= 1) {
+		json_decref(rec);
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"cannot delete the last active administrator");
+	}
+	json_t *counts = json_object();
+	if (reassign_all(r, r->id, to, counts) < 0)
+		goto dberr;
+	struct db_stmt *st = db_prepare(
+		c, "DELETE FROM staff WHERE id = ? AND org_id = ?");
+	if (!st)
+		goto dberr;
+	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 2, r->who.org_id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		goto dberr;
+	json_t *diff = json_pack("{s:{s:O},s:{s:O},s:{s:I},s:{s:O}}", "email",
+				 "from", json_object_get(rec, "email"), "name",
+				 "from", json_object_get(rec, "name"),
+				 "reassigned_to", "to", (json_int_t)to,
+				 "reassigned", "to", counts);
+	rc = activity_from_req(r, "delete", "staff", r->id, diff);
+	json_decref(diff);
+	if (rc < 0 ||
+	    outbox_emit(c, r->who.org_id, "staff", r->id, "deleted", rec,
+			NULL) < 0 ||
+	    db_commit(c) < 0) {
+		json_decref(rec);
+		json_decref(counts);
+		return r->err.kind ? -1 : staff_db_error(r);
+	}
+	json_decref(rec);
+	req_json(r, 200,
+		 json_pack("{s:I,s:I,s:o}", "deleted", (json_int_t)r->id,
+			   "reassigned_to", (json_int_t)to, "reassigned",
+			   counts));
+	return 0;
+dberr:
+	json_decref(rec);
+	json_decref(counts);
+	return staff_db_error(r);
+}
+
+/* POST /api/v1/staff/{id}/invite: a fresh set-password link by email. */
+static int staff_h_invite(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (db_begin(c) < 0)
+		return staff_db_error(r);
+	json_t *rec = NULL;
+	if (load_target(r, &rec) < 0)
+		return -1;
+	if (!json_is_true(json_object_get(rec, "active"))) {
+		json_decref(rec);
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"the staff member is deactivated; activate "
+				"them first");
+	}
+	int rc = staff_invite(r, r->id,
+			      json_string_value(json_object_get(rec, "email")),
+			      json_string_value(json_object_get(rec, "name")));
+	if (!rc)
+		rc = activity_from_req(r, "invite", "staff", r->id, NULL);
+	json_decref(rec);
+	if (rc < 0)
+		return -1;
+	if (db_commit(c) < 0)
+		return staff_db_error(r);
+	req_json(r, 202, json_pack("{s:b}", "invitation_sent", 1));
+	return 0;
+}
+
+#define FORCED_RESET_HOURS 24
+
+/* POST /api/v1/staff/{id}/password/reset: an administrator forces a new
+ * password without ever seeing or setting it: the old one stops working,
+ * every session ends, and the member gets a single-use reset link. */
+static int staff_h_force_reset(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (db_begin(c) < 0)
+		return staff_db_error(r);
+	json_t *rec = NULL;
+	if (load_target(r, &rec) < 0)
+		return -1;
+	if (!json_is_true(json_object_get(rec, "active"))) {
+		json_decref(rec);
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"the staff member is deactivated; activate "
+				"them first");
+	}
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE staff SET password_hash = NULL, updated_at = ? "
+		   "WHERE id = ? AND org_id = ?");
+	int rc = -1;
+	if (st) {
+		db_bind_text(st, 1, now);
+		db_bind_int(st, 2, r->id);
+		db_bind_int(st, 3, r->who.org_id);
+		rc = db_step(st);
+		db_reset(st);
+	}
+	if (rc < 0 || session_end_all(c, r->id, 0) < 0) {
+		json_decref(rec);
+		return staff_db_error(r);
+	}
+	rc = staff_send_link(r, r->id,
+			     json_string_value(json_object_get(rec, "email")),
+			     json_string_value(json_object_get(rec, "name")),
+			     "reset", FORCED_RESET_HOURS, "password_reset");
+	json_decref(rec);
+	if (rc < 0 ||
+	    activity_from_req(r, "password_reset_forced", "staff", r->id,
+			      NULL) < 0)
+		return -1;
+	if (db_commit(c) < 0)
+		return staff_db_error(r);
+	req_json(r, 202, json_pack("{s:b}", "reset_link_sent", 1));
+	return 0;
+}
+
+static int staff_h_access(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	int ex = staff_exists(c, r->who.org_id, r->id);
+	if (ex < 0)
+		return staff_db_error(r);
+	if (ex == 0)
+		return not_found(r);
+	json_t *o = perm_explain(c, r->id);
+	if (!o)
+		return staff_db_error(r);
+	req_json(r, 200, o);
+	return 0;
+}
+
+/* Reads the member's overrides as {module: {cap: effect}}. */
+static json_t *load_overrides(struct db_conn *c, int64_t staff_id)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT module, cap, effect FROM staff_permission "
+		   "WHERE staff_id = ? ORDER BY module, cap");
+	if (!st)
+		return NULL;
+	db_bind_int(st, 1, staff_id);
+	json_t *o = json_object();
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		const char *m = db_col_text(st, 0);
+		json_t *mod = json_object_get(o, m);
+		if (!mod) {
+			mod = json_object();
+			json_object_set_new(o, m, mod);
+		}
+		json_object_set_new(mod, db_col_text(st, 1),
+				    json_string(db_col_text(st, 2)));
+	}
+	db_reset(st);
+	if (rc < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int staff_h_overrides_get(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	int ex = staff_exists(c, r->who.org_id, r->id);
+	if (ex <= 0)
+		return ex < 0 ? staff_db_error(r) : not_found(r);
+	json_t *o = load_overrides(c, r->id);
+	if (!o)
+		return staff_db_error(r);
+	req_json(r, 200, json_pack("{s:o}", "overrides", o));
+	return 0;
+}
+
+static const struct field overrides_fields[] = {
+	{"overrides", FT_OBJECT, F_REQUIRED, 0, NULL, NULL},
+};
+static const struct schema overrides_schema = SCHEMA(overrides_fields);
+
+/* {module: {cap: "allow"|"deny"|"inherit"}}: every problem named. */
+static void overrides_check(struct req *r)
+{
+	json_t *ov = json_object_get(r->body, "overrides");
+	if (!json_is_object(ov))
+		return;
+	const char *mod;
+	json_t *caps;
+	json_object_foreach(ov, mod, caps)
+	{
+		char name[96];
+		snprintf(name, sizeof name, "overrides.%s", mod);
+		int m = perm_module_index(mod);
+		if (m < 0) {
+			atr_field(&r->err, name, "not_allowed", "unknown module");
+			continue;
+		}
+		if (!json_is_object(caps)) {
+			atr_field(&r->err, name, "type",
+				  "must be an object of capability: effect");
+			continue;
+		}
+		const char *cap;
+		json_t *eff;
+		json_object_foreach(caps, cap, eff)
+		{
+			unsigned bit = perm_bit_parse(cap);
+			const char *e = json_string_value(eff);
+			if (!bit || !(perm_module_at(m)->caps & bit))
+				atr_field(&r->err, name, "not_allowed",
+					  "'%s' is not a capability of %s",
+					  cap, mod);
+			else if (!e || (strcmp(e, "allow") &&
+					strcmp(e, "deny") && strcmp(e, "inherit")))
+				atr_field(&r->err, name, "not_allowed",
+					  "%s must be allow, deny or inherit",
+					  cap);
+			else if (!strcmp(e, "allow") && !r->who.admin &&
+				 !(r->who.perms.bits[m] & bit))
+				atr_field(&r->err, name, "not_allowed",
+					  "you cannot allow %s on %s: you do "
+					  "not have it",
+					  cap, mod);
+		}
+	}
+}
+
+/* PUT /api/v1/staff/{id}/permissions: replaces the member's overrides. */
+static int staff_h_overrides_put(struct req *r)
+{
+	if (r->id == r->who.staff_id && !r->who.admin)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"you cannot change your own permissions");
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	if (db_begin(c) < 0)
+		return staff_db_error(r);
+	json_t *rec = NULL;
+	if (load_target(r, &rec) < 0)
+		return -1;
+	json_decref(rec);
+	json_t *before = load_overrides(c, r->id);
+	if (!before)
+		return staff_db_error(r);
+	struct db_stmt *st =
+		db_prepare(c, "DELETE FROM staff_permission WHERE staff_id = ?");
+	if (!st)
+		goto dberr;
+	db_bind_int(st, 1, r->id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		goto dberr;
+	const char *mod, *cap;
+	json_t *caps, *eff;
+	json_object_foreach(json_object_get(r->body, "overrides"), mod, caps)
+	{
+		json_object_foreach(caps, cap, eff)
+		{
+			const char *e = json_string_value(eff);
+			if (!strcmp(e, "inherit"))
+				continue;
+			st = db_prepare(c, "INSERT INTO staff_permission "
+					   "(staff_id, module, cap, effect) "
+					   "VALUES (?, ?, ?, ?)");
+			if (!st)
+				goto dberr;
+			db_bind_int(st, 1, r->id);
+			db_bind_text(st, 2, mod);
+			db_bind_text(st, 3, cap);
+			db_bind_text(st, 4, e);
+			rc = db_step(st);
+			db_reset(st);
+			if (rc < 0)
+				goto dberr;
+		}
+	}
+	json_t *after = load_overrides(c, r->id);
+	if (!after)
+		goto dberr;
+	json_t *diff = json_pack("{s:{s:O,s:O}}", "overrides", "from", before,
+				 "to", after);
+	rc = activity_from_req(r, "permissions", "staff", r->id, diff);
+	json_decref(diff);
+	json_decref(before);
+	if (rc < 0 || db_commit(c) < 0) {
+		json_decref(after);
+		return r->err.kind ? -1 : staff_db_error(r);
+	}
+	req_json(r, 200, json_pack("{s:o}", "overrides", after));
+	return 0;
+dberr:
+	json_decref(before);
+	return staff_db_error(r);
+}
+
+static const struct field empty_fields[] = {{NULL}};
+static const struct schema empty_schema = {empty_fields, 0};
+
+const struct route staff_lifecycle_routes[] = {
+	{HTTP_POST, "/api/v1/staff/{id}/deactivate", staff_h_deactivate,
+	 ACCESS_PERM, "staff", CAP_EDIT, &empty_schema},
+	{HTTP_POST, "/api/v1/staff/{id}/activate", staff_h_activate,
+	 ACCESS_PERM, "staff", CAP_EDIT, &empty_schema},
+	{HTTP_POST, "/api/v1/staff/{id}/invite", staff_h_invite, ACCESS_PERM,
+	 "staff", CAP_EDIT, &empty_schema},
+	{HTTP_POST, "/api/v1/staff/{id}/password/reset", staff_h_force_reset,
+	 ACCESS_PERM, "staff", CAP_EDIT, &empty_schema},
+	{HTTP_DELETE, "/api/v1/staff/{id}", staff_h_delete, ACCESS_PERM,
+	 "staff", CAP_DELETE},
+	{HTTP_GET, "/api/v1/staff/{id}/access", staff_h_access, ACCESS_PERM,
+	 "staff", CAP_VIEW},
+	{HTTP_GET, "/api/v1/staff/{id}/permissions", staff_h_overrides_get,
+	 ACCESS_PERM, "staff", CAP_VIEW},
+	{HTTP_PUT, "/api/v1/staff/{id}/permissions", staff_h_overrides_put,
+	 ACCESS_PERM, "staff", CAP_EDIT, &overrides_schema, NULL,
+	 overrides_check},
+	{0},
+};

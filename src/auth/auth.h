@@ -1,0 +1,38 @@
+/* auth.h — what the sign-in code shares with the 2FA and staff code. */
+#ifndef ATR_AUTH_H
+#define ATR_AUTH_H
+
+#include "atrium.h"
+
+#include "auth/password.h"
+
+struct db_conn;
+struct req;
+
+/* A member as sign-in needs them. */
+struct staff_row {
+	int64_t id, org_id;
+	bool admin, active, must_change;
+	int64_t password_changed_ms; /* 0: unknown */
+	char name[128], email[256];
+	char hash[PASSWORD_HASH_MAX];
+};
+
+/* Loads a member by "email" (key = normalised email) or by "id". 1 found,
+ * 0 not, -1 on a database error. */
+int auth_load_staff(struct db_conn *c, const char *by, const char *key,
+		    int64_t id, struct staff_row *s);
+/* After a verified password (or link): fills r->who and opens the session
+ * at the right stage (mfa, enrol or full), applying password expiry. In
+ * the open transaction. 0 or -1 (r->err). */
+int auth_start_session(struct req *r, const struct staff_row *s);
+/* Stores a new password hash (history, must_change cleared). In a tx. */
+int auth_set_password(struct req *r, const struct staff_row *s,
+		      const char *hash);
+/* Queues the "security notice" email to the member (what changed, when,
+ * from which address). In the open transaction. */
+int auth_notify(struct req *r, const struct staff_row *s, const char *what);
+/* 429 with Retry-After when either throttle key is blocked; 0 otherwise. */
+int auth_throttled(struct req *r, const char *k1, const char *k2);
+
+#endif

@@ -1,0 +1,719 @@
+/* twofa.c — TOTP enrolment, the second sign-in step, recovery codes,
+ * enforcement, the 2FA user list and the administrator's reset.
+ *
+ * Secrets are 160-bit CSPRNG values stored encrypted with the master key
+ * (core/secret.h); the otpauth URI and QR code are shown once, at
+ * enrolment, and 2FA is active only after a valid code. Codes of the
+ * current step and one either side are accepted, and a code whose step is
+ * not later than the last accepted one is refused (no replay). Recovery
+ * codes are 80-bit, single-use, stored as hashes, shown once.
+ */
+#include "atrium.h"
+
+#include <ctype.h>
+#include <sodium.h>
+
+#include "admin/settings.h"
+#include "admin/staff.h"
+#include "auth/auth.h"
+#include "auth/session.h"
+#include "auth/throttle.h"
+#include "auth/totp.h"
+#include "auth/twofa.h"
+#include "core/activity.h"
+#include "core/app.h"
+#include "core/buf.h"
+#include "core/secret.h"
+#include "db/db.h"
+
+static int db_error(struct req *r)
+{
+	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
+			r->db ? db_errmsg(r->db) : "no connection");
+}
+
+static const char *body_str(struct req *r, const char *k)
+{
+	return json_string_value(json_object_get(r->body, k));
+}
+
+int twofa_enabled(struct db_conn *c, int64_t staff_id)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT 1 FROM staff_totp WHERE staff_id = ? AND "
+		   "confirmed_at IS NOT NULL");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc;
+}
+
+int twofa_required(struct db_conn *c, int64_t org, int64_t staff_id)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT s.admin, COALESCE(r.require_2fa, 0) FROM staff s "
+		   "LEFT JOIN role r ON r.id = s.role_id WHERE s.id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	bool admin = rc == 1 && db_col_int(st, 0);
+	bool by_role = rc == 1 && db_col_int(st, 1);
+	db_reset(st);
+	if (rc < 0)
+		return -1;
+	if (by_role)
+		return 1;
+	if (!admin)
+		return 0;
+	char v[8] = "true";
+	if (settings_get(c, org, "twofa_required_admins", v, sizeof v) < 0)
+		return -1;
+	return strcmp(v, "true") == 0;
+}
+
+/* ---- recovery codes ------------------------------------------------------ */
+
+/* Upper-cases and drops separators: "abcd-efgh ..." -> "ABCDEFGH...". */
+static void recovery_norm(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	for (; *in && o + 1 < n; in++)
+		if (isalnum((unsigned char)*in))
+			out[o++] = (char)toupper((unsigned char)*in);
+	out[o] = 0;
+}
+
+static void recovery_hash(const char *norm, char out[65])
+{
+	unsigned char h[32];
+	static const char label[] = "atrium recovery v1";
+	crypto_generichash_state s;
+	crypto_generichash_init(&s, NULL, 0, sizeof h);
+	crypto_generichash_update(&s, (const unsigned char *)label,
+				  sizeof label - 1);
+	crypto_generichash_update(&s, (const unsigned char *)norm, strlen(norm));
+	crypto_generichash_final(&s, h, sizeof h);
+	sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+/* Replaces the member's codes with a new set; returns them (shown once)
+ * as a JSON array, or NULL on a database error. In a transaction. */
+static json_t *recovery_new(struct db_conn *c, int64_t staff_id)
+{
+	struct db_stmt *st =
+		db_prepare(c, "DELETE FROM recovery_code WHERE staff_id = ?");
+	if (!st)
+		return NULL;
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return NULL;
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	json_t *codes = json_array();
+	for (int i = 0; i < RECOVERY_CODES; i++) {
+		/* 16 symbols of 32: 80 bits, shown as XXXX-XXXX-XXXX-XXXX. */
+		char code[20], norm[17], h[65];
+		int o = 0;
+		for (int k = 0; k < 16; k++) {
+			if (k && k % 4 == 0)
+				code[o++] = '-';
+			code[o++] = alphabet[randombytes_uniform(32)];
+		}
+		code[o] = 0;
+		recovery_norm(code, norm, sizeof norm);
+		recovery_hash(norm, h);
+		st = db_prepare(c, "INSERT INTO recovery_code (staff_id, "
+				   "code_hash, created_at) VALUES (?, ?, ?)");
+		if (!st) {
+			json_decref(codes);
+			return NULL;
+		}
+		db_bind_int(st, 1, staff_id);
+		db_bind_text(st, 2, h);
+		db_bind_text(st, 3, now);
+		rc = db_step(st);
+		db_reset(st);
+		if (rc < 0) {
+			json_decref(codes);
+			return NULL;
+		}
+		json_array_append_new(codes, json_string(code));
+		sodium_memzero(code, sizeof code);
+	}
+	return codes;
+}
+
+static int64_t recovery_left(struct db_conn *c, int64_t staff_id)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT COUNT(*) FROM recovery_code WHERE staff_id = ? AND "
+		   "used_at IS NULL");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	int64_t n = db_step(st) == 1 ? db_col_int(st, 0) : -1;
+	db_reset(st);
+	return n;
+}
+
+/* ---- checking a code ------------------------------------------------------ */
+
+/* The member's TOTP secret (decrypted and decoded into out) and last
+ * accepted step. 1, 0 (none in that state), -1. */
+static int load_secret(struct db_conn *c, int64_t staff_id, bool confirmed,
+		       unsigned char out[TOTP_SECRET_BYTES], int64_t *last_step)
+{
+	const char *sql =
+		db_conn_dialect(c) == DB_PG
+			? "SELECT secret, last_step, confirmed_at FROM "
+			  "staff_totp WHERE staff_id = ? FOR UPDATE"
+			: "SELECT secret, last_step, confirmed_at FROM "
+			  "staff_totp WHERE staff_id = ?";
+	struct db_stmt *st = db_prepare(c, sql);
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	if (rc == 1 && (db_col_null(st, 2) != !confirmed))
+		rc = 0; /* pending when confirmed wanted, or the reverse */
+	if (rc == 1) {
+		struct atr_err err = {0};
+		char *b32 = secret_decrypt(db_col_text(st, 0), &err);
+		*last_step = db_col_int(st, 1);
+		if (!b32 || totp_secret_from_base32(b32, out) < 0)
+			rc = -1;
+		secret_free(b32);
+	}
+	db_reset(st);
+	return rc;
+}
+
+/* 1 accepted (and recorded), 0 refused, -1 error. */
+static int totp_accept(struct db_conn *c, int64_t staff_id, const char *code,
+		       bool confirmed)
+{
+	unsigned char secret[TOTP_SECRET_BYTES];
+	int64_t last = 0;
+	int rc = load_secret(c, staff_id, confirmed, secret, &last);
+	if (rc <= 0)
+		return rc;
+	int64_t step = totp_match(secret, TOTP_SECRET_BYTES, code,
+				  atr_now_ms() / 1000);
+	sodium_memzero(secret, sizeof secret);
+	if (step < 0 || step <= last)
+		return 0; /* wrong, or already used (replay) */
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE staff_totp SET last_step = ? WHERE staff_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, step);
+	db_bind_int(st, 2, staff_id);
+	rc = db_step(st);
+	db_reset(st);
+	return rc < 0 ? -1 : 1;
+}
+
+int twofa_check(struct db_conn *c, int64_t staff_id, const char *code,
+		bool *used_recovery)
+{
+	*used_recovery = false;
+	char norm[64];
+	recovery_norm(code, norm, sizeof norm);
+	if (strlen(norm) == TOTP_DIGITS)
+		return totp_accept(c, staff_id, norm, true);
+	if (strlen(norm) != 16)
+		return 0;
+	char h[65], now[ATR_TIME_LEN];
+	recovery_hash(norm, h);
+	atr_now_iso(now);
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE recovery_code SET used_at = ? WHERE staff_id = ? AND "
+		   "code_hash = ? AND used_at IS NULL RETURNING id");
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, now);
+	db_bind_int(st, 2, staff_id);
+	db_bind_text(st, 3, h);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc == 1)
+		*used_recovery = true;
+	return rc;
+}
+
+/* ---- routes for the member ------------------------------------------------ */
+
+static int twofa_h_status(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	int on = twofa_enabled(c, r->who.staff_id);
+	int req2 = twofa_required(c, r->who.org_id, r->who.staff_id);
+	int64_t left = recovery_left(c, r->who.staff_id);
+	if (on < 0 || req2 < 0 || left < 0)
+		return db_error(r);
+	req_json(r, 200,
+		 json_pack("{s:b,s:b,s:I}", "enabled", on, "required", req2,
+			   "recovery_codes_remaining", (json_int_t)left));
+	return 0;
+}
+
+/* POST /api/v1/auth/2fa/enrol: a new pending secret, shown once. */
+static int twofa_h_enrol(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	int on = twofa_enabled(c, r->who.staff_id);
+	if (on < 0)
+		return db_error(r);
+	if (on)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"two-factor authentication is already on; "
+				"turn it off first to enrol a new device");
+	unsigned char secret[TOTP_SECRET_BYTES];
+	totp_secret_new(secret);
+	/* secret_encrypt takes a C string: the base32 form is stored. */
+	char *b32 = totp_base32(secret, TOTP_SECRET_BYTES);
+	char issuer[128] = "Atrium";
+	settings_get(c, r->who.org_id, "company_name", issuer, sizeof issuer);
+	char *uri = totp_uri(issuer, r->who.email, secret, TOTP_SECRET_BYTES);
+	char *svg = uri ? qr_svg(uri) : NULL;
+	char *enc = b32 ? secret_encrypt(b32) : NULL;
+	int rc = -1;
+	if (!b32 || !uri || !svg || !enc) {
+		atr_fail(&r->err, ATR_E_INTERNAL, "cannot create the secret");
+		goto out;
+	}
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	if (db_begin(c) < 0) {
+		db_error(r);
+		goto out;
+	}
+	struct db_stmt *st = db_prepare(
+		c, "INSERT INTO staff_totp (staff_id, secret, confirmed_at, "
+		   "last_step, created_at) VALUES (?, ?, NULL, 0, ?) "
+		   "ON CONFLICT (staff_id) DO UPDATE SET secret = "
+		   "excluded.secret, confirmed_at = NULL, last_step = 0, "
+		   "created_at = excluded.created_at");
+	if (!st) {
+		db_error(r);
+		goto out;
+	}
+	db_bind_int(st, 1, r->who.staff_id);
+	db_bind_text(st, 2, enc);
+	db_bind_text(st, 3, now);
+	int s = db_step(st);
+	db_reset(st);
+	if (s < 0 ||
+	    activity_from_req(r, "2fa_enrol_started", "staff", r->who.staff_id,
+			      NULL) < 0 ||
+	    db_commit(c) < 0) {
+		if (!r->err.kind)
+			db_error(r);
+		goto out;
+	}
+	req_json(r, 200,
+		 json_pack("{s:s,s:s,s:s}", "secret", b32, "otpauth_uri", uri,
+			   "qr_svg", svg));
+	rc = 0;
+out:
+	sodium_memzero(secret, sizeof secret);
+	if (b32)
+		sodium_memzero(b32, strlen(b32));
+	if (uri)
+		sodium_memzero(uri, strlen(uri));
+	free(b32);
+	free(uri);
+	free(svg);
+	free(enc);
+	return rc;
+}
+
+static const struct field code_fields[] = {
+	{"code", FT_SECRET, F_REQUIRED, 64, NULL, NULL},
+};
+static const struct schema code_schema = SCHEMA(code_fields);
+
+static const struct field password_fields[] = {
+	{"password", FT_SECRET, F_REQUIRED, PASSWORD_MAX_LEN, NULL, NULL},
+};
+static const struct schema password_schema = SCHEMA(password_fields);
+
+static int load_me(struct req *r, struct staff_row *s)
+{
+	int rc = auth_load_staff(r->db, "id", NULL, r->who.staff_id, s);
+	if (rc < 0)
+		return db_error(r);
+	if (rc == 0)
+		return atr_fail(&r->err, ATR_E_UNAUTHORIZED, "signed out");
+	return 0;
+}
+
+/* POST /api/v1/auth/2fa/activate {code}: confirms the pending secret,
+ * returns the recovery codes once; an enrolment-stage session becomes a
+ * full one (a new session id). */
+static int twofa_h_activate(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	char *key = arena_printf(r->arena, "2fa:%lld",
+				 (long long)r->who.staff_id);
+	if (auth_throttled(r, key, NULL) < 0)
+		return -1;
+	if (db_begin(c) < 0)
+		return db_error(r);
+	int ok = totp_accept(c, r->who.staff_id, body_str(r, "code"), false);
+	if (ok < 0)
+		return db_error(r);
+	if (ok == 0) {
+		db_rollback(c);
+		if (db_begin(c) < 0 ||
+		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0 ||
+		    db_commit(c) < 0)
+			return db_error(r);
+		atr_field(&r->err, "code", "invalid",
+			  "the code does not match; check the device's clock "
+			  "and enter the current code");
+		return -1;
+	}
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE staff_totp SET confirmed_at = ? WHERE staff_id = ?");
+	if (!st)
+		return db_error(r);
+	db_bind_text(st, 1, now);
+	db_bind_int(st, 2, r->who.staff_id);
+	int rc = db_step(st);
+	db_reset(st);
+	json_t *codes = rc < 0 ? NULL : recovery_new(c, r->who.staff_id);
+	if (!codes || throttle_clear(c, key) < 0)
+		return db_error(r);
+	struct staff_row s = {0};
+	rc = load_me(r, &s);
+	/* Privilege changes: a new session id, all others end. */
+	if (!rc && (session_end_all(c, s.id, 0) < 0 ||
+		    session_create(r, s.id, STAGE_FULL) < 0))
+		rc = r->err.kind ? -1 : db_error(r);
+	if (!rc)
+		rc = activity_from_req(r, "2fa_enabled", "staff", s.id, NULL);
+	if (!rc)
+		rc = auth_notify(r, &s, "two-factor authentication was turned on");
+	if (rc < 0 || db_commit(c) < 0) {
+		json_decref(codes);
+		return r->err.kind ? -1 : db_error(r);
+	}
+	json_t *me = session_me_json(r);
+	json_object_set_new(me, "recovery_codes", codes);
+	req_json(r, 200, me);
+	return 0;
+}
+
+/* POST /api/v1/auth/2fa/verify {code}: the second sign-in step. */
+static int twofa_h_verify(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	struct staff_row s = {0};
+	if (load_me(r, &s) < 0)
+		return -1;
+	/* Second-factor failures count toward the account's sign-in
+	 * throttle, like wrong passwords. */
+	char norm[EMAIL_MAX + 1];
+	staff_email_norm(s.email, norm, sizeof norm);
+	char *key = arena_printf(r->arena, "acct:%s", norm);
+	if (auth_throttled(r, key, NULL) < 0)
+		return -1;
+	if (db_begin(c) < 0)
+		return db_error(r);
+	bool recovery = false;
+	int ok = twofa_check(c, s.id, body_str(r, "code"), &recovery);
+	if (ok < 0)
+		return db_error(r);
+	if (ok == 0) {
+		db_rollback(c);
+		if (db_begin(c) < 0 ||
+		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0 ||
+		    activity_from_req(r, "login_2fa_failed", "staff", s.id,
+				      NULL) < 0 ||
+		    db_commit(c) < 0)
+			return r->err.kind ? -1 : db_error(r);
+		return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
+				"the code is wrong or was already used");
+	}
+	int64_t left = recovery ? recovery_left(c, s.id) : 0;
+	struct db_stmt *st = db_prepare(
+		c, "DELETE FROM session WHERE id = ?");
+	if (!st || left < 0)
+		return db_error(r);
+	db_bind_int(st, 1, r->who.session_id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0 || throttle_clear(c, key) < 0)
+		return db_error(r);
+	r->who.must_change_password = s.must_change;
+	if (session_create(r, s.id, STAGE_FULL) < 0 ||
+	    activity_from_req(r, recovery ? "login_recovery_code" : "login",
+			      "staff", s.id, NULL) < 0)
+		return -1;
+	if (recovery &&
+	    auth_notify(r, &s, "a recovery code was used to sign in") < 0)
+		return -1;
+	if (db_commit(c) < 0)
+		return db_error(r);
+	json_t *me = session_me_json(r);
+	if (recovery)
+		json_object_set_new(me, "recovery_codes_remaining",
+				    json_integer(left));
+	req_json(r, 200, me);
+	return 0;
+}
+
+/* Both disable and regenerate need the password again. */
+static int reauthenticate(struct req *r, struct staff_row *s)
+{
+	if (load_me(r, s) < 0)
+		return -1;
+	char *key = arena_printf(r->arena, "reauth:%lld", (long long)s->id);
+	if (auth_throttled(r, key, NULL) < 0)
+		return -1;
+	if (password_verify(s->hash[0] ? s->hash : NULL,
+			    body_str(r, "password")))
+		return 0;
+	if (db_begin(r->db) < 0 ||
+	    throttle_fail(r->db, key, r->app->cfg.login_max_failures) < 0 ||
+	    db_commit(r->db) < 0)
+		return db_error(r);
+	atr_field(&r->err, "password", "invalid", "is not your password");
+	return -1;
+}
+
+int twofa_remove(struct db_conn *c, int64_t staff_id)
+{
+	struct db_stmt *st =
+		db_prepare(c, "DELETE FROM staff_totp WHERE staff_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return -1;
+	st = db_prepare(c, "DELETE FROM recovery_code WHERE staff_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	rc = db_step(st);
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+static int twofa_h_disable(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	struct staff_row s = {0};
+	if (reauthenticate(r, &s) < 0)
+		return -1;
+	int req2 = twofa_required(c, s.org_id, s.id);
+	if (req2 < 0)
+		return db_error(r);
+	if (req2)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"two-factor authentication is required for "
+				"your account and cannot be turned off");
+	if (db_begin(c) < 0 || twofa_remove(c, s.id) < 0)
+		return db_error(r);
+	if (activity_from_req(r, "2fa_disabled", "staff", s.id, NULL) < 0 ||
+	    auth_notify(r, &s, "two-factor authentication was turned off") <
+		    0)
+		return -1;
+	if (db_commit(c) < 0)
+		return db_error(r);
+	r->status = 204;
+	return 0;
+}
+
+static int twofa_h_codes(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	struct staff_row s = {0};
+	if (reauthenticate(r, &s) < 0)
+		return -1;
+	int on = twofa_enabled(c, s.id);
+	if (on < 0)
+		return db_error(r);
+	if (!on)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"turn on two-factor authentication first");
+	if (db_begin(c) < 0)
+		return db_error(r);
+	json_t *codes = recovery_new(c, s.id);
+	if (!codes)
+		return db_error(r);
+	if (activity_from_req(r, "2fa_recovery_codes", "staff", s.id, NULL) <
+		    0 ||
+	    auth_notify(r, &s, "new recovery codes were generated") < 0 ||
+	    db_commit(c) < 0) {
+		json_decref(codes);
+		return r->err.kind ? -1 : db_error(r);
+	}
+	req_json(r, 200, json_pack("{s:o}", "recovery_codes", codes));
+	return 0;
+}
+
+/* ---- the administrator's view -------------------------------------------- */
+
+/* GET /api/v1/authenticator-2fa/users: every member's 2FA status;
+ * ?admin=true&enabled=false lists administrators without 2FA. */
+static int twofa_h_users(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	int f_admin = -1, f_enabled = -1;
+	for (int i = 0; i < r->nquery; i++) {
+		const char *k = r->query[i].key, *v = r->query[i].value;
+		int *dst = !strcmp(k, "admin")	   ? &f_admin
+			   : !strcmp(k, "enabled") ? &f_enabled
+						   : NULL;
+		if (!dst)
+			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					"unknown query parameter '%s'", k);
+		if (strcmp(v, "true") && strcmp(v, "false"))
+			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					"%s must be true or false", k);
+		*dst = !strcmp(v, "true");
+	}
+	char required_admins[8] = "true";
+	if (settings_get(c, r->who.org_id, "twofa_required_admins",
+			 required_admins, sizeof required_admins) < 0)
+		return db_error(r);
+	struct db_stmt *st = db_prepare(
+		c, "SELECT s.id, s.name, s.email, s.admin, s.active, "
+		   "t.confirmed_at, COALESCE(r.require_2fa, 0), "
+		   "(SELECT COUNT(*) FROM recovery_code rc WHERE rc.staff_id = "
+		   "s.id AND rc.used_at IS NULL) FROM staff s "
+		   "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
+		   "t.confirmed_at IS NOT NULL "
+		   "LEFT JOIN role r ON r.id = s.role_id WHERE s.org_id = ? "
+		   "AND (? < 0 OR s.admin = ?) AND (? < 0 OR "
+		   "(t.confirmed_at IS NOT NULL) = (? = 1)) "
+		   "ORDER BY s.admin DESC, lower(s.name), s.id");
+	if (!st)
+		return db_error(r);
+	db_bind_int(st, 1, r->who.org_id);
+	db_bind_int(st, 2, f_admin);
+	db_bind_int(st, 3, f_admin);
+	db_bind_int(st, 4, f_enabled);
+	db_bind_int(st, 5, f_enabled);
+	json_t *data = json_array();
+	int64_t admins = 0, admins_with = 0;
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		bool admin = db_col_int(st, 3), on = !db_col_null(st, 5);
+		bool required = db_col_int(st, 6) ||
+				(admin && !strcmp(required_admins, "true"));
+		const char *since = db_col_text(st, 5);
+		json_array_append_new(
+			data,
+			json_pack("{s:I,s:s,s:s,s:b,s:b,s:b,s:o,s:b,s:I}", "id",
+				  (json_int_t)db_col_int(st, 0), "name",
+				  db_col_text(st, 1), "email",
+				  db_col_text(st, 2), "admin", admin, "active",
+				  (int)db_col_int(st, 4), "enabled", on,
+				  "enabled_at",
+				  since ? json_string(since) : json_null(),
+				  "required", required,
+				  "recovery_codes_remaining",
+				  (json_int_t)db_col_int(st, 7)));
+		if (admin) {
+			admins++;
+			admins_with += on;
+		}
+	}
+	db_reset(st);
+	if (rc < 0) {
+		json_decref(data);
+		return db_error(r);
+	}
+	req_json(r, 200,
+		 json_pack("{s:o,s:I,s:{s:I,s:I}}", "data", data, "total",
+			   (json_int_t)json_array_size(data), "admins",
+			   "total", (json_int_t)admins, "with_2fa",
+			   (json_int_t)admins_with));
+	return 0;
+}
+
+/* POST /api/v1/staff/{id}/2fa/reset: removes a member's 2FA (lost
+ * device); the member's sessions end. Logged. An administrator's 2FA can
+ * only be reset by an administrator. */
+static int twofa_h_reset(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	struct staff_row s = {0};
+	int ex = auth_load_staff(c, "id", NULL, r->id, &s);
+	if (ex < 0)
+		return db_error(r);
+	if (ex == 0 || s.org_id != r->who.org_id)
+		return atr_fail(&r->err, ATR_E_NOT_FOUND,
+				"staff member %lld not found", (long long)r->id);
+	/* Like every change to an administrator: administrators only. */
+	if (s.admin && !r->who.admin)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"only an administrator may reset an "
+				"administrator's two-factor authentication");
+	if (db_begin(c) < 0 || twofa_remove(c, r->id) < 0 ||
+	    session_end_all(c, r->id,
+			    r->id == r->who.staff_id ? r->who.session_id : 0) <
+		    0)
+		return db_error(r);
+	if (activity_from_req(r, "2fa_reset", "staff", r->id, NULL) < 0 ||
+	    auth_notify(r, &s,
+			"an administrator reset your two-factor "
+			"authentication") < 0)
+		return -1;
+	if (db_commit(c) < 0)
+		return db_error(r);
+	r->status = 204;
+	return 0;
+}
+
+static const struct field empty_fields[] = {{NULL}};
+static const struct schema empty_schema = {empty_fields, 0};
+
+const struct route twofa_routes[] = {
+	{HTTP_GET, "/api/v1/auth/2fa", twofa_h_status, ACCESS_SESSION, NULL, 0,
+	 NULL, NULL, NULL, ROUTE_ENROL_OK},
+	{HTTP_POST, "/api/v1/auth/2fa/enrol", twofa_h_enrol, ACCESS_SESSION,
+	 NULL, 0, &empty_schema, NULL, NULL, ROUTE_ENROL_OK},
+	{HTTP_POST, "/api/v1/auth/2fa/activate", twofa_h_activate,
+	 ACCESS_SESSION, NULL, 0, &code_schema, NULL, NULL, ROUTE_ENROL_OK},
+	{HTTP_POST, "/api/v1/auth/2fa/verify", twofa_h_verify, ACCESS_SESSION,
+	 NULL, 0, &code_schema, NULL, NULL, ROUTE_MFA_OK},
+	{HTTP_POST, "/api/v1/auth/2fa/disable", twofa_h_disable,
+	 ACCESS_SESSION, NULL, 0, &password_schema},
+	{HTTP_POST, "/api/v1/auth/2fa/recovery-codes", twofa_h_codes,
+	 ACCESS_SESSION, NULL, 0, &password_schema},
+	{HTTP_GET, "/api/v1/authenticator-2fa/users", twofa_h_users,
+	 ACCESS_PERM, "staff", CAP_VIEW},
+	{HTTP_POST, "/api/v1/staff/{id}/2fa/reset", twofa_h_reset, ACCESS_PERM,
+	 "staff", CAP_EDIT, &empty_schema},
+	{0},
+};

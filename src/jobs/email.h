@@ -1,0 +1,123 @@
+/* email.h — outbound email: templates, the queue, the SMTP worker.
+ *
+ * Sending an email from a module (the transactional outbox):
+ *
+ *   db_begin(c);
+ *   ... the change that causes the email ...
+ *   json_t *vars = json_pack("{s:s,s:s,s:i}", "name", name, "link", link,
+ *                            "expires_hours", 72);
+ *   if (email_enqueue(c, org, to, "invitation", vars) < 0) ... fail ...
+ *   json_decref(vars);
+ *   db_commit(c);
+ *
+ * email_enqueue renders the template inside the caller's transaction and
+ * inserts a 'queued' row, so the email commits with the change that caused
+ * it or not at all, and a killed server loses nothing. The worker thread of
+ * `atrium serve` claims due rows, sends them through libcurl's SMTP with
+ * the organisation's SMTP settings (src/admin/settings.c, group `smtp`),
+ * and on failure retries with exponential backoff and full jitter (base
+ * config email_retry_base_ms, cap 1 h) until the setting
+ * email_queue.max_attempts, after which the row is 'blocked' until someone
+ * retries it (POST /api/v1/email-queue/retry, "Process All").
+ *
+ * Queueing and sending need the master key loaded (secret_key_load, as
+ * `atrium serve` does): bodies are stored encrypted, since invitation links
+ * carry one-time tokens, and the SMTP password is a stored secret.
+ *
+ * Templates are rows of templates[] in email.c: a subject and a plain-text
+ * body with {{var}} substitution only (no logic). {{company_name}} always
+ * comes from the settings. A template needs every var it names.
+ *
+ * Routes (email_routes[]): GET /api/v1/email-queue,
+ * POST /api/v1/email-queue/retry, POST /api/v1/settings/smtp/test.
+ */
+#ifndef ATR_EMAIL_H
+#define ATR_EMAIL_H
+
+#include "atrium.h"
+
+#include <jansson.h>
+
+struct app;
+struct db_conn;
+
+enum email_status {
+	EMAIL_QUEUED = 0,
+	EMAIL_SENDING,
+	EMAIL_SENT,
+	EMAIL_BLOCKED,
+	EMAIL_NSTATUS
+};
+
+/* "queued", "sending", "sent", "blocked". */
+const char *email_status_name(int status);
+
+/* Renders template_name with vars and queues it for `to`, inside the
+ * caller's open transaction. vars: an object of strings and integers (NULL
+ * for none). Returns 0, or -1 (unknown template, missing var, invalid
+ * address, a line break in a header, no master key, database error; the
+ * reason goes to standard error). */
+int email_enqueue(struct db_conn *c, int64_t org, const char *to,
+		  const char *template_name, const json_t *vars);
+/* The same, with the new row's id (may be NULL) and the reason in err. */
+int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
+		     const char *template_name, const json_t *vars,
+		     int64_t *id, struct atr_err *err);
+
+/* Renders a template: *subject and *body are malloc'd; the caller frees
+ * them (wipe the body first when it carries a link with a token). 0 or -1
+ * with err. */
+int email_render(struct db_conn *c, int64_t org, const char *template_name,
+		 const json_t *vars, char **subject, char **body,
+		 struct atr_err *err);
+
+struct email_msg {
+	const char *to, *subject, *body; /* body: plain text, \n or \r\n */
+	const char *message_id; /* "<...@...>"; NULL: a random one */
+	const char *date;       /* ISO 8601 UTC; NULL: now */
+};
+
+/* Builds the RFC 5322 message (CRLF line ends) from a sender and m:
+ * Date, From (with the display name, RFC 2047 encoded when not ASCII),
+ * To, Subject (encoded when not ASCII or long), Message-ID, MIME-Version,
+ * Content-Type text/plain; charset=utf-8, and Content-Transfer-Encoding
+ * 7bit (ASCII, lines of at most 78) or quoted-printable. Refuses a CR or
+ * LF in any header value (header injection). Returns the message,
+ * malloc'd, and its length in *len; NULL with err. */
+char *email_build_message(const char *from_addr, const char *from_name,
+			  const struct email_msg *m, size_t *len,
+			  struct atr_err *err);
+
+struct email_result {
+	char response[256]; /* the server's last line: "250 2.0.0 Ok: ..." */
+	char error[512];    /* on failure: curl's message and the server's
+			     * last line; never the password */
+};
+
+/* Sends m now, synchronously, through org's SMTP settings (not the queue).
+ * Returns 0 when the server accepted it, -1 when sending failed, -2 when
+ * SMTP is not configured (no host or From address); res explains. Takes
+ * up to 10 s to connect and 60 s in all. No transaction may be open on c. */
+int email_send_now(struct db_conn *c, int64_t org, const struct email_msg *m,
+		   struct email_result *res);
+
+/* Counts of the queue per status (index enum email_status) for one
+ * organisation, or all when org is 0. 0 or -1. */
+int email_queue_counts(struct db_conn *c, int64_t org,
+		       int64_t counts[EMAIL_NSTATUS]);
+/* The counts of all organisations as the worker last saw them (it
+ * refreshes them every few seconds), for /metrics. False before the first
+ * refresh or when no worker runs. */
+bool email_queue_counts_cached(int64_t counts[EMAIL_NSTATUS]);
+
+/* Starts the worker thread (and libcurl) for `atrium serve`; app must
+ * outlive it. 0 or -1 with err. */
+int email_worker_start(struct app *app, struct atr_err *err);
+/* Stops it: aborts a send in progress, puts claimed but unsent rows back,
+ * joins the thread, cleans libcurl up. Call before the database closes.
+ * Safe to call when it never started. */
+void email_worker_stop(void);
+/* Asks the worker to look at the queue now instead of at its next tick. */
+void email_worker_wake(void);
+
+#endif

@@ -1,0 +1,477 @@
+// harness.mjs — starts a real `atrium serve` on a fresh database and talks to it.
+//
+//   const srv = await startServer();          // SQLite, or PostgreSQL when ATRIUM_TEST_PG is set
+//   const admin = client(srv.base);
+//   await admin.login(srv.admin.email, srv.admin.password);
+//   const r = await admin.req('GET', '/api/v1/leads/{id}', { params: { id: 5 } });
+//   await srv.stop();                          // SIGTERM, asserts exit code 0, drops the database
+//
+// Every request names its route PATTERN (as `atrium routes` prints it); the
+// client substitutes params and appends {method, pattern, path, status} to the
+// coverage file (env ATRIUM_ROUTE_COVERAGE, default
+// build/test-results/route-coverage.jsonl), which routes.test.mjs reads.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = process.env.ATRIUM_BIN
+  ? path.resolve(process.env.ATRIUM_BIN)
+  : path.join(ROOT, 'build', 'san', 'atrium');
+export const COVERAGE_FILE = process.env.ATRIUM_ROUTE_COVERAGE
+  ? path.resolve(process.env.ATRIUM_ROUTE_COVERAGE)
+  : path.join(ROOT, 'build', 'test-results', 'route-coverage.jsonl');
+export const PG_BASE = process.env.ATRIUM_TEST_PG || '';
+
+export const ADMIN = { email: 'admin@example.test', name: 'Admin', password: 'Admin-pass-for-http-tests-1' };
+export const STAFF = { email: 'staff@example.test', name: 'Staff', password: 'Staff-pass-for-http-tests-2' };
+
+const READY_TIMEOUT_MS = 20000;
+const STOP_TIMEOUT_MS = 15000;
+
+let dbCounter = 0;
+
+// Servers still running when this test process exits (a crash, a timeout) are killed.
+const running = new Set();
+process.on('exit', () => {
+  for (const p of running) {
+    try { p.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+/* A port that was free a moment ago (listen on 0, read it, close). */
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function tail(file, lines = 60) {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output captured)';
+  }
+}
+
+function psql(url, sql) {
+  const r = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-X', '-q', '-At', '-c', sql], { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return r;
+}
+
+/* Runs the binary synchronously; returns {status, stdout, stderr}. */
+export function runBin(args, { input = '', env = {} } = {}) {
+  const r = spawnSync(BIN, args, {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error) throw new Error(`cannot run ${BIN} ${args.join(' ')}: ${r.error.message}`);
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+function mustRun(args, opts) {
+  const r = runBin(args, opts);
+  if (r.status !== 0) {
+    throw new Error(`atrium ${args.join(' ')} exited ${r.status ?? r.signal}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  }
+  return r;
+}
+
+async function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/* Polls fn() every `every` ms until it returns a truthy value or the time is up. */
+export async function waitFor(fn, { timeout = 10000, every = 100, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
+/*
+ * Starts a server on a fresh database.
+ *   staff: false  skips creating the admin and the plain staff member (for setup tests).
+ *   env: {...}    extra environment for the CLI and the server (ATRIUM_EMAIL_RETRY_BASE_MS, ...).
+ * Returns {base, dbUrl, dbFile, pg, admin, staff, cli(), sql(), output(), kill(), stop()}.
+ */
+/*
+ * Fixture policy: administrators must set up 2FA by default
+ * (twofa_required_admins), which would stop every admin request at the
+ * enrolment step. Tests that are not about 2FA start with that policy off
+ * (written into the settings table before the server starts); the 2FA
+ * tests pass { require2faAdmins: true } and exercise enforcement.
+ */
+export async function startServer({ staff = true, env: extraEnv = {}, require2faAdmins = false } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-http-'));
+  const env = { ATRIUM_MASTER_KEY: randomBytes(32).toString('hex'), ...extraEnv };
+  let dbUrl;
+  let dbName = null;
+  let dbFile = null;
+  if (PG_BASE) {
+    dbName = `atrium_t_${process.pid}_${++dbCounter}_${randomBytes(3).toString('hex')}`;
+    const r = psql(`${PG_BASE}postgres`, `CREATE DATABASE ${dbName}`);
+    if (r.status !== 0) throw new Error(`CREATE DATABASE failed: ${r.stderr}`);
+    dbUrl = PG_BASE + dbName;
+  } else {
+    dbFile = path.join(dir, 'atrium.db');
+    dbUrl = `sqlite:${dbFile}`;
+  }
+
+  const srv = {
+    dir, dbUrl, dbName, dbFile, pg: Boolean(PG_BASE), env,
+    admin: { ...ADMIN }, staff: { ...STAFF },
+    migrateOutput: '',
+    proc: null, exit: null, stopped: false, destroyed: false,
+  };
+  srv.kill = () => killServer(srv);
+  srv.stop = () => destroyServer(srv);
+  srv.cli = (args, opts = {}) => runBin([...args, '--db', dbUrl], { ...opts, env: { ...env, ...(opts.env || {}) } });
+  srv.sql = (statement) => {
+    const r = srv.pg
+      ? psql(dbUrl, statement)
+      : spawnSync('sqlite3', ['-bail', dbFile, statement], { encoding: 'utf8' });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
+  };
+  srv.logFile = path.join(dir, 'server.log');
+  srv.output = () => { try { return fs.readFileSync(srv.logFile, 'utf8'); } catch { return ''; } };
+
+  try {
+    const m = mustRun(['migrate', '--db', dbUrl], { env });
+    srv.migrateOutput = m.stdout + m.stderr;
+    if (!require2faAdmins) {
+      const r = srv.sql("INSERT INTO setting (org_id, key, value) VALUES (1, 'twofa_required_admins', 'false')");
+      if (r.status !== 0) throw new Error(`cannot set the 2FA fixture policy: ${r.stderr}`);
+    }
+    if (staff) {
+      mustRun(['admin', 'create', '--email', ADMIN.email, '--name', ADMIN.name, '--password-stdin', '--db', dbUrl],
+        { input: `${ADMIN.password}\n`, env });
+      mustRun(['staff', 'add', '--email', STAFF.email, '--name', STAFF.name, '--password-stdin', '--db', dbUrl],
+        { input: `${STAFF.password}\n`, env });
+    }
+    await launch(srv);
+  } catch (e) {
+    await srv.stop().catch(() => {});
+    throw e;
+  }
+  return srv;
+
+  async function launch(s) {
+    const port = await freePort();
+    s.port = port;
+    s.base = `http://127.0.0.1:${port}`;
+    const fd = fs.openSync(s.logFile, 'a');
+    const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--db', dbUrl], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', fd, fd],
+    });
+    fs.closeSync(fd);
+    s.proc = proc;
+    running.add(proc);
+    s.exited = new Promise((resolve) => {
+      proc.on('exit', (code, signal) => {
+        s.exit = { code, signal };
+        running.delete(proc);
+        if (!s.stopping) {
+          s.unexpected = true;
+          console.error(`atrium serve (${s.base}) exited unexpectedly: code=${code} signal=${signal}\n` +
+            `--- server output (tail) ---\n${tail(s.logFile)}`);
+        }
+        resolve(s.exit);
+      });
+      proc.on('error', (err) => {
+        s.exit = { code: null, signal: null, error: err };
+        resolve(s.exit);
+      });
+    });
+    const end = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      if (s.exit) {
+        throw new Error(`atrium serve exited before it was ready (code=${s.exit.code} signal=${s.exit.signal}` +
+          `${s.exit.error ? ` ${s.exit.error.message}` : ''})\n${tail(s.logFile)}`);
+      }
+      try {
+        const r = await fetch(`${s.base}/readyz`);
+        await r.arrayBuffer();
+        if (r.status === 200) return;
+      } catch { /* not listening yet */ }
+      if (Date.now() > end) {
+        throw new Error(`atrium serve not ready after ${READY_TIMEOUT_MS} ms\n${tail(s.logFile)}`);
+      }
+      await sleep(100);
+    }
+  }
+}
+
+/*
+ * kill(): SIGTERM, wait (bounded), assert exit code 0. Idempotent. The
+ * database is kept, so a test can inspect it afterwards (audit verify).
+ */
+export async function killServer(srv) {
+  if (!srv.proc || srv.stopped) return srv.exit;
+  srv.stopped = true;
+  srv.stopping = true;
+  if (!srv.exit) {
+    srv.proc.kill('SIGTERM');
+    const timer = new Promise((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS));
+    const res = await Promise.race([srv.exited, timer]);
+    if (res === 'timeout') {
+      srv.proc.kill('SIGKILL');
+      await srv.exited;
+      assert.fail(`atrium serve did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\n${tail(srv.logFile)}`);
+    }
+  }
+  const { code, signal } = srv.exit;
+  assert.ok(!srv.unexpected, `atrium serve had exited before stop (code=${code} signal=${signal})\n${tail(srv.logFile)}`);
+  assert.equal(code, 0, `atrium serve must exit 0 on SIGTERM (code=${code} signal=${signal})\n` +
+    `--- server output (tail) ---\n${tail(srv.logFile)}`);
+  return srv.exit;
+}
+
+/* stop(): kill() and then drop the database and remove the temp dir. */
+export async function destroyServer(srv) {
+  let err = null;
+  try {
+    await killServer(srv);
+  } catch (e) {
+    err = e;
+  }
+  if (!srv.destroyed) {
+    srv.destroyed = true;
+    if (srv.dbName) {
+      const r = psql(`${PG_BASE}postgres`, `DROP DATABASE IF EXISTS ${srv.dbName} WITH (FORCE)`);
+      if (r.status !== 0 && !err) err = new Error(`DROP DATABASE failed: ${r.stderr}`);
+    }
+    if (err && process.env.ATRIUM_KEEP_FAILED) {
+      console.error(`keeping ${srv.dir} for inspection`);
+    } else {
+      fs.rmSync(srv.dir, { recursive: true, force: true });
+    }
+  }
+  if (err) throw err;
+}
+
+// ---------------------------------------------------------------------------
+// HTTP client
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/* Records one request for the route meta-test. */
+export function recordCoverage(method, pattern, urlPath, status) {
+  fs.mkdirSync(path.dirname(COVERAGE_FILE), { recursive: true });
+  fs.appendFileSync(COVERAGE_FILE, `${JSON.stringify({ method, pattern, path: urlPath, status })}\n`);
+}
+
+/* Fills {name} and * in a route pattern from params (values are URI-encoded). */
+export function fillPattern(pattern, params = {}) {
+  return pattern
+    .replace(/\{([^}]+)\}/g, (_, k) => {
+      if (!(k in params)) throw new Error(`missing param '${k}' for ${pattern}`);
+      return encodeURIComponent(String(params[k]));
+    })
+    .replace(/\*$/, () => (params['*'] ?? ''));
+}
+
+/*
+ * A client with a cookie jar and a remembered CSRF token.
+ *   req(method, pattern, {params, query, body, raw, contentType, headers, csrf})
+ *     body: sent as JSON; raw: sent as is (with contentType, default application/json)
+ *     csrf: false to leave X-CSRF-Token out on an unsafe method
+ *   returns {status, headers, body, text, setCookies}
+ */
+export function client(base) {
+  const jar = new Map();
+  const c = {
+    base,
+    csrf: null,
+    jar,
+    cookieHeader() {
+      return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    },
+    setCookie(name, value) {
+      jar.set(name, value);
+    },
+    sessionCookie() {
+      for (const [k, v] of jar) if (/atrium_session$/.test(k)) return { name: k, value: v };
+      return null;
+    },
+    async req(method, pattern, opts = {}) {
+      const { params = {}, query, body, raw, contentType, headers = {}, csrf = true } = opts;
+      let urlPath = fillPattern(pattern, params);
+      let qs = '';
+      if (query !== undefined) {
+        qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
+      }
+      const url = `${base}${urlPath}${qs ? `?${qs}` : ''}`;
+      const h = {};
+      if (jar.size) h.Cookie = c.cookieHeader();
+      let payload;
+      if (raw !== undefined) {
+        payload = raw;
+        h['Content-Type'] = contentType ?? 'application/json';
+      } else if (body !== undefined) {
+        payload = JSON.stringify(body);
+        h['Content-Type'] = 'application/json';
+      }
+      if (UNSAFE.has(method) && csrf && c.csrf) h['X-CSRF-Token'] = c.csrf;
+      Object.assign(h, headers);
+      for (const k of Object.keys(h)) if (h[k] === undefined || h[k] === null) delete h[k];
+      const res = await fetch(url, { method, headers: h, body: payload, redirect: 'manual' });
+      const text = await res.text();
+      const setCookies = typeof res.headers.getSetCookie === 'function' ? res.headers.getSetCookie() : [];
+      for (const sc of setCookies) {
+        const [pair, ...attrs] = sc.split(';');
+        const eq = pair.indexOf('=');
+        if (eq < 0) continue;
+        const name = pair.slice(0, eq).trim();
+        const value = pair.slice(eq + 1).trim();
+        const a = attrs.join(';');
+        const maxAge = /max-age\s*=\s*(-?\d+)/i.exec(a);
+        const expires = /expires\s*=\s*([^;]+)/i.exec(a);
+        const expired = (maxAge && Number(maxAge[1]) <= 0) ||
+          (expires && Date.parse(expires[1]) < Date.now()) || value === '';
+        if (expired) jar.delete(name); else jar.set(name, value);
+      }
+      const ct = res.headers.get('content-type') || '';
+      let parsed = text;
+      if (/json/i.test(ct) && text.length) {
+        try { parsed = JSON.parse(text); } catch { parsed = text; }
+      }
+      if (parsed && typeof parsed === 'object' && typeof parsed.csrf_token === 'string') c.csrf = parsed.csrf_token;
+      recordCoverage(method, pattern, urlPath, res.status);
+      return { status: res.status, headers: res.headers, body: parsed, text, setCookies, url };
+    },
+    async login(email, password) {
+      const r = await c.req('POST', '/api/v1/auth/login', { body: { email, password } });
+      assert.equal(r.status, 200, `login as ${email} failed: ${r.status} ${r.text}`);
+      return r;
+    },
+  };
+  return c;
+}
+
+/* Signed-in clients for the two members every server starts with. */
+export async function adminClient(srv) {
+  const c = client(srv.base);
+  const r = await c.login(srv.admin.email, srv.admin.password);
+  c.me = r.body.staff;
+  return c;
+}
+
+export async function staffClient(srv) {
+  const c = client(srv.base);
+  const r = await c.login(srv.staff.email, srv.staff.password);
+  c.me = r.body.staff;
+  return c;
+}
+
+// ---------------------------------------------------------------------------
+// Assertions shared by the test files
+
+/* Asserts a problem+json response with the given status and type name. */
+export function assertProblem(r, status, type) {
+  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text.slice(0, 500)}`);
+  const ct = r.headers.get('content-type') || '';
+  assert.match(ct, /^application\/problem\+json/i, `content-type of a ${status} must be problem+json, got '${ct}'`);
+  assert.equal(typeof r.body, 'object', `problem body must be JSON: ${r.text.slice(0, 200)}`);
+  assert.equal(r.body.status, status, 'problem.status');
+  if (type) {
+    assert.equal(typeof r.body.type, 'string', 'problem.type');
+    assert.ok(r.body.type.endsWith(`/${type}`), `problem.type should end in /${type}, got ${r.body.type}`);
+  }
+  assert.equal(typeof r.body.title, 'string', 'problem.title');
+  assert.ok(r.body.title.length > 0, 'problem.title not empty');
+  assert.equal(typeof r.body.request_id, 'string', 'problem.request_id');
+  assert.equal(r.body.request_id, r.headers.get('x-request-id'), 'problem.request_id equals X-Request-Id');
+}
+
+/* Asserts any 4xx problem+json (status class only). */
+export function assertClientProblem(r) {
+  assert.ok(r.status >= 400 && r.status < 500, `expected a 4xx, got ${r.status}: ${r.text.slice(0, 300)}`);
+  assert.match(r.headers.get('content-type') || '', /^application\/problem\+json/i);
+  assert.equal(r.body.status, r.status);
+}
+
+/* True when an error names `field` (also tags[0], tags.0 for array items). */
+function fieldMatches(e, field) {
+  return e.field === field || (typeof e.field === 'string' &&
+    (e.field.startsWith(`${field}[`) || e.field.startsWith(`${field}.`)));
+}
+
+/*
+ * Asserts a 422 validation problem naming every field in `expected`
+ * ({field: code | [codes] | null for any code}).
+ */
+export function assertFieldErrors(r, expected) {
+  assertProblem(r, 422, 'validation');
+  assert.ok(Array.isArray(r.body.errors), `errors must be an array: ${r.text}`);
+  for (const e of r.body.errors) {
+    assert.equal(typeof e.field, 'string', `error.field: ${JSON.stringify(e)}`);
+    assert.equal(typeof e.code, 'string', `error.code: ${JSON.stringify(e)}`);
+  }
+  for (const [field, code] of Object.entries(expected)) {
+    const hits = r.body.errors.filter((e) => fieldMatches(e, field));
+    assert.ok(hits.length > 0, `errors should name '${field}': ${JSON.stringify(r.body.errors)}`);
+    if (code !== null) {
+      const codes = Array.isArray(code) ? code : [code];
+      assert.ok(hits.some((e) => codes.includes(e.code)),
+        `'${field}' should have code ${codes.join('|')}: ${JSON.stringify(hits)}`);
+    }
+  }
+}
+
+/*
+ * Fails when a JSON value carries secret material anywhere: a key that names a
+ * hash, secret, salt, seed or token, a string-valued key that names a password,
+ * or a value that looks like a password hash. (Flags such as
+ * must_change_password: false are fine.)
+ */
+export function assertNoSecrets(value, extra = []) {
+  const bad = [];
+  (function walk(v, at) {
+    if (Array.isArray(v)) { v.forEach((x, i) => walk(x, `${at}[${i}]`)); return; }
+    if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        const here = `${at}.${k}`;
+        if (/hash|secret|salt|seed|recovery|^token$|_token$/i.test(k) && k !== 'csrf_token') bad.push(here);
+        else if (/pass(word)?/i.test(k) && typeof x === 'string') bad.push(here);
+        walk(x, here);
+      }
+      return;
+    }
+    if (typeof v === 'string') {
+      if (/\$argon2|\$2[aby]\$|\$scrypt/.test(v)) bad.push(`${at} (a hash value)`);
+      for (const s of extra) if (s && v.includes(s)) bad.push(`${at} (contains a known secret)`);
+    }
+  })(value, '$');
+  assert.deepEqual(bad, [], 'no secret material in the response');
+}
+
+export const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/* A short unique token for names, so tests can scope lists with q=. */
+export function uniq(prefix = 't') {
+  return `${prefix}${randomBytes(5).toString('hex')}`;
+}

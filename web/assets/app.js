@@ -1,0 +1,164 @@
+// Atrium web admin: entry point. Owns the route table and the render loop.
+import { h } from './js/dom.js';
+import { isAbort, setUnauthorizedHandler } from './js/api.js';
+import { forget, loadMe, me, mustChangePassword } from './js/session.js';
+import { match, navigate, setRoutes, start } from './js/router.js';
+import { ENTITIES } from './js/entities.js';
+import { createShell } from './js/pages/layout.js';
+import { changePasswordPage, loginPage, setupPage, setPasswordPage } from './js/pages/auth.js';
+import { dashboardPage } from './js/pages/dashboard.js';
+import { listPage } from './js/pages/list.js';
+import { formPage } from './js/pages/form.js';
+import { activityPage } from './js/pages/activity.js';
+import { staffListPage, staffNewPage, staffRecordPage } from './js/pages/staff.js';
+import { roleNewPage, roleRecordPage, rolesListPage } from './js/pages/roles.js';
+import { settingsPage } from './js/pages/settings.js';
+import { emailQueuePage } from './js/pages/email_queue.js';
+import { alertBox, loading, problemBox } from './js/ui.js';
+import { NAV } from './js/nav.js';
+import { canView } from './js/session.js';
+
+const ROUTES = [
+  ['/login', loginPage, { public: true }],
+  ['/setup', setupPage, { public: true }],
+  ['/set-password', setPasswordPage, { public: true }],
+  ['/admin/', dashboardPage],
+  ...ENTITIES.flatMap((e) => [
+    [e.path, listPage(e)],
+    [`${e.path}/new`, formPage(e)],
+    [`${e.path}/:id`, formPage(e)],
+  ]),
+  ['/admin/staff', staffListPage],
+  ['/admin/staff/new', staffNewPage],
+  ['/admin/staff/:id', staffRecordPage],
+  ['/admin/roles', rolesListPage],
+  ['/admin/roles/new', roleNewPage],
+  ['/admin/roles/:id', roleRecordPage],
+  ['/admin/settings', settingsPage],
+  ['/admin/utilities', utilitiesPage],
+  ['/admin/utilities/email_queue', emailQueuePage],
+  ['/admin/utilities/activity_log', activityPage],
+];
+
+const app = document.getElementById('app');
+let shell = null;
+let controller = null;
+let firstRender = true;
+
+function loginUrl() {
+  const here = location.pathname + location.search;
+  return here.startsWith('/admin/') && here !== '/admin/' ? `/login?next=${encodeURIComponent(here)}` : '/login';
+}
+
+setUnauthorizedHandler(() => {
+  if (!location.pathname.startsWith('/admin')) return;
+  forget();
+  shell = null;
+  navigate(loginUrl(), { replace: true });
+});
+
+function notFound(ctx, root) {
+  ctx.setTitle('Not found');
+  root.replaceChildren(
+    h('h1', { class: 'page-title', tabindex: '-1' }, 'Page not found'),
+    alertBox('info', 'There is nothing at this address.', 'It may belong to a module that is not available yet.',
+      h('a', { href: '/admin/', class: 'btn' }, 'Go to the dashboard')));
+}
+
+/** /admin/utilities: the spec's utilities, as links (those the member may use). */
+function utilitiesPage(ctx, root) {
+  ctx.setTitle('Utilities');
+  const rows = NAV.filter((n) => n.group === 'Utilities' && canView(n.module, n));
+  root.replaceChildren(
+    h('h1', { class: 'page-title', tabindex: '-1' }, 'Utilities'),
+    h('p', { class: 'muted page-lead' }, 'Daily: blocked emails in the email queue. Weekly: the activity log.'),
+    rows.length ? h('div', { class: 'stats' }, rows.map((n) => h('a', { href: n.path, class: 'card stat' },
+      h('p', { class: 'stat-label' }, 'Utility'), h('p', { class: 'stat-value stat-value-text' }, n.label))))
+      : alertBox('info', 'Your role gives you no utilities.'));
+}
+
+async function render() {
+  const path = location.pathname;
+  if (path === '/' || path === '/admin') return navigate(`/admin/${location.search}`, { replace: true });
+  if (path.length > 7 && path.endsWith('/')) return navigate(path.replace(/\/+$/, '') + location.search, { replace: true });
+
+  if (controller) controller.abort();
+  controller = new AbortController();
+  const { signal } = controller;
+  const found = match(path);
+  const ctx = {
+    signal,
+    params: found ? found.params : {},
+    query: new URLSearchParams(location.search),
+    setTitle: (t) => { document.title = t ? `${t} · Atrium` : 'Atrium'; },
+  };
+  const focusAfter = !firstRender;
+  firstRender = false;
+
+  if (found && found.route.options.public) {
+    shell = null;
+    const mount = h('div', { class: 'public' });
+    app.className = '';
+    app.replaceChildren(mount);
+    await run(found.route.handler, ctx, mount);
+    return;
+  }
+  if (!path.startsWith('/admin/')) return navigate('/admin/', { replace: true });
+
+  if (!me()) {
+    try {
+      await loadMe(signal);
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err.status === 401) return navigate(loginUrl(), { replace: true });
+      app.className = 'boot';
+      app.replaceChildren(problemBox(err, h('a', { href: location.pathname, class: 'btn' }, 'Try again')));
+      return;
+    }
+    if (signal.aborted) return;
+  }
+  if (mustChangePassword()) {
+    // A temporary password: nothing else until it is changed (the server
+    // answers 403 "change your password first" to everything else anyway).
+    shell = null;
+    const mount = h('div', { class: 'public' });
+    app.className = '';
+    app.replaceChildren(mount);
+    await run(changePasswordPage(() => navigate(location.pathname + location.search, { replace: true })), ctx, mount);
+    return;
+  }
+  if (!shell) {
+    shell = createShell();
+    app.className = '';
+    app.replaceChildren(shell.root);
+  }
+  shell.update(path);
+  const mount = h('div', { class: 'page' }, loading());
+  shell.main.replaceChildren(mount);
+  await run(found ? found.route.handler : notFound, ctx, mount);
+  if (focusAfter && !signal.aborted) {
+    const heading = mount.querySelector('.page-title');
+    const active = document.activeElement;
+    if (heading && (!active || active === document.body || !document.body.contains(active))) heading.focus();
+  }
+}
+
+async function run(handler, ctx, mount) {
+  try {
+    await handler(ctx, mount);
+  } catch (err) {
+    if (isAbort(err) || ctx.signal.aborted) return;
+    if (err && err.status === 401) return; // the unauthorized handler redirects
+    if (err && err.status === 403 && /change your password/i.test(err.detail || '')) {
+      // The password became temporary meanwhile: learn it and show the change screen.
+      forget();
+      shell = null;
+      navigate(location.pathname + location.search, { replace: true });
+      return;
+    }
+    mount.replaceChildren(problemBox(err));
+  }
+}
+
+setRoutes(ROUTES, render);
+start();

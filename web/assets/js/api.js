@@ -1,0 +1,99 @@
+// REST client for /api/v1 (docs/internals/http-api.md is the contract).
+// Sends JSON, the CSRF token on unsafe methods, and turns problem+json
+// responses into ApiError.
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+let csrfToken = null;
+let onUnauthorized = null;
+
+export function setCsrfToken(token) { csrfToken = token || null; }
+
+/** Called (once per 401) for requests made with `{authRequired: true}` (the default). */
+export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+
+export class ApiError extends Error {
+  constructor(status, problem, headers) {
+    const p = problem && typeof problem === 'object' ? problem : {};
+    super(p.title || `request failed (${status})`);
+    this.status = status;
+    this.problem = p;
+    this.headers = headers || new Headers();
+  }
+  get title() { return this.problem.title || this.message; }
+  get detail() { return this.problem.detail || ''; }
+  /** [{field, code, detail}] for 422 responses. */
+  get fieldErrors() { return Array.isArray(this.problem.errors) ? this.problem.errors : []; }
+  /** Seconds from Retry-After (delta or HTTP date), or null. */
+  get retryAfter() {
+    const v = this.headers.get('Retry-After');
+    if (!v) return null;
+    if (/^\d+$/.test(v.trim())) return Number(v);
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? null : Math.max(0, Math.ceil((t - Date.now()) / 1000));
+  }
+  get requestId() { return this.problem.request_id || this.headers.get('X-Request-Id') || ''; }
+}
+
+/** Builds "path?k=v" skipping empty values. */
+export function withQuery(path, query) {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v === undefined || v === null || v === '') continue;
+    qs.set(k, String(v));
+  }
+  const s = qs.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+/**
+ * api('GET', '/api/v1/leads', {query, body, ifMatch, idempotencyKey, signal})
+ * → {status, data, etag, headers}. Throws ApiError on non-2xx; an aborted
+ * request rethrows the AbortError.
+ */
+export async function api(method, path, opts = {}) {
+  const headers = { Accept: 'application/json, application/problem+json' };
+  const init = { method, headers, credentials: 'same-origin', signal: opts.signal, cache: 'no-store' };
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(opts.body);
+  } else if (UNSAFE.has(method)) {
+    headers['Content-Type'] = 'application/json';
+  }
+  if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (opts.ifMatch) headers['If-Match'] = opts.ifMatch;
+  if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
+
+  let res;
+  try {
+    res = await fetch(withQuery(path, opts.query), init);
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, { title: 'Network error', detail: 'The server could not be reached. Check your connection and try again.' });
+  }
+
+  let data = null;
+  const type = res.headers.get('Content-Type') || '';
+  if (res.status !== 204 && /json/.test(type)) {
+    try { data = await res.json(); } catch (err) {
+      if (err && err.name === 'AbortError') throw err;
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const problem = data || { title: res.statusText || `HTTP ${res.status}`, status: res.status };
+    const error = new ApiError(res.status, problem, res.headers);
+    if (res.status === 401 && opts.authRequired !== false && onUnauthorized) onUnauthorized(error);
+    throw error;
+  }
+  return { status: res.status, data, etag: res.headers.get('ETag'), headers: res.headers };
+}
+
+/** A random key for Idempotency-Key (works outside secure contexts too). */
+export function randomKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export const isAbort = (err) => err && err.name === 'AbortError';

@@ -1,0 +1,266 @@
+// Generic create/edit form for an entity descriptor: inline 422 errors,
+// If-Match on PATCH/DELETE, 412 handling, Idempotency-Key on create.
+import { h, icon, pageTitle, replace, timeEl } from '../dom.js';
+import { api, ApiError, isAbort, randomKey } from '../api.js';
+import { navigate } from '../router.js';
+import { formFields } from '../entities.js';
+import { alertBox, confirmDialog, loadStaff, problemBox, sentence, staffName, toast } from '../ui.js';
+import { listUrl } from './list.js';
+import { errorMessage } from '../forms.js';
+import { can, canView } from '../session.js';
+import { membersSection } from './members.js';
+
+const BACK = ['M15 18l-6-6 6-6'];
+/** Normalises a record value to what the form would produce for it. */
+function normalise(field, v) {
+  if (field.type === 'tags') return Array.isArray(v) ? v.map(String) : [];
+  if (v === undefined || v === null || v === '') return null;
+  if (field.type === 'staff') return Number(v);
+  return String(v);
+}
+
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** One labelled control with hint and error slot. */
+function control(entity, field, staff) {
+  const id = `${entity.singular}-${field.name}`;
+  const hintId = field.hint ? `${id}-hint` : null;
+  const errorId = `${id}-error`;
+  const common = { id, name: field.name, class: 'input', required: field.required,
+    maxlength: field.max || null, placeholder: field.placeholder || null,
+    'aria-describedby': hintId };
+  let input;
+  switch (field.type) {
+    case 'textarea':
+      input = h('textarea', { ...common, rows: field.max > 1000 ? 6 : 3 });
+      break;
+    case 'select':
+      input = h('select', common,
+        field.required || field.default ? null : h('option', { value: '' }, '—'),
+        field.options.map(([v, label]) => h('option', { value: v }, label)));
+      break;
+    case 'staff':
+      input = h('select', common, h('option', { value: '' }, 'Unassigned'),
+        staff.map((s) => h('option', { value: String(s.id) }, s.name || s.email)));
+      break;
+    case 'money':
+      input = h('input', { ...common, type: 'text', inputmode: 'decimal', autocomplete: 'off', class: 'input input-num' });
+      break;
+    case 'code':
+      input = h('input', { ...common, type: 'text', autocomplete: 'off', autocapitalize: 'characters',
+        spellcheck: 'false', class: 'input input-code' });
+      break;
+    case 'tags':
+      input = h('input', { ...common, type: 'text', autocomplete: 'off' });
+      break;
+    default:
+      input = h('input', { ...common, type: field.type, autocomplete: 'off' });
+  }
+  const error = h('p', { id: errorId, class: 'field-error', hidden: true });
+  const wrap = h('div', { class: ['field', field.wide ? 'field-wide' : null] },
+    h('label', { for: id, class: 'label' }, field.label,
+      field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
+    input,
+    hintId ? h('p', { id: hintId, class: 'hint' }, field.hint) : null,
+    error);
+
+  return {
+    field, input, wrap,
+    set(value) {
+      const v = normalise(field, value);
+      if (field.type === 'tags') input.value = v.join(', ');
+      else if (field.type === 'staff' && v != null && !staff.some((s) => s.id === v)) {
+        input.appendChild(h('option', { value: String(v) }, staffName(staff, v)));
+        input.value = String(v);
+      } else input.value = v == null ? '' : v;
+    },
+    get() {
+      const raw = input.value;
+      switch (field.type) {
+        case 'tags': return raw.split(',').map((t) => t.trim()).filter(Boolean);
+        case 'staff': return raw === '' ? null : Number(raw);
+        case 'code': return raw.trim() === '' ? null : raw.trim().toUpperCase();
+        case 'textarea': return raw.trim() === '' ? null : raw;
+        default: return raw.trim() === '' ? null : raw.trim();
+      }
+    },
+    setError(message) {
+      error.textContent = message || '';
+      error.hidden = !message;
+      if (message) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+      const ids = [hintId, message ? errorId : null].filter(Boolean).join(' ');
+      if (ids) input.setAttribute('aria-describedby', ids); else input.removeAttribute('aria-describedby');
+    },
+  };
+}
+
+export function formPage(entity) {
+  return async function renderForm(ctx, root) {
+    const id = ctx.params.id;
+    const isNew = !id;
+    const back = listUrl(entity);
+    const backLink = h('a', { href: back, class: 'back-link' }, icon(BACK), entity.plural);
+
+    if (!isNew && !/^[1-9]\d*$/.test(id)) {
+      ctx.setTitle('Not found');
+      root.replaceChildren(backLink, pageTitle(`${sentence(entity.singular)} not found`));
+      return;
+    }
+
+    const [staff, loaded] = await Promise.all([
+      loadStaff(ctx.signal),
+      isNew ? null : api('GET', `${entity.api}/${id}`, { signal: ctx.signal }).catch((err) => err),
+    ]);
+    if (loaded instanceof Error) {
+      if (isAbort(loaded)) return;
+      if (loaded instanceof ApiError && loaded.status === 404) {
+        ctx.setTitle('Not found');
+        root.replaceChildren(backLink, pageTitle(`${sentence(entity.singular)} not found`),
+          alertBox('info', `There is no ${entity.singular} #${id}.`, 'It may have been deleted.'));
+        return;
+      }
+      throw loaded;
+    }
+    const record = loaded ? loaded.data : null;
+    const etag = loaded ? loaded.etag : null;
+
+    const titleText = isNew ? `New ${entity.singular}`
+      : `${sentence(entity.singular)}: ${record[entity.titleField] || `#${record.id}`}`;
+    ctx.setTitle(titleText);
+
+    const controls = formFields(entity).map((f) => control(entity, f, staff));
+    const byName = Object.fromEntries(controls.map((c) => [c.field.name, c]));
+    const fill = (rec) => controls.forEach((c) => c.set(rec ? rec[c.field.name] : c.field.default));
+    fill(record);
+
+    const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+    const editable = can(entity.module, isNew ? 'create' : 'edit');
+    const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, isNew ? `Create ${entity.singular}` : 'Save changes') : null;
+    const cancel = h('a', { href: back, class: 'btn' }, editable ? 'Cancel' : 'Back');
+    const del = isNew || !can(entity.module, 'delete') ? null
+      : h('button', { type: 'button', class: 'btn btn-danger-outline' }, `Delete ${entity.singular}`);
+    if (!editable) for (const c of controls) c.input.disabled = true;
+    const form = h('form', { class: 'card form', novalidate: true, 'aria-labelledby': 'form-title' },
+      messages,
+      editable ? null : alertBox('info', 'Read only', isNew ? `Your role does not allow creating ${entity.plural.toLowerCase()}.`
+        : `Your role lets you view this ${entity.singular} but not change it.`),
+      h('div', { class: 'form-grid' }, controls.map((c) => c.wrap)),
+      h('div', { class: 'form-actions' }, save, cancel, h('span', { class: 'spacer' }), del));
+
+    const meta = record ? h('p', { class: 'meta muted' },
+      `#${record.id} · created `, timeEl(record.created_at),
+      record.created_by != null ? ` by ${staffName(staff, record.created_by)}` : '',
+      ' · updated ', timeEl(record.updated_at)) : null;
+    const heading = pageTitle(titleText);
+    heading.id = 'form-title';
+    replace(root, backLink, h('div', { class: 'page-header' }, heading), meta, form);
+    if (!isNew && entity.members && canView('staff')) {
+      root.appendChild(membersSection(entity, record, ctx.signal));
+    }
+
+    const clearErrors = () => { controls.forEach((c) => c.setError('')); messages.replaceChildren(); };
+
+    const showStale = () => {
+      const reload = h('button', { type: 'button', class: 'btn' }, 'Reload the latest version');
+      reload.addEventListener('click', () => navigate(location.pathname, { replace: true }));
+      messages.replaceChildren(alertBox('warning', `This ${entity.singular} was changed by someone else`,
+        'Your changes were not saved. Reload to see the latest version, then make your changes again.', reload));
+      messages.focus();
+    };
+
+    const showValidation = (err) => {
+      const errors = err.fieldErrors;
+      let first = null;
+      const items = errors.map((e) => {
+        const name = String(e.field || '').split(/[.[]/)[0];
+        const c = byName[name];
+        const text = errorMessage(e);
+        if (c) {
+          if (c.input.getAttribute('aria-invalid') !== 'true') c.setError(text);
+          first = first || c;
+          const link = h('a', { href: `#${c.input.id}` }, `${c.field.label}: ${text}`);
+          link.addEventListener('click', (ev) => { ev.preventDefault(); c.input.focus(); });
+          return h('li', null, link);
+        }
+        return h('li', null, `${e.field || 'request'}: ${text}`);
+      });
+      const n = errors.length;
+      messages.replaceChildren(alertBox('error',
+        n ? `Please correct ${n === 1 ? 'this field' : `these ${n} fields`}` : sentence(err.title),
+        n ? null : err.detail, n ? h('ul', { class: 'error-list' }, items) : null));
+      if (first) first.input.focus(); else messages.focus();
+    };
+
+    let lastBody = null;
+    let idemKey = null;
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      if (!save) return;
+      clearErrors();
+      const body = {};
+      for (const c of controls) {
+        const v = c.get();
+        if (isNew) {
+          if (v !== null && !(Array.isArray(v) && v.length === 0)) body[c.field.name] = v;
+        } else if (!same(v, normalise(c.field, record[c.field.name]))) {
+          body[c.field.name] = v;
+        }
+      }
+      if (!isNew && Object.keys(body).length === 0) {
+        toast('No changes to save.', 'info');
+        navigate(back);
+        return;
+      }
+      // Same key only when re-sending the very same body (e.g. after a network error).
+      const text = JSON.stringify(body);
+      if (text !== lastBody) { lastBody = text; idemKey = randomKey(); }
+
+      save.disabled = true;
+      form.setAttribute('aria-busy', 'true');
+      try {
+        const res = isNew
+          ? await api('POST', entity.api, { body, idempotencyKey: idemKey })
+          : await api('PATCH', `${entity.api}/${id}`, { body, ifMatch: etag });
+        const saved = res.data || {};
+        const name = saved[entity.titleField] || body[entity.titleField] || (record && record[entity.titleField]);
+        toast(`${sentence(entity.singular)} “${name || `#${saved.id}`}” ${isNew ? 'created' : 'saved'}.`);
+        navigate(back);
+      } catch (err) {
+        if (isAbort(err)) return;
+        if (err instanceof ApiError && err.status === 422) showValidation(err);
+        else if (err instanceof ApiError && err.status === 412) showStale();
+        else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+      } finally {
+        save.disabled = false;
+        form.removeAttribute('aria-busy');
+      }
+    });
+
+    if (del) {
+      del.addEventListener('click', async () => {
+        const label = record[entity.titleField] || `#${record.id}`;
+        const ok = await confirmDialog({
+          title: `Delete this ${entity.singular}?`,
+          message: `“${label}” will be deleted. This cannot be undone from here.`,
+          confirmLabel: 'Delete', danger: true,
+        });
+        if (!ok) { del.focus(); return; }
+        del.disabled = true;
+        try {
+          await api('DELETE', `${entity.api}/${id}`, { ifMatch: etag });
+          toast(`${sentence(entity.singular)} “${label}” deleted.`);
+          navigate(back);
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) { toast('It was already deleted.', 'info'); navigate(back); return; }
+          if (err instanceof ApiError && err.status === 412) showStale();
+          else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+        } finally {
+          del.disabled = false;
+        }
+      });
+    }
+
+    const firstInput = controls[0] && controls[0].input;
+    if (isNew && firstInput) firstInput.focus();
+  };
+}

@@ -1,0 +1,90 @@
+// The signed-in app shell: top bar, left navigation, main area.
+import { h, icon } from '../dom.js';
+import { NAV } from '../nav.js';
+import { canView, logout, me } from '../session.js';
+import { navigate } from '../router.js';
+import { themeToggle } from '../theme.js';
+import { clearStaffCache, toast } from '../ui.js';
+
+const MENU = ['M4 6h16', 'M4 12h16', 'M4 18h16'];
+const LOGOUT = ['M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3', 'M10 17l5-5-5-5', 'M15 12H4'];
+
+export function visibleNav() {
+  return NAV.filter((row) => canView(row.module, row));
+}
+
+/** Builds the shell; returns {root, main, update(pathname)}. */
+export function createShell() {
+  const staff = me();
+  const navId = 'app-nav';
+  const menuBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-icon menu-toggle',
+    'aria-controls': navId, 'aria-expanded': 'false', 'aria-label': 'Menu' }, icon(MENU));
+
+  const links = [];
+  const groups = [];
+  let group = null;
+  for (const row of visibleNav()) {
+    if (!group || group.name !== row.group) {
+      group = { name: row.group, list: h('ul', { class: 'nav-list' }) };
+      groups.push(h('div', { class: 'nav-group' },
+        row.group ? h('p', { class: 'nav-heading' }, row.group) : null, group.list));
+    }
+    const a = h('a', { href: row.path, class: 'nav-link' }, icon(row.icon), h('span', null, row.label));
+    links.push({ row, a });
+    group.list.appendChild(h('li', null, a));
+  }
+  const nav = h('nav', { id: navId, class: 'sidebar', 'aria-label': 'Main' }, groups);
+
+  const logoutBtn = h('button', { type: 'button', class: 'btn btn-ghost', title: 'Sign out' },
+    icon(LOGOUT), h('span', { class: 'hide-sm' }, 'Sign out'));
+  logoutBtn.addEventListener('click', async () => {
+    logoutBtn.disabled = true;
+    try { await logout(); } catch { /* session is gone either way */ }
+    clearStaffCache();
+    toast('You have been signed out.', 'info');
+    navigate('/login', { replace: true });
+  });
+
+  const who = h('div', { class: 'who' },
+    h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(staff.name || staff.email)),
+    h('span', { class: 'who-text' },
+      h('span', { class: 'who-name', 'data-testid': 'user-name' }, staff.name || staff.email),
+      h('span', { class: 'who-role' }, staff.admin ? 'Administrator' : 'Staff')));
+
+  const topbar = h('header', { class: 'topbar' },
+    menuBtn,
+    h('a', { href: '/admin/', class: 'brand' },
+      h('img', { src: '/assets/favicon.svg', alt: '', class: 'brand-mark' }),
+      h('span', { class: 'brand-name' }, 'Atrium')),
+    h('div', { class: 'topbar-spacer' }),
+    who, themeToggle(), logoutBtn);
+
+  const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  const root = h('div', { class: 'shell' }, topbar, nav, main);
+
+  const setOpen = (open) => {
+    root.classList.toggle('nav-open', open);
+    menuBtn.setAttribute('aria-expanded', String(open));
+  };
+  menuBtn.addEventListener('click', () => setOpen(!root.classList.contains('nav-open')));
+  nav.addEventListener('click', (ev) => { if (ev.target.closest('a')) setOpen(false); });
+  main.addEventListener('click', () => setOpen(false));
+  nav.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && root.classList.contains('nav-open')) { setOpen(false); menuBtn.focus(); }
+  });
+
+  return {
+    root, main,
+    update(pathname) {
+      for (const { row, a } of links) {
+        const active = row.exact ? pathname === row.path : pathname === row.path || pathname.startsWith(`${row.path}/`);
+        if (active) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+      }
+    },
+  };
+}
+
+function initials(name) {
+  const parts = String(name || '?').trim().split(/[\s@.]+/).filter(Boolean);
+  return (parts.slice(0, 2).map((p) => p[0]).join('') || '?').toUpperCase();
+}

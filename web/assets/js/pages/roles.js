@@ -1,0 +1,302 @@
+// Roles & permissions (/admin/roles): the list, a new role from blank or
+// from one of the spec's templates, and the permission matrix editor.
+import { h, icon, nextId, pageTitle, timeEl } from '../dom.js';
+import { api, ApiError, isAbort } from '../api.js';
+import { navigate } from '../router.js';
+import { can } from '../session.js';
+import { alertBox, confirmDialog, emptyState, problemBox, toast } from '../ui.js';
+import { clearErrors, control, radioGroup, showFieldErrors, staleNotice } from '../forms.js';
+import { CAPS } from './staff.js';
+
+const PLUS = ['M12 5v14', 'M5 12h14'];
+const BACK = ['M15 18l-6-6 6-6'];
+
+async function loadModules(signal) {
+  const { data } = await api('GET', '/api/v1/permissions/modules', { signal });
+  return Array.isArray(data.data) ? data.data : [];
+}
+
+/* ---- list ------------------------------------------------------------------ */
+
+export async function rolesListPage(ctx, root) {
+  ctx.setTitle('Roles');
+  const { data } = await api('GET', '/api/v1/roles', { signal: ctx.signal });
+  const roles = Array.isArray(data.data) ? data.data : [];
+  const table = h('table', { class: 'table' },
+    h('caption', { class: 'visually-hidden' }, 'Roles'),
+    h('thead', null, h('tr', null, ['Role', 'Description', 'Modules', 'Staff', 'Updated'].map((c, i) =>
+      h('th', { scope: 'col', class: i === 3 ? 'num' : null }, c)))),
+    h('tbody', null, roles.map((r) => {
+      const modules = Object.keys(r.permissions || {}).filter((m) => (r.permissions[m] || []).length).length;
+      const href = `/admin/roles/${r.id}`;
+      const tr = h('tr', { class: 'clickable' },
+        h('td', null, h('a', { href, class: 'row-link' }, r.name)),
+        h('td', null, r.description ? h('span', { class: 'truncate truncate-wide', title: r.description }, r.description)
+          : h('span', { class: 'muted' }, '—')),
+        h('td', null, modules ? `${modules} module${modules === 1 ? '' : 's'}` : h('span', { class: 'muted' }, 'Grants nothing')),
+        h('td', { class: 'num' }, r.staff_count
+          ? h('a', { href: `/admin/staff?role_id=${r.id}`, 'aria-label': `${r.staff_count} staff with role ${r.name}` }, String(r.staff_count))
+          : '0'),
+        h('td', { class: 'nowrap' }, timeEl(r.updated_at, { dateOnly: true })));
+      tr.addEventListener('click', (ev) => { if (!ev.target.closest('a, button')) navigate(href); });
+      return tr;
+    })));
+  root.replaceChildren(
+    h('div', { class: 'page-header' }, pageTitle('Roles'),
+      can('roles', 'create') ? h('a', { href: '/admin/roles/new', class: 'btn btn-primary' }, icon(PLUS), 'New role') : null),
+    h('p', { class: 'muted page-lead' },
+      'A role is an access matrix per job function. Least privilege: grant only what the job needs; a new role grants nothing.'),
+    h('div', { class: 'card' }, roles.length ? h('div', { class: 'table-wrap' }, table)
+      : emptyState('No roles yet.', 'Create one per job function, e.g. from the Sales Agent template.')));
+}
+
+/* ---- the matrix editor ------------------------------------------------------- */
+
+/**
+ * A module × capability grid of checkboxes. modules: GET /permissions/modules
+ * rows; permissions: {module: [caps]}. Returns {root, get(), set(perms),
+ * controls} where controls maps "permissions.<module>" to a row control for
+ * showFieldErrors.
+ */
+export function matrixEditor(modules, permissions, { readOnly = false } = {}) {
+  const controls = {};
+  const boxes = {};
+  const rows = modules.map((m) => {
+    const errId = nextId(`mx-err-${m.module}`);
+    const rowError = h('p', { id: errId, class: 'field-error', hidden: true });
+    const caps = new Set(m.capabilities || []);
+    boxes[m.module] = {};
+    const cells = CAPS.map(([cap, capLabel]) => {
+      if (!caps.has(cap)) {
+        return h('td', { class: 'matrix-na' }, h('span', { 'aria-hidden': 'true' }, '—'),
+          h('span', { class: 'visually-hidden' }, 'not applicable'));
+      }
+      const box = h('input', { type: 'checkbox', class: 'checkbox', disabled: readOnly,
+        'aria-label': `${m.label}: ${capLabel}`, dataset: { module: m.module, cap } });
+      boxes[m.module][cap] = box;
+      return h('td', { class: 'matrix-cell' }, box);
+    });
+    const first = () => Object.values(boxes[m.module])[0];
+    controls[`permissions.${m.module}`] = {
+      label: m.label, get input() { return first(); },
+      setError(msg) {
+        rowError.textContent = msg || '';
+        rowError.hidden = !msg;
+        for (const b of Object.values(boxes[m.module])) {
+          if (msg) { b.setAttribute('aria-invalid', 'true'); b.setAttribute('aria-describedby', errId); } else {
+            b.removeAttribute('aria-invalid'); b.removeAttribute('aria-describedby');
+          }
+        }
+      },
+      focus() { if (first()) first().focus(); },
+    };
+    return h('tr', { dataset: { module: m.module } },
+      h('th', { scope: 'row' }, h('span', null, m.label), h('span', { class: 'muted mono small module-key' }, m.module), rowError),
+      cells);
+  });
+  const root = h('div', { class: 'matrix-wrap' },
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table matrix' },
+      h('caption', { class: 'visually-hidden' }, 'Permissions per module'),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), CAPS.map(([, l]) => h('th', { scope: 'col' }, l)))),
+      h('tbody', null, rows))),
+    h('p', { class: 'hint pad' },
+      'View (all): every record. View own: records they own or are assigned, or that belong to their departments or teams. ',
+      'A dash means the module has no such permission.'));
+  const api_ = {
+    root, controls,
+    set(perms) {
+      for (const [mod, caps] of Object.entries(boxes)) {
+        const want = new Set((perms && perms[mod]) || []);
+        for (const [cap, box] of Object.entries(caps)) box.checked = want.has(cap);
+      }
+    },
+    get() {
+      const out = {};
+      for (const [mod, caps] of Object.entries(boxes)) {
+        const on = Object.entries(caps).filter(([, b]) => b.checked).map(([c]) => c);
+        if (on.length) out[mod] = on;
+      }
+      return out;
+    },
+  };
+  api_.set(permissions);
+  return api_;
+}
+
+const sameMatrix = (a, b) => {
+  const norm = (m) => JSON.stringify(Object.keys(m || {}).sort().filter((k) => (m[k] || []).length)
+    .map((k) => [k, [...m[k]].sort()]));
+  return norm(a) === norm(b);
+};
+
+/* ---- new role --------------------------------------------------------------- */
+
+export async function roleNewPage(ctx, root) {
+  ctx.setTitle('New role');
+  const back = h('a', { href: '/admin/roles', class: 'back-link' }, icon(BACK), 'Roles');
+  if (!can('roles', 'create')) {
+    root.replaceChildren(back, pageTitle('New role'), alertBox('info', 'Your role does not allow creating roles.'));
+    return;
+  }
+  const [modules, templates] = await Promise.all([
+    loadModules(ctx.signal),
+    api('GET', '/api/v1/roles/templates', { signal: ctx.signal }).then((r) => r.data.data || []).catch((err) => {
+      if (isAbort(err)) throw err;
+      return [];
+    }),
+  ]);
+
+  const name = control({ name: 'name', label: 'Name', required: true, max: 100, placeholder: 'e.g. Sales Agent' });
+  const description = control({ name: 'description', label: 'Description', type: 'textarea', max: 500, wide: true, rows: 2 });
+  const matrix = matrixEditor(modules, {});
+  const templateNote = h('div', { class: 'template-note', 'aria-live': 'polite' });
+  const start = radioGroup({
+    name: 'start', label: 'Start from', value: 'blank',
+    items: [['blank', 'A blank role', 'Grants nothing until you tick it.'],
+      ...templates.map((t, i) => [`t${i}`, `Template: ${t.name}`, t.description])],
+    onChange: (v) => {
+      templateNote.replaceChildren();
+      if (v === 'blank') { matrix.set({}); return; }
+      const t = templates[Number(v.slice(1))];
+      name.set(t.name);
+      description.set(t.description || '');
+      matrix.set(t.permissions || {});
+      if (t.missing_modules && t.missing_modules.length) {
+        templateNote.append(alertBox('info', 'These modules are not available yet',
+          `${t.missing_modules.join(', ')} — the template’s grants for them are left out. Add them to the role when the modules arrive.`));
+      }
+    },
+  });
+  const controls = { name, description };
+  Object.assign(controls, matrix.controls);
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create role');
+  const form = h('form', { class: 'card form form-wide', novalidate: true, 'aria-labelledby': 'role-new-title' },
+    messages,
+    h('div', { class: 'form-grid' }, start.wrap, name.wrap, h('div', { class: 'field' }), description.wrap),
+    templateNote,
+    h('h2', { class: 'section-title form-section' }, 'Permissions'),
+    matrix.root,
+    h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/roles', class: 'btn' }, 'Cancel')));
+  const title = pageTitle('New role');
+  title.id = 'role-new-title';
+  root.replaceChildren(back, h('div', { class: 'page-header' }, title), form);
+  start.focus();
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(controls, messages);
+    const body = { name: name.get(), permissions: matrix.get() };
+    if (description.get()) body.description = description.get();
+    save.disabled = true;
+    try {
+      const { data } = await api('POST', '/api/v1/roles', { body });
+      toast(`Role “${data.name}” created.`);
+      navigate(`/admin/roles/${data.id}`);
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) showFieldErrors(err, controls, messages);
+      else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+    } finally {
+      save.disabled = false;
+    }
+  });
+}
+
+/* ---- role record --------------------------------------------------------------- */
+
+export async function roleRecordPage(ctx, root) {
+  const id = ctx.params.id;
+  const back = h('a', { href: '/admin/roles', class: 'back-link' }, icon(BACK), 'Roles');
+  if (!/^[1-9]\d*$/.test(id)) { root.replaceChildren(back, pageTitle('Role not found')); return; }
+  const [loaded, modules] = await Promise.all([
+    api('GET', `/api/v1/roles/${id}`, { signal: ctx.signal }).catch((err) => err),
+    loadModules(ctx.signal),
+  ]);
+  if (loaded instanceof Error) {
+    if (loaded instanceof ApiError && loaded.status === 404) {
+      ctx.setTitle('Not found');
+      root.replaceChildren(back, pageTitle('Role not found'), alertBox('info', `There is no role #${id}.`, 'It may have been deleted.'));
+      return;
+    }
+    throw loaded;
+  }
+  const role = loaded.data;
+  const etag = loaded.etag;
+  const editable = can('roles', 'edit');
+  const reload = () => navigate(location.pathname, { replace: true });
+  ctx.setTitle(`Role: ${role.name}`);
+
+  const name = control({ name: 'name', label: 'Name', required: true, max: 100 });
+  const description = control({ name: 'description', label: 'Description', type: 'textarea', max: 500, wide: true, rows: 2 });
+  name.set(role.name);
+  description.set(role.description);
+  const matrix = matrixEditor(modules, role.permissions, { readOnly: !editable });
+  if (!editable) { name.input.disabled = true; description.input.disabled = true; }
+  const controls = { name, description, ...matrix.controls };
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save role') : null;
+  const del = can('roles', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Delete role') : null;
+  const form = h('form', { class: 'card form form-wide', novalidate: true, 'aria-labelledby': 'role-title' },
+    messages,
+    editable ? null : alertBox('info', 'Read only', 'Your role lets you view roles but not change them.'),
+    h('div', { class: 'form-grid' }, name.wrap, h('div', { class: 'field' }), description.wrap),
+    h('h2', { class: 'section-title form-section' }, 'Permissions'),
+    matrix.root,
+    h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/roles', class: 'btn' }, editable ? 'Cancel' : 'Back'),
+      h('span', { class: 'spacer' }), del));
+  const title = pageTitle(`Role: ${role.name}`);
+  title.id = 'role-title';
+  const used = role.staff_count
+    ? h('a', { href: `/admin/staff?role_id=${role.id}` }, `${role.staff_count} staff member${role.staff_count === 1 ? '' : 's'}`)
+    : 'nobody';
+  root.replaceChildren(back, h('div', { class: 'page-header' }, title),
+    h('p', { class: 'meta muted' }, 'Used by ', used, ' · updated ', timeEl(role.updated_at)), form);
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!save) return;
+    clearErrors(controls, messages);
+    const body = {};
+    if (name.get() !== role.name) body.name = name.get();
+    if ((description.get() || null) !== (role.description || null)) body.description = description.get();
+    const perms = matrix.get();
+    if (!sameMatrix(perms, role.permissions)) body.permissions = perms;
+    if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+    save.disabled = true;
+    try {
+      await api('PATCH', `/api/v1/roles/${role.id}`, { body, ifMatch: etag });
+      toast(`Role “${body.name || role.name}” saved.${role.staff_count ? ' Members get the change on their next request.' : ''}`);
+      reload();
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) showFieldErrors(err, controls, messages);
+      else if (err instanceof ApiError && err.status === 412) staleNotice(messages, 'role', reload);
+      else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+    } finally {
+      save.disabled = false;
+    }
+  });
+
+  if (del) {
+    del.addEventListener('click', async () => {
+      const ok = await confirmDialog({ title: `Delete the role “${role.name}”?`,
+        message: 'Staff cannot lose their role this way: a role in use cannot be deleted.', confirmLabel: 'Delete', danger: true });
+      if (!ok) { del.focus(); return; }
+      del.disabled = true;
+      try {
+        await api('DELETE', `/api/v1/roles/${role.id}`, { ifMatch: etag });
+        toast(`Role “${role.name}” deleted.`);
+        navigate('/admin/roles');
+      } catch (err) {
+        // 409 (in use) is shown as the server says it: it names how many staff use it.
+        if (err instanceof ApiError && err.status === 409) {
+          messages.replaceChildren(alertBox('error', 'This role cannot be deleted', err.detail));
+        } else messages.replaceChildren(problemBox(err));
+        messages.focus();
+      } finally {
+        del.disabled = false;
+      }
+    });
+  }
+}

@@ -1,0 +1,288 @@
+// Settings (/admin/settings): General (company), Email (SMTP, with "Send
+// test email", and the queue's retry limit) and Seats. Each form PATCHes
+// only the keys that changed to /api/v1/settings/{group}; every field
+// error of a 422 is shown under its field.
+import { h, pageTitle } from '../dom.js';
+import { api, ApiError, isAbort } from '../api.js';
+import { replaceQuery } from '../router.js';
+import { can, canView, me } from '../session.js';
+import { alertBox, loading, modal, problemBox, toast } from '../ui.js';
+import { clearErrors, control, showFieldErrors, tabs } from '../forms.js';
+
+/* The UI's description of each group: labels and hints. Keys the server
+ * sends that are not listed here are shown with their key as the label. */
+const GROUPS = {
+  company: {
+    title: 'Company', save: 'Save company details',
+    lead: 'Your company’s details. The address appears on PDF invoices.',
+    fields: [
+      { key: 'company_name', label: 'Company name', required: true },
+      { key: 'address', label: 'Address', type: 'textarea', wide: true, hint: 'The full physical address, as printed on invoices.' },
+    ],
+  },
+  smtp: {
+    title: 'Outgoing email (SMTP)', save: 'Save SMTP settings',
+    lead: 'Atrium sends invitations, password links and notifications through this server.',
+    fields: [
+      { key: 'email_protocol', label: 'Protocol', type: 'select', labels: { smtp: 'SMTP' } },
+      { key: 'smtp_host', label: 'SMTP host', placeholder: 'smtp.gmail.com or mail.company.com' },
+      { key: 'smtp_port', label: 'Port', type: 'number', hint: '587 for STARTTLS, 465 for TLS (SSL).' },
+      { key: 'smtp_security', label: 'Security', type: 'select',
+        labels: { none: 'None (unencrypted)', starttls: 'STARTTLS (usually port 587)', tls: 'TLS / SSL (usually port 465)' } },
+      { key: 'smtp_email', label: 'From address', type: 'email', placeholder: 'crm@company.com' },
+      { key: 'smtp_from_name', label: 'From name', placeholder: 'Company CRM' },
+      { key: 'smtp_username', label: 'Username', autocomplete: 'off' },
+      { key: 'smtp_password', label: 'Password', type: 'secret', hint: 'Stored encrypted and never shown.' },
+    ],
+  },
+  email_queue: {
+    title: 'Delivery', save: 'Save delivery settings',
+    lead: 'Failed emails are retried with increasing pauses; after this many attempts an email is blocked until “Process All”.',
+    fields: [
+      { key: 'max_attempts', label: 'Attempts before an email is blocked', type: 'number' },
+    ],
+  },
+  seats: {
+    title: 'Seats', save: 'Save seats',
+    lead: 'Active staff may not exceed the included members plus extra seats. Deactivating an account frees its seat.',
+    fields: [
+      { key: 'members_included', label: 'Members included in the licence', type: 'number' },
+      { key: 'extra_seats', label: 'Extra seats', type: 'number' },
+    ],
+  },
+};
+
+const TABS = [
+  { key: 'general', label: 'General', groups: ['company'] },
+  { key: 'email', label: 'Email (SMTP)', groups: ['smtp', 'email_queue'] },
+  { key: 'seats', label: 'Seats', groups: ['seats'] },
+];
+
+export async function settingsPage(ctx, root) {
+  ctx.setTitle('Settings');
+  const want = ctx.query.get('tab');
+  const t = tabs({
+    label: 'Settings',
+    selected: TABS.some((x) => x.key === want) ? want : 'general',
+    onChange: (key) => replaceQuery({ tab: key === 'general' ? '' : key }),
+    items: TABS.map((tab) => ({
+      key: tab.key, label: tab.label,
+      render: (panel) => {
+        for (const g of tab.groups) {
+          const slot = h('div', { class: 'settings-slot' }, loading());
+          panel.appendChild(slot);
+          groupForm(g, slot, ctx.signal);
+        }
+        if (tab.key === 'seats') panel.insertBefore(seatUsage(ctx.signal), panel.firstChild);
+      },
+    })),
+  });
+  root.replaceChildren(h('div', { class: 'page-header' }, pageTitle('Settings')), t.root);
+}
+
+/** "N of M seats in use" for the Seats tab (needs staff.view). */
+function seatUsage(signal) {
+  const box = h('div', { class: 'seat-usage', 'aria-live': 'polite' });
+  if (!canView('staff')) return box;
+  Promise.all([
+    api('GET', '/api/v1/staff', { query: { active: 'true', limit: 1 }, signal }),
+    api('GET', '/api/v1/settings/seats', { signal }),
+  ]).then(([staff, seats]) => {
+    const active = Number(staff.data.total) || 0;
+    const v = seats.data.values || {};
+    const limit = (Number(v.members_included) || 0) + (Number(v.extra_seats) || 0);
+    const full = active >= limit;
+    box.replaceChildren(alertBox(full ? 'warning' : 'info', `${active} of ${limit} seats in use`,
+      full ? 'No seat is free: adding or activating staff is refused until you add seats or deactivate an inactive account.'
+        : `${limit - active} seat${limit - active === 1 ? '' : 's'} free.`));
+  }).catch((err) => { if (!isAbort(err)) box.replaceChildren(); });
+  return box;
+}
+
+function fieldSpec(desc, meta) {
+  const type = desc.type === 'secret' ? 'password' : desc.type || (meta && meta.type === 'email' ? 'email' : 'text');
+  const spec = {
+    name: desc.key, label: desc.label, type, required: desc.required, hint: desc.hint, wide: desc.wide,
+    placeholder: desc.placeholder, autocomplete: type === 'password' ? 'new-password' : 'off',
+    max: meta && meta.max_length ? meta.max_length : null,
+    min: meta && meta.min != null ? meta.min : null, maxValue: meta && meta.max != null ? meta.max : null,
+  };
+  if (type === 'select') {
+    const choices = (meta && meta.choices) || Object.keys(desc.labels || {});
+    spec.options = choices.map((c) => [c, (desc.labels && desc.labels[c]) || c]);
+  }
+  return spec;
+}
+
+/** Loads one settings group and renders its form into slot. */
+async function groupForm(group, slot, signal) {
+  const def = GROUPS[group];
+  let data;
+  try {
+    ({ data } = await api('GET', `/api/v1/settings/${group}`, { signal }));
+  } catch (err) {
+    if (!isAbort(err)) slot.replaceChildren(h('h2', { class: 'section-title' }, def.title), problemBox(err));
+    return;
+  }
+  const editable = can('settings', 'edit');
+  const meta = Object.fromEntries((data.fields || []).map((f) => [f.key, f]));
+  let values = data.values || {};
+
+  // The described fields first, then any the server has that we do not describe.
+  const descs = [...def.fields];
+  for (const f of data.fields || []) {
+    if (!descs.some((d) => d.key === f.key)) {
+      descs.push({ key: f.key, label: f.key, type: f.type === 'int' ? 'number' : f.type === 'secret' ? 'secret'
+        : f.type === 'enum' ? 'select' : f.type === 'email' ? 'email' : f.multiline ? 'textarea' : undefined });
+    }
+  }
+  const controls = {};
+  const secrets = {};
+  for (const d of descs) {
+    if (d.type !== 'secret' && !(d.key in values) && !(d.key in meta)) continue; // not served by this build
+    if (d.type === 'secret' && !(`${d.key}_set` in values) && !(d.key in meta)) continue;
+    const c = control(fieldSpec(d, meta[d.key]));
+    controls[d.key] = c;
+    if (d.type === 'secret') {
+      const clear = control({ name: `${d.key}-clear`, label: 'Remove the stored password', type: 'checkbox' });
+      secrets[d.key] = { control: c, clear };
+      clear.input.addEventListener('change', () => { c.input.disabled = clear.input.checked || !editable; });
+      c.wrap.appendChild(clear.wrap);
+    }
+  }
+  const paintSecrets = () => {
+    for (const [key, s] of Object.entries(secrets)) {
+      const set = Boolean(values[`${key}_set`]);
+      s.control.input.value = '';
+      s.control.input.placeholder = set ? '•••• (set)' : 'not set';
+      s.clear.input.checked = false;
+      s.clear.wrap.hidden = !set;
+      s.control.input.disabled = !editable;
+      const hint = s.control.hintEl;
+      const text = set ? 'Stored encrypted and never shown. Leave empty to keep it; type a new one to replace it.'
+        : 'Stored encrypted and never shown again after saving.';
+      if (hint) hint.textContent = text;
+      else {
+        s.control.hintEl = h('p', { id: `${s.control.input.id}-hint`, class: 'hint' }, text);
+        s.control.input.after(s.control.hintEl);
+        s.control.input.setAttribute('aria-describedby', s.control.hintEl.id);
+      }
+    }
+  };
+  const fill = () => {
+    for (const [k, c] of Object.entries(controls)) if (!secrets[k]) c.set(values[k]);
+    paintSecrets();
+  };
+  fill();
+  if (!editable) for (const c of Object.values(controls)) c.input.disabled = true;
+
+  const titleId = `settings-${group}-title`;
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, def.save) : null;
+  const extra = group === 'smtp' ? testButton(() => dirty()) : null;
+  const form = h('form', { class: 'card form settings-form', novalidate: true, 'aria-labelledby': titleId },
+    h('h2', { id: titleId, class: 'section-title' }, def.title),
+    h('p', { class: 'muted form-lead' }, def.lead),
+    messages,
+    h('div', { class: 'form-grid' }, Object.values(controls).map((c) => c.wrap)),
+    h('div', { class: 'form-actions' }, save, extra));
+  slot.replaceChildren(form);
+
+  const changes = () => {
+    const body = {};
+    for (const [k, c] of Object.entries(controls)) {
+      if (secrets[k]) {
+        if (secrets[k].clear.input.checked) body[k] = null;
+        else if (c.input.value !== '') body[k] = c.input.value;
+        continue;
+      }
+      const v = c.get();
+      const old = values[k] === '' ? null : values[k];
+      if (JSON.stringify(v) !== JSON.stringify(old ?? null)) body[k] = v === null && meta[k] && meta[k].type !== 'int' ? '' : v;
+    }
+    return body;
+  };
+  const dirty = () => Object.keys(changes()).length > 0;
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!save) return;
+    clearErrors(controls, messages);
+    const body = changes();
+    if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+    save.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const res = await api('PATCH', `/api/v1/settings/${group}`, { body });
+      values = (res.data && res.data.values) || values;
+      fill();
+      const tip = group === 'smtp' ? ' Send a test email to check that it works.' : '';
+      messages.replaceChildren(alertBox('success', `${def.title} saved.`, tip || null));
+      toast(`${def.title} saved.`);
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) showFieldErrors(err, controls, messages);
+      else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+    } finally {
+      save.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+}
+
+/* ---- Send test email --------------------------------------------------------- */
+
+function testButton(isDirty) {
+  if (!can('settings', 'edit')) return null;
+  const btn = h('button', { type: 'button', class: 'btn' }, 'Send test email');
+  btn.addEventListener('click', () => testDialog(btn, isDirty()));
+  return btn;
+}
+
+function testDialog(returnFocus, unsaved) {
+  const dlg = modal({ title: 'Send a test email', returnFocus });
+  const to = control({ name: 'to', label: 'Send to', type: 'email', required: true, max: 254,
+    hint: 'A mailbox you can check. The email goes out at once through the saved SMTP settings.' });
+  to.set(me().email);
+  const result = h('div', { class: 'test-result', 'aria-live': 'polite' });
+  const send = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Send');
+  const close = h('button', { type: 'button', class: 'btn' }, 'Close');
+  close.addEventListener('click', () => dlg.close());
+  const form = h('form', { novalidate: true, class: 'dialog-form' },
+    unsaved ? alertBox('warning', 'You have unsaved changes', 'The test uses the saved settings. Save first to test your changes.') : null,
+    to.wrap, result, h('div', { class: 'dialog-actions' }, close, send));
+  dlg.body.append(form);
+  to.input.select();
+  to.focus();
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    to.setError('');
+    result.replaceChildren();
+    const address = to.get();
+    if (!address) { to.setError('Enter the address to send the test email to.'); to.focus(); return; }
+    send.disabled = true;
+    send.textContent = 'Sending…';
+    try {
+      const { data } = await api('POST', '/api/v1/settings/smtp/test', { body: { to: address } });
+      result.replaceChildren(alertBox('success', 'The SMTP server accepted the test email',
+        `Check that it arrives at ${address}.`,
+        data && data.response ? h('code', { class: 'server-reply' }, `Server: ${data.response}`) : null));
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) {
+        const e = err.fieldErrors.find((x) => x.field === 'to');
+        if (e) { to.setError(e.detail || 'Not a valid address.'); to.focus(); return; }
+      }
+      let box;
+      if (err instanceof ApiError && err.status === 502) {
+        box = alertBox('error', 'Sending failed', err.detail || 'The SMTP server refused the message or could not be reached.');
+      } else if (err instanceof ApiError && err.status === 409) {
+        box = alertBox('error', 'SMTP is not configured', err.detail || 'Set the SMTP host and the From address, and save.');
+      } else box = problemBox(err);
+      result.replaceChildren(box);
+    } finally {
+      send.disabled = false;
+      send.textContent = 'Send';
+    }
+  });
+}

@@ -1,0 +1,836 @@
+// Staff (/admin/staff): the list with the spec's filters, "Add staff", and
+// the staff record with its Details, Permissions (individual overrides)
+// and Access (effective rights, explained) tabs, plus the lifecycle
+// actions: deactivate/activate, resend invitation, delete with reassignment.
+import { h, debounce, icon, nextId, pageTitle, replace, timeEl } from '../dom.js';
+import { api, ApiError, isAbort } from '../api.js';
+import { navigate, replaceQuery } from '../router.js';
+import { entityByLogName } from '../entities.js';
+import { can, canView, me } from '../session.js';
+import {
+  alertBox, clearStaffCache, confirmDialog, emptyState, loading, modal, pager, problemBox, sentence, toast,
+} from '../ui.js';
+import {
+  checkboxGroup, clearErrors, control, errorMessage, errorRoot, radioGroup, showFieldErrors, staleNotice, tabs,
+} from '../forms.js';
+
+const LIMIT = 25;
+const PLUS = ['M12 5v14', 'M5 12h14'];
+const SEARCH = ['M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z', 'M21 21l-4.3-4.3'];
+const BACK = ['M15 18l-6-6 6-6'];
+export const CAPS = [
+  ['view', 'View (all)'], ['view_own', 'View own'], ['create', 'Create'], ['edit', 'Edit'], ['delete', 'Delete'],
+];
+const INACTIVE_DAYS = [['30', '30 days'], ['90', '90 days'], ['180', '180 days']];
+const FILTERS = ['active', 'admin', 'role_id', 'department_id', 'team_id', 'inactive_days'];
+const SORTABLE = ['name', 'email', 'last_login'];
+
+/* ---- lookups ------------------------------------------------------------- */
+
+/** GET a list; null when the member may not read it (403/404). */
+async function optionalList(path, query, signal) {
+  try {
+    const { data } = await api('GET', path, { query, signal });
+    return Array.isArray(data && data.data) ? data.data : [];
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return null;
+    throw err;
+  }
+}
+
+/** Roles, departments and teams for selects; each null when not permitted. */
+export async function loadLookups(signal) {
+  const [roles, departments, teams] = await Promise.all([
+    canView('roles') ? optionalList('/api/v1/roles', undefined, signal) : null,
+    canView('departments') ? optionalList('/api/v1/departments', { limit: 200, sort: 'name' }, signal) : null,
+    canView('teams') ? optionalList('/api/v1/teams', { limit: 200, sort: 'name' }, signal) : null,
+  ]);
+  return { roles, departments, teams };
+}
+
+const nameOf = (list, id) => {
+  const x = (list || []).find((r) => r.id === id);
+  return x ? x.name : `#${id}`;
+};
+
+function statusBadge(s) {
+  return h('span', { class: ['badge', s.active ? 'badge-on' : 'badge-off'] }, s.active ? 'Active' : 'Inactive');
+}
+
+function lastLogin(iso) {
+  return iso ? timeEl(iso, { dateOnly: true }) : h('span', { class: 'muted' }, 'Never');
+}
+
+/* ---- list ---------------------------------------------------------------- */
+
+export async function staffListPage(ctx, root) {
+  ctx.setTitle('Staff');
+  const q = ctx.query;
+  const state = {
+    q: q.get('q') || '',
+    sort: SORTABLE.includes((q.get('sort') || '').replace(/^-/, '')) ? q.get('sort') : '',
+    offset: Math.max(0, Number(q.get('offset')) || 0),
+    filters: Object.fromEntries(FILTERS.map((k) => [k, q.get(k) || ''])),
+  };
+  const lookups = await loadLookups(ctx.signal);
+
+  const field = (id, label, input) => h('div', { class: 'filter-field' },
+    h('label', { for: id, class: 'label label-small' }, label), input);
+  const select = (id, value, first, options) => h('select', { id, class: 'input', value },
+    h('option', { value: '' }, first), options.map(([v, t]) => h('option', { value: v }, t)),
+    value && !options.some(([v]) => v === value) ? h('option', { value }, `#${value}`) : null);
+  const opts = (list) => (list || []).map((r) => [String(r.id), r.name]);
+
+  const search = h('input', { id: 'staff-search', type: 'search', class: 'input', value: state.q,
+    placeholder: 'Name or email…', autocomplete: 'off' });
+  const inputs = {
+    active: select('staff-f-active', state.filters.active, 'Everyone', [['true', 'Active'], ['false', 'Inactive']]),
+    role_id: lookups.roles ? select('staff-f-role', state.filters.role_id, 'Any role', opts(lookups.roles)) : null,
+    department_id: lookups.departments
+      ? select('staff-f-dep', state.filters.department_id, 'Any department', opts(lookups.departments)) : null,
+    team_id: lookups.teams ? select('staff-f-team', state.filters.team_id, 'Any team', opts(lookups.teams)) : null,
+    admin: select('staff-f-admin', state.filters.admin, 'Anyone', [['true', 'Administrators'], ['false', 'Not administrators']]),
+    inactive_days: select('staff-f-days', state.filters.inactive_days, 'Any time', INACTIVE_DAYS),
+  };
+  const reset = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Reset');
+  const filters = h('form', { class: 'toolbar filters', role: 'search', 'aria-label': 'Filter staff' },
+    h('div', { class: 'filter-field filter-search' },
+      h('label', { for: 'staff-search', class: 'label label-small' }, 'Search'),
+      h('div', { class: 'toolbar-search' }, icon(SEARCH, 'icon search-icon'), search)),
+    field('staff-f-active', 'Status', inputs.active),
+    inputs.role_id ? field('staff-f-role', 'Role', inputs.role_id) : null,
+    inputs.department_id ? field('staff-f-dep', 'Department', inputs.department_id) : null,
+    inputs.team_id ? field('staff-f-team', 'Team', inputs.team_id) : null,
+    field('staff-f-admin', 'Admin', inputs.admin),
+    field('staff-f-days', 'No sign-in for', inputs.inactive_days),
+    h('div', { class: 'toolbar-buttons' }, reset));
+
+  const table = h('table', { class: 'table' });
+  const status = h('div', { class: 'list-status' });
+  const footer = h('div', { class: 'list-footer' });
+  root.replaceChildren(
+    h('div', { class: 'page-header' }, pageTitle('Staff'),
+      can('staff', 'create') ? h('a', { href: '/admin/staff/new', class: 'btn btn-primary' }, icon(PLUS), 'Add staff') : null),
+    h('p', { class: 'muted page-lead' },
+      'Everyone who can sign in. Deactivate departing employees the same day; never delete them.'),
+    h('div', { class: 'card' }, filters, status, h('div', { class: 'table-wrap' }, table), footer));
+
+  let request = null;
+  ctx.signal.addEventListener('abort', () => request && request.abort());
+  const apply = () => {
+    for (const k of FILTERS) state.filters[k] = inputs[k] ? inputs[k].value : '';
+    state.offset = 0;
+    load();
+  };
+  filters.addEventListener('submit', (ev) => { ev.preventDefault(); state.q = search.value.trim(); apply(); });
+  for (const k of FILTERS) if (inputs[k]) inputs[k].addEventListener('change', apply);
+  const onSearch = debounce(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 300);
+  search.addEventListener('input', onSearch);
+  ctx.signal.addEventListener('abort', () => onSearch.cancel());
+  reset.addEventListener('click', () => {
+    search.value = '';
+    state.q = '';
+    for (const k of FILTERS) if (inputs[k]) inputs[k].value = '';
+    apply();
+  });
+
+  const header = () => {
+    const current = state.sort || 'name';
+    const desc = current.startsWith('-');
+    const key = current.replace(/^-/, '');
+    const cols = [['name', 'Name'], ['email', 'Email'], [null, 'Role'], [null, 'Departments'], [null, 'Status'],
+      [null, 'Admin'], ['last_login', 'Last sign-in']];
+    return h('thead', null, h('tr', null, cols.map(([sortKey, label]) => {
+      if (!sortKey) return h('th', { scope: 'col' }, label);
+      const active = key === sortKey;
+      const btn = h('button', { type: 'button', class: ['sort', active ? `sort-${desc ? 'desc' : 'asc'}` : null] },
+        label, h('span', { class: 'sort-indicator', 'aria-hidden': 'true' }, active ? (desc ? '▼' : '▲') : '↕'));
+      btn.addEventListener('click', () => {
+        state.sort = active && !desc ? `-${sortKey}` : sortKey;
+        state.offset = 0;
+        load();
+      });
+      return h('th', { scope: 'col', 'aria-sort': active ? (desc ? 'descending' : 'ascending') : 'none' }, btn);
+    })));
+  };
+
+  const row = (s) => {
+    const href = `/admin/staff/${s.id}`;
+    const deps = (s.department_ids || []).map((id) => nameOf(lookups.departments, id)).join(', ');
+    const tr = h('tr', { class: ['clickable', s.active ? null : 'row-muted'] },
+      h('td', null, h('a', { href, class: 'row-link' }, s.name || s.email)),
+      h('td', null, h('span', { class: 'truncate', title: s.email }, s.email)),
+      h('td', null, s.role_name || h('span', { class: 'muted' }, 'No role')),
+      h('td', null, deps || h('span', { class: 'muted', 'aria-label': 'none' }, '—')),
+      h('td', null, statusBadge(s)),
+      h('td', null, s.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : h('span', { class: 'muted', 'aria-label': 'no' }, '—')),
+      h('td', { class: 'nowrap' }, lastLogin(s.last_login)));
+    tr.addEventListener('click', (ev) => {
+      if (ev.target.closest('a, button, input, select')) return;
+      if (window.getSelection && String(window.getSelection())) return;
+      navigate(href);
+    });
+    return tr;
+  };
+
+  async function load() {
+    replaceQuery({ q: state.q, sort: state.sort, offset: state.offset || '', ...state.filters });
+    if (request) request.abort();
+    request = new AbortController();
+    const { signal } = request;
+    table.setAttribute('aria-busy', 'true');
+    status.replaceChildren();
+    try {
+      const { data } = await api('GET', '/api/v1/staff', {
+        query: { limit: LIMIT, offset: state.offset, sort: state.sort || 'name', q: state.q, ...state.filters }, signal,
+      });
+      const rows = Array.isArray(data.data) ? data.data : [];
+      const total = Number(data.total) || 0;
+      if (!rows.length && state.offset > 0 && total > 0) {
+        state.offset = Math.floor((total - 1) / LIMIT) * LIMIT;
+        return load();
+      }
+      table.replaceChildren(h('caption', { class: 'visually-hidden' }, 'Staff members'), header(),
+        h('tbody', null, rows.map(row)));
+      if (!rows.length) {
+        const filtered = state.q || Object.values(state.filters).some(Boolean);
+        status.replaceChildren(filtered ? emptyState('No staff members match.', 'Try another search or reset the filters.')
+          : emptyState('No staff members yet.'));
+      }
+      footer.replaceChildren(pager({ offset: Number(data.offset) || state.offset, limit: Number(data.limit) || LIMIT,
+        total, count: rows.length, label: 'Staff pages', onPage: (o) => { state.offset = o; load(); } }));
+    } catch (err) {
+      if (isAbort(err)) return;
+      status.replaceChildren(problemBox(err));
+    } finally {
+      if (!signal.aborted) table.removeAttribute('aria-busy');
+    }
+  }
+  await load();
+}
+
+/* ---- the staff form (add and details) ------------------------------------- */
+
+function roleOptions(lookups, record) {
+  const opts = [['', 'No role (grants nothing)']];
+  for (const r of lookups.roles || []) opts.push([String(r.id), r.name]);
+  if (record && record.role_id != null && !opts.some(([v]) => v === String(record.role_id))) {
+    opts.push([String(record.role_id), record.role_name || `#${record.role_id}`]);
+  }
+  return opts;
+}
+
+/** The shared controls of add and edit; {controls, nodes}. */
+function staffControls(lookups, record, { isNew, self }) {
+  const viewer = me();
+  const c = {};
+  c.email = control({ name: 'email', label: 'Email', type: 'email', required: true, max: 254,
+    hint: isNew ? 'Their username. Unique; letter case does not matter.' : 'Their username.' });
+  c.name = control({ name: 'name', label: 'Full name', required: true, max: 200 });
+  c.role_id = control({ name: 'role_id', label: 'Role', type: 'select', options: roleOptions(lookups, record),
+    hint: lookups.roles === null ? 'You may not view roles, so the list shows only the current role.'
+      : 'What they may do comes from the role; individual overrides are on the Permissions tab.' });
+  c.role_id.get = () => (c.role_id.input.value === '' ? null : Number(c.role_id.input.value));
+  if (self && !viewer.admin) c.role_id.input.disabled = true;
+  if (lookups.departments) {
+    c.department_ids = checkboxGroup({ name: 'department_ids', label: 'Departments',
+      items: lookups.departments.map((d) => [d.id, d.name]), hint: 'A member can be in several departments.',
+      empty: 'No departments yet. Create them under Departments.' });
+  }
+  if (lookups.teams) {
+    c.team_ids = checkboxGroup({ name: 'team_ids', label: 'Teams', items: lookups.teams.map((t) => [t.id, t.name]),
+      empty: 'No teams yet. Create them under Teams.' });
+  }
+  if (viewer.admin) {
+    c.admin = control({ name: 'admin', label: 'Administrator (admin = 1): full access, permissions are not checked',
+      type: 'checkbox', wide: true,
+      hint: 'Only for people who run the platform. Never for service or integration accounts.' });
+  }
+  if (record) {
+    c.email.set(record.email);
+    c.name.set(record.name);
+    c.role_id.set(record.role_id == null ? '' : String(record.role_id));
+    if (c.department_ids) c.department_ids.set(record.department_ids);
+    if (c.team_ids) c.team_ids.set(record.team_ids);
+    if (c.admin) c.admin.set(record.admin);
+  }
+  return c;
+}
+
+function seatProblem(err) {
+  const settingsLink = canView('settings')
+    ? h('a', { href: '/admin/settings?tab=seats', class: 'btn btn-sm' }, 'Seat settings') : null;
+  return alertBox('error', 'Seat limit reached', sentence(err.detail) || 'All seats are in use.', settingsLink);
+}
+
+const isSeatLimit = (err) => err instanceof ApiError && err.status === 409 && /seat/i.test(err.detail);
+
+export async function staffNewPage(ctx, root) {
+  ctx.setTitle('Add staff');
+  const back = h('a', { href: '/admin/staff', class: 'back-link' }, icon(BACK), 'Staff');
+  if (!can('staff', 'create')) {
+    root.replaceChildren(back, pageTitle('Add staff'), alertBox('info', 'Your role does not allow adding staff.'));
+    return;
+  }
+  const lookups = await loadLookups(ctx.signal);
+  const c = staffControls(lookups, null, { isNew: true });
+  const password = control({ name: 'temporary_password', label: 'Temporary password', type: 'password',
+    autocomplete: 'new-password', max: 1024,
+    hint: 'It must meet the password policy. Give it to them in person; they must change it at first sign-in.' });
+  password.wrap.hidden = true;
+  const access = radioGroup({ name: 'send_welcome', label: 'How they sign in the first time', value: 'welcome',
+    items: [
+      ['welcome', 'Send welcome email with a password link',
+        'They get an email with a single-use link (valid 72 hours) to choose their password.'],
+      ['temporary', 'Set a temporary password', 'They must change it at first sign-in.'],
+    ],
+    onChange: (v) => { password.wrap.hidden = v !== 'temporary'; if (v === 'temporary') password.focus(); } });
+  const controls = { ...c, send_welcome: access, temporary_password: password };
+
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add staff member');
+  const form = h('form', { class: 'card form', novalidate: true, 'aria-labelledby': 'staff-new-title' },
+    messages,
+    h('div', { class: 'form-grid' }, c.email.wrap, c.name.wrap, c.role_id.wrap, h('div', { class: 'field' }),
+      c.department_ids && c.department_ids.wrap, c.team_ids && c.team_ids.wrap, c.admin && c.admin.wrap,
+      access.wrap, password.wrap),
+    h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/staff', class: 'btn' }, 'Cancel')));
+  const title = pageTitle('Add staff');
+  title.id = 'staff-new-title';
+  root.replaceChildren(back, h('div', { class: 'page-header' }, title), form);
+  c.email.focus();
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(controls, messages);
+    const body = {};
+    if (c.email.get() !== null) body.email = c.email.get();
+    if (c.name.get() !== null) body.name = c.name.get();
+    const role = c.role_id.get();
+    if (role != null) body.role_id = role;
+    if (c.department_ids && c.department_ids.get().length) body.department_ids = c.department_ids.get();
+    if (c.team_ids && c.team_ids.get().length) body.team_ids = c.team_ids.get();
+    if (c.admin && c.admin.get()) body.admin = true;
+    if (access.get() === 'temporary') {
+      body.temporary_password = password.input.value;
+      if (!body.temporary_password) {
+        password.setError('Enter a temporary password, or choose the welcome email.');
+        messages.replaceChildren(alertBox('error', 'Please correct this field'));
+        password.focus();
+        return;
+      }
+    } else {
+      body.send_welcome = true;
+    }
+    save.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const { data } = await api('POST', '/api/v1/staff', { body });
+      clearStaffCache();
+      toast(data.invitation_sent
+        ? `${data.name || data.email} was added. The welcome email is on its way.`
+        : `${data.name || data.email} was added. They must change the temporary password at first sign-in.`);
+      navigate(`/admin/staff/${data.id}`);
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) showFieldErrors(err, controls, messages);
+      else {
+        messages.replaceChildren(isSeatLimit(err) ? seatProblem(err) : problemBox(err));
+        messages.focus();
+      }
+    } finally {
+      save.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+}
+
+/* ---- the staff record ------------------------------------------------------ */
+
+const TAB_KEYS = ['details', 'permissions', 'access'];
+
+export async function staffRecordPage(ctx, root) {
+  const id = ctx.params.id;
+  const back = h('a', { href: '/admin/staff', class: 'back-link' }, icon(BACK), 'Staff');
+  if (!/^[1-9]\d*$/.test(id)) {
+    ctx.setTitle('Not found');
+    root.replaceChildren(back, pageTitle('Staff member not found'));
+    return;
+  }
+  const [loaded, lookups] = await Promise.all([
+    api('GET', `/api/v1/staff/${id}`, { signal: ctx.signal }).catch((err) => err),
+    loadLookups(ctx.signal),
+  ]);
+  if (loaded instanceof Error) {
+    if (loaded instanceof ApiError && loaded.status === 404) {
+      ctx.setTitle('Not found');
+      root.replaceChildren(back, pageTitle('Staff member not found'),
+        alertBox('info', `There is no staff member #${id}.`, 'They may have been deleted.'));
+      return;
+    }
+    throw loaded;
+  }
+  const record = loaded.data;
+  const etag = loaded.etag;
+  const viewer = me();
+  const self = record.id === viewer.id;
+  const protectedAdmin = record.admin && !viewer.admin; // only admins change admins
+  const editable = can('staff', 'edit') && !protectedAdmin;
+  const reload = () => navigate(location.pathname + location.search, { replace: true });
+  ctx.setTitle(record.name || record.email);
+
+  // Header: name, badges, meta line, actions.
+  const badges = [statusBadge(record),
+    record.admin ? h('span', { class: 'badge badge-admin' }, 'Administrator') : null,
+    !record.has_password ? h('span', { class: 'badge badge-warn' }, 'Password not set yet') : null,
+    record.must_change_password ? h('span', { class: 'badge badge-warn' }, 'Must change password') : null];
+  const pageMessages = h('div', { class: 'form-messages page-messages', tabindex: '-1' });
+  const actions = h('div', { class: 'header-actions' });
+  const title = pageTitle(record.name || record.email);
+  root.replaceChildren(back,
+    h('div', { class: 'page-header' }, h('div', { class: 'title-block' }, title, h('div', { class: 'badges' }, badges)), actions),
+    h('p', { class: 'meta muted' }, record.email, ' · ', record.role_name ? `Role: ${record.role_name}` : 'No role',
+      ' · last sign-in ', record.last_login ? timeEl(record.last_login) : 'never',
+      ' · added ', timeEl(record.created_at, { dateOnly: true })),
+    pageMessages);
+  if (!record.active) {
+    root.appendChild(alertBox('warning', 'This account is deactivated',
+      'They cannot sign in and do not take a seat. Their records stay assigned to them.'));
+  }
+  if (protectedAdmin) {
+    root.appendChild(alertBox('info', 'Administrator account', 'Only an administrator may change an administrator.'));
+  }
+
+  const showActionError = (err) => {
+    pageMessages.replaceChildren(isSeatLimit(err) ? seatProblem(err) : problemBox(err));
+    pageMessages.focus();
+  };
+
+  if (editable && !self) {
+    if (record.active) {
+      const deactivate = h('button', { type: 'button', class: 'btn' }, 'Deactivate');
+      deactivate.addEventListener('click', async () => {
+        const ok = await confirmDialog({
+          title: `Deactivate ${record.name || record.email}?`,
+          message: 'Every session they have ends now and they cannot sign in again until someone activates them. '
+            + 'Their records stay as they are, and their seat is freed.',
+          confirmLabel: 'Deactivate now', danger: true,
+        });
+        if (!ok) { deactivate.focus(); return; }
+        deactivate.disabled = true;
+        try {
+          await api('POST', `/api/v1/staff/${record.id}/deactivate`);
+          clearStaffCache();
+          toast(`${record.name || record.email} is deactivated and signed out everywhere.`);
+          reload();
+        } catch (err) { deactivate.disabled = false; showActionError(err); }
+      });
+      actions.appendChild(deactivate);
+    } else {
+      const activate = h('button', { type: 'button', class: 'btn btn-primary' }, 'Activate');
+      activate.addEventListener('click', async () => {
+        const ok = await confirmDialog({
+          title: `Activate ${record.name || record.email}?`,
+          message: 'They can sign in again with their password, and take a seat of the licence.',
+          confirmLabel: 'Activate',
+        });
+        if (!ok) { activate.focus(); return; }
+        activate.disabled = true;
+        try {
+          await api('POST', `/api/v1/staff/${record.id}/activate`);
+          clearStaffCache();
+          toast(`${record.name || record.email} is active again.`);
+          reload();
+        } catch (err) { activate.disabled = false; showActionError(err); }
+      });
+      actions.appendChild(activate);
+    }
+  }
+  if (editable && record.active) {
+    const invite = h('button', { type: 'button', class: 'btn' }, record.has_password ? 'Send password link' : 'Resend invitation');
+    invite.title = 'Emails a new single-use link to set a password; earlier links stop working.';
+    invite.addEventListener('click', async () => {
+      invite.disabled = true;
+      try {
+        await api('POST', `/api/v1/staff/${record.id}/invite`);
+        pageMessages.replaceChildren(alertBox('success', 'Invitation sent',
+          `A new password link is on its way to ${record.email}. It is valid for 72 hours; earlier links no longer work.`));
+      } catch (err) { showActionError(err); } finally { invite.disabled = false; }
+    });
+    actions.appendChild(invite);
+  }
+  if (can('staff', 'delete') && !self && !protectedAdmin) {
+    const del = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Delete');
+    del.addEventListener('click', () => deleteFlow(record, del, reload, showActionError));
+    actions.appendChild(del);
+  }
+
+  // Tabs.
+  const want = ctx.query.get('tab');
+  let accessPanel = null;
+  const t = tabs({
+    label: 'Staff record',
+    selected: TAB_KEYS.includes(want) ? want : 'details',
+    onChange: (key) => {
+      replaceQuery({ tab: key === 'details' ? '' : key });
+      if (key === 'access' && accessPanel) accessPanel.refresh();
+    },
+    items: [
+      { key: 'details', label: 'Details',
+        render: (panel) => detailsTab(panel, { record, etag, lookups, editable, self, reload }) },
+      { key: 'permissions', label: 'Permissions',
+        render: (panel) => permissionsTab(panel, { record, editable: editable && !(self && !viewer.admin), signal: ctx.signal,
+          onSaved: () => { if (accessPanel) accessPanel.stale = true; } }) },
+      { key: 'access', label: 'Access',
+        render: (panel) => { accessPanel = accessTab(panel, record, ctx.signal); } },
+    ],
+  });
+  root.appendChild(t.root);
+}
+
+function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
+  const c = staffControls(lookups, record, { isNew: false, self });
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes') : null;
+  if (!editable) {
+    for (const x of Object.values(c)) {
+      if (x.wrap.tagName === 'FIELDSET') x.wrap.disabled = true; else x.input.disabled = true;
+    }
+  }
+  const form = h('form', { class: 'form form-flat', novalidate: true, 'aria-label': 'Staff details' },
+    messages,
+    h('div', { class: 'form-grid' }, c.email.wrap, c.name.wrap, c.role_id.wrap, h('div', { class: 'field' }),
+      c.department_ids && c.department_ids.wrap, c.team_ids && c.team_ids.wrap, c.admin && c.admin.wrap),
+    save ? h('div', { class: 'form-actions' }, save) : null);
+  panel.replaceChildren(form);
+
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  const sorted = (a) => [...(a || [])].sort((x, y) => x - y);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!save) return;
+    clearErrors(c, messages);
+    const body = {};
+    if (c.email.get() !== record.email) body.email = c.email.get();
+    if (c.name.get() !== record.name) body.name = c.name.get();
+    if (c.role_id.get() !== (record.role_id ?? null)) body.role_id = c.role_id.get();
+    if (c.department_ids && !same(sorted(c.department_ids.get()), sorted(record.department_ids))) {
+      body.department_ids = c.department_ids.get();
+    }
+    if (c.team_ids && !same(sorted(c.team_ids.get()), sorted(record.team_ids))) body.team_ids = c.team_ids.get();
+    if (c.admin && c.admin.get() !== Boolean(record.admin)) body.admin = c.admin.get();
+    if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+    save.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      await api('PATCH', `/api/v1/staff/${record.id}`, { body, ifMatch: etag });
+      clearStaffCache();
+      toast(`${c.name.get() || record.name} saved.`);
+      reload();
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) showFieldErrors(err, c, messages);
+      else if (err instanceof ApiError && err.status === 412) staleNotice(messages, 'staff member', reload);
+      else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+    } finally {
+      save.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+}
+
+/* ---- Permissions tab: individual overrides --------------------------------- */
+
+function permissionsTab(panel, { record, editable, signal, onSaved }) {
+  panel.replaceChildren(loading('Loading permissions…'));
+  const roleReq = record.role_id != null && canView('roles')
+    ? api('GET', `/api/v1/roles/${record.role_id}`, { signal }).then((r) => r.data).catch(() => null)
+    : Promise.resolve(null);
+  Promise.all([
+    api('GET', `/api/v1/staff/${record.id}/permissions`, { signal }),
+    api('GET', `/api/v1/staff/${record.id}/access`, { signal }),
+    roleReq,
+  ]).then(([ov, acc, role]) => {
+    renderOverrides(panel, { record, editable, overrides: (ov.data && ov.data.overrides) || {},
+      modules: (acc.data && acc.data.modules) || [], role, onSaved });
+  }).catch((err) => { if (!isAbort(err)) panel.replaceChildren(problemBox(err)); });
+}
+
+/** What the role gives for module/cap: true, false or null (unknown). */
+function roleGives(role, accessModule, cap, override) {
+  if (role) return Array.isArray(role.permissions[accessModule.module]) && role.permissions[accessModule.module].includes(cap);
+  const info = accessModule.capabilities[cap];
+  if (!info || override) return null; // an override hides the role's answer in the explanation
+  return /role/.test(info.reason) ? info.allowed : null;
+}
+
+function renderOverrides(panel, { record, editable, overrides, modules, role, onSaved }) {
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const rows = {};
+  const controls = {};
+  const body = modules.map((m) => {
+    const errorId = nextId(`ov-err-${m.module}`);
+    const rowError = h('p', { id: errorId, class: 'field-error', hidden: true });
+    const selects = [];
+    const cells = CAPS.map(([cap, capLabel]) => {
+      if (!m.capabilities[cap]) {
+        return h('td', { class: 'matrix-na' }, h('span', { 'aria-hidden': 'true' }, '—'),
+          h('span', { class: 'visually-hidden' }, 'not applicable'));
+      }
+      const current = (overrides[m.module] && overrides[m.module][cap]) || 'inherit';
+      const gives = roleGives(role, m, cap, current !== 'inherit');
+      const inheritText = gives === null ? 'Inherit' : `Inherit (${gives ? 'yes' : 'no'})`;
+      const sel = h('select', { class: ['input', 'input-compact', `ov-${current}`], 'aria-label': `${m.label}: ${capLabel}`,
+        disabled: !editable, dataset: { module: m.module, cap } },
+      h('option', { value: 'inherit' }, inheritText), h('option', { value: 'allow' }, 'Allow'),
+      h('option', { value: 'deny' }, 'Deny'));
+      sel.value = current;
+      // Under an override, say what the role alone would give.
+      const roleNote = gives === null ? null
+        : h('span', { class: ['role-note', gives ? 'yes' : 'no'], hidden: current === 'inherit' }, `Role: ${gives ? 'yes' : 'no'}`);
+      sel.addEventListener('change', () => {
+        sel.className = `input input-compact ov-${sel.value}`;
+        if (roleNote) roleNote.hidden = sel.value === 'inherit';
+      });
+      selects.push(sel);
+      return h('td', null, h('div', { class: 'ov-cell' }, sel, roleNote));
+    });
+    rows[m.module] = selects;
+    controls[`overrides.${m.module}`] = {
+      label: m.label, input: selects[0],
+      setError(msg) {
+        rowError.textContent = msg || '';
+        rowError.hidden = !msg;
+        for (const s of selects) {
+          if (msg) { s.setAttribute('aria-invalid', 'true'); s.setAttribute('aria-describedby', errorId); } else {
+            s.removeAttribute('aria-invalid'); s.removeAttribute('aria-describedby');
+          }
+        }
+      },
+      focus() { if (selects[0]) selects[0].focus(); },
+    };
+    return h('tr', null, h('th', { scope: 'row' }, m.label, rowError), cells);
+  });
+
+  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save permissions') : null;
+  const resetAll = editable ? h('button', { type: 'button', class: 'btn' }, 'Reset all to inherit') : null;
+  const form = h('form', { class: 'form form-flat form-matrix', novalidate: true, 'aria-label': 'Individual permission overrides' },
+    h('p', { class: 'muted' },
+      'An override takes priority over the role. Inherit uses the role’s grant', role ? ` (“${role.name}”)` : '',
+      '; Allow and Deny apply to this member only.'),
+    record.admin ? alertBox('info', 'Administrator', 'Administrators have every permission: overrides are kept but have no effect while admin is on.') : null,
+    !record.role_id ? alertBox('info', 'No role', 'Without a role this member has only what you allow here.') : null,
+    messages,
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table matrix' },
+      h('caption', { class: 'visually-hidden' }, 'Overrides per module and capability'),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), CAPS.map(([, l]) => h('th', { scope: 'col' }, l)))),
+      h('tbody', null, body))),
+    editable ? h('div', { class: 'form-actions' }, save, resetAll) : null);
+  panel.replaceChildren(form);
+
+  if (resetAll) {
+    resetAll.addEventListener('click', () => {
+      for (const sels of Object.values(rows)) {
+        for (const s of sels) { s.value = 'inherit'; s.dispatchEvent(new Event('change')); }
+      }
+    });
+  }
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!save) return;
+    clearErrors(controls, messages);
+    const out = {};
+    for (const [mod, sels] of Object.entries(rows)) {
+      for (const s of sels) {
+        if (s.value === 'inherit') continue;
+        (out[mod] = out[mod] || {})[s.dataset.cap] = s.value;
+      }
+    }
+    save.disabled = true;
+    try {
+      await api('PUT', `/api/v1/staff/${record.id}/permissions`, { body: { overrides: out } });
+      onSaved();
+      messages.replaceChildren(alertBox('success', 'Permissions saved',
+        'They apply to this member’s next request. See the Access tab for the result.'));
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) {
+        // Errors are named overrides.<module>; the matrix has one control per row.
+        showFieldErrorsByRow(err, controls, messages);
+      } else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+    } finally {
+      save.disabled = false;
+    }
+  });
+}
+
+/** Like showFieldErrors, keyed by the full field name (overrides.<module>, permissions.<module>). */
+export function showFieldErrorsByRow(err, controls, messages) {
+  const byRow = {};
+  for (const [k, v] of Object.entries(controls)) byRow[k] = v;
+  const keyed = {};
+  for (const e of err.fieldErrors) {
+    const c = byRow[e.field] || byRow[errorRoot(e.field)];
+    if (c) keyed[e.field] = c;
+  }
+  showFieldErrors(err, keyed, messages);
+}
+
+/* ---- Access tab: effective rights, explained -------------------------------- */
+
+function accessTab(panel, record, signal) {
+  const state = { stale: false, refresh };
+  async function refresh() {
+    if (!state.loaded || state.stale) {
+      state.stale = false;
+      state.loaded = true;
+      panel.replaceChildren(loading('Loading access…'));
+      try {
+        const { data } = await api('GET', `/api/v1/staff/${record.id}/access`, { signal });
+        renderAccess(panel, data);
+      } catch (err) {
+        if (!isAbort(err)) panel.replaceChildren(problemBox(err));
+      }
+    }
+  }
+  refresh();
+  return state;
+}
+
+function renderAccess(panel, data) {
+  const modules = Array.isArray(data.modules) ? data.modules : [];
+  const summary = data.admin
+    ? alertBox('info', 'Administrator', 'Every permission: checks are bypassed for administrators.')
+    : h('p', { class: 'muted' }, 'What this member may do right now, and why: from the role, or an individual override.');
+  replace(panel, summary,
+    data.active === false ? alertBox('warning', 'Deactivated', 'They cannot sign in; these rights apply if they are activated again.') : null,
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table matrix access' },
+      h('caption', { class: 'visually-hidden' }, 'Effective permissions per module and capability'),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), CAPS.map(([, l]) => h('th', { scope: 'col' }, l)))),
+      h('tbody', null, modules.map((m) => h('tr', { dataset: { module: m.module } },
+        h('th', { scope: 'row' }, m.label || m.module),
+        CAPS.map(([cap]) => {
+          const info = m.capabilities && m.capabilities[cap];
+          if (!info) {
+            return h('td', { class: 'matrix-na' }, h('span', { 'aria-hidden': 'true' }, '—'),
+              h('span', { class: 'visually-hidden' }, 'not applicable'));
+          }
+          return h('td', { class: info.allowed ? 'cell-yes' : 'cell-no', dataset: { cap } },
+            h('span', { class: 'access-mark', 'aria-hidden': 'true' }, info.allowed ? '✓' : '✗'),
+            h('span', { class: 'visually-hidden' }, info.allowed ? 'allowed: ' : 'not allowed: '),
+            h('span', { class: 'access-reason' }, info.reason || ''));
+        })))))));
+}
+
+/* ---- Delete: deactivate instead, or reassign everything ---------------------- */
+
+async function deleteFlow(record, button, reload, showActionError) {
+  const who = record.name || record.email;
+  // First: the spec's advice.
+  const first = modal({ title: `Delete ${who}?`, returnFocus: button });
+  first.body.append(
+    h('p', { class: 'dialog-body' }, 'Deactivate instead? The spec: never delete an employee — deactivate.'),
+    h('p', { class: 'dialog-body' },
+      'Deactivating signs them out now and keeps every record and the history as they are. ',
+      'Deleting removes the account and forces you to hand all their records to someone else.'));
+  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+  const deactivate = record.active ? h('button', { type: 'button', class: 'btn btn-primary' }, 'Deactivate instead') : null;
+  const onward = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Delete anyway…');
+  cancel.addEventListener('click', () => first.close('cancel'));
+  if (deactivate) deactivate.addEventListener('click', () => first.close('deactivate'));
+  onward.addEventListener('click', () => first.close('delete'));
+  first.actions.append(...[cancel, onward, deactivate].filter(Boolean));
+  (deactivate || cancel).focus();
+  const choice = await first.result;
+
+  if (choice === 'deactivate') {
+    try {
+      await api('POST', `/api/v1/staff/${record.id}/deactivate`);
+      clearStaffCache();
+      toast(`${who} is deactivated and signed out everywhere.`);
+      reload();
+    } catch (err) { showActionError(err); }
+    return;
+  }
+  if (choice !== 'delete') return;
+
+  // Second: choose who takes over their records.
+  let others = [];
+  try {
+    const { data } = await api('GET', '/api/v1/staff', { query: { active: 'true', limit: 200, sort: 'name' } });
+    others = (data.data || []).filter((s) => s.id !== record.id);
+  } catch (err) { showActionError(err); return; }
+
+  const dlg = modal({ title: `Delete ${who} and reassign their records`, returnFocus: button });
+  const selId = nextId('reassign');
+  const errId = `${selId}-error`;
+  const select = h('select', { id: selId, class: 'input', required: true },
+    h('option', { value: '' }, 'Choose a staff member…'),
+    others.map((s) => h('option', { value: String(s.id) }, `${s.name || s.email} (${s.email})`)));
+  const error = h('p', { id: errId, class: 'field-error', hidden: true });
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const confirmBtn = h('button', { type: 'submit', class: 'btn btn-danger' }, 'Delete and reassign');
+  const cancel2 = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+  const form = h('form', { novalidate: true, class: 'dialog-form' },
+    h('p', { class: 'dialog-body' },
+      'Every record they own or are assigned (leads, clients and every other module) moves to the member you choose, ',
+      'in one step. This cannot be undone.'),
+    messages,
+    h('div', { class: 'field' }, h('label', { for: selId, class: 'label' }, 'Reassign their records to',
+      h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')), select, error),
+    h('div', { class: 'dialog-actions' }, cancel2, confirmBtn));
+  dlg.body.append(form);
+  cancel2.addEventListener('click', () => dlg.close());
+  select.focus();
+
+  const setError = (msg) => {
+    error.textContent = msg || '';
+    error.hidden = !msg;
+    if (msg) { select.setAttribute('aria-invalid', 'true'); select.setAttribute('aria-describedby', errId); } else {
+      select.removeAttribute('aria-invalid'); select.removeAttribute('aria-describedby');
+    }
+  };
+  let deleted = false;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    setError('');
+    messages.replaceChildren();
+    if (!select.value) { setError('Choose who takes over their records.'); select.focus(); return; }
+    confirmBtn.disabled = true;
+    try {
+      const { data } = await api('DELETE', `/api/v1/staff/${record.id}`, { query: { reassign_to: select.value } });
+      deleted = true;
+      clearStaffCache();
+      const target = others.find((s) => String(s.id) === String(data.reassigned_to));
+      showReassigned(dlg, who, target ? (target.name || target.email) : `#${data.reassigned_to}`, data.reassigned || {});
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422) {
+        const e = err.fieldErrors.find((x) => x.field === 'reassign_to');
+        if (e) { setError(errorMessage(e)); select.focus(); } else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+      } else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+      confirmBtn.disabled = false;
+    }
+  });
+  await dlg.result;
+  if (deleted) navigate('/admin/staff');
+}
+
+function showReassigned(dlg, who, targetName, counts) {
+  const rows = [];
+  for (const [entity, fields] of Object.entries(counts)) {
+    for (const [field, n] of Object.entries(fields || {})) rows.push([entity, field, Number(n) || 0]);
+  }
+  const total = rows.reduce((a, r) => a + r[2], 0);
+  const done = h('button', { type: 'button', class: 'btn btn-primary' }, 'Done');
+  done.addEventListener('click', () => dlg.close('done'));
+  const fieldLabel = { owner_id: 'as owner', assigned_to: 'as assignee' };
+  replace(dlg.body,
+    alertBox('success', `${who} was deleted`, `${total} record${total === 1 ? '' : 's'} moved to ${targetName}.`),
+    rows.length ? h('table', { class: 'table table-compact', 'aria-label': 'Reassigned records per module' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), h('th', { scope: 'col' }, 'Field'),
+        h('th', { scope: 'col', class: 'num' }, 'Records'))),
+      h('tbody', null, rows.map(([e, f, n]) => h('tr', null, h('td', null, entityByLogName(e) ? entityByLogName(e).plural : e),
+        h('td', null, fieldLabel[f] || f), h('td', { class: 'num' }, String(n)))))) : null,
+    h('div', { class: 'dialog-actions' }, done));
+  done.focus();
+}

@@ -1,0 +1,71 @@
+// Who is signed in, and the CSRF token that goes with the session.
+import { api, setCsrfToken } from './api.js';
+
+let current = null; // {id, email, name, admin, org_id, ...}
+
+export function me() { return current; }
+
+/** Stores the {staff, csrf_token} body returned by login, setup, set-password and me. */
+export function adopt(body) {
+  current = (body && body.staff) || null;
+  setCsrfToken(body && body.csrf_token);
+  return current;
+}
+
+export function forget() {
+  current = null;
+  setCsrfToken(null);
+}
+
+/** GET /api/v1/auth/me; resolves to the staff member or throws ApiError (401 when signed out). */
+export async function loadMe(signal) {
+  const { data } = await api('GET', '/api/v1/auth/me', { signal, authRequired: false });
+  return adopt(data);
+}
+
+export async function logout() {
+  try {
+    await api('POST', '/api/v1/auth/logout', { authRequired: false });
+  } finally {
+    forget();
+  }
+}
+
+/** Whether the member must replace a temporary password before anything else. */
+export function mustChangePassword() {
+  return Boolean(current && current.must_change_password);
+}
+
+/**
+ * Whether the signed-in staff member may see a module: /auth/me's
+ * `permissions` ({module: [capabilities]}) lists view or view_own. Admins
+ * see everything. Without `permissions` (an older server) non-admins see
+ * the modules not marked adminOnly and the server answers 403 for the rest.
+ */
+export function canView(module, { adminOnly = false } = {}) {
+  if (!current) return false;
+  if (current.admin) return true;
+  if (!module) return true;
+  const perms = current.permissions;
+  if (perms && typeof perms === 'object') {
+    const caps = perms[module];
+    return Array.isArray(caps) && (caps.includes('view') || caps.includes('view_own'));
+  }
+  return !adminOnly;
+}
+
+/**
+ * Whether the member holds a capability (create, edit, delete, view,
+ * view_own) on a module. Only for showing or hiding controls: the server
+ * decides. Without `permissions`, admins only.
+ */
+export function can(module, cap) {
+  if (!current) return false;
+  if (current.admin) return true;
+  const perms = current.permissions;
+  if (!perms || typeof perms !== 'object') return false;
+  const caps = perms[module];
+  if (!Array.isArray(caps)) return false;
+  if (cap === 'view') return caps.includes('view') || caps.includes('view_own');
+  return caps.includes(cap);
+}

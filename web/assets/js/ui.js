@@ -1,0 +1,159 @@
+// Shared UI pieces: alerts, problems, toasts, pager, confirm dialog,
+// cell formatting and the staff lookup.
+import { h, replace, timeEl } from './dom.js';
+import { api, ApiError } from './api.js';
+import { canView } from './session.js';
+
+/** An alert box. kind: error | warning | success | info. */
+export function alertBox(kind, title, detail, ...actions) {
+  return h('div', { class: ['alert', `alert-${kind}`], role: kind === 'error' || kind === 'warning' ? 'alert' : 'status' },
+    h('p', { class: 'alert-title' }, title),
+    detail ? h('p', { class: 'alert-detail' }, detail) : null,
+    actions.length ? h('div', { class: 'alert-actions' }, actions) : null);
+}
+
+/** Capitalises the first letter (server titles are lower-case). */
+export function sentence(s) {
+  const t = String(s || '');
+  return t ? t[0].toUpperCase() + t.slice(1) : t;
+}
+
+/** An error alert for any error: ApiError shows the problem's title and detail. */
+export function problemBox(err, ...actions) {
+  if (err instanceof ApiError) {
+    const ref = err.requestId ? ` (request ${err.requestId})` : '';
+    let detail = err.detail;
+    if (err.status === 403 && !detail) detail = 'Your role does not allow this.';
+    if (err.status >= 500) detail = `${detail || 'Something went wrong on the server.'}${ref}`;
+    return alertBox('error', sentence(err.title), detail, ...actions);
+  }
+  console.error(err);
+  return alertBox('error', 'Something went wrong', String((err && err.message) || err), ...actions);
+}
+
+/** Shows a short-lived message in the page's live region. */
+export function toast(message, kind = 'success') {
+  const region = document.getElementById('toasts');
+  if (!region) return;
+  const item = h('div', { class: ['toast', `toast-${kind}`] }, message);
+  region.appendChild(item);
+  setTimeout(() => item.remove(), 5000);
+}
+
+/** Modal confirm; resolves true when confirmed. */
+export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger = false }) {
+  return new Promise((resolve) => {
+    const titleId = 'confirm-title';
+    const cancel = h('button', { type: 'button', class: 'btn', value: 'cancel' }, 'Cancel');
+    const ok = h('button', { type: 'button', class: ['btn', danger ? 'btn-danger' : 'btn-primary'] }, confirmLabel);
+    const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': titleId },
+      h('h2', { id: titleId, class: 'dialog-title' }, title),
+      h('p', { class: 'dialog-body' }, message),
+      h('div', { class: 'dialog-actions' }, cancel, ok));
+    let result = false;
+    cancel.addEventListener('click', () => dlg.close());
+    ok.addEventListener('click', () => { result = true; dlg.close(); });
+    dlg.addEventListener('close', () => { dlg.remove(); resolve(result); });
+    document.body.appendChild(dlg);
+    dlg.showModal();
+    cancel.focus();
+  });
+}
+
+/**
+ * A modal <dialog> to fill in: {dialog, body, actions, close(value), result}.
+ * `result` resolves with the value given to close() (undefined on Escape).
+ * The dialog removes itself when closed; focus returns to `returnFocus`.
+ */
+export function modal({ title, wide = false, returnFocus }) {
+  const titleId = `dlg-title-${Math.random().toString(36).slice(2, 8)}`;
+  const body = h('div', { class: 'dialog-content' });
+  const actions = h('div', { class: 'dialog-actions' });
+  const dialog = h('dialog', { class: ['dialog', wide ? 'dialog-wide' : null], 'aria-labelledby': titleId },
+    h('h2', { id: titleId, class: 'dialog-title' }, title), body, actions);
+  let value;
+  let resolve;
+  const result = new Promise((r) => { resolve = r; });
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    if (returnFocus && document.body.contains(returnFocus)) returnFocus.focus();
+    resolve(value);
+  });
+  document.body.appendChild(dialog);
+  dialog.showModal();
+  return {
+    dialog, body, actions, result,
+    close(v) { value = v; if (dialog.open) dialog.close(); },
+  };
+}
+
+/** Paging footer: "x–y of N" and Previous/Next. onPage(newOffset). */
+export function pager({ offset, limit, total, count, onPage, label }) {
+  const first = total === 0 ? 0 : offset + 1;
+  const last = offset + count;
+  const prev = h('button', { type: 'button', class: 'btn btn-sm', disabled: offset <= 0,
+    onclick: () => onPage(Math.max(0, offset - limit)) }, 'Previous');
+  const next = h('button', { type: 'button', class: 'btn btn-sm', disabled: last >= total,
+    onclick: () => onPage(offset + limit) }, 'Next');
+  return h('nav', { class: 'pager', 'aria-label': label || 'Pages' },
+    h('p', { class: 'pager-range', 'aria-live': 'polite' }, `${first}–${last} of ${total}`),
+    h('div', { class: 'pager-buttons' }, prev, next));
+}
+
+/** Staff members for assignee selects and names (cached; empty when not permitted). */
+let staffCache = null;
+export async function loadStaff(signal) {
+  if (staffCache) return staffCache;
+  if (!canView('staff')) return []; // names fall back to ids
+  try {
+    const { data } = await api('GET', '/api/v1/staff', { query: { limit: 200 }, signal });
+    staffCache = Array.isArray(data && data.data) ? data.data : [];
+  } catch (err) {
+    if (err instanceof ApiError) return []; // not permitted or unavailable: show ids instead
+    throw err;
+  }
+  return staffCache;
+}
+export function clearStaffCache() { staffCache = null; }
+
+export function staffName(staff, id) {
+  if (id == null || id === '') return '';
+  const s = staff.find((x) => x.id === Number(id));
+  return s ? (s.name || s.email) : `#${id}`;
+}
+
+const numberFmt = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** Formats a record's field for a table cell (returns text or a node). */
+export function formatCell(field, record, ctx) {
+  const v = record[field.name];
+  if (v == null || v === '') return h('span', { class: 'muted', 'aria-label': 'empty' }, '—');
+  switch (field.type) {
+    case 'datetime': return timeEl(v, { dateOnly: true });
+    case 'select': {
+      const opt = (field.options || []).find(([value]) => value === v);
+      const known = Boolean(opt);
+      return h('span', { class: ['badge', known ? `badge-${field.name}-${v}` : null] }, opt ? opt[1] : String(v));
+    }
+    case 'money': {
+      const n = Number(v);
+      const text = Number.isFinite(n) ? numberFmt.format(n) : String(v);
+      return h('span', { class: 'num' }, text, record.currency ? ` ${record.currency}` : '');
+    }
+    case 'staff': return staffName(ctx.staff, v);
+    case 'tags': return Array.isArray(v) ? v.join(', ') : String(v);
+    default: return String(v);
+  }
+}
+
+/** A "Loading…" placeholder. */
+export function loading(text = 'Loading…') {
+  return h('p', { class: 'loading', role: 'status' }, text);
+}
+
+/** Empty-state row content. */
+export function emptyState(title, detail) {
+  return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), detail ? h('p', { class: 'muted' }, detail) : null);
+}
+
+export { replace };
