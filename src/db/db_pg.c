@@ -479,7 +479,15 @@ static int64_t db_pg_col_int(void *stmt, int col)
 {
 	const char *s = db_pg_col_text(stmt, col);
 
-	return s ? (int64_t)strtoll(s, NULL, 10) : 0;
+	if (!s)
+		return 0;
+	/* A boolean expression (x IS NOT NULL) comes back as t/f from
+	 * PostgreSQL and as 1/0 from SQLite: read both as integers. */
+	if (s[0] == 't' && !s[1])
+		return 1;
+	if (s[0] == 'f' && !s[1])
+		return 0;
+	return (int64_t)strtoll(s, NULL, 10);
 }
 
 static bool db_pg_col_null(void *stmt, int col)

@@ -1,7 +1,7 @@
 // Atrium web admin: entry point. Owns the route table and the render loop.
 import { h } from './js/dom.js';
 import { isAbort, setUnauthorizedHandler } from './js/api.js';
-import { forget, loadMe, me, mustChangePassword } from './js/session.js';
+import { canView, forget, loadMe, me, mustChangePassword } from './js/session.js';
 import { match, navigate, setRoutes, start } from './js/router.js';
 import { ENTITIES } from './js/entities.js';
 import { createShell } from './js/pages/layout.js';
@@ -16,7 +16,6 @@ import { settingsPage } from './js/pages/settings.js';
 import { emailQueuePage } from './js/pages/email_queue.js';
 import { alertBox, loading, problemBox } from './js/ui.js';
 import { NAV } from './js/nav.js';
-import { canView } from './js/session.js';
 
 const ROUTES = [
   ['/login', loginPage, { public: true }],
