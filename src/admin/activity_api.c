@@ -45,17 +45,13 @@ static int activity_h_list(struct req *r)
 	for (int i = 0; i < r->nquery; i++) {
 		const char *k = r->query[i].key, *v = r->query[i].value;
 		int64_t n;
-		if (!strcmp(k, "limit") || !strcmp(k, "offset")) {
-			bool lim = k[0] == 'l';
-			if (atr_parse_i64(v, &n) < 0 || n < (lim ? 1 : 0) ||
-			    (lim && n > ACTIVITY_PAGE_MAX)) {
-				atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					 "%s must be an integer%s", k,
-					 lim ? " in 1..200" : " >= 0");
-				goto out;
-			}
-			*(lim ? &limit : &offset) = n;
-		} else if (!strcmp(k, "actor_id") || !strcmp(k, "entity_id")) {
+		int pg = req_page_param(r, k, v, &limit, &offset,
+					ACTIVITY_PAGE_MAX);
+		if (pg < 0)
+			goto out;
+		if (pg)
+			continue;
+		if (!strcmp(k, "actor_id") || !strcmp(k, "entity_id")) {
 			if (atr_parse_i64(v, &n) < 0) {
 				atr_fail(&r->err, ATR_E_BAD_REQUEST,
 					 "%s must be an integer", k);

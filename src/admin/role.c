@@ -17,12 +17,6 @@
 
 #define ROLE_NAME_MAX 100
 
-static int db_error(struct req *r)
-{
-	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
-			r->db ? db_errmsg(r->db) : "no connection");
-}
-
 /* The matrices of every role of org (one query), keyed by role id. */
 static json_t *load_matrices(struct db_conn *c, int64_t org, int64_t only)
 {
@@ -117,13 +111,13 @@ static int role_h_list(struct req *r)
 				r->query[0].key);
 	json_t *mx = load_matrices(c, r->who.org_id, 0);
 	if (!mx)
-		return db_error(r);
+		return req_db_error(r);
 	struct db_stmt *st =
 		db_prepare(c, ROLE_COLS " WHERE r.org_id = ? ORDER BY "
 					"lower(r.name), r.id");
 	if (!st) {
 		json_decref(mx);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	db_bind_int(st, 1, r->who.org_id);
 	json_t *data = json_array();
@@ -134,7 +128,7 @@ static int role_h_list(struct req *r)
 	json_decref(mx);
 	if (rc < 0) {
 		json_decref(data);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	req_json(r, 200,
 		 json_pack("{s:o,s:I}", "data", data, "total",
@@ -158,7 +152,7 @@ static int role_h_get(struct req *r)
 	json_t *rec = NULL;
 	int rc = role_load(c, r->who.org_id, r->id, &rec);
 	if (rc < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND, "role %lld not found",
 				(long long)r->id);
@@ -252,7 +246,7 @@ static int name_taken(struct req *r)
 			  "a role with this name exists");
 		return -1;
 	}
-	return db_error(r);
+	return req_db_error(r);
 }
 
 static int role_h_create(struct req *r)
@@ -261,7 +255,7 @@ static int role_h_create(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	struct db_stmt *st = db_prepare(
@@ -269,7 +263,7 @@ static int role_h_create(struct req *r)
 		   "updated_at, require_2fa) VALUES (?, ?, ?, ?, ?, ?) "
 		   "RETURNING id");
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	db_bind_int(st, 1, r->who.org_id);
 	db_bind_text(st, 2, json_string_value(json_object_get(r->body, "name")));
 	db_bind_text(st, 3, json_string_value(
@@ -284,10 +278,10 @@ static int role_h_create(struct req *r)
 		return name_taken(r);
 	json_t *m = json_object_get(r->body, "permissions");
 	if (m && write_matrix(c, id, m) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *rec = NULL;
 	if (role_load(c, r->who.org_id, id, &rec) != 1)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *diff = json_pack("{s:{s:O},s:{s:O}}", "name", "to",
 				 json_object_get(rec, "name"), "permissions",
 				 "to", json_object_get(rec, "permissions"));
@@ -295,7 +289,7 @@ static int role_h_create(struct req *r)
 	json_decref(diff);
 	if (rc < 0 || db_commit(c) < 0) {
 		json_decref(rec);
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	req_add_header(r, "Location",
 		       arena_printf(r->arena, "/api/v1/roles/%lld",
@@ -307,8 +301,8 @@ static int role_h_create(struct req *r)
 
 static int role_h_update(struct req *r)
 {
-	const char *im = req_header(r, "If-Match");
-	if (!im)
+	int64_t want = req_if_match(r);
+	if (want == -1)
 		return atr_fail(&r->err, ATR_E_PRECOND_REQ,
 				"send If-Match with the ETag of the role you "
 				"edited");
@@ -316,20 +310,15 @@ static int role_h_update(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *before = NULL;
 	int rc = role_load(c, r->who.org_id, r->id, &before);
 	if (rc <= 0)
-		return rc < 0 ? db_error(r)
+		return rc < 0 ? req_db_error(r)
 			      : atr_fail(&r->err, ATR_E_NOT_FOUND,
 					 "role %lld not found",
 					 (long long)r->id);
-	char etag[32];
-	snprintf(etag, sizeof etag, "\"%lld\"",
-		 (long long)json_integer_value(
-			 json_object_get(before, "version")));
-	if (strcmp(im, etag) && !(strncmp(im, "W/", 2) == 0 &&
-				  strcmp(im + 2, etag) == 0)) {
+	if (want != json_integer_value(json_object_get(before, "version"))) {
 		json_decref(before);
 		return atr_fail(&r->err, ATR_E_PRECONDITION,
 				"the role was changed by someone else; reload "
@@ -345,7 +334,7 @@ static int role_h_update(struct req *r)
 		   "version + 1 WHERE id = ? AND org_id = ?");
 	if (!st) {
 		json_decref(before);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	db_bind_text(st, 1, json_string_value(json_object_get(r->body, "name")));
 	db_bind_int(st, 2, desc != NULL);
@@ -367,12 +356,12 @@ static int role_h_update(struct req *r)
 	json_t *m = json_object_get(r->body, "permissions");
 	if (m && write_matrix(c, r->id, m) < 0) {
 		json_decref(before);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	json_t *after = NULL;
 	if (role_load(c, r->who.org_id, r->id, &after) != 1) {
 		json_decref(before);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	json_t *diff = json_object();
 	const char *keys[] = {"name", "description", "permissions",
@@ -390,7 +379,7 @@ static int role_h_update(struct req *r)
 	json_decref(before);
 	if (rc < 0 || db_commit(c) < 0) {
 		json_decref(after);
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	set_etag(r, after);
 	req_json(r, 200, after);
@@ -403,11 +392,11 @@ static int role_h_delete(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *rec = NULL;
 	int rc = role_load(c, r->who.org_id, r->id, &rec);
 	if (rc <= 0)
-		return rc < 0 ? db_error(r)
+		return rc < 0 ? req_db_error(r)
 			      : atr_fail(&r->err, ATR_E_NOT_FOUND,
 					 "role %lld not found",
 					 (long long)r->id);
@@ -425,7 +414,7 @@ static int role_h_delete(struct req *r)
 		db_prepare(c, "DELETE FROM role WHERE id = ? AND org_id = ?");
 	if (!st) {
 		json_decref(rec);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	db_bind_int(st, 1, r->id);
 	db_bind_int(st, 2, r->who.org_id);
@@ -439,7 +428,7 @@ static int role_h_delete(struct req *r)
 	json_decref(diff);
 	json_decref(rec);
 	if (rc < 0 || db_commit(c) < 0)
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	r->status = 204;
 	return 0;
 }

@@ -402,12 +402,6 @@ static json_t *group_json(struct db_conn *c, int64_t org, const char *group)
 			 "fields", fields_json(group));
 }
 
-static int db_error(struct req *r)
-{
-	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
-			r->db ? db_errmsg(r->db) : "no connection");
-}
-
 static int settings_h_get(struct req *r)
 {
 	if (!settings_group_exists(r->param))
@@ -418,7 +412,7 @@ static int settings_h_get(struct req *r)
 		return -1;
 	json_t *o = group_json(c, r->who.org_id, r->param);
 	if (!o)
-		return db_error(r);
+		return req_db_error(r);
 	req_json(r, 200, o);
 	return 0;
 }
@@ -466,7 +460,7 @@ static int settings_h_patch(struct req *r)
 		return -1;
 	int64_t org = r->who.org_id;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *diff = json_object();
 	int rc = -1;
 	for (int i = 0; i < NSETTINGS; i++) {
@@ -476,7 +470,7 @@ static int settings_h_patch(struct req *r)
 			continue;
 		char *old = NULL, *new = NULL;
 		if (load_stored(c, org, d->key, &old) < 0) {
-			db_error(r);
+			req_db_error(r);
 			goto out;
 		}
 		if (!json_is_null(v)) {
@@ -502,7 +496,7 @@ static int settings_h_patch(struct req *r)
 		stored_free(old);
 		stored_free(new);
 		if (w < 0) {
-			db_error(r);
+			req_db_error(r);
 			goto out;
 		}
 	}
@@ -512,13 +506,13 @@ static int settings_h_patch(struct req *r)
 		if (activity_from_req(r, "update", "settings", 0, diff) < 0)
 			goto out;
 		if (db_commit(c) < 0) {
-			db_error(r);
+			req_db_error(r);
 			goto out;
 		}
 	}
 	json_t *o = group_json(c, org, r->param);
 	if (!o) {
-		db_error(r);
+		req_db_error(r);
 		goto out;
 	}
 	req_json(r, 200, o);

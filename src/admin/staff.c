@@ -184,12 +184,6 @@ int staff_load(struct db_conn *c, int64_t org, int64_t id, json_t **out)
 	return rc;
 }
 
-int staff_db_error(struct req *r)
-{
-	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
-			r->db ? db_errmsg(r->db) : "no connection");
-}
-
 #define STAFF_PAGE_DEFAULT 50
 #define STAFF_PAGE_MAX 200
 
@@ -225,17 +219,13 @@ static int staff_h_list(struct req *r)
 		const char *k = r->query[i].key, *v = r->query[i].value;
 		int64_t n;
 		bool b;
-		if (!strcmp(k, "limit") || !strcmp(k, "offset")) {
-			bool lim = k[0] == 'l';
-			if (atr_parse_i64(v, &n) < 0 || n < (lim ? 1 : 0) ||
-			    (lim && n > STAFF_PAGE_MAX)) {
-				atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					 "%s must be an integer%s", k,
-					 lim ? " in 1..200" : " >= 0");
-				goto out;
-			}
-			*(lim ? &limit : &offset) = n;
-		} else if (!strcmp(k, "active") || !strcmp(k, "admin")) {
+		int pg = req_page_param(r, k, v, &limit, &offset,
+					STAFF_PAGE_MAX);
+		if (pg < 0)
+			goto out;
+		if (pg)
+			continue;
+		if (!strcmp(k, "active") || !strcmp(k, "admin")) {
 			if (parse_bool(v, &b) < 0) {
 				atr_fail(&r->err, ATR_E_BAD_REQUEST,
 					 "%s must be true or false", k);
@@ -369,7 +359,7 @@ static int staff_h_list(struct req *r)
 	rc = 0;
 	goto out;
 dberr:
-	staff_db_error(r);
+	req_db_error(r);
 out:
 	buf_free(&where);
 	buf_free(&sql);
@@ -383,7 +373,7 @@ static int staff_h_get(struct req *r)
 	json_t *o = NULL;
 	int rc = staff_load(r->db, r->who.org_id, r->id, &o);
 	if (rc < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"staff member %lld not found", (long long)r->id);
@@ -455,7 +445,7 @@ static void check_ids(struct req *r, const char *field, const char *table)
 			return;
 		struct db_stmt *st = db_prepare(r->db, sql);
 		if (!st) {
-			staff_db_error(r);
+			req_db_error(r);
 			return;
 		}
 		db_bind_int(st, 1, (int64_t)json_integer_value(v));
@@ -482,7 +472,7 @@ static void staff_check(struct req *r)
 		int rc = role_bits(r->db, r->who.org_id,
 				   (int64_t)json_integer_value(role), &g);
 		if (rc < 0) {
-			staff_db_error(r);
+			req_db_error(r);
 			return;
 		}
 		if (rc == 0)
@@ -525,20 +515,20 @@ int staff_seat_check(struct req *r)
 			 sizeof inc) < 0 ||
 	    settings_get(r->db, r->who.org_id, "extra_seats", extra,
 			 sizeof extra) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	int64_t a = 0, b = 0;
 	atr_parse_i64(inc, &a);
 	atr_parse_i64(extra, &b);
 	struct db_stmt *st = db_prepare(
 		r->db, "SELECT COUNT(*) FROM staff WHERE org_id = ? AND active = 1");
 	if (!st)
-		return staff_db_error(r);
+		return req_db_error(r);
 	db_bind_int(st, 1, r->who.org_id);
 	int rc = db_step(st);
 	int64_t active = rc == 1 ? db_col_int(st, 0) : 0;
 	db_reset(st);
 	if (rc < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	if (active >= a + b)
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"seat limit reached: %lld of %lld seats are in "
@@ -594,13 +584,13 @@ int staff_send_link(struct req *r, int64_t staff_id, const char *email,
 		c, "DELETE FROM auth_token WHERE staff_id = ? AND purpose = ? "
 		   "AND used_at IS NULL");
 	if (!st)
-		return staff_db_error(r);
+		return req_db_error(r);
 	db_bind_int(st, 1, staff_id);
 	db_bind_text(st, 2, purpose);
 	int rc = db_step(st);
 	db_reset(st);
 	if (rc < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN],
 		exp[ATR_TIME_LEN];
 	token_new(tok);
@@ -611,7 +601,7 @@ int staff_send_link(struct req *r, int64_t staff_id, const char *email,
 			   "token_hash, expires_at, created_at) VALUES "
 			   "(?, ?, ?, ?, ?, ?)");
 	if (!st)
-		return staff_db_error(r);
+		return req_db_error(r);
 	db_bind_int(st, 1, r->who.org_id);
 	db_bind_int(st, 2, staff_id);
 	db_bind_text(st, 3, purpose);
@@ -621,7 +611,7 @@ int staff_send_link(struct req *r, int64_t staff_id, const char *email,
 	rc = db_step(st);
 	db_reset(st);
 	if (rc < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	char link[512];
 	snprintf(link, sizeof link, "%s/%s#token=%s", r->app->cfg.public_url,
 		 !strcmp(purpose, "reset") ? "reset-password" : "set-password",
@@ -632,7 +622,7 @@ int staff_send_link(struct req *r, int64_t staff_id, const char *email,
 	json_decref(vars);
 	sodium_memzero(tok, sizeof tok);
 	sodium_memzero(link, sizeof link);
-	return rc < 0 ? staff_db_error(r) : 0;
+	return rc < 0 ? req_db_error(r) : 0;
 }
 
 int staff_invite(struct req *r, int64_t staff_id, const char *email,
@@ -682,7 +672,7 @@ static int staff_h_create(struct req *r)
 		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
 				"cannot hash the password now");
 	if (db_begin(c) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	if (staff_seat_check(r) < 0)
 		return -1;
 	bool admin = json_is_true(json_object_get(r->body, "admin"));
@@ -695,7 +685,7 @@ static int staff_h_create(struct req *r)
 		c, "UPDATE staff SET role_id = ?, must_change_password = ? "
 		   "WHERE id = ?");
 	if (!st)
-		return staff_db_error(r);
+		return req_db_error(r);
 	if (json_is_integer(role))
 		db_bind_int(st, 1, (int64_t)json_integer_value(role));
 	else
@@ -713,13 +703,13 @@ static int staff_h_create(struct req *r)
 				       "department_id", deps) < 0) ||
 	    (teams && staff_set_members(c, id, "staff_team", "team_id", teams) <
 			      0))
-		return staff_db_error(r);
+		return req_db_error(r);
 	bool invite = json_is_true(json_object_get(r->body, "send_welcome"));
 	if (invite && staff_invite(r, id, bstr(r, "email"), bstr(r, "name")) < 0)
 		return -1;
 	json_t *rec = NULL;
 	if (staff_load(c, r->who.org_id, id, &rec) != 1)
-		return staff_db_error(r);
+		return req_db_error(r);
 	json_t *diff = json_object();
 	const char *keys[] = {"email",	 "name",	   "role_id",
 			      "admin",	 "department_ids", "team_ids"};
@@ -735,11 +725,11 @@ static int staff_h_create(struct req *r)
 	if (rc < 0 || outbox_emit(c, r->who.org_id, "staff", id, "created",
 				  NULL, rec) < 0) {
 		json_decref(rec);
-		return r->err.kind ? -1 : staff_db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	if (db_commit(c) < 0) {
 		json_decref(rec);
-		return staff_db_error(r);
+		return req_db_error(r);
 	}
 	json_object_set_new(rec, "invitation_sent", json_boolean(invite));
 	req_add_header(r, "Location",
@@ -766,28 +756,9 @@ int staff_active_admins(struct db_conn *c, int64_t org)
 	return n;
 }
 
-static int64_t if_match(struct req *r)
-{
-	const char *h = req_header(r, "If-Match");
-	if (!h)
-		return -1;
-	if (!strncmp(h, "W/", 2))
-		h += 2;
-	int64_t v = 0;
-	size_t n = strlen(h);
-	if (n < 3 || h[0] != '"' || h[n - 1] != '"')
-		return -2;
-	char tmp[24];
-	if (n - 2 >= sizeof tmp)
-		return -2;
-	memcpy(tmp, h + 1, n - 2);
-	tmp[n - 2] = 0;
-	return atr_parse_i64(tmp, &v) == 0 ? v : -2;
-}
-
 static int staff_h_update(struct req *r)
 {
-	int64_t want = if_match(r);
+	int64_t want = req_if_match(r);
 	if (want == -1)
 		return atr_fail(&r->err, ATR_E_PRECOND_REQ,
 				"send If-Match with the ETag of the staff "
@@ -800,11 +771,11 @@ static int staff_h_update(struct req *r)
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"you cannot change your own role");
 	if (db_begin(c) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	json_t *before = NULL;
 	int rc = staff_load(c, r->who.org_id, r->id, &before);
 	if (rc < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"staff member %lld not found", (long long)r->id);
@@ -848,7 +819,7 @@ static int staff_h_update(struct req *r)
 		   "version + 1 WHERE id = ? AND org_id = ?");
 	if (!st) {
 		json_decref(before);
-		return staff_db_error(r);
+		return req_db_error(r);
 	}
 	db_bind_text(st, 1, email);
 	db_bind_text(st, 2, email ? norm : NULL);
@@ -874,7 +845,7 @@ static int staff_h_update(struct req *r)
 				  "a staff member with this email exists");
 			return -1;
 		}
-		return staff_db_error(r);
+		return req_db_error(r);
 	}
 	json_t *deps = json_object_get(r->body, "department_ids");
 	json_t *teams = json_object_get(r->body, "team_ids");
@@ -883,12 +854,12 @@ static int staff_h_update(struct req *r)
 	    (teams && staff_set_members(c, r->id, "staff_team", "team_id",
 					teams) < 0)) {
 		json_decref(before);
-		return staff_db_error(r);
+		return req_db_error(r);
 	}
 	json_t *after = NULL;
 	if (staff_load(c, r->who.org_id, r->id, &after) != 1) {
 		json_decref(before);
-		return staff_db_error(r);
+		return req_db_error(r);
 	}
 	json_t *diff = json_object();
 	const char *key;
@@ -905,12 +876,12 @@ static int staff_h_update(struct req *r)
 	rc = activity_from_req(r, "update", "staff", r->id, diff);
 	if (!rc && outbox_emit(c, r->who.org_id, "staff", r->id, "updated",
 			       before, after) < 0)
-		rc = staff_db_error(r);
+		rc = req_db_error(r);
 	json_decref(diff);
 	json_decref(before);
 	if (rc < 0 || db_commit(c) < 0) {
 		json_decref(after);
-		return r->err.kind ? -1 : staff_db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	req_add_header(r, "ETag",
 		       arena_printf(r->arena, "\"%lld\"",

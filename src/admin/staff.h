@@ -52,7 +52,5 @@ int staff_send_link(struct req *r, int64_t staff_id, const char *email,
 /* The invitation: a set-password link (72 h) by email. */
 int staff_invite(struct req *r, int64_t staff_id, const char *email,
 		 const char *name);
-/* Sets r->err to a database error and returns -1. */
-int staff_db_error(struct req *r);
 
 #endif

@@ -29,7 +29,7 @@ static int load_target(struct req *r, json_t **rec)
 {
 	int rc = staff_load(r->db, r->who.org_id, r->id, rec);
 	if (rc < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	if (rc == 0)
 		return not_found(r);
 	if (!r->who.admin && json_is_true(json_object_get(*rec, "admin"))) {
@@ -51,7 +51,7 @@ static int set_active(struct req *r, bool active)
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"you cannot deactivate yourself");
 	if (db_begin(c) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	json_t *rec = NULL;
 	if (load_target(r, &rec) < 0)
 		return -1;
@@ -77,7 +77,7 @@ static int set_active(struct req *r, bool active)
 		   "version + 1 WHERE id = ? AND org_id = ?");
 	if (!st) {
 		json_decref(rec);
-		return staff_db_error(r);
+		return req_db_error(r);
 	}
 	db_bind_int(st, 1, active);
 	db_bind_text(st, 2, now);
@@ -88,7 +88,7 @@ static int set_active(struct req *r, bool active)
 	/* Deactivation ends every session at once. */
 	if (rc < 0 || (!active && session_end_all(c, r->id, 0) < 0)) {
 		json_decref(rec);
-		return staff_db_error(r);
+		return req_db_error(r);
 	}
 	json_t *diff = json_pack("{s:{s:b,s:b}}", "active", "from", was, "to",
 				 active);
@@ -101,12 +101,12 @@ static int set_active(struct req *r, bool active)
 	    outbox_emit(c, r->who.org_id, "staff", r->id,
 			active ? "activated" : "deactivated", NULL, rec) < 0) {
 		json_decref(rec);
-		return r->err.kind ? -1 : staff_db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 done:
 	if (db_commit(c) < 0) {
 		json_decref(rec);
-		return staff_db_error(r);
+		return req_db_error(r);
 	}
 	req_json(r, 200, rec);
 	return 0;
@@ -193,7 +193,7 @@ static int staff_h_delete(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	json_t *rec = NULL, *target = NULL;
 	if (load_target(r, &rec) < 0)
 		return -1;
@@ -202,7 +202,7 @@ static int staff_h_delete(struct req *r)
 		json_decref(rec);
 		json_decref(target);
 		if (rc < 0)
-			return staff_db_error(r);
+			return req_db_error(r);
 		atr_field(&r->err, "reassign_to", "not_found",
 			  "no active staff member with id %lld",
 			  (long long)to);
@@ -242,7 +242,7 @@ static int staff_h_delete(struct req *r)
 	    db_commit(c) < 0) {
 		json_decref(rec);
 		json_decref(counts);
-		return r->err.kind ? -1 : staff_db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	json_decref(rec);
 	req_json(r, 200,
@@ -253,7 +253,7 @@ static int staff_h_delete(struct req *r)
 dberr:
 	json_decref(rec);
 	json_decref(counts);
-	return staff_db_error(r);
+	return req_db_error(r);
 }
 
 /* POST /api/v1/staff/{id}/invite: a fresh set-password link by email. */
@@ -263,7 +263,7 @@ static int staff_h_invite(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	json_t *rec = NULL;
 	if (load_target(r, &rec) < 0)
 		return -1;
@@ -282,7 +282,7 @@ static int staff_h_invite(struct req *r)
 	if (rc < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	req_json(r, 202, json_pack("{s:b}", "invitation_sent", 1));
 	return 0;
 }
@@ -298,7 +298,7 @@ static int staff_h_force_reset(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	json_t *rec = NULL;
 	if (load_target(r, &rec) < 0)
 		return -1;
@@ -323,7 +323,7 @@ static int staff_h_force_reset(struct req *r)
 	}
 	if (rc < 0 || session_end_all(c, r->id, 0) < 0) {
 		json_decref(rec);
-		return staff_db_error(r);
+		return req_db_error(r);
 	}
 	rc = staff_send_link(r, r->id,
 			     json_string_value(json_object_get(rec, "email")),
@@ -335,7 +335,7 @@ static int staff_h_force_reset(struct req *r)
 			      NULL) < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	req_json(r, 202, json_pack("{s:b}", "reset_link_sent", 1));
 	return 0;
 }
@@ -347,12 +347,12 @@ static int staff_h_access(struct req *r)
 		return -1;
 	int ex = staff_exists(c, r->who.org_id, r->id);
 	if (ex < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	if (ex == 0)
 		return not_found(r);
 	json_t *o = perm_explain(c, r->id);
 	if (!o)
-		return staff_db_error(r);
+		return req_db_error(r);
 	req_json(r, 200, o);
 	return 0;
 }
@@ -393,10 +393,10 @@ static int staff_h_overrides_get(struct req *r)
 		return -1;
 	int ex = staff_exists(c, r->who.org_id, r->id);
 	if (ex <= 0)
-		return ex < 0 ? staff_db_error(r) : not_found(r);
+		return ex < 0 ? req_db_error(r) : not_found(r);
 	json_t *o = load_overrides(c, r->id);
 	if (!o)
-		return staff_db_error(r);
+		return req_db_error(r);
 	req_json(r, 200, json_pack("{s:o}", "overrides", o));
 	return 0;
 }
@@ -463,14 +463,14 @@ static int staff_h_overrides_put(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return staff_db_error(r);
+		return req_db_error(r);
 	json_t *rec = NULL;
 	if (load_target(r, &rec) < 0)
 		return -1;
 	json_decref(rec);
 	json_t *before = load_overrides(c, r->id);
 	if (!before)
-		return staff_db_error(r);
+		return req_db_error(r);
 	struct db_stmt *st =
 		db_prepare(c, "DELETE FROM staff_permission WHERE staff_id = ?");
 	if (!st)
@@ -514,27 +514,24 @@ static int staff_h_overrides_put(struct req *r)
 	json_decref(before);
 	if (rc < 0 || db_commit(c) < 0) {
 		json_decref(after);
-		return r->err.kind ? -1 : staff_db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	req_json(r, 200, json_pack("{s:o}", "overrides", after));
 	return 0;
 dberr:
 	json_decref(before);
-	return staff_db_error(r);
+	return req_db_error(r);
 }
-
-static const struct field empty_fields[] = {{NULL}};
-static const struct schema empty_schema = {empty_fields, 0};
 
 const struct route staff_lifecycle_routes[] = {
 	{HTTP_POST, "/api/v1/staff/{id}/deactivate", staff_h_deactivate,
-	 ACCESS_PERM, "staff", CAP_EDIT, &empty_schema},
+	 ACCESS_PERM, "staff", CAP_EDIT, &schema_empty},
 	{HTTP_POST, "/api/v1/staff/{id}/activate", staff_h_activate,
-	 ACCESS_PERM, "staff", CAP_EDIT, &empty_schema},
+	 ACCESS_PERM, "staff", CAP_EDIT, &schema_empty},
 	{HTTP_POST, "/api/v1/staff/{id}/invite", staff_h_invite, ACCESS_PERM,
-	 "staff", CAP_EDIT, &empty_schema},
+	 "staff", CAP_EDIT, &schema_empty},
 	{HTTP_POST, "/api/v1/staff/{id}/password/reset", staff_h_force_reset,
-	 ACCESS_PERM, "staff", CAP_EDIT, &empty_schema},
+	 ACCESS_PERM, "staff", CAP_EDIT, &schema_empty},
 	{HTTP_DELETE, "/api/v1/staff/{id}", staff_h_delete, ACCESS_PERM,
 	 "staff", CAP_DELETE},
 	{HTTP_GET, "/api/v1/staff/{id}/access", staff_h_access, ACCESS_PERM,

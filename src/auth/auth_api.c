@@ -70,12 +70,6 @@ static const char *body_str(struct req *r, const char *k)
 	return json_string_value(json_object_get(r->body, k));
 }
 
-static int db_error(struct req *r)
-{
-	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
-			r->db ? db_errmsg(r->db) : "no connection");
-}
-
 int auth_load_staff(struct db_conn *c, const char *by, const char *key,
 		    int64_t id, struct staff_row *s)
 {
@@ -121,7 +115,7 @@ static int fill_principal(struct req *r, const struct staff_row *s)
 	atr_strlcpy(r->who.name, s->name, sizeof r->who.name);
 	atr_strlcpy(r->who.email, s->email, sizeof r->who.email);
 	if (!s->admin && perm_load(r->db, s->id, &r->who.perms) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	return 0;
 }
 
@@ -132,7 +126,7 @@ int auth_start_session(struct req *r, const struct staff_row *s)
 	int on = twofa_enabled(r->db, s->id);
 	int req2 = on ? 0 : twofa_required(r->db, s->org_id, s->id);
 	if (on < 0 || req2 < 0)
-		return db_error(r);
+		return req_db_error(r);
 	/* The optional maximum password age (off by default; it applies
 	 * only to members without 2FA, see the admin guide for why). */
 	int64_t days = 0;
@@ -143,12 +137,12 @@ int auth_start_session(struct req *r, const struct staff_row *s)
 			r->db, "UPDATE staff SET must_change_password = 1 "
 			       "WHERE id = ?");
 		if (!st)
-			return db_error(r);
+			return req_db_error(r);
 		db_bind_int(st, 1, s->id);
 		int rc = db_step(st);
 		db_reset(st);
 		if (rc < 0)
-			return db_error(r);
+			return req_db_error(r);
 		r->who.must_change_password = true;
 	}
 	enum session_stage stage = on ? STAGE_MFA : req2 ? STAGE_ENROL
@@ -179,7 +173,7 @@ static int log_auth(struct req *r, const char *action,
 	};
 	int rc = activity_record(r->db, &a);
 	json_decref(diff);
-	return rc < 0 ? db_error(r) : 0;
+	return rc < 0 ? req_db_error(r) : 0;
 }
 
 int auth_notify(struct req *r, const struct staff_row *s, const char *what)
@@ -191,7 +185,7 @@ int auth_notify(struct req *r, const struct staff_row *s, const char *what)
 	int rc = email_enqueue(r->db, s->org_id, s->email, "security_notice",
 			       vars);
 	json_decref(vars);
-	return rc < 0 ? db_error(r) : 0;
+	return rc < 0 ? req_db_error(r) : 0;
 }
 
 static int login_failed(struct req *r, const char *acct_key,
@@ -200,17 +194,17 @@ static int login_failed(struct req *r, const char *acct_key,
 {
 	struct db_conn *c = r->db;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	const struct config *cfg = &r->app->cfg;
 	int rc = throttle_fail(c, acct_key, cfg->login_max_failures);
 	if (!rc)
 		rc = throttle_fail(c, ip_key, cfg->login_ip_max_failures);
 	if (rc < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (log_auth(r, "login_failed", s, email) < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
 			"invalid email or password");
 }
@@ -219,7 +213,7 @@ int auth_throttled(struct req *r, const char *k1, const char *k2)
 {
 	int a = throttle_wait(r->db, k1), b = k2 ? throttle_wait(r->db, k2) : 0;
 	if (a < 0 || b < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (!a && !b)
 		return 0;
 	r->err.retry_after = a > b ? a : b;
@@ -245,7 +239,7 @@ static int login_h_post(struct req *r)
 	struct staff_row s = {0};
 	int found = auth_load_staff(c, "email", norm, 0, &s);
 	if (found < 0)
-		return db_error(r);
+		return req_db_error(r);
 	/* Unknown member, no password yet and wrong password all cost one
 	 * argon2 verification and end in the same answer. */
 	bool ok = password_verify(found && s.hash[0] ? s.hash : NULL, pw);
@@ -258,13 +252,13 @@ static int login_h_post(struct req *r)
 		newhash[0] = 0;
 
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	struct db_stmt *st = db_prepare(
 		c, "UPDATE staff SET last_login_at = ? WHERE id = ?");
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	db_bind_text(st, 1, now);
 	db_bind_int(st, 2, s.id);
 	int rc = db_step(st);
@@ -274,20 +268,20 @@ static int login_h_post(struct req *r)
 		st = db_prepare(c, "UPDATE staff SET password_hash = ? "
 				   "WHERE id = ?");
 		if (!st)
-			return db_error(r);
+			return req_db_error(r);
 		db_bind_text(st, 1, newhash);
 		db_bind_int(st, 2, s.id);
 		rc = db_step(st);
 		db_reset(st);
 	}
 	if (rc < 0 || throttle_clear(c, acct_key) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (auth_start_session(r, &s) < 0 ||
 	    log_auth(r, r->who.stage == STAGE_MFA ? "login_password" : "login",
 		     &s, NULL) < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	req_json(r, 200, session_me_json(r));
 	return 0;
 }
@@ -298,13 +292,13 @@ static int logout_h_post(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (session_end(r) < 0 ||
 	    activity_from_req(r, "logout", "staff", r->who.staff_id, NULL) <
 		    0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	r->status = 204;
 	return 0;
 }
@@ -361,14 +355,14 @@ int auth_set_password(struct req *r, const struct staff_row *s,
 		r->db, "UPDATE staff SET password_hash = ?, updated_at = ?, "
 		       "must_change_password = 0 WHERE id = ?");
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	db_bind_text(st, 1, hash);
 	db_bind_text(st, 2, now);
 	db_bind_int(st, 3, s->id);
 	int rc = db_step(st);
 	db_reset(st);
 	if (rc < 0 || password_history_push(r->db, s->org_id, s->id, hash) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	return 0;
 }
 
@@ -387,17 +381,17 @@ static int setup_h_post(struct req *r)
 		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
 				"cannot hash the password now");
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	int64_t n = staff_count(c);
 	if (n < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (n > 0)
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"setup is complete: an administrator exists");
 	int64_t unused;
 	int t = find_token(c, body_str(r, "token"), "setup", &unused, true);
 	if (t < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (t == 0)
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"the setup link is invalid or has expired; "
@@ -411,7 +405,7 @@ static int setup_h_post(struct req *r)
 	atr_strlcpy(s.name, body_str(r, "name"), sizeof s.name);
 	atr_strlcpy(s.email, body_str(r, "email"), sizeof s.email);
 	if (password_history_push(c, 1, id, hash) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *diff = json_pack("{s:{s:s},s:{s:s},s:{s:b}}", "email", "to",
 				 s.email, "name", "to", s.name, "admin", "to",
 				 1);
@@ -422,7 +416,7 @@ static int setup_h_post(struct req *r)
 	if (rc < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	req_json(r, 201, session_me_json(r));
 	return 0;
 }
@@ -440,20 +434,20 @@ static int token_password_h_post(struct req *r)
 	int64_t staff_id = 0;
 	int t = find_token(c, body_str(r, "token"), purpose, &staff_id, false);
 	if (t < 0)
-		return db_error(r);
+		return req_db_error(r);
 	struct staff_row s = {0};
 	int found = t == 1 && staff_id
 			    ? auth_load_staff(c, "id", NULL, staff_id, &s)
 			    : 0;
 	if (found < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (!found || !s.active)
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"the link is invalid, used or expired; ask for "
 				"a new one");
 	int on = twofa_enabled(c, s.id);
 	if (on < 0)
-		return db_error(r);
+		return req_db_error(r);
 	struct pw_subject who = {s.org_id, s.id, s.email, s.name, on > 0};
 	if (password_policy_check(c, &who, pw, "password", &r->err) < 0)
 		return -1;
@@ -462,11 +456,11 @@ static int token_password_h_post(struct req *r)
 		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
 				"cannot hash the password now");
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	/* Consume now, inside the transaction: a second use finds nothing. */
 	t = find_token(c, body_str(r, "token"), purpose, &staff_id, true);
 	if (t < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (t == 0)
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"the link is invalid, used or expired; ask for "
@@ -474,7 +468,7 @@ static int token_password_h_post(struct req *r)
 	s.must_change = false;
 	if (auth_set_password(r, &s, hash) < 0 ||
 	    session_end_all(c, s.id, 0) < 0)
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	if (auth_start_session(r, &s) < 0 ||
 	    activity_from_req(r,
 			      !strcmp(purpose, "reset") ? "password_reset"
@@ -484,7 +478,7 @@ static int token_password_h_post(struct req *r)
 	     auth_notify(r, &s, "your password was reset") < 0))
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	req_json(r, 200, session_me_json(r));
 	return 0;
 }
@@ -504,19 +498,19 @@ static int forgot_h_post(struct req *r)
 	struct staff_row s = {0};
 	int found = auth_load_staff(c, "email", norm, 0, &s);
 	if (found < 0)
-		return db_error(r);
+		return req_db_error(r);
 	char *key = arena_printf(r->arena, "forgot:%s", norm);
 	char *ipkey = arena_printf(r->arena, "forgot-ip:%s", r->ip);
 	int wait_a = throttle_wait(c, key), wait_i = throttle_wait(c, ipkey);
 	if (wait_a < 0 || wait_i < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	/* Count every request, so neither an address nor a mailbox can be
 	 * flooded; over the limit the answer stays the same. */
 	if (throttle_fail(c, key, FORGOT_PER_HOUR) < 0 ||
 	    throttle_fail(c, ipkey, FORGOT_PER_HOUR * 4) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (found && s.active && !wait_a && !wait_i) {
 		r->who.org_id = s.org_id;
 		if (staff_send_link(r, s.id, s.email, s.name, "reset",
@@ -526,7 +520,7 @@ static int forgot_h_post(struct req *r)
 			return -1;
 	}
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	req_json(r, 202,
 		 json_pack("{s:s}", "message",
 			   "If an account uses this address, a link to reset "
@@ -546,7 +540,7 @@ static int password_change_h_post(struct req *r)
 	struct staff_row s = {0};
 	int found = auth_load_staff(c, "id", NULL, r->who.staff_id, &s);
 	if (found < 0)
-		return db_error(r);
+		return req_db_error(r);
 	char *key = arena_printf(r->arena, "pwchange:%lld",
 				 (long long)r->who.staff_id);
 	if (auth_throttled(r, key, NULL) < 0)
@@ -555,7 +549,7 @@ static int password_change_h_post(struct req *r)
 		if (db_begin(c) < 0 ||
 		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0 ||
 		    db_commit(c) < 0)
-			return db_error(r);
+			return req_db_error(r);
 		atr_field(&r->err, "current_password", "invalid",
 			  "is not your current password");
 		return -1;
@@ -567,7 +561,7 @@ static int password_change_h_post(struct req *r)
 	}
 	int on = twofa_enabled(c, s.id);
 	if (on < 0)
-		return db_error(r);
+		return req_db_error(r);
 	struct pw_subject who = {s.org_id, s.id, s.email, s.name, on > 0};
 	if (password_policy_check(c, &who, pw, "new_password", &r->err) < 0)
 		return -1;
@@ -576,18 +570,18 @@ static int password_change_h_post(struct req *r)
 		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
 				"cannot hash the password now");
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	s.must_change = false;
 	if (auth_set_password(r, &s, hash) < 0 ||
 	    session_end_all(c, s.id, 0) < 0 || throttle_clear(c, key) < 0)
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	if (fill_principal(r, &s) < 0 ||
 	    session_create(r, s.id, STAGE_FULL) < 0 ||
 	    activity_from_req(r, "password_change", "staff", s.id, NULL) < 0 ||
 	    auth_notify(r, &s, "your password was changed") < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	req_json(r, 200, session_me_json(r));
 	return 0;
 }

@@ -7,12 +7,6 @@
 #include "core/activity.h"
 #include "db/db.h"
 
-static int db_error(struct req *r)
-{
-	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
-			r->db ? db_errmsg(r->db) : "no connection");
-}
-
 static int sessions_h_list(struct req *r)
 {
 	struct db_conn *c = req_db(r);
@@ -25,7 +19,7 @@ static int sessions_h_list(struct req *r)
 		   "user_agent, stage FROM session WHERE staff_id = ? AND "
 		   "expires_at > ? ORDER BY last_seen_at DESC, id DESC");
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	db_bind_int(st, 1, r->who.staff_id);
 	db_bind_text(st, 2, now);
 	json_t *data = json_array();
@@ -48,7 +42,7 @@ static int sessions_h_list(struct req *r)
 	db_reset(st);
 	if (rc < 0) {
 		json_decref(data);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	req_json(r, 200, json_pack("{s:o}", "data", data));
 	return 0;
@@ -62,18 +56,18 @@ static int sessions_h_revoke(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	struct db_stmt *st = db_prepare(
 		c, "DELETE FROM session WHERE id = ? AND staff_id = ? "
 		   "RETURNING id");
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	db_bind_int(st, 1, r->id);
 	db_bind_int(st, 2, r->who.staff_id);
 	int rc = db_step(st);
 	db_reset(st);
 	if (rc < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"session %lld not found", (long long)r->id);
@@ -83,7 +77,7 @@ static int sessions_h_revoke(struct req *r)
 			       r->who.staff_id, diff);
 	json_decref(diff);
 	if (rc < 0 || db_commit(c) < 0)
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	r->status = 204;
 	return 0;
 }
@@ -97,13 +91,13 @@ static int sessions_h_end_all(struct req *r)
 		return -1;
 	int ex = staff_exists(c, r->who.org_id, r->id);
 	if (ex < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (ex == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"staff member %lld not found", (long long)r->id);
 	json_t *rec = NULL;
 	if (staff_load(c, r->who.org_id, r->id, &rec) != 1)
-		return db_error(r);
+		return req_db_error(r);
 	bool target_admin = json_is_true(json_object_get(rec, "admin"));
 	json_decref(rec);
 	if (target_admin && !r->who.admin)
@@ -114,23 +108,20 @@ static int sessions_h_end_all(struct req *r)
 	    session_end_all(c, r->id,
 			    r->id == r->who.staff_id ? r->who.session_id : 0) <
 		    0)
-		return db_error(r);
+		return req_db_error(r);
 	if (activity_from_req(r, "sessions_ended", "staff", r->id, NULL) < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	r->status = 204;
 	return 0;
 }
-
-static const struct field empty_fields[] = {{NULL}};
-static const struct schema empty_schema = {empty_fields, 0};
 
 const struct route session_routes[] = {
 	{HTTP_GET, "/api/v1/auth/sessions", sessions_h_list, ACCESS_SESSION},
 	{HTTP_DELETE, "/api/v1/auth/sessions/{id}", sessions_h_revoke,
 	 ACCESS_SESSION},
 	{HTTP_POST, "/api/v1/staff/{id}/sessions/end", sessions_h_end_all,
-	 ACCESS_PERM, "staff", CAP_EDIT, &empty_schema},
+	 ACCESS_PERM, "staff", CAP_EDIT, &schema_empty},
 	{0},
 };

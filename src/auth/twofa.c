@@ -26,12 +26,6 @@
 #include "core/secret.h"
 #include "db/db.h"
 
-static int db_error(struct req *r)
-{
-	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
-			r->db ? db_errmsg(r->db) : "no connection");
-}
-
 static const char *body_str(struct req *r, const char *k)
 {
 	return json_string_value(json_object_get(r->body, k));
@@ -258,7 +252,7 @@ static int twofa_h_status(struct req *r)
 	int req2 = twofa_required(c, r->who.org_id, r->who.staff_id);
 	int64_t left = recovery_left(c, r->who.staff_id);
 	if (on < 0 || req2 < 0 || left < 0)
-		return db_error(r);
+		return req_db_error(r);
 	req_json(r, 200,
 		 json_pack("{s:b,s:b,s:I}", "enabled", on, "required", req2,
 			   "recovery_codes_remaining", (json_int_t)left));
@@ -273,7 +267,7 @@ static int twofa_h_enrol(struct req *r)
 		return -1;
 	int on = twofa_enabled(c, r->who.staff_id);
 	if (on < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (on)
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"two-factor authentication is already on; "
@@ -295,7 +289,7 @@ static int twofa_h_enrol(struct req *r)
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	if (db_begin(c) < 0) {
-		db_error(r);
+		req_db_error(r);
 		goto out;
 	}
 	struct db_stmt *st = db_prepare(
@@ -305,7 +299,7 @@ static int twofa_h_enrol(struct req *r)
 		   "excluded.secret, confirmed_at = NULL, last_step = 0, "
 		   "created_at = excluded.created_at");
 	if (!st) {
-		db_error(r);
+		req_db_error(r);
 		goto out;
 	}
 	db_bind_int(st, 1, r->who.staff_id);
@@ -318,7 +312,7 @@ static int twofa_h_enrol(struct req *r)
 			      NULL) < 0 ||
 	    db_commit(c) < 0) {
 		if (!r->err.kind)
-			db_error(r);
+			req_db_error(r);
 		goto out;
 	}
 	req_json(r, 200,
@@ -352,7 +346,7 @@ static int load_me(struct req *r, struct staff_row *s)
 {
 	int rc = auth_load_staff(r->db, "id", NULL, r->who.staff_id, s);
 	if (rc < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_UNAUTHORIZED, "signed out");
 	return 0;
@@ -371,16 +365,16 @@ static int twofa_h_activate(struct req *r)
 	if (auth_throttled(r, key, NULL) < 0)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	int ok = totp_accept(c, r->who.staff_id, body_str(r, "code"), false);
 	if (ok < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (ok == 0) {
 		db_rollback(c);
 		if (db_begin(c) < 0 ||
 		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0 ||
 		    db_commit(c) < 0)
-			return db_error(r);
+			return req_db_error(r);
 		atr_field(&r->err, "code", "invalid",
 			  "the code does not match; check the device's clock "
 			  "and enter the current code");
@@ -391,27 +385,27 @@ static int twofa_h_activate(struct req *r)
 	struct db_stmt *st = db_prepare(
 		c, "UPDATE staff_totp SET confirmed_at = ? WHERE staff_id = ?");
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	db_bind_text(st, 1, now);
 	db_bind_int(st, 2, r->who.staff_id);
 	int rc = db_step(st);
 	db_reset(st);
 	json_t *codes = rc < 0 ? NULL : recovery_new(c, r->who.staff_id);
 	if (!codes || throttle_clear(c, key) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	struct staff_row s = {0};
 	rc = load_me(r, &s);
 	/* Privilege changes: a new session id, all others end. */
 	if (!rc && (session_end_all(c, s.id, 0) < 0 ||
 		    session_create(r, s.id, STAGE_FULL) < 0))
-		rc = r->err.kind ? -1 : db_error(r);
+		rc = r->err.kind ? -1 : req_db_error(r);
 	if (!rc)
 		rc = activity_from_req(r, "2fa_enabled", "staff", s.id, NULL);
 	if (!rc)
 		rc = auth_notify(r, &s, "two-factor authentication was turned on");
 	if (rc < 0 || db_commit(c) < 0) {
 		json_decref(codes);
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	json_t *me = session_me_json(r);
 	json_object_set_new(me, "recovery_codes", codes);
@@ -436,11 +430,11 @@ static int twofa_h_verify(struct req *r)
 	if (auth_throttled(r, key, NULL) < 0)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	bool recovery = false;
 	int ok = twofa_check(c, s.id, body_str(r, "code"), &recovery);
 	if (ok < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (ok == 0) {
 		db_rollback(c);
 		if (db_begin(c) < 0 ||
@@ -448,7 +442,7 @@ static int twofa_h_verify(struct req *r)
 		    activity_from_req(r, "login_2fa_failed", "staff", s.id,
 				      NULL) < 0 ||
 		    db_commit(c) < 0)
-			return r->err.kind ? -1 : db_error(r);
+			return r->err.kind ? -1 : req_db_error(r);
 		return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
 				"the code is wrong or was already used");
 	}
@@ -456,12 +450,12 @@ static int twofa_h_verify(struct req *r)
 	struct db_stmt *st = db_prepare(
 		c, "DELETE FROM session WHERE id = ?");
 	if (!st || left < 0)
-		return db_error(r);
+		return req_db_error(r);
 	db_bind_int(st, 1, r->who.session_id);
 	int rc = db_step(st);
 	db_reset(st);
 	if (rc < 0 || throttle_clear(c, key) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	r->who.must_change_password = s.must_change;
 	if (session_create(r, s.id, STAGE_FULL) < 0 ||
 	    activity_from_req(r, recovery ? "login_recovery_code" : "login",
@@ -471,7 +465,7 @@ static int twofa_h_verify(struct req *r)
 	    auth_notify(r, &s, "a recovery code was used to sign in") < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *me = session_me_json(r);
 	if (recovery)
 		json_object_set_new(me, "recovery_codes_remaining",
@@ -494,7 +488,7 @@ static int reauthenticate(struct req *r, struct staff_row *s)
 	if (db_begin(r->db) < 0 ||
 	    throttle_fail(r->db, key, r->app->cfg.login_max_failures) < 0 ||
 	    db_commit(r->db) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	atr_field(&r->err, "password", "invalid", "is not your password");
 	return -1;
 }
@@ -529,19 +523,19 @@ static int twofa_h_disable(struct req *r)
 		return -1;
 	int req2 = twofa_required(c, s.org_id, s.id);
 	if (req2 < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (req2)
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"two-factor authentication is required for "
 				"your account and cannot be turned off");
 	if (db_begin(c) < 0 || twofa_remove(c, s.id) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (activity_from_req(r, "2fa_disabled", "staff", s.id, NULL) < 0 ||
 	    auth_notify(r, &s, "two-factor authentication was turned off") <
 		    0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	r->status = 204;
 	return 0;
 }
@@ -556,21 +550,21 @@ static int twofa_h_codes(struct req *r)
 		return -1;
 	int on = twofa_enabled(c, s.id);
 	if (on < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (!on)
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"turn on two-factor authentication first");
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *codes = recovery_new(c, s.id);
 	if (!codes)
-		return db_error(r);
+		return req_db_error(r);
 	if (activity_from_req(r, "2fa_recovery_codes", "staff", s.id, NULL) <
 		    0 ||
 	    auth_notify(r, &s, "new recovery codes were generated") < 0 ||
 	    db_commit(c) < 0) {
 		json_decref(codes);
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	req_json(r, 200, json_pack("{s:o}", "recovery_codes", codes));
 	return 0;
@@ -602,7 +596,7 @@ static int twofa_h_users(struct req *r)
 	char required_admins[8] = "true";
 	if (settings_get(c, r->who.org_id, "twofa_required_admins",
 			 required_admins, sizeof required_admins) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	struct db_stmt *st = db_prepare(
 		c, "SELECT s.id, s.name, s.email, s.admin, s.active, "
 		   "t.confirmed_at, COALESCE(r.require_2fa, 0), "
@@ -615,7 +609,7 @@ static int twofa_h_users(struct req *r)
 		   "(t.confirmed_at IS NOT NULL) = (? = 1)) "
 		   "ORDER BY s.admin DESC, lower(s.name), s.id");
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	db_bind_int(st, 1, r->who.org_id);
 	db_bind_int(st, 2, f_admin);
 	db_bind_int(st, 3, f_admin);
@@ -649,7 +643,7 @@ static int twofa_h_users(struct req *r)
 	db_reset(st);
 	if (rc < 0) {
 		json_decref(data);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	req_json(r, 200,
 		 json_pack("{s:o,s:I,s:{s:I,s:I}}", "data", data, "total",
@@ -670,7 +664,7 @@ static int twofa_h_reset(struct req *r)
 	struct staff_row s = {0};
 	int ex = auth_load_staff(c, "id", NULL, r->id, &s);
 	if (ex < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (ex == 0 || s.org_id != r->who.org_id)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"staff member %lld not found", (long long)r->id);
@@ -683,26 +677,23 @@ static int twofa_h_reset(struct req *r)
 	    session_end_all(c, r->id,
 			    r->id == r->who.staff_id ? r->who.session_id : 0) <
 		    0)
-		return db_error(r);
+		return req_db_error(r);
 	if (activity_from_req(r, "2fa_reset", "staff", r->id, NULL) < 0 ||
 	    auth_notify(r, &s,
 			"an administrator reset your two-factor "
 			"authentication") < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	r->status = 204;
 	return 0;
 }
-
-static const struct field empty_fields[] = {{NULL}};
-static const struct schema empty_schema = {empty_fields, 0};
 
 const struct route twofa_routes[] = {
 	{HTTP_GET, "/api/v1/auth/2fa", twofa_h_status, ACCESS_SESSION, NULL, 0,
 	 NULL, NULL, NULL, ROUTE_ENROL_OK},
 	{HTTP_POST, "/api/v1/auth/2fa/enrol", twofa_h_enrol, ACCESS_SESSION,
-	 NULL, 0, &empty_schema, NULL, NULL, ROUTE_ENROL_OK},
+	 NULL, 0, &schema_empty, NULL, NULL, ROUTE_ENROL_OK},
 	{HTTP_POST, "/api/v1/auth/2fa/activate", twofa_h_activate,
 	 ACCESS_SESSION, NULL, 0, &code_schema, NULL, NULL, ROUTE_ENROL_OK},
 	{HTTP_POST, "/api/v1/auth/2fa/verify", twofa_h_verify, ACCESS_SESSION,
@@ -714,6 +705,6 @@ const struct route twofa_routes[] = {
 	{HTTP_GET, "/api/v1/authenticator-2fa/users", twofa_h_users,
 	 ACCESS_PERM, "staff", CAP_VIEW},
 	{HTTP_POST, "/api/v1/staff/{id}/2fa/reset", twofa_h_reset, ACCESS_PERM,
-	 "staff", CAP_EDIT, &empty_schema},
+	 "staff", CAP_EDIT, &schema_empty},
 	{0},
 };

@@ -18,4 +18,6 @@ const struct entity entity_department = {
 	.path_list = "/api/v1/departments",
 	.path_item = "/api/v1/departments/{id}",
 	.schema = SCHEMA(department_fields),
+	.member_table = "staff_department",
+	.member_col = "department_id",
 };

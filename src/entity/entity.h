@@ -28,6 +28,10 @@ struct entity {
 	const char *path_list; /* "/api/v1/leads" */
 	const char *path_item; /* "/api/v1/leads/{id}" */
 	struct schema schema;
+	/* For groups of staff (departments, teams): the membership table and
+	 * its column, so a member's own groups count as their own records
+	 * under view_own. NULL for other entities. */
+	const char *member_table, *member_col;
 };
 
 extern const struct entity entity_lead;

@@ -84,6 +84,12 @@ static void build_sql(const struct entity *e, struct entity_sql *s)
 			continue;
 		s->nown++;
 	}
+	if (e->member_table) {
+		buf_printf(&b, "%sid IN (SELECT %s FROM %s WHERE staff_id = ?)",
+			   s->nown ? " OR " : "", e->member_col,
+			   e->member_table);
+		s->nown++;
+	}
 	buf_adds(&b, s->nown ? ")" : "1 = 0)");
 	s->own = buf_detach(&b);
 	s->get_own = xasprintf("%s%s", s->get, s->own);
@@ -276,37 +282,10 @@ static void check_refs(struct req *r)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int db_error(struct req *r)
-{
-	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
-			r->db ? db_errmsg(r->db) : "no connection");
-}
-
 static void set_etag(struct req *r, int64_t version)
 {
 	req_add_header(r, "ETag",
 		       arena_printf(r->arena, "\"%lld\"", (long long)version));
-}
-
-/* Parses If-Match: "N" or W/"N". -1 when absent or malformed. */
-static int64_t if_match(struct req *r, bool *present)
-{
-	const char *h = req_header(r, "If-Match");
-	*present = h != NULL;
-	if (!h)
-		return -1;
-	if (!strncmp(h, "W/", 2))
-		h += 2;
-	size_t n = strlen(h);
-	if (n < 3 || h[0] != '"' || h[n - 1] != '"')
-		return -1;
-	char tmp[24];
-	if (n - 2 >= sizeof tmp)
-		return -1;
-	memcpy(tmp, h + 1, n - 2);
-	tmp[n - 2] = 0;
-	int64_t v;
-	return atr_parse_i64(tmp, &v) == 0 ? v : -1;
 }
 
 /* Loads one record (in the caller's org); 1 found, 0 not, -1 error. */
@@ -365,7 +344,7 @@ static int write_error(struct req *r, const struct entity *e)
 				"the %s conflicts with an existing one",
 				e->name);
 	}
-	return db_error(r);
+	return req_db_error(r);
 }
 
 /* ---- list --------------------------------------------------------------- */
@@ -422,20 +401,11 @@ static int entity_h_list(struct req *r)
 
 	for (int i = 0; i < r->nquery; i++) {
 		const char *k = r->query[i].key, *v = r->query[i].value;
-		if (!strcmp(k, "limit") || !strcmp(k, "offset")) {
-			int64_t n;
-			bool lim = k[0] == 'l';
-			if (atr_parse_i64(v, &n) < 0 || n < (lim ? 1 : 0) ||
-			    (lim && n > LIST_MAX)) {
-				atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					 lim ? "limit must be an integer in "
-					       "1..200"
-					     : "offset must be an integer >= 0");
-				goto out;
-			}
-			*(lim ? &limit : &offset) = n;
+		int pg = req_page_param(r, k, v, &limit, &offset, LIST_MAX);
+		if (pg < 0)
+			goto out;
+		if (pg)
 			continue;
-		}
 		if (!strcmp(k, "sort")) {
 			sort = v;
 			continue;
@@ -543,7 +513,7 @@ static int entity_h_list(struct req *r)
 	struct db_stmt *st = db_prepare(c, buf_str(&sql));
 	buf_free(&sql);
 	if (!st) {
-		db_error(r);
+		req_db_error(r);
 		goto out;
 	}
 	for (int i = 0; i < np; i++) {
@@ -565,7 +535,7 @@ static int entity_h_list(struct req *r)
 	db_reset(st);
 	if (s_rc < 0) {
 		buf_free(&out);
-		db_error(r);
+		req_db_error(r);
 		goto out;
 	}
 
@@ -601,7 +571,7 @@ static int entity_h_list(struct req *r)
 	}
 	if (!st || s_rc < 0) {
 		buf_free(&out);
-		db_error(r);
+		req_db_error(r);
 		goto out;
 	}
 	buf_printf(&out, "],\"total\":%lld,\"limit\":%lld,\"offset\":%lld}",
@@ -623,7 +593,7 @@ static int entity_h_get(struct req *r)
 	json_t *rec = NULL;
 	int rc = load_record(r, e, &rec);
 	if (rc < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND, "%s %lld not found",
 				e->name, (long long)r->id);
@@ -653,7 +623,7 @@ static int idempotent_replay(struct req *r, const char *key,
 		       "FROM idempotency_key WHERE org_id = ? AND staff_id = ? "
 		       "AND key = ?");
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	db_bind_int(st, 1, r->who.org_id);
 	db_bind_int(st, 2, r->who.staff_id);
 	db_bind_text(st, 3, key);
@@ -679,7 +649,7 @@ static int idempotent_replay(struct req *r, const char *key,
 	}
 	db_reset(st);
 	if (rc < 0)
-		return db_error(r);
+		return req_db_error(r);
 	return rc;
 }
 
@@ -712,7 +682,7 @@ static int idempotent_store(struct req *r, const char *key, const char *hash,
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"a request with this Idempotency-Key is in "
 				"progress");
-	return rc < 0 ? db_error(r) : 0;
+	return rc < 0 ? req_db_error(r) : 0;
 }
 
 static int entity_h_create(struct req *r)
@@ -734,7 +704,7 @@ static int entity_h_create(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	char hash[65] = "";
 	if (key) {
 		body_hash(r, hash);
@@ -748,7 +718,7 @@ static int entity_h_create(struct req *r)
 	struct entity_sql *s = &sqls[entity_index(e)];
 	struct db_stmt *st = db_prepare(c, s->insert);
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	db_bind_int(st, 1, r->who.org_id);
@@ -789,7 +759,7 @@ static int entity_h_create(struct req *r)
 	    count_add(c, r->who.org_id, e->name, 1) < 0) {
 		json_decref(diff);
 		json_decref(rec);
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	json_decref(diff);
 	char *loc = arena_printf(r->arena, "%s/%lld", e->path_list,
@@ -798,7 +768,7 @@ static int entity_h_create(struct req *r)
 	if (key && idempotent_store(r, key, hash, loc) < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	req_add_header(r, "Location", loc);
 	set_etag(r, 1);
 	return 0;
@@ -809,9 +779,8 @@ static int entity_h_create(struct req *r)
 static int entity_h_update(struct req *r)
 {
 	const struct entity *e = r->route->arg;
-	bool present;
-	int64_t want = if_match(r, &present);
-	if (!present)
+	int64_t want = req_if_match(r);
+	if (want == -1)
 		return atr_fail(&r->err, ATR_E_PRECOND_REQ,
 				"send If-Match with the ETag of the record "
 				"you edited");
@@ -819,11 +788,11 @@ static int entity_h_update(struct req *r)
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *before = NULL;
 	int rc = load_record(r, e, &before);
 	if (rc < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND, "%s %lld not found",
 				e->name, (long long)r->id);
@@ -876,7 +845,7 @@ static int entity_h_update(struct req *r)
 	if (!st) {
 		json_decref(diff);
 		json_decref(before);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	int idx = 1;
 	for (int i = 0; i < e->schema.nfields; i++) {
@@ -905,12 +874,12 @@ static int entity_h_update(struct req *r)
 	rc = activity_from_req(r, "update", e->name, r->id, diff);
 	if (!rc && outbox_emit(c, r->who.org_id, e->name, r->id, "updated",
 			       before, after) < 0)
-		rc = db_error(r);
+		rc = req_db_error(r);
 	json_decref(diff);
 	json_decref(before);
 	if (rc < 0 || db_commit(c) < 0) {
 		json_decref(after);
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	}
 	set_etag(r, json_integer_value(json_object_get(after, "version")));
 	req_json(r, 200, after);
@@ -922,17 +891,17 @@ static int entity_h_update(struct req *r)
 static int entity_h_delete(struct req *r)
 {
 	const struct entity *e = r->route->arg;
-	bool present;
-	int64_t want = if_match(r, &present);
+	int64_t want = req_if_match(r);
+	bool present = want != -1;
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *before = NULL;
 	int rc = load_record(r, e, &before);
 	if (rc < 0)
-		return db_error(r);
+		return req_db_error(r);
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND, "%s %lld not found",
 				e->name, (long long)r->id);
@@ -948,7 +917,7 @@ static int entity_h_delete(struct req *r)
 	struct db_stmt *st = db_prepare(c, s->del);
 	if (!st) {
 		json_decref(before);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	db_bind_int(st, 1, r->id);
 	db_bind_int(st, 2, r->who.org_id);
@@ -966,17 +935,17 @@ static int entity_h_delete(struct req *r)
 	if (rc == 1 || rc == 0)
 		rc = activity_from_req(r, "delete", e->name, r->id, diff);
 	else
-		rc = db_error(r);
+		rc = req_db_error(r);
 	if (!rc && (outbox_emit(c, r->who.org_id, e->name, r->id, "deleted",
 				before, NULL) < 0 ||
 		    count_add(c, r->who.org_id, e->name, -1) < 0))
-		rc = db_error(r);
+		rc = req_db_error(r);
 	json_decref(diff);
 	json_decref(before);
 	if (rc < 0)
 		return -1;
 	if (db_commit(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	r->status = 204;
 	return 0;
 }

@@ -17,4 +17,6 @@ const struct entity entity_team = {
 	.path_list = "/api/v1/teams",
 	.path_item = "/api/v1/teams/{id}",
 	.schema = SCHEMA(team_fields),
+	.member_table = "staff_team",
+	.member_col = "team_id",
 };

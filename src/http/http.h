@@ -154,6 +154,16 @@ struct buf;
 /* Sets a response from JSON text already written (takes b's bytes). */
 void req_raw_json(struct req *r, int status, struct buf *b);
 
+/* Sets r->err to a 500 naming the database error and returns -1. */
+int req_db_error(struct req *r);
+/* The version an If-Match header names ("N" or W/"N"): >= 0; -1 when the
+ * header is absent, -2 when it is malformed. */
+int64_t req_if_match(struct req *r);
+/* Reads limit/offset when key is one of them: 1 consumed, 0 not this key,
+ * -1 invalid (400 in r->err). limit must be 1..max. */
+int req_page_param(struct req *r, const char *key, const char *value,
+		   int64_t *limit, int64_t *offset, int64_t max);
+
 const char *http_method_name(enum http_method m);
 
 #endif

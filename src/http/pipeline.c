@@ -36,6 +36,47 @@ const char *req_query(struct req *r, const char *key)
 	return NULL;
 }
 
+int req_db_error(struct req *r)
+{
+	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
+			r->db ? db_errmsg(r->db) : "no connection");
+}
+
+int64_t req_if_match(struct req *r)
+{
+	const char *h = req_header(r, "If-Match");
+	if (!h)
+		return -1;
+	if (!strncmp(h, "W/", 2))
+		h += 2;
+	size_t n = strlen(h);
+	char tmp[24];
+	if (n < 3 || h[0] != '"' || h[n - 1] != '"' || n - 2 >= sizeof tmp)
+		return -2;
+	memcpy(tmp, h + 1, n - 2);
+	tmp[n - 2] = 0;
+	int64_t v;
+	return atr_parse_i64(tmp, &v) == 0 && v >= 0 ? v : -2;
+}
+
+int req_page_param(struct req *r, const char *key, const char *value,
+		   int64_t *limit, int64_t *offset, int64_t max)
+{
+	bool lim = !strcmp(key, "limit");
+	if (!lim && strcmp(key, "offset"))
+		return 0;
+	int64_t n;
+	if (atr_parse_i64(value, &n) < 0 || n < (lim ? 1 : 0) ||
+	    (lim && n > max))
+		return lim ? atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				      "limit must be an integer in 1..%lld",
+				      (long long)max)
+			   : atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				      "offset must be an integer >= 0");
+	*(lim ? limit : offset) = n;
+	return 1;
+}
+
 void req_add_header(struct req *r, const char *name, const char *value)
 {
 	ATR_ASSERT(r->nhdr < RESP_HDR_MAX);

@@ -6,6 +6,9 @@
 
 #include "http/validate.h"
 
+static const struct field no_fields[1];
+const struct schema schema_empty = {no_fields, 0};
+
 const struct field *schema_find(const struct schema *s, const char *name)
 {
 	for (int i = 0; i < s->nfields; i++)

@@ -60,6 +60,9 @@ struct schema {
 
 #define SCHEMA(arr) {arr, (int)ATR_ARRAY_LEN(arr)}
 
+/* The body of an action that takes no fields: {} or no body at all. */
+extern const struct schema schema_empty;
+
 enum vmode { V_CREATE, V_PATCH };
 
 /* Checks body against s; every problem is added to err. 0 when valid.

@@ -1096,12 +1096,6 @@ bool email_queue_counts_cached(int64_t counts[EMAIL_NSTATUS])
 
 /* ---- routes --------------------------------------------------------------- */
 
-static int db_error(struct req *r)
-{
-	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
-			r->db ? db_errmsg(r->db) : "no connection");
-}
-
 static json_t *counts_json(const int64_t counts[EMAIL_NSTATUS])
 {
 	json_t *o = json_object();
@@ -1125,16 +1119,12 @@ static int email_h_list(struct req *r)
 	const char *status = NULL;
 	for (int i = 0; i < r->nquery; i++) {
 		const char *k = r->query[i].key, *v = r->query[i].value;
-		int64_t n;
-		if (!strcmp(k, "limit") || !strcmp(k, "offset")) {
-			bool lim = k[0] == 'l';
-			if (atr_parse_i64(v, &n) < 0 || n < (lim ? 1 : 0) ||
-			    (lim && n > LIST_MAX))
-				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-						"%s must be an integer%s", k,
-						lim ? " in 1..200" : " >= 0");
-			*(lim ? &limit : &offset) = n;
-		} else if (!strcmp(k, "status")) {
+		int pg = req_page_param(r, k, v, &limit, &offset, LIST_MAX);
+		if (pg < 0)
+			return -1;
+		if (pg)
+			continue;
+		if (!strcmp(k, "status")) {
 			status = NULL;
 			for (int s = 0; s < EMAIL_NSTATUS; s++)
 				if (!strcmp(v, status_names[s]))
@@ -1161,7 +1151,7 @@ static int email_h_list(struct req *r)
 				       "email_queue WHERE org_id = ? ORDER BY "
 				       "id DESC LIMIT ? OFFSET ?");
 	if (!st)
-		return db_error(r);
+		return req_db_error(r);
 	int p = 1;
 	db_bind_int(st, p++, r->who.org_id);
 	if (status)
@@ -1190,12 +1180,12 @@ static int email_h_list(struct req *r)
 	db_reset(st);
 	if (rc < 0) {
 		json_decref(data);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	int64_t counts[EMAIL_NSTATUS];
 	if (email_queue_counts(c, r->who.org_id, counts) < 0) {
 		json_decref(data);
-		return db_error(r);
+		return req_db_error(r);
 	}
 	int64_t total = 0;
 	for (int i = 0; i < EMAIL_NSTATUS; i++)
@@ -1234,7 +1224,7 @@ static int email_h_retry(struct req *r)
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	if (db_begin(c) < 0)
-		return db_error(r);
+		return req_db_error(r);
 	json_t *done = json_array();
 	size_t rounds = by_id ? json_array_size(ids) : 1;
 	for (size_t i = 0; i < rounds; i++) {
@@ -1252,7 +1242,7 @@ static int email_h_retry(struct req *r)
 					    "status = 'blocked' RETURNING id");
 		if (!st) {
 			json_decref(done);
-			return db_error(r);
+			return req_db_error(r);
 		}
 		db_bind_text(st, 1, now);
 		db_bind_int(st, 2, r->who.org_id);
@@ -1266,7 +1256,7 @@ static int email_h_retry(struct req *r)
 		db_reset(st);
 		if (rc < 0) {
 			json_decref(done);
-			return db_error(r);
+			return req_db_error(r);
 		}
 	}
 	size_t n = json_array_size(done);
@@ -1280,7 +1270,7 @@ static int email_h_retry(struct req *r)
 		json_decref(diff);
 		if (rc < 0 || db_commit(c) < 0) {
 			json_decref(done);
-			return r->err.kind ? -1 : db_error(r);
+			return r->err.kind ? -1 : req_db_error(r);
 		}
 		email_worker_wake();
 	}
@@ -1323,7 +1313,7 @@ static int email_h_smtp_test(struct req *r)
 						    0, diff);
 	json_decref(diff);
 	if (a < 0 || db_commit(c) < 0)
-		return r->err.kind ? -1 : db_error(r);
+		return r->err.kind ? -1 : req_db_error(r);
 	if (rc == 0) {
 		req_json(r, 200,
 			 json_pack("{s:b,s:s}", "ok", 1, "response",

@@ -475,3 +475,82 @@ export const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 export function uniq(prefix = 't') {
   return `${prefix}${randomBytes(5).toString('hex')}`;
 }
+
+// ---------------------------------------------------------------------------
+// A real SMTP server for tests that read the mail Atrium sends
+
+export const SMTP_SINK = {
+  script: path.join(ROOT, 'tests', 'http', 'smtp_sink.py'),
+  python: '/usr/bin/python3', // a pyenv python3 on PATH may lack aiosmtpd
+  user: 'atrium-mailer',
+  password: 'Smtp-secret-for-http-tests-7',
+  from: 'crm@example.test',
+};
+
+const sinks = new Set();
+process.on('exit', () => {
+  for (const p of sinks) {
+    try { p.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+/*
+ * Starts tests/http/smtp_sink.py (AUTH required) on a free loopback port,
+ * writing to <dir>/sink-<port>.jsonl. Returns {port, file, messages(),
+ * to(addr), waitFor(addr, pred, opts), stop()}; the messages are the sink's
+ * JSON records (subject, body decoded from its transfer encoding, raw, ...).
+ * Point the server at it with configureSmtp().
+ */
+export async function startSmtpSink(dir) {
+  const port = await freePort();
+  const file = path.join(dir, `sink-${port}.jsonl`);
+  const proc = spawn(SMTP_SINK.python, [SMTP_SINK.script, '--port', String(port), '--out', file,
+    '--user', SMTP_SINK.user, '--password', SMTP_SINK.password], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sinks.add(proc);
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((resolve) => proc.on('exit', resolve));
+  await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('ready')) resolve();
+    });
+    proc.on('exit', (code) => reject(new Error(`smtp sink exited ${code}: ${err}`)));
+  });
+  const s = {
+    port,
+    file,
+    messages() {
+      if (!fs.existsSync(file)) return [];
+      return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
+    to(addr) {
+      return s.messages().filter((m) => m.rcpt_tos.includes(addr));
+    },
+    /* Polls (bounded) until a message to addr satisfies pred; returns it. */
+    async waitFor(addr, pred = () => true, { timeout = 30000, what } = {}) {
+      return waitFor(() => s.to(addr).find(pred), { timeout, every: 200, what: what || `an email to ${addr}` });
+    },
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) { sinks.delete(proc); return; }
+      proc.kill('SIGTERM');
+      await exited;
+      sinks.delete(proc);
+    },
+  };
+  return s;
+}
+
+/* Points the server's SMTP settings at a sink (as an administrator). */
+export async function configureSmtp(adminC, sink) {
+  const r = await adminC.req('PATCH', '/api/v1/settings/{group}', {
+    params: { group: 'smtp' },
+    body: {
+      smtp_host: '127.0.0.1', smtp_port: sink.port, smtp_security: 'none', smtp_email: SMTP_SINK.from,
+      smtp_username: SMTP_SINK.user, smtp_password: SMTP_SINK.password,
+    },
+  });
+  assert.equal(r.status, 200, `configure SMTP: ${r.status} ${r.text}`);
+  return r;
+}

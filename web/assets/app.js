@@ -1,11 +1,14 @@
 // Atrium web admin: entry point. Owns the route table and the render loop.
 import { h } from './js/dom.js';
 import { isAbort, setUnauthorizedHandler } from './js/api.js';
-import { canView, forget, loadMe, me, mustChangePassword } from './js/session.js';
+import { canView, forget, loadMe, me, mustChangePassword, stage } from './js/session.js';
 import { match, navigate, setRoutes, start } from './js/router.js';
 import { ENTITIES } from './js/entities.js';
 import { createShell } from './js/pages/layout.js';
-import { changePasswordPage, loginPage, setupPage, setPasswordPage } from './js/pages/auth.js';
+import {
+  changePasswordPage, enrolmentPage, forgotPasswordPage, loginPage, resetPasswordPage, setupPage, setPasswordPage,
+  twoFactorPage,
+} from './js/pages/auth.js';
 import { dashboardPage } from './js/pages/dashboard.js';
 import { listPage } from './js/pages/list.js';
 import { formPage } from './js/pages/form.js';
@@ -14,6 +17,8 @@ import { staffListPage, staffNewPage, staffRecordPage } from './js/pages/staff.j
 import { roleNewPage, roleRecordPage, rolesListPage } from './js/pages/roles.js';
 import { settingsPage } from './js/pages/settings.js';
 import { emailQueuePage } from './js/pages/email_queue.js';
+import { profileSecurityPage } from './js/pages/profile.js';
+import { twofaUsersPage } from './js/pages/twofa.js';
 import { alertBox, loading, problemBox } from './js/ui.js';
 import { NAV } from './js/nav.js';
 
@@ -21,6 +26,8 @@ const ROUTES = [
   ['/login', loginPage, { public: true }],
   ['/setup', setupPage, { public: true }],
   ['/set-password', setPasswordPage, { public: true }],
+  ['/forgot-password', forgotPasswordPage, { public: true }],
+  ['/reset-password', resetPasswordPage, { public: true }],
   ['/admin/', dashboardPage],
   ...ENTITIES.flatMap((e) => [
     [e.path, listPage(e)],
@@ -34,6 +41,9 @@ const ROUTES = [
   ['/admin/roles/new', roleNewPage],
   ['/admin/roles/:id', roleRecordPage],
   ['/admin/settings', settingsPage],
+  ['/admin/profile/security', profileSecurityPage],
+  ['/admin/authenticator_2fa', () => navigate('/admin/authenticator_2fa/userlist', { replace: true })],
+  ['/admin/authenticator_2fa/userlist', twofaUsersPage],
   ['/admin/utilities', utilitiesPage],
   ['/admin/utilities/email_queue', emailQueuePage],
   ['/admin/utilities/activity_log', activityPage],
@@ -116,14 +126,18 @@ async function render() {
     }
     if (signal.aborted) return;
   }
-  if (mustChangePassword()) {
-    // A temporary password: nothing else until it is changed (the server
-    // answers 403 "change your password first" to everything else anyway).
+  // Screens that replace every route until they are done (the server
+  // refuses everything else meanwhile): the two-factor code after the
+  // password, the required two-factor enrolment, then a temporary or
+  // expired password. Each continues to the page that was asked for.
+  const gate = stage() === 'mfa' ? twoFactorPage : stage() === 'enrol' ? enrolmentPage
+    : mustChangePassword() ? changePasswordPage : null;
+  if (gate) {
     shell = null;
     const mount = h('div', { class: 'public' });
     app.className = '';
     app.replaceChildren(mount);
-    await run(changePasswordPage(() => navigate(location.pathname + location.search, { replace: true })), ctx, mount);
+    await run(gate(() => navigate(location.pathname + location.search, { replace: true })), ctx, mount);
     return;
   }
   if (!shell) {
@@ -148,8 +162,9 @@ async function run(handler, ctx, mount) {
   } catch (err) {
     if (isAbort(err) || ctx.signal.aborted) return;
     if (err && err.status === 401) return; // the unauthorized handler redirects
-    if (err && err.status === 403 && /change your password/i.test(err.detail || '')) {
-      // The password became temporary meanwhile: learn it and show the change screen.
+    if (err && err.status === 403 && /change your password|set up two-factor/i.test(err.detail || '')) {
+      // The password became temporary, or 2FA became required, meanwhile:
+      // learn it and show that screen.
       forget();
       shell = null;
       navigate(location.pathname + location.search, { replace: true });

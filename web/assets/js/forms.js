@@ -254,3 +254,18 @@ export function tabs({ label, items, selected, onChange }) {
   select(selected || items[0].key, false);
   return { root: h('div', { class: 'tabs-wrap' }, list, panels), select };
 }
+
+/**
+ * A password field error as a sentence: the server's details are
+ * predicates ("is too weak (…): …", "must be at least 15 characters",
+ * "was used recently; …", "is not your current password").
+ */
+export function passwordMessage(e) {
+  const d = String((e && (e.detail || FALLBACK_MESSAGES[e.code] || e.code)) || 'is not accepted');
+  let text;
+  if (e && e.code === 'required') text = FALLBACK_MESSAGES.required;
+  else if (/^is not your\b/.test(d)) text = `This ${d}`;
+  else if (/^(is|must|was|has|cannot)\b/.test(d)) text = `The password ${d}`;
+  else text = sentence(d);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}

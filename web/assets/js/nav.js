@@ -29,6 +29,8 @@ export const NAV = [
   { path: '/admin/settings', label: 'Settings', module: 'settings', adminOnly: true, group: 'Administration',
     icon: ['M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
       'M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z'] },
+  { path: '/admin/authenticator_2fa/userlist', label: 'Two-factor (2FA)', module: 'staff', adminOnly: true,
+    group: 'Administration', icon: ['M5 11h14v10H5z', 'M8 11V7a4 4 0 0 1 8 0v4', 'M12 15v2'] },
   { path: '/admin/utilities/email_queue', label: 'Email queue', module: 'email_queue', adminOnly: true,
     group: 'Utilities', icon: ['M3 6h18v12H3z', 'M3 7l9 6 9-6'] },
   { path: '/admin/utilities/activity_log', label: 'Activity log', module: 'activity', adminOnly: true,

@@ -51,6 +51,7 @@ export function replaceQuery(query) {
 /** Whether a same-origin path is ours (served by index.html). */
 export function isAppPath(pathname) {
   return pathname === '/login' || pathname === '/setup' || pathname === '/set-password'
+    || pathname === '/forgot-password' || pathname === '/reset-password'
     || pathname === '/admin' || pathname.startsWith('/admin/');
 }
 

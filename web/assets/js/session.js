@@ -2,18 +2,28 @@
 import { api, setCsrfToken } from './api.js';
 
 let current = null; // {id, email, name, admin, org_id, ...}
+let currentStage = 'full';
 
 export function me() { return current; }
 
-/** Stores the {staff, csrf_token} body returned by login, setup, set-password and me. */
+/**
+ * The sign-in stage of the session: 'full' (signed in), 'mfa' (the
+ * password was right; the two-factor code is next) or 'enrol' (two-factor
+ * authentication is required and must be set up before anything else).
+ */
+export function stage() { return current ? currentStage : null; }
+
+/** Stores the {staff, csrf_token, stage} body returned by login, setup, password set/reset/change, 2FA and me. */
 export function adopt(body) {
   current = (body && body.staff) || null;
+  currentStage = (body && body.stage) || 'full';
   setCsrfToken(body && body.csrf_token);
   return current;
 }
 
 export function forget() {
   current = null;
+  currentStage = 'full';
   setCsrfToken(null);
 }
 
@@ -31,7 +41,7 @@ export async function logout() {
   }
 }
 
-/** Whether the member must replace a temporary password before anything else. */
+/** Whether the member must replace a temporary (or expired) password before anything else. */
 export function mustChangePassword() {
   return Boolean(current && current.must_change_password);
 }

@@ -157,3 +157,45 @@ export function emptyState(title, detail) {
 }
 
 export { replace };
+
+/** "45 seconds" / "3 minutes" for a Retry-After wait (null: "a little while"). */
+export function waitText(seconds) {
+  const s = seconds;
+  if (s == null) return 'a little while';
+  if (s < 90) return `${s} second${s === 1 ? '' : 's'}`;
+  const m = Math.ceil(s / 60);
+  return `${m} minute${m === 1 ? '' : 's'}`;
+}
+
+/** The warning shown for a 429: how long to wait. */
+export function rateLimitBox(err, title = 'Too many attempts') {
+  return alertBox('warning', title, `For your security, this is paused. Try again in ${waitText(err.retryAfter)}.`);
+}
+
+/** Saves text as a file through a Blob URL (no server round trip, no inline script). */
+export function downloadText(filename, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+  const a = h('a', { href: url, download: filename, class: 'visually-hidden' }, filename);
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Copies text to the clipboard; resolves true on success. */
+export async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch { /* fall back below */ }
+  const area = h('textarea', { class: 'visually-hidden', readOnly: true, 'aria-hidden': 'true' });
+  area.value = text;
+  document.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch { ok = false; }
+  area.remove();
+  return ok;
+}

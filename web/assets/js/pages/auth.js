@@ -1,10 +1,15 @@
-// Pages outside the app shell: sign in, first-admin setup, set password.
-import { h, nextId } from '../dom.js';
-import { api, ApiError } from '../api.js';
+// Pages outside the app shell: sign in (with the two-factor step), first-
+// admin setup, set password, forgot/reset password, and the screens that
+// replace every route until they are done: the forced password change and
+// the forced two-factor enrolment.
+import { h } from '../dom.js';
+import { api, ApiError, isAbort } from '../api.js';
 import { adopt, loadMe, logout, me } from '../session.js';
 import { navigate } from '../router.js';
-import { alertBox, problemBox, sentence } from '../ui.js';
+import { alertBox, problemBox, rateLimitBox, sentence } from '../ui.js';
+import { errorMessage, passwordMessage } from '../forms.js';
 import { themeToggle } from '../theme.js';
+import { codeControl, runEnrolment } from './twofa.js';
 
 /** The `?next=` target when it is an admin path, else /admin/. */
 export function nextTarget() {
@@ -42,9 +47,13 @@ function field({ label, name, type = 'text', autocomplete, hint, required = true
 }
 
 function authCard(title, subtitle, ...content) {
+  return authCardOf({ title, subtitle }, ...content);
+}
+
+function authCardOf({ title, subtitle, wide = false }, ...content) {
   return h('main', { id: 'main', class: 'auth' },
     h('div', { class: 'auth-theme' }, themeToggle()),
-    h('div', { class: 'auth-card' },
+    h('div', { class: ['auth-card', wide ? 'auth-card-wide' : null] },
       h('div', { class: 'brand brand-lg' },
         h('img', { src: '/assets/favicon.svg', alt: '', class: 'brand-mark' }),
         h('span', { class: 'brand-name' }, 'Atrium')),
@@ -77,7 +86,7 @@ function showFieldErrors(err, fields) {
   for (const e of err.fieldErrors) {
     const f = fields[e.field];
     if (!f) continue;
-    f.setError(sentence(e.detail || e.code));
+    f.setError(f.input.type === 'password' ? passwordMessage(e) : errorMessage(e));
     first = first || f.input;
   }
   if (first) first.focus();
@@ -107,6 +116,8 @@ export async function loginPage(ctx, root) {
         body: { email: email.input.value.trim(), password: password.input.value },
       });
       adopt(data);
+      // The stage decides what comes next there: the app, the two-factor
+      // code, or the two-factor enrolment (see app.js).
       navigate(nextTarget(), { replace: true });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
@@ -115,14 +126,12 @@ export async function loginPage(ctx, root) {
         password.input.value = '';
         password.input.focus();
       } else if (err.status === 429) {
-        const s = err.retryAfter;
-        const wait = s == null ? 'a little while' : s < 90 ? `${s} second${s === 1 ? '' : 's'}` : `${Math.ceil(s / 60)} minutes`;
-        slot.replaceChildren(alertBox('warning', 'Too many sign-in attempts',
-          `For your security, sign-in is paused. Try again in ${wait}.`));
+        slot.replaceChildren(rateLimitBox(err, 'Too many sign-in attempts'));
       } else throw err;
     }
   });
-  root.replaceChildren(authCard('Sign in', 'Administration and security for your CRM.', form));
+  root.replaceChildren(authCard('Sign in', 'Administration and security for your CRM.', form,
+    h('p', { class: 'auth-footer' }, h('a', { href: '/forgot-password' }, 'Forgot your password?'))));
   email.input.focus();
 }
 
@@ -160,7 +169,7 @@ function passwordForm({ withIdentity, submitLabel, run }) {
       throw err;
     }
   });
-  return { form, first: Object.values(fields)[0].input };
+  return { form, first: Object.values(fields)[0].input, fields };
 }
 
 function missingToken(what) {
@@ -224,6 +233,7 @@ export function changePasswordPage(onDone) {
   return async function renderChange(ctx, root) {
     ctx.setTitle('Change your password');
     const staff = me();
+    // A temporary password, or one older than the maximum age (settings).
     const fields = {
       current_password: field({ label: 'Current (temporary) password', name: 'current_password', type: 'password',
         autocomplete: 'current-password' }),
@@ -279,9 +289,204 @@ export function changePasswordPage(onDone) {
       }
     });
     root.replaceChildren(authCard('Change your password',
-      `${staff && staff.name ? `${staff.name}, you` : 'You'} signed in with a temporary password. Choose your own password to continue.`,
+      `${staff && staff.name ? `${staff.name}, your` : 'Your'} password is temporary or has expired. Choose a new password of your own to continue.`,
       form,
       h('p', { class: 'auth-footer' }, signOut)));
     fields.current_password.input.focus();
   };
+}
+
+/** "Sign out" for the screens shown before the app (code, enrolment). */
+function signOutButton(label = 'Sign out') {
+  const btn = h('button', { type: 'button', class: 'btn btn-ghost btn-sm' }, label);
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try { await logout(); } catch { /* gone either way */ }
+    navigate('/login', { replace: true });
+  });
+  return btn;
+}
+
+/**
+ * The second sign-in step (session stage "mfa"): the 6-digit code from the
+ * authenticator app, or a recovery code. Shown instead of every admin route
+ * until it succeeds (so a reload comes back here); `onDone` continues to the
+ * page that was asked for.
+ */
+export function twoFactorPage(onDone) {
+  return async function renderTwoFactor(ctx, root) {
+    ctx.setTitle('Two-factor authentication');
+    const staff = me();
+    let recovery = false;
+    let code = codeControl();
+    const slot = h('div', { class: 'form-messages', tabindex: '-1' });
+    const fieldSlot = h('div', { class: 'code-slot' }, code.wrap);
+    const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Verify');
+    const toggle = h('button', { type: 'button', class: 'btn btn-ghost btn-sm link-button' }, 'Use a recovery code');
+    // A hidden username lets password managers offer the code for the right account.
+    const username = h('input', { type: 'email', name: 'username', autocomplete: 'username', value: staff ? staff.email : '',
+      class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', readOnly: true });
+    const form = h('form', { class: 'auth-form', novalidate: true, 'aria-label': 'Two-factor code' },
+      slot, username, fieldSlot, button, h('div', { class: 'auth-switch' }, toggle));
+    const subtitle = h('p', { class: 'muted auth-subtitle' });
+    const paintSubtitle = () => {
+      subtitle.textContent = recovery
+        ? 'Enter one of the recovery codes you saved when you set up two-factor authentication. Each code works once.'
+        : 'Open your authenticator app and enter the 6-digit code it shows for Atrium.';
+    };
+    paintSubtitle();
+    toggle.addEventListener('click', () => {
+      recovery = !recovery;
+      code = codeControl({ recovery });
+      fieldSlot.replaceChildren(code.wrap);
+      toggle.textContent = recovery ? 'Use the code from your app' : 'Use a recovery code';
+      slot.replaceChildren();
+      paintSubtitle();
+      code.focus();
+    });
+
+    const card = authCardOf({ title: 'Two-factor authentication' }, subtitle, form,
+      h('p', { class: 'auth-footer' }, staff ? `Signed in as ${staff.email}. ` : '', signOutButton('Not you? Sign out')));
+    const cardBody = card.querySelector('.auth-card');
+
+    const remainingNotice = (left) => {
+      const n = Number(left) || 0;
+      const go = h('a', { href: '/admin/profile/security', class: 'btn btn-primary btn-block' }, 'Generate new recovery codes');
+      const next = h('button', { type: 'button', class: 'btn btn-block' }, 'Continue');
+      next.addEventListener('click', () => onDone());
+      const title = h('h1', { class: 'auth-title', tabindex: '-1' }, 'You used a recovery code');
+      cardBody.replaceChildren(cardBody.firstChild, title,
+        alertBox(n <= 2 ? 'warning' : 'info', `${n} recovery code${n === 1 ? '' : 's'} left`,
+          n === 0 ? 'You have no recovery codes left. Generate a new set now, so you are not locked out if you lose your phone.'
+            : 'That code no longer works. If you no longer have your phone, turn off 2FA or generate new codes on your security page, and set up the app again.'),
+        h('div', { class: 'auth-form' }, go, next));
+      title.focus();
+    };
+
+    onSubmit(form, button, slot, async () => {
+      code.setError('');
+      const value = code.value();
+      if (value === null) { code.focus(); return; }
+      try {
+        const { data } = await api('POST', '/api/v1/auth/2fa/verify', { authRequired: false, body: { code: value } });
+        adopt(data);
+        if (data.recovery_codes_remaining != null) remainingNotice(data.recovery_codes_remaining);
+        else onDone();
+      } catch (err) {
+        if (isAbort(err) || !(err instanceof ApiError)) throw err;
+        if (err.status === 401) {
+          // A wrong or reused code, or the 10-minute sign-in step ran out.
+          const alive = await api('GET', '/api/v1/auth/me', { authRequired: false }).then(() => true, () => false);
+          if (!alive) {
+            slot.replaceChildren(alertBox('error', 'Your sign-in has expired', 'Sign in again with your password.',
+              h('a', { href: '/login', class: 'btn btn-sm' }, 'Sign in again')));
+            return;
+          }
+          code.setError(recovery ? `${sentence(err.detail || 'the code was not accepted')}.`
+            : `${sentence(err.detail || 'the code was not accepted')}. Wait for the next code if you just used this one.`);
+          code.input.value = '';
+          code.focus();
+        } else if (err.status === 429) {
+          slot.replaceChildren(rateLimitBox(err, 'Too many wrong codes'));
+          slot.focus();
+        } else if (err.status === 422) {
+          const e = err.fieldErrors.find((x) => x.field === 'code');
+          code.setError(e ? errorMessage(e) : sentence(err.detail));
+          code.focus();
+        } else throw err;
+      }
+    });
+    root.replaceChildren(card);
+    code.focus();
+  };
+}
+
+/**
+ * Forced enrolment (session stage "enrol"): 2FA is required for the account
+ * and not set up, so every route shows only this until it is done.
+ */
+export function enrolmentPage(onDone) {
+  return async function renderEnrolment(ctx, root) {
+    ctx.setTitle('Set up two-factor authentication');
+    const staff = me();
+    const body = h('div', { class: 'enrol-body' });
+    const start = h('button', { type: 'button', class: 'btn btn-primary' }, 'Set up two-factor authentication');
+    body.append(
+      alertBox('info', 'Two-factor authentication is required for your account',
+        `${staff && staff.admin ? 'Administrators must use it.' : 'Your role requires it.'} Until it is set up you cannot use Atrium.`),
+      h('p', null, 'After your password, you will also enter a 6-digit code from an authenticator app on your phone. Setting it up takes a minute:'),
+      h('ol', { class: 'plain-steps' },
+        h('li', null, 'Install an authenticator app if you have none (Aegis, FreeOTP, Google or Microsoft Authenticator, or your password manager).'),
+        h('li', null, 'Scan the QR code Atrium shows, or type the key.'),
+        h('li', null, 'Enter the code the app shows, and save your recovery codes.')),
+      h('div', { class: 'step-actions' }, start));
+    start.addEventListener('click', () => runEnrolment(body, { onDone: () => onDone(), level: 2 }));
+    root.replaceChildren(authCardOf({ title: 'Set up two-factor authentication', wide: true,
+      subtitle: staff ? `Signed in as ${staff.name || staff.email}.` : null },
+    body, h('p', { class: 'auth-footer' }, signOutButton())));
+    start.focus();
+  };
+}
+
+/** /forgot-password: asks for the email; the answer is the same for every address. */
+export async function forgotPasswordPage(ctx, root) {
+  ctx.setTitle('Forgot your password?');
+  const email = field({ label: 'Email', name: 'email', type: 'email', autocomplete: 'username',
+    hint: 'The address you sign in with.' });
+  const slot = h('div', { class: 'form-messages', tabindex: '-1' });
+  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Send reset link');
+  const form = h('form', { class: 'auth-form', novalidate: true }, slot, email.wrap, button);
+  const body = h('div', null, form);
+  onSubmit(form, button, slot, async () => {
+    email.setError('');
+    const value = email.input.value.trim();
+    if (!value) { email.setError('Enter your email address.'); email.input.focus(); return; }
+    try {
+      const { data } = await api('POST', '/api/v1/auth/password/forgot', { authRequired: false, body: { email: value } });
+      const title = h('p', { class: 'alert-title' }, 'Check your email');
+      body.replaceChildren(h('div', { class: 'auth-form' },
+        h('div', { class: 'alert alert-success', role: 'status' }, title,
+          h('p', { class: 'alert-detail', 'data-testid': 'forgot-message' },
+            (data && data.message) || 'If an account uses this address, a link to reset the password is on its way.')),
+        h('p', { class: 'muted' }, 'The link works once, for one hour. Nothing arrived? Check the spam folder, or ask an administrator.')));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422) {
+        const e = err.fieldErrors.find((x) => x.field === 'email');
+        if (e) { email.setError(errorMessage(e)); email.input.focus(); return; }
+      }
+      if (err instanceof ApiError && err.status === 429) { slot.replaceChildren(rateLimitBox(err)); return; }
+      throw err;
+    }
+  });
+  root.replaceChildren(authCard('Forgot your password?', 'We will email you a link to choose a new one.', body,
+    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, 'Back to sign in'))));
+  email.input.focus();
+}
+
+/** /reset-password#token=…: a new password; then on by the session's stage. */
+export async function resetPasswordPage(ctx, root) {
+  ctx.setTitle('Choose a new password');
+  const token = tokenFromHash();
+  const { form, first } = passwordForm({
+    withIdentity: false,
+    submitLabel: 'Set new password',
+    run: async ({ password }) => {
+      try {
+        const { data } = await api('POST', '/api/v1/auth/password/reset', { authRequired: false, body: { token, password } });
+        adopt(data);
+        navigate('/admin/', { replace: true });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403) {
+          throw new ApiError(403, { title: 'This link cannot be used',
+            detail: `${sentence(err.detail || 'the link is invalid, used or expired')}. Request a new link below.` });
+        }
+        throw err;
+      }
+    },
+  });
+  root.replaceChildren(authCard('Choose a new password', 'Your other sessions are signed out when you save it.',
+    token ? form : missingToken('password reset'),
+    h('p', { class: 'auth-footer' }, h('a', { href: '/forgot-password' }, 'Request a new link'), ' · ',
+      h('a', { href: '/login' }, 'Back to sign in'))));
+  if (token) first.focus();
 }

@@ -8,6 +8,8 @@ import { clearStaffCache, toast } from '../ui.js';
 
 const MENU = ['M4 6h16', 'M4 12h16', 'M4 18h16'];
 const LOGOUT = ['M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3', 'M10 17l5-5-5-5', 'M15 12H4'];
+const SHIELD = ['M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z', 'M12 8v4', 'M12 15.5v.01'];
+const SECURITY_PATH = '/admin/profile/security';
 
 export function visibleNav() {
   return NAV.filter((row) => canView(row.module, row));
@@ -51,13 +53,18 @@ export function createShell() {
       h('span', { class: 'who-name', 'data-testid': 'user-name' }, staff.name || staff.email),
       h('span', { class: 'who-role' }, staff.admin ? 'Administrator' : 'Staff')));
 
+  // The member's own password, 2FA and sessions, next to their name.
+  const security = h('a', { href: SECURITY_PATH, class: 'btn btn-ghost topbar-link', 'aria-label': 'Account security',
+    title: 'Account security: password, two-factor authentication, sessions' },
+  icon(SHIELD), h('span', { class: 'hide-sm' }, 'Account security'));
+
   const topbar = h('header', { class: 'topbar' },
     menuBtn,
     h('a', { href: '/admin/', class: 'brand' },
       h('img', { src: '/assets/favicon.svg', alt: '', class: 'brand-mark' }),
       h('span', { class: 'brand-name' }, 'Atrium')),
     h('div', { class: 'topbar-spacer' }),
-    who, themeToggle(), logoutBtn);
+    who, security, themeToggle(), logoutBtn);
 
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   const root = h('div', { class: 'shell' }, topbar, nav, main);
@@ -76,6 +83,7 @@ export function createShell() {
   return {
     root, main,
     update(pathname) {
+      if (pathname === SECURITY_PATH) security.setAttribute('aria-current', 'page'); else security.removeAttribute('aria-current');
       for (const { row, a } of links) {
         const active = row.exact ? pathname === row.path : pathname === row.path || pathname.startsWith(`${row.path}/`);
         if (active) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');

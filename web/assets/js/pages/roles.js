@@ -30,7 +30,8 @@ export async function rolesListPage(ctx, root) {
       const modules = Object.keys(r.permissions || {}).filter((m) => (r.permissions[m] || []).length).length;
       const href = `/admin/roles/${r.id}`;
       const tr = h('tr', { class: 'clickable' },
-        h('td', null, h('a', { href, class: 'row-link' }, r.name)),
+        h('td', null, h('a', { href, class: 'row-link' }, r.name),
+          r.require_2fa ? h('span', { class: 'badge badge-admin badge-inline', title: 'Members with this role must use two-factor authentication' }, '2FA required') : null),
         h('td', null, r.description ? h('span', { class: 'truncate truncate-wide', title: r.description }, r.description)
           : h('span', { class: 'muted' }, '—')),
         h('td', null, modules ? `${modules} module${modules === 1 ? '' : 's'}` : h('span', { class: 'muted' }, 'Grants nothing')),
@@ -123,6 +124,13 @@ export function matrixEditor(modules, permissions, { readOnly = false } = {}) {
   return api_;
 }
 
+/** The role's "Require two-factor authentication" checkbox. */
+function require2faControl() {
+  return control({ name: 'require_2fa', label: 'Require two-factor authentication', type: 'checkbox', wide: true,
+    hint: 'Members with this role who have not set up 2FA are taken to enrolment right after their password, '
+      + 'and can do nothing else until it is on. Recommended for roles that see sensitive data or manage staff.' });
+}
+
 const sameMatrix = (a, b) => {
   const norm = (m) => JSON.stringify(Object.keys(m || {}).sort().filter((k) => (m[k] || []).length)
     .map((k) => [k, [...m[k]].sort()]));
@@ -148,6 +156,7 @@ export async function roleNewPage(ctx, root) {
 
   const name = control({ name: 'name', label: 'Name', required: true, max: 100, placeholder: 'e.g. Sales Agent' });
   const description = control({ name: 'description', label: 'Description', type: 'textarea', max: 500, wide: true, rows: 2 });
+  const require2fa = require2faControl();
   const matrix = matrixEditor(modules, {});
   const templateNote = h('div', { class: 'template-note', 'aria-live': 'polite' });
   const start = radioGroup({
@@ -167,13 +176,13 @@ export async function roleNewPage(ctx, root) {
       }
     },
   });
-  const controls = { name, description };
+  const controls = { name, description, require_2fa: require2fa };
   Object.assign(controls, matrix.controls);
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
   const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create role');
   const form = h('form', { class: 'card form form-wide', novalidate: true, 'aria-labelledby': 'role-new-title' },
     messages,
-    h('div', { class: 'form-grid' }, start.wrap, name.wrap, h('div', { class: 'field' }), description.wrap),
+    h('div', { class: 'form-grid' }, start.wrap, name.wrap, h('div', { class: 'field' }), description.wrap, require2fa.wrap),
     templateNote,
     h('h2', { class: 'section-title form-section' }, 'Permissions'),
     matrix.root,
@@ -188,6 +197,7 @@ export async function roleNewPage(ctx, root) {
     clearErrors(controls, messages);
     const body = { name: name.get(), permissions: matrix.get() };
     if (description.get()) body.description = description.get();
+    if (require2fa.get()) body.require_2fa = true;
     save.disabled = true;
     try {
       const { data } = await api('POST', '/api/v1/roles', { body });
@@ -231,16 +241,18 @@ export async function roleRecordPage(ctx, root) {
   const description = control({ name: 'description', label: 'Description', type: 'textarea', max: 500, wide: true, rows: 2 });
   name.set(role.name);
   description.set(role.description);
+  const require2fa = require2faControl();
+  require2fa.set(role.require_2fa);
   const matrix = matrixEditor(modules, role.permissions, { readOnly: !editable });
-  if (!editable) { name.input.disabled = true; description.input.disabled = true; }
-  const controls = { name, description, ...matrix.controls };
+  if (!editable) { name.input.disabled = true; description.input.disabled = true; require2fa.input.disabled = true; }
+  const controls = { name, description, require_2fa: require2fa, ...matrix.controls };
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
   const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save role') : null;
   const del = can('roles', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Delete role') : null;
   const form = h('form', { class: 'card form form-wide', novalidate: true, 'aria-labelledby': 'role-title' },
     messages,
     editable ? null : alertBox('info', 'Read only', 'Your role lets you view roles but not change them.'),
-    h('div', { class: 'form-grid' }, name.wrap, h('div', { class: 'field' }), description.wrap),
+    h('div', { class: 'form-grid' }, name.wrap, h('div', { class: 'field' }), description.wrap, require2fa.wrap),
     h('h2', { class: 'section-title form-section' }, 'Permissions'),
     matrix.root,
     h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/roles', class: 'btn' }, editable ? 'Cancel' : 'Back'),
@@ -260,13 +272,15 @@ export async function roleRecordPage(ctx, root) {
     const body = {};
     if (name.get() !== role.name) body.name = name.get();
     if ((description.get() || null) !== (role.description || null)) body.description = description.get();
+    if (require2fa.get() !== Boolean(role.require_2fa)) body.require_2fa = require2fa.get();
     const perms = matrix.get();
     if (!sameMatrix(perms, role.permissions)) body.permissions = perms;
     if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
     save.disabled = true;
     try {
       await api('PATCH', `/api/v1/roles/${role.id}`, { body, ifMatch: etag });
-      toast(`Role “${body.name || role.name}” saved.${role.staff_count ? ' Members get the change on their next request.' : ''}`);
+      const enforced = body.require_2fa === true && role.staff_count ? ' Members without 2FA must set it up at their next sign-in.' : '';
+      toast(`Role “${body.name || role.name}” saved.${role.staff_count ? ' Members get the change on their next request.' : ''}${enforced}`);
       reload();
     } catch (err) {
       if (isAbort(err)) return;

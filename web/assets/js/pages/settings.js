@@ -1,5 +1,6 @@
 // Settings (/admin/settings): General (company), Email (SMTP, with "Send
-// test email", and the queue's retry limit) and Seats. Each form PATCHes
+// test email", and the queue's retry limit), Seats and Security (password
+// policy, two-factor policy, session timeouts). Each form PATCHes
 // only the keys that changed to /api/v1/settings/{group}; every field
 // error of a 422 is shown under its field.
 import { h, pageTitle } from '../dom.js';
@@ -42,6 +43,36 @@ const GROUPS = {
       { key: 'max_attempts', label: 'Attempts before an email is blocked', type: 'number' },
     ],
   },
+  security: {
+    title: 'Security policy', save: 'Save security policy',
+    lead: 'Passwords, two-factor authentication and sessions, following NIST SP 800-63B and OWASP ASVS: long passwords, no composition rules, a second factor for administrators.',
+    fields: [
+      { section: 'Passwords' },
+      { key: 'password_min_length', label: 'Minimum length without 2FA', type: 'number',
+        hint: 'For accounts protected by the password alone. 15 or more is recommended; never below 8.' },
+      { key: 'password_min_length_2fa', label: 'Minimum length with 2FA', type: 'number',
+        hint: 'For accounts that also use a second factor. At least 8.' },
+      { key: 'password_min_score', label: 'Minimum strength', type: 'select', numeric: true,
+        labels: { 0: '0 – accept any password', 1: '1 – too guessable', 2: '2 – somewhat guessable',
+          3: '3 – safely unguessable (recommended)', 4: '4 – very unguessable' },
+        hint: 'Estimated by zxcvbn, counting the company name, the member’s name and email as easy to guess. A refused password is told why.' },
+      { key: 'password_history', label: 'Recent passwords that cannot be reused', type: 'number',
+        hint: '0 turns the check off.' },
+      { key: 'password_max_age_days', label: 'Maximum password age (days)', type: 'number', wide: true,
+        hint: '0 = off (recommended). NIST SP 800-63B advises against forced periodic changes: they lead to weaker, predictable '
+          + 'passwords. Change a password when there is a sign it was exposed. When on, it applies only to accounts without 2FA, '
+          + 'which must then choose a new password at their next sign-in.' },
+      { section: 'Two-factor authentication' },
+      { key: 'twofa_required_admins', label: 'Require two-factor authentication for administrators', type: 'checkbox', wide: true,
+        hint: 'An administrator without 2FA is taken to enrolment right after the password and can do nothing else until it is set up. '
+          + 'Roles can require it too (Roles → “Require two-factor authentication”).' },
+      { section: 'Sessions' },
+      { key: 'session_idle_minutes', label: 'Sign out after inactivity (minutes)', type: 'number',
+        hint: 'A session nobody used for this long ends.' },
+      { key: 'session_absolute_hours', label: 'Maximum session length (hours)', type: 'number',
+        hint: 'Even an active session ends after this long; then sign in again.' },
+    ],
+  },
   seats: {
     title: 'Seats', save: 'Save seats',
     lead: 'Active staff may not exceed the included members plus extra seats. Deactivating an account frees its seat.',
@@ -56,6 +87,7 @@ const TABS = [
   { key: 'general', label: 'General', groups: ['company'] },
   { key: 'email', label: 'Email (SMTP)', groups: ['smtp', 'email_queue'] },
   { key: 'seats', label: 'Seats', groups: ['seats'] },
+  { key: 'security', label: 'Security', groups: ['security'] },
 ];
 
 export async function settingsPage(ctx, root) {
@@ -101,6 +133,7 @@ function seatUsage(signal) {
 
 function fieldSpec(desc, meta) {
   const type = desc.type === 'secret' ? 'password' : desc.type || (meta && meta.type === 'email' ? 'email' : 'text');
+  if (type === 'checkbox') return { name: desc.key, label: desc.label, type, hint: desc.hint, wide: desc.wide };
   const spec = {
     name: desc.key, label: desc.label, type, required: desc.required, hint: desc.hint, wide: desc.wide,
     placeholder: desc.placeholder, autocomplete: type === 'password' ? 'new-password' : 'off',
@@ -133,16 +166,27 @@ async function groupForm(group, slot, signal) {
   for (const f of data.fields || []) {
     if (!descs.some((d) => d.key === f.key)) {
       descs.push({ key: f.key, label: f.key, type: f.type === 'int' ? 'number' : f.type === 'secret' ? 'secret'
-        : f.type === 'enum' ? 'select' : f.type === 'email' ? 'email' : f.multiline ? 'textarea' : undefined });
+        : f.type === 'enum' ? 'select' : f.type === 'email' ? 'email' : f.type === 'bool' ? 'checkbox'
+          : f.multiline ? 'textarea' : undefined });
     }
   }
   const controls = {};
   const secrets = {};
+  const layout = []; // control wraps and section headings, in order
   for (const d of descs) {
+    if (d.section) {
+      layout.push(h('h3', { class: 'field-wide form-subtitle' }, d.section));
+      continue;
+    }
     if (d.type !== 'secret' && !(d.key in values) && !(d.key in meta)) continue; // not served by this build
     if (d.type === 'secret' && !(`${d.key}_set` in values) && !(d.key in meta)) continue;
     const c = control(fieldSpec(d, meta[d.key]));
+    if (d.numeric) {
+      const text = c.get;
+      c.get = () => { const v = text(); return v === null || Number.isNaN(Number(v)) ? v : Number(v); };
+    }
     controls[d.key] = c;
+    layout.push(c.wrap);
     if (d.type === 'secret') {
       const clear = control({ name: `${d.key}-clear`, label: 'Remove the stored password', type: 'checkbox' });
       secrets[d.key] = { control: c, clear };
@@ -184,7 +228,7 @@ async function groupForm(group, slot, signal) {
     h('h2', { id: titleId, class: 'section-title' }, def.title),
     h('p', { class: 'muted form-lead' }, def.lead),
     messages,
-    h('div', { class: 'form-grid' }, Object.values(controls).map((c) => c.wrap)),
+    h('div', { class: 'form-grid' }, layout),
     h('div', { class: 'form-actions' }, save, extra));
   slot.replaceChildren(form);
 
@@ -216,7 +260,9 @@ async function groupForm(group, slot, signal) {
       const res = await api('PATCH', `/api/v1/settings/${group}`, { body });
       values = (res.data && res.data.values) || values;
       fill();
-      const tip = group === 'smtp' ? ' Send a test email to check that it works.' : '';
+      const tip = group === 'smtp' ? ' Send a test email to check that it works.'
+        : group === 'security' && body.twofa_required_admins === true
+          ? ' Administrators without 2FA must set it up at their next sign-in: see Two-factor (2FA) for who that is.' : '';
       messages.replaceChildren(alertBox('success', `${def.title} saved.`, tip || null));
       toast(`${def.title} saved.`);
     } catch (err) {

@@ -1,0 +1,353 @@
+// The signed-in member's own security page (/admin/profile/security):
+// change password, two-factor authentication (enable, recovery codes,
+// turn off) and "My sessions" with revoke.
+import { h, nextId, pageTitle, timeEl } from '../dom.js';
+import { api, ApiError, isAbort } from '../api.js';
+import { adopt, forget, me } from '../session.js';
+import { navigate } from '../router.js';
+import { alertBox, clearStaffCache, confirmDialog, loading, modal, problemBox, rateLimitBox, toast } from '../ui.js';
+import { control, passwordMessage } from '../forms.js';
+import { recoveryCodesView, runEnrolment } from './twofa.js';
+
+export async function profileSecurityPage(ctx, root) {
+  ctx.setTitle('Account security');
+  const staff = me();
+  const sessions = sessionsSection(ctx.signal);
+  const twofa = twofaSection(ctx.signal, () => sessions.load());
+  const password = passwordSection(() => { sessions.load(); twofa.load(); });
+  root.replaceChildren(
+    h('div', { class: 'page-header' }, pageTitle('Account security')),
+    h('p', { class: 'muted page-lead' }, `Your password, two-factor authentication and where you are signed in, as ${staff.email}.`),
+    h('div', { class: 'profile-sections' }, password.root, twofa.root, sessions.root));
+  await Promise.all([twofa.load(), sessions.load()]);
+}
+
+function section(id, title, lead, ...content) {
+  return h('section', { class: 'card section profile-section', 'aria-labelledby': id },
+    h('div', { class: 'section-header' }, h('h2', { id, class: 'section-title' }, title)),
+    h('div', { class: 'section-body' }, lead ? h('p', { class: 'muted section-lead' }, lead) : null, ...content));
+}
+
+/* ---- password ------------------------------------------------------------------ */
+
+function passwordSection(onChanged) {
+  const staff = me();
+  const c = {
+    current_password: control({ name: 'current_password', label: 'Current password', type: 'password', required: true,
+      autocomplete: 'current-password', max: 1024 }),
+    new_password: control({ name: 'new_password', label: 'New password', type: 'password', required: true,
+      autocomplete: 'new-password', max: 1024,
+      hint: 'A long passphrase of several unrelated words is best. Names, your email and passwords you used recently are refused.' }),
+    confirm: control({ name: 'confirm', label: 'Confirm new password', type: 'password', required: true,
+      autocomplete: 'new-password', max: 1024 }),
+  };
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Change password');
+  const username = h('input', { type: 'email', name: 'username', autocomplete: 'username', value: staff.email,
+    class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', readOnly: true });
+  const form = h('form', { class: 'profile-form', novalidate: true, 'aria-label': 'Change password' },
+    messages, username,
+    h('div', { class: 'form-grid form-grid-1' }, Object.values(c).map((x) => x.wrap)),
+    h('div', { class: 'step-actions' }, save));
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    messages.replaceChildren();
+    for (const x of Object.values(c)) x.setError('');
+    const cur = c.current_password.input.value;
+    const pw = c.new_password.input.value;
+    const missing = ['current_password', 'new_password'].filter((k) => !c[k].input.value);
+    if (missing.length) {
+      for (const k of missing) c[k].setError('This field is required.');
+      c[missing[0]].focus();
+      return;
+    }
+    if (pw !== c.confirm.input.value) {
+      c.confirm.setError('The passwords do not match.');
+      c.confirm.focus();
+      return;
+    }
+    save.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const { data } = await api('POST', '/api/v1/auth/password/change', { body: { current_password: cur, new_password: pw } });
+      adopt(data); // a new session (and CSRF token); every other session ended
+      for (const x of Object.values(c)) x.input.value = '';
+      messages.replaceChildren(alertBox('success', 'Password changed',
+        'You were signed out everywhere else. An email confirms the change.'));
+      toast('Password changed.');
+      onChanged();
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) {
+        let first = null;
+        const others = [];
+        for (const e of err.fieldErrors) {
+          const x = c[e.field];
+          if (!x) { others.push(e); continue; }
+          x.setError(passwordMessage(e));
+          first = first || x;
+        }
+        if (others.length || !first) {
+          messages.replaceChildren(alertBox('error', 'The password was not changed',
+            others.map((e) => `${e.field}: ${e.detail || e.code}`).join('; ') || err.detail));
+        }
+        if (first) first.focus(); else messages.focus();
+      } else if (err instanceof ApiError && err.status === 429) {
+        messages.replaceChildren(rateLimitBox(err));
+        messages.focus();
+      } else {
+        messages.replaceChildren(problemBox(err));
+        messages.focus();
+      }
+    } finally {
+      save.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+  return { root: section('profile-password', 'Password', 'Changing it signs you out of every other session.', form) };
+}
+
+/* ---- two-factor authentication ------------------------------------------------------ */
+
+/** A modal asking for the password before a sensitive change. run(password) resolves to keep the dialog for more. */
+function passwordDialog({ title, message, warning, confirmLabel, danger = false, returnFocus, run }) {
+  const dlg = modal({ title, returnFocus });
+  const pw = control({ name: 'password', label: 'Your password', type: 'password', required: true,
+    autocomplete: 'current-password', max: 1024 });
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const ok = h('button', { type: 'submit', class: ['btn', danger ? 'btn-danger' : 'btn-primary'] }, confirmLabel);
+  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+  cancel.addEventListener('click', () => dlg.close());
+  const form = h('form', { novalidate: true, class: 'dialog-form' },
+    message ? h('p', { class: 'dialog-body' }, message) : null,
+    warning ? alertBox('warning', warning) : null,
+    messages, pw.wrap, h('div', { class: 'dialog-actions' }, cancel, ok));
+  dlg.body.append(form);
+  pw.focus();
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    pw.setError('');
+    messages.replaceChildren();
+    const value = pw.input.value;
+    if (!value) { pw.setError('Enter your password to confirm.'); pw.focus(); return; }
+    ok.disabled = true;
+    try {
+      await run(value, dlg);
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) {
+        const e = err.fieldErrors.find((x) => x.field === 'password');
+        pw.setError(e ? passwordMessage(e) : err.detail);
+        pw.input.select();
+        pw.focus();
+      } else if (err instanceof ApiError && err.status === 429) {
+        messages.replaceChildren(rateLimitBox(err));
+      } else if (err instanceof ApiError && err.status === 409) {
+        messages.replaceChildren(alertBox('error', 'Not possible', err.detail));
+      } else {
+        messages.replaceChildren(problemBox(err));
+      }
+    } finally {
+      ok.disabled = false;
+    }
+  });
+  return dlg;
+}
+
+function twofaSection(signal, onSessionsChanged) {
+  const body = h('div', { class: 'twofa-body' }, loading());
+  const root = section('profile-2fa', 'Two-factor authentication',
+    'After your password, a 6-digit code from an app on your phone. It stops anyone who learns your password.', body);
+
+  async function load() {
+    let status;
+    try {
+      ({ data: status } = await api('GET', '/api/v1/auth/2fa', { signal }));
+    } catch (err) {
+      if (!isAbort(err)) body.replaceChildren(problemBox(err));
+      return;
+    }
+    paint(status);
+  }
+
+  function paint(st) {
+    const on = Boolean(st.enabled);
+    const left = Number(st.recovery_codes_remaining) || 0;
+    const facts = h('dl', { class: 'facts' },
+      h('div', null, h('dt', null, 'Status'),
+        h('dd', null, h('span', { class: ['badge', on ? 'badge-on' : 'badge-off'], 'data-testid': 'twofa-status' }, on ? 'On' : 'Off'))),
+      h('div', null, h('dt', null, 'Required for your account'), h('dd', null, st.required ? 'Yes' : 'No')),
+      on ? h('div', null, h('dt', null, 'Recovery codes left'),
+        h('dd', { 'data-testid': 'recovery-left' }, `${left} of 10`)) : null);
+    const actions = h('div', { class: 'step-actions' });
+    const notes = [];
+    if (!on) {
+      if (st.required) notes.push(alertBox('warning', 'Required for your account', 'Set it up now: at your next sign-in you can do nothing else until it is on.'));
+      const enable = h('button', { type: 'button', class: 'btn btn-primary' }, 'Enable two-factor authentication');
+      enable.addEventListener('click', () => {
+        const area = h('div', { class: 'enrol-area' });
+        body.replaceChildren(area);
+        runEnrolment(area, {
+          level: 3,
+          onCancel: () => load(),
+          onDone: () => { toast('Two-factor authentication is on.'); load(); onSessionsChanged(); },
+        });
+      });
+      actions.append(enable);
+    } else {
+      if (left <= 3) {
+        notes.push(alertBox('warning', left === 0 ? 'No recovery codes left' : `Only ${left} recovery code${left === 1 ? '' : 's'} left`,
+          'Generate a new set so you can still sign in if you lose your phone.'));
+      }
+      const regen = h('button', { type: 'button', class: 'btn' }, 'Regenerate recovery codes');
+      regen.addEventListener('click', () => {
+        passwordDialog({
+          title: 'Generate new recovery codes?', returnFocus: regen, confirmLabel: 'Generate new codes',
+          message: 'Your current recovery codes stop working at once. The new ones are shown only once.',
+          run: async (password, dlg) => {
+            const { data } = await api('POST', '/api/v1/auth/2fa/recovery-codes', { body: { password } });
+            const view = recoveryCodesView({ codes: data.recovery_codes, level: 3, onDone: () => dlg.close(),
+              lead: 'Your old codes no longer work. Each of these signs you in once instead of the app’s code.' });
+            dlg.body.replaceChildren(view.root);
+            dlg.dialog.classList.add('dialog-wide');
+            view.focus();
+            dlg.result.then(() => load());
+          },
+        });
+      });
+      const off = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Turn off two-factor authentication');
+      off.addEventListener('click', () => {
+        passwordDialog({
+          title: 'Turn off two-factor authentication?', returnFocus: off, confirmLabel: 'Turn off', danger: true,
+          message: 'Your account will be protected by your password alone, and your recovery codes stop working.',
+          warning: st.required ? 'It is required for your account, so Atrium will refuse.' : null,
+          run: async (password, dlg) => {
+            await api('POST', '/api/v1/auth/2fa/disable', { body: { password } });
+            dlg.close();
+            toast('Two-factor authentication is off.');
+            load();
+          },
+        });
+      });
+      actions.append(regen, off);
+    }
+    body.replaceChildren(...notes, facts, actions);
+  }
+
+  return { root, load };
+}
+
+/* ---- my sessions ---------------------------------------------------------------------- */
+
+/** "Chrome on Linux" from a user agent (the full string is kept in a tooltip). */
+export function deviceName(ua) {
+  const s = String(ua || '');
+  if (!s) return 'Unknown device';
+  const browser = /Edg\//.test(s) ? 'Edge' : /OPR\//.test(s) ? 'Opera' : /Firefox\//.test(s) ? 'Firefox'
+    : /HeadlessChrome\//.test(s) ? 'Headless Chrome' : /(Chrome|Chromium|CriOS)\//.test(s) ? 'Chrome'
+      : /Safari\//.test(s) ? 'Safari' : /^curl\//.test(s) ? 'curl' : /^Wget\//.test(s) ? 'Wget' : null;
+  const os = /Windows/.test(s) ? 'Windows' : /iPhone|iPad|iPod/.test(s) ? 'iOS' : /Android/.test(s) ? 'Android'
+    : /CrOS/.test(s) ? 'ChromeOS' : /Mac OS X|Macintosh/.test(s) ? 'macOS' : /Linux/.test(s) ? 'Linux' : null;
+  if (browser && os) return `${browser} on ${os}`;
+  return browser || os || s.split(/[\s/]/)[0] || 'Unknown device';
+}
+
+const STAGE_LABELS = { mfa: 'Waiting for the 2FA code', enrol: 'Setting up 2FA' };
+
+function sessionsSection(signal) {
+  const body = h('div', { class: 'sessions-body' }, loading());
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const root = section('profile-sessions', 'My sessions',
+    'Where you are signed in. Revoke any you do not recognise, then change your password.', messages, body);
+
+  const signedOut = () => {
+    forget();
+    clearStaffCache();
+    toast('You have been signed out.', 'info');
+    navigate('/login', { replace: true });
+  };
+
+  async function revoke(s, button) {
+    if (s.current) {
+      const ok = await confirmDialog({ title: 'Revoke this session?', message: 'This is the session you are using: you will be signed out.',
+        confirmLabel: 'Revoke and sign out', danger: true });
+      if (!ok) { button.focus(); return; }
+    }
+    button.disabled = true;
+    messages.replaceChildren();
+    try {
+      await api('DELETE', `/api/v1/auth/sessions/${s.id}`);
+      if (s.current) { signedOut(); return; }
+      toast('Session revoked.');
+      load();
+    } catch (err) {
+      button.disabled = false;
+      if (err instanceof ApiError && err.status === 404) { load(); return; }
+      messages.replaceChildren(problemBox(err));
+      messages.focus();
+    }
+  }
+
+  async function revokeOthers(list, button) {
+    const others = list.filter((s) => !s.current);
+    const ok = await confirmDialog({ title: `Revoke ${others.length} other session${others.length === 1 ? '' : 's'}?`,
+      message: 'Every other browser and device where you are signed in is signed out now.', confirmLabel: 'Revoke them', danger: true });
+    if (!ok) { button.focus(); return; }
+    button.disabled = true;
+    try {
+      for (const s of others) {
+        try { await api('DELETE', `/api/v1/auth/sessions/${s.id}`); } catch (err) {
+          if (!(err instanceof ApiError && err.status === 404)) throw err;
+        }
+      }
+      toast('Your other sessions were revoked.');
+    } catch (err) {
+      messages.replaceChildren(problemBox(err));
+    }
+    load();
+  }
+
+  async function load() {
+    let list;
+    try {
+      const { data } = await api('GET', '/api/v1/auth/sessions', { signal });
+      list = Array.isArray(data && data.data) ? data.data : [];
+    } catch (err) {
+      if (!isAbort(err)) body.replaceChildren(problemBox(err));
+      return;
+    }
+    const rows = list.map((s) => {
+      const name = deviceName(s.user_agent);
+      const btn = h('button', { type: 'button', class: ['btn', 'btn-sm', s.current ? 'btn-danger-outline' : null],
+        'aria-label': s.current ? 'Revoke this session (signs you out)' : `Revoke the session on ${name} from ${s.ip || 'an unknown address'}` },
+      'Revoke');
+      btn.addEventListener('click', () => revoke(s, btn));
+      const uaId = nextId('ua');
+      return h('tr', { class: s.current ? 'row-current' : null, dataset: { current: String(Boolean(s.current)) } },
+        h('td', null,
+          h('span', { class: 'device-name', 'aria-describedby': uaId }, name),
+          s.current ? h('span', { class: 'badge badge-on badge-inline' }, 'This session') : null,
+          STAGE_LABELS[s.stage] ? h('span', { class: 'badge badge-warn badge-inline' }, STAGE_LABELS[s.stage]) : null,
+          h('span', { id: uaId, class: 'ua muted', title: s.user_agent || '' }, s.user_agent || 'No user agent sent')),
+        h('td', { class: 'mono' }, s.ip || h('span', { class: 'muted' }, 'unknown')),
+        h('td', { class: 'nowrap' }, timeEl(s.created_at)),
+        h('td', { class: 'nowrap' }, timeEl(s.last_seen_at)),
+        h('td', { class: 'actions-cell' }, btn));
+    });
+    const table = h('table', { class: 'table sessions-table' },
+      h('caption', { class: 'visually-hidden' }, 'My sessions'),
+      h('thead', null, h('tr', null, ['Device', 'Address', 'Signed in', 'Last seen', ''].map((t) =>
+        h('th', { scope: 'col' }, t || h('span', { class: 'visually-hidden' }, 'Actions'))))),
+      h('tbody', null, rows));
+    const others = list.filter((s) => !s.current).length;
+    let all = null;
+    if (others) {
+      all = h('button', { type: 'button', class: 'btn' }, `Revoke all other sessions (${others})`);
+      all.addEventListener('click', () => revokeOthers(list, all));
+    }
+    body.replaceChildren(h('div', { class: 'table-wrap' }, table), all ? h('div', { class: 'step-actions' }, all) : null);
+  }
+
+  return { root, load };
+}

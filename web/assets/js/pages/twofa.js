@@ -1,0 +1,368 @@
+// Two-factor authentication (TOTP): the enrolment flow (QR code, key,
+// activation), the recovery codes shown once, and the administrators'
+// 2FA user list (/admin/authenticator_2fa/userlist).
+// The QR code is the server's SVG document shown as an <img> from a data:
+// URL: never parsed into the page, so nothing in it can run.
+import { h, nextId, pageTitle, timeEl } from '../dom.js';
+import { api, ApiError, isAbort } from '../api.js';
+import { adopt, can, canView, me } from '../session.js';
+import { replaceQuery } from '../router.js';
+import {
+  alertBox, confirmDialog, copyText, downloadText, emptyState, loading, problemBox, rateLimitBox, toast,
+} from '../ui.js';
+import { control, errorMessage } from '../forms.js';
+
+/** base64 of a string's UTF-8 bytes (btoa alone takes only Latin-1). */
+function base64Utf8(text) {
+  const bytes = new TextEncoder().encode(text);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/** "ABCDEFGHIJKL" → "ABCD EFGH IJKL". */
+export const groupsOf4 = (s) => String(s || '').replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
+
+/** The 6-digit code box (TOTP) or the recovery-code box. */
+export function codeControl({ name = 'code', recovery = false, label, hint } = {}) {
+  const c = control({
+    name, type: 'text', required: true,
+    label: label || (recovery ? 'Recovery code' : '6-digit code'),
+    hint: hint || (recovery ? 'One of the codes you saved when you set up two-factor authentication, like XXXX-XXXX-XXXX-XXXX.'
+      : 'The code your authenticator app shows now.'),
+    autocomplete: recovery ? 'off' : 'one-time-code',
+    max: recovery ? 24 : 7,
+    placeholder: recovery ? 'XXXX-XXXX-XXXX-XXXX' : '123456',
+  });
+  c.input.classList.add('input-otp');
+  if (recovery) c.input.classList.add('input-recovery');
+  c.input.setAttribute('inputmode', recovery ? 'text' : 'numeric');
+  c.input.setAttribute('spellcheck', 'false');
+  c.input.setAttribute('autocapitalize', recovery ? 'characters' : 'off');
+  if (!recovery) c.input.setAttribute('pattern', '[0-9 ]*');
+  /** The value as the server wants it, or null with the error set. */
+  c.value = () => {
+    const raw = c.input.value.trim();
+    if (recovery) {
+      const norm = raw.toUpperCase().replace(/[^A-Z0-9]/g, '');
+      if (norm.length !== 16) {
+        c.setError(raw ? 'A recovery code has 16 letters and digits, like XXXX-XXXX-XXXX-XXXX.' : 'Enter one of your recovery codes.');
+        return null;
+      }
+      return norm.replace(/(.{4})(?=.)/g, '$1-');
+    }
+    const digits = raw.replace(/\s+/g, '');
+    if (!/^\d{6}$/.test(digits)) {
+      c.setError(raw ? 'The code is 6 digits.' : 'Enter the 6-digit code from your authenticator app.');
+      return null;
+    }
+    return digits;
+  };
+  return c;
+}
+
+/* ---- recovery codes, shown once ------------------------------------------- */
+
+function codesFile(codes) {
+  const staff = me();
+  return [
+    'Atrium recovery codes',
+    staff ? `Account: ${staff.email}` : null,
+    `Created: ${new Date().toISOString()}`,
+    '',
+    'Each code signs you in once, instead of the code from your authenticator app.',
+    'Keep them somewhere safe and apart from your phone. Generating new codes makes these stop working.',
+    '',
+    ...codes.map((c, i) => `${String(i + 1).padStart(2, ' ')}. ${c}`),
+    '',
+  ].filter((l) => l !== null).join('\n');
+}
+
+/**
+ * The recovery codes with Download and Copy, and "I saved them".
+ * level: the heading level (2 on the auth card, 3 inside a page section).
+ */
+export function recoveryCodesView({ codes, onDone, level = 2, doneLabel = 'I saved them', lead }) {
+  const list = Array.isArray(codes) ? codes : [];
+  const titleId = nextId('codes-title');
+  const heading = h(`h${level}`, { id: titleId, class: 'step-title', tabindex: '-1' }, 'Save your recovery codes');
+  const status = h('p', { class: 'hint codes-status', role: 'status' });
+  const download = h('button', { type: 'button', class: 'btn' }, 'Download');
+  const copy = h('button', { type: 'button', class: 'btn' }, 'Copy');
+  const done = h('button', { type: 'button', class: 'btn btn-primary' }, doneLabel);
+  download.addEventListener('click', () => {
+    downloadText('atrium-recovery-codes.txt', codesFile(list));
+    status.textContent = 'Downloaded as atrium-recovery-codes.txt.';
+  });
+  copy.addEventListener('click', async () => {
+    status.textContent = (await copyText(list.join('\n'))) ? 'Copied to the clipboard.' : 'Copying is not possible here: select the codes and copy them.';
+  });
+  done.addEventListener('click', () => onDone && onDone());
+  const root = h('section', { class: 'codes-view', 'aria-labelledby': titleId },
+    heading,
+    h('p', { class: 'step-lead' }, lead || 'If you lose your phone, each of these codes signs you in once instead of the app’s code.'),
+    alertBox('warning', 'Shown only now', 'Download or copy them and keep them somewhere safe, apart from your phone. Atrium stores them only in a form it cannot show again.'),
+    h('ol', { class: 'recovery-codes', 'aria-label': 'Recovery codes', 'data-testid': 'recovery-codes' },
+      list.map((code) => h('li', null, h('code', null, code)))),
+    h('div', { class: 'codes-actions' }, download, copy),
+    status,
+    h('div', { class: 'step-actions' }, done));
+  return { root, focus: () => heading.focus(), done };
+}
+
+/* ---- enrolment ------------------------------------------------------------- */
+
+/**
+ * Runs enrolment inside `container`: POST /auth/2fa/enrol, then the QR code,
+ * the key (in groups of 4, with Copy) and the otpauth link, then the code →
+ * POST /auth/2fa/activate (a new, full session: adopted here), then the
+ * recovery codes once. onDone(meBody) after "I saved them"; onCancel (when
+ * given) adds a Cancel button to the code step.
+ */
+export async function runEnrolment(container, { onDone, onCancel, level = 2 } = {}) {
+  container.replaceChildren(loading('Creating your secret key…'));
+  let data;
+  try {
+    ({ data } = await api('POST', '/api/v1/auth/2fa/enrol'));
+  } catch (err) {
+    if (isAbort(err)) return;
+    const again = h('button', { type: 'button', class: 'btn' }, 'Try again');
+    again.addEventListener('click', () => runEnrolment(container, { onDone, onCancel, level }));
+    const cancel = onCancel ? h('button', { type: 'button', class: 'btn btn-ghost' }, 'Cancel') : null;
+    if (cancel) cancel.addEventListener('click', onCancel);
+    container.replaceChildren(problemBox(err, again, cancel));
+    return;
+  }
+  const secret = String(data.secret || '');
+  const hn = `h${level}`;
+  const scanTitle = h(hn, { class: 'step-title', tabindex: '-1' }, '1. Scan the QR code');
+  const qr = data.qr_svg
+    ? h('img', { class: 'qr', src: `data:image/svg+xml;base64,${base64Utf8(String(data.qr_svg))}`,
+      alt: 'QR code with your secret key, for your authenticator app', width: '200', height: '200' })
+    : null;
+  const keyStatus = h('span', { class: 'hint', role: 'status' });
+  const copyKey = h('button', { type: 'button', class: 'btn btn-sm' }, 'Copy key');
+  copyKey.addEventListener('click', async () => {
+    keyStatus.textContent = (await copyText(secret)) ? 'Copied.' : 'Select the key and copy it.';
+  });
+  const keyId = nextId('totp-key');
+  const manual = h('div', { class: 'enrol-manual' },
+    h('p', { id: keyId, class: 'label' }, 'Can’t scan it? Enter this key in the app:'),
+    h('code', { class: 'totp-secret', 'data-testid': 'totp-secret', 'aria-labelledby': keyId }, groupsOf4(secret)),
+    h('div', { class: 'key-actions' }, copyKey, keyStatus),
+    h('p', { class: 'hint' }, 'Time-based (TOTP), 6 digits, a new code every 30 seconds.'),
+    data.otpauth_uri ? h('p', { class: 'hint' }, 'On this device: ',
+      h('a', { href: data.otpauth_uri, 'data-testid': 'otpauth-link' }, 'open the key in your authenticator app')) : null);
+
+  const code = codeControl({ hint: 'Enter the code the app shows now for “Atrium”, to prove it is set up.' });
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const activate = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Activate');
+  const cancel = onCancel ? h('button', { type: 'button', class: 'btn' }, 'Cancel') : null;
+  if (cancel) cancel.addEventListener('click', onCancel);
+  const form = h('form', { class: 'enrol-form', novalidate: true, 'aria-label': 'Activate two-factor authentication' },
+    messages, code.wrap, h('div', { class: 'step-actions' }, activate, cancel));
+
+  container.replaceChildren(h('div', { class: 'enrol' },
+    h('section', { class: 'enrol-step' },
+      scanTitle,
+      h('p', { class: 'step-lead' }, 'Use an authenticator app on your phone, such as Aegis, FreeOTP, Google Authenticator, Microsoft Authenticator or your password manager.'),
+      h('div', { class: 'enrol-grid' }, qr ? h('div', { class: 'qr-frame' }, qr) : null, manual)),
+    h('section', { class: 'enrol-step' },
+      h(hn, { class: 'step-title' }, '2. Enter the code from the app'),
+      form)));
+  scanTitle.focus();
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    code.setError('');
+    messages.replaceChildren();
+    const value = code.value();
+    if (value === null) { code.focus(); return; }
+    activate.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const { data: body } = await api('POST', '/api/v1/auth/2fa/activate', { body: { code: value } });
+      adopt(body);
+      const view = recoveryCodesView({ codes: body.recovery_codes, level, onDone: () => onDone && onDone(body),
+        lead: 'Two-factor authentication is on. If you lose your phone, each of these codes signs you in once instead of the app’s code.' });
+      container.replaceChildren(alertBox('success', 'Two-factor authentication is on'), view.root);
+      view.focus();
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) {
+        const e = err.fieldErrors.find((x) => x.field === 'code');
+        code.setError(e ? errorMessage(e) : err.detail);
+        code.input.select();
+        code.focus();
+      } else if (err instanceof ApiError && err.status === 429) {
+        messages.replaceChildren(rateLimitBox(err, 'Too many wrong codes'));
+        messages.focus();
+      } else {
+        messages.replaceChildren(problemBox(err));
+        messages.focus();
+      }
+    } finally {
+      activate.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+}
+
+/* ---- /admin/authenticator_2fa/userlist ------------------------------------------ */
+
+const SHOW = [
+  ['', 'Everyone', {}],
+  ['admins_without', 'Admins without 2FA', { admin: 'true', enabled: 'false' }],
+  ['admins', 'Administrators', { admin: 'true' }],
+  ['without', 'Everyone without 2FA', { enabled: 'false' }],
+  ['with', 'With 2FA', { enabled: 'true' }],
+];
+const showFromQuery = (q) => {
+  const found = SHOW.find(([, , f]) => (f.admin || '') === (q.get('admin') || '') && (f.enabled || '') === (q.get('enabled') || ''));
+  return found ? found[0] : '';
+};
+
+export async function twofaUsersPage(ctx, root) {
+  ctx.setTitle('Two-factor authentication');
+  const viewer = me();
+  let show = showFromQuery(ctx.query);
+  const select = h('select', { id: 'twofa-show', class: 'input' }, SHOW.map(([v, label]) => h('option', { value: v }, label)));
+  select.value = show;
+  const summary = h('div', { class: 'twofa-summary', 'aria-live': 'polite' });
+  const status = h('div', { class: 'list-status' });
+  const table = h('table', { class: 'table' });
+  const filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Filter two-factor status' },
+    h('div', { class: 'toolbar-field' }, h('label', { for: 'twofa-show', class: 'label-inline' }, 'Show'), select));
+  filters.addEventListener('submit', (ev) => ev.preventDefault());
+  root.replaceChildren(
+    h('div', { class: 'page-header' }, pageTitle('Two-factor authentication (2FA)')),
+    h('p', { class: 'muted page-lead' },
+      'Every administrator should use 2FA: check at each admin hire and weekly. A member who lost their phone and their recovery codes needs “Reset 2FA”.'),
+    summary,
+    h('div', { class: 'card' }, filters, status, h('div', { class: 'table-wrap' }, table)));
+
+  let request = null;
+  ctx.signal.addEventListener('abort', () => request && request.abort());
+  select.addEventListener('change', () => { show = select.value; load(); });
+
+  const editable = can('staff', 'edit');
+  const policyNote = async (signal) => {
+    if (!canView('settings')) return null;
+    try {
+      const { data } = await api('GET', '/api/v1/settings/security', { signal });
+      return data && data.values ? data.values.twofa_required_admins : null;
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      return null;
+    }
+  };
+
+  const paintSummary = (admins, required) => {
+    const total = Number(admins && admins.total) || 0;
+    const with2fa = Number(admins && admins.with_2fa) || 0;
+    const missing = total - with2fa;
+    const filterBtn = missing > 0 && show !== 'admins_without'
+      ? h('button', { type: 'button', class: 'btn btn-sm', onclick: () => { select.value = 'admins_without'; show = 'admins_without'; load(); } },
+        'Show admins without 2FA') : null;
+    const settingsLink = required === false && canView('settings')
+      ? h('a', { href: '/admin/settings?tab=security', class: 'btn btn-sm' }, 'Security settings') : null;
+    const policy = required === true ? 'The policy requires 2FA for administrators: those without it must set it up at their next sign-in.'
+      : required === false ? 'The policy does not require 2FA for administrators. Turn on “Require two-factor authentication for administrators” in the security settings to enforce it.'
+        : '';
+    summary.replaceChildren(alertBox(missing > 0 ? 'warning' : 'success',
+      `${with2fa} of ${total} administrator${total === 1 ? '' : 's'} use${total === 1 && with2fa === 1 ? 's' : ''} 2FA`,
+      missing > 0 ? `${missing} administrator${missing === 1 ? ' has' : 's have'} no second factor. ${policy}` : `All administrators have a second factor. ${policy}`,
+      filterBtn, settingsLink));
+  };
+
+  const header = () => h('thead', null, h('tr', null,
+    ['Name', 'Email', 'Admin', '2FA', 'Since', 'Required', 'Recovery codes left', ''].map((c, i) =>
+      h('th', { scope: 'col', class: i === 6 ? 'num' : null }, c || h('span', { class: 'visually-hidden' }, 'Actions')))));
+
+  const row = (u) => {
+    const name = u.name || u.email;
+    let action = null;
+    if (editable && u.enabled && (viewer.admin || !u.admin)) {
+      action = h('button', { type: 'button', class: 'btn btn-sm btn-danger-outline', 'aria-label': `Reset 2FA for ${name}` }, 'Reset 2FA');
+      action.addEventListener('click', () => resetTwofa(u, action, load, (err) => {
+        status.replaceChildren(problemBox(err));
+      }));
+    }
+    const required = u.required
+      ? h('span', { class: ['badge', u.enabled ? 'badge-on' : 'badge-warn'] }, u.enabled ? 'Required' : 'Required — not set up')
+      : h('span', { class: 'muted' }, 'No');
+    const left = Number(u.recovery_codes_remaining) || 0;
+    return h('tr', { class: u.active === false ? 'row-muted' : null, dataset: { staffId: String(u.id) } },
+      h('td', null, canView('staff') ? h('a', { href: `/admin/staff/${u.id}`, class: 'row-link' }, name) : name,
+        u.active === false ? h('span', { class: 'badge badge-off badge-inline' }, 'Inactive') : null),
+      h('td', null, h('span', { class: 'truncate', title: u.email }, u.email)),
+      h('td', null, u.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : h('span', { class: 'muted', 'aria-label': 'no' }, '—')),
+      h('td', null, h('span', { class: ['badge', u.enabled ? 'badge-on' : u.admin ? 'badge-danger' : 'badge-off'] }, u.enabled ? 'On' : 'Off')),
+      h('td', { class: 'nowrap' }, u.enabled_at ? timeEl(u.enabled_at, { dateOnly: true }) : h('span', { class: 'muted', 'aria-label': 'never' }, '—')),
+      h('td', null, required),
+      h('td', { class: 'num' }, u.enabled
+        ? h('span', { class: left <= 2 ? 'text-warn' : null, title: left <= 2 ? 'Few codes left: they should generate a new set' : null }, String(left))
+        : h('span', { class: 'muted', 'aria-label': 'not applicable' }, '—')),
+      h('td', { class: 'actions-cell' }, action));
+  };
+
+  async function load() {
+    const filter = (SHOW.find(([v]) => v === show) || SHOW[0])[2];
+    replaceQuery(filter);
+    if (request) request.abort();
+    request = new AbortController();
+    const { signal } = request;
+    table.setAttribute('aria-busy', 'true');
+    try {
+      // The summary counts every administrator, whatever the filter shows.
+      const [all, filtered, required] = await Promise.all([
+        api('GET', '/api/v1/authenticator-2fa/users', { signal }),
+        Object.keys(filter).length ? api('GET', '/api/v1/authenticator-2fa/users', { query: filter, signal }) : null,
+        policyNote(signal),
+      ]);
+      const body = (filtered || all).data;
+      const rows = Array.isArray(body.data) ? body.data : [];
+      paintSummary(all.data.admins, required);
+      table.replaceChildren(h('caption', { class: 'visually-hidden' }, 'Two-factor status per staff member'), header(),
+        h('tbody', null, rows.map(row)));
+      if (rows.length) status.replaceChildren();
+      else {
+        status.replaceChildren(emptyState(show === 'admins_without' ? 'Every administrator uses 2FA.' : 'Nobody matches.',
+          show === 'admins_without' ? 'Nothing to do for this check.' : null));
+      }
+    } catch (err) {
+      if (isAbort(err)) return;
+      status.replaceChildren(problemBox(err));
+    } finally {
+      if (!signal.aborted) table.removeAttribute('aria-busy');
+    }
+  }
+  await load();
+}
+
+/** Confirms and resets a member's 2FA (POST /staff/{id}/2fa/reset); after() on success, onError(err) on failure. */
+export async function resetTwofa(member, button, after, onError) {
+  const who = member.name || member.email;
+  const self = me() && me().id === member.id;
+  const ok = await confirmDialog({
+    title: `Reset 2FA for ${who}?`,
+    message: self
+      ? 'Your authenticator app and recovery codes stop working and your other sessions end. Set up 2FA again on your security page.'
+      : 'Their authenticator app and recovery codes stop working, and they are signed out everywhere. '
+        + 'When 2FA is required for them, they set it up again right after their password at the next sign-in. They get an email about it.',
+    confirmLabel: 'Reset 2FA', danger: true,
+  });
+  if (!ok) { if (button) button.focus(); return false; }
+  if (button) button.disabled = true;
+  try {
+    await api('POST', `/api/v1/staff/${member.id}/2fa/reset`);
+    toast(`Two-factor authentication of ${who} was reset.`);
+    if (after) after();
+    return true;
+  } catch (err) {
+    if (button) button.disabled = false;
+    if (onError) onError(err);
+    else toast(err instanceof ApiError ? `${err.title}: ${err.detail}` : String(err), 'error');
+    return false;
+  }
+}
