@@ -653,6 +653,8 @@ static const struct field staff_update_fields[] = {
 	{"department_ids", FT_IDS, 0, 100, NULL, NULL},
 	{"team_ids", FT_IDS, 0, 100, NULL, NULL},
 	{"admin", FT_BOOL, 0, 0, NULL, NULL},
+	/* "Must change at next login", set by an administrator. */
+	{"must_change_password", FT_BOOL, 0, 0, NULL, NULL},
 };
 static const struct schema staff_update_schema = SCHEMA(staff_update_fields);
 
@@ -815,8 +817,9 @@ static int staff_h_update(struct req *r)
 		c, "UPDATE staff SET email = COALESCE(?, email), email_norm = "
 		   "COALESCE(?, email_norm), name = COALESCE(?, name), "
 		   "admin = COALESCE(?, admin), role_id = CASE WHEN ? = 1 "
-		   "THEN ? ELSE role_id END, updated_at = ?, version = "
-		   "version + 1 WHERE id = ? AND org_id = ?");
+		   "THEN ? ELSE role_id END, must_change_password = "
+		   "COALESCE(?, must_change_password), updated_at = ?, "
+		   "version = version + 1 WHERE id = ? AND org_id = ?");
 	if (!st) {
 		json_decref(before);
 		return req_db_error(r);
@@ -833,9 +836,14 @@ static int staff_h_update(struct req *r)
 		db_bind_int(st, 6, (int64_t)json_integer_value(role));
 	else
 		db_bind_null(st, 6);
-	db_bind_text(st, 7, now);
-	db_bind_int(st, 8, r->id);
-	db_bind_int(st, 9, r->who.org_id);
+	json_t *mc = json_object_get(r->body, "must_change_password");
+	if (json_is_boolean(mc))
+		db_bind_int(st, 7, json_is_true(mc));
+	else
+		db_bind_null(st, 7);
+	db_bind_text(st, 8, now);
+	db_bind_int(st, 9, r->id);
+	db_bind_int(st, 10, r->who.org_id);
 	rc = db_step(st);
 	db_reset(st);
 	if (rc < 0) {

@@ -29,6 +29,9 @@ int auth_start_session(struct req *r, const struct staff_row *s);
 /* Stores a new password hash (history, must_change cleared). In a tx. */
 int auth_set_password(struct req *r, const struct staff_row *s,
 		      const char *hash);
+/* An activity row for a sign-in, password, 2FA or session event, with
+ * the client's address (as every row) and user agent (in the diff). */
+int auth_event(struct req *r, const char *action, int64_t staff_id);
 /* Queues the "security notice" email to the member (what changed, when,
  * from which address). In the open transaction. */
 int auth_notify(struct req *r, const struct staff_row *s, const char *what);

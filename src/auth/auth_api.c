@@ -176,6 +176,16 @@ static int log_auth(struct req *r, const char *action,
 	return rc < 0 ? req_db_error(r) : 0;
 }
 
+int auth_event(struct req *r, const char *action, int64_t staff_id)
+{
+	char ua[256];
+	atr_strlcpy(ua, r->user_agent ? r->user_agent : "", sizeof ua);
+	json_t *diff = json_pack("{s:{s:s}}", "user_agent", "to", ua);
+	int rc = activity_from_req(r, action, "staff", staff_id, diff);
+	json_decref(diff);
+	return rc;
+}
+
 int auth_notify(struct req *r, const struct staff_row *s, const char *what)
 {
 	char when[ATR_TIME_LEN];
@@ -294,7 +304,7 @@ static int logout_h_post(struct req *r)
 	if (db_begin(c) < 0)
 		return req_db_error(r);
 	if (session_end(r) < 0 ||
-	    activity_from_req(r, "logout", "staff", r->who.staff_id, NULL) <
+	    auth_event(r, "logout", r->who.staff_id) <
 		    0)
 		return -1;
 	if (db_commit(c) < 0)
@@ -470,10 +480,10 @@ static int token_password_h_post(struct req *r)
 	    session_end_all(c, s.id, 0) < 0)
 		return r->err.kind ? -1 : req_db_error(r);
 	if (auth_start_session(r, &s) < 0 ||
-	    activity_from_req(r,
-			      !strcmp(purpose, "reset") ? "password_reset"
-							: "password_set",
-			      "staff", s.id, NULL) < 0 ||
+	    auth_event(r,
+		       !strcmp(purpose, "reset") ? "password_reset"
+						 : "password_set",
+		       s.id) < 0 ||
 	    (!strcmp(purpose, "reset") &&
 	     auth_notify(r, &s, "your password was reset") < 0))
 		return -1;
@@ -577,7 +587,7 @@ static int password_change_h_post(struct req *r)
 		return r->err.kind ? -1 : req_db_error(r);
 	if (fill_principal(r, &s) < 0 ||
 	    session_create(r, s.id, STAGE_FULL) < 0 ||
-	    activity_from_req(r, "password_change", "staff", s.id, NULL) < 0 ||
+	    auth_event(r, "password_change", s.id) < 0 ||
 	    auth_notify(r, &s, "your password was changed") < 0)
 		return -1;
 	if (db_commit(c) < 0)

@@ -3,6 +3,7 @@
 #include "atrium.h"
 
 #include "admin/staff.h"
+#include "auth/auth.h"
 #include "auth/session.h"
 #include "core/activity.h"
 #include "db/db.h"
@@ -109,7 +110,7 @@ static int sessions_h_end_all(struct req *r)
 			    r->id == r->who.staff_id ? r->who.session_id : 0) <
 		    0)
 		return req_db_error(r);
-	if (activity_from_req(r, "sessions_ended", "staff", r->id, NULL) < 0)
+	if (auth_event(r, "sessions_ended", r->id) < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);

@@ -308,8 +308,7 @@ static int twofa_h_enrol(struct req *r)
 	int s = db_step(st);
 	db_reset(st);
 	if (s < 0 ||
-	    activity_from_req(r, "2fa_enrol_started", "staff", r->who.staff_id,
-			      NULL) < 0 ||
+	    auth_event(r, "2fa_enrol_started", r->who.staff_id) < 0 ||
 	    db_commit(c) < 0) {
 		if (!r->err.kind)
 			req_db_error(r);
@@ -400,7 +399,7 @@ static int twofa_h_activate(struct req *r)
 		    session_create(r, s.id, STAGE_FULL) < 0))
 		rc = r->err.kind ? -1 : req_db_error(r);
 	if (!rc)
-		rc = activity_from_req(r, "2fa_enabled", "staff", s.id, NULL);
+		rc = auth_event(r, "2fa_enabled", s.id);
 	if (!rc)
 		rc = auth_notify(r, &s, "two-factor authentication was turned on");
 	if (rc < 0 || db_commit(c) < 0) {
@@ -439,8 +438,7 @@ static int twofa_h_verify(struct req *r)
 		db_rollback(c);
 		if (db_begin(c) < 0 ||
 		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0 ||
-		    activity_from_req(r, "login_2fa_failed", "staff", s.id,
-				      NULL) < 0 ||
+		    auth_event(r, "login_2fa_failed", s.id) < 0 ||
 		    db_commit(c) < 0)
 			return r->err.kind ? -1 : req_db_error(r);
 		return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
@@ -458,8 +456,7 @@ static int twofa_h_verify(struct req *r)
 		return req_db_error(r);
 	r->who.must_change_password = s.must_change;
 	if (session_create(r, s.id, STAGE_FULL) < 0 ||
-	    activity_from_req(r, recovery ? "login_recovery_code" : "login",
-			      "staff", s.id, NULL) < 0)
+	    auth_event(r, recovery ? "login_recovery_code" : "login", s.id) < 0)
 		return -1;
 	if (recovery &&
 	    auth_notify(r, &s, "a recovery code was used to sign in") < 0)
@@ -530,7 +527,7 @@ static int twofa_h_disable(struct req *r)
 				"your account and cannot be turned off");
 	if (db_begin(c) < 0 || twofa_remove(c, s.id) < 0)
 		return req_db_error(r);
-	if (activity_from_req(r, "2fa_disabled", "staff", s.id, NULL) < 0 ||
+	if (auth_event(r, "2fa_disabled", s.id) < 0 ||
 	    auth_notify(r, &s, "two-factor authentication was turned off") <
 		    0)
 		return -1;
@@ -559,7 +556,7 @@ static int twofa_h_codes(struct req *r)
 	json_t *codes = recovery_new(c, s.id);
 	if (!codes)
 		return req_db_error(r);
-	if (activity_from_req(r, "2fa_recovery_codes", "staff", s.id, NULL) <
+	if (auth_event(r, "2fa_recovery_codes", s.id) <
 		    0 ||
 	    auth_notify(r, &s, "new recovery codes were generated") < 0 ||
 	    db_commit(c) < 0) {
@@ -678,7 +675,7 @@ static int twofa_h_reset(struct req *r)
 			    r->id == r->who.staff_id ? r->who.session_id : 0) <
 		    0)
 		return req_db_error(r);
-	if (activity_from_req(r, "2fa_reset", "staff", r->id, NULL) < 0 ||
+	if (auth_event(r, "2fa_reset", r->id) < 0 ||
 	    auth_notify(r, &s,
 			"an administrator reset your two-factor "
 			"authentication") < 0)

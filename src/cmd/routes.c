@@ -46,6 +46,14 @@ int cmd_routes(int argc, char **argv)
 
 int cmd_version(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
+		fprintf(stderr, "atrium: version takes no arguments\n");
+		return 1;
+	}
+	if (argc > 1) {
+		fputs("usage: atrium version\n\nPrints the version.\n", stdout);
+		return 0;
+	}
 	printf("atrium %s\n", ATR_VERSION);
 	return 0;
 }
