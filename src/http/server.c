@@ -307,7 +307,8 @@ struct server *server_start(struct app *app, struct atr_err *err)
 	s->d = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
 			MHD_USE_ITC,
-		0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, &sa,
+		0, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, s, MHD_OPTION_SOCK_ADDR, &sa,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.conn_limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -317,7 +318,6 @@ struct server *server_start(struct app *app, struct atr_err *err)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
 	if (!s->d) {
 		free(s);
