@@ -34,8 +34,7 @@ MIGRATIONS := $(sort $(wildcard migrations/sqlite/*.sql migrations/pg/*.sql))
 WEB  := $(shell find web -type f 2>/dev/null | sort)
 GEN  := $(BUILD)/gen/embedded.c
 
-.PHONY: all run deps deps-test test test-unit test-http test-browser test-meta \
-	test-fuzz lint-openapi bench clean node_modules
+.PHONY: all run deps deps-test test test-unit test-fuzz lint-openapi bench clean
 
 all: $(BUILD)/atrium
 

@@ -508,29 +508,24 @@ static void staff_check(struct req *r)
 
 /* ---- seats ---------------------------------------------------------------- */
 
-int staff_seat_check(struct req *r)
+int staff_seats_free(struct db_conn *c, int64_t org, struct atr_err *err)
 {
-	char inc[32], extra[32];
-	if (settings_get(r->db, r->who.org_id, "members_included", inc,
-			 sizeof inc) < 0 ||
-	    settings_get(r->db, r->who.org_id, "extra_seats", extra,
-			 sizeof extra) < 0)
-		return req_db_error(r);
 	int64_t a = 0, b = 0;
-	atr_parse_i64(inc, &a);
-	atr_parse_i64(extra, &b);
+	if (settings_get_int(c, org, "members_included", &a) < 0 ||
+	    settings_get_int(c, org, "extra_seats", &b) < 0)
+		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	struct db_stmt *st = db_prepare(
-		r->db, "SELECT COUNT(*) FROM staff WHERE org_id = ? AND active = 1");
+		c, "SELECT COUNT(*) FROM staff WHERE org_id = ? AND active = 1");
 	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->who.org_id);
+		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	db_bind_int(st, 1, org);
 	int rc = db_step(st);
 	int64_t active = rc == 1 ? db_col_int(st, 0) : 0;
 	db_reset(st);
 	if (rc < 0)
-		return req_db_error(r);
+		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	if (active >= a + b)
-		return atr_fail(&r->err, ATR_E_CONFLICT,
+		return atr_fail(err, ATR_E_CONFLICT,
 				"seat limit reached: %lld of %lld seats are in "
 				"use (%lld included + %lld extra); deactivate "
 				"an inactive account to free a seat, or add "
@@ -538,6 +533,11 @@ int staff_seat_check(struct req *r)
 				(long long)active, (long long)(a + b),
 				(long long)a, (long long)b);
 	return 0;
+}
+
+int staff_seat_check(struct req *r)
+{
+	return staff_seats_free(r->db, r->who.org_id, &r->err);
 }
 
 /* ---- memberships and invitations ------------------------------------------ */

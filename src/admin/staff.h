@@ -35,7 +35,10 @@ int staff_load(struct db_conn *c, int64_t org, int64_t id, json_t **out);
 int staff_active_admins(struct db_conn *c, int64_t org);
 /* True when p may hand out every grant in g (admins always may). */
 bool staff_may_grant(const struct principal *p, const struct perm_set *g);
-/* Refuses (409, with the numbers) when no seat is free. In a tx. */
+/* Refuses (409 in err, with the numbers) when no seat is free for one
+ * more active member of org. In a transaction. */
+int staff_seats_free(struct db_conn *c, int64_t org, struct atr_err *err);
+/* The same for the request's organisation, into r->err. */
 int staff_seat_check(struct req *r);
 /* Replaces the member's rows in a membership table. */
 int staff_set_members(struct db_conn *c, int64_t staff_id, const char *table,

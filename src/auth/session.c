@@ -112,10 +112,10 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	/* Lifetimes come from the organisation's security settings; a
 	 * half-finished sign-in lives ten minutes at most. */
 	int64_t org = r->who.org_id ? r->who.org_id : 1;
-	int64_t idle = r->app->cfg.session_idle_minutes,
-		hours = r->app->cfg.session_absolute_hours;
-	settings_get_int(c, org, "session_idle_minutes", &idle);
-	settings_get_int(c, org, "session_absolute_hours", &hours);
+	int64_t idle = 30, hours = 12; /* the settings' own defaults */
+	if (settings_get_int(c, org, "session_idle_minutes", &idle) < 0 ||
+	    settings_get_int(c, org, "session_absolute_hours", &hours) < 0)
+		return req_db_error(r);
 	int64_t life_ms = stage == STAGE_FULL ? hours * 3600000 : 600000;
 	char now[ATR_TIME_LEN], exp[ATR_TIME_LEN];
 	atr_now_iso(now);

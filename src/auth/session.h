@@ -1,7 +1,7 @@
 /* session.h — server-side sessions behind an opaque cookie.
  *
  * The cookie holds a 256-bit random token; the database holds only its
- * hash. A session ends at its absolute expiry, after session_idle_minutes
+ * hash. A session ends at its absolute expiry, after its idle limit
  * without a request, at logout, or when the member is deactivated (the
  * lookup joins staff.active). last_seen_at is written at most once a
  * minute, so the hot path stays a single indexed read.

@@ -108,6 +108,8 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 	}
 	if (db_begin(c) < 0)
 		die("%s", db_errmsg(c));
+	if (staff_seats_free(c, 1, &err) < 0)
+		die("%s: %s", cmdname, err.msg);
 	int64_t id;
 	if (staff_insert(c, 1, email, name, admin, from_stdin ? hash : NULL,
 			 &id, &err) < 0)

@@ -13,7 +13,9 @@
 #include "auth/twofa.h"
 #include "cmd/cmd.h"
 #include "core/activity.h"
+#include "core/secret.h"
 #include "db/db.h"
+#include "jobs/email.h"
 
 static const char usage[] =
 	"usage: atrium user reset-2fa --email EMAIL [--db URL] [--config FILE]\n"
@@ -60,29 +62,39 @@ int cmd_user(int argc, char **argv)
 	cmd_open(&app, &s);
 	cmd_require_schema(&app);
 	struct atr_err err = {0};
+	/* The notice email is stored encrypted until it is sent. */
+	if (secret_key_load(&app.cfg, &err) < 0)
+		die("user reset-2fa: %s", err.msg);
 	struct db_conn *c = db_acquire(app.db, &err);
 	if (!c)
 		die("%s", err.msg);
 	char norm[EMAIL_MAX + 1];
 	staff_email_norm(email, norm, sizeof norm);
 	struct db_stmt *st = db_prepare(
-		c, "SELECT id, org_id, name FROM staff WHERE email_norm = ?");
+		c, "SELECT id, org_id, name, email FROM staff WHERE email_norm = ?");
 	if (!st)
 		die("%s", db_errmsg(c));
 	db_bind_text(st, 1, norm);
 	int rc = db_step(st);
 	int64_t id = 0, org = 0;
-	char name[256] = "";
+	char name[256] = "", email_addr[256] = "";
 	if (rc == 1) {
 		id = db_col_int(st, 0);
 		org = db_col_int(st, 1);
 		atr_strlcpy(name, db_col_text(st, 2), sizeof name);
+		atr_strlcpy(email_addr, db_col_text(st, 3), sizeof email_addr);
 	}
 	db_reset(st);
 	if (rc < 0)
 		die("%s", db_errmsg(c));
 	if (rc == 0)
 		die("user reset-2fa: no staff member with email '%s'", email);
+	char when[ATR_TIME_LEN];
+	atr_now_iso(when);
+	json_t *vars = json_pack("{s:s,s:s,s:s,s:s}", "name", name, "what",
+				 "an operator reset your two-factor "
+				 "authentication",
+				 "when", when, "ip", "the server console");
 	struct activity a = {.org_id = org,
 			     .actor_name = "cli",
 			     .action = "2fa_reset",
@@ -90,12 +102,15 @@ int cmd_user(int argc, char **argv)
 			     .entity_id = id};
 	if (db_begin(c) < 0 || twofa_remove(c, id) < 0 ||
 	    session_end_all(c, id, 0) < 0 || activity_record(c, &a) < 0 ||
+	    email_enqueue(c, org, email_addr, "security_notice", vars) < 0 ||
 	    db_commit(c) < 0)
 		die("user reset-2fa: %s", db_errmsg(c));
+	json_decref(vars);
 	db_release(c);
 	printf("user reset-2fa: two-factor authentication removed for %s "
-	       "<%s>; their sessions ended\n",
+	       "<%s>; their sessions ended; a notice is queued for them\n",
 	       name, email);
+	secret_key_unload();
 	cmd_close(&app);
 	return 0;
 }

@@ -17,12 +17,9 @@ struct config {
 	char *public_url;        /* base of links we print and mail */
 	char *master_key_file;
 	char *metrics_token;     /* NULL: /metrics is open */
-	char *log_level;
 	int threads;
 	int db_pool;
 	int max_body_bytes;
-	int session_idle_minutes;
-	int session_absolute_hours;
 	int conn_limit;
 	int per_ip_conn_limit;
 	int conn_timeout_seconds;

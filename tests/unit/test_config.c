@@ -89,13 +89,10 @@ TEST(config_defaults)
 		CHECK_STR(cfg.db, "sqlite:./var/atrium.db");
 		CHECK_STR(cfg.public_url, "http://127.0.0.1:8080");
 		CHECK_STR(cfg.master_key_file, "./var/master.key");
-		CHECK_STR(cfg.log_level, "info");
 		CHECK(cfg.metrics_token == NULL);
 		CHECK_EQ_INT(cfg.threads, 16);
 		CHECK_EQ_INT(cfg.db_pool, 16);
 		CHECK_EQ_INT(cfg.max_body_bytes, 1048576);
-		CHECK_EQ_INT(cfg.session_idle_minutes, 30);
-		CHECK_EQ_INT(cfg.session_absolute_hours, 12);
 		CHECK_EQ_INT(cfg.conn_limit, 1024);
 		CHECK_EQ_INT(cfg.per_ip_conn_limit, 64);
 		CHECK_EQ_INT(cfg.conn_timeout_seconds, 30);
@@ -139,7 +136,7 @@ TEST(config_file)
 		CHECK_STR(cfg.metrics_token, "s3cret = with equals");
 		CHECK_STR(cfg.public_url, "https://crm.example.com");
 		CHECK(cfg.secure_cookies);
-		CHECK_STR(cfg.log_level, "info"); /* untouched default */
+		CHECK_STR(cfg.master_key_file, "./var/master.key"); /* default */
 	} else {
 		FAILF("config_load: %s", err.msg);
 	}
@@ -253,7 +250,7 @@ TEST(config_precedence)
 	env_clear(&se);
 	struct cfgfile f;
 	if (!write_cfg(&f, "threads = 4\nlisten = 10.0.0.1:1000\n"
-			   "db_pool = 3\nlog_level = debug\n"))
+			   "db_pool = 3\nmetrics_token = from-file\n"))
 		goto out;
 	struct config cfg;
 	struct atr_err err = {0};
@@ -272,7 +269,7 @@ TEST(config_precedence)
 		CHECK_EQ_INT(cfg.threads, 7);
 		CHECK_STR(cfg.listen, "10.0.0.2:2000");
 		CHECK_EQ_INT(cfg.db_pool, 3);     /* file, no env */
-		CHECK_STR(cfg.log_level, "debug"); /* file, no env */
+		CHECK_STR(cfg.metrics_token, "from-file"); /* file, no env */
 	}
 	config_free(&cfg);
 
