@@ -621,12 +621,16 @@ static int idempotent_replay(struct req *r, const char *key,
 	struct db_stmt *st = db_prepare(
 		r->db, "SELECT route, body_hash, status, response, location "
 		       "FROM idempotency_key WHERE org_id = ? AND staff_id = ? "
-		       "AND key = ?");
+		       "AND key = ? AND created_at > ?");
 	if (!st)
 		return req_db_error(r);
+	/* A key is honoured for 24 hours (housekeeping removes it after). */
+	char day_ago[ATR_TIME_LEN];
+	atr_time_iso(atr_now_ms() - 24LL * 3600 * 1000, day_ago);
 	db_bind_int(st, 1, r->who.org_id);
 	db_bind_int(st, 2, r->who.staff_id);
 	db_bind_text(st, 3, key);
+	db_bind_text(st, 4, day_ago);
 	int rc = db_step(st);
 	if (rc == 1) {
 		if (strcmp(db_col_text(st, 0), r->route->path) ||
@@ -656,10 +660,26 @@ static int idempotent_replay(struct req *r, const char *key,
 static int idempotent_store(struct req *r, const char *key, const char *hash,
 			    const char *location)
 {
-	char *resp = json_dumps(r->out, JSON_COMPACT);
-	char now[ATR_TIME_LEN];
+	char now[ATR_TIME_LEN], day_ago[ATR_TIME_LEN];
 	atr_now_iso(now);
+	atr_time_iso(atr_now_ms() - 24LL * 3600 * 1000, day_ago);
+	/* A key older than a day no longer counts: drop it if housekeeping
+	 * has not yet. */
 	struct db_stmt *st = db_prepare(
+		r->db, "DELETE FROM idempotency_key WHERE org_id = ? AND "
+		       "staff_id = ? AND key = ? AND created_at <= ?");
+	if (!st)
+		return req_db_error(r);
+	db_bind_int(st, 1, r->who.org_id);
+	db_bind_int(st, 2, r->who.staff_id);
+	db_bind_text(st, 3, key);
+	db_bind_text(st, 4, day_ago);
+	int drc = db_step(st);
+	db_reset(st);
+	if (drc < 0)
+		return req_db_error(r);
+	char *resp = json_dumps(r->out, JSON_COMPACT);
+	st = db_prepare(
 		r->db, "INSERT INTO idempotency_key (org_id, staff_id, key, "
 		       "route, body_hash, status, response, location, "
 		       "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");

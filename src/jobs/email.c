@@ -27,6 +27,7 @@
 #include "db/db.h"
 #include "http/http.h"
 #include "jobs/email.h"
+#include "jobs/housekeeping.h"
 
 #define EMAIL_BATCH 10
 /* A claim's lease: a whole batch at the worst case of every send (10 s to
@@ -1012,9 +1013,28 @@ static int tick(int64_t *counts_at)
 	return n < 0 ? 0 : n;
 }
 
+#define HOUSEKEEPING_EVERY_MS (5 * 60 * 1000)
+
+/* Every few minutes the worker also clears expired rows (see
+ * jobs/housekeeping.h). */
+static void housekeeping_tick(int64_t *last)
+{
+	int64_t now = atr_now_ms();
+	if (now - *last < HOUSEKEEPING_EVERY_MS)
+		return;
+	*last = now;
+	struct atr_err err = {0};
+	struct db_conn *c = db_acquire(worker.app->db, &err);
+	if (!c)
+		return;
+	if (housekeeping_run(c) < 0)
+		fprintf(stderr, "housekeeping: %s\n", db_errmsg(c));
+	db_release(c);
+}
+
 static void *worker_main(void *arg)
 {
-	int64_t counts_at = 0;
+	int64_t counts_at = 0, housekept_at = 0;
 	for (;;) {
 		pthread_mutex_lock(&worker.mu);
 		bool stop = worker.stop;
@@ -1022,6 +1042,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&worker.mu);
 		if (stop)
 			break;
+		housekeeping_tick(&housekept_at);
 		int n = tick(&counts_at);
 		pthread_mutex_lock(&worker.mu);
 		if (n < EMAIL_BATCH && !worker.stop && !worker.wake) {
