@@ -555,25 +555,28 @@ static int password_change_h_post(struct req *r)
 				 (long long)r->who.staff_id);
 	if (auth_throttled(r, key, NULL) < 0)
 		return -1;
-	if (!password_verify(found && s.hash[0] ? s.hash : NULL, cur)) {
+	/* Both fields are judged, so one answer names every problem. */
+	bool cur_ok = password_verify(found && s.hash[0] ? s.hash : NULL, cur);
+	if (!cur_ok) {
 		if (db_begin(c) < 0 ||
 		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0 ||
 		    db_commit(c) < 0)
 			return req_db_error(r);
 		atr_field(&r->err, "current_password", "invalid",
 			  "is not your current password");
-		return -1;
-	}
-	if (strcmp(cur, pw) == 0) {
-		atr_field(&r->err, "new_password", "reused",
-			  "must differ from the current password");
-		return -1;
 	}
 	int on = twofa_enabled(c, s.id);
 	if (on < 0)
 		return req_db_error(r);
-	struct pw_subject who = {s.org_id, s.id, s.email, s.name, on > 0};
-	if (password_policy_check(c, &who, pw, "new_password", &r->err) < 0)
+	if (strcmp(cur, pw) == 0) {
+		atr_field(&r->err, "new_password", "reused",
+			  "must differ from the current password");
+	} else {
+		struct pw_subject who = {s.org_id, s.id, s.email, s.name,
+					 on > 0};
+		password_policy_check(c, &who, pw, "new_password", &r->err);
+	}
+	if (r->err.kind != ATR_E_NONE)
 		return -1;
 	char hash[PASSWORD_HASH_MAX];
 	if (password_hash(pw, hash) < 0)
@@ -585,8 +588,10 @@ static int password_change_h_post(struct req *r)
 	if (auth_set_password(r, &s, hash) < 0 ||
 	    session_end_all(c, s.id, 0) < 0 || throttle_clear(c, key) < 0)
 		return r->err.kind ? -1 : req_db_error(r);
-	if (fill_principal(r, &s) < 0 ||
-	    session_create(r, s.id, STAGE_FULL) < 0 ||
+	/* A member still to enrol stays at enrolment with the new session. */
+	enum session_stage stage =
+		r->who.stage == STAGE_ENROL ? STAGE_ENROL : STAGE_FULL;
+	if (fill_principal(r, &s) < 0 || session_create(r, s.id, stage) < 0 ||
 	    auth_event(r, "password_change", s.id) < 0 ||
 	    auth_notify(r, &s, "your password was changed") < 0)
 		return -1;
@@ -606,7 +611,7 @@ const struct route auth_routes[] = {
 	 NULL, NULL, ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK | ROUTE_ENROL_OK},
 	{HTTP_POST, "/api/v1/auth/password/change", password_change_h_post,
 	 ACCESS_SESSION, NULL, 0, &password_change_schema, NULL, NULL,
-	 ROUTE_PASSWORD_CHANGE_OK},
+	 ROUTE_PASSWORD_CHANGE_OK | ROUTE_ENROL_OK},
 	{HTTP_POST, "/api/v1/auth/password/set", token_password_h_post,
 	 ACCESS_PUBLIC, NULL, 0, &token_password_schema, "set_password"},
 	{HTTP_POST, "/api/v1/auth/password/reset", token_password_h_post,

@@ -632,11 +632,26 @@ static int twofa_h_users(struct req *r)
 				  "required", required,
 				  "recovery_codes_remaining",
 				  (json_int_t)db_col_int(st, 7)));
-		if (admin) {
-			admins++;
-			admins_with += on;
-		}
 	}
+	db_reset(st);
+	if (rc < 0) {
+		json_decref(data);
+		return req_db_error(r);
+	}
+	/* The summary counts every active administrator, whatever the
+	 * filter: "N of M administrators use 2FA". */
+	st = db_prepare(c, "SELECT COUNT(*), COUNT(t.confirmed_at) FROM staff s "
+			   "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
+			   "t.confirmed_at IS NOT NULL WHERE s.org_id = ? AND "
+			   "s.admin = 1 AND s.active = 1");
+	if (!st) {
+		json_decref(data);
+		return req_db_error(r);
+	}
+	db_bind_int(st, 1, r->who.org_id);
+	rc = db_step(st);
+	admins = rc == 1 ? db_col_int(st, 0) : 0;
+	admins_with = rc == 1 ? db_col_int(st, 1) : 0;
 	db_reset(st);
 	if (rc < 0) {
 		json_decref(data);

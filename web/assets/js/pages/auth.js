@@ -346,7 +346,7 @@ export function twoFactorPage(onDone) {
     });
 
     const card = authCardOf({ title: 'Two-factor authentication' }, subtitle, form,
-      h('p', { class: 'auth-footer' }, staff ? `Signed in as ${staff.email}. ` : '', signOutButton('Not you? Sign out')));
+      h('p', { class: 'auth-footer' }, staff ? h('span', { class: 'muted' }, staff.email) : null, ' ', signOutButton('Not you? Sign out')));
     const cardBody = card.querySelector('.auth-card');
 
     const remainingNotice = (left) => {
@@ -356,10 +356,11 @@ export function twoFactorPage(onDone) {
       next.addEventListener('click', () => onDone());
       const title = h('h1', { class: 'auth-title', tabindex: '-1' }, 'You used a recovery code');
       cardBody.replaceChildren(cardBody.firstChild, title,
-        alertBox(n <= 2 ? 'warning' : 'info', `${n} recovery code${n === 1 ? '' : 's'} left`,
-          n === 0 ? 'You have no recovery codes left. Generate a new set now, so you are not locked out if you lose your phone.'
-            : 'That code no longer works. If you no longer have your phone, turn off 2FA or generate new codes on your security page, and set up the app again.'),
-        h('div', { class: 'auth-form' }, go, next));
+        h('div', { class: 'auth-form' },
+          alertBox(n <= 2 ? 'warning' : 'info', `${n} recovery code${n === 1 ? '' : 's'} left`,
+            n === 0 ? 'You have no recovery codes left. Generate a new set now, so you are not locked out if you lose your phone.'
+              : 'That code no longer works. Generate a new set on your security page. Lost your phone? Turn 2FA off there and set it up again on the new one.'),
+          go, next));
       title.focus();
     };
 

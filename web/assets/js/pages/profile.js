@@ -210,6 +210,7 @@ function twofaSection(signal, onSessionsChanged) {
             const view = recoveryCodesView({ codes: data.recovery_codes, level: 3, onDone: () => dlg.close(),
               lead: 'Your old codes no longer work. Each of these signs you in once instead of the app’s code.' });
             dlg.body.replaceChildren(view.root);
+            dlg.dialog.querySelector('.dialog-title').textContent = 'New recovery codes';
             dlg.dialog.classList.add('dialog-wide');
             view.focus();
             dlg.result.then(() => load());
@@ -346,7 +347,8 @@ function sessionsSection(signal) {
       all = h('button', { type: 'button', class: 'btn' }, `Revoke all other sessions (${others})`);
       all.addEventListener('click', () => revokeOthers(list, all));
     }
-    body.replaceChildren(h('div', { class: 'table-wrap' }, table), all ? h('div', { class: 'step-actions' }, all) : null);
+    body.replaceChildren(h('div', { class: 'table-wrap' }, table));
+    if (all) body.append(h('div', { class: 'step-actions' }, all));
   }
 
   return { root, load };

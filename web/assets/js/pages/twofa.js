@@ -28,7 +28,7 @@ export function codeControl({ name = 'code', recovery = false, label, hint } = {
   const c = control({
     name, type: 'text', required: true,
     label: label || (recovery ? 'Recovery code' : '6-digit code'),
-    hint: hint || (recovery ? 'One of the codes you saved when you set up two-factor authentication, like XXXX-XXXX-XXXX-XXXX.'
+    hint: hint || (recovery ? 'Like XXXX-XXXX-XXXX-XXXX. Letter case and dashes do not matter.'
       : 'The code your authenticator app shows now.'),
     autocomplete: recovery ? 'off' : 'one-time-code',
     max: recovery ? 24 : 7,
@@ -154,7 +154,7 @@ export async function runEnrolment(container, { onDone, onCancel, level = 2 } = 
     data.otpauth_uri ? h('p', { class: 'hint' }, 'On this device: ',
       h('a', { href: data.otpauth_uri, 'data-testid': 'otpauth-link' }, 'open the key in your authenticator app')) : null);
 
-  const code = codeControl({ hint: 'Enter the code the app shows now for “Atrium”, to prove it is set up.' });
+  const code = codeControl({ hint: 'The code the app shows now for this account: it proves the app is set up.' });
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
   const activate = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Activate');
   const cancel = onCancel ? h('button', { type: 'button', class: 'btn' }, 'Cancel') : null;
@@ -183,8 +183,7 @@ export async function runEnrolment(container, { onDone, onCancel, level = 2 } = 
     try {
       const { data: body } = await api('POST', '/api/v1/auth/2fa/activate', { body: { code: value } });
       adopt(body);
-      const view = recoveryCodesView({ codes: body.recovery_codes, level, onDone: () => onDone && onDone(body),
-        lead: 'Two-factor authentication is on. If you lose your phone, each of these codes signs you in once instead of the app’s code.' });
+      const view = recoveryCodesView({ codes: body.recovery_codes, level, onDone: () => onDone && onDone(body) });
       container.replaceChildren(alertBox('success', 'Two-factor authentication is on'), view.root);
       view.focus();
     } catch (err) {
@@ -230,7 +229,7 @@ export async function twofaUsersPage(ctx, root) {
   select.value = show;
   const summary = h('div', { class: 'twofa-summary', 'aria-live': 'polite' });
   const status = h('div', { class: 'list-status' });
-  const table = h('table', { class: 'table' });
+  const table = h('table', { class: 'table table-2fa' });
   const filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Filter two-factor status' },
     h('div', { class: 'toolbar-field' }, h('label', { for: 'twofa-show', class: 'label-inline' }, 'Show'), select));
   filters.addEventListener('submit', (ev) => ev.preventDefault());
@@ -270,14 +269,14 @@ export async function twofaUsersPage(ctx, root) {
       : required === false ? 'The policy does not require 2FA for administrators. Turn on “Require two-factor authentication for administrators” in the security settings to enforce it.'
         : '';
     summary.replaceChildren(alertBox(missing > 0 ? 'warning' : 'success',
-      `${with2fa} of ${total} administrator${total === 1 ? '' : 's'} use${total === 1 && with2fa === 1 ? 's' : ''} 2FA`,
+      `${with2fa} of ${total} administrators use 2FA`,
       missing > 0 ? `${missing} administrator${missing === 1 ? ' has' : 's have'} no second factor. ${policy}` : `All administrators have a second factor. ${policy}`,
       filterBtn, settingsLink));
   };
 
   const header = () => h('thead', null, h('tr', null,
-    ['Name', 'Email', 'Admin', '2FA', 'Since', 'Required', 'Recovery codes left', ''].map((c, i) =>
-      h('th', { scope: 'col', class: i === 6 ? 'num' : null }, c || h('span', { class: 'visually-hidden' }, 'Actions')))));
+    ['Staff member', 'Admin', '2FA', 'Since', 'Required', 'Recovery codes left', ''].map((c, i) =>
+      h('th', { scope: 'col', class: i === 5 ? 'num th-wrap' : null }, c || h('span', { class: 'visually-hidden' }, 'Actions')))));
 
   const row = (u) => {
     const name = u.name || u.email;
@@ -293,9 +292,10 @@ export async function twofaUsersPage(ctx, root) {
       : h('span', { class: 'muted' }, 'No');
     const left = Number(u.recovery_codes_remaining) || 0;
     return h('tr', { class: u.active === false ? 'row-muted' : null, dataset: { staffId: String(u.id) } },
-      h('td', null, canView('staff') ? h('a', { href: `/admin/staff/${u.id}`, class: 'row-link' }, name) : name,
-        u.active === false ? h('span', { class: 'badge badge-off badge-inline' }, 'Inactive') : null),
-      h('td', null, h('span', { class: 'truncate', title: u.email }, u.email)),
+      h('td', { class: 'who-cell' },
+        canView('staff') ? h('a', { href: `/admin/staff/${u.id}?tab=security`, class: 'row-link' }, name) : h('span', { class: 'row-link' }, name),
+        u.active === false ? h('span', { class: 'badge badge-off badge-inline' }, 'Inactive') : null,
+        h('span', { class: 'cell-sub muted', title: u.email }, u.email)),
       h('td', null, u.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : h('span', { class: 'muted', 'aria-label': 'no' }, '—')),
       h('td', null, h('span', { class: ['badge', u.enabled ? 'badge-on' : u.admin ? 'badge-danger' : 'badge-off'] }, u.enabled ? 'On' : 'Off')),
       h('td', { class: 'nowrap' }, u.enabled_at ? timeEl(u.enabled_at, { dateOnly: true }) : h('span', { class: 'muted', 'aria-label': 'never' }, '—')),
