@@ -128,10 +128,12 @@ async function render() {
   }
   // Screens that replace every route until they are done (the server
   // refuses everything else meanwhile): the two-factor code after the
-  // password, the required two-factor enrolment, then a temporary or
-  // expired password. Each continues to the page that was asked for.
-  const gate = stage() === 'mfa' ? twoFactorPage : stage() === 'enrol' ? enrolmentPage
-    : mustChangePassword() ? changePasswordPage : null;
+  // password, then a temporary or expired password (replaced before
+  // enrolment, so whoever set it cannot enrol their own authenticator),
+  // then the required two-factor enrolment. Each continues to the page
+  // that was asked for.
+  const gate = stage() === 'mfa' ? twoFactorPage : mustChangePassword() ? changePasswordPage
+    : stage() === 'enrol' ? enrolmentPage : null;
   if (gate) {
     shell = null;
     const mount = h('div', { class: 'public' });
