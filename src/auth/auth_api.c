@@ -611,7 +611,7 @@ const struct route auth_routes[] = {
 	 NULL, NULL, ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK | ROUTE_ENROL_OK},
 	{HTTP_POST, "/api/v1/auth/password/change", password_change_h_post,
 	 ACCESS_SESSION, NULL, 0, &password_change_schema, NULL, NULL,
-	 ROUTE_PASSWORD_CHANGE_OK | ROUTE_ENROL_OK},
+	 ROUTE_PASSWORD_CHANGE_OK},
 	{HTTP_POST, "/api/v1/auth/password/set", token_password_h_post,
 	 ACCESS_PUBLIC, NULL, 0, &token_password_schema, "set_password"},
 	{HTTP_POST, "/api/v1/auth/password/reset", token_password_h_post,

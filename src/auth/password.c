@@ -159,7 +159,14 @@ int password_policy_check(struct db_conn *c, const struct pw_subject *who,
 		if (at)
 			*at = 0;
 	}
-	const char *words[8];
+	/* The name counts whole and word by word ("Ada Lovelace" gives
+	 * "ada lovelace", "ada" and "lovelace"). */
+	char name[256] = "";
+	if (who->name)
+		atr_strlcpy(name, who->name, sizeof name);
+	char parts[256];
+	atr_strlcpy(parts, name, sizeof parts);
+	const char *words[16];
 	int nw = 0;
 	words[nw++] = "atrium";
 	if (company[0])
@@ -168,8 +175,17 @@ int password_policy_check(struct db_conn *c, const struct pw_subject *who,
 		words[nw++] = who->email;
 	if (local[0])
 		words[nw++] = local;
-	if (who->name && who->name[0])
-		words[nw++] = who->name;
+	if (name[0])
+		words[nw++] = name;
+	for (char *p = parts; *p && nw < 15;) {
+		while (*p == ' ' || *p == '-' || *p == '.')
+			*p++ = 0;
+		char *start = p;
+		while (*p && *p != ' ' && *p != '-' && *p != '.')
+			p++;
+		if (p - start >= 3)
+			words[nw++] = start;
+	}
 	words[nw] = NULL;
 	ZxcMatch_t *info = NULL;
 	double bits = ZxcvbnMatch(pw, words, &info);

@@ -192,12 +192,12 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 		/* A temporary password is replaced before anything else,
 		 * enrolment included: otherwise whoever set it could bind
 		 * their own authenticator to the account. */
-		if (r->who.must_change_password &&
-		    !(r->route->flags & ROUTE_PASSWORD_CHANGE_OK))
-			return atr_fail(&r->err, ATR_E_FORBIDDEN,
-					"change your password first");
-		if (r->who.stage == STAGE_ENROL &&
-		    !(r->route->flags & ROUTE_ENROL_OK))
+		if (r->who.must_change_password) {
+			if (!(r->route->flags & ROUTE_PASSWORD_CHANGE_OK))
+				return atr_fail(&r->err, ATR_E_FORBIDDEN,
+						"change your password first");
+		} else if (r->who.stage == STAGE_ENROL &&
+			   !(r->route->flags & ROUTE_ENROL_OK))
 			return atr_fail(&r->err, ATR_E_FORBIDDEN,
 					"set up two-factor authentication "
 					"first");

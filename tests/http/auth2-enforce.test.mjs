@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
 import {
-  startServer, client, staffClient, assertProblem, assertFieldErrors, runBin, uniq, ISO_MS,
+  startServer, client, staffClient, assertProblem, assertFieldErrors, runBin, uniq, waitFor, ISO_MS,
 } from './harness.mjs';
 
 const LOGIN = '/api/v1/auth/login';
@@ -26,10 +26,17 @@ const VERIFY = '/api/v1/auth/2fa/verify';
 const USERS = '/api/v1/authenticator-2fa/users';
 const RESET = '/api/v1/staff/{id}/2fa/reset';
 const ACTIVITY = '/api/v1/activity';
+const CHANGE = '/api/v1/auth/password/change';
 
 const ENROL_DETAIL = 'set up two-factor authentication first';
 /* The routes an enrolment-stage session may use (the contract's list). */
 const ENROL_OK = new Set([`GET ${TWOFA}`, `POST ${ENROL}`, `POST ${ACTIVATE}`, `GET ${ME}`, `POST ${LOGOUT}`]);
+
+/* The token of the first `setup#token=` link in text. */
+function setupToken(text) {
+  const m = /\/setup#token=([A-Za-z0-9_.~%+-]+)/.exec(text || '');
+  return m ? decodeURIComponent(m[1]) : null;
+}
 
 function code(uri, offsetMs = 0) {
   return OTPAuth.URI.parse(uri).generate({ timestamp: Date.now() + offsetMs });
@@ -85,7 +92,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
 
   async function changePassword(m) {
     const password = `Pw-${randomBytes(12).toString('base64url')}-m`;
-    const r = await m.c.req('POST', '/api/v1/auth/password/change', { body: { current_password: m.password, new_password: password } });
+    const r = await m.c.req('POST', CHANGE, { body: { current_password: m.password, new_password: password } });
     assert.equal(r.status, 200, `password change: ${r.status} ${r.text}`);
     m.password = password;
     return r;
@@ -116,10 +123,12 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     return r.body.data;
   }
 
-  /* Walks the route table: every session/perm route but the enrolment ones is 403. */
+  /* Walks the route table: every session/perm route but the enrolment ones
+   * is 403. Password change is judged on its own (see its test). */
   async function assertOnlyEnrolment(c) {
-    const walk = routes.filter((x) => (x.access === 'session' || x.access === 'perm') && !ENROL_OK.has(`${x.method} ${x.path}`));
-    assert.ok(walk.some((x) => x.path === VERIFY) && walk.some((x) => x.path === '/api/v1/auth/password/change'),
+    const walk = routes.filter((x) => (x.access === 'session' || x.access === 'perm') && !ENROL_OK.has(`${x.method} ${x.path}`) &&
+      x.path !== CHANGE);
+    assert.ok(walk.some((x) => x.path === VERIFY) && walk.some((x) => x.path === '/api/v1/auth/sessions'),
       'the walk includes the other auth routes');
     const wrong = [];
     for (const x of walk) {
@@ -174,6 +183,19 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     assertProblem(await c.req('GET', ME), 401, 'unauthorized');
   });
 
+  it('in stage enrol without a temporary password, password change is refused too (403)', async () => {
+    // The contract lists the enrolment stage's routes: GET /auth/2fa,
+    // POST /auth/2fa/enrol, POST /auth/2fa/activate, me, logout. Password
+    // change comes before them only while must_change_password is true.
+    const a = addAdmin();
+    const { c, r } = await signIn(a.email, a.password);
+    assert.equal(r.body.stage, 'enrol');
+    assert.equal(r.body.staff.must_change_password, false);
+    const res = await c.req('POST', CHANGE, { body: { current_password: a.password, new_password: `Pw-${randomBytes(12).toString('base64url')}-c` } });
+    assertProblem(res, 403, 'forbidden');
+    assert.equal(res.body.detail, ENROL_DETAIL);
+  });
+
   it('after enrolment and activation the admin has a full session (a new session id)', async () => {
     const a = addAdmin();
     const { c, r } = await signIn(a.email, a.password);
@@ -198,15 +220,21 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
   it('a role with require_2fa sends a non-admin to enrolment', async () => {
     const role = await addRole({ permissions: { leads: ['view'] }, require_2fa: true });
     const m = await addMember(role.id, 'enrol');
-    assertProblem(await m.c.req('GET', '/api/v1/leads'), 403, 'forbidden');
+    assert.equal((await m.c.req('GET', ME)).body.staff.must_change_password, true);
+    // The temporary password comes first, enrolment included: whoever set
+    // it must not be able to bind their own authenticator.
+    const wrong = [];
+    const pwOk = new Set([`GET ${ME}`, `POST ${LOGOUT}`, `POST ${CHANGE}`]);
+    for (const x of routes.filter((y) => (y.access === 'session' || y.access === 'perm') && !pwOk.has(`${y.method} ${y.path}`))) {
+      const res = await m.c.req(x.method, x.path, { params: { id: 987654, group: 'company' } });
+      if (res.status !== 403 || res.body?.detail !== 'change your password first') wrong.push(`${x.method} ${x.path}: ${res.status} ${res.body?.detail}`);
+    }
+    assert.deepEqual(wrong, [], 'only the password change (and me, logout) before anything else');
+    const ch = await changePassword(m);
+    assert.equal(ch.body.stage, 'enrol', 'the change keeps the enrolment stage');
     await assertOnlyEnrolment(m.c);
     assert.deepEqual((await m.c.req('GET', TWOFA)).body, { enabled: false, required: true, recovery_codes_remaining: 0 });
     await enrolAndActivate(m.c);
-    // Then the temporary password must be changed, then the role applies.
-    const blocked = await m.c.req('GET', '/api/v1/leads');
-    assertProblem(blocked, 403, 'forbidden');
-    assert.equal(blocked.body.detail, 'change your password first');
-    await changePassword(m);
     assert.equal((await m.c.req('GET', '/api/v1/leads')).status, 200);
     assertProblem(await m.c.req('GET', '/api/v1/roles'), 403, 'forbidden');
 
@@ -247,6 +275,8 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     assert.equal(without.total, without.data.length);
     const onlyStaff = await users({ admin: 'false' });
     assert.ok(onlyStaff.data.every((x) => !x.admin) && onlyStaff.data.some((x) => x.email === srv.staff.email));
+    assert.deepEqual(onlyStaff.admins, all.admins, '`admins` counts every active administrator, whatever the filter');
+    assert.deepEqual(without.admins, all.admins);
 
     const { c } = await signIn(a.email, a.password);
     await enrolAndActivate(c);
@@ -289,6 +319,21 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     assertFieldErrors(await admin.req('POST', RESET, { params: { id }, body: { reason: 'lost phone' } }), { reason: 'unknown_field' });
   });
 
+  it('resetting one\'s own 2FA keeps the current session and ends the others', async () => {
+    const a = addAdmin();
+    const { c } = await signIn(a.email, a.password);
+    const { uri } = await enrolAndActivate(c);
+    const id = (await c.req('GET', ME)).body.staff.id;
+    const other = await signIn(a.email, a.password);
+    assert.equal(other.r.body.stage, 'mfa');
+    const r = await c.req('POST', RESET, { params: { id } });
+    assert.equal(r.status, 204, r.text);
+    assert.equal((await c.req('GET', ME)).status, 200, 'the calling session stays');
+    assertProblem(await other.c.req('GET', ME), 401, 'unauthorized');
+    assert.deepEqual((await c.req('GET', TWOFA)).body, { enabled: false, required: true, recovery_codes_remaining: 0 });
+    assert.ok(uri, 'had 2FA before');
+  });
+
   it('a non-admin with staff.edit cannot reset an administrator\'s 2FA (403)', async () => {
     const editorRole = await addRole({ permissions: { staff: ['view', 'edit'] } });
     const ed = await addMember(editorRole.id, 'full');
@@ -311,6 +356,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     await enrolAndActivate(c);
     const id = (await c.req('GET', ME)).body.staff.id;
 
+    const queued = await notices(a.email);
     const r = srv.cli(['user', 'reset-2fa', '--email', a.email.toUpperCase()]);
     assert.equal(r.status, 0, `reset-2fa: ${r.stdout}${r.stderr}`);
     assert.ok(r.stdout.toLowerCase().includes(a.email), r.stdout);
@@ -320,6 +366,8 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     assert.equal(rows.length, 1, rows);
     assert.equal(rows[0].actor_name, 'cli');
     assert.equal(rows[0].actor_id, null);
+    // The issue: "an email notice after a password or 2FA change" (the CLI's reset too).
+    assert.equal(await notices(a.email), queued + 1, 'a security notice is queued for the member');
     const again = await signIn(a.email, a.password);
     assert.equal(again.r.body.stage, 'enrol', 'enrols again at the next sign-in');
 
@@ -330,15 +378,36 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     assert.notEqual(none.status, 0);
   });
 
-  it('`atrium user reset-2fa` queues the security notice for the member, like the admin reset', async () => {
-    // docs/internals/http-api.md: notices (template security_notice) after 2FA on/off/reset.
+  it('setup of the first administrator lands in stage enrol while the policy is on', async () => {
+    const fresh = await startServer({ staff: false, require2faAdmins: true });
+    try {
+      const token = await waitFor(() => setupToken(fresh.output()) || setupToken(fresh.migrateOutput),
+        { timeout: 10000, what: 'a setup#token= link in the serve or migrate output' });
+      const c = client(fresh.base);
+      const r = await c.req('POST', '/api/v1/setup', {
+        body: { token, email: 'first@example.test', name: 'First Admin', password: `Pw-${randomBytes(12).toString('base64url')}-f` },
+      });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.body.stage, 'enrol');
+      const blocked = await c.req('GET', '/api/v1/staff');
+      assertProblem(blocked, 403, 'forbidden');
+      assert.equal(blocked.body.detail, ENROL_DETAIL);
+      await enrolAndActivate(c);
+      assert.equal((await c.req('GET', '/api/v1/staff')).status, 200);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('enrolment-stage sessions live 10 minutes at most', async () => {
     const a = addAdmin();
     const { c } = await signIn(a.email, a.password);
-    await enrolAndActivate(c);
-    const queued = await notices(a.email);
-    const r = srv.cli(['user', 'reset-2fa', '--email', a.email]);
-    assert.equal(r.status, 0, `reset-2fa: ${r.stdout}${r.stderr}`);
-    assert.equal(await notices(a.email), queued + 1, 'a security notice is queued for the member');
+    const id = (await c.req('GET', ME)).body.staff.id;
+    const row = srv.sql(`SELECT created_at || '|' || expires_at || '|' || stage FROM session WHERE staff_id = ${id}`);
+    assert.equal(row.status, 0, row.stderr);
+    const [created, expires, stage] = row.stdout.split('|');
+    assert.equal(stage, 'enrol');
+    assert.ok(Date.parse(expires) - Date.parse(created) <= 601000, `at most 10 minutes: ${row.stdout}`);
   });
 
   it('the user list and the reset are 401 anonymously and 403 without the permission', async () => {

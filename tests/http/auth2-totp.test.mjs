@@ -345,6 +345,32 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assertProblem(l, 429, 'rate-limited');
   });
 
+  it('wrong activation codes and wrong passwords to turn 2FA off are throttled (429)', async () => {
+    const m = await member();
+    const e = await enrol(m.c);
+    const cur = Number(oathtool(e.secret));
+    let blocked = null;
+    for (let i = 1; i <= 8 && !blocked; i++) {
+      const r = await m.c.req('POST', ACTIVATE, { body: { code: String((cur + 111111 * i) % 1000000).padStart(6, '0') } });
+      if (r.status === 429) blocked = r;
+      else assertFieldErrors(r, { code: 'invalid' });
+    }
+    assert.ok(blocked, 'wrong activation codes end in 429');
+    assertProblem(blocked, 429, 'rate-limited');
+    assert.match(blocked.headers.get('retry-after') || '', /^[1-9]\d*$/);
+
+    const t = await memberWith2fa();
+    blocked = null;
+    for (let i = 1; i <= 8 && !blocked; i++) {
+      const r = await t.c.req('POST', DISABLE, { body: { password: `wrong-${i}-${t.password}` } });
+      if (r.status === 429) blocked = r;
+      else assertFieldErrors(r, { password: 'invalid' });
+    }
+    assert.ok(blocked, 'wrong passwords end in 429');
+    assertProblem(blocked, 429, 'rate-limited');
+    assert.equal((await t.c.req('GET', TWOFA)).body.enabled, true);
+  });
+
   it('a recovery code works once at the second step, then never again; the remaining count goes down', async () => {
     const m = await memberWith2fa();
     await relogin(m);
@@ -381,6 +407,9 @@ describe('two-factor authentication (TOTP) for the member', () => {
     for (const x of fresh) assert.match(x, RECOVERY_FORMAT);
     assert.equal(fresh.filter((x) => m.recovery.includes(x)).length, 0, 'a new set');
     assert.equal((await m.c.req('GET', TWOFA)).body.recovery_codes_remaining, 10);
+    const notice = await sink.waitFor(m.email, (x) => /new recovery codes were generated/.test(x.body || ''),
+      { what: 'the new-codes notice' });
+    for (const x of fresh) assert.ok(!notice.raw.includes(x), 'no recovery code in the mail');
 
     await relogin(m);
     assertProblem(await m.c.req('POST', VERIFY, { body: { code: m.recovery[2] } }), 401, 'unauthorized');
@@ -426,12 +455,13 @@ describe('two-factor authentication (TOTP) for the member', () => {
     const c = client(srv.base);
     const l = await c.login(`${tag}@example.test`, temp);
     assert.equal(l.body.stage, 'enrol', 'the role sends the member to enrolment');
-    const e = await enrol(c);
-    await activate(c, oathtool(e.secret));
-    // The temporary password is changed next (the enrolment came first).
+    // The temporary password is replaced first (before enrolment).
     const password = `Pw-${randomBytes(12).toString('base64url')}-y`;
     const ch = await c.req('POST', '/api/v1/auth/password/change', { body: { current_password: temp, new_password: password } });
     assert.equal(ch.status, 200, ch.text);
+    assert.equal(ch.body.stage, 'enrol');
+    const e = await enrol(c);
+    await activate(c, oathtool(e.secret));
     const st = await c.req('GET', TWOFA);
     assert.deepEqual(st.body, { enabled: true, required: true, recovery_codes_remaining: 10 });
     assertProblem(await c.req('POST', DISABLE, { body: { password } }), 409, 'conflict');
