@@ -174,8 +174,7 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 			QUERY_MAX, &r->nquery, &r->err) < 0)
 		return -1;
 
-	if (r->route->access != ACCESS_PUBLIC ||
-	    r->route->fn == NULL /* never */) {
+	if (r->route->access != ACCESS_PUBLIC) {
 		int a = session_authenticate(r);
 		if (a < 0)
 			return -1;

@@ -115,7 +115,7 @@ test('invite a member with a Sales Agent role; they see only their modules; a ne
   const s = stamp();
   const agentRole = `Sales Agent ${s}`;
   const leadRole = `Sales Lead ${s}`;
-  const member = { email: `agent.${s}@example.test`, name: `Agnes Agent ${s}`, password: `agent-password-${s}` };
+  const member = { email: `agent.${s}@example.test`, name: `Agnes Agent ${s}`, password: `quartz-harbor-${s}-lantern` };
 
   await signIn(page);
   await expect(page).toHaveURL(/\/admin\/$/);
@@ -352,7 +352,7 @@ test('the seat limit is explained when adding staff', async ({ page }) => {
 
 test('offboarding: an override grants access, deactivation ends it at once, delete offers deactivation first and reassigns', async ({ page, browser }) => {
   const s = stamp();
-  const member = { email: `leaver.${s}@example.test`, name: `Lee Leaver ${s}`, temporary: `temporary-pass-${s}`, password: `leaver-password-${s}` };
+  const member = { email: `leaver.${s}@example.test`, name: `Lee Leaver ${s}`, temporary: `temporary-pass-${s}`, password: `maple-orbit-${s}-violin` };
   await signIn(page);
   await expect(page).toHaveURL(/\/admin\/$/);
   const api = await setUpServer(page, { smtp: false });

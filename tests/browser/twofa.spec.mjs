@@ -314,7 +314,7 @@ test('a role that requires 2FA: the member replaces the temporary password, then
   test.setTimeout(120_000);
   const s = stamp();
   const roleName = `Two-factor role ${s}`;
-  const member = { email: `enrol.${s}@example.test`, name: `Enid Enrol ${s}`, temporary: `temporary-pass-${s}`, password: `enid-own-password-${s}` };
+  const member = { email: `enrol.${s}@example.test`, name: `Enid Enrol ${s}`, temporary: `temporary-pass-${s}`, password: `cobalt-own-river-${s}` };
 
   await signIn(page);
   await expect(page).toHaveURL(/\/admin\/$/);
@@ -431,7 +431,7 @@ test('forgot password, "end all sessions" and the administrator\'s forced passwo
   const mail = mailEnv();
   const s = stamp();
   const member = { email: `reset.${s}@example.test`, name: `Rita Reset ${s}`, temporary: `temporary-pass-${s}`,
-    password: `rita-first-password-${s}`, second: `rita-second-password-${s}`, third: `rita-third-password-${s}` };
+    password: `amber-first-canyon-${s}`, second: `amber-second-canyon-${s}`, third: `amber-third-canyon-${s}` };
 
   await signIn(page);
   await expect(page).toHaveURL(/\/admin\/$/);
@@ -560,7 +560,7 @@ test('the Security settings tab: policy fields with their limits; only changed k
 test('an administrator requires a password change at the next sign-in (staff record, Security tab)', async ({ page, browser }) => {
   const s = stamp();
   const member = { email: `change.${s}@example.test`, name: `Chad Change ${s}`, temporary: `temporary-pass-${s}`,
-    password: `chad-first-password-${s}`, second: `chad-second-password-${s}` };
+    password: `willow-first-summit-${s}`, second: `willow-second-summit-${s}` };
   await signIn(page);
   await expect(page).toHaveURL(/\/admin\/$/);
   const api = await setUpServer(page);
