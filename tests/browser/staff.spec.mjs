@@ -10,54 +10,13 @@
 // Environment: ATRIUM_URL, ATRIUM_ADMIN_EMAIL, ATRIUM_ADMIN_PASSWORD, and for
 // the email tests ATRIUM_MAILDIR + ATRIUM_SMTP_PORT (an SMTP sink on
 // 127.0.0.1 writing each message to that directory; see mail.mjs).
+import { BASE, EMAIL, PASSWORD, guardPages, mainNav, navLink, pageApi, signIn, stamp, watch } from './common.mjs';
 import { test, expect } from '@playwright/test';
 import { mailEnv, setPasswordLink, snapshot, waitForMail } from './mail.mjs';
 
-const EMAIL = process.env.ATRIUM_ADMIN_EMAIL;
-const PASSWORD = process.env.ATRIUM_ADMIN_PASSWORD;
-const BASE = process.env.ATRIUM_URL;
+guardPages();
 
-test.beforeAll(() => {
-  for (const name of ['ATRIUM_URL', 'ATRIUM_ADMIN_EMAIL', 'ATRIUM_ADMIN_PASSWORD']) {
-    if (!process.env[name]) throw new Error(`${name} must be set`);
-  }
-});
 
-// Fail on uncaught page errors and on anything the CSP blocked, in every page of the test.
-let problems;
-function watch(page) {
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
-  });
-  return page;
-}
-test.beforeEach(({ page }) => { problems = []; watch(page); });
-test.afterEach(() => { expect(problems, 'no script errors or CSP violations').toEqual([]); });
-
-const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-const mainNav = (page) => page.getByRole('navigation', { name: 'Main' });
-const navLink = (page, name) => mainNav(page).getByRole('link', { name, exact: true });
-
-async function signIn(page, email = EMAIL, password = PASSWORD, path = '/login') {
-  await page.goto(path);
-  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** The API as the page's signed-in user (same cookies), with the CSRF token. */
-async function pageApi(page) {
-  const { csrf_token: csrf } = await (await page.request.get('/api/v1/auth/me')).json();
-  const headers = { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' };
-  const call = async (method, url, data, extra = {}) => {
-    const res = await page.request.fetch(url, { method, headers: { ...headers, ...extra }, data });
-    const text = await res.text();
-    return { status: res.status(), body: text ? JSON.parse(text) : null, headers: res.headers() };
-  };
-  return { call };
-}
 
 /** Points the server's SMTP settings at the test sink; leaves room for the staff the tests add. */
 async function setUpServer(page, { smtp = true } = {}) {
