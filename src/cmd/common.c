@@ -30,6 +30,7 @@ void cmd_open(struct app *app, const struct cmd_settings *s)
 		die("%s", err.msg);
 	if (sodium_init() < 0)
 		die("libsodium failed to initialise");
+	config_auto_size(&app->cfg, strncmp(app->cfg.db, "postgres", 8) == 0);
 	if (db_open(app->cfg.db, app->cfg.db_pool, &app->db, &err) < 0)
 		die("%s", err.msg);
 }

@@ -3,7 +3,7 @@
 
 #include "buf.h"
 
-static void grow(struct buf *b, size_t need)
+void buf_grow(struct buf *b, size_t need)
 {
 	if (b->len + need + 1 <= b->cap)
 		return;
@@ -18,22 +18,9 @@ static void grow(struct buf *b, size_t need)
 	b->cap = cap;
 }
 
-void buf_add(struct buf *b, const void *data, size_t n)
-{
-	grow(b, n);
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
 void buf_adds(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
-}
-
-void buf_addc(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)
@@ -44,7 +31,7 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	ATR_ASSERT(n >= 0);
-	grow(b, (size_t)n);
+	buf_grow(b, (size_t)n);
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap2);
 	va_end(ap2);
 	b->len += (size_t)n;

@@ -41,6 +41,10 @@ struct config_override {
 int config_load(struct config *cfg, const char *file,
 		const struct config_override *ov, int nov, struct atr_err *err);
 void config_free(struct config *cfg);
+/* Fills threads and db_pool left at 0 ("auto") for the database: one
+ * worker per core for SQLite, 16 when database calls block on the network
+ * (PostgreSQL). */
+void config_auto_size(struct config *cfg, bool blocking_db);
 /* True when name is a known option. */
 bool config_known(const char *name);
 

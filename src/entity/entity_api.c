@@ -525,6 +525,7 @@ static int entity_h_list(struct req *r)
 	db_bind_int(st, np + 1, limit);
 	db_bind_int(st, np + 2, offset);
 	struct buf out = BUF_INIT;
+	buf_grow(&out, (size_t)limit * 512); /* a record is ~400 bytes */
 	buf_adds(&out, "{\"data\":[");
 	int s_rc, nrows = 0;
 	while ((s_rc = db_step(st)) == 1) {

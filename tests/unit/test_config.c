@@ -4,6 +4,8 @@
 #include "core/config.h"
 #include "unit.h"
 
+#include <unistd.h>
+
 extern char **environ;
 
 /* The ATRIUM_* variables of the caller's environment, set aside while a
@@ -90,8 +92,8 @@ TEST(config_defaults)
 		CHECK_STR(cfg.public_url, "http://127.0.0.1:8080");
 		CHECK_STR(cfg.master_key_file, "./var/master.key");
 		CHECK(cfg.metrics_token == NULL);
-		CHECK_EQ_INT(cfg.threads, 16);
-		CHECK_EQ_INT(cfg.db_pool, 16);
+		CHECK_EQ_INT(cfg.threads, 0); /* auto: sized for the database */
+		CHECK_EQ_INT(cfg.db_pool, 0);
 		CHECK_EQ_INT(cfg.max_body_bytes, 1048576);
 		CHECK_EQ_INT(cfg.conn_limit, 1024);
 		CHECK_EQ_INT(cfg.per_ip_conn_limit, 64);
@@ -184,7 +186,7 @@ TEST(config_file_errors)
 	static const char *const bad[][2] = {
 		{"threads = many\n", "many"},
 		{"threads = 4x\n", "4x"},
-		{"threads = 0\n", "'0'"},
+		{"threads = -1\n", "'-1'"},
 		{"threads = 1025\n", "1025"},
 		{"threads =\n", "threads"},
 		{"max_body_bytes = 99999999999999999999\n", "max_body_bytes"},
@@ -332,4 +334,20 @@ TEST(config_public_url)
 	}
 	config_free(&cfg);
 	env_restore(&se);
+}
+
+TEST(config_auto_size)
+{
+	struct config cfg = {0};
+	config_auto_size(&cfg, true);
+	CHECK_EQ_INT(cfg.threads, 16); /* PostgreSQL: calls block */
+	CHECK_EQ_INT(cfg.db_pool, 18);
+	struct config lite = {0};
+	config_auto_size(&lite, false);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	CHECK_EQ_INT(lite.threads, cores > 2 ? cores : 2); /* one per core */
+	struct config set = {.threads = 5, .db_pool = 7};
+	config_auto_size(&set, false);
+	CHECK_EQ_INT(set.threads, 5); /* explicit values stay */
+	CHECK_EQ_INT(set.db_pool, 7);
 }
