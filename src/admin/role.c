@@ -340,10 +340,7 @@ static int role_h_update(struct req *r)
 	db_bind_int(st, 2, desc != NULL);
 	db_bind_text(st, 3, json_string_value(desc));
 	json_t *req2 = json_object_get(r->body, "require_2fa");
-	if (json_is_boolean(req2))
-		db_bind_int(st, 4, json_is_true(req2));
-	else
-		db_bind_null(st, 4);
+	db_bind_opt_int(st, 4, json_is_boolean(req2), json_is_true(req2));
 	db_bind_text(st, 5, now);
 	db_bind_int(st, 6, r->id);
 	db_bind_int(st, 7, r->who.org_id);

@@ -688,10 +688,8 @@ static int staff_h_create(struct req *r)
 		   "WHERE id = ?");
 	if (!st)
 		return req_db_error(r);
-	if (json_is_integer(role))
-		db_bind_int(st, 1, (int64_t)json_integer_value(role));
-	else
-		db_bind_null(st, 1);
+	db_bind_opt_int(st, 1, json_is_integer(role),
+			(int64_t)json_integer_value(role));
 	db_bind_int(st, 2, tp != NULL);
 	db_bind_int(st, 3, id);
 	int rc = db_step(st);
@@ -827,20 +825,12 @@ static int staff_h_update(struct req *r)
 	db_bind_text(st, 1, email);
 	db_bind_text(st, 2, email ? norm : NULL);
 	db_bind_text(st, 3, bstr(r, "name"));
-	if (json_is_boolean(admin))
-		db_bind_int(st, 4, json_is_true(admin));
-	else
-		db_bind_null(st, 4);
+	db_bind_opt_int(st, 4, json_is_boolean(admin), json_is_true(admin));
 	db_bind_int(st, 5, role != NULL);
-	if (json_is_integer(role))
-		db_bind_int(st, 6, (int64_t)json_integer_value(role));
-	else
-		db_bind_null(st, 6);
+	db_bind_opt_int(st, 6, json_is_integer(role),
+			(int64_t)json_integer_value(role));
 	json_t *mc = json_object_get(r->body, "must_change_password");
-	if (json_is_boolean(mc))
-		db_bind_int(st, 7, json_is_true(mc));
-	else
-		db_bind_null(st, 7);
+	db_bind_opt_int(st, 7, json_is_boolean(mc), json_is_true(mc));
 	db_bind_text(st, 8, now);
 	db_bind_int(st, 9, r->id);
 	db_bind_int(st, 10, r->who.org_id);

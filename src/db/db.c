@@ -346,6 +346,14 @@ void db_bind_null(struct db_stmt *st, int idx)
 	st->conn->db->drv->bind_null(st->impl, idx);
 }
 
+void db_bind_opt_int(struct db_stmt *st, int idx, bool present, int64_t v)
+{
+	if (present)
+		db_bind_int(st, idx, v);
+	else
+		db_bind_null(st, idx);
+}
+
 int db_step(struct db_stmt *st)
 {
 	st->active = true;

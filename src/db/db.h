@@ -67,6 +67,8 @@ struct db_stmt *db_prepare(struct db_conn *c, const char *sql);
 void db_bind_text(struct db_stmt *st, int idx, const char *s);
 void db_bind_int(struct db_stmt *st, int idx, int64_t v);
 void db_bind_null(struct db_stmt *st, int idx);
+/* Binds v when present, SQL NULL otherwise (optional body fields). */
+void db_bind_opt_int(struct db_stmt *st, int idx, bool present, int64_t v);
 
 /* 1 when a row is ready, 0 when done, -1 on error. */
 int db_step(struct db_stmt *st);

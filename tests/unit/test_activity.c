@@ -10,36 +10,10 @@
 #include "db/migrate.h"
 #include "unit.h"
 
-static struct db *open_migrated(const char *url)
-{
-	struct db *db = NULL;
-	struct atr_err err = {0};
-	if (db_open(url, 2, &db, &err) != 0) {
-		FAILF("db_open(%s): %s", url, err.msg);
-		return NULL;
-	}
-	int applied;
-	if (migrate_run(db, &applied, &err) != 0) {
-		FAILF("migrate_run: %s", err.msg);
-		db_close(db);
-		return NULL;
-	}
-	return db;
-}
-
-static struct db_conn *acquire(struct db *db)
-{
-	struct atr_err err = {0};
-	struct db_conn *c = db_acquire(db, &err);
-	if (!c)
-		FAILF("db_acquire: %s", err.msg);
-	return c;
-}
-
 /* Runs one statement on its own connection (committed at once). */
 static bool sql(struct db *db, const char *text, int line)
 {
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		return false;
 	bool ok = db_exec(c, text) == 0;
@@ -52,16 +26,10 @@ static bool sql(struct db *db, const char *text, int line)
 
 static int64_t scalar(struct db *db, const char *text)
 {
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		return -1;
-	int64_t v = -1;
-	struct db_stmt *st = db_prepare(c, text);
-	if (st && db_step(st) == 1)
-		v = db_col_int(st, 0);
-	else
-		FAILF("%s: %s", text, db_errmsg(c));
-	db_reset(st);
+	int64_t v = unit_db_scalar(c, text);
 	db_release(c);
 	return v;
 }
@@ -72,7 +40,7 @@ static int record(struct db *db, int64_t org, int64_t actor,
 		  const char *action, const char *entity, int64_t entity_id,
 		  const char *ip)
 {
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		return -1;
 	json_t *diff = entity ? json_pack("{s:{s:s,s:s}}", "name", "from",
@@ -145,7 +113,7 @@ static int64_t id_of_seq(struct db *db, int seq)
 
 static void case_intact(const char *url)
 {
-	struct db *db = open_migrated(url);
+	struct db *db = unit_db_open(url, true);
 	if (!db)
 		return;
 	char *out;
@@ -195,7 +163,7 @@ out:
 /* The brief's case: an address changed behind our back. */
 static void case_tamper_ip(const char *url)
 {
-	struct db *db = open_migrated(url);
+	struct db *db = unit_db_open(url, true);
 	if (!db)
 		return;
 	if (!record_three(db))
@@ -235,7 +203,7 @@ static void case_tamper_each_column(const char *url)
 		"hash = '22222222222222222222222222222222222222222222222222222"
 		"22222222222'",
 	};
-	struct db *db = open_migrated(url);
+	struct db *db = unit_db_open(url, true);
 	if (!db)
 		return;
 	if (!record_three(db) ||
@@ -287,7 +255,7 @@ out:
 
 static void case_delete_middle(const char *url)
 {
-	struct db *db = open_migrated(url);
+	struct db *db = unit_db_open(url, true);
 	if (!db)
 		return;
 	if (!record_three(db))
@@ -308,7 +276,7 @@ out:
 /* Tail truncation: every remaining row is fine; only the head knows. */
 static void case_delete_last(const char *url)
 {
-	struct db *db = open_migrated(url);
+	struct db *db = unit_db_open(url, true);
 	if (!db)
 		return;
 	if (!record_three(db))
@@ -335,7 +303,7 @@ out:
 
 static void case_delete_head(const char *url)
 {
-	struct db *db = open_migrated(url);
+	struct db *db = unit_db_open(url, true);
 	if (!db)
 		return;
 	if (!record_three(db))
@@ -353,10 +321,10 @@ out:
 static void case_many_orgs(const char *url)
 {
 	enum { NORGS = 300 };
-	struct db *db = open_migrated(url);
+	struct db *db = unit_db_open(url, true);
 	if (!db)
 		return;
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		goto out;
 	bool ok = db_begin(c) == 0;
@@ -415,7 +383,7 @@ static bool uuid_v4(const char *s)
 static int emit(struct db *db, const char *action, const json_t *before,
 		const json_t *after, bool commit)
 {
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		return -1;
 	int rc = db_begin(c);
@@ -431,7 +399,7 @@ static int emit(struct db *db, const char *action, const json_t *before,
 
 static int64_t pending(struct db *db)
 {
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		return -1;
 	int64_t n = outbox_pending(c);
@@ -441,7 +409,7 @@ static int64_t pending(struct db *db)
 
 static void case_outbox(const char *url)
 {
-	struct db *db = open_migrated(url);
+	struct db *db = unit_db_open(url, true);
 	if (!db)
 		return;
 	CHECK_EQ_INT(pending(db), 0);
@@ -451,7 +419,7 @@ static void case_outbox(const char *url)
 		goto out;
 	CHECK_EQ_INT(pending(db), 1);
 
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		goto out;
 	struct db_stmt *st = db_prepare(

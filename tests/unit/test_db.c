@@ -10,27 +10,6 @@
 #include "db/migrate.h"
 #include "unit.h"
 
-/* Opens url; NULL (with a failed check) when it cannot. */
-static struct db *open_db(const char *url)
-{
-	struct db *db = NULL;
-	struct atr_err err = {0};
-	if (db_open(url, 2, &db, &err) != 0) {
-		FAILF("db_open(%s): %s", url, err.msg);
-		return NULL;
-	}
-	return db;
-}
-
-static struct db_conn *acquire(struct db *db)
-{
-	struct atr_err err = {0};
-	struct db_conn *c = db_acquire(db, &err);
-	if (!c)
-		FAILF("db_acquire: %s", err.msg);
-	return c;
-}
-
 /* Runs sql; a failure is a failed check naming the database error. */
 static bool exec_ok(struct db_conn *c, const char *sql, int line)
 {
@@ -40,19 +19,6 @@ static bool exec_ok(struct db_conn *c, const char *sql, int line)
 	return false;
 }
 #define EXEC(c, sql) exec_ok(c, sql, __LINE__)
-
-/* The single integer a query returns; -1 on failure. */
-static int64_t scalar(struct db_conn *c, const char *sql)
-{
-	struct db_stmt *st = db_prepare(c, sql);
-	if (!st) {
-		FAILF("prepare %s: %s", sql, db_errmsg(c));
-		return -1;
-	}
-	int64_t v = db_step(st) == 1 ? db_col_int(st, 0) : -1;
-	db_reset(st);
-	return v;
-}
 
 /* A table both dialects accept, ids given explicitly. */
 static const char *const item_ddl =
@@ -89,7 +55,7 @@ static int migrations_of(struct db *db)
 
 static void case_open_migrate(const char *url)
 {
-	struct db *db = open_db(url);
+	struct db *db = unit_db_open(url, false);
 	if (!db)
 		return;
 	CHECK_EQ_INT(db_dialect(db),
@@ -115,12 +81,12 @@ static void case_open_migrate(const char *url)
 	CHECK_EQ_INT(applied, 0);
 	CHECK_EQ_INT(migrate_pending(db, &err), 0);
 
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (c) {
-		CHECK_EQ_INT(scalar(c, "SELECT COUNT(*) FROM schema_migrations"),
+		CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM schema_migrations"),
 			     want);
 		/* The seed row of the first migration is there. */
-		CHECK_EQ_INT(scalar(c, "SELECT COUNT(*) FROM org WHERE id = 1"),
+		CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM org WHERE id = 1"),
 			     1);
 		db_pool_stats(db, &open, &busy);
 		CHECK_EQ_INT(busy, 1);
@@ -133,10 +99,10 @@ static void case_open_migrate(const char *url)
 
 static void case_round_trip(const char *url)
 {
-	struct db *db = open_db(url);
+	struct db *db = unit_db_open(url, false);
 	if (!db)
 		return;
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		goto out;
 	if (!EXEC(c, item_ddl))
@@ -209,7 +175,7 @@ static void case_round_trip(const char *url)
 	/* A script of several statements. */
 	CHECK(EXEC(c, "INSERT INTO ut_item (id, name) VALUES (10, 'x1'); "
 		      "INSERT INTO ut_item (id, name) VALUES (11, 'x2');"));
-	CHECK_EQ_INT(scalar(c, "SELECT COUNT(*) FROM ut_item"), 5);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM ut_item"), 5);
 rel:
 	db_release(c);
 out:
@@ -218,10 +184,10 @@ out:
 
 static void case_stmt_cache(const char *url)
 {
-	struct db *db = open_db(url);
+	struct db *db = unit_db_open(url, false);
 	if (!db)
 		return;
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		goto out;
 	const char *sql = "SELECT 1 + 1";
@@ -260,7 +226,7 @@ static void case_stmt_cache(const char *url)
 	CHECK(db_prepare(c, sql) == a);
 	/* The cache belongs to the connection and survives release. */
 	db_release(c);
-	c = acquire(db);
+	c = unit_db_acquire(db);
 	if (!c)
 		goto out;
 	CHECK(db_prepare(c, sql) == a);
@@ -278,10 +244,10 @@ out:
 
 static void case_transactions(const char *url)
 {
-	struct db *db = open_db(url);
+	struct db *db = unit_db_open(url, false);
 	if (!db)
 		return;
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		goto out;
 	if (!EXEC(c, item_ddl))
@@ -291,32 +257,32 @@ static void case_transactions(const char *url)
 	CHECK_EQ_INT(db_begin(c), 0);
 	CHECK(db_in_tx(c));
 	CHECK_EQ_INT(insert_item(c, 1, "gone", 1, NULL), 0);
-	CHECK_EQ_INT(scalar(c, "SELECT COUNT(*) FROM ut_item"), 1);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM ut_item"), 1);
 	CHECK_EQ_INT(db_rollback(c), 0);
 	CHECK(!db_in_tx(c));
-	CHECK_EQ_INT(scalar(c, "SELECT COUNT(*) FROM ut_item"), 0);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM ut_item"), 0);
 	CHECK_EQ_INT(db_rollback(c), 0); /* none open: a no-op */
 
 	CHECK_EQ_INT(db_begin(c), 0);
 	CHECK_EQ_INT(insert_item(c, 2, "kept", 2, NULL), 0);
 	CHECK_EQ_INT(db_commit(c), 0);
 	CHECK(!db_in_tx(c));
-	CHECK_EQ_INT(scalar(c, "SELECT COUNT(*) FROM ut_item"), 1);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM ut_item"), 1);
 
 	/* Releasing with a transaction open rolls it back. */
 	CHECK_EQ_INT(db_begin(c), 0);
 	CHECK_EQ_INT(insert_item(c, 3, "released", 3, NULL), 0);
 	db_release(c);
-	c = acquire(db);
+	c = unit_db_acquire(db);
 	if (!c)
 		goto out;
 	CHECK(!db_in_tx(c));
-	CHECK_EQ_INT(scalar(c, "SELECT COUNT(*) FROM ut_item"), 1);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM ut_item"), 1);
 
 	/* Committed data is visible from another connection. */
-	struct db_conn *c2 = acquire(db);
+	struct db_conn *c2 = unit_db_acquire(db);
 	if (c2) {
-		CHECK_EQ_INT(scalar(c2, "SELECT COUNT(*) FROM ut_item WHERE "
+		CHECK_EQ_INT(unit_db_scalar(c2, "SELECT COUNT(*) FROM ut_item WHERE "
 					"name = 'kept'"),
 			     1);
 		db_release(c2);
@@ -329,10 +295,10 @@ out:
 
 static void case_unique(const char *url)
 {
-	struct db *db = open_db(url);
+	struct db *db = unit_db_open(url, false);
 	if (!db)
 		return;
-	struct db_conn *c = acquire(db);
+	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		goto out;
 	if (!EXEC(c, item_ddl))
@@ -364,7 +330,7 @@ static void case_unique(const char *url)
 	CHECK(db_errmsg(c)[0] != 0);
 	/* The connection is still good afterwards. */
 	CHECK_EQ_INT(insert_item(c, 3, "fine", 0, NULL), 0);
-	CHECK_EQ_INT(scalar(c, "SELECT COUNT(*) FROM ut_item"), 2);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM ut_item"), 2);
 
 	/* Inside a transaction, the failure rolls back with it. */
 	CHECK_EQ_INT(db_begin(c), 0);
@@ -372,7 +338,7 @@ static void case_unique(const char *url)
 	CHECK_EQ_INT(insert_item(c, 5, "dup", 0, NULL), -1);
 	CHECK(db_err_unique(c));
 	CHECK_EQ_INT(db_rollback(c), 0);
-	CHECK_EQ_INT(scalar(c, "SELECT COUNT(*) FROM ut_item"), 2);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM ut_item"), 2);
 rel:
 	db_release(c);
 out:

@@ -2,24 +2,15 @@
  * what is live, on SQLite (and PostgreSQL when ATRIUM_TEST_PG is set). */
 #include "unit.h"
 
-#include <unistd.h>
-
 #include "db/db.h"
-#include "db/migrate.h"
 #include "jobs/housekeeping.h"
 
 static void run(const char *url)
 {
-	struct db *db = NULL;
-	struct atr_err err = {0};
-	int applied;
-	if (!CHECK_EQ_INT(db_open(url, 1, &db, &err), 0) ||
-	    !CHECK_EQ_INT(migrate_run(db, &applied, &err), 0)) {
-		FAILF("%s", err.msg);
-		db_close(db);
+	struct db *db = unit_db_open(url, true);
+	if (!db)
 		return;
-	}
-	struct db_conn *c = db_acquire(db, &err);
+	struct db_conn *c = unit_db_acquire(db);
 	const char *setup =
 		"INSERT INTO staff (id, org_id, email, email_norm, name, "
 		"created_at, updated_at) VALUES (1, 1, 'a@x.test', 'a@x.test', "
@@ -50,7 +41,7 @@ static void run(const char *url)
 		"('acct:blocked', 9, '2020-01-01T00:00:00.000Z', "
 		"'2999-01-01T00:00:00.000Z');";
 	if (!c || !CHECK_EQ_INT(db_exec(c, setup), 0)) {
-		FAILF("setup: %s", c ? db_errmsg(c) : err.msg);
+		FAILF("setup: %s", c ? db_errmsg(c) : "no connection");
 		goto out;
 	}
 	CHECK_EQ_INT(housekeeping_run(c), 4);
@@ -60,11 +51,8 @@ static void run(const char *url)
 		"SELECT COUNT(*) FROM idempotency_key WHERE key = 'k2'",
 		"SELECT COUNT(*) FROM login_throttle WHERE key = 'acct:blocked'",
 	};
-	for (size_t i = 0; i < sizeof left / sizeof *left; i++) {
-		struct db_stmt *st = db_prepare(c, left[i]);
-		CHECK(st && db_step(st) == 1 && db_col_int(st, 0) == 1);
-		db_reset(st);
-	}
+	for (size_t i = 0; i < sizeof left / sizeof *left; i++)
+		CHECK_EQ_INT(unit_db_scalar(c, left[i]), 1);
 	CHECK_EQ_INT(housekeeping_run(c), 0); /* nothing more to do */
 out:
 	db_release(c);
@@ -73,20 +61,10 @@ out:
 
 TEST(housekeeping_sqlite)
 {
-	char dir[] = "/tmp/atrium-unit-hk.XXXXXX";
-	if (!mkdtemp(dir)) {
-		FAILF("mkdtemp");
-		return;
-	}
-	char url[160], path[128];
-	snprintf(path, sizeof path, "%s/a.db", dir);
-	snprintf(url, sizeof url, "sqlite:%s", path);
-	run(url);
-	unlink(path);
-	char side[192];
-	snprintf(side, sizeof side, "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", path);
-	unlink(side);
-	rmdir(dir);
+	unit_with_sqlite(run);
+}
+
+TEST(housekeeping_pg)
+{
+	unit_with_pg(run);
 }

@@ -74,6 +74,16 @@ int unit_spawn(char *const argv[]);
  * by env ATRIUM_TEST_PG (skipped, not passed, when it is unset). The
  * database is removed afterwards. */
 typedef void (*unit_db_fn)(const char *url);
+
+struct db;
+struct db_conn;
+/* Opens url (a pool of 2), migrated when asked. NULL and a failed check
+ * when it cannot. */
+struct db *unit_db_open(const char *url, bool migrate);
+/* A connection, or NULL and a failed check. */
+struct db_conn *unit_db_acquire(struct db *db);
+/* The single integer a query returns; -1 and a failed check on error. */
+int64_t unit_db_scalar(struct db_conn *c, const char *sql);
 void unit_with_sqlite(unit_db_fn fn);
 void unit_with_pg(unit_db_fn fn);
 

@@ -18,6 +18,9 @@
 
 #include "unit.h"
 
+#include "db/db.h"
+#include "db/migrate.h"
+
 extern char **environ;
 
 #define UNIT_MAX_TESTS 1024
@@ -308,4 +311,42 @@ int main(int argc, char **argv)
 		       skipped == 1 ? "" : "s");
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed || (pattern && !matched) ? 1 : 0;
+}
+
+struct db *unit_db_open(const char *url, bool migrate)
+{
+	struct db *db = NULL;
+	struct atr_err err = {0};
+	if (db_open(url, 2, &db, &err) != 0) {
+		FAILF("db_open(%s): %s", url, err.msg);
+		return NULL;
+	}
+	int applied;
+	if (migrate && migrate_run(db, &applied, &err) != 0) {
+		FAILF("migrate_run: %s", err.msg);
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+struct db_conn *unit_db_acquire(struct db *db)
+{
+	struct atr_err err = {0};
+	struct db_conn *c = db_acquire(db, &err);
+	if (!c)
+		FAILF("db_acquire: %s", err.msg);
+	return c;
+}
+
+int64_t unit_db_scalar(struct db_conn *c, const char *sql)
+{
+	struct db_stmt *st = db_prepare(c, sql);
+	if (!st) {
+		FAILF("prepare %s: %s", sql, db_errmsg(c));
+		return -1;
+	}
+	int64_t v = db_step(st) == 1 ? db_col_int(st, 0) : -1;
+	db_reset(st);
+	return v;
 }
