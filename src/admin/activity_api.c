@@ -4,7 +4,9 @@
  */
 #include "atrium.h"
 
+#include "auth/perm.h"
 #include "core/buf.h"
+#include "core/module.h"
 #include "db/db.h"
 #include "http/http.h"
 
@@ -168,8 +170,19 @@ out:
 	return rc;
 }
 
-const struct route activity_routes[] = {
+static const struct route activity_routes[] = {
 	{HTTP_GET, "/api/v1/activity", activity_h_list, ACCESS_PERM,
 	 "activity", CAP_VIEW, NULL, NULL},
 	{0},
+};
+
+static const struct perm_module activity_perms[] = {
+	{"activity", "Activity log", PB_VIEW},
+	{0},
+};
+
+const struct module module_activity = {
+	.name = "activity",
+	.perms = activity_perms,
+	.routes = activity_routes,
 };

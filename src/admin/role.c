@@ -12,6 +12,7 @@
 #include "admin/staff.h"
 #include "auth/perm.h"
 #include "core/activity.h"
+#include "core/module.h"
 #include "db/db.h"
 #include "http/http.h"
 
@@ -515,7 +516,7 @@ static int role_h_modules(struct req *r)
 	return 0;
 }
 
-const struct route role_routes[] = {
+static const struct route role_routes[] = {
 	{HTTP_GET, "/api/v1/roles", role_h_list, ACCESS_PERM, "roles",
 	 CAP_VIEW},
 	{HTTP_POST, "/api/v1/roles", role_h_create, ACCESS_PERM, "roles",
@@ -531,4 +532,16 @@ const struct route role_routes[] = {
 	{HTTP_GET, "/api/v1/permissions/modules", role_h_modules, ACCESS_PERM,
 	 "roles", CAP_VIEW},
 	{0},
+};
+
+static const struct perm_module role_perms[] = {
+	{"roles", "Roles & permissions",
+	 PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE},
+	{0},
+};
+
+const struct module module_roles = {
+	.name = "roles",
+	.perms = role_perms,
+	.routes = role_routes,
 };

@@ -16,89 +16,19 @@
 #include <ctype.h>
 #include <sodium.h>
 
-#include "admin/settings.h"
 #include "admin/staff.h"
+#include "auth/auth.h"
 #include "auth/password.h"
 #include "auth/perm.h"
 #include "auth/token.h"
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/buf.h"
+#include "core/module.h"
+#include "core/settings.h"
 #include "db/db.h"
+#include "email/email.h"
 #include "http/http.h"
-#include "jobs/email.h"
-
-void staff_email_norm(const char *email, char *out, size_t n)
-{
-	while (isspace((unsigned char)*email))
-		email++;
-	size_t i = 0;
-	for (; email[i] && i + 1 < n; i++)
-		out[i] = (char)tolower((unsigned char)email[i]);
-	while (i && isspace((unsigned char)out[i - 1]))
-		i--;
-	out[i] = 0;
-}
-
-int staff_insert(struct db_conn *c, int64_t org_id, const char *email,
-		 const char *name, bool admin, const char *pw_hash,
-		 int64_t *id, struct atr_err *err)
-{
-	char norm[EMAIL_MAX + 1];
-	staff_email_norm(email, norm, sizeof norm);
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	struct db_stmt *st = db_prepare(
-		c, "INSERT INTO staff (org_id, email, email_norm, name, "
-		   "password_hash, admin, active, created_at, updated_at) "
-		   "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id");
-	if (!st)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	db_bind_int(st, 1, org_id);
-	db_bind_text(st, 2, email);
-	db_bind_text(st, 3, norm);
-	db_bind_text(st, 4, name);
-	db_bind_text(st, 5, pw_hash);
-	db_bind_int(st, 6, admin);
-	db_bind_text(st, 7, now);
-	db_bind_text(st, 8, now);
-	int rc = db_step(st);
-	if (rc == 1)
-		*id = db_col_int(st, 0);
-	db_reset(st);
-	if (rc == 1)
-		return 0;
-	if (db_err_unique(c)) {
-		atr_field(err, "email", "taken",
-			  "a staff member with this email exists");
-		return -1;
-	}
-	return atr_fail(err, ATR_E_INTERNAL, "cannot add staff: %s",
-			db_errmsg(c));
-}
-
-int64_t staff_count(struct db_conn *c)
-{
-	struct db_stmt *st = db_prepare(c, "SELECT COUNT(*) FROM staff");
-	if (!st)
-		return -1;
-	int64_t n = db_step(st) == 1 ? db_col_int(st, 0) : -1;
-	db_reset(st);
-	return n;
-}
-
-int staff_exists(struct db_conn *c, int64_t org_id, int64_t staff_id)
-{
-	struct db_stmt *st = db_prepare(
-		c, "SELECT 1 FROM staff WHERE id = ? AND org_id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, staff_id);
-	db_bind_int(st, 2, org_id);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc;
-}
 
 /* ---- reading ------------------------------------------------------------ */
 
@@ -508,128 +438,18 @@ static void staff_check(struct req *r)
 
 /* ---- seats ---------------------------------------------------------------- */
 
-int staff_seats_free(struct db_conn *c, int64_t org, struct atr_err *err)
-{
-	int64_t a = 0, b = 0;
-	if (settings_get_int(c, org, "members_included", &a) < 0 ||
-	    settings_get_int(c, org, "extra_seats", &b) < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	struct db_stmt *st = db_prepare(
-		c, "SELECT COUNT(*) FROM staff WHERE org_id = ? AND active = 1");
-	if (!st)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	db_bind_int(st, 1, org);
-	int rc = db_step(st);
-	int64_t active = rc == 1 ? db_col_int(st, 0) : 0;
-	db_reset(st);
-	if (rc < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	if (active >= a + b)
-		return atr_fail(err, ATR_E_CONFLICT,
-				"seat limit reached: %lld of %lld seats are in "
-				"use (%lld included + %lld extra); deactivate "
-				"an inactive account to free a seat, or add "
-				"seats",
-				(long long)active, (long long)(a + b),
-				(long long)a, (long long)b);
-	return 0;
-}
-
 int staff_seat_check(struct req *r)
 {
-	return staff_seats_free(r->db, r->who.org_id, &r->err);
+	return staff_store_seats_free(r->db, r->who.org_id, &r->err);
 }
 
 /* ---- memberships and invitations ------------------------------------------ */
 
-int staff_set_members(struct db_conn *c, int64_t staff_id, const char *table,
-		      const char *col, const json_t *ids)
-{
-	char sql[160];
-	snprintf(sql, sizeof sql, "DELETE FROM %s WHERE staff_id = ?", table);
-	struct db_stmt *st = db_prepare(c, sql);
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, staff_id);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		return -1;
-	snprintf(sql, sizeof sql, "INSERT INTO %s (staff_id, %s) VALUES (?, ?)",
-		 table, col);
-	size_t i;
-	json_t *v;
-	json_array_foreach(ids, i, v)
-	{
-		st = db_prepare(c, sql);
-		if (!st)
-			return -1;
-		db_bind_int(st, 1, staff_id);
-		db_bind_int(st, 2, (int64_t)json_integer_value(v));
-		rc = db_step(st);
-		db_reset(st);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int staff_send_link(struct req *r, int64_t staff_id, const char *email,
-		    const char *name, const char *purpose, int hours,
-		    const char *template_name)
-{
-	struct db_conn *c = r->db;
-	/* A new link replaces any earlier unused one of the same purpose. */
-	struct db_stmt *st = db_prepare(
-		c, "DELETE FROM auth_token WHERE staff_id = ? AND purpose = ? "
-		   "AND used_at IS NULL");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, staff_id);
-	db_bind_text(st, 2, purpose);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		return req_db_error(r);
-	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN],
-		exp[ATR_TIME_LEN];
-	token_new(tok);
-	token_hash(tok, h);
-	atr_now_iso(now);
-	atr_time_iso(atr_now_ms() + (int64_t)hours * 3600000, exp);
-	st = db_prepare(c, "INSERT INTO auth_token (org_id, staff_id, purpose, "
-			   "token_hash, expires_at, created_at) VALUES "
-			   "(?, ?, ?, ?, ?, ?)");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->who.org_id);
-	db_bind_int(st, 2, staff_id);
-	db_bind_text(st, 3, purpose);
-	db_bind_text(st, 4, h);
-	db_bind_text(st, 5, exp);
-	db_bind_text(st, 6, now);
-	rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		return req_db_error(r);
-	char link[512];
-	snprintf(link, sizeof link, "%s/%s#token=%s", r->app->cfg.public_url,
-		 !strcmp(purpose, "reset") ? "reset-password" : "set-password",
-		 tok);
-	json_t *vars = json_pack("{s:s,s:s,s:s,s:i}", "name", name, "email",
-				 email, "link", link, "expires_hours", hours);
-	rc = email_enqueue(c, r->who.org_id, email, template_name, vars);
-	json_decref(vars);
-	sodium_memzero(tok, sizeof tok);
-	sodium_memzero(link, sizeof link);
-	return rc < 0 ? req_db_error(r) : 0;
-}
-
 int staff_invite(struct req *r, int64_t staff_id, const char *email,
 		 const char *name)
 {
-	return staff_send_link(r, staff_id, email, name, "set_password",
-			       STAFF_INVITE_HOURS, "invitation");
+	return auth_send_link(r, staff_id, email, name, "set_password",
+			      STAFF_INVITE_HOURS, "invitation");
 }
 
 /* ---- add ------------------------------------------------------------------ */
@@ -679,7 +499,7 @@ static int staff_h_create(struct req *r)
 		return -1;
 	bool admin = json_is_true(json_object_get(r->body, "admin"));
 	int64_t id;
-	if (staff_insert(c, r->who.org_id, bstr(r, "email"), bstr(r, "name"),
+	if (staff_store_insert(c, r->who.org_id, bstr(r, "email"), bstr(r, "name"),
 			 admin, tp ? hash : NULL, &id, &r->err) < 0)
 		return -1;
 	json_t *role = json_object_get(r->body, "role_id");
@@ -699,9 +519,9 @@ static int staff_h_create(struct req *r)
 	json_t *deps = json_object_get(r->body, "department_ids");
 	json_t *teams = json_object_get(r->body, "team_ids");
 	if (rc < 0 ||
-	    (deps && staff_set_members(c, id, "staff_department",
+	    (deps && staff_store_set_members(c, id, "staff_department",
 				       "department_id", deps) < 0) ||
-	    (teams && staff_set_members(c, id, "staff_team", "team_id", teams) <
+	    (teams && staff_store_set_members(c, id, "staff_team", "team_id", teams) <
 			      0))
 		return req_db_error(r);
 	bool invite = json_is_true(json_object_get(r->body, "send_welcome"));
@@ -742,19 +562,6 @@ static int staff_h_create(struct req *r)
 
 /* ---- edit ----------------------------------------------------------------- */
 
-int staff_active_admins(struct db_conn *c, int64_t org)
-{
-	struct db_stmt *st = db_prepare(
-		c, "SELECT COUNT(*) FROM staff WHERE org_id = ? AND admin = 1 "
-		   "AND active = 1");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, org);
-	int rc = db_step(st);
-	int n = rc == 1 ? (int)db_col_int(st, 0) : -1;
-	db_reset(st);
-	return n;
-}
 
 static int staff_h_update(struct req *r)
 {
@@ -791,7 +598,7 @@ static int staff_h_update(struct req *r)
 	if (json_is_false(admin) &&
 	    json_is_true(json_object_get(before, "admin")) &&
 	    json_is_true(json_object_get(before, "active")) &&
-	    staff_active_admins(c, r->who.org_id) <= 1) {
+	    staff_store_active_admins(c, r->who.org_id) <= 1) {
 		json_decref(before);
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"cannot remove admin from the last active "
@@ -809,7 +616,7 @@ static int staff_h_update(struct req *r)
 	const char *email = bstr(r, "email");
 	char norm[EMAIL_MAX + 1] = "";
 	if (email)
-		staff_email_norm(email, norm, sizeof norm);
+		staff_store_email_norm(email, norm, sizeof norm);
 	json_t *role = json_object_get(r->body, "role_id");
 	struct db_stmt *st = db_prepare(
 		c, "UPDATE staff SET email = COALESCE(?, email), email_norm = "
@@ -847,9 +654,9 @@ static int staff_h_update(struct req *r)
 	}
 	json_t *deps = json_object_get(r->body, "department_ids");
 	json_t *teams = json_object_get(r->body, "team_ids");
-	if ((deps && staff_set_members(c, r->id, "staff_department",
+	if ((deps && staff_store_set_members(c, r->id, "staff_department",
 				       "department_id", deps) < 0) ||
-	    (teams && staff_set_members(c, r->id, "staff_team", "team_id",
+	    (teams && staff_store_set_members(c, r->id, "staff_team", "team_id",
 					teams) < 0)) {
 		json_decref(before);
 		return req_db_error(r);
@@ -889,7 +696,7 @@ static int staff_h_update(struct req *r)
 	return 0;
 }
 
-const struct route staff_routes[] = {
+static const struct route staff_routes[] = {
 	{HTTP_GET, "/api/v1/staff", staff_h_list, ACCESS_PERM, "staff",
 	 CAP_VIEW},
 	{HTTP_POST, "/api/v1/staff", staff_h_create, ACCESS_PERM, "staff",
@@ -899,4 +706,23 @@ const struct route staff_routes[] = {
 	{HTTP_PATCH, "/api/v1/staff/{id}", staff_h_update, ACCESS_PERM, "staff",
 	 CAP_EDIT, &staff_update_schema, NULL, staff_check},
 	{0},
+};
+
+static const struct perm_module staff_perms[] = {
+	{"staff", "Staff", PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE},
+	{0},
+};
+
+/* The seat limit: MEMBERS_INCLUDED + extra_seats (the spec's licensing). */
+static const struct setting_def staff_settings[] = {
+	{"seats", "members_included", SET_INT, "5", 1, 1000000, NULL, 0},
+	{"seats", "extra_seats", SET_INT, "0", 0, 1000000, NULL, 0},
+	{0},
+};
+
+const struct module module_staff = {
+	.name = "staff",
+	.perms = staff_perms,
+	.routes = staff_routes,
+	.settings = staff_settings,
 };

@@ -10,9 +10,11 @@
 #include "atrium.h"
 
 #include "admin/staff.h"
+#include "auth/auth.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "core/activity.h"
+#include "core/module.h"
 #include "db/db.h"
 #include "entity/entity.h"
 #include "http/http.h"
@@ -64,7 +66,7 @@ static int set_active(struct req *r, bool active)
 		return -1;
 	}
 	if (!active && json_is_true(json_object_get(rec, "admin")) &&
-	    staff_active_admins(c, r->who.org_id) <= 1) {
+	    staff_store_active_admins(c, r->who.org_id) <= 1) {
 		json_decref(rec);
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"cannot deactivate the last active "
@@ -127,8 +129,8 @@ static int staff_h_activate(struct req *r)
 static int reassign_all(struct req *r, int64_t from, int64_t to,
 			json_t *counts)
 {
-	for (int i = 0; entity_registry[i]; i++) {
-		const struct entity *e = entity_registry[i];
+	for (int i = 0; i < entity_count(); i++) {
+		const struct entity *e = entity_at(i);
 		json_t *per = json_object();
 		for (int k = 0; k < e->schema.nfields; k++) {
 			const struct field *f = &e->schema.fields[k];
@@ -211,7 +213,7 @@ static int staff_h_delete(struct req *r)
 	json_decref(target);
 	if (json_is_true(json_object_get(rec, "admin")) &&
 	    json_is_true(json_object_get(rec, "active")) &&
-	    staff_active_admins(c, r->who.org_id) <= 1) {
+	    staff_store_active_admins(c, r->who.org_id) <= 1) {
 		json_decref(rec);
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"cannot delete the last active administrator");
@@ -325,7 +327,7 @@ static int staff_h_force_reset(struct req *r)
 		json_decref(rec);
 		return req_db_error(r);
 	}
-	rc = staff_send_link(r, r->id,
+	rc = auth_send_link(r, r->id,
 			     json_string_value(json_object_get(rec, "email")),
 			     json_string_value(json_object_get(rec, "name")),
 			     "reset", FORCED_RESET_HOURS, "password_reset");
@@ -345,7 +347,7 @@ static int staff_h_access(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	int ex = staff_exists(c, r->who.org_id, r->id);
+	int ex = staff_store_exists(c, r->who.org_id, r->id);
 	if (ex < 0)
 		return req_db_error(r);
 	if (ex == 0)
@@ -391,7 +393,7 @@ static int staff_h_overrides_get(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	int ex = staff_exists(c, r->who.org_id, r->id);
+	int ex = staff_store_exists(c, r->who.org_id, r->id);
 	if (ex <= 0)
 		return ex < 0 ? req_db_error(r) : not_found(r);
 	json_t *o = load_overrides(c, r->id);
@@ -523,7 +525,7 @@ dberr:
 	return req_db_error(r);
 }
 
-const struct route staff_lifecycle_routes[] = {
+static const struct route staff_lifecycle_routes[] = {
 	{HTTP_POST, "/api/v1/staff/{id}/deactivate", staff_h_deactivate,
 	 ACCESS_PERM, "staff", CAP_EDIT, &schema_empty},
 	{HTTP_POST, "/api/v1/staff/{id}/activate", staff_h_activate,
@@ -542,4 +544,9 @@ const struct route staff_lifecycle_routes[] = {
 	 ACCESS_PERM, "staff", CAP_EDIT, &overrides_schema, NULL,
 	 overrides_check},
 	{0},
+};
+
+const struct module module_staff_lifecycle = {
+	.name = "staff_lifecycle",
+	.routes = staff_lifecycle_routes,
 };

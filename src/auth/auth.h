@@ -4,24 +4,11 @@
 
 #include "atrium.h"
 
-#include "auth/password.h"
+#include "auth/staff_store.h"
 
 struct db_conn;
 struct req;
 
-/* A member as sign-in needs them. */
-struct staff_row {
-	int64_t id, org_id;
-	bool admin, active, must_change;
-	int64_t password_changed_ms; /* 0: unknown */
-	char name[128], email[256];
-	char hash[PASSWORD_HASH_MAX];
-};
-
-/* Loads a member by "email" (key = normalised email) or by "id". 1 found,
- * 0 not, -1 on a database error. */
-int auth_load_staff(struct db_conn *c, const char *by, const char *key,
-		    int64_t id, struct staff_row *s);
 /* After a verified password (or link): fills r->who and opens the session
  * at the right stage (mfa, enrol or full), applying password expiry. In
  * the open transaction. 0 or -1 (r->err). */
@@ -35,6 +22,13 @@ int auth_event(struct req *r, const char *action, int64_t staff_id);
 /* Queues the "security notice" email to the member (what changed, when,
  * from which address). In the open transaction. */
 int auth_notify(struct req *r, const struct staff_row *s, const char *what);
+/* Issues a single-use link of `purpose` ("set_password" or "reset"),
+ * valid `hours` (earlier unused links of that purpose are revoked), and
+ * queues email template_name with {{name}}, {{link}}, {{expires_hours}};
+ * in the open transaction. 0 or -1 (r->err). */
+int auth_send_link(struct req *r, int64_t staff_id, const char *email,
+		   const char *name, const char *purpose, int hours,
+		   const char *template_name);
 /* 429 with Retry-After when either throttle key is blocked; 0 otherwise. */
 int auth_throttled(struct req *r, const char *k1, const char *k2);
 

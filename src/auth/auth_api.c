@@ -17,8 +17,6 @@
 
 #include <sodium.h>
 
-#include "admin/settings.h"
-#include "admin/staff.h"
 #include "auth/auth.h"
 #include "auth/password.h"
 #include "auth/perm.h"
@@ -28,8 +26,10 @@
 #include "auth/twofa.h"
 #include "core/activity.h"
 #include "core/app.h"
+#include "core/module.h"
+#include "core/settings.h"
 #include "db/db.h"
-#include "jobs/email.h"
+#include "email/email.h"
 
 static const struct field login_fields[] = {
 	{"email", FT_TEXT, F_REQUIRED, EMAIL_MAX, NULL, NULL},
@@ -70,40 +70,6 @@ static const char *body_str(struct req *r, const char *k)
 	return json_string_value(json_object_get(r->body, k));
 }
 
-int auth_load_staff(struct db_conn *c, const char *by, const char *key,
-		    int64_t id, struct staff_row *s)
-{
-	struct db_stmt *st = db_prepare(
-		c, !strcmp(by, "email")
-			   ? "SELECT id, org_id, admin, active, name, email, "
-			     "password_hash, must_change_password, "
-			     "password_changed_at FROM staff WHERE email_norm = ?"
-			   : "SELECT id, org_id, admin, active, name, email, "
-			     "password_hash, must_change_password, "
-			     "password_changed_at FROM staff WHERE id = ?");
-	if (!st)
-		return -1;
-	if (key)
-		db_bind_text(st, 1, key);
-	else
-		db_bind_int(st, 1, id);
-	int rc = db_step(st);
-	if (rc == 1) {
-		s->id = db_col_int(st, 0);
-		s->org_id = db_col_int(st, 1);
-		s->admin = db_col_int(st, 2) != 0;
-		s->active = db_col_int(st, 3) != 0;
-		atr_strlcpy(s->name, db_col_text(st, 4), sizeof s->name);
-		atr_strlcpy(s->email, db_col_text(st, 5), sizeof s->email);
-		const char *h = db_col_text(st, 6);
-		atr_strlcpy(s->hash, h ? h : "", sizeof s->hash);
-		s->must_change = db_col_int(st, 7) != 0;
-		const char *pc = db_col_text(st, 8);
-		s->password_changed_ms = pc ? atr_iso_ms(pc) : 0;
-	}
-	db_reset(st);
-	return rc;
-}
 
 /* Fills r->who for the member; loads their grants. 0 or -1. */
 static int fill_principal(struct req *r, const struct staff_row *s)
@@ -240,14 +206,14 @@ static int login_h_post(struct req *r)
 	if (!c)
 		return -1;
 	char norm[EMAIL_MAX + 1];
-	staff_email_norm(email, norm, sizeof norm);
+	staff_store_email_norm(email, norm, sizeof norm);
 	char *acct_key = arena_printf(r->arena, "acct:%s", norm);
 	char *ip_key = arena_printf(r->arena, "ip:%s", r->ip);
 	if (auth_throttled(r, acct_key, ip_key) < 0)
 		return -1;
 
 	struct staff_row s = {0};
-	int found = auth_load_staff(c, "email", norm, 0, &s);
+	int found = staff_store_load(c, "email", norm, 0, &s);
 	if (found < 0)
 		return req_db_error(r);
 	/* Unknown member, no password yet and wrong password all cost one
@@ -392,7 +358,7 @@ static int setup_h_post(struct req *r)
 				"cannot hash the password now");
 	if (db_begin(c) < 0)
 		return req_db_error(r);
-	int64_t n = staff_count(c);
+	int64_t n = staff_store_count(c);
 	if (n < 0)
 		return req_db_error(r);
 	if (n > 0)
@@ -407,7 +373,7 @@ static int setup_h_post(struct req *r)
 				"the setup link is invalid or has expired; "
 				"restart `atrium serve` for a new one");
 	int64_t id;
-	if (staff_insert(c, 1, body_str(r, "email"), body_str(r, "name"), true,
+	if (staff_store_insert(c, 1, body_str(r, "email"), body_str(r, "name"), true,
 			 hash, &id, &r->err) < 0)
 		return -1;
 	struct staff_row s = {.id = id, .org_id = 1, .admin = true,
@@ -447,7 +413,7 @@ static int token_password_h_post(struct req *r)
 		return req_db_error(r);
 	struct staff_row s = {0};
 	int found = t == 1 && staff_id
-			    ? auth_load_staff(c, "id", NULL, staff_id, &s)
+			    ? staff_store_load(c, "id", NULL, staff_id, &s)
 			    : 0;
 	if (found < 0)
 		return req_db_error(r);
@@ -504,9 +470,9 @@ static int forgot_h_post(struct req *r)
 	if (!c)
 		return -1;
 	char norm[EMAIL_MAX + 1];
-	staff_email_norm(body_str(r, "email"), norm, sizeof norm);
+	staff_store_email_norm(body_str(r, "email"), norm, sizeof norm);
 	struct staff_row s = {0};
-	int found = auth_load_staff(c, "email", norm, 0, &s);
+	int found = staff_store_load(c, "email", norm, 0, &s);
 	if (found < 0)
 		return req_db_error(r);
 	char *key = arena_printf(r->arena, "forgot:%s", norm);
@@ -523,7 +489,7 @@ static int forgot_h_post(struct req *r)
 		return req_db_error(r);
 	if (found && s.active && !wait_a && !wait_i) {
 		r->who.org_id = s.org_id;
-		if (staff_send_link(r, s.id, s.email, s.name, "reset",
+		if (auth_send_link(r, s.id, s.email, s.name, "reset",
 				    RESET_HOURS, "password_reset") < 0)
 			return -1;
 		if (log_auth(r, "password_reset_requested", &s, NULL) < 0)
@@ -548,7 +514,7 @@ static int password_change_h_post(struct req *r)
 	if (!c)
 		return -1;
 	struct staff_row s = {0};
-	int found = auth_load_staff(c, "id", NULL, r->who.staff_id, &s);
+	int found = staff_store_load(c, "id", NULL, r->who.staff_id, &s);
 	if (found < 0)
 		return req_db_error(r);
 	char *key = arena_printf(r->arena, "pwchange:%lld",
@@ -601,7 +567,58 @@ static int password_change_h_post(struct req *r)
 	return 0;
 }
 
-const struct route auth_routes[] = {
+int auth_send_link(struct req *r, int64_t staff_id, const char *email,
+		   const char *name, const char *purpose, int hours,
+		   const char *template_name)
+{
+	struct db_conn *c = r->db;
+	/* A new link replaces any earlier unused one of the same purpose. */
+	struct db_stmt *st = db_prepare(
+		c, "DELETE FROM auth_token WHERE staff_id = ? AND purpose = ? "
+		   "AND used_at IS NULL");
+	if (!st)
+		return req_db_error(r);
+	db_bind_int(st, 1, staff_id);
+	db_bind_text(st, 2, purpose);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return req_db_error(r);
+	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN],
+		exp[ATR_TIME_LEN];
+	token_new(tok);
+	token_hash(tok, h);
+	atr_now_iso(now);
+	atr_time_iso(atr_now_ms() + (int64_t)hours * 3600000, exp);
+	st = db_prepare(c, "INSERT INTO auth_token (org_id, staff_id, purpose, "
+			   "token_hash, expires_at, created_at) VALUES "
+			   "(?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return req_db_error(r);
+	db_bind_int(st, 1, r->who.org_id);
+	db_bind_int(st, 2, staff_id);
+	db_bind_text(st, 3, purpose);
+	db_bind_text(st, 4, h);
+	db_bind_text(st, 5, exp);
+	db_bind_text(st, 6, now);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return req_db_error(r);
+	char link[512];
+	snprintf(link, sizeof link, "%s/%s#token=%s", r->app->cfg.public_url,
+		 !strcmp(purpose, "reset") ? "reset-password" : "set-password",
+		 tok);
+	json_t *vars = json_pack("{s:s,s:s,s:s,s:i}", "name", name, "email",
+				 email, "link", link, "expires_hours", hours);
+	rc = email_enqueue(c, r->who.org_id, email, template_name, vars);
+	json_decref(vars);
+	sodium_memzero(tok, sizeof tok);
+	sodium_memzero(link, sizeof link);
+	return rc < 0 ? req_db_error(r) : 0;
+}
+
+static const struct route auth_routes[] = {
 	{HTTP_POST, "/api/v1/auth/login", login_h_post, ACCESS_PUBLIC, NULL, 0,
 	 &login_schema},
 	{HTTP_POST, "/api/v1/auth/logout", logout_h_post, ACCESS_SESSION, NULL,
@@ -621,4 +638,96 @@ const struct route auth_routes[] = {
 	{HTTP_POST, "/api/v1/setup", setup_h_post, ACCESS_PUBLIC, NULL, 0,
 	 &setup_schema},
 	{0},
+};
+
+/* Authentication policy (OWASP ASVS 5.0 L2, NIST SP 800-63B). */
+static const struct setting_def auth_settings[] = {
+	{"security", "password_min_length", SET_INT, "15", 8, 128, NULL, 0},
+	{"security", "password_min_length_2fa", SET_INT, "8", 8, 128, NULL, 0},
+	{"security", "password_min_score", SET_INT, "3", 0, 4, NULL, 0},
+	{"security", "password_history", SET_INT, "5", 0, 24, NULL, 0},
+	{"security", "password_max_age_days", SET_INT, "0", 0, 3650, NULL, 0},
+	{"security", "twofa_required_admins", SET_BOOL, "true", 0, 0, NULL, 0},
+	{"security", "session_idle_minutes", SET_INT, "30", 5, 10080, NULL, 0},
+	{"security", "session_absolute_hours", SET_INT, "12", 1, 720, NULL, 0},
+	{0},
+};
+
+#define DAY_MS (24LL * 3600 * 1000)
+
+/* Expired sessions; used or expired links (kept a day for the activity
+ * trail); stale throttle counters. */
+static const struct housekeeping auth_housekeeping[] = {
+	{"DELETE FROM session WHERE expires_at <= ? RETURNING id", 1, {0}},
+	{"DELETE FROM auth_token WHERE (expires_at <= ? OR used_at IS NOT "
+	 "NULL) AND created_at < ? RETURNING id",
+	 2, {0, DAY_MS}},
+	{"DELETE FROM login_throttle WHERE (blocked_until IS NULL OR "
+	 "blocked_until <= ?) AND window_start < ? RETURNING key",
+	 2, {0, DAY_MS}},
+	{0},
+};
+
+/* The auth module's start hook: while nobody can sign in, print a fresh
+ * single-use link to create the first administrator. */
+static int setup_link_start(struct app *app, struct atr_err *err)
+{
+	struct db_conn *c = db_acquire(app->db, err);
+	if (!c)
+		return -1;
+	int64_t n = staff_store_count(c);
+	if (n != 0) {
+		db_release(c);
+		return n < 0 ? atr_fail(err, ATR_E_UNAVAILABLE,
+					"cannot count staff: %s", db_errmsg(c))
+			     : 0;
+	}
+	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN],
+		exp[ATR_TIME_LEN];
+	token_new(tok);
+	token_hash(tok, h);
+	atr_now_iso(now);
+	atr_time_iso(atr_now_ms() + 24 * 3600 * 1000, exp);
+	int rc = db_begin(c);
+	struct db_stmt *st = rc ? NULL
+				: db_prepare(c, "DELETE FROM auth_token WHERE "
+						"purpose = 'setup'");
+	if (st) {
+		rc = db_step(st) < 0;
+		db_reset(st);
+	}
+	st = rc ? NULL
+		: db_prepare(c, "INSERT INTO auth_token (purpose, token_hash, "
+				"expires_at, created_at) VALUES "
+				"('setup', ?, ?, ?)");
+	if (st) {
+		db_bind_text(st, 1, h);
+		db_bind_text(st, 2, exp);
+		db_bind_text(st, 3, now);
+		rc = db_step(st) < 0;
+		db_reset(st);
+	}
+	if (!st || rc || db_commit(c) < 0) {
+		atr_fail(err, ATR_E_UNAVAILABLE,
+			 "cannot create the setup link: %s", db_errmsg(c));
+		db_release(c);
+		sodium_memzero(tok, sizeof tok);
+		return -1;
+	}
+	db_release(c);
+	printf("\nNo administrator exists yet. Within 24 hours, open this "
+	       "one-time link to create the first one:\n\n    %s/setup#token=%s"
+	       "\n\n",
+	       app->cfg.public_url, tok);
+	fflush(stdout);
+	sodium_memzero(tok, sizeof tok);
+	return 0;
+}
+
+const struct module module_auth = {
+	.name = "auth",
+	.routes = auth_routes,
+	.settings = auth_settings,
+	.housekeeping = auth_housekeeping,
+	.start = setup_link_start,
 };

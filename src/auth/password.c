@@ -6,8 +6,8 @@
 
 #include <zxcvbn.h>
 
-#include "admin/settings.h"
 #include "auth/password.h"
+#include "core/settings.h"
 #include "db/db.h"
 
 #define OPSLIMIT 2ULL

@@ -1,46 +1,38 @@
 /* perm.c — modules, grants and the decision. */
 #include "atrium.h"
 
-#include <pthread.h>
-
 #include "auth/perm.h"
+#include "core/module.h"
 #include "db/db.h"
-#include "entity/entity.h"
 #include "http/http.h"
 
-/* Admin modules. Entities join from the entity registry by themselves. */
-static const struct perm_module admin_modules[] = {
-	{"staff", "Staff", PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE},
-	{"roles", "Roles & permissions",
-	 PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE},
-	{"settings", "Settings", PB_VIEW | PB_EDIT},
-	{"activity", "Activity log", PB_VIEW},
-	{"email_queue", "Email queue", PB_VIEW | PB_EDIT},
-};
-
-/* Entity modules first (registry order), then the admin table; built
- * once, read-only afterwards. */
+/* Every module's permission rows, in module-table order; built once by
+ * perm_init, read-only afterwards. */
 static struct perm_module modules[PERM_MODULES_MAX];
 static int nmodules;
-static pthread_once_t modules_once = PTHREAD_ONCE_INIT;
 
-static void modules_init(void)
+void perm_init(const struct module *const *mods)
 {
-	for (int i = 0; entity_registry[i]; i++) {
-		ATR_ASSERT(nmodules < PERM_MODULES_MAX);
-		modules[nmodules++] = (struct perm_module){
-			entity_registry[i]->plural, entity_registry[i]->label,
-			PB_ALL};
-	}
-	for (size_t i = 0; i < ATR_ARRAY_LEN(admin_modules); i++) {
-		ATR_ASSERT(nmodules < PERM_MODULES_MAX);
-		modules[nmodules++] = admin_modules[i];
+	nmodules = 0;
+	for (int i = 0; mods[i]; i++) {
+		for (const struct perm_module *p = mods[i]->perms; p && p->name;
+		     p++) {
+			if (nmodules == PERM_MODULES_MAX)
+				die("more than %d permission modules; raise "
+				    "PERM_MODULES_MAX",
+				    PERM_MODULES_MAX);
+			for (int k = 0; k < nmodules; k++)
+				if (!strcmp(modules[k].name, p->name))
+					die("permission module '%s' is "
+					    "declared twice",
+					    p->name);
+			modules[nmodules++] = *p;
+		}
 	}
 }
 
 int perm_module_count(void)
 {
-	pthread_once(&modules_once, modules_init);
 	return nmodules;
 }
 

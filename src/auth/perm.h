@@ -1,9 +1,10 @@
 /* perm.h — the permission kernel: one decision for every route and record.
  *
- * Modules are the things permissions are about: every entity of the
- * registry (leads, clients, departments, ...) plus the admin modules in
- * perm.c's table (staff, roles, settings, activity, ...). A new module
- * joins by adding a registry row or a table row; nothing else changes.
+ * Permission modules are the things permissions are about: each module of
+ * the binary (core/module.h) declares its rows in its `perms` member
+ * (leads, clients, departments, staff, roles, settings, ...); perm_init
+ * collects them once at start-up. A new module joins by declaring its
+ * row; nothing else changes.
  *
  * Capabilities per module: view (all records), view_own (own records),
  * create, edit, delete.
@@ -64,7 +65,11 @@ struct perm_set {
 
 struct principal;
 struct db_conn;
+struct module;
 
+/* Collects the permission rows of every module (NULL-terminated table);
+ * dies on a duplicate. Once, before any other call. */
+void perm_init(const struct module *const *mods);
 int perm_module_count(void);
 const struct perm_module *perm_module_at(int i);
 /* Index of the module, or -1. */

@@ -1,11 +1,11 @@
 /* session.c — cookie sessions. */
 #include "atrium.h"
 
-#include "admin/settings.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "auth/token.h"
 #include "core/app.h"
+#include "core/settings.h"
 #include "db/db.h"
 
 static const char *cookie_name(const struct req *r)

@@ -2,10 +2,10 @@
  * and an administrator ending every session of a member. */
 #include "atrium.h"
 
-#include "admin/staff.h"
 #include "auth/auth.h"
 #include "auth/session.h"
 #include "core/activity.h"
+#include "core/module.h"
 #include "db/db.h"
 
 static int sessions_h_list(struct req *r)
@@ -90,18 +90,14 @@ static int sessions_h_end_all(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	int ex = staff_exists(c, r->who.org_id, r->id);
+	struct staff_row s;
+	int ex = staff_store_load(c, "id", NULL, r->id, &s);
 	if (ex < 0)
 		return req_db_error(r);
-	if (ex == 0)
+	if (ex == 0 || s.org_id != r->who.org_id)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"staff member %lld not found", (long long)r->id);
-	json_t *rec = NULL;
-	if (staff_load(c, r->who.org_id, r->id, &rec) != 1)
-		return req_db_error(r);
-	bool target_admin = json_is_true(json_object_get(rec, "admin"));
-	json_decref(rec);
-	if (target_admin && !r->who.admin)
+	if (s.admin && !r->who.admin)
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"only an administrator may end an "
 				"administrator's sessions");
@@ -118,11 +114,16 @@ static int sessions_h_end_all(struct req *r)
 	return 0;
 }
 
-const struct route session_routes[] = {
+static const struct route session_routes[] = {
 	{HTTP_GET, "/api/v1/auth/sessions", sessions_h_list, ACCESS_SESSION},
 	{HTTP_DELETE, "/api/v1/auth/sessions/{id}", sessions_h_revoke,
 	 ACCESS_SESSION},
 	{HTTP_POST, "/api/v1/staff/{id}/sessions/end", sessions_h_end_all,
 	 ACCESS_PERM, "staff", CAP_EDIT, &schema_empty},
 	{0},
+};
+
+const struct module module_sessions = {
+	.name = "sessions",
+	.routes = session_routes,
 };

@@ -13,17 +13,18 @@
 #include <ctype.h>
 #include <sodium.h>
 
-#include "admin/settings.h"
-#include "admin/staff.h"
 #include "auth/auth.h"
 #include "auth/session.h"
+#include "auth/staff_store.h"
 #include "auth/throttle.h"
 #include "auth/totp.h"
 #include "auth/twofa.h"
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/buf.h"
+#include "core/module.h"
 #include "core/secret.h"
+#include "core/settings.h"
 #include "db/db.h"
 
 static const char *body_str(struct req *r, const char *k)
@@ -343,7 +344,7 @@ static const struct schema password_schema = SCHEMA(password_fields);
 
 static int load_me(struct req *r, struct staff_row *s)
 {
-	int rc = auth_load_staff(r->db, "id", NULL, r->who.staff_id, s);
+	int rc = staff_store_load(r->db, "id", NULL, r->who.staff_id, s);
 	if (rc < 0)
 		return req_db_error(r);
 	if (rc == 0)
@@ -424,7 +425,7 @@ static int twofa_h_verify(struct req *r)
 	/* Second-factor failures count toward the account's sign-in
 	 * throttle, like wrong passwords. */
 	char norm[EMAIL_MAX + 1];
-	staff_email_norm(s.email, norm, sizeof norm);
+	staff_store_email_norm(s.email, norm, sizeof norm);
 	char *key = arena_printf(r->arena, "acct:%s", norm);
 	if (auth_throttled(r, key, NULL) < 0)
 		return -1;
@@ -674,7 +675,7 @@ static int twofa_h_reset(struct req *r)
 	if (!c)
 		return -1;
 	struct staff_row s = {0};
-	int ex = auth_load_staff(c, "id", NULL, r->id, &s);
+	int ex = staff_store_load(c, "id", NULL, r->id, &s);
 	if (ex < 0)
 		return req_db_error(r);
 	if (ex == 0 || s.org_id != r->who.org_id)
@@ -701,7 +702,7 @@ static int twofa_h_reset(struct req *r)
 	return 0;
 }
 
-const struct route twofa_routes[] = {
+static const struct route twofa_routes[] = {
 	{HTTP_GET, "/api/v1/auth/2fa", twofa_h_status, ACCESS_SESSION, NULL, 0,
 	 NULL, NULL, NULL, ROUTE_ENROL_OK},
 	{HTTP_POST, "/api/v1/auth/2fa/enrol", twofa_h_enrol, ACCESS_SESSION,
@@ -719,4 +720,9 @@ const struct route twofa_routes[] = {
 	{HTTP_POST, "/api/v1/staff/{id}/2fa/reset", twofa_h_reset, ACCESS_PERM,
 	 "staff", CAP_EDIT, &schema_empty},
 	{0},
+};
+
+const struct module module_twofa = {
+	.name = "twofa",
+	.routes = twofa_routes,
 };

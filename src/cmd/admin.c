@@ -10,8 +10,8 @@
 #include <getopt.h>
 #include <sodium.h>
 
-#include "admin/staff.h"
 #include "auth/password.h"
+#include "auth/staff_store.h"
 #include "auth/token.h"
 #include "cmd/cmd.h"
 #include "core/activity.h"
@@ -108,10 +108,10 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 	}
 	if (db_begin(c) < 0)
 		die("%s", db_errmsg(c));
-	if (staff_seats_free(c, 1, &err) < 0)
+	if (staff_store_seats_free(c, 1, &err) < 0)
 		die("%s: %s", cmdname, err.msg);
 	int64_t id;
-	if (staff_insert(c, 1, email, name, admin, from_stdin ? hash : NULL,
+	if (staff_store_insert(c, 1, email, name, admin, from_stdin ? hash : NULL,
 			 &id, &err) < 0)
 		die("%s: %s", cmdname,
 		    err.nfields ? err.fields[0].detail : err.msg);

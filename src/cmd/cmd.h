@@ -34,10 +34,15 @@ struct cmd_settings {
 /* Records --db/--listen/--config style options; returns true when the
  * option was one of them. */
 bool cmd_setting(struct cmd_settings *s, const char *key, const char *val);
-/* Loads the configuration and opens the database (pool of db_pool);
- * dies with a one-line reason on failure. */
+/* Loads the configuration, opens the database (pool of db_pool) and
+ * initialises the kernel (cmd_kernel_init); dies with a one-line reason
+ * on failure. cmd_close undoes it all. */
 void cmd_open(struct app *app, const struct cmd_settings *s);
 void cmd_close(struct app *app);
+/* Hands the module table to the kernel: permission rows, settings rows,
+ * every module's init, the route table. Dies on a malformed table. */
+void cmd_kernel_init(struct app *app);
+void cmd_kernel_fini(struct app *app);
 /* Fails (dies) when migrations are pending. */
 void cmd_require_schema(struct app *app);
 /* Reads a password from stdin (one line, newline stripped). Caller frees

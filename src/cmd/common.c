@@ -3,9 +3,13 @@
 
 #include <sodium.h>
 
+#include "auth/perm.h"
 #include "cmd/cmd.h"
+#include "core/module.h"
+#include "core/settings.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "http/router.h"
 
 bool cmd_setting(struct cmd_settings *s, const char *key, const char *val)
 {
@@ -23,6 +27,25 @@ bool cmd_setting(struct cmd_settings *s, const char *key, const char *val)
 	return true;
 }
 
+void cmd_kernel_init(struct app *app)
+{
+	struct atr_err err = {0};
+	app->modules = atrium_modules;
+	perm_init(app->modules);
+	settings_init(app->modules);
+	if (modules_init(app, &err) < 0)
+		die("%s", err.msg);
+	routes_build(app);
+}
+
+void cmd_kernel_fini(struct app *app)
+{
+	routes_free(app);
+	modules_fini(app);
+	settings_fini();
+	app->modules = NULL;
+}
+
 void cmd_open(struct app *app, const struct cmd_settings *s)
 {
 	struct atr_err err = {0};
@@ -33,10 +56,12 @@ void cmd_open(struct app *app, const struct cmd_settings *s)
 	config_auto_size(&app->cfg, strncmp(app->cfg.db, "postgres", 8) == 0);
 	if (db_open(app->cfg.db, app->cfg.db_pool, &app->db, &err) < 0)
 		die("%s", err.msg);
+	cmd_kernel_init(app);
 }
 
 void cmd_close(struct app *app)
 {
+	cmd_kernel_fini(app);
 	db_close(app->db);
 	app->db = NULL;
 	config_free(&app->cfg);

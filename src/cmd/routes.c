@@ -5,7 +5,6 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "entity/entity.h"
 #include "http/router.h"
 
 int cmd_routes(int argc, char **argv)
@@ -18,7 +17,7 @@ int cmd_routes(int argc, char **argv)
 		return strcmp(argv[1], "--help") ? 1 : 0;
 	}
 	struct app app = {0};
-	routes_build(&app);
+	cmd_kernel_init(&app);
 	json_t *arr = json_array();
 	for (int i = 0; i < app.nroutes; i++) {
 		const struct route *rt = &app.routes[i];
@@ -39,8 +38,7 @@ int cmd_routes(int argc, char **argv)
 	puts(s);
 	free(s);
 	json_decref(arr);
-	routes_free(&app);
-	entity_fini();
+	cmd_kernel_fini(&app);
 	return 0;
 }
 

@@ -4,75 +4,23 @@
 #include <getopt.h>
 #include <signal.h>
 
-#include "admin/staff.h"
-#include "auth/token.h"
 #include "cmd/cmd.h"
+#include "core/module.h"
 #include "core/secret.h"
 #include "db/db.h"
-#include "entity/entity.h"
 #include "http/metrics.h"
-#include "http/router.h"
 #include "http/server.h"
-#include "jobs/email.h"
 
 static const char usage[] =
 	"usage: atrium serve [--listen HOST:PORT] [--db URL] [--config FILE]\n"
 	"\n"
-	"Serves the web UI and the REST API, and runs the email queue\n"
-	"worker, until SIGTERM or SIGINT; then stops accepting, finishes\n"
-	"requests in flight, stops the worker and closes the database.\n"
+	"Serves the web UI and the REST API, and runs the modules' workers\n"
+	"(the email queue), until SIGTERM or SIGINT; then stops accepting,\n"
+	"finishes requests in flight, stops the workers and closes the\n"
+	"database.\n"
 	"Needs the master key (ATRIUM_MASTER_KEY or master_key_file). While\n"
 	"no staff member exists it prints a one-time link to create the\n"
 	"first administrator.\n";
-
-/* While nobody can sign in, print a fresh single-use setup link. */
-static void print_setup_link(struct app *app)
-{
-	struct atr_err err = {0};
-	struct db_conn *c = db_acquire(app->db, &err);
-	if (!c)
-		die("%s", err.msg);
-	int64_t n = staff_count(c);
-	if (n != 0) {
-		db_release(c);
-		if (n < 0)
-			die("cannot count staff: %s", "database error");
-		return;
-	}
-	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN],
-		exp[ATR_TIME_LEN];
-	token_new(tok);
-	token_hash(tok, h);
-	atr_now_iso(now);
-	atr_time_iso(atr_now_ms() + 24 * 3600 * 1000, exp);
-	int rc = db_begin(c);
-	struct db_stmt *st = rc ? NULL
-				: db_prepare(c, "DELETE FROM auth_token WHERE "
-						"purpose = 'setup'");
-	if (st) {
-		rc = db_step(st) < 0;
-		db_reset(st);
-	}
-	st = rc ? NULL
-		: db_prepare(c, "INSERT INTO auth_token (purpose, token_hash, "
-				"expires_at, created_at) VALUES "
-				"('setup', ?, ?, ?)");
-	if (st) {
-		db_bind_text(st, 1, h);
-		db_bind_text(st, 2, exp);
-		db_bind_text(st, 3, now);
-		rc = db_step(st) < 0;
-		db_reset(st);
-	}
-	if (!st || rc || db_commit(c) < 0)
-		die("cannot create the setup link: %s", db_errmsg(c));
-	db_release(c);
-	printf("\nNo administrator exists yet. Within 24 hours, open this "
-	       "one-time link to create the first one:\n\n    %s/setup#token=%s"
-	       "\n\n",
-	       app->cfg.public_url, tok);
-	fflush(stdout);
-}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -110,9 +58,8 @@ int cmd_serve(int argc, char **argv)
 	struct atr_err err = {0};
 	if (secret_key_load(&app.cfg, &err) < 0)
 		die("%s", err.msg);
-	routes_build(&app);
 	app.metrics = metrics_new(app.nroutes);
-	if (email_worker_start(&app, &err) < 0)
+	if (modules_start(&app, &err) < 0)
 		die("%s", err.msg);
 	struct server *srv = server_start(&app, &err);
 	if (!srv)
@@ -120,17 +67,14 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "atrium %s serving on http://%s (%s, %d threads)\n",
 		ATR_VERSION, app.cfg.listen, db_dialect_name(app.db),
 		app.cfg.threads);
-	print_setup_link(&app);
 
 	int sig = 0;
 	sigwait(&set, &sig);
 	fprintf(stderr, "atrium: %s received, shutting down\n",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	server_stop(srv);
-	email_worker_stop();
+	modules_stop(&app);
 	metrics_free(app.metrics);
-	routes_free(&app);
-	entity_fini();
 	cmd_close(&app);
 	secret_key_unload();
 	fprintf(stderr, "atrium: stopped\n");

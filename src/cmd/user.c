@@ -8,14 +8,14 @@
 
 #include <getopt.h>
 
-#include "admin/staff.h"
 #include "auth/session.h"
+#include "auth/staff_store.h"
 #include "auth/twofa.h"
 #include "cmd/cmd.h"
 #include "core/activity.h"
 #include "core/secret.h"
 #include "db/db.h"
-#include "jobs/email.h"
+#include "email/email.h"
 
 static const char usage[] =
 	"usage: atrium user reset-2fa --email EMAIL [--db URL] [--config FILE]\n"
@@ -69,7 +69,7 @@ int cmd_user(int argc, char **argv)
 	if (!c)
 		die("%s", err.msg);
 	char norm[EMAIL_MAX + 1];
-	staff_email_norm(email, norm, sizeof norm);
+	staff_store_email_norm(email, norm, sizeof norm);
 	struct db_stmt *st = db_prepare(
 		c, "SELECT id, org_id, name, email FROM staff WHERE email_norm = ?");
 	if (!st)

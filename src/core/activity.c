@@ -5,7 +5,6 @@
 
 #include "core/activity.h"
 #include "db/db.h"
-#include "http/http.h"
 
 #define ZERO_HASH                                                              \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -154,27 +153,6 @@ int activity_record(struct db_conn *c, const struct activity *a)
 out:
 	free(diff);
 	return rc;
-}
-
-int activity_from_req(struct req *r, const char *action, const char *entity,
-		      int64_t entity_id, const json_t *diff)
-{
-	struct activity a = {
-		.org_id = r->who.org_id ? r->who.org_id : 1,
-		.actor_id = r->authed ? r->who.staff_id : 0,
-		.actor_name = r->authed ? r->who.name : NULL,
-		.action = action,
-		.entity = entity,
-		.entity_id = entity_id,
-		.diff = diff,
-		.ip = r->ip,
-		.request_id = r->request_id,
-	};
-	if (activity_record(r->db, &a) < 0)
-		return atr_fail(&r->err, ATR_E_INTERNAL,
-				"cannot write the activity log: %s",
-				db_errmsg(r->db));
-	return 0;
 }
 
 static int verify_org(struct db_conn *c, int64_t org, int64_t head_seq,

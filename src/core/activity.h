@@ -19,7 +19,6 @@
 
 struct db;
 struct db_conn;
-struct req;
 
 struct activity {
 	int64_t org_id;
@@ -35,9 +34,6 @@ struct activity {
 
 /* Appends one row; must run inside a transaction. 0 or -1. */
 int activity_record(struct db_conn *c, const struct activity *a);
-/* The same, filled from the request's principal, address and id. */
-int activity_from_req(struct req *r, const char *action, const char *entity,
-		      int64_t entity_id, const json_t *diff);
 /* Walks every chain. Returns 0 intact, 1 broken (first break printed to
  * out), -1 on a database error (err). */
 int activity_verify(struct db *db, FILE *out, struct atr_err *err);

@@ -11,12 +11,15 @@
 #include "core/config.h"
 
 struct db;
+struct module;
 struct route;
 struct metrics;
 
 struct app {
 	struct config cfg;
 	struct db *db;
+	/* The modules of the binary (atrium_modules, NULL-terminated). */
+	const struct module *const *modules;
 	struct route *routes; /* the route table, built once at start */
 	int nroutes;
 	struct metrics *metrics;

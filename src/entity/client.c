@@ -1,6 +1,8 @@
 /* client.c — the client entity: a company the business works for. */
 #include "atrium.h"
 
+#include "auth/perm.h"
+#include "core/module.h"
 #include "entity/entity.h"
 
 static const struct field client_fields[] = {
@@ -21,7 +23,24 @@ const struct entity entity_client = {
 	.name = "client",
 	.plural = "clients",
 	.label = "Clients",
-	.path_list = "/api/v1/clients",
-	.path_item = "/api/v1/clients/{id}",
 	.schema = SCHEMA(client_fields),
+};
+
+static const struct route client_routes[] = {
+	ENTITY_ROUTES(entity_client, "clients"),
+	{0},
+};
+
+static const struct perm_module client_perms[] = {
+	{"clients", "Clients", PB_ALL},
+	{0},
+};
+
+static const struct entity *const client_entities[] = {&entity_client, NULL};
+
+const struct module module_clients = {
+	.name = "clients",
+	.perms = client_perms,
+	.routes = client_routes,
+	.entities = client_entities,
 };

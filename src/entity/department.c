@@ -3,6 +3,8 @@
  * set on the staff record (department_ids). */
 #include "atrium.h"
 
+#include "auth/perm.h"
+#include "core/module.h"
 #include "entity/entity.h"
 
 static const struct field department_fields[] = {
@@ -15,9 +17,26 @@ const struct entity entity_department = {
 	.name = "department",
 	.plural = "departments",
 	.label = "Departments",
-	.path_list = "/api/v1/departments",
-	.path_item = "/api/v1/departments/{id}",
 	.schema = SCHEMA(department_fields),
 	.member_table = "staff_department",
 	.member_col = "department_id",
+};
+
+static const struct route department_routes[] = {
+	ENTITY_ROUTES(entity_department, "departments"),
+	{0},
+};
+
+static const struct perm_module department_perms[] = {
+	{"departments", "Departments", PB_ALL},
+	{0},
+};
+
+static const struct entity *const department_entities[] = {&entity_department, NULL};
+
+const struct module module_departments = {
+	.name = "departments",
+	.perms = department_perms,
+	.routes = department_routes,
+	.entities = department_entities,
 };

@@ -13,20 +13,14 @@
 
 #include <sodium.h>
 
-#include "admin/staff.h"
+#include "auth/staff_store.h"
 #include "core/activity.h"
+#include "core/app.h"
 #include "core/buf.h"
 #include "core/json_out.h"
+#include "core/module.h"
 #include "db/db.h"
 #include "entity/entity.h"
-
-const struct entity *const entity_registry[] = {
-	&entity_lead,
-	&entity_client,
-	&entity_department,
-	&entity_team,
-	NULL,
-};
 
 #define LIST_DEFAULT 25
 #define LIST_MAX 200
@@ -44,15 +38,37 @@ struct entity_sql {
 	char *del;    /* DELETE ... RETURNING id */
 };
 
-static struct entity_sql sqls[8];
+/* Every module's entities and their SQL, parallel arrays built by
+ * records_init and read-only afterwards. */
+static const struct entity **entities;
+static struct entity_sql *sqls;
+static int nentities;
 
 static int entity_index(const struct entity *e)
 {
-	for (int i = 0; entity_registry[i]; i++)
-		if (entity_registry[i] == e)
+	for (int i = 0; i < nentities; i++)
+		if (entities[i] == e)
 			return i;
 	ATR_ASSERT(0);
 	return -1;
+}
+
+int entity_count(void)
+{
+	return nentities;
+}
+
+const struct entity *entity_at(int i)
+{
+	return i >= 0 && i < nentities ? entities[i] : NULL;
+}
+
+const struct entity *entity_find(const char *name)
+{
+	for (int i = 0; i < nentities; i++)
+		if (!strcmp(entities[i]->name, name))
+			return entities[i];
+	return NULL;
 }
 
 static void build_sql(const struct entity *e, struct entity_sql *s)
@@ -106,19 +122,6 @@ static void build_sql(const struct entity *e, struct entity_sql *s)
 	s->del = xasprintf("DELETE FROM %s WHERE id = ? AND org_id = ? "
 			   "RETURNING id",
 			   e->name);
-}
-
-void entity_fini(void)
-{
-	for (size_t i = 0; i < ATR_ARRAY_LEN(sqls); i++) {
-		free(sqls[i].cols);
-		free(sqls[i].get);
-		free(sqls[i].get_own);
-		free(sqls[i].own);
-		free(sqls[i].insert);
-		free(sqls[i].del);
-		memset(&sqls[i], 0, sizeof sqls[i]);
-	}
 }
 
 /* ---- values between JSON and SQL ---------------------------------------- */
@@ -255,7 +258,7 @@ static json_t *normalised(const struct field *f, const json_t *v)
 
 /* The route check: staff references must be members of the org. Runs
  * after the schema check, adding to the same error list. */
-static void check_refs(struct req *r)
+void entity_check_refs(struct req *r)
 {
 	const struct entity *e = r->route->arg;
 	struct db_conn *c = NULL;
@@ -267,7 +270,7 @@ static void check_refs(struct req *r)
 			continue;
 		if (!c && !(c = req_db(r)))
 			return;
-		int ex = staff_exists(c, r->who.org_id,
+		int ex = staff_store_exists(c, r->who.org_id,
 				      (int64_t)json_integer_value(v));
 		if (ex < 0) {
 			atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
@@ -374,7 +377,7 @@ static bool base_sortable(const char *n)
 	       !strcmp(n, "updated_at");
 }
 
-static int entity_h_list(struct req *r)
+int entity_h_list(struct req *r)
 {
 	const struct entity *e = r->route->arg;
 	struct db_conn *c = req_db(r);
@@ -586,7 +589,7 @@ out:
 
 /* ---- get ---------------------------------------------------------------- */
 
-static int entity_h_get(struct req *r)
+int entity_h_get(struct req *r)
 {
 	const struct entity *e = r->route->arg;
 	if (!req_db(r))
@@ -706,7 +709,7 @@ static int idempotent_store(struct req *r, const char *key, const char *hash,
 	return rc < 0 ? req_db_error(r) : 0;
 }
 
-static int entity_h_create(struct req *r)
+int entity_h_create(struct req *r)
 {
 	const struct entity *e = r->route->arg;
 	const char *key = req_header(r, "Idempotency-Key");
@@ -783,7 +786,7 @@ static int entity_h_create(struct req *r)
 		return r->err.kind ? -1 : req_db_error(r);
 	}
 	json_decref(diff);
-	char *loc = arena_printf(r->arena, "%s/%lld", e->path_list,
+	char *loc = arena_printf(r->arena, "/api/v1/%s/%lld", e->plural,
 				 (long long)id);
 	req_json(r, 201, rec);
 	if (key && idempotent_store(r, key, hash, loc) < 0)
@@ -797,7 +800,7 @@ static int entity_h_create(struct req *r)
 
 /* ---- update ------------------------------------------------------------- */
 
-static int entity_h_update(struct req *r)
+int entity_h_update(struct req *r)
 {
 	const struct entity *e = r->route->arg;
 	int64_t want = req_if_match(r);
@@ -909,7 +912,7 @@ static int entity_h_update(struct req *r)
 
 /* ---- delete ------------------------------------------------------------- */
 
-static int entity_h_delete(struct req *r)
+int entity_h_delete(struct req *r)
 {
 	const struct entity *e = r->route->arg;
 	int64_t want = req_if_match(r);
@@ -971,34 +974,84 @@ static int entity_h_delete(struct req *r)
 	return 0;
 }
 
-/* ---- routes ------------------------------------------------------------- */
+/* ---- the records module ------------------------------------------------ */
 
-int entity_routes_append(struct route **t, int n, int *cap)
+static void records_fini(struct app *app)
 {
-	for (int i = 0; entity_registry[i]; i++) {
-		const struct entity *e = entity_registry[i];
-		ATR_ASSERT((size_t)i < ATR_ARRAY_LEN(sqls));
-		if (!sqls[i].cols)
-			build_sql(e, &sqls[i]);
-		const struct route rows[] = {
-			{HTTP_GET, e->path_list, entity_h_list, ACCESS_PERM,
-			 e->plural, CAP_VIEW, NULL, e},
-			{HTTP_POST, e->path_list, entity_h_create, ACCESS_PERM,
-			 e->plural, CAP_CREATE, &e->schema, e, check_refs},
-			{HTTP_GET, e->path_item, entity_h_get, ACCESS_PERM,
-			 e->plural, CAP_VIEW, NULL, e},
-			{HTTP_PATCH, e->path_item, entity_h_update, ACCESS_PERM,
-			 e->plural, CAP_EDIT, &e->schema, e, check_refs},
-			{HTTP_DELETE, e->path_item, entity_h_delete,
-			 ACCESS_PERM, e->plural, CAP_DELETE, NULL, e},
-		};
-		for (size_t k = 0; k < ATR_ARRAY_LEN(rows); k++) {
-			if (n == *cap) {
-				*cap *= 2;
-				*t = xrealloc(*t, (size_t)*cap * sizeof **t);
-			}
-			(*t)[n++] = rows[k];
+	for (int i = 0; i < nentities; i++) {
+		struct entity_sql *q = &sqls[i];
+		free(q->cols);
+		free(q->get);
+		free(q->get_own);
+		free(q->own);
+		free(q->insert);
+		free(q->del);
+	}
+	free(sqls);
+	free(entities);
+	sqls = NULL;
+	entities = NULL;
+	nentities = 0;
+}
+
+/* True when the module routes e's collection at /api/v1/<plural>. */
+static bool routed(const struct module *m, const struct entity *e)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/api/v1/%s", e->plural);
+	for (const struct route *rt = m->routes; rt && rt->path; rt++)
+		if (rt->arg == e && rt->fn == entity_h_list &&
+		    !strcmp(rt->path, path) && !strcmp(rt->module, e->plural))
+			return true;
+	return false;
+}
+
+/* Collects every module's entities, checks each has its permission
+ * module and routes, and builds the SQL that does not depend on the
+ * request. */
+static int records_init(struct app *app, struct atr_err *err)
+{
+	records_fini(app);
+	int cap = 0;
+	for (int m = 0; app->modules[m]; m++)
+		for (const struct entity *const *e = app->modules[m]->entities;
+		     e && *e; e++)
+			cap++;
+	entities = xcalloc((size_t)cap + 1, sizeof *entities);
+	sqls = xcalloc((size_t)cap + 1, sizeof *sqls);
+	for (int m = 0; app->modules[m]; m++) {
+		const struct module *mod = app->modules[m];
+		for (const struct entity *const *ep = mod->entities; ep && *ep;
+		     ep++) {
+			const struct entity *e = *ep;
+			if (entity_find(e->name))
+				return atr_fail(err, ATR_E_INTERNAL,
+						"entity '%s' is declared twice",
+						e->name);
+			if (perm_module_index(e->plural) < 0 || !routed(mod, e))
+				return atr_fail(err, ATR_E_INTERNAL,
+						"entity '%s' needs the "
+						"permission module '%s' and "
+						"ENTITY_ROUTES in module %s",
+						e->name, e->plural, mod->name);
+			entities[nentities] = e;
+			build_sql(e, &sqls[nentities]);
+			nentities++;
 		}
 	}
-	return n;
+	return 0;
 }
+
+/* Replays are honoured for 24 hours, as payment APIs do. */
+static const struct housekeeping records_housekeeping[] = {
+	{"DELETE FROM idempotency_key WHERE created_at < ? RETURNING org_id",
+	 1, {24LL * 3600 * 1000}},
+	{0},
+};
+
+const struct module module_records = {
+	.name = "records",
+	.housekeeping = records_housekeeping,
+	.init = records_init,
+	.fini = records_fini,
+};

@@ -1,6 +1,8 @@
 /* lead.c — the lead entity: a prospect on its way to becoming a client. */
 #include "atrium.h"
 
+#include "auth/perm.h"
+#include "core/module.h"
 #include "entity/entity.h"
 
 static const char *const lead_status[] = {
@@ -27,7 +29,24 @@ const struct entity entity_lead = {
 	.name = "lead",
 	.plural = "leads",
 	.label = "Leads",
-	.path_list = "/api/v1/leads",
-	.path_item = "/api/v1/leads/{id}",
 	.schema = SCHEMA(lead_fields),
+};
+
+static const struct route lead_routes[] = {
+	ENTITY_ROUTES(entity_lead, "leads"),
+	{0},
+};
+
+static const struct perm_module lead_perms[] = {
+	{"leads", "Leads", PB_ALL},
+	{0},
+};
+
+static const struct entity *const lead_entities[] = {&entity_lead, NULL};
+
+const struct module module_leads = {
+	.name = "leads",
+	.perms = lead_perms,
+	.routes = lead_routes,
+	.entities = lead_entities,
 };

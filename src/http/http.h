@@ -7,8 +7,8 @@
  *
  * Adding a route:
  *   1. write the handler `<module>_h_<verb>(struct req *r)` in its module;
- *   2. add one row to that module's route array and register the array in
- *      routes.c (entity routes come from the entity registry by themselves);
+ *   2. add one row to that module's route array (the `routes` member of
+ *      its `struct module`, core/module.h);
  *   3. document it in docs/openapi.yaml and test it in tests/http/ (happy
  *      path, each invalid field, 401, 403): the meta-test fails otherwise.
  *
@@ -64,6 +64,10 @@ struct route {
 	 * every invalid field. Adds field errors to r->err. */
 	void (*check)(struct req *r);
 	unsigned flags; /* ROUTE_* */
+	/* Instead of body: the schema of this request, for bodies whose
+	 * fields are known only at run time (the settings of every module,
+	 * an organisation's custom fields). Never NULL when set. */
+	const struct schema *(*body_of)(struct req *r);
 };
 
 /* Usable by a member who must change their password first (temporary or
@@ -163,6 +167,12 @@ int64_t req_if_match(struct req *r);
  * -1 invalid (400 in r->err). limit must be 1..max. */
 int req_page_param(struct req *r, const char *key, const char *value,
 		   int64_t *limit, int64_t *offset, int64_t max);
+
+/* Appends the activity row of a change, filled from the request's
+ * principal, address and id, inside the open transaction. 0 or -1 (500
+ * in r->err). */
+int activity_from_req(struct req *r, const char *action, const char *entity,
+		      int64_t entity_id, const json_t *diff);
 
 const char *http_method_name(enum http_method m);
 

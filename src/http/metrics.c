@@ -5,10 +5,10 @@
 
 #include "core/app.h"
 #include "core/buf.h"
+#include "core/module.h"
 #include "db/db.h"
 #include "http/http.h"
 #include "http/metrics.h"
-#include "jobs/email.h"
 
 static const int statuses[] = {200, 201, 204, 301, 302, 304, 400, 401, 403,
 			       404, 405, 409, 412, 413, 415, 422, 428, 429,
@@ -160,14 +160,7 @@ void metrics_render(struct metrics *m, struct app *app, int64_t outbox,
 		   "atrium_http_inflight %d\n",
 		   (unsigned long long)db_error_count(), open, busy,
 		   (long long)outbox, atomic_load(&app->inflight));
-	int64_t ec[EMAIL_NSTATUS];
-	if (email_queue_counts_cached(ec)) {
-		buf_adds(out, "# HELP atrium_email_queue Emails in the queue "
-			      "by status (all organisations).\n"
-			      "# TYPE atrium_email_queue gauge\n");
-		for (int i = 0; i < EMAIL_NSTATUS; i++)
-			buf_printf(out, "atrium_email_queue{status=\"%s\"} "
-					"%lld\n",
-				   email_status_name(i), (long long)ec[i]);
-	}
+	for (int i = 0; app->modules[i]; i++)
+		if (app->modules[i]->metrics)
+			app->modules[i]->metrics(app, out);
 }

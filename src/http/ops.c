@@ -7,6 +7,7 @@
 #include "core/app.h"
 #include "core/buf.h"
 #include "core/embedded.h"
+#include "core/module.h"
 #include "db/db.h"
 #include "http/http.h"
 #include "http/metrics.h"
@@ -71,7 +72,7 @@ static int ops_h_openapi(struct req *r)
 	return 0;
 }
 
-const struct route ops_routes[] = {
+static const struct route ops_routes[] = {
 	{HTTP_GET, "/healthz", ops_h_healthz, ACCESS_PUBLIC, NULL, 0, NULL,
 	 NULL},
 	{HTTP_GET, "/readyz", ops_h_readyz, ACCESS_PUBLIC, NULL, 0, NULL, NULL},
@@ -80,4 +81,9 @@ const struct route ops_routes[] = {
 	{HTTP_GET, "/api/v1/openapi.json", ops_h_openapi, ACCESS_PUBLIC, NULL,
 	 0, NULL, NULL},
 	{0},
+};
+
+const struct module module_ops = {
+	.name = "ops",
+	.routes = ops_routes,
 };

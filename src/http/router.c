@@ -9,28 +9,8 @@
 #include "atrium.h"
 
 #include "core/app.h"
-#include "entity/entity.h"
+#include "core/module.h"
 #include "http/router.h"
-
-extern const struct route ops_routes[];
-extern const struct route auth_routes[];
-extern const struct route staff_routes[];
-extern const struct route activity_routes[];
-extern const struct route web_routes[];
-extern const struct route settings_routes[];
-extern const struct route email_routes[];
-extern const struct route staff_lifecycle_routes[];
-extern const struct route role_routes[];
-extern const struct route twofa_routes[];
-extern const struct route session_routes[];
-
-/* Every module's routes. A new module adds its array here. */
-static const struct route *const route_sets[] = {
-	ops_routes,  auth_routes,		 staff_routes, activity_routes,
-	web_routes,  staff_lifecycle_routes, role_routes, twofa_routes,
-	session_routes,
-	settings_routes, email_routes,
-};
 
 static void check_route(const struct route *rt)
 {
@@ -42,7 +22,7 @@ static void check_route(const struct route *rt)
 		    http_method_name(rt->method), rt->path);
 	if ((rt->method == HTTP_POST || rt->method == HTTP_PATCH ||
 	     rt->method == HTTP_PUT) &&
-	    !rt->body && strncmp(rt->path, "/api/", 5) == 0 &&
+	    !rt->body && !rt->body_of && strncmp(rt->path, "/api/", 5) == 0 &&
 	    strcmp(rt->path, "/api/v1/auth/logout") != 0)
 		die("route table: %s %s has no body schema",
 		    http_method_name(rt->method), rt->path);
@@ -52,8 +32,9 @@ void routes_build(struct app *app)
 {
 	int cap = 64, n = 0;
 	struct route *t = xcalloc((size_t)cap, sizeof *t);
-	for (size_t s = 0; s < ATR_ARRAY_LEN(route_sets); s++) {
-		for (const struct route *rt = route_sets[s]; rt->path; rt++) {
+	for (int m = 0; app->modules[m]; m++) {
+		const struct route *rt = app->modules[m]->routes;
+		for (; rt && rt->path; rt++) {
 			if (n == cap) {
 				cap *= 2;
 				t = xrealloc(t, (size_t)cap * sizeof *t);
@@ -61,7 +42,6 @@ void routes_build(struct app *app)
 			t[n++] = *rt;
 		}
 	}
-	n = entity_routes_append(&t, n, &cap);
 	for (int i = 0; i < n; i++) {
 		check_route(&t[i]);
 		for (int j = 0; j < i; j++)

@@ -1,8 +1,9 @@
 /* router.h — the route table, assembled once at start-up.
  *
- * routes_build concatenates every module's route array (routes.c) and the
- * routes the entity registry generates. router_match then maps a method and
- * a decoded path to a route without allocating.
+ * routes_build concatenates the route arrays of app->modules (entity
+ * modules list their five routes with ENTITY_ROUTES, entity/entity.h), in
+ * table order, and refuses a malformed or duplicate row. router_match then
+ * maps a method and a decoded path to a route without allocating.
  */
 #ifndef ATR_ROUTER_H
 #define ATR_ROUTER_H

@@ -6,6 +6,7 @@
 #include "atrium.h"
 
 #include "core/embedded.h"
+#include "core/module.h"
 #include "http/http.h"
 
 static const char *content_type(const char *name)
@@ -65,7 +66,7 @@ static int web_h_root(struct req *r)
 	return 0;
 }
 
-const struct route web_routes[] = {
+static const struct route web_routes[] = {
 	{HTTP_GET, "/", web_h_root, ACCESS_PUBLIC, NULL, 0, NULL, NULL},
 	{HTTP_GET, "/admin", web_h_index, ACCESS_PUBLIC, NULL, 0, NULL, NULL},
 	{HTTP_GET, "/admin/*", web_h_index, ACCESS_PUBLIC, NULL, 0, NULL, NULL},
@@ -80,4 +81,9 @@ const struct route web_routes[] = {
 	{HTTP_GET, "/assets/*", web_h_asset, ACCESS_PUBLIC, NULL, 0, NULL,
 	 NULL},
 	{0},
+};
+
+const struct module module_web = {
+	.name = "web",
+	.routes = web_routes,
 };

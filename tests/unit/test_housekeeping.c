@@ -1,9 +1,10 @@
-/* test_housekeeping.c — housekeeping_run removes what expired and keeps
- * what is live, on SQLite (and PostgreSQL when ATRIUM_TEST_PG is set). */
+/* test_housekeeping.c — the modules' housekeeping removes what expired and
+ * keeps what is live, on SQLite (and PostgreSQL when ATRIUM_TEST_PG is
+ * set). */
 #include "unit.h"
 
 #include "db/db.h"
-#include "jobs/housekeeping.h"
+#include "core/module.h"
 
 static void run(const char *url)
 {
@@ -44,7 +45,7 @@ static void run(const char *url)
 		FAILF("setup: %s", c ? db_errmsg(c) : "no connection");
 		goto out;
 	}
-	CHECK_EQ_INT(housekeeping_run(c), 4);
+	CHECK_EQ_INT(modules_housekeeping(&unit_app, c), 4);
 	static const char *const left[] = {
 		"SELECT COUNT(*) FROM session WHERE token_hash = 'new'",
 		"SELECT COUNT(*) FROM auth_token WHERE token_hash = 'h2'",
@@ -53,7 +54,7 @@ static void run(const char *url)
 	};
 	for (size_t i = 0; i < sizeof left / sizeof *left; i++)
 		CHECK_EQ_INT(unit_db_scalar(c, left[i]), 1);
-	CHECK_EQ_INT(housekeeping_run(c), 0); /* nothing more to do */
+	CHECK_EQ_INT(modules_housekeeping(&unit_app, c), 0); /* nothing more to do */
 out:
 	db_release(c);
 	db_close(db);

@@ -19,7 +19,13 @@
 
 #include "atrium.h"
 
+#include "core/app.h"
+
 typedef void (*unit_fn)(void);
+
+/* The kernel as every command has it (cmd_kernel_init: modules, their
+ * settings rows and permission modules, the route table), no database. */
+extern struct app unit_app;
 
 void unit_register(const char *name, unit_fn fn, const char *file, int line);
 

@@ -18,6 +18,7 @@
 
 #include "unit.h"
 
+#include "cmd/cmd.h"
 #include "db/db.h"
 #include "db/migrate.h"
 
@@ -31,6 +32,8 @@ struct unit_test {
 	const char *file;
 	int line;
 };
+
+struct app unit_app;
 
 static struct unit_test tests[UNIT_MAX_TESTS];
 static int ntests;
@@ -267,6 +270,9 @@ int main(int argc, char **argv)
 	 * keep them in order. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *pattern = argc > 1 ? argv[1] : NULL;
+	/* The module table, as every command sees it (settings rows and
+	 * permission modules included); no database. */
+	cmd_kernel_init(&unit_app);
 
 	/* Constructors run in link order; sort so runs are reproducible. */
 	qsort(tests, (size_t)ntests, sizeof tests[0], by_place);
@@ -310,6 +316,7 @@ int main(int argc, char **argv)
 		printf("note: %d test%s skipped (not counted)\n", skipped,
 		       skipped == 1 ? "" : "s");
 	printf("%d passed, %d failed\n", passed, failed);
+	cmd_kernel_fini(&unit_app);
 	return failed || (pattern && !matched) ? 1 : 0;
 }
 

@@ -1,5 +1,10 @@
 /* email.h — outbound email: templates, the queue, the SMTP worker.
  *
+ * The email module's files: template.c (templates and rendering),
+ * message.c (the RFC 5322 message), smtp.c (sending through libcurl),
+ * queue.c (queueing, counts), worker.c (the queue worker), email_api.c
+ * (routes, settings rows, the module descriptor).
+ *
  * Sending an email from a module (the transactional outbox):
  *
  *   db_begin(c);
@@ -14,7 +19,8 @@
  * inserts a 'queued' row, so the email commits with the change that caused
  * it or not at all, and a killed server loses nothing. The worker thread of
  * `atrium serve` claims due rows, sends them through libcurl's SMTP with
- * the organisation's SMTP settings (src/admin/settings.c, group `smtp`),
+ * the organisation's SMTP settings (settings group `smtp`, declared in
+ * email_api.c),
  * and on failure retries with exponential backoff and full jitter (base
  * config email_retry_base_ms, cap 1 h) until the setting
  * email_queue.max_attempts, after which the row is 'blocked' until someone
@@ -24,11 +30,11 @@
  * `atrium serve` does): bodies are stored encrypted, since invitation links
  * carry one-time tokens, and the SMTP password is a stored secret.
  *
- * Templates are rows of templates[] in email.c: a subject and a plain-text
+ * Templates are rows of templates[] in template.c: a subject and a plain-text
  * body with {{var}} substitution only (no logic). {{company_name}} always
  * comes from the settings. A template needs every var it names.
  *
- * Routes (email_routes[]): GET /api/v1/email-queue,
+ * Routes (module_email): GET /api/v1/email-queue,
  * POST /api/v1/email-queue/retry, POST /api/v1/settings/smtp/test.
  */
 #ifndef ATR_EMAIL_H

@@ -1,0 +1,93 @@
+/* module.h — the module: the unit of extension.
+ *
+ * A module (staff, roles, settings, email, leads, ...) is one struct that
+ * says what it brings: its permission rows, routes, entities, settings
+ * rows, housekeeping, job kinds, scheduled tasks, event subscribers,
+ * workers and metrics. One table, atrium_modules[] (src/modules.c), lists
+ * what the binary contains, in the order the permission matrix and the
+ * settings groups are shown. The kernel (router, permission kernel,
+ * settings store, serve, /metrics, housekeeping, job runner, scheduler)
+ * receives that table and loops over it; no kernel file names a module.
+ *
+ * Adding a module (the git/nginx recipe):
+ *   1. its own files (src/admin/<name>.c, src/entity/<name>.c, ...) and, at
+ *      the end of the main one, `const struct module module_<name>`, with
+ *      only the members it needs (every array is terminated by a zero
+ *      row; every pointer may be NULL);
+ *   2. one row in atrium_modules[] (src/modules.c) and its extern there;
+ *   3. its migrations, docs/openapi.yaml entries and tests/http file (the
+ *      route meta-test insists on the last two).
+ *
+ * Lifecycle, driven by modules_init / modules_start / modules_stop /
+ * modules_fini (src/core/module.c):
+ *   init   once per process, before the route table is built and before
+ *          any request or command uses the module (build caches, check
+ *          the module's own tables); may fail start-up with err;
+ *   start  `atrium serve` only: start the module's workers;
+ *   stop   the reverse, before the database closes;
+ *   fini   free what init built.
+ */
+#ifndef ATR_MODULE_H
+#define ATR_MODULE_H
+
+#include "atrium.h"
+
+struct app;
+struct buf;
+struct db_conn;
+struct entity;
+struct perm_module;
+struct route;
+struct setting_def;
+struct job_kind;
+struct sched_task;
+struct event_sub;
+
+/* One housekeeping statement: a DELETE ... RETURNING of rows that have
+ * outlived their use. Each `?` is bound, in order, to the wall-clock
+ * time now minus ages_ms[i] (0: now itself) as ISO 8601 text. */
+#define HOUSEKEEPING_BINDS 2
+struct housekeeping {
+	const char *sql;
+	int nbinds;
+	int64_t ages_ms[HOUSEKEEPING_BINDS];
+};
+
+struct module {
+	const char *name; /* "staff": for messages and the metrics label */
+
+	const struct perm_module *perms;      /* permission modules */
+	const struct route *routes;           /* its HTTP routes */
+	const struct entity *const *entities; /* NULL-terminated */
+	const struct setting_def *settings;   /* its settings rows */
+	const struct housekeeping *housekeeping;
+	const struct job_kind *job_kinds;     /* handlers of its jobs */
+	const struct sched_task *tasks;       /* what the scheduler runs */
+	const struct event_sub *subscribers;  /* consumers of the outbox */
+
+	int (*init)(struct app *app, struct atr_err *err);
+	int (*start)(struct app *app, struct atr_err *err);
+	void (*stop)(struct app *app);
+	void (*fini)(struct app *app);
+	/* Appends the module's Prometheus lines to out (HELP/TYPE included). */
+	void (*metrics)(struct app *app, struct buf *out);
+};
+
+/* Every module of the binary, NULL-terminated (src/modules.c). */
+extern const struct module *const atrium_modules[];
+
+/* Calls every init in table order; on a failure, fini of those already
+ * initialised, and -1 with err naming the module. */
+int modules_init(struct app *app, struct atr_err *err);
+/* Calls every start; on a failure, stops those already started. */
+int modules_start(struct app *app, struct atr_err *err);
+/* Stops, then finalises, in reverse order. */
+void modules_stop(struct app *app);
+void modules_fini(struct app *app);
+
+/* Runs every module's housekeeping statements on c (outside a
+ * transaction; each statement is its own). Returns rows removed, or -1
+ * on a database error. */
+int64_t modules_housekeeping(struct app *app, struct db_conn *c);
+
+#endif

@@ -1,0 +1,106 @@
+/* settings.h — the settings store: the settings of an organisation, as
+ * data.
+ *
+ * Every setting is one row of a module's `settings` array (core/module.h;
+ * the redis `static_configs[]` idea): group, key, type, default and
+ * limits. settings_init collects the rows of every module once at
+ * start-up. Values live per organisation in the table
+ * `setting(org_id, key, value)`; a key without a row has its default.
+ * Keys are unique across groups (settings_init dies otherwise).
+ *
+ * Adding a setting: one row in its module's array, a line in
+ * docs/admin-guide.md and docs/openapi.yaml (SettingsValues). Adding a
+ * group: its rows, and the group name in the openapi `group` enum.
+ *
+ * Stored forms: text as is, int as decimal, bool as "true"/"false", secret
+ * as secret_encrypt()'s "v1:..." (never the plaintext, never returned by
+ * the API: GET shows "<key>_set": true/false instead).
+ *
+ * The HTTP routes (GET and PATCH /api/v1/settings/{group}, permission
+ * module `settings`) are the settings module's, src/admin/settings.c.
+ */
+#ifndef ATR_SETTINGS_H
+#define ATR_SETTINGS_H
+
+#include "atrium.h"
+
+#include <jansson.h>
+
+struct db_conn;
+struct module;
+struct schema;
+
+enum setting_type {
+	SET_TEXT = 1,
+	SET_INT,
+	SET_BOOL,
+	SET_ENUM,
+	SET_EMAIL,
+	SET_SECRET,
+};
+
+enum setting_flag {
+	SETF_MULTILINE = 1 << 0, /* text may hold line breaks (an address) */
+	SETF_HOST = 1 << 1,      /* a host name or IP address */
+};
+
+struct setting_def {
+	const char *group;
+	const char *key;
+	enum setting_type type;
+	const char *def;            /* default as stored text; NULL: "" */
+	int64_t min, max;           /* int: range; text/secret: length in bytes */
+	const char *const *choices; /* enum: NULL-terminated */
+	unsigned flags;             /* SETF_* */
+};
+
+/* Collects every module's rows (NULL-terminated table); dies on a
+ * duplicate key. Once, before any other call; settings_fini frees. */
+void settings_init(const struct module *const *mods);
+void settings_fini(void);
+
+/* The row of key, or NULL. */
+const struct setting_def *settings_find(const char *key);
+/* True when group names a settings group. */
+bool settings_group_exists(const char *group);
+/* Every row, in module-table order: 0 <= i < settings_count(). */
+int settings_count(void);
+const struct setting_def *settings_at(int i);
+/* A body schema naming every key (types as struct field can say them;
+ * int ranges and text rules are judged by settings_check_value). */
+const struct schema *settings_schema(void);
+/* Judges one non-null value of d; adds a field error to err when bad. */
+void settings_check_value(const struct setting_def *d, const json_t *v,
+			  struct atr_err *err);
+
+/* The value of key for org as stored text (see above), or its default when
+ * unset; secrets come back decrypted. out gets at most n-1 bytes and is
+ * NUL-terminated. Returns 0; -1 for an unknown key, a database or
+ * decryption error, or a value that does not fit in n. When the value is
+ * a secret, the caller wipes out (sodium_memzero) after use. Safe inside
+ * and outside a transaction. */
+int settings_get(struct db_conn *c, int64_t org, const char *key, char *out,
+		 size_t n);
+/* The same for an int setting. 0 or -1. */
+int settings_get_int(struct db_conn *c, int64_t org, const char *key,
+		     int64_t *out);
+
+/* The stored text of key for org (malloc'd; secrets still encrypted), or
+ * NULL when unset. 0 or -1 on a database error. Free with
+ * settings_stored_free. */
+int settings_load_stored(struct db_conn *c, int64_t org, const char *key,
+			 char **out);
+void settings_stored_free(char *s);
+/* Writes the stored text of key (NULL: back to its default), inside the
+ * caller's transaction. 0 or -1. */
+int settings_store(struct db_conn *c, int64_t org, const char *key,
+		   const char *stored);
+/* The default of d as stored text ("" when none). */
+const char *settings_default(const struct setting_def *d);
+/* The API value of a stored (or default) text of d. Caller owns it. */
+json_t *settings_value_json(const struct setting_def *d, const char *v);
+/* The stored text of a validated, non-null JSON value of d; malloc'd.
+ * Secrets are encrypted (NULL when no master key is loaded). */
+char *settings_value_stored(const struct setting_def *d, const json_t *v);
+
+#endif

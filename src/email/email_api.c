@@ -1,0 +1,323 @@
+/* email_api.c — the email module: the queue's routes, Send Test Email,
+ * the smtp and email_queue settings, the worker and its metrics. */
+#include "atrium.h"
+
+#include <sodium.h>
+
+#include "auth/perm.h"
+#include "core/activity.h"
+#include "core/app.h"
+#include "core/buf.h"
+#include "core/module.h"
+#include "core/settings.h"
+#include "db/db.h"
+#include "email/email_int.h"
+#include "http/http.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 200
+
+static json_t *counts_json(const int64_t counts[EMAIL_NSTATUS])
+{
+	json_t *o = json_object();
+	for (int i = 0; i < EMAIL_NSTATUS; i++)
+		json_object_set_new(o, email_status_name(i),
+				    json_integer(counts[i]));
+	return o;
+}
+
+static json_t *text_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static int email_h_list(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	int64_t limit = LIST_DEFAULT, offset = 0;
+	const char *status = NULL;
+	for (int i = 0; i < r->nquery; i++) {
+		const char *k = r->query[i].key, *v = r->query[i].value;
+		int pg = req_page_param(r, k, v, &limit, &offset, LIST_MAX);
+		if (pg < 0)
+			return -1;
+		if (pg)
+			continue;
+		if (!strcmp(k, "status")) {
+			status = NULL;
+			for (int s = 0; s < EMAIL_NSTATUS; s++)
+				if (!strcmp(v, email_status_name(s)))
+					status = email_status_name(s);
+			if (!status)
+				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+						"status must be one of queued, "
+						"sending, sent, blocked");
+		} else {
+			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					"unknown query parameter '%s'", k);
+		}
+	}
+	struct db_stmt *st =
+		status ? db_prepare(c, "SELECT id, to_addr, subject, template, "
+				       "status, attempts, next_attempt_at, "
+				       "last_error, created_at, sent_at FROM "
+				       "email_queue WHERE org_id = ? AND "
+				       "status = ? ORDER BY id DESC LIMIT ? "
+				       "OFFSET ?")
+		       : db_prepare(c, "SELECT id, to_addr, subject, template, "
+				       "status, attempts, next_attempt_at, "
+				       "last_error, created_at, sent_at FROM "
+				       "email_queue WHERE org_id = ? ORDER BY "
+				       "id DESC LIMIT ? OFFSET ?");
+	if (!st)
+		return req_db_error(r);
+	int p = 1;
+	db_bind_int(st, p++, r->who.org_id);
+	if (status)
+		db_bind_text(st, p++, status);
+	db_bind_int(st, p++, limit);
+	db_bind_int(st, p++, offset);
+	json_t *data = json_array();
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		json_t *o = json_pack(
+			"{s:I,s:s,s:s,s:s,s:s,s:I}", "id",
+			(json_int_t)db_col_int(st, 0), "to", db_col_text(st, 1),
+			"subject", db_col_text(st, 2), "template",
+			db_col_text(st, 3), "status", db_col_text(st, 4),
+			"attempts", (json_int_t)db_col_int(st, 5));
+		json_object_set_new(o, "next_attempt_at",
+				    text_or_null(db_col_text(st, 6)));
+		json_object_set_new(o, "last_error",
+				    text_or_null(db_col_text(st, 7)));
+		json_object_set_new(o, "created_at",
+				    text_or_null(db_col_text(st, 8)));
+		json_object_set_new(o, "sent_at",
+				    text_or_null(db_col_text(st, 9)));
+		json_array_append_new(data, o);
+	}
+	db_reset(st);
+	if (rc < 0) {
+		json_decref(data);
+		return req_db_error(r);
+	}
+	int64_t counts[EMAIL_NSTATUS];
+	if (email_queue_counts(c, r->who.org_id, counts) < 0) {
+		json_decref(data);
+		return req_db_error(r);
+	}
+	int64_t total = 0;
+	for (int i = 0; i < EMAIL_NSTATUS; i++)
+		if (!status || !strcmp(status, email_status_name(i)))
+			total += counts[i];
+	req_json(r, 200,
+		 json_pack("{s:o,s:I,s:I,s:I,s:o}", "data", data, "total",
+			   (json_int_t)total, "limit", (json_int_t)limit,
+			   "offset", (json_int_t)offset, "counts",
+			   counts_json(counts)));
+	return 0;
+}
+
+static const struct field retry_fields[] = {
+	{"ids", FT_IDS, 0, LIST_MAX, NULL, NULL},
+};
+static const struct schema retry_schema = SCHEMA(retry_fields);
+
+static void retry_check(struct req *r)
+{
+	json_t *ids = json_object_get(r->body, "ids");
+	if (json_is_array(ids) && json_array_size(ids) == 0)
+		atr_field(&r->err, "ids", "invalid",
+			  "must list at least one id (send {} to retry every "
+			  "blocked email)");
+}
+
+/* Requeues blocked rows of the org: all, or those of ids. */
+static int email_h_retry(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	json_t *ids = json_object_get(r->body, "ids");
+	bool by_id = json_is_array(ids); /* else: every blocked email */
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	if (db_begin(c) < 0)
+		return req_db_error(r);
+	json_t *done = json_array();
+	size_t rounds = by_id ? json_array_size(ids) : 1;
+	for (size_t i = 0; i < rounds; i++) {
+		struct db_stmt *st =
+			by_id ? db_prepare(c, "UPDATE email_queue SET status = "
+					    "'queued', attempts = 0, "
+					    "next_attempt_at = ?, locked_until "
+					    "= NULL WHERE org_id = ? AND "
+					    "status = 'blocked' AND id = ? "
+					    "RETURNING id")
+			    : db_prepare(c, "UPDATE email_queue SET status = "
+					    "'queued', attempts = 0, "
+					    "next_attempt_at = ?, locked_until "
+					    "= NULL WHERE org_id = ? AND "
+					    "status = 'blocked' RETURNING id");
+		if (!st) {
+			json_decref(done);
+			return req_db_error(r);
+		}
+		db_bind_text(st, 1, now);
+		db_bind_int(st, 2, r->who.org_id);
+		if (by_id)
+			db_bind_int(st, 3,
+				    json_integer_value(json_array_get(ids, i)));
+		int rc;
+		while ((rc = db_step(st)) == 1)
+			json_array_append_new(done,
+					      json_integer(db_col_int(st, 0)));
+		db_reset(st);
+		if (rc < 0) {
+			json_decref(done);
+			return req_db_error(r);
+		}
+	}
+	size_t n = json_array_size(done);
+	if (n == 0) {
+		db_rollback(c);
+	} else {
+		json_t *diff = json_pack("{s:{s:s,s:s},s:{s:O}}", "status",
+					 "from", "blocked", "to", "queued",
+					 "ids", "to", done);
+		int rc = activity_from_req(r, "retry", "email_queue", 0, diff);
+		json_decref(diff);
+		if (rc < 0 || db_commit(c) < 0) {
+			json_decref(done);
+			return r->err.kind ? -1 : req_db_error(r);
+		}
+		email_worker_wake();
+	}
+	req_json(r, 200,
+		 json_pack("{s:I,s:o}", "requeued", (json_int_t)n, "ids", done));
+	return 0;
+}
+
+static const struct field smtp_test_fields[] = {
+	{"to", FT_EMAIL, F_REQUIRED, EMAIL_ADDR_MAX, NULL, NULL},
+};
+static const struct schema smtp_test_schema = SCHEMA(smtp_test_fields);
+
+/* Sends the `test` template now, not through the queue, and reports the
+ * server's answer: 200, 502 when the server refused or could not be
+ * reached, 409 when SMTP is not configured. */
+static int email_h_smtp_test(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	const char *to = json_string_value(json_object_get(r->body, "to"));
+	char *subject, *body;
+	if (email_render(c, r->who.org_id, "test", NULL, &subject, &body,
+			 &r->err) < 0)
+		return -1;
+	struct email_msg m = {to, subject, body, NULL, NULL};
+	struct email_result res;
+	int rc = email_send_now(c, r->who.org_id, &m, &res);
+	free(subject);
+	email_body_free(body);
+	if (rc == -2)
+		return atr_fail(&r->err, ATR_E_CONFLICT, "%s", res.error);
+
+	json_t *diff = json_pack("{s:{s:s},s:{s:b},s:{s:s}}", "to", "to", to,
+				 "ok", "to", rc == 0, "response", "to",
+				 rc == 0 ? res.response : res.error);
+	int a = db_begin(c) < 0 ? -1
+				: activity_from_req(r, "smtp_test", "settings",
+						    0, diff);
+	json_decref(diff);
+	if (a < 0 || db_commit(c) < 0)
+		return r->err.kind ? -1 : req_db_error(r);
+	if (rc == 0) {
+		req_json(r, 200,
+			 json_pack("{s:b,s:s}", "ok", 1, "response",
+				   res.response));
+		return 0;
+	}
+	/* 502 has no error kind of its own: the problem is written here,
+	 * with a fixed title for its type and the reason in the detail. */
+	json_t *p = json_pack(
+		"{s:s,s:s,s:i,s:s,s:s,s:s}", "type",
+		"https://atrium.dev/problems/smtp-failed", "title",
+		"the SMTP server refused the test email", "status", 502,
+		"detail", res.error, "instance", r->path, "request_id",
+		r->request_id);
+	req_json(r, 502, p);
+	r->ctype = "application/problem+json";
+	return 0;
+}
+
+static const struct route email_routes[] = {
+	{HTTP_GET, "/api/v1/email-queue", email_h_list, ACCESS_PERM,
+	 "email_queue", CAP_VIEW, NULL, NULL, NULL, 0},
+	{HTTP_POST, "/api/v1/email-queue/retry", email_h_retry, ACCESS_PERM,
+	 "email_queue", CAP_EDIT, &retry_schema, NULL, retry_check, 0},
+	{HTTP_POST, "/api/v1/settings/smtp/test", email_h_smtp_test,
+	 ACCESS_PERM, "settings", CAP_EDIT, &smtp_test_schema, NULL, NULL, 0},
+	{0},
+};
+
+
+static const char *const protocol_choices[] = {"smtp", NULL};
+static const char *const security_choices[] = {"none", "starttls", "tls",
+					       NULL};
+
+static const struct setting_def email_settings[] = {
+	{"smtp", "email_protocol", SET_ENUM, "smtp", 0, 0, protocol_choices,
+	 0},
+	{"smtp", "smtp_host", SET_TEXT, NULL, 0, 253, NULL, SETF_HOST},
+	{"smtp", "smtp_port", SET_INT, "587", 1, 65535, NULL, 0},
+	{"smtp", "smtp_security", SET_ENUM, "starttls", 0, 0,
+	 security_choices, 0},
+	{"smtp", "smtp_email", SET_EMAIL, NULL, 0, 254, NULL, 0},
+	{"smtp", "smtp_from_name", SET_TEXT, NULL, 0, 200, NULL, 0},
+	{"smtp", "smtp_username", SET_TEXT, NULL, 0, 256, NULL, 0},
+	{"smtp", "smtp_password", SET_SECRET, NULL, 1, 512, NULL, 0},
+	{"email_queue", "max_attempts", SET_INT, "5", 1, 100, NULL, 0},
+	{0},
+};
+
+static const struct perm_module email_perms[] = {
+	{"email_queue", "Email queue", PB_VIEW | PB_EDIT},
+	{0},
+};
+
+static int email_start(struct app *app, struct atr_err *err)
+{
+	return email_worker_start(app, err);
+}
+
+static void email_stop(struct app *app)
+{
+	email_worker_stop();
+}
+
+static void email_metrics(struct app *app, struct buf *out)
+{
+	int64_t ec[EMAIL_NSTATUS];
+	if (!email_queue_counts_cached(ec))
+		return;
+	buf_adds(out, "# HELP atrium_email_queue Emails in the queue by "
+		      "status (all organisations).\n"
+		      "# TYPE atrium_email_queue gauge\n");
+	for (int i = 0; i < EMAIL_NSTATUS; i++)
+		buf_printf(out, "atrium_email_queue{status=\"%s\"} %lld\n",
+			   email_status_name(i), (long long)ec[i]);
+}
+
+const struct module module_email = {
+	.name = "email",
+	.perms = email_perms,
+	.routes = email_routes,
+	.settings = email_settings,
+	.start = email_start,
+	.stop = email_stop,
+	.metrics = email_metrics,
+};

@@ -1,0 +1,128 @@
+/* queue.c — queueing an email in the caller's transaction, and the
+ * queue's counts. */
+#include "atrium.h"
+
+#include "core/secret.h"
+#include "db/db.h"
+#include "email/email_int.h"
+#include "http/validate.h"
+
+static const char *const status_names[EMAIL_NSTATUS] = {
+	[EMAIL_QUEUED] = "queued",
+	[EMAIL_SENDING] = "sending",
+	[EMAIL_SENT] = "sent",
+	[EMAIL_BLOCKED] = "blocked",
+};
+
+const char *email_status_name(int status)
+{
+	return status >= 0 && status < EMAIL_NSTATUS ? status_names[status]
+						     : "?";
+}
+
+int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
+		     const char *template_name, const json_t *vars,
+		     int64_t *id, struct atr_err *err)
+{
+	ATR_ASSERT(db_in_tx(c));
+	if (!to || strlen(to) > EMAIL_ADDR_MAX || !valid_email(to) ||
+	    !email_header_safe(to))
+		return atr_fail(err, ATR_E_INVALID,
+				"cannot queue an email: '%s' is not an email "
+				"address",
+				to ? to : "");
+	char *subject, *body;
+	if (email_render(c, org, template_name, vars, &subject, &body, err) <
+	    0)
+		return -1;
+	int rc = -1;
+	char *sealed = NULL;
+	if (!email_header_safe(subject) || strlen(subject) > EMAIL_SUBJECT_MAX) {
+		atr_fail(err, ATR_E_INVALID,
+			 "cannot queue an email: the subject has a line break "
+			 "or is too long");
+		goto out;
+	}
+	if (strlen(body) > EMAIL_BODY_MAX) {
+		atr_fail(err, ATR_E_INVALID,
+			 "cannot queue an email: the body is too long");
+		goto out;
+	}
+	sealed = secret_encrypt(body);
+	if (!sealed) {
+		atr_fail(err, ATR_E_INTERNAL,
+			 "cannot queue an email: no master key is loaded");
+		goto out;
+	}
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *st = db_prepare(
+		c, "INSERT INTO email_queue (org_id, to_addr, subject, "
+		   "body_text, template, status, attempts, next_attempt_at, "
+		   "created_at) VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?) "
+		   "RETURNING id");
+	if (!st) {
+		atr_fail(err, ATR_E_INTERNAL, "cannot queue an email: %s",
+			 db_errmsg(c));
+		goto out;
+	}
+	db_bind_int(st, 1, org);
+	db_bind_text(st, 2, to);
+	db_bind_text(st, 3, subject);
+	db_bind_text(st, 4, sealed);
+	db_bind_text(st, 5, template_name);
+	db_bind_text(st, 6, now);
+	db_bind_text(st, 7, now);
+	int s = db_step(st);
+	if (s == 1 && id)
+		*id = db_col_int(st, 0);
+	db_reset(st);
+	if (s != 1) {
+		atr_fail(err, ATR_E_INTERNAL, "cannot queue an email: %s",
+			 db_errmsg(c));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(subject);
+	email_body_free(body);
+	free(sealed);
+	return rc;
+}
+
+int email_enqueue(struct db_conn *c, int64_t org, const char *to,
+		  const char *template_name, const json_t *vars)
+{
+	struct atr_err err = {0};
+	if (email_enqueue_ex(c, org, to, template_name, vars, NULL, &err) < 0) {
+		fprintf(stderr, "email: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int email_queue_counts(struct db_conn *c, int64_t org,
+		       int64_t counts[EMAIL_NSTATUS])
+{
+	for (int i = 0; i < EMAIL_NSTATUS; i++)
+		counts[i] = 0;
+	struct db_stmt *st =
+		org ? db_prepare(c, "SELECT status, COUNT(*) FROM email_queue "
+				    "WHERE org_id = ? GROUP BY status")
+		    : db_prepare(c, "SELECT status, COUNT(*) FROM email_queue "
+				    "GROUP BY status");
+	if (!st)
+		return -1;
+	if (org)
+		db_bind_int(st, 1, org);
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		const char *s = db_col_text(st, 0);
+		for (int i = 0; i < EMAIL_NSTATUS; i++)
+			if (s && strcmp(s, status_names[i]) == 0)
+				counts[i] = db_col_int(st, 1);
+	}
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+

@@ -1,0 +1,220 @@
+/* smtp.c — sending through libcurl's SMTP with an organisation's
+ * settings: the configuration, one send, and email_send_now. */
+#include "atrium.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "core/buf.h"
+#include "core/secret.h"
+#include "core/settings.h"
+#include "db/db.h"
+#include "email/email_int.h"
+
+atomic_bool email_stopping; /* set by email_worker_stop: abort sends */
+
+
+void smtp_conf_wipe(struct smtp_conf *s)
+{
+	sodium_memzero(s->password, sizeof s->password);
+}
+
+/* Loads org's SMTP settings. 0, -1 (database or key error), -2 (not
+ * configured); res->error says why. */
+int smtp_conf_load(struct db_conn *c, int64_t org, struct smtp_conf *s,
+			  struct email_result *res)
+{
+	memset(s, 0, sizeof *s);
+	char name[256];
+	if (settings_get(c, org, "smtp_host", s->host, sizeof s->host) < 0 ||
+	    settings_get_int(c, org, "smtp_port", &s->port) < 0 ||
+	    settings_get(c, org, "smtp_security", s->security,
+			 sizeof s->security) < 0 ||
+	    settings_get(c, org, "smtp_email", s->email, sizeof s->email) < 0 ||
+	    settings_get(c, org, "smtp_from_name", s->from_name,
+			 sizeof s->from_name) < 0 ||
+	    settings_get(c, org, "company_name", name, sizeof name) < 0 ||
+	    settings_get(c, org, "smtp_username", s->username,
+			 sizeof s->username) < 0 ||
+	    settings_get(c, org, "smtp_password", s->password,
+			 sizeof s->password) < 0) {
+		smtp_conf_wipe(s);
+		snprintf(res->error, sizeof res->error,
+			 "cannot read the SMTP settings (database or master "
+			 "key error)");
+		return -1;
+	}
+	if (!s->from_name[0])
+		atr_strlcpy(s->from_name, name, sizeof s->from_name);
+	if (!s->host[0] || !s->email[0]) {
+		smtp_conf_wipe(s);
+		snprintf(res->error, sizeof res->error,
+			 "SMTP is not configured: set smtp_host and smtp_email "
+			 "in the smtp settings");
+		return -2;
+	}
+	return 0;
+}
+
+struct upload {
+	const char *data;
+	size_t len, off;
+};
+
+static size_t upload_read(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct upload *u = ud;
+	size_t room = size * nmemb, left = u->len - u->off;
+	size_t n = left < room ? left : room;
+	memcpy(ptr, u->data + u->off, n);
+	u->off += n;
+	return n;
+}
+
+struct server_lines {
+	char last[256]; /* the server's last response line */
+};
+
+/* Keeps the last line the server sent. Only server lines (HEADER_IN) are
+ * looked at: what we send (AUTH carries the password) is never kept. */
+static int smtp_debug(CURL *h, curl_infotype type, char *data, size_t size,
+		      void *ud)
+{
+	struct server_lines *sl = ud;
+	if (type != CURLINFO_HEADER_IN)
+		return 0;
+	size_t start = 0, end = size;
+	/* The last non-empty line of this chunk. */
+	while (end && (data[end - 1] == '\n' || data[end - 1] == '\r'))
+		end--;
+	for (size_t i = end; i > 0; i--)
+		if (data[i - 1] == '\n') {
+			start = i;
+			break;
+		}
+	if (end <= start)
+		return 0;
+	size_t n = end - start;
+	if (n >= sizeof sl->last)
+		n = sizeof sl->last - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)data[start + i];
+		sl->last[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+	}
+	sl->last[n] = 0;
+	return 0;
+}
+
+static int smtp_progress(void *ud, curl_off_t dt, curl_off_t dn,
+			 curl_off_t ut, curl_off_t un)
+{
+	return atomic_load(&email_stopping) ? 1 : 0;
+}
+
+/* Sends msg to `to` through s. 0 sent, -1 failed, -3 aborted (stopping). */
+int smtp_send(const struct smtp_conf *s, const char *to,
+		     const char *msg, size_t len, struct email_result *res)
+{
+	CURL *h = curl_easy_init();
+	if (!h) {
+		snprintf(res->error, sizeof res->error,
+			 "cannot start libcurl");
+		return -1;
+	}
+	bool v6 = strchr(s->host, ':') != NULL;
+	bool tls = strcmp(s->security, "tls") == 0;
+	char url[300], from[EMAIL_ADDR_MAX + 3], rcpt[EMAIL_ADDR_MAX + 3];
+	char errbuf[CURL_ERROR_SIZE] = "";
+	snprintf(url, sizeof url, "%s://%s%s%s:%lld", tls ? "smtps" : "smtp",
+		 v6 ? "[" : "", s->host, v6 ? "]" : "", (long long)s->port);
+	snprintf(from, sizeof from, "<%s>", s->email);
+	snprintf(rcpt, sizeof rcpt, "<%s>", to);
+	struct curl_slist *rcpts = curl_slist_append(NULL, rcpt);
+	struct upload up = {msg, len, 0};
+	struct server_lines sl = {""};
+
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	if (strcmp(s->security, "starttls") == 0)
+		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
+	if (s->username[0]) {
+		curl_easy_setopt(h, CURLOPT_USERNAME, s->username);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, s->password);
+	}
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
+	curl_easy_setopt(h, CURLOPT_READDATA, &up);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L); /* feeds smtp_debug only */
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, smtp_debug);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &sl);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, smtp_progress);
+
+	CURLcode rc = curl_easy_perform(h);
+	/* Stop listening before cleanup sends QUIT: we want the answer to
+	 * the message, not to QUIT. */
+	char last[sizeof sl.last];
+	atr_strlcpy(last, sl.last, sizeof last);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 0L);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(rcpts);
+	if (rc == CURLE_OK) {
+		atr_strlcpy(res->response, last, sizeof res->response);
+		return 0;
+	}
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		snprintf(res->error, sizeof res->error,
+			 "interrupted: the server is shutting down");
+		return -3;
+	}
+	const char *what = curl_easy_strerror(rc);
+	struct buf e = BUF_INIT;
+	buf_adds(&e, what);
+	if (errbuf[0] && strcmp(errbuf, what))
+		buf_printf(&e, ": %s", errbuf);
+	if (last[0])
+		buf_printf(&e, "; server said: %s", last);
+	atr_strlcpy(res->error, buf_str(&e), sizeof res->error);
+	buf_free(&e);
+	atr_strlcpy(res->response, last, sizeof res->response);
+	return -1;
+}
+
+/* Decrypts a stored body ("v1:...") or copies a plain one (rows written by
+ * hand). NULL with err. */
+char *email_body_open(const char *stored, struct atr_err *err)
+{
+	if (secret_is_stored(stored))
+		return secret_decrypt(stored, err);
+	return xstrdup(stored);
+}
+
+int email_send_now(struct db_conn *c, int64_t org, const struct email_msg *m,
+		   struct email_result *res)
+{
+	memset(res, 0, sizeof *res);
+	struct smtp_conf s;
+	int rc = smtp_conf_load(c, org, &s, res);
+	if (rc < 0)
+		return rc;
+	struct atr_err err = {0};
+	size_t len = 0;
+	char *msg = email_build_message(s.email, s.from_name, m, &len, &err);
+	if (!msg) {
+		atr_strlcpy(res->error, err.msg, sizeof res->error);
+		smtp_conf_wipe(&s);
+		return -1;
+	}
+	rc = smtp_send(&s, m->to, msg, len, res);
+	smtp_conf_wipe(&s);
+	sodium_memzero(msg, len);
+	free(msg);
+	return rc == -3 ? -1 : rc;
+}
+

@@ -1,0 +1,114 @@
+/* req.c — the helpers a handler uses on its request: the database
+ * connection, query parameters, conditional and paging headers, the
+ * response, and the activity row of the change it makes. */
+#include "atrium.h"
+
+#include "core/activity.h"
+#include "core/app.h"
+#include "core/buf.h"
+#include "db/db.h"
+#include "http/http.h"
+
+struct db_conn *req_db(struct req *r)
+{
+	if (!r->db)
+		r->db = db_acquire(r->app->db, &r->err);
+	return r->db;
+}
+
+const char *req_query(struct req *r, const char *key)
+{
+	for (int i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].key, key) == 0)
+			return r->query[i].value;
+	return NULL;
+}
+
+int req_db_error(struct req *r)
+{
+	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
+			r->db ? db_errmsg(r->db) : "no connection");
+}
+
+int64_t req_if_match(struct req *r)
+{
+	const char *h = req_header(r, "If-Match");
+	if (!h)
+		return -1;
+	if (!strncmp(h, "W/", 2))
+		h += 2;
+	size_t n = strlen(h);
+	char tmp[24];
+	if (n < 3 || h[0] != '"' || h[n - 1] != '"' || n - 2 >= sizeof tmp)
+		return -2;
+	memcpy(tmp, h + 1, n - 2);
+	tmp[n - 2] = 0;
+	int64_t v;
+	return atr_parse_i64(tmp, &v) == 0 && v >= 0 ? v : -2;
+}
+
+int req_page_param(struct req *r, const char *key, const char *value,
+		   int64_t *limit, int64_t *offset, int64_t max)
+{
+	bool lim = !strcmp(key, "limit");
+	if (!lim && strcmp(key, "offset"))
+		return 0;
+	int64_t n;
+	if (atr_parse_i64(value, &n) < 0 || n < (lim ? 1 : 0) ||
+	    (lim && n > max))
+		return lim ? atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				      "limit must be an integer in 1..%lld",
+				      (long long)max)
+			   : atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				      "offset must be an integer >= 0");
+	*(lim ? limit : offset) = n;
+	return 1;
+}
+
+void req_add_header(struct req *r, const char *name, const char *value)
+{
+	ATR_ASSERT(r->nhdr < RESP_HDR_MAX);
+	r->hdr[r->nhdr].name = name;
+	r->hdr[r->nhdr].value = value;
+	r->nhdr++;
+}
+
+void req_json(struct req *r, int status, json_t *body)
+{
+	if (r->out)
+		json_decref(r->out);
+	r->status = status;
+	r->out = body;
+}
+
+void req_raw_json(struct req *r, int status, struct buf *b)
+{
+	free(r->raw_owned);
+	r->raw_len = b->len;
+	r->raw_owned = buf_detach(b);
+	r->raw = r->raw_owned;
+	r->ctype = "application/json";
+	r->status = status;
+}
+
+int activity_from_req(struct req *r, const char *action, const char *entity,
+		      int64_t entity_id, const json_t *diff)
+{
+	struct activity a = {
+		.org_id = r->who.org_id ? r->who.org_id : 1,
+		.actor_id = r->authed ? r->who.staff_id : 0,
+		.actor_name = r->authed ? r->who.name : NULL,
+		.action = action,
+		.entity = entity,
+		.entity_id = entity_id,
+		.diff = diff,
+		.ip = r->ip,
+		.request_id = r->request_id,
+	};
+	if (activity_record(r->db, &a) < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL,
+				"cannot write the activity log: %s",
+				db_errmsg(r->db));
+	return 0;
+}
+

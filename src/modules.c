@@ -1,0 +1,34 @@
+/* modules.c — the modules this binary contains (core/module.h), as git's
+ * commands[] lists its commands. Order is meaningful: it is the order of
+ * the permission matrix, of the settings groups and of the route table,
+ * and init runs in it (records, the engine of every entity, after the
+ * permission rows exist and before the entity modules are used). */
+#include "atrium.h"
+
+#include "core/module.h"
+
+extern const struct module module_ops, module_web, module_records,
+	module_auth, module_twofa, module_sessions, module_leads,
+	module_clients, module_departments, module_teams, module_staff,
+	module_staff_lifecycle, module_roles, module_settings,
+	module_activity, module_email;
+
+const struct module *const atrium_modules[] = {
+	&module_ops,
+	&module_web,
+	&module_records,
+	&module_auth,
+	&module_twofa,
+	&module_sessions,
+	&module_leads,
+	&module_clients,
+	&module_departments,
+	&module_teams,
+	&module_staff,
+	&module_staff_lifecycle,
+	&module_roles,
+	&module_settings,
+	&module_activity,
+	&module_email,
+	NULL,
+};
