@@ -114,14 +114,21 @@ test-unit: $(BUILD)/san/unit
 lint-openapi: node_modules/.installed
 	npx --no-install redocly lint --format=stylish docs/openapi.yaml
 
-FUZZ_SRC := src/core/util.c src/core/arena.c src/core/buf.c src/http/query.c \
-	src/http/validate.c src/http/json_body.c
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(HDRS)
+# Fuzz targets link the whole program but main.c, compiled once by clang
+# with the fuzzer's coverage and the sanitizers. One target per parser.
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g \
+	-fsanitize=fuzzer-no-link,address,undefined
+$(BUILD)/fuzz/obj/%.o: %.c $(HDRS) | $(GEN)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(SRC) $(GEN))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(BUILD)/fuzz
-	clang $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(FUZZ_SRC) $(shell pkg-config --libs jansson libsodium)
+	clang $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
-test-fuzz: $(BUILD)/fuzz/fuzz_json_body $(BUILD)/fuzz/fuzz_query
+test-fuzz: $(FUZZERS)
 	scripts/fuzz-smoke
 
 bench: deps-test

@@ -536,7 +536,7 @@ static const struct route role_routes[] = {
 
 static const struct perm_module role_perms[] = {
 	{"roles", "Roles & permissions",
-	 PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE},
+	 PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE, "role"},
 	{0},
 };
 

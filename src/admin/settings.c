@@ -253,7 +253,7 @@ static const struct route settings_routes[] = {
 };
 
 static const struct perm_module settings_perms[] = {
-	{"settings", "Settings", PB_VIEW | PB_EDIT},
+	{"settings", "Settings", PB_VIEW | PB_EDIT, "settings"},
 	{0},
 };
 

@@ -29,28 +29,32 @@
 #include "db/db.h"
 #include "email/email.h"
 #include "http/http.h"
+#include "http/list.h"
 
 /* ---- reading ------------------------------------------------------------ */
 
 /* The columns of a staff record; memberships aggregated per row (one
  * query for a whole page, no N+1). */
-#define STAFF_COLS(AGG_DEP, AGG_TEAM)                                          \
-	"SELECT s.id, s.email, s.name, s.admin, s.active, s.role_id, "         \
+#define STAFF_SELECT(AGG_DEP, AGG_TEAM)                                        \
+	"s.id, s.email, s.name, s.admin, s.active, s.role_id, "                \
 	"r.name, s.last_login_at, s.created_at, s.updated_at, s.version, "     \
 	"s.must_change_password, s.password_hash IS NOT NULL, "                \
 	"(SELECT " AGG_DEP " FROM staff_department WHERE staff_id = s.id), "   \
-	"(SELECT " AGG_TEAM " FROM staff_team WHERE staff_id = s.id) "         \
-	"FROM staff s LEFT JOIN role r ON r.id = s.role_id"
+	"(SELECT " AGG_TEAM " FROM staff_team WHERE staff_id = s.id)"
+#define STAFF_FROM "staff s LEFT JOIN role r ON r.id = s.role_id"
+#define STAFF_PG                                                               \
+	STAFF_SELECT("string_agg(CAST(department_id AS TEXT), ',' ORDER BY "   \
+		     "department_id)",                                         \
+		     "string_agg(CAST(team_id AS TEXT), ',' ORDER BY team_id)")
+#define STAFF_SQLITE                                                           \
+	STAFF_SELECT("group_concat(department_id, ',')",                       \
+		     "group_concat(team_id, ',')")
 
 static const char *staff_cols(struct db_conn *c)
 {
 	return db_conn_dialect(c) == DB_PG
-		       ? STAFF_COLS("string_agg(CAST(department_id AS TEXT), "
-				    "',' ORDER BY department_id)",
-				    "string_agg(CAST(team_id AS TEXT), ',' "
-				    "ORDER BY team_id)")
-		       : STAFF_COLS("group_concat(department_id, ',')",
-				    "group_concat(team_id, ',')");
+		       ? "SELECT " STAFF_PG " FROM " STAFF_FROM
+		       : "SELECT " STAFF_SQLITE " FROM " STAFF_FROM;
 }
 
 static json_t *id_list(const char *csv)
@@ -114,186 +118,88 @@ int staff_load(struct db_conn *c, int64_t org, int64_t id, json_t **out)
 	return rc;
 }
 
-#define STAFF_PAGE_DEFAULT 50
-#define STAFF_PAGE_MAX 200
+/* ---- the list ------------------------------------------------------------ */
 
-static int parse_bool(const char *v, bool *out)
+static void staff_row_write(struct buf *b, struct db_stmt *st,
+			    const void *arg)
 {
-	if (!strcmp(v, "true") || !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "false") || !strcmp(v, "0"))
-		*out = false;
-	else
-		return -1;
-	return 0;
+	json_t *o = staff_row_json(st);
+	char *t = json_dumps(o, JSON_COMPACT);
+	buf_adds(b, t);
+	free(t);
+	json_decref(o);
 }
+
+static const struct field f_active = {.name = "active", .type = FT_BOOL};
+static const struct field f_admin = {.name = "admin", .type = FT_BOOL};
+static const struct field f_role = {.name = "role_id", .type = FT_INT};
+static const struct field f_name = {.name = "name", .type = FT_TEXT};
+static const struct field f_email = {.name = "email", .type = FT_EMAIL};
+static const struct field f_login = {.name = "last_login",
+				     .type = FT_DATETIME};
+static const struct field f_created = {.name = "created_at",
+				       .type = FT_DATETIME};
+
+static const struct list_col staff_columns[] = {
+	{&f_active, "s.active", LIST_FILTER},
+	{&f_admin, "s.admin", LIST_FILTER},
+	{&f_role, "s.role_id", LIST_FILTER},
+	{&f_name, "s.name", LIST_SORT},
+	{&f_email, "s.email_norm", LIST_SORT},
+	{&f_login, "s.last_login_at", LIST_FILTER | LIST_SORT},
+	{&f_created, "s.created_at", LIST_FILTER | LIST_SORT},
+};
+
+static const char *const staff_search[] = {"s.name", "s.email_norm", NULL};
+
+/* department_id=, team_id= (memberships) and inactive_days=N (no sign-in
+ * for N days, or never). */
+static int staff_param(struct req *r, struct list_query *q, const char *key,
+		       const char *op, const char *value, const void *arg)
+{
+	bool dep = !strcmp(key, "department_id"), team = !strcmp(key, "team_id");
+	if (!dep && !team && strcmp(key, "inactive_days"))
+		return 0;
+	int64_t n;
+	if (op || atr_parse_i64(value, &n) < 0 || n < 0)
+		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				"%s must be a non-negative integer", key);
+	if (dep || team) {
+		list_where(q, dep ? "s.id IN (SELECT staff_id FROM "
+				    "staff_department WHERE department_id = ?)"
+				  : "s.id IN (SELECT staff_id FROM staff_team "
+				    "WHERE team_id = ?)");
+		list_int(q, n);
+		return 1;
+	}
+	char cut[ATR_TIME_LEN];
+	atr_time_iso(atr_now_ms() - n * 86400000, cut);
+	list_where(q, "s.last_login_at IS NULL OR s.last_login_at < ?");
+	list_text(q, cut);
+	return 1;
+}
+
+#define STAFF_SPEC(select_list)                                                       \
+	{                                                                      \
+		.from = STAFF_FROM, .cols = select_list, .id = "s.id",                \
+		.org = "s.org_id", .columns = staff_columns,                   \
+		.ncolumns = (int)ATR_ARRAY_LEN(staff_columns),                 \
+		.sort_default = "name", .limit_default = 50,                   \
+		.limit_max = 200, .search = staff_search,                      \
+		.row = staff_row_write, .param = staff_param,                  \
+		.count_default = true,                                         \
+	}
+
+static const struct list_spec staff_spec_sqlite = STAFF_SPEC(STAFF_SQLITE);
+static const struct list_spec staff_spec_pg = STAFF_SPEC(STAFF_PG);
 
 static int staff_h_list(struct req *r)
 {
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	struct buf where = BUF_INIT, sql = BUF_INIT;
-	struct {
-		bool is_int;
-		int64_t i;
-		const char *s;
-	} p[16];
-	int np = 0, rc = -1;
-	int64_t limit = STAFF_PAGE_DEFAULT, offset = 0;
-	const char *order = "lower(s.name) ASC, s.id ASC";
-	buf_adds(&where, " WHERE s.org_id = ?");
-	p[np].is_int = true;
-	p[np++].i = r->who.org_id;
-	for (int i = 0; i < r->nquery; i++) {
-		const char *k = r->query[i].key, *v = r->query[i].value;
-		int64_t n;
-		bool b;
-		int pg = req_page_param(r, k, v, &limit, &offset,
-					STAFF_PAGE_MAX);
-		if (pg < 0)
-			goto out;
-		if (pg)
-			continue;
-		if (!strcmp(k, "active") || !strcmp(k, "admin")) {
-			if (parse_bool(v, &b) < 0) {
-				atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					 "%s must be true or false", k);
-				goto out;
-			}
-			buf_printf(&where, " AND s.%s = ?", k);
-			p[np].is_int = true;
-			p[np++].i = b;
-		} else if (!strcmp(k, "role_id") || !strcmp(k, "department_id") ||
-			   !strcmp(k, "team_id") || !strcmp(k, "inactive_days")) {
-			if (atr_parse_i64(v, &n) < 0 || n < 0) {
-				atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					 "%s must be a non-negative integer", k);
-				goto out;
-			}
-			if (!strcmp(k, "role_id")) {
-				buf_adds(&where, " AND s.role_id = ?");
-			} else if (!strcmp(k, "department_id")) {
-				buf_adds(&where,
-					 " AND s.id IN (SELECT staff_id FROM "
-					 "staff_department WHERE "
-					 "department_id = ?)");
-			} else if (!strcmp(k, "team_id")) {
-				buf_adds(&where,
-					 " AND s.id IN (SELECT staff_id FROM "
-					 "staff_team WHERE team_id = ?)");
-			} else {
-				/* No sign-in for N days (or never). */
-				char cut[ATR_TIME_LEN];
-				atr_time_iso(atr_now_ms() - n * 86400000, cut);
-				buf_adds(&where,
-					 " AND (s.last_login_at IS NULL OR "
-					 "s.last_login_at < ?)");
-				p[np].is_int = false;
-				p[np++].s = arena_strdup(r->arena, cut);
-				continue;
-			}
-			p[np].is_int = true;
-			p[np++].i = n;
-		} else if (!strcmp(k, "q")) {
-			if (strlen(v) > 200) {
-				atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					 "q must be at most 200 bytes");
-				goto out;
-			}
-			struct buf pat = BUF_INIT;
-			buf_addc(&pat, '%');
-			for (const char *x = v; *x; x++) {
-				if (*x == '%' || *x == '_' || *x == '\\')
-					buf_addc(&pat, '\\');
-				buf_addc(&pat, (char)tolower((unsigned char)*x));
-			}
-			buf_addc(&pat, '%');
-			buf_adds(&where, " AND (lower(s.name) LIKE ? ESCAPE '\\' "
-					 "OR s.email_norm LIKE ? ESCAPE '\\')");
-			const char *pp = arena_strdup(r->arena, buf_str(&pat));
-			buf_free(&pat);
-			p[np].is_int = false;
-			p[np++].s = pp;
-			p[np].is_int = false;
-			p[np++].s = pp;
-		} else if (!strcmp(k, "sort")) {
-			static const struct {
-				const char *key, *sql;
-			} sorts[] = {
-				{"name", "lower(s.name) ASC, s.id ASC"},
-				{"-name", "lower(s.name) DESC, s.id DESC"},
-				{"email", "s.email_norm ASC"},
-				{"-email", "s.email_norm DESC"},
-				{"last_login",
-				 "s.last_login_at ASC NULLS FIRST, s.id ASC"},
-				{"-last_login",
-				 "s.last_login_at DESC NULLS LAST, s.id DESC"},
-				{"created_at", "s.id ASC"},
-				{"-created_at", "s.id DESC"},
-			};
-			order = NULL;
-			for (size_t j = 0; j < ATR_ARRAY_LEN(sorts); j++)
-				if (!strcmp(sorts[j].key, v))
-					order = sorts[j].sql;
-			if (!order) {
-				atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					 "cannot sort by '%s'", v);
-				goto out;
-			}
-		} else {
-			atr_fail(&r->err, ATR_E_BAD_REQUEST,
-				 "unknown query parameter '%s'", k);
-			goto out;
-		}
-	}
-	buf_printf(&sql, "%s%s ORDER BY %s LIMIT ? OFFSET ?", staff_cols(c),
-		   buf_str(&where), order);
-	struct db_stmt *st = db_prepare(c, buf_str(&sql));
-	if (!st)
-		goto dberr;
-	for (int i = 0; i < np; i++)
-		p[i].is_int ? db_bind_int(st, i + 1, p[i].i)
-			    : db_bind_text(st, i + 1, p[i].s);
-	db_bind_int(st, np + 1, limit);
-	db_bind_int(st, np + 2, offset);
-	json_t *data = json_array();
-	int s;
-	while ((s = db_step(st)) == 1)
-		json_array_append_new(data, staff_row_json(st));
-	db_reset(st);
-	if (s < 0) {
-		json_decref(data);
-		goto dberr;
-	}
-	buf_reset(&sql);
-	buf_printf(&sql, "SELECT COUNT(*) FROM staff s%s", buf_str(&where));
-	st = db_prepare(c, buf_str(&sql));
-	int64_t total = 0;
-	if (st) {
-		for (int i = 0; i < np; i++)
-			p[i].is_int ? db_bind_int(st, i + 1, p[i].i)
-				    : db_bind_text(st, i + 1, p[i].s);
-		s = db_step(st);
-		total = s == 1 ? db_col_int(st, 0) : 0;
-		db_reset(st);
-	}
-	if (!st || s < 0) {
-		json_decref(data);
-		goto dberr;
-	}
-	req_json(r, 200,
-		 json_pack("{s:o,s:I,s:I,s:I}", "data", data, "total",
-			   (json_int_t)total, "limit", (json_int_t)limit,
-			   "offset", (json_int_t)offset));
-	rc = 0;
-	goto out;
-dberr:
-	req_db_error(r);
-out:
-	buf_free(&where);
-	buf_free(&sql);
-	return rc;
+	return list_run(r, db_conn_dialect(c) == DB_PG ? &staff_spec_pg
+						       : &staff_spec_sqlite);
 }
 
 static int staff_h_get(struct req *r)
@@ -709,7 +615,7 @@ static const struct route staff_routes[] = {
 };
 
 static const struct perm_module staff_perms[] = {
-	{"staff", "Staff", PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE},
+	{"staff", "Staff", PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE, "staff"},
 	{0},
 };
 

@@ -196,6 +196,11 @@ static int staff_h_delete(struct req *r)
 		return -1;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
+	/* Serialise against new references: records that name this member
+	 * and commit after the reassignment below would make the delete
+	 * fail (or, without the foreign key, point at nobody). */
+	if (staff_store_lock(c, r->who.org_id, r->id) < 0)
+		return req_db_error(r);
 	json_t *rec = NULL, *target = NULL;
 	if (load_target(r, &rec) < 0)
 		return -1;

@@ -177,7 +177,9 @@ static int login_failed(struct req *r, const char *acct_key,
 		rc = throttle_fail(c, ip_key, cfg->login_ip_max_failures);
 	if (rc < 0)
 		return req_db_error(r);
-	if (log_auth(r, "login_failed", s, email) < 0)
+	/* The typed identifier is kept only when it names an account: a
+	 * password typed into the email box must not end up in the log. */
+	if (log_auth(r, "login_failed", s, s ? email : NULL) < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);

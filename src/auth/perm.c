@@ -91,34 +91,66 @@ const char *perm_bit_name(unsigned bit)
 	return "?";
 }
 
-/* Role bits and override masks of a member, from one query. */
+/* Role bits and override masks of a member, and (when scope is given) the
+ * ids of their view_own scope, from one query. */
 struct grants {
 	uint8_t role[PERM_MODULES_MAX], allow[PERM_MODULES_MAX],
 		deny[PERM_MODULES_MAX];
 	char role_name[128];
 };
 
-static int load_grants(struct db_conn *c, int64_t staff_id, struct grants *g)
+static void scope_add(struct scope_ids *s, int64_t id)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->v[i] == id)
+			return;
+	if (s->n == SCOPE_IDS_MAX)
+		s->overflow = true;
+	else
+		s->v[s->n++] = id;
+}
+
+static int load_grants(struct db_conn *c, int64_t staff_id, struct grants *g,
+		       struct perm_set *scope)
 {
 	memset(g, 0, sizeof *g);
 	struct db_stmt *st = db_prepare(
-		c, "SELECT rp.module, rp.cap, 'role', r.name FROM staff s "
+		c, "SELECT rp.module, rp.cap, 'role', r.name, 0 FROM staff s "
 		   "JOIN role r ON r.id = s.role_id "
 		   "JOIN role_permission rp ON rp.role_id = r.id "
 		   "WHERE s.id = ? "
-		   "UNION ALL SELECT module, cap, effect, NULL "
-		   "FROM staff_permission WHERE staff_id = ?");
+		   "UNION ALL SELECT module, cap, effect, NULL, 0 "
+		   "FROM staff_permission WHERE staff_id = ? "
+		   "UNION ALL SELECT NULL, NULL, 'peer', NULL, p.staff_id "
+		   "FROM staff_department m JOIN staff_department p "
+		   "ON p.department_id = m.department_id WHERE m.staff_id = ? "
+		   "UNION ALL SELECT NULL, NULL, 'dept', NULL, department_id "
+		   "FROM staff_department WHERE staff_id = ? "
+		   "UNION ALL SELECT NULL, NULL, 'team', NULL, team_id "
+		   "FROM staff_team WHERE staff_id = ?");
 	if (!st)
 		return -1;
-	db_bind_int(st, 1, staff_id);
-	db_bind_int(st, 2, staff_id);
+	for (int i = 1; i <= 5; i++)
+		db_bind_int(st, i, staff_id);
+	if (scope) {
+		scope->peers = scope->depts = scope->teams = (struct scope_ids){0};
+		scope_add(&scope->peers, staff_id);
+	}
 	int rc;
 	while ((rc = db_step(st)) == 1) {
+		const char *kind = db_col_text(st, 2);
+		if (kind[0] == 'p' || kind[0] == 't' || !strcmp(kind, "dept")) {
+			if (scope)
+				scope_add(kind[0] == 'p'   ? &scope->peers
+					  : kind[0] == 't' ? &scope->teams
+							   : &scope->depts,
+					  db_col_int(st, 4));
+			continue;
+		}
 		int m = perm_module_index(db_col_text(st, 0));
 		unsigned bit = perm_bit_parse(db_col_text(st, 1));
 		if (m < 0 || !bit)
 			continue; /* a module this build no longer has */
-		const char *kind = db_col_text(st, 2);
 		if (!strcmp(kind, "role")) {
 			g->role[m] |= (uint8_t)bit;
 			atr_strlcpy(g->role_name, db_col_text(st, 3),
@@ -136,7 +168,7 @@ static int load_grants(struct db_conn *c, int64_t staff_id, struct grants *g)
 int perm_load(struct db_conn *c, int64_t staff_id, struct perm_set *out)
 {
 	struct grants g;
-	if (load_grants(c, staff_id, &g) < 0)
+	if (load_grants(c, staff_id, &g, out) < 0)
 		return -1;
 	for (int m = 0; m < PERM_MODULES_MAX; m++)
 		out->bits[m] = (uint8_t)((g.role[m] | g.allow[m]) & ~g.deny[m]);
@@ -194,7 +226,7 @@ json_t *perm_explain(struct db_conn *c, int64_t staff_id)
 	if (rc < 0)
 		return NULL;
 	struct grants g;
-	if (load_grants(c, staff_id, &g) < 0)
+	if (load_grants(c, staff_id, &g, NULL) < 0)
 		return NULL;
 	json_t *mods = json_array();
 	int n = perm_module_count();

@@ -56,11 +56,27 @@ struct perm_module {
 	const char *name;  /* "leads" */
 	const char *label; /* "Leads" */
 	unsigned caps;     /* the PB_* bits that make sense for it */
+	/* The `entity` its activity-log rows carry ("lead"), or NULL: rows
+	 * about it are visible to whoever may view it (activity scope). */
+	const char *log_entity;
 };
 
-/* A member's effective grants (role, then overrides), one byte a module. */
+/* Ids that make records a member's own under view_own, loaded with the
+ * grants so that a list needs no query of its own to scope itself. Past
+ * SCOPE_IDS_MAX the list falls back to the subquery predicate. */
+#define SCOPE_IDS_MAX 32
+struct scope_ids {
+	int64_t v[SCOPE_IDS_MAX];
+	int n;
+	bool overflow;
+};
+
+/* A member's effective grants (role, then overrides), one byte a module,
+ * and their view_own scope: themselves and their department colleagues
+ * (peers), their departments and their teams. */
 struct perm_set {
 	uint8_t bits[PERM_MODULES_MAX];
+	struct scope_ids peers, depts, teams;
 };
 
 struct principal;
@@ -79,7 +95,8 @@ const char *perm_cap_name(enum perm_cap cap);
 unsigned perm_bit_parse(const char *s);
 const char *perm_bit_name(unsigned bit);
 
-/* Loads the effective grants of staff_id. 0 or -1 (database error). */
+/* Loads the effective grants and the view_own scope ids of staff_id, in
+ * one query. 0 or -1 (database error). */
 int perm_load(struct db_conn *c, int64_t staff_id, struct perm_set *out);
 enum perm_grant perm_check(const struct principal *p, const char *module,
 			   enum perm_cap cap);

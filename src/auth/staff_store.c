@@ -189,3 +189,19 @@ int staff_store_set_members(struct db_conn *c, int64_t staff_id, const char *tab
 	return 0;
 }
 
+
+int staff_store_lock(struct db_conn *c, int64_t org, int64_t id)
+{
+	/* SQLite's BEGIN IMMEDIATE already excludes every other writer. */
+	if (db_conn_dialect(c) != DB_PG)
+		return 0;
+	struct db_stmt *st = db_prepare(c, "SELECT id FROM staff WHERE id = ? "
+					   "AND org_id = ? FOR UPDATE");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, org);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}

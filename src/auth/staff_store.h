@@ -43,6 +43,11 @@ int staff_store_insert(struct db_conn *c, int64_t org_id, const char *email,
 int64_t staff_store_count(struct db_conn *c);
 /* 1 when staff_id is a member of org_id, 0 when not, -1 on error. */
 int staff_store_exists(struct db_conn *c, int64_t org_id, int64_t staff_id);
+/* Locks the member's row until the transaction ends (PostgreSQL: FOR
+ * UPDATE, which waits for and then blocks the key-share locks new
+ * references take), so a delete and records naming the member serialise.
+ * 0 or -1. */
+int staff_store_lock(struct db_conn *c, int64_t org, int64_t id);
 /* Active administrators of org, or -1. */
 int staff_store_active_admins(struct db_conn *c, int64_t org);
 /* Refuses (409 in err, with the numbers) when no seat is free for one

@@ -57,6 +57,14 @@ char *secret_decrypt(const char *stored, struct atr_err *err);
  * NULL is accepted. */
 void secret_free(char *plaintext);
 
+/* Derives n bytes (16..64) for one purpose from the master key
+ * (libsodium's KDF, BLAKE2b): context names the purpose in 8 characters
+ * ("listcurs"), id tells subkeys of one purpose apart. The same key and
+ * arguments give the same bytes on every node. 0, or -1 when no key is
+ * loaded. The caller wipes out after use. */
+int secret_derive(const char context[8], uint64_t id, unsigned char *out,
+		  size_t n);
+
 /* True when s looks like a stored secret (starts with "v1:"). */
 bool secret_is_stored(const char *s);
 

@@ -410,3 +410,8 @@ bool db_err_unique(struct db_conn *c)
 {
 	return c->db->drv->err_unique(c->impl);
 }
+
+bool db_err_fk(struct db_conn *c)
+{
+	return c->db->drv->err_fk(c->impl);
+}

@@ -85,6 +85,9 @@ void db_reset(struct db_stmt *st);
 const char *db_errmsg(struct db_conn *c);
 /* True when the last error was a unique-constraint violation. */
 bool db_err_unique(struct db_conn *c);
+/* True when the last error was a foreign-key violation (a reference to a
+ * row that is gone, or a row still referenced). */
+bool db_err_fk(struct db_conn *c);
 
 /* Count of database errors since start (for /metrics). */
 uint64_t db_error_count(void);

@@ -36,6 +36,7 @@ struct db_driver {
 	void (*reset)(void *stmt);
 	const char *(*errmsg)(void *conn);
 	bool (*err_unique)(void *conn);
+	bool (*err_fk)(void *conn); /* a foreign-key violation */
 	/* True when the connection is broken and must be reopened. */
 	bool (*broken)(void *conn);
 };

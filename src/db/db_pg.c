@@ -507,6 +507,11 @@ static bool db_pg_err_unique(void *conn)
 	return !strcmp(((struct db_pg_conn *)conn)->sqlstate, "23505");
 }
 
+static bool db_pg_err_fk(void *conn)
+{
+	return !strcmp(((struct db_pg_conn *)conn)->sqlstate, "23503");
+}
+
 static bool db_pg_broken(void *conn)
 {
 	struct db_pg_conn *c = conn;
@@ -534,5 +539,6 @@ const struct db_driver db_driver_pg = {
 	.reset = db_pg_reset,
 	.errmsg = db_pg_errmsg,
 	.err_unique = db_pg_err_unique,
+	.err_fk = db_pg_err_fk,
 	.broken = db_pg_broken,
 };

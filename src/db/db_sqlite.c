@@ -180,6 +180,11 @@ static bool sq_err_unique(void *conn)
 	       ec == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
+static bool sq_err_fk(void *conn)
+{
+	return ((struct sq_conn *)conn)->errcode == SQLITE_CONSTRAINT_FOREIGNKEY;
+}
+
 static bool sq_broken(void *conn)
 {
 	return false;
@@ -205,5 +210,6 @@ const struct db_driver db_driver_sqlite = {
 	.reset = sq_reset,
 	.errmsg = sq_errmsg,
 	.err_unique = sq_err_unique,
+	.err_fk = sq_err_fk,
 	.broken = sq_broken,
 };

@@ -285,7 +285,7 @@ static const struct setting_def email_settings[] = {
 };
 
 static const struct perm_module email_perms[] = {
-	{"email_queue", "Email queue", PB_VIEW | PB_EDIT},
+	{"email_queue", "Email queue", PB_VIEW | PB_EDIT, "email_queue"},
 	{0},
 };
 

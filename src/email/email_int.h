@@ -19,6 +19,12 @@ extern atomic_bool email_stopping;
 /* True when s may be a header value: no CR or LF, no other control
  * character but tab. */
 bool email_header_safe(const char *s);
+/* Substitutes {{var}} in t from vars (strings and integers). Returns the
+ * text, malloc'd (wipe with email_body_free); NULL with err when a var is
+ * missing or not a string or an integer. Values are not expanded again;
+ * a {{ without }} or with an empty or overlong name stays as written. */
+char *email_substitute(const char *t, const json_t *vars, const char *tname,
+		       struct atr_err *err);
 /* Wipes and frees a body (it may carry a one-time link). */
 void email_body_free(char *s);
 /* Decrypts a stored body ("v1:...") or copies a plain one (rows written

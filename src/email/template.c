@@ -80,8 +80,8 @@ static const struct email_template *template_find(const char *name)
 /* Substitutes {{var}} in t from vars (strings and integers). Returns the
  * text, malloc'd; NULL with err when a var is missing or not a string or
  * an integer. Values are not expanded again. */
-static char *substitute(const char *t, const json_t *vars, const char *tname,
-			struct atr_err *err)
+char *email_substitute(const char *t, const json_t *vars, const char *tname,
+		       struct atr_err *err)
 {
 	struct buf b = BUF_INIT;
 	const char *p = t;
@@ -145,8 +145,8 @@ int email_render(struct db_conn *c, int64_t org, const char *template_name,
 				db_errmsg(c));
 	json_t *v = json_is_object(vars) ? json_deep_copy(vars) : json_object();
 	json_object_set_new(v, "company_name", json_string(company));
-	*subject = substitute(t->subject, v, t->name, err);
-	*body = *subject ? substitute(t->body, v, t->name, err) : NULL;
+	*subject = email_substitute(t->subject, v, t->name, err);
+	*body = *subject ? email_substitute(t->body, v, t->name, err) : NULL;
 	json_decref(v);
 	if (!*body) {
 		free(*subject);

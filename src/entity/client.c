@@ -6,17 +6,28 @@
 #include "entity/entity.h"
 
 static const struct field client_fields[] = {
-	{"company", FT_TEXT, F_REQUIRED | F_SEARCH | F_SORT, 200, NULL, NULL},
-	{"vat_number", FT_TEXT, F_SEARCH, 50, NULL, NULL},
-	{"registration_number", FT_TEXT, F_SEARCH, 50, NULL, NULL},
-	{"address", FT_TEXT, F_PERSONAL, 500, NULL, NULL},
-	{"city", FT_TEXT, F_FILTER | F_SEARCH | F_SORT, 100, NULL, NULL},
-	{"country", FT_COUNTRY, F_FILTER | F_SORT, 2, NULL, NULL},
-	{"phone", FT_PHONE, F_PERSONAL | F_SEARCH, 50, NULL, NULL},
-	{"website", FT_URL, 0, 500, NULL, NULL},
-	{"default_currency", FT_CURRENCY, F_FILTER, 3, NULL, NULL},
-	{"owner_id", FT_STAFF, F_FILTER | F_OWNER, 0, NULL, NULL},
-	{"assigned_to", FT_STAFF, F_FILTER | F_ASSIGNEE, 0, NULL, NULL},
+	{.name = "company", .type = FT_TEXT, .max = 200,
+	 .flags = F_REQUIRED | F_SEARCH | F_SORT | F_LIST | F_WIDE},
+	{.name = "vat_number", .type = FT_TEXT, .max = 50, .label = "VAT number",
+	 .flags = F_SEARCH | F_LIST},
+	{.name = "registration_number", .type = FT_TEXT, .max = 50,
+	 .flags = F_SEARCH},
+	{.name = "address", .type = FT_TEXT, .max = 500,
+	 .flags = F_PERSONAL | F_MULTILINE | F_WIDE},
+	{.name = "city", .type = FT_TEXT, .max = 100,
+	 .flags = F_FILTER | F_SEARCH | F_SORT | F_LIST},
+	{.name = "country", .type = FT_COUNTRY, .max = 2,
+	 .flags = F_FILTER | F_SORT | F_LIST,
+	 .hint = "Two-letter ISO 3166-1 code."},
+	{.name = "phone", .type = FT_PHONE, .max = 50,
+	 .flags = F_PERSONAL | F_SEARCH | F_LIST},
+	{.name = "website", .type = FT_URL, .max = 500},
+	{.name = "default_currency", .type = FT_CURRENCY, .max = 3,
+	 .flags = F_FILTER, .hint = "ISO 4217 code."},
+	{.name = "owner_id", .type = FT_STAFF, .label = "Owner",
+	 .flags = F_FILTER | F_OWNER},
+	{.name = "assigned_to", .type = FT_STAFF, .label = "Assigned to",
+	 .flags = F_FILTER | F_ASSIGNEE | F_LIST},
 };
 
 const struct entity entity_client = {
@@ -24,6 +35,8 @@ const struct entity entity_client = {
 	.plural = "clients",
 	.label = "Clients",
 	.schema = SCHEMA(client_fields),
+	.title_field = "company",
+	.ui_sort = "-id",
 };
 
 static const struct route client_routes[] = {
@@ -32,7 +45,7 @@ static const struct route client_routes[] = {
 };
 
 static const struct perm_module client_perms[] = {
-	{"clients", "Clients", PB_ALL},
+	{"clients", "Clients", PB_ALL, "client"},
 	{0},
 };
 

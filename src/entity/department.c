@@ -8,9 +8,12 @@
 #include "entity/entity.h"
 
 static const struct field department_fields[] = {
-	{"name", FT_TEXT, F_REQUIRED | F_UNIQUE | F_SEARCH | F_SORT, 100, NULL,
-	 NULL},
-	{"email", FT_EMAIL, F_SEARCH | F_FILTER, 254, NULL, NULL},
+	{.name = "name", .type = FT_TEXT, .max = 100,
+	 .flags = F_REQUIRED | F_UNIQUE | F_SEARCH | F_SORT | F_LIST},
+	{.name = "email", .type = FT_EMAIL, .max = 254,
+	 .flags = F_SEARCH | F_FILTER | F_LIST,
+	 .hint = "The department's own address, e.g. support@company.com "
+		 "(for ticket routing)."},
 };
 
 const struct entity entity_department = {
@@ -18,6 +21,8 @@ const struct entity entity_department = {
 	.plural = "departments",
 	.label = "Departments",
 	.schema = SCHEMA(department_fields),
+	.title_field = "name",
+	.ui_sort = "name",
 	.member_table = "staff_department",
 	.member_col = "department_id",
 };
@@ -28,7 +33,7 @@ static const struct route department_routes[] = {
 };
 
 static const struct perm_module department_perms[] = {
-	{"departments", "Departments", PB_ALL},
+	{"departments", "Departments", PB_ALL, "department"},
 	{0},
 };
 

@@ -33,6 +33,9 @@ struct entity {
 	const char *plural;    /* "leads": permission module */
 	const char *label;     /* "Leads": shown in the permission matrix */
 	struct schema schema;
+	const char *title_field;  /* the field that names a record ("name") */
+	const char *ui_sort;      /* the order the UI's list opens with (the
+				   * API's default is always -id) */
 	/* For groups of staff (departments, teams): the membership table and
 	 * its column, so a member's own groups count as their own records
 	 * under view_own. NULL for other entities. */

@@ -10,19 +10,30 @@ static const char *const lead_status[] = {
 };
 
 static const struct field lead_fields[] = {
-	{"name", FT_TEXT, F_REQUIRED | F_PERSONAL | F_SEARCH | F_SORT, 200,
-	 NULL, NULL},
-	{"company", FT_TEXT, F_SEARCH | F_SORT, 200, NULL, NULL},
-	{"email", FT_EMAIL, F_PERSONAL | F_SEARCH, 254, NULL, NULL},
-	{"phone", FT_PHONE, F_PERSONAL | F_SEARCH, 50, NULL, NULL},
-	{"source", FT_TEXT, F_FILTER, 100, NULL, NULL},
-	{"status", FT_ENUM, F_FILTER | F_SORT, 20, lead_status, "new"},
-	{"value", FT_MONEY, F_SORT, 0, NULL, NULL},
-	{"currency", FT_CURRENCY, F_FILTER, 3, NULL, "EUR"},
-	{"assigned_to", FT_STAFF, F_FILTER | F_ASSIGNEE, 0, NULL, NULL},
-	{"owner_id", FT_STAFF, F_FILTER | F_OWNER, 0, NULL, NULL},
-	{"notes", FT_TEXT, F_PERSONAL, 10000, NULL, NULL},
-	{"tags", FT_TAGS, F_FILTER, 20, NULL, NULL},
+	{.name = "name", .type = FT_TEXT, .max = 200,
+	 .flags = F_REQUIRED | F_PERSONAL | F_SEARCH | F_SORT | F_LIST},
+	{.name = "company", .type = FT_TEXT, .max = 200,
+	 .flags = F_FILTER | F_SEARCH | F_SORT | F_LIST},
+	{.name = "email", .type = FT_EMAIL, .max = 254,
+	 .flags = F_PERSONAL | F_FILTER | F_SEARCH | F_LIST},
+	{.name = "phone", .type = FT_PHONE, .max = 50,
+	 .flags = F_PERSONAL | F_SEARCH},
+	{.name = "source", .type = FT_TEXT, .max = 100, .flags = F_FILTER,
+	 .hint = "Where the lead came from, e.g. Website, Referral."},
+	{.name = "status", .type = FT_ENUM, .max = 20, .choices = lead_status,
+	 .def = "new", .flags = F_FILTER | F_SORT | F_LIST},
+	{.name = "value", .type = FT_MONEY, .flags = F_FILTER | F_SORT | F_LIST},
+	{.name = "currency", .type = FT_CURRENCY, .max = 3, .def = "EUR",
+	 .flags = F_FILTER,
+	 .hint = "ISO 4217 code; empty uses the default currency."},
+	{.name = "assigned_to", .type = FT_STAFF, .label = "Assigned to",
+	 .flags = F_FILTER | F_ASSIGNEE | F_LIST},
+	{.name = "owner_id", .type = FT_STAFF, .label = "Owner",
+	 .flags = F_FILTER | F_OWNER},
+	{.name = "notes", .type = FT_TEXT, .max = 10000,
+	 .flags = F_PERSONAL | F_MULTILINE | F_WIDE},
+	{.name = "tags", .type = FT_TAGS, .max = 20, .flags = F_FILTER | F_WIDE,
+	 .hint = "Separate tags with commas."},
 };
 
 const struct entity entity_lead = {
@@ -30,6 +41,8 @@ const struct entity entity_lead = {
 	.plural = "leads",
 	.label = "Leads",
 	.schema = SCHEMA(lead_fields),
+	.title_field = "name",
+	.ui_sort = "-id",
 };
 
 static const struct route lead_routes[] = {
@@ -38,7 +51,7 @@ static const struct route lead_routes[] = {
 };
 
 static const struct perm_module lead_perms[] = {
-	{"leads", "Leads", PB_ALL},
+	{"leads", "Leads", PB_ALL, "lead"},
 	{0},
 };
 

@@ -7,9 +7,10 @@
 #include "entity/entity.h"
 
 static const struct field team_fields[] = {
-	{"name", FT_TEXT, F_REQUIRED | F_UNIQUE | F_SEARCH | F_SORT, 100, NULL,
-	 NULL},
-	{"description", FT_TEXT, F_SEARCH, 500, NULL, NULL},
+	{.name = "name", .type = FT_TEXT, .max = 100,
+	 .flags = F_REQUIRED | F_UNIQUE | F_SEARCH | F_SORT | F_LIST},
+	{.name = "description", .type = FT_TEXT, .max = 500,
+	 .flags = F_SEARCH | F_MULTILINE | F_WIDE | F_LIST},
 };
 
 const struct entity entity_team = {
@@ -17,6 +18,8 @@ const struct entity entity_team = {
 	.plural = "teams",
 	.label = "Teams",
 	.schema = SCHEMA(team_fields),
+	.title_field = "name",
+	.ui_sort = "name",
 	.member_table = "staff_team",
 	.member_col = "team_id",
 };
@@ -27,7 +30,7 @@ static const struct route team_routes[] = {
 };
 
 static const struct perm_module team_perms[] = {
-	{"teams", "Teams", PB_ALL},
+	{"teams", "Teams", PB_ALL, "team"},
 	{0},
 };
 

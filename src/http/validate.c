@@ -3,7 +3,9 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <time.h>
 
+#include "http/ftype.h"
 #include "http/validate.h"
 
 static const struct field no_fields[1];
@@ -39,47 +41,15 @@ bool valid_email(const char *s)
 	return true;
 }
 
-static bool valid_phone(const char *s)
-{
-	int digits = 0;
-	for (const char *p = s; *p; p++) {
-		if (isdigit((unsigned char)*p))
-			digits++;
-		else if (!strchr("+-() ./x", *p))
-			return false;
-	}
-	return digits >= 3;
-}
+/* 10^n for n in 0..6. */
+static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+#define SCALE_MAX 6
 
-static bool valid_url(const char *s)
+int decimal_parse(const char *s, int scale, int64_t *out)
 {
-	const char *rest;
-	if (!strncmp(s, "https://", 8))
-		rest = s + 8;
-	else if (!strncmp(s, "http://", 7))
-		rest = s + 7;
-	else
-		return false;
-	if (!*rest || *rest == '/' || *rest == '.')
-		return false;
-	for (const char *p = s; *p; p++)
-		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-			return false;
-	return true;
-}
-
-static bool upper_code(const char *s, size_t n)
-{
-	if (strlen(s) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 'A' || s[i] > 'Z')
-			return false;
-	return true;
-}
-
-int money_parse(const char *s, int64_t *cents)
-{
+	if (scale < 0 || scale > SCALE_MAX)
+		return -1;
+	int64_t unit = pow10[scale];
 	const char *p = s;
 	bool neg = false;
 	if (*p == '-') {
@@ -90,282 +60,192 @@ int money_parse(const char *s, int64_t *cents)
 		return -1;
 	int64_t whole = 0;
 	for (; isdigit((unsigned char)*p); p++) {
-		if (whole > (INT64_MAX / 100 - 9) / 10)
+		if (whole > (INT64_MAX / unit - 9) / 10)
 			return -1;
 		whole = whole * 10 + (*p - '0');
 	}
 	int64_t frac = 0;
+	int nd = 0;
 	if (*p == '.') {
 		p++;
-		int nd = 0;
 		for (; isdigit((unsigned char)*p); p++, nd++) {
-			if (nd >= 2)
-				return -1; /* more than two decimals */
+			if (nd >= scale)
+				return -1; /* more places than the scale */
 			frac = frac * 10 + (*p - '0');
 		}
 		if (nd == 0)
 			return -1;
-		if (nd == 1)
-			frac *= 10;
 	}
 	if (*p)
 		return -1;
-	int64_t v = whole * 100 + frac;
-	*cents = neg ? -v : v;
+	int64_t v = whole * unit + frac * pow10[scale - nd];
+	*out = neg ? -v : v;
 	return 0;
 }
 
-void money_format(int64_t cents, char buf[32])
+void decimal_format(int64_t v, int scale, char buf[40])
 {
 	/* By hand: it runs for every money cell of every listed record. */
-	uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
-	char t[32];
+	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char t[40];
 	int i = sizeof t;
 	t[--i] = 0;
-	t[--i] = (char)('0' + a % 10);
-	t[--i] = (char)('0' + a / 10 % 10);
-	t[--i] = '.';
-	a /= 100;
+	for (int k = 0; k < scale; k++) {
+		t[--i] = (char)('0' + a % 10);
+		a /= 10;
+	}
+	if (scale > 0)
+		t[--i] = '.';
 	do {
 		t[--i] = (char)('0' + a % 10);
 		a /= 10;
 	} while (a);
-	if (cents < 0)
+	if (v < 0)
 		t[--i] = '-';
 	memcpy(buf, t + i, sizeof t - (size_t)i);
 }
 
-bool money_from_json(const json_t *v, int64_t *cents)
+bool decimal_from_json(const json_t *v, int scale, int64_t *out)
 {
+	if (scale < 0 || scale > SCALE_MAX)
+		return false;
 	if (json_is_string(v))
-		return money_parse(json_string_value(v), cents) == 0;
+		return decimal_parse(json_string_value(v), scale, out) == 0;
 	if (json_is_integer(v)) {
 		json_int_t i = json_integer_value(v);
-		if (i > INT64_MAX / 100 || i < -(INT64_MAX / 100))
+		if (i > INT64_MAX / pow10[scale] ||
+		    i < -(INT64_MAX / pow10[scale]))
 			return false;
-		*cents = (int64_t)i * 100;
+		*out = (int64_t)i * pow10[scale];
 		return true;
 	}
 	if (json_is_real(v)) {
-		/* A number is an amount when its two-decimal form reads back
-		 * as the very same double: 0.1 and 1250.0 are, 12.345 is not. */
+		/* A number is exact at this scale when its scale-place form
+		 * reads back as the very same double: 0.1 and 1250.0 are at
+		 * scale 2, 12.345 is not. */
 		double d = json_real_value(v);
 		char tmp[64];
-		if (!isfinite(d) || fabs(d) > 9e16)
+		if (!isfinite(d) || fabs(d) > 9e15)
 			return false;
-		snprintf(tmp, sizeof tmp, "%.2f", d);
+		snprintf(tmp, sizeof tmp, "%.*f", scale, d);
 		if (strtod(tmp, NULL) != d)
 			return false;
-		return money_parse(tmp, cents) == 0;
+		return decimal_parse(tmp, scale, out) == 0;
 	}
 	return false;
 }
 
-static int text_check(const struct field *f, const char *s,
-		      struct atr_err *err)
+int money_parse(const char *s, int64_t *cents)
 {
-	size_t n = strlen(s);
-	int max = f->max > 0 ? f->max : 1000;
-	if ((int64_t)n > max) {
-		atr_field(err, f->name, "too_long",
-			  "must be at most %d bytes", max);
+	return decimal_parse(s, 2, cents);
+}
+
+bool money_from_json(const json_t *v, int64_t *cents)
+{
+	return decimal_from_json(v, 2, cents);
+}
+
+void money_format(int64_t cents, char buf[32])
+{
+	char t[40];
+	decimal_format(cents, 2, t);
+	atr_strlcpy(buf, t, 32);
+}
+
+bool valid_date(const char *s)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return false;
+	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+		(s[3] - '0');
+	int m = (s[5] - '0') * 10 + (s[6] - '0');
+	int d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= days[m - 1] + (m == 2 && leap);
+}
+
+/* n digits at s as an int, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int datetime_normalise(const char *s, char out[ATR_TIME_LEN])
+{
+	/* YYYY-MM-DDTHH:MM[:SS[.fff...]](Z|+HH:MM|-HH:MM) */
+	char date[11];
+	if (strlen(s) < 17 || strlen(s) > 40)
+		return -1;
+	memcpy(date, s, 10);
+	date[10] = 0;
+	if (!valid_date(date) || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
+		return -1;
+	const char *p = s + 11;
+	int hh = digits(p, 2), mi = p[2] == ':' ? digits(p + 3, 2) : -1;
+	int ss = 0, ms = 0;
+	p += 5;
+	if (hh < 0 || hh > 23 || mi < 0 || mi > 59)
+		return -1;
+	if (*p == ':') {
+		ss = digits(p + 1, 2);
+		if (ss < 0 || ss > 59)
+			return -1;
+		p += 3;
+		if (*p == '.') {
+			p++;
+			int nd = 0;
+			for (; isdigit((unsigned char)*p); p++, nd++)
+				if (nd < 3)
+					ms = ms * 10 + (*p - '0');
+			if (nd == 0)
+				return -1;
+			for (; nd < 3; nd++)
+				ms *= 10;
+		}
+	}
+	int off = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh = digits(p + 1, 2), om = p[3] == ':' ? digits(p + 4, 2) : -1;
+		if (oh < 0 || oh > 23 || om < 0 || om > 59)
+			return -1;
+		off = (oh * 60 + om) * (*p == '-' ? -1 : 1);
+		p += 6;
+	} else {
 		return -1;
 	}
-	if ((f->flags & F_REQUIRED) && f->type != FT_SECRET) {
-		const char *p = s;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (!*p) {
-			atr_field(err, f->name, "required", "must not be empty");
-			return -1;
-		}
-	}
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t' &&
-		    *p != '\r') {
-			atr_field(err, f->name, "invalid",
-				  "must not contain control characters");
-			return -1;
-		}
+	if (*p)
+		return -1;
+	struct tm tm = {0};
+	tm.tm_year = digits(s, 4) - 1900;
+	tm.tm_mon = digits(s + 5, 2) - 1;
+	tm.tm_mday = digits(s + 8, 2);
+	tm.tm_hour = hh;
+	tm.tm_min = mi;
+	tm.tm_sec = ss;
+	int64_t t = (int64_t)timegm(&tm) * 1000 + ms - (int64_t)off * 60000;
+	atr_time_iso(t, out);
 	return 0;
 }
 
 int validate_value(const struct field *f, const json_t *v,
 		   struct atr_err *err)
 {
-	const char *s;
-	switch (f->type) {
-	case FT_TEXT:
-	case FT_SECRET:
-	case FT_EMAIL:
-	case FT_PHONE:
-	case FT_URL:
-	case FT_ENUM:
-	case FT_CURRENCY:
-	case FT_COUNTRY:
-		if (!json_is_string(v)) {
-			atr_field(err, f->name, "type", "must be a string");
-			return -1;
-		}
-		s = json_string_value(v);
-		if (text_check(f, s, err) < 0)
-			return -1;
-		break;
-	case FT_MONEY: {
-		int64_t c;
-		if (!json_is_string(v) && !json_is_number(v)) {
-			atr_field(err, f->name, "type",
-				  "must be a decimal string or a number");
-			return -1;
-		}
-		if (!money_from_json(v, &c)) {
-			atr_field(err, f->name, "invalid",
-				  "must be an amount with at most two "
-				  "decimals, like \"1250.00\"");
-			return -1;
-		}
-		return 0;
-	}
-	case FT_STAFF:
-	case FT_INT:
-		if (!json_is_integer(v) || json_integer_value(v) < 1) {
-			atr_field(err, f->name, "type",
-				  "must be a positive integer id");
-			return -1;
-		}
-		return 0;
-	case FT_BOOL:
-		if (!json_is_boolean(v)) {
-			atr_field(err, f->name, "type", "must be true or false");
-			return -1;
-		}
-		return 0;
-	case FT_IDS: {
-		int max = f->max > 0 ? f->max : 100;
-		if (!json_is_array(v) || (int)json_array_size(v) > max) {
-			atr_field(err, f->name, "type",
-				  "must be an array of at most %d ids", max);
-			return -1;
-		}
-		size_t i, j;
-		json_t *t;
-		json_array_foreach(v, i, t)
-		{
-			if (!json_is_integer(t) || json_integer_value(t) < 1) {
-				atr_field(err, f->name, "type",
-					  "items must be positive integer ids");
-				return -1;
-			}
-			for (j = 0; j < i; j++)
-				if (json_integer_value(json_array_get(v, j)) ==
-				    json_integer_value(t)) {
-					atr_field(err, f->name, "invalid",
-						  "id %lld is listed twice",
-						  (long long)json_integer_value(
-							  t));
-					return -1;
-				}
-		}
-		return 0;
-	}
-	case FT_OBJECT:
-		if (!json_is_object(v)) {
-			atr_field(err, f->name, "type", "must be an object");
-			return -1;
-		}
-		return 0;
-	case FT_TAGS: {
-		if (!json_is_array(v)) {
-			atr_field(err, f->name, "type",
-				  "must be an array of strings");
-			return -1;
-		}
-		int max = f->max > 0 ? f->max : 20;
-		if ((int)json_array_size(v) > max) {
-			atr_field(err, f->name, "too_long",
-				  "must have at most %d items", max);
-			return -1;
-		}
-		size_t i;
-		json_t *t;
-		json_array_foreach(v, i, t)
-		{
-			if (!json_is_string(t) || !json_string_length(t)) {
-				atr_field(err, f->name, "type",
-					  "items must be non-empty strings");
-				return -1;
-			}
-			if (json_string_length(t) > 50) {
-				atr_field(err, f->name, "too_long",
-					  "items must be at most 50 bytes");
-				return -1;
-			}
-			for (const char *p = json_string_value(t); *p; p++)
-				if ((unsigned char)*p < 0x20) {
-					atr_field(err, f->name, "invalid",
-						  "items must not contain "
-						  "control characters");
-					return -1;
-				}
-		}
-		return 0;
-	}
-	}
-
-	s = json_string_value(v);
-	switch (f->type) {
-	case FT_EMAIL:
-		if (*s && !valid_email(s)) {
-			atr_field(err, f->name, "invalid",
-				  "not an email address");
-			return -1;
-		}
-		break;
-	case FT_PHONE:
-		if (*s && !valid_phone(s)) {
-			atr_field(err, f->name, "invalid",
-				  "not a phone number");
-			return -1;
-		}
-		break;
-	case FT_URL:
-		if (*s && !valid_url(s)) {
-			atr_field(err, f->name, "invalid",
-				  "must be an http:// or https:// address");
-			return -1;
-		}
-		break;
-	case FT_ENUM: {
-		for (const char *const *c = f->choices; *c; c++)
-			if (strcmp(*c, s) == 0)
-				return 0;
-		char list[160] = "";
-		size_t n = 0;
-		for (const char *const *c = f->choices; *c && n < 150; c++)
-			n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
-					      n ? ", " : "", *c);
-		atr_field(err, f->name, "not_allowed", "must be one of: %s",
-			  list);
-		return -1;
-	}
-	case FT_CURRENCY:
-		if (!upper_code(s, 3)) {
-			atr_field(err, f->name, "invalid",
-				  "must be an ISO 4217 code like EUR");
-			return -1;
-		}
-		break;
-	case FT_COUNTRY:
-		if (!upper_code(s, 2)) {
-			atr_field(err, f->name, "invalid",
-				  "must be an ISO 3166 code like RO");
-			return -1;
-		}
-		break;
-	default:
-		break;
-	}
-	return 0;
+	return ftype_of(f->type)->check(f, v, err);
 }
 
 int validate_body(const json_t *body, const struct schema *s, enum vmode mode,

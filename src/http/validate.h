@@ -3,8 +3,10 @@
  * A schema is an array of fields. The same `struct field` describes a route
  * body (login: email, password) and an entity (lead: name, status, ...), so
  * validation, JSON encoding, SQL and the UI descriptors all drive from one
- * table. validate_body reports every invalid field at once and rejects
- * unknown fields (no mass assignment).
+ * table. What each type does (validate, normalise, bind, write JSON,
+ * filter, sort, the UI's hint) is one row of the field-type table
+ * (http/ftype.h). validate_body reports every invalid field at once and
+ * rejects unknown fields (no mass assignment).
  */
 #ifndef ATR_VALIDATE_H
 #define ATR_VALIDATE_H
@@ -29,6 +31,12 @@ enum ftype {
 	FT_BOOL,
 	FT_IDS,    /* array of distinct positive integer ids */
 	FT_OBJECT, /* a JSON object, checked further by the route's check */
+	FT_DECIMAL,  /* exact decimal with `scale` places; integer at rest */
+	FT_MULTI,    /* array of distinct choices (multi-select) */
+	FT_DATE,     /* calendar date, YYYY-MM-DD */
+	FT_DATETIME, /* instant, stored as ISO 8601 UTC with milliseconds */
+	FT_REF,      /* id of a record of entity `ref` the caller may see */
+	FT__COUNT
 };
 
 enum field_flag {
@@ -42,15 +50,26 @@ enum field_flag {
 	F_UNIQUE = 1 << 7,   /* unique in the organisation (case as given) */
 	F_DEPARTMENT = 1 << 8, /* the record's department (view_own) */
 	F_TEAM = 1 << 9,       /* the record's team (view_own) */
+	F_LIST = 1 << 10,      /* UI: a column of the list by default */
+	F_WIDE = 1 << 11,      /* UI: the whole width of the form */
+	F_RUNTIME = 1 << 12,   /* defined at run time (custom field): stored
+				* in the record's `cf` JSON column */
+	F_MULTILINE = 1 << 13, /* text of several lines (UI: a text area) */
 };
 
+/* The members after `def` are for entities: presentation for the UI (which
+ * reads them from GET /api/v1/meta/entities) and type parameters. */
 struct field {
 	const char *name;
 	enum ftype type;
 	unsigned flags;
-	int max;                    /* text: bytes; tags: items */
-	const char *const *choices; /* FT_ENUM: NULL-terminated */
+	int max;                    /* text: bytes; tags, multi: items */
+	const char *const *choices; /* FT_ENUM, FT_MULTI: NULL-terminated */
 	const char *def;            /* default on create, or NULL */
+	const char *label;          /* "Assigned to"; NULL: from the name */
+	const char *hint;           /* help under the input, or NULL */
+	const char *ref;            /* FT_REF: the entity ("client") */
+	int scale;                  /* FT_DECIMAL: places after the point */
 };
 
 struct schema {
@@ -74,15 +93,27 @@ int validate_value(const struct field *f, const json_t *v,
 		   struct atr_err *err);
 const struct field *schema_find(const struct schema *s, const char *name);
 
-/* Money: parses "1250", "1250.5", "-3.25" or a JSON number's text into
- * minor units (cents). 0 on success. */
+/* Decimals: parses "1250", "1250.5", "-3.25" into an integer of units of
+ * 10^-scale (scale 0..6). 0 on success; -1 when malformed, with more
+ * places than scale, or out of range. */
+int decimal_parse(const char *s, int scale, int64_t *out);
+/* The same for a JSON string, integer or real (a real is judged by its
+ * shortest round-trip text, so 0.1 is 0.10 and 12.345 is refused at
+ * scale 2). */
+bool decimal_from_json(const json_t *v, int scale, int64_t *out);
+/* Formats v (units of 10^-scale) as "1250.50" into buf (40 bytes). */
+void decimal_format(int64_t v, int scale, char buf[40]);
+
+/* Money is a decimal with two places, stored as cents. */
 int money_parse(const char *s, int64_t *cents);
-/* The same for a JSON string, integer or real (judged by its shortest
- * round-trip text, so 0.1 is 0.10 and 12.345 is refused). */
 bool money_from_json(const json_t *v, int64_t *cents);
-/* Formats cents as "1250.50" into buf (32 bytes). */
 void money_format(int64_t cents, char buf[32]);
 
 bool valid_email(const char *s);
+/* A calendar date YYYY-MM-DD (years 1..9999). */
+bool valid_date(const char *s);
+/* Parses an RFC 3339 instant ("2026-12-05T10:00:00Z", "...+02:00", with
+ * optional fraction) into our stored form (atr_time_iso). 0 or -1. */
+int datetime_normalise(const char *s, char out[ATR_TIME_LEN]);
 
 #endif

@@ -114,7 +114,7 @@ describe('view_own: records of others are invisible (IDOR)', () => {
         return r.body;
       }
       async function mine(query) {
-        const r = await member.req('GET', COLL, { query });
+        const r = await member.req('GET', COLL, { query: { count: 'true', ...query } });
         assert.equal(r.status, 200, `list ${JSON.stringify(query)}: ${r.status} ${r.text}`);
         return r.body;
       }
@@ -210,7 +210,7 @@ describe('view_own: records of others are invisible (IDOR)', () => {
             `every listed record is the member's: ${JSON.stringify(x)}`);
         }
         assert.equal(all.total, all.data.length, 'the total counts only visible records');
-        const adminView = await admin.req('GET', COLL, { query: { q: tag } });
+        const adminView = await admin.req('GET', COLL, { query: { q: tag, count: 'true' } });
         assert.equal(adminView.body.total, visible.length + hidden.length, 'the admin sees them all');
       });
 

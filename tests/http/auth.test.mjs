@@ -187,7 +187,7 @@ describe('authentication', () => {
       const r = await c.req('POST', '/api/v1/leads', { body: { name: 'csrf missing' }, csrf: false });
       assertProblem(r, 403, 'forbidden');
       assert.equal(r.body.detail, 'missing or invalid csrf token');
-      const list = await c.req('GET', '/api/v1/leads', { query: { q: 'csrf missing' } });
+      const list = await c.req('GET', '/api/v1/leads', { query: { q: 'csrf missing', count: 'true' } });
       assert.equal(list.body.total, 0, 'nothing was created');
     });
 
@@ -332,7 +332,7 @@ describe('first administrator setup on an empty database', () => {
     const me = await c.req('GET', ME);
     assert.equal(me.status, 200);
     assert.equal(me.body.staff.email, 'first@example.test');
-    const act = await c.req('GET', '/api/v1/activity', { query: { action: 'setup' } });
+    const act = await c.req('GET', '/api/v1/activity', { query: { action: 'setup', count: 'true' } });
     assert.equal(act.status, 200);
     assert.equal(act.body.total, 1, 'one setup row in the activity log');
   });

@@ -55,8 +55,9 @@ export function entitySuite(cfg) {
       return admin.req('GET', ITEM, { params: { id } });
     }
 
+    // Totals are counted on request (count=true); the suite asks for them.
     async function list(query) {
-      const r = await admin.req('GET', COLL, { query });
+      const r = await admin.req('GET', COLL, { query: { count: 'true', ...query } });
       assert.equal(r.status, 200, `list ${JSON.stringify(query)}: ${r.status} ${r.text}`);
       return r.body;
     }

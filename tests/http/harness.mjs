@@ -554,3 +554,79 @@ export async function configureSmtp(adminC, sink) {
   assert.equal(r.status, 200, `configure SMTP: ${r.status} ${r.text}`);
   return r;
 }
+
+// ---------------------------------------------------------------------------
+// A PostgreSQL cluster of the test's own, for fault tests (restart, pause,
+// damage): scripts/pgtmp in a fresh directory, on 127.0.0.1 only.
+
+const PGTMP = path.join(ROOT, 'scripts', 'pgtmp');
+const clusters = new Set();
+process.on('exit', () => {
+  for (const dir of clusters) spawnSync(PGTMP, ['stop', dir]);
+});
+
+function pgtmp(...args) {
+  const r = spawnSync(PGTMP, args, { encoding: 'utf8', timeout: 120000 });
+  if (r.status !== 0) throw new Error(`pgtmp ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/*
+ * Starts a durable cluster (fsync on). Returns {dir, base, psql(db, sql), restart(),
+ * pause(), resume(), stop()}; base is a URL ending in '/' for startServer({pgBase}).
+ */
+export function startCluster() {
+  const dir = fs.mkdtempSync('/tmp/atrium-pgf.');
+  clusters.add(dir);
+  const base = pgtmp('start', '--durable', dir);
+  return {
+    dir,
+    base,
+    psql: (db, sql) => psql(`${base}${db}`, sql),
+    restart: () => pgtmp('restart', dir),
+    pause: () => pgtmp('pause', dir),
+    resume: () => pgtmp('resume', dir),
+    stop: () => {
+      pgtmp('stop', dir);
+      clusters.delete(dir);
+    },
+  };
+}
+
+/* Sets the seat limit high (through the settings route). */
+export async function raiseSeats(admin, n = 100000) {
+  const r = await admin.req('PATCH', '/api/v1/settings/{group}', {
+    params: { group: 'seats' }, body: { members_included: n, extra_seats: 0 },
+  });
+  assert.equal(r.status, 200, `cannot set the seat limit: ${r.status} ${r.text}`);
+}
+
+/* Creates a role with the permission matrix given. */
+export async function addRole(admin, name, permissions) {
+  const r = await admin.req('POST', '/api/v1/roles', { body: { name, permissions } });
+  assert.equal(r.status, 201, `role ${name}: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+/* A signed-in member: added by the admin with `fields` (role_id,
+ * department_ids, ...) and a temporary password, which the member changes
+ * at once. Returns the client, with .id, .me and .record. */
+export async function addMember(srv, admin, fields = {}, label = 'member') {
+  const tag = uniq(label);
+  const email = `${tag}@example.test`;
+  const temp = `Temp-${tag}-password`;
+  const r = await admin.req('POST', '/api/v1/staff', {
+    body: { email, name: `${label} ${tag}`, ...fields, temporary_password: temp },
+  });
+  assert.equal(r.status, 201, `adding ${label}: ${r.status} ${r.text}`);
+  const c = client(srv.base);
+  await c.login(email, temp);
+  const ch = await c.req('POST', '/api/v1/auth/password/change', {
+    body: { current_password: temp, new_password: `${temp}-changed` },
+  });
+  assert.equal(ch.status, 200, `password change of ${label}: ${ch.status} ${ch.text}`);
+  c.id = r.body.id;
+  c.me = ch.body.staff;
+  c.record = r.body;
+  return c;
+}

@@ -1,53 +1,17 @@
 // Atrium web admin: entry point. Owns the route table and the render loop.
 import { h } from './js/dom.js';
 import { isAbort, setUnauthorizedHandler } from './js/api.js';
-import { canView, forget, loadMe, me, mustChangePassword, stage } from './js/session.js';
+import { forget, loadMe, me, mustChangePassword, stage } from './js/session.js';
 import { match, navigate, setRoutes, start } from './js/router.js';
-import { ENTITIES } from './js/entities.js';
+import { entitiesLoaded, forgetEntities, loadEntities } from './js/entities.js';
+import { setNav } from './js/nav.js';
 import { createShell } from './js/pages/layout.js';
-import {
-  changePasswordPage, enrolmentPage, forgotPasswordPage, loginPage, resetPasswordPage, setupPage, setPasswordPage,
-  twoFactorPage,
-} from './js/pages/auth.js';
-import { dashboardPage } from './js/pages/dashboard.js';
-import { listPage } from './js/pages/list.js';
-import { formPage } from './js/pages/form.js';
-import { activityPage } from './js/pages/activity.js';
-import { staffListPage, staffNewPage, staffRecordPage } from './js/pages/staff.js';
-import { roleNewPage, roleRecordPage, rolesListPage } from './js/pages/roles.js';
-import { settingsPage } from './js/pages/settings.js';
-import { emailQueuePage } from './js/pages/email_queue.js';
-import { profileSecurityPage } from './js/pages/profile.js';
-import { twofaUsersPage } from './js/pages/twofa.js';
-import { alertBox, loading, problemBox } from './js/ui.js';
-import { NAV } from './js/nav.js';
+import { changePasswordPage, enrolmentPage, twoFactorPage } from './js/pages/auth.js';
+import { PAGES, navRows } from './js/pages/index.js';
+import { notFoundPage as notFound } from './js/pages/records.js';
+import { loading, problemBox } from './js/ui.js';
 
-const ROUTES = [
-  ['/login', loginPage, { public: true }],
-  ['/setup', setupPage, { public: true }],
-  ['/set-password', setPasswordPage, { public: true }],
-  ['/forgot-password', forgotPasswordPage, { public: true }],
-  ['/reset-password', resetPasswordPage, { public: true }],
-  ['/admin/', dashboardPage],
-  ...ENTITIES.flatMap((e) => [
-    [e.path, listPage(e)],
-    [`${e.path}/new`, formPage(e)],
-    [`${e.path}/:id`, formPage(e)],
-  ]),
-  ['/admin/staff', staffListPage],
-  ['/admin/staff/new', staffNewPage],
-  ['/admin/staff/:id', staffRecordPage],
-  ['/admin/roles', rolesListPage],
-  ['/admin/roles/new', roleNewPage],
-  ['/admin/roles/:id', roleRecordPage],
-  ['/admin/settings', settingsPage],
-  ['/admin/profile/security', profileSecurityPage],
-  ['/admin/authenticator_2fa', () => navigate('/admin/authenticator_2fa/userlist', { replace: true })],
-  ['/admin/authenticator_2fa/userlist', twofaUsersPage],
-  ['/admin/utilities', utilitiesPage],
-  ['/admin/utilities/email_queue', emailQueuePage],
-  ['/admin/utilities/activity_log', activityPage],
-];
+const ROUTES = PAGES.flatMap((p) => p.routes);
 
 const app = document.getElementById('app');
 let shell = null;
@@ -62,29 +26,10 @@ function loginUrl() {
 setUnauthorizedHandler(() => {
   if (!location.pathname.startsWith('/admin')) return;
   forget();
+  forgetEntities();
   shell = null;
   navigate(loginUrl(), { replace: true });
 });
-
-function notFound(ctx, root) {
-  ctx.setTitle('Not found');
-  root.replaceChildren(
-    h('h1', { class: 'page-title', tabindex: '-1' }, 'Page not found'),
-    alertBox('info', 'There is nothing at this address.', 'It may belong to a module that is not available yet.',
-      h('a', { href: '/admin/', class: 'btn' }, 'Go to the dashboard')));
-}
-
-/** /admin/utilities: the spec's utilities, as links (those the member may use). */
-function utilitiesPage(ctx, root) {
-  ctx.setTitle('Utilities');
-  const rows = NAV.filter((n) => n.group === 'Utilities' && canView(n.module, n));
-  root.replaceChildren(
-    h('h1', { class: 'page-title', tabindex: '-1' }, 'Utilities'),
-    h('p', { class: 'muted page-lead' }, 'Daily: blocked emails in the email queue. Weekly: the activity log.'),
-    rows.length ? h('div', { class: 'stats' }, rows.map((n) => h('a', { href: n.path, class: 'card stat' },
-      h('p', { class: 'stat-label' }, 'Utility'), h('p', { class: 'stat-value stat-value-text' }, n.label))))
-      : alertBox('info', 'Your role gives you no utilities.'));
-}
 
 async function render() {
   const path = location.pathname;
@@ -143,6 +88,21 @@ async function render() {
     return;
   }
   if (!shell) {
+    // The entities this member may view: their routes, lists, forms and
+    // navigation rows come from the server's definitions.
+    if (!entitiesLoaded()) {
+      try {
+        await loadEntities(signal);
+      } catch (err) {
+        if (isAbort(err)) return;
+        if (err.status === 401) return navigate(loginUrl(), { replace: true });
+        app.className = 'boot';
+        app.replaceChildren(problemBox(err, h('a', { href: location.pathname, class: 'btn' }, 'Try again')));
+        return;
+      }
+      if (signal.aborted) return;
+    }
+    setNav(navRows());
     shell = createShell();
     app.className = '';
     app.replaceChildren(shell.root);
@@ -168,6 +128,7 @@ async function run(handler, ctx, mount) {
       // The password became temporary, or 2FA became required, meanwhile:
       // learn it and show that screen.
       forget();
+      forgetEntities();
       shell = null;
       navigate(location.pathname + location.search, { replace: true });
       return;

@@ -1,107 +1,77 @@
-// CRM entities as data: the generic list (pages/list.js) and form
-// (pages/form.js) are driven from these descriptors. Adding an entity to the
-// UI is one entry here and one NAV row (nav.js).
+// CRM entities, as the server defines them (GET /api/v1/meta/entities): the
+// generic list (pages/list.js) and form (pages/form.js) are driven from these
+// descriptors, so a field added on the server (or a custom field) appears
+// without a UI change. loadEntities() fills ENTITIES once per sign-in.
 //
-// Entity keys:
+// Entity keys (the descriptor the pages use):
 //   key, api, path     resource name, REST collection, UI path
 //   module             permission module
 //   singular, plural   human names ("lead", "Leads")
 //   logEntity          the `entity` value used in the activity log
 //   titleField         field naming a record in headings
-//   defaultSort        sort when none is chosen (contract default: -id)
+//   defaultSort        the order the list opens with
 //   dashboard          false: no count card on the dashboard
 //   members            the record page lists the staff whose record names it:
 //                      GET /api/v1/staff?<members>=ID (department_id, team_id)
-//   fields             see below, in form order
+//   fields             in form order; see below
 //
-// Field keys:
-//   name, label        API field and its label
-//   type               text | email | tel | url | textarea | select | money |
-//                      code (upper-case code: currency/country) | staff | tags |
-//                      datetime | id
-//   required, max      as in the contract (max becomes maxlength)
-//   options            for select: [value, label] pairs
-//   default            initial value in the create form
-//   list               shown as a list column
-//   sortable           header click sorts by it (contract's sortable fields)
-//   filter             offered as a list filter select (select/staff types)
-//   form               false for read-only meta fields
-//   wide               spans the full form width
-//   hint               help text under the input
-//   placeholder        input placeholder
+// Field keys: name, label, type (the input: text | textarea | email | tel |
+// url | select | multiselect | money | decimal | number | code | staff |
+// reference | tags | checkbox | date | datetime), required, max, options
+// ([value, label] pairs), default, list (a column), sortable, filter (offered
+// as a select above the list), form (false: read-only meta field), wide, hint,
+// ref (reference: the entity), scale (decimal).
+import { api } from './api.js';
+
+export const ENTITIES = [];
+let loaded = false;
+
+/** Whether the definitions of the current member are loaded. */
+export function entitiesLoaded() { return loaded; }
 
 const TIMESTAMPS = [
   { name: 'created_at', label: 'Created', type: 'datetime', list: true, sortable: true, form: false },
   { name: 'updated_at', label: 'Updated', type: 'datetime', sortable: true, form: false },
 ];
 
-export const LEAD_STATUSES = [
-  ['new', 'New'], ['contacted', 'Contacted'], ['qualified', 'Qualified'],
-  ['proposal', 'Proposal'], ['won', 'Won'], ['lost', 'Lost'],
-];
+const INPUT = {
+  email: 'email', phone: 'tel', url: 'url', enum: 'select', money: 'money', decimal: 'decimal',
+  currency: 'code', country: 'code', staff: 'staff', tags: 'tags', integer: 'number', boolean: 'checkbox',
+  date: 'date', datetime: 'datetime', multiselect: 'multiselect', reference: 'reference',
+};
+const SELECT_FILTERS = new Set(['select', 'staff', 'checkbox']);
 
-export const ENTITIES = [
-  {
-    key: 'leads', api: '/api/v1/leads', path: '/admin/leads', module: 'leads',
-    singular: 'lead', plural: 'Leads', logEntity: 'lead', titleField: 'name', defaultSort: '-id',
-    fields: [
-      { name: 'name', label: 'Name', type: 'text', required: true, max: 200, list: true, sortable: true },
-      { name: 'company', label: 'Company', type: 'text', max: 200, list: true, sortable: true },
-      { name: 'email', label: 'Email', type: 'email', max: 254, list: true },
-      { name: 'phone', label: 'Phone', type: 'tel', max: 50 },
-      { name: 'source', label: 'Source', type: 'text', max: 100, placeholder: 'e.g. Website, Referral' },
-      { name: 'status', label: 'Status', type: 'select', options: LEAD_STATUSES, default: 'new',
-        list: true, sortable: true, filter: true },
-      { name: 'value', label: 'Value', type: 'money', list: true, sortable: true, placeholder: '0.00' },
-      { name: 'currency', label: 'Currency', type: 'code', max: 3, placeholder: 'EUR',
-        hint: 'ISO 4217 code; empty uses the default currency.' },
-      { name: 'assigned_to', label: 'Assigned to', type: 'staff', list: true },
-      { name: 'tags', label: 'Tags', type: 'tags', wide: true, hint: 'Separate tags with commas.' },
-      { name: 'notes', label: 'Notes', type: 'textarea', max: 10000, wide: true },
-      ...TIMESTAMPS,
-    ],
-  },
-  {
-    key: 'clients', api: '/api/v1/clients', path: '/admin/clients', module: 'clients',
-    singular: 'client', plural: 'Clients', logEntity: 'client', titleField: 'company', defaultSort: '-id',
-    fields: [
-      { name: 'company', label: 'Company', type: 'text', required: true, max: 200, list: true, sortable: true, wide: true },
-      { name: 'vat_number', label: 'VAT number', type: 'text', max: 50, list: true },
-      { name: 'registration_number', label: 'Registration number', type: 'text', max: 50 },
-      { name: 'address', label: 'Address', type: 'textarea', max: 500, wide: true },
-      { name: 'city', label: 'City', type: 'text', max: 100, list: true, sortable: true },
-      { name: 'country', label: 'Country', type: 'code', max: 2, list: true, sortable: true,
-        placeholder: 'DE', hint: 'Two-letter ISO 3166-1 code.' },
-      { name: 'phone', label: 'Phone', type: 'tel', max: 50, list: true },
-      { name: 'website', label: 'Website', type: 'url', max: 500, placeholder: 'https://' },
-      { name: 'default_currency', label: 'Default currency', type: 'code', max: 3, placeholder: 'EUR',
-        hint: 'ISO 4217 code.' },
-      { name: 'assigned_to', label: 'Assigned to', type: 'staff', list: true },
-      ...TIMESTAMPS,
-    ],
-  },
-  {
-    key: 'departments', api: '/api/v1/departments', path: '/admin/departments', module: 'departments',
-    singular: 'department', plural: 'Departments', logEntity: 'department', titleField: 'name',
-    defaultSort: 'name', dashboard: false, members: 'department_id',
-    fields: [
-      { name: 'name', label: 'Name', type: 'text', required: true, max: 100, list: true, sortable: true },
-      { name: 'email', label: 'Email', type: 'email', max: 254, list: true,
-        hint: 'The department’s own address, e.g. support@company.com (for ticket routing).' },
-      ...TIMESTAMPS,
-    ],
-  },
-  {
-    key: 'teams', api: '/api/v1/teams', path: '/admin/teams', module: 'teams',
-    singular: 'team', plural: 'Teams', logEntity: 'team', titleField: 'name',
-    defaultSort: 'name', dashboard: false, members: 'team_id',
-    fields: [
-      { name: 'name', label: 'Name', type: 'text', required: true, max: 100, list: true, sortable: true },
-      { name: 'description', label: 'Description', type: 'textarea', max: 500, list: true, wide: true },
-      ...TIMESTAMPS,
-    ],
-  },
-];
+function field(f) {
+  const type = f.type === 'text' ? (f.multiline ? 'textarea' : 'text') : (INPUT[f.type] || 'text');
+  return {
+    name: f.name, label: f.label, type, required: f.required, max: f.max,
+    options: (f.choices || []).map((c) => [c.value, c.label]),
+    default: f.default, list: f.list, sortable: f.sortable,
+    filter: f.filterable && SELECT_FILTERS.has(type), wide: f.wide, hint: f.hint,
+    ref: f.ref, scale: f.scale,
+  };
+}
+
+function describe(e) {
+  return {
+    key: e.plural, api: e.path, path: `/admin/${e.plural}`, module: e.plural,
+    singular: e.name.replace(/_/g, ' '), plural: e.label, logEntity: e.name,
+    titleField: e.title_field, defaultSort: e.ui_sort, dashboard: !e.member_param,
+    members: e.member_param || undefined, can: e.can,
+    fields: [...e.fields.map(field), ...TIMESTAMPS],
+  };
+}
+
+/** Loads the entity definitions the signed-in member may view. */
+export async function loadEntities(signal) {
+  const { data } = await api('GET', '/api/v1/meta/entities', { signal });
+  ENTITIES.splice(0, ENTITIES.length, ...(data.data || []).map(describe));
+  loaded = true;
+  return ENTITIES;
+}
+
+/** Forgets them (sign-out): the next member may see other entities. */
+export function forgetEntities() { ENTITIES.length = 0; loaded = false; }
 
 export function entityByKey(key) { return ENTITIES.find((e) => e.key === key); }
 export function entityByLogName(name) { return ENTITIES.find((e) => e.logEntity === name); }

@@ -140,8 +140,19 @@ export function formatCell(field, record, ctx) {
       const text = Number.isFinite(n) ? numberFmt.format(n) : String(v);
       return h('span', { class: 'num' }, text, record.currency ? ` ${record.currency}` : '');
     }
+    case 'decimal': {
+      const n = Number(v);
+      return h('span', { class: 'num' }, Number.isFinite(n)
+        ? n.toLocaleString(undefined, { minimumFractionDigits: field.scale || 0, maximumFractionDigits: field.scale || 0 })
+        : String(v));
+    }
     case 'staff': return staffName(ctx.staff, v);
     case 'tags': return Array.isArray(v) ? v.join(', ') : String(v);
+    case 'multiselect': return Array.isArray(v)
+      ? v.map((x) => ((field.options || []).find(([value]) => value === x) || [x, x])[1]).join(', ') : String(v);
+    case 'checkbox': return v === true ? 'Yes' : 'No';
+    case 'date': return String(v);
+    case 'reference': return `#${v}`;
     default: return String(v);
   }
 }

@@ -491,3 +491,12 @@ export async function resetPasswordPage(ctx, root) {
       h('a', { href: '/login' }, 'Back to sign in'))));
   if (token) first.focus();
 }
+
+export const routes = [
+  ['/login', loginPage, { public: true }],
+  ['/setup', setupPage, { public: true }],
+  ['/set-password', setPasswordPage, { public: true }],
+  ['/forgot-password', forgotPasswordPage, { public: true }],
+  ['/reset-password', resetPasswordPage, { public: true }],
+];
+export const nav = [];

@@ -8,7 +8,7 @@ import { activityHead, activityRow } from './activity.js';
 import { emptyState, problemBox } from '../ui.js';
 
 async function count(path, query, signal) {
-  const { data } = await api('GET', path, { query: { limit: 1, ...query }, signal });
+  const { data } = await api('GET', path, { query: { limit: 1, count: 'true', ...query }, signal });
   return Number(data.total) || 0;
 }
 
@@ -71,3 +71,9 @@ export async function dashboardPage(ctx, root) {
   }
   root.replaceChildren(...content);
 }
+
+export const routes = [['/admin/', dashboardPage]];
+export const nav = [
+  { path: '/admin/', label: 'Dashboard', module: null, group: null, exact: true,
+    icon: ['M3 11l9-7 9 7', 'M5 10v10h5v-6h4v6h5V10'] },
+];

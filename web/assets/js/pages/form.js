@@ -3,20 +3,31 @@
 import { h, icon, pageTitle, replace, timeEl } from '../dom.js';
 import { api, ApiError, isAbort, randomKey } from '../api.js';
 import { navigate } from '../router.js';
-import { formFields } from '../entities.js';
+import { entityByLogName, formFields } from '../entities.js';
 import { alertBox, confirmDialog, loadStaff, problemBox, sentence, staffName, toast } from '../ui.js';
 import { listUrl } from './list.js';
 import { errorMessage } from '../forms.js';
 import { can, canView } from '../session.js';
 import { membersSection } from './members.js';
+import { historySection } from './activity.js';
 
 const BACK = ['M15 18l-6-6 6-6'];
 /** Normalises a record value to what the form would produce for it. */
 function normalise(field, v) {
-  if (field.type === 'tags') return Array.isArray(v) ? v.map(String) : [];
+  if (field.type === 'tags' || field.type === 'multiselect') return Array.isArray(v) ? v.map(String) : [];
+  if (field.type === 'checkbox') return v === true;
   if (v === undefined || v === null || v === '') return null;
-  if (field.type === 'staff') return Number(v);
+  if (field.type === 'staff' || field.type === 'number' || field.type === 'reference') return Number(v);
+  if (field.type === 'datetime') return new Date(v).toISOString();
   return String(v);
+}
+
+/** "2026-12-05T09:30" in the browser's zone, for a datetime-local input. */
+function localInput(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -44,7 +55,28 @@ function control(entity, field, staff) {
         staff.map((s) => h('option', { value: String(s.id) }, s.name || s.email)));
       break;
     case 'money':
+    case 'decimal':
       input = h('input', { ...common, type: 'text', inputmode: 'decimal', autocomplete: 'off', class: 'input input-num' });
+      break;
+    case 'number':
+      input = h('input', { ...common, type: 'number', step: '1', class: 'input input-num' });
+      break;
+    case 'checkbox':
+      input = h('input', { id, name: field.name, type: 'checkbox', class: 'checkbox', 'aria-describedby': hintId });
+      break;
+    case 'date':
+      input = h('input', { ...common, type: 'date' });
+      break;
+    case 'datetime':
+      input = h('input', { ...common, type: 'datetime-local' });
+      break;
+    case 'multiselect':
+      input = h('select', { ...common, multiple: true, size: Math.min(6, field.options.length) },
+        field.options.map(([v, label]) => h('option', { value: v }, label)));
+      break;
+    case 'reference':
+      // Filled with the referenced records once they load (fillReferences).
+      input = h('select', common, h('option', { value: '' }, '—'));
       break;
     case 'code':
       input = h('input', { ...common, type: 'text', autocomplete: 'off', autocapitalize: 'characters',
@@ -69,6 +101,13 @@ function control(entity, field, staff) {
     set(value) {
       const v = normalise(field, value);
       if (field.type === 'tags') input.value = v.join(', ');
+      else if (field.type === 'checkbox') input.checked = v;
+      else if (field.type === 'multiselect') [...input.options].forEach((o) => { o.selected = v.includes(o.value); });
+      else if (field.type === 'datetime') input.value = v ? localInput(v) : '';
+      else if (field.type === 'reference' && v != null && ![...input.options].some((o) => o.value === String(v))) {
+        input.appendChild(h('option', { value: String(v) }, `#${v}`));
+        input.value = String(v);
+      }
       else if (field.type === 'staff' && v != null && !staff.some((s) => s.id === v)) {
         input.appendChild(h('option', { value: String(v) }, staffName(staff, v)));
         input.value = String(v);
@@ -78,7 +117,12 @@ function control(entity, field, staff) {
       const raw = input.value;
       switch (field.type) {
         case 'tags': return raw.split(',').map((t) => t.trim()).filter(Boolean);
-        case 'staff': return raw === '' ? null : Number(raw);
+        case 'checkbox': return input.checked;
+        case 'multiselect': return [...input.selectedOptions].map((o) => o.value);
+        case 'datetime': return raw === '' ? null : new Date(raw).toISOString();
+        case 'staff':
+        case 'number':
+        case 'reference': return raw === '' ? null : Number(raw);
         case 'code': return raw.trim() === '' ? null : raw.trim().toUpperCase();
         case 'textarea': return raw.trim() === '' ? null : raw;
         default: return raw.trim() === '' ? null : raw.trim();
@@ -92,6 +136,19 @@ function control(entity, field, staff) {
       if (ids) input.setAttribute('aria-describedby', ids); else input.removeAttribute('aria-describedby');
     },
   };
+}
+
+/** Loads the records a reference field may point at into its select. */
+async function fillReferences(controls, signal) {
+  await Promise.all(controls.filter((c) => c.field.type === 'reference').map(async (c) => {
+    const target = entityByLogName(c.field.ref);
+    if (!target) return; // not visible to this member: ids stay as they are
+    const { data } = await api('GET', target.api,
+      { query: { limit: 200, sort: target.titleField }, signal });
+    for (const r of data.data || []) {
+      c.input.appendChild(h('option', { value: String(r.id) }, r[target.titleField] || `#${r.id}`));
+    }
+  }));
 }
 
 export function formPage(entity) {
@@ -130,6 +187,7 @@ export function formPage(entity) {
 
     const controls = formFields(entity).map((f) => control(entity, f, staff));
     const byName = Object.fromEntries(controls.map((c) => [c.field.name, c]));
+    await fillReferences(controls, ctx.signal);
     const fill = (rec) => controls.forEach((c) => c.set(rec ? rec[c.field.name] : c.field.default));
     fill(record);
 
@@ -157,6 +215,7 @@ export function formPage(entity) {
     if (!isNew && entity.members && canView('staff')) {
       root.appendChild(membersSection(entity, record, ctx.signal));
     }
+    if (!isNew && canView('activity')) root.appendChild(historySection(entity.logEntity, record.id, ctx.signal));
 
     const clearErrors = () => { controls.forEach((c) => c.setError('')); messages.replaceChildren(); };
 

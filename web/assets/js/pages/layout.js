@@ -5,6 +5,7 @@ import { canView, logout, me } from '../session.js';
 import { navigate } from '../router.js';
 import { themeToggle } from '../theme.js';
 import { clearStaffCache, toast } from '../ui.js';
+import { forgetEntities } from '../entities.js';
 
 const MENU = ['M4 6h16', 'M4 12h16', 'M4 18h16'];
 const LOGOUT = ['M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3', 'M10 17l5-5-5-5', 'M15 12H4'];
@@ -43,6 +44,7 @@ export function createShell() {
     logoutBtn.disabled = true;
     try { await logout(); } catch { /* session is gone either way */ }
     clearStaffCache();
+    forgetEntities();
     toast('You have been signed out.', 'info');
     navigate('/login', { replace: true });
   });

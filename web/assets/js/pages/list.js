@@ -55,7 +55,8 @@ export function listPage(entity) {
       placeholder: `Search ${entity.plural.toLowerCase()}…`, autocomplete: 'off' });
     const filterControls = filterFields(entity).map((f) => {
       const id = `${entity.key}-filter-${f.name}`;
-      const options = f.type === 'staff' ? lookups.staff.map((s) => [String(s.id), s.name || s.email]) : f.options;
+      const options = f.type === 'staff' ? lookups.staff.map((s) => [String(s.id), s.name || s.email])
+        : f.type === 'checkbox' ? [['true', 'Yes'], ['false', 'No']] : f.options;
       const select = h('select', { id, class: 'input', value: state.filters[f.name] || '' },
         h('option', { value: '' }, `All`),
         options.map(([v, label]) => h('option', { value: v }, label)));
@@ -150,7 +151,9 @@ export function listPage(entity) {
       const signal = request.signal;
       table.setAttribute('aria-busy', 'true');
       status.replaceChildren();
-      const query = { limit: LIMIT, offset: state.offset, sort: state.sort || entity.defaultSort, q: state.q, ...state.filters };
+      // count=true: the pager shows the total (lists count only on request).
+      const query = { limit: LIMIT, offset: state.offset, sort: state.sort || entity.defaultSort, q: state.q,
+        count: 'true', ...state.filters };
       try {
         const { data } = await api('GET', entity.api, { query, signal });
         const records = Array.isArray(data.data) ? data.data : [];

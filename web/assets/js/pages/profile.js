@@ -353,3 +353,6 @@ function sessionsSection(signal) {
 
   return { root, load };
 }
+
+export const routes = [['/admin/profile/security', profileSecurityPage]];
+export const nav = []; // reached from the top bar

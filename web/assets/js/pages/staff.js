@@ -7,6 +7,7 @@ import { h, debounce, icon, nextId, pageTitle, replace, timeEl } from '../dom.js
 import { api, ApiError, isAbort } from '../api.js';
 import { navigate, replaceQuery } from '../router.js';
 import { entityByLogName } from '../entities.js';
+import { historySection } from './activity.js';
 import { can, canView, me } from '../session.js';
 import { resetTwofa } from './twofa.js';
 import {
@@ -349,7 +350,7 @@ export async function staffNewPage(ctx, root) {
 
 /* ---- the staff record ------------------------------------------------------ */
 
-const TAB_KEYS = ['details', 'permissions', 'access', 'security'];
+const TAB_KEYS = ['details', 'permissions', 'access', 'security', 'history'];
 
 export async function staffRecordPage(ctx, root) {
   const id = ctx.params.id;
@@ -487,6 +488,8 @@ export async function staffRecordPage(ctx, root) {
         render: (panel) => { accessPanel = accessTab(panel, record, ctx.signal); } },
       { key: 'security', label: 'Security',
         render: (panel) => securityTab(panel, { record, etag, editable, self, signal: ctx.signal, reload }) },
+      ...(canView('activity') ? [{ key: 'history', label: 'History',
+        render: (panel) => panel.replaceChildren(historySection('staff', record.id, ctx.signal)) }] : []),
     ],
   });
   root.appendChild(t.root);
@@ -952,3 +955,14 @@ function showReassigned(dlg, who, targetName, counts) {
     h('div', { class: 'dialog-actions' }, done));
   done.focus();
 }
+
+export const routes = [
+  ['/admin/staff', staffListPage],
+  ['/admin/staff/new', staffNewPage],
+  ['/admin/staff/:id', staffRecordPage],
+];
+export const nav = [
+  { path: '/admin/staff', label: 'Staff', module: 'staff', adminOnly: true, group: 'Organisation', order: 10,
+    icon: ['M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z', 'M2 21v-1a6 6 0 0 1 6-6h2a6 6 0 0 1 6 6v1',
+      'M16 3.5a4 4 0 0 1 0 7', 'M22 21v-1a6 6 0 0 0-4-5.6'] },
+];

@@ -6,7 +6,7 @@
 import { h, nextId, pageTitle, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { adopt, can, canView, me } from '../session.js';
-import { replaceQuery } from '../router.js';
+import { navigate, replaceQuery } from '../router.js';
 import {
   alertBox, confirmDialog, copyText, downloadText, emptyState, loading, problemBox, rateLimitBox, toast,
 } from '../ui.js';
@@ -366,3 +366,12 @@ export async function resetTwofa(member, button, after, onError) {
     return false;
   }
 }
+
+export const routes = [
+  ['/admin/authenticator_2fa', () => navigate('/admin/authenticator_2fa/userlist', { replace: true })],
+  ['/admin/authenticator_2fa/userlist', twofaUsersPage],
+];
+export const nav = [
+  { path: '/admin/authenticator_2fa/userlist', label: 'Two-factor (2FA)', module: 'staff', adminOnly: true,
+    group: 'Administration', order: 20, icon: ['M5 11h14v10H5z', 'M8 11V7a4 4 0 0 1 8 0v4', 'M12 15v2'] },
+];

@@ -1,0 +1,34 @@
+/* entity_int.h — what the files of the records module share (entity_api.c:
+ * the registry, SQL and CRUD; entity_list.c: lists and view scopes). */
+#ifndef ATR_ENTITY_INT_H
+#define ATR_ENTITY_INT_H
+
+#include "atrium.h"
+
+#include "entity/entity.h"
+#include "http/list.h"
+
+/* The SQL of one entity that does not depend on the request, built once
+ * by records' init. */
+struct entity_sql {
+	char *cols;     /* "id, created_at, ..., name, company" */
+	char *get;      /* one record by id and org */
+	char *get_own;  /* the same, limited to the member's own records */
+	char *own;      /* " AND (...)": the view_own predicate */
+	int nown;       /* its parameters, each the member's staff id */
+	char *insert;   /* all fields, RETURNING cols */
+	char *del;      /* DELETE ... RETURNING id */
+	char *trgm;     /* PostgreSQL: the pg_trgm-indexed search expression */
+	char *fts;      /* SQLite: the FTS5 table ("lead_fts"), or NULL */
+	const char **search;      /* searchable fields, NULL-terminated */
+	struct list_col *columns; /* filterable and sortable fields */
+	struct list_spec list;
+};
+
+/* The SQL of e (records' init built it). */
+const struct entity_sql *entity_sql_of(const struct entity *e);
+/* Fills s->list and its parts for e (at init); entity_list_free undoes. */
+void entity_list_build(const struct entity *e, struct entity_sql *s);
+void entity_list_free(struct entity_sql *s);
+
+#endif

@@ -1,0 +1,212 @@
+/* entity_list.c — entity lists through the list-query engine, and the
+ * view_own scope as index-driven arms.
+ *
+ * With view_own, a lead is visible when its owner or assignee is one of
+ * the member's peers (the member and their department colleagues), or its
+ * department or team is one of theirs. One `OR` across those columns
+ * makes the database scan every lead of the organisation and count them
+ * all; instead each (column, value) pair is one arm of a UNION ALL:
+ *
+ *   owner_id = 7 | owner_id = 9 | assigned_to = 7 AND owner NOT IN peers
+ *
+ * Each arm walks the (org_id, column, id) index in page order and the
+ * database merges the arms and stops after one page. Arms are disjoint
+ * (each excludes what earlier columns matched), so no row comes twice.
+ * Past LIST_ARMS_MAX arms (a department of many members) the scope falls
+ * back to the single predicate, which is correct and slower.
+ */
+#include "atrium.h"
+
+#include "auth/perm.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "db/db.h"
+#include "entity/entity_int.h"
+#include "http/ftype.h"
+
+/* The columns every entity has. */
+static const struct field base_created_at = {.name = "created_at",
+					     .type = FT_DATETIME};
+static const struct field base_updated_at = {.name = "updated_at",
+					     .type = FT_DATETIME};
+static const struct field base_created_by = {.name = "created_by",
+					     .type = FT_STAFF};
+
+static void row(struct buf *b, struct db_stmt *st, const void *arg)
+{
+	entity_row_write(arg, st, b);
+}
+
+static int total(struct req *r, const void *arg, int64_t *n)
+{
+	const struct entity *e = arg;
+	struct db_stmt *st = db_prepare(r->db, "SELECT n FROM entity_count "
+					       "WHERE org_id = ? AND entity = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, r->who.org_id);
+	db_bind_text(st, 2, e->name);
+	int rc = db_step(st);
+	*n = rc == 1 ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- the arms --------------------------------------------------------------- */
+
+/* "(col IS NULL OR col NOT IN (?, ?))" and its values: what an arm adds
+ * so that rows of an earlier column's arms do not come again. */
+static void exclude(struct buf *b, const char *col, int n)
+{
+	buf_printf(b, " AND (%s IS NULL OR %s NOT IN (", col, col);
+	for (int i = 0; i < n; i++)
+		buf_adds(b, i ? ", ?" : "?");
+	buf_adds(b, "))");
+}
+
+/* One group of arms: column = v for each v of ids, excluding the groups
+ * before it. */
+struct group {
+	const char *col;
+	const struct scope_ids *ids;
+};
+
+static int scope_arms(struct list_query *q, const struct group *g, int ng)
+{
+	struct arena *a = q->r->arena;
+	for (int k = 0; k < ng; k++) {
+		for (int i = 0; i < g[k].ids->n; i++) {
+			struct buf b = BUF_INIT;
+			buf_printf(&b, "%s = ?", g[k].col);
+			for (int j = 0; j < k; j++)
+				exclude(&b, g[j].col, g[j].ids->n);
+			int rc = list_arm(q, arena_strdup(a, buf_str(&b)));
+			buf_free(&b);
+			if (rc < 0)
+				return -1;
+			list_int(q, g[k].ids->v[i]);
+			for (int j = 0; j < k; j++)
+				for (int m = 0; m < g[j].ids->n; m++)
+					list_int(q, g[j].ids->v[m]);
+		}
+	}
+	return 0;
+}
+
+/* The list hook: nothing for view, the own records for view_own. */
+static int scope(struct req *r, struct list_query *q, const void *arg)
+{
+	const struct entity *e = arg;
+	enum perm_grant g = perm_view_scope(&r->who, e->plural);
+	if (g == PERM_ALL)
+		return 0;
+	if (g == PERM_DENY) {
+		q->none = true;
+		return 0;
+	}
+	/* The member's peers, departments and teams came with their grants
+	 * (perm_load): no query here. */
+	const struct entity_sql *s = entity_sql_of(e);
+	const struct perm_set *ps = &r->who.perms;
+	struct group groups[16];
+	int ng = 0, narms = 0;
+	bool overflow = false;
+	for (int i = 0; i < e->schema.nfields && ng < 16; i++) {
+		const struct field *f = &e->schema.fields[i];
+		const struct scope_ids *ids =
+			(f->flags & (F_OWNER | F_ASSIGNEE)) ? &ps->peers
+			: (f->flags & F_DEPARTMENT)	    ? &ps->depts
+			: (f->flags & F_TEAM)		    ? &ps->teams
+							    : NULL;
+		if (!ids)
+			continue;
+		groups[ng++] = (struct group){f->name, ids};
+		narms += ids->n;
+		overflow |= ids->overflow;
+	}
+	if (e->member_table || overflow || narms > LIST_ARMS_MAX) {
+		/* The single predicate: a department or team itself (one
+		 * membership lookup), or too many arms. */
+		list_where(q, s->own + strlen(" AND "));
+		for (int i = 0; i < s->nown; i++)
+			list_int(q, r->who.staff_id);
+		return 0;
+	}
+	if (narms == 0) {
+		q->none = true;
+		return 0;
+	}
+	if (scope_arms(q, groups, ng) < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "too many scope arms");
+	return 0;
+}
+
+/* ---- the spec -------------------------------------------------------------- */
+
+void entity_list_build(const struct entity *e, struct entity_sql *s)
+{
+	/* Every field is a column, so a filter on one that may not be
+	 * filtered says so rather than "unknown". */
+	int n = 3 + e->schema.nfields;
+	s->columns = xcalloc((size_t)n, sizeof *s->columns);
+	int k = 0;
+	s->columns[k++] = (struct list_col){&base_created_at, NULL,
+					    LIST_FILTER | LIST_SORT};
+	s->columns[k++] = (struct list_col){&base_updated_at, NULL,
+					    LIST_FILTER | LIST_SORT};
+	s->columns[k++] = (struct list_col){&base_created_by, NULL,
+					    LIST_FILTER};
+	int nsearch = 0;
+	for (int i = 0; i < e->schema.nfields; i++) {
+		const struct field *f = &e->schema.fields[i];
+		nsearch += (f->flags & F_SEARCH) != 0;
+		s->columns[k++] = (struct list_col){
+			f, NULL,
+			((f->flags & F_FILTER) ? LIST_FILTER : 0u) |
+				((f->flags & F_SORT) ? LIST_SORT : 0u)};
+	}
+	s->search = xcalloc((size_t)nsearch + 1, sizeof *s->search);
+	struct buf b = BUF_INIT;
+	int j = 0;
+	for (int i = 0; i < e->schema.nfields; i++) {
+		const struct field *f = &e->schema.fields[i];
+		if (!(f->flags & F_SEARCH))
+			continue;
+		s->search[j] = f->name;
+		/* Exactly the expression of migrations/pg/0008_search.sql. */
+		buf_printf(&b, "%scoalesce(%s, '')", j ? " || E'\\n' || " : "",
+			   f->name);
+		j++;
+	}
+	if (nsearch) {
+		s->trgm = xasprintf("lower(%s)", buf_str(&b));
+		s->fts = xasprintf("%s_fts", e->name);
+	}
+	buf_free(&b);
+	s->list = (struct list_spec){
+		.from = e->name,
+		.cols = s->cols,
+		.id = "id",
+		.org = "org_id",
+		.columns = s->columns,
+		.ncolumns = k,
+		.sort_default = "-id",
+		.limit_default = 25,
+		.limit_max = 200,
+		.search = nsearch ? s->search : NULL,
+		.search_fts = s->fts,
+		.search_trgm = s->trgm,
+		.row = row,
+		.arg = e,
+		.total = total,
+		.scope = scope,
+	};
+}
+
+void entity_list_free(struct entity_sql *s)
+{
+	free(s->columns);
+	free(s->search);
+	free(s->trgm);
+	free(s->fts);
+}

@@ -1,0 +1,96 @@
+/* ftype.h — the field-type table: what each type of field does.
+ *
+ * One row per `enum ftype` (http/validate.h) replaces the switches that
+ * used to be spread over validation, the entity code and the UI: how a
+ * JSON value is checked, how it is stored and bound, how a column is
+ * written back as JSON, what a value normalises to (for diffs and
+ * echoes), which list filters and sorts it supports, and the type name
+ * the UI reads.
+ *
+ * Adding a field type:
+ *   1. its enum value in http/validate.h (before FT__COUNT);
+ *   2. its row in ftypes[] (ftype.c) and the functions that row names —
+ *      every member is required unless its comment says otherwise;
+ *   3. its SQL column type in the migrations of the entities that use it
+ *      (text or integer, as `sql` says), its `type` in docs/openapi.yaml's
+ *      FieldDef enum, and its input in web/assets/js/forms.js;
+ *   4. cases in tests/unit/test_ftype.c (valid, invalid, round trip).
+ */
+#ifndef ATR_FTYPE_H
+#define ATR_FTYPE_H
+
+#include "atrium.h"
+
+#include <jansson.h>
+
+#include "http/validate.h"
+
+struct arena;
+struct buf;
+struct db_stmt;
+
+/* List filter operators (?field[op]=value); see http/list.h. */
+enum fop {
+	FOP_EQ = 1 << 0,       /* field=v, field[ne]=v */
+	FOP_IN = 1 << 1,       /* field[in]=a,b,c */
+	FOP_RANGE = 1 << 2,    /* field[gt|gte|lt|lte]=v */
+	FOP_CONTAINS = 1 << 3, /* text: substring; arrays: has the item */
+	FOP_EMPTY = 1 << 4,    /* field[empty]=true|false */
+};
+
+/* How a value sits in its column. */
+enum fsql { FSQL_TEXT = 1, FSQL_INT };
+
+/* A value ready to bind: an integer or a text in the caller's memory. */
+struct fvalue {
+	bool is_int;
+	int64_t i;
+	const char *s; /* owned by whoever filled it (arena or malloc) */
+};
+
+struct ftype_ops {
+	const char *name; /* the API and UI type name: "text", "date", ... */
+	enum fsql sql;
+	unsigned ops;   /* the FOP_* bits a list may filter with */
+	bool sortable;  /* may be a sort key */
+	bool fold_sort; /* sorted case-insensitively (lower()) */
+	bool array;     /* a JSON array of strings, stored as its JSON text */
+	/* Checks a non-null JSON value; 0, or -1 with one field error. */
+	int (*check)(const struct field *f, const json_t *v,
+		     struct atr_err *err);
+	/* Binds a checked value (NULL or JSON null: SQL NULL). */
+	void (*bind)(struct db_stmt *st, int idx, const struct field *f,
+		     const json_t *v);
+	/* Appends the JSON of a non-NULL column value. */
+	void (*write)(struct buf *b, const struct field *f, struct db_stmt *st,
+		      int col);
+	/* The value a checked v means once stored (new reference): what a
+	 * read gives back, so diffs compare like with like. */
+	json_t *(*normalise)(const struct field *f, const json_t *v);
+	/* Parses the text of a filter value into what binds against the
+	 * column; text values are copied into the arena a. NULL when the
+	 * type cannot be filtered. 0 or -1 with a message in err. */
+	int (*parse)(const struct field *f, const char *text, struct arena *a,
+		     struct fvalue *out, struct atr_err *err);
+};
+
+/* The row of t (never NULL for a valid type). */
+const struct ftype_ops *ftype_of(enum ftype t);
+/* The type named name ("date"), or 0. */
+enum ftype ftype_by_name(const char *name);
+
+/* Binds v of f at idx through its type. */
+void field_bind(struct db_stmt *st, int idx, const struct field *f,
+		const json_t *v);
+/* Appends the JSON of column col of f ("null", or [] for arrays, when the
+ * column is NULL). */
+void field_write(struct buf *b, const struct field *f, struct db_stmt *st,
+		 int col);
+/* What v means once stored; null (or [] for arrays) for NULL, null and
+ * "". New reference. */
+json_t *field_normalise(const struct field *f, const json_t *v);
+/* The label of f: its own, or its name with the first letter upper-case
+ * and '_' as spaces (written into buf of n bytes). */
+const char *field_label(const struct field *f, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,120 @@
+/* list.h — the one list-query engine.
+ *
+ * Every list route hands list_run a `struct list_spec`: its table, its
+ * columns, which of them may be filtered and sorted (as typed fields, so
+ * the field-type table says which operators apply and how a value
+ * parses), how to search, how to write a row, and hooks for the caller's
+ * view scope and for parameters of its own. The engine parses the query,
+ * builds the SQL for both dialects and writes the page.
+ *
+ * The query language (docs/internals/http-api.md has the contract):
+ *   field=v               equals (arrays: has the item v)
+ *   field[ne]=v           differs
+ *   field[in]=a,b,c       one of (at most LIST_IN_MAX values)
+ *   field[gt|gte|lt|lte]=v  ranges (numbers, money, dates, times)
+ *   field[contains]=v     text: case-insensitive substring; arrays: item
+ *   field[empty]=true     no value (false: has one)
+ *   q=text                search (an index: SQLite FTS5 trigram, or
+ *                         PostgreSQL pg_trgm, when the spec names one)
+ *   sort=-value,name      up to LIST_SORT_MAX keys; the id breaks ties
+ *   limit=N               1..limit_max (default limit_default)
+ *   cursor=C              keyset paging: the page after the one that
+ *                         returned next_cursor C (MACed; tampering is 400)
+ *   offset=N              offset paging, instead of a cursor
+ *   count=true            also count the matching rows (total)
+ * An unknown parameter, field or operator is a 400 problem naming it.
+ *
+ * The answer: {"data":[...], "limit", "offset", "has_more",
+ * "next_cursor" (null on the last page), "total" (when counted: on
+ * count=true or for lists that always count (count_default), or for free
+ * from a maintained count when nothing narrows the list)}.
+ *
+ * View scopes are index-driven: a scope hook adds either one condition
+ * (list_where) or disjoint arms (list_arm), one per indexed predicate
+ * ("owner_id = 7", "assigned_to = 7 AND owner_id NOT IN (...)"). Arms
+ * become a UNION ALL of ordered index scans that the database merges and
+ * stops after one page, instead of one OR that scans the organisation.
+ */
+#ifndef ATR_LIST_H
+#define ATR_LIST_H
+
+#include "atrium.h"
+
+#include "http/ftype.h"
+
+struct buf;
+struct db_stmt;
+struct req;
+
+#define LIST_SORT_MAX 4
+#define LIST_IN_MAX 50
+#define LIST_ARMS_MAX 32
+#define LIST_SEARCH_MAX 200
+
+/* What a column of a list may do. */
+enum { LIST_FILTER = 1 << 0, LIST_SORT = 1 << 1 };
+
+struct list_col {
+	const struct field *f; /* name (the parameter) and type */
+	const char *expr;      /* SQL expression; NULL: f->name */
+	unsigned flags;        /* LIST_FILTER | LIST_SORT */
+};
+
+/* The query being built; hooks add to it. Memory is the request's. */
+struct list_query {
+	struct req *r;
+	struct buf *where;     /* " AND ..." conditions every arm shares */
+	struct fvalue *params; /* their parameters, in order */
+	int nparams, capparams;
+	struct list_arm *arms; /* disjoint alternatives (a view scope) */
+	int narms;
+	bool filtered; /* something narrows the rows: no maintained total */
+	bool none;     /* the scope allows nothing: an empty page */
+};
+
+struct list_spec {
+	const char *from;   /* "lead", or a join ("staff s LEFT JOIN ...") */
+	const char *cols;   /* the SELECT list the row writer reads */
+	const char *id;     /* the unique key expression ("id", "s.id") */
+	const char *org;    /* the organisation column, or NULL */
+	const struct list_col *columns;
+	int ncolumns;
+	const char *sort_default; /* "-id" */
+	int limit_default, limit_max;
+	/* Search: expressions matched by ?q= (case-insensitive substring),
+	 * NULL-terminated; NULL: no ?q=. */
+	const char *const *search;
+	/* SQLite: an FTS5 trigram table whose rowid is the id; PostgreSQL:
+	 * a pg_trgm-indexed expression. NULL: a plain LIKE over `search`. */
+	const char *search_fts;
+	const char *search_trgm;
+	/* Count every request, as if count=true were sent: for lists that
+	 * stay small (staff, roles), where a total is always cheap. */
+	bool count_default;
+	/* Writes one row (JSON object) from the SELECT list. */
+	void (*row)(struct buf *b, struct db_stmt *st, const void *arg);
+	const void *arg;
+	/* Optional: the total when nothing narrows the list (a maintained
+	 * count). 0 or -1. */
+	int (*total)(struct req *r, const void *arg, int64_t *n);
+	/* Optional: the caller's view scope. 0 or -1 (r->err). */
+	int (*scope)(struct req *r, struct list_query *q, const void *arg);
+	/* Optional: a parameter of this list only. 1 consumed, 0 not this
+	 * list's, -1 bad (r->err). op is NULL without [op]. */
+	int (*param)(struct req *r, struct list_query *q, const char *key,
+		     const char *op, const char *value, const void *arg);
+};
+
+/* Answers the list request r per spec (sets r's response). 0 or -1 with
+ * r->err. */
+int list_run(struct req *r, const struct list_spec *spec);
+
+/* Hook helpers. list_where appends " AND (cond)"; list_arm adds one
+ * alternative (at most LIST_ARMS_MAX); each `?` of the text is bound, in
+ * order, to the values added after it with list_int / list_text. */
+void list_where(struct list_query *q, const char *cond);
+int list_arm(struct list_query *q, const char *cond);
+void list_int(struct list_query *q, int64_t v);
+void list_text(struct list_query *q, const char *s);
+
+#endif

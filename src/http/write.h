@@ -1,0 +1,64 @@
+/* write.h — the one write path.
+ *
+ * Create, update and delete of any record run through write_run, which
+ * owns the sequence every module would otherwise copy: the
+ * Idempotency-Key check and replay (create), the If-Match precondition
+ * (update, delete), begin, load (locked for update on PostgreSQL),
+ * version compare, the module's own change, the diff, the activity row,
+ * the outbox event, the maintained count, commit, and the response
+ * (201 + Location + ETag, 200 + ETag, or 204). A handler states what
+ * changes — a load and an apply callback — not how the transaction runs.
+ *
+ *   static int lead_apply(struct req *r, const struct write_op *op,
+ *                         const json_t *before, json_t **after) { ... }
+ *   struct write_op op = {WRITE_UPDATE, "lead", "/api/v1/leads", true,
+ *                         false, lead_load, lead_apply, ctx};
+ *   return write_run(r, &op);
+ *
+ * Records are JSON objects with "id" and "version"; the diff covers every
+ * other key except created_at, updated_at and created_by. A record may
+ * carry keys the diff must not show (secrets): keep them out of the JSON.
+ */
+#ifndef ATR_WRITE_H
+#define ATR_WRITE_H
+
+#include "atrium.h"
+
+#include <jansson.h>
+
+struct req;
+
+enum write_kind { WRITE_CREATE = 1, WRITE_UPDATE, WRITE_DELETE };
+
+struct write_op {
+	enum write_kind kind;
+	const char *entity;   /* "lead": activity entity, event, count key */
+	const char *location; /* the collection path, for Location (create) */
+	bool counted;         /* entity_count follows creates and deletes */
+	bool if_match_optional; /* update: no 428 without If-Match */
+	/* Update and delete: the record in the open transaction, locked
+	 * against concurrent writers (FOR UPDATE on PostgreSQL). 1 found
+	 * (*rec set, the caller's reference), 0 absent or not visible to
+	 * the caller, -1 error (r->err, or a database error). */
+	int (*load)(struct req *r, const struct write_op *op, json_t **rec);
+	/* The change, in the open transaction. create: *after = the new
+	 * record; update: *after = the record as changed, or NULL when
+	 * nothing changes; delete: remove it. 1 done, 0 the record is gone
+	 * (a concurrent delete: 404), -1 error (r->err, or a database
+	 * error). */
+	int (*apply)(struct req *r, const struct write_op *op,
+		     const json_t *before, json_t **after);
+	void *ctx; /* the module's own */
+};
+
+/* Runs op as one transaction and sets r's response. 0, or -1 with r->err
+ * (nothing written). */
+int write_run(struct req *r, const struct write_op *op);
+
+/* The JSON diff of a change: {key: {from, to}} for update, {key: {to}}
+ * for create (before NULL), {key: {from}} for delete (after NULL); empty
+ * values (null, "", []) are left out of create and delete. New
+ * reference. */
+json_t *write_diff(const json_t *before, const json_t *after);
+
+#endif

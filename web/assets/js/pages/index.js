@@ -1,0 +1,25 @@
+// Every page module of the admin UI, in one list: each declares its routes
+// ([pattern, handler, options]) and its navigation rows (`nav`: an array, or
+// a function called once the member and the entity definitions are known).
+// Adding a page: its module with `routes` and `nav`, and one row here. The
+// generic record pages come last: their /admin/:entity routes match only
+// what no page claimed.
+import * as auth from './auth.js';
+import * as dashboard from './dashboard.js';
+import * as staff from './staff.js';
+import * as roles from './roles.js';
+import * as settings from './settings.js';
+import * as profile from './profile.js';
+import * as twofa from './twofa.js';
+import * as utilities from './utilities.js';
+import * as emailQueue from './email_queue.js';
+import * as activity from './activity.js';
+import * as records from './records.js';
+
+export const PAGES = [auth, dashboard, staff, roles, settings, profile, twofa, utilities, emailQueue, activity,
+  records];
+
+/** The navigation rows of every page (those known now). */
+export function navRows() {
+  return PAGES.flatMap((p) => (typeof p.nav === 'function' ? p.nav() : p.nav || []));
+}

@@ -1,0 +1,51 @@
+// The CRM records: one list page and one form per entity the server defines
+// (GET /api/v1/meta/entities, loaded into ENTITIES at sign-in). The routes
+// are generic (/admin/:entity...) and come last, after every page's own; the
+// navigation rows are made from the definitions.
+import { h, pageTitle } from '../dom.js';
+import { ENTITIES, entityByKey } from '../entities.js';
+import { alertBox } from '../ui.js';
+import { listPage } from './list.js';
+import { formPage } from './form.js';
+
+// Icons and groups are the UI's own: what the server does not say.
+const LOOK = {
+  leads: { group: 'CRM', order: 10, icon: ['M3 5h18l-7 8v6l-4 2v-8z'] },
+  clients: { group: 'CRM', order: 20,
+    icon: ['M4 21V7l8-4 8 4v14', 'M9 21v-5h6v5', 'M9 10h.01', 'M15 10h.01'] },
+  departments: { group: 'Organisation', order: 30, adminOnly: true,
+    icon: ['M3 21h18', 'M5 21V8l7-5 7 5v13', 'M9 21v-4h6v4', 'M9 11h6'] },
+  teams: { group: 'Organisation', order: 40, adminOnly: true,
+    icon: ['M7 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6z', 'M17 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
+      'M2 20v-1a5 5 0 0 1 9-3', 'M22 20v-1a5 5 0 0 0-9-3', 'M12 20v-1a4 4 0 0 1 8 0'] },
+};
+const DEFAULT_LOOK = { group: 'CRM', order: 90, icon: ['M4 4h16v16H4z', 'M8 9h8', 'M8 13h8', 'M8 17h5'] };
+
+/** The page for an address nothing answers (an unknown entity too). */
+export function notFoundPage(ctx, root) {
+  ctx.setTitle('Not found');
+  root.replaceChildren(pageTitle('Page not found'),
+    alertBox('info', 'There is nothing at this address.', 'It may belong to a module that is not available yet.',
+      h('a', { href: '/admin/', class: 'btn' }, 'Go to the dashboard')));
+}
+
+function byEntity(make) {
+  return (ctx, root) => {
+    const e = entityByKey(ctx.params.entity);
+    return e ? make(e)(ctx, root) : notFoundPage(ctx, root);
+  };
+}
+
+export const routes = [
+  ['/admin/:entity', byEntity(listPage)],
+  ['/admin/:entity/new', byEntity(formPage)],
+  ['/admin/:entity/:id', byEntity(formPage)],
+];
+
+/** One row per entity the member may view (called when they are known). */
+export function nav() {
+  return ENTITIES.map((e) => {
+    const look = LOOK[e.key] || DEFAULT_LOOK;
+    return { path: e.path, label: e.plural, module: e.module, ...look };
+  });
+}
