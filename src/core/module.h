@@ -42,6 +42,7 @@ struct setting_def;
 struct job_kind;
 struct sched_task;
 struct event_sub;
+struct json_t;
 
 /* One housekeeping statement: a DELETE ... RETURNING of rows that have
  * outlived their use. Each `?` is bound, in order, to the wall-clock
@@ -64,6 +65,17 @@ struct module {
 	const struct job_kind *job_kinds;     /* handlers of its jobs */
 	const struct sched_task *tasks;       /* what the scheduler runs */
 	const struct event_sub *subscribers;  /* consumers of the outbox */
+
+	/* Fields an organisation defines at run time on entity e (custom
+	 * fields): *defs gets a JSON array of definitions, each
+	 * {"name": slug, "type": a field-type name, "label", "required",
+	 *  "max", "scale", "choices": [...], "ref", "hint", "default",
+	 *  "filterable", "sortable", "list", "wide", "multiline",
+	 *  "admin_only"} (caller frees). 0 or -1. Called when the kernel's
+	 * field-set cache fills (entity/field_set.c); a module that changes
+	 * its definitions calls entity_fields_changed in that transaction. */
+	int (*custom_fields)(struct db_conn *c, int64_t org,
+			     const struct entity *e, struct json_t **defs);
 
 	int (*init)(struct app *app, struct atr_err *err);
 	int (*start)(struct app *app, struct atr_err *err);

@@ -16,14 +16,17 @@
  *      module_<plural>` (copy lead.c);
  *   2. one row in atrium_modules[] (src/modules.c);
  *   3. migrations/sqlite and migrations/pg: its table with id, org_id,
- *      created_by, created_at, updated_at, version and one column per field
- *      (named as the field; money as integer minor units, tags as text);
+ *      created_by, created_at, updated_at, version, cf (TEXT: the custom
+ *      values) and one column per field (named as the field; money as
+ *      integer minor units, tags as text), and for each F_SEARCH field its
+ *      part of the search index (see migrations/ * /0008_search.sql);
  *   4. docs/openapi.yaml and tests/http (the meta-test insists).
  */
 #ifndef ATR_ENTITY_H
 #define ATR_ENTITY_H
 
 #include "http/http.h"
+#include "http/list.h"
 
 struct buf;
 struct db_stmt;
@@ -57,11 +60,12 @@ void entity_check_refs(struct req *r);
 	{HTTP_GET, "/api/v1/" plural, entity_h_list, ACCESS_PERM, plural,      \
 	 CAP_VIEW, NULL, &(e), NULL, 0, NULL},                                 \
 	{HTTP_POST, "/api/v1/" plural, entity_h_create, ACCESS_PERM, plural,   \
-	 CAP_CREATE, &(e).schema, &(e), entity_check_refs, 0, NULL},           \
+	 CAP_CREATE, NULL, &(e), entity_check_refs, 0, entity_body_schema},    \
 	{HTTP_GET, "/api/v1/" plural "/{id}", entity_h_get, ACCESS_PERM,       \
 	 plural, CAP_VIEW, NULL, &(e), NULL, 0, NULL},                         \
 	{HTTP_PATCH, "/api/v1/" plural "/{id}", entity_h_update, ACCESS_PERM,  \
-	 plural, CAP_EDIT, &(e).schema, &(e), entity_check_refs, 0, NULL},     \
+	 plural, CAP_EDIT, NULL, &(e), entity_check_refs, 0,                   \
+	 entity_body_schema},                                                  \
 	{HTTP_DELETE, "/api/v1/" plural "/{id}", entity_h_delete, ACCESS_PERM, \
 	 plural, CAP_DELETE, NULL, &(e), NULL, 0, NULL}
 
@@ -72,13 +76,48 @@ const struct entity *entity_at(int i);
 /* The entity named name ("lead"), or NULL. */
 const struct entity *entity_find(const char *name);
 
-/* Writes the record of the current row as JSON text into b (same
- * columns as below). The one encoder of a record. */
-void entity_row_write(const struct entity *e, struct db_stmt *st,
-		      struct buf *b);
-/* The entity's record as JSON from a row whose columns are
- * id, created_at, updated_at, version, created_by, then the fields in
- * table order. Caller owns the result. */
-json_t *entity_row_json(const struct entity *e, struct db_stmt *st);
+/* An organisation's effective field set of an entity (field_set.c): the
+ * compiled-in fields and the custom ones its modules define at run time,
+ * with what requests need built once: the body schema (the compiled-in
+ * fields plus a `custom_fields` object) and the list columns (plus
+ * `custom_fields.<name>`, read from the record's `cf` JSON column). */
+struct field_set {
+	const struct entity *e;
+	const struct field *custom; /* name = the slug; F_RUNTIME */
+	int ncustom;
+	const struct schema *body;
+	const struct list_col *columns;
+	int ncolumns;
+};
+
+/* The set for the request's organisation, from the cache (rebuilt when a
+ * definition changed: within a second on every node, at once on this
+ * one). Valid until the request ends. NULL (and r->err) on a database
+ * error. */
+const struct field_set *entity_fields(struct req *r, const struct entity *e);
+/* Records that org's custom definitions of e changed, in the caller's
+ * transaction. 0 or -1. */
+int entity_fields_changed(struct db_conn *c, int64_t org,
+			  const struct entity *e);
+/* The custom field named name, or NULL. */
+const struct field *entity_custom_field(const struct field_set *fs,
+					const char *name);
+/* Frees the cache (at exit). */
+void entity_fields_fini(void);
+/* How often a cached set is checked against the database (default a
+ * second); tests set 0 to see another node's change at once. */
+void entity_fields_recheck(int64_t ns);
+/* The body schema of an entity route (ENTITY_ROUTES' body_of). */
+const struct schema *entity_body_schema(struct req *r);
+
+/* Writes the record of the current row as JSON text into b: the
+ * compiled-in fields, then "custom_fields" from the `cf` column (fields
+ * marked admin_only only when admin). The one encoder of a record. */
+void entity_row_write(const struct field_set *fs, bool admin,
+		      struct db_stmt *st, struct buf *b);
+/* The same as a JSON value (caller owns it). Columns: id, created_at,
+ * updated_at, version, created_by, the fields in table order, cf. */
+json_t *entity_row_json(const struct field_set *fs, bool admin,
+			struct db_stmt *st);
 
 #endif

@@ -80,6 +80,7 @@ static void build_sql(const struct entity *e, struct entity_sql *s)
 	buf_adds(&b, "id, created_at, updated_at, version, created_by");
 	for (int i = 0; i < e->schema.nfields; i++)
 		buf_printf(&b, ", %s", e->schema.fields[i].name);
+	buf_adds(&b, ", cf");
 	s->cols = buf_detach(&b);
 	s->get = xasprintf("SELECT %s FROM %s WHERE id = ? AND org_id = ?",
 			   s->cols, e->name);
@@ -112,11 +113,11 @@ static void build_sql(const struct entity *e, struct entity_sql *s)
 	s->own = buf_detach(&b);
 	s->get_own = xasprintf("%s%s", s->get, s->own);
 	buf_printf(&b, "INSERT INTO %s (org_id, created_by, created_at, "
-		       "updated_at, version",
+		       "updated_at, version, cf",
 		   e->name);
 	for (int i = 0; i < e->schema.nfields; i++)
 		buf_printf(&b, ", %s", e->schema.fields[i].name);
-	buf_adds(&b, ") VALUES (?, ?, ?, ?, 1");
+	buf_adds(&b, ") VALUES (?, ?, ?, ?, 1, ?");
 	for (int i = 0; i < e->schema.nfields; i++)
 		buf_adds(&b, ", ?");
 	buf_printf(&b, ") RETURNING %s", s->cols);
@@ -141,9 +142,10 @@ static void free_sql(struct entity_sql *s)
 
 /* ---- values between JSON and SQL ---------------------------------------- */
 
-void entity_row_write(const struct entity *e, struct db_stmt *st,
-		      struct buf *b)
+void entity_row_write(const struct field_set *fs, bool admin,
+		      struct db_stmt *st, struct buf *b)
 {
+	const struct entity *e = fs->e;
 	buf_adds(b, "{\"id\":");
 	jout_int(b, db_col_int(st, 0));
 	jout_key(b, "created_at", false);
@@ -162,17 +164,46 @@ void entity_row_write(const struct entity *e, struct db_stmt *st,
 		jout_key(b, f->name, false);
 		field_write(b, f, st, NBASE + i);
 	}
-	buf_addc(b, '}');
+	/* Custom values: stored in their column form in `cf`, given back in
+	 * their API form; every defined field is present (null when unset),
+	 * admin_only ones only to administrators. */
+	jout_key(b, "custom_fields", false);
+	buf_addc(b, '{');
+	int col = NBASE + e->schema.nfields, n = 0;
+	json_t *cf = fs->ncustom && !db_col_null(st, col)
+			     ? json_loads(db_col_text(st, col), 0, NULL)
+			     : NULL;
+	for (int i = 0; i < fs->ncustom; i++) {
+		const struct field *f = &fs->custom[i];
+		if ((f->flags & F_ADMIN_ONLY) && !admin)
+			continue;
+		jout_key(b, f->name, n++ == 0);
+		json_t *v = field_api(f, json_object_get(cf, f->name));
+		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		buf_adds(b, t ? t : "null");
+		free(t);
+		json_decref(v);
+	}
+	json_decref(cf);
+	buf_adds(b, "}}");
 }
 
-json_t *entity_row_json(const struct entity *e, struct db_stmt *st)
+json_t *entity_row_json(const struct field_set *fs, bool admin,
+			struct db_stmt *st)
 {
 	struct buf b = BUF_INIT;
-	entity_row_write(e, st, &b);
+	entity_row_write(fs, admin, st, &b);
 	json_t *o = json_loadb(b.p, b.len, 0, NULL);
 	buf_free(&b);
 	ATR_ASSERT(o);
 	return o;
+}
+
+const struct schema *entity_body_schema(struct req *r)
+{
+	const struct entity *e = r->route->arg;
+	const struct field_set *fs = entity_fields(r, e);
+	return fs ? fs->body : &e->schema;
 }
 
 /* ---- references ------------------------------------------------------------ */
@@ -200,8 +231,73 @@ static int ref_visible(struct req *r, const struct entity *e, int64_t id)
 	return rc;
 }
 
-/* The route check: staff references must be members of the org, record
- * references records the caller may see. Runs after the schema check,
+/* A reference field's value names a staff member of the org (FT_STAFF)
+ * or a record the caller may see (FT_REF); adds a field error named name
+ * when not. */
+static void check_ref(struct req *r, const struct field *f, const char *name,
+		      const json_t *v)
+{
+	if ((f->type != FT_STAFF && f->type != FT_REF) || !json_is_integer(v) ||
+	    json_integer_value(v) < 1 || !req_db(r))
+		return;
+	int64_t id = (int64_t)json_integer_value(v);
+	const struct entity *target = f->type == FT_REF ? entity_find(f->ref)
+							: NULL;
+	int ex = f->type == FT_STAFF
+			 ? staff_store_exists(r->db, r->who.org_id, id)
+			 : target ? ref_visible(r, target, id) : 0;
+	if (ex < 0)
+		req_db_error(r);
+	else if (ex == 0 && f->type == FT_STAFF)
+		atr_field(&r->err, name, "not_found",
+			  "no staff member with id %lld", (long long)id);
+	else if (ex == 0)
+		atr_field(&r->err, name, "not_found", "no %s with id %lld",
+			  f->ref, (long long)id);
+}
+
+/* custom_fields: every key a field of the organisation (admin_only ones
+ * for administrators only), every value valid for its type, required
+ * ones present on create. Errors are named custom_fields.<name>. */
+static void check_custom(struct req *r, const struct field_set *fs)
+{
+	json_t *cf = json_object_get(r->body, "custom_fields");
+	bool create = r->method == HTTP_POST;
+	const char *k;
+	json_t *v;
+	json_object_foreach(cf, k, v)
+	{
+		const struct field *f = entity_custom_field(fs, k);
+		char *name = arena_printf(r->arena, "custom_fields.%s", k);
+		if (!f || ((f->flags & F_ADMIN_ONLY) && !r->who.admin)) {
+			atr_field(&r->err, name, "unknown_field",
+				  "unknown field");
+			continue;
+		}
+		struct field named = *f;
+		named.name = name;
+		if (json_is_null(v)) {
+			if (f->flags & F_REQUIRED)
+				atr_field(&r->err, name, "required",
+					  "must not be null");
+			continue;
+		}
+		if (validate_value(&named, v, &r->err) == 0)
+			check_ref(r, f, name, v);
+	}
+	for (int i = 0; create && i < fs->ncustom; i++) {
+		const struct field *f = &fs->custom[i];
+		if ((f->flags & F_REQUIRED) && !f->def &&
+		    !json_object_get(cf, f->name))
+			atr_field(&r->err,
+				  arena_printf(r->arena, "custom_fields.%s",
+					       f->name),
+				  "required", "is required");
+	}
+}
+
+/* The route check: references must exist and be visible, custom fields
+ * must be the organisation's and valid. Runs after the schema check,
  * adding to the same error list; write errors on a foreign key run it
  * again to name the field. */
 void entity_check_refs(struct req *r)
@@ -209,29 +305,12 @@ void entity_check_refs(struct req *r)
 	const struct entity *e = r->route->arg;
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
-		json_t *v = json_object_get(r->body, f->name);
-		if ((f->type != FT_STAFF && f->type != FT_REF) ||
-		    !json_is_integer(v) || json_integer_value(v) < 1)
-			continue;
-		if (!req_db(r))
-			return;
-		int64_t id = (int64_t)json_integer_value(v);
-		const struct entity *target =
-			f->type == FT_REF ? entity_find(f->ref) : NULL;
-		int ex = f->type == FT_STAFF
-				 ? staff_store_exists(r->db, r->who.org_id, id)
-				 : target ? ref_visible(r, target, id) : 0;
-		if (ex < 0) {
-			req_db_error(r);
-			return;
-		}
-		if (ex == 0 && f->type == FT_STAFF)
-			atr_field(&r->err, f->name, "not_found",
-				  "no staff member with id %lld", (long long)id);
-		else if (ex == 0)
-			atr_field(&r->err, f->name, "not_found",
-				  "no %s with id %lld", f->ref, (long long)id);
+		check_ref(r, f, f->name, json_object_get(r->body, f->name));
 	}
+	const struct field_set *fs = entity_fields(r, e);
+	if (fs && (json_is_object(json_object_get(r->body, "custom_fields")) ||
+		   r->method == HTTP_POST))
+		check_custom(r, fs);
 }
 
 /* ---- loading --------------------------------------------------------------- */
@@ -242,6 +321,9 @@ static int load_record(struct req *r, const struct entity *e, bool lock,
 		       json_t **out)
 {
 	const struct entity_sql *s = entity_sql_of(e);
+	const struct field_set *fs = entity_fields(r, e);
+	if (!fs)
+		return -1;
 	enum perm_grant scope = perm_view_scope(&r->who, e->plural);
 	if (scope == PERM_DENY)
 		return 0; /* cannot see it: as if it did not exist */
@@ -258,7 +340,7 @@ static int load_record(struct req *r, const struct entity *e, bool lock,
 			db_bind_int(st, 3 + i, r->who.staff_id);
 	int rc = db_step(st);
 	if (rc == 1)
-		*out = entity_row_json(e, st);
+		*out = entity_row_json(fs, r->who.admin, st);
 	db_reset(st);
 	return rc;
 }
@@ -302,8 +384,7 @@ static int write_error(struct req *r, const struct entity *e)
 
 int entity_h_list(struct req *r)
 {
-	const struct entity *e = r->route->arg;
-	return list_run(r, &entity_sql_of(e)->list);
+	return entity_list_run(r, r->route->arg);
 }
 
 int entity_h_get(struct req *r)
@@ -326,11 +407,42 @@ int entity_h_get(struct req *r)
 	return 0;
 }
 
+/* Binds the custom values document (NULL when empty) at idx. */
+static void bind_cf(struct db_stmt *st, int idx, const json_t *cf)
+{
+	if (!cf || !json_object_size(cf)) {
+		db_bind_null(st, idx);
+		return;
+	}
+	char *t = json_dumps(cf, JSON_COMPACT | JSON_SORT_KEYS);
+	db_bind_text(st, idx, t);
+	free(t);
+}
+
+/* The custom values of a new record, in their stored form: what the body
+ * gives, else each field's default (the API value as JSON text). */
+static json_t *custom_new(const struct field_set *fs, const json_t *body)
+{
+	json_t *cf = json_object(), *given = json_object_get(body, "custom_fields");
+	for (int i = 0; i < fs->ncustom; i++) {
+		const struct field *f = &fs->custom[i];
+		json_t *v = json_object_get(given, f->name), *dflt = NULL;
+		if ((!v || json_is_null(v)) && f->def)
+			v = dflt = json_loads(f->def, JSON_DECODE_ANY, NULL);
+		if (v && !json_is_null(v))
+			json_object_set_new(cf, f->name, field_stored(f, v));
+		json_decref(dflt);
+	}
+	return cf;
+}
+
 static int create_apply(struct req *r, const struct write_op *op,
 			const json_t *before, json_t **after)
 {
 	const struct entity *e = op->ctx;
-	struct db_stmt *st = db_prepare(r->db, entity_sql_of(e)->insert);
+	const struct field_set *fs = entity_fields(r, e);
+	struct db_stmt *st = fs ? db_prepare(r->db, entity_sql_of(e)->insert)
+				: NULL;
 	if (!st)
 		return -1;
 	char now[ATR_TIME_LEN];
@@ -339,6 +451,9 @@ static int create_apply(struct req *r, const struct write_op *op,
 	db_bind_int(st, 2, r->who.staff_id);
 	db_bind_text(st, 3, now);
 	db_bind_text(st, 4, now);
+	json_t *cf = custom_new(fs, r->body);
+	bind_cf(st, 5, cf);
+	json_decref(cf);
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		json_t *v = json_object_get(r->body, f->name), *dflt = NULL;
@@ -348,14 +463,62 @@ static int create_apply(struct req *r, const struct write_op *op,
 			else if (f->flags & F_OWNER)
 				v = dflt = json_integer(r->who.staff_id);
 		}
-		field_bind(st, 5 + i, f, v);
+		field_bind(st, 6 + i, f, v);
 		json_decref(dflt);
 	}
 	int rc = db_step(st);
 	if (rc == 1)
-		*after = entity_row_json(e, st);
+		*after = entity_row_json(fs, r->who.admin, st);
 	db_reset(st);
 	return rc == 1 ? 1 : write_error(r, e);
+}
+
+/* The record's custom values as stored (admin_only ones included), and
+ * what they become with the body's custom_fields; NULL *next when the body
+ * names none. 0 or -1. */
+static int custom_next(struct req *r, const struct entity *e,
+		       const struct field_set *fs, json_t **next)
+{
+	*next = NULL;
+	json_t *given = json_object_get(r->body, "custom_fields");
+	if (!json_is_object(given) || !json_object_size(given))
+		return 0;
+	char *sql = arena_printf(r->arena, "SELECT cf FROM %s WHERE id = ? "
+					   "AND org_id = ?",
+				 e->name);
+	struct db_stmt *st = db_prepare(r->db, sql);
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 2, r->who.org_id);
+	int rc = db_step(st);
+	json_t *cur = rc == 1 && !db_col_null(st, 0)
+			      ? json_loads(db_col_text(st, 0), 0, NULL)
+			      : NULL;
+	db_reset(st);
+	if (rc < 0)
+		return -1;
+	json_t *n = json_is_object(cur) ? json_deep_copy(cur) : json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(given, k, v)
+	{
+		const struct field *f = entity_custom_field(fs, k);
+		if (!f)
+			continue; /* the check refused it already */
+		if (json_is_null(v))
+			json_object_del(n, k);
+		else
+			json_object_set_new(n, k, field_stored(f, v));
+	}
+	if (cur && json_equal(cur, n))
+		json_decref(n);
+	else if (!cur && !json_object_size(n))
+		json_decref(n);
+	else
+		*next = n;
+	json_decref(cur);
+	return 0;
 }
 
 static int update_apply(struct req *r, const struct write_op *op,
@@ -363,6 +526,10 @@ static int update_apply(struct req *r, const struct write_op *op,
 {
 	const struct entity *e = op->ctx;
 	const struct entity_sql *s = entity_sql_of(e);
+	const struct field_set *fs = entity_fields(r, e);
+	json_t *cf = NULL;
+	if (!fs || custom_next(r, e, fs, &cf) < 0)
+		return -1;
 	/* Only fields whose value changes are written. */
 	struct buf sql = BUF_INIT;
 	buf_printf(&sql, "UPDATE %s SET ", e->name);
@@ -381,7 +548,9 @@ static int update_apply(struct req *r, const struct write_op *op,
 		}
 		json_decref(nv);
 	}
-	if (nset == 0) {
+	if (cf)
+		buf_adds(&sql, "cf = ?, ");
+	if (nset == 0 && !cf) {
 		buf_free(&sql);
 		*after = NULL;
 		return 1;
@@ -392,14 +561,19 @@ static int update_apply(struct req *r, const struct write_op *op,
 		   s->cols);
 	struct db_stmt *st = db_prepare(r->db, buf_str(&sql));
 	buf_free(&sql);
-	if (!st)
+	if (!st) {
+		json_decref(cf);
 		return -1;
+	}
 	int idx = 1;
 	for (int i = 0; i < e->schema.nfields; i++)
 		if (set[i])
 			field_bind(st, idx++, &e->schema.fields[i],
 				   json_object_get(r->body,
 						   e->schema.fields[i].name));
+	if (cf)
+		bind_cf(st, idx++, cf);
+	json_decref(cf);
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	db_bind_text(st, idx++, now);
@@ -409,7 +583,7 @@ static int update_apply(struct req *r, const struct write_op *op,
 		    json_integer_value(json_object_get(before, "version")));
 	int rc = db_step(st);
 	if (rc == 1)
-		*after = entity_row_json(e, st);
+		*after = entity_row_json(fs, r->who.admin, st);
 	db_reset(st);
 	if (rc < 0)
 		return write_error(r, e);
@@ -506,10 +680,28 @@ static int records_h_meta(struct req *r)
 		const struct entity *e = entities[i];
 		if (perm_view_scope(&r->who, e->plural) == PERM_DENY)
 			continue;
+		const struct field_set *fs = entity_fields(r, e);
+		if (!fs) {
+			json_decref(arr);
+			return -1;
+		}
 		json_t *fields = json_array();
 		for (int k = 0; k < e->schema.nfields; k++)
 			json_array_append_new(
 				fields, field_json(&e->schema.fields[k]));
+		for (int k = 0; k < fs->ncustom; k++) {
+			const struct field *f = &fs->custom[k];
+			if ((f->flags & F_ADMIN_ONLY) && !r->who.admin)
+				continue;
+			json_t *o = field_json(f);
+			json_object_set_new(o, "custom", json_true());
+			if (f->def) /* a custom default is the value as JSON */
+				json_object_set_new(
+					o, "default",
+					json_loads(f->def, JSON_DECODE_ANY,
+						   NULL));
+			json_array_append_new(fields, o);
+		}
 		json_t *o = json_pack(
 			"{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "name", e->name,
 			"plural", e->plural, "label", e->label, "path",
@@ -537,6 +729,7 @@ static int records_h_meta(struct req *r)
 
 static void records_fini(struct app *app)
 {
+	entity_fields_fini();
 	for (int i = 0; i < nentities; i++)
 		free_sql(&sqls[i]);
 	free(sqls);

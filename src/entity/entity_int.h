@@ -25,6 +25,16 @@ struct entity_sql {
 	struct list_spec list;
 };
 
+/* What an entity list's hooks get as their arg: the request's field set
+ * and whether admin_only fields show. */
+struct entity_list_ctx {
+	const struct field_set *fs;
+	bool admin;
+};
+
+/* GET /api/v1/<plural> for e (entity_list.c). */
+int entity_list_run(struct req *r, const struct entity *e);
+
 /* The SQL of e (records' init built it). */
 const struct entity_sql *entity_sql_of(const struct entity *e);
 /* Fills s->list and its parts for e (at init); entity_list_free undoes. */

@@ -34,12 +34,13 @@ static const struct field base_created_by = {.name = "created_by",
 
 static void row(struct buf *b, struct db_stmt *st, const void *arg)
 {
-	entity_row_write(arg, st, b);
+	const struct entity_list_ctx *x = arg;
+	entity_row_write(x->fs, x->admin, st, b);
 }
 
 static int total(struct req *r, const void *arg, int64_t *n)
 {
-	const struct entity *e = arg;
+	const struct entity *e = ((const struct entity_list_ctx *)arg)->fs->e;
 	struct db_stmt *st = db_prepare(r->db, "SELECT n FROM entity_count "
 					       "WHERE org_id = ? AND entity = ?");
 	if (!st)
@@ -96,7 +97,7 @@ static int scope_arms(struct list_query *q, const struct group *g, int ng)
 /* The list hook: nothing for view, the own records for view_own. */
 static int scope(struct req *r, struct list_query *q, const void *arg)
 {
-	const struct entity *e = arg;
+	const struct entity *e = ((const struct entity_list_ctx *)arg)->fs->e;
 	enum perm_grant g = perm_view_scope(&r->who, e->plural);
 	if (g == PERM_ALL)
 		return 0;
@@ -197,7 +198,6 @@ void entity_list_build(const struct entity *e, struct entity_sql *s)
 		.search_fts = s->fts,
 		.search_trgm = s->trgm,
 		.row = row,
-		.arg = e,
 		.total = total,
 		.scope = scope,
 	};
@@ -209,4 +209,32 @@ void entity_list_free(struct entity_sql *s)
 	free(s->search);
 	free(s->trgm);
 	free(s->fts);
+}
+
+int entity_list_run(struct req *r, const struct entity *e)
+{
+	const struct field_set *fs = entity_fields(r, e);
+	if (!fs)
+		return -1;
+	/* The organisation's columns (custom ones included) and a context
+	 * for the row writer: the spec is the entity's, adjusted per
+	 * request. */
+	struct entity_list_ctx *x = arena_alloc(r->arena, sizeof *x);
+	*x = (struct entity_list_ctx){fs, r->who.admin};
+	struct list_spec spec = entity_sql_of(e)->list;
+	spec.columns = fs->columns;
+	spec.ncolumns = fs->ncolumns;
+	if (!r->who.admin) {
+		/* admin_only fields cannot be filtered or sorted on either. */
+		struct list_col *c = arena_alloc(
+			r->arena, (size_t)fs->ncolumns * sizeof *c);
+		int n = 0;
+		for (int i = 0; i < fs->ncolumns; i++)
+			if (!(fs->columns[i].f->flags & F_ADMIN_ONLY))
+				c[n++] = fs->columns[i];
+		spec.columns = c;
+		spec.ncolumns = n;
+	}
+	spec.arg = x;
+	return list_run(r, &spec);
 }

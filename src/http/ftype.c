@@ -496,6 +496,50 @@ json_t *field_normalise(const struct field *f, const json_t *v)
 	return t->normalise(f, v);
 }
 
+/* ---- a JSON document instead of a column ---------------------------------- */
+
+json_t *field_stored(const struct field *f, const json_t *v)
+{
+	const struct ftype_ops *t = ftype_of(f->type);
+	json_t *n = field_normalise(f, v);
+	if (json_is_null(n) || t->sql != FSQL_INT)
+		return n;
+	json_t *out = json_null();
+	int64_t x;
+	if (f->type == FT_BOOL)
+		out = json_integer(json_is_true(n));
+	else if (json_is_integer(n))
+		out = json_integer(json_integer_value(n));
+	else if (decimal_from_json(n, f->type == FT_MONEY ? 2 : f->scale, &x))
+		out = json_integer(x);
+	json_decref(n);
+	return out;
+}
+
+json_t *field_api(const struct field *f, const json_t *stored)
+{
+	const struct ftype_ops *t = ftype_of(f->type);
+	if (!stored || json_is_null(stored))
+		return t->array ? json_array() : json_null();
+	if (t->array)
+		return json_is_array(stored) ? json_deep_copy(stored)
+					     : json_array();
+	if (t->sql != FSQL_INT)
+		return json_is_string(stored) ? json_deep_copy(stored)
+					      : json_null();
+	if (!json_is_integer(stored))
+		return json_null();
+	json_int_t i = json_integer_value(stored);
+	if (f->type == FT_BOOL)
+		return json_boolean(i != 0);
+	if (f->type == FT_MONEY || f->type == FT_DECIMAL) {
+		char m[40];
+		decimal_format(i, f->type == FT_MONEY ? 2 : f->scale, m);
+		return json_string(m);
+	}
+	return json_integer(i);
+}
+
 /* ---- filter values -------------------------------------------------------- */
 
 static int parse_text(const struct field *f, const char *text,

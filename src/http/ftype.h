@@ -89,6 +89,15 @@ void field_write(struct buf *b, const struct field *f, struct db_stmt *st,
 /* What v means once stored; null (or [] for arrays) for NULL, null and
  * "". New reference. */
 json_t *field_normalise(const struct field *f, const json_t *v);
+/* Values kept in a JSON document rather than a column (runtime fields):
+ * the stored form is what the column would hold — an integer for the
+ * integer-backed types (money and decimals scaled, booleans 0/1), a
+ * string or an array otherwise. field_stored takes a checked API value
+ * (NULL for null); field_api gives the API value back. New references;
+ * JSON null for null. */
+json_t *field_stored(const struct field *f, const json_t *v);
+json_t *field_api(const struct field *f, const json_t *stored);
+
 /* The label of f: its own, or its name with the first letter upper-case
  * and '_' as spaces (written into buf of n bytes). */
 const char *field_label(const struct field *f, char *buf, size_t n);

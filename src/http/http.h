@@ -101,6 +101,7 @@ struct principal {
 };
 
 #define RESP_HDR_MAX 8
+#define REQ_DEFER_MAX 32
 
 /* The request context: one per request, freed at its end. */
 struct req {
@@ -138,6 +139,13 @@ struct req {
 		const char *name, *value;
 	} hdr[RESP_HDR_MAX];
 	int nhdr;
+
+	/* Run by req_free, last added first (req_defer). */
+	struct {
+		void (*fn)(void *arg);
+		void *arg;
+	} defer[REQ_DEFER_MAX];
+	int ndefer;
 };
 
 /* The database connection of this request; NULL (and r->err, 503) when the
@@ -157,6 +165,10 @@ void req_json(struct req *r, int status, json_t *body);
 struct buf;
 /* Sets a response from JSON text already written (takes b's bytes). */
 void req_raw_json(struct req *r, int status, struct buf *b);
+
+/* Calls fn(arg) when the request is freed (releasing a reference the
+ * request holds); at most REQ_DEFER_MAX per request. */
+void req_defer(struct req *r, void (*fn)(void *arg), void *arg);
 
 /* Sets r->err to a 500 naming the database error and returns -1. */
 int req_db_error(struct req *r);

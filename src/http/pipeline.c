@@ -194,6 +194,10 @@ void pipeline_run(struct req *r, const struct pipeline_input *in)
 
 void req_free(struct req *r)
 {
+	while (r->ndefer > 0) {
+		r->ndefer--;
+		r->defer[r->ndefer].fn(r->defer[r->ndefer].arg);
+	}
 	if (r->body)
 		json_decref(r->body);
 	if (r->out)

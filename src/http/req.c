@@ -112,3 +112,11 @@ int activity_from_req(struct req *r, const char *action, const char *entity,
 	return 0;
 }
 
+
+void req_defer(struct req *r, void (*fn)(void *arg), void *arg)
+{
+	ATR_ASSERT(r->ndefer < REQ_DEFER_MAX);
+	r->defer[r->ndefer].fn = fn;
+	r->defer[r->ndefer].arg = arg;
+	r->ndefer++;
+}

@@ -55,6 +55,7 @@ enum field_flag {
 	F_RUNTIME = 1 << 12,   /* defined at run time (custom field): stored
 				* in the record's `cf` JSON column */
 	F_MULTILINE = 1 << 13, /* text of several lines (UI: a text area) */
+	F_ADMIN_ONLY = 1 << 14, /* seen and set by administrators only */
 };
 
 /* The members after `def` are for entities: presentation for the UI (which

@@ -30,33 +30,56 @@ static bool empty(const json_t *v)
 	       (json_is_array(v) && !json_array_size(v));
 }
 
-json_t *write_diff(const json_t *before, const json_t *after)
+/* Adds the changes of before -> after to d, keys prefixed by pfx ("" at
+ * the top; "custom_fields." one level down: nested objects are diffed
+ * key by key). */
+static void diff_into(json_t *d, const char *pfx, const json_t *before,
+		      const json_t *after)
 {
-	json_t *d = json_object();
 	const char *k;
 	json_t *v;
+	char key[160];
 	if (before && after) {
 		json_object_foreach((json_t *)after, k, v)
 		{
 			json_t *old = json_object_get(before, k);
-			if (is_bookkeeping(k) || (old && json_equal(old, v)))
+			if ((!*pfx && is_bookkeeping(k)) ||
+			    (old && json_equal(old, v)))
 				continue;
-			json_object_set_new(d, k,
+			snprintf(key, sizeof key, "%s%s", pfx, k);
+			if (!*pfx && json_is_object(v) && json_is_object(old)) {
+				snprintf(key, sizeof key, "%s.", k);
+				diff_into(d, key, old, v);
+				continue;
+			}
+			json_object_set_new(d, key,
 					    json_pack("{s:O,s:O}", "from",
 						      old ? old : json_null(),
 						      "to", v));
 		}
-		return d;
+		return;
 	}
 	const json_t *rec = before ? before : after;
 	json_object_foreach((json_t *)rec, k, v)
 	{
-		if (is_bookkeeping(k) || empty(v))
+		if ((!*pfx && is_bookkeeping(k)) || empty(v))
 			continue;
-		json_object_set_new(d, k,
+		if (!*pfx && json_is_object(v)) {
+			snprintf(key, sizeof key, "%s.", k);
+			diff_into(d, key, before ? v : NULL, before ? NULL : v);
+			continue;
+		}
+		snprintf(key, sizeof key, "%s%s", pfx, k);
+		json_object_set_new(d, key,
 				    json_pack("{s:O}", before ? "from" : "to",
 					      v));
 	}
+}
+
+json_t *write_diff(const json_t *before, const json_t *after)
+{
+	json_t *d = json_object();
+	diff_into(d, "", before, after);
 	return d;
 }
 

@@ -30,8 +30,8 @@ let loaded = false;
 export function entitiesLoaded() { return loaded; }
 
 const TIMESTAMPS = [
-  { name: 'created_at', label: 'Created', type: 'datetime', list: true, sortable: true, form: false },
-  { name: 'updated_at', label: 'Updated', type: 'datetime', sortable: true, form: false },
+  { name: 'created_at', param: 'created_at', label: 'Created', type: 'datetime', list: true, sortable: true, form: false },
+  { name: 'updated_at', param: 'updated_at', label: 'Updated', type: 'datetime', sortable: true, form: false },
 ];
 
 const INPUT = {
@@ -49,7 +49,22 @@ function field(f) {
     default: f.default, list: f.list, sortable: f.sortable,
     filter: f.filterable && SELECT_FILTERS.has(type), wide: f.wide, hint: f.hint,
     ref: f.ref, scale: f.scale,
+    // Custom fields live under the record's `custom_fields` and are
+    // filtered as custom_fields.<name>.
+    custom: Boolean(f.custom), param: f.custom ? `custom_fields.${f.name}` : f.name,
   };
+}
+
+/** The value of field f in a record (custom fields are nested). */
+export function fieldValue(record, f) {
+  if (!record) return undefined;
+  return f.custom ? (record.custom_fields || {})[f.name] : record[f.name];
+}
+
+/** Sets field f's value v in a request body (custom fields nested). */
+export function setFieldValue(body, f, v) {
+  if (f.custom) (body.custom_fields ||= {})[f.name] = v;
+  else body[f.name] = v;
 }
 
 function describe(e) {
@@ -78,4 +93,4 @@ export function entityByLogName(name) { return ENTITIES.find((e) => e.logEntity 
 export const formFields = (entity) => entity.fields.filter((f) => f.form !== false);
 export const listFields = (entity) => entity.fields.filter((f) => f.list);
 export const filterFields = (entity) => entity.fields.filter((f) => f.filter);
-export const sortableNames = (entity) => ['id', ...entity.fields.filter((f) => f.sortable).map((f) => f.name)];
+export const sortableNames = (entity) => ['id', ...entity.fields.filter((f) => f.sortable).map((f) => f.param || f.name)];

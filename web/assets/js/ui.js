@@ -126,7 +126,7 @@ const numberFmt = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, m
 
 /** Formats a record's field for a table cell (returns text or a node). */
 export function formatCell(field, record, ctx) {
-  const v = record[field.name];
+  const v = field.custom ? (record.custom_fields || {})[field.name] : record[field.name];
   if (v == null || v === '') return h('span', { class: 'muted', 'aria-label': 'empty' }, '—');
   switch (field.type) {
     case 'datetime': return timeEl(v, { dateOnly: true });

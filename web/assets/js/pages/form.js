@@ -3,7 +3,7 @@
 import { h, icon, pageTitle, replace, timeEl } from '../dom.js';
 import { api, ApiError, isAbort, randomKey } from '../api.js';
 import { navigate } from '../router.js';
-import { entityByLogName, formFields } from '../entities.js';
+import { entityByLogName, fieldValue, formFields, setFieldValue } from '../entities.js';
 import { alertBox, confirmDialog, loadStaff, problemBox, sentence, staffName, toast } from '../ui.js';
 import { listUrl } from './list.js';
 import { errorMessage } from '../forms.js';
@@ -188,7 +188,7 @@ export function formPage(entity) {
     const controls = formFields(entity).map((f) => control(entity, f, staff));
     const byName = Object.fromEntries(controls.map((c) => [c.field.name, c]));
     await fillReferences(controls, ctx.signal);
-    const fill = (rec) => controls.forEach((c) => c.set(rec ? rec[c.field.name] : c.field.default));
+    const fill = (rec) => controls.forEach((c) => c.set(rec ? fieldValue(rec, c.field) : c.field.default));
     fill(record);
 
     const messages = h('div', { class: 'form-messages', tabindex: '-1' });
@@ -231,7 +231,8 @@ export function formPage(entity) {
       const errors = err.fieldErrors;
       let first = null;
       const items = errors.map((e) => {
-        const name = String(e.field || '').split(/[.[]/)[0];
+        const path = String(e.field || '');
+        const name = path.startsWith('custom_fields.') ? path.slice(14).split(/[.[]/)[0] : path.split(/[.[]/)[0];
         const c = byName[name];
         const text = errorMessage(e);
         if (c) {
@@ -260,9 +261,9 @@ export function formPage(entity) {
       for (const c of controls) {
         const v = c.get();
         if (isNew) {
-          if (v !== null && !(Array.isArray(v) && v.length === 0)) body[c.field.name] = v;
-        } else if (!same(v, normalise(c.field, record[c.field.name]))) {
-          body[c.field.name] = v;
+          if (v !== null && !(Array.isArray(v) && v.length === 0)) setFieldValue(body, c.field, v);
+        } else if (!same(v, normalise(c.field, fieldValue(record, c.field)))) {
+          setFieldValue(body, c.field, v);
         }
       }
       if (!isNew && Object.keys(body).length === 0) {

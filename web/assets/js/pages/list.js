@@ -31,8 +31,8 @@ function readState(entity, query) {
     filters: {},
   };
   for (const f of filterFields(entity)) {
-    const v = query.get(f.name);
-    if (v) state.filters[f.name] = v;
+    const v = query.get(f.param || f.name);
+    if (v) state.filters[f.param || f.name] = v;
   }
   return state;
 }
@@ -57,11 +57,11 @@ export function listPage(entity) {
       const id = `${entity.key}-filter-${f.name}`;
       const options = f.type === 'staff' ? lookups.staff.map((s) => [String(s.id), s.name || s.email])
         : f.type === 'checkbox' ? [['true', 'Yes'], ['false', 'No']] : f.options;
-      const select = h('select', { id, class: 'input', value: state.filters[f.name] || '' },
+      const select = h('select', { id, class: 'input', value: state.filters[f.param || f.name] || '' },
         h('option', { value: '' }, `All`),
         options.map(([v, label]) => h('option', { value: v }, label)));
       select.addEventListener('change', () => {
-        state.filters[f.name] = select.value;
+        state.filters[f.param || f.name] = select.value;
         state.offset = 0;
         load();
       });
@@ -108,12 +108,13 @@ export function listPage(entity) {
       const key = current.replace(/^-/, '');
       return h('thead', null, h('tr', null, columns.map((f) => {
         if (!f.sortable) return h('th', { scope: 'col' }, f.label);
-        const active = key === f.name;
+        const sortKey = f.param || f.name;
+        const active = key === sortKey;
         const dir = active ? (desc ? 'descending' : 'ascending') : null;
         const btn = h('button', { type: 'button', class: ['sort', active ? `sort-${desc ? 'desc' : 'asc'}` : null] },
           f.label, h('span', { class: 'sort-indicator', 'aria-hidden': 'true' }, active ? (desc ? '▼' : '▲') : '↕'));
         btn.addEventListener('click', () => {
-          state.sort = active && !desc ? `-${f.name}` : f.name;
+          state.sort = active && !desc ? `-${sortKey}` : sortKey;
           state.offset = 0;
           load();
         });
@@ -127,7 +128,8 @@ export function listPage(entity) {
         const content = formatCell(f, record, lookups);
         const cls = [f.type === 'money' ? 'num' : null, NOWRAP.has(f.type) ? 'nowrap' : null];
         if (i === 0) {
-          const text = record[f.name] == null || record[f.name] === '' ? `#${record.id}` : null;
+          const v = f.custom ? (record.custom_fields || {})[f.name] : record[f.name];
+          const text = v == null || v === '' ? `#${record.id}` : null;
           return h('td', { class: cls }, h('a', { href, class: 'row-link' }, text || content));
         }
         if (TRUNCATE.has(f.type) && typeof content === 'string') {
