@@ -10,6 +10,7 @@
 #include "core/secret.h"
 #include "db/db.h"
 #include "entity/entity.h"
+#include "http/health.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -105,19 +106,24 @@ int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct app app = {0};
-	cmd_open(&app, &s);
+	cmd_open_for(&app, &s, true);
 	cmd_require_schema(&app);
 	struct atr_err err = {0};
-	if (secret_key_load(&app.cfg, &err) < 0)
-		die("%s", err.msg);
+	cmd_load_key(&app, "serve");
 	routes_build(&app);
 	app.metrics = metrics_new(app.nroutes);
+	/* /readyz probes on its own connection, within 2 s. */
+	app.health = health_open(app.cfg.db, 2000, &err);
+	if (!app.health)
+		die("%s", err.msg);
 	if (email_worker_start(&app, &err) < 0)
 		die("%s", err.msg);
+	/* (The worker reads neither listen nor public_url, which
+	 * server_start may settle when the port is 0.) */
 	struct server *srv = server_start(&app, &err);
 	if (!srv)
 		die("%s", err.msg);
-	fprintf(stderr, "atrium %s serving on http://%s (%s, %d threads)\n",
+	fprintf(stderr, "atrium %s serving on http://%s (%s, %d workers)\n",
 		ATR_VERSION, app.cfg.listen, db_dialect_name(app.db),
 		app.cfg.threads);
 	print_setup_link(&app);
@@ -128,6 +134,7 @@ int cmd_serve(int argc, char **argv)
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	server_stop(srv);
 	email_worker_stop();
+	health_close(app.health);
 	metrics_free(app.metrics);
 	routes_free(&app);
 	entity_fini();

@@ -13,6 +13,7 @@
 struct db;
 struct route;
 struct metrics;
+struct health;
 
 struct app {
 	struct config cfg;
@@ -20,6 +21,7 @@ struct app {
 	struct route *routes; /* the route table, built once at start */
 	int nroutes;
 	struct metrics *metrics;
+	struct health *health; /* the readiness probe (serve only) */
 	atomic_int inflight; /* requests being handled */
 };
 
