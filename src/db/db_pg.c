@@ -159,9 +159,7 @@ static bool db_pg_usable(struct db_pg_conn *c)
 {
 	if (c->dead || PQstatus(c->pg) != CONNECTION_OK) {
 		c->dead = true;
-		if (!c->errmsg[0])
-			db_pg_set_errf(c, "the connection to postgresql was "
-					  "lost");
+		db_pg_set_errf(c, "the connection to postgresql was lost");
 		return false;
 	}
 	return true;
