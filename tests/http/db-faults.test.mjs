@@ -173,9 +173,9 @@ describe('PostgreSQL faults', { skip: NEEDS_PG }, () => {
         assertProblem(r, 503, 'unavailable');
         assert.ok(Number(r.headers.get('retry-after')) > 0, 'Retry-After');
       }
-      // The outage is logged, not every failed request.
+      // The outage is logged (one line per 10 s), not every failed request.
       const lines = srv.output().split('\n').slice(before).filter((l) => /error request_id=/.test(l));
-      assert.ok(lines.length <= 2, `at most two error lines for ${answers.length} failures:\n${lines.join('\n')}`);
+      assert.ok(lines.length <= 3, `a few error lines for ${answers.length} failures:\n${lines.join('\n')}`);
       cluster.resume();
       resumed = true;
       await waitFor(async () => (await admin.req('GET', '/readyz')).status === 200,
