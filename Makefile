@@ -25,7 +25,7 @@ DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
 	libzxcvbn-dev libqrencode-dev liboath-dev python3 \
 	python3-yaml
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
-	prometheus wrk sqlite3 python3-aiosmtpd oathtool
+	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl
 
 SRC  := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
 MAIN := src/main.c

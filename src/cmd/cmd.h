@@ -38,6 +38,10 @@ bool cmd_setting(struct cmd_settings *s, const char *key, const char *val);
  * initialises the kernel (cmd_kernel_init); dies with a one-line reason
  * on failure. cmd_close undoes it all. */
 void cmd_open(struct app *app, const struct cmd_settings *s);
+/* The same; with server, statements and waits for a pooled connection
+ * are bounded too (db_statement_timeout_ms, db_acquire_timeout_ms). */
+void cmd_open_for(struct app *app, const struct cmd_settings *s,
+		  bool server);
 void cmd_close(struct app *app);
 /* Hands the module table to the kernel: permission rows, settings rows,
  * every module's init, the route table. Dies on a malformed table. */
@@ -45,6 +49,13 @@ void cmd_kernel_init(struct app *app);
 void cmd_kernel_fini(struct app *app);
 /* Fails (dies) when migrations are pending. */
 void cmd_require_schema(struct app *app);
+/* 1 when the database stores a master key check value (it was set up
+ * with a key), 0 otherwise. Dies when the database cannot be reached. */
+int cmd_key_stored(struct app *app);
+/* Loads the master key and makes sure it is the one the database was set
+ * up with (the key check value of migration 0007, written now when there
+ * is none). Dies with one line, prefixed by who, otherwise. */
+void cmd_load_key(struct app *app, const char *who);
 /* Reads a password from stdin (one line, newline stripped). Caller frees
  * with sodium_free-compatible free: returns malloc'd memory. */
 char *cmd_read_password(void);

@@ -7,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "core/module.h"
 #include "core/settings.h"
+#include "core/secret.h"
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/router.h"
@@ -48,13 +49,29 @@ void cmd_kernel_fini(struct app *app)
 
 void cmd_open(struct app *app, const struct cmd_settings *s)
 {
+	cmd_open_for(app, s, false);
+}
+
+void cmd_open_for(struct app *app, const struct cmd_settings *s,
+		  bool server)
+{
 	struct atr_err err = {0};
 	if (config_load(&app->cfg, s->config, s->ov, s->nov, &err) < 0)
 		die("%s", err.msg);
 	if (sodium_init() < 0)
 		die("libsodium failed to initialise");
 	config_auto_size(&app->cfg, strncmp(app->cfg.db, "postgres", 8) == 0);
-	if (db_open(app->cfg.db, app->cfg.db_pool, &app->db, &err) < 0)
+	/* Every command gives up on a database that does not answer; only
+	 * the server bounds statements (a migration may run long). */
+	struct db_limits lim = {
+		.connect_timeout_s = app->cfg.db_connect_timeout_seconds,
+		.statement_timeout_ms =
+			server ? app->cfg.db_statement_timeout_ms : 0,
+		.acquire_timeout_ms =
+			server ? app->cfg.db_acquire_timeout_ms : 0,
+	};
+	if (db_open_limits(app->cfg.db, app->cfg.db_pool, &lim, &app->db,
+			   &err) < 0)
 		die("%s", err.msg);
 	cmd_kernel_init(app);
 }
@@ -77,6 +94,76 @@ void cmd_require_schema(struct app *app)
 		die("the database schema is not current: run `atrium migrate "
 		    "--db %s` first",
 		    app->cfg.db);
+}
+
+/* Reads the stored key check value into mac: 1 found, 0 none (no row, or
+ * no key_check table before migration 0007), -1 unreachable. */
+static int stored_check(struct db_conn *c, char mac[SECRET_CHECK_LEN + 1])
+{
+	struct db_stmt *st =
+		db_prepare(c, "SELECT mac FROM key_check WHERE id = 1");
+	if (!st)
+		return db_err_class(c) == DB_ERR_UNAVAILABLE ? -1 : 0;
+	int rc = db_step(st);
+	if (rc == 1)
+		atr_strlcpy(mac, db_col_text(st, 0), SECRET_CHECK_LEN + 1);
+	db_reset(st);
+	return rc;
+}
+
+int cmd_key_stored(struct app *app)
+{
+	struct atr_err err = {0};
+	char mac[SECRET_CHECK_LEN + 1];
+	struct db_conn *c = db_acquire(app->db, &err);
+	if (!c)
+		die("%s", err.msg);
+	int rc = stored_check(c, mac);
+	db_release(c);
+	return rc < 0 ? 0 : rc;
+}
+
+void cmd_load_key(struct app *app, const char *who)
+{
+	struct atr_err err = {0};
+	char mine[SECRET_CHECK_LEN + 1], theirs[SECRET_CHECK_LEN + 1];
+	if (secret_key_load(&app->cfg, &err) < 0)
+		die("%s: %s", who, err.msg);
+	secret_key_check(mine);
+	struct db_conn *c = db_acquire(app->db, &err);
+	if (!c)
+		die("%s: %s", who, err.msg);
+	int rc = stored_check(c, theirs);
+	if (rc == 0) {
+		/* The first start with a key: remember it. Another node may
+		 * do the same at once; whichever row wins is read back. */
+		char now[ATR_TIME_LEN];
+		atr_now_iso(now);
+		struct db_stmt *st = db_prepare(
+			c, "INSERT INTO key_check (id, mac, created_at) "
+			   "VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING");
+		if (st) {
+			db_bind_text(st, 1, mine);
+			db_bind_text(st, 2, now);
+			rc = db_step(st);
+			db_reset(st);
+		}
+		if (!st || rc < 0)
+			fprintf(stderr,
+				"atrium: %s: cannot store the master key check "
+				"value yet (%s); the next start tries again\n",
+				who, db_errmsg(c));
+		rc = stored_check(c, theirs);
+	}
+	db_release(c);
+	if (rc < 0)
+		die("%s: cannot read the master key check value", who);
+	if (rc == 1 && sodium_memcmp(mine, theirs, SECRET_CHECK_LEN) != 0)
+		die("%s: the master key does not match this database (it was "
+		    "set up with another key); use the key it was set up "
+		    "with, from ATRIUM_MASTER_KEY or %s",
+		    who, app->cfg.master_key_file ? app->cfg.master_key_file
+						  : "master_key_file");
 }
 
 char *cmd_read_password(void)

@@ -39,9 +39,15 @@ int cmd_migrate(int argc, char **argv)
 	struct app app = {0};
 	cmd_open(&app, &s);
 	struct atr_err err = {0};
-	int created = secret_key_ensure(&app.cfg, &err);
-	if (created < 0)
+	/* A database set up with a key never gets a new one made for it:
+	 * that key could not read its secrets. */
+	int created = 0;
+	if (cmd_key_stored(&app)) {
+		if (secret_key_load(&app.cfg, &err) < 0)
+			die("migrate: %s", err.msg);
+	} else if ((created = secret_key_ensure(&app.cfg, &err)) < 0) {
 		die("%s", err.msg);
+	}
 	if (created)
 		printf("migrate: created the master key file %s (mode 0600); "
 		       "back it up now, separately from the database: "
@@ -50,6 +56,8 @@ int cmd_migrate(int argc, char **argv)
 	int applied = 0;
 	if (migrate_run(app.db, &applied, &err) < 0)
 		die("%s", err.msg);
+	cmd_load_key(&app, "migrate");
+	secret_key_unload();
 	printf("migrate: %d migration%s applied; %s schema is current\n",
 	       applied, applied == 1 ? "" : "s", db_dialect_name(app.db));
 	cmd_close(&app);

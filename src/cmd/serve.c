@@ -8,6 +8,7 @@
 #include "core/module.h"
 #include "core/secret.h"
 #include "db/db.h"
+#include "http/health.h"
 #include "http/metrics.h"
 #include "http/server.h"
 
@@ -53,20 +54,28 @@ int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct app app = {0};
-	cmd_open(&app, &s);
+	cmd_open_for(&app, &s, true);
 	cmd_require_schema(&app);
 	struct atr_err err = {0};
-	if (secret_key_load(&app.cfg, &err) < 0)
-		die("%s", err.msg);
+	cmd_load_key(&app, "serve");
 	app.metrics = metrics_new(app.nroutes);
-	if (modules_start(&app, &err) < 0)
+	/* /readyz probes on its own connection, within 2 s. */
+	app.health = health_open(app.cfg.db, 2000, &err);
+	if (!app.health)
 		die("%s", err.msg);
 	struct server *srv = server_start(&app, &err);
 	if (!srv)
 		die("%s", err.msg);
-	fprintf(stderr, "atrium %s serving on http://%s (%s, %d threads)\n",
+	fprintf(stderr, "atrium %s serving on http://%s (%s, %d workers)\n",
 		ATR_VERSION, app.cfg.listen, db_dialect_name(app.db),
 		app.cfg.threads);
+	/* The modules' workers (and the setup link) start once listen and
+	 * public_url are settled: server_start settles them when the port
+	 * is 0. */
+	if (modules_start(&app, &err) < 0) {
+		server_stop(srv);
+		die("%s", err.msg);
+	}
 
 	int sig = 0;
 	sigwait(&set, &sig);
@@ -74,6 +83,7 @@ int cmd_serve(int argc, char **argv)
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	server_stop(srv);
 	modules_stop(&app);
+	health_close(app.health);
 	metrics_free(app.metrics);
 	cmd_close(&app);
 	secret_key_unload();

@@ -63,8 +63,7 @@ int cmd_user(int argc, char **argv)
 	cmd_require_schema(&app);
 	struct atr_err err = {0};
 	/* The notice email is stored encrypted until it is sent. */
-	if (secret_key_load(&app.cfg, &err) < 0)
-		die("user reset-2fa: %s", err.msg);
+	cmd_load_key(&app, "user reset-2fa");
 	struct db_conn *c = db_acquire(app.db, &err);
 	if (!c)
 		die("%s", err.msg);

@@ -14,6 +14,7 @@ struct db;
 struct module;
 struct route;
 struct metrics;
+struct health;
 
 struct app {
 	struct config cfg;
@@ -23,6 +24,7 @@ struct app {
 	struct route *routes; /* the route table, built once at start */
 	int nroutes;
 	struct metrics *metrics;
+	struct health *health; /* the readiness probe (serve only) */
 	atomic_int inflight; /* requests being handled */
 };
 

@@ -56,7 +56,8 @@ enum atr_ekind {
 	ATR_E_PRECOND_REQ,   /* If-Match missing: 428 */
 	ATR_E_RATE_LIMITED,  /* 429 */
 	ATR_E_INTERNAL,      /* 500 */
-	ATR_E_UNAVAILABLE,   /* 503 */
+	ATR_E_UNAVAILABLE,   /* 503 (retry_after: seconds, when set) */
+	ATR_E_STORAGE,       /* 507: the disk is full */
 	ATR_E__COUNT
 };
 
@@ -72,7 +73,8 @@ struct atr_field_err {
 struct atr_err {
 	enum atr_ekind kind;
 	char msg[256];
-	int retry_after;         /* seconds, for ATR_E_RATE_LIMITED */
+	int retry_after;         /* seconds, for ATR_E_RATE_LIMITED and
+				    ATR_E_UNAVAILABLE */
 	int nfields;
 	struct atr_field_err fields[ATR_MAX_FIELD_ERRORS];
 };

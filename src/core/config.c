@@ -30,6 +30,15 @@ static const struct option_row config_options[] = {
 	/* 0: chosen for the database (config_auto_size). */
 	{"threads", I(threads), "0", 0, 1024},
 	{"db_pool", I(db_pool), "0", 0, 1024},
+	{"db_connect_timeout_seconds", I(db_connect_timeout_seconds), "5", 2,
+	 300},
+	{"db_statement_timeout_ms", I(db_statement_timeout_ms), "30000", 0,
+	 3600000},
+	{"db_acquire_timeout_ms", I(db_acquire_timeout_ms), "5000", 10,
+	 600000},
+	{"queue_timeout_ms", I(queue_timeout_ms), "10000", 10, 600000},
+	{"slow_client_timeout_seconds", I(slow_client_timeout_seconds), "10",
+	 1, 3600},
 	{"max_body_bytes", I(max_body_bytes), "1048576", 1024, 64 << 20},
 	{"conn_limit", I(conn_limit), "1024", 1, 100000},
 	{"per_ip_conn_limit", I(per_ip_conn_limit), "64", 1, 100000},
@@ -38,6 +47,8 @@ static const struct option_row config_options[] = {
 	{"login_ip_max_failures", I(login_ip_max_failures), "50", 1, 100000},
 	{"email_retry_base_ms", I(email_retry_base_ms), "30000", 10, 3600000},
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
+	{"reuse_port", B(reuse_port), "false", 0, 0},
+	{"metrics_open", B(metrics_open), "false", 0, 0},
 };
 
 bool config_known(const char *name)

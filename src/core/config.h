@@ -16,9 +16,14 @@ struct config {
 	char *db;                /* database URL */
 	char *public_url;        /* base of links we print and mail */
 	char *master_key_file;
-	char *metrics_token;     /* NULL: /metrics is open */
-	int threads;
+	char *metrics_token;     /* NULL: /metrics needs loopback or metrics_open */
+	int threads;             /* request workers */
 	int db_pool;
+	int db_connect_timeout_seconds;
+	int db_statement_timeout_ms;
+	int db_acquire_timeout_ms;
+	int queue_timeout_ms;    /* waiting for a free worker, then 503 */
+	int slow_client_timeout_seconds; /* under pressure, see server.c */
 	int max_body_bytes;
 	int conn_limit;
 	int per_ip_conn_limit;
@@ -27,6 +32,8 @@ struct config {
 	int login_ip_max_failures;
 	int email_retry_base_ms; /* email queue backoff base (tests: small) */
 	bool trust_proxy;
+	bool reuse_port;         /* share the port with other processes */
+	bool metrics_open;       /* /metrics to anyone when no token is set */
 	bool secure_cookies;     /* derived: public_url is https */
 };
 

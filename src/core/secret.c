@@ -198,6 +198,22 @@ int secret_key_load(const struct config *cfg, struct atr_err *err)
 	return 0;
 }
 
+int secret_key_check(char out[SECRET_CHECK_LEN + 1])
+{
+	static const char text[] = "atrium master key check v1";
+	unsigned char sub[crypto_auth_hmacsha256_KEYBYTES];
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+
+	if (!master)
+		return -1;
+	crypto_kdf_derive_from_key(sub, sizeof sub, 1, "keycheck", master);
+	crypto_auth_hmacsha256(mac, (const unsigned char *)text,
+			       sizeof text - 1, sub);
+	sodium_memzero(sub, sizeof sub);
+	sodium_bin2hex(out, SECRET_CHECK_LEN + 1, mac, sizeof mac);
+	return 0;
+}
+
 void secret_key_unload(void)
 {
 	if (!master)

@@ -38,6 +38,16 @@ int secret_key_ensure(const struct config *cfg, struct atr_err *err);
 /* Loads the key for this process. 0, or -1 with a one-line reason in err
  * (no key, bad permissions, malformed). */
 int secret_key_load(const struct config *cfg, struct atr_err *err);
+/* Hex characters of a key check value. */
+#define SECRET_CHECK_LEN 64
+
+/* The key check value of the loaded key, as hex: an HMAC-SHA-256 of a
+ * fixed text under a key derived from the master key (crypto_kdf, its own
+ * context), stored in the database so that a start with another key is
+ * refused. It reveals nothing about the key. 0, or -1 when no key is
+ * loaded. */
+int secret_key_check(char out[SECRET_CHECK_LEN + 1]);
+
 /* Wipes and frees the loaded key; safe to call when none is loaded. */
 void secret_key_unload(void);
 bool secret_key_loaded(void);

@@ -7,8 +7,10 @@
  */
 #include "atrium.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "db/db.h"
 #include "db/db_driver.h"
@@ -28,6 +30,10 @@ struct db_conn {
 	struct db *db;
 	void *impl;
 	bool in_tx;
+	/* The last error since acquire or db_begin, rollbacks aside: what
+	 * the caller reports, whatever a rollback says afterwards. */
+	char err[512];
+	enum db_err_class err_class;
 	struct db_stmt *cache[STMT_CACHE];
 	int ncached;
 	struct db_conn *next_free;
@@ -36,6 +42,7 @@ struct db_conn {
 struct db {
 	const struct db_driver *drv;
 	char *url;
+	struct db_limits lim;
 	int pool_size, open, busy;
 	struct db_conn *free_list;
 	pthread_mutex_t mu;
@@ -48,6 +55,7 @@ struct db {
 };
 
 static atomic_uint_fast64_t db_errors;
+static atomic_uint_fast64_t db_corrupt;
 
 static void count_error(void)
 {
@@ -59,6 +67,29 @@ uint64_t db_error_count(void)
 	return atomic_load(&db_errors);
 }
 
+uint64_t db_corrupt_count(void)
+{
+	return atomic_load(&db_corrupt);
+}
+
+/* Counts a failed call on c and keeps its message and class for
+ * db_errmsg (rollbacks do not come here, so they never replace it). */
+static void record_error(struct db_conn *c)
+{
+	count_error();
+	enum db_err_class cls = c->db->drv->err_class(c->impl);
+	if (cls == DB_ERR_CORRUPT)
+		atomic_fetch_add(&db_corrupt, 1);
+	c->err_class = cls == DB_ERR_NONE ? DB_ERR_OTHER : cls;
+	atr_strlcpy(c->err, c->db->drv->errmsg(c->impl), sizeof c->err);
+}
+
+static void clear_error(struct db_conn *c)
+{
+	c->err[0] = 0;
+	c->err_class = DB_ERR_NONE;
+}
+
 static const char *strip_prefix(const char *s, const char *p)
 {
 	size_t n = strlen(p);
@@ -67,6 +98,13 @@ static const char *strip_prefix(const char *s, const char *p)
 
 int db_open(const char *url, int pool_size, struct db **out,
 	    struct atr_err *err)
+{
+	return db_open_limits(url, pool_size, NULL, out, err);
+}
+
+int db_open_limits(const char *url, int pool_size,
+		   const struct db_limits *lim, struct db **out,
+		   struct atr_err *err)
 {
 	const struct db_driver *drv;
 	const char *target;
@@ -89,8 +127,16 @@ int db_open(const char *url, int pool_size, struct db **out,
 	db->drv = drv;
 	db->url = xstrdup(target);
 	db->pool_size = pool_size > 0 ? pool_size : 1;
+	if (lim)
+		db->lim = *lim;
 	pthread_mutex_init(&db->mu, NULL);
-	pthread_cond_init(&db->cv, NULL);
+	/* Timed waits for a connection run on the monotonic clock, so a
+	 * wall-clock jump neither shortens nor stretches them. */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&db->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&db->write_mu, NULL);
 	/* Open one connection now so a bad URL fails at start-up. */
 	struct db_conn *c = db_acquire(db, err);
@@ -150,8 +196,29 @@ enum db_dialect db_conn_dialect(const struct db_conn *c)
 	return c->db->drv->dialect;
 }
 
+/* Waits on the pool's condition until deadline (monotonic ns; 0: no
+ * bound). Returns false when the deadline passed. Called with db->mu. */
+static bool pool_wait(struct db *db, int64_t deadline)
+{
+	if (!deadline) {
+		pthread_cond_wait(&db->cv, &db->mu);
+		return true;
+	}
+	if (atr_mono_ns() >= deadline)
+		return false;
+	struct timespec ts = {(time_t)(deadline / 1000000000),
+			      (long)(deadline % 1000000000)};
+	return pthread_cond_timedwait(&db->cv, &db->mu, &ts) != ETIMEDOUT ||
+	       atr_mono_ns() < deadline;
+}
+
 struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 {
+	int64_t deadline = db->lim.acquire_timeout_ms > 0
+				   ? atr_mono_ns() + (int64_t)db->lim
+								 .acquire_timeout_ms *
+							 1000000
+				   : 0;
 	pthread_mutex_lock(&db->mu);
 	for (;;) {
 		if (db->free_list) {
@@ -159,9 +226,11 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 			db->free_list = c->next_free;
 			db->busy++;
 			pthread_mutex_unlock(&db->mu);
-			if (!db->drv->broken(c->impl))
+			if (!db->drv->broken(c->impl)) {
+				clear_error(c);
 				return c;
-			/* A broken connection (server restart): reopen. */
+			}
+			/* Closed by the server (a restart): reopen. */
 			pthread_mutex_lock(&db->mu);
 			db->busy--;
 			db->open--;
@@ -172,14 +241,22 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 		}
 		if (db->open < db->pool_size)
 			break;
-		pthread_cond_wait(&db->cv, &db->mu);
+		if (!pool_wait(db, deadline)) {
+			pthread_mutex_unlock(&db->mu);
+			atr_fail(err, ATR_E_UNAVAILABLE,
+				 "no database connection was free within %d ms",
+				 db->lim.acquire_timeout_ms);
+			if (err)
+				err->retry_after = 1;
+			return NULL;
+		}
 	}
 	db->open++;
 	db->busy++;
 	pthread_mutex_unlock(&db->mu);
 
 	char msg[256] = "";
-	void *impl = db->drv->connect(db->url, msg, sizeof msg);
+	void *impl = db->drv->connect(db->url, &db->lim, msg, sizeof msg);
 	if (!impl) {
 		count_error();
 		pthread_mutex_lock(&db->mu);
@@ -189,6 +266,8 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 		pthread_mutex_unlock(&db->mu);
 		atr_fail(err, ATR_E_UNAVAILABLE, "database unavailable: %s",
 			 msg);
+		if (err)
+			err->retry_after = 5;
 		return NULL;
 	}
 	struct db_conn *c = xcalloc(1, sizeof *c);
@@ -204,6 +283,17 @@ void db_release(struct db_conn *c)
 	if (c->in_tx)
 		db_rollback(c);
 	struct db *db = c->db;
+	if (db->drv->broken(c->impl)) {
+		/* Lost or abandoned (a statement timed out): close it now,
+		 * not at the next acquire. */
+		conn_free(c);
+		pthread_mutex_lock(&db->mu);
+		db->open--;
+		db->busy--;
+		pthread_cond_signal(&db->cv);
+		pthread_mutex_unlock(&db->mu);
+		return;
+	}
 	pthread_mutex_lock(&db->mu);
 	c->next_free = db->free_list;
 	db->free_list = c;
@@ -224,7 +314,7 @@ int db_exec(struct db_conn *c, const char *sql)
 {
 	int rc = c->db->drv->exec(c->impl, sql);
 	if (rc < 0)
-		count_error();
+		record_error(c);
 	return rc;
 }
 
@@ -239,6 +329,7 @@ int db_begin(struct db_conn *c)
 	if (serial_writes(c))
 		pthread_mutex_lock(&c->db->write_mu);
 	const char *sql = serial_writes(c) ? "BEGIN IMMEDIATE" : "BEGIN";
+	clear_error(c);
 	if (db_exec(c, sql) < 0) {
 		if (serial_writes(c))
 			pthread_mutex_unlock(&c->db->write_mu);
@@ -260,7 +351,7 @@ int db_commit(struct db_conn *c)
 	ATR_ASSERT(c->in_tx);
 	int rc = db_exec(c, "COMMIT");
 	if (rc < 0)
-		db_exec(c, "ROLLBACK");
+		c->db->drv->exec(c->impl, "ROLLBACK");
 	tx_done(c);
 	return rc;
 }
@@ -269,7 +360,10 @@ int db_rollback(struct db_conn *c)
 {
 	if (!c->in_tx)
 		return 0;
-	int rc = db_exec(c, "ROLLBACK");
+	/* Not recorded: SQLite may already have rolled back by itself
+	 * (disk full, I/O error), and "no transaction is active" would
+	 * hide the cause the caller is about to report. */
+	int rc = c->db->drv->exec(c->impl, "ROLLBACK");
 	tx_done(c);
 	return rc;
 }
@@ -305,7 +399,7 @@ struct db_stmt *db_prepare(struct db_conn *c, const char *sql)
 	}
 	void *impl = c->db->drv->prepare(c->impl, sql);
 	if (!impl) {
-		count_error();
+		record_error(c);
 		return NULL;
 	}
 	struct db_stmt *st = xcalloc(1, sizeof *st);
@@ -359,7 +453,7 @@ int db_step(struct db_stmt *st)
 	st->active = true;
 	int rc = st->conn->db->drv->step(st->impl);
 	if (rc < 0)
-		count_error();
+		record_error(st->conn);
 	return rc;
 }
 
@@ -403,7 +497,18 @@ void db_reset(struct db_stmt *st)
 
 const char *db_errmsg(struct db_conn *c)
 {
-	return c->db->drv->errmsg(c->impl);
+	return c->err_class != DB_ERR_NONE ? c->err
+					   : c->db->drv->errmsg(c->impl);
+}
+
+enum db_err_class db_err_class(struct db_conn *c)
+{
+	return c->err_class;
+}
+
+bool db_conn_broken(struct db_conn *c)
+{
+	return c->db->drv->broken(c->impl);
 }
 
 bool db_err_unique(struct db_conn *c)

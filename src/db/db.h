@@ -34,18 +34,45 @@ struct db_stmt;
 
 enum db_dialect { DB_SQLITE = 1, DB_PG = 2 };
 
-/* Opens a pool of up to pool_size connections (opened lazily). */
+/* What kind of failure the last error was; the pipeline maps it to a
+ * status (a handler that answers 500 on DB_ERR_UNAVAILABLE answers 503). */
+enum db_err_class {
+	DB_ERR_NONE = 0,
+	DB_ERR_OTHER,       /* a bug, a constraint: the caller decides */
+	DB_ERR_UNAVAILABLE, /* connection lost or refused, the server shutting
+			       down, a timeout, a lock not granted: retry */
+	DB_ERR_FULL,        /* disk or quota full: 507 */
+	DB_ERR_CORRUPT,     /* a damaged page or file */
+};
+
+/* Bounds on waiting for the database; 0 means no bound. */
+struct db_limits {
+	int connect_timeout_s;    /* opening a connection (PostgreSQL) */
+	int statement_timeout_ms; /* one statement (PostgreSQL: server side,
+				     and the client gives up a second later) */
+	int acquire_timeout_ms;   /* waiting for a free pooled connection */
+};
+
+/* Opens a pool of up to pool_size connections (opened lazily), without
+ * time limits (the CLI; migrations may legitimately run long). */
 int db_open(const char *url, int pool_size, struct db **out,
 	    struct atr_err *err);
+/* The same with limits (lim may be NULL: none). */
+int db_open_limits(const char *url, int pool_size,
+		   const struct db_limits *lim, struct db **out,
+		   struct atr_err *err);
 /* Closes every connection; all must have been released. */
 void db_close(struct db *db);
 enum db_dialect db_dialect(const struct db *db);
 const char *db_dialect_name(const struct db *db);
 
-/* Blocks until a connection is free. Returns NULL and fills err (503) when
- * a new connection cannot be opened. */
+/* Waits (at most acquire_timeout_ms) until a connection is free. A pooled
+ * connection is checked before it is handed out, and reopened when the
+ * server closed it (a restart). Returns NULL and fills err (503, with
+ * retry_after) when none is free in time or none can be opened. */
 struct db_conn *db_acquire(struct db *db, struct atr_err *err);
-/* Returns the connection to the pool. An open transaction is rolled back. */
+/* Returns the connection to the pool. An open transaction is rolled back;
+ * a broken connection is closed. */
 void db_release(struct db_conn *c);
 enum db_dialect db_conn_dialect(const struct db_conn *c);
 
@@ -81,16 +108,25 @@ bool db_col_null(struct db_stmt *st, int col);
 /* Clears bindings and results; the statement can be bound again. */
 void db_reset(struct db_stmt *st);
 
-/* The last error on this connection, "" when none. */
+/* The last error since the connection was acquired or the last
+ * db_begin, "" when none. A rollback never replaces it: after SQLite rolled back by itself ("database or disk is full"), the
+ * message stays that, not "cannot rollback - no transaction is active". */
 const char *db_errmsg(struct db_conn *c);
 /* True when the last error was a unique-constraint violation. */
 bool db_err_unique(struct db_conn *c);
 /* True when the last error was a foreign-key violation (a reference to a
  * row that is gone, or a row still referenced). */
 bool db_err_fk(struct db_conn *c);
+/* The class of the error db_errmsg reports (DB_ERR_NONE when none). */
+enum db_err_class db_err_class(struct db_conn *c);
+/* True when the connection is known to be unusable (lost, timed out). */
+bool db_conn_broken(struct db_conn *c);
 
 /* Count of database errors since start (for /metrics). */
 uint64_t db_error_count(void);
+/* Count of corruption errors (DB_ERR_CORRUPT) since start: readiness
+ * turns 503 on the first, since a damaged page does not heal. */
+uint64_t db_corrupt_count(void);
 /* Pool figures for /metrics. */
 void db_pool_stats(struct db *db, int *open, int *busy);
 

@@ -15,9 +15,10 @@
 struct db_driver {
 	enum db_dialect dialect;
 	const char *name;
-	/* Opens one connection; returns the driver handle or NULL with a
-	 * message in errbuf. */
-	void *(*connect)(const char *url, char *errbuf, size_t errlen);
+	/* Opens one connection within lim; returns the driver handle or
+	 * NULL with a message in errbuf. */
+	void *(*connect)(const char *url, const struct db_limits *lim,
+			 char *errbuf, size_t errlen);
 	void (*disconnect)(void *conn);
 	/* Runs a parameterless script; 0 or -1 (message via errmsg). */
 	int (*exec)(void *conn, const char *sql);
@@ -38,6 +39,11 @@ struct db_driver {
 	bool (*err_unique)(void *conn);
 	bool (*err_fk)(void *conn); /* a foreign-key violation */
 	/* True when the connection is broken and must be reopened. */
+	/* The class of the last error (db.h). */
+	enum db_err_class (*err_class)(void *conn);
+	/* True when the connection is broken and must be reopened; may
+	 * look at the socket (a server restart leaves pooled connections
+	 * closed by the peer). */
 	bool (*broken)(void *conn);
 };
 

@@ -13,22 +13,38 @@
  * client memory, and they vanish when the connection closes. (libpq 15 has
  * no PQclosePrepared, and a DEALLOCATE inside an aborted transaction would
  * fail and overwrite the error the caller is about to read.)
+ *
+ * Time: libpq waits forever on a server that stopped answering (a frozen
+ * or unreachable host keeps the TCP connection open). So connections are
+ * opened with connect_timeout, run with a server-side statement_timeout,
+ * and every round trip is sent asynchronously and waited for with poll()
+ * until statement_timeout plus a second: past that the connection is
+ * abandoned (closed at release), never waited on again. libpq's notices
+ * go to the server's log, one line each.
  */
 #include "atrium.h"
 
+#include "core/log.h"
 #include "db/db_driver.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #define DB_PG_ERRLEN 512
 #define DB_PG_INTLEN 24 /* "-9223372036854775808" plus NUL, rounded up */
+/* How much longer than statement_timeout the client waits for the
+ * server's own cancellation before it gives up on the connection. */
+#define DB_PG_GRACE_MS 1000
 
 struct db_pg_conn {
 	PGconn *pg;
 	unsigned long nstmt;          /* names the next statement s<n+1> */
 	char errmsg[DB_PG_ERRLEN];    /* last error, "" when none yet */
 	char sqlstate[6];             /* its SQLSTATE, "" when it had none */
+	int wait_ms;                  /* a round trip's bound; 0: none */
+	bool dead;                    /* lost or abandoned: close it */
 };
 
 enum db_pg_state { ST_FRESH, ST_ROWS, ST_DONE, ST_FAILED };
@@ -105,17 +121,126 @@ static void db_pg_set_errf(struct db_pg_conn *c, const char *fmt, ...)
 	c->sqlstate[0] = 0;
 }
 
-/* Runs one parameterless command; 0 on success, -1 with the error
- * recorded. */
+/* Waits until the socket has one of events or the deadline (monotonic
+ * ns; 0: none) passes. 1 ready, 0 timed out, -1 error. */
+static int db_pg_poll(struct db_pg_conn *c, short events, int64_t deadline)
+{
+	struct pollfd p = {PQsocket(c->pg), events, 0};
+
+	if (p.fd < 0)
+		return -1;
+	for (;;) {
+		int ms = -1;
+		if (deadline) {
+			int64_t left = deadline - atr_mono_ns();
+			if (left <= 0)
+				return 0;
+			ms = (int)((left + 999999) / 1000000);
+		}
+		int n = poll(&p, 1, ms);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static bool db_pg_is_error(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE ||
+	       st == PGRES_NONFATAL_ERROR;
+}
+
+/* False (with the error recorded) when c must not be used: it was lost or
+ * abandoned. */
+static bool db_pg_usable(struct db_pg_conn *c)
+{
+	if (c->dead || PQstatus(c->pg) != CONNECTION_OK) {
+		c->dead = true;
+		db_pg_set_errf(c, "the connection to postgresql was lost");
+		return false;
+	}
+	return true;
+}
+
+/* Collects the result of what was just sent, as PQexec would (the first
+ * error result wins, otherwise the last result), within c->wait_ms.
+ * Returns it (the caller clears it) or NULL with the error recorded and
+ * the connection marked dead (lost, or no answer in time). */
+static PGresult *db_pg_wait(struct db_pg_conn *c)
+{
+	int64_t deadline = c->wait_ms > 0 ? atr_mono_ns() +
+						    (int64_t)c->wait_ms * 1000000
+					  : 0;
+	PGresult *keep = NULL, *res;
+	int f, w = -1;
+
+	while ((f = PQflush(c->pg)) == 1) {
+		if ((w = db_pg_poll(c, POLLOUT | POLLIN, deadline)) <= 0)
+			goto fail;
+		if (!PQconsumeInput(c->pg))
+			goto lost;
+	}
+	if (f < 0)
+		goto lost;
+	for (;;) {
+		while (PQisBusy(c->pg)) {
+			if ((w = db_pg_poll(c, POLLIN, deadline)) <= 0)
+				goto fail;
+			if (!PQconsumeInput(c->pg))
+				goto lost;
+		}
+		res = PQgetResult(c->pg);
+		if (!res)
+			break;
+		if (keep && db_pg_is_error(keep)) {
+			PQclear(res);
+		} else {
+			PQclear(keep);
+			keep = res;
+		}
+	}
+	if (!keep)
+		goto lost;
+	return keep;
+fail:
+	if (w == 0) {
+		PQclear(keep);
+		c->dead = true;
+		db_pg_set_errf(c, "postgresql did not answer within %d ms "
+				  "(connection abandoned)",
+			       c->wait_ms);
+		return NULL;
+	}
+lost:
+	/* The server's own last word (a FATAL on shutdown) explains more
+	 * than "server closed the connection unexpectedly". */
+	if (keep && db_pg_is_error(keep))
+		db_pg_set_err(c, keep);
+	else
+		db_pg_set_err(c, NULL);
+	PQclear(keep);
+	c->dead = true;
+	return NULL;
+}
+
+/* Runs one parameterless command (or a script); 0 on success, -1 with
+ * the error recorded. */
 static int db_pg_run(struct db_pg_conn *c, const char *sql)
 {
-	PGresult *res = PQexec(c->pg, sql);
+	PGresult *res;
 	int rc = -1;
 
-	if (!res) {
+	if (!db_pg_usable(c))
+		return -1;
+	if (!PQsendQuery(c->pg, sql)) {
 		db_pg_set_err(c, NULL);
 		return -1;
 	}
+	if (!(res = db_pg_wait(c)))
+		return -1;
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
@@ -130,12 +255,35 @@ static int db_pg_run(struct db_pg_conn *c, const char *sql)
 	return rc;
 }
 
-/* Opens one connection from a libpq URI; returns it (freed by
+/* libpq's notices (warnings, and the server's last word before it closes
+ * an idle connection: at most one per pooled connection on a restart) go
+ * to our log, one time-stamped line each, instead of raw to stderr. */
+static void db_pg_notice(void *arg, const char *message)
+{
+	atr_log("postgresql: %s", message);
+}
+
+/* Opens one connection from a libpq URI within lim; returns it (freed by
  * disconnect) or NULL with the message in errbuf. */
-static void *db_pg_connect(const char *url, char *errbuf, size_t errlen)
+static void *db_pg_connect(const char *url, const struct db_limits *lim,
+			   char *errbuf, size_t errlen)
 {
 	struct db_pg_conn *c;
-	PGconn *pg = PQconnectdb(url);
+	const char *keys[3], *vals[3];
+	char timeout[16], sql[64];
+	int n = 0;
+
+	/* connect_timeout first: a value in the URL itself wins. */
+	if (lim && lim->connect_timeout_s > 0) {
+		snprintf(timeout, sizeof(timeout), "%d",
+			 lim->connect_timeout_s);
+		keys[n] = "connect_timeout";
+		vals[n++] = timeout;
+	}
+	keys[n] = "dbname";
+	vals[n++] = url;
+	keys[n] = vals[n] = NULL;
+	PGconn *pg = PQconnectdbParams(keys, vals, 1);
 
 	if (!pg) {
 		atr_strlcpy(errbuf, "postgresql: out of memory", errlen);
@@ -146,16 +294,31 @@ static void *db_pg_connect(const char *url, char *errbuf, size_t errlen)
 		PQfinish(pg);
 		return NULL;
 	}
+	PQsetNoticeProcessor(pg, db_pg_notice, NULL);
 	c = xcalloc(1, sizeof(*c));
 	c->pg = pg;
-	if (db_pg_run(c, "SET client_min_messages = warning") < 0 ||
-	    db_pg_run(c, "SET TIME ZONE 'UTC'") < 0) {
-		atr_strlcpy(errbuf, c->errmsg, errlen);
-		PQfinish(pg);
-		free(c);
-		return NULL;
+	int stmt_ms = lim ? lim->statement_timeout_ms : 0;
+	if (stmt_ms > 0)
+		c->wait_ms = stmt_ms + DB_PG_GRACE_MS;
+	else if (lim && lim->connect_timeout_s > 0)
+		c->wait_ms = lim->connect_timeout_s * 1000; /* the SETs */
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %d", stmt_ms);
+	if (PQsetnonblocking(pg, 1) != 0) {
+		db_pg_oneline(errbuf, errlen, PQerrorMessage(pg));
+		goto fail;
 	}
+	if (db_pg_run(c, "SET client_min_messages = warning") < 0 ||
+	    db_pg_run(c, "SET TIME ZONE 'UTC'") < 0 ||
+	    db_pg_run(c, sql) < 0) {
+		atr_strlcpy(errbuf, c->errmsg, errlen);
+		goto fail;
+	}
+	c->wait_ms = stmt_ms > 0 ? stmt_ms + DB_PG_GRACE_MS : 0;
 	return c;
+fail:
+	PQfinish(pg);
+	free(c);
+	return NULL;
 }
 
 static void db_pg_disconnect(void *conn)
@@ -309,8 +472,15 @@ static void *db_pg_prepare(void *conn, const char *sql)
 	st->row = -1;
 	snprintf(st->name, sizeof(st->name), "s%lu", ++c->nstmt);
 
-	res = PQprepare(c->pg, st->name, text, 0, NULL);
-	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+	if (!db_pg_usable(c))
+		goto fail;
+	if (!PQsendPrepare(c->pg, st->name, text, 0, NULL)) {
+		db_pg_set_err(c, NULL);
+		goto fail;
+	}
+	if (!(res = db_pg_wait(c)))
+		goto fail;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		db_pg_set_err(c, res);
 		PQclear(res);
 		goto fail;
@@ -319,8 +489,13 @@ static void *db_pg_prepare(void *conn, const char *sql)
 
 	/* One round trip per cached statement buys column names before the
 	 * first step, as SQLite gives them. */
-	st->desc = PQdescribePrepared(c->pg, st->name);
-	if (!st->desc || PQresultStatus(st->desc) != PGRES_COMMAND_OK) {
+	if (!PQsendDescribePrepared(c->pg, st->name)) {
+		db_pg_set_err(c, NULL);
+		goto fail;
+	}
+	if (!(st->desc = db_pg_wait(c)))
+		goto fail;
+	if (PQresultStatus(st->desc) != PGRES_COMMAND_OK) {
 		db_pg_set_err(c, st->desc);
 		goto fail;
 	}
@@ -418,10 +593,22 @@ static int db_pg_step(void *stmt)
 		st->state = ST_FAILED;
 		return -1;
 	}
-	st->res = PQexecPrepared(c->pg, st->name, st->nparams,
+	if (!db_pg_usable(c)) {
+		st->state = ST_FAILED;
+		return -1;
+	}
+	if (!PQsendQueryPrepared(c->pg, st->name, st->nparams,
 				 (const char *const *)st->params, NULL, NULL,
-				 0);
-	switch (st->res ? PQresultStatus(st->res) : PGRES_FATAL_ERROR) {
+				 0)) {
+		db_pg_set_err(c, NULL);
+		st->state = ST_FAILED;
+		return -1;
+	}
+	if (!(st->res = db_pg_wait(c))) {
+		st->state = ST_FAILED;
+		return -1;
+	}
+	switch (PQresultStatus(st->res)) {
 	case PGRES_TUPLES_OK:
 		st->ncols = PQnfields(st->res);
 		st->state = ST_ROWS;
@@ -512,11 +699,54 @@ static bool db_pg_err_fk(void *conn)
 	return !strcmp(((struct db_pg_conn *)conn)->sqlstate, "23503");
 }
 
+/* The class of the last error, from the connection's state and the
+ * SQLSTATE (PostgreSQL appendix A). */
+static enum db_err_class db_pg_err_class(void *conn)
+{
+	const struct db_pg_conn *c = conn;
+	const char *s = c->sqlstate;
+
+	if (!c->errmsg[0])
+		return DB_ERR_NONE;
+	if (c->dead || PQstatus(c->pg) != CONNECTION_OK)
+		return DB_ERR_UNAVAILABLE;
+	if (!strcmp(s, "53100"))
+		return DB_ERR_FULL; /* disk_full */
+	if (!strcmp(s, "XX001") || !strcmp(s, "XX002"))
+		return DB_ERR_CORRUPT; /* data_corrupted, index_corrupted */
+	/* connection exceptions, shutdowns, statement timeout, out of
+	 * connections or memory, serialization and lock failures: each
+	 * may work when tried again */
+	if (!strncmp(s, "08", 2) || !strncmp(s, "57P", 3) ||
+	    !strcmp(s, "57014") || !strcmp(s, "53300") ||
+	    !strcmp(s, "53200") || !strcmp(s, "40001") ||
+	    !strcmp(s, "40P01") || !strcmp(s, "55P03") ||
+	    !strcmp(s, "58030"))
+		return DB_ERR_UNAVAILABLE;
+	return DB_ERR_OTHER;
+}
+
+/* True when c cannot be used: lost, abandoned, or closed by the server
+ * while it sat in the pool (a restart sends FATAL and closes; an idle
+ * connection otherwise has nothing to read). */
 static bool db_pg_broken(void *conn)
 {
 	struct db_pg_conn *c = conn;
 
-	return !c || PQstatus(c->pg) != CONNECTION_OK;
+	if (!c || c->dead || PQstatus(c->pg) != CONNECTION_OK)
+		return true;
+	struct pollfd p = {PQsocket(c->pg), POLLIN | POLLRDHUP, 0};
+	if (p.fd < 0)
+		return true;
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK ||
+	    (p.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
+		c->dead = true;
+		return true;
+	}
+	(void)PQisBusy(c->pg); /* parses a notice, which goes to the log */
+	return false;
 }
 
 const struct db_driver db_driver_pg = {
@@ -540,5 +770,6 @@ const struct db_driver db_driver_pg = {
 	.errmsg = db_pg_errmsg,
 	.err_unique = db_pg_err_unique,
 	.err_fk = db_pg_err_fk,
+	.err_class = db_pg_err_class,
 	.broken = db_pg_broken,
 };

@@ -77,6 +77,12 @@ struct route {
 #define ROUTE_MFA_OK 2u
 /* Usable by a member who must set up 2FA before anything else. */
 #define ROUTE_ENROL_OK 4u
+/* Never touches the database: answered on the server's I/O thread, so it
+ * answers while every worker is blocked (liveness). */
+#define ROUTE_INLINE 8u
+/* The readiness probe: answered by its own worker, never queued behind
+ * requests (see http/health.h). */
+#define ROUTE_PROBE 16u
 
 #define QUERY_MAX 32
 

@@ -14,6 +14,7 @@
 #include "auth/session.h"
 #include "core/app.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "db/db.h"
 #include "http/json_body.h"
 #include "http/pipeline.h"
@@ -61,11 +62,33 @@ static bool schema_has_required(const struct schema *s)
 	return false;
 }
 
+bool pipeline_bad_path(const char *uri)
+{
+	if (!uri)
+		return false;
+	for (const char *p = uri; *p && *p != '?'; p++) {
+		if (*p != '%' || !p[1] || !p[2])
+			continue;
+		char hi = p[1], lo = (char)(p[2] | 0x20);
+		bool hex_lo = (lo >= '0' && lo <= '9') || (lo >= 'a' && lo <= 'f');
+		if (((hi == '0' || hi == '1') && hex_lo) ||
+		    (hi == '7' && lo == 'f'))
+			return true;
+	}
+	return false;
+}
+
 static int run_steps(struct req *r, const struct pipeline_input *in)
 {
 	struct app *app = r->app;
 	if (in->uri_too_long)
 		return atr_fail(&r->err, ATR_E_TOO_LARGE, "the URL is too long");
+	/* Decoding would cut the path at a NUL (and /healthz%00/x would
+	 * match /healthz): refuse instead of routing a different path. */
+	if (in->bad_path)
+		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				"the path contains an encoded control "
+				"character");
 	r->method = parse_method(in->method);
 	if (!r->method)
 		return atr_fail(&r->err, ATR_E_METHOD, "method not allowed");
@@ -156,40 +179,158 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 	return r->route->fn(r);
 }
 
-void pipeline_run(struct req *r, const struct pipeline_input *in)
+static struct atr_log_limit outage_log = ATR_LOG_LIMIT_INIT(10);
+
+/* A handler reports a failed database call as a 500 (req_db_error and its
+ * like); what the database said decides what it really is: unavailable
+ * (503, retry), a full disk (507), or a damaged page (503). Returns the
+ * detail to show instead of the database's own words (which the log
+ * keeps), or NULL when the error stays as it is. */
+static const char *map_db_error(struct req *r)
+{
+	if (r->err.kind != ATR_E_INTERNAL || !r->db)
+		return NULL;
+	const char *detail;
+	switch (db_err_class(r->db)) {
+	case DB_ERR_UNAVAILABLE:
+		r->err.kind = ATR_E_UNAVAILABLE;
+		r->err.retry_after = 5;
+		detail = "the database is unavailable; try again shortly";
+		break;
+	case DB_ERR_CORRUPT:
+		r->err.kind = ATR_E_UNAVAILABLE;
+		r->err.retry_after = 60;
+		detail = "the database reported a damaged page";
+		break;
+	case DB_ERR_FULL:
+		r->err.kind = ATR_E_STORAGE;
+		detail = "the database's disk is full: nothing was saved";
+		break;
+	default:
+		return NULL;
+	}
+	r->err.nfields = 0;
+	return detail;
+}
+
+/* Turns r->err into the problem response, and logs what needs an
+ * operator (500s always; 503 and 507 at most once per 10 s, with a count
+ * of the lines left out, since an outage fails every request). */
+static void answer_error(struct req *r)
+{
+	if (r->err.kind == ATR_E_NONE)
+		atr_fail(&r->err, ATR_E_INTERNAL, "internal error");
+	if (r->db && db_in_tx(r->db))
+		db_rollback(r->db);
+	char logged[sizeof r->err.msg];
+	atr_strlcpy(logged, r->err.msg, sizeof logged);
+	const char *detail = map_db_error(r);
+	if (detail)
+		atr_strlcpy(r->err.msg, detail, sizeof r->err.msg);
+	if (r->out)
+		json_decref(r->out);
+	r->raw = NULL;
+	free(r->raw_owned);
+	r->raw_owned = NULL;
+	r->status = problem_status(r->err.kind);
+	r->out = problem_json(&r->err, r->path, r->request_id);
+	r->ctype = "application/problem+json";
+	if ((r->err.kind == ATR_E_RATE_LIMITED ||
+	     r->err.kind == ATR_E_UNAVAILABLE) &&
+	    r->err.retry_after > 0)
+		req_add_header(r, "Retry-After",
+			       arena_printf(r->arena, "%d",
+					    r->err.retry_after));
+	if (r->err.kind == ATR_E_INTERNAL)
+		atr_log("error request_id=%s: %s", r->request_id, logged);
+	else if (r->err.kind == ATR_E_UNAVAILABLE ||
+		 r->err.kind == ATR_E_STORAGE)
+		atr_log_limited(&outage_log, "error request_id=%s: %s",
+				r->request_id, logged);
+}
+
+static void start(struct req *r, const struct pipeline_input *in)
 {
 	unsigned char rid[16];
 	randombytes_buf(rid, sizeof rid);
 	sodium_bin2hex(r->request_id, sizeof r->request_id, rid, sizeof rid);
 	r->route_index = -1;
 	r->path = in->path;
+}
 
-	if (run_steps(r, in) < 0 || r->err.kind != ATR_E_NONE) {
-		if (r->err.kind == ATR_E_NONE)
-			atr_fail(&r->err, ATR_E_INTERNAL, "internal error");
-		if (r->db && db_in_tx(r->db))
-			db_rollback(r->db);
-		if (r->out)
-			json_decref(r->out);
-		r->raw = NULL;
-		r->status = problem_status(r->err.kind);
-		r->out = problem_json(&r->err, r->path, r->request_id);
-		r->ctype = "application/problem+json";
-		if (r->err.kind == ATR_E_RATE_LIMITED && r->err.retry_after > 0)
-			req_add_header(r, "Retry-After",
-				       arena_printf(r->arena, "%d",
-						    r->err.retry_after));
-		if (r->err.kind == ATR_E_INTERNAL ||
-		    r->err.kind == ATR_E_UNAVAILABLE)
-			fprintf(stderr, "error request_id=%s: %s\n",
-				r->request_id, r->err.msg);
-	}
+static void finish(struct req *r)
+{
 	if (r->db) {
 		db_release(r->db);
 		r->db = NULL;
 	}
 	if (!r->status)
 		r->status = 200;
+}
+
+/* True when a failed attempt may run again: a GET or HEAD (which change
+ * nothing that matters) whose connection broke under it (a server
+ * restart between the pool's check and the first statement). */
+static bool worth_retry(const struct req *r, const struct pipeline_input *in)
+{
+	return (!strcmp(in->method, "GET") || !strcmp(in->method, "HEAD")) &&
+	       r->db && db_conn_broken(r->db);
+}
+
+/* Forgets everything the failed attempt set, so it can run again. */
+static void reset_attempt(struct req *r)
+{
+	while (r->ndefer > 0) {
+		r->ndefer--;
+		r->defer[r->ndefer].fn(r->defer[r->ndefer].arg);
+	}
+	db_release(r->db);
+	r->db = NULL;
+	atr_err_clear(&r->err);
+	if (r->out)
+		json_decref(r->out);
+	r->out = NULL;
+	if (r->body)
+		json_decref(r->body);
+	r->body = NULL;
+	free(r->raw_owned);
+	r->raw_owned = NULL;
+	r->raw = NULL;
+	r->raw_len = 0;
+	r->ctype = NULL;
+	r->nhdr = 0;
+	r->status = 0;
+	r->nquery = 0;
+	r->route = NULL;
+	r->route_index = -1;
+	r->authed = false;
+	memset(&r->who, 0, sizeof r->who);
+}
+
+void pipeline_run(struct req *r, const struct pipeline_input *in)
+{
+	start(r, in);
+	for (int attempt = 0;; attempt++) {
+		if (run_steps(r, in) == 0 && r->err.kind == ATR_E_NONE)
+			break;
+		if (attempt == 0 && worth_retry(r, in)) {
+			reset_attempt(r);
+			continue;
+		}
+		answer_error(r);
+		break;
+	}
+	finish(r);
+}
+
+void pipeline_reject(struct req *r, const struct pipeline_input *in,
+		     enum atr_ekind kind, int retry_after, const char *msg)
+{
+	start(r, in);
+	atr_fail(&r->err, kind, "%s", msg);
+	r->err.retry_after = retry_after;
+	answer_error(r);
+	finish(r);
 }
 
 void req_free(struct req *r)

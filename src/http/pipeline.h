@@ -12,12 +12,21 @@ struct pipeline_input {
 	size_t body_len;
 	bool body_too_large;
 	bool uri_too_long;
+	bool bad_path; /* an encoded control character (%00-%1F, %7F) */
 };
 
 /* Runs the request through every step and the handler. Afterwards r holds
  * status, out/raw, ctype and headers; the database connection is back in
- * the pool. */
+ * the pool. A GET or HEAD whose database connection broke under it runs
+ * once more on a fresh connection. */
 void pipeline_run(struct req *r, const struct pipeline_input *in);
+/* Answers without running anything: a problem of the given kind (the
+ * server is busy, a body far too large). retry_after 0: no header. */
+void pipeline_reject(struct req *r, const struct pipeline_input *in,
+		     enum atr_ekind kind, int retry_after, const char *msg);
+/* True when a raw URI's path (before '?') has a percent-encoded control
+ * character, which decoding would turn into a NUL or a line break. */
+bool pipeline_bad_path(const char *uri);
 /* Frees what the request owns (body, out, arena). */
 void req_free(struct req *r);
 

@@ -26,6 +26,8 @@ static const struct {
 	[ATR_E_RATE_LIMITED] = {429, "rate-limited", "too many requests"},
 	[ATR_E_INTERNAL] = {500, "internal", "internal error"},
 	[ATR_E_UNAVAILABLE] = {503, "unavailable", "service unavailable"},
+	[ATR_E_STORAGE] = {507, "insufficient-storage",
+			   "insufficient storage"},
 };
 
 int problem_status(enum atr_ekind kind)

@@ -1,52 +1,104 @@
 /* server.c — libmicrohttpd glue: connections in, pipeline, responses out.
  *
- * Concurrency: libmicrohttpd's epoll thread pool, sized by `threads`
- * (default 16, far above the core count, because a PostgreSQL call blocks
- * its thread; see docs/dependencies.md), with total and per-address
- * connection limits, an idle timeout and a per-connection memory limit
- * (which bounds the request line and headers).
+ * Concurrency (measured, bench/README.md): libmicrohttpd's epoll I/O
+ * threads (one per core) read requests and write responses, and never
+ * wait on the network or a lock. A request is run by one of three:
+ *   - the I/O thread itself, for routes that never touch the database
+ *     (ROUTE_INLINE: /healthz answers while every worker is stuck), and
+ *     on SQLite for every GET and HEAD: in WAL mode a read never waits
+ *     for the write lock and is short and CPU-bound, and handing it to a
+ *     worker cost a third of the list throughput;
+ *   - the probe worker, for /readyz (ROUTE_PROBE: never queued behind
+ *     requests, and bounded by the probe's own timeouts);
+ *   - otherwise a worker of the request pool (`threads`): the I/O thread
+ *     suspends the connection, a worker runs the pipeline and builds the
+ *     response, and resumes the connection; the I/O thread sends it.
+ *     A request that waits longer than queue_timeout_ms for a worker is
+ *     answered 503 with Retry-After instead.
+ * Limits: total and per-address connections, an idle timeout, a
+ * per-connection memory limit (which bounds the request line and
+ * headers), and, under pressure, the oldest idle connections are closed
+ * (http/conntrack.h).
  *
- * Per connection we keep a small state: the raw URI (for the query string,
- * captured by the URI log callback before MHD splits it) and the body,
- * bounded by max_body_bytes.
+ * The listening socket is ours: bind() tells a port in use apart from
+ * other failures, and SO_REUSEPORT (sharing the port with another process)
+ * is set only when reuse_port asks for it.
+ *
+ * Per request we keep a small state: the raw URI (for the query string,
+ * captured by the URI log callback before MHD splits it), the body,
+ * bounded by max_body_bytes, and the response a worker built.
  */
 #include "atrium.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/app.h"
 #include "core/buf.h"
 #include "core/embedded.h"
+#include "db/db.h"
+#include "http/conntrack.h"
 #include "http/metrics.h"
 #include "http/pipeline.h"
 #include "http/server.h"
+#include "http/workpool.h"
 
 #define URI_MAX 8192
 #define CONN_MEMORY_LIMIT (64 * 1024)
+/* An oversized body is read and dropped, up to this much and this long,
+ * before the 413 is sent (nginx's lingering close): answering at once and
+ * closing with the body unread makes the kernel reset the connection, and
+ * the client may never read the answer. Beyond either bound the answer
+ * goes out at once. */
+#define LINGER_MAX_BYTES ((int64_t)64 << 20)
+#define LINGER_MAX_NS (10 * 1000000000LL)
+#define INLINE_MAX 8
+
+struct server;
 
 struct conn_state {
+	struct work work; /* first: the job a worker runs */
+	struct server *s;
+	struct MHD_Connection *con;
 	char *uri;
 	bool uri_too_long;
 	bool started;
 	bool too_large;
+	bool counted; /* in app->inflight until its response is queued */
+	int64_t dropped; /* bytes of an oversized body read and dropped */
 	struct buf body;
 	int64_t t0;
+	const char *method, *url; /* MHD's, valid while the request lives */
+	struct MHD_Response *resp; /* built by a worker, sent once resumed */
+	unsigned status;
 };
 
 struct server {
 	struct app *app;
 	struct MHD_Daemon *d;
+	int listen_fd;
+	struct workpool *work;  /* requests */
+	struct workpool *probe; /* /readyz */
+	struct conntrack *ct;
 	char csp[512];
+	const char *inline_paths[INLINE_MAX]; /* ROUTE_INLINE GET routes */
+	int ninline;
+	const char *probe_paths[INLINE_MAX];  /* ROUTE_PROBE GET routes */
+	int nprobe;
+	bool reads_inline; /* SQLite: GET and HEAD on the I/O thread */
 };
 
 static void *uri_log_cb(void *cls, const char *uri,
 			struct MHD_Connection *con)
 {
 	struct conn_state *st = xcalloc(1, sizeof *st);
+	st->s = cls;
+	st->con = con;
 	st->t0 = atr_mono_ns();
 	if (strlen(uri) > URI_MAX)
 		st->uri_too_long = true;
@@ -55,16 +107,47 @@ static void *uri_log_cb(void *cls, const char *uri,
 	return st;
 }
 
+static struct conntrack_entry *tracked(struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
 static void completed_cb(void *cls, struct MHD_Connection *con,
 			 void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+	struct server *s = cls;
 	struct conn_state *st = *con_cls;
 	if (!st)
 		return;
+	if (st->resp)
+		MHD_destroy_response(st->resp);
+	if (st->counted) {
+		/* Closed before its answer went out (the client left). */
+		atomic_fetch_sub(&s->app->inflight, 1);
+		conntrack_busy(s->ct, tracked(con), false);
+	}
 	free(st->uri);
 	buf_free(&st->body);
 	free(st);
 	*con_cls = NULL;
+}
+
+static void notify_conn_cb(void *cls, struct MHD_Connection *con,
+			   void **socket_context,
+			   enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *s = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+			con, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context =
+			conntrack_opened(s->ct, ci ? ci->connect_fd : -1);
+	} else {
+		conntrack_closed(s->ct, *socket_context);
+		*socket_context = NULL;
+	}
 }
 
 const char *req_header(struct req *r, const char *name)
@@ -132,8 +215,9 @@ static void add_security_headers(struct server *s, struct MHD_Response *resp,
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
-static enum MHD_Result respond(struct server *s, struct MHD_Connection *con,
-			       struct req *r, bool head)
+/* Builds the response for r (NULL when out of memory); any thread. */
+static struct MHD_Response *make_response(struct server *s, struct req *r,
+					  bool head)
 {
 	struct MHD_Response *resp;
 	const char *ctype = r->ctype;
@@ -165,7 +249,7 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *con,
 			lasting ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
 	}
 	if (!resp)
-		return MHD_NO;
+		return NULL;
 	if (ctype && r->status != 204 && r->status != 304)
 		MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
@@ -174,9 +258,7 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *con,
 	add_security_headers(s, resp, api);
 	for (int i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr[i].name, r->hdr[i].value);
-	enum MHD_Result ret = MHD_queue_response(con, (unsigned)r->status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return resp;
 }
 
 static void log_request(struct req *r, const char *method, double ms)
@@ -193,29 +275,156 @@ static void log_request(struct req *r, const char *method, double ms)
 			  : "");
 }
 
+/* Runs the request (or, with reject, answers it with that problem) and
+ * leaves the response in st->resp. On whichever thread runs it. */
+static void handle(struct conn_state *st, enum atr_ekind reject,
+		   const char *why)
+{
+	struct server *s = st->s;
+	struct app *app = s->app;
+	struct req r = {0};
+	r.app = app;
+	r.arena = arena_new();
+	r.conn = st->con;
+	r.user_agent = MHD_lookup_connection_value(st->con, MHD_HEADER_KIND,
+						   "User-Agent");
+	client_ip(&r, app->cfg.trust_proxy);
+
+	const char *q = st->uri ? strchr(st->uri, '?') : NULL;
+	struct pipeline_input in = {
+		.method = st->method,
+		.path = st->url,
+		.query = q ? q + 1 : NULL,
+		.body = st->body.p ? st->body.p : "",
+		.body_len = st->body.len,
+		.body_too_large = st->too_large,
+		.uri_too_long = st->uri_too_long,
+		.bad_path = pipeline_bad_path(st->uri),
+	};
+	if (reject)
+		pipeline_reject(&r, &in, reject,
+				reject == ATR_E_UNAVAILABLE ? 1 : 0, why);
+	else
+		pipeline_run(&r, &in);
+	st->status = (unsigned)r.status;
+	st->resp = make_response(s, &r, strcmp(st->method, "HEAD") == 0);
+	double ms = (double)(atr_mono_ns() - st->t0) / 1e6;
+	metrics_observe(app->metrics, r.route_index, r.status, ms / 1000.0);
+	log_request(&r, st->method, ms);
+	req_free(&r);
+}
+
+/* Queues the response a worker built (or the I/O thread just built). */
+static enum MHD_Result send_ready(struct conn_state *st)
+{
+	struct server *s = st->s;
+	enum MHD_Result ret = MHD_NO;
+	if (st->resp) {
+		ret = MHD_queue_response(st->con, st->status, st->resp);
+		MHD_destroy_response(st->resp);
+		st->resp = NULL;
+	}
+	st->counted = false;
+	atomic_fetch_sub(&s->app->inflight, 1);
+	conntrack_busy(s->ct, tracked(st->con), false);
+	return ret;
+}
+
+static void work_run(struct work *w)
+{
+	struct conn_state *st = (struct conn_state *)w;
+	handle(st, ATR_E_NONE, NULL);
+	MHD_resume_connection(st->con);
+}
+
+static void work_expire(struct work *w)
+{
+	struct conn_state *st = (struct conn_state *)w;
+	handle(st, ATR_E_UNAVAILABLE,
+	       "the server is busy: no worker was free in time; retry");
+	MHD_resume_connection(st->con);
+}
+
+/* Answers on this (I/O) thread with a problem, without the database:
+ * for requests refused before they are read. */
+static enum MHD_Result answer_now(struct conn_state *st, const char *method,
+				  const char *url, enum atr_ekind kind,
+				  const char *why)
+{
+	st->method = method;
+	st->url = url;
+	st->counted = true;
+	atomic_fetch_add(&st->s->app->inflight, 1);
+	handle(st, kind, why);
+	return send_ready(st);
+}
+
+static bool listed(const char *const *paths, int n, const char *url)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(paths[i], url))
+			return true;
+	return false;
+}
+
+/* Runs the request where it belongs (see the top of the file). */
+static enum MHD_Result dispatch(struct conn_state *st, const char *method,
+				const char *url)
+{
+	struct server *s = st->s;
+	st->method = method;
+	st->url = url;
+	st->counted = true;
+	atomic_fetch_add(&s->app->inflight, 1);
+	conntrack_busy(s->ct, tracked(st->con), true);
+	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	bool probe = get && listed(s->probe_paths, s->nprobe, url);
+	if (get && !probe &&
+	    (s->reads_inline || listed(s->inline_paths, s->ninline, url))) {
+		handle(st, ATR_E_NONE, NULL);
+		return send_ready(st);
+	}
+	struct workpool *pool = probe ? s->probe : s->work;
+	st->work.run = work_run;
+	st->work.expire = work_expire;
+	MHD_suspend_connection(st->con);
+	workpool_submit(pool, &st->work);
+	return MHD_YES;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
 				 const char *url, const char *method,
 				 const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **con_cls)
 {
 	struct server *s = cls;
-	struct app *app = s->app;
 	struct conn_state *st = *con_cls;
 	if (!st)
 		return MHD_NO;
-	size_t max = (size_t)app->cfg.max_body_bytes;
+	if (st->counted) /* resumed: the worker's answer is ready */
+		return send_ready(st);
+	size_t max = (size_t)s->app->cfg.max_body_bytes;
 	if (!st->started) {
 		st->started = true;
 		const char *cl = MHD_lookup_connection_value(
 			con, MHD_HEADER_KIND, "Content-Length");
 		int64_t n;
-		if (cl && atr_parse_i64(cl, &n) == 0 && n > (int64_t)max)
+		if (cl && atr_parse_i64(cl, &n) == 0 && n > (int64_t)max) {
 			st->too_large = true;
-		if (!st->too_large)
-			return MHD_YES;
-		/* Answer at once; MHD closes the connection instead of
-		 * reading the oversized body. */
-	} else if (*upload_data_size) {
+			/* Read and drop the body first (LINGER_*), unless
+			 * it is beyond the bound or the client waits for a
+			 * go-ahead (Expect: 100-continue) before sending
+			 * it: then answer now, it sends nothing more. */
+			const char *expect = MHD_lookup_connection_value(
+				con, MHD_HEADER_KIND, "Expect");
+			if (!expect && n <= LINGER_MAX_BYTES)
+				return MHD_YES;
+			return answer_now(st, method, url, ATR_E_TOO_LARGE,
+					  "the request body is too large");
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
 		if (!st->too_large) {
 			if (st->body.len + *upload_data_size > max) {
 				st->too_large = true;
@@ -224,38 +433,19 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
 				buf_add(&st->body, upload_data,
 					*upload_data_size);
 			}
+		} else {
+			st->dropped += (int64_t)*upload_data_size;
 		}
 		*upload_data_size = 0;
+		if (st->too_large && (st->dropped > LINGER_MAX_BYTES ||
+				      atr_mono_ns() - st->t0 > LINGER_MAX_NS))
+			/* Enough lingering: answer now, and the
+			 * connection closes. */
+			return answer_now(st, method, url, ATR_E_TOO_LARGE,
+					  "the request body is too large");
 		return MHD_YES;
 	}
-
-	atomic_fetch_add(&app->inflight, 1);
-	struct req r = {0};
-	r.app = app;
-	r.arena = arena_new();
-	r.conn = con;
-	r.user_agent = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-						   "User-Agent");
-	client_ip(&r, app->cfg.trust_proxy);
-
-	const char *q = st->uri ? strchr(st->uri, '?') : NULL;
-	struct pipeline_input in = {
-		.method = method,
-		.path = url,
-		.query = q ? q + 1 : NULL,
-		.body = st->body.p ? st->body.p : "",
-		.body_len = st->body.len,
-		.body_too_large = st->too_large,
-		.uri_too_long = st->uri_too_long,
-	};
-	pipeline_run(&r, &in);
-	enum MHD_Result ret = respond(s, con, &r, strcmp(method, "HEAD") == 0);
-	double ms = (double)(atr_mono_ns() - st->t0) / 1e6;
-	metrics_observe(app->metrics, r.route_index, r.status, ms / 1000.0);
-	log_request(&r, method, ms);
-	req_free(&r);
-	atomic_fetch_sub(&app->inflight, 1);
-	return ret;
+	return dispatch(st, method, url);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -279,7 +469,7 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa)
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = 0;
 	int64_t port;
-	if (atr_parse_i64(colon + 1, &port) < 0 || port < 1 || port > 65535)
+	if (atr_parse_i64(colon + 1, &port) < 0 || port < 0 || port > 65535)
 		return -1;
 	memset(sa, 0, sizeof *sa);
 	sa->sin_family = AF_INET;
@@ -291,6 +481,83 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa)
 	return 0;
 }
 
+/* Binds and listens on sa; the fd, or -1 with one line in err. */
+static int listen_on(const struct sockaddr_in *sa, const struct config *cfg,
+		     struct atr_err *err)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			0);
+	int one = 1;
+	if (fd < 0)
+		return atr_fail(err, ATR_E_UNAVAILABLE,
+				"cannot listen on %s: %s", cfg->listen,
+				strerror(errno));
+	/* SO_REUSEADDR lets a restart bind while old connections linger in
+	 * TIME_WAIT; on Linux it never lets two processes listen at once.
+	 * SO_REUSEPORT would, so it is set only on request. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (cfg->reuse_port &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)sa, sizeof *sa) < 0) {
+		if (errno == EADDRINUSE) {
+			close(fd);
+			return atr_fail(err, ATR_E_UNAVAILABLE,
+					"cannot listen on %s: the address is "
+					"already in use (another atrium "
+					"serve?); stop that process, or set "
+					"reuse_port = true on both to share "
+					"the port",
+					cfg->listen);
+		}
+		goto fail;
+	}
+	if (listen(fd, 511) < 0)
+		goto fail;
+	return fd;
+fail:
+	atr_fail(err, ATR_E_UNAVAILABLE, "cannot listen on %s: %s",
+		 cfg->listen, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* Port 0 asked the kernel for a free port (tests: no window between
+ * choosing a port and binding it): listen, and public_url when it was
+ * derived from listen, now name the port it gave. */
+static void adopt_port(struct config *cfg, int fd)
+{
+	struct sockaddr_in got;
+	socklen_t len = sizeof got;
+	if (getsockname(fd, (struct sockaddr *)&got, &len) < 0)
+		return;
+	char *derived = xasprintf("http://%s", cfg->listen);
+	bool was_derived = !strcmp(cfg->public_url, derived);
+	free(derived);
+	char host[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &got.sin_addr, host, sizeof host);
+	free(cfg->listen);
+	cfg->listen = xasprintf("%s:%u", host, (unsigned)ntohs(got.sin_port));
+	if (was_derived) {
+		free(cfg->public_url);
+		cfg->public_url = xasprintf("http://%s", cfg->listen);
+	}
+}
+
+/* Notes which routes are answered inline and by the probe worker. */
+static void sort_routes(struct server *s)
+{
+	for (int i = 0; i < s->app->nroutes; i++) {
+		const struct route *rt = &s->app->routes[i];
+		if (rt->method != HTTP_GET)
+			continue;
+		if ((rt->flags & ROUTE_INLINE) && s->ninline < INLINE_MAX)
+			s->inline_paths[s->ninline++] = rt->path;
+		else if ((rt->flags & ROUTE_PROBE) && s->nprobe < INLINE_MAX)
+			s->probe_paths[s->nprobe++] = rt->path;
+	}
+}
+
 struct server *server_start(struct app *app, struct atr_err *err)
 {
 	struct sockaddr_in sa;
@@ -300,19 +567,33 @@ struct server *server_start(struct app *app, struct atr_err *err)
 			 app->cfg.listen);
 		return NULL;
 	}
+	int fd = listen_on(&sa, &app->cfg, err);
+	if (fd < 0)
+		return NULL;
+	if (sa.sin_port == 0)
+		adopt_port(&app->cfg, fd);
 	struct server *s = xcalloc(1, sizeof *s);
 	s->app = app;
+	s->listen_fd = fd;
 	snprintf(s->csp, sizeof s->csp,
 		 "default-src 'self'; script-src 'self'; style-src 'self'; "
 		 "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
 		 "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	sort_routes(s);
+	s->reads_inline = db_dialect(app->db) == DB_SQLITE;
+	s->work = workpool_start(app->cfg.threads, app->cfg.queue_timeout_ms);
+	s->probe = workpool_start(1, app->cfg.queue_timeout_ms);
+	s->ct = conntrack_start(app->cfg.conn_limit,
+				app->cfg.slow_client_timeout_seconds);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned io = cores > 1 ? (unsigned)cores : 1;
 	s->d = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-			MHD_USE_ITC,
+			MHD_ALLOW_SUSPEND_RESUME,
 		0, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_log, s, MHD_OPTION_SOCK_ADDR, &sa,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.conn_limit,
+		mhd_log, s, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_THREAD_POOL_SIZE, io, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)app->cfg.conn_limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)app->cfg.per_ip_conn_limit,
 		MHD_OPTION_CONNECTION_TIMEOUT,
@@ -320,12 +601,17 @@ struct server *server_start(struct app *app, struct atr_err *err)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_CONNECTION, notify_conn_cb, s,
+		MHD_OPTION_END);
 	if (!s->d) {
-		free(s);
 		atr_fail(err, ATR_E_UNAVAILABLE,
-			 "cannot listen on %s (in use, or not permitted)",
+			 "cannot serve on %s: the HTTP server did not start",
 			 app->cfg.listen);
+		workpool_stop(s->work);
+		workpool_stop(s->probe);
+		conntrack_stop(s->ct);
+		close(fd);
+		free(s);
 		return NULL;
 	}
 	return s;
@@ -335,13 +621,24 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
-	/* Stop accepting, let in-flight requests finish (bounded), then
-	 * close every connection. */
-	MHD_quiesce_daemon(s->d);
-	for (int i = 0; i < 1000 && atomic_load(&s->app->inflight) > 0; i++) {
+	/* Stop accepting, let in-flight requests finish (bounded: every
+	 * database wait is), then close every connection. Suspended
+	 * connections must all be resumed before MHD stops: the pools run
+	 * (or expire) everything queued first. */
+	MHD_socket lfd = MHD_quiesce_daemon(s->d);
+	int64_t bound = 10000;
+	if (s->app->cfg.db_statement_timeout_ms + 2000 > bound)
+		bound = s->app->cfg.db_statement_timeout_ms + 2000;
+	int64_t end = atr_mono_ns() + bound * 1000000;
+	while (atomic_load(&s->app->inflight) > 0 && atr_mono_ns() < end) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
+	workpool_stop(s->work);
+	workpool_stop(s->probe);
 	MHD_stop_daemon(s->d);
+	conntrack_stop(s->ct);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	free(s);
 }

@@ -553,14 +553,16 @@ describe('email: settings, SMTP test, queue worker', () => {
   it('a server killed with SIGKILL loses no queued email', async () => {
     /* Our own `atrium serve` processes on the same database. */
     async function node(tag) {
-      const port = await freePort();
       const log = path.join(srv.dir, `node-${tag}.log`);
       const fd = fs.openSync(log, 'a');
-      const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--db', srv.dbUrl],
+      // Port 0: the server takes a free port as it binds and names it.
+      const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--db', srv.dbUrl],
         { cwd: srv.dir, env: { ...process.env, ...srv.env }, stdio: ['ignore', fd, fd] });
       fs.closeSync(fd);
       children.add(proc);
       const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+      const port = await waitFor(() => /serving on http:\/\/127\.0\.0\.1:(\d+)/.exec(fs.readFileSync(log, 'utf8'))?.[1],
+        { timeout: 20000, what: `node ${tag} listening` });
       const base = `http://127.0.0.1:${port}`;
       await waitFor(async () => {
         try {

@@ -73,9 +73,10 @@ function psql(url, sql) {
   return r;
 }
 
-/* Runs the binary synchronously; returns {status, stdout, stderr}. */
-export function runBin(args, { input = '', env = {} } = {}) {
-  const r = spawnSync(BIN, args, {
+/* Runs the binary synchronously (under the command prefix wrap, e.g.
+ * nsenter, when given); returns {status, stdout, stderr}. */
+export function runBin(args, { input = '', env = {}, wrap = [] } = {}) {
+  const r = spawnSync(wrap.length ? wrap[0] : BIN, [...wrap.slice(1), ...(wrap.length ? [BIN] : []), ...args], {
     input,
     encoding: 'utf8',
     env: { ...process.env, ...env },
@@ -113,7 +114,17 @@ export async function waitFor(fn, { timeout = 10000, every = 100, what = 'condit
  * Starts a server on a fresh database.
  *   staff: false  skips creating the admin and the plain staff member (for setup tests).
  *   env: {...}    extra environment for the CLI and the server (ATRIUM_EMAIL_RETRY_BASE_MS, ...).
- * Returns {base, dbUrl, dbFile, pg, admin, staff, cli(), sql(), output(), kill(), stop()}.
+ *   pgBase: url   a PostgreSQL base URL of the test's own cluster (fault tests), instead
+ *                 of ATRIUM_TEST_PG; '' forces SQLite.
+ *   dataDir: dir  where the SQLite file goes (default: the server's temp dir), e.g. a
+ *                 small tmpfs for the disk-full tests.
+ *   readyPath     what start() polls for a 200 (default /readyz; /healthz for a server
+ *                 that is up but meant to be unready).
+ *   wrap: [...]   a command prefix for the binary and sqlite3 (nsenter into the
+ *                 namespace where dataDir is mounted).
+ * Returns {base, dbUrl, dbFile, pg, admin, staff, cli(), sql(), output(), kill(), stop(),
+ * restart({readyPath})}: restart() starts the server again on the same database (after
+ * kill()), on a new port.
  */
 /*
  * Fixture policy: administrators must set up 2FA by default
@@ -122,35 +133,44 @@ export async function waitFor(fn, { timeout = 10000, every = 100, what = 'condit
  * (written into the settings table before the server starts); the 2FA
  * tests pass { require2faAdmins: true } and exercise enforcement.
  */
-export async function startServer({ staff = true, env: extraEnv = {}, require2faAdmins = false } = {}) {
+export async function startServer({
+  staff = true, env: extraEnv = {}, require2faAdmins = false, pgBase = PG_BASE, dataDir = null,
+  readyPath = '/readyz', wrap = [],
+} = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-http-'));
   const env = { ATRIUM_MASTER_KEY: randomBytes(32).toString('hex'), ...extraEnv };
   let dbUrl;
   let dbName = null;
   let dbFile = null;
-  if (PG_BASE) {
+  if (pgBase) {
     dbName = `atrium_t_${process.pid}_${++dbCounter}_${randomBytes(3).toString('hex')}`;
-    const r = psql(`${PG_BASE}postgres`, `CREATE DATABASE ${dbName}`);
+    const r = psql(`${pgBase}postgres`, `CREATE DATABASE ${dbName}`);
     if (r.status !== 0) throw new Error(`CREATE DATABASE failed: ${r.stderr}`);
-    dbUrl = PG_BASE + dbName;
+    dbUrl = pgBase + dbName;
   } else {
-    dbFile = path.join(dir, 'atrium.db');
+    dbFile = path.join(dataDir || dir, 'atrium.db');
     dbUrl = `sqlite:${dbFile}`;
   }
 
   const srv = {
-    dir, dbUrl, dbName, dbFile, pg: Boolean(PG_BASE), env,
+    dir, dbUrl, dbName, dbFile, pg: Boolean(pgBase), pgBase, env,
     admin: { ...ADMIN }, staff: { ...STAFF },
     migrateOutput: '',
     proc: null, exit: null, stopped: false, destroyed: false,
   };
   srv.kill = () => killServer(srv);
   srv.stop = () => destroyServer(srv);
-  srv.cli = (args, opts = {}) => runBin([...args, '--db', dbUrl], { ...opts, env: { ...env, ...(opts.env || {}) } });
+  srv.restart = async ({ readyPath: rp = '/readyz' } = {}) => {
+    await killServer(srv);
+    Object.assign(srv, { exit: null, stopped: false, stopping: false, unexpected: false });
+    await launch(srv, rp);
+  };
+  srv.cli = (args, opts = {}) => runBin([...args, '--db', dbUrl], { wrap, ...opts, env: { ...env, ...(opts.env || {}) } });
   srv.sql = (statement) => {
+    const sqlite = [...wrap, 'sqlite3', '-bail', dbFile, statement];
     const r = srv.pg
       ? psql(dbUrl, statement)
-      : spawnSync('sqlite3', ['-bail', dbFile, statement], { encoding: 'utf8' });
+      : spawnSync(sqlite[0], sqlite.slice(1), { encoding: 'utf8' });
     if (r.error) throw r.error;
     return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
   };
@@ -158,7 +178,7 @@ export async function startServer({ staff = true, env: extraEnv = {}, require2fa
   srv.output = () => { try { return fs.readFileSync(srv.logFile, 'utf8'); } catch { return ''; } };
 
   try {
-    const m = mustRun(['migrate', '--db', dbUrl], { env });
+    const m = mustRun(['migrate', '--db', dbUrl], { env, wrap });
     srv.migrateOutput = m.stdout + m.stderr;
     if (!require2faAdmins) {
       const r = srv.sql("INSERT INTO setting (org_id, key, value) VALUES (1, 'twofa_required_admins', 'false')");
@@ -166,23 +186,27 @@ export async function startServer({ staff = true, env: extraEnv = {}, require2fa
     }
     if (staff) {
       mustRun(['admin', 'create', '--email', ADMIN.email, '--name', ADMIN.name, '--password-stdin', '--db', dbUrl],
-        { input: `${ADMIN.password}\n`, env });
+        { input: `${ADMIN.password}\n`, env, wrap });
       mustRun(['staff', 'add', '--email', STAFF.email, '--name', STAFF.name, '--password-stdin', '--db', dbUrl],
-        { input: `${STAFF.password}\n`, env });
+        { input: `${STAFF.password}\n`, env, wrap });
     }
-    await launch(srv);
+    await launch(srv, readyPath);
   } catch (e) {
     await srv.stop().catch(() => {});
     throw e;
   }
   return srv;
 
-  async function launch(s) {
-    const port = await freePort();
-    s.port = port;
-    s.base = `http://127.0.0.1:${port}`;
+  // Port 0: the kernel gives the server a free port as it binds (no window
+  // in which another process could take a port chosen beforehand), and
+  // the server names it in its "serving on" line.
+  async function launch(s, waitPath) {
+    s.port = null;
+    s.base = null;
+    const logStart = fs.existsSync(s.logFile) ? fs.statSync(s.logFile).size : 0;
     const fd = fs.openSync(s.logFile, 'a');
-    const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--db', dbUrl], {
+    const argv = [...wrap, BIN, 'serve', '--listen', '127.0.0.1:0', '--db', dbUrl];
+    const proc = spawn(argv[0], argv.slice(1), {
       cwd: dir,
       env: { ...process.env, ...env },
       stdio: ['ignore', fd, fd],
@@ -212,8 +236,20 @@ export async function startServer({ staff = true, env: extraEnv = {}, require2fa
         throw new Error(`atrium serve exited before it was ready (code=${s.exit.code} signal=${s.exit.signal}` +
           `${s.exit.error ? ` ${s.exit.error.message}` : ''})\n${tail(s.logFile)}`);
       }
+      if (!s.port) {
+        const m = /serving on http:\/\/127\.0\.0\.1:(\d+)/.exec(fs.readFileSync(s.logFile, 'utf8').slice(logStart));
+        if (m) {
+          s.port = Number(m[1]);
+          s.base = `http://127.0.0.1:${s.port}`;
+        }
+      }
+      if (!s.port) {
+        if (Date.now() > end) throw new Error(`atrium serve did not say where it listens\n${tail(s.logFile)}`);
+        await sleep(50);
+        continue;
+      }
       try {
-        const r = await fetch(`${s.base}/readyz`);
+        const r = await fetch(`${s.base}${waitPath}`);
         await r.arrayBuffer();
         if (r.status === 200) return;
       } catch { /* not listening yet */ }
@@ -261,7 +297,7 @@ export async function destroyServer(srv) {
   if (!srv.destroyed) {
     srv.destroyed = true;
     if (srv.dbName) {
-      const r = psql(`${PG_BASE}postgres`, `DROP DATABASE IF EXISTS ${srv.dbName} WITH (FORCE)`);
+      const r = psql(`${srv.pgBase}postgres`, `DROP DATABASE IF EXISTS ${srv.dbName} WITH (FORCE)`);
       if (r.status !== 0 && !err) err = new Error(`DROP DATABASE failed: ${r.stderr}`);
     }
     if (err && process.env.ATRIUM_KEEP_FAILED) {
@@ -296,9 +332,10 @@ export function fillPattern(pattern, params = {}) {
 
 /*
  * A client with a cookie jar and a remembered CSRF token.
- *   req(method, pattern, {params, query, body, raw, contentType, headers, csrf})
+ *   req(method, pattern, {params, query, body, raw, contentType, headers, csrf, timeout})
  *     body: sent as JSON; raw: sent as is (with contentType, default application/json)
  *     csrf: false to leave X-CSRF-Token out on an unsafe method
+ *     timeout: ms before the request is aborted (a bound for fault tests)
  *   returns {status, headers, body, text, setCookies}
  */
 export function client(base) {
@@ -318,7 +355,7 @@ export function client(base) {
       return null;
     },
     async req(method, pattern, opts = {}) {
-      const { params = {}, query, body, raw, contentType, headers = {}, csrf = true } = opts;
+      const { params = {}, query, body, raw, contentType, headers = {}, csrf = true, timeout } = opts;
       let urlPath = fillPattern(pattern, params);
       let qs = '';
       if (query !== undefined) {
@@ -338,7 +375,10 @@ export function client(base) {
       if (UNSAFE.has(method) && csrf && c.csrf) h['X-CSRF-Token'] = c.csrf;
       Object.assign(h, headers);
       for (const k of Object.keys(h)) if (h[k] === undefined || h[k] === null) delete h[k];
-      const res = await fetch(url, { method, headers: h, body: payload, redirect: 'manual' });
+      const res = await fetch(url, {
+        method, headers: h, body: payload, redirect: 'manual',
+        signal: timeout ? AbortSignal.timeout(timeout) : undefined,
+      });
       const text = await res.text();
       const setCookies = typeof res.headers.getSetCookie === 'function' ? res.headers.getSetCookie() : [];
       for (const sc of setCookies) {

@@ -6,8 +6,27 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { startServer, client, adminClient, assertProblem, ROOT } from './harness.mjs';
+import { startServer, client, adminClient, assertProblem, waitFor, ROOT } from './harness.mjs';
+
+/* Sends raw bytes on one connection and collects what comes back until
+ * `want` responses (counted by status lines) arrived or the server closed. */
+async function rawExchange(port, chunks, want) {
+  const sock = net.connect({ host: '127.0.0.1', port });
+  let got = '';
+  let closed = false;
+  let error = null;
+  sock.on('data', (d) => { got += d.toString('latin1'); });
+  sock.on('close', () => { closed = true; });
+  sock.on('error', (e) => { error = e; });
+  await new Promise((resolve) => sock.on('connect', resolve));
+  for (const c of chunks) sock.write(c);
+  const statuses = () => [...got.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+  await waitFor(() => closed || statuses().length >= want, { timeout: 15000, what: `${want} responses` });
+  sock.destroy();
+  return { statuses: statuses(), error, got };
+}
 
 function onPath(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -44,10 +63,11 @@ describe('operations', () => {
 
   describe('metrics', () => {
     // Its own server, so a crash here cannot hide the results of the other blocks.
+    // Behind a (pretend) proxy: X-Forwarded-For says where a request came from.
     let srv;
     let anon;
     before(async () => {
-      srv = await startServer();
+      srv = await startServer({ env: { ATRIUM_TRUST_PROXY: 'true' } });
       anon = client(srv.base);
     });
     after(async () => {
@@ -64,6 +84,20 @@ describe('operations', () => {
       assert.ok(samples.length > 0, 'at least one atrium_http_requests_total sample');
       const total = samples.reduce((n, l) => n + Number(l.trim().split(/\s+/).at(-1)), 0);
       assert.ok(total >= 3, `atrium_http_requests_total should count the requests made, got ${total}`);
+    });
+
+    it('GET /metrics from beyond this machine is 403 unless opened', async () => {
+      const far = { 'X-Forwarded-For': '203.0.113.7' };
+      const r = await anon.req('GET', '/metrics', { headers: far });
+      assertProblem(r, 403, 'forbidden');
+      assert.match(r.body.detail, /metrics_token/);
+      const open = await startServer({ staff: false, env: { ATRIUM_TRUST_PROXY: 'true', ATRIUM_METRICS_OPEN: 'true' } });
+      try {
+        const o = await client(open.base).req('GET', '/metrics', { headers: far });
+        assert.equal(o.status, 200);
+      } finally {
+        await open.stop();
+      }
     });
 
     it('the metrics text passes promtool check metrics (when promtool is installed)', async (t) => {
@@ -225,6 +259,27 @@ describe('operations', () => {
       const r = await admin.req('POST', '/api/v1/leads', { raw: big });
       assertProblem(r, 413, 'too-large');
     });
+
+    it('the server reads an oversized body before its 413, so the connection goes on', async () => {
+      // Answering before the body is read and closing makes the kernel
+      // reset the connection under a client still sending (EPIPE, or the
+      // 413 lost): the server reads and drops the body, like nginx.
+      const size = 2 * 1024 * 1024;
+      const cookie = admin.cookieHeader();
+      const head = `POST /api/v1/leads HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\n` +
+        `X-CSRF-Token: ${admin.csrf}\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`;
+      const x = await rawExchange(srv.port, [head, Buffer.alloc(size, 0x61), 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'], 2);
+      assert.equal(x.error, null, `no connection error: ${x.error}`);
+      assert.deepEqual(x.statuses, [413, 200], x.got.slice(0, 400));
+    });
+
+    for (const [what, raw] of [['%00', '/healthz%00/x'], ['%0a', '/api/v1/leads%0a'], ['%7f', '/healthz%7F']]) {
+      it(`an encoded control character (${what}) in the path is 400`, async () => {
+        const r = await anon.req('GET', raw);
+        assertProblem(r, 400, 'malformed');
+        assert.match(r.body.detail, /control character/);
+      });
+    }
 
     it('a non-JSON content type on POST is 415 problem+json', async () => {
       const r = await admin.req('POST', '/api/v1/leads', { raw: 'name=x', contentType: 'text/plain' });
