@@ -90,7 +90,7 @@ $(BUILD)/san/atrium: $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(MAIN) $(GEN))
 	$(CC) -g $(SAN) -o $@ $^ $(LDLIBS)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-$(BUILD)/san/unit: $(UNIT_SRC) tests/unit/unit.h $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN))
+$(BUILD)/san/unit: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN))
 	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ \
 		$(UNIT_SRC) tests/unit/unit_main.c \
 		$(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN)) $(LDLIBS)
@@ -115,13 +115,13 @@ lint-openapi: node_modules/.installed
 	npx --no-install redocly lint --format=stylish docs/openapi.yaml
 
 FUZZ_SRC := src/core/util.c src/core/arena.c src/core/buf.c src/http/query.c \
-	src/http/validate.c src/http/json_body.c
+	src/http/validate.c src/http/json_body.c src/jobs/cron_expr.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(HDRS)
 	@mkdir -p $(BUILD)/fuzz
 	clang $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(FUZZ_SRC) $(shell pkg-config --libs jansson libsodium)
 
-test-fuzz: $(BUILD)/fuzz/fuzz_json_body $(BUILD)/fuzz/fuzz_query
+test-fuzz: $(BUILD)/fuzz/fuzz_json_body $(BUILD)/fuzz/fuzz_query $(BUILD)/fuzz/fuzz_cron_expr
 	scripts/fuzz-smoke
 
 bench: deps-test
