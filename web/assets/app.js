@@ -17,6 +17,7 @@ import { staffListPage, staffNewPage, staffRecordPage } from './js/pages/staff.j
 import { roleNewPage, roleRecordPage, rolesListPage } from './js/pages/roles.js';
 import { settingsPage } from './js/pages/settings.js';
 import { emailQueuePage } from './js/pages/email_queue.js';
+import { jobsPage } from './js/pages/jobs.js';
 import { profileSecurityPage } from './js/pages/profile.js';
 import { twofaUsersPage } from './js/pages/twofa.js';
 import { alertBox, loading, problemBox } from './js/ui.js';
@@ -46,6 +47,7 @@ const ROUTES = [
   ['/admin/authenticator_2fa/userlist', twofaUsersPage],
   ['/admin/utilities', utilitiesPage],
   ['/admin/utilities/email_queue', emailQueuePage],
+  ['/admin/utilities/jobs', jobsPage],
   ['/admin/utilities/activity_log', activityPage],
 ];
 
@@ -80,7 +82,7 @@ function utilitiesPage(ctx, root) {
   const rows = NAV.filter((n) => n.group === 'Utilities' && canView(n.module, n));
   root.replaceChildren(
     h('h1', { class: 'page-title', tabindex: '-1' }, 'Utilities'),
-    h('p', { class: 'muted page-lead' }, 'Daily: blocked emails in the email queue. Weekly: the activity log.'),
+    h('p', { class: 'muted page-lead' }, 'Daily: blocked emails in the email queue, blocked jobs. Weekly: the activity log.'),
     rows.length ? h('div', { class: 'stats' }, rows.map((n) => h('a', { href: n.path, class: 'card stat' },
       h('p', { class: 'stat-label' }, 'Utility'), h('p', { class: 'stat-value stat-value-text' }, n.label))))
       : alertBox('info', 'Your role gives you no utilities.'));

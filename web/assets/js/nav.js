@@ -33,6 +33,8 @@ export const NAV = [
     group: 'Administration', icon: ['M5 11h14v10H5z', 'M8 11V7a4 4 0 0 1 8 0v4', 'M12 15v2'] },
   { path: '/admin/utilities/email_queue', label: 'Email queue', module: 'email_queue', adminOnly: true,
     group: 'Utilities', icon: ['M3 6h18v12H3z', 'M3 7l9 6 9-6'] },
+  { path: '/admin/utilities/jobs', label: 'Jobs', module: 'jobs', adminOnly: true,
+    group: 'Utilities', icon: ['M4 6h16', 'M4 12h10', 'M4 18h6', 'M18 14l3 3-3 3', 'M14 17h7'] },
   { path: '/admin/utilities/activity_log', label: 'Activity log', module: 'activity', adminOnly: true,
     group: 'Utilities', icon: ['M12 7v5l3 2', 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z'] },
 ];
