@@ -20,7 +20,8 @@ CREATE TABLE job (
 	started_at TEXT,
 	finished_at TEXT
 );
-CREATE INDEX job_due ON job(status, run_at);
+-- With id, the claim's ORDER BY run_at, id is the index's own order.
+CREATE INDEX job_due ON job(status, run_at, id);
 CREATE INDEX job_org ON job(org_id, kind, status, id);
 CREATE INDEX job_order ON job(order_key, order_seq, status)
 	WHERE order_key IS NOT NULL;

@@ -20,6 +20,8 @@
  */
 #include "atrium.h"
 
+#include <pthread.h>
+
 #include "core/app.h"
 #include "db/db.h"
 #include "jobs/jobs_int.h"
@@ -32,6 +34,46 @@ struct pending_event {
 static bool wants(const struct event_sub *s, const char *entity)
 {
 	return !s->entity || !strcmp(s->entity, entity);
+}
+
+#define MARK_BATCH 100 /* ids per UPDATE; unused places are bound to 0 */
+
+static char mark_sql[64 + MARK_BATCH * 3];
+static pthread_once_t mark_once = PTHREAD_ONCE_INIT;
+
+/* "UPDATE event SET processed_at = ? WHERE id IN (?, ?, ...)". */
+static void build_mark_sql(void)
+{
+	size_t o = (size_t)snprintf(mark_sql, sizeof mark_sql,
+				    "UPDATE event SET processed_at = ? WHERE "
+				    "id IN (?");
+	for (int i = 1; i < MARK_BATCH; i++)
+		o += (size_t)snprintf(mark_sql + o, sizeof mark_sql - o, ",?");
+	snprintf(mark_sql + o, sizeof mark_sql - o, ")");
+}
+
+/* Marks the events of ev[0..n-1] processed: one UPDATE per 100, naming
+ * them by id (not by a range: on PostgreSQL an event committed meanwhile
+ * inside the range would be marked without being handed over). 0 or -1. */
+static int mark_processed(struct db_conn *c, const struct pending_event *ev,
+			  int n, int64_t now)
+{
+	pthread_once(&mark_once, build_mark_sql);
+	char t_now[ATR_TIME_LEN];
+	atr_time_iso(now, t_now);
+	for (int at = 0; at < n; at += MARK_BATCH) {
+		struct db_stmt *st = db_prepare(c, mark_sql);
+		if (!st)
+			return -1;
+		db_bind_text(st, 1, t_now);
+		for (int i = 0; i < MARK_BATCH; i++)
+			db_bind_int(st, i + 2, at + i < n ? ev[at + i].id : 0);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Fans out up to max committed events (see the top of this file);
@@ -76,8 +118,6 @@ int dispatch_fanout(struct db_conn *c, const struct jobs_registry *reg,
 	db_reset(st);
 	if (rc < 0)
 		goto fail;
-	char t_now[ATR_TIME_LEN];
-	atr_time_iso(now, t_now);
 	for (int i = 0; i < n; i++) {
 		for (int k = 0; k < reg->n; k++) {
 			const struct event_sub *s = reg->subs[k];
@@ -102,17 +142,9 @@ int dispatch_fanout(struct db_conn *c, const struct jobs_registry *reg,
 			if (e < 0)
 				goto fail;
 		}
-		st = db_prepare(c, "UPDATE event SET processed_at = ? WHERE "
-				   "id = ?");
-		if (!st)
-			goto fail;
-		db_bind_text(st, 1, t_now);
-		db_bind_int(st, 2, ev[i].id);
-		rc = db_step(st);
-		db_reset(st);
-		if (rc < 0)
-			goto fail;
 	}
+	if (mark_processed(c, ev, n, now) < 0)
+		goto fail;
 	free(ev);
 	if (db_commit(c) < 0) {
 		db_rollback(c);

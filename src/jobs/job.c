@@ -101,6 +101,12 @@ int job_claim(struct db_conn *c, const struct jobs_registry *reg,
 	if (db_begin(c) < 0)
 		goto out;
 	bool pg = db_conn_dialect(c) == DB_PG;
+	/* A queue that just grew has no statistics yet; the planner then
+	 * picks a bitmap scan and sorts every queued row per claim (12 ms at
+	 * 20,000). The index (status, run_at, id) read in order takes the
+	 * first rows (0.4 ms). */
+	if (pg && db_exec(c, "SET LOCAL enable_bitmapscan = off") < 0)
+		goto out;
 	struct db_stmt *st = db_prepare(c, reg->claim_sql[rescue][pg]);
 	if (!st)
 		goto out;

@@ -3,7 +3,11 @@
  *
  * The coordinator claims only as many jobs as there are free workers, so
  * a claimed job starts at once: no job waits out a lease it was never
- * attempted under. Each tick (a second, or at once when woken or when a
+ * attempted under. On PostgreSQL, when a claim was full (a backlog), each
+ * worker claims its next job itself, one at a time, until a claim finds
+ * nothing: claims then run in parallel (SKIP LOCKED). On SQLite they
+ * would only queue on the single writer, so the coordinator alone claims
+ * and request writes keep most of the writer (bench/README.md). Each tick (a second, or at once when woken or when a
  * full batch was claimed) it samples the clock every half minute, fans
  * committed events out to their subscribers' jobs, rescues expired leases
  * every few seconds and claims due jobs. Every wait is on the monotonic
@@ -56,6 +60,8 @@ static struct {
 	pthread_cond_t cv;  /* the coordinator's: woken, a worker freed/died */
 	pthread_cond_t wcv; /* the workers': a job is queued, or stop */
 	bool running, stop, wake;
+	bool backlog; /* the last claim was full: workers claim for themselves */
+	bool parallel_claims; /* PostgreSQL: claims do not serialise */
 	atomic_bool stopping;
 	char last_log[256];
 } R = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -123,18 +129,44 @@ static void worker_died(void *arg)
 	pthread_mutex_unlock(&R.mu);
 }
 
-/* A worker: takes claimed jobs from the queue and runs them until stop. */
+/* Claims one due job for a worker itself (while a backlog is known);
+ * 1 claimed into j, 0 none, -1 on a database error. */
+static int claim_own(struct job_claimed *j)
+{
+	struct atr_err err = {0};
+	struct db_conn *c = db_acquire(R.app->db, &err);
+	if (!c)
+		return -1;
+	int n = job_claim(c, &R.reg, R.owner, jobs_now_ms(), false, 1, j);
+	db_release(c);
+	return n;
+}
+
+/* A worker: runs the jobs the coordinator hands out and, while a backlog
+ * is known, claims its next job itself (claims then run in parallel, not
+ * one at a time through the coordinator), until stop. */
 static void *worker_main(void *arg)
 {
 	struct slot *s = arg;
 	pthread_mutex_lock(&R.mu);
 	for (;;) {
-		while (!R.stop && R.qlen == 0)
+		while (!R.stop && R.qlen == 0 && !R.backlog)
 			pthread_cond_wait(&R.wcv, &R.mu);
 		if (R.stop)
 			break;
-		s->job = R.queue[--R.qlen];
 		R.busy++;
+		if (R.qlen) {
+			s->job = R.queue[--R.qlen];
+		} else {
+			pthread_mutex_unlock(&R.mu);
+			int n = claim_own(&s->job);
+			pthread_mutex_lock(&R.mu);
+			if (n <= 0) {
+				R.backlog = false;
+				R.busy--;
+				continue;
+			}
+		}
 		pthread_mutex_unlock(&R.mu);
 		pthread_cleanup_push(worker_died, s);
 		jobs_run_one(R.app, &R.reg, R.owner, &s->job);
@@ -210,6 +242,8 @@ static bool coord_round(int nfree, int64_t *next_clock, int64_t *next_rescue)
 	pthread_mutex_lock(&R.mu);
 	for (int i = 0; i < n; i++)
 		R.queue[R.qlen++] = batch[i];
+	if (nfree > 0 && n == nfree && R.parallel_claims)
+		R.backlog = true;
 	if (n)
 		pthread_cond_broadcast(&R.wcv);
 	pthread_mutex_unlock(&R.mu);
@@ -265,7 +299,8 @@ int runner_start(struct app *app, struct atr_err *err)
 	R.slots = xcalloc((size_t)R.nslots, sizeof *R.slots);
 	R.queue = xcalloc((size_t)R.nslots, sizeof *R.queue);
 	R.busy = R.qlen = 0;
-	R.stop = R.wake = false;
+	R.stop = R.wake = R.backlog = false;
+	R.parallel_claims = db_dialect(app->db) == DB_PG;
 	R.last_log[0] = 0;
 	atomic_store(&R.stopping, false);
 	pthread_condattr_t ca;
