@@ -3,10 +3,11 @@
  *
  * The lease: sched_state holds the node that runs the scheduler and until
  * when. Every `atrium serve` runs a scheduler thread (unless configured
- * off); the leader renews the lease every tick (a quarter of the lease,
- * a second at most) and runs what is due; the others try to take it every
- * quarter lease, so a dead leader is replaced at most a lease and a
- * quarter after its last renewal. `atrium cron` and the cron URL take the
+ * off); the leader ticks every second (a quarter lease at most), renews
+ * the lease (and records the tick) every quarter lease and before each
+ * due task, and runs what is due; the others try to take it every quarter
+ * lease, so a dead leader is replaced at most a lease and a quarter after
+ * its last renewal. `atrium cron` and the cron URL take the
  * same lease for one run, unless a live node holds it.
  *
  * Once per period: a run starts with a compare-and-set of
@@ -40,6 +41,7 @@ static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool running, stop, leader;
+	int64_t renewed; /* atr_mono_ms of the last renewal */
 	char owner[JOB_OWNER_LEN];
 	char last_log[256];
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -150,28 +152,43 @@ static int write1(struct db_conn *c, struct db_stmt *st)
 	return rc;
 }
 
-/* Takes or renews the lease for owner. 1 held, 0 another node holds it
- * (holder named), -1. */
+/* Takes or renews the lease for owner; with via, records the tick (the
+ * Cronjob tab's last run) in the same statement. 1 held, 0 another node
+ * holds it (holder named when not NULL), -1. */
 static int lease_take(struct db_conn *c, const char *owner, int64_t now,
-		      int64_t lease_ms, char *holder, size_t n)
+		      int64_t lease_ms, const char *via, char *holder,
+		      size_t n)
 {
 	char t_now[ATR_TIME_LEN], t_until[ATR_TIME_LEN];
 	atr_time_iso(now, t_now);
 	atr_time_iso(now + lease_ms, t_until);
 	if (db_begin(c) < 0)
 		return -1;
-	struct db_stmt *st = db_prepare(
-		c, "UPDATE sched_state SET lease_owner = ?, lease_until = ? "
-		   "WHERE id = 1 AND (lease_owner IS NULL OR lease_owner = ? "
-		   "OR lease_until <= ?) RETURNING id");
+	struct db_stmt *st =
+		via ? db_prepare(c, "UPDATE sched_state SET lease_owner = ?, "
+				    "lease_until = ?, last_tick_at = ?, "
+				    "last_tick_node = ?, last_tick_via = ? "
+				    "WHERE id = 1 AND (lease_owner IS NULL OR "
+				    "lease_owner = ? OR lease_until <= ?) "
+				    "RETURNING id")
+		    : db_prepare(c, "UPDATE sched_state SET lease_owner = ?, "
+				    "lease_until = ? WHERE id = 1 AND "
+				    "(lease_owner IS NULL OR lease_owner = ? OR "
+				    "lease_until <= ?) RETURNING id");
 	if (!st) {
 		db_rollback(c);
 		return -1;
 	}
-	db_bind_text(st, 1, owner);
-	db_bind_text(st, 2, t_until);
-	db_bind_text(st, 3, owner);
-	db_bind_text(st, 4, t_now);
+	int p = 1;
+	db_bind_text(st, p++, owner);
+	db_bind_text(st, p++, t_until);
+	if (via) {
+		db_bind_text(st, p++, t_now);
+		db_bind_text(st, p++, owner);
+		db_bind_text(st, p++, via);
+	}
+	db_bind_text(st, p++, owner);
+	db_bind_text(st, p++, t_now);
 	int rc = write1(c, st);
 	if (rc != 0 || !holder)
 		return rc;
@@ -198,27 +215,6 @@ static void lease_give_back(struct db_conn *c, const char *owner)
 	}
 	db_bind_text(st, 1, owner);
 	write1(c, st);
-}
-
-/* Records the scheduler's tick (the Cronjob tab's last run); 0 or -1. */
-static int record_tick(struct db_conn *c, const char *owner, const char *via,
-		       int64_t now)
-{
-	char t_now[ATR_TIME_LEN];
-	atr_time_iso(now, t_now);
-	if (db_begin(c) < 0)
-		return -1;
-	struct db_stmt *st = db_prepare(
-		c, "UPDATE sched_state SET last_tick_at = ?, last_tick_node = "
-		   "?, last_tick_via = ? WHERE id = 1 RETURNING id");
-	if (!st) {
-		db_rollback(c);
-		return -1;
-	}
-	db_bind_text(st, 1, t_now);
-	db_bind_text(st, 2, owner);
-	db_bind_text(st, 3, via);
-	return write1(c, st) < 0 ? -1 : 0;
 }
 
 /* Creates the row of each task of the binary, and resets next_run_at
@@ -364,8 +360,9 @@ fail:
 	return -1;
 }
 
-/* Runs task t if it is due (see the top of this file). Appends a report
- * to ran. 0, or -1 on a database error. */
+/* Runs task t if it is due (see the top of this file), renewing the
+ * lease first. Appends a report to ran. 0, 1 when the lease was lost
+ * (stop), or -1 on a database error. */
 static int maybe_run(struct app *app, struct db_conn *c,
 		     const struct sched_task *t, const char *owner,
 		     const char *via, json_t *ran)
@@ -400,6 +397,10 @@ static int maybe_run(struct app *app, struct db_conn *c,
 	int64_t next = sched_task_next(app, t, now, sched, sizeof sched);
 	if (next < 0)
 		return 0;
+	int held = lease_take(c, owner, now, app->cfg.scheduler_lease_ms, NULL,
+			      NULL, 0);
+	if (held <= 0)
+		return held < 0 ? -1 : 1;
 	int got = claim_period(c, t->name, row.next_run_at, next, owner, now);
 	if (got <= 0)
 		return got;
@@ -429,7 +430,7 @@ static int maybe_run(struct app *app, struct db_conn *c,
 			  rc < 0 ? err.msg : NULL);
 }
 
-/* Runs every due task of the binary, renewing the lease before each;
+/* Runs every due task of the binary (each renews the lease first);
  * stops when the lease is lost. 0 or -1. */
 static int run_due(struct app *app, struct db_conn *c, const char *owner,
 		   const char *via, json_t *ran)
@@ -437,13 +438,9 @@ static int run_due(struct app *app, struct db_conn *c, const char *owner,
 	for (int m = 0; app->modules[m]; m++)
 		for (const struct sched_task *t = app->modules[m]->tasks;
 		     t && t->name; t++) {
-			int held = lease_take(c, owner, jobs_now_ms(),
-					      app->cfg.scheduler_lease_ms,
-					      NULL, 0);
-			if (held <= 0)
-				return held;
-			if (maybe_run(app, c, t, owner, via, ran) < 0)
-				return -1;
+			int rc = maybe_run(app, c, t, owner, via, ran);
+			if (rc != 0)
+				return rc < 0 ? -1 : 0;
 		}
 	return 0;
 }
@@ -462,11 +459,10 @@ int sched_run_once(struct app *app, const char *via, json_t *ran,
 	if (!c)
 		return -1;
 	int64_t now = jobs_now_ms();
-	int rc = lease_take(c, owner, now, app->cfg.scheduler_lease_ms, holder,
-			    holder_len);
+	int rc = lease_take(c, owner, now, app->cfg.scheduler_lease_ms, via,
+			    holder, holder_len);
 	if (rc == 1 && (sync_tasks(app, c, now) < 0 ||
-			run_due(app, c, owner, via, ran) < 0 ||
-			record_tick(c, owner, via, jobs_now_ms()) < 0))
+			run_due(app, c, owner, via, ran) < 0))
 		rc = -1;
 	if (rc != 0 && !threaded)
 		lease_give_back(c, owner); /* serve's schedulers may take it */
@@ -498,8 +494,9 @@ static void wait_ms(int64_t ms)
 	pthread_cond_timedwait(&S.cv, &S.mu, &ts);
 }
 
-/* One tick: take or renew the lease; as leader, run what is due. Returns
- * whether this node leads. */
+/* One tick: take the lease, or renew it (recording the tick) once a
+ * quarter lease passed; as leader, run what is due (each due task renews
+ * the lease first). Returns whether this node leads. */
 static bool tick(void)
 {
 	struct app *app = S.app;
@@ -509,10 +506,15 @@ static bool tick(void)
 		sched_log("%s", err.msg);
 		return false;
 	}
-	int64_t now = jobs_now_ms();
-	int held = lease_take(c, S.owner, now, app->cfg.scheduler_lease_ms,
-			      NULL, 0);
+	int64_t now = jobs_now_ms(), mono = atr_mono_ms();
+	int64_t lease = app->cfg.scheduler_lease_ms;
 	bool was = S.leader;
+	int held = 1;
+	if (!was || mono - S.renewed >= lease / 4) {
+		held = lease_take(c, S.owner, now, lease, "serve", NULL, 0);
+		if (held == 1)
+			S.renewed = mono;
+	}
 	if (held == 1 && !was) {
 		fprintf(stderr, "scheduler: this node (%s) runs the "
 				"scheduler\n",
@@ -522,8 +524,7 @@ static bool tick(void)
 	} else if (held == 0 && was) {
 		fprintf(stderr, "scheduler: another node took the lease\n");
 	}
-	if (held == 1 && (run_due(app, c, S.owner, "serve", NULL) < 0 ||
-			  record_tick(c, S.owner, "serve", jobs_now_ms()) < 0))
+	if (held == 1 && run_due(app, c, S.owner, "serve", NULL) < 0)
 		held = -1;
 	if (held < 0)
 		sched_log("database error: %s", db_errmsg(c));
@@ -532,7 +533,6 @@ static bool tick(void)
 	return held == 1;
 }
 
-/* The scheduler thread: ticks as leader, tries the lease otherwise. */
 static void *sched_main(void *arg)
 {
 	int64_t lease = S.app->cfg.scheduler_lease_ms;
