@@ -124,8 +124,13 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(HDRS)
 test-fuzz: $(BUILD)/fuzz/fuzz_json_body $(BUILD)/fuzz/fuzz_query $(BUILD)/fuzz/fuzz_cron_expr
 	scripts/fuzz-smoke
 
+# The job runner's throughput (bench/jobs_bench.c), on the optimised objects.
+$(BUILD)/bench_jobs: bench/jobs_bench.c $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC) $(GEN))
+	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< \
+		$(patsubst %.c,$(BUILD)/obj/%.o,$(SRC) $(GEN)) $(LDLIBS)
+
 bench: deps-test
-	@$(MAKE) --no-print-directory $(BUILD)/atrium
+	@$(MAKE) --no-print-directory $(BUILD)/atrium $(BUILD)/bench_jobs
 	bench/run
 
 clean:
