@@ -363,3 +363,45 @@ TEST(sched_metric_clock_jump_pg)
 {
 	unit_with_pg(case_metric_jump);
 }
+
+/* The clock warnings: on PostgreSQL this machine's clock against the
+ * database server's (and jobs_now_ms keeps to the database's); on SQLite
+ * a jump of the wall clock against the monotonic clock. */
+static void case_clock_warnings(const char *url)
+{
+	struct fx f;
+	if (!fx_open(&f, url, unit_app.modules))
+		return;
+	char warn[320];
+	bool pg = db_conn_dialect(f.c) == DB_PG;
+	CHECK_EQ_INT(jobs_clock_sync(f.c, warn, sizeof warn), 0);
+	CHECK_STR(warn, "");
+	atr_clock_shift(3600000, 0); /* this machine's clock: an hour ahead */
+	CHECK_EQ_INT(jobs_clock_sync(f.c, warn, sizeof warn), 0);
+	if (pg) {
+		CHECK_CONTAINS(warn, "is 3600.");
+		CHECK_CONTAINS(warn, "s ahead of the database server's");
+		/* Jobs keep to the database's clock. */
+		int64_t d = jobs_now_ms() - (atr_now_ms() - 3600000);
+		CHECK(d > -2000 && d < 2000);
+		CHECK_EQ_INT(jobs_clock_sync(f.c, warn, sizeof warn), 0);
+		CHECK_STR(warn, ""); /* said once */
+	} else {
+		CHECK_CONTAINS(warn, "jumped forward by 3600.");
+	}
+	atr_clock_shift(-3600000, 0);
+	CHECK_EQ_INT(jobs_clock_sync(f.c, warn, sizeof warn), 0);
+	CHECK_CONTAINS(warn, pg ? "agrees with the database server's again"
+				: "jumped back by 3600.");
+	fx_close(&f);
+}
+
+TEST(sched_clock_warnings_sqlite)
+{
+	unit_with_sqlite(case_clock_warnings);
+}
+
+TEST(sched_clock_warnings_pg)
+{
+	unit_with_pg(case_clock_warnings);
+}
