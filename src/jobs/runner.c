@@ -251,25 +251,33 @@ static bool coord_round(int nfree, int64_t *next_clock, int64_t *next_rescue)
 	return (nfree > 0 && n == nfree) || fanned == FANOUT_BATCH;
 }
 
-/* The coordinator: a round per tick, at once when woken or busy. */
+/* The coordinator: a round per tick; at once when woken (jobs_wake), a
+ * worker died, or, after a full batch (a backlog), as soon as a worker
+ * frees up. A worker that finishes outside a backlog does not start a
+ * round early: a failed job's retry waits for its backoff and the tick. */
 static void *coord_main(void *arg)
 {
-	int64_t next_clock = 0, next_rescue = 0;
+	int64_t next_clock = 0, next_rescue = 0, next_tick = 0;
+	bool more = false;
 	pthread_mutex_lock(&R.mu);
 	while (!R.stop) {
+		int64_t now = atr_mono_ms();
+		int nfree = R.nslots - R.busy - R.qlen;
+		bool dead = false;
+		for (int i = 0; i < R.nslots; i++)
+			dead = dead || (R.slots[i].dead && !R.slots[i].gone);
+		if (!R.wake && !dead && now < next_tick &&
+		    !(more && nfree > 0)) {
+			wait_ms(&R.cv, next_tick - now);
+			continue;
+		}
 		R.wake = false;
 		replace_dead();
-		int nfree = R.nslots - R.busy - R.qlen;
+		nfree = R.nslots - R.busy - R.qlen;
 		pthread_mutex_unlock(&R.mu);
-		bool more = coord_round(nfree, &next_clock, &next_rescue);
+		more = coord_round(nfree, &next_clock, &next_rescue);
 		pthread_mutex_lock(&R.mu);
-		if (R.stop || R.wake)
-			continue;
-		if (more && R.nslots - R.busy - R.qlen > 0)
-			continue;
-		/* A full batch with every worker busy: go on when one frees
-		 * up (it signals), or after a tick at most. */
-		wait_ms(&R.cv, TICK_MS);
+		next_tick = atr_mono_ms() + TICK_MS;
 	}
 	pthread_mutex_unlock(&R.mu);
 	return NULL;
