@@ -222,22 +222,22 @@ static bool coord_round(int nfree, int64_t *next_clock, int64_t *next_rescue)
 	if (fanned < 0)
 		coord_log("cannot dispatch events: %s", db_errmsg(c));
 	struct job_claimed *batch = xcalloc((size_t)R.nslots, sizeof *batch);
-	int n = 0;
+	int n = 0, m = 0;
 	if (nfree > 0 && mono >= *next_rescue) {
 		*next_rescue = mono + RESCUE_EVERY_MS;
-		n = job_claim(c, &R.reg, R.owner, now, true, nfree, batch);
+		m = job_claim(c, &R.reg, R.owner, now, true, nfree, batch);
+		n = m > 0 ? m : 0;
 	}
-	if (n >= 0 && n < nfree) {
-		int m = job_claim(c, &R.reg, R.owner, now, false, nfree - n,
-				  batch + n);
-		n = m < 0 ? -1 : n + m;
+	if (m >= 0 && n < nfree) {
+		m = job_claim(c, &R.reg, R.owner, now, false, nfree - n,
+			      batch + n);
+		n += m > 0 ? m : 0;
 	}
-	if (n < 0) {
+	/* What was claimed before an error still runs. */
+	if (m < 0)
 		coord_log("cannot claim jobs: %s", db_errmsg(c));
-		n = 0;
-	} else if (n > 0 || fanned > 0) {
+	else if (n > 0 || fanned > 0)
 		R.last_log[0] = 0;
-	}
 	db_release(c);
 	pthread_mutex_lock(&R.mu);
 	for (int i = 0; i < n; i++)
