@@ -1,6 +1,7 @@
 /* test_jobs.c — the job runner (src/jobs/): claiming, leases that run
  * out, backoff, blocked, retry, a clock that goes back, a job that kills
- * its node every time, a handler whose thread dies, and stopping. Each
+ * its node every time, a handler whose thread dies, stopping, and the
+ * migration of the email queue's rows onto jobs. Each
  * case runs on SQLite and, with ATRIUM_TEST_PG, on PostgreSQL. Time is
  * moved with atr_clock_shift, never waited for. */
 #include "atrium.h"
@@ -8,6 +9,8 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "core/embedded.h"
+#include "email/email.h"
 #include "jobs_fixture.h"
 
 /* --- the test kinds ----------------------------------------------------- */
@@ -462,4 +465,120 @@ TEST(jobs_registry_refuses_bad_kinds)
 	CHECK_EQ_INT(jobs_registry_build(unit_app.modules, &reg, &err), 0);
 	CHECK(jobs_kind_index(&reg, "email") >= 0);
 	jobs_registry_free(&reg);
+}
+
+/* --- the migration of the email queue ------------------------------------ */
+
+/* Runs the dialect's migrations whose names sort before `before` (or
+ * from it on, with from = true). */
+static bool run_migrations(struct db_conn *c, const char *before, bool from)
+{
+	const char *dir = db_conn_dialect(c) == DB_PG ? "migrations/pg/"
+						      : "migrations/sqlite/";
+	for (const struct embedded_file *f = embedded_files; f->name; f++) {
+		if (strncmp(f->name, dir, strlen(dir)) != 0)
+			continue;
+		bool early = strcmp(f->name + strlen(dir), before) < 0;
+		if (early == from)
+			continue;
+		char *sql = xstrndup((const char *)f->data, f->size);
+		int rc = db_exec(c, sql);
+		free(sql);
+		if (rc < 0) {
+			FAILF("%s: %s", f->name, db_errmsg(c));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Queue rows of every status written before 0007 keep their state as
+ * jobs, and new ids follow the old ones. */
+static void case_migrate_email(const char *url)
+{
+	struct db *db = NULL;
+	struct atr_err err = {0};
+	if (!CHECK_EQ_INT(db_open(url, 2, &db, &err), 0))
+		return;
+	struct db_conn *c = unit_db_acquire(db);
+	if (!c || !run_migrations(c, "0007", false))
+		goto out;
+	const char *rows =
+		/* ids 1 to 4, from the table's own sequence */
+		"INSERT INTO email_queue (org_id, to_addr, subject, "
+		"body_text, template, status, attempts, next_attempt_at, "
+		"last_error, created_at, sent_at, locked_until) VALUES "
+		"(1, 'a@x.test', 'A', 'v1:x', 'test', 'queued', 2, "
+		"'2026-01-01T00:05:00.000Z', 'e1', '2026-01-01T00:00:00.000Z', "
+		"NULL, NULL),"
+		"(1, 'b@x.test', 'B', 'v1:x', 'test', 'sending', 1, "
+		"'2026-01-01T00:00:00.000Z', NULL, '2026-01-01T00:00:00.000Z', "
+		"NULL, '2026-01-01T00:12:40.000Z'),"
+		"(1, 'c@x.test', 'C', 'v1:x', 'test', 'sent', 3, "
+		"'2026-01-01T00:00:00.000Z', NULL, '2026-01-01T00:00:00.000Z', "
+		"'2026-01-01T00:01:00.000Z', NULL),"
+		"(1, 'd@x.test', 'D', 'v1:x', 'test', 'blocked', 5, "
+		"'2026-01-01T00:09:00.000Z', 'e4', '2026-01-01T00:00:00.000Z', "
+		"NULL, NULL)";
+	if (!CHECK_EQ_INT(db_exec(c, rows), 0) || !run_migrations(c, "0007", true))
+		goto out;
+	static const struct {
+		const char *sql;
+		int64_t want;
+	} checks[] = {
+		{"SELECT COUNT(*) FROM job WHERE kind = 'email'", 3},
+		{"SELECT COUNT(*) FROM job WHERE id = 1 AND status = 'queued' "
+		 "AND attempts = 2 AND run_at = '2026-01-01T00:05:00.000Z' AND "
+		 "last_error = 'e1'", 1},
+		{"SELECT COUNT(*) FROM job WHERE id = 2 AND status = 'running' "
+		 "AND lease_owner = 'migrated' AND lease_until = "
+		 "'2026-01-01T00:12:40.000Z'", 1},
+		{"SELECT COUNT(*) FROM job WHERE id = 4 AND status = 'blocked' "
+		 "AND attempts = 5 AND last_error = 'e4' AND finished_at IS NOT "
+		 "NULL", 1},
+		{"SELECT COUNT(*) FROM email_queue WHERE id = 3 AND job_id IS "
+		 "NULL AND attempts = 3 AND sent_at IS NOT NULL", 1},
+		{"SELECT COUNT(*) FROM email_queue WHERE job_id = id", 3},
+	};
+	for (size_t i = 0; i < ATR_ARRAY_LEN(checks); i++)
+		if (!CHECK_EQ_INT(unit_db_scalar(c, checks[i].sql),
+				  checks[i].want))
+			FAILF("check %zu: %s", i, checks[i].sql);
+	int64_t n[EMAIL_NSTATUS];
+	if (CHECK_EQ_INT(email_queue_counts(c, 1, n), 0)) {
+		CHECK_EQ_INT(n[EMAIL_QUEUED], 1);
+		CHECK_EQ_INT(n[EMAIL_SENDING], 1);
+		CHECK_EQ_INT(n[EMAIL_SENT], 1);
+		CHECK_EQ_INT(n[EMAIL_BLOCKED], 1);
+	}
+	/* New rows get new ids in both tables. */
+	int64_t id = 0;
+	if (CHECK_EQ_INT(db_begin(c), 0)) {
+		CHECK_EQ_INT(job_enqueue(c, &(struct job_new){.kind = "email",
+							     .org_id = 1},
+					 &id, &err),
+			     0);
+		CHECK_EQ_INT(db_exec(c, "INSERT INTO email_queue (org_id, "
+					"to_addr, subject, body_text, template, "
+					"created_at) VALUES (1, 'e@x.test', 'E', "
+					"'v1:x', 'test', '2026-01-02T00:00:00."
+					"000Z')"),
+			     0);
+		CHECK_EQ_INT(db_commit(c), 0);
+	}
+	CHECK(id > 4);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT MAX(id) FROM email_queue"), 5);
+out:
+	db_release(c);
+	db_close(db);
+}
+
+TEST(jobs_migrate_email_sqlite)
+{
+	unit_with_sqlite(case_migrate_email);
+}
+
+TEST(jobs_migrate_email_pg)
+{
+	unit_with_pg(case_migrate_email);
 }
