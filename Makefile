@@ -90,7 +90,7 @@ $(BUILD)/san/atrium: $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(MAIN) $(GEN))
 	$(CC) -g $(SAN) -o $@ $^ $(LDLIBS)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-$(BUILD)/san/unit: $(UNIT_SRC) tests/unit/unit.h $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN))
+$(BUILD)/san/unit: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN))
 	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ \
 		$(UNIT_SRC) tests/unit/unit_main.c \
 		$(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN)) $(LDLIBS)
@@ -131,8 +131,13 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 test-fuzz: $(FUZZERS)
 	scripts/fuzz-smoke
 
+# The job runner's throughput (bench/jobs_bench.c), on the optimised objects.
+$(BUILD)/bench_jobs: bench/jobs_bench.c $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC) $(GEN))
+	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< \
+		$(patsubst %.c,$(BUILD)/obj/%.o,$(SRC) $(GEN)) $(LDLIBS)
+
 bench: deps-test
-	@$(MAKE) --no-print-directory $(BUILD)/atrium
+	@$(MAKE) --no-print-directory $(BUILD)/atrium $(BUILD)/bench_jobs
 	bench/run
 
 clean:

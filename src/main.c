@@ -12,6 +12,7 @@ static const struct {
 	{"migrate", cmd_migrate, "apply pending database migrations"},
 	{"admin", cmd_admin, "admin create: add an administrator"},
 	{"staff", cmd_staff, "staff add: add a staff member"},
+	{"cron", cmd_cron, "run the scheduled tasks that are due, once"},
 	{"audit", cmd_audit, "audit verify: check the activity log's chain"},
 	{"user", cmd_user, "user reset-2fa: remove a member's 2FA (lost device)"},
 	{"routes", cmd_routes, "print the route table as JSON"},

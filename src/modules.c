@@ -11,7 +11,7 @@ extern const struct module module_ops, module_web, module_records,
 	module_auth, module_twofa, module_sessions, module_leads,
 	module_clients, module_departments, module_teams, module_staff,
 	module_staff_lifecycle, module_roles, module_settings,
-	module_activity, module_email;
+	module_activity, module_email, module_jobs, module_scheduler;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
@@ -30,5 +30,10 @@ const struct module *const atrium_modules[] = {
 	&module_settings,
 	&module_activity,
 	&module_email,
+	/* After every module whose jobs or tasks need its start (libcurl,
+	 * ...): stop runs in reverse, so the runner and the scheduler stop
+	 * first. */
+	&module_jobs,
+	&module_scheduler,
 	NULL,
 };

@@ -661,6 +661,14 @@ static const struct setting_def auth_settings[] = {
  * trail); stale throttle counters. */
 static const struct housekeeping auth_housekeeping[] = {
 	{"DELETE FROM session WHERE expires_at <= ? RETURNING id", 1, {0}},
+	/* Idle past their limit: removed at once, so a clock that goes back
+	 * cannot bring them back to life (issue 9, item 13). */
+	{"DELETE FROM session WHERE strftime('%Y-%m-%dT%H:%M:%fZ', "
+	 "last_seen_at, '+' || idle_minutes || ' minutes') <= ? RETURNING id",
+	 1, {0},
+	 "DELETE FROM session WHERE to_char((CAST(last_seen_at AS "
+	 "timestamptz) + idle_minutes * interval '1 minute') AT TIME ZONE "
+	 "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') <= ? RETURNING id"},
 	{"DELETE FROM auth_token WHERE (expires_at <= ? OR used_at IS NOT "
 	 "NULL) AND created_at < ? RETURNING id",
 	 2, {0, DAY_MS}},

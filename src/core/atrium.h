@@ -104,5 +104,12 @@ int64_t atr_now_ms(void);
 int64_t atr_iso_ms(const char *s);
 /* Monotonic clock in nanoseconds, for durations. */
 int64_t atr_mono_ns(void);
+/* Monotonic clock in milliseconds, for intervals, timeouts and leases kept
+ * inside the process (never stored: it means nothing to another process). */
+int64_t atr_mono_ms(void);
+/* Tests only (production never calls it): from now on atr_now_ms reads
+ * wall_ms more (a clock jump) and atr_mono_ms mono_ms more (time passing),
+ * on top of earlier shifts. */
+void atr_clock_shift(int64_t wall_ms, int64_t mono_ms);
 
 #endif

@@ -46,6 +46,11 @@ static const struct option_row config_options[] = {
 	{"login_max_failures", I(login_max_failures), "5", 1, 1000},
 	{"login_ip_max_failures", I(login_ip_max_failures), "50", 1, 100000},
 	{"email_retry_base_ms", I(email_retry_base_ms), "30000", 10, 3600000},
+	{"job_workers", I(job_workers), "4", 1, 64},
+	{"scheduler", B(scheduler), "true", 0, 0},
+	{"scheduler_lease_ms", I(scheduler_lease_ms), "30000", 1000, 600000},
+	{"housekeeping_interval_ms", I(housekeeping_interval_ms), "60000", 1000,
+	 86400000},
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
 	{"reuse_port", B(reuse_port), "false", 0, 0},
 	{"metrics_open", B(metrics_open), "false", 0, 0},
@@ -198,8 +203,11 @@ void config_auto_size(struct config *cfg, bool blocking_db)
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 		cfg->threads = blocking_db ? 16 : (int)(cores > 2 ? cores : 2);
 	}
+	/* + the job runner's workers, its coordinator and the scheduler:
+	 * each holds a connection only for a short statement, never across
+	 * a handler's network I/O. */
 	if (cfg->db_pool == 0)
-		cfg->db_pool = cfg->threads + 2; /* + the background worker */
+		cfg->db_pool = cfg->threads + cfg->job_workers + 2;
 }
 
 void config_free(struct config *cfg)

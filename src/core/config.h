@@ -31,6 +31,10 @@ struct config {
 	int login_max_failures;  /* per account, before the delay grows */
 	int login_ip_max_failures;
 	int email_retry_base_ms; /* email queue backoff base (tests: small) */
+	int job_workers;         /* threads that run jobs (src/jobs/) */
+	bool scheduler;          /* serve runs the scheduler (cron) itself */
+	int scheduler_lease_ms;  /* the scheduler's database lease */
+	int housekeeping_interval_ms; /* the housekeeping task's period */
 	bool trust_proxy;
 	bool reuse_port;         /* share the port with other processes */
 	bool metrics_open;       /* /metrics to anyone when no token is set */

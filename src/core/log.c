@@ -7,6 +7,7 @@
 
 /* Formats into line as one line (control characters become spaces,
  * trailing white space dropped). */
+ATR_PRINTF(3, 0)
 static void format_line(char *line, size_t size, const char *fmt, va_list ap)
 {
 	vsnprintf(line, size, fmt, ap);

@@ -65,13 +65,17 @@ void modules_fini(struct app *app)
 			app->modules[i]->fini(app);
 }
 
-int64_t modules_housekeeping(struct app *app, struct db_conn *c)
+int64_t modules_housekeeping(struct app *app, struct db_conn *c,
+			     int64_t now_ms)
 {
-	int64_t now = atr_now_ms(), removed = 0;
+	int64_t now = now_ms, removed = 0;
+	bool pg = db_conn_dialect(c) == DB_PG;
 	for (int i = 0; app->modules[i]; i++) {
 		const struct housekeeping *h = app->modules[i]->housekeeping;
 		for (; h && h->sql; h++) {
-			struct db_stmt *st = db_prepare(c, h->sql);
+			struct db_stmt *st =
+				db_prepare(c, pg && h->sql_pg ? h->sql_pg
+							      : h->sql);
 			if (!st)
 				return -1;
 			for (int k = 0; k < h->nbinds; k++) {

@@ -45,13 +45,16 @@ struct event_sub;
 struct json_t;
 
 /* One housekeeping statement: a DELETE ... RETURNING of rows that have
- * outlived their use. Each `?` is bound, in order, to the wall-clock
- * time now minus ages_ms[i] (0: now itself) as ISO 8601 text. */
+ * outlived their use. Each `?` is bound, in order, to the housekeeping
+ * clock's now (see modules_housekeeping) minus ages_ms[i] (0: now itself)
+ * as ISO 8601 text. sql_pg, when set, replaces sql on PostgreSQL (date
+ * arithmetic differs between the dialects). */
 #define HOUSEKEEPING_BINDS 2
 struct housekeeping {
 	const char *sql;
 	int nbinds;
 	int64_t ages_ms[HOUSEKEEPING_BINDS];
+	const char *sql_pg;
 };
 
 struct module {
@@ -62,6 +65,8 @@ struct module {
 	const struct entity *const *entities; /* NULL-terminated */
 	const struct setting_def *settings;   /* its settings rows */
 	const struct housekeeping *housekeeping;
+	/* The job runner and the scheduler (src/jobs/jobs.h defines the
+	 * structs and the recipes); each array ends with a {0} row. */
 	const struct job_kind *job_kinds;     /* handlers of its jobs */
 	const struct sched_task *tasks;       /* what the scheduler runs */
 	const struct event_sub *subscribers;  /* consumers of the outbox */
@@ -98,8 +103,11 @@ void modules_stop(struct app *app);
 void modules_fini(struct app *app);
 
 /* Runs every module's housekeeping statements on c (outside a
- * transaction; each statement is its own). Returns rows removed, or -1
- * on a database error. */
-int64_t modules_housekeeping(struct app *app, struct db_conn *c);
+ * transaction; each statement is its own) with now_ms as the time rows
+ * are judged by (the scheduler's housekeeping task passes a clock that
+ * never runs ahead of real time, src/jobs/sched.c). Returns rows removed,
+ * or -1 on a database error. */
+int64_t modules_housekeeping(struct app *app, struct db_conn *c,
+			     int64_t now_ms);
 
 #endif

@@ -2,6 +2,7 @@
 #include "atrium.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <time.h>
 
 void atr_assert_fail(const char *expr, const char *file, int line)
@@ -141,11 +142,21 @@ int atr_parse_i64(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Shifts set by tests (atr_clock_shift); 0 in production. */
+static _Atomic int64_t wall_shift_ms, mono_shift_ms;
+
+void atr_clock_shift(int64_t wall_ms, int64_t mono_ms)
+{
+	atomic_fetch_add(&wall_shift_ms, wall_ms);
+	atomic_fetch_add(&mono_shift_ms, mono_ms);
+}
+
 int64_t atr_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	       atomic_load(&wall_shift_ms);
 }
 
 int64_t atr_mono_ns(void)
@@ -153,6 +164,11 @@ int64_t atr_mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t atr_mono_ms(void)
+{
+	return atr_mono_ns() / 1000000 + atomic_load(&mono_shift_ms);
 }
 
 void atr_time_iso(int64_t ms, char buf[ATR_TIME_LEN])

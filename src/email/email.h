@@ -1,9 +1,10 @@
-/* email.h — outbound email: templates, the queue, the SMTP worker.
+/* email.h — outbound email: templates, the queue, delivery.
  *
  * The email module's files: template.c (templates and rendering),
  * message.c (the RFC 5322 message), smtp.c (sending through libcurl),
- * queue.c (queueing, counts), worker.c (the queue worker), email_api.c
- * (routes, settings rows, the module descriptor).
+ * queue.c (queueing, counts), deliver.c (the "email" job kind that sends
+ * one message), email_api.c (routes, settings rows, the module
+ * descriptor).
  *
  * Sending an email from a module (the transactional outbox):
  *
@@ -16,15 +17,25 @@
  *   db_commit(c);
  *
  * email_enqueue renders the template inside the caller's transaction and
- * inserts a 'queued' row, so the email commits with the change that caused
- * it or not at all, and a killed server loses nothing. The worker thread of
- * `atrium serve` claims due rows, sends them through libcurl's SMTP with
+ * inserts the message into email_queue and its job (kind "email", the job
+ * runner of src/jobs/) into job, so the email commits with the change that
+ * caused it or not at all, and a killed server loses nothing. The data
+ * shape: email_queue holds the message (recipient, subject, encrypted
+ * body, template, sent_at once delivered); the job row holds the delivery
+ * state (attempts, next attempt, lease, last error, blocked). The runner
+ * claims due jobs and deliver.c sends each through libcurl's SMTP with
  * the organisation's SMTP settings (settings group `smtp`, declared in
- * email_api.c),
- * and on failure retries with exponential backoff and full jitter (base
- * config email_retry_base_ms, cap 1 h) until the setting
- * email_queue.max_attempts, after which the row is 'blocked' until someone
- * retries it (POST /api/v1/email-queue/retry, "Process All").
+ * email_api.c); on failure the runner retries with exponential backoff
+ * and full jitter (base config email_retry_base_ms, cap 1 h) until the
+ * setting email_queue.max_attempts, after which the job is 'blocked' until
+ * someone retries it (POST /api/v1/email-queue/retry, "Process All", or
+ * the jobs page). The queue's status is derived: sent (sent_at set),
+ * sending (job running), blocked (job blocked), else queued (a done
+ * job counts as sent).
+ *
+ * Delivery is at least once: a node killed after the server accepted a
+ * message but before sent_at was written sends it again, with the same
+ * Message-ID (<atrium.ORG.ID.TIME@domain>), so mail systems can tell.
  *
  * Queueing and sending need the master key loaded (secret_key_load, as
  * `atrium serve` does): bodies are stored encrypted, since invitation links
@@ -111,19 +122,12 @@ int email_send_now(struct db_conn *c, int64_t org, const struct email_msg *m,
  * organisation, or all when org is 0. 0 or -1. */
 int email_queue_counts(struct db_conn *c, int64_t org,
 		       int64_t counts[EMAIL_NSTATUS]);
-/* The counts of all organisations as the worker last saw them (it
- * refreshes them every few seconds), for /metrics. False before the first
- * refresh or when no worker runs. */
-bool email_queue_counts_cached(int64_t counts[EMAIL_NSTATUS]);
 
-/* Starts the worker thread (and libcurl) for `atrium serve`; app must
- * outlive it. 0 or -1 with err. */
-int email_worker_start(struct app *app, struct atr_err *err);
-/* Stops it: aborts a send in progress, puts claimed but unsent rows back,
- * joins the thread, cleans libcurl up. Call before the database closes.
- * Safe to call when it never started. */
-void email_worker_stop(void);
-/* Asks the worker to look at the queue now instead of at its next tick. */
-void email_worker_wake(void);
+/* The SQL expression of a queue row's status, over email_queue e LEFT
+ * JOIN job j ON j.id = e.job_id. */
+#define EMAIL_STATUS_SQL                                                       \
+	"CASE WHEN e.sent_at IS NOT NULL OR j.status = 'done' THEN 'sent' "  \
+	"WHEN j.status = 'running' THEN 'sending' WHEN j.status = "         \
+	"'blocked' THEN 'blocked' ELSE 'queued' END"
 
 #endif

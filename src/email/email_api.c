@@ -1,7 +1,10 @@
 /* email_api.c — the email module: the queue's routes, Send Test Email,
- * the smtp and email_queue settings, the worker and its metrics. */
+ * the smtp and email_queue settings, the "email" job kind and the queue's
+ * metric. */
 #include "atrium.h"
 
+#include <curl/curl.h>
+#include <pthread.h>
 #include <sodium.h>
 
 #include "auth/perm.h"
@@ -13,6 +16,7 @@
 #include "db/db.h"
 #include "email/email_int.h"
 #include "http/http.h"
+#include "jobs/jobs.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
@@ -30,6 +34,14 @@ static json_t *text_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
+
+/* The queue page's rows: the message, and the delivery state of its job
+ * (queue.c's data shape, email/email.h). */
+#define EMAIL_LIST_SQL                                                         \
+	"SELECT e.id, e.to_addr, e.subject, e.template, " EMAIL_STATUS_SQL   \
+	", COALESCE(j.attempts, e.attempts), j.run_at, j.last_error, "       \
+	"e.created_at, e.sent_at FROM email_queue e LEFT JOIN job j ON "     \
+	"j.id = e.job_id WHERE e.org_id = ?"
 
 static int email_h_list(struct req *r)
 {
@@ -60,17 +72,11 @@ static int email_h_list(struct req *r)
 		}
 	}
 	struct db_stmt *st =
-		status ? db_prepare(c, "SELECT id, to_addr, subject, template, "
-				       "status, attempts, next_attempt_at, "
-				       "last_error, created_at, sent_at FROM "
-				       "email_queue WHERE org_id = ? AND "
-				       "status = ? ORDER BY id DESC LIMIT ? "
-				       "OFFSET ?")
-		       : db_prepare(c, "SELECT id, to_addr, subject, template, "
-				       "status, attempts, next_attempt_at, "
-				       "last_error, created_at, sent_at FROM "
-				       "email_queue WHERE org_id = ? ORDER BY "
-				       "id DESC LIMIT ? OFFSET ?");
+		status ? db_prepare(c, EMAIL_LIST_SQL " AND " EMAIL_STATUS_SQL
+					   " = ? ORDER BY e.id DESC LIMIT ? "
+					   "OFFSET ?")
+		       : db_prepare(c, EMAIL_LIST_SQL " ORDER BY e.id DESC "
+					   "LIMIT ? OFFSET ?");
 	if (!st)
 		return req_db_error(r);
 	int p = 1;
@@ -134,7 +140,53 @@ static void retry_check(struct req *r)
 			  "blocked email)");
 }
 
-/* Requeues blocked rows of the org: all, or those of ids. */
+/* Requeues the blocked emails of the org (their jobs): the one with id
+ * (id > 0) or all. Appends the email ids to done. 0 or -1. */
+static int requeue(struct db_conn *c, int64_t org, int64_t id,
+		   const char *now, json_t *done)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT e.id, e.job_id FROM email_queue e JOIN job j ON "
+		   "j.id = e.job_id WHERE e.org_id = ? AND j.status = "
+		   "'blocked' AND e.sent_at IS NULL AND (? = 0 OR e.id = ?) "
+		   "ORDER BY e.id");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, org);
+	db_bind_int(st, 2, id);
+	db_bind_int(st, 3, id);
+	size_t cap = 16, n = 0;
+	int64_t(*pair)[2] = xmalloc(cap * sizeof *pair);
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		if (n == cap)
+			pair = xrealloc(pair, (cap *= 2) * sizeof *pair);
+		pair[n][0] = db_col_int(st, 0);
+		pair[n++][1] = db_col_int(st, 1);
+	}
+	db_reset(st);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		st = db_prepare(c, "UPDATE job SET status = 'queued', attempts "
+				   "= 0, run_at = ?, scheduled_at = ?, "
+				   "finished_at = NULL WHERE id = ? AND status "
+				   "= 'blocked' RETURNING id");
+		if (!st) {
+			rc = -1;
+			break;
+		}
+		db_bind_text(st, 1, now);
+		db_bind_text(st, 2, now);
+		db_bind_int(st, 3, pair[i][1]);
+		rc = db_step(st);
+		db_reset(st);
+		if (rc == 1)
+			json_array_append_new(done, json_integer(pair[i][0]));
+		rc = rc < 0 ? -1 : 0;
+	}
+	free(pair);
+	return rc < 0 ? -1 : 0;
+}
+
 static int email_h_retry(struct req *r)
 {
 	struct db_conn *c = req_db(r);
@@ -143,39 +195,15 @@ static int email_h_retry(struct req *r)
 	json_t *ids = json_object_get(r->body, "ids");
 	bool by_id = json_is_array(ids); /* else: every blocked email */
 	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
+	atr_time_iso(jobs_now_ms(), now);
 	if (db_begin(c) < 0)
 		return req_db_error(r);
 	json_t *done = json_array();
 	size_t rounds = by_id ? json_array_size(ids) : 1;
 	for (size_t i = 0; i < rounds; i++) {
-		struct db_stmt *st =
-			by_id ? db_prepare(c, "UPDATE email_queue SET status = "
-					    "'queued', attempts = 0, "
-					    "next_attempt_at = ?, locked_until "
-					    "= NULL WHERE org_id = ? AND "
-					    "status = 'blocked' AND id = ? "
-					    "RETURNING id")
-			    : db_prepare(c, "UPDATE email_queue SET status = "
-					    "'queued', attempts = 0, "
-					    "next_attempt_at = ?, locked_until "
-					    "= NULL WHERE org_id = ? AND "
-					    "status = 'blocked' RETURNING id");
-		if (!st) {
-			json_decref(done);
-			return req_db_error(r);
-		}
-		db_bind_text(st, 1, now);
-		db_bind_int(st, 2, r->who.org_id);
-		if (by_id)
-			db_bind_int(st, 3,
-				    json_integer_value(json_array_get(ids, i)));
-		int rc;
-		while ((rc = db_step(st)) == 1)
-			json_array_append_new(done,
-					      json_integer(db_col_int(st, 0)));
-		db_reset(st);
-		if (rc < 0) {
+		int64_t id =
+			by_id ? json_integer_value(json_array_get(ids, i)) : 0;
+		if (requeue(c, r->who.org_id, id, now, done) < 0) {
 			json_decref(done);
 			return req_db_error(r);
 		}
@@ -193,7 +221,7 @@ static int email_h_retry(struct req *r)
 			json_decref(done);
 			return r->err.kind ? -1 : req_db_error(r);
 		}
-		email_worker_wake();
+		jobs_wake();
 	}
 	req_json(r, 200,
 		 json_pack("{s:I,s:o}", "requeued", (json_int_t)n, "ids", done));
@@ -289,27 +317,59 @@ static const struct perm_module email_perms[] = {
 	{0},
 };
 
+/* curl_global_init is not thread-safe: once, before the job runner's
+ * threads start (module_jobs comes after module_email, so it stops
+ * first). */
 static int email_start(struct app *app, struct atr_err *err)
 {
-	return email_worker_start(app, err);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return atr_fail(err, ATR_E_INTERNAL,
+				"cannot initialise libcurl");
+	return 0;
 }
 
 static void email_stop(struct app *app)
 {
-	email_worker_stop();
+	curl_global_cleanup();
 }
+
+#define COUNTS_TTL_MS 5000
+
+/* The counts of all organisations, recounted at most every few seconds
+ * at a scrape (by the monotonic clock: a clock jump cannot freeze them). */
+static struct {
+	pthread_mutex_t mu;
+	bool valid;
+	int64_t at;
+	int64_t n[EMAIL_NSTATUS];
+} counts_cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void email_metrics(struct app *app, struct buf *out)
 {
-	int64_t ec[EMAIL_NSTATUS];
-	if (!email_queue_counts_cached(ec))
-		return;
-	buf_adds(out, "# HELP atrium_email_queue Emails in the queue by "
-		      "status (all organisations).\n"
-		      "# TYPE atrium_email_queue gauge\n");
-	for (int i = 0; i < EMAIL_NSTATUS; i++)
-		buf_printf(out, "atrium_email_queue{status=\"%s\"} %lld\n",
-			   email_status_name(i), (long long)ec[i]);
+	pthread_mutex_lock(&counts_cache.mu);
+	int64_t mono = atr_mono_ms();
+	if (!counts_cache.valid || mono - counts_cache.at >= COUNTS_TTL_MS) {
+		struct atr_err err = {0};
+		struct db_conn *c = db_acquire(app->db, &err);
+		int64_t n[EMAIL_NSTATUS];
+		if (c && email_queue_counts(c, 0, n) == 0) {
+			memcpy(counts_cache.n, n, sizeof n);
+			counts_cache.valid = true;
+			counts_cache.at = mono;
+		}
+		db_release(c);
+	}
+	if (counts_cache.valid) {
+		buf_adds(out, "# HELP atrium_email_queue Emails in the queue "
+			      "by status (all organisations).\n"
+			      "# TYPE atrium_email_queue gauge\n");
+		for (int i = 0; i < EMAIL_NSTATUS; i++)
+			buf_printf(out,
+				   "atrium_email_queue{status=\"%s\"} %lld\n",
+				   email_status_name(i),
+				   (long long)counts_cache.n[i]);
+	}
+	pthread_mutex_unlock(&counts_cache.mu);
 }
 
 const struct module module_email = {
@@ -317,6 +377,7 @@ const struct module module_email = {
 	.perms = email_perms,
 	.routes = email_routes,
 	.settings = email_settings,
+	.job_kinds = email_job_kinds,
 	.start = email_start,
 	.stop = email_stop,
 	.metrics = email_metrics,

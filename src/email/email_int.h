@@ -5,16 +5,12 @@
 
 #include "atrium.h"
 
-#include <stdatomic.h>
-
 #include "email/email.h"
+#include "jobs/jobs.h"
 
 #define EMAIL_ADDR_MAX 254
 #define EMAIL_SUBJECT_MAX 998
 #define EMAIL_BODY_MAX (256 * 1024)
-
-/* Set while the worker stops: a send in progress is aborted. */
-extern atomic_bool email_stopping;
 
 /* True when s may be a header value: no CR or LF, no other control
  * character but tab. */
@@ -46,8 +42,12 @@ struct smtp_conf {
 int smtp_conf_load(struct db_conn *c, int64_t org, struct smtp_conf *s,
 		   struct email_result *res);
 void smtp_conf_wipe(struct smtp_conf *s);
-/* Sends msg to `to` through s. 0 sent, -1 failed, -3 aborted (stopping). */
+/* Sends msg to `to` through s. 0 sent, -1 failed, -3 aborted (the job
+ * runner is stopping). */
 int smtp_send(const struct smtp_conf *s, const char *to, const char *msg,
 	      size_t len, struct email_result *res);
+
+/* The email job kind (deliver.c): one job per message. */
+extern const struct job_kind email_job_kinds[];
 
 #endif

@@ -1,11 +1,12 @@
-/* queue.c — queueing an email in the caller's transaction, and the
- * queue's counts. */
+/* queue.c — queueing an email in the caller's transaction (the message
+ * row and its job), and the queue's counts. */
 #include "atrium.h"
 
 #include "core/secret.h"
 #include "db/db.h"
 #include "email/email_int.h"
 #include "http/validate.h"
+#include "jobs/jobs.h"
 
 static const char *const status_names[EMAIL_NSTATUS] = {
 	[EMAIL_QUEUED] = "queued",
@@ -55,11 +56,10 @@ int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 		goto out;
 	}
 	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
+	atr_time_iso(jobs_now_ms(), now);
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO email_queue (org_id, to_addr, subject, "
-		   "body_text, template, status, attempts, next_attempt_at, "
-		   "created_at) VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?) "
+		   "body_text, template, created_at) VALUES (?, ?, ?, ?, ?, ?) "
 		   "RETURNING id");
 	if (!st) {
 		atr_fail(err, ATR_E_INTERNAL, "cannot queue an email: %s",
@@ -72,16 +72,38 @@ int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 	db_bind_text(st, 4, sealed);
 	db_bind_text(st, 5, template_name);
 	db_bind_text(st, 6, now);
-	db_bind_text(st, 7, now);
 	int s = db_step(st);
-	if (s == 1 && id)
-		*id = db_col_int(st, 0);
+	int64_t eid = s == 1 ? db_col_int(st, 0) : 0;
 	db_reset(st);
 	if (s != 1) {
 		atr_fail(err, ATR_E_INTERNAL, "cannot queue an email: %s",
 			 db_errmsg(c));
 		goto out;
 	}
+	/* Its delivery: a job of the runner, named on the message row. */
+	json_t *payload = json_pack("{s:I}", "email_id", (json_int_t)eid);
+	int64_t job = 0;
+	s = job_enqueue(c, &(struct job_new){.kind = "email", .org_id = org,
+					      .payload = payload},
+			&job, err);
+	json_decref(payload);
+	if (s < 0)
+		goto out;
+	st = db_prepare(c, "UPDATE email_queue SET job_id = ? WHERE id = ?");
+	s = -1;
+	if (st) {
+		db_bind_int(st, 1, job);
+		db_bind_int(st, 2, eid);
+		s = db_step(st);
+		db_reset(st);
+	}
+	if (s < 0) {
+		atr_fail(err, ATR_E_INTERNAL, "cannot queue an email: %s",
+			 db_errmsg(c));
+		goto out;
+	}
+	if (id)
+		*id = eid;
 	rc = 0;
 out:
 	free(subject);
@@ -107,10 +129,13 @@ int email_queue_counts(struct db_conn *c, int64_t org,
 	for (int i = 0; i < EMAIL_NSTATUS; i++)
 		counts[i] = 0;
 	struct db_stmt *st =
-		org ? db_prepare(c, "SELECT status, COUNT(*) FROM email_queue "
-				    "WHERE org_id = ? GROUP BY status")
-		    : db_prepare(c, "SELECT status, COUNT(*) FROM email_queue "
-				    "GROUP BY status");
+		org ? db_prepare(c, "SELECT " EMAIL_STATUS_SQL ", COUNT(*) "
+				    "FROM email_queue e LEFT JOIN job j ON "
+				    "j.id = e.job_id WHERE e.org_id = ? "
+				    "GROUP BY 1")
+		    : db_prepare(c, "SELECT " EMAIL_STATUS_SQL ", COUNT(*) "
+				    "FROM email_queue e LEFT JOIN job j ON "
+				    "j.id = e.job_id GROUP BY 1");
 	if (!st)
 		return -1;
 	if (org)

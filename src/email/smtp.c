@@ -10,8 +10,8 @@
 #include "core/settings.h"
 #include "db/db.h"
 #include "email/email_int.h"
+#include "jobs/jobs.h"
 
-atomic_bool email_stopping; /* set by email_worker_stop: abort sends */
 
 
 void smtp_conf_wipe(struct smtp_conf *s)
@@ -108,7 +108,8 @@ static int smtp_debug(CURL *h, curl_infotype type, char *data, size_t size,
 static int smtp_progress(void *ud, curl_off_t dt, curl_off_t dn,
 			 curl_off_t ut, curl_off_t un)
 {
-	return atomic_load(&email_stopping) ? 1 : 0;
+	/* The runner stops: abort, the job is put back. */
+	return jobs_stopping() ? 1 : 0;
 }
 
 /* Sends msg to `to` through s. 0 sent, -1 failed, -3 aborted (stopping). */

@@ -44,11 +44,15 @@ void health_close(struct health *h)
 static int list_probes(struct db_conn *c, char *sql[], int max)
 {
 	bool lite = db_conn_dialect(c) == DB_SQLITE;
-	/* Partial indexes cannot be scanned without their WHERE. */
+	/* Partial indexes cannot be scanned without their WHERE; the
+	 * index list says which ones are partial, whatever their text. */
 	const char *cat =
-		lite ? "SELECT type, name, tbl_name FROM sqlite_schema WHERE "
-		       "type IN ('table', 'index') AND (sql IS NULL OR sql "
-		       "NOT LIKE '% WHERE %') ORDER BY name"
+		lite ? "SELECT 'table', name, name FROM sqlite_schema "
+		       "WHERE type = 'table' UNION ALL "
+		       "SELECT 'index', il.name, m.name FROM sqlite_schema m "
+		       "JOIN pragma_index_list(m.name) il "
+		       "WHERE m.type = 'table' AND il.partial = 0 "
+		       "ORDER BY 2"
 		     : "SELECT 'table', tablename, tablename FROM "
 		       "pg_catalog.pg_tables WHERE schemaname = "
 		       "current_schema() ORDER BY tablename";

@@ -26,6 +26,8 @@ const char *req_query(struct req *r, const char *key)
 
 int req_db_error(struct req *r)
 {
+	/* Kinds other than a bug are mapped in pipeline_run
+	 * (map_db_error), for every handler alike. */
 	return atr_fail(&r->err, ATR_E_INTERNAL, "database error: %s",
 			r->db ? db_errmsg(r->db) : "no connection");
 }

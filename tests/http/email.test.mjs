@@ -5,8 +5,10 @@
 // encrypted SMTP password decrypts).
 //
 // Queued mail is produced through the invitation route (POST /api/v1/staff
-// with send_welcome) when the route table has it, and otherwise by a row
-// written straight into email_queue, which the worker must pick up the same.
+// with send_welcome) when the route table has it, and otherwise by a message
+// written straight into email_queue with its job (the data shape of
+// src/email/email.h: the message in email_queue, its delivery state in the
+// job runner's job table), which the runner must pick up the same.
 //
 // The server runs with ATRIUM_EMAIL_RETRY_BASE_MS=50 so retries take
 // milliseconds, not minutes; the worker still ticks once a second.
@@ -115,6 +117,21 @@ describe('email: settings, SMTP test, queue worker', () => {
     return r.stdout;
   }
 
+  /*
+   * Writes a message and its delivery job straight into the database, as
+   * a node would have left them. Returns the message's id.
+   */
+  function insertEmail({ to, subject, body, at, status = 'queued', leaseUntil = null }) {
+    const lease = leaseUntil ? `'dead-node:1:000000', '${leaseUntil}'` : 'NULL, NULL';
+    const job = Number(sql(`INSERT INTO job (org_id, kind, payload, status, attempts, run_at, scheduled_at, ` +
+      `lease_owner, lease_until, created_at) VALUES (1, 'email', '{}', '${status}', 0, '${at}', '${at}', ${lease}, ` +
+      `'${at}') RETURNING id`));
+    const id = Number(sql(`INSERT INTO email_queue (org_id, to_addr, subject, body_text, template, created_at, job_id) ` +
+      `VALUES (1, '${to}', '${subject}', '${body}', 'test', '${at}', ${job}) RETURNING id`));
+    assert.ok(job > 0 && id > 0);
+    return id;
+  }
+
   async function patch(group, body, c = admin) {
     return c.req('PATCH', SETTINGS, { params: { group }, body });
   }
@@ -162,12 +179,8 @@ describe('email: settings, SMTP test, queue worker', () => {
       assert.equal(row.template, 'invitation');
       return { id: row.id, to, subject: `You are invited to ${company}` };
     }
-    const now = new Date().toISOString();
     const subject = `Queued ${tag}`;
-    const id = Number(sql(`INSERT INTO email_queue (org_id, to_addr, subject, body_text, template, status, attempts, ` +
-      `next_attempt_at, created_at) VALUES (1, '${to}', '${subject}', 'Body of ${tag}', 'test', 'queued', 0, ` +
-      `'${now}', '${now}') RETURNING id`));
-    assert.ok(id > 0);
+    const id = insertEmail({ to, subject, body: `Body of ${tag}`, at: new Date().toISOString() });
     return { id, to, subject };
   }
 
@@ -485,9 +498,7 @@ describe('email: settings, SMTP test, queue worker', () => {
     const tag = uniq('orphan');
     const to = `${tag}@example.test`;
     const past = new Date(Date.now() - 60000).toISOString();
-    const id = Number(sql(`INSERT INTO email_queue (org_id, to_addr, subject, body_text, template, status, attempts, ` +
-      `next_attempt_at, created_at, locked_until) VALUES (1, '${to}', 'Orphan ${tag}', 'Body', 'test', 'sending', 0, ` +
-      `'${past}', '${past}', '${past}') RETURNING id`));
+    const id = insertEmail({ to, subject: `Orphan ${tag}`, body: 'Body', at: past, status: 'running', leaseUntil: past });
     await waitStatus(id, 'sent');
     assert.equal(sink.to(to).length, 1);
     assert.equal(sink.to(to)[0].subject, `Orphan ${tag}`);
@@ -583,8 +594,8 @@ describe('email: settings, SMTP test, queue worker', () => {
     try {
       assert.equal((await patch('email_queue', { max_attempts: 100 }, a.c)).status, 200);
       mail = await enqueue(a.c);
-      // Right after an attempt is recorded the worker sleeps about a
-      // second, so the kill lands with the row back in 'queued'.
+      // Right after a failed attempt the runner waits for its next tick
+      // (a second), so the kill lands with the job back in 'queued'.
       const row = await waitFor(async () => {
         const x = await queueRow(mail.id, a.c);
         return x && x.attempts >= 1 && x.status === 'queued' ? x : null;

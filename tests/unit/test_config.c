@@ -338,10 +338,10 @@ TEST(config_public_url)
 
 TEST(config_auto_size)
 {
-	struct config cfg = {0};
+	struct config cfg = {.job_workers = 4};
 	config_auto_size(&cfg, true);
 	CHECK_EQ_INT(cfg.threads, 16); /* PostgreSQL: calls block */
-	CHECK_EQ_INT(cfg.db_pool, 18);
+	CHECK_EQ_INT(cfg.db_pool, 22); /* + job workers, coordinator, scheduler */
 	struct config lite = {0};
 	config_auto_size(&lite, false);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -16,13 +16,16 @@ static void run(const char *url)
 		"INSERT INTO staff (id, org_id, email, email_norm, name, "
 		"created_at, updated_at) VALUES (1, 1, 'a@x.test', 'a@x.test', "
 		"'A', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');"
-		/* an expired and a live session */
+		/* an expired, an idle (30 minutes by default) and a live
+		 * session */
 		"INSERT INTO session (org_id, staff_id, token_hash, created_at, "
 		"last_seen_at, expires_at) VALUES "
 		"(1, 1, 'old', '2020-01-01T00:00:00.000Z', "
 		"'2020-01-01T00:00:00.000Z', '2020-01-02T00:00:00.000Z'),"
+		"(1, 1, 'idle', '2026-01-01T00:00:00.000Z', "
+		"'2026-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z'),"
 		"(1, 1, 'new', '2026-01-01T00:00:00.000Z', "
-		"'2026-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z');"
+		"'2999-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z');"
 		/* a used old link, and a live unused one */
 		"INSERT INTO auth_token (org_id, staff_id, purpose, token_hash, "
 		"expires_at, used_at, created_at) VALUES "
@@ -45,7 +48,7 @@ static void run(const char *url)
 		FAILF("setup: %s", c ? db_errmsg(c) : "no connection");
 		goto out;
 	}
-	CHECK_EQ_INT(modules_housekeeping(&unit_app, c), 4);
+	CHECK_EQ_INT(modules_housekeeping(&unit_app, c, atr_now_ms()), 5);
 	static const char *const left[] = {
 		"SELECT COUNT(*) FROM session WHERE token_hash = 'new'",
 		"SELECT COUNT(*) FROM auth_token WHERE token_hash = 'h2'",
@@ -54,7 +57,7 @@ static void run(const char *url)
 	};
 	for (size_t i = 0; i < sizeof left / sizeof *left; i++)
 		CHECK_EQ_INT(unit_db_scalar(c, left[i]), 1);
-	CHECK_EQ_INT(modules_housekeeping(&unit_app, c), 0); /* nothing more to do */
+	CHECK_EQ_INT(modules_housekeeping(&unit_app, c, atr_now_ms()), 0); /* nothing more to do */
 out:
 	db_release(c);
 	db_close(db);

@@ -13,11 +13,12 @@ import * as profile from './profile.js';
 import * as twofa from './twofa.js';
 import * as utilities from './utilities.js';
 import * as emailQueue from './email_queue.js';
+import * as jobs from './jobs.js';
 import * as activity from './activity.js';
 import * as records from './records.js';
 
-export const PAGES = [auth, dashboard, staff, roles, settings, profile, twofa, utilities, emailQueue, activity,
-  records];
+export const PAGES = [auth, dashboard, staff, roles, settings, profile, twofa, utilities, emailQueue, jobs,
+  activity, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {

@@ -1,13 +1,15 @@
 // Settings (/admin/settings): General (company), Email (SMTP, with "Send
-// test email", and the queue's retry limit), Seats and Security (password
-// policy, two-factor policy, session timeouts). Each form PATCHes
-// only the keys that changed to /api/v1/settings/{group}; every field
-// error of a 422 is shown under its field.
-import { h, pageTitle } from '../dom.js';
+// test email", and the queue's retry limit), Seats, Security (password
+// policy, two-factor policy, session timeouts) and Cronjob (the
+// scheduler's last run, the command and URL to configure, the URL's
+// token, the tasks). Each form PATCHes only the keys that changed to
+// /api/v1/settings/{group}; every field error of a 422 is shown under its
+// field.
+import { h, pageTitle, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { replaceQuery } from '../router.js';
 import { can, canView, me } from '../session.js';
-import { alertBox, loading, modal, problemBox, toast } from '../ui.js';
+import { alertBox, confirmDialog, copyText, loading, modal, problemBox, toast } from '../ui.js';
 import { clearErrors, control, showFieldErrors, tabs } from '../forms.js';
 
 /* The UI's description of each group: labels and hints. Keys the server
@@ -88,6 +90,7 @@ const TABS = [
   { key: 'email', label: 'Email (SMTP)', groups: ['smtp', 'email_queue'] },
   { key: 'seats', label: 'Seats', groups: ['seats'] },
   { key: 'security', label: 'Security', groups: ['security'] },
+  { key: 'cron', label: 'Cronjob', groups: [] },
 ];
 
 export async function settingsPage(ctx, root) {
@@ -106,6 +109,7 @@ export async function settingsPage(ctx, root) {
           groupForm(g, slot, ctx.signal);
         }
         if (tab.key === 'seats') panel.insertBefore(seatUsage(ctx.signal), panel.firstChild);
+        if (tab.key === 'cron') panel.appendChild(cronPanel(ctx.signal));
       },
     })),
   });
@@ -331,6 +335,129 @@ function testDialog(returnFocus, unsaved) {
       send.textContent = 'Send';
     }
   });
+}
+
+/* ---- Cronjob ------------------------------------------------------------------ */
+
+const VIA = { serve: 'the scheduler of atrium serve', cron: 'atrium cron', url: 'the cron URL' };
+
+function agoText(iso, now) {
+  const s = Math.max(0, Math.round((Date.parse(now) - Date.parse(iso)) / 1000));
+  if (s < 90) return `${s} second${s === 1 ? '' : 's'} ago`;
+  const m = Math.round(s / 60);
+  if (m < 120) return `${m} minutes ago`;
+  const hrs = Math.round(m / 60);
+  return hrs < 48 ? `${hrs} hours ago` : `${Math.round(hrs / 24)} days ago`;
+}
+
+/** A line of configuration with a Copy button. */
+function copyLine(label, text) {
+  const btn = h('button', { type: 'button', class: 'btn btn-sm' }, 'Copy');
+  btn.addEventListener('click', async () => toast(await copyText(text) ? `${label} copied.` : 'Copying failed: select the text.',
+    'info'));
+  return h('div', { class: 'field-wide' }, h('p', { class: 'label' }, label),
+    h('div', { class: 'copy-line' }, h('code', { class: 'server-reply' }, text), btn));
+}
+
+/** The Cronjob tab: whether cron runs, how to configure it, the tasks. */
+function cronPanel(signal) {
+  const box = h('div', { class: 'settings-slot cron-panel' }, loading());
+  load();
+  return box;
+
+  async function load() {
+    let data;
+    try {
+      ({ data } = await api('GET', '/api/v1/scheduler', { signal }));
+    } catch (err) {
+      if (!isAbort(err)) box.replaceChildren(problemBox(err));
+      return;
+    }
+    box.replaceChildren(statusCard(data), configCard(data), tasksCard(data));
+  }
+
+  function statusCard(d) {
+    const last = d.last_run_at
+      ? h('p', null, 'Last run ', h('strong', null, agoText(d.last_run_at, d.now)), ' (', timeEl(d.last_run_at), ') by ',
+        VIA[d.last_run_via] || d.last_run_via || '—', d.last_run_node ? ` on ${d.last_run_node}` : '', '.')
+      : h('p', null, 'Cron has never run.');
+    const alert = d.stale
+      ? alertBox('warning', d.last_run_at ? 'Cron has not run for more than 5 minutes' : 'Cron has never run',
+        'Scheduled work waits until it runs: housekeeping now; recurring billing, automations and expiry notifications '
+        + 'later. Check that an atrium serve node runs, or configure one of the ways below.')
+      : alertBox('success', 'Cron is running', 'The last run is less than 5 minutes old.');
+    return h('section', { class: 'card form', 'aria-labelledby': 'cron-status-title' },
+      h('h2', { id: 'cron-status-title', class: 'section-title' }, 'Cron status'),
+      alert, last,
+      h('p', { class: 'muted' }, d.in_process
+        ? 'Every atrium serve runs the scheduler itself, one node of the cluster at a time'
+          + (d.leader ? ` (now ${d.leader.node})` : '') + ': nothing else is needed. System cron or the URL below can run it too.'
+        : 'atrium serve does not run the scheduler (configuration scheduler = false): configure system cron or the URL below.'));
+  }
+
+  function configCard(d) {
+    const editable = can('settings', 'edit');
+    const token = h('div', { class: 'field-wide', 'aria-live': 'polite' },
+      d.token_set ? h('p', null, 'A token was generated ', timeEl(d.token_created_at),
+        '. It is stored as a hash: it cannot be shown again.')
+        : h('p', null, 'No token yet: generate one to use the URL.'));
+    const gen = editable ? h('button', { type: 'button', class: 'btn' }, d.token_set ? 'Regenerate token' : 'Generate token') : null;
+    if (gen) {
+      gen.addEventListener('click', async () => {
+        if (d.token_set && !(await confirmDialog({ title: 'Regenerate the cron token?', confirmLabel: 'Regenerate',
+          message: 'The current token stops working at once: update the crontab that uses it.' }))) return;
+        gen.disabled = true;
+        try {
+          const { data } = await api('POST', '/api/v1/scheduler/token', { body: {} });
+          showToken(data, gen);
+          load();
+        } catch (err) {
+          if (!isAbort(err)) token.replaceChildren(problemBox(err));
+        } finally {
+          gen.disabled = false;
+        }
+      });
+    }
+    return h('section', { class: 'card form', 'aria-labelledby': 'cron-config-title' },
+      h('h2', { id: 'cron-config-title', class: 'section-title' }, 'Server configuration'),
+      h('p', { class: 'muted form-lead' }, 'Either line, every minute, on one machine. With the same --config (or --db and '
+        + 'environment) as atrium serve:'),
+      h('div', { class: 'form-grid' },
+        copyLine('Command (crontab)', `* * * * * ${d.command} --config /etc/atrium.conf`),
+        h('div', { class: 'field-wide' }, h('p', { class: 'label' }, 'URL'), h('code', { class: 'server-reply' }, d.url),
+          h('p', { class: 'hint' }, 'POST, with the token as Authorization: Bearer TOKEN (or ?token=TOKEN).')),
+        token),
+      h('div', { class: 'form-actions' }, gen));
+  }
+
+  function showToken(t, returnFocus) {
+    const dlg = modal({ title: 'The cron token', returnFocus, wide: true });
+    const done = h('button', { type: 'button', class: 'btn btn-primary' }, 'I saved it');
+    done.addEventListener('click', () => dlg.close());
+    dlg.body.append(
+      alertBox('warning', 'Shown only now', 'Copy it now: Atrium keeps only its hash. Whoever has it can run the scheduler.'),
+      h('div', { class: 'form-grid' }, copyLine('Token', t.token), copyLine('Crontab line', t.crontab)));
+    dlg.actions.append(done);
+  }
+
+  function tasksCard(d) {
+    const rows = (d.tasks || []).map((t) => h('tr', { dataset: { task: t.name } },
+      h('th', { scope: 'row' }, t.name),
+      h('td', { class: 'mono' }, t.schedule),
+      h('td', { class: 'when' }, t.last_run_at ? timeEl(t.last_run_at) : h('span', { class: 'muted' }, 'never')),
+      h('td', null, t.last_duration_ms == null ? '—' : `${t.last_duration_ms} ms`),
+      h('td', { class: 'when' }, t.next_run_at ? timeEl(t.next_run_at) : '—'),
+      h('td', null, t.last_error ? h('span', { class: 'truncate error-text', title: t.last_error }, t.last_error)
+        : h('span', { class: 'muted' }, '—')),
+      h('td', null, `${t.runs} run${t.runs === 1 ? '' : 's'}`, t.failures
+        ? h('span', { class: 'attempts error-text' }, `${t.failures} failed`) : null)));
+    return h('section', { class: 'card', 'aria-labelledby': 'cron-tasks-title' },
+      h('h2', { id: 'cron-tasks-title', class: 'section-title card-table-title' }, 'Scheduled tasks'),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table table-log' },
+        h('thead', null, h('tr', null, ['Task', 'Schedule', 'Last run', 'Took', 'Next run', 'Last error', 'Runs']
+          .map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, rows))));
+  }
 }
 
 export const routes = [['/admin/settings', settingsPage]];
