@@ -490,9 +490,8 @@ static int staff_h_create(struct req *r)
 		return -1;
 	const char *tp = bstr(r, "temporary_password");
 	char hash[PASSWORD_HASH_MAX] = "";
-	if (tp && password_hash(tp, hash) < 0)
-		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
-				"cannot hash the password now");
+	if (tp && auth_hash_password(r, tp, hash) < 0)
+		return -1;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
 	if (staff_seat_check(r) < 0)

@@ -480,8 +480,11 @@ static int reauthenticate(struct req *r, struct staff_row *s)
 	char *key = arena_printf(r->arena, "reauth:%lld", (long long)s->id);
 	if (auth_throttled(r, key, NULL) < 0)
 		return -1;
-	if (password_verify(s->hash[0] ? s->hash : NULL,
-			    body_str(r, "password")))
+	int ok = password_verify(s->hash[0] ? s->hash : NULL,
+				 body_str(r, "password"));
+	if (ok == PASSWORD_BUSY)
+		return password_busy(&r->err);
+	if (ok)
 		return 0;
 	if (db_begin(r->db) < 0 ||
 	    throttle_fail(r->db, key, r->app->cfg.login_max_failures) < 0 ||

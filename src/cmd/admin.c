@@ -101,7 +101,7 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 		if (password_policy_check(c, &who, pw, "password", &err) < 0)
 			die("%s: the password %s", cmdname,
 			    err.nfields ? err.fields[0].detail : err.msg);
-		if (password_hash(pw, hash) < 0)
+		if (password_hash(pw, hash) != 0)
 			die("%s: cannot hash the password", cmdname);
 		sodium_memzero(pw, strlen(pw));
 		free(pw);

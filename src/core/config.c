@@ -37,6 +37,9 @@ static const struct option_row config_options[] = {
 	{"login_max_failures", I(login_max_failures), "5", 1, 1000},
 	{"login_ip_max_failures", I(login_ip_max_failures), "50", 1, 100000},
 	{"email_retry_base_ms", I(email_retry_base_ms), "30000", 10, 3600000},
+	/* 0 / -1: sized from the cores and threads (auth/password.h). */
+	{"hash_workers", I(hash_workers), "0", 0, 1024},
+	{"hash_queue", I(hash_queue), "-1", -1, 100000},
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
 };
 

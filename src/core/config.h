@@ -26,6 +26,8 @@ struct config {
 	int login_max_failures;  /* per account, before the delay grows */
 	int login_ip_max_failures;
 	int email_retry_base_ms; /* email queue backoff base (tests: small) */
+	int hash_workers;        /* argon2 at once; 0: auto (auth/password.h) */
+	int hash_queue;          /* argon2 waiting beyond; -1: auto */
 	bool trust_proxy;
 	bool secure_cookies;     /* derived: public_url is https */
 };

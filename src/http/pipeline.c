@@ -175,12 +175,17 @@ void pipeline_run(struct req *r, const struct pipeline_input *in)
 		r->status = problem_status(r->err.kind);
 		r->out = problem_json(&r->err, r->path, r->request_id);
 		r->ctype = "application/problem+json";
-		if (r->err.kind == ATR_E_RATE_LIMITED && r->err.retry_after > 0)
+		/* 429, and a 503 that says when (an overload that passes,
+		 * such as a full hashing pool): a client may retry then. */
+		bool retry = r->err.kind == ATR_E_RATE_LIMITED ||
+			     r->err.kind == ATR_E_UNAVAILABLE;
+		if (retry && r->err.retry_after > 0)
 			req_add_header(r, "Retry-After",
 				       arena_printf(r->arena, "%d",
 						    r->err.retry_after));
 		if (r->err.kind == ATR_E_INTERNAL ||
-		    r->err.kind == ATR_E_UNAVAILABLE)
+		    (r->err.kind == ATR_E_UNAVAILABLE &&
+		     r->err.retry_after == 0))
 			fprintf(stderr, "error request_id=%s: %s\n",
 				r->request_id, r->err.msg);
 	}
