@@ -59,6 +59,19 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"twofa_failures", "Wrong two-factor codes on your {{company_name}} account",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "{{count}} wrong two-factor codes were entered for your account,\n"
+	 "the last at {{when}} from address {{ip}}.\n"
+	 "\n"
+	 "A code is asked only after the right password, so whoever typed\n"
+	 "them may know your password. If it was not you, change your\n"
+	 "password now and tell your administrator. Signing in is paused for\n"
+	 "a while after each further wrong code.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"test", "Test email from {{company_name}}",
 	 "This is a test email from {{company_name}}.\n"
 	 "\n"

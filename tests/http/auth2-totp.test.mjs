@@ -326,7 +326,7 @@ describe('two-factor authentication (TOTP) for the member', () => {
     }
   });
 
-  it('wrong second-step codes count toward the account throttle (429 with Retry-After)', async () => {
+  it('wrong second-step codes are throttled per account (429 with Retry-After)', async () => {
     const m = await memberWith2fa();
     await relogin(m);
     const cur = Number(otpauthCode(m.enrolment.otpauth_uri));
@@ -340,9 +340,23 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assert.ok(blocked, 'wrong codes end in 429');
     assertProblem(blocked, 429, 'rate-limited');
     assert.match(blocked.headers.get('retry-after') || '', /^[1-9]\d*$/);
-    // The same account's password step is throttled too.
-    const l = await client(srv.base).req('POST', LOGIN, { body: { email: m.email, password: m.password } });
-    assertProblem(l, 429, 'rate-limited');
+    // The second factor has a counter of its own: a new sign-in with the
+    // right password reaches the second step, which stays blocked.
+    const again = client(srv.base);
+    const l = await again.req('POST', LOGIN, { body: { email: m.email, password: m.password } });
+    assert.equal(l.status, 200, l.text);
+    assert.equal(l.body.stage, 'mfa');
+    const v = await again.req('POST', VERIFY, { body: { code: otpauthCode(m.enrolment.otpauth_uri, 30000) } });
+    assertProblem(v, 429, 'rate-limited');
+    assert.match(v.headers.get('retry-after') || '', /^[1-9]\d*$/);
+    // The member is told, once, by email: someone knows the password.
+    const mail = await sink.waitFor(m.email, (x) => /wrong two-factor codes/i.test(x.subject),
+      { what: 'the failed-codes notice' });
+    assert.match(mail.body, /5 wrong two-factor codes/);
+    assert.match(mail.body, /change your\s+password/);
+    assert.equal(sink.to(m.email).filter((x) => /wrong two-factor codes/i.test(x.subject)).length, 1);
+    const rows = await activityRows({ action: 'login_2fa_failed', entity_id: m.id });
+    assert.equal(rows.length, 5, 'each wrong code is logged');
   });
 
   it('wrong activation codes and wrong passwords to turn 2FA off are throttled (429)', async () => {
