@@ -603,12 +603,10 @@ static int staff_h_update(struct req *r)
 				"cannot remove admin from the last active "
 				"administrator");
 	}
-	/* Non-admins may not edit administrators at all. */
-	if (!r->who.admin && json_is_true(json_object_get(before, "admin"))) {
+	/* Who may manage whom: one rule, in the permission kernel. */
+	if (perm_may_manage(c, &r->who, r->id, &r->err) < 0) {
 		json_decref(before);
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"only an administrator may edit an "
-				"administrator");
+		return -1;
 	}
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);

@@ -117,18 +117,12 @@ static int twofa_h_reset(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	/* Who may manage whom: one rule, in the permission kernel. */
+	if (perm_may_manage(c, &r->who, r->id, &r->err) < 0)
+		return -1;
 	struct staff_row s = {0};
-	int ex = staff_store_load(c, "id", NULL, r->id, &s);
-	if (ex < 0)
+	if (staff_store_load(c, "id", NULL, r->id, &s) != 1)
 		return req_db_error(r);
-	if (ex == 0 || s.org_id != r->who.org_id)
-		return atr_fail(&r->err, ATR_E_NOT_FOUND,
-				"staff member %lld not found", (long long)r->id);
-	/* Like every change to an administrator: administrators only. */
-	if (s.admin && !r->who.admin)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"only an administrator may reset an "
-				"administrator's two-factor authentication");
 	if (db_begin(c) < 0 || twofa_remove(c, r->id) < 0 ||
 	    session_end_all(c, r->id,
 			    r->id == r->who.staff_id ? r->who.session_id : 0) <
