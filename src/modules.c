@@ -9,7 +9,7 @@
 
 extern const struct module module_ops, module_web, module_records,
 	module_auth, module_passwords, module_twofa,
-	module_twofa_admin, module_sessions, module_leads,
+	module_twofa_admin, module_sessions, module_account, module_leads,
 	module_clients, module_departments, module_teams, module_staff,
 	module_staff_lifecycle, module_roles, module_settings,
 	module_activity, module_email;
@@ -23,6 +23,7 @@ const struct module *const atrium_modules[] = {
 	&module_twofa,
 	&module_twofa_admin,
 	&module_sessions,
+	&module_account,
 	&module_leads,
 	&module_clients,
 	&module_departments,

@@ -576,6 +576,13 @@ static int staff_h_update(struct req *r)
 	    json_object_get(r->body, "role_id"))
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"you cannot change your own role");
+	/* One's own email changes only through Account security: with the
+	 * password re-entered and confirmed from both addresses. */
+	if (r->id == r->who.staff_id && json_object_get(r->body, "email"))
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"change your own email under Account "
+				"security: it is confirmed from the old and "
+				"the new address");
 	if (db_begin(c) < 0)
 		return req_db_error(r);
 	json_t *before = NULL;
@@ -679,6 +686,21 @@ static int staff_h_update(struct req *r)
 	if (!rc && outbox_emit(c, r->who.org_id, "staff", r->id, "updated",
 			       before, after) < 0)
 		rc = req_db_error(r);
+	if (!rc && json_object_get(diff, "email")) {
+		/* The old address learns where the account went. */
+		struct staff_row old = {.id = r->id, .org_id = r->who.org_id};
+		atr_strlcpy(old.name, json_string_value(json_object_get(
+					      before, "name")),
+			    sizeof old.name);
+		atr_strlcpy(old.email, json_string_value(json_object_get(
+					       before, "email")),
+			    sizeof old.email);
+		char what[EMAIL_MAX + 96];
+		snprintf(what, sizeof what,
+			 "the sign-in email of your account was changed to %s",
+			 json_string_value(json_object_get(after, "email")));
+		rc = auth_notify(r, &old, what);
+	}
 	json_decref(diff);
 	json_decref(before);
 	if (rc < 0 || db_commit(c) < 0) {

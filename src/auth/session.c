@@ -35,7 +35,7 @@ int session_authenticate(struct req *r)
 	struct db_stmt *st = db_prepare(
 		c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
 		   "st.name, st.email, st.admin, st.must_change_password, "
-		   "s.stage, s.idle_minutes FROM session s "
+		   "s.stage, s.idle_minutes, s.reauth_at FROM session s "
 		   "JOIN staff st ON st.id = s.staff_id "
 		   "WHERE s.token_hash = ? AND st.active = 1 "
 		   "AND s.expires_at > ?");
@@ -62,6 +62,8 @@ int session_authenticate(struct req *r)
 			       : !strcmp(stage, "enrol") ? STAGE_ENROL
 							 : STAGE_FULL;
 		idle_ms = db_col_int(st, 9) * 60000;
+		const char *ra = db_col_text(st, 10);
+		r->who.reauth_ms = ra ? atr_iso_ms(ra) : 0;
 	}
 	db_reset(st);
 	if (rc < 0)

@@ -339,10 +339,6 @@ static const struct field code_fields[] = {
 };
 static const struct schema code_schema = SCHEMA(code_fields);
 
-static const struct field password_fields[] = {
-	{"password", FT_SECRET, F_REQUIRED, PASSWORD_MAX_LEN, NULL, NULL},
-};
-static const struct schema password_schema = SCHEMA(password_fields);
 
 static int load_me(struct req *r, struct staff_row *s)
 {
@@ -504,28 +500,6 @@ static int twofa_h_verify(struct req *r)
 	return 0;
 }
 
-/* Both disable and regenerate need the password again. */
-static int reauthenticate(struct req *r, struct staff_row *s)
-{
-	if (load_me(r, s) < 0)
-		return -1;
-	char *key = arena_printf(r->arena, "reauth:%lld", (long long)s->id);
-	if (auth_throttled(r, key, NULL) < 0)
-		return -1;
-	int ok = password_verify(s->hash[0] ? s->hash : NULL,
-				 body_str(r, "password"));
-	if (ok == PASSWORD_BUSY)
-		return password_busy(&r->err);
-	if (ok)
-		return 0;
-	if (db_begin(r->db) < 0 ||
-	    throttle_fail(r->db, key, r->app->cfg.login_max_failures) < 0 ||
-	    db_commit(r->db) < 0)
-		return req_db_error(r);
-	atr_field(&r->err, "password", "invalid", "is not your password");
-	return -1;
-}
-
 int twofa_remove(struct db_conn *c, int64_t staff_id)
 {
 	struct db_stmt *st =
@@ -551,8 +525,9 @@ static int twofa_h_disable(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	/* The password (and a code) were re-entered lately: ROUTE_REAUTH. */
 	struct staff_row s = {0};
-	if (reauthenticate(r, &s) < 0)
+	if (load_me(r, &s) < 0)
 		return -1;
 	int req2 = twofa_required(c, s.org_id, s.id);
 	if (req2 < 0)
@@ -578,8 +553,9 @@ static int twofa_h_codes(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	/* The password (and a code) were re-entered lately: ROUTE_REAUTH. */
 	struct staff_row s = {0};
-	if (reauthenticate(r, &s) < 0)
+	if (load_me(r, &s) < 0)
 		return -1;
 	int on = twofa_enabled(c, s.id);
 	if (on < 0)
@@ -613,9 +589,9 @@ static const struct route twofa_routes[] = {
 	{HTTP_POST, "/api/v1/auth/2fa/verify", twofa_h_verify, ACCESS_SESSION,
 	 NULL, 0, &code_schema, NULL, NULL, ROUTE_MFA_OK},
 	{HTTP_POST, "/api/v1/auth/2fa/disable", twofa_h_disable,
-	 ACCESS_SESSION, NULL, 0, &password_schema},
+	 ACCESS_SESSION, NULL, 0, &schema_empty, NULL, NULL, ROUTE_REAUTH},
 	{HTTP_POST, "/api/v1/auth/2fa/recovery-codes", twofa_h_codes,
-	 ACCESS_SESSION, NULL, 0, &password_schema},
+	 ACCESS_SESSION, NULL, 0, &schema_empty, NULL, NULL, ROUTE_REAUTH},
 	{0},
 };
 

@@ -143,7 +143,7 @@ static const struct route twofa_admin_routes[] = {
 	{HTTP_GET, "/api/v1/authenticator-2fa/users", twofa_h_users,
 	 ACCESS_PERM, "staff", CAP_VIEW},
 	{HTTP_POST, "/api/v1/staff/{id}/2fa/reset", twofa_h_reset, ACCESS_PERM,
-	 "staff", CAP_EDIT, &schema_empty},
+	 "staff", CAP_EDIT, &schema_empty, NULL, NULL, ROUTE_REAUTH_SELF},
 	{0},
 };
 

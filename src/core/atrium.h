@@ -57,6 +57,7 @@ enum atr_ekind {
 	ATR_E_RATE_LIMITED,  /* 429 */
 	ATR_E_INTERNAL,      /* 500 */
 	ATR_E_UNAVAILABLE,   /* 503 */
+	ATR_E_REAUTH,        /* re-authentication required: 403 */
 	ATR_E__COUNT
 };
 

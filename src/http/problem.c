@@ -26,6 +26,10 @@ static const struct {
 	[ATR_E_RATE_LIMITED] = {429, "rate-limited", "too many requests"},
 	[ATR_E_INTERNAL] = {500, "internal", "internal error"},
 	[ATR_E_UNAVAILABLE] = {503, "unavailable", "service unavailable"},
+	/* A 403 the client can recover from: ask for the password (and the
+	 * code) again, POST /api/v1/auth/reauth, retry. */
+	[ATR_E_REAUTH] = {403, "reauth-required",
+			  "confirm your password to continue"},
 };
 
 int problem_status(enum atr_ekind kind)

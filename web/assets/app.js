@@ -1,12 +1,13 @@
 // Atrium web admin: entry point. Owns the route table and the render loop.
 import { h } from './js/dom.js';
-import { isAbort, setUnauthorizedHandler } from './js/api.js';
+import { isAbort, setReauthHandler, setUnauthorizedHandler } from './js/api.js';
+import { reauthDialog } from './js/reauth.js';
 import { canView, forget, loadMe, me, mustChangePassword, stage } from './js/session.js';
 import { match, navigate, setRoutes, start } from './js/router.js';
 import { ENTITIES } from './js/entities.js';
 import { createShell } from './js/pages/layout.js';
 import {
-  changePasswordPage, enrolmentPage, forgotPasswordPage, loginPage, resetPasswordPage, setupPage, setPasswordPage,
+  changePasswordPage, confirmEmailPage, enrolmentPage, forgotPasswordPage, loginPage, resetPasswordPage, setupPage, setPasswordPage,
   twoFactorPage,
 } from './js/pages/auth.js';
 import { dashboardPage } from './js/pages/dashboard.js';
@@ -28,6 +29,7 @@ const ROUTES = [
   ['/set-password', setPasswordPage, { public: true }],
   ['/forgot-password', forgotPasswordPage, { public: true }],
   ['/reset-password', resetPasswordPage, { public: true }],
+  ['/confirm-email', confirmEmailPage, { public: true }],
   ['/admin/', dashboardPage],
   ...ENTITIES.flatMap((e) => [
     [e.path, listPage(e)],
@@ -58,6 +60,8 @@ function loginUrl() {
   const here = location.pathname + location.search;
   return here.startsWith('/admin/') && here !== '/admin/' ? `/login?next=${encodeURIComponent(here)}` : '/login';
 }
+
+setReauthHandler(() => reauthDialog());
 
 setUnauthorizedHandler(() => {
   if (!location.pathname.startsWith('/admin')) return;

@@ -227,7 +227,9 @@ function staffControls(lookups, record, { isNew, self }) {
   const viewer = me();
   const c = {};
   c.email = control({ name: 'email', label: 'Email', type: 'email', required: true, max: 254,
-    hint: isNew ? 'Their username. Unique; letter case does not matter.' : 'Their username.' });
+    hint: isNew ? 'Their username. Unique; letter case does not matter.'
+      : self ? 'Your own email changes under Account security, confirmed from both addresses.' : 'Their username.' });
+  if (self) c.email.input.disabled = true;
   c.name = control({ name: 'name', label: 'Full name', required: true, max: 200 });
   c.role_id = control({ name: 'role_id', label: 'Role', type: 'select', options: roleOptions(lookups, record),
     hint: lookups.roles === null ? 'You may not view roles, so the list shows only the current role.'
