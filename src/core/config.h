@@ -28,6 +28,7 @@ struct config {
 	int email_retry_base_ms; /* email queue backoff base (tests: small) */
 	int hash_workers;        /* argon2 at once; 0: auto (auth/password.h) */
 	int hash_queue;          /* argon2 waiting beyond; -1: auto */
+	int smtp_test_timeout_seconds; /* Send Test Email, in all */
 	bool trust_proxy;
 	bool secure_cookies;     /* derived: public_url is https */
 };
