@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "cmd/cmd.h"
+#include "core/activity.h"
 #include "core/secret.h"
 #include "db/db.h"
 #include "db/migrate.h"
@@ -14,7 +15,8 @@ static const char usage[] =
 	"Applies the migrations this binary carries that the database has\n"
 	"not seen, each in its own transaction. Safe to run again and from\n"
 	"several nodes at once. Creates the master key file (mode 0600)\n"
-	"when neither ATRIUM_MASTER_KEY nor the file exists.\n";
+	"when neither ATRIUM_MASTER_KEY nor the file exists, and seals an\n"
+	"activity log written before the keyed chain.\n";
 
 int cmd_migrate(int argc, char **argv)
 {
@@ -52,6 +54,18 @@ int cmd_migrate(int argc, char **argv)
 		die("%s", err.msg);
 	printf("migrate: %d migration%s applied; %s schema is current\n",
 	       applied, applied == 1 ? "" : "s", db_dialect_name(app.db));
+	/* An activity log written before the keyed chain is sealed now, with
+	 * one keyed row per organisation (core/activity.h). */
+	if (secret_key_load(&app.cfg, &err) < 0)
+		die("%s", err.msg);
+	int sealed = activity_seal_legacy(app.db, &err);
+	secret_key_unload();
+	if (sealed < 0)
+		die("%s", err.msg);
+	if (sealed)
+		printf("migrate: sealed the activity log of %d "
+		       "organisation%s with the keyed chain\n",
+		       sealed, sealed == 1 ? "" : "s");
 	cmd_close(&app);
 	return 0;
 }

@@ -299,3 +299,12 @@ void secret_free(char *plaintext)
 	sodium_memzero(plaintext, strlen(plaintext));
 	free(plaintext);
 }
+
+int secret_derive(uint64_t id, const char ctx[8], unsigned char *out,
+		  size_t n)
+{
+	if (!master || n < crypto_kdf_BYTES_MIN || n > crypto_kdf_BYTES_MAX)
+		return -1;
+	return crypto_kdf_derive_from_key(out, n, id, ctx, master) == 0 ? 0
+									 : -1;
+}

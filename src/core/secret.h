@@ -60,4 +60,12 @@ void secret_free(char *plaintext);
 /* True when s looks like a stored secret (starts with "v1:"). */
 bool secret_is_stored(const char *s);
 
+/* Derives subkey `id` of context ctx (8 characters, e.g. "atraudit") from
+ * the master key with libsodium's KDF (BLAKE2b): n bytes (16..64) into
+ * out, which the caller wipes. Keys for other purposes (the activity
+ * log's MACs and checkpoint signatures) are derived, never the master key
+ * itself. 0, or -1 when no key is loaded. */
+int secret_derive(uint64_t id, const char ctx[8], unsigned char *out,
+		  size_t n);
+
 #endif
