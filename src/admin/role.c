@@ -164,7 +164,7 @@ static int role_h_get(struct req *r)
 
 static const struct field role_fields[] = {
 	{"name", FT_TEXT, F_REQUIRED, ROLE_NAME_MAX, NULL, NULL},
-	{"description", FT_TEXT, 0, 500, NULL, NULL},
+	{"description", FT_TEXT, F_MULTILINE, 500, NULL, NULL},
 	{"permissions", FT_OBJECT, 0, 0, NULL, NULL},
 	{"require_2fa", FT_BOOL, 0, 0, NULL, NULL},
 };

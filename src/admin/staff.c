@@ -358,15 +358,28 @@ bool staff_may_grant(const struct principal *p, const struct perm_set *g)
 	return true;
 }
 
-/* Every id in arr must name a row of table in the org. */
-static void check_ids(struct req *r, const char *field, const char *table)
+/* Every id in arr must name a row of table in the org that the caller
+ * can see (module's view scope: all, or their own memberships under
+ * view_own); an id they cannot see gets the same answer as one that does
+ * not exist, so ids cannot be probed. */
+static void check_ids(struct req *r, const char *field, const char *table,
+		      const char *module, const char *member_table,
+		      const char *member_col)
 {
 	json_t *arr = json_object_get(r->body, field);
 	if (!json_is_array(arr))
 		return;
-	char sql[128];
-	snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE id = ? AND org_id = ?",
-		 table);
+	enum perm_grant scope = perm_view_scope(&r->who, module);
+	char sql[256];
+	if (scope == PERM_OWN)
+		snprintf(sql, sizeof sql,
+			 "SELECT 1 FROM %s t JOIN %s m ON m.%s = t.id AND "
+			 "m.staff_id = ? WHERE t.id = ? AND t.org_id = ?",
+			 table, member_table, member_col);
+	else
+		snprintf(sql, sizeof sql,
+			 "SELECT 1 FROM %s WHERE id = ? AND org_id = ? AND ? = 1",
+			 table);
 	size_t i;
 	json_t *v;
 	json_array_foreach(arr, i, v)
@@ -378,10 +391,19 @@ static void check_ids(struct req *r, const char *field, const char *table)
 			req_db_error(r);
 			return;
 		}
-		db_bind_int(st, 1, (int64_t)json_integer_value(v));
-		db_bind_int(st, 2, r->who.org_id);
+		int k = 1;
+		if (scope == PERM_OWN)
+			db_bind_int(st, k++, r->who.staff_id);
+		db_bind_int(st, k++, (int64_t)json_integer_value(v));
+		db_bind_int(st, k++, r->who.org_id);
+		if (scope != PERM_OWN)
+			db_bind_int(st, k++, scope == PERM_ALL);
 		int rc = db_step(st);
 		db_reset(st);
+		if (rc < 0) {
+			req_db_error(r);
+			return;
+		}
 		if (rc == 0) {
 			atr_field(&r->err, field, "not_found",
 				  "no %s with id %lld", table,
@@ -414,8 +436,9 @@ static void staff_check(struct req *r)
 				  "the role grants permissions you do not "
 				  "have");
 	}
-	check_ids(r, "department_ids", "department");
-	check_ids(r, "team_ids", "team");
+	check_ids(r, "department_ids", "department", "departments",
+		  "staff_department", "department_id");
+	check_ids(r, "team_ids", "team", "teams", "staff_team", "team_id");
 	if (json_object_get(r->body, "admin") && !r->who.admin)
 		atr_field(&r->err, "admin", "not_allowed",
 			  "only an administrator may grant or remove admin");

@@ -198,6 +198,61 @@ static int64_t setting_int(struct db_conn *c, int64_t org, const char *key,
 	return v;
 }
 
+/* The password with each distinct non-ASCII character (code point)
+ * replaced by one ASCII letter or digit it does not use: "😀😀😀" becomes
+ * "aaa", "пароль" six letters. NULL when the password is all ASCII.
+ * Caller wipes and frees. */
+static char *ascii_shape(const char *pw)
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+				      "NOPQRSTUVWXYZ0123456789";
+	size_t n = strlen(pw);
+	bool ascii = true;
+	for (size_t i = 0; i < n; i++)
+		ascii = ascii && !((unsigned char)pw[i] & 0x80);
+	if (ascii)
+		return NULL;
+	/* Taken with a stride of 7 (coprime to 62), so distinct characters
+	 * never become a sequence like "abcd" that would look weaker than
+	 * they are. */
+	char free_chars[sizeof letters];
+	size_t nfree = 0;
+	for (size_t k = 0; k < sizeof letters - 1; k++) {
+		char ch = letters[(k * 7) % (sizeof letters - 1)];
+		if (!strchr(pw, ch))
+			free_chars[nfree++] = ch;
+	}
+	if (nfree == 0)
+		free_chars[nfree++] = '~';
+	/* Up to 64 distinct characters get their own letter; more cycle. */
+	uint32_t seen[64];
+	size_t nseen = 0;
+	char *out = xmalloc(n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char b = (unsigned char)pw[i];
+		if (!(b & 0x80)) {
+			out[o++] = (char)b;
+			i++;
+			continue;
+		}
+		size_t len = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3
+			     : (b & 0xF8) == 0xF0 ? 4 : 1;
+		uint32_t cp = 0;
+		for (size_t k = 0; k < len && i + k < n; k++)
+			cp = cp << 8 | (unsigned char)pw[i + k];
+		size_t idx = 0;
+		while (idx < nseen && seen[idx] != cp)
+			idx++;
+		if (idx == nseen && nseen < ATR_ARRAY_LEN(seen))
+			seen[nseen++] = cp;
+		out[o++] = free_chars[idx % nfree];
+		i += len;
+	}
+	out[o] = 0;
+	return out;
+}
+
 int password_busy(struct atr_err *err)
 {
 	err->retry_after = 1;
@@ -276,6 +331,24 @@ int password_policy_check(struct db_conn *c, const struct pw_subject *who,
 	words[nw] = NULL;
 	ZxcMatch_t *info = NULL;
 	double bits = ZxcvbnMatch(pw, words, &info);
+	/* zxcvbn reads bytes: a repeated emoji or Cyrillic letter looks like
+	 * varied multi-byte noise to it. Judge the shape too, with every
+	 * distinct non-ASCII character as one ASCII letter, and keep the
+	 * lower estimate. */
+	char *shape = ascii_shape(pw);
+	if (shape) {
+		ZxcMatch_t *sinfo = NULL;
+		double sbits = ZxcvbnMatch(shape, words, &sinfo);
+		if (sbits < bits) {
+			bits = sbits;
+			ZxcvbnFreeInfo(info);
+			info = sinfo;
+		} else {
+			ZxcvbnFreeInfo(sinfo);
+		}
+		sodium_memzero(shape, strlen(shape));
+		free(shape);
+	}
 	int64_t floor = setting_int(c, who->org_id, "password_min_score", 3);
 	int score = strength_score(bits);
 	if (score < floor) {

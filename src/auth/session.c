@@ -151,6 +151,19 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	if (rc != 1)
 		return atr_fail(&r->err, ATR_E_INTERNAL,
 				"cannot create session: %s", db_errmsg(c));
+	/* At most SESSIONS_PER_MEMBER live sessions: the oldest end. */
+	st = db_prepare(c, "DELETE FROM session WHERE staff_id = ? AND id NOT "
+			   "IN (SELECT id FROM session WHERE staff_id = ? "
+			   "ORDER BY id DESC LIMIT ?)");
+	if (!st)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	db_bind_int(st, 1, staff_id);
+	db_bind_int(st, 2, staff_id);
+	db_bind_int(st, 3, SESSIONS_PER_MEMBER);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	r->who.staff_id = staff_id;
 	r->who.stage = stage;
 	r->authed = true;

@@ -9,7 +9,7 @@ static const struct field client_fields[] = {
 	{"company", FT_TEXT, F_REQUIRED | F_SEARCH | F_SORT, 200, NULL, NULL},
 	{"vat_number", FT_TEXT, F_SEARCH, 50, NULL, NULL},
 	{"registration_number", FT_TEXT, F_SEARCH, 50, NULL, NULL},
-	{"address", FT_TEXT, F_PERSONAL, 500, NULL, NULL},
+	{"address", FT_TEXT, F_PERSONAL | F_MULTILINE, 500, NULL, NULL},
 	{"city", FT_TEXT, F_FILTER | F_SEARCH | F_SORT, 100, NULL, NULL},
 	{"country", FT_COUNTRY, F_FILTER | F_SORT, 2, NULL, NULL},
 	{"phone", FT_PHONE, F_PERSONAL | F_SEARCH, 50, NULL, NULL},

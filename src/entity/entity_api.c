@@ -256,8 +256,10 @@ static json_t *normalised(const struct field *f, const json_t *v)
 
 /* ---- validation --------------------------------------------------------- */
 
-/* The route check: staff references must be members of the org. Runs
- * after the schema check, adding to the same error list. */
+/* The route check: staff references must be active members of the org
+ * (those the staff directory shows); any other id — absent, another
+ * organisation's, deactivated — gets the same answer, so none can be
+ * probed. Runs after the schema check, adding to the same error list. */
 void entity_check_refs(struct req *r)
 {
 	const struct entity *e = r->route->arg;
@@ -270,15 +272,15 @@ void entity_check_refs(struct req *r)
 			continue;
 		if (!c && !(c = req_db(r)))
 			return;
-		int ex = staff_store_exists(c, r->who.org_id,
-				      (int64_t)json_integer_value(v));
+		int ex = staff_store_assignable(c, r->who.org_id,
+						(int64_t)json_integer_value(v));
 		if (ex < 0) {
 			atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 			return;
 		}
 		if (ex == 0)
 			atr_field(&r->err, f->name, "not_found",
-				  "no staff member with id %lld",
+				  "no active staff member with id %lld",
 				  (long long)json_integer_value(v));
 	}
 }

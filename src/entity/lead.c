@@ -21,7 +21,7 @@ static const struct field lead_fields[] = {
 	{"currency", FT_CURRENCY, F_FILTER, 3, NULL, "EUR"},
 	{"assigned_to", FT_STAFF, F_FILTER | F_ASSIGNEE, 0, NULL, NULL},
 	{"owner_id", FT_STAFF, F_FILTER | F_OWNER, 0, NULL, NULL},
-	{"notes", FT_TEXT, F_PERSONAL, 10000, NULL, NULL},
+	{"notes", FT_TEXT, F_PERSONAL | F_MULTILINE, 10000, NULL, NULL},
 	{"tags", FT_TAGS, F_FILTER, 20, NULL, NULL},
 };
 

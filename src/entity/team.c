@@ -9,7 +9,7 @@
 static const struct field team_fields[] = {
 	{"name", FT_TEXT, F_REQUIRED | F_UNIQUE | F_SEARCH | F_SORT, 100, NULL,
 	 NULL},
-	{"description", FT_TEXT, F_SEARCH, 500, NULL, NULL},
+	{"description", FT_TEXT, F_SEARCH | F_MULTILINE, 500, NULL, NULL},
 };
 
 const struct entity entity_team = {

@@ -42,13 +42,18 @@ enum field_flag {
 	F_UNIQUE = 1 << 7,   /* unique in the organisation (case as given) */
 	F_DEPARTMENT = 1 << 8, /* the record's department (view_own) */
 	F_TEAM = 1 << 9,       /* the record's team (view_own) */
+	/* Text of several lines (notes, an address, a description): line
+	 * breaks and tabs are accepted. Without it text is one line, and
+	 * every control character is refused. */
+	F_MULTILINE = 1 << 10,
 };
 
 struct field {
 	const char *name;
 	enum ftype type;
 	unsigned flags;
-	int max;                    /* text: bytes; tags: items */
+	int max;                    /* text: characters (secret, email:
+				     * bytes); tags: items */
 	const char *const *choices; /* FT_ENUM: NULL-terminated */
 	const char *def;            /* default on create, or NULL */
 };

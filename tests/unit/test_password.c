@@ -240,6 +240,12 @@ TEST(password_policy_strength)
 	CHECK_STR(POLICY(&ana, "qwertyuiopasdfgh", &e), "weak");
 	CHECK_STR(POLICY(&ana, "12345678901234567", &e), "weak");
 	CHECK_STR(POLICY(&ana, "atriumatriumatrium", &e), "weak");
+	/* Repeats outside ASCII: one emoji, one Cyrillic letter, a pair. */
+	CHECK_STR(POLICY(&ana, "😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀", &e), "weak");
+	CHECK_STR(POLICY(&ana, "ЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖ", &e), "weak");
+	CHECK_STR(POLICY(&ana, "😀😁😀😁😀😁😀😁😀😁😀😁😀😁😀😁", &e), "weak");
+	/* A varied Unicode passphrase is still strong. */
+	CHECK_STR(POLICY(&ana, "ceai-verde-pădure-舟-ziar-🐙-lună", &e), "");
 	/* Strong on its own, weak for the member it names. */
 	CHECK_STR(POLICY(&ana, "ana.pop@example.com1", &e), "weak");
 	CHECK_CONTAINS(e.fields[0].detail, "name, email");
