@@ -39,7 +39,8 @@
 	"r.name, s.last_login_at, s.created_at, s.updated_at, s.version, "     \
 	"s.must_change_password, s.password_hash IS NOT NULL, "                \
 	"(SELECT " AGG_DEP " FROM staff_department WHERE staff_id = s.id), "   \
-	"(SELECT " AGG_TEAM " FROM staff_team WHERE staff_id = s.id) "         \
+	"(SELECT " AGG_TEAM " FROM staff_team WHERE staff_id = s.id), "        \
+	"s.password_hash IS NULL AND s.last_login_at IS NULL "                 \
 	"FROM staff s LEFT JOIN role r ON r.id = s.role_id"
 
 static const char *staff_cols(struct db_conn *c)
@@ -94,12 +95,14 @@ static json_t *staff_row_json(struct db_stmt *st)
 			    json_boolean(db_col_int(st, 12)));
 	json_object_set_new(o, "department_ids", id_list(db_col_text(st, 13)));
 	json_object_set_new(o, "team_ids", id_list(db_col_text(st, 14)));
+	/* Invited: never signed in and no password yet (the link not used). */
+	json_object_set_new(o, "invited", json_boolean(db_col_int(st, 15)));
 	return o;
 }
 
 int staff_load(struct db_conn *c, int64_t org, int64_t id, json_t **out)
 {
-	char sql[1024];
+	char sql[2048];
 	snprintf(sql, sizeof sql, "%s WHERE s.id = ? AND s.org_id = ?",
 		 staff_cols(c));
 	struct db_stmt *st = db_prepare(c, sql);
@@ -183,12 +186,15 @@ static int staff_h_list(struct req *r)
 					 " AND s.id IN (SELECT staff_id FROM "
 					 "staff_team WHERE team_id = ?)");
 			} else {
-				/* No sign-in for N days (or never). */
+				/* No sign-in for N days (or never), not counting
+				 * the invited, who have not had the chance. */
 				char cut[ATR_TIME_LEN];
 				atr_time_iso(atr_now_ms() - n * 86400000, cut);
 				buf_adds(&where,
 					 " AND (s.last_login_at IS NULL OR "
-					 "s.last_login_at < ?)");
+					 "s.last_login_at < ?) AND NOT "
+					 "(s.password_hash IS NULL AND "
+					 "s.last_login_at IS NULL)");
 				p[np].is_int = false;
 				p[np++].s = arena_strdup(r->arena, cut);
 				continue;

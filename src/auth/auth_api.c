@@ -68,6 +68,20 @@ int auth_start_session(struct req *r, const struct staff_row *s)
 {
 	if (auth_fill_principal(r, s) < 0)
 		return -1;
+	/* Every way of starting a session is a sign-in: the password, the
+	 * first setup, an invitation or a reset link. */
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *lst = db_prepare(
+		r->db, "UPDATE staff SET last_login_at = ? WHERE id = ?");
+	if (!lst)
+		return req_db_error(r);
+	db_bind_text(lst, 1, now);
+	db_bind_int(lst, 2, s->id);
+	int lrc = db_step(lst);
+	db_reset(lst);
+	if (lrc < 0)
+		return req_db_error(r);
 	int on = twofa_enabled(r->db, s->id);
 	int req2 = on ? 0 : twofa_required(r->db, s->org_id, s->id);
 	if (on < 0 || req2 < 0)
@@ -211,17 +225,9 @@ static int login_h_post(struct req *r)
 
 	if (db_begin(c) < 0)
 		return req_db_error(r);
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	struct db_stmt *st = db_prepare(
-		c, "UPDATE staff SET last_login_at = ? WHERE id = ?");
-	if (!st)
-		return req_db_error(r);
-	db_bind_text(st, 1, now);
-	db_bind_int(st, 2, s.id);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc >= 0 && newhash[0]) {
+	int rc = 0;
+	struct db_stmt *st;
+	if (newhash[0]) {
 		/* Parameters rose since this hash was made: upgrade it. */
 		st = db_prepare(c, "UPDATE staff SET password_hash = ? "
 				   "WHERE id = ?");

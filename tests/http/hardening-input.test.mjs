@@ -8,7 +8,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, uniq,
+  startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, uniq, waitFor, ISO_MS,
+  startSmtpSink, configureSmtp,
 } from './harness.mjs';
 import { addMember, addRole, raiseSeats } from './staff-helpers.mjs';
 
@@ -89,5 +90,68 @@ describe('input hardening', () => {
       answers.push(r.body.errors[0].detail.replace(String(id), 'N'));
     }
     assert.equal(answers[0], answers[1]);
+  });
+});
+
+describe('last sign-in and "Invited" (item 10)', () => {
+  let srv;
+  let admin;
+  let sink;
+  before(async () => {
+    srv = await startServer({ staff: false });
+    sink = await startSmtpSink(srv.dir);
+  });
+  after(async () => {
+    await sink?.stop();
+    await srv?.stop();
+  });
+
+  const lastLogin = async (id) => (await admin.req('GET', '/api/v1/staff/{id}', { params: { id } })).body;
+
+  it('setup, an invitation link and a reset link each count as a sign-in; the invited are not inactive', async () => {
+    const token = await waitFor(() => {
+      const m = /\/setup#token=([A-Za-z0-9_-]+)/.exec(srv.output());
+      return m && m[1];
+    }, { what: 'the setup link' });
+    const c = client(srv.base);
+    const s = await c.req('POST', '/api/v1/setup', {
+      body: { token, email: 'first@example.test', name: 'First Admin', password: 'granite-orbit-lantern-5512' },
+    });
+    assert.equal(s.status, 201, s.text);
+    admin = c;
+    await configureSmtp(admin, sink);
+    const me = await lastLogin(s.body.staff.id);
+    assert.match(me.last_login || '', ISO_MS, 'setup signed the administrator in');
+    assert.equal(me.invited, false);
+
+    // Invited: added without a password; not "inactive" until they had the chance.
+    const add = srv.cli(['staff', 'add', '--email', 'invitee@example.test', '--name', 'Ivy Invitee']);
+    assert.equal(add.status, 0, add.stderr);
+    const setTok = /\/set-password#token=([A-Za-z0-9_-]+)/.exec(add.stdout)[1];
+    const list = await admin.req('GET', '/api/v1/staff', { query: { q: 'invitee' } });
+    const ivy = list.body.data[0];
+    assert.equal(ivy.invited, true);
+    assert.equal(ivy.last_login, null);
+    const inactive = await admin.req('GET', '/api/v1/staff', { query: { inactive_days: 90 } });
+    assert.ok(!inactive.body.data.some((x) => x.id === ivy.id), 'an invited member is not listed as inactive');
+
+    const p = await client(srv.base).req('POST', '/api/v1/auth/password/set', { body: { token: setTok, password: 'violet-harbor-cinder-7345' } });
+    assert.equal(p.status, 200, p.text);
+    const after = await lastLogin(ivy.id);
+    assert.match(after.last_login || '', ISO_MS, 'the invitation link signed them in');
+    assert.equal(after.invited, false);
+
+    // A reset link signs in too.
+    const old = new Date(Date.now() - 100 * 86400000).toISOString();
+    assert.equal(srv.sql(`UPDATE staff SET last_login_at = '${old}' WHERE id = ${ivy.id}`).status, 0);
+    assert.ok((await admin.req('GET', '/api/v1/staff', { query: { inactive_days: 90 } })).body.data.some((x) => x.id === ivy.id));
+    const f = await client(srv.base).req('POST', '/api/v1/auth/password/forgot', { body: { email: 'invitee@example.test' } });
+    assert.equal(f.status, 202);
+    const mail = await sink.waitFor('invitee@example.test', (m) => /reset-password#token=/.test(m.body));
+    const resetTok = /reset-password#token=([A-Za-z0-9_-]+)/.exec(mail.body)[1];
+    const r = await client(srv.base).req('POST', '/api/v1/auth/password/reset', { body: { token: resetTok, password: 'amber-walrus-pylon-2209' } });
+    assert.equal(r.status, 200, r.text);
+    assert.ok(Date.parse((await lastLogin(ivy.id)).last_login) > Date.parse(old), 'the reset link counted');
+    assert.ok(!(await admin.req('GET', '/api/v1/staff', { query: { inactive_days: 90 } })).body.data.some((x) => x.id === ivy.id));
   });
 });

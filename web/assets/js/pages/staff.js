@@ -56,6 +56,8 @@ const nameOf = (list, id) => {
 };
 
 function statusBadge(s) {
+  // Invited: added, the password link not used yet (never signed in).
+  if (s.active && s.invited) return h('span', { class: 'badge badge-warn', title: 'The password link was not used yet' }, 'Invited');
   return h('span', { class: ['badge', s.active ? 'badge-on' : 'badge-off'] }, s.active ? 'Active' : 'Inactive');
 }
 
