@@ -115,7 +115,7 @@ lint-openapi: node_modules/.installed
 	npx --no-install redocly lint --format=stylish docs/openapi.yaml
 
 FUZZ_SRC := src/core/util.c src/core/arena.c src/core/buf.c src/http/query.c \
-	src/http/validate.c src/http/json_body.c
+	src/http/validate.c src/http/json_body.c src/core/iso_codes.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(HDRS)
 	@mkdir -p $(BUILD)/fuzz
 	clang $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \

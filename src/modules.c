@@ -12,7 +12,7 @@ extern const struct module module_ops, module_web, module_records,
 	module_twofa_admin, module_sessions, module_account, module_leads,
 	module_clients, module_departments, module_teams, module_staff,
 	module_staff_lifecycle, module_roles, module_settings,
-	module_activity, module_email;
+	module_activity, module_email, module_directory;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
@@ -34,5 +34,6 @@ const struct module *const atrium_modules[] = {
 	&module_settings,
 	&module_activity,
 	&module_email,
+	&module_directory,
 	NULL,
 };

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <math.h>
 
+#include "core/iso_codes.h"
 #include "http/validate.h"
 
 static const struct field no_fields[1];
@@ -388,16 +389,18 @@ int validate_value(const struct field *f, const json_t *v,
 		return -1;
 	}
 	case FT_CURRENCY:
-		if (!upper_code(s, 3)) {
+		/* Only real codes: "XYZ" and "DOL" have the shape but are no
+		 * currency (the list: core/iso_codes.c). */
+		if (!upper_code(s, 3) || !iso_currency(s)) {
 			atr_field(err, f->name, "invalid",
-				  "must be an ISO 4217 code like EUR");
+				  "must be an ISO 4217 currency code like EUR");
 			return -1;
 		}
 		break;
 	case FT_COUNTRY:
-		if (!upper_code(s, 2)) {
+		if (!upper_code(s, 2) || !iso_country(s)) {
 			atr_field(err, f->name, "invalid",
-				  "must be an ISO 3166 code like RO");
+				  "must be an ISO 3166-1 country code like RO");
 			return -1;
 		}
 		break;

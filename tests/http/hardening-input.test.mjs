@@ -155,3 +155,84 @@ describe('last sign-in and "Invited" (item 10)', () => {
     assert.ok(!(await admin.req('GET', '/api/v1/staff', { query: { inactive_days: 90 } })).body.data.some((x) => x.id === ivy.id));
   });
 });
+
+describe('codes, lengths and names (item 15)', () => {
+  let srv;
+  let admin;
+  before(async () => {
+    srv = await startServer();
+    admin = await adminClient(srv);
+  });
+  after(async () => { await srv?.stop(); });
+
+  it('country and currency must be ISO codes: XYZ, DOL and UK are refused, GE stays Georgia', async () => {
+    assertFieldErrors(await admin.req('POST', '/api/v1/leads', { body: { name: 'Codes', currency: 'XYZ' } }), { currency: 'invalid' });
+    assertFieldErrors(await admin.req('POST', '/api/v1/leads', { body: { name: 'Codes', currency: 'DOL' } }), { currency: 'invalid' });
+    assertFieldErrors(await admin.req('POST', '/api/v1/clients', { body: { company: 'Codes', country: 'UK', default_currency: 'XYZ' } }),
+      { country: 'invalid', default_currency: 'invalid' });
+    const ok = await admin.req('POST', '/api/v1/clients', { body: { company: `Tbilisi ${uniq()}`, country: 'GE', default_currency: 'GEL' } });
+    assert.equal(ok.status, 201, ok.text);
+    const list = await admin.req('GET', '/api/v1/reference/countries');
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.data.find((c) => c.code === 'GE'), { code: 'GE', name: 'Georgia' });
+    assert.deepEqual(list.body.data.find((c) => c.code === 'DE'), { code: 'DE', name: 'Germany' });
+    assert.ok(list.body.data.length >= 249);
+    const cur = await (await staffClient(srv)).req('GET', '/api/v1/reference/currencies');
+    assert.equal(cur.status, 200, 'any signed-in member may read the lists');
+    assert.deepEqual(cur.body.data.find((c) => c.code === 'EUR'), { code: 'EUR', name: 'Euro' });
+    assert.ok(!cur.body.data.some((c) => c.code === 'XTS' || c.code === 'XXX'), 'no testing or no-currency codes');
+    for (const p of ['/api/v1/reference/countries', '/api/v1/reference/currencies']) {
+      assertProblem(await client(srv.base).req('GET', p), 401, 'unauthorized');
+    }
+  });
+
+  it('too long is refused, counted in characters, never cut', async () => {
+    const name = 'ă'.repeat(200);
+    const ok = await admin.req('POST', '/api/v1/leads', { body: { name } });
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.name, name, '200 two-byte characters are 200 characters');
+    const r = await admin.req('POST', '/api/v1/leads', { body: { name: `${name}x` } });
+    assertFieldErrors(r, { name: 'too_long' });
+    assert.match(r.body.errors[0].detail, /200 characters/);
+    assertFieldErrors(await admin.req('PATCH', '/api/v1/settings/{group}', { params: { group: 'company' },
+      body: { company_name: 'c'.repeat(201) } }), { company_name: 'too_long' });
+  });
+
+  it('department, team and role names are unique whatever their letter case', async () => {
+    const base = uniq('Sales');
+    for (const [path, body] of [['/api/v1/departments', (n) => ({ name: n })], ['/api/v1/teams', (n) => ({ name: n })],
+      ['/api/v1/roles', (n) => ({ name: n })]]) {
+      const a = await admin.req('POST', path, { body: body(base) });
+      assert.equal(a.status, 201, a.text);
+      assertFieldErrors(await admin.req('POST', path, { body: body(base.toUpperCase()) }), { name: 'taken' });
+      assertFieldErrors(await admin.req('POST', path, { body: body(base.toLowerCase()) }), { name: 'taken' });
+    }
+  });
+});
+
+describe('the staff directory (item 16)', () => {
+  let srv;
+  let admin;
+  before(async () => {
+    srv = await startServer();
+    admin = await adminClient(srv);
+    await raiseSeats(admin);
+  });
+  after(async () => { await srv?.stop(); });
+
+  it('any signed-in member reads the active members, id and name only', async () => {
+    const gone = await addMember(srv, admin, null, 'dirgone');
+    assert.equal((await admin.req('POST', '/api/v1/staff/{id}/deactivate', { params: { id: gone.id } })).status, 200);
+    const staff = await staffClient(srv); // no role at all
+    assertProblem(await staff.req('GET', '/api/v1/staff'), 403, 'forbidden');
+    const r = await staff.req('GET', '/api/v1/directory');
+    assert.equal(r.status, 200, r.text);
+    for (const x of r.body.data) assert.deepEqual(Object.keys(x).sort(), ['id', 'name']);
+    const names = r.body.data.map((x) => x.name);
+    assert.ok(names.includes(srv.admin.name) && names.includes(srv.staff.name), 'colleagues and oneself');
+    assert.ok(!r.body.data.some((x) => x.id === gone.id), 'no deactivated member');
+    assert.deepEqual([...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())), names, 'by name');
+    assertProblem(await staff.req('GET', '/api/v1/directory', { query: { q: 'x' } }), 400, 'malformed');
+    assertProblem(await client(srv.base).req('GET', '/api/v1/directory'), 401, 'unauthorized');
+  });
+});

@@ -399,6 +399,18 @@ TEST(validate_body_enum)
 TEST(validate_body_codes)
 {
 	valid("{\"currency\":\"RON\",\"country\":\"DE\"}", V_PATCH, __LINE__);
+	/* The shape is not enough: only ISO codes. GE is Georgia. */
+	valid("{\"currency\":\"XOF\",\"country\":\"GE\"}", V_PATCH, __LINE__);
+	one_error("{\"currency\":\"XYZ\"}", V_PATCH, "currency", "invalid",
+		  __LINE__);
+	one_error("{\"currency\":\"DOL\"}", V_PATCH, "currency", "invalid",
+		  __LINE__);
+	one_error("{\"currency\":\"XTS\"}", V_PATCH, "currency", "invalid",
+		  __LINE__);
+	one_error("{\"country\":\"XX\"}", V_PATCH, "country", "invalid",
+		  __LINE__);
+	one_error("{\"country\":\"UK\"}", V_PATCH, "country", "invalid",
+		  __LINE__);
 	one_error("{\"currency\":\"eur\"}", V_PATCH, "currency", "invalid",
 		  __LINE__);
 	one_error("{\"currency\":\"EURO\"}", V_PATCH, "currency", "invalid",

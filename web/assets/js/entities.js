@@ -17,7 +17,8 @@
 // Field keys:
 //   name, label        API field and its label
 //   type               text | email | tel | url | textarea | select | money |
-//                      code (upper-case code: currency/country) | staff | tags |
+//                      code (an ISO code picked by name: `codes` is
+//                      'countries' or 'currencies') | staff | tags |
 //                      datetime | id
 //   required, max      as in the contract (max becomes maxlength)
 //   options            for select: [value, label] pairs
@@ -53,8 +54,8 @@ export const ENTITIES = [
       { name: 'status', label: 'Status', type: 'select', options: LEAD_STATUSES, default: 'new',
         list: true, sortable: true, filter: true },
       { name: 'value', label: 'Value', type: 'money', list: true, sortable: true, placeholder: '0.00' },
-      { name: 'currency', label: 'Currency', type: 'code', max: 3, placeholder: 'EUR',
-        hint: 'ISO 4217 code; empty uses the default currency.' },
+      { name: 'currency', label: 'Currency', type: 'code', codes: 'currencies',
+        hint: 'Empty uses the default currency.' },
       { name: 'assigned_to', label: 'Assigned to', type: 'staff', list: true },
       { name: 'tags', label: 'Tags', type: 'tags', wide: true, hint: 'Separate tags with commas.' },
       { name: 'notes', label: 'Notes', type: 'textarea', max: 10000, wide: true },
@@ -70,12 +71,10 @@ export const ENTITIES = [
       { name: 'registration_number', label: 'Registration number', type: 'text', max: 50 },
       { name: 'address', label: 'Address', type: 'textarea', max: 500, wide: true },
       { name: 'city', label: 'City', type: 'text', max: 100, list: true, sortable: true },
-      { name: 'country', label: 'Country', type: 'code', max: 2, list: true, sortable: true,
-        placeholder: 'DE', hint: 'Two-letter ISO 3166-1 code.' },
+      { name: 'country', label: 'Country', type: 'code', codes: 'countries', list: true, sortable: true },
       { name: 'phone', label: 'Phone', type: 'tel', max: 50, list: true },
       { name: 'website', label: 'Website', type: 'url', max: 500, placeholder: 'https://' },
-      { name: 'default_currency', label: 'Default currency', type: 'code', max: 3, placeholder: 'EUR',
-        hint: 'ISO 4217 code.' },
+      { name: 'default_currency', label: 'Default currency', type: 'code', codes: 'currencies' },
       { name: 'assigned_to', label: 'Assigned to', type: 'staff', list: true },
       ...TIMESTAMPS,
     ],
