@@ -323,47 +323,6 @@ static int staff_h_get(struct req *r)
 
 /* ---- checks shared by add and edit --------------------------------------- */
 
-/* Grants of a role as bits per module; 1 found, 0 not, -1 error. */
-static int role_bits(struct db_conn *c, int64_t org, int64_t role_id,
-		     struct perm_set *out)
-{
-	memset(out, 0, sizeof *out);
-	struct db_stmt *st =
-		db_prepare(c, "SELECT 1 FROM role WHERE id = ? AND org_id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, role_id);
-	db_bind_int(st, 2, org);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc != 1)
-		return rc;
-	st = db_prepare(c, "SELECT module, cap FROM role_permission "
-			   "WHERE role_id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, role_id);
-	int s;
-	while ((s = db_step(st)) == 1) {
-		int m = perm_module_index(db_col_text(st, 0));
-		if (m >= 0)
-			out->bits[m] |=
-				(uint8_t)perm_bit_parse(db_col_text(st, 1));
-	}
-	db_reset(st);
-	return s < 0 ? -1 : 1;
-}
-
-bool staff_may_grant(const struct principal *p, const struct perm_set *g)
-{
-	if (p->admin)
-		return true;
-	for (int m = 0; m < PERM_MODULES_MAX; m++)
-		if (g->bits[m] & ~p->perms.bits[m])
-			return false;
-	return true;
-}
-
 /* Every id in arr must name a row of table in the org that the caller
  * can see (module's view scope: all, or their own memberships under
  * view_own); an id they cannot see gets the same answer as one that does
@@ -426,21 +385,24 @@ static void staff_check(struct req *r)
 		return;
 	json_t *role = json_object_get(r->body, "role_id");
 	if (json_is_integer(role)) {
-		struct perm_set g;
-		int rc = role_bits(r->db, r->who.org_id,
-				   (int64_t)json_integer_value(role), &g);
+		/* Administrators learn that an id names no role; anyone else
+		 * gets one answer for a role they may not give and one that
+		 * does not exist (GET /api/v1/roles/assignable lists theirs). */
+		int rc = perm_may_give_role(r->db, &r->who,
+					    (int64_t)json_integer_value(role));
 		if (rc < 0) {
 			req_db_error(r);
 			return;
 		}
-		if (rc == 0)
+		if (rc == 0 && r->who.admin)
 			atr_field(&r->err, "role_id", "not_found",
 				  "no role with id %lld",
 				  (long long)json_integer_value(role));
-		else if (!staff_may_grant(&r->who, &g))
+		else if (rc == 0)
 			atr_field(&r->err, "role_id", "not_allowed",
-				  "the role grants permissions you do not "
-				  "have");
+				  "not a role you may give: it grants "
+				  "permissions you do not have, and it is not "
+				  "delegated to your role");
 	}
 	check_ids(r, "department_ids", "department", "departments",
 		  "staff_department", "department_id");

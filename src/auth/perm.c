@@ -375,6 +375,20 @@ int perm_may_manage(struct db_conn *c, const struct principal *p,
 				"only an administrator may change an "
 				"administrator's account");
 	if (!perm_holds_all(p, t.eff)) {
+		/* A role delegated to the caller's: its members are theirs to
+		 * manage, unless they hold more than the role and the caller
+		 * together (an administrator's allow override). */
+		int d = t.role_id ? perm_may_give_role(c, p, t.role_id) : 0;
+		if (d < 0)
+			return atr_fail(err, ATR_E_INTERNAL,
+					"database error: %s", db_errmsg(c));
+		if (d) {
+			uint8_t beyond[PERM_MODULES_MAX];
+			for (int i = 0; i < PERM_MODULES_MAX; i++)
+				beyond[i] = (uint8_t)(t.eff[i] & ~t.role[i]);
+			if (perm_holds_all(p, beyond))
+				return 0;
+		}
 		char lack[160];
 		missing_list(p, t.eff, lack, sizeof lack);
 		return atr_fail(err, ATR_E_FORBIDDEN,
@@ -440,4 +454,56 @@ int perm_override_errors(const struct principal *p,
 		}
 	}
 	return err->nfields - before;
+}
+
+/* The grants of role_id of org into g: 1, 0 (no such role there), -1. */
+static int role_grants(struct db_conn *c, int64_t org, int64_t role_id,
+		       uint8_t g[PERM_MODULES_MAX])
+{
+	memset(g, 0, PERM_MODULES_MAX);
+	struct db_stmt *st =
+		db_prepare(c, "SELECT 1 FROM role WHERE id = ? AND org_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, role_id);
+	db_bind_int(st, 2, org);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc != 1)
+		return rc;
+	st = db_prepare(c, "SELECT module, cap FROM role_permission WHERE "
+			   "role_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, role_id);
+	while ((rc = db_step(st)) == 1) {
+		int m = perm_module_index(db_col_text(st, 0));
+		if (m >= 0)
+			g[m] |= (uint8_t)perm_bit_parse(db_col_text(st, 1));
+	}
+	db_reset(st);
+	return rc < 0 ? -1 : 1;
+}
+
+int perm_may_give_role(struct db_conn *c, const struct principal *p,
+		       int64_t role_id)
+{
+	uint8_t g[PERM_MODULES_MAX];
+	int rc = role_grants(c, p->org_id, role_id, g);
+	if (rc <= 0)
+		return rc;
+	if (perm_holds_all(p, g))
+		return 1;
+	/* Delegated to the caller's own role by an administrator. */
+	struct db_stmt *st = db_prepare(
+		c, "SELECT 1 FROM staff s JOIN role_delegation d ON "
+		   "d.role_id = s.role_id WHERE s.id = ? AND "
+		   "d.grantable_role_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, p->staff_id);
+	db_bind_int(st, 2, role_id);
+	rc = db_step(st);
+	db_reset(st);
+	return rc;
 }

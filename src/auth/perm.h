@@ -104,6 +104,11 @@ json_t *perm_explain(struct db_conn *c, int64_t staff_id);
  *     account over);
  *   - nobody grants, or lifts a deny on, what they do not hold
  *     (perm_override_errors; roles: perm_may_give_role).
+ * Delegation: an administrator may mark which roles the members of a role
+ * may hand out (role_delegation). A member may give a role that is
+ * delegated to their role even without its grants, and may then manage a
+ * member holding that role whose effective grants stay within the role's
+ * grants and their own (nothing an administrator added beyond the role).
  * The routes call perm_may_manage; none of them decides on its own. */
 
 /* A member's grants, for the rule above. */
@@ -125,6 +130,12 @@ int perm_member_load(struct db_conn *c, int64_t org, int64_t id,
  * reason named) when p may not, 500 on a database error. */
 int perm_may_manage(struct db_conn *c, const struct principal *p,
 		    int64_t target_id, struct atr_err *err);
+/* 1 when p may give role_id (of p's organisation) to a member: p is an
+ * administrator, the role's grants are all p's, or p's role delegates it;
+ * 0 when not (also for a role of another organisation or none), -1 on a
+ * database error. */
+int perm_may_give_role(struct db_conn *c, const struct principal *p,
+		       int64_t role_id);
 /* True when every grant of g is p's (admins hold everything). */
 bool perm_holds_all(const struct principal *p, const uint8_t *g);
 /* Replacing target's overrides with ov ({module: {cap: effect}}, already

@@ -116,3 +116,77 @@ describe('who may manage whom', () => {
     assertFieldErrors(r, { 'overrides.leads': 'not_allowed' });
   });
 });
+
+describe('role delegation (item 12)', () => {
+  let srv;
+  let admin;
+  let sales;
+  let ops;
+  let viewer;
+  let hr;
+
+  before(async () => {
+    srv = await startServer();
+    admin = await adminClient(srv);
+    await raiseSeats(admin);
+    sales = await addRole(admin, uniq('Sales Agent '), { leads: ['view_own', 'create', 'edit'], clients: ['view', 'create'] });
+    ops = await addRole(admin, uniq('Ops '), { settings: ['view', 'edit'] });
+    viewer = await addRole(admin, uniq('Viewer '), { staff: ['view'] });
+    const hrRole = await addRole(admin, uniq('HR Administrator '), { staff: ['view', 'create', 'edit'] },
+      { grantable_role_ids: [sales.id] });
+    assert.deepEqual(hrRole.grantable_role_ids, [sales.id]);
+    hr = await addMember(srv, admin, hrRole.id, 'hrdel');
+  });
+  after(async () => { await srv?.stop(); });
+
+  it('the picker lists the delegated roles and those within the member\'s own grants', async () => {
+    const r = await hr.req('GET', '/api/v1/roles/assignable');
+    assert.equal(r.status, 200, r.text);
+    const ids = r.body.data.map((x) => x.id);
+    assert.ok(ids.includes(sales.id), 'delegated');
+    assert.ok(ids.includes(viewer.id), 'within their grants');
+    assert.ok(!ids.includes(ops.id), 'neither');
+    for (const x of r.body.data) assert.deepEqual(Object.keys(x).sort(), ['id', 'name']);
+    const all = await admin.req('GET', '/api/v1/roles/assignable');
+    assert.ok(all.body.data.some((x) => x.id === ops.id), 'an administrator may give every role');
+    assertProblem(await client(srv.base).req('GET', '/api/v1/roles/assignable'), 401, 'unauthorized');
+  });
+
+  it('a delegated role can be given to a new hire; a role neither delegated nor held cannot', async () => {
+    const ok = await hr.req('POST', '/api/v1/staff', { body: { email: `${uniq('hire')}@example.test`, name: 'New Hire', role_id: sales.id } });
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.role_id, sales.id);
+    const no = await hr.req('POST', '/api/v1/staff', { body: { email: `${uniq('hire')}@example.test`, name: 'Other Hire', role_id: ops.id } });
+    assertFieldErrors(no, { role_id: 'not_allowed' });
+    // A role that does not exist gets the same answer (no probing of ids).
+    const none = await hr.req('POST', '/api/v1/staff', { body: { email: `${uniq('hire')}@example.test`, name: 'Nobody', role_id: 987654321 } });
+    assertFieldErrors(none, { role_id: 'not_allowed' });
+    assert.equal(none.body.errors[0].detail, no.body.errors[0].detail);
+  });
+
+  it('members of a delegated role may be managed, unless an administrator gave them more', async () => {
+    const m = await addMember(srv, admin, sales.id, 'salesdel');
+    assert.equal((await hr.req('POST', '/api/v1/staff/{id}/sessions/end', { params: { id: m.id } })).status, 204);
+    const allow = await admin.req('PUT', '/api/v1/staff/{id}/permissions', { params: { id: m.id }, body: { overrides: { settings: { edit: 'allow' } } } });
+    assert.equal(allow.status, 200, allow.text);
+    assertProblem(await hr.req('POST', '/api/v1/staff/{id}/sessions/end', { params: { id: m.id } }), 403, 'forbidden');
+  });
+
+  it('only an administrator decides what a role may hand out', async () => {
+    const rolesEditor = await addRole(admin, uniq('Roles editor '), { roles: ['view', 'create', 'edit'], staff: ['view'] });
+    const ed = await addMember(srv, admin, rolesEditor.id, 'rolesed');
+    assertFieldErrors(await ed.req('POST', '/api/v1/roles', { body: { name: uniq('Mine '), grantable_role_ids: [viewer.id] } }),
+      { grantable_role_ids: 'not_allowed' });
+    assertFieldErrors(await admin.req('POST', '/api/v1/roles', { body: { name: uniq('Bad '), grantable_role_ids: [987654321] } }),
+      { grantable_role_ids: 'not_found' });
+    assertFieldErrors(await admin.req('POST', '/api/v1/roles', { body: { name: uniq('Bad '), grantable_role_ids: 'x' } }),
+      { grantable_role_ids: 'type' });
+    const g = await admin.req('GET', '/api/v1/roles/{id}', { params: { id: ops.id } });
+    const p = await admin.req('PATCH', '/api/v1/roles/{id}', { params: { id: ops.id }, body: { grantable_role_ids: [viewer.id] },
+      headers: { 'If-Match': g.headers.get('etag') } });
+    assert.equal(p.status, 200, p.text);
+    assert.deepEqual(p.body.grantable_role_ids, [viewer.id]);
+    const act = (await admin.req('GET', '/api/v1/activity', { query: { entity: 'role', entity_id: ops.id, action: 'update' } })).body.data[0];
+    assert.deepEqual(act.diff.grantable_role_ids, { from: [], to: [viewer.id] });
+  });
+});

@@ -42,12 +42,15 @@ async function optionalList(path, query, signal) {
 
 /** Roles, departments and teams for selects; each null when not permitted. */
 export async function loadLookups(signal) {
-  const [roles, departments, teams] = await Promise.all([
+  const [roles, assignable, departments, teams] = await Promise.all([
     canView('roles') ? optionalList('/api/v1/roles', undefined, signal) : null,
+    // The roles the member may give (theirs to give, or delegated to
+    // their role by an administrator): the role picker offers only these.
+    optionalList('/api/v1/roles/assignable', undefined, signal),
     canView('departments') ? optionalList('/api/v1/departments', { limit: 200, sort: 'name' }, signal) : null,
     canView('teams') ? optionalList('/api/v1/teams', { limit: 200, sort: 'name' }, signal) : null,
   ]);
-  return { roles, departments, teams };
+  return { roles, assignable, departments, teams };
 }
 
 const nameOf = (list, id) => {
@@ -217,7 +220,7 @@ export async function staffListPage(ctx, root) {
 
 function roleOptions(lookups, record) {
   const opts = [['', 'No role (grants nothing)']];
-  for (const r of lookups.roles || []) opts.push([String(r.id), r.name]);
+  for (const r of lookups.assignable || lookups.roles || []) opts.push([String(r.id), r.name]);
   if (record && record.role_id != null && !opts.some(([v]) => v === String(record.role_id))) {
     opts.push([String(record.role_id), record.role_name || `#${record.role_id}`]);
   }
@@ -234,8 +237,8 @@ function staffControls(lookups, record, { isNew, self }) {
   if (self) c.email.input.disabled = true;
   c.name = control({ name: 'name', label: 'Full name', required: true, max: 200 });
   c.role_id = control({ name: 'role_id', label: 'Role', type: 'select', options: roleOptions(lookups, record),
-    hint: lookups.roles === null ? 'You may not view roles, so the list shows only the current role.'
-      : 'What they may do comes from the role; individual overrides are on the Permissions tab.' });
+    hint: me().admin ? 'What they may do comes from the role; individual overrides are on the Permissions tab.'
+      : 'The roles you may give: those within your own rights, and those an administrator delegated to your role.' });
   c.role_id.get = () => (c.role_id.input.value === '' ? null : Number(c.role_id.input.value));
   if (self && !viewer.admin) c.role_id.input.disabled = true;
   if (lookups.departments) {
@@ -528,6 +531,18 @@ function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
     if (c.team_ids && !same(sorted(c.team_ids.get()), sorted(record.team_ids))) body.team_ids = c.team_ids.get();
     if (c.admin && c.admin.get() !== Boolean(record.admin)) body.admin = c.admin.get();
     if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+    // One's own admin flag or role: one click could lock oneself out.
+    if (self && ('admin' in body || 'role_id' in body)) {
+      const losing = body.admin === false;
+      const ok = await confirmDialog({
+        title: losing ? 'Remove your own administrator rights?' : 'Change your own access?',
+        message: losing
+          ? 'You will keep only what your role grants, at once. Only another administrator can make you an administrator again.'
+          : 'What you may do changes at once with your own role and administrator flag. Make sure you keep what you need.',
+        confirmLabel: losing ? 'Remove my administrator rights' : 'Change my access', danger: true,
+      });
+      if (!ok) { save.focus(); return; }
+    }
     save.disabled = true;
     form.setAttribute('aria-busy', 'true');
     try {
