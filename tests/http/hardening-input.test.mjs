@@ -7,9 +7,13 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, uniq, waitFor, ISO_MS,
-  startSmtpSink, configureSmtp,
+  startSmtpSink, configureSmtp, BIN,
 } from './harness.mjs';
 import { addMember, addRole, raiseSeats } from './staff-helpers.mjs';
 
@@ -234,5 +238,28 @@ describe('the staff directory (item 16)', () => {
     assert.deepEqual([...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())), names, 'by name');
     assertProblem(await staff.req('GET', '/api/v1/directory', { query: { q: 'x' } }), 400, 'malformed');
     assertProblem(await client(srv.base).req('GET', '/api/v1/directory'), 401, 'unauthorized');
+  });
+});
+
+describe('atrium migrate in a fresh directory (item 19)', () => {
+  it('creates ./var, the master key and the database with the defaults', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-fresh-'));
+    try {
+      const env = { ...process.env };
+      delete env.ATRIUM_MASTER_KEY;
+      delete env.ATRIUM_DB;
+      const r = spawnSync(BIN, ['migrate'], { cwd: dir, env, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /created the master key file/);
+      assert.ok(fs.statSync(path.join(dir, 'var')).isDirectory());
+      assert.equal(fs.statSync(path.join(dir, 'var')).mode & 0o777, 0o700);
+      assert.equal(fs.statSync(path.join(dir, 'var', 'master.key')).mode & 0o777, 0o600);
+      assert.ok(fs.existsSync(path.join(dir, 'var', 'atrium.db')));
+      const again = spawnSync(BIN, ['migrate'], { cwd: dir, env, encoding: 'utf8' });
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, /0 migrations applied/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
