@@ -40,7 +40,7 @@ static const struct option_row config_options[] = {
 	/* 0 / -1: sized from the cores and threads (auth/password.h). */
 	{"hash_workers", I(hash_workers), "0", 0, 1024},
 	{"hash_queue", I(hash_queue), "-1", -1, 100000},
-	{"smtp_test_timeout_seconds", I(smtp_test_timeout_seconds), "10", 1,
+	{"smtp_test_timeout_seconds", I(smtp_test_timeout_seconds), "5", 1,
 	 60},
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
 };

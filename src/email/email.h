@@ -105,8 +105,8 @@ struct email_result {
 /* Sends m now, synchronously, through org's SMTP settings (not the queue).
  * Returns 0 when the server accepted it, -1 when sending failed, -2 when
  * SMTP is not configured (no host or From address); res explains. Takes
- * at most timeout_s in all (5 s of it to connect). No transaction may be
- * open on c. */
+ * at most timeout_s in all, connecting included (at most 5 s of it). No
+ * transaction may be open on c. */
 int email_send_now(struct db_conn *c, int64_t org, const struct email_msg *m,
 		   int timeout_s, struct email_result *res);
 

@@ -142,8 +142,8 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 	if (needs_reauth(r) &&
 	    r->who.reauth_ms + REAUTH_MINUTES * 60000LL < atr_now_ms())
 		return atr_fail(&r->err, ATR_E_REAUTH,
-				"enter your password%s again to do this",
-				" (and a two-factor code when it is on)");
+				"enter your password (and a two-factor code "
+				"when it is on) again to do this");
 
 	if (in->body_too_large)
 		return atr_fail(&r->err, ATR_E_TOO_LARGE,
