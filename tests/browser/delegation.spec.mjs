@@ -99,3 +99,19 @@ test('an administrator is asked before removing their own admin flag', async ({ 
   await page.reload();
   await expect(page.getByLabel(/^Administrator \(admin = 1\)/)).toBeChecked();
 });
+
+test('a member whose invitation is not used yet shows as Invited, not Active, and not among the inactive', async ({ page }) => {
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const s = stamp();
+  const add = await (await pageApi(page)).call('POST', '/api/v1/staff', { email: `ivy.${s}@example.test`, name: `Ivy Invited ${s}`, send_welcome: true });
+  expect(add.status).toBe(201);
+  await navLink(page, 'Staff').click();
+  await page.getByRole('searchbox').fill(`Ivy Invited ${s}`);
+  const row = page.getByRole('row').filter({ hasText: `Ivy Invited ${s}` });
+  await expect(row.getByText('Invited', { exact: true })).toBeVisible();
+  await expect(row.getByText('Active', { exact: true })).toHaveCount(0);
+  await page.goto(`/admin/staff?q=${encodeURIComponent(`Ivy Invited ${s}`)}&inactive_days=90`);
+  await expect(page.getByLabel('No sign-in for')).toHaveValue('90');
+  await expect(page.getByText('No staff members match.')).toBeVisible();
+});
