@@ -8,18 +8,23 @@
 #include "core/module.h"
 
 extern const struct module module_ops, module_web, module_records,
-	module_auth, module_twofa, module_sessions, module_leads,
+	module_auth, module_passwords, module_twofa,
+	module_twofa_admin, module_sessions, module_account, module_leads,
 	module_clients, module_departments, module_teams, module_staff,
 	module_staff_lifecycle, module_roles, module_settings,
-	module_activity, module_email, module_jobs, module_scheduler;
+	module_activity, module_email, module_directory, module_jobs,
+	module_scheduler;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
 	&module_web,
 	&module_records,
 	&module_auth,
+	&module_passwords,
 	&module_twofa,
+	&module_twofa_admin,
 	&module_sessions,
+	&module_account,
 	&module_leads,
 	&module_clients,
 	&module_departments,
@@ -30,6 +35,7 @@ const struct module *const atrium_modules[] = {
 	&module_settings,
 	&module_activity,
 	&module_email,
+	&module_directory,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop
 	 * first. */

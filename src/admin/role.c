@@ -6,6 +6,10 @@
  * themselves. Every change is in the activity log with the before/after
  * matrix. The spec's example roles are offered as templates, limited to
  * the modules that exist in this build (the rest are listed as missing).
+ *
+ * Delegation: an administrator marks which roles a role's members may hand
+ * out (grantable_role_ids, table role_delegation); the rule that applies it
+ * is perm_may_give_role in the permission kernel.
  */
 #include "atrium.h"
 
@@ -57,18 +61,49 @@ static json_t *load_matrices(struct db_conn *c, int64_t org, int64_t only)
 	return all;
 }
 
+/* The delegations of every role of org (one query): {role id: [ids]}. */
+static json_t *load_delegations(struct db_conn *c, int64_t org)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT d.role_id, d.grantable_role_id FROM role_delegation "
+		   "d JOIN role r ON r.id = d.role_id WHERE r.org_id = ? "
+		   "ORDER BY d.role_id, d.grantable_role_id");
+	if (!st)
+		return NULL;
+	db_bind_int(st, 1, org);
+	json_t *all = json_object();
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		char key[24];
+		snprintf(key, sizeof key, "%lld", (long long)db_col_int(st, 0));
+		json_t *ids = json_object_get(all, key);
+		if (!ids) {
+			ids = json_array();
+			json_object_set_new(all, key, ids);
+		}
+		json_array_append_new(ids, json_integer(db_col_int(st, 1)));
+	}
+	db_reset(st);
+	if (rc < 0) {
+		json_decref(all);
+		return NULL;
+	}
+	return all;
+}
+
 #define ROLE_COLS                                                              \
 	"SELECT r.id, r.name, r.description, r.created_at, r.updated_at, "     \
 	"r.version, (SELECT COUNT(*) FROM staff s WHERE s.role_id = r.id), "   \
 	"r.require_2fa FROM role r"
 
-static json_t *role_row(struct db_stmt *st, json_t *matrices)
+static json_t *role_row(struct db_stmt *st, json_t *matrices, json_t *dels)
 {
 	char key[24];
 	snprintf(key, sizeof key, "%lld", (long long)db_col_int(st, 0));
 	json_t *m = json_object_get(matrices, key);
+	json_t *g = json_object_get(dels, key);
 	const char *d = db_col_text(st, 2);
-	return json_pack("{s:I,s:s,s:o,s:s,s:s,s:I,s:I,s:o,s:b}", "id",
+	json_t *o = json_pack("{s:I,s:s,s:o,s:s,s:s,s:I,s:I,s:o,s:b}", "id",
 			 (json_int_t)db_col_int(st, 0), "name",
 			 db_col_text(st, 1), "description",
 			 d ? json_string(d) : json_null(), "created_at",
@@ -77,27 +112,32 @@ static json_t *role_row(struct db_stmt *st, json_t *matrices)
 			 "staff_count", (json_int_t)db_col_int(st, 6),
 			 "permissions", m ? json_incref(m) : json_object(),
 			 "require_2fa", (int)db_col_int(st, 7));
+	json_object_set_new(o, "grantable_role_ids",
+			    g ? json_incref(g) : json_array());
+	return o;
 }
 
 /* 1 found (into *out), 0 absent, -1 error. */
 static int role_load(struct db_conn *c, int64_t org, int64_t id, json_t **out)
 {
 	json_t *mx = load_matrices(c, org, id);
-	if (!mx)
-		return -1;
+	json_t *dels = mx ? load_delegations(c, org) : NULL;
 	struct db_stmt *st =
-		db_prepare(c, ROLE_COLS " WHERE r.id = ? AND r.org_id = ?");
+		dels ? db_prepare(c, ROLE_COLS " WHERE r.id = ? AND r.org_id = ?")
+		     : NULL;
 	if (!st) {
 		json_decref(mx);
+		json_decref(dels);
 		return -1;
 	}
 	db_bind_int(st, 1, id);
 	db_bind_int(st, 2, org);
 	int rc = db_step(st);
 	if (rc == 1)
-		*out = role_row(st, mx);
+		*out = role_row(st, mx, dels);
 	db_reset(st);
 	json_decref(mx);
+	json_decref(dels);
 	return rc;
 }
 
@@ -111,22 +151,24 @@ static int role_h_list(struct req *r)
 				"unknown query parameter '%s'",
 				r->query[0].key);
 	json_t *mx = load_matrices(c, r->who.org_id, 0);
-	if (!mx)
-		return req_db_error(r);
+	json_t *dels = mx ? load_delegations(c, r->who.org_id) : NULL;
 	struct db_stmt *st =
-		db_prepare(c, ROLE_COLS " WHERE r.org_id = ? ORDER BY "
-					"lower(r.name), r.id");
+		dels ? db_prepare(c, ROLE_COLS " WHERE r.org_id = ? ORDER BY "
+					       "lower(r.name), r.id")
+		     : NULL;
 	if (!st) {
 		json_decref(mx);
+		json_decref(dels);
 		return req_db_error(r);
 	}
 	db_bind_int(st, 1, r->who.org_id);
 	json_t *data = json_array();
 	int rc;
 	while ((rc = db_step(st)) == 1)
-		json_array_append_new(data, role_row(st, mx));
+		json_array_append_new(data, role_row(st, mx, dels));
 	db_reset(st);
 	json_decref(mx);
+	json_decref(dels);
 	if (rc < 0) {
 		json_decref(data);
 		return req_db_error(r);
@@ -164,9 +206,11 @@ static int role_h_get(struct req *r)
 
 static const struct field role_fields[] = {
 	{"name", FT_TEXT, F_REQUIRED, ROLE_NAME_MAX, NULL, NULL},
-	{"description", FT_TEXT, 0, 500, NULL, NULL},
+	{"description", FT_TEXT, F_MULTILINE, 500, NULL, NULL},
 	{"permissions", FT_OBJECT, 0, 0, NULL, NULL},
 	{"require_2fa", FT_BOOL, 0, 0, NULL, NULL},
+	/* The roles this role's members may hand out (administrators only). */
+	{"grantable_role_ids", FT_IDS, 0, 100, NULL, NULL},
 };
 static const struct schema role_schema = SCHEMA(role_fields);
 
@@ -174,6 +218,35 @@ static const struct schema role_schema = SCHEMA(role_fields);
  * non-administrator may only grant what they hold. */
 static void role_check(struct req *r)
 {
+	json_t *gr = json_object_get(r->body, "grantable_role_ids");
+	if (gr && !r->who.admin)
+		atr_field(&r->err, "grantable_role_ids", "not_allowed",
+			  "only an administrator decides which roles a role "
+			  "may hand out");
+	else if (json_is_array(gr) && req_db(r)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(gr, i, v)
+		{
+			struct db_stmt *st = db_prepare(
+				r->db, "SELECT 1 FROM role WHERE id = ? AND "
+				       "org_id = ?");
+			if (!st) {
+				req_db_error(r);
+				return;
+			}
+			db_bind_int(st, 1, (int64_t)json_integer_value(v));
+			db_bind_int(st, 2, r->who.org_id);
+			int rc = db_step(st);
+			db_reset(st);
+			if (rc == 0) {
+				atr_field(&r->err, "grantable_role_ids",
+					  "not_found", "no role with id %lld",
+					  (long long)json_integer_value(v));
+				break;
+			}
+		}
+	}
 	json_t *m = json_object_get(r->body, "permissions");
 	if (!json_is_object(m))
 		return;
@@ -240,6 +313,35 @@ static int write_matrix(struct db_conn *c, int64_t role_id, const json_t *m)
 	return 0;
 }
 
+/* Replaces the roles role_id's members may hand out. In a tx. 0 or -1. */
+static int write_delegations(struct db_conn *c, int64_t role_id,
+			     const json_t *ids)
+{
+	struct db_stmt *st = db_prepare(
+		c, "DELETE FROM role_delegation WHERE role_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, role_id);
+	int rc = db_step(st);
+	db_reset(st);
+	size_t i;
+	json_t *v;
+	json_array_foreach((json_t *)ids, i, v)
+	{
+		if (rc < 0)
+			break;
+		st = db_prepare(c, "INSERT INTO role_delegation (role_id, "
+				   "grantable_role_id) VALUES (?, ?)");
+		if (!st)
+			return -1;
+		db_bind_int(st, 1, role_id);
+		db_bind_int(st, 2, (int64_t)json_integer_value(v));
+		rc = db_step(st);
+		db_reset(st);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
 static int name_taken(struct req *r)
 {
 	if (db_err_unique(r->db)) {
@@ -278,7 +380,9 @@ static int role_h_create(struct req *r)
 	if (rc != 1)
 		return name_taken(r);
 	json_t *m = json_object_get(r->body, "permissions");
-	if (m && write_matrix(c, id, m) < 0)
+	json_t *gr = json_object_get(r->body, "grantable_role_ids");
+	if ((m && write_matrix(c, id, m) < 0) ||
+	    (gr && write_delegations(c, id, gr) < 0))
 		return req_db_error(r);
 	json_t *rec = NULL;
 	if (role_load(c, r->who.org_id, id, &rec) != 1)
@@ -352,7 +456,9 @@ static int role_h_update(struct req *r)
 		return name_taken(r);
 	}
 	json_t *m = json_object_get(r->body, "permissions");
-	if (m && write_matrix(c, r->id, m) < 0) {
+	json_t *gr = json_object_get(r->body, "grantable_role_ids");
+	if ((m && write_matrix(c, r->id, m) < 0) ||
+	    (gr && write_delegations(c, r->id, gr) < 0)) {
 		json_decref(before);
 		return req_db_error(r);
 	}
@@ -363,7 +469,7 @@ static int role_h_update(struct req *r)
 	}
 	json_t *diff = json_object();
 	const char *keys[] = {"name", "description", "permissions",
-			      "require_2fa"};
+			      "require_2fa", "grantable_role_ids"};
 	for (size_t i = 0; i < ATR_ARRAY_LEN(keys); i++) {
 		json_t *a = json_object_get(before, keys[i]),
 		       *b = json_object_get(after, keys[i]);
@@ -441,7 +547,7 @@ struct template_grant {
 static const struct {
 	const char *name;
 	const char *description;
-	struct template_grant grants[6];
+	struct template_grant grants[8];
 } templates[] = {
 	{"Sales Agent",
 	 "Works own leads, creates clients and proposals.",
@@ -462,7 +568,11 @@ static const struct {
 	  {"acquisitions", {"view"}}}},
 	{"HR Administrator",
 	 "Staff records and HR modules.",
+	 /* Departments and teams to read, so a new hire can be placed;
+	  * the roles they may give are an administrator's delegation. */
 	 {{"staff", {"view", "create", "edit"}},
+	  {"departments", {"view"}},
+	  {"teams", {"view"}},
 	  {"hr_profile", {"view", "create", "edit"}},
 	  {"recruitment", {"view", "create", "edit"}},
 	  {"payroll", {"view", "create", "edit"}}}},
@@ -490,6 +600,52 @@ static int role_h_templates(struct req *r)
 					templates[t].name, "description",
 					templates[t].description, "permissions",
 					perms, "missing_modules", missing));
+	}
+	req_json(r, 200, json_pack("{s:o}", "data", data));
+	return 0;
+}
+
+/* GET /api/v1/roles/assignable: {"data": [{id, name}]}, the roles the
+ * caller may give a member (perm_may_give_role): every role for an
+ * administrator; otherwise those whose grants they hold and those an
+ * administrator delegated to their role. For the staff form's picker. */
+static int role_h_assignable(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	struct db_stmt *st = db_prepare(
+		c, "SELECT id, name FROM role WHERE org_id = ? ORDER BY "
+		   "lower(name), id");
+	if (!st)
+		return req_db_error(r);
+	db_bind_int(st, 1, r->who.org_id);
+	json_t *all = json_array();
+	int rc;
+	while ((rc = db_step(st)) == 1)
+		json_array_append_new(all,
+				      json_pack("{s:I,s:s}", "id",
+						(json_int_t)db_col_int(st, 0),
+						"name", db_col_text(st, 1)));
+	db_reset(st);
+	json_t *data = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(rc < 0 ? NULL : all, i, v)
+	{
+		int ok = perm_may_give_role(
+			c, &r->who, json_integer_value(json_object_get(v, "id")));
+		if (ok < 0) {
+			rc = -1;
+			break;
+		}
+		if (ok)
+			json_array_append(data, v);
+	}
+	json_decref(all);
+	if (rc < 0) {
+		json_decref(data);
+		return req_db_error(r);
 	}
 	req_json(r, 200, json_pack("{s:o}", "data", data));
 	return 0;
@@ -523,6 +679,8 @@ static const struct route role_routes[] = {
 	 CAP_CREATE, &role_schema, NULL, role_check},
 	{HTTP_GET, "/api/v1/roles/templates", role_h_templates, ACCESS_PERM,
 	 "roles", CAP_VIEW},
+	{HTTP_GET, "/api/v1/roles/assignable", role_h_assignable,
+	 ACCESS_SESSION},
 	{HTTP_GET, "/api/v1/roles/{id}", role_h_get, ACCESS_PERM, "roles",
 	 CAP_VIEW},
 	{HTTP_PATCH, "/api/v1/roles/{id}", role_h_update, ACCESS_PERM, "roles",

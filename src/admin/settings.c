@@ -168,6 +168,53 @@ static json_t *change_json(const struct setting_def *d, const char *old,
 			 settings_value_json(d, new ? new : settings_default(d)));
 }
 
+/* Clears every stored secret of the request's group that the request did
+ * not send, recording it in diff. 0 or -1 (r->err). */
+static int clear_secrets(struct req *r, struct db_conn *c, int64_t org,
+			 json_t *diff)
+{
+	for (int i = 0; i < settings_count(); i++) {
+		const struct setting_def *d = settings_at(i);
+		if (d->type != SET_SECRET || strcmp(d->group, r->param) ||
+		    json_object_get(r->body, d->key))
+			continue;
+		char *old = NULL;
+		if (settings_load_stored(c, org, d->key, &old) < 0)
+			return req_db_error(r);
+		if (!old)
+			continue;
+		settings_stored_free(old);
+		if (settings_store(c, org, d->key, NULL) < 0)
+			return req_db_error(r);
+		json_object_set_new(diff, d->key,
+				    json_pack("{s:s,s:n}", "from", "[secret]",
+					      "to"));
+	}
+	return 0;
+}
+
+/* The group's rules across rows (setting_def.rule), on the values as the
+ * PATCH leaves them. 0, or -1 with the field errors in r->err. */
+static int run_rules(struct req *r, struct db_conn *c, int64_t org)
+{
+	void (*done[8])(struct db_conn *, int64_t, struct atr_err *);
+	int n = 0;
+	for (int i = 0; i < settings_count(); i++) {
+		const struct setting_def *d = settings_at(i);
+		if (!d->rule || strcmp(d->group, r->param))
+			continue;
+		bool seen = false;
+		for (int k = 0; k < n; k++)
+			seen = seen || done[k] == d->rule;
+		if (seen)
+			continue;
+		if (n < (int)ATR_ARRAY_LEN(done))
+			done[n++] = d->rule;
+		d->rule(c, org, &r->err);
+	}
+	return r->err.kind != ATR_E_NONE ? -1 : 0;
+}
+
 static int settings_h_patch(struct req *r)
 {
 	struct db_conn *c = req_db(r);
@@ -178,6 +225,7 @@ static int settings_h_patch(struct req *r)
 		return req_db_error(r);
 	json_t *diff = json_object();
 	int rc = -1;
+	bool target_changed = false;
 	for (int i = 0; i < settings_count(); i++) {
 		const struct setting_def *d = settings_at(i);
 		json_t *v = json_object_get(r->body, d->key);
@@ -208,6 +256,8 @@ static int settings_h_patch(struct req *r)
 		if (changed)
 			json_object_set_new(diff, d->key,
 					    change_json(d, old, new));
+		if (changed && (d->flags & SETF_CREDENTIAL_TARGET))
+			target_changed = true;
 		settings_stored_free(old);
 		settings_stored_free(new);
 		if (w < 0) {
@@ -215,6 +265,12 @@ static int settings_h_patch(struct req *r)
 			goto out;
 		}
 	}
+	/* A secret does not follow a change of where it is sent: cleared,
+	 * unless this request sends it again. */
+	if (target_changed && clear_secrets(r, c, org, diff) < 0)
+		goto out;
+	if (run_rules(r, c, org) < 0)
+		goto out;
 	if (json_object_size(diff) == 0) {
 		db_rollback(c);
 	} else {

@@ -40,7 +40,8 @@
 	"r.name, s.last_login_at, s.created_at, s.updated_at, s.version, "     \
 	"s.must_change_password, s.password_hash IS NOT NULL, "                \
 	"(SELECT " AGG_DEP " FROM staff_department WHERE staff_id = s.id), "   \
-	"(SELECT " AGG_TEAM " FROM staff_team WHERE staff_id = s.id)"
+	"(SELECT " AGG_TEAM " FROM staff_team WHERE staff_id = s.id), "        \
+	"s.password_hash IS NULL AND s.last_login_at IS NULL"
 #define STAFF_FROM "staff s LEFT JOIN role r ON r.id = s.role_id"
 #define STAFF_PG                                                               \
 	STAFF_SELECT("string_agg(CAST(department_id AS TEXT), ',' ORDER BY "   \
@@ -98,12 +99,14 @@ static json_t *staff_row_json(struct db_stmt *st)
 			    json_boolean(db_col_int(st, 12)));
 	json_object_set_new(o, "department_ids", id_list(db_col_text(st, 13)));
 	json_object_set_new(o, "team_ids", id_list(db_col_text(st, 14)));
+	/* Invited: never signed in and no password yet (the link not used). */
+	json_object_set_new(o, "invited", json_boolean(db_col_int(st, 15)));
 	return o;
 }
 
 int staff_load(struct db_conn *c, int64_t org, int64_t id, json_t **out)
 {
-	char sql[1024];
+	char sql[2048];
 	snprintf(sql, sizeof sql, "%s WHERE s.id = ? AND s.org_id = ?",
 		 staff_cols(c));
 	struct db_stmt *st = db_prepare(c, sql);
@@ -153,7 +156,7 @@ static const struct list_col staff_columns[] = {
 static const char *const staff_search[] = {"s.name", "s.email_norm", NULL};
 
 /* department_id=, team_id= (memberships) and inactive_days=N (no sign-in
- * for N days, or never). */
+ * for N days, or never; not the invited, who have not had the chance). */
 static int staff_param(struct req *r, struct list_query *q, const char *key,
 		       const char *op, const char *value, const void *arg)
 {
@@ -174,7 +177,9 @@ static int staff_param(struct req *r, struct list_query *q, const char *key,
 	}
 	char cut[ATR_TIME_LEN];
 	atr_time_iso(atr_now_ms() - n * 86400000, cut);
-	list_where(q, "s.last_login_at IS NULL OR s.last_login_at < ?");
+	list_where(q, "(s.last_login_at IS NULL OR s.last_login_at < ?) AND "
+		      "NOT (s.password_hash IS NULL AND "
+		      "s.last_login_at IS NULL)");
 	list_text(q, cut);
 	return 1;
 }
@@ -223,56 +228,28 @@ static int staff_h_get(struct req *r)
 
 /* ---- checks shared by add and edit --------------------------------------- */
 
-/* Grants of a role as bits per module; 1 found, 0 not, -1 error. */
-static int role_bits(struct db_conn *c, int64_t org, int64_t role_id,
-		     struct perm_set *out)
-{
-	memset(out, 0, sizeof *out);
-	struct db_stmt *st =
-		db_prepare(c, "SELECT 1 FROM role WHERE id = ? AND org_id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, role_id);
-	db_bind_int(st, 2, org);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc != 1)
-		return rc;
-	st = db_prepare(c, "SELECT module, cap FROM role_permission "
-			   "WHERE role_id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, role_id);
-	int s;
-	while ((s = db_step(st)) == 1) {
-		int m = perm_module_index(db_col_text(st, 0));
-		if (m >= 0)
-			out->bits[m] |=
-				(uint8_t)perm_bit_parse(db_col_text(st, 1));
-	}
-	db_reset(st);
-	return s < 0 ? -1 : 1;
-}
-
-bool staff_may_grant(const struct principal *p, const struct perm_set *g)
-{
-	if (p->admin)
-		return true;
-	for (int m = 0; m < PERM_MODULES_MAX; m++)
-		if (g->bits[m] & ~p->perms.bits[m])
-			return false;
-	return true;
-}
-
-/* Every id in arr must name a row of table in the org. */
-static void check_ids(struct req *r, const char *field, const char *table)
+/* Every id in arr must name a row of table in the org that the caller
+ * can see (module's view scope: all, or their own memberships under
+ * view_own); an id they cannot see gets the same answer as one that does
+ * not exist, so ids cannot be probed. */
+static void check_ids(struct req *r, const char *field, const char *table,
+		      const char *module, const char *member_table,
+		      const char *member_col)
 {
 	json_t *arr = json_object_get(r->body, field);
 	if (!json_is_array(arr))
 		return;
-	char sql[128];
-	snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE id = ? AND org_id = ?",
-		 table);
+	enum perm_grant scope = perm_view_scope(&r->who, module);
+	char sql[256];
+	if (scope == PERM_OWN)
+		snprintf(sql, sizeof sql,
+			 "SELECT 1 FROM %s t JOIN %s m ON m.%s = t.id AND "
+			 "m.staff_id = ? WHERE t.id = ? AND t.org_id = ?",
+			 table, member_table, member_col);
+	else
+		snprintf(sql, sizeof sql,
+			 "SELECT 1 FROM %s WHERE id = ? AND org_id = ? AND ? = 1",
+			 table);
 	size_t i;
 	json_t *v;
 	json_array_foreach(arr, i, v)
@@ -284,10 +261,19 @@ static void check_ids(struct req *r, const char *field, const char *table)
 			req_db_error(r);
 			return;
 		}
-		db_bind_int(st, 1, (int64_t)json_integer_value(v));
-		db_bind_int(st, 2, r->who.org_id);
+		int k = 1;
+		if (scope == PERM_OWN)
+			db_bind_int(st, k++, r->who.staff_id);
+		db_bind_int(st, k++, (int64_t)json_integer_value(v));
+		db_bind_int(st, k++, r->who.org_id);
+		if (scope != PERM_OWN)
+			db_bind_int(st, k++, scope == PERM_ALL);
 		int rc = db_step(st);
 		db_reset(st);
+		if (rc < 0) {
+			req_db_error(r);
+			return;
+		}
 		if (rc == 0) {
 			atr_field(&r->err, field, "not_found",
 				  "no %s with id %lld", table,
@@ -304,24 +290,28 @@ static void staff_check(struct req *r)
 		return;
 	json_t *role = json_object_get(r->body, "role_id");
 	if (json_is_integer(role)) {
-		struct perm_set g;
-		int rc = role_bits(r->db, r->who.org_id,
-				   (int64_t)json_integer_value(role), &g);
+		/* Administrators learn that an id names no role; anyone else
+		 * gets one answer for a role they may not give and one that
+		 * does not exist (GET /api/v1/roles/assignable lists theirs). */
+		int rc = perm_may_give_role(r->db, &r->who,
+					    (int64_t)json_integer_value(role));
 		if (rc < 0) {
 			req_db_error(r);
 			return;
 		}
-		if (rc == 0)
+		if (rc == 0 && r->who.admin)
 			atr_field(&r->err, "role_id", "not_found",
 				  "no role with id %lld",
 				  (long long)json_integer_value(role));
-		else if (!staff_may_grant(&r->who, &g))
+		else if (rc == 0)
 			atr_field(&r->err, "role_id", "not_allowed",
-				  "the role grants permissions you do not "
-				  "have");
+				  "not a role you may give: it grants "
+				  "permissions you do not have, and it is not "
+				  "delegated to your role");
 	}
-	check_ids(r, "department_ids", "department");
-	check_ids(r, "team_ids", "team");
+	check_ids(r, "department_ids", "department", "departments",
+		  "staff_department", "department_id");
+	check_ids(r, "team_ids", "team", "teams", "staff_team", "team_id");
 	if (json_object_get(r->body, "admin") && !r->who.admin)
 		atr_field(&r->err, "admin", "not_allowed",
 			  "only an administrator may grant or remove admin");
@@ -396,9 +386,8 @@ static int staff_h_create(struct req *r)
 		return -1;
 	const char *tp = bstr(r, "temporary_password");
 	char hash[PASSWORD_HASH_MAX] = "";
-	if (tp && password_hash(tp, hash) < 0)
-		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
-				"cannot hash the password now");
+	if (tp && auth_hash_password(r, tp, hash) < 0)
+		return -1;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
 	if (staff_seat_check(r) < 0)
@@ -483,6 +472,13 @@ static int staff_h_update(struct req *r)
 	    json_object_get(r->body, "role_id"))
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"you cannot change your own role");
+	/* One's own email changes only through Account security: with the
+	 * password re-entered and confirmed from both addresses. */
+	if (r->id == r->who.staff_id && json_object_get(r->body, "email"))
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"change your own email under Account "
+				"security: it is confirmed from the old and "
+				"the new address");
 	if (db_begin(c) < 0)
 		return req_db_error(r);
 	json_t *before = NULL;
@@ -510,12 +506,10 @@ static int staff_h_update(struct req *r)
 				"cannot remove admin from the last active "
 				"administrator");
 	}
-	/* Non-admins may not edit administrators at all. */
-	if (!r->who.admin && json_is_true(json_object_get(before, "admin"))) {
+	/* Who may manage whom: one rule, in the permission kernel. */
+	if (perm_may_manage(c, &r->who, r->id, &r->err) < 0) {
 		json_decref(before);
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"only an administrator may edit an "
-				"administrator");
+		return -1;
 	}
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
@@ -588,6 +582,21 @@ static int staff_h_update(struct req *r)
 	if (!rc && outbox_emit(c, r->who.org_id, "staff", r->id, "updated",
 			       before, after) < 0)
 		rc = req_db_error(r);
+	if (!rc && json_object_get(diff, "email")) {
+		/* The old address learns where the account went. */
+		struct staff_row old = {.id = r->id, .org_id = r->who.org_id};
+		atr_strlcpy(old.name, json_string_value(json_object_get(
+					      before, "name")),
+			    sizeof old.name);
+		atr_strlcpy(old.email, json_string_value(json_object_get(
+					       before, "email")),
+			    sizeof old.email);
+		char what[EMAIL_MAX + 96];
+		snprintf(what, sizeof what,
+			 "the sign-in email of your account was changed to %s",
+			 json_string_value(json_object_get(after, "email")));
+		rc = auth_notify(r, &old, what);
+	}
 	json_decref(diff);
 	json_decref(before);
 	if (rc < 0 || db_commit(c) < 0) {

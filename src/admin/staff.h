@@ -20,8 +20,6 @@ struct req;
 /* Loads the staff API record as JSON (role name, memberships; caller owns
  * it): 1, 0 absent, -1. */
 int staff_load(struct db_conn *c, int64_t org, int64_t id, json_t **out);
-/* True when p may hand out every grant in g (admins always may). */
-bool staff_may_grant(const struct principal *p, const struct perm_set *g);
 /* staff_store_seats_free for the request's organisation, into r->err. */
 int staff_seat_check(struct req *r);
 

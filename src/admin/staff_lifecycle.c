@@ -25,22 +25,17 @@ static int not_found(struct req *r)
 			(long long)r->id);
 }
 
-/* Loads the target inside the open transaction; refuses acting on an
- * administrator unless the actor is one. 0, or -1 with r->err. */
+/* Loads the target inside the open transaction, after the one rule of
+ * who may manage whom (perm_may_manage). 0, or -1 with r->err. */
 static int load_target(struct req *r, json_t **rec)
 {
+	if (perm_may_manage(r->db, &r->who, r->id, &r->err) < 0)
+		return -1;
 	int rc = staff_load(r->db, r->who.org_id, r->id, rec);
 	if (rc < 0)
 		return req_db_error(r);
 	if (rc == 0)
 		return not_found(r);
-	if (!r->who.admin && json_is_true(json_object_get(*rec, "admin"))) {
-		json_decref(*rec);
-		*rec = NULL;
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"only an administrator may change an "
-				"administrator");
-	}
 	return 0;
 }
 
@@ -450,14 +445,26 @@ static void overrides_check(struct req *r)
 				atr_field(&r->err, name, "not_allowed",
 					  "%s must be allow, deny or inherit",
 					  cap);
-			else if (!strcmp(e, "allow") && !r->who.admin &&
-				 !(r->who.perms.bits[m] & bit))
-				atr_field(&r->err, name, "not_allowed",
-					  "you cannot allow %s on %s: you do "
-					  "not have it",
-					  cap, mod);
 		}
 	}
+	if (r->err.kind != ATR_E_NONE || r->who.admin || !req_db(r))
+		return;
+	/* Nobody grants, or lifts a deny on, what they do not hold; and
+	 * the target must be one the caller may manage at all (403 before
+	 * any field error that would describe their grants). */
+	if (r->id == r->who.staff_id) {
+		atr_fail(&r->err, ATR_E_FORBIDDEN,
+			 "you cannot change your own permissions");
+		return;
+	}
+	if (perm_may_manage(r->db, &r->who, r->id, &r->err) < 0)
+		return;
+	struct perm_member t;
+	int rc = perm_member_load(r->db, r->who.org_id, r->id, &t);
+	if (rc < 0)
+		req_db_error(r);
+	else if (rc == 1)
+		perm_override_errors(&r->who, &t, ov, &r->err);
 }
 
 /* PUT /api/v1/staff/{id}/permissions: replaces the member's overrides. */
@@ -475,6 +482,15 @@ static int staff_h_overrides_put(struct req *r)
 	if (load_target(r, &rec) < 0)
 		return -1;
 	json_decref(rec);
+	/* Again inside the transaction (the check hook judged it before):
+	 * what the change would grant must be the caller's. */
+	struct perm_member t;
+	if (perm_member_load(c, r->who.org_id, r->id, &t) != 1)
+		return req_db_error(r);
+	if (perm_override_errors(&r->who, &t,
+				 json_object_get(r->body, "overrides"),
+				 &r->err) > 0)
+		return -1;
 	json_t *before = load_overrides(c, r->id);
 	if (!before)
 		return req_db_error(r);

@@ -1,4 +1,5 @@
-/* auth_api.c — sign-in, sign-out, me, first-admin setup, passwords.
+/* auth_api.c — sign-in, sign-out, me, first-admin setup. The password
+ * routes and links are password_api.c's.
  *
  * Login answers the same body and status for an unknown email, a wrong
  * password and an inactive account, and spends the same argon2 time on
@@ -9,9 +10,6 @@
  * After the password, sign-in is staged (auth/twofa.h): a member with 2FA
  * gets an "mfa" session, a member who must have 2FA and has none an
  * "enrol" session, everybody else a full one.
- *
- * Password links (invitation, reset) are single-use tokens stored hashed;
- * using one ends every other session of the member.
  */
 #include "atrium.h"
 
@@ -45,25 +43,6 @@ static const struct field setup_fields[] = {
 };
 static const struct schema setup_schema = SCHEMA(setup_fields);
 
-static const struct field token_password_fields[] = {
-	{"token", FT_SECRET, F_REQUIRED, 100, NULL, NULL},
-	{"password", FT_SECRET, F_REQUIRED, PASSWORD_MAX_LEN, NULL, NULL},
-};
-static const struct schema token_password_schema =
-	SCHEMA(token_password_fields);
-
-static const struct field forgot_fields[] = {
-	{"email", FT_TEXT, F_REQUIRED, EMAIL_MAX, NULL, NULL},
-};
-static const struct schema forgot_schema = SCHEMA(forgot_fields);
-
-static const struct field password_change_fields[] = {
-	{"current_password", FT_SECRET, F_REQUIRED, PASSWORD_MAX_LEN, NULL,
-	 NULL},
-	{"new_password", FT_SECRET, F_REQUIRED, PASSWORD_MAX_LEN, NULL, NULL},
-};
-static const struct schema password_change_schema =
-	SCHEMA(password_change_fields);
 
 static const char *body_str(struct req *r, const char *k)
 {
@@ -72,7 +51,7 @@ static const char *body_str(struct req *r, const char *k)
 
 
 /* Fills r->who for the member; loads their grants. 0 or -1. */
-static int fill_principal(struct req *r, const struct staff_row *s)
+int auth_fill_principal(struct req *r, const struct staff_row *s)
 {
 	r->who.staff_id = s->id;
 	r->who.org_id = s->org_id;
@@ -87,8 +66,22 @@ static int fill_principal(struct req *r, const struct staff_row *s)
 
 int auth_start_session(struct req *r, const struct staff_row *s)
 {
-	if (fill_principal(r, s) < 0)
+	if (auth_fill_principal(r, s) < 0)
 		return -1;
+	/* Every way of starting a session is a sign-in: the password, the
+	 * first setup, an invitation or a reset link. */
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *lst = db_prepare(
+		r->db, "UPDATE staff SET last_login_at = ? WHERE id = ?");
+	if (!lst)
+		return req_db_error(r);
+	db_bind_text(lst, 1, now);
+	db_bind_int(lst, 2, s->id);
+	int lrc = db_step(lst);
+	db_reset(lst);
+	if (lrc < 0)
+		return req_db_error(r);
 	int on = twofa_enabled(r->db, s->id);
 	int req2 = on ? 0 : twofa_required(r->db, s->org_id, s->id);
 	if (on < 0 || req2 < 0)
@@ -117,7 +110,7 @@ int auth_start_session(struct req *r, const struct staff_row *s)
 }
 
 /* The activity row of a sign-in event, with the client's user agent. */
-static int log_auth(struct req *r, const char *action,
+int auth_log(struct req *r, const char *action,
 		    const struct staff_row *s, const char *email)
 {
 	char ua[256];
@@ -179,7 +172,7 @@ static int login_failed(struct req *r, const char *acct_key,
 		return req_db_error(r);
 	/* The typed identifier is kept only when it names an account: a
 	 * password typed into the email box must not end up in the log. */
-	if (log_auth(r, "login_failed", s, s ? email : NULL) < 0)
+	if (auth_log(r, "login_failed", s, s ? email : NULL) < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);
@@ -219,29 +212,24 @@ static int login_h_post(struct req *r)
 	if (found < 0)
 		return req_db_error(r);
 	/* Unknown member, no password yet and wrong password all cost one
-	 * argon2 verification and end in the same answer. */
-	bool ok = password_verify(found && s.hash[0] ? s.hash : NULL, pw);
+	 * argon2 verification and end in the same answer. A full hashing
+	 * pool answers 503 before any of that, whoever asks. */
+	int ok = password_verify(found && s.hash[0] ? s.hash : NULL, pw);
+	if (ok == PASSWORD_BUSY)
+		return password_busy(&r->err);
 	if (!ok || !s.active)
 		return login_failed(r, acct_key, ip_key, found ? &s : NULL,
 				    email);
 
 	char newhash[PASSWORD_HASH_MAX] = "";
-	if (password_needs_rehash(s.hash) && password_hash(pw, newhash) < 0)
-		newhash[0] = 0;
+	if (password_needs_rehash(s.hash) && password_hash(pw, newhash) != 0)
+		newhash[0] = 0; /* busy or failed: upgrade at the next sign-in */
 
 	if (db_begin(c) < 0)
 		return req_db_error(r);
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	struct db_stmt *st = db_prepare(
-		c, "UPDATE staff SET last_login_at = ? WHERE id = ?");
-	if (!st)
-		return req_db_error(r);
-	db_bind_text(st, 1, now);
-	db_bind_int(st, 2, s.id);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc >= 0 && newhash[0]) {
+	int rc = 0;
+	struct db_stmt *st;
+	if (newhash[0]) {
 		/* Parameters rose since this hash was made: upgrade it. */
 		st = db_prepare(c, "UPDATE staff SET password_hash = ? "
 				   "WHERE id = ?");
@@ -255,7 +243,7 @@ static int login_h_post(struct req *r)
 	if (rc < 0 || throttle_clear(c, acct_key) < 0)
 		return req_db_error(r);
 	if (auth_start_session(r, &s) < 0 ||
-	    log_auth(r, r->who.stage == STAGE_MFA ? "login_password" : "login",
+	    auth_log(r, r->who.stage == STAGE_MFA ? "login_password" : "login",
 		     &s, NULL) < 0)
 		return -1;
 	if (db_commit(c) < 0)
@@ -287,60 +275,40 @@ static int me_h_get(struct req *r)
 	return 0;
 }
 
-/* Finds a live single-use token of `purpose` (without using it). 1 and
- * *staff_id, 0 when unknown, used or expired, -1 on error. */
-static int find_token(struct db_conn *c, const char *token,
-		      const char *purpose, int64_t *staff_id, bool consume)
+
+int auth_hash_password(struct req *r, const char *pw,
+		       char out[PASSWORD_HASH_MAX])
 {
-	if (!token_well_formed(token))
-		return 0;
-	char h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN];
-	token_hash(token, h);
-	atr_now_iso(now);
-	struct db_stmt *st;
-	int i = 1;
-	if (consume) {
-		st = db_prepare(c, "UPDATE auth_token SET used_at = ? WHERE "
-				   "token_hash = ? AND purpose = ? AND used_at "
-				   "IS NULL AND expires_at > ? RETURNING "
-				   "staff_id");
-		if (!st)
-			return -1;
-		db_bind_text(st, i++, now);
-	} else {
-		st = db_prepare(c, "SELECT staff_id FROM auth_token WHERE "
-				   "token_hash = ? AND purpose = ? AND used_at "
-				   "IS NULL AND expires_at > ?");
-		if (!st)
-			return -1;
-	}
-	db_bind_text(st, i++, h);
-	db_bind_text(st, i++, purpose);
-	db_bind_text(st, i++, now);
-	int rc = db_step(st);
-	if (rc == 1)
-		*staff_id = db_col_null(st, 0) ? 0 : db_col_int(st, 0);
-	db_reset(st);
-	return rc;
+	int rc = password_hash(pw, out);
+	if (rc == PASSWORD_BUSY)
+		return password_busy(&r->err);
+	if (rc < 0)
+		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
+				"cannot hash the password now");
+	return 0;
 }
 
-int auth_set_password(struct req *r, const struct staff_row *s,
-		      const char *hash)
+/* Whether setup is still open and the token is a live setup link: 0, or
+ * -1 with 409 (an administrator exists) or 403 (bad link). Cheap: runs
+ * before the strength check and argon2, so a closed setup costs nothing
+ * however often it is asked. consume: inside the write transaction. */
+static int setup_open(struct req *r, bool consume)
 {
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	struct db_stmt *st = db_prepare(
-		r->db, "UPDATE staff SET password_hash = ?, updated_at = ?, "
-		       "must_change_password = 0 WHERE id = ?");
-	if (!st)
+	int64_t n = staff_store_count(r->db);
+	if (n < 0)
 		return req_db_error(r);
-	db_bind_text(st, 1, hash);
-	db_bind_text(st, 2, now);
-	db_bind_int(st, 3, s->id);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc < 0 || password_history_push(r->db, s->org_id, s->id, hash) < 0)
+	if (n > 0)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"setup is complete: an administrator exists");
+	int64_t unused;
+	int t = auth_find_token(r->db, body_str(r, "token"), "setup", &unused,
+				consume);
+	if (t < 0)
 		return req_db_error(r);
+	if (t == 0)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"the setup link is invalid or has expired; "
+				"restart `atrium serve` for a new one");
 	return 0;
 }
 
@@ -350,30 +318,20 @@ static int setup_h_post(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	if (setup_open(r, false) < 0)
+		return -1;
 	struct pw_subject who = {1, 0, body_str(r, "email"), body_str(r, "name"),
 				 false};
 	if (password_policy_check(c, &who, pw, "password", &r->err) < 0)
 		return -1;
 	char hash[PASSWORD_HASH_MAX];
-	if (password_hash(pw, hash) < 0)
-		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
-				"cannot hash the password now");
+	if (auth_hash_password(r, pw, hash) < 0)
+		return -1;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
-	int64_t n = staff_store_count(c);
-	if (n < 0)
-		return req_db_error(r);
-	if (n > 0)
-		return atr_fail(&r->err, ATR_E_CONFLICT,
-				"setup is complete: an administrator exists");
-	int64_t unused;
-	int t = find_token(c, body_str(r, "token"), "setup", &unused, true);
-	if (t < 0)
-		return req_db_error(r);
-	if (t == 0)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"the setup link is invalid or has expired; "
-				"restart `atrium serve` for a new one");
+	/* Again inside the transaction: two racing setups, one winner. */
+	if (setup_open(r, true) < 0)
+		return -1;
 	int64_t id;
 	if (staff_store_insert(c, 1, body_str(r, "email"), body_str(r, "name"), true,
 			 hash, &id, &r->err) < 0)
@@ -399,226 +357,6 @@ static int setup_h_post(struct req *r)
 	return 0;
 }
 
-/* POST /api/v1/auth/password/set (invitation and set-password links) and
- * /api/v1/auth/password/reset (forgotten password): the route's arg is
- * the token purpose. */
-static int token_password_h_post(struct req *r)
-{
-	const char *purpose = r->route->arg;
-	const char *pw = body_str(r, "password");
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	int64_t staff_id = 0;
-	int t = find_token(c, body_str(r, "token"), purpose, &staff_id, false);
-	if (t < 0)
-		return req_db_error(r);
-	struct staff_row s = {0};
-	int found = t == 1 && staff_id
-			    ? staff_store_load(c, "id", NULL, staff_id, &s)
-			    : 0;
-	if (found < 0)
-		return req_db_error(r);
-	if (!found || !s.active)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"the link is invalid, used or expired; ask for "
-				"a new one");
-	int on = twofa_enabled(c, s.id);
-	if (on < 0)
-		return req_db_error(r);
-	struct pw_subject who = {s.org_id, s.id, s.email, s.name, on > 0};
-	if (password_policy_check(c, &who, pw, "password", &r->err) < 0)
-		return -1;
-	char hash[PASSWORD_HASH_MAX];
-	if (password_hash(pw, hash) < 0)
-		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
-				"cannot hash the password now");
-	if (db_begin(c) < 0)
-		return req_db_error(r);
-	/* Consume now, inside the transaction: a second use finds nothing. */
-	t = find_token(c, body_str(r, "token"), purpose, &staff_id, true);
-	if (t < 0)
-		return req_db_error(r);
-	if (t == 0)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"the link is invalid, used or expired; ask for "
-				"a new one");
-	s.must_change = false;
-	if (auth_set_password(r, &s, hash) < 0 ||
-	    session_end_all(c, s.id, 0) < 0)
-		return r->err.kind ? -1 : req_db_error(r);
-	if (auth_start_session(r, &s) < 0 ||
-	    auth_event(r,
-		       !strcmp(purpose, "reset") ? "password_reset"
-						 : "password_set",
-		       s.id) < 0 ||
-	    (!strcmp(purpose, "reset") &&
-	     auth_notify(r, &s, "your password was reset") < 0))
-		return -1;
-	if (db_commit(c) < 0)
-		return req_db_error(r);
-	req_json(r, 200, session_me_json(r));
-	return 0;
-}
-
-#define RESET_HOURS 1
-#define FORGOT_PER_HOUR 5
-
-/* POST /api/v1/auth/password/forgot: the same answer whether or not the
- * address belongs to anyone; a link (1 hour) goes out when it does. */
-static int forgot_h_post(struct req *r)
-{
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	char norm[EMAIL_MAX + 1];
-	staff_store_email_norm(body_str(r, "email"), norm, sizeof norm);
-	struct staff_row s = {0};
-	int found = staff_store_load(c, "email", norm, 0, &s);
-	if (found < 0)
-		return req_db_error(r);
-	char *key = arena_printf(r->arena, "forgot:%s", norm);
-	char *ipkey = arena_printf(r->arena, "forgot-ip:%s", r->ip);
-	int wait_a = throttle_wait(c, key), wait_i = throttle_wait(c, ipkey);
-	if (wait_a < 0 || wait_i < 0)
-		return req_db_error(r);
-	if (db_begin(c) < 0)
-		return req_db_error(r);
-	/* Count every request, so neither an address nor a mailbox can be
-	 * flooded; over the limit the answer stays the same. */
-	if (throttle_fail(c, key, FORGOT_PER_HOUR) < 0 ||
-	    throttle_fail(c, ipkey, FORGOT_PER_HOUR * 4) < 0)
-		return req_db_error(r);
-	if (found && s.active && !wait_a && !wait_i) {
-		r->who.org_id = s.org_id;
-		if (auth_send_link(r, s.id, s.email, s.name, "reset",
-				    RESET_HOURS, "password_reset") < 0)
-			return -1;
-		if (log_auth(r, "password_reset_requested", &s, NULL) < 0)
-			return -1;
-	}
-	if (db_commit(c) < 0)
-		return req_db_error(r);
-	req_json(r, 202,
-		 json_pack("{s:s}", "message",
-			   "If an account uses this address, a link to reset "
-			   "the password is on its way."));
-	return 0;
-}
-
-/* POST /api/v1/auth/password/change: needs the current password; ends
- * every other session and rotates this one. */
-static int password_change_h_post(struct req *r)
-{
-	const char *cur = body_str(r, "current_password");
-	const char *pw = body_str(r, "new_password");
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	struct staff_row s = {0};
-	int found = staff_store_load(c, "id", NULL, r->who.staff_id, &s);
-	if (found < 0)
-		return req_db_error(r);
-	char *key = arena_printf(r->arena, "pwchange:%lld",
-				 (long long)r->who.staff_id);
-	if (auth_throttled(r, key, NULL) < 0)
-		return -1;
-	/* Both fields are judged, so one answer names every problem. */
-	bool cur_ok = password_verify(found && s.hash[0] ? s.hash : NULL, cur);
-	if (!cur_ok) {
-		if (db_begin(c) < 0 ||
-		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0 ||
-		    db_commit(c) < 0)
-			return req_db_error(r);
-		atr_field(&r->err, "current_password", "invalid",
-			  "is not your current password");
-	}
-	int on = twofa_enabled(c, s.id);
-	if (on < 0)
-		return req_db_error(r);
-	if (strcmp(cur, pw) == 0) {
-		atr_field(&r->err, "new_password", "reused",
-			  "must differ from the current password");
-	} else {
-		struct pw_subject who = {s.org_id, s.id, s.email, s.name,
-					 on > 0};
-		password_policy_check(c, &who, pw, "new_password", &r->err);
-	}
-	if (r->err.kind != ATR_E_NONE)
-		return -1;
-	char hash[PASSWORD_HASH_MAX];
-	if (password_hash(pw, hash) < 0)
-		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
-				"cannot hash the password now");
-	if (db_begin(c) < 0)
-		return req_db_error(r);
-	s.must_change = false;
-	if (auth_set_password(r, &s, hash) < 0 ||
-	    session_end_all(c, s.id, 0) < 0 || throttle_clear(c, key) < 0)
-		return r->err.kind ? -1 : req_db_error(r);
-	/* A member still to enrol stays at enrolment with the new session. */
-	enum session_stage stage =
-		r->who.stage == STAGE_ENROL ? STAGE_ENROL : STAGE_FULL;
-	if (fill_principal(r, &s) < 0 || session_create(r, s.id, stage) < 0 ||
-	    auth_event(r, "password_change", s.id) < 0 ||
-	    auth_notify(r, &s, "your password was changed") < 0)
-		return -1;
-	if (db_commit(c) < 0)
-		return req_db_error(r);
-	req_json(r, 200, session_me_json(r));
-	return 0;
-}
-
-int auth_send_link(struct req *r, int64_t staff_id, const char *email,
-		   const char *name, const char *purpose, int hours,
-		   const char *template_name)
-{
-	struct db_conn *c = r->db;
-	/* A new link replaces any earlier unused one of the same purpose. */
-	struct db_stmt *st = db_prepare(
-		c, "DELETE FROM auth_token WHERE staff_id = ? AND purpose = ? "
-		   "AND used_at IS NULL");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, staff_id);
-	db_bind_text(st, 2, purpose);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		return req_db_error(r);
-	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN],
-		exp[ATR_TIME_LEN];
-	token_new(tok);
-	token_hash(tok, h);
-	atr_now_iso(now);
-	atr_time_iso(atr_now_ms() + (int64_t)hours * 3600000, exp);
-	st = db_prepare(c, "INSERT INTO auth_token (org_id, staff_id, purpose, "
-			   "token_hash, expires_at, created_at) VALUES "
-			   "(?, ?, ?, ?, ?, ?)");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->who.org_id);
-	db_bind_int(st, 2, staff_id);
-	db_bind_text(st, 3, purpose);
-	db_bind_text(st, 4, h);
-	db_bind_text(st, 5, exp);
-	db_bind_text(st, 6, now);
-	rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		return req_db_error(r);
-	char link[512];
-	snprintf(link, sizeof link, "%s/%s#token=%s", r->app->cfg.public_url,
-		 !strcmp(purpose, "reset") ? "reset-password" : "set-password",
-		 tok);
-	json_t *vars = json_pack("{s:s,s:s,s:s,s:i}", "name", name, "email",
-				 email, "link", link, "expires_hours", hours);
-	rc = email_enqueue(c, r->who.org_id, email, template_name, vars);
-	json_decref(vars);
-	sodium_memzero(tok, sizeof tok);
-	sodium_memzero(link, sizeof link);
-	return rc < 0 ? req_db_error(r) : 0;
-}
 
 static const struct route auth_routes[] = {
 	{HTTP_POST, "/api/v1/auth/login", login_h_post, ACCESS_PUBLIC, NULL, 0,
@@ -628,15 +366,6 @@ static const struct route auth_routes[] = {
 	 ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK | ROUTE_ENROL_OK},
 	{HTTP_GET, "/api/v1/auth/me", me_h_get, ACCESS_SESSION, NULL, 0, NULL,
 	 NULL, NULL, ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK | ROUTE_ENROL_OK},
-	{HTTP_POST, "/api/v1/auth/password/change", password_change_h_post,
-	 ACCESS_SESSION, NULL, 0, &password_change_schema, NULL, NULL,
-	 ROUTE_PASSWORD_CHANGE_OK},
-	{HTTP_POST, "/api/v1/auth/password/set", token_password_h_post,
-	 ACCESS_PUBLIC, NULL, 0, &token_password_schema, "set_password"},
-	{HTTP_POST, "/api/v1/auth/password/reset", token_password_h_post,
-	 ACCESS_PUBLIC, NULL, 0, &token_password_schema, "reset"},
-	{HTTP_POST, "/api/v1/auth/password/forgot", forgot_h_post,
-	 ACCESS_PUBLIC, NULL, 0, &forgot_schema},
 	{HTTP_POST, "/api/v1/setup", setup_h_post, ACCESS_PUBLIC, NULL, 0,
 	 &setup_schema},
 	{0},
@@ -734,8 +463,20 @@ static int setup_link_start(struct app *app, struct atr_err *err)
 	return 0;
 }
 
+/* The auth module's init: the hashing pool's size, from the configuration
+ * and the HTTP thread count (auth/password.h). */
+static int auth_init(struct app *app, struct atr_err *err)
+{
+	int workers, queue;
+	password_pool_size(app->cfg.threads, app->cfg.hash_workers,
+			   app->cfg.hash_queue, &workers, &queue);
+	password_pool_configure(workers, queue);
+	return 0;
+}
+
 const struct module module_auth = {
 	.name = "auth",
+	.init = auth_init,
 	.routes = auth_routes,
 	.settings = auth_settings,
 	.housekeeping = auth_housekeeping,

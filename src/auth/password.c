@@ -2,7 +2,7 @@
 #include "atrium.h"
 
 #include <pthread.h>
-#include <semaphore.h>
+#include <unistd.h>
 
 #include <zxcvbn.h>
 
@@ -12,45 +12,124 @@
 
 #define OPSLIMIT 2ULL
 #define MEMLIMIT (19ULL * 1024 * 1024)
-#define PASSWORD_CONCURRENCY 4
 
-static sem_t slots;
+/* The hashing pool: a counter of running hashes and of waiters, under one
+ * mutex. Admission never blocks past the queue: a caller beyond it gets
+ * PASSWORD_BUSY at once, which costs nothing. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int workers, queue, running, waiting;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 4, 4, 0, 0};
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char dummy_hash[PASSWORD_HASH_MAX];
 
 static void init(void)
 {
-	sem_init(&slots, 0, PASSWORD_CONCURRENCY);
 	if (crypto_pwhash_str_alg(dummy_hash, "atrium dummy password", 21,
 				  OPSLIMIT, MEMLIMIT,
 				  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		die("cannot compute argon2id (out of memory?)");
 }
 
+void password_pool_configure(int workers, int queue)
+{
+	pthread_mutex_lock(&pool.mu);
+	pool.workers = workers < 1 ? 1 : workers;
+	pool.queue = queue < 0 ? 0 : queue;
+	pthread_cond_broadcast(&pool.cv);
+	pthread_mutex_unlock(&pool.mu);
+}
+
+void password_pool_size(int threads, int cfg_workers, int cfg_queue,
+			int *workers, int *queue)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int w = cfg_workers;
+	if (w <= 0) {
+		/* One per core, but never every HTTP thread: the one left over
+		 * answers everything else while a sign-in burst is hashed. */
+		w = cores > 0 ? (int)cores : 1;
+		if (w > threads - 1)
+			w = threads - 1;
+		if (w < 1)
+			w = 1;
+	}
+	int q = cfg_queue;
+	if (q < 0) {
+		/* Waiters block their HTTP thread too: keep one thread free. */
+		q = threads - w - 1;
+		if (q < 0)
+			q = 0;
+	}
+	*workers = w;
+	*queue = q;
+}
+
+void password_pool_load(int *running, int *waiting)
+{
+	pthread_mutex_lock(&pool.mu);
+	*running = pool.running;
+	*waiting = pool.waiting;
+	pthread_mutex_unlock(&pool.mu);
+}
+
+/* Takes a hashing slot: 0, or PASSWORD_BUSY when the slots and the queue
+ * are full. */
+static int slot_take(void)
+{
+	int rc = 0;
+	pthread_mutex_lock(&pool.mu);
+	if (pool.running >= pool.workers) {
+		if (pool.waiting >= pool.queue) {
+			rc = PASSWORD_BUSY;
+			goto out;
+		}
+		pool.waiting++;
+		while (pool.running >= pool.workers)
+			pthread_cond_wait(&pool.cv, &pool.mu);
+		pool.waiting--;
+	}
+	pool.running++;
+out:
+	pthread_mutex_unlock(&pool.mu);
+	return rc;
+}
+
+static void slot_give(void)
+{
+	pthread_mutex_lock(&pool.mu);
+	pool.running--;
+	pthread_cond_signal(&pool.cv);
+	pthread_mutex_unlock(&pool.mu);
+}
+
 int password_hash(const char *pw, char out[PASSWORD_HASH_MAX])
 {
-	pthread_once(&once, init);
-	sem_wait(&slots);
+	if (slot_take() < 0)
+		return PASSWORD_BUSY;
 	int rc = crypto_pwhash_str_alg(out, pw, strlen(pw), OPSLIMIT, MEMLIMIT,
 				       crypto_pwhash_ALG_ARGON2ID13);
-	sem_post(&slots);
+	slot_give();
 	return rc == 0 ? 0 : -1;
 }
 
-bool password_verify(const char *hash, const char *pw)
+int password_verify(const char *hash, const char *pw)
 {
 	pthread_once(&once, init);
-	sem_wait(&slots);
-	bool ok;
+	if (slot_take() < 0)
+		return PASSWORD_BUSY;
+	int ok;
 	if (hash && *hash) {
 		ok = crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
 	} else {
 		/* Same work as a real check; the answer is no regardless. */
 		int spent = crypto_pwhash_str_verify(dummy_hash, pw, strlen(pw));
 		(void)spent;
-		ok = false;
+		ok = 0;
 	}
-	sem_post(&slots);
+	slot_give();
 	return ok;
 }
 
@@ -117,6 +196,69 @@ static int64_t setting_int(struct db_conn *c, int64_t org, const char *key,
 	if (c && settings_get_int(c, org, key, &v) < 0)
 		v = def;
 	return v;
+}
+
+/* The password with each distinct non-ASCII character (code point)
+ * replaced by one ASCII letter or digit it does not use: "😀😀😀" becomes
+ * "aaa", "пароль" six letters. NULL when the password is all ASCII.
+ * Caller wipes and frees. */
+static char *ascii_shape(const char *pw)
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+				      "NOPQRSTUVWXYZ0123456789";
+	size_t n = strlen(pw);
+	bool ascii = true;
+	for (size_t i = 0; i < n; i++)
+		ascii = ascii && !((unsigned char)pw[i] & 0x80);
+	if (ascii)
+		return NULL;
+	/* Taken with a stride of 7 (coprime to 62), so distinct characters
+	 * never become a sequence like "abcd" that would look weaker than
+	 * they are. */
+	char free_chars[sizeof letters];
+	size_t nfree = 0;
+	for (size_t k = 0; k < sizeof letters - 1; k++) {
+		char ch = letters[(k * 7) % (sizeof letters - 1)];
+		if (!strchr(pw, ch))
+			free_chars[nfree++] = ch;
+	}
+	if (nfree == 0)
+		free_chars[nfree++] = '~';
+	/* Up to 64 distinct characters get their own letter; more cycle. */
+	uint32_t seen[64];
+	size_t nseen = 0;
+	char *out = xmalloc(n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char b = (unsigned char)pw[i];
+		if (!(b & 0x80)) {
+			out[o++] = (char)b;
+			i++;
+			continue;
+		}
+		size_t len = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3
+			     : (b & 0xF8) == 0xF0 ? 4 : 1;
+		uint32_t cp = 0;
+		for (size_t k = 0; k < len && i + k < n; k++)
+			cp = cp << 8 | (unsigned char)pw[i + k];
+		size_t idx = 0;
+		while (idx < nseen && seen[idx] != cp)
+			idx++;
+		if (idx == nseen && nseen < ATR_ARRAY_LEN(seen))
+			seen[nseen++] = cp;
+		out[o++] = free_chars[idx % nfree];
+		i += len;
+	}
+	out[o] = 0;
+	return out;
+}
+
+int password_busy(struct atr_err *err)
+{
+	err->retry_after = 1;
+	return atr_fail(err, ATR_E_UNAVAILABLE,
+			"too many passwords are being checked at once; try "
+			"again in a moment");
 }
 
 int password_policy_check(struct db_conn *c, const struct pw_subject *who,
@@ -189,6 +331,24 @@ int password_policy_check(struct db_conn *c, const struct pw_subject *who,
 	words[nw] = NULL;
 	ZxcMatch_t *info = NULL;
 	double bits = ZxcvbnMatch(pw, words, &info);
+	/* zxcvbn reads bytes: a repeated emoji or Cyrillic letter looks like
+	 * varied multi-byte noise to it. Judge the shape too, with every
+	 * distinct non-ASCII character as one ASCII letter, and keep the
+	 * lower estimate. */
+	char *shape = ascii_shape(pw);
+	if (shape) {
+		ZxcMatch_t *sinfo = NULL;
+		double sbits = ZxcvbnMatch(shape, words, &sinfo);
+		if (sbits < bits) {
+			bits = sbits;
+			ZxcvbnFreeInfo(info);
+			info = sinfo;
+		} else {
+			ZxcvbnFreeInfo(sinfo);
+		}
+		sodium_memzero(shape, strlen(shape));
+		free(shape);
+	}
 	int64_t floor = setting_int(c, who->org_id, "password_min_score", 3);
 	int score = strength_score(bits);
 	if (score < floor) {
@@ -215,6 +375,8 @@ int password_policy_check(struct db_conn *c, const struct pw_subject *who,
 	while (!reused && (rc = db_step(st)) == 1)
 		reused = password_verify(db_col_text(st, 0), pw);
 	db_reset(st);
+	if (reused == PASSWORD_BUSY)
+		return password_busy(err);
 	if (reused) {
 		atr_field(err, field, "reused",
 			  "was used recently; choose one you have not used in "

@@ -1,8 +1,13 @@
 /* password.h — argon2id hashing, verification and the password policy.
  *
  * Hashes use libsodium's argon2id at t=2, m=19 MiB (the OWASP floor; never
- * lower). At most PASSWORD_CONCURRENCY hashes run at once, so a login flood
- * queues instead of exhausting memory and CPU.
+ * lower). Hashing is bounded: at most `workers` hashes run at once, at most
+ * `queue` more wait for a slot, and anything beyond is refused at once with
+ * PASSWORD_BUSY (the HTTP layer answers 503 with Retry-After). A hash runs
+ * on the HTTP worker that asked for it, so the pool is kept smaller than
+ * the HTTP thread count: a flood of sign-ins then leaves threads free for
+ * every other request instead of queueing them behind argon2 (see
+ * password_pool_configure and docs/operations-guide.md).
  */
 #ifndef ATR_PASSWORD_H
 #define ATR_PASSWORD_H
@@ -15,14 +20,35 @@
 #define PASSWORD_MIN_LEN 8 /* the floor no setting goes below */
 #define PASSWORD_MAX_LEN 1024
 
-/* 0 on success; -1 only on out-of-memory inside argon2. */
+/* Returned when every hashing slot is taken and the queue is full. */
+#define PASSWORD_BUSY (-2)
+
+/* Sizes the hashing pool: workers hashes at once (>= 1), queue more
+ * waiting (>= 0). Before any hash; the default is 4 and 4. */
+void password_pool_configure(int workers, int queue);
+/* The pool's size for a process with `threads` HTTP workers: hash_workers
+ * and hash_queue from the configuration, 0 and -1 meaning automatic (one
+ * slot per core, leaving at least one HTTP thread that never hashes; a
+ * queue of the threads left over). */
+void password_pool_size(int threads, int cfg_workers, int cfg_queue,
+			int *workers, int *queue);
+/* Hashes currently running and waiting (for /metrics and tests). */
+void password_pool_load(int *running, int *waiting);
+
+/* 0 on success; PASSWORD_BUSY when the pool is full; -1 on out-of-memory
+ * inside argon2. */
 int password_hash(const char *pw, char out[PASSWORD_HASH_MAX]);
-/* Verifies pw against hash. With hash == NULL, spends the same time
- * against a dummy hash and returns false (no user enumeration by timing). */
-bool password_verify(const char *hash, const char *pw);
+/* Verifies pw against hash: 1 when it matches, 0 when not, PASSWORD_BUSY
+ * when the pool is full (nothing was checked). With hash == NULL, spends
+ * the same time against a dummy hash and answers 0 (no user enumeration by
+ * timing). */
+int password_verify(const char *hash, const char *pw);
 /* True when hash was made with weaker parameters than today's. */
 bool password_needs_rehash(const char *hash);
 struct db_conn;
+
+/* Sets err to the busy answer (503, Retry-After: 1) and returns -1. */
+int password_busy(struct atr_err *err);
 
 /* Whose password is being judged: context for the strength check (their
  * email and name must not make it up) and for the history. */

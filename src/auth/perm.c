@@ -315,3 +315,227 @@ int perm_validate_matrix(const json_t *mx, const char *field,
 	}
 	return err->nfields - before;
 }
+
+/* ---- who may manage whom ------------------------------------------------ */
+
+int perm_member_load(struct db_conn *c, int64_t org, int64_t id,
+		     struct perm_member *m)
+{
+	memset(m, 0, sizeof *m);
+	struct db_stmt *st = db_prepare(
+		c, "SELECT admin, active, name, role_id FROM staff "
+		   "WHERE id = ? AND org_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, org);
+	int rc = db_step(st);
+	if (rc == 1) {
+		m->id = id;
+		m->admin = db_col_int(st, 0) != 0;
+		m->active = db_col_int(st, 1) != 0;
+		atr_strlcpy(m->name, db_col_text(st, 2), sizeof m->name);
+		m->role_id = db_col_null(st, 3) ? 0 : db_col_int(st, 3);
+	}
+	db_reset(st);
+	if (rc != 1)
+		return rc;
+	struct grants g;
+	if (load_grants(c, id, &g, NULL) < 0)
+		return -1;
+	memcpy(m->role, g.role, sizeof m->role);
+	memcpy(m->allow, g.allow, sizeof m->allow);
+	memcpy(m->deny, g.deny, sizeof m->deny);
+	for (int i = 0; i < PERM_MODULES_MAX; i++)
+		m->eff[i] = (uint8_t)((g.role[i] | g.allow[i]) & ~g.deny[i]);
+	return 1;
+}
+
+bool perm_holds_all(const struct principal *p, const uint8_t *g)
+{
+	if (p->admin)
+		return true;
+	for (int i = 0; i < PERM_MODULES_MAX; i++)
+		if (g[i] & ~p->perms.bits[i])
+			return false;
+	return true;
+}
+
+/* "leads.delete, settings.edit" for the grants of g that p lacks. */
+static void missing_list(const struct principal *p, const uint8_t *g,
+			 char *out, size_t n)
+{
+	size_t o = 0;
+	int shown = 0;
+	out[0] = 0;
+	for (int m = 0; m < perm_module_count() && o + 1 < n; m++) {
+		unsigned lack = g[m] & ~p->perms.bits[m];
+		for (size_t k = 0; lack && k < ATR_ARRAY_LEN(bit_names); k++) {
+			if (!(lack & bit_names[k].bit))
+				continue;
+			if (shown == 4) {
+				snprintf(out + o, n - o, ", ...");
+				return;
+			}
+			int w = snprintf(out + o, n - o, "%s%s.%s",
+					 shown ? ", " : "", perm_module_at(m)->name,
+					 bit_names[k].name);
+			if (w < 0 || (size_t)w >= n - o)
+				return;
+			o += (size_t)w;
+			shown++;
+		}
+	}
+}
+
+int perm_may_manage(struct db_conn *c, const struct principal *p,
+		    int64_t target_id, struct atr_err *err)
+{
+	struct perm_member t;
+	int rc = perm_member_load(c, p->org_id, target_id, &t);
+	if (rc < 0)
+		return atr_fail(err, ATR_E_INTERNAL, "database error: %s",
+				db_errmsg(c));
+	if (rc == 0)
+		return atr_fail(err, ATR_E_NOT_FOUND,
+				"staff member %lld not found",
+				(long long)target_id);
+	if (p->admin)
+		return 0;
+	if (t.admin)
+		return atr_fail(err, ATR_E_FORBIDDEN,
+				"only an administrator may change an "
+				"administrator's account");
+	if (!perm_holds_all(p, t.eff)) {
+		/* A role delegated to the caller's: its members are theirs to
+		 * manage, unless they hold more than the role and the caller
+		 * together (an administrator's allow override). */
+		int d = t.role_id ? perm_may_give_role(c, p, t.role_id) : 0;
+		if (d < 0)
+			return atr_fail(err, ATR_E_INTERNAL,
+					"database error: %s", db_errmsg(c));
+		if (d) {
+			uint8_t beyond[PERM_MODULES_MAX];
+			for (int i = 0; i < PERM_MODULES_MAX; i++)
+				beyond[i] = (uint8_t)(t.eff[i] & ~t.role[i]);
+			if (perm_holds_all(p, beyond))
+				return 0;
+		}
+		char lack[160];
+		missing_list(p, t.eff, lack, sizeof lack);
+		return atr_fail(err, ATR_E_FORBIDDEN,
+				"you may not change the account of '%s': they "
+				"hold permissions you do not have (%s)",
+				t.name, lack);
+	}
+	return 0;
+}
+
+int perm_override_errors(const struct principal *p,
+			 const struct perm_member *t, const json_t *ov,
+			 struct atr_err *err)
+{
+	if (p->admin)
+		return 0;
+	uint8_t allow[PERM_MODULES_MAX] = {0}, deny[PERM_MODULES_MAX] = {0};
+	const char *mod, *cap;
+	json_t *caps, *eff;
+	json_object_foreach((json_t *)ov, mod, caps)
+	{
+		int m = perm_module_index(mod);
+		if (m < 0 || !json_is_object(caps))
+			continue;
+		json_object_foreach(caps, cap, eff)
+		{
+			const char *e = json_string_value(eff);
+			unsigned bit = perm_bit_parse(cap);
+			if (!e || !bit)
+				continue;
+			if (!strcmp(e, "allow"))
+				allow[m] |= (uint8_t)bit;
+			else if (!strcmp(e, "deny"))
+				deny[m] |= (uint8_t)bit;
+		}
+	}
+	int before = err->nfields;
+	for (int m = 0; m < perm_module_count(); m++) {
+		unsigned after = (t->role[m] | allow[m]) & ~deny[m];
+		unsigned lack = after & ~p->perms.bits[m];
+		for (size_t k = 0; lack && k < ATR_ARRAY_LEN(bit_names); k++) {
+			unsigned bit = bit_names[k].bit;
+			if (!(lack & bit))
+				continue;
+			char name[96];
+			snprintf(name, sizeof name, "overrides.%s",
+				 perm_module_at(m)->name);
+			if (allow[m] & bit)
+				atr_field(err, name, "not_allowed",
+					  "you cannot allow %s on %s: you do "
+					  "not have it",
+					  bit_names[k].name, perm_module_at(m)->name);
+			else if (t->deny[m] & bit)
+				atr_field(err, name, "not_allowed",
+					  "you cannot lift the deny of %s on "
+					  "%s: you do not have it",
+					  bit_names[k].name, perm_module_at(m)->name);
+			else
+				atr_field(err, name, "not_allowed",
+					  "the member would hold %s on %s, "
+					  "which you do not have",
+					  bit_names[k].name, perm_module_at(m)->name);
+		}
+	}
+	return err->nfields - before;
+}
+
+/* The grants of role_id of org into g: 1, 0 (no such role there), -1. */
+static int role_grants(struct db_conn *c, int64_t org, int64_t role_id,
+		       uint8_t g[PERM_MODULES_MAX])
+{
+	memset(g, 0, PERM_MODULES_MAX);
+	struct db_stmt *st =
+		db_prepare(c, "SELECT 1 FROM role WHERE id = ? AND org_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, role_id);
+	db_bind_int(st, 2, org);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc != 1)
+		return rc;
+	st = db_prepare(c, "SELECT module, cap FROM role_permission WHERE "
+			   "role_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, role_id);
+	while ((rc = db_step(st)) == 1) {
+		int m = perm_module_index(db_col_text(st, 0));
+		if (m >= 0)
+			g[m] |= (uint8_t)perm_bit_parse(db_col_text(st, 1));
+	}
+	db_reset(st);
+	return rc < 0 ? -1 : 1;
+}
+
+int perm_may_give_role(struct db_conn *c, const struct principal *p,
+		       int64_t role_id)
+{
+	uint8_t g[PERM_MODULES_MAX];
+	int rc = role_grants(c, p->org_id, role_id, g);
+	if (rc <= 0)
+		return rc;
+	if (perm_holds_all(p, g))
+		return 1;
+	/* Delegated to the caller's own role by an administrator. */
+	struct db_stmt *st = db_prepare(
+		c, "SELECT 1 FROM staff s JOIN role_delegation d ON "
+		   "d.role_id = s.role_id WHERE s.id = ? AND "
+		   "d.grantable_role_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, p->staff_id);
+	db_bind_int(st, 2, role_id);
+	rc = db_step(st);
+	db_reset(st);
+	return rc;
+}

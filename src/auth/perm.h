@@ -108,6 +108,61 @@ enum perm_grant perm_view_scope(const struct principal *p,
  * granted). Caller owns the result; NULL on a database error. */
 json_t *perm_explain(struct db_conn *c, int64_t staff_id);
 
+/* ---- who may manage whom ------------------------------------------------
+ *
+ * The one rule (DESIGN.md, "Rules settled by review") for every route that
+ * changes another member's account: email, password (forced reset,
+ * invitation link), 2FA, sessions, role, memberships, overrides, active
+ * flag, deletion:
+ *   - an administrator may act on anyone;
+ *   - an administrator's account only by an administrator;
+ *   - a non-administrator only on a member whose effective grants are a
+ *     subset of their own (they could not gain anything by taking the
+ *     account over);
+ *   - nobody grants, or lifts a deny on, what they do not hold
+ *     (perm_override_errors; roles: perm_may_give_role).
+ * Delegation: an administrator may mark which roles the members of a role
+ * may hand out (role_delegation). A member may give a role that is
+ * delegated to their role even without its grants, and may then manage a
+ * member holding that role whose effective grants stay within the role's
+ * grants and their own (nothing an administrator added beyond the role).
+ * The routes call perm_may_manage; none of them decides on its own. */
+
+/* A member's grants, for the rule above. */
+struct perm_member {
+	int64_t id, role_id; /* role_id 0: none */
+	bool admin, active;
+	char name[128];
+	uint8_t role[PERM_MODULES_MAX];  /* what the role grants */
+	uint8_t allow[PERM_MODULES_MAX]; /* allow overrides */
+	uint8_t deny[PERM_MODULES_MAX];  /* deny overrides */
+	uint8_t eff[PERM_MODULES_MAX];   /* (role | allow) & ~deny */
+};
+
+/* Loads member id of org: 1, 0 absent (or of another org), -1 error. */
+int perm_member_load(struct db_conn *c, int64_t org, int64_t id,
+		     struct perm_member *m);
+/* The rule: 0 when p may change the account of member target_id of p's
+ * organisation; -1 with err: 404 when there is no such member, 403 (the
+ * reason named) when p may not, 500 on a database error. */
+int perm_may_manage(struct db_conn *c, const struct principal *p,
+		    int64_t target_id, struct atr_err *err);
+/* 1 when p may give role_id (of p's organisation) to a member: p is an
+ * administrator, the role's grants are all p's, or p's role delegates it;
+ * 0 when not (also for a role of another organisation or none), -1 on a
+ * database error. */
+int perm_may_give_role(struct db_conn *c, const struct principal *p,
+		       int64_t role_id);
+/* True when every grant of g is p's (admins hold everything). */
+bool perm_holds_all(const struct principal *p, const uint8_t *g);
+/* Replacing target's overrides with ov ({module: {cap: effect}}, already
+ * well-formed): adds a field error on "overrides.<module>" for each grant
+ * the change would give that p does not hold (an allow, or a lifted deny
+ * over the role). Returns the number of errors added. */
+int perm_override_errors(const struct principal *p,
+			 const struct perm_member *target, const json_t *ov,
+			 struct atr_err *err);
+
 /* Checks a matrix {"module": ["cap", ...]} and adds field errors named
  * "<field>.<module>". Returns the number of errors added. */
 int perm_validate_matrix(const json_t *m, const char *field,

@@ -35,7 +35,7 @@ int session_authenticate(struct req *r)
 	struct db_stmt *st = db_prepare(
 		c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
 		   "st.name, st.email, st.admin, st.must_change_password, "
-		   "s.stage, s.idle_minutes FROM session s "
+		   "s.stage, s.idle_minutes, s.reauth_at FROM session s "
 		   "JOIN staff st ON st.id = s.staff_id "
 		   "WHERE s.token_hash = ? AND st.active = 1 "
 		   "AND s.expires_at > ?");
@@ -62,6 +62,8 @@ int session_authenticate(struct req *r)
 			       : !strcmp(stage, "enrol") ? STAGE_ENROL
 							 : STAGE_FULL;
 		idle_ms = db_col_int(st, 9) * 60000;
+		const char *ra = db_col_text(st, 10);
+		r->who.reauth_ms = ra ? atr_iso_ms(ra) : 0;
 	}
 	db_reset(st);
 	if (rc < 0)
@@ -149,6 +151,19 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	if (rc != 1)
 		return atr_fail(&r->err, ATR_E_INTERNAL,
 				"cannot create session: %s", db_errmsg(c));
+	/* At most SESSIONS_PER_MEMBER live sessions: the oldest end. */
+	st = db_prepare(c, "DELETE FROM session WHERE staff_id = ? AND id NOT "
+			   "IN (SELECT id FROM session WHERE staff_id = ? "
+			   "ORDER BY id DESC LIMIT ?)");
+	if (!st)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	db_bind_int(st, 1, staff_id);
+	db_bind_int(st, 2, staff_id);
+	db_bind_int(st, 3, SESSIONS_PER_MEMBER);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	r->who.staff_id = staff_id;
 	r->who.stage = stage;
 	r->authed = true;

@@ -2,8 +2,9 @@
  *
  * The cookie holds a 256-bit random token; the database holds only its
  * hash. A session ends at its absolute expiry, after its idle limit
- * without a request, at logout, or when the member is deactivated (the
- * lookup joins staff.active). last_seen_at is written at most once a
+ * without a request, at logout, when the member is deactivated (the
+ * lookup joins staff.active), or when SESSIONS_PER_MEMBER newer ones
+ * exist. last_seen_at is written at most once a
  * minute, so the hot path stays a single indexed read.
  */
 #ifndef ATR_SESSION_H
@@ -12,6 +13,9 @@
 #include "http/http.h"
 
 #define SESSION_COOKIE "atrium_session"
+/* Live sessions a member may have; a new one ends the oldest beyond it
+ * (one account had 1,808: every sign-in of a script left one behind). */
+#define SESSIONS_PER_MEMBER 20
 #define SESSION_COOKIE_SECURE "__Host-atrium_session"
 
 /* Reads the session cookie and fills r->who. 1 signed in, 0 not, -1 on a

@@ -3,6 +3,7 @@
 #include "atrium.h"
 
 #include "auth/auth.h"
+#include "auth/perm.h"
 #include "auth/session.h"
 #include "core/activity.h"
 #include "core/module.h"
@@ -90,17 +91,9 @@ static int sessions_h_end_all(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	struct staff_row s;
-	int ex = staff_store_load(c, "id", NULL, r->id, &s);
-	if (ex < 0)
-		return req_db_error(r);
-	if (ex == 0 || s.org_id != r->who.org_id)
-		return atr_fail(&r->err, ATR_E_NOT_FOUND,
-				"staff member %lld not found", (long long)r->id);
-	if (s.admin && !r->who.admin)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"only an administrator may end an "
-				"administrator's sessions");
+	/* Who may manage whom: one rule, in the permission kernel. */
+	if (perm_may_manage(c, &r->who, r->id, &r->err) < 0)
+		return -1;
 	if (db_begin(c) < 0 ||
 	    session_end_all(c, r->id,
 			    r->id == r->who.staff_id ? r->who.session_id : 0) <

@@ -81,6 +81,20 @@ int staff_store_exists(struct db_conn *c, int64_t org_id, int64_t staff_id)
 	return rc;
 }
 
+int staff_store_assignable(struct db_conn *c, int64_t org_id, int64_t staff_id)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT 1 FROM staff WHERE id = ? AND org_id = ? AND "
+		   "active = 1");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	db_bind_int(st, 2, org_id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc;
+}
+
 int staff_store_load(struct db_conn *c, const char *by, const char *key,
 		     int64_t id, struct staff_row *s)
 {

@@ -48,6 +48,12 @@ int staff_store_exists(struct db_conn *c, int64_t org_id, int64_t staff_id);
  * references take), so a delete and records naming the member serialise.
  * 0 or -1. */
 int staff_store_lock(struct db_conn *c, int64_t org, int64_t id);
+/* 1 when staff_id is an active member of org_id — one a record may name
+ * as owner or assignee, as the staff directory lists them — 0 when not
+ * (absent, another organisation's, or deactivated: one answer for all, so
+ * ids cannot be probed), -1 on error. */
+int staff_store_assignable(struct db_conn *c, int64_t org_id,
+			   int64_t staff_id);
 /* Active administrators of org, or -1. */
 int staff_store_active_admins(struct db_conn *c, int64_t org);
 /* Refuses (409 in err, with the numbers) when no seat is free for one

@@ -25,6 +25,15 @@ int throttle_wait(struct db_conn *c, const char *key)
 
 int throttle_fail(struct db_conn *c, const char *key, int threshold)
 {
+	int64_t n;
+	return throttle_fail_ex(c, key, threshold, WINDOW_MS, 2, MAX_DELAY_S,
+				&n);
+}
+
+int throttle_fail_ex(struct db_conn *c, const char *key, int threshold,
+		     int64_t window_ms, int first_delay_s, int max_delay_s,
+		     int64_t *nfailures)
+{
 	struct db_stmt *st = db_prepare(
 		c, "SELECT failures, window_start FROM login_throttle "
 		   "WHERE key = ?");
@@ -40,7 +49,7 @@ int throttle_fail(struct db_conn *c, const char *key, int threshold)
 	db_reset(st);
 	if (rc < 0)
 		return -1;
-	if (now - start > WINDOW_MS) {
+	if (now - start > window_ms) {
 		failures = 0;
 		start = now;
 	}
@@ -50,9 +59,10 @@ int throttle_fail(struct db_conn *c, const char *key, int threshold)
 	bool blocked = failures >= threshold;
 	if (blocked) {
 		int64_t over = failures - threshold;
-		int64_t delay = over >= 9 ? MAX_DELAY_S : (int64_t)2 << over;
-		if (delay > MAX_DELAY_S)
-			delay = MAX_DELAY_S;
+		int64_t delay = over >= 20 ? max_delay_s
+					   : (int64_t)first_delay_s << over;
+		if (delay > max_delay_s)
+			delay = max_delay_s;
 		atr_time_iso(now + delay * 1000, until_s);
 	}
 	st = db_prepare(c, "INSERT INTO login_throttle (key, failures, "
@@ -69,6 +79,7 @@ int throttle_fail(struct db_conn *c, const char *key, int threshold)
 	db_bind_text(st, 4, blocked ? until_s : NULL);
 	rc = db_step(st);
 	db_reset(st);
+	*nfailures = failures;
 	return rc < 0 ? -1 : 0;
 }
 

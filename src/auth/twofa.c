@@ -1,5 +1,6 @@
 /* twofa.c — TOTP enrolment, the second sign-in step, recovery codes,
- * enforcement, the 2FA user list and the administrator's reset.
+ * enforcement. The administrator's view (the 2FA user list, reset) is
+ * twofa_admin.c.
  *
  * Secrets are 160-bit CSPRNG values stored encrypted with the master key
  * (core/secret.h); the otpauth URI and QR code are shown once, at
@@ -26,6 +27,7 @@
 #include "core/secret.h"
 #include "core/settings.h"
 #include "db/db.h"
+#include "email/email.h"
 
 static const char *body_str(struct req *r, const char *k)
 {
@@ -337,10 +339,6 @@ static const struct field code_fields[] = {
 };
 static const struct schema code_schema = SCHEMA(code_fields);
 
-static const struct field password_fields[] = {
-	{"password", FT_SECRET, F_REQUIRED, PASSWORD_MAX_LEN, NULL, NULL},
-};
-static const struct schema password_schema = SCHEMA(password_fields);
 
 static int load_me(struct req *r, struct staff_row *s)
 {
@@ -414,6 +412,52 @@ static int twofa_h_activate(struct req *r)
 }
 
 /* POST /api/v1/auth/2fa/verify {code}: the second sign-in step. */
+int twofa_check_counted(struct req *r, const struct staff_row *s,
+			const char *code, bool *recovery)
+{
+	struct db_conn *c = r->db;
+	char *key = arena_printf(r->arena, "mfa:%lld", (long long)s->id);
+	if (auth_throttled(r, key, NULL) < 0)
+		return -1;
+	if (db_begin(c) < 0)
+		return req_db_error(r);
+	int ok = twofa_check(c, s->id, code, recovery);
+	if (ok < 0)
+		return req_db_error(r);
+	if (ok == 1) {
+		if (throttle_clear(c, key) < 0)
+			return req_db_error(r);
+		return 1;
+	}
+	db_rollback(c);
+	int threshold = r->app->cfg.login_max_failures;
+	int64_t n = 0;
+	if (db_begin(c) < 0 ||
+	    throttle_fail_ex(c, key, threshold, TWOFA_WINDOW_MS,
+			     TWOFA_FIRST_DELAY_S, TWOFA_MAX_DELAY_S, &n) < 0)
+		return req_db_error(r);
+	if (auth_event(r, "login_2fa_failed", s->id) < 0)
+		return -1;
+	/* Someone who knows the password is guessing codes: tell the member
+	 * once, when the count reaches the threshold (not at every guess). */
+	if (n == threshold) {
+		char when[ATR_TIME_LEN];
+		atr_now_iso(when);
+		json_t *vars = json_pack("{s:s,s:I,s:s,s:s}", "name", s->name,
+					 "count", (json_int_t)n, "when", when,
+					 "ip", r->ip);
+		int e = email_enqueue(c, s->org_id, s->email, "twofa_failures",
+				      vars);
+		json_decref(vars);
+		if (e < 0)
+			return req_db_error(r);
+	}
+	if (db_commit(c) < 0)
+		return req_db_error(r);
+	return 0;
+}
+
+/* POST /api/v1/auth/2fa/verify {code}: the second sign-in step. */
 static int twofa_h_verify(struct req *r)
 {
 	struct db_conn *c = req_db(r);
@@ -422,29 +466,13 @@ static int twofa_h_verify(struct req *r)
 	struct staff_row s = {0};
 	if (load_me(r, &s) < 0)
 		return -1;
-	/* Second-factor failures count toward the account's sign-in
-	 * throttle, like wrong passwords. */
-	char norm[EMAIL_MAX + 1];
-	staff_store_email_norm(s.email, norm, sizeof norm);
-	char *key = arena_printf(r->arena, "acct:%s", norm);
-	if (auth_throttled(r, key, NULL) < 0)
-		return -1;
-	if (db_begin(c) < 0)
-		return req_db_error(r);
 	bool recovery = false;
-	int ok = twofa_check(c, s.id, body_str(r, "code"), &recovery);
+	int ok = twofa_check_counted(r, &s, body_str(r, "code"), &recovery);
 	if (ok < 0)
-		return req_db_error(r);
-	if (ok == 0) {
-		db_rollback(c);
-		if (db_begin(c) < 0 ||
-		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0 ||
-		    auth_event(r, "login_2fa_failed", s.id) < 0 ||
-		    db_commit(c) < 0)
-			return r->err.kind ? -1 : req_db_error(r);
+		return -1;
+	if (ok == 0)
 		return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
 				"the code is wrong or was already used");
-	}
 	int64_t left = recovery ? recovery_left(c, s.id) : 0;
 	struct db_stmt *st = db_prepare(
 		c, "DELETE FROM session WHERE id = ?");
@@ -453,7 +481,7 @@ static int twofa_h_verify(struct req *r)
 	db_bind_int(st, 1, r->who.session_id);
 	int rc = db_step(st);
 	db_reset(st);
-	if (rc < 0 || throttle_clear(c, key) < 0)
+	if (rc < 0)
 		return req_db_error(r);
 	r->who.must_change_password = s.must_change;
 	if (session_create(r, s.id, STAGE_FULL) < 0 ||
@@ -470,25 +498,6 @@ static int twofa_h_verify(struct req *r)
 				    json_integer(left));
 	req_json(r, 200, me);
 	return 0;
-}
-
-/* Both disable and regenerate need the password again. */
-static int reauthenticate(struct req *r, struct staff_row *s)
-{
-	if (load_me(r, s) < 0)
-		return -1;
-	char *key = arena_printf(r->arena, "reauth:%lld", (long long)s->id);
-	if (auth_throttled(r, key, NULL) < 0)
-		return -1;
-	if (password_verify(s->hash[0] ? s->hash : NULL,
-			    body_str(r, "password")))
-		return 0;
-	if (db_begin(r->db) < 0 ||
-	    throttle_fail(r->db, key, r->app->cfg.login_max_failures) < 0 ||
-	    db_commit(r->db) < 0)
-		return req_db_error(r);
-	atr_field(&r->err, "password", "invalid", "is not your password");
-	return -1;
 }
 
 int twofa_remove(struct db_conn *c, int64_t staff_id)
@@ -516,8 +525,9 @@ static int twofa_h_disable(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	/* The password (and a code) were re-entered lately: ROUTE_REAUTH. */
 	struct staff_row s = {0};
-	if (reauthenticate(r, &s) < 0)
+	if (load_me(r, &s) < 0)
 		return -1;
 	int req2 = twofa_required(c, s.org_id, s.id);
 	if (req2 < 0)
@@ -543,8 +553,9 @@ static int twofa_h_codes(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	/* The password (and a code) were re-entered lately: ROUTE_REAUTH. */
 	struct staff_row s = {0};
-	if (reauthenticate(r, &s) < 0)
+	if (load_me(r, &s) < 0)
 		return -1;
 	int on = twofa_enabled(c, s.id);
 	if (on < 0)
@@ -568,140 +579,6 @@ static int twofa_h_codes(struct req *r)
 	return 0;
 }
 
-/* ---- the administrator's view -------------------------------------------- */
-
-/* GET /api/v1/authenticator-2fa/users: every member's 2FA status;
- * ?admin=true&enabled=false lists administrators without 2FA. */
-static int twofa_h_users(struct req *r)
-{
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	int f_admin = -1, f_enabled = -1;
-	for (int i = 0; i < r->nquery; i++) {
-		const char *k = r->query[i].key, *v = r->query[i].value;
-		int *dst = !strcmp(k, "admin")	   ? &f_admin
-			   : !strcmp(k, "enabled") ? &f_enabled
-						   : NULL;
-		if (!dst)
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"unknown query parameter '%s'", k);
-		if (strcmp(v, "true") && strcmp(v, "false"))
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"%s must be true or false", k);
-		*dst = !strcmp(v, "true");
-	}
-	char required_admins[8] = "true";
-	if (settings_get(c, r->who.org_id, "twofa_required_admins",
-			 required_admins, sizeof required_admins) < 0)
-		return req_db_error(r);
-	struct db_stmt *st = db_prepare(
-		c, "SELECT s.id, s.name, s.email, s.admin, s.active, "
-		   "t.confirmed_at, COALESCE(r.require_2fa, 0), "
-		   "(SELECT COUNT(*) FROM recovery_code rc WHERE rc.staff_id = "
-		   "s.id AND rc.used_at IS NULL) FROM staff s "
-		   "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
-		   "t.confirmed_at IS NOT NULL "
-		   "LEFT JOIN role r ON r.id = s.role_id WHERE s.org_id = ? "
-		   "AND (? < 0 OR s.admin = ?) AND (? < 0 OR "
-		   "(t.confirmed_at IS NOT NULL) = (? = 1)) "
-		   "ORDER BY s.admin DESC, lower(s.name), s.id");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->who.org_id);
-	db_bind_int(st, 2, f_admin);
-	db_bind_int(st, 3, f_admin);
-	db_bind_int(st, 4, f_enabled);
-	db_bind_int(st, 5, f_enabled);
-	json_t *data = json_array();
-	int64_t admins = 0, admins_with = 0;
-	int rc;
-	while ((rc = db_step(st)) == 1) {
-		bool admin = db_col_int(st, 3), on = !db_col_null(st, 5);
-		bool required = db_col_int(st, 6) ||
-				(admin && !strcmp(required_admins, "true"));
-		const char *since = db_col_text(st, 5);
-		json_array_append_new(
-			data,
-			json_pack("{s:I,s:s,s:s,s:b,s:b,s:b,s:o,s:b,s:I}", "id",
-				  (json_int_t)db_col_int(st, 0), "name",
-				  db_col_text(st, 1), "email",
-				  db_col_text(st, 2), "admin", admin, "active",
-				  (int)db_col_int(st, 4), "enabled", on,
-				  "enabled_at",
-				  since ? json_string(since) : json_null(),
-				  "required", required,
-				  "recovery_codes_remaining",
-				  (json_int_t)db_col_int(st, 7)));
-	}
-	db_reset(st);
-	if (rc < 0) {
-		json_decref(data);
-		return req_db_error(r);
-	}
-	/* The summary counts every active administrator, whatever the
-	 * filter: "N of M administrators use 2FA". */
-	st = db_prepare(c, "SELECT COUNT(*), COUNT(t.confirmed_at) FROM staff s "
-			   "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
-			   "t.confirmed_at IS NOT NULL WHERE s.org_id = ? AND "
-			   "s.admin = 1 AND s.active = 1");
-	if (!st) {
-		json_decref(data);
-		return req_db_error(r);
-	}
-	db_bind_int(st, 1, r->who.org_id);
-	rc = db_step(st);
-	admins = rc == 1 ? db_col_int(st, 0) : 0;
-	admins_with = rc == 1 ? db_col_int(st, 1) : 0;
-	db_reset(st);
-	if (rc < 0) {
-		json_decref(data);
-		return req_db_error(r);
-	}
-	req_json(r, 200,
-		 json_pack("{s:o,s:I,s:{s:I,s:I}}", "data", data, "total",
-			   (json_int_t)json_array_size(data), "admins",
-			   "total", (json_int_t)admins, "with_2fa",
-			   (json_int_t)admins_with));
-	return 0;
-}
-
-/* POST /api/v1/staff/{id}/2fa/reset: removes a member's 2FA (lost
- * device); the member's sessions end. Logged. An administrator's 2FA can
- * only be reset by an administrator. */
-static int twofa_h_reset(struct req *r)
-{
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	struct staff_row s = {0};
-	int ex = staff_store_load(c, "id", NULL, r->id, &s);
-	if (ex < 0)
-		return req_db_error(r);
-	if (ex == 0 || s.org_id != r->who.org_id)
-		return atr_fail(&r->err, ATR_E_NOT_FOUND,
-				"staff member %lld not found", (long long)r->id);
-	/* Like every change to an administrator: administrators only. */
-	if (s.admin && !r->who.admin)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"only an administrator may reset an "
-				"administrator's two-factor authentication");
-	if (db_begin(c) < 0 || twofa_remove(c, r->id) < 0 ||
-	    session_end_all(c, r->id,
-			    r->id == r->who.staff_id ? r->who.session_id : 0) <
-		    0)
-		return req_db_error(r);
-	if (auth_event(r, "2fa_reset", r->id) < 0 ||
-	    auth_notify(r, &s,
-			"an administrator reset your two-factor "
-			"authentication") < 0)
-		return -1;
-	if (db_commit(c) < 0)
-		return req_db_error(r);
-	r->status = 204;
-	return 0;
-}
-
 static const struct route twofa_routes[] = {
 	{HTTP_GET, "/api/v1/auth/2fa", twofa_h_status, ACCESS_SESSION, NULL, 0,
 	 NULL, NULL, NULL, ROUTE_ENROL_OK},
@@ -712,13 +589,9 @@ static const struct route twofa_routes[] = {
 	{HTTP_POST, "/api/v1/auth/2fa/verify", twofa_h_verify, ACCESS_SESSION,
 	 NULL, 0, &code_schema, NULL, NULL, ROUTE_MFA_OK},
 	{HTTP_POST, "/api/v1/auth/2fa/disable", twofa_h_disable,
-	 ACCESS_SESSION, NULL, 0, &password_schema},
+	 ACCESS_SESSION, NULL, 0, &schema_empty, NULL, NULL, ROUTE_REAUTH},
 	{HTTP_POST, "/api/v1/auth/2fa/recovery-codes", twofa_h_codes,
-	 ACCESS_SESSION, NULL, 0, &password_schema},
-	{HTTP_GET, "/api/v1/authenticator-2fa/users", twofa_h_users,
-	 ACCESS_PERM, "staff", CAP_VIEW},
-	{HTTP_POST, "/api/v1/staff/{id}/2fa/reset", twofa_h_reset, ACCESS_PERM,
-	 "staff", CAP_EDIT, &schema_empty},
+	 ACCESS_SESSION, NULL, 0, &schema_empty, NULL, NULL, ROUTE_REAUTH},
 	{0},
 };
 

@@ -28,6 +28,26 @@ int twofa_required(struct db_conn *c, int64_t org, int64_t staff_id);
 int twofa_check(struct db_conn *c, int64_t staff_id, const char *code,
 		bool *used_recovery);
 
+/* The second factor's own failure counter ("mfa:<staff id>"): a day's
+ * window, blocks of 30 s, 1, 2, 4 ... minutes up to 15 from the
+ * login_max_failures-th wrong code on. A correct password neither clears
+ * nor resets it; a correct code does. */
+#define TWOFA_WINDOW_MS (24LL * 3600 * 1000)
+#define TWOFA_FIRST_DELAY_S 30
+#define TWOFA_MAX_DELAY_S (15 * 60)
+
+struct req;
+struct staff_row;
+/* Checks a code of s (TOTP or recovery) as the sign-in step and the
+ * re-authentication do: 429 (r->err) while the account's second step is
+ * blocked; a wrong code counts (its own transaction, committed), is logged
+ * as login_2fa_failed and, when the count reaches the threshold, emails
+ * the member (template twofa_failures). Returns 1 accepted, with the code
+ * consumed in a transaction left open for the caller; 0 refused; -1 with
+ * r->err. */
+int twofa_check_counted(struct req *r, const struct staff_row *s,
+			const char *code, bool *recovery);
+
 /* Removes the member's TOTP secret and recovery codes (in a tx). */
 int twofa_remove(struct db_conn *c, int64_t staff_id);
 

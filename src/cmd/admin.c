@@ -15,6 +15,7 @@
 #include "auth/token.h"
 #include "cmd/cmd.h"
 #include "core/activity.h"
+#include "core/secret.h"
 #include "db/db.h"
 #include "http/validate.h"
 
@@ -91,6 +92,9 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 	cmd_open(&app, &s);
 	cmd_require_schema(&app);
 	struct atr_err err = {0};
+	/* The activity log's MACs are keyed from the master key. */
+	if (secret_key_load(&app.cfg, &err) < 0)
+		die("%s", err.msg);
 	struct db_conn *c = db_acquire(app.db, &err);
 	if (!c)
 		die("%s", err.msg);
@@ -101,7 +105,7 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 		if (password_policy_check(c, &who, pw, "password", &err) < 0)
 			die("%s: the password %s", cmdname,
 			    err.nfields ? err.fields[0].detail : err.msg);
-		if (password_hash(pw, hash) < 0)
+		if (password_hash(pw, hash) != 0)
 			die("%s: cannot hash the password", cmdname);
 		sodium_memzero(pw, strlen(pw));
 		free(pw);
@@ -159,6 +163,7 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 		       "their password:\n\n    %s/set-password#token=%s\n\n",
 		       app.cfg.public_url, tok);
 	cmd_close(&app);
+	secret_key_unload();
 	return 0;
 }
 

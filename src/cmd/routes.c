@@ -12,7 +12,8 @@ int cmd_routes(int argc, char **argv)
 	if (argc > 1) {
 		fputs("usage: atrium routes\n\nPrints every route as JSON: "
 		      "method, path, access (public, session, perm), module, "
-		      "cap.\n",
+		      "cap, and reauth (always, or self: re-authentication\n"
+		      "needed, always or on one's own {id}).\n",
 		      strcmp(argv[1], "--help") ? stderr : stdout);
 		return strcmp(argv[1], "--help") ? 1 : 0;
 	}
@@ -32,6 +33,11 @@ int cmd_routes(int argc, char **argv)
 			json_object_set_new(o, "cap",
 					    json_string(perm_cap_name(rt->cap)));
 		}
+		if (rt->flags & (ROUTE_REAUTH | ROUTE_REAUTH_SELF))
+			json_object_set_new(
+				o, "reauth",
+				json_string(rt->flags & ROUTE_REAUTH ? "always"
+								     : "self"));
 		json_array_append_new(arr, o);
 	}
 	char *s = json_dumps(arr, JSON_INDENT(1));

@@ -1,13 +1,29 @@
-/* activity.c — activity log hash chain and the transactional outbox. */
+/* activity.c — writing the activity log (its keyed chain) and the
+ * transactional outbox. Verifying and checkpoints are audit.c's. */
 #include "atrium.h"
 
 #include <sodium.h>
 
 #include "core/activity.h"
+#include "core/activity_int.h"
+#include "core/secret.h"
 #include "db/db.h"
 
-#define ZERO_HASH                                                              \
-	"0000000000000000000000000000000000000000000000000000000000000000"
+int audit_keys_load(struct audit_keys *k)
+{
+	if (secret_derive("atraudit", 1, k->chain, sizeof k->chain) < 0 ||
+	    secret_derive("atraudit", 2, k->seal, sizeof k->seal) < 0 ||
+	    secret_derive("atraudit", 3, k->sign, sizeof k->sign) < 0) {
+		audit_keys_wipe(k);
+		return -1;
+	}
+	return 0;
+}
+
+void audit_keys_wipe(struct audit_keys *k)
+{
+	sodium_memzero(k, sizeof *k);
+}
 
 /* Length-prefixed fields, so no two different rows share an encoding. */
 static void absorb(crypto_generichash_state *st, const char *s)
@@ -29,14 +45,14 @@ static void absorb_int(crypto_generichash_state *st, int64_t v, bool null)
 	absorb(st, null ? NULL : b);
 }
 
-struct row {
-	int64_t org_id, seq, actor_id, entity_id;
-	bool actor_null, entity_id_null;
-	const char *at, *actor_name, *action, *entity, *diff, *ip,
-		*request_id, *prev_hash;
-};
+static void finish(crypto_generichash_state *st, char out[AUDIT_HASH_HEX])
+{
+	unsigned char h[32];
+	crypto_generichash_final(st, h, sizeof h);
+	sodium_bin2hex(out, AUDIT_HASH_HEX, h, sizeof h);
+}
 
-static void row_hash(const struct row *r, char out[65])
+void audit_hash_v1(const struct audit_row *r, char out[AUDIT_HASH_HEX])
 {
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, 32);
@@ -53,14 +69,71 @@ static void row_hash(const struct row *r, char out[65])
 	absorb(&st, r->ip);
 	absorb(&st, r->request_id);
 	absorb(&st, r->prev_hash);
-	unsigned char h[32];
-	crypto_generichash_final(&st, h, sizeof h);
-	sodium_bin2hex(out, 65, h, sizeof h);
+	finish(&st, out);
+}
+
+void audit_mac_v2(const struct audit_keys *k, const struct audit_row *r,
+		  char out[AUDIT_HASH_HEX])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, k->chain, sizeof k->chain, 32);
+	absorb(&st, "atrium activity v2");
+	absorb_int(&st, r->org_id, false);
+	absorb_int(&st, r->seq, false);
+	absorb(&st, r->at);
+	absorb_int(&st, r->actor_id, r->actor_null);
+	absorb(&st, r->action);
+	absorb(&st, r->entity);
+	absorb_int(&st, r->entity_id, r->entity_id_null);
+	absorb(&st, r->request_id);
+	absorb(&st, r->who_seal);
+	absorb(&st, r->what_seal);
+	absorb(&st, r->prev_hash);
+	finish(&st, out);
+}
+
+void audit_seal(const struct audit_keys *k, const char *salt_hex,
+		const char *a, const char *b, char out[AUDIT_HASH_HEX])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, k->seal, sizeof k->seal, 32);
+	absorb(&st, "atrium seal v2");
+	absorb(&st, salt_hex);
+	absorb(&st, a);
+	absorb(&st, b);
+	finish(&st, out);
+}
+
+void audit_head_mac(const struct audit_keys *k, int64_t org, int64_t seq,
+		    const char *hash, char out[AUDIT_HASH_HEX])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, k->chain, sizeof k->chain, 32);
+	absorb(&st, "atrium head v2");
+	absorb_int(&st, org, false);
+	absorb_int(&st, seq, false);
+	absorb(&st, hash);
+	finish(&st, out);
+}
+
+static void new_salt(char out[2 * AUDIT_SALT_BYTES + 1])
+{
+	unsigned char b[AUDIT_SALT_BYTES];
+	randombytes_buf(b, sizeof b);
+	sodium_bin2hex(out, 2 * AUDIT_SALT_BYTES + 1, b, sizeof b);
 }
 
 int activity_record(struct db_conn *c, const struct activity *a)
 {
 	ATR_ASSERT(db_in_tx(c));
+	struct audit_keys k;
+	if (audit_keys_load(&k) < 0) {
+		fprintf(stderr, "activity: no master key is loaded; the "
+				"activity log cannot be written\n");
+		return -1;
+	}
+	char *diff = NULL;
+	int rc = -1;
 	const char *head_sql =
 		db_conn_dialect(c) == DB_PG
 			? "SELECT seq, hash FROM audit_head WHERE org_id = ? "
@@ -68,48 +141,60 @@ int activity_record(struct db_conn *c, const struct activity *a)
 			: "SELECT seq, hash FROM audit_head WHERE org_id = ?";
 	struct db_stmt *st = db_prepare(c, head_sql);
 	if (!st)
-		return -1;
+		goto out;
 	db_bind_int(st, 1, a->org_id);
-	int rc = db_step(st);
+	int h = db_step(st);
 	int64_t seq = 0;
-	char prev[65] = ZERO_HASH;
-	bool have_head = rc == 1;
-	if (rc == 1) {
+	char prev[AUDIT_HASH_HEX] = AUDIT_ZERO_HASH;
+	bool have_head = h == 1;
+	if (h == 1) {
 		seq = db_col_int(st, 0);
 		atr_strlcpy(prev, db_col_text(st, 1), sizeof prev);
 	}
 	db_reset(st);
-	if (rc < 0)
-		return -1;
+	if (h < 0)
+		goto out;
 
 	char at[ATR_TIME_LEN];
 	atr_now_iso(at);
-	char *diff = a->diff ? json_dumps(a->diff, JSON_COMPACT | JSON_SORT_KEYS)
-			     : NULL;
-	struct row r = {
+	diff = a->diff ? json_dumps(a->diff, JSON_COMPACT | JSON_SORT_KEYS)
+		       : NULL;
+	/* The personal parts (who acted from where; what changed) are
+	 * sealed apart, each with a salt of its own: erasure removes the
+	 * values and the salt, and the chain, which covers only the seals,
+	 * still verifies. */
+	char who_salt[2 * AUDIT_SALT_BYTES + 1], what_salt[sizeof who_salt];
+	char who_seal[AUDIT_HASH_HEX], what_seal[AUDIT_HASH_HEX];
+	new_salt(who_salt);
+	new_salt(what_salt);
+	audit_seal(&k, who_salt, a->actor_name, a->ip, who_seal);
+	audit_seal(&k, what_salt, diff, NULL, what_seal);
+	struct audit_row r = {
 		.org_id = a->org_id,
 		.seq = seq + 1,
 		.actor_id = a->actor_id,
 		.actor_null = a->actor_id == 0,
 		.entity_id = a->entity_id,
 		.entity_id_null = a->entity_id == 0,
+		.version = 2,
 		.at = at,
-		.actor_name = a->actor_name,
 		.action = a->action,
 		.entity = a->entity,
-		.diff = diff,
-		.ip = a->ip,
 		.request_id = a->request_id,
 		.prev_hash = prev,
+		.who_seal = who_seal,
+		.what_seal = what_seal,
 	};
-	char hash[65];
-	row_hash(&r, hash);
+	char mac[AUDIT_HASH_HEX], head[AUDIT_HASH_HEX];
+	audit_mac_v2(&k, &r, mac);
+	audit_head_mac(&k, r.org_id, r.seq, mac, head);
 
-	rc = -1;
 	st = db_prepare(c, "INSERT INTO activity_log (org_id, seq, at, "
 			   "actor_id, actor_name, action, entity, entity_id, "
-			   "diff, ip, request_id, prev_hash, hash) "
-			   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+			   "diff, ip, request_id, prev_hash, hash, "
+			   "mac_version, who_salt, who_seal, what_salt, "
+			   "what_seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			   "?, ?, ?, 2, ?, ?, ?, ?)");
 	if (!st)
 		goto out;
 	db_bind_int(st, 1, r.org_id);
@@ -119,7 +204,7 @@ int activity_record(struct db_conn *c, const struct activity *a)
 		db_bind_null(st, 4);
 	else
 		db_bind_int(st, 4, r.actor_id);
-	db_bind_text(st, 5, r.actor_name);
+	db_bind_text(st, 5, a->actor_name);
 	db_bind_text(st, 6, r.action);
 	db_bind_text(st, 7, r.entity);
 	if (r.entity_id_null)
@@ -127,170 +212,38 @@ int activity_record(struct db_conn *c, const struct activity *a)
 	else
 		db_bind_int(st, 8, r.entity_id);
 	db_bind_text(st, 9, diff);
-	db_bind_text(st, 10, r.ip);
+	db_bind_text(st, 10, a->ip);
 	db_bind_text(st, 11, r.request_id);
 	db_bind_text(st, 12, prev);
-	db_bind_text(st, 13, hash);
+	db_bind_text(st, 13, mac);
+	db_bind_text(st, 14, who_salt);
+	db_bind_text(st, 15, who_seal);
+	db_bind_text(st, 16, what_salt);
+	db_bind_text(st, 17, what_seal);
 	int s = db_step(st);
 	db_reset(st);
 	if (s < 0)
 		goto out;
 
-	st = db_prepare(c, have_head ? "UPDATE audit_head SET seq = ?, hash = ? "
-				       "WHERE org_id = ?"
+	st = db_prepare(c, have_head ? "UPDATE audit_head SET seq = ?, hash = "
+				       "?, mac = ? WHERE org_id = ?"
 				     : "INSERT INTO audit_head (seq, hash, "
-				       "org_id) VALUES (?, ?, ?)");
+				       "mac, org_id) VALUES (?, ?, ?, ?)");
 	if (!st)
 		goto out;
 	db_bind_int(st, 1, r.seq);
-	db_bind_text(st, 2, hash);
-	db_bind_int(st, 3, r.org_id);
+	db_bind_text(st, 2, mac);
+	db_bind_text(st, 3, head);
+	db_bind_int(st, 4, r.org_id);
 	s = db_step(st);
 	db_reset(st);
 	if (s < 0)
 		goto out;
 	rc = 0;
 out:
+	audit_keys_wipe(&k);
 	free(diff);
 	return rc;
-}
-
-static int verify_org(struct db_conn *c, int64_t org, int64_t head_seq,
-		      const char *head_hash, FILE *out)
-{
-	struct db_stmt *st = db_prepare(
-		c, "SELECT id, seq, at, actor_id, actor_name, action, entity, "
-		   "entity_id, diff, ip, request_id, prev_hash, hash "
-		   "FROM activity_log WHERE org_id = ? ORDER BY seq");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, org);
-	int64_t expect = 1, last_id = 0;
-	char prev[65] = ZERO_HASH;
-	int rc, broken = 0;
-	while ((rc = db_step(st)) == 1) {
-		int64_t id = db_col_int(st, 0);
-		struct row r = {
-			.org_id = org,
-			.seq = db_col_int(st, 1),
-			.at = db_col_text(st, 2),
-			.actor_id = db_col_int(st, 3),
-			.actor_null = db_col_null(st, 3),
-			.actor_name = db_col_text(st, 4),
-			.action = db_col_text(st, 5),
-			.entity = db_col_text(st, 6),
-			.entity_id = db_col_int(st, 7),
-			.entity_id_null = db_col_null(st, 7),
-			.diff = db_col_text(st, 8),
-			.ip = db_col_text(st, 9),
-			.request_id = db_col_text(st, 10),
-			.prev_hash = db_col_text(st, 11),
-		};
-		const char *stored = db_col_text(st, 12);
-		char h[65];
-		row_hash(&r, h);
-		if (r.seq != expect) {
-			fprintf(out,
-				"broken: activity_log row id %lld (org %lld): "
-				"sequence %lld follows %lld — rows before it "
-				"were removed\n",
-				(long long)id, (long long)org,
-				(long long)r.seq, (long long)(expect - 1));
-			broken = 1;
-			break;
-		}
-		if (strcmp(r.prev_hash, prev) != 0) {
-			fprintf(out,
-				"broken: activity_log row id %lld (org %lld, "
-				"seq %lld): does not link to the row before "
-				"it\n",
-				(long long)id, (long long)org,
-				(long long)r.seq);
-			broken = 1;
-			break;
-		}
-		if (strcmp(stored, h) != 0) {
-			fprintf(out,
-				"broken: activity_log row id %lld (org %lld, "
-				"seq %lld): content does not match its hash — "
-				"the row was altered\n",
-				(long long)id, (long long)org,
-				(long long)r.seq);
-			broken = 1;
-			break;
-		}
-		atr_strlcpy(prev, h, sizeof prev);
-		last_id = id;
-		expect++;
-	}
-	db_reset(st);
-	if (rc < 0)
-		return -1;
-	if (!broken && (expect - 1 != head_seq || strcmp(prev, head_hash))) {
-		fprintf(out,
-			"broken: activity_log of org %lld ends at seq %lld "
-			"(row id %lld) but the chain head says seq %lld — "
-			"rows at the end were removed\n",
-			(long long)org, (long long)(expect - 1),
-			(long long)last_id, (long long)head_seq);
-		broken = 1;
-	}
-	if (!broken)
-		fprintf(out, "ok: org %lld, %lld rows, chain intact\n",
-			(long long)org, (long long)(expect - 1));
-	return broken;
-}
-
-int activity_verify(struct db *db, FILE *out, struct atr_err *err)
-{
-	struct db_conn *c = db_acquire(db, err);
-	if (!c)
-		return -1;
-	int result = 0;
-	/* Rows of an organisation without a head are a break as well. */
-	struct db_stmt *st = db_prepare(
-		c, "SELECT DISTINCT l.org_id FROM activity_log l "
-		   "LEFT JOIN audit_head h ON h.org_id = l.org_id "
-		   "WHERE h.org_id IS NULL");
-	if (!st)
-		goto dberr;
-	int rc;
-	while ((rc = db_step(st)) == 1) {
-		fprintf(out,
-			"broken: activity_log of org %lld has no chain head\n",
-			(long long)db_col_int(st, 0));
-		result = 1;
-	}
-	db_reset(st);
-	if (rc < 0)
-		goto dberr;
-
-	/* Every organisation's chain, however many there are. */
-	st = db_prepare(c, "SELECT org_id, seq, hash FROM audit_head "
-			   "ORDER BY org_id");
-	if (!st)
-		goto dberr;
-	while ((rc = db_step(st)) == 1) {
-		char head[65];
-		atr_strlcpy(head, db_col_text(st, 2), sizeof head);
-		int v = verify_org(c, db_col_int(st, 0), db_col_int(st, 1),
-				   head, out);
-		if (v < 0) {
-			db_reset(st);
-			goto dberr;
-		}
-		if (v)
-			result = 1;
-	}
-	db_reset(st);
-	if (rc < 0)
-		goto dberr;
-	db_release(c);
-	return result;
-dberr:
-	atr_fail(err, ATR_E_INTERNAL, "database error: %s", db_errmsg(c));
-	db_release(c);
-	return -1;
 }
 
 int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,

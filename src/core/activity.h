@@ -1,10 +1,48 @@
-/* activity.h — the append-only, hash-chained activity log, and the outbox.
+/* activity.h — the append-only, tamper-evident activity log, and the
+ * outbox.
  *
  * Every state change writes, in the transaction that makes the change, one
- * activity row and (for data changes) one event row. Rows of an
- * organisation form a chain: row n stores the hash of row n-1 and its own
- * hash over its content; audit_head keeps the last seq and hash, so a
- * removed tail is caught too. activity_verify walks the chains.
+ * activity row and (for data changes) one event row.
+ *
+ * The chain. Rows of an organisation form a chain: row n stores the MAC of
+ * row n-1 (prev_hash) and its own MAC (hash); audit_head keeps the newest
+ * seq and MAC with a MAC of its own, so a removed tail is caught too. The
+ * MACs are keyed BLAKE2b-256 with a key derived from the master key
+ * (secret_derive, context "atraudit", id 1), which lives outside the
+ * database: someone who can write the database but not read the master
+ * key cannot recompute the chain after altering, inserting or deleting a
+ * row, nor rewind the head (its MAC covers seq and hash). activity_verify
+ * (`atrium audit verify`) walks every chain and also reports an empty log
+ * of an organisation that has staff (every staff member's creation wrote
+ * a row), a missing head and a head without a MAC as broken.
+ *
+ * Personal data is separable from what the chain covers, so GDPR erasure
+ * (a later issue) can remove it without breaking verification. Each row
+ * has two personal parts: who (actor_name, ip) and what (diff). Each is
+ * sealed with a random per-row salt: seal = BLAKE2b(key id 2; salt,
+ * values). The row's MAC covers the public columns (org, seq, at,
+ * actor_id, action, entity, entity_id, request_id, prev_hash) and the two
+ * seals, not the personal values. While a salt exists, verify checks the
+ * values against their seal (an altered name, address or diff is caught).
+ * Erasure sets the values and their salt to NULL: the seal stays, the
+ * chain still verifies, and without the salt nobody — not even the holder
+ * of the master key — can test a guess of the erased values against it.
+ * verify counts erased parts and refuses values without a salt.
+ *
+ * Checkpoints. activity_checkpoint (`atrium audit checkpoint`) writes the
+ * head (seq, MAC) of every chain with the time, signed with Ed25519 (seed:
+ * key id 3). Keep them outside the database and the server (a daily cron
+ * job to another machine): activity_verify_checkpoint (`atrium audit
+ * verify --checkpoint FILE`) proves the log still holds each checkpointed
+ * row unchanged, which also catches a database restored or rewritten by
+ * someone who holds the master key (replaying an old head with its MAC).
+ *
+ * Rows written before the keyed chain (migration 0011) keep their
+ * unkeyed hash (mac_version 1) and are verified with it; `atrium migrate`
+ * seals each such chain at once by appending one keyed row
+ * (`audit_chain_keyed`, actor cli) whose MAC covers the last unkeyed hash,
+ * so rewriting the older rows breaks that row's link. An unkeyed row after
+ * a keyed one is reported as rewritten (no downgrade).
  *
  * Concurrency: the head row is read FOR UPDATE on PostgreSQL; SQLite's
  * BEGIN IMMEDIATE already serialises writers. Either way the chain is
@@ -32,11 +70,24 @@ struct activity {
 	const char *request_id;
 };
 
-/* Appends one row; must run inside a transaction. 0 or -1. */
+/* Appends one row; must run inside a transaction, with the master key
+ * loaded (secret_key_load). 0 or -1. */
 int activity_record(struct db_conn *c, const struct activity *a);
-/* Walks every chain. Returns 0 intact, 1 broken (first break printed to
- * out), -1 on a database error (err). */
+/* Walks every chain. Returns 0 intact, 1 broken (the first break of each
+ * chain printed to out), -1 on a database error or without the master key
+ * (err). */
 int activity_verify(struct db *db, FILE *out, struct atr_err *err);
+/* Writes a signed checkpoint of every chain's head to out (JSON). 0 or -1
+ * (err). */
+int activity_checkpoint(struct db *db, FILE *out, struct atr_err *err);
+/* Checks the checkpoint `text` (its signature, then that each chain still
+ * holds the checkpointed row unchanged). 0, 1 (what is wrong printed to
+ * out), -1 (err). */
+int activity_verify_checkpoint(struct db *db, const char *text, FILE *out,
+			       struct atr_err *err);
+/* Seals every chain whose head has no MAC (written before the keyed
+ * chain) with one keyed row. Returns how many, or -1 (err). */
+int activity_seal_legacy(struct db *db, struct atr_err *err);
 
 /* Writes an event row for the workers (webhooks, automations). The event
  * id is a random UUID receivers de-duplicate on. Inside a transaction. */

@@ -58,6 +58,7 @@ enum atr_ekind {
 	ATR_E_INTERNAL,      /* 500 */
 	ATR_E_UNAVAILABLE,   /* 503 (retry_after: seconds, when set) */
 	ATR_E_STORAGE,       /* 507: the disk is full */
+	ATR_E_REAUTH,        /* re-authentication required: 403 */
 	ATR_E__COUNT
 };
 

@@ -51,6 +51,11 @@ static const struct option_row config_options[] = {
 	{"scheduler_lease_ms", I(scheduler_lease_ms), "30000", 1000, 600000},
 	{"housekeeping_interval_ms", I(housekeeping_interval_ms), "60000", 1000,
 	 86400000},
+	/* 0 / -1: sized from the cores and threads (auth/password.h). */
+	{"hash_workers", I(hash_workers), "0", 0, 1024},
+	{"hash_queue", I(hash_queue), "-1", -1, 100000},
+	{"smtp_test_timeout_seconds", I(smtp_test_timeout_seconds), "5", 1,
+	 60},
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
 	{"reuse_port", B(reuse_port), "false", 0, 0},
 	{"metrics_open", B(metrics_open), "false", 0, 0},

@@ -35,6 +35,9 @@ struct config {
 	bool scheduler;          /* serve runs the scheduler (cron) itself */
 	int scheduler_lease_ms;  /* the scheduler's database lease */
 	int housekeeping_interval_ms; /* the housekeeping task's period */
+	int hash_workers;        /* argon2 at once; 0: auto (auth/password.h) */
+	int hash_queue;          /* argon2 waiting beyond; -1: auto */
+	int smtp_test_timeout_seconds; /* Send Test Email, in all */
 	bool trust_proxy;
 	bool reuse_port;         /* share the port with other processes */
 	bool metrics_open;       /* /metrics to anyone when no token is set */

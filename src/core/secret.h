@@ -69,9 +69,10 @@ void secret_free(char *plaintext);
 
 /* Derives n bytes (16..64) for one purpose from the master key
  * (libsodium's KDF, BLAKE2b): context names the purpose in 8 characters
- * ("listcurs"), id tells subkeys of one purpose apart. The same key and
- * arguments give the same bytes on every node. 0, or -1 when no key is
- * loaded. The caller wipes out after use. */
+ * ("listcurs", "atraudit"), id tells subkeys of one purpose apart. The
+ * same key and arguments give the same bytes on every node; other
+ * purposes get derived keys, never the master key itself. 0, or -1 when
+ * no key is loaded. The caller wipes out after use. */
 int secret_derive(const char context[8], uint64_t id, unsigned char *out,
 		  size_t n);
 

@@ -60,6 +60,8 @@ void settings_init(const struct module *const *mods)
 				.type = field_type(d->type),
 				.max = d->type == SET_INT ? 0 : (int)d->max,
 				.choices = d->choices,
+				.flags = (d->flags & SETF_MULTILINE) ? F_MULTILINE
+								    : 0,
 			};
 			rows[nrows++] = d;
 		}

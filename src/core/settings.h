@@ -42,6 +42,12 @@ enum setting_type {
 enum setting_flag {
 	SETF_MULTILINE = 1 << 0, /* text may hold line breaks (an address) */
 	SETF_HOST = 1 << 1,      /* a host name or IP address */
+	/* Says where (or how) the group's stored secrets are sent: host, port,
+	 * user name, transport security. Changing it clears every secret of
+	 * the group unless the same request sends it again, so a secret
+	 * never follows a change of destination (nobody with settings.edit
+	 * can point the SMTP password at a server of their own). */
+	SETF_CREDENTIAL_TARGET = 1 << 2,
 };
 
 struct setting_def {
@@ -52,6 +58,11 @@ struct setting_def {
 	int64_t min, max;           /* int: range; text/secret: length in bytes */
 	const char *const *choices; /* enum: NULL-terminated */
 	unsigned flags;             /* SETF_* */
+	/* Optional rule across the rows of the group, judged on the values a
+	 * PATCH leaves (read with settings_get inside its transaction, before
+	 * the commit): adds field errors to err, and the PATCH writes
+	 * nothing. Run once per PATCH of the group. */
+	void (*rule)(struct db_conn *c, int64_t org, struct atr_err *err);
 };
 
 /* Collects every module's rows (NULL-terminated table); dies on a

@@ -106,17 +106,20 @@ char *email_build_message(const char *from_addr, const char *from_name,
 			  struct atr_err *err);
 
 struct email_result {
-	char response[256]; /* the server's last line: "250 2.0.0 Ok: ..." */
-	char error[512];    /* on failure: curl's message and the server's
-			     * last line; never the password */
+	char response[256]; /* on success: "250 accepted" (the code only) */
+	char error[512];    /* on failure: a fixed category ("timed out",
+			     * "TLS failed", "authentication failed", ...)
+			     * and at most the SMTP reply code; never what
+			     * the remote host said, never the password */
 };
 
 /* Sends m now, synchronously, through org's SMTP settings (not the queue).
  * Returns 0 when the server accepted it, -1 when sending failed, -2 when
  * SMTP is not configured (no host or From address); res explains. Takes
- * up to 10 s to connect and 60 s in all. No transaction may be open on c. */
+ * at most timeout_s in all, connecting included (at most 5 s of it). No
+ * transaction may be open on c. */
 int email_send_now(struct db_conn *c, int64_t org, const struct email_msg *m,
-		   struct email_result *res);
+		   int timeout_s, struct email_result *res);
 
 /* Counts of the queue per status (index enum email_status) for one
  * organisation, or all when org is 0. 0 or -1. */

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 
 #include "auth/perm.h"
 #include "core/activity.h"
@@ -228,19 +229,41 @@ static int email_h_retry(struct req *r)
 	return 0;
 }
 
+static int smtp_test_send(struct req *r, struct db_conn *c);
+
 static const struct field smtp_test_fields[] = {
 	{"to", FT_EMAIL, F_REQUIRED, EMAIL_ADDR_MAX, NULL, NULL},
 };
 static const struct schema smtp_test_schema = SCHEMA(smtp_test_fields);
 
+/* Test emails in flight in this process: each holds an HTTP worker for up
+ * to smtp_test_timeout_seconds, so only a few at once. */
+#define SMTP_TESTS_AT_ONCE 2
+static atomic_int smtp_tests;
+
 /* Sends the `test` template now, not through the queue, and reports the
- * server's answer: 200, 502 when the server refused or could not be
- * reached, 409 when SMTP is not configured. */
+ * outcome: 200, 502 when the server refused or could not be reached (a
+ * fixed category, never the remote host's words), 409 when SMTP is not
+ * configured, 429 while SMTP_TESTS_AT_ONCE others are running. */
 static int email_h_smtp_test(struct req *r)
 {
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	if (atomic_fetch_add(&smtp_tests, 1) >= SMTP_TESTS_AT_ONCE) {
+		atomic_fetch_sub(&smtp_tests, 1);
+		r->err.retry_after = r->app->cfg.smtp_test_timeout_seconds;
+		return atr_fail(&r->err, ATR_E_RATE_LIMITED,
+				"another test email is being sent; try again "
+				"in a moment");
+	}
+	int rc = smtp_test_send(r, c);
+	atomic_fetch_sub(&smtp_tests, 1);
+	return rc;
+}
+
+static int smtp_test_send(struct req *r, struct db_conn *c)
+{
 	const char *to = json_string_value(json_object_get(r->body, "to"));
 	char *subject, *body;
 	if (email_render(c, r->who.org_id, "test", NULL, &subject, &body,
@@ -248,7 +271,8 @@ static int email_h_smtp_test(struct req *r)
 		return -1;
 	struct email_msg m = {to, subject, body, NULL, NULL};
 	struct email_result res;
-	int rc = email_send_now(c, r->who.org_id, &m, &res);
+	int rc = email_send_now(c, r->who.org_id, &m,
+				r->app->cfg.smtp_test_timeout_seconds, &res);
 	free(subject);
 	email_body_free(body);
 	if (rc == -2)
@@ -297,17 +321,46 @@ static const char *const protocol_choices[] = {"smtp", NULL};
 static const char *const security_choices[] = {"none", "starttls", "tls",
 					       NULL};
 
+/* The smtp group's rule: a password goes out without TLS only when
+ * smtp_plaintext_password says so (set in the PATCH, so it is logged). */
+static void smtp_rule(struct db_conn *c, int64_t org, struct atr_err *err)
+{
+	char sec[16] = "", plain[8] = "false";
+	char *pw = NULL;
+	if (settings_get(c, org, "smtp_security", sec, sizeof sec) < 0 ||
+	    settings_get(c, org, "smtp_plaintext_password", plain,
+			 sizeof plain) < 0 ||
+	    settings_load_stored(c, org, "smtp_password", &pw) < 0) {
+		atr_fail(err, ATR_E_INTERNAL, "cannot read the smtp settings");
+		return;
+	}
+	if (!strcmp(sec, "none") && pw && strcmp(plain, "true"))
+		atr_field(err, "smtp_security", "not_allowed",
+			  "none would send the SMTP password in clear: choose "
+			  "starttls or tls, or confirm it with "
+			  "smtp_plaintext_password: true");
+	settings_stored_free(pw);
+}
+
 static const struct setting_def email_settings[] = {
 	{"smtp", "email_protocol", SET_ENUM, "smtp", 0, 0, protocol_choices,
 	 0},
-	{"smtp", "smtp_host", SET_TEXT, NULL, 0, 253, NULL, SETF_HOST},
-	{"smtp", "smtp_port", SET_INT, "587", 1, 65535, NULL, 0},
+	{"smtp", "smtp_host", SET_TEXT, NULL, 0, 253, NULL,
+	 SETF_HOST | SETF_CREDENTIAL_TARGET},
+	{"smtp", "smtp_port", SET_INT, "587", 1, 65535, NULL,
+	 SETF_CREDENTIAL_TARGET},
 	{"smtp", "smtp_security", SET_ENUM, "starttls", 0, 0,
-	 security_choices, 0},
+	 security_choices, SETF_CREDENTIAL_TARGET, smtp_rule},
 	{"smtp", "smtp_email", SET_EMAIL, NULL, 0, 254, NULL, 0},
 	{"smtp", "smtp_from_name", SET_TEXT, NULL, 0, 200, NULL, 0},
-	{"smtp", "smtp_username", SET_TEXT, NULL, 0, 256, NULL, 0},
-	{"smtp", "smtp_password", SET_SECRET, NULL, 1, 512, NULL, 0},
+	{"smtp", "smtp_username", SET_TEXT, NULL, 0, 256, NULL,
+	 SETF_CREDENTIAL_TARGET},
+	{"smtp", "smtp_password", SET_SECRET, NULL, 1, 512, NULL, 0, smtp_rule},
+	/* The explicit, logged confirmation that the password may travel
+	 * without TLS (security none): a change of it clears the password
+	 * too, so it is confirmed together with the password. */
+	{"smtp", "smtp_plaintext_password", SET_BOOL, "false", 0, 0, NULL,
+	 SETF_CREDENTIAL_TARGET},
 	{"email_queue", "max_attempts", SET_INT, "5", 1, 100, NULL, 0},
 	{0},
 };

@@ -35,6 +35,7 @@ struct smtp_conf {
 	char from_name[256];
 	char username[260];
 	char password[520]; /* wiped by smtp_conf_wipe */
+	int connect_timeout_s, timeout_s; /* 0: 10 s and 60 s (the queue) */
 };
 
 /* Loads org's SMTP settings. 0, -1 (database or key error), -2 (not

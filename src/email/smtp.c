@@ -53,6 +53,20 @@ int smtp_conf_load(struct db_conn *c, int64_t org, struct smtp_conf *s,
 			 "in the smtp settings");
 		return -2;
 	}
+	/* Credentials travel in clear only when someone said so (the PATCH
+	 * needs smtp_plaintext_password with them; an older database may
+	 * still hold none + a password without it). */
+	char plain[8] = "false";
+	settings_get(c, org, "smtp_plaintext_password", plain, sizeof plain);
+	if (!strcmp(s->security, "none") && s->password[0] &&
+	    strcmp(plain, "true") != 0) {
+		smtp_conf_wipe(s);
+		snprintf(res->error, sizeof res->error,
+			 "refusing to send the SMTP password without TLS: "
+			 "choose starttls or tls, or confirm "
+			 "smtp_plaintext_password");
+		return -1;
+	}
 	return 0;
 }
 
@@ -73,7 +87,10 @@ static size_t upload_read(char *ptr, size_t size, size_t nmemb, void *ud)
 
 struct server_lines {
 	char last[256]; /* the server's last response line */
+	bool not_smtp;  /* a line that is no SMTP reply: stop at once */
 };
+
+static void smtp_reply_code(const char *line, char out[4]);
 
 /* Keeps the last line the server sent. Only server lines (HEADER_IN) are
  * looked at: what we send (AUTH carries the password) is never kept. */
@@ -102,14 +119,67 @@ static int smtp_debug(CURL *h, curl_infotype type, char *data, size_t size,
 		sl->last[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
 	}
 	sl->last[n] = 0;
+	char code[4];
+	smtp_reply_code(sl->last, code);
+	if (!code[0])
+		sl->not_smtp = true; /* an SSH banner, an HTTP server, ... */
 	return 0;
 }
 
 static int smtp_progress(void *ud, curl_off_t dt, curl_off_t dn,
 			 curl_off_t ut, curl_off_t un)
 {
-	/* The runner stops: abort, the job is put back. */
-	return jobs_stopping() ? 1 : 0;
+	/* The runner stops (the job is put back), or the peer is no SMTP
+	 * server at all. */
+	const struct server_lines *sl = ud;
+	return jobs_stopping() || sl->not_smtp ? 1 : 0;
+}
+
+/* The SMTP reply code (2xx-5xx) that starts line, or "". */
+static void smtp_reply_code(const char *line, char out[4])
+{
+	out[0] = 0;
+	if (line[0] >= '2' && line[0] <= '5' && line[1] >= '0' &&
+	    line[1] <= '9' && line[2] >= '0' && line[2] <= '9' &&
+	    (line[3] == 0 || line[3] == ' ' || line[3] == '-')) {
+		memcpy(out, line, 3);
+		out[3] = 0;
+	}
+}
+
+/* What went wrong, as one of a few fixed categories. */
+static const char *smtp_category(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "host not found";
+	case CURLE_COULDNT_CONNECT:
+		return "cannot connect: connection refused or host unreachable";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timed out";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return "TLS failed";
+	case CURLE_LOGIN_DENIED:
+		return "authentication failed";
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+		return "no SMTP answer: not an SMTP server, or it closed the "
+		       "connection";
+	case CURLE_SEND_ERROR:
+	case CURLE_UPLOAD_FAILED:
+		return "the server refused the message";
+	default:
+		return "sending failed";
+	}
 }
 
 /* Sends msg to `to` through s. 0 sent, -1 failed, -3 aborted (stopping). */
@@ -147,8 +217,10 @@ int smtp_send(const struct smtp_conf *s, const char *to,
 	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
 	curl_easy_setopt(h, CURLOPT_READDATA, &up);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+			 (long)(s->connect_timeout_s ? s->connect_timeout_s : 10));
+	curl_easy_setopt(h, CURLOPT_TIMEOUT,
+			 (long)(s->timeout_s ? s->timeout_s : 60));
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L); /* feeds smtp_debug only */
@@ -156,34 +228,36 @@ int smtp_send(const struct smtp_conf *s, const char *to,
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &sl);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, smtp_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &sl);
 
 	CURLcode rc = curl_easy_perform(h);
 	/* Stop listening before cleanup sends QUIT: we want the answer to
 	 * the message, not to QUIT. */
-	char last[sizeof sl.last];
-	atr_strlcpy(last, sl.last, sizeof last);
+	char code[4];
+	smtp_reply_code(sl.last, code);
 	curl_easy_setopt(h, CURLOPT_VERBOSE, 0L);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(rcpts);
 	if (rc == CURLE_OK) {
-		atr_strlcpy(res->response, last, sizeof res->response);
+		snprintf(res->response, sizeof res->response, "%s accepted",
+			 code[0] ? code : "250");
 		return 0;
 	}
+	if (rc == CURLE_ABORTED_BY_CALLBACK && sl.not_smtp)
+		rc = CURLE_WEIRD_SERVER_REPLY; /* stopped by smtp_progress */
 	if (rc == CURLE_ABORTED_BY_CALLBACK) {
 		snprintf(res->error, sizeof res->error,
 			 "interrupted: the server is shutting down");
 		return -3;
 	}
-	const char *what = curl_easy_strerror(rc);
-	struct buf e = BUF_INIT;
-	buf_adds(&e, what);
-	if (errbuf[0] && strcmp(errbuf, what))
-		buf_printf(&e, ": %s", errbuf);
-	if (last[0])
-		buf_printf(&e, "; server said: %s", last);
-	atr_strlcpy(res->error, buf_str(&e), sizeof res->error);
-	buf_free(&e);
-	atr_strlcpy(res->response, last, sizeof res->response);
+	/* A fixed category and at most the 3-digit SMTP code: never what the
+	 * remote host said, so a test email cannot read banners of arbitrary
+	 * host:ports (an SSH server's, say). */
+	if (code[0])
+		snprintf(res->error, sizeof res->error, "%s (SMTP code %s)",
+			 smtp_category(rc), code);
+	else
+		atr_strlcpy(res->error, smtp_category(rc), sizeof res->error);
 	return -1;
 }
 
@@ -197,13 +271,15 @@ char *email_body_open(const char *stored, struct atr_err *err)
 }
 
 int email_send_now(struct db_conn *c, int64_t org, const struct email_msg *m,
-		   struct email_result *res)
+		   int timeout_s, struct email_result *res)
 {
 	memset(res, 0, sizeof *res);
 	struct smtp_conf s;
 	int rc = smtp_conf_load(c, org, &s, res);
 	if (rc < 0)
 		return rc;
+	s.timeout_s = timeout_s;
+	s.connect_timeout_s = timeout_s < 5 ? timeout_s : 5;
 	struct atr_err err = {0};
 	size_t len = 0;
 	char *msg = email_build_message(s.email, s.from_name, m, &len, &err);

@@ -59,6 +59,50 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"twofa_failures", "Wrong two-factor codes on your {{company_name}} account",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "{{count}} wrong two-factor codes were entered for your account,\n"
+	 "the last at {{when}} from address {{ip}}.\n"
+	 "\n"
+	 "A code is asked only after the right password, so whoever typed\n"
+	 "them may know your password. If it was not you, change your\n"
+	 "password now and tell your administrator. Signing in is paused for\n"
+	 "a while after each further wrong code.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"email_change_current",
+	 "Confirm the new sign-in email of your {{company_name}} account",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "Someone signed in to your {{company_name}} account asked to change\n"
+	 "its sign-in email from {{old_email}} to {{new_email}}.\n"
+	 "The change happens only when it is confirmed from both addresses.\n"
+	 "If it was you, open this link to confirm from this address:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "The link works once and expires in {{expires_hours}} hours. If it\n"
+	 "was not you, do not open it: change your password and tell your\n"
+	 "administrator.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"email_change_new", "Confirm your new {{company_name}} sign-in email",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "Open this link to confirm {{new_email}} as the new sign-in email of\n"
+	 "your {{company_name}} account (now {{old_email}}):\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "The change happens only when it is also confirmed from the current\n"
+	 "address. The link works once and expires in {{expires_hours}} hours.\n"
+	 "If you did not ask for this, ignore this email.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"test", "Test email from {{company_name}}",
 	 "This is a test email from {{company_name}}.\n"
 	 "\n"

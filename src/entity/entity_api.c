@@ -231,9 +231,11 @@ static int ref_visible(struct req *r, const struct entity *e, int64_t id)
 	return rc;
 }
 
-/* A reference field's value names a staff member of the org (FT_STAFF)
- * or a record the caller may see (FT_REF); adds a field error named name
- * when not. */
+/* A reference field's value names an active staff member of the org,
+ * one the staff directory shows (FT_STAFF), or a record the caller may
+ * see (FT_REF); adds a field error named name when not. Any other id —
+ * absent, another organisation's, deactivated, out of view — gets the
+ * same answer, so none can be probed. */
 static void check_ref(struct req *r, const struct field *f, const char *name,
 		      const json_t *v)
 {
@@ -244,13 +246,13 @@ static void check_ref(struct req *r, const struct field *f, const char *name,
 	const struct entity *target = f->type == FT_REF ? entity_find(f->ref)
 							: NULL;
 	int ex = f->type == FT_STAFF
-			 ? staff_store_exists(r->db, r->who.org_id, id)
+			 ? staff_store_assignable(r->db, r->who.org_id, id)
 			 : target ? ref_visible(r, target, id) : 0;
 	if (ex < 0)
 		req_db_error(r);
 	else if (ex == 0 && f->type == FT_STAFF)
 		atr_field(&r->err, name, "not_found",
-			  "no staff member with id %lld", (long long)id);
+			  "no active staff member with id %lld", (long long)id);
 	else if (ex == 0)
 		atr_field(&r->err, name, "not_found", "no %s with id %lld",
 			  f->ref, (long long)id);

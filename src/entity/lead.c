@@ -25,7 +25,7 @@ static const struct field lead_fields[] = {
 	{.name = "value", .type = FT_MONEY, .flags = F_FILTER | F_SORT | F_LIST},
 	{.name = "currency", .type = FT_CURRENCY, .max = 3, .def = "EUR",
 	 .flags = F_FILTER,
-	 .hint = "ISO 4217 code; empty uses the default currency."},
+	 .hint = "Empty uses the default currency."},
 	{.name = "assigned_to", .type = FT_STAFF, .label = "Assigned to",
 	 .flags = F_FILTER | F_ASSIGNEE | F_LIST},
 	{.name = "owner_id", .type = FT_STAFF, .label = "Owner",

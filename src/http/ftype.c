@@ -5,6 +5,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/iso_codes.h"
 #include "core/json_out.h"
 #include "db/db.h"
 #include "http/ftype.h"
@@ -17,15 +18,49 @@ static int not_string(const struct field *f, struct atr_err *err)
 	return -1;
 }
 
+/* Characters (code points) in valid UTF-8 s. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* A line break or control character: C0 (but tab, LF, CR in multi-line
+ * text), DEL, C1 (U+0080..U+009F) and the Unicode line and paragraph
+ * separators. Returns its length in bytes, 0 for an ordinary character. */
+static int control_at(const unsigned char *p, bool multiline)
+{
+	if (*p < 0x20)
+		return multiline && (*p == '\n' || *p == '\r' || *p == '\t')
+			       ? 0
+			       : 1;
+	if (*p == 0x7f)
+		return 1;
+	if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+		return 2;
+	if (!multiline && p[0] == 0xE2 && p[1] == 0x80 &&
+	    (p[2] == 0xA8 || p[2] == 0xA9))
+		return 3;
+	return 0;
+}
+
 /* Length, required-ness and control characters of a text value. */
 static int text_check(const struct field *f, const char *s,
 		      struct atr_err *err)
 {
-	size_t n = strlen(s);
+	/* Length as a form's counter shows it, in characters; a secret and
+	 * an email address in bytes (the password policy counts characters
+	 * itself; SMTP limits addresses in octets). Too long is refused,
+	 * never cut. */
+	bool bytes = f->type == FT_SECRET || f->type == FT_EMAIL;
+	size_t n = bytes ? strlen(s) : utf8_chars(s);
 	int max = f->max > 0 ? f->max : 1000;
 	if ((int64_t)n > max) {
-		atr_field(err, f->name, "too_long",
-			  "must be at most %d bytes", max);
+		atr_field(err, f->name, "too_long", "must be at most %d %s",
+			  max, bytes ? "bytes" : "characters");
 		return -1;
 	}
 	if ((f->flags & F_REQUIRED) && f->type != FT_SECRET) {
@@ -37,11 +72,16 @@ static int text_check(const struct field *f, const char *s,
 			return -1;
 		}
 	}
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t' &&
-		    *p != '\r') {
+	/* One line unless the field says otherwise: a CR or LF in a name
+	 * would reach the text (or headers) of every email that names it. */
+	bool multiline = (f->flags & F_MULTILINE) || f->type == FT_SECRET;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (control_at(p, multiline)) {
 			atr_field(err, f->name, "invalid",
-				  "must not contain control characters");
+				  multiline ? "must not contain control "
+					      "characters"
+					    : "must be one line without control "
+					      "characters");
 			return -1;
 		}
 	return 0;
@@ -125,16 +165,18 @@ static int shape(const struct field *f, const char *s, struct atr_err *err)
 		}
 		return 0;
 	case FT_CURRENCY:
-		if (!upper_code(s, 3)) {
+		/* Only real codes: "XYZ" and "DOL" have the shape but are no
+		 * currency (the list: core/iso_codes.c). */
+		if (!upper_code(s, 3) || !iso_currency(s)) {
 			atr_field(err, f->name, "invalid",
-				  "must be an ISO 4217 code like EUR");
+				  "must be an ISO 4217 currency code like EUR");
 			return -1;
 		}
 		return 0;
 	case FT_COUNTRY:
-		if (!upper_code(s, 2)) {
+		if (!upper_code(s, 2) || !iso_country(s)) {
 			atr_field(err, f->name, "invalid",
-				  "must be an ISO 3166 code like RO");
+				  "must be an ISO 3166-1 country code like RO");
 			return -1;
 		}
 		return 0;
@@ -308,13 +350,15 @@ static int check_array(const struct field *f, const json_t *v,
 				  "items must be non-empty strings");
 			return -1;
 		}
-		if (json_string_length(t) > 50) {
+		if (utf8_chars(json_string_value(t)) > 50) {
 			atr_field(err, f->name, "too_long",
-				  "items must be at most 50 bytes");
+				  "items must be at most 50 characters");
 			return -1;
 		}
-		for (const char *p = json_string_value(t); *p; p++)
-			if ((unsigned char)*p < 0x20) {
+		for (const unsigned char *p =
+			     (const unsigned char *)json_string_value(t);
+		     *p; p++)
+			if (control_at(p, false)) {
 				atr_field(err, f->name, "invalid",
 					  "items must not contain control "
 					  "characters");

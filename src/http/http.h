@@ -83,6 +83,17 @@ struct route {
 /* The readiness probe: answered by its own worker, never queued behind
  * requests (see http/health.h). */
 #define ROUTE_PROBE 16u
+/* Dangerous to the account itself (removing or replacing 2FA, changing
+ * one's email, creating API tokens, revealing a vault secret): needs the
+ * password, and a current code when 2FA is on, re-entered in this session
+ * within REAUTH_MINUTES (POST /api/v1/auth/reauth). The pipeline answers
+ * 403 reauth-required otherwise; the web UI asks and retries. */
+#define ROUTE_REAUTH 32u
+/* The same, only when the route's {id} is the caller (an administrator
+ * resetting another member's 2FA needs no re-entry; resetting their own
+ * does). */
+#define ROUTE_REAUTH_SELF 64u
+#define REAUTH_MINUTES 5
 
 #define QUERY_MAX 32
 
@@ -103,6 +114,7 @@ struct principal {
 	char csrf[65];
 	bool must_change_password;
 	enum session_stage stage;
+	int64_t reauth_ms; /* when this session last re-authenticated; 0 never */
 	struct perm_set perms; /* effective grants (not used for admins) */
 };
 

@@ -1,8 +1,9 @@
 /* pipeline.c — the central request pipeline.
  *
  * Every request goes through pipeline_run, in this order: request id,
- * limits, route match, query parse, authentication, CSRF, the permission
- * check, content type, JSON parse, schema validation, then the handler.
+ * limits, route match, query parse, authentication, CSRF, sign-in stage,
+ * the permission check, recent re-authentication (ROUTE_REAUTH), content
+ * type, JSON parse, schema validation, then the handler.
  * Nothing a handler does can skip a step, and a route that forgets its
  * permission cannot be registered (router.c).
  */
@@ -78,6 +79,17 @@ bool pipeline_bad_path(const char *uri)
 	return false;
 }
 
+/* Whether this request must have re-authenticated lately (ROUTE_REAUTH,
+ * or ROUTE_REAUTH_SELF on the caller's own {id}). */
+static bool needs_reauth(const struct req *r)
+{
+	unsigned f = r->route->flags;
+	if (r->route->access == ACCESS_PUBLIC)
+		return false;
+	return (f & ROUTE_REAUTH) ||
+	       ((f & ROUTE_REAUTH_SELF) && r->id == r->who.staff_id);
+}
+
 static int run_steps(struct req *r, const struct pipeline_input *in)
 {
 	struct app *app = r->app;
@@ -149,6 +161,12 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 				"you may not %s %s",
 				perm_cap_name(r->route->cap),
 				r->route->module);
+
+	if (needs_reauth(r) &&
+	    r->who.reauth_ms + REAUTH_MINUTES * 60000LL < atr_now_ms())
+		return atr_fail(&r->err, ATR_E_REAUTH,
+				"enter your password (and a two-factor code "
+				"when it is on) again to do this");
 
 	if (in->body_too_large)
 		return atr_fail(&r->err, ATR_E_TOO_LARGE,

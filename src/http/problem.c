@@ -28,6 +28,10 @@ static const struct {
 	[ATR_E_UNAVAILABLE] = {503, "unavailable", "service unavailable"},
 	[ATR_E_STORAGE] = {507, "insufficient-storage",
 			   "insufficient storage"},
+	/* A 403 the client can recover from: ask for the password (and the
+	 * code) again, POST /api/v1/auth/reauth, retry. */
+	[ATR_E_REAUTH] = {403, "reauth-required",
+			  "confirm your password to continue"},
 };
 
 int problem_status(enum atr_ekind kind)

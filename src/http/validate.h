@@ -54,7 +54,11 @@ enum field_flag {
 	F_WIDE = 1 << 11,      /* UI: the whole width of the form */
 	F_RUNTIME = 1 << 12,   /* defined at run time (custom field): stored
 				* in the record's `cf` JSON column */
-	F_MULTILINE = 1 << 13, /* text of several lines (UI: a text area) */
+	/* Text of several lines (notes, an address, a description): line
+	 * breaks and tabs are accepted, and the UI shows a text area.
+	 * Without it text is one line, and every control character is
+	 * refused. */
+	F_MULTILINE = 1 << 13,
 	F_ADMIN_ONLY = 1 << 14, /* seen and set by administrators only */
 };
 
@@ -64,7 +68,8 @@ struct field {
 	const char *name;
 	enum ftype type;
 	unsigned flags;
-	int max;                    /* text: bytes; tags, multi: items */
+	int max;                    /* text: characters (secret, email:
+				     * bytes); tags, multi: items */
 	const char *const *choices; /* FT_ENUM, FT_MULTI: NULL-terminated */
 	const char *def;            /* default on create, or NULL */
 	const char *label;          /* "Assigned to"; NULL: from the name */

@@ -78,6 +78,8 @@ static const struct route web_routes[] = {
 	 NULL, NULL},
 	{HTTP_GET, "/forgot-password", web_h_index, ACCESS_PUBLIC, NULL, 0,
 	 NULL, NULL},
+	{HTTP_GET, "/confirm-email", web_h_index, ACCESS_PUBLIC, NULL, 0, NULL,
+	 NULL},
 	{HTTP_GET, "/assets/*", web_h_asset, ACCESS_PUBLIC, NULL, 0, NULL,
 	 NULL},
 	{0},

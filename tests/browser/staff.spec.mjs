@@ -279,6 +279,26 @@ test('SMTP settings: only changed keys are sent, every field error is shown, the
   await waitForMail({ dir: mail.dir, to, exclude: before });
   await dialog.getByRole('button', { name: 'Close' }).click();
   await expect(dialog).toHaveCount(0);
+
+  // A password with security "None" needs the explicit confirmation: the
+  // server names the field, and ticking the box (with the password) saves.
+  await form.getByLabel('Password', { exact: true }).fill('relay-password-on-loopback');
+  const refused = page.waitForResponse((r) => r.request().method() === 'PATCH');
+  await form.getByRole('button', { name: 'Save SMTP settings' }).click();
+  expect((await refused).status()).toBe(422);
+  await expect(form.getByLabel('Security', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  await expect(form.getByLabel('Security', { exact: true })).toHaveAccessibleDescription(/in clear/);
+  await form.getByLabel('Send the password without encryption (security “None”)').check();
+  const saved = page.waitForResponse((r) => r.request().method() === 'PATCH');
+  await form.getByRole('button', { name: 'Save SMTP settings' }).click();
+  const savedRes = await saved;
+  expect(savedRes.status()).toBe(200);
+  expect(savedRes.request().postDataJSON()).toEqual({ smtp_password: 'relay-password-on-loopback', smtp_plaintext_password: true });
+  // Changing the host afterwards clears the stored password (not resent).
+  const back = await (await pageApi(page)).call('PATCH', '/api/v1/settings/smtp',
+    { smtp_host: 'localhost', smtp_plaintext_password: false });
+  expect(back.body.values.smtp_password_set).toBe(false);
+  await (await pageApi(page)).call('PATCH', '/api/v1/settings/smtp', { smtp_host: '127.0.0.1' });
 });
 
 test('the seat limit is explained when adding staff', async ({ page }) => {

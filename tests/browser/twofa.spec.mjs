@@ -128,7 +128,18 @@ async function disableAdmin2faByApi({ codes = [], totp }) {
       }
       if (!ok) throw new Error(`cleanup: cannot sign in as ${EMAIL} to turn 2FA off; run: atrium user reset-2fa --email ${EMAIL}`);
     }
-    await ctx.post('/api/v1/auth/2fa/disable', { data: { password: PASSWORD }, headers: { 'X-CSRF-Token': body.csrf_token } });
+    // Turning 2FA off needs the password and a code re-entered (reauth).
+    const headers = { 'X-CSRF-Token': body.csrf_token };
+    let re = false;
+    for (const c of codes) {
+      if (re) break;
+      re = (await ctx.post('/api/v1/auth/reauth', { data: { password: PASSWORD, code: c }, headers })).ok();
+    }
+    if (!re && totp) {
+      await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 500));
+      re = (await ctx.post('/api/v1/auth/reauth', { data: { password: PASSWORD, code: nextCode(totp) }, headers })).ok();
+    }
+    await ctx.post('/api/v1/auth/2fa/disable', { headers });
   } finally {
     await ctx.dispose();
   }
@@ -238,12 +249,21 @@ test('admin: enrol 2FA, sign in with a code and with a recovery code; the 2FA us
     const current = page.locator('tr[data-current="true"]');
     await expect(current).toContainText('This session');
 
-    // Regenerate the recovery codes (the password is asked): a new set of 10, shown once.
+    // Regenerate the recovery codes: the password and a code are asked
+    // again (re-authentication; a wrong password is refused in the dialog),
+    // then a new set of 10, shown once.
     await expect(page.getByTestId('recovery-left')).toHaveText('8 of 10');
     await page.getByRole('button', { name: 'Regenerate recovery codes' }).click();
     const regen = page.getByRole('dialog', { name: 'Generate new recovery codes?' });
-    await regen.getByLabel('Your password').fill(PASSWORD);
     await regen.getByRole('button', { name: 'Generate new codes' }).click();
+    const reauth = page.getByRole('dialog', { name: 'Confirm it is you' });
+    await reauth.getByLabel('Your password').fill(`${PASSWORD}-wrong`);
+    await reauth.getByLabel('Code from your authenticator app').fill(codes[2]);
+    await reauth.getByRole('button', { name: 'Confirm' }).click();
+    await expect(reauth.getByLabel('Your password')).toHaveAccessibleDescription(/not your password/);
+    await reauth.getByLabel('Your password').fill(PASSWORD);
+    await reauth.getByRole('button', { name: 'Confirm' }).click();
+    await expect(reauth).toHaveCount(0);
     const fresh = page.getByRole('dialog', { name: 'New recovery codes' });
     await expect(fresh.getByTestId('recovery-codes').getByRole('listitem')).toHaveCount(10);
     const newCodes = (await fresh.getByTestId('recovery-codes').getByRole('listitem').allTextContents()).map((c) => c.trim());
@@ -253,15 +273,13 @@ test('admin: enrol 2FA, sign in with a code and with a recovery code; the 2FA us
     await expect(fresh).toHaveCount(0);
     await expect(page.getByTestId('recovery-left')).toHaveText('10 of 10');
 
-    // Turn it off again (the password is asked; a wrong one is refused).
+    // Turn it off again: confirmed, and the re-authentication of a moment
+    // ago still holds (5 minutes), so no second password dialog.
     await page.getByRole('button', { name: 'Turn off two-factor authentication' }).click();
     const dialog = page.getByRole('dialog', { name: 'Turn off two-factor authentication?' });
-    await dialog.getByLabel('Your password').fill(`${PASSWORD}-wrong`);
-    await dialog.getByRole('button', { name: 'Turn off' }).click();
-    await expect(dialog.getByLabel('Your password')).toHaveAccessibleDescription(/not your password/);
-    await dialog.getByLabel('Your password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Turn off' }).click();
     await expect(dialog).toHaveCount(0);
+    await expect(page.getByRole('dialog', { name: 'Confirm it is you' })).toHaveCount(0);
     await expect(page.getByTestId('twofa-status')).toHaveText('Off');
     saved = null;
   } finally {
@@ -333,18 +351,12 @@ test('a role that requires 2FA: the member replaces the temporary password, then
     await expect(other.getByRole('heading', { level: 1, name: /Welcome/ })).toBeVisible();
     await expect(mainNav(other)).toBeVisible();
 
-    // Required by the role: turning it off is refused, and the server says why.
+    // Required by the role: no button to turn it off (the server would
+    // refuse it, 409), and the page says why.
     await other.getByRole('link', { name: 'Account security' }).click();
     await expect(other.getByTestId('twofa-status')).toHaveText('On');
-    await other.getByRole('button', { name: 'Turn off two-factor authentication' }).click();
-    const off = other.getByRole('dialog', { name: 'Turn off two-factor authentication?' });
-    await off.getByLabel('Your password').fill(member.password);
-    const refusedOff = other.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/auth/2fa/disable');
-    await off.getByRole('button', { name: 'Turn off' }).click();
-    expect((await refusedOff).status()).toBe(409);
-    await expect(off.getByRole('alert').filter({ hasText: 'Not possible' })).toContainText(/required for your account/);
-    await off.getByRole('button', { name: 'Cancel' }).click();
-    await expect(other.getByTestId('twofa-status')).toHaveText('On');
+    await expect(other.getByRole('button', { name: 'Turn off two-factor authentication' })).toHaveCount(0);
+    await expect(other.getByText('so it cannot be turned off')).toBeVisible();
 
     // From now on: password, then the code.
     await signOut(other);
@@ -554,6 +566,67 @@ test('an administrator requires a password change at the next sign-in (staff rec
     await signOut(other);
     await signIn(other, member.email, member.password);
     await change(member.password, member.second);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('changing one\'s sign-in email: the password is asked again, then a link to each address confirms it', async ({ page, browser }) => {
+  test.setTimeout(90_000);
+  const mail = mailEnv();
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const api = await pageApi(page);
+  const smtp = await api.call('PATCH', '/api/v1/settings/smtp', {
+    smtp_host: mail.host, smtp_port: mail.port, smtp_security: 'none', smtp_email: 'atrium@example.test',
+  });
+  expect(smtp.status).toBe(200);
+  const s = stamp();
+  const member = { email: `mover.${s}@example.test`, name: `Mona Mover ${s}`, temporary: `temporary-pass-${s}`,
+    password: `amber-quiet-valley-${s}` };
+  const next = `moved.${s}@example.test`;
+  const add = await api.call('POST', '/api/v1/staff', { email: member.email, name: member.name, temporary_password: member.temporary });
+  expect(add.status).toBe(201);
+
+  const ctx = await browser.newContext();
+  try {
+    const other = watch(await ctx.newPage());
+    await signIn(other, member.email, member.temporary);
+    await other.getByLabel('Current (temporary) password').fill(member.temporary);
+    await other.getByLabel('New password', { exact: true }).fill(member.password);
+    await other.getByLabel('Confirm new password').fill(member.password);
+    await other.getByRole('button', { name: 'Change password and continue' }).click();
+    await expect(mainNav(other)).toBeVisible();
+    await other.getByRole('link', { name: 'Account security' }).click();
+    await expect(other.getByTestId('current-email')).toHaveText(member.email);
+
+    const before = await snapshot(mail.dir);
+    await other.getByLabel('New email').fill(next);
+    await other.getByRole('button', { name: 'Change email' }).click();
+    // The server asks for the password again; without 2FA there is no code field.
+    const reauth = other.getByRole('dialog', { name: 'Confirm it is you' });
+    await expect(reauth.getByLabel('Your password')).toBeFocused();
+    await expect(reauth.getByLabel('Code from your authenticator app')).toHaveCount(0);
+    await reauth.getByLabel('Your password').fill(member.password);
+    await reauth.getByRole('button', { name: 'Confirm' }).click();
+    await expect(reauth).toHaveCount(0);
+    await expect(other.getByTestId('pending-email')).toHaveText(next);
+    await expect(other.getByTestId('current-email')).toHaveText(member.email);
+
+    const link = (m) => /(https?:\/\/[^\s]*)?\/confirm-email#token=[A-Za-z0-9_-]+/.exec(m.body)[0];
+    const toNew = await waitForMail({ dir: mail.dir, to: next, exclude: before, match: (m) => /confirm-email#token=/.test(m.body) });
+    const toOld = await waitForMail({ dir: mail.dir, to: member.email, exclude: before, match: (m) => /confirm-email#token=/.test(m.body) });
+    const anon = watch(await ctx.newPage());
+    await anon.goto(new URL(link(toNew)).pathname + new URL(link(toNew)).hash);
+    await anon.getByRole('button', { name: 'Confirm the change' }).click();
+    await expect(anon.getByTestId('confirm-result')).toContainText('Now open the link we sent to your current address');
+    await anon.goto(new URL(link(toOld)).pathname + new URL(link(toOld)).hash);
+    await anon.getByRole('button', { name: 'Confirm the change' }).click();
+    await expect(anon.getByTestId('confirm-result')).toContainText('Your sign-in email is changed');
+
+    await other.reload();
+    await expect(other.getByTestId('current-email')).toHaveText(next);
+    await expect(other.getByTestId('pending-email')).toHaveCount(0);
   } finally {
     await ctx.close();
   }

@@ -25,6 +25,9 @@
 //   perm route: admin                           -> allowed
 //   perm route: the role grants the capability  -> allowed ("view" is granted by view or view_own)
 //   perm route: otherwise                       -> 403
+//   allowed, on a route marked reauth "always"  -> 403 reauth-required (the
+//                                                  password was not re-entered;
+//                                                  counted as its own class)
 // "allowed" is any status that is neither 401 nor 403 (200, 201, 204, 404, 409,
 // 422, ...); the request is made as realistic as the table allows: a fresh
 // record of the route's collection as the target (so destructive routes never
@@ -66,14 +69,17 @@ const PRINCIPALS = [
 function expectedOutcome(route, p, grants) {
   if (route.access === 'public') return 'allowed';
   if (!p.signedIn) return 401;
-  if (route.access === 'session') return 'allowed';
-  if (p.admin) return 'allowed';
+  if (route.access === 'session' || p.admin) return route.reauth === 'always' ? 'reauth' : 'allowed';
   const held = grants[route.module] || [];
   const need = route.cap === 'view' ? ['view', 'view_own'] : [route.cap];
-  return need.some((c) => held.includes(c)) ? 'allowed' : 403;
+  if (!need.some((c) => held.includes(c))) return 403;
+  return route.reauth === 'always' ? 'reauth' : 'allowed';
 }
 
-const classOf = (status) => (status === 401 || status === 403 ? status : 'allowed');
+const classOf = (status, body) => {
+  if (status === 403 && body && typeof body.type === 'string' && body.type.endsWith('/reauth-required')) return 'reauth';
+  return status === 401 || status === 403 ? status : 'allowed';
+};
 
 /* The collection a route is about: /api/v1/<coll>/... */
 const collectionOf = (path) => path.split('/')[3];
@@ -269,6 +275,17 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
       .filter(([, got, want]) => got !== want)
       .map(([r, got, want]) => `${r.method} ${r.path}: x-permission ${got}, route table ${want}`);
     assert.deepEqual(wrong, []);
+    // x-reauth states the routes that need the password re-entered.
+    const reauth = new Map();
+    for (const [p, item] of Object.entries(doc.paths || {})) {
+      for (const [m, op] of Object.entries(item || {})) {
+        if (op && typeof op === 'object' && 'responses' in op) reauth.set(`${m.toUpperCase()} ${norm(p)}`, op['x-reauth']);
+      }
+    }
+    const wrongReauth = ROUTES
+      .filter((r) => reauth.has(`${r.method} ${norm(r.path)}`) && reauth.get(`${r.method} ${norm(r.path)}`) !== r.reauth)
+      .map((r) => `${r.method} ${r.path}: x-reauth ${reauth.get(`${r.method} ${norm(r.path)}`)}, route table ${r.reauth}`);
+    assert.deepEqual(wrongReauth, []);
   });
 
   it('the route table has /api/v1 routes of every access kind', () => {
@@ -286,12 +303,12 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
           const c = clients[p.key];
           const opts = await requestFor(route);
           const r = await c.req(route.method, route.path, opts);
-          const got = classOf(r.status);
+          const got = classOf(r.status, r.body);
           const ok = got === want && r.status < 500;
-          results.push({ principal: p.key, route: key, status: r.status, expected: want, ok });
+          results.push({ principal: p.key, route: key, status: r.status, got, expected: want, ok });
           assert.ok(r.status < 500, `server error ${r.status}: ${r.text.slice(0, 300)}`);
           assert.equal(got, want, `expected ${want}, got ${r.status}: ${r.text.slice(0, 300)}`);
-          if (got === 401 || got === 403) {
+          if (got === 401 || got === 403 || got === 'reauth') {
             assert.match(r.headers.get('content-type') || '', /^application\/problem\+json/);
             assert.equal(r.body.status, r.status);
           }
@@ -303,10 +320,10 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
   it('ZERO unexpected allows (and no unexpected denials) over the whole matrix', () => {
     assert.equal(results.length, ROUTES.length * PRINCIPALS.length, 'every cell was tried');
     const fmt = (x) => `${x.principal.padEnd(12)} ${x.route}: expected ${x.expected}, got ${x.status}`;
-    const allows = results.filter((x) => x.expected !== 'allowed' && classOf(x.status) === 'allowed').map(fmt);
-    const denials = results.filter((x) => x.expected === 'allowed' && classOf(x.status) !== 'allowed').map(fmt);
-    const wrongDeny = results.filter((x) => x.expected !== 'allowed' && classOf(x.status) !== 'allowed' &&
-      x.status !== x.expected).map(fmt);
+    const allows = results.filter((x) => x.expected !== 'allowed' && x.got === 'allowed').map(fmt);
+    const denials = results.filter((x) => x.expected === 'allowed' && x.got !== 'allowed').map(fmt);
+    const wrongDeny = results.filter((x) => x.expected !== 'allowed' && x.got !== 'allowed' &&
+      x.got !== x.expected).map(fmt);
     if (allows.length) console.log(`UNEXPECTED ALLOWS (${allows.length}):\n${allows.join('\n')}`);
     assert.deepEqual(allows, [], 'unexpected allows');
     assert.deepEqual(wrongDeny, [], '401 where 403 was expected, or the reverse');

@@ -322,10 +322,16 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
   it('resetting one\'s own 2FA keeps the current session and ends the others', async () => {
     const a = addAdmin();
     const { c } = await signIn(a.email, a.password);
-    const { uri } = await enrolAndActivate(c);
+    const { uri, recovery } = await enrolAndActivate(c);
     const id = (await c.req('GET', ME)).body.staff.id;
     const other = await signIn(a.email, a.password);
     assert.equal(other.r.body.stage, 'mfa');
+    // One's own 2FA is removed only with the password and a code re-entered
+    // lately (a stolen session alone cannot do it).
+    const no = await c.req('POST', RESET, { params: { id } });
+    assertProblem(no, 403, 'reauth-required');
+    const ra = await c.req('POST', '/api/v1/auth/reauth', { body: { password: a.password, code: recovery[0] } });
+    assert.equal(ra.status, 200, ra.text);
     const r = await c.req('POST', RESET, { params: { id } });
     assert.equal(r.status, 204, r.text);
     assert.equal((await c.req('GET', ME)).status, 200, 'the calling session stays');

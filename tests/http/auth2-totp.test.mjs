@@ -31,6 +31,7 @@ const ACTIVATE = '/api/v1/auth/2fa/activate';
 const VERIFY = '/api/v1/auth/2fa/verify';
 const DISABLE = '/api/v1/auth/2fa/disable';
 const CODES = '/api/v1/auth/2fa/recovery-codes';
+const REAUTH = '/api/v1/auth/reauth';
 const ACTIVITY = '/api/v1/activity';
 
 const MFA_DETAIL = 'enter your two-factor code first';
@@ -321,12 +322,12 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assertProblem(await m.c.req('POST', VERIFY, { body: { code: 'not-a-code' } }), 401, 'unauthorized');
     const anon = client(srv.base);
     for (const [method, p, body] of [['GET', TWOFA], ['POST', ENROL], ['POST', ACTIVATE, { code: '123456' }],
-      ['POST', VERIFY, { code: '123456' }], ['POST', DISABLE, { password: 'x' }], ['POST', CODES, { password: 'x' }]]) {
+      ['POST', VERIFY, { code: '123456' }], ['POST', DISABLE], ['POST', CODES], ['POST', REAUTH, { password: 'x' }]]) {
       assertProblem(await anon.req(method, p, { body }), 401, 'unauthorized');
     }
   });
 
-  it('wrong second-step codes count toward the account throttle (429 with Retry-After)', async () => {
+  it('wrong second-step codes are throttled per account (429 with Retry-After)', async () => {
     const m = await memberWith2fa();
     await relogin(m);
     const cur = Number(otpauthCode(m.enrolment.otpauth_uri));
@@ -340,9 +341,23 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assert.ok(blocked, 'wrong codes end in 429');
     assertProblem(blocked, 429, 'rate-limited');
     assert.match(blocked.headers.get('retry-after') || '', /^[1-9]\d*$/);
-    // The same account's password step is throttled too.
-    const l = await client(srv.base).req('POST', LOGIN, { body: { email: m.email, password: m.password } });
-    assertProblem(l, 429, 'rate-limited');
+    // The second factor has a counter of its own: a new sign-in with the
+    // right password reaches the second step, which stays blocked.
+    const again = client(srv.base);
+    const l = await again.req('POST', LOGIN, { body: { email: m.email, password: m.password } });
+    assert.equal(l.status, 200, l.text);
+    assert.equal(l.body.stage, 'mfa');
+    const v = await again.req('POST', VERIFY, { body: { code: otpauthCode(m.enrolment.otpauth_uri, 30000) } });
+    assertProblem(v, 429, 'rate-limited');
+    assert.match(v.headers.get('retry-after') || '', /^[1-9]\d*$/);
+    // The member is told, once, by email: someone knows the password.
+    const mail = await sink.waitFor(m.email, (x) => /wrong two-factor codes/i.test(x.subject),
+      { what: 'the failed-codes notice' });
+    assert.match(mail.body, /5 wrong two-factor codes/);
+    assert.match(mail.body, /change your\s+password/);
+    assert.equal(sink.to(m.email).filter((x) => /wrong two-factor codes/i.test(x.subject)).length, 1);
+    const rows = await activityRows({ action: 'login_2fa_failed', entity_id: m.id });
+    assert.equal(rows.length, 5, 'each wrong code is logged');
   });
 
   it('wrong activation codes and wrong passwords to turn 2FA off are throttled (429)', async () => {
@@ -362,12 +377,13 @@ describe('two-factor authentication (TOTP) for the member', () => {
     const t = await memberWith2fa();
     blocked = null;
     for (let i = 1; i <= 8 && !blocked; i++) {
-      const r = await t.c.req('POST', DISABLE, { body: { password: `wrong-${i}-${t.password}` } });
+      const r = await t.c.req('POST', REAUTH, { body: { password: `wrong-${i}-${t.password}`, code: '000000' } });
       if (r.status === 429) blocked = r;
       else assertFieldErrors(r, { password: 'invalid' });
     }
-    assert.ok(blocked, 'wrong passwords end in 429');
+    assert.ok(blocked, 'wrong passwords at re-authentication end in 429');
     assertProblem(blocked, 429, 'rate-limited');
+    assertProblem(await t.c.req('POST', DISABLE), 403, 'reauth-required');
     assert.equal((await t.c.req('GET', TWOFA)).body.enabled, true);
   });
 
@@ -393,14 +409,21 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assert.equal(notice.subject, `Security notice from ${company}`);
   });
 
-  it('regenerating recovery codes needs the password and kills the old set', async () => {
+  it('regenerating recovery codes needs a recent re-authentication and kills the old set', async () => {
     const m = await memberWith2fa();
-    assertFieldErrors(await m.c.req('POST', CODES, { body: { password: `${m.password}-not` } }), { password: 'invalid' });
-    assertFieldErrors(await m.c.req('POST', CODES, { body: {} }), { password: 'required' });
-    assertFieldErrors(await m.c.req('POST', CODES, { body: { password: m.password, count: 20 } }), { count: 'unknown_field' });
+    assertProblem(await m.c.req('POST', CODES), 403, 'reauth-required');
+    assertFieldErrors(await m.c.req('POST', REAUTH, { body: { password: `${m.password}-not`, code: '000000' } }),
+      { password: 'invalid' });
+    assertFieldErrors(await m.c.req('POST', REAUTH, { body: { password: m.password } }), { code: 'required' });
+    assertFieldErrors(await m.c.req('POST', REAUTH, { body: {} }), { password: 'required' });
+    assertProblem(await m.c.req('POST', CODES), 403, 'reauth-required');
     assert.equal((await m.c.req('GET', TWOFA)).body.recovery_codes_remaining, 10);
 
-    const r = await m.c.req('POST', CODES, { body: { password: m.password } });
+    const ra = await m.c.req('POST', REAUTH, { body: { password: m.password, code: otpauthCode(m.enrolment.otpauth_uri, 30000) } });
+    assert.equal(ra.status, 200, ra.text);
+    assert.match(ra.body.reauth_until, ISO_MS);
+    assertFieldErrors(await m.c.req('POST', CODES, { body: { password: m.password } }), { password: 'unknown_field' });
+    const r = await m.c.req('POST', CODES);
     assert.equal(r.status, 200, r.text);
     const fresh = r.body.recovery_codes;
     assert.ok(Array.isArray(fresh) && fresh.length === 10, r.text);
@@ -417,18 +440,24 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assert.equal(v.status, 200, v.text);
     assert.equal(v.body.recovery_codes_remaining, 9);
 
-    // Without 2FA there is nothing to regenerate.
+    // Without 2FA there is nothing to regenerate (the password alone
+    // re-authenticates a member without 2FA).
     const plain = await member();
-    assertProblem(await plain.c.req('POST', CODES, { body: { password: plain.password } }), 409, 'conflict');
+    assert.equal((await plain.c.req('POST', REAUTH, { body: { password: plain.password } })).status, 200);
+    assertProblem(await plain.c.req('POST', CODES), 409, 'conflict');
   });
 
-  it('turning 2FA off needs the password (422 on password); afterwards sign-in is one step', async () => {
+  it('turning 2FA off needs the password and a code re-entered lately; afterwards sign-in is one step', async () => {
     const m = await memberWith2fa();
-    assertFieldErrors(await m.c.req('POST', DISABLE, { body: { password: `${m.password}-not` } }), { password: 'invalid' });
-    assertFieldErrors(await m.c.req('POST', DISABLE, { body: {} }), { password: 'required' });
-    assert.equal((await m.c.req('GET', TWOFA)).body.enabled, true, 'a wrong password turns nothing off');
+    assertProblem(await m.c.req('POST', DISABLE), 403, 'reauth-required');
+    // The password alone is not enough while 2FA is on; a wrong code counts.
+    assertFieldErrors(await m.c.req('POST', REAUTH, { body: { password: m.password, code: '000000' } }), { code: 'invalid' });
+    assertProblem(await m.c.req('POST', DISABLE), 403, 'reauth-required');
+    assert.equal((await m.c.req('GET', TWOFA)).body.enabled, true, 'nothing was turned off');
 
-    const r = await m.c.req('POST', DISABLE, { body: { password: m.password } });
+    const ra = await m.c.req('POST', REAUTH, { body: { password: m.password, code: m.recovery[0] } });
+    assert.equal(ra.status, 200, ra.text);
+    const r = await m.c.req('POST', DISABLE);
     assert.equal(r.status, 204, r.text);
     assert.deepEqual((await m.c.req('GET', TWOFA)).body, { enabled: false, required: false, recovery_codes_remaining: 0 });
     assert.equal(sql(`SELECT COUNT(*) FROM staff_totp WHERE staff_id = ${m.id}`), '0', 'the secret is gone');
@@ -464,7 +493,9 @@ describe('two-factor authentication (TOTP) for the member', () => {
     await activate(c, oathtool(e.secret));
     const st = await c.req('GET', TWOFA);
     assert.deepEqual(st.body, { enabled: true, required: true, recovery_codes_remaining: 10 });
-    assertProblem(await c.req('POST', DISABLE, { body: { password } }), 409, 'conflict');
+    const recovery = (await c.req('POST', REAUTH, { body: { password, code: oathtool(e.secret, 'now + 30 seconds') } }));
+    assert.equal(recovery.status, 200, recovery.text);
+    assertProblem(await c.req('POST', DISABLE), 409, 'conflict');
     assert.equal((await c.req('GET', TWOFA)).body.enabled, true);
   });
 

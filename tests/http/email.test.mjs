@@ -143,7 +143,7 @@ describe('email: settings, SMTP test, queue worker', () => {
   async function configureSmtp(extra = {}) {
     const r = await patch('smtp', {
       smtp_host: '127.0.0.1', smtp_port: sink.port, smtp_security: 'none', smtp_email: FROM,
-      smtp_from_name: FROM_NAME, smtp_username: SMTP_USER, smtp_password: SMTP_PASS, ...extra,
+      smtp_from_name: FROM_NAME, smtp_username: SMTP_USER, smtp_password: SMTP_PASS, smtp_plaintext_password: true, ...extra,
     });
     assert.equal(r.status, 200, r.text);
     return r;
@@ -218,7 +218,7 @@ describe('email: settings, SMTP test, queue worker', () => {
     assert.equal(smtp.status, 200);
     const v = smtp.body.values;
     assert.deepEqual(Object.keys(v).sort(), ['email_protocol', 'smtp_email', 'smtp_from_name', 'smtp_host',
-      'smtp_password_set', 'smtp_port', 'smtp_security', 'smtp_username']);
+      'smtp_password_set', 'smtp_plaintext_password', 'smtp_port', 'smtp_security', 'smtp_username']);
     assert.equal(v.email_protocol, 'smtp');
     assert.equal(v.smtp_port, sink.port);
     assert.equal(v.smtp_password_set, true);

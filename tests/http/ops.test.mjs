@@ -169,6 +169,7 @@ describe('operations', () => {
       ['/login', {}],
       ['/setup', {}],
       ['/set-password', {}],
+      ['/confirm-email', {}],
     ]) {
       const shown = pattern.replace('*', params['*'] ?? '');
       it(`GET ${shown} serves the single page`, async () => {

@@ -1,14 +1,49 @@
-/* test_activity.c — core/activity.c: the hash-chained log and the outbox.
+/* test_activity.c — core/activity.c and core/audit.c: the keyed chain,
+ * its verification, erasure, checkpoints, the legacy chain, the outbox.
  *
  * Each case runs on a freshly migrated SQLite database, and on PostgreSQL
- * too when ATRIUM_TEST_PG is set.
+ * too when ATRIUM_TEST_PG is set. A fixed master key is loaded for each.
  */
 #include "atrium.h"
 
 #include "core/activity.h"
+#include "core/activity_int.h"
+#include "core/config.h"
+#include "core/secret.h"
 #include "db/db.h"
 #include "db/migrate.h"
 #include "unit.h"
+
+#define TEST_KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define OTHER_KEY "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+
+/* Loads hex as the process's master key. */
+static bool key_load(const char *hex)
+{
+	struct config cfg = {0};
+	struct atr_err err = {0};
+	setenv("ATRIUM_MASTER_KEY", hex, 1);
+	int rc = secret_key_load(&cfg, &err);
+	unsetenv("ATRIUM_MASTER_KEY");
+	if (rc < 0)
+		FAILF("secret_key_load: %s", err.msg);
+	return rc == 0;
+}
+
+/* Opens a migrated database with the test key loaded. */
+static struct db *open_db(const char *url)
+{
+	if (!key_load(TEST_KEY))
+		return NULL;
+	return unit_db_open(url, true);
+}
+
+static void close_db(struct db *db)
+{
+	if (db)
+		db_close(db);
+	secret_key_unload();
+}
 
 /* Runs one statement on its own connection (committed at once). */
 static bool sql(struct db *db, const char *text, int line)
@@ -113,7 +148,7 @@ static int64_t id_of_seq(struct db *db, int seq)
 
 static void case_intact(const char *url)
 {
-	struct db *db = unit_db_open(url, true);
+	struct db *db = open_db(url);
 	if (!db)
 		return;
 	char *out;
@@ -157,13 +192,13 @@ static void case_intact(const char *url)
 	CHECK_CONTAINS(out, "ok: org 2, 1 rows, chain intact");
 	free(out);
 out:
-	db_close(db);
+	close_db(db);
 }
 
 /* The brief's case: an address changed behind our back. */
 static void case_tamper_ip(const char *url)
 {
-	struct db *db = unit_db_open(url, true);
+	struct db *db = open_db(url);
 	if (!db)
 		return;
 	if (!record_three(db))
@@ -178,7 +213,7 @@ static void case_tamper_ip(const char *url)
 	CHECK_CONTAINS(out, "altered");
 	free(out);
 out:
-	db_close(db);
+	close_db(db);
 }
 
 /* Every stored column is covered by the row hash. */
@@ -202,8 +237,14 @@ static void case_tamper_each_column(const char *url)
 		"111111111111111'",
 		"hash = '22222222222222222222222222222222222222222222222222222"
 		"22222222222'",
+		"mac_version = 1",
+		"who_salt = '00000000000000000000000000000000'",
+		"who_seal = NULL",
+		"what_salt = NULL",
+		"what_seal = '3333333333333333333333333333333333333333333333333"
+		"333333333333333'",
 	};
-	struct db *db = unit_db_open(url, true);
+	struct db *db = open_db(url);
 	if (!db)
 		return;
 	if (!record_three(db) ||
@@ -229,7 +270,10 @@ static void case_tamper_each_column(const char *url)
 			"b.actor_id, actor_name = b.actor_name, action = "
 			"b.action, entity = b.entity, entity_id = b.entity_id, "
 			"diff = b.diff, ip = b.ip, request_id = b.request_id, "
-			"prev_hash = b.prev_hash, hash = b.hash FROM ut_backup b "
+			"prev_hash = b.prev_hash, hash = b.hash, mac_version = "
+			"b.mac_version, who_salt = b.who_salt, who_seal = "
+			"b.who_seal, what_salt = b.what_salt, what_seal = "
+			"b.what_seal FROM ut_backup b "
 			"WHERE b.id = activity_log.id");
 		rc = verify(db, &out);
 		if (rc != 0)
@@ -250,12 +294,12 @@ static void case_tamper_each_column(const char *url)
 	CHECK_CONTAINS(out, want);
 	free(out);
 out:
-	db_close(db);
+	close_db(db);
 }
 
 static void case_delete_middle(const char *url)
 {
-	struct db *db = unit_db_open(url, true);
+	struct db *db = open_db(url);
 	if (!db)
 		return;
 	if (!record_three(db))
@@ -270,13 +314,13 @@ static void case_delete_middle(const char *url)
 	CHECK_CONTAINS(out, "removed");
 	free(out);
 out:
-	db_close(db);
+	close_db(db);
 }
 
 /* Tail truncation: every remaining row is fine; only the head knows. */
 static void case_delete_last(const char *url)
 {
-	struct db *db = unit_db_open(url, true);
+	struct db *db = open_db(url);
 	if (!db)
 		return;
 	if (!record_three(db))
@@ -298,12 +342,12 @@ static void case_delete_last(const char *url)
 	CHECK_CONTAINS(out, "rows at the end were removed");
 	free(out);
 out:
-	db_close(db);
+	close_db(db);
 }
 
 static void case_delete_head(const char *url)
 {
-	struct db *db = unit_db_open(url, true);
+	struct db *db = open_db(url);
 	if (!db)
 		return;
 	if (!record_three(db))
@@ -314,14 +358,14 @@ static void case_delete_head(const char *url)
 	CHECK_CONTAINS(out, "org 1 has no chain head");
 	free(out);
 out:
-	db_close(db);
+	close_db(db);
 }
 
 /* Every organisation's chain is walked, however many there are. */
 static void case_many_orgs(const char *url)
 {
 	enum { NORGS = 300 };
-	struct db *db = unit_db_open(url, true);
+	struct db *db = open_db(url);
 	if (!db)
 		return;
 	struct db_conn *c = unit_db_acquire(db);
@@ -359,7 +403,294 @@ static void case_many_orgs(const char *url)
 	CHECK_CONTAINS(text, want);
 	free(text);
 out:
-	db_close(db);
+	close_db(db);
+}
+
+
+/* Deleting the newest rows and rewinding the head to the last kept row:
+ * every kept row is fine, but the head's MAC does not fit it. */
+static void case_rewind_head(const char *url)
+{
+	struct db *db = open_db(url);
+	if (!db)
+		return;
+	if (!record_three(db))
+		goto out;
+	SQL(db, "DELETE FROM activity_log WHERE seq = 3");
+	SQL(db, "UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM "
+		"activity_log WHERE seq = 2)");
+	char *out;
+	CHECK_EQ_INT(verify(db, &out), 1);
+	CHECK_CONTAINS(out, "does not match its MAC");
+	CHECK_CONTAINS(out, "rewound");
+	free(out);
+	/* Nor does dropping the head's MAC help. */
+	SQL(db, "UPDATE audit_head SET mac = NULL");
+	CHECK_EQ_INT(verify(db, &out), 1);
+	CHECK_CONTAINS(out, "is not keyed");
+	free(out);
+out:
+	close_db(db);
+}
+
+/* Recomputes the unkeyed (version 1) hashes of org 1's rows from seq on,
+ * as someone with write access and the source code could. */
+static void recompute_unkeyed(struct db *db, int from)
+{
+	struct db_conn *c = unit_db_acquire(db);
+	if (!c)
+		return;
+	struct db_stmt *st = db_prepare(
+		c, "SELECT seq, at, actor_id, actor_name, action, entity, "
+		   "entity_id, diff, ip, request_id, hash FROM activity_log "
+		   "WHERE org_id = 1 ORDER BY seq");
+	char prev[AUDIT_HASH_HEX] = AUDIT_ZERO_HASH;
+	struct {
+		int64_t seq;
+		char prev[AUDIT_HASH_HEX], hash[AUDIT_HASH_HEX];
+	} rows[16];
+	int n = 0;
+	while (st && n < 16 && db_step(st) == 1) {
+		struct audit_row r = {
+			.org_id = 1,
+			.seq = db_col_int(st, 0),
+			.at = db_col_text(st, 1),
+			.actor_id = db_col_int(st, 2),
+			.actor_null = db_col_null(st, 2),
+			.actor_name = db_col_text(st, 3),
+			.action = db_col_text(st, 4),
+			.entity = db_col_text(st, 5),
+			.entity_id = db_col_int(st, 6),
+			.entity_id_null = db_col_null(st, 6),
+			.diff = db_col_text(st, 7),
+			.ip = db_col_text(st, 8),
+			.request_id = db_col_text(st, 9),
+		};
+		if (r.seq >= from) {
+			r.prev_hash = prev;
+			rows[n].seq = r.seq;
+			atr_strlcpy(rows[n].prev, prev, sizeof rows[n].prev);
+			audit_hash_v1(&r, rows[n].hash);
+			atr_strlcpy(prev, rows[n].hash, sizeof prev);
+			n++;
+		} else {
+			atr_strlcpy(prev, db_col_text(st, 10), sizeof prev);
+		}
+	}
+	if (st)
+		db_reset(st);
+	db_release(c);
+	for (int i = 0; i < n; i++) {
+		char *q = xasprintf("UPDATE activity_log SET mac_version = 1, "
+				    "prev_hash = '%s', hash = '%s' WHERE "
+				    "org_id = 1 AND seq = %lld",
+				    rows[i].prev, rows[i].hash,
+				    (long long)rows[i].seq);
+		SQL(db, q);
+		free(q);
+	}
+	if (n) {
+		char *q = xasprintf("UPDATE audit_head SET hash = '%s', mac = "
+				    "NULL WHERE org_id = 1",
+				    rows[n - 1].hash);
+		SQL(db, q);
+		free(q);
+	}
+}
+
+/* Altering a row and recomputing the chain without the key fails. */
+static void case_recompute(const char *url)
+{
+	struct db *db = open_db(url);
+	if (!db)
+		return;
+	if (!record_three(db))
+		goto out;
+	SQL(db, "UPDATE activity_log SET diff = '{\"name\":{\"to\":\"X\"}}' "
+		"WHERE seq = 3");
+	char *out;
+	CHECK_EQ_INT(verify(db, &out), 1);
+	CHECK_CONTAINS(out, "personal data does not match its seal");
+	free(out);
+	/* Downgrading the altered row to an unkeyed hash: refused. */
+	recompute_unkeyed(db, 3);
+	CHECK_EQ_INT(verify(db, &out), 1);
+	CHECK_CONTAINS(out, "an unkeyed row after keyed ones");
+	free(out);
+	/* Downgrading the whole chain: its head is not keyed. */
+	recompute_unkeyed(db, 1);
+	CHECK_EQ_INT(verify(db, &out), 1);
+	CHECK_CONTAINS(out, "is not keyed");
+	free(out);
+out:
+	close_db(db);
+}
+
+/* An emptied log of an organisation with staff is broken; a fresh
+ * organisation with no staff and no rows is not. */
+static void case_emptied(const char *url)
+{
+	struct db *db = open_db(url);
+	if (!db)
+		return;
+	char *out;
+	CHECK_EQ_INT(verify(db, &out), 0);
+	free(out);
+	if (!record_three(db) ||
+	    !SQL(db, "INSERT INTO staff (org_id, email, email_norm, name, "
+		     "admin, active, created_at, updated_at) VALUES (1, "
+		     "'a@example.test', 'a@example.test', 'A', 1, 1, "
+		     "'2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')"))
+		goto out;
+	SQL(db, "DELETE FROM activity_log");
+	SQL(db, "DELETE FROM audit_head");
+	CHECK_EQ_INT(verify(db, &out), 1);
+	CHECK_CONTAINS(out, "activity log of org 1 is empty");
+	free(out);
+out:
+	close_db(db);
+}
+
+/* Erasure: the values and their salt go, the chain still verifies. */
+static void case_erasure(const char *url)
+{
+	struct db *db = open_db(url);
+	if (!db)
+		return;
+	if (!record_three(db))
+		goto out;
+	SQL(db, "UPDATE activity_log SET actor_name = NULL, ip = NULL, "
+		"who_salt = NULL, diff = NULL, what_salt = NULL WHERE seq = 1");
+	char *out;
+	CHECK_EQ_INT(verify(db, &out), 0);
+	CHECK_CONTAINS(out, "ok: org 1, 3 rows, chain intact");
+	CHECK_CONTAINS(out, "2 personal parts erased");
+	free(out);
+	/* Values without their salt cannot be checked: refused. */
+	SQL(db, "UPDATE activity_log SET ip = '198.51.100.2' WHERE seq = 1");
+	CHECK_EQ_INT(verify(db, &out), 1);
+	CHECK_CONTAINS(out, "without a salt");
+	free(out);
+out:
+	close_db(db);
+}
+
+/* Runs the checkpoint writer; returns its text (caller frees). */
+static char *checkpoint(struct db *db)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct atr_err err = {0};
+	if (!f || activity_checkpoint(db, f, &err) != 0)
+		FAILF("activity_checkpoint: %s", err.msg);
+	if (f)
+		fclose(f);
+	return text ? text : xstrdup("");
+}
+
+static int against(struct db *db, const char *cp, char **out)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(out, &len);
+	struct atr_err err = {0};
+	int rc = activity_verify_checkpoint(db, cp, f, &err);
+	fclose(f);
+	if (rc < 0)
+		FAILF("activity_verify_checkpoint: %s", err.msg);
+	return rc;
+}
+
+/* A checkpoint catches what the chain alone cannot: an old head replayed
+ * with its own (valid) MAC after the newest rows were removed. */
+static void case_checkpoint(const char *url)
+{
+	struct db *db = open_db(url);
+	if (!db)
+		return;
+	char *cp = NULL, *out = NULL;
+	if (!record_three(db) ||
+	    !SQL(db, "CREATE TABLE ut_head AS SELECT * FROM audit_head"))
+		goto out;
+	CHECK_EQ_INT(record(db, 1, 7, "create", "lead", 44, "192.0.2.4"), 0);
+	cp = checkpoint(db);
+	CHECK_CONTAINS(cp, "\"format\": \"atrium-audit-checkpoint/1\"");
+	CHECK_CONTAINS(cp, "\"seq\": 4");
+	CHECK_EQ_INT(against(db, cp, &out), 0);
+	CHECK_CONTAINS(out, "ok: org 1 matches the checkpoint at seq 4");
+	free(out);
+
+	/* The replay: row 4 gone, the head of seq 3 back with its MAC. */
+	SQL(db, "DELETE FROM activity_log WHERE seq = 4");
+	SQL(db, "UPDATE audit_head SET seq = u.seq, hash = u.hash, mac = "
+		"u.mac FROM ut_head u WHERE u.org_id = audit_head.org_id");
+	CHECK_EQ_INT(verify(db, &out), 0); /* the chain alone looks fine */
+	free(out);
+	CHECK_EQ_INT(against(db, cp, &out), 1);
+	CHECK_CONTAINS(out, "truncated after the checkpoint");
+	free(out);
+
+	/* An altered checkpoint, or another key's: refused. */
+	char *bad = xstrdup(cp);
+	char *p = strstr(bad, "\"seq\": 4");
+	if (p)
+		p[7] = '3';
+	CHECK_EQ_INT(against(db, bad, &out), 1);
+	CHECK_CONTAINS(out, "signature does not hold");
+	free(out);
+	free(bad);
+	secret_key_unload();
+	if (key_load(OTHER_KEY)) {
+		CHECK_EQ_INT(against(db, cp, &out), 1);
+		CHECK_CONTAINS(out, "signature does not hold");
+		free(out);
+		/* And the chain's MACs do not hold under another key. */
+		CHECK_EQ_INT(verify(db, &out), 1);
+		free(out);
+	}
+	CHECK_EQ_INT(against(db, "not json", &out), 1);
+	CHECK_CONTAINS(out, "not JSON");
+	free(out);
+out:
+	free(cp);
+	close_db(db);
+}
+
+/* A chain written before the keyed one: broken until sealed; sealed, its
+ * unkeyed rows are still checked and anchored by the keyed row after. */
+static void case_legacy(const char *url)
+{
+	struct db *db = open_db(url);
+	if (!db)
+		return;
+	if (!record_three(db))
+		goto out;
+	recompute_unkeyed(db, 1);
+	SQL(db, "UPDATE activity_log SET who_salt = NULL, who_seal = NULL, "
+		"what_salt = NULL, what_seal = NULL");
+	char *out;
+	CHECK_EQ_INT(verify(db, &out), 1);
+	CHECK_CONTAINS(out, "is not keyed");
+	free(out);
+	struct atr_err err = {0};
+	CHECK_EQ_INT(activity_seal_legacy(db, &err), 1);
+	CHECK_EQ_INT(activity_seal_legacy(db, &err), 0);
+	CHECK_EQ_INT(verify(db, &out), 0);
+	CHECK_CONTAINS(out, "ok: org 1, 4 rows, chain intact");
+	CHECK_CONTAINS(out, "3 unkeyed rows");
+	free(out);
+	CHECK_EQ_INT(scalar(db, "SELECT COUNT(*) FROM activity_log WHERE "
+				"action = 'audit_chain_keyed' AND seq = 4"),
+		     1);
+	/* An unkeyed row rewritten, hashes recomputed: the keyed row's link
+	 * (its MAC covers the old last hash) breaks. */
+	SQL(db, "UPDATE activity_log SET ip = '198.51.100.9' WHERE seq = 1");
+	recompute_unkeyed(db, 1);
+	SQL(db, "UPDATE activity_log SET mac_version = 2 WHERE seq = 4");
+	CHECK_EQ_INT(verify(db, &out), 1);
+	free(out);
+out:
+	close_db(db);
 }
 
 /* --- outbox -------------------------------------------------------------- */
@@ -409,7 +740,7 @@ static int64_t pending(struct db *db)
 
 static void case_outbox(const char *url)
 {
-	struct db *db = unit_db_open(url, true);
+	struct db *db = open_db(url);
 	if (!db)
 		return;
 	CHECK_EQ_INT(pending(db), 0);
@@ -478,7 +809,7 @@ static void case_outbox(const char *url)
 	json_decref(before);
 out:
 	json_decref(after);
-	db_close(db);
+	close_db(db);
 }
 
 #define ACT_CASE(name, fn)                                                     \
@@ -492,4 +823,10 @@ ACT_CASE(delete_middle, case_delete_middle)
 ACT_CASE(delete_last, case_delete_last)
 ACT_CASE(delete_head, case_delete_head)
 ACT_CASE(many_orgs, case_many_orgs)
+ACT_CASE(rewind_head, case_rewind_head)
+ACT_CASE(recompute, case_recompute)
+ACT_CASE(emptied, case_emptied)
+ACT_CASE(erasure, case_erasure)
+ACT_CASE(checkpoint, case_checkpoint)
+ACT_CASE(legacy, case_legacy)
 ACT_CASE(outbox, case_outbox)

@@ -1,6 +1,9 @@
 /* test_password.c — auth/password.c: argon2id, the policy, the history. */
 #include "atrium.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "auth/password.h"
 #include "db/db.h"
 #include "db/migrate.h"
@@ -54,6 +57,66 @@ TEST(password_needs_rehash_weaker)
 		     0);
 	CHECK(password_verify(weak, "pw"));
 	CHECK(password_needs_rehash(weak));
+}
+
+/* --- the hashing pool ------------------------------------------------------ */
+
+static atomic_int hashes_done;
+
+static void *hash_in_background(void *arg)
+{
+	char h[PASSWORD_HASH_MAX];
+	for (int i = 0; i < 4; i++)
+		if (password_hash("background hashing password", h) == 0)
+			atomic_fetch_add(&hashes_done, 1);
+	return NULL;
+}
+
+TEST(password_pool_refuses_beyond_queue)
+{
+	/* One slot, no queue: while another thread hashes, a second hash is
+	 * refused at once rather than queued. */
+	password_pool_configure(1, 0);
+	atomic_store(&hashes_done, 0);
+	pthread_t t;
+	if (!CHECK_EQ_INT(pthread_create(&t, NULL, hash_in_background, NULL), 0))
+		return;
+	bool refused = false;
+	char h[PASSWORD_HASH_MAX];
+	while (!refused && atomic_load(&hashes_done) < 4) {
+		int running = 0, waiting = 0;
+		password_pool_load(&running, &waiting);
+		if (running == 1) {
+			int rc = password_verify(NULL, "probe password");
+			refused = rc == PASSWORD_BUSY;
+			if (!refused)
+				CHECK_EQ_INT(rc, 0);
+		}
+	}
+	pthread_join(t, NULL);
+	CHECK(refused);
+	/* Free again: both kinds of work go through. */
+	CHECK_EQ_INT(password_hash("after the burst password", h), 0);
+	CHECK_EQ_INT(password_verify(h, "after the burst password"), 1);
+	password_pool_configure(4, 4);
+}
+
+TEST(password_pool_size_auto)
+{
+	int w, q;
+	/* Explicit values win. */
+	password_pool_size(16, 3, 5, &w, &q);
+	CHECK_EQ_INT(w, 3);
+	CHECK_EQ_INT(q, 5);
+	/* Auto never takes every HTTP thread, and the queue keeps one free. */
+	password_pool_size(2, 0, -1, &w, &q);
+	CHECK_EQ_INT(w, 1);
+	CHECK_EQ_INT(q, 0);
+	password_pool_size(4, 2, -1, &w, &q);
+	CHECK_EQ_INT(q, 1);
+	password_pool_size(1, 0, -1, &w, &q);
+	CHECK_EQ_INT(w, 1);
+	CHECK_EQ_INT(q, 0);
 }
 
 /* --- policy -------------------------------------------------------------- */
@@ -177,6 +240,12 @@ TEST(password_policy_strength)
 	CHECK_STR(POLICY(&ana, "qwertyuiopasdfgh", &e), "weak");
 	CHECK_STR(POLICY(&ana, "12345678901234567", &e), "weak");
 	CHECK_STR(POLICY(&ana, "atriumatriumatrium", &e), "weak");
+	/* Repeats outside ASCII: one emoji, one Cyrillic letter, a pair. */
+	CHECK_STR(POLICY(&ana, "😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀", &e), "weak");
+	CHECK_STR(POLICY(&ana, "ЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖ", &e), "weak");
+	CHECK_STR(POLICY(&ana, "😀😁😀😁😀😁😀😁😀😁😀😁😀😁😀😁", &e), "weak");
+	/* A varied Unicode passphrase is still strong. */
+	CHECK_STR(POLICY(&ana, "ceai-verde-pădure-舟-ziar-🐙-lună", &e), "");
 	/* Strong on its own, weak for the member it names. */
 	CHECK_STR(POLICY(&ana, "ana.pop@example.com1", &e), "weak");
 	CHECK_CONTAINS(e.fields[0].detail, "name, email");

@@ -208,6 +208,7 @@ static const struct field lead_fields[] = {
 	{"secret", FT_SECRET, 0, 20, NULL, NULL},
 	{"teams", FT_IDS, 0, 3, NULL, NULL},
 	{"extra_data", FT_OBJECT, 0, 0, NULL, NULL},
+	{"notes", FT_TEXT, F_MULTILINE, 100, NULL, NULL},
 };
 static const struct schema lead = SCHEMA(lead_fields);
 
@@ -342,12 +343,37 @@ TEST(validate_body_types)
 		  __LINE__);
 }
 
+TEST(validate_body_one_line)
+{
+	/* One-line text refuses every line break and control character
+	 * (a name ends up in email text and headers). */
+	static const char *const bad[] = {
+		"a\\nb", "a\\rb", "a\\r\\nBcc: x", "a\\tb",
+		"a\\u007fb", "a\\u0085b", "a\\u2028b", "a\\u2029b", "a\\u0001b",
+	};
+	for (size_t i = 0; i < ATR_ARRAY_LEN(bad); i++) {
+		char *body = xasprintf("{\"name\":\"%s\"}", bad[i]);
+		one_error(body, V_PATCH, "name", "invalid", __LINE__);
+		free(body);
+	}
+	/* Multi-line text takes line breaks and tabs, still no other
+	 * control character. */
+	valid("{\"notes\":\"line one\\r\\nline two\\tend\\u2028\"}", V_PATCH,
+	      __LINE__);
+	one_error("{\"notes\":\"a\\u0007b\"}", V_PATCH, "notes", "invalid",
+		  __LINE__);
+	/* Passwords keep every printable character, line breaks included. */
+	valid("{\"secret\":\"pass\\nword\"}", V_PATCH, __LINE__);
+}
+
 TEST(validate_body_too_long)
 {
 	one_error("{\"name\":\"01234567890\"}", V_PATCH, "name", "too_long",
 		  __LINE__);
-	/* Bytes, not characters: 6 two-byte characters are 12 bytes. */
-	one_error("{\"name\":\"éééééé\"}", V_PATCH, "name", "too_long",
+	/* Characters, not bytes (as a form's counter shows them): ten
+	 * two-byte characters fit a maximum of 10, eleven do not. */
+	valid("{\"name\":\"éééééééééé\"}", V_PATCH, __LINE__);
+	one_error("{\"name\":\"ééééééééééé\"}", V_PATCH, "name", "too_long",
 		  __LINE__);
 	one_error("{\"secret\":\"012345678901234567890\"}", V_PATCH, "secret",
 		  "too_long", __LINE__);
@@ -373,6 +399,18 @@ TEST(validate_body_enum)
 TEST(validate_body_codes)
 {
 	valid("{\"currency\":\"RON\",\"country\":\"DE\"}", V_PATCH, __LINE__);
+	/* The shape is not enough: only ISO codes. GE is Georgia. */
+	valid("{\"currency\":\"XOF\",\"country\":\"GE\"}", V_PATCH, __LINE__);
+	one_error("{\"currency\":\"XYZ\"}", V_PATCH, "currency", "invalid",
+		  __LINE__);
+	one_error("{\"currency\":\"DOL\"}", V_PATCH, "currency", "invalid",
+		  __LINE__);
+	one_error("{\"currency\":\"XTS\"}", V_PATCH, "currency", "invalid",
+		  __LINE__);
+	one_error("{\"country\":\"XX\"}", V_PATCH, "country", "invalid",
+		  __LINE__);
+	one_error("{\"country\":\"UK\"}", V_PATCH, "country", "invalid",
+		  __LINE__);
 	one_error("{\"currency\":\"eur\"}", V_PATCH, "currency", "invalid",
 		  __LINE__);
 	one_error("{\"currency\":\"EURO\"}", V_PATCH, "currency", "invalid",

@@ -1,6 +1,7 @@
 // Atrium web admin: entry point. Owns the route table and the render loop.
 import { h } from './js/dom.js';
-import { isAbort, setUnauthorizedHandler } from './js/api.js';
+import { isAbort, setReauthHandler, setUnauthorizedHandler } from './js/api.js';
+import { reauthDialog } from './js/reauth.js';
 import { forget, loadMe, me, mustChangePassword, stage } from './js/session.js';
 import { match, navigate, setRoutes, start } from './js/router.js';
 import { entitiesLoaded, forgetEntities, loadEntities } from './js/entities.js';
@@ -22,6 +23,8 @@ function loginUrl() {
   const here = location.pathname + location.search;
   return here.startsWith('/admin/') && here !== '/admin/' ? `/login?next=${encodeURIComponent(here)}` : '/login';
 }
+
+setReauthHandler(() => reauthDialog());
 
 setUnauthorizedHandler(() => {
   if (!location.pathname.startsWith('/admin')) return;

@@ -6,11 +6,24 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 let csrfToken = null;
 let onUnauthorized = null;
+let onReauth = null;
 
 export function setCsrfToken(token) { csrfToken = token || null; }
 
 /** Called (once per 401) for requests made with `{authRequired: true}` (the default). */
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+
+/**
+ * Called when the server answers 403 `reauth-required` (a dangerous step
+ * needs the password, and a code, re-entered lately). Resolves true when
+ * the member re-authenticated: api() then sends the request once more.
+ */
+export function setReauthHandler(fn) { onReauth = fn; }
+
+/** Whether a problem asks for re-authentication. */
+export function isReauthProblem(problem) {
+  return Boolean(problem && typeof problem.type === 'string' && problem.type.endsWith('/reauth-required'));
+}
 
 export class ApiError extends Error {
   constructor(status, problem, headers) {
@@ -84,6 +97,9 @@ export async function api(method, path, opts = {}) {
     const problem = data || { title: res.statusText || `HTTP ${res.status}`, status: res.status };
     const error = new ApiError(res.status, problem, res.headers);
     if (res.status === 401 && opts.authRequired !== false && onUnauthorized) onUnauthorized(error);
+    if (res.status === 403 && isReauthProblem(problem) && opts.reauth !== false && onReauth) {
+      if (await onReauth(problem)) return api(method, path, { ...opts, reauth: false });
+    }
     throw error;
   }
   return { status: res.status, data, etag: res.headers.get('ETag'), headers: res.headers };

@@ -77,10 +77,13 @@ export function debounce(fn, ms) {
   return d;
 }
 
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// Times are shown in the browser's time zone, and say which (the server
+// stores and sends UTC): "25 Nov 2026, 14:05 GMT+2".
+const dateTimeFmt = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric',
+  hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
-/** An ISO timestamp as a <time> element in the user's locale (full UTC value in the tooltip). */
+/** An ISO timestamp as a <time> element in the user's locale and time zone, the zone named (UTC value in the tooltip). */
 export function timeEl(iso, { dateOnly = false } = {}) {
   if (!iso) return '';
   const d = new Date(iso);

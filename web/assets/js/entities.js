@@ -16,7 +16,8 @@
 //   fields             in form order; see below
 //
 // Field keys: name, label, type (the input: text | textarea | email | tel |
-// url | select | multiselect | money | decimal | number | code | staff |
+// url | select | multiselect | money | decimal | number | code (an ISO code
+// picked by name: `codes` is 'countries' or 'currencies') | staff |
 // reference | tags | checkbox | date | datetime), required, max, options
 // ([value, label] pairs), default, list (a column), sortable, filter (offered
 // as a select above the list), form (false: read-only meta field), wide, hint,
@@ -49,6 +50,7 @@ function field(f) {
     default: f.default, list: f.list, sortable: f.sortable,
     filter: f.filterable && SELECT_FILTERS.has(type), wide: f.wide, hint: f.hint,
     ref: f.ref, scale: f.scale,
+    codes: f.type === 'country' ? 'countries' : f.type === 'currency' ? 'currencies' : undefined,
     // Custom fields live under the record's `custom_fields` and are
     // filtered as custom_fields.<name>.
     custom: Boolean(f.custom), param: f.custom ? `custom_fields.${f.name}` : f.name,

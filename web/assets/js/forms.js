@@ -4,6 +4,7 @@
 // else" notice, and accessible tabs. All text goes in as text nodes.
 import { h, nextId } from './dom.js';
 import { alertBox, sentence } from './ui.js';
+import { charCounter } from './pickers.js';
 
 export const FALLBACK_MESSAGES = {
   required: 'This field is required.', unknown_field: 'This field is not accepted.',
@@ -33,8 +34,10 @@ export function control(spec) {
   const id = spec.id || nextId(`f-${spec.name}`);
   const hintId = spec.hint ? `${id}-hint` : null;
   const errorId = `${id}-error`;
+  // No maxlength: the browser would cut a paste silently. A counter shows
+  // the length and the server refuses what is too long.
   const common = { id, name: spec.name, class: 'input', required: spec.required,
-    maxlength: spec.max || null, placeholder: spec.placeholder || null,
+    placeholder: spec.placeholder || null,
     autocomplete: spec.autocomplete || 'off', 'aria-describedby': hintId };
   let input;
   switch (spec.type) {
@@ -57,18 +60,20 @@ export function control(spec) {
   }
   const error = h('p', { id: errorId, class: 'field-error', hidden: true });
   const hint = hintId ? h('p', { id: hintId, class: 'hint' }, spec.hint) : null;
+  const counter = spec.max && ['text', 'textarea', undefined].includes(spec.type) ? charCounter(input, spec.max) : null;
   const labelEl = h('label', { for: id, class: 'label' }, spec.label,
     spec.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
   const wrap = spec.type === 'checkbox'
     ? h('div', { class: ['field', 'field-check', spec.wide ? 'field-wide' : null] },
       h('div', { class: 'check-row' }, input, labelEl), hint, error)
-    : h('div', { class: ['field', spec.wide ? 'field-wide' : null] }, labelEl, input, hint, error);
+    : h('div', { class: ['field', spec.wide ? 'field-wide' : null] }, labelEl, input, counter, hint, error);
 
   return {
     name: spec.name, label: spec.label, input, wrap, hintEl: hint,
     set(v) {
       if (spec.type === 'checkbox') input.checked = Boolean(v);
       else input.value = v == null ? '' : String(v);
+      if (counter) counter.refresh();
     },
     get() {
       if (spec.type === 'checkbox') return input.checked;

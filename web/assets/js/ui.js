@@ -100,13 +100,16 @@ export function pager({ offset, limit, total, count, onPage, label }) {
     h('div', { class: 'pager-buttons' }, prev, next));
 }
 
-/** Staff members for assignee selects and names (cached; empty when not permitted). */
+/** Staff members for names in lists and forms (cached). With staff.view
+ * the staff list (deactivated members too); without it the directory of
+ * active members (id and name), so a colleague is "Ana Pop", not "#3". */
 let staffCache = null;
 export async function loadStaff(signal) {
   if (staffCache) return staffCache;
-  if (!canView('staff')) return []; // names fall back to ids
   try {
-    const { data } = await api('GET', '/api/v1/staff', { query: { limit: 200 }, signal });
+    const { data } = canView('staff')
+      ? await api('GET', '/api/v1/staff', { query: { limit: 200 }, signal })
+      : await api('GET', '/api/v1/directory', { signal });
     staffCache = Array.isArray(data && data.data) ? data.data : [];
   } catch (err) {
     if (err instanceof ApiError) return []; // not permitted or unavailable: show ids instead

@@ -11,7 +11,7 @@ export const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', '
   // Authentication events: the password step, 2FA, password resets, sessions.
   'login_password', 'login_2fa_failed', 'login_recovery_code', '2fa_enrol_started', '2fa_enabled', '2fa_disabled',
   '2fa_recovery_codes', '2fa_reset', 'password_reset_requested', 'password_reset', 'password_reset_forced',
-  'session_revoked', 'sessions_ended'];
+  'session_revoked', 'sessions_ended', 'reauth', 'reauth_failed', 'email_change_requested', 'email_changed'];
 const entitySuggestions = () => [...ENTITIES.map((e) => e.logEntity), 'staff', 'role', 'settings', 'email_queue'];
 // Where a log entry's record lives, for entities outside ENTITIES.
 const RECORD_PATHS = { staff: '/admin/staff', role: '/admin/roles' };

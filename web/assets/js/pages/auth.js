@@ -492,11 +492,40 @@ export async function resetPasswordPage(ctx, root) {
   if (token) first.focus();
 }
 
+/**
+ * /confirm-email#token=…: one side of a sign-in email change (the links go
+ * to the current and the new address). Nothing is sent before the click,
+ * so a mail scanner that opens links confirms nothing.
+ */
+export async function confirmEmailPage(ctx, root) {
+  ctx.setTitle('Confirm your email change');
+  const token = tokenFromHash();
+  const slot = h('div', { class: 'form-messages', tabindex: '-1', 'data-testid': 'confirm-result' });
+  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Confirm the change');
+  const form = h('form', { class: 'auth-form', novalidate: true }, slot, button);
+  onSubmit(form, button, slot, async () => {
+    const { data } = await api('POST', '/api/v1/auth/email/confirm', { authRequired: false, body: { token } });
+    form.replaceChildren(slot);
+    slot.replaceChildren(data.email_changed
+      ? alertBox('success', 'Your sign-in email is changed', 'Sign in with the new address from now on.')
+      : alertBox('info', 'Confirmed from this address', data.waiting_for === 'current'
+        ? 'Now open the link we sent to your current address: the change applies when both are confirmed.'
+        : 'Now open the link we sent to your new address: the change applies when both are confirmed.'));
+    slot.focus();
+  });
+  root.replaceChildren(authCard('Confirm your email change',
+    'Someone asked to change the sign-in email of an account to or from this address. Confirm only if it was you.',
+    token ? form : missingToken('confirmation'),
+    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, 'Back to sign in'))));
+  if (token) button.focus();
+}
+
 export const routes = [
   ['/login', loginPage, { public: true }],
   ['/setup', setupPage, { public: true }],
   ['/set-password', setPasswordPage, { public: true }],
   ['/forgot-password', forgotPasswordPage, { public: true }],
   ['/reset-password', resetPasswordPage, { public: true }],
+  ['/confirm-email', confirmEmailPage, { public: true }],
 ];
 export const nav = [];

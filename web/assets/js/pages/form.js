@@ -7,9 +7,10 @@ import { entityByLogName, fieldValue, formFields, setFieldValue } from '../entit
 import { alertBox, confirmDialog, loadStaff, problemBox, sentence, staffName, toast } from '../ui.js';
 import { listUrl } from './list.js';
 import { errorMessage } from '../forms.js';
-import { can, canView } from '../session.js';
+import { can, canView, me } from '../session.js';
 import { membersSection } from './members.js';
 import { historySection } from './activity.js';
+import { charCounter, codeOptions, loadCodes, loadDirectory, staffOptions } from '../pickers.js';
 
 const BACK = ['M15 18l-6-6 6-6'];
 /** Normalises a record value to what the form would produce for it. */
@@ -32,14 +33,17 @@ function localInput(iso) {
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-/** One labelled control with hint and error slot. */
-function control(entity, field, staff) {
+/** One labelled control with hint and error slot. lists: {staff, people
+ * (the directory), countries, currencies}. */
+function control(entity, field, lists) {
+  const staff = lists.staff;
   const id = `${entity.singular}-${field.name}`;
   const hintId = field.hint ? `${id}-hint` : null;
   const errorId = `${id}-error`;
+  // No maxlength (it cuts a paste silently): a counter, and the server
+  // refuses what is too long.
   const common = { id, name: field.name, class: 'input', required: field.required,
-    maxlength: field.max || null, placeholder: field.placeholder || null,
-    'aria-describedby': hintId };
+    placeholder: field.placeholder || null, 'aria-describedby': hintId };
   let input;
   switch (field.type) {
     case 'textarea':
@@ -51,8 +55,9 @@ function control(entity, field, staff) {
         field.options.map(([v, label]) => h('option', { value: v }, label)));
       break;
     case 'staff':
+      // The directory (any member may read it), "Me" first.
       input = h('select', common, h('option', { value: '' }, 'Unassigned'),
-        staff.map((s) => h('option', { value: String(s.id) }, s.name || s.email)));
+        staffOptions(lists.people, me() ? me().id : null));
       break;
     case 'money':
     case 'decimal':
@@ -79,8 +84,7 @@ function control(entity, field, staff) {
       input = h('select', common, h('option', { value: '' }, '—'));
       break;
     case 'code':
-      input = h('input', { ...common, type: 'text', autocomplete: 'off', autocapitalize: 'characters',
-        spellcheck: 'false', class: 'input input-code' });
+      input = h('select', common, h('option', { value: '' }, '—'), codeOptions(lists[field.codes] || []));
       break;
     case 'tags':
       input = h('input', { ...common, type: 'text', autocomplete: 'off' });
@@ -89,10 +93,11 @@ function control(entity, field, staff) {
       input = h('input', { ...common, type: field.type, autocomplete: 'off' });
   }
   const error = h('p', { id: errorId, class: 'field-error', hidden: true });
+  const counter = field.max && ['text', 'textarea'].includes(field.type) ? charCounter(input, field.max) : null;
   const wrap = h('div', { class: ['field', field.wide ? 'field-wide' : null] },
     h('label', { for: id, class: 'label' }, field.label,
       field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
-    input,
+    input, counter,
     hintId ? h('p', { id: hintId, class: 'hint' }, field.hint) : null,
     error);
 
@@ -108,10 +113,15 @@ function control(entity, field, staff) {
         input.appendChild(h('option', { value: String(v) }, `#${v}`));
         input.value = String(v);
       }
-      else if (field.type === 'staff' && v != null && !staff.some((s) => s.id === v)) {
+      else if (field.type === 'staff' && v != null && !lists.people.some((s) => s.id === v)) {
+        // A deactivated member still named on the record.
         input.appendChild(h('option', { value: String(v) }, staffName(staff, v)));
         input.value = String(v);
+      } else if (field.type === 'code' && v != null && ![...input.options].some((o) => o.value === v)) {
+        input.appendChild(h('option', { value: v }, v));
+        input.value = v;
       } else input.value = v == null ? '' : v;
+      if (counter) counter.refresh();
     },
     get() {
       const raw = input.value;
@@ -123,7 +133,7 @@ function control(entity, field, staff) {
         case 'staff':
         case 'number':
         case 'reference': return raw === '' ? null : Number(raw);
-        case 'code': return raw.trim() === '' ? null : raw.trim().toUpperCase();
+        case 'code': return raw === '' ? null : raw;
         case 'textarea': return raw.trim() === '' ? null : raw;
         default: return raw.trim() === '' ? null : raw.trim();
       }
@@ -164,8 +174,11 @@ export function formPage(entity) {
       return;
     }
 
-    const [staff, loaded] = await Promise.all([
+    const [staff, people, countries, currencies, loaded] = await Promise.all([
       loadStaff(ctx.signal),
+      loadDirectory(ctx.signal),
+      entity.fields.some((f) => f.codes === 'countries') ? loadCodes('countries', ctx.signal) : [],
+      entity.fields.some((f) => f.codes === 'currencies') ? loadCodes('currencies', ctx.signal) : [],
       isNew ? null : api('GET', `${entity.api}/${id}`, { signal: ctx.signal }).catch((err) => err),
     ]);
     if (loaded instanceof Error) {
@@ -185,7 +198,7 @@ export function formPage(entity) {
       : `${sentence(entity.singular)}: ${record[entity.titleField] || `#${record.id}`}`;
     ctx.setTitle(titleText);
 
-    const controls = formFields(entity).map((f) => control(entity, f, staff));
+    const controls = formFields(entity).map((f) => control(entity, f, { staff, people, countries, currencies }));
     const byName = Object.fromEntries(controls.map((c) => [c.field.name, c]));
     await fillReferences(controls, ctx.signal);
     const fill = (rec) => controls.forEach((c) => c.set(rec ? fieldValue(rec, c.field) : c.field.default));

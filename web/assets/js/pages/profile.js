@@ -1,6 +1,8 @@
 // The signed-in member's own security page (/admin/profile/security):
 // change password, two-factor authentication (enable, recovery codes,
-// turn off) and "My sessions" with revoke.
+// turn off), the sign-in email (confirmed from both addresses) and "My
+// sessions" with revoke. Steps that need the password again get it from
+// the re-authentication dialog (js/reauth.js), opened by api().
 import { h, nextId, pageTitle, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { adopt, forget, me } from '../session.js';
@@ -15,11 +17,12 @@ export async function profileSecurityPage(ctx, root) {
   const sessions = sessionsSection(ctx.signal);
   const twofa = twofaSection(ctx.signal, () => sessions.load());
   const password = passwordSection(() => { sessions.load(); twofa.load(); });
+  const email = emailSection(ctx.signal);
   root.replaceChildren(
     h('div', { class: 'page-header' }, pageTitle('Account security')),
-    h('p', { class: 'muted page-lead' }, `Your password, two-factor authentication and where you are signed in, as ${staff.email}.`),
-    h('div', { class: 'profile-sections' }, password.root, twofa.root, sessions.root));
-  await Promise.all([twofa.load(), sessions.load()]);
+    h('p', { class: 'muted page-lead' }, `Your password, two-factor authentication, sign-in email and where you are signed in, as ${staff.email}.`),
+    h('div', { class: 'profile-sections' }, password.root, twofa.root, email.root, sessions.root));
+  await Promise.all([twofa.load(), email.load(), sessions.load()]);
 }
 
 function section(id, title, lead, ...content) {
@@ -110,53 +113,9 @@ function passwordSection(onChanged) {
 
 /* ---- two-factor authentication ------------------------------------------------------ */
 
-/** A modal asking for the password before a sensitive change. run(password) resolves to keep the dialog for more. */
-function passwordDialog({ title, message, warning, confirmLabel, danger = false, returnFocus, run }) {
-  const dlg = modal({ title, returnFocus });
-  const pw = control({ name: 'password', label: 'Your password', type: 'password', required: true,
-    autocomplete: 'current-password', max: 1024 });
-  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const ok = h('button', { type: 'submit', class: ['btn', danger ? 'btn-danger' : 'btn-primary'] }, confirmLabel);
-  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
-  cancel.addEventListener('click', () => dlg.close());
-  const form = h('form', { novalidate: true, class: 'dialog-form' },
-    message ? h('p', { class: 'dialog-body' }, message) : null,
-    warning ? alertBox('warning', warning) : null,
-    messages, pw.wrap, h('div', { class: 'dialog-actions' }, cancel, ok));
-  dlg.body.append(form);
-  pw.focus();
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    pw.setError('');
-    messages.replaceChildren();
-    const value = pw.input.value;
-    if (!value) { pw.setError('Enter your password to confirm.'); pw.focus(); return; }
-    ok.disabled = true;
-    try {
-      await run(value, dlg);
-    } catch (err) {
-      if (isAbort(err)) return;
-      if (err instanceof ApiError && err.status === 422) {
-        const e = err.fieldErrors.find((x) => x.field === 'password');
-        pw.setError(e ? passwordMessage(e) : err.detail);
-        pw.input.select();
-        pw.focus();
-      } else if (err instanceof ApiError && err.status === 429) {
-        messages.replaceChildren(rateLimitBox(err));
-      } else if (err instanceof ApiError && err.status === 409) {
-        messages.replaceChildren(alertBox('error', 'Not possible', err.detail));
-      } else {
-        messages.replaceChildren(problemBox(err));
-      }
-    } finally {
-      ok.disabled = false;
-    }
-  });
-  return dlg;
-}
-
 function twofaSection(signal, onSessionsChanged) {
   const body = h('div', { class: 'twofa-body' }, loading());
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
   const root = section('profile-2fa', 'Two-factor authentication',
     'After your password, a 6-digit code from an app on your phone. It stops anyone who learns your password.', body);
 
@@ -201,41 +160,118 @@ function twofaSection(signal, onSessionsChanged) {
           'Generate a new set so you can still sign in if you lose your phone.'));
       }
       const regen = h('button', { type: 'button', class: 'btn' }, 'Regenerate recovery codes');
-      regen.addEventListener('click', () => {
-        passwordDialog({
-          title: 'Generate new recovery codes?', returnFocus: regen, confirmLabel: 'Generate new codes',
-          message: 'Your current recovery codes stop working at once. The new ones are shown only once.',
-          run: async (password, dlg) => {
-            const { data } = await api('POST', '/api/v1/auth/2fa/recovery-codes', { body: { password } });
-            const view = recoveryCodesView({ codes: data.recovery_codes, level: 3, onDone: () => dlg.close(),
-              lead: 'Your old codes no longer work. Each of these signs you in once instead of the app’s code.' });
-            dlg.body.replaceChildren(view.root);
-            dlg.dialog.querySelector('.dialog-title').textContent = 'New recovery codes';
-            dlg.dialog.classList.add('dialog-wide');
-            view.focus();
-            dlg.result.then(() => load());
-          },
-        });
+      regen.addEventListener('click', async () => {
+        const ok = await confirmDialog({ title: 'Generate new recovery codes?', confirmLabel: 'Generate new codes',
+          message: 'Your current recovery codes stop working at once. The new ones are shown only once. '
+            + 'You will be asked for your password and a code first.' });
+        if (!ok) { regen.focus(); return; }
+        messages.replaceChildren();
+        try {
+          // 403 reauth-required makes api() ask for the password and code, then retry.
+          const { data } = await api('POST', '/api/v1/auth/2fa/recovery-codes');
+          const dlg = modal({ title: 'New recovery codes', wide: true, returnFocus: regen });
+          const view = recoveryCodesView({ codes: data.recovery_codes, level: 3, onDone: () => dlg.close(),
+            lead: 'Your old codes no longer work. Each of these signs you in once instead of the app’s code.' });
+          dlg.body.replaceChildren(view.root);
+          view.focus();
+          dlg.result.then(() => load());
+        } catch (err) {
+          if (isAbort(err)) return;
+          messages.replaceChildren(problemBox(err));
+          messages.focus();
+        }
       });
       const off = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Turn off two-factor authentication');
-      off.addEventListener('click', () => {
-        passwordDialog({
-          title: 'Turn off two-factor authentication?', returnFocus: off, confirmLabel: 'Turn off', danger: true,
-          message: 'Your account will be protected by your password alone, and your recovery codes stop working.',
-          warning: st.required ? 'It is required for your account, so Atrium will refuse.' : null,
-          run: async (password, dlg) => {
-            await api('POST', '/api/v1/auth/2fa/disable', { body: { password } });
-            dlg.close();
-            toast('Two-factor authentication is off.');
-            load();
-          },
-        });
+      off.addEventListener('click', async () => {
+        const ok = await confirmDialog({ title: 'Turn off two-factor authentication?', confirmLabel: 'Turn off', danger: true,
+          message: 'Your account will be protected by your password alone, and your recovery codes stop working. '
+            + 'You will be asked for your password and a code first.' });
+        if (!ok) { off.focus(); return; }
+        messages.replaceChildren();
+        try {
+          await api('POST', '/api/v1/auth/2fa/disable');
+          toast('Two-factor authentication is off.');
+          load();
+        } catch (err) {
+          if (isAbort(err)) return;
+          messages.replaceChildren(err instanceof ApiError && err.status === 409
+            ? alertBox('error', 'Not possible', err.detail) : problemBox(err));
+          messages.focus();
+        }
       });
-      actions.append(regen, off);
+      // Required 2FA cannot be turned off: no button that the server would
+      // refuse after asking for the password and a code.
+      if (st.required) {
+        notes.push(alertBox('info', 'Required for your account',
+          'Two-factor authentication is required for your role or as an administrator, so it cannot be turned off.'));
+        actions.append(regen);
+      } else {
+        actions.append(regen, off);
+      }
     }
-    body.replaceChildren(...notes, facts, actions);
+    body.replaceChildren(...notes, facts, messages, actions);
   }
 
+  return { root, load };
+}
+
+/* ---- sign-in email ------------------------------------------------------------------ */
+
+function emailSection(signal) {
+  const body = h('div', { class: 'email-body' }, loading());
+  const root = section('profile-email', 'Sign-in email',
+    'A change is confirmed from your current and your new address before it applies.', body);
+  const c = control({ name: 'email', label: 'New email', type: 'email', required: true, autocomplete: 'email', max: 254 });
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const save = h('button', { type: 'submit', class: 'btn' }, 'Change email');
+  const form = h('form', { class: 'profile-form', novalidate: true, 'aria-label': 'Change sign-in email' },
+    messages, h('div', { class: 'form-grid form-grid-1' }, c.wrap), h('div', { class: 'step-actions' }, save));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    messages.replaceChildren();
+    c.setError('');
+    const value = c.get();
+    if (!value) { c.setError('Enter the new address.'); c.focus(); return; }
+    save.disabled = true;
+    try {
+      // 403 reauth-required makes api() ask for the password (and code) and retry.
+      const { data } = await api('POST', '/api/v1/auth/email', { body: { email: value } });
+      c.set('');
+      paint(data);
+      toast('Check both mailboxes to confirm the change.');
+    } catch (err) {
+      if (isAbort(err)) return;
+      const e = err instanceof ApiError && err.status === 422 ? err.fieldErrors.find((x) => x.field === 'email') : null;
+      if (e) { c.setError(e.code === 'taken' ? 'Another member uses this address.' : e.code === 'invalid' && /already/.test(e.detail || '')
+        ? 'This is already your email.' : 'This is not an email address.'); c.focus(); } else {
+        messages.replaceChildren(problemBox(err));
+        messages.focus();
+      }
+    } finally {
+      save.disabled = false;
+    }
+  });
+
+  function paint(data) {
+    const p = data.pending;
+    const facts = h('dl', { class: 'facts' },
+      h('div', null, h('dt', null, 'Current'), h('dd', { 'data-testid': 'current-email' }, data.email)),
+      p ? h('div', null, h('dt', null, 'Waiting to change to'), h('dd', { 'data-testid': 'pending-email' }, p.email)) : null);
+    const note = p ? alertBox('info', 'Confirm from both addresses',
+      `We sent a link to ${data.email}${p.confirmed_current ? ' (confirmed)' : ''} and one to ${p.email}`
+      + `${p.confirmed_new ? ' (confirmed)' : ''}. The change applies when both are opened, before `
+      + `${new Date(p.expires_at).toLocaleString()}.`) : null;
+    body.replaceChildren(facts, note, form);
+  }
+
+  async function load() {
+    try {
+      const { data } = await api('GET', '/api/v1/auth/email', { signal });
+      paint(data);
+    } catch (err) {
+      if (!isAbort(err)) body.replaceChildren(problemBox(err));
+    }
+  }
   return { root, load };
 }
 

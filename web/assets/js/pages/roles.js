@@ -3,9 +3,9 @@
 import { h, icon, nextId, pageTitle, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { navigate } from '../router.js';
-import { can } from '../session.js';
+import { can, me } from '../session.js';
 import { alertBox, confirmDialog, emptyState, problemBox, toast } from '../ui.js';
-import { clearErrors, control, radioGroup, showFieldErrors, staleNotice } from '../forms.js';
+import { checkboxGroup, clearErrors, control, radioGroup, showFieldErrors, staleNotice } from '../forms.js';
 import { CAPS } from './staff.js';
 
 const PLUS = ['M12 5v14', 'M5 12h14'];
@@ -219,9 +219,11 @@ export async function roleRecordPage(ctx, root) {
   const id = ctx.params.id;
   const back = h('a', { href: '/admin/roles', class: 'back-link' }, icon(BACK), 'Roles');
   if (!/^[1-9]\d*$/.test(id)) { root.replaceChildren(back, pageTitle('Role not found')); return; }
-  const [loaded, modules] = await Promise.all([
+  const admin = Boolean(me() && me().admin);
+  const [loaded, modules, allRoles] = await Promise.all([
     api('GET', `/api/v1/roles/${id}`, { signal: ctx.signal }).catch((err) => err),
     loadModules(ctx.signal),
+    admin ? api('GET', '/api/v1/roles', { signal: ctx.signal }).then((r) => r.data.data).catch(() => []) : [],
   ]);
   if (loaded instanceof Error) {
     if (loaded instanceof ApiError && loaded.status === 404) {
@@ -245,7 +247,15 @@ export async function roleRecordPage(ctx, root) {
   require2fa.set(role.require_2fa);
   const matrix = matrixEditor(modules, role.permissions, { readOnly: !editable });
   if (!editable) { name.input.disabled = true; description.input.disabled = true; require2fa.input.disabled = true; }
-  const controls = { name, description, require_2fa: require2fa, ...matrix.controls };
+  // Delegation: which roles this role's members may hand out (an
+  // administrator's decision; shown to administrators only).
+  const grantable = admin ? checkboxGroup({ name: 'grantable_role_ids', label: 'Its members may give these roles',
+    items: allRoles.map((r) => [r.id, r.name]),
+    hint: 'Lets, say, an HR Administrator give new hires the Sales Agent role without holding its rights. '
+      + 'Without it a member may give only roles within their own rights.' }) : null;
+  if (grantable) grantable.set(role.grantable_role_ids || []);
+  const controls = { name, description, require_2fa: require2fa, ...matrix.controls,
+    ...(grantable ? { grantable_role_ids: grantable } : {}) };
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
   const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save role') : null;
   const del = can('roles', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Delete role') : null;
@@ -255,6 +265,8 @@ export async function roleRecordPage(ctx, root) {
     h('div', { class: 'form-grid' }, name.wrap, h('div', { class: 'field' }), description.wrap, require2fa.wrap),
     h('h2', { class: 'section-title form-section' }, 'Permissions'),
     matrix.root,
+    grantable ? h('h2', { class: 'section-title form-section' }, 'Roles its members may give') : null,
+    grantable ? grantable.wrap : null,
     h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/roles', class: 'btn' }, editable ? 'Cancel' : 'Back'),
       h('span', { class: 'spacer' }), del));
   const title = pageTitle(`Role: ${role.name}`);
@@ -275,7 +287,20 @@ export async function roleRecordPage(ctx, root) {
     if (require2fa.get() !== Boolean(role.require_2fa)) body.require_2fa = require2fa.get();
     const perms = matrix.get();
     if (!sameMatrix(perms, role.permissions)) body.permissions = perms;
+    if (grantable) {
+      const ids = grantable.get();
+      const sorted = (a) => [...a].sort((x, y) => x - y).join(',');
+      if (sorted(ids) !== sorted(role.grantable_role_ids || [])) body.grantable_role_ids = ids;
+    }
     if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+    // What the role grants applies to all its members at once: say how many.
+    if (role.staff_count && ('permissions' in body || 'require_2fa' in body || 'grantable_role_ids' in body)) {
+      const n = role.staff_count;
+      const ok = await confirmDialog({ title: `This affects ${n} member${n === 1 ? '' : 's'}`,
+        message: `The change applies at once to the ${n} staff member${n === 1 ? '' : 's'} with the role “${role.name}”.`,
+        confirmLabel: 'Save for all of them' });
+      if (!ok) { save.focus(); return; }
+    }
     save.disabled = true;
     try {
       await api('PATCH', `/api/v1/roles/${role.id}`, { body, ifMatch: etag });

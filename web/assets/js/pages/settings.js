@@ -35,7 +35,11 @@ const GROUPS = {
       { key: 'smtp_email', label: 'From address', type: 'email', placeholder: 'crm@company.com' },
       { key: 'smtp_from_name', label: 'From name', placeholder: 'Company CRM' },
       { key: 'smtp_username', label: 'Username', autocomplete: 'off' },
-      { key: 'smtp_password', label: 'Password', type: 'secret', hint: 'Stored encrypted and never shown.' },
+      { key: 'smtp_password', label: 'Password', type: 'secret',
+        hint: 'Stored encrypted and never shown. Changing the host, port, username or security clears it: type it again in the same save.' },
+      { key: 'smtp_plaintext_password', label: 'Send the password without encryption (security “None”)', type: 'checkbox',
+        wide: true, hint: 'Only for a relay on this machine or network. Required, together with the password, when security is None. '
+          + 'Recorded in the activity log.' },
     ],
   },
   email_queue: {

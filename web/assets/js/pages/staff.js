@@ -1,6 +1,7 @@
 // Staff (/admin/staff): the list with the spec's filters, "Add staff", and
-// the staff record with its Details, Permissions (individual overrides),
-// Access (effective rights, explained) and Security (2FA status, reset 2FA,
+// the staff record with its Details, Permissions (individual overrides) and
+// Access (effective rights, explained) tabs — those two in staff_access.js —
+// and Security (2FA status, reset 2FA,
 // force a password reset, end all sessions) tabs, plus the lifecycle
 // actions: deactivate/activate, resend invitation, delete with reassignment.
 import { h, debounce, icon, nextId, pageTitle, replace, timeEl } from '../dom.js';
@@ -10,20 +11,19 @@ import { entityByLogName } from '../entities.js';
 import { historySection } from './activity.js';
 import { can, canView, me } from '../session.js';
 import { resetTwofa } from './twofa.js';
+import { accessTab, permissionsTab } from './staff_access.js';
 import {
   alertBox, clearStaffCache, confirmDialog, emptyState, loading, modal, pager, problemBox, sentence, toast,
 } from '../ui.js';
 import {
-  checkboxGroup, clearErrors, control, errorMessage, errorRoot, radioGroup, showFieldErrors, staleNotice, tabs,
+  checkboxGroup, clearErrors, control, errorMessage, radioGroup, showFieldErrors, staleNotice, tabs,
 } from '../forms.js';
 
 const LIMIT = 25;
 const PLUS = ['M12 5v14', 'M5 12h14'];
 const SEARCH = ['M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z', 'M21 21l-4.3-4.3'];
 const BACK = ['M15 18l-6-6 6-6'];
-export const CAPS = [
-  ['view', 'View (all)'], ['view_own', 'View own'], ['create', 'Create'], ['edit', 'Edit'], ['delete', 'Delete'],
-];
+export { CAPS } from './staff_access.js';
 const INACTIVE_DAYS = [['30', '30 days'], ['90', '90 days'], ['180', '180 days']];
 const FILTERS = ['active', 'admin', 'role_id', 'department_id', 'team_id', 'inactive_days'];
 const SORTABLE = ['name', 'email', 'last_login'];
@@ -43,12 +43,15 @@ async function optionalList(path, query, signal) {
 
 /** Roles, departments and teams for selects; each null when not permitted. */
 export async function loadLookups(signal) {
-  const [roles, departments, teams] = await Promise.all([
+  const [roles, assignable, departments, teams] = await Promise.all([
     canView('roles') ? optionalList('/api/v1/roles', undefined, signal) : null,
+    // The roles the member may give (theirs to give, or delegated to
+    // their role by an administrator): the role picker offers only these.
+    optionalList('/api/v1/roles/assignable', undefined, signal),
     canView('departments') ? optionalList('/api/v1/departments', { limit: 200, sort: 'name' }, signal) : null,
     canView('teams') ? optionalList('/api/v1/teams', { limit: 200, sort: 'name' }, signal) : null,
   ]);
-  return { roles, departments, teams };
+  return { roles, assignable, departments, teams };
 }
 
 const nameOf = (list, id) => {
@@ -57,6 +60,8 @@ const nameOf = (list, id) => {
 };
 
 function statusBadge(s) {
+  // Invited: added, the password link not used yet (never signed in).
+  if (s.active && s.invited) return h('span', { class: 'badge badge-warn', title: 'The password link was not used yet' }, 'Invited');
   return h('span', { class: ['badge', s.active ? 'badge-on' : 'badge-off'] }, s.active ? 'Active' : 'Inactive');
 }
 
@@ -216,7 +221,7 @@ export async function staffListPage(ctx, root) {
 
 function roleOptions(lookups, record) {
   const opts = [['', 'No role (grants nothing)']];
-  for (const r of lookups.roles || []) opts.push([String(r.id), r.name]);
+  for (const r of lookups.assignable || lookups.roles || []) opts.push([String(r.id), r.name]);
   if (record && record.role_id != null && !opts.some(([v]) => v === String(record.role_id))) {
     opts.push([String(record.role_id), record.role_name || `#${record.role_id}`]);
   }
@@ -228,11 +233,13 @@ function staffControls(lookups, record, { isNew, self }) {
   const viewer = me();
   const c = {};
   c.email = control({ name: 'email', label: 'Email', type: 'email', required: true, max: 254,
-    hint: isNew ? 'Their username. Unique; letter case does not matter.' : 'Their username.' });
+    hint: isNew ? 'Their username. Unique; letter case does not matter.'
+      : self ? 'Your own email changes under Account security, confirmed from both addresses.' : 'Their username.' });
+  if (self) c.email.input.disabled = true;
   c.name = control({ name: 'name', label: 'Full name', required: true, max: 200 });
   c.role_id = control({ name: 'role_id', label: 'Role', type: 'select', options: roleOptions(lookups, record),
-    hint: lookups.roles === null ? 'You may not view roles, so the list shows only the current role.'
-      : 'What they may do comes from the role; individual overrides are on the Permissions tab.' });
+    hint: me().admin ? 'What they may do comes from the role; individual overrides are on the Permissions tab.'
+      : 'The roles you may give: those within your own rights, and those an administrator delegated to your role.' });
   c.role_id.get = () => (c.role_id.input.value === '' ? null : Number(c.role_id.input.value));
   if (self && !viewer.admin) c.role_id.input.disabled = true;
   if (lookups.departments) {
@@ -527,6 +534,18 @@ function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
     if (c.team_ids && !same(sorted(c.team_ids.get()), sorted(record.team_ids))) body.team_ids = c.team_ids.get();
     if (c.admin && c.admin.get() !== Boolean(record.admin)) body.admin = c.admin.get();
     if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+    // One's own admin flag or role: one click could lock oneself out.
+    if (self && ('admin' in body || 'role_id' in body)) {
+      const losing = body.admin === false;
+      const ok = await confirmDialog({
+        title: losing ? 'Remove your own administrator rights?' : 'Change your own access?',
+        message: losing
+          ? 'You will keep only what your role grants, at once. Only another administrator can make you an administrator again.'
+          : 'What you may do changes at once with your own role and administrator flag. Make sure you keep what you need.',
+        confirmLabel: losing ? 'Remove my administrator rights' : 'Change my access', danger: true,
+      });
+      if (!ok) { save.focus(); return; }
+    }
     save.disabled = true;
     form.setAttribute('aria-busy', 'true');
     try {
@@ -544,189 +563,6 @@ function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
       form.removeAttribute('aria-busy');
     }
   });
-}
-
-/* ---- Permissions tab: individual overrides --------------------------------- */
-
-function permissionsTab(panel, { record, editable, signal, onSaved }) {
-  panel.replaceChildren(loading('Loading permissions…'));
-  const roleReq = record.role_id != null && canView('roles')
-    ? api('GET', `/api/v1/roles/${record.role_id}`, { signal }).then((r) => r.data).catch(() => null)
-    : Promise.resolve(null);
-  Promise.all([
-    api('GET', `/api/v1/staff/${record.id}/permissions`, { signal }),
-    api('GET', `/api/v1/staff/${record.id}/access`, { signal }),
-    roleReq,
-  ]).then(([ov, acc, role]) => {
-    renderOverrides(panel, { record, editable, overrides: (ov.data && ov.data.overrides) || {},
-      modules: (acc.data && acc.data.modules) || [], role, onSaved });
-  }).catch((err) => { if (!isAbort(err)) panel.replaceChildren(problemBox(err)); });
-}
-
-/** What the role gives for module/cap: true, false or null (unknown). */
-function roleGives(role, accessModule, cap, override) {
-  if (role) return Array.isArray(role.permissions[accessModule.module]) && role.permissions[accessModule.module].includes(cap);
-  const info = accessModule.capabilities[cap];
-  if (!info || override) return null; // an override hides the role's answer in the explanation
-  return /role/.test(info.reason) ? info.allowed : null;
-}
-
-function renderOverrides(panel, { record, editable, overrides, modules, role, onSaved }) {
-  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const rows = {};
-  const controls = {};
-  const body = modules.map((m) => {
-    const errorId = nextId(`ov-err-${m.module}`);
-    const rowError = h('p', { id: errorId, class: 'field-error', hidden: true });
-    const selects = [];
-    const cells = CAPS.map(([cap, capLabel]) => {
-      if (!m.capabilities[cap]) {
-        return h('td', { class: 'matrix-na' }, h('span', { 'aria-hidden': 'true' }, '—'),
-          h('span', { class: 'visually-hidden' }, 'not applicable'));
-      }
-      const current = (overrides[m.module] && overrides[m.module][cap]) || 'inherit';
-      const gives = roleGives(role, m, cap, current !== 'inherit');
-      const inheritText = gives === null ? 'Inherit' : `Inherit (${gives ? 'yes' : 'no'})`;
-      const sel = h('select', { class: ['input', 'input-compact', `ov-${current}`], 'aria-label': `${m.label}: ${capLabel}`,
-        disabled: !editable, dataset: { module: m.module, cap } },
-      h('option', { value: 'inherit' }, inheritText), h('option', { value: 'allow' }, 'Allow'),
-      h('option', { value: 'deny' }, 'Deny'));
-      sel.value = current;
-      // Under an override, say what the role alone would give.
-      const roleNote = gives === null ? null
-        : h('span', { class: ['role-note', gives ? 'yes' : 'no'], hidden: current === 'inherit' }, `Role: ${gives ? 'yes' : 'no'}`);
-      sel.addEventListener('change', () => {
-        sel.className = `input input-compact ov-${sel.value}`;
-        if (roleNote) roleNote.hidden = sel.value === 'inherit';
-      });
-      selects.push(sel);
-      return h('td', null, h('div', { class: 'ov-cell' }, sel, roleNote));
-    });
-    rows[m.module] = selects;
-    controls[`overrides.${m.module}`] = {
-      label: m.label, input: selects[0],
-      setError(msg) {
-        rowError.textContent = msg || '';
-        rowError.hidden = !msg;
-        for (const s of selects) {
-          if (msg) { s.setAttribute('aria-invalid', 'true'); s.setAttribute('aria-describedby', errorId); } else {
-            s.removeAttribute('aria-invalid'); s.removeAttribute('aria-describedby');
-          }
-        }
-      },
-      focus() { if (selects[0]) selects[0].focus(); },
-    };
-    return h('tr', null, h('th', { scope: 'row' }, m.label, rowError), cells);
-  });
-
-  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save permissions') : null;
-  const resetAll = editable ? h('button', { type: 'button', class: 'btn' }, 'Reset all to inherit') : null;
-  const form = h('form', { class: 'form form-flat form-matrix', novalidate: true, 'aria-label': 'Individual permission overrides' },
-    h('p', { class: 'muted' },
-      'An override takes priority over the role. Inherit uses the role’s grant', role ? ` (“${role.name}”)` : '',
-      '; Allow and Deny apply to this member only.'),
-    record.admin ? alertBox('info', 'Administrator', 'Administrators have every permission: overrides are kept but have no effect while admin is on.') : null,
-    !record.role_id ? alertBox('info', 'No role', 'Without a role this member has only what you allow here.') : null,
-    messages,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table matrix' },
-      h('caption', { class: 'visually-hidden' }, 'Overrides per module and capability'),
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), CAPS.map(([, l]) => h('th', { scope: 'col' }, l)))),
-      h('tbody', null, body))),
-    editable ? h('div', { class: 'form-actions' }, save, resetAll) : null);
-  panel.replaceChildren(form);
-
-  if (resetAll) {
-    resetAll.addEventListener('click', () => {
-      for (const sels of Object.values(rows)) {
-        for (const s of sels) { s.value = 'inherit'; s.dispatchEvent(new Event('change')); }
-      }
-    });
-  }
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    if (!save) return;
-    clearErrors(controls, messages);
-    const out = {};
-    for (const [mod, sels] of Object.entries(rows)) {
-      for (const s of sels) {
-        if (s.value === 'inherit') continue;
-        (out[mod] = out[mod] || {})[s.dataset.cap] = s.value;
-      }
-    }
-    save.disabled = true;
-    try {
-      await api('PUT', `/api/v1/staff/${record.id}/permissions`, { body: { overrides: out } });
-      onSaved();
-      messages.replaceChildren(alertBox('success', 'Permissions saved',
-        'They apply to this member’s next request. See the Access tab for the result.'));
-    } catch (err) {
-      if (isAbort(err)) return;
-      if (err instanceof ApiError && err.status === 422) {
-        // Errors are named overrides.<module>; the matrix has one control per row.
-        showFieldErrorsByRow(err, controls, messages);
-      } else { messages.replaceChildren(problemBox(err)); messages.focus(); }
-    } finally {
-      save.disabled = false;
-    }
-  });
-}
-
-/** Like showFieldErrors, keyed by the full field name (overrides.<module>, permissions.<module>). */
-export function showFieldErrorsByRow(err, controls, messages) {
-  const byRow = {};
-  for (const [k, v] of Object.entries(controls)) byRow[k] = v;
-  const keyed = {};
-  for (const e of err.fieldErrors) {
-    const c = byRow[e.field] || byRow[errorRoot(e.field)];
-    if (c) keyed[e.field] = c;
-  }
-  showFieldErrors(err, keyed, messages);
-}
-
-/* ---- Access tab: effective rights, explained -------------------------------- */
-
-function accessTab(panel, record, signal) {
-  const state = { stale: false, refresh };
-  async function refresh() {
-    if (!state.loaded || state.stale) {
-      state.stale = false;
-      state.loaded = true;
-      panel.replaceChildren(loading('Loading access…'));
-      try {
-        const { data } = await api('GET', `/api/v1/staff/${record.id}/access`, { signal });
-        renderAccess(panel, data);
-      } catch (err) {
-        if (!isAbort(err)) panel.replaceChildren(problemBox(err));
-      }
-    }
-  }
-  refresh();
-  return state;
-}
-
-function renderAccess(panel, data) {
-  const modules = Array.isArray(data.modules) ? data.modules : [];
-  const summary = data.admin
-    ? alertBox('info', 'Administrator', 'Every permission: checks are bypassed for administrators.')
-    : h('p', { class: 'muted' }, 'What this member may do right now, and why: from the role, or an individual override.');
-  replace(panel, summary,
-    data.active === false ? alertBox('warning', 'Deactivated', 'They cannot sign in; these rights apply if they are activated again.') : null,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table matrix access' },
-      h('caption', { class: 'visually-hidden' }, 'Effective permissions per module and capability'),
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), CAPS.map(([, l]) => h('th', { scope: 'col' }, l)))),
-      h('tbody', null, modules.map((m) => h('tr', { dataset: { module: m.module } },
-        h('th', { scope: 'row' }, m.label || m.module),
-        CAPS.map(([cap]) => {
-          const info = m.capabilities && m.capabilities[cap];
-          if (!info) {
-            return h('td', { class: 'matrix-na' }, h('span', { 'aria-hidden': 'true' }, '—'),
-              h('span', { class: 'visually-hidden' }, 'not applicable'));
-          }
-          return h('td', { class: info.allowed ? 'cell-yes' : 'cell-no', dataset: { cap } },
-            h('span', { class: 'access-mark', 'aria-hidden': 'true' }, info.allowed ? '✓' : '✗'),
-            h('span', { class: 'visually-hidden' }, info.allowed ? 'allowed: ' : 'not allowed: '),
-            h('span', { class: 'access-reason' }, info.reason || ''));
-        })))))));
 }
 
 /* ---- Security tab: 2FA status and reset, forced password reset, sessions ------- */
