@@ -12,8 +12,9 @@ extern const struct module module_ops, module_web, module_records,
 	module_twofa_admin, module_sessions, module_account, module_leads,
 	module_clients, module_departments, module_teams, module_staff,
 	module_staff_lifecycle, module_roles, module_settings,
-	module_activity, module_email, module_directory, module_jobs,
-	module_scheduler;
+	module_activity, module_email, module_directory, module_api_tokens,
+	module_webhooks, module_webhook_deliveries, module_event_log,
+	module_jobs, module_scheduler;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
@@ -36,6 +37,10 @@ const struct module *const atrium_modules[] = {
 	&module_activity,
 	&module_email,
 	&module_directory,
+	&module_api_tokens,
+	&module_webhooks,
+	&module_webhook_deliveries,
+	&module_event_log,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop
 	 * first. */

@@ -365,7 +365,9 @@ static const struct route auth_routes[] = {
 	 0, NULL, NULL, NULL,
 	 ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK | ROUTE_ENROL_OK},
 	{HTTP_GET, "/api/v1/auth/me", me_h_get, ACCESS_SESSION, NULL, 0, NULL,
-	 NULL, NULL, ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK | ROUTE_ENROL_OK},
+	 NULL, NULL,
+	 ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK | ROUTE_ENROL_OK |
+		 ROUTE_TOKEN_OK},
 	{HTTP_POST, "/api/v1/setup", setup_h_post, ACCESS_PUBLIC, NULL, 0,
 	 &setup_schema},
 	{0},

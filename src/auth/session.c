@@ -1,6 +1,7 @@
 /* session.c — cookie sessions. */
 #include "atrium.h"
 
+#include "auth/api_token.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "auth/token.h"
@@ -22,6 +23,11 @@ static void iso_minus(int64_t ms_ago, char out[ATR_TIME_LEN])
 
 int session_authenticate(struct req *r)
 {
+	/* An integration's bearer token: the same principal, narrowed by the
+	 * token's key role (auth/api_token.h). */
+	const char *bearer = api_token_from_header(req_header(r, "Authorization"));
+	if (bearer)
+		return api_token_authenticate(r, bearer);
 	const char *tok = req_cookie(r, cookie_name(r));
 	if (!tok || !token_well_formed(tok))
 		return 0;
@@ -222,6 +228,15 @@ json_t *session_me_json(const struct req *r)
 			json_decref(caps);
 	}
 	static const char *const stages[] = {"full", "mfa", "enrol"};
+	if (r->who.token_id)
+		return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:{s:I},s:s}",
+				 "staff", "id", (json_int_t)r->who.staff_id,
+				 "email", r->who.email, "name", r->who.name,
+				 "admin", r->who.admin, "org_id",
+				 (json_int_t)r->who.org_id,
+				 "must_change_password", false, "permissions",
+				 perms, "api_token", "id",
+				 (json_int_t)r->who.token_id, "stage", "full");
 	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:s,s:s}", "staff",
 			 "id", (json_int_t)r->who.staff_id, "email",
 			 r->who.email, "name", r->who.name, "admin",

@@ -46,6 +46,8 @@ static const struct option_row config_options[] = {
 	{"login_max_failures", I(login_max_failures), "5", 1, 1000},
 	{"login_ip_max_failures", I(login_ip_max_failures), "50", 1, 100000},
 	{"email_retry_base_ms", I(email_retry_base_ms), "30000", 10, 3600000},
+	{"webhook_retry_base_ms", I(webhook_retry_base_ms), "60000", 10,
+	 3600000},
 	{"job_workers", I(job_workers), "4", 1, 64},
 	{"scheduler", B(scheduler), "true", 0, 0},
 	{"scheduler_lease_ms", I(scheduler_lease_ms), "30000", 1000, 600000},
@@ -59,6 +61,8 @@ static const struct option_row config_options[] = {
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
 	{"reuse_port", B(reuse_port), "false", 0, 0},
 	{"metrics_open", B(metrics_open), "false", 0, 0},
+	{"webhook_allow_private", B(webhook_allow_private), "false", 0, 0},
+	{"api_tokens_for_admins", B(api_tokens_for_admins), "false", 0, 0},
 };
 
 bool config_known(const char *name)

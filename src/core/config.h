@@ -31,6 +31,9 @@ struct config {
 	int login_max_failures;  /* per account, before the delay grows */
 	int login_ip_max_failures;
 	int email_retry_base_ms; /* email queue backoff base (tests: small) */
+	int webhook_retry_base_ms; /* webhook delivery backoff base */
+	bool webhook_allow_private; /* deliver to loopback/private addresses */
+	bool api_tokens_for_admins; /* API tokens may belong to admins */
 	int job_workers;         /* threads that run jobs (src/jobs/) */
 	bool scheduler;          /* serve runs the scheduler (cron) itself */
 	int scheduler_lease_ms;  /* the scheduler's database lease */

@@ -93,3 +93,10 @@ int64_t modules_housekeeping(struct app *app, struct db_conn *c,
 	}
 	return removed;
 }
+
+void modules_observe(struct app *app, const struct req *r, double ms)
+{
+	for (int i = 0; app->modules[i]; i++)
+		if (app->modules[i]->observe)
+			app->modules[i]->observe(app, r, ms);
+}

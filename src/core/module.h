@@ -38,6 +38,7 @@ struct db_conn;
 struct entity;
 struct perm_module;
 struct route;
+struct req;
 struct setting_def;
 struct job_kind;
 struct sched_task;
@@ -88,6 +89,10 @@ struct module {
 	void (*fini)(struct app *app);
 	/* Appends the module's Prometheus lines to out (HELP/TYPE included). */
 	void (*metrics)(struct app *app, struct buf *out);
+	/* Called by the server after each answered request (its status set,
+	 * ms its duration), on the worker that answered it: must be cheap
+	 * and must not block (record into memory; write later). */
+	void (*observe)(struct app *app, const struct req *r, double ms);
 };
 
 /* Every module of the binary, NULL-terminated (src/modules.c). */
@@ -101,6 +106,9 @@ int modules_start(struct app *app, struct atr_err *err);
 /* Stops, then finalises, in reverse order. */
 void modules_stop(struct app *app);
 void modules_fini(struct app *app);
+
+/* Calls every module's observe (see struct module). */
+void modules_observe(struct app *app, const struct req *r, double ms);
 
 /* Runs every module's housekeeping statements on c (outside a
  * transaction; each statement is its own) with now_ms as the time rows

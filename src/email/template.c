@@ -103,6 +103,16 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"webhook_disabled", "Webhook '{{name}}' was turned off",
+	 "Atrium turned off the webhook '{{name}}' of {{company_name}}:\n"
+	 "{{reason}}.\n"
+	 "\n"
+	 "No more events are sent to it. Check the receiver, then turn the\n"
+	 "webhook on again and replay the failed deliveries from its log\n"
+	 "(Integrations > Webhooks).\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"test", "Test email from {{company_name}}",
 	 "This is a test email from {{company_name}}.\n"
 	 "\n"

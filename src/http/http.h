@@ -94,6 +94,13 @@ struct route {
  * does). */
 #define ROUTE_REAUTH_SELF 64u
 #define REAUTH_MINUTES 5
+/* API tokens (Authorization: Bearer, auth/api_token.h) reach ACCESS_PERM
+ * routes through the same permission check as sessions, narrowed by the
+ * token's key role. Session-only routes refuse them: every
+ * ACCESS_SESSION route unless ROUTE_TOKEN_OK, every ROUTE_REAUTH route,
+ * and ACCESS_PERM routes marked ROUTE_NO_TOKEN (token management). */
+#define ROUTE_NO_TOKEN 128u
+#define ROUTE_TOKEN_OK 256u
 
 #define QUERY_MAX 32
 
@@ -108,6 +115,7 @@ struct principal {
 	int64_t staff_id;
 	int64_t org_id;
 	int64_t session_id;
+	int64_t token_id; /* signed in with an API token (no session, no CSRF) */
 	bool admin;
 	char name[128];
 	char email[256];

@@ -79,6 +79,14 @@ bool pipeline_bad_path(const char *uri)
 	return false;
 }
 
+/* Whether an API token may call rt (http.h, ROUTE_NO_TOKEN). */
+static bool token_route(const struct route *rt)
+{
+	if (rt->flags & (ROUTE_NO_TOKEN | ROUTE_REAUTH))
+		return false;
+	return rt->access == ACCESS_PERM || (rt->flags & ROUTE_TOKEN_OK);
+}
+
 /* Whether this request must have re-authenticated lately (ROUTE_REAUTH,
  * or ROUTE_REAUTH_SELF on the caller's own {id}). */
 static bool needs_reauth(const struct req *r)
@@ -134,8 +142,18 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 		if (a == 0)
 			return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
 					"authentication required");
-		if (unsafe(r->method) && check_csrf(r) < 0)
+		/* A bearer token is not sent by browsers on their own, so it
+		 * needs no CSRF token; it reaches only the routes tokens may
+		 * use. */
+		if (r->who.token_id) {
+			if (!token_route(r->route))
+				return atr_fail(&r->err, ATR_E_FORBIDDEN,
+						"this route needs a signed-in "
+						"session; API tokens cannot "
+						"use it");
+		} else if (unsafe(r->method) && check_csrf(r) < 0) {
 			return -1;
+		}
 		/* Sign-in stages: each admits only its own routes. */
 		if (r->who.stage == STAGE_MFA &&
 		    !(r->route->flags & ROUTE_MFA_OK))

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "core/app.h"
+#include "core/module.h"
 #include "core/buf.h"
 #include "core/embedded.h"
 #include "db/db.h"
@@ -310,6 +311,7 @@ static void handle(struct conn_state *st, enum atr_ekind reject,
 	st->resp = make_response(s, &r, strcmp(st->method, "HEAD") == 0);
 	double ms = (double)(atr_mono_ns() - st->t0) / 1e6;
 	metrics_observe(app->metrics, r.route_index, r.status, ms / 1000.0);
+	modules_observe(app, &r, ms);
 	log_request(&r, st->method, ms);
 	req_free(&r);
 }

@@ -217,12 +217,32 @@ int job_end(struct db_conn *c, int64_t id, const char *owner,
 /* Full-jitter exponential backoff in ms (random; cap 1 h). */
 int64_t job_backoff_ms(int64_t base, int64_t attempt)
 {
+	return job_backoff_capped_ms(base, 0, attempt);
+}
+
+int64_t job_backoff_capped_ms(int64_t base, int64_t cap, int64_t attempt)
+{
+	if (cap <= 0)
+		cap = JOB_BACKOFF_CAP_MS;
 	int64_t ceil = base > 0 ? base : JOB_DEFAULT_BACKOFF_MS;
-	for (int64_t i = 1; i < attempt && ceil < JOB_BACKOFF_CAP_MS; i++)
+	for (int64_t i = 1; i < attempt && ceil < cap; i++)
 		ceil *= 2;
-	if (ceil > JOB_BACKOFF_CAP_MS)
-		ceil = JOB_BACKOFF_CAP_MS;
+	if (ceil > cap)
+		ceil = cap;
+	/* randombytes_uniform takes 32 bits: past 49 days, scale. */
+	if (ceil >= (int64_t)UINT32_MAX)
+		return (int64_t)randombytes_uniform(UINT32_MAX) *
+		       (ceil / UINT32_MAX);
 	return (int64_t)randombytes_uniform((uint32_t)ceil + 1);
+}
+
+int job_retry_blocked(struct db_conn *c, int64_t org, int64_t id)
+{
+	json_t *ids = json_array();
+	int rc = job_retry(c, org, id, NULL, jobs_now_ms(), ids);
+	size_t n = json_array_size(ids);
+	json_decref(ids);
+	return rc < 0 ? -1 : n > 0;
 }
 
 /* Requeues blocked jobs of org (one, of a kind, or all); appends ids. */

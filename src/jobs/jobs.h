@@ -85,7 +85,8 @@ struct job_kind {
 	int (*run)(struct job_ctx *j, struct atr_err *err);
 	int max_attempts;        /* 0: 5 */
 	int64_t lease_ms;        /* 0: 60 s; the handler's worst case + margin */
-	int64_t backoff_base_ms; /* 0: 30 s; cap 1 h */
+	int64_t backoff_base_ms; /* 0: 30 s */
+	int64_t backoff_cap_ms;  /* 0: 1 h; the longest pause between tries */
 	/* Optional, overriding the numbers above: the attempt limit of org
 	 * (a setting), the backoff base (a config option). */
 	int64_t (*attempt_limit)(struct db_conn *c, int64_t org);
@@ -138,6 +139,12 @@ struct job_new {
  * checked here: a node of another version may run it). */
 int job_enqueue(struct db_conn *c, const struct job_new *j, int64_t *id,
 		struct atr_err *err);
+/* Puts job id of org back in the queue, attempts reset, due now, when it
+ * is blocked (the jobs page's Retry, for modules with a retry of their
+ * own). Inside the caller's transaction. 1 requeued, 0 not blocked (or
+ * absent), -1 on a database error. */
+int job_retry_blocked(struct db_conn *c, int64_t org, int64_t id);
+
 /* Asks the runner of this process to look for due jobs now (call after
  * the commit that queued them); a no-op when no runner runs. */
 void jobs_wake(void);

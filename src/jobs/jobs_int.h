@@ -91,6 +91,8 @@ int job_end(struct db_conn *c, int64_t id, const char *owner,
 /* A random delay in [0, min(cap, base * 2^(attempt-1))] ms: exponential
  * backoff with full jitter. */
 int64_t job_backoff_ms(int64_t base, int64_t attempt);
+/* The same with a cap of the kind's own (0: JOB_BACKOFF_CAP_MS). */
+int64_t job_backoff_capped_ms(int64_t base, int64_t cap, int64_t attempt);
 
 /* Puts blocked jobs of org back in the queue with their attempts reset:
  * the one with id (id > 0), or all of kind (kind may be NULL: all). The

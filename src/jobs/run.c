@@ -52,10 +52,10 @@ static void record(struct app *app, const struct jobs_registry *reg,
 						  : JE_RETRY;
 	int64_t next = 0;
 	if (how == JE_RETRY)
-		next = now + job_backoff_ms(k->backoff_base
-						    ? k->backoff_base(app)
-						    : k->backoff_base_ms,
-					    j->attempts);
+		next = now + job_backoff_capped_ms(
+				     k->backoff_base ? k->backoff_base(app)
+						     : k->backoff_base_ms,
+				     k->backoff_cap_ms, j->attempts);
 	int w = job_end(c, j->id, owner, how, msg, now, next);
 	if (w < 0)
 		fprintf(stderr, "jobs: cannot record job %lld (%s): %s\n",

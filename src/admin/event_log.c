@@ -1,0 +1,613 @@
+/* event_log.c — the events and API-request logs (CRM.COM "Events and
+ * Logs").
+ *
+ * GET /api/v1/events                 the business events (the outbox), a
+ *                                    cursor-paged feed for pull
+ *                                    integrations; only entities the
+ *                                    caller may view in full
+ * GET /api/v1/events/export          the same selection as NDJSON in
+ *                                    MongoDB Extended JSON (mongoimport)
+ * GET /api/v1/api-requests           the API request log
+ * GET /api/v1/api-requests/export    the same as CSV
+ *
+ * The request log: every /api/v1 request of a signed-in member or an API
+ * token (method, path without the query, status, duration, token or
+ * session, address, request id; never a body, never a header). The
+ * server's workers only put a line into this process's memory (observe);
+ * a thread of this module writes them in batches every second, so a
+ * request never waits for the log. A full buffer drops lines and counts
+ * them (atrium_api_request_log_dropped_total). Retention: the setting
+ * api_log_retention_days, applied hourly by the task api_log_retention.
+ */
+#include "atrium.h"
+
+#include <pthread.h>
+#include <time.h>
+
+#include "auth/perm.h"
+#include "core/app.h"
+#include "core/buf.h"
+#include "core/json_out.h"
+#include "core/module.h"
+#include "core/settings.h"
+#include "db/db.h"
+#include "http/http.h"
+#include "http/list.h"
+#include "jobs/jobs.h"
+
+#define EXPORT_MAX 10000
+#define RING 4096
+#define FLUSH_MS 1000
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void erow(struct buf *b, struct db_stmt *st, const void *arg)
+{
+	buf_adds(b, "{\"id\":");
+	jout_int(b, db_col_int(st, 0));
+	jout_key(b, "uuid", false);
+	jout_str(b, db_col_text(st, 1));
+	jout_key(b, "entity", false);
+	jout_str(b, db_col_text(st, 2));
+	jout_key(b, "entity_id", false);
+	if (db_col_null(st, 3))
+		buf_adds(b, "null");
+	else
+		jout_int(b, db_col_int(st, 3));
+	jout_key(b, "action", false);
+	jout_str(b, db_col_text(st, 4));
+	jout_key(b, "created_at", false);
+	jout_str(b, db_col_text(st, 5));
+	jout_key(b, "payload", false);
+	json_t *p = json_loads(db_col_text(st, 6), 0, NULL);
+	char *s = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	buf_adds(b, s ? s : "null");
+	free(s);
+	json_decref(p);
+	buf_addc(b, '}');
+}
+
+static const struct field f_id = {.name = "id", .type = FT_INT};
+static const struct field f_entity = {.name = "entity", .type = FT_TEXT};
+static const struct field f_entity_id = {.name = "entity_id",
+					 .type = FT_INT};
+static const struct field f_action = {.name = "action", .type = FT_TEXT};
+static const struct field f_created = {.name = "created_at",
+				       .type = FT_DATETIME};
+
+static const struct list_col ecolumns[] = {
+	{&f_id, NULL, LIST_FILTER | LIST_SORT},
+	{&f_entity, NULL, LIST_FILTER},
+	{&f_entity_id, NULL, LIST_FILTER},
+	{&f_action, NULL, LIST_FILTER},
+	{&f_created, NULL, LIST_FILTER | LIST_SORT},
+};
+
+/* Events about records the caller may view in full: one arm per such
+ * entity (an index scan each), nothing else. */
+static int escope(struct req *r, struct list_query *q, const void *arg)
+{
+	if (r->who.admin)
+		return 0;
+	int arms = 0;
+	for (int i = 0; i < perm_module_count(); i++) {
+		const struct perm_module *pm = perm_module_at(i);
+		if (!pm->log_entity ||
+		    perm_view_scope(&r->who, pm->name) != PERM_ALL)
+			continue;
+		if (list_arm(q, "entity = ?") < 0)
+			return atr_fail(&r->err, ATR_E_INTERNAL,
+					"too many event arms");
+		list_text(q, pm->log_entity);
+		arms++;
+	}
+	if (!arms)
+		q->none = true;
+	return 0;
+}
+
+static const struct list_spec espec = {
+	.from = "event",
+	.cols = "id, uuid, entity, entity_id, action, created_at, payload",
+	.id = "id",
+	.org = "org_id",
+	.columns = ecolumns,
+	.ncolumns = (int)ATR_ARRAY_LEN(ecolumns),
+	.sort_default = "-id",
+	.limit_default = 50,
+	.limit_max = 500,
+	.row = erow,
+	.scope = escope,
+};
+
+static int events_h_list(struct req *r)
+{
+	return list_run(r, &espec);
+}
+
+/* Runs the list spec page by page (its cursor) over r's filters, calling
+ * line() for each row, at most EXPORT_MAX rows. 0 or -1 (r->err). */
+static int each_row(struct req *r, const struct list_spec *s,
+		    void (*line)(struct buf *out, const json_t *row),
+		    struct buf *out)
+{
+	int nq = r->nquery;
+	for (int i = 0; i < nq; i++)
+		if (!strcmp(r->query[i].key, "limit") ||
+		    !strcmp(r->query[i].key, "cursor") ||
+		    !strcmp(r->query[i].key, "offset"))
+			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					"the export takes filters and sort "
+					"only (no %s)",
+					r->query[i].key);
+	if (nq + 2 > QUERY_MAX)
+		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				"too many query parameters");
+	struct list_spec big = *s;
+	r->query[r->nquery++] = (struct qparam){"limit", "200"};
+	big.limit_max = 200;
+	int rows = 0;
+	const char *cursor = NULL;
+	for (;;) {
+		r->nquery = nq + 1;
+		if (cursor)
+			r->query[r->nquery++] = (struct qparam){"cursor", cursor};
+		if (list_run(r, &big) < 0)
+			return -1;
+		json_t *page = json_loadb(r->raw_owned, r->raw_len, 0, NULL);
+		free(r->raw_owned);
+		r->raw_owned = NULL;
+		r->raw = NULL;
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(page, "data"), i, e)
+		{
+			line(out, e);
+			rows++;
+		}
+		const char *next = json_string_value(
+			json_object_get(page, "next_cursor"));
+		cursor = next && rows < EXPORT_MAX ? arena_strdup(r->arena, next)
+						   : NULL;
+		json_decref(page);
+		if (!cursor)
+			break;
+	}
+	return 0;
+}
+
+static void ejson_long(struct buf *b, const json_t *v)
+{
+	if (!json_is_integer(v)) {
+		buf_adds(b, "null");
+		return;
+	}
+	buf_printf(b, "{\"$numberLong\":\"%lld\"}",
+		   (long long)json_integer_value(v));
+}
+
+/* One event as a line of MongoDB Extended JSON (relaxed): ids as
+ * $numberLong, times as $date, the payload as it is. */
+static void ejson_line(struct buf *b, const json_t *e)
+{
+	buf_adds(b, "{\"_id\":");
+	ejson_long(b, json_object_get(e, "id"));
+	jout_key(b, "uuid", false);
+	jout_str(b, json_string_value(json_object_get(e, "uuid")));
+	jout_key(b, "entity", false);
+	jout_str(b, json_string_value(json_object_get(e, "entity")));
+	jout_key(b, "entity_id", false);
+	ejson_long(b, json_object_get(e, "entity_id"));
+	jout_key(b, "action", false);
+	jout_str(b, json_string_value(json_object_get(e, "action")));
+	jout_key(b, "occurred_at", false);
+	buf_adds(b, "{\"$date\":");
+	jout_str(b, json_string_value(json_object_get(e, "created_at")));
+	buf_addc(b, '}');
+	jout_key(b, "payload", false);
+	char *p = json_dumps(json_object_get(e, "payload"),
+			     JSON_COMPACT | JSON_ENCODE_ANY);
+	buf_adds(b, p ? p : "null");
+	free(p);
+	buf_adds(b, "}\n");
+}
+
+static int events_h_export(struct req *r)
+{
+	struct buf out = BUF_INIT;
+	/* Oldest first, unless the caller sorts: loads resume with
+	 * id[gt]=<the last _id>. */
+	bool sorted = false;
+	for (int i = 0; i < r->nquery; i++)
+		sorted = sorted || !strcmp(r->query[i].key, "sort");
+	if (!sorted && r->nquery < QUERY_MAX)
+		r->query[r->nquery++] = (struct qparam){"sort", "id"};
+	if (each_row(r, &espec, ejson_line, &out) < 0) {
+		buf_free(&out);
+		return -1;
+	}
+	r->raw_len = out.len;
+	r->raw_owned = buf_detach(&out);
+	r->raw = r->raw_owned ? r->raw_owned : "";
+	r->ctype = "application/x-ndjson";
+	req_add_header(r, "Content-Disposition",
+		       "attachment; filename=\"events.ndjson\"");
+	r->status = 200;
+	return 0;
+}
+
+/* ---- the API request log ------------------------------------------------------ */
+
+#define LCOLS                                                                  \
+	"id, at, method, path, status, duration_ms, staff_id, token_id, "      \
+	"session_id, ip, request_id"
+
+static void lrow(struct buf *b, struct db_stmt *st, const void *arg)
+{
+	static const struct {
+		const char *k;
+		bool num;
+	} f[] = {{"id", true},	   {"at", false},	   {"method", false},
+		 {"path", false},  {"status", true},	   {"duration_ms", true},
+		 {"staff_id", true}, {"token_id", true},  {"session_id", true},
+		 {"ip", false},	   {"request_id", false}};
+	buf_addc(b, '{');
+	for (int i = 0; i < (int)ATR_ARRAY_LEN(f); i++) {
+		jout_key(b, f[i].k, i == 0);
+		if (db_col_null(st, i))
+			buf_adds(b, "null");
+		else if (f[i].num)
+			jout_int(b, db_col_int(st, i));
+		else
+			jout_str(b, db_col_text(st, i));
+	}
+	jout_key(b, "via", false);
+	jout_str(b, db_col_null(st, 7) ? "session" : "token");
+	buf_addc(b, '}');
+}
+
+static const struct field f_at = {.name = "at", .type = FT_DATETIME};
+static const struct field f_method = {.name = "method", .type = FT_TEXT};
+static const struct field f_path = {.name = "path", .type = FT_TEXT};
+static const struct field f_status = {.name = "status", .type = FT_INT};
+static const struct field f_dur = {.name = "duration_ms", .type = FT_INT};
+static const struct field f_staff = {.name = "staff_id", .type = FT_INT};
+static const struct field f_token = {.name = "token_id", .type = FT_INT};
+static const struct field f_ip = {.name = "ip", .type = FT_TEXT};
+static const struct field f_rid = {.name = "request_id", .type = FT_TEXT};
+
+static const struct list_col lcolumns[] = {
+	{&f_at, NULL, LIST_FILTER | LIST_SORT},
+	{&f_method, NULL, LIST_FILTER},
+	{&f_path, NULL, LIST_FILTER},
+	{&f_status, NULL, LIST_FILTER | LIST_SORT},
+	{&f_dur, NULL, LIST_FILTER | LIST_SORT},
+	{&f_staff, NULL, LIST_FILTER},
+	{&f_token, NULL, LIST_FILTER},
+	{&f_ip, NULL, LIST_FILTER},
+	{&f_rid, NULL, LIST_FILTER},
+};
+
+static const struct list_spec lspec = {
+	.from = "api_request_log",
+	.cols = LCOLS,
+	.id = "id",
+	.org = "org_id",
+	.columns = lcolumns,
+	.ncolumns = (int)ATR_ARRAY_LEN(lcolumns),
+	.sort_default = "-id",
+	.limit_default = 50,
+	.limit_max = 500,
+	.row = lrow,
+};
+
+static int requests_h_list(struct req *r)
+{
+	return list_run(r, &lspec);
+}
+
+/* One CSV field (RFC 4180), formulas neutralised with a leading '. */
+static void csv_field(struct buf *b, const char *s)
+{
+	if (!s)
+		return;
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		buf_addc(b, '"');
+	if (*s && strchr("=+-@", *s))
+		buf_addc(b, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			buf_addc(b, '"');
+		buf_addc(b, *p);
+	}
+	if (quote)
+		buf_addc(b, '"');
+}
+
+static void csv_line(struct buf *b, const json_t *e)
+{
+	static const char *const keys[] = {
+		"id",	    "at",	"method",   "path",	  "status",
+		"duration_ms", "via",	"staff_id", "token_id", "session_id",
+		"ip",	    "request_id"};
+	for (size_t i = 0; i < ATR_ARRAY_LEN(keys); i++) {
+		if (i)
+			buf_addc(b, ',');
+		json_t *v = json_object_get(e, keys[i]);
+		char num[24];
+		if (json_is_integer(v)) {
+			snprintf(num, sizeof num, "%lld",
+				 (long long)json_integer_value(v));
+			csv_field(b, num);
+		} else {
+			csv_field(b, json_string_value(v));
+		}
+	}
+	buf_adds(b, "\r\n");
+}
+
+static int requests_h_export(struct req *r)
+{
+	struct buf out = BUF_INIT;
+	buf_adds(&out, "id,at,method,path,status,duration_ms,via,staff_id,"
+		       "token_id,session_id,ip,request_id\r\n");
+	if (each_row(r, &lspec, csv_line, &out) < 0) {
+		buf_free(&out);
+		return -1;
+	}
+	r->raw_len = out.len;
+	r->raw_owned = buf_detach(&out);
+	r->raw = r->raw_owned;
+	r->ctype = "text/csv; charset=utf-8";
+	req_add_header(r, "Content-Disposition",
+		       "attachment; filename=\"api-requests.csv\"");
+	r->status = 200;
+	return 0;
+}
+
+/* ---- recording requests ---------------------------------------------------------- */
+
+struct line {
+	int64_t org, at_ms, staff, token, session, ms;
+	int status;
+	char method[8], path[256], ip[64], rid[33];
+};
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct line *ring;
+	int head, n;
+	bool stop;
+	_Atomic bool running;
+	pthread_t thread;
+	_Atomic uint64_t dropped;
+	struct app *app;
+} lg = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void observe(struct app *app, const struct req *r, double ms)
+{
+	if (!lg.running || !r->who.org_id || !r->path ||
+	    strncmp(r->path, "/api/v1/", 8) != 0)
+		return;
+	struct line l = {
+		.org = r->who.org_id,
+		.at_ms = atr_now_ms(),
+		.staff = r->who.staff_id,
+		.token = r->who.token_id,
+		.session = r->who.session_id,
+		.ms = (int64_t)ms,
+		.status = r->status,
+	};
+	atr_strlcpy(l.method, http_method_name(r->method), sizeof l.method);
+	atr_strlcpy(l.path, r->path, sizeof l.path);
+	atr_strlcpy(l.ip, r->ip, sizeof l.ip);
+	atr_strlcpy(l.rid, r->request_id, sizeof l.rid);
+	pthread_mutex_lock(&lg.mu);
+	if (lg.n == RING) {
+		lg.dropped++;
+	} else {
+		lg.ring[(lg.head + lg.n) % RING] = l;
+		if (++lg.n == RING / 2)
+			pthread_cond_signal(&lg.cv);
+	}
+	pthread_mutex_unlock(&lg.mu);
+}
+
+/* Writes the lines taken from the ring in one transaction. */
+static void write_lines(struct app *app, const struct line *v, int n)
+{
+	struct atr_err err = {0};
+	struct db_conn *c = db_acquire(app->db, &err);
+	if (!c) {
+		lg.dropped += (uint64_t)n;
+		return;
+	}
+	int rc = db_begin(c);
+	for (int i = 0; rc == 0 && i < n; i++) {
+		struct db_stmt *st = db_prepare(
+			c, "INSERT INTO api_request_log (org_id, at, method, "
+			   "path, status, duration_ms, staff_id, token_id, "
+			   "session_id, ip, request_id) VALUES (?, ?, ?, ?, ?, "
+			   "?, ?, ?, ?, ?, ?)");
+		if (!st) {
+			rc = -1;
+			break;
+		}
+		char at[ATR_TIME_LEN];
+		atr_time_iso(v[i].at_ms, at);
+		db_bind_int(st, 1, v[i].org);
+		db_bind_text(st, 2, at);
+		db_bind_text(st, 3, v[i].method);
+		db_bind_text(st, 4, v[i].path);
+		db_bind_int(st, 5, v[i].status);
+		db_bind_int(st, 6, v[i].ms);
+		db_bind_opt_int(st, 7, v[i].staff > 0, v[i].staff);
+		db_bind_opt_int(st, 8, v[i].token > 0, v[i].token);
+		db_bind_opt_int(st, 9, v[i].session > 0, v[i].session);
+		db_bind_text(st, 10, v[i].ip);
+		db_bind_text(st, 11, v[i].rid);
+		if (db_step(st) < 0)
+			rc = -1;
+		db_reset(st);
+	}
+	if (rc == 0)
+		rc = db_commit(c);
+	if (rc < 0) {
+		if (db_in_tx(c))
+			db_rollback(c);
+		lg.dropped += (uint64_t)n;
+	}
+	db_release(c);
+}
+
+static void *flusher(void *arg)
+{
+	struct app *app = arg;
+	struct line *batch = xcalloc(RING, sizeof *batch);
+	pthread_mutex_lock(&lg.mu);
+	for (;;) {
+		/* A batch a second, or at once when the ring is half full. */
+		if (lg.n < RING / 2 && !lg.stop) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += FLUSH_MS / 1000;
+			pthread_cond_timedwait(&lg.cv, &lg.mu, &ts);
+		}
+		int n = 0;
+		while (lg.n) {
+			batch[n++] = lg.ring[lg.head];
+			lg.head = (lg.head + 1) % RING;
+			lg.n--;
+		}
+		bool stop = lg.stop;
+		pthread_mutex_unlock(&lg.mu);
+		if (n)
+			write_lines(app, batch, n);
+		if (stop)
+			break;
+		pthread_mutex_lock(&lg.mu);
+	}
+	free(batch);
+	return NULL;
+}
+
+static int log_start(struct app *app, struct atr_err *err)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&lg.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	lg.ring = xcalloc(RING, sizeof *lg.ring);
+	lg.head = lg.n = 0;
+	lg.stop = false;
+	lg.app = app;
+	if (pthread_create(&lg.thread, NULL, flusher, app) != 0) {
+		free(lg.ring);
+		lg.ring = NULL;
+		return atr_fail(err, ATR_E_INTERNAL,
+				"cannot start the API request log's thread");
+	}
+	lg.running = true;
+	return 0;
+}
+
+static void log_stop(struct app *app)
+{
+	if (!lg.running)
+		return;
+	pthread_mutex_lock(&lg.mu);
+	lg.running = false;
+	lg.stop = true;
+	pthread_cond_signal(&lg.cv);
+	pthread_mutex_unlock(&lg.mu);
+	pthread_join(lg.thread, NULL);
+	pthread_cond_destroy(&lg.cv);
+	free(lg.ring);
+	lg.ring = NULL;
+}
+
+static void log_metrics(struct app *app, struct buf *out)
+{
+	buf_printf(out,
+		   "# HELP atrium_api_request_log_dropped_total API request "
+		   "log lines dropped (buffer full or database error).\n"
+		   "# TYPE atrium_api_request_log_dropped_total counter\n"
+		   "atrium_api_request_log_dropped_total %llu\n",
+		   (unsigned long long)lg.dropped);
+}
+
+/* Hourly: removes request log lines older than each organisation's
+ * api_log_retention_days. */
+static int retention_task(struct app *app, struct db_conn *c, int64_t now_ms,
+			  struct atr_err *err)
+{
+	struct db_stmt *st = db_prepare(c, "SELECT id FROM org ORDER BY id");
+	if (!st)
+		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	int64_t orgs[256];
+	int n = 0, rc;
+	while ((rc = db_step(st)) == 1 && n < 256)
+		orgs[n++] = db_col_int(st, 0);
+	db_reset(st);
+	for (int i = 0; rc >= 0 && i < n; i++) {
+		int64_t days = 90;
+		if (settings_get_int(c, orgs[i], "api_log_retention_days",
+				     &days) < 0)
+			return atr_fail(err, ATR_E_INTERNAL, "%s",
+					db_errmsg(c));
+		char before[ATR_TIME_LEN];
+		atr_time_iso(now_ms - days * 24 * 3600 * 1000, before);
+		st = db_prepare(c, "DELETE FROM api_request_log WHERE org_id = "
+				   "? AND at < ?");
+		if (!st)
+			return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+		db_bind_int(st, 1, orgs[i]);
+		db_bind_text(st, 2, before);
+		rc = db_step(st);
+		db_reset(st);
+	}
+	return rc < 0 ? atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c)) : 0;
+}
+
+static const struct route routes[] = {
+	{HTTP_GET, "/api/v1/events", events_h_list, ACCESS_PERM, "events",
+	 CAP_VIEW},
+	{HTTP_GET, "/api/v1/events/export", events_h_export, ACCESS_PERM,
+	 "events", CAP_VIEW},
+	{HTTP_GET, "/api/v1/api-requests", requests_h_list, ACCESS_PERM,
+	 "api_logs", CAP_VIEW},
+	{HTTP_GET, "/api/v1/api-requests/export", requests_h_export,
+	 ACCESS_PERM, "api_logs", CAP_VIEW},
+	{0},
+};
+
+static const struct perm_module perms[] = {
+	{"events", "Events", PB_VIEW},
+	{"api_logs", "API request log", PB_VIEW},
+	{0},
+};
+
+static const struct setting_def settings[] = {
+	{"integrations", "api_log_retention_days", SET_INT, "90", 1, 3650},
+	{0},
+};
+
+static const struct sched_task tasks[] = {
+	{"api_log_retention", .interval_ms = 3600000, .run = retention_task},
+	{0},
+};
+
+const struct module module_event_log = {
+	.name = "event_log",
+	.perms = perms,
+	.routes = routes,
+	.settings = settings,
+	.tasks = tasks,
+	.start = log_start,
+	.stop = log_stop,
+	.metrics = log_metrics,
+	.observe = observe,
+};
