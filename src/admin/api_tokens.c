@@ -503,7 +503,6 @@ static int tokens_h_create(struct req *r)
 	req_add_header(r, "Location",
 		       arena_printf(r->arena, "/api/v1/api-tokens/%lld",
 				    (long long)id));
-	req_add_header(r, "Cache-Control", "no-store");
 	req_json(r, 201, rec);
 	return 0;
 }

@@ -276,7 +276,6 @@ static void answer_with_secret(struct req *r, int status, json_t *rec,
 			       const char *secret)
 {
 	json_object_set_new(rec, "secret", json_string(secret));
-	req_add_header(r, "Cache-Control", "no-store");
 	req_json(r, status, rec);
 }
 

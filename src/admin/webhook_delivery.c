@@ -168,10 +168,13 @@ int webhook_on_event(struct app *app, const struct event *ev,
 	int n = 0;
 	struct db_stmt *st = db_prepare(
 		c, "SELECT id, entities, events, created_by FROM webhook WHERE "
-		   "org_id = ? AND active = 1 ORDER BY id");
+		   "org_id = ? AND active = 1 AND created_at <= ? ORDER BY id");
 	int rc = -1;
 	if (st) {
+		/* An endpoint gets the events that happened after it was
+		 * added, even when the fan-out runs later. */
 		db_bind_int(st, 1, ev->org_id);
+		db_bind_text(st, 2, ev->created_at);
 		while ((rc = db_step(st)) == 1 && n < HOOKS_MAX) {
 			json_t *ents = json_loads(db_col_text(st, 1), 0, NULL);
 			json_t *evs = json_loads(db_col_text(st, 2), 0, NULL);
