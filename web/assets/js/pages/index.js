@@ -15,10 +15,13 @@ import * as utilities from './utilities.js';
 import * as emailQueue from './email_queue.js';
 import * as jobs from './jobs.js';
 import * as activity from './activity.js';
+import * as apiTokens from './api_tokens.js';
+import * as webhooks from './webhooks.js';
+import * as integrationLogs from './integration_logs.js';
 import * as records from './records.js';
 
 export const PAGES = [auth, dashboard, staff, roles, settings, profile, twofa, utilities, emailQueue, jobs,
-  activity, records];
+  activity, apiTokens, webhooks, integrationLogs, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {
