@@ -10,10 +10,12 @@
 #include "atrium.h"
 
 #include "admin/staff.h"
+#include "auth/api_token.h"
 #include "auth/auth.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "core/activity.h"
+#include "core/app.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "entity/entity.h"
@@ -165,9 +167,11 @@ static int reassign_all(struct req *r, int64_t from, int64_t to,
 static int staff_h_delete(struct req *r)
 {
 	const char *to_s = req_query(r, "reassign_to");
+	const char *fate_s = req_query(r, "tokens");
 	int64_t to = 0;
 	for (int i = 0; i < r->nquery; i++)
-		if (strcmp(r->query[i].key, "reassign_to"))
+		if (strcmp(r->query[i].key, "reassign_to") &&
+		    strcmp(r->query[i].key, "tokens"))
 			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
 					"unknown query parameter '%s'",
 					r->query[i].key);
@@ -210,6 +214,7 @@ static int staff_h_delete(struct req *r)
 			  (long long)to);
 		return -1;
 	}
+	bool to_admin = json_is_true(json_object_get(target, "admin"));
 	json_decref(target);
 	if (json_is_true(json_object_get(rec, "admin")) &&
 	    json_is_true(json_object_get(rec, "active")) &&
@@ -218,9 +223,46 @@ static int staff_h_delete(struct req *r)
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"cannot delete the last active administrator");
 	}
+	/* Their API tokens: the caller says what becomes of them (the spec:
+	 * revoke, or move to the integration user who takes over). */
+	int64_t live = api_token_live(c, r->id);
+	if (live < 0) {
+		json_decref(rec);
+		return req_db_error(r);
+	}
+	enum token_fate fate = 0;
+	if (fate_s && !strcmp(fate_s, "revoke"))
+		fate = TOKENS_REVOKE;
+	else if (fate_s && !strcmp(fate_s, "move"))
+		fate = TOKENS_MOVE;
+	if ((live > 0 && !fate) || (fate_s && !fate)) {
+		json_decref(rec);
+		atr_field(&r->err, "tokens", fate_s ? "invalid" : "required",
+			  "this member has %lld API token%s: revoke them "
+			  "(tokens=revoke) or move them to the member who takes "
+			  "over (tokens=move)",
+			  (long long)live, live == 1 ? "" : "s");
+		return -1;
+	}
+	if (fate == TOKENS_MOVE && live > 0 &&
+	    to_admin &&
+	    !r->app->cfg.api_tokens_for_admins) {
+		json_decref(rec);
+		atr_field(&r->err, "tokens", "admin",
+			  "the member who takes over is an administrator: "
+			  "API tokens may not belong to administrators");
+		return -1;
+	}
 	json_t *counts = json_object();
-	if (reassign_all(r, r->id, to, counts) < 0)
+	int64_t moved = api_token_owner_gone(c, r->id, to, fate ? fate : TOKENS_REVOKE);
+	if (moved < 0 || reassign_all(r, r->id, to, counts) < 0)
 		goto dberr;
+	if (live > 0)
+		json_object_set_new(counts, "api_token",
+				    json_pack("{s:I}", fate == TOKENS_MOVE
+							       ? "moved"
+							       : "revoked",
+					      (json_int_t)moved));
 	struct db_stmt *st = db_prepare(
 		c, "DELETE FROM staff WHERE id = ? AND org_id = ?");
 	if (!st)

@@ -435,3 +435,50 @@ out:
 	free(nets);
 	return ret;
 }
+
+int64_t api_token_live(struct db_conn *c, int64_t staff_id)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT COUNT(*) FROM api_token WHERE staff_id = ? AND "
+		   "revoked_at IS NULL");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	int64_t n = rc == 1 ? db_col_int(st, 0) : -1;
+	db_reset(st);
+	return n;
+}
+
+int64_t api_token_owner_gone(struct db_conn *c, int64_t staff_id, int64_t to,
+			     enum token_fate fate)
+{
+	int64_t n = 0;
+	if (fate == TOKENS_MOVE) {
+		struct db_stmt *st = db_prepare(
+			c, "UPDATE api_token SET staff_id = ?, version = version "
+			   "+ 1 WHERE staff_id = ? AND revoked_at IS NULL "
+			   "RETURNING id");
+		if (!st)
+			return -1;
+		db_bind_int(st, 1, to);
+		db_bind_int(st, 2, staff_id);
+		int rc;
+		while ((rc = db_step(st)) == 1)
+			n++;
+		db_reset(st);
+		if (rc < 0)
+			return -1;
+	}
+	struct db_stmt *st = db_prepare(
+		c, "DELETE FROM api_token WHERE staff_id = ? RETURNING id");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	int rc;
+	while ((rc = db_step(st)) == 1)
+		if (fate == TOKENS_REVOKE)
+			n++;
+	db_reset(st);
+	return rc < 0 ? -1 : n;
+}

@@ -63,6 +63,17 @@ int api_token_authenticate(struct req *r, const char *tok);
 /* Writes every pending usage count of this process (at stop). */
 void api_token_flush(struct db_conn *c);
 
+/* A deleted member's tokens (staff delete forces the choice): live
+ * tokens counted by api_token_live; TOKENS_MOVE gives them to member to,
+ * TOKENS_REVOKE removes them; the member's revoked tokens are removed
+ * either way (their history stays in the activity log). Inside the
+ * caller's transaction. Returns how many moved or removed, -1 on a
+ * database error. */
+enum token_fate { TOKENS_REVOKE = 1, TOKENS_MOVE };
+int64_t api_token_live(struct db_conn *c, int64_t staff_id);
+int64_t api_token_owner_gone(struct db_conn *c, int64_t staff_id, int64_t to,
+			     enum token_fate fate);
+
 /* True when s is an IPv4 or IPv6 address or CIDR block. */
 bool api_token_cidr_valid(const char *s);
 /* True when address ip lies in the CIDR block (or equals the address). */

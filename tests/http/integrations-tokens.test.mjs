@@ -301,6 +301,30 @@ describe('API tokens', () => {
     assert.equal(own.status, 201, own.text);
   });
 
+  it('deleting a member forces a choice for their tokens: revoke, or move to the member who takes over', async () => {
+    const a = await addMember(srv, admin, { role_id: role.id }, 'departing');
+    const b = await addMember(srv, admin, { role_id: role.id }, 'successor');
+    const t1 = await admin.req('POST', TOKENS, { body: { name: 'ERP Sync', staff_id: a.id } });
+    assert.equal(t1.status, 201, t1.text);
+    const del = (query) => admin.req('DELETE', '/api/v1/staff/{id}', { params: { id: a.id }, query });
+    assertFieldErrors(await del({ reassign_to: b.id }), { tokens: 'required' });
+    assertFieldErrors(await del({ reassign_to: b.id, tokens: 'keep' }), { tokens: 'invalid' });
+    assertFieldErrors(await del({ reassign_to: admin.me.id, tokens: 'move' }), { tokens: 'admin' });
+    const moved = await del({ reassign_to: b.id, tokens: 'move' });
+    assert.equal(moved.status, 200, moved.text);
+    assert.deepEqual(moved.body.reassigned.api_token, { moved: 1 });
+    const me = await bearer(t1.body.token).req('GET', '/api/v1/auth/me');
+    assert.equal(me.status, 200);
+    assert.equal(me.body.staff.id, b.id, 'the token now acts as the successor');
+    const t2 = await admin.req('POST', TOKENS, { body: { name: 'Mobile App', staff_id: b.id } });
+    const c = await addMember(srv, admin, { role_id: role.id }, 'next');
+    const gone = await admin.req('DELETE', '/api/v1/staff/{id}', { params: { id: b.id }, query: { reassign_to: c.id, tokens: 'revoke' } });
+    assert.equal(gone.status, 200, gone.text);
+    assert.deepEqual(gone.body.reassigned.api_token, { revoked: 2 });
+    assertProblem(await bearer(t2.body.token).req('GET', '/api/v1/leads'), 401);
+    assertProblem(await bearer(t1.body.token).req('GET', '/api/v1/leads'), 401);
+  });
+
   it('the API request log records token and session requests (no bodies), with filters and CSV export', async () => {
     const u = await mint({});
     const t = bearer(u.token);
