@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "admin/event_log.h"
 #include "auth/perm.h"
 #include "core/app.h"
 #include "core/buf.h"
@@ -128,7 +129,8 @@ static int events_h_list(struct req *r)
 /* Runs the list spec page by page (its cursor) over r's filters, calling
  * line() for each row, at most EXPORT_MAX rows. 0 or -1 (r->err). */
 static int each_row(struct req *r, const struct list_spec *s,
-		    void (*line)(struct buf *out, const json_t *row),
+		    void (*line)(struct buf *out, const json_t *row,
+				 const struct req *r),
 		    struct buf *out)
 {
 	int nq = r->nquery;
@@ -162,7 +164,7 @@ static int each_row(struct req *r, const struct list_spec *s,
 		json_t *e;
 		json_array_foreach(json_object_get(page, "data"), i, e)
 		{
-			line(out, e);
+			line(out, e, r);
 			rows++;
 		}
 		const char *next = json_string_value(
@@ -176,40 +178,53 @@ static int each_row(struct req *r, const struct list_spec *s,
 	return 0;
 }
 
-static void ejson_long(struct buf *b, const json_t *v)
+void event_ejson_line(struct buf *b, int64_t id, const char *uuid,
+		      int64_t org, const char *entity, bool has_entity,
+		      int64_t entity_id, const char *action,
+		      const char *created_at, const char *payload)
 {
-	if (!json_is_integer(v)) {
-		buf_adds(b, "null");
-		return;
-	}
-	buf_printf(b, "{\"$numberLong\":\"%lld\"}",
-		   (long long)json_integer_value(v));
-}
-
-/* One event as a line of MongoDB Extended JSON (relaxed): ids as
- * $numberLong, times as $date, the payload as it is. */
-static void ejson_line(struct buf *b, const json_t *e)
-{
-	buf_adds(b, "{\"_id\":");
-	ejson_long(b, json_object_get(e, "id"));
+	buf_printf(b, "{\"_id\":{\"$numberLong\":\"%lld\"}", (long long)id);
 	jout_key(b, "uuid", false);
-	jout_str(b, json_string_value(json_object_get(e, "uuid")));
+	jout_str(b, uuid);
+	buf_printf(b, ",\"org_id\":{\"$numberLong\":\"%lld\"}",
+		   (long long)org);
 	jout_key(b, "entity", false);
-	jout_str(b, json_string_value(json_object_get(e, "entity")));
+	jout_str(b, entity);
 	jout_key(b, "entity_id", false);
-	ejson_long(b, json_object_get(e, "entity_id"));
+	if (has_entity)
+		buf_printf(b, "{\"$numberLong\":\"%lld\"}",
+			   (long long)entity_id);
+	else
+		buf_adds(b, "null");
 	jout_key(b, "action", false);
-	jout_str(b, json_string_value(json_object_get(e, "action")));
+	jout_str(b, action);
 	jout_key(b, "occurred_at", false);
 	buf_adds(b, "{\"$date\":");
-	jout_str(b, json_string_value(json_object_get(e, "created_at")));
+	jout_str(b, created_at);
 	buf_addc(b, '}');
 	jout_key(b, "payload", false);
+	json_t *p = payload ? json_loads(payload, 0, NULL) : NULL;
+	char *t = p ? json_dumps(p, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	buf_adds(b, t ? t : "null");
+	free(t);
+	json_decref(p);
+	buf_adds(b, "}\n");
+}
+
+/* The list row as an export line (the caller's organisation). */
+static void ejson_line(struct buf *b, const json_t *e, const struct req *r)
+{
+	json_t *eid = json_object_get(e, "entity_id");
 	char *p = json_dumps(json_object_get(e, "payload"),
 			     JSON_COMPACT | JSON_ENCODE_ANY);
-	buf_adds(b, p ? p : "null");
+	event_ejson_line(b, json_integer_value(json_object_get(e, "id")),
+			 json_string_value(json_object_get(e, "uuid")),
+			 r->who.org_id,
+			 json_string_value(json_object_get(e, "entity")),
+			 json_is_integer(eid), json_integer_value(eid),
+			 json_string_value(json_object_get(e, "action")),
+			 json_string_value(json_object_get(e, "created_at")), p);
 	free(p);
-	buf_adds(b, "}\n");
 }
 
 static int events_h_export(struct req *r)
@@ -325,7 +340,7 @@ static void csv_field(struct buf *b, const char *s)
 		buf_addc(b, '"');
 }
 
-static void csv_line(struct buf *b, const json_t *e)
+static void csv_line(struct buf *b, const json_t *e, const struct req *r)
 {
 	static const char *const keys[] = {
 		"id",	    "at",	"method",   "path",	  "status",

@@ -322,7 +322,9 @@ describe('webhooks', () => {
   });
 
   it('the events feed (cursor pages) and the NDJSON export in MongoDB Extended JSON', async () => {
+    await newLead();
     const lead = await newLead('EJSON lead');
+    await newLead();
     const list = await admin.req('GET', '/api/v1/events', { query: { entity: 'lead', entity_id: lead.id } });
     assert.equal(list.status, 200, list.text);
     assert.equal(list.body.data.length, 1);
@@ -348,6 +350,16 @@ describe('webhooks', () => {
     assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'oldest first');
     const since = await admin.req('GET', '/api/v1/events/export', { query: { 'id[gt]': ids[ids.length - 2] } });
     assert.equal(since.text.trim().split('\n').length, 1);
+    // The CLI: every event, streamed, the same lines with the organisation.
+    const cli = srv.cli(['events', 'export', '--since', '2000-01-01']);
+    assert.equal(cli.status, 0, cli.stderr);
+    const all = cli.stdout.trim().split('\n').map((l) => EJSON.parse(l, { relaxed: false }));
+    assert.ok(all.some((d) => d.payload.after && d.payload.after.name === 'EJSON lead'));
+    assert.equal(Number(all[0].org_id), 1);
+    const resumed = srv.cli(['events', 'export', '--after-id', String(Number(all[all.length - 2]._id))]);
+    assert.equal(resumed.stdout.trim().split('\n').length, 1);
+    assert.equal(srv.cli(['events', 'export', '--since', 'yesterday']).status, 1);
+    assert.equal(srv.cli(['events', 'export', '--since', '2999-01-01']).stdout, '');
     assertProblem(await admin.req('GET', '/api/v1/events', { query: { nosuch: 1 } }), 400);
     assertProblem(await admin.req('GET', '/api/v1/events/export', { query: { cursor: 'x' } }), 400);
   });
