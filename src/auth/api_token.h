@@ -44,7 +44,7 @@ struct req;
 #define API_TOKEN_LEN 46       /* prefix 4 + random 36 + checksum 6 */
 #define API_TOKEN_SHOWN 12     /* characters shown in lists: atr_XXXXXXXX */
 #define API_TOKEN_RATE_DEFAULT 600 /* requests a minute */
-#define API_TOKEN_RATE_MAX 100000
+#define API_TOKEN_RATE_MAX 1000000
 
 /* A new token (out: API_TOKEN_LEN + 1 bytes). The caller wipes it. */
 void api_token_new(char out[API_TOKEN_LEN + 1]);

@@ -96,7 +96,7 @@ describe('API tokens', () => {
     const r = await admin.req('POST', TOKENS, {
       body: {
         name: 'x'.repeat(101), staff_id: integ.id, permissions: { nosuch: ['view'] },
-        allowed_networks: ['not-a-net'], rate_limit: 100001,
+        allowed_networks: ['not-a-net'], rate_limit: 1000001,
         expires_at: '2001-01-01T00:00:00Z', never_expires: true, extra: 1,
       },
     });
