@@ -12,7 +12,7 @@
  *                                             still signs for overlap_hours
  * POST   /api/v1/webhooks/{id}/test           queue a test message (202)
  *
- * Deliveries, the log and replay are webhook_delivery.c; the HTTP attempt
+ * Deliveries are webhook_delivery.c, the log and replay webhook_log.c; the HTTP attempt
  * is webhook_send.c. Secrets are encrypted at rest (core/secret.h) and
  * never returned after the answer that created them. Debug mode keeps
  * request and response bodies in the log and turns itself off after 24

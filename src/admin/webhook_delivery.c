@@ -18,13 +18,7 @@
  * endpoint off at once; so does a run of failed attempts as long as the
  * setting webhook_disable_after, and administrators are emailed.
  *
- * Routes:
- *   GET  /api/v1/webhooks/{id}/deliveries        one endpoint's deliveries
- *   POST /api/v1/webhooks/{id}/replay-failed     replay all its failed ones
- *   GET  /api/v1/webhook-deliveries              all (status=failed: the
- *                                                dead-letter view)
- *   GET  /api/v1/webhook-deliveries/{id}         one, with its attempts
- *   POST /api/v1/webhook-deliveries/{id}/replay  replay one
+ * The delivery log's routes and replay are webhook_log.c.
  */
 #include "atrium.h"
 
@@ -34,18 +28,21 @@
 #include "auth/perm.h"
 #include "core/activity.h"
 #include "core/app.h"
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/json_out.h"
 #include "core/secret.h"
 #include "core/settings.h"
 #include "db/db.h"
 #include "email/email.h"
+#include "entity/entity.h"
 #include "http/http.h"
 #include "http/list.h"
+#include "http/pipeline.h"
 #include "jobs/jobs.h"
 
 #define HOOKS_MAX 200   /* endpoints of one organisation looked at */
-#define REPLAY_MAX 1000 /* deliveries replayed by one request */
+
 
 int64_t webhook_backoff_base(const struct app *app)
 {
@@ -268,7 +265,7 @@ struct target {
 	char status[16], type[96], msg_id[96], name[128];
 	char *url, *secret, *previous, *payload, *occurred;
 	int64_t org, hook, attempts;
-	bool active, debug;
+	bool active, debug, owner_admin;
 };
 
 static void target_free(struct target *t)
@@ -288,8 +285,9 @@ static int load_target(struct db_conn *c, int64_t id, struct target *t,
 		c, "SELECT d.status, d.event_type, d.msg_id, d.org_id, w.id, "
 		   "w.url, w.secret, w.previous_secret, w.previous_until, "
 		   "w.active, w.debug_until, w.name, e.payload, e.created_at, "
-		   "d.attempts FROM webhook_delivery d JOIN webhook w ON w.id "
-		   "= d.webhook_id LEFT JOIN event e ON e.id = d.event_id "
+		   "d.attempts, COALESCE(s.admin, 0) FROM webhook_delivery d "
+		   "JOIN webhook w ON w.id = d.webhook_id LEFT JOIN event e ON "
+		   "e.id = d.event_id LEFT JOIN staff s ON s.id = w.created_by "
 		   "WHERE d.id = ?");
 	if (!st)
 		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
@@ -317,6 +315,7 @@ static int load_target(struct db_conn *c, int64_t id, struct target *t,
 		if (!db_col_null(st, 13))
 			t->occurred = xstrdup(db_col_text(st, 13));
 		t->attempts = db_col_int(st, 14);
+		t->owner_admin = db_col_int(st, 15) != 0;
 	}
 	db_reset(st);
 	if (rc < 0)
@@ -327,12 +326,50 @@ static int load_target(struct db_conn *c, int64_t id, struct target *t,
 	return rc;
 }
 
-/* The message body: {"type", "timestamp", "data"}. Caller frees. */
-static char *message_body(const struct target *t)
+/* Removes from a record's JSON what only administrators may see: its
+ * entity's admin-only fields, compiled-in and custom (the organisation's
+ * field set, read through a request context of this job's own). */
+static void strip_admin_only(struct app *app, struct db_conn *c, int64_t org,
+			     const struct entity *e, json_t *rec)
+{
+	if (!json_is_object(rec))
+		return;
+	for (int i = 0; i < e->schema.nfields; i++)
+		if (e->schema.fields[i].flags & F_ADMIN_ONLY)
+			json_object_del(rec, e->schema.fields[i].name);
+	struct req fr = {0};
+	fr.app = app;
+	fr.arena = arena_new();
+	fr.db = c;
+	fr.who.org_id = org;
+	const struct field_set *fs = entity_fields(&fr, e);
+	json_t *cf = json_object_get(rec, "custom_fields");
+	for (int i = 0; fs && i < fs->ncustom; i++)
+		if (fs->custom[i].flags & F_ADMIN_ONLY)
+			json_object_del(cf, fs->custom[i].name);
+	if (!fs)
+		json_object_del(rec, "custom_fields"); /* when unsure, none */
+	req_free(&fr);
+}
+
+/* The message body: {"type", "timestamp", "data"}, holding only what the
+ * endpoint's owner may see. Caller frees. */
+static char *message_body(struct app *app, struct db_conn *c,
+			  const struct target *t)
 {
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	json_t *data = t->payload ? json_loads(t->payload, 0, NULL) : NULL;
+	const struct entity *e =
+		data ? entity_find(json_string_value(json_object_get(data,
+								     "entity")))
+		     : NULL;
+	if (e && !t->owner_admin) {
+		strip_admin_only(app, c, t->org, e,
+				 json_object_get(data, "before"));
+		strip_admin_only(app, c, t->org, e,
+				 json_object_get(data, "after"));
+	}
 	if (!data)
 		data = json_pack("{s:I,s:s,s:s}", "webhook_id",
 				 (json_int_t)t->hook, "name", t->name,
@@ -537,12 +574,13 @@ int webhook_job(struct job_ctx *j, struct atr_err *err)
 			return atr_fail(err, ATR_E_INTERNAL, "database error");
 		return JOB_OK;
 	}
+	char *body = message_body(j->app, c, &t);
 	db_release(c); /* no connection held across the network */
 	if (jobs_stopping()) {
+		free(body);
 		target_free(&t);
 		return JOB_ABORTED;
 	}
-	char *body = message_body(&t);
 	const char *secrets[2] = {t.secret, t.previous};
 	char sig[256];
 	int64_t ts = atr_now_ms() / 1000;
@@ -578,319 +616,3 @@ int webhook_job(struct job_ctx *j, struct atr_err *err)
 	return out;
 }
 
-/* ---- the log ------------------------------------------------------------------------ */
-
-#define DCOLS                                                                  \
-	"d.id, d.webhook_id, w.name, d.event_id, d.event_type, d.msg_id, "     \
-	"d.status, d.attempts, d.last_status_code, d.last_error, "             \
-	"d.created_at, d.updated_at, d.delivered_at"
-
-static void drow(struct buf *b, struct db_stmt *st, const void *arg)
-{
-	buf_adds(b, "{\"id\":");
-	jout_int(b, db_col_int(st, 0));
-	jout_key(b, "webhook_id", false);
-	jout_int(b, db_col_int(st, 1));
-	jout_key(b, "webhook_name", false);
-	jout_str(b, db_col_text(st, 2));
-	static const struct {
-		const char *k;
-		int col;
-		bool num;
-	} f[] = {{"event_id", 3, true},	      {"event_type", 4, false},
-		 {"msg_id", 5, false},	      {"status", 6, false},
-		 {"attempts", 7, true},	      {"last_status_code", 8, true},
-		 {"last_error", 9, false},    {"created_at", 10, false},
-		 {"updated_at", 11, false},   {"delivered_at", 12, false}};
-	for (size_t i = 0; i < ATR_ARRAY_LEN(f); i++) {
-		jout_key(b, f[i].k, false);
-		if (db_col_null(st, f[i].col))
-			buf_adds(b, "null");
-		else if (f[i].num)
-			jout_int(b, db_col_int(st, f[i].col));
-		else
-			jout_str(b, db_col_text(st, f[i].col));
-	}
-	buf_addc(b, '}');
-}
-
-static const char *const status_choices[] = {"pending", "delivered", "failed",
-					     NULL};
-static const struct field f_status = {.name = "status",
-				      .type = FT_ENUM,
-				      .choices = status_choices};
-static const struct field f_hook = {.name = "webhook_id", .type = FT_INT};
-static const struct field f_type = {.name = "event_type", .type = FT_TEXT};
-static const struct field f_created = {.name = "created_at",
-				       .type = FT_DATETIME};
-
-static const struct list_col dcolumns[] = {
-	{&f_status, "d.status", LIST_FILTER},
-	{&f_hook, "d.webhook_id", LIST_FILTER},
-	{&f_type, "d.event_type", LIST_FILTER},
-	{&f_created, "d.created_at", LIST_FILTER | LIST_SORT},
-};
-
-static int one_hook(struct req *r, struct list_query *q, const void *arg)
-{
-	list_where(q, "d.webhook_id = ?");
-	list_int(q, r->id);
-	return 0;
-}
-
-static const struct list_spec dspec = {
-	.from = "webhook_delivery d JOIN webhook w ON w.id = d.webhook_id",
-	.cols = DCOLS,
-	.id = "d.id",
-	.org = "d.org_id",
-	.columns = dcolumns,
-	.ncolumns = (int)ATR_ARRAY_LEN(dcolumns),
-	.sort_default = "-id",
-	.limit_default = 50,
-	.limit_max = 200,
-	.row = drow,
-};
-
-static int deliveries_h_list(struct req *r)
-{
-	return list_run(r, &dspec);
-}
-
-static int deliveries_h_of_hook(struct req *r)
-{
-	struct list_spec s = dspec;
-	s.scope = one_hook;
-	return list_run(r, &s);
-}
-
-static int deliveries_h_get(struct req *r)
-{
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	struct db_stmt *st = db_prepare(
-		c, "SELECT " DCOLS " FROM webhook_delivery d JOIN webhook w ON "
-		   "w.id = d.webhook_id WHERE d.id = ? AND d.org_id = ?");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->id);
-	db_bind_int(st, 2, r->who.org_id);
-	int rc = db_step(st);
-	json_t *rec = NULL;
-	if (rc == 1) {
-		struct buf b = BUF_INIT;
-		drow(&b, st, NULL);
-		rec = json_loadb(b.p, b.len, 0, NULL);
-		buf_free(&b);
-	}
-	db_reset(st);
-	if (rc < 0)
-		return req_db_error(r);
-	if (!rec)
-		return atr_fail(&r->err, ATR_E_NOT_FOUND,
-				"delivery %lld not found", (long long)r->id);
-	st = db_prepare(c, "SELECT attempt, at, status_code, duration_ms, "
-			   "error, request_body, response_body FROM "
-			   "webhook_attempt WHERE delivery_id = ? ORDER BY id "
-			   "DESC LIMIT 50");
-	if (!st) {
-		json_decref(rec);
-		return req_db_error(r);
-	}
-	db_bind_int(st, 1, r->id);
-	json_t *atts = json_array();
-	while ((rc = db_step(st)) == 1) {
-		json_t *a = json_pack("{s:I,s:s,s:I}", "attempt",
-				      (json_int_t)db_col_int(st, 0), "at",
-				      db_col_text(st, 1), "duration_ms",
-				      (json_int_t)db_col_int(st, 3));
-		json_object_set_new(a, "status_code",
-				    db_col_null(st, 2)
-					    ? json_null()
-					    : json_integer(db_col_int(st, 2)));
-		static const char *const keys[] = {"error", "request_body",
-						   "response_body"};
-		for (int k = 0; k < 3; k++)
-			json_object_set_new(
-				a, keys[k],
-				db_col_null(st, 4 + k)
-					? json_null()
-					: json_string(db_col_text(st, 4 + k)));
-		json_array_append_new(atts, a);
-	}
-	db_reset(st);
-	if (rc < 0) {
-		json_decref(atts);
-		json_decref(rec);
-		return req_db_error(r);
-	}
-	json_object_set_new(rec, "attempts_log", atts);
-	req_json(r, 200, rec);
-	return 0;
-}
-
-/* Puts delivery id (of org, not pending) back on its way: its blocked job
- * requeued, or a new job after its order key. 1, 0 not replayable, -1. */
-static int replay_one(struct db_conn *c, int64_t org, int64_t id)
-{
-	struct db_stmt *st = db_prepare(
-		c, "SELECT status, job_id, order_key, COALESCE(event_id, 0) FROM "
-		   "webhook_delivery WHERE id = ? AND org_id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, id);
-	db_bind_int(st, 2, org);
-	int rc = db_step(st);
-	char status[16] = "", key[160] = "";
-	int64_t job = 0, seq = 0;
-	if (rc == 1) {
-		atr_strlcpy(status, db_col_text(st, 0), sizeof status);
-		job = db_col_null(st, 1) ? 0 : db_col_int(st, 1);
-		atr_strlcpy(key, db_col_text(st, 2), sizeof key);
-		seq = db_col_int(st, 3);
-	}
-	db_reset(st);
-	if (rc <= 0)
-		return rc;
-	if (!strcmp(status, "pending"))
-		return 0;
-	int r = job ? job_retry_blocked(c, org, job) : 0;
-	if (r < 0)
-		return -1;
-	if (r == 0) {
-		json_t *p = json_pack("{s:I}", "delivery_id", (json_int_t)id);
-		int e = job_enqueue(c, &(struct job_new){.kind = "webhook",
-							 .org_id = org,
-							 .payload = p,
-							 .order_key = key,
-							 .order_seq = seq},
-				    &job, NULL);
-		json_decref(p);
-		if (e < 0)
-			return -1;
-	}
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	st = db_prepare(c, "UPDATE webhook_delivery SET status = 'pending', "
-			   "job_id = ?, updated_at = ? WHERE id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, job);
-	db_bind_text(st, 2, now);
-	db_bind_int(st, 3, id);
-	rc = db_step(st);
-	db_reset(st);
-	return rc < 0 ? -1 : 1;
-}
-
-static int deliveries_h_replay(struct req *r)
-{
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	if (db_begin(c) < 0)
-		return req_db_error(r);
-	int rc = replay_one(c, r->who.org_id, r->id);
-	if (rc < 0)
-		return req_db_error(r);
-	if (rc == 0) {
-		struct db_stmt *st = db_prepare(
-			c, "SELECT 1 FROM webhook_delivery WHERE id = ? AND "
-			   "org_id = ?");
-		if (!st)
-			return req_db_error(r);
-		db_bind_int(st, 1, r->id);
-		db_bind_int(st, 2, r->who.org_id);
-		int found = db_step(st);
-		db_reset(st);
-		if (found < 0)
-			return req_db_error(r);
-		return found ? atr_fail(&r->err, ATR_E_CONFLICT,
-					"delivery %lld is still pending",
-					(long long)r->id)
-			     : atr_fail(&r->err, ATR_E_NOT_FOUND,
-					"delivery %lld not found",
-					(long long)r->id);
-	}
-	json_t *diff = json_pack("{s:{s:s}}", "status", "to", "pending");
-	int a = activity_from_req(r, "replay", "webhook_delivery", r->id, diff);
-	json_decref(diff);
-	if (a < 0 || db_commit(c) < 0)
-		return r->err.kind ? -1 : req_db_error(r);
-	jobs_wake();
-	req_json(r, 200, json_pack("{s:I,s:I}", "replayed", (json_int_t)1,
-				   "delivery_id", (json_int_t)r->id));
-	return 0;
-}
-
-static int deliveries_h_replay_failed(struct req *r)
-{
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	if (db_begin(c) < 0)
-		return req_db_error(r);
-	struct db_stmt *st = db_prepare(
-		c, "SELECT id FROM webhook WHERE id = ? AND org_id = ?");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->id);
-	db_bind_int(st, 2, r->who.org_id);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		return req_db_error(r);
-	if (rc == 0)
-		return atr_fail(&r->err, ATR_E_NOT_FOUND,
-				"webhook %lld not found", (long long)r->id);
-	st = db_prepare(c, "SELECT id FROM webhook_delivery WHERE webhook_id = "
-			   "? AND status = 'failed' ORDER BY id LIMIT ?");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->id);
-	db_bind_int(st, 2, REPLAY_MAX);
-	int64_t *ids = xcalloc(REPLAY_MAX, sizeof *ids);
-	int n = 0;
-	while ((rc = db_step(st)) == 1 && n < REPLAY_MAX)
-		ids[n++] = db_col_int(st, 0);
-	db_reset(st);
-	int done = 0;
-	for (int i = 0; rc >= 0 && i < n; i++) {
-		int x = replay_one(c, r->who.org_id, ids[i]);
-		if (x < 0)
-			rc = -1;
-		else
-			done += x;
-	}
-	free(ids);
-	if (rc < 0)
-		return req_db_error(r);
-	if (done) {
-		json_t *diff = json_pack("{s:{s:i}}", "replayed", "to", done);
-		int a = activity_from_req(r, "replay", "webhook", r->id, diff);
-		json_decref(diff);
-		if (a < 0 || db_commit(c) < 0)
-			return r->err.kind ? -1 : req_db_error(r);
-		jobs_wake();
-	} else {
-		db_rollback(c);
-	}
-	req_json(r, 200, json_pack("{s:i}", "replayed", done));
-	return 0;
-}
-
-const struct route webhook_delivery_routes[] = {
-	{HTTP_GET, "/api/v1/webhooks/{id}/deliveries", deliveries_h_of_hook,
-	 ACCESS_PERM, "webhooks", CAP_VIEW},
-	{HTTP_POST, "/api/v1/webhooks/{id}/replay-failed",
-	 deliveries_h_replay_failed, ACCESS_PERM, "webhooks", CAP_EDIT,
-	 &schema_empty},
-	{HTTP_GET, "/api/v1/webhook-deliveries", deliveries_h_list, ACCESS_PERM,
-	 "webhooks", CAP_VIEW},
-	{HTTP_GET, "/api/v1/webhook-deliveries/{id}", deliveries_h_get,
-	 ACCESS_PERM, "webhooks", CAP_VIEW},
-	{HTTP_POST, "/api/v1/webhook-deliveries/{id}/replay",
-	 deliveries_h_replay, ACCESS_PERM, "webhooks", CAP_EDIT,
-	 &schema_empty},
-	{0},
-};

@@ -1,8 +1,8 @@
 /* webhook_int.h — what the webhooks module's files share.
  *
  *   webhook.c           endpoints: routes, the module descriptor, settings
- *   webhook_delivery.c  the outbox subscriber, the delivery job, the
- *                       delivery log routes, replay
+ *   webhook_delivery.c  the outbox subscriber, the delivery job
+ *   webhook_log.c       the delivery log routes, replay
  *   webhook_send.c      one HTTP attempt: Standard Webhooks signing, the
  *                       destination check (SSRF), libcurl
  *
@@ -81,6 +81,7 @@ int64_t webhook_backoff_base(const struct app *app);
  * in the open transaction). 0 (*delivery_id set) or -1. */
 int webhook_queue_test(struct db_conn *c, int64_t org, int64_t id,
 		       int64_t *delivery_id);
+/* webhook_log.c */
 extern const struct route webhook_delivery_routes[];
 
 /* webhook.c: the permission module of an entity's records ("leads" for

@@ -177,4 +177,15 @@ test('Events and the API request log list what happened, with exports', async ({
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page.locator('tr[data-request]', { hasText: 'POST /api/v1/leads' }).first()).toBeVisible({ timeout: 10000 });
   await expect(page.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', /method=POST/);
+
+  // Settings → Integrations: the request log's retention.
+  await page.goto('/admin/settings?tab=integrations');
+  await page.getByRole('tab', { name: 'Integrations' }).click();
+  const keep = page.getByLabel('Keep the API request log for (days)');
+  await expect(keep).toHaveValue('90');
+  await keep.fill('30');
+  await page.getByRole('button', { name: 'Save integration settings' }).click();
+  await expect(page.getByText(/saved/i).first()).toBeVisible();
+  expect((await api.call('GET', '/api/v1/settings/integrations')).body.values.api_log_retention_days).toBe(30);
+  await api.call('PATCH', '/api/v1/settings/integrations', { api_log_retention_days: null });
 });

@@ -243,7 +243,6 @@ describe('webhooks', () => {
     rx.trust('/ok/fixed/', fixed.body.secret);
     const rp = await admin.req('POST', '/api/v1/webhook-deliveries/{id}/replay', { params: { id: t.body.delivery_id } });
     assert.equal(rp.status, 200, rp.text);
-    assertProblem(await admin.req('POST', '/api/v1/webhook-deliveries/{id}/replay', { params: { id: t.body.delivery_id } }), 409);
     const ok = await waitFor(async () => {
       const x = await delivery(t.body.delivery_id);
       return x.status === 'delivered' ? x : null;
@@ -264,7 +263,9 @@ describe('webhooks', () => {
     await waitFor(async () => (await delivery(t.body.delivery_id)).attempts >= 1, { timeout: 20000, what: 'first attempt' });
     // Skip the 13 attempts in between (their pauses grow to hours).
     const job = srv.sql(`SELECT job_id FROM webhook_delivery WHERE id = ${t.body.delivery_id}`).stdout;
-    assert.equal(srv.sql(`UPDATE job SET attempts = 14, run_at = '2000-01-01T00:00:00.000Z' WHERE id = ${job} AND status = 'queued'`).status, 0);
+    // Once the first attempt is recorded and the job queued again (not while it still runs).
+    await waitFor(() => srv.sql(`UPDATE job SET attempts = 14, run_at = '2000-01-01T00:00:00.000Z' WHERE id = ${job} ` +
+      "AND status = 'queued' RETURNING id").stdout !== '', { timeout: 20000, what: 'the job queued for its retry' });
     const d = await waitFor(async () => {
       const x = await delivery(t.body.delivery_id);
       return x.status === 'failed' ? x : null;
@@ -277,6 +278,15 @@ describe('webhooks', () => {
     assert.equal(all.body.replayed, 1);
     await waitFor(async () => (await delivery(t.body.delivery_id)).status === 'delivered', { timeout: 20000, what: 'replayed' });
     assert.equal(srv.sql(`SELECT status FROM job WHERE id = ${job}`).stdout, 'done', 'the same job, requeued');
+  });
+
+  it('a delivery still pending cannot be replayed (409)', async () => {
+    const h = await addHook('/hold/pending/');
+    const t = await admin.req('POST', '/api/v1/webhooks/{id}/test', { params: { id: h.id } });
+    await waitFor(() => rx.at('/hold/pending/').length >= 1, { timeout: 20000, what: 'the receiver holding it' });
+    assertProblem(await admin.req('POST', '/api/v1/webhook-deliveries/{id}/replay', { params: { id: t.body.delivery_id } }), 409);
+    rx.release();
+    await waitFor(async () => (await delivery(t.body.delivery_id)).status === 'delivered', { timeout: 20000, what: 'delivered' });
   });
 
   it('rotate-secret: both secrets sign during the overlap; every invalid field', async () => {

@@ -79,6 +79,15 @@ const GROUPS = {
         hint: 'Even an active session ends after this long; then sign in again.' },
     ],
   },
+  integrations: {
+    title: 'Integrations', save: 'Save integration settings',
+    lead: 'Webhooks and the API request log (API Management and Webhooks have their own pages).',
+    fields: [
+      { key: 'webhook_disable_after', label: 'Failed webhook attempts in a row before the endpoint is turned off', type: 'number',
+        wide: true, hint: 'Administrators are emailed when it happens. A receiver answering 410 Gone is turned off at once.' },
+      { key: 'api_log_retention_days', label: 'Keep the API request log for (days)', type: 'number' },
+    ],
+  },
   seats: {
     title: 'Seats', save: 'Save seats',
     lead: 'Active staff may not exceed the included members plus extra seats. Deactivating an account frees its seat.',
@@ -94,6 +103,7 @@ const TABS = [
   { key: 'email', label: 'Email (SMTP)', groups: ['smtp', 'email_queue'] },
   { key: 'seats', label: 'Seats', groups: ['seats'] },
   { key: 'security', label: 'Security', groups: ['security'] },
+  { key: 'integrations', label: 'Integrations', groups: ['integrations'] },
   { key: 'cron', label: 'Cronjob', groups: [] },
 ];
 
