@@ -746,6 +746,8 @@ int list_run(struct req *r, const struct list_spec *s)
 	}
 	if (total >= 0)
 		buf_printf(&out, ",\"total\":%lld", (long long)total);
+	if (s->extra && s->extra(r, &out, s->arg) < 0)
+		goto out;
 	buf_addc(&out, '}');
 	req_raw_json(r, 200, &out);
 	rc = 0;

@@ -27,7 +27,11 @@
  * The answer: {"data":[...], "limit", "offset", "has_more",
  * "next_cursor" (null on the last page), "total" (when counted: on
  * count=true or for lists that always count (count_default), or for free
- * from a maintained count when nothing narrows the list)}.
+ * from a maintained count when nothing narrows the list), and whatever
+ * the spec's extra hook adds}.
+ *
+ * A handler that needs per-request state in its hooks (a setting the row
+ * writer reads) copies its static spec and points the copy's arg at it.
  *
  * View scopes are index-driven: a scope hook adds either one condition
  * (list_where) or disjoint arms (list_arm), one per indexed predicate
@@ -103,6 +107,10 @@ struct list_spec {
 	 * list's, -1 bad (r->err). op is NULL without [op]. */
 	int (*param)(struct req *r, struct list_query *q, const char *key,
 		     const char *op, const char *value, const void *arg);
+	/* Optional: more members of the answer after the page, each written
+	 * as ,"name":value (counts by status, a summary the screen shows
+	 * above the list). 0 or -1 (r->err). */
+	int (*extra)(struct req *r, struct buf *out, const void *arg);
 };
 
 /* Answers the list request r per spec (sets r's response). 0 or -1 with

@@ -16,7 +16,8 @@
 #include "http/list.h"
 #include "http/query.h"
 
-static const struct field f_name = {.name = "name", .type = FT_TEXT};
+static const struct field f_name = {.name = "name", .type = FT_TEXT,
+				    .max = 20};
 static const struct field f_qty = {.name = "qty", .type = FT_INT};
 static const struct field f_note = {.name = "note", .type = FT_TEXT};
 
@@ -45,6 +46,14 @@ static int arms(struct req *r, struct list_query *q, const void *arg)
 	list_arm(q, "qty = ? AND qty <> ?");
 	list_int(q, 3);
 	list_int(q, 1);
+	return 0;
+}
+
+/* A summary after the page; arg counts the calls. */
+static int extra(struct req *r, struct buf *out, const void *arg)
+{
+	(*(int *)arg)++;
+	buf_adds(out, ",\"summary\":{\"n\":7}");
 	return 0;
 }
 
@@ -200,6 +209,23 @@ static void engine(const char *url)
 	CHECK_EQ_INT(json_integer_value(json_object_get(n, "total")), 3);
 	json_decref(n);
 	spec.scope = NULL;
+
+	/* Extra members after the page, once per answer, none on a 400. */
+	int calls = 0;
+	spec.extra = extra;
+	spec.arg = &calls;
+	n = run("limit=1", m);
+	CHECK_EQ_INT(json_integer_value(json_object_get(
+			     json_object_get(n, "summary"), "n")),
+		     7);
+	CHECK_EQ_INT((int)json_array_size(json_object_get(n, "data")), 1);
+	json_decref(n);
+	REFUSE("limit=0", "limit");
+	CHECK_EQ_INT(calls, 1);
+	spec.extra = NULL;
+	spec.arg = NULL;
+	/* Text longer than its field holds is refused, not matched. */
+	REFUSE("name=abcdefghijklmnopqrstuvwxyz", "at most 20 characters");
 
 	REFUSE("colour=red", "unknown query parameter 'colour'");
 	REFUSE("note=x", "cannot filter on 'note'");
