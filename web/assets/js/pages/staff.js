@@ -4,7 +4,7 @@
 // and Security (2FA status, reset 2FA,
 // force a password reset, end all sessions) tabs, plus the lifecycle
 // actions: deactivate/activate, resend invitation, delete with reassignment.
-import { h, debounce, icon, nextId, pageTitle, replace, timeEl } from '../dom.js';
+import { h, icon, nextId, pageTitle, replace, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { navigate, replaceQuery } from '../router.js';
 import { entityByLogName } from '../entities.js';
@@ -12,21 +12,18 @@ import { historySection } from './activity.js';
 import { can, canView, me } from '../session.js';
 import { resetTwofa } from './twofa.js';
 import { accessTab, permissionsTab } from './staff_access.js';
+import { listView } from '../listview.js';
 import {
-  alertBox, clearStaffCache, confirmDialog, emptyState, loading, modal, pager, problemBox, sentence, toast,
+  alertBox, clearStaffCache, confirmDialog, loading, modal, problemBox, sentence, toast,
 } from '../ui.js';
 import {
   checkboxGroup, clearErrors, control, errorMessage, radioGroup, showFieldErrors, staleNotice, tabs,
 } from '../forms.js';
 
-const LIMIT = 25;
 const PLUS = ['M12 5v14', 'M5 12h14'];
-const SEARCH = ['M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z', 'M21 21l-4.3-4.3'];
 const BACK = ['M15 18l-6-6 6-6'];
 export { CAPS } from './staff_access.js';
 const INACTIVE_DAYS = [['30', '30 days'], ['90', '90 days'], ['180', '180 days']];
-const FILTERS = ['active', 'admin', 'role_id', 'department_id', 'team_id', 'inactive_days'];
-const SORTABLE = ['name', 'email', 'last_login'];
 
 /* ---- lookups ------------------------------------------------------------- */
 
@@ -73,148 +70,52 @@ function lastLogin(iso) {
 
 export async function staffListPage(ctx, root) {
   ctx.setTitle('Staff');
-  const q = ctx.query;
-  const state = {
-    q: q.get('q') || '',
-    sort: SORTABLE.includes((q.get('sort') || '').replace(/^-/, '')) ? q.get('sort') : '',
-    offset: Math.max(0, Number(q.get('offset')) || 0),
-    filters: Object.fromEntries(FILTERS.map((k) => [k, q.get(k) || ''])),
-  };
   const lookups = await loadLookups(ctx.signal);
-
-  const field = (id, label, input) => h('div', { class: 'filter-field' },
-    h('label', { for: id, class: 'label label-small' }, label), input);
-  const select = (id, value, first, options) => h('select', { id, class: 'input', value },
-    h('option', { value: '' }, first), options.map(([v, t]) => h('option', { value: v }, t)),
-    value && !options.some(([v]) => v === value) ? h('option', { value }, `#${value}`) : null);
   const opts = (list) => (list || []).map((r) => [String(r.id), r.name]);
-
-  const search = h('input', { id: 'staff-search', type: 'search', class: 'input', value: state.q,
-    placeholder: 'Name or email…', autocomplete: 'off' });
-  const inputs = {
-    active: select('staff-f-active', state.filters.active, 'Everyone', [['true', 'Active'], ['false', 'Inactive']]),
-    role_id: lookups.roles ? select('staff-f-role', state.filters.role_id, 'Any role', opts(lookups.roles)) : null,
-    department_id: lookups.departments
-      ? select('staff-f-dep', state.filters.department_id, 'Any department', opts(lookups.departments)) : null,
-    team_id: lookups.teams ? select('staff-f-team', state.filters.team_id, 'Any team', opts(lookups.teams)) : null,
-    admin: select('staff-f-admin', state.filters.admin, 'Anyone', [['true', 'Administrators'], ['false', 'Not administrators']]),
-    inactive_days: select('staff-f-days', state.filters.inactive_days, 'Any time', INACTIVE_DAYS),
-  };
-  const reset = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Reset');
-  const filters = h('form', { class: 'toolbar filters', role: 'search', 'aria-label': 'Filter staff' },
-    h('div', { class: 'filter-field filter-search' },
-      h('label', { for: 'staff-search', class: 'label label-small' }, 'Search'),
-      h('div', { class: 'toolbar-search' }, icon(SEARCH, 'icon search-icon'), search)),
-    field('staff-f-active', 'Status', inputs.active),
-    inputs.role_id ? field('staff-f-role', 'Role', inputs.role_id) : null,
-    inputs.department_id ? field('staff-f-dep', 'Department', inputs.department_id) : null,
-    inputs.team_id ? field('staff-f-team', 'Team', inputs.team_id) : null,
-    field('staff-f-admin', 'Admin', inputs.admin),
-    field('staff-f-days', 'No sign-in for', inputs.inactive_days),
-    h('div', { class: 'toolbar-buttons' }, reset));
-
-  const table = h('table', { class: 'table' });
-  const status = h('div', { class: 'list-status' });
-  const footer = h('div', { class: 'list-footer' });
+  const unknown = (v) => `#${v}`;
+  const filters = [
+    { param: 'active', label: 'Status', all: 'Everyone', options: [['true', 'Active'], ['false', 'Inactive']] },
+    lookups.roles ? { param: 'role_id', label: 'Role', all: 'Any role', options: opts(lookups.roles), unknown } : null,
+    lookups.departments ? { param: 'department_id', label: 'Department', all: 'Any department',
+      options: opts(lookups.departments), unknown } : null,
+    lookups.teams ? { param: 'team_id', label: 'Team', all: 'Any team', options: opts(lookups.teams), unknown } : null,
+    { param: 'admin', label: 'Admin', all: 'Anyone', options: [['true', 'Administrators'], ['false', 'Not administrators']] },
+    { param: 'inactive_days', label: 'No sign-in for', all: 'Any time', options: INACTIVE_DAYS },
+  ].filter(Boolean);
+  const none = (label) => h('span', { class: 'muted', 'aria-label': label }, '—');
+  const view = listView(ctx, {
+    api: '/api/v1/staff',
+    name: 'Staff members',
+    id: 'staff',
+    sort: 'name',
+    limit: 25,
+    search: { label: 'Search staff', placeholder: 'Name or email…' },
+    filterLabel: 'Filter staff',
+    filters,
+    columns: [
+      { label: 'Name', sort: 'name', cell: (s) => s.name || s.email },
+      { label: 'Email', sort: 'email', cell: (s) => h('span', { class: 'truncate', title: s.email }, s.email) },
+      { label: 'Role', cell: (s) => s.role_name || h('span', { class: 'muted' }, 'No role') },
+      { label: 'Departments',
+        cell: (s) => (s.department_ids || []).map((id) => nameOf(lookups.departments, id)).join(', ') || none('none') },
+      { label: 'Status', cell: statusBadge },
+      { label: 'Admin', cell: (s) => (s.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : none('no')) },
+      { label: 'Last sign-in', sort: 'last_login', desc: true, class: 'nowrap', cell: (s) => lastLogin(s.last_login) },
+    ],
+    rowHref: (s) => `/admin/staff/${s.id}`,
+    rowProps: (s) => ({ class: s.active ? null : 'row-muted' }),
+    empty: {
+      none: ['No staff members yet.'],
+      filtered: ['No staff members match.', 'Try another search or reset the filters.'],
+    },
+  });
   root.replaceChildren(
     h('div', { class: 'page-header' }, pageTitle('Staff'),
       can('staff', 'create') ? h('a', { href: '/admin/staff/new', class: 'btn btn-primary' }, icon(PLUS), 'Add staff') : null),
     h('p', { class: 'muted page-lead' },
       'Everyone who can sign in. Deactivate departing employees the same day; never delete them.'),
-    h('div', { class: 'card' }, filters, status, h('div', { class: 'table-wrap' }, table), footer));
-
-  let request = null;
-  ctx.signal.addEventListener('abort', () => request && request.abort());
-  const apply = () => {
-    for (const k of FILTERS) state.filters[k] = inputs[k] ? inputs[k].value : '';
-    state.offset = 0;
-    load();
-  };
-  filters.addEventListener('submit', (ev) => { ev.preventDefault(); state.q = search.value.trim(); apply(); });
-  for (const k of FILTERS) if (inputs[k]) inputs[k].addEventListener('change', apply);
-  const onSearch = debounce(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 300);
-  search.addEventListener('input', onSearch);
-  ctx.signal.addEventListener('abort', () => onSearch.cancel());
-  reset.addEventListener('click', () => {
-    search.value = '';
-    state.q = '';
-    for (const k of FILTERS) if (inputs[k]) inputs[k].value = '';
-    apply();
-  });
-
-  const header = () => {
-    const current = state.sort || 'name';
-    const desc = current.startsWith('-');
-    const key = current.replace(/^-/, '');
-    const cols = [['name', 'Name'], ['email', 'Email'], [null, 'Role'], [null, 'Departments'], [null, 'Status'],
-      [null, 'Admin'], ['last_login', 'Last sign-in']];
-    return h('thead', null, h('tr', null, cols.map(([sortKey, label]) => {
-      if (!sortKey) return h('th', { scope: 'col' }, label);
-      const active = key === sortKey;
-      const btn = h('button', { type: 'button', class: ['sort', active ? `sort-${desc ? 'desc' : 'asc'}` : null] },
-        label, h('span', { class: 'sort-indicator', 'aria-hidden': 'true' }, active ? (desc ? '▼' : '▲') : '↕'));
-      btn.addEventListener('click', () => {
-        state.sort = active && !desc ? `-${sortKey}` : sortKey;
-        state.offset = 0;
-        load();
-      });
-      return h('th', { scope: 'col', 'aria-sort': active ? (desc ? 'descending' : 'ascending') : 'none' }, btn);
-    })));
-  };
-
-  const row = (s) => {
-    const href = `/admin/staff/${s.id}`;
-    const deps = (s.department_ids || []).map((id) => nameOf(lookups.departments, id)).join(', ');
-    const tr = h('tr', { class: ['clickable', s.active ? null : 'row-muted'] },
-      h('td', null, h('a', { href, class: 'row-link' }, s.name || s.email)),
-      h('td', null, h('span', { class: 'truncate', title: s.email }, s.email)),
-      h('td', null, s.role_name || h('span', { class: 'muted' }, 'No role')),
-      h('td', null, deps || h('span', { class: 'muted', 'aria-label': 'none' }, '—')),
-      h('td', null, statusBadge(s)),
-      h('td', null, s.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : h('span', { class: 'muted', 'aria-label': 'no' }, '—')),
-      h('td', { class: 'nowrap' }, lastLogin(s.last_login)));
-    tr.addEventListener('click', (ev) => {
-      if (ev.target.closest('a, button, input, select')) return;
-      if (window.getSelection && String(window.getSelection())) return;
-      navigate(href);
-    });
-    return tr;
-  };
-
-  async function load() {
-    replaceQuery({ q: state.q, sort: state.sort, offset: state.offset || '', ...state.filters });
-    if (request) request.abort();
-    request = new AbortController();
-    const { signal } = request;
-    table.setAttribute('aria-busy', 'true');
-    status.replaceChildren();
-    try {
-      const { data } = await api('GET', '/api/v1/staff', {
-        query: { limit: LIMIT, offset: state.offset, sort: state.sort || 'name', q: state.q, ...state.filters }, signal,
-      });
-      const rows = Array.isArray(data.data) ? data.data : [];
-      const total = Number(data.total) || 0;
-      if (!rows.length && state.offset > 0 && total > 0) {
-        state.offset = Math.floor((total - 1) / LIMIT) * LIMIT;
-        return load();
-      }
-      table.replaceChildren(h('caption', { class: 'visually-hidden' }, 'Staff members'), header(),
-        h('tbody', null, rows.map(row)));
-      if (!rows.length) {
-        const filtered = state.q || Object.values(state.filters).some(Boolean);
-        status.replaceChildren(filtered ? emptyState('No staff members match.', 'Try another search or reset the filters.')
-          : emptyState('No staff members yet.'));
-      }
-      footer.replaceChildren(pager({ offset: Number(data.offset) || state.offset, limit: Number(data.limit) || LIMIT,
-        total, count: rows.length, label: 'Staff pages', onPage: (o) => { state.offset = o; load(); } }));
-    } catch (err) {
-      if (isAbort(err)) return;
-      status.replaceChildren(problemBox(err));
-    } finally {
-      if (!signal.aborted) table.removeAttribute('aria-busy');
-    }
-  }
-  await load();
+    view.root);
+  await view.load();
 }
 
 /* ---- the staff form (add and details) ------------------------------------- */
