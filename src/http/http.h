@@ -94,6 +94,10 @@ struct route {
  * does). */
 #define ROUTE_REAUTH_SELF 64u
 #define REAUTH_MINUTES 5
+/* Reads the session without extending it: the request is not activity
+ * (the web UI asking how long the session has left must not keep it
+ * alive). */
+#define ROUTE_NO_TOUCH 128u
 
 #define QUERY_MAX 32
 
@@ -115,6 +119,9 @@ struct principal {
 	bool must_change_password;
 	enum session_stage stage;
 	int64_t reauth_ms; /* when this session last re-authenticated; 0 never */
+	/* The session's clock: its last activity (this request's, when it
+	 * touched the session), its idle limit and its absolute end. */
+	int64_t seen_ms, idle_ms, expires_ms;
 	struct perm_set perms; /* effective grants (not used for admins) */
 };
 
