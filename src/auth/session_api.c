@@ -5,6 +5,7 @@
 #include "auth/auth.h"
 #include "auth/perm.h"
 #include "auth/session.h"
+#include "auth/session_touch.h"
 #include "core/activity.h"
 #include "core/module.h"
 #include "db/db.h"
@@ -119,4 +120,6 @@ static const struct route session_routes[] = {
 const struct module module_sessions = {
 	.name = "sessions",
 	.routes = session_routes,
+	.start = session_touch_start,
+	.stop = session_touch_stop,
 };
