@@ -92,7 +92,7 @@ static const struct list_col email_columns[] = {
 	{&f_status, EMAIL_STATUS_SQL, LIST_FILTER},
 	{&f_template, "e.template", LIST_FILTER},
 	{&f_to, "e.to_addr", LIST_FILTER},
-	{&f_created, "e.created_at", LIST_FILTER | LIST_SORT},
+	{&f_created, "e.created_at", LIST_FILTER | LIST_SORT | LIST_NOTNULL},
 	{&f_sent, "e.sent_at", LIST_FILTER | LIST_SORT},
 };
 

@@ -152,9 +152,11 @@ void entity_list_build(const struct entity *e, struct entity_sql *s)
 	s->columns = xcalloc((size_t)n, sizeof *s->columns);
 	int k = 0;
 	s->columns[k++] = (struct list_col){&base_created_at, NULL,
-					    LIST_FILTER | LIST_SORT};
+					    LIST_FILTER | LIST_SORT |
+						    LIST_NOTNULL};
 	s->columns[k++] = (struct list_col){&base_updated_at, NULL,
-					    LIST_FILTER | LIST_SORT};
+					    LIST_FILTER | LIST_SORT |
+						    LIST_NOTNULL};
 	s->columns[k++] = (struct list_col){&base_created_by, NULL,
 					    LIST_FILTER};
 	int nsearch = 0;
