@@ -120,6 +120,7 @@ static const struct route session_routes[] = {
 const struct module module_sessions = {
 	.name = "sessions",
 	.routes = session_routes,
+	.authenticate = session_authenticate,
 	.start = session_touch_start,
 	.stop = session_touch_stop,
 };

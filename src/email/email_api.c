@@ -8,7 +8,7 @@
 #include <sodium.h>
 #include <stdatomic.h>
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/buf.h"

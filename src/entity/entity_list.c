@@ -17,12 +17,12 @@
  */
 #include "atrium.h"
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "db/db.h"
 #include "entity/entity_int.h"
-#include "http/ftype.h"
+#include "core/ftype.h"
 
 /* The columns every entity has. */
 static const struct field base_created_at = {.name = "created_at",

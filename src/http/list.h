@@ -44,7 +44,7 @@
 
 #include "atrium.h"
 
-#include "http/ftype.h"
+#include "core/ftype.h"
 
 struct buf;
 struct db_stmt;

@@ -5,7 +5,7 @@
 
 #include <pthread.h>
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/app.h"
 #include "core/buf.h"
 #include "core/module.h"
