@@ -147,10 +147,10 @@ static const struct list_col staff_columns[] = {
 	{&f_active, "s.active", LIST_FILTER},
 	{&f_admin, "s.admin", LIST_FILTER},
 	{&f_role, "s.role_id", LIST_FILTER},
-	{&f_name, "s.name", LIST_SORT},
-	{&f_email, "s.email_norm", LIST_SORT},
+	{&f_name, "s.name", LIST_SORT | LIST_NOTNULL},
+	{&f_email, "s.email_norm", LIST_SORT | LIST_NOTNULL},
 	{&f_login, "s.last_login_at", LIST_FILTER | LIST_SORT},
-	{&f_created, "s.created_at", LIST_FILTER | LIST_SORT},
+	{&f_created, "s.created_at", LIST_FILTER | LIST_SORT | LIST_NOTNULL},
 };
 
 static const char *const staff_search[] = {"s.name", "s.email_norm", NULL};

@@ -3,6 +3,7 @@
 
 #include "auth/perm.h"
 #include "auth/session.h"
+#include "auth/session_touch.h"
 #include "auth/token.h"
 #include "core/app.h"
 #include "core/settings.h"
@@ -76,11 +77,17 @@ int session_authenticate(struct req *r)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 
 	/* Touch at most once a minute: idle expiry needs no finer grain. A
-	 * route that only reads the session's clock is no activity. */
+	 * route that only reads the session's clock is no activity. The
+	 * sessions module's batcher writes it (session_touch.h); when it
+	 * cannot take it, the touch is written here. */
 	bool touch = !(r->route && (r->route->flags & ROUTE_NO_TOUCH));
 	char minute_ago[ATR_TIME_LEN];
 	atr_time_iso(now_ms - 60000, minute_ago);
 	if (touch && strcmp(last_seen, minute_ago) < 0) {
+		if (session_touch_record(r->who.session_id, now_ms)) {
+			r->who.seen_ms = now_ms;
+			return 1;
+		}
 		st = db_prepare(c, "UPDATE session SET last_seen_at = ? "
 				   "WHERE id = ?");
 		if (st) {

@@ -6,6 +6,7 @@
 #include "auth/auth.h"
 #include "auth/perm.h"
 #include "auth/session.h"
+#include "auth/session_touch.h"
 #include "core/activity.h"
 #include "core/module.h"
 #include "db/db.h"
@@ -133,4 +134,7 @@ static const struct route session_routes[] = {
 const struct module module_sessions = {
 	.name = "sessions",
 	.routes = session_routes,
+	.authenticate = session_authenticate,
+	.start = session_touch_start,
+	.stop = session_touch_stop,
 };

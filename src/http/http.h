@@ -23,9 +23,9 @@
 
 #include <jansson.h>
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/arena.h"
-#include "http/validate.h"
+#include "core/validate.h"
 
 struct app;
 struct db_conn;
@@ -116,6 +116,10 @@ struct principal {
 	char name[128];
 	char email[256];
 	char csrf[65];
+	/* Signed in without a cookie (an API token in a header): a browser
+	 * cannot send it on its own, so there is no CSRF token to check.
+	 * Only an authenticator that reads no cookie sets it. */
+	bool bearer;
 	bool must_change_password;
 	enum session_stage stage;
 	int64_t reauth_ms; /* when this session last re-authenticated; 0 never */

@@ -290,9 +290,26 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     assert.ok(!row(await users({ admin: 'true', enabled: 'false' })), 'no longer without 2FA');
     assert.ok(row(await users({ enabled: 'true' })));
 
+    // The list engine's language: search, paging with a cursor, sorting.
+    const found = await users({ q: a.email });
+    assert.deepEqual(found.data.map((x) => x.email), [a.email]);
+    const page1 = await users({ limit: 1, sort: 'name' });
+    assert.equal(page1.data.length, 1);
+    assert.equal(page1.has_more, true);
+    assert.equal(page1.total, all.total);
+    const page2 = await users({ limit: 1, sort: 'name', cursor: page1.next_cursor });
+    assert.equal(page2.data.length, 1);
+    assert.notEqual(page2.data[0].id, page1.data[0].id);
+    assert.deepEqual(page2.admins, after.admins);
+    const byDefault = all.data.map((x) => x.admin);
+    assert.deepEqual(byDefault, [...byDefault].sort((x, y) => y - x), 'administrators first');
+
     assertProblem(await admin.req('GET', USERS, { query: { admin: 'maybe' } }), 400, 'malformed');
-    assertProblem(await admin.req('GET', USERS, { query: { enabled: '1' } }), 400, 'malformed');
+    assertProblem(await admin.req('GET', USERS, { query: { enabled: 'yes' } }), 400, 'malformed');
     assertProblem(await admin.req('GET', USERS, { query: { colour: 'red' } }), 400, 'malformed');
+    assertProblem(await admin.req('GET', USERS, { query: { sort: 'recovery_codes_remaining' } }), 400, 'malformed');
+    assertProblem(await admin.req('GET', USERS, { query: { limit: 201 } }), 400, 'malformed');
+    assertProblem(await admin.req('GET', USERS, { query: { cursor: 'forged' } }), 400, 'malformed');
   });
 
   it('an admin resets another admin\'s 2FA: removed, sessions end, logged as 2fa_reset', async () => {
