@@ -81,11 +81,11 @@ static const struct field f_enabled_at = {.name = "enabled_at",
 					  .type = FT_DATETIME};
 
 static const struct list_col twofa_columns[] = {
-	{&f_admin, "s.admin", LIST_FILTER | LIST_SORT},
+	{&f_admin, "s.admin", LIST_FILTER | LIST_SORT | LIST_NOTNULL},
 	{&f_active, "s.active", LIST_FILTER},
-	{&f_enabled, TWOFA_ENABLED, LIST_FILTER | LIST_SORT},
-	{&f_name, "s.name", LIST_SORT},
-	{&f_email, "s.email_norm", LIST_SORT},
+	{&f_enabled, TWOFA_ENABLED, LIST_FILTER | LIST_SORT | LIST_NOTNULL},
+	{&f_name, "s.name", LIST_SORT | LIST_NOTNULL},
+	{&f_email, "s.email_norm", LIST_SORT | LIST_NOTNULL},
 	{&f_enabled_at, "t.confirmed_at", LIST_FILTER | LIST_SORT},
 };
 

@@ -8,7 +8,7 @@
 #include <sodium.h>
 #include <stdatomic.h>
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/buf.h"
@@ -92,7 +92,7 @@ static const struct list_col email_columns[] = {
 	{&f_status, EMAIL_STATUS_SQL, LIST_FILTER},
 	{&f_template, "e.template", LIST_FILTER},
 	{&f_to, "e.to_addr", LIST_FILTER},
-	{&f_created, "e.created_at", LIST_FILTER | LIST_SORT},
+	{&f_created, "e.created_at", LIST_FILTER | LIST_SORT | LIST_NOTNULL},
 	{&f_sent, "e.sent_at", LIST_FILTER | LIST_SORT},
 };
 
@@ -300,7 +300,29 @@ static int smtp_test_send(struct req *r, struct db_conn *c)
 	return 0;
 }
 
+/* GET /api/v1/email/status: whether SMTP is configured (a host and a
+ * From address: what Send Test Email answers 409 without). Any signed-in
+ * member may ask: the staff form warns before it offers a welcome email
+ * that could only wait in the queue, and people who add staff need not
+ * read the SMTP settings. */
+static int email_h_status(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	char host[256] = "", from[EMAIL_ADDR_MAX + 1] = "";
+	if (settings_get(c, r->who.org_id, "smtp_host", host, sizeof host) <
+		    0 ||
+	    settings_get(c, r->who.org_id, "smtp_email", from, sizeof from) <
+		    0)
+		return req_db_error(r);
+	req_json(r, 200,
+		 json_pack("{s:b}", "configured", host[0] && from[0]));
+	return 0;
+}
+
 static const struct route email_routes[] = {
+	{HTTP_GET, "/api/v1/email/status", email_h_status, ACCESS_SESSION},
 	{HTTP_GET, "/api/v1/email-queue", email_h_list, ACCESS_PERM,
 	 "email_queue", CAP_VIEW, NULL, NULL, NULL, 0},
 	{HTTP_POST, "/api/v1/email-queue/retry", email_h_retry, ACCESS_PERM,

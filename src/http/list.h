@@ -44,7 +44,7 @@
 
 #include "atrium.h"
 
-#include "http/ftype.h"
+#include "core/ftype.h"
 
 struct buf;
 struct db_stmt;
@@ -55,8 +55,11 @@ struct req;
 #define LIST_ARMS_MAX 32
 #define LIST_SEARCH_MAX 200
 
-/* What a column of a list may do. */
-enum { LIST_FILTER = 1 << 0, LIST_SORT = 1 << 1 };
+/* What a column of a list may do, and LIST_NOTNULL: it never holds NULL,
+ * so it is sorted without NULLS LAST and an index serves either
+ * direction (PostgreSQL scans an ascending index backward only as DESC
+ * NULLS FIRST). */
+enum { LIST_FILTER = 1 << 0, LIST_SORT = 1 << 1, LIST_NOTNULL = 1 << 2 };
 
 struct list_col {
 	const struct field *f; /* name (the parameter) and type */

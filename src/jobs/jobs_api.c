@@ -5,7 +5,7 @@
 
 #include <pthread.h>
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/app.h"
 #include "core/buf.h"
 #include "core/module.h"
@@ -159,9 +159,9 @@ static const struct field f_finished = {.name = "finished_at",
 static const struct list_col job_columns[] = {
 	{&f_kind, NULL, LIST_FILTER},
 	{&f_status, NULL, LIST_FILTER},
-	{&f_attempts, NULL, LIST_FILTER | LIST_SORT},
-	{&f_run_at, NULL, LIST_FILTER | LIST_SORT},
-	{&f_created, NULL, LIST_FILTER | LIST_SORT},
+	{&f_attempts, NULL, LIST_FILTER | LIST_SORT | LIST_NOTNULL},
+	{&f_run_at, NULL, LIST_FILTER | LIST_SORT | LIST_NOTNULL},
+	{&f_created, NULL, LIST_FILTER | LIST_SORT | LIST_NOTNULL},
 	{&f_finished, NULL, LIST_FILTER | LIST_SORT},
 };
 

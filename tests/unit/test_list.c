@@ -272,3 +272,77 @@ TEST(list_engine_pg)
 {
 	with_key(engine, unit_with_pg);
 }
+
+/* ---- the trigram search plans (SQLite) ------------------------------------ */
+
+static const char *const fts_search[] = {"name", NULL};
+
+/* Every answer of ?q= against the LIKE oracle, over 20,000 rows that all
+ * share the trigrams of "Common name" (so they are common, past
+ * SEARCH_RARE) and differ in their digits. */
+static void search_plans(const char *url)
+{
+	app.db = unit_db_open(url, false);
+	if (!app.db)
+		return;
+	struct db_conn *c = unit_db_acquire(app.db);
+	int rc = db_exec(c, "CREATE TABLE item (id INTEGER PRIMARY KEY, "
+			    "org_id INTEGER, name TEXT, qty INTEGER, note TEXT)");
+	rc |= db_exec(c, "CREATE VIRTUAL TABLE item_fts USING fts5(name, "
+			 "content='item', content_rowid='id', "
+			 "tokenize='trigram')");
+	rc |= db_exec(c, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
+			 "i + 1 FROM n WHERE i < 20000) INSERT INTO item "
+			 "SELECT i, 1, 'Common name ' || i, i % 7, NULL FROM n");
+	rc |= db_exec(c, "INSERT INTO item VALUES (20001, 1, 'Ştefan "
+			 "Ţepeş', 1, NULL)");
+	rc |= db_exec(c, "INSERT INTO item_fts (item_fts) VALUES ('rebuild')");
+	if (!CHECK_EQ_INT(rc, 0)) {
+		db_release(c);
+		goto out;
+	}
+	struct list_spec saved = spec;
+	spec.search = fts_search;
+	spec.search_fts = "item_fts";
+	spec.limit_max = 10;
+	static const struct {
+		const char *q, *like; /* the query string; LIKE's pattern */
+	} cases[] = {
+		{"Common%20name%2012345", "%common name 12345%"}, /* rare */
+		{"ommon%20nam", "%ommon nam%"},		 /* all common */
+		{"name%201999", "%name 1999%"},		 /* rare digits */
+		{"Common%20name%2099999", "%common name 99999%"}, /* none */
+		{"ame%201", "%ame 1%"},			  /* mixed */
+	};
+	char m[256];
+	for (size_t i = 0; i < ATR_ARRAY_LEN(cases); i++) {
+		char *qs = xasprintf("count=true&limit=10&q=%s", cases[i].q);
+		json_t *page = run(qs, m);
+		char *sql = xasprintf("SELECT count(*) FROM item WHERE "
+				      "lower(name) LIKE '%s'",
+				      cases[i].like);
+		int64_t want = unit_db_scalar(c, sql);
+		if (!page)
+			FAILF("%s: %s", qs, m);
+		else
+			CHECK_EQ_INT(json_integer_value(json_object_get(
+					     page, "total")),
+				     want);
+		json_decref(page);
+		free(sql);
+		free(qs);
+	}
+	/* Outside ASCII the index folds the case LIKE cannot. */
+	EXPECT("q=%C5%9Ftefan", "20001");
+	EXPECT("q=%C5%A2EPE%C5%9E", "20001");
+	spec = saved;
+	db_release(c);
+out:
+	db_close(app.db);
+	app.db = NULL;
+}
+
+TEST(list_search_plans_sqlite)
+{
+	with_key(search_plans, unit_with_sqlite);
+}

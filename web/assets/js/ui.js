@@ -41,10 +41,10 @@ export function toast(message, kind = 'success') {
 }
 
 /** Modal confirm; resolves true when confirmed. */
-export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger = false }) {
+export function confirmDialog({ title, message, confirmLabel = 'Confirm', cancelLabel = 'Cancel', danger = false }) {
   return new Promise((resolve) => {
     const titleId = 'confirm-title';
-    const cancel = h('button', { type: 'button', class: 'btn', value: 'cancel' }, 'Cancel');
+    const cancel = h('button', { type: 'button', class: 'btn', value: 'cancel' }, cancelLabel);
     const ok = h('button', { type: 'button', class: ['btn', danger ? 'btn-danger' : 'btn-primary'] }, confirmLabel);
     const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': titleId },
       h('h2', { id: titleId, class: 'dialog-title' }, title),

@@ -1,8 +1,8 @@
 // Staff (/admin/staff): the list with the spec's filters, "Add staff", and
 // the staff record with its Details, Permissions (individual overrides) and
 // Access (effective rights, explained) tabs — those two in staff_access.js —
-// and Security (2FA status, reset 2FA,
-// force a password reset, end all sessions) tabs, plus the lifecycle
+// and Security (2FA status, reset 2FA, force a password reset, end all
+// sessions; staff_security.js) tabs, plus the lifecycle
 // actions: deactivate/activate, resend invitation, delete with reassignment.
 import { h, icon, nextId, pageTitle, replace, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
@@ -10,11 +10,12 @@ import { navigate, replaceQuery } from '../router.js';
 import { entityByLogName } from '../entities.js';
 import { historySection } from './activity.js';
 import { can, canView, me } from '../session.js';
-import { resetTwofa } from './twofa.js';
+import { securityTab } from './staff_security.js';
+import { trackForm } from '../dirty.js';
 import { accessTab, permissionsTab } from './staff_access.js';
 import { listView } from '../listview.js';
 import {
-  alertBox, clearStaffCache, confirmDialog, loading, modal, problemBox, sentence, toast,
+  alertBox, clearStaffCache, confirmDialog, modal, problemBox, sentence, toast,
 } from '../ui.js';
 import {
   checkboxGroup, clearErrors, control, errorMessage, radioGroup, showFieldErrors, staleNotice, tabs,
@@ -183,13 +184,26 @@ export async function staffNewPage(ctx, root) {
     root.replaceChildren(back, pageTitle('Add staff'), alertBox('info', 'Your role does not allow adding staff.'));
     return;
   }
-  const lookups = await loadLookups(ctx.signal);
+  const [lookups, email] = await Promise.all([
+    loadLookups(ctx.signal),
+    // Without SMTP a welcome email could only wait in the queue.
+    api('GET', '/api/v1/email/status', { signal: ctx.signal }).then((r) => r.data, (err) => {
+      if (isAbort(err)) throw err;
+      return null; // unknown: no warning, the default stays
+    }),
+  ]);
+  const noEmail = Boolean(email && email.configured === false);
   const c = staffControls(lookups, null, { isNew: true });
   const password = control({ name: 'temporary_password', label: 'Temporary password', type: 'password',
     autocomplete: 'new-password', max: 1024,
     hint: 'It must meet the password policy. Give it to them in person; they must change it at first sign-in.' });
-  password.wrap.hidden = true;
-  const access = radioGroup({ name: 'send_welcome', label: 'How they sign in the first time', value: 'welcome',
+  password.wrap.hidden = !noEmail;
+  const emailWarning = noEmail ? h('div', { class: 'field-wide', 'data-testid': 'smtp-warning' }, alertBox('warning',
+    'Outgoing email is not set up',
+    'A welcome email would wait in the queue until SMTP is configured, so they could not sign in meanwhile. '
+      + 'Set a temporary password and give it to them, or set up email first.',
+    canView('settings') ? h('a', { href: '/admin/settings?tab=email', class: 'btn btn-sm' }, 'Email settings') : null)) : null;
+  const access = radioGroup({ name: 'send_welcome', label: 'How they sign in the first time', value: noEmail ? 'temporary' : 'welcome',
     items: [
       ['welcome', 'Send welcome email with a password link',
         'They get an email with a single-use link (valid 72 hours) to choose their password.'],
@@ -204,11 +218,12 @@ export async function staffNewPage(ctx, root) {
     messages,
     h('div', { class: 'form-grid' }, c.email.wrap, c.name.wrap, c.role_id.wrap, h('div', { class: 'field' }),
       c.department_ids && c.department_ids.wrap, c.team_ids && c.team_ids.wrap, c.admin && c.admin.wrap,
-      access.wrap, password.wrap),
+      emailWarning, access.wrap, password.wrap),
     h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/staff', class: 'btn' }, 'Cancel')));
   const title = pageTitle('Add staff');
   title.id = 'staff-new-title';
   root.replaceChildren(back, h('div', { class: 'page-header' }, title), form);
+  trackForm(form);
   c.email.focus();
 
   form.addEventListener('submit', async (ev) => {
@@ -285,7 +300,9 @@ export async function staffRecordPage(ctx, root) {
   const etag = loaded.etag;
   const viewer = me();
   const self = record.id === viewer.id;
-  const protectedAdmin = record.admin && !viewer.admin; // only admins change admins
+  // Who may manage whom: the server says whether this account is the
+  // viewer's to change (can_manage), and why not.
+  const protectedAdmin = record.can_manage === false || (record.can_manage === undefined && record.admin && !viewer.admin);
   const editable = can('staff', 'edit') && !protectedAdmin;
   const reload = () => navigate(location.pathname + location.search, { replace: true });
   ctx.setTitle(record.name || record.email);
@@ -308,8 +325,11 @@ export async function staffRecordPage(ctx, root) {
     root.appendChild(alertBox('warning', 'This account is deactivated',
       'They cannot sign in and do not take a seat. Their records stay assigned to them.'));
   }
-  if (protectedAdmin) {
-    root.appendChild(alertBox('info', 'Administrator account', 'Only an administrator may change an administrator.'));
+  if (protectedAdmin && (can('staff', 'edit') || can('staff', 'delete'))) {
+    root.appendChild(h('div', { 'data-testid': 'cannot-manage' }, alertBox('info',
+      record.admin ? 'Administrator account' : 'You may not change this account',
+      record.admin ? 'Only an administrator may change an administrator.'
+        : `${sentence(record.can_manage_detail || 'they hold permissions you do not have')}. Ask an administrator.`)));
   }
 
   const showActionError = (err) => {
@@ -418,6 +438,7 @@ function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
       c.department_ids && c.department_ids.wrap, c.team_ids && c.team_ids.wrap, c.admin && c.admin.wrap),
     save ? h('div', { class: 'form-actions' }, save) : null);
   panel.replaceChildren(form);
+  if (save) trackForm(form);
 
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   const sorted = (a) => [...(a || [])].sort((x, y) => x - y);
@@ -464,120 +485,6 @@ function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
       form.removeAttribute('aria-busy');
     }
   });
-}
-
-/* ---- Security tab: 2FA status and reset, forced password reset, sessions ------- */
-
-async function securityTab(panel, { record, etag, editable, self, signal, reload }) {
-  panel.replaceChildren(loading('Loading two-factor status…'));
-  let status = null;
-  try {
-    const { data } = await api('GET', '/api/v1/authenticator-2fa/users', { signal });
-    status = (data.data || []).find((u) => u.id === record.id) || null;
-  } catch (err) {
-    if (isAbort(err)) return;
-    status = null; // shown as unknown; the actions still work
-  }
-  const who = record.name || record.email;
-  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const showError = (err) => { messages.replaceChildren(problemBox(err)); messages.focus(); };
-  const canAct = editable && !self;
-  const block = (title, ...content) => h('section', { class: 'sec-block' }, h('h3', { class: 'sec-title' }, title), ...content);
-
-  // Two-factor authentication.
-  const on = status && status.enabled;
-  const facts = h('dl', { class: 'facts' },
-    h('div', null, h('dt', null, 'Status'), h('dd', null, status
-      ? h('span', { class: ['badge', on ? 'badge-on' : record.admin ? 'badge-danger' : 'badge-off'], 'data-testid': 'staff-2fa' }, on ? 'On' : 'Off')
-      : h('span', { class: 'muted' }, 'Unknown'),
-    on && status.enabled_at ? [' since ', timeEl(status.enabled_at, { dateOnly: true })] : null)),
-    status ? h('div', null, h('dt', null, 'Required'), h('dd', null, status.required ? 'Yes' : 'No')) : null,
-    on ? h('div', null, h('dt', null, 'Recovery codes left'), h('dd', null, String(status.recovery_codes_remaining ?? '—'))) : null);
-  let reset2fa = null;
-  if (canAct && (on || !status)) {
-    reset2fa = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Reset 2FA');
-    reset2fa.addEventListener('click', () => resetTwofa(record, reset2fa, () => reload(), showError));
-  }
-  const twofa = block('Two-factor authentication', facts,
-    status && status.required && !on ? alertBox('warning', 'Required but not set up',
-      'At their next sign-in they are taken to enrolment right after the password.') : null,
-    h('p', { class: 'muted' }, 'Lost phone and recovery codes? Reset 2FA: their app and codes stop working, their sessions end, '
-      + 'and they set it up again (at once after their password, when it is required for them).'),
-    reset2fa ? h('div', { class: 'step-actions' }, reset2fa) : null);
-
-  // Password.
-  let force = null;
-  if (canAct && record.active) {
-    force = h('button', { type: 'button', class: 'btn' }, 'Force password reset');
-    force.addEventListener('click', async () => {
-      const ok = await confirmDialog({
-        title: `Force a password reset for ${who}?`,
-        message: `Their current password stops working now and every session they have ends. A link to choose a new password `
-          + `(valid 24 hours) is emailed to ${record.email}. You never see or set their password.`,
-        confirmLabel: 'Force password reset', danger: true,
-      });
-      if (!ok) { force.focus(); return; }
-      force.disabled = true;
-      try {
-        await api('POST', `/api/v1/staff/${record.id}/password/reset`);
-        messages.replaceChildren(alertBox('success', 'Password reset forced',
-          `${who} is signed out, and a reset link is on its way to ${record.email}.`));
-        messages.focus();
-      } catch (err) { showError(err); } finally { force.disabled = false; }
-    });
-  }
-  // "Must change at next sign-in" (PATCH must_change_password).
-  let mustChange = null;
-  if (canAct && record.active && record.has_password) {
-    const on = Boolean(record.must_change_password);
-    mustChange = h('button', { type: 'button', class: 'btn' },
-      on ? 'Cancel the required change' : 'Require a change at next sign-in');
-    mustChange.addEventListener('click', async () => {
-      mustChange.disabled = true;
-      try {
-        await api('PATCH', `/api/v1/staff/${record.id}`, { body: { must_change_password: !on }, ifMatch: etag });
-        toast(on ? `${who} no longer has to change the password.` : `${who} must choose a new password at the next sign-in.`);
-        reload();
-      } catch (err) {
-        mustChange.disabled = false;
-        if (err instanceof ApiError && err.status === 412) staleNotice(messages, 'staff member', reload);
-        else showError(err);
-      }
-    });
-  }
-  const password = block('Password',
-    h('p', { 'data-testid': 'staff-password-state' }, !record.has_password ? 'No password set: they sign in after choosing one from an emailed link.'
-      : record.must_change_password ? 'They must choose a new password at their next sign-in.' : 'Set by them. You never see it.'),
-    h('p', { class: 'muted' }, 'Require a change when a password may be weak or shared: they keep signing in with it, then must choose a new one. '
-      + 'When an account may be compromised, force a reset instead: the password stops working at once and a link is emailed.'),
-    mustChange || force ? h('div', { class: 'step-actions' }, mustChange, force) : null);
-
-  // Sessions.
-  let end = null;
-  if (canAct && record.active) {
-    end = h('button', { type: 'button', class: 'btn' }, 'End all sessions');
-    end.addEventListener('click', async () => {
-      const ok = await confirmDialog({ title: `End every session of ${who}?`,
-        message: 'They are signed out everywhere at once. They can sign in again with their password.',
-        confirmLabel: 'End all sessions', danger: true });
-      if (!ok) { end.focus(); return; }
-      end.disabled = true;
-      try {
-        await api('POST', `/api/v1/staff/${record.id}/sessions/end`);
-        messages.replaceChildren(alertBox('success', 'Sessions ended', `${who} is signed out everywhere.`));
-        messages.focus();
-      } catch (err) { showError(err); } finally { end.disabled = false; }
-    });
-  }
-  const sessions = block('Sessions',
-    h('p', { class: 'muted' }, 'Signs them out of every browser and device now, for example after a lost laptop.'),
-    end ? h('div', { class: 'step-actions' }, end) : null);
-
-  panel.replaceChildren(h('div', { class: 'security-tab' },
-    self ? alertBox('info', 'This is you', 'Change your own password, 2FA and sessions on your security page.',
-      h('a', { href: '/admin/profile/security', class: 'btn btn-sm' }, 'Account security')) : null,
-    !editable && !self ? alertBox('info', 'Read only', 'Your role lets you see this but not change it.') : null,
-    messages, twofa, password, sessions));
 }
 
 /* ---- Delete: deactivate instead, or reassign everything ---------------------- */

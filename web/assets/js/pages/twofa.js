@@ -152,6 +152,8 @@ export async function runEnrolment(container, { onDone, onCancel, level = 2 } = 
     h('code', { class: 'totp-secret', 'data-testid': 'totp-secret', 'aria-labelledby': keyId }, groupsOf4(secret)),
     h('div', { class: 'key-actions' }, copyKey, keyStatus),
     h('p', { class: 'hint' }, 'Time-based (TOTP), 6 digits, a new code every 30 seconds.'),
+    data.issuer ? h('p', { class: 'hint', 'data-testid': 'totp-issuer' }, `Your app lists it as “${data.issuer}”: `
+      + 'look for that name when Atrium asks for a code.') : null,
     data.otpauth_uri ? h('p', { class: 'hint' }, 'On this device: ',
       h('a', { href: data.otpauth_uri, 'data-testid': 'otpauth-link' }, 'open the key in your authenticator app')) : null);
 

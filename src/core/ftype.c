@@ -8,7 +8,7 @@
 #include "core/iso_codes.h"
 #include "core/json_out.h"
 #include "db/db.h"
-#include "http/ftype.h"
+#include "core/ftype.h"
 
 /* ---- checks --------------------------------------------------------------- */
 
