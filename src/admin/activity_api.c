@@ -82,7 +82,7 @@ static const struct field f_at = {.name = "at", .type = FT_DATETIME};
 static const struct list_col columns[] = {
 	{&f_actor, NULL, LIST_FILTER},	  {&f_entity, NULL, LIST_FILTER},
 	{&f_entity_id, NULL, LIST_FILTER}, {&f_action, NULL, LIST_FILTER},
-	{&f_ip, NULL, LIST_FILTER},	  {&f_at, NULL, LIST_FILTER | LIST_SORT},
+	{&f_ip, NULL, LIST_FILTER},	  {&f_at, NULL, LIST_FILTER | LIST_SORT | LIST_NOTNULL},
 };
 
 /* "2026-11-24" or a full ISO 8601 UTC time. */

@@ -781,5 +781,6 @@ const struct module module_api_tokens = {
 	.name = "api_tokens",
 	.perms = token_perms,
 	.routes = token_routes,
+	.authenticate = api_token_authenticate,
 	.stop = tokens_stop,
 };

@@ -147,10 +147,10 @@ static const struct list_col staff_columns[] = {
 	{&f_active, "s.active", LIST_FILTER},
 	{&f_admin, "s.admin", LIST_FILTER},
 	{&f_role, "s.role_id", LIST_FILTER},
-	{&f_name, "s.name", LIST_SORT},
-	{&f_email, "s.email_norm", LIST_SORT},
+	{&f_name, "s.name", LIST_SORT | LIST_NOTNULL},
+	{&f_email, "s.email_norm", LIST_SORT | LIST_NOTNULL},
 	{&f_login, "s.last_login_at", LIST_FILTER | LIST_SORT},
-	{&f_created, "s.created_at", LIST_FILTER | LIST_SORT},
+	{&f_created, "s.created_at", LIST_FILTER | LIST_SORT | LIST_NOTNULL},
 };
 
 static const char *const staff_search[] = {"s.name", "s.email_norm", NULL};
@@ -207,6 +207,21 @@ static int staff_h_list(struct req *r)
 						       : &staff_spec_sqlite);
 }
 
+int staff_add_can_manage(struct req *r, json_t *rec)
+{
+	struct atr_err why = {0};
+	int64_t id = json_integer_value(json_object_get(rec, "id"));
+	int m = perm_may_manage(r->db, &r->who, id, &why);
+	if (m < 0 && why.kind != ATR_E_FORBIDDEN) {
+		r->err = why;
+		return -1;
+	}
+	json_object_set_new(rec, "can_manage", json_boolean(m == 0));
+	json_object_set_new(rec, "can_manage_detail",
+			    m == 0 ? json_null() : json_string(why.msg));
+	return 0;
+}
+
 static int staff_h_get(struct req *r)
 {
 	if (!req_db(r))
@@ -218,6 +233,10 @@ static int staff_h_get(struct req *r)
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"staff member %lld not found", (long long)r->id);
+	if (staff_add_can_manage(r, o) < 0) {
+		json_decref(o);
+		return -1;
+	}
 	req_add_header(r, "ETag",
 		       arena_printf(r->arena, "\"%lld\"",
 				    (long long)json_integer_value(
@@ -447,6 +466,10 @@ static int staff_h_create(struct req *r)
 		return req_db_error(r);
 	}
 	json_object_set_new(rec, "invitation_sent", json_boolean(invite));
+	if (staff_add_can_manage(r, rec) < 0) {
+		json_decref(rec);
+		return -1;
+	}
 	req_add_header(r, "Location",
 		       arena_printf(r->arena, "/api/v1/staff/%lld",
 				    (long long)id));
@@ -599,7 +622,7 @@ static int staff_h_update(struct req *r)
 	}
 	json_decref(diff);
 	json_decref(before);
-	if (rc < 0 || db_commit(c) < 0) {
+	if (rc < 0 || db_commit(c) < 0 || staff_add_can_manage(r, after) < 0) {
 		json_decref(after);
 		return r->err.kind ? -1 : req_db_error(r);
 	}

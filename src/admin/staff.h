@@ -20,6 +20,11 @@ struct req;
 /* Loads the staff API record as JSON (role name, memberships; caller owns
  * it): 1, 0 absent, -1. */
 int staff_load(struct db_conn *c, int64_t org, int64_t id, json_t **out);
+/* Adds can_manage (whether the caller may change the account of the
+ * member rec describes: perm_may_manage) and can_manage_detail (why not,
+ * or null) to a record answered to the caller; never to one that goes
+ * into an event. 0, or -1 with r->err. */
+int staff_add_can_manage(struct req *r, json_t *rec);
 /* staff_store_seats_free for the request's organisation, into r->err. */
 int staff_seat_check(struct req *r);
 

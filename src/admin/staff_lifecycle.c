@@ -107,6 +107,10 @@ done:
 		json_decref(rec);
 		return req_db_error(r);
 	}
+	if (staff_add_can_manage(r, rec) < 0) {
+		json_decref(rec);
+		return -1;
+	}
 	req_json(r, 200, rec);
 	return 0;
 }

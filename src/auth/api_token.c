@@ -319,8 +319,11 @@ static bool network_allowed(const char *nets, const char *ip)
 	return ok;
 }
 
-int api_token_authenticate(struct req *r, const char *tok)
+int api_token_authenticate(struct req *r)
 {
+	const char *tok = api_token_from_header(req_header(r, "Authorization"));
+	if (!tok)
+		return 0; /* not a bearer request: the session's, if any */
 	if (!api_token_well_formed(tok))
 		return 0;
 	char h[TOKEN_HASH_LEN + 1];
@@ -401,6 +404,7 @@ int api_token_authenticate(struct req *r, const char *tok)
 	r->who.session_id = 0;
 	r->who.reauth_ms = 0;
 	r->who.must_change_password = false;
+	r->who.bearer = true;
 	r->authed = true;
 
 	int64_t count, reset;

@@ -3,8 +3,9 @@
  * A token belongs to a staff member (the spec: a dedicated integration
  * user) and acts as that member, narrowed by the token's key role, through
  * the same pipeline and permission check as a session (http/pipeline.c):
- * session_authenticate hands an `Authorization: Bearer atr_...` header to
- * api_token_authenticate, which fills r->who like a session does. What a
+ * the api_tokens module's authenticate hook (core/module.h) reads an
+ * `Authorization: Bearer atr_...` header and fills r->who like a session
+ * does (the sessions module declines bearer requests). What a
  * token may never do is decided by the route table (http.h,
  * ROUTE_NO_TOKEN): session routes, re-authentication routes and token
  * management refuse tokens; no CSRF token is needed (a browser never
@@ -55,10 +56,12 @@ bool api_token_well_formed(const char *s);
  * NULL when the header is not a bearer token. */
 const char *api_token_from_header(const char *authz);
 
-/* Authenticates the request by token tok and fills r->who; applies the
- * rate limit (429, with its headers). 1 signed in, 0 not (401), -1 with
- * r->err (403 address or administrator refused, 429, database error). */
-int api_token_authenticate(struct req *r, const char *tok);
+/* The api_tokens module's authenticate hook: authenticates the request
+ * by its bearer token and fills r->who (r->who.bearer set); applies the
+ * rate limit (429, with its headers). 1 signed in, 0 not a token or not a
+ * valid one (401), -1 with r->err (403 address or administrator refused,
+ * 429, database error). */
+int api_token_authenticate(struct req *r);
 
 /* Writes every pending usage count of this process (at stop). */
 void api_token_flush(struct db_conn *c);

@@ -33,6 +33,11 @@ static const struct field token_password_fields[] = {
 static const struct schema token_password_schema =
 	SCHEMA(token_password_fields);
 
+static const struct field token_fields[] = {
+	{"token", FT_SECRET, F_REQUIRED, 100, NULL, NULL},
+};
+static const struct schema token_schema = SCHEMA(token_fields);
+
 static const struct field forgot_fields[] = {
 	{"email", FT_TEXT, F_REQUIRED, EMAIL_MAX, NULL, NULL},
 };
@@ -108,6 +113,62 @@ int auth_set_password(struct req *r, const struct staff_row *s,
 	return 0;
 }
 
+/* Unusable links count per address, like failed sign-ins (and with the
+ * same threshold, login_ip_max_failures): the check and the links
+ * themselves share the key, so neither is a cheaper oracle. */
+static const char *link_key(struct req *r)
+{
+	return arena_printf(r->arena, "link-ip:%s", r->ip);
+}
+
+/* Counts an unusable link against the caller's address, in a transaction
+ * of its own. 0 or -1 (r->err). */
+static int link_failed(struct req *r)
+{
+	if (db_begin(r->db) < 0 ||
+	    throttle_fail(r->db, link_key(r),
+			  r->app->cfg.login_ip_max_failures) < 0 ||
+	    db_commit(r->db) < 0)
+		return req_db_error(r);
+	return 0;
+}
+
+/* Whether the body's token is a live link of `purpose` whose member is
+ * active, without using it; fills *s. 1, 0, or -1 (r->err). */
+static int link_usable(struct req *r, const char *purpose,
+		       struct staff_row *s)
+{
+	int64_t staff_id = 0;
+	int t = auth_find_token(r->db, body_str(r, "token"), purpose,
+				&staff_id, false);
+	if (t < 0)
+		return req_db_error(r);
+	int found = t == 1 && staff_id
+			    ? staff_store_load(r->db, "id", NULL, staff_id, s)
+			    : 0;
+	if (found < 0)
+		return req_db_error(r);
+	return found && s->active;
+}
+
+/* POST /api/v1/auth/password/set/check and .../reset/check {token}:
+ * whether the link still works, so its page can say so on load instead
+ * of after the password was typed. Uses nothing: 200 {"usable": bool},
+ * the same for an unknown, used or expired link (no more is told). */
+static int token_check_h_post(struct req *r)
+{
+	if (!req_db(r))
+		return -1;
+	if (auth_throttled(r, link_key(r), NULL) < 0)
+		return -1;
+	struct staff_row s = {0};
+	int ok = link_usable(r, r->route->arg, &s);
+	if (ok < 0 || (!ok && link_failed(r) < 0))
+		return -1;
+	req_json(r, 200, json_pack("{s:b}", "usable", ok));
+	return 0;
+}
+
 /* POST /api/v1/auth/password/set (invitation and set-password links) and
  * /api/v1/auth/password/reset (forgotten password): the route's arg is
  * the token purpose. */
@@ -118,17 +179,13 @@ static int token_password_h_post(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	int64_t staff_id = 0;
-	int t = auth_find_token(c, body_str(r, "token"), purpose, &staff_id, false);
-	if (t < 0)
-		return req_db_error(r);
+	if (auth_throttled(r, link_key(r), NULL) < 0)
+		return -1;
 	struct staff_row s = {0};
-	int found = t == 1 && staff_id
-			    ? staff_store_load(c, "id", NULL, staff_id, &s)
-			    : 0;
-	if (found < 0)
-		return req_db_error(r);
-	if (!found || !s.active)
+	int usable = link_usable(r, purpose, &s);
+	if (usable < 0 || (!usable && link_failed(r) < 0))
+		return -1;
+	if (!usable)
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"the link is invalid, used or expired; ask for "
 				"a new one");
@@ -144,7 +201,8 @@ static int token_password_h_post(struct req *r)
 	if (db_begin(c) < 0)
 		return req_db_error(r);
 	/* Consume now, inside the transaction: a second use finds nothing. */
-	t = auth_find_token(c, body_str(r, "token"), purpose, &staff_id, true);
+	int64_t staff_id = 0;
+	int t = auth_find_token(c, body_str(r, "token"), purpose, &staff_id, true);
 	if (t < 0)
 		return req_db_error(r);
 	if (t == 0)
@@ -337,6 +395,10 @@ static const struct route password_routes[] = {
 	 ACCESS_PUBLIC, NULL, 0, &token_password_schema, "set_password"},
 	{HTTP_POST, "/api/v1/auth/password/reset", token_password_h_post,
 	 ACCESS_PUBLIC, NULL, 0, &token_password_schema, "reset"},
+	{HTTP_POST, "/api/v1/auth/password/set/check", token_check_h_post,
+	 ACCESS_PUBLIC, NULL, 0, &token_schema, "set_password"},
+	{HTTP_POST, "/api/v1/auth/password/reset/check", token_check_h_post,
+	 ACCESS_PUBLIC, NULL, 0, &token_schema, "reset"},
 	{HTTP_POST, "/api/v1/auth/password/forgot", forgot_h_post,
 	 ACCESS_PUBLIC, NULL, 0, &forgot_schema},
 	{0},

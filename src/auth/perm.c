@@ -1,95 +1,11 @@
-/* perm.c — modules, grants and the decision. */
+/* perm.c (auth) — grants from the database, the access explanation, and
+ * who may manage whom (auth/perm.h). */
 #include "atrium.h"
 
 #include "auth/perm.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "http/http.h"
-
-/* Every module's permission rows, in module-table order; built once by
- * perm_init, read-only afterwards. */
-static struct perm_module modules[PERM_MODULES_MAX];
-static int nmodules;
-
-void perm_init(const struct module *const *mods)
-{
-	nmodules = 0;
-	for (int i = 0; mods[i]; i++) {
-		for (const struct perm_module *p = mods[i]->perms; p && p->name;
-		     p++) {
-			if (nmodules == PERM_MODULES_MAX)
-				die("more than %d permission modules; raise "
-				    "PERM_MODULES_MAX",
-				    PERM_MODULES_MAX);
-			for (int k = 0; k < nmodules; k++)
-				if (!strcmp(modules[k].name, p->name))
-					die("permission module '%s' is "
-					    "declared twice",
-					    p->name);
-			modules[nmodules++] = *p;
-		}
-	}
-}
-
-int perm_module_count(void)
-{
-	return nmodules;
-}
-
-const struct perm_module *perm_module_at(int i)
-{
-	return i >= 0 && i < perm_module_count() ? &modules[i] : NULL;
-}
-
-int perm_module_index(const char *name)
-{
-	if (!name)
-		return -1;
-	int n = perm_module_count();
-	for (int i = 0; i < n; i++)
-		if (strcmp(perm_module_at(i)->name, name) == 0)
-			return i;
-	return -1;
-}
-
-const char *perm_cap_name(enum perm_cap cap)
-{
-	switch (cap) {
-	case CAP_VIEW:
-		return "view";
-	case CAP_CREATE:
-		return "create";
-	case CAP_EDIT:
-		return "edit";
-	case CAP_DELETE:
-		return "delete";
-	}
-	return "?";
-}
-
-static const struct {
-	unsigned bit;
-	const char *name;
-} bit_names[] = {
-	{PB_VIEW, "view"},     {PB_VIEW_OWN, "view_own"}, {PB_CREATE, "create"},
-	{PB_EDIT, "edit"},     {PB_DELETE, "delete"},
-};
-
-unsigned perm_bit_parse(const char *s)
-{
-	for (size_t i = 0; s && i < ATR_ARRAY_LEN(bit_names); i++)
-		if (strcmp(bit_names[i].name, s) == 0)
-			return bit_names[i].bit;
-	return 0;
-}
-
-const char *perm_bit_name(unsigned bit)
-{
-	for (size_t i = 0; i < ATR_ARRAY_LEN(bit_names); i++)
-		if (bit_names[i].bit == bit)
-			return bit_names[i].name;
-	return "?";
-}
 
 /* Role bits and override masks of a member, and (when scope is given) the
  * ids of their view_own scope, from one query. */
@@ -175,43 +91,6 @@ int perm_load(struct db_conn *c, int64_t staff_id, struct perm_set *out)
 	return 0;
 }
 
-enum perm_grant perm_view_scope(const struct principal *p, const char *module)
-{
-	if (p->admin)
-		return PERM_ALL;
-	int m = perm_module_index(module);
-	if (m < 0)
-		return PERM_DENY;
-	uint8_t b = p->perms.bits[m];
-	if (b & PB_VIEW)
-		return PERM_ALL;
-	if (b & PB_VIEW_OWN)
-		return PERM_OWN;
-	return PERM_DENY;
-}
-
-enum perm_grant perm_check(const struct principal *p, const char *module,
-			   enum perm_cap cap)
-{
-	if (p->admin)
-		return PERM_ALL;
-	int m = perm_module_index(module);
-	if (m < 0)
-		return PERM_DENY; /* deny by default */
-	uint8_t b = p->perms.bits[m];
-	switch (cap) {
-	case CAP_VIEW:
-		return perm_view_scope(p, module);
-	case CAP_CREATE:
-		return (b & PB_CREATE) ? PERM_ALL : PERM_DENY;
-	case CAP_EDIT:
-		return (b & PB_EDIT) ? PERM_ALL : PERM_DENY;
-	case CAP_DELETE:
-		return (b & PB_DELETE) ? PERM_ALL : PERM_DENY;
-	}
-	return PERM_DENY;
-}
-
 json_t *perm_explain(struct db_conn *c, int64_t staff_id)
 {
 	struct db_stmt *st =
@@ -233,8 +112,7 @@ json_t *perm_explain(struct db_conn *c, int64_t staff_id)
 	for (int m = 0; m < n; m++) {
 		const struct perm_module *pm = perm_module_at(m);
 		json_t *caps = json_object();
-		for (size_t k = 0; k < ATR_ARRAY_LEN(bit_names); k++) {
-			unsigned bit = bit_names[k].bit;
+		for (unsigned bit = PB_VIEW; bit <= PB_DELETE; bit <<= 1) {
 			if (!(pm->caps & bit))
 				continue;
 			bool allowed;
@@ -259,7 +137,7 @@ json_t *perm_explain(struct db_conn *c, int64_t staff_id)
 				why = g.role_name[0] ? "not granted by the role"
 						     : "no role and no override";
 			}
-			json_object_set_new(caps, bit_names[k].name,
+			json_object_set_new(caps, perm_bit_name(bit),
 					    json_pack("{s:b,s:s}", "allowed",
 						      allowed, "reason", why));
 		}
@@ -370,8 +248,9 @@ static void missing_list(const struct principal *p, const uint8_t *g,
 	out[0] = 0;
 	for (int m = 0; m < perm_module_count() && o + 1 < n; m++) {
 		unsigned lack = g[m] & ~p->perms.bits[m];
-		for (size_t k = 0; lack && k < ATR_ARRAY_LEN(bit_names); k++) {
-			if (!(lack & bit_names[k].bit))
+		for (unsigned bit = PB_VIEW; lack && bit <= PB_DELETE;
+		     bit <<= 1) {
+			if (!(lack & bit))
 				continue;
 			if (shown == 4) {
 				snprintf(out + o, n - o, ", ...");
@@ -379,7 +258,7 @@ static void missing_list(const struct principal *p, const uint8_t *g,
 			}
 			int w = snprintf(out + o, n - o, "%s%s.%s",
 					 shown ? ", " : "", perm_module_at(m)->name,
-					 bit_names[k].name);
+					 perm_bit_name(bit));
 			if (w < 0 || (size_t)w >= n - o)
 				return;
 			o += (size_t)w;
@@ -461,8 +340,8 @@ int perm_override_errors(const struct principal *p,
 	for (int m = 0; m < perm_module_count(); m++) {
 		unsigned after = (t->role[m] | allow[m]) & ~deny[m];
 		unsigned lack = after & ~p->perms.bits[m];
-		for (size_t k = 0; lack && k < ATR_ARRAY_LEN(bit_names); k++) {
-			unsigned bit = bit_names[k].bit;
+		for (unsigned bit = PB_VIEW; lack && bit <= PB_DELETE;
+		     bit <<= 1) {
 			if (!(lack & bit))
 				continue;
 			char name[96];
@@ -472,17 +351,17 @@ int perm_override_errors(const struct principal *p,
 				atr_field(err, name, "not_allowed",
 					  "you cannot allow %s on %s: you do "
 					  "not have it",
-					  bit_names[k].name, perm_module_at(m)->name);
+					  perm_bit_name(bit), perm_module_at(m)->name);
 			else if (t->deny[m] & bit)
 				atr_field(err, name, "not_allowed",
 					  "you cannot lift the deny of %s on "
 					  "%s: you do not have it",
-					  bit_names[k].name, perm_module_at(m)->name);
+					  perm_bit_name(bit), perm_module_at(m)->name);
 			else
 				atr_field(err, name, "not_allowed",
 					  "the member would hold %s on %s, "
 					  "which you do not have",
-					  bit_names[k].name, perm_module_at(m)->name);
+					  perm_bit_name(bit), perm_module_at(m)->name);
 		}
 	}
 	return err->nfields - before;

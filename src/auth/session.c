@@ -1,9 +1,11 @@
 /* session.c — cookie sessions. */
 #include "atrium.h"
 
-#include "auth/api_token.h"
+#include <strings.h>
+
 #include "auth/perm.h"
 #include "auth/session.h"
+#include "auth/session_touch.h"
 #include "auth/token.h"
 #include "core/app.h"
 #include "core/settings.h"
@@ -15,19 +17,13 @@ static const char *cookie_name(const struct req *r)
 					  : SESSION_COOKIE;
 }
 
-static void iso_minus(int64_t ms_ago, char out[ATR_TIME_LEN])
-{
-	atr_time_iso(atr_now_ms() - ms_ago, out);
-}
-
-
 int session_authenticate(struct req *r)
 {
-	/* An integration's bearer token: the same principal, narrowed by the
-	 * token's key role (auth/api_token.h). */
-	const char *bearer = api_token_from_header(req_header(r, "Authorization"));
-	if (bearer)
-		return api_token_authenticate(r, bearer);
+	/* A request that brings a bearer credential is not a browser's
+	 * session: the module that issued the credential answers for it. */
+	const char *authz = req_header(r, "Authorization");
+	if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
+		return 0;
 	const char *tok = req_cookie(r, cookie_name(r));
 	if (!tok || !token_well_formed(tok))
 		return 0;
@@ -36,13 +32,14 @@ int session_authenticate(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	int64_t now_ms = atr_now_ms();
 	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
+	atr_time_iso(now_ms, now);
 	struct db_stmt *st = db_prepare(
 		c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
 		   "st.name, st.email, st.admin, st.must_change_password, "
-		   "s.stage, s.idle_minutes, s.reauth_at FROM session s "
-		   "JOIN staff st ON st.id = s.staff_id "
+		   "s.stage, s.idle_minutes, s.reauth_at, s.expires_at "
+		   "FROM session s JOIN staff st ON st.id = s.staff_id "
 		   "WHERE s.token_hash = ? AND st.active = 1 "
 		   "AND s.expires_at > ?");
 	if (!st)
@@ -51,7 +48,6 @@ int session_authenticate(struct req *r)
 	db_bind_text(st, 2, now);
 	int rc = db_step(st);
 	char last_seen[ATR_TIME_LEN] = "";
-	int64_t idle_ms = 0;
 	if (rc == 1) {
 		r->who.session_id = db_col_int(st, 0);
 		r->who.staff_id = db_col_int(st, 1);
@@ -67,16 +63,18 @@ int session_authenticate(struct req *r)
 		r->who.stage = !strcmp(stage, "mfa")	 ? STAGE_MFA
 			       : !strcmp(stage, "enrol") ? STAGE_ENROL
 							 : STAGE_FULL;
-		idle_ms = db_col_int(st, 9) * 60000;
+		r->who.idle_ms = db_col_int(st, 9) * 60000;
 		const char *ra = db_col_text(st, 10);
 		r->who.reauth_ms = ra ? atr_iso_ms(ra) : 0;
+		r->who.seen_ms = atr_iso_ms(last_seen);
+		r->who.expires_ms = atr_iso_ms(db_col_text(st, 11));
 	}
 	db_reset(st);
 	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	if (rc == 0)
 		return 0;
-	if (atr_iso_ms(last_seen) + idle_ms <= atr_now_ms()) {
+	if (r->who.seen_ms + r->who.idle_ms <= now_ms) {
 		memset(&r->who, 0, sizeof r->who);
 		return 0; /* idle too long */
 	}
@@ -85,16 +83,25 @@ int session_authenticate(struct req *r)
 	if (!r->who.admin && perm_load(c, r->who.staff_id, &r->who.perms) < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 
-	/* Touch at most once a minute: idle expiry needs no finer grain. */
+	/* Touch at most once a minute: idle expiry needs no finer grain. A
+	 * route that only reads the session's clock is no activity. The
+	 * sessions module's batcher writes it (session_touch.h); when it
+	 * cannot take it, the touch is written here. */
+	bool touch = !(r->route && (r->route->flags & ROUTE_NO_TOUCH));
 	char minute_ago[ATR_TIME_LEN];
-	iso_minus(60000, minute_ago);
-	if (strcmp(last_seen, minute_ago) < 0) {
+	atr_time_iso(now_ms - 60000, minute_ago);
+	if (touch && strcmp(last_seen, minute_ago) < 0) {
+		if (session_touch_record(r->who.session_id, now_ms)) {
+			r->who.seen_ms = now_ms;
+			return 1;
+		}
 		st = db_prepare(c, "UPDATE session SET last_seen_at = ? "
 				   "WHERE id = ?");
 		if (st) {
 			db_bind_text(st, 1, now);
 			db_bind_int(st, 2, r->who.session_id);
-			db_step(st);
+			if (db_step(st) >= 0)
+				r->who.seen_ms = now_ms;
 			db_reset(st);
 		}
 	}
@@ -125,9 +132,10 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	    settings_get_int(c, org, "session_absolute_hours", &hours) < 0)
 		return req_db_error(r);
 	int64_t life_ms = stage == STAGE_FULL ? hours * 3600000 : 600000;
+	int64_t now_ms = atr_now_ms();
 	char now[ATR_TIME_LEN], exp[ATR_TIME_LEN];
-	atr_now_iso(now);
-	atr_time_iso(atr_now_ms() + life_ms, exp);
+	atr_time_iso(now_ms, now);
+	atr_time_iso(now_ms + life_ms, exp);
 	static const char *const stages[] = {"full", "mfa", "enrol"};
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO session (org_id, staff_id, token_hash, "
@@ -172,6 +180,9 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	r->who.staff_id = staff_id;
 	r->who.stage = stage;
+	r->who.seen_ms = now_ms;
+	r->who.idle_ms = idle * 60000;
+	r->who.expires_ms = now_ms + life_ms;
 	r->authed = true;
 	token_csrf(tok, r->who.csrf);
 	set_cookie(r, tok, false);
@@ -208,6 +219,26 @@ int session_end(struct req *r)
 	return 0;
 }
 
+/* Whole seconds from now to t, never negative. */
+static json_int_t secs_until(int64_t t, int64_t now)
+{
+	return t > now ? (json_int_t)((t - now) / 1000) : 0;
+}
+
+json_t *session_times_json(const struct req *r)
+{
+	int64_t now = atr_now_ms();
+	int64_t idle_end = r->who.seen_ms + r->who.idle_ms;
+	char idle_s[ATR_TIME_LEN], end_s[ATR_TIME_LEN];
+	atr_time_iso(idle_end, idle_s);
+	atr_time_iso(r->who.expires_ms, end_s);
+	return json_pack("{s:I,s:s,s:s,s:I,s:I}", "idle_minutes",
+			 (json_int_t)(r->who.idle_ms / 60000), "idle_expires_at",
+			 idle_s, "expires_at", end_s, "idle_expires_in",
+			 secs_until(idle_end, now), "expires_in",
+			 secs_until(r->who.expires_ms, now));
+}
+
 json_t *session_me_json(const struct req *r)
 {
 	/* The effective permissions let the UI show only what the member may
@@ -237,11 +268,12 @@ json_t *session_me_json(const struct req *r)
 				 "must_change_password", false, "permissions",
 				 perms, "api_token", "id",
 				 (json_int_t)r->who.token_id, "stage", "full");
-	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:s,s:s}", "staff",
-			 "id", (json_int_t)r->who.staff_id, "email",
+	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:s,s:s,s:o}",
+			 "staff", "id", (json_int_t)r->who.staff_id, "email",
 			 r->who.email, "name", r->who.name, "admin",
 			 r->who.admin, "org_id", (json_int_t)r->who.org_id,
 			 "must_change_password", r->who.must_change_password,
 			 "permissions", perms, "csrf_token", r->who.csrf,
-			 "stage", stages[r->who.stage]);
+			 "stage", stages[r->who.stage], "session",
+			 session_times_json(r));
 }

@@ -5,7 +5,8 @@
  * without a request, at logout, when the member is deactivated (the
  * lookup joins staff.active), or when SESSIONS_PER_MEMBER newer ones
  * exist. last_seen_at is written at most once a
- * minute, so the hot path stays a single indexed read.
+ * minute, so the hot path stays a single indexed read; routes flagged
+ * ROUTE_NO_TOUCH never write it (reading the clock is no activity).
  */
 #ifndef ATR_SESSION_H
 #define ATR_SESSION_H
@@ -29,7 +30,12 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage);
 int session_end(struct req *r);
 /* Ends every session of staff_id except keep_id (0: all). */
 int session_end_all(struct db_conn *c, int64_t staff_id, int64_t keep_id);
-/* The signed-in member as JSON (for login and me). Caller owns it. */
+/* The session's clock as JSON: idle_minutes, idle_expires_at, expires_at
+ * and the seconds to each (idle_expires_in, expires_in), so a client whose
+ * clock is wrong can still count down. Caller owns it. */
+json_t *session_times_json(const struct req *r);
+/* The signed-in member as JSON (for login and me), with "session" (the
+ * clock above). Caller owns it. */
 json_t *session_me_json(const struct req *r);
 
 #endif

@@ -1,13 +1,24 @@
-/* session_api.c — "my sessions" (device, address, last seen) with revoke,
- * and an administrator ending every session of a member. */
+/* session_api.c — the current session's clock, "my sessions" (device,
+ * address, last seen) with revoke, and an administrator ending every
+ * session of a member. */
 #include "atrium.h"
 
 #include "auth/auth.h"
 #include "auth/perm.h"
 #include "auth/session.h"
+#include "auth/session_touch.h"
 #include "core/activity.h"
 #include "core/module.h"
 #include "db/db.h"
+
+/* GET /api/v1/auth/session: how long the current session has left, read
+ * without extending it (ROUTE_NO_TOUCH), so the web UI can warn before
+ * the idle limit without keeping an unattended session alive. */
+static int session_h_clock(struct req *r)
+{
+	req_json(r, 200, session_times_json(r));
+	return 0;
+}
 
 static int sessions_h_list(struct req *r)
 {
@@ -108,6 +119,10 @@ static int sessions_h_end_all(struct req *r)
 }
 
 static const struct route session_routes[] = {
+	{HTTP_GET, "/api/v1/auth/session", session_h_clock, ACCESS_SESSION,
+	 NULL, 0, NULL, NULL, NULL,
+	 ROUTE_NO_TOUCH | ROUTE_PASSWORD_CHANGE_OK | ROUTE_MFA_OK |
+		 ROUTE_ENROL_OK},
 	{HTTP_GET, "/api/v1/auth/sessions", sessions_h_list, ACCESS_SESSION},
 	{HTTP_DELETE, "/api/v1/auth/sessions/{id}", sessions_h_revoke,
 	 ACCESS_SESSION},
@@ -119,4 +134,7 @@ static const struct route session_routes[] = {
 const struct module module_sessions = {
 	.name = "sessions",
 	.routes = session_routes,
+	.authenticate = session_authenticate,
+	.start = session_touch_start,
+	.stop = session_touch_stop,
 };

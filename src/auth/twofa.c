@@ -29,6 +29,9 @@
 #include "db/db.h"
 #include "email/email.h"
 
+/* A company name is at most 200 characters of up to 4 bytes each. */
+#define ISSUER_MAX 832
+
 static const char *body_str(struct req *r, const char *k)
 {
 	return json_string_value(json_object_get(r->body, k));
@@ -246,6 +249,39 @@ int twofa_check(struct db_conn *c, int64_t staff_id, const char *code,
 
 /* ---- routes for the member ------------------------------------------------ */
 
+/* The company name: what a new enrolment puts in the otpauth URI as the
+ * issuer (an authenticator app lists the account under it). 0 or -1. */
+static int company_issuer(struct db_conn *c, int64_t org, char *out,
+			  size_t n)
+{
+	if (settings_get(c, org, "company_name", out, n) < 0)
+		return -1;
+	if (!out[0])
+		atr_strlcpy(out, "Atrium", n);
+	return 0;
+}
+
+/* The issuer the member's authenticator app shows: the one recorded at
+ * enrolment, or (enrolled before it was recorded, or not enrolled) the
+ * company name. 0 or -1. */
+static int twofa_issuer(struct db_conn *c, int64_t org, int64_t staff_id,
+			char *out, size_t n)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT issuer FROM staff_totp WHERE staff_id = ? AND "
+		   "issuer IS NOT NULL");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	if (rc == 1)
+		atr_strlcpy(out, db_col_text(st, 0), n);
+	db_reset(st);
+	if (rc < 0)
+		return -1;
+	return rc == 1 ? 0 : company_issuer(c, org, out, n);
+}
+
 static int twofa_h_status(struct req *r)
 {
 	struct db_conn *c = req_db(r);
@@ -254,11 +290,22 @@ static int twofa_h_status(struct req *r)
 	int on = twofa_enabled(c, r->who.staff_id);
 	int req2 = twofa_required(c, r->who.org_id, r->who.staff_id);
 	int64_t left = recovery_left(c, r->who.staff_id);
-	if (on < 0 || req2 < 0 || left < 0)
+	char issuer[ISSUER_MAX];
+	if (on < 0 || req2 < 0 || left < 0 ||
+	    twofa_issuer(c, r->who.org_id, r->who.staff_id, issuer,
+			 sizeof issuer) < 0)
 		return req_db_error(r);
+	/* In the sign-in's second step only the issuer is told: what to look
+	 * for in the app, nothing about the account's codes. */
+	if (r->who.stage == STAGE_MFA) {
+		req_json(r, 200, json_pack("{s:b,s:s}", "enabled", on,
+					   "issuer", issuer));
+		return 0;
+	}
 	req_json(r, 200,
-		 json_pack("{s:b,s:b,s:I}", "enabled", on, "required", req2,
-			   "recovery_codes_remaining", (json_int_t)left));
+		 json_pack("{s:b,s:b,s:I,s:s}", "enabled", on, "required",
+			   req2, "recovery_codes_remaining", (json_int_t)left,
+			   "issuer", issuer));
 	return 0;
 }
 
@@ -275,12 +322,15 @@ static int twofa_h_enrol(struct req *r)
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"two-factor authentication is already on; "
 				"turn it off first to enrol a new device");
+	/* The issuer is recorded with the secret: the sign-in step names it
+	 * even after the company name changes. */
+	char issuer[ISSUER_MAX];
+	if (company_issuer(c, r->who.org_id, issuer, sizeof issuer) < 0)
+		return req_db_error(r);
 	unsigned char secret[TOTP_SECRET_BYTES];
 	totp_secret_new(secret);
 	/* secret_encrypt takes a C string: the base32 form is stored. */
 	char *b32 = totp_base32(secret, TOTP_SECRET_BYTES);
-	char issuer[128] = "Atrium";
-	settings_get(c, r->who.org_id, "company_name", issuer, sizeof issuer);
 	char *uri = totp_uri(issuer, r->who.email, secret, TOTP_SECRET_BYTES);
 	char *svg = uri ? qr_svg(uri) : NULL;
 	char *enc = b32 ? secret_encrypt(b32) : NULL;
@@ -297,10 +347,10 @@ static int twofa_h_enrol(struct req *r)
 	}
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO staff_totp (staff_id, secret, confirmed_at, "
-		   "last_step, created_at) VALUES (?, ?, NULL, 0, ?) "
+		   "last_step, created_at, issuer) VALUES (?, ?, NULL, 0, ?, ?) "
 		   "ON CONFLICT (staff_id) DO UPDATE SET secret = "
 		   "excluded.secret, confirmed_at = NULL, last_step = 0, "
-		   "created_at = excluded.created_at");
+		   "created_at = excluded.created_at, issuer = excluded.issuer");
 	if (!st) {
 		req_db_error(r);
 		goto out;
@@ -308,6 +358,7 @@ static int twofa_h_enrol(struct req *r)
 	db_bind_int(st, 1, r->who.staff_id);
 	db_bind_text(st, 2, enc);
 	db_bind_text(st, 3, now);
+	db_bind_text(st, 4, issuer);
 	int s = db_step(st);
 	db_reset(st);
 	if (s < 0 ||
@@ -318,8 +369,8 @@ static int twofa_h_enrol(struct req *r)
 		goto out;
 	}
 	req_json(r, 200,
-		 json_pack("{s:s,s:s,s:s}", "secret", b32, "otpauth_uri", uri,
-			   "qr_svg", svg));
+		 json_pack("{s:s,s:s,s:s,s:s}", "secret", b32, "otpauth_uri",
+			   uri, "qr_svg", svg, "issuer", issuer));
 	rc = 0;
 out:
 	sodium_memzero(secret, sizeof secret);
@@ -581,7 +632,7 @@ static int twofa_h_codes(struct req *r)
 
 static const struct route twofa_routes[] = {
 	{HTTP_GET, "/api/v1/auth/2fa", twofa_h_status, ACCESS_SESSION, NULL, 0,
-	 NULL, NULL, NULL, ROUTE_ENROL_OK},
+	 NULL, NULL, NULL, ROUTE_ENROL_OK | ROUTE_MFA_OK},
 	{HTTP_POST, "/api/v1/auth/2fa/enrol", twofa_h_enrol, ACCESS_SESSION,
 	 NULL, 0, &schema_empty, NULL, NULL, ROUTE_ENROL_OK},
 	{HTTP_POST, "/api/v1/auth/2fa/activate", twofa_h_activate,

@@ -9,104 +9,121 @@
 #include "auth/session.h"
 #include "auth/staff_store.h"
 #include "auth/twofa.h"
+#include "core/buf.h"
 #include "core/module.h"
 #include "core/settings.h"
 #include "db/db.h"
+#include "http/list.h"
 
-/* GET /api/v1/authenticator-2fa/users: every member's 2FA status;
- * ?admin=true&enabled=false lists administrators without 2FA. */
+/* ---- the 2FA user list (GET /api/v1/authenticator-2fa/users) ---------- */
+
+#define TWOFA_FROM                                                             \
+	"staff s LEFT JOIN staff_totp t ON t.staff_id = s.id AND "             \
+	"t.confirmed_at IS NOT NULL LEFT JOIN role r ON r.id = s.role_id"
+#define TWOFA_ENABLED "CASE WHEN t.confirmed_at IS NULL THEN 0 ELSE 1 END"
+#define TWOFA_COLS                                                             \
+	"s.id, s.name, s.email, s.admin, s.active, t.confirmed_at, "          \
+	"COALESCE(r.require_2fa, 0), (SELECT COUNT(*) FROM recovery_code rc " \
+	"WHERE rc.staff_id = s.id AND rc.used_at IS NULL)"
+
+/* What one request's rows need to know: the organisation's policy. */
+struct twofa_list_ctx {
+	bool required_admins;
+};
+
+static void twofa_row_write(struct buf *b, struct db_stmt *st,
+			    const void *arg)
+{
+	const struct twofa_list_ctx *x = arg;
+	bool admin = db_col_int(st, 3), on = !db_col_null(st, 5);
+	bool required = db_col_int(st, 6) || (admin && x->required_admins);
+	const char *since = db_col_text(st, 5);
+	json_t *o = json_pack(
+		"{s:I,s:s,s:s,s:b,s:b,s:b,s:o,s:b,s:I}", "id",
+		(json_int_t)db_col_int(st, 0), "name", db_col_text(st, 1),
+		"email", db_col_text(st, 2), "admin", admin, "active",
+		(int)db_col_int(st, 4), "enabled", on, "enabled_at",
+		since ? json_string(since) : json_null(), "required", required,
+		"recovery_codes_remaining", (json_int_t)db_col_int(st, 7));
+	char *t = json_dumps(o, JSON_COMPACT);
+	buf_adds(b, t);
+	free(t);
+	json_decref(o);
+}
+
+/* The summary counts every active administrator, whatever the filter:
+ * "N of M administrators use 2FA": ,"admins":{"total","with_2fa"}. */
+static int twofa_extra(struct req *r, struct buf *out, const void *arg)
+{
+	struct db_stmt *st = db_prepare(
+		r->db, "SELECT COUNT(*), COUNT(t.confirmed_at) FROM staff s "
+		       "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
+		       "t.confirmed_at IS NOT NULL WHERE s.org_id = ? AND "
+		       "s.admin = 1 AND s.active = 1");
+	if (!st)
+		return req_db_error(r);
+	db_bind_int(st, 1, r->who.org_id);
+	int rc = db_step(st);
+	if (rc == 1)
+		buf_printf(out, ",\"admins\":{\"total\":%lld,\"with_2fa\":%lld}",
+			   (long long)db_col_int(st, 0),
+			   (long long)db_col_int(st, 1));
+	db_reset(st);
+	return rc == 1 ? 0 : req_db_error(r);
+}
+
+static const struct field f_admin = {.name = "admin", .type = FT_BOOL};
+static const struct field f_active = {.name = "active", .type = FT_BOOL};
+static const struct field f_enabled = {.name = "enabled", .type = FT_BOOL};
+static const struct field f_name = {.name = "name", .type = FT_TEXT};
+static const struct field f_email = {.name = "email", .type = FT_EMAIL};
+static const struct field f_enabled_at = {.name = "enabled_at",
+					  .type = FT_DATETIME};
+
+static const struct list_col twofa_columns[] = {
+	{&f_admin, "s.admin", LIST_FILTER | LIST_SORT | LIST_NOTNULL},
+	{&f_active, "s.active", LIST_FILTER},
+	{&f_enabled, TWOFA_ENABLED, LIST_FILTER | LIST_SORT | LIST_NOTNULL},
+	{&f_name, "s.name", LIST_SORT | LIST_NOTNULL},
+	{&f_email, "s.email_norm", LIST_SORT | LIST_NOTNULL},
+	{&f_enabled_at, "t.confirmed_at", LIST_FILTER | LIST_SORT},
+};
+
+static const char *const twofa_search[] = {"s.name", "s.email_norm", NULL};
+
+static const struct list_spec twofa_spec = {
+	.from = TWOFA_FROM,
+	.cols = TWOFA_COLS,
+	.id = "s.id",
+	.org = "s.org_id",
+	.columns = twofa_columns,
+	.ncolumns = (int)ATR_ARRAY_LEN(twofa_columns),
+	/* Administrators first: the policy is about them. */
+	.sort_default = "-admin,name",
+	.limit_default = 50,
+	.limit_max = 200,
+	.search = twofa_search,
+	.count_default = true,
+	.row = twofa_row_write,
+	.extra = twofa_extra,
+};
+
+/* GET /api/v1/authenticator-2fa/users: every member's 2FA status, with
+ * the list engine's filters (?admin=true&enabled=false: administrators
+ * without 2FA), search and paging. */
 static int twofa_h_users(struct req *r)
 {
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	int f_admin = -1, f_enabled = -1;
-	for (int i = 0; i < r->nquery; i++) {
-		const char *k = r->query[i].key, *v = r->query[i].value;
-		int *dst = !strcmp(k, "admin")	   ? &f_admin
-			   : !strcmp(k, "enabled") ? &f_enabled
-						   : NULL;
-		if (!dst)
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"unknown query parameter '%s'", k);
-		if (strcmp(v, "true") && strcmp(v, "false"))
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"%s must be true or false", k);
-		*dst = !strcmp(v, "true");
-	}
 	char required_admins[8] = "true";
 	if (settings_get(c, r->who.org_id, "twofa_required_admins",
 			 required_admins, sizeof required_admins) < 0)
 		return req_db_error(r);
-	struct db_stmt *st = db_prepare(
-		c, "SELECT s.id, s.name, s.email, s.admin, s.active, "
-		   "t.confirmed_at, COALESCE(r.require_2fa, 0), "
-		   "(SELECT COUNT(*) FROM recovery_code rc WHERE rc.staff_id = "
-		   "s.id AND rc.used_at IS NULL) FROM staff s "
-		   "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
-		   "t.confirmed_at IS NOT NULL "
-		   "LEFT JOIN role r ON r.id = s.role_id WHERE s.org_id = ? "
-		   "AND (? < 0 OR s.admin = ?) AND (? < 0 OR "
-		   "(t.confirmed_at IS NOT NULL) = (? = 1)) "
-		   "ORDER BY s.admin DESC, lower(s.name), s.id");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->who.org_id);
-	db_bind_int(st, 2, f_admin);
-	db_bind_int(st, 3, f_admin);
-	db_bind_int(st, 4, f_enabled);
-	db_bind_int(st, 5, f_enabled);
-	json_t *data = json_array();
-	int64_t admins = 0, admins_with = 0;
-	int rc;
-	while ((rc = db_step(st)) == 1) {
-		bool admin = db_col_int(st, 3), on = !db_col_null(st, 5);
-		bool required = db_col_int(st, 6) ||
-				(admin && !strcmp(required_admins, "true"));
-		const char *since = db_col_text(st, 5);
-		json_array_append_new(
-			data,
-			json_pack("{s:I,s:s,s:s,s:b,s:b,s:b,s:o,s:b,s:I}", "id",
-				  (json_int_t)db_col_int(st, 0), "name",
-				  db_col_text(st, 1), "email",
-				  db_col_text(st, 2), "admin", admin, "active",
-				  (int)db_col_int(st, 4), "enabled", on,
-				  "enabled_at",
-				  since ? json_string(since) : json_null(),
-				  "required", required,
-				  "recovery_codes_remaining",
-				  (json_int_t)db_col_int(st, 7)));
-	}
-	db_reset(st);
-	if (rc < 0) {
-		json_decref(data);
-		return req_db_error(r);
-	}
-	/* The summary counts every active administrator, whatever the
-	 * filter: "N of M administrators use 2FA". */
-	st = db_prepare(c, "SELECT COUNT(*), COUNT(t.confirmed_at) FROM staff s "
-			   "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
-			   "t.confirmed_at IS NOT NULL WHERE s.org_id = ? AND "
-			   "s.admin = 1 AND s.active = 1");
-	if (!st) {
-		json_decref(data);
-		return req_db_error(r);
-	}
-	db_bind_int(st, 1, r->who.org_id);
-	rc = db_step(st);
-	admins = rc == 1 ? db_col_int(st, 0) : 0;
-	admins_with = rc == 1 ? db_col_int(st, 1) : 0;
-	db_reset(st);
-	if (rc < 0) {
-		json_decref(data);
-		return req_db_error(r);
-	}
-	req_json(r, 200,
-		 json_pack("{s:o,s:I,s:{s:I,s:I}}", "data", data, "total",
-			   (json_int_t)json_array_size(data), "admins",
-			   "total", (json_int_t)admins, "with_2fa",
-			   (json_int_t)admins_with));
-	return 0;
+	struct twofa_list_ctx x = {!strcmp(required_admins, "true")};
+	struct list_spec spec = twofa_spec;
+	spec.arg = &x;
+	return list_run(r, &spec);
 }
 
 /* POST /api/v1/staff/{id}/2fa/reset: removes a member's 2FA (lost

@@ -17,7 +17,7 @@
 #include "core/activity.h"
 #include "core/secret.h"
 #include "db/db.h"
-#include "http/validate.h"
+#include "core/validate.h"
 
 static const char admin_usage[] =
 	"usage: atrium admin create --email EMAIL --name NAME\n"

@@ -11,7 +11,7 @@
 #include "cmd/cmd.h"
 #include "core/buf.h"
 #include "db/db.h"
-#include "http/validate.h"
+#include "core/validate.h"
 
 #define BATCH 1000
 

@@ -16,6 +16,10 @@ struct route;
 struct metrics;
 struct health;
 
+#define APP_AUTH_MAX 8
+
+struct req;
+
 struct app {
 	struct config cfg;
 	struct db *db;
@@ -23,6 +27,9 @@ struct app {
 	const struct module *const *modules;
 	struct route *routes; /* the route table, built once at start */
 	int nroutes;
+	/* The modules' authenticate hooks in table order (routes_build). */
+	int (*authenticate[APP_AUTH_MAX])(struct req *r);
+	int nauthenticate;
 	struct metrics *metrics;
 	struct health *health; /* the readiness probe (serve only) */
 	atomic_int inflight; /* requests being handled */

@@ -2,8 +2,8 @@
  *
  * A module (staff, roles, settings, email, leads, ...) is one struct that
  * says what it brings: its permission rows, routes, entities, settings
- * rows, housekeeping, job kinds, scheduled tasks, event subscribers,
- * workers and metrics. One table, atrium_modules[] (src/modules.c), lists
+ * rows, housekeeping, job kinds, scheduled tasks, event subscribers, the
+ * credentials it recognises (authenticate), workers and metrics. One table, atrium_modules[] (src/modules.c), lists
  * what the binary contains, in the order the permission matrix and the
  * settings groups are shown. The kernel (router, permission kernel,
  * settings store, serve, /metrics, housekeeping, job runner, scheduler)
@@ -37,6 +37,7 @@ struct buf;
 struct db_conn;
 struct entity;
 struct perm_module;
+struct req;
 struct route;
 struct req;
 struct setting_def;
@@ -82,6 +83,14 @@ struct module {
 	 * its definitions calls entity_fields_changed in that transaction. */
 	int (*custom_fields)(struct db_conn *c, int64_t org,
 			     const struct entity *e, struct json_t **defs);
+
+	/* Recognises the caller of a request from credentials this module
+	 * issues (the session cookie, an API token): 1 recognised (r->who
+	 * filled: staff, organisation, grants, and the CSRF token or
+	 * r->who.bearer), 0 not this module's credentials (the next module
+	 * is asked), -1 on an error (r->err). The pipeline asks the modules
+	 * in table order, for every route that is not public. */
+	int (*authenticate)(struct req *r);
 
 	int (*init)(struct app *app, struct atr_err *err);
 	int (*start)(struct app *app, struct atr_err *err);

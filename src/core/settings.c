@@ -9,7 +9,7 @@
 #include "core/secret.h"
 #include "core/settings.h"
 #include "db/db.h"
-#include "http/validate.h"
+#include "core/validate.h"
 
 /* Every module's rows, in table order, and the PATCH schema made from
  * them; built once by settings_init, read-only afterwards. */

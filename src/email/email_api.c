@@ -8,7 +8,7 @@
 #include <sodium.h>
 #include <stdatomic.h>
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/buf.h"
@@ -17,6 +17,7 @@
 #include "db/db.h"
 #include "email/email_int.h"
 #include "http/http.h"
+#include "http/list.h"
 #include "jobs/jobs.h"
 
 #define LIST_DEFAULT 50
@@ -38,93 +39,86 @@ static json_t *text_or_null(const char *s)
 
 /* The queue page's rows: the message, and the delivery state of its job
  * (queue.c's data shape, email/email.h). */
-#define EMAIL_LIST_SQL                                                         \
-	"SELECT e.id, e.to_addr, e.subject, e.template, " EMAIL_STATUS_SQL   \
+#define EMAIL_LIST_COLS                                                        \
+	"e.id, e.to_addr, e.subject, e.template, " EMAIL_STATUS_SQL          \
 	", COALESCE(j.attempts, e.attempts), j.run_at, j.last_error, "       \
-	"e.created_at, e.sent_at FROM email_queue e LEFT JOIN job j ON "     \
-	"j.id = e.job_id WHERE e.org_id = ?"
+	"e.created_at, e.sent_at"
 
+static void email_row_write(struct buf *b, struct db_stmt *st,
+			    const void *arg)
+{
+	json_t *o = json_pack(
+		"{s:I,s:s,s:s,s:s,s:s,s:I}", "id", (json_int_t)db_col_int(st, 0),
+		"to", db_col_text(st, 1), "subject", db_col_text(st, 2),
+		"template", db_col_text(st, 3), "status", db_col_text(st, 4),
+		"attempts", (json_int_t)db_col_int(st, 5));
+	json_object_set_new(o, "next_attempt_at",
+			    text_or_null(db_col_text(st, 6)));
+	json_object_set_new(o, "last_error", text_or_null(db_col_text(st, 7)));
+	json_object_set_new(o, "created_at", text_or_null(db_col_text(st, 8)));
+	json_object_set_new(o, "sent_at", text_or_null(db_col_text(st, 9)));
+	char *t = json_dumps(o, JSON_COMPACT);
+	buf_adds(b, t);
+	free(t);
+	json_decref(o);
+}
+
+/* The counts by status, whatever the filter: ,"counts":{...}. */
+static int email_extra(struct req *r, struct buf *out, const void *arg)
+{
+	int64_t counts[EMAIL_NSTATUS];
+	if (email_queue_counts(r->db, r->who.org_id, counts) < 0)
+		return req_db_error(r);
+	json_t *o = counts_json(counts);
+	char *t = json_dumps(o, JSON_COMPACT);
+	buf_printf(out, ",\"counts\":%s", t);
+	free(t);
+	json_decref(o);
+	return 0;
+}
+
+static const char *const email_statuses[] = {"queued", "sending", "sent",
+					     "blocked", NULL};
+static const struct field f_status = {.name = "status", .type = FT_ENUM,
+				      .choices = email_statuses};
+static const struct field f_template = {.name = "template", .type = FT_TEXT,
+					.max = 64};
+static const struct field f_to = {.name = "to", .type = FT_EMAIL};
+static const struct field f_created = {.name = "created_at",
+				       .type = FT_DATETIME};
+static const struct field f_sent = {.name = "sent_at", .type = FT_DATETIME};
+
+static const struct list_col email_columns[] = {
+	{&f_status, EMAIL_STATUS_SQL, LIST_FILTER},
+	{&f_template, "e.template", LIST_FILTER},
+	{&f_to, "e.to_addr", LIST_FILTER},
+	{&f_created, "e.created_at", LIST_FILTER | LIST_SORT | LIST_NOTNULL},
+	{&f_sent, "e.sent_at", LIST_FILTER | LIST_SORT},
+};
+
+static const char *const email_search[] = {"e.to_addr", "e.subject", NULL};
+
+static const struct list_spec email_spec = {
+	.from = "email_queue e LEFT JOIN job j ON j.id = e.job_id",
+	.cols = EMAIL_LIST_COLS,
+	.id = "e.id",
+	.org = "e.org_id",
+	.columns = email_columns,
+	.ncolumns = (int)ATR_ARRAY_LEN(email_columns),
+	.sort_default = "-id",
+	.limit_default = LIST_DEFAULT,
+	.limit_max = LIST_MAX,
+	.search = email_search,
+	.count_default = true,
+	.row = email_row_write,
+	.extra = email_extra,
+};
+
+/* GET /api/v1/email-queue: a page of the org's emails, newest first, and
+ * the counts by status. */
 static int email_h_list(struct req *r)
 {
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	int64_t limit = LIST_DEFAULT, offset = 0;
-	const char *status = NULL;
-	for (int i = 0; i < r->nquery; i++) {
-		const char *k = r->query[i].key, *v = r->query[i].value;
-		int pg = req_page_param(r, k, v, &limit, &offset, LIST_MAX);
-		if (pg < 0)
-			return -1;
-		if (pg)
-			continue;
-		if (!strcmp(k, "status")) {
-			status = NULL;
-			for (int s = 0; s < EMAIL_NSTATUS; s++)
-				if (!strcmp(v, email_status_name(s)))
-					status = email_status_name(s);
-			if (!status)
-				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-						"status must be one of queued, "
-						"sending, sent, blocked");
-		} else {
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"unknown query parameter '%s'", k);
-		}
-	}
-	struct db_stmt *st =
-		status ? db_prepare(c, EMAIL_LIST_SQL " AND " EMAIL_STATUS_SQL
-					   " = ? ORDER BY e.id DESC LIMIT ? "
-					   "OFFSET ?")
-		       : db_prepare(c, EMAIL_LIST_SQL " ORDER BY e.id DESC "
-					   "LIMIT ? OFFSET ?");
-	if (!st)
-		return req_db_error(r);
-	int p = 1;
-	db_bind_int(st, p++, r->who.org_id);
-	if (status)
-		db_bind_text(st, p++, status);
-	db_bind_int(st, p++, limit);
-	db_bind_int(st, p++, offset);
-	json_t *data = json_array();
-	int rc;
-	while ((rc = db_step(st)) == 1) {
-		json_t *o = json_pack(
-			"{s:I,s:s,s:s,s:s,s:s,s:I}", "id",
-			(json_int_t)db_col_int(st, 0), "to", db_col_text(st, 1),
-			"subject", db_col_text(st, 2), "template",
-			db_col_text(st, 3), "status", db_col_text(st, 4),
-			"attempts", (json_int_t)db_col_int(st, 5));
-		json_object_set_new(o, "next_attempt_at",
-				    text_or_null(db_col_text(st, 6)));
-		json_object_set_new(o, "last_error",
-				    text_or_null(db_col_text(st, 7)));
-		json_object_set_new(o, "created_at",
-				    text_or_null(db_col_text(st, 8)));
-		json_object_set_new(o, "sent_at",
-				    text_or_null(db_col_text(st, 9)));
-		json_array_append_new(data, o);
-	}
-	db_reset(st);
-	if (rc < 0) {
-		json_decref(data);
-		return req_db_error(r);
-	}
-	int64_t counts[EMAIL_NSTATUS];
-	if (email_queue_counts(c, r->who.org_id, counts) < 0) {
-		json_decref(data);
-		return req_db_error(r);
-	}
-	int64_t total = 0;
-	for (int i = 0; i < EMAIL_NSTATUS; i++)
-		if (!status || !strcmp(status, email_status_name(i)))
-			total += counts[i];
-	req_json(r, 200,
-		 json_pack("{s:o,s:I,s:I,s:I,s:o}", "data", data, "total",
-			   (json_int_t)total, "limit", (json_int_t)limit,
-			   "offset", (json_int_t)offset, "counts",
-			   counts_json(counts)));
-	return 0;
+	return list_run(r, &email_spec);
 }
 
 static const struct field retry_fields[] = {
@@ -306,7 +300,29 @@ static int smtp_test_send(struct req *r, struct db_conn *c)
 	return 0;
 }
 
+/* GET /api/v1/email/status: whether SMTP is configured (a host and a
+ * From address: what Send Test Email answers 409 without). Any signed-in
+ * member may ask: the staff form warns before it offers a welcome email
+ * that could only wait in the queue, and people who add staff need not
+ * read the SMTP settings. */
+static int email_h_status(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	char host[256] = "", from[EMAIL_ADDR_MAX + 1] = "";
+	if (settings_get(c, r->who.org_id, "smtp_host", host, sizeof host) <
+		    0 ||
+	    settings_get(c, r->who.org_id, "smtp_email", from, sizeof from) <
+		    0)
+		return req_db_error(r);
+	req_json(r, 200,
+		 json_pack("{s:b}", "configured", host[0] && from[0]));
+	return 0;
+}
+
 static const struct route email_routes[] = {
+	{HTTP_GET, "/api/v1/email/status", email_h_status, ACCESS_SESSION},
 	{HTTP_GET, "/api/v1/email-queue", email_h_list, ACCESS_PERM,
 	 "email_queue", CAP_VIEW, NULL, NULL, NULL, 0},
 	{HTTP_POST, "/api/v1/email-queue/retry", email_h_retry, ACCESS_PERM,

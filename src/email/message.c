@@ -7,7 +7,7 @@
 
 #include "core/buf.h"
 #include "email/email_int.h"
-#include "http/validate.h"
+#include "core/validate.h"
 
 /* True when s may be a header value: no CR or LF, no other control
  * character but tab. */

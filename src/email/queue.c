@@ -5,7 +5,7 @@
 #include "core/secret.h"
 #include "db/db.h"
 #include "email/email_int.h"
-#include "http/validate.h"
+#include "core/validate.h"
 #include "jobs/jobs.h"
 
 static const char *const status_names[EMAIL_NSTATUS] = {

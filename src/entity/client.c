@@ -1,7 +1,7 @@
 /* client.c — the client entity: a company the business works for. */
 #include "atrium.h"
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/module.h"
 #include "entity/entity.h"
 

@@ -3,7 +3,7 @@
  * set on the staff record (department_ids). */
 #include "atrium.h"
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/module.h"
 #include "entity/entity.h"
 

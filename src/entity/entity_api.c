@@ -16,7 +16,7 @@
  */
 #include "atrium.h"
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "auth/staff_store.h"
 #include "core/app.h"
 #include "core/buf.h"
@@ -24,7 +24,7 @@
 #include "core/module.h"
 #include "db/db.h"
 #include "entity/entity_int.h"
-#include "http/ftype.h"
+#include "core/ftype.h"
 #include "http/write.h"
 
 #define NBASE 5 /* id, created_at, updated_at, version, created_by */

@@ -17,12 +17,12 @@
  */
 #include "atrium.h"
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "db/db.h"
 #include "entity/entity_int.h"
-#include "http/ftype.h"
+#include "core/ftype.h"
 
 /* The columns every entity has. */
 static const struct field base_created_at = {.name = "created_at",
@@ -152,9 +152,11 @@ void entity_list_build(const struct entity *e, struct entity_sql *s)
 	s->columns = xcalloc((size_t)n, sizeof *s->columns);
 	int k = 0;
 	s->columns[k++] = (struct list_col){&base_created_at, NULL,
-					    LIST_FILTER | LIST_SORT};
+					    LIST_FILTER | LIST_SORT |
+						    LIST_NOTNULL};
 	s->columns[k++] = (struct list_col){&base_updated_at, NULL,
-					    LIST_FILTER | LIST_SORT};
+					    LIST_FILTER | LIST_SORT |
+						    LIST_NOTNULL};
 	s->columns[k++] = (struct list_col){&base_created_by, NULL,
 					    LIST_FILTER};
 	int nsearch = 0;

@@ -24,7 +24,7 @@
 #include "core/module.h"
 #include "db/db.h"
 #include "entity/entity_int.h"
-#include "http/ftype.h"
+#include "core/ftype.h"
 
 /* How often a cached set is checked against the database's generation:
  * a second, so other nodes see a change within one. */

@@ -1,7 +1,7 @@
 /* lead.c — the lead entity: a prospect on its way to becoming a client. */
 #include "atrium.h"
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/module.h"
 #include "entity/entity.h"
 

@@ -2,7 +2,7 @@
  * are set on the staff record (team_ids). */
 #include "atrium.h"
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/module.h"
 #include "entity/entity.h"
 

@@ -23,9 +23,9 @@
 
 #include <jansson.h>
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/arena.h"
-#include "http/validate.h"
+#include "core/validate.h"
 
 struct app;
 struct db_conn;
@@ -94,13 +94,17 @@ struct route {
  * does). */
 #define ROUTE_REAUTH_SELF 64u
 #define REAUTH_MINUTES 5
+/* Reads the session without extending it: the request is not activity
+ * (the web UI asking how long the session has left must not keep it
+ * alive). */
+#define ROUTE_NO_TOUCH 128u
 /* API tokens (Authorization: Bearer, auth/api_token.h) reach ACCESS_PERM
  * routes through the same permission check as sessions, narrowed by the
  * token's key role. Session-only routes refuse them: every
  * ACCESS_SESSION route unless ROUTE_TOKEN_OK, every ROUTE_REAUTH route,
  * and ACCESS_PERM routes marked ROUTE_NO_TOKEN (token management). */
-#define ROUTE_NO_TOKEN 128u
-#define ROUTE_TOKEN_OK 256u
+#define ROUTE_NO_TOKEN 256u
+#define ROUTE_TOKEN_OK 512u
 
 #define QUERY_MAX 32
 
@@ -120,9 +124,16 @@ struct principal {
 	char name[128];
 	char email[256];
 	char csrf[65];
+	/* Signed in without a cookie (an API token in a header): a browser
+	 * cannot send it on its own, so there is no CSRF token to check.
+	 * Only an authenticator that reads no cookie sets it. */
+	bool bearer;
 	bool must_change_password;
 	enum session_stage stage;
 	int64_t reauth_ms; /* when this session last re-authenticated; 0 never */
+	/* The session's clock: its last activity (this request's, when it
+	 * touched the session), its idle limit and its absolute end. */
+	int64_t seen_ms, idle_ms, expires_ms;
 	struct perm_set perms; /* effective grants (not used for admins) */
 };
 

@@ -22,6 +22,7 @@ struct sortkey {
 	const char *expr; /* SQL expression, already lower()-ed if folded */
 	bool desc;
 	enum fsql sql;
+	bool notnull; /* ordered without NULLS LAST (the id, LIST_NOTNULL) */
 };
 
 /* What the request asked for beyond filters. */
@@ -274,6 +275,155 @@ static int add_filter(struct req *r, struct list_query *q,
 	return 0;
 }
 
+/* ---- search ---------------------------------------------------------------- */
+
+/* A trigram index answers a phrase by reading the posting list of every
+ * trigram of it, and a trigram found in most rows ("com" of "Company ...")
+ * has a list as long as the table: at a million rows such a phrase costs
+ * tens of milliseconds whatever it finally matches. So, as pg_trgm's
+ * planner does with its statistics, the plan first asks which trigrams of
+ * the text are rare: each probe reads at most SEARCH_RARE rows of one
+ * list (a common trigram costs a fraction of a millisecond, a rare one
+ * less), the likeliest rare ones first (digits, punctuation, uncommon
+ * letters), until two are found. The rows holding both rare trigrams are
+ * the candidates, and the exact condition (the substring, in one of the
+ * searchable fields) is checked on those only. When none of the probed
+ * trigrams is rare, the text is common: the rows are read in the list's
+ * order and the first page of matches comes soon, where asking the index
+ * would list most of the table first. Text outside ASCII keeps the
+ * phrase: the index folds Unicode case, SQL's lower() only ASCII.
+ *
+ * NEEDSWORK: a text made only of common trigrams that is itself rare
+ * ("any com") reads the whole list in the fallback; trigram statistics
+ * kept with the index would let the plan see it. */
+#define SEARCH_RARE 16000
+#define SEARCH_PROBES 4
+#define SEARCH_TRIGRAMS 64
+
+/* How likely a trigram is rare: characters outside the common letters
+ * of the languages we serve, and outside the space, weigh. */
+static int rarity(const char *t)
+{
+	int n = 0;
+	for (int i = 0; i < 3; i++) {
+		char c = (char)((t[i] >= 'A' && t[i] <= 'Z') ? t[i] + 32 : t[i]);
+		if (!strchr("etaoinsrhlcdmu ", c))
+			n += (c >= 'a' && c <= 'z') ? 1 : 2;
+	}
+	return n;
+}
+
+/* A phrase for the index: "..." with quotes doubled, in the arena. */
+static char *fts_phrase(struct arena *a, const char *text, size_t n)
+{
+	struct buf b = BUF_INIT;
+	buf_addc(&b, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (text[i] == '"')
+			buf_addc(&b, '"');
+		buf_addc(&b, text[i]);
+	}
+	buf_addc(&b, '"');
+	char *s = arena_strdup(a, buf_str(&b));
+	buf_free(&b);
+	return s;
+}
+
+/* Rows of the index holding trigram t, counted up to SEARCH_RARE; -1 on
+ * a database error. */
+static int64_t probe_trigram(struct req *r, const char *fts, const char *t)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM (SELECT rowid FROM %s WHERE %s MATCH ? "
+		 "LIMIT %d)",
+		 fts, fts, SEARCH_RARE);
+	struct db_stmt *st = db_prepare(r->db, sql);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, fts_phrase(r->arena, t, 3));
+	int64_t n = db_step(st) == 1 ? db_col_int(st, 0) : -1;
+	db_reset(st);
+	return n;
+}
+
+/* The text as a case-insensitive substring of any searchable field. */
+static int search_like(struct req *r, struct list_query *q,
+		       const struct list_spec *s, const char *text)
+{
+	struct arena *a = r->arena;
+	const char *pat = like_pattern(a, text);
+	struct buf b = BUF_INIT;
+	for (const char *const *e = s->search; *e; e++)
+		buf_printf(&b, "%slower(%s) LIKE ? ESCAPE '\\'",
+			   e == s->search ? "" : " OR ", *e);
+	list_where(q, arena_strdup(a, buf_str(&b)));
+	buf_free(&b);
+	for (const char *const *e = s->search; *e; e++)
+		list_text(q, pat);
+	return 0;
+}
+
+/* The index condition for text on SQLite (see above): 0, or -1 with
+ * r->err. */
+static int search_fts(struct req *r, struct list_query *q,
+		      const struct list_spec *s, const char *text)
+{
+	struct arena *a = r->arena;
+	size_t len = strlen(text);
+	bool ascii = true;
+	for (size_t i = 0; i < len; i++)
+		ascii = ascii && (unsigned char)text[i] < 0x80;
+	const char *rare[2];
+	int nrare = 0;
+	if (ascii && len > 3) {
+		/* The distinct trigrams, the likeliest rare first. */
+		const char *tri[SEARCH_TRIGRAMS];
+		int ntri = 0;
+		for (size_t i = 0; i + 3 <= len && ntri < SEARCH_TRIGRAMS; i++) {
+			bool seen = false;
+			for (int j = 0; j < ntri && !seen; j++)
+				seen = !strncasecmp(tri[j], text + i, 3);
+			if (!seen)
+				tri[ntri++] = text + i;
+		}
+		for (int i = 1; i < ntri; i++)
+			for (int j = i; j > 0 && rarity(tri[j]) >
+						     rarity(tri[j - 1]); j--) {
+				const char *x = tri[j];
+				tri[j] = tri[j - 1];
+				tri[j - 1] = x;
+			}
+		for (int i = 0; i < ntri && i < SEARCH_PROBES && nrare < 2;
+		     i++) {
+			int64_t n = probe_trigram(r, s->search_fts, tri[i]);
+			if (n < 0)
+				return req_db_error(r);
+			if (n < SEARCH_RARE)
+				rare[nrare++] = tri[i];
+		}
+	}
+	if (nrare == 0 && !ascii) {
+		list_where(q, arena_printf(a,
+					   "%s IN (SELECT rowid FROM %s WHERE "
+					   "%s MATCH ?)",
+					   s->id, s->search_fts, s->search_fts));
+		list_text(q, fts_phrase(a, text, len));
+		return 0;
+	}
+	if (nrare == 0)
+		return search_like(r, q, s, text);
+	/* Candidates from the rare trigrams, then the exact substring. */
+	list_where(q, arena_printf(a, "%s IN (SELECT rowid FROM %s WHERE %s "
+				      "MATCH ?)",
+				   s->id, s->search_fts, s->search_fts));
+	list_text(q, nrare == 1 ? fts_phrase(a, rare[0], 3)
+				: arena_printf(a, "%s AND %s",
+					       fts_phrase(a, rare[0], 3),
+					       fts_phrase(a, rare[1], 3)));
+	return search_like(r, q, s, text);
+}
+
 /* The ?q= search: an index when the spec has one and the text is long
  * enough for trigrams, else LIKE over the searchable expressions. */
 static int add_search(struct req *r, struct list_query *q,
@@ -292,40 +442,15 @@ static int add_search(struct req *r, struct list_query *q,
 	for (const char *p = text; *p; p++)
 		chars += ((unsigned char)*p & 0xC0) != 0x80;
 	bool pg = db_conn_dialect(r->db) == DB_PG;
-	if (!pg && s->search_fts && chars >= 3) {
-		/* A phrase of trigrams: "..." with quotes doubled. */
-		struct buf b = BUF_INIT;
-		buf_addc(&b, '"');
-		for (const char *p = text; *p; p++) {
-			if (*p == '"')
-				buf_addc(&b, '"');
-			buf_addc(&b, *p);
-		}
-		buf_addc(&b, '"');
-		list_where(q, arena_printf(a,
-					   "%s IN (SELECT rowid FROM %s WHERE "
-					   "%s MATCH ?)",
-					   s->id, s->search_fts, s->search_fts));
-		list_text(q, buf_str(&b));
-		buf_free(&b);
-		return 0;
-	}
-	const char *pat = like_pattern(a, text);
+	if (!pg && s->search_fts && chars >= 3)
+		return search_fts(r, q, s, text);
 	if (pg && s->search_trgm) {
 		list_where(q, arena_printf(a, "%s LIKE ? ESCAPE '\\'",
 					   s->search_trgm));
-		list_text(q, pat);
+		list_text(q, like_pattern(a, text));
 		return 0;
 	}
-	struct buf b = BUF_INIT;
-	for (const char *const *e = s->search; *e; e++)
-		buf_printf(&b, "%slower(%s) LIKE ? ESCAPE '\\'",
-			   e == s->search ? "" : " OR ", *e);
-	list_where(q, arena_strdup(a, buf_str(&b)));
-	buf_free(&b);
-	for (const char *const *e = s->search; *e; e++)
-		list_text(q, pat);
-	return 0;
+	return search_like(r, q, s, text);
 }
 
 /* Resolves the sort spec into keys, the id last. */
@@ -347,7 +472,7 @@ static int parse_sort(struct req *r, const struct list_spec *s,
 					LIST_SORT_MAX);
 		struct sortkey *k = &pg->keys[pg->nkeys];
 		if (!strcmp(name, "id")) {
-			*k = (struct sortkey){s->id, desc, FSQL_INT};
+			*k = (struct sortkey){s->id, desc, FSQL_INT, true};
 			id_seen = true;
 		} else {
 			const struct list_col *c = find_col(s, name);
@@ -361,7 +486,7 @@ static int parse_sort(struct req *r, const struct list_spec *s,
 				t->fold_sort ? arena_printf(r->arena,
 							    "lower(%s)", e)
 					     : e,
-				desc, t->sql};
+				desc, t->sql, (c->flags & LIST_NOTNULL) != 0};
 		}
 		pg->nkeys++;
 		if (!comma)
@@ -375,7 +500,7 @@ static int parse_sort(struct req *r, const struct list_spec *s,
 		return atr_fail(&r->err, ATR_E_BAD_REQUEST, "sort is empty");
 	if (!id_seen)
 		pg->keys[pg->nkeys++] = (struct sortkey){
-			s->id, pg->keys[pg->nkeys - 1].desc, FSQL_INT};
+			s->id, pg->keys[pg->nkeys - 1].desc, FSQL_INT, true};
 	return 0;
 }
 
@@ -513,7 +638,7 @@ static char *keyset_cond(struct req *r, const struct page *pg,
 				vals[(*nvals)++] = pg->after[j];
 			}
 		}
-		if (i == pg->nkeys - 1) {
+		if (i == pg->nkeys - 1 || k->notnull) {
 			buf_printf(&b, "%s %s ?)", k->expr, k->desc ? "<" : ">");
 		} else {
 			buf_printf(&b, "(%s %s ? OR %s IS NULL))", k->expr,
@@ -631,6 +756,24 @@ static void arm_bind(struct db_stmt *st, int *idx, const struct req *r,
 }
 
 /* The SQL of the page or of its count, and its binding. */
+/* " ORDER BY k_0 DESC, k_1 ASC NULLS LAST" for the page's keys. */
+static void order_by(struct buf *sql, const struct page *pg)
+{
+	buf_adds(sql, " ORDER BY ");
+	for (int i = 0; i < pg->nkeys; i++)
+		buf_printf(sql, "%sk_%d %s%s", i ? ", " : "", i,
+			   pg->keys[i].desc ? "DESC" : "ASC",
+			   pg->keys[i].notnull ? "" : " NULLS LAST");
+}
+
+/* The SQL of the page or of its count, and its binding. With arms (a
+ * view scope), each arm is ordered and cut on its own, so that each is
+ * an index scan that stops after the page, and the union of those few
+ * rows is ordered again: PostgreSQL's planner does not turn a sort over
+ * a union into a merge of index scans under a LIMIT (it sorted every row
+ * of a view_own member's arms: 150 ms at a million leads). SQLite merges
+ * ordered arms of a compound SELECT by itself, and the subqueries only
+ * cost it. */
 static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 			       const struct list_query *q,
 			       const struct page *pg, bool counting)
@@ -640,6 +783,8 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 	const char *keyset = pg->has_after && !counting
 				     ? keyset_cond(r, pg, kv, &nkv)
 				     : NULL;
+	bool cut = q->narms > 1 && !counting &&
+		   db_conn_dialect(r->db) == DB_PG;
 	struct buf sql = BUF_INIT;
 	if (counting)
 		buf_adds(&sql, "SELECT COUNT(*) FROM (");
@@ -647,16 +792,19 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 	for (int a = 0; a < narms; a++) {
 		if (a)
 			buf_adds(&sql, " UNION ALL ");
+		if (cut)
+			buf_adds(&sql, "SELECT * FROM (");
 		arm_select(&sql, s, q, pg, q->narms ? &q->arms[a] : NULL,
 			   keyset, counting);
+		if (cut) {
+			order_by(&sql, pg);
+			buf_printf(&sql, " LIMIT ?) AS arm_%d", a);
+		}
 	}
 	if (counting) {
 		buf_adds(&sql, ") AS counted");
 	} else {
-		buf_adds(&sql, " ORDER BY ");
-		for (int i = 0; i < pg->nkeys; i++)
-			buf_printf(&sql, "%sk_%d %s NULLS LAST", i ? ", " : "",
-				   i, pg->keys[i].desc ? "DESC" : "ASC");
+		order_by(&sql, pg);
 		buf_adds(&sql, " LIMIT ? OFFSET ?");
 	}
 	struct db_stmt *st = db_prepare(r->db, buf_str(&sql));
@@ -664,9 +812,12 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 	if (!st)
 		return NULL;
 	int idx = 1;
-	for (int a = 0; a < narms; a++)
+	for (int a = 0; a < narms; a++) {
 		arm_bind(st, &idx, r, s, q, q->narms ? &q->arms[a] : NULL, kv,
 			 nkv);
+		if (cut) /* what the page may take from this arm */
+			db_bind_int(st, idx++, pg->offset + pg->limit + 1);
+	}
 	if (!counting) {
 		db_bind_int(st, idx++, pg->limit + 1); /* one more: has_more */
 		db_bind_int(st, idx++, pg->offset);
@@ -746,6 +897,8 @@ int list_run(struct req *r, const struct list_spec *s)
 	}
 	if (total >= 0)
 		buf_printf(&out, ",\"total\":%lld", (long long)total);
+	if (s->extra && s->extra(r, &out, s->arg) < 0)
+		goto out;
 	buf_addc(&out, '}');
 	req_raw_json(r, 200, &out);
 	rc = 0;

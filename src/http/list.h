@@ -27,7 +27,11 @@
  * The answer: {"data":[...], "limit", "offset", "has_more",
  * "next_cursor" (null on the last page), "total" (when counted: on
  * count=true or for lists that always count (count_default), or for free
- * from a maintained count when nothing narrows the list)}.
+ * from a maintained count when nothing narrows the list), and whatever
+ * the spec's extra hook adds}.
+ *
+ * A handler that needs per-request state in its hooks (a setting the row
+ * writer reads) copies its static spec and points the copy's arg at it.
  *
  * View scopes are index-driven: a scope hook adds either one condition
  * (list_where) or disjoint arms (list_arm), one per indexed predicate
@@ -40,7 +44,7 @@
 
 #include "atrium.h"
 
-#include "http/ftype.h"
+#include "core/ftype.h"
 
 struct buf;
 struct db_stmt;
@@ -51,8 +55,11 @@ struct req;
 #define LIST_ARMS_MAX 32
 #define LIST_SEARCH_MAX 200
 
-/* What a column of a list may do. */
-enum { LIST_FILTER = 1 << 0, LIST_SORT = 1 << 1 };
+/* What a column of a list may do, and LIST_NOTNULL: it never holds NULL,
+ * so it is sorted without NULLS LAST and an index serves either
+ * direction (PostgreSQL scans an ascending index backward only as DESC
+ * NULLS FIRST). */
+enum { LIST_FILTER = 1 << 0, LIST_SORT = 1 << 1, LIST_NOTNULL = 1 << 2 };
 
 struct list_col {
 	const struct field *f; /* name (the parameter) and type */
@@ -103,6 +110,10 @@ struct list_spec {
 	 * list's, -1 bad (r->err). op is NULL without [op]. */
 	int (*param)(struct req *r, struct list_query *q, const char *key,
 		     const char *op, const char *value, const void *arg);
+	/* Optional: more members of the answer after the page, each written
+	 * as ,"name":value (counts by status, a summary the screen shows
+	 * above the list). 0 or -1 (r->err). */
+	int (*extra)(struct req *r, struct buf *out, const void *arg);
 };
 
 /* Answers the list request r per spec (sets r's response). 0 or -1 with

@@ -12,7 +12,6 @@
 #include <sodium.h>
 #include <strings.h>
 
-#include "auth/session.h"
 #include "core/app.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -52,6 +51,19 @@ static int check_csrf(struct req *r)
 	    sodium_memcmp(tok, r->who.csrf, n) != 0)
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"missing or invalid csrf token");
+	return 0;
+}
+
+/* Asks each module that authenticates (the sessions module's cookie,
+ * ...) in table order: 1 recognised, 0 nobody did, -1 error. */
+static int authenticate(struct req *r)
+{
+	const struct app *app = r->app;
+	for (int i = 0; i < app->nauthenticate; i++) {
+		int a = app->authenticate[i](r);
+		if (a != 0)
+			return a;
+	}
 	return 0;
 }
 
@@ -136,7 +148,7 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 		return -1;
 
 	if (r->route->access != ACCESS_PUBLIC) {
-		int a = session_authenticate(r);
+		int a = authenticate(r);
 		if (a < 0)
 			return -1;
 		if (a == 0)
@@ -145,7 +157,7 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 		/* A bearer token is not sent by browsers on their own, so it
 		 * needs no CSRF token; it reaches only the routes tokens may
 		 * use. */
-		if (r->who.token_id) {
+		if (r->who.bearer) {
 			if (!token_route(r->route))
 				return atr_fail(&r->err, ATR_E_FORBIDDEN,
 						"this route needs a signed-in "

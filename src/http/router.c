@@ -52,6 +52,16 @@ void routes_build(struct app *app)
 	}
 	app->routes = t;
 	app->nroutes = n;
+	app->nauthenticate = 0;
+	for (int m = 0; app->modules[m]; m++) {
+		if (!app->modules[m]->authenticate)
+			continue;
+		if (app->nauthenticate == APP_AUTH_MAX)
+			die("more than %d modules authenticate requests",
+			    APP_AUTH_MAX);
+		app->authenticate[app->nauthenticate++] =
+			app->modules[m]->authenticate;
+	}
 }
 
 void routes_free(struct app *app)

@@ -2,8 +2,10 @@
  *
  * routes_build concatenates the route arrays of app->modules (entity
  * modules list their five routes with ENTITY_ROUTES, entity/entity.h), in
- * table order, and refuses a malformed or duplicate row. router_match then
- * maps a method and a decoded path to a route without allocating.
+ * table order, and refuses a malformed or duplicate row; it also collects
+ * the modules' authenticate hooks, which the pipeline asks in that order.
+ * router_match then maps a method and a decoded path to a route without
+ * allocating.
  */
 #ifndef ATR_ROUTER_H
 #define ATR_ROUTER_H
@@ -12,7 +14,8 @@
 
 struct app;
 
-/* Builds app->routes/app->nroutes; aborts on a malformed table. */
+/* Builds app->routes/app->nroutes and app->authenticate; aborts on a
+ * malformed table. */
 void routes_build(struct app *app);
 void routes_free(struct app *app);
 

@@ -5,12 +5,13 @@
 
 #include <pthread.h>
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "core/app.h"
 #include "core/buf.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "http/list.h"
 #include "jobs/jobs_int.h"
 
 #define LIST_DEFAULT 50
@@ -99,97 +100,90 @@ static int depth_with_kinds(const struct app *app, struct jobs_depth *d,
 	return n;
 }
 
+/* ---- the list (GET /api/v1/jobs) ---------------------------------------- */
+
+#define JOB_COLS                                                               \
+	"id, kind, status, attempts, payload, run_at, last_error, "            \
+	"created_at, started_at, finished_at"
+
+static void job_row_write(struct buf *b, struct db_stmt *st, const void *arg)
+{
+	json_t *payload = json_loads(db_col_text(st, 4), 0, NULL);
+	json_t *o = json_pack("{s:I,s:s,s:s,s:I,s:o}", "id",
+			      (json_int_t)db_col_int(st, 0), "kind",
+			      db_col_text(st, 1), "status", db_col_text(st, 2),
+			      "attempts", (json_int_t)db_col_int(st, 3),
+			      "payload", payload ? payload : json_object());
+	static const char *const times[] = {"run_at", "last_error",
+					    "created_at", "started_at",
+					    "finished_at"};
+	for (int k = 0; k < 5; k++)
+		json_object_set_new(o, times[k],
+				    text_or_null(db_col_text(st, 5 + k)));
+	char *t = json_dumps(o, JSON_COMPACT);
+	buf_adds(b, t);
+	free(t);
+	json_decref(o);
+}
+
+/* The counts by kind and status (the page's summary), whatever the
+ * filter: ,"kinds":[...]. */
+static int job_extra(struct req *r, struct buf *out, const void *arg)
+{
+	struct jobs_depth d[DEPTH_MAX];
+	int nd = job_depth(r->db, r->who.org_id, d, DEPTH_MAX);
+	if (nd < 0)
+		return req_db_error(r);
+	nd = depth_with_kinds(r->app, d, nd);
+	json_t *kinds = depth_json(r->app, d, nd);
+	char *t = json_dumps(kinds, JSON_COMPACT);
+	buf_printf(out, ",\"kinds\":%s", t);
+	free(t);
+	json_decref(kinds);
+	return 0;
+}
+
+static const char *const job_statuses[] = {"queued", "running", "done",
+					   "blocked", NULL};
+static const struct field f_kind = {.name = "kind", .type = FT_TEXT,
+				    .max = 63};
+static const struct field f_status = {.name = "status", .type = FT_ENUM,
+				      .choices = job_statuses};
+static const struct field f_attempts = {.name = "attempts", .type = FT_INT};
+static const struct field f_run_at = {.name = "run_at", .type = FT_DATETIME};
+static const struct field f_created = {.name = "created_at",
+				       .type = FT_DATETIME};
+static const struct field f_finished = {.name = "finished_at",
+					.type = FT_DATETIME};
+
+static const struct list_col job_columns[] = {
+	{&f_kind, NULL, LIST_FILTER},
+	{&f_status, NULL, LIST_FILTER},
+	{&f_attempts, NULL, LIST_FILTER | LIST_SORT | LIST_NOTNULL},
+	{&f_run_at, NULL, LIST_FILTER | LIST_SORT | LIST_NOTNULL},
+	{&f_created, NULL, LIST_FILTER | LIST_SORT | LIST_NOTNULL},
+	{&f_finished, NULL, LIST_FILTER | LIST_SORT},
+};
+
+static const struct list_spec job_spec = {
+	.from = "job",
+	.cols = JOB_COLS,
+	.id = "id",
+	.org = "org_id",
+	.columns = job_columns,
+	.ncolumns = (int)ATR_ARRAY_LEN(job_columns),
+	.sort_default = "-id",
+	.limit_default = LIST_DEFAULT,
+	.limit_max = LIST_MAX,
+	.count_default = true,
+	.row = job_row_write,
+	.extra = job_extra,
+};
+
 /* GET /api/v1/jobs: a page of the org's jobs and the counts by kind. */
 static int jobs_h_list(struct req *r)
 {
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	int64_t limit = LIST_DEFAULT, offset = 0;
-	const char *kind = NULL;
-	int status = -1;
-	for (int i = 0; i < r->nquery; i++) {
-		const char *k = r->query[i].key, *v = r->query[i].value;
-		int pg = req_page_param(r, k, v, &limit, &offset, LIST_MAX);
-		if (pg < 0)
-			return -1;
-		if (pg)
-			continue;
-		if (!strcmp(k, "status")) {
-			status = job_status_parse(v);
-			if (status < 0)
-				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-						"status must be one of queued, "
-						"running, done, blocked");
-		} else if (!strcmp(k, "kind")) {
-			if (strlen(v) > 63)
-				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-						"kind is too long");
-			kind = v;
-		} else {
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"unknown query parameter '%s'", k);
-		}
-	}
-	struct buf sql = BUF_INIT;
-	buf_adds(&sql, "SELECT id, kind, status, attempts, payload, run_at, "
-		       "last_error, created_at, started_at, finished_at FROM "
-		       "job WHERE org_id = ?");
-	if (kind)
-		buf_adds(&sql, " AND kind = ?");
-	if (status >= 0)
-		buf_adds(&sql, " AND status = ?");
-	buf_adds(&sql, " ORDER BY id DESC LIMIT ? OFFSET ?");
-	struct db_stmt *st = db_prepare(c, buf_str(&sql));
-	buf_free(&sql);
-	if (!st)
-		return req_db_error(r);
-	int p = 1;
-	db_bind_int(st, p++, r->who.org_id);
-	if (kind)
-		db_bind_text(st, p++, kind);
-	if (status >= 0)
-		db_bind_text(st, p++, job_status_name(status));
-	db_bind_int(st, p++, limit);
-	db_bind_int(st, p++, offset);
-	json_t *data = json_array();
-	int rc;
-	while ((rc = db_step(st)) == 1) {
-		json_t *payload = json_loads(db_col_text(st, 4), 0, NULL);
-		json_t *o = json_pack(
-			"{s:I,s:s,s:s,s:I,s:o}", "id",
-			(json_int_t)db_col_int(st, 0), "kind",
-			db_col_text(st, 1), "status", db_col_text(st, 2),
-			"attempts", (json_int_t)db_col_int(st, 3), "payload",
-			payload ? payload : json_object());
-		static const char *const times[] = {
-			"run_at", "last_error", "created_at", "started_at",
-			"finished_at"};
-		for (int k = 0; k < 5; k++)
-			json_object_set_new(o, times[k],
-					    text_or_null(db_col_text(st, 5 + k)));
-		json_array_append_new(data, o);
-	}
-	db_reset(st);
-	struct jobs_depth d[DEPTH_MAX];
-	int nd = rc < 0 ? -1 : job_depth(c, r->who.org_id, d, DEPTH_MAX);
-	if (nd < 0) {
-		json_decref(data);
-		return req_db_error(r);
-	}
-	nd = depth_with_kinds(r->app, d, nd);
-	int64_t total = 0;
-	for (int i = 0; i < nd; i++)
-		for (int s = 0; s < JS_N; s++)
-			if ((!kind || !strcmp(kind, d[i].kind)) &&
-			    (status < 0 || status == s))
-				total += d[i].n[s];
-	req_json(r, 200,
-		 json_pack("{s:o,s:I,s:I,s:I,s:o}", "data", data, "total",
-			   (json_int_t)total, "limit", (json_int_t)limit,
-			   "offset", (json_int_t)offset, "kinds",
-			   depth_json(r->app, d, nd)));
-	return 0;
+	return list_run(r, &job_spec);
 }
 
 /* Requeues blocked jobs (one, or all of a kind, or all) with an activity

@@ -15,7 +15,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
-#include "auth/perm.h"
+#include "http/perm.h"
 #include "auth/token.h"
 #include "core/app.h"
 #include "core/buf.h"

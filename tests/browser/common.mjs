@@ -2,6 +2,7 @@
 // that fails a test on a script error or a CSP violation in any of its
 // pages, sign-in, the main navigation, and the API as the signed-in page.
 import { test, expect } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
 
 export const EMAIL = process.env.ATRIUM_ADMIN_EMAIL;
 export const PASSWORD = process.env.ATRIUM_ADMIN_PASSWORD;
@@ -52,4 +53,45 @@ export async function pageApi(page) {
     return { status: res.status(), body: text ? JSON.parse(text) : null, headers: res.headers() };
   };
   return { call };
+}
+
+/**
+ * Runs SQL on the server's SQLite database (ATRIUM_DB_FILE, set by the
+ * browser runner): states that take time, such as a session about to
+ * idle out, are made by writing the database, never by waiting. Returns
+ * the output, trimmed.
+ */
+export function sql(statement) {
+  const file = process.env.ATRIUM_DB_FILE;
+  if (!file) throw new Error('ATRIUM_DB_FILE must name the server\'s SQLite database (scripts/test-all sets it)');
+  const r = spawnSync('sqlite3', ['-bail', '-cmd', '.timeout 10000', file, statement], { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`SQL failed: ${statement}\n${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** An ISO time `ms` ago, as the server stores times. */
+export const isoAgo = (ms) => new Date(Date.now() - ms).toISOString();
+
+/** Adds a member through the API (as the page's administrator) and gives them a password of their own. */
+export async function addMember(page, browser, { role_id, name } = {}) {
+  const api = await pageApi(page);
+  const seats = await api.call('GET', '/api/v1/settings/seats');
+  if (seats.body.values.extra_seats < 100) {
+    expect((await api.call('PATCH', '/api/v1/settings/seats', { extra_seats: 100 })).status).toBe(200);
+  }
+  const s = stamp();
+  const m = { email: `m.${s}@example.test`, name: name || `Member ${s}`, temporary: `temporary-pass-${s}`, password: `cedar-harbour-violet-${s}` };
+  const add = await api.call('POST', '/api/v1/staff', { email: m.email, name: m.name, temporary_password: m.temporary,
+    ...(role_id ? { role_id } : {}) });
+  expect(add.status, JSON.stringify(add.body)).toBe(201);
+  m.id = add.body.id;
+  const ctx = await browser.newContext({ baseURL: BASE });
+  const r = await ctx.request.post('/api/v1/auth/login', { data: { email: m.email, password: m.temporary } });
+  const { csrf_token: csrf } = await r.json();
+  const ch = await ctx.request.post('/api/v1/auth/password/change', { headers: { 'X-CSRF-Token': csrf },
+    data: { current_password: m.temporary, new_password: m.password } });
+  expect(ch.status()).toBe(200);
+  await ctx.close();
+  return m;
 }

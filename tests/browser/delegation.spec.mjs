@@ -4,7 +4,7 @@
 // works; saving a role used by members says how many it affects; an
 // administrator is asked before changing their own admin flag.
 import { test, expect } from '@playwright/test';
-import { guardPages, mainNav, navLink, pageApi, signIn, stamp, watch } from './common.mjs';
+import { BASE, addMember, guardPages, mainNav, navLink, pageApi, signIn, stamp, watch } from './common.mjs';
 
 guardPages();
 
@@ -114,4 +114,75 @@ test('a member whose invitation is not used yet shows as Invited, not Active, an
   await page.goto(`/admin/staff?q=${encodeURIComponent(`Ivy Invited ${s}`)}&inactive_days=90`);
   await expect(page.getByLabel('No sign-in for')).toHaveValue('90');
   await expect(page.getByText('No staff members match.')).toBeVisible();
+});
+
+test('a role in use offers no Delete, and says why; an unused one does', async ({ page, browser }) => {
+  await signIn(page);
+  await expect(mainNav(page)).toBeVisible();
+  const api = await pageApi(page);
+  const s = stamp();
+  const used = await api.call('POST', '/api/v1/roles', { name: `In use ${s}`, permissions: { leads: ['view_own'] } });
+  const unused = await api.call('POST', '/api/v1/roles', { name: `Unused ${s}`, permissions: { leads: ['view_own'] } });
+  await addMember(page, browser, { role_id: used.body.id });
+  await page.goto(`/admin/roles/${used.body.id}`);
+  const del = page.getByRole('button', { name: 'Delete role' });
+  await expect(del).toBeDisabled();
+  await expect(page.getByText('It cannot be deleted while 1 staff member uses it: give them another role first.')).toBeVisible();
+  await expect(del).toHaveAccessibleDescription(/cannot be deleted while 1 staff member uses it/);
+  await page.goto(`/admin/roles/${unused.body.id}`);
+  await expect(page.getByRole('button', { name: 'Delete role' })).toBeEnabled();
+});
+
+test('a delegated HR member: accounts they may not manage open read-only with the reason; only grantable choices are offered', async ({ page, browser }) => {
+  await signIn(page);
+  await expect(mainNav(page)).toBeVisible();
+  const api = await pageApi(page);
+  const s = stamp();
+  const sales = await api.call('POST', '/api/v1/roles', { name: `Sales ${s}`, permissions: { leads: ['view_own'] } });
+  const ops = await api.call('POST', '/api/v1/roles', { name: `Ops ${s}`, permissions: { settings: ['view', 'edit'] } });
+  const hrRole = await api.call('POST', '/api/v1/roles', { name: `HR ${s}`, grantable_role_ids: [sales.body.id],
+    permissions: { staff: ['view', 'create', 'edit', 'delete'], roles: ['view', 'edit'], leads: ['view'] } });
+  expect([sales.status, ops.status, hrRole.status]).toEqual([201, 201, 201]);
+  const hr = await addMember(page, browser, { role_id: hrRole.body.id, name: `Hilda ${s}` });
+  const opsMember = await addMember(page, browser, { role_id: ops.body.id, name: `Otto ${s}` });
+  const salesMember = await addMember(page, browser, { role_id: sales.body.id, name: `Sami ${s}` });
+
+  const ctx = await browser.newContext({ baseURL: BASE });
+  const other = watch(await ctx.newPage());
+  try {
+    await signIn(other, hr.email, hr.password);
+    await expect(mainNav(other)).toBeVisible();
+    // Ops holds settings.edit, which HR lacks: read-only, and why.
+    await other.goto(`/admin/staff/${opsMember.id}`);
+    const note = other.getByTestId('cannot-manage');
+    await expect(note).toContainText('You may not change this account');
+    await expect(note).toContainText('settings');
+    await expect(other.getByLabel('Full name')).toBeDisabled();
+    await expect(other.getByRole('button', { name: 'Save changes' })).toHaveCount(0);
+    for (const name of ['Deactivate', 'Resend invitation', 'Send password link', 'Delete']) {
+      await expect(other.getByRole('button', { name, exact: true }), `no ${name}`).toHaveCount(0);
+    }
+    await other.getByRole('tab', { name: 'Security' }).click();
+    await expect(other.getByRole('button', { name: 'Force password reset' })).toHaveCount(0);
+
+    // Sales is delegated to HR: theirs to manage.
+    await other.goto(`/admin/staff/${salesMember.id}`);
+    await expect(other.getByRole('heading', { level: 1, name: salesMember.name })).toBeVisible();
+    await expect(other.getByTestId('cannot-manage')).toHaveCount(0);
+    await expect(other.getByRole('button', { name: 'Save changes' })).toBeVisible();
+    await expect(other.getByRole('button', { name: 'Deactivate' })).toBeVisible();
+    // Allow is offered only for what HR holds.
+    await other.getByRole('tab', { name: 'Permissions' }).click();
+    const settingsEdit = other.getByLabel('Settings: Edit');
+    await expect(settingsEdit.locator('option', { hasText: 'Allow (not yours to give)' })).toBeDisabled();
+    await expect(other.getByLabel('Leads: View (all)').locator('option', { hasText: /^Allow$/ })).toBeEnabled();
+
+    // The role matrix: what HR lacks cannot be ticked.
+    await other.goto(`/admin/roles/${sales.body.id}`);
+    await expect(other.getByRole('checkbox', { name: /^Settings: Edit/ })).toBeDisabled();
+    await expect(other.getByRole('checkbox', { name: 'Leads: View (all)', exact: true })).toBeEnabled();
+    await expect(other.getByText('Greyed-out boxes are permissions you do not have yourself')).toBeVisible();
+  } finally {
+    await ctx.close();
+  }
 });

@@ -170,3 +170,45 @@ test('editing a lead that changed meanwhile offers a reload; delete asks first',
   await expect(page.getByRole('heading', { level: 1, name: 'Leads' })).toBeVisible();
   expect((await page.request.get(`/api/v1/leads/${id}`)).status()).toBe(404);
 });
+
+test('amounts in a decimal-comma locale: "1.250,50" is taken, sent as 1250.50 and shown as the list shows it', async ({ browser }) => {
+  const ctx = await browser.newContext({ locale: 'de-DE', baseURL: process.env.ATRIUM_URL });
+  const page = await ctx.newPage();
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  try {
+    await signIn(page);
+    await expect(mainNav(page)).toBeVisible();
+    const name = `Komma Lead ${Date.now()}`;
+    await page.goto('/admin/leads/new');
+    await page.getByLabel('Name').fill(name);
+    const value = page.getByLabel('Value');
+    await expect(value).toHaveAttribute('placeholder', '0,00');
+    await value.fill('1.250,50');
+    const created = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/leads');
+    await page.getByRole('button', { name: 'Create lead' }).click();
+    const res = await created;
+    expect(res.status()).toBe(201);
+    expect(res.request().postDataJSON().value).toBe('1250.50');
+    const { id } = await res.json();
+    // The list and the form agree: a decimal comma in both.
+    await expect(page.getByRole('row').filter({ hasText: name })).toContainText('1.250,50');
+    await page.goto(`/admin/leads/${id}`);
+    await expect(value).toHaveValue('1250,50');
+    await value.fill('99,9');
+    const patched = page.waitForResponse((r) => r.request().method() === 'PATCH');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const p = await patched;
+    expect(p.status()).toBe(200);
+    expect(p.request().postDataJSON()).toEqual({ value: '99.9' });
+    // What cannot be read is sent as typed, and the server names it.
+    await page.goto(`/admin/leads/${id}`);
+    await expect(value).toHaveValue('99,90');
+    await value.fill('1,2,3');
+    const refused = page.waitForResponse((r) => r.request().method() === 'PATCH');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    expect((await refused).status()).toBe(422);
+    await expect(page.getByRole('alert').filter({ hasText: 'Please correct this field' })).toBeVisible();
+  } finally {
+    await ctx.close();
+  }
+});

@@ -120,6 +120,14 @@ test('invite a member with a Sales Agent role; they see only their modules; a ne
     await navLink(other, 'Leads').click();
     await expect(other.getByRole('heading', { level: 1, name: 'Leads' })).toBeVisible();
 
+    // The used invitation link says so when opened again, before any typing.
+    const again = watch(await ctx.newPage());
+    await again.goto(link.pathname + link.hash);
+    await expect(again.getByRole('alert')).toContainText('This link no longer works');
+    await expect(again.getByLabel('Password', { exact: true })).toHaveCount(0);
+    await expect(again.getByRole('alert').getByRole('link', { name: 'Sign in' })).toBeVisible();
+    await again.close();
+
     // The admin: a role like theirs plus staff:view, given on the Details tab.
     await createRoleFromTemplate(page, leadRole, [['Staff', 'View (all)']]);
     await page.goto(`/admin/staff/${staffId}`);
@@ -424,4 +432,42 @@ test('offboarding: an override grants access, deactivation ends it at once, dele
   await expect(page.getByRole('heading', { level: 1, name: 'Staff' })).toBeVisible();
   const moved = await api.call('GET', `/api/v1/leads/${lead.body.id}`);
   expect(moved.body.assigned_to).toBe(me.id);
+});
+
+test('without SMTP, Add staff warns and offers the temporary password first', async ({ page }) => {
+  await signIn(page);
+  await expect(mainNav(page)).toBeVisible();
+  const api = await pageApi(page);
+  expect((await api.call('PATCH', '/api/v1/settings/smtp', { smtp_host: null })).status).toBe(200);
+  try {
+    await page.goto('/admin/staff/new');
+    const warning = page.getByTestId('smtp-warning');
+    await expect(warning).toContainText('Outgoing email is not set up');
+    await expect(warning.getByRole('link', { name: 'Email settings' })).toBeVisible();
+    await expect(page.getByRole('radio', { name: /temporary password/i })).toBeChecked();
+    await expect(page.getByLabel(/^Temporary password/)).toBeVisible();
+  } finally {
+    await setUpServer(page);
+  }
+  await page.goto('/admin/staff/new');
+  await expect(page.getByRole('radio', { name: /welcome email/i })).toBeChecked();
+  await expect(page.getByTestId('smtp-warning')).toHaveCount(0);
+});
+
+test('the seat usage on the Seats tab follows a saved seat count', async ({ page }) => {
+  await signIn(page);
+  await expect(mainNav(page)).toBeVisible();
+  await setUpServer(page);
+  await page.goto('/admin/settings?tab=seats');
+  const usage = page.getByTestId('seat-usage');
+  await expect(usage).toContainText(/\d+ of \d+ seats in use/);
+  const [, active, limit] = /(\d+) of (\d+) seats in use/.exec(await usage.textContent()).map(Number);
+  const extra = page.getByLabel('Extra seats');
+  const before = Number(await extra.inputValue());
+  await extra.fill(String(before + 3));
+  await page.getByRole('button', { name: 'Save seats' }).click();
+  await expect(usage).toContainText(`${active} of ${limit + 3} seats in use`);
+  await extra.fill(String(before));
+  await page.getByRole('button', { name: 'Save seats' }).click();
+  await expect(usage).toContainText(`${active} of ${limit} seats in use`);
 });

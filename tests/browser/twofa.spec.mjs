@@ -15,7 +15,7 @@
 // Environment: ATRIUM_URL, ATRIUM_ADMIN_EMAIL, ATRIUM_ADMIN_PASSWORD; the
 // server must start with the "2FA required for administrators" policy off.
 import fs from 'node:fs/promises';
-import { BASE, EMAIL, PASSWORD, guardPages, mainNav, navLink, pageApi, signIn, stamp, watch } from './common.mjs';
+import { BASE, EMAIL, PASSWORD, addMember, guardPages, mainNav, navLink, pageApi, signIn, stamp, watch } from './common.mjs';
 import { test, expect, request as playwrightRequest } from '@playwright/test';
 import * as OTPAuth from 'otpauth';
 import { mailEnv, snapshot, waitForMail } from './mail.mjs';
@@ -453,13 +453,16 @@ test('forgot password, "end all sessions" and the administrator\'s forced passwo
     await other.getByRole('button', { name: 'Set new password' }).click();
     await expect(other.getByRole('heading', { level: 1, name: /Welcome/ })).toBeVisible();
 
-    // The link works once.
+    // The link works once, and says so when it is opened again: no form
+    // that would fail only on submit. A made-up link likewise.
     await signOut(other);
     await other.goto(link.pathname + link.hash);
-    await other.getByLabel('Password', { exact: true }).fill(member.third);
-    await other.getByLabel('Confirm password').fill(member.third);
-    await other.getByRole('button', { name: 'Set new password' }).click();
-    await expect(other.getByRole('alert')).toContainText('This link cannot be used');
+    await expect(other.getByRole('alert')).toContainText('This link no longer works');
+    await expect(other.getByLabel('Password', { exact: true })).toHaveCount(0);
+    await expect(other.getByRole('alert').getByRole('link', { name: 'Request a new link' })).toBeVisible();
+    await other.goto(`/reset-password#token=${'A'.repeat(43)}`);
+    await expect(other.getByRole('alert')).toContainText('This link no longer works');
+    await expect(other.getByLabel('Password', { exact: true })).toHaveCount(0);
 
     // The admin forces a reset: the password stops working, a new link is emailed.
     await signIn(other, member.email, member.second);
@@ -629,5 +632,44 @@ test('changing one\'s sign-in email: the password is asked again, then a link to
     await expect(other.getByTestId('pending-email')).toHaveCount(0);
   } finally {
     await ctx.close();
+  }
+});
+
+test('the 2FA prompt names the issuer the app shows (the company name at enrolment), not "Atrium"', async ({ page, browser }) => {
+  await signIn(page);
+  await expect(mainNav(page)).toBeVisible();
+  const api = await pageApi(page);
+  const original = (await api.call('GET', '/api/v1/settings/company')).body.values.company_name;
+  const issuer = `Issuer Test Co ${stamp()}`;
+  expect((await api.call('PATCH', '/api/v1/settings/company', { company_name: issuer })).status).toBe(200);
+  try {
+    const m = await addMember(page, browser);
+    const ctx = await browser.newContext({ baseURL: BASE });
+    const other = watch(await ctx.newPage());
+    try {
+      await signIn(other, m.email, m.password);
+      await expect(mainNav(other)).toBeVisible();
+      await other.goto('/admin/profile/security');
+      await other.getByRole('button', { name: 'Enable two-factor authentication' }).click();
+      await expect(other.getByTestId('totp-issuer')).toContainText(`“${issuer}”`);
+      const totp = await totpFromPage(other);
+      await other.getByLabel('6-digit code').fill(totp.generate());
+      await other.getByRole('button', { name: 'Activate' }).click();
+      await other.getByRole('button', { name: 'I saved them' }).click();
+      // Renaming the company does not rename the entry in the app.
+      expect((await api.call('PATCH', '/api/v1/settings/company', { company_name: `${issuer} renamed` })).status).toBe(200);
+      await signOut(other);
+      await signIn(other, m.email, m.password);
+      await expect(codeScreen(other)).toBeVisible();
+      await expect(other.getByText(`enter the 6-digit code it shows for “${issuer}”.`)).toBeVisible();
+      await expect(other.getByText('for Atrium')).toHaveCount(0);
+      await other.getByLabel('6-digit code').fill(nextCode(totp));
+      await other.getByRole('button', { name: 'Verify' }).click();
+      await expect(mainNav(other)).toBeVisible();
+    } finally {
+      await ctx.close();
+    }
+  } finally {
+    expect((await api.call('PATCH', '/api/v1/settings/company', { company_name: original })).status).toBe(200);
   }
 });

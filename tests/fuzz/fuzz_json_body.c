@@ -1,5 +1,5 @@
 /* fuzz_json_body.c — libFuzzer harness for http/json_body.c and the body
- * validator (http/validate.c).
+ * validator (core/validate.c).
  *
  * Any input: json_body_parse either refuses it with a 400 and no value, or
  * yields an object that validate_body then checks against a schema using
@@ -13,7 +13,7 @@
 #include "atrium.h"
 
 #include "http/json_body.h"
-#include "http/validate.h"
+#include "core/validate.h"
 
 static const char *const stages[] = {"new", "contacted", "won", "lost", NULL};
 

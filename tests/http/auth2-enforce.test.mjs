@@ -30,7 +30,9 @@ const CHANGE = '/api/v1/auth/password/change';
 
 const ENROL_DETAIL = 'set up two-factor authentication first';
 /* The routes an enrolment-stage session may use (the contract's list). */
-const ENROL_OK = new Set([`GET ${TWOFA}`, `POST ${ENROL}`, `POST ${ACTIVATE}`, `GET ${ME}`, `POST ${LOGOUT}`]);
+// The session clock (GET /auth/session) is readable at every stage.
+const ENROL_OK = new Set([`GET ${TWOFA}`, `POST ${ENROL}`, `POST ${ACTIVATE}`, `GET ${ME}`, `POST ${LOGOUT}`,
+  'GET /api/v1/auth/session']);
 
 /* The token of the first `setup#token=` link in text. */
 function setupToken(text) {
@@ -177,7 +179,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     assert.equal(me.status, 200);
     assert.equal(me.body.stage, 'enrol');
     const st = await c.req('GET', TWOFA);
-    assert.deepEqual(st.body, { enabled: false, required: true, recovery_codes_remaining: 0 });
+    assert.deepEqual(st.body, { enabled: false, required: true, recovery_codes_remaining: 0, issuer: 'Atrium' });
     const out = await c.req('POST', LOGOUT);
     assert.equal(out.status, 204);
     assertProblem(await c.req('GET', ME), 401, 'unauthorized');
@@ -211,7 +213,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
       const x = await c.req('GET', p);
       assert.equal(x.status, 200, `${p} after activation: ${x.status} ${x.text}`);
     }
-    assert.deepEqual((await c.req('GET', TWOFA)).body, { enabled: true, required: true, recovery_codes_remaining: 10 });
+    assert.deepEqual((await c.req('GET', TWOFA)).body, { enabled: true, required: true, recovery_codes_remaining: 10, issuer: 'Atrium' });
     // The next sign-in asks for the second factor, not for enrolment.
     const next = await signIn(a.email, a.password);
     assert.equal(next.r.body.stage, 'mfa');
@@ -224,7 +226,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     // The temporary password comes first, enrolment included: whoever set
     // it must not be able to bind their own authenticator.
     const wrong = [];
-    const pwOk = new Set([`GET ${ME}`, `POST ${LOGOUT}`, `POST ${CHANGE}`]);
+    const pwOk = new Set([`GET ${ME}`, `POST ${LOGOUT}`, `POST ${CHANGE}`, 'GET /api/v1/auth/session']);
     for (const x of routes.filter((y) => (y.access === 'session' || y.access === 'perm') && !pwOk.has(`${y.method} ${y.path}`))) {
       const res = await m.c.req(x.method, x.path, { params: { id: 987654, group: 'company' } });
       if (res.status !== 403 || res.body?.detail !== 'change your password first') wrong.push(`${x.method} ${x.path}: ${res.status} ${res.body?.detail}`);
@@ -233,7 +235,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     const ch = await changePassword(m);
     assert.equal(ch.body.stage, 'enrol', 'the change keeps the enrolment stage');
     await assertOnlyEnrolment(m.c);
-    assert.deepEqual((await m.c.req('GET', TWOFA)).body, { enabled: false, required: true, recovery_codes_remaining: 0 });
+    assert.deepEqual((await m.c.req('GET', TWOFA)).body, { enabled: false, required: true, recovery_codes_remaining: 0, issuer: 'Atrium' });
     await enrolAndActivate(m.c);
     assert.equal((await m.c.req('GET', '/api/v1/leads')).status, 200);
     assertProblem(await m.c.req('GET', '/api/v1/roles'), 403, 'forbidden');
@@ -242,7 +244,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     const plainRole = await addRole({ permissions: { leads: ['view'] } });
     const p = await addMember(plainRole.id, 'full');
     await changePassword(p);
-    assert.deepEqual((await p.c.req('GET', TWOFA)).body, { enabled: false, required: false, recovery_codes_remaining: 0 });
+    assert.deepEqual((await p.c.req('GET', TWOFA)).body, { enabled: false, required: false, recovery_codes_remaining: 0, issuer: 'Atrium' });
   });
 
   it('GET /authenticator-2fa/users lists every member\'s 2FA status and reflects changes', async () => {
@@ -288,9 +290,26 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     assert.ok(!row(await users({ admin: 'true', enabled: 'false' })), 'no longer without 2FA');
     assert.ok(row(await users({ enabled: 'true' })));
 
+    // The list engine's language: search, paging with a cursor, sorting.
+    const found = await users({ q: a.email });
+    assert.deepEqual(found.data.map((x) => x.email), [a.email]);
+    const page1 = await users({ limit: 1, sort: 'name' });
+    assert.equal(page1.data.length, 1);
+    assert.equal(page1.has_more, true);
+    assert.equal(page1.total, all.total);
+    const page2 = await users({ limit: 1, sort: 'name', cursor: page1.next_cursor });
+    assert.equal(page2.data.length, 1);
+    assert.notEqual(page2.data[0].id, page1.data[0].id);
+    assert.deepEqual(page2.admins, after.admins);
+    const byDefault = all.data.map((x) => x.admin);
+    assert.deepEqual(byDefault, [...byDefault].sort((x, y) => y - x), 'administrators first');
+
     assertProblem(await admin.req('GET', USERS, { query: { admin: 'maybe' } }), 400, 'malformed');
-    assertProblem(await admin.req('GET', USERS, { query: { enabled: '1' } }), 400, 'malformed');
+    assertProblem(await admin.req('GET', USERS, { query: { enabled: 'yes' } }), 400, 'malformed');
     assertProblem(await admin.req('GET', USERS, { query: { colour: 'red' } }), 400, 'malformed');
+    assertProblem(await admin.req('GET', USERS, { query: { sort: 'recovery_codes_remaining' } }), 400, 'malformed');
+    assertProblem(await admin.req('GET', USERS, { query: { limit: 201 } }), 400, 'malformed');
+    assertProblem(await admin.req('GET', USERS, { query: { cursor: 'forged' } }), 400, 'malformed');
   });
 
   it('an admin resets another admin\'s 2FA: removed, sessions end, logged as 2fa_reset', async () => {
@@ -336,7 +355,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     assert.equal(r.status, 204, r.text);
     assert.equal((await c.req('GET', ME)).status, 200, 'the calling session stays');
     assertProblem(await other.c.req('GET', ME), 401, 'unauthorized');
-    assert.deepEqual((await c.req('GET', TWOFA)).body, { enabled: false, required: true, recovery_codes_remaining: 0 });
+    assert.deepEqual((await c.req('GET', TWOFA)).body, { enabled: false, required: true, recovery_codes_remaining: 0, issuer: 'Atrium' });
     assert.ok(uri, 'had 2FA before');
   });
 

@@ -6,7 +6,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
 import {
@@ -203,6 +203,52 @@ describe('sessions and login hardening', () => {
   });
 
   // ---- timeouts --------------------------------------------------------------
+
+  it('last_seen_at moves within seconds of a request, written in a batch off the request', async () => {
+    const m = member();
+    const c = await signIn(m);
+    const id = await currentSessionId(c);
+    const old = new Date(Date.now() - 3 * 60000).toISOString();
+    sql(`UPDATE session SET last_seen_at = '${old}' WHERE id = ${id}`);
+    const before = Date.now();
+    assert.equal((await c.req('GET', ME)).status, 200);
+    const seen = await waitFor(() => {
+      const v = sql(`SELECT last_seen_at FROM session WHERE id = ${id}`);
+      return v && v > old ? v : null;
+    }, { timeout: 15000, what: 'the touch to be written' });
+    assert.ok(Date.parse(seen) >= before - 1000, `touched at the request: ${seen}`);
+  });
+
+  it('SQLite: a request whose session needs a touch does not wait for another writer', async (t) => {
+    if (srv.pg) { t.skip('SQLite only: its single writer'); return; }
+    const m = member();
+    const c = await signIn(m);
+    const id = await currentSessionId(c);
+    sql(`UPDATE session SET last_seen_at = '${new Date(Date.now() - 3 * 60000).toISOString()}' WHERE id = ${id}`);
+    // Another process holds the write lock for 8 s (under the server's
+    // 10 s busy timeout, so a touch written on the request would wait for
+    // it and answer after it is released).
+    const holder = spawn('python3', ['-c', `
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute('BEGIN IMMEDIATE')
+print('locked', flush=True)
+time.sleep(8)
+c.execute('COMMIT')
+print('released', flush=True)
+`, srv.dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = [];
+    holder.stdout.on('data', (d) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    const exited = new Promise((resolve) => holder.on('exit', resolve));
+    try {
+      await waitFor(() => lines.includes('locked'), { timeout: 15000, what: 'the lock' });
+      const r = await c.req('GET', ME);
+      assert.equal(r.status, 200, r.text);
+      assert.ok(!lines.includes('released'), 'answered while the other writer still held the lock');
+    } finally {
+      await exited;
+    }
+  });
 
   it('idle timeout: a session not seen for an hour is 401 (idle 30 min by default)', async () => {
     const m = member();

@@ -160,10 +160,11 @@ describe('two-factor authentication (TOTP) for the member', () => {
     const m = await member();
     const st = await m.c.req('GET', TWOFA);
     assert.equal(st.status, 200, st.text);
-    assert.deepEqual(st.body, { enabled: false, required: false, recovery_codes_remaining: 0 });
+    assert.deepEqual(st.body, { enabled: false, required: false, recovery_codes_remaining: 0, issuer: company });
 
     const e = await enrol(m.c);
-    assert.deepEqual(Object.keys(e).sort(), ['otpauth_uri', 'qr_svg', 'secret']);
+    assert.deepEqual(Object.keys(e).sort(), ['issuer', 'otpauth_uri', 'qr_svg', 'secret']);
+    assert.equal(e.issuer, company, 'the issuer, as in the URI');
     assert.match(e.secret, /^[A-Z2-7]{32}$/, '160 bits as unpadded base32');
 
     // The URI, read by a library that is not ours.
@@ -229,7 +230,7 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assertProblem(await old.req('GET', ME), 401, 'unauthorized');
 
     const st = await m.c.req('GET', TWOFA);
-    assert.deepEqual(st.body, { enabled: true, required: false, recovery_codes_remaining: 10 });
+    assert.deepEqual(st.body, { enabled: true, required: false, recovery_codes_remaining: 10, issuer: company });
     assert.ok(!st.text.includes(codes[0]), 'the codes are not shown again');
     assertProblem(await m.c.req('POST', ENROL), 409, 'conflict');
     const raw = sql(`SELECT code_hash FROM recovery_code WHERE staff_id = ${m.id}`);
@@ -293,10 +294,10 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assert.equal(v.body.stage, 'full');
   });
 
-  it('stage mfa admits only verify, me and logout: every other route is 401 "enter your two-factor code first"', async () => {
+  it('stage mfa admits only verify, me, logout, the session clock and the 2FA issuer: every other route is 401 "enter your two-factor code first"', async () => {
     const m = await memberWith2fa();
     await relogin(m);
-    const allowed = new Set([`POST ${VERIFY}`, `GET ${ME}`, `POST ${LOGOUT}`]);
+    const allowed = new Set([`POST ${VERIFY}`, `GET ${ME}`, `POST ${LOGOUT}`, 'GET /api/v1/auth/session', `GET ${TWOFA}`]);
     const walk = routes.filter((r) => (r.access === 'session' || r.access === 'perm') && !allowed.has(`${r.method} ${r.path}`));
     assert.ok(walk.length > 20, `the route table has the session routes: ${walk.length}`);
     const wrong = [];
@@ -308,6 +309,9 @@ describe('two-factor authentication (TOTP) for the member', () => {
     const me = await m.c.req('GET', ME);
     assert.equal(me.status, 200);
     assert.equal(me.body.stage, 'mfa');
+    // What to look for in the app, and nothing about the account's codes.
+    assert.deepEqual((await m.c.req('GET', TWOFA)).body, { enabled: true, issuer: company });
+    assert.ok((await m.c.req('GET', '/api/v1/auth/session')).body.expires_in <= 600, 'a half-finished sign-in lives 10 minutes');
     const out = await m.c.req('POST', LOGOUT);
     assert.equal(out.status, 204, out.text);
     assertProblem(await m.c.req('GET', ME), 401, 'unauthorized');
@@ -394,7 +398,7 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assert.equal(v.status, 200, v.text);
     assert.equal(v.body.stage, 'full');
     assert.equal(v.body.recovery_codes_remaining, 9);
-    assert.deepEqual((await m.c.req('GET', TWOFA)).body, { enabled: true, required: false, recovery_codes_remaining: 9 });
+    assert.deepEqual((await m.c.req('GET', TWOFA)).body, { enabled: true, required: false, recovery_codes_remaining: 9, issuer: company });
 
     await relogin(m);
     assertProblem(await m.c.req('POST', VERIFY, { body: { code: m.recovery[0] } }), 401, 'unauthorized');
@@ -459,7 +463,7 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assert.equal(ra.status, 200, ra.text);
     const r = await m.c.req('POST', DISABLE);
     assert.equal(r.status, 204, r.text);
-    assert.deepEqual((await m.c.req('GET', TWOFA)).body, { enabled: false, required: false, recovery_codes_remaining: 0 });
+    assert.deepEqual((await m.c.req('GET', TWOFA)).body, { enabled: false, required: false, recovery_codes_remaining: 0, issuer: company });
     assert.equal(sql(`SELECT COUNT(*) FROM staff_totp WHERE staff_id = ${m.id}`), '0', 'the secret is gone');
     assert.equal(sql(`SELECT COUNT(*) FROM recovery_code WHERE staff_id = ${m.id}`), '0', 'the recovery codes are gone');
 
@@ -492,7 +496,7 @@ describe('two-factor authentication (TOTP) for the member', () => {
     const e = await enrol(c);
     await activate(c, oathtool(e.secret));
     const st = await c.req('GET', TWOFA);
-    assert.deepEqual(st.body, { enabled: true, required: true, recovery_codes_remaining: 10 });
+    assert.deepEqual(st.body, { enabled: true, required: true, recovery_codes_remaining: 10, issuer: company });
     const recovery = (await c.req('POST', REAUTH, { body: { password, code: oathtool(e.secret, 'now + 30 seconds') } }));
     assert.equal(recovery.status, 200, recovery.text);
     assertProblem(await c.req('POST', DISABLE), 409, 'conflict');

@@ -519,7 +519,19 @@ describe('email: settings, SMTP test, queue worker', () => {
     assert.notEqual(p2.body.data[0].id, row.id);
     const all = await admin.req('GET', QUEUE);
     assert.equal(all.body.total, Object.values(all.body.counts).reduce((x, y) => x + y, 0));
+    // The list engine's language: a cursor, a search on the recipient,
+    // several statuses, newest first by default.
+    const c2 = await admin.req('GET', QUEUE, { query: { status: 'sent', limit: 1, cursor: r.body.next_cursor } });
+    assert.equal(c2.body.data[0].id, p2.body.data[0].id);
+    const byTo = await admin.req('GET', QUEUE, { query: { q: row.to } });
+    assert.ok(byTo.body.data.length >= 1 && byTo.body.data.every((x) => x.to === row.to), byTo.text);
+    const two = await admin.req('GET', QUEUE, { query: { 'status[in]': 'sent,blocked' } });
+    assert.ok(two.body.data.every((x) => ['sent', 'blocked'].includes(x.status)));
+    assert.equal(two.body.total, all.body.counts.sent + all.body.counts.blocked);
+    const ids = all.body.data.map((x) => x.id);
+    assert.deepEqual(ids, [...ids].sort((x, y) => y - x), 'newest first');
     assertProblem(await admin.req('GET', QUEUE, { query: { status: 'lost' } }), 400, 'malformed');
+    assertProblem(await admin.req('GET', QUEUE, { query: { sort: 'subject' } }), 400, 'malformed');
     assertProblem(await admin.req('GET', QUEUE, { query: { limit: 0 } }), 400, 'malformed');
     assertProblem(await admin.req('GET', QUEUE, { query: { limit: 201 } }), 400, 'malformed');
     assertProblem(await admin.req('GET', QUEUE, { query: { colour: 'red' } }), 400, 'malformed');

@@ -101,6 +101,17 @@ describe('jobs: list, retry, metrics, outbox', () => {
     assert.equal(b.body.total, b.body.kinds.find((k) => k.kind === 'email').blocked);
     const p2 = await admin.req('GET', JOBS, { query: { status: 'blocked', kind: 'email', limit: 1, offset: 1 } });
     assert.notEqual(p2.body.data[0].id, b.body.data[0].id);
+    // The list engine's language: a cursor, several statuses, a range, a sort.
+    const c2 = await admin.req('GET', JOBS, { query: { status: 'blocked', kind: 'email', limit: 1,
+      cursor: b.body.next_cursor } });
+    assert.equal(c2.body.data[0].id, p2.body.data[0].id);
+    const two = await admin.req('GET', JOBS, { query: { 'status[in]': 'blocked,done', limit: 200 } });
+    assert.ok(two.body.data.every((x) => ['blocked', 'done'].includes(x.status)), two.text);
+    const since = await admin.req('GET', JOBS, { query: { 'created_at[gte]': b.body.data[0].created_at, limit: 200 } });
+    assert.ok(since.body.data.every((x) => x.created_at >= b.body.data[0].created_at), since.text);
+    const oldest = await admin.req('GET', JOBS, { query: { sort: 'created_at', limit: 200 } });
+    const at = oldest.body.data.map((x) => x.created_at);
+    assert.deepEqual(at, [...at].sort());
     const none = await admin.req('GET', JOBS, { query: { kind: 'no.such.kind' } });
     assert.equal(none.status, 200);
     assert.deepEqual(none.body.data, []);

@@ -5,7 +5,7 @@
 #include "unit.h"
 
 #include "core/arena.h"
-#include "http/ftype.h"
+#include "core/ftype.h"
 
 static void decimal_round(const char *in, int scale, const char *out,
 			  int line)

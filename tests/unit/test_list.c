@@ -16,7 +16,8 @@
 #include "http/list.h"
 #include "http/query.h"
 
-static const struct field f_name = {.name = "name", .type = FT_TEXT};
+static const struct field f_name = {.name = "name", .type = FT_TEXT,
+				    .max = 20};
 static const struct field f_qty = {.name = "qty", .type = FT_INT};
 static const struct field f_note = {.name = "note", .type = FT_TEXT};
 
@@ -45,6 +46,14 @@ static int arms(struct req *r, struct list_query *q, const void *arg)
 	list_arm(q, "qty = ? AND qty <> ?");
 	list_int(q, 3);
 	list_int(q, 1);
+	return 0;
+}
+
+/* A summary after the page; arg counts the calls. */
+static int extra(struct req *r, struct buf *out, const void *arg)
+{
+	(*(int *)arg)++;
+	buf_adds(out, ",\"summary\":{\"n\":7}");
 	return 0;
 }
 
@@ -201,6 +210,23 @@ static void engine(const char *url)
 	json_decref(n);
 	spec.scope = NULL;
 
+	/* Extra members after the page, once per answer, none on a 400. */
+	int calls = 0;
+	spec.extra = extra;
+	spec.arg = &calls;
+	n = run("limit=1", m);
+	CHECK_EQ_INT(json_integer_value(json_object_get(
+			     json_object_get(n, "summary"), "n")),
+		     7);
+	CHECK_EQ_INT((int)json_array_size(json_object_get(n, "data")), 1);
+	json_decref(n);
+	REFUSE("limit=0", "limit");
+	CHECK_EQ_INT(calls, 1);
+	spec.extra = NULL;
+	spec.arg = NULL;
+	/* Text longer than its field holds is refused, not matched. */
+	REFUSE("name=abcdefghijklmnopqrstuvwxyz", "at most 20 characters");
+
 	REFUSE("colour=red", "unknown query parameter 'colour'");
 	REFUSE("note=x", "cannot filter on 'note'");
 	REFUSE("sort=note", "cannot sort by 'note'");
@@ -245,4 +271,78 @@ TEST(list_engine_sqlite)
 TEST(list_engine_pg)
 {
 	with_key(engine, unit_with_pg);
+}
+
+/* ---- the trigram search plans (SQLite) ------------------------------------ */
+
+static const char *const fts_search[] = {"name", NULL};
+
+/* Every answer of ?q= against the LIKE oracle, over 20,000 rows that all
+ * share the trigrams of "Common name" (so they are common, past
+ * SEARCH_RARE) and differ in their digits. */
+static void search_plans(const char *url)
+{
+	app.db = unit_db_open(url, false);
+	if (!app.db)
+		return;
+	struct db_conn *c = unit_db_acquire(app.db);
+	int rc = db_exec(c, "CREATE TABLE item (id INTEGER PRIMARY KEY, "
+			    "org_id INTEGER, name TEXT, qty INTEGER, note TEXT)");
+	rc |= db_exec(c, "CREATE VIRTUAL TABLE item_fts USING fts5(name, "
+			 "content='item', content_rowid='id', "
+			 "tokenize='trigram')");
+	rc |= db_exec(c, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
+			 "i + 1 FROM n WHERE i < 20000) INSERT INTO item "
+			 "SELECT i, 1, 'Common name ' || i, i % 7, NULL FROM n");
+	rc |= db_exec(c, "INSERT INTO item VALUES (20001, 1, 'Ştefan "
+			 "Ţepeş', 1, NULL)");
+	rc |= db_exec(c, "INSERT INTO item_fts (item_fts) VALUES ('rebuild')");
+	if (!CHECK_EQ_INT(rc, 0)) {
+		db_release(c);
+		goto out;
+	}
+	struct list_spec saved = spec;
+	spec.search = fts_search;
+	spec.search_fts = "item_fts";
+	spec.limit_max = 10;
+	static const struct {
+		const char *q, *like; /* the query string; LIKE's pattern */
+	} cases[] = {
+		{"Common%20name%2012345", "%common name 12345%"}, /* rare */
+		{"ommon%20nam", "%ommon nam%"},		 /* all common */
+		{"name%201999", "%name 1999%"},		 /* rare digits */
+		{"Common%20name%2099999", "%common name 99999%"}, /* none */
+		{"ame%201", "%ame 1%"},			  /* mixed */
+	};
+	char m[256];
+	for (size_t i = 0; i < ATR_ARRAY_LEN(cases); i++) {
+		char *qs = xasprintf("count=true&limit=10&q=%s", cases[i].q);
+		json_t *page = run(qs, m);
+		char *sql = xasprintf("SELECT count(*) FROM item WHERE "
+				      "lower(name) LIKE '%s'",
+				      cases[i].like);
+		int64_t want = unit_db_scalar(c, sql);
+		if (!page)
+			FAILF("%s: %s", qs, m);
+		else
+			CHECK_EQ_INT(json_integer_value(json_object_get(
+					     page, "total")),
+				     want);
+		json_decref(page);
+		free(sql);
+		free(qs);
+	}
+	/* Outside ASCII the index folds the case LIKE cannot. */
+	EXPECT("q=%C5%9Ftefan", "20001");
+	EXPECT("q=%C5%A2EPE%C5%9E", "20001");
+	spec = saved;
+	db_release(c);
+out:
+	db_close(app.db);
+	app.db = NULL;
+}
+
+TEST(list_search_plans_sqlite)
+{
+	with_key(search_plans, unit_with_sqlite);
 }

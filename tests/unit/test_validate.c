@@ -1,7 +1,7 @@
-/* test_validate.c — http/validate.c: money, email, the body validator. */
+/* test_validate.c — core/validate.c: money, email, the body validator. */
 #include "atrium.h"
 
-#include "http/validate.h"
+#include "core/validate.h"
 #include "unit.h"
 
 /* --- money -------------------------------------------------------------- */

@@ -1,16 +1,19 @@
 // Atrium web admin: entry point. Owns the route table and the render loop.
 import { h } from './js/dom.js';
-import { isAbort, setReauthHandler, setUnauthorizedHandler } from './js/api.js';
+import { isAbort, setReauthHandler, setSignInHandler, setUnauthorizedHandler } from './js/api.js';
 import { reauthDialog } from './js/reauth.js';
+import { signInAgain } from './js/signin.js';
+import { startIdleWatch, stopIdleWatch } from './js/idle.js';
+import { forgetForms, hasUnsavedChanges } from './js/dirty.js';
 import { forget, loadMe, me, mustChangePassword, stage } from './js/session.js';
-import { match, navigate, setRoutes, start } from './js/router.js';
+import { match, mayLeave, navigate, setLeaveGuard, setRoutes, start } from './js/router.js';
 import { entitiesLoaded, forgetEntities, loadEntities } from './js/entities.js';
 import { setNav } from './js/nav.js';
-import { createShell } from './js/pages/layout.js';
+import { createShell, signOut } from './js/pages/layout.js';
 import { changePasswordPage, enrolmentPage, twoFactorPage } from './js/pages/auth.js';
 import { PAGES, navRows } from './js/pages/index.js';
 import { notFoundPage as notFound } from './js/pages/records.js';
-import { loading, problemBox } from './js/ui.js';
+import { clearStaffCache, confirmDialog, loading, problemBox } from './js/ui.js';
 
 const ROUTES = PAGES.flatMap((p) => p.routes);
 
@@ -26,12 +29,47 @@ function loginUrl() {
 
 setReauthHandler(() => reauthDialog());
 
-setUnauthorizedHandler(() => {
+/* The sign-in page, for a session that ended: what the page held is gone. */
+function toLogin() {
   if (!location.pathname.startsWith('/admin')) return;
+  stopIdleWatch();
   forget();
   forgetEntities();
   shell = null;
   navigate(loginUrl(), { replace: true });
+}
+
+/* Another member signed in at this screen: a fresh page, drawn for them. */
+function reloadForNewMember() {
+  forgetForms();
+  forgetEntities();
+  clearStaffCache();
+  shell = null;
+  navigate(location.pathname + location.search, { replace: true });
+}
+
+/* The session ended under a page: sign in again in place (signin.js). */
+async function sessionEnded(reason) {
+  if (!me() || !location.pathname.startsWith('/admin/')) { toLogin(); return false; }
+  const outcome = await signInAgain(reason);
+  if (outcome === 'same') return true;
+  if (outcome === 'other') reloadForNewMember(); else toLogin();
+  return false;
+}
+
+// A request that found the session gone is sent again once the same
+// member is signed in again (api.js); a second 401 goes to the sign-in page.
+setSignInHandler(() => sessionEnded());
+setUnauthorizedHandler(() => toLogin());
+
+// Leaving a page whose form holds unsaved changes asks first.
+setLeaveGuard({
+  needed: hasUnsavedChanges,
+  confirm: () => confirmDialog({
+    title: 'Leave without saving?',
+    message: 'Changes you made on this page are not saved. If you leave now, they are lost.',
+    confirmLabel: 'Leave without saving', cancelLabel: 'Stay on this page', danger: true,
+  }),
 });
 
 async function render() {
@@ -109,6 +147,12 @@ async function render() {
     shell = createShell();
     app.className = '';
     app.replaceChildren(shell.root);
+    // Warns before the session idles out; when it has ended, the sign-in
+    // dialog comes over the page.
+    startIdleWatch({
+      onEnded: () => sessionEnded('idle'),
+      onSignOut: async () => { if (await mayLeave()) await signOut(); },
+    });
   }
   shell.update(path);
   const mount = h('div', { class: 'page' }, loading());

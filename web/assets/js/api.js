@@ -6,12 +6,24 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 let csrfToken = null;
 let onUnauthorized = null;
+let onSignIn = null;
 let onReauth = null;
 
 export function setCsrfToken(token) { csrfToken = token || null; }
 
 /** Called (once per 401) for requests made with `{authRequired: true}` (the default). */
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+
+/**
+ * Called when such a request gets 401 (the session ended: idle, expired,
+ * signed out elsewhere) before the unauthorized handler: it may sign the
+ * member in again in place. Resolves true when the same member is signed
+ * in again: api() then sends the request once more, with the new CSRF
+ * token, and the page keeps what was typed. Resolves false when it took
+ * care of what happens instead (another member signed in, or the member
+ * chose the sign-in page): api() throws the 401.
+ */
+export function setSignInHandler(fn) { onSignIn = fn; }
 
 /**
  * Called when the server answers 403 `reauth-required` (a dangerous step
@@ -96,7 +108,13 @@ export async function api(method, path, opts = {}) {
   if (!res.ok) {
     const problem = data || { title: res.statusText || `HTTP ${res.status}`, status: res.status };
     const error = new ApiError(res.status, problem, res.headers);
-    if (res.status === 401 && opts.authRequired !== false && onUnauthorized) onUnauthorized(error);
+    if (res.status === 401 && opts.authRequired !== false) {
+      if (opts.signIn !== false && onSignIn) {
+        if (await onSignIn(error)) return api(method, path, { ...opts, signIn: false });
+        throw error;
+      }
+      if (onUnauthorized) onUnauthorized(error);
+    }
     if (res.status === 403 && isReauthProblem(problem) && opts.reauth !== false && onReauth) {
       if (await onReauth(problem)) return api(method, path, { ...opts, reauth: false });
     }

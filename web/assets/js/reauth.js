@@ -11,16 +11,20 @@ import { control, passwordMessage } from './forms.js';
 /** Resolves true once re-authenticated, false when cancelled. */
 export async function reauthDialog() {
   let twofa = true;
+  let issuer = '';
   try {
     const { data } = await api('GET', '/api/v1/auth/2fa', { reauth: false });
     twofa = Boolean(data && data.enabled);
+    issuer = (data && data.issuer) || '';
   } catch { /* ask for the code anyway: the server says when it is not needed */ }
   const returnFocus = document.activeElement;
   const dlg = modal({ title: 'Confirm it is you', returnFocus });
   const pw = control({ name: 'password', label: 'Your password', type: 'password', required: true,
     autocomplete: 'current-password' });
   const code = twofa ? control({ name: 'code', label: 'Code from your authenticator app', required: true,
-    autocomplete: 'one-time-code', hint: 'The 6-digit code, or one of your recovery codes.' }) : null;
+    autocomplete: 'one-time-code',
+    hint: issuer ? `The 6-digit code your app shows for “${issuer}”, or one of your recovery codes.`
+      : 'The 6-digit code, or one of your recovery codes.' }) : null;
   if (code) code.input.setAttribute('inputmode', 'numeric');
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
   const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Confirm');

@@ -3,6 +3,18 @@
 
 let table = [];
 let renderFn = null;
+// Leaving a page with unsaved changes asks first: {needed() → bool,
+// confirm() → Promise<bool>} (app.js). Links and Back/Forward go
+// through it; navigate() called by a page (after a save, a delete) does
+// not: the page decided.
+let guard = null;
+// Where the current entry is in the session history (history.state.i),
+// so that Back can be undone while the member decides.
+let index = 0;
+let restoring = false; // the popstate of undoing a Back/Forward: ignored
+let leaving = false;   // the popstate of redoing it once confirmed: not asked again
+
+export function setLeaveGuard(g) { guard = g; }
 
 export function setRoutes(routes, render) {
   table = routes.map(([pattern, handler, options = {}]) => ({
@@ -33,9 +45,34 @@ export function match(pathname) {
 export function navigate(url, { replace = false } = {}) {
   const target = new URL(url, location.href);
   const href = target.pathname + target.search + target.hash;
-  if (replace) history.replaceState(null, '', href);
-  else history.pushState(null, '', href);
+  if (replace) history.replaceState({ i: index }, '', href);
+  else history.pushState({ i: ++index }, '', href);
   return renderFn && renderFn();
+}
+
+/** Whether leaving this page may go ahead (asks when a form has unsaved changes). */
+export async function mayLeave() {
+  if (!guard || !guard.needed()) return true;
+  return Boolean(await guard.confirm());
+}
+
+async function onPopState(ev) {
+  const to = ev.state && typeof ev.state.i === 'number' ? ev.state.i : null;
+  if (restoring) { restoring = false; if (to !== null) index = to; return; }
+  if (leaving || to === null || to === index || !guard || !guard.needed()) {
+    leaving = false;
+    if (to !== null) index = to;
+    if (renderFn) renderFn();
+    return;
+  }
+  // The address already changed: go back to where we were while asking.
+  const delta = to - index;
+  restoring = true;
+  history.go(-delta);
+  if (await guard.confirm()) {
+    leaving = true;
+    history.go(delta);
+  }
 }
 
 /** Updates the query string of the current entry without re-rendering. */
@@ -45,7 +82,7 @@ export function replaceQuery(query) {
     if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
   }
   const s = qs.toString();
-  history.replaceState(null, '', location.pathname + (s ? `?${s}` : ''));
+  history.replaceState({ i: index }, '', location.pathname + (s ? `?${s}` : ''));
 }
 
 /** Whether a same-origin path is ours (served by index.html). */
@@ -77,8 +114,10 @@ export function start() {
     }
     if (!isAppPath(url.pathname)) return;
     ev.preventDefault();
-    navigate(url.href);
+    mayLeave().then((ok) => { if (ok) navigate(url.href); });
   });
-  window.addEventListener('popstate', () => renderFn && renderFn());
+  if (history.state && typeof history.state.i === 'number') index = history.state.i;
+  else history.replaceState({ i: index }, '', location.href);
+  window.addEventListener('popstate', onPopState);
   return renderFn && renderFn();
 }

@@ -3,6 +3,42 @@ import { api, setCsrfToken } from './api.js';
 
 let current = null; // {id, email, name, admin, org_id, ...}
 let currentStage = 'full';
+// The session's clock (`session` of the me body, GET /auth/session):
+// {idle_minutes, idle_expires_in, expires_in, ...} and `at`, when it was
+// read (performance.now(): the seconds are counted from there, so a
+// wrong clock on this computer does not matter).
+let clock = null;
+const clockListeners = new Set();
+
+/** The last known session clock, or null. */
+export function sessionClock() { return clock; }
+
+/** Calls fn(clock) whenever the session clock is learnt anew (null: signed out). Returns an unsubscribe. */
+export function onSessionClock(fn) {
+  clockListeners.add(fn);
+  return () => clockListeners.delete(fn);
+}
+
+function setClock(value) {
+  clock = value && typeof value === 'object' ? { ...value, at: performance.now() } : null;
+  for (const fn of clockListeners) fn(clock);
+}
+
+/**
+ * Reads the session clock without extending the session (GET
+ * /api/v1/auth/session: not activity). Resolves to the clock, or null when
+ * the session has ended (401).
+ */
+export async function readSessionClock(signal) {
+  try {
+    const { data } = await api('GET', '/api/v1/auth/session', { signal, authRequired: false });
+    setClock(data);
+    return clock;
+  } catch (err) {
+    if (err && err.status === 401) return null;
+    throw err;
+  }
+}
 
 export function me() { return current; }
 
@@ -13,11 +49,12 @@ export function me() { return current; }
  */
 export function stage() { return current ? currentStage : null; }
 
-/** Stores the {staff, csrf_token, stage} body returned by login, setup, password set/reset/change, 2FA and me. */
+/** Stores the {staff, csrf_token, stage, session} body returned by login, setup, password set/reset/change, 2FA and me. */
 export function adopt(body) {
   current = (body && body.staff) || null;
   currentStage = (body && body.stage) || 'full';
   setCsrfToken(body && body.csrf_token);
+  setClock(current && body.session);
   return current;
 }
 
@@ -25,6 +62,7 @@ export function forget() {
   current = null;
   currentStage = 'full';
   setCsrfToken(null);
+  setClock(null);
 }
 
 /** GET /api/v1/auth/me; resolves to the staff member or throws ApiError (401 when signed out). */

@@ -1,11 +1,12 @@
-// Activity log (/admin/utilities/activity_log): filters, table, paging.
+// Activity log (/admin/utilities/activity_log) on the list component: filters,
+// a date range, sort by time, cursor paging, and the CSV export of the same
+// selection. The entry columns are shared with the dashboard and History.
 import { h, pageTitle, timeEl } from '../dom.js';
 import { api, isAbort, withQuery } from '../api.js';
-import { replaceQuery } from '../router.js';
+import { listView } from '../listview.js';
 import { ENTITIES, entityByLogName } from '../entities.js';
-import { emptyState, loadStaff, modal, pager, problemBox } from '../ui.js';
+import { emptyState, loadStaff, modal, problemBox } from '../ui.js';
 
-const LIMIT = 25;
 export const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', 'logout', 'setup', 'password_set',
   'password_change', 'activate', 'deactivate', 'invite', 'permissions', 'smtp_test', 'retry',
   // Authentication events: the password step, 2FA, password resets, sessions.
@@ -15,7 +16,6 @@ export const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', '
 const entitySuggestions = () => [...ENTITIES.map((e) => e.logEntity), 'staff', 'role', 'settings', 'email_queue'];
 // Where a log entry's record lives, for entities outside ENTITIES.
 const RECORD_PATHS = { staff: '/admin/staff', role: '/admin/roles' };
-const FILTERS = ['actor_id', 'entity', 'entity_id', 'action', 'ip', 'from', 'to'];
 /** The browser's time zone, which every time on the page is shown in. */
 export const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
 
@@ -92,24 +92,38 @@ export async function showEntry(id, returnFocus) {
   return dlg.result;
 }
 
-export function activityRow(e, { compact = false } = {}) {
-  const ent = entityByLogName(e.entity);
-  const base = ent ? ent.path : RECORD_PATHS[e.entity];
-  const idCell = e.entity_id == null || ((e.entity === 'settings' || e.entity === 'email_queue') && !e.entity_id) ? '' : base && e.action !== 'delete'
-    ? h('a', { href: `${base}/${e.entity_id}` }, String(e.entity_id)) : String(e.entity_id);
-  const actor = e.actor_name || (e.actor_id != null ? `#${e.actor_id}` : 'system');
-  const open = h('button', { type: 'button', class: 'btn btn-link', title: 'Show the whole entry' }, timeEl(e.at));
-  open.addEventListener('click', () => showEntry(e.id, open));
-  const cells = [
-    h('td', { class: 'nowrap' }, open),
-    h('td', { class: 'nowrap' }, actor),
-    h('td', null, h('span', { class: ['badge', ACTIONS.includes(e.action) ? `badge-action-${e.action}` : null] }, e.action)),
-    h('td', null, e.entity || ''),
-    h('td', null, idCell),
-    h('td', { class: 'diff-cell' }, diffCell(e.diff)),
+/** The columns of an entry (the log, the dashboard, a record's History). */
+export function activityColumns({ compact = false } = {}) {
+  const cols = [
+    { label: `Time (${TIME_ZONE})`, sort: 'at', desc: true, class: 'nowrap',
+      cell(e) {
+        const open = h('button', { type: 'button', class: 'btn btn-link', title: 'Show the whole entry' }, timeEl(e.at));
+        open.addEventListener('click', () => showEntry(e.id, open));
+        return open;
+      } },
+    { label: 'Actor', class: 'nowrap', cell: (e) => e.actor_name || (e.actor_id != null ? `#${e.actor_id}` : 'system') },
+    { label: 'Action',
+      cell: (e) => h('span', { class: ['badge', ACTIONS.includes(e.action) ? `badge-action-${e.action}` : null] }, e.action) },
+    { label: 'Entity', cell: (e) => e.entity || '' },
+    { label: 'Entity id',
+      cell(e) {
+        if (e.entity_id == null || ((e.entity === 'settings' || e.entity === 'email_queue') && !e.entity_id)) return '';
+        const ent = entityByLogName(e.entity);
+        const base = ent ? ent.path : RECORD_PATHS[e.entity];
+        return base && e.action !== 'delete' ? h('a', { href: `${base}/${e.entity_id}` }, String(e.entity_id)) : String(e.entity_id);
+      } },
+    { label: 'Changes', class: 'diff-cell', cell: (e) => diffCell(e.diff) },
   ];
-  if (!compact) cells.push(h('td', { class: 'nowrap mono' }, e.ip || ''));
-  return h('tr', null, cells);
+  if (!compact) cols.push({ label: 'IP address', class: 'nowrap mono', cell: (e) => e.ip || '' });
+  return cols;
+}
+
+export function activityRow(e, { compact = false } = {}) {
+  return h('tr', null, activityColumns({ compact }).map((c) => h('td', { class: c.class }, c.cell(e))));
+}
+
+export function activityHead({ compact = false } = {}) {
+  return h('thead', null, h('tr', null, activityColumns({ compact }).map((c) => h('th', { scope: 'col' }, c.label))));
 }
 
 /**
@@ -136,98 +150,41 @@ export function historySection(logEntity, id, signal) {
   return section;
 }
 
-export function activityHead({ compact = false } = {}) {
-  const cols = [`Time (${TIME_ZONE})`, 'Actor', 'Action', 'Entity', 'Entity id', 'Changes'];
-  if (!compact) cols.push('IP address');
-  return h('thead', null, h('tr', null, cols.map((c) => h('th', { scope: 'col' }, c))));
-}
-
 export async function activityPage(ctx, root) {
   ctx.setTitle('Activity log');
-  const state = { offset: Math.max(0, Number(ctx.query.get('offset')) || 0), filters: {} };
-  for (const k of FILTERS) state.filters[k] = ctx.query.get(k) || '';
   const staff = await loadStaff(ctx.signal);
-
-  const field = (id, label, input) => h('div', { class: 'filter-field' },
-    h('label', { for: id, class: 'label label-small' }, label), input);
-  const inputs = {
-    actor_id: h('select', { id: 'act-actor', class: 'input', value: state.filters.actor_id },
-      h('option', { value: '' }, 'Anyone'),
-      staff.map((s) => h('option', { value: String(s.id) }, s.name || s.email)),
-      state.filters.actor_id && !staff.some((s) => String(s.id) === state.filters.actor_id)
-        ? h('option', { value: state.filters.actor_id }, `#${state.filters.actor_id}`) : null),
-    entity: h('input', { id: 'act-entity', class: 'input', list: 'act-entities', autocomplete: 'off',
-      value: state.filters.entity, placeholder: 'Any' }),
-    entity_id: h('input', { id: 'act-entity-id', class: 'input input-num', type: 'number', min: '1',
-      value: state.filters.entity_id, placeholder: 'Any' }),
-    ip: h('input', { id: 'act-ip', class: 'input', autocomplete: 'off', value: state.filters.ip,
-      placeholder: 'e.g. 203.0.113.7' }),
-    action: h('select', { id: 'act-action', class: 'input', value: state.filters.action },
-      h('option', { value: '' }, 'Any'), ACTIONS.map((a) => h('option', { value: a }, a))),
-    from: h('input', { id: 'act-from', class: 'input', type: 'date', value: state.filters.from }),
-    to: h('input', { id: 'act-to', class: 'input', type: 'date', value: state.filters.to }),
-  };
-  const reset = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Reset');
-  const filters = h('form', { class: 'toolbar filters', role: 'search', 'aria-label': 'Filter the activity log' },
-    field('act-actor', 'Actor', inputs.actor_id),
-    field('act-entity', 'Entity', inputs.entity),
-    h('datalist', { id: 'act-entities' }, entitySuggestions().map((v) => h('option', { value: v }))),
-    field('act-entity-id', 'Record id', inputs.entity_id),
-    field('act-action', 'Action', inputs.action),
-    field('act-ip', 'IP address', inputs.ip),
-    field('act-from', 'From', inputs.from),
-    field('act-to', 'To', inputs.to),
-    h('div', { class: 'toolbar-buttons' }, h('button', { type: 'submit', class: 'btn' }, 'Apply'), reset));
-
-  const exportLink = h('a', { class: 'btn', download: 'activity.csv' }, 'Export CSV');
-  const table = h('table', { class: 'table table-log' });
-  const status = h('div', { class: 'list-status' });
-  const footer = h('div', { class: 'list-footer' });
+  const exportLink = h('a', { class: 'btn', download: 'activity.csv', href: '/api/v1/activity/export' }, 'Export CSV');
+  const view = listView(ctx, {
+    api: '/api/v1/activity',
+    name: 'Activity log entries',
+    id: 'act',
+    // The time, on its index (org_id, at); the id breaks ties.
+    sort: '-at',
+    sortText: 'newest first',
+    limit: 25,
+    search: null,
+    filterLabel: 'Filter the activity log',
+    filters: [
+      { param: 'actor_id', id: 'act-actor', label: 'Actor', all: 'Anyone',
+        options: staff.map((s) => [String(s.id), s.name || s.email]), unknown: (v) => `#${v}` },
+      { param: 'entity', id: 'act-entity', label: 'Entity', type: 'text', placeholder: 'Any', suggestions: entitySuggestions() },
+      { param: 'entity_id', id: 'act-entity-id', label: 'Record id', type: 'number', placeholder: 'Any' },
+      { param: 'action', id: 'act-action', label: 'Action', all: 'Any', options: ACTIONS.map((a) => [a, a]) },
+      { param: 'ip', id: 'act-ip', label: 'IP address', type: 'text', placeholder: 'e.g. 203.0.113.7' },
+      // Days of the browser's time zone, the one the times are shown in.
+      { type: 'dates', field: 'at', params: ['from', 'to'], labels: ['From', 'To'] },
+    ],
+    columns: activityColumns(),
+    tableClass: 'table-log',
+    empty: { none: ['Nothing is recorded yet.'], filtered: ['No activity matches these filters.'] },
+    onData: () => { exportLink.href = withQuery('/api/v1/activity/export', view.filterQuery()); },
+  });
   root.replaceChildren(
     h('div', { class: 'page-header' }, pageTitle('Activity log'), exportLink),
     h('p', { class: 'muted page-lead' }, 'Every change, sign-in and administrative action, append-only and tamper-evident. ',
       `Times are shown in ${TIME_ZONE}.`),
-    h('div', { class: 'card' }, filters, status, h('div', { class: 'table-wrap' }, table), footer));
-
-  let request = null;
-  ctx.signal.addEventListener('abort', () => request && request.abort());
-
-  const apply = () => {
-    for (const k of FILTERS) state.filters[k] = inputs[k].value.trim();
-    state.offset = 0;
-    load();
-  };
-  filters.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
-  for (const k of FILTERS) inputs[k].addEventListener('change', apply);
-  reset.addEventListener('click', () => { for (const k of FILTERS) inputs[k].value = ''; apply(); });
-
-  async function load() {
-    replaceQuery({ ...state.filters, offset: state.offset || '' });
-    exportLink.href = withQuery('/api/v1/activity/export', state.filters);
-    if (request) request.abort();
-    request = new AbortController();
-    const { signal } = request;
-    table.setAttribute('aria-busy', 'true');
-    status.replaceChildren();
-    try {
-      const { data } = await api('GET', '/api/v1/activity', {
-        query: { limit: LIMIT, offset: state.offset, count: 'true', ...state.filters }, signal,
-      });
-      const rows = Array.isArray(data.data) ? data.data : [];
-      const total = Number(data.total) || 0;
-      table.replaceChildren(h('caption', { class: 'visually-hidden' }, 'Activity log entries, newest first'),
-        activityHead(), h('tbody', null, rows.map((e) => activityRow(e))));
-      if (!rows.length) status.replaceChildren(emptyState('No activity matches these filters.'));
-      footer.replaceChildren(pager({ offset: Number(data.offset) || state.offset, limit: Number(data.limit) || LIMIT,
-        total, count: rows.length, label: 'Activity log pages', onPage: (o) => { state.offset = o; load(); } }));
-    } catch (err) {
-      if (isAbort(err)) return;
-      status.replaceChildren(problemBox(err));
-    } finally {
-      if (!signal.aborted) table.removeAttribute('aria-busy');
-    }
-  }
-  await load();
+    view.root);
+  await view.load();
 }
 
 export const routes = [['/admin/utilities/activity_log', activityPage]];

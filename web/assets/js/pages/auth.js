@@ -172,6 +172,43 @@ function passwordForm({ withIdentity, submitLabel, run }) {
   return { form, first: Object.values(fields)[0].input, fields };
 }
 
+/**
+ * Whether a set-password or reset link still works (POST .../check: uses
+ * nothing): true, false, or true when the server could not say (then the
+ * form is shown and its answer tells). A 429 is thrown.
+ */
+async function linkUsable(kind, token, signal) {
+  try {
+    const { data } = await api('POST', `/api/v1/auth/password/${kind}/check`, { authRequired: false, body: { token }, signal });
+    return Boolean(data && data.usable);
+  } catch (err) {
+    if (isAbort(err) || (err instanceof ApiError && err.status === 429)) throw err;
+    return true;
+  }
+}
+
+/** The page of a link that no longer works, instead of a form that would fail on submit. */
+function deadLink(kind) {
+  return kind === 'set'
+    ? alertBox('error', 'This link no longer works',
+      'It was used already, it expired (an invitation link works for 72 hours), or a newer link replaced it. '
+        + 'Already chose your password? Sign in. Otherwise ask your administrator to send a new invitation.',
+      h('a', { href: '/login', class: 'btn btn-sm' }, 'Sign in'))
+    : alertBox('error', 'This link no longer works',
+      'It was used already, it expired (a reset link works for one hour), or a newer link replaced it. Request a new one.',
+      h('a', { href: '/forgot-password', class: 'btn btn-sm' }, 'Request a new link'));
+}
+
+/** Checks the link before the form is shown; returns the form or what to show instead. */
+async function checkedLink(kind, token, signal, form) {
+  try {
+    return (await linkUsable(kind, token, signal)) ? form : deadLink(kind);
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    return rateLimitBox(err, 'Too many links tried from here');
+  }
+}
+
 function missingToken(what) {
   return alertBox('error', 'This link is incomplete',
     `The ${what} link must end in #token=…. Copy the whole link from where you received it.`);
@@ -218,9 +255,12 @@ export async function setPasswordPage(ctx, root) {
     },
   });
   root.replaceChildren(authCard('Set your password', 'Choose the password you will sign in with.',
-    token ? form : missingToken('password'),
+    h('p', { class: 'loading', role: 'status' }, 'Checking the link…')));
+  const body = token ? await checkedLink('set', token, ctx.signal, form) : missingToken('password');
+  if (ctx.signal.aborted) return;
+  root.replaceChildren(authCard('Set your password', 'Choose the password you will sign in with.', body,
     h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, 'Back to sign in'))));
-  if (token) first.focus();
+  if (body === form) first.focus();
 }
 
 /**
@@ -317,6 +357,15 @@ export function twoFactorPage(onDone) {
   return async function renderTwoFactor(ctx, root) {
     ctx.setTitle('Two-factor authentication');
     const staff = me();
+    // The name the authenticator app lists this account under (the
+    // company name when they enrolled), not ours.
+    let issuer = '';
+    try {
+      const { data } = await api('GET', '/api/v1/auth/2fa', { authRequired: false, signal: ctx.signal });
+      issuer = (data && data.issuer) || '';
+    } catch (err) {
+      if (isAbort(err)) return;
+    }
     let recovery = false;
     let code = codeControl();
     const slot = h('div', { class: 'form-messages', tabindex: '-1' });
@@ -332,7 +381,8 @@ export function twoFactorPage(onDone) {
     const paintSubtitle = () => {
       subtitle.textContent = recovery
         ? 'Enter one of the recovery codes you saved when you set up two-factor authentication. Each code works once.'
-        : 'Open your authenticator app and enter the 6-digit code it shows for Atrium.';
+        : issuer ? `Open your authenticator app and enter the 6-digit code it shows for “${issuer}”.`
+          : 'Open your authenticator app and enter the 6-digit code it shows for this account.';
     };
     paintSubtitle();
     toggle.addEventListener('click', () => {
@@ -486,10 +536,13 @@ export async function resetPasswordPage(ctx, root) {
     },
   });
   root.replaceChildren(authCard('Choose a new password', 'Your other sessions are signed out when you save it.',
-    token ? form : missingToken('password reset'),
+    h('p', { class: 'loading', role: 'status' }, 'Checking the link…')));
+  const body = token ? await checkedLink('reset', token, ctx.signal, form) : missingToken('password reset');
+  if (ctx.signal.aborted) return;
+  root.replaceChildren(authCard('Choose a new password', 'Your other sessions are signed out when you save it.', body,
     h('p', { class: 'auth-footer' }, h('a', { href: '/forgot-password' }, 'Request a new link'), ' · ',
       h('a', { href: '/login' }, 'Back to sign in'))));
-  if (token) first.focus();
+  if (body === form) first.focus();
 }
 
 /**

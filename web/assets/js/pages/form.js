@@ -11,6 +11,8 @@ import { can, canView, me } from '../session.js';
 import { membersSection } from './members.js';
 import { historySection } from './activity.js';
 import { charCounter, codeOptions, loadCodes, loadDirectory, staffOptions } from '../pickers.js';
+import { DECIMAL, parseDecimal, toInputDecimal } from '../numbers.js';
+import { trackForm } from '../dirty.js';
 
 const BACK = ['M15 18l-6-6 6-6'];
 /** Normalises a record value to what the form would produce for it. */
@@ -61,7 +63,10 @@ function control(entity, field, lists) {
       break;
     case 'money':
     case 'decimal':
-      input = h('input', { ...common, type: 'text', inputmode: 'decimal', autocomplete: 'off', class: 'input input-num' });
+      // In the member's notation (numbers.js): "1250,50" where lists show
+      // "1.250,50"; read back into the API's "1250.50".
+      input = h('input', { ...common, type: 'text', inputmode: 'decimal', autocomplete: 'off', class: 'input input-num',
+        placeholder: field.placeholder || (field.type === 'money' ? `0${DECIMAL}00` : null) });
       break;
     case 'number':
       input = h('input', { ...common, type: 'number', step: '1', class: 'input input-num' });
@@ -120,7 +125,8 @@ function control(entity, field, lists) {
       } else if (field.type === 'code' && v != null && ![...input.options].some((o) => o.value === v)) {
         input.appendChild(h('option', { value: v }, v));
         input.value = v;
-      } else input.value = v == null ? '' : v;
+      } else if (field.type === 'money' || field.type === 'decimal') input.value = toInputDecimal(v);
+      else input.value = v == null ? '' : v;
       if (counter) counter.refresh();
     },
     get() {
@@ -134,6 +140,11 @@ function control(entity, field, lists) {
         case 'number':
         case 'reference': return raw === '' ? null : Number(raw);
         case 'code': return raw === '' ? null : raw;
+        case 'money':
+        case 'decimal': {
+          const v = parseDecimal(raw);
+          return v === '' ? null : v === null ? raw.trim() : v; // unreadable: as typed, the server names it
+        }
         case 'textarea': return raw.trim() === '' ? null : raw;
         default: return raw.trim() === '' ? null : raw.trim();
       }
@@ -332,6 +343,9 @@ export function formPage(entity) {
         }
       });
     }
+
+    // Leaving with unsaved changes asks first (dirty.js).
+    if (editable) trackForm(form);
 
     const firstInput = controls[0] && controls[0].input;
     if (isNew && firstInput) firstInput.focus();

@@ -2,13 +2,13 @@
 // (email deliveries, event deliveries to subscribers, ...), with Retry on
 // a blocked job and "Retry all blocked" (of the chosen kind). A job is
 // blocked after its kind's attempt limit; the cause is in its last error.
+// The list is the list component; the table by kind comes with its answer.
 import { h, icon, pageTitle, replace, timeEl } from '../dom.js';
 import { api, isAbort } from '../api.js';
-import { replaceQuery } from '../router.js';
 import { can } from '../session.js';
-import { alertBox, emptyState, pager, problemBox, toast } from '../ui.js';
+import { alertBox, emptyState, toast } from '../ui.js';
+import { listView } from '../listview.js';
 
-const LIMIT = 25;
 export const JOB_STATUSES = [
   ['queued', 'Queued', 'Waiting for their time'],
   ['running', 'Running', 'Being worked on now'],
@@ -35,45 +35,62 @@ function ago(iso) {
 
 export async function jobsPage(ctx, root) {
   ctx.setTitle('Jobs');
-  const known = JOB_STATUSES.map(([s]) => s);
-  const state = {
-    kind: ctx.query.get('kind') || '',
-    status: known.includes(ctx.query.get('status')) ? ctx.query.get('status') : '',
-    offset: Math.max(0, Number(ctx.query.get('offset')) || 0),
-  };
   const editable = can('jobs', 'edit');
   const kindsBox = h('div', { class: 'table-wrap' });
   const notice = h('div', { class: 'queue-notice' });
-  const kindSel = h('select', { id: 'jobs-kind', class: 'input' }, h('option', { value: '' }, 'All kinds'));
-  const statusSel = h('select', { id: 'jobs-status', class: 'input', value: state.status },
-    h('option', { value: '' }, 'All'), JOB_STATUSES.map(([v, l]) => h('option', { value: v }, l)));
   const refresh = h('button', { type: 'button', class: 'btn btn-ghost' }, icon(REFRESH), 'Refresh');
   const retryAll = editable ? h('button', { type: 'button', class: 'btn btn-primary' }, 'Retry all blocked') : null;
-  const table = h('table', { class: 'table table-log' });
-  const status = h('div', { class: 'list-status' });
-  const footer = h('div', { class: 'list-footer' });
 
-  root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Jobs'), retryAll),
-    h('p', { class: 'muted page-lead' },
-      'Work Atrium does in the background: sending emails, delivering events. A failed job is retried with growing '
-      + 'pauses; after its limit it is blocked until someone retries it. Fix the cause first (its last error says it).'),
-    notice,
-    h('section', { class: 'card jobs-kinds', 'aria-labelledby': 'jobs-kinds-title' },
-      h('h2', { id: 'jobs-kinds-title', class: 'section-title card-table-title' }, 'By kind'), kindsBox),
-    h('div', { class: 'card' },
-      h('div', { class: 'toolbar' },
-        h('div', { class: 'toolbar-field' }, h('label', { for: 'jobs-kind', class: 'label label-inline' }, 'Kind'), kindSel),
-        h('div', { class: 'toolbar-field' }, h('label', { for: 'jobs-status', class: 'label label-inline' }, 'Status'),
-          statusSel),
-        h('div', { class: 'toolbar-buttons' }, refresh)),
-      status, h('div', { class: 'table-wrap' }, table), footer));
+  function retryButton(j) {
+    if (!editable || j.status !== 'blocked') return null;
+    const btn = h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': `Retry job ${j.id}` }, 'Retry');
+    btn.addEventListener('click', () => retry(`/api/v1/jobs/${j.id}/retry`, {}, btn));
+    return btn;
+  }
 
-  let request = null;
-  ctx.signal.addEventListener('abort', () => request && request.abort());
-  kindSel.addEventListener('change', () => { state.kind = kindSel.value; state.offset = 0; load(); });
-  statusSel.addEventListener('change', () => { state.status = statusSel.value; state.offset = 0; load(); });
-  refresh.addEventListener('click', () => load());
+  const view = listView(ctx, {
+    api: '/api/v1/jobs',
+    name: 'Jobs',
+    id: 'jobs',
+    sort: '-id',
+    sortText: 'newest first',
+    limit: 25,
+    search: null,
+    filters: [
+      // The kinds come with each answer (the table by kind).
+      { param: 'kind', id: 'jobs-kind', label: 'Kind', all: 'All kinds', options: [], unknown: kindLabel },
+      { param: 'status', id: 'jobs-status', label: 'Status', options: JOB_STATUSES.map(([v, l]) => [v, l]) },
+      { type: 'dates', field: 'created_at', params: ['created_from', 'created_to'], labels: ['Created from', 'Created to'] },
+    ],
+    toolbar: [refresh],
+    columns: [
+      { label: '#', sort: 'id', desc: true, class: 'mono', cell: (j) => String(j.id) },
+      { label: 'Kind',
+        cell(j) {
+          const payload = j.payload && typeof j.payload === 'object' ? JSON.stringify(j.payload) : '';
+          return [kindLabel(j.kind), payload ? h('span', { class: 'attempts muted mono truncate', title: payload }, payload) : null];
+        } },
+      { label: 'Status', class: 'nowrap',
+        cell(j) {
+          const st = JOB_STATUSES.find(([k]) => k === j.status);
+          return [h('span', { class: ['badge', `badge-mail-${BADGE[j.status] || 'queued'}`] }, st ? st[1] : String(j.status)),
+            h('span', { class: 'attempts muted' }, `${j.attempts ?? 0} attempt${j.attempts === 1 ? '' : 's'}`)];
+        } },
+      { label: 'Last error',
+        cell: (j) => (j.last_error ? h('span', { class: 'truncate error-text', title: j.last_error }, j.last_error)
+          : h('span', { class: 'muted' }, '—')) },
+      { label: 'Created', sort: 'created_at', desc: true, class: 'when', cell: (j) => timeEl(j.created_at) },
+      { label: 'Next / finished', class: 'when',
+        cell: (j) => (j.status === 'queued' ? h('span', null, 'next ', timeEl(j.run_at))
+          : j.finished_at ? timeEl(j.finished_at) : j.started_at ? h('span', null, 'since ', timeEl(j.started_at))
+            : h('span', { class: 'muted' }, '—')) },
+      { label: '', hiddenLabel: 'Actions', cell: retryButton },
+    ],
+    rowProps: (j) => ({ dataset: { job: j.id } }),
+    tableClass: 'table-log',
+    empty: { none: ['No jobs yet.'], filtered: ['No jobs match.'] },
+    onData: (data) => renderKinds(Array.isArray(data.kinds) ? data.kinds : []),
+  });
 
   async function retry(path, body, button) {
     if (button) button.disabled = true;
@@ -82,23 +99,23 @@ export async function jobsPage(ctx, root) {
       const n = Number(data && data.requeued) || 0;
       toast(n === 0 ? 'There were no blocked jobs to retry.'
         : `${n} job${n === 1 ? ' was' : 's were'} queued again.`, n === 0 ? 'info' : 'success');
-      await load();
+      await view.load();
     } catch (err) {
-      if (!isAbort(err)) status.replaceChildren(problemBox(err));
+      if (!isAbort(err)) view.showError(err);
     } finally {
       if (button) button.disabled = false;
     }
   }
-
+  refresh.addEventListener('click', () => view.load());
   if (retryAll) {
-    retryAll.addEventListener('click', () => retry('/api/v1/jobs/retry', state.kind ? { kind: state.kind } : {}, retryAll));
+    retryAll.addEventListener('click', () => {
+      const { kind } = view.state.filters;
+      retry('/api/v1/jobs/retry', kind ? { kind } : {}, retryAll);
+    });
   }
 
   function renderKinds(kinds) {
-    const opts = [h('option', { value: '' }, 'All kinds'), ...kinds.map((k) => h('option', { value: k.kind }, kindLabel(k.kind)))];
-    if (state.kind && !kinds.some((k) => k.kind === state.kind)) opts.push(h('option', { value: state.kind }, state.kind));
-    kindSel.replaceChildren(...opts);
-    kindSel.value = state.kind;
+    view.setOptions('kind', kinds.map((k) => [k.kind, kindLabel(k.kind)]));
     const head = ['Kind', ...JOB_STATUSES.map(([, l]) => l), 'Oldest unfinished'];
     kindsBox.replaceChildren(kinds.length ? h('table', { class: 'table', 'aria-label': 'Jobs per kind and status' },
       h('thead', null, h('tr', null, head.map((c) => h('th', { scope: 'col' }, c)))),
@@ -109,13 +126,7 @@ export async function jobsPage(ctx, root) {
           const n = Number(k[s]) || 0;
           const btn = h('button', { type: 'button', class: ['btn', 'btn-sm', 'btn-ghost', s === 'blocked' && n > 0 ? 'error-text' : null],
             'aria-label': `${kindLabel(k.kind)}: ${n} ${s}` }, n.toLocaleString());
-          btn.addEventListener('click', () => {
-            state.kind = k.kind;
-            state.status = s;
-            statusSel.value = s;
-            state.offset = 0;
-            load();
-          });
+          btn.addEventListener('click', () => view.set({ kind: k.kind, status: s }));
           return h('td', null, btn);
         }),
         h('td', { class: 'when' }, k.oldest_at ? h('span', { title: k.oldest_at }, ago(k.oldest_at)) : h('span', { class: 'muted' }, '—'))))))
@@ -127,54 +138,16 @@ export async function jobsPage(ctx, root) {
       : null);
   }
 
-  function row(j) {
-    const retryBtn = editable && j.status === 'blocked'
-      ? h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': `Retry job ${j.id}` }, 'Retry') : null;
-    if (retryBtn) retryBtn.addEventListener('click', () => retry(`/api/v1/jobs/${j.id}/retry`, {}, retryBtn));
-    const st = JOB_STATUSES.find(([k]) => k === j.status);
-    const payload = j.payload && typeof j.payload === 'object' ? JSON.stringify(j.payload) : '';
-    return h('tr', { dataset: { job: j.id } },
-      h('td', { class: 'mono' }, String(j.id)),
-      h('td', null, kindLabel(j.kind), payload ? h('span', { class: 'attempts muted mono truncate', title: payload }, payload) : null),
-      h('td', { class: 'nowrap' }, h('span', { class: ['badge', `badge-mail-${BADGE[j.status] || 'queued'}`] }, st ? st[1] : String(j.status)),
-        h('span', { class: 'attempts muted' }, `${j.attempts ?? 0} attempt${j.attempts === 1 ? '' : 's'}`)),
-      h('td', null, j.last_error ? h('span', { class: 'truncate error-text', title: j.last_error }, j.last_error)
-        : h('span', { class: 'muted' }, '—')),
-      h('td', { class: 'when' }, timeEl(j.created_at)),
-      h('td', { class: 'when' }, j.status === 'queued' ? h('span', null, 'next ', timeEl(j.run_at))
-        : j.finished_at ? timeEl(j.finished_at) : j.started_at ? h('span', null, 'since ', timeEl(j.started_at))
-          : h('span', { class: 'muted' }, '—')),
-      h('td', null, retryBtn));
-  }
-
-  async function load() {
-    replaceQuery({ kind: state.kind, status: state.status, offset: state.offset || '' });
-    if (request) request.abort();
-    request = new AbortController();
-    const { signal } = request;
-    table.setAttribute('aria-busy', 'true');
-    status.replaceChildren();
-    try {
-      const { data } = await api('GET', '/api/v1/jobs', {
-        query: { kind: state.kind, status: state.status, limit: LIMIT, offset: state.offset }, signal,
-      });
-      const rows = Array.isArray(data.data) ? data.data : [];
-      renderKinds(Array.isArray(data.kinds) ? data.kinds : []);
-      table.replaceChildren(h('caption', { class: 'visually-hidden' }, 'Jobs, newest first'),
-        h('thead', null, h('tr', null, ['#', 'Kind', 'Status', 'Last error', 'Created', 'Next / finished', '']
-          .map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, rows.map(row)));
-      if (!rows.length) status.replaceChildren(emptyState(state.status || state.kind ? 'No jobs match.' : 'No jobs yet.'));
-      footer.replaceChildren(pager({ offset: Number(data.offset) || state.offset, limit: Number(data.limit) || LIMIT,
-        total: Number(data.total) || 0, count: rows.length, label: 'Job pages', onPage: (o) => { state.offset = o; load(); } }));
-    } catch (err) {
-      if (isAbort(err)) return;
-      status.replaceChildren(problemBox(err));
-    } finally {
-      if (!signal.aborted) table.removeAttribute('aria-busy');
-    }
-  }
-  await load();
+  root.replaceChildren(
+    h('div', { class: 'page-header' }, pageTitle('Jobs'), retryAll),
+    h('p', { class: 'muted page-lead' },
+      'Work Atrium does in the background: sending emails, delivering events. A failed job is retried with growing '
+      + 'pauses; after its limit it is blocked until someone retries it. Fix the cause first (its last error says it).'),
+    notice,
+    h('section', { class: 'card jobs-kinds', 'aria-labelledby': 'jobs-kinds-title' },
+      h('h2', { id: 'jobs-kinds-title', class: 'section-title card-table-title' }, 'By kind'), kindsBox),
+    view.root);
+  await view.load();
 }
 
 export const routes = [['/admin/utilities/jobs', jobsPage]];

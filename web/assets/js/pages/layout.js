@@ -2,7 +2,8 @@
 import { h, icon } from '../dom.js';
 import { NAV } from '../nav.js';
 import { canView, logout, me } from '../session.js';
-import { navigate } from '../router.js';
+import { mayLeave, navigate } from '../router.js';
+import { stopIdleWatch } from '../idle.js';
 import { themeToggle } from '../theme.js';
 import { clearStaffCache, toast } from '../ui.js';
 import { forgetEntities } from '../entities.js';
@@ -11,6 +12,16 @@ const MENU = ['M4 6h16', 'M4 12h16', 'M4 18h16'];
 const LOGOUT = ['M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3', 'M10 17l5-5-5-5', 'M15 12H4'];
 const SHIELD = ['M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z', 'M12 8v4', 'M12 15.5v.01'];
 const SECURITY_PATH = '/admin/profile/security';
+
+/** Signs out here and goes to the sign-in page. */
+export async function signOut() {
+  stopIdleWatch();
+  try { await logout(); } catch { /* the session is gone either way */ }
+  clearStaffCache();
+  forgetEntities();
+  toast('You have been signed out.', 'info');
+  navigate('/login', { replace: true });
+}
 
 export function visibleNav() {
   return NAV.filter((row) => canView(row.module, row));
@@ -36,17 +47,14 @@ export function createShell() {
     links.push({ row, a });
     group.list.appendChild(h('li', null, a));
   }
-  const nav = h('nav', { id: navId, class: 'sidebar', 'aria-label': 'Main' }, groups);
+  const nav = h('nav', { id: navId, class: 'sidebar', 'aria-label': 'Main' }, h('div', { class: 'sidebar-inner' }, groups));
 
   const logoutBtn = h('button', { type: 'button', class: 'btn btn-ghost', title: 'Sign out' },
     icon(LOGOUT), h('span', { class: 'hide-sm' }, 'Sign out'));
   logoutBtn.addEventListener('click', async () => {
+    if (!(await mayLeave())) return; // unsaved changes: asked first
     logoutBtn.disabled = true;
-    try { await logout(); } catch { /* session is gone either way */ }
-    clearStaffCache();
-    forgetEntities();
-    toast('You have been signed out.', 'info');
-    navigate('/login', { replace: true });
+    await signOut();
   });
 
   const who = h('div', { class: 'who' },

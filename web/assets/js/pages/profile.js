@@ -9,6 +9,7 @@ import { adopt, forget, me } from '../session.js';
 import { navigate } from '../router.js';
 import { alertBox, clearStaffCache, confirmDialog, loading, modal, problemBox, rateLimitBox, toast } from '../ui.js';
 import { control, passwordMessage } from '../forms.js';
+import { trackForm } from '../dirty.js';
 import { recoveryCodesView, runEnrolment } from './twofa.js';
 
 export async function profileSecurityPage(ctx, root) {
@@ -52,6 +53,7 @@ function passwordSection(onChanged) {
     messages, username,
     h('div', { class: 'form-grid form-grid-1' }, Object.values(c).map((x) => x.wrap)),
     h('div', { class: 'step-actions' }, save));
+  trackForm(form); // emptied again once saved
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -226,6 +228,7 @@ function emailSection(signal) {
   const save = h('button', { type: 'submit', class: 'btn' }, 'Change email');
   const form = h('form', { class: 'profile-form', novalidate: true, 'aria-label': 'Change sign-in email' },
     messages, h('div', { class: 'form-grid form-grid-1' }, c.wrap), h('div', { class: 'step-actions' }, save));
+  trackForm(form);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     messages.replaceChildren();

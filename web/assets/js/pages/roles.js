@@ -6,7 +6,18 @@ import { navigate } from '../router.js';
 import { can, me } from '../session.js';
 import { alertBox, confirmDialog, emptyState, problemBox, toast } from '../ui.js';
 import { checkboxGroup, clearErrors, control, radioGroup, showFieldErrors, staleNotice } from '../forms.js';
+import { trackForm } from '../dirty.js';
 import { CAPS } from './staff.js';
+
+/* Whether the signed-in member holds module.cap themselves (a non-admin
+ * can grant nothing else; the server refuses it). */
+function holds(module, cap) {
+  const m = me();
+  if (!m) return false;
+  if (m.admin) return true;
+  const caps = m.permissions && m.permissions[module];
+  return Array.isArray(caps) && caps.includes(cap);
+}
 
 const PLUS = ['M12 5v14', 'M5 12h14'];
 const BACK = ['M15 18l-6-6 6-6'];
@@ -62,6 +73,7 @@ export async function rolesListPage(ctx, root) {
 export function matrixEditor(modules, permissions, { readOnly = false } = {}) {
   const controls = {};
   const boxes = {};
+  let withheld = 0; // boxes this member may not tick: not theirs to grant
   const rows = modules.map((m) => {
     const errId = nextId(`mx-err-${m.module}`);
     const rowError = h('p', { id: errId, class: 'field-error', hidden: true });
@@ -72,8 +84,14 @@ export function matrixEditor(modules, permissions, { readOnly = false } = {}) {
         return h('td', { class: 'matrix-na' }, h('span', { 'aria-hidden': 'true' }, '—'),
           h('span', { class: 'visually-hidden' }, 'not applicable'));
       }
-      const box = h('input', { type: 'checkbox', class: 'checkbox', disabled: readOnly,
-        'aria-label': `${m.label}: ${capLabel}`, dataset: { module: m.module, cap } });
+      const given = Array.isArray(permissions && permissions[m.module]) && permissions[m.module].includes(cap);
+      // Not held by this member: they may remove it, never give it.
+      const mine = holds(m.module, cap);
+      const box = h('input', { type: 'checkbox', class: 'checkbox', disabled: readOnly || (!mine && !given),
+        'aria-label': `${m.label}: ${capLabel}${mine ? '' : ' (you do not have it, so you cannot grant it)'}`,
+        title: mine ? null : 'You do not have this permission, so you cannot grant it',
+        dataset: { module: m.module, cap, withheld: mine ? null : 'true' } });
+      if (!mine && !readOnly) withheld += 1;
       boxes[m.module][cap] = box;
       return h('td', { class: 'matrix-cell' }, box);
     });
@@ -102,13 +120,17 @@ export function matrixEditor(modules, permissions, { readOnly = false } = {}) {
       h('tbody', null, rows))),
     h('p', { class: 'hint pad' },
       'View (all): every record. View own: records they own or are assigned, or that belong to their departments or teams. ',
-      'A dash means the module has no such permission.'));
+      'A dash means the module has no such permission.',
+      withheld ? ' Greyed-out boxes are permissions you do not have yourself: you cannot grant them (you may remove one the role has).' : ''));
   const api_ = {
     root, controls,
     set(perms) {
       for (const [mod, caps] of Object.entries(boxes)) {
         const want = new Set((perms && perms[mod]) || []);
-        for (const [cap, box] of Object.entries(caps)) box.checked = want.has(cap);
+        for (const [cap, box] of Object.entries(caps)) {
+          // A template may hold what this member cannot grant: left out.
+          box.checked = want.has(cap) && (!box.disabled || readOnly);
+        }
       }
     },
     get() {
@@ -190,6 +212,7 @@ export async function roleNewPage(ctx, root) {
   const title = pageTitle('New role');
   title.id = 'role-new-title';
   root.replaceChildren(back, h('div', { class: 'page-header' }, title), form);
+  trackForm(form);
   start.focus();
 
   form.addEventListener('submit', async (ev) => {
@@ -258,7 +281,13 @@ export async function roleRecordPage(ctx, root) {
     ...(grantable ? { grantable_role_ids: grantable } : {}) };
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
   const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save role') : null;
-  const del = can('roles', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Delete role') : null;
+  // A role in use cannot be deleted (409): say so instead of offering it.
+  const inUse = Number(role.staff_count) > 0;
+  const del = can('roles', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger-outline', disabled: inUse,
+    'aria-describedby': inUse ? 'role-delete-note' : null }, 'Delete role') : null;
+  const delNote = del && inUse ? h('p', { id: 'role-delete-note', class: 'hint action-note' },
+    `It cannot be deleted while ${role.staff_count} staff member${role.staff_count === 1 ? ' uses' : 's use'} it: `,
+    'give them another role first.') : null;
   const form = h('form', { class: 'card form form-wide', novalidate: true, 'aria-labelledby': 'role-title' },
     messages,
     editable ? null : alertBox('info', 'Read only', 'Your role lets you view roles but not change them.'),
@@ -268,7 +297,7 @@ export async function roleRecordPage(ctx, root) {
     grantable ? h('h2', { class: 'section-title form-section' }, 'Roles its members may give') : null,
     grantable ? grantable.wrap : null,
     h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/roles', class: 'btn' }, editable ? 'Cancel' : 'Back'),
-      h('span', { class: 'spacer' }), del));
+      h('span', { class: 'spacer' }), delNote, del));
   const title = pageTitle(`Role: ${role.name}`);
   title.id = 'role-title';
   const used = role.staff_count
@@ -276,6 +305,7 @@ export async function roleRecordPage(ctx, root) {
     : 'nobody';
   root.replaceChildren(back, h('div', { class: 'page-header' }, title),
     h('p', { class: 'meta muted' }, 'Used by ', used, ' · updated ', timeEl(role.updated_at)), form);
+  if (editable) trackForm(form);
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

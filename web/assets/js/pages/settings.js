@@ -11,6 +11,7 @@ import { replaceQuery } from '../router.js';
 import { can, canView, me } from '../session.js';
 import { alertBox, confirmDialog, copyText, loading, modal, problemBox, toast } from '../ui.js';
 import { clearErrors, control, showFieldErrors, tabs } from '../forms.js';
+import { trackForm } from '../dirty.js';
 
 /* The UI's description of each group: labels and hints. Keys the server
  * sends that are not listed here are shown with their key as the label. */
@@ -117,12 +118,14 @@ export async function settingsPage(ctx, root) {
     items: TABS.map((tab) => ({
       key: tab.key, label: tab.label,
       render: (panel) => {
+        // The Seats tab's "N of M seats in use" follows a saved seat count.
+        const usage = tab.key === 'seats' ? seatUsage(ctx.signal) : null;
         for (const g of tab.groups) {
           const slot = h('div', { class: 'settings-slot' }, loading());
           panel.appendChild(slot);
-          groupForm(g, slot, ctx.signal);
+          groupForm(g, slot, ctx.signal, usage ? usage.refresh : null);
         }
-        if (tab.key === 'seats') panel.insertBefore(seatUsage(ctx.signal), panel.firstChild);
+        if (usage) panel.insertBefore(usage.box, panel.firstChild);
         if (tab.key === 'cron') panel.appendChild(cronPanel(ctx.signal));
       },
     })),
@@ -130,23 +133,26 @@ export async function settingsPage(ctx, root) {
   root.replaceChildren(h('div', { class: 'page-header' }, pageTitle('Settings')), t.root);
 }
 
-/** "N of M seats in use" for the Seats tab (needs staff.view). */
+/** "N of M seats in use" for the Seats tab (needs staff.view): {box, refresh()}. */
 function seatUsage(signal) {
-  const box = h('div', { class: 'seat-usage', 'aria-live': 'polite' });
-  if (!canView('staff')) return box;
-  Promise.all([
-    api('GET', '/api/v1/staff', { query: { active: 'true', limit: 1 }, signal }),
-    api('GET', '/api/v1/settings/seats', { signal }),
-  ]).then(([staff, seats]) => {
-    const active = Number(staff.data.total) || 0;
-    const v = seats.data.values || {};
-    const limit = (Number(v.members_included) || 0) + (Number(v.extra_seats) || 0);
-    const full = active >= limit;
-    box.replaceChildren(alertBox(full ? 'warning' : 'info', `${active} of ${limit} seats in use`,
-      full ? 'No seat is free: adding or activating staff is refused until you add seats or deactivate an inactive account.'
-        : `${limit - active} seat${limit - active === 1 ? '' : 's'} free.`));
-  }).catch((err) => { if (!isAbort(err)) box.replaceChildren(); });
-  return box;
+  const box = h('div', { class: 'seat-usage', 'aria-live': 'polite', 'data-testid': 'seat-usage' });
+  const refresh = () => {
+    if (!canView('staff')) return;
+    Promise.all([
+      api('GET', '/api/v1/staff', { query: { active: 'true', limit: 1 }, signal }),
+      api('GET', '/api/v1/settings/seats', { signal }),
+    ]).then(([staff, seats]) => {
+      const active = Number(staff.data.total) || 0;
+      const v = seats.data.values || {};
+      const limit = (Number(v.members_included) || 0) + (Number(v.extra_seats) || 0);
+      const full = active >= limit;
+      box.replaceChildren(alertBox(full ? 'warning' : 'info', `${active} of ${limit} seats in use`,
+        full ? 'No seat is free: adding or activating staff is refused until you add seats or deactivate an inactive account.'
+          : `${limit - active} seat${limit - active === 1 ? '' : 's'} free.`));
+    }).catch((err) => { if (!isAbort(err)) box.replaceChildren(); });
+  };
+  refresh();
+  return { box, refresh };
 }
 
 function fieldSpec(desc, meta) {
@@ -165,8 +171,8 @@ function fieldSpec(desc, meta) {
   return spec;
 }
 
-/** Loads one settings group and renders its form into slot. */
-async function groupForm(group, slot, signal) {
+/** Loads one settings group and renders its form into slot; onSaved() after each save. */
+async function groupForm(group, slot, signal, onSaved) {
   const def = GROUPS[group];
   let data;
   try {
@@ -249,6 +255,7 @@ async function groupForm(group, slot, signal) {
     h('div', { class: 'form-grid' }, layout),
     h('div', { class: 'form-actions' }, save, extra));
   slot.replaceChildren(form);
+  const tracker = editable ? trackForm(form) : null;
 
   const changes = () => {
     const body = {};
@@ -278,6 +285,8 @@ async function groupForm(group, slot, signal) {
       const res = await api('PATCH', `/api/v1/settings/${group}`, { body });
       values = (res.data && res.data.values) || values;
       fill();
+      if (tracker) tracker.markClean();
+      if (onSaved) onSaved();
       const tip = group === 'smtp' ? ' Send a test email to check that it works.'
         : group === 'security' && body.twofa_required_admins === true
           ? ' Administrators without 2FA must set it up at their next sign-in: see Two-factor (2FA) for who that is.' : '';

@@ -1,32 +1,30 @@
 // Staff (/admin/staff): the list with the spec's filters, "Add staff", and
 // the staff record with its Details, Permissions (individual overrides) and
 // Access (effective rights, explained) tabs — those two in staff_access.js —
-// and Security (2FA status, reset 2FA,
-// force a password reset, end all sessions) tabs, plus the lifecycle
+// and Security (2FA status, reset 2FA, force a password reset, end all
+// sessions; staff_security.js) tabs, plus the lifecycle
 // actions: deactivate/activate, resend invitation, delete with reassignment.
-import { h, debounce, icon, nextId, pageTitle, replace, timeEl } from '../dom.js';
+import { h, icon, nextId, pageTitle, replace, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { navigate, replaceQuery } from '../router.js';
 import { entityByLogName } from '../entities.js';
 import { historySection } from './activity.js';
 import { can, canView, me } from '../session.js';
-import { resetTwofa } from './twofa.js';
+import { securityTab } from './staff_security.js';
+import { trackForm } from '../dirty.js';
 import { accessTab, permissionsTab } from './staff_access.js';
+import { listView } from '../listview.js';
 import {
-  alertBox, clearStaffCache, confirmDialog, emptyState, loading, modal, pager, problemBox, sentence, toast,
+  alertBox, clearStaffCache, confirmDialog, modal, problemBox, sentence, toast,
 } from '../ui.js';
 import {
   checkboxGroup, clearErrors, control, errorMessage, radioGroup, showFieldErrors, staleNotice, tabs,
 } from '../forms.js';
 
-const LIMIT = 25;
 const PLUS = ['M12 5v14', 'M5 12h14'];
-const SEARCH = ['M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z', 'M21 21l-4.3-4.3'];
 const BACK = ['M15 18l-6-6 6-6'];
 export { CAPS } from './staff_access.js';
 const INACTIVE_DAYS = [['30', '30 days'], ['90', '90 days'], ['180', '180 days']];
-const FILTERS = ['active', 'admin', 'role_id', 'department_id', 'team_id', 'inactive_days'];
-const SORTABLE = ['name', 'email', 'last_login'];
 
 /* ---- lookups ------------------------------------------------------------- */
 
@@ -73,148 +71,52 @@ function lastLogin(iso) {
 
 export async function staffListPage(ctx, root) {
   ctx.setTitle('Staff');
-  const q = ctx.query;
-  const state = {
-    q: q.get('q') || '',
-    sort: SORTABLE.includes((q.get('sort') || '').replace(/^-/, '')) ? q.get('sort') : '',
-    offset: Math.max(0, Number(q.get('offset')) || 0),
-    filters: Object.fromEntries(FILTERS.map((k) => [k, q.get(k) || ''])),
-  };
   const lookups = await loadLookups(ctx.signal);
-
-  const field = (id, label, input) => h('div', { class: 'filter-field' },
-    h('label', { for: id, class: 'label label-small' }, label), input);
-  const select = (id, value, first, options) => h('select', { id, class: 'input', value },
-    h('option', { value: '' }, first), options.map(([v, t]) => h('option', { value: v }, t)),
-    value && !options.some(([v]) => v === value) ? h('option', { value }, `#${value}`) : null);
   const opts = (list) => (list || []).map((r) => [String(r.id), r.name]);
-
-  const search = h('input', { id: 'staff-search', type: 'search', class: 'input', value: state.q,
-    placeholder: 'Name or email…', autocomplete: 'off' });
-  const inputs = {
-    active: select('staff-f-active', state.filters.active, 'Everyone', [['true', 'Active'], ['false', 'Inactive']]),
-    role_id: lookups.roles ? select('staff-f-role', state.filters.role_id, 'Any role', opts(lookups.roles)) : null,
-    department_id: lookups.departments
-      ? select('staff-f-dep', state.filters.department_id, 'Any department', opts(lookups.departments)) : null,
-    team_id: lookups.teams ? select('staff-f-team', state.filters.team_id, 'Any team', opts(lookups.teams)) : null,
-    admin: select('staff-f-admin', state.filters.admin, 'Anyone', [['true', 'Administrators'], ['false', 'Not administrators']]),
-    inactive_days: select('staff-f-days', state.filters.inactive_days, 'Any time', INACTIVE_DAYS),
-  };
-  const reset = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Reset');
-  const filters = h('form', { class: 'toolbar filters', role: 'search', 'aria-label': 'Filter staff' },
-    h('div', { class: 'filter-field filter-search' },
-      h('label', { for: 'staff-search', class: 'label label-small' }, 'Search'),
-      h('div', { class: 'toolbar-search' }, icon(SEARCH, 'icon search-icon'), search)),
-    field('staff-f-active', 'Status', inputs.active),
-    inputs.role_id ? field('staff-f-role', 'Role', inputs.role_id) : null,
-    inputs.department_id ? field('staff-f-dep', 'Department', inputs.department_id) : null,
-    inputs.team_id ? field('staff-f-team', 'Team', inputs.team_id) : null,
-    field('staff-f-admin', 'Admin', inputs.admin),
-    field('staff-f-days', 'No sign-in for', inputs.inactive_days),
-    h('div', { class: 'toolbar-buttons' }, reset));
-
-  const table = h('table', { class: 'table' });
-  const status = h('div', { class: 'list-status' });
-  const footer = h('div', { class: 'list-footer' });
+  const unknown = (v) => `#${v}`;
+  const filters = [
+    { param: 'active', label: 'Status', all: 'Everyone', options: [['true', 'Active'], ['false', 'Inactive']] },
+    lookups.roles ? { param: 'role_id', label: 'Role', all: 'Any role', options: opts(lookups.roles), unknown } : null,
+    lookups.departments ? { param: 'department_id', label: 'Department', all: 'Any department',
+      options: opts(lookups.departments), unknown } : null,
+    lookups.teams ? { param: 'team_id', label: 'Team', all: 'Any team', options: opts(lookups.teams), unknown } : null,
+    { param: 'admin', label: 'Admin', all: 'Anyone', options: [['true', 'Administrators'], ['false', 'Not administrators']] },
+    { param: 'inactive_days', label: 'No sign-in for', all: 'Any time', options: INACTIVE_DAYS },
+  ].filter(Boolean);
+  const none = (label) => h('span', { class: 'muted', 'aria-label': label }, '—');
+  const view = listView(ctx, {
+    api: '/api/v1/staff',
+    name: 'Staff members',
+    id: 'staff',
+    sort: 'name',
+    limit: 25,
+    search: { label: 'Search staff', placeholder: 'Name or email…' },
+    filterLabel: 'Filter staff',
+    filters,
+    columns: [
+      { label: 'Name', sort: 'name', cell: (s) => s.name || s.email },
+      { label: 'Email', sort: 'email', cell: (s) => h('span', { class: 'truncate', title: s.email }, s.email) },
+      { label: 'Role', cell: (s) => s.role_name || h('span', { class: 'muted' }, 'No role') },
+      { label: 'Departments',
+        cell: (s) => (s.department_ids || []).map((id) => nameOf(lookups.departments, id)).join(', ') || none('none') },
+      { label: 'Status', cell: statusBadge },
+      { label: 'Admin', cell: (s) => (s.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : none('no')) },
+      { label: 'Last sign-in', sort: 'last_login', desc: true, class: 'nowrap', cell: (s) => lastLogin(s.last_login) },
+    ],
+    rowHref: (s) => `/admin/staff/${s.id}`,
+    rowProps: (s) => ({ class: s.active ? null : 'row-muted' }),
+    empty: {
+      none: ['No staff members yet.'],
+      filtered: ['No staff members match.', 'Try another search or reset the filters.'],
+    },
+  });
   root.replaceChildren(
     h('div', { class: 'page-header' }, pageTitle('Staff'),
       can('staff', 'create') ? h('a', { href: '/admin/staff/new', class: 'btn btn-primary' }, icon(PLUS), 'Add staff') : null),
     h('p', { class: 'muted page-lead' },
       'Everyone who can sign in. Deactivate departing employees the same day; never delete them.'),
-    h('div', { class: 'card' }, filters, status, h('div', { class: 'table-wrap' }, table), footer));
-
-  let request = null;
-  ctx.signal.addEventListener('abort', () => request && request.abort());
-  const apply = () => {
-    for (const k of FILTERS) state.filters[k] = inputs[k] ? inputs[k].value : '';
-    state.offset = 0;
-    load();
-  };
-  filters.addEventListener('submit', (ev) => { ev.preventDefault(); state.q = search.value.trim(); apply(); });
-  for (const k of FILTERS) if (inputs[k]) inputs[k].addEventListener('change', apply);
-  const onSearch = debounce(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 300);
-  search.addEventListener('input', onSearch);
-  ctx.signal.addEventListener('abort', () => onSearch.cancel());
-  reset.addEventListener('click', () => {
-    search.value = '';
-    state.q = '';
-    for (const k of FILTERS) if (inputs[k]) inputs[k].value = '';
-    apply();
-  });
-
-  const header = () => {
-    const current = state.sort || 'name';
-    const desc = current.startsWith('-');
-    const key = current.replace(/^-/, '');
-    const cols = [['name', 'Name'], ['email', 'Email'], [null, 'Role'], [null, 'Departments'], [null, 'Status'],
-      [null, 'Admin'], ['last_login', 'Last sign-in']];
-    return h('thead', null, h('tr', null, cols.map(([sortKey, label]) => {
-      if (!sortKey) return h('th', { scope: 'col' }, label);
-      const active = key === sortKey;
-      const btn = h('button', { type: 'button', class: ['sort', active ? `sort-${desc ? 'desc' : 'asc'}` : null] },
-        label, h('span', { class: 'sort-indicator', 'aria-hidden': 'true' }, active ? (desc ? '▼' : '▲') : '↕'));
-      btn.addEventListener('click', () => {
-        state.sort = active && !desc ? `-${sortKey}` : sortKey;
-        state.offset = 0;
-        load();
-      });
-      return h('th', { scope: 'col', 'aria-sort': active ? (desc ? 'descending' : 'ascending') : 'none' }, btn);
-    })));
-  };
-
-  const row = (s) => {
-    const href = `/admin/staff/${s.id}`;
-    const deps = (s.department_ids || []).map((id) => nameOf(lookups.departments, id)).join(', ');
-    const tr = h('tr', { class: ['clickable', s.active ? null : 'row-muted'] },
-      h('td', null, h('a', { href, class: 'row-link' }, s.name || s.email)),
-      h('td', null, h('span', { class: 'truncate', title: s.email }, s.email)),
-      h('td', null, s.role_name || h('span', { class: 'muted' }, 'No role')),
-      h('td', null, deps || h('span', { class: 'muted', 'aria-label': 'none' }, '—')),
-      h('td', null, statusBadge(s)),
-      h('td', null, s.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : h('span', { class: 'muted', 'aria-label': 'no' }, '—')),
-      h('td', { class: 'nowrap' }, lastLogin(s.last_login)));
-    tr.addEventListener('click', (ev) => {
-      if (ev.target.closest('a, button, input, select')) return;
-      if (window.getSelection && String(window.getSelection())) return;
-      navigate(href);
-    });
-    return tr;
-  };
-
-  async function load() {
-    replaceQuery({ q: state.q, sort: state.sort, offset: state.offset || '', ...state.filters });
-    if (request) request.abort();
-    request = new AbortController();
-    const { signal } = request;
-    table.setAttribute('aria-busy', 'true');
-    status.replaceChildren();
-    try {
-      const { data } = await api('GET', '/api/v1/staff', {
-        query: { limit: LIMIT, offset: state.offset, sort: state.sort || 'name', q: state.q, ...state.filters }, signal,
-      });
-      const rows = Array.isArray(data.data) ? data.data : [];
-      const total = Number(data.total) || 0;
-      if (!rows.length && state.offset > 0 && total > 0) {
-        state.offset = Math.floor((total - 1) / LIMIT) * LIMIT;
-        return load();
-      }
-      table.replaceChildren(h('caption', { class: 'visually-hidden' }, 'Staff members'), header(),
-        h('tbody', null, rows.map(row)));
-      if (!rows.length) {
-        const filtered = state.q || Object.values(state.filters).some(Boolean);
-        status.replaceChildren(filtered ? emptyState('No staff members match.', 'Try another search or reset the filters.')
-          : emptyState('No staff members yet.'));
-      }
-      footer.replaceChildren(pager({ offset: Number(data.offset) || state.offset, limit: Number(data.limit) || LIMIT,
-        total, count: rows.length, label: 'Staff pages', onPage: (o) => { state.offset = o; load(); } }));
-    } catch (err) {
-      if (isAbort(err)) return;
-      status.replaceChildren(problemBox(err));
-    } finally {
-      if (!signal.aborted) table.removeAttribute('aria-busy');
-    }
-  }
-  await load();
+    view.root);
+  await view.load();
 }
 
 /* ---- the staff form (add and details) ------------------------------------- */
@@ -282,13 +184,26 @@ export async function staffNewPage(ctx, root) {
     root.replaceChildren(back, pageTitle('Add staff'), alertBox('info', 'Your role does not allow adding staff.'));
     return;
   }
-  const lookups = await loadLookups(ctx.signal);
+  const [lookups, email] = await Promise.all([
+    loadLookups(ctx.signal),
+    // Without SMTP a welcome email could only wait in the queue.
+    api('GET', '/api/v1/email/status', { signal: ctx.signal }).then((r) => r.data, (err) => {
+      if (isAbort(err)) throw err;
+      return null; // unknown: no warning, the default stays
+    }),
+  ]);
+  const noEmail = Boolean(email && email.configured === false);
   const c = staffControls(lookups, null, { isNew: true });
   const password = control({ name: 'temporary_password', label: 'Temporary password', type: 'password',
     autocomplete: 'new-password', max: 1024,
     hint: 'It must meet the password policy. Give it to them in person; they must change it at first sign-in.' });
-  password.wrap.hidden = true;
-  const access = radioGroup({ name: 'send_welcome', label: 'How they sign in the first time', value: 'welcome',
+  password.wrap.hidden = !noEmail;
+  const emailWarning = noEmail ? h('div', { class: 'field-wide', 'data-testid': 'smtp-warning' }, alertBox('warning',
+    'Outgoing email is not set up',
+    'A welcome email would wait in the queue until SMTP is configured, so they could not sign in meanwhile. '
+      + 'Set a temporary password and give it to them, or set up email first.',
+    canView('settings') ? h('a', { href: '/admin/settings?tab=email', class: 'btn btn-sm' }, 'Email settings') : null)) : null;
+  const access = radioGroup({ name: 'send_welcome', label: 'How they sign in the first time', value: noEmail ? 'temporary' : 'welcome',
     items: [
       ['welcome', 'Send welcome email with a password link',
         'They get an email with a single-use link (valid 72 hours) to choose their password.'],
@@ -303,11 +218,12 @@ export async function staffNewPage(ctx, root) {
     messages,
     h('div', { class: 'form-grid' }, c.email.wrap, c.name.wrap, c.role_id.wrap, h('div', { class: 'field' }),
       c.department_ids && c.department_ids.wrap, c.team_ids && c.team_ids.wrap, c.admin && c.admin.wrap,
-      access.wrap, password.wrap),
+      emailWarning, access.wrap, password.wrap),
     h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/staff', class: 'btn' }, 'Cancel')));
   const title = pageTitle('Add staff');
   title.id = 'staff-new-title';
   root.replaceChildren(back, h('div', { class: 'page-header' }, title), form);
+  trackForm(form);
   c.email.focus();
 
   form.addEventListener('submit', async (ev) => {
@@ -384,7 +300,9 @@ export async function staffRecordPage(ctx, root) {
   const etag = loaded.etag;
   const viewer = me();
   const self = record.id === viewer.id;
-  const protectedAdmin = record.admin && !viewer.admin; // only admins change admins
+  // Who may manage whom: the server says whether this account is the
+  // viewer's to change (can_manage), and why not.
+  const protectedAdmin = record.can_manage === false || (record.can_manage === undefined && record.admin && !viewer.admin);
   const editable = can('staff', 'edit') && !protectedAdmin;
   const reload = () => navigate(location.pathname + location.search, { replace: true });
   ctx.setTitle(record.name || record.email);
@@ -407,8 +325,11 @@ export async function staffRecordPage(ctx, root) {
     root.appendChild(alertBox('warning', 'This account is deactivated',
       'They cannot sign in and do not take a seat. Their records stay assigned to them.'));
   }
-  if (protectedAdmin) {
-    root.appendChild(alertBox('info', 'Administrator account', 'Only an administrator may change an administrator.'));
+  if (protectedAdmin && (can('staff', 'edit') || can('staff', 'delete'))) {
+    root.appendChild(h('div', { 'data-testid': 'cannot-manage' }, alertBox('info',
+      record.admin ? 'Administrator account' : 'You may not change this account',
+      record.admin ? 'Only an administrator may change an administrator.'
+        : `${sentence(record.can_manage_detail || 'they hold permissions you do not have')}. Ask an administrator.`)));
   }
 
   const showActionError = (err) => {
@@ -517,6 +438,7 @@ function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
       c.department_ids && c.department_ids.wrap, c.team_ids && c.team_ids.wrap, c.admin && c.admin.wrap),
     save ? h('div', { class: 'form-actions' }, save) : null);
   panel.replaceChildren(form);
+  if (save) trackForm(form);
 
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   const sorted = (a) => [...(a || [])].sort((x, y) => x - y);
@@ -563,120 +485,6 @@ function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
       form.removeAttribute('aria-busy');
     }
   });
-}
-
-/* ---- Security tab: 2FA status and reset, forced password reset, sessions ------- */
-
-async function securityTab(panel, { record, etag, editable, self, signal, reload }) {
-  panel.replaceChildren(loading('Loading two-factor status…'));
-  let status = null;
-  try {
-    const { data } = await api('GET', '/api/v1/authenticator-2fa/users', { signal });
-    status = (data.data || []).find((u) => u.id === record.id) || null;
-  } catch (err) {
-    if (isAbort(err)) return;
-    status = null; // shown as unknown; the actions still work
-  }
-  const who = record.name || record.email;
-  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const showError = (err) => { messages.replaceChildren(problemBox(err)); messages.focus(); };
-  const canAct = editable && !self;
-  const block = (title, ...content) => h('section', { class: 'sec-block' }, h('h3', { class: 'sec-title' }, title), ...content);
-
-  // Two-factor authentication.
-  const on = status && status.enabled;
-  const facts = h('dl', { class: 'facts' },
-    h('div', null, h('dt', null, 'Status'), h('dd', null, status
-      ? h('span', { class: ['badge', on ? 'badge-on' : record.admin ? 'badge-danger' : 'badge-off'], 'data-testid': 'staff-2fa' }, on ? 'On' : 'Off')
-      : h('span', { class: 'muted' }, 'Unknown'),
-    on && status.enabled_at ? [' since ', timeEl(status.enabled_at, { dateOnly: true })] : null)),
-    status ? h('div', null, h('dt', null, 'Required'), h('dd', null, status.required ? 'Yes' : 'No')) : null,
-    on ? h('div', null, h('dt', null, 'Recovery codes left'), h('dd', null, String(status.recovery_codes_remaining ?? '—'))) : null);
-  let reset2fa = null;
-  if (canAct && (on || !status)) {
-    reset2fa = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Reset 2FA');
-    reset2fa.addEventListener('click', () => resetTwofa(record, reset2fa, () => reload(), showError));
-  }
-  const twofa = block('Two-factor authentication', facts,
-    status && status.required && !on ? alertBox('warning', 'Required but not set up',
-      'At their next sign-in they are taken to enrolment right after the password.') : null,
-    h('p', { class: 'muted' }, 'Lost phone and recovery codes? Reset 2FA: their app and codes stop working, their sessions end, '
-      + 'and they set it up again (at once after their password, when it is required for them).'),
-    reset2fa ? h('div', { class: 'step-actions' }, reset2fa) : null);
-
-  // Password.
-  let force = null;
-  if (canAct && record.active) {
-    force = h('button', { type: 'button', class: 'btn' }, 'Force password reset');
-    force.addEventListener('click', async () => {
-      const ok = await confirmDialog({
-        title: `Force a password reset for ${who}?`,
-        message: `Their current password stops working now and every session they have ends. A link to choose a new password `
-          + `(valid 24 hours) is emailed to ${record.email}. You never see or set their password.`,
-        confirmLabel: 'Force password reset', danger: true,
-      });
-      if (!ok) { force.focus(); return; }
-      force.disabled = true;
-      try {
-        await api('POST', `/api/v1/staff/${record.id}/password/reset`);
-        messages.replaceChildren(alertBox('success', 'Password reset forced',
-          `${who} is signed out, and a reset link is on its way to ${record.email}.`));
-        messages.focus();
-      } catch (err) { showError(err); } finally { force.disabled = false; }
-    });
-  }
-  // "Must change at next sign-in" (PATCH must_change_password).
-  let mustChange = null;
-  if (canAct && record.active && record.has_password) {
-    const on = Boolean(record.must_change_password);
-    mustChange = h('button', { type: 'button', class: 'btn' },
-      on ? 'Cancel the required change' : 'Require a change at next sign-in');
-    mustChange.addEventListener('click', async () => {
-      mustChange.disabled = true;
-      try {
-        await api('PATCH', `/api/v1/staff/${record.id}`, { body: { must_change_password: !on }, ifMatch: etag });
-        toast(on ? `${who} no longer has to change the password.` : `${who} must choose a new password at the next sign-in.`);
-        reload();
-      } catch (err) {
-        mustChange.disabled = false;
-        if (err instanceof ApiError && err.status === 412) staleNotice(messages, 'staff member', reload);
-        else showError(err);
-      }
-    });
-  }
-  const password = block('Password',
-    h('p', { 'data-testid': 'staff-password-state' }, !record.has_password ? 'No password set: they sign in after choosing one from an emailed link.'
-      : record.must_change_password ? 'They must choose a new password at their next sign-in.' : 'Set by them. You never see it.'),
-    h('p', { class: 'muted' }, 'Require a change when a password may be weak or shared: they keep signing in with it, then must choose a new one. '
-      + 'When an account may be compromised, force a reset instead: the password stops working at once and a link is emailed.'),
-    mustChange || force ? h('div', { class: 'step-actions' }, mustChange, force) : null);
-
-  // Sessions.
-  let end = null;
-  if (canAct && record.active) {
-    end = h('button', { type: 'button', class: 'btn' }, 'End all sessions');
-    end.addEventListener('click', async () => {
-      const ok = await confirmDialog({ title: `End every session of ${who}?`,
-        message: 'They are signed out everywhere at once. They can sign in again with their password.',
-        confirmLabel: 'End all sessions', danger: true });
-      if (!ok) { end.focus(); return; }
-      end.disabled = true;
-      try {
-        await api('POST', `/api/v1/staff/${record.id}/sessions/end`);
-        messages.replaceChildren(alertBox('success', 'Sessions ended', `${who} is signed out everywhere.`));
-        messages.focus();
-      } catch (err) { showError(err); } finally { end.disabled = false; }
-    });
-  }
-  const sessions = block('Sessions',
-    h('p', { class: 'muted' }, 'Signs them out of every browser and device now, for example after a lost laptop.'),
-    end ? h('div', { class: 'step-actions' }, end) : null);
-
-  panel.replaceChildren(h('div', { class: 'security-tab' },
-    self ? alertBox('info', 'This is you', 'Change your own password, 2FA and sessions on your security page.',
-      h('a', { href: '/admin/profile/security', class: 'btn btn-sm' }, 'Account security')) : null,
-    !editable && !self ? alertBox('info', 'Read only', 'Your role lets you see this but not change it.') : null,
-    messages, twofa, password, sessions));
 }
 
 /* ---- Delete: deactivate instead, or reassign everything ---------------------- */

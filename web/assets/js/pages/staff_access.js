@@ -3,7 +3,8 @@
 // member has, and why). Part of the staff pages (staff.js).
 import { h, nextId, replace } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
-import { canView } from '../session.js';
+import { canView, me } from '../session.js';
+import { trackForm } from '../dirty.js';
 import { alertBox, loading, problemBox } from '../ui.js';
 import { clearErrors, errorRoot, showFieldErrors } from '../forms.js';
 
@@ -26,6 +27,15 @@ export function permissionsTab(panel, { record, editable, signal, onSaved }) {
     renderOverrides(panel, { record, editable, overrides: (ov.data && ov.data.overrides) || {},
       modules: (acc.data && acc.data.modules) || [], role, onSaved });
   }).catch((err) => { if (!isAbort(err)) panel.replaceChildren(problemBox(err)); });
+}
+
+/** Whether the viewer holds module.cap (administrators hold everything). */
+function viewerHolds(module, cap) {
+  const v = me();
+  if (!v) return false;
+  if (v.admin) return true;
+  const caps = v.permissions && v.permissions[module];
+  return Array.isArray(caps) && caps.includes(cap);
 }
 
 /** What the role gives for module/cap: true, false or null (unknown). */
@@ -54,7 +64,10 @@ function renderOverrides(panel, { record, editable, overrides, modules, role, on
       const inheritText = gives === null ? 'Inherit' : `Inherit (${gives ? 'yes' : 'no'})`;
       const sel = h('select', { class: ['input', 'input-compact', `ov-${current}`], 'aria-label': `${m.label}: ${capLabel}`,
         disabled: !editable, dataset: { module: m.module, cap } },
-      h('option', { value: 'inherit' }, inheritText), h('option', { value: 'allow' }, 'Allow'),
+      h('option', { value: 'inherit' }, inheritText),
+      // Nobody allows what they do not hold themselves (the server refuses it).
+      h('option', { value: 'allow', disabled: !viewerHolds(m.module, cap) && current !== 'allow' },
+        viewerHolds(m.module, cap) ? 'Allow' : 'Allow (not yours to give)'),
       h('option', { value: 'deny' }, 'Deny'));
       sel.value = current;
       // Under an override, say what the role alone would give.
@@ -99,6 +112,7 @@ function renderOverrides(panel, { record, editable, overrides, modules, role, on
       h('tbody', null, body))),
     editable ? h('div', { class: 'form-actions' }, save, resetAll) : null);
   panel.replaceChildren(form);
+  const tracker = editable ? trackForm(form) : null;
 
   if (resetAll) {
     resetAll.addEventListener('click', () => {
@@ -122,6 +136,7 @@ function renderOverrides(panel, { record, editable, overrides, modules, role, on
     try {
       await api('PUT', `/api/v1/staff/${record.id}/permissions`, { body: { overrides: out } });
       onSaved();
+      if (tracker) tracker.markClean();
       messages.replaceChildren(alertBox('success', 'Permissions saved',
         'They apply to this member’s next request. See the Access tab for the result.'));
     } catch (err) {

@@ -6,9 +6,10 @@
 import { h, nextId, pageTitle, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { adopt, can, canView, me } from '../session.js';
-import { navigate, replaceQuery } from '../router.js';
+import { navigate } from '../router.js';
+import { listView } from '../listview.js';
 import {
-  alertBox, confirmDialog, copyText, downloadText, emptyState, loading, problemBox, rateLimitBox, toast,
+  alertBox, confirmDialog, copyText, downloadText, loading, problemBox, rateLimitBox, toast,
 } from '../ui.js';
 import { control, errorMessage } from '../forms.js';
 
@@ -151,6 +152,8 @@ export async function runEnrolment(container, { onDone, onCancel, level = 2 } = 
     h('code', { class: 'totp-secret', 'data-testid': 'totp-secret', 'aria-labelledby': keyId }, groupsOf4(secret)),
     h('div', { class: 'key-actions' }, copyKey, keyStatus),
     h('p', { class: 'hint' }, 'Time-based (TOTP), 6 digits, a new code every 30 seconds.'),
+    data.issuer ? h('p', { class: 'hint', 'data-testid': 'totp-issuer' }, `Your app lists it as “${data.issuer}”: `
+      + 'look for that name when Atrium asks for a code.') : null,
     data.otpauth_uri ? h('p', { class: 'hint' }, 'On this device: ',
       h('a', { href: data.otpauth_uri, 'data-testid': 'otpauth-link' }, 'open the key in your authenticator app')) : null);
 
@@ -216,52 +219,90 @@ const SHOW = [
   ['without', 'Everyone without 2FA', { enabled: 'false' }],
   ['with', 'With 2FA', { enabled: 'true' }],
 ];
-const showFromQuery = (q) => {
-  const found = SHOW.find(([, , f]) => (f.admin || '') === (q.get('admin') || '') && (f.enabled || '') === (q.get('enabled') || ''));
-  return found ? found[0] : '';
-};
+
+/** Whether the policy requires 2FA of administrators; null when this member may not read it. */
+async function adminPolicy(signal) {
+  if (!canView('settings')) return null;
+  try {
+    const { data } = await api('GET', '/api/v1/settings/security', { signal });
+    return data && data.values ? data.values.twofa_required_admins : null;
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    return null;
+  }
+}
 
 export async function twofaUsersPage(ctx, root) {
   ctx.setTitle('Two-factor authentication');
   const viewer = me();
-  let show = showFromQuery(ctx.query);
-  const select = h('select', { id: 'twofa-show', class: 'input' }, SHOW.map(([v, label]) => h('option', { value: v }, label)));
-  select.value = show;
-  const summary = h('div', { class: 'twofa-summary', 'aria-live': 'polite' });
-  const status = h('div', { class: 'list-status' });
-  const table = h('table', { class: 'table table-2fa' });
-  const filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Filter two-factor status' },
-    h('div', { class: 'toolbar-field' }, h('label', { for: 'twofa-show', class: 'label-inline' }, 'Show'), select));
-  filters.addEventListener('submit', (ev) => ev.preventDefault());
-  root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Two-factor authentication (2FA)')),
-    h('p', { class: 'muted page-lead' },
-      'Every administrator should use 2FA: check at each admin hire and weekly. A member who lost their phone and their recovery codes needs “Reset 2FA”.'),
-    summary,
-    h('div', { class: 'card' }, filters, status, h('div', { class: 'table-wrap' }, table)));
-
-  let request = null;
-  ctx.signal.addEventListener('abort', () => request && request.abort());
-  select.addEventListener('change', () => { show = select.value; load(); });
-
   const editable = can('staff', 'edit');
-  const policyNote = async (signal) => {
-    if (!canView('settings')) return null;
-    try {
-      const { data } = await api('GET', '/api/v1/settings/security', { signal });
-      return data && data.values ? data.values.twofa_required_admins : null;
-    } catch (err) {
-      if (isAbort(err)) throw err;
-      return null;
-    }
-  };
+  const linked = canView('staff');
+  const required = await adminPolicy(ctx.signal);
+  const summary = h('div', { class: 'twofa-summary', 'aria-live': 'polite' });
+  const dash = (label) => h('span', { class: 'muted', 'aria-label': label }, '—');
+  const adminsWithout = (v) => v.state.filters.admin === 'true' && v.state.filters.enabled === 'false';
 
-  const paintSummary = (admins, required) => {
+  function resetButton(u) {
+    if (!editable || !u.enabled || (!viewer.admin && u.admin)) return null;
+    const name = u.name || u.email;
+    const action = h('button', { type: 'button', class: 'btn btn-sm btn-danger-outline', 'aria-label': `Reset 2FA for ${name}` }, 'Reset 2FA');
+    action.addEventListener('click', () => resetTwofa(u, action, () => view.load(), (err) => view.showError(err)));
+    return action;
+  }
+
+  const view = listView(ctx, {
+    api: '/api/v1/authenticator-2fa/users',
+    name: 'Staff members',
+    caption: 'Two-factor status per staff member',
+    id: 'twofa',
+    // Administrators first: the policy is about them.
+    sort: '-admin,name',
+    sortText: 'administrators first, then by name',
+    limit: 50,
+    search: { label: 'Search staff', placeholder: 'Name or email…' },
+    filterLabel: 'Filter two-factor status',
+    filters: [{ type: 'preset', id: 'twofa-show', label: 'Show', options: SHOW }],
+    tableClass: 'table-2fa',
+    columns: [
+      { label: 'Staff member', sort: 'name', class: 'who-cell', linked: true,
+        cell: (u, { link }) => [
+          linked ? link(u.name || u.email) : h('span', { class: 'row-link' }, u.name || u.email),
+          u.active === false ? h('span', { class: 'badge badge-off badge-inline' }, 'Inactive') : null,
+          h('span', { class: 'cell-sub muted', title: u.email }, u.email)] },
+      { label: 'Admin', sort: 'admin', desc: true,
+        cell: (u) => (u.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : dash('no')) },
+      { label: '2FA', sort: 'enabled',
+        cell: (u) => h('span', { class: ['badge', u.enabled ? 'badge-on' : u.admin ? 'badge-danger' : 'badge-off'] },
+          u.enabled ? 'On' : 'Off') },
+      { label: 'Since', sort: 'enabled_at', desc: true, class: 'nowrap',
+        cell: (u) => (u.enabled_at ? timeEl(u.enabled_at, { dateOnly: true }) : dash('never')) },
+      { label: 'Required',
+        cell: (u) => (u.required
+          ? h('span', { class: ['badge', u.enabled ? 'badge-on' : 'badge-warn'] }, u.enabled ? 'Required' : 'Required — not set up')
+          : h('span', { class: 'muted' }, 'No')) },
+      { label: 'Recovery codes left', headClass: 'num th-wrap', class: 'num',
+        cell(u) {
+          if (!u.enabled) return dash('not applicable');
+          const left = Number(u.recovery_codes_remaining) || 0;
+          return h('span', { class: left <= 2 ? 'text-warn' : null,
+            title: left <= 2 ? 'Few codes left: they should generate a new set' : null }, String(left));
+        } },
+      { label: '', hiddenLabel: 'Actions', class: 'actions-cell', cell: resetButton },
+    ],
+    rowHref: linked ? (u) => `/admin/staff/${u.id}?tab=security` : null,
+    rowProps: (u) => ({ class: u.active === false ? 'row-muted' : null, dataset: { staffId: String(u.id) } }),
+    empty: (v) => (adminsWithout(v) && !v.state.q
+      ? ['Every administrator uses 2FA.', 'Nothing to do for this check.'] : ['Nobody matches.']),
+    onData: (data) => paintSummary(data.admins),
+  });
+
+  // The summary counts every active administrator, whatever the list shows.
+  function paintSummary(admins) {
     const total = Number(admins && admins.total) || 0;
     const with2fa = Number(admins && admins.with_2fa) || 0;
     const missing = total - with2fa;
-    const filterBtn = missing > 0 && show !== 'admins_without'
-      ? h('button', { type: 'button', class: 'btn btn-sm', onclick: () => { select.value = 'admins_without'; show = 'admins_without'; load(); } },
+    const filterBtn = missing > 0 && !adminsWithout(view)
+      ? h('button', { type: 'button', class: 'btn btn-sm', onclick: () => view.set({ admin: 'true', enabled: 'false' }) },
         'Show admins without 2FA') : null;
     const settingsLink = required === false && canView('settings')
       ? h('a', { href: '/admin/settings?tab=security', class: 'btn btn-sm' }, 'Security settings') : null;
@@ -272,72 +313,15 @@ export async function twofaUsersPage(ctx, root) {
       `${with2fa} of ${total} administrators use 2FA`,
       missing > 0 ? `${missing} administrator${missing === 1 ? ' has' : 's have'} no second factor. ${policy}` : `All administrators have a second factor. ${policy}`,
       filterBtn, settingsLink));
-  };
-
-  const header = () => h('thead', null, h('tr', null,
-    ['Staff member', 'Admin', '2FA', 'Since', 'Required', 'Recovery codes left', ''].map((c, i) =>
-      h('th', { scope: 'col', class: i === 5 ? 'num th-wrap' : null }, c || h('span', { class: 'visually-hidden' }, 'Actions')))));
-
-  const row = (u) => {
-    const name = u.name || u.email;
-    let action = null;
-    if (editable && u.enabled && (viewer.admin || !u.admin)) {
-      action = h('button', { type: 'button', class: 'btn btn-sm btn-danger-outline', 'aria-label': `Reset 2FA for ${name}` }, 'Reset 2FA');
-      action.addEventListener('click', () => resetTwofa(u, action, load, (err) => {
-        status.replaceChildren(problemBox(err));
-      }));
-    }
-    const required = u.required
-      ? h('span', { class: ['badge', u.enabled ? 'badge-on' : 'badge-warn'] }, u.enabled ? 'Required' : 'Required — not set up')
-      : h('span', { class: 'muted' }, 'No');
-    const left = Number(u.recovery_codes_remaining) || 0;
-    return h('tr', { class: u.active === false ? 'row-muted' : null, dataset: { staffId: String(u.id) } },
-      h('td', { class: 'who-cell' },
-        canView('staff') ? h('a', { href: `/admin/staff/${u.id}?tab=security`, class: 'row-link' }, name) : h('span', { class: 'row-link' }, name),
-        u.active === false ? h('span', { class: 'badge badge-off badge-inline' }, 'Inactive') : null,
-        h('span', { class: 'cell-sub muted', title: u.email }, u.email)),
-      h('td', null, u.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : h('span', { class: 'muted', 'aria-label': 'no' }, '—')),
-      h('td', null, h('span', { class: ['badge', u.enabled ? 'badge-on' : u.admin ? 'badge-danger' : 'badge-off'] }, u.enabled ? 'On' : 'Off')),
-      h('td', { class: 'nowrap' }, u.enabled_at ? timeEl(u.enabled_at, { dateOnly: true }) : h('span', { class: 'muted', 'aria-label': 'never' }, '—')),
-      h('td', null, required),
-      h('td', { class: 'num' }, u.enabled
-        ? h('span', { class: left <= 2 ? 'text-warn' : null, title: left <= 2 ? 'Few codes left: they should generate a new set' : null }, String(left))
-        : h('span', { class: 'muted', 'aria-label': 'not applicable' }, '—')),
-      h('td', { class: 'actions-cell' }, action));
-  };
-
-  async function load() {
-    const filter = (SHOW.find(([v]) => v === show) || SHOW[0])[2];
-    replaceQuery(filter);
-    if (request) request.abort();
-    request = new AbortController();
-    const { signal } = request;
-    table.setAttribute('aria-busy', 'true');
-    try {
-      // The summary counts every administrator, whatever the filter shows.
-      const [all, filtered, required] = await Promise.all([
-        api('GET', '/api/v1/authenticator-2fa/users', { signal }),
-        Object.keys(filter).length ? api('GET', '/api/v1/authenticator-2fa/users', { query: filter, signal }) : null,
-        policyNote(signal),
-      ]);
-      const body = (filtered || all).data;
-      const rows = Array.isArray(body.data) ? body.data : [];
-      paintSummary(all.data.admins, required);
-      table.replaceChildren(h('caption', { class: 'visually-hidden' }, 'Two-factor status per staff member'), header(),
-        h('tbody', null, rows.map(row)));
-      if (rows.length) status.replaceChildren();
-      else {
-        status.replaceChildren(emptyState(show === 'admins_without' ? 'Every administrator uses 2FA.' : 'Nobody matches.',
-          show === 'admins_without' ? 'Nothing to do for this check.' : null));
-      }
-    } catch (err) {
-      if (isAbort(err)) return;
-      status.replaceChildren(problemBox(err));
-    } finally {
-      if (!signal.aborted) table.removeAttribute('aria-busy');
-    }
   }
-  await load();
+
+  root.replaceChildren(
+    h('div', { class: 'page-header' }, pageTitle('Two-factor authentication (2FA)')),
+    h('p', { class: 'muted page-lead' },
+      'Every administrator should use 2FA: check at each admin hire and weekly. A member who lost their phone and their recovery codes needs “Reset 2FA”.'),
+    summary,
+    view.root);
+  await view.load();
 }
 
 /** Confirms and resets a member's 2FA (POST /staff/{id}/2fa/reset); after() on success, onError(err) on failure. */

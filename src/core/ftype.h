@@ -1,6 +1,6 @@
 /* ftype.h — the field-type table: what each type of field does.
  *
- * One row per `enum ftype` (http/validate.h) replaces the switches that
+ * One row per `enum ftype` (core/validate.h) replaces the switches that
  * used to be spread over validation, the entity code and the UI: how a
  * JSON value is checked, how it is stored and bound, how a column is
  * written back as JSON, what a value normalises to (for diffs and
@@ -8,12 +8,13 @@
  * the UI reads.
  *
  * Adding a field type:
- *   1. its enum value in http/validate.h (before FT__COUNT);
+ *   1. its enum value in core/validate.h (before FT__COUNT);
  *   2. its row in ftypes[] (ftype.c) and the functions that row names —
  *      every member is required unless its comment says otherwise;
  *   3. its SQL column type in the migrations of the entities that use it
  *      (text or integer, as `sql` says), its `type` in docs/openapi.yaml's
- *      FieldDef enum, and its input in web/assets/js/forms.js;
+ *      FieldDef enum, and its input in the web UI (the INPUT map of
+ *      web/assets/js/entities.js, and control() in pages/form.js);
  *   4. cases in tests/unit/test_ftype.c (valid, invalid, round trip).
  */
 #ifndef ATR_FTYPE_H
@@ -23,7 +24,7 @@
 
 #include <jansson.h>
 
-#include "http/validate.h"
+#include "core/validate.h"
 
 struct arena;
 struct buf;

@@ -5,7 +5,7 @@
  * validation, JSON encoding, SQL and the UI descriptors all drive from one
  * table. What each type does (validate, normalise, bind, write JSON,
  * filter, sort, the UI's hint) is one row of the field-type table
- * (http/ftype.h). validate_body reports every invalid field at once and
+ * (core/ftype.h). validate_body reports every invalid field at once and
  * rejects unknown fields (no mass assignment).
  */
 #ifndef ATR_VALIDATE_H

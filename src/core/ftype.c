@@ -8,7 +8,7 @@
 #include "core/iso_codes.h"
 #include "core/json_out.h"
 #include "db/db.h"
-#include "http/ftype.h"
+#include "core/ftype.h"
 
 /* ---- checks --------------------------------------------------------------- */
 
@@ -593,6 +593,13 @@ static int parse_text(const struct field *f, const char *text,
 	if (shape(f, text, &fe) < 0)
 		return atr_fail(err, ATR_E_BAD_REQUEST, "%s: %s", f->name,
 				fe.fields[0].detail);
+	/* Longer than the field holds: it matches nothing, and is refused
+	 * like any other value the field could not take. */
+	if (f->max > 0 && f->type != FT_EMAIL &&
+	    utf8_chars(text) > (size_t)f->max)
+		return atr_fail(err, ATR_E_BAD_REQUEST,
+				"%s must be at most %d characters", f->name,
+				f->max);
 	*out = (struct fvalue){false, 0, arena_strdup(a, text)};
 	return 0;
 }

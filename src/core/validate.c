@@ -5,8 +5,8 @@
 #include <math.h>
 #include <time.h>
 
-#include "http/ftype.h"
-#include "http/validate.h"
+#include "core/ftype.h"
+#include "core/validate.h"
 
 static const struct field no_fields[1];
 const struct schema schema_empty = {no_fields, 0};
