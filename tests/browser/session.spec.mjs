@@ -133,6 +133,7 @@ test('"Go to the sign-in page" leaves for /login, with the page to come back to'
   await signIn(page);
   await expect(mainNav(page)).toBeVisible();
   await page.goto('/admin/leads/new');
+  await expect(page.getByLabel('Name')).toBeVisible();
   await endSession(page);
   await page.getByLabel('Name').fill('Never saved');
   await page.getByRole('button', { name: 'Create lead' }).click();

@@ -167,7 +167,9 @@ export async function startServer({
   };
   srv.cli = (args, opts = {}) => runBin([...args, '--db', dbUrl], { wrap, ...opts, env: { ...env, ...(opts.env || {}) } });
   srv.sql = (statement) => {
-    const sqlite = [...wrap, 'sqlite3', '-bail', dbFile, statement];
+    // The server writes too (the session-touch batcher, jobs): wait for its
+    // lock like any SQLite client does, instead of failing with SQLITE_BUSY.
+    const sqlite = [...wrap, 'sqlite3', '-bail', '-cmd', '.timeout 10000', dbFile, statement];
     const r = srv.pg
       ? psql(dbUrl, statement)
       : spawnSync(sqlite[0], sqlite.slice(1), { encoding: 'utf8' });

@@ -268,7 +268,9 @@ export function listView(ctx, cfg) {
   const apply = () => { readControls(); firstPage(); load(); };
   const onSearch = debounce(apply, 300);
   if (search) search.addEventListener('input', onSearch);
-  for (const el of controls.values()) el.addEventListener('change', apply);
+  // A filter changed: apply it with what the search box holds now, so a
+  // search typed just before does not fire later and undo the page.
+  for (const el of controls.values()) el.addEventListener('change', () => { onSearch.cancel(); apply(); });
   if (form) {
     form.addEventListener('submit', (ev) => { ev.preventDefault(); onSearch.cancel(); apply(); });
   }
