@@ -1,8 +1,8 @@
 // The integrations lists on the list component (web/assets/js/listview.js),
 // each with what its route declares:
 //   - API tokens: search, the Owner filter and a sort survive a reload;
-//     keyset paging forward and back with the total; the Show filter's
-//     empty state;
+//     keyset paging forward and back with the total; the way back from a
+//     token is the list as it was left; the Show filter's empty state;
 //   - the token forms ask before unsaved changes are left (a link, Back,
 //     Cancel) and not after a save; the edit form saves with If-Match;
 //   - webhooks: search, the State filter and a sort survive a reload;
@@ -74,8 +74,12 @@ test('API tokens: search, owner and sort survive a reload; paging forward and ba
   await pager.getByRole('button', { name: 'Previous' }).click();
   await expect.poll(() => cells(table, 1)).toEqual([`${tag} A`, `${tag} B`]);
   await expect(page).not.toHaveURL(/cursor=/);
-  // The first cell opens the token.
-  await expect(table.getByRole('link', { name: `${tag} A` })).toHaveAttribute('href', /\/admin\/api\/api_management\/\d+$/);
+  // The first cell opens the token; its way back is the list as it was left.
+  await table.getByRole('link', { name: `${tag} A` }).click();
+  await expect(page.getByRole('heading', { level: 1, name: `${tag} A` })).toBeVisible();
+  await page.getByRole('link', { name: '← All tokens' }).click();
+  await expect.poll(() => cells(table, 1)).toEqual([`${tag} A`, `${tag} B`]);
+  await expect(page).toHaveURL(new RegExp(`q=${tag}.*staff_id=${owner.id}.*sort=name`));
 
   // Show: revoked — none of these; the table keeps its header row only.
   await page.getByLabel('Show').selectOption({ label: 'Revoked' });

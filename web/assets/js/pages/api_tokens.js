@@ -11,11 +11,13 @@ import { api, ApiError, isAbort } from '../api.js';
 import { navigate } from '../router.js';
 import { can, canView } from '../session.js';
 import { trackForm } from '../dirty.js';
-import { listView } from '../listview.js';
+import { lastListQuery, listView } from '../listview.js';
 import { alertBox, confirmDialog, copyText, emptyState, loadStaff, problemBox, staffName, toast } from '../ui.js';
 import { clearErrors, control, showFieldErrors, staleNotice } from '../forms.js';
 
 const BASE = '/admin/api/api_management';
+// The list as it was last left (its filters, sort and page), for the links back to it.
+const listHref = () => BASE + lastListQuery(BASE);
 const STATUS = { active: 'sent', revoked: 'blocked', expired: 'queued', owner_inactive: 'queued' };
 const STATUS_LABEL = { active: 'Active', revoked: 'Revoked', expired: 'Expired', owner_inactive: 'Owner inactive' };
 // The "Show" filter: the route's status=… and the weekly check's stale=true.
@@ -169,7 +171,7 @@ async function newPage(ctx, root) {
   const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create token');
   const form = h('form', { novalidate: true, class: 'form card', 'data-testid': 'token-form' }, messages,
     h('div', { class: 'form-grid' }, Object.values(fields).map((f) => f.wrap)),
-    h('div', { class: 'form-actions' }, save, h('a', { href: BASE, class: 'btn' }, 'Cancel')));
+    h('div', { class: 'form-actions' }, save, h('a', { href: listHref(), class: 'btn' }, 'Cancel')));
   root.replaceChildren(h('div', { class: 'page-header' }, pageTitle('Add API token')), form);
   // Leaving with what was typed asks first (dirty.js); the created token
   // replaces the form, which is then forgotten.
@@ -227,7 +229,7 @@ async function editPage(ctx, root) {
   try {
     ({ data: t } = await api('GET', `/api/v1/api-tokens/${id}`, { signal: ctx.signal }));
   } catch (err) {
-    if (!isAbort(err)) root.replaceChildren(problemBox(err, h('a', { href: BASE, class: 'btn' }, 'All tokens')));
+    if (!isAbort(err)) root.replaceChildren(problemBox(err, h('a', { href: listHref(), class: 'btn' }, 'All tokens')));
     return;
   }
   ctx.setTitle(`Edit ${t.name}`);
@@ -298,7 +300,7 @@ async function detailPage(ctx, root) {
       const dl = (rows) => h('dl', { class: 'details' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
       box.replaceChildren(
         h('div', { class: 'page-header' }, pageTitle(t.name), statusBadge(t), edit, revoke),
-        h('p', null, h('a', { href: BASE }, '← All tokens')),
+        h('p', null, h('a', { href: listHref() }, '← All tokens')),
         h('div', { class: 'card' }, dl([
           ['Owner', t.staff_name], ['Token', h('span', { class: 'mono' }, `${t.prefix}…`)],
           ['Description', t.description || '—'],
@@ -317,7 +319,7 @@ async function detailPage(ctx, root) {
           h('tbody', null, t.usage.map((u) => h('tr', null, h('td', null, u.day), h('td', null, String(u.requests))))))
           : emptyState('No requests yet.')));
     } catch (err) {
-      if (!isAbort(err)) box.replaceChildren(problemBox(err, h('a', { href: BASE, class: 'btn' }, 'All tokens')));
+      if (!isAbort(err)) box.replaceChildren(problemBox(err, h('a', { href: listHref(), class: 'btn' }, 'All tokens')));
     }
   }
   await load();

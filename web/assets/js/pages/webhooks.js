@@ -11,11 +11,13 @@ import { api, ApiError, isAbort } from '../api.js';
 import { navigate } from '../router.js';
 import { can } from '../session.js';
 import { trackForm } from '../dirty.js';
-import { listView } from '../listview.js';
+import { lastListQuery, listView } from '../listview.js';
 import { alertBox, confirmDialog, copyText, modal, problemBox, toast } from '../ui.js';
 import { checkboxGroup, clearErrors, control, showFieldErrors, staleNotice } from '../forms.js';
 
 const BASE = '/admin/webhooks';
+// The list as it was last left (its filters, sort and page), for the links back to it.
+const listHref = () => BASE + lastListQuery(BASE);
 const ENTITIES = [['lead', 'Leads'], ['client', 'Clients'], ['department', 'Departments'], ['team', 'Teams'], ['staff', 'Staff']];
 const EVENTS = [['created', 'Created'], ['updated', 'Updated'], ['deleted', 'Deleted'], ['status_changed', 'Status changed']];
 const BADGE = { pending: 'queued', delivered: 'sent', failed: 'blocked' };
@@ -108,7 +110,7 @@ async function newPage(ctx, root) {
   const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add webhook');
   const form = h('form', { novalidate: true, class: 'form card', 'data-testid': 'webhook-form' }, messages,
     h('div', { class: 'form-grid' }, Object.values(fields).map((f) => f.wrap)),
-    h('div', { class: 'form-actions' }, save, h('a', { href: BASE, class: 'btn' }, 'Cancel')));
+    h('div', { class: 'form-actions' }, save, h('a', { href: listHref(), class: 'btn' }, 'Cancel')));
   root.replaceChildren(h('div', { class: 'page-header' }, pageTitle('Add webhook')), form);
   trackForm(form); // leaving with what was typed asks first (dirty.js)
   form.addEventListener('submit', async (ev) => {
@@ -273,7 +275,7 @@ async function detailPage(ctx, root) {
     try {
       ({ data: w } = await api('GET', `/api/v1/webhooks/${id}`, { signal: ctx.signal }));
     } catch (err) {
-      if (!isAbort(err)) top.replaceChildren(problemBox(err, h('a', { href: BASE, class: 'btn' }, 'All webhooks')));
+      if (!isAbort(err)) top.replaceChildren(problemBox(err, h('a', { href: listHref(), class: 'btn' }, 'All webhooks')));
       return false;
     }
     ctx.setTitle(w.name);
@@ -332,12 +334,12 @@ async function detailPage(ctx, root) {
         message: 'Its delivery log goes too. Queued deliveries are not sent.' })) return;
       try {
         await api('DELETE', `/api/v1/webhooks/${id}`);
-        navigate(BASE);
+        navigate(listHref());
       } catch (err) { top.prepend(problemBox(err)); }
     });
     replace(top,
       h('div', { class: 'page-header' }, pageTitle(w.name), test, rotate, del),
-      h('p', null, h('a', { href: BASE }, '← All webhooks')),
+      h('p', null, h('a', { href: listHref() }, '← All webhooks')),
       secretSlot,
       !w.active && w.disabled_reason ? alertBox('error', 'Turned off by Atrium', w.disabled_reason) : null,
       w.debug_mode ? alertBox('info', 'Debug mode is on', 'Request and response bodies are kept in the log until it turns itself off.') : null,
