@@ -1,5 +1,6 @@
 // listview.js — the one list component of the admin UI. Every list page
-// (records, staff, activity log, 2FA users, email queue, jobs) declares what
+// (records, staff, activity log, 2FA users, email queue, jobs, API tokens,
+// webhooks and their deliveries, events, the API request log) declares what
 // it shows; this file does what they all do, against the list-query engine
 // (docs/internals/http-api.md, "Lists"):
 //   - state in the address: search (q), filters, sort, rows per page (limit)

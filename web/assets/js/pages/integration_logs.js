@@ -1,135 +1,142 @@
 // Events and the API request log (/admin/utilities/events,
-// /admin/utilities/api_log): CRM.COM's "Events and Logs". Filters, paging
-// (events by cursor, as pull integrations read them), and the exports:
-// events as NDJSON in MongoDB Extended JSON, requests as CSV.
-// Built on the list pattern of jobs.js / email_queue.js.
+// /admin/utilities/api_log): CRM.COM's "Events and Logs", on the list
+// component (listview.js): filters, sort and the page in the address,
+// keyset paging, and the exports of the same selection: events as NDJSON
+// in MongoDB Extended JSON, requests as CSV.
+// The toolbars offer what the routes declare (src/admin/event_log.c,
+// espec and lspec; docs/openapi.yaml).
 import { h, pageTitle, timeEl } from '../dom.js';
-import { api, isAbort, withQuery } from '../api.js';
-import { replaceQuery } from '../router.js';
-import { emptyState, problemBox } from '../ui.js';
+import { withQuery } from '../api.js';
+import { canView } from '../session.js';
+import { ENTITIES, entityByLogName } from '../entities.js';
+import { listView } from '../listview.js';
+import { loadStaff, staffName } from '../ui.js';
 
-const LIMIT = 25;
+const ACTIONS = [['created', 'created'], ['updated', 'updated'], ['deleted', 'deleted']];
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => [m, m]);
+// Where an event's record lives, for entities outside ENTITIES.
+const RECORD_PATHS = { staff: '/admin/staff' };
+const entitySuggestions = () => [...new Set([...ENTITIES.map((e) => e.logEntity), 'staff'])];
+const muted = (text) => h('span', { class: 'muted' }, text);
 
-/** A filter bar: text inputs named by keys; onApply(values). */
-function filterBar(prefix, specs, values, onApply) {
-  const inputs = specs.map(([key, label, type]) => {
-    const input = h('input', { id: `${prefix}-${key}`, name: key, class: 'input input-short', type: type || 'text',
-      value: values[key] || '' });
-    return { key, input, wrap: h('div', { class: 'toolbar-field' },
-      h('label', { for: `${prefix}-${key}`, class: 'label label-inline' }, label), input) };
-  });
-  const apply = h('button', { type: 'submit', class: 'btn' }, 'Filter');
-  const form = h('form', { class: 'toolbar', role: 'search' }, inputs.map((i) => i.wrap), h('div', { class: 'toolbar-buttons' }, apply));
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const v = {};
-    for (const i of inputs) if (i.input.value.trim()) v[i.key] = i.input.value.trim();
-    onApply(v);
-  });
-  return form;
+function recordCell(e) {
+  if (e.entity_id === null || e.entity_id === undefined) return muted('—');
+  const ent = entityByLogName(e.entity);
+  const base = ent ? ent.path : RECORD_PATHS[e.entity];
+  return base && e.action !== 'deleted' ? h('a', { href: `${base}/${e.entity_id}` }, String(e.entity_id)) : String(e.entity_id);
 }
 
 async function eventsPage(ctx, root) {
   ctx.setTitle('Events');
-  const keys = ['entity', 'entity_id', 'action'];
-  const filters = Object.fromEntries(keys.filter((k) => ctx.query.get(k)).map((k) => [k, ctx.query.get(k)]));
-  const cursors = [];
-  const table = h('table', { class: 'table table-log' });
-  const status = h('div', { class: 'list-status' });
-  const footer = h('div', { class: 'list-footer' });
-  const exportLink = h('a', { class: 'btn', download: 'events.ndjson' }, 'Export NDJSON (MongoDB)');
+  const exportLink = h('a', { class: 'btn', download: 'events.ndjson', href: '/api/v1/events/export' }, 'Export NDJSON (MongoDB)');
+  const view = listView(ctx, {
+    api: '/api/v1/events',
+    name: 'Events',
+    id: 'ev',
+    sort: '-id',
+    sortText: 'newest first',
+    limit: 25,
+    maxLimit: 500,
+    search: null,
+    filterLabel: 'Filter events',
+    filters: [
+      { param: 'entity', id: 'ev-entity', label: 'Entity', type: 'text', placeholder: 'Any', suggestions: entitySuggestions() },
+      { param: 'entity_id', id: 'ev-entity-id', label: 'Record id', type: 'number', placeholder: 'Any' },
+      { param: 'action', id: 'ev-action', label: 'Action', all: 'Any', options: ACTIONS },
+      // Days of the browser's time zone, the one the times are shown in.
+      { type: 'dates', field: 'created_at', params: ['from', 'to'], labels: ['From', 'To'] },
+    ],
+    columns: [
+      { label: '#', sort: 'id', desc: true, class: 'mono', cell: (e) => String(e.id) },
+      { label: 'When', sort: 'created_at', desc: true, class: 'when', cell: (e) => timeEl(e.created_at) },
+      { label: 'Entity', cell: (e) => e.entity },
+      { label: 'Record', cell: recordCell },
+      { label: 'Action', cell: (e) => e.action },
+      { label: 'Event id', class: 'mono muted', cell: (e) => e.uuid },
+    ],
+    rowProps: (e) => ({ dataset: { event: e.id } }),
+    tableClass: 'table-log',
+    empty: {
+      none: ['No events yet.', 'Records created, changed or deleted appear here.'],
+      filtered: ['No events match.', 'Try other filters or reset them.'],
+    },
+    onData: () => { exportLink.href = withQuery('/api/v1/events/export', view.filterQuery()); },
+  });
   root.replaceChildren(
     h('div', { class: 'page-header' }, pageTitle('Events'), exportLink),
     h('p', { class: 'muted page-lead' },
       'Business-level actions (a record created, changed, deleted), the stream webhooks are sent from. '
-      + 'The export is MongoDB Extended JSON, one document a line: load it with mongoimport.'),
-    h('div', { class: 'card' },
-      filterBar('ev', [['entity', 'Entity'], ['entity_id', 'Record id', 'number'], ['action', 'Action']], filters, (v) => {
-        for (const k of keys) delete filters[k];
-        Object.assign(filters, v);
-        cursors.length = 0;
-        load(null);
-      }),
-      status, h('div', { class: 'table-wrap' }, table), footer));
+      + 'The export is MongoDB Extended JSON, one document a line, oldest first: load it with mongoimport.'),
+    view.root);
+  await view.load();
+}
 
-  async function load(cursor) {
-    replaceQuery(filters);
-    exportLink.href = withQuery('/api/v1/events/export', filters);
-    status.replaceChildren();
-    try {
-      const { data } = await api('GET', '/api/v1/events', { query: { ...filters, limit: LIMIT, cursor: cursor || '' },
-        signal: ctx.signal });
-      const rows = data.data || [];
-      table.replaceChildren(h('caption', { class: 'visually-hidden' }, 'Events, newest first'),
-        h('thead', null, h('tr', null, ['#', 'When', 'Entity', 'Record', 'Action', 'Event id'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, rows.map((e) => h('tr', { dataset: { event: e.id } },
-          h('td', { class: 'mono' }, String(e.id)), h('td', { class: 'when' }, timeEl(e.created_at)),
-          h('td', null, e.entity), h('td', null, e.entity_id === null ? '—' : String(e.entity_id)),
-          h('td', null, e.action), h('td', { class: 'mono muted' }, e.uuid)))));
-      if (!rows.length) status.replaceChildren(emptyState('No events match.'));
-      const prev = h('button', { type: 'button', class: 'btn btn-sm', disabled: !cursors.length }, 'Newer');
-      const next = h('button', { type: 'button', class: 'btn btn-sm', disabled: !data.next_cursor }, 'Older');
-      prev.addEventListener('click', () => { cursors.pop(); load(cursors[cursors.length - 1] || null); });
-      next.addEventListener('click', () => { cursors.push(data.next_cursor); load(data.next_cursor); });
-      footer.replaceChildren(h('nav', { class: 'pager', 'aria-label': 'Event pages' }, h('div', { class: 'pager-buttons' }, prev, next)));
-    } catch (err) {
-      if (!isAbort(err)) status.replaceChildren(problemBox(err));
-    }
+/** Who made a request: the token (a link when tokens may be viewed) or the member's session. */
+function viaCell(x, staff) {
+  if (x.via === 'token') {
+    const text = `token #${x.token_id}`;
+    return canView('api_tokens') ? h('a', { href: `/admin/api/api_management/${x.token_id}` }, text) : text;
   }
-  await load(null);
+  return x.staff_id === null || x.staff_id === undefined ? 'session' : `session (${staffName(staff, x.staff_id)})`;
 }
 
 async function apiLogPage(ctx, root) {
   ctx.setTitle('API request log');
-  const keys = ['token_id', 'staff_id', 'status', 'method'];
-  const filters = Object.fromEntries(keys.filter((k) => ctx.query.get(k)).map((k) => [k, ctx.query.get(k)]));
-  const state = { offset: 0 };
-  const table = h('table', { class: 'table table-log' });
-  const status = h('div', { class: 'list-status' });
-  const footer = h('div', { class: 'list-footer' });
-  const exportLink = h('a', { class: 'btn', download: 'api-requests.csv' }, 'Export CSV');
+  const staff = await loadStaff(ctx.signal);
+  const exportLink = h('a', { class: 'btn', download: 'api-requests.csv', href: '/api/v1/api-requests/export' }, 'Export CSV');
+  const view = listView(ctx, {
+    api: '/api/v1/api-requests',
+    name: 'API requests',
+    id: 'rl',
+    sort: '-id',
+    sortText: 'newest first',
+    limit: 25,
+    maxLimit: 500,
+    search: null,
+    filterLabel: 'Filter API requests',
+    filters: [
+      { param: 'method', id: 'rl-method', label: 'Method', all: 'Any', options: METHODS },
+      { param: 'path[contains]', id: 'rl-path', label: 'Path contains', type: 'text', placeholder: '/api/v1/leads' },
+      // The spec's health indicator: fewer than 1 % errors.
+      { type: 'preset', id: 'rl-outcome', label: 'Outcome', options: [
+        ['', 'All', {}],
+        ['ok', 'Successful (below 400)', { 'status[lt]': '400' }],
+        ['errors', 'Errors (400 and above)', { 'status[gte]': '400' }],
+        ['server', 'Server errors (500 and above)', { 'status[gte]': '500' }],
+      ] },
+      { param: 'status', id: 'rl-status', label: 'Status code', type: 'number', placeholder: 'Any' },
+      { param: 'token_id', id: 'rl-token', label: 'Token id', type: 'number', placeholder: 'Any' },
+      { param: 'staff_id', id: 'rl-staff', label: 'Member', all: 'Anyone',
+        options: staff.map((s) => [String(s.id), s.name || s.email]), unknown: (v) => `#${v}` },
+      { param: 'ip', id: 'rl-ip', label: 'Address', type: 'text', placeholder: 'e.g. 203.0.113.7' },
+      { param: 'request_id', id: 'rl-request-id', label: 'Request id', type: 'text', placeholder: 'Any' },
+      { type: 'dates', field: 'at', params: ['from', 'to'], labels: ['From', 'To'] },
+    ],
+    columns: [
+      { label: 'When', sort: 'at', desc: true, class: 'when', cell: (x) => timeEl(x.at) },
+      { label: 'Request', class: 'mono', cell: (x) => `${x.method} ${x.path}` },
+      { label: 'Status', sort: 'status', desc: true, class: (x) => (x.status >= 400 ? 'error-text' : null),
+        cell: (x) => String(x.status) },
+      { label: 'Duration', sort: 'duration_ms', desc: true, class: 'nowrap', cell: (x) => `${x.duration_ms} ms` },
+      { label: 'Via', cell: (x) => viaCell(x, staff) },
+      { label: 'Address', class: 'mono', cell: (x) => x.ip },
+      { label: 'Request id', class: 'mono muted', cell: (x) => x.request_id },
+    ],
+    rowProps: (x) => ({ dataset: { request: x.id } }),
+    tableClass: 'table-log',
+    empty: {
+      none: ['No API requests yet.', 'Requests of signed-in members and API tokens appear here within a second.'],
+      filtered: ['No requests match.', 'Try other filters or reset them.'],
+    },
+    onData: () => { exportLink.href = withQuery('/api/v1/api-requests/export', view.filterQuery()); },
+  });
   root.replaceChildren(
     h('div', { class: 'page-header' }, pageTitle('API request log'), exportLink),
     h('p', { class: 'muted page-lead' },
       'Every API request of a member or an API token: method, path, status, duration, who, from where. No bodies, no secrets. '
       + 'A healthy integration stays under 1% errors.'),
-    h('div', { class: 'card' },
-      filterBar('rl', [['token_id', 'Token id', 'number'], ['staff_id', 'Staff id', 'number'], ['status', 'Status', 'number'],
-        ['method', 'Method']], filters, (v) => {
-        for (const k of keys) delete filters[k];
-        Object.assign(filters, v);
-        state.offset = 0;
-        load();
-      }),
-      status, h('div', { class: 'table-wrap' }, table), footer));
-
-  async function load() {
-    replaceQuery(filters);
-    exportLink.href = withQuery('/api/v1/api-requests/export', filters);
-    status.replaceChildren();
-    try {
-      const { data } = await api('GET', '/api/v1/api-requests', { query: { ...filters, limit: LIMIT, offset: state.offset },
-        signal: ctx.signal });
-      const rows = data.data || [];
-      table.replaceChildren(h('caption', { class: 'visually-hidden' }, 'API requests, newest first'),
-        h('thead', null, h('tr', null, ['When', 'Request', 'Status', 'Duration', 'Via', 'Address', 'Request id']
-          .map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, rows.map((x) => h('tr', { dataset: { request: x.id } },
-          h('td', { class: 'when' }, timeEl(x.at)), h('td', { class: 'mono' }, `${x.method} ${x.path}`),
-          h('td', { class: x.status >= 400 ? 'error-text' : null }, String(x.status)), h('td', null, `${x.duration_ms} ms`),
-          h('td', null, x.via === 'token' ? `token #${x.token_id}` : `session (staff #${x.staff_id})`),
-          h('td', { class: 'mono' }, x.ip), h('td', { class: 'mono muted' }, x.request_id)))));
-      if (!rows.length) status.replaceChildren(emptyState('No requests match.'));
-      const prev = h('button', { type: 'button', class: 'btn btn-sm', disabled: state.offset <= 0 }, 'Newer');
-      const next = h('button', { type: 'button', class: 'btn btn-sm', disabled: !data.has_more }, 'Older');
-      prev.addEventListener('click', () => { state.offset = Math.max(0, state.offset - LIMIT); load(); });
-      next.addEventListener('click', () => { state.offset += LIMIT; load(); });
-      footer.replaceChildren(h('nav', { class: 'pager', 'aria-label': 'Request pages' }, h('div', { class: 'pager-buttons' }, prev, next)));
-    } catch (err) {
-      if (!isAbort(err)) status.replaceChildren(problemBox(err));
-    }
-  }
-  await load();
+    view.root);
+  await view.load();
 }
 
 export const routes = [
