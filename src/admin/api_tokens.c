@@ -11,9 +11,11 @@
  * POST   /api/v1/api-tokens/{id}/revoke revoke (for good)
  *
  * Every route refuses API tokens (ROUTE_NO_TOKEN): a token cannot mint or
- * widen tokens. Whoever creates a token for another member must be
- * allowed to manage that member's account (perm_may_manage), so nobody
- * mints a credential that holds more than they do. Administrators' tokens
+ * widen tokens. Whoever creates or edits a token of another member must
+ * be allowed to manage that member's account (perm_may_manage), and must
+ * have entered their password lately (ROUTE_REAUTH), so nobody mints or
+ * widens a credential that holds more than they do; revoking needs
+ * neither. Administrators' tokens
  * are refused unless the operator allows them (api_tokens_for_admins).
  * Authentication by token is auth/api_token.c.
  */
@@ -642,6 +644,15 @@ static int tokens_h_update(struct req *r)
 		json_decref(before);
 		return -1;
 	}
+	/* Widening a token (its key role, networks, limit, expiry) is
+	 * minting power for its owner: only who could create it for that
+	 * member may (owner_check's rule; revoking needs no such right). */
+	int64_t owner = json_integer_value(json_object_get(before, "staff_id"));
+	if (owner != r->who.staff_id &&
+	    perm_may_manage(r->db, &r->who, owner, &r->err) < 0) {
+		json_decref(before);
+		return -1;
+	}
 	json_t *b = r->body;
 	struct buf sql = BUF_INIT;
 	buf_adds(&sql, "UPDATE api_token SET version = version + 1, "
@@ -764,7 +775,7 @@ static const struct route token_routes[] = {
 	 "api_tokens", CAP_VIEW, NULL, NULL, NULL, ROUTE_NO_TOKEN},
 	{HTTP_PATCH, "/api/v1/api-tokens/{id}", tokens_h_update, ACCESS_PERM,
 	 "api_tokens", CAP_EDIT, &patch_schema, NULL, token_check,
-	 ROUTE_NO_TOKEN},
+	 ROUTE_NO_TOKEN | ROUTE_REAUTH},
 	{HTTP_POST, "/api/v1/api-tokens/{id}/revoke", tokens_h_revoke,
 	 ACCESS_PERM, "api_tokens", CAP_EDIT, &revoke_schema, NULL, NULL,
 	 ROUTE_NO_TOKEN},

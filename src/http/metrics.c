@@ -10,9 +10,10 @@
 #include "http/http.h"
 #include "http/metrics.h"
 
-static const int statuses[] = {200, 201, 204, 301, 302, 304, 400, 401, 403,
-			       404, 405, 409, 412, 413, 415, 422, 428, 429,
-			       500, 503};
+static const int statuses[] = {200, 201, 204, 301, 302, 304, 400, 401,
+			       403, 404, 405, 409, 410, 412, 413, 414,
+			       415, 422, 428, 429, 431, 500, 502, 503,
+			       504, 507};
 #define NSTATUS ((int)ATR_ARRAY_LEN(statuses))
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 				 0.1,   0.25,   0.5,   1,    2.5,   5};

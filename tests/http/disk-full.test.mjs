@@ -91,6 +91,10 @@ describe('a full disk', { skip }, () => {
     assert.match(r.body.detail, /disk is full/);
     assert.match(srv.output(), /database or disk is full/);
     assert.doesNotMatch(srv.output(), /cannot rollback - no transaction is active/);
+    // Counted as 507 in /metrics, not as "other".
+    const m = await client(srv.base).req('GET', '/metrics');
+    assert.equal(m.status, 200, m.text);
+    assert.match(m.text, /atrium_http_requests_total\{[^}]*route="\/api\/v1\/leads"[^}]*status="507"\} [1-9]/);
   });
 
   it('reads still work', async () => {

@@ -316,6 +316,28 @@ describe('API tokens', () => {
     assertProblem(r, 403);
     const own = await k.req('POST', TOKENS, { body: { name: 'my own', staff_id: k.id } });
     assert.equal(own.status, 201, own.text);
+
+    // Nor widen one: editing another member's token needs the same right.
+    const theirs = await mint({ permissions: { leads: ['view'] } });
+    const widen = await k.req('PATCH', ONE, { params: { id: theirs.id }, body: { permissions: null, allowed_networks: [] } });
+    assertProblem(widen, 403);
+    const still = await admin.req('GET', ONE, { params: { id: theirs.id } });
+    assert.deepEqual(still.body.permissions, { leads: ['view'] }, 'unchanged');
+    const mine = await k.req('PATCH', ONE, { params: { id: own.body.id }, body: { description: 'mine' } });
+    assert.equal(mine.status, 200, mine.text);
+    // Revoking needs no such right (offboarding).
+    const rv = await k.req('POST', REVOKE, { params: { id: theirs.id }, body: { reason: 'leak' } });
+    assert.equal(rv.status, 200, rv.text);
+  });
+
+  it('editing a token needs the password re-entered, like creating one', async () => {
+    const t = await mint({});
+    const a2 = await adminClient(srv);
+    const r = await a2.req('PATCH', ONE, { params: { id: t.id }, body: { name: 'renamed' } });
+    assertProblem(r, 403, 'reauth-required');
+    await reauth(a2, srv.admin.password);
+    const ok = await a2.req('PATCH', ONE, { params: { id: t.id }, body: { name: uniq('renamed ') } });
+    assert.equal(ok.status, 200, ok.text);
   });
 
   it('deleting a member forces a choice for their tokens: revoke, or move to the member who takes over', async () => {
