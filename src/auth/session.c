@@ -47,12 +47,10 @@ int session_authenticate(struct req *r)
 	db_bind_text(st, 1, h);
 	db_bind_text(st, 2, now);
 	int rc = db_step(st);
-	char last_seen[ATR_TIME_LEN] = "";
 	if (rc == 1) {
 		r->who.session_id = db_col_int(st, 0);
 		r->who.staff_id = db_col_int(st, 1);
 		r->who.org_id = db_col_int(st, 2);
-		atr_strlcpy(last_seen, db_col_text(st, 3), sizeof last_seen);
 		atr_strlcpy(r->who.name, db_col_text(st, 4),
 			    sizeof r->who.name);
 		atr_strlcpy(r->who.email, db_col_text(st, 5),
@@ -66,7 +64,7 @@ int session_authenticate(struct req *r)
 		r->who.idle_ms = db_col_int(st, 9) * 60000;
 		const char *ra = db_col_text(st, 10);
 		r->who.reauth_ms = ra ? atr_iso_ms(ra) : 0;
-		r->who.seen_ms = atr_iso_ms(last_seen);
+		r->who.seen_ms = atr_iso_ms(db_col_text(st, 3));
 		r->who.expires_ms = atr_iso_ms(db_col_text(st, 11));
 	}
 	db_reset(st);
@@ -74,6 +72,13 @@ int session_authenticate(struct req *r)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	if (rc == 0)
 		return 0;
+	/* Stored more than a minute ago: a touch of this process may be
+	 * waiting for the batcher (session_touch.h); it counts as seen. */
+	if (r->who.seen_ms < now_ms - 60000) {
+		int64_t pending = session_touch_pending(r->who.session_id);
+		if (pending > r->who.seen_ms)
+			r->who.seen_ms = pending;
+	}
 	if (r->who.seen_ms + r->who.idle_ms <= now_ms) {
 		memset(&r->who, 0, sizeof r->who);
 		return 0; /* idle too long */
@@ -88,9 +93,7 @@ int session_authenticate(struct req *r)
 	 * sessions module's batcher writes it (session_touch.h); when it
 	 * cannot take it, the touch is written here. */
 	bool touch = !(r->route && (r->route->flags & ROUTE_NO_TOUCH));
-	char minute_ago[ATR_TIME_LEN];
-	atr_time_iso(now_ms - 60000, minute_ago);
-	if (touch && strcmp(last_seen, minute_ago) < 0) {
+	if (touch && r->who.seen_ms < now_ms - 60000) {
 		if (session_touch_record(r->who.session_id, now_ms)) {
 			r->who.seen_ms = now_ms;
 			return 1;

@@ -2,9 +2,10 @@
  *
  * The table is open-addressed (linear probing) over TOUCH_SLOTS slots,
  * filled to TOUCH_MAX at most so probes stay short; one mutex guards it.
- * A request takes the mutex only when its session needs a touch (once a
- * minute per session, and during the interval until the flush lands), so
- * it is not on the path of every request.
+ * A request takes the mutex only when the stored last_seen_at is more than
+ * a minute old (once a minute per session, and until the flush lands), to
+ * look for its pending touch and to record one, so it is not on the path
+ * of every request. A touch leaves the table only once written.
  */
 #include "atrium.h"
 
@@ -72,17 +73,50 @@ bool session_touch_record(int64_t id, int64_t at_ms)
 	return ok;
 }
 
-/* Moves the pending touches into out (TOUCH_MAX entries); returns how
- * many. Caller holds the mutex. */
+/* The slot of session id, or NULL. Caller holds the mutex. */
+static struct touch *find(int64_t id)
+{
+	for (size_t i = home(id);; i = (i + 1) & (TOUCH_SLOTS - 1)) {
+		struct touch *t = &T.slot[i];
+		if (t->id == id)
+			return t;
+		if (!t->id)
+			return NULL;
+	}
+}
+
+/* Copies the pending touches into out (TOUCH_MAX entries); returns how
+ * many. They stay in the table until written (settle), so a request
+ * between the copy and the commit still finds them. Caller holds the
+ * mutex. */
 static int take(struct touch *out)
 {
 	int n = 0;
 	for (size_t i = 0; i < TOUCH_SLOTS && n < T.n; i++)
-		if (T.slot[i].id)
+		if (T.slot[i].id > 0)
 			out[n++] = T.slot[i];
+	return n;
+}
+
+/* Removes the n touches just written, except those seen again since
+ * (a later time): marks them, then rebuilds the table from the rest (open
+ * addressing has no plain delete). Caller holds the mutex. */
+static void settle(const struct touch *done, int n)
+{
+	static struct touch keep[TOUCH_MAX]; /* the flusher's own */
+	for (int i = 0; i < n; i++) {
+		struct touch *t = find(done[i].id);
+		if (t && t->at_ms <= done[i].at_ms)
+			t->id = -t->id;
+	}
+	int k = 0;
+	for (size_t i = 0; i < TOUCH_SLOTS; i++)
+		if (T.slot[i].id > 0)
+			keep[k++] = T.slot[i];
 	memset(T.slot, 0, sizeof T.slot);
 	T.n = 0;
-	return n;
+	for (int i = 0; i < k; i++)
+		put(keep[i].id, keep[i].at_ms);
 }
 
 /* Writes n touches in one transaction. 0, or -1 (nothing written). */
@@ -124,21 +158,28 @@ static int write_batch(struct app *app, const struct touch *b, int n)
 	return rc;
 }
 
-/* Takes what is pending and writes it; on a failure puts it back (the
- * next flush tries again; what no longer fits is dropped: those sessions
- * only look older). */
+/* Writes what is pending and then drops it from the table; on a failure
+ * it stays there and the next flush tries again. */
 static void flush(void)
 {
 	static struct touch batch[TOUCH_MAX]; /* the flusher's own */
 	pthread_mutex_lock(&T.mu);
 	int n = take(batch);
 	pthread_mutex_unlock(&T.mu);
-	if (n == 0 || write_batch(T.app, batch, n) == 0)
+	if (n == 0 || write_batch(T.app, batch, n) < 0)
 		return;
 	pthread_mutex_lock(&T.mu);
-	for (int i = 0; i < n; i++)
-		put(batch[i].id, batch[i].at_ms);
+	settle(batch, n);
 	pthread_mutex_unlock(&T.mu);
+}
+
+int64_t session_touch_pending(int64_t id)
+{
+	pthread_mutex_lock(&T.mu);
+	const struct touch *t = T.running && id > 0 ? find(id) : NULL;
+	int64_t at = t ? t->at_ms : 0;
+	pthread_mutex_unlock(&T.mu);
+	return at;
 }
 
 static void *flusher(void *arg)

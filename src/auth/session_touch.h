@@ -12,7 +12,9 @@
  *
  * What it costs: last_seen_at in the database lags by at most
  * TOUCH_FLUSH_MS (plus a failed flush's retry) on top of the minute's
- * grain, far inside the smallest idle limit (5 minutes). A crash loses
+ * grain; requests of this process do not see the lag (they add the pending
+ * touch, session_touch_pending), other nodes on the same database may, for
+ * that long, far inside the smallest idle limit (5 minutes). A crash loses
  * the touches of the last interval: those sessions look up to a minute
  * and TOUCH_FLUSH_MS older than they are. A touch never moves
  * last_seen_at back (the UPDATE only raises it).
@@ -35,6 +37,10 @@ struct app;
 /* Records that session id was seen at at_ms. True when recorded; false
  * when the batcher is not running or full (write it yourself). */
 bool session_touch_record(int64_t id, int64_t at_ms);
+/* The time of session id's touch not yet written (recorded, or being
+ * written), or 0: what a request adds to the stored last_seen_at, so the
+ * idle limit and the session clock never see the lag. */
+int64_t session_touch_pending(int64_t id);
 /* Starts the flushing thread (the sessions module's start). 0 or -1. */
 int session_touch_start(struct app *app, struct atr_err *err);
 /* Stops it after a last flush (the sessions module's stop). */

@@ -171,6 +171,12 @@ test('Events and the API request log list what happened, with exports', async ({
   await expect(page.locator('tr[data-event]')).toContainText('created');
   await expect(page.getByRole('link', { name: 'Export NDJSON (MongoDB)' })).toHaveAttribute('href', /entity_id=/);
 
+  // The request log is written in batches (about a second): wait for the
+  // POST to be there before filtering the page.
+  await expect.poll(async () => {
+    const r = await api.call('GET', '/api/v1/api-requests?method=POST&limit=200');
+    return (r.body.data || []).some((x) => x.path === '/api/v1/leads');
+  }, { message: 'the POST reached the request log' }).toBe(true);
   await navLink(page, 'API request log').click();
   await expect(page.getByRole('heading', { level: 1, name: 'API request log' })).toBeVisible();
   await page.getByLabel('Method').fill('POST');

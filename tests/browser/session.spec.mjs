@@ -168,7 +168,11 @@ test('before the idle limit a warning counts down; "Stay signed in" extends the 
   await warning.getByRole('button', { name: 'Stay signed in' }).click();
   await expect(warning).toHaveCount(0);
   await expect(page.getByText('You are still signed in.')).toBeVisible();
-  expect(sql(`SELECT last_seen_at FROM session WHERE staff_id = ${m.id}`) > idleBefore, 'the session was used').toBe(true);
+  // Written by the sessions module's batcher (auth/session_touch.h) within
+  // a couple of seconds; waiting for it also keeps the edits below from
+  // racing the batched write.
+  await expect.poll(() => sql(`SELECT last_seen_at FROM session WHERE staff_id = ${m.id}`) > idleBefore,
+    { message: 'the session was used' }).toBe(true);
   await expect(page.getByLabel('Name')).toHaveValue('Typed before the warning');
 
   // Again, and this time nobody answers: the session idles out.

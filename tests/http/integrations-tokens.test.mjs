@@ -186,6 +186,22 @@ describe('API tokens', () => {
     assert.equal(listed.body.data[0].status, 'owner_inactive');
   });
 
+  it('a bearer header is the token\'s answer, never the session cookie beside it', async () => {
+    const a = await mint({});
+    const bad = `${a.token.slice(0, -1)}${a.token.endsWith('A') ? 'B' : 'A'}`;
+    // The administrator's valid cookie does not rescue a bad token.
+    assertProblem(await admin.req('GET', '/api/v1/leads', { headers: { Authorization: `Bearer ${bad}` } }), 401);
+    // A good token beside the cookie: the caller is the token's owner.
+    const me = await admin.req('GET', '/api/v1/auth/me', { headers: { Authorization: `Bearer ${a.token}` } });
+    assert.equal(me.status, 200, me.text);
+    assert.equal(me.body.staff.id, integ.id);
+    assert.equal(me.body.api_token.id, a.id);
+    // Another scheme (a proxy's Basic credentials) leaves the session alone.
+    const basic = await admin.req('GET', '/api/v1/auth/me', { headers: { Authorization: 'Basic dTpw' } });
+    assert.equal(basic.status, 200, basic.text);
+    assert.notEqual(basic.body.staff.id, integ.id);
+  });
+
   it('an owner who becomes an administrator: the token stops (api_tokens_for_admins is off)', async () => {
     const m = await addMember(srv, admin, { role_id: role.id }, 'promoted');
     const t = await admin.req('POST', TOKENS, { body: { name: 'Mobile App', staff_id: m.id } });

@@ -1,4 +1,4 @@
-// Shared UI pieces: alerts, problems, toasts, confirm dialog,
+// Shared UI pieces: alerts, problems, toasts, pager, confirm dialog,
 // cell formatting and the staff lookup.
 import { h, replace, timeEl } from './dom.js';
 import { api, ApiError } from './api.js';
@@ -85,6 +85,21 @@ export function modal({ title, wide = false, returnFocus }) {
     dialog, body, actions, result,
     close(v) { value = v; if (dialog.open) dialog.close(); },
   };
+}
+
+/** Paging footer: "x–y of N" and Previous/Next. onPage(newOffset). For
+ * short lists inside a page (a webhook's deliveries); whole list pages use
+ * listview.js. */
+export function pager({ offset, limit, total, count, onPage, label }) {
+  const first = total === 0 ? 0 : offset + 1;
+  const last = offset + count;
+  const prev = h('button', { type: 'button', class: 'btn btn-sm', disabled: offset <= 0,
+    onclick: () => onPage(Math.max(0, offset - limit)) }, 'Previous');
+  const next = h('button', { type: 'button', class: 'btn btn-sm', disabled: last >= total,
+    onclick: () => onPage(offset + limit) }, 'Next');
+  return h('nav', { class: 'pager', 'aria-label': label || 'Pages' },
+    h('p', { class: 'pager-range', 'aria-live': 'polite' }, `${first}–${last} of ${total}`),
+    h('div', { class: 'pager-buttons' }, prev, next));
 }
 
 /** Staff members for names in lists and forms (cached). With staff.view
