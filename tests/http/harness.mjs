@@ -168,7 +168,10 @@ export async function startServer({
   };
   srv.cli = (args, opts = {}) => runBin([...args, '--db', dbUrl], { wrap, ...opts, env: { ...env, ...(opts.env || {}) } });
   srv.sql = (statement) => {
-    const sqlite = [...wrap, 'sqlite3', '-bail', dbFile, statement];
+    // The server writes too (batched session touches, token usage): wait
+    // for its lock as the server's own connections do, instead of failing
+    // at once with SQLITE_BUSY (exit 5).
+    const sqlite = [...wrap, 'sqlite3', '-bail', '-cmd', '.timeout 10000', dbFile, statement];
     const r = srv.pg
       ? psql(dbUrl, statement)
       : spawnSync(sqlite[0], sqlite.slice(1), { encoding: 'utf8' });
