@@ -7,6 +7,10 @@
  * A PATCH is judged whole before anything is written (every bad key in one
  * 422), then written in one transaction with one activity row whose diff is
  * {key: {from, to}}; secrets appear there as "[secret]", never as a value.
+ * The judging and the write are the settings store's (settings_judge,
+ * settings_apply), shared with `atrium settings set`. GET answers the
+ * group's version as its ETag; PATCH takes If-Match (optional; 412 when
+ * stale) and answers the new ETag.
  */
 #include "atrium.h"
 
@@ -25,53 +29,12 @@ static const struct setting_def company_settings[] = {
 	{0},
 };
 
-static const char *const type_names[] = {
-	[SET_TEXT] = "text", [SET_INT] = "int",       [SET_BOOL] = "bool",
-	[SET_ENUM] = "enum", [SET_EMAIL] = "email", [SET_SECRET] = "secret",
-};
-
-/* Drops the pipeline's errors about field (see settings_init). */
-static void drop_field_errors(struct atr_err *e, const char *field)
-{
-	int k = 0;
-	for (int i = 0; i < e->nfields; i++)
-		if (strcmp(e->fields[i].field, field) != 0)
-			e->fields[k++] = e->fields[i];
-	e->nfields = k;
-}
-
-/* The route's check hook: every key belongs to the group, every value
- * fits its row. Runs after the schema, so all errors land in one 422. */
+/* The route's check hook: the schema step ran (the pipeline); the rest
+ * of the judging is the settings store's, the same `atrium settings set`
+ * runs. All errors land in one 422. */
 static void settings_h_check(struct req *r)
 {
-	if (!settings_group_exists(r->param)) {
-		atr_err_clear(&r->err);
-		atr_fail(&r->err, ATR_E_NOT_FOUND, "no settings group '%s'",
-			 r->param ? r->param : "");
-		return;
-	}
-	if (!json_is_object(r->body))
-		return;
-	const char *key;
-	json_t *v;
-	json_object_foreach(r->body, key, v)
-	{
-		const struct setting_def *d = settings_find(key);
-		if (!d)
-			continue; /* unknown_field from the schema */
-		if (strcmp(d->group, r->param) != 0) {
-			drop_field_errors(&r->err, key);
-			atr_field(&r->err, key, "unknown_field",
-				  "not a setting of group '%s'", r->param);
-			continue;
-		}
-		if (d->type == SET_INT)
-			drop_field_errors(&r->err, key);
-		if (!json_is_null(v))
-			settings_check_value(d, v, &r->err);
-	}
-	if (r->err.kind == ATR_E_INVALID && r->err.nfields == 0)
-		atr_err_clear(&r->err);
+	settings_judge_more(r->param, r->body, &r->err);
 }
 
 /* ---- responses ------------------------------------------------------------ */
@@ -84,7 +47,7 @@ static json_t *fields_json(const char *group)
 		if (strcmp(d->group, group) != 0)
 			continue;
 		json_t *f = json_pack("{s:s,s:s}", "key", d->key, "type",
-				      type_names[d->type]);
+				      settings_type_name(d->type));
 		if (d->type != SET_SECRET)
 			json_object_set_new(f, "default",
 					    settings_value_json(d, settings_default(d)));
@@ -111,31 +74,17 @@ static json_t *fields_json(const char *group)
 /* {"group", "values", "fields"} of org; NULL on a database error. */
 static json_t *group_json(struct db_conn *c, int64_t org, const char *group)
 {
-	json_t *values = json_object();
-	for (int i = 0; i < settings_count(); i++) {
-		const struct setting_def *d = settings_at(i);
-		if (strcmp(d->group, group) != 0)
-			continue;
-		char *stored;
-		if (settings_load_stored(c, org, d->key, &stored) < 0) {
-			json_decref(values);
-			return NULL;
-		}
-		if (d->type == SET_SECRET) {
-			char *k = xasprintf("%s_set", d->key);
-			json_object_set_new(values, k, json_boolean(stored));
-			free(k);
-		} else {
-			json_object_set_new(
-				values, d->key,
-				settings_value_json(d, stored
-							? stored
-							: settings_default(d)));
-		}
-		settings_stored_free(stored);
-	}
+	json_t *values = settings_values_json(c, org, group);
+	if (!values)
+		return NULL;
 	return json_pack("{s:s,s:o,s:o}", "group", group, "values", values,
 			 "fields", fields_json(group));
+}
+
+static void set_etag(struct req *r, int64_t version)
+{
+	req_add_header(r, "ETag",
+		       arena_printf(r->arena, "\"%lld\"", (long long)version));
 }
 
 static int settings_h_get(struct req *r)
@@ -146,150 +95,60 @@ static int settings_h_get(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	/* The version first: see settings_version. */
+	int64_t version;
+	if (settings_version(c, r->who.org_id, r->param, &version) < 0)
+		return req_db_error(r);
 	json_t *o = group_json(c, r->who.org_id, r->param);
 	if (!o)
 		return req_db_error(r);
+	set_etag(r, version);
 	req_json(r, 200, o);
 	return 0;
 }
 
-/* The diff entry of one change; secrets only say whether one is set. */
-static json_t *change_json(const struct setting_def *d, const char *old,
-			   const char *new)
-{
-	if (d->type == SET_SECRET)
-		return json_pack("{s:o,s:o}", "from",
-				 old ? json_string("[secret]") : json_null(),
-				 "to",
-				 new ? json_string("[secret]") : json_null());
-	return json_pack("{s:o,s:o}", "from",
-			 settings_value_json(d, old ? old : settings_default(d)),
-			 "to",
-			 settings_value_json(d, new ? new : settings_default(d)));
-}
-
-/* Clears every stored secret of the request's group that the request did
- * not send, recording it in diff. 0 or -1 (r->err). */
-static int clear_secrets(struct req *r, struct db_conn *c, int64_t org,
-			 json_t *diff)
-{
-	for (int i = 0; i < settings_count(); i++) {
-		const struct setting_def *d = settings_at(i);
-		if (d->type != SET_SECRET || strcmp(d->group, r->param) ||
-		    json_object_get(r->body, d->key))
-			continue;
-		char *old = NULL;
-		if (settings_load_stored(c, org, d->key, &old) < 0)
-			return req_db_error(r);
-		if (!old)
-			continue;
-		settings_stored_free(old);
-		if (settings_store(c, org, d->key, NULL) < 0)
-			return req_db_error(r);
-		json_object_set_new(diff, d->key,
-				    json_pack("{s:s,s:n}", "from", "[secret]",
-					      "to"));
-	}
-	return 0;
-}
-
-/* The group's rules across rows (setting_def.rule), on the values as the
- * PATCH leaves them. 0, or -1 with the field errors in r->err. */
-static int run_rules(struct req *r, struct db_conn *c, int64_t org)
-{
-	void (*done[8])(struct db_conn *, int64_t, struct atr_err *);
-	int n = 0;
-	for (int i = 0; i < settings_count(); i++) {
-		const struct setting_def *d = settings_at(i);
-		if (!d->rule || strcmp(d->group, r->param))
-			continue;
-		bool seen = false;
-		for (int k = 0; k < n; k++)
-			seen = seen || done[k] == d->rule;
-		if (seen)
-			continue;
-		if (n < (int)ATR_ARRAY_LEN(done))
-			done[n++] = d->rule;
-		d->rule(c, org, &r->err);
-	}
-	return r->err.kind != ATR_E_NONE ? -1 : 0;
-}
-
+/* PATCH: If-Match is optional (a client that sends none changes the keys
+ * it names, as before); a stale one is 412 and nothing is written. */
 static int settings_h_patch(struct req *r)
 {
+	struct settings_change ch = {.if_version = req_if_match(r)};
+	if (ch.if_version == -2)
+		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				"If-Match must be a version like \"3\"");
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
 	int64_t org = r->who.org_id;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
-	json_t *diff = json_object();
 	int rc = -1;
-	bool target_changed = false;
-	for (int i = 0; i < settings_count(); i++) {
-		const struct setting_def *d = settings_at(i);
-		json_t *v = json_object_get(r->body, d->key);
-		if (!v)
-			continue;
-		char *old = NULL, *new = NULL;
-		if (settings_load_stored(c, org, d->key, &old) < 0) {
-			req_db_error(r);
-			goto out;
-		}
-		if (!json_is_null(v)) {
-			new = settings_value_stored(d, v);
-			if (!new) {
-				settings_stored_free(old);
-				atr_fail(&r->err, ATR_E_INTERNAL,
-					 "no master key is loaded");
-				goto out;
-			}
-		}
-		/* A new secret is always a change (we do not decrypt to
-		 * compare); other values change when what they mean does. */
-		bool changed =
-			d->type == SET_SECRET
-				? (new != NULL || old != NULL)
-				: strcmp(old ? old : settings_default(d),
-					 new ? new : settings_default(d)) != 0;
-		int w = changed ? settings_store(c, org, d->key, new) : 0;
-		if (changed)
-			json_object_set_new(diff, d->key,
-					    change_json(d, old, new));
-		if (changed && (d->flags & SETF_CREDENTIAL_TARGET))
-			target_changed = true;
-		settings_stored_free(old);
-		settings_stored_free(new);
-		if (w < 0) {
-			req_db_error(r);
-			goto out;
-		}
-	}
-	/* A secret does not follow a change of where it is sent: cleared,
-	 * unless this request sends it again. */
-	if (target_changed && clear_secrets(r, c, org, diff) < 0)
+	json_t *o = NULL;
+	if (settings_apply(c, org, r->param, r->body, &ch, &r->err) < 0)
 		goto out;
-	if (run_rules(r, c, org) < 0)
+	bool changed = json_object_size(ch.diff) > 0;
+	if (changed &&
+	    activity_from_req(r, "update", "settings", 0, ch.diff) < 0)
 		goto out;
-	if (json_object_size(diff) == 0) {
-		db_rollback(c);
-	} else {
-		if (activity_from_req(r, "update", "settings", 0, diff) < 0)
-			goto out;
-		if (db_commit(c) < 0) {
-			req_db_error(r);
-			goto out;
-		}
-	}
-	json_t *o = group_json(c, org, r->param);
+	/* The answer is read in the transaction: the values of the version
+	 * the ETag names. */
+	o = group_json(c, org, r->param);
 	if (!o) {
 		req_db_error(r);
 		goto out;
 	}
+	if (changed ? db_commit(c) < 0 : db_rollback(c) < 0) {
+		req_db_error(r);
+		goto out;
+	}
+	set_etag(r, ch.version);
 	req_json(r, 200, o);
+	o = NULL;
 	rc = 0;
 out:
-	json_decref(diff);
+	if (rc < 0 && db_in_tx(c))
+		db_rollback(c);
+	json_decref(o);
+	json_decref(ch.diff);
 	return rc;
 }
 

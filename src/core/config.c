@@ -176,6 +176,10 @@ int config_load(struct config *cfg, const char *file,
 	}
 	if (file && load_file(cfg, file, err) < 0)
 		return -1;
+	if (file) {
+		char *abs = realpath(file, NULL);
+		cfg->config_file = abs ? abs : xstrdup(file);
+	}
 	for (size_t i = 0; i < ATR_ARRAY_LEN(config_options); i++) {
 		const struct option_row *o = &config_options[i];
 		char env[96] = "ATRIUM_";
@@ -229,4 +233,6 @@ void config_free(struct config *cfg)
 			*p = NULL;
 		}
 	}
+	free(cfg->config_file);
+	cfg->config_file = NULL;
 }

@@ -45,6 +45,9 @@ struct config {
 	bool reuse_port;         /* share the port with other processes */
 	bool metrics_open;       /* /metrics to anyone when no token is set */
 	bool secure_cookies;     /* derived: public_url is https */
+	char *config_file;       /* the --config file, as an absolute path
+				  * (what `atrium cron` is to be given), or
+				  * NULL when none was read */
 };
 
 /* One `--flag value` given on the command line, by option name. */

@@ -244,6 +244,16 @@ char *settings_value_stored(const struct setting_def *d, const json_t *v)
 	}
 }
 
+const char *settings_type_name(enum setting_type t)
+{
+	static const char *const names[] = {
+		[SET_TEXT] = "text", [SET_INT] = "int",
+		[SET_BOOL] = "bool", [SET_ENUM] = "enum",
+		[SET_EMAIL] = "email", [SET_SECRET] = "secret",
+	};
+	return t >= SET_TEXT && t <= SET_SECRET ? names[t] : "text";
+}
+
 /* ---- judging a value ----------------------------------------------------- */
 
 static bool valid_host(const char *s)

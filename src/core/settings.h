@@ -17,7 +17,14 @@
  * the API: GET shows "<key>_set": true/false instead).
  *
  * The HTTP routes (GET and PATCH /api/v1/settings/{group}, permission
- * module `settings`) are the settings module's, src/admin/settings.c.
+ * module `settings`) are the settings module's, src/admin/settings.c; the
+ * operator's command is `atrium settings` (src/cmd/settings.c). Both
+ * change a group through settings_judge and settings_apply below (one
+ * validator, one write), and log the diff settings_apply returns.
+ *
+ * Each group of an organisation has a version (table setting_version; 1
+ * until the first change), the group's ETag: settings_apply adds one per
+ * change and refuses a stale If-Match with ATR_E_PRECONDITION.
  */
 #ifndef ATR_SETTINGS_H
 #define ATR_SETTINGS_H
@@ -80,6 +87,8 @@ const struct setting_def *settings_at(int i);
 /* A body schema naming every key (types as struct field can say them;
  * int ranges and text rules are judged by settings_check_value). */
 const struct schema *settings_schema(void);
+/* "text", "int", "bool", "enum", "email" or "secret". */
+const char *settings_type_name(enum setting_type t);
 /* Judges one non-null value of d; adds a field error to err when bad. */
 void settings_check_value(const struct setting_def *d, const json_t *v,
 			  struct atr_err *err);
@@ -113,5 +122,53 @@ json_t *settings_value_json(const struct setting_def *d, const char *v);
 /* The stored text of a validated, non-null JSON value of d; malloc'd.
  * Secrets are encrypted (NULL when no master key is loaded). */
 char *settings_value_stored(const struct setting_def *d, const json_t *v);
+
+/* ---- changing a group (settings_change.c) -------------------------------- */
+
+/* Judges a change of group, body = {key: value or null}, whole: the body
+ * schema (types, unknown keys), keys of group only, each value
+ * (settings_check_value). Every problem goes into err: field errors
+ * (ATR_E_INVALID), or ATR_E_NOT_FOUND for a group that does not exist.
+ * 0, or -1. */
+int settings_judge(const char *group, const json_t *body, struct atr_err *err);
+/* The same after the schema step, for a caller that already ran body
+ * through settings_schema() with validate_body (the HTTP pipeline does):
+ * adjusts and adds to the errors in err. */
+void settings_judge_more(const char *group, const json_t *body,
+			 struct atr_err *err);
+
+struct settings_change {
+	int64_t if_version; /* in: the version the change was made on
+			     * (If-Match), or -1 for none */
+	int64_t version;    /* out: the group's version after the change */
+	json_t *diff;       /* out: {key: {from, to}} (a secret as
+			     * "[secret]" or null), empty when nothing
+			     * changed; the caller frees it, even after -1 */
+};
+
+/* Applies a judged body (settings_judge) to group of org, inside the
+ * caller's open transaction: locks and checks the group's version, writes
+ * each value that changes, clears the group's stored secrets when a
+ * setting that says where they are sent changed and body does not send
+ * them again (SETF_CREDENTIAL_TARGET), runs the group's rules. 0: the
+ * caller writes its activity row from ch->diff and commits, or rolls back
+ * when ch->diff is empty (nothing changed, the version stays). -1 with err
+ * (ATR_E_PRECONDITION: a stale if_version; field errors: a rule;
+ * ATR_E_INTERNAL: the database, or no master key for a secret): the
+ * caller rolls back. */
+int settings_apply(struct db_conn *c, int64_t org, const char *group,
+		   const json_t *body, struct settings_change *ch,
+		   struct atr_err *err);
+/* The version of group for org (1 when never changed). Read it before the
+ * values (settings_values_json) outside a transaction: values newer than
+ * their version only cost a 412, older ones would lose an update. 0 or
+ * -1. */
+int settings_version(struct db_conn *c, int64_t org, const char *group,
+		     int64_t *out);
+/* The values of group for org as the API shows them: {key: value}, a
+ * secret as "<key>_set": true/false. Caller owns it; NULL on a database
+ * error. */
+json_t *settings_values_json(struct db_conn *c, int64_t org,
+			     const char *group);
 
 #endif

@@ -120,6 +120,32 @@ static json_t *tasks_json(struct req *r, struct db_conn *c)
 	return a;
 }
 
+/* The crontab line that calls the cron URL with token (arena). */
+static const char *crontab_url(struct req *r, const char *token)
+{
+	return arena_printf(r->arena,
+			    "* * * * * curl -fsS -X POST -H 'Authorization: "
+			    "Bearer %s' %s/cron/run >/dev/null",
+			    token, r->app->cfg.public_url);
+}
+
+/* The earliest next_run_at of tasks (our ISO form sorts as text), or
+ * null when no task has run yet. */
+static json_t *next_run(const json_t *tasks)
+{
+	const char *min = NULL;
+	size_t i;
+	json_t *t;
+	json_array_foreach(tasks, i, t)
+	{
+		const char *at =
+			json_string_value(json_object_get(t, "next_run_at"));
+		if (at && (!min || strcmp(at, min) < 0))
+			min = at;
+	}
+	return min ? json_string(min) : json_null();
+}
+
 /* GET /api/v1/scheduler: the Cronjob tab's state. */
 static int sched_h_get(struct req *r)
 {
@@ -157,15 +183,28 @@ static int sched_h_get(struct req *r)
 	char exe[512];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[n > 0 ? n : 0] = 0;
-	json_object_set_new(o, "command",
-			    json_string(arena_printf(r->arena, "%s cron",
-						     n > 0 ? exe : "atrium")));
+	const char *cmd = arena_printf(r->arena, "%s cron",
+				       n > 0 ? exe : "atrium");
+	const char *cfg = r->app->cfg.config_file;
+	json_object_set_new(o, "command", json_string(cmd));
+	json_object_set_new(o, "config_file",
+			    cfg ? json_string(cfg) : json_null());
+	/* The two lines for system cron. The token is stored as a hash
+	 * only: its place holds TOKEN (POST /api/v1/scheduler/token answers
+	 * the line with the token itself, once). */
+	json_object_set_new(
+		o, "crontab_command",
+		json_string(arena_printf(r->arena, "* * * * * %s --config %s",
+					 cmd, cfg ? cfg : "/etc/atrium.conf")));
+	json_object_set_new(o, "crontab_url",
+			    json_string(crontab_url(r, "TOKEN")));
 	json_t *tasks = tasks_json(r, c);
 	if (!tasks) {
 		json_decref(o);
 		return req_db_error(r);
 	}
 	json_object_set_new(o, "tasks", tasks);
+	json_object_set_new(o, "next_run_at", next_run(tasks));
 	req_json(r, 200, o);
 	return 0;
 }
@@ -206,12 +245,7 @@ static int sched_h_token(struct req *r)
 		arena_printf(r->arena, "%s/cron/run", r->app->cfg.public_url);
 	req_json(r, 201,
 		 json_pack("{s:s,s:s,s:s,s:s}", "token", tok, "url", url,
-			   "created_at", now, "crontab",
-			   arena_printf(r->arena,
-					"* * * * * curl -fsS -X POST -H "
-					"'Authorization: Bearer %s' %s "
-					">/dev/null",
-					tok, url)));
+			   "created_at", now, "crontab", crontab_url(r, tok)));
 	sodium_memzero(tok, sizeof tok);
 	return 0;
 dberr:

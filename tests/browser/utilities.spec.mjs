@@ -1,10 +1,7 @@
-// The Utilities jobs page and the Settings Cronjob tab in real Chromium:
-//   - a blocked job (an invitation while the mail server refuses) shows in
-//     the counts by kind and in the list, and Retry queues it again;
-//   - the Cronjob tab shows that cron runs, the command to configure, and
-//     a token generated once that the cron URL accepts; with the last run
-//     older than 5 minutes (the scheduler's answer altered in the page),
-//     it warns that cron stopped.
+// The Utilities jobs page in real Chromium: a blocked job (an invitation
+// while the mail server refuses) shows in the counts by kind and in the
+// list, and Retry queues it again. (The Settings Cronjob tab is in
+// settings.spec.mjs.)
 import { test, expect } from '@playwright/test';
 import { guardPages, navLink, pageApi, signIn, stamp } from './common.mjs';
 
@@ -56,49 +53,4 @@ test('jobs: a blocked job is listed by kind and status, and Retry queues it agai
       smtp_email: saved.smtp_email || null,
     });
   }
-});
-
-test('Cronjob tab: cron runs, the command, a token shown once that the cron URL accepts', async ({ page }) => {
-  await signIn(page);
-  await expect(page).toHaveURL(/\/admin\/$/);
-  await page.goto('/admin/settings?tab=cron');
-  await expect(page.getByRole('tab', { name: 'Cronjob' })).toHaveAttribute('aria-selected', 'true');
-  await expect(page.getByRole('heading', { name: 'Cron status' })).toBeVisible();
-  await expect(page.getByText('Cron is running')).toBeVisible();
-  await expect(page.getByText(/\* \* \* \* \* \S+ cron --config/)).toBeVisible();
-  const tasks = page.locator('tr[data-task="housekeeping"]');
-  await expect(tasks).toContainText('every 60s');
-
-  const gen = page.getByRole('button', { name: /^(Generate|Regenerate) token$/ });
-  const again = (await gen.textContent()) === 'Regenerate token';
-  await gen.click();
-  if (again) await page.getByRole('dialog').getByRole('button', { name: 'Regenerate' }).click();
-  const dlg = page.getByRole('dialog', { name: 'The cron token' });
-  await expect(dlg).toBeVisible();
-  const token = (await dlg.locator('code').first().textContent()).trim();
-  expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-  await expect(dlg.locator('code').nth(1)).toContainText(`Authorization: Bearer ${token}`);
-  await dlg.getByRole('button', { name: 'I saved it' }).click();
-  await expect(page.getByText(/A token was generated/)).toBeVisible();
-  await expect(page.getByText(token)).toHaveCount(0);
-
-  const res = await page.request.post('/cron/run', { headers: { Authorization: `Bearer ${token}` } });
-  expect(res.status()).toBe(200);
-  const bad = await page.request.post('/cron/run', { headers: { Authorization: `Bearer ${'x'.repeat(43)}` } });
-  expect(bad.status()).toBe(401);
-});
-
-test('Cronjob tab: a last run older than 5 minutes is a warning', async ({ page }) => {
-  await signIn(page);
-  await expect(page).toHaveURL(/\/admin\/$/);
-  await page.route('**/api/v1/scheduler', async (route) => {
-    const res = await route.fetch();
-    const body = await res.json();
-    body.last_run_at = new Date(Date.parse(body.now) - 12 * 60000).toISOString();
-    body.stale = true;
-    await route.fulfill({ response: res, json: body });
-  });
-  await page.goto('/admin/settings?tab=cron');
-  await expect(page.getByText('Cron has not run for more than 5 minutes')).toBeVisible();
-  await expect(page.getByText(/Last run 12 minutes ago/)).toBeVisible();
 });

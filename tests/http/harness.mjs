@@ -130,8 +130,9 @@ export async function waitFor(fn, { timeout = 10000, every = 100, what = 'condit
  * Fixture policy: administrators must set up 2FA by default
  * (twofa_required_admins), which would stop every admin request at the
  * enrolment step. Tests that are not about 2FA start with that policy off
- * (written into the settings table before the server starts); the 2FA
- * tests pass { require2faAdmins: true } and exercise enforcement.
+ * (`atrium settings set security.twofa_required_admins false` before the
+ * server starts, logged with actor cli as an operator's change is); the
+ * 2FA tests pass { require2faAdmins: true } and exercise enforcement.
  */
 export async function startServer({
   staff = true, env: extraEnv = {}, require2faAdmins = false, pgBase = PG_BASE, dataDir = null,
@@ -167,8 +168,9 @@ export async function startServer({
   };
   srv.cli = (args, opts = {}) => runBin([...args, '--db', dbUrl], { wrap, ...opts, env: { ...env, ...(opts.env || {}) } });
   srv.sql = (statement) => {
-    // The server writes too (the session-touch batcher, jobs): wait for its
-    // lock like any SQLite client does, instead of failing with SQLITE_BUSY.
+    // The server writes too (batched session touches, token usage): wait
+    // for its lock as the server's own connections do, instead of failing
+    // at once with SQLITE_BUSY (exit 5).
     const sqlite = [...wrap, 'sqlite3', '-bail', '-cmd', '.timeout 10000', dbFile, statement];
     const r = srv.pg
       ? psql(dbUrl, statement)
@@ -183,8 +185,7 @@ export async function startServer({
     const m = mustRun(['migrate', '--db', dbUrl], { env, wrap });
     srv.migrateOutput = m.stdout + m.stderr;
     if (!require2faAdmins) {
-      const r = srv.sql("INSERT INTO setting (org_id, key, value) VALUES (1, 'twofa_required_admins', 'false')");
-      if (r.status !== 0) throw new Error(`cannot set the 2FA fixture policy: ${r.stderr}`);
+      mustRun(['settings', 'set', 'security.twofa_required_admins', 'false', '--db', dbUrl], { env, wrap });
     }
     if (staff) {
       mustRun(['admin', 'create', '--email', ADMIN.email, '--name', ADMIN.name, '--password-stdin', '--db', dbUrl],

@@ -31,11 +31,11 @@ process.on('exit', () => {
 });
 
 /* Another `atrium serve` on srv's database. */
-async function node(srv, tag, env = {}) {
+async function node(srv, tag, env = {}, args = []) {
   const port = await freePort();
   const log = path.join(srv.dir, `node-${tag}.log`);
   const fd = fs.openSync(log, 'a');
-  const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--db', srv.dbUrl],
+  const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--db', srv.dbUrl, ...args],
     { cwd: srv.dir, env: { ...process.env, ...srv.env, ...env }, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   children.add(proc);
@@ -89,7 +89,14 @@ describe('scheduler: Cronjob tab, cron URL, atrium cron', () => {
     assert.ok(s.leader && typeof s.leader.node === 'string', JSON.stringify(s));
     assert.match(s.leader.lease_until, ISO_MS);
     assert.equal(s.url, `${srv.base}/cron/run`);
-    assert.match(s.command, / cron$/);
+    assert.match(s.command, /^\/\S+ cron$/);
+    // The two lines for system cron: no --config was given, so the usual place stands in.
+    assert.equal(s.config_file, null);
+    assert.equal(s.crontab_command, `* * * * * ${s.command} --config /etc/atrium.conf`);
+    assert.equal(s.crontab_url, `* * * * * curl -fsS -X POST -H 'Authorization: Bearer TOKEN' ${srv.base}/cron/run >/dev/null`);
+    // The next run is the earliest task due.
+    assert.match(s.next_run_at, ISO_MS);
+    assert.equal(s.next_run_at, s.tasks.map((t) => t.next_run_at).filter(Boolean).sort()[0]);
     assert.equal(s.token_set, false);
     assert.equal(s.token_created_at, null);
     const hk = s.tasks.find((t) => t.name === 'housekeeping');
@@ -111,6 +118,7 @@ describe('scheduler: Cronjob tab, cron URL, atrium cron', () => {
     assert.match(r.body.created_at, ISO_MS);
     assert.ok(r.body.crontab.includes(r.body.token) && r.body.crontab.startsWith('* * * * * curl'), r.body.crontab);
     const s = await admin.req('GET', STATE);
+    assert.equal(r.body.crontab, s.body.crontab_url.replace('TOKEN', r.body.token), 'the same line, with the token');
     assert.equal(s.body.token_set, true);
     assert.equal(s.body.token_created_at, r.body.created_at);
     assert.ok(!s.text.includes(r.body.token), 'never shown again');
@@ -193,8 +201,25 @@ describe('scheduler: atrium cron with the in-process scheduler off', () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.in_process, false);
     assert.equal(r.body.last_run_at, null);
+    assert.equal(r.body.next_run_at, null, 'nothing is scheduled before the first run');
     assert.equal(r.body.stale, true);
     assert.equal(r.body.leader, null);
+  });
+
+  it('a server started with --config names that file, as an absolute path, in the crontab command', async () => {
+    fs.writeFileSync(path.join(srv.dir, 'atrium.conf'), '# the test node\nscheduler = false\n');
+    const n = await node(srv, 'conf', {}, ['--config', 'atrium.conf']);
+    try {
+      const c = client(n.base);
+      await c.login(srv.admin.email, srv.admin.password);
+      const r = await c.req('GET', STATE);
+      assert.equal(r.status, 200, r.text);
+      const abs = fs.realpathSync(path.join(srv.dir, 'atrium.conf'));
+      assert.equal(r.body.config_file, abs);
+      assert.equal(r.body.crontab_command, `* * * * * ${r.body.command} --config ${abs}`);
+    } finally {
+      await stopNode(n);
+    }
   });
 
   it('atrium cron runs the due tasks once and gives the lease back', async () => {
@@ -210,6 +235,8 @@ describe('scheduler: atrium cron with the in-process scheduler off', () => {
     const s = await admin.req('GET', STATE);
     assert.equal(s.body.last_run_via, 'cron');
     assert.equal(s.body.stale, false);
+    assert.match(s.body.next_run_at, ISO_MS);
+    assert.ok(s.body.next_run_at > s.body.last_run_at, 'the next run comes after the last');
     assert.equal(s.body.leader, null, 'the lease is given back');
     assert.ok(s.body.tasks.find((t) => t.name === 'housekeeping').runs >= 1);
   });

@@ -1,16 +1,17 @@
 // Settings (/admin/settings): General (company), Email (SMTP, with "Send
 // test email", and the queue's retry limit), Seats, Security (password
 // policy, two-factor policy, session timeouts) and Cronjob (the
-// scheduler's last run, the command and URL to configure, the URL's
-// token, the tasks). Each form PATCHes only the keys that changed to
-// /api/v1/settings/{group}; every field error of a 422 is shown under its
-// field.
+// scheduler's last and next run with a warning past 5 minutes, the two
+// crontab lines to configure, the URL's token, the tasks). Each form PATCHes only the keys that changed to
+// /api/v1/settings/{group}, with If-Match: the group's ETag as loaded, so
+// a save over someone else's (412) shows the stale notice and changes
+// nothing; every field error of a 422 is shown under its field.
 import { h, pageTitle, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { replaceQuery } from '../router.js';
 import { can, canView, me } from '../session.js';
 import { alertBox, confirmDialog, copyText, loading, modal, problemBox, toast } from '../ui.js';
-import { clearErrors, control, showFieldErrors, tabs } from '../forms.js';
+import { clearErrors, control, showFieldErrors, staleNotice, tabs } from '../forms.js';
 import { trackForm } from '../dirty.js';
 
 /* The UI's description of each group: labels and hints. Keys the server
@@ -175,8 +176,9 @@ function fieldSpec(desc, meta) {
 async function groupForm(group, slot, signal, onSaved) {
   const def = GROUPS[group];
   let data;
+  let etag;
   try {
-    ({ data } = await api('GET', `/api/v1/settings/${group}`, { signal }));
+    ({ data, etag } = await api('GET', `/api/v1/settings/${group}`, { signal }));
   } catch (err) {
     if (!isAbort(err)) slot.replaceChildren(h('h2', { class: 'section-title' }, def.title), problemBox(err));
     return;
@@ -282,8 +284,9 @@ async function groupForm(group, slot, signal, onSaved) {
     save.disabled = true;
     form.setAttribute('aria-busy', 'true');
     try {
-      const res = await api('PATCH', `/api/v1/settings/${group}`, { body });
+      const res = await api('PATCH', `/api/v1/settings/${group}`, { body, ifMatch: etag });
       values = (res.data && res.data.values) || values;
+      etag = res.etag || etag;
       fill();
       if (tracker) tracker.markClean();
       if (onSaved) onSaved();
@@ -295,7 +298,11 @@ async function groupForm(group, slot, signal, onSaved) {
     } catch (err) {
       if (isAbort(err)) return;
       if (err instanceof ApiError && err.status === 422) showFieldErrors(err, controls, messages);
-      else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+      else if (err instanceof ApiError && err.status === 412) {
+        // Someone saved this group since it was loaded: nothing was
+        // written; reloading shows their values (and drops these edits).
+        staleNotice(messages, 'section', () => groupForm(group, slot, signal, onSaved));
+      } else { messages.replaceChildren(problemBox(err)); messages.focus(); }
     } finally {
       save.disabled = false;
       form.removeAttribute('aria-busy');
@@ -364,6 +371,14 @@ function testDialog(returnFocus, unsaved) {
 
 const VIA = { serve: 'the scheduler of atrium serve', cron: 'atrium cron', url: 'the cron URL' };
 
+/** "in 40 seconds", "in 3 minutes": how long until iso, from the server's now. */
+function inText(iso, now) {
+  const s = Math.max(0, Math.round((Date.parse(iso) - Date.parse(now)) / 1000));
+  if (s < 90) return `in ${s} second${s === 1 ? '' : 's'}`;
+  const m = Math.round(s / 60);
+  return m < 120 ? `in ${m} minutes` : `in ${Math.round(m / 60)} hours`;
+}
+
 function agoText(iso, now) {
   const s = Math.max(0, Math.round((Date.parse(now) - Date.parse(iso)) / 1000));
   if (s < 90) return `${s} second${s === 1 ? '' : 's'} ago`;
@@ -404,6 +419,12 @@ function cronPanel(signal) {
       ? h('p', null, 'Last run ', h('strong', null, agoText(d.last_run_at, d.now)), ' (', timeEl(d.last_run_at), ') by ',
         VIA[d.last_run_via] || d.last_run_via || '—', d.last_run_node ? ` on ${d.last_run_node}` : '', '.')
       : h('p', null, 'Cron has never run.');
+    // The earliest task due: overdue when cron is not running.
+    const next = !d.next_run_at ? h('p', null, 'Next run: at the first run of cron.')
+      : Date.parse(d.next_run_at) > Date.parse(d.now)
+        ? h('p', null, 'Next run ', h('strong', null, inText(d.next_run_at, d.now)), ' (', timeEl(d.next_run_at), ').')
+        : h('p', null, 'Next run: ', h('strong', null, 'overdue'), ' since ', timeEl(d.next_run_at),
+          ': it runs at the next call of cron.');
     const alert = d.stale
       ? alertBox('warning', d.last_run_at ? 'Cron has not run for more than 5 minutes' : 'Cron has never run',
         'Scheduled work waits until it runs: housekeeping now; recurring billing, automations and expiry notifications '
@@ -411,7 +432,7 @@ function cronPanel(signal) {
       : alertBox('success', 'Cron is running', 'The last run is less than 5 minutes old.');
     return h('section', { class: 'card form', 'aria-labelledby': 'cron-status-title' },
       h('h2', { id: 'cron-status-title', class: 'section-title' }, 'Cron status'),
-      alert, last,
+      alert, last, next,
       h('p', { class: 'muted' }, d.in_process
         ? 'Every atrium serve runs the scheduler itself, one node of the cluster at a time'
           + (d.leader ? ` (now ${d.leader.node})` : '') + ': nothing else is needed. System cron or the URL below can run it too.'
@@ -443,12 +464,15 @@ function cronPanel(signal) {
     }
     return h('section', { class: 'card form', 'aria-labelledby': 'cron-config-title' },
       h('h2', { id: 'cron-config-title', class: 'section-title' }, 'Server configuration'),
-      h('p', { class: 'muted form-lead' }, 'Either line, every minute, on one machine. With the same --config (or --db and '
-        + 'environment) as atrium serve:'),
+      h('p', { class: 'muted form-lead' }, 'Either line in the crontab of one machine: every minute. '
+        + (d.config_file ? 'The command uses the configuration file this server was started with.'
+          : 'Give the command the same --config (or --db and environment) as atrium serve.')),
       h('div', { class: 'form-grid' },
-        copyLine('Command (crontab)', `* * * * * ${d.command} --config /etc/atrium.conf`),
+        copyLine('Command (crontab)', d.crontab_command),
+        copyLine('Cron URL (crontab)', d.crontab_url),
         h('div', { class: 'field-wide' }, h('p', { class: 'label' }, 'URL'), h('code', { class: 'server-reply' }, d.url),
-          h('p', { class: 'hint' }, 'POST, with the token as Authorization: Bearer TOKEN (or ?token=TOKEN).')),
+          h('p', { class: 'hint' }, 'POST, with the token as Authorization: Bearer TOKEN (or ?token=TOKEN). TOKEN is the '
+            + 'token generated below: it is shown once, with this line filled in.')),
         token),
       h('div', { class: 'form-actions' }, gen));
   }
