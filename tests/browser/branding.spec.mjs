@@ -4,7 +4,7 @@
 // picks which one shows. The images are made byte by byte
 // (tests/http/images.mjs) and left as they were at the end.
 import { test, expect } from '@playwright/test';
-import { guardPages, pageApi, signIn } from './common.mjs';
+import { guardPages, mainNav, pageApi, signIn } from './common.mjs';
 import { png, bmpIco, svgLogo } from '../http/images.mjs';
 
 guardPages();
@@ -25,6 +25,7 @@ const loadedWidth = (img) => img.evaluate((el) => (el.complete ? el.naturalWidth
 
 test('upload a logo on the General tab: it shows in the header and on the sign-in page', async ({ page }) => {
   await signIn(page);
+  await expect(mainNav(page)).toBeVisible();
   await page.goto('/admin/settings');
   const card = page.getByRole('region', { name: 'Logos and favicon' });
   await expect(card).toBeVisible();
@@ -76,6 +77,7 @@ test('upload a logo on the General tab: it shows in the header and on the sign-i
     await page.goto('/login');
     await expect(page.getByTestId('auth-brand').getByTestId('brand-logo-light')).toBeVisible();
     await signIn(page);
+    await expect(mainNav(page)).toBeVisible();
   } finally {
     await reset(page);
   }
@@ -83,6 +85,7 @@ test('upload a logo on the General tab: it shows in the header and on the sign-i
 
 test('with a logo for dark mode too, the theme picks which one shows', async ({ page }) => {
   await signIn(page);
+  await expect(mainNav(page)).toBeVisible();
   await page.goto('/admin/settings');
   const card = page.getByRole('region', { name: 'Logos and favicon' });
   await expect(card).toBeVisible();
