@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include "admin/image.h"
+#include "core/log.h"
 #include "core/module.h"
 #include "core/settings.h"
 #include "db/db.h"
@@ -502,8 +503,20 @@ static const struct route branding_routes[] = {
 	{0},
 };
 
+/* Says once, at start, when BMP-based ICO favicons cannot be read, rather
+ * than only to the administrator whose upload is refused. */
+static int branding_start(struct app *app, struct atr_err *err)
+{
+	if (!image_ico_bmp_supported())
+		atr_log("branding: gdk-pixbuf's ico loader is not installed "
+			"(package libgdk-pixbuf-2.0-0): BMP-based ICO favicons "
+			"are refused; PNG favicons work");
+	return 0;
+}
+
 const struct module module_branding = {
 	.name = "branding",
 	.routes = branding_routes,
 	.settings = branding_settings,
+	.start = branding_start,
 };
