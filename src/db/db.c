@@ -440,6 +440,11 @@ void db_bind_null(struct db_stmt *st, int idx)
 	st->conn->db->drv->bind_null(st->impl, idx);
 }
 
+void db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
+{
+	st->conn->db->drv->bind_blob(st->impl, idx, p, n);
+}
+
 void db_bind_opt_int(struct db_stmt *st, int idx, bool present, int64_t v)
 {
 	if (present)
@@ -480,6 +485,12 @@ int64_t db_col_int(struct db_stmt *st, int col)
 bool db_col_null(struct db_stmt *st, int col)
 {
 	return st->conn->db->drv->col_null(st->impl, col);
+}
+
+const void *db_col_blob(struct db_stmt *st, int col, size_t *n)
+{
+	*n = 0;
+	return st->conn->db->drv->col_blob(st->impl, col, n);
 }
 
 void db_reset(struct db_stmt *st)

@@ -6,8 +6,9 @@
  *
  * SQL is written once with `?` placeholders; the PostgreSQL driver rewrites
  * them to $1..$n when it prepares. Both dialects understand RETURNING,
- * ON CONFLICT and the types we use (BIGINT, INTEGER, TEXT). DDL differs and
- * lives in migrations/<dialect>/.
+ * ON CONFLICT and the types we use (BIGINT, INTEGER, TEXT; bytes are a BLOB
+ * column on SQLite and BYTEA on PostgreSQL). DDL differs and lives in
+ * migrations/<dialect>/.
  *
  * Statements are prepared once per connection and cached by their SQL text,
  * so callers simply call db_prepare with a constant string each time.
@@ -94,6 +95,8 @@ struct db_stmt *db_prepare(struct db_conn *c, const char *sql);
 void db_bind_text(struct db_stmt *st, int idx, const char *s);
 void db_bind_int(struct db_stmt *st, int idx, int64_t v);
 void db_bind_null(struct db_stmt *st, int idx);
+/* Binds n bytes (copied) to a BLOB (SQLite) or BYTEA (PostgreSQL) column. */
+void db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n);
 /* Binds v when present, SQL NULL otherwise (optional body fields). */
 void db_bind_opt_int(struct db_stmt *st, int idx, bool present, int64_t v);
 
@@ -105,6 +108,10 @@ const char *db_col_name(struct db_stmt *st, int col);
 const char *db_col_text(struct db_stmt *st, int col);
 int64_t db_col_int(struct db_stmt *st, int col);
 bool db_col_null(struct db_stmt *st, int col);
+/* The bytes of a BLOB/BYTEA column, their count in *n; NULL (and *n 0) for
+ * SQL NULL or no bytes. Owned by the statement: valid until the next
+ * db_col_blob, db_step or db_reset on it. */
+const void *db_col_blob(struct db_stmt *st, int col, size_t *n);
 /* Clears bindings and results; the statement can be bound again. */
 void db_reset(struct db_stmt *st);
 

@@ -28,12 +28,15 @@ struct db_driver {
 	void (*bind_text)(void *stmt, int idx, const char *s);
 	void (*bind_int)(void *stmt, int idx, int64_t v);
 	void (*bind_null)(void *stmt, int idx);
+	void (*bind_blob)(void *stmt, int idx, const void *p, size_t n);
 	int (*step)(void *stmt); /* 1 row, 0 done, -1 error */
 	int (*col_count)(void *stmt);
 	const char *(*col_name)(void *stmt, int col);
 	const char *(*col_text)(void *stmt, int col);
 	int64_t (*col_int)(void *stmt, int col);
 	bool (*col_null)(void *stmt, int col);
+	/* Bytes valid until the next col_blob, step or reset. */
+	const void *(*col_blob)(void *stmt, int col, size_t *n);
 	void (*reset)(void *stmt);
 	const char *(*errmsg)(void *conn);
 	bool (*err_unique)(void *conn);

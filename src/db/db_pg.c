@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <sodium.h>
 
 #define DB_PG_ERRLEN 512
 #define DB_PG_INTLEN 24 /* "-9223372036854775808" plus NUL, rounded up */
@@ -60,6 +61,7 @@ struct db_pg_stmt {
 	int row;                      /* current row in res, -1 before the first */
 	int ncols;
 	enum db_pg_state state;
+	unsigned char *blob;          /* the last col_blob (PQfreemem) */
 };
 
 /* Copies msg into dst as one line: interior newlines and tabs become single
@@ -516,6 +518,9 @@ static void db_pg_reset(void *stmt)
 
 	PQclear(st->res);
 	st->res = NULL;
+	if (st->blob)
+		PQfreemem(st->blob);
+	st->blob = NULL;
 	for (int i = 0; i < st->nparams; i++) {
 		free(st->params[i]);
 		st->params[i] = NULL;
@@ -568,6 +573,16 @@ static void db_pg_bind_int(void *stmt, int idx, int64_t v)
 static void db_pg_bind_null(void *stmt, int idx)
 {
 	db_pg_bind(stmt, idx, NULL);
+}
+
+/* Bytes go as BYTEA's text form, "\\x" and two hex digits a byte (the
+ * parameters are text; the server converts to the column's type). */
+static void db_pg_bind_blob(void *stmt, int idx, const void *p, size_t n)
+{
+	char *hex = xmalloc(2 * n + 3);
+	memcpy(hex, "\\x", 2);
+	sodium_bin2hex(hex + 2, 2 * n + 1, p, n);
+	db_pg_bind(stmt, idx, hex);
 }
 
 /* Executes on the first call after reset, then yields one row per call:
@@ -684,6 +699,24 @@ static bool db_pg_col_null(void *stmt, int col)
 	return !db_pg_has(st, col) || PQgetisnull(st->res, st->row, col);
 }
 
+/* The column's text form decoded (hex or, with bytea_output = escape,
+ * the escape form: PQunescapeBytea reads both). */
+static const void *db_pg_col_blob(void *stmt, int col, size_t *n)
+{
+	struct db_pg_stmt *st = stmt;
+	if (st->blob)
+		PQfreemem(st->blob);
+	st->blob = NULL;
+	const char *s = db_pg_col_text(stmt, col);
+	if (!s)
+		return NULL;
+	size_t len = 0;
+	/* NULL when libpq cannot allocate or read it: no bytes. */
+	st->blob = PQunescapeBytea((const unsigned char *)s, &len);
+	*n = st->blob ? len : 0;
+	return st->blob;
+}
+
 static const char *db_pg_errmsg(void *conn)
 {
 	return ((struct db_pg_conn *)conn)->errmsg;
@@ -760,12 +793,14 @@ const struct db_driver db_driver_pg = {
 	.bind_text = db_pg_bind_text,
 	.bind_int = db_pg_bind_int,
 	.bind_null = db_pg_bind_null,
+	.bind_blob = db_pg_bind_blob,
 	.step = db_pg_step,
 	.col_count = db_pg_col_count,
 	.col_name = db_pg_col_name,
 	.col_text = db_pg_col_text,
 	.col_int = db_pg_col_int,
 	.col_null = db_pg_col_null,
+	.col_blob = db_pg_col_blob,
 	.reset = db_pg_reset,
 	.errmsg = db_pg_errmsg,
 	.err_unique = db_pg_err_unique,

@@ -209,6 +209,14 @@ static void sq_bind_null(void *stmt, int idx)
 	sqlite3_bind_null(s->st, idx);
 }
 
+static void sq_bind_blob(void *stmt, int idx, const void *p, size_t n)
+{
+	struct sq_stmt *s = stmt;
+	/* A zero-length blob, not NULL, even when p is NULL. */
+	sqlite3_bind_blob64(s->st, idx, n ? p : "", (sqlite3_uint64)n,
+			    SQLITE_TRANSIENT);
+}
+
 static int sq_step(void *stmt)
 {
 	struct sq_stmt *s = stmt;
@@ -246,6 +254,14 @@ static bool sq_col_null(void *stmt, int col)
 {
 	return sqlite3_column_type(((struct sq_stmt *)stmt)->st, col) ==
 	       SQLITE_NULL;
+}
+
+static const void *sq_col_blob(void *stmt, int col, size_t *n)
+{
+	sqlite3_stmt *st = ((struct sq_stmt *)stmt)->st;
+	const void *p = sqlite3_column_blob(st, col);
+	*n = p ? (size_t)sqlite3_column_bytes(st, col) : 0;
+	return p;
 }
 
 static void sq_reset(void *stmt)
@@ -325,12 +341,14 @@ const struct db_driver db_driver_sqlite = {
 	.bind_text = sq_bind_text,
 	.bind_int = sq_bind_int,
 	.bind_null = sq_bind_null,
+	.bind_blob = sq_bind_blob,
 	.step = sq_step,
 	.col_count = sq_col_count,
 	.col_name = sq_col_name,
 	.col_text = sq_col_text,
 	.col_int = sq_col_int,
 	.col_null = sq_col_null,
+	.col_blob = sq_col_blob,
 	.reset = sq_reset,
 	.errmsg = sq_errmsg,
 	.err_unique = sq_err_unique,

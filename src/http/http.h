@@ -105,6 +105,11 @@ struct route {
  * and ACCESS_PERM routes marked ROUTE_NO_TOKEN (token management). */
 #define ROUTE_NO_TOKEN 256u
 #define ROUTE_TOKEN_OK 512u
+/* The body is not JSON but bytes the handler reads itself (r->raw_body,
+ * r->raw_body_len; bounded by max_body_bytes like every body), with the
+ * Content-Type it checks itself: an uploaded image. The route has no
+ * schema; a PUT or POST under /api/ without one needs this flag. */
+#define ROUTE_RAW_BODY 1024u
 
 #define QUERY_MAX 32
 

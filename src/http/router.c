@@ -22,7 +22,8 @@ static void check_route(const struct route *rt)
 		    http_method_name(rt->method), rt->path);
 	if ((rt->method == HTTP_POST || rt->method == HTTP_PATCH ||
 	     rt->method == HTTP_PUT) &&
-	    !rt->body && !rt->body_of && strncmp(rt->path, "/api/", 5) == 0 &&
+	    !rt->body && !rt->body_of && !(rt->flags & ROUTE_RAW_BODY) &&
+	    strncmp(rt->path, "/api/", 5) == 0 &&
 	    strcmp(rt->path, "/api/v1/auth/logout") != 0)
 		die("route table: %s %s has no body schema",
 		    http_method_name(rt->method), rt->path);

@@ -33,6 +33,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -196,23 +197,39 @@ static void client_ip(struct req *r, bool trust_proxy)
 		atr_strlcpy(r->ip, last, sizeof r->ip);
 }
 
-static void add_security_headers(struct server *s, struct MHD_Response *resp,
-				 bool api)
+/* Whether the handler set header name itself (it then replaces ours). */
+static bool handler_sets(const struct req *r, const char *name)
 {
-	MHD_add_response_header(resp, "Content-Security-Policy", s->csp);
+	for (int i = 0; i < r->nhdr; i++)
+		if (strcasecmp(r->hdr[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The headers every response carries. Three may be replaced by a handler
+ * that sets its own: Content-Security-Policy (stricter, for an uploaded
+ * SVG), Cross-Origin-Resource-Policy and, on /api/ paths, Cache-Control
+ * (an image that may be cached and shown in an email). */
+static void add_security_headers(struct server *s, struct MHD_Response *resp,
+				 const struct req *r, bool api)
+{
+	if (!handler_sets(r, "Content-Security-Policy"))
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					s->csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy",
 				"same-origin");
-	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy",
-				"same-origin");
+	if (!handler_sets(r, "Cross-Origin-Resource-Policy"))
+		MHD_add_response_header(resp, "Cross-Origin-Resource-Policy",
+					"same-origin");
 	MHD_add_response_header(resp, "Permissions-Policy",
 				"camera=(), microphone=(), geolocation=()");
 	if (s->app->cfg.secure_cookies)
 		MHD_add_response_header(resp, "Strict-Transport-Security",
 					"max-age=31536000");
-	if (api)
+	if (api && !handler_sets(r, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
@@ -256,7 +273,7 @@ static struct MHD_Response *make_response(struct server *s, struct req *r,
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	bool api = strncmp(r->path, "/api/", 5) == 0 || r->ctype == NULL ||
 		   strstr(r->ctype, "json");
-	add_security_headers(s, resp, api);
+	add_security_headers(s, resp, r, api);
 	for (int i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr[i].name, r->hdr[i].value);
 	return resp;

@@ -134,6 +134,7 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
       const name = m[1];
       if (name === 'id') opts.params.id = await createTarget(coll);
       else if (name === 'group') opts.params.group = 'company';
+      else if (name === 'kind') opts.params.kind = 'logo_light';
       else opts.params[name] = '1';
     }
     if (route.path.endsWith('*')) opts.params['*'] = '';

@@ -447,7 +447,7 @@ describe('staff administration', () => {
         const key = `${route.method} ${route.path}`;
         if (!route.path.startsWith('/api/v1/') || route.access === 'public' || open.has(key)) continue;
         const params = {};
-        for (const m of route.path.matchAll(/\{([^}]+)\}/g)) params[m[1]] = m[1] === 'group' ? 'company' : MISSING_ID;
+        for (const m of route.path.matchAll(/\{([^}]+)\}/g)) params[m[1]] = m[1] === 'group' ? 'company' : m[1] === 'kind' ? 'logo_light' : MISSING_ID;
         const body = ['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined;
         const r = await c.req(route.method, route.path, { params, body, headers: { 'If-Match': '"1"' } });
         n++;

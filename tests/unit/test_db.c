@@ -345,6 +345,64 @@ out:
 	db_close(db);
 }
 
+/* Bytes through BLOB (SQLite) and BYTEA (PostgreSQL): every byte value,
+ * NUL included, a zero-length value that is not NULL, and NULL. */
+static void case_blob(const char *url)
+{
+	struct db *db = unit_db_open(url, false);
+	if (!db)
+		return;
+	struct db_conn *c = unit_db_acquire(db);
+	if (!c)
+		goto out;
+	bool pg = db_dialect(db) == DB_PG;
+	if (!EXEC(c, pg ? "CREATE TABLE ut_blob (id INTEGER PRIMARY KEY, b BYTEA)"
+			: "CREATE TABLE ut_blob (id INTEGER PRIMARY KEY, b BLOB)"))
+		goto rel;
+	unsigned char all[512];
+	for (size_t i = 0; i < sizeof all; i++)
+		all[i] = (unsigned char)(i * 7 + (i >> 8));
+	struct db_stmt *st =
+		db_prepare(c, "INSERT INTO ut_blob (id, b) VALUES (?, ?)");
+	if (!CHECK(st != NULL))
+		goto rel;
+	db_bind_int(st, 1, 1);
+	db_bind_blob(st, 2, all, sizeof all);
+	CHECK_EQ_INT(db_step(st), 0);
+	db_reset(st);
+	db_bind_int(st, 1, 2);
+	db_bind_blob(st, 2, NULL, 0);
+	CHECK_EQ_INT(db_step(st), 0);
+	db_reset(st);
+	db_bind_int(st, 1, 3);
+	db_bind_null(st, 2);
+	CHECK_EQ_INT(db_step(st), 0);
+	db_reset(st);
+
+	st = db_prepare(c, "SELECT b, b IS NULL FROM ut_blob ORDER BY id");
+	if (!CHECK(st != NULL))
+		goto rel;
+	size_t n = 99;
+	CHECK_EQ_INT(db_step(st), 1);
+	const unsigned char *p = db_col_blob(st, 0, &n);
+	CHECK_EQ_INT(n, sizeof all);
+	CHECK(p && memcmp(p, all, sizeof all) == 0);
+	CHECK_EQ_INT(db_step(st), 1);
+	db_col_blob(st, 0, &n);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(db_col_int(st, 1), 0); /* empty, not NULL */
+	CHECK_EQ_INT(db_step(st), 1);
+	CHECK(db_col_blob(st, 0, &n) == NULL);
+	CHECK_EQ_INT(n, 0);
+	CHECK(db_col_null(st, 0));
+	CHECK_EQ_INT(db_step(st), 0);
+	db_reset(st);
+rel:
+	db_release(c);
+out:
+	db_close(db);
+}
+
 #define DB_CASE(name, fn)                                                      \
 	TEST(db_sqlite_##name) { unit_with_sqlite(fn); }                       \
 	TEST(db_pg_##name) { unit_with_pg(fn); }
@@ -354,6 +412,7 @@ DB_CASE(round_trip, case_round_trip)
 DB_CASE(stmt_cache, case_stmt_cache)
 DB_CASE(transactions, case_transactions)
 DB_CASE(unique, case_unique)
+DB_CASE(blob, case_blob)
 
 /* --- URLs ---------------------------------------------------------------- */
 

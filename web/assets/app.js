@@ -8,6 +8,7 @@ import { forgetForms, hasUnsavedChanges } from './js/dirty.js';
 import { forget, loadMe, me, mustChangePassword, stage } from './js/session.js';
 import { match, mayLeave, navigate, setLeaveGuard, setRoutes, start } from './js/router.js';
 import { entitiesLoaded, forgetEntities, loadEntities } from './js/entities.js';
+import { forgetBranding } from './js/branding.js';
 import { setNav } from './js/nav.js';
 import { createShell, signOut } from './js/pages/layout.js';
 import { changePasswordPage, enrolmentPage, twoFactorPage } from './js/pages/auth.js';
@@ -35,6 +36,7 @@ function toLogin() {
   stopIdleWatch();
   forget();
   forgetEntities();
+  forgetBranding();
   shell = null;
   navigate(loginUrl(), { replace: true });
 }
@@ -43,6 +45,7 @@ function toLogin() {
 function reloadForNewMember() {
   forgetForms();
   forgetEntities();
+  forgetBranding();
   clearStaffCache();
   shell = null;
   navigate(location.pathname + location.search, { replace: true });
@@ -176,6 +179,7 @@ async function run(handler, ctx, mount) {
       // learn it and show that screen.
       forget();
       forgetEntities();
+  forgetBranding();
       shell = null;
       navigate(location.pathname + location.search, { replace: true });
       return;

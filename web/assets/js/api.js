@@ -73,13 +73,17 @@ export function withQuery(path, query) {
 
 /**
  * api('GET', '/api/v1/leads', {query, body, ifMatch, idempotencyKey, signal})
- * → {status, data, etag, headers}. Throws ApiError on non-2xx; an aborted
+ * → {status, data, etag, headers}. `raw` (a Blob or File) with `contentType`
+ * sends bytes instead of JSON (an uploaded image). Throws ApiError on non-2xx; an aborted
  * request rethrows the AbortError.
  */
 export async function api(method, path, opts = {}) {
   const headers = { Accept: 'application/json, application/problem+json' };
   const init = { method, headers, credentials: 'same-origin', signal: opts.signal, cache: 'no-store' };
-  if (opts.body !== undefined) {
+  if (opts.raw !== undefined) {
+    headers['Content-Type'] = opts.contentType || 'application/octet-stream';
+    init.body = opts.raw;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(opts.body);
   } else if (UNSAFE.has(method)) {

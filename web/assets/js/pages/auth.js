@@ -9,6 +9,7 @@ import { navigate } from '../router.js';
 import { alertBox, problemBox, rateLimitBox, sentence } from '../ui.js';
 import { errorMessage, passwordMessage } from '../forms.js';
 import { themeToggle } from '../theme.js';
+import { brandElement } from '../branding.js';
 import { codeControl, runEnrolment } from './twofa.js';
 
 /** The `?next=` target when it is an admin path, else /admin/. */
@@ -54,9 +55,7 @@ function authCardOf({ title, subtitle, wide = false }, ...content) {
   return h('main', { id: 'main', class: 'auth' },
     h('div', { class: 'auth-theme' }, themeToggle()),
     h('div', { class: ['auth-card', wide ? 'auth-card-wide' : null] },
-      h('div', { class: 'brand brand-lg' },
-        h('img', { src: '/assets/favicon.svg', alt: '', class: 'brand-mark' }),
-        h('span', { class: 'brand-name' }, 'Atrium')),
+      brandElement('div', { class: 'brand brand-lg', 'data-testid': 'auth-brand' }),
       h('h1', { class: 'auth-title', tabindex: '-1' }, title),
       subtitle ? h('p', { class: 'muted auth-subtitle' }, subtitle) : null,
       ...content));

@@ -7,6 +7,7 @@ import { stopIdleWatch } from '../idle.js';
 import { themeToggle } from '../theme.js';
 import { clearStaffCache, toast } from '../ui.js';
 import { forgetEntities } from '../entities.js';
+import { brandElement, forgetBranding } from '../branding.js';
 
 const MENU = ['M4 6h16', 'M4 12h16', 'M4 18h16'];
 const LOGOUT = ['M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3', 'M10 17l5-5-5-5', 'M15 12H4'];
@@ -19,6 +20,7 @@ export async function signOut() {
   try { await logout(); } catch { /* the session is gone either way */ }
   clearStaffCache();
   forgetEntities();
+  forgetBranding();
   toast('You have been signed out.', 'info');
   navigate('/login', { replace: true });
 }
@@ -70,9 +72,7 @@ export function createShell() {
 
   const topbar = h('header', { class: 'topbar' },
     menuBtn,
-    h('a', { href: '/admin/', class: 'brand' },
-      h('img', { src: '/assets/favicon.svg', alt: '', class: 'brand-mark' }),
-      h('span', { class: 'brand-name' }, 'Atrium')),
+    brandElement('a', { href: '/admin/', class: 'brand', 'data-testid': 'header-brand' }, { signedIn: true }),
     h('div', { class: 'topbar-spacer' }),
     who, security, themeToggle(), logoutBtn);
 

@@ -1,4 +1,5 @@
-// Settings (/admin/settings): General (company), Email (SMTP, with "Send
+// Settings (/admin/settings): General (company, logos and favicon, the
+// PDF logo width), Email (SMTP, with "Send
 // test email", and the queue's retry limit), Seats, Security (password
 // policy, two-factor policy, session timeouts) and Cronjob (the
 // scheduler's last and next run with a warning past 5 minutes, the two
@@ -13,6 +14,7 @@ import { can, canView, me } from '../session.js';
 import { alertBox, confirmDialog, copyText, loading, modal, problemBox, toast } from '../ui.js';
 import { clearErrors, control, showFieldErrors, staleNotice, tabs } from '../forms.js';
 import { trackForm } from '../dirty.js';
+import { brandingCard } from './settings_branding.js';
 
 /* The UI's description of each group: labels and hints. Keys the server
  * sends that are not listed here are shown with their key as the label. */
@@ -23,6 +25,14 @@ const GROUPS = {
     fields: [
       { key: 'company_name', label: 'Company name', required: true },
       { key: 'address', label: 'Address', type: 'textarea', wide: true, hint: 'The full physical address, as printed on invoices.' },
+    ],
+  },
+  branding: {
+    title: 'PDF documents', save: 'Save PDF settings',
+    lead: 'How the logo for light mode appears on PDF documents (invoices, proposals).',
+    fields: [
+      { key: 'pdf_logo_width', label: 'Logo width on PDF documents (px)', type: 'number',
+        hint: 'CSS pixels, 96 to the inch: 150 is about 4 cm.' },
     ],
   },
   smtp: {
@@ -101,7 +111,7 @@ const GROUPS = {
 };
 
 const TABS = [
-  { key: 'general', label: 'General', groups: ['company'] },
+  { key: 'general', label: 'General', groups: ['company', 'branding'] },
   { key: 'email', label: 'Email (SMTP)', groups: ['smtp', 'email_queue'] },
   { key: 'seats', label: 'Seats', groups: ['seats'] },
   { key: 'security', label: 'Security', groups: ['security'] },
@@ -122,6 +132,8 @@ export async function settingsPage(ctx, root) {
         // The Seats tab's "N of M seats in use" follows a saved seat count.
         const usage = tab.key === 'seats' ? seatUsage(ctx.signal) : null;
         for (const g of tab.groups) {
+          // The logos sit between the company's details and the PDF width.
+          if (g === 'branding') panel.appendChild(h('div', { class: 'settings-slot' }, brandingCard(ctx.signal)));
           const slot = h('div', { class: 'settings-slot' }, loading());
           panel.appendChild(slot);
           groupForm(g, slot, ctx.signal, usage ? usage.refresh : null);
