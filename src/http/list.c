@@ -424,6 +424,46 @@ static int search_fts(struct req *r, struct list_query *q,
 	return search_like(r, q, s, text);
 }
 
+/* The index condition for text on PostgreSQL. pg_trgm answers a LIKE by
+ * intersecting the posting lists of every trigram of the pattern, and a
+ * common one ("com", "any") lists most of the table: "Company 4321" took
+ * 23 ms at a million leads, 1 ms when only its rarest four characters
+ * ("4321") ask the index. So the index gets the four-character window
+ * whose trigrams look rarest (rarity(), as for SQLite) and the whole text
+ * is checked on those rows only, through an expression the index does not
+ * match (`|| ''`). A text of common letters only, short or not ASCII,
+ * asks with the whole pattern. */
+static int search_pg(struct list_query *q, const struct list_spec *s,
+		       struct arena *a, const char *text)
+{
+	size_t len = strlen(text);
+	bool ascii = true;
+	for (size_t i = 0; i < len; i++)
+		ascii = ascii && (unsigned char)text[i] < 0x80;
+	size_t best = 0;
+	int score = 0;
+	for (size_t i = 0; ascii && len > 4 && i + 4 <= len; i++) {
+		int sc = rarity(text + i) + rarity(text + i + 1);
+		if (sc > score) {
+			score = sc;
+			best = i;
+		}
+	}
+	if (score < 2) {
+		list_where(q, arena_printf(a, "%s LIKE ? ESCAPE '\\'",
+					   s->search_trgm));
+		list_text(q, like_pattern(a, text));
+		return 0;
+	}
+	list_where(q, arena_printf(a,
+				   "%s LIKE ? ESCAPE '\\' AND (%s || '') LIKE ? "
+				   "ESCAPE '\\'",
+				   s->search_trgm, s->search_trgm));
+	list_text(q, like_pattern(a, arena_strndup(a, text + best, 4)));
+	list_text(q, like_pattern(a, text));
+	return 0;
+}
+
 /* The ?q= search: an index when the spec has one and the text is long
  * enough for trigrams, else LIKE over the searchable expressions. */
 static int add_search(struct req *r, struct list_query *q,
@@ -444,12 +484,8 @@ static int add_search(struct req *r, struct list_query *q,
 	bool pg = db_conn_dialect(r->db) == DB_PG;
 	if (!pg && s->search_fts && chars >= 3)
 		return search_fts(r, q, s, text);
-	if (pg && s->search_trgm) {
-		list_where(q, arena_printf(a, "%s LIKE ? ESCAPE '\\'",
-					   s->search_trgm));
-		list_text(q, like_pattern(a, text));
-		return 0;
-	}
+	if (pg && s->search_trgm)
+		return search_pg(q, s, a, text);
 	return search_like(r, q, s, text);
 }
 

@@ -73,6 +73,18 @@ describe('list-query engine', () => {
     assert.equal((await list({ q: tag, 'company[contains]': '_x%', count: 'true' })).total, 0);
   });
 
+  it('a search matches the whole text, not only its rarest part (which the index is asked for)', async () => {
+    const num = String(Math.floor(Math.random() * 1e6)).padStart(6, '9');
+    const a = await admin.req('POST', LEADS, { body: { name: `Zeta ${num}`, company: 'Harbour' } });
+    const b = await admin.req('POST', LEADS, { body: { name: 'Harbour', company: `Other ${num} Zeta` } });
+    assert.equal(a.status, 201, a.text);
+    assert.equal(b.status, 201, b.text);
+    assert.deepEqual(ids(await list({ q: `ZETA ${num}` })), [a.body.id]);
+    assert.deepEqual(ids(await list({ q: `${num} zeta` })), [b.body.id]);
+    assert.deepEqual(ids(await list({ q: num, sort: 'id' })), [a.body.id, b.body.id]);
+    assert.deepEqual(ids(await list({ q: `Zeta ${num}x` })), []);
+  });
+
   it('a search shorter than three characters still finds substrings', async () => {
     const r = await admin.req('POST', LEADS, { body: { name: `${uniq('s')} Qz` } });
     assert.equal(r.status, 201);
