@@ -1,5 +1,6 @@
 /* entity_int.h — what the files of the records module share (entity_api.c:
- * the registry, SQL and CRUD; entity_list.c: lists and view scopes). */
+ * the registry, SQL and CRUD; entity_list.c: lists and view scopes;
+ * entity_meta.c: the definitions the UI reads). */
 #ifndef ATR_ENTITY_INT_H
 #define ATR_ENTITY_INT_H
 
@@ -31,6 +32,9 @@ struct entity_list_ctx {
 	const struct field_set *fs;
 	bool admin;
 };
+
+/* GET /api/v1/meta/entities (entity_meta.c). */
+int entity_h_meta(struct req *r);
 
 /* GET /api/v1/<plural> for e (entity_list.c). */
 int entity_list_run(struct req *r, const struct entity *e);
