@@ -136,50 +136,53 @@ static void retry_check(struct req *r)
 }
 
 /* Requeues the blocked emails of the org (their jobs): the one with id
- * (id > 0) or all. Appends the email ids to done. 0 or -1. */
+ * (id > 0) or all, in one statement however many there are. Appends the
+ * email ids to done. 0 or -1. */
 static int requeue(struct db_conn *c, int64_t org, int64_t id,
 		   const char *now, json_t *done)
 {
 	struct db_stmt *st = db_prepare(
-		c, "SELECT e.id, e.job_id FROM email_queue e JOIN job j ON "
-		   "j.id = e.job_id WHERE e.org_id = ? AND j.status = "
-		   "'blocked' AND e.sent_at IS NULL AND (? = 0 OR e.id = ?) "
-		   "ORDER BY e.id");
+		c, "UPDATE job SET status = 'queued', attempts = 0, run_at = ?, "
+		   "scheduled_at = ?, finished_at = NULL WHERE status = "
+		   "'blocked' AND id IN (SELECT e.job_id FROM email_queue e "
+		   "WHERE e.org_id = ? AND e.sent_at IS NULL AND (? = 0 OR "
+		   "e.id = ?)) RETURNING (SELECT e.id FROM email_queue e WHERE "
+		   "e.job_id = job.id)");
 	if (!st)
 		return -1;
-	db_bind_int(st, 1, org);
-	db_bind_int(st, 2, id);
-	db_bind_int(st, 3, id);
-	size_t cap = 16, n = 0;
-	int64_t(*pair)[2] = xmalloc(cap * sizeof *pair);
+	db_bind_text(st, 1, now);
+	db_bind_text(st, 2, now);
+	db_bind_int(st, 3, org);
+	db_bind_int(st, 4, id);
+	db_bind_int(st, 5, id);
 	int rc;
-	while ((rc = db_step(st)) == 1) {
-		if (n == cap)
-			pair = xrealloc(pair, (cap *= 2) * sizeof *pair);
-		pair[n][0] = db_col_int(st, 0);
-		pair[n++][1] = db_col_int(st, 1);
-	}
+	while ((rc = db_step(st)) == 1)
+		json_array_append_new(done, json_integer(db_col_int(st, 0)));
 	db_reset(st);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		st = db_prepare(c, "UPDATE job SET status = 'queued', attempts "
-				   "= 0, run_at = ?, scheduled_at = ?, "
-				   "finished_at = NULL WHERE id = ? AND status "
-				   "= 'blocked' RETURNING id");
-		if (!st) {
-			rc = -1;
-			break;
-		}
-		db_bind_text(st, 1, now);
-		db_bind_text(st, 2, now);
-		db_bind_int(st, 3, pair[i][1]);
-		rc = db_step(st);
-		db_reset(st);
-		if (rc == 1)
-			json_array_append_new(done, json_integer(pair[i][0]));
-		rc = rc < 0 ? -1 : 0;
-	}
-	free(pair);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Orders the ids of a JSON array of integers, smallest first. */
+static int by_value(const void *x, const void *y)
+{
+	json_int_t a = json_integer_value(*(json_t *const *)x);
+	json_int_t b = json_integer_value(*(json_t *const *)y);
+	return (a > b) - (a < b);
+}
+
+static void sort_ids(json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	if (n < 2)
+		return;
+	json_t **v = xmalloc(n * sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof *v, by_value);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
 }
 
 static int email_h_retry(struct req *r)
@@ -203,6 +206,7 @@ static int email_h_retry(struct req *r)
 			return req_db_error(r);
 		}
 	}
+	sort_ids(done);
 	size_t n = json_array_size(done);
 	if (n == 0) {
 		db_rollback(c);

@@ -478,6 +478,8 @@ describe('email: settings, SMTP test, queue worker', () => {
     const r = await admin.req('POST', RETRY, { body: {} });
     assert.equal(r.status, 200, r.text);
     assert.ok(r.body.requeued >= 2 && r.body.ids.includes(m1.id) && r.body.ids.includes(m2.id), r.text);
+    assert.equal(r.body.requeued, r.body.ids.length);
+    assert.deepEqual(r.body.ids, [...r.body.ids].sort((x, y) => x - y), 'ids in order');
     await waitStatus(m1.id, 'sent');
     await waitStatus(m2.id, 'sent');
     assert.equal(sink.to(m1.to).length, 1);
