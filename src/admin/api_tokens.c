@@ -548,10 +548,7 @@ static int tokens_h_get(struct req *r)
 		return req_db_error(r);
 	}
 	json_object_set_new(rec, "usage", days);
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"",
-				    (long long)json_integer_value(
-					    json_object_get(rec, "version"))));
+	req_etag(r, json_integer_value(json_object_get(rec, "version")));
 	req_json(r, 200, rec);
 	return 0;
 }
@@ -579,14 +576,10 @@ static int load_for_change(struct req *r, json_t **rec)
 	if (rc == 0 || !*rec)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"API token %lld not found", (long long)r->id);
-	int64_t want = req_if_match(r);
-	if (want == -2)
-		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-				"If-Match must be a version like \"3\"");
-	if (want >= 0 &&
-	    want != json_integer_value(json_object_get(*rec, "version")))
-		return atr_fail(&r->err, ATR_E_PRECONDITION,
-				"the token changed since you read it");
+	if (req_check_version(
+		    r, json_integer_value(json_object_get(*rec, "version")),
+		    "token") < 0)
+		return -1;
 	if (!json_is_null(json_object_get(*rec, "revoked_at")))
 		return atr_fail(&r->err, ATR_E_CONFLICT,
 				"API token '%s' is revoked",
@@ -624,10 +617,7 @@ static int finish_change(struct req *r, const char *action, json_t *before)
 		json_decref(after);
 		return r->err.kind ? -1 : req_db_error(r);
 	}
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"",
-				    (long long)json_integer_value(
-					    json_object_get(after, "version"))));
+	req_etag(r, json_integer_value(json_object_get(after, "version")));
 	req_json(r, 200, after);
 	return 0;
 }

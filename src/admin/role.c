@@ -181,10 +181,7 @@ static int role_h_list(struct req *r)
 
 static void set_etag(struct req *r, const json_t *rec)
 {
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"",
-				    (long long)json_integer_value(
-					    json_object_get(rec, "version"))));
+	req_etag(r, json_integer_value(json_object_get(rec, "version")));
 }
 
 static int role_h_get(struct req *r)

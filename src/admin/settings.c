@@ -81,12 +81,6 @@ static json_t *group_json(struct db_conn *c, int64_t org, const char *group)
 			 "fields", fields_json(group));
 }
 
-static void set_etag(struct req *r, int64_t version)
-{
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"", (long long)version));
-}
-
 static int settings_h_get(struct req *r)
 {
 	if (!settings_group_exists(r->param))
@@ -102,7 +96,7 @@ static int settings_h_get(struct req *r)
 	json_t *o = group_json(c, r->who.org_id, r->param);
 	if (!o)
 		return req_db_error(r);
-	set_etag(r, version);
+	req_etag(r, version);
 	req_json(r, 200, o);
 	return 0;
 }
@@ -140,7 +134,7 @@ static int settings_h_patch(struct req *r)
 		req_db_error(r);
 		goto out;
 	}
-	set_etag(r, ch.version);
+	req_etag(r, ch.version);
 	req_json(r, 200, o);
 	o = NULL;
 	rc = 0;

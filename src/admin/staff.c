@@ -237,10 +237,7 @@ static int staff_h_get(struct req *r)
 		json_decref(o);
 		return -1;
 	}
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"",
-				    (long long)json_integer_value(
-					    json_object_get(o, "version"))));
+	req_etag(r, json_integer_value(json_object_get(o, "version")));
 	req_json(r, 200, o);
 	return 0;
 }
@@ -473,7 +470,7 @@ static int staff_h_create(struct req *r)
 	req_add_header(r, "Location",
 		       arena_printf(r->arena, "/api/v1/staff/%lld",
 				    (long long)id));
-	req_add_header(r, "ETag", "\"1\"");
+	req_etag(r, 1);
 	req_json(r, 201, rec);
 	return 0;
 }
@@ -626,10 +623,7 @@ static int staff_h_update(struct req *r)
 		json_decref(after);
 		return r->err.kind ? -1 : req_db_error(r);
 	}
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"",
-				    (long long)json_integer_value(
-					    json_object_get(after, "version"))));
+	req_etag(r, json_integer_value(json_object_get(after, "version")));
 	req_json(r, 200, after);
 	return 0;
 }

@@ -369,10 +369,7 @@ static int webhooks_h_get(struct req *r)
 	if (rc == 0 || !rec)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"webhook %lld not found", (long long)r->id);
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"",
-				    (long long)json_integer_value(
-					    json_object_get(rec, "version"))));
+	req_etag(r, json_integer_value(json_object_get(rec, "version")));
 	req_json(r, 200, rec);
 	return 0;
 }
@@ -400,15 +397,9 @@ static int load_for_change(struct req *r, json_t **rec)
 	if (rc == 0 || !*rec)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND,
 				"webhook %lld not found", (long long)r->id);
-	int64_t want = req_if_match(r);
-	if (want == -2)
-		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-				"If-Match must be a version like \"3\"");
-	if (want >= 0 &&
-	    want != json_integer_value(json_object_get(*rec, "version")))
-		return atr_fail(&r->err, ATR_E_PRECONDITION,
-				"the webhook changed since you read it");
-	return 0;
+	return req_check_version(
+		r, json_integer_value(json_object_get(*rec, "version")),
+		"webhook");
 }
 
 /* The activity row of a change (before -> after) and the commit. */
@@ -540,10 +531,7 @@ static int webhooks_h_update(struct req *r)
 	if (log_change(r, "update", before, after) < 0)
 		goto out;
 	json_object_del(after, "secret_reset");
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"",
-				    (long long)json_integer_value(
-					    json_object_get(after, "version"))));
+	req_etag(r, json_integer_value(json_object_get(after, "version")));
 	if (new_url)
 		answer_with_secret(r, 200, json_incref(after), secret);
 	else

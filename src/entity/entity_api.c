@@ -401,10 +401,7 @@ int entity_h_get(struct req *r)
 	if (rc == 0)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND, "%s %lld not found",
 				e->name, (long long)r->id);
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"",
-				    (long long)json_integer_value(
-					    json_object_get(rec, "version"))));
+	req_etag(r, json_integer_value(json_object_get(rec, "version")));
 	req_json(r, 200, rec);
 	return 0;
 }

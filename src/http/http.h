@@ -217,6 +217,12 @@ int req_db_error(struct req *r);
 /* The version an If-Match header names ("N" or W/"N"): >= 0; -1 when the
  * header is absent, -2 when it is malformed. */
 int64_t req_if_match(struct req *r);
+/* Answers with ETag "version" (the record's version, what If-Match names). */
+void req_etag(struct req *r, int64_t version);
+/* An optional If-Match against the current version: 0 when absent or
+ * equal; -1 with r->err 400 when malformed, 412 ("the <what> changed
+ * since you read it") when stale. */
+int req_check_version(struct req *r, int64_t current, const char *what);
 /* Reads limit/offset when key is one of them: 1 consumed, 0 not this key,
  * -1 invalid (400 in r->err). limit must be 1..max. */
 int req_page_param(struct req *r, const char *key, const char *value,

@@ -49,6 +49,24 @@ int64_t req_if_match(struct req *r)
 	return atr_parse_i64(tmp, &v) == 0 && v >= 0 ? v : -2;
 }
 
+void req_etag(struct req *r, int64_t version)
+{
+	req_add_header(r, "ETag",
+		       arena_printf(r->arena, "\"%lld\"", (long long)version));
+}
+
+int req_check_version(struct req *r, int64_t current, const char *what)
+{
+	int64_t want = req_if_match(r);
+	if (want == -2)
+		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				"If-Match must be a version like \"3\"");
+	if (want >= 0 && want != current)
+		return atr_fail(&r->err, ATR_E_PRECONDITION,
+				"the %s changed since you read it", what);
+	return 0;
+}
+
 int req_page_param(struct req *r, const char *key, const char *value,
 		   int64_t *limit, int64_t *offset, int64_t max)
 {

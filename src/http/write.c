@@ -85,10 +85,7 @@ json_t *write_diff(const json_t *before, const json_t *after)
 
 static void set_etag(struct req *r, const json_t *rec)
 {
-	req_add_header(r, "ETag",
-		       arena_printf(r->arena, "\"%lld\"",
-				    (long long)json_integer_value(
-					    json_object_get(rec, "version"))));
+	req_etag(r, json_integer_value(json_object_get(rec, "version")));
 }
 
 static int count_add(struct db_conn *c, int64_t org, const char *entity,
