@@ -53,4 +53,10 @@ struct db_driver {
 extern const struct db_driver db_driver_sqlite;
 extern const struct db_driver db_driver_pg;
 
+/* PostgreSQL: rewrites `?` placeholders outside literals, identifiers and
+ * comments to $1..$n (db_pg_sql.c). Writes into out when it is not NULL
+ * (it must hold the returned length plus one); returns the rewritten
+ * length and sets *nparams. */
+size_t db_pg_rewrite(const char *sql, char *out, int *nparams);
+
 #endif

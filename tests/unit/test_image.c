@@ -7,6 +7,7 @@
 #include <png.h>
 
 #include "admin/image.h"
+#include "core/buf.h"
 #include "unit.h"
 
 static const struct image_bounds logo = {1, 300, 1, 600};
@@ -369,27 +370,27 @@ TEST(image_svg_refused)
 TEST(image_svg_limits)
 {
 	/* Deeper than SVG_MAX_DEPTH. */
-	size_t cap = 64 * 1024;
-	char *s = xmalloc(cap), *p = s;
-	p += sprintf(p, "%s", SVG_OPEN);
+	struct buf b = BUF_INIT;
+	buf_adds(&b, SVG_OPEN);
 	for (int i = 0; i < SVG_MAX_DEPTH + 5; i++)
-		p += sprintf(p, "<g>");
+		buf_adds(&b, "<g>");
 	for (int i = 0; i < SVG_MAX_DEPTH + 5; i++)
-		p += sprintf(p, "</g>");
-	sprintf(p, "</svg>");
+		buf_adds(&b, "</g>");
+	buf_adds(&b, "</svg>");
 	char why[192];
-	char *out = clean(s, why, sizeof why);
+	char *out = clean(buf_str(&b), why, sizeof why);
 	CHECK(out == NULL);
 	CHECK_CONTAINS(why, "nested more than");
 	free(out);
 
 	/* More <use> than allowed. */
-	p = s;
-	p += sprintf(p, "%s<rect id=\"r\"/>", SVG_OPEN);
+	buf_free(&b);
+	buf_adds(&b, SVG_OPEN);
+	buf_adds(&b, "<rect id=\"r\"/>");
 	for (int i = 0; i <= SVG_MAX_USES; i++)
-		p += sprintf(p, "<use href=\"#r\"/>");
-	sprintf(p, "</svg>");
-	out = clean(s, why, sizeof why);
+		buf_adds(&b, "<use href=\"#r\"/>");
+	buf_adds(&b, "</svg>");
+	out = clean(buf_str(&b), why, sizeof why);
 	CHECK(out == NULL);
 	CHECK_CONTAINS(why, "<use> elements");
 	free(out);
@@ -401,5 +402,5 @@ TEST(image_svg_limits)
 				     sizeof why),
 		     -1);
 	CHECK_CONTAINS(why, "at most 10 are allowed");
-	free(s);
+	buf_free(&b);
 }
