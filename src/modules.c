@@ -14,6 +14,7 @@ extern const struct module module_ops, module_web, module_records,
 	module_staff_lifecycle, module_roles, module_settings, module_branding,
 	module_activity, module_email, module_directory, module_api_tokens,
 	module_webhooks, module_webhook_deliveries, module_event_log,
+	module_custom_fields,
 	module_jobs, module_scheduler;
 
 const struct module *const atrium_modules[] = {
@@ -35,6 +36,7 @@ const struct module *const atrium_modules[] = {
 	&module_roles,
 	&module_settings,
 	&module_branding,
+	&module_custom_fields,
 	&module_activity,
 	&module_email,
 	&module_directory,

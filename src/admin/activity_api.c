@@ -60,6 +60,12 @@ static void row(struct buf *b, struct db_stmt *st, const void *arg)
 	 * the answer invalid. */
 	json_t *d = db_col_text(st, 7) ? json_loads(db_col_text(st, 7), 0, NULL)
 				       : NULL;
+	/* arg: the request, for a caller who is not an administrator: what
+	 * only administrators see is left out of the diff. */
+	const struct entity *e =
+		arg && db_col_text(st, 5) ? entity_find(db_col_text(st, 5)) : NULL;
+	if (e)
+		entity_redact_diff((struct req *)arg, e, d);
 	char *enc = d ? json_dumps(d, JSON_COMPACT) : NULL;
 	buf_adds(b, enc ? enc : "null");
 	free(enc);
@@ -174,7 +180,9 @@ static const struct list_spec spec = {
 
 static int activity_h_list(struct req *r)
 {
-	return list_run(r, &spec);
+	struct list_spec s = spec;
+	s.arg = r->who.admin ? NULL : r;
+	return list_run(r, &s);
 }
 
 /* ---- one entry -------------------------------------------------------------- */
@@ -216,6 +224,7 @@ static const struct list_col one_columns[] = {
 static int one_h_get(struct req *r)
 {
 	struct list_spec one = spec;
+	one.arg = r->who.admin ? NULL : r;
 	one.columns = one_columns;
 	one.ncolumns = 1;
 	one.param = NULL;
@@ -300,6 +309,7 @@ static int activity_h_export(struct req *r)
 {
 	struct list_spec big = spec;
 	big.limit_max = 200;
+	big.arg = r->who.admin ? NULL : r;
 	int nq = r->nquery;
 	for (int i = 0; i < nq; i++)
 		if (!strcmp(r->query[i].key, "limit") ||

@@ -332,23 +332,12 @@ static int load_target(struct db_conn *c, int64_t id, struct target *t,
 static void strip_admin_only(struct app *app, struct db_conn *c, int64_t org,
 			     const struct entity *e, json_t *rec)
 {
-	if (!json_is_object(rec))
-		return;
-	for (int i = 0; i < e->schema.nfields; i++)
-		if (e->schema.fields[i].flags & F_ADMIN_ONLY)
-			json_object_del(rec, e->schema.fields[i].name);
 	struct req fr = {0};
 	fr.app = app;
 	fr.arena = arena_new();
 	fr.db = c;
 	fr.who.org_id = org;
-	const struct field_set *fs = entity_fields(&fr, e);
-	json_t *cf = json_object_get(rec, "custom_fields");
-	for (int i = 0; fs && i < fs->ncustom; i++)
-		if (fs->custom[i].flags & F_ADMIN_ONLY)
-			json_object_del(cf, fs->custom[i].name);
-	if (!fs)
-		json_object_del(rec, "custom_fields"); /* when unsure, none */
+	entity_redact(&fr, e, rec);
 	req_free(&fr);
 }
 

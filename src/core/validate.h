@@ -76,6 +76,7 @@ struct field {
 	const char *hint;           /* help under the input, or NULL */
 	const char *ref;            /* FT_REF: the entity ("client") */
 	int scale;                  /* FT_DECIMAL: places after the point */
+	int width; /* UI: columns of a 12-column form grid; 0: the default */
 };
 
 struct schema {

@@ -17,14 +17,16 @@
  *   2. one row in atrium_modules[] (src/modules.c);
  *   3. migrations/sqlite and migrations/pg: its table with id, org_id,
  *      created_by, created_at, updated_at, version, cf (TEXT: the custom
- *      values) and one column per field (named as the field; money as
- *      integer minor units, tags as text), and for each F_SEARCH field its
- *      part of the search index (see migrations/ * /0008_search.sql);
+ *      values), cf_search (TEXT: their search text) and one column per
+ *      field (named as the field; money as integer minor units, tags as
+ *      text), and its search index over the F_SEARCH fields then cf_search
+ *      (see migrations/ * /0018_custom_fields.sql);
  *   4. docs/openapi.yaml and tests/http (the meta-test insists).
  */
 #ifndef ATR_ENTITY_H
 #define ATR_ENTITY_H
 
+#include "db/db.h"
 #include "http/http.h"
 #include "http/list.h"
 
@@ -107,6 +109,34 @@ void entity_fields_fini(void);
 /* How often a cached set is checked against the database (default a
  * second); tests set 0 to see another node's change at once. */
 void entity_fields_recheck(int64_t ns);
+/* One definition of a module's custom_fields hook into f (strings in a);
+ * false (skipped, logged) when malformed. Only text, email, phone, URL and
+ * select fields are searchable. */
+bool entity_field_parse(struct arena *a, const struct entity *e,
+			const json_t *def, struct field *f);
+/* The SQL expression of runtime field f's stored value in the record's
+ * `cf` document, typed like the column it stands for (in a). The list
+ * engine filters and sorts on it, and the custom fields module indexes
+ * exactly this expression. */
+const char *entity_cf_expr(struct arena *a, enum db_dialect d,
+			   const struct field *f);
+/* The search text of custom values cf (stored form): the values of the
+ * searchable fields an administrator does not reserve, one per line, or
+ * NULL when none (caller frees). */
+char *entity_cf_search(const struct field_set *fs, const json_t *cf);
+/* The same computed by SQL from the `cf` column, for the n runtime
+ * fields custom (rewriting every record after a definition changed; in
+ * a); "NULL" when none is searchable. Equal to entity_cf_search. */
+const char *entity_cf_search_sql(struct arena *a, enum db_dialect d,
+				 const struct field *custom, int n);
+/* For a caller who is not an administrator, removes what only
+ * administrators see: from a record's JSON (rec) its admin-only fields
+ * and every custom value that is not of a visible field of the set
+ * (reserved, deactivated or deleted: when unsure, nothing); from an
+ * activity diff the same keys (custom_fields.<slug>). Needs the request's
+ * database (entity_fields). */
+void entity_redact(struct req *r, const struct entity *e, json_t *rec);
+void entity_redact_diff(struct req *r, const struct entity *e, json_t *diff);
 /* The body schema of an entity route (ENTITY_ROUTES' body_of). */
 const struct schema *entity_body_schema(struct req *r);
 

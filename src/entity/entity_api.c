@@ -113,11 +113,11 @@ static void build_sql(const struct entity *e, struct entity_sql *s)
 	s->own = buf_detach(&b);
 	s->get_own = xasprintf("%s%s", s->get, s->own);
 	buf_printf(&b, "INSERT INTO %s (org_id, created_by, created_at, "
-		       "updated_at, version, cf",
+		       "updated_at, version, cf, cf_search",
 		   e->name);
 	for (int i = 0; i < e->schema.nfields; i++)
 		buf_printf(&b, ", %s", e->schema.fields[i].name);
-	buf_adds(&b, ") VALUES (?, ?, ?, ?, 1, ?");
+	buf_adds(&b, ") VALUES (?, ?, ?, ?, 1, ?, ?");
 	for (int i = 0; i < e->schema.nfields; i++)
 		buf_adds(&b, ", ?");
 	buf_printf(&b, ") RETURNING %s", s->cols);
@@ -406,15 +406,21 @@ int entity_h_get(struct req *r)
 	return 0;
 }
 
-/* Binds the custom values document (NULL when empty) at idx. */
-static void bind_cf(struct db_stmt *st, int idx, const json_t *cf)
+/* Binds the custom values document (NULL when empty) at idx and their
+ * search text at idx + 1. */
+static void bind_cf(struct db_stmt *st, int idx, const struct field_set *fs,
+		    const json_t *cf)
 {
 	if (!cf || !json_object_size(cf)) {
 		db_bind_null(st, idx);
+		db_bind_null(st, idx + 1);
 		return;
 	}
 	char *t = json_dumps(cf, JSON_COMPACT | JSON_SORT_KEYS);
 	db_bind_text(st, idx, t);
+	free(t);
+	t = entity_cf_search(fs, cf);
+	t ? db_bind_text(st, idx + 1, t) : db_bind_null(st, idx + 1);
 	free(t);
 }
 
@@ -451,7 +457,7 @@ static int create_apply(struct req *r, const struct write_op *op,
 	db_bind_text(st, 3, now);
 	db_bind_text(st, 4, now);
 	json_t *cf = custom_new(fs, r->body);
-	bind_cf(st, 5, cf);
+	bind_cf(st, 5, fs, cf);
 	json_decref(cf);
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
@@ -462,7 +468,7 @@ static int create_apply(struct req *r, const struct write_op *op,
 			else if (f->flags & F_OWNER)
 				v = dflt = json_integer(r->who.staff_id);
 		}
-		field_bind(st, 6 + i, f, v);
+		field_bind(st, 7 + i, f, v);
 		json_decref(dflt);
 	}
 	int rc = db_step(st);
@@ -548,7 +554,7 @@ static int update_apply(struct req *r, const struct write_op *op,
 		json_decref(nv);
 	}
 	if (cf)
-		buf_adds(&sql, "cf = ?, ");
+		buf_adds(&sql, "cf = ?, cf_search = ?, ");
 	if (nset == 0 && !cf) {
 		buf_free(&sql);
 		*after = NULL;
@@ -570,8 +576,10 @@ static int update_apply(struct req *r, const struct write_op *op,
 			field_bind(st, idx++, &e->schema.fields[i],
 				   json_object_get(r->body,
 						   e->schema.fields[i].name));
-	if (cf)
-		bind_cf(st, idx++, cf);
+	if (cf) {
+		bind_cf(st, idx, fs, cf);
+		idx += 2;
+	}
 	json_decref(cf);
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);

@@ -168,7 +168,9 @@ void entity_list_build(const struct entity *e, struct entity_sql *s)
 			((f->flags & F_FILTER) ? LIST_FILTER : 0u) |
 				((f->flags & F_SORT) ? LIST_SORT : 0u)};
 	}
-	s->search = xcalloc((size_t)nsearch + 1, sizeof *s->search);
+	/* The searchable custom values (cf_search) join every entity's
+	 * search, after its own fields. */
+	s->search = xcalloc((size_t)nsearch + 2, sizeof *s->search);
 	struct buf b = BUF_INIT;
 	int j = 0;
 	for (int i = 0; i < e->schema.nfields; i++) {
@@ -176,12 +178,14 @@ void entity_list_build(const struct entity *e, struct entity_sql *s)
 		if (!(f->flags & F_SEARCH))
 			continue;
 		s->search[j] = f->name;
-		/* Exactly the expression of migrations/pg/0008_search.sql. */
+		/* Exactly the expression of migrations/pg/0018_custom_fields.sql. */
 		buf_printf(&b, "%scoalesce(%s, '')", j ? " || E'\\n' || " : "",
 			   f->name);
 		j++;
 	}
 	if (nsearch) {
+		s->search[j] = "cf_search";
+		buf_adds(&b, " || E'\\n' || coalesce(cf_search, '')");
 		s->trgm = xasprintf("lower(%s)", buf_str(&b));
 		s->fts = xasprintf("%s_fts", e->name);
 	}

@@ -32,6 +32,8 @@ static json_t *field_json(const struct field *f)
 		json_object_set_new(o, "ref", json_string(f->ref));
 	if (f->type == FT_DECIMAL)
 		json_object_set_new(o, "scale", json_integer(f->scale));
+	if (f->width)
+		json_object_set_new(o, "width", json_integer(f->width));
 	if (f->choices) {
 		json_t *ch = json_array();
 		for (const char *const *c = f->choices; *c; c++) {

@@ -109,9 +109,8 @@ static bool flag(const json_t *o, const char *k)
 	return json_is_true(json_object_get(o, k));
 }
 
-/* One definition into f; false (skipped, logged) when malformed. */
-static bool parse_def(struct arena *a, const struct entity *e,
-		      const json_t *d, struct field *f)
+bool entity_field_parse(struct arena *a, const struct entity *e,
+			const json_t *d, struct field *f)
 {
 	const char *name = json_string_value(json_object_get(d, "name"));
 	const char *tn = json_string_value(json_object_get(d, "type"));
@@ -140,7 +139,15 @@ static bool parse_def(struct arena *a, const struct entity *e,
 		   (flag(d, "list") ? F_LIST : 0u) |
 		   (flag(d, "wide") ? F_WIDE : 0u) |
 		   (flag(d, "multiline") ? F_MULTILINE : 0u) |
-		   (flag(d, "admin_only") ? F_ADMIN_ONLY : 0u);
+		   (flag(d, "admin_only") ? F_ADMIN_ONLY : 0u) |
+		   (flag(d, "searchable") &&
+				    (t == FT_TEXT || t == FT_EMAIL ||
+				     t == FT_PHONE || t == FT_URL || t == FT_ENUM)
+			    ? F_SEARCH
+			    : 0u);
+	f->width = (int)json_integer_value(json_object_get(d, "width"));
+	if (f->width < 0 || f->width > 12)
+		f->width = 0;
 	const json_t *ch = json_object_get(d, "choices");
 	if (json_is_array(ch) && json_array_size(ch)) {
 		const char **c = arena_alloc(a, (json_array_size(ch) + 1) *
@@ -155,9 +162,7 @@ static bool parse_def(struct arena *a, const struct entity *e,
 	return true;
 }
 
-/* The SQL expression of a runtime field's stored value (the `cf` JSON
- * document), typed like the column it stands for. */
-static const char *cf_expr(struct arena *a, enum db_dialect d,
+const char *entity_cf_expr(struct arena *a, enum db_dialect d,
 			   const struct field *f)
 {
 	const struct ftype_ops *t = ftype_of(f->type);
@@ -165,8 +170,15 @@ static const char *cf_expr(struct arena *a, enum db_dialect d,
 		return arena_printf(a, "json_extract(cf, '$.\"%s\"')", f->name);
 	if (t->array)
 		return arena_printf(a, "(cf::jsonb -> '%s')::text", f->name);
+	/* Never an error, whatever a document holds: an index build also
+	 * reads the versions of rows a transaction has just rewritten (a
+	 * value before its type changed). */
 	if (t->sql == FSQL_INT)
-		return arena_printf(a, "(cf::jsonb ->> '%s')::bigint", f->name);
+		return arena_printf(a,
+				    "CASE WHEN jsonb_typeof(cf::jsonb -> '%s') "
+				    "= 'number' THEN (cf::jsonb ->> '%s')::bigint "
+				    "END",
+				    f->name, f->name);
 	return arena_printf(a, "(cf::jsonb ->> '%s')", f->name);
 }
 
@@ -196,7 +208,7 @@ static struct field_set_priv *build(struct app *app, struct db_conn *c,
 		size_t i;
 		json_t *d;
 		json_array_foreach(defs, i, d)
-			if (n < CUSTOM_MAX && parse_def(a, e, d, &custom[n]))
+			if (n < CUSTOM_MAX && entity_field_parse(a, e, d, &custom[n]))
 				n++;
 		json_decref(defs);
 	}
@@ -226,7 +238,7 @@ static struct field_set_priv *build(struct app *app, struct db_conn *c,
 		*pf = custom[i];
 		pf->name = arena_printf(a, "custom_fields.%s", custom[i].name);
 		cols[k++] = (struct list_col){
-			pf, cf_expr(a, db_conn_dialect(c), &custom[i]),
+			pf, entity_cf_expr(a, db_conn_dialect(c), &custom[i]),
 			((custom[i].flags & F_FILTER) ? LIST_FILTER : 0u) |
 				((custom[i].flags & F_SORT) ? LIST_SORT : 0u)};
 	}
@@ -323,4 +335,121 @@ const struct field *entity_custom_field(const struct field_set *fs,
 void entity_fields_recheck(int64_t ns)
 {
 	atomic_store(&recheck_ns, ns);
+}
+
+char *entity_cf_search(const struct field_set *fs, const json_t *cf)
+{
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < fs->ncustom; i++) {
+		const struct field *f = &fs->custom[i];
+		const char *v = json_string_value(json_object_get(cf, f->name));
+		if (!(f->flags & F_SEARCH) || (f->flags & F_ADMIN_ONLY) || !v ||
+		    !*v)
+			continue;
+		if (b.len)
+			buf_addc(&b, '\n');
+		buf_adds(&b, v);
+	}
+	if (b.len)
+		return buf_detach(&b);
+	buf_free(&b);
+	return NULL;
+}
+
+const char *entity_cf_search_sql(struct arena *a, enum db_dialect d,
+				 const struct field *custom, int n)
+{
+	struct buf b = BUF_INIT;
+	const char *nl = d == DB_PG ? "E'\\n'" : "char(10)";
+	for (int i = 0; i < n; i++) {
+		const struct field *f = &custom[i];
+		if (!(f->flags & F_SEARCH) || (f->flags & F_ADMIN_ONLY))
+			continue;
+		buf_printf(&b, "%scoalesce(%s || %s, '')", b.len ? " || " : "",
+			   nl, entity_cf_expr(a, d, f));
+	}
+	const char *out = b.len ? arena_printf(a, "NULLIF(ltrim(%s, %s), '')",
+					       buf_str(&b), nl)
+				: "NULL";
+	buf_free(&b);
+	return out;
+}
+
+/* ---- what only administrators see ------------------------------------------ */
+
+/* Whether a member who is not an administrator may see custom value k:
+ * a field of the set not reserved to administrators. A value the set does
+ * not know (a field deactivated or deleted since) is not shown: when
+ * unsure, nothing. */
+static bool custom_visible(const struct field_set *fs, const char *k)
+{
+	const struct field *f = fs ? entity_custom_field(fs, k) : NULL;
+	return f && !(f->flags & F_ADMIN_ONLY);
+}
+
+static bool builtin_admin_only(const struct entity *e, const char *k)
+{
+	const struct field *f = schema_find(&e->schema, k);
+	return f && (f->flags & F_ADMIN_ONLY);
+}
+
+void entity_redact(struct req *r, const struct entity *e, json_t *rec)
+{
+	if (!json_is_object(rec) || r->who.admin)
+		return;
+	for (int i = 0; i < e->schema.nfields; i++)
+		if (e->schema.fields[i].flags & F_ADMIN_ONLY)
+			json_object_del(rec, e->schema.fields[i].name);
+	json_t *cf = json_object_get(rec, "custom_fields");
+	if (!cf)
+		return;
+	const struct field_set *fs = entity_fields(r, e);
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(cf, tmp, k, v)
+		if (!custom_visible(fs, k))
+			json_object_del(cf, k);
+}
+
+void entity_redact_diff(struct req *r, const struct entity *e, json_t *diff)
+{
+	if (!json_is_object(diff) || r->who.admin)
+		return;
+	const struct field_set *fs = NULL;
+	bool loaded = false;
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(diff, tmp, k, v)
+	{
+		if (builtin_admin_only(e, k)) {
+			json_object_del(diff, k);
+			continue;
+		}
+		if (strncmp(k, "custom_fields", 13))
+			continue;
+		if (!loaded) {
+			fs = entity_fields(r, e);
+			loaded = true;
+		}
+		if (k[13] == '.') {
+			if (!custom_visible(fs, k + 14))
+				json_object_del(diff, k);
+			continue;
+		}
+		if (k[13] != '\0')
+			continue;
+		/* {"custom_fields": {"from": {...}, "to": {...}}} */
+		static const char *const sides[] = {"from", "to"};
+		for (size_t i = 0; i < 2; i++) {
+			json_t *o = json_object_get(v, sides[i]);
+			const char *k2;
+			json_t *v2;
+			void *tmp2;
+			json_object_foreach_safe(o, tmp2, k2, v2)
+				if (!custom_visible(fs, k2))
+					json_object_del(o, k2);
+		}
+	}
 }

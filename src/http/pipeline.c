@@ -202,17 +202,30 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 		return atr_fail(&r->err, ATR_E_TOO_LARGE,
 				"the request body exceeds %d bytes",
 				app->cfg.max_body_bytes);
-	const struct schema *body = r->route->body_of
-					    ? r->route->body_of(r)
-					    : r->route->body;
+	const struct schema *body = r->route->body;
+	if (r->route->body_of) {
+		/* A schema that follows the body (the type of the value a
+		 * definition declares) reads it parsed. */
+		if (in->body_len) {
+			if (!json_content_type(req_header(r, "Content-Type")))
+				return atr_fail(&r->err, ATR_E_MEDIA_TYPE,
+						"the body must be "
+						"application/json");
+			if (json_body_parse(in->body, in->body_len, &r->body,
+					    &r->err) < 0)
+				return -1;
+		}
+		body = r->route->body_of(r);
+	}
 	if (body && in->body_len == 0 && !schema_has_required(body)) {
+		json_decref(r->body);
 		r->body = json_object(); /* an action with nothing to say */
 	} else if (body) {
-		if (!json_content_type(req_header(r, "Content-Type")))
+		if (!r->body && !json_content_type(req_header(r, "Content-Type")))
 			return atr_fail(&r->err, ATR_E_MEDIA_TYPE,
 					"the body must be application/json");
-		if (json_body_parse(in->body, in->body_len, &r->body,
-				    &r->err) < 0)
+		if (!r->body && json_body_parse(in->body, in->body_len,
+						&r->body, &r->err) < 0)
 			return -1;
 		validate_body(r->body, body,
 			      r->method == HTTP_PATCH ? V_PATCH : V_CREATE,
