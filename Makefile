@@ -140,6 +140,7 @@ $(BUILD)/bench_jobs: bench/jobs_bench.c $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC) $
 bench: deps-test
 	@$(MAKE) --no-print-directory $(BUILD)/atrium $(BUILD)/bench_jobs
 	bench/run
+	bench/custom_fields
 
 clean:
 	rm -rf $(BUILD)
