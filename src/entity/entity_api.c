@@ -370,6 +370,14 @@ static int write_error(struct req *r, const struct entity *e)
 				"the %s conflicts with an existing one",
 				e->name);
 	}
+	if (db_err_fk(r->db) && r->method == HTTP_DELETE) {
+		db_rollback(r->db);
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"cannot delete %s %lld: other records refer to "
+				"it (its contacts, contracts, projects...); "
+				"remove or reassign them first",
+				e->name, (long long)r->id);
+	}
 	if (db_err_fk(r->db)) {
 		db_rollback(r->db);
 		entity_check_refs(r);
@@ -463,7 +471,9 @@ static int create_apply(struct req *r, const struct write_op *op,
 		const struct field *f = &e->schema.fields[i];
 		json_t *v = json_object_get(r->body, f->name), *dflt = NULL;
 		if (!v || json_is_null(v)) {
-			if (f->def)
+			if (f->def && f->type == FT_BOOL)
+				v = dflt = json_boolean(!strcmp(f->def, "true"));
+			else if (f->def)
 				v = dflt = json_string(f->def);
 			else if (f->flags & F_OWNER)
 				v = dflt = json_integer(r->who.staff_id);

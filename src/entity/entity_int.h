@@ -31,6 +31,19 @@ struct entity_sql {
 struct entity_list_ctx {
 	const struct field_set *fs;
 	bool admin;
+	/* The ids the page's reference fields name, per field (compiled-in
+	 * first, then custom), collected by the row writer for the answer's
+	 * "refs" (their titles). */
+	struct entity_refs *refs;
+	int nrefs;
+	struct arena *arena; /* the request's */
+};
+
+struct entity_refs {
+	const struct field *f; /* FT_REF */
+	int col;               /* its column in the row, or -1: custom */
+	int64_t *ids;          /* in the request's arena */
+	int n, cap;
 };
 
 /* GET /api/v1/meta/entities (entity_meta.c). */

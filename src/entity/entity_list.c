@@ -32,10 +32,114 @@ static const struct field base_updated_at = {.name = "updated_at",
 static const struct field base_created_by = {.name = "created_by",
 					     .type = FT_STAFF};
 
+static void ref_add(struct entity_refs *rf, int64_t id, struct arena *a)
+{
+	for (int i = 0; i < rf->n; i++)
+		if (rf->ids[i] == id)
+			return;
+	if (rf->n == rf->cap) {
+		int cap = rf->cap ? rf->cap * 2 : 16;
+		int64_t *ids = arena_alloc(a, (size_t)cap * sizeof *ids);
+		if (rf->n)
+			memcpy(ids, rf->ids, (size_t)rf->n * sizeof *ids);
+		rf->ids = ids;
+		rf->cap = cap;
+	}
+	rf->ids[rf->n++] = id;
+}
+
 static void row(struct buf *b, struct db_stmt *st, const void *arg)
 {
-	const struct entity_list_ctx *x = arg;
+	struct entity_list_ctx *x = (struct entity_list_ctx *)arg;
 	entity_row_write(x->fs, x->admin, st, b);
+	if (!x->nrefs)
+		return;
+	/* Columns: id, created_at, updated_at, version, created_by, the
+	 * fields, cf (entity_row_json). */
+	int cfcol = 5 + x->fs->e->schema.nfields;
+	json_t *cf = NULL;
+	for (int i = 0; i < x->nrefs; i++) {
+		struct entity_refs *rf = &x->refs[i];
+		if (rf->col >= 0) {
+			if (!db_col_null(st, rf->col))
+				ref_add(rf, db_col_int(st, rf->col), x->arena);
+			continue;
+		}
+		if (!cf && !db_col_null(st, cfcol))
+			cf = json_loads(db_col_text(st, cfcol), 0, NULL);
+		json_t *v = json_object_get(cf, rf->f->name);
+		if (json_is_integer(v))
+			ref_add(rf, json_integer_value(v), x->arena);
+	}
+	json_decref(cf);
+}
+
+/* The answer's "refs": {"<entity>": {"<id>": "<title>"}} for the ids the
+ * page's reference fields name, one query per entity referred to, within
+ * the caller's view of it (an id the caller may not see has no title, as
+ * if it did not exist). */
+static int refs_extra(struct req *r, struct buf *out, const void *arg)
+{
+	const struct entity_list_ctx *x = arg;
+	if (!x->nrefs)
+		return 0;
+	json_t *refs = json_object();
+	for (int i = 0; i < x->nrefs; i++) {
+		const struct entity_refs *rf = &x->refs[i];
+		const struct entity *t = entity_find(rf->f->ref);
+		enum perm_grant g = t ? perm_view_scope(&r->who, t->plural)
+				      : PERM_DENY;
+		if (!rf->n || g == PERM_DENY)
+			continue;
+		const struct entity_sql *ts = entity_sql_of(t);
+		struct buf sql = BUF_INIT;
+		buf_printf(&sql, "SELECT id, %s FROM %s WHERE org_id = ? AND id IN (",
+			   t->title_field, t->name);
+		for (int k = 0; k < rf->n; k++)
+			buf_adds(&sql, k ? ", ?" : "?");
+		buf_addc(&sql, ')');
+		if (g == PERM_OWN)
+			buf_adds(&sql, ts->own);
+		struct db_stmt *st = db_prepare(r->db, buf_str(&sql));
+		buf_free(&sql);
+		if (!st) {
+			json_decref(refs);
+			return req_db_error(r);
+		}
+		int p = 1;
+		db_bind_int(st, p++, r->who.org_id);
+		for (int k = 0; k < rf->n; k++)
+			db_bind_int(st, p++, rf->ids[k]);
+		if (g == PERM_OWN)
+			for (int k = 0; k < ts->nown; k++)
+				db_bind_int(st, p++, r->who.staff_id);
+		json_t *names = json_object_get(refs, t->name);
+		if (!names) {
+			names = json_object();
+			json_object_set_new(refs, t->name, names);
+		}
+		int rc;
+		while ((rc = db_step(st)) == 1) {
+			char key[24];
+			snprintf(key, sizeof key, "%lld",
+				 (long long)db_col_int(st, 0));
+			json_object_set_new(names, key,
+					    json_string(db_col_text(st, 1)
+							    ? db_col_text(st, 1)
+							    : ""));
+		}
+		db_reset(st);
+		if (rc < 0) {
+			json_decref(refs);
+			return req_db_error(r);
+		}
+	}
+	char *t = json_dumps(refs, JSON_COMPACT);
+	buf_adds(out, ",\"refs\":");
+	buf_adds(out, t);
+	free(t);
+	json_decref(refs);
+	return 0;
 }
 
 static int total(struct req *r, const void *arg, int64_t *n)
@@ -227,6 +331,22 @@ int entity_list_run(struct req *r, const struct entity *e)
 	 * request. */
 	struct entity_list_ctx *x = arena_alloc(r->arena, sizeof *x);
 	*x = (struct entity_list_ctx){fs, r->who.admin};
+	x->arena = r->arena;
+	/* The reference fields whose titles the answer carries: compiled-in
+	 * ones, and the custom links the caller may see. */
+	const struct entity *e0 = fs->e;
+	x->refs = arena_alloc(r->arena, ((size_t)e0->schema.nfields +
+					 (size_t)fs->ncustom + 1) *
+						sizeof *x->refs);
+	for (int i = 0; i < e0->schema.nfields; i++)
+		if (e0->schema.fields[i].type == FT_REF)
+			x->refs[x->nrefs++] = (struct entity_refs){
+				&e0->schema.fields[i], 5 + i};
+	for (int i = 0; i < fs->ncustom; i++)
+		if (fs->custom[i].type == FT_REF &&
+		    (r->who.admin || !(fs->custom[i].flags & F_ADMIN_ONLY)))
+			x->refs[x->nrefs++] =
+				(struct entity_refs){&fs->custom[i], -1};
 	struct list_spec spec = entity_sql_of(e)->list;
 	spec.columns = fs->columns;
 	spec.ncolumns = fs->ncolumns;
@@ -242,5 +362,6 @@ int entity_list_run(struct req *r, const struct entity *e)
 		spec.ncolumns = n;
 	}
 	spec.arg = x;
+	spec.extra = refs_extra;
 	return list_run(r, &spec);
 }

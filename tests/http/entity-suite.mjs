@@ -9,7 +9,9 @@
 //   titleField      'name'                  required text field, searchable and sortable
 //   valid(tag, ctx) a body with every field set (ctx.staffId, ctx.adminId)
 //   echo(body)      the fields the response must echo (money normalised etc.)
-//   minimal(tag)    a body with only the required fields
+//   minimal(tag, ctx) a body with only the required fields
+//   setup(h)        optional: runs once the server is up (records the entity
+//                   refers to, kept in h.ctx: ctx.clientId, ...)
 //   defaults(ctx)   fields a minimal create gets by default
 //   invalid         [{what, body(ctx) | patch, omit: [...], fields: {field: code|[codes]|null}}]
 //   multiInvalid    {body, fields}
@@ -72,6 +74,7 @@ export function entitySuite(cfg) {
       ctx.staffId = staff.me.id;
       assert.ok(Number.isInteger(ctx.adminId) && Number.isInteger(ctx.staffId));
       Object.assign(h, { srv, admin, staff });
+      if (cfg.setup) await cfg.setup(h);
     });
     after(async () => {
       await srv?.stop();
@@ -80,7 +83,7 @@ export function entitySuite(cfg) {
     describe('create', () => {
       it('a minimal record: 201, Location, ETag, defaults, owner_id = creator', async () => {
         const tag = uniq('min');
-        const body = cfg.minimal(tag);
+        const body = cfg.minimal(tag, ctx);
         const r = await create(body);
         const rec = r.body;
         assert.ok(Number.isInteger(rec.id) && rec.id > 0, `id is a positive integer: ${rec.id}`);
@@ -136,7 +139,7 @@ export function entitySuite(cfg) {
 
     describe('get', () => {
       it('is 200 with ETag "<version>"', async () => {
-        const { body: rec } = await create(cfg.minimal(uniq('get')));
+        const { body: rec } = await create(cfg.minimal(uniq('get'), ctx));
         const r = await get(rec.id);
         assert.equal(r.status, 200);
         assert.equal(r.headers.get('etag'), `"${rec.version}"`);
@@ -161,7 +164,7 @@ export function entitySuite(cfg) {
         tag = uniq('lst');
         made = [];
         for (const t of ['bravo', 'alpha', 'charlie']) {
-          made.push((await create(cfg.minimal(`${tag} ${t}`))).body);
+          made.push((await create(cfg.minimal(`${tag} ${t}`, ctx))).body);
         }
       });
 
@@ -180,7 +183,7 @@ export function entitySuite(cfg) {
         const need = 205 - have;
         for (let i = 0; i < need; i += 8) {
           await Promise.all(Array.from({ length: Math.min(8, need - i) },
-            (_, j) => create(cfg.minimal(`${uniq('bulk')} ${i + j}`))));
+            (_, j) => create(cfg.minimal(`${uniq('bulk')} ${i + j}`, ctx))));
         }
         const full = await list({ limit: 200 });
         assert.ok(full.total >= 205);
@@ -247,8 +250,8 @@ export function entitySuite(cfg) {
 
       if (cfg.filter) it(`filter ${cfg.filter.field}=${cfg.filter.value}`, async () => {
         const ftag = uniq('flt');
-        const hit = (await create(cfg.filter.body(ftag))).body;
-        const miss = (await create(cfg.minimal(`${ftag} other`))).body;
+        const hit = (await create(cfg.filter.body(ftag, ctx))).body;
+        const miss = (await create(cfg.minimal(`${ftag} other`, ctx))).body;
         assert.notDeepEqual(miss[cfg.filter.field], cfg.filter.value, 'the other record differs');
         const b = await list({ q: ftag, [cfg.filter.field]: cfg.filter.value });
         assert.deepEqual(b.data.map((x) => x.id), [hit.id]);
@@ -337,7 +340,7 @@ export function entitySuite(cfg) {
       });
 
       it(`null on the required field ${T} is 422`, async () => {
-        const { body: rec } = await create(cfg.minimal(uniq('preq')));
+        const { body: rec } = await create(cfg.minimal(uniq('preq'), ctx));
         const r = await admin.req('PATCH', ITEM, {
           params: { id: rec.id }, body: { [T]: null }, headers: { 'If-Match': `"${rec.version}"` },
         });
@@ -354,7 +357,7 @@ export function entitySuite(cfg) {
       });
 
       it('an unknown field is 422 unknown_field', async () => {
-        const { body: rec } = await create(cfg.minimal(uniq('punk')));
+        const { body: rec } = await create(cfg.minimal(uniq('punk'), ctx));
         const r = await admin.req('PATCH', ITEM, {
           params: { id: rec.id }, body: { colour: 'red' }, headers: { 'If-Match': `"${rec.version}"` },
         });
@@ -362,7 +365,7 @@ export function entitySuite(cfg) {
       });
 
       it('read-only fields cannot be written', async () => {
-        const { body: rec } = await create(cfg.minimal(uniq('pro')));
+        const { body: rec } = await create(cfg.minimal(uniq('pro'), ctx));
         const r = await admin.req('PATCH', ITEM, {
           params: { id: rec.id }, body: { id: 1, version: 99, created_by: ctx.staffId }, headers: { 'If-Match': `"${rec.version}"` },
         });
@@ -380,7 +383,7 @@ export function entitySuite(cfg) {
 
     describe('delete', () => {
       it('is 204, then GET is 404', async () => {
-        const { body: rec } = await create(cfg.minimal(uniq('del')));
+        const { body: rec } = await create(cfg.minimal(uniq('del'), ctx));
         const r = await admin.req('DELETE', ITEM, { params: { id: rec.id } });
         assert.equal(r.status, 204, r.text);
         assert.equal(r.text, '');
@@ -390,13 +393,13 @@ export function entitySuite(cfg) {
       });
 
       it('with the right If-Match is 204', async () => {
-        const { body: rec } = await create(cfg.minimal(uniq('delm')));
+        const { body: rec } = await create(cfg.minimal(uniq('delm'), ctx));
         const r = await admin.req('DELETE', ITEM, { params: { id: rec.id }, headers: { 'If-Match': `"${rec.version}"` } });
         assert.equal(r.status, 204, r.text);
       });
 
       it('with a stale If-Match is 412 and the record stays', async () => {
-        const { body: rec } = await create(cfg.minimal(uniq('del412')));
+        const { body: rec } = await create(cfg.minimal(uniq('del412'), ctx));
         const up = await admin.req('PATCH', ITEM, {
           params: { id: rec.id }, body: { [T]: `${rec[T]} v2` }, headers: { 'If-Match': `"${rec.version}"` },
         });
@@ -411,7 +414,7 @@ export function entitySuite(cfg) {
       it('the same key and body return the first response and create one record', async () => {
         const tag = uniq('idem');
         const key = uniq('key-');
-        const body = cfg.minimal(tag);
+        const body = cfg.minimal(tag, ctx);
         const a = await admin.req('POST', COLL, { body, headers: { 'Idempotency-Key': key } });
         const b = await admin.req('POST', COLL, { body, headers: { 'Idempotency-Key': key } });
         assert.equal(a.status, 201, a.text);
@@ -424,18 +427,18 @@ export function entitySuite(cfg) {
       it('the same key with another body is 409', async () => {
         const tag = uniq('idem');
         const key = uniq('key-');
-        const a = await admin.req('POST', COLL, { body: cfg.minimal(`${tag} one`), headers: { 'Idempotency-Key': key } });
+        const a = await admin.req('POST', COLL, { body: cfg.minimal(`${tag} one`, ctx), headers: { 'Idempotency-Key': key } });
         assert.equal(a.status, 201, a.text);
-        const b = await admin.req('POST', COLL, { body: cfg.minimal(`${tag} two`), headers: { 'Idempotency-Key': key } });
+        const b = await admin.req('POST', COLL, { body: cfg.minimal(`${tag} two`, ctx), headers: { 'Idempotency-Key': key } });
         assertProblem(b, 409, 'conflict');
         assert.equal((await list({ q: tag })).total, 1);
       });
 
       it('different keys create different records', async () => {
         const tag = uniq('idem');
-        const body = cfg.minimal(tag);
+        const body = cfg.minimal(tag, ctx);
         // A unique title cannot repeat: the second record gets its own.
-        const body2 = cfg.uniqueTitle ? cfg.minimal(`${tag} b`) : body;
+        const body2 = cfg.uniqueTitle ? cfg.minimal(`${tag} b`, ctx) : body;
         const a = await admin.req('POST', COLL, { body, headers: { 'Idempotency-Key': uniq('key-') } });
         const b = await admin.req('POST', COLL, { body: body2, headers: { 'Idempotency-Key': uniq('key-') } });
         assert.equal(a.status, 201);
@@ -449,7 +452,7 @@ export function entitySuite(cfg) {
     function routes(rec) {
       return [
         ['GET', COLL, {}],
-        ['POST', COLL, { body: cfg.minimal(uniq('deny')) }],
+        ['POST', COLL, { body: cfg.minimal(uniq('deny'), ctx) }],
         ['GET', ITEM, { params: { id: rec.id } }],
         ['PATCH', ITEM, { params: { id: rec.id }, body: { [T]: 'denied' }, headers: { 'If-Match': `"${rec.version}"` } }],
         ['DELETE', ITEM, { params: { id: rec.id }, headers: { 'If-Match': `"${rec.version}"` } }],
@@ -459,7 +462,7 @@ export function entitySuite(cfg) {
     describe('anonymous', () => {
       let rec;
       before(async () => {
-        rec = (await create(cfg.minimal(uniq('anon')))).body;
+        rec = (await create(cfg.minimal(uniq('anon'), ctx))).body;
       });
       for (const [method, pattern] of [['GET', COLL], ['POST', COLL], ['GET', ITEM], ['PATCH', ITEM], ['DELETE', ITEM]]) {
         it(`${method} ${pattern} is 401`, async () => {
@@ -477,7 +480,7 @@ export function entitySuite(cfg) {
     describe('plain staff member (no permission)', () => {
       let rec;
       before(async () => {
-        rec = (await create(cfg.minimal(uniq('staff')))).body;
+        rec = (await create(cfg.minimal(uniq('staff'), ctx))).body;
       });
       for (const [method, pattern] of [['GET', COLL], ['POST', COLL], ['GET', ITEM], ['PATCH', ITEM], ['DELETE', ITEM]]) {
         it(`${method} ${pattern} is 403`, async () => {

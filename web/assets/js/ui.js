@@ -142,7 +142,10 @@ export function formatCell(field, record, ctx) {
       ? v.map((x) => ((field.options || []).find(([value]) => value === x) || [x, x])[1]).join(', ') : String(v);
     case 'checkbox': return v === true ? 'Yes' : 'No';
     case 'date': return String(v);
-    case 'reference': return `#${v}`;
+    case 'reference': { // the list answer's titles (refs), else the id
+      const names = ctx && ctx.refs && ctx.refs[field.ref];
+      return names && names[v] != null ? names[v] : `#${v}`;
+    }
     default: return String(v);
   }
 }

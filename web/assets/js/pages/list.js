@@ -56,6 +56,9 @@ export function listPage(entity) {
         labels: ['Created from', 'Created to'] });
     }
     const creates = can(entity.module, 'create');
+    // Titles of the records the page's reference fields name, from the
+    // answer (refs: {client: {"7": "Nordic Timber"}}).
+    Object.defineProperty(lookups, 'refs', { get: () => (view && view.data && view.data.refs) || {} });
     const view = listView(ctx, {
       api: entity.api,
       name: entity.plural,

@@ -1,0 +1,58 @@
+// Contacts, contracts and projects in the UI (issue 12): the generic record
+// pages drawn from their definitions, with the client picked by name in the
+// reference select, a duplicate email named on its field, and the record in
+// its list.
+import { test, expect } from '@playwright/test';
+import { guardPages, navLink, pageApi, signIn, stamp } from './common.mjs';
+
+guardPages();
+
+test('a contact at a client: picked by name, a duplicate email refused on its field, listed', async ({ page }) => {
+  const tag = stamp();
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  const client = await call('POST', '/api/v1/clients', { company: `Nordic Timber ${tag}` });
+  expect(client.status).toBe(201);
+  const taken = await call('POST', '/api/v1/contacts', { client_id: client.body.id, first_name: 'Taken', email: `taken${tag}@example.test` });
+  expect(taken.status).toBe(201);
+
+  await navLink(page, 'Contacts').click();
+  await page.getByRole('link', { name: 'New contact' }).click();
+  await page.getByLabel(/^Client( \*)?$/).selectOption({ label: `Nordic Timber ${tag}` });
+  await page.getByLabel(/^First name( \*)?$/).fill(`Ana ${tag}`);
+  await page.getByLabel(/^Email( \*)?$/).fill(`TAKEN${tag}@example.test`);
+  await page.getByRole('button', { name: 'Create contact' }).click();
+  await expect(page.locator('#contact-email-error')).toContainText(/already used/);
+  await page.getByLabel(/^Email( \*)?$/).fill(`ana${tag}@example.test`);
+  await page.getByRole('button', { name: 'Create contact' }).click();
+  await expect(page).toHaveURL(/\/admin\/contacts(\?|$)/);
+  const row = page.getByRole('row', { name: new RegExp(`Ana ${tag}`) });
+  await expect(row).toBeVisible();
+  await expect(row.getByRole('cell', { name: `Nordic Timber ${tag}` })).toBeVisible(); // the client by name, not #id
+});
+
+test('a contract and a project for a client, through their forms', async ({ page }) => {
+  const tag = stamp();
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  expect((await call('POST', '/api/v1/clients', { company: `Acme ${tag}` })).status).toBe(201);
+
+  await navLink(page, 'Contracts').click();
+  await page.getByRole('link', { name: 'New contract' }).click();
+  await page.getByLabel(/^Subject( \*)?$/).fill(`Maintenance ${tag}`);
+  await page.getByLabel(/^Client( \*)?$/).selectOption({ label: `Acme ${tag}` });
+  await page.getByLabel(/^End date$/).fill('2027-03-31');
+  await page.getByRole('button', { name: 'Create contract' }).click();
+  await expect(page).toHaveURL(/\/admin\/contracts(\?|$)/);
+  await expect(page.getByRole('link', { name: `Maintenance ${tag}` })).toBeVisible();
+
+  await navLink(page, 'Projects').click();
+  await page.getByRole('link', { name: 'New project' }).click();
+  await page.getByLabel(/^Name( \*)?$/).fill(`Website ${tag}`);
+  await page.getByLabel(/^Status( \*)?$/).selectOption('in_progress');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await expect(page).toHaveURL(/\/admin\/projects(\?|$)/);
+  await expect(page.getByRole('link', { name: `Website ${tag}` })).toBeVisible();
+});
