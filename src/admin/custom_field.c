@@ -23,8 +23,8 @@
  * activity rows carry the entity `custom_field_admin`, which no
  * permission grants, so only administrators read them.
  *
- * Changing a definition is safe for the data already stored
- * (custom_field_change.c): a field made required fills the records
+ * What a definition must be is custom_field_check.c. Changing a definition
+ * is safe for the data already stored (custom_field_change.c): a field made required fills the records
  * without a value from fill_value, or the change is refused with their
  * count; a new type is taken only when every value converts; deactivating
  * hides and keeps; deleting needs confirmation when values exist and
@@ -71,7 +71,7 @@ static const struct cf_type types[] = {
 	 "Another record (a lead's referring client)."},
 };
 
-static const char *type_names[ATR_ARRAY_LEN(types) + 1];
+const char *cf_type_names[ATR_ARRAY_LEN(types) + 1];
 
 const struct cf_type *cf_type_find(const char *name)
 {
@@ -310,7 +310,7 @@ static int cf_h_types(struct req *r)
 /* Definition id of the caller's organisation (one reserved to
  * administrators only for them), locked on PostgreSQL when lock: 1, 0
  * absent, -1 error. */
-static int load_def(struct req *r, int64_t id, bool lock, json_t **out)
+int cf_load_def(struct req *r, int64_t id, bool lock, json_t **out)
 {
 	const char *sql = "SELECT " COLS " FROM custom_field WHERE id = ? "
 			  "AND org_id = ? AND (only_admin = 0 OR ? = 1)";
@@ -335,7 +335,7 @@ static int cf_h_get(struct req *r)
 	if (!req_db(r))
 		return -1;
 	json_t *d = NULL;
-	int rc = load_def(r, r->id, false, &d);
+	int rc = cf_load_def(r, r->id, false, &d);
 	if (rc < 0)
 		return req_db_error(r);
 	if (rc == 0)
@@ -351,241 +351,6 @@ static int cf_h_get(struct req *r)
 	req_etag(r, json_integer_value(json_object_get(d, "version")));
 	req_json(r, 200, d);
 	return 0;
-}
-
-/* ---- validation --------------------------------------------------------------------- */
-
-static const struct field def_fields[] = {
-	{"entity", FT_TEXT, F_REQUIRED, 40},
-	{"slug", FT_TEXT, F_REQUIRED, CF_SLUG_MAX},
-	{"label", FT_TEXT, F_REQUIRED, CF_LABEL_MAX},
-	{"type", FT_ENUM, F_REQUIRED, 0, type_names},
-	{"required", FT_BOOL},
-	{"help_text", FT_TEXT, F_MULTILINE, CF_HELP_MAX},
-	{"position", FT_INT},
-	{"active", FT_BOOL},
-	{"only_admin", FT_BOOL},
-	{"show_on_client_portal", FT_BOOL},
-	{"show_on_pdf", FT_BOOL},
-	{"searchable", FT_BOOL},
-	{"bs_column", FT_INT},
-	{"options", FT_TAGS, 0, CF_OPTIONS_MAX},
-	{"decimals", FT_INT},
-	{"ref_entity", FT_TEXT, 0, 40},
-};
-#define NDEF ((int)ATR_ARRAY_LEN(def_fields))
-
-/* The definition as the body would leave it: the current one (PATCH) with
- * the body's members over it, or the body with the defaults (POST). New
- * reference. */
-static json_t *merged_def(struct req *r, const json_t *cur)
-{
-	json_t *m = cur ? json_deep_copy(cur)
-			: json_pack("{s:b,s:b,s:b,s:i,s:i,s:b,s:b,s:b}",
-				    "required", 0, "active", 1, "only_admin",
-				    0, "position", 0, "bs_column", 12,
-				    "show_on_client_portal", 0, "show_on_pdf",
-				    0, "searchable", 1);
-	const char *k;
-	json_t *v;
-	json_object_foreach(r->body, k, v)
-		if (strcmp(k, "fill_value"))
-			json_object_set(m, k, v);
-	const char *type = json_string_value(json_object_get(m, "type"));
-	if (!cur && !json_object_get(m, "decimals") && type &&
-	    !strcmp(type, "number"))
-		json_object_set_new(m, "decimals", json_integer(2));
-	return m;
-}
-
-/* The request's schema: the definition's fields, and `default` (and
- * `fill_value` on PATCH) typed as the field being defined. */
-static const struct schema *def_schema(struct req *r)
-{
-	struct field *fs = arena_alloc(r->arena, (NDEF + 2) * sizeof *fs);
-	memcpy(fs, def_fields, sizeof def_fields);
-	int n = NDEF;
-	json_t *cur = NULL;
-	if (r->method == HTTP_PATCH || r->method == HTTP_POST) {
-		if (r->id && req_db(r) && load_def(r, r->id, false, &cur) < 0)
-			cur = NULL;
-	}
-	json_t *m = json_is_object(r->body) ? merged_def(r, cur) : json_object();
-	struct field f;
-	cf_field_of(m, r->arena, &f);
-	/* The strings of f are m's: copy what outlives it. */
-	f.name = "default";
-	f.label = NULL;
-	f.ref = f.ref ? arena_strdup(r->arena, f.ref) : NULL;
-	if (f.choices) {
-		int k = 0;
-		while (f.choices[k])
-			k++;
-		const char **c = arena_alloc(r->arena, (size_t)(k + 1) * sizeof *c);
-		for (int i = 0; i < k; i++)
-			c[i] = arena_strdup(r->arena, f.choices[i]);
-		f.choices = c;
-	}
-	fs[n++] = f;
-	if (r->id) {
-		f.name = "fill_value";
-		fs[n++] = f;
-		/* A change (PATCH, preview) requires nothing. */
-		for (int i = 0; i < n; i++)
-			fs[i].flags &= ~(unsigned)F_REQUIRED;
-	}
-	json_decref(m);
-	json_decref(cur);
-	struct schema *s = arena_alloc(r->arena, sizeof *s);
-	*s = (struct schema){fs, n};
-	return s;
-}
-
-static bool slug_ok(const char *s)
-{
-	if (!s || !(*s >= 'a' && *s <= 'z'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_'))
-			return false;
-	return true;
-}
-
-/* Cross-field rules, and what only the database knows. */
-static void def_check(struct req *r)
-{
-	if (!json_is_object(r->body))
-		return;
-	json_t *cur = NULL;
-	if (r->id && req_db(r) && load_def(r, r->id, false, &cur) < 0) {
-		req_db_error(r);
-		return;
-	}
-	json_t *b = r->body, *m = merged_def(r, cur);
-	const char *ename = json_string_value(json_object_get(m, "entity"));
-	const struct entity *e = ename ? entity_find(ename) : NULL;
-	const char *slug = json_string_value(json_object_get(m, "slug"));
-	const struct cf_type *t =
-		cf_type_find(json_string_value(json_object_get(m, "type")));
-	if (cur) {
-		static const char *const fixed[] = {"entity", "slug"};
-		for (size_t i = 0; i < 2; i++) {
-			json_t *v = json_object_get(b, fixed[i]);
-			if (v && !json_equal(v, json_object_get(cur, fixed[i])))
-				atr_field(&r->err, fixed[i], "read_only",
-					  "cannot be changed: integrations "
-					  "name the field by it; define a new "
-					  "field instead");
-		}
-	} else {
-		if (ename && !e)
-			atr_field(&r->err, "entity", "invalid",
-				  "no entity '%s'", ename);
-		if (slug && !slug_ok(slug))
-			atr_field(&r->err, "slug", "invalid",
-				  "must start with a letter and hold only "
-				  "a-z, 0-9 and _");
-		else if (slug && e &&
-			 (schema_find(&e->schema, slug) ||
-			  !strcmp(slug, "id") || !strcmp(slug, "version") ||
-			  !strcmp(slug, "created_at") ||
-			  !strcmp(slug, "updated_at") ||
-			  !strcmp(slug, "created_by")))
-			atr_field(&r->err, "slug", "taken",
-				  "%s already have a built-in field '%s'",
-				  e->plural, slug);
-	}
-	json_t *opts = json_object_get(m, "options");
-	bool choice = t && (t->ft == FT_ENUM || t->ft == FT_MULTI);
-	if (t && choice && (!json_is_array(opts) || !json_array_size(opts)))
-		atr_field(&r->err, "options", "required",
-			  "a %s needs at least one option", t->label);
-	else if (t && !choice && json_array_size(opts) &&
-		 json_object_get(b, "options"))
-		atr_field(&r->err, "options", "not_allowed",
-			  "only a select or multi-select has options");
-	size_t i, j;
-	json_t *o, *p;
-	json_array_foreach(choice ? opts : NULL, i, o)
-	{
-		const char *s = json_string_value(o);
-		if (s && strlen(s) > CF_OPTION_MAX) {
-			atr_field(&r->err, "options", "too_long",
-				  "an option has at most %d characters",
-				  CF_OPTION_MAX);
-			break;
-		}
-		bool dup = false;
-		json_array_foreach(opts, j, p)
-			dup = dup || (j < i && json_equal(o, p));
-		if (dup) {
-			atr_field(&r->err, "options", "duplicate",
-				  "'%s' is listed twice", s ? s : "");
-			break;
-		}
-	}
-	json_t *dec = json_object_get(m, "decimals");
-	if (t && t->ft == FT_DECIMAL && json_is_integer(dec) &&
-	    (json_integer_value(dec) < 0 ||
-	     json_integer_value(dec) > CF_DECIMALS_MAX))
-		atr_field(&r->err, "decimals", "out_of_range",
-			  "must be 0 to %d", CF_DECIMALS_MAX);
-	else if (t && t->ft != FT_DECIMAL && json_is_integer(dec) &&
-		 json_object_get(b, "decimals"))
-		atr_field(&r->err, "decimals", "not_allowed",
-			  "only a number has decimals");
-	const char *ref = json_string_value(json_object_get(m, "ref_entity"));
-	if (t && t->ft == FT_REF && !ref)
-		atr_field(&r->err, "ref_entity", "required",
-			  "a link names the entity it links to");
-	else if (t && t->ft == FT_REF && !entity_find(ref))
-		atr_field(&r->err, "ref_entity", "invalid", "no entity '%s'",
-			  ref);
-	else if (t && t->ft != FT_REF && ref &&
-		 json_object_get(b, "ref_entity"))
-		atr_field(&r->err, "ref_entity", "not_allowed",
-			  "only a link names an entity");
-	if (t && t->ft == FT_REF && json_object_get(b, "default") &&
-	    !json_is_null(json_object_get(b, "default")))
-		atr_field(&r->err, "default", "not_allowed",
-			  "a link has no default");
-	/* A link holds ids of one entity: it converts to nothing else. */
-	if (cur && t) {
-		const struct cf_type *was = cf_type_find(
-			json_string_value(json_object_get(cur, "type")));
-		const char *was_ref =
-			json_string_value(json_object_get(cur, "ref_entity"));
-		if (was && (was->ft == FT_REF) != (t->ft == FT_REF))
-			atr_field(&r->err, "type", "not_convertible",
-				  "a link cannot become another type, nor "
-				  "another type a link");
-		else if (was && was->ft == FT_REF && ref && was_ref &&
-			 strcmp(ref, was_ref))
-			atr_field(&r->err, "ref_entity", "not_convertible",
-				  "the records it links to are %s records",
-				  was_ref);
-	}
-	json_t *w = json_object_get(m, "bs_column");
-	if (json_is_integer(w) &&
-	    (json_integer_value(w) < 1 || json_integer_value(w) > 12))
-		atr_field(&r->err, "bs_column", "out_of_range",
-			  "must be 1 to 12 (6 = half the form, 12 = all of "
-			  "it)");
-	json_t *pos = json_object_get(m, "position");
-	if (json_is_integer(pos) && (json_integer_value(pos) < 0 ||
-				     json_integer_value(pos) > 100000))
-		atr_field(&r->err, "position", "out_of_range",
-			  "must be 0 to 100000");
-	const char *label = json_string_value(json_object_get(b, "label"));
-	if (cur && label && !*label)
-		atr_field(&r->err, "label", "required", "must not be empty");
-	if (!r->who.admin && json_is_true(json_object_get(b, "only_admin")))
-		atr_field(&r->err, "only_admin", "forbidden",
-			  "only administrators reserve a field to "
-			  "administrators");
-	json_decref(m);
-	json_decref(cur);
 }
 
 /* ---- writing ------------------------------------------------------------------------ */
@@ -605,7 +370,7 @@ static const char *log_entity(const json_t *a, const json_t *b)
 static int def_load(struct req *r, const struct write_op *op, json_t **rec)
 {
 	struct cf_ctx *x = op->ctx;
-	int rc = load_def(r, r->id, true, rec);
+	int rc = cf_load_def(r, r->id, true, rec);
 	if (rc == 1)
 		x->op.entity = log_entity(*rec, NULL);
 	return rc;
@@ -677,7 +442,7 @@ static int create_apply(struct req *r, const struct write_op *op,
 			const json_t *before, json_t **after)
 {
 	struct cf_ctx *x = op->ctx;
-	json_t *m = merged_def(r, NULL);
+	json_t *m = cf_merged_def(r, NULL);
 	keep_type_members(m);
 	x->op.entity = log_entity(m, NULL);
 	char now[ATR_TIME_LEN];
@@ -737,7 +502,7 @@ static int update_apply(struct req *r, const struct write_op *op,
 			const json_t *before, json_t **after)
 {
 	struct cf_ctx *x = op->ctx;
-	json_t *m = merged_def(r, before), *summary = NULL;
+	json_t *m = cf_merged_def(r, before), *summary = NULL;
 	keep_type_members(m);
 	x->op.entity = log_entity(before, m);
 	int ret = -1;
@@ -874,13 +639,13 @@ static int cf_h_preview(struct req *r)
 	if (!req_db(r))
 		return -1;
 	json_t *cur = NULL, *out = NULL;
-	int rc = load_def(r, r->id, false, &cur);
+	int rc = cf_load_def(r, r->id, false, &cur);
 	if (rc <= 0)
 		return rc < 0 ? req_db_error(r)
 			      : atr_fail(&r->err, ATR_E_NOT_FOUND,
 					 "custom field %lld not found",
 					 (long long)r->id);
-	json_t *m = merged_def(r, cur);
+	json_t *m = cf_merged_def(r, cur);
 	keep_type_members(m);
 	rc = cf_change_values(r, cur, m, json_object_get(r->body, "fill_value"),
 			      false, &out);
@@ -897,7 +662,7 @@ static int cf_h_preview(struct req *r)
 static int cf_init(struct app *app, struct atr_err *err)
 {
 	for (size_t i = 0; i < ATR_ARRAY_LEN(types); i++)
-		type_names[i] = types[i].name;
+		cf_type_names[i] = types[i].name;
 	return 0;
 }
 
@@ -907,14 +672,14 @@ static const struct route cf_routes[] = {
 	{HTTP_GET, "/api/v1/custom_fields/types", cf_h_types, ACCESS_PERM,
 	 "custom_fields", CAP_VIEW},
 	{HTTP_POST, "/api/v1/custom_fields", cf_h_create, ACCESS_PERM,
-	 "custom_fields", CAP_CREATE, NULL, NULL, def_check, 0, def_schema},
+	 "custom_fields", CAP_CREATE, NULL, NULL, cf_def_check, 0, cf_def_schema},
 	{HTTP_GET, "/api/v1/custom_fields/{id}", cf_h_get, ACCESS_PERM,
 	 "custom_fields", CAP_VIEW},
 	{HTTP_PATCH, "/api/v1/custom_fields/{id}", cf_h_update, ACCESS_PERM,
-	 "custom_fields", CAP_EDIT, NULL, NULL, def_check, 0, def_schema},
+	 "custom_fields", CAP_EDIT, NULL, NULL, cf_def_check, 0, cf_def_schema},
 	{HTTP_POST, "/api/v1/custom_fields/{id}/preview", cf_h_preview,
-	 ACCESS_PERM, "custom_fields", CAP_EDIT, NULL, NULL, def_check, 0,
-	 def_schema},
+	 ACCESS_PERM, "custom_fields", CAP_EDIT, NULL, NULL, cf_def_check, 0,
+	 cf_def_schema},
 	{HTTP_DELETE, "/api/v1/custom_fields/{id}", cf_h_delete, ACCESS_PERM,
 	 "custom_fields", CAP_DELETE},
 	{0},

@@ -1,6 +1,7 @@
 /* custom_field_int.h — what the files of the custom fields module share
  * (custom_field.c: the definitions, their routes and the records
- * module's hook; custom_field_change.c: what a change does to the values
+ * module's hook; custom_field_check.c: the schema and rules of a
+ * definition; custom_field_change.c: what a change does to the values
  * already stored — filling, converting, removing — and the indexes). */
 #ifndef ATR_CUSTOM_FIELD_INT_H
 #define ATR_CUSTOM_FIELD_INT_H
@@ -33,6 +34,23 @@ struct cf_type {
 	const char *label; /* "Short text" */
 	const char *hint;  /* the spec's advice on when to choose it */
 };
+
+/* The type names, NULL-terminated (filled by the module's init). */
+extern const char *cf_type_names[];
+
+/* Definition id of the caller's organisation (one reserved to
+ * administrators only for them), locked on PostgreSQL when lock: 1 (*out
+ * the caller's), 0 absent, -1 error. */
+int cf_load_def(struct req *r, int64_t id, bool lock, json_t **out);
+
+/* The definition as the request's body would leave it: cur (PATCH) with
+ * the body's members over it, or the body with the defaults (POST). New
+ * reference. */
+json_t *cf_merged_def(struct req *r, const json_t *cur);
+
+/* The route's schema and check (custom_field_check.c). */
+const struct schema *cf_def_schema(struct req *r);
+void cf_def_check(struct req *r);
 
 /* The type named name, or NULL. */
 const struct cf_type *cf_type_find(const char *name);

@@ -83,6 +83,9 @@ const struct entity *entity_find(const char *name);
  * with what requests need built once: the body schema (the compiled-in
  * fields plus a `custom_fields` object) and the list columns (plus
  * `custom_fields.<name>`, read from the record's `cf` JSON column). */
+/* Custom fields per entity and organisation. */
+#define ENTITY_CUSTOM_MAX 200
+
 struct field_set {
 	const struct entity *e;
 	const struct field *custom; /* name = the slug; F_RUNTIME */

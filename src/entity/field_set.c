@@ -29,7 +29,6 @@
 /* How often a cached set is checked against the database's generation:
  * a second, so other nodes see a change within one. */
 static _Atomic int64_t recheck_ns = 1000LL * 1000 * 1000;
-#define CUSTOM_MAX 200                    /* fields per entity and org */
 
 struct field_set_priv {
 	struct field_set pub;
@@ -192,7 +191,7 @@ static struct field_set_priv *build(struct app *app, struct db_conn *c,
 	s->org = org;
 	s->gen = gen;
 	atomic_store(&s->refs, 1);
-	struct field *custom = arena_alloc(a, CUSTOM_MAX * sizeof *custom);
+	struct field *custom = arena_alloc(a, ENTITY_CUSTOM_MAX * sizeof *custom);
 	int n = 0;
 	for (int m = 0; app->modules[m]; m++) {
 		const struct module *mod = app->modules[m];
@@ -208,7 +207,7 @@ static struct field_set_priv *build(struct app *app, struct db_conn *c,
 		size_t i;
 		json_t *d;
 		json_array_foreach(defs, i, d)
-			if (n < CUSTOM_MAX && entity_field_parse(a, e, d, &custom[n]))
+			if (n < ENTITY_CUSTOM_MAX && entity_field_parse(a, e, d, &custom[n]))
 				n++;
 		json_decref(defs);
 	}

@@ -388,6 +388,9 @@ describe('staff administration', () => {
       assert.deepEqual(r.body.reassigned, {
         lead: { owner_id: 3, assigned_to: 2 },
         client: { owner_id: 1, assigned_to: 1 },
+        contact: { owner_id: 0 },
+        contract: { owner_id: 0, assigned_to: 0 },
+        project: { owner_id: 0, assigned_to: 0 },
       });
       const getLead = async (x) => (await admin.req('GET', '/api/v1/leads/{id}', { params: { id: x.id } })).body;
       const getClient = async (x) => (await admin.req('GET', '/api/v1/clients/{id}', { params: { id: x.id } })).body;

@@ -406,6 +406,15 @@ describe('custom fields', () => {
     assert.deepEqual(l.body.data.map((x) => x.id), [c.body.id]);
   });
 
+  it('an entity takes at most 200 custom fields (422 too_many on entity)', async () => {
+    const now = new Date().toISOString();
+    const rows = Array.from({ length: 200 }, (_, i) => `(1, 'team', 'bulk_${i}', 'Bulk ${i}', 'text', 1, '${now}', '${now}')`);
+    srv.sql(`INSERT INTO custom_field (org_id, entity, slug, label, type, created_by, created_at, updated_at) VALUES ${rows.join(', ')}`);
+    assertFieldErrors(await admin.req('POST', DEFS, { body: { entity: 'team', slug: 'one_more', label: 'x', type: 'text' } }),
+      { entity: 'too_many' });
+    srv.sql("DELETE FROM custom_field WHERE entity = 'team' AND slug LIKE 'bulk_%'");
+  });
+
   it('401 without a session and 403 without the permission, on every route', async () => {
     const d = await define({});
     const anon = client(srv.base);
