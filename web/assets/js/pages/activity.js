@@ -189,6 +189,6 @@ export async function activityPage(ctx, root) {
 
 export const routes = [['/admin/utilities/activity_log', activityPage]];
 export const nav = [
-  { path: '/admin/utilities/activity_log', label: 'Activity log', module: 'activity', adminOnly: true,
+  { path: '/admin/utilities/activity_log', key: 'nav.activity_log', label: 'Activity log', module: 'activity', adminOnly: true,
     group: 'Utilities', order: 20, icon: ['M12 7v5l3 2', 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z'] },
 ];
