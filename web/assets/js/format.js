@@ -68,12 +68,24 @@ export function formatDate(iso) {
   return datePattern(p.y, p.m, p.d);
 }
 
-/** An instant as the member's date and time, in their time zone. */
+const zoneNames = new Map();
+/* The zone's short name at that instant ("UTC", "GMT+3"): a time says
+ * which zone it is in. */
+function zoneName(d, zone) {
+  let f = zoneNames.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' });
+    zoneNames.set(zone, f);
+  }
+  return (f.formatToParts(d).find((p) => p.type === 'timeZoneName') || { value: zone }).value;
+}
+
+/** An instant as the member's date and time in their time zone, the zone named: "29.03.2026 14:05 GMT+3". */
 export function formatDateTime(iso) {
   const d = iso instanceof Date ? iso : new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso ?? '');
   const p = partsIn(d, prefs.timezone);
-  return `${datePattern(p.y, p.m, p.d)} ${timeText(p.H, p.M)}`;
+  return `${datePattern(p.y, p.m, p.d)} ${timeText(p.H, p.M)} ${zoneName(d, prefs.timezone)}`;
 }
 
 /** The member's time zone ("Europe/Bucharest"). */

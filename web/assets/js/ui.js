@@ -128,7 +128,8 @@ export function formatCell(field, record, ctx) {
     }
     case 'money': {
       const n = Number(v);
-      return h('span', { class: 'num' }, Number.isFinite(n) ? formatMoney(n, record.currency || null) : String(v));
+      const text = record.currency ? formatMoney(n, record.currency) : formatNumber(n, { min: 2, max: 2 });
+      return h('span', { class: 'num' }, Number.isFinite(n) ? text : String(v));
     }
     case 'decimal': {
       const n = Number(v);
