@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <sodium.h>
 
+#include "admin/localization.h"
 #include "admin/staff.h"
 #include "auth/auth.h"
 #include "auth/password.h"
@@ -175,8 +176,18 @@ static int staff_param(struct req *r, struct list_query *q, const char *key,
 		list_int(q, n);
 		return 1;
 	}
-	char cut[ATR_TIME_LEN];
-	atr_time_iso(atr_now_ms() - n * 86400000, cut);
+	/* No sign-in on the last n calendar days of the organisation's
+	 * zone, today included: the last sign-in is before the local day
+	 * n - 1 days ago began (n 0: before tomorrow, so everybody). */
+	char zone[TZ_NAME_MAX], cut[ATR_TIME_LEN];
+	int64_t cut_ms;
+	if (l10n_org_zone(req_db(r), r->who.org_id, zone) < 0)
+		return req_db_error(r);
+	if (n > 100000 ||
+	    tz_day_start(zone, atr_now_ms(), 1 - (int)n, &cut_ms) < 0)
+		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				"%s must be at most 100000", key);
+	atr_time_iso(cut_ms, cut);
 	list_where(q, "(s.last_login_at IS NULL OR s.last_login_at < ?) AND "
 		      "NOT (s.password_hash IS NULL AND "
 		      "s.last_login_at IS NULL)");

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "admin/localization.h"
 #include "auth/auth.h"
 #include "auth/password.h"
 #include "auth/perm.h"
@@ -90,8 +91,12 @@ int auth_start_session(struct req *r, const struct staff_row *s)
 	 * only to members without 2FA, see the admin guide for why). */
 	int64_t days = 0;
 	settings_get_int(r->db, s->org_id, "password_max_age_days", &days);
+	char zone[TZ_NAME_MAX];
+	if (days > 0 && l10n_org_zone(r->db, s->org_id, zone) < 0)
+		return req_db_error(r);
 	if (!on && days > 0 && s->password_changed_ms &&
-	    s->password_changed_ms + days * 86400000 < atr_now_ms()) {
+	    password_expired(zone, s->password_changed_ms, days,
+			     atr_now_ms())) {
 		struct db_stmt *st = db_prepare(
 			r->db, "UPDATE staff SET must_change_password = 1 "
 			       "WHERE id = ?");

@@ -8,6 +8,7 @@
 
 #include "auth/password.h"
 #include "core/settings.h"
+#include "core/tz.h"
 #include "db/db.h"
 
 #define OPSLIMIT 2ULL
@@ -427,4 +428,14 @@ int password_history_push(struct db_conn *c, int64_t org_id,
 	rc = db_step(st);
 	db_reset(st);
 	return rc < 0 ? -1 : 0;
+}
+
+bool password_expired(const char *zone, int64_t changed_ms, int64_t days,
+		      int64_t now_ms)
+{
+	int64_t n;
+	if (tz_days_between(zone, changed_ms, now_ms, &n) < 0 &&
+	    tz_days_between("UTC", changed_ms, now_ms, &n) < 0)
+		return false;
+	return n >= days;
 }

@@ -74,4 +74,11 @@ int password_policy_check(struct db_conn *c, const struct pw_subject *who,
 int password_history_push(struct db_conn *c, int64_t org_id,
 			  int64_t staff_id, const char *hash);
 
+/* Whether a password changed at changed_ms is past a maximum age of
+ * days calendar days at now_ms, counted in zone (the organisation's): it
+ * expires as the local day `days` days after the change begins, however
+ * long the days between are across daylight-saving changes. */
+bool password_expired(const char *zone, int64_t changed_ms, int64_t days,
+		      int64_t now_ms);
+
 #endif

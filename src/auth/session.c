@@ -3,11 +3,13 @@
 
 #include <strings.h>
 
+#include "admin/localization.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "auth/session_touch.h"
 #include "auth/token.h"
 #include "core/app.h"
+#include "core/log.h"
 #include "core/settings.h"
 #include "db/db.h"
 
@@ -242,7 +244,7 @@ json_t *session_times_json(const struct req *r)
 			 secs_until(r->who.expires_ms, now));
 }
 
-json_t *session_me_json(const struct req *r)
+json_t *session_me_json(struct req *r)
 {
 	/* The effective permissions let the UI show only what the member may
 	 * use; the server enforces them regardless. */
@@ -262,21 +264,31 @@ json_t *session_me_json(const struct req *r)
 			json_decref(caps);
 	}
 	static const char *const stages[] = {"full", "mfa", "enrol"};
+	json_t *l10n = NULL;
+	struct db_conn *c = req_db(r);
+	if (c)
+		l10n = l10n_me_json(c, r->who.org_id, r->who.staff_id);
+	if (!l10n) {
+		atr_log("cannot read the localization of member %lld: %s",
+			  (long long)r->who.staff_id, c ? db_errmsg(c) : "no db");
+		l10n = json_null();
+	}
 	if (r->who.token_id)
-		return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:{s:I},s:s}",
+		return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:{s:I},s:s,s:o}",
 				 "staff", "id", (json_int_t)r->who.staff_id,
 				 "email", r->who.email, "name", r->who.name,
 				 "admin", r->who.admin, "org_id",
 				 (json_int_t)r->who.org_id,
 				 "must_change_password", false, "permissions",
 				 perms, "api_token", "id",
-				 (json_int_t)r->who.token_id, "stage", "full");
-	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:s,s:s,s:o}",
+				 (json_int_t)r->who.token_id, "stage", "full",
+				 "localization", l10n);
+	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:s,s:s,s:o,s:o}",
 			 "staff", "id", (json_int_t)r->who.staff_id, "email",
 			 r->who.email, "name", r->who.name, "admin",
 			 r->who.admin, "org_id", (json_int_t)r->who.org_id,
 			 "must_change_password", r->who.must_change_password,
 			 "permissions", perms, "csrf_token", r->who.csrf,
 			 "stage", stages[r->who.stage], "session",
-			 session_times_json(r));
+			 session_times_json(r), "localization", l10n);
 }

@@ -316,5 +316,7 @@ void settings_check_value(const struct setting_def *d, const json_t *v,
 		if ((d->flags & SETF_HOST) && !valid_host(s))
 			atr_field(err, k, "invalid",
 				  "must be a host name or an IP address");
+		else if (d->check)
+			d->check(s, k, err);
 	}
 }

@@ -70,6 +70,11 @@ struct setting_def {
 	 * the commit): adds field errors to err, and the PATCH writes
 	 * nothing. Run once per PATCH of the group. */
 	void (*rule)(struct db_conn *c, int64_t org, struct atr_err *err);
+	/* Optional check of one text value beyond length and control
+	 * characters (a time zone of the tz database, a currency code):
+	 * adds a field error named field to err when s is bad. Judged with
+	 * the other values, so one 422 names every bad key. */
+	void (*check)(const char *s, const char *field, struct atr_err *err);
 };
 
 /* Collects every module's rows (NULL-terminated table); dies on a

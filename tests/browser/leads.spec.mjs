@@ -171,12 +171,24 @@ test('editing a lead that changed meanwhile offers a reload; delete asks first',
   expect((await page.request.get(`/api/v1/leads/${id}`)).status()).toBe(404);
 });
 
-test('amounts in a decimal-comma locale: "1.250,50" is taken, sent as 1250.50 and shown as the list shows it', async ({ browser }) => {
-  const ctx = await browser.newContext({ locale: 'de-DE', baseURL: process.env.ATRIUM_URL });
+// The member's separators decide, not the browser's locale: an English
+// browser, a member who chose a decimal comma (Account security, Language
+// and formats; here through the same route).
+test('amounts with a member\'s decimal comma: "1.250,50" is taken, sent as 1250.50 and shown as the list shows it', async ({ browser }) => {
+  const ctx = await browser.newContext({ locale: 'en-US', baseURL: process.env.ATRIUM_URL });
   const page = await ctx.newPage();
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  const mine = (body) => page.evaluate(async (b) => {
+    const me = await (await fetch('/api/v1/auth/me')).json();
+    const r = await fetch('/api/v1/auth/me/localization', { method: 'PATCH', body: JSON.stringify(b),
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token } });
+    return r.status;
+  }, body);
   try {
     await signIn(page);
+    await expect(mainNav(page)).toBeVisible();
+    expect(await mine({ thousands_separator: 'period', decimal_separator: 'comma' })).toBe(200);
+    await page.reload();
     await expect(mainNav(page)).toBeVisible();
     const name = `Komma Lead ${Date.now()}`;
     await page.goto('/admin/leads/new');
@@ -209,6 +221,7 @@ test('amounts in a decimal-comma locale: "1.250,50" is taken, sent as 1250.50 an
     expect((await refused).status()).toBe(422);
     await expect(page.getByRole('alert').filter({ hasText: 'Please correct this field' })).toBeVisible();
   } finally {
+    await mine({ thousands_separator: null, decimal_separator: null }).catch(() => {});
     await ctx.close();
   }
 });

@@ -5,7 +5,9 @@ import { reauthDialog } from './js/reauth.js';
 import { signInAgain } from './js/signin.js';
 import { startIdleWatch, stopIdleWatch } from './js/idle.js';
 import { forgetForms, hasUnsavedChanges } from './js/dirty.js';
-import { forget, loadMe, me, mustChangePassword, stage } from './js/session.js';
+import { forget, loadMe, localization, me, mustChangePassword, stage } from './js/session.js';
+import { browserLanguage, language, setLanguage, t } from './js/i18n.js';
+import { api } from './js/api.js';
 import { match, mayLeave, navigate, setLeaveGuard, setRoutes, start } from './js/router.js';
 import { entitiesLoaded, forgetEntities, loadEntities } from './js/entities.js';
 import { forgetBranding } from './js/branding.js';
@@ -69,11 +71,38 @@ setUnauthorizedHandler(() => toLogin());
 setLeaveGuard({
   needed: hasUnsavedChanges,
   confirm: () => confirmDialog({
-    title: 'Leave without saving?',
-    message: 'Changes you made on this page are not saved. If you leave now, they are lost.',
-    confirmLabel: 'Leave without saving', cancelLabel: 'Stay on this page', danger: true,
+    title: t('leave.title'),
+    message: t('leave.message'),
+    confirmLabel: t('leave.confirm'), cancelLabel: t('leave.cancel'), danger: true,
   }),
 });
+
+let publicLanguage = null;
+/* The language of the pages before sign-in: the browser's when Atrium has
+ * it, else the organisation's (GET /api/v1/localization/public). */
+async function usePublicLanguage() {
+  if (!publicLanguage) {
+    publicLanguage = browserLanguage();
+    if (!publicLanguage) {
+      try {
+        publicLanguage = (await api('GET', '/api/v1/localization/public', { authRequired: false })).data.language;
+      } catch {
+        publicLanguage = 'en';
+      }
+    }
+  }
+  if (language() !== publicLanguage) await setLanguage(publicLanguage);
+}
+
+/* The signed-in member's language (their own, or the organisation's). */
+async function useMemberLanguage() {
+  const l = localization();
+  const want = (l && l.values && l.values.language) || publicLanguage || 'en';
+  if (language() !== want) {
+    await setLanguage(want);
+    shell = null; // drawn again in that language
+  }
+}
 
 async function render() {
   const path = location.pathname;
@@ -88,12 +117,13 @@ async function render() {
     signal,
     params: found ? found.params : {},
     query: new URLSearchParams(location.search),
-    setTitle: (t) => { document.title = t ? `${t} · Atrium` : 'Atrium'; },
+    setTitle: (x) => { document.title = x ? `${x} · Atrium` : 'Atrium'; },
   };
   const focusAfter = !firstRender;
   firstRender = false;
 
   if (found && found.route.options.public) {
+    await usePublicLanguage();
     shell = null;
     const mount = h('div', { class: 'public' });
     app.className = '';
@@ -110,11 +140,13 @@ async function render() {
       if (isAbort(err)) return;
       if (err.status === 401) return navigate(loginUrl(), { replace: true });
       app.className = 'boot';
-      app.replaceChildren(problemBox(err, h('a', { href: location.pathname, class: 'btn' }, 'Try again')));
+      app.replaceChildren(problemBox(err, h('a', { href: location.pathname, class: 'btn' }, t('common.try_again'))));
       return;
     }
     if (signal.aborted) return;
   }
+  await useMemberLanguage();
+  if (signal.aborted) return;
   // Screens that replace every route until they are done (the server
   // refuses everything else meanwhile): the two-factor code after the
   // password, then a temporary or expired password (replaced before
@@ -141,7 +173,7 @@ async function render() {
         if (isAbort(err)) return;
         if (err.status === 401) return navigate(loginUrl(), { replace: true });
         app.className = 'boot';
-        app.replaceChildren(problemBox(err, h('a', { href: location.pathname, class: 'btn' }, 'Try again')));
+        app.replaceChildren(problemBox(err, h('a', { href: location.pathname, class: 'btn' }, t('common.try_again'))));
         return;
       }
       if (signal.aborted) return;

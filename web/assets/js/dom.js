@@ -1,5 +1,6 @@
 // Tiny DOM helpers. Every string passed as a child becomes a text node, so
 // user data can never be parsed as HTML. No innerHTML anywhere in the UI.
+import { formatDate, formatDateTime, timeZone } from './format.js';
 
 const BOOL_PROPS = new Set(['checked', 'disabled', 'selected', 'required', 'hidden', 'multiple', 'readOnly']);
 
@@ -77,18 +78,15 @@ export function debounce(fn, ms) {
   return d;
 }
 
-// Times are shown in the browser's time zone, and say which (the server
-// stores and sends UTC): "25 Nov 2026, 14:05 GMT+2".
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric',
-  hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
-const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-
-/** An ISO timestamp as a <time> element in the user's locale and time zone, the zone named (UTC value in the tooltip). */
+// Times are shown in the member's time zone and formats (format.js: their
+// localization; the server stores and sends UTC), the UTC value and the
+// zone in the tooltip.
+/** An ISO timestamp as a <time> element in the member's formats and time zone. */
 export function timeEl(iso, { dateOnly = false } = {}) {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return h('time', { datetime: iso, title: iso }, (dateOnly ? dateFmt : dateTimeFmt).format(d));
+  return h('time', { datetime: iso, title: `${iso} (${timeZone()})` }, dateOnly ? formatDate(d) : formatDateTime(d));
 }
 
 /** An <h1> that receives focus after client-side navigation. */

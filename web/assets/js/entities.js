@@ -22,6 +22,7 @@
 // ([value, label] pairs), default, list (a column), sortable, filter (offered
 // as a select above the list), form (false: read-only meta field), wide, hint,
 // ref (reference: the entity), scale (decimal).
+import { tOr } from './i18n.js';
 import { api } from './api.js';
 
 export const ENTITIES = [];
@@ -69,13 +70,26 @@ export function setFieldValue(body, f, v) {
   else body[f.name] = v;
 }
 
+/* A field's label and option labels in the member's language: the
+ * catalogue's `field.<entity>.<name>` (or `field.<name>`, shared) and
+ * `option.<entity>.<name>.<value>`; custom fields keep the labels their
+ * administrator wrote. */
+function localize(entity, f) {
+  if (f.custom) return f;
+  return {
+    ...f, label: tOr(`field.${entity}.${f.name}`, tOr(`field.${f.name}`, f.label)),
+    options: f.options && f.options.map(([v, l]) => [v, tOr(`option.${entity}.${f.name}.${v}`, l)]),
+  };
+}
+
 function describe(e) {
   return {
     key: e.plural, api: e.path, path: `/admin/${e.plural}`, module: e.plural,
-    singular: e.name.replace(/_/g, ' '), plural: e.label, logEntity: e.name,
+    singular: tOr(`entity.${e.plural}.one`, e.name.replace(/_/g, ' ')), plural: tOr(`entity.${e.plural}`, e.label),
+    logEntity: e.name,
     titleField: e.title_field, defaultSort: e.ui_sort, dashboard: !e.member_param,
     members: e.member_param || undefined, can: e.can,
-    fields: [...e.fields.map(field), ...TIMESTAMPS],
+    fields: [...e.fields.map(field), ...TIMESTAMPS].map((f) => localize(e.name, f)),
   };
 }
 

@@ -2,6 +2,7 @@
 // roles, settings, password change): labelled controls with a hint and an
 // error slot, 422 mapping with an error summary, the "changed by someone
 // else" notice, and accessible tabs. All text goes in as text nodes.
+import { t } from './i18n.js';
 import { h, nextId } from './dom.js';
 import { alertBox, sentence } from './ui.js';
 import { charCounter } from './pickers.js';
@@ -191,7 +192,7 @@ export function showFieldErrors(err, controls, messages) {
   });
   const n = errors.length;
   messages.replaceChildren(alertBox('error',
-    n ? `Please correct ${n === 1 ? 'this field' : `these ${n} fields`}` : sentence(err.title),
+    n ? t('form.correct_fields', { count: n }) : sentence(err.title),
     n ? null : err.detail, n ? h('ul', { class: 'error-list' }, items) : null));
   if (first) first.focus(); else messages.focus();
 }

@@ -1,13 +1,13 @@
-// Amounts in the member's own notation. Lists show money with the
-// browser's locale ("1.250,50" in German); amount inputs show the same
-// decimal separator and read it back, together with the API's canonical
-// point, into the canonical form the API takes ("1250.50"). The server's
-// validation stays as it is: what cannot be read is sent as typed, and the
-// server names the field.
+// Amounts in the member's own notation (their localization: format.js).
+// Amount inputs show the member's decimal separator and read it back,
+// together with the API's canonical point, into the canonical form the API
+// takes ("1250.50"). The server's validation stays as it is: what cannot
+// be read is sent as typed, and the server names the field.
+import { decimalMark, onFormatPrefs } from './format.js';
 
-const parts = new Intl.NumberFormat().formatToParts(12345.6);
-/** The locale's decimal separator ("." or "," mostly). */
-export const DECIMAL = (parts.find((p) => p.type === 'decimal') || { value: '.' }).value;
+/** The member's decimal separator ("." or ","); follows a change of their localization. */
+export let DECIMAL = decimalMark();
+onFormatPrefs(() => { DECIMAL = decimalMark(); });
 
 /** A canonical decimal ("1250.5") as an amount input shows it ("1250,5"): no grouping, easy to edit. */
 export function toInputDecimal(canonical) {
@@ -55,10 +55,11 @@ export function parseDecimal(text) {
   } else if (points + commas === 1) {
     const sep = points ? '.' : ',';
     const at = t.indexOf(sep);
-    // The locale's own decimal separator is one; the other separator
-    // groups where it groups thousands exactly ("1.250" in German is
-    // 1250, "1,250" in English too), and is a decimal separator anywhere
-    // else ("12.50" in German: the API's own form).
+    // The member's own decimal separator is one; the other separator
+    // groups where it groups thousands exactly ("1.250" with a decimal
+    // comma is 1250, "1,250" with a decimal point too), and is a decimal
+    // separator anywhere else ("12.50" with a decimal comma: the API's
+    // own form).
     if (sep !== DECIMAL && grouped(t, sep)) intPart = t.split(sep).join('');
     else {
       intPart = t.slice(0, at);

@@ -1,8 +1,12 @@
 // Who is signed in, and the CSRF token that goes with the session.
 import { api, setCsrfToken } from './api.js';
+import { setFormatPrefs } from './format.js';
 
 let current = null; // {id, email, name, admin, org_id, ...}
 let currentStage = 'full';
+// The member's localization (GET /auth/me `localization`): {values,
+// overridden, organisation}; null when signed out.
+let l10n = null;
 // The session's clock (`session` of the me body, GET /auth/session):
 // {idle_minutes, idle_expires_in, expires_in, ...} and `at`, when it was
 // read (performance.now(): the seconds are counted from there, so a
@@ -42,6 +46,15 @@ export async function readSessionClock(signal) {
 
 export function me() { return current; }
 
+/** The member's localization: {values, overridden, organisation}, or null. */
+export function localization() { return l10n; }
+
+/** Adopts a changed localization (PATCH /auth/me/localization answers it). */
+export function adoptLocalization(value) {
+  l10n = value && typeof value === 'object' ? value : null;
+  setFormatPrefs(l10n ? l10n.values : null);
+}
+
 /**
  * The sign-in stage of the session: 'full' (signed in), 'mfa' (the
  * password was right; the two-factor code is next) or 'enrol' (two-factor
@@ -55,6 +68,7 @@ export function adopt(body) {
   currentStage = (body && body.stage) || 'full';
   setCsrfToken(body && body.csrf_token);
   setClock(current && body.session);
+  if (body && body.localization !== undefined) adoptLocalization(current && body.localization);
   return current;
 }
 

@@ -3,6 +3,8 @@
 import { h, replace, timeEl } from './dom.js';
 import { api, ApiError } from './api.js';
 import { canView } from './session.js';
+import { formatMoney, formatNumber, formatPlainDate } from './format.js';
+import { t } from './i18n.js';
 
 /** An alert box. kind: error | warning | success | info. */
 export function alertBox(kind, title, detail, ...actions) {
@@ -112,12 +114,11 @@ export function staffName(staff, id) {
   return s ? (s.name || s.email) : `#${id}`;
 }
 
-const numberFmt = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** Formats a record's field for a table cell (returns text or a node). */
 export function formatCell(field, record, ctx) {
   const v = field.custom ? (record.custom_fields || {})[field.name] : record[field.name];
-  if (v == null || v === '') return h('span', { class: 'muted', 'aria-label': 'empty' }, '—');
+  if (v == null || v === '') return h('span', { class: 'muted', 'aria-label': t('common.empty') }, '—');
   switch (field.type) {
     case 'datetime': return timeEl(v, { dateOnly: true });
     case 'select': {
@@ -127,21 +128,20 @@ export function formatCell(field, record, ctx) {
     }
     case 'money': {
       const n = Number(v);
-      const text = Number.isFinite(n) ? numberFmt.format(n) : String(v);
-      return h('span', { class: 'num' }, text, record.currency ? ` ${record.currency}` : '');
+      const text = record.currency ? formatMoney(n, record.currency) : formatNumber(n, { min: 2, max: 2 });
+      return h('span', { class: 'num' }, Number.isFinite(n) ? text : String(v));
     }
     case 'decimal': {
       const n = Number(v);
       return h('span', { class: 'num' }, Number.isFinite(n)
-        ? n.toLocaleString(undefined, { minimumFractionDigits: field.scale || 0, maximumFractionDigits: field.scale || 0 })
-        : String(v));
+        ? formatNumber(n, { min: field.scale || 0, max: field.scale || 0 }) : String(v));
     }
     case 'staff': return staffName(ctx.staff, v);
     case 'tags': return Array.isArray(v) ? v.join(', ') : String(v);
     case 'multiselect': return Array.isArray(v)
       ? v.map((x) => ((field.options || []).find(([value]) => value === x) || [x, x])[1]).join(', ') : String(v);
-    case 'checkbox': return v === true ? 'Yes' : 'No';
-    case 'date': return String(v);
+    case 'checkbox': return v === true ? t('common.yes') : t('common.no');
+    case 'date': return formatPlainDate(v);
     case 'reference': { // the list answer's titles (refs), else the id
       const names = ctx && ctx.refs && ctx.refs[field.ref];
       return names && names[v] != null ? names[v] : `#${v}`;
@@ -151,7 +151,7 @@ export function formatCell(field, record, ctx) {
 }
 
 /** A "Loading…" placeholder. */
-export function loading(text = 'Loading…') {
+export function loading(text = t('common.loading')) {
   return h('p', { class: 'loading', role: 'status' }, text);
 }
 

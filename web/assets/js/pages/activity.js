@@ -1,6 +1,7 @@
 // Activity log (/admin/utilities/activity_log) on the list component: filters,
 // a date range, sort by time, cursor paging, and the CSV export of the same
 // selection. The entry columns are shared with the dashboard and History.
+import { timeZone } from '../format.js';
 import { h, pageTitle, timeEl } from '../dom.js';
 import { api, isAbort, withQuery } from '../api.js';
 import { listView } from '../listview.js';
@@ -16,8 +17,6 @@ export const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', '
 const entitySuggestions = () => [...ENTITIES.map((e) => e.logEntity), 'staff', 'role', 'settings', 'email_queue'];
 // Where a log entry's record lives, for entities outside ENTITIES.
 const RECORD_PATHS = { staff: '/admin/staff', role: '/admin/roles' };
-/** The browser's time zone, which every time on the page is shown in. */
-export const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
 
 function show(v) {
   if (v === null || v === undefined || v === '') return '∅';
@@ -73,7 +72,7 @@ export async function showEntry(id, returnFocus) {
         h('td', { class: 'pre' }, 'to' in ch ? value(f, ch.to) : ''));
     });
     const meta = [
-      ['Time', [timeEl(e.at), ` (${TIME_ZONE})`]],
+      ['Time', [timeEl(e.at), ` (${timeZone()})`]],
       ['Actor', e.actor_name || (e.actor_id != null ? `#${e.actor_id}` : 'system')],
       ['Action', e.action],
       ['Record', e.entity ? `${e.entity}${e.entity_id != null ? ` #${e.entity_id}` : ''}${
@@ -95,7 +94,7 @@ export async function showEntry(id, returnFocus) {
 /** The columns of an entry (the log, the dashboard, a record's History). */
 export function activityColumns({ compact = false } = {}) {
   const cols = [
-    { label: `Time (${TIME_ZONE})`, sort: 'at', desc: true, class: 'nowrap',
+    { label: `Time (${timeZone()})`, sort: 'at', desc: true, class: 'nowrap',
       cell(e) {
         const open = h('button', { type: 'button', class: 'btn btn-link', title: 'Show the whole entry' }, timeEl(e.at));
         open.addEventListener('click', () => showEntry(e.id, open));
@@ -182,13 +181,13 @@ export async function activityPage(ctx, root) {
   root.replaceChildren(
     h('div', { class: 'page-header' }, pageTitle('Activity log'), exportLink),
     h('p', { class: 'muted page-lead' }, 'Every change, sign-in and administrative action, append-only and tamper-evident. ',
-      `Times are shown in ${TIME_ZONE}.`),
+      `Times are shown in ${timeZone()}.`),
     view.root);
   await view.load();
 }
 
 export const routes = [['/admin/utilities/activity_log', activityPage]];
 export const nav = [
-  { path: '/admin/utilities/activity_log', label: 'Activity log', module: 'activity', adminOnly: true,
+  { path: '/admin/utilities/activity_log', key: 'nav.activity_log', label: 'Activity log', module: 'activity', adminOnly: true,
     group: 'Utilities', order: 20, icon: ['M12 7v5l3 2', 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z'] },
 ];

@@ -332,6 +332,6 @@ export const routes = [
   [`${BASE}/:id`, detailPage],
 ];
 export const nav = [
-  { path: BASE, label: 'API Management', module: 'api_tokens', adminOnly: true, group: 'Administration', order: 30,
+  { path: BASE, key: 'nav.api_management', label: 'API Management', module: 'api_tokens', adminOnly: true, group: 'Administration', order: 30,
     icon: ['M15 7a4 4 0 1 1-4 4', 'M11 11l-8 8', 'M6 16l2 2', 'M9 13l2 2'] },
 ];

@@ -2,6 +2,7 @@
 // admin setup, set password, forgot/reset password, and the screens that
 // replace every route until they are done: the forced password change and
 // the forced two-factor enrolment.
+import { t } from '../i18n.js';
 import { h } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { adopt, loadMe, logout, me } from '../session.js';
@@ -93,7 +94,7 @@ function showFieldErrors(err, fields) {
 }
 
 export async function loginPage(ctx, root) {
-  ctx.setTitle('Sign in');
+  ctx.setTitle(t('signin.title'));
   // Already signed in? Go straight on.
   try {
     await loadMe(ctx.signal);
@@ -102,10 +103,10 @@ export async function loginPage(ctx, root) {
   } catch (err) {
     if (err.name === 'AbortError') return;
   }
-  const email = field({ label: 'Email', name: 'email', type: 'email', autocomplete: 'username' });
-  const password = field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password' });
+  const email = field({ label: t('signin.email'), name: 'email', type: 'email', autocomplete: 'username' });
+  const password = field({ label: t('signin.password'), name: 'password', type: 'password', autocomplete: 'current-password' });
   const slot = h('div', { class: 'form-messages' });
-  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Sign in');
+  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('signin.submit'));
   const form = h('form', { class: 'auth-form', novalidate: true }, slot, email.wrap, password.wrap, button);
 
   onSubmit(form, button, slot, async () => {
@@ -125,12 +126,12 @@ export async function loginPage(ctx, root) {
         password.input.value = '';
         password.input.focus();
       } else if (err.status === 429) {
-        slot.replaceChildren(rateLimitBox(err, 'Too many sign-in attempts'));
+        slot.replaceChildren(rateLimitBox(err, t('signin.too_many')));
       } else throw err;
     }
   });
-  root.replaceChildren(authCard('Sign in', 'Administration and security for your CRM.', form,
-    h('p', { class: 'auth-footer' }, h('a', { href: '/forgot-password' }, 'Forgot your password?'))));
+  root.replaceChildren(authCard(t('signin.title'), t('signin.lead'), form,
+    h('p', { class: 'auth-footer' }, h('a', { href: '/forgot-password' }, t('signin.forgot')))));
   email.input.focus();
 }
 

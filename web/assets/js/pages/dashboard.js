@@ -74,6 +74,6 @@ export async function dashboardPage(ctx, root) {
 
 export const routes = [['/admin/', dashboardPage]];
 export const nav = [
-  { path: '/admin/', label: 'Dashboard', module: null, group: null, exact: true,
+  { path: '/admin/', key: 'nav.dashboard', label: 'Dashboard', module: null, group: null, exact: true,
     icon: ['M3 11l9-7 9 7', 'M5 10v10h5v-6h4v6h5V10'] },
 ];

@@ -138,6 +138,6 @@ export async function emailQueuePage(ctx, root) {
 
 export const routes = [['/admin/utilities/email_queue', emailQueuePage]];
 export const nav = [
-  { path: '/admin/utilities/email_queue', label: 'Email queue', module: 'email_queue', adminOnly: true,
+  { path: '/admin/utilities/email_queue', key: 'nav.email_queue', label: 'Email queue', module: 'email_queue', adminOnly: true,
     group: 'Utilities', order: 10, icon: ['M3 6h18v12H3z', 'M3 7l9 6 9-6'] },
 ];

@@ -144,8 +144,8 @@ export const routes = [
   ['/admin/utilities/api_log', apiLogPage],
 ];
 export const nav = [
-  { path: '/admin/utilities/events', label: 'Events', module: 'events', adminOnly: true, group: 'Utilities', order: 30,
+  { path: '/admin/utilities/events', key: 'nav.events', label: 'Events', module: 'events', adminOnly: true, group: 'Utilities', order: 30,
     icon: ['M4 12h4l2-6 4 12 2-6h4'] },
-  { path: '/admin/utilities/api_log', label: 'API request log', module: 'api_logs', adminOnly: true, group: 'Utilities',
+  { path: '/admin/utilities/api_log', key: 'nav.api_request_log', label: 'API request log', module: 'api_logs', adminOnly: true, group: 'Utilities',
     order: 35, icon: ['M4 6h16', 'M4 12h16', 'M4 18h10'] },
 ];

@@ -152,6 +152,6 @@ export async function jobsPage(ctx, root) {
 
 export const routes = [['/admin/utilities/jobs', jobsPage]];
 export const nav = [
-  { path: '/admin/utilities/jobs', label: 'Jobs', module: 'jobs', adminOnly: true, group: 'Utilities', order: 15,
+  { path: '/admin/utilities/jobs', key: 'nav.jobs', label: 'Jobs', module: 'jobs', adminOnly: true, group: 'Utilities', order: 15,
     icon: ['M4 6h16', 'M4 12h10', 'M4 18h6', 'M18 14l3 3-3 3', 'M14 17h7'] },
 ];

@@ -8,6 +8,7 @@ import { themeToggle } from '../theme.js';
 import { clearStaffCache, toast } from '../ui.js';
 import { forgetEntities } from '../entities.js';
 import { brandElement, forgetBranding } from '../branding.js';
+import { t, tOr } from '../i18n.js';
 
 const MENU = ['M4 6h16', 'M4 12h16', 'M4 18h16'];
 const LOGOUT = ['M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3', 'M10 17l5-5-5-5', 'M15 12H4'];
@@ -21,7 +22,7 @@ export async function signOut() {
   clearStaffCache();
   forgetEntities();
   forgetBranding();
-  toast('You have been signed out.', 'info');
+  toast(t('shell.signed_out'), 'info');
   navigate('/login', { replace: true });
 }
 
@@ -34,7 +35,7 @@ export function createShell() {
   const staff = me();
   const navId = 'app-nav';
   const menuBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-icon menu-toggle',
-    'aria-controls': navId, 'aria-expanded': 'false', 'aria-label': 'Menu' }, icon(MENU));
+    'aria-controls': navId, 'aria-expanded': 'false', 'aria-label': t('shell.menu') }, icon(MENU));
 
   const links = [];
   const groups = [];
@@ -43,16 +44,19 @@ export function createShell() {
     if (!group || group.name !== row.group) {
       group = { name: row.group, list: h('ul', { class: 'nav-list' }) };
       groups.push(h('div', { class: 'nav-group' },
-        row.group ? h('p', { class: 'nav-heading' }, row.group) : null, group.list));
+        row.group ? h('p', { class: 'nav-heading' }, tOr(`nav.group.${row.group.toLowerCase()}`, row.group)) : null,
+        group.list));
     }
-    const a = h('a', { href: row.path, class: 'nav-link' }, icon(row.icon), h('span', null, row.label));
+    // A page's row names its catalogue key; an entity's row its plural.
+    const label = row.key ? t(row.key) : tOr(`entity.${row.module}`, row.label);
+    const a = h('a', { href: row.path, class: 'nav-link' }, icon(row.icon), h('span', null, label));
     links.push({ row, a });
     group.list.appendChild(h('li', null, a));
   }
-  const nav = h('nav', { id: navId, class: 'sidebar', 'aria-label': 'Main' }, h('div', { class: 'sidebar-inner' }, groups));
+  const nav = h('nav', { id: navId, class: 'sidebar', 'aria-label': t('shell.main_nav') }, h('div', { class: 'sidebar-inner' }, groups));
 
-  const logoutBtn = h('button', { type: 'button', class: 'btn btn-ghost', title: 'Sign out' },
-    icon(LOGOUT), h('span', { class: 'hide-sm' }, 'Sign out'));
+  const logoutBtn = h('button', { type: 'button', class: 'btn btn-ghost', title: t('shell.sign_out') },
+    icon(LOGOUT), h('span', { class: 'hide-sm' }, t('shell.sign_out')));
   logoutBtn.addEventListener('click', async () => {
     if (!(await mayLeave())) return; // unsaved changes: asked first
     logoutBtn.disabled = true;
@@ -63,12 +67,12 @@ export function createShell() {
     h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(staff.name || staff.email)),
     h('span', { class: 'who-text' },
       h('span', { class: 'who-name', 'data-testid': 'user-name' }, staff.name || staff.email),
-      h('span', { class: 'who-role' }, staff.admin ? 'Administrator' : 'Staff')));
+      h('span', { class: 'who-role' }, staff.admin ? t('shell.role_admin') : t('shell.role_staff'))));
 
   // The member's own password, 2FA and sessions, next to their name.
-  const security = h('a', { href: SECURITY_PATH, class: 'btn btn-ghost topbar-link', 'aria-label': 'Account security',
-    title: 'Account security: password, two-factor authentication, sessions' },
-  icon(SHIELD), h('span', { class: 'hide-sm' }, 'Account security'));
+  const security = h('a', { href: SECURITY_PATH, class: 'btn btn-ghost topbar-link', 'aria-label': t('shell.security'),
+    title: t('shell.security_title') },
+  icon(SHIELD), h('span', { class: 'hide-sm' }, t('shell.security')));
 
   const topbar = h('header', { class: 'topbar' },
     menuBtn,

@@ -11,18 +11,21 @@ import { alertBox, clearStaffCache, confirmDialog, loading, modal, problemBox, r
 import { control, passwordMessage } from '../forms.js';
 import { trackForm } from '../dirty.js';
 import { recoveryCodesView, runEnrolment } from './twofa.js';
+import { localizationSection } from './profile_l10n.js';
+import { t } from '../i18n.js';
 
 export async function profileSecurityPage(ctx, root) {
-  ctx.setTitle('Account security');
+  ctx.setTitle(t('shell.security'));
   const staff = me();
+  const l10n = localizationSection();
   const sessions = sessionsSection(ctx.signal);
   const twofa = twofaSection(ctx.signal, () => sessions.load());
   const password = passwordSection(() => { sessions.load(); twofa.load(); });
   const email = emailSection(ctx.signal);
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Account security')),
-    h('p', { class: 'muted page-lead' }, `Your password, two-factor authentication, sign-in email and where you are signed in, as ${staff.email}.`),
-    h('div', { class: 'profile-sections' }, password.root, twofa.root, email.root, sessions.root));
+    h('div', { class: 'page-header' }, pageTitle(t('shell.security'))),
+    h('p', { class: 'muted page-lead' }, t('profile.lead', { email: staff.email })),
+    h('div', { class: 'profile-sections' }, password.root, twofa.root, email.root, l10n.root, sessions.root));
   await Promise.all([twofa.load(), email.load(), sessions.load()]);
 }
 

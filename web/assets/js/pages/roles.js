@@ -376,6 +376,6 @@ export const routes = [
   ['/admin/roles/:id', roleRecordPage],
 ];
 export const nav = [
-  { path: '/admin/roles', label: 'Roles', module: 'roles', adminOnly: true, group: 'Organisation', order: 20,
+  { path: '/admin/roles', key: 'nav.roles', label: 'Roles', module: 'roles', adminOnly: true, group: 'Organisation', order: 20,
     icon: ['M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z', 'M9 12l2 2 4-4'] },
 ];

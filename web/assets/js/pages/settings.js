@@ -15,6 +15,7 @@ import { alertBox, confirmDialog, copyText, loading, modal, problemBox, toast } 
 import { clearErrors, control, showFieldErrors, staleNotice, tabs } from '../forms.js';
 import { trackForm } from '../dirty.js';
 import { brandingCard } from './settings_branding.js';
+import { t } from '../i18n.js';
 
 /* The UI's description of each group: labels and hints. Keys the server
  * sends that are not listed here are shown with their key as the label. */
@@ -100,6 +101,8 @@ const GROUPS = {
       { key: 'api_log_retention_days', label: 'Keep the API request log for (days)', type: 'number' },
     ],
   },
+  // Described when drawn: its words come from the catalogue.
+  localization: () => localizationGroup(),
   seats: {
     title: 'Seats', save: 'Save seats',
     lead: 'Active staff may not exceed the included members plus extra seats. Deactivating an account frees its seat.',
@@ -110,8 +113,47 @@ const GROUPS = {
   },
 };
 
+/* The time zones and currencies this browser knows, for the pickers (the
+ * server checks a zone against the tz database and a currency against
+ * ISO 4217 itself). */
+function supported(kind, extra) {
+  let list = [];
+  try { list = Intl.supportedValuesOf(kind); } catch { /* an older browser: typed as text */ }
+  return [...new Set([...extra, ...list])];
+}
+
+/** The Localization group: language, time zone, formats, separators, week, currency. */
+export function localizationFields() {
+  const sep = (names) => Object.fromEntries(names.map((n) => [n, t(`l10n.sep.${n}`)]));
+  return [
+    { key: 'language', label: t('l10n.language'), type: 'select', labels: { en: 'English', ro: 'Română' } },
+    { key: 'timezone', label: t('l10n.timezone'), type: 'select', hint: t('l10n.timezone_hint'),
+      labels: Object.fromEntries(supported('timeZone', ['UTC']).map((z) => [z, z])) },
+    { key: 'date_format', label: t('l10n.date_format'), type: 'select',
+      labels: { 'DD/MM/YYYY': 'DD/MM/YYYY', 'MM/DD/YYYY': 'MM/DD/YYYY', 'YYYY-MM-DD': 'YYYY-MM-DD', 'DD.MM.YYYY': 'DD.MM.YYYY' } },
+    { key: 'time_format', label: t('l10n.time_format'), type: 'select',
+      labels: { '24h': t('l10n.time_24h'), '12h': t('l10n.time_12h') } },
+    { key: 'thousands_separator', label: t('l10n.thousands_separator'), type: 'select',
+      labels: sep(['comma', 'period', 'space', 'apostrophe', 'none']) },
+    { key: 'decimal_separator', label: t('l10n.decimal_separator'), type: 'select', labels: sep(['period', 'comma']),
+      hint: t('l10n.decimal_hint') },
+    { key: 'first_day_of_week', label: t('l10n.first_day_of_week'), type: 'select',
+      labels: { monday: t('l10n.day.monday'), sunday: t('l10n.day.sunday'), saturday: t('l10n.day.saturday') } },
+  ];
+}
+
+function localizationGroup() {
+  return {
+    title: t('l10n.title'), save: t('l10n.save'), lead: t('l10n.lead'),
+    fields: [...localizationFields(),
+      { key: 'default_currency', label: t('l10n.default_currency'), type: 'select',
+        labels: Object.fromEntries(supported('currency', ['EUR', 'RON', 'USD']).map((c) => [c, c])) }],
+  };
+}
+
 const TABS = [
   { key: 'general', label: 'General', groups: ['company', 'branding'] },
+  { key: 'localization', label: 'Localization', groups: ['localization'] },
   { key: 'email', label: 'Email (SMTP)', groups: ['smtp', 'email_queue'] },
   { key: 'seats', label: 'Seats', groups: ['seats'] },
   { key: 'security', label: 'Security', groups: ['security'] },
@@ -120,14 +162,14 @@ const TABS = [
 ];
 
 export async function settingsPage(ctx, root) {
-  ctx.setTitle('Settings');
+  ctx.setTitle(t('nav.settings'));
   const want = ctx.query.get('tab');
-  const t = tabs({
+  const tb = tabs({
     label: 'Settings',
     selected: TABS.some((x) => x.key === want) ? want : 'general',
     onChange: (key) => replaceQuery({ tab: key === 'general' ? '' : key }),
     items: TABS.map((tab) => ({
-      key: tab.key, label: tab.label,
+      key: tab.key, label: t(`settings.tab.${tab.key}`),
       render: (panel) => {
         // The Seats tab's "N of M seats in use" follows a saved seat count.
         const usage = tab.key === 'seats' ? seatUsage(ctx.signal) : null;
@@ -143,7 +185,7 @@ export async function settingsPage(ctx, root) {
       },
     })),
   });
-  root.replaceChildren(h('div', { class: 'page-header' }, pageTitle('Settings')), t.root);
+  root.replaceChildren(h('div', { class: 'page-header' }, pageTitle(t('nav.settings'))), tb.root);
 }
 
 /** "N of M seats in use" for the Seats tab (needs staff.view): {box, refresh()}. */
@@ -186,7 +228,7 @@ function fieldSpec(desc, meta) {
 
 /** Loads one settings group and renders its form into slot; onSaved() after each save. */
 async function groupForm(group, slot, signal, onSaved) {
-  const def = GROUPS[group];
+  const def = typeof GROUPS[group] === 'function' ? GROUPS[group]() : GROUPS[group];
   let data;
   let etag;
   try {
@@ -521,7 +563,7 @@ function cronPanel(signal) {
 
 export const routes = [['/admin/settings', settingsPage]];
 export const nav = [
-  { path: '/admin/settings', label: 'Settings', module: 'settings', adminOnly: true, group: 'Administration', order: 10,
+  { path: '/admin/settings', key: 'nav.settings', label: 'Settings', module: 'settings', adminOnly: true, group: 'Administration', order: 10,
     icon: ['M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
       'M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z'] },
 ];

@@ -606,7 +606,7 @@ export const routes = [
   ['/admin/staff/:id', staffRecordPage],
 ];
 export const nav = [
-  { path: '/admin/staff', label: 'Staff', module: 'staff', adminOnly: true, group: 'Organisation', order: 10,
+  { path: '/admin/staff', key: 'nav.staff', label: 'Staff', module: 'staff', adminOnly: true, group: 'Organisation', order: 10,
     icon: ['M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z', 'M2 21v-1a6 6 0 0 1 6-6h2a6 6 0 0 1 6 6v1',
       'M16 3.5a4 4 0 0 1 0 7', 'M22 21v-1a6 6 0 0 0-4-5.6'] },
 ];

@@ -356,6 +356,6 @@ export const routes = [
   ['/admin/authenticator_2fa/userlist', twofaUsersPage],
 ];
 export const nav = [
-  { path: '/admin/authenticator_2fa/userlist', label: 'Two-factor (2FA)', module: 'staff', adminOnly: true,
+  { path: '/admin/authenticator_2fa/userlist', key: 'nav.two_factor_2fa', label: 'Two-factor (2FA)', module: 'staff', adminOnly: true,
     group: 'Administration', order: 20, icon: ['M5 11h14v10H5z', 'M8 11V7a4 4 0 0 1 8 0v4', 'M12 15v2'] },
 ];

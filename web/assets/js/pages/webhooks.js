@@ -361,6 +361,6 @@ export const routes = [
   [`${BASE}/:id`, detailPage],
 ];
 export const nav = [
-  { path: BASE, label: 'Webhooks', module: 'webhooks', adminOnly: true, group: 'Administration', order: 40,
+  { path: BASE, key: 'nav.webhooks', label: 'Webhooks', module: 'webhooks', adminOnly: true, group: 'Administration', order: 40,
     icon: ['M18 16.1A4 4 0 1 0 14 20h-4', 'M6 8a4 4 0 1 1 6.5 3L9 17', 'M15 8h.01'] },
 ];
