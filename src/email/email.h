@@ -81,12 +81,14 @@ int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 		     const char *template_name, const json_t *vars,
 		     int64_t *id, struct atr_err *err);
 
-/* Renders a template: *subject and *body are malloc'd; the caller frees
- * them (wipe the body first when it carries a link with a token). 0 or -1
- * with err. */
-int email_render(struct db_conn *c, int64_t org, const char *template_name,
-		 const json_t *vars, char **subject, char **body,
-		 struct atr_err *err);
+/* Renders a template in the language of its recipient `to` (the member
+ * with that sign-in email, else the organisation's; NULL: the
+ * organisation's): *subject and *body are malloc'd; the caller frees them
+ * (wipe the body first when it carries a link with a token). 0 or -1 with
+ * err. */
+int email_render(struct db_conn *c, int64_t org, const char *to,
+		 const char *template_name, const json_t *vars, char **subject,
+		 char **body, struct atr_err *err);
 
 struct email_msg {
 	const char *to, *subject, *body; /* body: plain text, \n or \r\n */

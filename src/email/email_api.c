@@ -264,7 +264,7 @@ static int smtp_test_send(struct req *r, struct db_conn *c)
 {
 	const char *to = json_string_value(json_object_get(r->body, "to"));
 	char *subject, *body;
-	if (email_render(c, r->who.org_id, "test", NULL, &subject, &body,
+	if (email_render(c, r->who.org_id, to, "test", NULL, &subject, &body,
 			 &r->err) < 0)
 		return -1;
 	struct email_msg m = {to, subject, body, NULL, NULL};

@@ -33,7 +33,7 @@ int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 				"address",
 				to ? to : "");
 	char *subject, *body;
-	if (email_render(c, org, template_name, vars, &subject, &body, err) <
+	if (email_render(c, org, to, template_name, vars, &subject, &body, err) <
 	    0)
 		return -1;
 	int rc = -1;

@@ -4,11 +4,22 @@
  * only (no logic); {{company_name}} always comes from the settings. A
  * template needs every var it names. Lines of a body stay within 78
  * characters, so the message goes out as 7bit text where it can.
+ *
+ * Each template is written in every language of the UI (English and
+ * Romanian); a message is rendered in its recipient's: the language of
+ * the member with that sign-in email, else the organisation's
+ * (admin/localization.h). Values that depend on the reader are made here:
+ * {{when}} (given as ISO 8601 UTC) is shown in the recipient's date format
+ * and time zone, {{expires}} says {{expires_hours}} in words with the
+ * language's plural, and the short phrases callers pass in {{what}} and
+ * {{ip}} are English text that, as gettext's msgids do, is the key of its
+ * translation (phrases[]; one not listed stays as given).
  */
 #include "atrium.h"
 
 #include <sodium.h>
 
+#include "admin/localization.h"
 #include "core/buf.h"
 #include "core/settings.h"
 #include "db/db.h"
@@ -16,12 +27,13 @@
 
 struct email_template {
 	const char *name;
+	const char *lang;
 	const char *subject;
 	const char *body; /* plain text; lines of at most 78 characters */
 };
 
 static const struct email_template templates[] = {
-	{"invitation", "You are invited to {{company_name}}",
+	{"invitation", "en", "You are invited to {{company_name}}",
 	 "Hello {{name}},\n"
 	 "\n"
 	 "You have been invited to {{company_name}}. Open this link to choose\n"
@@ -29,12 +41,12 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "{{link}}\n"
 	 "\n"
-	 "The link works once and expires in {{expires_hours}} hours. If you did\n"
-	 "not expect this invitation, you can ignore this email.\n"
+	 "The link works once and expires in {{expires}}. If you did not\n"
+	 "expect this invitation, you can ignore this email.\n"
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
-	{"password_reset", "Reset your {{company_name}} password",
+	{"password_reset", "en", "Reset your {{company_name}} password",
 	 "Hello {{name}},\n"
 	 "\n"
 	 "Someone asked to reset the password of your {{company_name}}\n"
@@ -42,12 +54,12 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "{{link}}\n"
 	 "\n"
-	 "The link works once and expires in {{expires_hours}} hour(s). If you\n"
-	 "did not ask for it, ignore this email: your password stays as it is.\n"
+	 "The link works once and expires in {{expires}}. If you did not ask\n"
+	 "for it, ignore this email: your password stays as it is.\n"
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
-	{"security_notice", "Security notice from {{company_name}}",
+	{"security_notice", "en", "Security notice from {{company_name}}",
 	 "Hello {{name}},\n"
 	 "\n"
 	 "For your information: {{what}}.\n"
@@ -59,7 +71,7 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
-	{"twofa_failures", "Wrong two-factor codes on your {{company_name}} account",
+	{"twofa_failures", "en", "Wrong two-factor codes on your {{company_name}} account",
 	 "Hello {{name}},\n"
 	 "\n"
 	 "{{count}} wrong two-factor codes were entered for your account,\n"
@@ -72,7 +84,7 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
-	{"email_change_current",
+	{"email_change_current", "en",
 	 "Confirm the new sign-in email of your {{company_name}} account",
 	 "Hello {{name}},\n"
 	 "\n"
@@ -83,13 +95,12 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "{{link}}\n"
 	 "\n"
-	 "The link works once and expires in {{expires_hours}} hours. If it\n"
-	 "was not you, do not open it: change your password and tell your\n"
-	 "administrator.\n"
+	 "The link works once and expires in {{expires}}. If it was not you,\n"
+	 "do not open it: change your password and tell your administrator.\n"
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
-	{"email_change_new", "Confirm your new {{company_name}} sign-in email",
+	{"email_change_new", "en", "Confirm your new {{company_name}} sign-in email",
 	 "Hello {{name}},\n"
 	 "\n"
 	 "Open this link to confirm {{new_email}} as the new sign-in email of\n"
@@ -98,12 +109,12 @@ static const struct email_template templates[] = {
 	 "{{link}}\n"
 	 "\n"
 	 "The change happens only when it is also confirmed from the current\n"
-	 "address. The link works once and expires in {{expires_hours}} hours.\n"
-	 "If you did not ask for this, ignore this email.\n"
+	 "address. The link works once and expires in {{expires}}. If you did\n"
+	 "not ask for this, ignore this email.\n"
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
-	{"webhook_disabled", "Webhook '{{name}}' was turned off",
+	{"webhook_disabled", "en", "Webhook '{{name}}' was turned off",
 	 "Atrium turned off the webhook '{{name}}' of {{company_name}}:\n"
 	 "{{reason}}.\n"
 	 "\n"
@@ -113,7 +124,7 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
-	{"test", "Test email from {{company_name}}",
+	{"test", "en", "Test email from {{company_name}}",
 	 "This is a test email from {{company_name}}.\n"
 	 "\n"
 	 "It was sent with the SMTP settings of Atrium. If you can read it,\n"
@@ -121,14 +132,207 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"invitation", "ro", "Invitație la {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Ați fost invitat(ă) la {{company_name}}. Deschideți acest link pentru\n"
+	 "a vă alege parola și a vă autentifica:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "Linkul funcționează o singură dată și expiră în {{expires}}. Dacă nu\n"
+	 "așteptați această invitație, puteți ignora acest e-mail.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"password_reset", "ro", "Resetarea parolei {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Cineva a cerut resetarea parolei contului dumneavoastră\n"
+	 "{{company_name}}. Deschideți acest link pentru a alege una nouă:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "Linkul funcționează o singură dată și expiră în {{expires}}. Dacă nu\n"
+	 "ați cerut-o, ignorați acest e-mail: parola rămâne cea de acum.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"security_notice", "ro", "Notificare de securitate de la {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Spre informare: {{what}}.\n"
+	 "\n"
+	 "Când: {{when}}\n"
+	 "De la adresa: {{ip}}\n"
+	 "\n"
+	 "Dacă nu ați fost dumneavoastră, anunțați imediat administratorul.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"twofa_failures", "ro",
+	 "Coduri de autentificare în doi pași greșite pe contul {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Pentru contul dumneavoastră s-au introdus {{count}} coduri de\n"
+	 "autentificare în doi pași greșite, ultimul la {{when}} de la adresa\n"
+	 "{{ip}}.\n"
+	 "\n"
+	 "Codul se cere numai după parola corectă, deci cine le-a introdus\n"
+	 "poate să vă cunoască parola. Dacă nu ați fost dumneavoastră,\n"
+	 "schimbați parola acum și anunțați administratorul. Autentificarea\n"
+	 "este suspendată o vreme după fiecare cod greșit în plus.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"email_change_current", "ro",
+	 "Confirmați noua adresă de autentificare a contului {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Cineva autentificat în contul dumneavoastră {{company_name}} a cerut\n"
+	 "schimbarea adresei de e-mail de autentificare din {{old_email}}\n"
+	 "în {{new_email}}.\n"
+	 "Schimbarea are loc numai după confirmarea de la ambele adrese.\n"
+	 "Dacă ați fost dumneavoastră, deschideți acest link pentru a confirma\n"
+	 "de la această adresă:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "Linkul funcționează o singură dată și expiră în {{expires}}. Dacă nu\n"
+	 "ați fost dumneavoastră, nu îl deschideți: schimbați parola și\n"
+	 "anunțați administratorul.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"email_change_new", "ro",
+	 "Confirmați noua adresă de autentificare {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Deschideți acest link pentru a confirma {{new_email}} ca nouă adresă\n"
+	 "de e-mail de autentificare a contului dumneavoastră {{company_name}}\n"
+	 "(acum {{old_email}}):\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "Schimbarea are loc numai după ce este confirmată și de la adresa\n"
+	 "actuală. Linkul funcționează o singură dată și expiră în {{expires}}.\n"
+	 "Dacă nu ați cerut acest lucru, ignorați acest e-mail.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"webhook_disabled", "ro", "Webhookul „{{name}}” a fost dezactivat",
+	 "Atrium a dezactivat webhookul „{{name}}” al {{company_name}}:\n"
+	 "{{reason}}.\n"
+	 "\n"
+	 "Nu i se mai trimit evenimente. Verificați receptorul, apoi activați\n"
+	 "din nou webhookul și retrimiteți livrările eșuate din jurnalul său\n"
+	 "(Integrări > Webhookuri).\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"test", "ro", "E-mail de test de la {{company_name}}",
+	 "Acesta este un e-mail de test de la {{company_name}}.\n"
+	 "\n"
+	 "A fost trimis cu setările SMTP din Atrium. Dacă îl puteți citi,\n"
+	 "setările funcționează și Atrium poate trimite e-mailuri.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 };
 
-static const struct email_template *template_find(const char *name)
+/* The short phrases callers pass in {{what}} and {{ip}}, by their English
+ * text; a phrase ending in a space is a prefix (the rest follows as
+ * given: an address). */
+static const struct {
+	const char *en, *ro;
+} phrases[] = {
+	{"two-factor authentication was turned on",
+	 "autentificarea în doi pași a fost activată"},
+	{"two-factor authentication was turned off",
+	 "autentificarea în doi pași a fost dezactivată"},
+	{"a recovery code was used to sign in",
+	 "un cod de recuperare a fost folosit la autentificare"},
+	{"new recovery codes were generated",
+	 "au fost generate coduri de recuperare noi"},
+	{"an administrator reset your two-factor authentication",
+	 "un administrator v-a resetat autentificarea în doi pași"},
+	{"an operator reset your two-factor authentication",
+	 "un operator v-a resetat autentificarea în doi pași"},
+	{"your password was reset", "parola dumneavoastră a fost resetată"},
+	{"your password was changed", "parola dumneavoastră a fost schimbată"},
+	{"the sign-in email of your account was changed to ",
+	 "adresa de e-mail de autentificare a contului dumneavoastră a fost "
+	 "schimbată în "},
+	{"the server console", "consola serverului"},
+};
+
+/* Template name in lang, else in English; NULL when there is none. */
+static const struct email_template *template_find(const char *name,
+						  const char *lang)
 {
-	for (size_t i = 0; i < ATR_ARRAY_LEN(templates); i++)
-		if (strcmp(templates[i].name, name) == 0)
+	const struct email_template *en = NULL;
+	for (size_t i = 0; i < ATR_ARRAY_LEN(templates); i++) {
+		if (strcmp(templates[i].name, name))
+			continue;
+		if (!strcmp(templates[i].lang, lang))
 			return &templates[i];
+		if (!strcmp(templates[i].lang, "en"))
+			en = &templates[i];
+	}
+	return en;
+}
+
+/* Phrase v in lang (new string), or NULL when it stays as given. */
+static json_t *phrase(const char *v, const char *lang)
+{
+	if (!v || strcmp(lang, "ro"))
+		return NULL;
+	for (size_t i = 0; i < ATR_ARRAY_LEN(phrases); i++) {
+		size_t n = strlen(phrases[i].en);
+		bool prefix = n && phrases[i].en[n - 1] == ' ';
+		if (prefix ? !strncmp(v, phrases[i].en, n)
+			   : !strcmp(v, phrases[i].en))
+			return json_sprintf("%s%s", phrases[i].ro,
+					    prefix ? v + n : "");
+	}
 	return NULL;
+}
+
+/* "24 hours", "1 hour"; "24 de ore", "5 ore", "o oră". */
+static json_t *hours_text(json_int_t n, const char *lang)
+{
+	if (!strcmp(lang, "ro")) {
+		if (n == 1)
+			return json_string("o oră");
+		json_int_t m = n % 100;
+		return json_sprintf("%lld %sore", (long long)n,
+				    n == 0 || (m >= 20) ? "de " : "");
+	}
+	return json_sprintf("%lld hour%s", (long long)n, n == 1 ? "" : "s");
+}
+
+/* The values that depend on the reader, made for l (see the top). */
+static void localise_vars(json_t *v, const struct l10n *l)
+{
+	const char *lang = l->val[L10N_LANGUAGE];
+	static const char *const said[] = {"what", "ip"};
+	for (size_t i = 0; i < ATR_ARRAY_LEN(said); i++) {
+		json_t *t = phrase(json_string_value(json_object_get(v, said[i])),
+				   lang);
+		if (t)
+			json_object_set_new(v, said[i], t);
+	}
+	const char *when = json_string_value(json_object_get(v, "when"));
+	int64_t ms = when ? atr_iso_ms(when) : -1;
+	if (ms >= 0) {
+		char out[128];
+		l10n_format_datetime(l, ms, out, sizeof out);
+		json_object_set_new(v, "when", json_string(out));
+	}
+	json_t *h = json_object_get(v, "expires_hours");
+	if (json_is_integer(h))
+		json_object_set_new(v, "expires",
+				    hours_text(json_integer_value(h), lang));
 }
 
 /* Substitutes {{var}} in t from vars (strings and integers). Returns the
@@ -183,12 +387,19 @@ void email_body_free(char *s)
 	}
 }
 
-int email_render(struct db_conn *c, int64_t org, const char *template_name,
-		 const json_t *vars, char **subject, char **body,
-		 struct atr_err *err)
+int email_render(struct db_conn *c, int64_t org, const char *to,
+		 const char *template_name, const json_t *vars, char **subject,
+		 char **body, struct atr_err *err)
 {
 	*subject = *body = NULL;
-	const struct email_template *t = template_find(template_name);
+	struct l10n l;
+	if ((to ? l10n_load_email(c, org, to, &l) : l10n_load(c, org, 0, &l)) <
+	    0)
+		return atr_fail(err, ATR_E_INTERNAL,
+				"cannot read the localization settings: %s",
+				db_errmsg(c));
+	const struct email_template *t =
+		template_find(template_name, l.val[L10N_LANGUAGE]);
 	if (!t)
 		return atr_fail(err, ATR_E_INTERNAL,
 				"no email template '%s'", template_name);
@@ -199,6 +410,7 @@ int email_render(struct db_conn *c, int64_t org, const char *template_name,
 				db_errmsg(c));
 	json_t *v = json_is_object(vars) ? json_deep_copy(vars) : json_object();
 	json_object_set_new(v, "company_name", json_string(company));
+	localise_vars(v, &l);
 	*subject = email_substitute(t->subject, v, t->name, err);
 	*body = *subject ? email_substitute(t->body, v, t->name, err) : NULL;
 	json_decref(v);
