@@ -18,7 +18,7 @@
  */
 #include "atrium.h"
 
-#include "admin/localization.h"
+#include "core/l10n.h"
 #include "core/activity.h"
 #include "core/iso_codes.h"
 #include "core/module.h"
@@ -35,22 +35,6 @@ static const char *const thousands_seps[] = {"comma", "period", "space",
 static const char *const decimal_seps[] = {"period", "comma", NULL};
 static const char *const week_starts[] = {"monday", "sunday", "saturday",
 					  NULL};
-
-static const char *const key_names[L10N__COUNT] = {
-	[L10N_LANGUAGE] = "language",
-	[L10N_TIMEZONE] = "timezone",
-	[L10N_DATE_FORMAT] = "date_format",
-	[L10N_TIME_FORMAT] = "time_format",
-	[L10N_THOUSANDS] = "thousands_separator",
-	[L10N_DECIMAL] = "decimal_separator",
-	[L10N_FIRST_DAY] = "first_day_of_week",
-	[L10N_CURRENCY] = "default_currency",
-};
-
-const char *l10n_key_name(enum l10n_key k)
-{
-	return k < L10N__COUNT ? key_names[k] : "";
-}
 
 static void check_zone(const char *s, const char *field, struct atr_err *err)
 {
@@ -102,134 +86,6 @@ static const struct setting_def l10n_settings[] = {
 	{0},
 };
 
-/* ---- reading -------------------------------------------------------------- */
-
-static int load_org(struct db_conn *c, int64_t org, struct l10n *out)
-{
-	memset(out, 0, sizeof *out);
-	for (int k = 0; k < L10N__COUNT; k++)
-		if (settings_get(c, org, key_names[k], out->val[k],
-				 sizeof out->val[k]) < 0)
-			return -1;
-	return 0;
-}
-
-#define MEMBER_COLS                                                            \
-	"l10n_language, l10n_timezone, l10n_date_format, l10n_time_format, "   \
-	"l10n_thousands_separator, l10n_decimal_separator, "                  \
-	"l10n_first_day_of_week"
-
-/* Lays the member's overrides from the row st is on over out. */
-static void take_member(struct db_stmt *st, struct l10n *out)
-{
-	for (int k = 0; k < L10N_MEMBER_KEYS; k++) {
-		const char *v = db_col_text(st, k);
-		if (v && *v) {
-			atr_strlcpy(out->val[k], v, sizeof out->val[k]);
-			out->own[k] = true;
-		}
-	}
-}
-
-int l10n_load(struct db_conn *c, int64_t org, int64_t staff_id,
-	      struct l10n *out)
-{
-	if (load_org(c, org, out) < 0)
-		return -1;
-	if (!staff_id)
-		return 0;
-	struct db_stmt *st = db_prepare(c, "SELECT " MEMBER_COLS " FROM staff "
-					   "WHERE id = ? AND org_id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, staff_id);
-	db_bind_int(st, 2, org);
-	int rc = db_step(st);
-	if (rc == 1)
-		take_member(st, out);
-	db_reset(st);
-	return rc < 0 ? -1 : 0;
-}
-
-int l10n_load_email(struct db_conn *c, int64_t org, const char *email,
-		    struct l10n *out)
-{
-	if (load_org(c, org, out) < 0)
-		return -1;
-	struct db_stmt *st = db_prepare(
-		c, "SELECT " MEMBER_COLS " FROM staff WHERE org_id = ? AND "
-		   "email_norm = lower(trim(?))");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, org);
-	db_bind_text(st, 2, email);
-	int rc = db_step(st);
-	if (rc == 1)
-		take_member(st, out);
-	db_reset(st);
-	return rc < 0 ? -1 : 0;
-}
-
-int l10n_org_zone(struct db_conn *c, int64_t org, char zone[TZ_NAME_MAX])
-{
-	if (settings_get(c, org, "timezone", zone, TZ_NAME_MAX) < 0)
-		return -1;
-	if (!tz_valid(zone, NULL, 0))
-		atr_strlcpy(zone, "UTC", TZ_NAME_MAX);
-	return 0;
-}
-
-void l10n_format_datetime(const struct l10n *l, int64_t epoch_ms, char *out,
-			  size_t n)
-{
-	const char *zone = l->val[L10N_TIMEZONE];
-	struct tz_local t;
-	if (tz_local(zone, epoch_ms, &t) < 0) {
-		zone = "UTC";
-		tz_local(zone, epoch_ms, &t);
-	}
-	char date[16];
-	const char *f = l->val[L10N_DATE_FORMAT];
-	if (!strcmp(f, "MM/DD/YYYY"))
-		snprintf(date, sizeof date, "%02d/%02d/%04d", t.month, t.day,
-			 t.year);
-	else if (!strcmp(f, "YYYY-MM-DD"))
-		snprintf(date, sizeof date, "%04d-%02d-%02d", t.year, t.month,
-			 t.day);
-	else if (!strcmp(f, "DD.MM.YYYY"))
-		snprintf(date, sizeof date, "%02d.%02d.%04d", t.day, t.month,
-			 t.year);
-	else
-		snprintf(date, sizeof date, "%02d/%02d/%04d", t.day, t.month,
-			 t.year);
-	if (!strcmp(l->val[L10N_TIME_FORMAT], "12h"))
-		snprintf(out, n, "%s %d:%02d %s (%s)", date,
-			 t.hour % 12 ? t.hour % 12 : 12, t.minute,
-			 t.hour < 12 ? "AM" : "PM", zone);
-	else
-		snprintf(out, n, "%s %02d:%02d (%s)", date, t.hour, t.minute,
-			 zone);
-}
-
-json_t *l10n_me_json(struct db_conn *c, int64_t org, int64_t staff_id)
-{
-	struct l10n org_l, me;
-	if (load_org(c, org, &org_l) < 0 || l10n_load(c, org, staff_id, &me) < 0)
-		return NULL;
-	json_t *values = json_object(), *orgv = json_object(),
-	       *own = json_array();
-	for (int k = 0; k < L10N__COUNT; k++) {
-		json_object_set_new(values, key_names[k],
-				    json_string(me.val[k]));
-		json_object_set_new(orgv, key_names[k],
-				    json_string(org_l.val[k]));
-		if (me.own[k])
-			json_array_append_new(own, json_string(key_names[k]));
-	}
-	return json_pack("{s:o,s:o,s:o}", "values", values, "overridden", own,
-			 "organisation", orgv);
-}
-
 /* ---- PATCH /api/v1/auth/me/localization ------------------------------------ */
 
 static const struct field member_fields[] = {
@@ -263,14 +119,14 @@ static int member_h_patch(struct req *r)
 	int rc = -1;
 	json_t *diff = json_object(), *o = NULL;
 	struct l10n org_l, cur;
-	if (load_org(c, org, &org_l) < 0 || l10n_load(c, org, me, &cur) < 0) {
+	if (l10n_load_org(c, org, &org_l) < 0 || l10n_load(c, org, me, &cur) < 0) {
 		req_db_error(r);
 		goto out;
 	}
 	/* The values the change leaves, own and effective. */
 	struct l10n next = cur;
 	for (int k = 0; k < L10N_MEMBER_KEYS; k++) {
-		json_t *v = json_object_get(r->body, key_names[k]);
+		json_t *v = json_object_get(r->body, l10n_key_name(k));
 		if (!v)
 			continue;
 		const char *s = json_string_value(v);
@@ -284,7 +140,7 @@ static int member_h_patch(struct req *r)
 			next.own[k] = false;
 		}
 		if (from ? !s || strcmp(from, s) : s != NULL)
-			json_object_set_new(diff, key_names[k],
+			json_object_set_new(diff, l10n_key_name(k),
 					    json_pack("{s:s?,s:s?}", "from",
 						      from, "to", s));
 	}

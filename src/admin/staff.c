@@ -16,7 +16,7 @@
 #include <ctype.h>
 #include <sodium.h>
 
-#include "admin/localization.h"
+#include "core/l10n.h"
 #include "admin/staff.h"
 #include "auth/auth.h"
 #include "auth/password.h"

@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "admin/localization.h"
+#include "core/l10n.h"
 #include "auth/auth.h"
 #include "auth/password.h"
 #include "auth/perm.h"

@@ -3,7 +3,7 @@
 
 #include <strings.h>
 
-#include "admin/localization.h"
+#include "core/l10n.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "auth/session_touch.h"

@@ -35,7 +35,7 @@ int session_end_all(struct db_conn *c, int64_t staff_id, int64_t keep_id);
  * clock is wrong can still count down. Caller owns it. */
 json_t *session_times_json(const struct req *r);
 /* The signed-in member as JSON (for login and me), with "session" (the
- * clock above) and "localization" (admin/localization.h: l10n_me_json;
+ * clock above) and "localization" (core/l10n.h: l10n_me_json;
  * null, and a logged error, when it cannot be read). Caller owns it. */
 json_t *session_me_json(struct req *r);
 

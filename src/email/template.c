@@ -8,7 +8,7 @@
  * Each template is written in every language of the UI (English and
  * Romanian); a message is rendered in its recipient's: the language of
  * the member with that sign-in email, else the organisation's
- * (admin/localization.h). Values that depend on the reader are made here:
+ * (core/l10n.h). Values that depend on the reader are made here:
  * {{when}} (given as ISO 8601 UTC) is shown in the recipient's date format
  * and time zone, {{expires}} says {{expires_hours}} in words with the
  * language's plural, and the short phrases callers pass in {{what}} and
@@ -19,7 +19,7 @@
 
 #include <sodium.h>
 
-#include "admin/localization.h"
+#include "core/l10n.h"
 #include "core/buf.h"
 #include "core/settings.h"
 #include "db/db.h"

@@ -1,10 +1,11 @@
-/* localization.h — the organisation's localization settings and each
- * member's overrides (src/admin/localization.c), for code that shows a
- * date or a number to somebody (emails) or counts days in the
- * organisation's time zone (core/tz.h).
+/* l10n.h — the organisation's localization settings and each member's
+ * overrides (read here, core/l10n.c; changed by the localization module,
+ * src/admin/localization.c), for code that shows a date or a number to
+ * somebody (emails) or counts days in the organisation's time zone
+ * (core/tz.h).
  */
-#ifndef ATR_LOCALIZATION_H
-#define ATR_LOCALIZATION_H
+#ifndef ATR_L10N_H
+#define ATR_L10N_H
 
 #include "atrium.h"
 
@@ -37,6 +38,8 @@ struct l10n {
 /* The name of key k ("language", "timezone", ...). */
 const char *l10n_key_name(enum l10n_key k);
 
+/* The organisation's own settings. 0 or -1 (database). */
+int l10n_load_org(struct db_conn *c, int64_t org, struct l10n *out);
 /* The effective settings of a member of org (staff_id 0: the
  * organisation's own). 0, or -1 on a database error. */
 int l10n_load(struct db_conn *c, int64_t org, int64_t staff_id,
