@@ -45,7 +45,15 @@ struct entity {
 	 * its column, so a member's own groups count as their own records
 	 * under view_own. NULL for other entities. */
 	const char *member_table, *member_col;
+	/* Optional: rules across the entity's own fields, run by the route
+	 * check after the field checks (adds field errors to r->err). */
+	void (*check)(struct req *r, const struct entity *e);
 };
+
+/* Whether record id of e exists in the caller's organisation and the
+ * caller may see it: 1, 0 (absent and invisible are the same answer, so
+ * ids outside one's scope cannot be probed), -1 on a database error. */
+int entity_ref_visible(struct req *r, const struct entity *e, int64_t id);
 
 /* The handlers and the route check behind ENTITY_ROUTES. */
 int entity_h_list(struct req *r);

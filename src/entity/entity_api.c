@@ -211,7 +211,7 @@ const struct schema *entity_body_schema(struct req *r)
 /* 1 when record id of e exists in the caller's organisation and the caller
  * may see it, 0 when not (or not visible: the same answer, so ids outside
  * one's scope cannot be probed), -1 on a database error. */
-static int ref_visible(struct req *r, const struct entity *e, int64_t id)
+int entity_ref_visible(struct req *r, const struct entity *e, int64_t id)
 {
 	const struct entity_sql *s = entity_sql_of(e);
 	enum perm_grant scope = perm_view_scope(&r->who, e->plural);
@@ -247,7 +247,7 @@ static void check_ref(struct req *r, const struct field *f, const char *name,
 							: NULL;
 	int ex = f->type == FT_STAFF
 			 ? staff_store_assignable(r->db, r->who.org_id, id)
-			 : target ? ref_visible(r, target, id) : 0;
+			 : target ? entity_ref_visible(r, target, id) : 0;
 	if (ex < 0)
 		req_db_error(r);
 	else if (ex == 0 && f->type == FT_STAFF)
@@ -313,6 +313,8 @@ void entity_check_refs(struct req *r)
 	if (fs && (json_is_object(json_object_get(r->body, "custom_fields")) ||
 		   r->method == HTTP_POST))
 		check_custom(r, fs);
+	if (e->check)
+		e->check(r, e);
 }
 
 /* ---- loading --------------------------------------------------------------- */
