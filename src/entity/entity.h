@@ -55,6 +55,12 @@ struct entity {
  * ids outside one's scope cannot be probed), -1 on a database error. */
 int entity_ref_visible(struct req *r, const struct entity *e, int64_t id);
 
+/* Record r->id of e as the API shows it (the caller's reference), within
+ * the caller's view scope; locked for update on PostgreSQL when lock (in
+ * the caller's transaction). 1 found, 0 not (or not visible), -1 error. */
+int entity_record_load(struct req *r, const struct entity *e, bool lock,
+		       json_t **out);
+
 /* The handlers and the route check behind ENTITY_ROUTES. */
 int entity_h_list(struct req *r);
 int entity_h_get(struct req *r);

@@ -321,7 +321,7 @@ void entity_check_refs(struct req *r)
 
 /* One record (in the caller's org, within their view scope); locked for
  * update on PostgreSQL when lock. 1 found, 0 not, -1 error. */
-static int load_record(struct req *r, const struct entity *e, bool lock,
+int entity_record_load(struct req *r, const struct entity *e, bool lock,
 		       json_t **out)
 {
 	const struct entity_sql *s = entity_sql_of(e);
@@ -351,7 +351,7 @@ static int load_record(struct req *r, const struct entity *e, bool lock,
 
 static int write_load(struct req *r, const struct write_op *op, json_t **rec)
 {
-	return load_record(r, op->ctx, true, rec);
+	return entity_record_load(r, op->ctx, true, rec);
 }
 
 /* After a failed write: a unique violation becomes a field error on the
@@ -405,7 +405,7 @@ int entity_h_get(struct req *r)
 	if (!req_db(r))
 		return -1;
 	json_t *rec = NULL;
-	int rc = load_record(r, e, false, &rec);
+	int rc = entity_record_load(r, e, false, &rec);
 	if (rc < 0)
 		return req_db_error(r);
 	if (rc == 0)

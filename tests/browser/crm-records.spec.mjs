@@ -56,3 +56,30 @@ test('a contract and a project for a client, through their forms', async ({ page
   await expect(page).toHaveURL(/\/admin\/projects(\?|$)/);
   await expect(page.getByRole('link', { name: `Website ${tag}` })).toBeVisible();
 });
+
+test('a ticket\'s conversation: a note, then a reply that marks it answered', async ({ page }) => {
+  const tag = stamp();
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  const t = await call('POST', '/api/v1/tickets', { subject: `Saw stopped ${tag}`, message: 'It shows E42.' });
+  expect(t.status).toBe(201);
+  await page.goto(`/admin/tickets/${t.body.id}`);
+  const thread = page.getByRole('region', { name: 'Conversation' });
+  await expect(thread.getByText('No replies yet.')).toBeVisible();
+  // An empty reply is refused on its field.
+  await thread.getByRole('button', { name: 'Add reply' }).click();
+  await expect(thread.getByLabel('Reply')).toHaveAttribute('aria-invalid', 'true');
+  await thread.getByLabel('Reply').fill('Checking with the workshop.');
+  await thread.getByLabel(/Internal note/).check();
+  await thread.getByRole('button', { name: 'Add note' }).click();
+  await expect(thread.getByText('Checking with the workshop.')).toBeVisible();
+  await expect(thread.getByText('Internal note', { exact: true })).toBeVisible();
+  await expect(page.getByLabel(/^Status( \*)?$/)).toHaveValue('open');
+  await thread.getByLabel('Reply').fill('<b>Please restart it</b> and tell us.');
+  await thread.getByLabel(/Internal note/).uncheck();
+  await thread.getByRole('button', { name: 'Add reply' }).click();
+  // Shown as text, never as markup; the page reloads with the new status.
+  await expect(page.getByRole('region', { name: 'Conversation' }).getByText('<b>Please restart it</b> and tell us.')).toBeVisible();
+  await expect(page.getByLabel(/^Status( \*)?$/)).toHaveValue('answered');
+});

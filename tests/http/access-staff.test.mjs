@@ -392,6 +392,7 @@ describe('staff administration', () => {
         contract: { owner_id: 0, assigned_to: 0 },
         project: { owner_id: 0, assigned_to: 0 },
         task: { assigned_to: 0, owner_id: 0 },
+        ticket: { assigned_to: 0, owner_id: 0 },
       });
       const getLead = async (x) => (await admin.req('GET', '/api/v1/leads/{id}', { params: { id: x.id } })).body;
       const getClient = async (x) => (await admin.req('GET', '/api/v1/clients/{id}', { params: { id: x.id } })).body;

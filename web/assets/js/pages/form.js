@@ -9,6 +9,7 @@ import { listUrl } from './list.js';
 import { errorMessage } from '../forms.js';
 import { can, canView, me } from '../session.js';
 import { membersSection } from './members.js';
+import { RECORD_SECTIONS } from './sections.js';
 import { historySection } from './activity.js';
 import { charCounter, codeOptions, loadCodes, loadDirectory, staffOptions } from '../pickers.js';
 import { DECIMAL, parseDecimal, toInputDecimal } from '../numbers.js';
@@ -238,6 +239,10 @@ export function formPage(entity) {
     replace(root, backLink, h('div', { class: 'page-header' }, heading), meta, form);
     if (!isNew && entity.members && canView('staff')) {
       root.appendChild(membersSection(entity, record, ctx.signal));
+    }
+    if (!isNew) {
+      const reload = () => navigate(location.pathname, { replace: true });
+      for (const section of RECORD_SECTIONS[entity.key] || []) root.appendChild(section(entity, record, ctx.signal, reload));
     }
     if (!isNew && canView('activity')) root.appendChild(historySection(entity.logEntity, record.id, ctx.signal));
 

@@ -1,0 +1,9 @@
+// Cards a record's page shows after its form, by entity key: each is
+// section(entity, record, signal, onChange) -> node, where onChange()
+// reloads the page after the card changed the record. Adding one: its
+// module, and a row here.
+import { threadSection } from './ticket_thread.js';
+
+export const RECORD_SECTIONS = {
+  tickets: [threadSection],
+};
