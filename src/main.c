@@ -13,6 +13,7 @@ static const struct {
 	{"admin", cmd_admin, "admin create: add an administrator"},
 	{"staff", cmd_staff, "staff add: add a staff member"},
 	{"cron", cmd_cron, "run the scheduled tasks that are due, once"},
+	{"pipe", cmd_pipe, "an inbound email on stdin into a ticket"},
 	{"audit", cmd_audit, "audit verify: check the activity log's chain"},
 	{"events", cmd_events, "events export: the events as NDJSON (MongoDB)"},
 	{"settings", cmd_settings, "settings list|get|set: an organisation's settings"},

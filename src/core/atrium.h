@@ -39,6 +39,9 @@ char *xasprintf(const char *fmt, ...) ATR_PRINTF(1, 2);
 
 /* CLI and start-up only: print "atrium: <msg>" and exit(1). */
 _Noreturn void die(const char *fmt, ...) ATR_PRINTF(1, 2);
+/* The exit status die() gives from now on (default 1): `atrium pipe`
+ * makes it 75, "try again later" for the mail server. */
+void die_status(int code);
 
 /* Error kinds; http/problem.c maps each to one HTTP status. */
 enum atr_ekind {

@@ -66,6 +66,13 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+static int die_code = 1;
+
+void die_status(int code)
+{
+	die_code = code;
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -74,7 +81,7 @@ void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	exit(1);
+	exit(die_code);
 }
 
 int atr_fail(struct atr_err *err, enum atr_ekind kind, const char *fmt, ...)

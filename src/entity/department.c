@@ -1,11 +1,15 @@
-/* department.c — departments: staff groups with a routing address
- * (tickets sent to the address reach the department, later). Members are
- * set on the staff record (department_ids). */
+/* department.c — departments: staff groups with a routing address (mail
+ * to it becomes the department's tickets: `atrium pipe`), and whether
+ * mail from senders who are not contacts opens a ticket. Members are set
+ * on the staff record (department_ids). */
 #include "atrium.h"
 
 #include "http/perm.h"
 #include "core/module.h"
 #include "entity/entity.h"
+
+static const char *const unknown_senders[] = {"open_ticket", "reject",
+					      NULL};
 
 static const struct field department_fields[] = {
 	{.name = "name", .type = FT_TEXT, .max = 100,
@@ -14,6 +18,11 @@ static const struct field department_fields[] = {
 	 .flags = F_SEARCH | F_FILTER | F_LIST,
 	 .hint = "The department's own address, e.g. support@company.com "
 		 "(for ticket routing)."},
+	{.name = "unknown_senders", .type = FT_ENUM, .max = 20,
+	 .choices = unknown_senders, .def = "open_ticket",
+	 .label = "Mail from unknown senders", .flags = F_FILTER,
+	 .hint = "Whether mail to the department's address from someone "
+		 "who is not a contact opens a ticket or is refused."},
 };
 
 const struct entity entity_department = {

@@ -15,8 +15,9 @@
  * the ticket itself). A reply is one transaction: the reply row, the
  * ticket's new status (a public reply marks it answered unless it is
  * closed; a note changes nothing), a new version, the activity row and the
- * ticket's updated event. Contact replies arrive with the client portal
- * and the email pipe (not built yet); attachments too.
+ * ticket's updated event. Contacts' replies arrive by email (`atrium
+ * pipe`, ticket_pipe.c: source "email", contact_id set); the client
+ * portal and attachments are not built yet.
  */
 #include "atrium.h"
 
@@ -74,7 +75,7 @@ const struct entity entity_ticket = {
 
 #define REPLY_COLS                                                             \
 	"tr.id, tr.ticket_id, tr.internal, tr.body, tr.author_id, "           \
-	"tr.author_name, tr.created_at"
+	"tr.author_name, tr.created_at, tr.contact_id, tr.source"
 
 static void reply_row(struct buf *b, struct db_stmt *st, const void *arg)
 {
@@ -95,6 +96,13 @@ static void reply_row(struct buf *b, struct db_stmt *st, const void *arg)
 	jout_str(b, db_col_text(st, 5) ? db_col_text(st, 5) : "");
 	jout_key(b, "created_at", false);
 	jout_str(b, db_col_text(st, 6));
+	jout_key(b, "contact_id", false);
+	if (db_col_null(st, 7))
+		buf_adds(b, "null");
+	else
+		jout_int(b, db_col_int(st, 7));
+	jout_key(b, "source", false);
+	jout_str(b, db_col_text(st, 8));
 	buf_addc(b, '}');
 }
 
@@ -228,11 +236,12 @@ static int replies_h_create(struct req *r)
 	    outbox_emit(c, r->who.org_id, "ticket", r->id, "updated", before,
 			after) < 0)
 		goto out;
-	reply = json_pack("{s:I,s:I,s:b,s:s,s:I,s:s,s:s}", "id",
+	reply = json_pack("{s:I,s:I,s:b,s:s,s:I,s:s,s:s,s:n,s:s}", "id",
 			  (json_int_t)id, "ticket_id", (json_int_t)r->id,
 			  "internal", internal, "body", text, "author_id",
 			  (json_int_t)r->who.staff_id, "author_name",
-			  r->who.name, "created_at", now);
+			  r->who.name, "created_at", now, "contact_id",
+			  "source", "staff");
 	if (db_commit(c) < 0)
 		goto out;
 	req_add_header(r, "Location",

@@ -88,8 +88,8 @@ static void set_etag(struct req *r, const json_t *rec)
 	req_etag(r, json_integer_value(json_object_get(rec, "version")));
 }
 
-static int count_add(struct db_conn *c, int64_t org, const char *entity,
-		     int delta)
+int write_count_add(struct db_conn *c, int64_t org, const char *entity,
+		    int delta)
 {
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO entity_count (org_id, entity, n) VALUES (?, ?, ?) "
@@ -315,7 +315,7 @@ int write_run(struct req *r, const struct write_op *op)
 	if (outbox_emit(c, r->who.org_id, op->entity, id, events[op->kind],
 			before, after) < 0 ||
 	    (op->counted && op->kind != WRITE_UPDATE &&
-	     count_add(c, r->who.org_id, op->entity,
+	     write_count_add(c, r->who.org_id, op->entity,
 		       op->kind == WRITE_CREATE ? 1 : -1) < 0)) {
 		req_db_error(r);
 		goto out;

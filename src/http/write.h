@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+struct db_conn;
 struct req;
 
 enum write_kind { WRITE_CREATE = 1, WRITE_UPDATE, WRITE_DELETE };
@@ -60,5 +61,10 @@ int write_run(struct req *r, const struct write_op *op);
  * values (null, "", []) are left out of create and delete. New
  * reference. */
 json_t *write_diff(const json_t *before, const json_t *after);
+
+/* Moves the maintained count of entity in org by delta, in the caller's
+ * transaction (a record made or removed outside write_run). 0 or -1. */
+int write_count_add(struct db_conn *c, int64_t org, const char *entity,
+		    int delta);
 
 #endif

@@ -3,6 +3,7 @@
 // reference select, a duplicate email named on its field, and the record in
 // its list.
 import { test, expect } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
 import { guardPages, navLink, pageApi, signIn, stamp } from './common.mjs';
 
 guardPages();
@@ -82,4 +83,24 @@ test('a ticket\'s conversation: a note, then a reply that marks it answered', as
   // Shown as text, never as markup; the page reloads with the new status.
   await expect(page.getByRole('region', { name: 'Conversation' }).getByText('<b>Please restart it</b> and tell us.')).toBeVisible();
   await expect(page.getByLabel(/^Status( \*)?$/)).toHaveValue('answered');
+});
+
+test('mail to a department becomes its ticket, listed in the pipe log with a link to it', async ({ page }) => {
+  const tag = stamp();
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  const address = `help-${tag}@acme.example`;
+  expect((await call('POST', '/api/v1/departments', { name: `Help ${tag}`, email: address })).status).toBe(201);
+  const raw = [`From: Ana <ana-${tag}@nordic.example>`, `To: ${address}`, `Subject: Saw stopped ${tag}`,
+    `Message-ID: <${tag}@nordic.example>`, 'Content-Type: text/plain; charset=utf-8', '', 'It shows E42.', ''].join('\r\n');
+  const out = spawnSync(process.env.ATRIUM_BIN, ['pipe', '--db', `sqlite:${process.env.ATRIUM_DB_FILE}`, '--recipient', address],
+    { input: raw, encoding: 'utf8', env: process.env });
+  expect(out.status, out.stderr).toBe(0);
+  await page.goto('/admin/utilities/pipe_log');
+  const row = page.getByRole('row', { name: new RegExp(`Saw stopped ${tag}`) });
+  await expect(row.getByText('Ticket opened')).toBeVisible();
+  await row.getByRole('link', { name: /ticket #\d+ opened/ }).click();
+  await expect(page.getByRole('heading', { name: new RegExp(`Saw stopped ${tag}`) })).toBeVisible();
+  await expect(page.getByLabel(/^Message$/)).toHaveValue(/It shows E42\./);
 });

@@ -13,6 +13,7 @@ import * as profile from './profile.js';
 import * as twofa from './twofa.js';
 import * as utilities from './utilities.js';
 import * as emailQueue from './email_queue.js';
+import * as pipeLog from './pipe_log.js';
 import * as jobs from './jobs.js';
 import * as activity from './activity.js';
 import * as apiTokens from './api_tokens.js';
@@ -20,7 +21,7 @@ import * as webhooks from './webhooks.js';
 import * as integrationLogs from './integration_logs.js';
 import * as records from './records.js';
 
-export const PAGES = [auth, dashboard, staff, roles, settings, profile, twofa, utilities, emailQueue, jobs,
+export const PAGES = [auth, dashboard, staff, roles, settings, profile, twofa, utilities, emailQueue, pipeLog, jobs,
   activity, apiTokens, webhooks, integrationLogs, records];
 
 /** The navigation rows of every page (those known now). */
