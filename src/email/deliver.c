@@ -28,7 +28,7 @@
 
 struct msg_row {
 	int64_t id, org;
-	char *to, *subject, *body, *created_at;
+	char *to, *subject, *body, *created_at, *reply_to;
 	bool sent;
 };
 
@@ -38,6 +38,7 @@ static void msg_free(struct msg_row *m)
 	free(m->subject);
 	email_body_free(m->body);
 	free(m->created_at);
+	free(m->reply_to);
 }
 
 /* Loads the message of job id. 1 found, 0 gone, -1 database error. */
@@ -45,7 +46,8 @@ static int load(struct db_conn *c, int64_t job, struct msg_row *m)
 {
 	struct db_stmt *st = db_prepare(
 		c, "SELECT id, org_id, to_addr, subject, body_text, "
-		   "created_at, sent_at FROM email_queue WHERE job_id = ?");
+		   "created_at, sent_at, reply_to FROM email_queue WHERE "
+		   "job_id = ?");
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, job);
@@ -58,6 +60,8 @@ static int load(struct db_conn *c, int64_t job, struct msg_row *m)
 		m->body = xstrdup(db_col_text(st, 4));
 		m->created_at = xstrdup(db_col_text(st, 5));
 		m->sent = !db_col_null(st, 6);
+		m->reply_to = db_col_null(st, 7) ? NULL
+						  : xstrdup(db_col_text(st, 7));
 	}
 	db_reset(st);
 	return rc;
@@ -103,7 +107,7 @@ static int send_one(struct app *app, const struct msg_row *m,
 		char mid[200];
 		message_id(m, s.email, mid, sizeof mid);
 		struct email_msg em = {m->to, m->subject, body, mid,
-				       m->created_at};
+				       m->created_at, m->reply_to};
 		size_t len = 0;
 		char *msg = email_build_message(s.email, s.from_name, &em, &len,
 						&err);

@@ -77,6 +77,11 @@ const char *email_status_name(int status);
 int email_enqueue(struct db_conn *c, int64_t org, const char *to,
 		  const char *template_name, const json_t *vars);
 /* The same, with the new row's id (may be NULL) and the reason in err. */
+/* The same with a Reply-To address (answers go there: a department's
+ * address the email pipe reads), or NULL. 0 or -1 with err. */
+int email_enqueue_reply(struct db_conn *c, int64_t org, const char *to,
+			const char *reply_to, const char *template_name,
+			const json_t *vars, struct atr_err *err);
 int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 		     const char *template_name, const json_t *vars,
 		     int64_t *id, struct atr_err *err);
@@ -94,6 +99,7 @@ struct email_msg {
 	const char *to, *subject, *body; /* body: plain text, \n or \r\n */
 	const char *message_id; /* "<...@...>"; NULL: a random one */
 	const char *date;       /* ISO 8601 UTC; NULL: now */
+	const char *reply_to;   /* where answers go, or NULL */
 };
 
 /* Builds the RFC 5322 message (CRLF line ends) from a sender and m:

@@ -154,6 +154,7 @@ char *email_build_message(const char *from_addr, const char *from_name,
 		{"To", offsetof(struct email_msg, to)},
 		{"Subject", offsetof(struct email_msg, subject)},
 		{"Message-ID", offsetof(struct email_msg, message_id)},
+		{"Reply-To", offsetof(struct email_msg, reply_to)},
 	};
 	for (size_t i = 0; i < ATR_ARRAY_LEN(checks); i++) {
 		const char *v = *(const char *const *)((const char *)m +
@@ -172,7 +173,8 @@ char *email_build_message(const char *from_addr, const char *from_name,
 			 "From header");
 		return NULL;
 	}
-	if (!m->to || !valid_email(m->to) || !valid_email(from_addr)) {
+	if (!m->to || !valid_email(m->to) || !valid_email(from_addr) ||
+	    (m->reply_to && !valid_email(m->reply_to))) {
 		atr_fail(err, ATR_E_INVALID, "invalid sender or recipient "
 					     "address");
 		return NULL;
@@ -209,7 +211,10 @@ char *email_build_message(const char *from_addr, const char *from_name,
 	} else {
 		buf_printf(&b, "%s\r\n", from_addr);
 	}
-	buf_printf(&b, "To: %s\r\nSubject: ", m->to);
+	buf_printf(&b, "To: %s\r\n", m->to);
+	if (m->reply_to)
+		buf_printf(&b, "Reply-To: %s\r\n", m->reply_to);
+	buf_adds(&b, "Subject: ");
 	const char *subject = m->subject ? m->subject : "";
 	if (ascii_printable(subject) && strlen(subject) <= 69)
 		buf_adds(&b, subject);

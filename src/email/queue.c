@@ -21,9 +21,9 @@ const char *email_status_name(int status)
 						     : "?";
 }
 
-int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
-		     const char *template_name, const json_t *vars,
-		     int64_t *id, struct atr_err *err)
+static int enqueue(struct db_conn *c, int64_t org, const char *to,
+		   const char *reply_to, const char *template_name,
+		   const json_t *vars, int64_t *id, struct atr_err *err)
 {
 	ATR_ASSERT(db_in_tx(c));
 	if (!to || strlen(to) > EMAIL_ADDR_MAX || !valid_email(to) ||
@@ -59,8 +59,8 @@ int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 	atr_time_iso(jobs_now_ms(), now);
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO email_queue (org_id, to_addr, subject, "
-		   "body_text, template, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-		   "RETURNING id");
+		   "body_text, template, created_at, reply_to) VALUES (?, ?, ?, "
+		   "?, ?, ?, ?) RETURNING id");
 	if (!st) {
 		atr_fail(err, ATR_E_INTERNAL, "cannot queue an email: %s",
 			 db_errmsg(c));
@@ -72,6 +72,7 @@ int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 	db_bind_text(st, 4, sealed);
 	db_bind_text(st, 5, template_name);
 	db_bind_text(st, 6, now);
+	db_bind_text(st, 7, reply_to);
 	int s = db_step(st);
 	int64_t eid = s == 1 ? db_col_int(st, 0) : 0;
 	db_reset(st);
@@ -110,6 +111,25 @@ out:
 	email_body_free(body);
 	free(sealed);
 	return rc;
+}
+
+int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
+		     const char *template_name, const json_t *vars,
+		     int64_t *id, struct atr_err *err)
+{
+	return enqueue(c, org, to, NULL, template_name, vars, id, err);
+}
+
+int email_enqueue_reply(struct db_conn *c, int64_t org, const char *to,
+			const char *reply_to, const char *template_name,
+			const json_t *vars, struct atr_err *err)
+{
+	if (reply_to && (!valid_email(reply_to) || !email_header_safe(reply_to)))
+		return atr_fail(err, ATR_E_INVALID,
+				"cannot queue an email: '%s' is not an email "
+				"address",
+				reply_to);
+	return enqueue(c, org, to, reply_to, template_name, vars, NULL, err);
 }
 
 int email_enqueue(struct db_conn *c, int64_t org, const char *to,

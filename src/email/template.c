@@ -124,6 +124,18 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"ticket_reply", "en", "[Ticket #{{ticket_id}}] {{subject}}",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "{{author}} replied to your request \"{{subject}}\":\n"
+	 "\n"
+	 "{{body}}\n"
+	 "\n"
+	 "Answer this email to reply; keep [Ticket #{{ticket_id}}] in the\n"
+	 "subject.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"test", "en", "Test email from {{company_name}}",
 	 "This is a test email from {{company_name}}.\n"
 	 "\n"
@@ -227,6 +239,18 @@ static const struct email_template templates[] = {
 	 "Nu i se mai trimit evenimente. Verificați receptorul, apoi activați\n"
 	 "din nou webhookul și retrimiteți livrările eșuate din jurnalul său\n"
 	 "(Integrări > Webhookuri).\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"ticket_reply", "ro", "[Ticket #{{ticket_id}}] {{subject}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "{{author}} a răspuns la solicitarea dumneavoastră „{{subject}}”:\n"
+	 "\n"
+	 "{{body}}\n"
+	 "\n"
+	 "Răspundeți la acest e-mail pentru a continua conversația; păstrați\n"
+	 "[Ticket #{{ticket_id}}] în subiect.\n"
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},

@@ -26,6 +26,7 @@
 #include "core/json_out.h"
 #include "core/module.h"
 #include "db/db.h"
+#include "email/email.h"
 #include "entity/entity.h"
 #include "http/list.h"
 #include "http/perm.h"
@@ -171,8 +172,50 @@ static void reply_check(struct req *r)
 		atr_field(&r->err, "body", "required", "must not be empty");
 }
 
-/* Adds the reply: the ticket's new status and version, the activity row
- * and the event, in one transaction. */
+/* Emails a public reply to the ticket's contact, in the same
+ * transaction (the queue is transactional), with the department's address
+ * as Reply-To so that their answer comes back through the email pipe.
+ * 0, or -1 (r->err, or a database error). */
+static int tell_contact(struct req *r, const json_t *ticket, const char *text)
+{
+	json_t *cid = json_object_get(ticket, "contact_id");
+	if (!json_is_integer(cid))
+		return 0;
+	struct db_stmt *st = db_prepare(
+		r->db, "SELECT c.email, c.first_name, d.email FROM contact c "
+		       "LEFT JOIN department d ON d.id = ? AND d.org_id = "
+		       "c.org_id WHERE c.id = ? AND c.org_id = ?");
+	if (!st)
+		return -1;
+	json_t *dep = json_object_get(ticket, "department_id");
+	db_bind_int(st, 1, json_is_integer(dep) ? json_integer_value(dep) : 0);
+	db_bind_int(st, 2, json_integer_value(cid));
+	db_bind_int(st, 3, r->who.org_id);
+	int rc = db_step(st);
+	if (rc != 1) {
+		db_reset(st);
+		return rc < 0 ? -1 : 0;
+	}
+	char *to = xstrdup(db_col_text(st, 0));
+	char *name = xstrdup(db_col_text(st, 1) ? db_col_text(st, 1) : "");
+	char *reply_to = db_col_null(st, 2) ? NULL : xstrdup(db_col_text(st, 2));
+	db_reset(st);
+	json_t *vars = json_pack(
+		"{s:s,s:I,s:s,s:s,s:s}", "name", name, "ticket_id",
+		(json_int_t)r->id, "subject",
+		json_string_value(json_object_get(ticket, "subject")), "author",
+		r->who.name, "body", text);
+	int ret = email_enqueue_reply(r->db, r->who.org_id, to, reply_to,
+				      "ticket_reply", vars, &r->err);
+	json_decref(vars);
+	free(to);
+	free(name);
+	free(reply_to);
+	return ret;
+}
+
+/* Adds the reply: the ticket's new status and version, the activity row,
+ * the event and the contact's email, in one transaction. */
 static int replies_h_create(struct req *r)
 {
 	struct db_conn *c = req_db(r);
@@ -227,6 +270,8 @@ static int replies_h_create(struct req *r)
 	rc = db_step(st);
 	db_reset(st);
 	if (rc < 0 || entity_record_load(r, &entity_ticket, false, &after) != 1)
+		goto out;
+	if (!internal && tell_contact(r, before, text) < 0)
 		goto out;
 	diff = write_diff(before, after);
 	json_object_set_new(diff, internal ? "note" : "reply",

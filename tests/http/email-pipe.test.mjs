@@ -15,7 +15,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, adminClient, staffClient, client, assertProblem, runBin, uniq,
+  startServer, adminClient, staffClient, client, assertProblem, runBin, uniq, startSmtpSink, configureSmtp,
 } from './harness.mjs';
 
 describe('email pipe', () => {
@@ -25,6 +25,7 @@ describe('email pipe', () => {
   let strict;
   let contact;
   let clientId;
+  let sink;
 
   const pipe = (raw, recipient) => runBin(['pipe', '--db', srv.dbUrl, ...(recipient ? ['--recipient', recipient] : [])],
     { input: raw.replace(/\n/g, '\r\n'), env: srv.env });
@@ -37,7 +38,9 @@ describe('email pipe', () => {
 
   before(async () => {
     srv = await startServer();
+    sink = await startSmtpSink(srv.dir);
     admin = await adminClient(srv);
+    await configureSmtp(admin, sink);
     const d = await admin.req('POST', '/api/v1/departments', { body: { name: uniq('Support '), email: `support-${uniq('d').toLowerCase()}@acme.example` } });
     assert.equal(d.status, 201, d.text);
     dept = d.body;
@@ -54,7 +57,10 @@ describe('email pipe', () => {
     assert.equal(ct.status, 201, ct.text);
     contact = ct.body;
   });
-  after(async () => { await srv?.stop(); });
+  after(async () => {
+    await srv?.stop();
+    await sink?.stop();
+  });
 
   it('a contact\'s mail opens a ticket of the department, linked to them; the same Message-ID again is ignored', async () => {
     const raw = mail({ from: `Ana <${contact.email.toUpperCase()}>`, to: dept.email, subject: 'The saw stopped', body: 'It shows E42.' });
@@ -95,6 +101,24 @@ describe('email pipe', () => {
     assert.match(stranger.stdout, /ticket_created: ticket #\d+ opened \(unknown sender\)/);
     assert.notEqual(tidOf(stranger), tid);
     assert.equal((await thread(tid)).length, 3);
+  });
+
+  it('a staff reply reaches the contact by email, answered to the department; their answer comes back into the thread', async () => {
+    const first = pipe(mail({ from: contact.email, to: dept.email, subject: 'Where is my order?' }), dept.email);
+    const tid = tidOf(first);
+    const note = await admin.req('POST', '/api/v1/tickets/{id}/replies', { params: { id: tid }, body: { body: 'Ask the warehouse.', internal: true } });
+    assert.equal(note.status, 201);
+    const r = await admin.req('POST', '/api/v1/tickets/{id}/replies', { params: { id: tid }, body: { body: 'It ships tomorrow.' } });
+    assert.equal(r.status, 201, r.text);
+    const sent = await sink.waitFor(contact.email, (x) => (x.subject || '').startsWith(`[Ticket #${tid}]`), { what: 'the reply email' });
+    assert.equal(sent.subject, `[Ticket #${tid}] Where is my order?`);
+    assert.match(sent.body, /It ships tomorrow\./);
+    assert.match(sent.raw, new RegExp(`^Reply-To: ${dept.email.replace(/[.+]/g, '\\$&')}\r?$`, 'm'));
+    assert.ok(!sink.to(contact.email).some((x) => /Ask the warehouse/.test(x.body || '')), 'a note is never emailed');
+    const answer = pipe(mail({ from: contact.email, to: dept.email, subject: `Re: ${sent.subject}`, body: 'Thank you!' }), dept.email);
+    assert.match(answer.stdout, new RegExp(`reply_added: reply added to ticket #${tid}`));
+    const th = await thread(tid);
+    assert.deepEqual(th.map((x) => x.body.trim()), ['Ask the warehouse.', 'It ships tomorrow.', 'Thank you!']);
   });
 
   it('auto-replies, bounces and mail from our own address are ignored (no loops)', async () => {
