@@ -77,11 +77,27 @@ static void each_part(GMimeObject *parent, GMimeObject *part, gpointer data)
 	if (!GMIME_IS_PART(part))
 		return;
 	if (g_mime_part_is_attachment(GMIME_PART(part))) {
-		w->m->nattach++;
+		struct inbound_msg *m = w->m;
+		m->nattach++;
 		GMimeDataWrapper *dw = g_mime_part_get_content(GMIME_PART(part));
 		GMimeStream *s = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
 		gint64 len = s ? g_mime_stream_length(s) : 0;
-		w->m->attach_bytes += len > 0 ? (size_t)len : 0;
+		m->attach_bytes += len > 0 ? (size_t)len : 0;
+		if (!dw || m->nfiles == INBOUND_MAX_FILES)
+			return;
+		/* The decoded bytes (base64, quoted-printable undone). */
+		GMimeStream *mem = g_mime_stream_mem_new();
+		g_mime_data_wrapper_write_to_stream(dw, mem);
+		GByteArray *ba =
+			g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+		const char *fn = g_mime_part_get_filename(GMIME_PART(part));
+		struct inbound_file *f = &m->files[m->nfiles++];
+		f->name = xstrdup(fn && *fn ? fn : "attachment");
+		f->len = ba ? ba->len : 0;
+		f->data = xmalloc(f->len ? f->len : 1);
+		if (f->len)
+			memcpy(f->data, ba->data, f->len);
+		g_object_unref(mem);
 		return;
 	}
 	if (!GMIME_IS_TEXT_PART(part))
@@ -264,5 +280,9 @@ void inbound_free(struct inbound_msg *m)
 	for (int i = 0; i < m->nrcpts; i++)
 		free(m->rcpts[i]);
 	free(m->text);
+	for (int i = 0; i < m->nfiles; i++) {
+		free(m->files[i].name);
+		free(m->files[i].data);
+	}
 	memset(m, 0, sizeof *m);
 }

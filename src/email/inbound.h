@@ -13,6 +13,13 @@
 #define INBOUND_MAX_TEXT 20000               /* characters of body kept */
 #define INBOUND_MAX_IDS 32                   /* In-Reply-To + References */
 #define INBOUND_MAX_RCPTS 32
+#define INBOUND_MAX_FILES 10                 /* attachments kept */
+
+struct inbound_file {
+	char *name; /* as the sender named it (decoded), or "attachment" */
+	char *data; /* decoded bytes */
+	size_t len;
+};
 
 struct inbound_msg {
 	char *from_addr;  /* lower case; NULL when the message has none */
@@ -30,6 +37,8 @@ struct inbound_msg {
 	bool bounce;     /* a delivery report, or an empty Return-Path */
 	int nattach;     /* attachments, and their bytes (encoded) */
 	size_t attach_bytes;
+	struct inbound_file files[INBOUND_MAX_FILES]; /* the first ones */
+	int nfiles;
 };
 
 /* Reads raw (n bytes) into m. 0, or -1 with err (not a message). m is

@@ -26,6 +26,7 @@
 #include "db/db.h"
 #include "email/inbound.h"
 #include "entity/entity.h"
+#include "entity/ticket_attach.h"
 #include "entity/ticket_pipe.h"
 #include "http/http.h"
 #include "http/pipeline.h"
@@ -298,7 +299,8 @@ static int open_ticket(struct app *app, struct db_conn *c,
 
 /* m as a reply on ticket id (the contact's: the ticket opens again). */
 static int add_reply(struct app *app, struct db_conn *c, int64_t org,
-		     int64_t id, const struct inbound_msg *m, int64_t contact)
+		     int64_t id, const struct inbound_msg *m, int64_t contact,
+		     int64_t *reply_id)
 {
 	json_t *before = ticket_json(app, c, org, id);
 	char now[ATR_TIME_LEN];
@@ -318,6 +320,7 @@ static int add_reply(struct app *app, struct db_conn *c, int64_t org,
 		db_bind_text(st, 6, now);
 		rc = db_step(st);
 		reply = rc == 1 ? db_col_int(st, 0) : 0;
+		*reply_id = reply;
 		db_reset(st);
 	}
 	if (rc == 1) {
@@ -347,6 +350,37 @@ static int add_reply(struct app *app, struct db_conn *c, int64_t org,
 	json_decref(before);
 	json_decref(after);
 	return ret;
+}
+
+/* Keeps m's attachments on ticket (reply when > 0); a refused one is
+ * named in o's detail (the message is taken all the same). -1 on a
+ * database error. */
+static int keep_files(struct db_conn *c, int64_t org, int64_t ticket,
+		      int64_t reply, int64_t contact,
+		      const struct inbound_msg *m, struct pipe_outcome *o)
+{
+	for (int i = 0; i < m->nfiles; i++) {
+		const struct inbound_file *f = &m->files[i];
+		int64_t id;
+		const char *why = NULL;
+		int rc = ticket_attach_store(c, org, ticket, reply, f->name,
+					     f->data, f->len, 0, contact, &id,
+					     &why);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
+		size_t used = strlen(o->detail);
+		snprintf(o->detail + used, sizeof o->detail - used,
+			 "; attachment '%.60s' refused: %s", f->name, why);
+	}
+	if (m->nattach > m->nfiles) {
+		size_t used = strlen(o->detail);
+		snprintf(o->detail + used, sizeof o->detail - used,
+			 "; %d attachments past the first %d not kept",
+			 m->nattach - m->nfiles, INBOUND_MAX_FILES);
+	}
+	return 0;
 }
 
 /* Decides and writes (see the top); o filled. -1 on a database error. */
@@ -384,7 +418,8 @@ static int deliver(struct app *app, struct db_conn *c,
 	if (thread < 0)
 		return -1;
 	if (thread) {
-		if (add_reply(app, c, to->org, thread, m, contact) < 0 ||
+		if (add_reply(app, c, to->org, thread, m, contact,
+			      &o->reply_id) < 0 ||
 		    remember(c, to->org, m->message_id, thread) < 0)
 			return -1;
 		o->result = PIPE_REPLY;
@@ -392,7 +427,8 @@ static int deliver(struct app *app, struct db_conn *c,
 		snprintf(o->detail, sizeof o->detail, "reply added to ticket "
 						      "#%lld",
 			 (long long)thread);
-		return 0;
+		return keep_files(c, to->org, thread, o->reply_id, contact, m,
+				  o);
 	}
 	if (!contact && !to->take_unknown) {
 		o->result = PIPE_REJECTED;
@@ -409,7 +445,7 @@ static int deliver(struct app *app, struct db_conn *c,
 	o->ticket_id = id;
 	snprintf(o->detail, sizeof o->detail, "ticket #%lld opened%s",
 		 (long long)id, contact ? "" : " (unknown sender)");
-	return 0;
+	return keep_files(c, to->org, id, 0, contact, m, o);
 }
 
 int ticket_pipe(struct app *app, const char *raw, size_t n,

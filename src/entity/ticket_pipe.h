@@ -19,6 +19,7 @@ enum pipe_result {
 struct pipe_outcome {
 	enum pipe_result result;
 	int64_t ticket_id; /* PIPE_TICKET, PIPE_REPLY */
+	int64_t reply_id;  /* PIPE_REPLY */
 	char detail[256];  /* one line for the log and the sender's bounce */
 };
 

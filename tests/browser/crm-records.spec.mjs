@@ -104,3 +104,24 @@ test('mail to a department becomes its ticket, listed in the pipe log with a lin
   await expect(page.getByRole('heading', { name: new RegExp(`Saw stopped ${tag}`) })).toBeVisible();
   await expect(page.getByLabel(/^Message$/)).toHaveValue(/It shows E42\./);
 });
+
+test('a ticket\'s files: a PDF uploaded and listed as a download, a program refused on its field', async ({ page }) => {
+  const tag = stamp();
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  const t = await call('POST', '/api/v1/tickets', { subject: `Files ${tag}` });
+  await page.goto(`/admin/tickets/${t.body.id}`);
+  const files = page.getByRole('region', { name: 'Files' });
+  await expect(files.getByText('No files.')).toBeVisible();
+  await files.getByLabel('Add a file').setInputFiles({ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ program') });
+  await files.getByRole('button', { name: 'Upload' }).click();
+  await expect(files.getByText(/is a program or a script/i)).toBeVisible();
+  await files.getByLabel('Add a file').setInputFiles({ name: `Offer ${tag}.pdf`, mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 offer') });
+  await files.getByRole('button', { name: 'Upload' }).click();
+  const link = files.getByRole('link', { name: `Offer ${tag}.pdf` });
+  await expect(link).toBeVisible();
+  const download = page.waitForEvent('download');
+  await link.click();
+  expect((await download).suggestedFilename()).toBe(`Offer ${tag}.pdf`);
+});

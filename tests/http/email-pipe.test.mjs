@@ -156,12 +156,19 @@ describe('email pipe', () => {
       `Message-ID: <${uniq('mp')}@nordic.example>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b1"\n\n` +
       '--b1\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nBun=C4=83 ziua, lipse=C8=99te factura.\n' +
       '--b1\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="scan.pdf"\nContent-Transfer-Encoding: base64\n\n' +
-      `${Buffer.from('%PDF-1.4 fake').toString('base64')}\n--b1--\n`;
+      `${Buffer.from('%PDF-1.4 fake').toString('base64')}\n` +
+      '--b1\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename="invoice.exe"\nContent-Transfer-Encoding: base64\n\n' +
+      `${Buffer.from('MZ fake program').toString('base64')}\n--b1--\n`;
     const out = pipe(multipart, dept.email);
     assert.equal(out.status, 0, out.stderr);
+    assert.match(out.stdout, /attachment 'invoice\.exe' refused: is a program/);
     const t = await ticket(tidOf(out));
     assert.equal(t.subject, 'Factură lipsă');
     assert.equal(t.message.trim(), 'Bună ziua, lipsește factura.');
+    const files = await admin.req('GET', '/api/v1/tickets/{id}/attachments', { params: { id: t.id } });
+    assert.deepEqual(files.body.data.map((x) => [x.filename, x.content_type, x.contact_id]), [['scan.pdf', 'application/pdf', contact.id]]);
+    const got = await fetch(`${srv.base}${files.body.data[0].url}`, { headers: { Cookie: admin.cookieHeader() } });
+    assert.equal(Buffer.from(await got.arrayBuffer()).toString(), '%PDF-1.4 fake', 'decoded from base64');
     const html = `From: ${contact.email}\nTo: ${dept.email}\nSubject: HTML only\nMessage-ID: <${uniq('h')}@nordic.example>\n` +
       'MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n' +
       '<html><head><style>p{color:red}</style><script>alert(1)</script></head><body><p>Hello <b>team</b>,</p><p>it <i>broke</i>.</p><img src=x onerror=alert(2)></body></html>\n';

@@ -115,6 +115,53 @@ entitySuite({
       assertProblem(await h.staff.req('GET', REPLIES, { params: { id: t.id } }), 403);
     });
 
+    it('attachments: upload, list, download as a download only, type from the allowlist; programs refused; delete', async () => {
+      const t = (await h.create({ subject: uniq('files') })).body;
+      const ATT = '/api/v1/tickets/{id}/attachments';
+      const up = (filename, raw, contentType = 'application/octet-stream') => h.admin.req('POST', ATT, {
+        params: { id: t.id }, query: filename === undefined ? {} : { filename }, raw, contentType,
+      });
+      const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+      const a = await up('scan.png', png, 'image/png');
+      assert.equal(a.status, 201, a.text);
+      const pdf = await up('Factură martie.pdf', Buffer.from('%PDF-1.4 fake'));
+      assert.equal(pdf.status, 201, pdf.text);
+      const fakeImg = await up('not-really.png', Buffer.from('<script>alert(1)</script>'), 'image/png');
+      assert.equal(fakeImg.status, 201);
+      const list = await h.admin.req('GET', ATT, { params: { id: t.id } });
+      assert.equal(list.status, 200, list.text);
+      assert.deepEqual(list.body.data.map((x) => [x.filename, x.content_type, x.bytes]), [
+        ['scan.png', 'image/png', png.length], ['Factură martie.pdf', 'application/pdf', 13],
+        ['not-really.png', 'application/octet-stream', 25]]);
+      const got = await fetch(`${h.srv.base}${list.body.data[1].url}`, { headers: { Cookie: h.admin.cookieHeader() } });
+      assert.equal(got.status, 200);
+      assert.equal(got.headers.get('content-type'), 'application/pdf');
+      assert.equal(got.headers.get('content-disposition'), "attachment; filename*=UTF-8''Factur%C4%83%20martie.pdf");
+      assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(got.headers.get('content-security-policy'), /sandbox/);
+      assert.equal(Buffer.from(await got.arrayBuffer()).toString(), '%PDF-1.4 fake');
+      const fake = await fetch(`${h.srv.base}${list.body.data[2].url}`, { headers: { Cookie: h.admin.cookieHeader() } });
+      assert.equal(fake.headers.get('content-type'), 'application/octet-stream', 'not served as an image');
+      assertFieldErrors(await up('setup.exe', Buffer.from('hello')), { file: 'invalid' });
+      assertFieldErrors(await up('invoice.pdf', Buffer.concat([Buffer.from('MZ'), Buffer.alloc(64)])), { file: 'invalid' });
+      assertFieldErrors(await up('run.sh', Buffer.from('#!/bin/sh\nrm -rf /\n')), { file: 'invalid' });
+      assertFieldErrors(await up('empty.txt', Buffer.alloc(0)), { file: 'invalid' });
+      assertFieldErrors(await up(undefined, Buffer.from('x')), { filename: 'required' });
+      assertFieldErrors(await up('../../etc/passwd', Buffer.from('x')), { file: 'invalid' });
+      assertProblem(await up('big.txt', Buffer.alloc(2 * 1024 * 1024, 65)), 413);
+      const act = await h.admin.req('GET', '/api/v1/activity', { query: { entity: 'ticket', entity_id: t.id, action: 'attach' } });
+      assert.equal(act.body.data.length, 3);
+      const del = await h.admin.req('DELETE', '/api/v1/ticket-attachments/{id}', { params: { id: list.body.data[2].id } });
+      assert.equal(del.status, 204, del.text);
+      assert.equal((await h.admin.req('GET', ATT, { params: { id: t.id } })).body.data.length, 2);
+      assertProblem(await h.admin.req('GET', '/api/v1/ticket-attachments/{id}', { params: { id: list.body.data[2].id } }), 404);
+      assertProblem(await client(h.srv.base).req('GET', '/api/v1/ticket-attachments/{id}', { params: { id: list.body.data[0].id } }), 401);
+      assertProblem(await h.staff.req('GET', '/api/v1/ticket-attachments/{id}', { params: { id: list.body.data[0].id } }), 403);
+      assertProblem(await h.staff.req('GET', ATT, { params: { id: t.id } }), 403);
+      assertProblem(await client(h.srv.base).req('POST', ATT, { params: { id: t.id }, query: { filename: 'a.txt' }, raw: 'x' }), 401);
+      assertProblem(await h.staff.req('DELETE', '/api/v1/ticket-attachments/{id}', { params: { id: list.body.data[0].id } }), 403);
+    });
+
     it('view_own: a member sees their departments\' tickets and their threads, not the others\'', async () => {
       const role = await addRole(h.admin, uniq('Agents '), { tickets: ['view_own', 'edit'] });
       const agent = await addMember(h.srv, h.admin, { role_id: role.id, department_ids: [h.ctx.departmentId] }, 'agent');
@@ -127,6 +174,15 @@ entitySuite({
       assert.equal((await agent.req('POST', REPLIES, { params: { id: ours.id }, body: { body: 'On it.' } })).status, 201);
       assertProblem(await agent.req('POST', REPLIES, { params: { id: theirs.id }, body: { body: 'x' } }), 404);
       assertProblem(await agent.req('GET', REPLIES, { params: { id: theirs.id } }), 404);
+      const file = await h.admin.req('POST', '/api/v1/tickets/{id}/attachments', {
+        params: { id: theirs.id }, query: { filename: 'secret.txt' }, raw: 'not for you', contentType: 'text/plain',
+      });
+      assert.equal(file.status, 201, file.text);
+      assertProblem(await agent.req('GET', '/api/v1/ticket-attachments/{id}', { params: { id: file.body.id } }), 404);
+      assertProblem(await agent.req('GET', '/api/v1/tickets/{id}/attachments', { params: { id: theirs.id } }), 404);
+      assertProblem(await agent.req('POST', '/api/v1/tickets/{id}/attachments', {
+        params: { id: theirs.id }, query: { filename: 'x.txt' }, raw: 'x', contentType: 'text/plain',
+      }), 404);
     });
   },
 });

@@ -3,7 +3,8 @@
 // reloads the page after the card changed the record. Adding one: its
 // module, and a row here.
 import { threadSection } from './ticket_thread.js';
+import { filesSection } from './ticket_files.js';
 
 export const RECORD_SECTIONS = {
-  tickets: [threadSection],
+  tickets: [threadSection, filesSection],
 };
