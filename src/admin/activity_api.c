@@ -21,6 +21,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/json_out.h"
+#include "core/l10n.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "entity/entity_int.h"
@@ -323,10 +324,15 @@ static int activity_h_export(struct req *r)
 	if (nq + 2 > QUERY_MAX)
 		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
 				"too many query parameters");
+	struct l10n l;
+	if (!req_db(r) || l10n_load(r->db, r->who.org_id, r->who.staff_id, &l) < 0)
+		return r->err.kind ? -1 : req_db_error(r);
 	r->query[r->nquery++] = (struct qparam){"limit", "200"};
 	struct buf out = BUF_INIT;
+	/* `at` stays ISO 8601 UTC for programs; local_time is the time as the
+	 * member reads it (their zone and format). */
 	buf_adds(&out, "id,at,actor_id,actor_name,action,entity,entity_id,ip,"
-		       "request_id,diff\r\n");
+		       "request_id,diff,local_time\r\n");
 	int rows = 0;
 	const char *cursor = NULL;
 	for (;;) {
@@ -357,6 +363,12 @@ static int activity_h_export(struct req *r)
 					 json_object_get(e, "entity_id")));
 			char *diff = json_dumps(json_object_get(e, "diff"),
 						JSON_COMPACT | JSON_ENCODE_ANY);
+			const char *at =
+				json_string_value(json_object_get(e, "at"));
+			char local[96] = "";
+			if (at && atr_iso_ms(at) >= 0)
+				l10n_format_datetime(&l, atr_iso_ms(at), local,
+						     sizeof local);
 			const char *cells[] = {
 				num[0],
 				json_string_value(json_object_get(e, "at")),
@@ -374,6 +386,7 @@ static int activity_h_export(struct req *r)
 				json_string_value(
 					json_object_get(e, "request_id")),
 				diff && strcmp(diff, "null") ? diff : NULL,
+				local,
 			};
 			for (size_t k = 0; k < ATR_ARRAY_LEN(cells); k++) {
 				if (k)

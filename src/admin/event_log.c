@@ -29,6 +29,7 @@
 #include "core/app.h"
 #include "core/buf.h"
 #include "core/json_out.h"
+#include "core/l10n.h"
 #include "core/module.h"
 #include "core/settings.h"
 #include "db/db.h"
@@ -143,8 +144,8 @@ static int events_h_list(struct req *r)
  * line() for each row, at most EXPORT_MAX rows. 0 or -1 (r->err). */
 static int each_row(struct req *r, const struct list_spec *s,
 		    void (*line)(struct buf *out, const json_t *row,
-				 const struct req *r),
-		    struct buf *out)
+				 const struct req *r, const void *ctx),
+		    struct buf *out, const void *ctx)
 {
 	int nq = r->nquery;
 	for (int i = 0; i < nq; i++)
@@ -179,7 +180,7 @@ static int each_row(struct req *r, const struct list_spec *s,
 		json_t *e;
 		json_array_foreach(json_object_get(page, "data"), i, e)
 		{
-			line(out, e, r);
+			line(out, e, r, ctx);
 			rows++;
 		}
 		const char *next = json_string_value(
@@ -227,7 +228,8 @@ void event_ejson_line(struct buf *b, int64_t id, const char *uuid,
 }
 
 /* The list row as an export line (the caller's organisation). */
-static void ejson_line(struct buf *b, const json_t *e, const struct req *r)
+static void ejson_line(struct buf *b, const json_t *e, const struct req *r,
+		       const void *ctx)
 {
 	json_t *eid = json_object_get(e, "entity_id");
 	char *p = json_dumps(json_object_get(e, "payload"),
@@ -252,7 +254,7 @@ static int events_h_export(struct req *r)
 		sorted = sorted || !strcmp(r->query[i].key, "sort");
 	if (!sorted && r->nquery < QUERY_MAX)
 		r->query[r->nquery++] = (struct qparam){"sort", "id"};
-	if (each_row(r, &espec, ejson_line, &out) < 0) {
+	if (each_row(r, &espec, ejson_line, &out, NULL) < 0) {
 		buf_free(&out);
 		return -1;
 	}
@@ -355,7 +357,10 @@ static void csv_field(struct buf *b, const char *s)
 		buf_addc(b, '"');
 }
 
-static void csv_line(struct buf *b, const json_t *e, const struct req *r)
+/* ctx: the member's localization, for the last column (the time as they
+ * read it; `at` stays ISO 8601 UTC for programs). */
+static void csv_line(struct buf *b, const json_t *e, const struct req *r,
+		     const void *ctx)
 {
 	static const char *const keys[] = {
 		"id",	    "at",	"method",   "path",	  "status",
@@ -374,15 +379,24 @@ static void csv_line(struct buf *b, const json_t *e, const struct req *r)
 			csv_field(b, json_string_value(v));
 		}
 	}
+	const char *at = json_string_value(json_object_get(e, "at"));
+	char local[96] = "";
+	if (at && atr_iso_ms(at) >= 0)
+		l10n_format_datetime(ctx, atr_iso_ms(at), local, sizeof local);
+	buf_addc(b, ',');
+	csv_field(b, local);
 	buf_adds(b, "\r\n");
 }
 
 static int requests_h_export(struct req *r)
 {
 	struct buf out = BUF_INIT;
+	struct l10n l;
+	if (!req_db(r) || l10n_load(r->db, r->who.org_id, r->who.staff_id, &l) < 0)
+		return r->err.kind ? -1 : req_db_error(r);
 	buf_adds(&out, "id,at,method,path,status,duration_ms,via,staff_id,"
-		       "token_id,session_id,ip,request_id\r\n");
-	if (each_row(r, &lspec, csv_line, &out) < 0) {
+		       "token_id,session_id,ip,request_id,local_time\r\n");
+	if (each_row(r, &lspec, csv_line, &out, &l) < 0) {
 		buf_free(&out);
 		return -1;
 	}

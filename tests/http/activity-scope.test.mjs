@@ -89,7 +89,8 @@ describe('activity: view scope, detail, export', () => {
     assert.match(r.headers.get('content-type'), /^text\/csv/);
     assert.match(r.headers.get('content-disposition'), /attachment; filename="activity.csv"/);
     const lines = r.text.trim().split('\r\n');
-    assert.equal(lines[0], 'id,at,actor_id,actor_name,action,entity,entity_id,ip,request_id,diff');
+    assert.equal(lines[0], 'id,at,actor_id,actor_name,action,entity,entity_id,ip,request_id,diff,local_time');
+    assert.match(lines[1], /,\d\d\/\d\d\/\d{4} \d\d:\d\d \(UTC\)$/, 'the time as the member reads it, last');
     const listed = await admin.req('GET', ACT, { query: { entity: 'lead', limit: 200, count: 'true' } });
     assert.equal(lines.length - 1, listed.body.total, 'one line per entry');
     assert.ok(lines.slice(1).every((l) => l.split(',')[5] === 'lead'));

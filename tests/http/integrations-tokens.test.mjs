@@ -387,7 +387,7 @@ describe('API tokens', () => {
     const csv = await admin.req('GET', '/api/v1/api-requests/export', { query: { token_id: u.id } });
     assert.equal(csv.status, 200);
     assert.match(csv.headers.get('content-type'), /^text\/csv/);
-    assert.match(csv.text, /^id,at,method,path,status,duration_ms,via,staff_id,token_id,session_id,ip,request_id\r\n/);
+    assert.match(csv.text, /^id,at,method,path,status,duration_ms,via,staff_id,token_id,session_id,ip,request_id,local_time\r\n/);
     assert.ok(csv.text.includes(',GET,/api/v1/leads,200,'));
     assertProblem(await admin.req('GET', '/api/v1/api-requests', { query: { nosuch: 1 } }), 400);
     assertProblem(await admin.req('GET', '/api/v1/api-requests/export', { query: { limit: 5 } }), 400);
