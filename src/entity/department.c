@@ -6,6 +6,7 @@
 
 #include "http/perm.h"
 #include "core/module.h"
+#include "db/db.h"
 #include "entity/entity.h"
 
 static const char *const unknown_senders[] = {"open_ticket", "reject",
@@ -25,6 +26,33 @@ static const struct field department_fields[] = {
 		 "who is not a contact opens a ticket or is refused."},
 };
 
+/* Mail to an address reaches one department: no two departments of the
+ * organisation share one, whatever its letter case. */
+static void department_check(struct req *r, const struct entity *e)
+{
+	const char *email = json_string_value(json_object_get(r->body, "email"));
+	if (!email || !*email || !req_db(r))
+		return;
+	struct db_stmt *st = db_prepare(
+		r->db, "SELECT name FROM department WHERE org_id = ? AND "
+		       "lower(email) = lower(?) AND id <> ?");
+	if (!st) {
+		req_db_error(r);
+		return;
+	}
+	db_bind_int(st, 1, r->who.org_id);
+	db_bind_text(st, 2, email);
+	db_bind_int(st, 3, r->method == HTTP_POST ? 0 : r->id);
+	int rc = db_step(st);
+	if (rc == 1)
+		atr_field(&r->err, "email", "taken",
+			  "the department '%s' has this address already",
+			  db_col_text(st, 0));
+	db_reset(st);
+	if (rc < 0)
+		req_db_error(r);
+}
+
 const struct entity entity_department = {
 	.name = "department",
 	.plural = "departments",
@@ -34,6 +62,7 @@ const struct entity entity_department = {
 	.ui_sort = "name",
 	.member_table = "staff_department",
 	.member_col = "department_id",
+	.check = department_check,
 };
 
 static const struct route department_routes[] = {

@@ -45,6 +45,10 @@ struct entity {
 	 * its column, so a member's own groups count as their own records
 	 * under view_own. NULL for other entities. */
 	const char *member_table, *member_col;
+	/* Optional: a link to a record of any entity, as two fields: the one
+	 * naming the entity ("rel_type") and the one holding its id
+	 * ("rel_id"). Lists name the records linked (refs). */
+	const char *link_type, *link_id;
 	/* Optional: rules across the entity's own fields, run by the route
 	 * check after the field checks (adds field errors to r->err). */
 	void (*check)(struct req *r, const struct entity *e);

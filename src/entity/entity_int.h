@@ -40,8 +40,11 @@ struct entity_list_ctx {
 };
 
 struct entity_refs {
-	const struct field *f; /* FT_REF */
+	const struct field *f; /* FT_REF, or the id of a link (link_id) */
+	const struct entity *t; /* the entity referred to */
 	int col;               /* its column in the row, or -1: custom */
+	int type_col;          /* a link: the column naming the entity (a
+				* row counts when it names t), else -1 */
 	int64_t *ids;          /* in the request's arena */
 	int n, cap;
 };

@@ -60,6 +60,10 @@ static void row(struct buf *b, struct db_stmt *st, const void *arg)
 	json_t *cf = NULL;
 	for (int i = 0; i < x->nrefs; i++) {
 		struct entity_refs *rf = &x->refs[i];
+		if (rf->type_col >= 0 &&
+		    (db_col_null(st, rf->type_col) ||
+		     strcmp(db_col_text(st, rf->type_col), rf->t->name)))
+			continue;
 		if (rf->col >= 0) {
 			if (!db_col_null(st, rf->col))
 				ref_add(rf, db_col_int(st, rf->col), x->arena);
@@ -86,7 +90,7 @@ static int refs_extra(struct req *r, struct buf *out, const void *arg)
 	json_t *refs = json_object();
 	for (int i = 0; i < x->nrefs; i++) {
 		const struct entity_refs *rf = &x->refs[i];
-		const struct entity *t = entity_find(rf->f->ref);
+		const struct entity *t = rf->t;
 		enum perm_grant g = t ? perm_view_scope(&r->who, t->plural)
 				      : PERM_DENY;
 		if (!rf->n || g == PERM_DENY)
@@ -336,17 +340,31 @@ int entity_list_run(struct req *r, const struct entity *e)
 	 * ones, and the custom links the caller may see. */
 	const struct entity *e0 = fs->e;
 	x->refs = arena_alloc(r->arena, ((size_t)e0->schema.nfields +
-					 (size_t)fs->ncustom + 1) *
+					 (size_t)fs->ncustom +
+					 (size_t)entity_count() + 1) *
 						sizeof *x->refs);
-	for (int i = 0; i < e0->schema.nfields; i++)
-		if (e0->schema.fields[i].type == FT_REF)
+	int link_type = -1, link_id = -1;
+	for (int i = 0; i < e0->schema.nfields; i++) {
+		const struct field *f = &e0->schema.fields[i];
+		if (e0->link_type && !strcmp(f->name, e0->link_type))
+			link_type = 5 + i;
+		if (e0->link_id && !strcmp(f->name, e0->link_id))
+			link_id = 5 + i;
+		if (f->type == FT_REF && entity_find(f->ref))
 			x->refs[x->nrefs++] = (struct entity_refs){
-				&e0->schema.fields[i], 5 + i};
+				f, entity_find(f->ref), 5 + i, -1};
+	}
+	/* A link names any entity: one entry per entity it may name. */
+	for (int i = 0; link_type >= 0 && link_id >= 0 && i < entity_count(); i++)
+		x->refs[x->nrefs++] = (struct entity_refs){
+			&e0->schema.fields[link_id - 5], entity_at(i), link_id,
+			link_type};
 	for (int i = 0; i < fs->ncustom; i++)
-		if (fs->custom[i].type == FT_REF &&
+		if (fs->custom[i].type == FT_REF && entity_find(fs->custom[i].ref) &&
 		    (r->who.admin || !(fs->custom[i].flags & F_ADMIN_ONLY)))
-			x->refs[x->nrefs++] =
-				(struct entity_refs){&fs->custom[i], -1};
+			x->refs[x->nrefs++] = (struct entity_refs){
+				&fs->custom[i], entity_find(fs->custom[i].ref),
+				-1, -1};
 	struct list_spec spec = entity_sql_of(e)->list;
 	spec.columns = fs->columns;
 	spec.ncolumns = fs->ncolumns;

@@ -87,6 +87,11 @@ int entity_h_meta(struct req *r)
 		json_object_set_new(o, "member_param",
 				    e->member_col ? json_string(e->member_col)
 						  : json_null());
+		if (e->link_type && e->link_id)
+			json_object_set_new(o, "link",
+					    json_pack("{s:s,s:s}", "type",
+						      e->link_type, "id",
+						      e->link_id));
 		json_t *caps = json_array();
 		static const enum perm_cap cs[] = {CAP_CREATE, CAP_EDIT,
 						   CAP_DELETE};

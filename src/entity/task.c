@@ -38,7 +38,7 @@ static const struct field task_fields[] = {
 	 .label = "Related to", .flags = F_FILTER,
 	 .hint = "The kind of record the task is about, with its id below."},
 	{.name = "rel_id", .type = FT_INT, .label = "Related record id",
-	 .flags = F_FILTER},
+	 .flags = F_FILTER | F_LIST},
 	{.name = "description", .type = FT_TEXT, .max = 10000,
 	 .flags = F_MULTILINE | F_WIDE},
 };
@@ -77,6 +77,8 @@ const struct entity entity_task = {
 	.schema = SCHEMA(task_fields),
 	.title_field = "subject",
 	.ui_sort = "due_date",
+	.link_type = "rel_type",
+	.link_id = "rel_id",
 	.check = task_check,
 };
 

@@ -70,9 +70,25 @@ entitySuite({
   nonFilterable: 'name',
   nonSortable: 'email',
   clearable: 'email',
-  update: { field: 'email', value: 'updated@example.test' },
+  update: { field: 'unknown_senders', value: 'reject' },
   invalidUpdate: { body: { email: 'nope' }, fields: { email: 'invalid' } },
-  extra: groupExtra('departments', 'department_ids', 'department_id'),
+  extra(h) {
+    groupExtra('departments', 'department_ids', 'department_id')(h);
+    it('a routing address belongs to one department (422 taken, any case), on create and on edit', async () => {
+      const tag = uniq('route');
+      const a = (await h.create({ name: `${tag} a`, email: `${tag}@example.test` })).body;
+      const b = (await h.create({ name: `${tag} b` })).body;
+      assertFieldErrors(await h.admin.req('POST', h.COLL, { body: { name: `${tag} c`, email: `${tag.toUpperCase()}@EXAMPLE.TEST` } }),
+        { email: 'taken' });
+      assertFieldErrors(await h.admin.req('PATCH', h.ITEM, {
+        params: { id: b.id }, body: { email: a.email }, headers: { 'If-Match': `"${b.version}"` },
+      }), { email: 'taken' });
+      const same = await h.admin.req('PATCH', h.ITEM, {
+        params: { id: a.id }, body: { email: a.email, name: `${tag} a2` }, headers: { 'If-Match': `"${a.version}"` },
+      });
+      assert.equal(same.status, 200, 'its own address is not taken');
+    });
+  },
 });
 
 entitySuite({

@@ -88,6 +88,17 @@ entitySuite({
       assert.equal(ok.status, 201, ok.text);
       const list = await h.list({ rel_type: 'lead', rel_id: mine.body.id });
       assert.deepEqual(list.data.map((x) => x.id), [ok.body.id]);
+      // The list names the records its tasks are about, within the caller's view.
+      assert.equal(list.refs.lead[String(mine.body.id)], mine.body.name);
+      const c = await h.admin.req('POST', '/api/v1/clients', { body: { company: uniq('Linked Co ') } });
+      const tc = (await h.create({ subject: uniq('about a client'), rel_type: 'client', rel_id: c.body.id, assigned_to: m.id })).body;
+      const both = await h.list({ 'rel_type[in]': 'lead,client', 'rel_id[in]': `${mine.body.id},${c.body.id}` });
+      assert.equal(both.refs.client[String(c.body.id)], c.body.company);
+      assert.equal(both.refs.lead[String(mine.body.id)], mine.body.name);
+      // The member sees the task (assigned) but not the client: its id only.
+      const theirs = await m.req('GET', h.COLL, { query: { limit: 200 } });
+      assert.ok(theirs.body.data.some((x) => x.id === tc.id));
+      assert.ok(!JSON.stringify(theirs.body.refs || {}).includes(c.body.company), 'no title of a client they may not see');
     });
   },
 });

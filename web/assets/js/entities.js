@@ -83,13 +83,20 @@ function localize(entity, f) {
 }
 
 function describe(e) {
+  const fields = e.fields.map(field);
+  // A link to a record of any entity (a task's rel_type + rel_id): the id
+  // field shows the record's title from the list's refs.
+  if (e.link) {
+    const id = fields.find((f) => f.name === e.link.id);
+    if (id) id.linkType = e.link.type;
+  }
   return {
     key: e.plural, api: e.path, path: `/admin/${e.plural}`, module: e.plural,
     singular: tOr(`entity.${e.plural}.one`, e.name.replace(/_/g, ' ')), plural: tOr(`entity.${e.plural}`, e.label),
     logEntity: e.name,
     titleField: e.title_field, defaultSort: e.ui_sort, dashboard: !e.member_param,
     members: e.member_param || undefined, can: e.can,
-    fields: [...e.fields.map(field), ...TIMESTAMPS].map((f) => localize(e.name, f)),
+    fields: [...fields, ...TIMESTAMPS].map((f) => localize(e.name, f)),
   };
 }
 

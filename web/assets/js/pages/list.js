@@ -27,6 +27,10 @@ function column(f, first, lookups) {
     class: [numeric ? 'num' : null, NOWRAP.has(f.type) ? 'nowrap' : null],
     cell(record) {
       const v = fieldValue(record, f);
+      if (f.linkType && v != null) { // the linked record's title, from refs
+        const names = (lookups.refs || {})[record[f.linkType]] || {};
+        return names[v] != null ? names[v] : `#${v}`;
+      }
       if (first && (v == null || v === '')) return `#${record.id}`;
       const content = formatCell(f, record, lookups);
       return TRUNCATE.has(f.type) && typeof content === 'string'
