@@ -18,15 +18,15 @@ static const struct field def_fields[] = {
 	{"type", FT_ENUM, F_REQUIRED, 0, cf_type_names},
 	{"required", FT_BOOL},
 	{"help_text", FT_TEXT, F_MULTILINE, CF_HELP_MAX},
-	{"position", FT_INT},
+	{"position", FT_DECIMAL}, /* integers from 0: checked below */
 	{"active", FT_BOOL},
 	{"only_admin", FT_BOOL},
 	{"show_on_client_portal", FT_BOOL},
 	{"show_on_pdf", FT_BOOL},
 	{"searchable", FT_BOOL},
-	{"bs_column", FT_INT},
+	{"bs_column", FT_DECIMAL},
 	{"options", FT_TAGS, 0, CF_OPTIONS_MAX},
-	{"decimals", FT_INT},
+	{"decimals", FT_DECIMAL},
 	{"ref_entity", FT_TEXT, 0, 40},
 };
 #define NDEF ((int)ATR_ARRAY_LEN(def_fields))
@@ -246,6 +246,14 @@ void cf_def_check(struct req *r)
 			atr_field(&r->err, "ref_entity", "not_convertible",
 				  "the records it links to are %s records",
 				  was_ref);
+	}
+	/* Whole numbers (the schema took any number, so that 0 passes). */
+	static const char *const ints[] = {"position", "bs_column", "decimals"};
+	for (size_t k = 0; k < ATR_ARRAY_LEN(ints); k++) {
+		json_t *v = json_object_get(b, ints[k]);
+		if (v && !json_is_null(v) && !json_is_integer(v))
+			atr_field(&r->err, ints[k], "type",
+				  "must be a whole number");
 	}
 	json_t *w = json_object_get(m, "bs_column");
 	if (json_is_integer(w) &&

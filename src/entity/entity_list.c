@@ -167,6 +167,8 @@ static int total(struct req *r, const void *arg, int64_t *n)
  * so that rows of an earlier column's arms do not come again. */
 static void exclude(struct buf *b, const char *col, int n)
 {
+	if (n == 0) /* an earlier group without ids matched nothing */
+		return;
 	buf_printf(b, " AND (%s IS NULL OR %s NOT IN (", col, col);
 	for (int i = 0; i < n; i++)
 		buf_adds(b, i ? ", ?" : "?");

@@ -134,6 +134,15 @@ describe('custom fields', () => {
       body: { entity: 'lead', slug: slug(), label: 'x', type: 'number', decimals: 9, default: 'abc' },
     }), { decimals: 'out_of_range', default: null });
     assertFieldErrors(await admin.req('POST', DEFS, {
+      body: { entity: 'lead', slug: slug(), label: 'x', type: 'number', decimals: 1.5, position: '3', bs_column: 6.5 },
+    }), { decimals: 'type', position: 'type', bs_column: 'type' });
+    // 0 is a position and a number of decimals.
+    const whole = await admin.req('POST', DEFS, {
+      body: { entity: 'lead', slug: slug('whole'), label: 'Count', type: 'number', decimals: 0, position: 0, default: '3' },
+    });
+    assert.equal(whole.status, 201, whole.text);
+    assert.deepEqual([whole.body.decimals, whole.body.position, whole.body.default], [0, 0, '3']);
+    assertFieldErrors(await admin.req('POST', DEFS, {
       body: { entity: 'lead', slug: slug(), label: 'x', type: 'select', options: ['a'], default: 'b' },
     }), { default: null });
     // A built-in field's name, and a slug already used.
