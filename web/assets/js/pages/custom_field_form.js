@@ -58,6 +58,13 @@ export function slugFrom(label) {
 }
 
 const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** Whether default v (as the input gives it) is the stored one: an unticked
+ * checkbox is no default; a moment is compared as a moment. */
+function sameDefault(type, v, stored) {
+  const was = stored === false ? null : stored;
+  if (type === 'datetime' && v && was) return Date.parse(v) === Date.parse(was);
+  return sameValue(v, was);
+}
 
 /**
  * The definition form for d (null: a new field). Returns {grid, controls,
@@ -172,7 +179,7 @@ async function defForm(d, types, signal) {
       if (v === undefined) continue;
       if (isNew) { if (v !== null) body[k] = v; continue; }
       if (k === 'entity' || k === 'slug') continue; // fixed once saved
-      if (k === 'default' ? !sameValue(v, d.default === false ? null : d.default) : !sameValue(v, d[k])) body[k] = v;
+      if (k === 'default' ? !sameDefault(t, v, d.default) : !sameValue(v, d[k])) body[k] = v;
     }
     return body;
   }
