@@ -85,7 +85,10 @@ test('an admin adds a select field, fills it on a lead, filters and shows it, ma
     await expect(page).toHaveURL(/\/admin\/leads(\?|$)/);
 
     // The leads list filters by it, and shows it as a column once chosen.
+    const filtered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/leads'
+      && new URL(r.url()).searchParams.get(`custom_fields.${slug}`) === 'Metal');
     await page.getByRole('combobox', { name: label, exact: true }).selectOption('Metal');
+    expect((await filtered).status()).toBe(200);
     await expect(page.getByRole('row', { name: new RegExp(leadName) })).toBeVisible();
     await expect(page.getByRole('row', { name: new RegExp(`No industry ${s}`) })).toHaveCount(0);
     await expect(page).toHaveURL(new RegExp(`custom_fields\\.${slug}=Metal`));
@@ -154,7 +157,12 @@ test('a type change that does not convert lists the values and saves nothing', a
     expect((await call('GET', `/api/v1/custom_fields/${d.id}`)).body.type).toBe('text');
 
     // Someone else saves first: the change is not saved, the notice says so.
+    // (The page holds the version it read before the change is made.)
+    const read = page.waitForResponse((r) => r.request().method() === 'GET'
+      && new URL(r.url()).pathname === `/api/v1/custom_fields/${d.id}`);
     await page.reload();
+    await read;
+    await expect(page.getByLabel('Label')).toHaveValue(d.label);
     const cur = await call('GET', `/api/v1/custom_fields/${d.id}`);
     expect((await call('PATCH', `/api/v1/custom_fields/${d.id}`, { help_text: 'Changed elsewhere' },
       { 'If-Match': cur.headers.etag })).status).toBe(200);
@@ -165,10 +173,10 @@ test('a type change that does not convert lists the values and saves nothing', a
     await expect(page.getByLabel('Help text')).toHaveValue('Changed elsewhere');
 
     // Deactivating hides it and keeps it; activating brings it back.
-    await page.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('button', { name: 'Deactivate', exact: true }).click();
     await expect(page.getByText('This field is inactive')).toBeVisible();
     expect((await call('GET', `/api/v1/custom_fields/${d.id}`)).body.active).toBe(false);
-    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.getByRole('button', { name: 'Activate', exact: true }).click();
     await expect(page.getByText('This field is inactive')).toHaveCount(0);
     expect((await call('GET', `/api/v1/custom_fields/${d.id}`)).body.active).toBe(true);
   } finally {
