@@ -68,6 +68,6 @@ export const routes = [
   [`${BASE}/:id`, editPage],
 ];
 export const nav = [
-  { path: BASE, label: 'Custom fields', module: 'custom_fields', group: 'Administration', order: 15,
+  { path: BASE, key: 'nav.custom_fields', label: 'Custom fields', module: 'custom_fields', group: 'Administration', order: 15,
     icon: ['M4 6h16', 'M4 12h10', 'M4 18h7', 'M17 15v6', 'M14 18h6'] },
 ];
