@@ -21,7 +21,9 @@
 // reference | tags | checkbox | date | datetime), required, max, options
 // ([value, label] pairs), default, list (a column), sortable, filter (offered
 // as a select above the list), form (false: read-only meta field), wide, hint,
-// ref (reference: the entity), scale (decimal).
+// ref (reference: the entity), scale (decimal), width (a custom field's
+// columns of the form's 12-column grid), custom (a custom field: its value
+// sits under the record's custom_fields).
 import { tOr } from './i18n.js';
 import { api } from './api.js';
 
@@ -50,7 +52,7 @@ function field(f) {
     options: (f.choices || []).map((c) => [c.value, c.label]),
     default: f.default, list: f.list, sortable: f.sortable,
     filter: f.filterable && SELECT_FILTERS.has(type), wide: f.wide, hint: f.hint,
-    ref: f.ref, scale: f.scale,
+    ref: f.ref, scale: f.scale, width: f.width,
     codes: f.type === 'country' ? 'countries' : f.type === 'currency' ? 'currencies' : undefined,
     // Custom fields live under the record's `custom_fields` and are
     // filtered as custom_fields.<name>.

@@ -36,9 +36,18 @@ function localInput(iso) {
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-/** One labelled control with hint and error slot. lists: {staff, people
- * (the directory), countries, currencies}. */
-function control(entity, field, lists) {
+/** The columns of the form's 12-column grid a field spans: a custom
+ * field's width, else the whole row (wide) or half of it. */
+export function fieldSpan(field) {
+  if (field.custom && field.width >= 1 && field.width <= 12) return field.width;
+  return field.wide ? 12 : 6;
+}
+
+/** One labelled control with hint and error slot, for a field of an entity
+ * descriptor (entities.js); also the custom fields page's default input.
+ * lists: {staff, people (the directory), countries, currencies}. Returns
+ * {field, input, wrap, set(v), get(), setError(msg)}. */
+export function fieldControl(entity, field, lists) {
   const staff = lists.staff;
   const id = `${entity.singular}-${field.name}`;
   const hintId = field.hint ? `${id}-hint` : null;
@@ -100,7 +109,7 @@ function control(entity, field, lists) {
   }
   const error = h('p', { id: errorId, class: 'field-error', hidden: true });
   const counter = field.max && ['text', 'textarea'].includes(field.type) ? charCounter(input, field.max) : null;
-  const wrap = h('div', { class: ['field', field.wide ? 'field-wide' : null] },
+  const wrap = h('div', { class: ['field', `span-${fieldSpan(field)}`] },
     h('label', { for: id, class: 'label' }, field.label,
       field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
     input, counter,
@@ -161,7 +170,7 @@ function control(entity, field, lists) {
 }
 
 /** Loads the records a reference field may point at into its select. */
-async function fillReferences(controls, signal) {
+export async function fillReferences(controls, signal) {
   await Promise.all(controls.filter((c) => c.field.type === 'reference').map(async (c) => {
     const target = entityByLogName(c.field.ref);
     if (!target) return; // not visible to this member: ids stay as they are
@@ -210,7 +219,7 @@ export function formPage(entity) {
       : `${sentence(entity.singular)}: ${record[entity.titleField] || `#${record.id}`}`;
     ctx.setTitle(titleText);
 
-    const controls = formFields(entity).map((f) => control(entity, f, { staff, people, countries, currencies }));
+    const controls = formFields(entity).map((f) => fieldControl(entity, f, { staff, people, countries, currencies }));
     const byName = Object.fromEntries(controls.map((c) => [c.field.name, c]));
     await fillReferences(controls, ctx.signal);
     const fill = (rec) => controls.forEach((c) => c.set(rec ? fieldValue(rec, c.field) : c.field.default));
@@ -227,7 +236,7 @@ export function formPage(entity) {
       messages,
       editable ? null : alertBox('info', 'Read only', isNew ? `Your role does not allow creating ${entity.plural.toLowerCase()}.`
         : `Your role lets you view this ${entity.singular} but not change it.`),
-      h('div', { class: 'form-grid' }, controls.map((c) => c.wrap)),
+      h('div', { class: 'form-grid form-grid-12' }, controls.map((c) => c.wrap)),
       h('div', { class: 'form-actions' }, save, cancel, h('span', { class: 'spacer' }), del));
 
     const meta = record ? h('p', { class: 'meta muted' },

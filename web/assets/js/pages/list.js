@@ -1,8 +1,10 @@
 // Generic entity list, driven by an entity descriptor from entities.js (the
 // server's definitions): its list columns, select filters and sortable
-// fields, on the list component (listview.js).
+// fields, on the list component (listview.js). Custom fields are optional
+// columns: the "Columns" chooser adds them, remembered per list in this
+// browser (localStorage); none is shown until chosen.
 import { h, pageTitle, icon } from '../dom.js';
-import { fieldValue, filterFields, listFields } from '../entities.js';
+import { fieldValue, filterFields } from '../entities.js';
 import { formatCell, loadStaff, staffName } from '../ui.js';
 import { can } from '../session.js';
 import { lastListQuery, listView } from '../listview.js';
@@ -39,6 +41,38 @@ function column(f, first, lookups) {
   };
 }
 
+const columnsKey = (entity) => `atrium-columns-${entity.key}`;
+
+/** The optional columns chosen for a list (names of custom fields). */
+function chosenColumns(entity) {
+  try {
+    const v = JSON.parse(localStorage.getItem(columnsKey(entity)) || '[]');
+    return new Set(Array.isArray(v) ? v.map(String) : []);
+  } catch { return new Set(); }
+}
+
+function saveColumns(entity, names) {
+  try { localStorage.setItem(columnsKey(entity), JSON.stringify([...names])); } catch { /* private mode: this page only */ }
+}
+
+/** The "Columns" chooser: a checkbox per optional column; onChange(names) after each change. */
+function columnChooser(entity, optional, chosen, onChange) {
+  const id = `${entity.key}-columns`;
+  const boxes = optional.map((f) => {
+    const input = h('input', { id: `${id}-${f.name}`, type: 'checkbox', class: 'checkbox', value: f.name,
+      checked: chosen.has(f.name) });
+    input.addEventListener('change', () => {
+      if (input.checked) chosen.add(f.name); else chosen.delete(f.name);
+      onChange(chosen);
+      input.focus(); // the chooser moved into the new table's toolbar
+    });
+    return h('div', { class: 'check-row' }, input, h('label', { for: input.id }, f.label));
+  });
+  return h('details', { class: 'column-chooser', 'data-testid': 'column-chooser' },
+    h('summary', { class: 'btn btn-ghost' }, 'Columns'),
+    h('fieldset', { class: 'column-chooser-panel' }, h('legend', { class: 'label label-small' }, 'Show columns'), boxes));
+}
+
 export function listPage(entity) {
   return async function renderList(ctx, root) {
     ctx.setTitle(entity.plural);
@@ -63,7 +97,20 @@ export function listPage(entity) {
     // Titles of the records the page's reference fields name, from the
     // answer (refs: {client: {"7": "Nordic Timber"}}).
     Object.defineProperty(lookups, 'refs', { get: () => (view && view.data && view.data.refs) || {} });
-    const view = listView(ctx, {
+    // Custom fields not already listed are optional columns.
+    const optional = entity.fields.filter((f) => f.custom && !f.list);
+    const chosen = chosenColumns(entity);
+    const columns = () => entity.fields.filter((f) => f.list || (f.custom && chosen.has(f.name)))
+      .map((f, i) => column(f, i === 0, lookups));
+    const chooser = optional.length ? columnChooser(entity, optional, chosen, (names) => {
+      saveColumns(entity, names);
+      // A new table with the list as the address holds it now (filters, sort, page).
+      const next = makeView({ ...ctx, query: new URLSearchParams(location.search) });
+      view.root.replaceWith(next.root);
+      view = next;
+      view.load();
+    }) : null;
+    const makeView = (c) => listView(c, {
       api: entity.api,
       name: entity.plural,
       id: entity.key,
@@ -72,13 +119,15 @@ export function listPage(entity) {
       search: { label: `Search ${plural}`, placeholder: `Search ${plural}…` },
       filterLabel: `Filter ${plural}`,
       filters,
-      columns: listFields(entity).map((f, i) => column(f, i === 0, lookups)),
+      columns: columns(),
+      toolbar: chooser ? [chooser] : [],
       rowHref: (record) => `${entity.path}/${record.id}`,
       empty: {
         none: [`No ${plural} yet.`, creates ? `Create the first ${entity.singular} with “New ${entity.singular}”.` : null],
         filtered: [`No ${plural} match.`, 'Try another search or clear the filters.'],
       },
     });
+    let view = makeView(ctx);
     root.replaceChildren(
       h('div', { class: 'page-header' },
         pageTitle(entity.plural),
