@@ -36,7 +36,7 @@ export function membersSection(entity, record, signal) {
           h('td', null, h('span', { class: 'truncate', title: s.email }, s.email)),
           h('td', null, s.role_name || h('span', { class: 'muted' }, '—')),
           h('td', null, h('span', { class: ['badge', s.active ? 'badge-on' : 'badge-off'] }, s.active ? t('staff.active') : t('staff.inactive'))),
-          h('td', { class: 'nowrap' }, s.last_login ? timeEl(s.last_login, { dateOnly: true }) : h('span', { class: 'muted' }, t('staff.never')))))));
+          h('td', { class: 'nowrap' }, s.last_login ? timeEl(s.last_login, { dateOnly: true }) : h('span', { class: 'muted' }, t('staff.never'))))))));
       if (total > rows.length) body.appendChild(h('p', { class: 'muted pad' }, t('members.first_of', { shown: rows.length, total })));
     })
     .catch((err) => { if (!isAbort(err)) body.replaceChildren(problemBox(err)); });
