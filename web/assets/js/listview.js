@@ -334,8 +334,8 @@ export function listView(ctx, cfg) {
     const col = c.columns.find((x) => x.sort === key);
     const base = c.caption || c.name;
     caption.textContent = state.sort === c.sort && c.sortText ? `${base}, ${c.sortText}`
-      : col ? `${base}, sorted by ${col.label}, ${desc ? 'descending' : 'ascending'}`
-        : key === 'id' ? `${base}, ${desc ? 'newest' : 'oldest'} first` : base;
+      : col ? `${base}, ${t(desc ? 'list.sorted_desc' : 'list.sorted_asc', { column: col.label })}`
+        : key === 'id' ? `${base}, ${t(desc ? 'list.newest_first' : 'list.oldest_first')}` : base;
   }
 
   const linkAt = c.columns.findIndex((col) => !col.header);
