@@ -122,7 +122,7 @@ test('in Romanian, the staff, roles, settings, a lead form and the pager show no
     await page.goto('/admin/staff/new');
     await expect(page.getByRole('button', { name: 'Adaugă angajatul' })).toBeVisible();
     await noEnglish(page, ['Add staff member', 'Full name', 'Temporary password', 'How they sign in', 'Cancel',
-      'Send welcome email', 'Role', 'Administrator (admin']);
+      'Send welcome email', 'Role', 'full access']);
 
     // A member's record: the tabs and the details form.
     await page.goto(`/admin/staff/${me.body.staff.id}`);
