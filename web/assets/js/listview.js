@@ -509,7 +509,7 @@ export function listView(ctx, cfg) {
       if (rows.length) empty.replaceChildren(); else empty.replaceChildren(emptyBox());
       empty.hidden = rows.length > 0;
       paintPager(rows.length);
-      live.textContent = rows.length ? `${c.name}: ${rangeText(rows.length)}` : `${c.name}: none`;
+      live.textContent = rows.length ? `${c.name}: ${rangeText(rows.length)}` : `${c.name}: ${t('list.none_short')}`;
       if (c.onData) c.onData(data, view);
     } catch (err) {
       if (isAbort(err) || controller.signal.aborted) return;
