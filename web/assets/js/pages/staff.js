@@ -101,7 +101,7 @@ export async function staffListPage(ctx, root) {
       { label: t('entity.departments'),
         cell: (s) => (s.department_ids || []).map((id) => nameOf(lookups.departments, id)).join(', ') || none('none') },
       { label: t('field.status'), cell: statusBadge },
-      { label: t('staff.col.admin'), cell: (s) => (s.admin ? h('span', { class: 'badge badge-admin' }, t('staff.col.admin')) : none(t('common.no'))) },
+      { label: t('staff.col.admin'), cell: (s) => (s.admin ? h('span', { class: 'badge badge-admin' }, t('staff.col.admin')) : none(t('a11y.no'))) },
       { label: t('staff.col.last_login'), sort: 'last_login', desc: true, class: 'nowrap', cell: (s) => lastLogin(s.last_login) },
     ],
     rowHref: (s) => `/admin/staff/${s.id}`,

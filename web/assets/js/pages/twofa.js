@@ -269,7 +269,7 @@ export async function twofaUsersPage(ctx, root) {
           u.active === false ? h('span', { class: 'badge badge-off badge-inline' }, t('staff.inactive')) : null,
           h('span', { class: 'cell-sub muted', title: u.email }, u.email)] },
       { label: t('staff.col.admin'), sort: 'admin', desc: true,
-        cell: (u) => (u.admin ? h('span', { class: 'badge badge-admin' }, t('staff.col.admin')) : dash(t('common.no'))) },
+        cell: (u) => (u.admin ? h('span', { class: 'badge badge-admin' }, t('staff.col.admin')) : dash(t('a11y.no'))) },
       { label: '2FA', sort: 'enabled',
         cell: (u) => h('span', { class: ['badge', u.enabled ? 'badge-on' : u.admin ? 'badge-danger' : 'badge-off'] },
           u.enabled ? t('sec.on') : t('sec.off')) },
