@@ -144,7 +144,7 @@ test('in Romanian, the staff, roles, settings, a lead form and the pager show no
     await page.goto('/admin/settings');
     await expect(page.getByRole('button', { name: 'Salvează datele companiei' })).toBeVisible();
     await noEnglish(page, ['Company', 'Company name', 'Save company details', 'Logos and favicon', 'Upload', 'PDF documents',
-      'General', 'Seats', 'Integrations']);
+      'Seats', 'Integrations']);
     await page.goto('/admin/settings?tab=security');
     await expect(page.getByRole('button', { name: 'Salvează politica de securitate' })).toBeVisible();
     await noEnglish(page, ['Security policy', 'Passwords', 'Minimum length', 'Minimum strength', 'Sessions',

@@ -71,7 +71,7 @@ export async function jobsPage(ctx, root) {
         } },
       { label: t('field.status'), class: 'nowrap',
         cell(j) {
-          const st = JOB_STATUSES.find(([k]) => k === j.status);
+          const st = JOB_STATUSES().find(([k]) => k === j.status);
           return [h('span', { class: ['badge', `badge-mail-${BADGE[j.status] || 'queued'}`] }, st ? st[1] : String(j.status)),
             h('span', { class: 'attempts muted' }, t('mail.attempts', { count: j.attempts ?? 0 }))];
         } },
