@@ -3,7 +3,8 @@
 // language has exactly English's keys, the same {placeholders}, the plural
 // forms its language needs (Intl.PluralRules: Romanian has one, few and
 // other), and Romanian is written with comma-below ș and ț, never the
-// cedilla forms. Needs no server.
+// cedilla forms; every entity the catalogue names has its own sentences
+// (entityText). Needs no server.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
