@@ -3,7 +3,8 @@
 // language has exactly English's keys, the same {placeholders}, the plural
 // forms its language needs (Intl.PluralRules: Romanian has one, few and
 // other), and Romanian is written with comma-below ș and ț, never the
-// cedilla forms. Needs no server.
+// cedilla forms; every entity the catalogue names has its own sentences
+// (entityText). Needs no server.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,6 +58,20 @@ describe('message catalogues', () => {
     for (const tab of tabs) assert.ok(`settings.tab.${tab}` in en, tab);
     for (const s of ['comma', 'period', 'space', 'apostrophe', 'none']) assert.ok(`l10n.sep.${s}` in en, s);
     for (const d of ['monday', 'sunday', 'saturday']) assert.ok(`l10n.day.${d}` in en, d);
+  });
+
+  it('every entity the catalogue names has its own sentences, and the generic ones are there', () => {
+    const ids = ['new', 'create', 'delete', 'delete_q', 'not_found', 'no_such', 'first', 'changed', 'read_only',
+      'created', 'saved', 'deleted'];
+    const entities = Object.keys(en).filter((k) => /^entity\.[a-z_]+\.one$/.test(k)).map((k) => k.split('.')[1])
+      .filter((e) => e !== 'any');
+    assert.ok(entities.length >= 9, entities.join());
+    const missing = [];
+    for (const e of entities) for (const id of ids) if (!(`entity.${e}.${id}` in en)) missing.push(`entity.${e}.${id}`);
+    for (const id of [...ids, 'no_members', 'search', 'search_placeholder', 'filter', 'none', 'no_match', 'cannot_create']) {
+      if (!(`entity.any.${id}` in en)) missing.push(`entity.any.${id}`);
+    }
+    assert.deepEqual(missing, []);
   });
 
   for (const lang of LANGS.filter((l) => l !== 'en')) {

@@ -2,6 +2,7 @@
 // Sends JSON, the CSRF token on unsafe methods, and turns problem+json
 // responses into ApiError.
 
+import { t } from './i18n.js';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 let csrfToken = null;
@@ -98,7 +99,7 @@ export async function api(method, path, opts = {}) {
     res = await fetch(withQuery(path, opts.query), init);
   } catch (err) {
     if (err && err.name === 'AbortError') throw err;
-    throw new ApiError(0, { title: 'Network error', detail: 'The server could not be reached. Check your connection and try again.' });
+    throw new ApiError(0, { title: t('problem.network'), detail: t('problem.network_detail') });
   }
 
   let data = null;

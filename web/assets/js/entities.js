@@ -24,7 +24,7 @@
 // ref (reference: the entity), scale (decimal), width (a custom field's
 // columns of the form's 12-column grid), custom (a custom field: its value
 // sits under the record's custom_fields).
-import { tOr } from './i18n.js';
+import { t, tOr } from './i18n.js';
 import { api } from './api.js';
 
 export const ENTITIES = [];
@@ -74,12 +74,13 @@ export function setFieldValue(body, f, v) {
 
 /* A field's label and option labels in the member's language: the
  * catalogue's `field.<entity>.<name>` (or `field.<name>`, shared) and
- * `option.<entity>.<name>.<value>`; custom fields keep the labels their
- * administrator wrote. */
+ * `option.<entity>.<name>.<value>`, and the hint `hint.<entity>.<name>`;
+ * custom fields keep the labels their administrator wrote. */
 function localize(entity, f) {
   if (f.custom) return f;
   return {
     ...f, label: tOr(`field.${entity}.${f.name}`, tOr(`field.${f.name}`, f.label)),
+    hint: f.hint && tOr(`hint.${entity}.${f.name}`, f.hint),
     options: f.options && f.options.map(([v, l]) => [v, tOr(`option.${entity}.${f.name}.${v}`, l)]),
   };
 }
@@ -100,6 +101,19 @@ function describe(e) {
     members: e.member_param || undefined, can: e.can,
     fields: [...fields, ...TIMESTAMPS].map((f) => localize(e.name, f)),
   };
+}
+
+/**
+ * A sentence about entity e ("New lead", "Delete this team?"): the
+ * catalogue's `entity.<plural>.<id>`, worded for that noun (Romanian
+ * nouns have a gender: "Client potențial nou", "Echipă nouă"), else the
+ * generic `entity.any.<id>` with the entity's names ({one}, {plural}),
+ * for entities the catalogues do not know. The first letter is a capital.
+ */
+export function entityText(e, id, params = {}) {
+  const own = tOr(`entity.${e.key}.${id}`, null, params);
+  const text = own ?? t(`entity.any.${id}`, { one: e.singular, plural: e.plural.toLowerCase(), ...params });
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
 }
 
 /** Loads the entity definitions the signed-in member may view. */

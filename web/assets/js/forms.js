@@ -2,7 +2,7 @@
 // roles, settings, password change): labelled controls with a hint and an
 // error slot, 422 mapping with an error summary, the "changed by someone
 // else" notice, and accessible tabs. All text goes in as text nodes.
-import { t } from './i18n.js';
+import { language, t } from './i18n.js';
 import { h, nextId } from './dom.js';
 import { alertBox, sentence } from './ui.js';
 import { charCounter } from './pickers.js';
@@ -14,10 +14,15 @@ export const FALLBACK_MESSAGES = {
   not_found: 'The referenced record does not exist.', taken: 'This value is already in use.',
 };
 
-/** The text for one `errors[]` item of a 422. */
+const CODES = new Set(Object.keys(FALLBACK_MESSAGES));
+
+/** The text for one `errors[]` item of a 422: in English the server's own
+ * detail; in another language the catalogue's `error.<code>` (the server
+ * speaks English), the detail only for a code the catalogue lacks. */
 export function errorMessage(e) {
-  if (e.code === 'required') return FALLBACK_MESSAGES.required;
-  return sentence(e.detail || FALLBACK_MESSAGES[e.code] || e.code || 'invalid');
+  if (e.code === 'required') return t('error.required');
+  if (CODES.has(e.code) && language() && language() !== 'en') return t(`error.${e.code}`);
+  return sentence(e.detail || (CODES.has(e.code) ? t(`error.${e.code}`) : '') || e.code || 'invalid');
 }
 
 /** The control a field error belongs to: "permissions.leads" → "permissions". */
@@ -117,7 +122,7 @@ export function checkboxGroup({ name, label, items, hint, empty }) {
   const fieldset = h('fieldset', { class: 'field field-wide fieldset', 'aria-describedby': hintId },
     h('legend', { class: 'label' }, label),
     boxes.length ? h('div', { class: 'check-grid' }, boxes.map((b) => b.row))
-      : h('p', { class: 'muted' }, empty || 'None available.'),
+      : h('p', { class: 'muted' }, empty || t('form.none_available')),
     hint ? h('p', { id: hintId, class: 'hint' }, hint) : null,
     error);
   return {
@@ -205,10 +210,9 @@ export function clearErrors(controls, messages) {
 
 /** The warning shown on 412: someone else saved first. */
 export function staleNotice(messages, what, onReload) {
-  const reload = h('button', { type: 'button', class: 'btn' }, 'Reload the latest version');
+  const reload = h('button', { type: 'button', class: 'btn' }, t('stale.reload'));
   reload.addEventListener('click', onReload);
-  messages.replaceChildren(alertBox('warning', `This ${what} was changed by someone else`,
-    'Your changes were not saved. Reload to see the latest version, then make your changes again.', reload));
+  messages.replaceChildren(alertBox('warning', t(`stale.${what.replace(/ /g, '_')}`), t('stale.detail'), reload));
   messages.focus();
 }
 
@@ -266,10 +270,12 @@ export function tabs({ label, items, selected, onChange }) {
  * predicates ("is too weak (…): …", "must be at least 15 characters",
  * "was used recently; …", "is not your current password").
  */
+const PASSWORD_CODES = new Set(['invalid', 'reused', 'weak', 'too_short']);
 export function passwordMessage(e) {
   const d = String((e && (e.detail || FALLBACK_MESSAGES[e.code] || e.code)) || 'is not accepted');
   let text;
-  if (e && e.code === 'required') text = FALLBACK_MESSAGES.required;
+  if (e && e.code === 'required') text = t('error.required');
+  else if (language() && language() !== 'en' && e && PASSWORD_CODES.has(e.code)) text = t(`error.password.${e.code}`, { n: (d.match(/\d+/) || ['?'])[0] });
   else if (/^is not your\b/.test(d)) text = `This ${d}`;
   else if (/^(is|must|was|has|cannot)\b/.test(d)) text = `The password ${d}`;
   else text = sentence(d);

@@ -12,6 +12,7 @@ import { h } from './dom.js';
 import { api } from './api.js';
 import { adopt, onSessionClock, readSessionClock, sessionClock } from './session.js';
 import { modal, toast } from './ui.js';
+import { t } from './i18n.js';
 
 /** How long before the end the warning shows (seconds). */
 export const WARN_SECONDS = 120;
@@ -102,14 +103,14 @@ async function check() {
 function showWarning(kind, c) {
   if (warning && warning.kind === kind) { warning.clock = c; return; }
   closeWarning();
-  const dlg = modal({ title: kind === 'idle' ? 'You will be signed out soon' : 'Your session ends soon', returnFocus: document.activeElement });
+  const dlg = modal({ title: kind === 'idle' ? t('idle.title') : t('idle.end_title'), returnFocus: document.activeElement });
   dlg.dialog.dataset.testid = 'idle-warning';
   const count = h('strong', { class: 'countdown', role: 'timer', 'aria-live': 'off' });
   const body = kind === 'idle'
-    ? h('p', { class: 'dialog-body' }, `For your security you are signed out after ${c.idle_minutes} minutes without activity. `,
-      'Signed out in ', count, '.')
-    : h('p', { class: 'dialog-body' }, 'Your session reaches the longest time a session may last. Save your work: in ',
-      count, ' you will be asked to sign in again, and what you entered on this page stays.');
+    ? h('p', { class: 'dialog-body' }, `${t('idle.body', { count: c.idle_minutes })} `,
+      `${t('idle.signed_out_in')} `, count, '.')
+    : h('p', { class: 'dialog-body' }, `${t('idle.end_body')} `,
+      count, ` ${t('idle.end_body_after')}`);
   dlg.body.append(body);
   const w = { dlg, kind, clock: c, interval: null };
   const paint = () => {
@@ -119,14 +120,14 @@ function showWarning(kind, c) {
   paint();
   w.interval = setInterval(paint, 1000);
   if (kind === 'idle') {
-    const out = h('button', { type: 'button', class: 'btn' }, 'Sign out');
-    const stay = h('button', { type: 'button', class: 'btn btn-primary' }, 'Stay signed in');
+    const out = h('button', { type: 'button', class: 'btn' }, t('shell.sign_out'));
+    const stay = h('button', { type: 'button', class: 'btn btn-primary' }, t('idle.stay'));
     out.addEventListener('click', () => dlg.close('out'));
     stay.addEventListener('click', () => dlg.close('stay'));
     dlg.actions.append(out, stay);
     stay.focus();
   } else {
-    const ok = h('button', { type: 'button', class: 'btn btn-primary' }, 'OK');
+    const ok = h('button', { type: 'button', class: 'btn btn-primary' }, t('common.ok'));
     ok.addEventListener('click', () => dlg.close('ok'));
     dlg.actions.append(ok);
     ok.focus();
@@ -156,9 +157,9 @@ async function stayIn() {
   try {
     const { data } = await api('GET', '/api/v1/auth/me', { authRequired: false });
     adopt(data);
-    toast('You are still signed in.', 'info');
+    toast(t('idle.still_in'), 'info');
   } catch (err) {
     if (err && err.status === 401 && handlers) handlers.onEnded();
-    else toast('The server could not be reached. Save your work.', 'error');
+    else toast(t('idle.unreachable'), 'error');
   }
 }

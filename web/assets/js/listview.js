@@ -64,6 +64,8 @@ import { h, debounce, icon } from './dom.js';
 import { api, ApiError, isAbort } from './api.js';
 import { navigate } from './router.js';
 import { emptyState, problemBox } from './ui.js';
+import { t } from './i18n.js';
+import { formatNumber } from './format.js';
 
 const SEARCH_ICON = ['M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z', 'M21 21l-4.3-4.3'];
 const PAGE_SIZES = [10, 25, 50, 100, 200];
@@ -97,7 +99,7 @@ function dayStart(day, add = 0) {
 }
 
 const natural = (v) => (/^\d{1,9}$/.test(v || '') ? Number(v) : NaN);
-const fmt = (n) => Number(n).toLocaleString();
+const fmt = (n) => formatNumber(Number(n));
 
 /** Whether a sort from the address is one this list offers (the id only last). */
 function validSort(sort, keys) {
@@ -162,7 +164,7 @@ export function listView(ctx, cfg) {
   function fillSelect(select, f) {
     const value = state.filters[f.param] || '';
     const options = (typeof f.options === 'function' ? f.options() : f.options) || [];
-    select.replaceChildren(h('option', { value: '' }, f.all || 'All'),
+    select.replaceChildren(h('option', { value: '' }, f.all || t('common.all')),
       ...options.map(([v, text]) => h('option', { value: String(v) }, text)));
     if (value && !options.some(([v]) => String(v) === value)) {
       select.append(h('option', { value }, f.unknown ? f.unknown(value) : value));
@@ -218,9 +220,9 @@ export function listView(ctx, cfg) {
   const searchId = `${c.id}-search`;
   const search = c.search ? h('input', { id: searchId, type: 'search', class: 'input', value: state.q,
     placeholder: c.search.placeholder, autocomplete: 'off', maxlength: String(SEARCH_MAX) }) : null;
-  const reset = search || c.filters.length ? h('button', { type: 'button', class: 'btn btn-ghost' }, 'Reset') : null;
+  const reset = search || c.filters.length ? h('button', { type: 'button', class: 'btn btn-ghost' }, t('list.reset')) : null;
   const form = search || fields.length || c.toolbar.length
-    ? h('form', { class: 'toolbar filters', role: 'search', 'aria-label': c.filterLabel || `Filter ${c.name.toLowerCase()}` },
+    ? h('form', { class: 'toolbar filters', role: 'search', 'aria-label': c.filterLabel || t('list.filter', { name: c.name.toLowerCase() }) },
       search ? h('div', { class: 'filter-field filter-search' },
         h('label', { for: searchId, class: 'label label-small' }, c.search.label),
         h('div', { class: 'toolbar-search' }, icon(SEARCH_ICON, 'icon search-icon'), search)) : null,
@@ -332,8 +334,8 @@ export function listView(ctx, cfg) {
     const col = c.columns.find((x) => x.sort === key);
     const base = c.caption || c.name;
     caption.textContent = state.sort === c.sort && c.sortText ? `${base}, ${c.sortText}`
-      : col ? `${base}, sorted by ${col.label}, ${desc ? 'descending' : 'ascending'}`
-        : key === 'id' ? `${base}, ${desc ? 'newest' : 'oldest'} first` : base;
+      : col ? `${base}, ${t(desc ? 'list.sorted_desc' : 'list.sorted_asc', { column: col.label })}`
+        : key === 'id' ? `${base}, ${t(desc ? 'list.newest_first' : 'list.oldest_first')}` : base;
   }
 
   const linkAt = c.columns.findIndex((col) => !col.header);
@@ -362,11 +364,11 @@ export function listView(ctx, cfg) {
   const range = h('p', { class: 'pager-range' });
   const sizeId = `${c.id}-page-size`;
   const size = h('select', { id: sizeId, class: 'input input-compact' });
-  const prev = h('button', { type: 'button', class: 'btn btn-sm' }, 'Previous');
-  const nextBtn = h('button', { type: 'button', class: 'btn btn-sm' }, 'Next');
-  const footer = h('nav', { class: 'pager', 'aria-label': `${c.name} pages` }, range,
+  const prev = h('button', { type: 'button', class: 'btn btn-sm' }, t('list.previous'));
+  const nextBtn = h('button', { type: 'button', class: 'btn btn-sm' }, t('list.next'));
+  const footer = h('nav', { class: 'pager', 'aria-label': t('list.pages', { name: c.name }) }, range,
     h('div', { class: 'pager-end' },
-      h('div', { class: 'pager-size' }, h('label', { for: sizeId, class: 'label-inline' }, 'Rows per page'), size),
+      h('div', { class: 'pager-size' }, h('label', { for: sizeId, class: 'label-inline' }, t('list.rows_per_page')), size),
       h('div', { class: 'pager-buttons' }, prev, nextBtn)));
   const sizes = [...new Set([...PAGE_SIZES.filter((n) => n <= c.maxLimit), state.limit])].sort((a, b) => a - b);
   size.replaceChildren(...sizes.map((n) => h('option', { value: String(n) }, String(n))));
@@ -397,16 +399,18 @@ export function listView(ctx, cfg) {
 
   const hasPrev = () => Boolean(state.cursor || state.offset);
   function rangeText(n) {
-    const of = total === null ? '' : ` of ${fmt(total)}`;
-    if (start === null) return `${fmt(n)} shown${of}`;
-    return n ? `${fmt(start + 1)}–${fmt(start + n)}${of}` : `0${of}`;
+    if (start === null) {
+      return total === null ? t('list.shown', { count: n, n: fmt(n) }) : t('list.shown_of', { count: n, n: fmt(n), total: fmt(total) });
+    }
+    const span = n ? `${fmt(start + 1)}–${fmt(start + n)}` : '0';
+    return total === null ? span : t('list.range_of', { range: span, total: fmt(total) });
   }
 
   function paintPager(n) {
     const focused = document.activeElement;
     footer.hidden = !n && !hasPrev();
     prev.disabled = !hasPrev();
-    prev.textContent = hasPrev() && !state.offset && !(trail && trail.length) ? 'First page' : 'Previous';
+    prev.textContent = hasPrev() && !state.offset && !(trail && trail.length) ? t('list.first_page') : t('list.previous');
     nextBtn.disabled = !next;
     range.textContent = rangeText(n);
     // A button that just became disabled loses focus: keep it in the pager.
@@ -458,7 +462,7 @@ export function listView(ctx, cfg) {
   function emptyBox() {
     const texts = typeof c.empty === 'function' ? c.empty(view)
       : (c.empty && (filtered() ? c.empty.filtered : c.empty.none))
-        || [filtered() ? `No ${c.name.toLowerCase()} match.` : `No ${c.name.toLowerCase()} yet.`];
+        || [filtered() ? t('list.no_match', { name: c.name.toLowerCase() }) : t('list.none', { name: c.name.toLowerCase() })];
     return emptyState(...texts);
   }
 
@@ -467,10 +471,10 @@ export function listView(ctx, cfg) {
     if (err instanceof ApiError && err.status === 400) {
       // A cursor from an old link, or a filter the list does not take.
       if (hasPrev()) {
-        action = h('button', { type: 'button', class: 'btn btn-sm' }, 'Go to the first page');
+        action = h('button', { type: 'button', class: 'btn btn-sm' }, t('list.go_first'));
         action.addEventListener('click', () => { firstPage(); load(); });
       } else if (filtered() || state.sort !== c.sort) {
-        action = h('button', { type: 'button', class: 'btn btn-sm' }, 'Reset filters and sort');
+        action = h('button', { type: 'button', class: 'btn btn-sm' }, t('list.reset_all'));
         action.addEventListener('click', () => { state.sort = c.sort; reset ? reset.click() : load(); });
       }
     }
@@ -505,7 +509,7 @@ export function listView(ctx, cfg) {
       if (rows.length) empty.replaceChildren(); else empty.replaceChildren(emptyBox());
       empty.hidden = rows.length > 0;
       paintPager(rows.length);
-      live.textContent = rows.length ? `${c.name}: ${rangeText(rows.length)}` : `${c.name}: none`;
+      live.textContent = rows.length ? `${c.name}: ${rangeText(rows.length)}` : `${c.name}: ${t('list.none_short')}`;
       if (c.onData) c.onData(data, view);
     } catch (err) {
       if (isAbort(err) || controller.signal.aborted) return;

@@ -5,6 +5,7 @@
 // is too long rather than cutting it; the counter says so first).
 import { h } from './dom.js';
 import { api, ApiError } from './api.js';
+import { t } from './i18n.js';
 
 const cache = new Map();
 
@@ -32,7 +33,7 @@ export function staffOptions(people, meId) {
   const me = people.find((p) => p.id === meId);
   const others = people.filter((p) => p.id !== meId);
   return [
-    ...(me ? [h('option', { value: String(me.id) }, `Me (${me.name})`)] : []),
+    ...(me ? [h('option', { value: String(me.id) }, t('picker.me', { name: me.name }))] : []),
     ...others.map((p) => h('option', { value: String(p.id) }, p.name)),
   ];
 }
@@ -55,7 +56,7 @@ export function charCounter(input, max) {
     const n = count();
     out.textContent = `${n} / ${max}`;
     out.classList.toggle('char-counter-over', n > max);
-    if (n > max) out.textContent += ` — ${n - max} too many`;
+    if (n > max) out.textContent += ` — ${t('picker.too_many', { count: n - max })}`;
   };
   input.addEventListener('input', paint);
   paint();

@@ -7,6 +7,7 @@ import { h } from './dom.js';
 import { api, ApiError } from './api.js';
 import { alertBox, modal, problemBox, rateLimitBox } from './ui.js';
 import { control, passwordMessage } from './forms.js';
+import { t } from './i18n.js';
 
 /** Resolves true once re-authenticated, false when cancelled. */
 export async function reauthDialog() {
@@ -18,21 +19,19 @@ export async function reauthDialog() {
     issuer = (data && data.issuer) || '';
   } catch { /* ask for the code anyway: the server says when it is not needed */ }
   const returnFocus = document.activeElement;
-  const dlg = modal({ title: 'Confirm it is you', returnFocus });
-  const pw = control({ name: 'password', label: 'Your password', type: 'password', required: true,
+  const dlg = modal({ title: t('reauth.title'), returnFocus });
+  const pw = control({ name: 'password', label: t('reauth.password'), type: 'password', required: true,
     autocomplete: 'current-password' });
-  const code = twofa ? control({ name: 'code', label: 'Code from your authenticator app', required: true,
+  const code = twofa ? control({ name: 'code', label: t('auth.code_label'), required: true,
     autocomplete: 'one-time-code',
-    hint: issuer ? `The 6-digit code your app shows for “${issuer}”, or one of your recovery codes.`
-      : 'The 6-digit code, or one of your recovery codes.' }) : null;
+    hint: issuer ? t('auth.code_hint_issuer', { issuer }) : t('reauth.code_hint') }) : null;
   if (code) code.input.setAttribute('inputmode', 'numeric');
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Confirm');
-  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+  const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.confirm'));
+  const cancel = h('button', { type: 'button', class: 'btn' }, t('common.cancel'));
   cancel.addEventListener('click', () => dlg.close(false));
   const form = h('form', { novalidate: true, class: 'dialog-form', 'data-testid': 'reauth-form' },
-    h('p', { class: 'dialog-body' }, 'This step protects your account: enter your password',
-      twofa ? ' and a code from your authenticator app' : '', ' again. It stays confirmed for 5 minutes.'),
+    h('p', { class: 'dialog-body' }, twofa ? t('reauth.lead_2fa') : t('reauth.lead')),
     messages, pw.wrap, code ? code.wrap : null, h('div', { class: 'dialog-actions' }, cancel, ok));
   dlg.body.append(form);
   pw.focus();
@@ -43,7 +42,7 @@ export async function reauthDialog() {
     if (code) code.setError('');
     const body = { password: pw.input.value };
     if (code && code.input.value.trim()) body.code = code.input.value.trim();
-    if (!body.password) { pw.setError('Enter your password.'); pw.focus(); return; }
+    if (!body.password) { pw.setError(t('auth.enter_password')); pw.focus(); return; }
     ok.disabled = true;
     try {
       await api('POST', '/api/v1/auth/reauth', { body, reauth: false });
@@ -55,7 +54,7 @@ export async function reauthDialog() {
           const c = e.field === 'password' ? pw : e.field === 'code' ? code : null;
           if (!c) continue;
           c.setError(e.field === 'password' ? passwordMessage(e)
-            : e.code === 'required' ? 'Enter the code from your authenticator app.' : 'The code is wrong or was already used.');
+            : e.code === 'required' ? t('auth.enter_code') : t('auth.code_wrong'));
           first = first || c;
         }
         if (first) first.focus(); else messages.replaceChildren(problemBox(err));
@@ -73,5 +72,5 @@ export async function reauthDialog() {
 
 /** An alert for a step refused because re-authentication was cancelled. */
 export function reauthCancelledBox() {
-  return alertBox('info', 'Nothing was changed', 'The step needs your password again.');
+  return alertBox('info', t('reauth.cancelled'), t('reauth.cancelled_detail'));
 }

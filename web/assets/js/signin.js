@@ -8,8 +8,9 @@
 import { h } from './dom.js';
 import { api, ApiError } from './api.js';
 import { adopt, me } from './session.js';
-import { alertBox, modal, problemBox, rateLimitBox, sentence, toast } from './ui.js';
+import { alertBox, modal, problemBox, rateLimitBox, sentence, serverText, toast } from './ui.js';
 import { control, passwordMessage } from './forms.js';
+import { t } from './i18n.js';
 
 let pending = null;
 
@@ -28,24 +29,23 @@ export function signInAgain(reason) {
 async function run(reason) {
   const previous = me();
   const returnFocus = document.activeElement;
-  const dlg = modal({ title: reason === 'idle' ? 'You were signed out' : 'Your session has ended', returnFocus });
+  const dlg = modal({ title: reason === 'idle' ? t('again.title_idle') : t('again.title_ended'), returnFocus });
   dlg.dialog.dataset.testid = 'signin-again';
   // A decision is needed: Escape does not dismiss it.
   dlg.dialog.addEventListener('cancel', (ev) => ev.preventDefault());
 
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const email = control({ name: 'email', label: 'Email', type: 'email', required: true, autocomplete: 'username' });
-  const password = control({ name: 'password', label: 'Password', type: 'password', required: true,
+  const email = control({ name: 'email', label: t('signin.email'), type: 'email', required: true, autocomplete: 'username' });
+  const password = control({ name: 'password', label: t('signin.password'), type: 'password', required: true,
     autocomplete: 'current-password' });
   if (previous) email.set(previous.email);
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in');
-  const leave = h('button', { type: 'button', class: 'btn' }, 'Go to the sign-in page');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('signin.submit'));
+  const leave = h('button', { type: 'button', class: 'btn' }, t('again.leave'));
   leave.addEventListener('click', () => dlg.close('leave'));
   const lead = h('p', { class: 'dialog-body' },
-    reason === 'idle' ? 'For your security you were signed out after a while without activity. ' : 'You are no longer signed in. ',
-    'Sign in again to carry on: what you entered on this page stays, and what you were saving is sent once you are signed in.');
+    `${reason === 'idle' ? t('again.lead_idle') : t('again.lead_ended')} `, t('again.lead'));
   const fields = h('div', { class: 'dialog-form' }, email.wrap, password.wrap);
-  const form = h('form', { novalidate: true, class: 'dialog-form', 'aria-label': 'Sign in again' },
+  const form = h('form', { novalidate: true, class: 'dialog-form', 'aria-label': t('again.form') },
     lead, messages, fields, h('div', { class: 'dialog-actions' }, leave, submit));
   dlg.body.append(form);
   (previous ? password : email).focus();
@@ -55,7 +55,7 @@ async function run(reason) {
   const finish = (data) => {
     adopt(data);
     if (data.recovery_codes_remaining != null) {
-      toast(`You signed in with a recovery code: ${data.recovery_codes_remaining} left.`, 'info');
+      toast(t('auth.recovery_left', { count: data.recovery_codes_remaining }), 'info');
     }
     const sameMember = previous && data.staff && data.staff.id === previous.id;
     const ready = data.stage === 'full' && !data.staff.must_change_password;
@@ -68,14 +68,13 @@ async function run(reason) {
       const { data } = await api('GET', '/api/v1/auth/2fa', { authRequired: false });
       issuer = (data && data.issuer) || '';
     } catch { /* the hint names no issuer */ }
-    code = control({ name: 'code', label: 'Code from your authenticator app', required: true, autocomplete: 'one-time-code',
-      hint: issuer ? `The 6-digit code your app shows for “${issuer}”, or one of your recovery codes.`
-        : 'The 6-digit code your app shows, or one of your recovery codes.' });
+    code = control({ name: 'code', label: t('auth.code_label'), required: true, autocomplete: 'one-time-code',
+      hint: issuer ? t('auth.code_hint_issuer', { issuer }) : t('auth.code_hint') });
     code.input.setAttribute('inputmode', 'numeric');
     code.input.classList.add('input-otp');
     fields.replaceChildren(code.wrap);
-    lead.textContent = 'Your password is right. Now the code from your authenticator app.';
-    submit.textContent = 'Verify';
+    lead.textContent = t('auth.password_right');
+    submit.textContent = t('auth.verify');
     code.focus();
   };
 
@@ -88,8 +87,8 @@ async function run(reason) {
         email.setError('');
         password.setError('');
         const body = { email: (email.get() || ''), password: password.input.value };
-        if (!body.email) { email.setError('Enter your email address.'); email.focus(); return; }
-        if (!body.password) { password.setError('Enter your password.'); password.focus(); return; }
+        if (!body.email) { email.setError(t('auth.enter_email')); email.focus(); return; }
+        if (!body.password) { password.setError(t('auth.enter_password')); password.focus(); return; }
         const { data } = await api('POST', '/api/v1/auth/login', { body, authRequired: false });
         if (data.stage === 'mfa') {
           adopt(data);
@@ -101,20 +100,20 @@ async function run(reason) {
       }
       code.setError('');
       const value = code.input.value.trim();
-      if (!value) { code.setError('Enter the code from your authenticator app.'); code.focus(); return; }
+      if (!value) { code.setError(t('auth.enter_code')); code.focus(); return; }
       const { data } = await api('POST', '/api/v1/auth/2fa/verify', { body: { code: value }, authRequired: false });
       finish(data);
     } catch (err) {
       const show = (box) => { messages.replaceChildren(box); messages.focus(); };
       if (!(err instanceof ApiError)) { show(problemBox(err)); return; }
       if (err.status === 429) {
-        show(rateLimitBox(err, code ? 'Too many wrong codes' : 'Too many sign-in attempts'));
+        show(rateLimitBox(err, code ? t('auth.too_many_codes') : t('signin.too_many')));
       } else if (!code && err.status === 401) {
-        messages.replaceChildren(alertBox('error', sentence(err.detail || 'Invalid email or password')));
+        messages.replaceChildren(alertBox('error', serverText(err.detail, 'auth.invalid_login')));
         password.input.value = '';
         password.focus();
       } else if (code && err.status === 401) {
-        code.setError(`${sentence(err.detail || 'the code was not accepted')}.`);
+        code.setError(`${serverText(err.detail || 'the code was not accepted', 'auth.code_not_accepted')}.`);
         code.input.value = '';
         code.focus();
       } else if (err.status === 422) {

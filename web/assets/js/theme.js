@@ -1,6 +1,7 @@
 // Light/dark theme: remembered in localStorage, default from the system.
 // theme-init.js applies it before first paint; this module toggles it.
 import { h, icon } from './dom.js';
+import { t } from './i18n.js';
 
 const KEY = 'atrium-theme';
 const SUN = ['M12 4V2', 'M12 22v-2', 'M4.9 4.9 3.5 3.5', 'M20.5 20.5l-1.4-1.4', 'M4 12H2', 'M22 12h-2',
@@ -21,7 +22,7 @@ export function themeToggle() {
   const btn = h('button', { type: 'button', class: 'btn btn-ghost btn-icon' });
   const paint = () => {
     const next = currentTheme() === 'dark' ? 'light' : 'dark';
-    const label = `Switch to ${next} theme`;
+    const label = t(`theme.switch_${next}`);
     btn.setAttribute('aria-label', label);
     btn.title = label;
     btn.replaceChildren(icon(next === 'dark' ? MOON : SUN));

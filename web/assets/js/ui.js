@@ -4,7 +4,7 @@ import { h, replace, timeEl } from './dom.js';
 import { api, ApiError } from './api.js';
 import { canView } from './session.js';
 import { formatMoney, formatNumber, formatPlainDate } from './format.js';
-import { t } from './i18n.js';
+import { language, t } from './i18n.js';
 
 /** An alert box. kind: error | warning | success | info. */
 export function alertBox(kind, title, detail, ...actions) {
@@ -20,17 +20,23 @@ export function sentence(s) {
   return t ? t[0].toUpperCase() + t.slice(1) : t;
 }
 
+/** The server's (English) words in English; in another language the
+ * catalogue's text of key (the server does not speak it). */
+export function serverText(text, key, params) {
+  return text && (!language() || language() === 'en') ? sentence(text) : t(key, params);
+}
+
 /** An error alert for any error: ApiError shows the problem's title and detail. */
 export function problemBox(err, ...actions) {
   if (err instanceof ApiError) {
-    const ref = err.requestId ? ` (request ${err.requestId})` : '';
+    const ref = err.requestId ? ` (${t('problem.request', { id: err.requestId })})` : '';
     let detail = err.detail;
-    if (err.status === 403 && !detail) detail = 'Your role does not allow this.';
-    if (err.status >= 500) detail = `${detail || 'Something went wrong on the server.'}${ref}`;
+    if (err.status === 403 && !detail) detail = t('problem.forbidden');
+    if (err.status >= 500) detail = `${detail || t('problem.server')}${ref}`;
     return alertBox('error', sentence(err.title), detail, ...actions);
   }
   console.error(err);
-  return alertBox('error', 'Something went wrong', String((err && err.message) || err), ...actions);
+  return alertBox('error', t('problem.generic'), String((err && err.message) || err), ...actions);
 }
 
 /** Shows a short-lived message in the page's live region. */
@@ -43,7 +49,7 @@ export function toast(message, kind = 'success') {
 }
 
 /** Modal confirm; resolves true when confirmed. */
-export function confirmDialog({ title, message, confirmLabel = 'Confirm', cancelLabel = 'Cancel', danger = false }) {
+export function confirmDialog({ title, message, confirmLabel = t('common.confirm'), cancelLabel = t('common.cancel'), danger = false }) {
   return new Promise((resolve) => {
     const titleId = 'confirm-title';
     const cancel = h('button', { type: 'button', class: 'btn', value: 'cancel' }, cancelLabel);
@@ -165,15 +171,14 @@ export { replace };
 /** "45 seconds" / "3 minutes" for a Retry-After wait (null: "a little while"). */
 export function waitText(seconds) {
   const s = seconds;
-  if (s == null) return 'a little while';
-  if (s < 90) return `${s} second${s === 1 ? '' : 's'}`;
-  const m = Math.ceil(s / 60);
-  return `${m} minute${m === 1 ? '' : 's'}`;
+  if (s == null) return t('wait.a_while');
+  if (s < 90) return t('wait.seconds', { count: s });
+  return t('wait.minutes', { count: Math.ceil(s / 60) });
 }
 
 /** The warning shown for a 429: how long to wait. */
-export function rateLimitBox(err, title = 'Too many attempts') {
-  return alertBox('warning', title, `For your security, this is paused. Try again in ${waitText(err.retryAfter)}.`);
+export function rateLimitBox(err, title = t('wait.too_many')) {
+  return alertBox('warning', title, t('wait.paused', { wait: waitText(err.retryAfter) }));
 }
 
 /** Saves text as a file through a Blob URL (no server round trip, no inline script). */

@@ -7,6 +7,7 @@ import { api, isAbort, withQuery } from '../api.js';
 import { listView } from '../listview.js';
 import { ENTITIES, entityByLogName } from '../entities.js';
 import { emptyState, loadStaff, modal, problemBox } from '../ui.js';
+import { t } from '../i18n.js';
 
 export const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', 'logout', 'setup', 'password_set',
   'password_change', 'activate', 'deactivate', 'invite', 'permissions', 'smtp_test', 'retry',
@@ -43,16 +44,16 @@ function diffCell(diff) {
   const full = parts.map((p) => `${p.field}: ${p.text}`).join('\n');
   return h('span', { class: 'diff', title: full },
     shown.map((p, i) => [i ? '; ' : '', h('span', { class: 'diff-field' }, p.field), ': ', p.text]),
-    parts.length > 3 ? h('span', { class: 'muted' }, ` +${parts.length - 3} more`) : null);
+    parts.length > 3 ? h('span', { class: 'muted' }, ` ${t('activity.more', { count: parts.length - 3 })}`) : null);
 }
 
 /** The whole entry, with staff names for ids, in a dialog. */
 export async function showEntry(id, returnFocus) {
-  const dlg = modal({ title: `Activity entry #${id}`, wide: true, returnFocus });
-  const close = h('button', { type: 'button', class: 'btn' }, 'Close');
+  const dlg = modal({ title: t('activity.entry', { id }), wide: true, returnFocus });
+  const close = h('button', { type: 'button', class: 'btn' }, t('common.close'));
   close.addEventListener('click', () => dlg.close());
   dlg.actions.replaceChildren(close);
-  dlg.body.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
+  dlg.body.replaceChildren(h('p', { class: 'loading' }, t('common.loading')));
   try {
     const { data: e } = await api('GET', `/api/v1/activity/${id}`);
     const names = (e.names && e.names.staff) || {};
@@ -72,19 +73,19 @@ export async function showEntry(id, returnFocus) {
         h('td', { class: 'pre' }, 'to' in ch ? value(f, ch.to) : ''));
     });
     const meta = [
-      ['Time', [timeEl(e.at), ` (${timeZone()})`]],
-      ['Actor', e.actor_name || (e.actor_id != null ? `#${e.actor_id}` : 'system')],
-      ['Action', e.action],
-      ['Record', e.entity ? `${e.entity}${e.entity_id != null ? ` #${e.entity_id}` : ''}${
+      [t('activity.time'), [timeEl(e.at), ` (${timeZone()})`]],
+      [t('activity.actor'), e.actor_name || (e.actor_id != null ? `#${e.actor_id}` : t('activity.system'))],
+      [t('activity.action'), e.action],
+      [t('activity.record'), e.entity ? `${e.entity}${e.entity_id != null ? ` #${e.entity_id}` : ''}${
         e.entity === 'staff' && names[String(e.entity_id)] ? ` (${names[String(e.entity_id)]})` : ''}` : '—'],
-      ['IP address', e.ip || '—'],
-      ['Request id', e.request_id || '—'],
+      [t('activity.ip'), e.ip || '—'],
+      [t('activity.request_id'), e.request_id || '—'],
     ];
     dlg.body.replaceChildren(
       h('dl', { class: 'details' }, meta.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
       rows.length ? h('table', { class: 'table' },
-        h('thead', null, h('tr', null, ['Field', 'Before', 'After'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, rows)) : h('p', { class: 'muted' }, 'No field changes recorded.'));
+        h('thead', null, h('tr', null, [t('staff.col.field'), t('activity.before'), t('activity.after')].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, rows)) : h('p', { class: 'muted' }, t('activity.no_changes')));
   } catch (err) {
     dlg.body.replaceChildren(problemBox(err));
   }
@@ -94,26 +95,26 @@ export async function showEntry(id, returnFocus) {
 /** The columns of an entry (the log, the dashboard, a record's History). */
 export function activityColumns({ compact = false } = {}) {
   const cols = [
-    { label: `Time (${timeZone()})`, sort: 'at', desc: true, class: 'nowrap',
+    { label: t('activity.time_zone', { zone: timeZone() }), sort: 'at', desc: true, class: 'nowrap',
       cell(e) {
-        const open = h('button', { type: 'button', class: 'btn btn-link', title: 'Show the whole entry' }, timeEl(e.at));
+        const open = h('button', { type: 'button', class: 'btn btn-link', title: t('activity.show_entry') }, timeEl(e.at));
         open.addEventListener('click', () => showEntry(e.id, open));
         return open;
       } },
-    { label: 'Actor', class: 'nowrap', cell: (e) => e.actor_name || (e.actor_id != null ? `#${e.actor_id}` : 'system') },
-    { label: 'Action',
+    { label: t('activity.actor'), class: 'nowrap', cell: (e) => e.actor_name || (e.actor_id != null ? `#${e.actor_id}` : t('activity.system')) },
+    { label: t('activity.action'),
       cell: (e) => h('span', { class: ['badge', ACTIONS.includes(e.action) ? `badge-action-${e.action}` : null] }, e.action) },
-    { label: 'Entity', cell: (e) => e.entity || '' },
-    { label: 'Entity id',
+    { label: t('activity.entity'), cell: (e) => e.entity || '' },
+    { label: t('activity.entity_id'),
       cell(e) {
         if (e.entity_id == null || ((e.entity === 'settings' || e.entity === 'email_queue') && !e.entity_id)) return '';
         const ent = entityByLogName(e.entity);
         const base = ent ? ent.path : RECORD_PATHS[e.entity];
         return base && e.action !== 'delete' ? h('a', { href: `${base}/${e.entity_id}` }, String(e.entity_id)) : String(e.entity_id);
       } },
-    { label: 'Changes', class: 'diff-cell', cell: (e) => diffCell(e.diff) },
+    { label: t('activity.changes'), class: 'diff-cell', cell: (e) => diffCell(e.diff) },
   ];
-  if (!compact) cols.push({ label: 'IP address', class: 'nowrap mono', cell: (e) => e.ip || '' });
+  if (!compact) cols.push({ label: t('activity.ip'), class: 'nowrap mono', cell: (e) => e.ip || '' });
   return cols;
 }
 
@@ -131,11 +132,11 @@ export function activityHead({ compact = false } = {}) {
  */
 export function historySection(logEntity, id, signal) {
   const titleId = `history-${logEntity}-${id}`;
-  const body = h('div', { class: 'table-wrap' }, h('p', { class: 'loading' }, 'Loading history…'));
+  const body = h('div', { class: 'table-wrap' }, h('p', { class: 'loading' }, t('activity.loading_history')));
   const all = h('a', { href: `/admin/utilities/activity_log?entity=${encodeURIComponent(logEntity)}&entity_id=${id}` },
-    'Open in the activity log');
+    t('activity.open_log'));
   const section = h('section', { class: 'card section form-width', 'aria-labelledby': titleId },
-    h('div', { class: 'section-header' }, h('h2', { id: titleId, class: 'section-title' }, 'History'), all),
+    h('div', { class: 'section-header' }, h('h2', { id: titleId, class: 'section-title' }, t('staff.tab.history')), all),
     body);
   api('GET', '/api/v1/activity', { query: { entity: logEntity, entity_id: id, limit: 20 }, signal })
     .then(({ data }) => {
@@ -143,45 +144,44 @@ export function historySection(logEntity, id, signal) {
       body.replaceChildren(rows.length
         ? h('table', { class: 'table table-log' }, activityHead({ compact: true }),
           h('tbody', null, rows.map((e) => activityRow(e, { compact: true }))))
-        : emptyState('No recorded changes.'));
+        : emptyState(t('activity.no_recorded')));
     })
     .catch((err) => { if (!isAbort(err)) body.replaceChildren(problemBox(err)); });
   return section;
 }
 
 export async function activityPage(ctx, root) {
-  ctx.setTitle('Activity log');
+  ctx.setTitle(t('nav.activity_log'));
   const staff = await loadStaff(ctx.signal);
-  const exportLink = h('a', { class: 'btn', download: 'activity.csv', href: '/api/v1/activity/export' }, 'Export CSV');
+  const exportLink = h('a', { class: 'btn', download: 'activity.csv', href: '/api/v1/activity/export' }, t('activity.export'));
   const view = listView(ctx, {
     api: '/api/v1/activity',
-    name: 'Activity log entries',
+    name: t('activity.entries'),
     id: 'act',
     // The time, on its index (org_id, at); the id breaks ties.
     sort: '-at',
-    sortText: 'newest first',
+    sortText: t('activity.newest_first'),
     limit: 25,
     search: null,
-    filterLabel: 'Filter the activity log',
+    filterLabel: t('activity.filter'),
     filters: [
-      { param: 'actor_id', id: 'act-actor', label: 'Actor', all: 'Anyone',
+      { param: 'actor_id', id: 'act-actor', label: t('activity.actor'), all: t('staff.f.anyone'),
         options: staff.map((s) => [String(s.id), s.name || s.email]), unknown: (v) => `#${v}` },
-      { param: 'entity', id: 'act-entity', label: 'Entity', type: 'text', placeholder: 'Any', suggestions: entitySuggestions() },
-      { param: 'entity_id', id: 'act-entity-id', label: 'Record id', type: 'number', placeholder: 'Any' },
-      { param: 'action', id: 'act-action', label: 'Action', all: 'Any', options: ACTIONS.map((a) => [a, a]) },
-      { param: 'ip', id: 'act-ip', label: 'IP address', type: 'text', placeholder: 'e.g. 203.0.113.7' },
+      { param: 'entity', id: 'act-entity', label: t('activity.entity'), type: 'text', placeholder: t('activity.any'), suggestions: entitySuggestions() },
+      { param: 'entity_id', id: 'act-entity-id', label: t('activity.record_id'), type: 'number', placeholder: t('activity.any') },
+      { param: 'action', id: 'act-action', label: t('activity.action'), all: t('activity.any'), options: ACTIONS.map((a) => [a, a]) },
+      { param: 'ip', id: 'act-ip', label: t('activity.ip'), type: 'text', placeholder: t('activity.ip_placeholder') },
       // Days of the browser's time zone, the one the times are shown in.
-      { type: 'dates', field: 'at', params: ['from', 'to'], labels: ['From', 'To'] },
+      { type: 'dates', field: 'at', params: ['from', 'to'], labels: [t('activity.from'), t('activity.to')] },
     ],
     columns: activityColumns(),
     tableClass: 'table-log',
-    empty: { none: ['Nothing is recorded yet.'], filtered: ['No activity matches these filters.'] },
+    empty: { none: [t('activity.none')], filtered: [t('activity.no_match')] },
     onData: () => { exportLink.href = withQuery('/api/v1/activity/export', view.filterQuery()); },
   });
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Activity log'), exportLink),
-    h('p', { class: 'muted page-lead' }, 'Every change, sign-in and administrative action, append-only and tamper-evident. ',
-      `Times are shown in ${timeZone()}.`),
+    h('div', { class: 'page-header' }, pageTitle(t('nav.activity_log')), exportLink),
+    h('p', { class: 'muted page-lead' }, `${t('activity.lead')} `, t('activity.times_in', { zone: timeZone() })),
     view.root);
   await view.load();
 }

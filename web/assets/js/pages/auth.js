@@ -7,7 +7,7 @@ import { h } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { adopt, loadMe, logout, me } from '../session.js';
 import { navigate } from '../router.js';
-import { alertBox, problemBox, rateLimitBox, sentence } from '../ui.js';
+import { alertBox, problemBox, rateLimitBox, sentence, serverText } from '../ui.js';
 import { errorMessage, passwordMessage } from '../forms.js';
 import { themeToggle } from '../theme.js';
 import { brandElement } from '../branding.js';
@@ -122,7 +122,7 @@ export async function loginPage(ctx, root) {
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       if (err.status === 401) {
-        slot.replaceChildren(alertBox('error', sentence(err.detail || err.title || 'Invalid email or password')));
+        slot.replaceChildren(alertBox('error', serverText(err.detail || err.title, 'auth.invalid_login')));
         password.input.value = '';
         password.input.focus();
       } else if (err.status === 429) {
@@ -138,12 +138,12 @@ export async function loginPage(ctx, root) {
 function passwordForm({ withIdentity, submitLabel, run }) {
   const fields = {};
   if (withIdentity) {
-    fields.email = field({ label: 'Email', name: 'email', type: 'email', autocomplete: 'username' });
-    fields.name = field({ label: 'Full name', name: 'name', autocomplete: 'name' });
+    fields.email = field({ label: t('signin.email'), name: 'email', type: 'email', autocomplete: 'username' });
+    fields.name = field({ label: t('staff.full_name'), name: 'name', autocomplete: 'name' });
   }
-  fields.password = field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'new-password',
-    hint: 'A long passphrase of several words is best. The server tells you if it is too weak.' });
-  fields.confirm = field({ label: 'Confirm password', name: 'confirm', type: 'password', autocomplete: 'new-password' });
+  fields.password = field({ label: t('signin.password'), name: 'password', type: 'password', autocomplete: 'new-password',
+    hint: t('auth.pw_hint') });
+  fields.confirm = field({ label: t('auth.confirm_password'), name: 'confirm', type: 'password', autocomplete: 'new-password' });
   const slot = h('div', { class: 'form-messages' });
   const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, submitLabel);
   const form = h('form', { class: 'auth-form', novalidate: true }, slot, Object.values(fields).map((f) => f.wrap), button);
@@ -151,7 +151,7 @@ function passwordForm({ withIdentity, submitLabel, run }) {
   onSubmit(form, button, slot, async () => {
     Object.values(fields).forEach((f) => f.setError(''));
     if (fields.password.input.value !== fields.confirm.input.value) {
-      fields.confirm.setError('The passwords do not match.');
+      fields.confirm.setError(t('profile.pw.mismatch'));
       fields.confirm.input.focus();
       return;
     }
@@ -190,13 +190,10 @@ async function linkUsable(kind, token, signal) {
 /** The page of a link that no longer works, instead of a form that would fail on submit. */
 function deadLink(kind) {
   return kind === 'set'
-    ? alertBox('error', 'This link no longer works',
-      'It was used already, it expired (an invitation link works for 72 hours), or a newer link replaced it. '
-        + 'Already chose your password? Sign in. Otherwise ask your administrator to send a new invitation.',
-      h('a', { href: '/login', class: 'btn btn-sm' }, 'Sign in'))
-    : alertBox('error', 'This link no longer works',
-      'It was used already, it expired (a reset link works for one hour), or a newer link replaced it. Request a new one.',
-      h('a', { href: '/forgot-password', class: 'btn btn-sm' }, 'Request a new link'));
+    ? alertBox('error', t('auth.dead_link'), t('auth.dead_set'),
+      h('a', { href: '/login', class: 'btn btn-sm' }, t('signin.submit')))
+    : alertBox('error', t('auth.dead_link'), t('auth.dead_reset'),
+      h('a', { href: '/forgot-password', class: 'btn btn-sm' }, t('auth.request_link')));
 }
 
 /** Checks the link before the form is shown; returns the form or what to show instead. */
@@ -205,21 +202,20 @@ async function checkedLink(kind, token, signal, form) {
     return (await linkUsable(kind, token, signal)) ? form : deadLink(kind);
   } catch (err) {
     if (isAbort(err)) throw err;
-    return rateLimitBox(err, 'Too many links tried from here');
+    return rateLimitBox(err, t('auth.too_many_links'));
   }
 }
 
 function missingToken(what) {
-  return alertBox('error', 'This link is incomplete',
-    `The ${what} link must end in #token=…. Copy the whole link from where you received it.`);
+  return alertBox('error', t('auth.incomplete'), t(`auth.incomplete_${what.replace(/ /g, '_')}`));
 }
 
 export async function setupPage(ctx, root) {
-  ctx.setTitle('Set up Atrium');
+  ctx.setTitle(t('auth.setup_title'));
   const token = tokenFromHash();
   const { form, first } = passwordForm({
     withIdentity: true,
-    submitLabel: 'Create administrator',
+    submitLabel: t('auth.setup_submit'),
     run: async ({ email, name, password }) => {
       try {
         const { data } = await api('POST', '/api/v1/setup', {
@@ -229,37 +225,36 @@ export async function setupPage(ctx, root) {
         navigate('/admin/', { replace: true });
       } catch (err) {
         if (err instanceof ApiError && err.status === 409) {
-          throw new ApiError(409, { title: 'Atrium is already set up', detail: 'An administrator exists. Sign in instead.' });
+          throw new ApiError(409, { title: t('auth.already_set_up'), detail: t('auth.already_set_up_detail') });
         }
         throw err;
       }
     },
   });
-  root.replaceChildren(authCard('Create the first administrator',
-    'This account has full access. You can invite your team afterwards.',
+  root.replaceChildren(authCard(t('auth.setup_heading'), t('auth.setup_lead'),
     token ? form : missingToken('setup'),
-    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, 'Back to sign in'))));
+    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, t('auth.back_signin')))));
   if (token) first.focus();
 }
 
 export async function setPasswordPage(ctx, root) {
-  ctx.setTitle('Set your password');
+  ctx.setTitle(t('auth.set_title'));
   const token = tokenFromHash();
   const { form, first } = passwordForm({
     withIdentity: false,
-    submitLabel: 'Set password',
+    submitLabel: t('auth.set_submit'),
     run: async ({ password }) => {
       const { data } = await api('POST', '/api/v1/auth/password/set', { authRequired: false, body: { token, password } });
       adopt(data);
       navigate('/admin/', { replace: true });
     },
   });
-  root.replaceChildren(authCard('Set your password', 'Choose the password you will sign in with.',
-    h('p', { class: 'loading', role: 'status' }, 'Checking the link…')));
+  root.replaceChildren(authCard(t('auth.set_title'), t('auth.set_lead'),
+    h('p', { class: 'loading', role: 'status' }, t('auth.checking'))));
   const body = token ? await checkedLink('set', token, ctx.signal, form) : missingToken('password');
   if (ctx.signal.aborted) return;
-  root.replaceChildren(authCard('Set your password', 'Choose the password you will sign in with.', body,
-    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, 'Back to sign in'))));
+  root.replaceChildren(authCard(t('auth.set_title'), t('auth.set_lead'), body,
+    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, t('auth.back_signin')))));
   if (body === form) first.focus();
 }
 
@@ -271,24 +266,24 @@ export async function setPasswordPage(ctx, root) {
  */
 export function changePasswordPage(onDone) {
   return async function renderChange(ctx, root) {
-    ctx.setTitle('Change your password');
+    ctx.setTitle(t('auth.change_title'));
     const staff = me();
     // A temporary password, or one older than the maximum age (settings).
     const fields = {
-      current_password: field({ label: 'Current (temporary) password', name: 'current_password', type: 'password',
+      current_password: field({ label: t('auth.current_temp'), name: 'current_password', type: 'password',
         autocomplete: 'current-password' }),
-      new_password: field({ label: 'New password', name: 'new_password', type: 'password', autocomplete: 'new-password',
-        hint: 'Different from the temporary one. A long passphrase of several words is best.' }),
-      confirm: field({ label: 'Confirm new password', name: 'confirm', type: 'password', autocomplete: 'new-password' }),
+      new_password: field({ label: t('profile.pw.new'), name: 'new_password', type: 'password', autocomplete: 'new-password',
+        hint: t('auth.new_hint') }),
+      confirm: field({ label: t('profile.pw.confirm'), name: 'confirm', type: 'password', autocomplete: 'new-password' }),
     };
     const slot = h('div', { class: 'form-messages', tabindex: '-1' });
-    const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Change password and continue');
+    const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('auth.change_submit'));
     // A hidden username field lets password managers file the new password under the right account.
     const username = h('input', { type: 'email', name: 'username', autocomplete: 'username', value: staff ? staff.email : '',
       class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', readOnly: true });
     const form = h('form', { class: 'auth-form', novalidate: true }, slot, username,
       Object.values(fields).map((f) => f.wrap), button);
-    const signOut = h('button', { type: 'button', class: 'btn btn-ghost btn-sm' }, 'Sign out');
+    const signOut = h('button', { type: 'button', class: 'btn btn-ghost btn-sm' }, t('shell.sign_out'));
     signOut.addEventListener('click', async () => {
       try { await logout(); } catch { /* gone either way */ }
       navigate('/login', { replace: true });
@@ -300,12 +295,12 @@ export function changePasswordPage(onDone) {
       const pw = fields.new_password.input.value;
       const missing = [['current_password', cur], ['new_password', pw]].filter(([, v]) => !v);
       if (missing.length) {
-        for (const [k] of missing) fields[k].setError('This field is required.');
+        for (const [k] of missing) fields[k].setError(t('error.required'));
         fields[missing[0][0]].input.focus();
         return;
       }
       if (pw !== fields.confirm.input.value) {
-        fields.confirm.setError('The passwords do not match.');
+        fields.confirm.setError(t('profile.pw.mismatch'));
         fields.confirm.input.focus();
         return;
       }
@@ -328,8 +323,8 @@ export function changePasswordPage(onDone) {
         throw err;
       }
     });
-    root.replaceChildren(authCard('Change your password',
-      `${staff && staff.name ? `${staff.name}, your` : 'Your'} password is temporary or has expired. Choose a new password of your own to continue.`,
+    root.replaceChildren(authCard(t('auth.change_title'),
+      staff && staff.name ? t('auth.change_lead_name', { name: staff.name }) : t('auth.change_lead'),
       form,
       h('p', { class: 'auth-footer' }, signOut)));
     fields.current_password.input.focus();
@@ -337,7 +332,7 @@ export function changePasswordPage(onDone) {
 }
 
 /** "Sign out" for the screens shown before the app (code, enrolment). */
-function signOutButton(label = 'Sign out') {
+function signOutButton(label = t('shell.sign_out')) {
   const btn = h('button', { type: 'button', class: 'btn btn-ghost btn-sm' }, label);
   btn.addEventListener('click', async () => {
     btn.disabled = true;
@@ -355,7 +350,7 @@ function signOutButton(label = 'Sign out') {
  */
 export function twoFactorPage(onDone) {
   return async function renderTwoFactor(ctx, root) {
-    ctx.setTitle('Two-factor authentication');
+    ctx.setTitle(t('sec.twofa'));
     const staff = me();
     // The name the authenticator app lists this account under (the
     // company name when they enrolled), not ours.
@@ -370,46 +365,44 @@ export function twoFactorPage(onDone) {
     let code = codeControl();
     const slot = h('div', { class: 'form-messages', tabindex: '-1' });
     const fieldSlot = h('div', { class: 'code-slot' }, code.wrap);
-    const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Verify');
-    const toggle = h('button', { type: 'button', class: 'btn btn-ghost btn-sm link-button' }, 'Use a recovery code');
+    const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('auth.verify'));
+    const toggle = h('button', { type: 'button', class: 'btn btn-ghost btn-sm link-button' }, t('auth.use_recovery'));
     // A hidden username lets password managers offer the code for the right account.
     const username = h('input', { type: 'email', name: 'username', autocomplete: 'username', value: staff ? staff.email : '',
       class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', readOnly: true });
-    const form = h('form', { class: 'auth-form', novalidate: true, 'aria-label': 'Two-factor code' },
+    const form = h('form', { class: 'auth-form', novalidate: true, 'aria-label': t('auth.twofa_code') },
       slot, username, fieldSlot, button, h('div', { class: 'auth-switch' }, toggle));
     const subtitle = h('p', { class: 'muted auth-subtitle' });
     const paintSubtitle = () => {
       subtitle.textContent = recovery
-        ? 'Enter one of the recovery codes you saved when you set up two-factor authentication. Each code works once.'
-        : issuer ? `Open your authenticator app and enter the 6-digit code it shows for “${issuer}”.`
-          : 'Open your authenticator app and enter the 6-digit code it shows for this account.';
+        ? t('auth.recovery_lead')
+        : issuer ? t('auth.app_lead_issuer', { issuer }) : t('auth.app_lead');
     };
     paintSubtitle();
     toggle.addEventListener('click', () => {
       recovery = !recovery;
       code = codeControl({ recovery });
       fieldSlot.replaceChildren(code.wrap);
-      toggle.textContent = recovery ? 'Use the code from your app' : 'Use a recovery code';
+      toggle.textContent = recovery ? t('auth.use_app_code') : t('auth.use_recovery');
       slot.replaceChildren();
       paintSubtitle();
       code.focus();
     });
 
-    const card = authCardOf({ title: 'Two-factor authentication' }, subtitle, form,
-      h('p', { class: 'auth-footer' }, staff ? h('span', { class: 'muted' }, staff.email) : null, ' ', signOutButton('Not you? Sign out')));
+    const card = authCardOf({ title: t('sec.twofa') }, subtitle, form,
+      h('p', { class: 'auth-footer' }, staff ? h('span', { class: 'muted' }, staff.email) : null, ' ', signOutButton(t('auth.not_you'))));
     const cardBody = card.querySelector('.auth-card');
 
     const remainingNotice = (left) => {
       const n = Number(left) || 0;
-      const go = h('a', { href: '/admin/profile/security', class: 'btn btn-primary btn-block' }, 'Generate new recovery codes');
-      const next = h('button', { type: 'button', class: 'btn btn-block' }, 'Continue');
+      const go = h('a', { href: '/admin/profile/security', class: 'btn btn-primary btn-block' }, t('auth.generate_codes'));
+      const next = h('button', { type: 'button', class: 'btn btn-block' }, t('auth.continue'));
       next.addEventListener('click', () => onDone());
-      const title = h('h1', { class: 'auth-title', tabindex: '-1' }, 'You used a recovery code');
+      const title = h('h1', { class: 'auth-title', tabindex: '-1' }, t('auth.used_recovery'));
       cardBody.replaceChildren(cardBody.firstChild, title,
         h('div', { class: 'auth-form' },
-          alertBox(n <= 2 ? 'warning' : 'info', `${n} recovery code${n === 1 ? '' : 's'} left`,
-            n === 0 ? 'You have no recovery codes left. Generate a new set now, so you are not locked out if you lose your phone.'
-              : 'That code no longer works. Generate a new set on your security page. Lost your phone? Turn 2FA off there and set it up again on the new one.'),
+          alertBox(n <= 2 ? 'warning' : 'info', t('auth.codes_left', { count: n }),
+            n === 0 ? t('auth.no_codes_left') : t('auth.code_used')),
           go, next));
       title.focus();
     };
@@ -429,16 +422,16 @@ export function twoFactorPage(onDone) {
           // A wrong or reused code, or the 10-minute sign-in step ran out.
           const alive = await api('GET', '/api/v1/auth/me', { authRequired: false }).then(() => true, () => false);
           if (!alive) {
-            slot.replaceChildren(alertBox('error', 'Your sign-in has expired', 'Sign in again with your password.',
-              h('a', { href: '/login', class: 'btn btn-sm' }, 'Sign in again')));
+            slot.replaceChildren(alertBox('error', t('auth.signin_expired'), t('auth.signin_expired_detail'),
+              h('a', { href: '/login', class: 'btn btn-sm' }, t('again.form'))));
             return;
           }
-          code.setError(recovery ? `${sentence(err.detail || 'the code was not accepted')}.`
-            : `${sentence(err.detail || 'the code was not accepted')}. Wait for the next code if you just used this one.`);
+          code.setError(recovery ? `${serverText(err.detail || 'the code was not accepted', 'auth.code_not_accepted')}.`
+            : `${serverText(err.detail || 'the code was not accepted', 'auth.code_not_accepted')}. ${t('auth.wait_next')}`);
           code.input.value = '';
           code.focus();
         } else if (err.status === 429) {
-          slot.replaceChildren(rateLimitBox(err, 'Too many wrong codes'));
+          slot.replaceChildren(rateLimitBox(err, t('auth.too_many_codes')));
           slot.focus();
         } else if (err.status === 422) {
           const e = err.fieldErrors.find((x) => x.field === 'code');
@@ -458,22 +451,22 @@ export function twoFactorPage(onDone) {
  */
 export function enrolmentPage(onDone) {
   return async function renderEnrolment(ctx, root) {
-    ctx.setTitle('Set up two-factor authentication');
+    ctx.setTitle(t('auth.enrol_title'));
     const staff = me();
     const body = h('div', { class: 'enrol-body' });
-    const start = h('button', { type: 'button', class: 'btn btn-primary' }, 'Set up two-factor authentication');
+    const start = h('button', { type: 'button', class: 'btn btn-primary' }, t('auth.enrol_title'));
     body.append(
-      alertBox('info', 'Two-factor authentication is required for your account',
-        `${staff && staff.admin ? 'Administrators must use it.' : 'Your role requires it.'} Until it is set up you cannot use Atrium.`),
-      h('p', null, 'After your password, you will also enter a 6-digit code from an authenticator app on your phone. Setting it up takes a minute:'),
+      alertBox('info', t('auth.enrol_required'),
+        `${staff && staff.admin ? t('auth.enrol_admins') : t('auth.enrol_role')} ${t('auth.enrol_until')}`),
+      h('p', null, t('auth.enrol_lead')),
       h('ol', { class: 'plain-steps' },
-        h('li', null, 'Install an authenticator app if you have none (Aegis, FreeOTP, Google or Microsoft Authenticator, or your password manager).'),
-        h('li', null, 'Scan the QR code Atrium shows, or type the key.'),
-        h('li', null, 'Enter the code the app shows, and save your recovery codes.')),
+        h('li', null, t('auth.enrol_step1')),
+        h('li', null, t('auth.enrol_step2')),
+        h('li', null, t('auth.enrol_step3'))),
       h('div', { class: 'step-actions' }, start));
     start.addEventListener('click', () => runEnrolment(body, { onDone: () => onDone(), level: 2 }));
-    root.replaceChildren(authCardOf({ title: 'Set up two-factor authentication', wide: true,
-      subtitle: staff ? `Signed in as ${staff.name || staff.email}.` : null },
+    root.replaceChildren(authCardOf({ title: t('auth.enrol_title'), wide: true,
+      subtitle: staff ? t('auth.signed_in_as', { name: staff.name || staff.email }) : null },
     body, h('p', { class: 'auth-footer' }, signOutButton())));
     start.focus();
   };
@@ -481,25 +474,25 @@ export function enrolmentPage(onDone) {
 
 /** /forgot-password: asks for the email; the answer is the same for every address. */
 export async function forgotPasswordPage(ctx, root) {
-  ctx.setTitle('Forgot your password?');
-  const email = field({ label: 'Email', name: 'email', type: 'email', autocomplete: 'username',
-    hint: 'The address you sign in with.' });
+  ctx.setTitle(t('signin.forgot'));
+  const email = field({ label: t('signin.email'), name: 'email', type: 'email', autocomplete: 'username',
+    hint: t('auth.forgot_hint') });
   const slot = h('div', { class: 'form-messages', tabindex: '-1' });
-  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Send reset link');
+  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('auth.send_reset'));
   const form = h('form', { class: 'auth-form', novalidate: true }, slot, email.wrap, button);
   const body = h('div', null, form);
   onSubmit(form, button, slot, async () => {
     email.setError('');
     const value = email.input.value.trim();
-    if (!value) { email.setError('Enter your email address.'); email.input.focus(); return; }
+    if (!value) { email.setError(t('auth.enter_email')); email.input.focus(); return; }
     try {
       const { data } = await api('POST', '/api/v1/auth/password/forgot', { authRequired: false, body: { email: value } });
-      const title = h('p', { class: 'alert-title' }, 'Check your email');
+      const title = h('p', { class: 'alert-title' }, t('auth.check_email'));
       body.replaceChildren(h('div', { class: 'auth-form' },
         h('div', { class: 'alert alert-success', role: 'status' }, title,
           h('p', { class: 'alert-detail', 'data-testid': 'forgot-message' },
-            (data && data.message) || 'If an account uses this address, a link to reset the password is on its way.')),
-        h('p', { class: 'muted' }, 'The link works once, for one hour. Nothing arrived? Check the spam folder, or ask an administrator.')));
+            serverText(data && data.message, 'auth.forgot_sent'))),
+        h('p', { class: 'muted' }, t('auth.forgot_once'))));
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) {
         const e = err.fieldErrors.find((x) => x.field === 'email');
@@ -509,18 +502,18 @@ export async function forgotPasswordPage(ctx, root) {
       throw err;
     }
   });
-  root.replaceChildren(authCard('Forgot your password?', 'We will email you a link to choose a new one.', body,
-    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, 'Back to sign in'))));
+  root.replaceChildren(authCard(t('signin.forgot'), t('auth.forgot_lead'), body,
+    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, t('auth.back_signin')))));
   email.input.focus();
 }
 
 /** /reset-password#token=…: a new password; then on by the session's stage. */
 export async function resetPasswordPage(ctx, root) {
-  ctx.setTitle('Choose a new password');
+  ctx.setTitle(t('auth.reset_title'));
   const token = tokenFromHash();
   const { form, first } = passwordForm({
     withIdentity: false,
-    submitLabel: 'Set new password',
+    submitLabel: t('auth.reset_submit'),
     run: async ({ password }) => {
       try {
         const { data } = await api('POST', '/api/v1/auth/password/reset', { authRequired: false, body: { token, password } });
@@ -528,20 +521,20 @@ export async function resetPasswordPage(ctx, root) {
         navigate('/admin/', { replace: true });
       } catch (err) {
         if (err instanceof ApiError && err.status === 403) {
-          throw new ApiError(403, { title: 'This link cannot be used',
-            detail: `${sentence(err.detail || 'the link is invalid, used or expired')}. Request a new link below.` });
+          throw new ApiError(403, { title: t('auth.link_unusable'),
+            detail: `${serverText(err.detail || 'the link is invalid, used or expired', 'auth.link_invalid')}. ${t('auth.request_below')}` });
         }
         throw err;
       }
     },
   });
-  root.replaceChildren(authCard('Choose a new password', 'Your other sessions are signed out when you save it.',
-    h('p', { class: 'loading', role: 'status' }, 'Checking the link…')));
+  root.replaceChildren(authCard(t('auth.reset_title'), t('auth.reset_lead'),
+    h('p', { class: 'loading', role: 'status' }, t('auth.checking'))));
   const body = token ? await checkedLink('reset', token, ctx.signal, form) : missingToken('password reset');
   if (ctx.signal.aborted) return;
-  root.replaceChildren(authCard('Choose a new password', 'Your other sessions are signed out when you save it.', body,
-    h('p', { class: 'auth-footer' }, h('a', { href: '/forgot-password' }, 'Request a new link'), ' · ',
-      h('a', { href: '/login' }, 'Back to sign in'))));
+  root.replaceChildren(authCard(t('auth.reset_title'), t('auth.reset_lead'), body,
+    h('p', { class: 'auth-footer' }, h('a', { href: '/forgot-password' }, t('auth.request_link')), ' · ',
+      h('a', { href: '/login' }, t('auth.back_signin')))));
   if (body === form) first.focus();
 }
 
@@ -551,25 +544,23 @@ export async function resetPasswordPage(ctx, root) {
  * so a mail scanner that opens links confirms nothing.
  */
 export async function confirmEmailPage(ctx, root) {
-  ctx.setTitle('Confirm your email change');
+  ctx.setTitle(t('auth.email_title'));
   const token = tokenFromHash();
   const slot = h('div', { class: 'form-messages', tabindex: '-1', 'data-testid': 'confirm-result' });
-  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Confirm the change');
+  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('auth.email_confirm'));
   const form = h('form', { class: 'auth-form', novalidate: true }, slot, button);
   onSubmit(form, button, slot, async () => {
     const { data } = await api('POST', '/api/v1/auth/email/confirm', { authRequired: false, body: { token } });
     form.replaceChildren(slot);
     slot.replaceChildren(data.email_changed
-      ? alertBox('success', 'Your sign-in email is changed', 'Sign in with the new address from now on.')
-      : alertBox('info', 'Confirmed from this address', data.waiting_for === 'current'
-        ? 'Now open the link we sent to your current address: the change applies when both are confirmed.'
-        : 'Now open the link we sent to your new address: the change applies when both are confirmed.'));
+      ? alertBox('success', t('auth.email_changed'), t('auth.email_changed_detail'))
+      : alertBox('info', t('auth.email_confirmed_here'), data.waiting_for === 'current'
+        ? t('auth.email_wait_current') : t('auth.email_wait_new')));
     slot.focus();
   });
-  root.replaceChildren(authCard('Confirm your email change',
-    'Someone asked to change the sign-in email of an account to or from this address. Confirm only if it was you.',
+  root.replaceChildren(authCard(t('auth.email_title'), t('auth.email_lead'),
     token ? form : missingToken('confirmation'),
-    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, 'Back to sign in'))));
+    h('p', { class: 'auth-footer' }, h('a', { href: '/login' }, t('auth.back_signin')))));
   if (token) button.focus();
 }
 

@@ -8,21 +8,14 @@ import { api, isAbort } from '../api.js';
 import { can, canView } from '../session.js';
 import { alertBox, toast } from '../ui.js';
 import { listView } from '../listview.js';
+import { t } from '../i18n.js';
+import { formatNumber } from '../format.js';
 
-export const EMAIL_STATUSES = [
-  ['queued', 'Queued', 'Waiting to be sent'],
-  ['sending', 'Sending', 'Being sent now'],
-  ['sent', 'Sent', 'Accepted by the SMTP server'],
-  ['blocked', 'Blocked', 'Gave up after the retry limit'],
-];
-const TEMPLATES = [
-  ['invitation', 'Invitation'],
-  ['password_reset', 'Password reset'],
-  ['security_notice', 'Security notice'],
-  ['twofa_failures', 'Wrong 2FA codes'],
-  ['email_change_current', 'Email change (current address)'],
-  ['email_change_new', 'Email change (new address)'],
-];
+/** [status, label, note] in the member's language. */
+export const EMAIL_STATUSES = () => ['queued', 'sending', 'sent', 'blocked']
+  .map((s) => [s, t(`mail.status.${s}`), t(`mail.status.${s}.note`)]);
+const TEMPLATES = () => ['invitation', 'password_reset', 'security_notice', 'twofa_failures', 'email_change_current',
+  'email_change_new'].map((k) => [k, t(`mail.template.${k}`)]);
 const REFRESH = ['M21 12a9 9 0 1 1-3-6.7', 'M21 4v5h-5'];
 
 /** The number a "Process All" answer reports, whatever its key. */
@@ -36,76 +29,75 @@ function requeuedCount(data) {
 
 const truncated = (text, cls) => h('span', { class: ['truncate', cls], title: text }, text);
 
-const COLUMNS = [
-  { label: 'Created', sort: 'created_at', desc: true, class: 'when', cell: (e) => timeEl(e.created_at) },
-  { label: 'To', cell: (e) => truncated(e.to ?? e.to_addr ?? '') },
-  { label: 'Subject',
+const COLUMNS = () => [
+  { label: t('field.created_at'), sort: 'created_at', desc: true, class: 'when', cell: (e) => timeEl(e.created_at) },
+  { label: t('mail.to'), cell: (e) => truncated(e.to ?? e.to_addr ?? '') },
+  { label: t('mail.subject'),
     cell: (e) => [truncated(e.subject), e.template ? h('span', { class: 'attempts muted mono' }, e.template) : null] },
-  { label: 'Status', class: 'nowrap',
+  { label: t('field.status'), class: 'nowrap',
     cell(e) {
-      const st = EMAIL_STATUSES.find(([k]) => k === e.status);
+      const st = EMAIL_STATUSES().find(([k]) => k === e.status);
       return [h('span', { class: ['badge', `badge-mail-${st ? e.status : 'other'}`] }, st ? st[1] : String(e.status)),
-        h('span', { class: 'attempts muted' }, `${e.attempts ?? 0} attempt${e.attempts === 1 ? '' : 's'}`)];
+        h('span', { class: 'attempts muted' }, t('mail.attempts', { count: e.attempts ?? 0 }))];
     } },
-  { label: 'Last error', cell: (e) => (e.last_error ? truncated(e.last_error, 'error-text') : h('span', { class: 'muted' }, '—')) },
-  { label: 'Sent / next attempt', class: 'when',
+  { label: t('cron.col.last_error'), cell: (e) => (e.last_error ? truncated(e.last_error, 'error-text') : h('span', { class: 'muted' }, '—')) },
+  { label: t('mail.sent_next'), class: 'when',
     cell: (e) => (e.status === 'sent' ? timeEl(e.sent_at)
-      : e.next_attempt_at && e.status !== 'blocked' ? h('span', null, 'next ', timeEl(e.next_attempt_at))
+      : e.next_attempt_at && e.status !== 'blocked' ? h('span', null, `${t('mail.next')} `, timeEl(e.next_attempt_at))
         : h('span', { class: 'muted' }, '—')) },
 ];
 
 export async function emailQueuePage(ctx, root) {
-  ctx.setTitle('Email queue');
-  const countsBox = h('div', { class: 'stats stats-compact', role: 'group', 'aria-label': 'Emails per status' });
+  ctx.setTitle(t('nav.email_queue'));
+  const countsBox = h('div', { class: 'stats stats-compact', role: 'group', 'aria-label': t('mail.per_status') });
   const notice = h('div', { class: 'queue-notice' });
-  const refresh = h('button', { type: 'button', class: 'btn btn-ghost' }, icon(REFRESH), 'Refresh');
+  const refresh = h('button', { type: 'button', class: 'btn btn-ghost' }, icon(REFRESH), t('mail.refresh'));
   const processAll = can('email_queue', 'edit')
-    ? h('button', { type: 'button', class: 'btn btn-primary' }, 'Process All') : null;
+    ? h('button', { type: 'button', class: 'btn btn-primary' }, t('mail.process_all')) : null;
 
   const view = listView(ctx, {
     api: '/api/v1/email-queue',
-    name: 'Emails',
+    name: t('mail.emails'),
     id: 'eq',
     sort: '-created_at',
-    sortText: 'newest first',
+    sortText: t('activity.newest_first'),
     limit: 25,
-    search: { label: 'Search emails', placeholder: 'Recipient or subject…' },
-    filterLabel: 'Filter emails',
+    search: { label: t('mail.search'), placeholder: t('mail.search_placeholder') },
+    filterLabel: t('mail.filter'),
     filters: [
-      { param: 'status', id: 'eq-status', label: 'Status', options: EMAIL_STATUSES.map(([v, l]) => [v, l]) },
-      { param: 'template', id: 'eq-template', label: 'Template', options: TEMPLATES },
-      { type: 'dates', field: 'created_at', params: ['created_from', 'created_to'], labels: ['Created from', 'Created to'] },
+      { param: 'status', id: 'eq-status', label: t('field.status'), options: EMAIL_STATUSES().map(([v, l]) => [v, l]) },
+      { param: 'template', id: 'eq-template', label: t('mail.template'), options: TEMPLATES() },
+      { type: 'dates', field: 'created_at', params: ['created_from', 'created_to'], labels: [t('list.created_from'), t('list.created_to')] },
     ],
     toolbar: [refresh],
-    columns: COLUMNS,
+    columns: COLUMNS(),
     tableClass: 'table-log',
     empty(v) {
       const st = v.state.filters.status;
       if (v.filtered() && (v.state.q || Object.keys(v.state.filters).some((k) => k !== 'status'))) {
-        return ['No emails match.', 'Try another search or reset the filters.'];
+        return [t('mail.no_match'), t('staff.try_another')];
       }
       return st ? [`No ${st} emails.`]
-        : ['No emails yet.', 'Invitations and notifications appear here when they are sent.'];
+        : [t('mail.none'), t('mail.none_detail')];
     },
     onData: (data) => renderCounts(data.counts || {}),
   });
 
   function renderCounts(counts) {
     const current = view.state.filters.status || '';
-    countsBox.replaceChildren(...EMAIL_STATUSES.map(([key, label, note]) => {
+    countsBox.replaceChildren(...EMAIL_STATUSES().map(([key, label, note]) => {
       const n = Number(counts && counts[key]) || 0;
       const btn = h('button', { type: 'button', class: ['card', 'stat', 'stat-button', key === 'blocked' && n > 0 ? 'stat-alert' : null],
         'aria-pressed': String(current === key) },
-      h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value' }, n.toLocaleString()),
+      h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value' }, formatNumber(n)),
       h('span', { class: 'stat-note muted' }, note));
       btn.addEventListener('click', () => view.set({ status: current === key ? '' : key }));
       return btn;
     }));
     const blocked = Number(counts && counts.blocked) || 0;
     replace(notice, blocked > 10
-      ? alertBox('warning', `${blocked} blocked emails: probably an SMTP problem`,
-        'Check the SMTP settings and send a test email, then use “Process All”.',
-        canView('settings') ? h('a', { href: '/admin/settings?tab=email', class: 'btn btn-sm' }, 'SMTP settings') : null)
+      ? alertBox('warning', t('mail.many_blocked', { count: blocked }), t('mail.many_blocked_detail'),
+        canView('settings') ? h('a', { href: '/admin/settings?tab=email', class: 'btn btn-sm' }, t('mail.smtp_settings')) : null)
       : null);
   }
 
@@ -116,9 +108,8 @@ export async function emailQueuePage(ctx, root) {
       try {
         const { data } = await api('POST', '/api/v1/email-queue/retry', { body: {} });
         const n = requeuedCount(data);
-        toast(n === null ? 'Blocked emails were queued again.'
-          : n === 0 ? 'There were no blocked emails to queue again.'
-            : `${n} blocked email${n === 1 ? ' was' : 's were'} queued again.`, n === 0 ? 'info' : 'success');
+        toast(n === null ? t('mail.requeued_some') : n === 0 ? t('mail.requeued_none') : t('mail.requeued', { count: n }),
+          n === 0 ? 'info' : 'success');
         await view.load();
       } catch (err) {
         if (!isAbort(err)) view.showError(err);
@@ -129,9 +120,8 @@ export async function emailQueuePage(ctx, root) {
   }
 
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Email queue'), processAll),
-    h('p', { class: 'muted page-lead' },
-      'Outgoing emails and their delivery. Check daily: blocked emails mean an SMTP problem — fix it, then “Process All”.'),
+    h('div', { class: 'page-header' }, pageTitle(t('nav.email_queue')), processAll),
+    h('p', { class: 'muted page-lead' }, t('mail.lead')),
     countsBox, notice, view.root);
   await view.load();
 }

@@ -3,7 +3,8 @@
 import { h, icon, pageTitle, replace, timeEl } from '../dom.js';
 import { api, ApiError, isAbort, randomKey } from '../api.js';
 import { navigate } from '../router.js';
-import { entityByLogName, fieldValue, formFields, setFieldValue } from '../entities.js';
+import { entityByLogName, entityText, fieldValue, formFields, setFieldValue } from '../entities.js';
+import { t } from '../i18n.js';
 import { alertBox, confirmDialog, loadStaff, problemBox, sentence, staffName, toast } from '../ui.js';
 import { listUrl } from './list.js';
 import { errorMessage } from '../forms.js';
@@ -68,7 +69,7 @@ export function fieldControl(entity, field, lists) {
       break;
     case 'staff':
       // The directory (any member may read it), "Me" first.
-      input = h('select', common, h('option', { value: '' }, 'Unassigned'),
+      input = h('select', common, h('option', { value: '' }, t('form.unassigned')),
         staffOptions(lists.people, me() ? me().id : null));
       break;
     case 'money':
@@ -190,8 +191,8 @@ export function formPage(entity) {
     const backLink = h('a', { href: back, class: 'back-link' }, icon(BACK), entity.plural);
 
     if (!isNew && !/^[1-9]\d*$/.test(id)) {
-      ctx.setTitle('Not found');
-      root.replaceChildren(backLink, pageTitle(`${sentence(entity.singular)} not found`));
+      ctx.setTitle(t('notfound.title'));
+      root.replaceChildren(backLink, pageTitle(entityText(entity, 'not_found')));
       return;
     }
 
@@ -205,9 +206,9 @@ export function formPage(entity) {
     if (loaded instanceof Error) {
       if (isAbort(loaded)) return;
       if (loaded instanceof ApiError && loaded.status === 404) {
-        ctx.setTitle('Not found');
-        root.replaceChildren(backLink, pageTitle(`${sentence(entity.singular)} not found`),
-          alertBox('info', `There is no ${entity.singular} #${id}.`, 'It may have been deleted.'));
+        ctx.setTitle(t('notfound.title'));
+        root.replaceChildren(backLink, pageTitle(entityText(entity, 'not_found')),
+          alertBox('info', entityText(entity, 'no_such', { id }), t('form.maybe_deleted')));
         return;
       }
       throw loaded;
@@ -215,7 +216,7 @@ export function formPage(entity) {
     const record = loaded ? loaded.data : null;
     const etag = loaded ? loaded.etag : null;
 
-    const titleText = isNew ? `New ${entity.singular}`
+    const titleText = isNew ? entityText(entity, 'new')
       : `${sentence(entity.singular)}: ${record[entity.titleField] || `#${record.id}`}`;
     ctx.setTitle(titleText);
 
@@ -227,22 +228,22 @@ export function formPage(entity) {
 
     const messages = h('div', { class: 'form-messages', tabindex: '-1' });
     const editable = can(entity.module, isNew ? 'create' : 'edit');
-    const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, isNew ? `Create ${entity.singular}` : 'Save changes') : null;
-    const cancel = h('a', { href: back, class: 'btn' }, editable ? 'Cancel' : 'Back');
+    const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, isNew ? entityText(entity, 'create') : t('common.save_changes')) : null;
+    const cancel = h('a', { href: back, class: 'btn' }, editable ? t('common.cancel') : t('common.back'));
     const del = isNew || !can(entity.module, 'delete') ? null
-      : h('button', { type: 'button', class: 'btn btn-danger-outline' }, `Delete ${entity.singular}`);
+      : h('button', { type: 'button', class: 'btn btn-danger-outline' }, entityText(entity, 'delete'));
     if (!editable) for (const c of controls) c.input.disabled = true;
     const form = h('form', { class: 'card form', novalidate: true, 'aria-labelledby': 'form-title' },
       messages,
-      editable ? null : alertBox('info', 'Read only', isNew ? `Your role does not allow creating ${entity.plural.toLowerCase()}.`
-        : `Your role lets you view this ${entity.singular} but not change it.`),
+      editable ? null : alertBox('info', t('form.read_only'), isNew ? entityText(entity, 'cannot_create')
+        : entityText(entity, 'read_only')),
       h('div', { class: 'form-grid form-grid-12' }, controls.map((c) => c.wrap)),
       h('div', { class: 'form-actions' }, save, cancel, h('span', { class: 'spacer' }), del));
 
     const meta = record ? h('p', { class: 'meta muted' },
-      `#${record.id} · created `, timeEl(record.created_at),
-      record.created_by != null ? ` by ${staffName(staff, record.created_by)}` : '',
-      ' · updated ', timeEl(record.updated_at)) : null;
+      `#${record.id} · ${t('form.meta_created')} `, timeEl(record.created_at),
+      record.created_by != null ? ` ${t('form.meta_by', { name: staffName(staff, record.created_by) })}` : '',
+      ` · ${t('form.meta_updated')} `, timeEl(record.updated_at)) : null;
     const heading = pageTitle(titleText);
     heading.id = 'form-title';
     replace(root, backLink, h('div', { class: 'page-header' }, heading), meta, form);
@@ -258,10 +259,9 @@ export function formPage(entity) {
     const clearErrors = () => { controls.forEach((c) => c.setError('')); messages.replaceChildren(); };
 
     const showStale = () => {
-      const reload = h('button', { type: 'button', class: 'btn' }, 'Reload the latest version');
+      const reload = h('button', { type: 'button', class: 'btn' }, t('stale.reload'));
       reload.addEventListener('click', () => navigate(location.pathname, { replace: true }));
-      messages.replaceChildren(alertBox('warning', `This ${entity.singular} was changed by someone else`,
-        'Your changes were not saved. Reload to see the latest version, then make your changes again.', reload));
+      messages.replaceChildren(alertBox('warning', entityText(entity, 'changed'), t('stale.detail'), reload));
       messages.focus();
     };
 
@@ -280,11 +280,11 @@ export function formPage(entity) {
           link.addEventListener('click', (ev) => { ev.preventDefault(); c.input.focus(); });
           return h('li', null, link);
         }
-        return h('li', null, `${e.field || 'request'}: ${text}`);
+        return h('li', null, `${e.field || t('form.request')}: ${text}`);
       });
       const n = errors.length;
       messages.replaceChildren(alertBox('error',
-        n ? `Please correct ${n === 1 ? 'this field' : `these ${n} fields`}` : sentence(err.title),
+        n ? t('form.correct_fields', { count: n }) : sentence(err.title),
         n ? null : err.detail, n ? h('ul', { class: 'error-list' }, items) : null));
       if (first) first.input.focus(); else messages.focus();
     };
@@ -305,7 +305,7 @@ export function formPage(entity) {
         }
       }
       if (!isNew && Object.keys(body).length === 0) {
-        toast('No changes to save.', 'info');
+        toast(t('common.no_changes'), 'info');
         navigate(back);
         return;
       }
@@ -321,7 +321,7 @@ export function formPage(entity) {
           : await api('PATCH', `${entity.api}/${id}`, { body, ifMatch: etag });
         const saved = res.data || {};
         const name = saved[entity.titleField] || body[entity.titleField] || (record && record[entity.titleField]);
-        toast(`${sentence(entity.singular)} “${name || `#${saved.id}`}” ${isNew ? 'created' : 'saved'}.`);
+        toast(entityText(entity, isNew ? 'created' : 'saved', { name: name || `#${saved.id}` }));
         navigate(back);
       } catch (err) {
         if (isAbort(err)) return;
@@ -338,18 +338,18 @@ export function formPage(entity) {
       del.addEventListener('click', async () => {
         const label = record[entity.titleField] || `#${record.id}`;
         const ok = await confirmDialog({
-          title: `Delete this ${entity.singular}?`,
-          message: `“${label}” will be deleted. This cannot be undone from here.`,
-          confirmLabel: 'Delete', danger: true,
+          title: entityText(entity, 'delete_q'),
+          message: t('form.delete_message', { name: label }),
+          confirmLabel: t('common.delete'), danger: true,
         });
         if (!ok) { del.focus(); return; }
         del.disabled = true;
         try {
           await api('DELETE', `${entity.api}/${id}`, { ifMatch: etag });
-          toast(`${sentence(entity.singular)} “${label}” deleted.`);
+          toast(entityText(entity, 'deleted', { name: label }));
           navigate(back);
         } catch (err) {
-          if (err instanceof ApiError && err.status === 404) { toast('It was already deleted.', 'info'); navigate(back); return; }
+          if (err instanceof ApiError && err.status === 404) { toast(t('form.already_deleted'), 'info'); navigate(back); return; }
           if (err instanceof ApiError && err.status === 412) showStale();
           else { messages.replaceChildren(problemBox(err)); messages.focus(); }
         } finally {

@@ -11,6 +11,8 @@ import { canView } from '../session.js';
 import { ENTITIES, entityByLogName } from '../entities.js';
 import { listView } from '../listview.js';
 import { loadStaff, staffName } from '../ui.js';
+import { t } from '../i18n.js';
+import { formatNumber } from '../format.js';
 
 const ACTIONS = [['created', 'created'], ['updated', 'updated'], ['deleted', 'deleted']];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => [m, m]);
@@ -27,46 +29,44 @@ function recordCell(e) {
 }
 
 async function eventsPage(ctx, root) {
-  ctx.setTitle('Events');
-  const exportLink = h('a', { class: 'btn', download: 'events.ndjson', href: '/api/v1/events/export' }, 'Export NDJSON (MongoDB)');
+  ctx.setTitle(t('nav.events'));
+  const exportLink = h('a', { class: 'btn', download: 'events.ndjson', href: '/api/v1/events/export' }, t('events.export'));
   const view = listView(ctx, {
     api: '/api/v1/events',
-    name: 'Events',
+    name: t('nav.events'),
     id: 'ev',
     sort: '-id',
-    sortText: 'newest first',
+    sortText: t('activity.newest_first'),
     limit: 25,
     maxLimit: 500,
     search: null,
-    filterLabel: 'Filter events',
+    filterLabel: t('events.filter'),
     filters: [
-      { param: 'entity', id: 'ev-entity', label: 'Entity', type: 'text', placeholder: 'Any', suggestions: entitySuggestions() },
-      { param: 'entity_id', id: 'ev-entity-id', label: 'Record id', type: 'number', placeholder: 'Any' },
-      { param: 'action', id: 'ev-action', label: 'Action', all: 'Any', options: ACTIONS },
+      { param: 'entity', id: 'ev-entity', label: t('activity.entity'), type: 'text', placeholder: t('activity.any'), suggestions: entitySuggestions() },
+      { param: 'entity_id', id: 'ev-entity-id', label: t('activity.record_id'), type: 'number', placeholder: t('activity.any') },
+      { param: 'action', id: 'ev-action', label: t('activity.action'), all: t('activity.any'), options: ACTIONS },
       // Days of the browser's time zone, the one the times are shown in.
-      { type: 'dates', field: 'created_at', params: ['from', 'to'], labels: ['From', 'To'] },
+      { type: 'dates', field: 'created_at', params: ['from', 'to'], labels: [t('activity.from'), t('activity.to')] },
     ],
     columns: [
       { label: '#', sort: 'id', desc: true, class: 'mono', cell: (e) => String(e.id) },
-      { label: 'When', sort: 'created_at', desc: true, class: 'when', cell: (e) => timeEl(e.created_at) },
-      { label: 'Entity', cell: (e) => e.entity },
-      { label: 'Record', cell: recordCell },
-      { label: 'Action', cell: (e) => e.action },
-      { label: 'Event id', class: 'mono muted', cell: (e) => e.uuid },
+      { label: t('events.when'), sort: 'created_at', desc: true, class: 'when', cell: (e) => timeEl(e.created_at) },
+      { label: t('activity.entity'), cell: (e) => e.entity },
+      { label: t('activity.record'), cell: recordCell },
+      { label: t('activity.action'), cell: (e) => e.action },
+      { label: t('events.id'), class: 'mono muted', cell: (e) => e.uuid },
     ],
     rowProps: (e) => ({ dataset: { event: e.id } }),
     tableClass: 'table-log',
     empty: {
-      none: ['No events yet.', 'Records created, changed or deleted appear here.'],
-      filtered: ['No events match.', 'Try other filters or reset them.'],
+      none: [t('events.none'), t('events.none_detail')],
+      filtered: [t('events.no_match'), t('events.try_other')],
     },
     onData: () => { exportLink.href = withQuery('/api/v1/events/export', view.filterQuery()); },
   });
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Events'), exportLink),
-    h('p', { class: 'muted page-lead' },
-      'Business-level actions (a record created, changed, deleted), the stream webhooks are sent from. '
-      + 'The export is MongoDB Extended JSON, one document a line, oldest first: load it with mongoimport.'),
+    h('div', { class: 'page-header' }, pageTitle(t('nav.events')), exportLink),
+    h('p', { class: 'muted page-lead' }, t('events.lead')),
     view.root);
   await view.load();
 }
@@ -74,67 +74,66 @@ async function eventsPage(ctx, root) {
 /** Who made a request: the token (a link when tokens may be viewed) or the member's session. */
 function viaCell(x, staff) {
   if (x.via === 'token') {
-    const text = `token #${x.token_id}`;
+    const text = t('apilog.token', { id: x.token_id });
     return canView('api_tokens') ? h('a', { href: `/admin/api/api_management/${x.token_id}` }, text) : text;
   }
-  return x.staff_id === null || x.staff_id === undefined ? 'session' : `session (${staffName(staff, x.staff_id)})`;
+  return x.staff_id === null || x.staff_id === undefined ? t('apilog.session')
+    : t('apilog.session_of', { name: staffName(staff, x.staff_id) });
 }
 
 async function apiLogPage(ctx, root) {
-  ctx.setTitle('API request log');
+  ctx.setTitle(t('nav.api_request_log'));
   const staff = await loadStaff(ctx.signal);
-  const exportLink = h('a', { class: 'btn', download: 'api-requests.csv', href: '/api/v1/api-requests/export' }, 'Export CSV');
+  const exportLink = h('a', { class: 'btn', download: 'api-requests.csv', href: '/api/v1/api-requests/export' }, t('activity.export'));
   const view = listView(ctx, {
     api: '/api/v1/api-requests',
-    name: 'API requests',
+    name: t('apilog.requests'),
     id: 'rl',
     sort: '-id',
-    sortText: 'newest first',
+    sortText: t('activity.newest_first'),
     limit: 25,
     maxLimit: 500,
     search: null,
-    filterLabel: 'Filter API requests',
+    filterLabel: t('apilog.filter'),
     filters: [
-      { param: 'method', id: 'rl-method', label: 'Method', all: 'Any', options: METHODS },
-      { param: 'path[contains]', id: 'rl-path', label: 'Path contains', type: 'text', placeholder: '/api/v1/leads' },
+      { param: 'method', id: 'rl-method', label: t('apilog.method'), all: t('activity.any'), options: METHODS },
+      { param: 'path[contains]', id: 'rl-path', label: t('apilog.path'), type: 'text', placeholder: '/api/v1/leads' },
       // The spec's health indicator: fewer than 1 % errors.
-      { type: 'preset', id: 'rl-outcome', label: 'Outcome', options: [
-        ['', 'All', {}],
-        ['ok', 'Successful (below 400)', { 'status[lt]': '400' }],
-        ['errors', 'Errors (400 and above)', { 'status[gte]': '400' }],
-        ['server', 'Server errors (500 and above)', { 'status[gte]': '500' }],
+      { type: 'preset', id: 'rl-outcome', label: t('apilog.outcome'), options: [
+        ['', t('common.all'), {}],
+        ['ok', t('apilog.ok'), { 'status[lt]': '400' }],
+        ['errors', t('apilog.errors'), { 'status[gte]': '400' }],
+        ['server', t('apilog.server'), { 'status[gte]': '500' }],
       ] },
-      { param: 'status', id: 'rl-status', label: 'Status code', type: 'number', placeholder: 'Any' },
-      { param: 'token_id', id: 'rl-token', label: 'Token id', type: 'number', placeholder: 'Any' },
-      { param: 'staff_id', id: 'rl-staff', label: 'Member', all: 'Anyone',
+      { param: 'status', id: 'rl-status', label: t('apilog.status_code'), type: 'number', placeholder: t('activity.any') },
+      { param: 'token_id', id: 'rl-token', label: t('apilog.token_id'), type: 'number', placeholder: t('activity.any') },
+      { param: 'staff_id', id: 'rl-staff', label: t('apilog.member'), all: t('staff.f.anyone'),
         options: staff.map((s) => [String(s.id), s.name || s.email]), unknown: (v) => `#${v}` },
-      { param: 'ip', id: 'rl-ip', label: 'Address', type: 'text', placeholder: 'e.g. 203.0.113.7' },
-      { param: 'request_id', id: 'rl-request-id', label: 'Request id', type: 'text', placeholder: 'Any' },
-      { type: 'dates', field: 'at', params: ['from', 'to'], labels: ['From', 'To'] },
+      { param: 'ip', id: 'rl-ip', label: t('apilog.address'), type: 'text', placeholder: t('activity.ip_placeholder') },
+      { param: 'request_id', id: 'rl-request-id', label: t('activity.request_id'), type: 'text', placeholder: t('activity.any') },
+      { type: 'dates', field: 'at', params: ['from', 'to'], labels: [t('activity.from'), t('activity.to')] },
     ],
     columns: [
-      { label: 'When', sort: 'at', desc: true, class: 'when', cell: (x) => timeEl(x.at) },
-      { label: 'Request', class: 'mono', cell: (x) => `${x.method} ${x.path}` },
-      { label: 'Status', sort: 'status', desc: true, class: (x) => (x.status >= 400 ? 'error-text' : null),
+      { label: t('events.when'), sort: 'at', desc: true, class: 'when', cell: (x) => timeEl(x.at) },
+      { label: t('apilog.request'), class: 'mono', cell: (x) => `${x.method} ${x.path}` },
+      { label: t('field.status'), sort: 'status', desc: true, class: (x) => (x.status >= 400 ? 'error-text' : null),
         cell: (x) => String(x.status) },
-      { label: 'Duration', sort: 'duration_ms', desc: true, class: 'nowrap', cell: (x) => `${x.duration_ms} ms` },
-      { label: 'Via', cell: (x) => viaCell(x, staff) },
-      { label: 'Address', class: 'mono', cell: (x) => x.ip },
-      { label: 'Request id', class: 'mono muted', cell: (x) => x.request_id },
+      { label: t('apilog.duration'), sort: 'duration_ms', desc: true, class: 'nowrap', cell: (x) => `${formatNumber(x.duration_ms)} ms` },
+      { label: t('apilog.via'), cell: (x) => viaCell(x, staff) },
+      { label: t('apilog.address'), class: 'mono', cell: (x) => x.ip },
+      { label: t('activity.request_id'), class: 'mono muted', cell: (x) => x.request_id },
     ],
     rowProps: (x) => ({ dataset: { request: x.id } }),
     tableClass: 'table-log',
     empty: {
-      none: ['No API requests yet.', 'Requests of signed-in members and API tokens appear here within a second.'],
-      filtered: ['No requests match.', 'Try other filters or reset them.'],
+      none: [t('apilog.none'), t('apilog.none_detail')],
+      filtered: [t('apilog.no_match'), t('events.try_other')],
     },
     onData: () => { exportLink.href = withQuery('/api/v1/api-requests/export', view.filterQuery()); },
   });
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('API request log'), exportLink),
-    h('p', { class: 'muted page-lead' },
-      'Every API request of a member or an API token: method, path, status, duration, who, from where. No bodies, no secrets. '
-      + 'A healthy integration stays under 1% errors.'),
+    h('div', { class: 'page-header' }, pageTitle(t('nav.api_request_log')), exportLink),
+    h('p', { class: 'muted page-lead' }, t('apilog.lead')),
     view.root);
   await view.load();
 }

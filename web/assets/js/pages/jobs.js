@@ -8,87 +8,86 @@ import { api, isAbort } from '../api.js';
 import { can } from '../session.js';
 import { alertBox, emptyState, toast } from '../ui.js';
 import { listView } from '../listview.js';
+import { t, tOr } from '../i18n.js';
+import { formatNumber } from '../format.js';
 
-export const JOB_STATUSES = [
-  ['queued', 'Queued', 'Waiting for their time'],
-  ['running', 'Running', 'Being worked on now'],
-  ['done', 'Done', 'Finished (kept a week)'],
-  ['blocked', 'Blocked', 'Gave up after the retry limit'],
-];
+/** [status, label, note] in the member's language. */
+export const JOB_STATUSES = () => ['queued', 'running', 'done', 'blocked']
+  .map((s) => [s, t(`jobs.status.${s}`), t(`jobs.status.${s}.note`)]);
 const BADGE = { queued: 'queued', running: 'sending', done: 'sent', blocked: 'blocked' };
 const REFRESH = ['M21 12a9 9 0 1 1-3-6.7', 'M21 4v5h-5'];
 
 /** "email" → "Email"; "event:webhooks" → "Event delivery: webhooks". */
 function kindLabel(kind) {
-  if (kind.startsWith('event:')) return `Event delivery: ${kind.slice(6)}`;
-  return kind.charAt(0).toUpperCase() + kind.slice(1);
+  if (kind.startsWith('event:')) return t('jobs.kind.event', { name: kind.slice(6) });
+  return tOr(`jobs.kind.${kind}`, kind.charAt(0).toUpperCase() + kind.slice(1));
 }
 
 function ago(iso) {
   const ms = Date.now() - Date.parse(iso);
-  if (!Number.isFinite(ms) || ms < 60000) return 'under a minute';
+  if (!Number.isFinite(ms) || ms < 60000) return t('jobs.under_minute');
   const m = Math.round(ms / 60000);
-  if (m < 120) return `${m} minute${m === 1 ? '' : 's'}`;
+  if (m < 120) return t('wait.minutes', { count: m });
   const hrs = Math.round(m / 60);
-  return hrs < 48 ? `${hrs} hours` : `${Math.round(hrs / 24)} days`;
+  return hrs < 48 ? t('jobs.hours', { count: hrs }) : t('staff.days', { count: Math.round(hrs / 24) });
 }
 
 export async function jobsPage(ctx, root) {
-  ctx.setTitle('Jobs');
+  ctx.setTitle(t('nav.jobs'));
   const editable = can('jobs', 'edit');
   const kindsBox = h('div', { class: 'table-wrap' });
   const notice = h('div', { class: 'queue-notice' });
-  const refresh = h('button', { type: 'button', class: 'btn btn-ghost' }, icon(REFRESH), 'Refresh');
-  const retryAll = editable ? h('button', { type: 'button', class: 'btn btn-primary' }, 'Retry all blocked') : null;
+  const refresh = h('button', { type: 'button', class: 'btn btn-ghost' }, icon(REFRESH), t('mail.refresh'));
+  const retryAll = editable ? h('button', { type: 'button', class: 'btn btn-primary' }, t('jobs.retry_all')) : null;
 
   function retryButton(j) {
     if (!editable || j.status !== 'blocked') return null;
-    const btn = h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': `Retry job ${j.id}` }, 'Retry');
+    const btn = h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': t('jobs.retry_job', { id: j.id }) }, t('jobs.retry'));
     btn.addEventListener('click', () => retry(`/api/v1/jobs/${j.id}/retry`, {}, btn));
     return btn;
   }
 
   const view = listView(ctx, {
     api: '/api/v1/jobs',
-    name: 'Jobs',
+    name: t('nav.jobs'),
     id: 'jobs',
     sort: '-id',
-    sortText: 'newest first',
+    sortText: t('activity.newest_first'),
     limit: 25,
     search: null,
     filters: [
       // The kinds come with each answer (the table by kind).
-      { param: 'kind', id: 'jobs-kind', label: 'Kind', all: 'All kinds', options: [], unknown: kindLabel },
-      { param: 'status', id: 'jobs-status', label: 'Status', options: JOB_STATUSES.map(([v, l]) => [v, l]) },
-      { type: 'dates', field: 'created_at', params: ['created_from', 'created_to'], labels: ['Created from', 'Created to'] },
+      { param: 'kind', id: 'jobs-kind', label: t('jobs.kind'), all: t('jobs.all_kinds'), options: [], unknown: kindLabel },
+      { param: 'status', id: 'jobs-status', label: t('field.status'), options: JOB_STATUSES().map(([v, l]) => [v, l]) },
+      { type: 'dates', field: 'created_at', params: ['created_from', 'created_to'], labels: [t('list.created_from'), t('list.created_to')] },
     ],
     toolbar: [refresh],
     columns: [
       { label: '#', sort: 'id', desc: true, class: 'mono', cell: (j) => String(j.id) },
-      { label: 'Kind',
+      { label: t('jobs.kind'),
         cell(j) {
           const payload = j.payload && typeof j.payload === 'object' ? JSON.stringify(j.payload) : '';
           return [kindLabel(j.kind), payload ? h('span', { class: 'attempts muted mono truncate', title: payload }, payload) : null];
         } },
-      { label: 'Status', class: 'nowrap',
+      { label: t('field.status'), class: 'nowrap',
         cell(j) {
-          const st = JOB_STATUSES.find(([k]) => k === j.status);
+          const st = JOB_STATUSES().find(([k]) => k === j.status);
           return [h('span', { class: ['badge', `badge-mail-${BADGE[j.status] || 'queued'}`] }, st ? st[1] : String(j.status)),
-            h('span', { class: 'attempts muted' }, `${j.attempts ?? 0} attempt${j.attempts === 1 ? '' : 's'}`)];
+            h('span', { class: 'attempts muted' }, t('mail.attempts', { count: j.attempts ?? 0 }))];
         } },
-      { label: 'Last error',
+      { label: t('cron.col.last_error'),
         cell: (j) => (j.last_error ? h('span', { class: 'truncate error-text', title: j.last_error }, j.last_error)
           : h('span', { class: 'muted' }, '—')) },
-      { label: 'Created', sort: 'created_at', desc: true, class: 'when', cell: (j) => timeEl(j.created_at) },
-      { label: 'Next / finished', class: 'when',
-        cell: (j) => (j.status === 'queued' ? h('span', null, 'next ', timeEl(j.run_at))
-          : j.finished_at ? timeEl(j.finished_at) : j.started_at ? h('span', null, 'since ', timeEl(j.started_at))
+      { label: t('field.created_at'), sort: 'created_at', desc: true, class: 'when', cell: (j) => timeEl(j.created_at) },
+      { label: t('jobs.next_finished'), class: 'when',
+        cell: (j) => (j.status === 'queued' ? h('span', null, `${t('mail.next')} `, timeEl(j.run_at))
+          : j.finished_at ? timeEl(j.finished_at) : j.started_at ? h('span', null, `${t('sec.since')} `, timeEl(j.started_at))
             : h('span', { class: 'muted' }, '—')) },
-      { label: '', hiddenLabel: 'Actions', cell: retryButton },
+      { label: '', hiddenLabel: t('common.actions'), cell: retryButton },
     ],
     rowProps: (j) => ({ dataset: { job: j.id } }),
     tableClass: 'table-log',
-    empty: { none: ['No jobs yet.'], filtered: ['No jobs match.'] },
+    empty: { none: [t('jobs.none')], filtered: [t('jobs.no_match')] },
     onData: (data) => renderKinds(Array.isArray(data.kinds) ? data.kinds : []),
   });
 
@@ -97,8 +96,7 @@ export async function jobsPage(ctx, root) {
     try {
       const { data } = await api('POST', path, { body });
       const n = Number(data && data.requeued) || 0;
-      toast(n === 0 ? 'There were no blocked jobs to retry.'
-        : `${n} job${n === 1 ? ' was' : 's were'} queued again.`, n === 0 ? 'info' : 'success');
+      toast(n === 0 ? t('jobs.requeued_none') : t('jobs.requeued', { count: n }), n === 0 ? 'info' : 'success');
       await view.load();
     } catch (err) {
       if (!isAbort(err)) view.showError(err);
@@ -116,36 +114,33 @@ export async function jobsPage(ctx, root) {
 
   function renderKinds(kinds) {
     view.setOptions('kind', kinds.map((k) => [k.kind, kindLabel(k.kind)]));
-    const head = ['Kind', ...JOB_STATUSES.map(([, l]) => l), 'Oldest unfinished'];
-    kindsBox.replaceChildren(kinds.length ? h('table', { class: 'table', 'aria-label': 'Jobs per kind and status' },
+    const head = [t('jobs.kind'), ...JOB_STATUSES().map(([, l]) => l), t('jobs.oldest')];
+    kindsBox.replaceChildren(kinds.length ? h('table', { class: 'table', 'aria-label': t('jobs.per_kind') },
       h('thead', null, h('tr', null, head.map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', null, kinds.map((k) => h('tr', { dataset: { kind: k.kind } },
         h('th', { scope: 'row' }, kindLabel(k.kind), k.registered ? null : h('span', { class: 'attempts muted' },
-          'not run by this server')),
-        JOB_STATUSES.map(([s]) => {
+          t('jobs.not_here'))),
+        JOB_STATUSES().map(([s, label]) => {
           const n = Number(k[s]) || 0;
           const btn = h('button', { type: 'button', class: ['btn', 'btn-sm', 'btn-ghost', s === 'blocked' && n > 0 ? 'error-text' : null],
-            'aria-label': `${kindLabel(k.kind)}: ${n} ${s}` }, n.toLocaleString());
+            'aria-label': `${kindLabel(k.kind)}: ${n} ${label.toLowerCase()}` }, formatNumber(n));
           btn.addEventListener('click', () => view.set({ kind: k.kind, status: s }));
           return h('td', null, btn);
         }),
         h('td', { class: 'when' }, k.oldest_at ? h('span', { title: k.oldest_at }, ago(k.oldest_at)) : h('span', { class: 'muted' }, '—'))))))
-      : emptyState('No jobs yet.'));
+      : emptyState(t('jobs.none')));
     const blocked = kinds.reduce((n, k) => n + (Number(k.blocked) || 0), 0);
     replace(notice, blocked > 0
-      ? alertBox('warning', `${blocked} blocked job${blocked === 1 ? '' : 's'}`,
-        'Read the last error of a blocked job, fix the cause (SMTP settings, a receiver that is down), then retry.')
+      ? alertBox('warning', t('jobs.blocked', { count: blocked }), t('jobs.blocked_detail'))
       : null);
   }
 
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Jobs'), retryAll),
-    h('p', { class: 'muted page-lead' },
-      'Work Atrium does in the background: sending emails, delivering events. A failed job is retried with growing '
-      + 'pauses; after its limit it is blocked until someone retries it. Fix the cause first (its last error says it).'),
+    h('div', { class: 'page-header' }, pageTitle(t('nav.jobs')), retryAll),
+    h('p', { class: 'muted page-lead' }, t('jobs.lead')),
     notice,
     h('section', { class: 'card jobs-kinds', 'aria-labelledby': 'jobs-kinds-title' },
-      h('h2', { id: 'jobs-kinds-title', class: 'section-title card-table-title' }, 'By kind'), kindsBox),
+      h('h2', { id: 'jobs-kinds-title', class: 'section-title card-table-title' }, t('jobs.by_kind')), kindsBox),
     view.root);
   await view.load();
 }

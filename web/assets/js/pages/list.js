@@ -4,7 +4,8 @@
 // columns: the "Columns" chooser adds them, remembered per list in this
 // browser (localStorage); none is shown until chosen.
 import { h, pageTitle, icon } from '../dom.js';
-import { fieldValue, filterFields } from '../entities.js';
+import { entityText, fieldValue, filterFields } from '../entities.js';
+import { t } from '../i18n.js';
 import { formatCell, loadStaff, staffName } from '../ui.js';
 import { can } from '../session.js';
 import { lastListQuery, listView } from '../listview.js';
@@ -81,17 +82,16 @@ export function listPage(entity) {
     if (entity.fields.some((f) => f.type === 'staff' && (f.list || f.filter))) {
       lookups.staff = await loadStaff(ctx.signal);
     }
-    const plural = entity.plural.toLowerCase();
     const filters = filterFields(entity).map((f) => ({
       param: f.param || f.name,
       label: f.label,
       options: f.type === 'staff' ? lookups.staff.map((s) => [String(s.id), s.name || s.email])
-        : f.type === 'checkbox' ? [['true', 'Yes'], ['false', 'No']] : f.options,
+        : f.type === 'checkbox' ? [['true', t('common.yes')], ['false', t('common.no')]] : f.options,
       unknown: f.type === 'staff' ? (v) => staffName(lookups.staff, v) : undefined,
     }));
     if (entity.fields.some((f) => f.name === 'created_at')) {
       filters.push({ type: 'dates', field: 'created_at', params: ['created_from', 'created_to'],
-        labels: ['Created from', 'Created to'] });
+        labels: [t('list.created_from'), t('list.created_to')] });
     }
     const creates = can(entity.module, 'create');
     // Titles of the records the page's reference fields name, from the
@@ -116,22 +116,22 @@ export function listPage(entity) {
       id: entity.key,
       sort: entity.defaultSort,
       limit: 25,
-      search: { label: `Search ${plural}`, placeholder: `Search ${plural}…` },
-      filterLabel: `Filter ${plural}`,
+      search: { label: entityText(entity, 'search'), placeholder: entityText(entity, 'search_placeholder') },
+      filterLabel: entityText(entity, 'filter'),
       filters,
       columns: columns(),
       toolbar: chooser ? [chooser] : [],
       rowHref: (record) => `${entity.path}/${record.id}`,
       empty: {
-        none: [`No ${plural} yet.`, creates ? `Create the first ${entity.singular} with “New ${entity.singular}”.` : null],
-        filtered: [`No ${plural} match.`, 'Try another search or clear the filters.'],
+        none: [entityText(entity, 'none'), creates ? entityText(entity, 'first') : null],
+        filtered: [entityText(entity, 'no_match'), t('list.try_another')],
       },
     });
     let view = makeView(ctx);
     root.replaceChildren(
       h('div', { class: 'page-header' },
         pageTitle(entity.plural),
-        creates ? h('a', { href: `${entity.path}/new`, class: 'btn btn-primary' }, icon(PLUS), `New ${entity.singular}`) : null),
+        creates ? h('a', { href: `${entity.path}/new`, class: 'btn btn-primary' }, icon(PLUS), entityText(entity, 'new')) : null),
       view.root);
     await view.load();
   };

@@ -5,15 +5,17 @@ import { h, timeEl } from '../dom.js';
 import { api, isAbort } from '../api.js';
 import { can } from '../session.js';
 import { emptyState, loading, problemBox } from '../ui.js';
+import { entityText } from '../entities.js';
+import { t } from '../i18n.js';
 
 export function membersSection(entity, record, signal) {
   const titleId = `${entity.key}-members-title`;
-  const body = h('div', { class: 'table-wrap' }, loading('Loading members…'));
+  const body = h('div', { class: 'table-wrap' }, loading(t('members.loading')));
   const count = h('span', { class: 'muted count' });
   const section = h('section', { class: 'card section form-width', 'aria-labelledby': titleId },
     h('div', { class: 'section-header' },
-      h('h2', { id: titleId, class: 'section-title' }, 'Members ', count),
-      can('staff', 'edit') ? h('p', { class: 'muted small' }, 'Change membership on each staff member’s record.') : null),
+      h('h2', { id: titleId, class: 'section-title' }, `${t('members.title')} `, count),
+      can('staff', 'edit') ? h('p', { class: 'muted small' }, t('members.change_hint')) : null),
     body);
 
   api('GET', '/api/v1/staff', { query: { [entity.members]: record.id, limit: 200, sort: 'name' }, signal })
@@ -22,20 +24,20 @@ export function membersSection(entity, record, signal) {
       const total = Number(data.total) || rows.length;
       count.textContent = `(${total})`;
       if (!rows.length) {
-        body.replaceChildren(emptyState(`No one is in this ${entity.singular} yet.`,
-          'Add members from the staff record (Departments and Teams).'));
+        body.replaceChildren(emptyState(entityText(entity, 'no_members'), t('members.add_hint')));
         return;
       }
       body.replaceChildren(h('table', { class: 'table' },
-        h('caption', { class: 'visually-hidden' }, `Members of ${record[entity.titleField] || `#${record.id}`}`),
-        h('thead', null, h('tr', null, ['Name', 'Email', 'Role', 'Status', 'Last sign-in'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('caption', { class: 'visually-hidden' }, t('members.caption', { name: record[entity.titleField] || `#${record.id}` })),
+        h('thead', null, h('tr', null, [t('field.name'), t('field.email'), t('staff.col.role'), t('field.status'), t('staff.col.last_login')]
+          .map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', null, rows.map((s) => h('tr', null,
           h('td', null, h('a', { href: `/admin/staff/${s.id}`, class: 'row-link' }, s.name || s.email)),
           h('td', null, h('span', { class: 'truncate', title: s.email }, s.email)),
           h('td', null, s.role_name || h('span', { class: 'muted' }, '—')),
-          h('td', null, h('span', { class: ['badge', s.active ? 'badge-on' : 'badge-off'] }, s.active ? 'Active' : 'Inactive')),
-          h('td', { class: 'nowrap' }, s.last_login ? timeEl(s.last_login, { dateOnly: true }) : h('span', { class: 'muted' }, 'Never')))))));
-      if (total > rows.length) body.appendChild(h('p', { class: 'muted pad' }, `Showing the first ${rows.length} of ${total}.`));
+          h('td', null, h('span', { class: ['badge', s.active ? 'badge-on' : 'badge-off'] }, s.active ? t('staff.active') : t('staff.inactive'))),
+          h('td', { class: 'nowrap' }, s.last_login ? timeEl(s.last_login, { dateOnly: true }) : h('span', { class: 'muted' }, t('staff.never'))))))));
+      if (total > rows.length) body.appendChild(h('p', { class: 'muted pad' }, t('members.first_of', { shown: rows.length, total })));
     })
     .catch((err) => { if (!isAbort(err)) body.replaceChildren(problemBox(err)); });
   return section;

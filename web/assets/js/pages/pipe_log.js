@@ -4,52 +4,47 @@
 // check: messages that did not become tickets.
 import { h, pageTitle, timeEl } from '../dom.js';
 import { listView } from '../listview.js';
+import { t } from '../i18n.js';
 
-const RESULTS = [
-  ['ticket_created', 'Ticket opened'],
-  ['reply_added', 'Reply added'],
-  ['ignored', 'Ignored'],
-  ['rejected', 'Rejected'],
-  ['no_recipient', 'No recipient'],
-];
+/** [result, label] in the member's language. */
+const RESULTS = () => ['ticket_created', 'reply_added', 'ignored', 'rejected', 'no_recipient']
+  .map((r) => [r, t(`pipe.result.${r}`)]);
 const truncated = (text) => h('span', { class: 'truncate', title: text || '' }, text || '—');
 
-const COLUMNS = [
-  { label: 'Received', sort: 'received_at', desc: true, class: 'when', cell: (e) => timeEl(e.received_at) },
-  { label: 'From', cell: (e) => truncated(e.from) },
-  { label: 'To', cell: (e) => truncated(e.to) },
-  { label: 'Subject', cell: (e) => truncated(e.subject) },
-  { label: 'Result', class: 'nowrap',
+const COLUMNS = () => [
+  { label: t('pipe.received'), sort: 'received_at', desc: true, class: 'when', cell: (e) => timeEl(e.received_at) },
+  { label: t('pipe.from'), cell: (e) => truncated(e.from) },
+  { label: t('mail.to'), cell: (e) => truncated(e.to) },
+  { label: t('mail.subject'), cell: (e) => truncated(e.subject) },
+  { label: t('pipe.result'), class: 'nowrap',
     cell(e) {
-      const r = RESULTS.find(([k]) => k === e.result);
+      const r = RESULTS().find(([k]) => k === e.result);
       const bad = e.result === 'rejected' || e.result === 'no_recipient';
       return h('span', { class: ['badge', bad ? 'badge-off' : 'badge-on'] }, r ? r[1] : String(e.result));
     } },
-  { label: 'Why', cell: (e) => (e.ticket_id
+  { label: t('pipe.why'), cell: (e) => (e.ticket_id
     ? h('a', { href: `/admin/tickets/${e.ticket_id}` }, e.detail || `#${e.ticket_id}`) : truncated(e.detail)) },
 ];
 
 export async function pipeLogPage(ctx, root) {
-  ctx.setTitle('Pipe log');
+  ctx.setTitle(t('nav.pipe_log'));
   const view = listView(ctx, {
     api: '/api/v1/pipe-log',
-    name: 'Received emails',
+    name: t('pipe.emails'),
     id: 'pipe',
     sort: '-id',
-    sortText: 'newest first',
+    sortText: t('activity.newest_first'),
     limit: 25,
-    search: { label: 'Search received emails', placeholder: 'Subject, sender or recipient…' },
-    filterLabel: 'Filter received emails',
-    filters: [{ param: 'result', id: 'pipe-result', label: 'Result', options: RESULTS }],
-    columns: COLUMNS,
+    search: { label: t('pipe.search'), placeholder: t('pipe.search_placeholder') },
+    filterLabel: t('pipe.filter'),
+    filters: [{ param: 'result', id: 'pipe-result', label: t('pipe.result'), options: RESULTS() }],
+    columns: COLUMNS(),
     tableClass: 'table-log',
-    empty: (v) => (v.filtered() ? ['No received emails match.', 'Try another search or reset the filters.']
-      : ['No email received yet.', 'Mail to a department\u2019s address appears here once the mail server pipes it to Atrium.']),
+    empty: (v) => (v.filtered() ? [t('pipe.no_match'), t('staff.try_another')] : [t('pipe.none'), t('pipe.none_detail')]),
   });
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Pipe log')),
-    h('p', { class: 'muted page-lead' },
-      'Mail to the departments\u2019 addresses, as the email pipe took it. Check daily: a rejected message from a real customer means a missing contact or a department that takes contacts only.'),
+    h('div', { class: 'page-header' }, pageTitle(t('nav.pipe_log'))),
+    h('p', { class: 'muted page-lead' }, t('pipe.lead')),
     view.root);
   await view.load();
 }

@@ -7,12 +7,13 @@ import { h, nextId, pageTitle, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { adopt, forget, me } from '../session.js';
 import { navigate } from '../router.js';
-import { alertBox, clearStaffCache, confirmDialog, loading, modal, problemBox, rateLimitBox, toast } from '../ui.js';
+import { alertBox, clearStaffCache, confirmDialog, loading, modal, problemBox, rateLimitBox, serverText, toast } from '../ui.js';
 import { control, passwordMessage } from '../forms.js';
 import { trackForm } from '../dirty.js';
 import { recoveryCodesView, runEnrolment } from './twofa.js';
 import { localizationSection } from './profile_l10n.js';
 import { t } from '../i18n.js';
+import { formatDateTime } from '../format.js';
 
 export async function profileSecurityPage(ctx, root) {
   ctx.setTitle(t('shell.security'));
@@ -40,19 +41,19 @@ function section(id, title, lead, ...content) {
 function passwordSection(onChanged) {
   const staff = me();
   const c = {
-    current_password: control({ name: 'current_password', label: 'Current password', type: 'password', required: true,
+    current_password: control({ name: 'current_password', label: t('profile.pw.current'), type: 'password', required: true,
       autocomplete: 'current-password', max: 1024 }),
-    new_password: control({ name: 'new_password', label: 'New password', type: 'password', required: true,
+    new_password: control({ name: 'new_password', label: t('profile.pw.new'), type: 'password', required: true,
       autocomplete: 'new-password', max: 1024,
-      hint: 'A long passphrase of several unrelated words is best. Names, your email and passwords you used recently are refused.' }),
-    confirm: control({ name: 'confirm', label: 'Confirm new password', type: 'password', required: true,
+      hint: t('profile.pw.new_hint') }),
+    confirm: control({ name: 'confirm', label: t('profile.pw.confirm'), type: 'password', required: true,
       autocomplete: 'new-password', max: 1024 }),
   };
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Change password');
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('profile.pw.change'));
   const username = h('input', { type: 'email', name: 'username', autocomplete: 'username', value: staff.email,
     class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', readOnly: true });
-  const form = h('form', { class: 'profile-form', novalidate: true, 'aria-label': 'Change password' },
+  const form = h('form', { class: 'profile-form', novalidate: true, 'aria-label': t('profile.pw.change') },
     messages, username,
     h('div', { class: 'form-grid form-grid-1' }, Object.values(c).map((x) => x.wrap)),
     h('div', { class: 'step-actions' }, save));
@@ -66,12 +67,12 @@ function passwordSection(onChanged) {
     const pw = c.new_password.input.value;
     const missing = ['current_password', 'new_password'].filter((k) => !c[k].input.value);
     if (missing.length) {
-      for (const k of missing) c[k].setError('This field is required.');
+      for (const k of missing) c[k].setError(t('error.required'));
       c[missing[0]].focus();
       return;
     }
     if (pw !== c.confirm.input.value) {
-      c.confirm.setError('The passwords do not match.');
+      c.confirm.setError(t('profile.pw.mismatch'));
       c.confirm.focus();
       return;
     }
@@ -81,9 +82,8 @@ function passwordSection(onChanged) {
       const { data } = await api('POST', '/api/v1/auth/password/change', { body: { current_password: cur, new_password: pw } });
       adopt(data); // a new session (and CSRF token); every other session ended
       for (const x of Object.values(c)) x.input.value = '';
-      messages.replaceChildren(alertBox('success', 'Password changed',
-        'You were signed out everywhere else. An email confirms the change.'));
-      toast('Password changed.');
+      messages.replaceChildren(alertBox('success', t('profile.pw.changed'), t('profile.pw.changed_detail')));
+      toast(t('profile.pw.changed_toast'));
       onChanged();
     } catch (err) {
       if (isAbort(err)) return;
@@ -97,7 +97,7 @@ function passwordSection(onChanged) {
           first = first || x;
         }
         if (others.length || !first) {
-          messages.replaceChildren(alertBox('error', 'The password was not changed',
+          messages.replaceChildren(alertBox('error', t('profile.pw.not_changed'),
             others.map((e) => `${e.field}: ${e.detail || e.code}`).join('; ') || err.detail));
         }
         if (first) first.focus(); else messages.focus();
@@ -113,7 +113,7 @@ function passwordSection(onChanged) {
       form.removeAttribute('aria-busy');
     }
   });
-  return { root: section('profile-password', 'Password', 'Changing it signs you out of every other session.', form) };
+  return { root: section('profile-password', t('signin.password'), t('profile.pw.lead'), form) };
 }
 
 /* ---- two-factor authentication ------------------------------------------------------ */
@@ -121,8 +121,7 @@ function passwordSection(onChanged) {
 function twofaSection(signal, onSessionsChanged) {
   const body = h('div', { class: 'twofa-body' }, loading());
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const root = section('profile-2fa', 'Two-factor authentication',
-    'After your password, a 6-digit code from an app on your phone. It stops anyone who learns your password.', body);
+  const root = section('profile-2fa', t('sec.twofa'), t('profile.2fa.lead'), body);
 
   async function load() {
     let status;
@@ -139,44 +138,43 @@ function twofaSection(signal, onSessionsChanged) {
     const on = Boolean(st.enabled);
     const left = Number(st.recovery_codes_remaining) || 0;
     const facts = h('dl', { class: 'facts' },
-      h('div', null, h('dt', null, 'Status'),
-        h('dd', null, h('span', { class: ['badge', on ? 'badge-on' : 'badge-off'], 'data-testid': 'twofa-status' }, on ? 'On' : 'Off'))),
-      h('div', null, h('dt', null, 'Required for your account'), h('dd', null, st.required ? 'Yes' : 'No')),
-      on ? h('div', null, h('dt', null, 'Recovery codes left'),
-        h('dd', { 'data-testid': 'recovery-left' }, `${left} of 10`)) : null);
+      h('div', null, h('dt', null, t('field.status')),
+        h('dd', null, h('span', { class: ['badge', on ? 'badge-on' : 'badge-off'], 'data-testid': 'twofa-status' }, on ? t('sec.on') : t('sec.off')))),
+      h('div', null, h('dt', null, t('profile.2fa.required')), h('dd', null, st.required ? t('common.yes') : t('common.no'))),
+      on ? h('div', null, h('dt', null, t('sec.codes_left')),
+        h('dd', { 'data-testid': 'recovery-left' }, t('profile.2fa.of_10', { n: left }))) : null);
     const actions = h('div', { class: 'step-actions' });
     const notes = [];
     if (!on) {
-      if (st.required) notes.push(alertBox('warning', 'Required for your account', 'Set it up now: at your next sign-in you can do nothing else until it is on.'));
-      const enable = h('button', { type: 'button', class: 'btn btn-primary' }, 'Enable two-factor authentication');
+      if (st.required) notes.push(alertBox('warning', t('profile.2fa.required'), t('profile.2fa.set_up_now')));
+      const enable = h('button', { type: 'button', class: 'btn btn-primary' }, t('profile.2fa.enable'));
       enable.addEventListener('click', () => {
         const area = h('div', { class: 'enrol-area' });
         body.replaceChildren(area);
         runEnrolment(area, {
           level: 3,
           onCancel: () => load(),
-          onDone: () => { toast('Two-factor authentication is on.'); load(); onSessionsChanged(); },
+          onDone: () => { toast(t('profile.2fa.on')); load(); onSessionsChanged(); },
         });
       });
       actions.append(enable);
     } else {
       if (left <= 3) {
-        notes.push(alertBox('warning', left === 0 ? 'No recovery codes left' : `Only ${left} recovery code${left === 1 ? '' : 's'} left`,
-          'Generate a new set so you can still sign in if you lose your phone.'));
+        notes.push(alertBox('warning', left === 0 ? t('profile.2fa.no_codes') : t('profile.2fa.few_codes', { count: left }),
+          t('profile.2fa.codes_hint')));
       }
-      const regen = h('button', { type: 'button', class: 'btn' }, 'Regenerate recovery codes');
+      const regen = h('button', { type: 'button', class: 'btn' }, t('profile.2fa.regen'));
       regen.addEventListener('click', async () => {
-        const ok = await confirmDialog({ title: 'Generate new recovery codes?', confirmLabel: 'Generate new codes',
-          message: 'Your current recovery codes stop working at once. The new ones are shown only once. '
-            + 'You will be asked for your password and a code first.' });
+        const ok = await confirmDialog({ title: t('profile.2fa.regen_q'), confirmLabel: t('profile.2fa.regen_confirm'),
+          message: t('profile.2fa.regen_message') });
         if (!ok) { regen.focus(); return; }
         messages.replaceChildren();
         try {
           // 403 reauth-required makes api() ask for the password and code, then retry.
           const { data } = await api('POST', '/api/v1/auth/2fa/recovery-codes');
-          const dlg = modal({ title: 'New recovery codes', wide: true, returnFocus: regen });
+          const dlg = modal({ title: t('profile.2fa.new_codes'), wide: true, returnFocus: regen });
           const view = recoveryCodesView({ codes: data.recovery_codes, level: 3, onDone: () => dlg.close(),
-            lead: 'Your old codes no longer work. Each of these signs you in once instead of the app’s code.' });
+            lead: t('profile.2fa.new_codes_lead') });
           dlg.body.replaceChildren(view.root);
           view.focus();
           dlg.result.then(() => load());
@@ -186,29 +184,27 @@ function twofaSection(signal, onSessionsChanged) {
           messages.focus();
         }
       });
-      const off = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Turn off two-factor authentication');
+      const off = h('button', { type: 'button', class: 'btn btn-danger-outline' }, t('profile.2fa.turn_off'));
       off.addEventListener('click', async () => {
-        const ok = await confirmDialog({ title: 'Turn off two-factor authentication?', confirmLabel: 'Turn off', danger: true,
-          message: 'Your account will be protected by your password alone, and your recovery codes stop working. '
-            + 'You will be asked for your password and a code first.' });
+        const ok = await confirmDialog({ title: t('profile.2fa.turn_off_q'), confirmLabel: t('profile.2fa.turn_off_confirm'), danger: true,
+          message: t('profile.2fa.turn_off_message') });
         if (!ok) { off.focus(); return; }
         messages.replaceChildren();
         try {
           await api('POST', '/api/v1/auth/2fa/disable');
-          toast('Two-factor authentication is off.');
+          toast(t('profile.2fa.off'));
           load();
         } catch (err) {
           if (isAbort(err)) return;
           messages.replaceChildren(err instanceof ApiError && err.status === 409
-            ? alertBox('error', 'Not possible', err.detail) : problemBox(err));
+            ? alertBox('error', t('profile.not_possible'), serverText(err.detail, 'profile.2fa.cannot_off')) : problemBox(err));
           messages.focus();
         }
       });
       // Required 2FA cannot be turned off: no button that the server would
       // refuse after asking for the password and a code.
       if (st.required) {
-        notes.push(alertBox('info', 'Required for your account',
-          'Two-factor authentication is required for your role or as an administrator, so it cannot be turned off.'));
+        notes.push(alertBox('info', t('profile.2fa.required'), t('profile.2fa.cannot_off')));
         actions.append(regen);
       } else {
         actions.append(regen, off);
@@ -224,12 +220,11 @@ function twofaSection(signal, onSessionsChanged) {
 
 function emailSection(signal) {
   const body = h('div', { class: 'email-body' }, loading());
-  const root = section('profile-email', 'Sign-in email',
-    'A change is confirmed from your current and your new address before it applies.', body);
-  const c = control({ name: 'email', label: 'New email', type: 'email', required: true, autocomplete: 'email', max: 254 });
+  const root = section('profile-email', t('profile.email.title'), t('profile.email.lead'), body);
+  const c = control({ name: 'email', label: t('profile.email.new'), type: 'email', required: true, autocomplete: 'email', max: 254 });
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const save = h('button', { type: 'submit', class: 'btn' }, 'Change email');
-  const form = h('form', { class: 'profile-form', novalidate: true, 'aria-label': 'Change sign-in email' },
+  const save = h('button', { type: 'submit', class: 'btn' }, t('profile.email.change'));
+  const form = h('form', { class: 'profile-form', novalidate: true, 'aria-label': t('profile.email.change_form') },
     messages, h('div', { class: 'form-grid form-grid-1' }, c.wrap), h('div', { class: 'step-actions' }, save));
   trackForm(form);
   form.addEventListener('submit', async (ev) => {
@@ -237,19 +232,19 @@ function emailSection(signal) {
     messages.replaceChildren();
     c.setError('');
     const value = c.get();
-    if (!value) { c.setError('Enter the new address.'); c.focus(); return; }
+    if (!value) { c.setError(t('profile.email.enter')); c.focus(); return; }
     save.disabled = true;
     try {
       // 403 reauth-required makes api() ask for the password (and code) and retry.
       const { data } = await api('POST', '/api/v1/auth/email', { body: { email: value } });
       c.set('');
       paint(data);
-      toast('Check both mailboxes to confirm the change.');
+      toast(t('profile.email.check'));
     } catch (err) {
       if (isAbort(err)) return;
       const e = err instanceof ApiError && err.status === 422 ? err.fieldErrors.find((x) => x.field === 'email') : null;
-      if (e) { c.setError(e.code === 'taken' ? 'Another member uses this address.' : e.code === 'invalid' && /already/.test(e.detail || '')
-        ? 'This is already your email.' : 'This is not an email address.'); c.focus(); } else {
+      if (e) { c.setError(e.code === 'taken' ? t('profile.email.taken') : e.code === 'invalid' && /already/.test(e.detail || '')
+        ? t('profile.email.same') : t('profile.email.invalid')); c.focus(); } else {
         messages.replaceChildren(problemBox(err));
         messages.focus();
       }
@@ -261,12 +256,12 @@ function emailSection(signal) {
   function paint(data) {
     const p = data.pending;
     const facts = h('dl', { class: 'facts' },
-      h('div', null, h('dt', null, 'Current'), h('dd', { 'data-testid': 'current-email' }, data.email)),
-      p ? h('div', null, h('dt', null, 'Waiting to change to'), h('dd', { 'data-testid': 'pending-email' }, p.email)) : null);
-    const note = p ? alertBox('info', 'Confirm from both addresses',
-      `We sent a link to ${data.email}${p.confirmed_current ? ' (confirmed)' : ''} and one to ${p.email}`
-      + `${p.confirmed_new ? ' (confirmed)' : ''}. The change applies when both are opened, before `
-      + `${new Date(p.expires_at).toLocaleString()}.`) : null;
+      h('div', null, h('dt', null, t('profile.email.current')), h('dd', { 'data-testid': 'current-email' }, data.email)),
+      p ? h('div', null, h('dt', null, t('profile.email.pending')), h('dd', { 'data-testid': 'pending-email' }, p.email)) : null);
+    const confirmed = ` (${t('profile.email.confirmed')})`;
+    const note = p ? alertBox('info', t('profile.email.confirm_both'), t('profile.email.sent_links', {
+      current: `${data.email}${p.confirmed_current ? confirmed : ''}`, next: `${p.email}${p.confirmed_new ? confirmed : ''}`,
+      until: formatDateTime(p.expires_at) })) : null;
     body.replaceChildren(facts, note, form);
   }
 
@@ -286,35 +281,34 @@ function emailSection(signal) {
 /** "Chrome on Linux" from a user agent (the full string is kept in a tooltip). */
 export function deviceName(ua) {
   const s = String(ua || '');
-  if (!s) return 'Unknown device';
+  if (!s) return t('profile.sess.unknown_device');
   const browser = /Edg\//.test(s) ? 'Edge' : /OPR\//.test(s) ? 'Opera' : /Firefox\//.test(s) ? 'Firefox'
     : /HeadlessChrome\//.test(s) ? 'Headless Chrome' : /(Chrome|Chromium|CriOS)\//.test(s) ? 'Chrome'
       : /Safari\//.test(s) ? 'Safari' : /^curl\//.test(s) ? 'curl' : /^Wget\//.test(s) ? 'Wget' : null;
   const os = /Windows/.test(s) ? 'Windows' : /iPhone|iPad|iPod/.test(s) ? 'iOS' : /Android/.test(s) ? 'Android'
     : /CrOS/.test(s) ? 'ChromeOS' : /Mac OS X|Macintosh/.test(s) ? 'macOS' : /Linux/.test(s) ? 'Linux' : null;
-  if (browser && os) return `${browser} on ${os}`;
-  return browser || os || s.split(/[\s/]/)[0] || 'Unknown device';
+  if (browser && os) return t('profile.sess.browser_on', { browser, os });
+  return browser || os || s.split(/[\s/]/)[0] || t('profile.sess.unknown_device');
 }
 
-const STAGE_LABELS = { mfa: 'Waiting for the 2FA code', enrol: 'Setting up 2FA' };
+const STAGE_LABELS = () => ({ mfa: t('profile.sess.stage_mfa'), enrol: t('profile.sess.stage_enrol') });
 
 function sessionsSection(signal) {
   const body = h('div', { class: 'sessions-body' }, loading());
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const root = section('profile-sessions', 'My sessions',
-    'Where you are signed in. Revoke any you do not recognise, then change your password.', messages, body);
+  const root = section('profile-sessions', t('profile.sess.title'), t('profile.sess.lead'), messages, body);
 
   const signedOut = () => {
     forget();
     clearStaffCache();
-    toast('You have been signed out.', 'info');
+    toast(t('shell.signed_out'), 'info');
     navigate('/login', { replace: true });
   };
 
   async function revoke(s, button) {
     if (s.current) {
-      const ok = await confirmDialog({ title: 'Revoke this session?', message: 'This is the session you are using: you will be signed out.',
-        confirmLabel: 'Revoke and sign out', danger: true });
+      const ok = await confirmDialog({ title: t('profile.sess.revoke_this_q'), message: t('profile.sess.revoke_this_message'),
+        confirmLabel: t('profile.sess.revoke_sign_out'), danger: true });
       if (!ok) { button.focus(); return; }
     }
     button.disabled = true;
@@ -322,7 +316,7 @@ function sessionsSection(signal) {
     try {
       await api('DELETE', `/api/v1/auth/sessions/${s.id}`);
       if (s.current) { signedOut(); return; }
-      toast('Session revoked.');
+      toast(t('profile.sess.revoked'));
       load();
     } catch (err) {
       button.disabled = false;
@@ -334,8 +328,8 @@ function sessionsSection(signal) {
 
   async function revokeOthers(list, button) {
     const others = list.filter((s) => !s.current);
-    const ok = await confirmDialog({ title: `Revoke ${others.length} other session${others.length === 1 ? '' : 's'}?`,
-      message: 'Every other browser and device where you are signed in is signed out now.', confirmLabel: 'Revoke them', danger: true });
+    const ok = await confirmDialog({ title: t('profile.sess.revoke_others_q', { count: others.length }),
+      message: t('profile.sess.revoke_others_message'), confirmLabel: t('profile.sess.revoke_them'), danger: true });
     if (!ok) { button.focus(); return; }
     button.disabled = true;
     try {
@@ -344,7 +338,7 @@ function sessionsSection(signal) {
           if (!(err instanceof ApiError && err.status === 404)) throw err;
         }
       }
-      toast('Your other sessions were revoked.');
+      toast(t('profile.sess.others_revoked'));
     } catch (err) {
       messages.replaceChildren(problemBox(err));
     }
@@ -363,30 +357,30 @@ function sessionsSection(signal) {
     const rows = list.map((s) => {
       const name = deviceName(s.user_agent);
       const btn = h('button', { type: 'button', class: ['btn', 'btn-sm', s.current ? 'btn-danger-outline' : null],
-        'aria-label': s.current ? 'Revoke this session (signs you out)' : `Revoke the session on ${name} from ${s.ip || 'an unknown address'}` },
-      'Revoke');
+        'aria-label': s.current ? t('profile.sess.revoke_this_label') : t('profile.sess.revoke_label', { name, ip: s.ip || t('profile.sess.unknown_address') }) },
+      t('profile.sess.revoke'));
       btn.addEventListener('click', () => revoke(s, btn));
       const uaId = nextId('ua');
       return h('tr', { class: s.current ? 'row-current' : null, dataset: { current: String(Boolean(s.current)) } },
         h('td', null,
           h('span', { class: 'device-name', 'aria-describedby': uaId }, name),
-          s.current ? h('span', { class: 'badge badge-on badge-inline' }, 'This session') : null,
-          STAGE_LABELS[s.stage] ? h('span', { class: 'badge badge-warn badge-inline' }, STAGE_LABELS[s.stage]) : null,
-          h('span', { id: uaId, class: 'ua muted', title: s.user_agent || '' }, s.user_agent || 'No user agent sent')),
-        h('td', { class: 'mono' }, s.ip || h('span', { class: 'muted' }, 'unknown')),
+          s.current ? h('span', { class: 'badge badge-on badge-inline' }, t('profile.sess.this')) : null,
+          STAGE_LABELS()[s.stage] ? h('span', { class: 'badge badge-warn badge-inline' }, STAGE_LABELS()[s.stage]) : null,
+          h('span', { id: uaId, class: 'ua muted', title: s.user_agent || '' }, s.user_agent || t('profile.sess.no_ua'))),
+        h('td', { class: 'mono' }, s.ip || h('span', { class: 'muted' }, t('profile.sess.unknown'))),
         h('td', { class: 'nowrap' }, timeEl(s.created_at)),
         h('td', { class: 'nowrap' }, timeEl(s.last_seen_at)),
         h('td', { class: 'actions-cell' }, btn));
     });
     const table = h('table', { class: 'table sessions-table' },
-      h('caption', { class: 'visually-hidden' }, 'My sessions'),
-      h('thead', null, h('tr', null, ['Device', 'Address', 'Signed in', 'Last seen', ''].map((t) =>
-        h('th', { scope: 'col' }, t || h('span', { class: 'visually-hidden' }, 'Actions'))))),
+      h('caption', { class: 'visually-hidden' }, t('profile.sess.title')),
+      h('thead', null, h('tr', null, [t('profile.sess.device'), t('apilog.address'), t('profile.sess.signed_in'), t('profile.sess.last_seen'), '']
+        .map((c) => h('th', { scope: 'col' }, c || h('span', { class: 'visually-hidden' }, t('common.actions')))))),
       h('tbody', null, rows));
     const others = list.filter((s) => !s.current).length;
     let all = null;
     if (others) {
-      all = h('button', { type: 'button', class: 'btn' }, `Revoke all other sessions (${others})`);
+      all = h('button', { type: 'button', class: 'btn' }, t('profile.sess.revoke_all', { n: others }));
       all.addEventListener('click', () => revokeOthers(list, all));
     }
     body.replaceChildren(h('div', { class: 'table-wrap' }, table));

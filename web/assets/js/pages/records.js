@@ -5,6 +5,7 @@
 import { h, pageTitle } from '../dom.js';
 import { ENTITIES, entityByKey } from '../entities.js';
 import { alertBox } from '../ui.js';
+import { t } from '../i18n.js';
 import { listPage } from './list.js';
 import { formPage } from './form.js';
 
@@ -23,10 +24,10 @@ const DEFAULT_LOOK = { group: 'CRM', order: 90, icon: ['M4 4h16v16H4z', 'M8 9h8'
 
 /** The page for an address nothing answers (an unknown entity too). */
 export function notFoundPage(ctx, root) {
-  ctx.setTitle('Not found');
-  root.replaceChildren(pageTitle('Page not found'),
-    alertBox('info', 'There is nothing at this address.', 'It may belong to a module that is not available yet.',
-      h('a', { href: '/admin/', class: 'btn' }, 'Go to the dashboard')));
+  ctx.setTitle(t('notfound.title'));
+  root.replaceChildren(pageTitle(t('notfound.page')),
+    alertBox('info', t('notfound.nothing_here'), t('notfound.maybe_module'),
+      h('a', { href: '/admin/', class: 'btn' }, t('notfound.go_dashboard'))));
 }
 
 function byEntity(make) {

@@ -4,10 +4,11 @@ import { h, icon, nextId, pageTitle, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { navigate } from '../router.js';
 import { can, me } from '../session.js';
-import { alertBox, confirmDialog, emptyState, problemBox, toast } from '../ui.js';
+import { alertBox, confirmDialog, emptyState, problemBox, serverText, toast } from '../ui.js';
 import { checkboxGroup, clearErrors, control, radioGroup, showFieldErrors, staleNotice } from '../forms.js';
 import { trackForm } from '../dirty.js';
-import { CAPS } from './staff.js';
+import { CAPS, moduleLabel } from './staff.js';
+import { t } from '../i18n.js';
 
 /* Whether the signed-in member holds module.cap themselves (a non-admin
  * can grant nothing else; the server refuses it). */
@@ -30,36 +31,35 @@ async function loadModules(signal) {
 /* ---- list ------------------------------------------------------------------ */
 
 export async function rolesListPage(ctx, root) {
-  ctx.setTitle('Roles');
+  ctx.setTitle(t('nav.roles'));
   const { data } = await api('GET', '/api/v1/roles', { signal: ctx.signal });
   const roles = Array.isArray(data.data) ? data.data : [];
   const table = h('table', { class: 'table' },
-    h('caption', { class: 'visually-hidden' }, 'Roles'),
-    h('thead', null, h('tr', null, ['Role', 'Description', 'Modules', 'Staff', 'Updated'].map((c, i) =>
+    h('caption', { class: 'visually-hidden' }, t('nav.roles')),
+    h('thead', null, h('tr', null, [t('staff.col.role'), t('field.description'), t('roles.col.modules'), t('nav.staff'), t('field.updated_at')].map((c, i) =>
       h('th', { scope: 'col', class: i === 3 ? 'num' : null }, c)))),
     h('tbody', null, roles.map((r) => {
       const modules = Object.keys(r.permissions || {}).filter((m) => (r.permissions[m] || []).length).length;
       const href = `/admin/roles/${r.id}`;
       const tr = h('tr', { class: 'clickable' },
         h('td', null, h('a', { href, class: 'row-link' }, r.name),
-          r.require_2fa ? h('span', { class: 'badge badge-admin badge-inline', title: 'Members with this role must use two-factor authentication' }, '2FA required') : null),
+          r.require_2fa ? h('span', { class: 'badge badge-admin badge-inline', title: t('roles.2fa_title') }, t('roles.2fa_required')) : null),
         h('td', null, r.description ? h('span', { class: 'truncate truncate-wide', title: r.description }, r.description)
           : h('span', { class: 'muted' }, '—')),
-        h('td', null, modules ? `${modules} module${modules === 1 ? '' : 's'}` : h('span', { class: 'muted' }, 'Grants nothing')),
+        h('td', null, modules ? t('roles.modules', { count: modules }) : h('span', { class: 'muted' }, t('roles.grants_nothing'))),
         h('td', { class: 'num' }, r.staff_count
-          ? h('a', { href: `/admin/staff?role_id=${r.id}`, 'aria-label': `${r.staff_count} staff with role ${r.name}` }, String(r.staff_count))
+          ? h('a', { href: `/admin/staff?role_id=${r.id}`, 'aria-label': t('roles.staff_with', { count: r.staff_count, name: r.name }) }, String(r.staff_count))
           : '0'),
         h('td', { class: 'nowrap' }, timeEl(r.updated_at, { dateOnly: true })));
       tr.addEventListener('click', (ev) => { if (!ev.target.closest('a, button')) navigate(href); });
       return tr;
     })));
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Roles'),
-      can('roles', 'create') ? h('a', { href: '/admin/roles/new', class: 'btn btn-primary' }, icon(PLUS), 'New role') : null),
-    h('p', { class: 'muted page-lead' },
-      'A role is an access matrix per job function. Least privilege: grant only what the job needs; a new role grants nothing.'),
+    h('div', { class: 'page-header' }, pageTitle(t('nav.roles')),
+      can('roles', 'create') ? h('a', { href: '/admin/roles/new', class: 'btn btn-primary' }, icon(PLUS), t('roles.new')) : null),
+    h('p', { class: 'muted page-lead' }, t('roles.lead')),
     h('div', { class: 'card' }, roles.length ? h('div', { class: 'table-wrap' }, table)
-      : emptyState('No roles yet.', 'Create one per job function, e.g. from the Sales Agent template.')));
+      : emptyState(t('roles.none'), t('roles.none_detail'))));
 }
 
 /* ---- the matrix editor ------------------------------------------------------- */
@@ -79,17 +79,17 @@ export function matrixEditor(modules, permissions, { readOnly = false } = {}) {
     const rowError = h('p', { id: errId, class: 'field-error', hidden: true });
     const caps = new Set(m.capabilities || []);
     boxes[m.module] = {};
-    const cells = CAPS.map(([cap, capLabel]) => {
+    const cells = CAPS().map(([cap, capLabel]) => {
       if (!caps.has(cap)) {
         return h('td', { class: 'matrix-na' }, h('span', { 'aria-hidden': 'true' }, '—'),
-          h('span', { class: 'visually-hidden' }, 'not applicable'));
+          h('span', { class: 'visually-hidden' }, t('access.na')));
       }
       const given = Array.isArray(permissions && permissions[m.module]) && permissions[m.module].includes(cap);
       // Not held by this member: they may remove it, never give it.
       const mine = holds(m.module, cap);
       const box = h('input', { type: 'checkbox', class: 'checkbox', disabled: readOnly || (!mine && !given),
-        'aria-label': `${m.label}: ${capLabel}${mine ? '' : ' (you do not have it, so you cannot grant it)'}`,
-        title: mine ? null : 'You do not have this permission, so you cannot grant it',
+        'aria-label': `${moduleLabel(m)}: ${capLabel}${mine ? '' : ` (${t('roles.cannot_grant_short')})`}`,
+        title: mine ? null : t('roles.cannot_grant'),
         dataset: { module: m.module, cap, withheld: mine ? null : 'true' } });
       if (!mine && !readOnly) withheld += 1;
       boxes[m.module][cap] = box;
@@ -97,7 +97,7 @@ export function matrixEditor(modules, permissions, { readOnly = false } = {}) {
     });
     const first = () => Object.values(boxes[m.module])[0];
     controls[`permissions.${m.module}`] = {
-      label: m.label, get input() { return first(); },
+      label: moduleLabel(m), get input() { return first(); },
       setError(msg) {
         rowError.textContent = msg || '';
         rowError.hidden = !msg;
@@ -110,18 +110,15 @@ export function matrixEditor(modules, permissions, { readOnly = false } = {}) {
       focus() { if (first()) first().focus(); },
     };
     return h('tr', { dataset: { module: m.module } },
-      h('th', { scope: 'row' }, h('span', null, m.label), h('span', { class: 'muted mono small module-key' }, m.module), rowError),
+      h('th', { scope: 'row' }, h('span', null, moduleLabel(m)), h('span', { class: 'muted mono small module-key' }, m.module), rowError),
       cells);
   });
   const root = h('div', { class: 'matrix-wrap' },
     h('div', { class: 'table-wrap' }, h('table', { class: 'table matrix' },
-      h('caption', { class: 'visually-hidden' }, 'Permissions per module'),
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), CAPS.map(([, l]) => h('th', { scope: 'col' }, l)))),
+      h('caption', { class: 'visually-hidden' }, t('roles.matrix_caption')),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('staff.col.module')), CAPS().map(([, l]) => h('th', { scope: 'col' }, l)))),
       h('tbody', null, rows))),
-    h('p', { class: 'hint pad' },
-      'View (all): every record. View own: records they own or are assigned, or that belong to their departments or teams. ',
-      'A dash means the module has no such permission.',
-      withheld ? ' Greyed-out boxes are permissions you do not have yourself: you cannot grant them (you may remove one the role has).' : ''));
+    h('p', { class: 'hint pad' }, t('roles.matrix_hint'), withheld ? ` ${t('roles.matrix_withheld')}` : ''));
   const api_ = {
     root, controls,
     set(perms) {
@@ -148,9 +145,8 @@ export function matrixEditor(modules, permissions, { readOnly = false } = {}) {
 
 /** The role's "Require two-factor authentication" checkbox. */
 function require2faControl() {
-  return control({ name: 'require_2fa', label: 'Require two-factor authentication', type: 'checkbox', wide: true,
-    hint: 'Members with this role who have not set up 2FA are taken to enrolment right after their password, '
-      + 'and can do nothing else until it is on. Recommended for roles that see sensitive data or manage staff.' });
+  return control({ name: 'require_2fa', label: t('roles.require_2fa'), type: 'checkbox', wide: true,
+    hint: t('roles.require_2fa_hint') });
 }
 
 const sameMatrix = (a, b) => {
@@ -162,10 +158,10 @@ const sameMatrix = (a, b) => {
 /* ---- new role --------------------------------------------------------------- */
 
 export async function roleNewPage(ctx, root) {
-  ctx.setTitle('New role');
-  const back = h('a', { href: '/admin/roles', class: 'back-link' }, icon(BACK), 'Roles');
+  ctx.setTitle(t('roles.new'));
+  const back = h('a', { href: '/admin/roles', class: 'back-link' }, icon(BACK), t('nav.roles'));
   if (!can('roles', 'create')) {
-    root.replaceChildren(back, pageTitle('New role'), alertBox('info', 'Your role does not allow creating roles.'));
+    root.replaceChildren(back, pageTitle(t('roles.new')), alertBox('info', t('roles.cannot_create')));
     return;
   }
   const [modules, templates] = await Promise.all([
@@ -176,40 +172,40 @@ export async function roleNewPage(ctx, root) {
     }),
   ]);
 
-  const name = control({ name: 'name', label: 'Name', required: true, max: 100, placeholder: 'e.g. Sales Agent' });
-  const description = control({ name: 'description', label: 'Description', type: 'textarea', max: 500, wide: true, rows: 2 });
+  const name = control({ name: 'name', label: t('field.name'), required: true, max: 100, placeholder: t('roles.name_placeholder') });
+  const description = control({ name: 'description', label: t('field.description'), type: 'textarea', max: 500, wide: true, rows: 2 });
   const require2fa = require2faControl();
   const matrix = matrixEditor(modules, {});
   const templateNote = h('div', { class: 'template-note', 'aria-live': 'polite' });
   const start = radioGroup({
-    name: 'start', label: 'Start from', value: 'blank',
-    items: [['blank', 'A blank role', 'Grants nothing until you tick it.'],
-      ...templates.map((t, i) => [`t${i}`, `Template: ${t.name}`, t.description])],
+    name: 'start', label: t('roles.start_from'), value: 'blank',
+    items: [['blank', t('roles.blank'), t('roles.blank_hint')],
+      ...templates.map((x, i) => [`t${i}`, t('roles.template', { name: x.name }), x.description])],
     onChange: (v) => {
       templateNote.replaceChildren();
       if (v === 'blank') { matrix.set({}); return; }
-      const t = templates[Number(v.slice(1))];
-      name.set(t.name);
-      description.set(t.description || '');
-      matrix.set(t.permissions || {});
-      if (t.missing_modules && t.missing_modules.length) {
-        templateNote.append(alertBox('info', 'These modules are not available yet',
-          `${t.missing_modules.join(', ')} — the template’s grants for them are left out. Add them to the role when the modules arrive.`));
+      const tpl = templates[Number(v.slice(1))];
+      name.set(tpl.name);
+      description.set(tpl.description || '');
+      matrix.set(tpl.permissions || {});
+      if (tpl.missing_modules && tpl.missing_modules.length) {
+        templateNote.append(alertBox('info', t('roles.missing_modules'),
+          t('roles.missing_modules_detail', { modules: tpl.missing_modules.join(', ') })));
       }
     },
   });
   const controls = { name, description, require_2fa: require2fa };
   Object.assign(controls, matrix.controls);
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create role');
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('roles.create'));
   const form = h('form', { class: 'card form form-wide', novalidate: true, 'aria-labelledby': 'role-new-title' },
     messages,
     h('div', { class: 'form-grid' }, start.wrap, name.wrap, h('div', { class: 'field' }), description.wrap, require2fa.wrap),
     templateNote,
-    h('h2', { class: 'section-title form-section' }, 'Permissions'),
+    h('h2', { class: 'section-title form-section' }, t('staff.tab.permissions')),
     matrix.root,
-    h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/roles', class: 'btn' }, 'Cancel')));
-  const title = pageTitle('New role');
+    h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/roles', class: 'btn' }, t('common.cancel'))));
+  const title = pageTitle(t('roles.new'));
   title.id = 'role-new-title';
   root.replaceChildren(back, h('div', { class: 'page-header' }, title), form);
   trackForm(form);
@@ -224,7 +220,7 @@ export async function roleNewPage(ctx, root) {
     save.disabled = true;
     try {
       const { data } = await api('POST', '/api/v1/roles', { body });
-      toast(`Role “${data.name}” created.`);
+      toast(t('roles.created', { name: data.name }));
       navigate(`/admin/roles/${data.id}`);
     } catch (err) {
       if (isAbort(err)) return;
@@ -240,8 +236,8 @@ export async function roleNewPage(ctx, root) {
 
 export async function roleRecordPage(ctx, root) {
   const id = ctx.params.id;
-  const back = h('a', { href: '/admin/roles', class: 'back-link' }, icon(BACK), 'Roles');
-  if (!/^[1-9]\d*$/.test(id)) { root.replaceChildren(back, pageTitle('Role not found')); return; }
+  const back = h('a', { href: '/admin/roles', class: 'back-link' }, icon(BACK), t('nav.roles'));
+  if (!/^[1-9]\d*$/.test(id)) { root.replaceChildren(back, pageTitle(t('roles.not_found'))); return; }
   const admin = Boolean(me() && me().admin);
   const [loaded, modules, allRoles] = await Promise.all([
     api('GET', `/api/v1/roles/${id}`, { signal: ctx.signal }).catch((err) => err),
@@ -250,8 +246,8 @@ export async function roleRecordPage(ctx, root) {
   ]);
   if (loaded instanceof Error) {
     if (loaded instanceof ApiError && loaded.status === 404) {
-      ctx.setTitle('Not found');
-      root.replaceChildren(back, pageTitle('Role not found'), alertBox('info', `There is no role #${id}.`, 'It may have been deleted.'));
+      ctx.setTitle(t('notfound.title'));
+      root.replaceChildren(back, pageTitle(t('roles.not_found')), alertBox('info', t('roles.no_such', { id }), t('roles.maybe_deleted')));
       return;
     }
     throw loaded;
@@ -260,10 +256,10 @@ export async function roleRecordPage(ctx, root) {
   const etag = loaded.etag;
   const editable = can('roles', 'edit');
   const reload = () => navigate(location.pathname, { replace: true });
-  ctx.setTitle(`Role: ${role.name}`);
+  ctx.setTitle(t('roles.title', { name: role.name }));
 
-  const name = control({ name: 'name', label: 'Name', required: true, max: 100 });
-  const description = control({ name: 'description', label: 'Description', type: 'textarea', max: 500, wide: true, rows: 2 });
+  const name = control({ name: 'name', label: t('field.name'), required: true, max: 100 });
+  const description = control({ name: 'description', label: t('field.description'), type: 'textarea', max: 500, wide: true, rows: 2 });
   name.set(role.name);
   description.set(role.description);
   const require2fa = require2faControl();
@@ -272,39 +268,37 @@ export async function roleRecordPage(ctx, root) {
   if (!editable) { name.input.disabled = true; description.input.disabled = true; require2fa.input.disabled = true; }
   // Delegation: which roles this role's members may hand out (an
   // administrator's decision; shown to administrators only).
-  const grantable = admin ? checkboxGroup({ name: 'grantable_role_ids', label: 'Its members may give these roles',
+  const grantable = admin ? checkboxGroup({ name: 'grantable_role_ids', label: t('roles.grantable'),
     items: allRoles.map((r) => [r.id, r.name]),
-    hint: 'Lets, say, an HR Administrator give new hires the Sales Agent role without holding its rights. '
-      + 'Without it a member may give only roles within their own rights.' }) : null;
+    hint: t('roles.grantable_hint') }) : null;
   if (grantable) grantable.set(role.grantable_role_ids || []);
   const controls = { name, description, require_2fa: require2fa, ...matrix.controls,
     ...(grantable ? { grantable_role_ids: grantable } : {}) };
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save role') : null;
+  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, t('roles.save')) : null;
   // A role in use cannot be deleted (409): say so instead of offering it.
   const inUse = Number(role.staff_count) > 0;
   const del = can('roles', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger-outline', disabled: inUse,
-    'aria-describedby': inUse ? 'role-delete-note' : null }, 'Delete role') : null;
+    'aria-describedby': inUse ? 'role-delete-note' : null }, t('roles.delete')) : null;
   const delNote = del && inUse ? h('p', { id: 'role-delete-note', class: 'hint action-note' },
-    `It cannot be deleted while ${role.staff_count} staff member${role.staff_count === 1 ? ' uses' : 's use'} it: `,
-    'give them another role first.') : null;
+    t('roles.in_use', { count: role.staff_count })) : null;
   const form = h('form', { class: 'card form form-wide', novalidate: true, 'aria-labelledby': 'role-title' },
     messages,
-    editable ? null : alertBox('info', 'Read only', 'Your role lets you view roles but not change them.'),
+    editable ? null : alertBox('info', t('form.read_only'), t('roles.read_only')),
     h('div', { class: 'form-grid' }, name.wrap, h('div', { class: 'field' }), description.wrap, require2fa.wrap),
-    h('h2', { class: 'section-title form-section' }, 'Permissions'),
+    h('h2', { class: 'section-title form-section' }, t('staff.tab.permissions')),
     matrix.root,
-    grantable ? h('h2', { class: 'section-title form-section' }, 'Roles its members may give') : null,
+    grantable ? h('h2', { class: 'section-title form-section' }, t('roles.grantable_title')) : null,
     grantable ? grantable.wrap : null,
-    h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/roles', class: 'btn' }, editable ? 'Cancel' : 'Back'),
+    h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/roles', class: 'btn' }, editable ? t('common.cancel') : t('common.back')),
       h('span', { class: 'spacer' }), delNote, del));
-  const title = pageTitle(`Role: ${role.name}`);
+  const title = pageTitle(t('roles.title', { name: role.name }));
   title.id = 'role-title';
   const used = role.staff_count
-    ? h('a', { href: `/admin/staff?role_id=${role.id}` }, `${role.staff_count} staff member${role.staff_count === 1 ? '' : 's'}`)
-    : 'nobody';
+    ? h('a', { href: `/admin/staff?role_id=${role.id}` }, t('roles.staff_members', { count: role.staff_count }))
+    : t('roles.nobody');
   root.replaceChildren(back, h('div', { class: 'page-header' }, title),
-    h('p', { class: 'meta muted' }, 'Used by ', used, ' · updated ', timeEl(role.updated_at)), form);
+    h('p', { class: 'meta muted' }, `${t('roles.used_by')} `, used, ` · ${t('form.meta_updated')} `, timeEl(role.updated_at)), form);
   if (editable) trackForm(form);
 
   form.addEventListener('submit', async (ev) => {
@@ -322,20 +316,20 @@ export async function roleRecordPage(ctx, root) {
       const sorted = (a) => [...a].sort((x, y) => x - y).join(',');
       if (sorted(ids) !== sorted(role.grantable_role_ids || [])) body.grantable_role_ids = ids;
     }
-    if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+    if (!Object.keys(body).length) { toast(t('common.no_changes'), 'info'); return; }
     // What the role grants applies to all its members at once: say how many.
     if (role.staff_count && ('permissions' in body || 'require_2fa' in body || 'grantable_role_ids' in body)) {
       const n = role.staff_count;
-      const ok = await confirmDialog({ title: `This affects ${n} member${n === 1 ? '' : 's'}`,
-        message: `The change applies at once to the ${n} staff member${n === 1 ? '' : 's'} with the role “${role.name}”.`,
-        confirmLabel: 'Save for all of them' });
+      const ok = await confirmDialog({ title: t('roles.affects', { count: n }),
+        message: t('roles.affects_message', { count: n, name: role.name }),
+        confirmLabel: t('roles.save_all') });
       if (!ok) { save.focus(); return; }
     }
     save.disabled = true;
     try {
       await api('PATCH', `/api/v1/roles/${role.id}`, { body, ifMatch: etag });
-      const enforced = body.require_2fa === true && role.staff_count ? ' Members without 2FA must set it up at their next sign-in.' : '';
-      toast(`Role “${body.name || role.name}” saved.${role.staff_count ? ' Members get the change on their next request.' : ''}${enforced}`);
+      const enforced = body.require_2fa === true && role.staff_count ? ` ${t('roles.saved_2fa')}` : '';
+      toast(`${t('roles.saved', { name: body.name || role.name })}${role.staff_count ? ` ${t('roles.saved_members')}` : ''}${enforced}`);
       reload();
     } catch (err) {
       if (isAbort(err)) return;
@@ -349,18 +343,18 @@ export async function roleRecordPage(ctx, root) {
 
   if (del) {
     del.addEventListener('click', async () => {
-      const ok = await confirmDialog({ title: `Delete the role “${role.name}”?`,
-        message: 'Staff cannot lose their role this way: a role in use cannot be deleted.', confirmLabel: 'Delete', danger: true });
+      const ok = await confirmDialog({ title: t('roles.delete_q', { name: role.name }),
+        message: t('roles.delete_message'), confirmLabel: t('common.delete'), danger: true });
       if (!ok) { del.focus(); return; }
       del.disabled = true;
       try {
         await api('DELETE', `/api/v1/roles/${role.id}`, { ifMatch: etag });
-        toast(`Role “${role.name}” deleted.`);
+        toast(t('roles.deleted', { name: role.name }));
         navigate('/admin/roles');
       } catch (err) {
         // 409 (in use) is shown as the server says it: it names how many staff use it.
         if (err instanceof ApiError && err.status === 409) {
-          messages.replaceChildren(alertBox('error', 'This role cannot be deleted', err.detail));
+          messages.replaceChildren(alertBox('error', t('roles.cannot_delete'), serverText(err.detail, 'roles.cannot_delete_detail')));
         } else messages.replaceChildren(problemBox(err));
         messages.focus();
       } finally {

@@ -11,7 +11,8 @@ import { h, pageTitle, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { replaceQuery } from '../router.js';
 import { can, canView, me } from '../session.js';
-import { alertBox, confirmDialog, copyText, loading, modal, problemBox, toast } from '../ui.js';
+import { alertBox, confirmDialog, copyText, loading, modal, problemBox, serverText, toast } from '../ui.js';
+import { formatNumber } from '../format.js';
 import { clearErrors, control, showFieldErrors, staleNotice, tabs } from '../forms.js';
 import { trackForm } from '../dirty.js';
 import { brandingCard } from './settings_branding.js';
@@ -19,99 +20,95 @@ import { t } from '../i18n.js';
 
 /* The UI's description of each group: labels and hints. Keys the server
  * sends that are not listed here are shown with their key as the label. */
-const GROUPS = {
+const GROUPS = () => ({
   company: {
-    title: 'Company', save: 'Save company details',
-    lead: 'Your company’s details. The address appears on PDF invoices.',
+    title: t('set.company.title'), save: t('set.company.save'),
+    lead: t('set.company.lead'),
     fields: [
-      { key: 'company_name', label: 'Company name', required: true },
-      { key: 'address', label: 'Address', type: 'textarea', wide: true, hint: 'The full physical address, as printed on invoices.' },
+      { key: 'company_name', label: t('set.company.company_name.label'), required: true },
+      { key: 'address', label: t('set.company.address.label'), type: 'textarea', wide: true, hint: t('set.company.address.hint') },
     ],
   },
   branding: {
-    title: 'PDF documents', save: 'Save PDF settings',
-    lead: 'How the logo for light mode appears on PDF documents (invoices, proposals).',
+    title: t('set.branding.title'), save: t('set.branding.save'),
+    lead: t('set.branding.lead'),
     fields: [
-      { key: 'pdf_logo_width', label: 'Logo width on PDF documents (px)', type: 'number',
-        hint: 'CSS pixels, 96 to the inch: 150 is about 4 cm.' },
+      { key: 'pdf_logo_width', label: t('set.branding.pdf_logo_width.label'), type: 'number',
+        hint: t('set.branding.pdf_logo_width.hint') },
     ],
   },
   smtp: {
-    title: 'Outgoing email (SMTP)', save: 'Save SMTP settings',
-    lead: 'Atrium sends invitations, password links and notifications through this server.',
+    title: t('set.smtp.title'), save: t('set.smtp.save'),
+    lead: t('set.smtp.lead'),
     fields: [
-      { key: 'email_protocol', label: 'Protocol', type: 'select', labels: { smtp: 'SMTP' } },
-      { key: 'smtp_host', label: 'SMTP host', placeholder: 'smtp.gmail.com or mail.company.com' },
-      { key: 'smtp_port', label: 'Port', type: 'number', hint: '587 for STARTTLS, 465 for TLS (SSL).' },
-      { key: 'smtp_security', label: 'Security', type: 'select',
-        labels: { none: 'None (unencrypted)', starttls: 'STARTTLS (usually port 587)', tls: 'TLS / SSL (usually port 465)' } },
-      { key: 'smtp_email', label: 'From address', type: 'email', placeholder: 'crm@company.com' },
-      { key: 'smtp_from_name', label: 'From name', placeholder: 'Company CRM' },
-      { key: 'smtp_username', label: 'Username', autocomplete: 'off' },
-      { key: 'smtp_password', label: 'Password', type: 'secret',
-        hint: 'Stored encrypted and never shown. Changing the host, port, username or security clears it: type it again in the same save.' },
-      { key: 'smtp_plaintext_password', label: 'Send the password without encryption (security “None”)', type: 'checkbox',
-        wide: true, hint: 'Only for a relay on this machine or network. Required, together with the password, when security is None. '
-          + 'Recorded in the activity log.' },
+      { key: 'email_protocol', label: t('set.smtp.email_protocol.label'), type: 'select', labels: { smtp: 'SMTP' } },
+      { key: 'smtp_host', label: t('set.smtp.smtp_host.label'), placeholder: t('set.smtp.smtp_host.placeholder') },
+      { key: 'smtp_port', label: t('set.smtp.smtp_port.label'), type: 'number', hint: t('set.smtp.smtp_port.hint') },
+      { key: 'smtp_security', label: t('set.smtp.smtp_security.label'), type: 'select',
+        labels: { none: t('set.smtp.smtp_security.optnone'), starttls: t('set.smtp.smtp_security.optstarttls'), tls: t('set.smtp.smtp_security.opttls') } },
+      { key: 'smtp_email', label: t('set.smtp.smtp_email.label'), type: 'email', placeholder: t('set.smtp.smtp_email.placeholder') },
+      { key: 'smtp_from_name', label: t('set.smtp.smtp_from_name.label'), placeholder: t('set.smtp.smtp_from_name.placeholder') },
+      { key: 'smtp_username', label: t('set.smtp.smtp_username.label'), autocomplete: 'off' },
+      { key: 'smtp_password', label: t('set.smtp.smtp_password.label'), type: 'secret',
+        hint: t('set.smtp.smtp_password.hint') },
+      { key: 'smtp_plaintext_password', label: t('set.smtp.smtp_plaintext_password.label'), type: 'checkbox',
+        wide: true, hint: t('set.smtp.smtp_plaintext_password.hint') },
     ],
   },
   email_queue: {
-    title: 'Delivery', save: 'Save delivery settings',
-    lead: 'Failed emails are retried with increasing pauses; after this many attempts an email is blocked until “Process All”.',
+    title: t('set.email_queue.title'), save: t('set.email_queue.save'),
+    lead: t('set.email_queue.lead'),
     fields: [
-      { key: 'max_attempts', label: 'Attempts before an email is blocked', type: 'number' },
+      { key: 'max_attempts', label: t('set.email_queue.max_attempts.label'), type: 'number' },
     ],
   },
   security: {
-    title: 'Security policy', save: 'Save security policy',
-    lead: 'Passwords, two-factor authentication and sessions, following NIST SP 800-63B and OWASP ASVS: long passwords, no composition rules, a second factor for administrators.',
+    title: t('set.security.title'), save: t('set.security.save'),
+    lead: t('set.security.lead'),
     fields: [
-      { section: 'Passwords' },
-      { key: 'password_min_length', label: 'Minimum length without 2FA', type: 'number',
-        hint: 'For accounts protected by the password alone. 15 or more is recommended; never below 8.' },
-      { key: 'password_min_length_2fa', label: 'Minimum length with 2FA', type: 'number',
-        hint: 'For accounts that also use a second factor. At least 8.' },
-      { key: 'password_min_score', label: 'Minimum strength', type: 'select', numeric: true,
-        labels: { 0: '0 – accept any password', 1: '1 – too guessable', 2: '2 – somewhat guessable',
-          3: '3 – safely unguessable (recommended)', 4: '4 – very unguessable' },
-        hint: 'Estimated by zxcvbn, counting the company name, the member’s name and email as easy to guess. A refused password is told why.' },
-      { key: 'password_history', label: 'Recent passwords that cannot be reused', type: 'number',
-        hint: '0 turns the check off.' },
-      { key: 'password_max_age_days', label: 'Maximum password age (days)', type: 'number', wide: true,
-        hint: '0 = off (recommended). NIST SP 800-63B advises against forced periodic changes: they lead to weaker, predictable '
-          + 'passwords. Change a password when there is a sign it was exposed. When on, it applies only to accounts without 2FA, '
-          + 'which must then choose a new password at their next sign-in.' },
-      { section: 'Two-factor authentication' },
-      { key: 'twofa_required_admins', label: 'Require two-factor authentication for administrators', type: 'checkbox', wide: true,
-        hint: 'An administrator without 2FA is taken to enrolment right after the password and can do nothing else until it is set up. '
-          + 'Roles can require it too (Roles → “Require two-factor authentication”).' },
-      { section: 'Sessions' },
-      { key: 'session_idle_minutes', label: 'Sign out after inactivity (minutes)', type: 'number',
-        hint: 'A session nobody used for this long ends.' },
-      { key: 'session_absolute_hours', label: 'Maximum session length (hours)', type: 'number',
-        hint: 'Even an active session ends after this long; then sign in again.' },
+      { section: t('set.security.section1') },
+      { key: 'password_min_length', label: t('set.security.password_min_length.label'), type: 'number',
+        hint: t('set.security.password_min_length.hint') },
+      { key: 'password_min_length_2fa', label: t('set.security.password_min_length_2fa.label'), type: 'number',
+        hint: t('set.security.password_min_length_2fa.hint') },
+      { key: 'password_min_score', label: t('set.security.password_min_score.label'), type: 'select', numeric: true,
+        labels: { 0: t('set.security.password_min_score.opt0'), 1: t('set.security.password_min_score.opt1'), 2: t('set.security.password_min_score.opt2'),
+          3: t('set.security.password_min_score.opt3'), 4: t('set.security.password_min_score.opt4') },
+        hint: t('set.security.password_min_score.hint') },
+      { key: 'password_history', label: t('set.security.password_history.label'), type: 'number',
+        hint: t('set.security.password_history.hint') },
+      { key: 'password_max_age_days', label: t('set.security.password_max_age_days.label'), type: 'number', wide: true,
+        hint: t('set.security.password_max_age_days.hint') },
+      { section: t('set.security.section2') },
+      { key: 'twofa_required_admins', label: t('set.security.twofa_required_admins.label'), type: 'checkbox', wide: true,
+        hint: t('set.security.twofa_required_admins.hint') },
+      { section: t('set.security.section3') },
+      { key: 'session_idle_minutes', label: t('set.security.session_idle_minutes.label'), type: 'number',
+        hint: t('set.security.session_idle_minutes.hint') },
+      { key: 'session_absolute_hours', label: t('set.security.session_absolute_hours.label'), type: 'number',
+        hint: t('set.security.session_absolute_hours.hint') },
     ],
   },
   integrations: {
-    title: 'Integrations', save: 'Save integration settings',
-    lead: 'Webhooks and the API request log (API Management and Webhooks have their own pages).',
+    title: t('set.integrations.title'), save: t('set.integrations.save'),
+    lead: t('set.integrations.lead'),
     fields: [
-      { key: 'webhook_disable_after', label: 'Failed webhook attempts in a row before the endpoint is turned off', type: 'number',
-        wide: true, hint: 'Administrators are emailed when it happens. A receiver answering 410 Gone is turned off at once.' },
-      { key: 'api_log_retention_days', label: 'Keep the API request log for (days)', type: 'number' },
+      { key: 'webhook_disable_after', label: t('set.integrations.webhook_disable_after.label'), type: 'number',
+        wide: true, hint: t('set.integrations.webhook_disable_after.hint') },
+      { key: 'api_log_retention_days', label: t('set.integrations.api_log_retention_days.label'), type: 'number' },
     ],
   },
   // Described when drawn: its words come from the catalogue.
   localization: () => localizationGroup(),
   seats: {
-    title: 'Seats', save: 'Save seats',
-    lead: 'Active staff may not exceed the included members plus extra seats. Deactivating an account frees its seat.',
+    title: t('set.seats.title'), save: t('set.seats.save'),
+    lead: t('set.seats.lead'),
     fields: [
-      { key: 'members_included', label: 'Members included in the licence', type: 'number' },
-      { key: 'extra_seats', label: 'Extra seats', type: 'number' },
+      { key: 'members_included', label: t('set.seats.members_included.label'), type: 'number' },
+      { key: 'extra_seats', label: t('set.seats.extra_seats.label'), type: 'number' },
     ],
   },
-};
+});
 
 /* The time zones and currencies this browser knows, for the pickers (the
  * server checks a zone against the tz database and a currency against
@@ -165,7 +162,7 @@ export async function settingsPage(ctx, root) {
   ctx.setTitle(t('nav.settings'));
   const want = ctx.query.get('tab');
   const tb = tabs({
-    label: 'Settings',
+    label: t('nav.settings'),
     selected: TABS.some((x) => x.key === want) ? want : 'general',
     onChange: (key) => replaceQuery({ tab: key === 'general' ? '' : key }),
     items: TABS.map((tab) => ({
@@ -201,9 +198,8 @@ function seatUsage(signal) {
       const v = seats.data.values || {};
       const limit = (Number(v.members_included) || 0) + (Number(v.extra_seats) || 0);
       const full = active >= limit;
-      box.replaceChildren(alertBox(full ? 'warning' : 'info', `${active} of ${limit} seats in use`,
-        full ? 'No seat is free: adding or activating staff is refused until you add seats or deactivate an inactive account.'
-          : `${limit - active} seat${limit - active === 1 ? '' : 's'} free.`));
+      box.replaceChildren(alertBox(full ? 'warning' : 'info', t('seats.in_use', { active, count: limit }),
+        full ? t('seats.full') : t('seats.free', { count: limit - active })));
     }).catch((err) => { if (!isAbort(err)) box.replaceChildren(); });
   };
   refresh();
@@ -228,7 +224,8 @@ function fieldSpec(desc, meta) {
 
 /** Loads one settings group and renders its form into slot; onSaved() after each save. */
 async function groupForm(group, slot, signal, onSaved) {
-  const def = typeof GROUPS[group] === 'function' ? GROUPS[group]() : GROUPS[group];
+  const all = GROUPS();
+  const def = typeof all[group] === 'function' ? all[group]() : all[group];
   let data;
   let etag;
   try {
@@ -268,7 +265,7 @@ async function groupForm(group, slot, signal, onSaved) {
     controls[d.key] = c;
     layout.push(c.wrap);
     if (d.type === 'secret') {
-      const clear = control({ name: `${d.key}-clear`, label: 'Remove the stored password', type: 'checkbox' });
+      const clear = control({ name: `${d.key}-clear`, label: t('set.secret.remove'), type: 'checkbox' });
       secrets[d.key] = { control: c, clear };
       clear.input.addEventListener('change', () => { c.input.disabled = clear.input.checked || !editable; });
       c.wrap.appendChild(clear.wrap);
@@ -278,13 +275,12 @@ async function groupForm(group, slot, signal, onSaved) {
     for (const [key, s] of Object.entries(secrets)) {
       const set = Boolean(values[`${key}_set`]);
       s.control.input.value = '';
-      s.control.input.placeholder = set ? '•••• (set)' : 'not set';
+      s.control.input.placeholder = set ? `•••• (${t('set.secret.set')})` : t('set.secret.not_set');
       s.clear.input.checked = false;
       s.clear.wrap.hidden = !set;
       s.control.input.disabled = !editable;
       const hint = s.control.hintEl;
-      const text = set ? 'Stored encrypted and never shown. Leave empty to keep it; type a new one to replace it.'
-        : 'Stored encrypted and never shown again after saving.';
+      const text = set ? t('set.secret.hint_set') : t('set.secret.hint_unset');
       if (hint) hint.textContent = text;
       else {
         s.control.hintEl = h('p', { id: `${s.control.input.id}-hint`, class: 'hint' }, text);
@@ -334,7 +330,7 @@ async function groupForm(group, slot, signal, onSaved) {
     if (!save) return;
     clearErrors(controls, messages);
     const body = changes();
-    if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+    if (!Object.keys(body).length) { toast(t('common.no_changes'), 'info'); return; }
     save.disabled = true;
     form.setAttribute('aria-busy', 'true');
     try {
@@ -344,11 +340,11 @@ async function groupForm(group, slot, signal, onSaved) {
       fill();
       if (tracker) tracker.markClean();
       if (onSaved) onSaved();
-      const tip = group === 'smtp' ? ' Send a test email to check that it works.'
+      const tip = group === 'smtp' ? ` ${t('set.saved_smtp_tip')}`
         : group === 'security' && body.twofa_required_admins === true
-          ? ' Administrators without 2FA must set it up at their next sign-in: see Two-factor (2FA) for who that is.' : '';
-      messages.replaceChildren(alertBox('success', `${def.title} saved.`, tip || null));
-      toast(`${def.title} saved.`);
+          ? ` ${t('set.saved_2fa_tip')}` : '';
+      messages.replaceChildren(alertBox('success', t('set.saved', { title: def.title }), tip || null));
+      toast(t('set.saved', { title: def.title }));
     } catch (err) {
       if (isAbort(err)) return;
       if (err instanceof ApiError && err.status === 422) showFieldErrors(err, controls, messages);
@@ -368,22 +364,22 @@ async function groupForm(group, slot, signal, onSaved) {
 
 function testButton(isDirty) {
   if (!can('settings', 'edit')) return null;
-  const btn = h('button', { type: 'button', class: 'btn' }, 'Send test email');
+  const btn = h('button', { type: 'button', class: 'btn' }, t('smtp.test'));
   btn.addEventListener('click', () => testDialog(btn, isDirty()));
   return btn;
 }
 
 function testDialog(returnFocus, unsaved) {
-  const dlg = modal({ title: 'Send a test email', returnFocus });
-  const to = control({ name: 'to', label: 'Send to', type: 'email', required: true, max: 254,
-    hint: 'A mailbox you can check. The email goes out at once through the saved SMTP settings.' });
+  const dlg = modal({ title: t('smtp.test_title'), returnFocus });
+  const to = control({ name: 'to', label: t('smtp.send_to'), type: 'email', required: true, max: 254,
+    hint: t('smtp.send_to_hint') });
   to.set(me().email);
   const result = h('div', { class: 'test-result', 'aria-live': 'polite' });
-  const send = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Send');
-  const close = h('button', { type: 'button', class: 'btn' }, 'Close');
+  const send = h('button', { type: 'submit', class: 'btn btn-primary' }, t('smtp.send'));
+  const close = h('button', { type: 'button', class: 'btn' }, t('common.close'));
   close.addEventListener('click', () => dlg.close());
   const form = h('form', { novalidate: true, class: 'dialog-form' },
-    unsaved ? alertBox('warning', 'You have unsaved changes', 'The test uses the saved settings. Save first to test your changes.') : null,
+    unsaved ? alertBox('warning', t('smtp.unsaved'), t('smtp.unsaved_detail')) : null,
     to.wrap, result, h('div', { class: 'dialog-actions' }, close, send));
   dlg.body.append(form);
   to.input.select();
@@ -393,59 +389,59 @@ function testDialog(returnFocus, unsaved) {
     to.setError('');
     result.replaceChildren();
     const address = to.get();
-    if (!address) { to.setError('Enter the address to send the test email to.'); to.focus(); return; }
+    if (!address) { to.setError(t('smtp.enter_address')); to.focus(); return; }
     send.disabled = true;
-    send.textContent = 'Sending…';
+    send.textContent = t('smtp.sending');
     try {
       const { data } = await api('POST', '/api/v1/settings/smtp/test', { body: { to: address } });
-      result.replaceChildren(alertBox('success', 'The SMTP server accepted the test email',
-        `Check that it arrives at ${address}.`,
+      result.replaceChildren(alertBox('success', t('smtp.accepted'),
+        t('smtp.check_arrives', { address }),
         data && data.response ? h('code', { class: 'server-reply' }, `Server: ${data.response}`) : null));
     } catch (err) {
       if (isAbort(err)) return;
       if (err instanceof ApiError && err.status === 422) {
         const e = err.fieldErrors.find((x) => x.field === 'to');
-        if (e) { to.setError(e.detail || 'Not a valid address.'); to.focus(); return; }
+        if (e) { to.setError(serverText(e.detail, 'smtp.bad_address')); to.focus(); return; }
       }
       let box;
       if (err instanceof ApiError && err.status === 502) {
-        box = alertBox('error', 'Sending failed', err.detail || 'The SMTP server refused the message or could not be reached.');
+        box = alertBox('error', t('smtp.failed'), err.detail || t('smtp.failed_detail'));
       } else if (err instanceof ApiError && err.status === 409) {
-        box = alertBox('error', 'SMTP is not configured', err.detail || 'Set the SMTP host and the From address, and save.');
+        box = alertBox('error', t('smtp.not_configured'), serverText(err.detail, 'smtp.not_configured_detail'));
       } else box = problemBox(err);
       result.replaceChildren(box);
     } finally {
       send.disabled = false;
-      send.textContent = 'Send';
+      send.textContent = t('smtp.send');
     }
   });
 }
 
 /* ---- Cronjob ------------------------------------------------------------------ */
 
-const VIA = { serve: 'the scheduler of atrium serve', cron: 'atrium cron', url: 'the cron URL' };
+const VIA = (via) => (['serve', 'cron', 'url'].includes(via) ? t(`cron.via.${via}`) : via);
 
 /** "in 40 seconds", "in 3 minutes": how long until iso, from the server's now. */
 function inText(iso, now) {
   const s = Math.max(0, Math.round((Date.parse(iso) - Date.parse(now)) / 1000));
-  if (s < 90) return `in ${s} second${s === 1 ? '' : 's'}`;
+  if (s < 90) return t('rel.in_seconds', { count: s });
   const m = Math.round(s / 60);
-  return m < 120 ? `in ${m} minutes` : `in ${Math.round(m / 60)} hours`;
+  return m < 120 ? t('rel.in_minutes', { count: m }) : t('rel.in_hours', { count: Math.round(m / 60) });
 }
 
 function agoText(iso, now) {
   const s = Math.max(0, Math.round((Date.parse(now) - Date.parse(iso)) / 1000));
-  if (s < 90) return `${s} second${s === 1 ? '' : 's'} ago`;
+  if (s < 90) return t('rel.seconds_ago', { count: s });
   const m = Math.round(s / 60);
-  if (m < 120) return `${m} minutes ago`;
+  if (m < 120) return t('rel.minutes_ago', { count: m });
   const hrs = Math.round(m / 60);
-  return hrs < 48 ? `${hrs} hours ago` : `${Math.round(hrs / 24)} days ago`;
+  return hrs < 48 ? t('rel.hours_ago', { count: hrs }) : t('rel.days_ago', { count: Math.round(hrs / 24) });
 }
 
 /** A line of configuration with a Copy button. */
 function copyLine(label, text) {
-  const btn = h('button', { type: 'button', class: 'btn btn-sm' }, 'Copy');
-  btn.addEventListener('click', async () => toast(await copyText(text) ? `${label} copied.` : 'Copying failed: select the text.',
+  const btn = h('button', { type: 'button', class: 'btn btn-sm' }, t('common.copy'));
+  btn.addEventListener('click', async () => toast(await copyText(text) ? t('copy.done', { label }) : t('copy.failed'),
     'info'));
   return h('div', { class: 'field-wide' }, h('p', { class: 'label' }, label),
     h('div', { class: 'copy-line' }, h('code', { class: 'server-reply' }, text), btn));
@@ -470,40 +466,37 @@ function cronPanel(signal) {
 
   function statusCard(d) {
     const last = d.last_run_at
-      ? h('p', null, 'Last run ', h('strong', null, agoText(d.last_run_at, d.now)), ' (', timeEl(d.last_run_at), ') by ',
-        VIA[d.last_run_via] || d.last_run_via || '—', d.last_run_node ? ` on ${d.last_run_node}` : '', '.')
-      : h('p', null, 'Cron has never run.');
+      ? h('p', null, `${t('cron.last_run')} `, h('strong', null, agoText(d.last_run_at, d.now)), ' (', timeEl(d.last_run_at), `) ${t('cron.by')} `,
+        VIA(d.last_run_via) || '—', d.last_run_node ? ` ${t('cron.on', { node: d.last_run_node })}` : '', '.')
+      : h('p', null, t('cron.never_ran_text'));
     // The earliest task due: overdue when cron is not running.
-    const next = !d.next_run_at ? h('p', null, 'Next run: at the first run of cron.')
+    const next = !d.next_run_at ? h('p', null, t('cron.next_first'))
       : Date.parse(d.next_run_at) > Date.parse(d.now)
-        ? h('p', null, 'Next run ', h('strong', null, inText(d.next_run_at, d.now)), ' (', timeEl(d.next_run_at), ').')
-        : h('p', null, 'Next run: ', h('strong', null, 'overdue'), ' since ', timeEl(d.next_run_at),
-          ': it runs at the next call of cron.');
+        ? h('p', null, `${t('cron.next_run')} `, h('strong', null, inText(d.next_run_at, d.now)), ' (', timeEl(d.next_run_at), ').')
+        : h('p', null, `${t('cron.next_run')}: `, h('strong', null, t('cron.overdue')), ` ${t('sec.since')} `, timeEl(d.next_run_at),
+          `: ${t('cron.next_call')}`);
     const alert = d.stale
-      ? alertBox('warning', d.last_run_at ? 'Cron has not run for more than 5 minutes' : 'Cron has never run',
-        'Scheduled work waits until it runs: housekeeping now; recurring billing, automations and expiry notifications '
-        + 'later. Check that an atrium serve node runs, or configure one of the ways below.')
-      : alertBox('success', 'Cron is running', 'The last run is less than 5 minutes old.');
+      ? alertBox('warning', d.last_run_at ? t('cron.not_run_5') : t('cron.never_ran'), t('cron.stale_detail'))
+      : alertBox('success', t('cron.running'), t('cron.running_detail'));
     return h('section', { class: 'card form', 'aria-labelledby': 'cron-status-title' },
-      h('h2', { id: 'cron-status-title', class: 'section-title' }, 'Cron status'),
+      h('h2', { id: 'cron-status-title', class: 'section-title' }, t('cron.status')),
       alert, last, next,
       h('p', { class: 'muted' }, d.in_process
-        ? 'Every atrium serve runs the scheduler itself, one node of the cluster at a time'
-          + (d.leader ? ` (now ${d.leader.node})` : '') + ': nothing else is needed. System cron or the URL below can run it too.'
-        : 'atrium serve does not run the scheduler (configuration scheduler = false): configure system cron or the URL below.'));
+        ? (d.leader ? t('cron.in_process_leader', { node: d.leader.node }) : t('cron.in_process'))
+        : t('cron.not_in_process')));
   }
 
   function configCard(d) {
     const editable = can('settings', 'edit');
     const token = h('div', { class: 'field-wide', 'aria-live': 'polite' },
-      d.token_set ? h('p', null, 'A token was generated ', timeEl(d.token_created_at),
-        '. It is stored as a hash: it cannot be shown again.')
-        : h('p', null, 'No token yet: generate one to use the URL.'));
-    const gen = editable ? h('button', { type: 'button', class: 'btn' }, d.token_set ? 'Regenerate token' : 'Generate token') : null;
+      d.token_set ? h('p', null, `${t('cron.token_generated')} `, timeEl(d.token_created_at),
+        `. ${t('cron.token_hashed')}`)
+        : h('p', null, t('cron.no_token')));
+    const gen = editable ? h('button', { type: 'button', class: 'btn' }, d.token_set ? t('cron.regenerate_token') : t('cron.generate_token')) : null;
     if (gen) {
       gen.addEventListener('click', async () => {
-        if (d.token_set && !(await confirmDialog({ title: 'Regenerate the cron token?', confirmLabel: 'Regenerate',
-          message: 'The current token stops working at once: update the crontab that uses it.' }))) return;
+        if (d.token_set && !(await confirmDialog({ title: t('cron.regenerate_q'), confirmLabel: t('cron.regenerate'),
+          message: t('cron.regenerate_message') }))) return;
         gen.disabled = true;
         try {
           const { data } = await api('POST', '/api/v1/scheduler/token', { body: {} });
@@ -517,45 +510,44 @@ function cronPanel(signal) {
       });
     }
     return h('section', { class: 'card form', 'aria-labelledby': 'cron-config-title' },
-      h('h2', { id: 'cron-config-title', class: 'section-title' }, 'Server configuration'),
-      h('p', { class: 'muted form-lead' }, 'Either line in the crontab of one machine: every minute. '
-        + (d.config_file ? 'The command uses the configuration file this server was started with.'
-          : 'Give the command the same --config (or --db and environment) as atrium serve.')),
+      h('h2', { id: 'cron-config-title', class: 'section-title' }, t('cron.config')),
+      h('p', { class: 'muted form-lead' }, `${t('cron.config_lead')} `
+        + (d.config_file ? t('cron.config_file') : t('cron.config_same'))),
       h('div', { class: 'form-grid' },
-        copyLine('Command (crontab)', d.crontab_command),
-        copyLine('Cron URL (crontab)', d.crontab_url),
+        copyLine(t('cron.command'), d.crontab_command),
+        copyLine(t('cron.url_line'), d.crontab_url),
         h('div', { class: 'field-wide' }, h('p', { class: 'label' }, 'URL'), h('code', { class: 'server-reply' }, d.url),
-          h('p', { class: 'hint' }, 'POST, with the token as Authorization: Bearer TOKEN (or ?token=TOKEN). TOKEN is the '
-            + 'token generated below: it is shown once, with this line filled in.')),
+          h('p', { class: 'hint' }, t('cron.url_hint'))),
         token),
       h('div', { class: 'form-actions' }, gen));
   }
 
-  function showToken(t, returnFocus) {
-    const dlg = modal({ title: 'The cron token', returnFocus, wide: true });
-    const done = h('button', { type: 'button', class: 'btn btn-primary' }, 'I saved it');
+  function showToken(tok, returnFocus) {
+    const dlg = modal({ title: t('cron.token_title'), returnFocus, wide: true });
+    const done = h('button', { type: 'button', class: 'btn btn-primary' }, t('cron.saved_it'));
     done.addEventListener('click', () => dlg.close());
     dlg.body.append(
-      alertBox('warning', 'Shown only now', 'Copy it now: Atrium keeps only its hash. Whoever has it can run the scheduler.'),
-      h('div', { class: 'form-grid' }, copyLine('Token', t.token), copyLine('Crontab line', t.crontab)));
+      alertBox('warning', t('cron.shown_once'), t('cron.shown_once_detail')),
+      h('div', { class: 'form-grid' }, copyLine(t('cron.token'), tok.token), copyLine(t('cron.crontab_line'), tok.crontab)));
     dlg.actions.append(done);
   }
 
   function tasksCard(d) {
-    const rows = (d.tasks || []).map((t) => h('tr', { dataset: { task: t.name } },
-      h('th', { scope: 'row' }, t.name),
-      h('td', { class: 'mono' }, t.schedule),
-      h('td', { class: 'when' }, t.last_run_at ? timeEl(t.last_run_at) : h('span', { class: 'muted' }, 'never')),
-      h('td', null, t.last_duration_ms == null ? '—' : `${t.last_duration_ms} ms`),
-      h('td', { class: 'when' }, t.next_run_at ? timeEl(t.next_run_at) : '—'),
-      h('td', null, t.last_error ? h('span', { class: 'truncate error-text', title: t.last_error }, t.last_error)
+    const rows = (d.tasks || []).map((task) => h('tr', { dataset: { task: task.name } },
+      h('th', { scope: 'row' }, task.name),
+      h('td', { class: 'mono' }, task.schedule),
+      h('td', { class: 'when' }, task.last_run_at ? timeEl(task.last_run_at) : h('span', { class: 'muted' }, t('staff.meta_never'))),
+      h('td', null, task.last_duration_ms == null ? '—' : `${formatNumber(task.last_duration_ms)} ms`),
+      h('td', { class: 'when' }, task.next_run_at ? timeEl(task.next_run_at) : '—'),
+      h('td', null, task.last_error ? h('span', { class: 'truncate error-text', title: task.last_error }, task.last_error)
         : h('span', { class: 'muted' }, '—')),
-      h('td', null, `${t.runs} run${t.runs === 1 ? '' : 's'}`, t.failures
-        ? h('span', { class: 'attempts error-text' }, `${t.failures} failed`) : null)));
+      h('td', null, t('cron.runs', { count: task.runs }), task.failures
+        ? h('span', { class: 'attempts error-text' }, t('cron.failed', { count: task.failures })) : null)));
     return h('section', { class: 'card', 'aria-labelledby': 'cron-tasks-title' },
-      h('h2', { id: 'cron-tasks-title', class: 'section-title card-table-title' }, 'Scheduled tasks'),
+      h('h2', { id: 'cron-tasks-title', class: 'section-title card-table-title' }, t('cron.tasks')),
       h('div', { class: 'table-wrap' }, h('table', { class: 'table table-log' },
-        h('thead', null, h('tr', null, ['Task', 'Schedule', 'Last run', 'Took', 'Next run', 'Last error', 'Runs']
+        h('thead', null, h('tr', null, [t('cron.col.task'), t('cron.col.schedule'), t('cron.col.last_run'), t('cron.col.took'),
+          t('cron.col.next_run'), t('cron.col.last_error'), t('cron.col.runs')]
           .map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', null, rows))));
   }

@@ -6,17 +6,19 @@
 import { h } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { can } from '../session.js';
-import { alertBox, confirmDialog, loading, problemBox, sentence, toast } from '../ui.js';
+import { alertBox, confirmDialog, loading, problemBox, serverText, toast } from '../ui.js';
+import { formatNumber } from '../format.js';
 import { brandingChanged } from '../branding.js';
+import { t } from '../i18n.js';
 
-const KINDS = [
-  { kind: 'logo_light', label: 'Logo for light mode', accept: 'image/png,image/svg+xml,.png,.svg',
-    rules: 'PNG at most 300 px wide (and 600 px high), or SVG. Shown on light backgrounds, in emails and on documents.',
+const KINDS = () => [
+  { kind: 'logo_light', label: t('brand.logo_light'), accept: 'image/png,image/svg+xml,.png,.svg',
+    rules: t('brand.logo_light_rules'),
     preview: 'light' },
-  { kind: 'logo_dark', label: 'Logo for dark mode', accept: 'image/png,image/svg+xml,.png,.svg',
-    rules: 'The same rules; shown in the dark theme. Without it, the light logo is used there too.', preview: 'dark' },
-  { kind: 'favicon', label: 'Favicon', accept: 'image/png,image/x-icon,image/vnd.microsoft.icon,.png,.ico',
-    rules: 'A 32×32 PNG, or an ICO holding one 32×32 image. Shown in the browser tab.', preview: 'light' },
+  { kind: 'logo_dark', label: t('brand.logo_dark'), accept: 'image/png,image/svg+xml,.png,.svg',
+    rules: t('brand.logo_dark_rules'), preview: 'dark' },
+  { kind: 'favicon', label: t('brand.favicon'), accept: 'image/png,image/x-icon,image/vnd.microsoft.icon,.png,.ico',
+    rules: t('brand.favicon_rules'), preview: 'light' },
 ];
 
 /* The type to send: the browser's, or one from the file name. */
@@ -27,17 +29,15 @@ function typeOf(file) {
 }
 
 function describe(img) {
-  const kb = img.bytes < 1024 ? `${img.bytes} bytes` : `${(img.bytes / 1024).toFixed(1)} KB`;
+  const kb = img.bytes < 1024 ? t('brand.bytes', { count: img.bytes }) : `${formatNumber(img.bytes / 1024, { min: 1, max: 1 })} KB`;
   return img.content_type === 'image/svg+xml' ? `SVG, ${kb}` : `PNG, ${img.width}×${img.height} px, ${kb}`;
 }
 
 /** The card; loads GET /api/v1/branding itself. */
 export function brandingCard(signal) {
   const box = h('section', { class: 'card form settings-form branding-card', 'aria-labelledby': 'branding-title' },
-    h('h2', { id: 'branding-title', class: 'section-title' }, 'Logos and favicon'),
-    h('p', { class: 'muted form-lead' }, 'Shown in the header, on the sign-in page and in the browser tab. '
-      + 'At most 256 KB each. Every file is checked by decoding it; an SVG with scripts, event handlers or '
-      + 'references to other files is refused.'),
+    h('h2', { id: 'branding-title', class: 'section-title' }, t('brand.title')),
+    h('p', { class: 'muted form-lead' }, t('brand.lead')),
     loading());
   load();
   return box;
@@ -50,7 +50,7 @@ export function brandingCard(signal) {
       if (!isAbort(err)) box.lastChild.replaceWith(problemBox(err));
       return;
     }
-    const rows = KINDS.map((k) => imageRow(k, data));
+    const rows = KINDS().map((k) => imageRow(k, data));
     box.lastChild.replaceWith(h('div', { class: 'branding-rows' }, rows.map((r) => r.el)));
     const paint = (d) => { for (const r of rows) r.paint(d); };
     for (const r of rows) r.onChange = (d) => { paint(d); brandingChanged(d); };
@@ -66,8 +66,8 @@ function imageRow(k, initial) {
   const error = h('div', { class: 'form-messages', id: `${id}-error`, 'aria-live': 'polite' });
   const input = editable ? h('input', { type: 'file', id: `${id}-file`, accept: k.accept, class: 'visually-hidden',
     'aria-describedby': `${id}-rules` }) : null;
-  const pick = editable ? h('label', { for: `${id}-file`, class: 'btn btn-sm' }, 'Upload…') : null;
-  const remove = editable ? h('button', { type: 'button', class: 'btn btn-sm' }, 'Remove') : null;
+  const pick = editable ? h('label', { for: `${id}-file`, class: 'btn btn-sm' }, t('brand.upload')) : null;
+  const remove = editable ? h('button', { type: 'button', class: 'btn btn-sm' }, t('brand.remove')) : null;
   const row = {
     onChange: null,
     el: h('div', { class: 'branding-row', dataset: { kind: k.kind } },
@@ -79,9 +79,9 @@ function imageRow(k, initial) {
       preview),
     paint(data) {
       const img = data && data[k.kind];
-      preview.replaceChildren(img ? h('img', { src: img.url, alt: `${k.label} (current)` })
+      preview.replaceChildren(img ? h('img', { src: img.url, alt: t('brand.current_alt', { label: k.label }) })
         : h('span', { class: 'muted' }, 'Atrium’s own'));
-      info.textContent = img ? `Current: ${describe(img)}.` : 'Not set: Atrium’s own is used.';
+      info.textContent = img ? t('brand.current', { what: describe(img) }) : t('brand.not_set');
       if (remove) remove.hidden = !img;
     },
   };
@@ -97,25 +97,25 @@ function imageRow(k, initial) {
     try {
       const { data } = await api('PUT', `/api/v1/settings/branding/${k.kind}`, { raw: file, contentType: typeOf(file) });
       if (row.onChange) row.onChange(data);
-      toast(`${k.label} saved.`);
+      toast(t('brand.saved', { label: k.label }));
     } catch (err) {
       if (isAbort(err)) return;
       const e = err instanceof ApiError && err.fieldErrors.find((x) => x.field === k.kind);
-      error.replaceChildren(e ? alertBox('error', `${file.name} was not accepted`, `${sentence(e.detail)}.`)
+      error.replaceChildren(e ? alertBox('error', t('brand.refused', { name: file.name }), `${serverText(e.detail, 'brand.refused_detail')}.`)
         : problemBox(err));
     } finally {
       pick.classList.remove('is-busy');
     }
   });
   remove.addEventListener('click', async () => {
-    if (!(await confirmDialog({ title: `Remove the ${k.label.toLowerCase()}?`, confirmLabel: 'Remove',
-      message: 'Atrium’s own image is shown instead.' }))) return;
+    if (!(await confirmDialog({ title: t('brand.remove_q', { label: k.label.toLowerCase() }), confirmLabel: t('brand.remove'),
+      message: t('brand.remove_message') }))) return;
     error.replaceChildren();
     try {
       await api('DELETE', `/api/v1/settings/branding/${k.kind}`);
       const { data } = await api('GET', '/api/v1/branding');
       if (row.onChange) row.onChange(data);
-      toast(`${k.label} removed.`);
+      toast(t('brand.removed', { label: k.label }));
     } catch (err) {
       if (!isAbort(err)) error.replaceChildren(problemBox(err));
     }

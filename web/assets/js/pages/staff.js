@@ -14,8 +14,9 @@ import { securityTab } from './staff_security.js';
 import { trackForm } from '../dirty.js';
 import { accessTab, permissionsTab } from './staff_access.js';
 import { listView } from '../listview.js';
+import { t } from '../i18n.js';
 import {
-  alertBox, clearStaffCache, confirmDialog, modal, problemBox, sentence, toast,
+  alertBox, clearStaffCache, confirmDialog, modal, problemBox, sentence, serverText, toast,
 } from '../ui.js';
 import {
   checkboxGroup, clearErrors, control, errorMessage, radioGroup, showFieldErrors, staleNotice, tabs,
@@ -23,8 +24,8 @@ import {
 
 const PLUS = ['M12 5v14', 'M5 12h14'];
 const BACK = ['M15 18l-6-6 6-6'];
-export { CAPS } from './staff_access.js';
-const INACTIVE_DAYS = [['30', '30 days'], ['90', '90 days'], ['180', '180 days']];
+export { CAPS, moduleLabel } from './staff_access.js';
+const INACTIVE_DAYS = () => [30, 90, 180].map((n) => [String(n), t('staff.days', { count: n })]);
 
 /* ---- lookups ------------------------------------------------------------- */
 
@@ -59,62 +60,61 @@ const nameOf = (list, id) => {
 
 function statusBadge(s) {
   // Invited: added, the password link not used yet (never signed in).
-  if (s.active && s.invited) return h('span', { class: 'badge badge-warn', title: 'The password link was not used yet' }, 'Invited');
-  return h('span', { class: ['badge', s.active ? 'badge-on' : 'badge-off'] }, s.active ? 'Active' : 'Inactive');
+  if (s.active && s.invited) return h('span', { class: 'badge badge-warn', title: t('staff.invited_title') }, t('staff.invited'));
+  return h('span', { class: ['badge', s.active ? 'badge-on' : 'badge-off'] }, s.active ? t('staff.active') : t('staff.inactive'));
 }
 
 function lastLogin(iso) {
-  return iso ? timeEl(iso, { dateOnly: true }) : h('span', { class: 'muted' }, 'Never');
+  return iso ? timeEl(iso, { dateOnly: true }) : h('span', { class: 'muted' }, t('staff.never'));
 }
 
 /* ---- list ---------------------------------------------------------------- */
 
 export async function staffListPage(ctx, root) {
-  ctx.setTitle('Staff');
+  ctx.setTitle(t('nav.staff'));
   const lookups = await loadLookups(ctx.signal);
   const opts = (list) => (list || []).map((r) => [String(r.id), r.name]);
   const unknown = (v) => `#${v}`;
   const filters = [
-    { param: 'active', label: 'Status', all: 'Everyone', options: [['true', 'Active'], ['false', 'Inactive']] },
-    lookups.roles ? { param: 'role_id', label: 'Role', all: 'Any role', options: opts(lookups.roles), unknown } : null,
-    lookups.departments ? { param: 'department_id', label: 'Department', all: 'Any department',
+    { param: 'active', label: t('field.status'), all: t('staff.f.everyone'), options: [['true', t('staff.active')], ['false', t('staff.inactive')]] },
+    lookups.roles ? { param: 'role_id', label: t('staff.col.role'), all: t('staff.f.any_role'), options: opts(lookups.roles), unknown } : null,
+    lookups.departments ? { param: 'department_id', label: t('staff.f.department'), all: t('staff.f.any_department'),
       options: opts(lookups.departments), unknown } : null,
-    lookups.teams ? { param: 'team_id', label: 'Team', all: 'Any team', options: opts(lookups.teams), unknown } : null,
-    { param: 'admin', label: 'Admin', all: 'Anyone', options: [['true', 'Administrators'], ['false', 'Not administrators']] },
-    { param: 'inactive_days', label: 'No sign-in for', all: 'Any time', options: INACTIVE_DAYS },
+    lookups.teams ? { param: 'team_id', label: t('staff.f.team'), all: t('staff.f.any_team'), options: opts(lookups.teams), unknown } : null,
+    { param: 'admin', label: t('staff.col.admin'), all: t('staff.f.anyone'), options: [['true', t('staff.f.admins')], ['false', t('staff.f.not_admins')]] },
+    { param: 'inactive_days', label: t('staff.f.no_signin'), all: t('staff.f.any_time'), options: INACTIVE_DAYS() },
   ].filter(Boolean);
   const none = (label) => h('span', { class: 'muted', 'aria-label': label }, '—');
   const view = listView(ctx, {
     api: '/api/v1/staff',
-    name: 'Staff members',
+    name: t('staff.members'),
     id: 'staff',
     sort: 'name',
     limit: 25,
-    search: { label: 'Search staff', placeholder: 'Name or email…' },
-    filterLabel: 'Filter staff',
+    search: { label: t('staff.search'), placeholder: t('staff.search_placeholder') },
+    filterLabel: t('staff.filter'),
     filters,
     columns: [
-      { label: 'Name', sort: 'name', cell: (s) => s.name || s.email },
-      { label: 'Email', sort: 'email', cell: (s) => h('span', { class: 'truncate', title: s.email }, s.email) },
-      { label: 'Role', cell: (s) => s.role_name || h('span', { class: 'muted' }, 'No role') },
-      { label: 'Departments',
+      { label: t('field.name'), sort: 'name', cell: (s) => s.name || s.email },
+      { label: t('field.email'), sort: 'email', cell: (s) => h('span', { class: 'truncate', title: s.email }, s.email) },
+      { label: t('staff.col.role'), cell: (s) => s.role_name || h('span', { class: 'muted' }, t('staff.no_role')) },
+      { label: t('entity.departments'),
         cell: (s) => (s.department_ids || []).map((id) => nameOf(lookups.departments, id)).join(', ') || none('none') },
-      { label: 'Status', cell: statusBadge },
-      { label: 'Admin', cell: (s) => (s.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : none('no')) },
-      { label: 'Last sign-in', sort: 'last_login', desc: true, class: 'nowrap', cell: (s) => lastLogin(s.last_login) },
+      { label: t('field.status'), cell: statusBadge },
+      { label: t('staff.col.admin'), cell: (s) => (s.admin ? h('span', { class: 'badge badge-admin' }, t('staff.col.admin')) : none(t('a11y.no'))) },
+      { label: t('staff.col.last_login'), sort: 'last_login', desc: true, class: 'nowrap', cell: (s) => lastLogin(s.last_login) },
     ],
     rowHref: (s) => `/admin/staff/${s.id}`,
     rowProps: (s) => ({ class: s.active ? null : 'row-muted' }),
     empty: {
-      none: ['No staff members yet.'],
-      filtered: ['No staff members match.', 'Try another search or reset the filters.'],
+      none: [t('staff.none')],
+      filtered: [t('staff.no_match'), t('staff.try_another')],
     },
   });
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Staff'),
-      can('staff', 'create') ? h('a', { href: '/admin/staff/new', class: 'btn btn-primary' }, icon(PLUS), 'Add staff') : null),
-    h('p', { class: 'muted page-lead' },
-      'Everyone who can sign in. Deactivate departing employees the same day; never delete them.'),
+    h('div', { class: 'page-header' }, pageTitle(t('nav.staff')),
+      can('staff', 'create') ? h('a', { href: '/admin/staff/new', class: 'btn btn-primary' }, icon(PLUS), t('staff.add')) : null),
+    h('p', { class: 'muted page-lead' }, t('staff.lead')),
     view.root);
   await view.load();
 }
@@ -122,7 +122,7 @@ export async function staffListPage(ctx, root) {
 /* ---- the staff form (add and details) ------------------------------------- */
 
 function roleOptions(lookups, record) {
-  const opts = [['', 'No role (grants nothing)']];
+  const opts = [['', t('staff.no_role_option')]];
   for (const r of lookups.assignable || lookups.roles || []) opts.push([String(r.id), r.name]);
   if (record && record.role_id != null && !opts.some(([v]) => v === String(record.role_id))) {
     opts.push([String(record.role_id), record.role_name || `#${record.role_id}`]);
@@ -134,29 +134,27 @@ function roleOptions(lookups, record) {
 function staffControls(lookups, record, { isNew, self }) {
   const viewer = me();
   const c = {};
-  c.email = control({ name: 'email', label: 'Email', type: 'email', required: true, max: 254,
-    hint: isNew ? 'Their username. Unique; letter case does not matter.'
-      : self ? 'Your own email changes under Account security, confirmed from both addresses.' : 'Their username.' });
+  c.email = control({ name: 'email', label: t('field.email'), type: 'email', required: true, max: 254,
+    hint: isNew ? t('staff.email_hint_new') : self ? t('staff.email_hint_self') : t('staff.email_hint') });
   if (self) c.email.input.disabled = true;
-  c.name = control({ name: 'name', label: 'Full name', required: true, max: 200 });
-  c.role_id = control({ name: 'role_id', label: 'Role', type: 'select', options: roleOptions(lookups, record),
-    hint: me().admin ? 'What they may do comes from the role; individual overrides are on the Permissions tab.'
-      : 'The roles you may give: those within your own rights, and those an administrator delegated to your role.' });
+  c.name = control({ name: 'name', label: t('staff.full_name'), required: true, max: 200 });
+  c.role_id = control({ name: 'role_id', label: t('staff.col.role'), type: 'select', options: roleOptions(lookups, record),
+    hint: me().admin ? t('staff.role_hint_admin') : t('staff.role_hint') });
   c.role_id.get = () => (c.role_id.input.value === '' ? null : Number(c.role_id.input.value));
   if (self && !viewer.admin) c.role_id.input.disabled = true;
   if (lookups.departments) {
-    c.department_ids = checkboxGroup({ name: 'department_ids', label: 'Departments',
-      items: lookups.departments.map((d) => [d.id, d.name]), hint: 'A member can be in several departments.',
-      empty: 'No departments yet. Create them under Departments.' });
+    c.department_ids = checkboxGroup({ name: 'department_ids', label: t('entity.departments'),
+      items: lookups.departments.map((d) => [d.id, d.name]), hint: t('staff.departments_hint'),
+      empty: t('staff.departments_empty') });
   }
   if (lookups.teams) {
-    c.team_ids = checkboxGroup({ name: 'team_ids', label: 'Teams', items: lookups.teams.map((t) => [t.id, t.name]),
-      empty: 'No teams yet. Create them under Teams.' });
+    c.team_ids = checkboxGroup({ name: 'team_ids', label: t('entity.teams'), items: lookups.teams.map((x) => [x.id, x.name]),
+      empty: t('staff.teams_empty') });
   }
   if (viewer.admin) {
-    c.admin = control({ name: 'admin', label: 'Administrator (admin = 1): full access, permissions are not checked',
+    c.admin = control({ name: 'admin', label: t('staff.admin_label'),
       type: 'checkbox', wide: true,
-      hint: 'Only for people who run the platform. Never for service or integration accounts.' });
+      hint: t('staff.admin_hint') });
   }
   if (record) {
     c.email.set(record.email);
@@ -171,17 +169,17 @@ function staffControls(lookups, record, { isNew, self }) {
 
 function seatProblem(err) {
   const settingsLink = canView('settings')
-    ? h('a', { href: '/admin/settings?tab=seats', class: 'btn btn-sm' }, 'Seat settings') : null;
-  return alertBox('error', 'Seat limit reached', sentence(err.detail) || 'All seats are in use.', settingsLink);
+    ? h('a', { href: '/admin/settings?tab=seats', class: 'btn btn-sm' }, t('staff.seat_settings')) : null;
+  return alertBox('error', t('staff.seat_limit'), serverText(err.detail, 'staff.seats_in_use'), settingsLink);
 }
 
 const isSeatLimit = (err) => err instanceof ApiError && err.status === 409 && /seat/i.test(err.detail);
 
 export async function staffNewPage(ctx, root) {
-  ctx.setTitle('Add staff');
-  const back = h('a', { href: '/admin/staff', class: 'back-link' }, icon(BACK), 'Staff');
+  ctx.setTitle(t('staff.add'));
+  const back = h('a', { href: '/admin/staff', class: 'back-link' }, icon(BACK), t('nav.staff'));
   if (!can('staff', 'create')) {
-    root.replaceChildren(back, pageTitle('Add staff'), alertBox('info', 'Your role does not allow adding staff.'));
+    root.replaceChildren(back, pageTitle(t('staff.add')), alertBox('info', t('staff.cannot_add')));
     return;
   }
   const [lookups, email] = await Promise.all([
@@ -194,33 +192,30 @@ export async function staffNewPage(ctx, root) {
   ]);
   const noEmail = Boolean(email && email.configured === false);
   const c = staffControls(lookups, null, { isNew: true });
-  const password = control({ name: 'temporary_password', label: 'Temporary password', type: 'password',
+  const password = control({ name: 'temporary_password', label: t('staff.temp_password'), type: 'password',
     autocomplete: 'new-password', max: 1024,
-    hint: 'It must meet the password policy. Give it to them in person; they must change it at first sign-in.' });
+    hint: t('staff.temp_password_hint') });
   password.wrap.hidden = !noEmail;
   const emailWarning = noEmail ? h('div', { class: 'field-wide', 'data-testid': 'smtp-warning' }, alertBox('warning',
-    'Outgoing email is not set up',
-    'A welcome email would wait in the queue until SMTP is configured, so they could not sign in meanwhile. '
-      + 'Set a temporary password and give it to them, or set up email first.',
-    canView('settings') ? h('a', { href: '/admin/settings?tab=email', class: 'btn btn-sm' }, 'Email settings') : null)) : null;
-  const access = radioGroup({ name: 'send_welcome', label: 'How they sign in the first time', value: noEmail ? 'temporary' : 'welcome',
+    t('staff.no_smtp'), t('staff.no_smtp_detail'),
+    canView('settings') ? h('a', { href: '/admin/settings?tab=email', class: 'btn btn-sm' }, t('staff.email_settings')) : null)) : null;
+  const access = radioGroup({ name: 'send_welcome', label: t('staff.first_signin'), value: noEmail ? 'temporary' : 'welcome',
     items: [
-      ['welcome', 'Send welcome email with a password link',
-        'They get an email with a single-use link (valid 72 hours) to choose their password.'],
-      ['temporary', 'Set a temporary password', 'They must change it at first sign-in.'],
+      ['welcome', t('staff.welcome'), t('staff.welcome_hint')],
+      ['temporary', t('staff.temporary'), t('staff.temporary_hint')],
     ],
     onChange: (v) => { password.wrap.hidden = v !== 'temporary'; if (v === 'temporary') password.focus(); } });
   const controls = { ...c, send_welcome: access, temporary_password: password };
 
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add staff member');
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('staff.add_member'));
   const form = h('form', { class: 'card form', novalidate: true, 'aria-labelledby': 'staff-new-title' },
     messages,
     h('div', { class: 'form-grid' }, c.email.wrap, c.name.wrap, c.role_id.wrap, h('div', { class: 'field' }),
       c.department_ids && c.department_ids.wrap, c.team_ids && c.team_ids.wrap, c.admin && c.admin.wrap,
       emailWarning, access.wrap, password.wrap),
-    h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/staff', class: 'btn' }, 'Cancel')));
-  const title = pageTitle('Add staff');
+    h('div', { class: 'form-actions' }, save, h('a', { href: '/admin/staff', class: 'btn' }, t('common.cancel'))));
+  const title = pageTitle(t('staff.add'));
   title.id = 'staff-new-title';
   root.replaceChildren(back, h('div', { class: 'page-header' }, title), form);
   trackForm(form);
@@ -240,8 +235,8 @@ export async function staffNewPage(ctx, root) {
     if (access.get() === 'temporary') {
       body.temporary_password = password.input.value;
       if (!body.temporary_password) {
-        password.setError('Enter a temporary password, or choose the welcome email.');
-        messages.replaceChildren(alertBox('error', 'Please correct this field'));
+        password.setError(t('staff.enter_temp'));
+        messages.replaceChildren(alertBox('error', t('form.correct_fields', { count: 1 })));
         password.focus();
         return;
       }
@@ -254,8 +249,8 @@ export async function staffNewPage(ctx, root) {
       const { data } = await api('POST', '/api/v1/staff', { body });
       clearStaffCache();
       toast(data.invitation_sent
-        ? `${data.name || data.email} was added. The welcome email is on its way.`
-        : `${data.name || data.email} was added. They must change the temporary password at first sign-in.`);
+        ? t('staff.added_welcome', { name: data.name || data.email })
+        : t('staff.added_temp', { name: data.name || data.email }));
       navigate(`/admin/staff/${data.id}`);
     } catch (err) {
       if (isAbort(err)) return;
@@ -277,10 +272,10 @@ const TAB_KEYS = ['details', 'permissions', 'access', 'security', 'history'];
 
 export async function staffRecordPage(ctx, root) {
   const id = ctx.params.id;
-  const back = h('a', { href: '/admin/staff', class: 'back-link' }, icon(BACK), 'Staff');
+  const back = h('a', { href: '/admin/staff', class: 'back-link' }, icon(BACK), t('nav.staff'));
   if (!/^[1-9]\d*$/.test(id)) {
-    ctx.setTitle('Not found');
-    root.replaceChildren(back, pageTitle('Staff member not found'));
+    ctx.setTitle(t('notfound.title'));
+    root.replaceChildren(back, pageTitle(t('staff.not_found')));
     return;
   }
   const [loaded, lookups] = await Promise.all([
@@ -289,9 +284,9 @@ export async function staffRecordPage(ctx, root) {
   ]);
   if (loaded instanceof Error) {
     if (loaded instanceof ApiError && loaded.status === 404) {
-      ctx.setTitle('Not found');
-      root.replaceChildren(back, pageTitle('Staff member not found'),
-        alertBox('info', `There is no staff member #${id}.`, 'They may have been deleted.'));
+      ctx.setTitle(t('notfound.title'));
+      root.replaceChildren(back, pageTitle(t('staff.not_found')),
+        alertBox('info', t('staff.no_such', { id }), t('staff.maybe_deleted')));
       return;
     }
     throw loaded;
@@ -309,27 +304,26 @@ export async function staffRecordPage(ctx, root) {
 
   // Header: name, badges, meta line, actions.
   const badges = [statusBadge(record),
-    record.admin ? h('span', { class: 'badge badge-admin' }, 'Administrator') : null,
-    !record.has_password ? h('span', { class: 'badge badge-warn' }, 'Password not set yet') : null,
-    record.must_change_password ? h('span', { class: 'badge badge-warn' }, 'Must change password') : null];
+    record.admin ? h('span', { class: 'badge badge-admin' }, t('shell.role_admin')) : null,
+    !record.has_password ? h('span', { class: 'badge badge-warn' }, t('staff.no_password')) : null,
+    record.must_change_password ? h('span', { class: 'badge badge-warn' }, t('staff.must_change')) : null];
   const pageMessages = h('div', { class: 'form-messages page-messages', tabindex: '-1' });
   const actions = h('div', { class: 'header-actions' });
   const title = pageTitle(record.name || record.email);
   root.replaceChildren(back,
     h('div', { class: 'page-header' }, h('div', { class: 'title-block' }, title, h('div', { class: 'badges' }, badges)), actions),
-    h('p', { class: 'meta muted' }, record.email, ' · ', record.role_name ? `Role: ${record.role_name}` : 'No role',
-      ' · last sign-in ', record.last_login ? timeEl(record.last_login) : 'never',
-      ' · added ', timeEl(record.created_at, { dateOnly: true })),
+    h('p', { class: 'meta muted' }, record.email, ' · ', record.role_name ? t('staff.meta_role', { role: record.role_name }) : t('staff.no_role'),
+      ` · ${t('staff.meta_last_login')} `, record.last_login ? timeEl(record.last_login) : t('staff.meta_never'),
+      ` · ${t('staff.meta_added')} `, timeEl(record.created_at, { dateOnly: true })),
     pageMessages);
   if (!record.active) {
-    root.appendChild(alertBox('warning', 'This account is deactivated',
-      'They cannot sign in and do not take a seat. Their records stay assigned to them.'));
+    root.appendChild(alertBox('warning', t('staff.deactivated'), t('staff.deactivated_detail')));
   }
   if (protectedAdmin && (can('staff', 'edit') || can('staff', 'delete'))) {
     root.appendChild(h('div', { 'data-testid': 'cannot-manage' }, alertBox('info',
-      record.admin ? 'Administrator account' : 'You may not change this account',
-      record.admin ? 'Only an administrator may change an administrator.'
-        : `${sentence(record.can_manage_detail || 'they hold permissions you do not have')}. Ask an administrator.`)));
+      record.admin ? t('staff.admin_account') : t('staff.cannot_change'),
+      record.admin ? t('staff.admin_only')
+        : t('staff.cannot_change_detail', { why: serverText(record.can_manage_detail || 'they hold permissions you do not have', 'staff.more_rights') }))));
   }
 
   const showActionError = (err) => {
@@ -339,38 +333,37 @@ export async function staffRecordPage(ctx, root) {
 
   if (editable && !self) {
     if (record.active) {
-      const deactivate = h('button', { type: 'button', class: 'btn' }, 'Deactivate');
+      const deactivate = h('button', { type: 'button', class: 'btn' }, t('staff.deactivate'));
       deactivate.addEventListener('click', async () => {
         const ok = await confirmDialog({
-          title: `Deactivate ${record.name || record.email}?`,
-          message: 'Every session they have ends now and they cannot sign in again until someone activates them. '
-            + 'Their records stay as they are, and their seat is freed.',
-          confirmLabel: 'Deactivate now', danger: true,
+          title: t('staff.deactivate_q', { name: record.name || record.email }),
+          message: t('staff.deactivate_message'),
+          confirmLabel: t('staff.deactivate_now'), danger: true,
         });
         if (!ok) { deactivate.focus(); return; }
         deactivate.disabled = true;
         try {
           await api('POST', `/api/v1/staff/${record.id}/deactivate`);
           clearStaffCache();
-          toast(`${record.name || record.email} is deactivated and signed out everywhere.`);
+          toast(t('staff.deactivated_toast', { name: record.name || record.email }));
           reload();
         } catch (err) { deactivate.disabled = false; showActionError(err); }
       });
       actions.appendChild(deactivate);
     } else {
-      const activate = h('button', { type: 'button', class: 'btn btn-primary' }, 'Activate');
+      const activate = h('button', { type: 'button', class: 'btn btn-primary' }, t('staff.activate'));
       activate.addEventListener('click', async () => {
         const ok = await confirmDialog({
-          title: `Activate ${record.name || record.email}?`,
-          message: 'They can sign in again with their password, and take a seat of the licence.',
-          confirmLabel: 'Activate',
+          title: t('staff.activate_q', { name: record.name || record.email }),
+          message: t('staff.activate_message'),
+          confirmLabel: t('staff.activate'),
         });
         if (!ok) { activate.focus(); return; }
         activate.disabled = true;
         try {
           await api('POST', `/api/v1/staff/${record.id}/activate`);
           clearStaffCache();
-          toast(`${record.name || record.email} is active again.`);
+          toast(t('staff.activated_toast', { name: record.name || record.email }));
           reload();
         } catch (err) { activate.disabled = false; showActionError(err); }
       });
@@ -378,20 +371,19 @@ export async function staffRecordPage(ctx, root) {
     }
   }
   if (editable && record.active) {
-    const invite = h('button', { type: 'button', class: 'btn' }, record.has_password ? 'Send password link' : 'Resend invitation');
-    invite.title = 'Emails a new single-use link to set a password; earlier links stop working.';
+    const invite = h('button', { type: 'button', class: 'btn' }, record.has_password ? t('staff.send_link') : t('staff.resend'));
+    invite.title = t('staff.invite_title');
     invite.addEventListener('click', async () => {
       invite.disabled = true;
       try {
         await api('POST', `/api/v1/staff/${record.id}/invite`);
-        pageMessages.replaceChildren(alertBox('success', 'Invitation sent',
-          `A new password link is on its way to ${record.email}. It is valid for 72 hours; earlier links no longer work.`));
+        pageMessages.replaceChildren(alertBox('success', t('staff.invite_sent'), t('staff.invite_sent_detail', { email: record.email })));
       } catch (err) { showActionError(err); } finally { invite.disabled = false; }
     });
     actions.appendChild(invite);
   }
   if (can('staff', 'delete') && !self && !protectedAdmin) {
-    const del = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Delete');
+    const del = h('button', { type: 'button', class: 'btn btn-danger-outline' }, t('common.delete'));
     del.addEventListener('click', () => deleteFlow(record, del, reload, showActionError));
     actions.appendChild(del);
   }
@@ -399,40 +391,40 @@ export async function staffRecordPage(ctx, root) {
   // Tabs.
   const want = ctx.query.get('tab');
   let accessPanel = null;
-  const t = tabs({
-    label: 'Staff record',
+  const tabset = tabs({
+    label: t('staff.record'),
     selected: TAB_KEYS.includes(want) ? want : 'details',
     onChange: (key) => {
       replaceQuery({ tab: key === 'details' ? '' : key });
       if (key === 'access' && accessPanel) accessPanel.refresh();
     },
     items: [
-      { key: 'details', label: 'Details',
+      { key: 'details', label: t('staff.tab.details'),
         render: (panel) => detailsTab(panel, { record, etag, lookups, editable, self, reload }) },
-      { key: 'permissions', label: 'Permissions',
+      { key: 'permissions', label: t('staff.tab.permissions'),
         render: (panel) => permissionsTab(panel, { record, editable: editable && !(self && !viewer.admin), signal: ctx.signal,
           onSaved: () => { if (accessPanel) accessPanel.stale = true; } }) },
-      { key: 'access', label: 'Access',
+      { key: 'access', label: t('staff.tab.access'),
         render: (panel) => { accessPanel = accessTab(panel, record, ctx.signal); } },
-      { key: 'security', label: 'Security',
+      { key: 'security', label: t('staff.tab.security'),
         render: (panel) => securityTab(panel, { record, etag, editable, self, signal: ctx.signal, reload }) },
-      ...(canView('activity') ? [{ key: 'history', label: 'History',
+      ...(canView('activity') ? [{ key: 'history', label: t('staff.tab.history'),
         render: (panel) => panel.replaceChildren(historySection('staff', record.id, ctx.signal)) }] : []),
     ],
   });
-  root.appendChild(t.root);
+  root.appendChild(tabset.root);
 }
 
 function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
   const c = staffControls(lookups, record, { isNew: false, self });
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes') : null;
+  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.save_changes')) : null;
   if (!editable) {
     for (const x of Object.values(c)) {
       if (x.wrap.tagName === 'FIELDSET') x.wrap.disabled = true; else x.input.disabled = true;
     }
   }
-  const form = h('form', { class: 'form form-flat', novalidate: true, 'aria-label': 'Staff details' },
+  const form = h('form', { class: 'form form-flat', novalidate: true, 'aria-label': t('staff.details') },
     messages,
     h('div', { class: 'form-grid' }, c.email.wrap, c.name.wrap, c.role_id.wrap, h('div', { class: 'field' }),
       c.department_ids && c.department_ids.wrap, c.team_ids && c.team_ids.wrap, c.admin && c.admin.wrap),
@@ -455,16 +447,15 @@ function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
     }
     if (c.team_ids && !same(sorted(c.team_ids.get()), sorted(record.team_ids))) body.team_ids = c.team_ids.get();
     if (c.admin && c.admin.get() !== Boolean(record.admin)) body.admin = c.admin.get();
-    if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+    if (!Object.keys(body).length) { toast(t('common.no_changes'), 'info'); return; }
     // One's own admin flag or role: one click could lock oneself out.
     if (self && ('admin' in body || 'role_id' in body)) {
       const losing = body.admin === false;
       const ok = await confirmDialog({
-        title: losing ? 'Remove your own administrator rights?' : 'Change your own access?',
+        title: losing ? t('staff.self_remove_q') : t('staff.self_change_q'),
         message: losing
-          ? 'You will keep only what your role grants, at once. Only another administrator can make you an administrator again.'
-          : 'What you may do changes at once with your own role and administrator flag. Make sure you keep what you need.',
-        confirmLabel: losing ? 'Remove my administrator rights' : 'Change my access', danger: true,
+          ? t('staff.self_remove_message') : t('staff.self_change_message'),
+        confirmLabel: losing ? t('staff.self_remove') : t('staff.self_change'), danger: true,
       });
       if (!ok) { save.focus(); return; }
     }
@@ -492,15 +483,13 @@ function detailsTab(panel, { record, etag, lookups, editable, self, reload }) {
 async function deleteFlow(record, button, reload, showActionError) {
   const who = record.name || record.email;
   // First: the spec's advice.
-  const first = modal({ title: `Delete ${who}?`, returnFocus: button });
+  const first = modal({ title: t('staff.delete_q', { name: who }), returnFocus: button });
   first.body.append(
-    h('p', { class: 'dialog-body' }, 'Deactivate instead? The spec: never delete an employee — deactivate.'),
-    h('p', { class: 'dialog-body' },
-      'Deactivating signs them out now and keeps every record and the history as they are. ',
-      'Deleting removes the account and forces you to hand all their records to someone else.'));
-  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
-  const deactivate = record.active ? h('button', { type: 'button', class: 'btn btn-primary' }, 'Deactivate instead') : null;
-  const onward = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Delete anyway…');
+    h('p', { class: 'dialog-body' }, t('staff.delete_advice')),
+    h('p', { class: 'dialog-body' }, t('staff.delete_explain')));
+  const cancel = h('button', { type: 'button', class: 'btn' }, t('common.cancel'));
+  const deactivate = record.active ? h('button', { type: 'button', class: 'btn btn-primary' }, t('staff.deactivate_instead')) : null;
+  const onward = h('button', { type: 'button', class: 'btn btn-danger-outline' }, t('staff.delete_anyway'));
   cancel.addEventListener('click', () => first.close('cancel'));
   if (deactivate) deactivate.addEventListener('click', () => first.close('deactivate'));
   onward.addEventListener('click', () => first.close('delete'));
@@ -512,7 +501,7 @@ async function deleteFlow(record, button, reload, showActionError) {
     try {
       await api('POST', `/api/v1/staff/${record.id}/deactivate`);
       clearStaffCache();
-      toast(`${who} is deactivated and signed out everywhere.`);
+      toast(t('staff.deactivated_toast', { name: who }));
       reload();
     } catch (err) { showActionError(err); }
     return;
@@ -526,22 +515,20 @@ async function deleteFlow(record, button, reload, showActionError) {
     others = (data.data || []).filter((s) => s.id !== record.id);
   } catch (err) { showActionError(err); return; }
 
-  const dlg = modal({ title: `Delete ${who} and reassign their records`, returnFocus: button });
+  const dlg = modal({ title: t('staff.reassign_title', { name: who }), returnFocus: button });
   const selId = nextId('reassign');
   const errId = `${selId}-error`;
   const select = h('select', { id: selId, class: 'input', required: true },
-    h('option', { value: '' }, 'Choose a staff member…'),
+    h('option', { value: '' }, t('staff.choose_member')),
     others.map((s) => h('option', { value: String(s.id) }, `${s.name || s.email} (${s.email})`)));
   const error = h('p', { id: errId, class: 'field-error', hidden: true });
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const confirmBtn = h('button', { type: 'submit', class: 'btn btn-danger' }, 'Delete and reassign');
-  const cancel2 = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+  const confirmBtn = h('button', { type: 'submit', class: 'btn btn-danger' }, t('staff.delete_reassign'));
+  const cancel2 = h('button', { type: 'button', class: 'btn' }, t('common.cancel'));
   const form = h('form', { novalidate: true, class: 'dialog-form' },
-    h('p', { class: 'dialog-body' },
-      'Every record they own or are assigned (leads, clients and every other module) moves to the member you choose, ',
-      'in one step. This cannot be undone.'),
+    h('p', { class: 'dialog-body' }, t('staff.reassign_explain')),
     messages,
-    h('div', { class: 'field' }, h('label', { for: selId, class: 'label' }, 'Reassign their records to',
+    h('div', { class: 'field' }, h('label', { for: selId, class: 'label' }, t('staff.reassign_to'),
       h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')), select, error),
     h('div', { class: 'dialog-actions' }, cancel2, confirmBtn));
   dlg.body.append(form);
@@ -560,7 +547,7 @@ async function deleteFlow(record, button, reload, showActionError) {
     ev.preventDefault();
     setError('');
     messages.replaceChildren();
-    if (!select.value) { setError('Choose who takes over their records.'); select.focus(); return; }
+    if (!select.value) { setError(t('staff.reassign_choose')); select.focus(); return; }
     confirmBtn.disabled = true;
     try {
       const { data } = await api('DELETE', `/api/v1/staff/${record.id}`, { query: { reassign_to: select.value } });
@@ -586,14 +573,14 @@ function showReassigned(dlg, who, targetName, counts) {
     for (const [field, n] of Object.entries(fields || {})) rows.push([entity, field, Number(n) || 0]);
   }
   const total = rows.reduce((a, r) => a + r[2], 0);
-  const done = h('button', { type: 'button', class: 'btn btn-primary' }, 'Done');
+  const done = h('button', { type: 'button', class: 'btn btn-primary' }, t('staff.done'));
   done.addEventListener('click', () => dlg.close('done'));
-  const fieldLabel = { owner_id: 'as owner', assigned_to: 'as assignee' };
+  const fieldLabel = { owner_id: t('staff.as_owner'), assigned_to: t('staff.as_assignee') };
   replace(dlg.body,
-    alertBox('success', `${who} was deleted`, `${total} record${total === 1 ? '' : 's'} moved to ${targetName}.`),
-    rows.length ? h('table', { class: 'table table-compact', 'aria-label': 'Reassigned records per module' },
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), h('th', { scope: 'col' }, 'Field'),
-        h('th', { scope: 'col', class: 'num' }, 'Records'))),
+    alertBox('success', t('staff.deleted', { name: who }), t('staff.moved', { count: total, name: targetName })),
+    rows.length ? h('table', { class: 'table table-compact', 'aria-label': t('staff.reassigned_caption') },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('staff.col.module')), h('th', { scope: 'col' }, t('staff.col.field')),
+        h('th', { scope: 'col', class: 'num' }, t('staff.col.records')))),
       h('tbody', null, rows.map(([e, f, n]) => h('tr', null, h('td', null, entityByLogName(e) ? entityByLogName(e).plural : e),
         h('td', null, fieldLabel[f] || f), h('td', { class: 'num' }, String(n)))))) : null,
     h('div', { class: 'dialog-actions' }, done));

@@ -6,16 +6,19 @@ import { api, ApiError, isAbort } from '../api.js';
 import { canView, me } from '../session.js';
 import { trackForm } from '../dirty.js';
 import { alertBox, loading, problemBox } from '../ui.js';
+import { t, tOr } from '../i18n.js';
 import { clearErrors, errorRoot, showFieldErrors } from '../forms.js';
 
-export const CAPS = [
-  ['view', 'View (all)'], ['view_own', 'View own'], ['create', 'Create'], ['edit', 'Edit'], ['delete', 'Delete'],
-];
+/** The capabilities, [key, label] in the member's language (cap.<key>). */
+export const CAPS = () => ['view', 'view_own', 'create', 'edit', 'delete'].map((c) => [c, t(`cap.${c}`)]);
+
+/** A permission module's name in the member's language (the server's label otherwise). */
+export const moduleLabel = (m) => tOr(`module.${m.module}`, tOr(`entity.${m.module}`, m.label || m.module));
 
 /* ---- Permissions tab: individual overrides --------------------------------- */
 
 export function permissionsTab(panel, { record, editable, signal, onSaved }) {
-  panel.replaceChildren(loading('Loading permissions…'));
+  panel.replaceChildren(loading(t('access.loading_permissions')));
   const roleReq = record.role_id != null && canView('roles')
     ? api('GET', `/api/v1/roles/${record.role_id}`, { signal }).then((r) => r.data).catch(() => null)
     : Promise.resolve(null);
@@ -54,25 +57,25 @@ function renderOverrides(panel, { record, editable, overrides, modules, role, on
     const errorId = nextId(`ov-err-${m.module}`);
     const rowError = h('p', { id: errorId, class: 'field-error', hidden: true });
     const selects = [];
-    const cells = CAPS.map(([cap, capLabel]) => {
+    const cells = CAPS().map(([cap, capLabel]) => {
       if (!m.capabilities[cap]) {
         return h('td', { class: 'matrix-na' }, h('span', { 'aria-hidden': 'true' }, '—'),
-          h('span', { class: 'visually-hidden' }, 'not applicable'));
+          h('span', { class: 'visually-hidden' }, t('access.na')));
       }
       const current = (overrides[m.module] && overrides[m.module][cap]) || 'inherit';
       const gives = roleGives(role, m, cap, current !== 'inherit');
-      const inheritText = gives === null ? 'Inherit' : `Inherit (${gives ? 'yes' : 'no'})`;
-      const sel = h('select', { class: ['input', 'input-compact', `ov-${current}`], 'aria-label': `${m.label}: ${capLabel}`,
+      const inheritText = gives === null ? t('access.inherit') : t(gives ? 'access.inherit_yes' : 'access.inherit_no');
+      const sel = h('select', { class: ['input', 'input-compact', `ov-${current}`], 'aria-label': `${moduleLabel(m)}: ${capLabel}`,
         disabled: !editable, dataset: { module: m.module, cap } },
       h('option', { value: 'inherit' }, inheritText),
       // Nobody allows what they do not hold themselves (the server refuses it).
       h('option', { value: 'allow', disabled: !viewerHolds(m.module, cap) && current !== 'allow' },
-        viewerHolds(m.module, cap) ? 'Allow' : 'Allow (not yours to give)'),
-      h('option', { value: 'deny' }, 'Deny'));
+        viewerHolds(m.module, cap) ? t('access.allow') : t('access.allow_not_yours')),
+      h('option', { value: 'deny' }, t('access.deny')));
       sel.value = current;
       // Under an override, say what the role alone would give.
       const roleNote = gives === null ? null
-        : h('span', { class: ['role-note', gives ? 'yes' : 'no'], hidden: current === 'inherit' }, `Role: ${gives ? 'yes' : 'no'}`);
+        : h('span', { class: ['role-note', gives ? 'yes' : 'no'], hidden: current === 'inherit' }, t(gives ? 'access.role_yes' : 'access.role_no'));
       sel.addEventListener('change', () => {
         sel.className = `input input-compact ov-${sel.value}`;
         if (roleNote) roleNote.hidden = sel.value === 'inherit';
@@ -82,7 +85,7 @@ function renderOverrides(panel, { record, editable, overrides, modules, role, on
     });
     rows[m.module] = selects;
     controls[`overrides.${m.module}`] = {
-      label: m.label, input: selects[0],
+      label: moduleLabel(m), input: selects[0],
       setError(msg) {
         rowError.textContent = msg || '';
         rowError.hidden = !msg;
@@ -94,21 +97,19 @@ function renderOverrides(panel, { record, editable, overrides, modules, role, on
       },
       focus() { if (selects[0]) selects[0].focus(); },
     };
-    return h('tr', null, h('th', { scope: 'row' }, m.label, rowError), cells);
+    return h('tr', null, h('th', { scope: 'row' }, moduleLabel(m), rowError), cells);
   });
 
-  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save permissions') : null;
-  const resetAll = editable ? h('button', { type: 'button', class: 'btn' }, 'Reset all to inherit') : null;
-  const form = h('form', { class: 'form form-flat form-matrix', novalidate: true, 'aria-label': 'Individual permission overrides' },
-    h('p', { class: 'muted' },
-      'An override takes priority over the role. Inherit uses the role’s grant', role ? ` (“${role.name}”)` : '',
-      '; Allow and Deny apply to this member only.'),
-    record.admin ? alertBox('info', 'Administrator', 'Administrators have every permission: overrides are kept but have no effect while admin is on.') : null,
-    !record.role_id ? alertBox('info', 'No role', 'Without a role this member has only what you allow here.') : null,
+  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, t('access.save')) : null;
+  const resetAll = editable ? h('button', { type: 'button', class: 'btn' }, t('access.reset_all')) : null;
+  const form = h('form', { class: 'form form-flat form-matrix', novalidate: true, 'aria-label': t('access.overrides') },
+    h('p', { class: 'muted' }, role ? t('access.lead_role', { role: role.name }) : t('access.lead')),
+    record.admin ? alertBox('info', t('shell.role_admin'), t('access.admin_overrides')) : null,
+    !record.role_id ? alertBox('info', t('staff.no_role'), t('access.no_role')) : null,
     messages,
     h('div', { class: 'table-wrap' }, h('table', { class: 'table matrix' },
-      h('caption', { class: 'visually-hidden' }, 'Overrides per module and capability'),
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), CAPS.map(([, l]) => h('th', { scope: 'col' }, l)))),
+      h('caption', { class: 'visually-hidden' }, t('access.overrides_caption')),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('staff.col.module')), CAPS().map(([, l]) => h('th', { scope: 'col' }, l)))),
       h('tbody', null, body))),
     editable ? h('div', { class: 'form-actions' }, save, resetAll) : null);
   panel.replaceChildren(form);
@@ -137,8 +138,7 @@ function renderOverrides(panel, { record, editable, overrides, modules, role, on
       await api('PUT', `/api/v1/staff/${record.id}/permissions`, { body: { overrides: out } });
       onSaved();
       if (tracker) tracker.markClean();
-      messages.replaceChildren(alertBox('success', 'Permissions saved',
-        'They apply to this member’s next request. See the Access tab for the result.'));
+      messages.replaceChildren(alertBox('success', t('access.saved'), t('access.saved_detail')));
     } catch (err) {
       if (isAbort(err)) return;
       if (err instanceof ApiError && err.status === 422) {
@@ -171,7 +171,7 @@ export function accessTab(panel, record, signal) {
     if (!state.loaded || state.stale) {
       state.stale = false;
       state.loaded = true;
-      panel.replaceChildren(loading('Loading access…'));
+      panel.replaceChildren(loading(t('access.loading')));
       try {
         const { data } = await api('GET', `/api/v1/staff/${record.id}/access`, { signal });
         renderAccess(panel, data);
@@ -187,24 +187,24 @@ export function accessTab(panel, record, signal) {
 function renderAccess(panel, data) {
   const modules = Array.isArray(data.modules) ? data.modules : [];
   const summary = data.admin
-    ? alertBox('info', 'Administrator', 'Every permission: checks are bypassed for administrators.')
-    : h('p', { class: 'muted' }, 'What this member may do right now, and why: from the role, or an individual override.');
+    ? alertBox('info', t('shell.role_admin'), t('access.admin_all'))
+    : h('p', { class: 'muted' }, t('access.lead_effective'));
   replace(panel, summary,
-    data.active === false ? alertBox('warning', 'Deactivated', 'They cannot sign in; these rights apply if they are activated again.') : null,
+    data.active === false ? alertBox('warning', t('access.deactivated'), t('access.deactivated_detail')) : null,
     h('div', { class: 'table-wrap' }, h('table', { class: 'table matrix access' },
-      h('caption', { class: 'visually-hidden' }, 'Effective permissions per module and capability'),
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Module'), CAPS.map(([, l]) => h('th', { scope: 'col' }, l)))),
+      h('caption', { class: 'visually-hidden' }, t('access.effective_caption')),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('staff.col.module')), CAPS().map(([, l]) => h('th', { scope: 'col' }, l)))),
       h('tbody', null, modules.map((m) => h('tr', { dataset: { module: m.module } },
-        h('th', { scope: 'row' }, m.label || m.module),
-        CAPS.map(([cap]) => {
+        h('th', { scope: 'row' }, moduleLabel(m)),
+        CAPS().map(([cap]) => {
           const info = m.capabilities && m.capabilities[cap];
           if (!info) {
             return h('td', { class: 'matrix-na' }, h('span', { 'aria-hidden': 'true' }, '—'),
-              h('span', { class: 'visually-hidden' }, 'not applicable'));
+              h('span', { class: 'visually-hidden' }, t('access.na')));
           }
           return h('td', { class: info.allowed ? 'cell-yes' : 'cell-no', dataset: { cap } },
             h('span', { class: 'access-mark', 'aria-hidden': 'true' }, info.allowed ? '✓' : '✗'),
-            h('span', { class: 'visually-hidden' }, info.allowed ? 'allowed: ' : 'not allowed: '),
+            h('span', { class: 'visually-hidden' }, `${t(info.allowed ? 'access.allowed' : 'access.not_allowed')}: `),
             h('span', { class: 'access-reason' }, info.reason || ''));
         })))))));
 }

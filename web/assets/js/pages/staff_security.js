@@ -6,11 +6,12 @@ import { api, ApiError, isAbort } from '../api.js';
 import { alertBox, confirmDialog, loading, problemBox, toast } from '../ui.js';
 import { staleNotice } from '../forms.js';
 import { resetTwofa } from './twofa.js';
+import { t } from '../i18n.js';
 
 /* ---- Security tab: 2FA status and reset, forced password reset, sessions ------- */
 
 export async function securityTab(panel, { record, etag, editable, self, signal, reload }) {
-  panel.replaceChildren(loading('Loading two-factor status…'));
+  panel.replaceChildren(loading(t('sec.loading')));
   let status = null;
   try {
     const { data } = await api('GET', '/api/v1/authenticator-2fa/users', { signal });
@@ -28,41 +29,37 @@ export async function securityTab(panel, { record, etag, editable, self, signal,
   // Two-factor authentication.
   const on = status && status.enabled;
   const facts = h('dl', { class: 'facts' },
-    h('div', null, h('dt', null, 'Status'), h('dd', null, status
-      ? h('span', { class: ['badge', on ? 'badge-on' : record.admin ? 'badge-danger' : 'badge-off'], 'data-testid': 'staff-2fa' }, on ? 'On' : 'Off')
-      : h('span', { class: 'muted' }, 'Unknown'),
-    on && status.enabled_at ? [' since ', timeEl(status.enabled_at, { dateOnly: true })] : null)),
-    status ? h('div', null, h('dt', null, 'Required'), h('dd', null, status.required ? 'Yes' : 'No')) : null,
-    on ? h('div', null, h('dt', null, 'Recovery codes left'), h('dd', null, String(status.recovery_codes_remaining ?? '—'))) : null);
+    h('div', null, h('dt', null, t('field.status')), h('dd', null, status
+      ? h('span', { class: ['badge', on ? 'badge-on' : record.admin ? 'badge-danger' : 'badge-off'], 'data-testid': 'staff-2fa' }, on ? t('sec.on') : t('sec.off'))
+      : h('span', { class: 'muted' }, t('sec.unknown')),
+    on && status.enabled_at ? [` ${t('sec.since')} `, timeEl(status.enabled_at, { dateOnly: true })] : null)),
+    status ? h('div', null, h('dt', null, t('sec.required')), h('dd', null, status.required ? t('common.yes') : t('common.no'))) : null,
+    on ? h('div', null, h('dt', null, t('sec.codes_left')), h('dd', null, String(status.recovery_codes_remaining ?? '—'))) : null);
   let reset2fa = null;
   if (canAct && (on || !status)) {
-    reset2fa = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Reset 2FA');
+    reset2fa = h('button', { type: 'button', class: 'btn btn-danger-outline' }, t('sec.reset_2fa'));
     reset2fa.addEventListener('click', () => resetTwofa(record, reset2fa, () => reload(), showError));
   }
-  const twofa = block('Two-factor authentication', facts,
-    status && status.required && !on ? alertBox('warning', 'Required but not set up',
-      'At their next sign-in they are taken to enrolment right after the password.') : null,
-    h('p', { class: 'muted' }, 'Lost phone and recovery codes? Reset 2FA: their app and codes stop working, their sessions end, '
-      + 'and they set it up again (at once after their password, when it is required for them).'),
+  const twofa = block(t('sec.twofa'), facts,
+    status && status.required && !on ? alertBox('warning', t('sec.required_not_set'), t('sec.required_not_set_detail')) : null,
+    h('p', { class: 'muted' }, t('sec.twofa_help')),
     reset2fa ? h('div', { class: 'step-actions' }, reset2fa) : null);
 
   // Password.
   let force = null;
   if (canAct && record.active) {
-    force = h('button', { type: 'button', class: 'btn' }, 'Force password reset');
+    force = h('button', { type: 'button', class: 'btn' }, t('sec.force'));
     force.addEventListener('click', async () => {
       const ok = await confirmDialog({
-        title: `Force a password reset for ${who}?`,
-        message: `Their current password stops working now and every session they have ends. A link to choose a new password `
-          + `(valid 24 hours) is emailed to ${record.email}. You never see or set their password.`,
-        confirmLabel: 'Force password reset', danger: true,
+        title: t('sec.force_q', { name: who }),
+        message: t('sec.force_message', { email: record.email }),
+        confirmLabel: t('sec.force'), danger: true,
       });
       if (!ok) { force.focus(); return; }
       force.disabled = true;
       try {
         await api('POST', `/api/v1/staff/${record.id}/password/reset`);
-        messages.replaceChildren(alertBox('success', 'Password reset forced',
-          `${who} is signed out, and a reset link is on its way to ${record.email}.`));
+        messages.replaceChildren(alertBox('success', t('sec.forced'), t('sec.forced_detail', { name: who, email: record.email })));
         messages.focus();
       } catch (err) { showError(err); } finally { force.disabled = false; }
     });
@@ -72,12 +69,12 @@ export async function securityTab(panel, { record, etag, editable, self, signal,
   if (canAct && record.active && record.has_password) {
     const on = Boolean(record.must_change_password);
     mustChange = h('button', { type: 'button', class: 'btn' },
-      on ? 'Cancel the required change' : 'Require a change at next sign-in');
+      on ? t('sec.cancel_change') : t('sec.require_change'));
     mustChange.addEventListener('click', async () => {
       mustChange.disabled = true;
       try {
         await api('PATCH', `/api/v1/staff/${record.id}`, { body: { must_change_password: !on }, ifMatch: etag });
-        toast(on ? `${who} no longer has to change the password.` : `${who} must choose a new password at the next sign-in.`);
+        toast(on ? t('sec.change_cancelled', { name: who }) : t('sec.change_required', { name: who }));
         reload();
       } catch (err) {
         mustChange.disabled = false;
@@ -86,37 +83,36 @@ export async function securityTab(panel, { record, etag, editable, self, signal,
       }
     });
   }
-  const password = block('Password',
-    h('p', { 'data-testid': 'staff-password-state' }, !record.has_password ? 'No password set: they sign in after choosing one from an emailed link.'
-      : record.must_change_password ? 'They must choose a new password at their next sign-in.' : 'Set by them. You never see it.'),
-    h('p', { class: 'muted' }, 'Require a change when a password may be weak or shared: they keep signing in with it, then must choose a new one. '
-      + 'When an account may be compromised, force a reset instead: the password stops working at once and a link is emailed.'),
+  const password = block(t('signin.password'),
+    h('p', { 'data-testid': 'staff-password-state' }, !record.has_password ? t('sec.pw_none')
+      : record.must_change_password ? t('sec.pw_must_change') : t('sec.pw_set')),
+    h('p', { class: 'muted' }, t('sec.pw_help')),
     mustChange || force ? h('div', { class: 'step-actions' }, mustChange, force) : null);
 
   // Sessions.
   let end = null;
   if (canAct && record.active) {
-    end = h('button', { type: 'button', class: 'btn' }, 'End all sessions');
+    end = h('button', { type: 'button', class: 'btn' }, t('sec.end_all'));
     end.addEventListener('click', async () => {
-      const ok = await confirmDialog({ title: `End every session of ${who}?`,
-        message: 'They are signed out everywhere at once. They can sign in again with their password.',
-        confirmLabel: 'End all sessions', danger: true });
+      const ok = await confirmDialog({ title: t('sec.end_q', { name: who }),
+        message: t('sec.end_message'),
+        confirmLabel: t('sec.end_all'), danger: true });
       if (!ok) { end.focus(); return; }
       end.disabled = true;
       try {
         await api('POST', `/api/v1/staff/${record.id}/sessions/end`);
-        messages.replaceChildren(alertBox('success', 'Sessions ended', `${who} is signed out everywhere.`));
+        messages.replaceChildren(alertBox('success', t('sec.ended'), t('sec.ended_detail', { name: who })));
         messages.focus();
       } catch (err) { showError(err); } finally { end.disabled = false; }
     });
   }
-  const sessions = block('Sessions',
-    h('p', { class: 'muted' }, 'Signs them out of every browser and device now, for example after a lost laptop.'),
+  const sessions = block(t('sec.sessions'),
+    h('p', { class: 'muted' }, t('sec.sessions_help')),
     end ? h('div', { class: 'step-actions' }, end) : null);
 
   panel.replaceChildren(h('div', { class: 'security-tab' },
-    self ? alertBox('info', 'This is you', 'Change your own password, 2FA and sessions on your security page.',
-      h('a', { href: '/admin/profile/security', class: 'btn btn-sm' }, 'Account security')) : null,
-    !editable && !self ? alertBox('info', 'Read only', 'Your role lets you see this but not change it.') : null,
+    self ? alertBox('info', t('sec.this_is_you'), t('sec.this_is_you_detail'),
+      h('a', { href: '/admin/profile/security', class: 'btn btn-sm' }, t('shell.security'))) : null,
+    !editable && !self ? alertBox('info', t('form.read_only'), t('sec.read_only')) : null,
     messages, twofa, password, sessions));
 }

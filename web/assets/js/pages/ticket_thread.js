@@ -7,12 +7,13 @@ import { api, ApiError, isAbort } from '../api.js';
 import { can } from '../session.js';
 import { emptyState, loading, problemBox, toast } from '../ui.js';
 import { errorMessage } from '../forms.js';
+import { t } from '../i18n.js';
 
 function entry(x) {
   return h('li', { class: ['thread-entry', x.internal ? 'thread-note' : null] },
     h('p', { class: 'thread-meta muted small' },
-      h('strong', null, x.author_name || 'Someone'), ' · ', timeEl(x.created_at),
-      x.internal ? h('span', { class: 'badge badge-off' }, 'Internal note') : null),
+      h('strong', null, x.author_name || t('thread.someone')), ' · ', timeEl(x.created_at),
+      x.internal ? h('span', { class: 'badge badge-off' }, t('thread.internal')) : null),
     h('p', { class: 'thread-body' }, x.body));
 }
 
@@ -20,9 +21,9 @@ function entry(x) {
 export function threadSection(entity, record, signal, onChange) {
   const path = `${entity.api}/${record.id}/replies`;
   const titleId = `ticket-${record.id}-thread`;
-  const list = h('div', null, loading('Loading the conversation…'));
+  const list = h('div', null, loading(t('thread.loading')));
   const section = h('section', { class: 'card section form-width', 'aria-labelledby': titleId },
-    h('div', { class: 'section-header' }, h('h2', { id: titleId, class: 'section-title' }, 'Conversation')),
+    h('div', { class: 'section-header' }, h('h2', { id: titleId, class: 'section-title' }, t('thread.title'))),
     list);
 
   async function load() {
@@ -30,7 +31,7 @@ export function threadSection(entity, record, signal, onChange) {
       const { data } = await api('GET', path, { query: { limit: 500 }, signal });
       const rows = Array.isArray(data.data) ? data.data : [];
       list.replaceChildren(rows.length ? h('ol', { class: 'thread' }, rows.map(entry))
-        : emptyState('No replies yet.', can(entity.module, 'edit') ? 'Write the first one below.' : null));
+        : emptyState(t('thread.none'), can(entity.module, 'edit') ? t('thread.first') : null));
     } catch (err) {
       if (!isAbort(err)) list.replaceChildren(problemBox(err));
     }
@@ -43,13 +44,13 @@ export function threadSection(entity, record, signal, onChange) {
     const error = h('p', { id: errorId, class: 'field-error', hidden: true });
     const noteId = `${textId}-internal`;
     const note = h('input', { id: noteId, type: 'checkbox', class: 'checkbox' });
-    const send = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add reply');
+    const send = h('button', { type: 'submit', class: 'btn btn-primary' }, t('thread.add_reply'));
     const form = h('form', { class: 'form thread-form', novalidate: true },
-      h('div', { class: 'field field-wide' }, h('label', { for: textId, class: 'label' }, 'Reply'), text, error),
+      h('div', { class: 'field field-wide' }, h('label', { for: textId, class: 'label' }, t('thread.reply')), text, error),
       h('div', { class: 'field field-wide' },
-        h('label', { class: 'checkbox-label', for: noteId }, note, ' Internal note (never shown to the contact)')),
+        h('label', { class: 'checkbox-label', for: noteId }, note, ` ${t('thread.note_label')}`)),
       h('div', { class: 'form-actions' }, send));
-    note.addEventListener('change', () => { send.textContent = note.checked ? 'Add note' : 'Add reply'; });
+    note.addEventListener('change', () => { send.textContent = note.checked ? t('thread.add_note') : t('thread.add_reply'); });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       error.hidden = true;
@@ -57,7 +58,7 @@ export function threadSection(entity, record, signal, onChange) {
       send.disabled = true;
       try {
         await api('POST', path, { body: { body: text.value, internal: note.checked } });
-        toast(note.checked ? 'Note added.' : 'Reply added.');
+        toast(note.checked ? t('thread.note_added') : t('thread.reply_added'));
         text.value = '';
         await load();
         if (onChange) onChange();

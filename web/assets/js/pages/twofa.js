@@ -12,6 +12,7 @@ import {
   alertBox, confirmDialog, copyText, downloadText, loading, problemBox, rateLimitBox, toast,
 } from '../ui.js';
 import { control, errorMessage } from '../forms.js';
+import { t } from '../i18n.js';
 
 /** base64 of a string's UTF-8 bytes (btoa alone takes only Latin-1). */
 function base64Utf8(text) {
@@ -28,9 +29,8 @@ export const groupsOf4 = (s) => String(s || '').replace(/\s+/g, '').replace(/(.{
 export function codeControl({ name = 'code', recovery = false, label, hint } = {}) {
   const c = control({
     name, type: 'text', required: true,
-    label: label || (recovery ? 'Recovery code' : '6-digit code'),
-    hint: hint || (recovery ? 'Like XXXX-XXXX-XXXX-XXXX. Letter case and dashes do not matter.'
-      : 'The code your authenticator app shows now.'),
+    label: label || (recovery ? t('twofa.recovery_code') : t('twofa.six_digit')),
+    hint: hint || (recovery ? t('twofa.recovery_hint') : t('twofa.code_hint')),
     autocomplete: recovery ? 'off' : 'one-time-code',
     max: recovery ? 24 : 7,
     placeholder: recovery ? 'XXXX-XXXX-XXXX-XXXX' : '123456',
@@ -47,14 +47,14 @@ export function codeControl({ name = 'code', recovery = false, label, hint } = {
     if (recovery) {
       const norm = raw.toUpperCase().replace(/[^A-Z0-9]/g, '');
       if (norm.length !== 16) {
-        c.setError(raw ? 'A recovery code has 16 letters and digits, like XXXX-XXXX-XXXX-XXXX.' : 'Enter one of your recovery codes.');
+        c.setError(raw ? t('twofa.recovery_format') : t('twofa.enter_recovery'));
         return null;
       }
       return norm.replace(/(.{4})(?=.)/g, '$1-');
     }
     const digits = raw.replace(/\s+/g, '');
     if (!/^\d{6}$/.test(digits)) {
-      c.setError(raw ? 'The code is 6 digits.' : 'Enter the 6-digit code from your authenticator app.');
+      c.setError(raw ? t('twofa.six_digits') : t('twofa.enter_six'));
       return null;
     }
     return digits;
@@ -67,12 +67,12 @@ export function codeControl({ name = 'code', recovery = false, label, hint } = {
 function codesFile(codes) {
   const staff = me();
   return [
-    'Atrium recovery codes',
-    staff ? `Account: ${staff.email}` : null,
-    `Created: ${new Date().toISOString()}`,
+    t('twofa.file.title'),
+    staff ? t('twofa.file.account', { email: staff.email }) : null,
+    t('twofa.file.created', { when: new Date().toISOString() }),
     '',
-    'Each code signs you in once, instead of the code from your authenticator app.',
-    'Keep them somewhere safe and apart from your phone. Generating new codes makes these stop working.',
+    t('twofa.file.each'),
+    t('twofa.file.keep'),
     '',
     ...codes.map((c, i) => `${String(i + 1).padStart(2, ' ')}. ${c}`),
     '',
@@ -83,27 +83,27 @@ function codesFile(codes) {
  * The recovery codes with Download and Copy, and "I saved them".
  * level: the heading level (2 on the auth card, 3 inside a page section).
  */
-export function recoveryCodesView({ codes, onDone, level = 2, doneLabel = 'I saved them', lead }) {
+export function recoveryCodesView({ codes, onDone, level = 2, doneLabel = t('twofa.saved_them'), lead }) {
   const list = Array.isArray(codes) ? codes : [];
   const titleId = nextId('codes-title');
-  const heading = h(`h${level}`, { id: titleId, class: 'step-title', tabindex: '-1' }, 'Save your recovery codes');
+  const heading = h(`h${level}`, { id: titleId, class: 'step-title', tabindex: '-1' }, t('twofa.save_codes'));
   const status = h('p', { class: 'hint codes-status', role: 'status' });
-  const download = h('button', { type: 'button', class: 'btn' }, 'Download');
-  const copy = h('button', { type: 'button', class: 'btn' }, 'Copy');
+  const download = h('button', { type: 'button', class: 'btn' }, t('twofa.download'));
+  const copy = h('button', { type: 'button', class: 'btn' }, t('common.copy'));
   const done = h('button', { type: 'button', class: 'btn btn-primary' }, doneLabel);
   download.addEventListener('click', () => {
     downloadText('atrium-recovery-codes.txt', codesFile(list));
-    status.textContent = 'Downloaded as atrium-recovery-codes.txt.';
+    status.textContent = t('twofa.downloaded', { file: 'atrium-recovery-codes.txt' });
   });
   copy.addEventListener('click', async () => {
-    status.textContent = (await copyText(list.join('\n'))) ? 'Copied to the clipboard.' : 'Copying is not possible here: select the codes and copy them.';
+    status.textContent = (await copyText(list.join('\n'))) ? t('twofa.copied') : t('twofa.copy_failed');
   });
   done.addEventListener('click', () => onDone && onDone());
   const root = h('section', { class: 'codes-view', 'aria-labelledby': titleId },
     heading,
-    h('p', { class: 'step-lead' }, lead || 'If you lose your phone, each of these codes signs you in once instead of the app’s code.'),
-    alertBox('warning', 'Shown only now', 'Download or copy them and keep them somewhere safe, apart from your phone. Atrium stores them only in a form it cannot show again.'),
-    h('ol', { class: 'recovery-codes', 'aria-label': 'Recovery codes', 'data-testid': 'recovery-codes' },
+    h('p', { class: 'step-lead' }, lead || t('twofa.codes_lead')),
+    alertBox('warning', t('cron.shown_once'), t('twofa.shown_once_detail')),
+    h('ol', { class: 'recovery-codes', 'aria-label': t('twofa.codes'), 'data-testid': 'recovery-codes' },
       list.map((code) => h('li', null, h('code', null, code)))),
     h('div', { class: 'codes-actions' }, download, copy),
     status,
@@ -121,57 +121,56 @@ export function recoveryCodesView({ codes, onDone, level = 2, doneLabel = 'I sav
  * given) adds a Cancel button to the code step.
  */
 export async function runEnrolment(container, { onDone, onCancel, level = 2 } = {}) {
-  container.replaceChildren(loading('Creating your secret key…'));
+  container.replaceChildren(loading(t('twofa.creating')));
   let data;
   try {
     ({ data } = await api('POST', '/api/v1/auth/2fa/enrol'));
   } catch (err) {
     if (isAbort(err)) return;
-    const again = h('button', { type: 'button', class: 'btn' }, 'Try again');
+    const again = h('button', { type: 'button', class: 'btn' }, t('common.try_again'));
     again.addEventListener('click', () => runEnrolment(container, { onDone, onCancel, level }));
-    const cancel = onCancel ? h('button', { type: 'button', class: 'btn btn-ghost' }, 'Cancel') : null;
+    const cancel = onCancel ? h('button', { type: 'button', class: 'btn btn-ghost' }, t('common.cancel')) : null;
     if (cancel) cancel.addEventListener('click', onCancel);
     container.replaceChildren(problemBox(err, again, cancel));
     return;
   }
   const secret = String(data.secret || '');
   const hn = `h${level}`;
-  const scanTitle = h(hn, { class: 'step-title', tabindex: '-1' }, '1. Scan the QR code');
+  const scanTitle = h(hn, { class: 'step-title', tabindex: '-1' }, t('twofa.step1'));
   const qr = data.qr_svg
     ? h('img', { class: 'qr', src: `data:image/svg+xml;base64,${base64Utf8(String(data.qr_svg))}`,
-      alt: 'QR code with your secret key, for your authenticator app', width: '200', height: '200' })
+      alt: t('twofa.qr_alt'), width: '200', height: '200' })
     : null;
   const keyStatus = h('span', { class: 'hint', role: 'status' });
-  const copyKey = h('button', { type: 'button', class: 'btn btn-sm' }, 'Copy key');
+  const copyKey = h('button', { type: 'button', class: 'btn btn-sm' }, t('twofa.copy_key'));
   copyKey.addEventListener('click', async () => {
-    keyStatus.textContent = (await copyText(secret)) ? 'Copied.' : 'Select the key and copy it.';
+    keyStatus.textContent = (await copyText(secret)) ? t('common.copied') : t('twofa.copy_key_failed');
   });
   const keyId = nextId('totp-key');
   const manual = h('div', { class: 'enrol-manual' },
-    h('p', { id: keyId, class: 'label' }, 'Can’t scan it? Enter this key in the app:'),
+    h('p', { id: keyId, class: 'label' }, t('twofa.cant_scan')),
     h('code', { class: 'totp-secret', 'data-testid': 'totp-secret', 'aria-labelledby': keyId }, groupsOf4(secret)),
     h('div', { class: 'key-actions' }, copyKey, keyStatus),
-    h('p', { class: 'hint' }, 'Time-based (TOTP), 6 digits, a new code every 30 seconds.'),
-    data.issuer ? h('p', { class: 'hint', 'data-testid': 'totp-issuer' }, `Your app lists it as “${data.issuer}”: `
-      + 'look for that name when Atrium asks for a code.') : null,
-    data.otpauth_uri ? h('p', { class: 'hint' }, 'On this device: ',
-      h('a', { href: data.otpauth_uri, 'data-testid': 'otpauth-link' }, 'open the key in your authenticator app')) : null);
+    h('p', { class: 'hint' }, t('twofa.totp')),
+    data.issuer ? h('p', { class: 'hint', 'data-testid': 'totp-issuer' }, t('twofa.issuer', { issuer: data.issuer })) : null,
+    data.otpauth_uri ? h('p', { class: 'hint' }, `${t('twofa.this_device')} `,
+      h('a', { href: data.otpauth_uri, 'data-testid': 'otpauth-link' }, t('twofa.open_key'))) : null);
 
-  const code = codeControl({ hint: 'The code the app shows now for this account: it proves the app is set up.' });
+  const code = codeControl({ hint: t('twofa.proves') });
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const activate = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Activate');
-  const cancel = onCancel ? h('button', { type: 'button', class: 'btn' }, 'Cancel') : null;
+  const activate = h('button', { type: 'submit', class: 'btn btn-primary' }, t('staff.activate'));
+  const cancel = onCancel ? h('button', { type: 'button', class: 'btn' }, t('common.cancel')) : null;
   if (cancel) cancel.addEventListener('click', onCancel);
-  const form = h('form', { class: 'enrol-form', novalidate: true, 'aria-label': 'Activate two-factor authentication' },
+  const form = h('form', { class: 'enrol-form', novalidate: true, 'aria-label': t('twofa.activate_form') },
     messages, code.wrap, h('div', { class: 'step-actions' }, activate, cancel));
 
   container.replaceChildren(h('div', { class: 'enrol' },
     h('section', { class: 'enrol-step' },
       scanTitle,
-      h('p', { class: 'step-lead' }, 'Use an authenticator app on your phone, such as Aegis, FreeOTP, Google Authenticator, Microsoft Authenticator or your password manager.'),
+      h('p', { class: 'step-lead' }, t('twofa.use_app')),
       h('div', { class: 'enrol-grid' }, qr ? h('div', { class: 'qr-frame' }, qr) : null, manual)),
     h('section', { class: 'enrol-step' },
-      h(hn, { class: 'step-title' }, '2. Enter the code from the app'),
+      h(hn, { class: 'step-title' }, t('twofa.step2')),
       form)));
   scanTitle.focus();
 
@@ -187,7 +186,7 @@ export async function runEnrolment(container, { onDone, onCancel, level = 2 } = 
       const { data: body } = await api('POST', '/api/v1/auth/2fa/activate', { body: { code: value } });
       adopt(body);
       const view = recoveryCodesView({ codes: body.recovery_codes, level, onDone: () => onDone && onDone(body) });
-      container.replaceChildren(alertBox('success', 'Two-factor authentication is on'), view.root);
+      container.replaceChildren(alertBox('success', t('twofa.is_on')), view.root);
       view.focus();
     } catch (err) {
       if (isAbort(err)) return;
@@ -197,7 +196,7 @@ export async function runEnrolment(container, { onDone, onCancel, level = 2 } = 
         code.input.select();
         code.focus();
       } else if (err instanceof ApiError && err.status === 429) {
-        messages.replaceChildren(rateLimitBox(err, 'Too many wrong codes'));
+        messages.replaceChildren(rateLimitBox(err, t('auth.too_many_codes')));
         messages.focus();
       } else {
         messages.replaceChildren(problemBox(err));
@@ -212,12 +211,12 @@ export async function runEnrolment(container, { onDone, onCancel, level = 2 } = 
 
 /* ---- /admin/authenticator_2fa/userlist ------------------------------------------ */
 
-const SHOW = [
-  ['', 'Everyone', {}],
-  ['admins_without', 'Admins without 2FA', { admin: 'true', enabled: 'false' }],
-  ['admins', 'Administrators', { admin: 'true' }],
-  ['without', 'Everyone without 2FA', { enabled: 'false' }],
-  ['with', 'With 2FA', { enabled: 'true' }],
+const SHOW = () => [
+  ['', t('staff.f.everyone'), {}],
+  ['admins_without', t('twofa.show.admins_without'), { admin: 'true', enabled: 'false' }],
+  ['admins', t('staff.f.admins'), { admin: 'true' }],
+  ['without', t('twofa.show.without'), { enabled: 'false' }],
+  ['with', t('twofa.show.with'), { enabled: 'true' }],
 ];
 
 /** Whether the policy requires 2FA of administrators; null when this member may not read it. */
@@ -233,7 +232,7 @@ async function adminPolicy(signal) {
 }
 
 export async function twofaUsersPage(ctx, root) {
-  ctx.setTitle('Two-factor authentication');
+  ctx.setTitle(t('sec.twofa'));
   const viewer = me();
   const editable = can('staff', 'edit');
   const linked = canView('staff');
@@ -245,54 +244,54 @@ export async function twofaUsersPage(ctx, root) {
   function resetButton(u) {
     if (!editable || !u.enabled || (!viewer.admin && u.admin)) return null;
     const name = u.name || u.email;
-    const action = h('button', { type: 'button', class: 'btn btn-sm btn-danger-outline', 'aria-label': `Reset 2FA for ${name}` }, 'Reset 2FA');
+    const action = h('button', { type: 'button', class: 'btn btn-sm btn-danger-outline', 'aria-label': t('twofa.reset_for', { name }) }, t('sec.reset_2fa'));
     action.addEventListener('click', () => resetTwofa(u, action, () => view.load(), (err) => view.showError(err)));
     return action;
   }
 
   const view = listView(ctx, {
     api: '/api/v1/authenticator-2fa/users',
-    name: 'Staff members',
-    caption: 'Two-factor status per staff member',
+    name: t('staff.members'),
+    caption: t('twofa.caption'),
     id: 'twofa',
     // Administrators first: the policy is about them.
     sort: '-admin,name',
-    sortText: 'administrators first, then by name',
+    sortText: t('twofa.sort_text'),
     limit: 50,
-    search: { label: 'Search staff', placeholder: 'Name or email…' },
-    filterLabel: 'Filter two-factor status',
-    filters: [{ type: 'preset', id: 'twofa-show', label: 'Show', options: SHOW }],
+    search: { label: t('staff.search'), placeholder: t('staff.search_placeholder') },
+    filterLabel: t('twofa.filter'),
+    filters: [{ type: 'preset', id: 'twofa-show', label: t('twofa.show'), options: SHOW() }],
     tableClass: 'table-2fa',
     columns: [
-      { label: 'Staff member', sort: 'name', class: 'who-cell', linked: true,
+      { label: t('twofa.col.member'), sort: 'name', class: 'who-cell', linked: true,
         cell: (u, { link }) => [
           linked ? link(u.name || u.email) : h('span', { class: 'row-link' }, u.name || u.email),
-          u.active === false ? h('span', { class: 'badge badge-off badge-inline' }, 'Inactive') : null,
+          u.active === false ? h('span', { class: 'badge badge-off badge-inline' }, t('staff.inactive')) : null,
           h('span', { class: 'cell-sub muted', title: u.email }, u.email)] },
-      { label: 'Admin', sort: 'admin', desc: true,
-        cell: (u) => (u.admin ? h('span', { class: 'badge badge-admin' }, 'Admin') : dash('no')) },
+      { label: t('staff.col.admin'), sort: 'admin', desc: true,
+        cell: (u) => (u.admin ? h('span', { class: 'badge badge-admin' }, t('staff.col.admin')) : dash(t('a11y.no'))) },
       { label: '2FA', sort: 'enabled',
         cell: (u) => h('span', { class: ['badge', u.enabled ? 'badge-on' : u.admin ? 'badge-danger' : 'badge-off'] },
-          u.enabled ? 'On' : 'Off') },
-      { label: 'Since', sort: 'enabled_at', desc: true, class: 'nowrap',
+          u.enabled ? t('sec.on') : t('sec.off')) },
+      { label: t('twofa.col.since'), sort: 'enabled_at', desc: true, class: 'nowrap',
         cell: (u) => (u.enabled_at ? timeEl(u.enabled_at, { dateOnly: true }) : dash('never')) },
-      { label: 'Required',
+      { label: t('sec.required'),
         cell: (u) => (u.required
-          ? h('span', { class: ['badge', u.enabled ? 'badge-on' : 'badge-warn'] }, u.enabled ? 'Required' : 'Required — not set up')
-          : h('span', { class: 'muted' }, 'No')) },
-      { label: 'Recovery codes left', headClass: 'num th-wrap', class: 'num',
+          ? h('span', { class: ['badge', u.enabled ? 'badge-on' : 'badge-warn'] }, u.enabled ? t('sec.required') : t('twofa.required_not_set'))
+          : h('span', { class: 'muted' }, t('common.no'))) },
+      { label: t('sec.codes_left'), headClass: 'num th-wrap', class: 'num',
         cell(u) {
-          if (!u.enabled) return dash('not applicable');
+          if (!u.enabled) return dash(t('access.na'));
           const left = Number(u.recovery_codes_remaining) || 0;
           return h('span', { class: left <= 2 ? 'text-warn' : null,
-            title: left <= 2 ? 'Few codes left: they should generate a new set' : null }, String(left));
+            title: left <= 2 ? t('twofa.few_left') : null }, String(left));
         } },
-      { label: '', hiddenLabel: 'Actions', class: 'actions-cell', cell: resetButton },
+      { label: '', hiddenLabel: t('common.actions'), class: 'actions-cell', cell: resetButton },
     ],
     rowHref: linked ? (u) => `/admin/staff/${u.id}?tab=security` : null,
     rowProps: (u) => ({ class: u.active === false ? 'row-muted' : null, dataset: { staffId: String(u.id) } }),
     empty: (v) => (adminsWithout(v) && !v.state.q
-      ? ['Every administrator uses 2FA.', 'Nothing to do for this check.'] : ['Nobody matches.']),
+      ? [t('twofa.all_admins'), t('twofa.nothing_to_do')] : [t('twofa.nobody')]),
     onData: (data) => paintSummary(data.admins),
   });
 
@@ -303,22 +302,19 @@ export async function twofaUsersPage(ctx, root) {
     const missing = total - with2fa;
     const filterBtn = missing > 0 && !adminsWithout(view)
       ? h('button', { type: 'button', class: 'btn btn-sm', onclick: () => view.set({ admin: 'true', enabled: 'false' }) },
-        'Show admins without 2FA') : null;
+        t('twofa.show_admins_without')) : null;
     const settingsLink = required === false && canView('settings')
-      ? h('a', { href: '/admin/settings?tab=security', class: 'btn btn-sm' }, 'Security settings') : null;
-    const policy = required === true ? 'The policy requires 2FA for administrators: those without it must set it up at their next sign-in.'
-      : required === false ? 'The policy does not require 2FA for administrators. Turn on “Require two-factor authentication for administrators” in the security settings to enforce it.'
-        : '';
+      ? h('a', { href: '/admin/settings?tab=security', class: 'btn btn-sm' }, t('twofa.security_settings')) : null;
+    const policy = required === true ? t('twofa.policy_on') : required === false ? t('twofa.policy_off') : '';
     summary.replaceChildren(alertBox(missing > 0 ? 'warning' : 'success',
-      `${with2fa} of ${total} administrators use 2FA`,
-      missing > 0 ? `${missing} administrator${missing === 1 ? ' has' : 's have'} no second factor. ${policy}` : `All administrators have a second factor. ${policy}`,
+      t('twofa.admins_use', { with: with2fa, count: total }),
+      `${missing > 0 ? t('twofa.admins_missing', { count: missing }) : t('twofa.admins_all')} ${policy}`,
       filterBtn, settingsLink));
   }
 
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Two-factor authentication (2FA)')),
-    h('p', { class: 'muted page-lead' },
-      'Every administrator should use 2FA: check at each admin hire and weekly. A member who lost their phone and their recovery codes needs “Reset 2FA”.'),
+    h('div', { class: 'page-header' }, pageTitle(t('twofa.page_title'))),
+    h('p', { class: 'muted page-lead' }, t('twofa.page_lead')),
     summary,
     view.root);
   await view.load();
@@ -329,18 +325,15 @@ export async function resetTwofa(member, button, after, onError) {
   const who = member.name || member.email;
   const self = me() && me().id === member.id;
   const ok = await confirmDialog({
-    title: `Reset 2FA for ${who}?`,
-    message: self
-      ? 'Your authenticator app and recovery codes stop working and your other sessions end. Set up 2FA again on your security page.'
-      : 'Their authenticator app and recovery codes stop working, and they are signed out everywhere. '
-        + 'When 2FA is required for them, they set it up again right after their password at the next sign-in. They get an email about it.',
-    confirmLabel: 'Reset 2FA', danger: true,
+    title: t('twofa.reset_q', { name: who }),
+    message: self ? t('twofa.reset_self') : t('twofa.reset_other'),
+    confirmLabel: t('sec.reset_2fa'), danger: true,
   });
   if (!ok) { if (button) button.focus(); return false; }
   if (button) button.disabled = true;
   try {
     await api('POST', `/api/v1/staff/${member.id}/2fa/reset`);
-    toast(`Two-factor authentication of ${who} was reset.`);
+    toast(t('twofa.reset_done', { name: who }));
     if (after) after();
     return true;
   } catch (err) {

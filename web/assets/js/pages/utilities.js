@@ -3,16 +3,17 @@ import { h } from '../dom.js';
 import { NAV } from '../nav.js';
 import { canView } from '../session.js';
 import { alertBox } from '../ui.js';
+import { t } from '../i18n.js';
 
 function utilitiesPage(ctx, root) {
-  ctx.setTitle('Utilities');
+  ctx.setTitle(t('nav.group.utilities'));
   const rows = NAV.filter((n) => n.group === 'Utilities' && canView(n.module, n));
   root.replaceChildren(
-    h('h1', { class: 'page-title', tabindex: '-1' }, 'Utilities'),
-    h('p', { class: 'muted page-lead' }, 'Daily: blocked emails in the email queue. Weekly: the activity log.'),
+    h('h1', { class: 'page-title', tabindex: '-1' }, t('nav.group.utilities')),
+    h('p', { class: 'muted page-lead' }, t('utilities.lead')),
     rows.length ? h('div', { class: 'stats' }, rows.map((n) => h('a', { href: n.path, class: 'card stat' },
-      h('p', { class: 'stat-label' }, 'Utility'), h('p', { class: 'stat-value stat-value-text' }, n.label))))
-      : alertBox('info', 'Your role gives you no utilities.'));
+      h('p', { class: 'stat-label' }, t('utilities.utility')), h('p', { class: 'stat-value stat-value-text' }, n.key ? t(n.key) : n.label))))
+      : alertBox('info', t('utilities.none')));
 }
 
 export const routes = [['/admin/utilities', utilitiesPage]];

@@ -14,65 +14,70 @@ import { trackForm } from '../dirty.js';
 import { lastListQuery, listView } from '../listview.js';
 import { alertBox, confirmDialog, copyText, modal, problemBox, toast } from '../ui.js';
 import { checkboxGroup, clearErrors, control, showFieldErrors, staleNotice } from '../forms.js';
+import { t, tOr } from '../i18n.js';
+import { formatNumber } from '../format.js';
 
 const BASE = '/admin/webhooks';
 // The list as it was last left (its filters, sort and page), for the links back to it.
 const listHref = () => BASE + lastListQuery(BASE);
-const ENTITIES = [['lead', 'Leads'], ['client', 'Clients'], ['department', 'Departments'], ['team', 'Teams'], ['staff', 'Staff']];
-const EVENTS = [['created', 'Created'], ['updated', 'Updated'], ['deleted', 'Deleted'], ['status_changed', 'Status changed']];
+const ENTITY_KEYS = [['lead', 'leads', 'Leads'], ['client', 'clients', 'Clients'], ['department', 'departments', 'Departments'],
+  ['team', 'teams', 'Teams'], ['staff', 'staff', 'Staff']];
+const ENTITIES = ENTITY_KEYS.map(([e]) => [e]);
+/** [value, label] of the entities and events, in the member's language. */
+const entityItems = () => ENTITY_KEYS.map(([e, plural, label]) => [e, tOr(`entity.${plural}`, tOr(`module.${plural}`, label))]);
+const EVENTS = [['created'], ['updated'], ['deleted'], ['status_changed']];
+const eventItems = () => EVENTS.map(([e]) => [e, t(`hooks.event.${e}`)]);
 const BADGE = { pending: 'queued', delivered: 'sent', failed: 'blocked' };
 // The delivery log's event types: entity.event, and the test event.
 const EVENT_TYPES = [...ENTITIES.flatMap(([e]) => EVENTS.map(([v]) => `${e}.${v}`)), 'webhook.test'];
 
 function secretPanel(secret, title) {
-  const input = h('input', { class: 'input mono', readOnly: true, value: secret, 'aria-label': 'Signing secret',
+  const input = h('input', { class: 'input mono', readOnly: true, value: secret, 'aria-label': t('hooks.secret'),
     'data-testid': 'webhook-secret' });
-  const copy = h('button', { type: 'button', class: 'btn' }, 'Copy secret');
-  copy.addEventListener('click', async () => toast(await copyText(secret) ? 'Copied.' : 'Select it and copy it.'));
+  const copy = h('button', { type: 'button', class: 'btn' }, t('hooks.copy_secret'));
+  copy.addEventListener('click', async () => toast(await copyText(secret) ? t('common.copied') : t('hooks.copy_failed')));
   return h('div', { class: 'card', 'data-testid': 'secret-panel' },
-    alertBox('warning', title, 'The receiver verifies each message with it (Standard Webhooks). It is shown this once.'),
+    alertBox('warning', title, t('hooks.secret_detail')),
     h('div', { class: 'field field-wide' }, input), copy);
 }
 
 async function listPage(ctx, root) {
-  ctx.setTitle('Webhooks');
-  const add = can('webhooks', 'create') ? h('a', { href: `${BASE}/new`, class: 'btn btn-primary' }, 'Add webhook') : null;
+  ctx.setTitle(t('nav.webhooks'));
+  const add = can('webhooks', 'create') ? h('a', { href: `${BASE}/new`, class: 'btn btn-primary' }, t('hooks.add')) : null;
   const view = listView(ctx, {
     api: '/api/v1/webhooks',
-    name: 'Webhooks',
-    caption: 'Webhook endpoints',
+    name: t('nav.webhooks'),
+    caption: t('hooks.caption'),
     id: 'wh',
     sort: '-id',
-    sortText: 'newest first',
+    sortText: t('activity.newest_first'),
     limit: 25,
-    search: { label: 'Search webhooks', placeholder: 'Name or URL…' },
-    filterLabel: 'Filter webhooks',
-    filters: [{ param: 'active', id: 'wh-active', label: 'State', options: [['true', 'Active'], ['false', 'Off']] }],
+    search: { label: t('hooks.search'), placeholder: t('hooks.search_placeholder') },
+    filterLabel: t('hooks.filter'),
+    filters: [{ param: 'active', id: 'wh-active', label: t('hooks.state'), options: [['true', t('hooks.active')], ['false', t('hooks.off')]] }],
     columns: [
-      { label: 'Name', sort: 'name', cell: (w) => w.name },
+      { label: t('field.name'), sort: 'name', cell: (w) => w.name },
       { label: 'URL', cell: (w) => h('span', { class: 'mono truncate', title: w.url }, w.url) },
-      { label: 'Events', cell: (w) => `${w.entities.join(', ')}: ${w.events.join(', ')}` },
-      { label: 'Delivery rate',
+      { label: t('nav.events'), cell: (w) => `${w.entities.join(', ')}: ${w.events.join(', ')}` },
+      { label: t('hooks.rate'),
         cell: (w) => [w.delivery_rate === null ? h('span', { class: 'muted' }, '—')
-          : h('span', { class: w.delivery_rate < 0.95 ? 'error-text' : null }, `${(w.delivery_rate * 100).toFixed(1)}%`),
-        w.deliveries.failed ? h('span', { class: 'attempts muted' }, `${w.deliveries.failed} failed`) : null] },
-      { label: 'State',
-        cell: (w) => [h('span', { class: ['badge', w.active ? 'badge-mail-sent' : 'badge-mail-blocked'] }, w.active ? 'Active' : 'Off'),
-          w.debug_mode ? h('span', { class: 'badge badge-mail-queued' }, 'debug') : null] },
-      { label: 'Created', sort: 'created_at', desc: true, class: 'when', cell: (w) => timeEl(w.created_at) },
+          : h('span', { class: w.delivery_rate < 0.95 ? 'error-text' : null }, `${formatNumber(w.delivery_rate * 100, { min: 1, max: 1 })}%`),
+        w.deliveries.failed ? h('span', { class: 'attempts muted' }, t('cron.failed', { count: w.deliveries.failed })) : null] },
+      { label: t('hooks.state'),
+        cell: (w) => [h('span', { class: ['badge', w.active ? 'badge-mail-sent' : 'badge-mail-blocked'] }, w.active ? t('hooks.active') : t('hooks.off')),
+          w.debug_mode ? h('span', { class: 'badge badge-mail-queued' }, t('hooks.debug')) : null] },
+      { label: t('field.created_at'), sort: 'created_at', desc: true, class: 'when', cell: (w) => timeEl(w.created_at) },
     ],
     rowHref: (w) => `${BASE}/${w.id}`,
     rowProps: (w) => ({ dataset: { webhook: w.id } }),
     empty: {
-      none: ['No webhooks yet.', add ? 'Add one for each system that needs notifications.' : null],
-      filtered: ['No webhooks match.', 'Try another search or reset the filters.'],
+      none: [t('hooks.none'), add ? t('hooks.none_detail') : null],
+      filtered: [t('hooks.no_match'), t('staff.try_another')],
     },
   });
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Webhooks'), add),
-    h('p', { class: 'muted page-lead' },
-      'Real-time notifications to external systems, signed per Standard Webhooks. Daily: failed deliveries? Check the '
-      + 'destination URL. Test with debug mode before relying on an endpoint, then turn debug mode off.'),
+    h('div', { class: 'page-header' }, pageTitle(t('nav.webhooks')), add),
+    h('p', { class: 'muted page-lead' }, t('hooks.lead')),
     view.root);
   await view.load();
 }
@@ -80,13 +85,13 @@ async function listPage(ctx, root) {
 /** The endpoint form (add or edit): returns {form, fields, read()}. */
 function hookForm(w) {
   const fields = {
-    name: control({ name: 'name', label: 'Name', required: true, max: 100, hint: 'The system it notifies, e.g. “ERP Sync”.' }),
-    url: control({ name: 'url', label: 'Destination URL', required: true, type: 'url',
-      hint: 'https://… — a new URL gets a new signing secret.' }),
-    entities: checkboxGroup({ name: 'entities', label: 'Entities', items: ENTITIES }),
-    events: checkboxGroup({ name: 'events', label: 'Events', items: EVENTS }),
-    active: control({ name: 'active', label: 'Active', type: 'checkbox' }),
-    debug_mode: control({ name: 'debug_mode', label: 'Debug mode (keeps request and response bodies in the log for 24 hours)',
+    name: control({ name: 'name', label: t('field.name'), required: true, max: 100, hint: t('hooks.name_hint') }),
+    url: control({ name: 'url', label: t('hooks.url'), required: true, type: 'url',
+      hint: t('hooks.url_hint') }),
+    entities: checkboxGroup({ name: 'entities', label: t('hooks.entities'), items: entityItems() }),
+    events: checkboxGroup({ name: 'events', label: t('nav.events'), items: eventItems() }),
+    active: control({ name: 'active', label: t('hooks.active'), type: 'checkbox' }),
+    debug_mode: control({ name: 'debug_mode', label: t('hooks.debug_mode'),
       type: 'checkbox' }),
   };
   fields.name.set(w ? w.name : '');
@@ -104,14 +109,14 @@ function hookForm(w) {
 }
 
 async function newPage(ctx, root) {
-  ctx.setTitle('Add webhook');
+  ctx.setTitle(t('hooks.add'));
   const { fields, read } = hookForm(null);
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add webhook');
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('hooks.add'));
   const form = h('form', { novalidate: true, class: 'form card', 'data-testid': 'webhook-form' }, messages,
     h('div', { class: 'form-grid' }, Object.values(fields).map((f) => f.wrap)),
-    h('div', { class: 'form-actions' }, save, h('a', { href: listHref(), class: 'btn' }, 'Cancel')));
-  root.replaceChildren(h('div', { class: 'page-header' }, pageTitle('Add webhook')), form);
+    h('div', { class: 'form-actions' }, save, h('a', { href: listHref(), class: 'btn' }, t('common.cancel'))));
+  root.replaceChildren(h('div', { class: 'page-header' }, pageTitle(t('hooks.add'))), form);
   trackForm(form); // leaving with what was typed asks first (dirty.js)
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -132,19 +137,19 @@ async function newPage(ctx, root) {
 
 /** One delivery's attempts in a dialog (bodies while debug mode was on). */
 async function showDelivery(id, returnFocus, onReplay) {
-  const dlg = modal({ title: `Delivery #${id}`, wide: true, returnFocus });
-  const close = h('button', { type: 'button', class: 'btn' }, 'Close');
+  const dlg = modal({ title: t('hooks.delivery', { id }), wide: true, returnFocus });
+  const close = h('button', { type: 'button', class: 'btn' }, t('common.close'));
   close.addEventListener('click', () => dlg.close());
   dlg.actions.replaceChildren(close);
   try {
     const { data: d } = await api('GET', `/api/v1/webhook-deliveries/${id}`);
     const replay = can('webhooks', 'edit') && d.status !== 'pending'
-      ? h('button', { type: 'button', class: 'btn btn-primary' }, 'Replay') : null;
+      ? h('button', { type: 'button', class: 'btn btn-primary' }, t('hooks.replay')) : null;
     if (replay) {
       replay.addEventListener('click', async () => {
         try {
           await api('POST', `/api/v1/webhook-deliveries/${id}/replay`, { body: {} });
-          toast('Queued again.');
+          toast(t('hooks.queued_again'));
           dlg.close();
           onReplay();
         } catch (err) { dlg.body.prepend(problemBox(err)); }
@@ -153,15 +158,16 @@ async function showDelivery(id, returnFocus, onReplay) {
     }
     replace(dlg.body, // replace() skips the nulls (replaceChildren would write "null")
       h('p', null, `${d.event_type} · webhook-id `, h('span', { class: 'mono' }, d.msg_id)),
-      h('table', { class: 'table', 'aria-label': 'Attempts' },
-        h('thead', null, h('tr', null, ['#', 'When', 'Status', 'Duration', 'Error'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('table', { class: 'table', 'aria-label': t('hooks.attempts') },
+        h('thead', null, h('tr', null, ['#', t('events.when'), t('field.status'), t('apilog.duration'), t('hooks.error')]
+          .map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', null, d.attempts_log.map((a) => h('tr', null, h('td', null, String(a.attempt)), h('td', null, timeEl(a.at)),
-          h('td', null, a.status_code === null ? '—' : String(a.status_code)), h('td', null, `${a.duration_ms} ms`),
+          h('td', null, a.status_code === null ? '—' : String(a.status_code)), h('td', null, `${formatNumber(a.duration_ms)} ms`),
           h('td', null, a.error || '—'))))),
       d.attempts_log.some((a) => a.request_body) ? h('div', null,
-        h('h3', { class: 'section-title' }, 'Last request body'), h('pre', { class: 'mono pre-wrap', 'data-testid': 'request-body' },
+        h('h3', { class: 'section-title' }, t('hooks.last_request')), h('pre', { class: 'mono pre-wrap', 'data-testid': 'request-body' },
           d.attempts_log.find((a) => a.request_body).request_body),
-        h('h3', { class: 'section-title' }, 'Last response body'), h('pre', { class: 'mono pre-wrap', 'data-testid': 'response-body' },
+        h('h3', { class: 'section-title' }, t('hooks.last_response')), h('pre', { class: 'mono pre-wrap', 'data-testid': 'response-body' },
           d.attempts_log.find((a) => a.request_body).response_body || '')) : null);
   } catch (err) {
     dlg.body.replaceChildren(problemBox(err));
@@ -170,16 +176,16 @@ async function showDelivery(id, returnFocus, onReplay) {
 
 /** The rotate dialog: how long the old secret keeps signing; resolves with the answer (the new secret), or null. */
 async function rotateDialog(id, returnFocus) {
-  const dlg = modal({ title: 'Rotate the signing secret?', returnFocus });
-  const hours = control({ name: 'overlap_hours', label: 'The old secret also signs for (hours)', type: 'number', min: 1,
-    maxValue: 168, required: true, hint: '1 to 168. Both secrets sign each message meanwhile, so the receiver can switch.' });
+  const dlg = modal({ title: t('hooks.rotate_q'), returnFocus });
+  const hours = control({ name: 'overlap_hours', label: t('hooks.overlap'), type: 'number', min: 1,
+    maxValue: 168, required: true, hint: t('hooks.overlap_hint') });
   hours.set(24);
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Rotate');
-  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('hooks.rotate'));
+  const cancel = h('button', { type: 'button', class: 'btn' }, t('common.cancel'));
   cancel.addEventListener('click', () => dlg.close(null));
   const form = h('form', { novalidate: true, 'data-testid': 'rotate-form' },
-    h('p', null, 'A new secret signs from now on, shown once.'), messages, hours.wrap,
+    h('p', null, t('hooks.rotate_lead')), messages, hours.wrap,
     h('div', { class: 'dialog-actions' }, cancel, submit));
   dlg.body.replaceChildren(form);
   trackForm(form);
@@ -202,44 +208,45 @@ async function rotateDialog(id, returnFocus) {
 
 /** The delivery log of one endpoint on the list component (src/admin/webhook_log.c, dspec). */
 function deliveryLog(ctx, id) {
-  const refresh = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Refresh');
-  const replayAll = can('webhooks', 'edit') ? h('button', { type: 'button', class: 'btn' }, 'Replay all failed') : null;
+  const refresh = h('button', { type: 'button', class: 'btn btn-ghost' }, t('mail.refresh'));
+  const replayAll = can('webhooks', 'edit') ? h('button', { type: 'button', class: 'btn' }, t('hooks.replay_all')) : null;
   const details = (d) => {
-    const open = h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': `Details of delivery ${d.id}` }, 'Details');
+    const open = h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': t('hooks.details_of', { id: d.id }) }, t('staff.tab.details'));
     open.addEventListener('click', () => showDelivery(d.id, open, () => view.load()));
     return open;
   };
   const view = listView(ctx, {
     api: `/api/v1/webhooks/${id}/deliveries`,
-    name: 'Deliveries',
+    name: t('hooks.deliveries'),
     id: 'dl',
     sort: '-id',
-    sortText: 'newest first',
+    sortText: t('activity.newest_first'),
     limit: 25,
     count: true,
     search: null,
-    filterLabel: 'Filter deliveries',
+    filterLabel: t('hooks.filter_deliveries'),
     filters: [
-      { param: 'status', id: 'dl-status', label: 'Status', options: [['pending', 'Pending'], ['delivered', 'Delivered'], ['failed', 'Failed']] },
-      { param: 'event_type', id: 'dl-event', label: 'Event', type: 'text', placeholder: 'Any', suggestions: EVENT_TYPES },
-      { type: 'dates', field: 'created_at', params: ['from', 'to'], labels: ['From', 'To'] },
+      { param: 'status', id: 'dl-status', label: t('field.status'),
+        options: ['pending', 'delivered', 'failed'].map((s) => [s, t(`hooks.status.${s}`)]) },
+      { param: 'event_type', id: 'dl-event', label: t('hooks.event'), type: 'text', placeholder: t('activity.any'), suggestions: EVENT_TYPES },
+      { type: 'dates', field: 'created_at', params: ['from', 'to'], labels: [t('activity.from'), t('activity.to')] },
     ],
     toolbar: [refresh, replayAll],
     columns: [
       { label: '#', sort: 'id', desc: true, class: 'mono', cell: (d) => String(d.id) },
-      { label: 'When', sort: 'created_at', desc: true, class: 'when', cell: (d) => timeEl(d.created_at) },
-      { label: 'Event', cell: (d) => d.event_type },
-      { label: 'Status', cell: (d) => h('span', { class: ['badge', `badge-mail-${BADGE[d.status] || 'queued'}`] }, d.status) },
-      { label: 'Code', cell: (d) => (d.last_status_code === null ? '—' : String(d.last_status_code)) },
-      { label: 'Attempts', headClass: 'num', class: 'num', cell: (d) => String(d.attempts) },
-      { label: 'Error', class: 'truncate', cell: (d) => d.last_error || '—' },
-      { label: '', hiddenLabel: 'Actions', cell: details },
+      { label: t('events.when'), sort: 'created_at', desc: true, class: 'when', cell: (d) => timeEl(d.created_at) },
+      { label: t('hooks.event'), cell: (d) => d.event_type },
+      { label: t('field.status'), cell: (d) => h('span', { class: ['badge', `badge-mail-${BADGE[d.status] || 'queued'}`] }, d.status) },
+      { label: t('hooks.code'), cell: (d) => (d.last_status_code === null ? '—' : String(d.last_status_code)) },
+      { label: t('hooks.attempts'), headClass: 'num', class: 'num', cell: (d) => String(d.attempts) },
+      { label: t('hooks.error'), class: 'truncate', cell: (d) => d.last_error || '—' },
+      { label: '', hiddenLabel: t('common.actions'), cell: details },
     ],
     rowProps: (d) => ({ dataset: { delivery: d.id, status: d.status } }),
     tableClass: 'table-log',
     empty: {
-      none: ['No deliveries yet.', 'Send a test event, or wait for a change of the records it follows.'],
-      filtered: ['No deliveries match.', 'Try other filters or reset them.'],
+      none: [t('hooks.no_deliveries'), t('hooks.no_deliveries_detail')],
+      filtered: [t('hooks.no_deliveries_match'), t('events.try_other')],
     },
   });
   refresh.addEventListener('click', () => view.load());
@@ -247,7 +254,7 @@ function deliveryLog(ctx, id) {
     replayAll.disabled = true;
     try {
       const { data } = await api('POST', `/api/v1/webhooks/${id}/replay-failed`, { body: {} });
-      toast(`${data.replayed} deliver${data.replayed === 1 ? 'y' : 'ies'} queued again.`);
+      toast(t('hooks.replayed', { count: data.replayed }));
       await view.load();
     } catch (err) {
       if (!isAbort(err)) view.showError(err);
@@ -260,7 +267,7 @@ function deliveryLog(ctx, id) {
 
 async function detailPage(ctx, root) {
   const id = ctx.params.id;
-  ctx.setTitle('Webhook');
+  ctx.setTitle(t('hooks.one'));
   const secretKey = `atrium-webhook-secret-${id}`;
   const fresh = sessionStorage.getItem(secretKey);
   sessionStorage.removeItem(secretKey);
@@ -275,27 +282,27 @@ async function detailPage(ctx, root) {
     try {
       ({ data: w } = await api('GET', `/api/v1/webhooks/${id}`, { signal: ctx.signal }));
     } catch (err) {
-      if (!isAbort(err)) top.replaceChildren(problemBox(err, h('a', { href: listHref(), class: 'btn' }, 'All webhooks')));
+      if (!isAbort(err)) top.replaceChildren(problemBox(err, h('a', { href: listHref(), class: 'btn' }, t('hooks.all'))));
       return false;
     }
     ctx.setTitle(w.name);
     const editable = can('webhooks', 'edit');
     const { fields, read } = hookForm(w);
     const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-    const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save');
-    const form = h('form', { novalidate: true, class: 'form card', 'data-testid': 'webhook-form', 'aria-label': 'Webhook settings' },
+    const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.save'));
+    const form = h('form', { novalidate: true, class: 'form card', 'data-testid': 'webhook-form', 'aria-label': t('hooks.settings') },
       messages, h('div', { class: 'form-grid' }, Object.values(fields).map((f) => f.wrap)),
       editable ? h('div', { class: 'form-actions' }, save) : null);
     if (!editable) for (const el of form.elements) el.disabled = true;
     // A rotated secret shows here without drawing the form again: what was typed stays.
-    const secretSlot = h('div', null, secret ? secretPanel(secret, 'Copy the signing secret now') : null);
+    const secretSlot = h('div', null, secret ? secretPanel(secret, t('hooks.copy_now')) : null);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clearErrors(fields, messages);
       save.disabled = true;
       try {
         const { data } = await api('PATCH', `/api/v1/webhooks/${id}`, { body: read(), ifMatch: `"${w.version}"` });
-        toast('Saved.');
+        toast(t('tokens.saved'));
         await loadHook(data.secret);
       } catch (err) {
         if (isAbort(err)) return;
@@ -305,11 +312,11 @@ async function detailPage(ctx, root) {
         save.disabled = false;
       }
     });
-    const test = editable ? h('button', { type: 'button', class: 'btn' }, 'Send test event') : null;
+    const test = editable ? h('button', { type: 'button', class: 'btn' }, t('hooks.send_test')) : null;
     test?.addEventListener('click', async () => {
       try {
         await api('POST', `/api/v1/webhooks/${id}/test`, { body: {} });
-        toast('Test event queued: watch the log below.');
+        toast(t('hooks.test_queued'));
         // Watch the log until the delivery is no longer pending (a few seconds at most).
         for (let i = 0; i < 10 && view && !ctx.signal.aborted; i++) {
           await view.load();
@@ -318,20 +325,20 @@ async function detailPage(ctx, root) {
         }
       } catch (err) { top.prepend(problemBox(err)); }
     });
-    const rotate = editable ? h('button', { type: 'button', class: 'btn' }, 'Rotate secret') : null;
+    const rotate = editable ? h('button', { type: 'button', class: 'btn' }, t('hooks.rotate_secret')) : null;
     rotate?.addEventListener('click', async () => {
       const data = await rotateDialog(id, rotate);
       if (!data) return;
       w.version = data.version; // the next save's If-Match
-      replace(secretSlot, secretPanel(data.secret, 'Copy the new signing secret now'),
-        data.previous_secret_until ? alertBox('info', 'The previous secret still signs',
-          h('span', null, 'Until ', timeEl(data.previous_secret_until), ', alongside the new one.')) : null);
+      replace(secretSlot, secretPanel(data.secret, t('hooks.copy_new_now')),
+        data.previous_secret_until ? alertBox('info', t('hooks.previous_signs'),
+          h('span', null, `${t('hooks.until')} `, timeEl(data.previous_secret_until), `, ${t('hooks.alongside')}`)) : null);
       secretSlot.querySelector('input').focus();
     });
-    const del = can('webhooks', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger' }, 'Delete') : null;
+    const del = can('webhooks', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger' }, t('common.delete')) : null;
     del?.addEventListener('click', async () => {
-      if (!await confirmDialog({ title: `Delete “${w.name}”?`, danger: true, confirmLabel: 'Delete',
-        message: 'Its delivery log goes too. Queued deliveries are not sent.' })) return;
+      if (!await confirmDialog({ title: t('hooks.delete_q', { name: w.name }), danger: true, confirmLabel: t('common.delete'),
+        message: t('hooks.delete_message') })) return;
       try {
         await api('DELETE', `/api/v1/webhooks/${id}`);
         navigate(listHref());
@@ -339,10 +346,10 @@ async function detailPage(ctx, root) {
     });
     replace(top,
       h('div', { class: 'page-header' }, pageTitle(w.name), test, rotate, del),
-      h('p', null, h('a', { href: listHref() }, '← All webhooks')),
+      h('p', null, h('a', { href: listHref() }, `← ${t('hooks.all')}`)),
       secretSlot,
-      !w.active && w.disabled_reason ? alertBox('error', 'Turned off by Atrium', w.disabled_reason) : null,
-      w.debug_mode ? alertBox('info', 'Debug mode is on', 'Request and response bodies are kept in the log until it turns itself off.') : null,
+      !w.active && w.disabled_reason ? alertBox('error', t('hooks.turned_off'), w.disabled_reason) : null,
+      w.debug_mode ? alertBox('info', t('hooks.debug_on'), t('hooks.debug_on_detail')) : null,
       form);
     // Leaving with unsaved changes asks first (dirty.js); a save draws a new form.
     if (editable) trackForm(form);
@@ -351,7 +358,7 @@ async function detailPage(ctx, root) {
 
   if (!await loadHook(fresh)) return;
   view = deliveryLog(ctx, id);
-  log.replaceChildren(h('h2', { id: 'dl-title', class: 'section-title' }, 'Logs'), view.root);
+  log.replaceChildren(h('h2', { id: 'dl-title', class: 'section-title' }, t('hooks.logs')), view.root);
   await view.load();
 }
 
