@@ -160,6 +160,18 @@ test('in Romanian, the staff, roles, settings, a lead form and the pager show no
     await expect(page.getByRole('button', { name: 'Șterge clientul potențial' })).toBeVisible();
     await noEnglish(page, ['Save changes', 'Delete lead', 'Cancel', 'created', 'updated', 'History', 'Open in the activity log']);
 
+    // Custom fields (step 5): the list and a new field's form with the type's advice.
+    await page.goto('/admin/custom_fields');
+    await expect(page.getByRole('heading', { name: 'Câmpuri personalizate', level: 1 })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Câmp nou' })).toBeVisible();
+    await noEnglish(page, ['New field', 'Custom fields', 'Search custom fields', 'Only admins', 'Width', 'Rows per page']);
+    await page.goto('/admin/custom_fields/new');
+    await expect(page.getByRole('button', { name: 'Creează câmpul' })).toBeVisible();
+    await page.getByLabel(/^Tip/).selectOption('select');
+    await expect(page.getByTestId('type-hint')).toHaveText('O categorie: una dintr-o listă pe care o definiți.');
+    await noEnglish(page, ['Create field', 'Default value', 'Help text', 'Width in the form', 'Short text', 'Only administrators',
+      'Searchable', 'One per line', 'Cancel']);
+
     // The leads list and its pager.
     await page.goto('/admin/leads');
     const pager = page.getByRole('navigation', { name: /Pagini/ });

@@ -10,6 +10,7 @@ import { entityByLogName } from '../entities.js';
 import { alertBox, confirmDialog, modal, sentence } from '../ui.js';
 import { errorMessage } from '../forms.js';
 import { fieldControl, fillReferences } from './form.js';
+import { t } from '../i18n.js';
 
 // A custom field type → the generic form's input type (pages/form.js).
 const INPUT = {
@@ -61,9 +62,9 @@ export function failuresBox(def, pv) {
     return h('li', { dataset: { record: f.id } }, href ? h('a', { href }, name) : name, ': ',
       h('code', null, shown(f.value)), ` — ${f.reason}`);
   });
-  return alertBox('error', `${n} stored value${n === 1 ? '' : 's'} would not convert: nothing was saved`,
-    `Correct ${n === 1 ? 'it' : 'them'} on the record${n === 1 ? '' : 's'}, then save the change again.`
-      + (n > pv.failures.length ? ` The first ${pv.failures.length} are listed.` : ''),
+  return alertBox('error', t('cf.fail_title', { count: n }),
+    t('cf.fail_detail', { count: n })
+      + (n > pv.failures.length ? ` ${t('cf.fail_first', { n: pv.failures.length })}` : ''),
     h('ul', { class: 'error-list', 'data-testid': 'convert-failures' }, items));
 }
 
@@ -76,22 +77,21 @@ export function failuresBox(def, pv) {
 export async function fillDialog(next, missing, { returnFocus, error, value, signal } = {}) {
   const e = entityByLogName(next.entity);
   const plural = (e ? e.plural : next.entity).toLowerCase();
-  const dlg = modal({ title: `Fill ${missing} ${plural} without a value?`, returnFocus });
-  const input = await valueControl(next, 'fill_value', `Value for “${next.label}”`,
-    'They get it now, each with a new version; the activity log records the change.', signal);
+  const dlg = modal({ title: t('cf.fill_title', { count: missing, plural }), returnFocus });
+  const input = await valueControl(next, 'fill_value', t('cf.fill_value', { label: next.label }),
+    t('cf.fill_hint'), signal);
   if (value !== undefined) input.set(value);
   if (error) input.setError(error);
-  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
-  const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, `Fill ${missing} and save`);
+  const cancel = h('button', { type: 'button', class: 'btn' }, t('common.cancel'));
+  const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, t('cf.fill_ok', { count: missing }));
   cancel.addEventListener('click', () => dlg.close());
   const form = h('form', { novalidate: true, 'data-testid': 'fill-form' },
-    h('p', null, `“${next.label}” becomes required, and ${missing} ${plural} have no value. `
-      + 'Choose the value they get.'),
+    h('p', null, t('cf.fill_text', { label: next.label, count: missing, plural })),
     input.wrap, h('div', { class: 'dialog-actions' }, cancel, ok));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const v = input.get();
-    if (v === null) { input.setError('Choose the value the records get.'); input.input.focus(); return; }
+    if (v === null) { input.setError(t('cf.fill_required')); input.input.focus(); return; }
     dlg.close({ value: v });
   });
   dlg.body.replaceChildren(form);
@@ -104,9 +104,9 @@ export async function fillDialog(next, missing, { returnFocus, error, value, sig
 export function savedText(saved) {
   const cv = saved.changed_values || {};
   const parts = [];
-  if (cv.converted) parts.push(`${cv.converted} value${cv.converted === 1 ? '' : 's'} converted`);
-  if (cv.filled) parts.push(`${cv.filled} record${cv.filled === 1 ? '' : 's'} filled`);
-  return parts.length ? `Saved: ${parts.join(', ')}.` : 'Saved.';
+  if (cv.converted) parts.push(t('cf.saved_converted', { count: cv.converted }));
+  if (cv.filled) parts.push(t('cf.saved_filled', { count: cv.filled }));
+  return parts.length ? t('cf.saved_with', { what: parts.join(', ') }) : t('cf.saved');
 }
 
 /** The 422 error of `field` in err, as text, or null. */
@@ -132,11 +132,8 @@ export async function deleteField(d, signal) {
   const e = entityByLogName(d.entity);
   const plural = (e ? e.plural : d.entity).toLowerCase();
   const ok = await confirmDialog({
-    title: `Delete the field “${d.label}”?`, danger: true, confirmLabel: 'Delete field',
-    message: n
-      ? `${n} ${plural} lose their value for it. The activity log keeps each record's value. `
-        + 'Deactivating hides the field and keeps the values.'
-      : 'No record has a value for it. This cannot be undone.',
+    title: t('cf.delete_title', { label: d.label }), danger: true, confirmLabel: t('cf.delete_confirm'),
+    message: n ? t('cf.delete_values', { count: n, plural }) : t('cf.delete_none'),
   });
   if (!ok) return false;
   await api('DELETE', `/api/v1/custom_fields/${d.id}`, { query: n ? { confirm: 'true' } : undefined });

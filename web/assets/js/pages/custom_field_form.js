@@ -16,21 +16,24 @@ import { alertBox, problemBox, toast } from '../ui.js';
 import { clearErrors, control, showFieldErrors, staleNotice } from '../forms.js';
 import { historySection } from './activity.js';
 import { deleteField, failuresBox, fieldError, fillDialog, savedText, valueControl } from './custom_field_changes.js';
+import { t, tOr } from '../i18n.js';
 
 export const BASE = '/admin/custom_fields';
 const listHref = () => BASE + lastListQuery(BASE);
 
 // The form's widths (bs_column: columns of the records' 12-column form).
-export const WIDTHS = [[12, 'Full width (12)'], [9, 'Three quarters (9)'], [8, 'Two thirds (8)'], [6, 'Half (6)'],
-  [4, 'One third (4)'], [3, 'One quarter (3)']];
-export const widthText = (n) => (WIDTHS.find(([w]) => w === n) || [n, String(n)])[1];
+export const WIDTHS = () => [[12, t('cf.width_12')], [9, t('cf.width_9')], [8, t('cf.width_8')], [6, t('cf.width_6')],
+  [4, t('cf.width_4')], [3, t('cf.width_3')]];
+export const widthText = (n) => (WIDTHS().find(([w]) => w === n) || [n, String(n)])[1];
 
 // The types and the spec's advice (GET /api/v1/custom_fields/types), once per page load.
 let typesCache = null;
 export async function loadTypes(signal) {
   if (!typesCache) {
     const { data } = await api('GET', '/api/v1/custom_fields/types', { signal });
-    typesCache = Array.isArray(data && data.data) ? data.data : [];
+    // The server words the types in English; the catalogue in the member's language.
+    typesCache = (Array.isArray(data && data.data) ? data.data : []).map((x) => ({
+      ...x, label: tOr(`cf.type.${x.type}`, x.label), hint: tOr(`cf.hint.${x.type}`, x.hint) }));
   }
   return typesCache;
 }
@@ -40,15 +43,13 @@ export const entityOptions = () => ENTITIES.map((e) => [e.logEntity, e.plural]);
 export const entityText = (name) => (entityByLogName(name) || { plural: name }).plural;
 
 const CHOICE = new Set(['select', 'multi_select']);
-const FLAGS = [
-  ['required', 'Required', 'New and edited records must have a value.'],
-  ['searchable', 'Searchable', 'The list\'s search box matches its text.'],
-  ['only_admin', 'Only administrators', 'Seen and set by administrators only, everywhere.'],
-  ['show_on_client_portal', 'Show on the client portal', null],
-  ['show_on_pdf', 'Show on PDF documents', null],
+const FLAGS = () => [
+  ['required', t('cf.required'), t('cf.required_hint')],
+  ['searchable', t('cf.searchable'), t('cf.searchable_hint')],
+  ['only_admin', t('cf.only_admin'), t('cf.only_admin_hint')],
+  ['show_on_client_portal', t('cf.portal'), null],
+  ['show_on_pdf', t('cf.pdf'), null],
 ];
-const SLUG_NEW = 'Lower-case letters, digits and _: the value\'s name in the API and imports. It never changes once saved.';
-const SLUG_FIXED = 'The slug never changes: integrations and imports name the field by it. Define a new field for another slug.';
 
 /** A slug suggested from a label: "Industry sector" → "industry_sector". */
 export function slugFrom(label) {
@@ -74,23 +75,23 @@ function sameDefault(type, v, stored) {
 async function defForm(d, types, signal) {
   const isNew = !d;
   const c = {
-    entity: control({ name: 'entity', label: 'Entity', type: 'select', required: true, options: entityOptions(),
-      hint: isNew ? 'The records that get the field.' : 'A field stays on its entity.' }),
-    label: control({ name: 'label', label: 'Label', required: true, max: 100, hint: 'What forms and lists show.' }),
-    slug: control({ name: 'slug', label: 'Slug', required: true, max: 60, hint: isNew ? SLUG_NEW : SLUG_FIXED }),
-    type: control({ name: 'type', label: 'Type', type: 'select', required: true,
-      options: types.map((t) => [t.type, t.label]), hint: ' ' }),
-    options: control({ name: 'options', label: 'Options', type: 'textarea', rows: 5, required: true,
-      hint: 'One per line, in the order the form offers them.' }),
-    decimals: control({ name: 'decimals', label: 'Decimals', type: 'number', min: 0, maxValue: 6, hint: '0 to 6.' }),
-    ref_entity: control({ name: 'ref_entity', label: 'Links to', type: 'select', required: true, options: entityOptions() }),
-    help_text: control({ name: 'help_text', label: 'Help text', type: 'textarea', max: 500, hint: 'Shown under the input.' }),
-    position: control({ name: 'position', label: 'Order', type: 'number', min: 0, maxValue: 100000,
-      hint: 'Smaller first, after the built-in fields.' }),
-    bs_column: control({ name: 'bs_column', label: 'Width in the form', type: 'select', options: WIDTHS }),
+    entity: control({ name: 'entity', label: t('cf.entity'), type: 'select', required: true, options: entityOptions(),
+      hint: isNew ? t('cf.entity_hint_new') : t('cf.entity_hint') }),
+    label: control({ name: 'label', label: t('cf.label'), required: true, max: 100, hint: t('cf.label_hint') }),
+    slug: control({ name: 'slug', label: t('cf.slug'), required: true, max: 60, hint: isNew ? t('cf.slug_new') : t('cf.slug_fixed') }),
+    type: control({ name: 'type', label: t('cf.type'), type: 'select', required: true,
+      options: types.map((x) => [x.type, x.label]), hint: ' ' }),
+    options: control({ name: 'options', label: t('cf.options'), type: 'textarea', rows: 5, required: true,
+      hint: t('cf.options_hint') }),
+    decimals: control({ name: 'decimals', label: t('cf.decimals'), type: 'number', min: 0, maxValue: 6, hint: t('cf.decimals_hint') }),
+    ref_entity: control({ name: 'ref_entity', label: t('cf.links_to'), type: 'select', required: true, options: entityOptions() }),
+    help_text: control({ name: 'help_text', label: t('cf.help_text'), type: 'textarea', max: 500, hint: t('cf.help_text_hint') }),
+    position: control({ name: 'position', label: t('cf.order'), type: 'number', min: 0, maxValue: 100000,
+      hint: t('cf.order_hint') }),
+    bs_column: control({ name: 'bs_column', label: t('cf.width_form'), type: 'select', options: WIDTHS() }),
   };
-  if (isNew) c.active = control({ name: 'active', label: 'Active', type: 'checkbox', hint: 'Off: hidden everywhere, values kept.' });
-  for (const [name, label, hint] of FLAGS) {
+  if (isNew) c.active = control({ name: 'active', label: t('cf.active'), type: 'checkbox', hint: t('cf.active_hint') });
+  for (const [name, label, hint] of FLAGS()) {
     if (name === 'only_admin' && !(me() && me().admin)) continue; // only administrators reserve fields
     c[name] = control({ name, label, type: 'checkbox', hint });
   }
@@ -105,7 +106,7 @@ async function defForm(d, types, signal) {
   c.position.set(d ? d.position : 0);
   c.bs_column.set(d ? d.bs_column : 12);
   if (c.active) c.active.set(true);
-  for (const [name] of FLAGS) if (c[name]) c[name].set(d ? d[name] : name === 'searchable');
+  for (const [name] of FLAGS()) if (c[name]) c[name].set(d ? d[name] : name === 'searchable');
   if (!isNew) {
     c.entity.input.disabled = true;
     c.slug.input.readOnly = true;
@@ -122,7 +123,7 @@ async function defForm(d, types, signal) {
   let def = null;
   let defKey = null;
   const defaultProxy = {
-    label: 'Default value', get input() { return def ? def.input : c.type.input; },
+    label: t('cf.default'), get input() { return def ? def.input : c.type.input; },
     setError: (m) => def && def.setError(m), focus: () => def && def.input.focus(),
   };
   async function drawDefault() {
@@ -132,14 +133,14 @@ async function defForm(d, types, signal) {
     defKey = key;
     const was = def ? def.get() : d ? d.default : null;
     if (n.type === 'link') { def = null; defaultSlot.replaceChildren(); return; } // a link has no default
-    def = await valueControl(n, 'default', 'Default value', 'Given to new records that do not set one.', signal);
+    def = await valueControl(n, 'default', t('cf.default'), t('cf.default_hint'), signal);
     if (was != null) { try { def.set(was); } catch { /* another type: left empty */ } }
     defaultSlot.replaceChildren(def.wrap);
   }
 
   const typeHint = () => {
-    const t = types.find((x) => x.type === type());
-    c.type.hintEl.textContent = t ? t.hint : '';
+    const ty = types.find((x) => x.type === type());
+    c.type.hintEl.textContent = ty ? ty.hint : '';
     c.type.hintEl.dataset.testid = 'type-hint';
   };
   const showFor = () => {
@@ -161,48 +162,47 @@ async function defForm(d, types, signal) {
 
   /** The body: every member for a new field; only what changed for d. */
   function read() {
-    const t = type();
+    const ty = type();
     const all = {
-      entity: c.entity.input.value, label: c.label.get() ?? '', slug: c.slug.get() ?? '', type: t,
-      options: CHOICE.has(t) ? options() : undefined,
-      decimals: t === 'number' ? c.decimals.get() : undefined,
-      ref_entity: t === 'link' ? c.ref_entity.input.value : undefined,
-      default: t === 'link' ? undefined : def ? def.get() : null,
-      // 0 is the server's default, which it does not take as a value (FT_INT holds ids): left out.
-      help_text: c.help_text.get(), position: c.position.get() || (isNew ? null : d.position),
+      entity: c.entity.input.value, label: c.label.get() ?? '', slug: c.slug.get() ?? '', type: ty,
+      options: CHOICE.has(ty) ? options() : undefined,
+      decimals: ty === 'number' ? c.decimals.get() : undefined,
+      ref_entity: ty === 'link' ? c.ref_entity.input.value : undefined,
+      default: ty === 'link' ? undefined : def ? def.get() : null,
+      help_text: c.help_text.get(), position: c.position.get() ?? (isNew ? null : d.position),
       bs_column: Number(c.bs_column.input.value),
     };
     if (c.active) all.active = c.active.get();
-    for (const [name] of FLAGS) if (c[name]) all[name] = c[name].get();
+    for (const [name] of FLAGS()) if (c[name]) all[name] = c[name].get();
     const body = {};
     for (const [k, v] of Object.entries(all)) {
       if (v === undefined) continue;
       if (isNew) { if (v !== null) body[k] = v; continue; }
       if (k === 'entity' || k === 'slug') continue; // fixed once saved
-      if (k === 'default' ? !sameDefault(t, v, d.default) : !sameValue(v, d[k])) body[k] = v;
+      if (k === 'default' ? !sameDefault(ty, v, d.default) : !sameValue(v, d[k])) body[k] = v;
     }
     return body;
   }
 
-  const wraps = Object.entries(c).filter(([k]) => k !== 'help_text' && !FLAGS.some(([f]) => f === k) && k !== 'active')
+  const wraps = Object.entries(c).filter(([k]) => k !== 'help_text' && !FLAGS().some(([f]) => f === k) && k !== 'active')
     .map(([, x]) => x.wrap);
   for (const k of ['options', 'help_text']) c[k].wrap.classList.add('field-wide');
   const grid = h('div', { class: 'form-grid' }, wraps, defaultSlot, c.help_text.wrap,
-    h('fieldset', { class: 'field field-wide fieldset' }, h('legend', { class: 'label' }, 'Settings'),
-      h('div', { class: 'check-grid' }, [c.active, ...FLAGS.map(([f]) => c[f])].filter(Boolean).map((x) => x.wrap))));
+    h('fieldset', { class: 'field field-wide fieldset' }, h('legend', { class: 'label' }, t('cf.settings')),
+      h('div', { class: 'check-grid' }, [c.active, ...FLAGS().map(([f]) => c[f])].filter(Boolean).map((x) => x.wrap))));
   return { grid, controls: { ...c, default: defaultProxy }, read, next };
 }
 
 export async function newPage(ctx, root) {
-  ctx.setTitle('New custom field');
+  ctx.setTitle(t('cf.new_title'));
   const types = await loadTypes(ctx.signal);
   const { grid, controls, read } = await defForm(null, types, ctx.signal);
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create field');
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('cf.create'));
   const form = h('form', { novalidate: true, class: 'form card', 'data-testid': 'custom-field-form' }, messages, grid,
-    h('div', { class: 'form-actions' }, save, h('a', { href: listHref(), class: 'btn' }, 'Cancel')));
-  root.replaceChildren(h('p', null, h('a', { href: listHref() }, '← All custom fields')),
-    h('div', { class: 'page-header' }, pageTitle('New custom field')), form);
+    h('div', { class: 'form-actions' }, save, h('a', { href: listHref(), class: 'btn' }, t('common.cancel'))));
+  root.replaceChildren(h('p', null, h('a', { href: listHref() }, `← ${t('cf.all')}`)),
+    h('div', { class: 'page-header' }, pageTitle(t('cf.new_title'))), form);
   trackForm(form);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -210,7 +210,7 @@ export async function newPage(ctx, root) {
     save.disabled = true;
     try {
       const { data } = await api('POST', '/api/v1/custom_fields', { body: read() });
-      toast(`Field “${data.label}” created.`);
+      toast(t('cf.created', { label: data.label }));
       navigate(`${BASE}/${data.id}`);
     } catch (err) {
       if (!isAbort(err)) showFieldErrors(err, controls, messages);
@@ -223,7 +223,7 @@ export async function newPage(ctx, root) {
 
 export async function editPage(ctx, root) {
   const id = ctx.params.id;
-  ctx.setTitle('Custom field');
+  ctx.setTitle(t('cf.one'));
   const types = await loadTypes(ctx.signal);
 
   async function load() {
@@ -232,16 +232,16 @@ export async function editPage(ctx, root) {
     try {
       ({ data: d, etag } = await api('GET', `/api/v1/custom_fields/${id}`, { signal: ctx.signal }));
     } catch (err) {
-      if (!isAbort(err)) root.replaceChildren(problemBox(err, h('a', { href: listHref(), class: 'btn' }, 'All custom fields')));
+      if (!isAbort(err)) root.replaceChildren(problemBox(err, h('a', { href: listHref(), class: 'btn' }, t('cf.all'))));
       return;
     }
     ctx.setTitle(d.label);
     const editable = can('custom_fields', 'edit');
     const { grid, controls, read, next } = await defForm(d, types, ctx.signal);
     const messages = h('div', { class: 'form-messages', tabindex: '-1' });
-    const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes');
-    const form = h('form', { novalidate: true, class: 'form card', 'data-testid': 'custom-field-form', 'aria-label': 'Field settings' },
-      messages, grid, editable ? h('div', { class: 'form-actions' }, save, h('a', { href: listHref(), class: 'btn' }, 'Cancel')) : null);
+    const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.save_changes'));
+    const form = h('form', { novalidate: true, class: 'form card', 'data-testid': 'custom-field-form', 'aria-label': t('cf.form_label') },
+      messages, grid, editable ? h('div', { class: 'form-actions' }, save, h('a', { href: listHref(), class: 'btn' }, t('common.cancel'))) : null);
     if (!editable) for (const el of form.elements) el.disabled = true;
     const stale = () => staleNotice(messages, 'field', () => load());
 
@@ -249,7 +249,7 @@ export async function editPage(ctx, root) {
       ev.preventDefault();
       clearErrors(controls, messages);
       const body = read();
-      if (!Object.keys(body).length) { toast('No changes to save.', 'info'); return; }
+      if (!Object.keys(body).length) { toast(t('common.no_changes'), 'info'); return; }
       save.disabled = true;
       form.setAttribute('aria-busy', 'true');
       try {
@@ -294,12 +294,12 @@ export async function editPage(ctx, root) {
       }
     });
 
-    const toggle = editable ? h('button', { type: 'button', class: 'btn' }, d.active ? 'Deactivate' : 'Activate') : null;
+    const toggle = editable ? h('button', { type: 'button', class: 'btn' }, d.active ? t('cf.deactivate') : t('cf.activate')) : null;
     toggle?.addEventListener('click', async () => {
       toggle.disabled = true;
       try {
         await api('PATCH', `/api/v1/custom_fields/${id}`, { body: { active: !d.active }, ifMatch: etag });
-        toast(d.active ? 'Deactivated: hidden everywhere, values kept.' : 'Activated.');
+        toast(d.active ? t('cf.deactivated') : t('cf.activated'));
         await load();
       } catch (err) {
         if (isAbort(err)) return;
@@ -309,11 +309,11 @@ export async function editPage(ctx, root) {
         toggle.disabled = false;
       }
     });
-    const del = can('custom_fields', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger' }, 'Delete') : null;
+    const del = can('custom_fields', 'delete') ? h('button', { type: 'button', class: 'btn btn-danger' }, t('cf.delete')) : null;
     del?.addEventListener('click', async () => {
       try {
         if (!await deleteField(d, ctx.signal)) return;
-        toast(`Field “${d.label}” deleted.`);
+        toast(t('cf.deleted', { label: d.label }));
         navigate(listHref());
       } catch (err) {
         if (!isAbort(err)) { messages.replaceChildren(problemBox(err)); messages.focus(); }
@@ -322,13 +322,13 @@ export async function editPage(ctx, root) {
 
     const n = d.records_with_value;
     replace(root,
-      h('p', null, h('a', { href: listHref() }, '← All custom fields')),
+      h('p', null, h('a', { href: listHref() }, `← ${t('cf.all')}`)),
       h('div', { class: 'page-header' }, pageTitle(d.label,
-        d.active ? null : h('span', { class: 'badge badge-off' }, 'Inactive'),
-        d.only_admin ? h('span', { class: 'badge badge-admin' }, 'Only admins') : null), toggle, del),
+        d.active ? null : h('span', { class: 'badge badge-off' }, t('cf.inactive')),
+        d.only_admin ? h('span', { class: 'badge badge-admin' }, t('cf.only_admins')) : null), toggle, del),
       h('p', { class: 'meta muted', 'data-testid': 'field-meta' }, `${entityText(d.entity)} · `, h('code', null, d.slug),
-        ` · ${n} record${n === 1 ? '' : 's'} with a value · created `, timeEl(d.created_at), ' · updated ', timeEl(d.updated_at)),
-      d.active ? null : alertBox('info', 'This field is inactive', 'It is hidden from forms, lists and the API; its values are kept.'),
+        ` · ${t('cf.with_value', { count: n })} · ${t('form.meta_created')} `, timeEl(d.created_at), ` · ${t('form.meta_updated')} `, timeEl(d.updated_at)),
+      d.active ? null : alertBox('info', t('cf.inactive_title'), t('cf.inactive_detail')),
       form,
       canView('activity') ? historySection(d.only_admin ? 'custom_field_admin' : 'custom_field', d.id, ctx.signal) : null);
     if (editable) trackForm(form);

@@ -7,12 +7,13 @@ import { h, pageTitle } from '../dom.js';
 import { isAbort } from '../api.js';
 import { can } from '../session.js';
 import { listView } from '../listview.js';
+import { t } from '../i18n.js';
 import { BASE, editPage, entityOptions, entityText, loadTypes, newPage, widthText } from './custom_field_form.js';
 
-const yes = (v) => (v ? h('span', { class: 'badge badge-mail-sent' }, 'Yes') : h('span', { class: 'muted' }, 'No'));
+const yes = (v) => (v ? h('span', { class: 'badge badge-mail-sent' }, t('common.yes')) : h('span', { class: 'muted' }, t('common.no')));
 
 async function listPage(ctx, root) {
-  ctx.setTitle('Custom fields');
+  ctx.setTitle(t('cf.title'));
   let types = [];
   try {
     types = await loadTypes(ctx.signal);
@@ -20,44 +21,42 @@ async function listPage(ctx, root) {
     if (isAbort(err)) return;
     // The list still works; the type filter offers the names it finds.
   }
-  const typeText = (t) => (types.find((x) => x.type === t) || { label: t }).label;
-  const add = can('custom_fields', 'create') ? h('a', { href: `${BASE}/new`, class: 'btn btn-primary' }, 'New field') : null;
+  const typeText = (ty) => (types.find((x) => x.type === ty) || { label: ty }).label;
+  const add = can('custom_fields', 'create') ? h('a', { href: `${BASE}/new`, class: 'btn btn-primary' }, t('cf.new')) : null;
   const view = listView(ctx, {
     api: '/api/v1/custom_fields',
-    name: 'Custom fields',
+    name: t('cf.title'),
     id: 'cf',
     sort: 'entity,position',
-    sortText: 'by entity, in form order',
+    sortText: t('cf.sort_text'),
     limit: 50,
-    search: { label: 'Search custom fields', placeholder: 'Label, slug or help text…' },
-    filterLabel: 'Filter custom fields',
+    search: { label: t('cf.search'), placeholder: t('cf.search_placeholder') },
+    filterLabel: t('cf.filter'),
     filters: [
-      { param: 'entity', id: 'cf-entity', label: 'Entity', options: entityOptions },
-      { param: 'type', id: 'cf-type', label: 'Type', options: () => types.map((t) => [t.type, t.label]) },
-      { param: 'active', id: 'cf-active', label: 'State', options: [['true', 'Active'], ['false', 'Inactive']] },
+      { param: 'entity', id: 'cf-entity', label: t('cf.entity'), options: entityOptions },
+      { param: 'type', id: 'cf-type', label: t('cf.type'), options: () => types.map((x) => [x.type, x.label]) },
+      { param: 'active', id: 'cf-active', label: t('cf.state'), options: [['true', t('cf.active')], ['false', t('cf.inactive')]] },
     ],
     columns: [
-      { label: 'Label', sort: 'label', cell: (d) => d.label },
-      { label: 'Slug', sort: 'slug', cell: (d) => h('code', null, d.slug) },
-      { label: 'Entity', sort: 'entity', cell: (d) => entityText(d.entity) },
-      { label: 'Type', sort: 'type', cell: (d) => typeText(d.type) },
-      { label: 'Required', cell: (d) => yes(d.required) },
-      { label: 'Active', cell: (d) => (d.active ? yes(true) : h('span', { class: 'badge badge-off' }, 'Inactive')) },
-      { label: 'Only admins', cell: (d) => (d.only_admin ? h('span', { class: 'badge badge-admin' }, 'Only admins') : yes(false)) },
-      { label: 'Width', cell: (d) => widthText(d.bs_column) },
+      { label: t('cf.label'), sort: 'label', cell: (d) => d.label },
+      { label: t('cf.slug'), sort: 'slug', cell: (d) => h('code', null, d.slug) },
+      { label: t('cf.entity'), sort: 'entity', cell: (d) => entityText(d.entity) },
+      { label: t('cf.type'), sort: 'type', cell: (d) => typeText(d.type) },
+      { label: t('cf.required'), cell: (d) => yes(d.required) },
+      { label: t('cf.active'), cell: (d) => (d.active ? yes(true) : h('span', { class: 'badge badge-off' }, t('cf.inactive'))) },
+      { label: t('cf.only_admins'), cell: (d) => (d.only_admin ? h('span', { class: 'badge badge-admin' }, t('cf.only_admins')) : yes(false)) },
+      { label: t('cf.width'), cell: (d) => widthText(d.bs_column) },
     ],
     rowHref: (d) => `${BASE}/${d.id}`,
     rowProps: (d) => ({ dataset: { field: d.slug } }),
     empty: {
-      none: ['No custom fields yet.', add ? 'Add the fields your company needs with “New field”.' : null],
-      filtered: ['No custom fields match.', 'Try another search or reset the filters.'],
+      none: [t('cf.none'), add ? t('cf.none_hint') : null],
+      filtered: [t('cf.no_match'), t('list.try_another')],
     },
   });
   root.replaceChildren(
-    h('div', { class: 'page-header' }, pageTitle('Custom fields'), add),
-    h('p', { class: 'muted page-lead' },
-      'Your own fields on leads, clients and the other records. Prefer a select over free text when the values form '
-      + 'a list: it filters and reports cleanly. A field\'s slug never changes; deactivate a field rather than delete it.'),
+    h('div', { class: 'page-header' }, pageTitle(t('cf.title')), add),
+    h('p', { class: 'muted page-lead' }, t('cf.lead')),
     view.root);
   await view.load();
 }

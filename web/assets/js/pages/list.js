@@ -70,8 +70,8 @@ function columnChooser(entity, optional, chosen, onChange) {
     return h('div', { class: 'check-row' }, input, h('label', { for: input.id }, f.label));
   });
   return h('details', { class: 'column-chooser', 'data-testid': 'column-chooser' },
-    h('summary', { class: 'btn btn-ghost' }, 'Columns'),
-    h('fieldset', { class: 'column-chooser-panel' }, h('legend', { class: 'label label-small' }, 'Show columns'), boxes));
+    h('summary', { class: 'btn btn-ghost' }, t('list.columns')),
+    h('fieldset', { class: 'column-chooser-panel' }, h('legend', { class: 'label label-small' }, t('list.show_columns')), boxes));
 }
 
 export function listPage(entity) {
