@@ -106,8 +106,9 @@ static int send_one(struct app *app, const struct msg_row *m,
 	if (rc == 0) {
 		char mid[200];
 		message_id(m, s.email, mid, sizeof mid);
-		struct email_msg em = {m->to, m->subject, body, mid,
-				       m->created_at, m->reply_to};
+		struct email_msg em = {m->to,	       m->subject, body,
+				       mid,	       m->created_at,
+				       m->reply_to,    s.logo,	   s.logo_len};
 		size_t len = 0;
 		char *msg = email_build_message(s.email, s.from_name, &em, &len,
 						&err);

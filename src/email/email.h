@@ -100,6 +100,11 @@ struct email_msg {
 	const char *message_id; /* "<...@...>"; NULL: a random one */
 	const char *date;       /* ISO 8601 UTC; NULL: now */
 	const char *reply_to;   /* where answers go, or NULL */
+	/* The organisation's logo (PNG), or NULL: with one the message is
+	 * multipart/alternative, the text and an HTML part showing the logo
+	 * inline (multipart/related, Content-ID) above the same text. */
+	const unsigned char *logo;
+	size_t logo_len;
 };
 
 /* Builds the RFC 5322 message (CRLF line ends) from a sender and m:

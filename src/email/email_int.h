@@ -36,6 +36,10 @@ struct smtp_conf {
 	char username[260];
 	char password[520]; /* wiped by smtp_conf_wipe */
 	int connect_timeout_s, timeout_s; /* 0: 10 s and 60 s (the queue) */
+	/* The organisation's logo for light backgrounds when it is a PNG
+	 * (branding): mail shows it above the text. Freed by smtp_conf_wipe. */
+	unsigned char *logo;
+	size_t logo_len;
 };
 
 /* Loads org's SMTP settings. 0, -1 (database or key error), -2 (not

@@ -143,6 +143,74 @@ static void body_append(struct buf *b, const char *body)
 	}
 }
 
+/* s with &, <, >, " and ' as HTML entities. */
+static void html_escape(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\'': buf_adds(b, "&#39;"); break;
+		default: buf_addc(b, *s);
+		}
+	}
+}
+
+/* The body as multipart/alternative: the text, then an HTML part (the
+ * logo above the same text, escaped) with the logo inline. */
+static void with_logo(struct buf *b, const struct email_msg *m,
+		      const char *company)
+{
+	unsigned char rnd[8];
+	char tag[17];
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(tag, sizeof tag, rnd, sizeof rnd);
+	buf_printf(b, "Content-Type: multipart/alternative; "
+		      "boundary=\"atrium-alt-%s\"\r\n\r\n",
+		   tag);
+	buf_printf(b, "--atrium-alt-%s\r\nContent-Type: text/plain; "
+		      "charset=utf-8\r\n",
+		   tag);
+	body_append(b, m->body ? m->body : "");
+	buf_printf(b, "--atrium-alt-%s\r\nContent-Type: multipart/related; "
+		      "boundary=\"atrium-rel-%s\"\r\n\r\n",
+		   tag, tag);
+	struct buf html = BUF_INIT;
+	buf_adds(&html, "<!DOCTYPE html>\n<html><body style=\"font-family: "
+			"sans-serif\">\n<p><img src=\"cid:logo@atrium\" alt=\"");
+	html_escape(&html, company);
+	buf_adds(&html, "\" style=\"max-width: 300px; height: auto\"></p>\n"
+			"<pre style=\"font-family: inherit; white-space: "
+			"pre-wrap\">");
+	html_escape(&html, m->body);
+	buf_adds(&html, "</pre>\n</body></html>\n");
+	buf_printf(b, "--atrium-rel-%s\r\nContent-Type: text/html; "
+		      "charset=utf-8\r\n",
+		   tag);
+	body_append(b, buf_str(&html));
+	sodium_memzero(html.p, html.cap);
+	buf_free(&html);
+	buf_printf(b, "--atrium-rel-%s\r\nContent-Type: image/png\r\n"
+		      "Content-Transfer-Encoding: base64\r\n"
+		      "Content-ID: <logo@atrium>\r\n"
+		      "Content-Disposition: inline; filename=\"logo.png\"\r\n\r\n",
+		   tag);
+	size_t cap = sodium_base64_ENCODED_LEN(m->logo_len,
+					       sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = xmalloc(cap);
+	sodium_bin2base64(b64, cap, m->logo, m->logo_len,
+			  sodium_base64_VARIANT_ORIGINAL);
+	for (size_t i = 0, n = strlen(b64); i < n; i += 76) {
+		buf_add(b, b64 + i, n - i < 76 ? n - i : 76);
+		buf_adds(b, "\r\n");
+	}
+	free(b64);
+	buf_printf(b, "--atrium-rel-%s--\r\n--atrium-alt-%s--\r\n", tag,
+		   tag);
+}
+
 char *email_build_message(const char *from_addr, const char *from_name,
 			  const struct email_msg *m, size_t *len,
 			  struct atr_err *err)
@@ -222,10 +290,14 @@ char *email_build_message(const char *from_addr, const char *from_name,
 		encoded_words(&b, subject);
 	buf_printf(&b,
 		   "\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n"
-		   "Content-Type: text/plain; charset=utf-8\r\n"
 		   "Auto-Submitted: auto-generated\r\n",
 		   mid);
-	body_append(&b, m->body ? m->body : "");
+	if (m->logo && m->logo_len)
+		with_logo(&b, m, from_name);
+	else {
+		buf_adds(&b, "Content-Type: text/plain; charset=utf-8\r\n");
+		body_append(&b, m->body ? m->body : "");
+	}
 	*len = b.len;
 	return buf_detach(&b);
 }

@@ -17,6 +17,31 @@
 void smtp_conf_wipe(struct smtp_conf *s)
 {
 	sodium_memzero(s->password, sizeof s->password);
+	free(s->logo);
+	s->logo = NULL;
+	s->logo_len = 0;
+}
+
+/* The organisation's light-mode logo when it is a PNG (email clients
+ * do not all show SVG), into s; none is no error. */
+static void load_logo(struct db_conn *c, int64_t org, struct smtp_conf *s)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT data FROM branding_image WHERE org_id = ? AND kind = "
+		   "'logo_light' AND content_type = 'image/png'");
+	if (!st)
+		return;
+	db_bind_int(st, 1, org);
+	if (db_step(st) == 1) {
+		size_t n = 0;
+		const void *p = db_col_blob(st, 0, &n);
+		if (p && n) {
+			s->logo = xmalloc(n);
+			memcpy(s->logo, p, n);
+			s->logo_len = n;
+		}
+	}
+	db_reset(st);
 }
 
 /* Loads org's SMTP settings. 0, -1 (database or key error), -2 (not
@@ -67,6 +92,7 @@ int smtp_conf_load(struct db_conn *c, int64_t org, struct smtp_conf *s,
 			 "smtp_plaintext_password");
 		return -1;
 	}
+	load_logo(c, org, s);
 	return 0;
 }
 
@@ -282,7 +308,11 @@ int email_send_now(struct db_conn *c, int64_t org, const struct email_msg *m,
 	s.connect_timeout_s = timeout_s < 5 ? timeout_s : 5;
 	struct atr_err err = {0};
 	size_t len = 0;
-	char *msg = email_build_message(s.email, s.from_name, m, &len, &err);
+	struct email_msg withlogo = *m;
+	withlogo.logo = s.logo;
+	withlogo.logo_len = s.logo_len;
+	char *msg = email_build_message(s.email, s.from_name, &withlogo, &len,
+					&err);
 	if (!msg) {
 		atr_strlcpy(res->error, err.msg, sizeof res->error);
 		smtp_conf_wipe(&s);

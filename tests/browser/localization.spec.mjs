@@ -172,6 +172,10 @@ test('in Romanian, the staff, roles, settings, a lead form and the pager show no
     await noEnglish(page, ['Create field', 'Default value', 'Help text', 'Width in the form', 'Short text', 'Only administrators',
       'Searchable', 'One per line', 'Cancel']);
 
+    // Country and currency names in Romanian.
+    await page.goto('/admin/clients/new');
+    await expect(page.locator('option', { hasText: 'Germania (DE)' })).toHaveCount(1);
+
     // The leads list and its pager.
     await page.goto('/admin/leads');
     const pager = page.getByRole('navigation', { name: /Pagini/ });

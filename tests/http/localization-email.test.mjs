@@ -1,4 +1,5 @@
-// Emails in their recipient's language and time zone (issue 11): with the
+// Emails in their recipient's language and time zone, with the logo (issue
+// 11): with the
 // organisation in Romanian and Europe/Bucharest, a password-reset link and
 // a security notice reach a member in Romanian, with the time in the
 // organisation's date format and zone and the hours in words; a member who
@@ -10,6 +11,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, client, adminClient, addMember, raiseSeats, startSmtpSink, configureSmtp,
 } from './harness.mjs';
+import { png, pngSize } from './images.mjs';
 
 describe('emails in the recipient\'s language', () => {
   let srv;
@@ -52,6 +54,31 @@ describe('emails in the recipient\'s language', () => {
     assert.match(reset.body, /^Bună ziua, /);
     assert.match(reset.body, /expiră în o oră/);
     assert.match(reset.body, /\/reset-password#token=|#token=/);
+  });
+
+  it('with a PNG logo, mail is text and HTML, the logo inline above the same (escaped) text', async () => {
+    const logo = png(120, 40);
+    const up = await admin.req('PUT', '/api/v1/settings/branding/{kind}', { params: { kind: 'logo_light' }, raw: logo, contentType: 'image/png' });
+    assert.equal(up.status, 200, up.text);
+    try {
+      const to = `logo-${Date.now()}@example.test`;
+      const r = await admin.req('POST', '/api/v1/settings/smtp/test', { body: { to } });
+      assert.equal(r.status, 200, r.text);
+      const m = await sink.waitFor(to, () => true, { what: 'the test email' });
+      assert.match(m.content_type, /^multipart\/alternative; boundary="atrium-alt-[0-9a-f]{16}"/);
+      assert.match(m.body, /E-mail de test|test email/i, 'the text part, as before');
+      assert.match(m.raw, /Content-Type: multipart\/related/);
+      assert.match(m.raw, /Content-Type: text\/html; charset=utf-8/);
+      assert.match(m.raw, /src=3D"cid:logo@atrium"|src="cid:logo@atrium"/);
+      assert.match(m.raw, /Content-ID: <logo@atrium>\r?\nContent-Disposition: inline; filename="logo.png"/);
+      const b64 = /Content-ID: <logo@atrium>\r?\n[^\n]*\r?\n\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n--atrium-rel-/.exec(m.raw);
+      assert.ok(b64, 'the logo part');
+      const sent = Buffer.from(b64[1].replace(/\s/g, ''), 'base64');
+      assert.deepEqual(pngSize(sent), { width: 120, height: 40 }, 'the logo as stored (a PNG re-encoded by Atrium)');
+      assert.equal(m.defects.length, 0, `well-formed: ${m.defects}`);
+    } finally {
+      await admin.req('DELETE', '/api/v1/settings/branding/{kind}', { params: { kind: 'logo_light' } });
+    }
   });
 
   it('a member who chose English gets English, with the time in their own zone', async () => {

@@ -5,7 +5,7 @@
 // is too long rather than cutting it; the counter says so first).
 import { h } from './dom.js';
 import { api, ApiError } from './api.js';
-import { t } from './i18n.js';
+import { language, t } from './i18n.js';
 
 const cache = new Map();
 
@@ -39,8 +39,24 @@ export function staffOptions(people, meId) {
 }
 
 /** Options of a code picker: "DE — Germany", by name. */
+// Country and currency names in the member's language (Intl.DisplayNames);
+// the server's English name where the browser has none.
+const displayNames = new Map();
+function localName(c) {
+  const lang = language();
+  if (!lang || lang === 'en' || typeof Intl.DisplayNames !== 'function') return c.name;
+  const type = c.code.length === 2 ? 'region' : 'currency';
+  try {
+    if (!displayNames.has(`${lang}:${type}`)) displayNames.set(`${lang}:${type}`, new Intl.DisplayNames([lang], { type }));
+    return displayNames.get(`${lang}:${type}`).of(c.code) || c.name;
+  } catch {
+    return c.name;
+  }
+}
+
 export function codeOptions(codes) {
-  return [...codes].sort((a, b) => a.name.localeCompare(b.name))
+  return [...codes].map((c) => ({ ...c, name: localName(c) }))
+    .sort((a, b) => a.name.localeCompare(b.name, language() || 'en'))
     .map((c) => h('option', { value: c.code }, `${c.name} (${c.code})`));
 }
 
