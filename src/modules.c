@@ -17,7 +17,9 @@ extern const struct module module_ops, module_web, module_records,
 	module_localization,
 	module_activity, module_email, module_directory, module_api_tokens,
 	module_webhooks, module_webhook_deliveries, module_event_log,
-	module_custom_fields, module_pipe_log,
+	module_custom_fields, module_pipe_log, module_portal,
+	module_portal_account, module_portal_staff, module_portal_tickets,
+	module_portal_docs,
 	module_jobs, module_scheduler;
 
 const struct module *const atrium_modules[] = {
@@ -55,6 +57,11 @@ const struct module *const atrium_modules[] = {
 	&module_webhook_deliveries,
 	&module_event_log,
 	&module_pipe_log,
+	&module_portal,
+	&module_portal_account,
+	&module_portal_staff,
+	&module_portal_tickets,
+	&module_portal_docs,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop
 	 * first. */

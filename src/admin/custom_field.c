@@ -214,6 +214,10 @@ int cf_defs(struct db_conn *c, int64_t org, const struct entity *e,
 			"searchable",
 			json_is_true(json_object_get(d, "searchable")),
 			"width", width, "max", t->max);
+		json_object_set_new(
+			o, "portal",
+			json_boolean(json_is_true(
+				json_object_get(d, "show_on_client_portal"))));
 		if (!json_is_null(def)) {
 			char *dt = json_dumps(def, JSON_ENCODE_ANY |
 							   JSON_COMPACT);

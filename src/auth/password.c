@@ -363,14 +363,17 @@ int password_policy_check(struct db_conn *c, const struct pw_subject *who,
 
 	/* History: none of the last N passwords. */
 	int64_t keep = setting_int(c, who->org_id, "password_history", 5);
-	if (!c || !who->staff_id || keep <= 0)
+	if (!c || (!who->staff_id && !who->contact_id) || keep <= 0)
 		return 0;
 	struct db_stmt *st = db_prepare(
-		c, "SELECT password_hash FROM password_history WHERE "
-		   "staff_id = ? ORDER BY id DESC LIMIT ?");
+		c, who->contact_id
+			   ? "SELECT password_hash FROM portal_password_history "
+			     "WHERE contact_id = ? ORDER BY id DESC LIMIT ?"
+			   : "SELECT password_hash FROM password_history WHERE "
+			     "staff_id = ? ORDER BY id DESC LIMIT ?");
 	if (!st)
 		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	db_bind_int(st, 1, who->staff_id);
+	db_bind_int(st, 1, who->contact_id ? who->contact_id : who->staff_id);
 	db_bind_int(st, 2, keep);
 	int rc, reused = 0;
 	while (!reused && (rc = db_step(st)) == 1)

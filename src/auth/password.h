@@ -58,6 +58,8 @@ struct pw_subject {
 	const char *email;
 	const char *name;
 	bool has_2fa; /* a second factor lowers the minimum length */
+	/* A client contact (the portal): their own history, staff_id 0. */
+	int64_t contact_id;
 };
 
 /* The password policy of the organisation (settings group "security"):

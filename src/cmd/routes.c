@@ -11,7 +11,8 @@ int cmd_routes(int argc, char **argv)
 {
 	if (argc > 1) {
 		fputs("usage: atrium routes\n\nPrints every route as JSON: "
-		      "method, path, access (public, session, perm), module, "
+		      "method, path, access (public, session, perm, contact), "
+		      "module, "
 		      "cap, and reauth (always, or self: re-authentication\n"
 		      "needed, always or on one's own {id}).\n",
 		      strcmp(argv[1], "--help") ? stderr : stdout);
@@ -23,11 +24,11 @@ int cmd_routes(int argc, char **argv)
 	for (int i = 0; i < app.nroutes; i++) {
 		const struct route *rt = &app.routes[i];
 		static const char *const acc[] = {"none", "public", "session",
-						  "perm"};
+						  "perm", "contact"};
 		json_t *o = json_pack("{s:s,s:s,s:s}", "method",
 				      http_method_name(rt->method), "path",
 				      rt->path, "access", acc[rt->access]);
-		if (rt->access == ACCESS_PERM) {
+		if (rt->module) {
 			json_object_set_new(o, "module",
 					    json_string(rt->module));
 			json_object_set_new(o, "cap",

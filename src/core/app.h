@@ -30,6 +30,9 @@ struct app {
 	/* The modules' authenticate hooks in table order (routes_build). */
 	int (*authenticate[APP_AUTH_MAX])(struct req *r);
 	int nauthenticate;
+	/* The same for the contacts' realm (authenticate_contact). */
+	int (*authenticate_contact[APP_AUTH_MAX])(struct req *r);
+	int nauthenticate_contact;
 	struct metrics *metrics;
 	struct health *health; /* the readiness probe (serve only) */
 	atomic_int inflight; /* requests being handled */

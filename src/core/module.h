@@ -78,7 +78,7 @@ struct module {
 	 * {"name": slug, "type": a field-type name, "label", "required",
 	 *  "max", "scale", "choices": [...], "ref", "hint", "default",
 	 *  "filterable", "sortable", "list", "wide", "multiline",
-	 *  "admin_only"} (caller frees). 0 or -1. Called when the kernel's
+	 *  "admin_only", "portal"} (caller frees). 0 or -1. Called when the kernel's
 	 * field-set cache fills (entity/field_set.c); a module that changes
 	 * its definitions calls entity_fields_changed in that transaction. */
 	int (*custom_fields)(struct db_conn *c, int64_t org,
@@ -91,6 +91,10 @@ struct module {
 	 * is asked), -1 on an error (r->err). The pipeline asks the modules
 	 * in table order, for every route that is not public. */
 	int (*authenticate)(struct req *r);
+	/* The same for the client contacts' realm (ACCESS_CONTACT routes,
+	 * http/http.h): fills r->who.contact_id, client_id, org, grants and
+	 * the CSRF token. Never asked for any other route. */
+	int (*authenticate_contact)(struct req *r);
 
 	int (*init)(struct app *app, struct atr_err *err);
 	int (*start)(struct app *app, struct atr_err *err);

@@ -60,6 +60,9 @@ enum field_flag {
 	 * refused. */
 	F_MULTILINE = 1 << 13,
 	F_ADMIN_ONLY = 1 << 14, /* seen and set by administrators only */
+	/* Shown to the record's client's contacts in their portal (custom
+	 * fields marked show_on_client_portal). */
+	F_PORTAL = 1 << 15,
 };
 
 /* The members after `def` are for entities: presentation for the UI (which

@@ -1,5 +1,5 @@
 /* contact.c — the contact entity: a person at a client (the people the
- * client portal will sign in; issue 12). The email is unique in the
+ * client portal signs in: src/portal/). The email is unique in the
  * organisation whatever its letter case, since it will be a sign-in
  * name. */
 #include "atrium.h"
@@ -31,6 +31,22 @@ static const struct field contact_fields[] = {
 	 .flags = F_FILTER | F_OWNER},
 	{.name = "notes", .type = FT_TEXT, .max = 10000,
 	 .flags = F_PERSONAL | F_MULTILINE | F_WIDE},
+	/* The client portal (src/portal/): whether the contact may sign in
+	 * at all (off ends their sessions at once), then which kinds of
+	 * their client's records they see there. */
+	{.name = "portal_access", .type = FT_BOOL, .label = "Portal access",
+	 .def = "false", .flags = F_FILTER | F_LIST,
+	 .hint = "May sign in to the client portal. Turning it off signs "
+		 "them out at once."},
+	{.name = "portal_tickets", .type = FT_BOOL, .label = "Portal: tickets",
+	 .def = "true", .flags = F_FILTER,
+	 .hint = "Sees, opens and answers their client's tickets."},
+	{.name = "portal_contracts", .type = FT_BOOL,
+	 .label = "Portal: contracts", .def = "true", .flags = F_FILTER,
+	 .hint = "Sees their client's contracts."},
+	{.name = "portal_projects", .type = FT_BOOL,
+	 .label = "Portal: projects", .def = "true", .flags = F_FILTER,
+	 .hint = "Sees their client's projects."},
 };
 
 const struct entity entity_contact = {

@@ -139,6 +139,7 @@ bool entity_field_parse(struct arena *a, const struct entity *e,
 		   (flag(d, "wide") ? F_WIDE : 0u) |
 		   (flag(d, "multiline") ? F_MULTILINE : 0u) |
 		   (flag(d, "admin_only") ? F_ADMIN_ONLY : 0u) |
+		   (flag(d, "portal") ? F_PORTAL : 0u) |
 		   (flag(d, "searchable") &&
 				    (t == FT_TEXT || t == FT_EMAIL ||
 				     t == FT_PHONE || t == FT_URL || t == FT_ENUM)

@@ -319,23 +319,16 @@ static const char *disposition(struct req *r, const char *name)
 	return out;
 }
 
-static int attach_h_get(struct req *r)
+int ticket_attach_send(struct req *r, int64_t id, const char *name)
 {
-	if (!req_db(r))
-		return -1;
-	int64_t ticket = 0;
-	char *name = NULL;
-	int rc = attachment_ticket(r, &ticket, &name);
-	if (rc <= 0)
-		return rc < 0 ? req_db_error(r) : -1;
 	struct db_stmt *st = db_prepare(
 		r->db, "SELECT content_type, data, sha256 FROM "
 		       "ticket_attachment WHERE id = ? AND org_id = ?");
 	if (!st)
 		return req_db_error(r);
-	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 1, id);
 	db_bind_int(st, 2, r->who.org_id);
-	rc = db_step(st);
+	int rc = db_step(st);
 	if (rc == 1) {
 		size_t n = 0;
 		const void *p = db_col_blob(st, 1, &n);
@@ -354,12 +347,24 @@ static int attach_h_get(struct req *r)
 		return rc < 0 ? req_db_error(r)
 			      : atr_fail(&r->err, ATR_E_NOT_FOUND,
 					 "attachment %lld not found",
-					 (long long)r->id);
+					 (long long)id);
 	req_add_header(r, "Content-Disposition", disposition(r, name));
 	req_add_header(r, "Cache-Control", "private, no-store");
 	req_add_header(r, "Content-Security-Policy",
 		       "sandbox; default-src 'none'");
 	return 0;
+}
+
+static int attach_h_get(struct req *r)
+{
+	if (!req_db(r))
+		return -1;
+	int64_t ticket = 0;
+	char *name = NULL;
+	int rc = attachment_ticket(r, &ticket, &name);
+	if (rc <= 0)
+		return rc < 0 ? req_db_error(r) : -1;
+	return ticket_attach_send(r, r->id, name);
 }
 
 static int attach_h_delete(struct req *r)

@@ -24,4 +24,10 @@ int ticket_attach_store(struct db_conn *c, int64_t org, int64_t ticket,
 			size_t n, int64_t staff, int64_t contact, int64_t *id,
 			const char **why);
 
+struct req;
+/* Answers r with attachment id of r's organisation as a download called
+ * name (sandboxed, never cached), once the caller has decided the
+ * attachment is visible. 0 or -1 (r->err). */
+int ticket_attach_send(struct req *r, int64_t id, const char *name);
+
 #endif

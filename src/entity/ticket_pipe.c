@@ -19,7 +19,6 @@
  */
 #include "atrium.h"
 
-#include "core/activity.h"
 #include "core/app.h"
 #include "core/arena.h"
 #include "core/settings.h"
@@ -27,10 +26,9 @@
 #include "email/inbound.h"
 #include "entity/entity.h"
 #include "entity/ticket_attach.h"
+#include "entity/ticket_contact.h"
 #include "entity/ticket_pipe.h"
 #include "http/http.h"
-#include "http/pipeline.h"
-#include "http/write.h"
 
 extern const struct entity entity_ticket;
 
@@ -169,26 +167,6 @@ static int seen_message(struct db_conn *c, int64_t org, const char *mid)
 	return rc;
 }
 
-/* The ticket as the API shows it, for the event (a request context of
- * our own, as an administrator of org). New reference, or NULL. */
-static json_t *ticket_json(struct app *app, struct db_conn *c, int64_t org,
-			   int64_t id)
-{
-	struct req fr = {0};
-	fr.app = app;
-	fr.arena = arena_new();
-	fr.db = c;
-	fr.who.org_id = org;
-	fr.who.admin = true;
-	fr.id = id;
-	json_t *rec = NULL;
-	if (entity_record_load(&fr, &entity_ticket, false, &rec) != 1)
-		rec = NULL;
-	fr.db = NULL; /* ours, not the request's to release */
-	req_free(&fr);
-	return rec;
-}
-
 static int log_row(struct db_conn *c, int64_t org, const struct inbound_msg *m,
 		   const char *to, size_t size, struct pipe_outcome *o)
 {
@@ -233,68 +211,21 @@ static int remember(struct db_conn *c, int64_t org, const char *mid,
 	return rc < 0 ? -1 : 0;
 }
 
-static int audit(struct db_conn *c, int64_t org, const char *action,
-		 int64_t ticket, json_t *diff)
-{
-	struct activity a = {.org_id = org,
-			     .actor_name = "email pipe",
-			     .action = action,
-			     .entity = "ticket",
-			     .entity_id = ticket,
-			     .diff = diff,
-			     .ip = "",
-			     .request_id = ""};
-	int rc = activity_record(c, &a);
-	json_decref(diff);
-	return rc;
-}
-
 /* A new ticket from m. */
 static int open_ticket(struct app *app, struct db_conn *c,
 		       const struct route_to *to, const struct inbound_msg *m,
 		       int64_t contact, int64_t client, int64_t *id)
 {
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	struct db_stmt *st = db_prepare(
-		c, "INSERT INTO ticket (org_id, subject, department_id, "
-		   "contact_id, client_id, priority, status, message, "
-		   "created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, "
-		   "'medium', 'open', ?, ?, ?, 1) RETURNING id");
-	if (!st)
-		return -1;
-	char subject[201];
-	/* 200 characters at most, as the API takes. */
-	const char *s = *m->subject ? m->subject : "(no subject)";
-	size_t k = 0, chars = 0;
-	while (s[k] && chars < 200) {
-		k++;
-		while (((unsigned char)s[k] & 0xC0) == 0x80)
-			k++;
-		chars++;
-	}
-	snprintf(subject, sizeof subject, "%.*s", (int)(k < 200 ? k : 200), s);
-	db_bind_int(st, 1, to->org);
-	db_bind_text(st, 2, subject);
-	db_bind_int(st, 3, to->dept);
-	db_bind_opt_int(st, 4, contact > 0, contact);
-	db_bind_opt_int(st, 5, client > 0, client);
-	db_bind_text(st, 6, m->text);
-	db_bind_text(st, 7, now);
-	db_bind_text(st, 8, now);
-	int rc = db_step(st);
-	*id = rc == 1 ? db_col_int(st, 0) : 0;
-	db_reset(st);
-	if (rc != 1 || write_count_add(c, to->org, "ticket", 1) < 0)
-		return -1;
-	json_t *after = ticket_json(app, c, to->org, *id);
-	json_t *diff = write_diff(NULL, after);
-	json_object_set_new(diff, "from", json_pack("{s:s}", "to", m->from_addr));
-	int ok = audit(c, to->org, "create", *id, diff) == 0 &&
-		 outbox_emit(c, to->org, "ticket", *id, "created", NULL,
-			     after) == 0;
-	json_decref(after);
-	return ok ? 0 : -1;
+	json_t *extra = json_pack("{s:{s:s}}", "from", "to", m->from_addr);
+	struct ticket_post p = {
+		.org = to->org, .dept = to->dept, .contact = contact,
+		.client = client,
+		.subject = *m->subject ? m->subject : "(no subject)",
+		.text = m->text, .actor = "email pipe", .ip = "",
+		.request_id = "", .extra = extra};
+	int rc = ticket_contact_open(app, c, &p, id);
+	json_decref(extra);
+	return rc;
 }
 
 /* m as a reply on ticket id (the contact's: the ticket opens again). */
@@ -302,54 +233,13 @@ static int add_reply(struct app *app, struct db_conn *c, int64_t org,
 		     int64_t id, const struct inbound_msg *m, int64_t contact,
 		     int64_t *reply_id)
 {
-	json_t *before = ticket_json(app, c, org, id);
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	struct db_stmt *st = db_prepare(
-		c, "INSERT INTO ticket_reply (org_id, ticket_id, internal, body, "
-		   "author_name, contact_id, source, created_at) VALUES (?, ?, "
-		   "0, ?, ?, ?, 'email', ?) RETURNING id");
-	int rc = st ? 0 : -1;
-	int64_t reply = 0;
-	if (st) {
-		db_bind_int(st, 1, org);
-		db_bind_int(st, 2, id);
-		db_bind_text(st, 3, *m->text ? m->text : "(empty message)");
-		db_bind_text(st, 4, m->from_name ? m->from_name : m->from_addr);
-		db_bind_opt_int(st, 5, contact > 0, contact);
-		db_bind_text(st, 6, now);
-		rc = db_step(st);
-		reply = rc == 1 ? db_col_int(st, 0) : 0;
-		*reply_id = reply;
-		db_reset(st);
-	}
-	if (rc == 1) {
-		st = db_prepare(c, "UPDATE ticket SET status = 'open', version "
-				   "= version + 1, updated_at = ? WHERE id = ? "
-				   "AND org_id = ?");
-		rc = st ? 0 : -1;
-		if (st) {
-			db_bind_text(st, 1, now);
-			db_bind_int(st, 2, id);
-			db_bind_int(st, 3, org);
-			rc = db_step(st);
-			db_reset(st);
-		}
-	}
-	json_t *after = rc >= 0 ? ticket_json(app, c, org, id) : NULL;
-	int ret = -1;
-	if (after) {
-		json_t *diff = write_diff(before, after);
-		json_object_set_new(diff, "reply",
-				    json_pack("{s:I}", "to", (json_int_t)reply));
-		if (audit(c, org, "reply", id, diff) == 0 &&
-		    outbox_emit(c, org, "ticket", id, "updated", before,
-				after) == 0)
-			ret = 0;
-	}
-	json_decref(before);
-	json_decref(after);
-	return ret;
+	struct ticket_post p = {
+		.org = org, .contact = contact,
+		.text = *m->text ? m->text : "(empty message)",
+		.author = m->from_name ? m->from_name : m->from_addr,
+		.source = "email", .actor = "email pipe", .ip = "",
+		.request_id = ""};
+	return ticket_contact_reply(app, c, &p, id, reply_id);
 }
 
 /* Keeps m's attachments on ticket (reply when > 0); a refused one is

@@ -46,6 +46,12 @@ enum access {
 	ACCESS_PUBLIC = 1, /* anyone */
 	ACCESS_SESSION,    /* any signed-in staff member */
 	ACCESS_PERM,       /* a signed-in member allowed module.cap */
+	/* A signed-in client contact (the portal realm): its own cookie and
+	 * sessions, recognised only by the modules' authenticate_contact
+	 * hooks; with a module, allowed module.cap by the contact's own
+	 * grants (r->who.perms, filled by that hook). A staff credential
+	 * never reaches these routes, a contact's never the others. */
+	ACCESS_CONTACT,
 };
 
 typedef int (*handler_fn)(struct req *r);
@@ -121,7 +127,10 @@ struct qparam {
 enum session_stage { STAGE_FULL = 0, STAGE_MFA, STAGE_ENROL };
 
 struct principal {
-	int64_t staff_id;
+	int64_t staff_id; /* 0 for a client contact */
+	/* A client contact (ACCESS_CONTACT routes only): who, and the client
+	 * whose records they may see. 0 for staff. */
+	int64_t contact_id, client_id;
 	int64_t org_id;
 	int64_t session_id;
 	int64_t token_id; /* signed in with an API token (no session, no CSRF) */

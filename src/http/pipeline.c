@@ -54,13 +54,18 @@ static int check_csrf(struct req *r)
 	return 0;
 }
 
-/* Asks each module that authenticates (the sessions module's cookie,
- * ...) in table order: 1 recognised, 0 nobody did, -1 error. */
+/* Asks each module that authenticates the route's realm (staff: the
+ * sessions module's cookie, API tokens; contacts: the portal's cookie)
+ * in table order: 1 recognised, 0 nobody did, -1 error. The realms never
+ * see each other's credentials. */
 static int authenticate(struct req *r)
 {
 	const struct app *app = r->app;
-	for (int i = 0; i < app->nauthenticate; i++) {
-		int a = app->authenticate[i](r);
+	bool contact = r->route->access == ACCESS_CONTACT;
+	int n = contact ? app->nauthenticate_contact : app->nauthenticate;
+	for (int i = 0; i < n; i++) {
+		int a = contact ? app->authenticate_contact[i](r)
+				: app->authenticate[i](r);
 		if (a != 0)
 			return a;
 	}
@@ -184,7 +189,8 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 					"set up two-factor authentication "
 					"first");
 	}
-	if (r->route->access == ACCESS_PERM &&
+	if ((r->route->access == ACCESS_PERM ||
+	     (r->route->access == ACCESS_CONTACT && r->route->module)) &&
 	    perm_check(&r->who, r->route->module, r->route->cap) ==
 		    PERM_DENY)
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,

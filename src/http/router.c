@@ -17,7 +17,9 @@ static void check_route(const struct route *rt)
 	if (!rt->fn || !rt->path || rt->path[0] != '/' || !rt->access)
 		die("route table: incomplete row '%s'",
 		    rt->path ? rt->path : "?");
-	if (rt->access == ACCESS_PERM && (!rt->module || !rt->cap))
+	if ((rt->access == ACCESS_PERM ||
+	     (rt->access == ACCESS_CONTACT && rt->module)) &&
+	    (!rt->module || !rt->cap))
 		die("route table: %s %s needs a permission module and cap",
 		    http_method_name(rt->method), rt->path);
 	if ((rt->method == HTTP_POST || rt->method == HTTP_PATCH ||
@@ -54,14 +56,22 @@ void routes_build(struct app *app)
 	app->routes = t;
 	app->nroutes = n;
 	app->nauthenticate = 0;
+	app->nauthenticate_contact = 0;
 	for (int m = 0; app->modules[m]; m++) {
-		if (!app->modules[m]->authenticate)
-			continue;
-		if (app->nauthenticate == APP_AUTH_MAX)
+		const struct module *mod = app->modules[m];
+		if ((mod->authenticate &&
+		     app->nauthenticate == APP_AUTH_MAX) ||
+		    (mod->authenticate_contact &&
+		     app->nauthenticate_contact == APP_AUTH_MAX))
 			die("more than %d modules authenticate requests",
 			    APP_AUTH_MAX);
-		app->authenticate[app->nauthenticate++] =
-			app->modules[m]->authenticate;
+		if (mod->authenticate)
+			app->authenticate[app->nauthenticate++] =
+				mod->authenticate;
+		if (mod->authenticate_contact)
+			app->authenticate_contact
+				[app->nauthenticate_contact++] =
+				mod->authenticate_contact;
 	}
 }
 

@@ -12,11 +12,13 @@
 //
 // It walks the route table that `atrium routes` prints ([{method, path, access,
 // module, cap}]) and fails when:
-//   - a route has no access kind (public, session, perm), or a perm route has no module/cap;
+//   - a route has no access kind (public, session, perm, contact: the client portal's
+//     realm), or a perm route has no module/cap;
 //   - an /api/v1, /healthz, /readyz or /metrics route is missing from docs/openapi.yaml,
 //     or an OpenAPI operation has no route;
 //   - a route (static /assets/* aside) was never answered 2xx/3xx in the tests, a
-//     session/perm route never 401, or a perm route never 403.
+//     session/perm/contact route never 401, or a perm route (or a contact route with a
+//     module) never 403.
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +27,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, ROOT, COVERAGE_FILE, runBin } from './harness.mjs';
 
-const ACCESS = new Set(['public', 'session', 'perm']);
+const ACCESS = new Set(['public', 'session', 'perm', 'contact']);
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const META = process.env.ATRIUM_ROUTE_META === '1';
 
@@ -189,15 +191,15 @@ describe('route table (meta-test)', () => {
       assert.deepEqual(missing, [], 'routes never exercised successfully');
     });
 
-    it('every session and perm route was answered 401 anonymously', { skip }, () => {
-      const missing = routes.filter((r) => r.access === 'session' || r.access === 'perm')
+    it('every session, perm and contact route was answered 401 anonymously', { skip }, () => {
+      const missing = routes.filter((r) => r.access === 'session' || r.access === 'perm' || r.access === 'contact')
         .filter((r) => !hits(r).some((e) => e.status === 401))
         .map((r) => `${r.method} ${r.path}`);
       assert.deepEqual(missing, [], 'routes never tested for 401');
     });
 
-    it('every perm route was answered 403 without the permission', { skip }, () => {
-      const missing = routes.filter((r) => r.access === 'perm')
+    it('every perm route (and contact route with a module) was answered 403 without the permission', { skip }, () => {
+      const missing = routes.filter((r) => r.access === 'perm' || (r.access === 'contact' && r.module))
         .filter((r) => !hits(r).some((e) => e.status === 403))
         .map((r) => `${r.method} ${r.path}`);
       assert.deepEqual(missing, [], 'routes never tested for 403');
