@@ -49,6 +49,7 @@ struct portal_contact {
 	bool access, tickets, contracts, projects;
 	char hash[PASSWORD_HASH_MAX]; /* "" without a password */
 	bool totp;                    /* a confirmed second factor */
+	int64_t password_changed_ms;  /* 0: unknown */
 };
 
 /* Loads the contact by id (email NULL) or by email (any case; the first
@@ -59,10 +60,17 @@ int portal_contact_load(struct db_conn *c, const char *email, int64_t id,
 /* The authenticate_contact hook: reads the portal cookie, fills r->who
  * (contact, client, organisation, grants, CSRF token). 1, 0, -1. */
 int portal_authenticate(struct req *r);
-/* Opens a session of pc at stage "full" or "mfa" in the open transaction,
+/* Opens a session of pc at stage "full", "mfa" or "change" (signed in,
+ * but the password is past the organisation's maximum age: only the
+ * password change, me and logout answer) in the open transaction,
  * sets the cookie and r->who. 0 or -1 (r->err). */
 int portal_session_create(struct req *r, const struct portal_contact *pc,
 			  const char *stage);
+/* The stage a sign-in of pc opens once any second factor is done: "full",
+ * or "change" when the password is past the organisation's maximum age
+ * (contacts without a second factor, as for members). NULL on a database
+ * error. */
+const char *portal_stage_after(struct req *r, const struct portal_contact *pc);
 /* Ends the current session and clears the cookie (in a transaction). */
 int portal_session_end(struct req *r);
 /* Ends every session of the contact but keep_id (0: all). 0 or -1. */

@@ -145,11 +145,22 @@ static int password_h_post(struct req *r)
 	if (portal_password_store(c, &pc, hash) < 0 ||
 	    portal_sessions_end_all(c, pc.id, r->who.session_id) < 0)
 		return req_db_error(r);
+	/* An expired password's session is a full one now. */
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE portal_session SET stage = 'full' WHERE id = ?");
+	if (!st)
+		return req_db_error(r);
+	db_bind_int(st, 1, r->who.session_id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return req_db_error(r);
 	if (portal_activity(r, "portal_password_changed", "contact", pc.id,
 			    NULL) < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);
+	r->who.must_change_password = false;
 	r->status = 204;
 	return 0;
 }
@@ -344,7 +355,8 @@ static const struct schema disable_schema = SCHEMA(disable_fields);
 
 static const struct route portal_account_routes[] = {
 	{HTTP_POST, "/api/v1/portal/auth/password", password_h_post,
-	 ACCESS_CONTACT, NULL, 0, &change_schema},
+	 ACCESS_CONTACT, NULL, 0, &change_schema, NULL, NULL,
+	 ROUTE_PASSWORD_CHANGE_OK},
 	{HTTP_POST, "/api/v1/portal/auth/totp/setup", totp_setup_h_post,
 	 ACCESS_CONTACT, NULL, 0, &pw_schema},
 	{HTTP_POST, "/api/v1/portal/auth/totp/enable", totp_enable_h_post,

@@ -26,6 +26,8 @@
 #include "auth/token.h"
 #include "auth/twofa.h"
 #include "core/app.h"
+#include "core/l10n.h"
+#include "core/settings.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "email/email.h"
@@ -173,6 +175,27 @@ static int find_link(struct db_conn *c, const char *token, bool consume,
 
 /* ---- sign-in -------------------------------------------------------------- */
 
+/* The stage a sign-in of pc opens past its second factor: "change" when
+ * the organisation's optional maximum password age (the staff setting,
+ * the same policy for contacts) has passed and pc has no second factor,
+ * as for members; else "full". NULL on a database error. */
+const char *portal_stage_after(struct req *r, const struct portal_contact *pc)
+{
+	int64_t days = 0;
+	if (settings_get_int(r->db, pc->org_id, "password_max_age_days",
+			     &days) < 0)
+		return NULL;
+	if (days <= 0 || pc->totp || !pc->password_changed_ms)
+		return "full";
+	char zone[TZ_NAME_MAX];
+	if (l10n_org_zone(r->db, pc->org_id, zone) < 0)
+		return NULL;
+	return password_expired(zone, pc->password_changed_ms, days,
+				atr_now_ms())
+		       ? "change"
+		       : "full";
+}
+
 static int login_failed(struct req *r, const char *acct_key,
 			const char *ip_key, const struct portal_contact *pc)
 {
@@ -242,7 +265,10 @@ static int login_h_post(struct req *r)
 	db_reset(st);
 	if (rc < 0)
 		return req_db_error(r);
-	if (portal_session_create(r, &pc, pc.totp ? "mfa" : "full") < 0 ||
+	const char *stage = pc.totp ? "mfa" : portal_stage_after(r, &pc);
+	if (!stage)
+		return req_db_error(r);
+	if (portal_session_create(r, &pc, stage) < 0 ||
 	    portal_auth_log(r, pc.totp ? "portal_login_password"
 				       : "portal_login",
 			    &pc) < 0)
@@ -290,8 +316,11 @@ static int totp_h_post(struct req *r)
 		return -1;
 	}
 	/* A new session id at the privilege change. */
+	const char *stage = portal_stage_after(r, &pc);
+	if (!stage)
+		return req_db_error(r);
 	if (throttle_clear(c, key) < 0 || portal_session_end(r) < 0 ||
-	    portal_session_create(r, &pc, "full") < 0 ||
+	    portal_session_create(r, &pc, stage) < 0 ||
 	    portal_auth_log(r, "portal_login", &pc) < 0)
 		return -1;
 	if (db_commit(c) < 0)
@@ -460,9 +489,9 @@ static const struct route portal_auth_routes[] = {
 	 NULL, 0, &code_schema, NULL, NULL, ROUTE_MFA_OK},
 	{HTTP_POST, "/api/v1/portal/auth/logout", logout_h_post,
 	 ACCESS_CONTACT, NULL, 0, &schema_empty, NULL, NULL,
-	 ROUTE_MFA_OK},
+	 ROUTE_MFA_OK | ROUTE_PASSWORD_CHANGE_OK},
 	{HTTP_GET, "/api/v1/portal/auth/me", me_h_get, ACCESS_CONTACT, NULL, 0,
-	 NULL, NULL, NULL, ROUTE_MFA_OK},
+	 NULL, NULL, NULL, ROUTE_MFA_OK | ROUTE_PASSWORD_CHANGE_OK},
 	{HTTP_POST, "/api/v1/portal/auth/forgot", forgot_h_post, ACCESS_PUBLIC,
 	 NULL, 0, &forgot_schema},
 	{HTTP_POST, "/api/v1/portal/auth/set-password", set_password_h_post,

@@ -60,7 +60,8 @@ static void fill_name(struct req *r, const char *first, const char *last)
 #define CONTACT_COLS                                                           \
 	"c.id, c.org_id, c.client_id, c.first_name, c.last_name, c.email, "   \
 	"c.portal_access, c.portal_tickets, c.portal_contracts, "             \
-	"c.portal_projects, a.password_hash, a.totp_confirmed_at"
+	"c.portal_projects, a.password_hash, a.totp_confirmed_at, "           \
+	"a.password_changed_at"
 
 int portal_contact_load(struct db_conn *c, const char *email, int64_t id,
 			struct portal_contact *pc)
@@ -101,6 +102,8 @@ int portal_contact_load(struct db_conn *c, const char *email, int64_t id,
 			atr_strlcpy(pc->hash, db_col_text(st, 10),
 				    sizeof pc->hash);
 		pc->totp = !db_col_null(st, 11);
+		pc->password_changed_ms =
+			db_col_null(st, 12) ? 0 : atr_iso_ms(db_col_text(st, 12));
 	}
 	db_reset(st);
 	return rc;
@@ -136,9 +139,10 @@ int portal_authenticate(struct req *r)
 		r->who.session_id = db_col_int(st, 0);
 		r->who.contact_id = db_col_int(st, 1);
 		r->who.org_id = db_col_int(st, 2);
-		r->who.stage = strcmp(db_col_text(st, 3), "mfa") == 0
-				       ? STAGE_MFA
-				       : STAGE_FULL;
+		const char *stage = db_col_text(st, 3);
+		r->who.stage = strcmp(stage, "mfa") == 0 ? STAGE_MFA
+							 : STAGE_FULL;
+		r->who.must_change_password = strcmp(stage, "change") == 0;
 		r->who.idle_ms = db_col_int(st, 4) * 60000;
 		r->who.seen_ms = atr_iso_ms(db_col_text(st, 5));
 		r->who.expires_ms = atr_iso_ms(db_col_text(st, 6));
@@ -192,7 +196,7 @@ int portal_session_create(struct req *r, const struct portal_contact *pc,
 	    settings_get_int(c, pc->org_id, "session_absolute_hours", &hours) <
 		    0)
 		return req_db_error(r);
-	bool full = strcmp(stage, "full") == 0;
+	bool full = strcmp(stage, "mfa") != 0;
 	int64_t life_ms = full ? hours * 3600000 : 600000;
 	int64_t now_ms = atr_now_ms();
 	char now[ATR_TIME_LEN], exp[ATR_TIME_LEN], ua[256];
@@ -239,6 +243,7 @@ int portal_session_create(struct req *r, const struct portal_contact *pc,
 	r->who.client_id = pc->client_id;
 	r->who.org_id = pc->org_id;
 	r->who.stage = full ? STAGE_FULL : STAGE_MFA;
+	r->who.must_change_password = strcmp(stage, "change") == 0;
 	r->who.seen_ms = now_ms;
 	r->who.idle_ms = idle * 60000;
 	r->who.expires_ms = now_ms + life_ms;
@@ -366,7 +371,7 @@ json_t *portal_me_json(struct req *r)
 	const uint8_t *b = r->who.perms.bits;
 	out = json_pack(
 		"{s:{s:I,s:s,s:s,s:s},s:{s:I,s:s},s:{s:b,s:b,s:b},s:s,s:b,s:s,"
-		"s:{s:s},s:s,s:o,s:o}",
+		"s:{s:s},s:s,s:o,s:o,s:b}",
 		"contact", "id", (json_int_t)r->who.contact_id, "first_name",
 		first, "last_name", last, "email", r->who.email, "client", "id",
 		(json_int_t)r->who.client_id, "name", client, "permissions",
@@ -378,6 +383,7 @@ json_t *portal_me_json(struct req *r)
 		"language", language, "session",
 		json_pack("{s:I}", "idle_minutes",
 			  (json_int_t)(r->who.idle_ms / 60000)),
-		"localization", l10n ? l10n : json_null());
+		"localization", l10n ? l10n : json_null(),
+		"must_change_password", r->who.must_change_password);
 	return out;
 }

@@ -402,6 +402,40 @@ describe('client portal', () => {
   });
 
   describe('the contact\'s own account', () => {
+    it('maximum password age: an expired password is changed before anything else (contacts without 2FA too)', async () => {
+      const ct = await newContact(A.client.id);
+      await onboard(ct);
+      const sql = (statement) => {
+        const r = srv.pg ? srv.sql(statement)
+          : spawnSync('sqlite3', ['-bail', '-cmd', '.timeout 10000', srv.dbFile, statement], { encoding: 'utf8' });
+        assert.equal(r.status, 0, `SQL failed: ${statement}\n${r.stderr}`);
+      };
+      const set = (v) => admin.req('PATCH', '/api/v1/settings/{group}', { params: { group: 'security' }, body: { password_max_age_days: v } });
+      assert.equal((await set(1)).status, 200);
+      try {
+        sql(`UPDATE portal_account SET password_changed_at = '${new Date(Date.now() - 2 * 86400000).toISOString()}' WHERE contact_id = ${ct.id}`);
+        const c = client(srv.base);
+        const li = await c.req('POST', '/api/v1/portal/auth/login', { body: { email: ct.email, password: PASSWORD } });
+        assert.equal(li.status, 200, li.text);
+        assert.equal(li.body.must_change_password, true);
+        for (const [m, p, o] of [['GET', T], ['GET', '/api/v1/portal/contracts'], ['POST', '/api/v1/portal/auth/totp/setup', { body: { password: PASSWORD } }]]) {
+          const r = await c.req(m, p, o);
+          assertProblem(r, 403);
+          assert.equal(r.body.detail, 'change your password first');
+        }
+        assert.equal((await c.req('GET', '/api/v1/portal/auth/me')).body.must_change_password, true);
+        const ch = await c.req('POST', '/api/v1/portal/auth/password', { body: { current_password: PASSWORD, new_password: `${PASSWORD}-aged` } });
+        assert.equal(ch.status, 204, ch.text);
+        assert.equal((await c.req('GET', '/api/v1/portal/auth/me')).body.must_change_password, false);
+        assert.equal((await c.req('GET', T)).status, 200);
+        // A recent password is not expired.
+        const d = client(srv.base);
+        assert.equal((await d.req('POST', '/api/v1/portal/auth/login', { body: { email: ct.email, password: `${PASSWORD}-aged` } })).body.must_change_password, false);
+      } finally {
+        await set(null);
+      }
+    });
+
     it('password change: the current one is checked, the policy applies, other sessions end', async () => {
       const ct = await newContact(A.client.id);
       const c = await onboard(ct);
