@@ -96,6 +96,11 @@ int portal_auth_log(struct req *r, const char *action,
 int portal_send_link(struct req *r, const struct portal_contact *pc,
 		     const char *purpose, int hours,
 		     char expires[ATR_TIME_LEN]);
+/* Judges the body's `field` by the organisation's password policy for pc
+ * (field errors in r->err) and hashes it through the bounded pool. 0, or
+ * -1 (422, or 503 busy). */
+int portal_password_hash(struct req *r, const struct portal_contact *pc,
+			 const char *field, char hash[PASSWORD_HASH_MAX]);
 /* Stores a new password hash for the contact (account row created when
  * missing, history kept). In the open transaction. 0 or -1 (db). */
 int portal_password_store(struct db_conn *c, const struct portal_contact *pc,

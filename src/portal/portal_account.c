@@ -130,15 +130,8 @@ static int password_h_post(struct req *r)
 	if (!c || load_me(r, &pc) < 0 ||
 	    check_password(r, &pc, "current_password") < 0)
 		return -1;
-	const char *pw = body_str(r, "new_password");
-	char name[300];
-	snprintf(name, sizeof name, "%s %s", pc.first_name, pc.last_name);
-	struct pw_subject who = {pc.org_id, 0, pc.email, name, pc.totp};
-	who.contact_id = pc.id;
-	if (password_policy_check(c, &who, pw, "new_password", &r->err) < 0)
-		return -1;
 	char hash[PASSWORD_HASH_MAX];
-	if (auth_hash_password(r, pw, hash) < 0)
+	if (portal_password_hash(r, &pc, "new_password", hash) < 0)
 		return -1;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
@@ -248,84 +241,65 @@ static int code_failed(struct req *r, const char *key)
 	return -1;
 }
 
-static int totp_enable_h_post(struct req *r)
+/* The code step of turning two-factor on (the pending secret) or off (the
+ * active one): throttled per contact; a wrong code counts and is a field
+ * error. 0 with the transaction open and the code used, or -1. */
+static int code_step(struct req *r, const struct portal_contact *pc,
+		     bool confirmed)
 {
+	char *key = arena_printf(r->arena, "portal:2fa:%lld",
+				 (long long)pc->id);
+	if (auth_throttled(r, key, NULL) < 0)
+		return -1;
+	if (db_begin(r->db) < 0)
+		return req_db_error(r);
+	int ok = portal_totp_accept(r->db, pc->id, body_str(r, "code"),
+				    confirmed);
+	if (ok < 0)
+		return req_db_error(r);
+	if (!ok) {
+		db_rollback(r->db);
+		return code_failed(r, key);
+	}
+	return throttle_clear(r->db, key) < 0 ? req_db_error(r) : 0;
+}
+
+/* POST .../totp/enable and .../totp/disable (the route's arg): the code
+ * step, then the change of portal_account, its activity row, one
+ * transaction. */
+static int totp_switch_h_post(struct req *r)
+{
+	bool on = strcmp(r->route->arg, "enable") == 0;
 	struct db_conn *c = req_db(r);
 	struct portal_contact pc;
 	if (!c || load_me(r, &pc) < 0)
 		return -1;
-	char *key = arena_printf(r->arena, "portal:2fa:%lld",
-				 (long long)pc.id);
-	if (auth_throttled(r, key, NULL) < 0)
+	if (!on && !pc.totp)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"two-factor authentication is not on");
+	if ((!on && check_password(r, &pc, "password") < 0) ||
+	    code_step(r, &pc, !on) < 0)
 		return -1;
-	if (db_begin(c) < 0)
-		return req_db_error(r);
-	int ok = portal_totp_accept(c, pc.id, body_str(r, "code"), false);
-	if (ok < 0)
-		return req_db_error(r);
-	if (!ok) {
-		db_rollback(c);
-		return code_failed(r, key);
-	}
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	struct db_stmt *st = db_prepare(
-		c, "UPDATE portal_account SET totp_confirmed_at = ? WHERE "
-		   "contact_id = ?");
+		c, on ? "UPDATE portal_account SET totp_confirmed_at = ? WHERE "
+			"contact_id = ?"
+		      : "UPDATE portal_account SET totp_secret = NULL, "
+			"totp_confirmed_at = NULL, totp_last_step = 0 WHERE "
+			"contact_id = ?");
 	if (!st)
 		return req_db_error(r);
-	db_bind_text(st, 1, now);
-	db_bind_int(st, 2, pc.id);
+	int i = 1;
+	if (on)
+		db_bind_text(st, i++, now);
+	db_bind_int(st, i, pc.id);
 	int rc = db_step(st);
 	db_reset(st);
-	if (rc < 0 || throttle_clear(c, key) < 0)
+	if (rc < 0)
 		return req_db_error(r);
-	if (portal_activity(r, "portal_2fa_enabled", "contact", pc.id, NULL) <
-	    0)
-		return -1;
-	if (db_commit(c) < 0)
-		return req_db_error(r);
-	r->status = 204;
-	return 0;
-}
-
-static int totp_disable_h_post(struct req *r)
-{
-	struct db_conn *c = req_db(r);
-	struct portal_contact pc;
-	if (!c || load_me(r, &pc) < 0)
-		return -1;
-	if (!pc.totp)
-		return atr_fail(&r->err, ATR_E_CONFLICT,
-				"two-factor authentication is not on");
-	if (check_password(r, &pc, "password") < 0)
-		return -1;
-	char *key = arena_printf(r->arena, "portal:2fa:%lld",
-				 (long long)pc.id);
-	if (auth_throttled(r, key, NULL) < 0)
-		return -1;
-	if (db_begin(c) < 0)
-		return req_db_error(r);
-	int ok = portal_totp_accept(c, pc.id, body_str(r, "code"), true);
-	if (ok < 0)
-		return req_db_error(r);
-	if (!ok) {
-		db_rollback(c);
-		return code_failed(r, key);
-	}
-	struct db_stmt *st = db_prepare(
-		c, "UPDATE portal_account SET totp_secret = NULL, "
-		   "totp_confirmed_at = NULL, totp_last_step = 0 WHERE "
-		   "contact_id = ?");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, pc.id);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc < 0 || throttle_clear(c, key) < 0)
-		return req_db_error(r);
-	if (portal_activity(r, "portal_2fa_disabled", "contact", pc.id, NULL) <
-	    0)
+	if (portal_activity(r, on ? "portal_2fa_enabled" : "portal_2fa_disabled",
+			    "contact", pc.id, NULL) < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);
@@ -359,10 +333,10 @@ static const struct route portal_account_routes[] = {
 	 ROUTE_PASSWORD_CHANGE_OK},
 	{HTTP_POST, "/api/v1/portal/auth/totp/setup", totp_setup_h_post,
 	 ACCESS_CONTACT, NULL, 0, &pw_schema},
-	{HTTP_POST, "/api/v1/portal/auth/totp/enable", totp_enable_h_post,
-	 ACCESS_CONTACT, NULL, 0, &code_schema},
-	{HTTP_POST, "/api/v1/portal/auth/totp/disable", totp_disable_h_post,
-	 ACCESS_CONTACT, NULL, 0, &disable_schema},
+	{HTTP_POST, "/api/v1/portal/auth/totp/enable", totp_switch_h_post,
+	 ACCESS_CONTACT, NULL, 0, &code_schema, "enable"},
+	{HTTP_POST, "/api/v1/portal/auth/totp/disable", totp_switch_h_post,
+	 ACCESS_CONTACT, NULL, 0, &disable_schema, "disable"},
 	{0},
 };
 

@@ -141,6 +141,23 @@ int portal_password_store(struct db_conn *c, const struct portal_contact *pc,
 	return rc < 0 ? -1 : 0;
 }
 
+int portal_password_hash(struct req *r, const struct portal_contact *pc,
+			 const char *field, char hash[PASSWORD_HASH_MAX])
+{
+	char name[300];
+	snprintf(name, sizeof name, "%s %s", pc->first_name, pc->last_name);
+	struct pw_subject who = {pc->org_id, 0, pc->email, name, pc->totp};
+	who.contact_id = pc->id;
+	if (password_policy_check(r->db, &who,
+				  json_string_value(json_object_get(r->body,
+								    field)),
+				  field, &r->err) < 0)
+		return -1;
+	return auth_hash_password(r, json_string_value(json_object_get(
+					     r->body, field)),
+				  hash);
+}
+
 /* The contact of a live link of any portal purpose, without using it
  * (consume: inside the transaction, marking it used). 1 and *contact, 0
  * unknown/used/expired, -1. */
@@ -404,7 +421,6 @@ static const char *link_key(struct req *r)
 
 static int set_password_h_post(struct req *r)
 {
-	const char *pw = body_str(r, "password");
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
@@ -427,14 +443,8 @@ static int set_password_h_post(struct req *r)
 			  "new one");
 		return -1;
 	}
-	char name[300];
-	snprintf(name, sizeof name, "%s %s", pc.first_name, pc.last_name);
-	struct pw_subject who = {pc.org_id, 0, pc.email, name, pc.totp};
-	who.contact_id = pc.id;
-	if (password_policy_check(c, &who, pw, "password", &r->err) < 0)
-		return -1;
 	char hash[PASSWORD_HASH_MAX];
-	if (auth_hash_password(r, pw, hash) < 0)
+	if (portal_password_hash(r, &pc, "password", hash) < 0)
 		return -1;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
