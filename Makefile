@@ -47,16 +47,30 @@ define apt_install
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 endef
 
 deps:
 	$(call apt_install,$(DEB_BUILD))
 
+# Postfix is only for tests/http/postfix.test.mjs, which runs a throwaway
+# instance of its own (postfix -c DIR). Preseeded "No configuration": Debian's
+# package then writes no /etc/postfix/main.cf, and without it neither the init
+# script nor postfix.service starts a system mail server on port 25. Not
+# installed over another mail server (it would replace it): the test skips.
 deps-test: deps
 	$(call apt_install,$(DEB_TEST))
 	@command -v npm >/dev/null || { $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	@if dpkg-query -W -f='$${Status}\n' postfix 2>/dev/null | grep -q 'install ok installed'; then :; \
+	elif [ -e /usr/sbin/sendmail ]; then \
+		echo "not installing postfix: another mail server is installed; tests/http/postfix.test.mjs will skip"; \
+	else \
+		echo "installing Debian packages: postfix"; \
+		echo 'postfix postfix/main_mailer_type select No configuration' | $(SUDO) debconf-set-selections && \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; \
+	fi
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

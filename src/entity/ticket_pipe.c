@@ -5,14 +5,21 @@
  * id when two share one) and so the organisation. Then, in order:
  *   - automatic mail (Auto-Submitted, bulk/list Precedence, auto-replies),
  *     bounces and our own messages are ignored (no loops);
- *   - a Message-ID seen before is ignored (a mail server's retry);
  *   - a reply threads onto its ticket — "[Ticket #N]" in the subject, or
  *     In-Reply-To/References naming a message the pipe took — when the
  *     sender is a contact of that ticket's client (anyone else who knows
  *     a ticket number opens a ticket of their own instead);
  *   - otherwise a new ticket, linked to the sender when they are a known
  *     contact; from an unknown sender only when the department takes
- *     them (unknown_senders), else it is rejected.
+ *     them (unknown_senders), else it is rejected;
+ *   - a Message-ID is taken once per place: once per department address
+ *     it came to (a new ticket: a message sent to two departments opens
+ *     one in each) and once per ticket (a reply sent to two addresses is
+ *     added once). Another copy — a mail server's retry, or a copy
+ *     delivered at the same moment by a second process — is ignored: the
+ *     unique keys of pipe_message decide, so two concurrent copies never
+ *     both write, and the loser is not an error (that would be exit 75
+ *     and the message deferred for minutes).
  * Each message is one transaction: the ticket or reply, the Message-ID,
  * the activity row (actor "email pipe"), the ticket's event and the pipe
  * log row; a refused one writes its log row only.
@@ -116,19 +123,23 @@ static int64_t subject_ticket(const char *s)
 }
 
 /* The ticket a reply belongs to, when its sender may add to it: its id, 0
- * none, -1 error. */
-static int64_t thread_of(struct db_conn *c, int64_t org,
+ * none, -1 error. A message the pipe took for several departments names
+ * several tickets: the one of dept (the address this copy came to) first. */
+static int64_t thread_of(struct db_conn *c, int64_t org, int64_t dept,
 			 const struct inbound_msg *m, int64_t contact_client)
 {
 	int64_t id = subject_ticket(m->subject);
 	struct db_stmt *st;
 	for (int i = 0; !id && i < m->nrefs; i++) {
 		st = db_prepare(c, "SELECT ticket_id FROM pipe_message WHERE "
-				   "org_id = ? AND message_id = ?");
+				   "org_id = ? AND message_id = ? ORDER BY CASE "
+				   "WHEN department_id = ? THEN 0 ELSE 1 END, "
+				   "ticket_id LIMIT 1");
 		if (!st)
 			return -1;
 		db_bind_int(st, 1, org);
 		db_bind_text(st, 2, m->refs[i]);
+		db_bind_int(st, 3, dept);
 		int rc = db_step(st);
 		id = rc == 1 ? db_col_int(st, 0) : 0;
 		db_reset(st);
@@ -152,16 +163,23 @@ static int64_t thread_of(struct db_conn *c, int64_t org,
 	return rc < 0 ? -1 : rc == 1 ? id : 0;
 }
 
-static int seen_message(struct db_conn *c, int64_t org, const char *mid)
+/* Whether mid was taken already for this place: on ticket (a reply, when
+ * > 0), or else at department dept. 1, 0, -1 error. */
+static int seen_message(struct db_conn *c, int64_t org, const char *mid,
+			int64_t dept, int64_t ticket)
 {
 	if (!mid)
 		return 0;
-	struct db_stmt *st = db_prepare(c, "SELECT 1 FROM pipe_message WHERE "
-					   "org_id = ? AND message_id = ?");
+	struct db_stmt *st = db_prepare(
+		c, ticket > 0 ? "SELECT 1 FROM pipe_message WHERE org_id = ? "
+				"AND message_id = ? AND ticket_id = ?"
+			      : "SELECT 1 FROM pipe_message WHERE org_id = ? "
+				"AND message_id = ? AND department_id = ?");
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, org);
 	db_bind_text(st, 2, mid);
+	db_bind_int(st, 3, ticket > 0 ? ticket : dept);
 	int rc = db_step(st);
 	db_reset(st);
 	return rc;
@@ -193,22 +211,27 @@ static int log_row(struct db_conn *c, int64_t org, const struct inbound_msg *m,
 	return rc < 0 ? -1 : 0;
 }
 
+/* Records mid as taken at department dept onto ticket: 1 done, 0 another
+ * copy holds the place (committed meanwhile: PostgreSQL waits for it at
+ * the unique key instead of failing), -1 error. */
 static int remember(struct db_conn *c, int64_t org, const char *mid,
-		    int64_t ticket)
+		    int64_t dept, int64_t ticket)
 {
 	if (!mid)
-		return 0;
+		return 1;
 	struct db_stmt *st = db_prepare(
-		c, "INSERT INTO pipe_message (org_id, message_id, ticket_id) "
-		   "VALUES (?, ?, ?)");
+		c, "INSERT INTO pipe_message (org_id, message_id, department_id, "
+		   "ticket_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING "
+		   "RETURNING ticket_id");
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, org);
 	db_bind_text(st, 2, mid);
-	db_bind_int(st, 3, ticket);
+	db_bind_int(st, 3, dept);
+	db_bind_int(st, 4, ticket);
 	int rc = db_step(st);
 	db_reset(st);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 /* A new ticket from m. */
@@ -273,6 +296,17 @@ static int keep_files(struct db_conn *c, int64_t org, int64_t ticket,
 	return 0;
 }
 
+/* Another copy of the message holds its place (see the top): ignored,
+ * and what this copy wrote is rolled back by the caller. */
+static int taken_already(struct pipe_outcome *o)
+{
+	o->result = PIPE_IGNORED;
+	o->ticket_id = 0;
+	o->reply_id = 0;
+	snprintf(o->detail, sizeof o->detail, "a Message-ID already received");
+	return 0;
+}
+
 /* Decides and writes (see the top); o filled. -1 on a database error. */
 static int deliver(struct app *app, struct db_conn *c,
 		   const struct route_to *to, const struct inbound_msg *m,
@@ -291,27 +325,32 @@ static int deliver(struct app *app, struct db_conn *c,
 		return 0;
 	}
 	int own = our_address(c, to->org, m->from_addr);
-	int seen = own < 0 ? -1 : seen_message(c, to->org, m->message_id);
-	if (own < 0 || seen < 0)
+	if (own < 0)
 		return -1;
-	if (own || seen) {
+	if (own) {
 		o->result = PIPE_IGNORED;
-		snprintf(o->detail, sizeof o->detail, "%s",
-			 own ? "sent from one of our own addresses (a loop)"
-			     : "a Message-ID already received");
+		snprintf(o->detail, sizeof o->detail,
+			 "sent from one of our own addresses (a loop)");
 		return 0;
 	}
 	int64_t contact = 0, client = 0;
 	if (find_contact(c, to->org, m->from_addr, &contact, &client) < 0)
 		return -1;
-	int64_t thread = thread_of(c, to->org, m, client);
+	int64_t thread = thread_of(c, to->org, to->dept, m, client);
 	if (thread < 0)
 		return -1;
+	int seen = seen_message(c, to->org, m->message_id, to->dept, thread);
+	if (seen < 0)
+		return -1;
+	if (seen)
+		return taken_already(o);
 	if (thread) {
 		if (add_reply(app, c, to->org, thread, m, contact,
-			      &o->reply_id) < 0 ||
-		    remember(c, to->org, m->message_id, thread) < 0)
+			      &o->reply_id) < 0)
 			return -1;
+		int rc = remember(c, to->org, m->message_id, to->dept, thread);
+		if (rc <= 0)
+			return rc < 0 ? -1 : taken_already(o);
 		o->result = PIPE_REPLY;
 		o->ticket_id = thread;
 		snprintf(o->detail, sizeof o->detail, "reply added to ticket "
@@ -328,9 +367,11 @@ static int deliver(struct app *app, struct db_conn *c,
 		return 0;
 	}
 	int64_t id = 0;
-	if (open_ticket(app, c, to, m, contact, client, &id) < 0 ||
-	    remember(c, to->org, m->message_id, id) < 0)
+	if (open_ticket(app, c, to, m, contact, client, &id) < 0)
 		return -1;
+	int rc = remember(c, to->org, m->message_id, to->dept, id);
+	if (rc <= 0)
+		return rc < 0 ? -1 : taken_already(o);
 	o->result = PIPE_TICKET;
 	o->ticket_id = id;
 	snprintf(o->detail, sizeof o->detail, "ticket #%lld opened%s",

@@ -14,8 +14,9 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import {
-  startServer, adminClient, staffClient, client, assertProblem, runBin, uniq, startSmtpSink, configureSmtp,
+  startServer, adminClient, staffClient, client, assertProblem, runBin, uniq, startSmtpSink, configureSmtp, BIN,
 } from './harness.mjs';
 
 describe('email pipe', () => {
@@ -29,6 +30,17 @@ describe('email pipe', () => {
 
   const pipe = (raw, recipient) => runBin(['pipe', '--db', srv.dbUrl, ...(recipient ? ['--recipient', recipient] : [])],
     { input: raw.replace(/\n/g, '\r\n'), env: srv.env });
+  /* The same, as a process of its own (copies delivered at once). */
+  const pipeAsync = (raw, recipient) => new Promise((resolve, reject) => {
+    const p = spawn(BIN, ['pipe', '--db', srv.dbUrl, '--recipient', recipient], { env: { ...process.env, ...srv.env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('error', reject);
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+    p.stdin.end(raw.replace(/\n/g, '\r\n'));
+  });
   const mail = ({ from, to, subject, body = 'Hello.', id = `<${uniq('m')}@mail.example>`, headers = '' }) =>
     `From: ${from}\nTo: ${to}\nSubject: ${subject}\nMessage-ID: ${id}\nDate: Sat, 05 Dec 2026 10:00:00 +0000\n` +
     `MIME-Version: 1.0\n${headers}Content-Type: text/plain; charset=utf-8\n\n${body}\n`;
@@ -119,6 +131,42 @@ describe('email pipe', () => {
     assert.match(answer.stdout, new RegExp(`reply_added: reply added to ticket #${tid}`));
     const th = await thread(tid);
     assert.deepEqual(th.map((x) => x.body.trim()), ['Ask the warehouse.', 'It ships tomorrow.', 'Thank you!']);
+  });
+
+  it('a message sent to two departments opens a ticket in each; a copy again is ignored; a reply to both is added once', async () => {
+    const id = `<${uniq('both')}@nordic.example>`;
+    const raw = mail({ from: contact.email, to: `${dept.email}, ${strict.email}`, subject: 'Both of you', id });
+    const a = pipe(raw, dept.email);
+    const b = pipe(raw, strict.email);
+    assert.match(a.stdout, /ticket_created/);
+    assert.match(b.stdout, /ticket_created/);
+    const [ta, tb] = [await ticket(tidOf(a)), await ticket(tidOf(b))];
+    assert.deepEqual([ta.department_id, tb.department_id], [dept.id, strict.id]);
+    for (const to of [dept.email, strict.email]) {
+      assert.match(pipe(raw, to).stdout, /ignored: a Message-ID already received/, `${to}: a retry`);
+    }
+    // Reply-all: the copy to the other address finds it on the ticket.
+    const re = mail({ from: contact.email, to: `${dept.email}, ${strict.email}`, subject: `Re: [Ticket #${ta.id}] Both of you`, body: 'Once.' });
+    assert.match(pipe(re, strict.email).stdout, new RegExp(`reply_added: reply added to ticket #${ta.id}`));
+    assert.match(pipe(re, dept.email).stdout, /ignored: a Message-ID already received/);
+    assert.deepEqual((await thread(ta.id)).map((x) => x.body.trim()), ['Once.']);
+    // An answer by In-Reply-To goes to the ticket of the address it is sent to.
+    const irt = mail({ from: contact.email, to: strict.email, subject: 'Re: Both of you', body: 'For billing.', headers: `In-Reply-To: ${id}\n` });
+    assert.match(pipe(irt, strict.email).stdout, new RegExp(`reply added to ticket #${tb.id}\\b`));
+  });
+
+  it('copies delivered at the same moment: one ticket per department, the other copies ignored, none a temporary failure', async () => {
+    // As a mail server delivers one message's recipients: a process each,
+    // at once. Rounds, as the overlap of two processes is up to the machine.
+    for (let round = 0; round < 10; round++) {
+      const raw = mail({ from: contact.email, to: `${dept.email}, ${strict.email}`, subject: uniq('At once ') });
+      const runs = await Promise.all([dept.email, strict.email, dept.email]
+        .map((to) => pipeAsync(raw, to).then((r) => ({ to, ...r }))));
+      for (const r of runs) assert.equal(r.status, 0, `${r.to}: exit ${r.status} ${r.stdout}${r.stderr}`);
+      const results = (to) => runs.filter((r) => r.to === to).map((r) => r.stdout.replace(/ #\d+/, '').trim()).sort();
+      assert.deepEqual(results(dept.email), ['atrium pipe: ignored: a Message-ID already received', 'atrium pipe: ticket_created: ticket opened']);
+      assert.deepEqual(results(strict.email), ['atrium pipe: ticket_created: ticket opened']);
+    }
   });
 
   it('auto-replies, bounces and mail from our own address are ignored (no loops)', async () => {

@@ -274,8 +274,12 @@ export async function killServer(srv) {
   srv.stopping = true;
   if (!srv.exit) {
     srv.proc.kill('SIGTERM');
-    const timer = new Promise((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS));
+    // The timer is cleared once the server is gone: a pending one would
+    // keep the test process alive for the rest of STOP_TIMEOUT_MS.
+    let timeout;
+    const timer = new Promise((r) => { timeout = setTimeout(() => r('timeout'), STOP_TIMEOUT_MS); });
     const res = await Promise.race([srv.exited, timer]);
+    clearTimeout(timeout);
     if (res === 'timeout') {
       srv.proc.kill('SIGKILL');
       await srv.exited;
