@@ -12,7 +12,7 @@ export default defineConfig({
   timeout: 30_000,
   expect: { timeout: 10_000 },
   reporter: 'list',
-  outputDir: 'build/test-results',
+  outputDir: 'build/playwright-output', // not build/test-results: Playwright empties its outputDir, and the test runners' logs live there
   forbidOnly: Boolean(process.env.CI),
   use: {
     baseURL: process.env.ATRIUM_URL,
