@@ -451,6 +451,8 @@ describe('staff administration', () => {
       for (const route of table) {
         const key = `${route.method} ${route.path}`;
         if (!route.path.startsWith('/api/v1/') || route.access === 'public' || open.has(key)) continue;
+        // The client portal's routes do not know staff at all (portal.test.mjs).
+        if (route.access === 'contact') continue;
         const params = {};
         for (const m of route.path.matchAll(/\{([^}]+)\}/g)) params[m[1]] = m[1] === 'group' ? 'company' : m[1] === 'kind' ? 'logo_light' : MISSING_ID;
         const body = ['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined;
