@@ -49,6 +49,7 @@ static void series_defaults(const char *kind, struct series *s)
 	s->padding = d->padding;
 	s->yearly_reset = d->yearly_reset;
 	s->next_number = 1;
+	s->version = 1; /* what the row has once made */
 }
 
 /* The current row of st (columns COLS) into s. */
