@@ -265,6 +265,11 @@ int validate_body(const json_t *body, const struct schema *s, enum vmode mode,
 			atr_field(err, key, "unknown_field", "unknown field");
 			continue;
 		}
+		if (f->flags & F_READONLY) {
+			atr_field(err, key, "read_only",
+				  "is set by Atrium, not by a request");
+			continue;
+		}
 		if (json_is_null(v)) {
 			if (f->flags & F_REQUIRED)
 				atr_field(err, key, "required",

@@ -63,6 +63,10 @@ enum field_flag {
 	/* Shown to the record's client's contacts in their portal (custom
 	 * fields marked show_on_client_portal). */
 	F_PORTAL = 1 << 15,
+	/* Set by the server, never by a request (a document's number): a
+	 * body that names it is refused (read_only); inserts store NULL, and
+	 * the entity's on_write hook fills it. */
+	F_READONLY = 1 << 16,
 };
 
 /* The members after `def` are for entities: presentation for the UI (which

@@ -52,6 +52,15 @@ struct entity {
 	/* Optional: rules across the entity's own fields, run by the route
 	 * check after the field checks (adds field errors to r->err). */
 	void (*check)(struct req *r, const struct entity *e);
+	/* Optional: runs in the write's transaction right after a create or
+	 * an update wrote the row (not when an update changed nothing), with
+	 * the record before (NULL on create) and after. It may write more
+	 * (a document's number when it is issued) and then replaces *after
+	 * with the record as stored, so the answer, the activity diff and
+	 * the outbox event show it. 0, or -1 (r->err, or a database error):
+	 * the whole write rolls back. */
+	int (*on_write)(struct req *r, const struct entity *e,
+			const json_t *before, json_t **after);
 };
 
 /* Whether record id of e exists in the caller's organisation and the

@@ -487,7 +487,9 @@ static int create_apply(struct req *r, const struct write_op *op,
 	if (rc == 1)
 		*after = entity_row_json(fs, r->who.admin, st);
 	db_reset(st);
-	return rc == 1 ? 1 : write_error(r, e);
+	if (rc != 1)
+		return write_error(r, e);
+	return e->on_write && e->on_write(r, e, NULL, after) < 0 ? -1 : 1;
 }
 
 /* The record's custom values as stored (admin_only ones included), and
@@ -606,6 +608,8 @@ static int update_apply(struct req *r, const struct write_op *op,
 	db_reset(st);
 	if (rc < 0)
 		return write_error(r, e);
+	if (rc == 1 && e->on_write && e->on_write(r, e, before, after) < 0)
+		return -1;
 	return rc; /* 0: gone meanwhile (the row was locked: only a delete) */
 }
 

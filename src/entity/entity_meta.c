@@ -22,6 +22,8 @@ static json_t *field_json(const struct field *f)
 			      "searchable", (f->flags & F_SEARCH) != 0, "wide",
 			      (f->flags & F_WIDE) != 0, "multiline",
 			      (f->flags & F_MULTILINE) != 0);
+	if (f->flags & F_READONLY)
+		json_object_set_new(o, "read_only", json_true());
 	if (f->max > 0)
 		json_object_set_new(o, "max", json_integer(f->max));
 	if (f->def)

@@ -53,6 +53,8 @@ function field(f) {
     default: f.default, list: f.list, sortable: f.sortable,
     filter: f.filterable && SELECT_FILTERS.has(type), wide: f.wide, hint: f.hint,
     ref: f.ref, scale: f.scale, width: f.width,
+    // Set by the server (a contract's number): shown in lists, never an input.
+    form: f.read_only ? false : undefined,
     codes: f.type === 'country' ? 'countries' : f.type === 'currency' ? 'currencies' : undefined,
     // Custom fields live under the record's `custom_fields` and are
     // filtered as custom_fields.<name>.

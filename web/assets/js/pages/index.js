@@ -9,6 +9,7 @@ import * as dashboard from './dashboard.js';
 import * as staff from './staff.js';
 import * as roles from './roles.js';
 import * as settings from './settings.js';
+import * as billingConfig from './billing_config.js';
 import * as profile from './profile.js';
 import * as twofa from './twofa.js';
 import * as utilities from './utilities.js';
@@ -22,7 +23,7 @@ import * as customFields from './custom_fields.js';
 import * as integrationLogs from './integration_logs.js';
 import * as records from './records.js';
 
-export const PAGES = [auth, dashboard, staff, roles, settings, profile, twofa, utilities, emailQueue, pipeLog, jobs,
+export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, jobs,
   activity, apiTokens, webhooks, customFields, integrationLogs, records];
 
 /** The navigation rows of every page (those known now). */
