@@ -51,10 +51,17 @@ void portal_grants(struct req *r, bool tickets, bool contracts,
 		r->who.perms.bits[m] = PB_VIEW;
 }
 
+/* "First Last" into r->who.name, cut at the buffer (a display name).
+ * Bounded copies rather than snprintf: gcc -O2's -Wformat-truncation
+ * fails the build on two 127-byte halves into 128 bytes. */
 static void fill_name(struct req *r, const char *first, const char *last)
 {
-	snprintf(r->who.name, sizeof r->who.name, "%s%s%s", first,
-		 last && *last ? " " : "", last ? last : "");
+	size_t size = sizeof r->who.name;
+	size_t n = atr_strlcpy(r->who.name, first, size);
+	if (n >= size - 1 || !last || !*last)
+		return;
+	r->who.name[n++] = ' ';
+	atr_strlcpy(r->who.name + n, last, size - n);
 }
 
 #define CONTACT_COLS                                                           \
