@@ -105,6 +105,7 @@ static const char *const project_status[] = {
 };
 
 static const struct field contract_fields[] = {
+	{.name = "number", .type = FT_TEXT},
 	{.name = "subject", .type = FT_TEXT},
 	{.name = "contract_type", .type = FT_TEXT},
 	{.name = "value", .type = FT_MONEY},
@@ -114,12 +115,13 @@ static const struct field contract_fields[] = {
 	{.name = "signed", .type = FT_BOOL},
 };
 static const struct list_col contract_columns[] = {
-	{&contract_fields[0], "x.subject", LIST_SORT | LIST_NOTNULL},
-	{&contract_fields[4], "x.start_date", LIST_SORT},
-	{&contract_fields[5], "x.end_date", LIST_FILTER | LIST_SORT},
-	{&contract_fields[6], "x.signed", LIST_FILTER},
+	{&contract_fields[1], "x.subject", LIST_SORT | LIST_NOTNULL},
+	{&contract_fields[5], "x.start_date", LIST_SORT},
+	{&contract_fields[6], "x.end_date", LIST_FILTER | LIST_SORT},
+	{&contract_fields[7], "x.signed", LIST_FILTER},
 };
-static const char *const contract_search[] = {"x.subject", NULL};
+static const char *const contract_search[] = {"x.subject", "x.number",
+					       NULL};
 
 static const struct field project_fields[] = {
 	{.name = "name", .type = FT_TEXT},
@@ -135,7 +137,7 @@ static const struct list_col project_columns[] = {
 static const char *const project_search[] = {"x.name", NULL};
 
 #define DOC_COLS_CONTRACT                                                      \
-	"x.id, x.subject, x.contract_type, x.value, x.currency, "             \
+	"x.id, x.number, x.subject, x.contract_type, x.value, x.currency, "   \
 	"x.start_date, x.end_date, x.signed"
 #define DOC_COLS_PROJECT "x.id, x.name, x.status, x.start_date, x.deadline"
 

@@ -349,6 +349,13 @@ describe('client portal', () => {
       assert.equal(c.status, 200, c.text);
       assert.deepEqual(c.body.data.map((x) => x.id), [A.contract.id]);
       assert.equal(c.body.data[0].value, '1200.00');
+      assert.equal(c.body.data[0].number, null, 'unsigned: no number yet');
+      const rec = (await admin.req('GET', '/api/v1/contracts/{id}', { params: { id: A.contract.id } })).body;
+      const signed = await admin.req('PATCH', '/api/v1/contracts/{id}', { params: { id: A.contract.id }, body: { signed: true }, headers: { 'If-Match': `"${rec.version}"` } });
+      assert.equal(signed.status, 200, signed.text);
+      const numbered = (await A.c.req('GET', '/api/v1/portal/contracts')).body.data[0];
+      assert.equal(numbered.number, signed.body.number);
+      assert.deepEqual((await A.c.req('GET', '/api/v1/portal/contracts', { query: { q: signed.body.number } })).body.data.map((x) => x.id), [A.contract.id]);
       const c1 = await A.c.req('GET', '/api/v1/portal/contracts/{id}', { params: { id: A.contract.id } });
       assert.equal(c1.status, 200, c1.text);
       assert.ok(Array.isArray(c1.body.custom_fields));
