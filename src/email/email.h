@@ -76,12 +76,14 @@ const char *email_status_name(int status);
  * reason goes to standard error). */
 int email_enqueue(struct db_conn *c, int64_t org, const char *to,
 		  const char *template_name, const json_t *vars);
-/* The same, with the new row's id (may be NULL) and the reason in err. */
 /* The same with a Reply-To address (answers go there: a department's
- * address the email pipe reads), or NULL. 0 or -1 with err. */
+ * address the email pipe reads), or NULL, and the new row's id (its
+ * Message-ID is <atrium.ORG.ID.TIME@domain>: deliver.c), id may be NULL.
+ * 0 or -1 with err. */
 int email_enqueue_reply(struct db_conn *c, int64_t org, const char *to,
 			const char *reply_to, const char *template_name,
-			const json_t *vars, struct atr_err *err);
+			const json_t *vars, int64_t *id, struct atr_err *err);
+/* The same, with the new row's id (may be NULL) and the reason in err. */
 int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 		     const char *template_name, const json_t *vars,
 		     int64_t *id, struct atr_err *err);

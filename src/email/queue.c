@@ -122,14 +122,14 @@ int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 
 int email_enqueue_reply(struct db_conn *c, int64_t org, const char *to,
 			const char *reply_to, const char *template_name,
-			const json_t *vars, struct atr_err *err)
+			const json_t *vars, int64_t *id, struct atr_err *err)
 {
 	if (reply_to && (!valid_email(reply_to) || !email_header_safe(reply_to)))
 		return atr_fail(err, ATR_E_INVALID,
 				"cannot queue an email: '%s' is not an email "
 				"address",
 				reply_to);
-	return enqueue(c, org, to, reply_to, template_name, vars, NULL, err);
+	return enqueue(c, org, to, reply_to, template_name, vars, id, err);
 }
 
 int email_enqueue(struct db_conn *c, int64_t org, const char *to,

@@ -28,6 +28,7 @@
 #include "db/db.h"
 #include "email/email.h"
 #include "entity/entity.h"
+#include "entity/ticket_pipe.h"
 #include "http/list.h"
 #include "http/perm.h"
 #include "http/write.h"
@@ -205,8 +206,14 @@ static int tell_contact(struct req *r, const json_t *ticket, const char *text)
 		(json_int_t)r->id, "subject",
 		json_string_value(json_object_get(ticket, "subject")), "author",
 		r->who.name, "body", text);
+	int64_t email_id = 0;
+	int64_t dept_id = json_is_integer(dep) ? json_integer_value(dep) : 0;
 	int ret = email_enqueue_reply(r->db, r->who.org_id, to, reply_to,
-				      "ticket_reply", vars, &r->err);
+				      "ticket_reply", vars, &email_id, &r->err);
+	/* The contact's mail program answers with In-Reply-To naming it. */
+	if (ret == 0 &&
+	    ticket_pipe_sent(r->db, r->who.org_id, email_id, dept_id, r->id) < 0)
+		ret = -1;
 	json_decref(vars);
 	free(to);
 	free(name);

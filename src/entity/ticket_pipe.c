@@ -122,6 +122,29 @@ static int64_t subject_ticket(const char *s)
 	return *end == ']' && v > 0 ? (int64_t)v : 0;
 }
 
+/* The key an email we sent is remembered by: "atrium.ORG.ID", the part
+ * of its Message-ID (<atrium.ORG.ID.TIME@domain>, email/deliver.c) that
+ * does not depend on the sending domain or the send time. */
+static void sent_key(int64_t org, int64_t email_id, char out[64])
+{
+	snprintf(out, 64, "atrium.%lld.%lld", (long long)org,
+		 (long long)email_id);
+}
+
+/* A reference of ours (atrium.ORG.ID.TIME@domain) as its sent_key; any
+ * other as it is. */
+static const char *ref_key(const char *ref, char out[64])
+{
+	long long org, id;
+	int end = 0;
+	if (sscanf(ref, "atrium.%lld.%lld.%*[0-9]@%n", &org, &id, &end) == 2 &&
+	    end > 0) {
+		sent_key(org, id, out);
+		return out;
+	}
+	return ref;
+}
+
 /* The ticket a reply belongs to, when its sender may add to it: its id, 0
  * none, -1 error. A message the pipe took for several departments names
  * several tickets: the one of dept (the address this copy came to) first. */
@@ -137,8 +160,9 @@ static int64_t thread_of(struct db_conn *c, int64_t org, int64_t dept,
 				   "ticket_id LIMIT 1");
 		if (!st)
 			return -1;
+		char key[64];
 		db_bind_int(st, 1, org);
-		db_bind_text(st, 2, m->refs[i]);
+		db_bind_text(st, 2, ref_key(m->refs[i], key));
 		db_bind_int(st, 3, dept);
 		int rc = db_step(st);
 		id = rc == 1 ? db_col_int(st, 0) : 0;
@@ -232,6 +256,14 @@ static int remember(struct db_conn *c, int64_t org, const char *mid,
 	int rc = db_step(st);
 	db_reset(st);
 	return rc;
+}
+
+int ticket_pipe_sent(struct db_conn *c, int64_t org, int64_t email_id,
+		     int64_t dept, int64_t ticket)
+{
+	char key[64];
+	sent_key(org, email_id, key);
+	return remember(c, org, key, dept, ticket) < 0 ? -1 : 0;
 }
 
 /* A new ticket from m. */

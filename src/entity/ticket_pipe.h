@@ -30,6 +30,14 @@ struct pipe_outcome {
 int ticket_pipe(struct app *app, const char *raw, size_t n,
 		const char *recipient, struct pipe_outcome *o);
 
+/* Records that email email_id (of the queue) told ticket's contact about
+ * it, so that an answer naming it in In-Reply-To or References threads
+ * onto the ticket even without "[Ticket #N]" in its subject. In the
+ * caller's transaction. 0 or -1. */
+struct db_conn;
+int ticket_pipe_sent(struct db_conn *c, int64_t org, int64_t email_id,
+		     int64_t dept, int64_t ticket);
+
 /* "ticket_created", "reply_added", "ignored", ... */
 const char *pipe_result_name(enum pipe_result r);
 

@@ -131,6 +131,16 @@ describe('email pipe', () => {
     assert.match(answer.stdout, new RegExp(`reply_added: reply added to ticket #${tid}`));
     const th = await thread(tid);
     assert.deepEqual(th.map((x) => x.body.trim()), ['Ask the warehouse.', 'It ships tomorrow.', 'Thank you!']);
+    // A mail program that drops the subject's tag still names our message
+    // in In-Reply-To: the answer threads by it.
+    assert.match(sent.message_id, /^<atrium\.\d+\.\d+\.\d+@/);
+    const untagged = pipe(mail({ from: contact.email, to: dept.email, subject: 'Re: your answer', body: 'One more thing.',
+      headers: `In-Reply-To: ${sent.message_id}\nReferences: ${sent.message_id}\n` }), dept.email);
+    assert.match(untagged.stdout, new RegExp(`reply_added: reply added to ticket #${tid}`), untagged.stdout);
+    // A made-up reference of our shape threads nowhere.
+    const forged = pipe(mail({ from: contact.email, to: dept.email, subject: 'Re: something', body: 'x',
+      headers: 'In-Reply-To: <atrium.1.999999.20260101000000000@example.test>\n' }), dept.email);
+    assert.match(forged.stdout, /ticket_created/);
   });
 
   it('a message sent to two departments opens a ticket in each; a copy again is ignored; a reply to both is added once', async () => {
