@@ -19,7 +19,7 @@ extern const struct module module_ops, module_web, module_records,
 	module_webhooks, module_webhook_deliveries, module_event_log,
 	module_custom_fields, module_pipe_log, module_portal,
 	module_portal_account, module_portal_staff, module_portal_tickets,
-	module_portal_docs,
+	module_portal_docs, module_portal_profile,
 	module_jobs, module_scheduler;
 
 const struct module *const atrium_modules[] = {
@@ -63,6 +63,7 @@ const struct module *const atrium_modules[] = {
 	&module_portal_staff,
 	&module_portal_tickets,
 	&module_portal_docs,
+	&module_portal_profile,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop
 	 * first. */

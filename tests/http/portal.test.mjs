@@ -409,6 +409,30 @@ describe('client portal', () => {
   });
 
   describe('the contact\'s own account', () => {
+    it('profile: the contact keeps their name, phone and position; logged and evented as a change of the contact', async () => {
+      const ct = await newContact(A.client.id);
+      const c = await onboard(ct);
+      const g = await c.req('GET', '/api/v1/portal/profile');
+      assert.equal(g.status, 200, g.text);
+      assert.deepEqual(g.body, { first_name: 'Ana', last_name: 'Pop', email: ct.email, phone: null, position: null });
+      assertFieldErrors(await c.req('PATCH', '/api/v1/portal/profile', { body: { first_name: '', phone: 'call me', position: 'p'.repeat(101), email: 'x@y.z' } }),
+        { first_name: 'required', phone: 'invalid', position: 'too_long', email: 'unknown_field' });
+      const p = await c.req('PATCH', '/api/v1/portal/profile', { body: { last_name: 'Popescu', phone: '+40 721 000 111', position: 'Buyer' } });
+      assert.equal(p.status, 200, p.text);
+      assert.equal(p.body.last_name, 'Popescu');
+      const rec = (await admin.req('GET', '/api/v1/contacts/{id}', { params: { id: ct.id } })).body;
+      assert.deepEqual([rec.last_name, rec.phone, rec.position, rec.version], ['Popescu', '+40 721 000 111', 'Buyer', ct.version + 2], 'invited (+1), then this change (+1)');
+      const act = await admin.req('GET', '/api/v1/activity', { query: { entity: 'contact', entity_id: ct.id } });
+      const upd = act.body.data.find((e) => e.action === 'update');
+      assert.ok(upd && /client contact/.test(upd.actor_name), act.text);
+      const ev = await admin.req('GET', '/api/v1/events', { query: { entity: 'contact', entity_id: ct.id } });
+      assert.ok(ev.body.data.some((e) => e.type === 'contact.updated' || e.action === 'updated'), ev.text);
+      assert.equal((await c.req('PATCH', '/api/v1/portal/profile', { body: {} })).status, 200, 'nothing to change');
+      assertProblem(await c.req('PATCH', '/api/v1/portal/profile', { body: { last_name: 'X' }, csrf: false }), 403);
+      assertProblem(await client(srv.base).req('GET', '/api/v1/portal/profile'), 401);
+      assertProblem(await client(srv.base).req('PATCH', '/api/v1/portal/profile', { body: {} }), 401);
+    });
+
     it('maximum password age: an expired password is changed before anything else (contacts without 2FA too)', async () => {
       const ct = await newContact(A.client.id);
       await onboard(ct);
