@@ -1,7 +1,7 @@
 // The contact's account: their details, changing the password, and
 // two-factor sign-in (turn on: password, then the QR code or the key for
 // an authenticator app and a code from it; turn off: password and code).
-import { h, nextId } from '../js/dom.js';
+import { h, nextId, replace } from '../js/dom.js';
 import { api } from '../js/api.js';
 import { t } from '../js/i18n.js';
 import { AUTH, contactName, loadMe, me } from './session.js';
@@ -77,7 +77,7 @@ function twoFactorSection() {
   function drawOff(note) {
     const begin = h('button', { type: 'button', class: 'btn btn-primary' }, t('portal.2fa.turn_on'));
     begin.addEventListener('click', () => askPassword());
-    body.replaceChildren(...status(note), h('div', { class: 'step-actions' }, begin));
+    replace(body, ...status(note), h('div', { class: 'step-actions' }, begin));
   }
 
   function askPassword() {
@@ -153,7 +153,7 @@ function twoFactorSection() {
       toast(t('portal.2fa.turned_off'));
       done(alertBox('success', t('portal.2fa.turned_off')));
     });
-    body.replaceChildren(...status(note), form);
+    replace(body, ...status(note), form);
   }
 
   function done(note) {

@@ -1,7 +1,7 @@
 // The contact's contracts and projects: a list (pages) and each record's
 // page, its custom fields (those marked "show on client portal") as label
 // and value pairs. GET /api/v1/portal/contracts|projects[/id].
-import { h, timeEl } from '../js/dom.js';
+import { h, replace, timeEl } from '../js/dom.js';
 import { api, ApiError, isAbort } from '../js/api.js';
 import { t } from '../js/i18n.js';
 import { formatMoney, formatPlainDate } from '../js/format.js';
@@ -71,7 +71,7 @@ export function recordListPage(kind) {
       try {
         const { data } = await api('GET', k.api, { signal: ctx.signal, query: { limit: PAGE, offset } });
         const rows = Array.isArray(data.data) ? data.data : [];
-        results.replaceChildren(rows.length ? table(kind, rows) : emptyState(t(k.none)),
+        replace(results, rows.length ? table(kind, rows) : emptyState(t(k.none)),
           pager({ ...data, limit: data.limit || PAGE }, (o) => { offset = o; load(); }));
       } catch (err) {
         if (!isAbort(err)) results.replaceChildren(problemBox(err));
@@ -103,7 +103,7 @@ export function recordPage(kind) {
     ctx.setTitle(title);
     const pairs = k.columns.filter(([, cell]) => cell).map(([key, cell]) => [t(key), cell(r)]);
     const custom = customFacts(r.custom_fields);
-    root.replaceChildren(pageHeader(title, { href: `/portal/${kind}`, label: t(k.nav) }),
+    replace(root, pageHeader(title, { href: `/portal/${kind}`, label: t(k.nav) }),
       h('section', { class: 'card pad portal-summary' }, facts(pairs)),
       r.description ? h('section', { class: 'card section', 'aria-labelledby': `${kind}-${id}-description` },
         h('div', { class: 'section-header' }, h('h2', { id: `${kind}-${id}-description`, class: 'section-title' },

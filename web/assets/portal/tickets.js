@@ -2,7 +2,7 @@
 // ticket's page (its message and the conversation oldest first, staff and
 // contact replies told apart, its files, a reply form and an upload) and
 // the "new ticket" form. GET/POST /api/v1/portal/tickets...
-import { h, timeEl } from '../js/dom.js';
+import { h, replace, timeEl } from '../js/dom.js';
 import { api, ApiError, isAbort } from '../js/api.js';
 import { t } from '../js/i18n.js';
 import { navigate, replaceQuery } from './router.js';
@@ -50,7 +50,7 @@ export async function ticketListPage(ctx, root) {
       const { data } = await api('GET', API, { signal: ctx.signal,
         query: { status: state.status, q: state.q, sort: state.sort, limit: PAGE, offset: state.offset } });
       const rows = Array.isArray(data.data) ? data.data : [];
-      results.replaceChildren(rows.length ? ticketTable(rows) : emptyState(state.status || state.q
+      replace(results, rows.length ? ticketTable(rows) : emptyState(state.status || state.q
         ? t('portal.tickets.none_match') : t('portal.tickets.none'), state.status || state.q ? null : t('portal.tickets.none_hint')),
       pager({ ...data, limit: data.limit || PAGE }, (offset) => { state.offset = offset; load(); }));
     } catch (err) {
@@ -182,7 +182,7 @@ export async function ticketPage(ctx, root) {
   const files = filesSection(id, ctx.signal);
   const notice = flash;
   flash = null;
-  root.replaceChildren(head, notice ? h('div', { class: 'page-messages' }, notice) : null, conversation, files.section);
+  replace(root, head, notice ? h('div', { class: 'page-messages' }, notice) : null, conversation, files.section);
   await Promise.all([loadThread(), files.load()]);
 }
 
@@ -278,7 +278,7 @@ export async function newTicketPage(ctx, root) {
     toast(t('portal.tickets.opened', { id: created.id }));
     navigate(`/portal/tickets/${created.id}`, { replace: true });
   });
-  root.replaceChildren(pageHeader(t('portal.tickets.new'), { href: '/portal/tickets', label: t('portal.nav.tickets') }),
+  replace(root, pageHeader(t('portal.tickets.new'), { href: '/portal/tickets', label: t('portal.nav.tickets') }),
     departments.length ? null : alertBox('info', t('portal.tickets.no_departments')),
     h('section', { class: 'card', 'aria-label': t('portal.tickets.new') }, form));
 }

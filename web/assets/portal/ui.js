@@ -73,7 +73,8 @@ export function errorText(e, { password = false } = {}) {
     if (!english() || !e.detail) return t(`portal.error.password.${e.code}`, { n });
   }
   if (!english() || !e.detail) return tOr(`error.${e.code}`, sentence(e.detail || e.code || 'invalid'));
-  const d = sentence(e.detail);
+  // "must be at least 12 characters" → "The password must be at least 12 characters."
+  const d = password && /^(is|must|was|has|cannot)\b/.test(e.detail) ? `The password ${e.detail}` : sentence(e.detail);
   return /[.!?]$/.test(d) ? d : `${d}.`;
 }
 

@@ -5,7 +5,7 @@
 // send an invitation (or a new one), sign the contact out everywhere,
 // remove their two-factor (a lost phone). Which kinds of records the
 // contact sees are the portal_* checkboxes of the contact's form.
-import { h, timeEl } from '../dom.js';
+import { h, replace, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { can } from '../session.js';
 import { alertBox, confirmDialog, loading, problemBox, toast } from '../ui.js';
@@ -13,8 +13,13 @@ import { errorMessage } from '../forms.js';
 import { t } from '../i18n.js';
 
 function fact(label, value, testid) {
-  return [h('dt', null, label), h('dd', { 'data-testid': testid || null }, value)];
+  return h('div', null, h('dt', null, label), h('dd', { 'data-testid': testid || null }, value));
 }
+
+// The result of an action that changed the contact record (an invitation
+// turns portal access on): the page is drawn again for the form to show
+// it, and the new card repeats the result.
+const pending = new Map(); // contact id -> text
 
 const badge = (on, yes, no) => h('span', { class: ['badge', on ? 'badge-on' : 'badge-off'] }, on ? yes : no);
 
@@ -48,7 +53,7 @@ export function portalSection(entity, record, signal, onChange) {
       const { data } = await api(method, `${path}${suffix}`, { signal });
       const text = done(data || {});
       toast(text);
-      await load(alertBox('success', text));
+      await load(text);
     } catch (err) {
       if (isAbort(err)) return;
       if (err instanceof ApiError && err.status === 422 && err.fieldErrors.some((e) => e.field === 'email')) {
@@ -87,8 +92,8 @@ export function portalSection(entity, record, signal, onChange) {
         confirmLabel: t('contact_portal.remove_2fa') },
       done: () => t('contact_portal.removed_2fa', { name }),
     }));
-    body.replaceChildren(
-      note || null,
+    replace(body,
+      note,
       messages,
       h('dl', { class: 'facts' },
         fact(t('contact_portal.access'), badge(p.access, t('contact_portal.access_on'), t('contact_portal.access_off')), 'portal-access'),
@@ -100,20 +105,29 @@ export function portalSection(entity, record, signal, onChange) {
       h('div', { class: 'step-actions' }, invite, p.sessions > 0 ? signOut : null, p.totp_enabled ? removeTotp : null));
   }
 
-  async function load(note) {
+  /* Reads the state and draws it, with result (text) above when an action
+   * just ran; reload: whether a changed record may draw the page again. */
+  async function load(result, { reload = true } = {}) {
     try {
       const { data } = await api('GET', path, { signal });
+      if (result && reload && onChange && data.access !== Boolean(record.portal_access)) {
+        // The record changed under the form above: draw the page again.
+        pending.set(record.id, result);
+        onChange();
+        return;
+      }
+      const note = result ? alertBox('success', result) : null;
       draw(data, note);
       if (note) {
         note.setAttribute('tabindex', '-1');
         note.focus();
       }
-      // The invitation turns portal access on: the form above shows it.
-      if (note && onChange && data.access !== record.portal_access) onChange();
     } catch (err) {
       if (!isAbort(err)) body.replaceChildren(problemBox(err));
     }
   }
-  load();
+  const carried = pending.get(record.id);
+  pending.delete(record.id);
+  load(carried, { reload: false });
   return section;
 }
