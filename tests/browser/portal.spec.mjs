@@ -91,7 +91,7 @@ test('an administrator invites a contact from the contact page; the card shows t
   await expect(page.getByTestId('contact-portal').locator('.alert-success')).toContainText(`Invitation sent to ${ana.email}`);
   await expect(page.getByTestId('contact-portal').getByTestId('portal-state')).toContainText('Invited; the link expires');
   await expect(page.getByTestId('contact-portal').getByTestId('portal-access')).toHaveText('Allowed');
-  await expect(page.getByLabel('Client portal access')).toBeChecked();
+  await expect(page.getByLabel('Portal access', { exact: true })).toBeChecked();
   await expect(page.getByTestId('contact-portal').getByRole('button', { name: 'Send a new invitation' })).toBeVisible();
   ana.link = await emailedLink(ana.email, before);
 });
@@ -221,8 +221,7 @@ test('the contact opens a new ticket with a file, sees contracts and projects, t
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('heading', { name: 'Two-factor code' })).toBeVisible();
     // Until the code is given, the records stay closed.
-    const early = await page.request.get('/api/v1/portal/tickets');
-    expect(early.status()).toBeGreaterThanOrEqual(401);
+    expect((await page.request.get('/api/v1/portal/tickets')).status()).toBe(401);
     await page.getByLabel('6-digit code').fill(nextCode(totp));
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect(page).toHaveURL(/\/portal\/tickets$/);
@@ -335,6 +334,26 @@ test('forgotten password: the page always says a link was sent; the emailed link
     await expect(page.getByText('This link no longer works')).toBeVisible();
     await portalSignIn(page, ion);
     await expect(page).toHaveURL(/\/portal\/tickets$/);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('before sign-in the portal speaks the browser\'s language and follows the system\'s dark theme', async ({ browser }) => {
+  const ctx = await browser.newContext({ baseURL: BASE, locale: 'ro-RO', colorScheme: 'dark' });
+  const page = watch(await ctx.newPage());
+  try {
+    await page.goto('/portal/tickets');
+    await expect(page).toHaveURL(/\/portal\/sign-in\?next=%2Fportal%2Ftickets/);
+    await expect(page.getByRole('heading', { level: 1, name: 'Autentificare' })).toBeVisible();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'ro');
+    await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+    await page.getByLabel('Email').fill(ion.email);
+    await page.getByLabel('Parolă').fill('not-the-password');
+    await page.getByRole('button', { name: 'Autentificare' }).click();
+    await expect(page.getByRole('alert')).toHaveText('Email sau parolă greșită.');
+    await page.getByRole('link', { name: 'Ați uitat parola?' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Parolă uitată' })).toBeFocused();
   } finally {
     await ctx.close();
   }

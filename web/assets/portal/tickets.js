@@ -194,8 +194,8 @@ function filesSection(id, signal) {
     try {
       const rows = await allPages(`${API}/${id}/attachments`, signal);
       list.replaceChildren(rows.length ? h('ul', { class: 'file-list' }, rows.sort(byTime).map((f) => h('li', { class: 'file-item' },
-        h('a', { href: `/api/v1/portal/attachments/${f.id}`, download: f.name || '' }, f.name || `#${f.id}`),
-        h('span', { class: 'muted small' }, ` ${sizeText(f.size)} · `, timeEl(f.created_at)))))
+        h('a', { href: f.url || `/api/v1/portal/attachments/${f.id}`, download: f.filename || '' }, f.filename || `#${f.id}`),
+        h('span', { class: 'muted small' }, ` ${sizeText(f.bytes)} · `, timeEl(f.created_at)))))
         : emptyState(t('portal.files.none')));
     } catch (err) {
       if (!isAbort(err)) list.replaceChildren(problemBox(err));
@@ -223,7 +223,7 @@ function filesSection(id, signal) {
 /* Uploads one file to ticket id; a refusal is shown under the field (and thrown on). */
 async function uploadFile(id, chosen, control) {
   try {
-    await api('POST', `${API}/${id}/attachments`, { query: { name: chosen.name }, raw: chosen,
+    await api('POST', `${API}/${id}/attachments`, { query: { filename: chosen.name }, raw: chosen,
       contentType: chosen.type || 'application/octet-stream' });
   } catch (err) {
     if (err instanceof ApiError && (err.status === 413 || err.status === 415 || err.status === 422)) {
@@ -244,7 +244,7 @@ export async function newTicketPage(ctx, root) {
   const departments = Array.isArray(data.data) ? data.data : [];
   const fields = {
     subject: field({ name: 'subject', label: t('portal.tickets.subject'), required: true, wide: true }),
-    department_id: field({ name: 'department_id', label: t('portal.tickets.department'), type: 'select',
+    department_id: field({ name: 'department_id', label: t('portal.tickets.department'), type: 'select', required: true,
       options: [...(departments.length === 1 ? [] : [['', t('portal.tickets.choose_department')]]),
         ...departments.map((d) => [String(d.id), d.name])] }),
     priority: field({ name: 'priority', label: t('portal.tickets.priority'), type: 'select', value: 'medium',
@@ -260,7 +260,7 @@ export async function newTicketPage(ctx, root) {
     h('div', { class: 'form-grid' }, Object.values(fields).map((f) => f.wrap)),
     h('div', { class: 'form-actions' }, submit, cancel));
   onSubmit(form, submit, slot, fields, async () => {
-    if (missing({ subject: fields.subject, message: fields.message })) return;
+    if (missing({ subject: fields.subject, department_id: fields.department_id, message: fields.message })) return;
     const dep = fields.department_id.input.value;
     const { data: created } = await api('POST', API, { body: {
       subject: fields.subject.value(), department_id: dep ? Number(dep) : null,
@@ -278,7 +278,8 @@ export async function newTicketPage(ctx, root) {
     toast(t('portal.tickets.opened', { id: created.id }));
     navigate(`/portal/tickets/${created.id}`, { replace: true });
   });
+  // A ticket goes to a department: without one, there is nowhere to send it.
   replace(root, pageHeader(t('portal.tickets.new'), { href: '/portal/tickets', label: t('portal.nav.tickets') }),
-    departments.length ? null : alertBox('info', t('portal.tickets.no_departments')),
-    h('section', { class: 'card', 'aria-label': t('portal.tickets.new') }, form));
+    departments.length ? h('section', { class: 'card', 'aria-label': t('portal.tickets.new') }, form)
+      : alertBox('info', t('portal.tickets.no_departments')));
 }
