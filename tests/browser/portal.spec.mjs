@@ -17,6 +17,22 @@ import { mailEnv, setPasswordLink, snapshot, waitForMail } from './mail.mjs';
 guardPages();
 test.describe.configure({ mode: 'serial' });
 
+// The custom fields this spec made go, so other specs' contract forms stay as they were.
+test.afterAll(async ({ browser }) => {
+  const ids = [seed.cfShown, seed.cfHidden].filter(Boolean).map((f) => f.id);
+  if (!ids.length) return;
+  const ctx = await browser.newContext({ baseURL: BASE });
+  try {
+    const page = await ctx.newPage();
+    await signIn(page);
+    await expect(page).toHaveURL(/\/admin\/$/);
+    const { call } = await pageApi(page);
+    for (const id of ids) expect((await call('DELETE', `/api/v1/custom_fields/${id}?confirm=true`)).status).toBe(204);
+  } finally {
+    await ctx.close();
+  }
+});
+
 const tag = stamp();
 const seed = {};
 const ana = { first: 'Ana', last: `Pop ${tag}`, email: `ana.${tag}@client.example`, password: `amber-lantern-orchard-${tag}` };
@@ -58,8 +74,14 @@ test('setup: SMTP to the sink, a client with a contract, a department, a ticket 
   seed.client = ok(await call('POST', '/api/v1/clients', { company: `Client ${tag}` }));
   seed.other = ok(await call('POST', '/api/v1/clients', { company: `Other ${tag}` }));
   seed.department = ok(await call('POST', '/api/v1/departments', { name: `Support ${tag}` }));
+  // Custom fields on contracts: one shown on the portal, one not (both removed after the spec).
+  seed.cfShown = ok(await call('POST', '/api/v1/custom_fields', { entity: 'contract', type: 'text', label: `Purchase order ${tag}`,
+    slug: `po_${tag}`, show_on_client_portal: true }));
+  seed.cfHidden = ok(await call('POST', '/api/v1/custom_fields', { entity: 'contract', type: 'text', label: `Margin note ${tag}`,
+    slug: `margin_${tag}` }));
   seed.contract = ok(await call('POST', '/api/v1/contracts', { subject: `Maintenance ${tag}`, client_id: seed.client.id,
-    value: '1250.50', currency: 'EUR', signed: true }));
+    value: '1250.50', currency: 'EUR', signed: true, description: `Monthly visits <b>${tag}</b>`,
+    custom_fields: { [`po_${tag}`]: `PO-${tag}`, [`margin_${tag}`]: `secret-${tag}` } }));
   seed.project = ok(await call('POST', '/api/v1/projects', { name: `Website ${tag}`, client_id: seed.client.id }));
   ana.id = ok(await call('POST', '/api/v1/contacts', { first_name: ana.first, last_name: ana.last, email: ana.email,
     client_id: seed.client.id })).id;
@@ -187,6 +209,12 @@ test('the contact opens a new ticket with a file, sees contracts and projects, t
     await page.getByRole('link', { name: `Maintenance ${tag}` }).click();
     await expect(page.getByRole('heading', { level: 1, name: `Maintenance ${tag}` })).toBeFocused();
     await expect(page.getByText(/1,250\.50 EUR/)).toBeVisible();
+    // The description as text, and only the custom field marked for the portal, by its label.
+    await expect(page.getByText(`Monthly visits <b>${tag}</b>`)).toBeVisible();
+    const details = page.getByRole('region', { name: 'Details' });
+    await expect(details.getByRole('term')).toHaveText([`Purchase order ${tag}`]);
+    await expect(details.getByRole('definition')).toHaveText([`PO-${tag}`]);
+    await expect(page.getByText(`secret-${tag}`)).toHaveCount(0);
     await portalNav(page).getByRole('link', { name: 'Projects' }).click();
     await page.getByRole('link', { name: `Website ${tag}` }).click();
     await expect(page.getByRole('heading', { level: 1, name: `Website ${tag}` })).toBeVisible();

@@ -127,7 +127,7 @@ function twoFactorSection() {
       done(alertBox('success', t('portal.2fa.turned_on'), t('portal.2fa.turned_on_detail')));
     });
     const heading = h('h3', { id: stepId, class: 'step-title', tabindex: '-1' }, t('portal.2fa.scan'));
-    body.replaceChildren(h('div', { class: 'enrol-step', 'aria-labelledby': stepId }, heading,
+    body.replaceChildren(h('section', { class: 'enrol-step', 'aria-labelledby': stepId }, heading,
       h('p', { class: 'step-lead' }, t('portal.2fa.scan_lead')),
       h('div', { class: 'enrol-grid' }, qr, manual)), form);
     heading.focus();
