@@ -11,7 +11,7 @@
 // ATRIUM_SMTP_PORT (mail.mjs).
 import { test, expect } from '@playwright/test';
 import * as OTPAuth from 'otpauth';
-import { BASE, guardPages, pageApi, signIn, stamp, watch } from './common.mjs';
+import { BASE, guardPages, pageApi, signIn, sql, stamp, watch } from './common.mjs';
 import { mailEnv, setPasswordLink, snapshot, waitForMail } from './mail.mjs';
 
 guardPages();
@@ -364,6 +364,36 @@ test('forgotten password: the page always says a link was sent; the emailed link
     await expect(page).toHaveURL(/\/portal\/tickets$/);
   } finally {
     await ctx.close();
+  }
+});
+
+test('a password past the maximum age is replaced before anything else', async ({ page, browser }) => {
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  const maxAge = (v) => call('PATCH', '/api/v1/settings/security', { password_max_age_days: v });
+  expect((await maxAge(1)).status).toBe(200);
+  const ctx = await browser.newContext({ baseURL: BASE });
+  try {
+    // Two days old (a state written to the database, not waited for).
+    sql(`UPDATE portal_account SET password_changed_at = '${new Date(Date.now() - 2 * 86400000).toISOString()}' WHERE contact_id = ${ion.id}`);
+    const contact = watch(await ctx.newPage());
+    await portalSignIn(contact, ion);
+    await expect(contact.getByRole('heading', { level: 1, name: 'Choose a new password' })).toBeVisible();
+    await expect(contact.getByRole('navigation', { name: 'Portal' })).toHaveCount(0);
+    await contact.getByLabel('Current password').fill(ion.password);
+    ion.password = `slate-orchard-bramble-${tag}`;
+    await contact.getByLabel(/^New password/).fill(ion.password);
+    await contact.getByLabel('Repeat the new password').fill(`${ion.password}x`);
+    await contact.getByRole('button', { name: 'Change password' }).click();
+    await expect(contact.getByLabel('Repeat the new password')).toHaveAttribute('aria-invalid', 'true');
+    await contact.getByLabel('Repeat the new password').fill(ion.password);
+    await contact.getByRole('button', { name: 'Change password' }).click();
+    await expect(contact).toHaveURL(/\/portal\/tickets$/);
+    await expect(contact.getByRole('heading', { level: 1, name: 'Tickets' })).toBeVisible();
+  } finally {
+    await ctx.close();
+    expect((await maxAge(null)).status).toBe(200);
   }
 });
 

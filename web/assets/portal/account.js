@@ -25,7 +25,9 @@ function section(id, title, ...content) {
 
 const slotEl = () => h('div', { class: 'form-messages', tabindex: '-1' });
 
-function passwordSection() {
+/* The password change form: current, new, repeated. onDone() runs after
+ * the server took it (204); the form is emptied and says so. */
+function passwordForm(onDone) {
   const fields = {
     current_password: field({ name: 'current_password', label: t('portal.account.current'), type: 'password',
       autocomplete: 'current-password', required: true }),
@@ -54,8 +56,35 @@ function passwordSection() {
     for (const f of Object.values(fields)) f.input.value = '';
     slot.replaceChildren(alertBox('success', t('portal.account.changed')));
     slot.focus();
+    if (onDone) await onDone();
   });
-  return section('account-password', t('portal.account.password'), form);
+  return { form, first: fields.current_password };
+}
+
+function passwordSection() {
+  return section('account-password', t('portal.account.password'), passwordForm().form);
+}
+
+/**
+ * The screen that replaces every page while the contact's password is past
+ * the organisation's maximum age (me.must_change_password: the server
+ * answers 403 to everything else). onDone() continues to the page asked for.
+ */
+export function expiredPasswordPage(onDone, onSignOut) {
+  return async function expired(ctx, root) {
+    ctx.setTitle(t('portal.expired.title'));
+    const { form, first } = passwordForm(async () => { await loadMe(); onDone(); });
+    const signOut = h('button', { type: 'button', class: 'btn btn-ghost btn-sm' }, t('portal.sign_out'));
+    signOut.addEventListener('click', onSignOut);
+    root.replaceChildren(h('main', { id: 'main', class: 'auth' },
+      h('div', { class: 'auth-card' },
+        h('p', { class: 'muted portal-realm' }, (me().company && me().company.name) || t('portal.name')),
+        h('h1', { class: 'auth-title page-title', tabindex: '-1' }, t('portal.expired.title')),
+        h('p', { class: 'muted auth-subtitle' }, t('portal.expired.lead', { name: contactName() })),
+        h('div', { class: 'auth-form' }, form),
+        h('p', { class: 'auth-footer' }, signOut))));
+    first.focus();
+  };
 }
 
 function twoFactorSection() {

@@ -68,7 +68,7 @@ function codeStep(ctx, root) {
       fields.code.focus();
     }
   });
-  const other = h('button', { type: 'button', class: 'link-button' }, t('portal.mfa.other_account'));
+  const other = h('button', { type: 'button', class: 'btn btn-ghost btn-sm' }, t('portal.mfa.other_account'));
   other.addEventListener('click', async () => {
     await logout().catch(() => {});
     navigate(`/portal/sign-in${location.search}`, { replace: true });

@@ -12,7 +12,7 @@ import { match, navigate, setRoutes, start } from './router.js';
 import { forgotPage, setPasswordPage, signInPage } from './auth.js';
 import { newTicketPage, ticketListPage, ticketPage } from './tickets.js';
 import { recordListPage, recordPage } from './records.js';
-import { accountPage } from './account.js';
+import { accountPage, expiredPasswordPage } from './account.js';
 import { alertBox, loading, problemBox } from './ui.js';
 
 const KINDS = ['tickets', 'contracts', 'projects'];
@@ -54,9 +54,13 @@ setUnauthorizedHandler(() => {
   navigate(signInUrl('ended'), { replace: true });
 });
 
-/* How dates and numbers read: the contact's language's conventions, in
- * the time zone of their browser (the API keeps UTC). */
+/* How dates, times and numbers read (the API keeps UTC and plain numbers):
+ * signed in, the organisation's formats and time zone (me.localization, as
+ * its emails use); before, the language's usual formats in the browser's
+ * time zone. */
 function formats(lang) {
+  const l10n = me() && me().localization;
+  if (l10n && l10n.values) { setFormatPrefs(l10n.values); return; }
   let timezone = 'UTC';
   try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; } catch { /* UTC */ }
   setFormatPrefs(lang === 'ro'
@@ -92,6 +96,12 @@ async function useLanguage() {
 /* Where /portal goes: the first kind of records the contact may see, else their account. */
 const home = () => `/portal/${KINDS.find(may) || 'account'}`;
 
+async function signOutNow() {
+  try { await logout(); } catch { /* signed out either way */ }
+  shell = null;
+  navigate('/portal/sign-in?reason=signed_out', { replace: true });
+}
+
 function createShell() {
   const m = me();
   const company = (m.company && m.company.name) || t('portal.name');
@@ -99,12 +109,7 @@ function createShell() {
     path: `/portal/${k}`, a: h('a', { class: 'portal-nav-link', href: `/portal/${k}` }, t(`portal.nav.${k}`)),
   }));
   const signOut = h('button', { type: 'button', class: 'btn btn-sm' }, t('portal.sign_out'));
-  signOut.addEventListener('click', async () => {
-    signOut.disabled = true;
-    try { await logout(); } catch { /* signed out either way */ }
-    shell = null;
-    navigate('/portal/sign-in?reason=signed_out', { replace: true });
-  });
+  signOut.addEventListener('click', () => { signOut.disabled = true; signOutNow(); });
   const main = h('main', { id: 'main', class: 'portal-main', tabindex: '-1' });
   const root = h('div', { class: 'portal-shell' },
     h('header', { class: 'portal-top' },
@@ -169,6 +174,15 @@ async function render({ navigated = false } = {}) {
     return;
   }
   if (!me() || stage() !== 'full') return navigate(signInUrl(), { replace: true });
+  if (me().must_change_password) {
+    // A password past the maximum age: replaced before anything else.
+    shell = null;
+    const mount = h('div', { class: 'public' });
+    app.className = '';
+    app.replaceChildren(mount);
+    await run(expiredPasswordPage(() => navigate(here(), { replace: true }), signOutNow), ctx, mount);
+    return;
+  }
   if (path === '/portal') return navigate(home(), { replace: true });
 
   if (!shell) {
