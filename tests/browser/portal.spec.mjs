@@ -206,6 +206,16 @@ test('the contact opens a new ticket with a file, sees contracts and projects, t
 
     // Contracts and projects, with their pages.
     await portalNav(page).getByRole('link', { name: 'Contracts' }).click();
+    const find = page.getByRole('searchbox', { name: /Search contracts/ });
+    await find.fill(`no-such-contract-${tag}`);
+    await find.press('Enter');
+    await expect(page.getByText('Nothing matches')).toBeVisible();
+    await expect(page).toHaveURL(new RegExp(`q=no-such-contract-${tag}`));
+    // Found by its number (given when it was signed), shown in its column.
+    expect(seed.contract.number).toBeTruthy();
+    await find.fill(seed.contract.number);
+    await find.press('Enter');
+    await expect(page.getByRole('cell', { name: seed.contract.number, exact: true })).toBeVisible();
     await page.getByRole('link', { name: `Maintenance ${tag}` }).click();
     await expect(page.getByRole('heading', { level: 1, name: `Maintenance ${tag}` })).toBeFocused();
     await expect(page.getByText(/1,250\.50 EUR/)).toBeVisible();

@@ -1,4 +1,4 @@
-// The contact's contracts and projects: a list (pages) and each record's
+// The contact's contracts and projects: a list (search, pages) and each record's
 // page, its custom fields (those marked "show on client portal") as label
 // and value pairs. GET /api/v1/portal/contracts|projects[/id].
 import { h, replace, timeEl } from '../js/dom.js';
@@ -6,7 +6,7 @@ import { api, ApiError, isAbort } from '../js/api.js';
 import { t } from '../js/i18n.js';
 import { formatMoney, formatPlainDate } from '../js/format.js';
 import { replaceQuery } from './router.js';
-import { emptyState, facts, loading, pageHeader, pager, problemBox, sentence, statusBadge } from './ui.js';
+import { emptyState, facts, field, loading, pageHeader, pager, problemBox, sentence, statusBadge } from './ui.js';
 
 const PAGE = 20;
 const yesNo = (v) => (v === true ? t('common.yes') : v === false ? t('common.no') : '');
@@ -17,7 +17,9 @@ const money = (r) => (r.value === null || r.value === undefined || r.value === '
 const KINDS = {
   contracts: {
     api: '/api/v1/portal/contracts', title: (r) => r.subject, nav: 'portal.nav.contracts', none: 'portal.contracts.none',
+    search: 'portal.contracts.search',
     columns: [
+      ['portal.contracts.number', (r) => r.number || ''],
       ['portal.contracts.subject', null],
       ['portal.contracts.type', (r) => r.contract_type || ''],
       ['portal.contracts.value', money, 'num'],
@@ -28,6 +30,7 @@ const KINDS = {
   },
   projects: {
     api: '/api/v1/portal/projects', title: (r) => r.name, nav: 'portal.nav.projects', none: 'portal.projects.none',
+    search: 'portal.projects.search',
     columns: [
       ['portal.projects.name', null],
       ['portal.projects.status', (r) => statusBadge('project', r.status)],
@@ -65,19 +68,29 @@ export function recordListPage(kind) {
   return async function listPage(ctx, root) {
     ctx.setTitle(t(k.nav));
     let offset = Math.max(0, Number(ctx.query.get('offset')) || 0);
+    let q = ctx.query.get('q') || '';
     const results = h('div', { 'aria-live': 'polite' }, loading());
+    const search = field({ name: 'q', label: t(k.search), type: 'search', value: q });
+    const filters = h('form', { class: 'toolbar portal-filters', role: 'search', 'aria-label': t(k.search) },
+      search.wrap, h('div', { class: 'portal-filter-actions' }, h('button', { type: 'submit', class: 'btn' }, t('portal.list.apply'))));
+    filters.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      q = search.value();
+      offset = 0;
+      load();
+    });
     async function load() {
-      replaceQuery({ offset: offset || '' });
+      replaceQuery({ q, offset: offset || '' });
       try {
-        const { data } = await api('GET', k.api, { signal: ctx.signal, query: { limit: PAGE, offset } });
+        const { data } = await api('GET', k.api, { signal: ctx.signal, query: { q, limit: PAGE, offset } });
         const rows = Array.isArray(data.data) ? data.data : [];
-        replace(results, rows.length ? table(kind, rows) : emptyState(t(k.none)),
+        replace(results, rows.length ? table(kind, rows) : emptyState(q ? t('portal.records.none_match') : t(k.none)),
           pager({ ...data, limit: data.limit || PAGE }, (o) => { offset = o; load(); }));
       } catch (err) {
         if (!isAbort(err)) results.replaceChildren(problemBox(err));
       }
     }
-    root.replaceChildren(pageHeader(t(k.nav)), h('section', { class: 'card', 'aria-label': t(k.nav) }, results));
+    root.replaceChildren(pageHeader(t(k.nav)), h('section', { class: 'card', 'aria-label': t(k.nav) }, filters, results));
     await load();
   };
 }
