@@ -1,7 +1,10 @@
-/* web.c — the admin UI: static files embedded from web/.
+/* web.c — the web UIs: static files embedded from web/.
  *
  * /admin/..., /login, /setup and /set-password all answer index.html (the
- * UI routes on the client); /assets/NAME is web/assets/NAME.
+ * admin UI routes on the client); /portal and /portal/... answer
+ * portal.html (the client portal, a separate page for contacts);
+ * /assets/NAME is web/assets/NAME. Both pages get the same strict CSP
+ * (server.c).
  */
 #include "atrium.h"
 
@@ -49,6 +52,11 @@ static int web_h_index(struct req *r)
 	return serve_file(r, "web/index.html");
 }
 
+static int web_h_portal(struct req *r)
+{
+	return serve_file(r, "web/portal.html");
+}
+
 static int web_h_asset(struct req *r)
 {
 	if (strstr(r->wildcard, ".."))
@@ -79,6 +87,9 @@ static const struct route web_routes[] = {
 	{HTTP_GET, "/forgot-password", web_h_index, ACCESS_PUBLIC, NULL, 0,
 	 NULL, NULL},
 	{HTTP_GET, "/confirm-email", web_h_index, ACCESS_PUBLIC, NULL, 0, NULL,
+	 NULL},
+	{HTTP_GET, "/portal", web_h_portal, ACCESS_PUBLIC, NULL, 0, NULL, NULL},
+	{HTTP_GET, "/portal/*", web_h_portal, ACCESS_PUBLIC, NULL, 0, NULL,
 	 NULL},
 	{HTTP_GET, "/assets/*", web_h_asset, ACCESS_PUBLIC, NULL, 0, NULL,
 	 NULL},

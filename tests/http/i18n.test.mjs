@@ -1,5 +1,6 @@
 // The UI's message catalogues (web/assets/i18n/*.json, read by
-// web/assets/js/i18n.js): every key the JS names exists in English, every
+// web/assets/js/i18n.js): every key the JS of the admin UI and the
+// client portal names exists in English, every
 // language has exactly English's keys, the same {placeholders}, the plural
 // forms its language needs (Intl.PluralRules: Romanian has one, few and
 // other), and Romanian is written with comma-below ș and ț, never the
@@ -27,7 +28,9 @@ function sources(dir) {
   }
   return out;
 }
-const js = [join(WEB, 'app.js'), ...sources(join(WEB, 'js'))].map((p) => ({ p, src: readFileSync(p, 'utf8') }));
+// The admin UI (app.js, js/) and the client portal (portal/).
+const js = [join(WEB, 'app.js'), ...sources(join(WEB, 'js')), ...sources(join(WEB, 'portal'))]
+  .map((p) => ({ p, src: readFileSync(p, 'utf8') }));
 
 const placeholders = (text) => [...String(text).matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 const forms = (v) => (v && typeof v === 'object' ? Object.values(v) : [v]);
@@ -43,6 +46,9 @@ describe('message catalogues', () => {
       // t('key'), tOr('key', ...), and the nav rows' key: 'nav.x'.
       for (const m of src.matchAll(/\b(?:t|tOr)\(\s*'([a-z0-9_.]+)'/g)) if (!(m[1] in en)) missing.push(`${p}: ${m[1]}`);
       for (const m of src.matchAll(/\bkey: '(nav\.[a-z0-9_.]+)'/g)) if (!(m[1] in en)) missing.push(`${p}: ${m[1]}`);
+      // Keys named in tables ('portal.sort.newest' beside a value): every
+      // quoted portal.* or contact_portal.* key.
+      for (const m of src.matchAll(/'((?:contact_)?portal\.[a-z0-9_.]+[a-z0-9_])'/g)) if (!(m[1] in en)) missing.push(`${p}: ${m[1]}`);
       // t(`prefix.${x}`): some key starts with the prefix.
       for (const m of src.matchAll(/\bt\(\s*`([a-z0-9_.]+)\$\{/g)) {
         if (!Object.keys(en).some((k) => k.startsWith(m[1]))) missing.push(`${p}: ${m[1]}*`);

@@ -192,6 +192,40 @@ describe('operations', () => {
       }
     });
 
+    for (const [pattern, params] of [
+      ['/portal', {}],
+      ['/portal/*', { '*': '' }],
+      ['/portal/*', { '*': 'tickets/12' }],
+      ['/portal/*', { '*': 'set-password' }],
+    ]) {
+      const shown = pattern.replace('*', params['*'] ?? '');
+      it(`GET ${shown} serves the client portal's page, not the admin's`, async () => {
+        const r = await anon.req('GET', pattern, { params });
+        assert.equal(r.status, 200);
+        assert.match(r.headers.get('content-type') || '', /^text\/html/);
+        assert.match(r.text, /<!doctype html>/i);
+        assert.match(r.text, /\/assets\/portal\/portal\.js/);
+        assert.doesNotMatch(r.text, /\/assets\/app\.js/);
+        const csp = r.headers.get('content-security-policy') || '';
+        assert.match(csp, /script-src 'self'/);
+        assert.doesNotMatch(csp, /'unsafe-inline'|'unsafe-eval'/);
+      });
+    }
+
+    it('serves the assets the portal page links to, and no inline script or style', async () => {
+      const page = await anon.req('GET', '/portal');
+      const links = [...page.text.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+      assert.ok(links.some((l) => l.startsWith('/assets/portal/')), links.join(', '));
+      for (const link of links) {
+        const r = await anon.req('GET', '/assets/*', { params: { '*': link.slice('/assets/'.length) } });
+        assert.equal(r.status, 200, `${link}: ${r.status}`);
+        if (link.endsWith('.js')) assert.match(r.headers.get('content-type') || '', /javascript/);
+        if (link.endsWith('.css')) assert.match(r.headers.get('content-type') || '', /^text\/css/);
+      }
+      assert.doesNotMatch(page.text, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline <script>');
+      assert.doesNotMatch(page.text, /<style|\sstyle=/, 'no inline style');
+    });
+
     it('GET of a missing asset is 404', async () => {
       const r = await anon.req('GET', '/assets/*', { params: { '*': 'no-such-file.js' } });
       assert.equal(r.status, 404);

@@ -252,7 +252,10 @@ export function formPage(entity) {
     }
     if (!isNew) {
       const reload = () => navigate(location.pathname, { replace: true });
-      for (const section of RECORD_SECTIONS[entity.key] || []) root.appendChild(section(entity, record, ctx.signal, reload));
+      for (const section of RECORD_SECTIONS[entity.key] || []) {
+        const node = section(entity, record, ctx.signal, reload); // null: not for this member
+        if (node) root.appendChild(node);
+      }
     }
     if (!isNew && canView('activity')) root.appendChild(historySection(entity.logEntity, record.id, ctx.signal));
 
