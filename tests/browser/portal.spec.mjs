@@ -229,8 +229,20 @@ test('the contact opens a new ticket with a file, sees contracts and projects, t
     await page.getByRole('link', { name: `Website ${tag}` }).click();
     await expect(page.getByRole('heading', { level: 1, name: `Website ${tag}` })).toBeVisible();
 
-    // Two-factor on: the password again, then the key (QR and text) and a code.
+    // Their own details: a required first name, then a phone and a job title saved.
     await portalNav(page).getByRole('link', { name: 'Account' }).click();
+    await page.getByLabel('First name').fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByLabel('First name')).toHaveAttribute('aria-invalid', 'true');
+    await page.getByLabel('First name').fill('Ana');
+    await page.getByLabel('Phone').fill('+40 721 000 222');
+    await page.getByLabel('Job title').fill('Buyer');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByText('Your details are saved.')).toBeVisible();
+    const profile = await (await page.request.get('/api/v1/portal/profile')).json();
+    expect([profile.phone, profile.position]).toEqual(['+40 721 000 222', 'Buyer']);
+
+    // Two-factor on: the password again, then the key (QR and text) and a code.
     await expect(page.getByTestId('portal-2fa-state')).toContainText('Off');
     await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
     await page.getByLabel('Your password').fill(ana.password);

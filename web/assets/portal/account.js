@@ -1,4 +1,6 @@
-// The contact's account: their details, changing the password, and
+// The contact's account: their details (name, phone, job title: kept by
+// the contact; the email is their sign-in name, staff change it),
+// changing the password, and
 // two-factor sign-in (turn on: password, then the QR code or the key for
 // an authenticator app and a code from it; turn off: password and code).
 import { h, nextId, replace } from '../js/dom.js';
@@ -59,6 +61,36 @@ function passwordForm(onDone) {
     if (onDone) await onDone();
   });
   return { form, first: fields.current_password };
+}
+
+/* The contact's own details, as GET/PATCH /api/v1/portal/profile. */
+async function detailsSection() {
+  const p = await api('GET', '/api/v1/portal/profile');
+  const fields = {
+    first_name: field({ name: 'first_name', label: t('portal.account.first_name'), autocomplete: 'given-name',
+      required: true, value: p.first_name }),
+    last_name: field({ name: 'last_name', label: t('portal.account.last_name'), autocomplete: 'family-name',
+      value: p.last_name }),
+    phone: field({ name: 'phone', label: t('portal.account.phone'), type: 'tel', autocomplete: 'tel', value: p.phone }),
+    position: field({ name: 'position', label: t('portal.account.position'), autocomplete: 'organization-title',
+      value: p.position }),
+  };
+  const slot = slotEl();
+  const button = h('button', { type: 'submit', class: 'btn btn-primary' }, t('portal.account.save'));
+  const form = h('form', { class: 'portal-narrow', novalidate: true }, slot,
+    h('p', { class: 'hint' }, t('portal.account.email_note', { email: p.email })),
+    h('div', { class: 'form-grid form-grid-1' }, Object.values(fields).map((f) => f.wrap)),
+    h('div', { class: 'step-actions' }, button));
+  onSubmit(form, button, slot, fields, async () => {
+    if (missing(fields)) return;
+    const body = {};
+    for (const [k, f] of Object.entries(fields)) body[k] = f.value() || (k === 'first_name' ? '' : null);
+    await api('PATCH', '/api/v1/portal/profile', { body });
+    await loadMe();
+    slot.replaceChildren(alertBox('success', t('portal.account.saved')));
+    slot.focus();
+  });
+  return section('account-details', t('portal.account.details'), form);
 }
 
 function passwordSection() {
@@ -200,11 +232,12 @@ export async function accountPage(ctx, root) {
   ctx.setTitle(t('portal.nav.account'));
   const m = me();
   root.replaceChildren(pageHeader(t('portal.nav.account')),
-    h('section', { class: 'card pad portal-summary', 'aria-label': t('portal.account.details') }, facts([
+    h('section', { class: 'card pad portal-summary', 'aria-label': t('portal.account.summary') }, facts([
       [t('portal.account.name'), contactName(m)],
       [t('portal.signin.email'), m.contact.email],
       [t('portal.account.client'), m.client && m.client.name],
     ])),
+    await detailsSection(),
     passwordSection(),
     twoFactorSection());
 }
