@@ -485,7 +485,7 @@ static int create_apply(struct req *r, const struct write_op *op,
 	const struct entity *e = entity_find(
 		json_string_value(json_object_get(*after, "entity")));
 	if (cf_index_create(r, *after) < 0 ||
-	    entity_fields_changed(r->db, r->who.org_id, e) < 0)
+	    entity_fields_changed(r, e) < 0)
 		return -1;
 	return 1;
 }
@@ -558,7 +558,7 @@ static int update_apply(struct req *r, const struct write_op *op,
 	if (summary)
 		json_object_set(*after, "changed_values", summary);
 	if ((search_changes(before, *after) && cf_search_rewrite(r, e) < 0) ||
-	    entity_fields_changed(r->db, r->who.org_id, e) < 0)
+	    entity_fields_changed(r, e) < 0)
 		goto out;
 	ret = 1;
 out:
@@ -605,7 +605,7 @@ static int delete_apply(struct req *r, const struct write_op *op,
 	bool searched = json_is_true(json_object_get(before, "searchable")) &&
 			json_is_true(json_object_get(before, "active"));
 	if (rc < 0 || (e && searched && cf_search_rewrite(r, e) < 0) ||
-	    (e && entity_fields_changed(r->db, r->who.org_id, e) < 0))
+	    (e && entity_fields_changed(r, e) < 0))
 		return -1;
 	return 1;
 }

@@ -80,7 +80,8 @@ struct module {
 	 *  "filterable", "sortable", "list", "wide", "multiline",
 	 *  "admin_only", "portal"} (caller frees). 0 or -1. Called when the kernel's
 	 * field-set cache fills (entity/field_set.c); a module that changes
-	 * its definitions calls entity_fields_changed in that transaction. */
+	 * its definitions calls entity_fields_changed in that request's
+	 * transaction. */
 	int (*custom_fields)(struct db_conn *c, int64_t org,
 			     const struct entity *e, struct json_t **defs);
 

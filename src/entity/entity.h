@@ -127,10 +127,10 @@ struct field_set {
  * one). Valid until the request ends. NULL (and r->err) on a database
  * error. */
 const struct field_set *entity_fields(struct req *r, const struct entity *e);
-/* Records that org's custom definitions of e changed, in the caller's
- * transaction. 0 or -1. */
-int entity_fields_changed(struct db_conn *c, int64_t org,
-			  const struct entity *e);
+/* Records that the request's organisation's custom definitions of e
+ * changed, in the request's open transaction; until the request ends, no
+ * set of this node is cached as fresh. 0 or -1. */
+int entity_fields_changed(struct req *r, const struct entity *e);
 /* The custom field named name, or NULL. */
 const struct field *entity_custom_field(const struct field_set *fs,
 					const char *name);

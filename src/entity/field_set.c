@@ -12,6 +12,16 @@
  *
  * Requests hold a reference to the set they use until they end
  * (req_defer), so a rebuild never frees a set in use.
+ *
+ * A change is uncommitted while its request runs: a request that rebuilds
+ * the set meanwhile reads the old generation and the old definitions. So
+ * such a set must not be cached as fresh, or it would serve the old
+ * definitions for up to a second after the change committed (a create
+ * right after adding a field refused with unknown_field). `changing`
+ * counts changes in flight on this node and `epoch` moves at each start
+ * and end of one; a rebuild that saw either is cached stale, and every
+ * set is marked stale again when a change's request ends (after its
+ * commit or rollback).
  */
 #include "atrium.h"
 
@@ -42,6 +52,8 @@ struct field_set_priv {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct field_set_priv *sets;
+static atomic_int changing;
+static _Atomic int64_t epoch;
 
 static void unref(struct field_set_priv *s)
 {
@@ -72,9 +84,34 @@ static int read_gen(struct db_conn *c, int64_t org, const struct entity *e,
 	return rc < 0 ? -1 : 0;
 }
 
-int entity_fields_changed(struct db_conn *c, int64_t org,
-			  const struct entity *e)
+static void mark_stale(int64_t org, const struct entity *e)
 {
+	pthread_mutex_lock(&mu);
+	for (struct field_set_priv *s = sets; s; s = s->next)
+		if (s->org == org && s->pub.e == e)
+			atomic_store(&s->stale, true);
+	pthread_mutex_unlock(&mu);
+}
+
+struct change_end {
+	int64_t org;
+	const struct entity *e;
+};
+
+/* At the end of the changing request (its transaction is over). */
+static void change_ended(void *arg)
+{
+	struct change_end *ce = arg;
+	atomic_fetch_add(&epoch, 1);
+	mark_stale(ce->org, ce->e);
+	atomic_fetch_sub(&changing, 1);
+	free(ce);
+}
+
+int entity_fields_changed(struct req *r, const struct entity *e)
+{
+	struct db_conn *c = r->db;
+	int64_t org = r->who.org_id;
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO field_gen (org_id, entity, gen) VALUES (?, ?, 1) "
 		   "ON CONFLICT (org_id, entity) DO UPDATE SET gen = "
@@ -87,11 +124,12 @@ int entity_fields_changed(struct db_conn *c, int64_t org,
 	db_reset(st);
 	if (rc < 0)
 		return -1;
-	pthread_mutex_lock(&mu);
-	for (struct field_set_priv *s = sets; s; s = s->next)
-		if (s->org == org && s->pub.e == e)
-			atomic_store(&s->stale, true);
-	pthread_mutex_unlock(&mu);
+	struct change_end *ce = xmalloc(sizeof *ce);
+	*ce = (struct change_end){org, e};
+	atomic_fetch_add(&changing, 1);
+	atomic_fetch_add(&epoch, 1);
+	req_defer(r, change_ended, ce);
+	mark_stale(org, e);
 	return 0;
 }
 
@@ -272,7 +310,7 @@ const struct field_set *entity_fields(struct req *r, const struct entity *e)
 		req_defer(r, release, s);
 		return &s->pub;
 	}
-	int64_t gen;
+	int64_t gen, epoch0 = atomic_load(&epoch);
 	if (read_gen(c, org, e, &gen) < 0) {
 		if (s)
 			unref(s);
@@ -292,6 +330,9 @@ const struct field_set *entity_fields(struct req *r, const struct entity *e)
 		return NULL;
 	}
 	atomic_store(&fresh->checked_ns, now);
+	/* Built while a change was in flight: good for this request only. */
+	if (atomic_load(&changing) > 0 || atomic_load(&epoch) != epoch0)
+		atomic_store(&fresh->stale, true);
 	/* Swap it in: the old set goes when its last request ends. */
 	pthread_mutex_lock(&mu);
 	struct field_set_priv **pp = &sets;
