@@ -10,6 +10,7 @@ struct embedded_file {
 	const char *name; /* e.g. "migrations/sqlite/0001_core.sql" */
 	const unsigned char *data; /* NUL-terminated for convenience */
 	size_t size;
+	const char *etag; /* "\"<16 hex digits>\"": a hash of the bytes */
 };
 
 extern const struct embedded_file embedded_files[];

@@ -39,11 +39,22 @@ static int serve_file(struct req *r, const char *name)
 	const struct embedded_file *f = embedded_find(name);
 	if (!f)
 		return atr_fail(&r->err, ATR_E_NOT_FOUND, "not found");
+	/* Revalidated on every use (no-cache) against the build's hash, so a
+	 * new binary's assets are never mixed with old ones and an unchanged
+	 * one costs a 304. */
+	req_add_header(r, "Cache-Control", "no-cache");
+	req_add_header(r, "ETag", f->etag);
+	const char *inm = req_header(r, "If-None-Match");
+	r->ctype = content_type(name);
+	if (inm && strstr(inm, f->etag)) {
+		r->status = 304;
+		r->raw = "";
+		r->raw_len = 0;
+		return 0;
+	}
 	r->raw = (const char *)f->data;
 	r->raw_len = f->size;
-	r->ctype = content_type(name);
 	r->status = 200;
-	req_add_header(r, "Cache-Control", "no-cache");
 	return 0;
 }
 

@@ -226,6 +226,26 @@ describe('operations', () => {
       assert.doesNotMatch(page.text, /<style|\sstyle=/, 'no inline style');
     });
 
+    it('assets and pages carry an entity tag of their bytes: an unchanged one revalidates to an empty 304', async () => {
+      for (const [pattern, params] of [['/assets/*', { '*': 'app.js' }], ['/assets/*', { '*': 'i18n/ro.json' }], ['/portal', {}]]) {
+        const r = await anon.req('GET', pattern, { params });
+        assert.equal(r.status, 200);
+        const etag = r.headers.get('etag');
+        assert.match(etag || '', /^"[0-9a-f]{16}"$/, `${pattern}: ${etag}`);
+        assert.match(r.headers.get('cache-control') || '', /no-cache/);
+        const again = await anon.req('GET', pattern, { params, headers: { 'If-None-Match': etag } });
+        assert.equal(again.status, 304);
+        assert.equal(again.text, '');
+        assert.equal(again.headers.get('etag'), etag);
+        const other = await anon.req('GET', pattern, { params, headers: { 'If-None-Match': '"0000000000000000"' } });
+        assert.equal(other.status, 200);
+        assert.equal(other.text, r.text);
+      }
+      const a = (await anon.req('GET', '/assets/*', { params: { '*': 'app.js' } })).headers.get('etag');
+      const b = (await anon.req('GET', '/assets/*', { params: { '*': 'app.css' } })).headers.get('etag');
+      assert.notEqual(a, b, 'different files, different tags');
+    });
+
     it('GET of a missing asset is 404', async () => {
       const r = await anon.req('GET', '/assets/*', { params: { '*': 'no-such-file.js' } });
       assert.equal(r.status, 404);
