@@ -14,6 +14,8 @@
 
 struct list_arm {
 	char *cond;
+	const char *join; /* appended to the spec's from, or NULL */
+	const char *id;   /* stands for the spec's id in this arm, or NULL */
 	struct fvalue *params;
 	int nparams, capparams;
 };
@@ -82,17 +84,24 @@ void list_where(struct list_query *q, const char *cond)
 	q->filtered = true;
 }
 
-int list_arm(struct list_query *q, const char *cond)
+int list_arm_join(struct list_query *q, const char *join, const char *id,
+		  const char *cond)
 {
+	struct arena *a = q->r->arena;
 	if (q->narms == LIST_ARMS_MAX)
 		return -1;
 	if (!q->arms)
-		q->arms = arena_alloc(q->r->arena,
-				      LIST_ARMS_MAX * sizeof *q->arms);
-	q->arms[q->narms++] =
-		(struct list_arm){arena_strdup(q->r->arena, cond), NULL, 0, 0};
+		q->arms = arena_alloc(a, LIST_ARMS_MAX * sizeof *q->arms);
+	q->arms[q->narms++] = (struct list_arm){
+		arena_strdup(a, cond), join ? arena_strdup(a, join) : NULL,
+		id ? arena_strdup(a, id) : NULL, NULL, 0, 0};
 	q->filtered = true;
 	return 0;
+}
+
+int list_arm(struct list_query *q, const char *cond)
+{
+	return list_arm_join(q, NULL, NULL, cond);
 }
 
 static void bind_all(struct db_stmt *st, int *idx, const struct fvalue *p,
@@ -168,9 +177,75 @@ char *list_like_pattern(struct arena *a, const char *v)
 	return s;
 }
 
+/* One filter value of f: `me` for the caller where the type allows it,
+ * else the type's parse. */
+static int parse_value(struct req *r, const struct field *f,
+		       const char *text, struct fvalue *out)
+{
+	const struct ftype_ops *t = ftype_of(f->type);
+	if (t->me && !strcmp(text, "me")) {
+		*out = (struct fvalue){true, r->who.staff_id, NULL};
+		return 0;
+	}
+	return t->parse(f, text, r->arena, out, &r->err);
+}
+
+/* A filter on a joined type (a staff list): whether the record's list
+ * has the values, through the list's table (list.h). */
+static int add_joined(struct req *r, struct list_query *q,
+		      const struct list_spec *s, const struct list_col *c,
+		      unsigned bit, const char *sql, const char *value)
+{
+	struct arena *a = r->arena;
+	const char *name = c->f->name;
+	if (bit == FOP_EMPTY) {
+		bool empty = !strcmp(value, "true") || !strcmp(value, "1");
+		if (!empty && strcmp(value, "false") && strcmp(value, "0"))
+			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					"%s[empty] must be true or false",
+					name);
+		list_where(q, arena_printf(a, "%s %sIN (SELECT record_id FROM "
+					      "%s WHERE org_id = ?)",
+					   s->id, empty ? "NOT " : "",
+					   c->expr));
+		list_int(q, r->who.org_id);
+		return 0;
+	}
+	struct fvalue vals[LIST_IN_MAX];
+	int n = 0;
+	for (const char *p = value;;) {
+		const char *comma = bit == FOP_IN ? strchr(p, ',') : NULL;
+		char *one = comma ? arena_strndup(a, p, (size_t)(comma - p))
+				  : arena_strdup(a, p);
+		if (n == LIST_IN_MAX)
+			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					"%s[in] takes at most %d values", name,
+					LIST_IN_MAX);
+		if (parse_value(r, c->f, one, &vals[n]) < 0)
+			return -1;
+		n++;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s %sIN (SELECT record_id FROM %s WHERE org_id = ? AND "
+		       "staff_id IN (",
+		   s->id, sql && !strcmp(sql, "<>") ? "NOT " : "", c->expr);
+	for (int i = 0; i < n; i++)
+		buf_adds(&b, i ? ", ?" : "?");
+	buf_adds(&b, "))");
+	list_where(q, arena_strdup(a, buf_str(&b)));
+	buf_free(&b);
+	list_int(q, r->who.org_id);
+	for (int i = 0; i < n; i++)
+		*slot(q) = vals[i];
+	return 0;
+}
+
 static int add_filter(struct req *r, struct list_query *q,
-		      const struct list_col *c, const char *opname,
-		      const char *value)
+		      const struct list_spec *s, const struct list_col *c,
+		      const char *opname, const char *value)
 {
 	const struct field *f = c->f;
 	const struct ftype_ops *t = ftype_of(f->type);
@@ -188,13 +263,17 @@ static int add_filter(struct req *r, struct list_query *q,
 		bit = ops[i].bit;
 		sql = ops[i].sql;
 	}
-	/* An array equals nothing: field=v asks whether it has the item. */
-	if (t->array && bit == FOP_EQ && (!opname || !strcmp(opname, "eq")))
+	/* An array equals nothing: field=v asks whether it has the item
+	 * (a joined list says so in its own terms). */
+	if (t->array && !t->joined && bit == FOP_EQ &&
+	    (!opname || !strcmp(opname, "eq")))
 		bit = FOP_CONTAINS;
 	if (!(t->ops & bit) || !t->parse)
 		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
 				"'%s' cannot be filtered with [%s]", name,
 				opname ? opname : "eq");
+	if (t->joined)
+		return add_joined(r, q, s, c, bit, sql, value);
 	struct arena *a = r->arena;
 	struct fvalue v;
 	if (bit == FOP_EMPTY) {
@@ -225,7 +304,7 @@ static int add_filter(struct req *r, struct list_query *q,
 				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
 						"%s[in] takes at most %d values",
 						name, LIST_IN_MAX);
-			if (t->parse(f, one, a, &vals[n], &r->err) < 0)
+			if (parse_value(r, f, one, &vals[n]) < 0)
 				return -1;
 			n++;
 			if (!comma)
@@ -265,7 +344,7 @@ static int add_filter(struct req *r, struct list_query *q,
 		list_text(q, list_like_pattern(a, value));
 		return 0;
 	}
-	if (t->parse(f, value, a, &v, &r->err) < 0)
+	if (parse_value(r, f, value, &v) < 0)
 		return -1;
 	if (!strcmp(sql, "<>"))
 		list_where(q, arena_printf(a, "%s IS NULL OR %s <> ?", expr,
@@ -437,10 +516,11 @@ out:
 	return rc;
 }
 
-/* The keyset condition "after the cursor's row" (NULLs sort last), and
- * its values in binding order. */
+/* The keyset condition "after the cursor's row" (NULLs sort last) over
+ * the key expressions kx (the page's, or an arm's), and its values in
+ * binding order. */
 static char *keyset_cond(struct req *r, const struct page *pg,
-			 struct fvalue *vals, int *nvals)
+			 const char *const *kx, struct fvalue *vals, int *nvals)
 {
 	struct buf b = BUF_INIT;
 	*nvals = 0;
@@ -454,18 +534,17 @@ static char *keyset_cond(struct req *r, const struct page *pg,
 		any = true;
 		for (int j = 0; j < i; j++) {
 			if (pg->after_null[j]) {
-				buf_printf(&b, "%s IS NULL AND ",
-					   pg->keys[j].expr);
+				buf_printf(&b, "%s IS NULL AND ", kx[j]);
 			} else {
-				buf_printf(&b, "%s = ? AND ", pg->keys[j].expr);
+				buf_printf(&b, "%s = ? AND ", kx[j]);
 				vals[(*nvals)++] = pg->after[j];
 			}
 		}
 		if (i == pg->nkeys - 1 || k->notnull) {
-			buf_printf(&b, "%s %s ?)", k->expr, k->desc ? "<" : ">");
+			buf_printf(&b, "%s %s ?)", kx[i], k->desc ? "<" : ">");
 		} else {
-			buf_printf(&b, "(%s %s ? OR %s IS NULL))", k->expr,
-				   k->desc ? "<" : ">", k->expr);
+			buf_printf(&b, "(%s %s ? OR %s IS NULL))", kx[i],
+				   k->desc ? "<" : ">", kx[i]);
 		}
 		vals[(*nvals)++] = pg->after[i];
 	}
@@ -530,7 +609,7 @@ static int read_params(struct req *r, const struct list_spec *s,
 		if (!(c->flags & LIST_FILTER))
 			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
 					"cannot filter on '%s'", name);
-		if (add_filter(r, q, c, op, v) < 0)
+		if (add_filter(r, q, s, c, op, v) < 0)
 			return -1;
 	}
 	if (search && list_add_search(r, q, s, search) < 0)
@@ -543,19 +622,33 @@ static int read_params(struct req *r, const struct list_spec *s,
 	return pg->cursor ? cursor_open(r, pg) : 0;
 }
 
+/* The key expressions of an arm: the page's, with the arm's id for the
+ * spec's (list_arm_join). */
+static void arm_keys(const struct list_spec *s, const struct page *pg,
+		     const struct list_arm *arm, const char **kx)
+{
+	for (int i = 0; i < pg->nkeys; i++)
+		kx[i] = arm && arm->id && pg->keys[i].expr == s->id
+				? arm->id
+				: pg->keys[i].expr;
+}
+
 /* One SELECT of the page (one arm, or the whole list without arms). */
 static void arm_select(struct buf *sql, const struct list_spec *s,
 		       const struct list_query *q, const struct page *pg,
 		       const struct list_arm *arm, const char *keyset,
 		       bool counting)
 {
+	const char *kx[LIST_SORT_MAX + 1];
+	arm_keys(s, pg, arm, kx);
+	const char *join = arm && arm->join ? arm->join : "";
 	if (counting) {
-		buf_printf(sql, "SELECT 1 FROM %s WHERE ", s->from);
+		buf_printf(sql, "SELECT 1 FROM %s%s WHERE ", s->from, join);
 	} else {
 		buf_printf(sql, "SELECT %s", s->cols);
 		for (int i = 0; i < pg->nkeys; i++)
-			buf_printf(sql, ", %s AS k_%d", pg->keys[i].expr, i);
-		buf_printf(sql, " FROM %s WHERE ", s->from);
+			buf_printf(sql, ", %s AS k_%d", kx[i], i);
+		buf_printf(sql, " FROM %s%s WHERE ", s->from, join);
 	}
 	buf_printf(sql, "%s%s", s->org ? s->org : "1", s->org ? " = ?" : " = 1");
 	buf_adds(sql, buf_str(q->where));
@@ -601,11 +694,10 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 			       const struct list_query *q,
 			       const struct page *pg, bool counting)
 {
+	/* The cursor's values are the same for every arm; only the key
+	 * expressions may differ (an arm that walks a joined table). */
 	struct fvalue kv[2 * (LIST_SORT_MAX + 1) * (LIST_SORT_MAX + 1)];
 	int nkv = 0;
-	const char *keyset = pg->has_after && !counting
-				     ? keyset_cond(r, pg, kv, &nkv)
-				     : NULL;
 	bool cut = q->narms > 1 && !counting &&
 		   db_conn_dialect(r->db) == DB_PG;
 	struct buf sql = BUF_INIT;
@@ -613,12 +705,18 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 		buf_adds(&sql, "SELECT COUNT(*) FROM (");
 	int narms = q->narms ? q->narms : 1;
 	for (int a = 0; a < narms; a++) {
+		const struct list_arm *arm = q->narms ? &q->arms[a] : NULL;
+		const char *keyset = NULL;
+		if (pg->has_after && !counting) {
+			const char *kx[LIST_SORT_MAX + 1];
+			arm_keys(s, pg, arm, kx);
+			keyset = keyset_cond(r, pg, kx, kv, &nkv);
+		}
 		if (a)
 			buf_adds(&sql, " UNION ALL ");
 		if (cut)
 			buf_adds(&sql, "SELECT * FROM (");
-		arm_select(&sql, s, q, pg, q->narms ? &q->arms[a] : NULL,
-			   keyset, counting);
+		arm_select(&sql, s, q, pg, arm, keyset, counting);
 		if (cut) {
 			order_by(&sql, pg);
 			buf_printf(&sql, " LIMIT ?) AS arm_%d", a);
@@ -691,6 +789,8 @@ int list_run(struct req *r, const struct list_spec *s)
 			req_db_error(r);
 			goto out;
 		}
+		if (nrows && s->rows_done && s->rows_done(r, &out, s->arg) < 0)
+			goto out;
 	}
 	buf_printf(&out, "],\"limit\":%lld,\"offset\":%lld,\"has_more\":%s,"
 			 "\"next_cursor\":",
