@@ -559,6 +559,8 @@ int list_run(struct req *r, const struct list_spec *s)
 		goto out;
 	if (s->scope && s->scope(r, &q, s->arg) < 0)
 		goto out;
+	if (q.njoined && list_joined_resolve(r, &q, s) < 0)
+		goto out;
 	buf_grow(&out, (size_t)pg.limit * 512); /* a record is ~400 bytes */
 	buf_adds(&out, "{\"data\":[");
 	int nrows = 0;

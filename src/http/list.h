@@ -18,9 +18,11 @@
  *                         (and in ne and in: assigned_to[in]=me,9)
  * A staff list (a joined type, core/ftype.h) is not a column: field=7
  * means "7 is on the list", [ne] "7 is not", [in]=a,b "a or b is",
- * [empty]=true "nobody is"; each is `id IN (SELECT record_id FROM
- * <table> WHERE org_id = ? AND staff_id ...)`, an index walk of the
- * table's (staff_id, org_id, record_id).
+ * [empty]=true "nobody is". field=7 alone walks the list's (staff_id,
+ * org_id, record_id) index in page order (an arm of its own); under a
+ * view scope's arms each filter probes the list's primary key on the
+ * rows the arms read; otherwise it is `id [NOT] IN (SELECT record_id FROM
+ * <table> ...)`.
  *   q=text                search (an index: SQLite FTS5 trigram, or
  *                         PostgreSQL pg_trgm, when the spec names one)
  *   sort=-value,name      up to LIST_SORT_MAX keys; the id breaks ties
@@ -88,6 +90,20 @@ struct list_query {
 	int narms;
 	bool filtered; /* something narrows the rows: no maintained total */
 	bool none;     /* the scope allows nothing: an empty page */
+	/* Filters on staff lists, written once the scope is known. */
+	struct list_joined *joined;
+	int njoined;
+};
+
+#define LIST_JOINED_MAX 8
+
+/* A filter on a staff list (list_filter.c). */
+struct list_joined {
+	const char *table;   /* the list's table */
+	unsigned bit;        /* FOP_EQ, FOP_IN or FOP_EMPTY */
+	bool neg;            /* [ne], or [empty]=true */
+	struct fvalue *vals; /* the members asked for */
+	int n;
 };
 
 struct list_spec {

@@ -51,55 +51,137 @@ static int parse_value(struct req *r, const struct field *f,
 }
 
 /* A filter on a joined type (a staff list): whether the record's list
- * has the values, through the list's table (list.h). */
+ * has the values. How it reads the list's table depends on the view scope,
+ * which is known only after the parameters, so it is kept here and
+ * written by list_joined_resolve. */
 static int add_joined(struct req *r, struct list_query *q,
-		      const struct list_spec *s, const struct list_col *c,
-		      unsigned bit, const char *sql, const char *value)
+		      const struct list_col *c, unsigned bit, const char *sql,
+		      const char *value)
 {
 	struct arena *a = r->arena;
 	const char *name = c->f->name;
+	struct list_joined jf = {c->expr, bit, false, NULL, 0};
 	if (bit == FOP_EMPTY) {
 		bool empty = !strcmp(value, "true") || !strcmp(value, "1");
 		if (!empty && strcmp(value, "false") && strcmp(value, "0"))
 			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
 					"%s[empty] must be true or false",
 					name);
-		list_where(q, arena_printf(a, "%s %sIN (SELECT record_id FROM "
-					      "%s WHERE org_id = ?)",
-					   s->id, empty ? "NOT " : "",
-					   c->expr));
-		list_int(q, r->who.org_id);
-		return 0;
+		jf.neg = empty;
+	} else {
+		jf.neg = sql && !strcmp(sql, "<>");
+		jf.vals = arena_alloc(a, LIST_IN_MAX * sizeof *jf.vals);
+		for (const char *p = value;;) {
+			const char *comma = bit == FOP_IN ? strchr(p, ',') : NULL;
+			char *one = comma ? arena_strndup(a, p,
+							  (size_t)(comma - p))
+					  : arena_strdup(a, p);
+			if (jf.n == LIST_IN_MAX)
+				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+						"%s[in] takes at most %d values",
+						name, LIST_IN_MAX);
+			if (parse_value(r, c->f, one, &jf.vals[jf.n]) < 0)
+				return -1;
+			jf.n++;
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
 	}
-	struct fvalue vals[LIST_IN_MAX];
-	int n = 0;
-	for (const char *p = value;;) {
-		const char *comma = bit == FOP_IN ? strchr(p, ',') : NULL;
-		char *one = comma ? arena_strndup(a, p, (size_t)(comma - p))
-				  : arena_strdup(a, p);
-		if (n == LIST_IN_MAX)
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"%s[in] takes at most %d values", name,
-					LIST_IN_MAX);
-		if (parse_value(r, c->f, one, &vals[n]) < 0)
-			return -1;
-		n++;
-		if (!comma)
-			break;
-		p = comma + 1;
+	if (q->njoined == LIST_JOINED_MAX)
+		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				"at most %d filters on lists", LIST_JOINED_MAX);
+	if (!q->joined)
+		q->joined = arena_alloc(a, LIST_JOINED_MAX * sizeof *q->joined);
+	q->joined[q->njoined++] = jf;
+	q->filtered = true;
+	return 0;
+}
+
+/* Appends cond to the conditions every arm shares, and its values, even
+ * after the scope's arms (list_where is for the hooks, before them). */
+static void where_late(struct list_query *q, const char *cond,
+		       const struct fvalue *v, int n)
+{
+	buf_printf(q->where, " AND (%s)", cond);
+	for (int i = 0; i < n; i++) {
+		if (q->nparams == q->capparams) {
+			int cap = q->capparams ? q->capparams * 2 : 8;
+			struct fvalue *np = arena_alloc(q->r->arena,
+							(size_t)cap * sizeof *np);
+			if (q->nparams)
+				memcpy(np, q->params,
+				       (size_t)q->nparams * sizeof *np);
+			q->params = np;
+			q->capparams = cap;
+		}
+		q->params[q->nparams++] = v[i];
 	}
-	struct buf b = BUF_INIT;
-	buf_printf(&b, "%s %sIN (SELECT record_id FROM %s WHERE org_id = ? AND "
-		       "staff_id IN (",
-		   s->id, sql && !strcmp(sql, "<>") ? "NOT " : "", c->expr);
-	for (int i = 0; i < n; i++)
-		buf_adds(&b, i ? ", ?" : "?");
-	buf_adds(&b, "))");
-	list_where(q, arena_strdup(a, buf_str(&b)));
-	buf_free(&b);
-	list_int(q, r->who.org_id);
-	for (int i = 0; i < n; i++)
-		list_add_value(q, vals[i]);
+	q->filtered = true;
+}
+
+/* The filters on staff lists, once the scope is known:
+ * - the list has member v, and nothing else walks the records (no scope
+ *   arms): an arm that walks the list's (staff_id, org_id, record_id)
+ *   index in id order, joined to the records, and stops after the page
+ *   (a member's tasks at the speed of one column's index);
+ * - under arms (a view scope, or that walk): a probe of the list's
+ *   primary key (record_id, staff_id) on each row an arm reads;
+ * - otherwise (several values, ne, empty, with no arm): the records the
+ *   list's index gives, as a set (bounded by those members' entries). */
+int list_joined_resolve(struct req *r, struct list_query *q,
+			const struct list_spec *s)
+{
+	struct arena *a = r->arena;
+	bool walked = false;
+	for (int k = 0; k < q->njoined && !q->none; k++) {
+		const struct list_joined *jf = &q->joined[k];
+		struct fvalue org = {true, r->who.org_id, NULL};
+		if (!q->narms && !walked && jf->bit != FOP_EMPTY && !jf->neg &&
+		    jf->n == 1) {
+			walked = true;
+			if (list_arm_join(q,
+					  arena_printf(a,
+						       " JOIN (SELECT org_id AS "
+						       "jf_org, record_id AS jf_rid, "
+						       "staff_id AS jf_sid FROM %s) "
+						       "AS jf ON jf.jf_rid = %s",
+						       jf->table, s->id),
+					  "jf.jf_rid",
+					  "jf.jf_org = ? AND jf.jf_sid = ?") < 0)
+				return atr_fail(&r->err, ATR_E_INTERNAL,
+						"too many list arms");
+			list_add_value(q, org);
+			list_add_value(q, jf->vals[0]);
+			continue;
+		}
+		struct buf b = BUF_INIT;
+		if (q->narms)
+			buf_printf(&b, "%sEXISTS (SELECT 1 FROM %s jx WHERE "
+				       "jx.record_id = %s",
+				   jf->neg ? "NOT " : "", jf->table, s->id);
+		else
+			buf_printf(&b, "%s %sIN (SELECT record_id FROM %s jx "
+				       "WHERE jx.org_id = ?",
+				   s->id, jf->neg ? "NOT " : "", jf->table);
+		if (jf->n) {
+			buf_adds(&b, " AND jx.staff_id IN (");
+			for (int i = 0; i < jf->n; i++)
+				buf_adds(&b, i ? ", ?" : "?");
+			buf_addc(&b, ')');
+		}
+		buf_addc(&b, ')');
+		/* Its values in the order of its ?s: the organisation (the
+		 * set form), then the members. */
+		struct fvalue v[LIST_IN_MAX + 1];
+		int nv = 0;
+		if (!q->narms)
+			v[nv++] = org;
+		for (int i = 0; i < jf->n; i++)
+			v[nv++] = jf->vals[i];
+		where_late(q, buf_str(&b), v, nv);
+		buf_free(&b);
+	}
 	return 0;
 }
 
@@ -133,7 +215,7 @@ int list_add_filter(struct req *r, struct list_query *q,
 				"'%s' cannot be filtered with [%s]", name,
 				opname ? opname : "eq");
 	if (t->joined)
-		return add_joined(r, q, s, c, bit, sql, value);
+		return add_joined(r, q, c, bit, sql, value);
 	struct arena *a = r->arena;
 	struct fvalue v;
 	if (bit == FOP_EMPTY) {

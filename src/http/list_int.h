@@ -29,6 +29,12 @@ int list_add_filter(struct req *r, struct list_query *q,
 		    const struct list_spec *s, const struct list_col *c,
 		    const char *op, const char *value);
 
+/* Writes the filters on staff lists that list_add_filter kept, once the
+ * scope's arms are known (list_filter.c says how each reads the list).
+ * 0, or -1 with r->err. */
+int list_joined_resolve(struct req *r, struct list_query *q,
+			const struct list_spec *s);
+
 /* Adds the ?q= search for text to q: 0, or -1 with r->err (no search on
  * this list, text too long, a database error while planning). */
 int list_add_search(struct req *r, struct list_query *q,
