@@ -188,8 +188,9 @@ static int activity_h_list(struct req *r)
 
 /* ---- one entry -------------------------------------------------------------- */
 
-/* Collects the staff ids a diff names ({"owner_id":{"from":3,"to":5}}) for
- * the fields of type staff of the entry's entity. */
+/* Collects the staff ids a diff names ({"owner_id":{"from":3,"to":5}},
+ * {"assignees":{"from":[3],"to":[3,5]}}) for the fields of type staff or
+ * staff list of the entry's entity. */
 static void staff_refs(const char *entity, const json_t *diff, json_t *ids)
 {
 	const struct entity *e = entity ? entity_find(entity) : NULL;
@@ -200,15 +201,20 @@ static void staff_refs(const char *entity, const json_t *diff, json_t *ids)
 		bool staff = !strcmp(k, "actor_id") || !strcmp(k, "reassigned_to");
 		for (int i = 0; e && i < e->schema.nfields; i++)
 			if (!strcmp(e->schema.fields[i].name, k) &&
-			    e->schema.fields[i].type == FT_STAFF)
+			    (e->schema.fields[i].type == FT_STAFF ||
+			     e->schema.fields[i].type == FT_STAFF_LIST))
 				staff = true;
 		if (!staff)
 			continue;
 		const char *sides[] = {"from", "to"};
 		for (size_t s = 0; s < 2; s++) {
-			json_t *v = json_object_get(ch, sides[s]);
+			json_t *v = json_object_get(ch, sides[s]), *item;
+			size_t j;
 			if (json_is_integer(v))
 				json_array_append(ids, v);
+			json_array_foreach(v, j, item)
+				if (json_is_integer(item) && j < 100)
+					json_array_append(ids, item);
 		}
 	}
 }
@@ -254,23 +260,29 @@ static int one_h_get(struct req *r)
 	if (ent && !strcmp(ent, "staff") &&
 	    json_is_integer(json_object_get(entry, "entity_id")))
 		json_array_append(ids, json_object_get(entry, "entity_id"));
+	/* The names in one query (a staff list's diff names up to twice its
+	 * maximum). */
 	json_t *names = json_object();
-	size_t i;
+	size_t i, n = json_array_size(ids);
 	json_t *v;
-	json_array_foreach(ids, i, v)
-	{
-		struct db_stmt *st = db_prepare(
-			r->db, "SELECT name FROM staff WHERE id = ? AND org_id = ?");
-		if (!st)
-			break;
-		db_bind_int(st, 1, (int64_t)json_integer_value(v));
-		db_bind_int(st, 2, r->who.org_id);
-		if (db_step(st) == 1) {
+	struct buf sql = BUF_INIT;
+	buf_adds(&sql, "SELECT id, name FROM staff WHERE org_id = ? AND id IN (");
+	for (i = 0; i < n; i++)
+		buf_adds(&sql, i ? ", ?" : "?");
+	buf_addc(&sql, ')');
+	struct db_stmt *st = n ? db_prepare(r->db, buf_str(&sql)) : NULL;
+	buf_free(&sql);
+	if (st) {
+		db_bind_int(st, 1, r->who.org_id);
+		json_array_foreach(ids, i, v)
+			db_bind_int(st, (int)i + 2,
+				    (int64_t)json_integer_value(v));
+		while (db_step(st) == 1) {
 			char key[24];
 			snprintf(key, sizeof key, "%lld",
-				 (long long)json_integer_value(v));
+				 (long long)db_col_int(st, 0));
 			json_object_set_new(names, key,
-					    json_string(db_col_text(st, 0)));
+					    json_string(db_col_text(st, 1)));
 		}
 		db_reset(st);
 	}

@@ -5,7 +5,9 @@
  * takes effect at once (every session of the member ends in the same
  * transaction). Delete exists for mistakes and is refused unless every
  * record the member owns or is assigned is reassigned to another active
- * member, in one transaction, with the counts returned and logged.
+ * member (the staff lists they are on too: a task's assignees, a
+ * project's members), in one transaction, with the counts returned and
+ * logged, and an activity row on every record moved.
  */
 #include "atrium.h"
 
@@ -125,8 +127,9 @@ static int staff_h_activate(struct req *r)
 	return set_active(r, true);
 }
 
-/* Moves every record of `from` (owner or assignee fields of every entity)
- * to `to`; fills counts {entity: {field: n}}. 0 or -1. */
+/* Moves every record of `from` (owner or assignee fields of every entity,
+ * staff lists included) to `to`, each record with an activity row of its
+ * own (entity_reassign); fills counts {entity: {field: n}}. 0 or -1. */
 static int reassign_all(struct req *r, int64_t from, int64_t to,
 			json_t *counts)
 {
@@ -137,24 +140,8 @@ static int reassign_all(struct req *r, int64_t from, int64_t to,
 			const struct field *f = &e->schema.fields[k];
 			if (!(f->flags & (F_OWNER | F_ASSIGNEE)))
 				continue;
-			char *sql = arena_printf(
-				r->arena,
-				"UPDATE %s SET %s = ?, version = version + 1 "
-				"WHERE org_id = ? AND %s = ? RETURNING id",
-				e->name, f->name, f->name);
-			struct db_stmt *st = db_prepare(r->db, sql);
-			if (!st) {
-				json_decref(per);
-				return -1;
-			}
-			db_bind_int(st, 1, to);
-			db_bind_int(st, 2, r->who.org_id);
-			db_bind_int(st, 3, from);
-			int n = 0, rc;
-			while ((rc = db_step(st)) == 1)
-				n++;
-			db_reset(st);
-			if (rc < 0) {
+			int64_t n = entity_reassign(r, e, k, from, to);
+			if (n < 0) {
 				json_decref(per);
 				return -1;
 			}

@@ -316,6 +316,47 @@ static int check_ids(const struct field *f, const json_t *v,
 	return 0;
 }
 
+/* A list of staff members: distinct positive ids, at most max (default
+ * 20). A repeated id is refused rather than collapsed: a client that
+ * sends [3, 3] has a bug worth hearing about, as FT_IDS says too. Whether
+ * each id is an active member of the organisation is the entity code's
+ * check (it needs the database). */
+static int check_staff_list(const struct field *f, const json_t *v,
+			    struct atr_err *err)
+{
+	int max = f->max > 0 ? f->max : 20;
+	if (!json_is_array(v)) {
+		atr_field(err, f->name, "type",
+			  "must be an array of staff member ids");
+		return -1;
+	}
+	if ((int)json_array_size(v) > max) {
+		atr_field(err, f->name, "too_long",
+			  "must have at most %d staff members", max);
+		return -1;
+	}
+	size_t i, j;
+	json_t *t;
+	json_array_foreach(v, i, t)
+	{
+		if (!json_is_integer(t) || json_integer_value(t) < 1) {
+			atr_field(err, f->name, "type",
+				  "items must be positive integer staff "
+				  "member ids");
+			return -1;
+		}
+		for (j = 0; j < i; j++)
+			if (json_integer_value(json_array_get(v, j)) ==
+			    json_integer_value(t)) {
+				atr_field(err, f->name, "invalid",
+					  "staff member %lld is listed twice",
+					  (long long)json_integer_value(t));
+				return -1;
+			}
+	}
+	return 0;
+}
+
 static int check_object(const struct field *f, const json_t *v,
 			struct atr_err *err)
 {
@@ -445,6 +486,7 @@ static void bind_json(struct db_stmt *st, int idx, const struct field *f,
 void field_bind(struct db_stmt *st, int idx, const struct field *f,
 		const json_t *v)
 {
+	ATR_ASSERT(!ftype_of(f->type)->joined);
 	if (!v || json_is_null(v))
 		db_bind_null(st, idx);
 	else
@@ -496,6 +538,7 @@ static void write_json(struct buf *b, const struct field *f,
 void field_write(struct buf *b, const struct field *f, struct db_stmt *st,
 		 int col)
 {
+	ATR_ASSERT(!ftype_of(f->type)->joined);
 	if (db_col_null(st, col))
 		buf_adds(b, ftype_of(f->type)->array ? "[]" : "null");
 	else
@@ -529,6 +572,31 @@ static json_t *norm_datetime(const struct field *f, const json_t *v)
 	if (!s || !*s || datetime_normalise(s, t) < 0)
 		return json_null();
 	return json_string(t);
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	json_int_t x = *(const json_int_t *)a, y = *(const json_int_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A staff list in ascending order: the order a read gives back (the list
+ * is a set; [7, 3] and [3, 7] are the same value, so no diff). */
+static json_t *norm_ids(const struct field *f, const json_t *v)
+{
+	size_t n = json_array_size(v);
+	json_int_t *ids = xcalloc(n + 1, sizeof *ids);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (json_is_integer(json_array_get(v, i)))
+			ids[k++] = json_integer_value(json_array_get(v, i));
+	qsort(ids, k, sizeof *ids, id_cmp);
+	json_t *out = json_array();
+	for (size_t i = 0; i < k; i++)
+		if (!i || ids[i] != ids[i - 1])
+			json_array_append_new(out, json_integer(ids[i]));
+	free(ids);
+	return out;
 }
 
 json_t *field_normalise(const struct field *f, const json_t *v)
@@ -720,7 +788,8 @@ static const struct ftype_ops ftypes[FT__COUNT] = {
 			check_shaped, bind_text, write_text, norm_copy,
 			parse_text},
 	[FT_STAFF] = {"staff", FSQL_INT, CODE_OPS, true, false, false,
-		      check_id, bind_int, write_int, norm_copy, parse_int},
+		      check_id, bind_int, write_int, norm_copy, parse_int,
+		      .me = true},
 	[FT_TAGS] = {"tags", FSQL_TEXT, ARRAY_OPS, false, false, true,
 		     check_array, bind_json, write_json, norm_copy, parse_item},
 	[FT_INT] = {"integer", FSQL_INT, NUM_OPS, true, false, false,
@@ -746,6 +815,12 @@ static const struct ftype_ops ftypes[FT__COUNT] = {
 			 norm_datetime, parse_datetime},
 	[FT_REF] = {"reference", FSQL_INT, CODE_OPS, true, false, false,
 		    check_id, bind_int, write_int, norm_copy, parse_int},
+	/* field=7: has member 7; [ne]: has not; [in]: has any of;
+	 * [empty]: has none. Items are integers (FSQL_INT). */
+	[FT_STAFF_LIST] = {"staff_list", FSQL_INT,
+			   FOP_EQ | FOP_IN | FOP_EMPTY, false, false, true,
+			   check_staff_list, NULL, NULL, norm_ids, parse_int,
+			   .joined = true, .me = true},
 };
 
 const struct ftype_ops *ftype_of(enum ftype t)

@@ -16,6 +16,26 @@
  *      FieldDef enum, and its input in the web UI (the INPUT map of
  *      web/assets/js/entities.js, and control() in pages/form.js);
  *   4. cases in tests/unit/test_ftype.c (valid, invalid, round trip).
+ *
+ * Joined types (FT_STAFF_LIST, "a list of staff members"). A value that is
+ * a set of ids is not a column of the record: it lives in a table of its
+ * own, one row per item, so that "records naming member 7" is an index
+ * walk rather than a search inside text. The table of field F of entity E
+ * is named E_F (task_assignees, project_members) and has the columns
+ *
+ *   org_id    the record's organisation
+ *   record_id the record's id (REFERENCES E(id) ON DELETE CASCADE)
+ *   staff_id  one item (REFERENCES staff(id))
+ *
+ * with PRIMARY KEY (record_id, staff_id) — a record's list, and the probe
+ * "is 7 on record 12" — and an index (staff_id, org_id, record_id): the
+ * records of one member in id order, which view_own, the filter
+ * field=7 and offboarding walk (src/entity/entity_lists.c says why one
+ * table per field rather than one for the whole kernel). The entity code
+ * keeps it (entity_api.c: written by the write path in the record's
+ * transaction, read for a page of records in one query per field); the
+ * list engine filters on it (http/list.h). A joined type has no bind or
+ * write: nothing binds it to, or reads it from, the record's row.
  */
 #ifndef ATR_FTYPE_H
 #define ATR_FTYPE_H
@@ -55,7 +75,8 @@ struct ftype_ops {
 	unsigned ops;   /* the FOP_* bits a list may filter with */
 	bool sortable;  /* may be a sort key */
 	bool fold_sort; /* sorted case-insensitively (lower()) */
-	bool array;     /* a JSON array of strings, stored as its JSON text */
+	bool array;     /* a JSON array ([] when empty): of strings stored
+			 * as its JSON text, or of ids in a table (joined) */
 	/* Checks a non-null JSON value; 0, or -1 with one field error. */
 	int (*check)(const struct field *f, const json_t *v,
 		     struct atr_err *err);
@@ -73,6 +94,12 @@ struct ftype_ops {
 	 * type cannot be filtered. 0 or -1 with a message in err. */
 	int (*parse)(const struct field *f, const char *text, struct arena *a,
 		     struct fvalue *out, struct atr_err *err);
+	/* Values in a table of their own, not in a column (above). */
+	bool joined;
+	/* A staff id: the filter value `me` stands for the caller's own
+	 * (?assigned_to=me, ?assignees=me: "my tasks" as one address for
+	 * everyone). */
+	bool me;
 };
 
 /* The row of t (never NULL for a valid type). */
@@ -80,7 +107,7 @@ const struct ftype_ops *ftype_of(enum ftype t);
 /* The type named name ("date"), or 0. */
 enum ftype ftype_by_name(const char *name);
 
-/* Binds v of f at idx through its type. */
+/* Binds v of f at idx through its type (never a joined type). */
 void field_bind(struct db_stmt *st, int idx, const struct field *f,
 		const json_t *v);
 /* Appends the JSON of column col of f ("null", or [] for arrays, when the

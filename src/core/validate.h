@@ -36,6 +36,9 @@ enum ftype {
 	FT_DATE,     /* calendar date, YYYY-MM-DD */
 	FT_DATETIME, /* instant, stored as ISO 8601 UTC with milliseconds */
 	FT_REF,      /* id of a record of entity `ref` the caller may see */
+	FT_STAFF_LIST, /* array of distinct ids of staff members of the
+			* organisation; kept in a table of its own, not a
+			* column (ftype.h, "joined") */
 	FT__COUNT
 };
 
@@ -46,7 +49,8 @@ enum field_flag {
 	F_FILTER = 1 << 3,   /* usable as ?field=value */
 	F_SORT = 1 << 4,     /* usable in ?sort= */
 	F_OWNER = 1 << 5,    /* the record's owner (view_own, reassignment) */
-	F_ASSIGNEE = 1 << 6, /* the record's assignee (view_own, reassignment) */
+	F_ASSIGNEE = 1 << 6, /* the record's assignee, or for a staff list
+			      * each member on it (view_own, reassignment) */
 	F_UNIQUE = 1 << 7,   /* unique in the organisation (case as given) */
 	F_DEPARTMENT = 1 << 8, /* the record's department (view_own) */
 	F_TEAM = 1 << 9,       /* the record's team (view_own) */
@@ -76,7 +80,8 @@ struct field {
 	enum ftype type;
 	unsigned flags;
 	int max;                    /* text: characters (secret, email:
-				     * bytes); tags, multi: items */
+				     * bytes); tags, multi, staff lists:
+				     * items */
 	const char *const *choices; /* FT_ENUM, FT_MULTI: NULL-terminated */
 	const char *def;            /* default on create, or NULL */
 	const char *label;          /* "Assigned to"; NULL: from the name */

@@ -20,7 +20,9 @@
  *      values), cf_search (TEXT: their search text) and one column per
  *      field (named as the field; money as integer minor units, tags as
  *      text), and its search index over the F_SEARCH fields then cf_search
- *      (see migrations/ * /0018_custom_fields.sql);
+ *      (see migrations/ * /0018_custom_fields.sql); a staff list
+ *      (FT_STAFF_LIST) is a table <entity>_<field> instead of a column
+ *      (core/ftype.h; migrations/ * /0027_members.sql);
  *   4. docs/openapi.yaml and tests/http (the meta-test insists).
  */
 #ifndef ATR_ENTITY_H
@@ -73,6 +75,15 @@ int entity_ref_visible(struct req *r, const struct entity *e, int64_t id);
  * the caller's transaction). 1 found, 0 not (or not visible), -1 error. */
 int entity_record_load(struct req *r, const struct entity *e, bool lock,
 		       json_t **out);
+
+/* Offboarding: moves e's records on which staff member `from` is named in
+ * field i (an owner or assignee field: a column, or a staff list, where
+ * `to` already listed just loses `from`) to `to`, in the caller's
+ * transaction, each with its next version and an activity row
+ * ("reassign", {field: {from, to}}). Returns how many records, or -1 (a
+ * database error). entity_reassign.c. */
+int64_t entity_reassign(struct req *r, const struct entity *e, int i,
+			int64_t from, int64_t to);
 
 /* The handlers and the route check behind ENTITY_ROUTES. */
 int entity_h_list(struct req *r);
@@ -170,13 +181,20 @@ void entity_redact_diff(struct req *r, const struct entity *e, json_t *diff);
 /* The body schema of an entity route (ENTITY_ROUTES' body_of). */
 const struct schema *entity_body_schema(struct req *r);
 
+struct entity_marks;
+
 /* Writes the record of the current row as JSON text into b: the
  * compiled-in fields, then "custom_fields" from the `cf` column (fields
- * marked admin_only only when admin). The one encoder of a record. */
+ * marked admin_only only when admin). The one encoder of a record. Staff
+ * lists are not in the row: with marks (a list page) their values are
+ * left for the page's one query per field (entity_lists_page), without
+ * it they are written [] for entity_lists_load to fill. */
 void entity_row_write(const struct field_set *fs, bool admin,
-		      struct db_stmt *st, struct buf *b);
-/* The same as a JSON value (caller owns it). Columns: id, created_at,
- * updated_at, version, created_by, the fields in table order, cf. */
+		      struct db_stmt *st, struct buf *b,
+		      struct entity_marks *marks);
+/* The same as a JSON value (caller owns it; staff lists []). Columns:
+ * id, created_at, updated_at, version, created_by, the fields that are
+ * columns in table order, cf. */
 json_t *entity_row_json(const struct field_set *fs, bool admin,
 			struct db_stmt *st);
 

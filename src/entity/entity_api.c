@@ -3,21 +3,24 @@
  *
  * SQL that does not depend on the request (column list, fetch, insert,
  * delete, the view_own predicate) is built once per entity at init; lists
- * go through the list-query engine (entity_list.c), writes through the
- * one write path (http/write.h), so the row, its activity-log row, its
- * outbox event, the entity count and the idempotency record commit
- * together or not at all.
+ * go through the list-query engine (entity_list.c), the route checks are
+ * entity_check.c's, and writes go through the one write path
+ * (http/write.h), so the row, its activity-log row, its outbox event, the
+ * entity count and the idempotency record commit together or not at all.
  *
  * view_own (the spec: "sees only own records / department records"): a
  * record is the member's own when its owner or assignee is the member or
- * a member of one of their departments, when its department or team is
- * one of theirs, or, for a department or team itself, when they belong
- * to it.
+ * a member of one of their departments (for a staff list: when one of
+ * those is on it), when its department or team is one of theirs, or, for
+ * a department or team itself, when they belong to it.
+ *
+ * Staff lists (FT_STAFF_LIST) are fields without a column: their values
+ * live in a table of their own, kept by entity_lists.c and called from
+ * here at each step of the write path.
  */
 #include "atrium.h"
 
 #include "http/perm.h"
-#include "auth/staff_store.h"
 #include "core/app.h"
 #include "core/buf.h"
 #include "core/json_out.h"
@@ -74,12 +77,31 @@ const struct entity *entity_find(const char *name)
 	return NULL;
 }
 
+static bool joined(const struct field *f)
+{
+	return ftype_of(f->type)->joined;
+}
+
 static void build_sql(const struct entity *e, struct entity_sql *s)
 {
 	struct buf b = BUF_INIT;
+	int nf = e->schema.nfields, col = NBASE;
+	s->nfields = nf;
+	s->fcol = xcalloc((size_t)nf + 1, sizeof *s->fcol);
+	s->jtable = xcalloc((size_t)nf + 1, sizeof *s->jtable);
 	buf_adds(&b, "id, created_at, updated_at, version, created_by");
-	for (int i = 0; i < e->schema.nfields; i++)
-		buf_printf(&b, ", %s", e->schema.fields[i].name);
+	for (int i = 0; i < nf; i++) {
+		const struct field *f = &e->schema.fields[i];
+		if (joined(f)) {
+			s->fcol[i] = -1;
+			s->jtable[i] = xasprintf("%s_%s", e->name, f->name);
+			s->njoined++;
+			continue;
+		}
+		s->fcol[i] = col++;
+		buf_printf(&b, ", %s", f->name);
+	}
+	s->cfcol = col;
 	buf_adds(&b, ", cf");
 	s->cols = buf_detach(&b);
 	s->get = xasprintf("SELECT %s FROM %s WHERE id = ? AND org_id = ?",
@@ -88,7 +110,14 @@ static void build_sql(const struct entity *e, struct entity_sql *s)
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		const char *sep = s->nown ? " OR " : "";
-		if (f->flags & (F_OWNER | F_ASSIGNEE)) {
+		if ((f->flags & (F_OWNER | F_ASSIGNEE)) && joined(f)) {
+			/* One record: its list's primary key, probed. */
+			buf_printf(&b, "%sEXISTS (SELECT 1 FROM %s jo WHERE "
+				       "jo.record_id = %s.id AND jo.staff_id IN "
+				       "(" PEERS "))",
+				   sep, s->jtable[i], e->name);
+			s->nown += 2;
+		} else if (f->flags & (F_OWNER | F_ASSIGNEE)) {
 			buf_printf(&b, "%s%s IN (" PEERS ")", sep, f->name);
 			s->nown += 2;
 		} else if (f->flags & F_DEPARTMENT) {
@@ -115,11 +144,13 @@ static void build_sql(const struct entity *e, struct entity_sql *s)
 	buf_printf(&b, "INSERT INTO %s (org_id, created_by, created_at, "
 		       "updated_at, version, cf, cf_search",
 		   e->name);
-	for (int i = 0; i < e->schema.nfields; i++)
-		buf_printf(&b, ", %s", e->schema.fields[i].name);
+	for (int i = 0; i < nf; i++)
+		if (!joined(&e->schema.fields[i]))
+			buf_printf(&b, ", %s", e->schema.fields[i].name);
 	buf_adds(&b, ") VALUES (?, ?, ?, ?, 1, ?, ?");
-	for (int i = 0; i < e->schema.nfields; i++)
-		buf_adds(&b, ", ?");
+	for (int i = 0; i < nf; i++)
+		if (!joined(&e->schema.fields[i]))
+			buf_adds(&b, ", ?");
 	buf_printf(&b, ") RETURNING %s", s->cols);
 	s->insert = buf_detach(&b);
 	s->del = xasprintf("DELETE FROM %s WHERE id = ? AND org_id = ? "
@@ -136,6 +167,10 @@ static void free_sql(struct entity_sql *s)
 	free(s->own);
 	free(s->insert);
 	free(s->del);
+	for (int i = 0; s->jtable && i < s->nfields; i++)
+		free(s->jtable[i]);
+	free(s->jtable);
+	free(s->fcol);
 	entity_list_free(s);
 	memset(s, 0, sizeof *s);
 }
@@ -143,9 +178,11 @@ static void free_sql(struct entity_sql *s)
 /* ---- values between JSON and SQL ---------------------------------------- */
 
 void entity_row_write(const struct field_set *fs, bool admin,
-		      struct db_stmt *st, struct buf *b)
+		      struct db_stmt *st, struct buf *b,
+		      struct entity_marks *marks)
 {
 	const struct entity *e = fs->e;
+	const struct entity_sql *s = entity_sql_of(e);
 	buf_adds(b, "{\"id\":");
 	jout_int(b, db_col_int(st, 0));
 	jout_key(b, "created_at", false);
@@ -162,14 +199,19 @@ void entity_row_write(const struct field_set *fs, bool admin,
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		jout_key(b, f->name, false);
-		field_write(b, f, st, NBASE + i);
+		if (s->fcol[i] >= 0)
+			field_write(b, f, st, s->fcol[i]);
+		else if (marks) /* the page's lists come in one query */
+			entity_marks_add(marks, b, db_col_int(st, 0), i);
+		else /* entity_lists_load fills it */
+			buf_adds(b, "[]");
 	}
 	/* Custom values: stored in their column form in `cf`, given back in
 	 * their API form; every defined field is present (null when unset),
 	 * admin_only ones only to administrators. */
 	jout_key(b, "custom_fields", false);
 	buf_addc(b, '{');
-	int col = NBASE + e->schema.nfields, n = 0;
+	int col = s->cfcol, n = 0;
 	json_t *cf = fs->ncustom && !db_col_null(st, col)
 			     ? json_loads(db_col_text(st, col), 0, NULL)
 			     : NULL;
@@ -192,7 +234,7 @@ json_t *entity_row_json(const struct field_set *fs, bool admin,
 			struct db_stmt *st)
 {
 	struct buf b = BUF_INIT;
-	entity_row_write(fs, admin, st, &b);
+	entity_row_write(fs, admin, st, &b, NULL);
 	json_t *o = json_loadb(b.p, b.len, 0, NULL);
 	buf_free(&b);
 	ATR_ASSERT(o);
@@ -204,117 +246,6 @@ const struct schema *entity_body_schema(struct req *r)
 	const struct entity *e = r->route->arg;
 	const struct field_set *fs = entity_fields(r, e);
 	return fs ? fs->body : &e->schema;
-}
-
-/* ---- references ------------------------------------------------------------ */
-
-/* 1 when record id of e exists in the caller's organisation and the caller
- * may see it, 0 when not (or not visible: the same answer, so ids outside
- * one's scope cannot be probed), -1 on a database error. */
-int entity_ref_visible(struct req *r, const struct entity *e, int64_t id)
-{
-	const struct entity_sql *s = entity_sql_of(e);
-	enum perm_grant scope = perm_view_scope(&r->who, e->plural);
-	if (scope == PERM_DENY)
-		return 0;
-	struct db_stmt *st =
-		db_prepare(r->db, scope == PERM_OWN ? s->get_own : s->get);
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, id);
-	db_bind_int(st, 2, r->who.org_id);
-	if (scope == PERM_OWN)
-		for (int i = 0; i < s->nown; i++)
-			db_bind_int(st, 3 + i, r->who.staff_id);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc;
-}
-
-/* A reference field's value names an active staff member of the org,
- * one the staff directory shows (FT_STAFF), or a record the caller may
- * see (FT_REF); adds a field error named name when not. Any other id —
- * absent, another organisation's, deactivated, out of view — gets the
- * same answer, so none can be probed. */
-static void check_ref(struct req *r, const struct field *f, const char *name,
-		      const json_t *v)
-{
-	if ((f->type != FT_STAFF && f->type != FT_REF) || !json_is_integer(v) ||
-	    json_integer_value(v) < 1 || !req_db(r))
-		return;
-	int64_t id = (int64_t)json_integer_value(v);
-	const struct entity *target = f->type == FT_REF ? entity_find(f->ref)
-							: NULL;
-	int ex = f->type == FT_STAFF
-			 ? staff_store_assignable(r->db, r->who.org_id, id)
-			 : target ? entity_ref_visible(r, target, id) : 0;
-	if (ex < 0)
-		req_db_error(r);
-	else if (ex == 0 && f->type == FT_STAFF)
-		atr_field(&r->err, name, "not_found",
-			  "no active staff member with id %lld", (long long)id);
-	else if (ex == 0)
-		atr_field(&r->err, name, "not_found", "no %s with id %lld",
-			  f->ref, (long long)id);
-}
-
-/* custom_fields: every key a field of the organisation (admin_only ones
- * for administrators only), every value valid for its type, required
- * ones present on create. Errors are named custom_fields.<name>. */
-static void check_custom(struct req *r, const struct field_set *fs)
-{
-	json_t *cf = json_object_get(r->body, "custom_fields");
-	bool create = r->method == HTTP_POST;
-	const char *k;
-	json_t *v;
-	json_object_foreach(cf, k, v)
-	{
-		const struct field *f = entity_custom_field(fs, k);
-		char *name = arena_printf(r->arena, "custom_fields.%s", k);
-		if (!f || ((f->flags & F_ADMIN_ONLY) && !r->who.admin)) {
-			atr_field(&r->err, name, "unknown_field",
-				  "unknown field");
-			continue;
-		}
-		struct field named = *f;
-		named.name = name;
-		if (json_is_null(v)) {
-			if (f->flags & F_REQUIRED)
-				atr_field(&r->err, name, "required",
-					  "must not be null");
-			continue;
-		}
-		if (validate_value(&named, v, &r->err) == 0)
-			check_ref(r, f, name, v);
-	}
-	for (int i = 0; create && i < fs->ncustom; i++) {
-		const struct field *f = &fs->custom[i];
-		if ((f->flags & F_REQUIRED) && !f->def &&
-		    !json_object_get(cf, f->name))
-			atr_field(&r->err,
-				  arena_printf(r->arena, "custom_fields.%s",
-					       f->name),
-				  "required", "is required");
-	}
-}
-
-/* The route check: references must exist and be visible, custom fields
- * must be the organisation's and valid. Runs after the schema check,
- * adding to the same error list; write errors on a foreign key run it
- * again to name the field. */
-void entity_check_refs(struct req *r)
-{
-	const struct entity *e = r->route->arg;
-	for (int i = 0; i < e->schema.nfields; i++) {
-		const struct field *f = &e->schema.fields[i];
-		check_ref(r, f, f->name, json_object_get(r->body, f->name));
-	}
-	const struct field_set *fs = entity_fields(r, e);
-	if (fs && (json_is_object(json_object_get(r->body, "custom_fields")) ||
-		   r->method == HTTP_POST))
-		check_custom(r, fs);
-	if (e->check)
-		e->check(r, e);
 }
 
 /* ---- loading --------------------------------------------------------------- */
@@ -346,6 +277,11 @@ int entity_record_load(struct req *r, const struct entity *e, bool lock,
 	if (rc == 1)
 		*out = entity_row_json(fs, r->who.admin, st);
 	db_reset(st);
+	if (rc == 1 && entity_lists_load(r, e, *out) < 0) {
+		json_decref(*out);
+		*out = NULL;
+		return -1;
+	}
 	return rc;
 }
 
@@ -451,6 +387,36 @@ static json_t *custom_new(const struct field_set *fs, const json_t *body)
 	return cf;
 }
 
+/* The staff lists of the body, stored for record rec (new when before is
+ * NULL), and set in rec as a read would give them. Only lists the body
+ * names and that change are written. Returns how many changed, or -1
+ * (r->err: a foreign-key failure names the field). */
+static int lists_apply(struct req *r, const struct entity *e,
+		       const json_t *before, json_t *rec)
+{
+	int64_t id = json_integer_value(json_object_get(rec, "id"));
+	int changed = 0;
+	for (int i = 0; i < e->schema.nfields; i++) {
+		const struct field *f = &e->schema.fields[i];
+		json_t *v = json_object_get(r->body, f->name);
+		if (!joined(f))
+			continue;
+		json_t *old = before ? json_object_get(before, f->name) : NULL;
+		json_t *nv = v ? field_normalise(f, v) : json_deep_copy(old);
+		if (!nv)
+			nv = json_array();
+		bool diff = v && (!old || !json_equal(nv, old));
+		if (diff && (before || json_array_size(nv)) &&
+		    entity_list_store(r, e, i, id, nv, !before) < 0) {
+			json_decref(nv);
+			return write_error(r, e);
+		}
+		changed += diff;
+		json_object_set_new(rec, f->name, nv);
+	}
+	return changed;
+}
+
 static int create_apply(struct req *r, const struct write_op *op,
 			const json_t *before, json_t **after)
 {
@@ -469,9 +435,12 @@ static int create_apply(struct req *r, const struct write_op *op,
 	json_t *cf = custom_new(fs, r->body);
 	bind_cf(st, 5, fs, cf);
 	json_decref(cf);
+	int idx = 7;
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		json_t *v = json_object_get(r->body, f->name), *dflt = NULL;
+		if (joined(f))
+			continue; /* after the row, which gives the id */
 		if (!v || json_is_null(v)) {
 			if (f->def && f->type == FT_BOOL)
 				v = dflt = json_boolean(!strcmp(f->def, "true"));
@@ -480,7 +449,7 @@ static int create_apply(struct req *r, const struct write_op *op,
 			else if (f->flags & F_OWNER)
 				v = dflt = json_integer(r->who.staff_id);
 		}
-		field_bind(st, 7 + i, f, v);
+		field_bind(st, idx++, f, v);
 		json_decref(dflt);
 	}
 	int rc = db_step(st);
@@ -489,6 +458,10 @@ static int create_apply(struct req *r, const struct write_op *op,
 	db_reset(st);
 	if (rc != 1)
 		return write_error(r, e);
+	/* The staff lists first (the record's own fields), then the
+	 * entity's hook, which sees the whole record. */
+	if (lists_apply(r, e, NULL, *after) < 0)
+		return -1;
 	return e->on_write && e->on_write(r, e, NULL, after) < 0 ? -1 : 1;
 }
 
@@ -554,22 +527,26 @@ static int update_apply(struct req *r, const struct write_op *op,
 	buf_printf(&sql, "UPDATE %s SET ", e->name);
 	int nset = 0;
 	unsigned char *set = arena_alloc(r->arena, (size_t)e->schema.nfields);
+	bool lists = false; /* a staff list changes (stored after the row) */
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		json_t *v = json_object_get(r->body, f->name);
 		if (!v)
 			continue;
 		json_t *nv = field_normalise(f, v);
-		if (!json_equal(nv, json_object_get(before, f->name))) {
+		bool differs = !json_equal(nv, json_object_get(before, f->name));
+		json_decref(nv);
+		if (differs && joined(f)) {
+			lists = true;
+		} else if (differs) {
 			buf_printf(&sql, "%s = ?, ", f->name);
 			set[i] = 1;
 			nset++;
 		}
-		json_decref(nv);
 	}
 	if (cf)
 		buf_adds(&sql, "cf = ?, cf_search = ?, ");
-	if (nset == 0 && !cf) {
+	if (nset == 0 && !cf && !lists) {
 		buf_free(&sql);
 		*after = NULL;
 		return 1;
@@ -608,7 +585,8 @@ static int update_apply(struct req *r, const struct write_op *op,
 	db_reset(st);
 	if (rc < 0)
 		return write_error(r, e);
-	if (rc == 1 && e->on_write && e->on_write(r, e, before, after) < 0)
+	if (rc == 1 && (lists_apply(r, e, before, *after) < 0 ||
+			(e->on_write && e->on_write(r, e, before, after) < 0)))
 		return -1;
 	return rc; /* 0: gone meanwhile (the row was locked: only a delete) */
 }

@@ -1,5 +1,7 @@
 /* entity_int.h — what the files of the records module share (entity_api.c:
- * the registry, SQL and CRUD; entity_list.c: lists and view scopes;
+ * the registry, SQL and CRUD; entity_check.c: the route checks;
+ * entity_list.c: lists and view scopes; entity_reassign.c: offboarding;
+ * entity_lists.c: the staff lists, fields kept in tables of their own;
  * entity_meta.c: the definitions the UI reads). */
 #ifndef ATR_ENTITY_INT_H
 #define ATR_ENTITY_INT_H
@@ -9,10 +11,19 @@
 #include "entity/entity.h"
 #include "http/list.h"
 
+struct buf;
+struct scope_ids;
+
 /* The SQL of one entity that does not depend on the request, built once
  * by records' init. */
 struct entity_sql {
-	char *cols;     /* "id, created_at, ..., name, company" */
+	char *cols;     /* "id, created_at, ..., name, company" (the fields
+			 * that are columns: not the joined ones) */
+	int nfields;    /* the entity's */
+	int *fcol;      /* per field: its column in cols, or -1 (joined) */
+	int cfcol;      /* the column of cf */
+	char **jtable;  /* per field: the table of a joined field, or NULL */
+	int njoined;    /* how many fields are joined */
 	char *get;      /* one record by id and org */
 	char *get_own;  /* the same, limited to the member's own records */
 	char *own;      /* " AND (...)": the view_own predicate */
@@ -26,11 +37,28 @@ struct entity_sql {
 	struct list_spec list;
 };
 
+/* Where a record's staff list goes in a page being written: the row
+ * writer leaves the value out at `at` (after its key) and the page's
+ * rows_done hook puts every list of the page there, read in one query per
+ * field. */
+struct entity_mark {
+	size_t at;  /* offset in the answer */
+	int64_t id; /* the record */
+	int field;  /* the field's index in the entity's schema */
+};
+
+struct entity_marks {
+	struct entity_mark *v;
+	int n, cap;
+	struct arena *arena;
+};
+
 /* What an entity list's hooks get as their arg: the request's field set
  * and whether admin_only fields show. */
 struct entity_list_ctx {
 	const struct field_set *fs;
 	bool admin;
+	struct entity_marks marks; /* the page's staff lists to fill in */
 	/* The ids the page's reference fields name, per field (compiled-in
 	 * first, then custom), collected by the row writer for the answer's
 	 * "refs" (their titles). */
@@ -48,6 +76,37 @@ struct entity_refs {
 	int64_t *ids;          /* in the request's arena */
 	int n, cap;
 };
+
+/* ---- staff lists (entity_lists.c) ---- */
+
+/* Sets every joined field of rec (a record of e as the row writer made
+ * it) from its table: one query per field. 0 or -1 (database error). */
+int entity_lists_load(struct req *r, const struct entity *e, json_t *rec);
+/* Replaces record id's list of field i with v (checked; NULL or null:
+ * empty), in the caller's transaction; fresh: the record was just made
+ * (nothing to remove). 0 or -1. */
+int entity_list_store(struct req *r, const struct entity *e, int i,
+		      int64_t id, const json_t *v, bool fresh);
+/* The route check of joined field i's value v: every id an active member
+ * of the caller's organisation, except ids already on record r->id's list
+ * when the caller may see it (a deactivated member stays until removed).
+ * Adds a field error named after the field. */
+void entity_list_check(struct req *r, const struct entity *e, int i,
+		       const json_t *v);
+/* Leaves the value of field i of record id out of the page at b's end
+ * (entity_mark). */
+void entity_marks_add(struct entity_marks *m, const struct buf *b, int64_t id,
+		      int i);
+/* The list hook: fills the marked values of the page in out. */
+int entity_lists_page(struct req *r, struct buf *out, const void *arg);
+/* The view_own arms of joined fields (F_OWNER or F_ASSIGNEE) of e for the
+ * member's peers, after the arms of the column groups (whose columns and
+ * values are cols[k] and ids[k], k < ncols, which these arms exclude).
+ * Returns the arms added (each walks the list's index in page order), or
+ * -1 past LIST_ARMS_MAX. */
+int entity_lists_arms(struct list_query *q, const struct entity *e,
+		      const struct scope_ids *peers, const char *const *cols,
+		      const struct scope_ids *const *ids, int ncols);
 
 /* GET /api/v1/meta/entities (entity_meta.c). */
 int entity_h_meta(struct req *r);

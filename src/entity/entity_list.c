@@ -14,6 +14,10 @@
  * (each excludes what earlier columns matched), so no row comes twice.
  * Past LIST_ARMS_MAX arms (a department of many members) the scope falls
  * back to the single predicate, which is correct and slower.
+ *
+ * A staff list (a task's assignees) has no column: its arms walk the
+ * list's own table in id order, one per peer, after the column arms and
+ * excluding what they gave (entity_lists.c).
  */
 #include "atrium.h"
 
@@ -51,12 +55,12 @@ static void ref_add(struct entity_refs *rf, int64_t id, struct arena *a)
 static void row(struct buf *b, struct db_stmt *st, const void *arg)
 {
 	struct entity_list_ctx *x = (struct entity_list_ctx *)arg;
-	entity_row_write(x->fs, x->admin, st, b);
+	entity_row_write(x->fs, x->admin, st, b, &x->marks);
 	if (!x->nrefs)
 		return;
 	/* Columns: id, created_at, updated_at, version, created_by, the
-	 * fields, cf (entity_row_json). */
-	int cfcol = 5 + x->fs->e->schema.nfields;
+	 * fields that are columns, cf (entity_row_json). */
+	int cfcol = entity_sql_of(x->fs->e)->cfcol;
 	json_t *cf = NULL;
 	for (int i = 0; i < x->nrefs; i++) {
 		struct entity_refs *rf = &x->refs[i];
@@ -231,9 +235,11 @@ static int scope(struct req *r, struct list_query *q, const void *arg)
 							    : NULL;
 		if (!ids)
 			continue;
-		groups[ng++] = (struct group){f->name, ids};
 		narms += ids->n;
 		overflow |= ids->overflow;
+		if (s->jtable[i])
+			continue; /* a staff list: its arms come last */
+		groups[ng++] = (struct group){f->name, ids};
 	}
 	if (e->member_table || overflow || narms > LIST_ARMS_MAX) {
 		/* The single predicate: a department or team itself (one
@@ -249,6 +255,17 @@ static int scope(struct req *r, struct list_query *q, const void *arg)
 	}
 	if (scope_arms(q, groups, ng) < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "too many scope arms");
+	if (s->njoined) {
+		const char *cols[16];
+		const struct scope_ids *ids[16];
+		for (int k = 0; k < ng; k++) {
+			cols[k] = groups[k].col;
+			ids[k] = groups[k].ids;
+		}
+		if (entity_lists_arms(q, e, &ps->peers, cols, ids, ng) < 0)
+			return atr_fail(&r->err, ATR_E_INTERNAL,
+					"too many scope arms");
+	}
 	return 0;
 }
 
@@ -273,8 +290,9 @@ void entity_list_build(const struct entity *e, struct entity_sql *s)
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		nsearch += (f->flags & F_SEARCH) != 0;
+		/* A staff list is filtered through its table. */
 		s->columns[k++] = (struct list_col){
-			f, NULL,
+			f, s->jtable[i],
 			((f->flags & F_FILTER) ? LIST_FILTER : 0u) |
 				((f->flags & F_SORT) ? LIST_SORT : 0u)};
 	}
@@ -314,6 +332,7 @@ void entity_list_build(const struct entity *e, struct entity_sql *s)
 		.search_fts = s->fts,
 		.search_trgm = s->trgm,
 		.row = row,
+		.rows_done = s->njoined ? entity_lists_page : NULL,
 		.total = total,
 		.scope = scope,
 	};
@@ -338,6 +357,7 @@ int entity_list_run(struct req *r, const struct entity *e)
 	struct entity_list_ctx *x = arena_alloc(r->arena, sizeof *x);
 	*x = (struct entity_list_ctx){fs, r->who.admin};
 	x->arena = r->arena;
+	x->marks.arena = r->arena;
 	/* The reference fields whose titles the answer carries: compiled-in
 	 * ones, and the custom links the caller may see. */
 	const struct entity *e0 = fs->e;
@@ -345,21 +365,24 @@ int entity_list_run(struct req *r, const struct entity *e)
 					 (size_t)fs->ncustom +
 					 (size_t)entity_count() + 1) *
 						sizeof *x->refs);
-	int link_type = -1, link_id = -1;
+	const int *fcol = entity_sql_of(e0)->fcol;
+	int link_type = -1, link_id = -1, link_field = -1;
 	for (int i = 0; i < e0->schema.nfields; i++) {
 		const struct field *f = &e0->schema.fields[i];
 		if (e0->link_type && !strcmp(f->name, e0->link_type))
-			link_type = 5 + i;
-		if (e0->link_id && !strcmp(f->name, e0->link_id))
-			link_id = 5 + i;
+			link_type = fcol[i];
+		if (e0->link_id && !strcmp(f->name, e0->link_id)) {
+			link_id = fcol[i];
+			link_field = i;
+		}
 		if (f->type == FT_REF && entity_find(f->ref))
 			x->refs[x->nrefs++] = (struct entity_refs){
-				f, entity_find(f->ref), 5 + i, -1};
+				f, entity_find(f->ref), fcol[i], -1};
 	}
 	/* A link names any entity: one entry per entity it may name. */
 	for (int i = 0; link_type >= 0 && link_id >= 0 && i < entity_count(); i++)
 		x->refs[x->nrefs++] = (struct entity_refs){
-			&e0->schema.fields[link_id - 5], entity_at(i), link_id,
+			&e0->schema.fields[link_field], entity_at(i), link_id,
 			link_type};
 	for (int i = 0; i < fs->ncustom; i++)
 		if (fs->custom[i].type == FT_REF && entity_find(fs->custom[i].ref) &&

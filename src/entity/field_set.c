@@ -153,7 +153,7 @@ bool entity_field_parse(struct arena *a, const struct entity *e,
 	const char *tn = json_string_value(json_object_get(d, "type"));
 	enum ftype t = tn ? ftype_by_name(tn) : 0;
 	bool ok = name && *name && strlen(name) <= 60 && t && t != FT_SECRET &&
-		  t != FT_IDS && t != FT_OBJECT;
+		  t != FT_IDS && t != FT_OBJECT && t != FT_STAFF_LIST;
 	for (const char *p = name; ok && *p; p++)
 		ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
 		     *p == '_';

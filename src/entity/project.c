@@ -1,5 +1,7 @@
 /* project.c — the project entity: work for a client, with a status, a
- * start date and a deadline, owned by a member and led by another. */
+ * start date and a deadline, owned by a member, led by another (the
+ * project manager, a single field) and worked on by its members (a staff
+ * list, entity_lists.c: each member sees the project under view_own). */
 #include "atrium.h"
 
 #include "http/perm.h"
@@ -24,6 +26,9 @@ static const struct field project_fields[] = {
 	 .flags = F_FILTER | F_OWNER},
 	{.name = "assigned_to", .type = FT_STAFF, .label = "Project manager",
 	 .flags = F_FILTER | F_ASSIGNEE | F_LIST},
+	{.name = "members", .type = FT_STAFF_LIST, .label = "Members",
+	 .max = 50, .flags = F_FILTER | F_ASSIGNEE | F_WIDE,
+	 .hint = "Everyone who works on the project; each of them sees it."},
 	{.name = "description", .type = FT_TEXT, .max = 10000,
 	 .flags = F_MULTILINE | F_WIDE},
 };

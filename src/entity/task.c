@@ -1,9 +1,11 @@
-/* task.c — the task entity: a piece of work with a due date, assigned to a
- * member, optionally about another record (a lead, a client, a contact, a
+/* task.c — the task entity: a piece of work with a due date, assigned to
+ * one or several members (assignees: a staff list, entity_lists.c),
+ * optionally about another record (a lead, a client, a contact, a
  * contract, a project): rel_type names the entity and rel_id the record,
  * which must exist and be visible to whoever links it. "My tasks" is the
- * list filtered on assigned_to; overdue ones are due_date before today
- * and status not complete. */
+ * list filtered on assignees=me (the caller; or one member's id), overdue
+ * ones add due_date[lt]=<today>&status[ne]=complete. Each assignee sees
+ * the task under view_own, as their department colleagues do. */
 #include "atrium.h"
 
 #include "http/perm.h"
@@ -30,8 +32,8 @@ static const struct field task_fields[] = {
 	{.name = "start_date", .type = FT_DATE, .flags = F_FILTER | F_SORT},
 	{.name = "due_date", .type = FT_DATE,
 	 .flags = F_FILTER | F_SORT | F_LIST},
-	{.name = "assigned_to", .type = FT_STAFF, .label = "Assigned to",
-	 .flags = F_FILTER | F_ASSIGNEE | F_LIST},
+	{.name = "assignees", .type = FT_STAFF_LIST, .label = "Assignees",
+	 .max = 20, .flags = F_FILTER | F_ASSIGNEE | F_LIST},
 	{.name = "owner_id", .type = FT_STAFF, .label = "Owner",
 	 .flags = F_FILTER | F_OWNER},
 	{.name = "rel_type", .type = FT_ENUM, .max = 20, .choices = task_rel,

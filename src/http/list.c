@@ -14,6 +14,8 @@
 
 struct list_arm {
 	char *cond;
+	const char *join; /* appended to the spec's from, or NULL */
+	const char *id;   /* stands for the spec's id in this arm, or NULL */
 	struct fvalue *params;
 	int nparams, capparams;
 };
@@ -65,6 +67,11 @@ static struct fvalue *slot(struct list_query *q)
 	return &(*p)[(*n)++];
 }
 
+void list_add_value(struct list_query *q, struct fvalue v)
+{
+	*slot(q) = v;
+}
+
 void list_int(struct list_query *q, int64_t v)
 {
 	*slot(q) = (struct fvalue){true, v, NULL};
@@ -82,17 +89,24 @@ void list_where(struct list_query *q, const char *cond)
 	q->filtered = true;
 }
 
-int list_arm(struct list_query *q, const char *cond)
+int list_arm_join(struct list_query *q, const char *join, const char *id,
+		  const char *cond)
 {
+	struct arena *a = q->r->arena;
 	if (q->narms == LIST_ARMS_MAX)
 		return -1;
 	if (!q->arms)
-		q->arms = arena_alloc(q->r->arena,
-				      LIST_ARMS_MAX * sizeof *q->arms);
-	q->arms[q->narms++] =
-		(struct list_arm){arena_strdup(q->r->arena, cond), NULL, 0, 0};
+		q->arms = arena_alloc(a, LIST_ARMS_MAX * sizeof *q->arms);
+	q->arms[q->narms++] = (struct list_arm){
+		arena_strdup(a, cond), join ? arena_strdup(a, join) : NULL,
+		id ? arena_strdup(a, id) : NULL, NULL, 0, 0};
 	q->filtered = true;
 	return 0;
+}
+
+int list_arm(struct list_query *q, const char *cond)
+{
+	return list_arm_join(q, NULL, NULL, cond);
 }
 
 static void bind_all(struct db_stmt *st, int *idx, const struct fvalue *p,
@@ -117,7 +131,7 @@ static const struct list_col *find_col(const struct list_spec *s,
 	return NULL;
 }
 
-static const char *col_expr(const struct list_col *c)
+const char *list_col_expr(const struct list_col *c)
 {
 	return c->expr ? c->expr : c->f->name;
 }
@@ -138,141 +152,6 @@ static int split_key(struct req *r, const char *key, const char **name,
 				"malformed query parameter '%s'", key);
 	*name = arena_strndup(r->arena, key, (size_t)(br - key));
 	*op = arena_strndup(r->arena, br + 1, n - (size_t)(br - key) - 2);
-	return 0;
-}
-
-static const struct {
-	const char *name, *sql;
-	unsigned bit;
-} ops[] = {
-	{"ne", "<>", FOP_EQ},      {"gt", ">", FOP_RANGE},
-	{"gte", ">=", FOP_RANGE},  {"lt", "<", FOP_RANGE},
-	{"lte", "<=", FOP_RANGE},  {"in", NULL, FOP_IN},
-	{"contains", NULL, FOP_CONTAINS}, {"empty", NULL, FOP_EMPTY},
-	{"eq", "=", FOP_EQ},
-};
-
-/* %v% for LIKE, lower-cased (ASCII), with the wildcards escaped. */
-char *list_like_pattern(struct arena *a, const char *v)
-{
-	struct buf b = BUF_INIT;
-	buf_addc(&b, '%');
-	for (const char *p = v; *p; p++) {
-		if (*p == '%' || *p == '_' || *p == '\\')
-			buf_addc(&b, '\\');
-		buf_addc(&b, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
-	}
-	buf_addc(&b, '%');
-	char *s = arena_strdup(a, buf_str(&b));
-	buf_free(&b);
-	return s;
-}
-
-static int add_filter(struct req *r, struct list_query *q,
-		      const struct list_col *c, const char *opname,
-		      const char *value)
-{
-	const struct field *f = c->f;
-	const struct ftype_ops *t = ftype_of(f->type);
-	const char *name = f->name, *expr = col_expr(c);
-	unsigned bit = FOP_EQ;
-	const char *sql = "=";
-	if (opname) {
-		size_t i = 0;
-		while (i < ATR_ARRAY_LEN(ops) && strcmp(ops[i].name, opname))
-			i++;
-		if (i == ATR_ARRAY_LEN(ops))
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"unknown operator '%s' on '%s'", opname,
-					name);
-		bit = ops[i].bit;
-		sql = ops[i].sql;
-	}
-	/* An array equals nothing: field=v asks whether it has the item. */
-	if (t->array && bit == FOP_EQ && (!opname || !strcmp(opname, "eq")))
-		bit = FOP_CONTAINS;
-	if (!(t->ops & bit) || !t->parse)
-		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-				"'%s' cannot be filtered with [%s]", name,
-				opname ? opname : "eq");
-	struct arena *a = r->arena;
-	struct fvalue v;
-	if (bit == FOP_EMPTY) {
-		bool empty = !strcmp(value, "true") || !strcmp(value, "1");
-		if (!empty && strcmp(value, "false") && strcmp(value, "0"))
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"%s[empty] must be true or false",
-					name);
-		bool text = t->sql == FSQL_TEXT;
-		list_where(q, arena_printf(a,
-					   empty ? (text ? "%s IS NULL OR %s = ''"
-							 : "%s IS NULL")
-						 : (text ? "%s IS NOT NULL AND %s <> ''"
-							 : "%s IS NOT NULL"),
-					   expr, expr));
-		return 0;
-	}
-	if (bit == FOP_IN) {
-		struct fvalue vals[LIST_IN_MAX];
-		int n = 0;
-		const char *p = value;
-		for (;;) {
-			const char *comma = strchr(p, ',');
-			char *one = comma ? arena_strndup(a, p,
-							  (size_t)(comma - p))
-					  : arena_strdup(a, p);
-			if (n == LIST_IN_MAX)
-				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-						"%s[in] takes at most %d values",
-						name, LIST_IN_MAX);
-			if (t->parse(f, one, a, &vals[n], &r->err) < 0)
-				return -1;
-			n++;
-			if (!comma)
-				break;
-			p = comma + 1;
-		}
-		struct buf b = BUF_INIT;
-		buf_printf(&b, "%s IN (", expr);
-		for (int i = 0; i < n; i++)
-			buf_adds(&b, i ? ", ?" : "?");
-		buf_addc(&b, ')');
-		list_where(q, arena_strdup(a, buf_str(&b)));
-		buf_free(&b);
-		for (int i = 0; i < n; i++)
-			*slot(q) = vals[i];
-		return 0;
-	}
-	if (bit == FOP_CONTAINS) {
-		if (t->array) {
-			if (t->parse(f, value, a, &v, &r->err) < 0)
-				return -1;
-			list_where(q, arena_printf(
-					      a,
-					      db_conn_dialect(r->db) == DB_PG
-						      ? "strpos(%s, ?) > 0"
-						      : "instr(%s, ?) > 0",
-					      expr));
-			*slot(q) = v;
-			return 0;
-		}
-		if (strlen(value) > LIST_SEARCH_MAX)
-			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
-					"%s[contains] must be at most %d bytes",
-					name, LIST_SEARCH_MAX);
-		list_where(q, arena_printf(a, "lower(%s) LIKE ? ESCAPE '\\'",
-					   expr));
-		list_text(q, list_like_pattern(a, value));
-		return 0;
-	}
-	if (t->parse(f, value, a, &v, &r->err) < 0)
-		return -1;
-	if (!strcmp(sql, "<>"))
-		list_where(q, arena_printf(a, "%s IS NULL OR %s <> ?", expr,
-					   expr));
-	else
-		list_where(q, arena_printf(a, "%s %s ?", expr, sql));
-	*slot(q) = v;
 	return 0;
 }
 
@@ -304,7 +183,7 @@ static int parse_sort(struct req *r, const struct list_spec *s,
 			if (!c || !(c->flags & LIST_SORT) || !t->sortable)
 				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
 						"cannot sort by '%s'", name);
-			const char *e = col_expr(c);
+			const char *e = list_col_expr(c);
 			*k = (struct sortkey){
 				t->fold_sort ? arena_printf(r->arena,
 							    "lower(%s)", e)
@@ -437,10 +316,11 @@ out:
 	return rc;
 }
 
-/* The keyset condition "after the cursor's row" (NULLs sort last), and
- * its values in binding order. */
+/* The keyset condition "after the cursor's row" (NULLs sort last) over
+ * the key expressions kx (the page's, or an arm's), and its values in
+ * binding order. */
 static char *keyset_cond(struct req *r, const struct page *pg,
-			 struct fvalue *vals, int *nvals)
+			 const char *const *kx, struct fvalue *vals, int *nvals)
 {
 	struct buf b = BUF_INIT;
 	*nvals = 0;
@@ -454,18 +334,17 @@ static char *keyset_cond(struct req *r, const struct page *pg,
 		any = true;
 		for (int j = 0; j < i; j++) {
 			if (pg->after_null[j]) {
-				buf_printf(&b, "%s IS NULL AND ",
-					   pg->keys[j].expr);
+				buf_printf(&b, "%s IS NULL AND ", kx[j]);
 			} else {
-				buf_printf(&b, "%s = ? AND ", pg->keys[j].expr);
+				buf_printf(&b, "%s = ? AND ", kx[j]);
 				vals[(*nvals)++] = pg->after[j];
 			}
 		}
 		if (i == pg->nkeys - 1 || k->notnull) {
-			buf_printf(&b, "%s %s ?)", k->expr, k->desc ? "<" : ">");
+			buf_printf(&b, "%s %s ?)", kx[i], k->desc ? "<" : ">");
 		} else {
-			buf_printf(&b, "(%s %s ? OR %s IS NULL))", k->expr,
-				   k->desc ? "<" : ">", k->expr);
+			buf_printf(&b, "(%s %s ? OR %s IS NULL))", kx[i],
+				   k->desc ? "<" : ">", kx[i]);
 		}
 		vals[(*nvals)++] = pg->after[i];
 	}
@@ -530,7 +409,7 @@ static int read_params(struct req *r, const struct list_spec *s,
 		if (!(c->flags & LIST_FILTER))
 			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
 					"cannot filter on '%s'", name);
-		if (add_filter(r, q, c, op, v) < 0)
+		if (list_add_filter(r, q, s, c, op, v) < 0)
 			return -1;
 	}
 	if (search && list_add_search(r, q, s, search) < 0)
@@ -543,19 +422,33 @@ static int read_params(struct req *r, const struct list_spec *s,
 	return pg->cursor ? cursor_open(r, pg) : 0;
 }
 
+/* The key expressions of an arm: the page's, with the arm's id for the
+ * spec's (list_arm_join). */
+static void arm_keys(const struct list_spec *s, const struct page *pg,
+		     const struct list_arm *arm, const char **kx)
+{
+	for (int i = 0; i < pg->nkeys; i++)
+		kx[i] = arm && arm->id && pg->keys[i].expr == s->id
+				? arm->id
+				: pg->keys[i].expr;
+}
+
 /* One SELECT of the page (one arm, or the whole list without arms). */
 static void arm_select(struct buf *sql, const struct list_spec *s,
 		       const struct list_query *q, const struct page *pg,
 		       const struct list_arm *arm, const char *keyset,
 		       bool counting)
 {
+	const char *kx[LIST_SORT_MAX + 1];
+	arm_keys(s, pg, arm, kx);
+	const char *join = arm && arm->join ? arm->join : "";
 	if (counting) {
-		buf_printf(sql, "SELECT 1 FROM %s WHERE ", s->from);
+		buf_printf(sql, "SELECT 1 FROM %s%s WHERE ", s->from, join);
 	} else {
 		buf_printf(sql, "SELECT %s", s->cols);
 		for (int i = 0; i < pg->nkeys; i++)
-			buf_printf(sql, ", %s AS k_%d", pg->keys[i].expr, i);
-		buf_printf(sql, " FROM %s WHERE ", s->from);
+			buf_printf(sql, ", %s AS k_%d", kx[i], i);
+		buf_printf(sql, " FROM %s%s WHERE ", s->from, join);
 	}
 	buf_printf(sql, "%s%s", s->org ? s->org : "1", s->org ? " = ?" : " = 1");
 	buf_adds(sql, buf_str(q->where));
@@ -601,11 +494,10 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 			       const struct list_query *q,
 			       const struct page *pg, bool counting)
 {
+	/* The cursor's values are the same for every arm; only the key
+	 * expressions may differ (an arm that walks a joined table). */
 	struct fvalue kv[2 * (LIST_SORT_MAX + 1) * (LIST_SORT_MAX + 1)];
 	int nkv = 0;
-	const char *keyset = pg->has_after && !counting
-				     ? keyset_cond(r, pg, kv, &nkv)
-				     : NULL;
 	bool cut = q->narms > 1 && !counting &&
 		   db_conn_dialect(r->db) == DB_PG;
 	struct buf sql = BUF_INIT;
@@ -613,12 +505,18 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 		buf_adds(&sql, "SELECT COUNT(*) FROM (");
 	int narms = q->narms ? q->narms : 1;
 	for (int a = 0; a < narms; a++) {
+		const struct list_arm *arm = q->narms ? &q->arms[a] : NULL;
+		const char *keyset = NULL;
+		if (pg->has_after && !counting) {
+			const char *kx[LIST_SORT_MAX + 1];
+			arm_keys(s, pg, arm, kx);
+			keyset = keyset_cond(r, pg, kx, kv, &nkv);
+		}
 		if (a)
 			buf_adds(&sql, " UNION ALL ");
 		if (cut)
 			buf_adds(&sql, "SELECT * FROM (");
-		arm_select(&sql, s, q, pg, q->narms ? &q->arms[a] : NULL,
-			   keyset, counting);
+		arm_select(&sql, s, q, pg, arm, keyset, counting);
 		if (cut) {
 			order_by(&sql, pg);
 			buf_printf(&sql, " LIMIT ?) AS arm_%d", a);
@@ -661,6 +559,8 @@ int list_run(struct req *r, const struct list_spec *s)
 		goto out;
 	if (s->scope && s->scope(r, &q, s->arg) < 0)
 		goto out;
+	if (q.njoined && list_joined_resolve(r, &q, s) < 0)
+		goto out;
 	buf_grow(&out, (size_t)pg.limit * 512); /* a record is ~400 bytes */
 	buf_adds(&out, "{\"data\":[");
 	int nrows = 0;
@@ -691,6 +591,8 @@ int list_run(struct req *r, const struct list_spec *s)
 			req_db_error(r);
 			goto out;
 		}
+		if (nrows && s->rows_done && s->rows_done(r, &out, s->arg) < 0)
+			goto out;
 	}
 	buf_printf(&out, "],\"limit\":%lld,\"offset\":%lld,\"has_more\":%s,"
 			 "\"next_cursor\":",

@@ -14,6 +14,15 @@
  *   field[gt|gte|lt|lte]=v  ranges (numbers, money, dates, times)
  *   field[contains]=v     text: case-insensitive substring; arrays: item
  *   field[empty]=true     no value (false: has one)
+ *   field=me              on a staff field or staff list: the caller
+ *                         (and in ne and in: assigned_to[in]=me,9)
+ * A staff list (a joined type, core/ftype.h) is not a column: field=7
+ * means "7 is on the list", [ne] "7 is not", [in]=a,b "a or b is",
+ * [empty]=true "nobody is". field=7 alone walks the list's (staff_id,
+ * org_id, record_id) index in page order (an arm of its own); under a
+ * view scope's arms each filter probes the list's primary key on the
+ * rows the arms read; otherwise it is `id [NOT] IN (SELECT record_id FROM
+ * <table> ...)`.
  *   q=text                search (an index: SQLite FTS5 trigram, or
  *                         PostgreSQL pg_trgm, when the spec names one)
  *   sort=-value,name      up to LIST_SORT_MAX keys; the id breaks ties
@@ -38,6 +47,9 @@
  * ("owner_id = 7", "assigned_to = 7 AND owner_id NOT IN (...)"). Arms
  * become a UNION ALL of ordered index scans that the database merges and
  * stops after one page, instead of one OR that scans the organisation.
+ * An arm may also walk another table (list_arm_join): the records a member
+ * is on the staff list of come from the list's table in id order, joined
+ * to the records, so that arm too stops after one page.
  */
 #ifndef ATR_LIST_H
 #define ATR_LIST_H
@@ -63,7 +75,8 @@ enum { LIST_FILTER = 1 << 0, LIST_SORT = 1 << 1, LIST_NOTNULL = 1 << 2 };
 
 struct list_col {
 	const struct field *f; /* name (the parameter) and type */
-	const char *expr;      /* SQL expression; NULL: f->name */
+	const char *expr;      /* SQL expression; NULL: f->name. For a
+				* joined type: the table of its values */
 	unsigned flags;        /* LIST_FILTER | LIST_SORT */
 };
 
@@ -77,6 +90,20 @@ struct list_query {
 	int narms;
 	bool filtered; /* something narrows the rows: no maintained total */
 	bool none;     /* the scope allows nothing: an empty page */
+	/* Filters on staff lists, written once the scope is known. */
+	struct list_joined *joined;
+	int njoined;
+};
+
+#define LIST_JOINED_MAX 8
+
+/* A filter on a staff list (list_filter.c). */
+struct list_joined {
+	const char *table;   /* the list's table */
+	unsigned bit;        /* FOP_EQ, FOP_IN or FOP_EMPTY */
+	bool neg;            /* [ne], or [empty]=true */
+	struct fvalue *vals; /* the members asked for */
+	int n;
 };
 
 struct list_spec {
@@ -110,6 +137,12 @@ struct list_spec {
 	 * list's, -1 bad (r->err). op is NULL without [op]. */
 	int (*param)(struct req *r, struct list_query *q, const char *key,
 		     const char *op, const char *value, const void *arg);
+	/* Optional: completes the page's rows once they are all written
+	 * (out holds the answer so far): what needs the page's ids, read in
+	 * one query for the page rather than one per row (a record's staff
+	 * lists). May rewrite out; the rows must stay the elements of the
+	 * data array. 0 or -1 (r->err). */
+	int (*rows_done)(struct req *r, struct buf *out, const void *arg);
 	/* Optional: more members of the answer after the page, each written
 	 * as ,"name":value (counts by status, a summary the screen shows
 	 * above the list). 0 or -1 (r->err). */
@@ -125,6 +158,14 @@ int list_run(struct req *r, const struct list_spec *spec);
  * order, to the values added after it with list_int / list_text. */
 void list_where(struct list_query *q, const char *cond);
 int list_arm(struct list_query *q, const char *cond);
+/* An arm over spec->from plus join (" JOIN (SELECT ...) AS m ON ..."),
+ * in which the expression id (a column of the joined table equal to the
+ * spec's id) replaces the spec's id as sort key and in the cursor's
+ * condition: the arm is then ordered by, and cut along, the joined
+ * table's index. The join's columns must not share a name with the
+ * spec's (select them under names of their own). */
+int list_arm_join(struct list_query *q, const char *join, const char *id,
+		  const char *cond);
 void list_int(struct list_query *q, int64_t v);
 void list_text(struct list_query *q, const char *s);
 

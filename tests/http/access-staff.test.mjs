@@ -390,8 +390,8 @@ describe('staff administration', () => {
         client: { owner_id: 1, assigned_to: 1 },
         contact: { owner_id: 0 },
         contract: { owner_id: 0, assigned_to: 0 },
-        project: { owner_id: 0, assigned_to: 0 },
-        task: { assigned_to: 0, owner_id: 0 },
+        project: { owner_id: 0, assigned_to: 0, members: 0 },
+        task: { assignees: 0, owner_id: 0 },
         ticket: { assigned_to: 0, owner_id: 0 },
       });
       const getLead = async (x) => (await admin.req('GET', '/api/v1/leads/{id}', { params: { id: x.id } })).body;
@@ -406,6 +406,11 @@ describe('staff administration', () => {
       assert.equal((await getClient(made.clientOwned)).owner_id, heir.id);
       assert.equal((await getClient(made.clientAssigned)).assigned_to, heir.id);
       assert.deepEqual(await getLead(made.untouched), made.untouched, 'records of others are untouched');
+      // Each record moved says so in its own history.
+      const moved = await activityRows(admin, { entity: 'lead', entity_id: made.leadBoth.id, action: 'reassign' });
+      assert.deepEqual(moved.map((x) => x.diff).sort((a, b) => Object.keys(a)[0].localeCompare(Object.keys(b)[0])),
+        [{ assigned_to: { from: gone.id, to: heir.id } }, { owner_id: { from: gone.id, to: heir.id } }]);
+      assert.ok(moved.every((x) => x.actor_id === admin.me.id));
 
       assertProblem(await admin.req('GET', ITEM, { params: { id: gone.id } }), 404, 'not-found');
       assertProblem(await gone.req('GET', '/api/v1/auth/me'), 401, 'unauthorized');

@@ -68,7 +68,8 @@ static bool accepts(enum ftype t, const char *json)
 {
 	struct field f = {.name = "f", .type = t, .choices = colours,
 			  .scale = 2,
-			  .max = t == FT_TEXT || t == FT_MULTI || t == FT_TAGS
+			  .max = t == FT_TEXT || t == FT_MULTI || t == FT_TAGS ||
+					 t == FT_STAFF_LIST
 					 ? 5
 					 : 0};
 	json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
@@ -112,6 +113,82 @@ TEST(ftype_checks)
 	CHECK(!accepts(FT_CURRENCY, "\"\""));
 	CHECK(accepts(FT_EMAIL, "\"\""));
 	CHECK(!accepts(FT_EMAIL, "\"no-at\""));
+	/* A staff list: distinct positive ids, at most max (5 here). */
+	CHECK(accepts(FT_STAFF_LIST, "[]"));
+	CHECK(accepts(FT_STAFF_LIST, "[7, 3]"));
+	CHECK(accepts(FT_STAFF_LIST, "[1, 2, 3, 4, 5]"));
+	CHECK(!accepts(FT_STAFF_LIST, "[1, 2, 3, 4, 5, 6]"));
+	CHECK(!accepts(FT_STAFF_LIST, "[3, 3]")); /* refused, not collapsed */
+	CHECK(!accepts(FT_STAFF_LIST, "[0]"));
+	CHECK(!accepts(FT_STAFF_LIST, "[-2]"));
+	CHECK(!accepts(FT_STAFF_LIST, "[\"3\"]"));
+	CHECK(!accepts(FT_STAFF_LIST, "[1.5]"));
+	CHECK(!accepts(FT_STAFF_LIST, "[null]"));
+	CHECK(!accepts(FT_STAFF_LIST, "3"));
+	CHECK(!accepts(FT_STAFF_LIST, "{\"id\": 3}"));
+	CHECK(!accepts(FT_STAFF_LIST, "\"3,7\""));
+}
+
+/* The code of the one error a check gives v. */
+static const char *check_code(enum ftype t, int max, const char *json,
+			      char out[32])
+{
+	struct field f = {.name = "f", .type = t, .max = max};
+	json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
+	struct atr_err e = {0};
+	out[0] = 0;
+	if (v && ftype_of(t)->check(&f, v, &e) < 0 && e.nfields == 1)
+		atr_strlcpy(out, e.fields[0].code, 32);
+	json_decref(v);
+	return out;
+}
+
+TEST(ftype_staff_list)
+{
+	char c[32];
+	CHECK_STR(check_code(FT_STAFF_LIST, 0, "\"x\"", c), "type");
+	CHECK_STR(check_code(FT_STAFF_LIST, 0, "[\"x\"]", c), "type");
+	CHECK_STR(check_code(FT_STAFF_LIST, 2, "[1, 2, 3]", c), "too_long");
+	CHECK_STR(check_code(FT_STAFF_LIST, 0, "[4, 9, 4]", c), "invalid");
+	/* 20 by default. */
+	CHECK_STR(check_code(FT_STAFF_LIST, 0,
+			     "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,"
+			     "20,21]",
+			     c),
+		  "too_long");
+	CHECK_STR(check_code(FT_STAFF_LIST, 0,
+			     "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,"
+			     "20]",
+			     c),
+		  "");
+	/* The normal form is the set in ascending order; null and [] are
+	 * the empty list. */
+	struct field f = {.name = "f", .type = FT_STAFF_LIST};
+	json_t *in = json_loads("[9, 2, 30]", 0, NULL),
+	       *out = field_normalise(&f, in);
+	char *text = json_dumps(out, JSON_COMPACT);
+	CHECK_STR(text, "[2,9,30]");
+	free(text);
+	json_t *other = json_loads("[30, 9, 2]", 0, NULL),
+	       *out2 = field_normalise(&f, other);
+	CHECK(json_equal(out, out2));
+	json_decref(in);
+	json_decref(out);
+	json_decref(other);
+	json_decref(out2);
+	out = field_normalise(&f, json_null());
+	CHECK(json_is_array(out) && json_array_size(out) == 0);
+	json_decref(out);
+	/* Joined: no column to bind or write; filtered by id, `me` allowed. */
+	const struct ftype_ops *t = ftype_of(FT_STAFF_LIST);
+	CHECK(t->joined && t->array && t->me && !t->sortable);
+	CHECK(t->bind == NULL && t->write == NULL);
+	CHECK(t->ops & FOP_EQ);
+	CHECK(t->ops & FOP_IN);
+	CHECK(t->ops & FOP_EMPTY);
+	CHECK(!(t->ops & (FOP_RANGE | FOP_CONTAINS)));
+	CHECK(ftype_of(FT_STAFF)->me && !ftype_of(FT_INT)->me);
+	CHECK_EQ_INT(ftype_by_name("staff_list"), FT_STAFF_LIST);
 }
 
 TEST(ftype_normal_forms)

@@ -1,6 +1,7 @@
 /* test_list.c — the list-query engine against a table of its own, on
  * SQLite (and PostgreSQL when ATRIUM_TEST_PG is set): filters, sorts,
- * cursors, counts, scope arms, and the 400s. */
+ * cursors, counts, scope arms, and the 400s; a staff list (a joined
+ * column: its filters, an arm that walks its table, the page hook). */
 #include "atrium.h"
 
 #include "unit.h"
@@ -20,11 +21,14 @@ static const struct field f_name = {.name = "name", .type = FT_TEXT,
 				    .max = 20};
 static const struct field f_qty = {.name = "qty", .type = FT_INT};
 static const struct field f_note = {.name = "note", .type = FT_TEXT};
+static const struct field f_members = {.name = "members",
+				       .type = FT_STAFF_LIST};
 
 static const struct list_col cols[] = {
 	{&f_name, NULL, LIST_FILTER | LIST_SORT},
 	{&f_qty, NULL, LIST_FILTER | LIST_SORT},
 	{&f_note, NULL, 0},
+	{&f_members, "item_members", LIST_FILTER | LIST_SORT},
 };
 
 static const char *const search[] = {"name", NULL};
@@ -49,6 +53,34 @@ static int arms(struct req *r, struct list_query *q, const void *arg)
 	return 0;
 }
 
+/* The scope of the join test: qty 3 (a column arm), or member 7 on the
+ * list (an arm that walks item_members in id order), without those of
+ * qty 3 again. */
+static int join_arms(struct req *r, struct list_query *q, const void *arg)
+{
+	list_arm(q, "qty = ?");
+	list_int(q, 3);
+	list_arm_join(q,
+		      " JOIN (SELECT org_id AS jm_org, record_id AS jm_rid, "
+		      "staff_id AS jm_sid FROM item_members) AS jm ON "
+		      "jm.jm_rid = item.id",
+		      "jm.jm_rid",
+		      "jm.jm_org = ? AND jm.jm_sid = ? AND (qty IS NULL OR "
+		      "qty NOT IN (?))");
+	list_int(q, 1);
+	list_int(q, 7);
+	list_int(q, 3);
+	return 0;
+}
+
+/* A page hook that adds a row after the page's: it sees them all, once. */
+static int rows_done(struct req *r, struct buf *out, const void *arg)
+{
+	(*(int *)arg)++;
+	buf_adds(out, ",{\"id\":99,\"name\":\"added\"}");
+	return 0;
+}
+
 /* A summary after the page; arg counts the calls. */
 static int extra(struct req *r, struct buf *out, const void *arg)
 {
@@ -63,7 +95,7 @@ static struct list_spec spec = {
 	.id = "id",
 	.org = "org_id",
 	.columns = cols,
-	.ncolumns = 3,
+	.ncolumns = 4,
 	.sort_default = "-id",
 	.limit_default = 3,
 	.limit_max = 10,
@@ -81,6 +113,7 @@ static json_t *run(const char *qs, char msg[256])
 	r.app = &app;
 	r.arena = arena_new();
 	r.who.org_id = 1;
+	r.who.staff_id = 9; /* `me` */
 	struct atr_err qerr = {0};
 	if (*qs && query_parse(qs, strlen(qs), r.arena, r.query, QUERY_MAX,
 			      &r.nquery, &qerr) < 0) {
@@ -152,6 +185,12 @@ static void engine(const char *url)
 			 "(2, 1, 'Apple', 1, 'x'), (3, 1, 'fig', NULL, NULL), "
 			 "(4, 1, 'apple pie', 3, NULL), (5, 1, 'kiwi', 2, "
 			 "NULL), (6, 2, 'other org', 1, NULL)");
+	/* Members: 1 [7], 2 [7, 9], 3 [7], 4 [9], 5 none; org 2's 6 [7]. */
+	rc |= db_exec(c, "CREATE TABLE item_members (org_id BIGINT, "
+			 "record_id BIGINT, staff_id BIGINT, PRIMARY KEY "
+			 "(record_id, staff_id))");
+	rc |= db_exec(c, "INSERT INTO item_members VALUES (1, 1, 7), "
+			 "(1, 2, 7), (1, 2, 9), (1, 3, 7), (1, 4, 9), (2, 6, 7)");
 	db_release(c);
 	if (!CHECK_EQ_INT(rc, 0))
 		goto out;
@@ -226,6 +265,108 @@ static void engine(const char *url)
 	spec.arg = NULL;
 	/* Text longer than its field holds is refused, not matched. */
 	REFUSE("name=abcdefghijklmnopqrstuvwxyz", "at most 20 characters");
+
+	/* A staff list: has the member, has not, any of, nobody; me. */
+	EXPECT("members=7&sort=id&limit=10", "1,2,3");
+	EXPECT("members=me&sort=id", "2,4");
+	EXPECT("members[in]=9,11&sort=id", "2,4");
+	EXPECT("members[in]=me,7&sort=id&limit=10", "1,2,3,4");
+	EXPECT("members[ne]=7&sort=id", "4,5");
+	EXPECT("members[ne]=me&sort=id", "1,3,5");
+	EXPECT("members[empty]=true", "5");
+	EXPECT("members[empty]=false&sort=id&limit=10", "1,2,3,4");
+	EXPECT("members=7&qty=3", "1");
+	EXPECT("members=12", "");
+	EXPECT("members=7&sort=name&limit=10", "2,3,1"); /* the walk, sorted */
+	EXPECT("members=7&members[in]=9,12&sort=id", "2"); /* walk + probe */
+	{
+		/* members=7 alone walks the list's table: paged by cursor. */
+		char got[64] = "";
+		char *q = xasprintf("members=7&limit=1");
+		for (int i = 0; i < 5 && q; i++) {
+			json_t *pj = run(q, m);
+			free(q);
+			q = NULL;
+			if (!pj) {
+				FAILF("members walk, page %d: %s", i, m);
+				break;
+			}
+			size_t o = strlen(got);
+			snprintf(got + o, sizeof got - o, "%s%s", o ? "," : "",
+				 ids(pj, b, sizeof b));
+			const char *nc = json_string_value(
+				json_object_get(pj, "next_cursor"));
+			if (nc)
+				q = xasprintf("members=7&limit=1&cursor=%s", nc);
+			json_decref(pj);
+		}
+		free(q);
+		CHECK_STR(got, "3,2,1");
+		n = run("members=7&count=true", m);
+		CHECK_EQ_INT(json_integer_value(json_object_get(n, "total")), 3);
+		json_decref(n);
+	}
+	REFUSE("members=abc", "members must be an integer");
+	REFUSE("members[gt]=1", "cannot be filtered with [gt]");
+	REFUSE("members[contains]=1", "cannot be filtered with [contains]");
+	REFUSE("members[empty]=perhaps", "must be true or false");
+	REFUSE("sort=members", "cannot sort by 'members'");
+	/* `me` only where the type allows it. */
+	REFUSE("qty=me", "qty must be an integer");
+
+	/* An arm that walks the list's table: qty 3 (1, 4) or member 7
+	 * (1, 2, 3; 1 already given), each once, in page order, and paged
+	 * by cursor along both arms. */
+	spec.scope = join_arms;
+	EXPECT("limit=10", "4,3,2,1");
+	EXPECT("limit=10&sort=id", "1,2,3,4");
+	EXPECT("limit=10&sort=name", "2,4,3,1");
+	EXPECT("limit=10&qty[empty]=true", "3");
+	/* A list filter under arms probes each row they read. */
+	EXPECT("limit=10&members=9", "4,2");
+	EXPECT("limit=10&members[ne]=7", "4");
+	EXPECT("limit=10&members[in]=9,12&sort=id", "2,4");
+	EXPECT("limit=10&members[empty]=true", "");
+	n = run("count=true&members=9", m);
+	CHECK_EQ_INT(json_integer_value(json_object_get(n, "total")), 2);
+	json_decref(n);
+	n = run("count=true", m);
+	CHECK_EQ_INT(json_integer_value(json_object_get(n, "total")), 4);
+	json_decref(n);
+	{
+		char got[64] = "";
+		char *q = xasprintf("limit=1");
+		for (int i = 0; i < 6 && q; i++) {
+			json_t *pj = run(q, m);
+			free(q);
+			q = NULL;
+			if (!pj) {
+				FAILF("join arms, page %d: %s", i, m);
+				break;
+			}
+			size_t o = strlen(got);
+			snprintf(got + o, sizeof got - o, "%s%s", o ? "," : "",
+				 ids(pj, b, sizeof b));
+			const char *nc = json_string_value(
+				json_object_get(pj, "next_cursor"));
+			if (nc)
+				q = xasprintf("limit=1&cursor=%s", nc);
+			json_decref(pj);
+		}
+		free(q);
+		CHECK_STR(got, "4,3,2,1");
+	}
+	spec.scope = NULL;
+
+	/* The page hook: after the rows, once per page that has any. */
+	calls = 0;
+	spec.rows_done = rows_done;
+	spec.arg = &calls;
+	EXPECT("limit=2", "5,4,99");
+	EXPECT("name=nothing", "");
+	CHECK_EQ_INT(calls, 1);
+	spec.rows_done = NULL;
+	spec.arg = NULL;
 
 	REFUSE("colour=red", "unknown query parameter 'colour'");
 	REFUSE("note=x", "cannot filter on 'note'");

@@ -18,7 +18,9 @@
 // Field keys: name, label, type (the input: text | textarea | email | tel |
 // url | select | multiselect | money | decimal | number | code (an ISO code
 // picked by name: `codes` is 'countries' or 'currencies') | staff |
-// reference | tags | checkbox | date | datetime), required, max, options
+// staff_list (several members: an array of staff ids) | reference | tags |
+// checkbox | date | datetime), required, max (text: characters; lists:
+// items), options
 // ([value, label] pairs), default, list (a column), sortable, filter (offered
 // as a select above the list), form (false: read-only meta field), wide, hint,
 // ref (reference: the entity), scale (decimal), width (a custom field's
@@ -40,10 +42,10 @@ const TIMESTAMPS = [
 
 const INPUT = {
   email: 'email', phone: 'tel', url: 'url', enum: 'select', money: 'money', decimal: 'decimal',
-  currency: 'code', country: 'code', staff: 'staff', tags: 'tags', integer: 'number', boolean: 'checkbox',
+  currency: 'code', country: 'code', staff: 'staff', staff_list: 'staff_list', tags: 'tags', integer: 'number', boolean: 'checkbox',
   date: 'date', datetime: 'datetime', multiselect: 'multiselect', reference: 'reference',
 };
-const SELECT_FILTERS = new Set(['select', 'staff', 'checkbox']);
+const SELECT_FILTERS = new Set(['select', 'staff', 'staff_list', 'checkbox']);
 
 function field(f) {
   const type = f.type === 'text' ? (f.multiline ? 'textarea' : 'text') : (INPUT[f.type] || 'text');

@@ -79,3 +79,86 @@ export function charCounter(input, max) {
   out.refresh = paint;
   return out;
 }
+
+/**
+ * A staff list picker (a task's assignees, a project's members): the
+ * members on the list, each with a button that takes them off, and a
+ * select that puts another active member on it ("Me" first; those on the
+ * list are not offered again). Up to max members; past it the select is
+ * disabled and says why. A member no longer in the directory (deactivated)
+ * who is on the list stays, named from `staff` (the staff list, for
+ * members with staff.view) or by id. A hidden input holds the ids, so the
+ * form's unsaved-changes check sees a change.
+ *
+ * opts: {id (of the select, which the field's label names), name, label,
+ * people (the directory), staff, meId, max, describedBy}.
+ * Returns {root, input (the select), get() (ascending ids), set(ids),
+ * disable(), onChange}.
+ */
+export function staffListPicker(opts) {
+  const { id, name, label, people, staff = [], meId, max = 20 } = opts;
+  let ids = [];
+  const chosenId = `${id}-chosen`;
+  const nameOf = (sid) => {
+    const p = people.find((x) => x.id === sid) || staff.find((x) => x.id === sid);
+    const n = p ? (p.name || p.email) : `#${sid}`;
+    return people.some((x) => x.id === sid) ? n : `${n} (${t('staff.inactive').toLowerCase()})`;
+  };
+  const list = h('ul', { id: chosenId, class: 'chips', 'aria-label': t('picker.on_list', { label }) });
+  const empty = h('p', { class: 'chips-empty muted' }, t('picker.nobody'));
+  const select = h('select', { id, class: 'input', 'aria-describedby': [chosenId, opts.describedBy].filter(Boolean).join(' ') });
+  const full = h('p', { class: 'hint', hidden: true }, t('picker.list_full', { count: max }));
+  const hidden = h('input', { type: 'hidden', name });
+  const status = h('p', { class: 'visually-hidden', role: 'status' });
+  let disabled = false;
+  const api = { root: null, input: select, onChange: null };
+
+  function paint(focusAfter) {
+    hidden.value = ids.join(',');
+    list.replaceChildren(...ids.map((sid, i) => {
+      const who = nameOf(sid);
+      const remove = h('button', { type: 'button', class: 'chip-remove', 'aria-label': t('picker.remove', { name: who }),
+        title: t('picker.remove', { name: who }), disabled: disabled || null }, '×');
+      remove.addEventListener('click', () => {
+        ids = ids.filter((x) => x !== sid);
+        status.textContent = t('picker.removed', { name: who });
+        paint(i);
+        if (api.onChange) api.onChange();
+      });
+      return h('li', { class: 'chip', dataset: { id: String(sid) } }, h('span', { class: 'chip-name' }, who), remove);
+    }));
+    empty.hidden = ids.length > 0;
+    list.hidden = ids.length === 0;
+    const offered = people.filter((p) => !ids.includes(p.id));
+    select.replaceChildren(h('option', { value: '' }, t('picker.add')), ...staffOptions(offered, meId));
+    select.value = '';
+    const isFull = ids.length >= max;
+    select.disabled = disabled || isFull || offered.length === 0;
+    full.hidden = !isFull;
+    if (typeof focusAfter === 'number') {
+      // Focus the next member's button, else the previous one's, else the select.
+      const buttons = [...list.querySelectorAll('.chip-remove')];
+      (buttons[focusAfter] || buttons[focusAfter - 1] || select).focus();
+    }
+  }
+
+  select.addEventListener('change', () => {
+    const sid = Number(select.value);
+    if (!sid || ids.includes(sid) || ids.length >= max) return;
+    ids = [...ids, sid].sort((a, b) => a - b);
+    status.textContent = t('picker.added', { name: nameOf(sid) });
+    paint();
+    select.focus();
+    if (api.onChange) api.onChange();
+  });
+
+  api.root = h('div', { class: 'staff-list-picker' }, list, empty, select, full, hidden, status);
+  api.get = () => [...ids];
+  api.set = (v) => {
+    ids = [...new Set((Array.isArray(v) ? v : []).map(Number).filter((x) => Number.isInteger(x) && x > 0))].sort((a, b) => a - b);
+    paint();
+  };
+  api.disable = () => { disabled = true; paint(); };
+  paint();
+  return api;
+}

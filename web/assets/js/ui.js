@@ -143,6 +143,9 @@ export function formatCell(field, record, ctx) {
         ? formatNumber(n, { min: field.scale || 0, max: field.scale || 0 }) : String(v));
     }
     case 'staff': return staffName(ctx.staff, v);
+    case 'staff_list': return Array.isArray(v) && v.length
+      ? v.map((id) => staffName(ctx.staff, id)).join(', ')
+      : h('span', { class: 'muted', 'aria-label': t('common.empty') }, '—');
     case 'tags': return Array.isArray(v) ? v.join(', ') : String(v);
     case 'multiselect': return Array.isArray(v)
       ? v.map((x) => ((field.options || []).find(([value]) => value === x) || [x, x])[1]).join(', ') : String(v);

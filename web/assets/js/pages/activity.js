@@ -10,7 +10,7 @@ import { emptyState, loadStaff, modal, problemBox } from '../ui.js';
 import { t } from '../i18n.js';
 
 export const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', 'logout', 'setup', 'password_set',
-  'password_change', 'activate', 'deactivate', 'invite', 'permissions', 'smtp_test', 'retry',
+  'password_change', 'activate', 'deactivate', 'invite', 'permissions', 'smtp_test', 'retry', 'reassign',
   // Authentication events: the password step, 2FA, password resets, sessions.
   'login_password', 'login_2fa_failed', 'login_recovery_code', '2fa_enrol_started', '2fa_enabled', '2fa_disabled',
   '2fa_recovery_codes', '2fa_reset', 'password_reset_requested', 'password_reset', 'password_reset_forced',
@@ -60,9 +60,10 @@ export async function showEntry(id, returnFocus) {
     const who = (v) => (v != null && names[String(v)] ? `${names[String(v)]} (#${v})` : v);
     const ent = entityByLogName(e.entity);
     const staffField = (f) => f === 'actor_id' || f === 'reassigned_to'
-      || (ent && ent.fields.some((x) => x.name === f && x.type === 'staff'));
+      || (ent && ent.fields.some((x) => x.name === f && (x.type === 'staff' || x.type === 'staff_list')));
     const value = (f, v) => {
       if (v === null || v === undefined || v === '') return '∅';
+      if (staffField(f) && Array.isArray(v)) return v.length ? v.map((x) => String(who(x))).join(', ') : '∅';
       if (staffField(f)) return String(who(v));
       return typeof v === 'object' ? JSON.stringify(v) : String(v);
     };

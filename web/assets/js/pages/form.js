@@ -12,7 +12,7 @@ import { can, canView, me } from '../session.js';
 import { membersSection } from './members.js';
 import { RECORD_SECTIONS } from './sections.js';
 import { historySection } from './activity.js';
-import { charCounter, codeOptions, loadCodes, loadDirectory, staffOptions } from '../pickers.js';
+import { charCounter, codeOptions, loadCodes, loadDirectory, staffListPicker, staffOptions } from '../pickers.js';
 import { DECIMAL, parseDecimal, toInputDecimal } from '../numbers.js';
 import { trackForm } from '../dirty.js';
 
@@ -20,6 +20,7 @@ const BACK = ['M15 18l-6-6 6-6'];
 /** Normalises a record value to what the form would produce for it. */
 function normalise(field, v) {
   if (field.type === 'tags' || field.type === 'multiselect') return Array.isArray(v) ? v.map(String) : [];
+  if (field.type === 'staff_list') return Array.isArray(v) ? v.map(Number).sort((a, b) => a - b) : [];
   if (field.type === 'checkbox') return v === true;
   if (v === undefined || v === null || v === '') return null;
   if (field.type === 'staff' || field.type === 'number' || field.type === 'reference') return Number(v);
@@ -58,9 +59,17 @@ export function fieldControl(entity, field, lists) {
   const common = { id, name: field.name, class: 'input', required: field.required,
     placeholder: field.placeholder || null, 'aria-describedby': hintId };
   let input;
+  let picker = null;
   switch (field.type) {
     case 'textarea':
       input = h('textarea', { ...common, rows: field.max > 1000 ? 6 : 3 });
+      break;
+    case 'staff_list':
+      // Several members: the list with a remove button each, and a
+      // select that adds one (pickers.js).
+      picker = staffListPicker({ id, name: field.name, label: field.label, people: lists.people, staff,
+        meId: me() ? me().id : null, max: field.max || 20, describedBy: hintId });
+      input = picker.input;
       break;
     case 'select':
       input = h('select', common,
@@ -113,15 +122,17 @@ export function fieldControl(entity, field, lists) {
   const wrap = h('div', { class: ['field', `span-${fieldSpan(field)}`] },
     h('label', { for: id, class: 'label' }, field.label,
       field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
-    input, counter,
+    picker ? picker.root : input, counter,
     hintId ? h('p', { id: hintId, class: 'hint' }, field.hint) : null,
     error);
 
   return {
     field, input, wrap,
+    disable() { if (picker) picker.disable(); else input.disabled = true; },
     set(value) {
       const v = normalise(field, value);
-      if (field.type === 'tags') input.value = v.join(', ');
+      if (picker) picker.set(v);
+      else if (field.type === 'tags') input.value = v.join(', ');
       else if (field.type === 'checkbox') input.checked = v;
       else if (field.type === 'multiselect') [...input.options].forEach((o) => { o.selected = v.includes(o.value); });
       else if (field.type === 'datetime') input.value = v ? localInput(v) : '';
@@ -143,6 +154,7 @@ export function fieldControl(entity, field, lists) {
     get() {
       const raw = input.value;
       switch (field.type) {
+        case 'staff_list': return picker.get();
         case 'tags': return raw.split(',').map((t) => t.trim()).filter(Boolean);
         case 'checkbox': return input.checked;
         case 'multiselect': return [...input.selectedOptions].map((o) => o.value);
@@ -164,7 +176,7 @@ export function fieldControl(entity, field, lists) {
       error.textContent = message || '';
       error.hidden = !message;
       if (message) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
-      const ids = [hintId, message ? errorId : null].filter(Boolean).join(' ');
+      const ids = [picker ? `${id}-chosen` : null, hintId, message ? errorId : null].filter(Boolean).join(' ');
       if (ids) input.setAttribute('aria-describedby', ids); else input.removeAttribute('aria-describedby');
     },
   };
@@ -232,7 +244,7 @@ export function formPage(entity) {
     const cancel = h('a', { href: back, class: 'btn' }, editable ? t('common.cancel') : t('common.back'));
     const del = isNew || !can(entity.module, 'delete') ? null
       : h('button', { type: 'button', class: 'btn btn-danger-outline' }, entityText(entity, 'delete'));
-    if (!editable) for (const c of controls) c.input.disabled = true;
+    if (!editable) for (const c of controls) c.disable();
     const form = h('form', { class: 'card form', novalidate: true, 'aria-labelledby': 'form-title' },
       messages,
       editable ? null : alertBox('info', t('form.read_only'), isNew ? entityText(entity, 'cannot_create')

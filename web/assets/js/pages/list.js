@@ -7,10 +7,11 @@ import { h, pageTitle, icon } from '../dom.js';
 import { entityText, fieldValue, filterFields } from '../entities.js';
 import { t } from '../i18n.js';
 import { formatCell, loadStaff, staffName } from '../ui.js';
-import { can } from '../session.js';
+import { can, me } from '../session.js';
 import { lastListQuery, listView } from '../listview.js';
 
 const NOWRAP = new Set(['datetime', 'money', 'select', 'staff', 'tel', 'code']);
+const STAFF = new Set(['staff', 'staff_list']);
 const TRUNCATE = new Set(['email', 'url', 'textarea']);
 const DESC_FIRST = new Set(['datetime', 'date', 'money', 'decimal', 'number']);
 const PLUS = ['M12 5v14', 'M5 12h14'];
@@ -79,15 +80,22 @@ export function listPage(entity) {
     ctx.setTitle(entity.plural);
     const lookups = { staff: [] };
     // Staff names for assignee columns and filters; empty when not permitted.
-    if (entity.fields.some((f) => f.type === 'staff' && (f.list || f.filter))) {
+    if (entity.fields.some((f) => STAFF.has(f.type) && (f.list || f.filter))) {
       lookups.staff = await loadStaff(ctx.signal);
     }
+    // A staff filter offers "Me" first (the address says assignees=me:
+    // "my tasks" for whoever opens it), then everyone by name.
+    const self = me();
+    const staffChoices = () => [
+      ...(self ? [['me', t('picker.me', { name: self.name || self.email })]] : []),
+      ...lookups.staff.map((s) => [String(s.id), s.name || s.email]),
+    ];
     const filters = filterFields(entity).map((f) => ({
       param: f.param || f.name,
       label: f.label,
-      options: f.type === 'staff' ? lookups.staff.map((s) => [String(s.id), s.name || s.email])
+      options: STAFF.has(f.type) ? staffChoices()
         : f.type === 'checkbox' ? [['true', t('common.yes')], ['false', t('common.no')]] : f.options,
-      unknown: f.type === 'staff' ? (v) => staffName(lookups.staff, v) : undefined,
+      unknown: STAFF.has(f.type) ? (v) => staffName(lookups.staff, v) : undefined,
     }));
     if (entity.fields.some((f) => f.name === 'created_at')) {
       filters.push({ type: 'dates', field: 'created_at', params: ['created_from', 'created_to'],

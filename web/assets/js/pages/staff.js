@@ -575,7 +575,8 @@ function showReassigned(dlg, who, targetName, counts) {
   const total = rows.reduce((a, r) => a + r[2], 0);
   const done = h('button', { type: 'button', class: 'btn btn-primary' }, t('staff.done'));
   done.addEventListener('click', () => dlg.close('done'));
-  const fieldLabel = { owner_id: t('staff.as_owner'), assigned_to: t('staff.as_assignee') };
+  const fieldLabel = { owner_id: t('staff.as_owner'), assigned_to: t('staff.as_assignee'),
+    assignees: t('staff.as_one_of_assignees'), members: t('staff.as_member') };
   replace(dlg.body,
     alertBox('success', t('staff.deleted', { name: who }), t('staff.moved', { count: total, name: targetName })),
     rows.length ? h('table', { class: 'table table-compact', 'aria-label': t('staff.reassigned_caption') },
