@@ -21,6 +21,8 @@
 
 #include "atrium.h"
 
+#include <jansson.h>
+
 struct db_conn;
 
 /* How many records of org refer to tax id (the tables of tax_users[]).
@@ -67,5 +69,13 @@ int currency_base(struct db_conn *c, int64_t org, char code[4]);
 /* ISO 4217's decimal places of code (EUR 2, JPY 0, KWD 3), from ICU; 2
  * when ICU does not know it. */
 int currency_iso_decimals(const char *code);
+
+/* ---- between currency.c and currency_rate.c ---------------------------- */
+
+struct req;
+/* Currency id of the caller's organisation as the API shows it (with
+ * `base`), locked on PostgreSQL when lock: 1 (*out the caller's), 0
+ * absent, -1 database error. */
+int currency_load(struct req *r, int64_t id, bool lock, json_t **out);
 
 #endif
