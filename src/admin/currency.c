@@ -233,8 +233,19 @@ static const struct field change_fields[] = {
 };
 static const struct schema change_schema = SCHEMA(change_fields);
 
+/* Members that have no "no value": null is refused, not read as false. */
+static void no_nulls(struct req *r, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (json_is_null(json_object_get(r->body, *keys)))
+			atr_field(&r->err, *keys, "required",
+				  "must not be null");
+}
+
 static void currency_check(struct req *r)
 {
+	static const char *const nn[] = {"symbol", "symbol_position", "decimals", "active", NULL};
+	no_nulls(r, nn);
 	json_t *d = json_object_get(r->body, "decimals");
 	if (json_is_integer(d) &&
 	    (json_integer_value(d) < 0 || json_integer_value(d) > 4))

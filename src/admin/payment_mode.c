@@ -204,8 +204,19 @@ static void mode_rules(const json_t *b, const json_t *before,
 			  "another mode the default first");
 }
 
+/* Members that have no "no value": null is refused, not read as false. */
+static void no_nulls(struct req *r, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (json_is_null(json_object_get(r->body, *keys)))
+			atr_field(&r->err, *keys, "required",
+				  "must not be null");
+}
+
 static void mode_check(struct req *r)
 {
+	static const char *const nn[] = {"kind", "active", "show_on_documents", "is_default", NULL};
+	no_nulls(r, nn);
 	if (json_is_object(r->body))
 		mode_rules(r->body, NULL, &r->err);
 }

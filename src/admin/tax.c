@@ -256,8 +256,19 @@ static void tax_rules(const json_t *b, const json_t *before,
 			  "accounts for the VAT)");
 }
 
+/* Members that have no "no value": null is refused, not read as false. */
+static void no_nulls(struct req *r, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (json_is_null(json_object_get(r->body, *keys)))
+			atr_field(&r->err, *keys, "required",
+				  "must not be null");
+}
+
 static void tax_check(struct req *r)
 {
+	static const char *const nn[] = {"reverse_charge", "active", NULL};
+	no_nulls(r, nn);
 	if (json_is_object(r->body))
 		tax_rules(r->body, NULL, &r->err);
 }

@@ -108,6 +108,9 @@ describe('currencies and exchange rates', () => {
     assert.deepEqual(act.body.data[0].diff.decimals, { from: 2, to: 3 });
     assertFieldErrors(await admin.req('PATCH', CUR, { params: { id: g.id }, headers: { 'If-Match': '"2"' }, body: { code: 'USD', decimals: 9 } }),
       { code: 'unknown_field', decimals: 'out_of_range' });
+    assertFieldErrors(await admin.req('PATCH', CUR, { params: { id: g.id }, headers: { 'If-Match': '"2"' },
+      body: { symbol: null, symbol_position: null, decimals: null, active: null } }),
+    { symbol: 'required', symbol_position: 'required', decimals: 'required', active: 'required' });
     assertProblem(await admin.req('PATCH', CUR, { params: { id: g.id }, body: { decimals: 2 } }), 428);
     assertProblem(await admin.req('PATCH', CUR, { params: { id: g.id }, headers: { 'If-Match': '"1"' }, body: { decimals: 2 } }), 412);
     assertFieldErrors(await admin.req('PATCH', CUR, { params: { id: cur.RON.id }, headers: { 'If-Match': '"1"' }, body: { active: false } }),

@@ -122,7 +122,7 @@ describe('payment modes', () => {
       body: { name: 'n'.repeat(101), description: 'd'.repeat(1001), kind: 'barter', active: 'yes', show_on_documents: 1,
         is_default: null, colour: 'red' },
     }), { name: 'too_long', description: 'too_long', kind: 'not_allowed', active: 'type', show_on_documents: 'type',
-      colour: 'unknown_field' });
+      is_default: 'required', colour: 'unknown_field' });
     assertFieldErrors(await admin.req('POST', MODES, { body: { name: '  ' } }), { name: 'required' });
     assertFieldErrors(await admin.req('POST', MODES, { body: { name: 'a\tb' } }), { name: 'invalid' });
     const m = await add({ name: uniq('Numerar ') });

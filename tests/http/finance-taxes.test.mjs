@@ -98,6 +98,8 @@ describe('taxes', () => {
     assertFieldErrors(await admin.req('POST', TAXES, { body: { name: 'Line\nbreak', rate: '-1' } }),
       { name: 'invalid', rate: 'out_of_range' });
     assertFieldErrors(await admin.req('POST', TAXES, { body: { name: 'x', rate: 'abc' } }), { rate: 'invalid' });
+    assertFieldErrors(await admin.req('POST', TAXES, { body: { name: 'x', rate: '1', active: null, reverse_charge: null } }),
+      { active: 'required', reverse_charge: 'required' });
     const t = await add({ name: uniq('Standard ') });
     assertFieldErrors(await admin.req('POST', TAXES, { body: { name: t.name.toUpperCase(), rate: '9' } }), { name: 'taken' });
     const other = await add({});
