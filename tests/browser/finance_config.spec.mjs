@@ -156,3 +156,42 @@ test('currencies: add one (errors named), its rates history with a rate form, de
     }
   }
 });
+
+/** Fails on any of the English phrases left in the page's main region. */
+async function noEnglish(page, words) {
+  const text = await page.locator('main').innerText();
+  const left = words.filter((w) => new RegExp(`(^|[^\\p{L}])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}])`, 'u').test(text));
+  expect(left, `English left on ${page.url()}`).toEqual([]);
+}
+
+test('in Romanian, the three screens and the rates form show no English', async ({ page }) => {
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  let cur = null;
+  try {
+    expect((await call('PATCH', '/api/v1/settings/localization', { language: 'ro' })).status).toBe(200);
+    cur = (await call('POST', '/api/v1/currencies', { code: 'SEK' })).body;
+    await page.goto('/admin/taxes/new');
+    await expect(page.getByRole('heading', { level: 1, name: 'Taxă nouă' })).toBeVisible();
+    await page.getByRole('button', { name: 'Creează' }).click();
+    await expect(page.getByText('Vă rugăm să corectați')).toBeVisible();
+    await noEnglish(page, ['New tax', 'Rate', 'Reverse charge', 'Legal note', 'Active', 'Create', 'All taxes', 'This field is required']);
+    await page.goto('/admin/taxes');
+    await expect(page.getByRole('link', { name: 'Taxă nouă' })).toBeVisible();
+    await noEnglish(page, ['Taxes', 'New tax', 'State', 'Inactive', 'No taxes yet', 'Rows per page']);
+    await page.goto('/admin/paymentmodes/new');
+    await expect(page.getByRole('heading', { level: 1, name: 'Mod de plată nou' })).toBeVisible();
+    await noEnglish(page, ['New payment mode', 'Kind', 'Description', 'Shown on documents', 'Selected by default', 'Create']);
+    await page.goto('/admin/currencies');
+    await expect(page.getByRole('heading', { level: 1, name: 'Monede' })).toBeVisible();
+    await noEnglish(page, ['Currencies', 'New currency', 'Base currency', 'Decimal places', 'Symbol']);
+    await page.goto(`/admin/currencies/${cur.id}`);
+    await expect(page.getByRole('button', { name: 'Adaugă cursul' })).toBeVisible();
+    await noEnglish(page, ['Exchange rates', 'Add rate', 'Valid from', 'Rate to the base currency', 'Make base currency',
+      'No rates', 'Symbol position', 'Save']);
+  } finally {
+    if (cur) await call('DELETE', `/api/v1/currencies/${cur.id}`);
+    expect((await call('PATCH', '/api/v1/settings/localization', { language: 'en' })).status).toBe(200);
+  }
+});
