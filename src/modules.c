@@ -20,6 +20,8 @@ extern const struct module module_ops, module_web, module_records,
 	module_custom_fields, module_pipe_log, module_portal,
 	module_portal_account, module_portal_staff, module_portal_tickets,
 	module_portal_docs, module_portal_profile,
+	module_taxes, module_currencies, module_currency_rates,
+	module_payment_modes,
 	module_jobs, module_scheduler;
 
 const struct module *const atrium_modules[] = {
@@ -50,6 +52,10 @@ const struct module *const atrium_modules[] = {
 	&module_custom_fields,
 	&module_localization,
 	&module_number_series,
+	&module_taxes,
+	&module_currencies,
+	&module_currency_rates,
+	&module_payment_modes,
 	&module_activity,
 	&module_email,
 	&module_directory,

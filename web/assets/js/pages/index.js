@@ -20,11 +20,13 @@ import * as activity from './activity.js';
 import * as apiTokens from './api_tokens.js';
 import * as webhooks from './webhooks.js';
 import * as customFields from './custom_fields.js';
+import * as finance from './finance.js';
+import * as financeCurrencies from './finance_currencies.js';
 import * as integrationLogs from './integration_logs.js';
 import * as records from './records.js';
 
 export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, jobs,
-  activity, apiTokens, webhooks, customFields, integrationLogs, records];
+  activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {
