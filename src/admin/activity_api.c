@@ -13,7 +13,8 @@
  * is not an administrator the list is the union of one arm per such
  * entity — all its rows when the member has view, the rows of their own
  * records when view_own (the records' own view_own predicate), none
- * otherwise — plus the rows about themselves (their sign-ins).
+ * otherwise — plus the rows about themselves (their sign-ins). A module's
+ * log_also entities (a currency's rates) get an arm with view.
  */
 #include "atrium.h"
 
@@ -138,6 +139,11 @@ static int scope(struct req *r, struct list_query *q, const void *arg)
 			if (list_arm(q, "entity = ?") < 0)
 				goto many;
 			list_text(q, pm->log_entity);
+			for (const char *const *x = pm->log_also; x && *x; x++) {
+				if (list_arm(q, "entity = ?") < 0)
+					goto many;
+				list_text(q, *x);
+			}
 		} else if (g == PERM_OWN && e) {
 			const struct entity_sql *s = entity_sql_of(e);
 			char *cond = arena_printf(

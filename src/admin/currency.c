@@ -511,9 +511,12 @@ static const struct route routes[] = {
 	{0},
 };
 
+/* A rate's rows (currency_rate.c) follow the currencies' view. */
+static const char *const rate_log[] = {"currency_rate", NULL};
+
 static const struct perm_module perms[] = {
 	{"currencies", "Currencies and exchange rates",
-	 PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE, "currency"},
+	 PB_VIEW | PB_CREATE | PB_EDIT | PB_DELETE, "currency", rate_log},
 	{0},
 };
 

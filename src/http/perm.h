@@ -63,6 +63,10 @@ struct perm_module {
 	/* The `entity` its activity-log rows carry ("lead"), or NULL: rows
 	 * about it are visible to whoever may view it (activity scope). */
 	const char *log_entity;
+	/* More entities whose activity rows are about this module's records
+	 * and follow its view (a currency's exchange rates), NULL-terminated;
+	 * NULL: none. Their rows are shown with view, never with view_own. */
+	const char *const *log_also;
 };
 
 /* Ids that make records a member's own under view_own, loaded with the

@@ -137,6 +137,13 @@ describe('currencies and exchange rates', () => {
     assert.deepEqual(range.body.data.map((x) => x.valid_on), ['2026-01-07', '2026-01-09']);
     assertProblem(await viewer.req('GET', RATES, { params: { id: 999999 } }), 404);
     const act = await admin.req('GET', '/api/v1/activity', { query: { entity: 'currency_rate', entity_id: r1.id } });
+    // A member who may view currencies (and the log) sees the rates' rows too; one who may not, does not.
+    const seen = await member.req('GET', '/api/v1/activity', { query: { entity: 'currency_rate', entity_id: r1.id } });
+    assert.equal(seen.status, 200, seen.text);
+    assert.equal(seen.body.data.length, 1, seen.text);
+    const lrole = await addRole(admin, uniq('Log only '), { activity: ['view'] });
+    const logOnly = await addMember(srv, admin, { role_id: lrole.id }, 'logonly');
+    assert.deepEqual((await logOnly.req('GET', '/api/v1/activity', { query: { entity: 'currency_rate' } })).body.data, []);
     assert.deepEqual(act.body.data[0].diff.rate, { to: '4.970000' });
     // Every invalid field; a second rate on one date; the base's rate.
     assertFieldErrors(await admin.req('POST', RATES, { params: { id: cur.EUR.id }, body: {} }), { rate: 'required', valid_on: 'required' });
