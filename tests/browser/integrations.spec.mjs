@@ -118,6 +118,9 @@ test('Webhooks: add with debug mode, send a test event, check the log, turn debu
     await expect(page.getByText(/Please correct this field/)).toBeVisible();
     await page.getByLabel('Destination URL').fill(url);
     await page.getByLabel(/^Debug mode/).check();
+    // Every entity the API follows is offered, the CRM records' too.
+    for (const name of ['Contacts', 'Contracts', 'Projects', 'Tasks', 'Tickets']) await expect(page.getByRole('checkbox', { name })).toBeVisible();
+    await page.getByRole('checkbox', { name: 'Tickets' }).check();
     await page.getByRole('button', { name: 'Add webhook' }).click();
 
     await expect(page.getByRole('heading', { level: 1, name: `ERP ${tag}` })).toBeVisible();

@@ -20,8 +20,11 @@ import { formatNumber } from '../format.js';
 const BASE = '/admin/webhooks';
 // The list as it was last left (its filters, sort and page), for the links back to it.
 const listHref = () => BASE + lastListQuery(BASE);
-const ENTITY_KEYS = [['lead', 'leads', 'Leads'], ['client', 'clients', 'Clients'], ['department', 'departments', 'Departments'],
-  ['team', 'teams', 'Teams'], ['staff', 'staff', 'Staff']];
+// Every entity the API lets a webhook follow (src/admin/webhook.c: the registry's and staff).
+const ENTITY_KEYS = [['lead', 'leads', 'Leads'], ['client', 'clients', 'Clients'], ['contact', 'contacts', 'Contacts'],
+  ['contract', 'contracts', 'Contracts'], ['project', 'projects', 'Projects'], ['task', 'tasks', 'Tasks'],
+  ['ticket', 'tickets', 'Tickets'], ['department', 'departments', 'Departments'], ['team', 'teams', 'Teams'],
+  ['staff', 'staff', 'Staff']];
 const ENTITIES = ENTITY_KEYS.map(([e]) => [e]);
 /** [value, label] of the entities and events, in the member's language. */
 const entityItems = () => ENTITY_KEYS.map(([e, plural, label]) => [e, tOr(`entity.${plural}`, tOr(`module.${plural}`, label))]);
