@@ -26,6 +26,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/iso_codes.h"
+#include "core/l10n.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "http/http.h"
@@ -140,7 +141,8 @@ int currency_convert(struct db_conn *c, int64_t org, int64_t amount,
 	return 1;
 }
 
-/* GET /api/v1/currencies/convert?amount=&from=&to=&date= */
+/* GET /api/v1/currencies/convert?amount=&from=&to=&date= (date: today in
+ * the organisation's time zone when absent) */
 static int convert_h(struct req *r)
 {
 	const char *amount = NULL, *from = NULL, *to = NULL, *date = NULL;
@@ -179,15 +181,28 @@ static int convert_h(struct req *r)
 				  "must be an ISO 4217 currency code like "
 				  "EUR");
 	}
-	if (!date)
-		atr_field(&r->err, "date", "required", "give a date");
-	else if (!valid_date(date))
+	if (date && !valid_date(date))
 		atr_field(&r->err, "date", "invalid", "must be YYYY-MM-DD");
 	if (r->err.nfields)
 		return -1;
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	char today[16];
+	if (!date) {
+		/* Without a date: today, in the organisation's time zone. */
+		char zone[TZ_NAME_MAX];
+		struct tz_local now;
+		if (l10n_org_zone(c, r->who.org_id, zone) < 0)
+			return req_db_error(r);
+		if (tz_local(zone, atr_now_ms(), &now) < 0 &&
+		    tz_local("UTC", atr_now_ms(), &now) < 0)
+			return atr_fail(&r->err, ATR_E_INTERNAL,
+					"cannot read today's date");
+		snprintf(today, sizeof today, "%04d-%02d-%02d",
+			 now.year % 10000, now.month % 100, now.day % 100);
+		date = today;
+	}
 	struct conversion cv;
 	int rc = currency_convert(c, r->who.org_id, a, from, to, date, &cv,
 				  &r->err);

@@ -186,7 +186,13 @@ describe('currencies and exchange rates', () => {
     assertFieldErrors(await convert({ amount: '1', from: 'EUR', to: 'RON', date: '2026-01-04' }), { date: 'no_rate' });
     assertFieldErrors(await convert({ amount: '1', from: 'KWD', to: 'RON', date: '2026-06-01' }), { date: 'no_rate' });
     // Every invalid parameter at once.
-    assertFieldErrors(await convert({}), { amount: 'required', from: 'required', to: 'required', date: 'required' });
+    assertFieldErrors(await convert({}), { amount: 'required', from: 'required', to: 'required' });
+    // Without a date: today in the organisation's time zone (a day either side of UTC's), with the latest rate.
+    r = await convert({ amount: '1', from: 'EUR', to: 'RON' });
+    assert.equal(r.status, 200, r.text);
+    const days = [-1, 0, 1].map((d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10));
+    assert.ok(days.includes(r.body.date), `${r.body.date} is not today (${days})`);
+    assert.deepEqual([r.body.result, r.body.rates[0].valid_on], ['4.98', '2026-01-09']);
     assertFieldErrors(await convert({ amount: '1.23456', from: 'eur', to: 'XXQ', date: '2026-13-01' }),
       { amount: 'invalid', from: 'invalid', to: 'invalid', date: 'invalid' });
     assertFieldErrors(await convert({ amount: '10000000000000', from: 'EUR', to: 'RON', date: '2026-01-05' }), { amount: 'invalid' });
