@@ -17,8 +17,8 @@
  * a partial unique index holds the rule against any race. The default is
  * active (deactivating it is refused until another is the default).
  *
- * NEEDSWORK: payments will refer to modes; when they do, DELETE must
- * refuse a mode in use as DELETE /api/v1/taxes does (tax_uses).
+ * A mode payments name cannot be deleted (409: deactivate it instead);
+ * the payment table's foreign key holds the rule against any race.
  */
 #include "atrium.h"
 
@@ -394,6 +394,12 @@ static int delete_apply(struct req *r, const struct write_op *op,
 	db_bind_int(st, 2, r->who.org_id);
 	int rc = db_step(st);
 	db_reset(st);
+	if (rc < 0 && db_err_fk(r->db))
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"payment mode '%s' is used by payments; "
+				"deactivate it instead",
+				json_string_value(json_object_get(before,
+								  "name")));
 	return rc < 0 ? -1 : 1;
 }
 

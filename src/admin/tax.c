@@ -43,6 +43,7 @@
 static const struct {
 	const char *table, *column;
 } tax_users[] = {
+	{"document_tax", "tax_id"}, /* invoices, proposals, credit notes */
 	{NULL, NULL},
 };
 

@@ -367,6 +367,33 @@ static int check_object(const struct field *f, const json_t *v,
 	return 0;
 }
 
+/* Items (a document's lines): an array of objects, at most max (500
+ * when unset); what each object holds is the entity's to check. */
+static int check_items(const struct field *f, const json_t *v,
+		       struct atr_err *err)
+{
+	int max = f->max > 0 ? f->max : 500;
+	size_t i;
+	const json_t *it;
+	if (!json_is_array(v)) {
+		atr_field(err, f->name, "type", "must be an array of objects");
+		return -1;
+	}
+	if ((int)json_array_size(v) > max) {
+		atr_field(err, f->name, "too_many", "at most %d items", max);
+		return -1;
+	}
+	json_array_foreach(v, i, it)
+	{
+		if (!json_is_object(it)) {
+			atr_field(err, f->name, "type",
+				  "item %zu must be an object", i + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Tags (free strings) and multi-select (choices): arrays of distinct,
  * short, single-line strings. */
 static int check_array(const struct field *f, const json_t *v,
@@ -821,6 +848,8 @@ static const struct ftype_ops ftypes[FT__COUNT] = {
 			   FOP_EQ | FOP_IN | FOP_EMPTY, false, false, true,
 			   check_staff_list, NULL, NULL, norm_ids, parse_int,
 			   .joined = true, .me = true},
+	[FT_ITEMS] = {"items", FSQL_TEXT, 0, false, false, true, check_items,
+		      bind_json, write_json, norm_copy, NULL},
 };
 
 const struct ftype_ops *ftype_of(enum ftype t)

@@ -39,6 +39,9 @@ enum ftype {
 	FT_STAFF_LIST, /* array of distinct ids of staff members of the
 			* organisation; kept in a table of its own, not a
 			* column (ftype.h, "joined") */
+	FT_ITEMS,    /* array of at most `max` objects (a document's lines),
+		      * stored as JSON text, checked further by the entity's
+		      * check hook */
 	FT__COUNT
 };
 

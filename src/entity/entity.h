@@ -63,6 +63,13 @@ struct entity {
 	 * the whole write rolls back. */
 	int (*on_write)(struct req *r, const struct entity *e,
 			const json_t *before, json_t **after);
+	/* Optional: runs in the delete's transaction right after the row
+	 * went, with the record as it was. It may refuse (an issued
+	 * document is never deleted) or write what follows from the
+	 * delete (an invoice's paid amount). 0, or -1 (r->err, or a
+	 * database error): the delete rolls back. */
+	int (*on_delete)(struct req *r, const struct entity *e,
+			 const json_t *before);
 };
 
 /* Whether record id of e exists in the caller's organisation and the
@@ -75,6 +82,13 @@ int entity_ref_visible(struct req *r, const struct entity *e, int64_t id);
  * the caller's transaction). 1 found, 0 not (or not visible), -1 error. */
 int entity_record_load(struct req *r, const struct entity *e, bool lock,
 		       json_t **out);
+
+/* Record id of e in the caller's organisation whatever the caller's view
+ * scope, locked for update on PostgreSQL: for a write that follows from
+ * another one the caller was allowed (a payment settles its invoice).
+ * Never for an answer. 1 found, 0 not, -1 error. */
+int entity_record_follow(struct req *r, const struct entity *e, int64_t id,
+			 json_t **out);
 
 /* Offboarding: moves e's records on which staff member `from` is named in
  * field i (an owner or assignee field: a column, or a staff list, where

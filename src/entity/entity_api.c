@@ -250,16 +250,18 @@ const struct schema *entity_body_schema(struct req *r)
 
 /* ---- loading --------------------------------------------------------------- */
 
-/* One record (in the caller's org, within their view scope); locked for
- * update on PostgreSQL when lock. 1 found, 0 not, -1 error. */
-int entity_record_load(struct req *r, const struct entity *e, bool lock,
-		       json_t **out)
+/* Record id of e in the caller's org, within their view scope unless
+ * unscoped; locked for update on PostgreSQL when lock. 1 found, 0 not,
+ * -1 error. */
+static int record_load(struct req *r, const struct entity *e, int64_t id,
+		       bool unscoped, bool lock, json_t **out)
 {
 	const struct entity_sql *s = entity_sql_of(e);
 	const struct field_set *fs = entity_fields(r, e);
 	if (!fs)
 		return -1;
-	enum perm_grant scope = perm_view_scope(&r->who, e->plural);
+	enum perm_grant scope = unscoped ? PERM_ALL
+					 : perm_view_scope(&r->who, e->plural);
 	if (scope == PERM_DENY)
 		return 0; /* cannot see it: as if it did not exist */
 	const char *sql = scope == PERM_OWN ? s->get_own : s->get;
@@ -268,7 +270,7 @@ int entity_record_load(struct req *r, const struct entity *e, bool lock,
 	struct db_stmt *st = db_prepare(r->db, sql);
 	if (!st)
 		return -1;
-	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 1, id);
 	db_bind_int(st, 2, r->who.org_id);
 	if (scope == PERM_OWN)
 		for (int i = 0; i < s->nown; i++)
@@ -283,6 +285,18 @@ int entity_record_load(struct req *r, const struct entity *e, bool lock,
 		return -1;
 	}
 	return rc;
+}
+
+int entity_record_load(struct req *r, const struct entity *e, bool lock,
+		       json_t **out)
+{
+	return record_load(r, e, r->id, false, lock, out);
+}
+
+int entity_record_follow(struct req *r, const struct entity *e, int64_t id,
+			 json_t **out)
+{
+	return record_load(r, e, id, true, true, out);
 }
 
 static int write_load(struct req *r, const struct write_op *op, json_t **rec)
@@ -604,6 +618,8 @@ static int delete_apply(struct req *r, const struct write_op *op,
 	db_reset(st);
 	/* No row removed: a concurrent delete won; answer 404 and write
 	 * nothing, so the count cannot drift. */
+	if (rc == 1 && e->on_delete && e->on_delete(r, e, before) < 0)
+		return -1;
 	return rc < 0 ? write_error(r, e) : rc;
 }
 

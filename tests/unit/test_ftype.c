@@ -69,7 +69,7 @@ static bool accepts(enum ftype t, const char *json)
 	struct field f = {.name = "f", .type = t, .choices = colours,
 			  .scale = 2,
 			  .max = t == FT_TEXT || t == FT_MULTI || t == FT_TAGS ||
-					 t == FT_STAFF_LIST
+					 t == FT_STAFF_LIST || t == FT_ITEMS
 					 ? 5
 					 : 0};
 	json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
@@ -127,6 +127,13 @@ TEST(ftype_checks)
 	CHECK(!accepts(FT_STAFF_LIST, "3"));
 	CHECK(!accepts(FT_STAFF_LIST, "{\"id\": 3}"));
 	CHECK(!accepts(FT_STAFF_LIST, "\"3,7\""));
+	/* Items: objects, at most max (5 here); their members are the
+	 * entity's to check. */
+	CHECK(accepts(FT_ITEMS, "[]"));
+	CHECK(accepts(FT_ITEMS, "[{\"a\": 1}, {}]"));
+	CHECK(!accepts(FT_ITEMS, "[{}, {}, {}, {}, {}, {}]"));
+	CHECK(!accepts(FT_ITEMS, "[1]"));
+	CHECK(!accepts(FT_ITEMS, "{\"a\": 1}"));
 }
 
 /* The code of the one error a check gives v. */
