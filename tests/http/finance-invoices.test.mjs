@@ -376,6 +376,52 @@ describe('invoices, payments and credit notes', () => {
     });
   });
 
+  describe('concurrent issuing', () => {
+    it('200 invoices issued from 16 concurrent clients get 200 consecutive numbers', async () => {
+      const role = await addRole(admin, uniq('Issuer '), { invoices: ['view', 'create', 'edit'], clients: ['view'] });
+      // Four members, four sessions each: 16 independent clients.
+      const sessions = [];
+      for (let m = 0; m < 4; m++) {
+        const member = await addMember(srv, admin, { role_id: role.id }, `issuer${m}`);
+        sessions.push(member);
+        const pw = `Temp-${member.record.email.split('@')[0]}-password-changed`;
+        for (let k = 1; k < 4; k++) {
+          const c = client(srv.base);
+          await c.login(member.record.email, pw);
+          sessions.push(c);
+        }
+      }
+      assert.equal(sessions.length, 16);
+      const N = 200;
+      const drafts = [];
+      for (let i = 0; i < N; i++) drafts.push(await add({}, sessions[i % 16]));
+      const series = await admin.req('GET', '/api/v1/billing/number_series/{kind}', { params: { kind: 'invoice' } });
+      assert.equal(series.status, 200, series.text);
+      const start = series.body.next_number;
+      let next = 0;
+      const numbers = [];
+      await Promise.all(sessions.map(async (c) => {
+        for (;;) {
+          const i = next++;
+          if (i >= N) return;
+          const r = await c.req('POST', ISSUE, { params: { id: drafts[i].id } });
+          assert.equal(r.status, 200, `issuing ${i}: ${r.status} ${r.text}`);
+          numbers.push(r.body.number);
+        }
+      }));
+      assert.equal(new Set(numbers).size, N, 'every number is distinct');
+      // The series' own rendering of start..start+N-1: the numbers differ
+      // only in their trailing counter.
+      const counter = (n) => Number(/(\d+)\D*$/.exec(n)[1]);
+      const got = numbers.map(counter).sort((a, b) => a - b);
+      assert.deepEqual(got, Array.from({ length: N }, (_, i) => start + i), 'consecutive, without a gap');
+      const prefix = (n) => n.replace(/\d+(\D*)$/, '#$1');
+      assert.equal(new Set(numbers.map(prefix)).size, 1, 'one series');
+      const end = await admin.req('GET', '/api/v1/billing/number_series/{kind}', { params: { kind: 'invoice' } });
+      assert.equal(end.body.next_number, start + N);
+    });
+  });
+
   describe('permissions', () => {
     it('401 without a session on every route', async () => {
       const anon = client(srv.base);
