@@ -5,6 +5,7 @@
  * localization module's (src/admin/localization.c). */
 #include "atrium.h"
 
+#include "core/buf.h"
 #include "core/l10n.h"
 #include "core/settings.h"
 #include "db/db.h"
@@ -100,6 +101,24 @@ int l10n_org_zone(struct db_conn *c, int64_t org, char zone[TZ_NAME_MAX])
 	return 0;
 }
 
+/* A calendar date y-m-d in l's date format. */
+static void format_ymd(const struct l10n *l, int y, int m, int d, char *out,
+		       size_t n)
+{
+	const char *f = l->val[L10N_DATE_FORMAT];
+	y %= 10000;
+	m %= 100;
+	d %= 100;
+	if (!strcmp(f, "MM/DD/YYYY"))
+		snprintf(out, n, "%02d/%02d/%04d", m, d, y);
+	else if (!strcmp(f, "YYYY-MM-DD"))
+		snprintf(out, n, "%04d-%02d-%02d", y, m, d);
+	else if (!strcmp(f, "DD.MM.YYYY"))
+		snprintf(out, n, "%02d.%02d.%04d", d, m, y);
+	else
+		snprintf(out, n, "%02d/%02d/%04d", d, m, y);
+}
+
 void l10n_format_datetime(const struct l10n *l, int64_t epoch_ms, char *out,
 			  size_t n)
 {
@@ -110,19 +129,7 @@ void l10n_format_datetime(const struct l10n *l, int64_t epoch_ms, char *out,
 		tz_local(zone, epoch_ms, &t);
 	}
 	char date[16];
-	const char *f = l->val[L10N_DATE_FORMAT];
-	if (!strcmp(f, "MM/DD/YYYY"))
-		snprintf(date, sizeof date, "%02d/%02d/%04d", t.month, t.day,
-			 t.year);
-	else if (!strcmp(f, "YYYY-MM-DD"))
-		snprintf(date, sizeof date, "%04d-%02d-%02d", t.year, t.month,
-			 t.day);
-	else if (!strcmp(f, "DD.MM.YYYY"))
-		snprintf(date, sizeof date, "%02d.%02d.%04d", t.day, t.month,
-			 t.year);
-	else
-		snprintf(date, sizeof date, "%02d/%02d/%04d", t.day, t.month,
-			 t.year);
+	format_ymd(l, t.year, t.month, t.day, date, sizeof date);
 	if (!strcmp(l->val[L10N_TIME_FORMAT], "12h"))
 		snprintf(out, n, "%s %d:%02d %s (%s)", date,
 			 t.hour % 12 ? t.hour % 12 : 12, t.minute,
@@ -130,6 +137,56 @@ void l10n_format_datetime(const struct l10n *l, int64_t epoch_ms, char *out,
 	else
 		snprintf(out, n, "%s %02d:%02d (%s)", date, t.hour, t.minute,
 			 zone);
+}
+
+void l10n_format_date(const struct l10n *l, const char *ymd, char *out,
+		      size_t n)
+{
+	int y, m, d;
+	if (!ymd || sscanf(ymd, "%4d-%2d-%2d", &y, &m, &d) != 3) {
+		snprintf(out, n, "%s", ymd ? ymd : "");
+		return;
+	}
+	format_ymd(l, y, m, d, out, n);
+}
+
+/* The separator setting's character(s). */
+static const char *sep_text(const char *name)
+{
+	if (!strcmp(name, "comma"))
+		return ",";
+	if (!strcmp(name, "period"))
+		return ".";
+	if (!strcmp(name, "space"))
+		return "\u00a0"; /* no break inside a number */
+	if (!strcmp(name, "apostrophe"))
+		return "'";
+	return "";
+}
+
+void l10n_format_number(const struct l10n *l, const char *num, char *out,
+			size_t n)
+{
+	struct buf b = BUF_INIT;
+	const char *p = num ? num : "";
+	if (*p == '-') {
+		buf_addc(&b, '-');
+		p++;
+	}
+	size_t digits = strspn(p, "0123456789");
+	const char *th = sep_text(l->val[L10N_THOUSANDS]);
+	for (size_t i = 0; i < digits; i++) {
+		if (i && (digits - i) % 3 == 0)
+			buf_adds(&b, th);
+		buf_addc(&b, p[i]);
+	}
+	p += digits;
+	if (*p == '.') {
+		buf_adds(&b, strcmp(l->val[L10N_DECIMAL], "comma") ? "." : ",");
+		buf_adds(&b, p + 1);
+	}
+	snprintf(out, n, "%s", buf_str(&b));
+	buf_free(&b);
 }
 
 json_t *l10n_me_json(struct db_conn *c, int64_t org, int64_t staff_id)

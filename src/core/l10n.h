@@ -58,6 +58,16 @@ int l10n_org_zone(struct db_conn *c, int64_t org, char zone[TZ_NAME_MAX]);
 void l10n_format_datetime(const struct l10n *l, int64_t epoch_ms, char *out,
 			  size_t n);
 
+/* A calendar date (YYYY-MM-DD) in l's date format ("29.03.2026"); the
+ * text as given when it is not such a date. */
+void l10n_format_date(const struct l10n *l, const char *ymd, char *out,
+		      size_t n);
+/* A decimal number's text ("-1234567.50", as the API writes amounts)
+ * with l's thousands and decimal separators ("-1.234.567,50"; a space
+ * separator is a no-break space). */
+void l10n_format_number(const struct l10n *l, const char *num, char *out,
+			size_t n);
+
 /* {"values": {key: value}, "overridden": [key...], "organisation":
  * {key: value}} for GET /api/v1/auth/me; NULL on a database error. */
 json_t *l10n_me_json(struct db_conn *c, int64_t org, int64_t staff_id);

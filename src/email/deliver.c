@@ -30,10 +30,17 @@ struct msg_row {
 	int64_t id, org;
 	char *to, *subject, *body, *created_at, *reply_to;
 	bool sent;
+	struct email_file files[EMAIL_FILES_MAX];
+	int nfiles;
 };
 
 static void msg_free(struct msg_row *m)
 {
+	for (int i = 0; i < m->nfiles; i++) {
+		free((char *)m->files[i].name);
+		free((char *)m->files[i].type);
+		free((void *)m->files[i].data);
+	}
 	free(m->to);
 	free(m->subject);
 	email_body_free(m->body);
@@ -64,7 +71,27 @@ static int load(struct db_conn *c, int64_t job, struct msg_row *m)
 						  : xstrdup(db_col_text(st, 7));
 	}
 	db_reset(st);
-	return rc;
+	if (rc != 1)
+		return rc;
+	st = db_prepare(c, "SELECT name, type, data FROM email_attachment "
+			   "WHERE email_id = ? ORDER BY position");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, m->id);
+	while ((rc = db_step(st)) == 1 && m->nfiles < EMAIL_FILES_MAX) {
+		struct email_file *f = &m->files[m->nfiles++];
+		size_t n = 0;
+		const void *p = db_col_blob(st, 2, &n);
+		f->name = xstrdup(db_col_text(st, 0));
+		f->type = xstrdup(db_col_text(st, 1));
+		void *copy = xmalloc(n ? n : 1);
+		if (n)
+			memcpy(copy, p, n);
+		f->data = copy;
+		f->len = n;
+	}
+	db_reset(st);
+	return rc < 0 ? -1 : 1;
 }
 
 /* <atrium.ORG.ID.TIME@domain>: stable across attempts, unique per
@@ -108,7 +135,8 @@ static int send_one(struct app *app, const struct msg_row *m,
 		message_id(m, s.email, mid, sizeof mid);
 		struct email_msg em = {m->to,	       m->subject, body,
 				       mid,	       m->created_at,
-				       m->reply_to,    s.logo,	   s.logo_len};
+				       m->reply_to,    s.logo,	   s.logo_len,
+				       m->files,       m->nfiles};
 		size_t len = 0;
 		char *msg = email_build_message(s.email, s.from_name, &em, &len,
 						&err);

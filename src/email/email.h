@@ -97,6 +97,24 @@ int email_render(struct db_conn *c, int64_t org, const char *to,
 		 const char *template_name, const json_t *vars, char **subject,
 		 char **body, struct atr_err *err);
 
+/* A file sent with a message (an invoice's PDF). */
+struct email_file {
+	const char *name; /* the file name the recipient sees (UTF-8) */
+	const char *type; /* "application/pdf" */
+	const void *data;
+	size_t len;
+};
+#define EMAIL_FILES_MAX 5
+#define EMAIL_FILES_BYTES (10 * 1024 * 1024) /* together */
+
+/* email_enqueue_ex with files: they are stored with the message in the
+ * same transaction (email_attachment) and sent as attachments. At most
+ * EMAIL_FILES_MAX files of EMAIL_FILES_BYTES together. 0 or -1 with err. */
+int email_enqueue_files(struct db_conn *c, int64_t org, const char *to,
+			const char *template_name, const json_t *vars,
+			const struct email_file *files, int nfiles,
+			int64_t *id, struct atr_err *err);
+
 struct email_msg {
 	const char *to, *subject, *body; /* body: plain text, \n or \r\n */
 	const char *message_id; /* "<...@...>"; NULL: a random one */
@@ -107,6 +125,11 @@ struct email_msg {
 	 * inline (multipart/related, Content-ID) above the same text. */
 	const unsigned char *logo;
 	size_t logo_len;
+	/* Attachments: with any, the message is multipart/mixed, the body
+	 * (as above) first, then each file base64-encoded, its name
+	 * RFC 2231-encoded when not plain ASCII. */
+	const struct email_file *files;
+	int nfiles;
 };
 
 /* Builds the RFC 5322 message (CRLF line ends) from a sender and m:

@@ -158,6 +158,19 @@ static void html_escape(struct buf *b, const char *s)
 	}
 }
 
+/* Base64 of n bytes at p in lines of 76. */
+static void base64_lines(struct buf *b, const void *p, size_t n)
+{
+	size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = xmalloc(cap);
+	sodium_bin2base64(b64, cap, p, n, sodium_base64_VARIANT_ORIGINAL);
+	for (size_t i = 0, len = strlen(b64); i < len; i += 76) {
+		buf_add(b, b64 + i, len - i < 76 ? len - i : 76);
+		buf_adds(b, "\r\n");
+	}
+	free(b64);
+}
+
 /* The body as multipart/alternative: the text, then an HTML part (the
  * logo above the same text, escaped) with the logo inline. */
 static void with_logo(struct buf *b, const struct email_msg *m,
@@ -197,18 +210,68 @@ static void with_logo(struct buf *b, const struct email_msg *m,
 		      "Content-ID: <logo@atrium>\r\n"
 		      "Content-Disposition: inline; filename=\"logo.png\"\r\n\r\n",
 		   tag);
-	size_t cap = sodium_base64_ENCODED_LEN(m->logo_len,
-					       sodium_base64_VARIANT_ORIGINAL);
-	char *b64 = xmalloc(cap);
-	sodium_bin2base64(b64, cap, m->logo, m->logo_len,
-			  sodium_base64_VARIANT_ORIGINAL);
-	for (size_t i = 0, n = strlen(b64); i < n; i += 76) {
-		buf_add(b, b64 + i, n - i < 76 ? n - i : 76);
-		buf_adds(b, "\r\n");
-	}
-	free(b64);
+	base64_lines(b, m->logo, m->logo_len);
 	buf_printf(b, "--atrium-rel-%s--\r\n--atrium-alt-%s--\r\n", tag,
 		   tag);
+}
+
+/* filename="..." for a plain ASCII name, else RFC 2231's
+ * filename*=utf-8''<percent-encoded>. Quotes, backslashes and control
+ * characters never reach the header. */
+static void file_name_param(struct buf *b, const char *name)
+{
+	bool plain = ascii_printable(name) && strlen(name) < 60 &&
+		     !strpbrk(name, "\"\\");
+	if (plain) {
+		buf_printf(b, "filename=\"%s\"", name);
+		return;
+	}
+	buf_adds(b, "filename*=utf-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+			buf_addc(b, (char)*p);
+		else
+			buf_printf(b, "%%%02X", *p);
+	}
+}
+
+/* The body part: the text alone, or with the logo (with_logo). */
+static void body_part(struct buf *b, const struct email_msg *m,
+		      const char *company)
+{
+	if (m->logo && m->logo_len) {
+		with_logo(b, m, company);
+	} else {
+		buf_adds(b, "Content-Type: text/plain; charset=utf-8\r\n");
+		body_append(b, m->body ? m->body : "");
+	}
+}
+
+/* multipart/mixed: the body part, then each file. */
+static void with_files(struct buf *b, const struct email_msg *m,
+		       const char *company)
+{
+	unsigned char rnd[8];
+	char tag[17];
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(tag, sizeof tag, rnd, sizeof rnd);
+	buf_printf(b, "Content-Type: multipart/mixed; "
+		      "boundary=\"atrium-mix-%s\"\r\n\r\n",
+		   tag);
+	buf_printf(b, "--atrium-mix-%s\r\n", tag);
+	body_part(b, m, company);
+	for (int i = 0; i < m->nfiles; i++) {
+		const struct email_file *f = &m->files[i];
+		buf_printf(b, "--atrium-mix-%s\r\nContent-Type: %s\r\n"
+			      "Content-Transfer-Encoding: base64\r\n"
+			      "Content-Disposition: attachment; ",
+			   tag, f->type);
+		file_name_param(b, f->name);
+		buf_adds(b, "\r\n\r\n");
+		base64_lines(b, f->data, f->len);
+	}
+	buf_printf(b, "--atrium-mix-%s--\r\n", tag);
 }
 
 char *email_build_message(const char *from_addr, const char *from_name,
@@ -292,12 +355,20 @@ char *email_build_message(const char *from_addr, const char *from_name,
 		   "\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n"
 		   "Auto-Submitted: auto-generated\r\n",
 		   mid);
-	if (m->logo && m->logo_len)
-		with_logo(&b, m, from_name);
-	else {
-		buf_adds(&b, "Content-Type: text/plain; charset=utf-8\r\n");
-		body_append(&b, m->body ? m->body : "");
-	}
+	for (int i = 0; i < m->nfiles; i++)
+		if (!email_header_safe(m->files[i].name) ||
+		    !email_header_safe(m->files[i].type) ||
+		    strpbrk(m->files[i].type, "\";")) {
+			buf_free(&b);
+			atr_fail(err, ATR_E_INVALID,
+				 "refusing a control character in an "
+				 "attachment's name or type");
+			return NULL;
+		}
+	if (m->nfiles > 0)
+		with_files(&b, m, from_name);
+	else
+		body_part(&b, m, from_name);
 	*len = b.len;
 	return buf_detach(&b);
 }

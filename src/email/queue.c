@@ -21,11 +21,59 @@ const char *email_status_name(int status)
 						     : "?";
 }
 
+/* Stores files with message eid. 0 or -1 with err. */
+static int store_files(struct db_conn *c, int64_t org, int64_t eid,
+		       const struct email_file *files, int nfiles,
+		       struct atr_err *err)
+{
+	for (int i = 0; i < nfiles; i++) {
+		struct db_stmt *st = db_prepare(
+			c, "INSERT INTO email_attachment (email_id, org_id, "
+			   "position, name, type, data) VALUES (?, ?, ?, ?, "
+			   "?, ?)");
+		if (!st)
+			return atr_fail(err, ATR_E_INTERNAL,
+					"cannot queue an email: %s",
+					db_errmsg(c));
+		db_bind_int(st, 1, eid);
+		db_bind_int(st, 2, org);
+		db_bind_int(st, 3, i);
+		db_bind_text(st, 4, files[i].name);
+		db_bind_text(st, 5, files[i].type);
+		db_bind_blob(st, 6, files[i].data, files[i].len);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc < 0)
+			return atr_fail(err, ATR_E_INTERNAL,
+					"cannot queue an email: %s",
+					db_errmsg(c));
+	}
+	return 0;
+}
+
 static int enqueue(struct db_conn *c, int64_t org, const char *to,
 		   const char *reply_to, const char *template_name,
-		   const json_t *vars, int64_t *id, struct atr_err *err)
+		   const json_t *vars, const struct email_file *files,
+		   int nfiles, int64_t *id, struct atr_err *err)
 {
 	ATR_ASSERT(db_in_tx(c));
+	size_t bytes = 0;
+	for (int i = 0; i < nfiles; i++)
+		bytes += files[i].len;
+	if (nfiles > EMAIL_FILES_MAX || bytes > EMAIL_FILES_BYTES)
+		return atr_fail(err, ATR_E_INVALID,
+				"cannot queue an email: at most %d files of "
+				"%d MB together",
+				EMAIL_FILES_MAX, EMAIL_FILES_BYTES >> 20);
+	for (int i = 0; i < nfiles; i++)
+		if (!files[i].name || !*files[i].name ||
+		    strlen(files[i].name) > 200 ||
+		    !email_header_safe(files[i].name) || !files[i].type ||
+		    !email_header_safe(files[i].type))
+			return atr_fail(err, ATR_E_INVALID,
+					"cannot queue an email: an "
+					"attachment's name or type is not "
+					"allowed");
 	if (!to || strlen(to) > EMAIL_ADDR_MAX || !valid_email(to) ||
 	    !email_header_safe(to))
 		return atr_fail(err, ATR_E_INVALID,
@@ -81,6 +129,8 @@ static int enqueue(struct db_conn *c, int64_t org, const char *to,
 			 db_errmsg(c));
 		goto out;
 	}
+	if (store_files(c, org, eid, files, nfiles, err) < 0)
+		goto out;
 	/* Its delivery: a job of the runner, named on the message row. */
 	json_t *payload = json_pack("{s:I}", "email_id", (json_int_t)eid);
 	int64_t job = 0;
@@ -117,7 +167,7 @@ int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,
 		     const char *template_name, const json_t *vars,
 		     int64_t *id, struct atr_err *err)
 {
-	return enqueue(c, org, to, NULL, template_name, vars, id, err);
+	return enqueue(c, org, to, NULL, template_name, vars, NULL, 0, id, err);
 }
 
 int email_enqueue_reply(struct db_conn *c, int64_t org, const char *to,
@@ -129,7 +179,17 @@ int email_enqueue_reply(struct db_conn *c, int64_t org, const char *to,
 				"cannot queue an email: '%s' is not an email "
 				"address",
 				reply_to);
-	return enqueue(c, org, to, reply_to, template_name, vars, id, err);
+	return enqueue(c, org, to, reply_to, template_name, vars, NULL, 0, id,
+		       err);
+}
+
+int email_enqueue_files(struct db_conn *c, int64_t org, const char *to,
+			const char *template_name, const json_t *vars,
+			const struct email_file *files, int nfiles,
+			int64_t *id, struct atr_err *err)
+{
+	return enqueue(c, org, to, NULL, template_name, vars, files, nfiles, id,
+		       err);
 }
 
 int email_enqueue(struct db_conn *c, int64_t org, const char *to,

@@ -15,6 +15,7 @@
 #include "core/json_out.h"
 #include "core/secret.h"
 #include "email/email.h"
+#include "email/inbound.h"
 #include "http/http.h"
 #include "http/router.h"
 
@@ -247,4 +248,50 @@ TEST(email_message_building)
 	CHECK(email_build_message("crm@example.test", NULL, &bad2, &len,
 				  &err) == NULL);
 	CHECK(err.msg[0] != 0);
+}
+
+/* Files go as multipart/mixed attachments that a MIME parser (GMime, the
+ * email pipe's) reads back byte for byte, with a non-ASCII name. */
+TEST(email_message_with_files)
+{
+	struct atr_err err = {0};
+	unsigned char pdf[3000];
+	for (size_t i = 0; i < sizeof pdf; i++)
+		pdf[i] = (unsigned char)(i * 7 + 3);
+	const struct email_file files[] = {
+		{"Factură FCT-2026-0001.pdf", "application/pdf", pdf,
+		 sizeof pdf},
+		{"notes.txt", "text/plain", "plain", 5},
+	};
+	struct email_msg m = {"ana@example.test", "Invoice", "See attached.\n",
+			      "<id.2@example.test>", NULL, NULL, NULL, 0,
+			      files, 2};
+	size_t len = 0;
+	char *msg = email_build_message("crm@example.test", "CRM", &m, &len,
+					&err);
+	if (!CHECK(msg != NULL))
+		return;
+	CHECK_CONTAINS(msg, "Content-Type: multipart/mixed;");
+	CHECK_CONTAINS(msg, "filename*=utf-8''Factur%C4%83%20FCT-2026-0001.pdf");
+	CHECK_CONTAINS(msg, "filename=\"notes.txt\"");
+	struct inbound_msg in = {0};
+	CHECK_EQ_INT(inbound_parse(msg, len, &in, &err), 0);
+	CHECK_EQ_INT(in.nattach, 2);
+	CHECK_EQ_INT(in.nfiles, 2);
+	if (in.nfiles == 2) {
+		CHECK_STR(in.files[0].name, "Factură FCT-2026-0001.pdf");
+		CHECK(in.files[0].len == sizeof pdf &&
+		      !memcmp(in.files[0].data, pdf, sizeof pdf));
+		CHECK(in.files[1].len == 5);
+	}
+	CHECK_CONTAINS(in.text, "See attached.");
+	inbound_free(&in);
+	free(msg);
+	/* A quote or a line break in a file's type is refused. */
+	const struct email_file bad[] = {{"x.pdf", "a/b\r\nBcc: y", "x", 1}};
+	struct email_msg mb = m;
+	mb.files = bad;
+	mb.nfiles = 1;
+	CHECK(email_build_message("crm@example.test", NULL, &mb, &len, &err) ==
+	      NULL);
 }

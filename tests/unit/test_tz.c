@@ -7,6 +7,7 @@
 #include "atrium.h"
 
 #include "auth/password.h"
+#include "core/l10n.h"
 #include "core/tz.h"
 #include "unit.h"
 
@@ -123,4 +124,32 @@ TEST(password_expiry_counts_days_in_the_zone)
 	/* A zone that cannot be read counts in UTC, never "never". */
 	CHECK(password_expired("Nowhere/City", changed, 1,
 			       atr_iso_ms("2026-03-30T00:00:00.000Z")));
+}
+
+/* Dates and amounts as the organisation writes them (PDF documents). */
+TEST(l10n_formats_dates_and_numbers)
+{
+	struct l10n l = {0};
+	snprintf(l.val[L10N_DATE_FORMAT], TZ_NAME_MAX, "DD.MM.YYYY");
+	snprintf(l.val[L10N_THOUSANDS], TZ_NAME_MAX, "period");
+	snprintf(l.val[L10N_DECIMAL], TZ_NAME_MAX, "comma");
+	char out[64];
+	l10n_format_date(&l, "2026-03-29", out, sizeof out);
+	CHECK_STR(out, "29.03.2026");
+	l10n_format_date(&l, "soon", out, sizeof out);
+	CHECK_STR(out, "soon");
+	l10n_format_number(&l, "-1234567.50", out, sizeof out);
+	CHECK_STR(out, "-1.234.567,50");
+	l10n_format_number(&l, "999.00", out, sizeof out);
+	CHECK_STR(out, "999,00");
+	snprintf(l.val[L10N_DATE_FORMAT], TZ_NAME_MAX, "MM/DD/YYYY");
+	snprintf(l.val[L10N_THOUSANDS], TZ_NAME_MAX, "comma");
+	snprintf(l.val[L10N_DECIMAL], TZ_NAME_MAX, "period");
+	l10n_format_date(&l, "2026-03-09", out, sizeof out);
+	CHECK_STR(out, "03/09/2026");
+	l10n_format_number(&l, "1000", out, sizeof out);
+	CHECK_STR(out, "1,000");
+	snprintf(l.val[L10N_THOUSANDS], TZ_NAME_MAX, "space");
+	l10n_format_number(&l, "12345.6", out, sizeof out);
+	CHECK_STR(out, "12\u00a0345.6");
 }
