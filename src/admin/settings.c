@@ -26,6 +26,10 @@
 static const struct setting_def company_settings[] = {
 	{"company", "company_name", SET_TEXT, "Atrium", 1, 200, NULL, 0},
 	{"company", "address", SET_TEXT, NULL, 0, 500, NULL, SETF_MULTILINE},
+	/* Printed under the seller on invoices (Romania: CUI/CIF and the
+	 * trade register number). */
+	{"company", "vat_number", SET_TEXT, NULL, 0, 50, NULL, 0},
+	{"company", "registration_number", SET_TEXT, NULL, 0, 50, NULL, 0},
 	{0},
 };
 

@@ -27,6 +27,8 @@ const GROUPS = () => ({
     fields: [
       { key: 'company_name', label: t('set.company.company_name.label'), required: true },
       { key: 'address', label: t('set.company.address.label'), type: 'textarea', wide: true, hint: t('set.company.address.hint') },
+      { key: 'vat_number', label: t('set.company.vat_number.label'), hint: t('set.company.vat_number.hint') },
+      { key: 'registration_number', label: t('set.company.registration_number.label'), hint: t('set.company.registration_number.hint') },
     ],
   },
   branding: {
