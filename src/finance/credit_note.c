@@ -13,6 +13,7 @@
  */
 #include "atrium.h"
 
+#include "core/arena.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "entity/entity.h"
@@ -105,6 +106,32 @@ static int from_invoice(struct req *r, const json_t *inv, json_t *after)
 	return rc;
 }
 
+/* A credit note reverses what was billed: each line's taxes are taxes
+ * of the invoice. */
+static void check_taxes(struct req *r, const json_t *inv, const json_t *lines)
+{
+	const json_t *billed = json_object_get(inv, "taxes");
+	size_t i, k, m;
+	const json_t *line, *t, *b;
+	json_array_foreach(lines, i, line)
+		json_array_foreach(json_object_get(line, "taxes"), k, t)
+		{
+			bool found = false;
+			json_array_foreach(billed, m, b)
+				found |= json_equal(json_object_get(b, "tax_id"),
+						    t);
+			if (!found) {
+				atr_field(&r->err,
+					  arena_printf(r->arena,
+						       "lines[%zu].taxes", i),
+					  "not_billed",
+					  "tax %lld is not on the invoice",
+					  (long long)json_integer_value(t));
+				break;
+			}
+		}
+}
+
 static int credit_on_write(struct req *r, const struct entity *e,
 			   const json_t *before, json_t **after)
 {
@@ -128,6 +155,8 @@ static int credit_on_write(struct req *r, const struct entity *e,
 			  "instead of crediting it");
 	else if (!before && from_invoice(r, inv, *after) < 0)
 		goto out;
+	else if (json_object_get(r->body, "lines"))
+		check_taxes(r, inv, json_object_get(*after, "lines"));
 	if (r->err.nfields)
 		goto out;
 	rc = doc_update_totals(r, e, before, *after,

@@ -316,6 +316,10 @@ describe('invoices, payments and credit notes', () => {
         });
         assert.equal(cn.status, 201, cn.text);
         assert.equal(cn.body.tax_total, '4.50');
+        const other = await admin.req('POST', CREDITS, {
+          body: { invoice_id: inv.id, lines: [{ description: 'A', quantity: 1, unit_price: '1', taxes: [vat19.id] }] },
+        });
+        assertFieldErrors(other, { 'lines[0].taxes': 'not_billed' });
         assert.equal(cn.body.taxes[0].rate, '9');
         assert.equal((await admin.req('POST', CREDIT_ISSUE, { params: { id: cn.body.id } })).status, 200);
         const cur = await get(inv.id);
