@@ -302,23 +302,6 @@ static int attachment_ticket(struct req *r, int64_t *ticket, char **name)
 	return ex;
 }
 
-/* filename*=UTF-8''... (RFC 6266/8187): the name, percent-encoded. */
-static const char *disposition(struct req *r, const char *name)
-{
-	struct buf b = BUF_INIT;
-	buf_adds(&b, "attachment; filename*=UTF-8''");
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
-			buf_addc(&b, (char)*p);
-		else
-			buf_printf(&b, "%%%02X", *p);
-	}
-	const char *out = arena_strdup(r->arena, buf_str(&b));
-	buf_free(&b);
-	return out;
-}
-
 int ticket_attach_send(struct req *r, int64_t id, const char *name)
 {
 	struct db_stmt *st = db_prepare(
@@ -348,7 +331,7 @@ int ticket_attach_send(struct req *r, int64_t id, const char *name)
 			      : atr_fail(&r->err, ATR_E_NOT_FOUND,
 					 "attachment %lld not found",
 					 (long long)id);
-	req_add_header(r, "Content-Disposition", disposition(r, name));
+	req_add_header(r, "Content-Disposition", req_attachment(r, name));
 	req_add_header(r, "Cache-Control", "private, no-store");
 	req_add_header(r, "Content-Security-Policy",
 		       "sandbox; default-src 'none'");

@@ -211,6 +211,10 @@ const char *req_query(struct req *r, const char *key);
 /* Adds a response header; name and value must outlive the request (use the
  * arena). */
 void req_add_header(struct req *r, const char *name, const char *value);
+/* The Content-Disposition value of a download named name: attachment;
+ * filename*=UTF-8''<percent-encoded> (RFC 6266, 8187), so no name can
+ * break the header. In r's arena. */
+const char *req_attachment(struct req *r, const char *name);
 /* Sets a JSON response (takes the reference). */
 void req_json(struct req *r, int status, json_t *body);
 struct buf;

@@ -111,6 +111,22 @@ void req_raw_json(struct req *r, int status, struct buf *b)
 	r->status = status;
 }
 
+const char *req_attachment(struct req *r, const char *name)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "attachment; filename*=UTF-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+			buf_addc(&b, (char)*p);
+		else
+			buf_printf(&b, "%%%02X", *p);
+	}
+	const char *out = arena_strdup(r->arena, buf_str(&b));
+	buf_free(&b);
+	return out;
+}
+
 int activity_from_req(struct req *r, const char *action, const char *entity,
 		      int64_t entity_id, const json_t *diff)
 {
