@@ -84,7 +84,8 @@ int entity_record_load(struct req *r, const struct entity *e, bool lock,
 		       json_t **out);
 
 /* Record id of e in the caller's organisation whatever the caller's view
- * scope, locked for update on PostgreSQL: for a write that follows from
+ * scope, locked on PostgreSQL (FOR NO KEY UPDATE, which rows that refer
+ * to it by foreign key do not block): for a write that follows from
  * another one the caller was allowed (a payment settles its invoice).
  * Never for an answer. 1 found, 0 not, -1 error. */
 int entity_record_follow(struct req *r, const struct entity *e, int64_t id,

@@ -251,10 +251,10 @@ const struct schema *entity_body_schema(struct req *r)
 /* ---- loading --------------------------------------------------------------- */
 
 /* Record id of e in the caller's org, within their view scope unless
- * unscoped; locked for update on PostgreSQL when lock. 1 found, 0 not,
- * -1 error. */
+ * unscoped; on PostgreSQL locked with lock ("FOR UPDATE", ...) when not
+ * NULL. 1 found, 0 not, -1 error. */
 static int record_load(struct req *r, const struct entity *e, int64_t id,
-		       bool unscoped, bool lock, json_t **out)
+		       bool unscoped, const char *lock, json_t **out)
 {
 	const struct entity_sql *s = entity_sql_of(e);
 	const struct field_set *fs = entity_fields(r, e);
@@ -266,7 +266,7 @@ static int record_load(struct req *r, const struct entity *e, int64_t id,
 		return 0; /* cannot see it: as if it did not exist */
 	const char *sql = scope == PERM_OWN ? s->get_own : s->get;
 	if (lock && db_conn_dialect(r->db) == DB_PG)
-		sql = arena_printf(r->arena, "%s FOR UPDATE", sql);
+		sql = arena_printf(r->arena, "%s %s", sql, lock);
 	struct db_stmt *st = db_prepare(r->db, sql);
 	if (!st)
 		return -1;
@@ -290,13 +290,16 @@ static int record_load(struct req *r, const struct entity *e, int64_t id,
 int entity_record_load(struct req *r, const struct entity *e, bool lock,
 		       json_t **out)
 {
-	return record_load(r, e, r->id, false, lock, out);
+	return record_load(r, e, r->id, false, lock ? "FOR UPDATE" : NULL, out);
 }
 
 int entity_record_follow(struct req *r, const struct entity *e, int64_t id,
 			 json_t **out)
 {
-	return record_load(r, e, id, true, true, out);
+	/* NO KEY UPDATE: the write that follows (a payment) has just
+	 * inserted a row whose foreign key holds KEY SHARE on this record;
+	 * FOR UPDATE would conflict with a concurrent one's and deadlock. */
+	return record_load(r, e, id, true, "FOR NO KEY UPDATE", out);
 }
 
 static int write_load(struct req *r, const struct write_op *op, json_t **rec)

@@ -426,6 +426,24 @@ describe('invoices, payments and credit notes', () => {
     });
   });
 
+  describe('concurrent payments', () => {
+    it('ten payments of one invoice at once: the balance admits five, the rest are refused, none fails', async () => {
+      const inv = await issue(await add({ lines: [{ description: 'P', quantity: 1, unit_price: '50' }] }));
+      const sessions = [admin];
+      for (let k = 1; k < 10; k++) {
+        const c = client(srv.base);
+        await c.login(srv.admin.email, srv.admin.password);
+        sessions.push(c);
+      }
+      const rs = await Promise.all(sessions.map((c) => pay(inv, '10', {}, c)));
+      const codes = rs.map((r) => r.status).sort();
+      assert.deepEqual(codes, [201, 201, 201, 201, 201, 422, 422, 422, 422, 422], rs.map((r) => r.text).join('\n'));
+      for (const r of rs.filter((x) => x.status === 422)) assertFieldErrors(r, { amount: 'too_much' });
+      const cur = await get(inv.id);
+      assert.deepEqual([cur.status, cur.amount_paid, cur.balance_due], ['paid', '50.00', '0.00']);
+    });
+  });
+
   describe('permissions', () => {
     it('401 without a session on every route', async () => {
       const anon = client(srv.base);
