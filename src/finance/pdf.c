@@ -113,7 +113,8 @@ static void place_head(struct pdf_flow *f)
 	const struct pdf_clean *d = f->d;
 	struct pdf_row rows[2] = {{.space_after = 14}, {.space_after = 16}};
 	if (d->logo)
-		pdf_cell_image(&rows[0], 0, d->logo, d->logo_w, d->logo_h);
+		pdf_cell_image(&rows[0], 0, d->logo, d->logo_w, d->logo_h,
+			       d->logo_sw, d->logo_sh);
 	struct block b;
 	block_init(&b);
 	block_add(&b, d->title, true, 18, true, 0);

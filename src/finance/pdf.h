@@ -58,7 +58,7 @@
 #define PDF_MAX_TEXT 1000         /* any other string */
 #define PDF_MAX_PAIRS 50          /* each list of pairs */
 #define PDF_MAX_LOGO_SIDE 2000    /* logo pixels, either side */
-#define PDF_MAX_LOGO_BYTES (4 * 1024 * 1024)
+#define PDF_MAX_LOGO_BYTES (4 * 1024 * 1024) /* either format */
 #define PDF_MAX_MARKS 4           /* combining marks in a row */
 
 /* The page: A4 portrait, this margin on every side. */
@@ -81,6 +81,8 @@ struct pdf_line {
 	const char *quantity, *unit, *unit_price, *discount, *taxes, *amount;
 };
 
+enum pdf_logo_type { PDF_LOGO_PNG = 0, PDF_LOGO_SVG };
+
 /* The columns of the line table, in order, for col_labels. */
 enum pdf_col {
 	PDF_COL_DESCRIPTION,
@@ -101,15 +103,20 @@ struct pdf_doc {
 	const char *number;
 	const char *draft_label; /* "CIORNĂ"; NULL: "DRAFT" */
 
-	/* The logo as PNG bytes (NULL: none), shown logo_width_px CSS
-	 * pixels wide (96 per inch: 150 px is 112.5 pt, about 40 mm; the
-	 * branding setting pdf_logo_width), at most half the page's width
-	 * and PDF_LOGO_MAX_HEIGHT_PT high. logo_width_px <= 0: the image's
-	 * own width in pixels. A logo that is not a readable PNG, or is
-	 * larger than PDF_MAX_LOGO_SIDE, makes the call fail (ATR_E_INVALID,
-	 * field "logo"); the caller may render again without it. */
-	const unsigned char *logo_png;
+	/* The logo's bytes (NULL: none), a PNG or an SVG (as branding
+	 * stores them), shown logo_width_px CSS pixels wide (96 per inch:
+	 * 150 px is 112.5 pt, about 40 mm; the branding setting
+	 * pdf_logo_width), at most 45% of the content width and
+	 * PDF_LOGO_MAX_HEIGHT_PT high, keeping its proportions.
+	 * logo_width_px <= 0: the image's own width (an SVG's width, or its
+	 * viewBox's). An SVG is drawn as vectors by librsvg, from memory
+	 * with no base file, so it can load nothing else. A logo that cannot
+	 * be read, or a PNG larger than PDF_MAX_LOGO_SIDE, makes the call
+	 * fail (ATR_E_INVALID, field "logo"); the caller may render again
+	 * without it. */
+	const unsigned char *logo;
 	size_t logo_len;
+	enum pdf_logo_type logo_type;
 	int logo_width_px;
 
 	const char *company_name;

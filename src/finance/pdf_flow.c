@@ -87,7 +87,7 @@ void pdf_cell_text(struct pdf_flow *f, struct pdf_row *r, double x, double w,
 }
 
 void pdf_cell_image(struct pdf_row *r, double x, cairo_surface_t *img,
-		    double img_w, double img_h)
+		    double img_w, double img_h, double sw, double sh)
 {
 	ATR_ASSERT(r->ncell < PDF_ROW_CELLS);
 	struct pdf_cell *c = &r->cell[r->ncell++];
@@ -97,6 +97,8 @@ void pdf_cell_image(struct pdf_row *r, double x, cairo_surface_t *img,
 	c->img = img;
 	c->img_w = img_w;
 	c->img_h = img_h;
+	c->img_sw = sw;
+	c->img_sh = sh;
 }
 
 void pdf_row_free(struct pdf_row *r)
@@ -166,8 +168,7 @@ static void cell_draw(struct pdf_flow *f, const struct pdf_cell *c, int n,
 	if (c->img) {
 		cairo_save(cr);
 		cairo_translate(cr, x, y);
-		cairo_scale(cr, c->img_w / cairo_image_surface_get_width(c->img),
-			    c->img_h / cairo_image_surface_get_height(c->img));
+		cairo_scale(cr, c->img_w / c->img_sw, c->img_h / c->img_sh);
 		cairo_set_source_surface(cr, c->img, 0, 0);
 		cairo_pattern_set_filter(cairo_get_source(cr),
 					 CAIRO_FILTER_GOOD);

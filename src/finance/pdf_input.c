@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <librsvg/rsvg.h>
 
 #include "finance/pdf.h"
 #include "finance/pdf_int.h"
@@ -197,19 +198,31 @@ static uint32_t be32(const unsigned char *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Decodes the logo into c->logo and sizes it on the page. The size in
- * the PNG's header is checked before cairo decodes it, so a huge image is
- * refused before its pixels are allocated. */
-static int load_logo(const struct pdf_doc *d, struct pdf_clean *c,
-		     struct atr_err *err)
+/* The logo's size on the page in points from its own size (CSS pixels,
+ * or points for an SVG without a size) and the width asked for. */
+static void logo_size(const struct pdf_doc *d, struct pdf_clean *c, double iw,
+		      double ih)
 {
-	const unsigned char *p = d->logo_png;
-	size_t n = d->logo_len;
-	if (n > PDF_MAX_LOGO_BYTES) {
-		atr_field(err, "logo", "too_large", "larger than %d bytes",
-			  PDF_MAX_LOGO_BYTES);
-		return -1;
+	/* CSS pixels: 96 per inch, 72 points per inch. */
+	double lw = (d->logo_width_px > 0 ? d->logo_width_px : iw) * 0.75;
+	lw = fmin(lw, PDF_CONTENT_W * 0.45);
+	double lh = lw * ih / iw;
+	if (lh > PDF_LOGO_MAX_HEIGHT_PT) {
+		lh = PDF_LOGO_MAX_HEIGHT_PT;
+		lw = lh * iw / ih;
 	}
+	c->logo_w = lw;
+	c->logo_h = lh;
+}
+
+/* Decodes a PNG logo into c->logo. The size in the PNG's header is
+ * checked before cairo decodes it, so a huge image is refused before its
+ * pixels are allocated. */
+static int load_png(const struct pdf_doc *d, struct pdf_clean *c,
+		    struct atr_err *err)
+{
+	const unsigned char *p = d->logo;
+	size_t n = d->logo_len;
 	if (n < 24 || memcmp(p, "\x89PNG\r\n\x1a\n", 8) != 0 ||
 	    memcmp(p + 12, "IHDR", 4) != 0) {
 		atr_field(err, "logo", "invalid", "not a PNG image");
@@ -226,25 +239,100 @@ static int load_logo(const struct pdf_doc *d, struct pdf_clean *c,
 	cairo_surface_t *s = cairo_image_surface_create_from_png_stream(
 		png_read, &r);
 	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
-		atr_field(err, "logo", "invalid", "not a readable PNG image: %s",
-			  cairo_status_to_string(cairo_surface_status(s)));
+		/* Not cairo's status: it reports most damage as "out of
+		 * memory". */
+		atr_field(err, "logo", "invalid", "not a readable PNG image");
 		cairo_surface_destroy(s);
 		return -1;
 	}
-	double iw = cairo_image_surface_get_width(s);
-	double ih = cairo_image_surface_get_height(s);
-	/* CSS pixels: 96 per inch, 72 points per inch. */
-	double lw = (d->logo_width_px > 0 ? d->logo_width_px : iw) * 0.75;
-	lw = fmin(lw, PDF_CONTENT_W * 0.45);
-	double lh = lw * ih / iw;
-	if (lh > PDF_LOGO_MAX_HEIGHT_PT) {
-		lh = PDF_LOGO_MAX_HEIGHT_PT;
-		lw = lh * iw / ih;
-	}
 	c->logo = s;
-	c->logo_w = lw;
-	c->logo_h = lh;
+	c->logo_sw = cairo_image_surface_get_width(s);
+	c->logo_sh = cairo_image_surface_get_height(s);
+	logo_size(d, c, c->logo_sw, c->logo_sh);
 	return 0;
+}
+
+/* librsvg's message for e, without its trailing newline, in a static
+ * buffer of this thread. */
+static const char *gerror_text(const GError *e)
+{
+	static _Thread_local char msg[160];
+	atr_strlcpy(msg, e && e->message ? e->message : "unknown error",
+		    sizeof msg);
+	size_t n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = 0;
+	return msg;
+}
+
+/* Draws an SVG logo, as vectors, into a recording surface of its size on
+ * the page (c->logo), which the PDF replays as vectors. The SVG is read
+ * from memory with no base file, so librsvg loads nothing else. */
+static int load_svg(const struct pdf_doc *d, struct pdf_clean *c,
+		    struct atr_err *err)
+{
+	GError *ge = NULL;
+	RsvgHandle *h = rsvg_handle_new_from_data(d->logo, d->logo_len, &ge);
+	if (!h) {
+		atr_field(err, "logo", "invalid", "not a readable SVG image: %s",
+			  gerror_text(ge));
+		g_clear_error(&ge);
+		return -1;
+	}
+	rsvg_handle_set_dpi(h, 96);
+	int rc = -1;
+	double iw = 0, ih = 0;
+	gboolean hw, hh, hv;
+	RsvgLength lw, lh;
+	RsvgRectangle vb;
+	if (!rsvg_handle_get_intrinsic_size_in_pixels(h, &iw, &ih)) {
+		rsvg_handle_get_intrinsic_dimensions(h, &hw, &lw, &hh, &lh,
+						     &hv, &vb);
+		if (hv) {
+			iw = vb.width;
+			ih = vb.height;
+		}
+	}
+	if (!(iw > 0 && ih > 0 && iw < 1e6 && ih < 1e6)) {
+		atr_field(err, "logo", "invalid",
+			  "the SVG image has neither a size nor a viewBox");
+		goto out;
+	}
+	logo_size(d, c, iw, ih);
+	cairo_rectangle_t ext = {0, 0, c->logo_w, c->logo_h};
+	cairo_surface_t *rec =
+		cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &ext);
+	cairo_t *cr = cairo_create(rec);
+	RsvgRectangle vp = {0, 0, c->logo_w, c->logo_h};
+	gboolean ok = rsvg_handle_render_document(h, cr, &vp, &ge);
+	cairo_destroy(cr);
+	if (!ok || cairo_surface_status(rec) != CAIRO_STATUS_SUCCESS) {
+		atr_field(err, "logo", "invalid", "cannot draw the SVG image: %s",
+			  ge ? gerror_text(ge) : "cairo error");
+		g_clear_error(&ge);
+		cairo_surface_destroy(rec);
+		goto out;
+	}
+	c->logo = rec;
+	c->logo_sw = c->logo_w;
+	c->logo_sh = c->logo_h;
+	rc = 0;
+out:
+	g_object_unref(h);
+	return rc;
+}
+
+static int load_logo(const struct pdf_doc *d, struct pdf_clean *c,
+		     struct atr_err *err)
+{
+	if (d->logo_len > PDF_MAX_LOGO_BYTES) {
+		atr_field(err, "logo", "too_large", "larger than %d bytes",
+			  PDF_MAX_LOGO_BYTES);
+		return -1;
+	}
+	if (d->logo_type == PDF_LOGO_SVG)
+		return load_svg(d, c, err);
+	return load_png(d, c, err);
 }
 
 int pdf_prepare(const struct pdf_doc *d, struct pdf_clean *c,
@@ -318,7 +406,7 @@ int pdf_prepare(const struct pdf_doc *d, struct pdf_clean *c,
 	c->lang = xstrdup(d->lang ? d->lang : "en");
 	if (!lang_ok(c->lang))
 		atr_field(&e, "lang", "invalid", "not a language tag");
-	if (d->logo_png && e.nfields == 0)
+	if (d->logo && e.nfields == 0)
 		load_logo(d, c, &e);
 	if (e.nfields == 0)
 		return 0;

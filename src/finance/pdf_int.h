@@ -65,9 +65,11 @@ struct pdf_clean {
 	char *page_label;
 	char *lang;
 	bool draft;
-	/* The logo (owned), its size on the page in points. */
+	/* The logo (owned): an image surface (PNG) or a recording surface
+	 * (SVG, vectors); its size on the page in points and its own size
+	 * in its surface's units. */
 	cairo_surface_t *logo;
-	double logo_w, logo_h;
+	double logo_w, logo_h, logo_sw, logo_sh;
 };
 
 /* A line of a cell's layout, in the layout's coordinates (points). */
@@ -90,7 +92,8 @@ struct pdf_cell {
 	double grey; /* text colour */
 	PangoLayout *lay; /* or: */
 	cairo_surface_t *img; /* borrowed */
-	double img_w, img_h;
+	double img_w, img_h;   /* on the page */
+	double img_sw, img_sh; /* in the surface's units */
 	struct pdf_lgeo *geo; /* lines of lay (malloc) */
 	int ngeo;
 	int next; /* first line not drawn yet; for an image 1 once drawn */
@@ -144,12 +147,13 @@ PangoLayout *pdf_layout(struct pdf_flow *f, const char *text, double w,
 			double size, unsigned flags, PangoAttrList *attrs);
 
 /* Adds a text cell at x, w wide to r (the text is padded by pad_x on each
- * side), or an image cell (img_w x img_h points). */
+ * side), or an image cell: img (sw x sh in its units) scaled to img_w x
+ * img_h points. */
 void pdf_cell_text(struct pdf_flow *f, struct pdf_row *r, double x, double w,
 		   double pad_x, const char *text, double size, unsigned flags,
 		   PangoAttrList *attrs);
 void pdf_cell_image(struct pdf_row *r, double x, cairo_surface_t *img,
-		    double img_w, double img_h);
+		    double img_w, double img_h, double sw, double sh);
 /* Frees a row's layouts (not the row itself). */
 void pdf_row_free(struct pdf_row *r);
 /* The height of what is left of r to place. */
