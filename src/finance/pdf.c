@@ -204,10 +204,15 @@ static void place_table(struct pdf_flow *f)
 		first = fmin(pdf_row_height(&r), 36);
 		pdf_row_free(&r);
 	}
-	if (f->y + pdf_row_height(&head) + first > f->bottom)
+	double head_h = pdf_row_height(&head);
+	if (f->y + head_h + first > f->bottom)
 		pdf_flow_new_page(f);
 	pdf_place_row(f, &head);
-	f->thead = &head;
+	/* The header is repeated on the table's next pages unless it
+	 * would take more than a third of them (absurdly long labels):
+	 * every page must keep room for its rows. */
+	if (head_h <= (PDF_PAGE_H - 2 * PDF_MARGIN - PDF_FOOTER_H) / 3)
+		f->thead = &head;
 	for (int i = 0; i < d->nlines; i++) {
 		struct pdf_row r = {.pad = 3, .style = PDF_ROW_RULE_BELOW};
 		table_row(f, &c, &r, d->lines[i].cell, TABLE_SIZE, 0);
@@ -412,6 +417,7 @@ int pdf_render(const struct pdf_doc *d, struct buf *out, struct atr_err *err)
 	flow_document(&f);
 	ATR_ASSERT(f.page == npages);
 	cairo_status_t st = cairo_status(cr);
+
 	cairo_destroy(cr);
 	cairo_surface_finish(s);
 	if (st == CAIRO_STATUS_SUCCESS)
@@ -420,6 +426,13 @@ int pdf_render(const struct pdf_doc *d, struct buf *out, struct atr_err *err)
 	if (st != CAIRO_STATUS_SUCCESS) {
 		atr_fail(err, ATR_E_INTERNAL, "cannot render the pdf: %s",
 			 cairo_status_to_string(st));
+		goto out;
+	}
+	if (f.overflow) {
+		/* A layout bug: refused rather than hand out a page whose
+		 * text runs into its footer or margin. */
+		atr_fail(err, ATR_E_INTERNAL, "cannot render the pdf: a row "
+			 "runs past the bottom of page %d", f.overflow);
 		goto out;
 	}
 	buf_add(out, pdf.p, pdf.len);

@@ -170,7 +170,8 @@ struct pdf_doc {
  * "<title> <number>" (or the draft label), author company_name, creator
  * "Atrium". 0, or -1 with err: ATR_E_INVALID with a field error per
  * refused field (over a limit, an unreadable logo, a malformed lang),
- * ATR_E_INTERNAL when the font is missing or Cairo fails. */
+ * ATR_E_INTERNAL when the font is missing, Cairo fails or (a bug) a row
+ * would run past the bottom of a page. */
 int pdf_render(const struct pdf_doc *d, struct buf *out, struct atr_err *err);
 
 #endif

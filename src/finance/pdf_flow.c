@@ -214,6 +214,10 @@ static bool row_slice(struct pdf_flow *f, struct pdf_row *r)
 	if (any == 0 && r->ncell > 0 && pdf_row_height(r) > 2 * r->pad)
 		return false; /* nothing fits here */
 	double box = h + 2 * r->pad;
+	/* Never expected (a forced line always fits a fresh page): the
+	 * renderer refuses the document rather than draw past bottom. */
+	if (f->y + box > f->bottom + 0.01 && !f->overflow)
+		f->overflow = f->page;
 	if (f->cr) {
 		cairo_t *cr = f->cr;
 		if (r->style & PDF_ROW_FILL) {

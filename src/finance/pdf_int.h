@@ -127,6 +127,7 @@ struct pdf_flow {
 	struct pdf_row *thead; /* repeated on new pages, or NULL */
 	PangoLayout *running;  /* the running header's text (pages 2+) */
 	PangoLayout *watermark; /* the draft mark, or NULL */
+	int overflow; /* the first page where a row ran past bottom, or 0 */
 };
 
 /* pdf_input.c */
