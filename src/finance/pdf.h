@@ -29,7 +29,8 @@
  * nothing is ever drawn outside that box. Page 1: logo, title, number (a
  * draft: the draft mark) and meta pairs; the company and the client side
  * by side; then the line table, its header repeated on every page it
- * spans; after it the tax summary, the totals (the last row bold), the
+ * spans (unless absurd labels make it taller than a third of a page);
+ * after it the tax summary, the totals (the last row bold), the
  * custom fields, the payment modes and the notes, each section moved to
  * the next page whole when it does not fit and would fit on one page.
  * Every page ends with the page label ("Pagina 2 din 3"); pages after the
