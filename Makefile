@@ -11,7 +11,8 @@
 CC      ?= cc
 BUILD   := build
 PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq libcurl libqrencode liboath \
-	libpng libxml-2.0 gdk-pixbuf-2.0 icu-i18n icu-uc gmime-3.0
+	libpng libxml-2.0 gdk-pixbuf-2.0 icu-i18n icu-uc gmime-3.0 \
+	cairo pangocairo pangoft2 fontconfig librsvg-2.0
 CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
 	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc \
 	-I$(BUILD)/gen
@@ -24,9 +25,12 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
 	libsodium-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev \
 	libzxcvbn-dev libqrencode-dev liboath-dev libpng-dev libxml2-dev \
-	libgdk-pixbuf-2.0-dev libicu-dev libgmime-3.0-dev python3 python3-yaml
+	libgdk-pixbuf-2.0-dev libicu-dev libgmime-3.0-dev libcairo2-dev \
+	libpango1.0-dev libfontconfig-dev fonts-dejavu-core librsvg2-dev \
+	python3 python3-yaml
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
-	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl
+	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl \
+	poppler-utils
 
 SRC  := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
 MAIN := src/main.c
