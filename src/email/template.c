@@ -163,6 +163,26 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"invoice_sent", "en", "Invoice {{number}} from {{company_name}}",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "Please find attached invoice {{number}} of {{total}}.\n"
+	 "{{due}}\n"
+	 "\n"
+	 "{{message}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"credit_note_sent", "en", "Credit note {{number}} from {{company_name}}",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "Please find attached credit note {{number}} of {{total}}, which\n"
+	 "reverses invoice {{invoice}}.\n"
+	 "\n"
+	 "{{message}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"test", "en", "Test email from {{company_name}}",
 	 "This is a test email from {{company_name}}.\n"
 	 "\n"
@@ -307,6 +327,27 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "Răspundeți la acest e-mail pentru a continua conversația; păstrați\n"
 	 "[Ticket #{{ticket_id}}] în subiect.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"invoice_sent", "ro", "Factura {{number}} de la {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Vă transmitem atașat factura {{number}}, în valoare de {{total}}.\n"
+	 "{{due}}\n"
+	 "\n"
+	 "{{message}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"credit_note_sent", "ro",
+	 "Factura de stornare {{number}} de la {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Vă transmitem atașat factura de stornare {{number}}, în valoare de\n"
+	 "{{total}}, care stornează factura {{invoice}}.\n"
+	 "\n"
+	 "{{message}}\n"
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},

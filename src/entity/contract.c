@@ -14,6 +14,7 @@
 #include "core/module.h"
 #include "db/db.h"
 #include "entity/entity.h"
+#include "finance/document_pdf.h"
 #include "finance/number_series.h"
 
 static const struct field contract_fields[] = {
@@ -93,6 +94,8 @@ const struct entity entity_contract = {
 
 static const struct route contract_routes[] = {
 	ENTITY_ROUTES(entity_contract, "contracts"),
+	{HTTP_GET, "/api/v1/contracts/{id}/pdf", doc_pdf_h_get, ACCESS_PERM,
+	 "contracts", CAP_VIEW, NULL, &entity_contract, NULL, 0, NULL},
 	{0},
 };
 

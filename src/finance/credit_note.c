@@ -18,6 +18,7 @@
 #include "db/db.h"
 #include "entity/entity.h"
 #include "finance/document.h"
+#include "finance/document_pdf.h"
 #include "finance/invoice.h"
 #include "finance/number_series.h"
 #include "http/perm.h"
@@ -60,6 +61,8 @@ static const struct field credit_fields[] = {
 	{.name = "owner_id", .type = FT_STAFF, .label = "Owner",
 	 .flags = F_FILTER | F_OWNER},
 	{.name = "issued_at", .type = FT_DATETIME, .flags = F_READONLY},
+	{.name = "sent_at", .type = FT_DATETIME, .flags = F_READONLY},
+	{.name = "sent_to", .type = FT_EMAIL, .max = 254, .flags = F_READONLY},
 };
 
 static const char *str_of(const json_t *rec, const char *key)
@@ -277,6 +280,11 @@ static const struct route credit_routes[] = {
 	{HTTP_POST, "/api/v1/credit_notes/{id}/issue", credit_h_issue,
 	 ACCESS_PERM, "credit_notes", CAP_EDIT, &schema_empty, NULL, NULL, 0,
 	 NULL},
+	{HTTP_GET, "/api/v1/credit_notes/{id}/pdf", doc_pdf_h_get, ACCESS_PERM,
+	 "credit_notes", CAP_VIEW, NULL, &entity_credit_note, NULL, 0, NULL},
+	{HTTP_POST, "/api/v1/credit_notes/{id}/send", doc_send_h, ACCESS_PERM,
+	 "credit_notes", CAP_EDIT, &doc_send_schema, &entity_credit_note, NULL,
+	 0, NULL},
 	{0},
 };
 

@@ -30,6 +30,7 @@
 #include "db/db.h"
 #include "entity/entity.h"
 #include "finance/document.h"
+#include "finance/document_pdf.h"
 #include "finance/invoice.h"
 #include "finance/number_series.h"
 #include "admin/finance.h"
@@ -90,6 +91,7 @@ static const struct field invoice_fields[] = {
 	 .hint = "Payment terms, printed on the invoice."},
 	{.name = "issued_at", .type = FT_DATETIME, .flags = F_READONLY},
 	{.name = "sent_at", .type = FT_DATETIME, .flags = F_READONLY},
+	{.name = "sent_to", .type = FT_EMAIL, .max = 254, .flags = F_READONLY},
 };
 
 /* ---- status ---------------------------------------------------------------- */
@@ -536,6 +538,11 @@ static const struct route invoice_routes[] = {
 	ENTITY_ROUTES(entity_invoice, "invoices"),
 	{HTTP_POST, "/api/v1/invoices/{id}/issue", invoice_h_issue,
 	 ACCESS_PERM, "invoices", CAP_EDIT, &schema_empty, NULL, NULL, 0,
+	 NULL},
+	{HTTP_GET, "/api/v1/invoices/{id}/pdf", doc_pdf_h_get, ACCESS_PERM,
+	 "invoices", CAP_VIEW, NULL, &entity_invoice, NULL, 0, NULL},
+	{HTTP_POST, "/api/v1/invoices/{id}/send", doc_send_h, ACCESS_PERM,
+	 "invoices", CAP_EDIT, &doc_send_schema, &entity_invoice, NULL, 0,
 	 NULL},
 	{0},
 };
