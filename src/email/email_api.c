@@ -54,7 +54,11 @@ static void email_row_write(struct buf *b, struct db_stmt *st,
 		"attempts", (json_int_t)db_col_int(st, 5));
 	json_object_set_new(o, "next_attempt_at",
 			    text_or_null(db_col_text(st, 6)));
-	json_object_set_new(o, "last_error", text_or_null(db_col_text(st, 7)));
+	/* A sent message has no error: the one of a failed attempt stays on
+	 * the job until the job's end is written, just after sent_at. */
+	json_object_set_new(o, "last_error",
+			    db_col_null(st, 9) ? text_or_null(db_col_text(st, 7))
+					       : json_null());
 	json_object_set_new(o, "created_at", text_or_null(db_col_text(st, 8)));
 	json_object_set_new(o, "sent_at", text_or_null(db_col_text(st, 9)));
 	char *t = json_dumps(o, JSON_COMPACT);
