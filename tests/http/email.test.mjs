@@ -231,7 +231,7 @@ describe('email: settings, SMTP test, queue worker', () => {
     const seats = await get('seats');
     assert.deepEqual(seats.body.values, { members_included: 5, extra_seats: 100 });
     const co = await get('company');
-    assert.deepEqual(co.body.values, { company_name: company, address: '' });
+    assert.deepEqual(co.body.values, { company_name: company, address: '', vat_number: '', registration_number: '' });
   });
 
   it('PATCH writes the values and one activity row with from/to', async () => {
