@@ -335,7 +335,7 @@ static int write_error(struct req *r, const struct entity *e)
 	}
 	if (db_err_fk(r->db)) {
 		db_rollback(r->db);
-		entity_check_refs(r);
+		entity_check_body(r, e);
 		if (r->err.kind == ATR_E_NONE)
 			atr_fail(&r->err, ATR_E_CONFLICT,
 				 "a record this %s refers to was just removed",
@@ -437,7 +437,11 @@ static int lists_apply(struct req *r, const struct entity *e,
 static int create_apply(struct req *r, const struct write_op *op,
 			const json_t *before, json_t **after)
 {
-	const struct entity *e = op->ctx;
+	return entity_create_row(r, op->ctx, after);
+}
+
+int entity_create_row(struct req *r, const struct entity *e, json_t **after)
+{
 	const struct field_set *fs = entity_fields(r, e);
 	struct db_stmt *st = fs ? db_prepare(r->db, entity_sql_of(e)->insert)
 				: NULL;

@@ -384,6 +384,61 @@ void doc_check_body(struct req *r)
 	json_object_set_new(r->body, "lines", canon);
 }
 
+void doc_default_currency(struct req *r)
+{
+	if (r->method != HTTP_POST || json_object_get(r->body, "currency") ||
+	    !req_db(r))
+		return;
+	char base[4];
+	if (currency_base(r->db, r->who.org_id, base) < 0)
+		req_db_error(r);
+	else
+		json_object_set_new(r->body, "currency", json_string(base));
+}
+
+int doc_check_contact(struct req *r, const struct entity *e,
+		      const json_t *before, const json_t *after)
+{
+	const json_t *ct = json_object_get(after, "contact_id");
+	if (!json_is_integer(ct) ||
+	    (before && json_equal(ct, json_object_get(before, "contact_id")) &&
+	     json_equal(json_object_get(after, "client_id"),
+			json_object_get(before, "client_id"))))
+		return 0;
+	struct db_stmt *st = db_prepare(
+		r->db, "SELECT client_id FROM contact WHERE id = ? AND org_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, json_integer_value(ct));
+	db_bind_int(st, 2, r->who.org_id);
+	int rc = db_step(st);
+	bool ok = rc == 1 && !db_col_null(st, 0) &&
+		  db_col_int(st, 0) ==
+			  json_integer_value(json_object_get(after, "client_id"));
+	db_reset(st);
+	if (rc < 0)
+		return -1;
+	if (!ok) {
+		atr_field(&r->err, "contact_id", "invalid",
+			  "is not a contact of the %s's client", e->name);
+		return -1;
+	}
+	return 0;
+}
+
+int doc_check_order(struct req *r, const json_t *rec, const char *earlier,
+		    const char *later, const char *label)
+{
+	const char *a = json_string_value(json_object_get(rec, earlier)),
+		   *b = json_string_value(json_object_get(rec, later));
+	if (a && b && strcmp(b, a) < 0) {
+		atr_field(&r->err, later, "invalid", "must not be before the %s",
+			  label);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- totals -------------------------------------------------------------- */
 
 /* The taxes named by lines, as they are now: for the arithmetic (t) and
@@ -646,6 +701,16 @@ int doc_today(struct db_conn *c, int64_t org, char out[DOC_DATE_MAX])
 		return -1;
 	snprintf(out, DOC_DATE_MAX, "%04d-%02d-%02d", now.year % 10000, now.month % 100,
 		 now.day % 100);
+	return 0;
+}
+
+int doc_horizon(char out[DOC_DATE_MAX])
+{
+	struct tz_local t;
+	if (tz_local("Pacific/Kiritimati", atr_now_ms(), &t) < 0)
+		return -1;
+	snprintf(out, DOC_DATE_MAX, "%04d-%02d-%02d", t.year % 10000,
+		 t.month % 100, t.day % 100);
 	return 0;
 }
 
