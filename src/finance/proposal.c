@@ -12,8 +12,8 @@
  *             its number for good, so sending a revision again keeps it.
  *             Dated today in the organisation's zone when it has no date;
  *             refused without lines or when open_till has passed. Send
- *             records that the proposal went out: emailing its PDF to the
- *             client is a later step of the PDF work, not done here.
+ *             records that the proposal went out; POST .../email then
+ *             mails its PDF to the client (finance/document_pdf.h).
  *   accepted  POST .../accept, from sent only (accepted_at)
  *   declined  POST .../decline, from sent only (declined_at)
  *   expired   the scheduler's proposals_expire task, each hour: a sent
@@ -42,6 +42,7 @@
 #include "db/db.h"
 #include "entity/entity.h"
 #include "finance/document.h"
+#include "finance/document_pdf.h"
 #include "finance/invoice.h"
 #include "finance/number_series.h"
 #include "http/perm.h"
@@ -100,6 +101,7 @@ static const struct field proposal_fields[] = {
 	 .label = "Invoice", .flags = F_READONLY | F_FILTER,
 	 .hint = "The invoice the proposal became."},
 	{.name = "sent_at", .type = FT_DATETIME, .flags = F_READONLY},
+	{.name = "sent_to", .type = FT_EMAIL, .max = 254, .flags = F_READONLY},
 	{.name = "accepted_at", .type = FT_DATETIME, .flags = F_READONLY},
 	{.name = "declined_at", .type = FT_DATETIME, .flags = F_READONLY},
 };
@@ -540,6 +542,11 @@ static const struct route proposal_routes[] = {
 	ENTITY_ROUTES(entity_proposal, "proposals"),
 	{HTTP_POST, "/api/v1/proposals/{id}/send", proposal_h_send,
 	 ACCESS_PERM, "proposals", CAP_EDIT, &schema_empty, NULL, NULL, 0,
+	 NULL},
+	{HTTP_GET, "/api/v1/proposals/{id}/pdf", doc_pdf_h_get, ACCESS_PERM,
+	 "proposals", CAP_VIEW, NULL, &entity_proposal, NULL, 0, NULL},
+	{HTTP_POST, "/api/v1/proposals/{id}/email", doc_send_h, ACCESS_PERM,
+	 "proposals", CAP_EDIT, &doc_send_schema, &entity_proposal, NULL, 0,
 	 NULL},
 	{HTTP_POST, "/api/v1/proposals/{id}/accept", proposal_h_accept,
 	 ACCESS_PERM, "proposals", CAP_EDIT, &schema_empty, NULL, NULL, 0,
