@@ -232,6 +232,11 @@ describe('invoices, payments and credit notes', () => {
       assert.deepEqual(p.body.taxes, []);
       const d = await admin.req('DELETE', INVOICE, { params: { id: inv.id } });
       assert.equal(d.status, 204, d.text);
+      // a client with invoices is kept, and the refusal says what refers to it
+      await add();
+      const dc = await admin.req('DELETE', '/api/v1/clients/{id}', { params: { id: clientId } });
+      assertProblem(dc, 409);
+      assert.match(dc.body.detail, /contacts, invoices refer to it/);
     });
   });
 
