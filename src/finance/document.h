@@ -155,4 +155,18 @@ int doc_horizon(char out[DOC_DATE_MAX]);
 int doc_set_number(struct req *r, const char *table, int64_t id,
 		   const char *number);
 
+/* The scheduler's date rules (invoices overdue, proposals expired): sql
+ * selects "id, org_id, <date>" of the candidate records, ordered by
+ * org_id, with ? the horizon (doc_horizon: no zone is later) and ? the
+ * batch (DOC_SWEEP_BATCH); each candidate whose date is before today in
+ * its organisation's zone is handed to one, in a transaction of its own
+ * with a request context of the system (administrator of the org, no
+ * actor). one returns >= 0 (commit) or -1 (rollback, the run fails);
+ * the next run takes what is left. 0 or -1 with err. */
+#define DOC_SWEEP_BATCH 500
+struct app;
+int doc_sweep(struct app *app, struct db_conn *c, const char *sql,
+	      int (*one)(struct req *r, int64_t id, const char *today),
+	      struct atr_err *err);
+
 #endif

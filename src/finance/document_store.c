@@ -13,6 +13,7 @@
 #include "finance/document.h"
 #include "finance/document_int.h"
 #include "http/http.h"
+#include "http/pipeline.h"
 
 /* ---- totals -------------------------------------------------------------- */
 
@@ -311,4 +312,60 @@ int doc_set_number(struct req *r, const char *table, int64_t id,
 				"or next number)",
 				table, number, table, table);
 	return rc < 0 ? -1 : 0;
+}
+
+int doc_sweep(struct app *app, struct db_conn *c, const char *sql,
+	      int (*one)(struct req *r, int64_t id, const char *today),
+	      struct atr_err *err)
+{
+	char horizon[DOC_DATE_MAX];
+	if (doc_horizon(horizon) < 0)
+		return atr_fail(err, ATR_E_INTERNAL, "no time zone data");
+	struct db_stmt *st = db_prepare(c, sql);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, horizon);
+	db_bind_int(st, 2, DOC_SWEEP_BATCH);
+	int64_t ids[DOC_SWEEP_BATCH], orgs[DOC_SWEEP_BATCH];
+	char day[DOC_SWEEP_BATCH][DOC_DATE_MAX];
+	int n = 0, rc;
+	while (n < DOC_SWEEP_BATCH && (rc = db_step(st)) == 1) {
+		ids[n] = db_col_int(st, 0);
+		orgs[n] = db_col_int(st, 1);
+		snprintf(day[n], sizeof day[n], "%s", db_col_text(st, 2));
+		n++;
+	}
+	db_reset(st);
+	if (n < DOC_SWEEP_BATCH && rc < 0)
+		return -1;
+	int64_t org = 0;
+	char today[DOC_DATE_MAX] = "";
+	for (int i = 0; i < n; i++) {
+		if (orgs[i] != org) {
+			org = orgs[i];
+			if (doc_today(c, org, today) < 0)
+				return -1;
+		}
+		if (strcmp(day[i], today) >= 0)
+			continue; /* not yet, in its organisation's zone */
+		/* A request context of its own, as an administrator of the
+		 * organisation and signed in as nobody: the system. */
+		struct req fr = {0};
+		fr.app = app;
+		fr.arena = arena_new();
+		fr.db = c;
+		fr.who.org_id = org;
+		fr.who.admin = true;
+		rc = db_begin(c) < 0 ? -1 : 0;
+		if (rc == 0)
+			rc = one(&fr, ids[i], today);
+		rc = rc >= 0 ? db_commit(c) : (db_rollback(c), -1);
+		fr.db = NULL;
+		req_free(&fr);
+		if (rc < 0)
+			return atr_fail(err, ATR_E_INTERNAL,
+					"cannot update record %lld of a sweep",
+					(long long)ids[i]);
+	}
+	return 0;
 }

@@ -23,7 +23,6 @@
 #include "atrium.h"
 
 #include "core/activity.h"
-#include "core/arena.h"
 #include "core/module.h"
 #include "core/settings.h"
 #include "db/db.h"
@@ -33,7 +32,6 @@
 #include "finance/invoice.h"
 #include "finance/number_series.h"
 #include "http/perm.h"
-#include "http/pipeline.h"
 #include "http/write.h"
 #include "jobs/jobs.h"
 
@@ -417,65 +415,25 @@ out:
 
 /* ---- overdue ------------------------------------------------------------------ */
 
+/* One invoice past due: its settlement moves the status (overdue). */
+static int overdue_one(struct req *r, int64_t id, const char *today)
+{
+	(void)today;
+	return invoice_settle(r, id, SETTLE_PAYMENT);
+}
+
 /* Marks overdue the issued invoices whose due date passed in their
- * organisation's zone, with an activity row and an event each; at most
- * 500 a run (the next run takes the rest). */
+ * organisation's zone, with an activity row and an event each
+ * (doc_sweep). */
 static int invoices_overdue(struct app *app, struct db_conn *c,
 			    int64_t now_ms, struct atr_err *err)
 {
 	(void)now_ms;
-	/* Candidates: due before tomorrow in UTC+14, the furthest zone;
-	 * each is judged in its own organisation's zone. */
-	char horizon[DOC_DATE_MAX];
-	if (doc_horizon(horizon) < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "no time zone data");
-	struct db_stmt *st = db_prepare(
-		c, "SELECT id, org_id, due_date FROM invoice WHERE status IN "
-		   "('issued', 'sent', 'partially_paid') AND due_date < ? "
-		   "ORDER BY org_id, id LIMIT 500");
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, horizon);
-	int64_t ids[500], orgs[500];
-	char due[500][DOC_DATE_MAX];
-	int n = 0, rc;
-	while ((rc = db_step(st)) == 1 && n < 500) {
-		ids[n] = db_col_int(st, 0);
-		orgs[n] = db_col_int(st, 1);
-		snprintf(due[n], sizeof due[n], "%s", db_col_text(st, 2));
-		n++;
-	}
-	db_reset(st);
-	if (rc < 0)
-		return -1;
-	int64_t org = 0;
-	char today[DOC_DATE_MAX] = "";
-	for (int i = 0; i < n; i++) {
-		if (orgs[i] != org) {
-			org = orgs[i];
-			if (doc_today(c, org, today) < 0)
-				return -1;
-		}
-		if (strcmp(due[i], today) >= 0)
-			continue;
-		struct req fr = {0};
-		fr.app = app;
-		fr.arena = arena_new();
-		fr.db = c;
-		fr.who.org_id = org;
-		fr.who.admin = true;
-		rc = db_begin(c) < 0 ? -1 : 0;
-		if (rc == 0)
-			rc = invoice_settle(&fr, ids[i], SETTLE_PAYMENT);
-		rc = rc == 0 ? db_commit(c) : (db_rollback(c), -1);
-		fr.db = NULL;
-		req_free(&fr);
-		if (rc < 0)
-			return atr_fail(err, ATR_E_INTERNAL,
-					"cannot mark invoice %lld overdue",
-					(long long)ids[i]);
-	}
-	return 0;
+	return doc_sweep(app, c,
+			 "SELECT id, org_id, due_date FROM invoice WHERE status "
+			 "IN ('issued', 'sent', 'partially_paid') AND due_date "
+			 "< ? ORDER BY org_id, id LIMIT ?",
+			 overdue_one, err);
 }
 
 /* ---- the module ------------------------------------------------------------- */

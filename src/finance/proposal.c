@@ -46,11 +46,9 @@
 #include "finance/invoice.h"
 #include "finance/number_series.h"
 #include "http/perm.h"
-#include "http/pipeline.h"
 #include "http/write.h"
 #include "jobs/jobs.h"
 
-#define EXPIRE_BATCH 500 /* proposals one run of the task expires */
 
 static const char *const proposal_statuses[] = {
 	"draft", "sent", "accepted", "declined", "expired", "invoiced", NULL};
@@ -477,63 +475,17 @@ out:
 }
 
 /* Marks expired the sent proposals whose open_till passed in their
- * organisation's zone, each in its own transaction with an activity row
- * (by the system) and an event; at most EXPIRE_BATCH a run (the next
- * run takes the rest). */
+ * organisation's zone, each with an activity row (by the system) and an
+ * event (doc_sweep). */
 static int proposals_expire(struct app *app, struct db_conn *c,
 			    int64_t now_ms, struct atr_err *err)
 {
 	(void)now_ms;
-	char horizon[DOC_DATE_MAX];
-	if (doc_horizon(horizon) < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "no time zone data");
-	struct db_stmt *st = db_prepare(
-		c, "SELECT id, org_id, open_till FROM proposal WHERE status = "
-		   "'sent' AND open_till < ? ORDER BY org_id, id LIMIT 500"
-		   /* EXPIRE_BATCH */);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, horizon);
-	int64_t ids[EXPIRE_BATCH], orgs[EXPIRE_BATCH];
-	char till[EXPIRE_BATCH][DOC_DATE_MAX];
-	int n = 0, rc;
-	while ((rc = db_step(st)) == 1 && n < EXPIRE_BATCH) {
-		ids[n] = db_col_int(st, 0);
-		orgs[n] = db_col_int(st, 1);
-		snprintf(till[n], sizeof till[n], "%s", db_col_text(st, 2));
-		n++;
-	}
-	db_reset(st);
-	if (rc < 0)
-		return -1;
-	int64_t org = 0;
-	char today[DOC_DATE_MAX] = "";
-	for (int i = 0; i < n; i++) {
-		if (orgs[i] != org) {
-			org = orgs[i];
-			if (doc_today(c, org, today) < 0)
-				return -1;
-		}
-		if (strcmp(till[i], today) >= 0)
-			continue;
-		struct req fr = {0};
-		fr.app = app;
-		fr.arena = arena_new();
-		fr.db = c;
-		fr.who.org_id = org;
-		fr.who.admin = true;
-		rc = db_begin(c) < 0 ? -1 : 0;
-		if (rc == 0)
-			rc = expire_one(&fr, ids[i], today);
-		rc = rc == 0 ? db_commit(c) : (db_rollback(c), -1);
-		fr.db = NULL;
-		req_free(&fr);
-		if (rc < 0)
-			return atr_fail(err, ATR_E_INTERNAL,
-					"cannot expire proposal %lld",
-					(long long)ids[i]);
-	}
-	return 0;
+	return doc_sweep(app, c,
+			 "SELECT id, org_id, open_till FROM proposal WHERE "
+			 "status = 'sent' AND open_till < ? ORDER BY org_id, id "
+			 "LIMIT ?",
+			 expire_one, err);
 }
 
 /* ---- the module ---------------------------------------------------------------- */
