@@ -252,17 +252,11 @@ static int issue_apply(struct req *r, const struct write_op *op,
 				   json_object_get(before, "invoice_id")),
 			   SETTLE_CREDIT_NOTE) < 0)
 		return -1;
-	*after = json_deep_copy(before);
+	*after = doc_next(before, now);
 	json_object_set_new(*after, "status", json_string("issued"));
 	json_object_set_new(*after, "number", json_string(number));
 	json_object_set_new(*after, "issue_date", json_string(issue));
 	json_object_set_new(*after, "issued_at", json_string(now));
-	json_object_set_new(*after, "updated_at", json_string(now));
-	json_object_set_new(
-		*after, "version",
-		json_integer(json_integer_value(json_object_get(before,
-								"version")) +
-			     1));
 	return 1;
 }
 

@@ -155,6 +155,11 @@ int doc_horizon(char out[DOC_DATE_MAX]);
 int doc_set_number(struct req *r, const char *table, int64_t id,
 		   const char *number);
 
+/* A copy of record before as a write at now leaves it: updated_at now,
+ * the next version (an action's *after, before its own keys are set).
+ * New reference. */
+json_t *doc_next(const json_t *before, const char *now);
+
 /* The scheduler's date rules (invoices overdue, proposals expired): sql
  * selects "id, org_id, <date>" of the candidate records, ordered by
  * org_id, with ? the horizon (doc_horizon: no zone is later) and ? the

@@ -194,15 +194,9 @@ static int send_apply(struct req *r, const struct write_op *op,
 	db_reset(st);
 	if (rc < 0)
 		return -1;
-	*after = json_deep_copy(before);
+	*after = doc_next(before, now);
 	json_object_set_new(*after, "sent_at", json_string(now));
 	json_object_set_new(*after, "sent_to", json_string(s->to));
-	json_object_set_new(*after, "updated_at", json_string(now));
-	json_object_set_new(
-		*after, "version",
-		json_integer(json_integer_value(json_object_get(before,
-								"version")) +
-			     1));
 	if (to_sent)
 		json_object_set_new(*after, "status", json_string("sent"));
 	return 1;

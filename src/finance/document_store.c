@@ -369,3 +369,15 @@ int doc_sweep(struct app *app, struct db_conn *c, const char *sql,
 	}
 	return 0;
 }
+
+json_t *doc_next(const json_t *before, const char *now)
+{
+	json_t *after = json_deep_copy(before);
+	json_object_set_new(after, "updated_at", json_string(now));
+	json_object_set_new(
+		after, "version",
+		json_integer(json_integer_value(json_object_get(before,
+								"version")) +
+			     1));
+	return after;
+}

@@ -247,16 +247,10 @@ static int issue_apply(struct req *r, const struct write_op *op,
 			       number, sizeof number, &r->err) < 0)
 		return -1;
 	int64_t id = json_integer_value(json_object_get(before, "id"));
-	*after = json_deep_copy(before);
+	*after = doc_next(before, now);
 	json_object_set_new(*after, "number", json_string(number));
 	json_object_set_new(*after, "issue_date", json_string(issue));
 	json_object_set_new(*after, "issued_at", json_string(now));
-	json_object_set_new(*after, "updated_at", json_string(now));
-	json_object_set_new(
-		*after, "version",
-		json_integer(json_integer_value(json_object_get(before,
-								"version")) +
-			     1));
 	json_object_set_new(*after, "status", json_string("issued"));
 	json_object_set_new(*after, "status",
 			    json_string(status_of(*after, 0, 0, today)));
@@ -395,12 +389,9 @@ int invoice_settle(struct req *r, int64_t id, enum settle_cause cause)
 	db_reset(st);
 	if (rc < 0)
 		goto out;
-	json_object_set_new(after, "updated_at", json_string(now));
-	json_object_set_new(
-		after, "version",
-		json_integer(json_integer_value(json_object_get(before,
-								"version")) +
-			     1));
+	json_t *next = doc_next(after, now);
+	json_decref(after);
+	after = next;
 	json_t *diff = write_diff(before, after);
 	rc = activity_from_req(r, "update", "invoice", id, diff);
 	json_decref(diff);

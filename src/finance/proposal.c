@@ -193,14 +193,8 @@ const struct entity entity_proposal = {
 static json_t *advance(const json_t *before, const char *status,
 		       const char *now)
 {
-	json_t *after = json_deep_copy(before);
+	json_t *after = doc_next(before, now);
 	json_object_set_new(after, "status", json_string(status));
-	json_object_set_new(after, "updated_at", json_string(now));
-	json_object_set_new(
-		after, "version",
-		json_integer(json_integer_value(json_object_get(before,
-								"version")) +
-			     1));
 	return after;
 }
 
