@@ -244,6 +244,43 @@ test('the line editor: rows moved and removed, the preview following, nothing sa
   await expect(page.locator('.doc-line')).toHaveCount(1);
 });
 
+test('taxes rounded per line, chosen on the billing page, are what the preview and the server use', async ({ page }) => {
+  const tag = stamp();
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  const f = await fixtures(call, tag);
+  try {
+    await navLink(page, 'Number series').click();
+    const card = page.getByTestId('tax-rounding');
+    await expect(card.getByLabel('Per document (default)')).toBeChecked();
+    await card.getByLabel('Per line').check();
+    await card.getByRole('button', { name: 'Save tax rounding' }).click();
+    await expect(page.getByText('Tax rounding saved.')).toBeVisible();
+    expect((await call('GET', '/api/v1/settings/billing')).body.values.tax_rounding).toBe('line');
+    // Three lines of 0.13 at 19 %: per line 0.0247 → 0.02 each, 0.06 in
+    // all (per document it would be 0.0741 → 0.07).
+    await page.goto('/admin/invoices/new');
+    await page.getByLabel('Find a client…').fill(tag);
+    await expect(page.getByLabel(/^Client( \*)?$/).locator('option', { hasText: `Nordic Timber ${tag}` })).toHaveCount(1);
+    await page.getByLabel(/^Client( \*)?$/).selectOption({ label: `Nordic Timber ${tag}` });
+    for (const n of [1, 2, 3]) {
+      if (n > 1) await page.getByRole('button', { name: 'Add line' }).click();
+      await field(page, 'Description', n).fill(`L${n}`);
+      await field(page, 'Unit price', n).fill('0.13');
+      await page.getByRole('group', { name: `Taxes, line ${n}` }).getByLabel(`TVA ${tag} (19 %)`).check();
+    }
+    await expect(page.getByText('taxes rounded per line')).toBeVisible();
+    await expect(page.getByTestId('preview-total')).toHaveText(money('0.45', 'EUR'));
+    await page.getByRole('button', { name: 'Create invoice' }).click();
+    await expect(page.getByTestId('total-tax')).toHaveText(money('0.06', 'EUR'));
+    await expect(page.getByTestId('total-total')).toHaveText(money('0.45', 'EUR'));
+  } finally {
+    await call('PATCH', '/api/v1/settings/billing', { tax_rounding: 'document' });
+    await f.done();
+  }
+});
+
 /** Fails on any of the English phrases left in the page's main region. */
 async function noEnglish(page, words) {
   const text = await page.locator('main').innerText();
