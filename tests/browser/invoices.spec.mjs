@@ -5,7 +5,8 @@
 // appears, Edit goes), a partial payment (Partially paid, the balance) and
 // the rest (Paid), a credit note in full (the invoice Cancelled); the line
 // editor's rows moved and removed; the screens in Romanian and in the dark
-// theme; a member with "Invoices: view own" sees no Issue, Edit or Delete.
+// theme; a member with "Invoices: view own" sees no Issue, Edit or Delete;
+// the webhook form offers the three entities.
 // Issued documents are never deleted (the law keeps them), so what a test
 // makes is tagged and its taxes and payment mode are deactivated after.
 import { test, expect } from '@playwright/test';
@@ -372,4 +373,12 @@ test('a member with Invoices: view own sees their invoices but no Issue, Edit, D
   } finally {
     await f.done();
   }
+});
+
+test('a webhook can follow invoices, payments and credit notes', async ({ page }) => {
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  await page.goto('/admin/webhooks/new');
+  const entities = page.getByRole('group', { name: 'Entities' });
+  for (const name of ['Invoices', 'Payments', 'Credit notes']) await expect(entities.getByLabel(name, { exact: true })).toBeVisible();
 });
