@@ -3,8 +3,9 @@
 // lines (a discount, a reverse-charge tax) whose preview and saved totals
 // are the API's, a line's error under its own input, Issue (the number
 // appears, Edit goes), a partial payment (Partially paid, the balance) and
-// the rest (Paid), a credit note in full (the invoice Cancelled); the line
-// editor's rows moved and removed; the screens in Romanian and in the dark
+// the rest (Paid), a credit note in full (the invoice Cancelled), one of
+// chosen lines edited and deleted as a draft; the line editor's rows moved
+// and removed; taxes rounded per line; the screens in Romanian and in the dark
 // theme; a member with "Invoices: view own" sees no Issue, Edit or Delete;
 // the webhook form offers the three entities.
 // Issued documents are never deleted (the law keeps them), so what a test
@@ -218,6 +219,43 @@ test('a credit note in full, issued from its page, cancels the invoice', async (
     await expect(page.getByRole('button', { name: 'Create credit note' })).toHaveCount(0);
     await expect(page.getByTestId('invoice-credit-notes')).toContainText('Issued');
     expect((await call('GET', `/api/v1/invoices/${inv.id}`)).body.status).toBe('cancelled');
+  } finally {
+    await f.done();
+  }
+});
+
+test('a credit note of chosen lines: its draft edited in the line editor, then deleted', async ({ page }) => {
+  const tag = stamp();
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  const f = await fixtures(call, tag);
+  try {
+    const inv = await issuedInvoice(call, f, [
+      { description: 'Kept', quantity: 1, unit_price: '80', taxes: [f.vat.id] },
+      { description: 'Returned', quantity: 4, unit_price: '25', taxes: [f.vat.id] }]);
+    await page.goto(`/admin/invoices/${inv.id}`);
+    await page.getByRole('button', { name: 'Create credit note' }).click();
+    const dialog = page.getByRole('dialog', { name: `Credit note for invoice ${inv.number}` });
+    await dialog.getByLabel('Some lines').check();
+    await dialog.getByRole('button', { name: 'Create credit note' }).click();
+    await expect(dialog.getByText('Choose at least one line.')).toBeVisible();
+    await dialog.getByLabel(/^2\. Returned/).check();
+    await dialog.getByRole('button', { name: 'Create credit note' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: /^Draft credit note #\d+/ })).toBeVisible();
+    await expect(page.getByTestId('total-total')).toHaveText(money('119.00', 'EUR'));
+    // Two of the four returned: edited in the line editor, the server's figures after.
+    await page.getByRole('link', { name: 'Edit', exact: true }).click();
+    await expect(field(page, 'Description', 1)).toHaveValue('Returned');
+    await field(page, 'Quantity', 1).fill('2');
+    await expect(page.getByTestId('preview-total')).toHaveText(money('59.50', 'EUR'));
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.getByTestId('total-total')).toHaveText(money('59.50', 'EUR'));
+    await page.getByRole('button', { name: 'Delete credit note' }).click();
+    await page.getByRole('dialog', { name: 'Delete this credit note?' }).getByRole('button', { name: 'Delete' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: `Invoice ${inv.number}` })).toBeVisible();
+    await expect(page.getByTestId('invoice-credit-notes')).toContainText('No credit notes for this invoice.');
+    expect((await call('GET', `/api/v1/invoices/${inv.id}`)).body.amount_credited).toBe('0.00');
   } finally {
     await f.done();
   }

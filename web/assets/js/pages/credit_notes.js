@@ -154,15 +154,23 @@ async function creditNoteEdit(ctx, root) {
         cn.status !== 'draft' ? t('cn.issued_no_edit_detail') : entityText(entity, 'read_only')));
     return;
   }
-  const setup = await loadLineSetup(ctx.signal, cn);
+  // The taxes the invoice billed count at the rates it billed them with
+  // (the server's rule): the preview takes those rates too.
+  const [setup, billed] = await Promise.all([loadLineSetup(ctx.signal, cn),
+    canView('invoices') ? api('GET', `/api/v1/invoices/${cn.invoice_id}`, { signal: ctx.signal })
+      .then((r) => r.data.taxes || []).catch((err) => { if (isAbort(err)) throw err; return []; }) : []]);
+  for (const x of [...billed, ...(cn.taxes || [])]) {
+    const known = setup.taxes.find((y) => y.id === x.tax_id);
+    if (known) known.rate = x.rate;
+  }
   const c = {
     issue_date: control({ id: 'cn-issue_date', name: 'issue_date', type: 'date', label: t('doc.issue_date'), hint: t('cn.issue_date_hint') }),
     reason: control({ id: 'cn-edit-reason', name: 'reason', type: 'textarea', label: t('cn.reason'), max: 2000, wide: true, hint: t('cn.reason_hint') }),
   };
   c.issue_date.set(cn.issue_date);
   c.reason.set(cn.reason);
-  const editor = lineEditor({ id: 'credit-lines', taxes: setup.taxes, rule: setup.rule, lines: cn.lines, currency: cn.currency,
-    hint: t('cn.lines_hint') });
+  const editor = lineEditor({ id: 'credit-lines', taxes: setup.taxes, rule: setup.rule, ruleKnown: setup.ruleKnown,
+    lines: cn.lines, currency: cn.currency, hint: t('cn.lines_hint') });
   const read = () => ({ issue_date: c.issue_date.get(), reason: c.reason.get(), lines: editor.get() });
   const initial = read();
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });

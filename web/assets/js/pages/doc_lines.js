@@ -12,7 +12,8 @@
 //   id: 'invoice-lines',          prefix of element ids
 //   taxes: [{id, name, rate, reverse_charge, active}],   offered (active) and
 //                                 known (those the lines already name)
-//   currency: 'EUR', rule: 'document' | 'line',
+//   currency: 'EUR', rule: 'document' | 'line', ruleKnown: false when the
+//                                 member may not read it (the preview says so),
 //   lines: [...],                 the record's lines (canonical API form)
 //   hint: 'text',                 under the title (optional)
 // });
@@ -224,7 +225,8 @@ export function lineEditor(opts) {
           h('dd', { class: 'num' }, money(x.amount))]),
         h('dt', { class: 'doc-total-strong' }, t('doc.total')),
         h('dd', { class: 'num doc-total-strong', 'data-testid': 'preview-total' }, money(fig.total))),
-      h('p', { class: 'hint' }, t(rule === 'line' ? 'doc.preview_hint_line' : 'doc.preview_hint_document')));
+      h('p', { class: 'hint' }, t(opts.ruleKnown === false ? 'doc.preview_hint_unknown'
+        : rule === 'line' ? 'doc.preview_hint_line' : 'doc.preview_hint_document')));
   }
 
   function setError(slot, input, message) {
@@ -308,7 +310,7 @@ export function lineEditor(opts) {
  * active ones when the member may read the taxes, with those doc's lines
  * already name from its summary) and the organisation's tax rounding rule
  * (the billing settings, when the member may read them; else the
- * default). Returns {taxes, rule, taxesReadable}.
+ * default, ruleKnown false). Returns {taxes, rule, ruleKnown, taxesReadable}.
  */
 export async function loadLineSetup(signal, doc) {
   const [taxList, billing] = await Promise.all([
@@ -323,7 +325,8 @@ export async function loadLineSetup(signal, doc) {
       taxes.push({ id: x.tax_id, name: x.name, rate: x.rate, reverse_charge: x.reverse_charge, active: taxList === null });
     }
   }
-  return { taxes, rule: billing.tax_rounding === 'line' ? 'line' : 'document', taxesReadable: taxList !== null };
+  return { taxes, rule: billing.tax_rounding === 'line' ? 'line' : 'document', ruleKnown: 'tax_rounding' in billing,
+    taxesReadable: taxList !== null };
 }
 
 /**

@@ -133,8 +133,9 @@ export async function invoiceFormPage(ctx, root) {
   for (const x of customs) {
     controls[x.field.name] = { label: x.field.label, setError: x.setError, focus: () => x.input.focus() };
   }
-  const editor = lineEditor({ id: 'invoice-lines', taxes: setup.taxes, rule: setup.rule, lines: record ? record.lines : [],
-    currency: record ? record.currency : baseCurrency(), hint: setup.taxesReadable ? null : t('doc.taxes_unreadable') });
+  const editor = lineEditor({ id: 'invoice-lines', taxes: setup.taxes, rule: setup.rule, ruleKnown: setup.ruleKnown,
+    lines: record ? record.lines : [], currency: record ? record.currency : baseCurrency(),
+    hint: setup.taxesReadable ? null : t('doc.taxes_unreadable') });
   if (isNew) editor.addRow({});
 
   // The contact select follows the client: only that client's contacts.

@@ -8,7 +8,7 @@
 // status follow each of these on the server, and the page is drawn again
 // from its answer.
 import { h } from '../dom.js';
-import { api, ApiError, isAbort } from '../api.js';
+import { api, ApiError, isAbort, randomKey } from '../api.js';
 import { navigate } from '../router.js';
 import { t, tOr } from '../i18n.js';
 import { can, canView } from '../session.js';
@@ -98,6 +98,8 @@ export async function paymentDialog({ inv, payment = null, modes, returnFocus })
       f.transaction_id.wrap, f.note.wrap),
     h('div', { class: 'dialog-actions' }, cancel, save));
   dlg.body.replaceChildren(form);
+  let lastBody = null;
+  let idemKey = null;
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(f, messages);
@@ -119,10 +121,13 @@ export async function paymentDialog({ inv, payment = null, modes, returnFocus })
       body = { invoice_id: inv.id, ...Object.fromEntries(Object.entries(all).filter(([, v]) => v !== null)) };
       if (all.amount === null) body.amount = null; // required: the server names it
     }
+    // The same key only for the very same body sent again (a network error).
+    const text = JSON.stringify(body);
+    if (text !== lastBody) { lastBody = text; idemKey = randomKey(); }
     save.disabled = true;
     try {
       if (correcting) await api('PATCH', `/api/v1/payments/${payment.id}`, { body, ifMatch: `"${payment.version}"` });
-      else await api('POST', '/api/v1/payments', { body });
+      else await api('POST', '/api/v1/payments', { body, idempotencyKey: idemKey });
       dlg.close(true);
       toast(correcting ? t('pay.corrected') : t(all.kind === 'refund' ? 'pay.refund_recorded' : 'pay.recorded'));
     } catch (err) {
@@ -226,6 +231,8 @@ export async function creditNoteDialog({ inv, returnFocus }) {
     messages, h('p', { class: 'muted' }, t('cn.create_lead')), how.wrap, chooser, reason.wrap,
     h('div', { class: 'dialog-actions' }, cancel, save));
   dlg.body.replaceChildren(form);
+  let lastBody = null;
+  let idemKey = null;
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors({ reason }, messages);
@@ -241,9 +248,11 @@ export async function creditNoteDialog({ inv, returnFocus }) {
         return;
       }
     }
+    const text = JSON.stringify(body);
+    if (text !== lastBody) { lastBody = text; idemKey = randomKey(); }
     save.disabled = true;
     try {
-      const { data } = await api('POST', '/api/v1/credit_notes', { body });
+      const { data } = await api('POST', '/api/v1/credit_notes', { body, idempotencyKey: idemKey });
       dlg.close(data);
     } catch (err) {
       if (isAbort(err)) return;
