@@ -261,7 +261,7 @@ test('a credit note of chosen lines: its draft edited in the line editor, then d
   }
 });
 
-test('the line editor: rows moved and removed, the preview following, nothing saved', async ({ page }) => {
+test('the line editor: rows moved and removed, the preview following; the error of a whole line under it', async ({ page }) => {
   await signIn(page);
   await expect(page).toHaveURL(/\/admin\/$/);
   await page.goto('/admin/invoices/new');
@@ -281,6 +281,15 @@ test('the line editor: rows moved and removed, the preview following, nothing sa
   await expect(field(page, 'Description', 1)).toBeFocused();
   await expect(page.getByTestId('preview-subtotal')).toHaveText(/^10\.00 /);
   await expect(page.locator('.doc-line')).toHaveCount(1);
+  // quantity × price past the limit is the line's error (lines[0]), shown
+  // under the line; the missing client under its select; nothing saved.
+  await field(page, 'Quantity', 1).fill('1001');
+  await field(page, 'Unit price', 1).fill('10000000000');
+  await page.getByRole('button', { name: 'Create invoice' }).click();
+  await expect(page.getByText('Please correct these 2 fields')).toBeVisible();
+  await expect(line(page, 1).locator('.doc-line-error')).toContainText('exceeds');
+  await expect(page.getByLabel(/^Client( \*)?$/)).toHaveAttribute('aria-invalid', 'true');
+  await expect(page).toHaveURL(/\/admin\/invoices\/new$/);
 });
 
 test('taxes rounded per line, chosen on the billing page, are what the preview and the server use', async ({ page }) => {
