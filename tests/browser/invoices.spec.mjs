@@ -2,7 +2,7 @@
 // spec's Step 3 documents), all through the screens: a draft with three
 // lines (a discount, a reverse-charge tax) whose preview and saved totals
 // are the API's, a line's error under its own input, Issue (the number
-// appears, Edit goes), a partial payment (Partially paid, the balance) and
+// appears, Edit goes), its PDF downloaded and sent by email, a partial payment (Partially paid, the balance) and
 // the rest (Paid), a credit note in full (the invoice Cancelled), one of
 // chosen lines edited and deleted as a draft; the line editor's rows moved
 // and removed; taxes rounded per line; the screens in Romanian and in the dark
@@ -56,7 +56,7 @@ async function issuedInvoice(call, f, lines) {
 const line = (page, n) => page.locator(`.doc-line[data-line="${n}"]`);
 const field = (page, name, n) => page.getByLabel(`${name}, line ${n}`, { exact: true });
 
-test('a draft with three lines: the preview and the saved totals are the API\'s, a line error under its input; Issue numbers it', async ({ page }) => {
+test('a draft with three lines: the preview and the saved totals are the API\'s, a line error under its input; Issue numbers it; PDF and email', async ({ page }) => {
   const tag = stamp();
   await signIn(page);
   await expect(page).toHaveURL(/\/admin\/$/);
@@ -129,6 +129,20 @@ test('a draft with three lines: the preview and the saved totals are the API\'s,
     await expect(page.getByTestId('invoice-status')).toHaveText('Issued');
     await expect(page.getByRole('link', { name: 'Edit', exact: true })).toHaveCount(0);
     await expect(page.getByText('An issued invoice cannot be edited')).toBeVisible();
+    // Its PDF downloads under its number.
+    const download = page.waitForEvent('download');
+    await page.getByTestId('pdf-link').click();
+    expect((await download).suggestedFilename()).toBe(`${issued.number.replace(/[/\\]/g, '-')}.pdf`);
+    // Sent by email: without a contact the address is asked for, under its input.
+    await page.getByRole('button', { name: 'Send by email' }).click();
+    const send = page.getByRole('dialog', { name: `Send invoice ${issued.number}` });
+    await send.getByRole('button', { name: 'Send', exact: true }).click();
+    await expect(send.getByLabel(/^To/)).toHaveAttribute('aria-invalid', 'true');
+    await send.getByLabel(/^To/).fill(`billing.${tag}@example.test`);
+    await send.getByLabel('Message').fill('Vă mulțumim!');
+    await send.getByRole('button', { name: 'Send', exact: true }).click();
+    await expect(page.getByTestId('invoice-status')).toHaveText('Sent');
+    await expect(page.getByTestId('invoice-sent')).toContainText(`billing.${tag}@example.test`);
     // Its form says why too.
     await page.goto(`/admin/invoices/${id}/edit`);
     await expect(page.getByText('To correct or cancel it, create a credit note.')).toBeVisible();
@@ -353,7 +367,7 @@ test('in Romanian: the invoice page and the form speak it; in the dark theme the
     await expect(page.locator('#app-nav').getByRole('link', { name: 'Facturi de stornare' })).toBeVisible();
     await noEnglish(page, ['Invoice', 'Issued', 'Lines', 'Description', 'Quantity', 'Unit price', 'Tax summary', 'Totals',
       'Balance due', 'Paid', 'Reverse charge', 'Record payment', 'Create credit note', 'Payments', 'Credit notes',
-      'History', 'Due date', 'Issue date']);
+      'History', 'Due date', 'Issue date', 'Send by email', 'Download PDF']);
     await page.goto('/admin/invoices/new');
     await expect(page.getByRole('heading', { level: 1, name: 'Factură nouă' })).toBeVisible();
     await expect(page.getByLabel('Cantitate, linia 1', { exact: true })).toBeVisible();

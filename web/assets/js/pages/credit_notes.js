@@ -2,7 +2,7 @@
 // (search by number or reason, status and client filters), a credit
 // note's page (its invoice, client, dates and reason, the same lines, tax
 // summary and totals as an invoice; Issue, Edit and Delete while it is a
-// draft, for who may) and the edit form of a draft (issue date, reason
+// draft, Send by email once issued, for who may; Download PDF) and the edit form of a draft (issue date, reason
 // and its lines in the line editor). They are made from an invoice's page
 // (invoice_money.js); issuing one credits its invoice.
 import { h, icon, pageTitle, timeEl } from '../dom.js';
@@ -22,6 +22,8 @@ import { lineEditor, loadLineSetup, showDocumentErrors } from './doc_lines.js';
 import { clientTitle, INVOICES, invoiceName } from './invoice_form.js';
 import { clientChoices } from './invoices.js';
 import { CREDIT_NOTES, creditName, issueCreditNote } from './invoice_money.js';
+import { linked, readable, sentFact } from './invoice_page.js';
+import { pdfLink, sendDialog } from './doc_send.js';
 
 const BACK = ['M15 18l-6-6 6-6'];
 const listHref = () => CREDIT_NOTES + lastListQuery(CREDIT_NOTES);
@@ -84,14 +86,13 @@ async function creditNotePage(ctx, root) {
   const got = await load(ctx, root);
   if (!got) return;
   const { entity, cn, etag } = got;
-  const [invoice, client] = await Promise.all([
-    canView('invoices') ? api('GET', `/api/v1/invoices/${cn.invoice_id}`, { signal: ctx.signal })
-      .then((r) => h('a', { href: `${INVOICES}/${cn.invoice_id}`, 'data-testid': 'credit-invoice' }, invoiceName(r.data)))
-      .catch((err) => { if (isAbort(err)) throw err; return `#${cn.invoice_id}`; }) : `#${cn.invoice_id}`,
-    canView('clients') && cn.client_id != null ? api('GET', `/api/v1/clients/${cn.client_id}`, { signal: ctx.signal })
-      .then((r) => h('a', { href: `/admin/clients/${cn.client_id}` }, clientTitle(r.data)))
-      .catch((err) => { if (isAbort(err)) throw err; return `#${cn.client_id}`; }) : (cn.client_id == null ? null : `#${cn.client_id}`),
-  ]);
+  const [invRec, clientRec] = await Promise.all([readable('invoice', cn.invoice_id, ctx.signal),
+    readable('client', cn.client_id, ctx.signal)]);
+  // The email goes to the invoice's contact unless another address is typed.
+  const contactRec = invRec ? await readable('contact', invRec.contact_id, ctx.signal) : null;
+  const invoice = invRec ? h('a', { href: `${INVOICES}/${cn.invoice_id}`, 'data-testid': 'credit-invoice' }, invoiceName(invRec))
+    : `#${cn.invoice_id}`;
+  const client = linked('client', cn.client_id, clientRec, clientTitle);
   const draft = cn.status === 'draft';
   const title = draft ? t('cn.title_draft', { id: cn.id }) : t('cn.title_number', { number: cn.number });
   ctx.setTitle(title);
@@ -104,6 +105,16 @@ async function creditNotePage(ctx, root) {
     issue.addEventListener('click', async () => { if (await issueCreditNote(cn, { etag, messages })) reload(); else issue.focus(); });
     actions.push(issue);
   }
+  if (!draft && can('credit_notes', 'edit')) {
+    const send = h('button', { type: 'button', class: 'btn' }, t('doc.send_by_email'));
+    send.addEventListener('click', async () => {
+      const sent = await sendDialog({ path: `/api/v1/credit_notes/${cn.id}`, title: t('cn.send_title', { number: cn.number }),
+        contactEmail: contactRec && contactRec.email, returnFocus: send });
+      if (sent) reload();
+    });
+    actions.push(send);
+  }
+  actions.push(pdfLink(`/api/v1/credit_notes/${cn.id}`));
   if (draft && can('credit_notes', 'delete')) {
     const del = h('button', { type: 'button', class: 'btn btn-danger-outline' }, entityText(entity, 'delete'));
     del.addEventListener('click', async () => {
@@ -135,6 +146,7 @@ async function creditNotePage(ctx, root) {
         [t('doc.issue_date'), draft && !cn.issue_date ? h('span', { class: 'muted' }, t('cn.issue_date_on_issue')) : plainDate(cn.issue_date)],
         [t('cn.reason'), cn.reason ? h('span', { class: 'pre' }, cn.reason) : null],
         [t('inv.issued_at'), cn.issued_at ? timeEl(cn.issued_at) : null],
+        [t('doc.sent_at'), sentFact(cn)],
       ]))),
     ...documentFigures(cn),
     canView('activity') ? historySection('credit_note', cn.id, ctx.signal) : null,
@@ -162,6 +174,11 @@ async function creditNoteEdit(ctx, root) {
   for (const x of [...billed, ...(cn.taxes || [])]) {
     const known = setup.taxes.find((y) => y.id === x.tax_id);
     if (known) known.rate = x.rate;
+  }
+  // A credit note's lines carry only taxes the invoice was billed with (the
+  // server refuses others: lines[i].taxes not_billed).
+  if (billed.length) {
+    setup.taxes = billed.map((x) => ({ id: x.tax_id, name: x.name, rate: x.rate, reverse_charge: x.reverse_charge, active: true }));
   }
   const c = {
     issue_date: control({ id: 'cn-issue_date', name: 'issue_date', type: 'date', label: t('doc.issue_date'), hint: t('cn.issue_date_hint') }),

@@ -3,7 +3,8 @@
 // with their amounts, the tax summary and the totals with what was paid
 // and credited and the balance due; the actions its status and the
 // member's grants allow (Edit and Issue a draft, Delete a draft, Record a
-// payment, Create a credit note; the server decides again); the invoice's
+// payment, Create a credit note, Send by email, Download PDF; the server
+// decides again); the invoice's
 // payments and credit notes (invoice_money.js) and its History. An issued
 // invoice says why it is not edited: a credit note corrects it.
 import { h, icon, pageTitle, timeEl } from '../dom.js';
@@ -19,22 +20,30 @@ import { notFoundPage } from './records.js';
 import { documentFigures, facts, plainDate, statusBadge } from './doc_view.js';
 import { clientTitle, contactTitle, INVOICES, invoiceName } from './invoice_form.js';
 import { creditNoteDialog, creditNotesSection, loadModes, paymentDialog, paymentsSection, refusal } from './invoice_money.js';
+import { pdfLink, sendDialog } from './doc_send.js';
 
 const BACK = ['M15 18l-6-6 6-6'];
 const OPEN = ['draft', 'cancelled'];
 
-/** A record's name as a link to its page when the member may see it. */
-async function linked(kind, id, title, signal) {
-  if (id == null) return null;
-  if (!canView(`${kind}s`)) return `#${id}`;
+/** The record of kind ('client') id when the member may read it, else null. */
+export async function readable(kind, id, signal) {
+  if (id == null || !canView(`${kind}s`)) return null;
   try {
-    const { data } = await api('GET', `/api/v1/${kind}s/${id}`, { signal });
-    return h('a', { href: `/admin/${kind}s/${id}` }, title(data));
+    return (await api('GET', `/api/v1/${kind}s/${id}`, { signal })).data;
   } catch (err) {
     if (isAbort(err)) throw err;
-    return `#${id}`;
+    return null;
   }
 }
+
+/** A record's name as a link to its page (rec read), else its id. */
+export function linked(kind, id, rec, title) {
+  if (id == null) return null;
+  return rec ? h('a', { href: `/admin/${kind}s/${id}` }, title(rec)) : `#${id}`;
+}
+
+/** When and to whom a document was emailed, or null. */
+export const sentFact = (doc) => (doc.sent_at ? [timeEl(doc.sent_at), doc.sent_to ? ` → ${doc.sent_to}` : ''] : null);
 
 export async function invoicePage(ctx, root) {
   const entity = entityByKey('invoices');
@@ -49,12 +58,14 @@ export async function invoicePage(ctx, root) {
     if (err instanceof ApiError && err.status === 404) return notFoundPage(ctx, root);
     throw err;
   }
-  const [staff, client, contact, modes] = await Promise.all([
+  const [staff, clientRec, contactRec, modes] = await Promise.all([
     loadStaff(ctx.signal),
-    linked('client', inv.client_id, clientTitle, ctx.signal),
-    linked('contact', inv.contact_id, contactTitle, ctx.signal),
+    readable('client', inv.client_id, ctx.signal),
+    readable('contact', inv.contact_id, ctx.signal),
     can('payments', 'create') || canView('payments') ? loadModes(ctx.signal) : null,
   ]);
+  const client = linked('client', inv.client_id, clientRec, clientTitle);
+  const contact = linked('contact', inv.contact_id, contactRec, contactTitle);
   const reload = () => navigate(location.pathname, { replace: true });
   const draft = inv.status === 'draft';
   const title = draft ? t('inv.title_draft', { id: inv.id }) : t('inv.title_number', { number: inv.number });
@@ -95,6 +106,16 @@ export async function invoicePage(ctx, root) {
     credit.addEventListener('click', () => creditNoteDialog({ inv, returnFocus: credit }));
     actions.push(credit);
   }
+  if (!draft && can('invoices', 'edit')) {
+    const send = h('button', { type: 'button', class: 'btn' }, t('doc.send_by_email'));
+    send.addEventListener('click', async () => {
+      const sent = await sendDialog({ path: `/api/v1/invoices/${inv.id}`, title: t('inv.send_title', { number: inv.number }),
+        contactEmail: contactRec && contactRec.email, returnFocus: send });
+      if (sent) reload();
+    });
+    actions.push(send);
+  }
+  actions.push(pdfLink(`/api/v1/invoices/${inv.id}`));
   if (draft && can('invoices', 'delete')) {
     const del = h('button', { type: 'button', class: 'btn btn-danger-outline' }, t('inv.delete'));
     del.addEventListener('click', async () => {
@@ -136,6 +157,7 @@ export async function invoicePage(ctx, root) {
         [t('doc.due_date'), plainDate(inv.due_date)],
         [t('inv.sales_agent'), inv.owner_id == null ? null : staffName(staff, inv.owner_id)],
         [t('inv.issued_at'), inv.issued_at ? timeEl(inv.issued_at) : null],
+        [t('doc.sent_at'), sentFact(inv), 'invoice-sent'],
         ...custom,
       ]))),
     ...documentFigures(inv, { settlement: true }),
