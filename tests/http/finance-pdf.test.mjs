@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   startServer, client, adminClient, assertProblem, assertFieldErrors, uniq, addRole, addMember, raiseSeats,
-  startSmtpSink, configureSmtp,
+  startSmtpSink, configureSmtp, recordCoverage,
 } from './harness.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-pdf-'));
@@ -39,6 +39,8 @@ function pdfPages(bytes) {
 /* GET a PDF: the bytes, checked as a PDF download. */
 async function getPdf(c, url, id) {
   const res = await fetch(`${c.base}${url.replace('{id}', id)}`, { headers: { Cookie: c.cookieHeader() } });
+  // Read as bytes, outside the JSON client: recorded for the route meta-test by hand.
+  recordCoverage('GET', url, url.replace('{id}', id), res.status);
   assert.equal(res.status, 200, await res.clone().text());
   assert.equal(res.headers.get('content-type'), 'application/pdf');
   assert.match(res.headers.get('content-disposition') || '', /^attachment; filename\*=UTF-8''/);

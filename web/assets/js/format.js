@@ -118,6 +118,34 @@ export function formatMoney(n, currency) {
   return c ? `${text} ${c}` : text;
 }
 
+/**
+ * A decimal as the API writes it ("-1234.5", "1512.37") in the member's
+ * separators, exactly (no floating point: amounts of any size), with at
+ * least min decimals; digits past min are kept only when they are not
+ * zeros ("1512.370" → "1,512.37" at min 2, "3.000" → "3" at min 0).
+ */
+export function formatDecimalText(text, { min = 0 } = {}) {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(text ?? '').trim());
+  if (!m) return String(text ?? '');
+  let frac = (m[3] || '').replace(/0+$/, '');
+  if (frac.length < min) frac = frac.padEnd(min, '0');
+  const int = m[2].replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, groupMark());
+  return `${m[1] && /[1-9]/.test(m[2] + frac) ? '-' : ''}${int}${frac ? decimalMark() + frac : ''}`;
+}
+
+/** An amount the API wrote ("1512.37") with the currency's decimals and code: "1.512,37 RON". */
+export function formatAmountText(text, currency) {
+  const c = currency || prefs.default_currency;
+  const body = formatDecimalText(text, { min: currencyDecimals(c) });
+  return c ? `${body} ${c}` : body;
+}
+
+/** Today in the member's time zone, as a calendar date "YYYY-MM-DD". */
+export function todayDate() {
+  const p = partsIn(new Date(), prefs.timezone);
+  return `${p.y}-${p.m}-${p.d}`;
+}
+
 /** 0 Sunday .. 6 Saturday: the first day of the member's week. */
 export function firstDayOfWeek() {
   return { sunday: 0, monday: 1, saturday: 6 }[prefs.first_day_of_week] ?? 1;

@@ -12,6 +12,8 @@ export const FALLBACK_MESSAGES = {
   type: 'This value has the wrong type.', too_long: 'This value is too long.',
   invalid: 'This value is not valid.', not_allowed: 'Choose one of the offered values.',
   not_found: 'The referenced record does not exist.', taken: 'This value is already in use.',
+  out_of_range: 'This value is outside the allowed range.', too_many: 'There are too many items.',
+  too_much: 'This amount is more than allowed.', read_only: 'This field cannot be changed.',
 };
 
 const CODES = new Set(Object.keys(FALLBACK_MESSAGES));

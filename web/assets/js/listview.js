@@ -38,6 +38,9 @@
 //                            one select that sets several parameters
 //     {type: 'dates', field: 'created_at', params: ['created_from',
 //      'created_to'], labels: ['Created from', 'Created to']}
+//                            plain: true for a calendar date field (an
+//                            invoice's due date): sent as the days typed
+//                            (field[gte]/field[lte]), not as instants
 //   ],
 //   columns: [{label, sort: 'name', desc: true (first click descending),
 //     class, headClass, hiddenLabel, header: (view) => node,
@@ -447,7 +450,10 @@ export function listView(ctx, cfg) {
     const q = {};
     if (state.q) q.q = state.q;
     for (const f of c.filters) {
-      if (f.type === 'dates') {
+      if (f.type === 'dates' && f.plain) { // a calendar date field: the days as they are
+        if (state.filters[f.params[0]]) q[`${f.field}[gte]`] = state.filters[f.params[0]];
+        if (state.filters[f.params[1]]) q[`${f.field}[lte]`] = state.filters[f.params[1]];
+      } else if (f.type === 'dates') {
         const from = state.filters[f.params[0]] && dayStart(state.filters[f.params[0]]);
         const to = state.filters[f.params[1]] && dayStart(state.filters[f.params[1]], 1);
         if (from) q[`${f.field}[gte]`] = from;

@@ -7,14 +7,14 @@
 //             shown when /auth/me's `permissions` lists view or view_own for
 //             it (admins see everything)
 //   adminOnly hidden from non-admins if /auth/me ever lacks `permissions`
-//   group     section heading: null (top), CRM, Organisation, Administration,
-//             Utilities
+//   group     section heading: null (top), CRM, Sales, Organisation,
+//             Administration, Utilities
 //   order     position within the group (lower first)
 //   exact     active only on exactly this path (otherwise: path prefix)
 //   icon      static SVG path data
 export const NAV = [];
 
-const GROUPS = [null, 'CRM', 'Organisation', 'Administration', 'Utilities'];
+const GROUPS = [null, 'CRM', 'Sales', 'Organisation', 'Administration', 'Utilities'];
 
 /** Replaces the navigation with rows, ordered by group, then order. */
 export function setNav(rows) {

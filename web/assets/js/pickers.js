@@ -162,3 +162,87 @@ export function staffListPicker(opts) {
   paint();
   return api;
 }
+
+/**
+ * A record picker (a document's client): a select of the records of a
+ * list route (the first 200 by their title) and, beside it, a search box
+ * that fills the select with the records matching what is typed (the
+ * list's q=, from two characters; empty: the first 200 again). The record
+ * chosen stays offered while another search runs.
+ *
+ * opts: {id (of the select, which the field's label names), name, api
+ * ('/api/v1/clients'), title (record → text), sort, required, searchLabel,
+ * describedBy, signal}. Returns {root, input (the select), search, load(),
+ * get() (an id or null), set(id, text), onChange}.
+ */
+export function recordPicker(opts) {
+  const { id, name, title, signal } = opts;
+  const select = h('select', { id, name, class: 'input', required: opts.required, 'aria-describedby': opts.describedBy || null });
+  const search = h('input', { id: `${id}-search`, type: 'search', class: 'input', autocomplete: 'off', maxlength: '200',
+    placeholder: opts.searchLabel, 'aria-label': opts.searchLabel, 'aria-controls': id });
+  const status = h('p', { class: 'visually-hidden', role: 'status' });
+  const known = new Map(); // id → text of what was offered
+  const api_ = { root: null, input: select, search, onChange: null };
+  let current = null;
+  let request = null;
+
+  function fill(records, query) {
+    const value = select.value || (current != null ? String(current) : '');
+    const options = records.map((r) => { known.set(String(r.id), title(r)); return [String(r.id), title(r)]; });
+    if (value && !options.some(([v]) => v === value)) options.unshift([value, known.get(value) || `#${value}`]);
+    select.replaceChildren(h('option', { value: '' }, '—'), ...options.map(([v, text]) => h('option', { value: v }, text)));
+    select.value = value;
+    status.textContent = query ? t('picker.found', { count: records.length }) : '';
+  }
+
+  async function load(query = '') {
+    if (request) request.abort();
+    const ctl = new AbortController();
+    request = ctl;
+    if (signal) signal.addEventListener('abort', () => ctl.abort(), { once: true });
+    try {
+      const q = { limit: 200, sort: opts.sort };
+      if (query) q.q = query;
+      const { data } = await api('GET', opts.api, { query: q, signal: ctl.signal });
+      fill(Array.isArray(data && data.data) ? data.data : [], query);
+    } catch (err) {
+      if (err && err.name === 'AbortError') return;
+      if (!(err instanceof ApiError)) throw err;
+      fill([], query); // not permitted: the value stays, by id
+    } finally {
+      if (request === ctl) request = null;
+    }
+  }
+
+  let timer = null;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    const q = search.value.trim();
+    if (q.length === 1) return;
+    timer = setTimeout(() => load(q), 250);
+  });
+  // Enter in the search box searches now instead of submitting the form.
+  search.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter') return;
+    ev.preventDefault();
+    clearTimeout(timer);
+    load(search.value.trim());
+  });
+  select.addEventListener('change', () => {
+    current = select.value ? Number(select.value) : null;
+    if (api_.onChange) api_.onChange(current);
+  });
+
+  api_.root = h('div', { class: 'record-picker' }, select, search, status);
+  api_.load = load;
+  api_.get = () => (select.value ? Number(select.value) : null);
+  api_.set = (v, text) => {
+    current = v == null || v === '' ? null : Number(v);
+    if (current != null && text) known.set(String(current), text);
+    if (current != null && ![...select.options].some((o) => o.value === String(current))) {
+      select.appendChild(h('option', { value: String(current) }, known.get(String(current)) || `#${current}`));
+    }
+    select.value = current == null ? '' : String(current);
+  };
+  return api_;
+}

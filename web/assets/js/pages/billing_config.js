@@ -5,12 +5,13 @@
 // as they are typed (the saved preview comes from the server). Each form
 // PATCHes only what changed to /api/v1/billing/number_series/{kind} with
 // If-Match: a save over someone else's (412) shows the stale notice; every
-// field error of a 422 is shown under its field.
+// field error of a 422 is shown under its field. Above them, the billing
+// settings' tax rounding rule of documents (per document or per line).
 import { h, pageTitle } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { can } from '../session.js';
 import { alertBox, loading, problemBox, toast } from '../ui.js';
-import { clearErrors, control, errorMessage, showFieldErrors, staleNotice } from '../forms.js';
+import { clearErrors, control, errorMessage, radioGroup, showFieldErrors, staleNotice } from '../forms.js';
 import { trackForm } from '../dirty.js';
 import { t } from '../i18n.js';
 
@@ -70,12 +71,62 @@ async function billingConfigPage(ctx, root) {
     if (!isAbort(err)) list.replaceChildren(problemBox(err));
     return;
   }
-  list.replaceChildren(...KINDS.map((kind) => {
+  const rounding = h('div', { class: 'settings-slot', 'data-testid': 'tax-rounding' });
+  list.replaceChildren(rounding, ...KINDS.map((kind) => {
     const slot = h('div', { class: 'settings-slot', 'data-kind': kind });
     const s = data.items.find((x) => x.kind === kind);
     seriesForm(kind, slot, ctx.signal, s, null);
     return slot;
   }));
+  roundingForm(rounding, ctx.signal);
+}
+
+/* The billing group's tax rounding rule (src/finance/document.h): per
+ * document, the default, or per line; PATCH /api/v1/settings/billing with
+ * the group's ETag. */
+async function roundingForm(slot, signal) {
+  let values;
+  let etag;
+  try {
+    ({ data: { values }, etag } = await api('GET', '/api/v1/settings/billing', { signal }));
+  } catch (err) {
+    if (!isAbort(err)) slot.replaceChildren(problemBox(err));
+    return;
+  }
+  const editable = can('settings', 'edit');
+  const choice = radioGroup({ name: 'tax_rounding', label: t('billing.tax_rounding'), value: values.tax_rounding || 'document',
+    items: [['document', t('billing.round_document'), t('billing.round_document_hint')],
+      ['line', t('billing.round_line'), t('billing.round_line_hint')]] });
+  if (!editable) for (const el of choice.wrap.querySelectorAll('input')) el.disabled = true;
+  const messages = h('div', { class: 'form-messages', tabindex: '-1' });
+  const save = editable ? h('button', { type: 'submit', class: 'btn btn-primary' }, t('billing.save')) : null;
+  const form = h('form', { class: 'card form settings-form', novalidate: true, 'aria-labelledby': 'billing-rounding-title' },
+    h('h2', { id: 'billing-rounding-title', class: 'section-title' }, t('billing.title')),
+    h('p', { class: 'muted' }, t('billing.lead')),
+    messages, h('div', { class: 'form-grid' }, choice.wrap), h('div', { class: 'form-actions' }, save));
+  slot.replaceChildren(form);
+  const tracker = editable ? trackForm(form) : null;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!save) return;
+    messages.replaceChildren();
+    const v = choice.get();
+    if (v === values.tax_rounding) { toast(t('common.no_changes'), 'info'); return; }
+    save.disabled = true;
+    try {
+      const res = await api('PATCH', '/api/v1/settings/billing', { body: { tax_rounding: v }, ifMatch: etag });
+      values = res.data.values;
+      etag = res.etag || etag;
+      if (tracker) tracker.markClean();
+      toast(t('billing.saved'));
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 412) staleNotice(messages, 'section', () => roundingForm(slot, signal));
+      else { messages.replaceChildren(problemBox(err)); messages.focus(); }
+    } finally {
+      save.disabled = false;
+    }
+  });
 }
 
 /* One kind's form in slot; s the series as loaded (its etag when known). */

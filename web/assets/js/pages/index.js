@@ -23,10 +23,13 @@ import * as customFields from './custom_fields.js';
 import * as finance from './finance.js';
 import * as financeCurrencies from './finance_currencies.js';
 import * as integrationLogs from './integration_logs.js';
+import * as invoices from './invoices.js';
+import * as creditNotes from './credit_notes.js';
+import * as payments from './payments.js';
 import * as records from './records.js';
 
 export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, jobs,
-  activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, records];
+  activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {

@@ -23,7 +23,8 @@ const listHref = () => BASE + lastListQuery(BASE);
 // Every entity the API lets a webhook follow (src/admin/webhook.c: the registry's and staff).
 const ENTITY_KEYS = [['lead', 'leads', 'Leads'], ['client', 'clients', 'Clients'], ['contact', 'contacts', 'Contacts'],
   ['contract', 'contracts', 'Contracts'], ['project', 'projects', 'Projects'], ['task', 'tasks', 'Tasks'],
-  ['ticket', 'tickets', 'Tickets'], ['department', 'departments', 'Departments'], ['team', 'teams', 'Teams'],
+  ['ticket', 'tickets', 'Tickets'], ['invoice', 'invoices', 'Invoices'], ['payment', 'payments', 'Payments'],
+  ['credit_note', 'credit_notes', 'Credit notes'], ['department', 'departments', 'Departments'], ['team', 'teams', 'Teams'],
   ['staff', 'staff', 'Staff']];
 const ENTITIES = ENTITY_KEYS.map(([e]) => [e]);
 /** [value, label] of the entities and events, in the member's language. */
