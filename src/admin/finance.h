@@ -9,7 +9,7 @@
  * DELETE /api/v1/taxes/{id} then answers 409 ("deactivate it instead")
  * while any row of any listed table names the tax: tax_uses counts them
  * in the deleting transaction. The finance documents (invoices, credit
- * notes) list their taxes in document_tax (finance/document.c).
+ * notes, proposals) list their taxes in document_tax (finance/document.c).
  *
  * Conversion (reports): an amount in one currency of the organisation
  * into another on a date, through the rates to the base currency entered

@@ -39,7 +39,7 @@
 #define RATE_MAX 100000 /* 100.000 % */
 
 /* The tables whose rows name a tax (finance.h: "Adding a record that uses
- * a tax"). None yet: invoices, proposals and credit notes will add theirs. */
+ * a tax"). */
 static const struct {
 	const char *table, *column;
 } tax_users[] = {

@@ -183,6 +183,17 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"proposal_sent", "en", "Proposal {{number}} from {{company_name}}",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "Please find attached our proposal {{number}}, {{subject}},\n"
+	 "of {{total}}.\n"
+	 "{{valid}}\n"
+	 "\n"
+	 "{{message}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"test", "en", "Test email from {{company_name}}",
 	 "This is a test email from {{company_name}}.\n"
 	 "\n"
@@ -346,6 +357,17 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "Vă transmitem atașat factura de stornare {{number}}, în valoare de\n"
 	 "{{total}}, care stornează factura {{invoice}}.\n"
+	 "\n"
+	 "{{message}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"proposal_sent", "ro", "Oferta {{number}} de la {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Vă transmitem atașat oferta noastră {{number}}, {{subject}},\n"
+	 "în valoare de {{total}}.\n"
+	 "{{valid}}\n"
 	 "\n"
 	 "{{message}}\n"
 	 "\n"

@@ -91,6 +91,20 @@ int entity_record_load(struct req *r, const struct entity *e, bool lock,
 int entity_record_follow(struct req *r, const struct entity *e, int64_t id,
 			 json_t **out);
 
+/* Creates a record of e in the caller's open transaction exactly as
+ * POST /api/v1/<plural> would with body (not taken; the request's own
+ * body is left as it was): the body schema, references the caller may
+ * see, custom fields and e's check hook, the row with its staff lists,
+ * e's on_write hook, the activity row ("create"), the `created` event
+ * and the entity count. For a record that follows from another change
+ * (a proposal becoming an invoice); the permission to create e is the
+ * calling route's: nothing here checks it. Field errors are named as e's
+ * create route names them. 0 (*out the record as the API shows it, a new
+ * reference), or -1 (r->err, or a database error: the caller rolls
+ * back). entity_follow.c. */
+int entity_record_create(struct req *r, const struct entity *e,
+			 const json_t *body, json_t **out);
+
 /* Offboarding: moves e's records on which staff member `from` is named in
  * field i (an owner or assignee field: a column, or a staff list, where
  * `to` already listed just loses `from`) to `to`, in the caller's

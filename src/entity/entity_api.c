@@ -307,6 +307,44 @@ static int write_load(struct req *r, const struct write_op *op, json_t **rec)
 	return entity_record_load(r, op->ctx, true, rec);
 }
 
+/* Which entities' records refer to record r->id of e by a reference
+ * field ("proposals, invoices"), for the message of a refused delete
+ * (after its rollback: a probe each, outside the transaction); "other
+ * records" when none of them does (a reference of another kind). */
+static const char *referrers(struct req *r, const struct entity *e)
+{
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < nentities; i++) {
+		const struct entity *t = entities[i];
+		for (int k = 0; k < t->schema.nfields; k++) {
+			const struct field *f = &t->schema.fields[k];
+			if (f->type != FT_REF || strcmp(f->ref, e->name))
+				continue;
+			struct db_stmt *st = db_prepare(
+				r->db,
+				arena_printf(r->arena,
+					     "SELECT 1 FROM %s WHERE %s = ? AND "
+					     "org_id = ? LIMIT 1",
+					     t->name, f->name));
+			if (!st)
+				continue;
+			db_bind_int(st, 1, r->id);
+			db_bind_int(st, 2, r->who.org_id);
+			int rc = db_step(st);
+			db_reset(st);
+			if (rc == 1) {
+				buf_printf(&b, "%s%s", b.len ? ", " : "",
+					   t->plural);
+				break; /* one mention per entity */
+			}
+		}
+	}
+	const char *out = arena_strdup(r->arena, b.len ? buf_str(&b)
+						       : "other records");
+	buf_free(&b);
+	return out;
+}
+
 /* After a failed write: a unique violation becomes a field error on the
  * entity's unique field; a foreign-key violation (a referenced member was
  * deleted meanwhile) a field error on the reference; anything else a
@@ -328,14 +366,13 @@ static int write_error(struct req *r, const struct entity *e)
 	if (db_err_fk(r->db) && r->method == HTTP_DELETE) {
 		db_rollback(r->db);
 		return atr_fail(&r->err, ATR_E_CONFLICT,
-				"cannot delete %s %lld: other records refer to "
-				"it (its contacts, contracts, projects...); "
-				"remove or reassign them first",
-				e->name, (long long)r->id);
+				"cannot delete %s %lld: %s refer to it; remove "
+				"or reassign them first",
+				e->name, (long long)r->id, referrers(r, e));
 	}
 	if (db_err_fk(r->db)) {
 		db_rollback(r->db);
-		entity_check_refs(r);
+		entity_check_body(r, e);
 		if (r->err.kind == ATR_E_NONE)
 			atr_fail(&r->err, ATR_E_CONFLICT,
 				 "a record this %s refers to was just removed",
@@ -437,7 +474,11 @@ static int lists_apply(struct req *r, const struct entity *e,
 static int create_apply(struct req *r, const struct write_op *op,
 			const json_t *before, json_t **after)
 {
-	const struct entity *e = op->ctx;
+	return entity_create_row(r, op->ctx, after);
+}
+
+int entity_create_row(struct req *r, const struct entity *e, json_t **after)
+{
 	const struct field_set *fs = entity_fields(r, e);
 	struct db_stmt *st = fs ? db_prepare(r->db, entity_sql_of(e)->insert)
 				: NULL;

@@ -106,7 +106,11 @@ static void check_custom(struct req *r, const struct field_set *fs)
  * again to name the field. */
 void entity_check_refs(struct req *r)
 {
-	const struct entity *e = r->route->arg;
+	entity_check_body(r, r->route->arg);
+}
+
+void entity_check_body(struct req *r, const struct entity *e)
+{
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		json_t *v = json_object_get(r->body, f->name);

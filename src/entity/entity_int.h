@@ -108,6 +108,19 @@ int entity_lists_arms(struct list_query *q, const struct entity *e,
 		      const struct scope_ids *peers, const char *const *cols,
 		      const struct scope_ids *const *ids, int ncols);
 
+/* The checks of entity_check_refs for a body of e in r->body (a
+ * create when r->method is HTTP_POST): references, staff lists, custom
+ * fields and e's check hook. Adds field errors to r->err
+ * (entity_check.c). */
+void entity_check_body(struct req *r, const struct entity *e);
+
+/* Inserts a record of e from r->body (checked) in the caller's open
+ * transaction, with its staff lists and e's on_write hook: the create
+ * of the write path without its bookkeeping (activity row, event, count:
+ * the caller's). 1 made (*after the record, a new reference), -1
+ * (r->err, or a database error) (entity_api.c). */
+int entity_create_row(struct req *r, const struct entity *e, json_t **after);
+
 /* GET /api/v1/meta/entities (entity_meta.c). */
 int entity_h_meta(struct req *r);
 

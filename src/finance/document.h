@@ -118,11 +118,36 @@ void doc_check_body(struct req *r);
 int doc_update_totals(struct req *r, const struct entity *e,
 		      const json_t *before, json_t *after, const json_t *rates);
 
+/* On create (POST), a body without `currency` takes the organisation's
+ * base currency: the check hook of a document whose currency the author
+ * chooses (invoices, proposals), after doc_check_body. */
+void doc_default_currency(struct req *r);
+
+/* The contact of record after (`contact_id`), when set and new or moved
+ * with its client, must be a contact of its `client_id`: a field error
+ * "contact_id" naming e ("is not a contact of the proposal's client")
+ * otherwise. For on_write hooks. 0, or -1 (r->err, or a database
+ * error). */
+int doc_check_contact(struct req *r, const struct entity *e,
+		      const json_t *before, const json_t *after);
+
+/* The date in field `later` of rec must not be before the one in
+ * `earlier` (either may be absent): a field error on `later` ("must not
+ * be before the <label>") otherwise. 0 or -1. */
+int doc_check_order(struct req *r, const json_t *rec, const char *earlier,
+		    const char *later, const char *label);
+
 /* Removes the document's document_tax rows (its delete). 0 or -1. */
 int doc_forget_taxes(struct req *r, const struct entity *e, int64_t id);
 
 /* Today in the organisation's time zone, YYYY-MM-DD. 0 or -1. */
 int doc_today(struct db_conn *c, int64_t org, char out[DOC_DATE_MAX]);
+
+/* Today in the zone furthest ahead of UTC (UTC+14), YYYY-MM-DD: no
+ * organisation's today is later, so a scheduler task takes the documents
+ * whose date is before it as candidates and judges each in its own
+ * organisation's zone (doc_today). 0 or -1. */
+int doc_horizon(char out[DOC_DATE_MAX]);
 
 /* Sets `number` of document id of table to number inside the caller's
  * transaction; a number taken by another document of the organisation is

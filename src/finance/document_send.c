@@ -1,6 +1,7 @@
-/* document_send.c — emailing an issued invoice or credit note to the
- * client, its PDF attached (POST /api/v1/invoices/{id}/send,
- * /api/v1/credit_notes/{id}/send; the edit permission).
+/* document_send.c — emailing an issued invoice or credit note, or a sent
+ * proposal, to the client, its PDF attached (POST
+ * /api/v1/invoices/{id}/send, /api/v1/credit_notes/{id}/send,
+ * /api/v1/proposals/{id}/email; the edit permission).
  *
  * The PDF is rendered before the write transaction (a page of layout
  * must not hold SQLite's one writer), from the record as the caller sees
@@ -117,6 +118,20 @@ static json_t *vars_of(struct req *r, struct send *s)
 					 : arena_printf(r->arena,
 							"Payment is due on %s.",
 							due)));
+	} else if (!strcmp(s->e->name, "proposal")) {
+		const char *d = str(s->rec, "open_till");
+		l10n_format_date(&l, d, due, sizeof due);
+		json_object_set_new(v, "subject",
+				    json_string(str(s->rec, "subject")));
+		json_object_set_new(
+			v, "valid",
+			json_string(!d ? ""
+				    : ro ? arena_printf(r->arena,
+							"Oferta este valabilă până la %s.",
+							due)
+					 : arena_printf(r->arena,
+							"The offer is valid until %s.",
+							due)));
 	} else {
 		json_t *inv = NULL;
 		const struct entity *ie = entity_find("invoice");
@@ -208,7 +223,8 @@ int doc_send_h(struct req *r)
 	rc = -1;
 	if (!strcmp(str(s.rec, "status"), "draft")) {
 		atr_fail(&r->err, ATR_E_CONFLICT,
-			 "a draft is not sent: issue it first");
+			 "a draft is not sent: %s it first",
+			 strcmp(s.e->name, "proposal") ? "issue" : "send");
 		goto out;
 	}
 	if (recipient(r, &s) < 0) {

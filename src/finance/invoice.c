@@ -26,14 +26,12 @@
 #include "core/arena.h"
 #include "core/module.h"
 #include "core/settings.h"
-#include "core/tz.h"
 #include "db/db.h"
 #include "entity/entity.h"
 #include "finance/document.h"
 #include "finance/document_pdf.h"
 #include "finance/invoice.h"
 #include "finance/number_series.h"
-#include "admin/finance.h"
 #include "http/perm.h"
 #include "http/pipeline.h"
 #include "http/write.h"
@@ -141,58 +139,7 @@ static void invoice_check(struct req *r, const struct entity *e)
 {
 	(void)e;
 	doc_check_body(r);
-	if (r->method == HTTP_POST && !json_object_get(r->body, "currency") &&
-	    req_db(r)) {
-		char base[4];
-		if (currency_base(r->db, r->who.org_id, base) < 0)
-			req_db_error(r);
-		else
-			json_object_set_new(r->body, "currency",
-					    json_string(base));
-	}
-}
-
-/* The contact must be one of the invoice's client's. */
-static int check_contact(struct req *r, const json_t *before,
-			 const json_t *after)
-{
-	const json_t *ct = json_object_get(after, "contact_id");
-	if (!json_is_integer(ct) ||
-	    (before && json_equal(ct, json_object_get(before, "contact_id")) &&
-	     json_equal(json_object_get(after, "client_id"),
-			json_object_get(before, "client_id"))))
-		return 0;
-	struct db_stmt *st = db_prepare(
-		r->db, "SELECT client_id FROM contact WHERE id = ? AND org_id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, json_integer_value(ct));
-	db_bind_int(st, 2, r->who.org_id);
-	int rc = db_step(st);
-	bool ok = rc == 1 && !db_col_null(st, 0) &&
-		  db_col_int(st, 0) ==
-			  json_integer_value(json_object_get(after, "client_id"));
-	db_reset(st);
-	if (rc < 0)
-		return -1;
-	if (!ok) {
-		atr_field(&r->err, "contact_id", "invalid",
-			  "is not a contact of the invoice's client");
-		return -1;
-	}
-	return 0;
-}
-
-static int check_dates(struct req *r, const json_t *after)
-{
-	const char *issue = str_of(after, "issue_date"),
-		   *due = str_of(after, "due_date");
-	if (issue && due && strcmp(due, issue) < 0) {
-		atr_field(&r->err, "due_date", "invalid",
-			  "must not be before the issue date");
-		return -1;
-	}
-	return 0;
+	doc_default_currency(r);
 }
 
 static int invoice_on_write(struct req *r, const struct entity *e,
@@ -213,7 +160,9 @@ static int invoice_on_write(struct req *r, const struct entity *e,
 		}
 		return 0;
 	}
-	if (check_contact(r, before, *after) < 0 || check_dates(r, *after) < 0 ||
+	if (doc_check_contact(r, e, before, *after) < 0 ||
+	    doc_check_order(r, *after, "issue_date", "due_date",
+			    "issue date") < 0 ||
 	    doc_update_totals(r, e, before, *after, NULL) < 0)
 		return -1;
 	/* A draft owes its total. */
@@ -478,11 +427,8 @@ static int invoices_overdue(struct app *app, struct db_conn *c,
 	/* Candidates: due before tomorrow in UTC+14, the furthest zone;
 	 * each is judged in its own organisation's zone. */
 	char horizon[DOC_DATE_MAX];
-	struct tz_local t;
-	if (tz_local("Pacific/Kiritimati", atr_now_ms(), &t) < 0)
+	if (doc_horizon(horizon) < 0)
 		return atr_fail(err, ATR_E_INTERNAL, "no time zone data");
-	snprintf(horizon, sizeof horizon, "%04d-%02d-%02d", t.year % 10000,
-		 t.month % 100, t.day % 100);
 	struct db_stmt *st = db_prepare(
 		c, "SELECT id, org_id, due_date FROM invoice WHERE status IN "
 		   "('issued', 'sent', 'partially_paid') AND due_date < ? "

@@ -336,6 +336,8 @@ int write_run(struct req *r, const struct write_op *op)
 	}
 	if (op->kind == WRITE_DELETE)
 		r->status = 204;
+	else if (op->kind == WRITE_UPDATE && op->reply)
+		op->reply(r, op);
 	else
 		set_etag(r, after);
 	rc = 0;

@@ -50,6 +50,11 @@ struct write_op {
 	int (*apply)(struct req *r, const struct write_op *op,
 		     const json_t *before, json_t **after);
 	void *ctx; /* the module's own */
+	/* Optional, update: the answer of an action whose result is another
+	 * record (a proposal converted answers 201 with the invoice it
+	 * became), set after the commit instead of 200 with the record and
+	 * its ETag. */
+	void (*reply)(struct req *r, const struct write_op *op);
 };
 
 /* Runs op as one transaction and sets r's response. 0, or -1 with r->err

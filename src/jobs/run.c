@@ -38,6 +38,12 @@ static void record(struct app *app, const struct jobs_registry *reg,
 		   const char *msg)
 {
 	const struct job_kind *k = &reg->kinds[j->kind];
+	/* The outcome counts before the job's end is written: whoever sees
+	 * the job done (a test polling its status) sees it counted. */
+	if (rc == JOB_OK)
+		atomic_fetch_add(&reg->ok[j->kind], 1);
+	else if (rc != JOB_ABORTED)
+		atomic_fetch_add(&reg->failed[j->kind], 1);
 	struct atr_err err = {0};
 	struct db_conn *c = db_acquire(app->db, &err);
 	if (!c) {
@@ -69,10 +75,6 @@ static void record(struct app *app, const struct jobs_registry *reg,
 				"attempts: %s\n",
 			(long long)j->id, k->name, (long long)j->attempts, msg);
 	db_release(c);
-	if (rc == JOB_OK)
-		atomic_fetch_add(&reg->ok[j->kind], 1);
-	else if (rc != JOB_ABORTED)
-		atomic_fetch_add(&reg->failed[j->kind], 1);
 }
 
 /* Runs claimed job j on this thread; returns its outcome. j stays the

@@ -395,6 +395,7 @@ describe('staff administration', () => {
         ticket: { assigned_to: 0, owner_id: 0 },
         invoice: { owner_id: 0 },
         credit_note: { owner_id: 0 },
+        proposal: { owner_id: 0 },
         payment: { recorded_by: 0 },
       });
       const getLead = async (x) => (await admin.req('GET', '/api/v1/leads/{id}', { params: { id: x.id } })).body;
@@ -714,15 +715,17 @@ describe('staff administration', () => {
       assert.equal((await admin.req('GET', ITEM, { params: { id: a.id } })).body.role_id, role.id);
     });
 
-    it('templates: the spec\'s roles, Sales Agent with its grants and proposals missing', async () => {
+    it('templates: the spec\'s roles, Sales Agent with all its grants', async () => {
       const r = await admin.req('GET', '/api/v1/roles/templates');
       assert.equal(r.status, 200, r.text);
       const mods = new Set((await admin.req('GET', '/api/v1/permissions/modules')).body.data.map((m) => m.module));
       const sa = r.body.data.find((x) => x.name === 'Sales Agent');
       assert.ok(sa, `Sales Agent in ${r.text}`);
       assert.equal(typeof sa.description, 'string');
-      assert.deepEqual(sortedMatrix(sa.permissions), { leads: ['create', 'edit', 'view_own'], clients: ['create', 'view'], invoices: ['view_own'] });
-      assert.ok(sa.missing_modules.includes('proposals'), JSON.stringify(sa.missing_modules));
+      assert.deepEqual(sortedMatrix(sa.permissions), {
+        leads: ['create', 'edit', 'view_own'], clients: ['create', 'view'], proposals: ['create', 'edit', 'view'], invoices: ['view_own'],
+      });
+      assert.deepEqual(sa.missing_modules, []);
       const ar = r.body.data.find((x) => x.name === 'AR Accountant');
       assert.deepEqual(sortedMatrix(ar.permissions), { invoices: ['edit', 'view'], payments: ['create', 'view'], clients: ['view'] });
       assert.deepEqual(ar.missing_modules, ['bank_statements']);

@@ -10,7 +10,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, client, adminClient, assertProblem, assertFieldErrors, uniq, addRole, addMember, raiseSeats,
+  startServer, client, adminClient, assertProblem, assertFieldErrors, uniq, addRole, addMember, raiseSeats, waitFor,
 } from './harness.mjs';
 
 const INVOICES = '/api/v1/invoices';
@@ -232,6 +232,11 @@ describe('invoices, payments and credit notes', () => {
       assert.deepEqual(p.body.taxes, []);
       const d = await admin.req('DELETE', INVOICE, { params: { id: inv.id } });
       assert.equal(d.status, 204, d.text);
+      // a client with invoices is kept, and the refusal says what refers to it
+      await add();
+      const dc = await admin.req('DELETE', '/api/v1/clients/{id}', { params: { id: clientId } });
+      assertProblem(dc, 409);
+      assert.match(dc.body.detail, /contacts, invoices refer to it/);
     });
   });
 
@@ -377,6 +382,40 @@ describe('invoices, payments and credit notes', () => {
       assert.ok(actions.includes('create'));
       const issueRow = log.body.data.find((a) => a.diff?.number);
       assert.equal(issueRow.diff.number.to, inv.number);
+    });
+  });
+
+  describe('overdue', () => {
+    it('the scheduler marks overdue an issued invoice whose due date passed, by the system, with its event', async () => {
+      const inv = await issue(await add({ due_date: day(10) }));
+      const paid = await issue(await add({ due_date: day(10) }));
+      assert.equal((await pay(paid, '238')).status, 201);
+      // due long ago: written behind the API's back, as time passing would
+      for (const x of [inv, paid]) {
+        const u = srv.sql(`UPDATE invoice SET due_date = '2000-01-01' WHERE id = ${x.id}`);
+        assert.equal(u.status, 0, u.stderr);
+      }
+      await waitFor(async () => {
+        const s = await admin.req('GET', '/api/v1/scheduler');
+        return s.body.tasks?.some((t) => t.name === 'invoices_overdue');
+      }, { what: 'the invoices_overdue task row' });
+      const u = srv.sql("UPDATE sched_task SET next_run_at = '2000-01-01T00:00:00.000Z' WHERE name = 'invoices_overdue'");
+      assert.equal(u.status, 0, u.stderr);
+      const over = await waitFor(async () => {
+        const cur = await get(inv.id);
+        return cur.status === 'overdue' && cur;
+      }, { timeout: 20000, what: 'the invoice overdue' });
+      assert.equal(over.balance_due, '238.00');
+      assert.equal((await get(paid.id)).status, 'paid', 'a paid invoice is never overdue');
+      const log = await admin.req('GET', '/api/v1/activity', { query: { entity: 'invoice', entity_id: inv.id, action: 'update' } });
+      const row = log.body.data.find((a) => a.diff?.status?.to === 'overdue');
+      assert.deepEqual(row.diff.status, { from: 'issued', to: 'overdue' });
+      assert.ok(!row.actor_id, 'by the system');
+      const ev = await admin.req('GET', '/api/v1/events', { query: { entity: 'invoice', entity_id: inv.id } });
+      assert.ok(ev.body.data.some((e) => e.action === 'updated' && e.payload.after.status === 'overdue'), ev.text);
+      // paying it all makes it paid
+      assert.equal((await pay(inv, '238')).status, 201);
+      assert.equal((await get(inv.id)).status, 'paid');
     });
   });
 

@@ -115,7 +115,7 @@ describe('documents as PDF and by email', () => {
       ],
     });
     inv = draft;
-    viewer = await addMember(srv, admin, { role_id: (await addRole(admin, uniq('Viewer '), { invoices: ['view'], credit_notes: ['view'], contracts: ['view'] })).id }, 'viewer');
+    viewer = await addMember(srv, admin, { role_id: (await addRole(admin, uniq('Viewer '), { invoices: ['view'], credit_notes: ['view'], contracts: ['view'], proposals: ['view'] })).id }, 'viewer');
     outsider = await addMember(srv, admin, { role_id: (await addRole(admin, uniq('Leads '), { leads: ['view'] })).id }, 'outsider');
   });
   after(async () => {
@@ -197,6 +197,33 @@ describe('documents as PDF and by email', () => {
     assert.equal(r.body.sent_to, contactEmail);
     const m = await sink.waitFor(contactEmail, (x) => x.subject.includes(issued.number));
     assert.match(m.body, new RegExp(`stornează factura ${inv.number.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+  });
+
+  it('a proposal: its PDF, and emailed once sent', async () => {
+    const p = await ok('POST', '/api/v1/proposals', {
+      subject: 'Modernizarea rețelei', client_id: clientId, open_till: '2027-02-28',
+      lines: [{ description: 'Echipamente de rețea', quantity: 3, unit_price: '850', taxes: [vat.id] }],
+    });
+    const draftText = pdfText((await getPdf(viewer, '/api/v1/proposals/{id}/pdf', p.id)).bytes);
+    for (const s of ['Ofertă', 'CIORNĂ', 'Modernizarea rețelei', '28.02.2027', '2.550,00', '3.034,50']) {
+      assert.ok(draftText.includes(s), `the proposal shows '${s}':\n${draftText}`);
+    }
+    assertProblem(await admin.req('POST', '/api/v1/proposals/{id}/email', { params: { id: p.id }, body: {} }), 409);
+    const sent = await ok('POST', '/api/v1/proposals/{id}/send', undefined, { id: p.id });
+    const to = `${uniq('buyer')}@example.test`;
+    const r = await admin.req('POST', '/api/v1/proposals/{id}/email', { params: { id: p.id }, body: { to } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.sent_to, to);
+    assert.equal(r.body.status, 'sent');
+    const m = await sink.waitFor(to);
+    assert.equal(m.subject, `Oferta ${sent.number} de la Compania Țesătoria Șerban SRL`);
+    assert.match(m.body, /valabilă până la 28\.02\.2027/);
+    assert.ok(pdfText(attachedPdf(m.raw)).includes(sent.number));
+    for (const [mth, path] of [['GET', '/api/v1/proposals/{id}/pdf'], ['POST', '/api/v1/proposals/{id}/email']]) {
+      assertProblem(await client(srv.base).req(mth, path, { params: { id: p.id }, body: mth === 'POST' ? {} : undefined }), 401);
+      assertProblem(await outsider.req(mth, path, { params: { id: p.id }, body: mth === 'POST' ? {} : undefined }), 403);
+    }
+    assertProblem(await viewer.req('POST', '/api/v1/proposals/{id}/email', { params: { id: p.id }, body: {} }), 403);
   });
 
   it('a signed contract: its number, term and value', async () => {

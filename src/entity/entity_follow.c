@@ -1,0 +1,60 @@
+/* entity_follow.c — records made by another record's write: a create of
+ * one entity inside the transaction of a change to another (entity.h,
+ * entity_record_create).
+ *
+ * It runs the same steps as POST /api/v1/<plural> through the write path,
+ * minus what belongs to the outer request (the Idempotency-Key, the
+ * transaction, the response): the calling write's transaction commits or
+ * rolls back both records together.
+ */
+#include "atrium.h"
+
+#include "core/activity.h"
+#include "db/db.h"
+#include "entity/entity_int.h"
+#include "http/write.h"
+
+int entity_record_create(struct req *r, const struct entity *e,
+			 const json_t *body, json_t **out)
+{
+	/* The checks and hooks read the body and the method from the
+	 * request: lend them this create's, and give the request its own
+	 * back whatever happens. */
+	json_t *own_body = r->body;
+	enum http_method own_method = r->method;
+	json_t *diff = NULL;
+	int rc = -1;
+	*out = NULL;
+	r->body = json_deep_copy(body);
+	r->method = HTTP_POST;
+	const struct field_set *fs = entity_fields(r, e);
+	if (!fs)
+		goto out;
+	validate_body(r->body, fs->body, V_CREATE, &r->err);
+	entity_check_body(r, e);
+	if (r->err.kind != ATR_E_NONE || entity_create_row(r, e, out) < 0)
+		goto out;
+	int64_t id = json_integer_value(json_object_get(*out, "id"));
+	diff = write_diff(NULL, *out);
+	if (activity_from_req(r, "create", e->name, id, diff) < 0)
+		goto out;
+	if (outbox_emit(r->db, r->who.org_id, e->name, id, "created", NULL,
+			*out) < 0 ||
+	    write_count_add(r->db, r->who.org_id, e->name, 1) < 0) {
+		req_db_error(r);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(r->body);
+	r->body = own_body;
+	r->method = own_method;
+	json_decref(diff);
+	if (rc < 0) {
+		json_decref(*out);
+		*out = NULL;
+		if (r->err.kind == ATR_E_NONE)
+			req_db_error(r);
+	}
+	return rc;
+}
