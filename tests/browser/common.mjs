@@ -95,3 +95,10 @@ export async function addMember(page, browser, { role_id, name } = {}) {
   await ctx.close();
   return m;
 }
+
+/** Fails on any of the English phrases left in the page's main region (a translated screen). */
+export async function noEnglish(page, words) {
+  const text = await page.locator('main').innerText();
+  const left = words.filter((w) => new RegExp(`(^|[^\\p{L}])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}])`, 'u').test(text));
+  expect(left, `English left on ${page.url()}`).toEqual([]);
+}

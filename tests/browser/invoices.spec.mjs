@@ -11,7 +11,7 @@
 // Issued documents are never deleted (the law keeps them), so what a test
 // makes is tagged and its taxes and payment mode are deactivated after.
 import { test, expect } from '@playwright/test';
-import { addMember, BASE, guardPages, navLink, pageApi, signIn, stamp } from './common.mjs';
+import { addMember, BASE, guardPages, navLink, noEnglish, pageApi, signIn, stamp } from './common.mjs';
 
 guardPages();
 
@@ -342,13 +342,6 @@ test('taxes rounded per line, chosen on the billing page, are what the preview a
     await f.done();
   }
 });
-
-/** Fails on any of the English phrases left in the page's main region. */
-async function noEnglish(page, words) {
-  const text = await page.locator('main').innerText();
-  const left = words.filter((w) => new RegExp(`(^|[^\\p{L}])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}])`, 'u').test(text));
-  expect(left, `English left on ${page.url()}`).toEqual([]);
-}
 
 test('in Romanian: the invoice page and the form speak it; in the dark theme the page still reads', async ({ page }) => {
   const tag = stamp();

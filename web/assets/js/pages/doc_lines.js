@@ -1,5 +1,5 @@
-// The line editor of a finance document's form (invoices and credit notes
-// now, proposals next): one row per line with its description (several
+// The line editor of a finance document's form (invoices, credit notes,
+// proposals): one row per line with its description (several
 // lines of text), quantity, unit, unit price, discount in percent and
 // taxes (checkboxes of the active taxes), rows added, removed and moved up
 // or down, and a live preview of each line's amount and of the totals

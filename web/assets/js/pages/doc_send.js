@@ -1,8 +1,10 @@
-// A finance document's PDF and email (invoices and credit notes; proposals
-// next): the "Download PDF" link (GET .../pdf, the browser's download) and
-// the "Send by email" dialog (POST .../send: to the address given, else
-// the document's contact, with an optional message and the PDF attached;
-// src/finance/document_send.c). Only issued documents are sent.
+// A finance document's PDF and email (invoices, credit notes, proposals):
+// the "Download PDF" link (GET .../pdf, the browser's download) and the
+// "Send by email" dialog (POST .../send for invoices and credit notes,
+// .../email for proposals, whose .../send only marks them sent: to the
+// address given, else the document's contact, with an optional message
+// and the PDF attached; src/finance/document_send.c). Only issued (or,
+// for a proposal, sent) documents are emailed.
 import { h } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { t } from '../i18n.js';
@@ -15,11 +17,11 @@ export function pdfLink(path) {
 }
 
 /**
- * The dialog that emails the document at path with its PDF; contactEmail
- * is the address used when none is typed (null: one must be). Resolves
- * the document as sent, or null.
+ * The dialog that emails the document at path with its PDF (POST
+ * path/action); contactEmail is the address used when none is typed
+ * (null: one must be). Resolves the document as sent, or null.
  */
-export async function sendDialog({ path, title, contactEmail, returnFocus }) {
+export async function sendDialog({ path, action = 'send', title, contactEmail, returnFocus }) {
   const dlg = modal({ title, wide: true, returnFocus });
   const f = {
     to: control({ id: 'send-to', name: 'to', type: 'email', label: t('doc.send_to'), required: !contactEmail,
@@ -45,7 +47,7 @@ export async function sendDialog({ path, title, contactEmail, returnFocus }) {
     if (f.message.get()) body.message = f.message.get();
     save.disabled = true;
     try {
-      const { data } = await api('POST', `${path}/send`, { body });
+      const { data } = await api('POST', `${path}/${action}`, { body });
       dlg.close(data);
       toast(t('doc.sent', { email: data.sent_to }));
     } catch (err) {

@@ -1,5 +1,5 @@
-// How a finance document reads on its page (invoices, credit notes, and
-// proposals next): its status badge, its lines with each line's amount,
+// How a finance document reads on its page (invoices, credit notes,
+// proposals): its status badge, its lines with each line's amount,
 // the tax summary (each tax with its rate, base and amount, and the legal
 // note of a reverse charge), and the totals. Everything shown is the
 // server's figures as saved (src/finance/document.h); amounts are
@@ -12,6 +12,7 @@ import { t } from '../i18n.js';
 export const STATUSES = {
   invoice: ['draft', 'issued', 'sent', 'partially_paid', 'paid', 'overdue', 'cancelled'],
   credit_note: ['draft', 'issued'],
+  proposal: ['draft', 'sent', 'accepted', 'declined', 'expired', 'invoiced'],
 };
 
 /** [value, label] of a kind's statuses, for filters (in the language of the moment). */

@@ -18,7 +18,8 @@ import { lastListQuery } from '../listview.js';
 import { historySection } from './activity.js';
 import { notFoundPage } from './records.js';
 import { documentFigures, facts, plainDate, statusBadge } from './doc_view.js';
-import { clientTitle, contactTitle, INVOICES, invoiceName } from './invoice_form.js';
+import { INVOICES, invoiceName } from './invoice_form.js';
+import { clientTitle, contactTitle } from './doc_form.js';
 import { creditNoteDialog, creditNotesSection, loadModes, paymentDialog, paymentsSection, refusal } from './invoice_money.js';
 import { pdfLink, sendDialog } from './doc_send.js';
 

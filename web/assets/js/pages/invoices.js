@@ -15,7 +15,8 @@ import { can, canView, me } from '../session.js';
 import { listView } from '../listview.js';
 import { notFoundPage } from './records.js';
 import { amount, plainDate, statusBadge, statusOptions } from './doc_view.js';
-import { clientTitle, INVOICES, invoiceFormPage, invoiceName } from './invoice_form.js';
+import { INVOICES, invoiceFormPage, invoiceName } from './invoice_form.js';
+import { clientTitle } from './doc_form.js';
 import { invoicePage } from './invoice_page.js';
 
 const PLUS = ['M12 5v14', 'M5 12h14'];

@@ -14,8 +14,9 @@ const LOOK = {
   leads: { group: 'CRM', order: 10, icon: ['M3 5h18l-7 8v6l-4 2v-8z'] },
   clients: { group: 'CRM', order: 20,
     icon: ['M4 21V7l8-4 8 4v14', 'M9 21v-5h6v5', 'M9 10h.01', 'M15 10h.01'] },
-  // The finance documents (issue 13): their own pages (invoices.js,
-  // credit_notes.js, payments.js) under Sales.
+  // The finance documents (issue 13): their own pages (proposals.js,
+  // invoices.js, credit_notes.js, payments.js) under Sales.
+  proposals: { group: 'Sales', order: 5, icon: ['M7 3h8l4 4v14H7z', 'M15 3v4h4', 'M10 12h6', 'M10 16h3', 'M15 16l1.5 1.5L19 15'] },
   invoices: { group: 'Sales', order: 10, icon: ['M7 3h8l4 4v14H7z', 'M15 3v4h4', 'M10 12h6', 'M10 16h6'] },
   payments: { group: 'Sales', order: 20,
     icon: ['M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18z', 'M15 9.5c-.5-1-1.6-1.5-3-1.5-1.7 0-3 .8-3 2s1.3 1.6 3 2 3 .8 3 2-1.3 2-3 2c-1.4 0-2.5-.5-3-1.5',
