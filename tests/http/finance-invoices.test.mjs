@@ -501,6 +501,19 @@ describe('invoices, payments and credit notes', () => {
       }
     });
 
+    it('what a document form offers is readable by whoever writes documents: active taxes, payment modes, the rounding rule', async () => {
+      assertProblem(await accountant.req('GET', '/api/v1/taxes'), 403);
+      const r = await accountant.req('GET', '/api/v1/reference/finance');
+      assert.equal(r.status, 200, r.text);
+      const tax = r.body.taxes.find((x) => x.id === vat19.id);
+      assert.deepEqual(tax, { id: vat19.id, name: vat19.name, rate: vat19.rate, reverse_charge: false }, 'the rate as the taxes API writes it');
+      assert.equal(r.body.taxes.find((x) => x.id === rc.id).reverse_charge, true);
+      assert.deepEqual(r.body.payment_modes[0], { id: bank.id, name: bank.name, is_default: true }, 'the default first');
+      assert.equal(r.body.tax_rounding, 'document');
+      assert.deepEqual(Object.keys(r.body).sort(), ['payment_modes', 'tax_rounding', 'taxes'], 'names only: nothing to manage');
+      assertProblem(await client(srv.base).req('GET', '/api/v1/reference/finance'), 401);
+    });
+
     it('Sales Agent: sees only the invoices they are the agent of', async () => {
       const mine = await add({}, agent);
       assert.equal(mine.owner_id, agent.id);

@@ -21,8 +21,7 @@
 // → the errors it placed ([{field, label, focus()}]); ed.clearErrors();
 // ed.setCurrency('RON') (the preview's places).
 import { h, icon, nextId } from '../dom.js';
-import { api, isAbort } from '../api.js';
-import { canView } from '../session.js';
+import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { currencyDecimals, formatAmountText, formatDecimalText } from '../format.js';
 import { parseDecimal, toInputDecimal, DECIMAL } from '../numbers.js';
@@ -307,26 +306,21 @@ export function lineEditor(opts) {
 
 /**
  * What a document form's line editor needs: the taxes to offer (the
- * active ones when the member may read the taxes, with those doc's lines
- * already name from its summary) and the organisation's tax rounding rule
- * (the billing settings, when the member may read them; else the
- * default, ruleKnown false). Returns {taxes, rule, ruleKnown, taxesReadable}.
+ * active ones, with those doc's lines already name from its summary) and
+ * the organisation's tax rounding rule. Returns {taxes, rule, ruleKnown,
+ * taxesReadable} (the last two always true now that any member reads them).
  */
 export async function loadLineSetup(signal, doc) {
-  const [taxList, billing] = await Promise.all([
-    canView('taxes') ? api('GET', '/api/v1/taxes', { query: { active: 'true', limit: 200, sort: '-rate' }, signal })
-      .then((r) => r.data.data || []).catch((err) => { if (isAbort(err)) throw err; return null; }) : null,
-    canView('settings') ? api('GET', '/api/v1/settings/billing', { signal })
-      .then((r) => r.data.values || {}).catch((err) => { if (isAbort(err)) throw err; return {}; }) : {},
-  ]);
-  const taxes = (taxList || []).map((x) => ({ id: x.id, name: x.name, rate: x.rate, reverse_charge: x.reverse_charge, active: true }));
+  // Every member who writes documents may read what their form offers
+  // (GET /api/v1/reference/finance needs a session, not taxes.view).
+  const { data: ref } = await api('GET', '/api/v1/reference/finance', { signal });
+  const taxes = ref.taxes.map((x) => ({ id: x.id, name: x.name, rate: x.rate, reverse_charge: x.reverse_charge, active: true }));
   for (const x of (doc && doc.taxes) || []) {
     if (!taxes.some((y) => y.id === x.tax_id)) {
-      taxes.push({ id: x.tax_id, name: x.name, rate: x.rate, reverse_charge: x.reverse_charge, active: taxList === null });
+      taxes.push({ id: x.tax_id, name: x.name, rate: x.rate, reverse_charge: x.reverse_charge, active: false });
     }
   }
-  return { taxes, rule: billing.tax_rounding === 'line' ? 'line' : 'document', ruleKnown: 'tax_rounding' in billing,
-    taxesReadable: taxList !== null };
+  return { taxes, rule: ref.tax_rounding === 'line' ? 'line' : 'document', ruleKnown: true, taxesReadable: true };
 }
 
 /**

@@ -11,7 +11,7 @@ import { h } from '../dom.js';
 import { api, ApiError, isAbort, randomKey } from '../api.js';
 import { navigate } from '../router.js';
 import { t, tOr } from '../i18n.js';
-import { can, canView } from '../session.js';
+import { can } from '../session.js';
 import { alertBox, confirmDialog, emptyState, loadStaff, loading, modal, problemBox, staffName, toast } from '../ui.js';
 import { clearErrors, control, errorMessage, radioGroup, showFieldErrors } from '../forms.js';
 import { formatAmountText, formatDecimalText, todayDate } from '../format.js';
@@ -20,16 +20,10 @@ import { amount, plainDate, statusBadge } from './doc_view.js';
 
 export const CREDIT_NOTES = '/admin/credit_notes';
 
-/** The organisation's active payment modes, or null when the member may not read them. */
+/** The organisation's active payment modes (any member reads them: GET /api/v1/reference/finance). */
 export async function loadModes(signal) {
-  if (!canView('payment_modes')) return null;
-  try {
-    const { data } = await api('GET', '/api/v1/payment_modes', { query: { active: 'true', limit: 200, sort: 'name' }, signal });
-    return data.data || [];
-  } catch (err) {
-    if (isAbort(err)) throw err;
-    return null;
-  }
+  const { data } = await api('GET', '/api/v1/reference/finance', { signal });
+  return data.payment_modes;
 }
 
 /** A payment mode's name from the modes loaded, else its id. */
