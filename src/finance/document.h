@@ -165,7 +165,7 @@ json_t *doc_next(const json_t *before, const char *now);
  * org_id, with ? the horizon (doc_horizon: no zone is later) and ? the
  * batch (DOC_SWEEP_BATCH); each candidate whose date is before today in
  * its organisation's zone is handed to one, in a transaction of its own
- * with a request context of the system (administrator of the org, no
+ * with the system's request context (an administrator of the org, no
  * actor). one returns >= 0 (commit) or -1 (rollback, the run fails);
  * the next run takes what is left. 0 or -1 with err. */
 #define DOC_SWEEP_BATCH 500
