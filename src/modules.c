@@ -22,7 +22,7 @@ extern const struct module module_ops, module_web, module_records,
 	module_portal_docs, module_portal_profile,
 	module_taxes, module_currencies, module_currency_rates,
 	module_payment_modes, module_invoices, module_credit_notes,
-	module_proposals, module_payments,
+	module_proposals, module_payments, module_automations,
 	module_jobs, module_scheduler;
 
 const struct module *const atrium_modules[] = {
@@ -61,6 +61,7 @@ const struct module *const atrium_modules[] = {
 	&module_credit_notes,
 	&module_proposals,
 	&module_payments,
+	&module_automations,
 	&module_activity,
 	&module_email,
 	&module_directory,

@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "admin/webhook.h"
 #include "admin/webhook_int.h"
 #include "auth/perm.h"
 #include "core/activity.h"
@@ -117,6 +118,28 @@ int webhook_queue_test(struct db_conn *c, int64_t org, int64_t id,
 			    delivery_id) == 1
 		       ? 0
 		       : -1;
+}
+
+int webhook_queue_event(struct db_conn *c, int64_t org, int64_t hook,
+			int64_t event_id, const char *type, const char *msg_id)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT 1 FROM webhook WHERE id = ? AND org_id = ? AND "
+		   "active = 1");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, hook);
+	db_bind_int(st, 2, org);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc <= 0)
+		return rc;
+	char key[96];
+	snprintf(key, sizeof key, "webhook:%lld:%s", (long long)hook, msg_id);
+	return add_delivery(c, org, hook, event_id, type, msg_id, key, 0, NULL) <
+			       0
+		       ? -1
+		       : 1;
 }
 
 struct hook {

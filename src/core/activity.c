@@ -246,9 +246,24 @@ out:
 	return rc;
 }
 
+static _Thread_local const char *cause_now;
+
+void outbox_cause(const char *cause)
+{
+	cause_now = cause;
+}
+
 int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,
 		int64_t entity_id, const char *action, const json_t *before,
 		const json_t *after)
+{
+	return outbox_emit_id(c, org_id, entity, entity_id, action, before,
+			      after, NULL);
+}
+
+int outbox_emit_id(struct db_conn *c, int64_t org_id, const char *entity,
+		   int64_t entity_id, const char *action,
+		   const json_t *before, const json_t *after, int64_t *id)
 {
 	ATR_ASSERT(db_in_tx(c));
 	unsigned char u[16];
@@ -273,7 +288,8 @@ int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,
 	json_decref(p);
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO event (org_id, uuid, entity, entity_id, action, "
-		   "payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+		   "payload, created_at, cause) VALUES (?, ?, ?, ?, ?, ?, ?, "
+		   "?) RETURNING id");
 	int rc = -1;
 	if (st) {
 		db_bind_int(st, 1, org_id);
@@ -283,7 +299,13 @@ int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,
 		db_bind_text(st, 5, action);
 		db_bind_text(st, 6, payload);
 		db_bind_text(st, 7, at);
-		rc = db_step(st) < 0 ? -1 : 0;
+		if (cause_now)
+			db_bind_text(st, 8, cause_now);
+		else
+			db_bind_null(st, 8);
+		rc = db_step(st) == 1 ? 0 : -1;
+		if (rc == 0 && id)
+			*id = db_col_int(st, 0);
 		db_reset(st);
 	}
 	free(payload);

@@ -94,6 +94,16 @@ int activity_seal_legacy(struct db *db, struct atr_err *err);
 int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,
 		int64_t entity_id, const char *action, const json_t *before,
 		const json_t *after);
+/* The same, with the new event's id in *id. */
+int outbox_emit_id(struct db_conn *c, int64_t org_id, const char *entity,
+		   int64_t entity_id, const char *action,
+		   const json_t *before, const json_t *after, int64_t *id);
+/* The cause the events this thread writes carry (event.cause, a
+ * subscriber's ev->cause): JSON text naming the work that makes the
+ * change (an automation's run, for its loop protection), or NULL for
+ * none. The caller keeps it alive and sets NULL again when its work ends;
+ * requests never set it. */
+void outbox_cause(const char *cause);
 /* Count of unprocessed events (for /metrics); -1 on error. */
 int64_t outbox_pending(struct db_conn *c);
 

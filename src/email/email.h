@@ -97,6 +97,15 @@ int email_render(struct db_conn *c, int64_t org, const char *to,
 		 const char *template_name, const json_t *vars, char **subject,
 		 char **body, struct atr_err *err);
 
+/* Queues a message written elsewhere (an automation's rendered email):
+ * subject (one line) and plain-text body as given, label naming it on
+ * the queue page ("automation"), inside the caller's open transaction.
+ * 0 (the new row's id in *id when not NULL) or -1 with err (an invalid
+ * address, a line break in the subject, too long, no master key). */
+int email_enqueue_text(struct db_conn *c, int64_t org, const char *to,
+		       const char *label, const char *subject,
+		       const char *body, int64_t *id, struct atr_err *err);
+
 /* A file sent with a message (an invoice's PDF). */
 struct email_file {
 	const char *name; /* the file name the recipient sees (UTF-8) */

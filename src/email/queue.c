@@ -51,10 +51,14 @@ static int store_files(struct db_conn *c, int64_t org, int64_t eid,
 	return 0;
 }
 
-static int enqueue(struct db_conn *c, int64_t org, const char *to,
-		   const char *reply_to, const char *template_name,
-		   const json_t *vars, const struct email_file *files,
-		   int nfiles, int64_t *id, struct atr_err *err)
+/* Stores a rendered message (subject and plain-text body) and its
+ * delivery job in the open transaction. template_name labels it on the
+ * queue page. 0 or -1 with err. */
+static int store_message(struct db_conn *c, int64_t org, const char *to,
+			 const char *reply_to, const char *template_name,
+			 const char *subject, const char *body,
+			 const struct email_file *files, int nfiles,
+			 int64_t *id, struct atr_err *err)
 {
 	ATR_ASSERT(db_in_tx(c));
 	size_t bytes = 0;
@@ -80,10 +84,6 @@ static int enqueue(struct db_conn *c, int64_t org, const char *to,
 				"cannot queue an email: '%s' is not an email "
 				"address",
 				to ? to : "");
-	char *subject, *body;
-	if (email_render(c, org, to, template_name, vars, &subject, &body, err) <
-	    0)
-		return -1;
 	int rc = -1;
 	char *sealed = NULL;
 	if (!email_header_safe(subject) || strlen(subject) > EMAIL_SUBJECT_MAX) {
@@ -157,10 +157,32 @@ static int enqueue(struct db_conn *c, int64_t org, const char *to,
 		*id = eid;
 	rc = 0;
 out:
-	free(subject);
-	email_body_free(body);
 	free(sealed);
 	return rc;
+}
+
+static int enqueue(struct db_conn *c, int64_t org, const char *to,
+		   const char *reply_to, const char *template_name,
+		   const json_t *vars, const struct email_file *files,
+		   int nfiles, int64_t *id, struct atr_err *err)
+{
+	char *subject, *body;
+	if (email_render(c, org, to, template_name, vars, &subject, &body, err) <
+	    0)
+		return -1;
+	int rc = store_message(c, org, to, reply_to, template_name, subject,
+			       body, files, nfiles, id, err);
+	free(subject);
+	email_body_free(body);
+	return rc;
+}
+
+int email_enqueue_text(struct db_conn *c, int64_t org, const char *to,
+		       const char *label, const char *subject,
+		       const char *body, int64_t *id, struct atr_err *err)
+{
+	return store_message(c, org, to, NULL, label, subject, body, NULL, 0,
+			     id, err);
 }
 
 int email_enqueue_ex(struct db_conn *c, int64_t org, const char *to,

@@ -24,6 +24,10 @@ static const struct field department_fields[] = {
 	 .label = "Mail from unknown senders", .flags = F_FILTER,
 	 .hint = "Whether mail to the department's address from someone "
 		 "who is not a contact opens a ticket or is refused."},
+	{.name = "manager_id", .type = FT_STAFF, .label = "Manager",
+	 .flags = F_FILTER,
+	 .hint = "Who manages the department's members: automations can "
+		 "assign work to a record owner's manager."},
 };
 
 /* Mail to an address reaches one department: no two departments of the

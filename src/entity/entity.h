@@ -105,6 +105,17 @@ int entity_record_follow(struct req *r, const struct entity *e, int64_t id,
 int entity_record_create(struct req *r, const struct entity *e,
 			 const json_t *body, json_t **out);
 
+/* Updates record id of e in the caller's open transaction exactly as
+ * PATCH /api/v1/<plural>/{id} would with patch (no If-Match): the body
+ * schema, the checks, the record loaded within the caller's view scope
+ * (404 otherwise), the row, the hooks, the activity row ("update") and
+ * the `updated` event when something changed. The permission to edit e
+ * is the caller's to check. 0 (*out the record as stored, a new
+ * reference) or -1 (r->err, or a database error: the caller rolls back).
+ * entity_follow.c. */
+int entity_record_update(struct req *r, const struct entity *e, int64_t id,
+			 const json_t *patch, json_t **out);
+
 /* Offboarding: moves e's records on which staff member `from` is named in
  * field i (an owner or assignee field: a column, or a staff list, where
  * `to` already listed just loses `from`) to `to`, in the caller's

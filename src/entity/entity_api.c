@@ -649,6 +649,14 @@ static int update_apply(struct req *r, const struct write_op *op,
 	return rc; /* 0: gone meanwhile (the row was locked: only a delete) */
 }
 
+int entity_update_row(struct req *r, const struct entity *e,
+		      const json_t *before, json_t **after)
+{
+	struct write_op op = {.kind = WRITE_UPDATE, .entity = e->name,
+			      .ctx = (void *)e};
+	return update_apply(r, &op, before, after);
+}
+
 static int delete_apply(struct req *r, const struct write_op *op,
 			const json_t *before, json_t **after)
 {

@@ -58,3 +58,66 @@ out:
 	}
 	return rc;
 }
+
+int entity_record_update(struct req *r, const struct entity *e, int64_t id,
+			 const json_t *patch, json_t **out)
+{
+	json_t *own_body = r->body;
+	enum http_method own_method = r->method;
+	int64_t own_id = r->id;
+	json_t *before = NULL, *after = NULL, *diff = NULL;
+	int rc = -1;
+	*out = NULL;
+	r->body = json_deep_copy(patch);
+	r->method = HTTP_PATCH;
+	r->id = id;
+	const struct field_set *fs = entity_fields(r, e);
+	if (!fs)
+		goto out;
+	validate_body(r->body, fs->body, V_PATCH, &r->err);
+	entity_check_body(r, e);
+	if (r->err.kind != ATR_E_NONE)
+		goto out;
+	int found = entity_record_load(r, e, true, &before);
+	if (found < 0)
+		goto out;
+	if (found == 0) {
+		atr_fail(&r->err, ATR_E_NOT_FOUND, "%s %lld not found",
+			 e->name, (long long)id);
+		goto out;
+	}
+	int w = entity_update_row(r, e, before, &after);
+	if (w < 0)
+		goto out;
+	if (w == 0) {
+		atr_fail(&r->err, ATR_E_NOT_FOUND, "%s %lld not found",
+			 e->name, (long long)id);
+		goto out;
+	}
+	if (!after) { /* nothing changes */
+		*out = json_incref(before);
+		rc = 0;
+		goto out;
+	}
+	diff = write_diff(before, after);
+	if (activity_from_req(r, "update", e->name, id, diff) < 0)
+		goto out;
+	if (outbox_emit(r->db, r->who.org_id, e->name, id, "updated", before,
+			after) < 0) {
+		req_db_error(r);
+		goto out;
+	}
+	*out = json_incref(after);
+	rc = 0;
+out:
+	json_decref(r->body);
+	r->body = own_body;
+	r->method = own_method;
+	r->id = own_id;
+	json_decref(before);
+	json_decref(after);
+	json_decref(diff);
+	if (rc < 0 && r->err.kind == ATR_E_NONE)
+		req_db_error(r);
+	return rc;
+}

@@ -120,6 +120,12 @@ void entity_check_body(struct req *r, const struct entity *e);
  * the caller's). 1 made (*after the record, a new reference), -1
  * (r->err, or a database error) (entity_api.c). */
 int entity_create_row(struct req *r, const struct entity *e, json_t **after);
+/* The row of an update of record r->id with r->body (checked), before as
+ * loaded: what PATCH writes, its staff lists and e's on_write hook. 1
+ * (*after the record as stored, NULL when nothing changed), 0 gone
+ * meanwhile, -1 error. */
+int entity_update_row(struct req *r, const struct entity *e,
+		      const json_t *before, json_t **after);
 
 /* GET /api/v1/meta/entities (entity_meta.c). */
 int entity_h_meta(struct req *r);

@@ -9,6 +9,12 @@ static const char *const lead_status[] = {
 	"new", "contacted", "qualified", "proposal", "won", "lost", NULL,
 };
 
+/* How soon the lead wants an answer: an urgent one tells the sales
+ * managers at once (the first standard automation). */
+static const char *const lead_priority[] = {
+	"low", "normal", "high", "urgent", NULL,
+};
+
 static const struct field lead_fields[] = {
 	{.name = "name", .type = FT_TEXT, .max = 200,
 	 .flags = F_REQUIRED | F_PERSONAL | F_SEARCH | F_SORT | F_LIST},
@@ -22,6 +28,9 @@ static const struct field lead_fields[] = {
 	 .hint = "Where the lead came from, e.g. Website, Referral."},
 	{.name = "status", .type = FT_ENUM, .max = 20, .choices = lead_status,
 	 .def = "new", .flags = F_FILTER | F_SORT | F_LIST},
+	{.name = "priority", .type = FT_ENUM, .max = 10,
+	 .choices = lead_priority, .def = "normal",
+	 .flags = F_FILTER | F_SORT},
 	{.name = "value", .type = FT_MONEY, .flags = F_FILTER | F_SORT | F_LIST},
 	{.name = "currency", .type = FT_CURRENCY, .max = 3, .def = "EUR",
 	 .flags = F_FILTER,

@@ -163,7 +163,7 @@ static int load_event(struct db_conn *c, int64_t id, struct event *ev,
 {
 	struct db_stmt *st = db_prepare(
 		c, "SELECT org_id, uuid, entity, entity_id, action, payload, "
-		   "created_at FROM event WHERE id = ?");
+		   "created_at, cause FROM event WHERE id = ?");
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, id);
@@ -176,11 +176,14 @@ static int load_event(struct db_conn *c, int64_t id, struct event *ev,
 		store[1] = xstrdup(db_col_text(st, 2));
 		store[2] = xstrdup(db_col_text(st, 4));
 		store[3] = xstrdup(db_col_text(st, 6));
+		if (!db_col_null(st, 7))
+			store[4] = xstrdup(db_col_text(st, 7));
 		*payload = json_loads(db_col_text(st, 5), 0, NULL);
 		ev->uuid = store[0];
 		ev->entity = store[1];
 		ev->action = store[2];
 		ev->created_at = store[3];
+		ev->cause = store[4];
 	}
 	db_reset(st);
 	return rc;
@@ -197,7 +200,7 @@ int dispatch_run(struct job_ctx *j, struct atr_err *err)
 	if (!c)
 		return JOB_FAILED;
 	struct event ev = {0};
-	char *store[4] = {0};
+	char *store[5] = {0};
 	json_t *payload = NULL;
 	int rc = load_event(c, id, &ev, store, &payload);
 	if (rc < 0)
@@ -216,7 +219,7 @@ int dispatch_run(struct job_ctx *j, struct atr_err *err)
 		rc = JOB_FAILED;
 	}
 	json_decref(payload);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		free(store[i]);
 	return rc;
 }

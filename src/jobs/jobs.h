@@ -101,6 +101,9 @@ struct event {
 	const char *entity, *action, *created_at;
 	const json_t *payload; /* {id, type, entity, entity_id, action,
 				* occurred_at, before, after} */
+	/* What wrote the change when it was not a request (outbox_cause,
+	 * core/activity.h): JSON text, or NULL. */
+	const char *cause;
 };
 
 struct event_sub {
