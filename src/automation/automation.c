@@ -266,8 +266,26 @@ static const struct perm_module automation_perms[] = {
 static const struct entity *const automation_entities[] = {
 	&entity_automation, NULL};
 
+/* Whether org has an enabled automation on entity's events (the index
+ * automation_trigger): the outbox hands other events no job. */
+static int automation_interested(struct db_conn *c, int64_t org,
+				 const char *entity)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT 1 FROM automation WHERE org_id = ? AND trigger_entity "
+		   "= ? AND trigger_type = 'event' AND enabled = 1 LIMIT 1");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, org);
+	db_bind_text(st, 2, entity);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc;
+}
+
 static const struct event_sub automation_subs[] = {
-	{"automations", NULL, auto_on_event, .max_attempts = 8},
+	{"automations", NULL, auto_on_event, .max_attempts = 8,
+	 .interested = automation_interested},
 	{0},
 };
 
