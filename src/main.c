@@ -17,6 +17,7 @@ static const struct {
 	{"audit", cmd_audit, "audit verify: check the activity log's chain"},
 	{"events", cmd_events, "events export: the events as NDJSON (MongoDB)"},
 	{"settings", cmd_settings, "settings list|get|set: an organisation's settings"},
+	{"notify", cmd_notify, "a notification for a member or the administrators"},
 	{"user", cmd_user, "user reset-2fa: remove a member's 2FA (lost device)"},
 	{"routes", cmd_routes, "print the route table as JSON"},
 	{"version", cmd_version, "print the version"},

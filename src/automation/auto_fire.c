@@ -176,7 +176,22 @@ static int within_rate(struct db_conn *c, int64_t org, int64_t aid,
 {
 	char since[ATR_TIME_LEN];
 	atr_time_iso(jobs_now_ms() - 3600 * 1000, since);
-	struct db_stmt *st = db_prepare(
+	struct db_stmt *st;
+	if (db_conn_dialect(c) == DB_PG) {
+		/* Events of different records are handed over in parallel:
+		 * one count at a time per automation, or two could both see
+		 * room for one more. (SQLite's writer is single already.) */
+		st = db_prepare(c, "SELECT id FROM automation WHERE id = ? FOR "
+				   "UPDATE");
+		if (!st)
+			return -1;
+		db_bind_int(st, 1, aid);
+		int lr = db_step(st);
+		db_reset(st);
+		if (lr < 0)
+			return -1;
+	}
+	st = db_prepare(
 		c, "SELECT count(*) FROM automation_run WHERE automation_id = ? "
 		   "AND created_at >= ? AND status <> 'skipped'");
 	if (!st)

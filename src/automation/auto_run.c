@@ -269,6 +269,32 @@ static json_t *event_before(struct db_conn *c, int64_t event_id)
 	return b;
 }
 
+/* A deleted record as its `deleted` event held it, for the texts and
+ * recipients of what follows a delete; only to an owner who sees every
+ * record of its kind (what they could not see stays unseen). NULL
+ * otherwise. */
+static json_t *gone_record(struct req *fr, const struct run *r)
+{
+	const char *module = r->entity ? auto_module_of(r->entity) : NULL;
+	if (r->event_id <= 0 || !module ||
+	    perm_view_scope(&fr->who, module) != PERM_ALL)
+		return NULL;
+	struct db_stmt *st = db_prepare(
+		fr->db, "SELECT payload FROM event WHERE id = ? AND org_id = ? "
+			"AND action = 'deleted'");
+	if (!st)
+		return NULL;
+	db_bind_int(st, 1, r->event_id);
+	db_bind_int(st, 2, r->org);
+	json_t *p = db_step(st) == 1 ? json_loads(db_col_text(st, 0), 0, NULL)
+				     : NULL;
+	db_reset(st);
+	json_t *b = json_object_get(p, "before");
+	b = json_is_object(b) ? json_incref(b) : NULL;
+	json_decref(p);
+	return b;
+}
+
 /* Ends run r as failed with why, in a transaction of its own. */
 static int run_fail(struct db_conn *c, struct run *r, int step,
 		    const char *type, const char *why)
@@ -376,6 +402,8 @@ int auto_run_job(struct job_ctx *j, struct atr_err *err)
 			db_rollback(c);
 			break;
 		}
+		if (!seen)
+			rec = gone_record(&fr, &r);
 		struct auto_step_in in = {
 			.r = &fr, .d = &d, .run_id = r.id, .step = i,
 			.entity = r.entity, .record_id = r.record_id,

@@ -13,7 +13,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, client, adminClient, assertProblem, assertFieldErrors, uniq, addRole, addMember, raiseSeats, waitFor,
-  startSmtpSink, configureSmtp,
+  startSmtpSink, configureSmtp, startNode, stopNode,
 } from './harness.mjs';
 import { startReceiver } from './webhook-receiver.mjs';
 
@@ -287,7 +287,7 @@ describe('automations', () => {
       await runTask('automation_dates');
       const m = await sink.waitFor(email, (x) => x.subject.includes(issued.body.number), { timeout: 20000 });
       assert.equal(m.subject, `Reminder: invoice ${issued.body.number} is overdue`);
-      assert.match(m.body, /still\s+has 250\.00 EUR to\s+pay/);
+      assert.match(m.body, /still\s+has 250\.00 [A-Z]{3} to\s+pay/);
       const runs = await runsOf({ automation_id: a.id });
       assert.equal(runs.length, 1);
       assert.deepEqual(runs[0].steps[0].output.sent_to, [email]);
@@ -475,6 +475,9 @@ describe('automations', () => {
         ],
       });
       assert.ok(a.next_run_at, 'a schedule has its next run');
+      // its minute comes
+      const due = srv.sql(`UPDATE automation SET next_run_at = '2000-01-01T00:00:00.000Z' WHERE id = ${a.id}`);
+      assert.equal(due.status, 0, due.stderr);
       await runTask('automation_schedules');
       const run = await waitFor(async () => (await runsOf({ automation_id: a.id })).find((x) => x.status === 'waiting'),
         { timeout: 20000, what: 'the run waiting' });
@@ -524,5 +527,71 @@ describe('automations', () => {
       assertFieldErrors(await admin.req('GET', RUNS, { query: { status: 'sleeping' } }), ['status']);
       assertFieldErrors(await admin.req('GET', RUNS, { query: { limit: 0 } }), ['limit']);
     });
+  });
+});
+
+describe('automations: date rules on two nodes of one database', () => {
+  let srv;
+  let admin;
+  const nodes = [];
+  const FAST = { ATRIUM_SCHEDULER_LEASE_MS: '2000' };
+
+  before(async () => {
+    // The harness's server serves HTTP only; two nodes compete for the
+    // scheduler and both run automation jobs.
+    srv = await startServer({ env: { ...FAST, ATRIUM_SCHEDULER: 'false' } });
+    admin = await adminClient(srv);
+    nodes.push(await startNode(srv, 'b', { ATRIUM_SCHEDULER: 'true' }));
+    nodes.push(await startNode(srv, 'c', { ATRIUM_SCHEDULER: 'true' }));
+  });
+
+  after(async () => {
+    for (const n of nodes) await stopNode(n);
+    await srv?.stop();
+  });
+
+  it('fires once per record and date, across the nodes and a killed leader', async () => {
+    const a = await admin.req('POST', AUTOS, {
+      body: {
+        name: uniq('Renewals '), enabled: true, trigger: { type: 'date', entity: 'contract', field: 'end_date', offset_days: -30 },
+        actions: [{ type: 'create_task', subject: 'Renew {{record.subject}}' }],
+      },
+    });
+    assert.equal(a.status, 201, a.text);
+    const clientId = (await admin.req('POST', '/api/v1/clients', { body: { company: uniq('Two nodes ') } })).body.id;
+    const ids = [];
+    for (let i = 0; i < 6; i++) {
+      // today, and up to five days late (a cluster that was down catches up)
+      const c = await admin.req('POST', '/api/v1/contracts', { body: { subject: uniq('C '), client_id: clientId, end_date: day(30 - i) } });
+      assert.equal(c.status, 201, c.text);
+      ids.push(c.body.id);
+    }
+    const dates = () => srv.sql("SELECT count(*) FROM sched_run WHERE task = 'automation_dates'").stdout;
+    const forceRun = async () => {
+      const was = Number(dates());
+      const u = srv.sql("UPDATE sched_task SET next_run_at = '2000-01-01T00:00:00.000Z' WHERE name = 'automation_dates'");
+      assert.equal(u.status, 0, u.stderr);
+      await waitFor(() => Number(dates()) > was, { timeout: 20000, what: 'automation_dates ran' });
+    };
+    await waitFor(() => srv.sql("SELECT count(*) FROM sched_task WHERE name = 'automation_dates'").stdout === '1',
+      { timeout: 20000, what: 'the task row' });
+    await forceRun();
+    await forceRun();
+    // the leader dies; the other node takes over and runs the rule again
+    const leader = srv.sql('SELECT lease_owner FROM sched_state').stdout;
+    const dead = nodes.find((n) => leader.endsWith(`:${n.pid}`));
+    assert.ok(dead, `the leader ${leader} is one of the nodes`);
+    dead.proc.kill('SIGKILL');
+    await dead.exited;
+    await forceRun();
+    const tasks = await waitFor(async () => {
+      const r = await admin.req('GET', '/api/v1/tasks', { query: { rel_type: 'contract', limit: 100 } });
+      const mine = r.body.data.filter((t) => ids.includes(t.rel_id));
+      return mine.length === ids.length && mine;
+    }, { timeout: 20000, what: 'a task per contract' });
+    assert.deepEqual(tasks.map((t) => t.rel_id).sort((x, y) => x - y), [...ids].sort((x, y) => x - y));
+    const runs = (await admin.req('GET', RUNS, { query: { automation_id: a.body.id, limit: 100 } })).body.data;
+    assert.equal(runs.length, ids.length, 'one run per record');
+    assert.ok(runs.every((r) => r.status === 'done'), JSON.stringify(runs.map((r) => r.status)));
   });
 });

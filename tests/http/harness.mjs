@@ -680,3 +680,48 @@ export async function addMember(srv, admin, fields = {}, label = 'member') {
   c.record = r.body;
   return c;
 }
+
+// Child processes of this file (extra nodes) die with it.
+const nodeChildren = new Set();
+process.on('exit', () => {
+  for (const p of nodeChildren) {
+    try { p.kill('SIGKILL'); } catch { /* gone */ }
+  }
+});
+
+/* Another `atrium serve` on srv's database (a second node of a cluster),
+ * started with srv's environment plus env; ready when it answers /readyz.
+ * Returns {proc, exited, base, log, pid}; stop it with stopNode. */
+export async function startNode(srv, tag, env = {}, args = []) {
+  const port = await freePort();
+  const log = path.join(srv.dir, `node-${tag}.log`);
+  const fd = fs.openSync(log, 'a');
+  const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--db', srv.dbUrl, ...args],
+    { cwd: srv.dir, env: { ...process.env, ...srv.env, ...env }, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  nodeChildren.add(proc);
+  const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    try {
+      const r = await fetch(`${base}/readyz`);
+      await r.arrayBuffer();
+      return r.status === 200;
+    } catch { return false; }
+  }, { timeout: 20000, what: `node ${tag} ready` });
+  return { proc, exited, base, log, pid: proc.pid };
+}
+
+/* SIGTERM, and the node must exit 0 (a node the test killed is left as
+ * it is). */
+export async function stopNode(n) {
+  if (!nodeChildren.has(n.proc)) return;
+  if (n.proc.exitCode !== null || n.proc.signalCode !== null) {
+    nodeChildren.delete(n.proc);
+    return;
+  }
+  n.proc.kill('SIGTERM');
+  const e = await n.exited;
+  nodeChildren.delete(n.proc);
+  assert.equal(e.code, 0, `node must exit 0 on SIGTERM\n${fs.readFileSync(n.log, 'utf8').slice(-3000)}`);
+}

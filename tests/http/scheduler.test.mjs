@@ -9,11 +9,11 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
   startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, waitFor, freePort, BIN, ISO_MS,
+  startNode as node, stopNode,
 } from './harness.mjs';
 
 const STATE = '/api/v1/scheduler';
@@ -21,43 +21,6 @@ const TOKEN = '/api/v1/scheduler/token';
 const CRON = '/cron/run';
 const ACTIVITY = '/api/v1/activity';
 const FAST = { ATRIUM_SCHEDULER_LEASE_MS: '2000', ATRIUM_HOUSEKEEPING_INTERVAL_MS: '1000' };
-
-// Child processes of this file (extra nodes) die with it.
-const children = new Set();
-process.on('exit', () => {
-  for (const p of children) {
-    try { p.kill('SIGKILL'); } catch { /* gone */ }
-  }
-});
-
-/* Another `atrium serve` on srv's database. */
-async function node(srv, tag, env = {}, args = []) {
-  const port = await freePort();
-  const log = path.join(srv.dir, `node-${tag}.log`);
-  const fd = fs.openSync(log, 'a');
-  const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--db', srv.dbUrl, ...args],
-    { cwd: srv.dir, env: { ...process.env, ...srv.env, ...env }, stdio: ['ignore', fd, fd] });
-  fs.closeSync(fd);
-  children.add(proc);
-  const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    try {
-      const r = await fetch(`${base}/readyz`);
-      await r.arrayBuffer();
-      return r.status === 200;
-    } catch { return false; }
-  }, { timeout: 20000, what: `node ${tag} ready` });
-  return { proc, exited, base, log, pid: proc.pid };
-}
-
-async function stopNode(n) {
-  if (!children.has(n.proc)) return;
-  n.proc.kill('SIGTERM');
-  const e = await n.exited;
-  children.delete(n.proc);
-  assert.equal(e.code, 0, `node must exit 0 on SIGTERM\n${fs.readFileSync(n.log, 'utf8').slice(-3000)}`);
-}
 
 describe('scheduler: Cronjob tab, cron URL, atrium cron', () => {
   let srv;
@@ -296,7 +259,6 @@ describe('scheduler: two nodes on one database', () => {
     leader.proc.kill('SIGKILL');
     const e = await leader.exited;
     assert.equal(e.signal, 'SIGKILL');
-    children.delete(leader.proc);
     nodes.splice(nodes.indexOf(leader), 1);
 
     const after = await waitFor(() => {

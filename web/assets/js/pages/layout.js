@@ -8,6 +8,7 @@ import { themeToggle } from '../theme.js';
 import { clearStaffCache, toast } from '../ui.js';
 import { forgetEntities } from '../entities.js';
 import { brandElement, forgetBranding } from '../branding.js';
+import { notificationBell } from '../bell.js';
 import { t, tOr } from '../i18n.js';
 
 const MENU = ['M4 6h16', 'M4 12h16', 'M4 18h16'];
@@ -74,11 +75,14 @@ export function createShell() {
     title: t('shell.security_title') },
   icon(SHIELD), h('span', { class: 'hide-sm' }, t('shell.security')));
 
+  // The member's notifications: the unread count, the newest in a panel.
+  const bell = notificationBell();
+
   const topbar = h('header', { class: 'topbar' },
     menuBtn,
     brandElement('a', { href: '/admin/', class: 'brand', 'data-testid': 'header-brand' }, { signedIn: true }),
     h('div', { class: 'topbar-spacer' }),
-    who, security, themeToggle(), logoutBtn);
+    bell.root, who, security, themeToggle(), logoutBtn);
 
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   const root = h('div', { class: 'shell' }, topbar, nav, main);
@@ -97,6 +101,7 @@ export function createShell() {
   return {
     root, main,
     update(pathname) {
+      bell.navigated();
       if (pathname === SECURITY_PATH) security.setAttribute('aria-current', 'page'); else security.removeAttribute('aria-current');
       for (const { row, a } of links) {
         const active = row.exact ? pathname === row.path : pathname === row.path || pathname.startsWith(`${row.path}/`);
