@@ -9,7 +9,7 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { box, partError, selectEl, valueInput } from './automation_parts.js';
 import {
-  EVENTS, LIST_OPS, NO_VALUE, OPS, conditionPaths, cronWords, entityWords, fieldsOf, isDateField, pathField,
+  EVENTS, articles, LIST_OPS, NO_VALUE, OPS, conditionPaths, cronWords, entityWords, fieldsOf, isDateField, pathField,
   seesChanges, triggerEntities,
 } from './automation_words.js';
 
@@ -79,7 +79,7 @@ export function triggerBuilder(initial, { reg, lookups, onChange }) {
     }
     if (s.type === 'event') {
       const w = entityWords(s.entity);
-      const ev = box({ label: t('auto.event'), input: selectEl(EVENTS.map((e) => [e, t(`auto.event.${e}`, { one: w.one })]), s.event) });
+      const ev = box({ label: t('auto.event'), input: selectEl(EVENTS.map((e) => [e, articles(t(`auto.event.${e}`, { one: w.one }))]), s.event) });
       ev.input.addEventListener('change', () => { s.event = ev.input.value; if (s.event !== 'field_changed') { s.field = ''; s.to = undefined; } changed(); });
       reg.set('trigger.event', ev);
       parts.push(ev.wrap);

@@ -6,7 +6,7 @@
 // conditions saw and what each step would do or why it would be refused,
 // from POST .../test: nothing is written); the run history; and the
 // History of the record itself (the activity log).
-import { h, icon, pageTitle, timeEl } from '../dom.js';
+import { h, icon, pageTitle, replace, timeEl } from '../dom.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { navigate } from '../router.js';
 import { entityByLogName } from '../entities.js';
@@ -70,7 +70,7 @@ function testSection(a, people, signal) {
       const head = data.error ? alertBox('error', t('auto.test.cannot'), data.error)
         : data.matched ? alertBox('success', t('auto.test.matched'), t('auto.test.nothing_written'))
           : alertBox('warning', t('auto.test.not_matched'), t('auto.test.nothing_written'));
-      result.replaceChildren(head,
+      replace(result, head,
         entity ? [h('h3', { class: 'auto-subtitle' }, t('auto.conditions')), traceList(entity, data.conditions)] : null,
         data.steps ? [h('h3', { class: 'auto-subtitle' }, t('auto.test.would_do')), stepsList(data.steps, people)] : null);
     } catch (err) {
@@ -87,7 +87,7 @@ function testSection(a, people, signal) {
   });
   return h('section', { class: 'card section', 'aria-labelledby': 'auto-test-title', 'data-testid': 'auto-test' },
     h('div', { class: 'section-header' }, h('h2', { id: 'auto-test-title', class: 'section-title' }, t('auto.test.title'))),
-    h('p', { class: 'hint' }, t('auto.test.lead')), form, result);
+    h('p', { class: 'hint auto-section-lead' }, t('auto.test.lead')), form, result);
 }
 
 export async function automationPage(ctx, root) {

@@ -131,8 +131,17 @@ export function cronWords(cron) {
   return null;
 }
 
+/** English's "a" before a vowel is "an" ("an invoice"); other languages as written. */
+export function articles(text) {
+  return !language() || language() === 'en' ? text.replace(/\b([Aa]) (?=[aeiouAEIOU])/g, '$1n ') : text;
+}
+
 /** The trigger in words: "When a lead is created", "60 days before a contract's End date". */
 export function triggerText(trigger) {
+  return articles(triggerWords(trigger));
+}
+
+function triggerWords(trigger) {
   const tr = trigger || {};
   if (tr.type === 'schedule') return cronWords(tr.cron) || t('auto.cron.raw', { cron: tr.cron || '?' });
   const w = entityWords(tr.entity);
@@ -214,7 +223,7 @@ export function recipientText(entity, r, names) {
     case 'team': return t('auto.to.team_named', { name: names.team(x.id) });
     case 'field': return t('auto.to.field_named', { field: fieldLabel(entity, x.field) });
     case 'address': return String(x.email || '?');
-    default: return EMAIL_RECIPIENT_TYPES.includes(x.type) ? t(`auto.to.${x.type}`) : String(x.type || '?');
+    default: return EMAIL_RECIPIENT_TYPES.includes(x.type) ? t(`auto.say.to.${x.type}`) : String(x.type || '?');
   }
 }
 
@@ -243,7 +252,7 @@ export function actionText(entity, a, names) {
       const who = tt.type === 'member' ? names.member(tt.id)
         : tt.type === 'round_robin' ? t(tt.department_id ? 'auto.say.rr_department' : 'auto.say.rr_team',
           { name: tt.department_id ? names.department(tt.department_id) : names.team(tt.team_id) })
-          : tt.type === 'owner_manager' ? t('auto.to.owner_manager') : '?';
+          : tt.type === 'owner_manager' ? t('auto.say.to.owner_manager') : '?';
       return t('auto.say.assign', { field: fieldLabel(entity, x.field), who });
     }
     case 'add_note': return t('auto.say.add_note', { text: x.text || '' });

@@ -26,7 +26,7 @@ function templatesSection(signal, creates) {
   const body = h('div', null, h('p', { class: 'loading' }, t('common.loading')));
   const section = h('section', { class: 'card section', id: 'auto-templates', 'aria-labelledby': 'auto-templates-title', 'data-testid': 'auto-templates' },
     h('div', { class: 'section-header' }, h('h2', { id: 'auto-templates-title', class: 'section-title' }, t('auto.templates'))),
-    h('p', { class: 'hint' }, t('auto.templates_lead')), body);
+    h('p', { class: 'hint auto-section-lead' }, t('auto.templates_lead')), body);
   api('GET', '/api/v1/automation_templates', { signal }).then(({ data }) => {
     const list = (data && data.data) || [];
     body.replaceChildren(h('ul', { class: 'auto-templates' }, list.map((x) => h('li', { class: 'auto-template', dataset: { template: x.key } },
