@@ -9,6 +9,7 @@
 # what is missing and is idempotent.
 
 CC      ?= cc
+CXX     ?= g++
 BUILD   := build
 PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq libcurl libqrencode liboath \
 	libpng libxml-2.0 gdk-pixbuf-2.0 icu-i18n icu-uc gmime-3.0 \
@@ -17,22 +18,30 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
 	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc \
 	-I$(BUILD)/gen
 CFLAGS  ?= -O2 -g
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -pthread -lm
+# C++ is only for thin wrappers over header-only C++ libraries (src/core/tmpl.cc
+# over kainjow/Mustache) behind a C interface; the program links libstdc++.
+CXXFLAGS_COMMON := -std=c++17 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc
+CXXFLAGS ?= $(CFLAGS)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -lstdc++ -pthread -lm
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Debian packages: build, run and test. deps-test adds what only tests need.
-DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
+DEB_BUILD := build-essential g++ pkg-config libmicrohttpd-dev libjansson-dev \
 	libsodium-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev \
 	libzxcvbn-dev libqrencode-dev liboath-dev libpng-dev libxml2-dev \
 	libgdk-pixbuf-2.0-dev libicu-dev libgmime-3.0-dev libcairo2-dev \
 	libpango1.0-dev libfontconfig-dev fonts-dejavu-core librsvg2-dev \
-	python3 python3-yaml
+	libkainjow-mustache-dev python3 python3-yaml
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
 	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl \
 	poppler-utils
 
-SRC  := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
+SRC  := $(shell find src -name '*.c' ! -path 'src/main.c' | sort) \
+	$(shell find src -name '*.cc' | sort)
+# objs DIR,SOURCES: the object file of each .c and .cc source under DIR.
+objs = $(patsubst %.cc,$(1)/%.o,$(patsubst %.c,$(1)/%.o,$(2)))
 MAIN := src/main.c
 HDRS := $(shell find src -name '*.h')
 MIGRATIONS := $(sort $(wildcard migrations/sqlite/*.sql migrations/pg/*.sql))
@@ -97,7 +106,11 @@ $(BUILD)/obj/%.o: %.c $(HDRS) | $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/atrium: $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC) $(MAIN) $(GEN))
+$(BUILD)/obj/%.o: %.cc $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_COMMON) $(PKG_CFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/atrium: $(call objs,$(BUILD)/obj,$(SRC) $(MAIN) $(GEN))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The sanitizer build used by every test.
@@ -105,14 +118,18 @@ $(BUILD)/san/obj/%.o: %.c $(HDRS) | $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
 
-$(BUILD)/san/atrium: $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(MAIN) $(GEN))
+$(BUILD)/san/obj/%.o: %.cc $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
+
+$(BUILD)/san/atrium: $(call objs,$(BUILD)/san/obj,$(SRC) $(MAIN) $(GEN))
 	$(CC) -g $(SAN) -o $@ $^ $(LDLIBS)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-$(BUILD)/san/unit: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN))
+$(BUILD)/san/unit: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(call objs,$(BUILD)/san/obj,$(SRC) $(GEN))
 	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ \
 		$(UNIT_SRC) tests/unit/unit_main.c \
-		$(patsubst %.c,$(BUILD)/san/obj/%.o,$(SRC) $(GEN)) $(LDLIBS)
+		$(call objs,$(BUILD)/san/obj,$(SRC) $(GEN)) $(LDLIBS)
 
 # --- run --------------------------------------------------------------------
 ATRIUM_DB ?= sqlite:./var/atrium.db
@@ -141,19 +158,24 @@ FUZZ_CFLAGS := $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g \
 $(BUILD)/fuzz/obj/%.o: %.c $(HDRS) | $(GEN)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
-FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(SRC) $(GEN))
+$(BUILD)/fuzz/obj/%.o: %.cc $(HDRS)
+	@mkdir -p $(dir $@)
+	clang++ $(CXXFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g \
+		-fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+FUZZ_OBJ := $(call objs,$(BUILD)/fuzz/obj,$(SRC) $(GEN))
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(BUILD)/fuzz
 	clang $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+		-fsanitize=fuzzer,address,undefined -fsanitize-link-c++-runtime \
+		-o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
 test-fuzz: $(FUZZERS)
 	scripts/fuzz-smoke
 
 # The job runner's throughput (bench/jobs_bench.c), on the optimised objects.
-$(BUILD)/bench_jobs: bench/jobs_bench.c $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC) $(GEN))
+$(BUILD)/bench_jobs: bench/jobs_bench.c $(call objs,$(BUILD)/obj,$(SRC) $(GEN))
 	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< \
-		$(patsubst %.c,$(BUILD)/obj/%.o,$(SRC) $(GEN)) $(LDLIBS)
+		$(call objs,$(BUILD)/obj,$(SRC) $(GEN)) $(LDLIBS)
 
 bench: deps-test
 	@$(MAKE) --no-print-directory $(BUILD)/atrium $(BUILD)/bench_jobs

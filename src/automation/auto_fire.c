@@ -544,7 +544,7 @@ int auto_dates_task(struct app *app, struct db_conn *c, int64_t now_ms,
 		return atr_fail(err, ATR_E_INTERNAL, "automations: %s",
 				db_errmsg(c));
 	int64_t org = 0;
-	char today[11] = "";
+	char today[16] = "";
 	int rc = 0, runs = 0;
 	size_t i;
 	json_t *a;
