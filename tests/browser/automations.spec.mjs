@@ -139,6 +139,55 @@ test('an administrator builds an automation, fixes a template error shown beside
   }
 });
 
+test('each path of a refusal lands beside its own control: the cron, a recipient, a title, a nested condition\'s value', async ({ page }) => {
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  await page.goto('/admin/workflow_automation/new');
+  await page.getByLabel(/^Name/).fill(`Paths ${stamp()}`);
+  const trigger = page.getByTestId('auto-trigger');
+  await trigger.getByLabel('Starts').selectOption('schedule');
+  await trigger.getByLabel('Cron expression (UTC)').fill('61 * * * *');
+  await expect(trigger).toContainText('A custom schedule.');
+  const steps = page.getByTestId('auto-actions');
+  await steps.getByLabel('Notify: who, 1').selectOption('member');
+  await page.getByRole('button', { name: 'Create automation' }).click();
+  // trigger.cron under its input (the actions are judged once the trigger holds).
+  const cron = trigger.getByLabel('Cron expression (UTC)');
+  await expect(cron).toHaveAttribute('aria-invalid', 'true');
+  await expect(cron).toBeFocused();
+  await expect(trigger.locator('.field-error:not([hidden])')).toContainText('61');
+  await cron.fill('0 7 * * *');
+  await expect(trigger).toContainText('Every day at 07:00 UTC');
+  await page.getByRole('button', { name: 'Create automation' }).click();
+  // actions[0].to[0].id and actions[0].title, each under its input.
+  const summary = page.getByRole('alert').filter({ hasText: 'Please correct these 2 fields' });
+  await expect(summary).toBeVisible();
+  await expect(cron).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(steps.getByLabel('Member 1')).toHaveAttribute('aria-invalid', 'true');
+  await expect(steps.getByLabel('Member 1')).toBeFocused();
+  await expect(steps.getByLabel(/^Title/)).toHaveAttribute('aria-invalid', 'true');
+  await expect(steps.getByLabel('Notify: who, 1')).not.toHaveAttribute('aria-invalid', 'true');
+  await summary.getByRole('link', { name: /^Title/ }).click();
+  await expect(steps.getByLabel(/^Title/)).toBeFocused();
+
+  // An event trigger with a nested group: conditions.all[0].any[0].value.
+  await trigger.getByLabel('Starts').selectOption('event');
+  await trigger.getByLabel('Records').selectOption('lead');
+  const conds = page.getByTestId('auto-conditions');
+  await conds.getByRole('button', { name: 'Add group' }).click();
+  await conds.getByLabel('Field, condition 1.1').selectOption('status');
+  await conds.getByLabel('Comparison, condition 1.1').selectOption('in');
+  await steps.getByLabel('Notify: who, 1').selectOption('admins');
+  await steps.getByLabel(/^Title/).fill('Hello');
+  await page.getByRole('button', { name: 'Create automation' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Please correct this field' })).toBeVisible();
+  await expect(conds.getByLabel('Value, condition 1.1')).toHaveAttribute('aria-invalid', 'true');
+  await expect(conds.getByLabel('Field, condition 1.1')).not.toHaveAttribute('aria-invalid', 'true');
+  await conds.getByLabel('Value, condition 1.1').selectOption(['new', 'contacted']);
+  await page.getByRole('button', { name: 'Create automation' }).click();
+  await expect(page.getByTestId('auto-conditions-words')).toContainText('Status is one of New, Contacted');
+});
+
 test('a standard automation: Use this fills the form, it saves off; one that needs a role says so beside its recipients', async ({ page }) => {
   await signIn(page);
   await expect(page).toHaveURL(/\/admin\/$/);

@@ -103,9 +103,12 @@ export const EVENTS = ['created', 'updated', 'created_or_updated', 'deleted', 'f
 
 /** "07:00" from minute and hour fields of a cron expression, or null. */
 function clock(min, hour) {
-  if (!/^\d{1,2}$/.test(min) || !/^\d{1,2}$/.test(hour)) return null;
+  if (!within(min, 0, 59) || !within(hour, 0, 23)) return null;
   return `${hour.padStart(2, '0')}:${min.padStart(2, '0')}`;
 }
+
+/** Whether a cron field is one number from lo to hi. */
+const within = (v, lo, hi) => /^\d{1,2}$/.test(v) && Number(v) >= lo && Number(v) <= hi;
 
 /** The name of weekday d (0 or 7 Sunday) in the member's language. */
 export function weekdayName(d) {
@@ -120,14 +123,16 @@ export function cronWords(cron) {
   const [min, hour, dom, mon, dow] = parts;
   if (parts.every((p) => p === '*')) return t('auto.cron.every_minute');
   const every = /^\*\/(\d{1,2})$/.exec(min);
-  if (every && hour === '*' && dom === '*' && mon === '*' && dow === '*') return t('auto.cron.every_n_minutes', { count: Number(every[1]) });
-  if (/^\d{1,2}$/.test(min) && hour === '*' && dom === '*' && mon === '*' && dow === '*') return t('auto.cron.every_hour', { minute: min.padStart(2, '0') });
+  if (every && within(every[1], 1, 59) && hour === '*' && dom === '*' && mon === '*' && dow === '*') {
+    return t('auto.cron.every_n_minutes', { count: Number(every[1]) });
+  }
+  if (within(min, 0, 59) && hour === '*' && dom === '*' && mon === '*' && dow === '*') return t('auto.cron.every_hour', { minute: min.padStart(2, '0') });
   const at = clock(min, hour);
   if (!at || mon !== '*') return null;
   if (dom === '*' && dow === '*') return t('auto.cron.every_day', { time: at });
   if (dom === '*' && /^[0-7]$/.test(dow)) return t('auto.cron.every_weekday', { day: weekdayName(dow), time: at });
   if (dom === '*' && dow === '1-5') return t('auto.cron.workdays', { time: at });
-  if (/^\d{1,2}$/.test(dom) && dow === '*') return t('auto.cron.monthly', { day: dom, time: at });
+  if (within(dom, 1, 31) && dow === '*') return t('auto.cron.monthly', { day: dom, time: at });
   return null;
 }
 
