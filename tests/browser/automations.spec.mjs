@@ -4,7 +4,8 @@
 // unclosed template refused beside the title's input and fixed; turned
 // on, a matching lead runs it: the run is "done" in its history with its
 // steps, the notification is in the bell, the lead's page lists the run;
-// a standard automation used and saved (and one that still needs a role
+// each path of a refusal (the cron, a recipient, a title, a nested
+// condition's value) beside its own control; a standard automation used and saved (and one that still needs a role
 // says so beside the recipients); test mode shows what each step would
 // do and writes nothing; the list filters by state, turns a selection
 // off and exports it; a member without automations.view has no row in
