@@ -400,9 +400,23 @@ static int64_t round_robin(struct auto_step_in *in, const json_t *to)
 		json_object_get(to, dept ? "department_id" : "team_id"));
 	json_t *ids = json_array();
 	int64_t pick = -1;
+	struct db_stmt *st;
+	if (!in->dry && db_conn_dialect(in->r->db) == DB_PG) {
+		/* Runs of one automation on several records go in parallel:
+		 * one turn at a time, or two would take the same member. */
+		st = db_prepare(in->r->db, "SELECT id FROM automation WHERE id = "
+					   "? FOR UPDATE");
+		if (!st)
+			goto out;
+		db_bind_int(st, 1, in->d->id);
+		int lr = db_step(st);
+		db_reset(st);
+		if (lr < 0)
+			goto out;
+	}
 	if (members_by(in, dept ? DEPT_MEMBERS : TEAM_MEMBERS, gid, ids) < 0)
 		goto out;
-	struct db_stmt *st = db_prepare(
+	st = db_prepare(
 		in->r->db, "SELECT last_staff_id FROM automation_cursor WHERE "
 			   "automation_id = ? AND step = ?");
 	if (!st)

@@ -24,6 +24,7 @@
 #include "atrium.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 
 #include "automation/automation_int.h"
 #include "core/tmpl.h"
@@ -40,6 +41,16 @@ static const char *const ops[] = {"eq",	      "ne",	     "in",
 				  "lte",      "empty",	     "not_empty",
 				  "changed",  "changed_from", "changed_to",
 				  NULL};
+
+/* A field-error path into buf (64 bytes, the size of a field error's
+ * name: a longer path is cut, never overrun). */
+static void ATR_PRINTF(2, 3) pathf(char buf[64], const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, 64, fmt, ap);
+	va_end(ap);
+}
 
 static bool one_of(const char *s, const char *const *set)
 {
@@ -61,7 +72,7 @@ static void only_keys(const json_t *o, const char *path,
 		if (one_of(k, allowed))
 			continue;
 		char f[64];
-		snprintf(f, sizeof f, "%s.%.40s", path, k);
+		pathf(f, "%s.%.40s", path, k);
 		atr_field(err, f, "unknown", "unknown field");
 	}
 }
@@ -225,13 +236,13 @@ static void check_leaf(struct cond_walk *w, const json_t *c, const char *path)
 	static const char *const k[] = {"field", "op", "value", NULL};
 	only_keys(c, path, k, w->err);
 	const char *field = str(c, "field"), *op = str(c, "op");
-	snprintf(f, sizeof f, "%s.field", path);
+	pathf(f, "%s.field", path);
 	if (!field)
 		atr_field(w->err, f, "required", "choose a field");
 	else if (!path_ok(w->ent, field))
 		atr_field(w->err, f, "invalid", "'%.60s' is not a field of %s",
 			  field, w->ent);
-	snprintf(f, sizeof f, "%s.op", path);
+	pathf(f, "%s.op", path);
 	if (!op) {
 		atr_field(w->err, f, "required", "choose a comparison");
 		return;
@@ -248,7 +259,7 @@ static void check_leaf(struct cond_walk *w, const json_t *c, const char *path)
 	bool none = !strcmp(op, "empty") || !strcmp(op, "not_empty") ||
 		    !strcmp(op, "changed");
 	bool list = !strcmp(op, "in") || !strcmp(op, "not_in");
-	snprintf(f, sizeof f, "%s.value", path);
+	pathf(f, "%s.value", path);
 	if (none && v)
 		atr_field(w->err, f, "unexpected", "this comparison takes no "
 						   "value");
@@ -280,7 +291,7 @@ static void check_group(struct cond_walk *w, const json_t *g,
 		return;
 	}
 	const json_t *items = all ? all : any;
-	snprintf(f, sizeof f, "%s%s%s", path, *path ? "." : "",
+	pathf(f, "%s%s%s", path, *path ? "." : "",
 		 all ? "all" : "any");
 	if (!json_is_array(items)) {
 		atr_field(w->err, f, "invalid", "must be a list");
@@ -291,7 +302,7 @@ static void check_group(struct cond_walk *w, const json_t *g,
 	json_array_foreach(items, i, it)
 	{
 		char p[64];
-		snprintf(p, sizeof p, "%s[%zu]", f, i);
+		pathf(p, "%s[%zu]", f, i);
 		if (!json_is_object(it)) {
 			atr_field(w->err, p, "invalid",
 				  "must be a comparison or a group");
@@ -366,7 +377,7 @@ static void check_id(struct req *r, const json_t *o, const char *key,
 		     struct atr_err *err)
 {
 	char f[64];
-	snprintf(f, sizeof f, "%s.%s", path, key);
+	pathf(f, "%s.%s", path, key);
 	json_t *v = json_object_get(o, key);
 	if (!v) {
 		atr_field(err, f, "required", "choose the %s", what);
@@ -387,7 +398,7 @@ static void check_text(const json_t *o, const char *key, bool required,
 		       const char *path, struct atr_err *err)
 {
 	char f[64], msg[160];
-	snprintf(f, sizeof f, "%s.%s", path, key);
+	pathf(f, "%s.%s", path, key);
 	json_t *v = json_object_get(o, key);
 	if (!v || (json_is_string(v) && !*json_string_value(v))) {
 		if (required)
@@ -413,7 +424,7 @@ static void check_recipient(struct req *r, const json_t *x, const char *ent,
 {
 	char f[64];
 	const char *type = str(x, "type");
-	snprintf(f, sizeof f, "%s.type", path);
+	pathf(f, "%s.type", path);
 	if (!json_is_object(x) || !type) {
 		atr_field(err, f, "required", "choose who");
 		return;
@@ -434,7 +445,7 @@ static void check_recipient(struct req *r, const json_t *x, const char *ent,
 	} else if (!strcmp(type, "field")) {
 		const char *fn = str(x, "field");
 		const struct field *fd = auto_field(ent, fn);
-		snprintf(f, sizeof f, "%s.field", path);
+		pathf(f, "%s.field", path);
 		bool ok = fd && (fd->type == FT_STAFF ||
 				 fd->type == FT_STAFF_LIST ||
 				 (use == RCPT_EMAIL &&
@@ -454,7 +465,7 @@ static void check_recipient(struct req *r, const json_t *x, const char *ent,
 				  "a scheduled automation has no record");
 	} else if (use == RCPT_EMAIL && !strcmp(type, "address")) {
 		const char *a = str(x, "email");
-		snprintf(f, sizeof f, "%s.email", path);
+		pathf(f, "%s.email", path);
 		static const struct field ef = {.name = "email",
 						.type = FT_EMAIL, .max = 254};
 		struct atr_err e2 = {0};
@@ -471,7 +482,7 @@ static void check_recipients(struct req *r, const json_t *a, const char *key,
 			     const char *path, struct atr_err *err)
 {
 	char f[64];
-	snprintf(f, sizeof f, "%s.%s", path, key);
+	pathf(f, "%s.%s", path, key);
 	json_t *to = json_object_get(a, key);
 	if (!to) {
 		if (required)
@@ -489,7 +500,7 @@ static void check_recipients(struct req *r, const json_t *a, const char *key,
 	json_array_foreach(to, i, x)
 	{
 		char p[64];
-		snprintf(p, sizeof p, "%s[%zu]", f, i);
+		pathf(p, "%s[%zu]", f, i);
 		check_recipient(r, x, ent, use, p, err);
 	}
 }
@@ -499,7 +510,7 @@ static void check_update(struct req *r, const json_t *a, const char *ent,
 			 const char *path, struct atr_err *err)
 {
 	char f[64];
-	snprintf(f, sizeof f, "%s.fields", path);
+	pathf(f, "%s.fields", path);
 	const json_t *fields = json_object_get(a, "fields");
 	const struct entity *e = ent ? entity_find(ent) : NULL;
 	if (!e) {
@@ -520,7 +531,7 @@ static void check_update(struct req *r, const json_t *a, const char *ent,
 	validate_body((json_t *)fields, fs->body, V_PATCH, &e2);
 	for (int i = 0; i < e2.nfields; i++) {
 		char p[64];
-		snprintf(p, sizeof p, "%s.%s", f, e2.fields[i].field);
+		pathf(p, "%s.%s", f, e2.fields[i].field);
 		atr_field(err, p, e2.fields[i].code, "%s", e2.fields[i].detail);
 	}
 }
@@ -529,7 +540,7 @@ static void check_assign(struct req *r, const json_t *a, const char *ent,
 			 const char *path, struct atr_err *err)
 {
 	char f[64];
-	snprintf(f, sizeof f, "%s.field", path);
+	pathf(f, "%s.field", path);
 	const char *fn = str(a, "field");
 	const struct field *fd = entity_find(ent ? ent : "") ? auto_field(ent, fn)
 							     : NULL;
@@ -539,9 +550,9 @@ static void check_assign(struct req *r, const json_t *a, const char *ent,
 			  "choose a member field of the record");
 	const json_t *to = json_object_get(a, "to");
 	const char *type = str(to, "type");
-	snprintf(f, sizeof f, "%s.to.type", path);
+	pathf(f, "%s.to.type", path);
 	char p[64];
-	snprintf(p, sizeof p, "%s.to", path);
+	pathf(p, "%s.to", path);
 	if (!type)
 		atr_field(err, f, "required", "choose whom to assign");
 	else if (!strcmp(type, "member"))
@@ -583,8 +594,8 @@ void auto_check_actions(struct req *r, const json_t *acts, const json_t *trigger
 	json_array_foreach(acts, i, a)
 	{
 		char p[64], f[64];
-		snprintf(p, sizeof p, "actions[%zu]", i);
-		snprintf(f, sizeof f, "%s.type", p);
+		pathf(p, "actions[%zu]", i);
+		pathf(f, "%s.type", p);
 		const char *t = str(a, "type");
 		if (!t) {
 			atr_field(err, f, "required", "choose an action");
@@ -607,7 +618,7 @@ void auto_check_actions(struct req *r, const json_t *acts, const json_t *trigger
 			check_text(a, "subject", true, p, err);
 			check_text(a, "description", false, p, err);
 			json_t *due = json_object_get(a, "due_in_days");
-			snprintf(f, sizeof f, "%s.due_in_days", p);
+			pathf(f, "%s.due_in_days", p);
 			if (due && (!json_is_integer(due) ||
 				    json_integer_value(due) < 0 ||
 				    json_integer_value(due) > AUTO_OFFSET_MAX))
@@ -617,7 +628,7 @@ void auto_check_actions(struct req *r, const json_t *acts, const json_t *trigger
 			const struct field *pf = auto_field("task", "priority");
 			json_t *pr = json_object_get(a, "priority");
 			struct atr_err e2 = {0};
-			snprintf(f, sizeof f, "%s.priority", p);
+			pathf(f, "%s.priority", p);
 			if (pr && pf && ftype_of(pf->type)->check(pf, pr, &e2) < 0)
 				atr_field(err, f, "invalid", "%s",
 					  e2.fields[0].detail);
@@ -656,7 +667,7 @@ void auto_check_actions(struct req *r, const json_t *acts, const json_t *trigger
 			static const char *const k[] = {"type", "minutes", NULL};
 			only_keys(a, p, k, err);
 			json_t *m = json_object_get(a, "minutes");
-			snprintf(f, sizeof f, "%s.minutes", p);
+			pathf(f, "%s.minutes", p);
 			if (!json_is_integer(m) || json_integer_value(m) < 1 ||
 			    json_integer_value(m) > AUTO_WAIT_MAX_MIN)
 				atr_field(err, f, "out_of_range",

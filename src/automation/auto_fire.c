@@ -170,27 +170,32 @@ static int pause(struct db_conn *c, int64_t org, int64_t aid,
 }
 
 /* Whether automation aid may run once more this hour: 1 yes, 0 it was
- * turned off now, -1 error. */
+ * turned off now, 2 it is off already (the run is not its), -1 error. */
 static int within_rate(struct db_conn *c, int64_t org, int64_t aid,
 		       const char *name, int64_t max)
 {
 	char since[ATR_TIME_LEN];
 	atr_time_iso(jobs_now_ms() - 3600 * 1000, since);
-	struct db_stmt *st;
-	if (db_conn_dialect(c) == DB_PG) {
-		/* Events of different records are handed over in parallel:
-		 * one count at a time per automation, or two could both see
-		 * room for one more. (SQLite's writer is single already.) */
-		st = db_prepare(c, "SELECT id FROM automation WHERE id = ? FOR "
-				   "UPDATE");
-		if (!st)
-			return -1;
-		db_bind_int(st, 1, aid);
-		int lr = db_step(st);
-		db_reset(st);
-		if (lr < 0)
-			return -1;
-	}
+	/* Events of different records are handed over in parallel on
+	 * PostgreSQL: one count at a time per automation (the row's lock),
+	 * or two could both see room for one more; and one that waited may
+	 * find the automation turned off meanwhile. (SQLite's writer is
+	 * single, and the caller read the automation in this transaction.) */
+	struct db_stmt *st = db_prepare(
+		c, db_conn_dialect(c) == DB_PG
+			   ? "SELECT enabled FROM automation WHERE id = ? FOR "
+			     "UPDATE"
+			   : "SELECT enabled FROM automation WHERE id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, aid);
+	int lr = db_step(st);
+	bool on = lr == 1 && db_col_int(st, 0) != 0;
+	db_reset(st);
+	if (lr < 0)
+		return -1;
+	if (!on)
+		return 2;
 	st = db_prepare(
 		c, "SELECT count(*) FROM automation_run WHERE automation_id = ? "
 		   "AND created_at >= ? AND status <> 'skipped'");
@@ -227,11 +232,12 @@ static int decide(struct db_conn *c, struct fire *f, const char *name,
 		rc = run_add(c, f, "skipped", trace, "the conditions were not met");
 	} else {
 		int w = within_rate(c, f->org, f->aid, name, max);
-		rc = w < 0 ? -1
-		     : w   ? run_add(c, f, "queued", trace, NULL)
-			   : run_add(c, f, "stopped", trace,
-				     "the automation ran too often and was "
-				     "turned off");
+		rc = w < 0	? -1
+		     : w == 2 ? 0
+		     : w      ? run_add(c, f, "queued", trace, NULL)
+			      : run_add(c, f, "stopped", trace,
+					"the automation ran too often and "
+					"was turned off");
 	}
 	json_decref(trace);
 	return rc < 0 ? -1 : 0;

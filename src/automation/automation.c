@@ -155,14 +155,17 @@ static void automation_check(struct req *r, const struct entity *e)
 	json_t *own_trigger = NULL;
 	if (!trigger)
 		trigger = own_trigger = stored(r, "trigger");
-	bool trigger_ok = false;
-	if (json_is_object(json_object_get(body, "trigger"))) {
-		int before = r->err.nfields;
+	if (json_is_object(json_object_get(body, "trigger")))
 		auto_check_trigger(trigger, &r->err);
-		trigger_ok = r->err.nfields == before;
-	} else {
-		trigger_ok = json_is_object(trigger);
-	}
+	/* Conditions and actions are judged whenever the trigger says what
+	 * they act on, even if another part of it is wrong: one answer
+	 * names every problem. */
+	const char *type = json_string_value(json_object_get(trigger, "type"));
+	bool trigger_ok =
+		type && (!strcmp(type, "schedule") ||
+			 ((!strcmp(type, "event") || !strcmp(type, "date")) &&
+			  auto_entity_ok(json_string_value(
+				  json_object_get(trigger, "entity")))));
 	json_t *conds = json_object_get(body, "conditions");
 	json_t *actions = json_object_get(body, "actions");
 	json_t *own_conds = NULL, *own_actions = NULL;
@@ -185,8 +188,7 @@ static void automation_check(struct req *r, const struct entity *e)
 			  "another member");
 	json_t *rate = json_object_get(body, "max_runs_per_hour");
 	if (json_is_integer(rate) &&
-	    (json_integer_value(rate) < 1 ||
-	     json_integer_value(rate) > AUTO_RUNS_PER_HOUR_MAX))
+	    json_integer_value(rate) > AUTO_RUNS_PER_HOUR_MAX) /* 0: the type's */
 		atr_field(&r->err, "max_runs_per_hour", "out_of_range",
 			  "must be between 1 and %d", AUTO_RUNS_PER_HOUR_MAX);
 	json_decref(own_trigger);

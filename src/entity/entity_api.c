@@ -502,6 +502,8 @@ int entity_create_row(struct req *r, const struct entity *e, json_t **after)
 		if (!v || json_is_null(v)) {
 			if (f->def && f->type == FT_BOOL)
 				v = dflt = json_boolean(!strcmp(f->def, "true"));
+			else if (f->def && f->type == FT_INT)
+				v = dflt = json_integer(strtoll(f->def, NULL, 10));
 			else if (f->def)
 				v = dflt = json_string(f->def);
 			else if (f->flags & F_OWNER)
