@@ -714,8 +714,26 @@ static const struct setting_def settings[] = {
 	{0},
 };
 
+/* Whether org has an active endpoint: without one the outbox hands its
+ * events no job (an endpoint gets only events after it was added). */
+static int webhooks_interested(struct db_conn *c, int64_t org,
+			       const char *entity)
+{
+	if (!webhook_entity_module(entity))
+		return 0;
+	struct db_stmt *st = db_prepare(c, "SELECT 1 FROM webhook WHERE org_id "
+					   "= ? AND active = 1 LIMIT 1");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, org);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc;
+}
+
 static const struct event_sub subscribers[] = {
-	{"webhooks", NULL, webhook_on_event, .max_attempts = 10},
+	{"webhooks", NULL, webhook_on_event, .max_attempts = 10,
+	 .interested = webhooks_interested},
 	{0},
 };
 

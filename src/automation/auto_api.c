@@ -134,6 +134,9 @@ static int auto_h_test(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	int may = auto_may_change(r, r->id);
+	if (may <= 0)
+		return may < 0 ? req_db_error(r) : -1;
 	struct auto_def d;
 	int rc = auto_def_load(c, r->who.org_id, r->id, &d);
 	if (rc < 0)

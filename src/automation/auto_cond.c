@@ -227,7 +227,7 @@ json_t *auto_value(const struct auto_subject *s, const json_t *rec,
 	/* A reference is written as its id, or {id, name} in some answers. */
 	if (json_is_object(idv))
 		idv = json_object_get(idv, "id");
-	if (!f || !json_is_integer(idv))
+	if (!f || !json_is_integer(idv) || !s->c)
 		return json_null();
 	int64_t id = json_integer_value(idv);
 	if (f->type == FT_STAFF)

@@ -250,18 +250,23 @@ static int record_now(struct req *fr, const struct run *r, json_t **out)
 	return rc;
 }
 
-/* The before of the run's event, for templates ({{before.status}}). */
-static json_t *event_before(struct db_conn *c, int64_t event_id)
+/* The record before the change of the run's event (NULL when none, or
+ * when deleted_only and the event is not a delete); new reference. */
+static json_t *event_before(struct db_conn *c, const struct run *r,
+			    bool deleted_only)
 {
-	if (event_id <= 0)
+	if (r->event_id <= 0)
 		return NULL;
-	struct db_stmt *st = db_prepare(c, "SELECT payload FROM event WHERE id "
-					   "= ?");
+	struct db_stmt *st = db_prepare(
+		c, "SELECT payload, action FROM event WHERE id = ? AND org_id = ?");
 	if (!st)
 		return NULL;
-	db_bind_int(st, 1, event_id);
-	json_t *p = db_step(st) == 1 ? json_loads(db_col_text(st, 0), 0, NULL)
-				     : NULL;
+	db_bind_int(st, 1, r->event_id);
+	db_bind_int(st, 2, r->org);
+	json_t *p = NULL;
+	if (db_step(st) == 1 &&
+	    (!deleted_only || !strcmp(db_col_text(st, 1), "deleted")))
+		p = json_loads(db_col_text(st, 0), 0, NULL);
 	db_reset(st);
 	json_t *b = json_object_get(p, "before");
 	b = json_is_object(b) ? json_incref(b) : NULL;
@@ -276,23 +281,9 @@ static json_t *event_before(struct db_conn *c, int64_t event_id)
 static json_t *gone_record(struct req *fr, const struct run *r)
 {
 	const char *module = r->entity ? auto_module_of(r->entity) : NULL;
-	if (r->event_id <= 0 || !module ||
-	    perm_view_scope(&fr->who, module) != PERM_ALL)
+	if (!module || perm_view_scope(&fr->who, module) != PERM_ALL)
 		return NULL;
-	struct db_stmt *st = db_prepare(
-		fr->db, "SELECT payload FROM event WHERE id = ? AND org_id = ? "
-			"AND action = 'deleted'");
-	if (!st)
-		return NULL;
-	db_bind_int(st, 1, r->event_id);
-	db_bind_int(st, 2, r->org);
-	json_t *p = db_step(st) == 1 ? json_loads(db_col_text(st, 0), 0, NULL)
-				     : NULL;
-	db_reset(st);
-	json_t *b = json_object_get(p, "before");
-	b = json_is_object(b) ? json_incref(b) : NULL;
-	json_decref(p);
-	return b;
+	return event_before(fr->db, r, true);
 }
 
 /* Ends run r as failed with why, in a transaction of its own. */
@@ -356,7 +347,7 @@ int auto_run_job(struct job_ctx *j, struct atr_err *err)
 	snprintf(cause, sizeof cause,
 		 "{\"automation\":%lld,\"run\":%lld,\"depth\":%d}",
 		 (long long)d.id, (long long)r.id, r.depth);
-	json_t *before = event_before(c, r.event_id);
+	json_t *before = event_before(c, &r, false);
 	int nsteps = (int)json_array_size(d.actions);
 	while (r.next_step < nsteps) {
 		if (jobs_stopping()) {

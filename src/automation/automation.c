@@ -147,9 +147,57 @@ static json_t *stored(struct req *r, const char *key)
 /* Checks trigger, conditions and actions together (the latter two are
  * judged against the trigger, the stored one when a PATCH leaves it), the
  * run-as rule and the rate's bounds. */
+/* Whether the caller may change an automation owned by owner: an
+ * administrator, or its owner. Anyone else with automations.edit could
+ * otherwise make an automation that runs as someone with more
+ * permissions do what they may not. */
+static bool may_change(struct req *r, int64_t owner)
+{
+	return r->who.admin || owner == r->who.staff_id;
+}
+
+/* The stored owner of automation id in the caller's organisation: 1, 0
+ * absent, -1 a database error. */
+static int stored_owner(struct req *r, int64_t id, int64_t *owner)
+{
+	if (!req_db(r))
+		return -1;
+	struct db_stmt *st = db_prepare(
+		r->db, "SELECT owner_id FROM automation WHERE id = ? AND org_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, r->who.org_id);
+	int rc = db_step(st);
+	*owner = rc == 1 ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	return rc;
+}
+
+int auto_may_change(struct req *r, int64_t id)
+{
+	int64_t owner;
+	int rc = stored_owner(r, id, &owner);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 1; /* absent: the route's 404 says so */
+	if (may_change(r, owner))
+		return 1;
+	atr_err_clear(&r->err);
+	atr_fail(&r->err, ATR_E_FORBIDDEN,
+		 "only its owner or an administrator may change or test "
+		 "automation %lld: it runs with its owner's permissions",
+		 (long long)id);
+	return 0;
+}
+
 static void automation_check(struct req *r, const struct entity *e)
 {
 	(void)e;
+	if (r->method == HTTP_PATCH && auto_may_change(r, r->id) <= 0) {
+		if (r->err.kind == ATR_E_NONE)
+			req_db_error(r);
+		return;
+	}
 	json_t *body = r->body;
 	json_t *trigger = json_object_get(body, "trigger");
 	json_t *own_trigger = NULL;
@@ -245,6 +293,20 @@ static int automation_on_write(struct req *r, const struct entity *e,
 	return rc == 1 ? 0 : -1;
 }
 
+/* A member who is neither its owner nor an administrator does not delete
+ * it (a check hook runs for writes with a body only). */
+static int automation_on_delete(struct req *r, const struct entity *e,
+				const json_t *before)
+{
+	(void)e;
+	if (may_change(r, json_integer_value(json_object_get(before, "owner_id"))))
+		return 0;
+	return atr_fail(&r->err, ATR_E_FORBIDDEN,
+			"only its owner or an administrator may delete "
+			"automation %lld",
+			(long long)json_integer_value(json_object_get(before, "id")));
+}
+
 const struct entity entity_automation = {
 	.name = "automation",
 	.plural = "automations",
@@ -254,6 +316,7 @@ const struct entity entity_automation = {
 	.ui_sort = "name",
 	.check = automation_check,
 	.on_write = automation_on_write,
+	.on_delete = automation_on_delete,
 };
 
 /* ---- the module ---------------------------------------------------------- */
@@ -266,8 +329,26 @@ static const struct perm_module automation_perms[] = {
 static const struct entity *const automation_entities[] = {
 	&entity_automation, NULL};
 
+/* Whether org has an enabled automation on entity's events (the index
+ * automation_trigger): the outbox hands other events no job. */
+static int automation_interested(struct db_conn *c, int64_t org,
+				 const char *entity)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT 1 FROM automation WHERE org_id = ? AND trigger_entity "
+		   "= ? AND trigger_type = 'event' AND enabled = 1 LIMIT 1");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, org);
+	db_bind_text(st, 2, entity);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc;
+}
+
 static const struct event_sub automation_subs[] = {
-	{"automations", NULL, auto_on_event, .max_attempts = 8},
+	{"automations", NULL, auto_on_event, .max_attempts = 8,
+	 .interested = automation_interested},
 	{0},
 };
 

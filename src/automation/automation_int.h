@@ -54,6 +54,11 @@ const struct field *auto_field(const char *entity, const char *name);
 /* The permission module of entity's records ("leads"; "staff"). */
 const char *auto_module_of(const char *entity);
 
+/* Whether the caller may change or test automation id: administrators,
+ * and its owner. 1; 0 with r->err 403; -1 a database error. An absent id
+ * answers 1 (the route's own lookup says 404). automation.c. */
+int auto_may_change(struct req *r, int64_t id);
+
 /* ---- rules (auto_check.c) ------------------------------------------------ */
 
 /* Each adds every problem as a field error ("trigger.field",

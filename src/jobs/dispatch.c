@@ -36,6 +36,41 @@ static bool wants(const struct event_sub *s, const char *entity)
 	return !s->entity || !strcmp(s->entity, entity);
 }
 
+/* A batch's answers of the subscribers' `interested` hooks, by
+ * subscriber, organisation and entity: most batches hold a few of each. */
+#define MEMO_MAX 32
+struct memo {
+	struct {
+		const struct event_sub *s;
+		int64_t org;
+		char entity[64];
+		int answer;
+	} v[MEMO_MAX];
+	int n;
+};
+
+/* Whether s listens to ev's entity in its organisation: 1, 0, -1. */
+static int interested(struct db_conn *c, const struct event_sub *s,
+		      const struct pending_event *ev, struct memo *m)
+{
+	if (!s->interested)
+		return 1;
+	for (int i = 0; i < m->n; i++)
+		if (m->v[i].s == s && m->v[i].org == ev->org_id &&
+		    !strcmp(m->v[i].entity, ev->entity))
+			return m->v[i].answer;
+	int a = s->interested(c, ev->org_id, ev->entity);
+	if (a >= 0 && m->n < MEMO_MAX) {
+		m->v[m->n].s = s;
+		m->v[m->n].org = ev->org_id;
+		atr_strlcpy(m->v[m->n].entity, ev->entity,
+			    sizeof m->v[m->n].entity);
+		m->v[m->n].answer = a;
+		m->n++;
+	}
+	return a;
+}
+
 #define MARK_BATCH 100 /* ids per UPDATE; unused places are bound to 0 */
 
 static char mark_sql[64 + MARK_BATCH * 3];
@@ -84,6 +119,7 @@ int dispatch_fanout(struct db_conn *c, const struct jobs_registry *reg,
 	if (db_begin(c) < 0)
 		return -1;
 	struct pending_event *ev = NULL;
+	struct memo memo = {0};
 	int n = 0, rc;
 	struct db_stmt *st;
 	if (db_conn_dialect(c) == DB_PG) {
@@ -122,6 +158,11 @@ int dispatch_fanout(struct db_conn *c, const struct jobs_registry *reg,
 		for (int k = 0; k < reg->n; k++) {
 			const struct event_sub *s = reg->subs[k];
 			if (!s || !wants(s, ev[i].entity))
+				continue;
+			int in = interested(c, s, &ev[i], &memo);
+			if (in < 0)
+				goto fail;
+			if (!in)
 				continue;
 			json_t *p = json_pack("{s:I}", "event_id",
 					      (json_int_t)ev[i].id);

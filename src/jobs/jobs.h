@@ -41,7 +41,8 @@
  *
  * Subscribing to events (outbox_emit in core/activity.c):
  *   a row in the module's `.subscribers`:
- *     {"webhooks", NULL, webhooks_on_event, .max_attempts = 8}
+ *     {"webhooks", NULL, webhooks_on_event, .max_attempts = 8,
+ *      .interested = webhooks_interested}
  *   with int webhooks_on_event(struct app *, const struct event *,
  *   struct atr_err *). Each committed event is handed to each subscriber
  *   once (at least once across crashes: de-duplicate on ev->uuid), in
@@ -114,6 +115,12 @@ struct event_sub {
 	int max_attempts;        /* 0: 5 */
 	int64_t lease_ms;        /* 0: 60 s */
 	int64_t backoff_base_ms; /* 0: 30 s */
+	/* Optional: whether the subscriber has anything that listens to
+	 * entity's events in org now (an endpoint, an enabled automation):
+	 * 1 yes, 0 no (the event is not handed to it: no job), -1 a
+	 * database error. Asked at fan-out, inside its transaction, once
+	 * per organisation and entity of a batch; a cheap indexed read. */
+	int (*interested)(struct db_conn *c, int64_t org, const char *entity);
 };
 
 struct sched_task {

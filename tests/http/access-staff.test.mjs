@@ -397,6 +397,7 @@ describe('staff administration', () => {
         credit_note: { owner_id: 0 },
         proposal: { owner_id: 0 },
         payment: { recorded_by: 0 },
+        automation: { owner_id: 0 },
       });
       const getLead = async (x) => (await admin.req('GET', '/api/v1/leads/{id}', { params: { id: x.id } })).body;
       const getClient = async (x) => (await admin.req('GET', '/api/v1/clients/{id}', { params: { id: x.id } })).body;

@@ -101,7 +101,7 @@ describe('automations', () => {
     assert.equal(d.status, 201, d.text);
     support = d.body;
     agent = await addMember(srv, admin, { department_ids: [support.id] }, 'agent');
-    const br = await addRole(admin, uniq('Builder '), { automations: ['view', 'create', 'edit'], leads: ['view_own', 'create', 'edit'] });
+    const br = await addRole(admin, uniq('Builder '), { automations: ['view', 'create', 'edit', 'delete'], leads: ['view_own', 'create', 'edit'] });
     builder = await addMember(srv, admin, { role_id: br.id }, 'builder');
     const lo = await addRole(admin, uniq('Leads only '), { leads: ['view'] });
     outsider = await addMember(srv, admin, { role_id: lo.id }, 'outsider');
@@ -193,8 +193,19 @@ describe('automations', () => {
       // history and events like any record
       const log = await admin.req('GET', '/api/v1/activity', { query: { entity: 'automation', entity_id: mine.id } });
       assert.ok(log.body.data.some((a) => a.action === 'create'), log.text);
+      // one who may edit automations changes, tests and deletes only their
+      // own: another's runs with that member's permissions
+      assertProblem(await edit(AUTO, theirs.id, { name: 'mine now' }, builder), 403);
+      assertProblem(await edit(AUTO, theirs.id, { owner_id: builder.id }, builder), 403);
+      assertProblem(await builder.req('POST', TEST, { params: { id: theirs.id }, body: { record_id: 1 } }), 403);
+      assertProblem(await builder.req('DELETE', AUTO, { params: { id: theirs.id } }), 403);
+      assert.equal((await admin.req('GET', AUTO, { params: { id: theirs.id } })).body.name, theirs.name);
+      const own = await edit(AUTO, mine.id, { description: 'watching leads' }, builder);
+      assert.equal(own.status, 200, own.text);
       const d = await admin.req('DELETE', AUTO, { params: { id: theirs.id } });
       assert.equal(d.status, 204, d.text);
+      const d2 = await builder.req('DELETE', AUTO, { params: { id: mine.id } });
+      assert.equal(d2.status, 204, d2.text);
     });
   });
 

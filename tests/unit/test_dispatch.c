@@ -51,9 +51,25 @@ static int ut_leads(struct app *app, const struct event *ev,
 	return JOB_OK;
 }
 
+/* Listens to clients only, and says so at fan-out (an organisation with
+ * endpoints for clients, say): other events get no job of it. */
+static int ut_clients_interested(struct db_conn *c, int64_t org,
+				 const char *entity)
+{
+	return org == 1 && !strcmp(entity, "client");
+}
+
+static int ut_clients(struct app *app, const struct event *ev,
+		      struct atr_err *err)
+{
+	remember("clients", ev);
+	return JOB_OK;
+}
+
 static const struct event_sub ut_subs[] = {
 	{"ut_all", NULL, ut_all, .max_attempts = 50, .backoff_base_ms = 1000},
 	{"ut_leads", "lead", ut_leads},
+	{"ut_clients", NULL, ut_clients, .interested = ut_clients_interested},
 	{0},
 };
 
@@ -113,6 +129,10 @@ static void case_dispatch(const char *url)
 	CHECK_EQ_INT(unit_db_scalar(f.c, "SELECT COUNT(*) FROM job WHERE "
 					 "kind = 'event:ut_leads'"),
 		     3);
+	/* Not interested in leads: only the client's event is its job. */
+	CHECK_EQ_INT(unit_db_scalar(f.c, "SELECT COUNT(*) FROM job WHERE "
+					 "kind = 'event:ut_clients'"),
+		     1);
 	CHECK_EQ_INT(dispatch_fanout(f.c, &f.reg, jobs_now_ms(), 100), 0);
 
 	/* While lead 1's deliveries to ut_all fail (retried with backoff,
@@ -141,7 +161,8 @@ static void case_dispatch(const char *url)
 	int u = seen_at("all", "lead:1:updated");
 	if (u >= 0)
 		CHECK_STR(seen.after[u], "Ada L.");
-	CHECK_EQ_INT(seen.n, 7);
+	CHECK_EQ_INT(seen_count("clients", "client:5:created"), 1);
+	CHECK_EQ_INT(seen.n, 8);
 	CHECK_EQ_INT(unit_db_scalar(f.c, "SELECT COUNT(*) FROM job WHERE "
 					 "status <> 'done'"),
 		     0);
@@ -175,7 +196,7 @@ static void case_dispatch_crash(const char *url)
 	if (!fx_open(&f, url, ut_mods))
 		return;
 	memset(&seen, 0, sizeof seen);
-	emit(&f, "client", 9, "deleted", "Gone");
+	emit(&f, "project", 9, "deleted", "Gone");
 	CHECK_EQ_INT(dispatch_fanout(f.c, &f.reg, jobs_now_ms(), 100), 1);
 	struct job_claimed got[4];
 	int64_t now = jobs_now_ms();
@@ -188,7 +209,7 @@ static void case_dispatch_crash(const char *url)
 	atr_clock_shift(JOB_DEFAULT_LEASE_MS + 1000, 0);
 	CHECK_EQ_INT(jobs_run_due(&f.app, &f.reg, "node-b", 10), 1);
 	atr_clock_shift(-(JOB_DEFAULT_LEASE_MS + 1000), 0);
-	CHECK_EQ_INT(seen_count("all", "client:9:deleted"), 1);
+	CHECK_EQ_INT(seen_count("all", "project:9:deleted"), 1);
 	if (seen.n == 1) {
 		char *sql = xasprintf("SELECT COUNT(*) FROM event WHERE uuid = "
 				      "'%s'",
