@@ -9,7 +9,9 @@
 // says so beside the recipients); test mode shows what each step would
 // do and writes nothing; the list filters by state, turns a selection
 // off and exports it; a member without automations.view has no row in
-// the navigation and gets "Page not found"; names are text, never HTML.
+// the navigation and gets "Page not found"; names are text, never HTML;
+// a member who builds automations runs them as themselves and only views
+// another member's (no Edit, Test or selection).
 // Each walk is its own test; what a walk needs first is made through the
 // API.
 import { test, expect } from '@playwright/test';
@@ -339,6 +341,51 @@ test('a member without automations.view has no navigation row and gets Page not 
     await expect(p.getByRole('heading', { level: 1, name: 'Page not found' })).toBeVisible();
     await p.goto(`/admin/workflow_automation/${a.id}`);
     await expect(p.getByRole('heading', { level: 1, name: 'Page not found' })).toBeVisible();
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a member who builds automations runs them as themselves, and only views another\'s', async ({ page, browser }) => {
+  const tag = stamp();
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const { call } = await pageApi(page);
+  const theirs = await automation(call, { name: `Admin's ${tag}`, trigger: { type: 'event', entity: 'lead', event: 'created' },
+    actions: [{ type: 'add_note', text: 'seen' }] });
+  const role = await call('POST', '/api/v1/roles', { name: `Builder ${tag}`,
+    permissions: { automations: ['view', 'create', 'edit'], leads: ['view'] } });
+  expect(role.status, JSON.stringify(role.body)).toBe(201);
+  const m = await addMember(page, browser, { role_id: role.body.id });
+  const ctx = await browser.newContext();
+  const p = await ctx.newPage();
+  try {
+    await signIn(p, m.email, m.password);
+    await expect(p).toHaveURL(/\/admin\/$/);
+    await navLink(p, 'Automations').click();
+    await p.getByLabel('Search automations').fill(tag);
+    const row = p.locator(`tbody tr[data-automation="${theirs.id}"]`);
+    await expect(row).toBeVisible();
+    await expect(row.getByRole('checkbox')).toHaveCount(0);
+    await row.getByRole('link', { name: `Admin's ${tag}` }).click();
+    await expect(p.getByRole('heading', { level: 1, name: new RegExp(`^Admin's ${tag}`) })).toBeVisible();
+    await expect(p.getByText('Another member\'s automation')).toBeVisible();
+    await expect(p.getByTestId('auto-page-actions').getByRole('link', { name: 'Edit' })).toHaveCount(0);
+    await expect(p.getByTestId('auto-test')).toHaveCount(0);
+
+    await p.goto('/admin/workflow_automation/new');
+    await expect(p.getByLabel('Runs as')).toHaveCount(0);
+    await expect(p.getByTestId('automation-form')).toContainText('The actions run with your permissions');
+    await p.getByLabel(/^Name/).fill(`Mine ${tag}`);
+    await p.getByTestId('auto-trigger').getByLabel('Records').selectOption('lead');
+    await p.getByTestId('auto-actions').getByLabel('Action, step 1').selectOption('add_note');
+    await p.getByTestId('auto-actions').getByLabel(/^Note/).fill('Seen by {{automation.name}}');
+    await p.getByRole('button', { name: 'Create automation' }).click();
+    await expect(p.getByRole('heading', { level: 1, name: new RegExp(`^Mine ${tag}`) })).toBeVisible();
+    await expect(p.getByTestId('auto-page-actions').getByRole('link', { name: 'Edit' })).toBeVisible();
+    await expect(p.getByTestId('auto-test')).toBeVisible();
+    const mine = (await call('GET', `/api/v1/automations?q=${encodeURIComponent(`Mine ${tag}`)}`)).body.data[0];
+    expect(mine.owner_id).toBe(m.id);
   } finally {
     await ctx.close();
   }

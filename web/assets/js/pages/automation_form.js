@@ -23,7 +23,7 @@ import { notFoundPage } from './records.js';
 import { loadLookups, registry } from './automation_parts.js';
 import { conditionsBuilder, triggerBuilder } from './automation_builders.js';
 import { actionsEditor } from './automation_actions.js';
-import { AUTO_API, AUTO_BASE } from './automation_words.js';
+import { AUTO_API, AUTO_BASE, mayChange } from './automation_words.js';
 
 const BACK = ['M15 18l-6-6 6-6'];
 
@@ -81,7 +81,7 @@ export async function automationFormPage(ctx, root) {
   ctx.setTitle(title);
   const self = me();
   const admin = Boolean(self && self.admin);
-  const editable = can('automations', isNew ? 'create' : 'edit');
+  const editable = isNew ? can('automations', 'create') : mayChange(auto);
 
   const reg = registry();
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
@@ -125,7 +125,9 @@ export async function automationFormPage(ctx, root) {
       h('p', { class: 'hint' }, t('auto.runs_as_member_hint')));
   const form = h('form', { class: 'form auto-form', novalidate: true, 'aria-labelledby': 'form-title', 'data-testid': 'automation-form' },
     messages,
-    editable ? null : alertBox('info', t('form.read_only'), t('auto.read_only')),
+    editable ? null : alertBox('info', t('form.read_only'), !isNew && can('automations', 'edit')
+      ? t('auto.not_yours_detail', { name: ((lookups.people.find((p) => p.id === auto.owner_id)) || { name: `#${auto.owner_id}` }).name })
+      : t('auto.read_only')),
     template ? alertBox(template.needs.length ? 'warning' : 'info', t('auto.from_template', { name: template.name }),
       template.needs.length ? t('auto.template_needs') : t('auto.template_ready')) : null,
     h('section', { class: 'card section auto-part', 'aria-label': t('auto.details') },

@@ -21,7 +21,7 @@ import { facts } from './doc_view.js';
 import { loadLookups } from './automation_parts.js';
 import { runHistory, stepsList, traceList } from './automation_runs.js';
 import {
-  AUTO_API, AUTO_BASE, actionText, conditionLines, entityWords, namer, triggerText,
+  AUTO_API, AUTO_BASE, actionText, conditionLines, entityWords, mayChange, namer, triggerText,
 } from './automation_words.js';
 
 const BACK = ['M15 18l-6-6 6-6'];
@@ -112,7 +112,7 @@ export async function automationPage(ctx, root) {
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
   const names = namer(lookups);
   const entity = a.trigger && a.trigger.type !== 'schedule' ? a.trigger.entity : null;
-  const edits = can('automations', 'edit');
+  const edits = mayChange(a);
 
   const refused = (err, button) => {
     if (isAbort(err)) return;
@@ -143,7 +143,7 @@ export async function automationPage(ctx, root) {
     actions.push(h('a', { href: `${AUTO_BASE}/${a.id}/edit`, class: 'btn' }, t('common.edit')));
     if (!a.paused_at) actions.push(a.enabled ? switchTo(false, t('auto.turn_off')) : switchTo(true, t('auto.turn_on'), true));
   }
-  if (can('automations', 'delete')) {
+  if (mayChange(a, 'delete')) {
     const del = h('button', { type: 'button', class: 'btn btn-danger-outline' }, t('common.delete'));
     del.addEventListener('click', async () => {
       const ok = await confirmDialog({ title: t('auto.delete_q'), message: t('auto.delete_message', { name: a.name }),
@@ -176,6 +176,8 @@ export async function automationPage(ctx, root) {
     [t('auto.last_run'), a.last_run_at ? timeEl(a.last_run_at) : h('span', { class: 'muted' }, t('auto.never'))],
     [t('auto.description'), a.description ? h('span', { class: 'pre' }, a.description) : null],
   ];
+  const notYours = !edits && can('automations', 'edit')
+    ? alertBox('info', t('auto.not_yours'), t('auto.not_yours_detail', { name: staffName(staff, a.owner_id) })) : null;
   const paused = a.paused_at ? alertBox('error', t('auto.paused_title'), a.paused_reason || t('auto.paused_detail'),
     ...(edits ? [switchTo(true, t('auto.turn_on_again'), true)] : [])) : null;
   const runsBox = h('section', { class: 'section', 'aria-labelledby': 'auto-runs-title' });
@@ -184,6 +186,7 @@ export async function automationPage(ctx, root) {
     h('div', { class: 'page-header' }, pageTitle(a.name, ' ', stateBadge(a, { 'data-testid': 'auto-state' })),
       h('div', { class: 'page-actions', 'data-testid': 'auto-page-actions' }, actions)),
     messages,
+    notYours,
     paused,
     h('section', { class: 'card section', 'aria-labelledby': 'auto-what-title' },
       h('div', { class: 'section-header' }, h('h2', { id: 'auto-what-title', class: 'section-title' }, t('auto.what'))),

@@ -9,9 +9,21 @@
 // at 07:00 UTC"). Every user string stays text: these return strings.
 import { ENTITIES, entityByLogName } from '../entities.js';
 import { language, t, tOr } from '../i18n.js';
+import { can, me } from '../session.js';
 
 export const AUTO_BASE = '/admin/workflow_automation';
 export const AUTO_API = '/api/v1/automations';
+
+/**
+ * Whether the member may change (cap 'edit', or 'delete') automation a:
+ * the capability, and an administrator or its owner (an automation runs
+ * with its owner's permissions, so nobody else rewrites, tests or deletes
+ * it; the server refuses them with 403). Only for showing controls.
+ */
+export function mayChange(a, cap = 'edit') {
+  const self = me();
+  return Boolean(self && can('automations', cap) && (self.admin || (a && a.owner_id === self.id)));
+}
 
 /* The timestamps the UI adds to every entity are not fields an automation reads. */
 const NOT_FIELDS = new Set(['created_at', 'updated_at']);

@@ -17,7 +17,7 @@ import { listView } from '../listview.js';
 import { notFoundPage } from './records.js';
 import { automationFormPage } from './automation_form.js';
 import { automationPage, stateBadge } from './automation_page.js';
-import { AUTO_API, AUTO_BASE, entityWords, triggerEntities, triggerText } from './automation_words.js';
+import { AUTO_API, AUTO_BASE, entityWords, mayChange, triggerEntities, triggerText } from './automation_words.js';
 
 const PLUS = ['M12 5v14', 'M5 12h14'];
 
@@ -66,7 +66,7 @@ async function automationsList(ctx, root) {
     all.indeterminate = !all.checked && boxes.some((b) => b.checked);
   };
   all.addEventListener('change', () => {
-    for (const r of view.rows) { if (all.checked) chosen.set(r.id, r); else chosen.delete(r.id); }
+    for (const r of view.rows.filter((x) => mayChange(x))) { if (all.checked) chosen.set(r.id, r); else chosen.delete(r.id); }
     for (const b of pageBoxes()) b.checked = all.checked;
     paintBulk();
   });
@@ -113,6 +113,7 @@ async function automationsList(ctx, root) {
     columns.unshift({ hiddenLabel: t('auto.bulk.select'), headClass: 'select-col', class: 'select-col', csv: false,
       header: () => all,
       cell(a) {
+        if (!mayChange(a)) return null; // another member's: only they or an administrator change it
         const b = h('input', { type: 'checkbox', class: 'checkbox', checked: chosen.has(a.id), 'aria-label': t('auto.bulk.select_one', { name: a.name }) });
         b.addEventListener('change', () => { if (b.checked) chosen.set(a.id, a); else chosen.delete(a.id); paintBulk(); paintAll(); });
         return b;
