@@ -50,7 +50,7 @@ const SELECT_FILTERS = new Set(['select', 'staff', 'staff_list', 'checkbox']);
 function field(f) {
   const type = f.type === 'text' ? (f.multiline ? 'textarea' : 'text') : (INPUT[f.type] || 'text');
   return {
-    name: f.name, label: f.label, type, required: f.required, max: f.max,
+    name: f.name, label: f.label, type, ftype: f.type, required: f.required, max: f.max,
     options: (f.choices || []).map((c) => [c.value, c.label]),
     default: f.default, list: f.list, sortable: f.sortable,
     filter: f.filterable && SELECT_FILTERS.has(type), wide: f.wide, hint: f.hint,
@@ -89,6 +89,11 @@ function localize(entity, f) {
   };
 }
 
+// Entities with pages of their own elsewhere than /admin/<plural>: their
+// records' links (activity, history) go there, and the generic pages,
+// navigation rows and dashboard cards leave them out (pages/records.js).
+export const OWN_PAGES = { automations: '/admin/workflow_automation' };
+
 function describe(e) {
   const fields = e.fields.map(field);
   // A link to a record of any entity (a task's rel_type + rel_id): the id
@@ -98,10 +103,11 @@ function describe(e) {
     if (id) id.linkType = e.link.type;
   }
   return {
-    key: e.plural, api: e.path, path: `/admin/${e.plural}`, module: e.plural,
+    key: e.plural, api: e.path, path: OWN_PAGES[e.plural] || `/admin/${e.plural}`, module: e.plural,
     singular: tOr(`entity.${e.plural}.one`, e.name.replace(/_/g, ' ')), plural: tOr(`entity.${e.plural}`, e.label),
     logEntity: e.name,
-    titleField: e.title_field, defaultSort: e.ui_sort, dashboard: !e.member_param,
+    titleField: e.title_field, defaultSort: e.ui_sort, dashboard: !e.member_param && !OWN_PAGES[e.plural],
+    ownPage: Boolean(OWN_PAGES[e.plural]),
     members: e.member_param || undefined, can: e.can,
     fields: [...fields, ...TIMESTAMPS].map((f) => localize(e.name, f)),
   };

@@ -185,8 +185,8 @@ export function rateLimitBox(err, title = t('wait.too_many')) {
 }
 
 /** Saves text as a file through a Blob URL (no server round trip, no inline script). */
-export function downloadText(filename, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+export function downloadText(filename, text, type = 'text/plain;charset=utf-8') {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const a = h('a', { href: url, download: filename, class: 'visually-hidden' }, filename);
   document.body.appendChild(a);
   a.click();

@@ -21,7 +21,8 @@ const RECORD_PATHS = { staff: '/admin/staff', role: '/admin/roles' };
 
 function show(v) {
   if (v === null || v === undefined || v === '') return '∅';
-  const s = Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const s = Array.isArray(v) ? v.map((x) => (x && typeof x === 'object' ? JSON.stringify(x) : x)).join(', ')
+    : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return s.length > 60 ? `${s.slice(0, 59)}…` : s;
 }
 

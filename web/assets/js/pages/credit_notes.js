@@ -16,6 +16,7 @@ import { control, staleNotice } from '../forms.js';
 import { listView, lastListQuery } from '../listview.js';
 import { trackForm } from '../dirty.js';
 import { historySection } from './activity.js';
+import { automationRunsSection } from './automation_runs.js';
 import { notFoundPage } from './records.js';
 import { amount, documentFigures, facts, plainDate, statusBadge, statusOptions } from './doc_view.js';
 import { lineEditor, loadLineSetup, showDocumentErrors } from './doc_lines.js';
@@ -150,6 +151,7 @@ async function creditNotePage(ctx, root) {
         [t('doc.sent_at'), sentFact(cn)],
       ]))),
     ...documentFigures(cn),
+    automationRunsSection('credit_note', cn.id, ctx.signal),
     canView('activity') ? historySection('credit_note', cn.id, ctx.signal) : null,
   ].filter(Boolean));
 }

@@ -12,6 +12,7 @@ import { can, canView, me } from '../session.js';
 import { membersSection } from './members.js';
 import { RECORD_SECTIONS } from './sections.js';
 import { historySection } from './activity.js';
+import { automationRunsSection } from './automation_runs.js';
 import { charCounter, codeOptions, loadCodes, loadDirectory, staffListPicker, staffOptions } from '../pickers.js';
 import { DECIMAL, parseDecimal, toInputDecimal } from '../numbers.js';
 import { trackForm } from '../dirty.js';
@@ -268,6 +269,10 @@ export function formPage(entity) {
         const node = section(entity, record, ctx.signal, reload); // null: not for this member
         if (node) root.appendChild(node);
       }
+    }
+    if (!isNew) {
+      const runs = automationRunsSection(entity.logEntity, record.id, ctx.signal); // null without automations.view
+      if (runs) root.appendChild(runs);
     }
     if (!isNew && canView('activity')) root.appendChild(historySection(entity.logEntity, record.id, ctx.signal));
 

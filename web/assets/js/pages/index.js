@@ -28,11 +28,12 @@ import * as creditNotes from './credit_notes.js';
 import * as payments from './payments.js';
 import * as proposals from './proposals.js';
 import * as notifications from './notifications.js';
+import * as automations from './automations.js';
 import * as records from './records.js';
 
 export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, jobs,
   activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, proposals,
-  notifications, records];
+  notifications, automations, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {

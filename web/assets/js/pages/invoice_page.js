@@ -16,6 +16,7 @@ import { can, canView } from '../session.js';
 import { alertBox, confirmDialog, formatCell, loadStaff, problemBox, staffName, toast } from '../ui.js';
 import { lastListQuery } from '../listview.js';
 import { historySection } from './activity.js';
+import { automationRunsSection } from './automation_runs.js';
 import { notFoundPage } from './records.js';
 import { documentFigures, facts, plainDate, statusBadge } from './doc_view.js';
 import { INVOICES, invoiceName } from './invoice_form.js';
@@ -168,6 +169,7 @@ export async function invoicePage(ctx, root) {
         [t('doc.terms'), inv.terms ? h('span', { class: 'pre' }, inv.terms) : null]]))) : null,
     !draft && canView('payments') ? paymentsSection(inv, { signal: ctx.signal, modes, onChange: reload }) : null,
     !draft && canView('credit_notes') ? creditNotesSection(inv, { signal: ctx.signal, onChange: reload }) : null,
+    automationRunsSection('invoice', inv.id, ctx.signal),
     canView('activity') ? historySection('invoice', inv.id, ctx.signal) : null,
   ];
   root.replaceChildren(...parts.filter(Boolean));

@@ -13,6 +13,7 @@ import { confirmDialog, loadStaff, problemBox, staffName, toast } from '../ui.js
 import { formatAmountText, formatPlainDate } from '../format.js';
 import { listView, lastListQuery } from '../listview.js';
 import { historySection } from './activity.js';
+import { automationRunsSection } from './automation_runs.js';
 import { notFoundPage } from './records.js';
 import { facts, plainDate } from './doc_view.js';
 import { INVOICES, invoiceName } from './invoice_form.js';
@@ -168,6 +169,7 @@ async function paymentPage(ctx, root) {
         [t('pay.note'), p.note ? h('span', { class: 'pre' }, p.note) : null],
         [t('pay.recorded_by'), p.recorded_by == null ? null : staffName(staff, p.recorded_by)],
       ]))),
+    automationRunsSection('payment', p.id, ctx.signal),
     canView('activity') ? historySection('payment', p.id, ctx.signal) : null,
   ].filter(Boolean));
 }

@@ -18,6 +18,7 @@ import { alertBox, confirmDialog, formatCell, loadStaff, modal, problemBox, staf
 import { clearErrors, control, showFieldErrors } from '../forms.js';
 import { lastListQuery } from '../listview.js';
 import { historySection } from './activity.js';
+import { automationRunsSection } from './automation_runs.js';
 import { notFoundPage } from './records.js';
 import { documentFigures, facts, plainDate, statusBadge } from './doc_view.js';
 import { clientTitle, contactTitle } from './doc_form.js';
@@ -209,6 +210,7 @@ export async function proposalPage(ctx, root) {
       h('div', { class: 'section-header' }, h('h2', { id: 'proposal-notes-title', class: 'section-title' }, t('inv.notes_terms'))),
       h('div', { class: 'section-body' }, facts([[t('doc.notes'), prop.notes ? h('span', { class: 'pre' }, prop.notes) : null],
         [t('doc.terms'), prop.terms ? h('span', { class: 'pre' }, prop.terms) : null]]))) : null,
+    automationRunsSection('proposal', prop.id, ctx.signal),
     canView('activity') ? historySection('proposal', prop.id, ctx.signal) : null,
   ];
   root.replaceChildren(...parts.filter(Boolean));

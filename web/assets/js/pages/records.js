@@ -5,6 +5,7 @@
 import { h, pageTitle } from '../dom.js';
 import { ENTITIES, entityByKey } from '../entities.js';
 import { alertBox } from '../ui.js';
+import { navigate } from '../router.js';
 import { t } from '../i18n.js';
 import { listPage } from './list.js';
 import { formPage } from './form.js';
@@ -41,6 +42,8 @@ export function notFoundPage(ctx, root) {
 function byEntity(make) {
   return (ctx, root) => {
     const e = entityByKey(ctx.params.entity);
+    // An entity with pages of its own (automations): its address there.
+    if (e && e.ownPage) return navigate(location.pathname.replace(`/admin/${e.key}`, e.path) + location.search, { replace: true });
     return e ? make(e)(ctx, root) : notFoundPage(ctx, root);
   };
 }
@@ -53,7 +56,7 @@ export const routes = [
 
 /** One row per entity the member may view (called when they are known). */
 export function nav() {
-  return ENTITIES.map((e) => {
+  return ENTITIES.filter((e) => !e.ownPage).map((e) => {
     const look = LOOK[e.key] || DEFAULT_LOOK;
     return { path: e.path, label: e.plural, module: e.module, ...look };
   });
