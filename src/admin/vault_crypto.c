@@ -2,11 +2,12 @@
  *
  * Each entry has a random 32-byte key of its own. The key is stored
  * wrapped by the master key (secret_encrypt: "v1:", XSalsa20-Poly1305),
- * so a rotation of the master key re-wraps one short value per entry and
- * never touches the secrets. The password, the notes and the previous
- * passwords are sealed under the entry key with XChaCha20-Poly1305 and a
- * random 24-byte nonce, the field's name as associated data: a value
- * copied from one field (or entry) to another does not open there.
+ * so a rotation of the master key (not built yet) re-wraps one short
+ * value per entry and never touches the secrets. The password, the notes
+ * and the previous passwords are sealed under the entry key with
+ * XChaCha20-Poly1305 and a random 24-byte nonce, the field's name as
+ * associated data: a value moved to another field does not open there,
+ * nor under another entry's key.
  *
  * Stored form: "vk1:" + base64(nonce || ciphertext || tag). A value that
  * does not open — another master key, an altered row — is a 503 naming

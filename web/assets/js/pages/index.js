@@ -27,10 +27,12 @@ import * as invoices from './invoices.js';
 import * as creditNotes from './credit_notes.js';
 import * as payments from './payments.js';
 import * as proposals from './proposals.js';
+import * as vault from './vault.js';
 import * as records from './records.js';
 
 export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, jobs,
-  activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, proposals, records];
+  activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, proposals,
+  vault, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {
