@@ -16,9 +16,11 @@
  * The rule is one SQL text, GRANTS: the (entry_id, level) rows that reach
  * a member, a UNION ALL of four ranges of the index vault_access_subject
  * (org_id, subject, subject_id, entry_id), each entered from the member's
- * own rows (themselves, their role, staff_department, staff_team). It is
- * used as it is for a member's list (the entries IN it), for the levels
- * of a page and for one entry's level; nothing else decides.
+ * own rows (themselves, their role, staff_department, staff_team): CROSS
+ * JOIN keeps SQLite's planner from walking every department's grants
+ * instead (PostgreSQL reads it as an inner join and plans by statistics).
+ * It is used as it is for a member's list (the entries IN it), for the
+ * levels of a page and for one entry's level; nothing else decides.
  *
  * An access list in JSON is [{subject, id, level}], kept in (subject, id)
  * order so that the same grants in another order are no change.
@@ -39,15 +41,15 @@
 #define GRANTS                                                                 \
 	"SELECT a.entry_id AS entry_id, a.level AS level FROM vault_access a " \
 	"WHERE a.org_id = ? AND a.subject = 'staff' AND a.subject_id = ? "     \
-	"UNION ALL SELECT a.entry_id, a.level FROM staff s JOIN vault_access " \
-	"a ON a.org_id = s.org_id AND a.subject = 'role' AND a.subject_id = "  \
-	"s.role_id WHERE s.id = ? AND s.org_id = ? "                          \
-	"UNION ALL SELECT a.entry_id, a.level FROM staff_department d JOIN "   \
-	"vault_access a ON a.subject = 'department' AND a.subject_id = "       \
-	"d.department_id WHERE d.staff_id = ? AND a.org_id = ? "              \
-	"UNION ALL SELECT a.entry_id, a.level FROM staff_team t JOIN "         \
-	"vault_access a ON a.subject = 'team' AND a.subject_id = t.team_id "   \
-	"WHERE t.staff_id = ? AND a.org_id = ?"
+	"UNION ALL SELECT a.entry_id, a.level FROM staff s CROSS JOIN "        \
+	"vault_access a WHERE s.id = ? AND s.org_id = ? AND a.org_id = "       \
+	"s.org_id AND a.subject = 'role' AND a.subject_id = s.role_id "        \
+	"UNION ALL SELECT a.entry_id, a.level FROM staff_department d CROSS "  \
+	"JOIN vault_access a WHERE d.staff_id = ? AND a.org_id = ? AND "       \
+	"a.subject = 'department' AND a.subject_id = d.department_id "        \
+	"UNION ALL SELECT a.entry_id, a.level FROM staff_team t CROSS JOIN "   \
+	"vault_access a WHERE t.staff_id = ? AND a.org_id = ? AND a.subject = " \
+	"'team' AND a.subject_id = t.team_id"
 
 static void grants_bind(struct db_stmt *st, int *i, int64_t org,
 			int64_t staff)
