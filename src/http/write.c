@@ -310,6 +310,8 @@ int write_run(struct req *r, const struct write_op *op)
 	int64_t id = json_integer_value(json_object_get(rec, "id"));
 	diff = write_diff(op->kind == WRITE_CREATE ? NULL : before,
 			  op->kind == WRITE_DELETE ? NULL : after);
+	if (op->diff_edit)
+		op->diff_edit(r, op, diff);
 	if (activity_from_req(r, actions[op->kind], op->entity, id, diff) < 0)
 		goto out;
 	if (outbox_emit(c, r->who.org_id, op->entity, id, events[op->kind],

@@ -17,7 +17,8 @@
  *
  * Records are JSON objects with "id" and "version"; the diff covers every
  * other key except created_at, updated_at and created_by. A record may
- * carry keys the diff must not show (secrets): keep them out of the JSON.
+ * carry keys the diff must not show (secrets): keep them out of the JSON,
+ * and let diff_edit say that they changed.
  */
 #ifndef ATR_WRITE_H
 #define ATR_WRITE_H
@@ -55,6 +56,11 @@ struct write_op {
 	 * became), set after the commit instead of 200 with the record and
 	 * its ETag. */
 	void (*reply)(struct req *r, const struct write_op *op);
+	/* Optional: adjusts the diff before it is logged, for what a record
+	 * keeps out of its JSON (a secret that changed says "changed", never
+	 * its value) or keys of its own bookkeeping that are no change. */
+	void (*diff_edit)(struct req *r, const struct write_op *op,
+			  json_t *diff);
 };
 
 /* Runs op as one transaction and sets r's response. 0, or -1 with r->err

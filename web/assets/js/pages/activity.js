@@ -14,15 +14,18 @@ export const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', '
   // Authentication events: the password step, 2FA, password resets, sessions.
   'login_password', 'login_2fa_failed', 'login_recovery_code', '2fa_enrol_started', '2fa_enabled', '2fa_disabled',
   '2fa_recovery_codes', '2fa_reset', 'password_reset_requested', 'password_reset', 'password_reset_forced',
-  'session_revoked', 'sessions_ended', 'reauth', 'reauth_failed', 'email_change_requested', 'email_changed'];
-const entitySuggestions = () => [...ENTITIES.map((e) => e.logEntity), 'staff', 'role', 'settings', 'email_queue'];
+  'session_revoked', 'sessions_ended', 'reauth', 'reauth_failed', 'email_change_requested', 'email_changed',
+  // A team password's secret read (src/admin/vault_reveal.c).
+  'reveal'];
+const entitySuggestions = () => [...ENTITIES.map((e) => e.logEntity), 'staff', 'role', 'settings', 'email_queue', 'vault_entry',
+  'vault_category'];
 // Where a log entry's record lives, for entities outside ENTITIES.
-const RECORD_PATHS = { staff: '/admin/staff', role: '/admin/roles' };
+const RECORD_PATHS = { staff: '/admin/staff', role: '/admin/roles', vault_entry: '/admin/team_password' };
 
 function show(v) {
   if (v === null || v === undefined || v === '') return '∅';
-  const s = Array.isArray(v) ? v.map((x) => (x && typeof x === 'object' ? JSON.stringify(x) : x)).join(', ')
-    : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const item = (x) => (x && typeof x === 'object' ? JSON.stringify(x) : String(x));
+  const s = Array.isArray(v) ? v.map(item).join(', ') : item(v);
   return s.length > 60 ? `${s.slice(0, 59)}…` : s;
 }
 
@@ -33,6 +36,8 @@ export function diffParts(diff) {
     const c = change && typeof change === 'object' && !Array.isArray(change) ? change : { to: change };
     const hasFrom = 'from' in c;
     const hasTo = 'to' in c;
+    // A secret that changed says so, never what it was or is ({"changed": true}).
+    if (c.changed === true && !hasFrom && !hasTo) return { field, text: t('activity.changed') };
     const text = hasFrom && hasTo ? `${show(c.from)} → ${show(c.to)}` : show(hasTo ? c.to : c.from);
     return { field, text };
   });
@@ -69,7 +74,8 @@ export async function showEntry(id, returnFocus) {
       return typeof v === 'object' ? JSON.stringify(v) : String(v);
     };
     const rows = Object.entries(e.diff || {}).map(([f, c]) => {
-      const ch = c && typeof c === 'object' && !Array.isArray(c) ? c : { to: c };
+      const given = c && typeof c === 'object' && !Array.isArray(c) ? c : { to: c };
+      const ch = given.changed === true && !('from' in given) && !('to' in given) ? { to: t('activity.changed') } : given;
       return h('tr', null, h('th', { scope: 'row' }, f),
         h('td', { class: 'pre' }, 'from' in ch ? value(f, ch.from) : ''),
         h('td', { class: 'pre' }, 'to' in ch ? value(f, ch.to) : ''));

@@ -319,6 +319,17 @@ export async function staffRecordPage(ctx, root) {
   if (!record.active) {
     root.appendChild(alertBox('warning', t('staff.deactivated'), t('staff.deactivated_detail')));
   }
+  // Offboarding: the team passwords this member could reach (administrators).
+  if (viewer.admin && !self) {
+    const slot = h('div', { 'data-testid': 'vault-offboarding' });
+    root.appendChild(slot);
+    api('GET', '/api/v1/vault/entries', { query: { shared_with: record.id, limit: 1 }, signal: ctx.signal }).then(({ data }) => {
+      if (!data.total) return;
+      const href = `/admin/team_password?shared_with=${record.id}`;
+      slot.replaceChildren(alertBox(record.active ? 'info' : 'warning', t('vault.offboarding', { count: data.total }),
+        t('vault.offboarding_detail'), h('a', { href, class: 'btn btn-sm' }, t('vault.offboarding_list'))));
+    }).catch(() => {}); // the vault is optional here: nothing shown
+  }
   if (protectedAdmin && (can('staff', 'edit') || can('staff', 'delete'))) {
     root.appendChild(h('div', { 'data-testid': 'cannot-manage' }, alertBox('info',
       record.admin ? t('staff.admin_account') : t('staff.cannot_change'),
