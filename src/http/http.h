@@ -185,6 +185,9 @@ struct req {
 	const char *raw; /* or a raw body (not freed) ... */
 	char *raw_owned; /* ... or one the request frees */
 	size_t raw_len;
+	FILE *raw_file; /* ... or a file sent from its start (the request
+			 * closes it; list_export's temporary files) */
+	uint64_t raw_file_len;
 	const char *ctype;
 	struct {
 		const char *name, *value;

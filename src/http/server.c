@@ -253,6 +253,15 @@ static struct MHD_Response *make_response(struct server *s, struct req *r,
 						       MHD_RESPMEM_MUST_FREE);
 		if (!ctype)
 			ctype = "application/json";
+	} else if (r->raw_file && !head) {
+		/* A file (an export): MHD reads it from the start, in
+		 * pieces, and closes the descriptor. */
+		int fd = dup(fileno(r->raw_file));
+		resp = fd < 0 ? NULL
+			      : MHD_create_response_from_fd64(r->raw_file_len,
+							      fd);
+		if (!resp && fd >= 0)
+			close(fd);
 	} else if (r->raw_owned && !head) {
 		/* MHD sends after we return: hand it the buffer to free. */
 		resp = MHD_create_response_from_buffer(

@@ -9,7 +9,7 @@ import { ENTITIES, entityByLogName } from '../entities.js';
 import { emptyState, loadStaff, modal, problemBox } from '../ui.js';
 import { t } from '../i18n.js';
 
-export const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', 'logout', 'setup', 'password_set',
+export const ACTIONS = ['create', 'update', 'delete', 'export', 'login', 'login_failed', 'logout', 'setup', 'password_set',
   'password_change', 'activate', 'deactivate', 'invite', 'permissions', 'smtp_test', 'retry', 'reassign',
   // Authentication events: the password step, 2FA, password resets, sessions.
   'login_password', 'login_2fa_failed', 'login_recovery_code', '2fa_enrol_started', '2fa_enabled', '2fa_disabled',
