@@ -36,7 +36,7 @@ DEB_BUILD := build-essential g++ pkg-config libmicrohttpd-dev libjansson-dev \
 	libkainjow-mustache-dev libxlsxwriter-dev python3 python3-yaml
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
 	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl \
-	poppler-utils
+	poppler-utils unzip
 
 SRC  := $(shell find src -name '*.c' ! -path 'src/main.c' | sort) \
 	$(shell find src -name '*.cc' | sort)
