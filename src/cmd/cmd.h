@@ -25,6 +25,7 @@ int cmd_routes(int argc, char **argv);
 int cmd_cron(int argc, char **argv);
 int cmd_pipe(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_version(int argc, char **argv);
