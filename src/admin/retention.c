@@ -118,7 +118,7 @@ static int write_side(struct run *R, const struct retention_log *L,
 /* Step 2: writes the rows past the cut-off into a new file and records
  * its manifest (step 3). 1 written, 0 nothing to archive, -1 (err). */
 static int write_archive(struct run *R, const struct retention_log *L,
-			 int64_t org, const char *cutoff)
+			 int64_t org, const char *cutoff, int64_t max_seq)
 {
 	int64_t cut_seq = 0;
 	char cut_hash[65] = "";
@@ -155,7 +155,9 @@ static int write_archive(struct run *R, const struct retention_log *L,
 		const char *at =
 			json_string_value(json_object_get(row, L->time_col));
 		/* The chain is cut at its first row not past retention. */
-		if (L->chain && (!at || strcmp(at, cutoff) >= 0)) {
+		if (L->chain && (!at || strcmp(at, cutoff) >= 0 ||
+				 json_integer_value(json_object_get(
+					 row, "seq")) > max_seq)) {
 			json_decref(row);
 			break;
 		}
@@ -509,6 +511,21 @@ static int retain(struct run *R, const struct retention_log *L, int64_t org,
 		return 0; /* kept forever */
 	char cutoff[ATR_TIME_LEN];
 	atr_time_iso(now_ms - days * 24 * 3600 * 1000, cutoff);
+	/* The chain as it was when the run began: the run's own rows (each
+	 * archive's log_archived row) wait for the next run. */
+	int64_t max_seq = 0;
+	if (L->chain) {
+		struct db_stmt *st = db_prepare(
+			R->c, "SELECT seq FROM audit_head WHERE org_id = ?");
+		if (!st)
+			return dberr(R);
+		db_bind_int(st, 1, org);
+		int rc = db_step(st);
+		max_seq = rc == 1 ? db_col_int(st, 0) : 0;
+		db_reset(st);
+		if (rc < 0)
+			return dberr(R);
+	}
 	for (;;) {
 		struct manifest m = {0};
 		int p = pending(R, L, org, &m);
@@ -519,7 +536,7 @@ static int retain(struct run *R, const struct retention_log *L, int64_t org,
 				return -1;
 			continue;
 		}
-		int w = write_archive(R, L, org, cutoff);
+		int w = write_archive(R, L, org, cutoff, max_seq);
 		if (w <= 0)
 			return w;
 	}
