@@ -25,7 +25,7 @@ const COLUMNS = () => [
   { label: t('archives.log'), cell: (a) => logLabel(a.log) },
   { label: t('archives.rows'), class: 'num', cell: (a) => formatNumber(a.rows) },
   { label: t('archives.range'), cell: (a) => h('span', { class: 'nowrap' }, timeEl(a.first_at), ' – ', timeEl(a.last_at)) },
-  { label: t('archives.size'), class: 'num', cell: (a) => size(a.bytes) },
+  { label: t('archives.size'), class: 'num nowrap', cell: (a) => size(a.bytes) },
   { label: t('archives.checksum'),
     cell: (a) => h('code', { class: 'truncate', title: a.sha256, 'data-testid': 'archive-sha256' }, a.sha256.slice(0, 16)) },
   { label: t('archives.status'), class: 'nowrap',
