@@ -188,6 +188,8 @@ static int write_archive(struct run *R, const struct retention_log *L,
 			break;
 		}
 		json_decref(row);
+		if (archive_raw_bytes(w) >= RETENTION_FILE_RAW)
+			break; /* the rest goes to the next file */
 	}
 	db_reset(st);
 	if (rc == -1)

@@ -38,9 +38,12 @@ struct db;
 struct db_conn;
 
 #define RETENTION_FILE_ROWS 50000
+/* A file also ends once this much JSON went into it (before compression),
+ * so a file stays small enough to download whole. */
+#define RETENTION_FILE_RAW (64LL << 20)
 #define RETENTION_BATCH 500
 /* An archive file larger than this is refused (download, verify). */
-#define RETENTION_FILE_MAX (256LL << 20)
+#define RETENTION_FILE_MAX (80LL << 20)
 
 struct retention_log {
 	const char *name;     /* [a-z_]+: the archive folder, the API's log */
@@ -98,6 +101,8 @@ int archive_write(struct archive_writer *w, const json_t *row,
  * temporary file is removed). Frees w either way. */
 int archive_commit(struct archive_writer *w, const char *name,
 		   struct archive_info *info, struct atr_err *err);
+/* Bytes appended so far, before compression. */
+int64_t archive_raw_bytes(const struct archive_writer *w);
 /* Removes the temporary file and frees w. */
 void archive_abort(struct archive_writer *w);
 

@@ -20,6 +20,7 @@ struct archive_writer {
 	char *dir, *tmp;
 	int fd;
 	gzFile gz;
+	int64_t raw; /* bytes written before compression */
 };
 
 int archive_mkdirs(const char *dir, struct atr_err *err)
@@ -91,6 +92,7 @@ int archive_write(struct archive_writer *w, const json_t *row,
 	size_t n = strlen(line);
 	line[n] = '\n';
 	int wrote = gzwrite(w->gz, line, (unsigned)(n + 1));
+	w->raw += (int64_t)n + 1;
 	free(line);
 	if (wrote != (int)(n + 1)) {
 		int e;
@@ -99,6 +101,11 @@ int archive_write(struct archive_writer *w, const json_t *row,
 				w->tmp, e == Z_ERRNO ? strerror(errno) : m);
 	}
 	return 0;
+}
+
+int64_t archive_raw_bytes(const struct archive_writer *w)
+{
+	return w ? w->raw : 0;
 }
 
 /* SHA-256 and size of a file. 0 or -1 (errno). */
