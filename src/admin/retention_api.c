@@ -62,7 +62,12 @@ const struct retention_log retention_logs[] = {
 	 "status <> 'pending' AND NOT EXISTS (SELECT 1 FROM webhook_attempt a "
 	 "WHERE a.delivery_id = webhook_delivery.id)",
 	 "retention_webhook_deliveries_days", delivery_ints, false},
-	{"events", "event", "created_at", "processed_at IS NOT NULL",
+	/* An event a subscriber's job still waits to deliver (a blocked
+	 * webhook) stays: its job reads it. */
+	{"events", "event", "created_at",
+	 "processed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM job j WHERE "
+	 "j.status IN ('queued', 'running', 'blocked') AND j.order_seq = "
+	 "event.id AND j.kind LIKE 'event:%')",
 	 "retention_events_days", event_ints, false},
 	{0},
 };
