@@ -243,7 +243,7 @@ static int verify_link(struct db_conn *c, const struct found *f,
 	return result;
 }
 
-static int verify(struct app *app, const char *file, const char *cp_file)
+int cmd_logs_verify(struct app *app, const char *file, const char *cp_file)
 {
 	struct atr_err err = {0};
 	struct db_conn *c = db_acquire(app->db, &err);
@@ -389,7 +389,7 @@ int cmd_logs(int argc, char **argv)
 		rc = archive(&app, log, days);
 	} else if (is_verify) {
 		cmd_load_key(&app, "logs verify");
-		rc = verify(&app, argv[optind], cp);
+		rc = cmd_logs_verify(&app, argv[optind], cp);
 	} else {
 		rc = list(&app, log);
 	}

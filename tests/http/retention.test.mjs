@@ -239,6 +239,9 @@ describe('log retention', () => {
     assert.match(lv.stdout, /ok: archive \d+ \(activity, org 1\)/);
     assert.match(lv.stdout, new RegExp(`ok: the chain inside runs from seq 1 to ${m[1]} and ends at its signed checkpoint`));
     assert.match(lv.stdout, /ok: the archive starts the chain/);
+    const av = cli(['audit', 'verify', '--archive', file]);
+    assert.equal(av.status, 0, av.stdout + av.stderr);
+    assert.equal(av.stdout, lv.stdout, '`audit verify --archive` is `logs verify`');
     // The checkpoint in the manifest is a signed `atrium audit checkpoint`.
     const a = (await admin.req('GET', LIST, { query: { log: 'activity' } })).body.data[0];
     assert.equal(a.cut_seq, Number(m[1]));
