@@ -15,6 +15,7 @@ import * as twofa from './twofa.js';
 import * as utilities from './utilities.js';
 import * as emailQueue from './email_queue.js';
 import * as pipeLog from './pipe_log.js';
+import * as logArchives from './log_archives.js';
 import * as jobs from './jobs.js';
 import * as activity from './activity.js';
 import * as apiTokens from './api_tokens.js';
@@ -32,7 +33,7 @@ import * as automations from './automations.js';
 import * as vault from './vault.js';
 import * as records from './records.js';
 
-export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, jobs,
+export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, logArchives, jobs,
   activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, proposals,
   notifications, automations, vault, records];
 

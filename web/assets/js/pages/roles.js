@@ -25,7 +25,9 @@ const BACK = ['M15 18l-6-6 6-6'];
 
 async function loadModules(signal) {
   const { data } = await api('GET', '/api/v1/permissions/modules', { signal });
-  return Array.isArray(data.data) ? data.data : [];
+  // A module with no capability is for administrators only (log archives):
+  // no role can be granted it, so it is no row of the matrix.
+  return Array.isArray(data.data) ? data.data.filter((m) => (m.capabilities || []).length) : [];
 }
 
 /* ---- list ------------------------------------------------------------------ */

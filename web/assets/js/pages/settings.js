@@ -100,6 +100,13 @@ const GROUPS = () => ({
       { key: 'api_log_retention_days', label: t('set.integrations.api_log_retention_days.label'), type: 'number' },
     ],
   },
+  // Log retention (its form is on Utilities > Log archives).
+  retention: {
+    title: t('set.retention.title'), save: t('set.retention.save'),
+    lead: t('set.retention.lead'),
+    fields: ['activity', 'pipe', 'webhook_attempts', 'webhook_deliveries', 'events'].map((log) => (
+      { key: `retention_${log}_days`, label: t(`set.retention.${log}.label`), type: 'number', hint: t('set.retention.hint') })),
+  },
   // Described when drawn: its words come from the catalogue.
   localization: () => localizationGroup(),
   seats: {
@@ -225,7 +232,7 @@ function fieldSpec(desc, meta) {
 }
 
 /** Loads one settings group and renders its form into slot; onSaved() after each save. */
-async function groupForm(group, slot, signal, onSaved) {
+export async function groupForm(group, slot, signal, onSaved) {
   const all = GROUPS();
   const def = typeof all[group] === 'function' ? all[group]() : all[group];
   let data;
