@@ -175,32 +175,6 @@ static int archives_h_list(struct req *r)
 	return list_run(r, &spec);
 }
 
-/* Reads the whole file at path (at most RETENTION_FILE_MAX bytes) into
- * *out (caller frees). 0, or -1 with errno (EFBIG past the bound). */
-static int slurp(const char *path, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	struct stat sb;
-	if (fstat(fileno(f), &sb) < 0 || sb.st_size > RETENTION_FILE_MAX) {
-		fclose(f);
-		errno = EFBIG;
-		return -1;
-	}
-	*out = xmalloc((size_t)sb.st_size + 1);
-	*len = fread(*out, 1, (size_t)sb.st_size, f);
-	bool bad = ferror(f) || *len != (size_t)sb.st_size;
-	fclose(f);
-	if (bad) {
-		free(*out);
-		*out = NULL;
-		errno = EIO;
-		return -1;
-	}
-	return 0;
-}
-
 static int archives_h_download(struct req *r)
 {
 	struct db_conn *c = req_db(r);
@@ -225,14 +199,19 @@ static int archives_h_download(struct req *r)
 				"log archive %lld not found", (long long)r->id);
 	char *full = arena_printf(r->arena, "%s/%s", r->app->cfg.archive_dir,
 				  rel);
-	char *data = NULL;
-	size_t len = 0;
-	if (slurp(full, &data, &len) < 0)
+	/* Sent from the file (the server reads it in pieces): an archive
+	 * never passes through memory whole. */
+	FILE *f = fopen(full, "rb");
+	struct stat fst;
+	if (!f || fstat(fileno(f), &fst) < 0) {
+		int e = errno;
+		if (f)
+			fclose(f);
 		return atr_fail(&r->err,
-				errno == ENOENT ? ATR_E_NOT_FOUND
-						: ATR_E_INTERNAL,
+				e == ENOENT ? ATR_E_NOT_FOUND : ATR_E_INTERNAL,
 				"cannot read the file of log archive %lld: %s",
-				(long long)r->id, strerror(errno));
+				(long long)r->id, strerror(e));
+	}
 	json_t *diff = json_pack("{s:s,s:s,s:s}", "log", log, "path", rel,
 				 "sha256", sha);
 	int arc = -1;
@@ -241,15 +220,14 @@ static int archives_h_download(struct req *r)
 					diff);
 	json_decref(diff);
 	if (arc < 0 || db_commit(c) < 0) {
-		free(data);
+		fclose(f);
 		if (db_in_tx(c))
 			db_rollback(c);
 		return r->err.kind ? -1 : req_db_error(r);
 	}
 	const char *slash = strrchr(rel, '/');
-	r->raw_owned = data;
-	r->raw = data;
-	r->raw_len = len;
+	r->raw_file = f;
+	r->raw_file_len = (uint64_t)fst.st_size;
 	r->ctype = "application/gzip";
 	req_add_header(r, "Content-Disposition",
 		       req_attachment(r, arena_printf(r->arena, "%s-%s", log,

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, recordCoverage,
+  startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, recordCoverage, waitFor,
 } from './harness.mjs';
 
 const OLD = '2020-01-01T00:00:00.000Z';
@@ -134,7 +134,11 @@ describe('log retention', () => {
   });
 
   it('a run archives the old rows of each log, keeps the newer ones, and records each archive', async () => {
-    // Processed events, made old.
+    // Processed events, made old (the outbox hands them over in the
+    // background: wait until it has).
+    await waitFor(() => count('SELECT COUNT(*) FROM event WHERE processed_at IS NULL') === 0 &&
+      count("SELECT COUNT(*) FROM job WHERE status IN ('queued', 'running', 'blocked')") === 0,
+    { timeout: 20000, what: 'the events processed and their jobs done' });
     sql(`UPDATE event SET created_at = '${OLD}' WHERE processed_at IS NOT NULL`);
     // One of them still has a blocked delivery job: it stays.
     const held = count(`SELECT MIN(id) FROM event WHERE created_at = '${OLD}'`);
