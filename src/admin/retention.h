@@ -39,11 +39,9 @@ struct db_conn;
 
 #define RETENTION_FILE_ROWS 50000
 /* A file also ends once this much JSON went into it (before compression),
- * so a file stays small enough to download whole. */
+ * so that one archive stays a handy size to download and verify. */
 #define RETENTION_FILE_RAW (64LL << 20)
 #define RETENTION_BATCH 500
-/* An archive file larger than this is refused (download, verify). */
-#define RETENTION_FILE_MAX (80LL << 20)
 
 struct retention_log {
 	const char *name;     /* [a-z_]+: the archive folder, the API's log */
