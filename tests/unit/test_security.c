@@ -1,0 +1,94 @@
+/* test_security.c — the security checklist's pure rules (admin/security.h):
+ * when a row is next due, its status, the grants of a role beyond its
+ * template, and the key that names a set of findings. */
+#include "unit.h"
+
+#include "admin/role.h"
+#include "admin/security.h"
+#include "http/perm.h"
+
+#define DAY SEC_DAY_MS
+
+TEST(security_next_due)
+{
+	/* Never done: a period after the organisation began. */
+	CHECK_EQ_INT(sec_next_due(-1, 100 * DAY, 7), 107 * DAY);
+	/* Done: a period after that. */
+	CHECK_EQ_INT(sec_next_due(200 * DAY, 100 * DAY, 7), 207 * DAY);
+	CHECK_EQ_INT(sec_next_due(0, 100 * DAY, 365), 365 * DAY);
+	/* A continuous row is never due by date. */
+	CHECK_EQ_INT(sec_next_due(200 * DAY, 100 * DAY, 0), -1);
+	CHECK_EQ_INT(sec_next_due(-1, -1, 30), 30 * DAY);
+}
+
+TEST(security_status)
+{
+	int64_t due = 10 * DAY;
+	CHECK_EQ_INT(sec_status_of(due - 1, due, 0, true, false), SEC_OK);
+	/* The due time itself is overdue. */
+	CHECK_EQ_INT(sec_status_of(due, due, 0, true, false), SEC_OVERDUE);
+	CHECK_EQ_INT(sec_status_of(due + 1, due, 0, false, false), SEC_OVERDUE);
+	/* Findings before the due date: attention, when they alert. */
+	CHECK_EQ_INT(sec_status_of(due - 1, due, 3, true, false), SEC_ATTENTION);
+	CHECK_EQ_INT(sec_status_of(due - 1, due, 3, false, false), SEC_OK);
+	/* A continuous row: overdue while it finds anything. */
+	CHECK_EQ_INT(sec_status_of(due, -1, 1, true, false), SEC_OVERDUE);
+	CHECK_EQ_INT(sec_status_of(due, -1, 0, true, false), SEC_OK);
+	/* Not applicable wins over everything. */
+	CHECK_EQ_INT(sec_status_of(due + 1, due, 5, true, true), SEC_NA);
+	CHECK_STR(sec_status_name(SEC_ATTENTION), "attention");
+	CHECK_STR(sec_status_name(SEC_NA), "not_applicable");
+}
+
+TEST(security_excess_bits)
+{
+	CHECK_EQ_INT(sec_excess_bits(PB_VIEW_OWN | PB_CREATE, PB_VIEW_OWN | PB_CREATE), 0);
+	CHECK_EQ_INT(sec_excess_bits(PB_VIEW_OWN | PB_DELETE, PB_VIEW_OWN | PB_CREATE), PB_DELETE);
+	/* view_own is within a template's view of the same module ... */
+	CHECK_EQ_INT(sec_excess_bits(PB_VIEW_OWN, PB_VIEW), 0);
+	/* ... but view is beyond view_own. */
+	CHECK_EQ_INT(sec_excess_bits(PB_VIEW, PB_VIEW_OWN), PB_VIEW);
+	/* A module the template does not name: every grant is beyond it. */
+	CHECK_EQ_INT(sec_excess_bits(PB_ALL, 0), PB_ALL);
+	CHECK_EQ_INT(sec_excess_bits(0, 0), 0);
+}
+
+TEST(security_role_templates)
+{
+	int t = role_template_find("Sales Agent");
+	CHECK(t >= 0);
+	CHECK_STR(role_template_name(t), "Sales Agent");
+	CHECK_EQ_INT(role_template_find("sales agent"), -1);
+	CHECK_EQ_INT(role_template_find(NULL), -1);
+	CHECK(role_template_name(role_template_count()) == NULL);
+	int leads = perm_module_index("leads"), clients = perm_module_index("clients");
+	int roles = perm_module_index("roles");
+	CHECK(leads >= 0 && clients >= 0 && roles >= 0);
+	CHECK_EQ_INT(role_template_bits(t, leads), PB_VIEW_OWN | PB_CREATE | PB_EDIT);
+	CHECK_EQ_INT(role_template_bits(t, clients), PB_VIEW | PB_CREATE);
+	CHECK_EQ_INT(role_template_bits(t, roles), 0);
+	CHECK_EQ_INT(role_template_bits(-1, leads), 0);
+	/* The spec's Sales Agent granted delete on leads is beyond it. */
+	CHECK_EQ_INT(sec_excess_bits(PB_VIEW_OWN | PB_DELETE,
+				     role_template_bits(t, leads)),
+		     PB_DELETE);
+}
+
+TEST(security_ids_key)
+{
+	int64_t a[] = {1, 2, 3}, b[] = {1, 2, 4}, c[] = {1, 2, 3};
+	char ka[17], kb[17], kc[17], k0[17];
+	sec_ids_key(a, 3, ka);
+	sec_ids_key(b, 3, kb);
+	sec_ids_key(c, 3, kc);
+	sec_ids_key(a, 0, k0);
+	CHECK_EQ_INT(strlen(ka), 16);
+	CHECK_STR(ka, kc);
+	CHECK(strcmp(ka, kb) != 0);
+	CHECK(strcmp(ka, k0) != 0);
+	CHECK_EQ_INT(sec_check_find("activity_review"), 3);
+	CHECK_EQ_INT(sec_check_find("nope"), -1);
+	CHECK_STR(sec_checks[0].key, "admin_two_factor");
+	CHECK_EQ_INT(sec_checks[0].period_days, 0);
+	CHECK(!sec_checks[0].reviewable);
+}
