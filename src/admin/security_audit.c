@@ -33,7 +33,8 @@
 #include "http/list.h"
 
 #define AUDIT_PAGE_MAX 100     /* members a page */
-#define AUDIT_EXPORT_MAX 5000  /* members in one CSV export */
+#define AUDIT_EXPORT_MAX 2000  /* members in one CSV export (a line per
+				 * module each: about 100,000 lines) */
 
 json_t *sec_roles_beyond(struct db_conn *c, int64_t org, int64_t *nexceed)
 {

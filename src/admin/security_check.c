@@ -210,12 +210,13 @@ static int stale_tokens(struct db_conn *c, int64_t org, const char *now,
 	return rc < 0 ? -1 : 0;
 }
 
-/* Activity entries written since `since` (an index range count). */
+/* Activity entries written since `since`, at most 100,000. */
 static int activity_since(struct db_conn *c, int64_t org, const char *since,
 			  struct sec_row *row)
 {
 	struct db_stmt *st = db_prepare(
-		c, "SELECT COUNT(*) FROM activity_log WHERE org_id = ? AND at > ?");
+		c, "SELECT COUNT(*) FROM (SELECT 1 FROM activity_log WHERE "
+		   "org_id = ? AND at > ? LIMIT 100000) x");
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, org);

@@ -323,6 +323,10 @@ describe('security checklist: overdue rows told to the administrators once per d
   const subjects = () => sink.to(srv.admin.email).map((m) => m.subject).filter((s) => s.startsWith('Security check overdue'));
 
   it('emails each overdue row once, notifies in-app, and tells again only for a new due period', async () => {
+    // a second administrator, who reads Romanian
+    await raiseSeats(admin);
+    const ro = await addMember(srv, admin, { admin: true }, 'roadmin');
+    sqlOk(srv, `UPDATE staff SET l10n_language = 'ro' WHERE id = ${ro.id}`);
     // an organisation created long ago, nothing ever reviewed: every periodic row is overdue
     sqlOk(srv, `UPDATE org SET created_at = '${OLD}' WHERE id = 1`);
     const rows = await checklist(admin);
@@ -339,6 +343,14 @@ describe('security checklist: overdue rows told to the administrators once per d
     assert.match(mail.body, /\/admin\/security/);
     assert.match(mail.body, /items found now: \d+/);
     assert.equal(sink.to(srv.staff.email).length, 0, 'members who are no administrators are not told');
+    // in the reader's language: the row's title, the due date in their format
+    const roMail = await sink.waitFor(ro.record.email, (m) => m.subject === 'Verificare de securitate întârziată: Jurnalul de activitate verificat',
+      { what: 'the Romanian reminder' });
+    assert.match(roMail.body, /scadent din /);
+    assert.match(roMail.body, /elemente găsite acum: \d+/);
+    const roTold = () => sink.to(ro.record.email).filter((m) => m.subject.startsWith('Verificare de securitate'));
+    await waitFor(() => roTold().length >= want.length, { what: 'every Romanian reminder' });
+    assert.equal(roTold().length, want.length);
     const notes = await admin.req('GET', '/api/v1/notifications');
     assert.equal(notes.status, 200, notes.text);
     const told = notes.body.data.filter((n) => n.title.startsWith('Security checklist overdue: '));
