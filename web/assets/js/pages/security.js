@@ -21,7 +21,7 @@ const FINDINGS_SHOWN = 5;
 function subnav(current) {
   const link = (href, key) => h('a', { href, class: ['btn', 'btn-sm', current === href ? 'btn-primary' : null],
     'aria-current': current === href ? 'page' : null }, t(key));
-  return h('nav', { class: 'toolbar security-nav', 'aria-label': t('security.sections') },
+  return h('nav', { class: 'security-nav', 'aria-label': t('security.sections') },
     link('/admin/security', 'security.checklist'), link('/admin/security/role-audit', 'security.role_audit'));
 }
 
@@ -37,17 +37,20 @@ function findingItem(f) {
   } else {
     text = f.name || String(f.id);
   }
-  const extra = f.kind === 'member' || f.kind === 'api_token'
-    ? (f.last_login_at || f.last_used_at
-      ? [' · ', t('security.last_seen'), ' ', timeEl(f.last_login_at || f.last_used_at, { dateOnly: true })]
-      : [' · ', t('security.never_seen')])
-    : [];
+  let extra = [];
+  if (f.kind === 'member' && 'last_login_at' in f) {
+    extra = f.last_login_at ? [' · ', t('security.last_signin'), ' ', timeEl(f.last_login_at, { dateOnly: true })]
+      : [' · ', t('security.never_signed_in')];
+  } else if (f.kind === 'api_token') {
+    extra = f.last_used_at ? [' · ', t('security.last_seen'), ' ', timeEl(f.last_used_at, { dateOnly: true })]
+      : [' · ', t('security.never_seen')];
+  }
   return h('li', null, f.link ? h('a', { href: f.link }, text) : text, ...extra);
 }
 
 function findingsCell(row) {
   if (row.key === 'activity_review') {
-    return h('span', null, t('security.entries_since', { count: row.findings_count }));
+    return h('span', null, t(row.last_done_at ? 'security.entries_since' : 'security.entries_so_far', { count: row.findings_count }));
   }
   if (!row.findings_count) return h('span', { class: 'muted' }, t('security.none_found'));
   const items = row.findings.slice(0, FINDINGS_SHOWN).map(findingItem);
@@ -118,7 +121,7 @@ function checklistTable(data, reload) {
       h('td', { class: 'nowrap' }, lastDoneCell(row)),
       h('td', { class: 'nowrap' }, row.next_due_at ? timeEl(row.next_due_at, { dateOnly: true })
         : h('span', { class: 'muted' }, t('security.continuous'))),
-      h('td', { class: 'actions-cell' }, fix, mark));
+      h('td', { class: 'actions-cell' }, h('div', { class: 'row-actions' }, fix, mark)));
   }));
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table table-security', 'aria-label': t('security.checklist') }, head, body));
 }
@@ -170,7 +173,7 @@ export async function checklistPage(ctx, root) {
     subnav('/admin/security'),
     h('p', { class: 'muted page-lead' }, t('security.lead')),
     summary, holder,
-    h('h2', { class: 'section-title' }, t('security.history')),
+    h('h2', { class: 'section-title security-history' }, t('security.history')),
     history.root);
   await Promise.all([load(), history.load()]);
 }
@@ -232,7 +235,7 @@ export async function roleAuditPage(ctx, root) {
       { label: t('security.role'),
         cell: (m) => (m.role ? [h('span', null, m.role.name), m.role.template
           ? h('span', { class: 'cell-sub muted' }, t('security.from_template', { name: m.role.template })) : null]
-          : h('span', { class: 'muted' }, m.admin ? t('security.admin_all') : t('security.no_role'))) },
+          : h('span', { class: 'muted' }, t('security.no_role'))) },
       { label: t('security.access'),
         cell: (m) => {
           if (m.admin) return h('span', null, t('security.admin_all'));
