@@ -13,7 +13,8 @@
  *                      know who left: a monthly review against HR's list of
  *                      leavers, with the evidence it has: active members
  *                      with no sign-in for 30 days (or none since they were
- *                      added 30 days ago)
+ *                      added 30 days ago), and API tokens still valid whose
+ *                      owner was deactivated (not revoked at offboarding)
  *   inactive_tokens    API tokens not revoked nor expired, unused for 90
  *                      days (or never used since made 90 days ago);
  *                      quarterly
@@ -210,6 +211,42 @@ static int stale_tokens(struct db_conn *c, int64_t org, const char *now,
 	return rc < 0 ? -1 : 0;
 }
 
+/* API tokens neither revoked nor expired whose owner is deactivated: they
+ * stop working while the owner stays deactivated, and would work again on
+ * reactivation; the spec's offboarding revokes them. */
+static int departed_tokens(struct db_conn *c, int64_t org, const char *now,
+			   struct sec_row *row)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT t.id, t.name, s.name, t.last_used_at, t.created_at "
+		   "FROM api_token t JOIN staff s ON s.id = t.staff_id WHERE "
+		   "t.org_id = ? AND s.active = 0 AND t.revoked_at IS NULL AND "
+		   "(t.expires_at IS NULL OR t.expires_at > ?) ORDER BY t.id");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, org);
+	db_bind_text(st, 2, now);
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		if (row->count++ >= SEC_FINDINGS_MAX)
+			continue;
+		const char *used = db_col_text(st, 3);
+		json_array_append_new(
+			row->findings,
+			json_pack("{s:s,s:I,s:s,s:s,s:o,s:s,s:b,s:s}", "kind",
+				  "api_token", "id",
+				  (json_int_t)db_col_int(st, 0), "name",
+				  db_col_text(st, 1), "owner", db_col_text(st, 2),
+				  "last_used_at",
+				  used ? json_string(used) : json_null(),
+				  "created_at", db_col_text(st, 4),
+				  "owner_deactivated", 1, "link",
+				  "/admin/api/api_management"));
+	}
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Activity entries written since `since`, at most 100,000. */
 static int activity_since(struct db_conn *c, int64_t org, const char *since,
 			  struct sec_row *row)
@@ -317,6 +354,7 @@ int sec_evaluate(struct db_conn *c, int64_t org, int64_t now_ms,
 	if (org_created(c, org, &since) < 0 || last_reviews(c, org, rows) < 0 ||
 	    admins_without_2fa(c, org, &rows[R_2FA]) < 0 ||
 	    idle_members(c, org, cut30, &rows[R_DEPART]) < 0 ||
+	    departed_tokens(c, org, now, &rows[R_DEPART]) < 0 ||
 	    stale_tokens(c, org, now, cut90, &rows[R_TOKENS]) < 0 ||
 	    idle_members(c, org, cut90, &rows[R_IDLE]) < 0 ||
 	    smtp_changed(c, org, &smtp_at, smtp_by, sizeof smtp_by) < 0 ||

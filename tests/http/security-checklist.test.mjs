@@ -129,11 +129,24 @@ describe('security checklist: rows from real data, reviews', () => {
     ins('Revoked', [', revoked_at', `, '${now}'`]);
     ins('Expired', [', expires_at', `, '${OLD}'`]);
     ins('Stale with a later expiry', [', expires_at', `, '${future}'`]);
-    const rows = await checklist(admin);
+    let rows = await checklist(admin);
     assert.deepEqual(rows.inactive_tokens.findings.map((f) => f.name).sort(),
       ['Stale never used', 'Stale used long ago', 'Stale with a later expiry']);
     assert.equal(rows.inactive_tokens.status, 'attention');
     assert.equal(rows.inactive_tokens.link, '/admin/api/api_management');
+    assert.equal(rows.departures.findings.filter((f) => f.kind === 'api_token').length, 0, 'their owner is active');
+    // a departed owner's tokens still valid (neither revoked nor expired) are departure findings
+    const gone = await addMember(srv, admin, {}, 'gone');
+    const mine = (name, extra = ['', '']) => sqlOk(srv,
+      `INSERT INTO api_token (org_id, staff_id, name, prefix, token_hash, rate_limit, created_at, updated_at, last_used_at${extra[0]}) ` +
+      `VALUES (1, ${gone.id}, '${name}', 'atr_t', '${uniq('h')}', 60, '${now}', '${now}', '${now}'${extra[1]})`);
+    mine('Gone sync');
+    mine('Gone revoked', [', revoked_at', `, '${now}'`]);
+    const d = await admin.req('POST', '/api/v1/staff/{id}/deactivate', { params: { id: gone.id } });
+    assert.equal(d.status, 200, d.text);
+    rows = await checklist(admin);
+    const t = rows.departures.findings.filter((f) => f.kind === 'api_token');
+    assert.deepEqual(t.map((f) => [f.name, f.owner, f.owner_deactivated]), [['Gone sync', gone.record.name, true]]);
   });
 
   it('SMTP rotation: not applicable without a password; the last change of the password in the settings history', async () => {

@@ -31,7 +31,7 @@ function findingItem(f) {
   if (f.kind === 'member') {
     text = f.email ? `${f.name} (${f.email})` : f.name;
   } else if (f.kind === 'api_token') {
-    text = t('security.token_of', { name: f.name, owner: f.owner });
+    text = t(f.owner_deactivated ? 'security.token_of_gone' : 'security.token_of', { name: f.name, owner: f.owner });
   } else if (f.kind === 'role') {
     text = t('security.role_excess', { name: f.name, template: f.template, excess: (f.excess || []).join(', ') });
   } else {
