@@ -30,6 +30,7 @@ struct db_conn;
 #define SEC_DAY_MS (86400LL * 1000)
 #define SEC_FINDINGS_MAX 50 /* findings listed per row (all are counted) */
 #define SEC_NOTE_MAX 1000   /* characters of a review's note */
+#define SEC_KEY_MAX 1024    /* bytes of a notice's period key */
 
 enum sec_status {
 	SEC_OK = 0,
@@ -58,7 +59,9 @@ struct sec_row {
 	const char *last_done_source; /* "review", "settings", NULL */
 	int64_t next_due;   /* ms, -1: continuous */
 	enum sec_status status;
-	char period_key[48]; /* what one notice is about (security_notify.c) */
+	/* What one notice is about (security_notify.c): "due:<time>" for a
+	 * periodic row, "ids:1,5,9" (its findings' ids) for a continuous one. */
+	char period_key[SEC_KEY_MAX];
 };
 
 #define SEC_NROWS 7
@@ -91,9 +94,14 @@ enum sec_status sec_status_of(int64_t now, int64_t next_due, int64_t count,
  * module: every bit the template does not grant, except view_own where
  * the template grants view (a narrower view of the same records). */
 unsigned sec_excess_bits(unsigned granted, unsigned tmpl);
-/* FNV-1a of the ids, as 16 hex digits in out[17]: names a set of
- * findings (a continuous row's notice is about its failing set). */
-void sec_ids_key(const int64_t *ids, int n, char out[17]);
+/* Writes "ids:" and the ids, comma-separated, into out (n bytes; ids
+ * that would not fit are left out): a continuous row's period key. */
+void sec_ids_key(const int64_t *ids, int n, char *out, size_t size);
+/* Whether a row whose notice is now `key` must be told again, the last
+ * notice having been `told` ("" never): a periodic row when its due date
+ * differs; a continuous row ("ids:...") only when an id is in key that
+ * was not in told — a new administrator without 2FA, not one fewer. */
+bool sec_notice_due(const char *told, const char *key);
 
 /* ---- the role audit (security_audit.c) ---------------------------------- */
 

@@ -167,11 +167,8 @@ static int admins_without_2fa(struct db_conn *c, int64_t org,
 	db_reset(st);
 	if (rc < 0)
 		return -1;
-	/* A continuous row's notice is about the set that fails. */
-	char key[17];
-	sec_ids_key(ids, n, key);
-	snprintf(row->period_key, sizeof row->period_key, "set:%lld:%s",
-		 (long long)row->count, key);
+	/* A continuous row's notice is about the members it finds. */
+	sec_ids_key(ids, n, row->period_key, sizeof row->period_key);
 	return 0;
 }
 

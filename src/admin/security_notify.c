@@ -5,8 +5,10 @@
  *
  * "Once" is remembered in security_notice: per organisation and row, the
  * period key of the last notice (a periodic row's due date; for the
- * continuous 2FA row, the set of administrators without 2FA). A row is
- * told when it is overdue and its key differs from the stored one; the
+ * continuous 2FA row, the administrators without 2FA). A row is told when
+ * it is overdue and its key says so against the stored one
+ * (sec_notice_due: another due date; an administrator without 2FA who was
+ * not in the last notice — one fewer is no news); the
  * key, the emails and the notifications commit in one transaction, so a
  * crash between them tells nobody twice and nobody never. A review marked
  * done moves the due date, so the next period is told again when it
@@ -30,7 +32,7 @@ struct admin_to {
 
 /* The stored period keys of org's rows into keys (empty: never told). */
 static int load_notices(struct db_conn *c, int64_t org,
-			char keys[SEC_NROWS][48])
+			char keys[SEC_NROWS][SEC_KEY_MAX])
 {
 	memset(keys, 0, SEC_NROWS * sizeof keys[0]);
 	struct db_stmt *st = db_prepare(
@@ -70,10 +72,10 @@ static int load_admins(struct db_conn *c, int64_t org, struct admin_to *to,
 	return rc < 0 ? -1 : 0;
 }
 
-/* Tells org's administrators about row (in the caller's transaction). */
-static int tell(struct app *app, struct db_conn *c, int64_t org,
-		const struct sec_row *row, const struct admin_to *to, int nto,
-		int64_t now_ms, struct atr_err *err)
+/* Records that row's notice is now about its period key (in the caller's
+ * transaction). 0 or -1 with err. */
+static int remember(struct db_conn *c, int64_t org, const struct sec_row *row,
+		    int64_t now_ms, struct atr_err *err)
 {
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO security_notice (org_id, check_key, period_key, "
@@ -83,21 +85,34 @@ static int tell(struct app *app, struct db_conn *c, int64_t org,
 	if (!st)
 		return atr_fail(err, ATR_E_INTERNAL, "database error: %s",
 				db_errmsg(c));
-	char now[ATR_TIME_LEN], due[ATR_TIME_LEN];
+	char now[ATR_TIME_LEN];
 	atr_time_iso(now_ms, now);
-	atr_time_iso(row->next_due >= 0 ? row->next_due : now_ms, due);
 	db_bind_int(st, 1, org);
 	db_bind_text(st, 2, row->def->key);
 	db_bind_text(st, 3, row->period_key);
 	db_bind_text(st, 4, now);
 	int rc = db_step(st);
 	db_reset(st);
-	if (rc < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "database error: %s",
-				db_errmsg(c));
+	return rc < 0 ? atr_fail(err, ATR_E_INTERNAL, "database error: %s",
+				 db_errmsg(c))
+		      : 0;
+}
+
+/* Tells org's administrators about row (in the caller's transaction). */
+static int tell(struct app *app, struct db_conn *c, int64_t org,
+		const struct sec_row *row, const struct admin_to *to, int nto,
+		int64_t now_ms, struct atr_err *err)
+{
+	if (remember(c, org, row, now_ms, err) < 0)
+		return -1;
+	char due[ATR_TIME_LEN];
+	atr_time_iso(row->next_due >= 0 ? row->next_due : now_ms, due);
+	int rc;
 	const char *base = app->cfg.public_url ? app->cfg.public_url : "";
 	size_t bl = strlen(base);
-	char *link = xasprintf("%.*s/admin/security", (int)(bl && base[bl - 1] == '/' ? bl - 1 : bl), base);
+	if (bl && base[bl - 1] == '/')
+		bl--;
+	char *link = xasprintf("%.*s/admin/security", (int)bl, base);
 	for (int i = 0; i < nto; i++) {
 		json_t *vars = json_pack("{s:s,s:s,s:s,s:I,s:s}", "name",
 					 to[i].name, "what", row->def->title,
@@ -131,28 +146,43 @@ static int notify_org(struct app *app, struct db_conn *c, int64_t org,
 	struct sec_row rows[SEC_NROWS];
 	if (sec_evaluate(c, org, now_ms, rows, err) < 0)
 		return -1;
-	char told[SEC_NROWS][48];
+	char(*told)[SEC_KEY_MAX] = xcalloc(SEC_NROWS, sizeof *told);
 	struct admin_to to[SEC_ADMINS_MAX];
 	int nto = 0, due = 0;
 	if (load_notices(c, org, told) < 0 || load_admins(c, org, to, &nto) < 0) {
 		sec_rows_free(rows);
+		free(told);
 		return atr_fail(err, ATR_E_INTERNAL, "database error: %s",
 				db_errmsg(c));
 	}
-	for (int k = 0; k < SEC_NROWS; k++)
-		due += rows[k].status == SEC_OVERDUE &&
-		       strcmp(told[k], rows[k].period_key) != 0;
+	/* TELL: overdue and news since the last notice. NOTE: a continuous
+	 * row whose findings changed without news (one fewer, or none): the
+	 * key follows them silently, so whoever fails again later is news. */
+	enum { KEEP, TELL, NOTE } act[SEC_NROWS];
+	for (int k = 0; k < SEC_NROWS; k++) {
+		const struct sec_row *w = &rows[k];
+		act[k] = KEEP;
+		if (w->status == SEC_OVERDUE &&
+		    sec_notice_due(told[k], w->period_key))
+			act[k] = nto ? TELL : KEEP; /* nobody to tell: later */
+		else if (w->def->period_days == 0 &&
+			 strcmp(told[k], w->period_key) != 0)
+			act[k] = NOTE;
+		due += act[k] != KEEP;
+	}
 	int rc = 0;
-	if (due && nto) {
+	if (due) {
 		if (db_begin(c) < 0) {
 			rc = atr_fail(err, ATR_E_INTERNAL, "database error: %s",
 				      db_errmsg(c));
 		} else {
 			for (int k = 0; rc == 0 && k < SEC_NROWS; k++)
-				if (rows[k].status == SEC_OVERDUE &&
-				    strcmp(told[k], rows[k].period_key) != 0)
+				if (act[k] == TELL)
 					rc = tell(app, c, org, &rows[k], to, nto,
 						  now_ms, err);
+				else if (act[k] == NOTE)
+					rc = remember(c, org, &rows[k], now_ms,
+						      err);
 			if (rc == 0 && db_commit(c) < 0)
 				rc = atr_fail(err, ATR_E_INTERNAL,
 					      "database error: %s",
@@ -164,6 +194,7 @@ static int notify_org(struct app *app, struct db_conn *c, int64_t org,
 		}
 	}
 	sec_rows_free(rows);
+	free(told);
 	return rc;
 }
 

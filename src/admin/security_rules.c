@@ -35,15 +35,49 @@ unsigned sec_excess_bits(unsigned granted, unsigned tmpl)
 	return excess;
 }
 
-void sec_ids_key(const int64_t *ids, int n, char out[17])
+void sec_ids_key(const int64_t *ids, int n, char *out, size_t size)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (int i = 0; i < n; i++) {
-		uint64_t v = (uint64_t)ids[i];
-		for (int b = 0; b < 8; b++) {
-			h ^= (v >> (8 * b)) & 0xff;
-			h *= 1099511628211ULL;
-		}
+	size_t o = (size_t)snprintf(out, size, "ids:");
+	for (int i = 0; i < n && o < size; i++) {
+		char one[24];
+		int w = snprintf(one, sizeof one, "%s%lld", i ? "," : "",
+				 (long long)ids[i]);
+		if (w < 0 || o + (size_t)w >= size)
+			break;
+		memcpy(out + o, one, (size_t)w + 1);
+		o += (size_t)w;
 	}
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Whether id is one of the comma-separated list (after "ids:"). */
+static bool listed(const char *list, long long id)
+{
+	for (const char *p = list; *p;) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+		if (end == p)
+			return false;
+		if (v == id)
+			return true;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return false;
+}
+
+bool sec_notice_due(const char *told, const char *key)
+{
+	if (!told || !*told)
+		return true;
+	if (strncmp(key, "ids:", 4) || strncmp(told, "ids:", 4))
+		return strcmp(told, key) != 0;
+	for (const char *p = key + 4; *p;) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		if (!listed(told + 4, v))
+			return true;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return false;
 }

@@ -390,6 +390,24 @@ describe('security checklist: overdue rows told to the administrators once per d
     await runTask();
     assert.equal(subjects().filter((s) => s.endsWith('Activity log reviewed')).length, 2);
     assert.equal(subjects().length, want.length + 1);
+
+    // 2FA: one administrator fewer without it is no news; a new one is, once
+    const twofa = () => subjects().filter((s) => s.endsWith('2FA active for all administrators')).length;
+    assert.equal(twofa(), 1);
+    const now = new Date().toISOString();
+    sqlOk(srv, `INSERT INTO staff_totp (staff_id, secret, confirmed_at, created_at) VALUES (${ro.id}, 'x', '${now}', '${now}')`);
+    await runTask();
+    assert.equal(twofa(), 1, 'one fewer: not told');
+    const third = await addMember(srv, admin, { admin: true }, 'admin3');
+    await runTask();
+    await waitFor(() => twofa() === 2, { timeout: 30000, what: 'a new administrator without 2FA told' });
+    await runTask();
+    assert.equal(twofa(), 2);
+    // the Romanian administrator loses 2FA again: after they had left the list, that is news too
+    sqlOk(srv, `DELETE FROM staff_totp WHERE staff_id = ${ro.id}`);
+    await runTask();
+    await waitFor(() => twofa() === 3, { timeout: 30000, what: 'an administrator without 2FA again told' });
+    assert.ok(third.id > 0);
   });
 });
 

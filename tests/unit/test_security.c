@@ -76,19 +76,41 @@ TEST(security_role_templates)
 
 TEST(security_ids_key)
 {
-	int64_t a[] = {1, 2, 3}, b[] = {1, 2, 4}, c[] = {1, 2, 3};
-	char ka[17], kb[17], kc[17], k0[17];
-	sec_ids_key(a, 3, ka);
-	sec_ids_key(b, 3, kb);
-	sec_ids_key(c, 3, kc);
-	sec_ids_key(a, 0, k0);
-	CHECK_EQ_INT(strlen(ka), 16);
-	CHECK_STR(ka, kc);
-	CHECK(strcmp(ka, kb) != 0);
-	CHECK(strcmp(ka, k0) != 0);
+	int64_t a[] = {1, 22, 333};
+	char k[SEC_KEY_MAX], small[10];
+	sec_ids_key(a, 3, k, sizeof k);
+	CHECK_STR(k, "ids:1,22,333");
+	sec_ids_key(a, 0, k, sizeof k);
+	CHECK_STR(k, "ids:");
+	/* What does not fit is left out, whole ids only. */
+	sec_ids_key(a, 3, small, sizeof small);
+	CHECK_STR(small, "ids:1,22");
 	CHECK_EQ_INT(sec_check_find("activity_review"), 3);
 	CHECK_EQ_INT(sec_check_find("nope"), -1);
 	CHECK_STR(sec_checks[0].key, "admin_two_factor");
 	CHECK_EQ_INT(sec_checks[0].period_days, 0);
 	CHECK(!sec_checks[0].reviewable);
+}
+
+TEST(security_notice_due)
+{
+	/* Never told: due. */
+	CHECK(sec_notice_due("", "due:2026-01-01T00:00:00.000Z"));
+	CHECK(sec_notice_due(NULL, "ids:1"));
+	/* A periodic row: once per due date. */
+	CHECK(!sec_notice_due("due:2026-01-01T00:00:00.000Z",
+			      "due:2026-01-01T00:00:00.000Z"));
+	CHECK(sec_notice_due("due:2026-01-01T00:00:00.000Z",
+			     "due:2026-01-08T00:00:00.000Z"));
+	/* A continuous row: only someone new is news. */
+	CHECK(!sec_notice_due("ids:1,5", "ids:1,5"));
+	CHECK(!sec_notice_due("ids:1,5", "ids:5"));
+	CHECK(!sec_notice_due("ids:1,5", "ids:"));
+	CHECK(sec_notice_due("ids:1,5", "ids:1,5,9"));
+	CHECK(sec_notice_due("ids:5", "ids:1,5"));
+	CHECK(sec_notice_due("ids:", "ids:3"));
+	/* 1 is no prefix of 15. */
+	CHECK(sec_notice_due("ids:15", "ids:1"));
+	/* A key of another kind than the last notice's is news. */
+	CHECK(sec_notice_due("due:2026-01-01T00:00:00.000Z", "ids:1"));
 }
