@@ -31,6 +31,8 @@ struct db_conn;
 #define SEC_FINDINGS_MAX 50 /* findings listed per row (all are counted) */
 #define SEC_NOTE_MAX 1000   /* characters of a review's note */
 #define SEC_KEY_MAX 1024    /* bytes of a notice's period key */
+/* An administrator has a day to enrol in 2FA before the row is overdue. */
+#define SEC_ENROL_GRACE_MS SEC_DAY_MS
 
 enum sec_status {
 	SEC_OK = 0,
@@ -54,6 +56,7 @@ struct sec_row {
 	const struct sec_check *def;
 	json_t *findings;   /* array, at most SEC_FINDINGS_MAX (owned) */
 	int64_t count;      /* every finding */
+	int64_t due_count;  /* continuous rows: the findings past their grace */
 	int64_t last_done;  /* ms, -1 never */
 	char last_done_by[128];
 	const char *last_done_source; /* "review", "settings", NULL */
@@ -86,10 +89,11 @@ const char *sec_status_name(enum sec_status s);
  * (period_days 0). */
 int64_t sec_next_due(int64_t last_done, int64_t since, int period_days);
 /* A row's status at now: na first; then overdue once next_due has come;
- * a continuous row with findings that alert is overdue, a periodic one
- * needs attention; else ok. */
+ * a continuous row (next_due -1) is overdue while due_count findings are
+ * past their grace; findings that alert otherwise need attention; else
+ * ok. */
 enum sec_status sec_status_of(int64_t now, int64_t next_due, int64_t count,
-			      bool findings_alert, bool na);
+			      int64_t due_count, bool findings_alert, bool na);
 /* The grants (PB_* bits) of granted beyond a template's tmpl on one
  * module: every bit the template does not grant, except view_own where
  * the template grants view (a narrower view of the same records). */

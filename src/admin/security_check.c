@@ -7,7 +7,9 @@
  * The rows are the spec's permanent checklist. What each one reads:
  *   admin_two_factor   active administrators without confirmed 2FA;
  *                      continuous ("at each admin hire"): overdue while
- *                      any is listed, nothing to mark
+ *                      one added more than a day ago (the time to enrol)
+ *                      is listed, attention for a newer one; nothing to
+ *                      mark
  *   departures         the staff module records no leaving date (only the
  *                      active flag and the last sign-in), so Atrium cannot
  *                      know who left: a monthly review against HR's list of
@@ -138,36 +140,40 @@ static int idle_members(struct db_conn *c, int64_t org, const char *cut,
 
 /* Active administrators without confirmed 2FA. */
 static int admins_without_2fa(struct db_conn *c, int64_t org,
-			      struct sec_row *row)
+			      const char *grace, struct sec_row *row)
 {
 	struct db_stmt *st = db_prepare(
-		c, "SELECT s.id, s.name, s.email FROM staff s LEFT JOIN "
-		   "staff_totp t ON t.staff_id = s.id AND t.confirmed_at IS "
-		   "NOT NULL WHERE s.org_id = ? AND s.admin = 1 AND s.active = "
-		   "1 AND t.staff_id IS NULL ORDER BY s.id");
+		c, "SELECT s.id, s.name, s.email, s.created_at FROM staff s "
+		   "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
+		   "t.confirmed_at IS NOT NULL WHERE s.org_id = ? AND s.admin "
+		   "= 1 AND s.active = 1 AND t.staff_id IS NULL ORDER BY s.id");
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, org);
 	int64_t ids[SEC_FINDINGS_MAX];
 	int n = 0, rc;
 	while ((rc = db_step(st)) == 1) {
+		int64_t id = db_col_int(st, 0);
+		/* A day to enrol: past it, the member is overdue. */
+		bool late = strcmp(db_col_text(st, 3), grace) < 0;
+		if (late && n < SEC_FINDINGS_MAX)
+			ids[n++] = id;
+		row->due_count += late;
 		if (row->count++ >= SEC_FINDINGS_MAX)
 			continue;
-		int64_t id = db_col_int(st, 0);
-		ids[n++] = id;
 		char link[48];
 		snprintf(link, sizeof link, "/admin/staff/%lld", (long long)id);
 		json_array_append_new(
 			row->findings,
-			json_pack("{s:s,s:I,s:s,s:s,s:s}", "kind", "member",
+			json_pack("{s:s,s:I,s:s,s:s,s:b,s:s}", "kind", "member",
 				  "id", (json_int_t)id, "name",
 				  db_col_text(st, 1), "email", db_col_text(st, 2),
-				  "link", link));
+				  "overdue", late, "link", link));
 	}
 	db_reset(st);
 	if (rc < 0)
 		return -1;
-	/* A continuous row's notice is about the members it finds. */
+	/* A continuous row's notice is about the members overdue. */
 	sec_ids_key(ids, n, row->period_key, sizeof row->period_key);
 	return 0;
 }
@@ -342,14 +348,16 @@ int sec_evaluate(struct db_conn *c, int64_t org, int64_t now_ms,
 					   .findings = json_array(),
 					   .last_done = -1,
 					   .next_due = -1};
-	char now[ATR_TIME_LEN], cut30[ATR_TIME_LEN], cut90[ATR_TIME_LEN];
+	char now[ATR_TIME_LEN], cut30[ATR_TIME_LEN], cut90[ATR_TIME_LEN],
+		grace[ATR_TIME_LEN];
 	atr_time_iso(now_ms, now);
+	atr_time_iso(now_ms - SEC_ENROL_GRACE_MS, grace);
 	atr_time_iso(now_ms - 30 * SEC_DAY_MS, cut30);
 	atr_time_iso(now_ms - 90 * SEC_DAY_MS, cut90);
 	int64_t since = 0, smtp_at = -1;
 	char smtp_by[128] = "", *smtp_pw = NULL;
 	if (org_created(c, org, &since) < 0 || last_reviews(c, org, rows) < 0 ||
-	    admins_without_2fa(c, org, &rows[R_2FA]) < 0 ||
+	    admins_without_2fa(c, org, grace, &rows[R_2FA]) < 0 ||
 	    idle_members(c, org, cut30, &rows[R_DEPART]) < 0 ||
 	    departed_tokens(c, org, now, &rows[R_DEPART]) < 0 ||
 	    stale_tokens(c, org, now, cut90, &rows[R_TOKENS]) < 0 ||
@@ -399,6 +407,7 @@ int sec_evaluate(struct db_conn *c, int64_t org, int64_t now_ms,
 		row->next_due = sec_next_due(row->last_done, since,
 					     row->def->period_days);
 		row->status = sec_status_of(now_ms, row->next_due, row->count,
+					    row->due_count,
 					    row->def->findings_alert,
 					    k == R_SMTP && smtp_na);
 		if (row->next_due >= 0) {

@@ -16,14 +16,16 @@ int64_t sec_next_due(int64_t last_done, int64_t since, int period_days)
 }
 
 enum sec_status sec_status_of(int64_t now, int64_t next_due, int64_t count,
-			      bool findings_alert, bool na)
+			      int64_t due_count, bool findings_alert, bool na)
 {
 	if (na)
 		return SEC_NA;
 	if (next_due >= 0 && now >= next_due)
 		return SEC_OVERDUE;
+	if (next_due < 0 && findings_alert && due_count > 0)
+		return SEC_OVERDUE;
 	if (findings_alert && count > 0)
-		return next_due < 0 ? SEC_OVERDUE : SEC_ATTENTION;
+		return SEC_ATTENTION;
 	return SEC_OK;
 }
 

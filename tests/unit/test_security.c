@@ -24,18 +24,21 @@ TEST(security_next_due)
 TEST(security_status)
 {
 	int64_t due = 10 * DAY;
-	CHECK_EQ_INT(sec_status_of(due - 1, due, 0, true, false), SEC_OK);
+	CHECK_EQ_INT(sec_status_of(due - 1, due, 0, 0, true, false), SEC_OK);
 	/* The due time itself is overdue. */
-	CHECK_EQ_INT(sec_status_of(due, due, 0, true, false), SEC_OVERDUE);
-	CHECK_EQ_INT(sec_status_of(due + 1, due, 0, false, false), SEC_OVERDUE);
+	CHECK_EQ_INT(sec_status_of(due, due, 0, 0, true, false), SEC_OVERDUE);
+	CHECK_EQ_INT(sec_status_of(due + 1, due, 0, 0, false, false), SEC_OVERDUE);
 	/* Findings before the due date: attention, when they alert. */
-	CHECK_EQ_INT(sec_status_of(due - 1, due, 3, true, false), SEC_ATTENTION);
-	CHECK_EQ_INT(sec_status_of(due - 1, due, 3, false, false), SEC_OK);
-	/* A continuous row: overdue while it finds anything. */
-	CHECK_EQ_INT(sec_status_of(due, -1, 1, true, false), SEC_OVERDUE);
-	CHECK_EQ_INT(sec_status_of(due, -1, 0, true, false), SEC_OK);
+	CHECK_EQ_INT(sec_status_of(due - 1, due, 3, 0, true, false), SEC_ATTENTION);
+	CHECK_EQ_INT(sec_status_of(due - 1, due, 3, 3, true, false), SEC_ATTENTION);
+	CHECK_EQ_INT(sec_status_of(due - 1, due, 3, 0, false, false), SEC_OK);
+	/* A continuous row: overdue while findings are past their grace,
+	 * attention for those within it. */
+	CHECK_EQ_INT(sec_status_of(due, -1, 2, 1, true, false), SEC_OVERDUE);
+	CHECK_EQ_INT(sec_status_of(due, -1, 1, 0, true, false), SEC_ATTENTION);
+	CHECK_EQ_INT(sec_status_of(due, -1, 0, 0, true, false), SEC_OK);
 	/* Not applicable wins over everything. */
-	CHECK_EQ_INT(sec_status_of(due + 1, due, 5, true, true), SEC_NA);
+	CHECK_EQ_INT(sec_status_of(due + 1, due, 5, 5, true, true), SEC_NA);
 	CHECK_STR(sec_status_name(SEC_ATTENTION), "attention");
 	CHECK_STR(sec_status_name(SEC_NA), "not_applicable");
 }

@@ -38,7 +38,9 @@ function findingItem(f) {
     text = f.name || String(f.id);
   }
   let extra = [];
-  if (f.kind === 'member' && 'last_login_at' in f) {
+  if (f.kind === 'member' && f.overdue === false) {
+    extra = [' · ', t('security.enrol_grace')];
+  } else if (f.kind === 'member' && 'last_login_at' in f) {
     extra = f.last_login_at ? [' · ', t('security.last_signin'), ' ', timeEl(f.last_login_at, { dateOnly: true })]
       : [' · ', t('security.never_signed_in')];
   } else if (f.kind === 'api_token') {
