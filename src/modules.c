@@ -25,6 +25,7 @@ extern const struct module module_ops, module_web, module_records,
 	module_taxes, module_currencies, module_currency_rates,
 	module_payment_modes, module_invoices, module_credit_notes,
 	module_proposals, module_payments, module_automations,
+	module_security, module_role_audit,
 	module_jobs, module_scheduler;
 extern const struct module module_log_archives;
 
@@ -83,6 +84,8 @@ const struct module *const atrium_modules[] = {
 	&module_portal_docs,
 	&module_portal_profile,
 	&module_log_archives,
+	&module_security,
+	&module_role_audit,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop
 	 * first. */

@@ -202,6 +202,22 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"security_overdue", "en", "Security check overdue: {{what}}",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "A row of the security checklist of {{company_name}} is overdue:\n"
+	 "\n"
+	 "  {{what}}\n"
+	 "  due since {{when}}\n"
+	 "  items found now: {{count}}\n"
+	 "\n"
+	 "Open the checklist to see what it needs, and mark the review done\n"
+	 "once it is:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"invitation", "ro", "Invitație la {{company_name}}",
 	 "Bună ziua, {{name}},\n"
 	 "\n"
@@ -381,6 +397,23 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"security_overdue", "ro", "Verificare de securitate întârziată: {{what}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Un rând din lista de verificare a securității {{company_name}}\n"
+	 "este întârziat:\n"
+	 "\n"
+	 "  {{what}}\n"
+	 "  scadent din {{when}}\n"
+	 "  elemente găsite acum: {{count}}\n"
+	 "\n"
+	 "Deschideți lista de verificare pentru a vedea ce trebuie făcut și\n"
+	 "marcați verificarea ca efectuată după aceea:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 };
 
 /* The short phrases callers pass in {{what}} and {{ip}}, by their English
@@ -407,6 +440,18 @@ static const struct {
 	 "adresa de e-mail de autentificare a contului dumneavoastră a fost "
 	 "schimbată în "},
 	{"the server console", "consola serverului"},
+	/* The security checklist's rows (admin/security_check.c). */
+	{"2FA active for all administrators",
+	 "2FA activ pentru toți administratorii"},
+	{"Accounts deactivated on employee departure",
+	 "Conturi dezactivate la plecarea angajaților"},
+	{"Inactive API tokens revoked", "Tokenuri API inactive revocate"},
+	{"Activity log reviewed", "Jurnalul de activitate verificat"},
+	{"SMTP credentials rotated", "Credențiale SMTP schimbate"},
+	{"Roles audited (excessive permissions)",
+	 "Roluri auditate (permisiuni excesive)"},
+	{"Active users without sign-in for more than 90 days",
+	 "Utilizatori activi fără autentificare de peste 90 de zile"},
 };
 
 /* Template name in lang, else in English; NULL when there is none. */

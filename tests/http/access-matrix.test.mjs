@@ -136,6 +136,7 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
       if (name === 'id') opts.params.id = await createTarget(coll);
       else if (name === 'group') opts.params.group = 'company';
       else if (name === 'kind') opts.params.kind = 'logo_light';
+      else if (name === 'key') opts.params.key = 'activity_review'; // a security checklist row
       else opts.params[name] = '1';
     }
     if (route.path.endsWith('*')) opts.params['*'] = '';
