@@ -13,6 +13,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as OTPAuth from 'otpauth';
 import {
   startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, waitFor, uniq,
   raiseSeats, addRole, addMember,
@@ -152,6 +153,38 @@ describe('signals: sign-ins, mass deletions, saved filters', () => {
     assert.equal(f.status, 200, f.text);
     assert.deepEqual(f.body.data.map((e) => e.ip).sort(), ['198.51.100.7', '2001:db8:1:2::1']);
     for (const e of f.body.data) assert.ok(e.signals.includes('new_address'));
+  });
+
+  it('with 2FA, the sign-in is judged at the second step, not at the password', async () => {
+    const m = await addMember(srv, admin, {}, 'twofactor');
+    const e = await m.req('POST', '/api/v1/auth/2fa/enrol');
+    assert.equal(e.status, 200, e.text);
+    const code = OTPAuth.URI.parse(e.body.otpauth_uri).generate();
+    const a = await m.req('POST', '/api/v1/auth/2fa/activate', { body: { code } });
+    assert.equal(a.status, 200, a.text);
+    const recovery = a.body.recovery_codes[0];
+
+    const c = client(srv.base);
+    const pw = `Temp-${m.record.email.split('@')[0]}-password-changed`;
+    const first = await signIn(c, m.record.email, pw, '192.0.2.44');
+    assert.equal(first.body.stage, 'mfa');
+    const step1 = await admin.req('GET', ACTIVITY, {
+      query: { entity: 'staff', entity_id: m.id, action: 'login_password', limit: 1 },
+    });
+    assert.equal(step1.body.data[0].ip, '192.0.2.44');
+    assert.deepEqual(step1.body.data[0].signals, []);
+    // A recovery code (the activation's TOTP step may not be used twice).
+    const v = await c.req('POST', '/api/v1/auth/2fa/verify', {
+      body: { code: recovery }, headers: { 'X-Forwarded-For': '192.0.2.44' },
+    });
+    assert.equal(v.status, 200, v.text);
+    const done = await admin.req('GET', ACTIVITY, {
+      query: { entity: 'staff', entity_id: m.id, action: 'login_recovery_code', limit: 1 },
+    });
+    assert.equal(done.body.data[0].ip, '192.0.2.44');
+    assert.deepEqual(done.body.data[0].signals, ['new_address']);
+    const q = await admin.req('GET', '/api/v1/email-queue', { query: { template: 'new_signin', to: m.record.email } });
+    assert.equal(q.body.data.length, 1);
   });
 
   it('an address the server cannot read is never "new"', async () => {
