@@ -199,9 +199,9 @@ int signals_signin(struct req *r, int64_t org, int64_t staff_id,
 	char *body = arena_printf(
 		r->arena,
 		"Your account was signed in to from an address it was not "
-		"used from before (%s, at %s UTC). If it was not you, change "
-		"your password and sign out your other sessions.",
-		r->ip, now);
+		"used from before (%s, on %.10s at %.5s UTC). If it was not "
+		"you, change your password and sign out your other sessions.",
+		r->ip, now, now + 11);
 	if (notification_add(c, org, staff_id, title, body,
 			     "/admin/profile/security", "security",
 			     &r->err) < 0)

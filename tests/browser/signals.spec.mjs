@@ -52,6 +52,8 @@ test('activity log: the weekly check\'s saved filters are one click each', async
     await views.getByRole('button', { name: 'Sign-ins from new addresses' }).click();
     await expect(page).toHaveURL(/signal=new_address/);
     await expect(page.getByLabel('Signal')).toHaveValue('new_address');
+    await expect(views.getByRole('button', { name: 'Sign-ins from new addresses' })).toHaveAttribute('aria-pressed', 'true');
+    await expect(views.getByRole('button', { name: 'Mass deletions' })).toHaveAttribute('aria-pressed', 'false');
     const row = page.getByRole('row', { name: new RegExp(m.name) }).first();
     await expect(row).toContainText('new address');
     await expect(row).toContainText('login');

@@ -176,7 +176,20 @@ export async function activityPage(ctx, root) {
   ctx.setTitle(t('nav.activity_log'));
   const staff = await loadStaff(ctx.signal);
   const exportLink = h('a', { class: 'btn', download: 'activity.csv', href: '/api/v1/activity/export' }, t('activity.export'));
-  const view = listView(ctx, {
+  // The weekly check: each saved filter is one click (the other filters
+  // are cleared, so the view is the same for everyone).
+  let view = null;
+  const views = h('nav', { class: 'saved-filters', 'aria-label': t('activity.weekly_check') },
+    h('span', { class: 'muted' }, `${t('activity.weekly_check')}:`),
+    SIGNALS.map((k) => {
+      const b = h('button', { type: 'button', class: 'btn btn-sm', 'aria-pressed': 'false', dataset: { view: k } },
+        t(`activity.view.${k}`));
+      b.addEventListener('click', () => {
+        view.set({ actor_id: '', entity: '', entity_id: '', action: '', ip: '', from: '', to: '', signal: k });
+      });
+      return b;
+    }));
+  view = listView(ctx, {
     api: '/api/v1/activity',
     name: t('activity.entries'),
     id: 'act',
@@ -201,19 +214,13 @@ export async function activityPage(ctx, root) {
     columns: activityColumns(),
     tableClass: 'table-log',
     empty: { none: [t('activity.none')], filtered: [t('activity.no_match')] },
-    onData: () => { exportLink.href = withQuery('/api/v1/activity/export', view.filterQuery()); },
+    onData: () => {
+      exportLink.href = withQuery('/api/v1/activity/export', view.filterQuery());
+      // The saved filter shown, if any, is the pressed button.
+      const current = view.filterQuery().signal || '';
+      for (const b of views.querySelectorAll('button[data-view]')) b.setAttribute('aria-pressed', String(b.dataset.view === current));
+    },
   });
-  // The weekly check: each saved filter is one click (the other filters
-  // are cleared, so the view is the same for everyone).
-  const views = h('nav', { class: 'saved-filters', 'aria-label': t('activity.weekly_check') },
-    h('span', { class: 'muted' }, `${t('activity.weekly_check')}:`),
-    SIGNALS.map((k) => {
-      const b = h('button', { type: 'button', class: 'btn btn-sm', dataset: { view: k } }, t(`activity.view.${k}`));
-      b.addEventListener('click', () => {
-        view.set({ actor_id: '', entity: '', entity_id: '', action: '', ip: '', from: '', to: '', signal: k });
-      });
-      return b;
-    }));
   root.replaceChildren(
     h('div', { class: 'page-header' }, pageTitle(t('nav.activity_log')), exportLink),
     h('p', { class: 'muted page-lead' }, `${t('activity.lead')} `, t('activity.times_in', { zone: timeZone() })),
