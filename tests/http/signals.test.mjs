@@ -374,6 +374,50 @@ describe('system log', () => {
     assert.equal(miss.body.data.filter((x) => x.request_id === rid).length, 0);
   });
 
+  it('a request body never reaches the system log', async () => {
+    const mv = srv.sql('ALTER TABLE payment_mode RENAME TO payment_mode_away');
+    assert.equal(mv.status, 0, mv.stderr);
+    let bad;
+    const secret = uniq('body-secret');
+    try {
+      bad = await admin.req('POST', '/api/v1/payment_modes', { body: { name: secret, description: `password=${secret}` } });
+    } finally {
+      const back = srv.sql('ALTER TABLE payment_mode_away RENAME TO payment_mode');
+      assert.equal(back.status, 0, back.stderr);
+    }
+    assertProblem(bad, 500, 'internal');
+    const row = await waitFor(async () => (await admin.req('GET', SYSLOG, { query: { request_id: bad.body.request_id } })).body.data[0],
+      { what: 'the system log row of the POST' });
+    assert.equal(row.method, 'POST');
+    assert.equal(row.status, 500);
+    const all = await admin.req('GET', SYSLOG, { query: { limit: 200 } });
+    assert.doesNotMatch(JSON.stringify(all.body), new RegExp(secret));
+    const text = srv.sql('SELECT message FROM system_log');
+    assert.doesNotMatch(text.stdout, new RegExp(secret));
+  });
+
+  it('keeps the newest 10,000 entries', async () => {
+    // Old entries put in directly, as if logged long ago.
+    const fill = srv.sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10010)
+      INSERT INTO system_log (at, node, message) SELECT '2026-01-01T00:00:00.000Z', 'old:1', 'old entry' FROM n`);
+    assert.equal(fill.status, 0, fill.stderr);
+    srv.sql('ALTER TABLE payment_mode RENAME TO payment_mode_away');
+    let bad;
+    try {
+      bad = await admin.req('GET', '/api/v1/payment_modes');
+    } finally {
+      srv.sql('ALTER TABLE payment_mode_away RENAME TO payment_mode');
+    }
+    assertProblem(bad, 500, 'internal');
+    await waitFor(async () => (await admin.req('GET', SYSLOG, { query: { request_id: bad.body.request_id } })).body.data.length,
+      { what: 'the newest row' });
+    const r = await admin.req('GET', SYSLOG, { query: { limit: 1 } });
+    assert.equal(r.body.total, 10000);
+    assert.equal(r.body.data[0].request_id, bad.body.request_id);
+    const oldest = await admin.req('GET', SYSLOG, { query: { limit: 1, sort: 'id' } });
+    assert.equal(oldest.body.data[0].message, 'old entry');
+  });
+
   it('bad list parameters are 400', async () => {
     assertProblem(await admin.req('GET', SYSLOG, { query: { colour: 'red' } }), 400, 'malformed');
     assertProblem(await admin.req('GET', SYSLOG, { query: { 'status[gte]': 'high' } }), 400, 'malformed');
