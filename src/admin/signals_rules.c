@@ -150,8 +150,20 @@ void signals_scrub(const char *in, char *out, size_t n)
 	}
 	const char *stop = strstr(in, "DETAIL:");
 	size_t len = stop ? (size_t)(stop - in) : strlen(in);
+	size_t pw_from = 0, pw_to = 0; /* a URL's password, once seen */
 	for (size_t i = 0; i < len && o + 1 < n;) {
 		const char *p = in + i;
+		if (pw_to && i >= pw_from) {
+			/* Reached (or passed, inside a redacted value). */
+			bool here = i <= pw_to;
+			if (here) {
+				put(out, n, &o, "[redacted]", 10);
+				i = pw_to;
+			}
+			pw_to = 0;
+			if (here)
+				continue;
+		}
 		bool start = i == 0 || !word_char(in[i - 1]);
 		size_t klen;
 		if (start && !strncmp(p, "atr_", 4) && word_char(p[4])) {
@@ -169,8 +181,9 @@ void signals_scrub(const char *in, char *out, size_t n)
 				i++;
 			continue;
 		}
-		/* scheme://user:password@host */
-		if (!strncmp(p, "://", 3)) {
+		/* scheme://user:password@host: the password goes when the
+		 * scan reaches it (the user name is scanned as any text). */
+		if (!pw_to && !strncmp(p, "://", 3)) {
 			const char *at = NULL, *colon = NULL;
 			for (size_t j = i + 3; j < len && in[j] != '/' &&
 					       in[j] != ' ';
@@ -181,10 +194,8 @@ void signals_scrub(const char *in, char *out, size_t n)
 					at = in + j;
 			}
 			if (at && colon && colon < at) {
-				put(out, n, &o, p, (size_t)(colon + 1 - p));
-				put(out, n, &o, "[redacted]", 10);
-				i = (size_t)(at - in);
-				continue;
+				pw_from = (size_t)(colon + 1 - in);
+				pw_to = (size_t)(at - in);
 			}
 		}
 		out[o++] = in[i++];

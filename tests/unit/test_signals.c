@@ -124,6 +124,9 @@ TEST(signals_scrub_keeps_the_message_not_the_secrets)
 			500),
 		  "connect postgresql://atrium:[redacted]@db:5432/atrium "
 		  "failed");
+	CHECK_STR(scrub("postgresql://atr_user1:pw@db/x", 500),
+		  "postgresql://[redacted]:[redacted]@db/x");
+	CHECK_STR(scrub("a://b:@c", 500), "a://b:[redacted]@c");
 	CHECK_STR(scrub("password=hunter2 user=x", 500),
 		  "password=[redacted] user=x");
 	CHECK_STR(scrub("smtp secret: abc, retrying", 500),
