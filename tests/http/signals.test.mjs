@@ -372,6 +372,12 @@ describe('system log', () => {
     assert.equal(typeof s.body.total, 'number');
     const miss = await admin.req('GET', SYSLOG, { query: { 'status[lt]': 500 } });
     assert.equal(miss.body.data.filter((x) => x.request_id === rid).length, 0);
+
+    // The list engine's export of the same selection.
+    const csv = await admin.req('GET', SYSLOG, { query: { request_id: rid, format: 'csv' } });
+    assert.equal(csv.status, 200, csv.text);
+    assert.match(csv.text, new RegExp(rid));
+    assert.match(csv.text, /\/api\/v1\/payment_modes/);
   });
 
   it('a request body never reaches the system log', async () => {

@@ -22,6 +22,8 @@ export async function systemLogPage(ctx, root) {
     limit: 50,
     maxLimit: 200,
     search: { label: t('syslog.search'), placeholder: t('syslog.search_placeholder') },
+    // The server's CSV and Excel exports of the whole selection.
+    exportable: true,
     filterLabel: t('syslog.filter'),
     filters: [
       { type: 'preset', id: 'sl-kind', label: t('syslog.kind'), options: [
