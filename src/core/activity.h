@@ -73,6 +73,16 @@ struct activity {
 /* Appends one row; must run inside a transaction, with the master key
  * loaded (secret_key_load). 0 or -1. */
 int activity_record(struct db_conn *c, const struct activity *a);
+/* The id of the row this thread's last activity_record wrote (0 before
+ * any), for a caller that flags the row it just wrote. */
+int64_t activity_last_id(void);
+/* Called by activity_record after each row, in its transaction, with the
+ * row and its id; a negative return fails the record (and so the change).
+ * One observer per process, set by a module's init (the signals module:
+ * mass deletions); NULL for none. The kernel names no feature here. */
+typedef int (*activity_observer)(struct db_conn *c, const struct activity *a,
+				 int64_t id);
+void activity_set_observer(activity_observer fn);
 /* Walks every chain. Returns 0 intact, 1 broken (the first break of each
  * chain printed to out), -1 on a database error or without the master key
  * (err). */

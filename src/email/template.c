@@ -71,6 +71,22 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"new_signin", "en", "New sign-in to your {{company_name}} account",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "There was a new sign-in to your {{company_name}} account from an\n"
+	 "address it was not used from before.\n"
+	 "\n"
+	 "When: {{when}}\n"
+	 "From address: {{ip}}\n"
+	 "\n"
+	 "If it was not you, change your password and sign out your other\n"
+	 "sessions now:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"twofa_failures", "en", "Wrong two-factor codes on your {{company_name}} account",
 	 "Hello {{name}},\n"
 	 "\n"
@@ -253,6 +269,22 @@ static const struct email_template templates[] = {
 	 "De la adresa: {{ip}}\n"
 	 "\n"
 	 "Dacă nu ați fost dumneavoastră, anunțați imediat administratorul.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"new_signin", "ro", "Autentificare nouă în contul {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Contul dumneavoastră {{company_name}} a fost accesat de la o adresă\n"
+	 "de la care nu a mai fost folosit.\n"
+	 "\n"
+	 "Când: {{when}}\n"
+	 "De la adresa: {{ip}}\n"
+	 "\n"
+	 "Dacă nu ați fost dumneavoastră, schimbați-vă parola și închideți\n"
+	 "celelalte sesiuni acum:\n"
+	 "\n"
+	 "{{link}}\n"
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},

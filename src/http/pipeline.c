@@ -324,6 +324,7 @@ static void start(struct req *r, const struct pipeline_input *in)
 	unsigned char rid[16];
 	randombytes_buf(rid, sizeof rid);
 	sodium_bin2hex(r->request_id, sizeof r->request_id, rid, sizeof rid);
+	atr_log_request(r->request_id); /* ended by the server after observe */
 	r->route_index = -1;
 	r->path = in->path;
 }

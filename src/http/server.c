@@ -43,6 +43,7 @@
 #include "core/module.h"
 #include "core/buf.h"
 #include "core/embedded.h"
+#include "core/log.h"
 #include "db/db.h"
 #include "http/conntrack.h"
 #include "http/metrics.h"
@@ -338,6 +339,7 @@ static void handle(struct conn_state *st, enum atr_ekind reject,
 	double ms = (double)(atr_mono_ns() - st->t0) / 1e6;
 	metrics_observe(app->metrics, r.route_index, r.status, ms / 1000.0);
 	modules_observe(app, &r, ms);
+	atr_log_request(NULL); /* set by the pipeline's start */
 	log_request(&r, st->method, ms);
 	req_free(&r);
 }

@@ -18,6 +18,7 @@ import * as pipeLog from './pipe_log.js';
 import * as logArchives from './log_archives.js';
 import * as jobs from './jobs.js';
 import * as activity from './activity.js';
+import * as systemLog from './system_log.js';
 import * as apiTokens from './api_tokens.js';
 import * as webhooks from './webhooks.js';
 import * as customFields from './custom_fields.js';
@@ -36,7 +37,7 @@ import * as records from './records.js';
 
 export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, logArchives, jobs,
   activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, proposals,
-  notifications, automations, vault, security, records];
+  notifications, automations, vault, security, systemLog, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {

@@ -89,6 +89,16 @@ const GROUPS = () => ({
         hint: t('set.security.session_idle_minutes.hint') },
       { key: 'session_absolute_hours', label: t('set.security.session_absolute_hours.label'), type: 'number',
         hint: t('set.security.session_absolute_hours.hint') },
+      // The weekly check's signals (src/admin/signals.c).
+      { section: t('set.security.section_signals') },
+      { key: 'working_hours', label: t('set.security.working_hours.label'), type: 'text',
+        hint: t('set.security.working_hours.hint') },
+      { key: 'working_days', label: t('set.security.working_days.label'), type: 'text',
+        hint: t('set.security.working_days.hint') },
+      { key: 'mass_delete_count', label: t('set.security.mass_delete_count.label'), type: 'number',
+        hint: t('set.security.mass_delete_count.hint') },
+      { key: 'mass_delete_minutes', label: t('set.security.mass_delete_minutes.label'), type: 'number',
+        hint: t('set.security.mass_delete_minutes.hint') },
     ],
   },
   integrations: {
