@@ -6,6 +6,8 @@
  */
 #include "atrium.h"
 
+#include <ctype.h>
+
 #include "core/app.h"
 #include "core/health_report.h"
 #include "db/db.h"
@@ -30,6 +32,25 @@ static struct kind_row *row_of(struct kind_row *v, int *n, const char *kind)
 	memset(r, 0, sizeof *r);
 	atr_strlcpy(r->kind, kind, sizeof r->kind);
 	return r;
+}
+
+/* The jobs page filtered on kind, the kind percent-encoded (it comes
+ * from the table). */
+static void jobs_link(char *out, size_t n, const char *kind)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t k = (size_t)snprintf(out, n, "/admin/utilities/jobs?kind=");
+	for (const unsigned char *p = (const unsigned char *)kind;
+	     *p && k + 4 < n; p++) {
+		if (isalnum(*p) || strchr("-_.:", *p)) {
+			out[k++] = (char)*p;
+		} else {
+			out[k++] = '%';
+			out[k++] = hex[*p >> 4];
+			out[k++] = hex[*p & 15];
+		}
+	}
+	out[k] = 0;
 }
 
 int jobs_health(struct app *app, struct db_conn *c, int64_t org,
@@ -82,8 +103,7 @@ int jobs_health(struct app *app, struct db_conn *c, int64_t org,
 				      ? (double)(now - r->oldest_due_ms) / 1000
 				      : 0;
 		char link[HR_LINK_MAX];
-		snprintf(link, sizeof link, "/admin/utilities/jobs?kind=%s",
-			 r->kind);
+		jobs_link(link, sizeof link, r->kind);
 		struct hr_ind *i = hr_add(rep, "job_backlog", "seconds", link);
 		hr_subject(i, r->kind);
 		hr_value(i, wait);
