@@ -270,7 +270,9 @@ static int compute(struct app *app, struct db_conn *c, int64_t org,
 }
 
 /* A copy of org's report (prom: its gauges; else its JSON), from the cache
- * while fresh; caller frees. NULL when it could not be computed. */
+ * while fresh, else computed on c; caller frees. NULL when it is stale and
+ * c is NULL, or when it could not be computed (then a stale report is
+ * answered rather than none). */
 static char *report_get(struct app *app, struct db_conn *c, int64_t org,
 			bool prom)
 {
@@ -294,7 +296,7 @@ static char *report_get(struct app *app, struct db_conn *c, int64_t org,
 			s = NULL;
 	}
 	char *out = NULL;
-	if (s && s->valid) {
+	if (s && s->valid && (fresh || c)) {
 		s->used = mono;
 		out = xstrdup(prom ? s->prom : s->json);
 	}
@@ -322,10 +324,15 @@ static int health_h_get(struct req *r)
 
 static void health_metrics(struct app *app, struct buf *out)
 {
-	struct atr_err err = {0};
-	struct db_conn *c = db_acquire(app->db, &err);
-	char *text = report_get(app, c, 0, true);
-	db_release(c);
+	/* A connection only when the cached report is stale: a scrape in
+	 * between touches no database. */
+	char *text = report_get(app, NULL, 0, true);
+	if (!text) {
+		struct atr_err err = {0};
+		struct db_conn *c = db_acquire(app->db, &err);
+		text = c ? report_get(app, c, 0, true) : NULL;
+		db_release(c);
+	}
 	if (text)
 		buf_adds(out, text);
 	free(text);

@@ -20,7 +20,7 @@ test('health page: the six indicators, a warning with its fix, nodes and storage
   await expect(page.getByRole('heading', { level: 1, name: 'Health' })).toBeVisible();
   const spec = page.getByRole('table', { name: 'System health metrics' });
   await expect(spec.locator('tbody tr')).toHaveCount(6);
-  await expect(spec.locator('tbody tr th')).toHaveText(['Cron last run', 'Blocked emails', 'API error rate',
+  await expect(spec.locator('tbody tr td.health-name')).toHaveText(['Cron last run', 'Blocked emails', 'API error rate',
     'Webhook delivery rate', 'Administrators with 2FA', 'Active accounts without sign-in for 90 days']);
   const cron = spec.locator('tr[data-indicator="cron_last_run"]');
   await expect(cron).toContainText('< 2 min');

@@ -10,7 +10,7 @@ import { api, isAbort } from '../api.js';
 import { can, canView } from '../session.js';
 import { problemBox, toast } from '../ui.js';
 import { t } from '../i18n.js';
-import { indicatorLabel, statusBadge, valueText } from './health.js';
+import { detail, indicatorLabel, statusBadge, valueText } from './health.js';
 
 const CHEVRON = ['M9 18l6-6-6-6'];
 
@@ -27,7 +27,7 @@ function warningsCard(report) {
     h('ul', { class: 'health-list' }, warn.map((i) => h('li', { dataset: { indicator: i.key } },
       statusBadge(i.status),
       h('span', { class: 'health-item-text' }, h('strong', null, indicatorLabel(i)), ' — ',
-        i.key === 'smtp_configured' ? t('dashboard.smtp_missing') : valueText(i.unit, i.value)),
+        i.key === 'smtp_configured' ? t('dashboard.smtp_missing') : valueText(i.unit, i.value), detail(i)),
       i.link ? h('a', { href: i.link, class: 'btn btn-sm' }, t('health.fix'), icon(CHEVRON)) : null))));
 }
 

@@ -60,7 +60,8 @@ export function indicatorLabel(i) {
 }
 
 /** The figures behind the value ("3 of 200 requests"), when the catalogue words them. */
-function detail(i) {
+export function detail(i) {
+  if (i.value === null || i.value === undefined) return null;
   const key = `health.detail.${i.key}`;
   const text = tOr(key, '', { ...i.facts });
   return text ? h('span', { class: 'attempts muted' }, text) : null;
@@ -81,8 +82,8 @@ function indicatorTable(rows, label) {
     h('thead', null, h('tr', null, [t('health.col.indicator'), t('health.col.value'), t('field.status'), t('health.col.good'),
       t('health.col.warning'), ''].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', null, rows.map((i) => h('tr', { dataset: { indicator: i.key, subject: i.subject || '', status: i.status } },
-      h('th', { scope: 'row' }, indicatorLabel(i)),
-      h('td', { class: 'nowrap' }, h('strong', null, valueText(i.unit, i.value)), ' ', detail(i)),
+      h('td', { class: 'health-name' }, indicatorLabel(i)),
+      h('td', null, h('strong', null, valueText(i.unit, i.value)), ' ', detail(i)),
       h('td', null, statusBadge(i.status)),
       h('td', { class: 'nowrap' }, thresholdText(i.unit, i.good)),
       h('td', { class: 'nowrap' }, thresholdText(i.unit, i.warning)),
@@ -100,7 +101,7 @@ function nodesTable(nodes) {
     h('thead', null, h('tr', null, [t('health.col.node'), t('health.col.version'), t('field.status'), t('health.col.started'),
       t('health.col.seen'), t('health.col.uptime')].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', null, nodes.map((n) => h('tr', { dataset: { node: n.id, state: n.state } },
-      h('th', { scope: 'row', class: 'mono' }, n.id, n.this ? h('span', { class: 'muted' }, ` (${t('health.this_node')})`) : null),
+      h('td', null, h('span', { class: 'mono' }, n.id), n.this ? h('span', { class: 'muted' }, ` (${t('health.this_node')})`) : null),
       h('td', null, n.version),
       h('td', null, h('span', { class: ['badge', n.state === 'up' ? 'badge-on' : n.state === 'gone' ? 'badge-mail-blocked' : 'badge-off'] },
         t(`health.node.${n.state}`))),
@@ -129,7 +130,7 @@ function render(body, stamp, b) {
   const more = inds.filter((i) => !SPEC_KEYS.includes(i.key) && i.key !== 'job_backlog');
   const sections = b.sections || {};
   stamp.replaceChildren(t('health.generated'), ' ', timeEl(b.generated_at), ' · ', t('health.version', { version: b.version }));
-  body.replaceChildren(
+  body.replaceChildren(...[
     Array.isArray(b.failed) && b.failed.length
       ? h('div', { class: 'alert alert-warning', role: 'status' }, t('health.failed', { modules: b.failed.join(', ') })) : null,
     section('health-spec', t('health.spec'), h('p', { class: 'muted health-note' }, t('health.spec_lead')),
@@ -138,7 +139,7 @@ function render(body, stamp, b) {
     section('health-jobs', t('health.jobs'), jobs.length ? indicatorTable(jobs, t('health.jobs')) : emptyState(t('health.no_jobs'))),
     section('health-nodes', t('health.nodes'), nodesTable(Array.isArray(sections.nodes) ? sections.nodes : [])),
     section('health-storage', t('health.storage'), storageBox(sections.storage)),
-  );
+  ].filter(Boolean));
 }
 
 export async function healthPage(ctx, root) {
