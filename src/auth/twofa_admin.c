@@ -196,7 +196,7 @@ static int twofa_health(struct app *app, struct db_conn *c, int64_t org,
 	hr_thresholds(i, HR_GE, 100, HR_LT, 100);
 	hr_fact(i, "admins", total);
 	hr_fact(i, "with_2fa", on);
-	hr_gauge(rep, "atrium_admins_total", "Active administrators.", NULL,
+	hr_gauge(rep, "atrium_admins", "Active administrators.", NULL,
 		 NULL, (double)total);
 	hr_gauge(rep, "atrium_admins_with_2fa",
 		 "Active administrators with two-factor authentication on.",

@@ -237,7 +237,7 @@ describe('health: indicators, nodes, metrics, setup checklist', () => {
     const text = await r.text();
     assert.equal(r.status, 200, text);
     for (const name of ['atrium_cron_last_run_age_seconds', 'atrium_email_blocked', 'atrium_api_requests_window',
-      'atrium_api_request_errors_window', 'atrium_admins_total', 'atrium_admins_with_2fa', 'atrium_accounts_inactive_90d',
+      'atrium_api_request_errors_window', 'atrium_admins', 'atrium_admins_with_2fa', 'atrium_accounts_inactive_90d',
       'atrium_db_size_bytes', 'atrium_disk_free_bytes', 'atrium_uptime_seconds', 'atrium_nodes_up']) {
       assert.match(text, new RegExp(`^# TYPE ${name} gauge$`, 'm'), name);
       assert.match(text, new RegExp(`^${name} [0-9.e+-]+$`, 'm'), name);
