@@ -29,6 +29,7 @@
 #include "auth/perm.h"
 #include "core/app.h"
 #include "core/buf.h"
+#include "core/health_report.h"
 #include "core/json_out.h"
 #include "core/l10n.h"
 #include "core/module.h"
@@ -584,6 +585,68 @@ static void log_metrics(struct app *app, struct buf *out)
 		   (unsigned long long)lg.dropped);
 }
 
+/* COUNT(*) of one statement with org (when non-zero) and a time bound;
+ * -1 on a database error. */
+static int64_t count_since(struct db_conn *c, const char *sql, int64_t org,
+			   const char *since)
+{
+	struct db_stmt *st = db_prepare(c, sql);
+	if (!st)
+		return -1;
+	int k = 1;
+	if (org)
+		db_bind_int(st, k++, org);
+	db_bind_text(st, k, since);
+	int rc = db_step(st);
+	int64_t n = rc == 1 ? db_col_int(st, 0) : -1;
+	db_reset(st);
+	return n;
+}
+
+#define API_WINDOW_MS 3600000LL
+
+/* The health report's API error rate: of the /api/v1 requests of the last
+ * hour in this log (signed-in members and API tokens), the share answered
+ * with a server error (5xx); the spec: under 1 % good, over 5 % check the
+ * integration. Counted from indexes alone (migration 0039). */
+static int log_health(struct app *app, struct db_conn *c, int64_t org,
+		      struct health_report *rep)
+{
+	char since[ATR_TIME_LEN];
+	atr_time_iso(atr_now_ms() - API_WINDOW_MS, since);
+	int64_t total = count_since(
+		c,
+		org ? "SELECT COUNT(*) FROM api_request_log WHERE org_id = ? "
+		      "AND at >= ?"
+		    : "SELECT COUNT(*) FROM api_request_log WHERE at >= ?",
+		org, since);
+	int64_t errors = count_since(
+		c,
+		org ? "SELECT COUNT(*) FROM api_request_log WHERE org_id = ? "
+		      "AND at >= ? AND status >= 500"
+		    : "SELECT COUNT(*) FROM api_request_log WHERE at >= ? AND "
+		      "status >= 500",
+		org, since);
+	if (total < 0 || errors < 0)
+		return -1;
+	struct hr_ind *i = hr_add(rep, "api_error_rate", "percent",
+				  "/admin/utilities/api_log?status%5Bgte%5D=500");
+	if (total > 0)
+		hr_value(i, 100.0 * (double)errors / (double)total);
+	hr_thresholds(i, HR_LT, 1, HR_GT, 5);
+	hr_fact(i, "requests", total);
+	hr_fact(i, "errors", errors);
+	hr_fact(i, "window_seconds", API_WINDOW_MS / 1000);
+	hr_gauge(rep, "atrium_api_requests_window",
+		 "API requests (/api/v1, signed in or with a token) in the "
+		 "last hour, from the API request log.",
+		 NULL, NULL, (double)total);
+	hr_gauge(rep, "atrium_api_request_errors_window",
+		 "Of those, answered with a server error (5xx).", NULL, NULL,
+		 (double)errors);
+	return 0;
+}
+
 static const struct route routes[] = {
 	{HTTP_GET, "/api/v1/events", events_h_list, ACCESS_PERM, "events",
 	 CAP_VIEW},
@@ -618,4 +681,5 @@ const struct module module_event_log = {
 	.stop = log_stop,
 	.metrics = log_metrics,
 	.observe = observe,
+	.health = log_health,
 };

@@ -18,6 +18,7 @@
 #include "auth/session.h"
 #include "core/activity.h"
 #include "core/app.h"
+#include "core/health_report.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "entity/entity.h"
@@ -600,7 +601,50 @@ static const struct route staff_lifecycle_routes[] = {
 	{0},
 };
 
+#define INACTIVE_DAYS 90
+
+/* The health report: active accounts without a sign-in for more than 90
+ * days (the spec: 0 good, any a warning: evaluate deactivation). A member
+ * who never signed in counts from when they were added; an invitation not
+ * yet accepted (no password, never signed in) is not an account yet. */
+static int inactive_health(struct app *app, struct db_conn *c, int64_t org,
+			   struct health_report *rep)
+{
+	char cut[ATR_TIME_LEN];
+	atr_time_iso(atr_now_ms() - INACTIVE_DAYS * 24LL * 3600 * 1000, cut);
+	struct db_stmt *st = db_prepare(
+		c, org ? "SELECT COUNT(*) FROM staff WHERE org_id = ? AND "
+			 "active = 1 AND COALESCE(last_login_at, created_at) "
+			 "< ? AND NOT (password_hash IS NULL AND "
+			 "last_login_at IS NULL)"
+		       : "SELECT COUNT(*) FROM staff WHERE active = 1 AND "
+			 "COALESCE(last_login_at, created_at) < ? AND NOT "
+			 "(password_hash IS NULL AND last_login_at IS NULL)");
+	if (!st)
+		return -1;
+	int k = 1;
+	if (org)
+		db_bind_int(st, k++, org);
+	db_bind_text(st, k, cut);
+	int rc = db_step(st);
+	int64_t n = rc == 1 ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != 1)
+		return -1;
+	struct hr_ind *i =
+		hr_add(rep, "accounts_inactive", "count",
+		       "/admin/staff?active=true&inactive_days=90");
+	hr_value(i, (double)n);
+	hr_thresholds(i, HR_EQ, 0, HR_GT, 0);
+	hr_fact(i, "days", INACTIVE_DAYS);
+	hr_gauge(rep, "atrium_accounts_inactive_90d",
+		 "Active accounts without a sign-in for more than 90 days.",
+		 NULL, NULL, (double)n);
+	return 0;
+}
+
 const struct module module_staff_lifecycle = {
 	.name = "staff_lifecycle",
 	.routes = staff_lifecycle_routes,
+	.health = inactive_health,
 };

@@ -762,4 +762,5 @@ const struct module module_webhooks = {
 const struct module module_webhook_deliveries = {
 	.name = "webhook_deliveries",
 	.routes = webhook_delivery_routes,
+	.health = webhook_health,
 };

@@ -83,6 +83,10 @@ int webhook_queue_test(struct db_conn *c, int64_t org, int64_t id,
 		       int64_t *delivery_id);
 /* webhook_log.c */
 extern const struct route webhook_delivery_routes[];
+/* The health report's webhook delivery rate (webhook_log.c). */
+struct health_report;
+int webhook_health(struct app *app, struct db_conn *c, int64_t org,
+		   struct health_report *rep);
 
 /* webhook.c: the permission module of an entity's records ("leads" for
  * "lead", "staff"), or NULL when the entity is not one webhooks serve. */

@@ -10,6 +10,7 @@
 #include "auth/staff_store.h"
 #include "auth/twofa.h"
 #include "core/buf.h"
+#include "core/health_report.h"
 #include "core/module.h"
 #include "core/settings.h"
 #include "db/db.h"
@@ -164,7 +165,47 @@ static const struct route twofa_admin_routes[] = {
 	{0},
 };
 
+/* The health report: the share of active administrators who use 2FA
+ * (the spec: 100 % good, any administrator without it a warning). */
+static int twofa_health(struct app *app, struct db_conn *c, int64_t org,
+			struct health_report *rep)
+{
+	struct db_stmt *st = db_prepare(
+		c, org ? "SELECT COUNT(*), COUNT(t.confirmed_at) FROM staff s "
+			 "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
+			 "t.confirmed_at IS NOT NULL WHERE s.org_id = ? AND "
+			 "s.admin = 1 AND s.active = 1"
+		       : "SELECT COUNT(*), COUNT(t.confirmed_at) FROM staff s "
+			 "LEFT JOIN staff_totp t ON t.staff_id = s.id AND "
+			 "t.confirmed_at IS NOT NULL WHERE s.admin = 1 AND "
+			 "s.active = 1");
+	if (!st)
+		return -1;
+	if (org)
+		db_bind_int(st, 1, org);
+	int rc = db_step(st);
+	int64_t total = rc == 1 ? db_col_int(st, 0) : 0;
+	int64_t on = rc == 1 ? db_col_int(st, 1) : 0;
+	db_reset(st);
+	if (rc != 1)
+		return -1;
+	struct hr_ind *i = hr_add(rep, "admins_2fa", "percent",
+				  "/admin/authenticator_2fa/userlist");
+	if (total > 0)
+		hr_value(i, 100.0 * (double)on / (double)total);
+	hr_thresholds(i, HR_GE, 100, HR_LT, 100);
+	hr_fact(i, "admins", total);
+	hr_fact(i, "with_2fa", on);
+	hr_gauge(rep, "atrium_admins", "Active administrators.", NULL,
+		 NULL, (double)total);
+	hr_gauge(rep, "atrium_admins_with_2fa",
+		 "Active administrators with two-factor authentication on.",
+		 NULL, NULL, (double)on);
+	return 0;
+}
+
 const struct module module_twofa_admin = {
 	.name = "twofa_admin",
 	.routes = twofa_admin_routes,
+	.health = twofa_health,
 };

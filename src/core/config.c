@@ -60,6 +60,7 @@ static const struct option_row config_options[] = {
 	{"hash_queue", I(hash_queue), "-1", -1, 100000},
 	{"smtp_test_timeout_seconds", I(smtp_test_timeout_seconds), "5", 1,
 	 60},
+	{"health_cache_ms", I(health_cache_ms), "10000", 0, 600000},
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
 	{"reuse_port", B(reuse_port), "false", 0, 0},
 	{"metrics_open", B(metrics_open), "false", 0, 0},

@@ -42,6 +42,8 @@ struct config {
 	int hash_workers;        /* argon2 at once; 0: auto (auth/password.h) */
 	int hash_queue;          /* argon2 waiting beyond; -1: auto */
 	int smtp_test_timeout_seconds; /* Send Test Email, in all */
+	int health_cache_ms;     /* a node recomputes its health report at
+				  * most this often (0: at every ask) */
 	bool trust_proxy;
 	bool reuse_port;         /* share the port with other processes */
 	bool metrics_open;       /* /metrics to anyone when no token is set */

@@ -45,6 +45,7 @@ struct job_kind;
 struct sched_task;
 struct event_sub;
 struct json_t;
+struct health_report;
 
 /* One housekeeping statement: a DELETE ... RETURNING of rows that have
  * outlived their use. Each `?` is bound, in order, to the housekeeping
@@ -103,6 +104,15 @@ struct module {
 	void (*fini)(struct app *app);
 	/* Appends the module's Prometheus lines to out (HELP/TYPE included). */
 	void (*metrics)(struct app *app, struct buf *out);
+	/* Adds the module's indicators, gauges and sections to a health
+	 * report (core/health_report.h has the recipe) for organisation org,
+	 * or for all of them when org is 0 (/metrics). c is a pooled
+	 * connection outside a transaction. Cheap, indexed reads only: the
+	 * health module calls it at most once per cache period per node
+	 * (config health_cache_ms), never per scrape. 0, or -1 (the report
+	 * names the module as failed; the others still count). */
+	int (*health)(struct app *app, struct db_conn *c, int64_t org,
+		      struct health_report *rep);
 	/* Called by the server after each answered request (its status set,
 	 * ms its duration), on the worker that answered it: must be cheap
 	 * and must not block (record into memory; write later). */

@@ -12,6 +12,7 @@
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/buf.h"
+#include "core/health_report.h"
 #include "core/module.h"
 #include "core/settings.h"
 #include "db/db.h"
@@ -449,6 +450,45 @@ static void email_metrics(struct app *app, struct buf *out)
 	pthread_mutex_unlock(&counts_cache.mu);
 }
 
+/* The health report: emails blocked in the queue (the spec: 0 is good,
+ * more than 10 an SMTP problem), read from their jobs through the job
+ * table's indexes; and, for one organisation, whether SMTP is set up. */
+static int email_health(struct app *app, struct db_conn *c, int64_t org,
+			struct health_report *rep)
+{
+	struct db_stmt *st =
+		org ? db_prepare(c, "SELECT COUNT(*) FROM job WHERE org_id = ? "
+				    "AND kind = 'email' AND status = 'blocked'")
+		    : db_prepare(c, "SELECT COUNT(*) FROM job WHERE status = "
+				    "'blocked' AND kind = 'email'");
+	if (!st)
+		return -1;
+	if (org)
+		db_bind_int(st, 1, org);
+	int rc = db_step(st);
+	int64_t n = rc == 1 ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != 1)
+		return -1;
+	struct hr_ind *i = hr_add(rep, "emails_blocked", "count",
+				  "/admin/utilities/email_queue?status=blocked");
+	hr_value(i, (double)n);
+	hr_thresholds(i, HR_EQ, 0, HR_GT, 10);
+	hr_gauge(rep, "atrium_email_blocked",
+		 "Emails blocked in the queue (their attempts used up).", NULL,
+		 NULL, (double)n);
+	if (!org)
+		return 0;
+	char host[256] = "", from[EMAIL_ADDR_MAX + 1] = "";
+	if (settings_get(c, org, "smtp_host", host, sizeof host) < 0 ||
+	    settings_get(c, org, "smtp_email", from, sizeof from) < 0)
+		return -1;
+	i = hr_add(rep, "smtp_configured", "bool", "/admin/settings?tab=email");
+	hr_value(i, host[0] && from[0] ? 1 : 0);
+	hr_thresholds(i, HR_EQ, 1, HR_EQ, 0);
+	return 0;
+}
+
 const struct module module_email = {
 	.name = "email",
 	.perms = email_perms,
@@ -458,4 +498,5 @@ const struct module module_email = {
 	.start = email_start,
 	.stop = email_stop,
 	.metrics = email_metrics,
+	.health = email_health,
 };

@@ -166,6 +166,14 @@ bool jobs_stopping(void);
  * machine's. */
 int64_t jobs_now_ms(void);
 
+/* This process's node name, host:pid:random, the same for its life: the
+ * owner of its job and scheduler leases and the id of its `node` row
+ * (the heartbeat the runner writes every 30 s; see node.c). */
+const char *jobs_node_id(void);
+/* When this process first asked for its node name (epoch ms): its start
+ * as the node table shows it. */
+int64_t jobs_node_started_ms(void);
+
 /* The Cronjob tab warns when the scheduler last ran longer ago than this
  * (the spec: more than 5 minutes means cron stopped). */
 #define SCHED_STALE_MS (5 * 60 * 1000)

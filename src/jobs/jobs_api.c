@@ -412,4 +412,5 @@ const struct module module_jobs = {
 	.start = jobs_start,
 	.stop = jobs_stop,
 	.metrics = jobs_metrics,
+	.health = jobs_health,
 };

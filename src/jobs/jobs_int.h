@@ -127,6 +127,17 @@ int dispatch_run(struct job_ctx *j, struct atr_err *err);
 /* A name for this process in leases: host:pid:random. */
 void jobs_owner_name(char out[JOB_OWNER_LEN]);
 
+/* The node's heartbeat row (node.c): written at now (the cluster clock)
+ * with this process's name, version and start time; stopped marks a clean
+ * stop. 0, or -1 on a database error. */
+#define NODE_BEAT_MS 30000
+/* The runner's part of the health report (jobs_health.c). */
+struct health_report;
+int jobs_health(struct app *app, struct db_conn *c, int64_t org,
+		struct health_report *rep);
+int node_beat(struct db_conn *c, int64_t now);
+int node_stopped(struct db_conn *c, int64_t now);
+
 /* Samples the database server's clock (PostgreSQL) or checks this
  * machine's for a jump (SQLite); a warning to log goes to warn (""
  * when none). 0, or -1 on a database error. */

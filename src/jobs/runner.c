@@ -51,6 +51,7 @@ static struct {
 	struct app *app;
 	struct jobs_registry reg;
 	char owner[JOB_OWNER_LEN];
+	int64_t next_beat; /* monotonic: the node row's next write */
 	pthread_t coord;
 	struct slot *slots;
 	int nslots, busy;
@@ -218,6 +219,13 @@ static bool coord_round(int nfree, int64_t *next_clock, int64_t *next_rescue)
 		}
 	}
 	int64_t now = jobs_now_ms();
+	if (mono >= R.next_beat) {
+		if (node_beat(c, now) == 0)
+			R.next_beat = mono + NODE_BEAT_MS;
+		else
+			coord_log("cannot write this node's heartbeat: %s",
+				  db_errmsg(c));
+	}
 	int fanned = dispatch_fanout(c, &R.reg, now, FANOUT_BATCH);
 	if (fanned < 0)
 		coord_log("cannot dispatch events: %s", db_errmsg(c));
@@ -302,7 +310,15 @@ int runner_start(struct app *app, struct atr_err *err)
 	if (jobs_registry_build(app->modules, &R.reg, err) < 0)
 		return -1;
 	R.app = app;
-	jobs_owner_name(R.owner);
+	atr_strlcpy(R.owner, jobs_node_id(), sizeof R.owner);
+	/* The node's row at once, so the health page lists a node as soon
+	 * as it runs (then every NODE_BEAT_MS from the coordinator). */
+	R.next_beat = 0;
+	struct atr_err berr = {0};
+	struct db_conn *bc = db_acquire(app->db, &berr);
+	if (bc && node_beat(bc, jobs_now_ms()) == 0)
+		R.next_beat = atr_mono_ms() + NODE_BEAT_MS;
+	db_release(bc);
 	R.nslots = app->cfg.job_workers > 0 ? app->cfg.job_workers : 1;
 	R.slots = xcalloc((size_t)R.nslots, sizeof *R.slots);
 	R.queue = xcalloc((size_t)R.nslots, sizeof *R.queue);
@@ -367,6 +383,13 @@ void runner_stop(void)
 		put_back(&R.queue[i]);
 		job_claimed_free(&R.queue[i]);
 	}
+	/* A clean stop: the health page shows the node stopped, not gone. */
+	struct atr_err err = {0};
+	struct db_conn *c = db_acquire(R.app->db, &err);
+	if (!c || node_stopped(c, jobs_now_ms()) < 0)
+		fprintf(stderr, "jobs: cannot mark this node stopped: %s\n",
+			c ? db_errmsg(c) : err.msg);
+	db_release(c);
 	pthread_mutex_lock(&R.mu);
 	R.running = false;
 	R.qlen = 0;

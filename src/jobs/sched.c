@@ -580,7 +580,7 @@ int sched_start(struct app *app, struct atr_err *err)
 	S.app = app;
 	S.stop = S.leader = false;
 	S.last_log[0] = 0;
-	jobs_owner_name(S.owner);
+	atr_strlcpy(S.owner, jobs_node_id(), sizeof S.owner);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

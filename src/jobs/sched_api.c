@@ -11,6 +11,7 @@
  */
 #include "atrium.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "auth/token.h"
 #include "core/app.h"
 #include "core/buf.h"
+#include "core/health_report.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "http/http.h"
@@ -443,6 +445,44 @@ static void sched_metrics(struct app *app, struct buf *out)
 	pthread_mutex_unlock(&mcache.mu);
 }
 
+/* The health report's cron indicator (the spec: updated within 2 minutes
+ * is good, more than 5 means cron stopped) and its gauge. The scheduler is
+ * the cluster's, whatever the organisation. */
+static int sched_health(struct app *app, struct db_conn *c, int64_t org,
+			struct health_report *rep)
+{
+	struct db_stmt *st = db_prepare(
+		c, "SELECT last_tick_at, last_tick_node FROM sched_state WHERE "
+		   "id = 1");
+	if (!st)
+		return -1;
+	int rc = db_step(st);
+	struct hr_ind *i = hr_add(rep, "cron_last_run", "seconds",
+				  "/admin/settings?tab=cron");
+	hr_thresholds(i, HR_LT, 120, HR_GT, SCHED_STALE_MS / 1000);
+	if (rc == 1 && !db_col_null(st, 0)) {
+		int64_t age = jobs_now_ms() - atr_iso_ms(db_col_text(st, 0));
+		double s = (double)(age > 0 ? age : 0) / 1000;
+		hr_value(i, s);
+		hr_fact_text(i, "last_run_at", db_col_text(st, 0));
+		if (!db_col_null(st, 1))
+			hr_fact_text(i, "node", db_col_text(st, 1));
+		hr_gauge(rep, "atrium_cron_last_run_age_seconds",
+			 "Seconds since the scheduler (cron) last ran, on any "
+			 "node.", NULL, NULL, s);
+	} else if (rc >= 0) {
+		/* Never ran: cron is not running (and an alert on the age
+		 * fires, as it would for a cron that stopped). */
+		hr_force(i, HR_WARNING);
+		hr_gauge(rep, "atrium_cron_last_run_age_seconds",
+			 "Seconds since the scheduler (cron) last ran, on any "
+			 "node.", NULL, NULL, INFINITY);
+	}
+	hr_fact(i, "in_process", app->cfg.scheduler);
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
 static int sched_mod_start(struct app *app, struct atr_err *err)
 {
 	return sched_start(app, err);
@@ -461,4 +501,5 @@ const struct module module_scheduler = {
 	.start = sched_mod_start,
 	.stop = sched_mod_stop,
 	.metrics = sched_metrics,
+	.health = sched_health,
 };

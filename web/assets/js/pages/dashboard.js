@@ -8,6 +8,7 @@ import { activityHead, activityRow } from './activity.js';
 import { emptyState, problemBox } from '../ui.js';
 import { t } from '../i18n.js';
 import { formatNumber } from '../format.js';
+import { dashboardHealth } from './dashboard_health.js';
 
 async function count(path, query, signal) {
   const { data } = await api('GET', path, { query: { limit: 1, count: 'true', ...query }, signal });
@@ -52,6 +53,9 @@ export async function dashboardPage(ctx, root) {
     h('p', { class: 'muted page-lead' }, t('dashboard.lead')),
     stats,
   ];
+  // Warnings that need action and the initial-setup checklist (health).
+  const health = dashboardHealth(ctx.signal);
+  if (health) content.push(health);
 
   const logNav = NAV.find((n) => n.module === 'activity');
   if (logNav && canView(logNav.module, logNav)) {
