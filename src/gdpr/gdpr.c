@@ -51,14 +51,14 @@ static const char *const export_states[] = {
 };
 
 static const struct field gdpr_fields[] = {
-	{.name = "type", .type = FT_ENUM, .max = 20, .choices = gdpr_types,
-	 .flags = F_REQUIRED | F_FILTER | F_SORT | F_LIST,
-	 .label = "Request"},
 	{.name = "subject_email", .type = FT_EMAIL, .max = 254,
 	 .flags = F_REQUIRED | F_PERSONAL | F_FILTER | F_SEARCH | F_SORT |
 		  F_LIST,
 	 .label = "Subject's email",
 	 .hint = "The person's records are found by this address."},
+	{.name = "type", .type = FT_ENUM, .max = 20, .choices = gdpr_types,
+	 .flags = F_REQUIRED | F_FILTER | F_SORT | F_LIST,
+	 .label = "Request"},
 	{.name = "received_on", .type = FT_DATE,
 	 .flags = F_FILTER | F_SORT | F_LIST, .label = "Received",
 	 .hint = "Empty: today."},
