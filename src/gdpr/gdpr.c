@@ -33,7 +33,9 @@
 
 #include "admin/notification.h"
 #include "core/activity.h"
+#include "core/l10n.h"
 #include "core/module.h"
+#include "core/tz.h"
 #include "db/db.h"
 #include "gdpr/gdpr_int.h"
 #include "http/perm.h"
@@ -106,8 +108,20 @@ bool gdpr_date_add(const char *date, int days, char out[11])
 	return true;
 }
 
-static void today(char out[11])
+/* Today's date in the organisation's time zone (UTC when it cannot be
+ * read): "received today" is the organisation's today. */
+static void today(struct req *r, char out[11])
 {
+	char zone[TZ_NAME_MAX] = "UTC";
+	struct tz_local l;
+	if (req_db(r))
+		l10n_org_zone(r->db, r->who.org_id, zone);
+	if (tz_local(zone, atr_now_ms(), &l) == 0) {
+		char d[40];
+		snprintf(d, sizeof d, "%04d-%02d-%02d", l.year, l.month, l.day);
+		atr_strlcpy(out, d, 11);
+		return;
+	}
 	char t[ATR_TIME_LEN];
 	atr_now_iso(t);
 	memcpy(out, t, 10);
@@ -122,7 +136,7 @@ static void gdpr_check(struct req *r, const struct entity *e)
 	const char *rec = json_string_value(json_object_get(r->body,
 							    "received_on"));
 	char now[11];
-	today(now);
+	today(r, now);
 	/* A request is documented when it came, never ahead of it. */
 	if (rec && valid_date(rec) && strcmp(rec, now) > 0)
 		atr_field(&r->err, "received_on", "out_of_range",
@@ -142,7 +156,7 @@ static int gdpr_on_write(struct req *r, const struct entity *e,
 	if (given && valid_date(given))
 		atr_strlcpy(rec, given, sizeof rec);
 	else
-		today(rec);
+		today(r, rec);
 	if (!gdpr_date_add(rec, GDPR_DEADLINE_DAYS, deadline))
 		return atr_fail(&r->err, ATR_E_INTERNAL, "bad received date");
 	const char *st = json_string_value(json_object_get(a, "status"));

@@ -418,10 +418,6 @@ int gdpr_h_export(struct req *r)
 
 int gdpr_h_download(struct req *r)
 {
-	if (!r->who.admin)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"only an administrator downloads a personal "
-				"data export");
 	if (!req_db(r))
 		return -1;
 	struct db_stmt *st = db_prepare(
@@ -434,6 +430,14 @@ int gdpr_h_download(struct req *r)
 	int rc = db_step(st);
 	FILE *f = NULL;
 	size_t n = 0;
+	/* Whether it exists is no secret to whoever may view the request;
+	 * its contents are an administrator's alone. */
+	if (rc == 1 && !r->who.admin) {
+		db_reset(st);
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"only an administrator downloads a personal "
+				"data export");
+	}
 	if (rc == 1) {
 		const void *p = db_col_blob(st, 0, &n);
 		f = tmpfile();

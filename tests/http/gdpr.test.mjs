@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-  startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, uniq, waitFor,
+  startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, uniq, waitFor, addRole, addMember,
 } from './harness.mjs';
 
 const COLL = '/api/v1/gdpr';
@@ -261,6 +261,27 @@ describe('GDPR rights requests', () => {
       assert.equal(all.staff[0].email, srv.admin.email);
       assert.equal(all.staff[0].password_hash, undefined);
       assert.ok(all.activity.length > 0);
+    });
+
+    it('a member whose role grants every gdpr capability works the register, but never downloads an export nor erases', async () => {
+      const role = await addRole(admin, uniq('gdpr-all-'), { gdpr: ['view', 'create', 'edit', 'delete'] });
+      const m = await addMember(srv, admin, { role_id: role.id }, 'dpo');
+      const rec = await add({ type: 'erasure' }, m);
+      assert.equal((await m.req('POST', EXPORT, { params: { id: rec.id }, body: {} })).status, 202);
+      await waitFor(async () => (await m.req('GET', ITEM, { params: { id: rec.id } })).body.export_status === 'ready',
+        { timeout: 20000, what: 'the export' });
+      const d = await m.req('GET', EXPORT, { params: { id: rec.id } });
+      assertProblem(d, 403);
+      assert.ok(!d.text.includes('PK'), 'no zip bytes');
+      assertProblem(await m.req('POST', ERASE, { params: { id: rec.id }, body: { confirm_email: rec.subject_email } }), 403, 'reauth-required');
+      const password = `Temp-${m.record.email.split('@')[0]}-password-changed`; // addMember's
+      const re = await m.req('POST', '/api/v1/auth/reauth', { body: { password } });
+      assert.equal(re.status, 200, re.text);
+      const er = await m.req('POST', ERASE, { params: { id: rec.id }, body: { confirm_email: rec.subject_email } });
+      assertProblem(er, 403);
+      assert.match(er.body.detail, /administrator/);
+      const a = await admin.req('GET', EXPORT, { params: { id: rec.id }, binary: true });
+      assert.equal(a.status, 200);
     });
 
     it('404 for a request without an export or not found; 409 while one is queued', async () => {
