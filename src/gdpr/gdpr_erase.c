@@ -25,6 +25,9 @@
  *     errors, pipe log rows and stored idempotent answers holding a value;
  *     exports of this subject (gdpr_export) are deleted, and every request
  *     of the register with this email keeps "[DELETED]" in its place;
+ *   - the contact's portal account, sessions, tokens and password history
+ *     go (portal access off), with the files the contact attached to their
+ *     tickets and the attachments of emails sent to the address;
  *   - the request: status done, processed_at (when empty) and erased_at
  *     now, erase_summary (counts), with its activity row "erase".
  * What stays: clients (a company's record; the contact is what names the
@@ -452,6 +455,46 @@ int gdpr_h_erase(struct req *r)
 			"RETURNING 1",
 			(long long)r->who.org_id, tickets);
 		rc = exec_counted(&e, "ticket_replies", sql, NULL, 0);
+	}
+	/* The contact's portal account (sessions with their addresses,
+	 * tokens, password history), the files they attached to their
+	 * tickets, and the attachments of the emails sent to them. */
+	const char *contacts = id_list(&e, json_object_get(found, "contacts"));
+	const char *emails = id_list(&e, json_object_get(found, "emails"));
+	static const char *const portal[] = {
+		"portal_session", "portal_token", "portal_password_history",
+		"portal_account"};
+	for (size_t k = 0; rc == 0 && contacts && k < ATR_ARRAY_LEN(portal);
+	     k++) {
+		char *sql = arena_printf(r->arena,
+					 "DELETE FROM %s WHERE contact_id IN %s "
+					 "RETURNING 1",
+					 portal[k], contacts);
+		rc = exec_counted(&e, "portal_rows", sql, NULL, 0);
+	}
+	if (rc == 0 && contacts) {
+		char *sql = arena_printf(
+			r->arena,
+			"UPDATE contact SET portal_access = 0 WHERE org_id = %lld "
+			"AND id IN %s RETURNING 1",
+			(long long)r->who.org_id, contacts);
+		rc = exec_counted(&e, NULL, sql, NULL, 0);
+	}
+	if (rc == 0 && contacts && tickets) {
+		char *sql = arena_printf(
+			r->arena,
+			"DELETE FROM ticket_attachment WHERE org_id = %lld AND "
+			"ticket_id IN %s AND contact_id IN %s RETURNING 1",
+			(long long)r->who.org_id, tickets, contacts);
+		rc = exec_counted(&e, "ticket_files", sql, NULL, 0);
+	}
+	if (rc == 0 && emails) {
+		char *sql = arena_printf(
+			r->arena,
+			"DELETE FROM email_attachment WHERE org_id = %lld AND "
+			"email_id IN %s RETURNING 1",
+			(long long)r->who.org_id, emails);
+		rc = exec_counted(&e, "email_attachments", sql, NULL, 0);
 	}
 	json_object_set_new(e.summary, "staff_accounts_kept",
 			    json_integer((json_int_t)json_array_size(

@@ -313,6 +313,12 @@ describe('GDPR rights requests', () => {
       const tag = uniq('era');
       const p = await person(tag);
       const other = await person(uniq('keep')); // another person stays as they were
+      // A client-portal invitation: a token, and an email queued to the address.
+      const inv = await admin.req('POST', '/api/v1/contacts/{id}/portal/invite', { params: { id: p.contactId }, body: {} });
+      assert.ok([200, 201, 202].includes(inv.status), `${inv.status} ${inv.text}`);
+      const count = (sql) => Number(srv.sql(sql).stdout.trim().split('\n').pop().trim());
+      assert.equal(count(`SELECT count(*) FROM portal_token WHERE contact_id = ${p.contactId}`), 1);
+      assert.ok(count(`SELECT count(*) FROM email_queue WHERE lower(to_addr) = '${p.email}'`) >= 1);
       const req = await add({ type: 'erasure', subject_email: p.email, notes: 'asked by email' });
       // An export made before the erasure goes with it.
       assert.equal((await admin.req('POST', EXPORT, { params: { id: req.id }, body: {} })).status, 202);
@@ -326,6 +332,10 @@ describe('GDPR rights requests', () => {
       assert.equal(r.body.erase_summary.tickets, 1);
       assert.ok(r.body.erase_summary.activity_entries >= 5, r.text);
       assert.equal(r.body.erase_summary.exports, 1);
+      assert.ok(r.body.erase_summary.emails >= 1, r.text);
+      assert.ok(r.body.erase_summary.portal_rows >= 1, r.text);
+      assert.equal(count(`SELECT count(*) FROM portal_token WHERE contact_id = ${p.contactId}`), 0);
+      assert.equal(count(`SELECT count(*) FROM email_queue WHERE lower(to_addr) = '${p.email}'`), 0);
       if (!srv.pg) assert.equal(r.body.vacuumed, true);
 
       const lead = (await admin.req('GET', '/api/v1/leads/{id}', { params: { id: p.leadId } })).body;
