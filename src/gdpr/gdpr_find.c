@@ -17,11 +17,11 @@
 
 #define GDPR_SECTION_MAX 20000
 
-/* The sets a section's statement refers to. Every placeholder pair is
- * (org, email), bound in the order they appear (run_section): the sets
- * that follow from others (tickets, tasks) filter by organisation through
- * the lead, contact or staff set they start from (ids are unique across
- * organisations). */
+/* The sets a section's statement refers to. A placeholder inside lower()
+ * is bound to the email, every other one to the organisation
+ * (run_section). The sets that follow from others (tickets, tasks) filter
+ * by organisation through the lead, contact or staff set they start from
+ * (ids are unique across organisations). */
 #define S_LEAD "(SELECT id FROM lead WHERE org_id = ? AND lower(email) = lower(?))"
 #define S_CONTACT                                                              \
 	"(SELECT id FROM contact WHERE org_id = ? AND lower(email) = "         \
@@ -49,12 +49,13 @@ static const struct section sections[] = {
 	{"tasks", "SELECT * FROM task WHERE id IN " S_TASK " ORDER BY id"},
 	{"activity",
 	 "SELECT id, seq, at, actor_id, actor_name, action, entity, "
-	 "entity_id, diff, ip FROM activity_log WHERE (entity = 'lead' AND "
+	 "entity_id, diff, ip FROM activity_log WHERE org_id = ? AND "
+	 "((entity = 'lead' AND "
 	 "entity_id IN " S_LEAD ") OR (entity = 'contact' AND entity_id IN "
 	 S_CONTACT ") OR (entity = 'ticket' AND entity_id IN " S_TICKET
 	 ") OR (entity = 'task' AND entity_id IN " S_TASK
 	 ") OR (entity = 'staff' AND entity_id IN " S_STAFF
-	 ") OR actor_id IN " S_STAFF " ORDER BY org_id, seq"},
+	 ") OR actor_id IN " S_STAFF ") ORDER BY seq"},
 	{"emails", "SELECT id, to_addr, reply_to, subject, body_text, template, "
 		   "created_at, sent_at FROM email_queue WHERE id IN (SELECT "
 		   "id FROM email_queue WHERE org_id = ? AND lower(to_addr) = "
@@ -89,13 +90,17 @@ static int run_section(struct db_conn *c, const struct section *s,
 	struct db_stmt *st = db_prepare(c, s->sql);
 	if (!st)
 		return -1;
+	/* A placeholder inside lower() is the email, any other the
+	 * organisation. */
 	int n = 0;
-	for (const char *p = s->sql; *p; p++)
-		if (*p == '?')
-			n++;
-	for (int i = 1; i <= n; i += 2) {
-		db_bind_int(st, i, org);
-		db_bind_text(st, i + 1, email);
+	for (const char *p = s->sql; *p; p++) {
+		if (*p != '?')
+			continue;
+		n++;
+		if (p - s->sql >= 6 && !strncmp(p - 6, "lower(", 6))
+			db_bind_text(st, n, email);
+		else
+			db_bind_int(st, n, org);
 	}
 	json_t *rows = json_array();
 	int rc, count = 0;
