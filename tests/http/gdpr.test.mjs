@@ -141,11 +141,20 @@ describe('GDPR rights requests', () => {
       }
     });
 
-    it('deletes a request, logged', async () => {
-      const rec = await add({});
+    it('deletes a request, logged, with its export', async () => {
+      const rec0 = await add({});
+      assert.equal((await admin.req('POST', EXPORT, { params: { id: rec0.id }, body: {} })).status, 202);
+      await waitFor(async () => (await admin.req('GET', ITEM, { params: { id: rec0.id } })).body.export_status === 'ready',
+        { timeout: 20000, what: 'the export' });
+      const rec = (await admin.req('GET', ITEM, { params: { id: rec0.id } })).body;
+      const exports = () => Number(srv.sql(`SELECT count(*) FROM gdpr_export WHERE request_id = ${rec.id}`).stdout.trim().split('\n').pop().trim());
+      assert.equal(exports(), 1);
       const d = await admin.req('DELETE', ITEM, { params: { id: rec.id }, headers: { 'If-Match': `"${rec.version}"` } });
       assert.equal(d.status, 204, d.text);
       assertProblem(await admin.req('GET', ITEM, { params: { id: rec.id } }), 404);
+      assert.equal(exports(), 0, 'the export went with the request');
+      const a = await admin.req('GET', '/api/v1/activity', { query: { entity: 'gdpr_request', entity_id: rec.id } });
+      assert.ok(a.body.data.some((x) => x.action === 'delete'), a.text);
     });
   });
 
