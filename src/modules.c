@@ -27,7 +27,7 @@ extern const struct module module_ops, module_web, module_records,
 	module_proposals, module_payments, module_automations,
 	module_security, module_role_audit,
 	module_jobs, module_scheduler;
-extern const struct module module_log_archives, module_health;
+extern const struct module module_log_archives, module_health, module_gdpr;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
@@ -89,6 +89,7 @@ const struct module *const atrium_modules[] = {
 	&module_security,
 	&module_role_audit,
 	&module_health,
+	&module_gdpr,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop
 	 * first. */

@@ -398,6 +398,7 @@ describe('staff administration', () => {
         proposal: { owner_id: 0 },
         payment: { recorded_by: 0 },
         automation: { owner_id: 0 },
+        gdpr_request: { handled_by: 0 }, // a departing member's GDPR requests go to the heir
       });
       const getLead = async (x) => (await admin.req('GET', '/api/v1/leads/{id}', { params: { id: x.id } })).body;
       const getClient = async (x) => (await admin.req('GET', '/api/v1/clients/{id}', { params: { id: x.id } })).body;

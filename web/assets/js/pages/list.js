@@ -9,6 +9,7 @@ import { t } from '../i18n.js';
 import { formatCell, loadStaff, staffName } from '../ui.js';
 import { can, me } from '../session.js';
 import { lastListQuery, listView } from '../listview.js';
+import { LIST_CELLS } from './sections.js';
 
 const NOWRAP = new Set(['datetime', 'money', 'select', 'staff', 'tel', 'code']);
 const STAFF = new Set(['staff', 'staff_list']);
@@ -21,7 +22,8 @@ export function listUrl(entity) {
   return entity.path + lastListQuery(entity.path);
 }
 
-function column(f, first, lookups) {
+function column(f, first, lookups, entity) {
+  const own = entity && LIST_CELLS[`${entity.key}.${f.name}`];
   const numeric = f.type === 'money';
   return {
     label: f.label,
@@ -36,6 +38,7 @@ function column(f, first, lookups) {
         return names[v] != null ? names[v] : `#${v}`;
       }
       if (first && (v == null || v === '')) return `#${record.id}`;
+      if (own) return own(record);
       const content = formatCell(f, record, lookups);
       return TRUNCATE.has(f.type) && typeof content === 'string'
         ? h('span', { class: 'truncate', title: content }, content) : content;
@@ -109,7 +112,7 @@ export function listPage(entity) {
     const optional = entity.fields.filter((f) => f.custom && !f.list);
     const chosen = chosenColumns(entity);
     const columns = () => entity.fields.filter((f) => f.list || (f.custom && chosen.has(f.name)))
-      .map((f, i) => column(f, i === 0, lookups));
+      .map((f, i) => column(f, i === 0, lookups, entity));
     const chooser = optional.length ? columnChooser(entity, optional, chosen, (names) => {
       saveColumns(entity, names);
       // A new table with the list as the address holds it now (filters, sort, page).

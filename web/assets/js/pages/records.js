@@ -29,6 +29,9 @@ const LOOK = {
     icon: ['M7 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6z', 'M17 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
       'M2 20v-1a5 5 0 0 1 9-3', 'M22 20v-1a5 5 0 0 0-9-3', 'M12 20v-1a4 4 0 0 1 8 0'] },
 };
+// GDPR rights requests (the register; pages/gdpr.js adds its actions).
+LOOK.gdpr = { group: 'Administration', order: 50,
+  icon: ['M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z', 'M9 12l2 2 4-4'] };
 const DEFAULT_LOOK = { group: 'CRM', order: 90, icon: ['M4 4h16v16H4z', 'M8 9h8', 'M8 13h8', 'M8 17h5'] };
 
 /** The page for an address nothing answers (an unknown entity too). */

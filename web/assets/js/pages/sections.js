@@ -5,8 +5,16 @@
 import { threadSection } from './ticket_thread.js';
 import { filesSection } from './ticket_files.js';
 import { portalSection } from './contact_portal.js';
+import { deadlineCell, gdprSection } from './gdpr.js';
 
 export const RECORD_SECTIONS = {
   tickets: [threadSection, filesSection],
   contacts: [portalSection],
+  gdpr: [gdprSection],
+};
+
+// List cells drawn by a page of their own, by `<entity key>.<field>`:
+// cell(record) -> text or node.
+export const LIST_CELLS = {
+  'gdpr.deadline': deadlineCell,
 };

@@ -1,0 +1,560 @@
+/* gdpr_erase.c — the right to erasure.
+ *
+ * POST /api/v1/gdpr/{id}/erase {"confirm_email"}: administrators only,
+ * with the password re-entered (ROUTE_REAUTH), on a request of type
+ * erasure not erased yet; confirm_email must repeat the subject's email.
+ *
+ * In one transaction:
+ *   - the records gdpr_find names (leads and contacts with the email, the
+ *     contacts' tickets, the contact's own ticket replies): every field the
+ *     entity registry marks F_PERSONAL becomes "[DELETED]", or NULL where
+ *     the field's format forbids that text (email, phone); a required
+ *     email (a contact's, unique) becomes deleted-<id>@erased.invalid;
+ *     their custom values are removed; each gets its next version and an
+ *     activity row "gdpr_erase" naming the fields (never the values);
+ *   - the activity log: the personal parts of every entry about those
+ *     records (what: the diff), and of every entry whose diff or actor
+ *     name holds one of the erased values (the email, the phone, the full
+ *     names), are erased through the chain's separable parts (values and
+ *     salt NULL, the seal stays: core/activity.h), so `atrium audit
+ *     verify` still passes;
+ *   - the copies: outbox events about those records or holding a value
+ *     (payload replaced by {"erased": true}), queued emails to the address
+ *     or holding a value (address, subject and body "[DELETED]"),
+ *     notifications, job payloads, automation runs, webhook delivery
+ *     errors, pipe log rows and stored idempotent answers holding a value;
+ *     exports of this subject (gdpr_export) are deleted, and every request
+ *     of the register with this email keeps "[DELETED]" in its place;
+ *   - the contact's portal account, sessions, tokens and password history
+ *     go (portal access off), with the files the contact attached to their
+ *     tickets and the attachments of emails sent to the address;
+ *   - the request: status done, processed_at (when empty) and erased_at
+ *     now, erase_summary (counts), with its activity row "erase".
+ * What stays: clients (a company's record; the contact is what names the
+ * person), invoices, proposals, payments and credit notes with their
+ * amounts, numbers and lines (fiscal obligations; an invoice names its
+ * client, not the person, and its sent_to address is replaced like any
+ * other copy), and staff accounts (a member leaves through the staff
+ * lifecycle: deactivation, then deletion).
+ *
+ * Afterwards, on SQLite: the connection had secure_delete on, the FTS
+ * indexes are optimized (their deleted entries dropped), then VACUUM and a
+ * WAL checkpoint (TRUNCATE) so no page of the file or the WAL keeps an old
+ * value. On PostgreSQL the rows are rewritten; the dead tuples go with
+ * the next VACUUM (docs/operations-guide.md: VACUUM FULL of the tables
+ * the summary names removes them from the files at once).
+ */
+#include "atrium.h"
+
+#include "core/activity.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "db/db.h"
+#include "gdpr/gdpr_int.h"
+#include "http/http.h"
+
+#define VALUES_MAX 64
+
+extern const struct entity entity_lead, entity_contact, entity_ticket;
+
+struct erase {
+	struct req *r;
+	enum db_dialect d;
+	const char *now;
+	const char *values[VALUES_MAX]; /* in the arena, lower case */
+	int nvalues;
+	json_t *summary;
+};
+
+static void add_value(struct erase *e, const char *v, size_t min)
+{
+	if (!v || strlen(v) < min || e->nvalues == VALUES_MAX)
+		return;
+	char *low = arena_strdup(e->r->arena, v);
+	for (char *p = low; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	for (int i = 0; i < e->nvalues; i++)
+		if (!strcmp(e->values[i], low))
+			return;
+	e->values[e->nvalues++] = low;
+}
+
+/* "(1,2,3)" of the ids of rows, or NULL when none. */
+static const char *id_list(struct erase *e, const json_t *rows)
+{
+	if (!json_array_size(rows))
+		return NULL;
+	struct buf b = {0};
+	size_t i;
+	json_t *row;
+	buf_addc(&b, '(');
+	json_array_foreach(rows, i, row)
+		buf_printf(&b, "%s%lld", i ? "," : "",
+			   (long long)json_integer_value(json_object_get(row,
+									 "id")));
+	buf_addc(&b, ')');
+	const char *s = arena_strdup(e->r->arena, buf_str(&b));
+	buf_free(&b);
+	return s;
+}
+
+static int exec_counted(struct erase *e, const char *key, const char *sql,
+			const char *const *binds, int nbinds)
+{
+	struct db_stmt *st = db_prepare(e->r->db, sql);
+	if (!st)
+		return -1;
+	for (int i = 0; i < nbinds; i++)
+		db_bind_text(st, i + 1, binds[i]);
+	int rc;
+	int64_t n = 0;
+	while ((rc = db_step(st)) == 1)
+		n++;
+	db_reset(st);
+	if (rc < 0)
+		return -1;
+	if (key && n) {
+		json_t *old = json_object_get(e->summary, key);
+		json_object_set_new(e->summary, key,
+				    json_integer(json_integer_value(old) + n));
+	}
+	return 0;
+}
+
+/* The personal fields of entity en's records ids: SET clause. */
+static const char *personal_set(struct erase *e, const struct entity *en)
+{
+	struct buf b = {0};
+	buf_printf(&b, "updated_at = '%s', version = version + 1, cf = NULL, "
+		       "cf_search = NULL",
+		   e->now);
+	for (int i = 0; i < en->schema.nfields; i++) {
+		const struct field *f = &en->schema.fields[i];
+		if (!(f->flags & F_PERSONAL))
+			continue;
+		if (f->type == FT_EMAIL && (f->flags & F_REQUIRED))
+			buf_printf(&b,
+				   ", %s = 'deleted-' || id || "
+				   "'@erased.invalid'",
+				   f->name);
+		else if (f->type == FT_EMAIL || f->type == FT_PHONE)
+			buf_printf(&b, ", %s = NULL", f->name);
+		else
+			buf_printf(&b,
+				   ", %s = CASE WHEN %s IS NULL THEN NULL "
+				   "ELSE '" GDPR_DELETED "' END",
+				   f->name, f->name);
+	}
+	const char *s = arena_strdup(e->r->arena, buf_str(&b));
+	buf_free(&b);
+	return s;
+}
+
+/* Erases the personal fields of en's records in rows, each with its
+ * activity row. */
+static int erase_records(struct erase *e, const struct entity *en,
+			 const json_t *rows, const char *key)
+{
+	const char *ids = id_list(e, rows);
+	if (!ids)
+		return 0;
+	char *sql = arena_printf(e->r->arena,
+				 "UPDATE %s SET %s WHERE org_id = %lld AND id "
+				 "IN %s RETURNING id",
+				 en->name, personal_set(e, en),
+				 (long long)e->r->who.org_id, ids);
+	if (exec_counted(e, key, sql, NULL, 0) < 0)
+		return -1;
+	json_t *fields = json_array();
+	for (int i = 0; i < en->schema.nfields; i++)
+		if (en->schema.fields[i].flags & F_PERSONAL)
+			json_array_append_new(
+				fields, json_string(en->schema.fields[i].name));
+	json_array_append_new(fields, json_string("custom_fields"));
+	json_t *diff = json_pack("{s:o,s:I}", "erased_fields", fields,
+				 "gdpr_request", (json_int_t)e->r->id);
+	size_t i;
+	json_t *row;
+	int rc = 0;
+	json_array_foreach(rows, i, row) {
+		if (activity_from_req(e->r, "gdpr_erase", en->name,
+				      json_integer_value(json_object_get(row, "id")),
+				      diff) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	json_decref(diff);
+	return rc;
+}
+
+/* "lower(col) LIKE '%' || ? || '%'" for each value, ORed (in the arena);
+ * binds the values in order. */
+static const char *holds(struct erase *e, const char *col)
+{
+	struct buf b = {0};
+	buf_addc(&b, '(');
+	for (int i = 0; i < e->nvalues; i++)
+		buf_printf(&b, "%s%s(lower(%s), ?) > 0", i ? " OR " : "",
+			   e->d == DB_PG ? "strpos" : "instr", col);
+	buf_addc(&b, ')');
+	const char *s = arena_strdup(e->r->arena, buf_str(&b));
+	buf_free(&b);
+	return s;
+}
+
+/* Runs `sql_head WHERE org_id = ? AND (holds(col1) OR holds(col2)...)
+ * RETURNING 1` for the copies in table. */
+static int scrub_if(struct erase *e, const char *key, const char *table,
+		    const char *set, const char *const *cols,
+		    const char *extra, const char *only)
+{
+	struct buf w = {0};
+	const char *binds[VALUES_MAX * 6];
+	int nb = 0;
+	for (int c = 0; cols[c]; c++) {
+		buf_printf(&w, "%s%s", c ? " OR " : "", holds(e, cols[c]));
+		for (int i = 0; i < e->nvalues && nb < (int)ATR_ARRAY_LEN(binds);
+		     i++)
+			binds[nb++] = e->values[i];
+	}
+	char *sql = arena_printf(
+		e->r->arena, "%s %s %s WHERE org_id = %lld AND (%s%s%s)%s%s "
+			     "RETURNING 1",
+		set ? "UPDATE" : "DELETE FROM", table, set ? set : "",
+		(long long)e->r->who.org_id, buf_str(&w), extra ? " OR " : "",
+		extra ? extra : "", only ? " AND " : "", only ? only : "");
+	buf_free(&w);
+	return exec_counted(e, key, sql, binds, nb);
+}
+
+static int scrub(struct erase *e, const char *key, const char *table,
+		 const char *set, const char *const *cols, const char *extra)
+{
+	return scrub_if(e, key, table, set, cols, extra, NULL);
+}
+
+/* The `entity = 'x' AND entity_id IN (...)` terms of the records erased. */
+static const char *about(struct erase *e, const json_t *found,
+			 const char *ecol, const char *icol)
+{
+	static const struct {
+		const char *section, *entity;
+	} map[] = {{"leads", "lead"},     {"contacts", "contact"},
+		   {"tickets", "ticket"}, {"tasks", "task"}};
+	struct buf b = {0};
+	for (size_t i = 0; i < ATR_ARRAY_LEN(map); i++) {
+		const char *ids = id_list(e, json_object_get(found,
+							     map[i].section));
+		if (ids)
+			buf_printf(&b, "%s(%s = '%s' AND %s IN %s)",
+				   b.len ? " OR " : "", ecol, map[i].entity,
+				   icol, ids);
+	}
+	const char *s = b.len ? arena_strdup(e->r->arena, buf_str(&b)) : NULL;
+	buf_free(&b);
+	return s;
+}
+
+static int erase_copies(struct erase *e, const json_t *found)
+{
+	static const char *const c_diff[] = {"diff", NULL};
+	static const char *const c_actor[] = {"actor_name", NULL};
+	static const char *const c_payload[] = {"payload", NULL};
+	static const char *const c_mail[] = {"to_addr", "reply_to", "subject",
+					     "body_text", NULL};
+	static const char *const c_note[] = {"title", "body", NULL};
+	static const char *const c_run[] = {"conditions", "steps", "error",
+					    NULL};
+	static const char *const c_resp[] = {"response", NULL};
+	static const char *const c_pipe[] = {"from_addr", "to_addr", "subject",
+					     "detail", NULL};
+	static const char *const c_err[] = {"last_error", NULL};
+	static const char *const c_sent[] = {"sent_to", NULL};
+	const char *rec = about(e, found, "entity", "entity_id");
+	/* The activity log: the chain's personal parts, never its rows. */
+	/* Only keyed rows have separable parts (an unkeyed row's hash covers
+	 * its values: erasing them would break the chain). */
+	if (scrub_if(e, "activity_entries", "activity_log",
+		     "SET diff = NULL, what_salt = NULL", c_diff, rec,
+		     "mac_version > 1 AND diff IS NOT NULL") < 0 ||
+	    scrub_if(e, "activity_actors", "activity_log",
+		     "SET actor_name = NULL, ip = NULL, who_salt = NULL",
+		     c_actor, NULL, "mac_version > 1") < 0)
+		return -1;
+	if (scrub(e, "events", "event", "SET payload = '{\"erased\":true}'",
+		  c_payload, rec) < 0 ||
+	    scrub(e, "emails", "email_queue",
+		  "SET to_addr = '" GDPR_DELETED "', reply_to = NULL, subject "
+		  "= '" GDPR_DELETED "', body_text = '" GDPR_DELETED "'",
+		  c_mail, NULL) < 0 ||
+	    scrub(e, "notifications", "notification",
+		  "SET title = '" GDPR_DELETED "', body = NULL", c_note,
+		  NULL) < 0 ||
+	    scrub(e, "jobs", "job", "SET payload = '{\"erased\":true}'",
+		  c_payload, NULL) < 0 ||
+	    scrub(e, "automation_runs", "automation_run",
+		  "SET conditions = NULL, steps = NULL, error = NULL", c_run,
+		  NULL) < 0 ||
+	    scrub(e, "idempotent_answers", "idempotency_key", NULL, c_resp,
+		  NULL) < 0 ||
+	    scrub(e, "pipe_log", "pipe_log",
+		  "SET from_addr = '" GDPR_DELETED "', to_addr = '" GDPR_DELETED
+		  "', subject = '" GDPR_DELETED "', detail = NULL",
+		  c_pipe, NULL) < 0 ||
+	    scrub(e, "webhook_errors", "webhook_delivery",
+		  "SET last_error = NULL", c_err, NULL) < 0 ||
+	    scrub(e, "invoices_sent_to", "invoice",
+		  "SET sent_to = '" GDPR_DELETED "'", c_sent, NULL) < 0 ||
+	    scrub(e, "proposals_sent_to", "proposal",
+		  "SET sent_to = '" GDPR_DELETED "'", c_sent, NULL) < 0)
+		return -1;
+	/* The register: exports of this subject go; every request of the
+	 * subject keeps the placeholder instead of the address. */
+	const char *b1[] = {e->values[0]};
+	char *sql = arena_printf(
+		e->r->arena,
+		"DELETE FROM gdpr_export WHERE org_id = %lld AND request_id IN "
+		"(SELECT id FROM gdpr_request WHERE org_id = %lld AND "
+		"lower(subject_email) = ?) RETURNING 1",
+		(long long)e->r->who.org_id, (long long)e->r->who.org_id);
+	if (exec_counted(e, "exports", sql, b1, 1) < 0)
+		return -1;
+	sql = arena_printf(e->r->arena,
+			   "UPDATE gdpr_request SET subject_email = '" GDPR_DELETED
+			   "', export_status = NULL, export_at = NULL WHERE "
+			   "org_id = %lld AND lower(subject_email) = ? "
+			   "RETURNING 1",
+			   (long long)e->r->who.org_id);
+	return exec_counted(e, NULL, sql, b1, 1);
+}
+
+/* The request to erase: its subject (lower case), type and erased_at. */
+static int load(struct req *r, char **email, char *type, bool *erased)
+{
+	struct db_stmt *st = db_prepare(
+		r->db, "SELECT subject_email, type, erased_at FROM gdpr_request "
+		       "WHERE id = ? AND org_id = ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 2, r->who.org_id);
+	int rc = db_step(st);
+	if (rc == 1) {
+		*email = arena_strdup(r->arena, db_col_text(st, 0));
+		atr_strlcpy(type, db_col_text(st, 1), 20);
+		*erased = !db_col_null(st, 2);
+	}
+	db_reset(st);
+	return rc;
+}
+
+static int sqlite_wipe(struct db_conn *c)
+{
+	static const char *const fts[] = {"lead", "contact", "ticket", "task",
+					  "client", "gdpr_request"};
+	for (size_t i = 0; i < ATR_ARRAY_LEN(fts); i++) {
+		char sql[160];
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO %s_fts (%s_fts) VALUES ('optimize')",
+			 fts[i], fts[i]);
+		if (db_exec(c, sql) < 0)
+			return -1;
+	}
+	if (db_exec(c, "VACUUM") < 0)
+		return -1;
+	/* The WAL's older frames still hold the old pages until a checkpoint
+	 * copies every frame back and truncates it; a reader in the middle of
+	 * a read makes it give up (busy, after the busy timeout): then the
+	 * wipe is not complete and the caller says so. */
+	struct db_stmt *st = db_prepare(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+	if (!st)
+		return -1;
+	int rc = db_step(st);
+	int busy = rc == 1 ? (int)db_col_int(st, 0) : 1;
+	db_reset(st);
+	return rc == 1 && busy == 0 ? 0 : -1;
+}
+
+int gdpr_h_erase(struct req *r)
+{
+	if (!r->who.admin)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"only an administrator erases a person's data");
+	struct db_conn *c = req_db(r);
+	if (!c)
+		return -1;
+	char *email = NULL, type[20] = "";
+	bool erased = false;
+	int rc = load(r, &email, type, &erased);
+	if (rc < 0)
+		return req_db_error(r);
+	if (rc == 0)
+		return atr_fail(&r->err, ATR_E_NOT_FOUND,
+				"GDPR request %lld not found", (long long)r->id);
+	if (strcmp(type, "erasure"))
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"request %lld is a request of %s, not of erasure",
+				(long long)r->id, type);
+	if (erased)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"request %lld was already carried out",
+				(long long)r->id);
+	const char *confirm = json_string_value(json_object_get(r->body,
+								"confirm_email"));
+	if (!confirm || strcasecmp(confirm, email)) {
+		atr_field(&r->err, "confirm_email", "mismatch",
+			  "type the subject's email exactly to confirm");
+		return -1;
+	}
+	bool lite = db_conn_dialect(c) == DB_SQLITE;
+	if (lite && db_exec(c, "PRAGMA secure_delete = ON") < 0)
+		return req_db_error(r);
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct erase e = {.r = r, .d = db_conn_dialect(c), .now = now,
+			  .summary = json_object()};
+	add_value(&e, email, 1);
+	if (db_begin(c) < 0) {
+		json_decref(e.summary);
+		return req_db_error(r);
+	}
+	json_t *found = gdpr_find(c, r->who.org_id, email);
+	rc = found ? 0 : -1;
+	size_t i;
+	json_t *row;
+	json_array_foreach(json_object_get(found, "leads"), i, row) {
+		add_value(&e, json_string_value(json_object_get(row, "name")), 4);
+		add_value(&e, json_string_value(json_object_get(row, "phone")), 6);
+	}
+	json_array_foreach(json_object_get(found, "contacts"), i, row) {
+		const char *fn = json_string_value(json_object_get(row,
+								   "first_name"));
+		const char *ln = json_string_value(json_object_get(row,
+								   "last_name"));
+		char *full = arena_printf(r->arena, "%s %s", fn ? fn : "",
+					  ln ? ln : "");
+		add_value(&e, full, 4);
+		add_value(&e, json_string_value(json_object_get(row, "phone")), 6);
+	}
+	if (rc == 0)
+		rc = erase_copies(&e, found);
+	if (rc == 0)
+		rc = erase_records(&e, &entity_lead,
+				   json_object_get(found, "leads"), "leads");
+	if (rc == 0)
+		rc = erase_records(&e, &entity_contact,
+				   json_object_get(found, "contacts"),
+				   "contacts");
+	if (rc == 0)
+		rc = erase_records(&e, &entity_ticket,
+				   json_object_get(found, "tickets"),
+				   "tickets");
+	/* The contact's own replies on their tickets (staff replies stay). */
+	const char *tickets = id_list(&e, json_object_get(found, "tickets"));
+	if (rc == 0 && tickets) {
+		char *sql = arena_printf(
+			r->arena,
+			"UPDATE ticket_reply SET body = '" GDPR_DELETED "', "
+			"author_name = '" GDPR_DELETED "' WHERE org_id = %lld "
+			"AND ticket_id IN %s AND contact_id IS NOT NULL "
+			"RETURNING 1",
+			(long long)r->who.org_id, tickets);
+		rc = exec_counted(&e, "ticket_replies", sql, NULL, 0);
+	}
+	/* The contact's portal account (sessions with their addresses,
+	 * tokens, password history), the files they attached to their
+	 * tickets, and the attachments of the emails sent to them. */
+	const char *contacts = id_list(&e, json_object_get(found, "contacts"));
+	const char *emails = id_list(&e, json_object_get(found, "emails"));
+	static const char *const portal[] = {
+		"portal_session", "portal_token", "portal_password_history",
+		"portal_account"};
+	for (size_t k = 0; rc == 0 && contacts && k < ATR_ARRAY_LEN(portal);
+	     k++) {
+		char *sql = arena_printf(r->arena,
+					 "DELETE FROM %s WHERE contact_id IN %s "
+					 "RETURNING 1",
+					 portal[k], contacts);
+		rc = exec_counted(&e, "portal_rows", sql, NULL, 0);
+	}
+	if (rc == 0 && contacts) {
+		char *sql = arena_printf(
+			r->arena,
+			"UPDATE contact SET portal_access = 0 WHERE org_id = %lld "
+			"AND id IN %s RETURNING 1",
+			(long long)r->who.org_id, contacts);
+		rc = exec_counted(&e, NULL, sql, NULL, 0);
+	}
+	if (rc == 0 && contacts && tickets) {
+		char *sql = arena_printf(
+			r->arena,
+			"DELETE FROM ticket_attachment WHERE org_id = %lld AND "
+			"ticket_id IN %s AND contact_id IN %s RETURNING 1",
+			(long long)r->who.org_id, tickets, contacts);
+		rc = exec_counted(&e, "ticket_files", sql, NULL, 0);
+	}
+	if (rc == 0 && emails) {
+		char *sql = arena_printf(
+			r->arena,
+			"DELETE FROM email_attachment WHERE org_id = %lld AND "
+			"email_id IN %s RETURNING 1",
+			(long long)r->who.org_id, emails);
+		rc = exec_counted(&e, "email_attachments", sql, NULL, 0);
+	}
+	json_object_set_new(e.summary, "staff_accounts_kept",
+			    json_integer((json_int_t)json_array_size(
+				    json_object_get(found, "staff"))));
+	json_decref(found);
+	struct db_stmt *st = NULL;
+	if (rc == 0) {
+		char *sum = json_dumps(e.summary, JSON_COMPACT | JSON_SORT_KEYS);
+		st = db_prepare(c, "UPDATE gdpr_request SET status = 'done', "
+				   "processed_at = coalesce(processed_at, ?), "
+				   "erased_at = ?, erase_summary = ?, "
+				   "updated_at = ?, version = version + 1 "
+				   "WHERE id = ? AND org_id = ?");
+		if (st) {
+			db_bind_text(st, 1, now);
+			db_bind_text(st, 2, now);
+			db_bind_text(st, 3, sum);
+			db_bind_text(st, 4, now);
+			db_bind_int(st, 5, r->id);
+			db_bind_int(st, 6, r->who.org_id);
+			rc = db_step(st) < 0 ? -1 : 0;
+			db_reset(st);
+		} else {
+			rc = -1;
+		}
+		free(sum);
+	}
+	if (rc == 0) {
+		json_t *diff = json_pack("{s:{s:s},s:{s:s},s:O}", "status", "to",
+					 "done", "erased_at", "to", now,
+					 "erase_summary", e.summary);
+		rc = activity_from_req(r, "erase", "gdpr_request", r->id, diff);
+		json_decref(diff);
+	}
+	if (rc < 0 || db_commit(c) < 0) {
+		db_rollback(c);
+		json_decref(e.summary);
+		if (lite)
+			db_exec(c, "PRAGMA secure_delete = OFF");
+		return r->err.kind != ATR_E_NONE ? -1 : req_db_error(r);
+	}
+	/* The old values out of the file: its free pages, the FTS segments
+	 * and the WAL. */
+	bool wiped = true;
+	if (lite) {
+		wiped = sqlite_wipe(c) == 0;
+		if (!wiped)
+			atr_log("gdpr: vacuum after erasure %lld failed: %s",
+				     (long long)r->id, db_errmsg(c));
+		db_exec(c, "PRAGMA secure_delete = OFF");
+	}
+	req_json(r, 200, json_pack("{s:I,s:s,s:o,s:b}", "id", (json_int_t)r->id,
+				   "erased_at", now, "erase_summary", e.summary,
+				   "vacuumed", wiped));
+	return 0;
+}

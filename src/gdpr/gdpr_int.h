@@ -1,0 +1,50 @@
+/* gdpr_int.h — the GDPR module's parts (src/gdpr/).
+ *
+ * gdpr.c         the register: the gdpr_request entity, its rules, the
+ *                deadline warning, the module
+ * gdpr_export.c  access/portability: the export job (one zip of JSON and
+ *                CSV) and its download
+ * gdpr_erase.c   erasure: personal fields replaced across entities, their
+ *                copies (activity log's personal parts, outbox, email
+ *                queue, notifications, ...) removed, the file vacuumed
+ * gdpr_find.c    what holds the subject's data, found by their email (the
+ *                one list both of the above walk)
+ */
+#ifndef ATR_GDPR_INT_H
+#define ATR_GDPR_INT_H
+
+#include "atrium.h"
+
+#include "entity/entity.h"
+#include "jobs/jobs.h"
+
+#include <jansson.h>
+
+extern const struct entity entity_gdpr_request;
+extern const struct route gdpr_routes[];
+
+/* The legal deadline: days after received_on. */
+#define GDPR_DEADLINE_DAYS 30
+/* Administrators are warned this many days before the deadline. */
+#define GDPR_WARN_DAYS 7
+/* An export bigger than this fails (the job's answer names it). */
+#define GDPR_EXPORT_MAX (64 * 1024 * 1024)
+/* What replaces an erased text value. */
+#define GDPR_DELETED "[DELETED]"
+
+/* date (YYYY-MM-DD) plus days, into out (11 bytes). false when malformed. */
+bool gdpr_date_add(const char *date, int days, char out[11]);
+
+/* The records that hold the subject's data, by their email
+ * (case-insensitive), in org: one JSON object of arrays, keyed by what
+ * they are ("leads", "contacts", "clients", "tickets", "ticket_replies",
+ * "tasks", "activity", "emails", "staff", "notifications"); each element
+ * an object of the row's columns. NULL on a database error. gdpr_find.c. */
+json_t *gdpr_find(struct db_conn *c, int64_t org, const char *email);
+
+int gdpr_export_job(struct job_ctx *j, struct atr_err *err);
+int gdpr_h_export(struct req *r);
+int gdpr_h_download(struct req *r);
+int gdpr_h_erase(struct req *r);
+
+#endif
