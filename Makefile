@@ -13,7 +13,8 @@ CXX     ?= g++
 BUILD   := build
 PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq libcurl libqrencode liboath \
 	libpng libxml-2.0 gdk-pixbuf-2.0 icu-i18n icu-uc gmime-3.0 \
-	cairo pangocairo pangoft2 fontconfig librsvg-2.0
+	cairo pangocairo pangoft2 fontconfig librsvg-2.0 \
+	libzip expat xlsxwriter
 CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
 	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc \
 	-I$(BUILD)/gen
@@ -23,7 +24,7 @@ CFLAGS  ?= -O2 -g
 CXXFLAGS_COMMON := -std=c++17 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc
 CXXFLAGS ?= $(CFLAGS)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -lstdc++ -pthread -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -lcsv -lstdc++ -pthread -lm
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -33,7 +34,8 @@ DEB_BUILD := build-essential g++ pkg-config libmicrohttpd-dev libjansson-dev \
 	libzxcvbn-dev libqrencode-dev liboath-dev libpng-dev libxml2-dev \
 	libgdk-pixbuf-2.0-dev libicu-dev libgmime-3.0-dev libcairo2-dev \
 	libpango1.0-dev libfontconfig-dev fonts-dejavu-core librsvg2-dev \
-	libkainjow-mustache-dev python3 python3-yaml
+	libkainjow-mustache-dev python3 python3-yaml \
+	libcsv-dev libzip-dev libexpat1-dev libxlsxwriter-dev
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
 	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl \
 	poppler-utils
