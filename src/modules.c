@@ -26,6 +26,8 @@ extern const struct module module_ops, module_web, module_records,
 	module_payment_modes, module_invoices, module_credit_notes,
 	module_proposals, module_payments, module_automations,
 	module_jobs, module_scheduler;
+/* imports (issue 15) */
+extern const struct module module_imports;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
@@ -75,6 +77,7 @@ const struct module *const atrium_modules[] = {
 	&module_pipe_log,
 	&module_vault,
 	&module_vault_categories,
+	&module_imports,
 	&module_portal,
 	&module_portal_account,
 	&module_portal_staff,
