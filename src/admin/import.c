@@ -677,7 +677,6 @@ static int enqueue(struct req *r, const char *kind, const char *to,
 	}
 	jobs_wake();
 	req_json(r, 202, now_imp);
-	imp = NULL;
 	rc = 0;
 	goto out;
 rollback:
