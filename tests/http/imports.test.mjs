@@ -263,6 +263,31 @@ describe('imports', () => {
     assert.deepEqual([create.created, create.updated, create.skipped], [2, 0, 0]);
   });
 
+  it('a write that runs again after a crash continues after the rows it committed, never writing one twice', async () => {
+    const tag = uniq('resume');
+    const up = await upload(admin, Buffer.from(`name\nR1 ${tag}\nR2 ${tag}\nR3 ${tag}\nR4 ${tag}\n`));
+    assert.equal(up.status, 201, up.text);
+    const p = await admin.req('PATCH', ONE, { params: { id: up.body.id }, body: { skip_bad: true } });
+    assert.equal(p.status, 200, p.text);
+    assert.equal((await validate(admin, up.body.id)).status, 'validated');
+    // What a node that died mid-write leaves: the import running, its
+    // first batch (file rows 2 and 3) committed with rows_done, and its
+    // job due again (its lease ran out). Those rows' records are made
+    // here as the committed batch made them.
+    for (const n of ['R1', 'R2']) {
+      const r = await admin.req('POST', '/api/v1/leads', { body: { name: `${n} ${tag}` } });
+      assert.equal(r.status, 201, r.text);
+    }
+    srv.sql(`UPDATE import SET status = 'running', rows_done = 3 WHERE id = ${up.body.id}`);
+    srv.sql(`INSERT INTO job (org_id, kind, payload, status, attempts, run_at, scheduled_at, order_key, order_seq, created_at) VALUES (1, 'import_write', '{"import_id":${up.body.id}}', 'queued', 0, '2000-01-01T00:00:00.000Z', '2000-01-01T00:00:00.000Z', 'import:${up.body.id}', 0, '2000-01-01T00:00:00.000Z')`);
+    const done = await settle(admin, up.body.id, ['queued', 'running']);
+    assert.equal(done.status, 'done', JSON.stringify(done));
+    assert.equal(done.created, 2);
+    assert.equal(done.rows_done, 5);
+    const names = (await leadsTagged(admin, tag)).map((x) => x.name).sort();
+    assert.deepEqual(names, [`R1 ${tag}`, `R2 ${tag}`, `R3 ${tag}`, `R4 ${tag}`]);
+  });
+
   it('revert is refused, per record, when a record changed since the import', async () => {
     const tag = uniq('chg');
     const up = await upload(admin, Buffer.from(`name\nA ${tag}\nB ${tag}\n`));
