@@ -22,6 +22,8 @@
 /* Rows written per transaction in "skip bad rows" mode (each batch
  * commits with the progress that makes a second run continue after it). */
 #define IMPORT_BATCH 500
+/* A pass's rows allocate from an arena renewed past this size. */
+#define IMPORT_ROW_ARENA (4u << 20)
 /* Errors stored per import (error_count counts them all). */
 #define IMPORT_ERRORS_MAX 1000
 /* The header: at most this many columns (sheet.h's SHEET_MAX_COLS). */
@@ -108,6 +110,7 @@ struct imp_pass {
 			    * skipped, errors */
 	json_t *errs;      /* [{row, column, reason}] not stored yet */
 	int64_t stored_errors;
+	struct arena *row_arena; /* the current rows' allocations */
 	bool stopped; /* the runner stops: the last batch committed */
 	bool failed;  /* a database error: r->err */
 };
@@ -121,6 +124,7 @@ void imp_pass_free(struct imp_pass *p);
  * or -1 (a database error, r->err). */
 int imp_pass_run(struct imp_pass *p, const char *file, size_t len);
 
+struct arena;
 struct job_ctx;
 /* Job kinds (import_run.c). */
 int imp_job_validate(struct job_ctx *j, struct atr_err *err);

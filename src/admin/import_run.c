@@ -171,6 +171,8 @@ int imp_pass_load(struct req *r, int64_t id, struct imp_pass *p,
 
 void imp_pass_free(struct imp_pass *p)
 {
+	arena_free(p->row_arena);
+	p->row_arena = NULL;
 	imp_staff_free(&p->staff);
 	json_decref(p->errs);
 	p->errs = NULL;
@@ -340,6 +342,9 @@ static int write_row(struct imp_pass *p, int64_t rowno, int64_t id,
 	return 0;
 }
 
+static int row_in(struct imp_pass *p, int64_t rowno, const char *const *cells,
+		  int n);
+
 static int pass_row(void *arg, int64_t rowno, const char *const *cells,
 		    const size_t *lens, int n)
 {
@@ -364,6 +369,26 @@ static int pass_row(void *arg, int64_t rowno, const char *const *cells,
 	p->batch++;
 	p->handled++;
 	p->last_row = rowno;
+	/* What a row allocates (SQL text, messages) lives in an arena of the
+	 * pass's rows, renewed as it grows: 100,000 rows in one request
+	 * context would otherwise hold every row's garbage until the end. */
+	if (!p->row_arena || arena_used(p->row_arena) > IMPORT_ROW_ARENA) {
+		arena_free(p->row_arena);
+		p->row_arena = arena_new();
+	}
+	struct arena *own = r->arena;
+	r->arena = p->row_arena;
+	int rc = row_in(p, rowno, cells, n);
+	r->arena = own;
+	return rc;
+}
+
+/* One data row: its body, the duplicate rule, the checks; written when
+ * the pass writes. pass_row's answer. */
+static int row_in(struct imp_pass *p, int64_t rowno, const char *const *cells,
+		  int n)
+{
+	struct req *r = p->r;
 	json_t *body = json_object();
 	int64_t dup_id = 0;
 	bool bad = false;
@@ -410,13 +435,17 @@ static int pass_row(void *arg, int64_t rowno, const char *const *cells,
 			return 0;
 		}
 	}
-	if (bad || entity_record_check(r, p->e, dup_id, body) < 0) {
+	/* Validation only checks; the write's create or update runs the
+	 * same checks itself before it writes anything (no second pass). */
+	int chk = p->write ? 0 : entity_record_check(r, p->e, dup_id, body);
+	if (bad || chk < 0) {
 		if (r->err.kind == ATR_E_INTERNAL) {
 			json_decref(body);
 			p->failed = true;
 			return -1;
 		}
-		row_errors(p, rowno);
+		if (r->err.kind != ATR_E_NONE)
+			row_errors(p, rowno);
 		p->errors++;
 		json_decref(body);
 		/* all or nothing: the first refused row ends the write */

@@ -387,7 +387,8 @@ describe('imports', () => {
     const v = await validate(m, mu.body.id);
     assert.equal(v.status, 'invalid');
     const errs = await errorsOf(m, mu.body.id);
-    assert.ok(errs.some((e) => e.row === 3 && e.column === 'assigned_to' && /only yourself/.test(e.reason)), JSON.stringify(errs));
+    assert.deepEqual(errs.map((e) => [e.row, e.column]), [[3, 'assigned_to']], JSON.stringify(errs));
+    assert.match(errs[0].reason, /only yourself/);
     // their list has only theirs; the admin's import is 404 to them
     const l = await m.req('GET', LIST);
     assert.equal(l.status, 200, l.text);
