@@ -366,6 +366,12 @@ static int pass_row(void *arg, int64_t rowno, const char *const *cells,
 			return -1;
 		p->batch = 0;
 	}
+	/* All or nothing: a stopping runner rolls the whole write back; the
+	 * job runs again from the first row. */
+	if (p->write && !p->skip_bad && jobs_stopping()) {
+		p->stopped = true;
+		return -1;
+	}
 	p->batch++;
 	p->handled++;
 	p->last_row = rowno;
@@ -798,7 +804,10 @@ int imp_job_write(struct job_ctx *j, struct atr_err *err)
 		p.flush = flush_batch;
 	int rc = imp_pass_run(&p, file, len);
 	if (p.stopped) {
-		out = JOB_ABORTED; /* the last batch committed; resumes */
+		/* skip bad rows: the last batch committed and the run resumes
+		 * after it; all or nothing: rolled back, it starts again */
+		db_rollback(c);
+		out = JOB_ABORTED;
 		goto done;
 	}
 	if (rc < 0 && fr.err.kind == ATR_E_INTERNAL) {
