@@ -114,6 +114,13 @@ describe('imports', () => {
     assert.ok(up.body.mapping.includes('status'));
     assert.ok(up.body.mapping.includes('assigned_to'));
     assert.ok(up.body.mapping.every((m) => m !== null), JSON.stringify(up.body));
+    // every importable entity: its template maps itself back
+    for (const entity of ['clients', 'contacts', 'tasks', 'tickets', 'contracts', 'projects']) {
+      const back = await upload(admin, await templateBytes(entity), { entity, filename: `${entity}.xlsx` });
+      assert.equal(back.status, 201, `${entity}: ${back.text}`);
+      assert.equal(back.body.rows_total, 0, entity);
+      assert.ok(back.body.mapping.length > 0 && back.body.mapping.every((m) => m !== null), `${entity}: ${JSON.stringify(back.body)}`);
+    }
     // each invalid entity
     fe(await admin.req('GET', TEMPLATE, { query: { entity: 'invoices' } }), ['entity']);
     fe(await admin.req('GET', TEMPLATE), ['entity']);
@@ -125,6 +132,30 @@ describe('imports', () => {
     assert.equal(res.status, 200);
     return Buffer.from(await res.arrayBuffer());
   }
+
+  it('custom fields: in the template, mapped, validated by their own rules and imported', async () => {
+    const slug = `vat_${uniq('s').replace(/[^a-z0-9]/gi, '').toLowerCase()}`.slice(0, 30);
+    const def = await admin.req('POST', '/api/v1/custom_fields', {
+      body: { entity: 'lead', slug, label: 'VAT code', type: 'select', options: ['RO', 'EU', 'None'] },
+    });
+    assert.equal(def.status, 201, def.text);
+    const back = await upload(admin, await templateBytes('leads'), { filename: 'template.xlsx' });
+    assert.ok(back.body.headers.includes('VAT code'), JSON.stringify(back.body.headers));
+    assert.ok(back.body.mapping.includes(`custom_fields.${slug}`), JSON.stringify(back.body.mapping));
+    const tag = uniq('cf');
+    const up = await upload(admin, Buffer.from(`Name,VAT code\nOne ${tag},eu\nTwo ${tag},Mars\n`));
+    assert.deepEqual(up.body.mapping, ['name', `custom_fields.${slug}`]);
+    const v = await validate(admin, up.body.id);
+    assert.equal(v.status, 'invalid');
+    const errs = await errorsOf(admin, up.body.id);
+    assert.deepEqual(errs.map((e) => [e.row, e.column]), [[3, 'VAT code']], JSON.stringify(errs));
+    await admin.req('PATCH', ONE, { params: { id: up.body.id }, body: { skip_bad: true } });
+    await validate(admin, up.body.id);
+    const done = await confirm(admin, up.body.id);
+    assert.equal(done.created, 1, JSON.stringify(done));
+    const [lead] = await leadsTagged(admin, tag);
+    assert.equal(lead.custom_fields[slug], 'EU');
+  });
 
   it('a CSV (BOM, ";", quoted line breaks) validated, confirmed, written with activity, then reverted', async () => {
     const tag = uniq('csv');
@@ -172,7 +203,7 @@ describe('imports', () => {
     assertProblem(await admin.req('POST', REVERT, { params: { id: up.body.id }, body: {} }), 409);
   });
 
-  it('an xlsx (shared and inline strings, a date cell, a merged range) imported', async () => {
+  it('an xlsx (shared and inline strings, numbers, a merged range) imported', async () => {
     const tag = uniq('xl');
     const file = xlsx({
       rows: [
