@@ -294,6 +294,24 @@ describe('imports', () => {
     assert.deepEqual([create.created, create.updated, create.skipped], [2, 0, 0]);
   });
 
+  it('all or nothing: a row that fails at write time (changed since validation) rolls every row back', async () => {
+    const tag = uniq('aon');
+    const m = await addMember(srv, admin, {}, 'assignee');
+    const up = await upload(admin, Buffer.from(`name,assigned_to\nFirst ${tag},\nSecond ${tag},${m.me.email}\nThird ${tag},\n`));
+    assert.equal(up.status, 201, up.text);
+    assert.equal((await validate(admin, up.body.id)).status, 'validated');
+    // the member named on row 3 leaves before the import is confirmed
+    const d = await admin.req('POST', '/api/v1/staff/{id}/deactivate', { params: { id: m.id }, body: {} });
+    assert.ok([200, 204].includes(d.status), d.text);
+    const done = await confirm(admin, up.body.id);
+    assert.equal(done.status, 'failed', JSON.stringify(done));
+    assert.match(done.error, /nothing was written/);
+    assert.equal(done.created, 0);
+    const errs = await errorsOf(admin, up.body.id);
+    assert.deepEqual(errs.map((e) => [e.row, e.column]), [[3, 'assigned_to']], JSON.stringify(errs));
+    assert.equal((await leadsTagged(admin, tag)).length, 0, 'the first row was rolled back too');
+  });
+
   it('a write that runs again after a crash continues after the rows it committed, never writing one twice', async () => {
     const tag = uniq('resume');
     const up = await upload(admin, Buffer.from(`name\nR1 ${tag}\nR2 ${tag}\nR3 ${tag}\nR4 ${tag}\n`));
