@@ -327,3 +327,27 @@ TEST(sheet_xlsx_too_many_rows)
 	buf_free(&xml);
 	buf_free(&out);
 }
+
+/* A workbook written by LibreOffice Calc 7.4 (Debian 12), from the flat
+ * ODS beside it: tests/unit/fixtures/libreoffice_leads.fods, converted with
+ *   soffice --headless --convert-to xlsx libreoffice_leads.fods
+ * Shared strings with diacritics, a date style (yyyy\-mm\-dd, a custom
+ * numFmt), a number, a code kept as text, booleans (LibreOffice writes them
+ * as the numbers 1 and 0), an empty cell, and a range merged over two rows
+ * (B2:B3) whose lower cell LibreOffice writes empty. */
+TEST(sheet_xlsx_libreoffice)
+{
+	size_t len = 0;
+	char *x = slurp("tests/unit/fixtures/libreoffice_leads.xlsx", &len);
+	CHECK(x != NULL);
+	if (!x)
+		return;
+	struct buf out = BUF_INIT;
+	struct atr_err err = {0};
+	CHECK_EQ_INT(read_str(x, len, SHEET_XLSX, NULL, &out, &err), 0);
+	CHECK_STR(out.p, "r1:Name|Company|Since|Value|Code|VIP\n"
+			 "r2:Ștefan Țurcanu|Merged SRL|2026-12-06|1250.5|00123|1\n"
+			 "r3:Ana|Merged SRL|2000-02-29||Ștefan Țurcanu|0\n");
+	free(x);
+	buf_free(&out);
+}
