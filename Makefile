@@ -16,7 +16,8 @@ PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq libcurl libqrencode lib
 	cairo pangocairo pangoft2 fontconfig librsvg-2.0 \
 	xlsxwriter \
 	zlib \
-	libzip
+	libzip \
+	expat
 CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
 	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc \
 	-I$(BUILD)/gen
@@ -26,7 +27,7 @@ CFLAGS  ?= -O2 -g
 CXXFLAGS_COMMON := -std=c++17 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc
 CXXFLAGS ?= $(CFLAGS)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -lstdc++ -pthread -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -lcsv -lstdc++ -pthread -lm
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -39,7 +40,9 @@ DEB_BUILD := build-essential g++ pkg-config libmicrohttpd-dev libjansson-dev \
 	libkainjow-mustache-dev python3 python3-yaml \
 	libxlsxwriter-dev \
 	zlib1g-dev \
-	libzip-dev
+	libzip-dev \
+	libexpat1-dev \
+	libcsv-dev
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
 	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl \
 	poppler-utils unzip

@@ -27,7 +27,8 @@ extern const struct module module_ops, module_web, module_records,
 	module_proposals, module_payments, module_automations,
 	module_security, module_role_audit,
 	module_jobs, module_scheduler;
-extern const struct module module_log_archives, module_health, module_gdpr;
+extern const struct module module_log_archives, module_health, module_gdpr,
+	module_imports;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
@@ -79,6 +80,7 @@ const struct module *const atrium_modules[] = {
 	&module_pipe_log,
 	&module_vault,
 	&module_vault_categories,
+	&module_imports,
 	&module_portal,
 	&module_portal_account,
 	&module_portal_staff,

@@ -116,6 +116,25 @@ int entity_record_create(struct req *r, const struct entity *e,
 int entity_record_update(struct req *r, const struct entity *e, int64_t id,
 			 const json_t *patch, json_t **out);
 
+/* Checks body as POST /api/v1/<plural> (id 0) or PATCH of record id
+ * would, without writing: the body schema, references the caller may
+ * see, staff lists, custom fields and e's check hook: the first half of
+ * entity_record_create and entity_record_update, for a dry run (an
+ * import's validation). 0, or -1 with the field errors in r->err.
+ * entity_follow.c. */
+int entity_record_check(struct req *r, const struct entity *e, int64_t id,
+			const json_t *body);
+
+/* Deletes record id of e in the caller's open transaction exactly as
+ * DELETE /api/v1/<plural>/{id} would (no If-Match): the record loaded
+ * within the caller's view scope (404 otherwise), e's on_delete hook, the
+ * activity row ("delete"), the `deleted` event and the count. The
+ * permission to delete is the caller's to check. 0 (*out the record as
+ * it was, a new reference) or -1 (r->err, or a database error).
+ * entity_follow.c. */
+int entity_record_delete(struct req *r, const struct entity *e, int64_t id,
+			 json_t **out);
+
 /* Offboarding: moves e's records on which staff member `from` is named in
  * field i (an owner or assignee field: a column, or a staff list, where
  * `to` already listed just loses `from`) to `to`, in the caller's
