@@ -105,6 +105,9 @@ int auto_principal(struct app *app, struct db_conn *c, const struct auto_def *d,
 	fr->who.staff_id = d->owner;
 	if (!fr->who.admin && perm_load(c, d->owner, &fr->who.perms) < 0)
 		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	/* Signed in as the owner: the activity rows its steps write name
+	 * them (and the automation) as the actor. */
+	fr->authed = true;
 	return 0;
 }
 
@@ -191,18 +194,32 @@ static int run_save(struct db_conn *c, const struct run *r, const char *status,
 		db_reset(st);
 	}
 	free(steps);
-	if (rc == 0 && ended) {
-		st = db_prepare(c, "UPDATE automation SET last_run_at = ? WHERE "
-				   "id = ?");
-		rc = -1;
-		if (st) {
-			db_bind_text(st, 1, now);
-			db_bind_int(st, 2, r->aid);
-			rc = db_step(st) < 0 ? -1 : 0;
-			db_reset(st);
-		}
-	}
 	return rc;
+}
+
+/* Stamps automation aid's last_run_at once a run ended, in a statement of
+ * its own after the run's last transaction committed. Not in that
+ * transaction: its actions took the activity chain's lock first, while
+ * the event subscriber locks the automation row before it may write the
+ * activity log (the pause), and on PostgreSQL the two orders deadlocked.
+ * A later stamp never goes back in time. Best effort: a display value. */
+static void last_run_stamp(struct db_conn *c, int64_t aid)
+{
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct db_stmt *st = db_prepare(
+		c, "UPDATE automation SET last_run_at = ? WHERE id = ? AND "
+		   "(last_run_at IS NULL OR last_run_at < ?)");
+	if (!st)
+		return;
+	db_bind_text(st, 1, now);
+	db_bind_int(st, 2, aid);
+	db_bind_text(st, 3, now);
+	if (db_step(st) < 0)
+		fprintf(stderr, "automation %lld: cannot stamp last_run_at: "
+				"%s\n",
+			(long long)aid, db_errmsg(c));
+	db_reset(st);
 }
 
 /* The record of the run as its owner sees it now: 1 (*out), 0 gone or
@@ -301,7 +318,10 @@ static int run_fail(struct db_conn *c, struct run *r, int step,
 		db_rollback(c);
 		return -1;
 	}
-	return db_commit(c);
+	if (db_commit(c) < 0)
+		return -1;
+	last_run_stamp(c, r->aid);
+	return 0;
 }
 
 int auto_run_job(struct job_ctx *j, struct atr_err *err)
@@ -458,6 +478,7 @@ int auto_run_job(struct job_ctx *j, struct atr_err *err)
 	}
 	json_decref(before);
 	if (r.next_step >= nsteps) {
+		last_run_stamp(c, r.aid);
 		outcome = JOB_OK;
 		goto out;
 	}

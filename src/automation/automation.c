@@ -346,16 +346,23 @@ static int automation_interested(struct db_conn *c, int64_t org,
 	return rc;
 }
 
+/* What fails here is the database's (a lock wait cut short, a conflict
+ * between concurrent runs, a lost connection), not a remote party's: the
+ * retries start after 2 s rather than the runner's 30, so an automation is
+ * late by seconds, not minutes, after a transient error. */
+#define AUTO_BACKOFF_MS 2000
+
 static const struct event_sub automation_subs[] = {
 	{"automations", NULL, auto_on_event, .max_attempts = 8,
-	 .interested = automation_interested},
+	 .backoff_base_ms = AUTO_BACKOFF_MS, .interested = automation_interested},
 	{0},
 };
 
 static const struct job_kind automation_kinds[] = {
 	/* A run's steps are short database work; a send or a delivery is
 	 * queued, never waited for. */
-	{"automation", auto_run_job, .max_attempts = 8, .lease_ms = 120000},
+	{"automation", auto_run_job, .max_attempts = 8, .lease_ms = 120000,
+	 .backoff_base_ms = AUTO_BACKOFF_MS},
 	{0},
 };
 

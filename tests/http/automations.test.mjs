@@ -346,6 +346,9 @@ describe('automations', () => {
       assert.equal(by(no.id).conditions[0].items[0].result, false);
       const log = await admin.req('GET', '/api/v1/activity', { query: { entity: 'lead', entity_id: yes.id, action: 'note' } });
       assert.equal(log.body.data[0].diff.note.to, `Qualified by ${a.name}`);
+      // the automation's owner is the actor, named with the automation
+      assert.equal(log.body.data[0].actor_id, a.owner_id);
+      assert.equal(log.body.data[0].actor_name, `Admin (automation '${a.name}')`);
       await edit(AUTO, a.id, { enabled: false });
     });
 
