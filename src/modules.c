@@ -26,6 +26,8 @@ extern const struct module module_ops, module_web, module_records,
 	module_payment_modes, module_invoices, module_credit_notes,
 	module_proposals, module_payments, module_automations,
 	module_jobs, module_scheduler;
+/* Backups (src/admin/backup.c). */
+extern const struct module module_backups;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
@@ -81,6 +83,7 @@ const struct module *const atrium_modules[] = {
 	&module_portal_tickets,
 	&module_portal_docs,
 	&module_portal_profile,
+	&module_backups,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop
 	 * first. */

@@ -253,6 +253,11 @@ static struct MHD_Response *make_response(struct server *s, struct req *r,
 						       MHD_RESPMEM_MUST_FREE);
 		if (!ctype)
 			ctype = "application/json";
+	} else if (r->file_set && !head) {
+		/* MHD reads and closes it as the client takes it. */
+		resp = MHD_create_response_from_fd64(r->file_len, r->file_fd);
+		if (resp)
+			r->file_set = false;
 	} else if (r->raw_owned && !head) {
 		/* MHD sends after we return: hand it the buffer to free. */
 		resp = MHD_create_response_from_buffer(
