@@ -11,9 +11,9 @@
  * PATCH /api/v1/backup_schedule         {enabled, interval_hours,
  *                                       directory, keep} (If-Match)
  *
- * Administrators only: the routes name the permission module "backups",
- * which no role can grant (it has no row in the matrix), so the kernel's
- * deny by default leaves them to admin = 1. A backup holds every
+ * Administrators only: the permission module "backups" has no capability
+ * a role could grant (its row in the matrix is empty), so the kernel's
+ * deny by default leaves its routes to admin = 1. A backup holds every
  * organisation's data, so only administrators of the first organisation
  * (the instance's own) are served; NEEDSWORK: an operator principal in the
  * permission kernel would say this once instead of operator_only().
@@ -36,6 +36,7 @@
 #include "db/db.h"
 #include "http/http.h"
 #include "http/list.h"
+#include "http/perm.h"
 #include "http/write.h"
 #include "jobs/jobs.h"
 
@@ -688,8 +689,17 @@ static const struct route backup_routes[] = {
 	{0},
 };
 
+static const char *const backup_log_also[] = {"backup_schedule", NULL};
+
+/* No capabilities: no role grants any, administrators only. */
+static const struct perm_module backup_perms[] = {
+	{"backups", "Backups", 0, "backup", backup_log_also},
+	{0},
+};
+
 const struct module module_backups = {
 	.name = "backups",
+	.perms = backup_perms,
 	.routes = backup_routes,
 	.job_kinds = backup_kinds,
 	.tasks = backup_tasks,

@@ -192,6 +192,9 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
     const matrix = { none: {}, view_own: {}, view: {}, all: {} };
     for (const m of mods.body.data) {
       assert.ok(Array.isArray(m.capabilities), JSON.stringify(m));
+      // A module with no capability (backups) is for administrators only:
+      // no role can hold it, so every role's member gets 403 there.
+      if (m.capabilities.length === 0) continue;
       if (m.capabilities.includes('view_own')) matrix.view_own[m.module] = ['view_own'];
       if (m.capabilities.includes('view')) matrix.view[m.module] = ['view'];
       matrix.all[m.module] = [...m.capabilities];
