@@ -30,11 +30,12 @@ import * as proposals from './proposals.js';
 import * as notifications from './notifications.js';
 import * as automations from './automations.js';
 import * as vault from './vault.js';
+import * as backups from './backups.js';
 import * as records from './records.js';
 
 export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, jobs,
   activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, proposals,
-  notifications, automations, vault, records];
+  notifications, automations, vault, backups, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {
