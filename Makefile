@@ -33,7 +33,8 @@ DEB_BUILD := build-essential g++ pkg-config libmicrohttpd-dev libjansson-dev \
 	libzxcvbn-dev libqrencode-dev liboath-dev libpng-dev libxml2-dev \
 	libgdk-pixbuf-2.0-dev libicu-dev libgmime-3.0-dev libcairo2-dev \
 	libpango1.0-dev libfontconfig-dev fonts-dejavu-core librsvg2-dev \
-	libkainjow-mustache-dev python3 python3-yaml
+	libkainjow-mustache-dev python3 python3-yaml \
+	postgresql-client
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
 	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl \
 	poppler-utils
