@@ -296,7 +296,15 @@ int bk_run_execute(struct app *app, int64_t id, struct atr_err *err)
 		return -1;
 	int64_t org = 0;
 	struct bk_schedule s;
-	int rc = run_begin(c, id, &org);
+	/* A transaction of its own: on SQLite the writer is serialised. */
+	int rc = db_begin(c);
+	if (rc == 0) {
+		rc = run_begin(c, id, &org);
+		if (rc < 0 || db_commit(c) < 0) {
+			db_rollback(c);
+			rc = -1;
+		}
+	}
 	if (rc == 1)
 		rc = bk_schedule_load(c, &s) < 0 ? -1 : 1;
 	db_release(c);

@@ -467,4 +467,29 @@ describe('backups: the API, the job, the schedule, verify and restore', () => {
       await admin.req('PATCH', SCHEDULE, { body: { directory: './var/backups' } });
     }
   });
+
+  it('an administrator of another organisation is refused: a backup holds every organisation', async () => {
+    const now = new Date().toISOString();
+    let r = srv.sql(`INSERT INTO org (id, name, created_at) VALUES (2, 'Second', '${now}')`);
+    assert.equal(r.status, 0, r.stderr);
+    r = srv.sql("INSERT INTO setting (org_id, key, value) VALUES (2, 'twofa_required_admins', 'false')");
+    assert.equal(r.status, 0, r.stderr);
+    r = srv.sql(`INSERT INTO staff (org_id, email, email_norm, name, password_hash, admin, created_at, updated_at, password_changed_at)
+      SELECT 2, 'other-admin@example.test', 'other-admin@example.test', 'Other Admin', password_hash, 1, '${now}', '${now}', '${now}'
+      FROM staff WHERE email_norm = '${srv.admin.email}'`);
+    assert.equal(r.status, 0, r.stderr);
+    const other = client(srv.base);
+    const login = await other.login('other-admin@example.test', srv.admin.password);
+    assert.equal(login.body.staff.admin, true, login.text);
+    const me = await other.req('GET', '/api/v1/auth/me');
+    assert.equal(me.status, 200, me.text);
+    for (const [method, p, opts] of [
+      ['GET', LIST, {}], ['POST', LIST, { body: {} }], ['GET', ONE, { params: { id: 1 } }],
+      ['GET', DOWNLOAD, { params: { id: 1 } }], ['GET', SCHEDULE, {}], ['PATCH', SCHEDULE, { body: { keep: 4 } }],
+    ]) {
+      const x = await other.req(method, p, opts);
+      assertProblem(x, 403);
+      assert.match(x.body.detail, /only administrators of the first organisation/, `${method} ${p}`);
+    }
+  });
 });
