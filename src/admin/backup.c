@@ -591,7 +591,8 @@ static int backup_job(struct job_ctx *j, struct atr_err *err)
 	int64_t id = json_integer_value(json_object_get(j->payload, "run"));
 	if (id <= 0)
 		return JOB_OK; /* nothing to do: a malformed payload */
-	return bk_run_execute(j->app, id, err) < 0 ? JOB_FAILED : JOB_OK;
+	int rc = bk_run_execute(j->app, id, err);
+	return rc == -2 ? JOB_ABORTED : rc < 0 ? JOB_FAILED : JOB_OK;
 }
 
 /* Queues a scheduled backup when the schedule is on and the last

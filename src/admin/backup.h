@@ -40,9 +40,12 @@ struct backup_info {
 
 /* Backs up the database db (opened from url) into the new file out_path
  * (refused when it exists). 0 with info filled, or -1 with err (nothing
- * left behind). May run long: call it with no connection of db held. */
+ * left behind), or -2 when stop (may be NULL; the job passes
+ * jobs_stopping) turned true meanwhile and the copy was abandoned. May
+ * run long: call it with no connection of db held. */
 int backup_make(struct db *db, const char *url, const char *out_path,
-		struct backup_info *info, struct atr_err *err);
+		bool (*stop)(void), struct backup_info *info,
+		struct atr_err *err);
 
 /* Checks the backup at path and prints one line per check to out: the
  * checksums; SQLite's integrity_check, or pg_restore --list; and, when

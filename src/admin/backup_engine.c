@@ -86,39 +86,67 @@ static int one_text(struct db_conn *c, const char *sql, char *out, size_t n,
 
 /* ---- making a backup -------------------------------------------------------- */
 
-/* The consistent copy of the database into snap (an empty file). */
+/* Asked by SQLite every few thousand steps of the copy: non-zero ends
+ * it (SQLITE_INTERRUPT). */
+struct stop_ref {
+	bool (*fn)(void);
+};
+
+static int copy_progress(void *arg)
+{
+	const struct stop_ref *s = arg;
+	return s->fn && s->fn();
+}
+
+/* The consistent copy of the database into snap (an empty file): 0, -1
+ * with err, -2 stopped. SQLite: a connection of its own (not the pool's:
+ * its progress handler can end a long copy when the server stops), one
+ * read transaction, so one moment of the WAL whatever is written
+ * meanwhile; writers are not blocked. */
 static int snapshot(struct db *db, const char *url, const char *snap,
-		    struct atr_err *err)
+		    bool (*stop)(void), struct atr_err *err)
 {
 	if (db_dialect(db) == DB_PG) {
 		char file[4200];
 		snprintf(file, sizeof file, "--file=%s", snap);
 		const char *argv[] = {"pg_dump", "--format=custom",
 				      "--no-password", file, NULL};
-		return bk_pg_run(url, argv, err);
+		return bk_pg_run(url, argv, stop, err);
 	}
-	struct db_conn *c = db_acquire(db, err);
-	if (!c)
-		return -1;
-	/* One read transaction: every page as of one moment of the WAL. */
-	struct db_stmt *st = db_prepare(c, "VACUUM INTO ?");
-	int rc = -1;
-	if (st) {
-		db_bind_text(st, 1, snap);
-		rc = db_step(st);
-		db_reset(st);
+	const char *path = bk_sqlite_path(url);
+	sqlite3 *c = NULL;
+	sqlite3_stmt *st = NULL;
+	struct stop_ref ref = {stop};
+	int rc = sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(c, 10000);
+		sqlite3_progress_handler(c, 1000, copy_progress, &ref);
+		rc = sqlite3_prepare_v2(c, "VACUUM INTO ?", -1, &st, NULL);
 	}
-	if (rc < 0)
-		atr_fail(err,
-			 db_err_class(c) == DB_ERR_FULL ? ATR_E_STORAGE
-							: ATR_E_INTERNAL,
-			 "cannot copy the database: %s", db_errmsg(c));
-	db_release(c);
-	return rc < 0 ? -1 : 0;
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, snap, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(c);
+	}
+	int out = 0;
+	if (rc == SQLITE_INTERRUPT) {
+		out = -2;
+		atr_fail(err, ATR_E_UNAVAILABLE,
+			 "the copy stopped: the server is stopping");
+	} else if (rc != SQLITE_OK) {
+		out = -1;
+		atr_fail(err, rc == SQLITE_FULL ? ATR_E_STORAGE : ATR_E_INTERNAL,
+			 "cannot copy the database: %s",
+			 c ? sqlite3_errmsg(c) : sqlite3_errstr(rc));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+	return out;
 }
 
 int backup_make(struct db *db, const char *url, const char *out_path,
-		struct backup_info *info, struct atr_err *err)
+		bool (*stop)(void), struct backup_info *info,
+		struct atr_err *err)
 {
 	memset(info, 0, sizeof *info);
 	struct bk_manifest m = {0};
@@ -162,7 +190,7 @@ int backup_make(struct db *db, const char *url, const char *out_path,
 	}
 	close(fd);
 	atr_now_iso(m.created_at);
-	rc = snapshot(db, url, snap, err);
+	rc = snapshot(db, url, snap, stop, err);
 	if (rc == 0)
 		rc = bk_sha256_file(snap, &m.bytes, m.sha256, err);
 	if (rc == 0)
@@ -171,7 +199,7 @@ int backup_make(struct db *db, const char *url, const char *out_path,
 	unlink(snap);
 	free(snap);
 	if (rc < 0)
-		return -1;
+		return rc == -2 ? -2 : -1;
 	atr_strlcpy(info->path, out_path, sizeof info->path);
 	atr_strlcpy(info->schema, m.schema, sizeof info->schema);
 	return 0;
@@ -284,7 +312,7 @@ static int pg_load(const char *dump, const char *url, struct atr_err *err)
 	const char *argv[] = {"pg_restore", "--no-owner", "--no-acl",
 			      "--exit-on-error", "--single-transaction",
 			      "--no-password", dbarg, dump, NULL};
-	rc = bk_pg_run(url, argv, err);
+	rc = bk_pg_run(url, argv, NULL, err);
 out:
 	if (c)
 		db_release(c);
@@ -518,7 +546,7 @@ static int pg_archive(const char *dump, const char *dir, FILE *out,
 	snprintf(farg, sizeof farg, "--file=%s", list);
 	const char *argv[] = {"pg_restore", "--list", farg, dump, NULL};
 	struct atr_err e = {0};
-	if (bk_pg_run("postgresql://", argv, &e) < 0) {
+	if (bk_pg_run("postgresql://", argv, NULL, &e) < 0) {
 		fprintf(out, "archive: FAILED: %s\n", e.msg);
 		return 1;
 	}

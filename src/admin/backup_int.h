@@ -11,8 +11,11 @@
 /* Runs a PostgreSQL client tool, argv[0] ("pg_dump", "pg_restore") found
  * on PATH, NULL-terminated argv, connected to url through libpq's
  * environment variables (never on its command line). 0 when it exits 0;
- * -1 with err naming its first line of standard error otherwise. */
-int bk_pg_run(const char *url, const char *const *argv, struct atr_err *err);
+ * -1 with err naming its first line of standard error otherwise; -2 when
+ * stop (may be NULL, asked twice a second) turned true and the child was
+ * ended. */
+int bk_pg_run(const char *url, const char *const *argv, bool (*stop)(void),
+	      struct atr_err *err);
 
 /* "sqlite" or "postgresql" for a database URL (db.c's rules). */
 const char *bk_url_kind(const char *url);
@@ -72,7 +75,8 @@ int bk_retention(struct db_conn *c, const char *dir, int64_t keep,
 		 int64_t org);
 /* Runs backup run id start to finish (the job's body). 0 when it ended
  * (done or failed, recorded), -1 with err when it could not be recorded
- * (the job retries). */
+ * (the job retries), -2 when the server stops meanwhile (the run stays
+ * running, the job is put back and runs it again). */
 int bk_run_execute(struct app *app, int64_t id, struct atr_err *err);
 
 #endif

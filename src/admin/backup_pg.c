@@ -13,6 +13,8 @@
 #include "atrium.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -68,7 +70,8 @@ static void env_free(char **env)
 	free(env);
 }
 
-int bk_pg_run(const char *url, const char *const *argv, struct atr_err *err)
+int bk_pg_run(const char *url, const char *const *argv, bool (*stop)(void),
+	      struct atr_err *err)
 {
 	char **env = env_for(url, err);
 	if (!env)
@@ -101,7 +104,22 @@ int bk_pg_run(const char *url, const char *const *argv, struct atr_err *err)
 	size_t kept = 0;
 	char drain[4096];
 	ssize_t r;
-	while ((r = read(pfd[0], drain, sizeof drain)) != 0) {
+	bool stopped = false;
+	for (;;) {
+		/* Looks at stop twice a second: a server stopping ends the
+		 * child rather than waiting for a long dump. */
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+		int pr = poll(&p, 1, 500);
+		if (pr == 0 || (pr < 0 && errno == EINTR)) {
+			if (!stopped && stop && stop()) {
+				stopped = true;
+				kill(pid, SIGTERM);
+			}
+			continue;
+		}
+		r = read(pfd[0], drain, sizeof drain);
+		if (r == 0)
+			break;
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -117,6 +135,10 @@ int bk_pg_run(const char *url, const char *const *argv, struct atr_err *err)
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (stopped)
+		return atr_fail(err, ATR_E_UNAVAILABLE, "%s stopped: the server "
+				"is stopping", argv[0]),
+		       -2;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	/* The first line that says something: "pg_dump: error: ...". */

@@ -20,6 +20,7 @@
 #include "core/activity.h"
 #include "core/app.h"
 #include "db/db.h"
+#include "jobs/jobs.h"
 
 void bk_node(char out[256])
 {
@@ -336,9 +337,11 @@ int bk_run_execute(struct app *app, int64_t id, struct atr_err *err)
 					 "the directory is too long");
 			else
 				made = backup_make(app->db, app->cfg.db, path,
-						   &info, &e);
+						   jobs_stopping, &info, &e);
 		}
 	}
+	if (made == -2) /* the server stops: the job runs it again */
+		return atr_fail(err, ATR_E_UNAVAILABLE, "%s", e.msg), -2;
 	c = db_acquire(app->db, err);
 	if (!c)
 		return -1;

@@ -122,7 +122,7 @@ static int do_backup(int argc, char **argv)
 		die("backup: cannot record the backup: %s", db_errmsg(c));
 	db_release(c);
 	struct backup_info info;
-	int rc = backup_make(app.db, app.cfg.db, path, &info, &err);
+	int rc = backup_make(app.db, app.cfg.db, path, NULL, &info, &err);
 	c = db_acquire(app.db, &err);
 	if (!c || bk_run_finish(c, id, org, "cli", rc == 0 ? &info : NULL,
 				err.msg) < 0)

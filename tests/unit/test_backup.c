@@ -215,3 +215,71 @@ TEST(backup_file_written_extracted_and_checked)
 	unit_rmtree(dir);
 	free(dir);
 }
+
+/* ---- the engine on a live SQLite database ---------------------------------- */
+
+#include <dirent.h>
+
+#include "admin/backup.h"
+#include "db/db.h"
+
+static bool stop_now(void)
+{
+	return true;
+}
+
+/* Files in dir whose name starts with prefix. */
+static int count_files(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void case_stop(const char *url)
+{
+	struct db *db = unit_db_open(url, true);
+	if (!db)
+		return;
+	const char *path = url + 7;
+	char *dir = xstrdup(path);
+	*strrchr(dir, '/') = 0;
+	char *out = xasprintf("%s/b.tar", dir);
+	struct backup_info info;
+	struct atr_err err = {0};
+	/* A server stopping abandons the copy: no file, no temporary one. */
+	CHECK_EQ_INT(backup_make(db, url, out, stop_now, &info, &err), -2);
+	CHECK_CONTAINS(err.msg, "stopping");
+	CHECK(access(out, F_OK) != 0);
+	CHECK_EQ_INT(count_files(dir, "b.tar"), 0);
+	/* Otherwise a whole file, the schema named, the hash of the file. */
+	atr_err_clear(&err);
+	CHECK_EQ_INT(backup_make(db, url, out, NULL, &info, &err), 0);
+	CHECK_EQ_INT(count_files(dir, "b.tar"), 1);
+	CHECK_STR(info.schema, "0043_backups");
+	CHECK_EQ_INT(info.bytes, file_size(out));
+	uint64_t n;
+	char sha[BK_SHA_HEX];
+	CHECK_EQ_INT(bk_sha256_file(out, &n, sha, &err), 0);
+	CHECK_STR(sha, info.sha256);
+	struct bk_manifest m;
+	CHECK_EQ_INT(bk_read_manifest(out, &m, &err), 0);
+	CHECK_STR(m.database, "sqlite");
+	CHECK_STR(m.schema, "0043_backups");
+	/* Never over a file. */
+	CHECK_EQ_INT(backup_make(db, url, out, NULL, &info, &err), -1);
+	CHECK_EQ_INT(err.kind, ATR_E_CONFLICT);
+	db_close(db);
+	free(out);
+	free(dir);
+}
+
+TEST(backup_make_sqlite_and_stop)
+{
+	unit_with_sqlite(case_stop);
+}
