@@ -228,19 +228,22 @@ static int run_begin(struct db_conn *c, int64_t id, int64_t *org)
 int bk_retention(struct db_conn *c, const char *dir, int64_t keep,
 		 int64_t org)
 {
-	char node[256], like[PATH_MAX + 2];
+	char node[256], prefix[PATH_MAX + 2];
 	bk_node(node);
-	snprintf(like, sizeof like, "%s/%%", dir);
+	/* The directory's files, by prefix (not LIKE: a directory name may
+	 * hold % or _). */
+	snprintf(prefix, sizeof prefix, "%s/", dir);
 	/* Newest first; everything past the first keep goes. */
 	struct db_stmt *st = db_prepare(
 		c, "SELECT id, file FROM backup_run WHERE status = 'done' AND "
 		   "via = 'server' AND removed_at IS NULL AND node = ? AND "
-		   "file LIKE ? ORDER BY id DESC LIMIT 100 OFFSET ?");
+		   "substr(file, 1, ?) = ? ORDER BY id DESC LIMIT 100 OFFSET ?");
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, node);
-	db_bind_text(st, 2, like);
-	db_bind_int(st, 3, keep);
+	db_bind_int(st, 2, (int64_t)strlen(prefix));
+	db_bind_text(st, 3, prefix);
+	db_bind_int(st, 4, keep);
 	int64_t ids[100];
 	char *files[100];
 	int n = 0, rc;
