@@ -238,6 +238,15 @@ static int sqlite_load(const char *src, const char *dst, struct atr_err *err)
 	int n = sqlite_tables(dst, err);
 	if (n < 0)
 		return -1;
+	/* Restoring onto a new machine: ./var may not exist yet. */
+	char dir[4096];
+	atr_strlcpy(dir, dst, sizeof dir);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (bk_make_dirs(dir, err) < 0)
+			return -1;
+	}
 	if (n > 0)
 		return atr_fail(err, ATR_E_CONFLICT,
 				"the database '%s' is not empty (%d tables and "

@@ -44,6 +44,9 @@ struct bk_schedule {
 	char updated_at[ATR_TIME_LEN];
 };
 
+/* Creates directory dir (and its parents), mode 0700, when missing. 0, or
+ * -1 with err. */
+int bk_make_dirs(const char *dir, struct atr_err *err);
 /* This machine's name (the node a backup file lives on). */
 void bk_node(char out[256]);
 /* The schedule row. 0 or -1. */

@@ -181,8 +181,7 @@ int bk_run_finish(struct db_conn *c, int64_t id, int64_t org,
 	return 0;
 }
 
-/* Creates directory dir (and parents), mode 0700, when missing. */
-static int make_dirs(const char *dir, struct atr_err *err)
+int bk_make_dirs(const char *dir, struct atr_err *err)
 {
 	char p[PATH_MAX];
 	if (atr_strlcpy(p, dir, sizeof p) >= sizeof p)
@@ -321,7 +320,7 @@ int bk_run_execute(struct app *app, int64_t id, struct atr_err *err)
 	struct backup_info info;
 	struct atr_err e = {0};
 	int made = -1;
-	if (make_dirs(s.directory, &e) == 0) {
+	if (bk_make_dirs(s.directory, &e) == 0) {
 		if (!realpath(s.directory, real)) {
 			atr_fail(&e, ATR_E_INTERNAL, "cannot resolve '%s': %s",
 				 s.directory, strerror(errno));

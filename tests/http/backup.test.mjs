@@ -102,7 +102,8 @@ describe('backups: the API, the job, the schedule, verify and restore', () => {
       scratch.push(name);
       return srv.pgBase + name;
     }
-    return `sqlite:${path.join(srv.dir, `restored-${emptyDbSeq}.db`)}`;
+    // In a directory that does not exist yet (a new machine's ./var).
+    return `sqlite:${path.join(srv.dir, `restored-${emptyDbSeq}`, 'var', 'atrium.db')}`;
   }
 
   /* Rows of a query on the database url, one string per row. */
