@@ -13,7 +13,9 @@ CXX     ?= g++
 BUILD   := build
 PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq libcurl libqrencode liboath \
 	libpng libxml-2.0 gdk-pixbuf-2.0 icu-i18n icu-uc gmime-3.0 \
-	cairo pangocairo pangoft2 fontconfig librsvg-2.0
+	cairo pangocairo pangoft2 fontconfig librsvg-2.0 \
+	xlsxwriter \
+	zlib
 CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 \
 	-Wno-unused-parameter -Wno-missing-field-initializers -fno-strict-aliasing -pthread -Isrc/core -Isrc \
 	-I$(BUILD)/gen
@@ -34,10 +36,12 @@ DEB_BUILD := build-essential g++ pkg-config libmicrohttpd-dev libjansson-dev \
 	libgdk-pixbuf-2.0-dev libicu-dev libgmime-3.0-dev libcairo2-dev \
 	libpango1.0-dev libfontconfig-dev fonts-dejavu-core librsvg2-dev \
 	libkainjow-mustache-dev python3 python3-yaml \
+	libxlsxwriter-dev \
+	zlib1g-dev \
 	postgresql-client
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
 	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl \
-	poppler-utils
+	poppler-utils unzip
 
 SRC  := $(shell find src -name '*.c' ! -path 'src/main.c' | sort) \
 	$(shell find src -name '*.cc' | sort)

@@ -15,6 +15,7 @@ static const struct {
 	{"cron", cmd_cron, "run the scheduled tasks that are due, once"},
 	{"pipe", cmd_pipe, "an inbound email on stdin into a ticket"},
 	{"audit", cmd_audit, "audit verify: check the activity log's chain"},
+	{"logs", cmd_logs, "logs archive|list-archives|verify: log retention"},
 	{"events", cmd_events, "events export: the events as NDJSON (MongoDB)"},
 	{"settings", cmd_settings, "settings list|get|set: an organisation's settings"},
 	{"notify", cmd_notify, "a notification for a member or the administrators"},

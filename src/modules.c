@@ -15,7 +15,7 @@ extern const struct module module_ops, module_web, module_records,
 	module_departments, module_teams, module_staff,
 	module_staff_lifecycle, module_roles, module_settings, module_branding,
 	module_localization, module_number_series,
-	module_activity, module_notifications,
+	module_activity, module_notifications, module_signals, module_system_log,
 	module_email, module_directory, module_api_tokens,
 	module_webhooks, module_webhook_deliveries, module_event_log,
 	module_custom_fields, module_pipe_log, module_vault,
@@ -25,7 +25,9 @@ extern const struct module module_ops, module_web, module_records,
 	module_taxes, module_currencies, module_currency_rates,
 	module_payment_modes, module_invoices, module_credit_notes,
 	module_proposals, module_payments, module_automations,
+	module_security, module_role_audit,
 	module_jobs, module_scheduler;
+extern const struct module module_log_archives;
 /* Backups (src/admin/backup.c). */
 extern const struct module module_backups;
 
@@ -74,6 +76,8 @@ const struct module *const atrium_modules[] = {
 	&module_webhooks,
 	&module_webhook_deliveries,
 	&module_event_log,
+	&module_signals,
+	&module_system_log,
 	&module_pipe_log,
 	&module_vault,
 	&module_vault_categories,
@@ -83,6 +87,9 @@ const struct module *const atrium_modules[] = {
 	&module_portal_tickets,
 	&module_portal_docs,
 	&module_portal_profile,
+	&module_log_archives,
+	&module_security,
+	&module_role_audit,
 	&module_backups,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop

@@ -31,9 +31,22 @@
 
 #define EXPORT_MAX 10000 /* rows in one CSV export */
 
-#define COLS                                                                   \
+#define COLS_BASE                                                              \
 	"id, at, actor_id, actor_name, action, entity, entity_id, diff, ip, "  \
-	"request_id"
+	"request_id, "
+/* The row's signals (admin/signals.h), one primary-key probe per row of
+ * the page: comma-separated kinds, or NULL. */
+#define COLS_SQLITE                                                            \
+	COLS_BASE "(SELECT group_concat(kind, ',') FROM activity_signal sg "   \
+		  "WHERE sg.activity_id = activity_log.id)"
+#define COLS_PG                                                                \
+	COLS_BASE "(SELECT string_agg(kind, ',' ORDER BY kind) FROM "         \
+		  "activity_signal sg WHERE sg.activity_id = activity_log.id)"
+#define COLS COLS_SQLITE
+
+/* The kinds a `signal=` filter takes. */
+static const char *const signal_kinds[] = {"new_address", "unusual_hours",
+					   "mass_delete", NULL};
 
 static void row(struct buf *b, struct db_stmt *st, const void *arg)
 {
@@ -76,6 +89,18 @@ static void row(struct buf *b, struct db_stmt *st, const void *arg)
 	jout_str(b, db_col_text(st, 8));
 	jout_key(b, "request_id", false);
 	jout_str(b, db_col_text(st, 9));
+	/* Sorted and without repeats whatever the dialect's order. */
+	jout_key(b, "signals", false);
+	buf_addc(b, '[');
+	const char *sig = db_col_text(st, 10);
+	for (int i = 0, n = 0; signal_kinds[i]; i++) {
+		if (!sig || !strstr(sig, signal_kinds[i]))
+			continue;
+		if (n++)
+			buf_addc(b, ',');
+		jout_str(b, signal_kinds[i]);
+	}
+	buf_addc(b, ']');
 	buf_addc(b, '}');
 }
 
@@ -104,6 +129,23 @@ static bool valid_bound(const char *s)
 static int param(struct req *r, struct list_query *q, const char *key,
 		 const char *op, const char *value, const void *arg)
 {
+	if (!strcmp(key, "signal")) {
+		/* The weekly check's saved filters (admin/signals.h): rows
+		 * flagged with this signal, through activity_signal_kind. */
+		bool known = false;
+		for (int i = 0; signal_kinds[i]; i++)
+			known = known || !strcmp(value, signal_kinds[i]);
+		if (op || !known)
+			return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+					"signal must be new_address, "
+					"unusual_hours or mass_delete");
+		list_where(q, "id IN (SELECT activity_id FROM activity_signal "
+			      "WHERE org_id = ? AND kind = ?)");
+		list_int(q, r->who.org_id);
+		list_text(q, value);
+		q->filtered = true;
+		return 1;
+	}
 	bool to = !strcmp(key, "to");
 	if (!to && strcmp(key, "from"))
 		return 0;
@@ -185,10 +227,23 @@ static const struct list_spec spec = {
 	.param = param,
 };
 
+/* The spec with the SELECT list of the request's database. */
+static int spec_for(struct req *r, struct list_spec *s)
+{
+	*s = spec;
+	if (!req_db(r))
+		return -1;
+	if (db_conn_dialect(r->db) == DB_PG)
+		s->cols = COLS_PG;
+	s->arg = r->who.admin ? NULL : r;
+	return 0;
+}
+
 static int activity_h_list(struct req *r)
 {
-	struct list_spec s = spec;
-	s.arg = r->who.admin ? NULL : r;
+	struct list_spec s;
+	if (spec_for(r, &s) < 0)
+		return -1;
 	return list_run(r, &s);
 }
 
@@ -236,8 +291,9 @@ static const struct list_col one_columns[] = {
  * for the staff ids it names. */
 static int one_h_get(struct req *r)
 {
-	struct list_spec one = spec;
-	one.arg = r->who.admin ? NULL : r;
+	struct list_spec one;
+	if (spec_for(r, &one) < 0)
+		return -1;
 	one.columns = one_columns;
 	one.ncolumns = 1;
 	one.param = NULL;
@@ -326,9 +382,10 @@ static void csv_field(struct buf *b, const char *s)
  * engine with its cursor. */
 static int activity_h_export(struct req *r)
 {
-	struct list_spec big = spec;
+	struct list_spec big;
+	if (spec_for(r, &big) < 0)
+		return -1;
 	big.limit_max = 200;
-	big.arg = r->who.admin ? NULL : r;
 	int nq = r->nquery;
 	for (int i = 0; i < nq; i++)
 		if (!strcmp(r->query[i].key, "limit") ||

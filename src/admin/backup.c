@@ -391,7 +391,17 @@ static int backups_h_download(struct req *r)
 		return r->err.kind ? -1 : req_db_error(r);
 	}
 	const char *base = strrchr(file, '/');
-	req_file(r, fd, (uint64_t)bytes, "application/x-tar");
+	/* Streamed from the disk by the server (never read into memory);
+	 * the request closes it. */
+	r->raw_file = fdopen(fd, "rb");
+	if (!r->raw_file) {
+		close(fd);
+		return atr_fail(&r->err, ATR_E_INTERNAL, "cannot read '%s'",
+				file);
+	}
+	r->raw_file_len = (uint64_t)bytes;
+	r->ctype = "application/x-tar";
+	r->status = 200;
 	req_add_header(r, "Content-Disposition",
 		       req_attachment(r, base ? base + 1 : file));
 	return 0;

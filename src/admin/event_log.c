@@ -17,7 +17,8 @@
  * a thread of this module writes them in batches every second, so a
  * request never waits for the log. A full buffer drops lines and counts
  * them (atrium_api_request_log_dropped_total). Retention: the setting
- * api_log_retention_days, applied hourly by the task api_log_retention.
+ * api_log_retention_days, applied by log retention (admin/retention.h:
+ * archived to a file, then removed).
  */
 #include "atrium.h"
 
@@ -583,39 +584,6 @@ static void log_metrics(struct app *app, struct buf *out)
 		   (unsigned long long)lg.dropped);
 }
 
-/* Hourly: removes request log lines older than each organisation's
- * api_log_retention_days. */
-static int retention_task(struct app *app, struct db_conn *c, int64_t now_ms,
-			  struct atr_err *err)
-{
-	struct db_stmt *st = db_prepare(c, "SELECT id FROM org ORDER BY id");
-	if (!st)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	int64_t orgs[256];
-	int n = 0, rc;
-	while ((rc = db_step(st)) == 1 && n < 256)
-		orgs[n++] = db_col_int(st, 0);
-	db_reset(st);
-	for (int i = 0; rc >= 0 && i < n; i++) {
-		int64_t days = 90;
-		if (settings_get_int(c, orgs[i], "api_log_retention_days",
-				     &days) < 0)
-			return atr_fail(err, ATR_E_INTERNAL, "%s",
-					db_errmsg(c));
-		char before[ATR_TIME_LEN];
-		atr_time_iso(now_ms - days * 24 * 3600 * 1000, before);
-		st = db_prepare(c, "DELETE FROM api_request_log WHERE org_id = "
-				   "? AND at < ?");
-		if (!st)
-			return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-		db_bind_int(st, 1, orgs[i]);
-		db_bind_text(st, 2, before);
-		rc = db_step(st);
-		db_reset(st);
-	}
-	return rc < 0 ? atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c)) : 0;
-}
-
 static const struct route routes[] = {
 	{HTTP_GET, "/api/v1/events", events_h_list, ACCESS_PERM, "events",
 	 CAP_VIEW},
@@ -635,12 +603,9 @@ static const struct perm_module perms[] = {
 };
 
 static const struct setting_def settings[] = {
-	{"integrations", "api_log_retention_days", SET_INT, "90", 1, 3650},
-	{0},
-};
-
-static const struct sched_task tasks[] = {
-	{"api_log_retention", .interval_ms = 3600000, .run = retention_task},
+	/* The `api_requests` log of retention (admin/retention.h); 0 keeps
+	 * it forever. */
+	{"integrations", "api_log_retention_days", SET_INT, "90", 0, 36500},
 	{0},
 };
 
@@ -649,7 +614,6 @@ const struct module module_event_log = {
 	.perms = perms,
 	.routes = routes,
 	.settings = settings,
-	.tasks = tasks,
 	.start = log_start,
 	.stop = log_stop,
 	.metrics = log_metrics,

@@ -100,16 +100,10 @@ static const struct perm_module pipe_log_perms[] = {
 	{0},
 };
 
-/* The log is kept 90 days. */
-static const struct housekeeping pipe_log_housekeeping[] = {
-	{"DELETE FROM pipe_log WHERE received_at < ? RETURNING org_id", 1,
-	 {90LL * 24 * 3600 * 1000}},
-	{0},
-};
-
+/* Old entries are archived and removed by log retention (the `pipe` log,
+ * admin/retention.h), never deleted here. */
 const struct module module_pipe_log = {
 	.name = "pipe_log",
 	.perms = pipe_log_perms,
 	.routes = pipe_log_routes,
-	.housekeeping = pipe_log_housekeeping,
 };

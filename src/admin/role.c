@@ -13,6 +13,7 @@
  */
 #include "atrium.h"
 
+#include "admin/role.h"
 #include "admin/staff.h"
 #include "auth/perm.h"
 #include "core/activity.h"
@@ -94,7 +95,7 @@ static json_t *load_delegations(struct db_conn *c, int64_t org)
 #define ROLE_COLS                                                              \
 	"SELECT r.id, r.name, r.description, r.created_at, r.updated_at, "     \
 	"r.version, (SELECT COUNT(*) FROM staff s WHERE s.role_id = r.id), "   \
-	"r.require_2fa FROM role r"
+	"r.require_2fa, r.template FROM role r"
 
 static json_t *role_row(struct db_stmt *st, json_t *matrices, json_t *dels)
 {
@@ -114,6 +115,8 @@ static json_t *role_row(struct db_stmt *st, json_t *matrices, json_t *dels)
 			 "require_2fa", (int)db_col_int(st, 7));
 	json_object_set_new(o, "grantable_role_ids",
 			    g ? json_incref(g) : json_array());
+	const char *tpl = db_col_text(st, 8);
+	json_object_set_new(o, "template", tpl ? json_string(tpl) : json_null());
 	return o;
 }
 
@@ -208,6 +211,9 @@ static const struct field role_fields[] = {
 	{"require_2fa", FT_BOOL, 0, 0, NULL, NULL},
 	/* The roles this role's members may hand out (administrators only). */
 	{"grantable_role_ids", FT_IDS, 0, 100, NULL, NULL},
+	/* The spec's template it was made from (GET /roles/templates), or
+	 * null: what the role audit compares it with. */
+	{"template", FT_TEXT, 0, 100, NULL, NULL},
 };
 static const struct schema role_schema = SCHEMA(role_fields);
 
@@ -215,6 +221,10 @@ static const struct schema role_schema = SCHEMA(role_fields);
  * non-administrator may only grant what they hold. */
 static void role_check(struct req *r)
 {
+	const char *tpl = json_string_value(json_object_get(r->body, "template"));
+	if (tpl && role_template_find(tpl) < 0)
+		atr_field(&r->err, "template", "not_allowed",
+			  "'%s' is not one of the role templates", tpl);
 	json_t *gr = json_object_get(r->body, "grantable_role_ids");
 	if (gr && !r->who.admin)
 		atr_field(&r->err, "grantable_role_ids", "not_allowed",
@@ -360,8 +370,8 @@ static int role_h_create(struct req *r)
 	atr_now_iso(now);
 	struct db_stmt *st = db_prepare(
 		c, "INSERT INTO role (org_id, name, description, created_at, "
-		   "updated_at, require_2fa) VALUES (?, ?, ?, ?, ?, ?) "
-		   "RETURNING id");
+		   "updated_at, require_2fa, template) VALUES (?, ?, ?, ?, ?, "
+		   "?, ?) RETURNING id");
 	if (!st)
 		return req_db_error(r);
 	db_bind_int(st, 1, r->who.org_id);
@@ -371,6 +381,8 @@ static int role_h_create(struct req *r)
 	db_bind_text(st, 4, now);
 	db_bind_text(st, 5, now);
 	db_bind_int(st, 6, json_is_true(json_object_get(r->body, "require_2fa")));
+	db_bind_text(st, 7,
+		     json_string_value(json_object_get(r->body, "template")));
 	int rc = db_step(st);
 	int64_t id = rc == 1 ? db_col_int(st, 0) : 0;
 	db_reset(st);
@@ -387,6 +399,10 @@ static int role_h_create(struct req *r)
 	json_t *diff = json_pack("{s:{s:O},s:{s:O}}", "name", "to",
 				 json_object_get(rec, "name"), "permissions",
 				 "to", json_object_get(rec, "permissions"));
+	if (!json_is_null(json_object_get(rec, "template")))
+		json_object_set_new(diff, "template",
+				    json_pack("{s:O}", "to",
+					      json_object_get(rec, "template")));
 	rc = activity_from_req(r, "create", "role", id, diff);
 	json_decref(diff);
 	if (rc < 0 || db_commit(c) < 0) {
@@ -432,7 +448,8 @@ static int role_h_update(struct req *r)
 	struct db_stmt *st = db_prepare(
 		c, "UPDATE role SET name = COALESCE(?, name), description = "
 		   "CASE WHEN ? = 1 THEN ? ELSE description END, require_2fa "
-		   "= COALESCE(?, require_2fa), updated_at = ?, version = "
+		   "= COALESCE(?, require_2fa), template = CASE WHEN ? = 1 "
+		   "THEN ? ELSE template END, updated_at = ?, version = "
 		   "version + 1 WHERE id = ? AND org_id = ?");
 	if (!st) {
 		json_decref(before);
@@ -443,9 +460,12 @@ static int role_h_update(struct req *r)
 	db_bind_text(st, 3, json_string_value(desc));
 	json_t *req2 = json_object_get(r->body, "require_2fa");
 	db_bind_opt_int(st, 4, json_is_boolean(req2), json_is_true(req2));
-	db_bind_text(st, 5, now);
-	db_bind_int(st, 6, r->id);
-	db_bind_int(st, 7, r->who.org_id);
+	json_t *tpl = json_object_get(r->body, "template");
+	db_bind_int(st, 5, tpl != NULL);
+	db_bind_text(st, 6, json_string_value(tpl));
+	db_bind_text(st, 7, now);
+	db_bind_int(st, 8, r->id);
+	db_bind_int(st, 9, r->who.org_id);
 	rc = db_step(st);
 	db_reset(st);
 	if (rc < 0) {
@@ -466,7 +486,7 @@ static int role_h_update(struct req *r)
 	}
 	json_t *diff = json_object();
 	const char *keys[] = {"name", "description", "permissions",
-			      "require_2fa", "grantable_role_ids"};
+			      "require_2fa", "grantable_role_ids", "template"};
 	for (size_t i = 0; i < ATR_ARRAY_LEN(keys); i++) {
 		json_t *a = json_object_get(before, keys[i]),
 		       *b = json_object_get(after, keys[i]);
@@ -574,6 +594,38 @@ static const struct {
 	  {"recruitment", {"view", "create", "edit"}},
 	  {"payroll", {"view", "create", "edit"}}}},
 };
+
+int role_template_count(void)
+{
+	return (int)ATR_ARRAY_LEN(templates);
+}
+
+const char *role_template_name(int t)
+{
+	return t >= 0 && t < role_template_count() ? templates[t].name : NULL;
+}
+
+int role_template_find(const char *name)
+{
+	for (int t = 0; name && t < role_template_count(); t++)
+		if (!strcmp(templates[t].name, name))
+			return t;
+	return -1;
+}
+
+unsigned role_template_bits(int t, int mod)
+{
+	const struct perm_module *pm = perm_module_at(mod);
+	if (t < 0 || t >= role_template_count() || !pm)
+		return 0;
+	unsigned bits = 0;
+	for (const struct template_grant *g = templates[t].grants; g->module;
+	     g++)
+		if (!strcmp(g->module, pm->name))
+			for (const char *const *c = g->caps; *c; c++)
+				bits |= perm_bit_parse(*c);
+	return bits;
+}
 
 static int role_h_templates(struct req *r)
 {

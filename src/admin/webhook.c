@@ -745,23 +745,14 @@ static const struct job_kind kinds[] = {
 	{0},
 };
 
-/* Deliveries and their attempts are kept 30 days. */
-static const struct housekeeping housekeeping[] = {
-	{"DELETE FROM webhook_attempt WHERE at < ? RETURNING id", 1,
-	 {30LL * 24 * 3600 * 1000}},
-	{"DELETE FROM webhook_delivery WHERE status <> 'pending' AND "
-	 "updated_at < ? RETURNING id",
-	 1,
-	 {30LL * 24 * 3600 * 1000}},
-	{0},
-};
-
+/* Old deliveries and attempts are archived and removed by log retention
+ * (the `webhook_attempts` and `webhook_deliveries` logs,
+ * admin/retention.h), never deleted here. */
 const struct module module_webhooks = {
 	.name = "webhooks",
 	.perms = perms,
 	.routes = routes,
 	.settings = settings,
-	.housekeeping = housekeeping,
 	.job_kinds = kinds,
 	.subscribers = subscribers,
 };

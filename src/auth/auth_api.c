@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "core/l10n.h"
+#include "admin/signals.h"
 #include "auth/auth.h"
 #include "auth/password.h"
 #include "auth/perm.h"
@@ -250,6 +251,11 @@ static int login_h_post(struct req *r)
 	if (auth_start_session(r, &s) < 0 ||
 	    auth_log(r, r->who.stage == STAGE_MFA ? "login_password" : "login",
 		     &s, NULL) < 0)
+		return -1;
+	/* A sign-in without a second step is complete: its signals (a new
+	 * address, an unusual hour) flag the row just written. */
+	if (r->who.stage != STAGE_MFA &&
+	    signals_signin(r, s.org_id, s.id, s.name, s.email) < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);

@@ -91,6 +91,96 @@ int perm_load(struct db_conn *c, int64_t staff_id, struct perm_set *out)
 	return 0;
 }
 
+enum perm_source perm_source_of(const struct perm_member *m, int mod,
+				unsigned bit)
+{
+	if (m->admin)
+		return PSRC_ADMIN;
+	if (mod < 0 || mod >= PERM_MODULES_MAX)
+		return PSRC_NONE;
+	if (m->deny[mod] & bit)
+		return PSRC_DENY;
+	if (m->allow[mod] & bit)
+		return PSRC_ALLOW;
+	if (m->role[mod] & bit)
+		return PSRC_ROLE;
+	return PSRC_NONE;
+}
+
+const char *perm_source_name(enum perm_source s)
+{
+	switch (s) {
+	case PSRC_ADMIN:
+		return "admin";
+	case PSRC_ROLE:
+		return "role";
+	case PSRC_ALLOW:
+		return "override_allow";
+	case PSRC_DENY:
+		return "override_deny";
+	case PSRC_NONE:
+		break;
+	}
+	return "none";
+}
+
+static int member_cmp(const void *key, const void *elem)
+{
+	int64_t k = *(const int64_t *)key, id = ((const struct perm_member *)elem)->id;
+	return k < id ? -1 : k > id;
+}
+
+int perm_members_grants(struct db_conn *c, int64_t org, struct perm_member *m,
+			int n)
+{
+	for (int i = 0; i < n; i++) {
+		memset(m[i].role, 0, sizeof m[i].role);
+		memset(m[i].allow, 0, sizeof m[i].allow);
+		memset(m[i].deny, 0, sizeof m[i].deny);
+	}
+	if (n == 0)
+		return 0;
+	/* The same grants as load_grants, for an id range of one org. */
+	struct db_stmt *st = db_prepare(
+		c, "SELECT s.id, rp.module, rp.cap, 'role' FROM staff s "
+		   "JOIN role_permission rp ON rp.role_id = s.role_id "
+		   "WHERE s.org_id = ? AND s.id BETWEEN ? AND ? "
+		   "UNION ALL SELECT sp.staff_id, sp.module, sp.cap, sp.effect "
+		   "FROM staff_permission sp JOIN staff s ON s.id = "
+		   "sp.staff_id WHERE s.org_id = ? AND s.id BETWEEN ? AND ?");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, org);
+	db_bind_int(st, 2, m[0].id);
+	db_bind_int(st, 3, m[n - 1].id);
+	db_bind_int(st, 4, org);
+	db_bind_int(st, 5, m[0].id);
+	db_bind_int(st, 6, m[n - 1].id);
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		int64_t id = db_col_int(st, 0);
+		struct perm_member *x = bsearch(&id, m, (size_t)n, sizeof *m,
+						member_cmp);
+		int mod = perm_module_index(db_col_text(st, 1));
+		unsigned bit = perm_bit_parse(db_col_text(st, 2));
+		if (!x || mod < 0 || !bit)
+			continue; /* not asked for, or no longer in this build */
+		const char *kind = db_col_text(st, 3);
+		if (!strcmp(kind, "role"))
+			x->role[mod] |= (uint8_t)bit;
+		else if (!strcmp(kind, "allow"))
+			x->allow[mod] |= (uint8_t)bit;
+		else
+			x->deny[mod] |= (uint8_t)bit;
+	}
+	db_reset(st);
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < PERM_MODULES_MAX; k++)
+			m[i].eff[k] = (uint8_t)((m[i].role[k] | m[i].allow[k]) &
+						~m[i].deny[k]);
+	return rc < 0 ? -1 : 0;
+}
+
 json_t *perm_explain(struct db_conn *c, int64_t staff_id)
 {
 	struct db_stmt *st =
@@ -107,6 +197,10 @@ json_t *perm_explain(struct db_conn *c, int64_t staff_id)
 	struct grants g;
 	if (load_grants(c, staff_id, &g, NULL) < 0)
 		return NULL;
+	struct perm_member pm_ = {.id = staff_id, .admin = admin};
+	memcpy(pm_.role, g.role, sizeof pm_.role);
+	memcpy(pm_.allow, g.allow, sizeof pm_.allow);
+	memcpy(pm_.deny, g.deny, sizeof pm_.deny);
 	json_t *mods = json_array();
 	int n = perm_module_count();
 	for (int m = 0; m < n; m++) {
@@ -118,21 +212,26 @@ json_t *perm_explain(struct db_conn *c, int64_t staff_id)
 			bool allowed;
 			const char *why;
 			char buf[192];
-			if (admin) {
+			switch (perm_source_of(&pm_, m, bit)) {
+			case PSRC_ADMIN:
 				allowed = true;
 				why = "administrator: every permission";
-			} else if (g.deny[m] & bit) {
+				break;
+			case PSRC_DENY:
 				allowed = false;
 				why = "denied by an individual override";
-			} else if (g.allow[m] & bit) {
+				break;
+			case PSRC_ALLOW:
 				allowed = true;
 				why = "allowed by an individual override";
-			} else if (g.role[m] & bit) {
+				break;
+			case PSRC_ROLE:
 				allowed = true;
 				snprintf(buf, sizeof buf, "granted by role '%s'",
 					 g.role_name);
 				why = buf;
-			} else {
+				break;
+			default:
 				allowed = false;
 				why = g.role_name[0] ? "not granted by the role"
 						     : "no role and no override";

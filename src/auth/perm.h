@@ -44,6 +44,31 @@ int perm_load(struct db_conn *c, int64_t staff_id, struct perm_set *out);
  * granted). Caller owns the result; NULL on a database error. */
 json_t *perm_explain(struct db_conn *c, int64_t staff_id);
 
+/* Where a member's capability comes from, as the decision reads it (the
+ * one place: perm_explain and the role audit both ask it). */
+enum perm_source {
+	PSRC_NONE = 0,  /* not granted (no role grant, no override) */
+	PSRC_ADMIN,     /* administrator: every permission */
+	PSRC_ROLE,      /* granted by the role */
+	PSRC_ALLOW,     /* allowed by an individual override */
+	PSRC_DENY,      /* denied by an individual override */
+};
+struct perm_member;
+/* The source of capability bit of module index mod for m (m->role,
+ * allow, deny and admin filled): deny wins, then allow, then the role. */
+enum perm_source perm_source_of(const struct perm_member *m, int mod,
+				unsigned bit);
+/* "admin", "role", "override_allow", "override_deny", "none". */
+const char *perm_source_name(enum perm_source s);
+
+/* Fills the grants (role, allow, deny, eff) of n members of org, sorted by
+ * id ascending with id, admin and role_id already set by the caller, in
+ * one query over their id range: the bulk form of perm_member_load, for
+ * reports over many members (the role audit) without a query each.
+ * 0 or -1 (database error). */
+int perm_members_grants(struct db_conn *c, int64_t org, struct perm_member *m,
+			int n);
+
 /* ---- who may manage whom ------------------------------------------------
  *
  * The one rule (DESIGN.md, "Rules settled by review") for every route that

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <sodium.h>
 
+#include "admin/signals.h"
 #include "auth/auth.h"
 #include "auth/session.h"
 #include "auth/staff_store.h"
@@ -536,7 +537,8 @@ static int twofa_h_verify(struct req *r)
 		return req_db_error(r);
 	r->who.must_change_password = s.must_change;
 	if (session_create(r, s.id, STAGE_FULL) < 0 ||
-	    auth_event(r, recovery ? "login_recovery_code" : "login", s.id) < 0)
+	    auth_event(r, recovery ? "login_recovery_code" : "login", s.id) < 0 ||
+	    signals_signin(r, s.org_id, s.id, s.name, s.email) < 0)
 		return -1;
 	if (recovery &&
 	    auth_notify(r, &s, "a recovery code was used to sign in") < 0)

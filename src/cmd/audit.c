@@ -11,6 +11,7 @@
 
 static const char usage[] =
 	"usage: atrium audit verify [--checkpoint FILE] [--db URL] [--config FILE]\n"
+	"       atrium audit verify --archive FILE [--checkpoint FILE] [--db URL]\n"
 	"       atrium audit checkpoint [--out FILE] [--db URL] [--config FILE]\n"
 	"\n"
 	"verify      recomputes the keyed chain of every organisation's\n"
@@ -18,6 +19,9 @@ static const char usage[] =
 	"            also proves the log still holds every row the checkpoint\n"
 	"            names, unchanged. Exit status: 0 intact, 1 broken (the\n"
 	"            first broken row is named), 2 on a database or key error.\n"
+	"            With --archive, checks a log retention archive file instead\n"
+	"            (as `atrium logs verify FILE`; --checkpoint: the checkpoint\n"
+	"            at its cut).\n"
 	"checkpoint  writes a signed checkpoint of every chain's head (JSON) to\n"
 	"            FILE, or to standard output. Keep checkpoints away from the\n"
 	"            server (another machine, a backup); exit 2 on an error.\n";
@@ -71,12 +75,13 @@ int cmd_audit(int argc, char **argv)
 		{"db", required_argument, 0, 'd'},
 		{"config", required_argument, 0, 'c'},
 		{"checkpoint", required_argument, 0, 'k'},
+		{"archive", required_argument, 0, 'a'},
 		{"out", required_argument, 0, 'o'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	struct cmd_settings s = {0};
-	const char *checkpoint = NULL, *outfile = NULL;
+	const char *checkpoint = NULL, *outfile = NULL, *archive = NULL;
 	int o, idx = 0;
 	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
 		if (o == 'h') {
@@ -85,11 +90,24 @@ int cmd_audit(int argc, char **argv)
 		}
 		if (o == 'k' && verify)
 			checkpoint = optarg;
+		else if (o == 'a' && verify)
+			archive = optarg;
 		else if (o == 'o' && !verify)
 			outfile = optarg;
-		else if (o == '?' || o == 'k' || o == 'o' ||
+		else if (o == '?' || o == 'k' || o == 'o' || o == 'a' ||
 			 !cmd_setting(&s, opts[idx].name, optarg))
 			die("audit: bad option (see atrium audit --help)");
+	}
+	if (archive) {
+		/* The archive names its own checkpoint; --checkpoint overrides. */
+		struct app app = {0};
+		cmd_open(&app, &s);
+		cmd_require_schema(&app);
+		cmd_load_key(&app, "audit verify");
+		int rc = cmd_logs_verify(&app, archive, checkpoint);
+		cmd_close(&app);
+		secret_key_unload();
+		return rc;
 	}
 	char *cp_text = checkpoint ? read_file(checkpoint) : NULL;
 	if (checkpoint && !cp_text)

@@ -25,6 +25,11 @@ int cmd_routes(int argc, char **argv);
 int cmd_cron(int argc, char **argv);
 int cmd_pipe(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+/* `atrium logs verify FILE` (also `atrium audit verify --archive FILE`) on
+ * an open app with the master key loaded: 0 intact, 1 not, 2 an error. */
+struct app;
+int cmd_logs_verify(struct app *app, const char *file, const char *checkpoint);
 int cmd_settings(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_version(int argc, char **argv);

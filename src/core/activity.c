@@ -123,6 +123,19 @@ static void new_salt(char out[2 * AUDIT_SALT_BYTES + 1])
 	sodium_bin2hex(out, 2 * AUDIT_SALT_BYTES + 1, b, sizeof b);
 }
 
+static _Thread_local int64_t last_id;
+static activity_observer observer;
+
+void activity_set_observer(activity_observer fn)
+{
+	observer = fn;
+}
+
+int64_t activity_last_id(void)
+{
+	return last_id;
+}
+
 int activity_record(struct db_conn *c, const struct activity *a)
 {
 	ATR_ASSERT(db_in_tx(c));
@@ -194,7 +207,7 @@ int activity_record(struct db_conn *c, const struct activity *a)
 			   "diff, ip, request_id, prev_hash, hash, "
 			   "mac_version, who_salt, who_seal, what_salt, "
 			   "what_seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-			   "?, ?, ?, 2, ?, ?, ?, ?)");
+			   "?, ?, ?, 2, ?, ?, ?, ?) RETURNING id");
 	if (!st)
 		goto out;
 	db_bind_int(st, 1, r.org_id);
@@ -221,9 +234,11 @@ int activity_record(struct db_conn *c, const struct activity *a)
 	db_bind_text(st, 16, what_salt);
 	db_bind_text(st, 17, what_seal);
 	int s = db_step(st);
+	int64_t id = s == 1 ? db_col_int(st, 0) : 0;
 	db_reset(st);
 	if (s < 0)
 		goto out;
+	last_id = id;
 
 	st = db_prepare(c, have_head ? "UPDATE audit_head SET seq = ?, hash = "
 				       "?, mac = ? WHERE org_id = ?"
@@ -238,6 +253,10 @@ int activity_record(struct db_conn *c, const struct activity *a)
 	s = db_step(st);
 	db_reset(st);
 	if (s < 0)
+		goto out;
+	/* The head is locked until the commit, so an observer runs one
+	 * transaction at a time per organisation. */
+	if (observer && observer(c, a, id) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -73,6 +73,16 @@ struct activity {
 /* Appends one row; must run inside a transaction, with the master key
  * loaded (secret_key_load). 0 or -1. */
 int activity_record(struct db_conn *c, const struct activity *a);
+/* The id of the row this thread's last activity_record wrote (0 before
+ * any), for a caller that flags the row it just wrote. */
+int64_t activity_last_id(void);
+/* Called by activity_record after each row, in its transaction, with the
+ * row and its id; a negative return fails the record (and so the change).
+ * One observer per process, set by a module's init (the signals module:
+ * mass deletions); NULL for none. The kernel names no feature here. */
+typedef int (*activity_observer)(struct db_conn *c, const struct activity *a,
+				 int64_t id);
+void activity_set_observer(activity_observer fn);
 /* Walks every chain. Returns 0 intact, 1 broken (the first break of each
  * chain printed to out), -1 on a database error or without the master key
  * (err). */
@@ -88,6 +98,35 @@ int activity_verify_checkpoint(struct db *db, const char *text, FILE *out,
 /* Seals every chain whose head has no MAC (written before the keyed
  * chain) with one keyed row. Returns how many, or -1 (err). */
 int activity_seal_legacy(struct db *db, struct atr_err *err);
+
+/* Retention (core/audit_cut.c). The chain in the database starts after
+ * the cut: the last archived row's seq and MAC, itself MAC'd. Moves org's
+ * cut to (seq, hash) inside the caller's transaction. 0 or -1. */
+int activity_cut_move(struct db_conn *c, int64_t org, int64_t seq,
+		      const char *hash);
+/* org's cut (0 and "" when never cut), unverified. 0 or -1. */
+int activity_cut_get(struct db_conn *c, int64_t org, int64_t *seq,
+		     char hash[65]);
+/* A checkpoint of one chain at (seq, hash), signed like
+ * activity_checkpoint's (JSON text; caller frees), or NULL (err). */
+char *activity_checkpoint_at(int64_t org, int64_t seq, const char *hash,
+			     struct atr_err *err);
+/* Checks a one-chain checkpoint's signature and reads it. 0, 1 (what is
+ * wrong printed to out), -1 (err: no key). */
+int activity_checkpoint_one(const char *text, int64_t *org, int64_t *seq,
+			    char hash[65], FILE *out, struct atr_err *err);
+/* Verifies archived rows of one chain in order, starting after (seq,
+ * hash): begin (NULL and err without the master key), one call per row
+ * (the row as a JSON object of its columns; 0, or 1 with what is wrong
+ * printed to out), end (where the stretch ended; frees). */
+struct activity_stretch;
+struct activity_stretch *activity_stretch_begin(int64_t org, int64_t seq,
+						const char *hash,
+						struct atr_err *err);
+int activity_stretch_row(struct activity_stretch *s, const json_t *row,
+			 FILE *out);
+void activity_stretch_end(struct activity_stretch *s, int64_t *seq,
+			  char hash[65], int64_t *rows, int64_t *erased);
 
 /* Writes an event row for the workers (webhooks, automations). The event
  * id is a random UUID receivers de-duplicate on. Inside a transaction. */

@@ -7,6 +7,10 @@
 
 #include "atrium.h"
 
+#include <jansson.h>
+
+struct db_conn;
+
 #define AUDIT_HASH_HEX 65 /* 32 bytes as hex, and the NUL */
 #define AUDIT_SALT_BYTES 16
 #define AUDIT_ZERO_HASH                                                        \
@@ -49,5 +53,23 @@ void audit_seal(const struct audit_keys *k, const char *salt_hex,
 /* The MAC of a chain head (org, seq, hash of the newest row), as hex. */
 void audit_head_mac(const struct audit_keys *k, int64_t org, int64_t seq,
 		    const char *hash, char out[AUDIT_HASH_HEX]);
+
+#define CHECKPOINT_FORMAT "atrium-audit-checkpoint/1"
+
+/* The text a checkpoint's signature covers: the format, the time, then one
+ * "org seq hash" line per chain. Caller frees. */
+char *audit_checkpoint_message(const char *created_at, const json_t *chains);
+/* Checks a checkpoint document's shape and signature. 0, or 1 with why in
+ * out. */
+int audit_checkpoint_genuine(const struct audit_keys *k, const json_t *doc,
+			     FILE *out);
+/* The MAC of a retention cut (org, seq, hash of the last archived row). */
+void audit_cut_mac(const struct audit_keys *k, int64_t org, int64_t seq,
+		   const char *hash, char out[AUDIT_HASH_HEX]);
+/* Reads org's retention cut (audit_cut) into *seq and hash (0 and "" when
+ * the chain was never cut). With k, checks its MAC: returns 1 when it does
+ * not hold. 0, 1, or -1 on a database error. */
+int audit_cut_load(struct db_conn *c, const struct audit_keys *k, int64_t org,
+		   int64_t *seq, char hash[AUDIT_HASH_HEX]);
 
 #endif

@@ -14,11 +14,12 @@
 #include "core/activity_int.h"
 #include "db/db.h"
 
-#define CHECKPOINT_FORMAT "atrium-audit-checkpoint/1"
 
 /* What one organisation's walk found. */
 struct walk {
 	int64_t rows, erased, legacy;
+	int64_t cut_seq; /* > 0: rows up to it were archived (audit_cut) */
+	char cut_hash[AUDIT_HASH_HEX];
 	int64_t last_id;
 	char last_hash[AUDIT_HASH_HEX];
 	bool broken;
@@ -74,6 +75,12 @@ static int walk_org(struct db_conn *c, const struct audit_keys *k,
 	char prev[AUDIT_HASH_HEX] = AUDIT_ZERO_HASH;
 	bool keyed_seen = false;
 	int rc = 0;
+	/* Rows archived by retention: the chain starts after the cut. */
+	if (w->cut_seq > 0) {
+		w->rows = w->cut_seq;
+		atr_strlcpy(prev, w->cut_hash, sizeof prev);
+		keyed_seen = true;
+	}
 	while (!w->broken && (rc = db_step(st)) == 1) {
 		int64_t id = db_col_int(st, 0);
 		struct audit_row r = {
@@ -163,6 +170,17 @@ static int verify_org(struct db_conn *c, const struct audit_keys *k,
 		      const char *head_mac, FILE *out)
 {
 	struct walk w = {0};
+	int cut = audit_cut_load(c, k, org, &w.cut_seq, w.cut_hash);
+	if (cut < 0)
+		return -1;
+	if (cut > 0) {
+		broken(out, &w,
+		       "the retention cut of org %lld does not match its MAC "
+		       "— rows were removed or the cut moved behind Atrium's "
+		       "back",
+		       (long long)org);
+		return 1;
+	}
 	if (walk_org(c, k, org, out, &w) < 0)
 		return -1;
 	if (w.broken)
@@ -191,7 +209,11 @@ static int verify_org(struct db_conn *c, const struct audit_keys *k,
 	if (w.broken)
 		return 1;
 	fprintf(out, "ok: org %lld, %lld rows, chain intact", (long long)org,
-		(long long)w.rows);
+		(long long)(w.rows - w.cut_seq));
+	if (w.cut_seq)
+		fprintf(out, " (from seq %lld: seq 1-%lld archived, the cut "
+			     "verified)",
+			(long long)w.cut_seq + 1, (long long)w.cut_seq);
 	if (w.legacy)
 		fprintf(out, " (%lld unkeyed rows from before the keyed chain, "
 			     "sealed by the row after them)",
@@ -298,9 +320,7 @@ dberr:
 
 /* ---- checkpoints ---------------------------------------------------------- */
 
-/* The text a checkpoint's signature covers: the format, the time, then one
- * "org seq hash" line per chain. Caller frees. */
-static char *checkpoint_message(const char *created_at, const json_t *chains)
+char *audit_checkpoint_message(const char *created_at, const json_t *chains)
 {
 	char *msg = xasprintf("%s\n%s\n", CHECKPOINT_FORMAT, created_at);
 	size_t i;
@@ -357,7 +377,7 @@ int activity_checkpoint(struct db *db, FILE *out, struct atr_err *err)
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES],
 		sk[crypto_sign_SECRETKEYBYTES], sig[crypto_sign_BYTES];
 	crypto_sign_seed_keypair(pk, sk, k.sign);
-	char *msg = checkpoint_message(now, chains);
+	char *msg = audit_checkpoint_message(now, chains);
 	crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg),
 			     sk);
 	sodium_memzero(sk, sizeof sk);
@@ -380,9 +400,8 @@ out:
 	return rc;
 }
 
-/* Checks the document's shape and signature. 0, or 1 with why in out. */
-static int checkpoint_genuine(const struct audit_keys *k, const json_t *doc,
-			      FILE *out)
+int audit_checkpoint_genuine(const struct audit_keys *k, const json_t *doc,
+			     FILE *out)
 {
 	const char *fmt = json_string_value(json_object_get(doc, "format"));
 	const char *at = json_string_value(json_object_get(doc, "created_at"));
@@ -411,7 +430,7 @@ static int checkpoint_genuine(const struct audit_keys *k, const json_t *doc,
 	crypto_sign_seed_keypair(pk, sk, k->sign);
 	sodium_memzero(sk, sizeof sk);
 	size_t n = 0;
-	char *msg = checkpoint_message(at, chains);
+	char *msg = audit_checkpoint_message(at, chains);
 	bool ok = sodium_hex2bin(sig, sizeof sig, sigh, strlen(sigh), NULL, &n,
 				 NULL) == 0 &&
 		  n == sizeof sig &&
@@ -443,7 +462,7 @@ int activity_verify_checkpoint(struct db *db, const char *text, FILE *out,
 		return atr_fail(err, ATR_E_INTERNAL,
 				"no master key is loaded");
 	}
-	int result = checkpoint_genuine(&k, doc, out);
+	int result = audit_checkpoint_genuine(&k, doc, out);
 	audit_keys_wipe(&k);
 	struct db_conn *c = result ? NULL : db_acquire(db, err);
 	if (!result && !c) {
@@ -477,7 +496,32 @@ int activity_verify_checkpoint(struct db *db, const char *text, FILE *out,
 					  "database error: %s", db_errmsg(c));
 			break;
 		}
-		if (rc == 0) {
+		int64_t cut_seq = 0;
+		char cut_hash[AUDIT_HASH_HEX] = "";
+		if (rc == 0 && audit_cut_load(c, NULL, org, &cut_seq,
+					      cut_hash) < 0) {
+			result = atr_fail(err, ATR_E_INTERNAL,
+					  "database error: %s", db_errmsg(c));
+			break;
+		}
+		if (rc == 0 && seq <= cut_seq) {
+			/* Archived by retention: the archive holds it
+			 * (`atrium logs verify`); the cut itself is checked
+			 * against its MAC by activity_verify. */
+			bool at_cut = seq == cut_seq && !strcmp(cut_hash, want);
+			fprintf(out,
+				"ok: org %lld: seq %lld was archived by "
+				"retention (the log starts after seq %lld)%s\n",
+				(long long)org, (long long)seq,
+				(long long)cut_seq,
+				at_cut ? "; it is the cut" : "");
+			if (seq == cut_seq && !at_cut) {
+				fprintf(out, "broken: org %lld: the cut at seq "
+					     "%lld differs from the checkpoint\n",
+					(long long)org, (long long)seq);
+				result = 1;
+			}
+		} else if (rc == 0) {
 			fprintf(out,
 				"broken: org %lld: the checkpoint holds seq "
 				"%lld, which the log no longer has — the log "

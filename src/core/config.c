@@ -26,6 +26,8 @@ static const struct option_row config_options[] = {
 	{"db", S(db), "sqlite:./var/atrium.db", 0, 0},
 	{"public_url", S(public_url), NULL, 0, 0},
 	{"master_key_file", S(master_key_file), "./var/master.key", 0, 0},
+	/* Where log retention writes its archive files (admin/retention.h). */
+	{"archive_dir", S(archive_dir), "./var/archive", 0, 0},
 	{"metrics_token", S(metrics_token), NULL, 0, 0},
 	/* 0: chosen for the database (config_auto_size). */
 	{"threads", I(threads), "0", 0, 1024},

@@ -16,6 +16,7 @@ struct config {
 	char *db;                /* database URL */
 	char *public_url;        /* base of links we print and mail */
 	char *master_key_file;
+	char *archive_dir;       /* log retention's archive files */
 	char *metrics_token;     /* NULL: /metrics needs loopback or metrics_open */
 	int threads;             /* request workers */
 	int db_pool;

@@ -19,8 +19,24 @@ static void format_line(char *line, size_t size, const char *fmt, va_list ap)
 		line[--n] = 0;
 }
 
+static _Atomic(atr_log_sink) sink;
+static _Thread_local const char *request_now;
+
+void atr_log_set_sink(atr_log_sink fn)
+{
+	sink = fn;
+}
+
+void atr_log_request(const char *request_id)
+{
+	request_now = request_id;
+}
+
 static void emit(const char *line, uint64_t suppressed)
 {
+	atr_log_sink fn = sink;
+	if (fn)
+		fn(request_now, line);
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	if (suppressed)

@@ -37,4 +37,15 @@ void atr_log(const char *fmt, ...) ATR_PRINTF(1, 2);
 bool atr_log_limited(struct atr_log_limit *l, const char *fmt, ...)
 	ATR_PRINTF(2, 3);
 
+/* A sink sees every line atr_log and atr_log_limited write (not those
+ * the limiter only counts), with the request id of the request this
+ * thread is answering (atr_log_request), or NULL outside a request. It
+ * runs on the logging thread and must not block or log. One per process,
+ * set by a module's start (the system log); NULL for none. */
+typedef void (*atr_log_sink)(const char *request_id, const char *line);
+void atr_log_set_sink(atr_log_sink fn);
+/* The request this thread answers from now on (the pipeline, at a
+ * request's start), or NULL when it ends. The caller keeps it alive. */
+void atr_log_request(const char *request_id);
+
 #endif

@@ -71,6 +71,22 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"new_signin", "en", "New sign-in to your {{company_name}} account",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "There was a new sign-in to your {{company_name}} account from an\n"
+	 "address it was not used from before.\n"
+	 "\n"
+	 "When: {{when}}\n"
+	 "From address: {{ip}}\n"
+	 "\n"
+	 "If it was not you, change your password and sign out your other\n"
+	 "sessions now:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"twofa_failures", "en", "Wrong two-factor codes on your {{company_name}} account",
 	 "Hello {{name}},\n"
 	 "\n"
@@ -202,6 +218,22 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"security_overdue", "en", "Security check overdue: {{what}}",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "A row of the security checklist of {{company_name}} is overdue:\n"
+	 "\n"
+	 "  {{what}}\n"
+	 "  due since {{when}}\n"
+	 "  items found now: {{count}}\n"
+	 "\n"
+	 "Open the checklist to see what it needs, and mark the review done\n"
+	 "once it is:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"invitation", "ro", "Invitație la {{company_name}}",
 	 "Bună ziua, {{name}},\n"
 	 "\n"
@@ -237,6 +269,22 @@ static const struct email_template templates[] = {
 	 "De la adresa: {{ip}}\n"
 	 "\n"
 	 "Dacă nu ați fost dumneavoastră, anunțați imediat administratorul.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"new_signin", "ro", "Autentificare nouă în contul {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Contul dumneavoastră {{company_name}} a fost accesat de la o adresă\n"
+	 "de la care nu a mai fost folosit.\n"
+	 "\n"
+	 "Când: {{when}}\n"
+	 "De la adresa: {{ip}}\n"
+	 "\n"
+	 "Dacă nu ați fost dumneavoastră, schimbați-vă parola și închideți\n"
+	 "celelalte sesiuni acum:\n"
+	 "\n"
+	 "{{link}}\n"
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
@@ -381,6 +429,23 @@ static const struct email_template templates[] = {
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},
+	{"security_overdue", "ro", "Verificare de securitate întârziată: {{what}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Un rând din lista de verificare a securității {{company_name}}\n"
+	 "este întârziat:\n"
+	 "\n"
+	 "  {{what}}\n"
+	 "  scadent din {{when}}\n"
+	 "  elemente găsite acum: {{count}}\n"
+	 "\n"
+	 "Deschideți lista de verificare pentru a vedea ce trebuie făcut și\n"
+	 "marcați verificarea ca efectuată după aceea:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 };
 
 /* The short phrases callers pass in {{what}} and {{ip}}, by their English
@@ -407,6 +472,18 @@ static const struct {
 	 "adresa de e-mail de autentificare a contului dumneavoastră a fost "
 	 "schimbată în "},
 	{"the server console", "consola serverului"},
+	/* The security checklist's rows (admin/security_check.c). */
+	{"2FA active for all administrators",
+	 "2FA activ pentru toți administratorii"},
+	{"Accounts deactivated on employee departure",
+	 "Conturi dezactivate la plecarea angajaților"},
+	{"Inactive API tokens revoked", "Tokenuri API inactive revocate"},
+	{"Activity log reviewed", "Jurnalul de activitate verificat"},
+	{"SMTP credentials rotated", "Credențiale SMTP schimbate"},
+	{"Roles audited (excessive permissions)",
+	 "Roluri auditate (permisiuni excesive)"},
+	{"Active users without sign-in for more than 90 days",
+	 "Utilizatori activi fără autentificare de peste 90 de zile"},
 };
 
 /* Template name in lang, else in English; NULL when there is none. */

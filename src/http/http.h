@@ -185,12 +185,10 @@ struct req {
 	const char *raw; /* or a raw body (not freed) ... */
 	char *raw_owned; /* ... or one the request frees */
 	size_t raw_len;
+	FILE *raw_file; /* ... or a file sent from its start (the request
+			 * closes it; list_export's temporary files) */
+	uint64_t raw_file_len;
 	const char *ctype;
-	/* ... or a file streamed from an open descriptor (a backup): set by
-	 * req_file; the server hands it to MHD, which closes it. */
-	bool file_set;
-	int file_fd;
-	uint64_t file_len;
 	struct {
 		const char *name, *value;
 	} hdr[RESP_HDR_MAX];
@@ -225,11 +223,6 @@ void req_json(struct req *r, int status, json_t *body);
 struct buf;
 /* Sets a response from JSON text already written (takes b's bytes). */
 void req_raw_json(struct req *r, int status, struct buf *b);
-
-/* Answers 200 with the len bytes of the open file fd, streamed from the
- * disk (never read into memory), as ctype. Takes fd: closed after the
- * response, or with the request when another answer replaced it. */
-void req_file(struct req *r, int fd, uint64_t len, const char *ctype);
 
 /* Calls fn(arg) when the request is freed (releasing a reference the
  * request holds); at most REQ_DEFER_MAX per request. */

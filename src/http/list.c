@@ -390,6 +390,13 @@ static int read_params(struct req *r, const struct list_spec *s,
 			search = v;
 			continue;
 		}
+		if (!strcmp(k, "format")) {
+			if (strcmp(v, "json"))
+				return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+						"format must be json, csv or "
+						"xlsx");
+			continue;
+		}
 		const char *name = NULL, *op = NULL;
 		if (split_key(r, k, &name, &op) < 0)
 			return -1;
@@ -548,6 +555,9 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 
 int list_run(struct req *r, const struct list_spec *s)
 {
+	const char *format = req_query(r, "format");
+	if (format && strcmp(format, "json"))
+		return list_export(r, s, format);
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;

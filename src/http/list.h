@@ -150,8 +150,19 @@ struct list_spec {
 };
 
 /* Answers the list request r per spec (sets r's response). 0 or -1 with
- * r->err. */
+ * r->err. With ?format=csv or xlsx the answer is the whole selection as
+ * a file (list_export). */
 int list_run(struct req *r, const struct list_spec *spec);
+
+/* The rows one export may hold (an xlsx sheet holds 1,048,576). */
+#define EXPORT_ROWS_MAX 1000000
+
+/* list_export.c: the selection of r (filters, search, sort, the view
+ * scope) as a CSV or xlsx file written page by page to a temporary file
+ * and sent from it (r->raw_file), logged in the activity log. format is
+ * "csv" or "xlsx" (anything else is a 400). 0 or -1 with r->err. */
+int list_export(struct req *r, const struct list_spec *spec,
+		const char *format);
 
 /* Hook helpers. list_where appends " AND (cond)"; list_arm adds one
  * alternative (at most LIST_ARMS_MAX); each `?` of the text is bound, in

@@ -299,6 +299,9 @@ static void answer_error(struct req *r)
 	r->raw = NULL;
 	free(r->raw_owned);
 	r->raw_owned = NULL;
+	if (r->raw_file)
+		fclose(r->raw_file);
+	r->raw_file = NULL;
 	r->status = problem_status(r->err.kind);
 	r->out = problem_json(&r->err, r->path, r->request_id);
 	r->ctype = "application/problem+json";
@@ -321,6 +324,7 @@ static void start(struct req *r, const struct pipeline_input *in)
 	unsigned char rid[16];
 	randombytes_buf(rid, sizeof rid);
 	sodium_bin2hex(r->request_id, sizeof r->request_id, rid, sizeof rid);
+	atr_log_request(r->request_id); /* ended by the server after observe */
 	r->route_index = -1;
 	r->path = in->path;
 }
@@ -362,6 +366,9 @@ static void reset_attempt(struct req *r)
 	r->body = NULL;
 	free(r->raw_owned);
 	r->raw_owned = NULL;
+	if (r->raw_file)
+		fclose(r->raw_file);
+	r->raw_file = NULL;
 	r->raw = NULL;
 	r->raw_len = 0;
 	r->ctype = NULL;
@@ -411,5 +418,7 @@ void req_free(struct req *r)
 	if (r->out)
 		json_decref(r->out);
 	free(r->raw_owned);
+	if (r->raw_file)
+		fclose(r->raw_file);
 	arena_free(r->arena);
 }

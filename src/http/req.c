@@ -3,8 +3,6 @@
  * response, and the activity row of the change it makes. */
 #include "atrium.h"
 
-#include <unistd.h>
-
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/buf.h"
@@ -111,26 +109,6 @@ void req_raw_json(struct req *r, int status, struct buf *b)
 	r->raw = r->raw_owned;
 	r->ctype = "application/json";
 	r->status = status;
-}
-
-/* Closes a file the response did not take (another answer replaced it,
- * or a HEAD request). */
-static void file_close(void *arg)
-{
-	struct req *r = arg;
-	if (r->file_set)
-		close(r->file_fd);
-	r->file_set = false;
-}
-
-void req_file(struct req *r, int fd, uint64_t len, const char *ctype)
-{
-	r->file_set = true;
-	r->file_fd = fd;
-	r->file_len = len;
-	r->ctype = ctype;
-	r->status = 200;
-	req_defer(r, file_close, r);
 }
 
 const char *req_attachment(struct req *r, const char *name)

@@ -43,6 +43,7 @@
 #include "core/module.h"
 #include "core/buf.h"
 #include "core/embedded.h"
+#include "core/log.h"
 #include "db/db.h"
 #include "http/conntrack.h"
 #include "http/metrics.h"
@@ -253,11 +254,15 @@ static struct MHD_Response *make_response(struct server *s, struct req *r,
 						       MHD_RESPMEM_MUST_FREE);
 		if (!ctype)
 			ctype = "application/json";
-	} else if (r->file_set && !head) {
-		/* MHD reads and closes it as the client takes it. */
-		resp = MHD_create_response_from_fd64(r->file_len, r->file_fd);
-		if (resp)
-			r->file_set = false;
+	} else if (r->raw_file && !head) {
+		/* A file (an export): MHD reads it from the start, in
+		 * pieces, and closes the descriptor. */
+		int fd = dup(fileno(r->raw_file));
+		resp = fd < 0 ? NULL
+			      : MHD_create_response_from_fd64(r->raw_file_len,
+							      fd);
+		if (!resp && fd >= 0)
+			close(fd);
 	} else if (r->raw_owned && !head) {
 		/* MHD sends after we return: hand it the buffer to free. */
 		resp = MHD_create_response_from_buffer(
@@ -334,6 +339,7 @@ static void handle(struct conn_state *st, enum atr_ekind reject,
 	double ms = (double)(atr_mono_ns() - st->t0) / 1e6;
 	metrics_observe(app->metrics, r.route_index, r.status, ms / 1000.0);
 	modules_observe(app, &r, ms);
+	atr_log_request(NULL); /* set by the pipeline's start */
 	log_request(&r, st->method, ms);
 	req_free(&r);
 }

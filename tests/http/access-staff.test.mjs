@@ -464,7 +464,8 @@ describe('staff administration', () => {
         // The client portal's routes do not know staff at all (portal.test.mjs).
         if (route.access === 'contact') continue;
         const params = {};
-        for (const m of route.path.matchAll(/\{([^}]+)\}/g)) params[m[1]] = m[1] === 'group' ? 'company' : m[1] === 'kind' ? 'logo_light' : MISSING_ID;
+        for (const m of route.path.matchAll(/\{([^}]+)\}/g)) params[m[1]] = m[1] === 'group' ? 'company' : m[1] === 'kind' ? 'logo_light'
+          : m[1] === 'key' ? 'activity_review' : MISSING_ID;
         const body = ['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined;
         const r = await c.req(route.method, route.path, { params, body, headers: { 'If-Match': '"1"' } });
         n++;

@@ -142,6 +142,8 @@ describe('passwords: policy, change, forgot/reset, forced reset, maximum age', (
     assert.deepEqual(defaults, {
       password_min_length: 15, password_min_length_2fa: 8, password_min_score: 3, password_history: 5,
       password_max_age_days: 0, twofa_required_admins: true, session_idle_minutes: 30, session_absolute_hours: 12,
+      // The weekly check's (src/admin/signals.c).
+      working_hours: '08:00-19:00', working_days: 'mon,tue,wed,thu,fri', mass_delete_count: 20, mass_delete_minutes: 10,
     });
     assert.equal(r.body.fields.find((f) => f.key === 'password_min_length').min, 8, 'never below 8');
     assert.equal(r.body.values.password_min_length, 15);

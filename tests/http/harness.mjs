@@ -362,7 +362,7 @@ export function client(base) {
       return null;
     },
     async req(method, pattern, opts = {}) {
-      const { params = {}, query, body, raw, contentType, headers = {}, csrf = true, timeout } = opts;
+      const { params = {}, query, body, raw, contentType, headers = {}, csrf = true, timeout, binary = false } = opts;
       let urlPath = fillPattern(pattern, params);
       let qs = '';
       if (query !== undefined) {
@@ -386,7 +386,10 @@ export function client(base) {
         method, headers: h, body: payload, redirect: 'manual',
         signal: timeout ? AbortSignal.timeout(timeout) : undefined,
       });
-      const text = await res.text();
+      // binary: the body as bytes (r.bytes, a Buffer), e.g. an xlsx download
+      // (a problem+json answer is still read as text and parsed)
+      const bytes = binary ? Buffer.from(await res.arrayBuffer()) : undefined;
+      const text = !binary ? await res.text() : /json/i.test(res.headers.get('content-type') || '') ? bytes.toString() : '';
       const setCookies = typeof res.headers.getSetCookie === 'function' ? res.headers.getSetCookie() : [];
       for (const sc of setCookies) {
         const [pair, ...attrs] = sc.split(';');
@@ -408,7 +411,7 @@ export function client(base) {
       }
       if (parsed && typeof parsed === 'object' && typeof parsed.csrf_token === 'string') c.csrf = parsed.csrf_token;
       recordCoverage(method, pattern, urlPath, res.status);
-      return { status: res.status, headers: res.headers, body: parsed, text, setCookies, url };
+      return { status: res.status, headers: res.headers, body: parsed, text, bytes, setCookies, url };
     },
     async login(email, password) {
       const r = await c.req('POST', '/api/v1/auth/login', { body: { email, password } });

@@ -75,7 +75,8 @@ export function withQuery(path, query) {
 /**
  * api('GET', '/api/v1/leads', {query, body, ifMatch, idempotencyKey, signal})
  * → {status, data, etag, headers}. `raw` (a Blob or File) with `contentType`
- * sends bytes instead of JSON (an uploaded image). Throws ApiError on non-2xx; an aborted
+ * sends bytes instead of JSON (an uploaded image); `blob: true` gives a successful
+ * answer's body as a Blob in `data` (a download). Throws ApiError on non-2xx; an aborted
  * request rethrows the AbortError.
  */
 export async function api(method, path, opts = {}) {
@@ -104,7 +105,7 @@ export async function api(method, path, opts = {}) {
 
   let data = null;
   const type = res.headers.get('Content-Type') || '';
-  if (res.status !== 204 && /json/.test(type)) {
+  if (res.status !== 204 && /json/.test(type) && !(opts.blob && res.ok)) {
     try { data = await res.json(); } catch (err) {
       if (err && err.name === 'AbortError') throw err;
       data = null;
@@ -125,6 +126,7 @@ export async function api(method, path, opts = {}) {
     }
     throw error;
   }
+  if (opts.blob) data = await res.blob();
   return { status: res.status, data, etag: res.headers.get('ETag'), headers: res.headers };
 }
 

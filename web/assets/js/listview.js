@@ -52,14 +52,11 @@
 //   onData: (answer, view) =>  draws what the list adds (counts, kinds, ...)
 //   query: {automation_id: 4}  parameters every request sends (a list
 //                              inside a record's page); not in the address
-//   exportCsv: {filename}      an "Export CSV" button: the whole selection
-//                              (search, filters, sort; every page, up to
-//                              EXPORT_MAX rows) as the columns show it, one
-//                              column per column with a label (a column's
-//                              `csv: (row) => text` overrides its cell's
-//                              text; `csv: false` leaves it out), made in
-//                              the browser for lists whose route has no
-//                              export of its own
+//   exportable: true           "Export CSV" and "Export Excel" buttons: the
+//                              server's export of the whole selection
+//                              (the list route with ?format=csv|xlsx: the
+//                              search, filters and sort shown, exactly the
+//                              rows and fields the member may see; logged)
 // });
 // root.append(view.root); await view.load();
 // view.set({status: 'blocked'}) sets filters (first page); view.load()
@@ -76,8 +73,7 @@
 import { h, debounce, icon } from './dom.js';
 import { api, ApiError, isAbort } from './api.js';
 import { navigate } from './router.js';
-import { downloadText, emptyState, problemBox } from './ui.js';
-import { csvText } from './csv.js';
+import { downloadBlob, emptyState, problemBox } from './ui.js';
 import { t } from './i18n.js';
 import { formatNumber } from './format.js';
 
@@ -88,7 +84,6 @@ const CURSOR_MAX = 2000;
 const TRAILS_MAX = 50;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const URL_PRESET = '\u0000address';
-const EXPORT_MAX = 5000;
 
 const lastQuery = new Map(); // pathname → the list's last query string
 const trails = new Map(); // pathname + query string → {search, trail, start}
@@ -128,8 +123,9 @@ function validSort(sort, keys) {
 
 export function listView(ctx, cfg) {
   const c = { limit: 25, maxLimit: 200, filters: [], toolbar: [], query: {}, ...cfg };
-  const exportBtn = c.exportCsv ? h('button', { type: 'button', class: 'btn' }, t('list.export_csv')) : null;
-  if (exportBtn) c.toolbar = [...c.toolbar, exportBtn];
+  const exportBtns = c.exportable ? [['csv', t('list.export_csv')], ['xlsx', t('list.export_xlsx')]]
+    .map(([format, label]) => h('button', { type: 'button', class: 'btn', dataset: { format } }, label)) : [];
+  if (exportBtns.length) c.toolbar = [...c.toolbar, ...exportBtns];
   const path = location.pathname;
   const view = { rows: [], data: null }; // filled in at the end
   const sortKeys = new Set([...c.columns.map((col) => col.sort).filter(Boolean),
@@ -547,38 +543,25 @@ export function listView(ctx, cfg) {
   }
 
   /** The text of a cell as the table shows it. */
-  function cellText(col, r) {
-    if (typeof col.csv === 'function') return col.csv(r);
-    const content = col.cell(r, { link: (x) => x });
-    const box = h('div', null, content);
-    return box.textContent.replace(/\s+/g, ' ').trim();
-  }
-
-  /** Every page of the selection (at most EXPORT_MAX rows) as a CSV download. */
-  async function exportCsv() {
-    const cols = c.columns.filter((col) => !col.header && col.csv !== false && (col.label || col.hiddenLabel));
-    const rows = [cols.map((col) => col.label || col.hiddenLabel)];
-    exportBtn.disabled = true;
+  /** The whole selection as a file the server writes (format csv or xlsx). */
+  async function exportAs(format, btn) {
+    for (const b of exportBtns) b.disabled = true;
     status.replaceChildren();
     try {
-      let cursor = '';
-      while (rows.length <= EXPORT_MAX) {
-        const q = { ...c.query, ...filterQuery(), sort: state.sort, limit: c.maxLimit };
-        if (cursor) q.cursor = cursor;
-        const { data } = await api('GET', c.api, { query: q, signal: ctx.signal });
-        for (const r of (data && data.data) || []) if (rows.length <= EXPORT_MAX) rows.push(cols.map((col) => cellText(col, r)));
-        if (!data.has_more || !data.next_cursor) break;
-        cursor = data.next_cursor;
-      }
-      downloadText(c.exportCsv.filename, `\ufeff${csvText(rows)}`, 'text/csv;charset=utf-8');
-      live.textContent = t('list.exported', { count: rows.length - 1, n: fmt(rows.length - 1) });
+      const q = { ...c.query, ...filterQuery(), sort: state.sort, format };
+      const { data, headers } = await api('GET', c.api, { query: q, signal: ctx.signal, blob: true });
+      const name = /filename\*=UTF-8''([^;]+)/.exec(headers.get('Content-Disposition') || '');
+      downloadBlob(name ? decodeURIComponent(name[1]) : `export.${format}`, data);
+      const n = Number(headers.get('X-Export-Rows')) || 0;
+      live.textContent = t('list.exported', { count: n, n: fmt(n) });
     } catch (err) {
       if (!isAbort(err)) status.replaceChildren(problemBox(err));
     } finally {
-      exportBtn.disabled = false;
+      for (const b of exportBtns) b.disabled = false;
+      btn.focus();
     }
   }
-  if (exportBtn) exportBtn.addEventListener('click', exportCsv);
+  for (const b of exportBtns) b.addEventListener('click', () => exportAs(b.dataset.format, b));
 
   ctx.signal.addEventListener('abort', () => {
     onSearch.cancel();

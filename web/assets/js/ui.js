@@ -186,7 +186,12 @@ export function rateLimitBox(err, title = t('wait.too_many')) {
 
 /** Saves text as a file through a Blob URL (no server round trip, no inline script). */
 export function downloadText(filename, text, type = 'text/plain;charset=utf-8') {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBlob(filename, new Blob([text], { type }));
+}
+
+/** Saves a Blob (a download fetched with api(..., {blob: true})) as a file. */
+export function downloadBlob(filename, blob) {
+  const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: filename, class: 'visually-hidden' }, filename);
   document.body.appendChild(a);
   a.click();

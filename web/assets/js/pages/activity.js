@@ -1,6 +1,9 @@
 // Activity log (/admin/utilities/activity_log) on the list component: filters,
 // a date range, sort by time, cursor paging, and the CSV export of the same
 // selection. The entry columns are shared with the dashboard and History.
+// The weekly check's saved filters (sign-ins from new addresses, at unusual
+// hours, mass deletions: the server's `signal=`, src/admin/signals.c) are
+// one-click views above the list; each entry shows its signals as badges.
 import { timeZone } from '../format.js';
 import { h, pageTitle, timeEl } from '../dom.js';
 import { api, isAbort, withQuery } from '../api.js';
@@ -9,7 +12,7 @@ import { ENTITIES, entityByLogName } from '../entities.js';
 import { emptyState, loadStaff, modal, problemBox } from '../ui.js';
 import { t } from '../i18n.js';
 
-export const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', 'logout', 'setup', 'password_set',
+export const ACTIONS = ['create', 'update', 'delete', 'export', 'login', 'login_failed', 'logout', 'setup', 'password_set',
   'password_change', 'activate', 'deactivate', 'invite', 'permissions', 'smtp_test', 'retry', 'reassign',
   // Authentication events: the password step, 2FA, password resets, sessions.
   'login_password', 'login_2fa_failed', 'login_recovery_code', '2fa_enrol_started', '2fa_enabled', '2fa_disabled',
@@ -21,6 +24,15 @@ const entitySuggestions = () => [...ENTITIES.map((e) => e.logEntity), 'staff', '
   'vault_category'];
 // Where a log entry's record lives, for entities outside ENTITIES.
 const RECORD_PATHS = { staff: '/admin/staff', role: '/admin/roles', vault_entry: '/admin/team_password' };
+
+// The signals an entry may carry, and the weekly check's saved filters.
+export const SIGNALS = ['new_address', 'unusual_hours', 'mass_delete'];
+const signalText = (k) => t(`activity.signal.${k}`);
+
+function signalBadges(e) {
+  const list = Array.isArray(e.signals) ? e.signals : [];
+  return list.map((k) => h('span', { class: 'badge badge-signal', dataset: { signal: k } }, signalText(k)));
+}
 
 function show(v) {
   if (v === null || v === undefined || v === '') return '∅';
@@ -89,6 +101,7 @@ export async function showEntry(id, returnFocus) {
       [t('activity.ip'), e.ip || '—'],
       [t('activity.request_id'), e.request_id || '—'],
     ];
+    if (Array.isArray(e.signals) && e.signals.length) meta.push([t('activity.signals'), e.signals.map(signalText).join(', ')]);
     dlg.body.replaceChildren(
       h('dl', { class: 'details' }, meta.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
       rows.length ? h('table', { class: 'table' },
@@ -111,7 +124,8 @@ export function activityColumns({ compact = false } = {}) {
       } },
     { label: t('activity.actor'), class: 'nowrap', cell: (e) => e.actor_name || (e.actor_id != null ? `#${e.actor_id}` : t('activity.system')) },
     { label: t('activity.action'),
-      cell: (e) => h('span', { class: ['badge', ACTIONS.includes(e.action) ? `badge-action-${e.action}` : null] }, e.action) },
+      cell: (e) => [h('span', { class: ['badge', ACTIONS.includes(e.action) ? `badge-action-${e.action}` : null] }, e.action),
+        ...signalBadges(e).flatMap((b) => [' ', b])] },
     { label: t('activity.entity'), cell: (e) => e.entity || '' },
     { label: t('activity.entity_id'),
       cell(e) {
@@ -162,7 +176,20 @@ export async function activityPage(ctx, root) {
   ctx.setTitle(t('nav.activity_log'));
   const staff = await loadStaff(ctx.signal);
   const exportLink = h('a', { class: 'btn', download: 'activity.csv', href: '/api/v1/activity/export' }, t('activity.export'));
-  const view = listView(ctx, {
+  // The weekly check: each saved filter is one click (the other filters
+  // are cleared, so the view is the same for everyone).
+  let view = null;
+  const views = h('nav', { class: 'saved-filters', 'aria-label': t('activity.weekly_check') },
+    h('span', { class: 'muted' }, `${t('activity.weekly_check')}:`),
+    SIGNALS.map((k) => {
+      const b = h('button', { type: 'button', class: 'btn btn-sm', 'aria-pressed': 'false', dataset: { view: k } },
+        t(`activity.view.${k}`));
+      b.addEventListener('click', () => {
+        view.set({ actor_id: '', entity: '', entity_id: '', action: '', ip: '', from: '', to: '', signal: k });
+      });
+      return b;
+    }));
+  view = listView(ctx, {
     api: '/api/v1/activity',
     name: t('activity.entries'),
     id: 'act',
@@ -179,17 +206,25 @@ export async function activityPage(ctx, root) {
       { param: 'entity_id', id: 'act-entity-id', label: t('activity.record_id'), type: 'number', placeholder: t('activity.any') },
       { param: 'action', id: 'act-action', label: t('activity.action'), all: t('activity.any'), options: ACTIONS.map((a) => [a, a]) },
       { param: 'ip', id: 'act-ip', label: t('activity.ip'), type: 'text', placeholder: t('activity.ip_placeholder') },
+      { param: 'signal', id: 'act-signal', label: t('activity.signal'), all: t('activity.any'),
+        options: SIGNALS.map((k) => [k, signalText(k)]) },
       // Days of the browser's time zone, the one the times are shown in.
       { type: 'dates', field: 'at', params: ['from', 'to'], labels: [t('activity.from'), t('activity.to')] },
     ],
     columns: activityColumns(),
     tableClass: 'table-log',
     empty: { none: [t('activity.none')], filtered: [t('activity.no_match')] },
-    onData: () => { exportLink.href = withQuery('/api/v1/activity/export', view.filterQuery()); },
+    onData: () => {
+      exportLink.href = withQuery('/api/v1/activity/export', view.filterQuery());
+      // The saved filter shown, if any, is the pressed button.
+      const current = view.filterQuery().signal || '';
+      for (const b of views.querySelectorAll('button[data-view]')) b.setAttribute('aria-pressed', String(b.dataset.view === current));
+    },
   });
   root.replaceChildren(
     h('div', { class: 'page-header' }, pageTitle(t('nav.activity_log')), exportLink),
     h('p', { class: 'muted page-lead' }, `${t('activity.lead')} `, t('activity.times_in', { zone: timeZone() })),
+    views,
     view.root);
   await view.load();
 }

@@ -139,7 +139,7 @@ async function automationsList(ctx, root) {
         ['paused', t('auto.paused_only'), { 'paused_at[empty]': 'false' }], ['not', t('auto.not_paused'), { 'paused_at[empty]': 'true' }]] },
     ],
     toolbar: [bulkOn, bulkOff, selected].filter(Boolean),
-    exportCsv: { filename: 'automations.csv' },
+    exportable: true,
     columns,
     rowHref: (a) => `${AUTO_BASE}/${a.id}`,
     rowProps: (a) => ({ dataset: { automation: String(a.id), enabled: String(a.enabled) } }),

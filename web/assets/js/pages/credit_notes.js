@@ -39,6 +39,7 @@ async function creditNotesList(ctx, root) {
   const refs = (kind) => ((view && view.data && view.data.refs) || {})[kind] || {};
   view = listView(ctx, {
     api: '/api/v1/credit_notes',
+    exportable: true,
     name: entity.plural,
     id: 'credit-notes',
     sort: '-id',

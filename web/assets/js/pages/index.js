@@ -15,8 +15,10 @@ import * as twofa from './twofa.js';
 import * as utilities from './utilities.js';
 import * as emailQueue from './email_queue.js';
 import * as pipeLog from './pipe_log.js';
+import * as logArchives from './log_archives.js';
 import * as jobs from './jobs.js';
 import * as activity from './activity.js';
+import * as systemLog from './system_log.js';
 import * as apiTokens from './api_tokens.js';
 import * as webhooks from './webhooks.js';
 import * as customFields from './custom_fields.js';
@@ -30,12 +32,13 @@ import * as proposals from './proposals.js';
 import * as notifications from './notifications.js';
 import * as automations from './automations.js';
 import * as vault from './vault.js';
+import * as security from './security.js';
 import * as backups from './backups.js';
 import * as records from './records.js';
 
-export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, jobs,
+export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, logArchives, jobs,
   activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, proposals,
-  notifications, automations, vault, backups, records];
+  notifications, automations, vault, security, systemLog, backups, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {

@@ -45,6 +45,7 @@ async function invoicesList(ctx, root) {
   const creates = can('invoices', 'create');
   view = listView(ctx, {
     api: '/api/v1/invoices',
+    exportable: true,
     name: entity.plural,
     id: 'invoices',
     sort: '-id',

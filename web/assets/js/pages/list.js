@@ -129,6 +129,7 @@ export function listPage(entity) {
       filters,
       columns: columns(),
       toolbar: chooser ? [chooser] : [],
+      exportable: true,
       rowHref: (record) => `${entity.path}/${record.id}`,
       empty: {
         none: [entityText(entity, 'none'), creates ? entityText(entity, 'first') : null],

@@ -79,6 +79,7 @@ async function paymentsList(ctx, root) {
   if (modes) filters.push({ param: 'payment_mode_id', id: 'pay-mode-filter', label: t('pay.mode'), options: modes.map((m) => [String(m.id), m.name]) });
   view = listView(ctx, {
     api: '/api/v1/payments',
+    exportable: true,
     name: entity.plural,
     id: 'payments',
     sort: '-date',

@@ -32,6 +32,7 @@ async function proposalsList(ctx, root) {
   const creates = can('proposals', 'create');
   view = listView(ctx, {
     api: '/api/v1/proposals',
+    exportable: true,
     name: entity.plural,
     id: 'proposals',
     sort: '-id',

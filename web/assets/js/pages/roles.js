@@ -25,7 +25,9 @@ const BACK = ['M15 18l-6-6 6-6'];
 
 async function loadModules(signal) {
   const { data } = await api('GET', '/api/v1/permissions/modules', { signal });
-  return Array.isArray(data.data) ? data.data : [];
+  // A module with no capability is for administrators only (log archives):
+  // no role can be granted it, so it is no row of the matrix.
+  return Array.isArray(data.data) ? data.data.filter((m) => (m.capabilities || []).length) : [];
 }
 
 /* ---- list ------------------------------------------------------------------ */
@@ -177,14 +179,19 @@ export async function roleNewPage(ctx, root) {
   const require2fa = require2faControl();
   const matrix = matrixEditor(modules, {});
   const templateNote = h('div', { class: 'template-note', 'aria-live': 'polite' });
+  // The template the role is made from: remembered by the role, so the
+  // security role audit can flag grants beyond it.
+  let fromTemplate = null;
   const start = radioGroup({
     name: 'start', label: t('roles.start_from'), value: 'blank',
     items: [['blank', t('roles.blank'), t('roles.blank_hint')],
       ...templates.map((x, i) => [`t${i}`, t('roles.template', { name: x.name }), x.description])],
     onChange: (v) => {
       templateNote.replaceChildren();
+      fromTemplate = null;
       if (v === 'blank') { matrix.set({}); return; }
       const tpl = templates[Number(v.slice(1))];
+      fromTemplate = tpl.name;
       name.set(tpl.name);
       description.set(tpl.description || '');
       matrix.set(tpl.permissions || {});
@@ -217,6 +224,7 @@ export async function roleNewPage(ctx, root) {
     const body = { name: name.get(), permissions: matrix.get() };
     if (description.get()) body.description = description.get();
     if (require2fa.get()) body.require_2fa = true;
+    if (fromTemplate) body.template = fromTemplate;
     save.disabled = true;
     try {
       const { data } = await api('POST', '/api/v1/roles', { body });

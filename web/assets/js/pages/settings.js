@@ -90,6 +90,16 @@ const GROUPS = () => ({
         hint: t('set.security.session_idle_minutes.hint') },
       { key: 'session_absolute_hours', label: t('set.security.session_absolute_hours.label'), type: 'number',
         hint: t('set.security.session_absolute_hours.hint') },
+      // The weekly check's signals (src/admin/signals.c).
+      { section: t('set.security.section_signals') },
+      { key: 'working_hours', label: t('set.security.working_hours.label'), type: 'text',
+        hint: t('set.security.working_hours.hint') },
+      { key: 'working_days', label: t('set.security.working_days.label'), type: 'text',
+        hint: t('set.security.working_days.hint') },
+      { key: 'mass_delete_count', label: t('set.security.mass_delete_count.label'), type: 'number',
+        hint: t('set.security.mass_delete_count.hint') },
+      { key: 'mass_delete_minutes', label: t('set.security.mass_delete_minutes.label'), type: 'number',
+        hint: t('set.security.mass_delete_minutes.hint') },
     ],
   },
   integrations: {
@@ -100,6 +110,13 @@ const GROUPS = () => ({
         wide: true, hint: t('set.integrations.webhook_disable_after.hint') },
       { key: 'api_log_retention_days', label: t('set.integrations.api_log_retention_days.label'), type: 'number' },
     ],
+  },
+  // Log retention (its form is on Utilities > Log archives).
+  retention: {
+    title: t('set.retention.title'), save: t('set.retention.save'),
+    lead: t('set.retention.lead'),
+    fields: ['activity', 'pipe', 'webhook_attempts', 'webhook_deliveries', 'events'].map((log) => (
+      { key: `retention_${log}_days`, label: t(`set.retention.${log}.label`), type: 'number', hint: t('set.retention.hint') })),
   },
   // Described when drawn: its words come from the catalogue.
   localization: () => localizationGroup(),
@@ -230,7 +247,7 @@ function fieldSpec(desc, meta) {
 }
 
 /** Loads one settings group and renders its form into slot; onSaved() after each save. */
-async function groupForm(group, slot, signal, onSaved) {
+export async function groupForm(group, slot, signal, onSaved) {
   const all = GROUPS();
   const def = typeof all[group] === 'function' ? all[group]() : all[group];
   let data;

@@ -87,6 +87,7 @@ export async function staffListPage(ctx, root) {
   const none = (label) => h('span', { class: 'muted', 'aria-label': label }, '—');
   const view = listView(ctx, {
     api: '/api/v1/staff',
+    exportable: true,
     name: t('staff.members'),
     id: 'staff',
     sort: 'name',
