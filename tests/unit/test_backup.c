@@ -222,6 +222,7 @@ TEST(backup_file_written_extracted_and_checked)
 
 #include "admin/backup.h"
 #include "db/db.h"
+#include "db/migrate.h"
 
 static bool stop_now(void)
 {
@@ -261,7 +262,10 @@ static void case_stop(const char *url)
 	atr_err_clear(&err);
 	CHECK_EQ_INT(backup_make(db, url, out, NULL, &info, &err), 0);
 	CHECK_EQ_INT(count_files(dir, "b.tar"), 1);
-	CHECK_STR(info.schema, "0043_backups");
+	/* The newest migration this binary carries (the database is current). */
+	char last[128] = "";
+	CHECK(migrate_known(DB_SQLITE, info.schema, last, sizeof last));
+	CHECK_STR(info.schema, last);
 	CHECK_EQ_INT(info.bytes, file_size(out));
 	uint64_t n;
 	char sha[BK_SHA_HEX];
@@ -270,7 +274,7 @@ static void case_stop(const char *url)
 	struct bk_manifest m;
 	CHECK_EQ_INT(bk_read_manifest(out, &m, &err), 0);
 	CHECK_STR(m.database, "sqlite");
-	CHECK_STR(m.schema, "0043_backups");
+	CHECK_STR(m.schema, info.schema);
 	/* Never over a file. */
 	CHECK_EQ_INT(backup_make(db, url, out, NULL, &info, &err), -1);
 	CHECK_EQ_INT(err.kind, ATR_E_CONFLICT);
