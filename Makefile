@@ -42,7 +42,8 @@ DEB_BUILD := build-essential g++ pkg-config libmicrohttpd-dev libjansson-dev \
 	zlib1g-dev \
 	libzip-dev \
 	libexpat1-dev \
-	libcsv-dev
+	libcsv-dev \
+	postgresql-client
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
 	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl \
 	poppler-utils unzip

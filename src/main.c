@@ -20,6 +20,8 @@ static const struct {
 	{"settings", cmd_settings, "settings list|get|set: an organisation's settings"},
 	{"notify", cmd_notify, "a notification for a member or the administrators"},
 	{"user", cmd_user, "user reset-2fa: remove a member's 2FA (lost device)"},
+	{"backup", cmd_backup, "backup --out FILE | backup verify FILE: backups"},
+	{"restore", cmd_restore, "restore FILE: a backup into an empty database"},
 	{"routes", cmd_routes, "print the route table as JSON"},
 	{"version", cmd_version, "print the version"},
 };

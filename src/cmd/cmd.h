@@ -33,6 +33,8 @@ int cmd_logs_verify(struct app *app, const char *file, const char *checkpoint);
 int cmd_settings(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /* Collected command-line settings: --config and config overrides. */
 struct cmd_settings {

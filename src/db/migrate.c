@@ -18,10 +18,14 @@
  * twelve-step ALTER TABLE procedure). */
 #define MARKER_FK_OFF "-- atrium: foreign-keys-off"
 
+static const char *dir_of_dialect(enum db_dialect d)
+{
+	return d == DB_SQLITE ? "migrations/sqlite/" : "migrations/pg/";
+}
+
 static const char *dir_of(struct db *db)
 {
-	return db_dialect(db) == DB_SQLITE ? "migrations/sqlite/"
-					   : "migrations/pg/";
+	return dir_of_dialect(db_dialect(db));
 }
 
 /* The version of a migration is its file name without directory and .sql. */
@@ -37,10 +41,9 @@ static void version_of(const char *name, char *out, size_t n)
 
 /* True when this binary carries migration version for db's dialect; last
  * gets the newest version it carries. */
-static bool known_version(struct db *db, const char *version, char *last,
-			  size_t n)
+static bool known_in(const char *dir, const char *version, char *last,
+		     size_t n)
 {
-	const char *dir = dir_of(db);
 	bool found = false;
 	for (const struct embedded_file *f = embedded_files; f->name; f++) {
 		if (strncmp(f->name, dir, strlen(dir)) != 0)
@@ -52,6 +55,20 @@ static bool known_version(struct db *db, const char *version, char *last,
 		atr_strlcpy(last, v, n);
 	}
 	return found;
+}
+
+static bool known_version(struct db *db, const char *version, char *last,
+			  size_t n)
+{
+	return known_in(dir_of(db), version, last, n);
+}
+
+bool migrate_known(enum db_dialect d, const char *version, char *last,
+		   size_t n)
+{
+	char tmp[128];
+	return known_in(dir_of_dialect(d), version, last ? last : tmp,
+			last ? n : sizeof tmp);
 }
 
 /* 1 when schema_migrations exists, 0 when not, -1 with err. Reads only. */

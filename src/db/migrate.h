@@ -27,4 +27,10 @@ int migrate_run(struct db *db, int *applied, struct atr_err *err);
  * binary). Writes nothing. */
 int migrate_pending(struct db *db, struct atr_err *err);
 
+/* True when this binary carries migration version ("0043_backups") for
+ * dialect d; last (n bytes, may be NULL) gets the newest it carries.
+ * A backup whose schema is not known was made by a newer release. */
+bool migrate_known(enum db_dialect d, const char *version, char *last,
+		   size_t n);
+
 #endif

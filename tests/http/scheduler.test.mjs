@@ -209,12 +209,14 @@ describe('scheduler: atrium cron with the in-process scheduler off', () => {
     const r = await waitFor(async () => {
       const x = await client(srv.base).req('POST', CRON, { query: { token } });
       assert.equal(x.status, 200, x.text);
-      return x.body.ran.length ? x : null;
+      return x.body.ran.some((t) => t.task === 'housekeeping') ? x : null;
     }, { timeout: 20000, every: 1500, what: 'the cron URL to run housekeeping' });
     assert.equal(r.body.ran_here, true);
-    assert.deepEqual(Object.keys(r.body.ran[0]).sort(), ['duration_ms', 'error', 'ok', 'task']);
-    assert.equal(r.body.ran[0].task, 'housekeeping');
-    assert.equal(r.body.ran[0].ok, true);
+    // Other tasks on the housekeeping period (backups) may run with it.
+    const hk = r.body.ran.find((x) => x.task === 'housekeeping');
+    assert.ok(hk, JSON.stringify(r.body.ran));
+    assert.deepEqual(Object.keys(hk).sort(), ['duration_ms', 'error', 'ok', 'task']);
+    assert.equal(hk.ok, true);
     const s = await admin.req('GET', STATE);
     assert.equal(s.body.last_run_via, 'url');
   });

@@ -35,11 +35,12 @@ import * as vault from './vault.js';
 import * as security from './security.js';
 import * as health from './health.js';
 import * as excelImport from './excel_import.js';
+import * as backups from './backups.js';
 import * as records from './records.js';
 
 export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, logArchives, jobs,
   activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, proposals,
-  notifications, automations, vault, security, systemLog, health, excelImport, records];
+  notifications, automations, vault, security, systemLog, health, excelImport, backups, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {

@@ -16,6 +16,7 @@ import { formatNumber } from '../format.js';
 import { clearErrors, control, showFieldErrors, staleNotice, tabs } from '../forms.js';
 import { trackForm } from '../dirty.js';
 import { brandingCard } from './settings_branding.js';
+import { lastGoodCard } from './backups.js';
 import { t } from '../i18n.js';
 
 /* The UI's description of each group: labels and hints. Keys the server
@@ -175,16 +176,19 @@ const TABS = [
   { key: 'security', label: 'Security', groups: ['security'] },
   { key: 'integrations', label: 'Integrations', groups: ['integrations'] },
   { key: 'cron', label: 'Cronjob', groups: [] },
+  { key: 'backups', label: 'Backups', groups: [], adminOnly: true },
 ];
 
 export async function settingsPage(ctx, root) {
   ctx.setTitle(t('nav.settings'));
   const want = ctx.query.get('tab');
+  // Backups are the administrators' (the server answers 403 to others).
+  const shown = TABS.filter((x) => !x.adminOnly || (me() && me().admin));
   const tb = tabs({
     label: t('nav.settings'),
-    selected: TABS.some((x) => x.key === want) ? want : 'general',
+    selected: shown.some((x) => x.key === want) ? want : 'general',
     onChange: (key) => replaceQuery({ tab: key === 'general' ? '' : key }),
-    items: TABS.map((tab) => ({
+    items: shown.map((tab) => ({
       key: tab.key, label: t(`settings.tab.${tab.key}`),
       render: (panel) => {
         // The Seats tab's "N of M seats in use" follows a saved seat count.
@@ -198,6 +202,7 @@ export async function settingsPage(ctx, root) {
         }
         if (usage) panel.insertBefore(usage.box, panel.firstChild);
         if (tab.key === 'cron') panel.appendChild(cronPanel(ctx.signal));
+        if (tab.key === 'backups') panel.appendChild(lastGoodCard(ctx.signal));
       },
     })),
   });
