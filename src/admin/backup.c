@@ -32,6 +32,7 @@
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/buf.h"
+#include "core/health_report.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "http/http.h"
@@ -708,10 +709,54 @@ static const struct perm_module backup_perms[] = {
 	{0},
 };
 
+/* The health page's "last good backup": its age, judged against the
+ * schedule (good within one and a half periods, warning past two; without
+ * a schedule, a week and two), warning when none was ever made. A backup
+ * holds every organisation: shown to the first organisation (and in
+ * /metrics, org 0) only, as the Backups screen is. */
+static int backup_health(struct app *app, struct db_conn *c, int64_t org,
+			 struct health_report *rep)
+{
+	if (org) {
+		int64_t first = bk_first_org(c);
+		if (first < 0)
+			return -1;
+		if (org != first)
+			return 0;
+	}
+	struct bk_schedule sch;
+	char at[ATR_TIME_LEN];
+	int64_t age = 0;
+	if (bk_schedule_load(c, &sch) < 0)
+		return -1;
+	int got = backup_last_good(c, at, &age);
+	if (got < 0)
+		return -1;
+	double period = sch.enabled ? (double)sch.interval_hours * 3600.0
+				    : 7.0 * 86400.0;
+	struct hr_ind *i = hr_add(rep, "backup_age", "seconds",
+				  "/admin/utilities/backups");
+	hr_thresholds(i, HR_LT, 1.5 * period, HR_GT, 2.0 * period);
+	hr_fact(i, "scheduled", sch.enabled);
+	if (sch.enabled)
+		hr_fact(i, "interval_hours", sch.interval_hours);
+	if (!got) {
+		hr_force(i, HR_WARNING); /* never backed up */
+		return 0;
+	}
+	hr_value(i, (double)age);
+	hr_fact_text(i, "finished_at", at);
+	hr_gauge(rep, "atrium_backup_age_seconds",
+		 "Age of the last good backup (any node, any origin).", NULL,
+		 NULL, (double)age);
+	return 0;
+}
+
 const struct module module_backups = {
 	.name = "backups",
 	.perms = backup_perms,
 	.routes = backup_routes,
 	.job_kinds = backup_kinds,
 	.tasks = backup_tasks,
+	.health = backup_health,
 };

@@ -79,3 +79,14 @@ test('an unreadable file is refused with the reason', async ({ page }) => {
   await expect(page.getByTestId('import-upload-error')).toContainText('malformed CSV');
   await expect(page).toHaveURL(/\/admin\/excel_import$/);
 });
+
+test('"Back up before import" starts a backup of the kind pre_import', async ({ page }) => {
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  await page.goto('/admin/excel_import');
+  await page.getByTestId('import-backup').click();
+  await expect(page.getByText('Backup started.')).toBeVisible();
+  const runs = await (await page.request.get('/api/v1/backups?kind=pre_import')).json();
+  expect(runs.data.length).toBeGreaterThanOrEqual(1);
+  expect(runs.data[0].kind).toBe('pre_import');
+});

@@ -287,6 +287,21 @@ describe('backups: the API, the job, the schedule, verify and restore', () => {
     assert.deepEqual(actions, ['backup_done', 'backup_downloaded', 'backup_downloaded', 'create']);
   });
 
+  it('the health page and /metrics show the last good backup\'s age', async () => {
+    const ind = await waitFor(async () => {
+      const h = await admin.req('GET', '/api/v1/health');
+      assert.equal(h.status, 200, h.text);
+      const i = h.body.indicators.find((x) => x.key === 'backup_age');
+      return i && i.value !== null && i;
+    }, { timeout: 20000, what: 'the backup age on the health page' });
+    assert.equal(ind.status, 'good');
+    assert.equal(ind.link, '/admin/utilities/backups');
+    assert.ok(ind.value >= 0 && ind.value < 3600, String(ind.value));
+    assert.match(ind.facts.finished_at, /^\d{4}-\d{2}-\d{2}T/);
+    const m = await (await fetch(`${srv.base}/metrics`)).text();
+    assert.match(m, /^atrium_backup_age_seconds \d/m);
+  });
+
   it('verify refuses a corrupted, a truncated and a foreign file', async () => {
     const file = path.join(srv.dir, 'cli.tar');
     const b = srv.cli(['backup', '--out', file]);
