@@ -51,7 +51,8 @@ static const struct module test_provider = {.name = "test_fields",
 					    .custom_fields = provide};
 
 static struct app app;
-static const struct module *mods[64];
+/* The program's modules, the test's provider and the end. */
+static const struct module *mods[256];
 static struct route create_route;
 
 /* A request as the pipeline leaves it for the handler. */
@@ -259,8 +260,14 @@ out:
 static void with_provider(void (*runner)(unit_db_fn))
 {
 	int n = 0;
-	for (; unit_app.modules[n]; n++)
+	for (; unit_app.modules[n]; n++) {
+		if (n + 2 >= (int)ATR_ARRAY_LEN(mods)) {
+			FAILF("more than %d modules: raise mods[]",
+			      (int)ATR_ARRAY_LEN(mods) - 2);
+			return;
+		}
 		mods[n] = unit_app.modules[n];
+	}
 	mods[n++] = &test_provider;
 	mods[n] = NULL;
 	app.modules = mods;
