@@ -134,7 +134,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
       'the walk includes the other auth routes');
     const wrong = [];
     for (const x of walk) {
-      const res = await c.req(x.method, x.path, { params: { id: 987654, group: 'company', kind: 'logo_light' } });
+      const res = await c.req(x.method, x.path, { params: { id: 987654, group: 'company', kind: 'logo_light', key: 'activity_review' } });
       if (res.status !== 403 || res.body?.detail !== ENROL_DETAIL) wrong.push(`${x.method} ${x.path}: ${res.status} ${res.body?.detail}`);
     }
     assert.deepEqual(wrong, [], 'every other route refuses the enrolment stage');
@@ -228,7 +228,7 @@ describe('2FA enforcement, the 2FA user list, resets', () => {
     const wrong = [];
     const pwOk = new Set([`GET ${ME}`, `POST ${LOGOUT}`, `POST ${CHANGE}`, 'GET /api/v1/auth/session']);
     for (const x of routes.filter((y) => (y.access === 'session' || y.access === 'perm') && !pwOk.has(`${y.method} ${y.path}`))) {
-      const res = await m.c.req(x.method, x.path, { params: { id: 987654, group: 'company', kind: 'logo_light' } });
+      const res = await m.c.req(x.method, x.path, { params: { id: 987654, group: 'company', kind: 'logo_light', key: 'activity_review' } });
       if (res.status !== 403 || res.body?.detail !== 'change your password first') wrong.push(`${x.method} ${x.path}: ${res.status} ${res.body?.detail}`);
     }
     assert.deepEqual(wrong, [], 'only the password change (and me, logout) before anything else');

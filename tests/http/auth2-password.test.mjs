@@ -552,7 +552,7 @@ describe('passwords: policy, change, forgot/reset, forced reset, maximum age', (
       const allowed = new Set([`GET ${ME}`, `POST ${LOGOUT}`, `POST ${CHANGE}`, 'GET /api/v1/auth/session']);
       const wrong = [];
       for (const x of routes.filter((y) => (y.access === 'session' || y.access === 'perm') && !allowed.has(`${y.method} ${y.path}`))) {
-        const res = await c.req(x.method, x.path, { params: { id: 987654, group: 'company', kind: 'logo_light' } });
+        const res = await c.req(x.method, x.path, { params: { id: 987654, group: 'company', kind: 'logo_light', key: 'activity_review' } });
         if (res.status !== 403 || res.body?.detail !== CHANGE_FIRST) wrong.push(`${x.method} ${x.path}: ${res.status} ${res.body?.detail}`);
       }
       assert.deepEqual(wrong, [], 'every other route asks for the change');

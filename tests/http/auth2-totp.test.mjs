@@ -302,7 +302,7 @@ describe('two-factor authentication (TOTP) for the member', () => {
     assert.ok(walk.length > 20, `the route table has the session routes: ${walk.length}`);
     const wrong = [];
     for (const r of walk) {
-      const res = await m.c.req(r.method, r.path, { params: { id: 987654, group: 'company', kind: 'logo_light' } });
+      const res = await m.c.req(r.method, r.path, { params: { id: 987654, group: 'company', kind: 'logo_light', key: 'activity_review' } });
       if (res.status !== 401 || res.body?.detail !== MFA_DETAIL) wrong.push(`${r.method} ${r.path}: ${res.status} ${res.body?.detail}`);
     }
     assert.deepEqual(wrong, [], 'every other route refuses the mfa stage');

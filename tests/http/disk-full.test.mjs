@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, adminClient, client, assertProblem, waitFor, uniq, PG_BASE } from './harness.mjs';
 
-const TMPFS_SIZE = '4m';
+const TMPFS_SIZE = '16m';
 
 /* Mounts a tmpfs in a namespace of its own, kept alive by a holder process
  * (cat, until its input ends); wrap runs a command in that namespace. */
