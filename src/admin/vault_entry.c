@@ -22,8 +22,9 @@
  * only team_password.view and the entry decides. An entry the caller
  * has no grant on is 404, as an absent one.
  *
- * Secrets (password, notes) are never in a record, a list, a diff or an
- * event: the record says password_set / notes_set, the activity diff says
+ * Secrets (password, notes, secret custom fields) are never in a record, a
+ * list, a diff or an event: the record says password_set / notes_set and
+ * {"name", "secret": true, "set": true}, the activity diff says
  * {"password": {"changed": true}}. Every change goes through the one
  * write path (write.h).
  */
@@ -42,7 +43,8 @@
 	"e.id, e.name, e.category_id, e.url, e.username, CASE WHEN "           \
 	"e.password_enc IS NULL THEN 0 ELSE 1 END, CASE WHEN e.notes_enc IS "  \
 	"NULL THEN 0 ELSE 1 END, e.rotated_at, e.created_by, "        \
-	"e.created_at, e.updated_by, e.updated_at, e.version"
+	"e.created_at, e.updated_by, e.updated_at, e.version, "                \
+	"e.custom_fields"
 
 static json_t *text_or_null(struct db_stmt *st, int col)
 {
@@ -72,6 +74,10 @@ static json_t *entry_json(struct db_stmt *st)
 	json_object_set_new(o, "updated_by", int_or_null(st, 10));
 	json_object_set_new(o, "updated_at", text_or_null(st, 11));
 	json_object_set_new(o, "version", json_integer(db_col_int(st, 12)));
+	json_object_set_new(o, "custom_fields",
+			    vault_fields_public(db_col_null(st, 13)
+							? NULL
+							: db_col_text(st, 13)));
 	return o;
 }
 
@@ -160,7 +166,7 @@ static void row(struct buf *b, struct db_stmt *st, const void *arg)
 {
 	const struct list_arg *a = arg;
 	json_t *o = entry_json(st);
-	json_object_set_new(o, "category_name", text_or_null(st, 13));
+	json_object_set_new(o, "category_name", text_or_null(st, 14));
 	if (a->admin)
 		json_object_set_new(o, "level",
 				    json_string(vault_level_name(VAULT_MANAGE)));

@@ -140,6 +140,31 @@ int vault_h_reveal(struct req *r);
 int vault_h_history(struct req *r);
 int vault_h_activity(struct req *r);
 extern const struct schema vault_reveal_schema;
+
+/* ---- custom fields (vault_fields.c) ---------------------------------------- */
+
+#define VAULT_FIELDS_MAX 20
+#define VAULT_FIELD_NAME_MAX 100   /* characters */
+#define VAULT_FIELD_VALUE_MAX 2000 /* bytes */
+
+/* The body's custom_fields beyond the schema: a list of at most
+ * VAULT_FIELDS_MAX {name, value?, hidden?}, names unique in any case;
+ * each problem named custom_fields[i].member. */
+void vault_fields_check(struct req *r, const json_t *list);
+/* The stored form of the list given (a hidden value sealed under key; a
+ * hidden field sent without a value keeps the one stored under its name):
+ * *out (malloc'd JSON, NULL for none), *secret_changed whether a hidden
+ * value was set, changed or removed. 0, or -1 with r->err. */
+int vault_fields_store(struct req *r, const unsigned char *key,
+		       const json_t *given, const char *stored, char **out,
+		       bool *secret_changed);
+/* The list as records show it: hidden values replaced by "set": true. */
+json_t *vault_fields_public(const char *stored);
+/* Opens hidden field name of the stored list into out's "custom_fields"
+ * object. 0, or -1 with r->err (a field error when there is no such
+ * hidden field, 503 when it does not open). */
+int vault_fields_reveal(struct req *r, const unsigned char *key,
+			const char *stored, const char *name, json_t *out);
 /* Drops the oldest history rows of entry id beyond VAULT_HISTORY_MAX. */
 int vault_history_trim(struct db_conn *c, int64_t id);
 

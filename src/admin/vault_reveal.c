@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "admin/vault_int.h"
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/json_out.h"
 #include "core/secret.h"
@@ -31,6 +32,7 @@ static const char *const purpose_choices[] = {"show", "copy", NULL};
 
 static const struct field reveal_fields[] = {
 	{"fields", FT_MULTI, 0, 2, field_choices},
+	{"custom_field", FT_TEXT, 0, VAULT_FIELD_NAME_MAX},
 	{"history_id", FT_INT, 0, 0},
 	{"purpose", FT_ENUM, 0, 0, purpose_choices},
 };
@@ -61,17 +63,21 @@ static int reveal_rules(struct req *r, const json_t *fields, int64_t hist)
 	if (hist > 0 && fields && wants(fields, "notes"))
 		atr_field(&r->err, "fields", "not_allowed",
 			  "a previous value is a password only");
+	if (hist > 0 && json_object_get(r->body, "custom_field"))
+		atr_field(&r->err, "custom_field", "not_allowed",
+			  "a previous value is a password only");
 	return r->err.kind ? -1 : 0;
 }
 
 /* The stored key and the sealed values asked for, read in the reveal's
  * transaction: *pw is the entry's password, or history row hist's. */
 static int sealed(struct req *r, int64_t hist, char **key, char **pw,
-		  char **notes)
+		  char **notes, char **fields)
 {
 	struct db_stmt *st = db_prepare(
-		r->db, "SELECT entry_key, password_enc, notes_enc FROM "
-		       "vault_entry WHERE id = ? AND org_id = ?");
+		r->db, "SELECT entry_key, password_enc, notes_enc, "
+		       "custom_fields FROM vault_entry WHERE id = ? AND "
+		       "org_id = ?");
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, r->id);
@@ -81,6 +87,8 @@ static int sealed(struct req *r, int64_t hist, char **key, char **pw,
 		*key = xstrdup(db_col_text(st, 0));
 		*pw = db_col_null(st, 1) ? NULL : xstrdup(db_col_text(st, 1));
 		*notes = db_col_null(st, 2) ? NULL : xstrdup(db_col_text(st, 2));
+		*fields = db_col_null(st, 3) ? NULL
+					     : xstrdup(db_col_text(st, 3));
 	}
 	db_reset(st);
 	if (rc != 1 || hist <= 0)
@@ -133,12 +141,14 @@ int vault_h_reveal(struct req *r)
 	const char *purpose = json_string_value(json_object_get(r->body, "purpose"));
 	if (reveal_rules(r, fields, hist) < 0)
 		return -1;
-	bool pw_too = !fields || wants(fields, "password");
+	const char *custom =
+		json_string_value(json_object_get(r->body, "custom_field"));
+	bool pw_too = fields ? wants(fields, "password") : !custom;
 	bool notes_too = fields && wants(fields, "notes");
 	if (db_begin(c) < 0)
 		return req_db_error(r);
 	json_t *rec = NULL, *out = NULL, *diff = NULL;
-	char *key_w = NULL, *pw = NULL, *notes = NULL;
+	char *key_w = NULL, *pw = NULL, *notes = NULL, *cfs = NULL;
 	int ret = -1;
 	int rc = vault_entry_need(r, r->id, false, &rec, VAULT_USE);
 	if (rc == 0)
@@ -146,7 +156,7 @@ int vault_h_reveal(struct req *r)
 			 (long long)r->id);
 	if (rc <= 0)
 		goto out;
-	rc = sealed(r, hist, &key_w, &pw, &notes);
+	rc = sealed(r, hist, &key_w, &pw, &notes, &cfs);
 	if (rc == 0) /* deleted since it was read above */
 		atr_fail(&r->err, ATR_E_NOT_FOUND, "entry %lld not found",
 			 (long long)r->id);
@@ -159,15 +169,24 @@ int vault_h_reveal(struct req *r)
 	int bad = pw_too ? open_into(r, key, "password", pw, out) : 0;
 	if (!bad && notes_too)
 		bad = open_into(r, key, "notes", notes, out);
+	if (!bad && custom)
+		bad = vault_fields_reveal(r, key, cfs, custom, out);
 	sodium_memzero(key, sizeof key);
 	if (bad < 0)
 		goto out;
 	/* The log says what was read, never the value. */
 	json_t *names = json_array();
+	const char *ck;
+	json_t *cv;
 	if (pw_too)
 		json_array_append_new(names, json_string("password"));
 	if (notes_too)
 		json_array_append_new(names, json_string("notes"));
+	if (custom) /* the stored spelling of the name */
+		json_object_foreach(json_object_get(out, "custom_fields"), ck, cv)
+			json_array_append_new(
+				names, json_string(arena_printf(
+					       r->arena, "custom_fields.%s", ck)));
 	char ua[256];
 	atr_strlcpy(ua, r->user_agent ? r->user_agent : "", sizeof ua);
 	diff = json_pack("{s:{s:o},s:{s:s}}", "fields", "to", names, "purpose",
@@ -202,6 +221,7 @@ out:
 	free(key_w);
 	free(pw);
 	free(notes);
+	free(cfs);
 	return ret;
 }
 

@@ -29,7 +29,8 @@
 		{"category_id", FT_INT, 0, 0}, {"url", FT_URL, 0, URL_MAX},    \
 		{"username", FT_TEXT, 0, USERNAME_MAX},                        \
 		{"password", FT_SECRET, 0, PASSWORD_MAX},                      \
-		{"notes", FT_SECRET, 0, NOTES_MAX}
+		{"notes", FT_SECRET, 0, NOTES_MAX},                            \
+		{"custom_fields", FT_ITEMS, 0, VAULT_FIELDS_MAX}
 
 static const struct field create_fields[] = {
 	ENTRY_FIELDS,
@@ -88,13 +89,15 @@ void vault_entry_check(struct req *r)
 	const json_t *access = json_object_get(b, "access");
 	if (access && !has_error(&r->err, "access"))
 		vault_access_check(r, access, "access", NULL, true);
+	if (!has_error(&r->err, "custom_fields"))
+		vault_fields_check(r, json_object_get(b, "custom_fields"));
 }
 
 /* ---- writing ---------------------------------------------------------------------- */
 
 /* What a write changed that its records do not show. */
 struct entry_ctx {
-	bool password, notes;
+	bool password, notes, fields; /* fields: a secret custom value */
 };
 
 void vault_entry_diff(struct req *r, const struct write_op *op, json_t *diff)
@@ -109,6 +112,11 @@ void vault_entry_diff(struct req *r, const struct write_op *op, json_t *diff)
 				    json_pack("{s:b}", "changed", 1));
 	if (x && x->notes)
 		json_object_set_new(diff, "notes",
+				    json_pack("{s:b}", "changed", 1));
+	/* Plain custom fields diff as the record shows them; a hidden
+	 * one's value changing shows only that it did. */
+	if (x && x->fields)
+		json_object_set_new(diff, "custom_fields.hidden",
 				    json_pack("{s:b}", "changed", 1));
 }
 
@@ -216,7 +224,19 @@ static int create_apply(struct req *r, const struct write_op *op,
 	const char *notes = secret_text(json_object_get(b, "notes"));
 	char *pw_enc = pw ? vault_seal(key, "password", pw) : NULL;
 	char *notes_enc = notes ? vault_seal(key, "notes", notes) : NULL;
+	char *fields = NULL;
+	const json_t *cf = json_object_get(b, "custom_fields");
+	int frc = json_is_array(cf) ? vault_fields_store(r, key, cf, NULL,
+							 &fields, &x->fields)
+				    : 0;
 	sodium_memzero(key, sizeof key);
+	if (frc < 0) {
+		free(wrapped);
+		free(pw_enc);
+		free(notes_enc);
+		json_decref(access);
+		return -1;
+	}
 	x->password = pw != NULL;
 	x->notes = notes != NULL;
 	char now[ATR_TIME_LEN];
@@ -225,8 +245,8 @@ static int create_apply(struct req *r, const struct write_op *op,
 		r->db, "INSERT INTO vault_entry (org_id, category_id, name, url, "
 		       "username, entry_key, password_enc, notes_enc, "
 		       "rotated_at, created_by, created_at, "
-		       "updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
-		       "?, ?, ?, ?, ?, ?) RETURNING id");
+		       "updated_by, updated_at, custom_fields) VALUES (?, ?, ?, "
+		       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	int rc = -1;
 	int64_t id = 0;
 	if (st) {
@@ -249,6 +269,7 @@ static int create_apply(struct req *r, const struct write_op *op,
 		db_bind_text(st, 11, now);
 		db_bind_int(st, 12, r->who.staff_id);
 		db_bind_text(st, 13, now);
+		bind_text_or_null(st, 14, fields);
 		rc = db_step(st);
 		if (rc == 1)
 			id = db_col_int(st, 0);
@@ -257,6 +278,7 @@ static int create_apply(struct req *r, const struct write_op *op,
 	free(wrapped);
 	free(pw_enc);
 	free(notes_enc);
+	free(fields);
 	if (rc == 1 && vault_access_store(r->db, r->who.org_id, id, access) < 0)
 		rc = -1;
 	json_decref(access);
@@ -268,23 +290,24 @@ static int create_apply(struct req *r, const struct write_op *op,
 
 /* The stored key and secrets of entry id (in the caller's transaction). */
 struct stored {
-	char *key, *password, *notes, *changed_at; /* in the arena; NULL */
+	char *key, *password, *notes, *changed_at, *fields; /* in the arena */
 };
 
 static int stored_load(struct req *r, int64_t id, struct stored *s)
 {
 	struct db_stmt *st = db_prepare(
 		r->db, "SELECT entry_key, password_enc, notes_enc, "
-		       "rotated_at FROM vault_entry WHERE id = ? AND "
-		       "org_id = ?");
+		       "rotated_at, custom_fields FROM vault_entry WHERE id = "
+		       "? AND org_id = ?");
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, id);
 	db_bind_int(st, 2, r->who.org_id);
 	int rc = db_step(st);
 	if (rc == 1) {
-		char **v[] = {&s->key, &s->password, &s->notes, &s->changed_at};
-		for (int i = 0; i < 4; i++)
+		char **v[] = {&s->key, &s->password, &s->notes, &s->changed_at,
+			      &s->fields};
+		for (int i = 0; i < 5; i++)
 			*v[i] = db_col_null(st, i)
 					? NULL
 					: arena_strdup(r->arena,
@@ -361,8 +384,10 @@ static int update_apply(struct req *r, const struct write_op *op,
 		return rc;
 	char *pw_enc = s.password ? xstrdup(s.password) : NULL;
 	char *notes_enc = s.notes ? xstrdup(s.notes) : NULL;
+	char *fields = s.fields ? xstrdup(s.fields) : NULL;
+	const json_t *cf = json_object_get(b, "custom_fields");
 	bool sends_secret = json_object_get(b, "password") ||
-			    json_object_get(b, "notes");
+			    json_object_get(b, "notes") || cf;
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	if (sends_secret) {
@@ -380,6 +405,12 @@ static int update_apply(struct req *r, const struct write_op *op,
 			bad = secret_change(r, key, "notes", s.notes,
 					    &notes_enc, &x->notes);
 		}
+		if (!bad && cf) { /* the list replaces the stored one */
+			free(fields);
+			bad = vault_fields_store(r, key,
+						 json_is_array(cf) ? cf : NULL,
+						 s.fields, &fields, &x->fields);
+		}
 		sodium_memzero(key, sizeof key);
 		if (bad < 0)
 			goto fail;
@@ -390,7 +421,8 @@ static int update_apply(struct req *r, const struct write_op *op,
 		r->db, "UPDATE vault_entry SET name = ?, category_id = ?, url = "
 		       "?, username = ?, password_enc = ?, notes_enc = ?, "
 		       "rotated_at = ?, updated_by = ?, updated_at = "
-		       "?, version = version + 1 WHERE id = ? AND org_id = ?");
+		       "?, custom_fields = ?, version = version + 1 WHERE id = "
+		       "? AND org_id = ?");
 	if (!st)
 		goto fail;
 	const json_t *cat = pick(b, before, "category_id");
@@ -406,12 +438,14 @@ static int update_apply(struct req *r, const struct write_op *op,
 	bind_text_or_null(st, 7, x->password ? now : s.changed_at);
 	db_bind_int(st, 8, r->who.staff_id);
 	db_bind_text(st, 9, now);
-	db_bind_int(st, 10, r->id);
-	db_bind_int(st, 11, r->who.org_id);
+	bind_text_or_null(st, 10, fields);
+	db_bind_int(st, 11, r->id);
+	db_bind_int(st, 12, r->who.org_id);
 	rc = db_step(st);
 	db_reset(st);
 	free(pw_enc);
 	free(notes_enc);
+	free(fields);
 	if (rc < 0)
 		return -1;
 	int level;
@@ -419,7 +453,8 @@ static int update_apply(struct req *r, const struct write_op *op,
 	if (rc != 1)
 		return rc;
 	json_t *a = comparable(*after), *o = comparable(before);
-	bool same = json_equal(a, o) && !x->password && !x->notes;
+	bool same = json_equal(a, o) && !x->password && !x->notes &&
+		    !x->fields;
 	json_decref(a);
 	json_decref(o);
 	if (same) { /* write_run rolls the version back */
@@ -430,6 +465,7 @@ static int update_apply(struct req *r, const struct write_op *op,
 fail:
 	free(pw_enc);
 	free(notes_enc);
+	free(fields);
 	return -1;
 }
 

@@ -194,6 +194,41 @@ test('a manager changes the access and the password; the old one stays in the hi
   await expect(page.getByRole('heading', { level: 1, name: `Hosting ${s}` })).toBeVisible();
 });
 
+test('custom fields: a plain and a hidden one added in the form; the hidden one revealed on the entry page and kept by an edit', async ({ page }) => {
+  await signIn(page);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  const api = await pageApi(page);
+  const s = stamp();
+  const e = await api.call('POST', '/api/v1/vault/entries', { name: `Bank ${s}`, password: `pw-${s}` });
+  expect(e.status).toBe(201);
+  await page.goto(`/admin/team_password/${e.body.id}/edit`);
+  const box = page.getByTestId('vault-custom-fields');
+  await box.getByRole('button', { name: 'Add a field' }).click();
+  await box.getByLabel('Name').last().fill('Account');
+  await box.getByLabel('Value').last().fill(`ACC-${s}`);
+  await box.getByRole('button', { name: 'Add a field' }).click();
+  await box.getByLabel('Name').last().fill('PIN');
+  await box.getByLabel('Hidden').last().check();
+  await expect(box.getByLabel('Value').last()).toHaveAttribute('type', 'password');
+  await box.getByLabel('Value').last().fill(`pin-${s}`);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: `Bank ${s}` })).toBeVisible();
+  await expect(page.getByText(`ACC-${s}`)).toBeVisible();
+  await expect(page.getByText(`pin-${s}`)).toHaveCount(0);
+  expect((await api.call('POST', '/api/v1/auth/reauth', { password: process.env.ATRIUM_ADMIN_PASSWORD })).status).toBe(200);
+  await page.getByRole('button', { name: 'Reveal the PIN' }).click();
+  await expect(page.getByRole('textbox', { name: 'PIN' })).toHaveValue(`pin-${s}`);
+
+  // An edit that leaves the hidden value empty keeps it.
+  await page.goto(`/admin/team_password/${e.body.id}/edit`);
+  await expect(box.getByLabel('Value').last()).toHaveAttribute('placeholder', 'unchanged (leave empty to keep)');
+  await box.getByLabel('Value').first().fill(`ACC-${s}-2`);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText(`ACC-${s}-2`)).toBeVisible();
+  const back = await api.call('POST', `/api/v1/vault/entries/${e.body.id}/reveal`, { custom_field: 'PIN' });
+  expect(back.body).toEqual({ custom_fields: { PIN: `pin-${s}` } });
+});
+
 test('in Romanian, the vault\'s list, form and entry page show no English', async ({ page }) => {
   await signIn(page);
   await expect(page).toHaveURL(/\/admin\/$/);

@@ -11,6 +11,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, assertNoSecrets, uniq, addRole,
   addMember, raiseSeats, waitFor, ISO_MS,
@@ -638,6 +642,122 @@ describe('team password vault', () => {
       assert.ok(r.body.staff.some((x) => x.id === bob.id && x.name === bob.me.name));
       assert.deepEqual(Object.keys(r.body.staff[0]).sort(), ['id', 'name']);
       assertProblem(await ana.req('GET', SUBJECTS, { query: { q: 'x' } }), 400, 'malformed');
+    });
+  });
+
+  describe('custom fields', () => {
+    it('plain and secret name/value pairs: the record shows hidden ones as set, reveal opens one, logged', async () => {
+      const pin = secret('pin');
+      secrets.push(pin);
+      const e = await addEntry({
+        custom_fields: [{ name: 'PIN', hidden: true, value: pin }, { name: 'Account', value: 'ACC-1' }],
+        access: [{ subject: 'department', id: depA.id, level: 'use' }],
+      });
+      assert.deepEqual(e.custom_fields, [{ name: 'PIN', hidden: true, set: true }, { name: 'Account', hidden: false, value: 'ACC-1' }]);
+      const list = await admin.req('GET', ENTRIES, { query: { q: e.name } });
+      assert.deepEqual(list.body.data[0].custom_fields, e.custom_fields);
+      const csv = await admin.req('GET', ENTRIES, { query: { q: e.name, format: 'csv' }, binary: true });
+      assert.equal(csv.status, 200);
+      assert.ok(!csv.bytes.toString().includes(pin), 'the export holds no secret value');
+      assert.ok(csv.bytes.toString().includes('ACC-1'));
+      const sealedRow = srv.sql(`SELECT custom_fields FROM vault_entry WHERE id = ${e.id}`).stdout;
+      assert.match(sealedRow, /"value":"vk1:/);
+      assert.ok(!sealedRow.includes(pin));
+
+      // Reveal one by its name (any case): the stored spelling answers, logged.
+      await reauth(ana);
+      const r = await ana.req('POST', REVEAL, { params: { id: e.id }, body: { custom_field: 'pin', purpose: 'copy' } });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, { custom_fields: { PIN: pin } });
+      const log = await admin.req('GET', '/api/v1/activity', { query: { entity: 'vault_entry', entity_id: e.id, action: 'reveal' } });
+      assert.deepEqual(log.body.data[0].diff.fields, { to: ['custom_fields.PIN'] });
+      assert.equal(log.body.data[0].actor_id, ana.id);
+      assertFieldErrors(await ana.req('POST', REVEAL, { params: { id: e.id }, body: { custom_field: 'Account' } }),
+        { custom_field: 'not_found' });
+
+      // A list sent without the secret's value keeps it; a new value changes it, and the diff says only that.
+      const kept = await patch(admin, e.id, { custom_fields: [{ name: 'PIN', hidden: true }, { name: 'Account', value: 'ACC-2' }] });
+      assert.equal(kept.status, 200, kept.text);
+      assert.deepEqual(kept.body.custom_fields[1], { name: 'Account', hidden: false, value: 'ACC-2' });
+      await reauth(admin, srv.admin.password);
+      assert.deepEqual((await admin.req('POST', REVEAL, { params: { id: e.id }, body: { custom_field: 'PIN' } })).body,
+        { custom_fields: { PIN: pin } });
+      const pin2 = secret('pin2');
+      secrets.push(pin2);
+      const changed = await patch(admin, e.id, { custom_fields: [{ name: 'PIN', hidden: true, value: pin2 }] });
+      assert.equal(changed.status, 200, changed.text);
+      assert.deepEqual(changed.body.custom_fields, [{ name: 'PIN', hidden: true, set: true }]);
+      const upd = await admin.req('GET', '/api/v1/activity', { query: { entity: 'vault_entry', entity_id: e.id, action: 'update' } });
+      assert.deepEqual(upd.body.data[0].diff['custom_fields.hidden'], { changed: true });
+      assert.ok(!('custom_fields.hidden' in upd.body.data[1].diff), 'keeping the value changed no secret');
+      assertNoSecrets(upd.body, secrets);
+      assert.deepEqual((await admin.req('POST', REVEAL, { params: { id: e.id }, body: { custom_field: 'PIN' } })).body,
+        { custom_fields: { PIN: pin2 } });
+      // Removing them all
+      const none = await patch(admin, e.id, { custom_fields: [] });
+      assert.deepEqual(none.body.custom_fields, []);
+    });
+
+    it('every invalid custom field in one answer', async () => {
+      const many = Array.from({ length: 21 }, (_, i) => ({ name: `f${i}`, value: 'x' }));
+      assertFieldErrors(await admin.req('POST', ENTRIES, { body: { name: uniq('Bad '), custom_fields: many } }),
+        { custom_fields: 'too_many' });
+      assertFieldErrors(await admin.req('POST', ENTRIES, {
+        body: {
+          name: uniq('Bad '),
+          custom_fields: [
+            { name: '', value: 'a' },
+            { name: 'Dup', value: 'a' },
+            { name: 'dup', value: 'b' },
+            { name: 'Code', value: 7 },
+            { name: 'Flag', hidden: 'yes', value: 'a' },
+            { name: 'Extra', colour: 'red' },
+            { name: 'x'.repeat(101) },
+            { name: 'Big', value: 'v'.repeat(2001) },
+          ],
+        },
+      }), {
+        'custom_fields[0].name': 'required',
+        'custom_fields[2].name': 'duplicate',
+        'custom_fields[3].value': 'invalid',
+        'custom_fields[4].hidden': 'invalid',
+        'custom_fields[5].colour': 'unknown',
+        'custom_fields[6].name': null,
+        'custom_fields[7].value': 'too_long',
+      });
+      // A new secret field needs its value; a reveal names one field, not with a previous password.
+      assertFieldErrors(await admin.req('POST', ENTRIES, { body: { name: uniq('Bad '), custom_fields: [{ name: 'PIN', hidden: true }] } }),
+        { 'custom_fields[0].value': 'required' });
+      const e = await addEntry({});
+      await reauth(admin, srv.admin.password);
+      assertFieldErrors(await admin.req('POST', REVEAL, { params: { id: e.id }, body: { custom_field: 'PIN', history_id: 1 } }),
+        { custom_field: 'not_allowed' });
+      assertFieldErrors(await admin.req('POST', REVEAL, { params: { id: e.id }, body: { custom_field: 'Nope' } }),
+        { custom_field: 'not_found' });
+    });
+
+    it('a backup holds no vault secret in clear', async () => {
+      const cf = secret('bk-cf');
+      secrets.push(cf);
+      const e = await addEntry({ notes: secret('bk-notes'), custom_fields: [{ name: 'Recovery', hidden: true, value: cf }] });
+      assert.ok(e.id);
+      const file = path.join(srv.dir, `vault-${uniq('b')}.tar`);
+      const b = srv.cli(['backup', '--out', file]);
+      assert.equal(b.status, 0, b.stderr);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-vault-bk-'));
+      try {
+        execFileSync('tar', ['-xf', file, '-C', dir]);
+        let text = '';
+        for (const m of fs.readdirSync(dir)) {
+          const f = path.join(dir, m);
+          text += m.endsWith('.json') || !srv.pg ? fs.readFileSync(f).toString('latin1')
+            : execFileSync('pg_restore', ['-f', '-', f], { maxBuffer: 1 << 28 }).toString('latin1');
+        }
+        assert.ok(text.length > 1000, 'the backup was read');
+        for (const s of secrets) assert.ok(!text.includes(s), 'a vault secret in clear in the backup');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 

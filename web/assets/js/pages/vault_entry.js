@@ -60,6 +60,35 @@ function secretCell(entry, field, messages) {
   return slot;
 }
 
+/** A hidden custom field's cell: masked, with Reveal and Copy (use), each a logged reveal. */
+function hiddenFieldCell(entry, name, messages) {
+  const slot = h('div', { class: 'secret-slot', dataset: { customField: name } });
+  const usable = entry.level === 'use' || entry.level === 'manage';
+  const masked = () => {
+    const show = usable ? h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': t('vault.reveal_what', { what: name }) }, t('vault.reveal')) : null;
+    const copy = usable ? h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': t('vault.copy_what', { what: name }) }, t('vault.copy')) : null;
+    show?.addEventListener('click', async () => {
+      show.disabled = true;
+      const data = await reveal(entry.id, { custom_field: name, purpose: 'show' }, messages);
+      show.disabled = false;
+      if (!data) return;
+      replace(slot, shownSecret(Object.values(data.custom_fields || {})[0], { label: name, onHide: masked }));
+      slot.querySelector('input').focus();
+    });
+    copy?.addEventListener('click', async () => {
+      copy.disabled = true;
+      const data = await reveal(entry.id, { custom_field: name, purpose: 'copy' }, messages);
+      copy.disabled = false;
+      if (!data) return;
+      const ok = await copyText(Object.values(data.custom_fields || {})[0] || '');
+      toast(ok ? t('vault.copied', { what: name }) : t('vault.copy_failed'), ok ? 'success' : 'error');
+    });
+    replace(slot, h('span', { class: 'mono secret-mask', 'aria-label': t('vault.hidden') }, MASK), show, copy);
+  };
+  masked();
+  return slot;
+}
+
 /** The previous passwords (use): when set and replaced, by whom; reveal or copy each. */
 async function historySection(entry, messages, signal) {
   const section = h('section', { class: 'section card', 'aria-labelledby': 'vault-history-title' },
@@ -201,6 +230,8 @@ export async function entryPage(ctx, root) {
       : h('span', { class: 'muted' }, '—')],
     [t('vault.password'), secretCell(entry, 'password', messages)],
     [t('vault.notes'), secretCell(entry, 'notes', messages)],
+    ...(entry.custom_fields || []).map((f) => [f.name, f.hidden ? hiddenFieldCell(entry, f.name, messages)
+      : (f.value ? h('span', { class: 'mono' }, f.value) : h('span', { class: 'muted' }, '—'))]),
     [t('vault.rotated_at'), entry.rotated_at ? timeEl(entry.rotated_at) : h('span', { class: 'muted' }, '—')],
     [t('field.updated_at'), [timeEl(entry.updated_at), who(entry.updated_by)]],
     [t('field.created_at'), [timeEl(entry.created_at), who(entry.created_by)]],

@@ -4,7 +4,8 @@
 // starts as the category's defaults and follows the category until it is
 // changed by hand. Editing never loads a secret by itself: the password
 // and the notes are left empty to keep them, and "Load the current notes"
-// is a reveal (the password asked again, logged).
+// is a reveal (the password asked again, logged). Custom fields: name/value
+// rows, a hidden one typed masked and kept when left empty.
 import { h, nextId } from '../dom.js';
 import { me } from '../session.js';
 import { control } from '../forms.js';
@@ -47,6 +48,48 @@ function passwordControl(editing) {
   c.input.after(h('div', { class: 'secret-tools' }, show,
     h('label', { for: lengthId, class: 'inline-label' }, t('vault.length')), length, generate), meter);
   return c;
+}
+
+/**
+ * The custom fields' editor: rows of name, value and Hidden (a hidden
+ * value is a secret: typed masked, never loaded back; left empty when
+ * editing, it keeps the stored one), Remove, and "Add a field".
+ */
+function customFieldsEditor(list, editing) {
+  const rows = h('div', { class: 'custom-fields' });
+  const add = h('button', { type: 'button', class: 'btn btn-sm' }, t('vault.cf_add'));
+  const row = (f = {}) => {
+    const nameId = nextId('cf-name');
+    const valueId = nextId('cf-value');
+    const name = h('input', { id: nameId, class: 'input', maxlength: 100, value: f.name || '', dataset: { cf: 'name' } });
+    const value = h('input', { id: valueId, class: 'input mono', type: f.hidden ? 'password' : 'text', autocomplete: 'off',
+      maxlength: 2000, value: f.hidden ? '' : (f.value || ''), dataset: { cf: 'value' },
+      placeholder: f.hidden && editing && f.set ? t('vault.cf_keep') : '' });
+    const hidden = h('input', { type: 'checkbox', checked: Boolean(f.hidden), dataset: { cf: 'hidden' } });
+    hidden.addEventListener('change', () => { value.type = hidden.checked ? 'password' : 'text'; });
+    const remove = h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': t('vault.cf_remove') }, t('vault.cf_remove'));
+    const r = h('div', { class: 'custom-field-row', dataset: { customFieldRow: '' } },
+      h('label', { for: nameId, class: 'inline-label' }, t('vault.cf_name')), name,
+      h('label', { for: valueId, class: 'inline-label' }, t('vault.cf_value')), value,
+      h('label', { class: 'inline-label' }, hidden, ` ${t('vault.cf_hidden')}`), remove);
+    remove.addEventListener('click', () => { r.remove(); add.focus(); });
+    rows.append(r);
+    return name;
+  };
+  for (const f of list || []) row(f);
+  add.addEventListener('click', () => row().focus());
+  const root = h('fieldset', { class: 'field field-wide fieldset', 'data-testid': 'vault-custom-fields' }, h('legend', { class: 'label' }, t('vault.cf_title')),
+    h('p', { class: 'hint' }, t('vault.cf_hint')), rows, add);
+  const get = () => [...rows.querySelectorAll('[data-custom-field-row]')].map((r) => {
+    const name = r.querySelector('[data-cf="name"]').value.trim();
+    const value = r.querySelector('[data-cf="value"]').value;
+    const hidden = r.querySelector('[data-cf="hidden"]').checked;
+    const f = { name, hidden };
+    if (!hidden) f.value = value === '' ? null : value;
+    else if (value !== '') f.value = value; // empty: keep the stored one
+    return f;
+  });
+  return { root, get };
 }
 
 /**
@@ -98,10 +141,12 @@ export function entryFields({ entry, categories, subjects, signal, messages }) {
     };
     fields.category_id.input.addEventListener('change', follow);
   }
+  const custom = customFieldsEditor(editing ? entry.custom_fields : [], editing);
   const grid = h('div', { class: 'form-grid' },
     fields.name.wrap, fields.category_id.wrap, fields.url.wrap, fields.username.wrap,
     fields.password.wrap, removals.password ? removals.password.wrap : null,
     fields.notes.wrap, removals.notes ? removals.notes.wrap : null,
+    custom.root,
     fields.access ? fields.access.root : null);
 
   const read = () => {
@@ -114,6 +159,8 @@ export function entryFields({ entry, categories, subjects, signal, messages }) {
     };
     const pw = fields.password.input.value;
     const notes = fields.notes.input.value;
+    const cfs = custom.get();
+    if (cfs.length || editing) body.custom_fields = cfs;
     if (!editing) {
       if (pw) body.password = pw;
       if (notes.trim()) body.notes = notes;
