@@ -213,7 +213,9 @@ test('custom fields: a plain and a hidden one added in the form; the hidden one 
   await box.getByLabel('Value').last().fill(`pin-${s}`);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('heading', { level: 1, name: `Bank ${s}` })).toBeVisible();
-  await expect(page.getByText(`ACC-${s}`)).toBeVisible();
+  // The entry's facts (its activity, below, also names the plain value).
+  const facts = page.locator('.vault-facts');
+  await expect(facts.getByText(`ACC-${s}`, { exact: true })).toBeVisible();
   await expect(page.getByText(`pin-${s}`)).toHaveCount(0);
   expect((await api.call('POST', '/api/v1/auth/reauth', { password: process.env.ATRIUM_ADMIN_PASSWORD })).status).toBe(200);
   await page.getByRole('button', { name: 'Reveal the PIN' }).click();
@@ -224,7 +226,7 @@ test('custom fields: a plain and a hidden one added in the form; the hidden one 
   await expect(box.getByLabel('Value').last()).toHaveAttribute('placeholder', 'unchanged (leave empty to keep)');
   await box.getByLabel('Value').first().fill(`ACC-${s}-2`);
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByText(`ACC-${s}-2`)).toBeVisible();
+  await expect(facts.getByText(`ACC-${s}-2`, { exact: true })).toBeVisible();
   const back = await api.call('POST', `/api/v1/vault/entries/${e.body.id}/reveal`, { custom_field: 'PIN' });
   expect(back.body).toEqual({ custom_fields: { PIN: `pin-${s}` } });
 });
