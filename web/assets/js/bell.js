@@ -175,6 +175,10 @@ export function notificationBell() {
   button.addEventListener('click', () => (isOpen() ? close() : open()));
   markAll.addEventListener('click', async () => {
     markAll.disabled = true;
+    // A list still on its way was read before this: drawn after it, it
+    // would bring the unread marks back. Stop it, and load the list again.
+    const reload = Boolean(loading);
+    if (loading) loading.abort();
     try {
       await api('POST', '/api/v1/notifications/read_all');
       count = 0;
@@ -183,6 +187,7 @@ export function notificationBell() {
       for (const b of list.querySelectorAll('.bell-item-read')) b.remove();
       button.focus();
       refresh();
+      if (reload) load();
     } catch (err) {
       if (!isAbort(err)) list.prepend(problemBox(err));
       paint();
