@@ -12,237 +12,9 @@
  */
 #include "atrium.h"
 
-#include <expat.h>
 #include <math.h>
-#include <zip.h>
 
-#include "admin/sheet.h"
-#include "core/buf.h"
-
-#define XML_DEPTH_MAX 64
-
-struct xlsx;
-
-/* One part being parsed. */
-struct part {
-	XML_Parser p;
-	struct xlsx *x;
-	int depth;
-	bool refused; /* a DTD or entity declaration, or too deep */
-};
-
-struct merge {
-	int64_t r1, r2;
-	int c1, c2;
-	char *value; /* the top-left cell's, once its row was read */
-	size_t len;
-};
-
-struct xlsx {
-	zip_t *za;
-	struct atr_err *err;
-	struct sheet_row *row;
-	sheet_row_fn fn;
-	void *arg;
-	int rc; /* 0 going on, 1 stopped by fn, -1 failed */
-	/* locations */
-	char *workbook, *sheet_rid, *sheet, *strings, *styles;
-	bool date1904;
-	/* styles: per cellXfs index, whether it shows a date */
-	bool *xf_date;
-	int nxf, capxf;
-	int64_t *fmt_ids; /* custom numFmts that are dates */
-	int nfmt, capfmt;
-	bool in_xfs;
-	/* shared strings: their texts one after another, each NUL-ended,
-	 * and where each starts (one allocation each, however many) */
-	struct buf ss;
-	size_t *ssoff;
-	int64_t nss, capss;
-	struct buf text;
-	bool in_si, in_t, in_rph;
-	/* merges */
-	struct merge *m;
-	int nm;
-	size_t merge_bytes;
-	/* the sheet */
-	int64_t rowno;
-	int col;
-	char ctype[16];
-	int cstyle;
-	bool in_v, in_is, in_cell;
-	bool in_rels_scan; /* current part: workbook rels */
-	bool in_sheet_data;
-};
-
-/* ---- names and parts ----------------------------------------------------- */
-
-static const char *local(const char *name)
-{
-	const char *c = strrchr(name, ':');
-	return c ? c + 1 : name;
-}
-
-static const char *attr(const char **atts, const char *name)
-{
-	for (int i = 0; atts[i]; i += 2)
-		if (!strcmp(local(atts[i]), name))
-			return atts[i + 1];
-	return NULL;
-}
-
-/* A relationship target relative to the part at base ("xl/workbook.xml"),
- * as a zip entry name (caller frees). */
-static char *resolve(const char *base, const char *target)
-{
-	if (target[0] == '/')
-		return xstrdup(target + 1);
-	const char *slash = strrchr(base, '/');
-	size_t dir = slash ? (size_t)(slash - base) : 0;
-	while (!strncmp(target, "../", 3)) {
-		target += 3;
-		while (dir > 0 && base[dir - 1] != '/')
-			dir--;
-		if (dir > 0)
-			dir--;
-	}
-	if (dir == 0)
-		return xstrdup(target);
-	return xasprintf("%.*s/%s", (int)dir, base, target);
-}
-
-static void XMLCALL refuse_doctype(void *ud, const XML_Char *name,
-				   const XML_Char *sysid, const XML_Char *pubid,
-				   int has_internal)
-{
-	struct part *pt = ud;
-	pt->refused = true;
-	XML_StopParser(pt->p, XML_FALSE);
-}
-
-static void XMLCALL refuse_entity(void *ud, const XML_Char *name, int pe,
-				  const XML_Char *value, int vlen,
-				  const XML_Char *base, const XML_Char *sysid,
-				  const XML_Char *pubid, const XML_Char *notation)
-{
-	struct part *pt = ud;
-	pt->refused = true;
-	XML_StopParser(pt->p, XML_FALSE);
-}
-
-/* Streams entry name (absent: 0 when optional, else refused) through
- * expat with the handlers, at most limit bytes uncompressed. 0, or -1
- * with x->err (x->rc set by a handler also ends it). */
-static int part_parse(struct xlsx *x, const char *name, bool optional,
-		      uint64_t limit, XML_StartElementHandler start,
-		      XML_EndElementHandler end, XML_CharacterDataHandler text)
-{
-	zip_int64_t idx = zip_name_locate(x->za, name, 0);
-	if (idx < 0) {
-		if (optional)
-			return 0;
-		return atr_fail(x->err, ATR_E_INVALID,
-				"not an xlsx workbook: '%.64s' is missing", name);
-	}
-	zip_stat_t zs;
-	if (zip_stat_index(x->za, (zip_uint64_t)idx, 0, &zs) < 0 ||
-	    !(zs.valid & ZIP_STAT_SIZE) || !(zs.valid & ZIP_STAT_COMP_SIZE))
-		return atr_fail(x->err, ATR_E_INVALID,
-				"the workbook's part '%.64s' is unreadable", name);
-	if (zs.size > limit ||
-	    (zs.size > (1u << 20) &&
-	     zs.size / (zs.comp_size ? zs.comp_size : 1) > SHEET_MAX_RATIO))
-		return atr_fail(x->err, ATR_E_INVALID,
-				"the workbook's part '%.64s' expands too much "
-				"(%llu bytes); refused",
-				name, (unsigned long long)zs.size);
-	zip_file_t *zf = zip_fopen_index(x->za, (zip_uint64_t)idx, 0);
-	if (!zf)
-		return atr_fail(x->err, ATR_E_INVALID,
-				"the workbook's part '%.64s' is unreadable: %s",
-				name, zip_strerror(x->za));
-	struct part pt = {.x = x};
-	pt.p = XML_ParserCreate("UTF-8");
-	XML_SetUserData(pt.p, &pt);
-	XML_SetStartDoctypeDeclHandler(pt.p, refuse_doctype);
-	XML_SetEntityDeclHandler(pt.p, refuse_entity);
-	XML_SetElementHandler(pt.p, start, end);
-	XML_SetCharacterDataHandler(pt.p, text);
-	char *buf = xmalloc(65536);
-	uint64_t total = 0;
-	int rc = 0;
-	for (;;) {
-		zip_int64_t n = zip_fread(zf, buf, 65536);
-		if (n < 0) {
-			rc = atr_fail(x->err, ATR_E_INVALID,
-				      "the workbook's part '%.64s' is corrupt",
-				      name);
-			break;
-		}
-		total += (uint64_t)n;
-		if (total > limit || (total > (1u << 20) &&
-				      total / (zs.comp_size ? zs.comp_size : 1) >
-					      SHEET_MAX_RATIO)) {
-			rc = atr_fail(x->err, ATR_E_INVALID,
-				      "the workbook's part '%.64s' expands "
-				      "past its limit; refused",
-				      name);
-			break;
-		}
-		if (XML_Parse(pt.p, buf, (int)n, n == 0) != XML_STATUS_OK) {
-			if (x->rc)
-				rc = x->rc < 0 ? -1 : 0;
-			else if (pt.refused)
-				rc = atr_fail(x->err, ATR_E_INVALID,
-					      "the workbook's part '%.64s' "
-					      "declares a DTD or entities, "
-					      "or nests too deep; refused",
-					      name);
-			else
-				rc = atr_fail(
-					x->err, ATR_E_INVALID,
-					"the workbook's part '%.64s' is not "
-					"well-formed XML (line %lu): %s",
-					name,
-					(unsigned long)XML_GetCurrentLineNumber(pt.p),
-					XML_ErrorString(XML_GetErrorCode(pt.p)));
-			break;
-		}
-		if (n == 0)
-			break;
-	}
-	free(buf);
-	XML_ParserFree(pt.p);
-	zip_fclose(zf);
-	return rc;
-}
-
-/* Depth bookkeeping every start/end handler does first. */
-static struct xlsx *enter(void *ud)
-{
-	struct part *pt = ud;
-	if (++pt->depth > XML_DEPTH_MAX) {
-		pt->refused = true;
-		XML_StopParser(pt->p, XML_FALSE);
-	}
-	return pt->x;
-}
-
-static struct xlsx *leave(void *ud)
-{
-	struct part *pt = ud;
-	pt->depth--;
-	return pt->x;
-}
-
-static void XMLCALL no_text(void *ud, const XML_Char *s, int len) {}
-
-static void stop(void *ud, struct xlsx *x, int rc)
-{
-	struct part *pt = ud;
-	x->rc = rc;
-	XML_StopParser(pt->p, XML_FALSE);
-}
+#include "admin/sheet_xlsx_int.h"
 
 /* ---- relationships and the workbook -------------------------------------- */
 
@@ -255,29 +27,29 @@ static bool type_is(const char *type, const char *suffix)
 static void XMLCALL root_rels_start(void *ud, const XML_Char *name,
 				    const XML_Char **atts)
 {
-	struct xlsx *x = enter(ud);
-	if (strcmp(local(name), "Relationship"))
+	struct xlsx *x = xlsx_enter(ud);
+	if (strcmp(xlsx_local(name), "Relationship"))
 		return;
-	const char *type = attr(atts, "Type"), *target = attr(atts, "Target");
+	const char *type = xlsx_attr(atts, "Type"), *target = xlsx_attr(atts, "Target");
 	if (type && target && type_is(type, "/officeDocument") && !x->workbook)
-		x->workbook = resolve("", target);
+		x->workbook = xlsx_resolve("", target);
 }
 
 static void XMLCALL any_end(void *ud, const XML_Char *name)
 {
-	leave(ud);
+	xlsx_leave(ud);
 }
 
 static void XMLCALL workbook_start(void *ud, const XML_Char *name,
 				   const XML_Char **atts)
 {
-	struct xlsx *x = enter(ud);
-	const char *l = local(name);
+	struct xlsx *x = xlsx_enter(ud);
+	const char *l = xlsx_local(name);
 	if (!strcmp(l, "workbookPr")) {
-		const char *d = attr(atts, "date1904");
+		const char *d = xlsx_attr(atts, "date1904");
 		x->date1904 = d && (!strcmp(d, "1") || !strcmp(d, "true"));
 	} else if (!strcmp(l, "sheet") && !x->sheet_rid) {
-		const char *id = attr(atts, "id");
+		const char *id = xlsx_attr(atts, "id");
 		if (id)
 			x->sheet_rid = xstrdup(id);
 	}
@@ -286,20 +58,20 @@ static void XMLCALL workbook_start(void *ud, const XML_Char *name,
 static void XMLCALL wb_rels_start(void *ud, const XML_Char *name,
 				  const XML_Char **atts)
 {
-	struct xlsx *x = enter(ud);
-	if (strcmp(local(name), "Relationship"))
+	struct xlsx *x = xlsx_enter(ud);
+	if (strcmp(xlsx_local(name), "Relationship"))
 		return;
-	const char *id = attr(atts, "Id"), *type = attr(atts, "Type"),
-		   *target = attr(atts, "Target"),
-		   *mode = attr(atts, "TargetMode");
+	const char *id = xlsx_attr(atts, "Id"), *type = xlsx_attr(atts, "Type"),
+		   *target = xlsx_attr(atts, "Target"),
+		   *mode = xlsx_attr(atts, "TargetMode");
 	if (!id || !type || !target || (mode && !strcmp(mode, "External")))
 		return;
 	if (x->sheet_rid && !strcmp(id, x->sheet_rid) && !x->sheet)
-		x->sheet = resolve(x->workbook, target);
+		x->sheet = xlsx_resolve(x->workbook, target);
 	else if (type_is(type, "/sharedStrings") && !x->strings)
-		x->strings = resolve(x->workbook, target);
+		x->strings = xlsx_resolve(x->workbook, target);
 	else if (type_is(type, "/styles") && !x->styles)
-		x->styles = resolve(x->workbook, target);
+		x->styles = xlsx_resolve(x->workbook, target);
 }
 
 /* ---- styles: which cell formats are dates --------------------------------- */
@@ -341,10 +113,10 @@ static bool code_is_date(const char *s)
 static void XMLCALL styles_start(void *ud, const XML_Char *name,
 				 const XML_Char **atts)
 {
-	struct xlsx *x = enter(ud);
-	const char *l = local(name);
+	struct xlsx *x = xlsx_enter(ud);
+	const char *l = xlsx_local(name);
 	if (!strcmp(l, "numFmt")) {
-		const char *id = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
+		const char *id = xlsx_attr(atts, "numFmtId"), *code = xlsx_attr(atts, "formatCode");
 		int64_t v;
 		if (id && code && atr_parse_i64(id, &v) == 0 && code_is_date(code)) {
 			if (x->nfmt >= 4096)
@@ -361,7 +133,7 @@ static void XMLCALL styles_start(void *ud, const XML_Char *name,
 	} else if (!strcmp(l, "xf") && x->in_xfs) {
 		if (x->nxf >= 65536)
 			return;
-		const char *id = attr(atts, "numFmtId");
+		const char *id = xlsx_attr(atts, "numFmtId");
 		int64_t v = 0;
 		bool date = false;
 		if (id && atr_parse_i64(id, &v) == 0) {
@@ -380,8 +152,8 @@ static void XMLCALL styles_start(void *ud, const XML_Char *name,
 
 static void XMLCALL styles_end(void *ud, const XML_Char *name)
 {
-	struct xlsx *x = leave(ud);
-	if (!strcmp(local(name), "cellXfs"))
+	struct xlsx *x = xlsx_leave(ud);
+	if (!strcmp(xlsx_local(name), "cellXfs"))
 		x->in_xfs = false;
 }
 
@@ -390,8 +162,8 @@ static void XMLCALL styles_end(void *ud, const XML_Char *name)
 static void XMLCALL ss_start(void *ud, const XML_Char *name,
 			     const XML_Char **atts)
 {
-	struct xlsx *x = enter(ud);
-	const char *l = local(name);
+	struct xlsx *x = xlsx_enter(ud);
+	const char *l = xlsx_local(name);
 	if (!strcmp(l, "si")) {
 		x->in_si = true;
 		buf_reset(&x->text);
@@ -404,8 +176,8 @@ static void XMLCALL ss_start(void *ud, const XML_Char *name,
 
 static void XMLCALL ss_end(void *ud, const XML_Char *name)
 {
-	struct xlsx *x = leave(ud);
-	const char *l = local(name);
+	struct xlsx *x = xlsx_leave(ud);
+	const char *l = xlsx_local(name);
 	if (!strcmp(l, "t")) {
 		x->in_t = false;
 	} else if (!strcmp(l, "rPh")) {
@@ -416,7 +188,7 @@ static void XMLCALL ss_end(void *ud, const XML_Char *name)
 			atr_fail(x->err, ATR_E_INVALID,
 				 "the workbook has more than %d shared strings",
 				 SHEET_MAX_STRINGS);
-			stop(ud, x, -1);
+			xlsx_stop(ud, x, -1);
 			return;
 		}
 		if (x->nss + 1 >= x->capss) {
@@ -441,7 +213,7 @@ static void XMLCALL ss_text(void *ud, const XML_Char *s, int len)
 		atr_fail(x->err, ATR_E_INVALID,
 			 "a shared string is longer than %d bytes",
 			 SHEET_MAX_CELL);
-		stop(ud, x, -1);
+		xlsx_stop(ud, x, -1);
 		return;
 	}
 	buf_add(&x->text, s, (size_t)len);
@@ -473,10 +245,10 @@ static bool cell_ref(const char *s, int *col, int64_t *rowno)
 static void XMLCALL merge_start(void *ud, const XML_Char *name,
 				const XML_Char **atts)
 {
-	struct xlsx *x = enter(ud);
-	if (strcmp(local(name), "mergeCell"))
+	struct xlsx *x = xlsx_enter(ud);
+	if (strcmp(xlsx_local(name), "mergeCell"))
 		return;
-	const char *ref = attr(atts, "ref");
+	const char *ref = xlsx_attr(atts, "ref");
 	const char *colon = ref ? strchr(ref, ':') : NULL;
 	if (!colon || colon - ref > 15)
 		return;
@@ -491,7 +263,7 @@ static void XMLCALL merge_start(void *ud, const XML_Char *name,
 		atr_fail(x->err, ATR_E_INVALID,
 			 "the sheet has more than %d merged ranges",
 			 SHEET_MAX_MERGES);
-		stop(ud, x, -1);
+		xlsx_stop(ud, x, -1);
 		return;
 	}
 	x->m = xrealloc(x->m, (size_t)(x->nm + 1) * sizeof *x->m);
@@ -552,7 +324,7 @@ static void cell_done(void *ud, struct xlsx *x)
 				 "row %lld: a cell names a shared string that "
 				 "does not exist",
 				 (long long)x->rowno);
-			stop(ud, x, -1);
+			xlsx_stop(ud, x, -1);
 			return;
 		}
 		t = x->ss.p + x->ssoff[i];
@@ -578,7 +350,7 @@ static void cell_done(void *ud, struct xlsx *x)
 	} /* "str" (a formula's text), "inlineStr", "e" (an error), "d"
 	   * (an ISO date): the text as written */
 	if (sheet_row_set(x->row, x->col, t, len, x->rowno, x->err) < 0)
-		stop(ud, x, -1);
+		xlsx_stop(ud, x, -1);
 }
 
 /* Fills the merged ranges that cover the row just read, then reports it. */
@@ -596,7 +368,7 @@ static void row_done(void *ud, struct xlsx *x)
 			if (x->merge_bytes > SHEET_MAX_PART) {
 				atr_fail(x->err, ATR_E_INVALID,
 					 "merged ranges hold too much text");
-				stop(ud, x, -1);
+				xlsx_stop(ud, x, -1);
 				return;
 			}
 			m->value = xstrndup(row->cells[m->c1], row->lens[m->c1]);
@@ -609,14 +381,14 @@ static void row_done(void *ud, struct xlsx *x)
 				continue;
 			if (sheet_row_set(row, c, m->value, m->len, x->rowno,
 					  x->err) < 0) {
-				stop(ud, x, -1);
+				xlsx_stop(ud, x, -1);
 				return;
 			}
 		}
 	}
 	int rc = sheet_row_emit(row, x->rowno, x->fn, x->arg, x->err);
 	if (rc)
-		stop(ud, x, rc < 0 ? -1 : 1);
+		xlsx_stop(ud, x, rc < 0 ? -1 : 1);
 }
 
 /* Reports the rows after the last one read and before `before` that a
@@ -645,14 +417,14 @@ static void merge_gap(void *ud, struct xlsx *x, int64_t before)
 static void XMLCALL sheet_start(void *ud, const XML_Char *name,
 				const XML_Char **atts)
 {
-	struct xlsx *x = enter(ud);
-	const char *l = local(name);
+	struct xlsx *x = xlsx_enter(ud);
+	const char *l = xlsx_local(name);
 	if (!strcmp(l, "sheetData")) {
 		x->in_sheet_data = true;
 	} else if (!x->in_sheet_data) {
 		return;
 	} else if (!strcmp(l, "row")) {
-		const char *r = attr(atts, "r");
+		const char *r = xlsx_attr(atts, "r");
 		int64_t n;
 		if (!r || atr_parse_i64(r, &n) < 0 || n <= x->rowno)
 			n = x->rowno + 1;
@@ -661,8 +433,8 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name,
 		x->rowno = n;
 		x->col = -1;
 	} else if (!strcmp(l, "c")) {
-		const char *r = attr(atts, "r"), *t = attr(atts, "t"),
-			   *s = attr(atts, "s");
+		const char *r = xlsx_attr(atts, "r"), *t = xlsx_attr(atts, "t"),
+			   *s = xlsx_attr(atts, "s");
 		int col;
 		int64_t rn;
 		if (r && cell_ref(r, &col, &rn))
@@ -689,8 +461,8 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name,
 
 static void XMLCALL sheet_end(void *ud, const XML_Char *name)
 {
-	struct xlsx *x = leave(ud);
-	const char *l = local(name);
+	struct xlsx *x = xlsx_leave(ud);
+	const char *l = xlsx_local(name);
 	if (!x->in_sheet_data)
 		return;
 	if (!strcmp(l, "sheetData")) {
@@ -724,7 +496,7 @@ static void XMLCALL sheet_text(void *ud, const XML_Char *s, int len)
 		atr_fail(x->err, ATR_E_INVALID,
 			 "row %lld column %d: a cell is longer than %d bytes",
 			 (long long)x->rowno, x->col + 1, SHEET_MAX_CELL);
-		stop(ud, x, -1);
+		xlsx_stop(ud, x, -1);
 		return;
 	}
 	buf_add(&x->text, s, (size_t)len);
@@ -734,33 +506,33 @@ static void XMLCALL sheet_text(void *ud, const XML_Char *s, int len)
 
 static int xlsx_parts(struct xlsx *x)
 {
-	if (part_parse(x, "_rels/.rels", true, SHEET_MAX_PART, root_rels_start,
-		       any_end, no_text) < 0)
+	if (xlsx_part_parse(x, "_rels/.rels", true, SHEET_MAX_PART, root_rels_start,
+		       any_end, xlsx_no_text) < 0)
 		return -1;
 	if (!x->workbook)
 		x->workbook = xstrdup("xl/workbook.xml");
-	if (part_parse(x, x->workbook, false, SHEET_MAX_PART, workbook_start,
-		       any_end, no_text) < 0)
+	if (xlsx_part_parse(x, x->workbook, false, SHEET_MAX_PART, workbook_start,
+		       any_end, xlsx_no_text) < 0)
 		return -1;
 	if (!x->sheet_rid)
 		return atr_fail(x->err, ATR_E_INVALID, "the workbook has no sheet");
-	char *rels = resolve(x->workbook, "_rels/");
+	char *rels = xlsx_resolve(x->workbook, "_rels/");
 	const char *slash = strrchr(x->workbook, '/');
 	char *relname = xasprintf("%s%s.rels", rels,
 				  slash ? slash + 1 : x->workbook);
 	free(rels);
-	int rc = part_parse(x, relname, false, SHEET_MAX_PART, wb_rels_start,
-			    any_end, no_text);
+	int rc = xlsx_part_parse(x, relname, false, SHEET_MAX_PART, wb_rels_start,
+			    any_end, xlsx_no_text);
 	free(relname);
 	if (rc < 0)
 		return -1;
 	if (!x->sheet)
 		return atr_fail(x->err, ATR_E_INVALID,
 				"the workbook's first sheet is missing");
-	if (x->styles && part_parse(x, x->styles, true, SHEET_MAX_PART,
-				    styles_start, styles_end, no_text) < 0)
+	if (x->styles && xlsx_part_parse(x, x->styles, true, SHEET_MAX_PART,
+				    styles_start, styles_end, xlsx_no_text) < 0)
 		return -1;
-	if (x->strings && part_parse(x, x->strings, true, SHEET_MAX_PART,
+	if (x->strings && xlsx_part_parse(x, x->strings, true, SHEET_MAX_PART,
 				     ss_start, ss_end, ss_text) < 0)
 		return -1;
 	if (x->rc)
@@ -796,11 +568,11 @@ int sheet_read_xlsx(const void *data, size_t len, struct sheet_row *row,
 	}
 	if (xlsx_parts(&x) < 0)
 		goto out;
-	if (part_parse(&x, x.sheet, false, SHEET_MAX_SHEET, merge_start,
-		       any_end, no_text) < 0 || x.rc)
+	if (xlsx_part_parse(&x, x.sheet, false, SHEET_MAX_SHEET, merge_start,
+		       any_end, xlsx_no_text) < 0 || x.rc)
 		goto out;
 	buf_reset(&x.text);
-	if (part_parse(&x, x.sheet, false, SHEET_MAX_SHEET, sheet_start,
+	if (xlsx_part_parse(&x, x.sheet, false, SHEET_MAX_SHEET, sheet_start,
 		       sheet_end, sheet_text) < 0 || x.rc < 0)
 		goto out;
 	rc = 0;

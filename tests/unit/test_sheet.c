@@ -274,9 +274,12 @@ TEST(sheet_xlsx_malicious)
 	/* a zip bomb: 3 MiB of spaces compress far past the ratio */
 	size_t n = 3u << 20;
 	char *bomb = xmalloc(n + 64);
-	strcpy(bomb, "<worksheet><sheetData>");
-	memset(bomb + 22, ' ', n);
-	strcpy(bomb + 22 + n, "</sheetData></worksheet>");
+	static const char open_tag[] = "<worksheet><sheetData>";
+	static const char close_tag[] = "</sheetData></worksheet>";
+	size_t head = sizeof open_tag - 1;
+	memcpy(bomb, open_tag, head);
+	memset(bomb + head, ' ', n);
+	memcpy(bomb + head + n, close_tag, sizeof close_tag);
 	const char *zb[] = {RELS, WORKBOOK, "xl/worksheets/s.xml", bomb, NULL};
 	refused(zb, "expands too much");
 	free(bomb);
