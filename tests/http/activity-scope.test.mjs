@@ -101,6 +101,29 @@ describe('activity: view scope, detail, export', () => {
     assertProblem(await admin.req('GET', CSV, { query: { limit: 5 } }), 400, 'malformed');
   });
 
+  it('a member who may view every module, or view_own every module that has it, reads the log', async () => {
+    // The scope is one list arm per visible log entity: every module
+    // added must keep a member with the broadest role within the engine's
+    // arms (a 500 "too many activity arms" otherwise).
+    const mods = (await admin.req('GET', '/api/v1/permissions/modules')).body.data;
+    const every = (cap) => Object.fromEntries(mods.filter((m) => m.capabilities.includes(cap))
+      .map((m) => [m.module, [cap]]));
+    for (const cap of ['view', 'view_own']) {
+      const perms = every(cap);
+      if (cap === 'view_own') perms.activity = ['view'];
+      assert.ok(Object.keys(perms).length > (cap === 'view' ? 20 : 5), `${cap}: the registry has many modules`);
+      const role = await addRole(admin, uniq(`every-${cap}-`), perms);
+      const who = await addMember(srv, admin, { role_id: role.id }, `every-${cap}`);
+      const r = await who.req('GET', ACT, { query: { limit: 200 } });
+      assert.equal(r.status, 200, `${cap}: ${r.text}`);
+      const mine = await who.req('POST', '/api/v1/leads', { body: { name: uniq(`every-${cap}`) } });
+      assert.equal(mine.status, 403, 'view only: no create');
+      const seen = await who.req('GET', ACT, { query: { entity: 'lead', entity_id: theirs.id } });
+      assert.equal(seen.status, 200, seen.text);
+      assert.equal(seen.body.data.length, cap === 'view' ? 1 : 0, `${cap}: another's lead's entry`);
+    }
+  });
+
   it('401 anonymously and 403 without activity view, on every route', async () => {
     const anon = client(srv.base);
     const plain = await staffClient(srv);
