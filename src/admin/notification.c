@@ -205,7 +205,7 @@ static void db_fail(struct db_conn *c, struct atr_err *err)
  * cannot slip between them). Returns how many rows, or -1 with err. */
 static int insert(struct db_conn *c, int64_t org, int64_t staff_id,
 		  const char *title, const char *body, const char *link,
-		  const char *source, struct atr_err *err)
+		  const char *source, const char *message, struct atr_err *err)
 {
 	char *t = notification_clean(title, NOTIFICATION_TITLE_MAX, false);
 	char *bd = body ? notification_clean(body, NOTIFICATION_BODY_MAX, true)
@@ -219,13 +219,14 @@ static int insert(struct db_conn *c, int64_t org, int64_t staff_id,
 	}
 	st = db_prepare(
 		c, staff_id ? "INSERT INTO notification (org_id, staff_id, "
-			      "title, body, link, source, created_at) SELECT "
-			      "org_id, id, ?, ?, ?, ?, ? FROM staff WHERE "
-			      "org_id = ? AND id = ? AND active = 1 RETURNING id"
+			      "title, body, link, source, created_at, message) "
+			      "SELECT org_id, id, ?, ?, ?, ?, ?, ? FROM staff "
+			      "WHERE org_id = ? AND id = ? AND active = 1 "
+			      "RETURNING id"
 			    : "INSERT INTO notification (org_id, staff_id, "
-			      "title, body, link, source, created_at) SELECT "
-			      "org_id, id, ?, ?, ?, ?, ? FROM staff WHERE "
-			      "org_id = ? AND admin = 1 AND active = 1 "
+			      "title, body, link, source, created_at, message) "
+			      "SELECT org_id, id, ?, ?, ?, ?, ?, ? FROM staff "
+			      "WHERE org_id = ? AND admin = 1 AND active = 1 "
 			      "RETURNING id");
 	if (!st) {
 		db_fail(c, err);
@@ -243,9 +244,13 @@ static int insert(struct db_conn *c, int64_t org, int64_t staff_id,
 		db_bind_null(st, 3);
 	db_bind_text(st, 4, source_word(source));
 	db_bind_text(st, 5, now);
-	db_bind_int(st, 6, org);
+	if (message)
+		db_bind_text(st, 6, message);
+	else
+		db_bind_null(st, 6);
+	db_bind_int(st, 7, org);
 	if (staff_id)
-		db_bind_int(st, 7, staff_id);
+		db_bind_int(st, 8, staff_id);
 	while ((rc = db_step(st)) == 1)
 		rows++;
 	db_reset(st);
@@ -265,7 +270,8 @@ int notification_add(struct db_conn *c, int64_t org, int64_t staff_id,
 {
 	if (staff_id <= 0) /* nobody: 0 would mean every administrator */
 		return 0;
-	return insert(c, org, staff_id, title, body, link, source, err) < 0
+	return insert(c, org, staff_id, title, body, link, source, NULL,
+		      err) < 0
 		       ? -1
 		       : 0;
 }
@@ -274,7 +280,77 @@ int notification_admins(struct db_conn *c, int64_t org, const char *title,
 			const char *body, const char *link, const char *source,
 			struct atr_err *err)
 {
-	return insert(c, org, 0, title, body, link, source, err);
+	return insert(c, org, 0, title, body, link, source, NULL, err);
+}
+
+/* A message key: [a-z][a-z0-9_]{0,47}. */
+static bool key_ok(const char *k)
+{
+	if (!k || !(*k >= 'a' && *k <= 'z'))
+		return false;
+	size_t n = 0;
+	for (; k[n]; n++)
+		if (n >= 48 || !((k[n] >= 'a' && k[n] <= 'z') ||
+				 (k[n] >= '0' && k[n] <= '9') || k[n] == '_'))
+			return false;
+	return true;
+}
+
+char *notification_message(const char *key, const json_t *params)
+{
+	if (!key_ok(key) || (params && !json_is_object(params)))
+		return NULL;
+	json_t *p = json_object();
+	const char *name;
+	json_t *v;
+	json_object_foreach((json_t *)params, name, v)
+	{
+		if (!key_ok(name))
+			goto bad;
+		if (json_is_string(v)) {
+			char *clean = notification_clean(json_string_value(v),
+							 NOTIFICATION_TITLE_MAX,
+							 false);
+			json_object_set_new(p, name, json_string(clean));
+			free(clean);
+		} else if (json_is_integer(v)) {
+			json_object_set(p, name, v);
+		} else {
+			goto bad;
+		}
+	}
+	json_t *m = json_pack("{s:s,s:o}", "key", key, "params", p);
+	char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(m);
+	return text;
+bad:
+	json_decref(p);
+	return NULL;
+}
+
+int notification_add_msg(struct db_conn *c, int64_t org, int64_t staff_id,
+			 const char *key, const json_t *params,
+			 const char *title, const char *body,
+			 const char *link, const char *source,
+			 struct atr_err *err)
+{
+	if (staff_id <= 0)
+		return 0;
+	char *m = notification_message(key, params);
+	int rc = insert(c, org, staff_id, title, body, link, source, m, err);
+	free(m);
+	return rc < 0 ? -1 : 0;
+}
+
+int notification_admins_msg(struct db_conn *c, int64_t org, const char *key,
+			    const json_t *params, const char *title,
+			    const char *body, const char *link,
+			    const char *source, struct atr_err *err)
+{
+	char *m = notification_message(key, params);
+	int rc = insert(c, org, 0, title, body, link, source, m, err);
+	free(m);
+	return rc;
 }
 
 /* ---- GET /api/v1/notifications ------------------------------------------ */
@@ -298,6 +374,12 @@ static void row(struct buf *b, struct db_stmt *st, const void *arg)
 		jout_key(b, keys[i], false);
 		opt_str(b, st, 1 + i);
 	}
+	/* The message is JSON the server wrote (notification_message). */
+	jout_key(b, "message", false);
+	if (db_col_null(st, 7))
+		buf_adds(b, "null");
+	else
+		buf_adds(b, db_col_text(st, 7));
 	buf_addc(b, '}');
 }
 
@@ -326,7 +408,7 @@ static int param(struct req *r, struct list_query *q, const char *key,
 
 static const struct list_spec spec = {
 	.from = "notification",
-	.cols = "id, title, body, link, source, created_at, read_at",
+	.cols = "id, title, body, link, source, created_at, read_at, message",
 	.id = "id",
 	.org = "org_id",
 	.sort_default = "-id",

@@ -21,6 +21,8 @@
 
 #include "atrium.h"
 
+#include <jansson.h>
+
 struct db_conn;
 
 #define NOTIFICATION_TITLE_MAX 200  /* characters */
@@ -49,6 +51,29 @@ int notification_add(struct db_conn *c, int64_t org, int64_t staff_id,
 int notification_admins(struct db_conn *c, int64_t org, const char *title,
 			const char *body, const char *link, const char *source,
 			struct atr_err *err);
+
+/* The same two, naming the message as well: key ([a-z][a-z0-9_]{0,47})
+ * and params (NULL, or a JSON object of strings and integers; borrowed),
+ * so the web UI can show the notification in the reader's language
+ * (web/assets/i18n: notifications.msg.<key>.title and .body, with the
+ * params filled in; a param whose name ends in "_t" names a catalogue key
+ * that is translated first). title and body are the English text, kept
+ * for API clients and shown when the catalogue lacks the key. A key that
+ * is not such a word, or params that are not such an object, store no
+ * message (the English text alone). */
+int notification_add_msg(struct db_conn *c, int64_t org, int64_t staff_id,
+			 const char *key, const json_t *params,
+			 const char *title, const char *body,
+			 const char *link, const char *source,
+			 struct atr_err *err);
+int notification_admins_msg(struct db_conn *c, int64_t org, const char *key,
+			    const json_t *params, const char *title,
+			    const char *body, const char *link,
+			    const char *source, struct atr_err *err);
+
+/* The message column's text for key and params (caller frees), or NULL
+ * when they do not make a message (see notification_add_msg). */
+char *notification_message(const char *key, const json_t *params);
 
 /* The cleaning of a title (multiline false) or a body (multiline true),
  * for notification_add and its unit test: at most max characters (code

@@ -133,10 +133,14 @@ static int tell(struct app *app, struct db_conn *c, int64_t org,
 	char body[160];
 	snprintf(body, sizeof body, "Due since %s; items found now: %lld.", due,
 		 (long long)row->count);
-	return notification_admins(c, org, title, body, "/admin/security",
-				   "security", err) < 0
-		       ? -1
-		       : 0;
+	char *row_t = xasprintf("security.row.%s", row->def->key);
+	json_t *params = json_pack("{s:s,s:s,s:I}", "row_t", row_t, "due", due,
+				   "count", (json_int_t)row->count);
+	free(row_t);
+	rc = notification_admins_msg(c, org, "security_overdue", params, title,
+				     body, "/admin/security", "security", err);
+	json_decref(params);
+	return rc < 0 ? -1 : 0;
 }
 
 /* One organisation: 0 or -1 with err. */

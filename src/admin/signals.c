@@ -202,9 +202,16 @@ int signals_signin(struct req *r, int64_t org, int64_t staff_id,
 		"used from before (%s, on %.10s at %.5s UTC). If it was not "
 		"you, change your password and sign out your other sessions.",
 		r->ip, now, now + 11);
-	if (notification_add(c, org, staff_id, title, body,
-			     "/admin/profile/security", "security",
-			     &r->err) < 0)
+	char day[11], hm[6];
+	snprintf(day, sizeof day, "%.10s", now);
+	snprintf(hm, sizeof hm, "%.5s", now + 11);
+	json_t *params = json_pack("{s:s,s:s,s:s}", "ip", r->ip, "date", day,
+				   "time", hm);
+	int nrc = notification_add_msg(c, org, staff_id, "new_signin", params,
+				       title, body, "/admin/profile/security",
+				       "security", &r->err);
+	json_decref(params);
+	if (nrc < 0)
 		return r->err.kind ? -1 : req_db_error(r);
 	char *link = arena_printf(r->arena, "%s/admin/profile/security",
 				  r->app->cfg.public_url);
@@ -334,10 +341,14 @@ static int on_activity(struct db_conn *c, const struct activity *a,
 		 "/admin/utilities/activity_log?signal=mass_delete&actor_id=%lld",
 		 (long long)a->actor_id);
 	struct atr_err err = {0};
-	return notification_admins(c, a->org_id, title, body, link, "security",
-				   &err) < 0
-		       ? -1
-		       : 0;
+	json_t *params = json_pack(
+		"{s:s,s:I,s:I,s:I}", "actor",
+		a->actor_name ? a->actor_name : "", "n", (json_int_t)n,
+		"minutes", (json_int_t)minutes, "count", (json_int_t)count);
+	rc = notification_admins_msg(c, a->org_id, "mass_delete", params,
+				     title, body, link, "security", &err);
+	json_decref(params);
+	return rc < 0 ? -1 : 0;
 }
 
 static int signals_init(struct app *app, struct atr_err *err)

@@ -126,7 +126,7 @@ static int run_add(struct db_conn *c, const struct fire *f,
 /* Turns automation aid off for the reason given, with its activity row,
  * and tells the organisation's administrators. 0 or -1. */
 static int pause(struct db_conn *c, int64_t org, int64_t aid,
-		 const char *name, const char *reason)
+		 const char *name, const char *reason, int64_t max)
 {
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
@@ -163,10 +163,12 @@ static int pause(struct db_conn *c, int64_t org, int64_t aid,
 		 name);
 	snprintf(link, sizeof link, "/admin/workflow_automation/%lld",
 		 (long long)aid);
-	return notification_admins(c, org, title, reason, link, "automation",
-				   NULL) < 0
-		       ? -1
-		       : 0;
+	json_t *params = json_pack("{s:s,s:I}", "name", name, "max",
+				   (json_int_t)max);
+	rc = notification_admins_msg(c, org, "automation_paused", params, title,
+				     reason, link, "automation", NULL);
+	json_decref(params);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Whether automation aid may run once more this hour: 1 yes, 0 it was
@@ -214,7 +216,7 @@ static int within_rate(struct db_conn *c, int64_t org, int64_t aid,
 	snprintf(why, sizeof why,
 		 "it started more than %lld runs within an hour (its limit)",
 		 (long long)max);
-	return pause(c, org, aid, name, why) < 0 ? -1 : 0;
+	return pause(c, org, aid, name, why, max) < 0 ? -1 : 0;
 }
 
 /* Decides one automation's run for f: conditions (s), then the rate. 0

@@ -244,13 +244,17 @@ static int warn_one(struct db_conn *c, int64_t org, int64_t id,
 			 "GDPR request #%lld is due on %s", (long long)id,
 			 deadline);
 		snprintf(link, sizeof link, "/admin/gdpr/%lld", (long long)id);
+		json_t *params = json_pack("{s:I,s:s}", "id", (json_int_t)id,
+					   "deadline", deadline);
 		if (activity_record(c, &a) < 0 ||
-		    notification_admins(c, org, title,
-					"The legal deadline to answer this "
-					"rights request is 7 days away or "
-					"less.",
-					link, "gdpr", err) < 0)
+		    notification_admins_msg(c, org, "gdpr_deadline", params,
+					    title,
+					    "The legal deadline to answer "
+					    "this rights request is 7 days "
+					    "away or less.",
+					    link, "gdpr", err) < 0)
 			rc = -1;
+		json_decref(params);
 		json_decref(diff);
 	}
 	if (rc < 0) {

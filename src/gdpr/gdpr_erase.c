@@ -264,7 +264,8 @@ static int erase_copies(struct erase *e, const json_t *found)
 	static const char *const c_payload[] = {"payload", NULL};
 	static const char *const c_mail[] = {"to_addr", "reply_to", "subject",
 					     "body_text", NULL};
-	static const char *const c_note[] = {"title", "body", NULL};
+	static const char *const c_note[] = {"title", "body", "message",
+					     NULL};
 	static const char *const c_run[] = {"conditions", "steps", "error",
 					    NULL};
 	static const char *const c_resp[] = {"response", NULL};
@@ -290,7 +291,8 @@ static int erase_copies(struct erase *e, const json_t *found)
 		  "= '" GDPR_DELETED "', body_text = '" GDPR_DELETED "'",
 		  c_mail, NULL) < 0 ||
 	    scrub(e, "notifications", "notification",
-		  "SET title = '" GDPR_DELETED "', body = NULL", c_note,
+		  "SET title = '" GDPR_DELETED "', body = NULL, message = NULL",
+		  c_note,
 		  NULL) < 0 ||
 	    scrub(e, "jobs", "job", "SET payload = '{\"erased\":true}'",
 		  c_payload, NULL) < 0 ||

@@ -73,7 +73,17 @@ test('activity log: the weekly check\'s saved filters are one click each', async
     const n = (await api.call('GET', '/api/v1/notifications')).body.data.find((x) => x.title.startsWith('Mass deletion'));
     expect(n).toBeTruthy();
     expect(n.link).toMatch(/signal=mass_delete/);
+
+    // In Romanian the notification reads in Romanian: the page shows its
+    // message, not the English text stored for API clients.
+    expect((await api.call('PATCH', '/api/v1/settings/localization', { language: 'ro' })).status).toBe(200);
+    await page.goto('/admin/notifications');
+    const ro = page.getByRole('link', { name: /^Ștergere în masă: .+ a șters 3 înregistrări în 10 minute$/ }).first();
+    await expect(ro).toBeVisible();
+    await expect(page.getByText(/3 sau mai multe ștergeri ale unui singur membru în 10 minute/).first()).toBeVisible();
+    await expect(page.getByText('Mass deletion:')).toHaveCount(0);
   } finally {
+    await api.call('PATCH', '/api/v1/settings/localization', { language: 'en' });
     await api.call('PATCH', '/api/v1/settings/security', {
       working_hours: saved.working_hours, working_days: saved.working_days,
       mass_delete_count: saved.mass_delete_count, mass_delete_minutes: saved.mass_delete_minutes,

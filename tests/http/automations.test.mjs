@@ -437,6 +437,7 @@ describe('automations', () => {
       const n = await waitFor(async () => (await notes(admin)).find((x) => x.title === `Automation '${a.name}' was turned off`),
         { what: 'the administrators told' });
       assert.equal(n.link, `/admin/workflow_automation/${a.id}`);
+      assert.deepEqual(n.message, { key: 'automation_paused', params: { name: a.name, max: 3 } });
       const log = await admin.req('GET', '/api/v1/activity', { query: { entity: 'automation', entity_id: a.id, action: 'pause' } });
       assert.equal(log.body.data.length, 1);
       // turning it on again clears the pause

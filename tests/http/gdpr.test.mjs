@@ -170,7 +170,9 @@ describe('GDPR rights requests', () => {
       assert.equal(n1.filter((n) => n.link === `/admin/gdpr/${near.id}`).length, 1, JSON.stringify(n1));
       assert.ok(!n1.some((n) => n.link === `/admin/gdpr/${far.id}` || n.link === `/admin/gdpr/${done.id}`));
       // The notification names the request, not the person.
-      assert.ok(!n1.some((n) => `${n.title} ${n.body}`.includes(near.subject_email)));
+      assert.ok(!n1.some((n) => `${n.title} ${n.body} ${JSON.stringify(n.message)}`.includes(near.subject_email)));
+      const warned = n1.find((n) => n.link === `/admin/gdpr/${near.id}`);
+      assert.deepEqual(warned.message, { key: 'gdpr_deadline', params: { id: near.id, deadline: near.deadline } });
       const g = await admin.req('GET', ITEM, { params: { id: near.id } });
       assert.match(g.body.warned_at, /^\d{4}-/);
       await runTask('gdpr_deadlines');

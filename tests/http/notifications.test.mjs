@@ -15,7 +15,7 @@ const LIST = '/api/v1/notifications';
 const UNREAD = '/api/v1/notifications/unread';
 const READ = '/api/v1/notifications/{id}/read';
 const READ_ALL = '/api/v1/notifications/read_all';
-const FIELDS = ['body', 'created_at', 'id', 'link', 'read_at', 'source', 'title'];
+const FIELDS = ['body', 'created_at', 'id', 'link', 'message', 'read_at', 'source', 'title'];
 
 describe('notifications', () => {
   let srv;
@@ -81,6 +81,7 @@ describe('notifications', () => {
     assert.equal(r.body.offset, 0);
     assert.equal(r.body.has_more, false);
     for (const n of r.body.data) assert.deepEqual(Object.keys(n).sort(), FIELDS);
+    assert.ok(r.body.data.every((n) => n.message === null), 'atrium notify names no message: the text is shown as written');
     assert.equal(first.title, 'Maintenance <b>x</b> tonight', 'markup is kept as text, never escaped or interpreted');
     assert.equal(first.body, 'From 22:00\nto 23:00', 'line breaks kept, other control characters removed');
     assert.equal(first.link, '/admin/leads?status=new');

@@ -377,6 +377,8 @@ describe('security checklist: overdue rows told to the administrators once per d
     const told = notes.body.data.filter((n) => n.title.startsWith('Security checklist overdue: '));
     assert.deepEqual(told.map((n) => n.title.replace('Security checklist overdue: ', '')).sort(), overdue);
     assert.ok(told.every((n) => n.link === '/admin/security'));
+    assert.ok(told.every((n) => n.message.key === 'security_overdue' && /^security\.row\.[a-z_]+$/.test(n.message.params.row_t)
+      && Number.isInteger(n.message.params.count)), JSON.stringify(told.map((n) => n.message)));
     const plainNotes = await plain.req('GET', '/api/v1/notifications');
     assert.equal(plainNotes.body.data.filter((n) => n.title.startsWith('Security')).length, 0);
 

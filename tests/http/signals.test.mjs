@@ -141,6 +141,11 @@ describe('signals: sign-ins, mass deletions, saved filters', () => {
     assert.equal(mine.length, 2, JSON.stringify(n.body.data));
     assert.ok(mine.some((x) => x.title.includes('198.51.100.7')), JSON.stringify(mine));
     assert.equal(mine[0].link, '/admin/profile/security');
+    const v4 = mine.find((x) => x.title.includes('198.51.100.7'));
+    assert.equal(v4.message.key, 'new_signin');
+    assert.equal(v4.message.params.ip, '198.51.100.7');
+    assert.match(v4.message.params.date, /^\d{4}-\d\d-\d\d$/);
+    assert.match(v4.message.params.time, /^\d\d:\d\d$/);
 
     // The email, queued in the sign-in's transaction.
     const q = await admin.req('GET', '/api/v1/email-queue', { query: { template: 'new_signin', to: email } });
@@ -277,6 +282,10 @@ describe('signals: sign-ins, mass deletions, saved filters', () => {
     let n = await bursts();
     assert.equal(n.length, 1);
     assert.match(n[0].title, /deleted 5 records within 10 minutes/);
+    // The message the web UI shows in the reader's language.
+    assert.deepEqual(n[0].message, {
+      key: 'mass_delete', params: { actor: del.record.name, n: 5, minutes: 10, count: 5 },
+    });
     assert.equal(n[0].link, `/admin/utilities/activity_log?signal=mass_delete&actor_id=${del.id}`);
 
     // More deletions of the same burst: flagged, no second notification.

@@ -62,6 +62,47 @@ TEST(notification_clean_body)
 	CLEAN("ab\ncd", 4, true, "ab\nc");
 }
 
+/* The message column: a key word and an object of strings (cleaned as a
+ * title) and integers, keys sorted; anything else is no message. */
+static void message_is(const char *key, const char *params, const char *want,
+		       int line)
+{
+	json_t *p = params ? json_loads(params, 0, NULL) : NULL;
+	char *got = notification_message(key, p);
+	unit_check_str(got ? got : "(none)", want, "notification_message",
+		       key ? key : "(null)", __FILE__, line);
+	free(got);
+	json_decref(p);
+}
+#define MESSAGE(k, p, want) message_is(k, p, want, __LINE__)
+
+TEST(notification_message)
+{
+	MESSAGE("new_signin", "{\"ip\": \"198.51.100.7\", \"n\": 5}",
+		"{\"key\":\"new_signin\",\"params\":{\"ip\":"
+		"\"198.51.100.7\",\"n\":5}}");
+	MESSAGE("gdpr_deadline", NULL,
+		"{\"key\":\"gdpr_deadline\",\"params\":{}}");
+	/* a string param is cleaned like a title: one line */
+	MESSAGE("k", "{\"name\": \"a\\nb\\u0007\"}",
+		"{\"key\":\"k\",\"params\":{\"name\":\"a b\"}}");
+	MESSAGE(NULL, NULL, "(none)");
+	MESSAGE("", NULL, "(none)");
+	MESSAGE("Upper", NULL, "(none)");
+	MESSAGE("1st", NULL, "(none)");
+	MESSAGE("a.b", NULL, "(none)");
+	MESSAGE("a_key_of_exactly_forty_eight_characters_xxxxxxxx", NULL,
+		"{\"key\":\"a_key_of_exactly_forty_eight_characters_xxxxxxxx"
+		"\",\"params\":{}}");
+	MESSAGE("a_key_of_exactly_forty_nine_characters_xxxxxxxxxx", NULL,
+		"(none)");
+	MESSAGE("k", "[1]", "(none)");
+	MESSAGE("k", "{\"a\": {\"b\": 1}}", "(none)");
+	MESSAGE("k", "{\"a\": 1.5}", "(none)");
+	MESSAGE("k", "{\"a\": true}", "(none)");
+	MESSAGE("k", "{\"Bad-Name\": \"x\"}", "(none)");
+}
+
 TEST(notification_link)
 {
 	CHECK(notification_link_ok("/admin/leads/7"));

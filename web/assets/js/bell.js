@@ -9,7 +9,7 @@
 import { h, icon, nextId } from './dom.js';
 import { api, isAbort } from './api.js';
 import { formatDateTime, timeZone } from './format.js';
-import { language, t } from './i18n.js';
+import { language, t, tOr } from './i18n.js';
 import { problemBox } from './ui.js';
 
 const BELL = ['M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9', 'M13.7 21a2 2 0 0 1-3.4 0'];
@@ -22,6 +22,24 @@ let current = null; // the bell on the page (one shell at a time)
 /** Asks the unread count again (after a navigation, or a change made elsewhere on the page). */
 export function refreshBell() {
   if (current) current.refresh();
+}
+
+/**
+ * The title and body of notification n in the member's language: a message
+ * the server named ({key, params}) from notifications.msg.<key>.title and
+ * .body, a param whose name ends in "_t" translated first; else, or for a
+ * key this catalogue lacks, the English text the server stored.
+ */
+export function noticeText(n) {
+  const m = n && n.message;
+  if (!m || typeof m.key !== 'string') return { title: n.title, body: n.body };
+  const params = {};
+  for (const [k, v] of Object.entries(m.params || {})) params[k] = k.endsWith('_t') ? t(String(v)) : v;
+  const base = `notifications.msg.${m.key}`;
+  return {
+    title: tOr(`${base}.title`, n.title, params),
+    body: n.body == null ? n.body : tOr(`${base}.body`, n.body, params),
+  };
 }
 
 /** A <time> with a relative text ("5 minutes ago") and the full time in its title. */
@@ -96,11 +114,12 @@ export function notificationBell() {
 
   function item(n) {
     const unread = !n.read_at;
-    const title = h('span', { class: 'bell-item-title' }, n.title);
+    const text = noticeText(n);
+    const title = h('span', { class: 'bell-item-title' }, text.title);
     const head = n.link ? h('a', { href: n.link, class: 'bell-item-link' }, title) : h('p', { class: 'bell-item-head' }, title);
     if (n.link) head.addEventListener('click', () => { if (unread) markRead(n.id); close(); });
     const read = unread ? h('button', { type: 'button', class: 'btn btn-sm btn-ghost bell-item-read',
-      'aria-label': t('notifications.mark_read_named', { title: n.title }) }, t('notifications.mark_read')) : null;
+      'aria-label': t('notifications.mark_read_named', { title: text.title }) }, t('notifications.mark_read')) : null;
     if (read) {
       read.addEventListener('click', async () => {
         read.disabled = true;
@@ -117,7 +136,7 @@ export function notificationBell() {
       h('div', { class: 'bell-item-main' },
         unread ? h('span', { class: 'visually-hidden' }, `${t('notifications.unread')}: `) : null,
         head,
-        n.body ? h('p', { class: 'bell-item-body' }, n.body) : null,
+        text.body ? h('p', { class: 'bell-item-body' }, text.body) : null,
         h('p', { class: 'bell-item-when muted' }, noticeTime(n.created_at))),
       read);
     return li;

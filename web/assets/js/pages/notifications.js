@@ -6,7 +6,7 @@
 import { h, pageTitle } from '../dom.js';
 import { api, isAbort } from '../api.js';
 import { listView } from '../listview.js';
-import { noticeTime, NOTIFICATIONS_PATH, refreshBell } from '../bell.js';
+import { noticeText, noticeTime, NOTIFICATIONS_PATH, refreshBell } from '../bell.js';
 import { toast } from '../ui.js';
 import { t } from '../i18n.js';
 
@@ -34,17 +34,18 @@ export async function notificationsPage(ctx, root) {
   }
 
   function titleCell(n) {
-    const title = n.link ? h('a', { href: n.link, class: 'notice-title' }, n.title)
-      : h('span', { class: 'notice-title' }, n.title);
+    const text = noticeText(n);
+    const title = n.link ? h('a', { href: n.link, class: 'notice-title' }, text.title)
+      : h('span', { class: 'notice-title' }, text.title);
     // Following the link reads it (the page it opens is what it was about).
     if (n.link && !n.read_at) title.addEventListener('click', () => { post(`/api/v1/notifications/${n.id}/read`); });
-    return [title, n.body ? h('p', { class: 'notice-body' }, n.body) : null];
+    return [title, text.body ? h('p', { class: 'notice-body' }, text.body) : null];
   }
 
   function readButton(n) {
     if (n.read_at) return null;
     const btn = h('button', { type: 'button', class: 'btn btn-sm',
-      'aria-label': t('notifications.mark_read_named', { title: n.title }) }, t('notifications.mark_read'));
+      'aria-label': t('notifications.mark_read_named', { title: noticeText(n).title }) }, t('notifications.mark_read'));
     btn.addEventListener('click', () => post(`/api/v1/notifications/${n.id}/read`, btn));
     return btn;
   }
