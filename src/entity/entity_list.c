@@ -406,5 +406,6 @@ int entity_list_run(struct req *r, const struct entity *e)
 	}
 	spec.arg = x;
 	spec.extra = refs_extra;
+	spec.extra_names_rows = true;
 	return list_run(r, &spec);
 }

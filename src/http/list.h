@@ -151,6 +151,11 @@ struct list_spec {
 	 * as ,"name":value (counts by status, a summary the screen shows
 	 * above the list). 0 or -1 (r->err). */
 	int (*extra)(struct req *r, struct buf *out, const void *arg);
+	/* extra describes the page's own rows (the titles of the records
+	 * they refer to), so an export runs it per page to name them;
+	 * otherwise it is what the screen shows above a page, which an
+	 * export leaves out. */
+	bool extra_names_rows;
 };
 
 /* Answers the list request r per spec (sets r's response). 0 or -1 with

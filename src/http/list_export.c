@@ -11,7 +11,11 @@
  *
  * Columns are the keys of the first row, in order; an object member
  * (custom_fields) becomes one column per key ("custom_fields.tier"), an
- * array of scalars one cell joined with "; ". CSV is RFC 4180 with a
+ * array of scalars one cell joined with "; ". A column of ids (a member,
+ * members, or a record of another entity) is followed by one of their
+ * names ("assigned_to_name"): members by name, records by the titles the
+ * list's own "refs" give (so only those the caller may see; an id the
+ * caller may not see has an empty name, as on the screen). CSV is RFC 4180 with a
  * UTF-8 BOM (so spreadsheet programs read UTF-8), every cell that looks
  * like a formula neutralised with a leading '. xlsx is written by
  * libxlsxwriter in constant-memory mode; numbers, money, dates and
@@ -48,6 +52,10 @@ struct col {
 	char *parent; /* "custom_fields", or NULL */
 	const char *key;
 	enum ftype type; /* 0 when the list does not type it */
+	/* A column of names: the entity naming the ids of column `of`
+	 * ("staff" for members), else NULL. */
+	const char *names_of;
+	int of;
 };
 
 struct sink {
@@ -61,6 +69,9 @@ struct sink {
 	struct col *cols;
 	int ncols;
 	int64_t rows;
+	struct req *r;
+	const json_t *refs; /* the page's {"<entity>": {"<id>": title}} */
+	json_t *staff;      /* {"<id>": name}, loaded when first needed */
 };
 
 static const char *tmp_dir(void)
@@ -69,17 +80,19 @@ static const char *tmp_dir(void)
 	return d && *d ? d : "/tmp";
 }
 
-static enum ftype col_type(const struct list_spec *s, const char *name)
+static const struct field *col_field(const struct list_spec *s,
+				     const char *name)
 {
 	for (int i = 0; i < s->ncolumns; i++)
 		if (s->columns[i].f && !strcmp(s->columns[i].f->name, name))
-			return s->columns[i].f->type;
-	return 0;
+			return s->columns[i].f;
+	return NULL;
 }
 
 static void add_col(struct sink *k, const struct list_spec *s,
 		    const char *parent, const char *key)
 {
+	int at = k->ncols;
 	struct col *c = &k->cols[k->ncols++];
 	if (parent) {
 		c->parent = xstrdup(parent);
@@ -89,7 +102,19 @@ static void add_col(struct sink *k, const struct list_spec *s,
 		c->name = xstrdup(key);
 		c->key = c->name;
 	}
-	c->type = col_type(s, c->name);
+	const struct field *f = col_field(s, c->name);
+	c->type = f ? f->type : 0;
+	const char *names = NULL;
+	if (f && (f->type == FT_STAFF || f->type == FT_STAFF_LIST))
+		names = "staff";
+	else if (f && f->type == FT_REF && f->ref)
+		names = f->ref;
+	if (!names)
+		return;
+	struct col *n = &k->cols[k->ncols++];
+	*n = (struct col){.names_of = names, .of = at};
+	n->name = xasprintf("%s_name", k->cols[at].name);
+	n->key = n->name;
 }
 
 /* True when the list has columns named key.<name> (custom_fields.tier):
@@ -118,7 +143,8 @@ static void columns_of(struct sink *k, const struct list_spec *s,
 	json_t *v;
 	json_object_foreach((json_t *)row, key, v)
 		n += flattened(s, key, v) ? json_object_size(v) : 1;
-	k->cols = xcalloc(n ? n : 1, sizeof *k->cols);
+	/* at most one column of names per column */
+	k->cols = xcalloc(n ? 2 * n : 1, sizeof *k->cols);
 	json_object_foreach((json_t *)row, key, v)
 	{
 		if (!flattened(s, key, v)) {
@@ -130,6 +156,60 @@ static void columns_of(struct sink *k, const struct list_spec *s,
 		json_object_foreach(v, sub, sv)
 			add_col(k, s, key, sub);
 	}
+}
+
+/* The members' names of the caller's organisation, once per export. */
+static const json_t *staff_names(struct sink *k)
+{
+	if (k->staff)
+		return k->staff;
+	k->staff = json_object();
+	struct db_conn *c = req_db(k->r);
+	struct db_stmt *st =
+		c ? db_prepare(c, "SELECT id, name FROM staff WHERE org_id = ?")
+		  : NULL;
+	if (!st)
+		return k->staff; /* ids without names, not a failed export */
+	db_bind_int(st, 1, k->r->who.org_id);
+	while (db_step(st) == 1) {
+		char id[24];
+		snprintf(id, sizeof id, "%lld", (long long)db_col_int(st, 0));
+		json_object_set_new(k->staff, id,
+				    json_string(db_col_text(st, 1)
+							? db_col_text(st, 1)
+							: ""));
+	}
+	db_reset(st);
+	return k->staff;
+}
+
+/* The names of column c's ids in row: a string ("; " between several),
+ * or NULL when there is none (caller decrefs). */
+static json_t *names_cell(struct sink *k, const json_t *row,
+			  const struct col *c, const json_t *v)
+{
+	const json_t *names = strcmp(c->names_of, "staff")
+				      ? json_object_get(k->refs, c->names_of)
+				      : staff_names(k);
+	struct buf b = BUF_INIT;
+	size_t n = json_is_array(v) ? json_array_size(v) : 1;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *id = json_is_array(v) ? json_array_get(v, i) : v;
+		if (!json_is_integer(id))
+			continue;
+		char key[24];
+		snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(id));
+		const char *name = json_string_value(json_object_get(names, key));
+		if (!name)
+			continue;
+		if (b.len)
+			buf_adds(&b, "; ");
+		buf_adds(&b, name);
+	}
+	json_t *out = b.len ? json_stringn(b.p, b.len) : NULL;
+	buf_free(&b);
+	return out;
 }
 
 static const json_t *cell_of(const json_t *row, const struct col *c)
@@ -347,25 +427,34 @@ static int sink_header(struct sink *k)
 static int sink_row(struct sink *k, const json_t *row, struct buf *tmp)
 {
 	k->rows++;
-	if (k->fmt == FMT_CSV) {
+	if (k->fmt == FMT_CSV)
 		k->line.len = 0;
-		for (int i = 0; i < k->ncols; i++) {
+	for (int i = 0; i < k->ncols; i++) {
+		const struct col *c = &k->cols[i];
+		json_t *named = c->names_of
+					? names_cell(k, row, c,
+						     cell_of(row, &k->cols[c->of]))
+					: NULL;
+		const json_t *v = c->names_of ? named : cell_of(row, c);
+		int rc = 0;
+		if (k->fmt == FMT_CSV) {
 			if (i)
 				buf_addc(&k->line, ',');
-			cell_text(tmp, cell_of(row, &k->cols[i]));
+			cell_text(tmp, v);
 			csv_cell(&k->line, tmp->p, tmp->len);
+		} else {
+			rc = xlsx_cell(k, (lxw_row_t)k->rows, (lxw_col_t)i, c,
+				       v, tmp);
 		}
-		buf_adds(&k->line, "\r\n");
-		return fwrite(k->line.p, 1, k->line.len, k->csv) ==
-				       k->line.len
-			       ? 0
-			       : -1;
-	}
-	for (int i = 0; i < k->ncols; i++)
-		if (xlsx_cell(k, (lxw_row_t)k->rows, (lxw_col_t)i,
-			      &k->cols[i], cell_of(row, &k->cols[i]), tmp))
+		json_decref(named);
+		if (rc)
 			return -1;
-	return 0;
+	}
+	if (k->fmt != FMT_CSV)
+		return 0;
+	buf_adds(&k->line, "\r\n");
+	return fwrite(k->line.p, 1, k->line.len, k->csv) == k->line.len ? 0
+									 : -1;
 }
 
 /* Finishes the file and opens it for reading (unlinked: it goes with the
@@ -413,6 +502,7 @@ static void sink_free(struct sink *k)
 	}
 	free(k->cols);
 	buf_free(&k->line);
+	json_decref(k->staff);
 }
 
 /* The filters as the caller sent them (for the activity row): every
@@ -474,7 +564,7 @@ static const char *file_name(struct req *r, const char *ext)
 
 int list_export(struct req *r, const struct list_spec *s, const char *format)
 {
-	struct sink k = {0};
+	struct sink k = {.r = r};
 	if (r->who.contact_id)
 		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
 				"the portal's lists have no export");
@@ -506,7 +596,11 @@ int list_export(struct req *r, const struct list_spec *s, const char *format)
 	struct list_spec page = *s;
 	if (page.limit_max < EXPORT_PAGE)
 		page.limit_max = EXPORT_PAGE;
-	page.extra = NULL; /* what the screen shows above a page */
+	/* A page's extra members: its "refs" name the records its reference
+	 * columns hold (names_cell); a summary above the page is not
+	 * exported. */
+	if (!page.extra_names_rows)
+		page.extra = NULL;
 	char limit[16];
 	snprintf(limit, sizeof limit, "%d", EXPORT_PAGE);
 	struct buf tmp = BUF_INIT;
@@ -527,6 +621,7 @@ int list_export(struct req *r, const struct list_spec *s, const char *format)
 		r->raw = NULL;
 		r->raw_len = 0;
 		const json_t *data = json_object_get(doc, "data");
+		k.refs = json_object_get(doc, "refs");
 		if (!json_is_array(data)) {
 			json_decref(doc);
 			atr_fail(&r->err, ATR_E_INTERNAL,

@@ -144,6 +144,55 @@ describe('exports of list views', () => {
     assert.ok(!Object.values(sheet[0]).some((cell) => cell.value.includes(secret.slug)));
   });
 
+  it('ids of members and of records are followed by their names, only those the caller may see', async () => {
+    const t = uniq('names');
+    const cl = await admin.req('POST', '/api/v1/clients', { body: { company: `Client ${t}` } });
+    assert.equal(cl.status, 201, cl.text);
+    const hiddenCl = await admin.req('POST', '/api/v1/clients', { body: { company: `Hidden ${t}` } });
+    assert.equal(hiddenCl.status, 201, hiddenCl.text);
+    const c1 = await admin.req('POST', '/api/v1/contacts', { body: { first_name: 'Ana', last_name: t, email: `ana.${t}@example.test`, client_id: cl.body.id, owner_id: member.id } });
+    assert.equal(c1.status, 201, c1.text);
+    const c2 = await admin.req('POST', '/api/v1/contacts', { body: { first_name: 'Ion', last_name: t, email: `ion.${t}@example.test`, client_id: hiddenCl.body.id } });
+    assert.equal(c2.status, 201, c2.text);
+    const task = await admin.req('POST', '/api/v1/tasks', { body: { subject: `Task ${t}`, assignees: [admin.me.id, member.id] } });
+    assert.equal(task.status, 201, task.text);
+
+    for (const format of ['csv', 'xlsx']) {
+      const r = await admin.req('GET', '/api/v1/contacts', { query: { q: t, sort: 'id', format }, binary: true });
+      assert.equal(r.status, 200, r.text);
+      let rows;
+      if (format === 'csv') rows = parseCsv(r.bytes);
+      else {
+        const sheet = sheetOf(r.bytes);
+        const cols = Object.keys(sheet[0]);
+        rows = sheet.map((row) => cols.map((k) => row[k]?.value ?? ''));
+      }
+      const [head, ...body] = rows;
+      const at = (name) => { const i = head.indexOf(name); assert.ok(i >= 0, `${format}: column ${name} in ${head}`); return i; };
+      assert.equal(at('client_id_name'), at('client_id') + 1, 'the names follow their ids');
+      assert.equal(at('owner_id_name'), at('owner_id') + 1);
+      assert.equal(body[0][at('client_id_name')], `Client ${t}`);
+      assert.equal(body[0][at('owner_id_name')], member.record.name);
+      assert.equal(body[1][at('client_id_name')], `Hidden ${t}`);
+      assert.equal(body[1][at('owner_id_name')], admin.me.name, 'the creator owns it when nobody is named');
+    }
+    const tasks = parseCsv((await admin.req('GET', '/api/v1/tasks', { query: { q: t, format: 'csv' }, binary: true })).bytes);
+    const ti = tasks[0].indexOf('assignees_name');
+    assert.equal(ti, tasks[0].indexOf('assignees') + 1);
+    assert.deepEqual(tasks[1][ti].split('; ').sort(), [admin.me.name, member.record.name].sort(), 'several members, each named');
+
+    // A member who may see contacts but not clients: the client's id, no name.
+    const role = await addRole(admin, uniq('contacts-only-'), { contacts: ['view'] });
+    const reader = await addMember(srv, admin, { role_id: role.id }, 'reader');
+    const r = await reader.req('GET', '/api/v1/contacts', { query: { q: t, sort: 'id', format: 'csv' }, binary: true });
+    assert.equal(r.status, 200, r.text);
+    const [head, ...body] = parseCsv(r.bytes);
+    assert.equal(body[0][head.indexOf('client_id')], String(cl.body.id));
+    assert.equal(body[0][head.indexOf('client_id_name')], '', 'no client view: no name');
+    assert.equal(body[0][head.indexOf('owner_id_name')], member.record.name, 'members are named for everyone, as in pickers');
+    assert.ok(!r.bytes.toString().includes(`Client ${t}`));
+  });
+
   it('xlsx: a real workbook, header row, numbers and money as numbers, instants as dates, text never a formula', async () => {
     const r = await admin.req('GET', LEADS, { query: { q: tag, sort: 'id', format: 'xlsx' }, binary: true });
     assert.equal(r.status, 200);
