@@ -19,6 +19,7 @@
 #include "admin/backup_int.h"
 #include "core/activity.h"
 #include "core/app.h"
+#include "core/log.h"
 #include "db/db.h"
 #include "jobs/jobs.h"
 
@@ -281,9 +282,8 @@ int bk_retention(struct db_conn *c, const char *dir, int64_t keep,
 			break;
 		}
 		if (unlink(files[i]) < 0 && errno != ENOENT)
-			fprintf(stderr,
-				"atrium: backup: cannot remove '%s' (retention): "
-				"%s\n",
+			atr_log("atrium: backup: cannot remove '%s' "
+				"(retention): %s",
 				files[i], strerror(errno));
 		removed++;
 	}
@@ -351,8 +351,7 @@ int bk_run_execute(struct app *app, int64_t id, struct atr_err *err)
 			   e.msg);
 	if (rc == 0 && made == 0 &&
 	    bk_retention(c, real, s.keep, org) < 0)
-		fprintf(stderr, "atrium: backup: retention failed: %s\n",
-			db_errmsg(c));
+		atr_log("atrium: backup: retention failed: %s", db_errmsg(c));
 	if (rc < 0)
 		atr_fail(err, ATR_E_UNAVAILABLE,
 			 "cannot record backup %lld: %s", (long long)id,
@@ -361,7 +360,6 @@ int bk_run_execute(struct app *app, int64_t id, struct atr_err *err)
 	if (rc < 0)
 		return -1;
 	if (made < 0)
-		fprintf(stderr, "atrium: backup %lld failed: %s\n",
-			(long long)id, e.msg);
+		atr_log("atrium: backup %lld failed: %s", (long long)id, e.msg);
 	return 0;
 }

@@ -32,6 +32,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/json_out.h"
+#include "core/log.h"
 #include "core/secret.h"
 #include "core/settings.h"
 #include "db/db.h"
@@ -444,9 +445,10 @@ static int disable_hook(struct db_conn *c, const struct target *t,
 	for (int i = 0; i < n; i++)
 		if (email_enqueue(c, t->org, to[i], "webhook_disabled", vars) <
 		    0)
-			fprintf(stderr, "webhooks: cannot email %s that "
-					"webhook %lld was turned off\n",
-				to[i], (long long)t->hook);
+			/* not the address: the log keeps no personal data */
+			atr_log("webhooks: cannot email administrator %d of "
+				"%d that webhook %lld was turned off",
+				i + 1, n, (long long)t->hook);
 	json_decref(vars);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "auth/perm.h"
 #include "auth/token.h"
 #include "core/app.h"
+#include "core/log.h"
 #include "db/db.h"
 #include "http/http.h"
 
@@ -289,8 +290,8 @@ void api_token_flush(struct db_conn *c)
 		}
 		pthread_mutex_unlock(&slots_mu);
 		if (p.id && write_usage(c, &p) < 0)
-			fprintf(stderr, "api tokens: cannot record the usage of "
-					"token %lld: %s\n",
+			atr_log("api tokens: cannot record the usage of token "
+				"%lld: %s",
 				(long long)p.id, db_errmsg(c));
 	}
 }
@@ -414,8 +415,7 @@ int api_token_authenticate(struct req *r)
 	if (evicted.id)
 		write_usage(c, &evicted);
 	if (flush.id && write_usage(c, &flush) < 0)
-		fprintf(stderr, "api tokens: cannot record the usage of token "
-				"%lld: %s\n",
+		atr_log("api tokens: cannot record the usage of token %lld: %s",
 			(long long)flush.id, db_errmsg(c));
 	int64_t left = limit - count > 0 ? limit - count : 0;
 	req_add_header(r, "RateLimit-Policy",

@@ -23,6 +23,7 @@
 #include "automation/automation_int.h"
 #include "core/activity.h"
 #include "core/app.h"
+#include "core/log.h"
 #include "db/db.h"
 #include "entity/entity.h"
 #include "http/pipeline.h"
@@ -216,8 +217,7 @@ static void last_run_stamp(struct db_conn *c, int64_t aid)
 	db_bind_int(st, 2, aid);
 	db_bind_text(st, 3, now);
 	if (db_step(st) < 0)
-		fprintf(stderr, "automation %lld: cannot stamp last_run_at: "
-				"%s\n",
+		atr_log("automation %lld: cannot stamp last_run_at: %s",
 			(long long)aid, db_errmsg(c));
 	db_reset(st);
 }

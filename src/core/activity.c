@@ -6,6 +6,7 @@
 
 #include "core/activity.h"
 #include "core/activity_int.h"
+#include "core/log.h"
 #include "core/secret.h"
 #include "db/db.h"
 
@@ -141,8 +142,8 @@ int activity_record(struct db_conn *c, const struct activity *a)
 	ATR_ASSERT(db_in_tx(c));
 	struct audit_keys k;
 	if (audit_keys_load(&k) < 0) {
-		fprintf(stderr, "activity: no master key is loaded; the "
-				"activity log cannot be written\n");
+		atr_log("activity: no master key is loaded; the activity log "
+			"cannot be written");
 		return -1;
 	}
 	char *diff = NULL;

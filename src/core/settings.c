@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <sodium.h>
 
+#include "core/log.h"
 #include "core/module.h"
 #include "core/secret.h"
 #include "core/settings.h"
@@ -158,7 +159,7 @@ int settings_get(struct db_conn *c, int64_t org, const char *key, char *out,
 		struct atr_err err = {0};
 		char *plain = secret_decrypt(stored, &err);
 		if (!plain) {
-			fprintf(stderr, "settings: %s (org %lld): %s\n", key,
+			atr_log("settings: %s (org %lld): %s", key,
 				(long long)org, err.msg);
 			rc = -1;
 		} else {

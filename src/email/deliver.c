@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "core/app.h"
+#include "core/log.h"
 #include "core/settings.h"
 #include "db/db.h"
 #include "email/email_int.h"
@@ -178,8 +179,7 @@ static int email_job(struct job_ctx *j, struct atr_err *err)
 		return JOB_ABORTED;
 	}
 	if (rc < 0) {
-		fprintf(stderr, "email: message %lld not sent (attempt %lld): "
-				"%s\n",
+		atr_log("email: message %lld not sent (attempt %lld): %s",
 			(long long)m.id, (long long)j->attempt, res.error);
 		atr_fail(err, ATR_E_INTERNAL, "%s", res.error);
 		msg_free(&m);
@@ -202,7 +202,7 @@ static int email_job(struct job_ctx *j, struct atr_err *err)
 	/* Sent either way: the job ends done (the queue counts a done job
 	 * as sent), so the message is not sent again. */
 	if (!st || rc < 0)
-		fprintf(stderr, "email: message %lld sent, but not marked: %s\n",
+		atr_log("email: message %lld sent, but not marked: %s",
 			(long long)m.id, c ? db_errmsg(c) : err->msg);
 	db_release(c);
 	msg_free(&m);

@@ -2,6 +2,7 @@
  * row and its job), and the queue's counts. */
 #include "atrium.h"
 
+#include "core/log.h"
 #include "core/secret.h"
 #include "db/db.h"
 #include "email/email_int.h"
@@ -219,7 +220,7 @@ int email_enqueue(struct db_conn *c, int64_t org, const char *to,
 {
 	struct atr_err err = {0};
 	if (email_enqueue_ex(c, org, to, template_name, vars, NULL, &err) < 0) {
-		fprintf(stderr, "email: %s\n", err.msg);
+		atr_log("email: %s", err.msg);
 		return -1;
 	}
 	return 0;

@@ -31,6 +31,7 @@
 #include "core/app.h"
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/module.h"
 #include "db/db.h"
 #include "entity/entity_int.h"
@@ -158,8 +159,7 @@ bool entity_field_parse(struct arena *a, const struct entity *e,
 		ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
 		     *p == '_';
 	if (!ok) {
-		fprintf(stderr, "custom fields: %s: a malformed definition is "
-				"ignored\n",
+		atr_log("custom fields: %s: a malformed definition is ignored",
 			e->name);
 		return false;
 	}
