@@ -77,13 +77,14 @@ static void sync_dir(const char *file)
 	free(dir);
 }
 
-/* "<dir>/<stem>.checkpoint.json" of an archive's path (caller frees). */
+/* The checkpoint copy beside an archive: its path without ".jsonl.gz",
+ * then ".checkpoint.json" (as `atrium logs verify` looks for it; caller
+ * frees). */
 static char *side_path(const char *path)
 {
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	const char *dot = strchr(base, '.');
-	size_t n = dot ? (size_t)(dot - path) : strlen(path);
+	size_t n = strlen(path), ext = strlen(".jsonl.gz");
+	if (n > ext && !strcmp(path + n - ext, ".jsonl.gz"))
+		n -= ext;
 	return xasprintf("%.*s.checkpoint.json", (int)n, path);
 }
 

@@ -174,6 +174,9 @@ describe('GDPR erasure: archives, sign-in addresses and the other copies', () =>
       const v = srv.cli(['logs', 'verify', f]);
       assert.equal(v.status, 0, v.stdout + v.stderr);
       if (log === 'activity') {
+        const side = f.replace(/\.jsonl\.gz$/, '.checkpoint.json');
+        assert.equal(fs.readFileSync(side, 'utf8').trim(), a.checkpoint.trim(), 'the checkpoint copy beside the new file');
+        assert.ok(!fs.existsSync(path.join(archiveDir, byLog(before, log).path.replace(/\.jsonl\.gz$/, '.checkpoint.json'))));
         assert.match(v.stdout, /ends at its signed checkpoint/);
         assert.match(v.stdout, /personal parts erased/);
       }
