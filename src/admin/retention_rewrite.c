@@ -105,6 +105,10 @@ static int remove_file(const char *dir, const char *rel, struct atr_err *err)
 	return rc;
 }
 
+#define SWEEP_BATCH 64
+static int sweep_some(struct app *app, struct db_conn *c, int64_t org,
+		      struct atr_err *err);
+
 /* Old files of rewrites a crash interrupted after their manifest moved,
  * and temporary files of writes a crash interrupted (the caller holds the
  * lock: no writer is at work in the directory). 0 or -1. */
@@ -126,16 +130,30 @@ static int sweep(struct app *app, struct db_conn *c, int64_t org,
 			closedir(d);
 		free(dir);
 	}
+	int n, result = 0;
+	do {
+		n = sweep_some(app, c, org, err);
+		if (n < 0)
+			result = -1;
+	} while (n == SWEEP_BATCH);
+	return result;
+}
+
+/* Up to SWEEP_BATCH old files of interrupted rewrites removed: how many,
+ * or -1. */
+static int sweep_some(struct app *app, struct db_conn *c, int64_t org,
+		      struct atr_err *err)
+{
 	struct db_stmt *st = db_prepare(
 		c, "SELECT id, replaced_path FROM log_archive WHERE org_id = ? "
-		   "AND replaced_path IS NOT NULL ORDER BY id");
+		   "AND replaced_path IS NOT NULL ORDER BY id LIMIT 64");
 	if (!st)
 		return dberr(c, err);
 	db_bind_int(st, 1, org);
-	int64_t ids[64];
-	char *paths[64];
-	int n = 0, rc;
-	while (n < 64 && (rc = db_step(st)) == 1) {
+	int64_t ids[SWEEP_BATCH];
+	char *paths[SWEEP_BATCH];
+	int n = 0, rc = 0;
+	while (n < SWEEP_BATCH && (rc = db_step(st)) == 1) {
 		ids[n] = db_col_int(st, 0);
 		paths[n++] = xstrdup(db_col_text(st, 1));
 	}
@@ -159,7 +177,7 @@ static int sweep(struct app *app, struct db_conn *c, int64_t org,
 		}
 		free(paths[i]);
 	}
-	return result;
+	return result < 0 ? -1 : n;
 }
 
 /* Reads every row of full, editing each; writes them to w when w is not
