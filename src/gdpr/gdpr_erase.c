@@ -382,10 +382,10 @@ static int exec_holds(struct erase *e, const char *key, const char *head,
  *   - sign-in throttle counters keyed by the address go (they are short-
  *     lived; the counter per client address still holds back guessing);
  *   - webhook delivery attempts whose request or response body holds a
- *     value lose both bodies and the error; system log lines holding a
- *     value become [DELETED]; an import's saved "values before" of a row
- *     holding a value go (that row can no longer be reverted to them), and
- *     validation errors quoting one go. */
+ *     value lose both bodies and the error; API request log paths and
+ *     system log lines holding a value become [DELETED]; an import's saved
+ *     "values before" of a row holding a value go (that row can no longer
+ *     be reverted to them), and validation errors quoting one go. */
 static int erase_security(struct erase *e, const json_t *found)
 {
 	long long org = (long long)e->r->who.org_id;
@@ -425,12 +425,15 @@ static int erase_security(struct erase *e, const json_t *found)
 	static const char *const c_hook[] = {"request_body", "response_body",
 					     "error", NULL};
 	static const char *const c_prev[] = {"previous", NULL};
+	static const char *const c_path[] = {"path", NULL};
 	if (scrub(e, "email_changes", "email_change", NULL, c_new, NULL) < 0 ||
 	    scrub(e, "webhook_attempts", "webhook_attempt",
 		  "SET request_body = NULL, response_body = NULL, error = NULL",
 		  c_hook, NULL) < 0 ||
 	    scrub(e, "import_rows", "import_row", "SET previous = NULL",
-		  c_prev, NULL) < 0)
+		  c_prev, NULL) < 0 ||
+	    scrub(e, "api_request_paths", "api_request_log",
+		  "SET path = '" GDPR_DELETED "'", c_path, NULL) < 0)
 		return -1;
 	/* Tables without an organisation column. */
 	if (exec_holds(e, "throttle_rows", "DELETE FROM login_throttle WHERE ",

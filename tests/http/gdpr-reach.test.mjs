@@ -91,6 +91,18 @@ describe('GDPR erasure: archives, sign-in addresses and the other copies', () =>
     sql(`INSERT INTO api_request_log (org_id, at, method, path, status, duration_ms, staff_id, ip, request_id) VALUES (1, '${OLD}', 'GET', '/api/v1/leads', 200, 3, ${member.id}, '${p.ip}', 'rq-${tag}')`);
     sql(`INSERT INTO pipe_log (org_id, received_at, from_addr, to_addr, subject, result, bytes) VALUES (1, '${OLD}', '${p.email}', 'support@example.test', 'About ${p.leadName}', 'ignored', 10)`);
 
+    // Live copies elsewhere: a system log line, a webhook attempt's bodies,
+    // an API request path quoting the subject (all recent: not archived).
+    const now = () => new Date().toISOString();
+    sql(`INSERT INTO system_log (at, org_id, node, status, message) VALUES ('${now()}', 1, 'n1', 500, 'smtp: recipient <${p.email}> refused')`);
+    const hook = await admin.req('POST', '/api/v1/webhooks', {
+      body: { name: `Hook ${tag}`, url: 'https://hooks.example.test/in', entities: ['lead'], events: ['created'] },
+    });
+    assert.equal(hook.status, 201, hook.text);
+    sql(`INSERT INTO webhook_delivery (org_id, webhook_id, event_type, msg_id, order_key, status, created_at, updated_at) VALUES (1, ${hook.body.id}, 'lead.created', 'msg_${tag}', 'k', 'delivered', '${now()}', '${now()}')`);
+    const del = count(`SELECT max(id) FROM webhook_delivery WHERE msg_id = 'msg_${tag}'`);
+    sql(`INSERT INTO webhook_attempt (org_id, webhook_id, delivery_id, attempt, at, duration_ms, request_body, response_body) VALUES (1, ${hook.body.id}, ${del}, 1, '${now()}', 5, '{"name":"${p.leadName}"}', 'ok')`);
+
     // Archive the activity log, the API request log and the pipe log.
     for (const log of ['activity', 'api_requests', 'pipe']) {
       const r = srv.cli(['logs', 'archive', '--log', log, '--older-than', '0']);
@@ -152,8 +164,12 @@ describe('GDPR erasure: archives, sign-in addresses and the other copies', () =>
     const tmp = path.join(archiveDir, path.dirname(pipe.path), '.tmp-0123456789abcdef.jsonl.gz');
     fs.writeFileSync(tmp, zlib.gzipSync(`{"id":1,"from_addr":"${p.email}"}\n`));
 
+    sql(`INSERT INTO api_request_log (org_id, at, method, path, status, duration_ms, ip, request_id) VALUES (1, '${now()}', 'GET', '/api/v1/leads/${p.email}', 404, 1, '192.0.2.9', 'rq2-${tag}')`);
     const r = await admin.req('POST', ERASE, { params: { id: rid }, body: { confirm_email: p.email } });
     assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.erase_summary.system_log, 1, r.text);
+    assert.equal(r.body.erase_summary.webhook_attempts, 1, r.text);
+    assert.equal(r.body.erase_summary.api_request_paths, 1, r.text);
     assert.deepEqual(r.body.archives_rewritten.map((a) => a.id), [pipe.id], r.text);
     assert.equal(r.body.erase_summary.archives_rewritten, 1);
     assert.ok(r.body.erase_summary.signin_addresses >= 1, r.text);
@@ -225,7 +241,7 @@ describe('GDPR erasure: archives, sign-in addresses and the other copies', () =>
     assert.ok(gunzip(path.join(archiveDir, byId(act.id).path)).includes(keep),
       'the other person stays in the archive (the search can find)');
     if (srv.pg) {
-      for (const t of ['lead', 'contact', 'activity_log', 'event', 'api_request_log', 'pipe_log', 'login_throttle', 'session', 'signin_address', 'system_log', 'webhook_attempt', 'gdpr_request']) {
+      for (const t of ['lead', 'contact', 'activity_log', 'event', 'api_request_log', 'pipe_log', 'login_throttle', 'session', 'signin_address', 'system_log', 'webhook_attempt', 'gdpr_request', 'import_row', 'email_change', 'job', 'email_queue']) {
         for (const v of values) {
           assert.equal(count(`SELECT count(*) FROM ${t} WHERE strpos(${t}::text, '${v}') > 0`), 0, `${t} holds ${v}`);
         }
