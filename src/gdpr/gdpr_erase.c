@@ -379,8 +379,9 @@ static int exec_holds(struct erase *e, const char *key, const char *head,
  *     address) of the activity rows they wrote is erased (actor_id stays:
  *     who did what remains provable); a pending email change to or from
  *     the address goes;
- *   - sign-in throttle counters keyed by the address go (they are short-
- *     lived; the counter per client address still holds back guessing);
+ *   - sign-in and forgotten-password throttle counters keyed by the
+ *     address go (they are short-lived; the counter per client address
+ *     still holds back guessing);
  *   - webhook delivery attempts whose request or response body holds a
  *     value lose both bodies and the error; API request log paths and
  *     system log lines holding a value become [DELETED]; an import's saved
@@ -436,8 +437,17 @@ static int erase_security(struct erase *e, const json_t *found)
 		  "SET path = '" GDPR_DELETED "'", c_path, NULL) < 0)
 		return -1;
 	/* Tables without an organisation column. */
-	if (exec_holds(e, "throttle_rows", "DELETE FROM login_throttle WHERE ",
-		       "key") < 0)
+	/* Throttle counters keyed by the address itself (sign-in and
+	 * forgotten-password, staff and portal); never a counter that merely
+	 * contains a value, which would let guessing on another account
+	 * start afresh. */
+	const char *b4[] = {e->values[0], e->values[0], e->values[0],
+			    e->values[0]};
+	if (exec_counted(e, "throttle_rows",
+			 "DELETE FROM login_throttle WHERE lower(key) IN "
+			 "('acct:' || ?, 'forgot:' || ?, 'portal:acct:' || ?, "
+			 "'portal:forgot:' || ?) RETURNING 1",
+			 b4, 4) < 0)
 		return -1;
 	char *head = arena_printf(
 		e->r->arena,
