@@ -634,3 +634,15 @@ int retention_run(struct app *app, struct db_conn *c, int64_t now_ms,
 	unlock_run(&R, fd);
 	return rc < 0 ? -1 : R.done;
 }
+
+int retention_lock(struct app *app, struct db_conn *c, struct atr_err *err)
+{
+	struct run R = {app, c, NULL, err, 0};
+	return lock_run(&R);
+}
+
+void retention_unlock(struct db_conn *c, int fd)
+{
+	struct run R = {.c = c};
+	unlock_run(&R, fd);
+}

@@ -71,7 +71,8 @@ int retention_run(struct app *app, struct db_conn *c, int64_t now_ms,
 		  const char *only,
 		  int64_t older_than_days, FILE *report, struct atr_err *err);
 
-/* Test hook: called after each step (file, manifest, batch, done) with
+/* Test hook: called after each step (file, manifest, batch, done; and
+ * retention_rewrite's rewrite_file, rewrite_manifest, rewrite_removed) with
  * its name; a non-zero return stops the run there with an error, as a
  * crash would. NULL in the product. */
 extern int (*retention_fault)(const char *step);
@@ -111,6 +112,65 @@ void archive_abort(struct archive_writer *w);
 int archive_verify(const char *path, const char *time_col, bool chain,
 		   struct archive_info *info,
 		   FILE *out, struct atr_err *err);
+/* Reads an archive row by row (bounded memory: one line at a time). */
+struct archive_reader;
+struct archive_reader *archive_open(const char *path, struct atr_err *err);
+/* The next row (the caller decrefs *row): 1, 0 at the end, -1 (err: a
+ * line that is not a JSON object, a truncated or broken gzip stream). */
+int archive_next(struct archive_reader *rd, json_t **row,
+		 struct atr_err *err);
+void archive_close(struct archive_reader *rd);
+
+/* ---- the run's lock (retention.c) ---------------------------------------- */
+
+/* Takes the lock a retention run holds (the archive directory's flock and,
+ * on PostgreSQL, the advisory lock on c), so that no run archives or
+ * removes rows meanwhile. Returns a descriptor for retention_unlock, -2
+ * when a run holds it now, -1 (err). */
+int retention_lock(struct app *app, struct db_conn *c, struct atr_err *err);
+void retention_unlock(struct db_conn *c, int fd);
+
+/* ---- rewriting archives (retention_rewrite.c) ---------------------------- */
+
+/* Changes one archived row in place (row is the file's JSON object): 1 it
+ * changed, 0 it did not, -1 (err). It must keep id, org_id, the time
+ * column and, for the activity log, every column the chain's MAC covers
+ * (only the separable personal parts may go). */
+typedef int (*archive_edit_fn)(void *arg, const struct retention_log *L,
+			       json_t *row, struct atr_err *err);
+
+/* Who asks for a rewrite, for the activity rows and the file names. */
+struct archive_rewrite {
+	int64_t org;
+	/* The new file is <first>-<last>.<tag><tag_id>.jsonl.gz and the
+	 * manifest records rewritten_by = tag_id ("e" and a GDPR request
+	 * id for an erasure). */
+	const char *tag;
+	int64_t tag_id;
+	/* The manifest's note: "rewritten by <note> <tag_id> at <time>". */
+	const char *note;
+	archive_edit_fn edit;
+	void *arg;
+	/* Each rewrite's activity row: actor, action, request. */
+	int64_t actor_id;
+	const char *actor_name, *ip, *request_id, *action;
+};
+
+/* Rewrites every archive of w->org whose rows w->edit changes: streams the
+ * old file into a new one (a temporary file, fsync'd, renamed), verifies
+ * it (the activity log's chain still ends at its checkpoint), then in one
+ * transaction points the manifest at the new file (SHA-256, size,
+ * rewritten_by, rewritten_at, replaced_path: the old file) with its
+ * activity row, and only then removes the old file and clears
+ * replaced_path. A crash leaves either the old file with the old manifest,
+ * or the new one with its manifest and an old file the next call removes
+ * first. The caller holds retention_lock. Appends to rewritten (an array)
+ * one object per archive rewritten: id, log, path, rows changed. An
+ * archive whose file is not in this node's archive_dir is an error
+ * naming it (nothing is claimed done that was not). 0 or -1 (err). */
+int retention_rewrite(struct app *app, struct db_conn *c,
+		      const struct archive_rewrite *w, json_t *rewritten,
+		      struct atr_err *err);
 /* Makes dir and its parents (0700). 0 or -1 (err). */
 int archive_mkdirs(const char *dir, struct atr_err *err);
 

@@ -111,7 +111,8 @@ static const struct sched_task tasks[] = {
 #define COLS                                                                   \
 	"id, log, status, path, row_count, first_id, last_id, first_at, "      \
 	"last_at, cutoff, bytes, sha256, removed, cut_seq, cut_hash, "         \
-	"checkpoint, created_at, finished_at"
+	"checkpoint, created_at, finished_at, rewritten_by, rewritten_at, "   \
+	"rewrite_note, replaced_path"
 
 static void row(struct buf *b, struct db_stmt *st, const void *arg)
 {
@@ -126,6 +127,9 @@ static void row(struct buf *b, struct db_stmt *st, const void *arg)
 		{"removed", true},   {"cut_seq", true},	   {"cut_hash", false},
 		{"checkpoint", false}, {"created_at", false},
 		{"finished_at", false},
+		/* An erasure's rewrite (retention_rewrite.c). */
+		{"rewritten_by", true}, {"rewritten_at", false},
+		{"rewrite_note", false}, {"replaced_path", false},
 	};
 	buf_addc(b, '{');
 	for (int i = 0; i < (int)ATR_ARRAY_LEN(cols); i++) {

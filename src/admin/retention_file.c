@@ -289,3 +289,60 @@ int archive_verify(const char *path, const char *time_col, bool chain,
 	free(line);
 	return result;
 }
+
+/* ---- reading row by row ------------------------------------------------- */
+
+struct archive_reader {
+	gzFile gz;
+	char *line;
+	size_t cap;
+	int64_t n;
+	char *path;
+};
+
+struct archive_reader *archive_open(const char *path, struct atr_err *err)
+{
+	gzFile gz = gzopen(path, "rb");
+	if (!gz) {
+		atr_fail(err, ATR_E_INTERNAL, "cannot read '%s': %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	struct archive_reader *rd = xcalloc(1, sizeof *rd);
+	rd->gz = gz;
+	rd->cap = 4096;
+	rd->line = xmalloc(rd->cap);
+	rd->path = xstrdup(path);
+	return rd;
+}
+
+int archive_next(struct archive_reader *rd, json_t **row, struct atr_err *err)
+{
+	size_t len;
+	*row = NULL;
+	int r = read_line(rd->gz, &rd->line, &rd->cap, &len);
+	if (r == 0)
+		return 0;
+	json_error_t je;
+	json_t *o = r == 1 ? json_loadb(rd->line, len, 0, &je) : NULL;
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return atr_fail(err, ATR_E_INTERNAL,
+				"line %lld of '%s' is not an archived row (the "
+				"file is truncated or not gzip)",
+				(long long)rd->n + 1, rd->path);
+	}
+	rd->n++;
+	*row = o;
+	return 1;
+}
+
+void archive_close(struct archive_reader *rd)
+{
+	if (!rd)
+		return;
+	gzclose(rd->gz);
+	free(rd->line);
+	free(rd->path);
+	free(rd);
+}

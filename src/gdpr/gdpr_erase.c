@@ -46,6 +46,7 @@
  */
 #include "atrium.h"
 
+#include "admin/retention.h"
 #include "core/activity.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -332,6 +333,136 @@ static int erase_copies(struct erase *e, const json_t *found)
 	return exec_counted(e, NULL, sql, b1, 1);
 }
 
+/* The values to look for: the email, the leads' names and phones, the
+ * contacts' full names and phones. */
+static void collect_values(struct erase *e, const json_t *found)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(json_object_get(found, "leads"), i, row) {
+		add_value(e, json_string_value(json_object_get(row, "name")), 4);
+		add_value(e, json_string_value(json_object_get(row, "phone")), 6);
+	}
+	json_array_foreach(json_object_get(found, "contacts"), i, row) {
+		const char *fn = json_string_value(json_object_get(row,
+								   "first_name"));
+		const char *ln = json_string_value(json_object_get(row,
+								   "last_name"));
+		char *full = arena_printf(e->r->arena, "%s %s", fn ? fn : "",
+					  ln ? ln : "");
+		add_value(e, full, 4);
+		add_value(e, json_string_value(json_object_get(row, "phone")), 6);
+	}
+}
+
+/* Runs head, holds(col), " RETURNING 1", binding the values; counted
+ * under key. */
+static int exec_holds(struct erase *e, const char *key, const char *head,
+		      const char *col)
+{
+	const char *binds[VALUES_MAX];
+	for (int i = 0; i < e->nvalues; i++)
+		binds[i] = e->values[i];
+	char *sql = arena_printf(e->r->arena, "%s%s RETURNING 1", head,
+				 holds(e, col));
+	return exec_counted(e, key, sql, binds, e->nvalues);
+}
+
+/* The per-person security records and the other copies that hold the
+ * subject's addresses or values (docs/admin-guide.md, GDPR: what erasure
+ * reaches):
+ *   - a staff member with the subject's email (the account stays: a member
+ *     leaves through the staff lifecycle): the sign-in address prefixes
+ *     (signin_address) go, the sessions (address, browser) go — the
+ *     member is signed out —, the API request log's client address of
+ *     their requests becomes [DELETED], and the "who" part (name and
+ *     address) of the activity rows they wrote is erased (actor_id stays:
+ *     who did what remains provable); a pending email change to or from
+ *     the address goes;
+ *   - sign-in and forgotten-password throttle counters keyed by the
+ *     address go (they are short-lived; the counter per client address
+ *     still holds back guessing);
+ *   - webhook delivery attempts whose request or response body holds a
+ *     value lose both bodies and the error; API request log paths and
+ *     system log lines holding a value become [DELETED]; an import's saved
+ *     "values before" of a row holding a value go (that row can no longer
+ *     be reverted to them), and validation errors quoting one go. */
+static int erase_security(struct erase *e, const json_t *found)
+{
+	long long org = (long long)e->r->who.org_id;
+	const char *staff = id_list(e, json_object_get(found, "staff"));
+	if (staff) {
+		char *sql = arena_printf(
+			e->r->arena,
+			"DELETE FROM signin_address WHERE org_id = %lld AND "
+			"staff_id IN %s RETURNING 1",
+			org, staff);
+		if (exec_counted(e, "signin_addresses", sql, NULL, 0) < 0)
+			return -1;
+		sql = arena_printf(e->r->arena,
+				   "DELETE FROM session WHERE org_id = %lld AND "
+				   "staff_id IN %s RETURNING 1",
+				   org, staff);
+		if (exec_counted(e, "sessions", sql, NULL, 0) < 0)
+			return -1;
+		sql = arena_printf(e->r->arena,
+				   "UPDATE api_request_log SET ip = '" GDPR_DELETED
+				   "' WHERE org_id = %lld AND staff_id IN %s "
+				   "AND ip <> '" GDPR_DELETED "' RETURNING 1",
+				   org, staff);
+		if (exec_counted(e, "api_request_addresses", sql, NULL, 0) < 0)
+			return -1;
+		sql = arena_printf(e->r->arena,
+				   "UPDATE activity_log SET actor_name = NULL, ip "
+				   "= NULL, who_salt = NULL WHERE org_id = %lld "
+				   "AND actor_id IN %s AND mac_version > 1 AND "
+				   "(who_salt IS NOT NULL OR actor_name IS NOT "
+				   "NULL OR ip IS NOT NULL) RETURNING 1",
+				   org, staff);
+		if (exec_counted(e, "activity_actors", sql, NULL, 0) < 0)
+			return -1;
+	}
+	static const char *const c_new[] = {"new_email", NULL};
+	static const char *const c_hook[] = {"request_body", "response_body",
+					     "error", NULL};
+	static const char *const c_prev[] = {"previous", NULL};
+	static const char *const c_path[] = {"path", NULL};
+	if (scrub(e, "email_changes", "email_change", NULL, c_new, NULL) < 0 ||
+	    scrub(e, "webhook_attempts", "webhook_attempt",
+		  "SET request_body = NULL, response_body = NULL, error = NULL",
+		  c_hook, NULL) < 0 ||
+	    scrub(e, "import_rows", "import_row", "SET previous = NULL",
+		  c_prev, NULL) < 0 ||
+	    scrub(e, "api_request_paths", "api_request_log",
+		  "SET path = '" GDPR_DELETED "'", c_path, NULL) < 0)
+		return -1;
+	/* Tables without an organisation column. */
+	/* Throttle counters keyed by the address itself (sign-in and
+	 * forgotten-password, staff and portal); never a counter that merely
+	 * contains a value, which would let guessing on another account
+	 * start afresh. */
+	const char *b4[] = {e->values[0], e->values[0], e->values[0],
+			    e->values[0]};
+	if (exec_counted(e, "throttle_rows",
+			 "DELETE FROM login_throttle WHERE lower(key) IN "
+			 "('acct:' || ?, 'forgot:' || ?, 'portal:acct:' || ?, "
+			 "'portal:forgot:' || ?) RETURNING 1",
+			 b4, 4) < 0)
+		return -1;
+	char *head = arena_printf(
+		e->r->arena,
+		"DELETE FROM import_error WHERE import_id IN (SELECT id FROM "
+		"import WHERE org_id = %lld) AND ",
+		org);
+	if (exec_holds(e, "import_errors", head, "reason") < 0)
+		return -1;
+	head = arena_printf(e->r->arena,
+			    "UPDATE system_log SET message = '" GDPR_DELETED
+			    "' WHERE (org_id = %lld OR org_id IS NULL) AND ",
+			    org);
+	return exec_holds(e, "system_log", head, "message");
+}
+
 /* The request to erase: its subject (lower case), type and erased_at. */
 static int load(struct req *r, char **email, char *type, bool *erased)
 {
@@ -411,37 +542,64 @@ int gdpr_h_erase(struct req *r)
 		return -1;
 	}
 	bool lite = db_conn_dialect(c) == DB_SQLITE;
-	if (lite && db_exec(c, "PRAGMA secure_delete = ON") < 0)
-		return req_db_error(r);
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	struct erase e = {.r = r, .d = db_conn_dialect(c), .now = now,
 			  .summary = json_object()};
 	add_value(&e, email, 1);
-	if (db_begin(c) < 0) {
+	/* First the archives: the retention lock held until the end, so no
+	 * run archives a row between the files and the tables. Nothing in
+	 * the database changes before every affected archive is rewritten, so
+	 * an erasure that fails here can simply be asked again. */
+	int lock = retention_lock(r->app, c, &r->err);
+	if (lock == -2) {
+		json_decref(e.summary);
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"a log retention run is writing archives now; "
+				"ask for the erasure again in a minute");
+	}
+	if (lock < 0) {
+		json_decref(e.summary);
+		return -1;
+	}
+	json_t *rewritten = json_array();
+	json_t *found = gdpr_find(c, r->who.org_id, email);
+	rc = found ? 0 : -1;
+	if (rc == 0) {
+		collect_values(&e, found);
+		rc = gdpr_reach_archives(r, e.values, e.nvalues, found,
+					 rewritten);
+	}
+	json_decref(found);
+	found = NULL;
+	if (rc < 0) {
+		retention_unlock(c, lock);
+		json_decref(rewritten);
+		json_decref(e.summary);
+		return r->err.kind != ATR_E_NONE ? -1 : req_db_error(r);
+	}
+	json_object_set_new(e.summary, "archives_rewritten",
+			    json_integer((json_int_t)json_array_size(rewritten)));
+	if (lite && db_exec(c, "PRAGMA secure_delete = ON") < 0) {
+		retention_unlock(c, lock);
+		json_decref(rewritten);
 		json_decref(e.summary);
 		return req_db_error(r);
 	}
-	json_t *found = gdpr_find(c, r->who.org_id, email);
+	if (db_begin(c) < 0) {
+		retention_unlock(c, lock);
+		json_decref(rewritten);
+		json_decref(e.summary);
+		return req_db_error(r);
+	}
+	found = gdpr_find(c, r->who.org_id, email);
 	rc = found ? 0 : -1;
-	size_t i;
-	json_t *row;
-	json_array_foreach(json_object_get(found, "leads"), i, row) {
-		add_value(&e, json_string_value(json_object_get(row, "name")), 4);
-		add_value(&e, json_string_value(json_object_get(row, "phone")), 6);
-	}
-	json_array_foreach(json_object_get(found, "contacts"), i, row) {
-		const char *fn = json_string_value(json_object_get(row,
-								   "first_name"));
-		const char *ln = json_string_value(json_object_get(row,
-								   "last_name"));
-		char *full = arena_printf(r->arena, "%s %s", fn ? fn : "",
-					  ln ? ln : "");
-		add_value(&e, full, 4);
-		add_value(&e, json_string_value(json_object_get(row, "phone")), 6);
-	}
+	if (rc == 0)
+		collect_values(&e, found);
 	if (rc == 0)
 		rc = erase_copies(&e, found);
+	if (rc == 0)
+		rc = erase_security(&e, found);
 	if (rc == 0)
 		rc = erase_records(&e, &entity_lead,
 				   json_object_get(found, "leads"), "leads");
@@ -532,17 +690,20 @@ int gdpr_h_erase(struct req *r)
 		free(sum);
 	}
 	if (rc == 0) {
-		json_t *diff = json_pack("{s:{s:s},s:{s:s},s:O}", "status", "to",
-					 "done", "erased_at", "to", now,
-					 "erase_summary", e.summary);
+		json_t *diff = json_pack("{s:{s:s},s:{s:s},s:O,s:O}", "status",
+					 "to", "done", "erased_at", "to", now,
+					 "erase_summary", e.summary,
+					 "archives_rewritten", rewritten);
 		rc = activity_from_req(r, "erase", "gdpr_request", r->id, diff);
 		json_decref(diff);
 	}
 	if (rc < 0 || db_commit(c) < 0) {
 		db_rollback(c);
 		json_decref(e.summary);
+		json_decref(rewritten);
 		if (lite)
 			db_exec(c, "PRAGMA secure_delete = OFF");
+		retention_unlock(c, lock);
 		return r->err.kind != ATR_E_NONE ? -1 : req_db_error(r);
 	}
 	/* The old values out of the file: its free pages, the FTS segments
@@ -555,8 +716,11 @@ int gdpr_h_erase(struct req *r)
 				     (long long)r->id, db_errmsg(c));
 		db_exec(c, "PRAGMA secure_delete = OFF");
 	}
-	req_json(r, 200, json_pack("{s:I,s:s,s:o,s:b}", "id", (json_int_t)r->id,
-				   "erased_at", now, "erase_summary", e.summary,
+	retention_unlock(c, lock);
+	req_json(r, 200, json_pack("{s:I,s:s,s:o,s:o,s:b}", "id",
+				   (json_int_t)r->id, "erased_at", now,
+				   "erase_summary", e.summary,
+				   "archives_rewritten", rewritten,
 				   "vacuumed", wiped));
 	return 0;
 }

@@ -7,6 +7,8 @@
  * gdpr_erase.c   erasure: personal fields replaced across entities, their
  *                copies (activity log's personal parts, outbox, email
  *                queue, notifications, ...) removed, the file vacuumed
+ * gdpr_reach.c   erasure in the log archives already written (each
+ *                affected archive rewritten: admin/retention.h)
  * gdpr_find.c    what holds the subject's data, found by their email (the
  *                one list both of the above walk)
  */
@@ -41,6 +43,14 @@ bool gdpr_date_add(const char *date, int days, char out[11]);
  * "tasks", "activity", "emails", "staff", "notifications"); each element
  * an object of the row's columns. NULL on a database error. gdpr_find.c. */
 json_t *gdpr_find(struct db_conn *c, int64_t org, const char *email);
+
+/* Rewrites every log archive of the request's organisation that holds one
+ * of values (lower case) or rows about the records in found (gdpr_find's
+ * answer), as gdpr_erase.c changes the live rows; appends each archive
+ * rewritten to rewritten. The caller holds retention_lock. 0 or -1
+ * (r->err). gdpr_reach.c. */
+int gdpr_reach_archives(struct req *r, const char *const *values,
+			int nvalues, const json_t *found, json_t *rewritten);
 
 int gdpr_export_job(struct job_ctx *j, struct atr_err *err);
 int gdpr_h_export(struct req *r);

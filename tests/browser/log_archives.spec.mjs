@@ -1,7 +1,8 @@
 // Utilities > Log archives in real Chromium: old pipe log entries archived
 // by `atrium logs archive` appear with their rows, size and checksum; the
 // download is the file the checksum names; the retention form shows the
-// server's field error under its field and saves a valid value.
+// server's field error under its field and saves a valid value; a file a
+// GDPR erasure rewrote shows a badge naming the request.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -45,6 +46,17 @@ test('log archives: an archive is listed and downloads as its checksum says; the
   const bytes = fs.readFileSync(await download.path());
   expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(archive.sha256);
   expect(download.suggestedFilename()).toMatch(/^pipe-\d+-\d+\.jsonl\.gz$/);
+  await expect(row.getByTestId('archive-rewritten')).toHaveCount(0);
+
+  // A file a GDPR erasure rewrote carries a badge naming the request, its
+  // note in the title (the rewrite itself: tests/http/gdpr-reach.test.mjs).
+  const note = `rewritten by erasure request 4242 at 2026-01-01T00:00:00.000Z: 1 rows changed ${tag}`;
+  sql(`UPDATE log_archive SET rewritten_by = 4242, rewrite_note = '${note}' WHERE id = ${archive.id}`);
+  await page.reload();
+  const badge = page.getByRole('row').filter({ hasText: archive.sha256.slice(0, 16) }).getByTestId('archive-rewritten');
+  await expect(badge).toHaveText('Rewritten by erasure request 4242');
+  await expect(badge).toHaveAttribute('title', note);
+  sql(`UPDATE log_archive SET rewritten_by = NULL, rewrite_note = NULL WHERE id = ${archive.id}`);
 
   // The retention form: a bad value is named under its field; a good one saves.
   const days = page.getByLabel('Keep the pipe log for (days)');

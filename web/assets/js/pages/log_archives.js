@@ -2,7 +2,8 @@
 // long each log is kept (the `retention` settings group, saved with its
 // field errors like every settings form), and the archive files log
 // retention wrote (GET /api/v1/log-archives): log, rows, the time range,
-// size and SHA-256, with a download link to each file (logged).
+// size and SHA-256, with a download link to each file (logged), and a
+// badge on a file a GDPR erasure rewrote (its note in the title).
 import { h, pageTitle, timeEl } from '../dom.js';
 import { listView } from '../listview.js';
 import { formatNumber } from '../format.js';
@@ -29,7 +30,12 @@ const COLUMNS = () => [
   { label: t('archives.checksum'),
     cell: (a) => h('code', { class: 'truncate', title: a.sha256, 'data-testid': 'archive-sha256' }, a.sha256.slice(0, 16)) },
   { label: t('archives.status'), class: 'nowrap',
-    cell: (a) => h('span', { class: ['badge', a.status === 'done' ? 'badge-on' : 'badge-off'] }, t(`archives.status.${a.status}`)) },
+    cell: (a) => [
+      h('span', { class: ['badge', a.status === 'done' ? 'badge-on' : 'badge-off'] }, t(`archives.status.${a.status}`)),
+      // A GDPR erasure rewrote the file without the person's values.
+      a.rewritten_by ? [' ', h('span', { class: 'badge', title: a.rewrite_note || '', 'data-testid': 'archive-rewritten' },
+        t('archives.rewritten', { id: a.rewritten_by }))] : null,
+    ] },
   { label: t('archives.file'),
     cell: (a) => h('a', { href: `/api/v1/log-archives/${a.id}/download`, download: '', 'data-testid': 'archive-download' },
       t('archives.download')) },
