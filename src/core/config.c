@@ -63,6 +63,7 @@ static const struct option_row config_options[] = {
 	{"health_cache_ms", I(health_cache_ms), "10000", 0, 600000},
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
 	{"reuse_port", B(reuse_port), "false", 0, 0},
+	{"drain_ms", I(drain_ms), "0", 0, 60000},
 	{"metrics_open", B(metrics_open), "false", 0, 0},
 	{"webhook_allow_private", B(webhook_allow_private), "false", 0, 0},
 	{"api_tokens_for_admins", B(api_tokens_for_admins), "false", 0, 0},

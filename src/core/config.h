@@ -46,6 +46,10 @@ struct config {
 				  * most this often (0: at every ask) */
 	bool trust_proxy;
 	bool reuse_port;         /* share the port with other processes */
+	int drain_ms;            /* on SIGTERM: /readyz fails and every answer
+				  * closes its connection this long before the
+				  * node stops accepting (a load balancer's
+				  * health check takes it out first) */
 	bool metrics_open;       /* /metrics to anyone when no token is set */
 	bool secure_cookies;     /* derived: public_url is https */
 	char *config_file;       /* the --config file, as an absolute path

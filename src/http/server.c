@@ -286,6 +286,11 @@ static struct MHD_Response *make_response(struct server *s, struct req *r,
 	add_security_headers(s, resp, r, api);
 	for (int i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr[i].name, r->hdr[i].value);
+	/* Draining: the client (a proxy's pooled connection) sends its next
+	 * request elsewhere rather than on a connection about to close. */
+	if (atomic_load(&s->app->draining))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+					"close");
 	return resp;
 }
 
