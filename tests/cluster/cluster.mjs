@@ -209,7 +209,7 @@ async function stopCluster(cl) {
   }
   const r = psql(`${cl.pg.base}postgres`, `DROP DATABASE IF EXISTS ${cl.dbName} WITH (FORCE)`);
   if (r.status !== 0) errors.push(new Error(`DROP DATABASE: ${r.stderr}`));
-  if (errors.length && process.env.ATRIUM_KEEP_FAILED) console.error(`keeping ${cl.dir}`);
+  if ((errors.length && process.env.ATRIUM_KEEP_FAILED) || process.env.ATRIUM_KEEP_CLUSTER) console.error(`keeping ${cl.dir}`);
   else fs.rmSync(cl.dir, { recursive: true, force: true });
   if (errors.length) throw errors[0];
 }

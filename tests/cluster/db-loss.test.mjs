@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT, client, startCluster, uniq, waitFor } from '../http/harness.mjs';
+import { startReceiver } from '../http/webhook-receiver.mjs';
 import { probe, startAtriumCluster } from './cluster.mjs';
 
 function pgtmp(...args) {
@@ -28,10 +29,12 @@ describe('cluster: PostgreSQL lost and back', () => {
   let cl;
   let admin;
   let down = false;
+  let rx;
 
   before(async () => {
+    rx = await startReceiver();
     pg = startCluster();
-    cl = await startAtriumCluster({ pg });
+    cl = await startAtriumCluster({ pg, env: { ATRIUM_WEBHOOK_ALLOW_PRIVATE: 'true', ATRIUM_SCHEDULER_LEASE_MS: '2000' } });
     admin = client(cl.base);
     await admin.login(cl.admin.email, cl.admin.password);
   });
@@ -40,6 +43,7 @@ describe('cluster: PostgreSQL lost and back', () => {
     if (down) pgtmp('up', pg.dir);
     await cl?.stop();
     pg?.stop();
+    await rx?.close();
   });
 
   it('every node answers 503 and fails /readyz while it is down, and recovers without a restart', async () => {
@@ -81,5 +85,21 @@ describe('cluster: PostgreSQL lost and back', () => {
     // and HAProxy sends to them again
     await waitFor(async () => (await admin.req('GET', '/api/v1/auth/me')).status === 200,
       { timeout: 15000, what: 'HAProxy serves again' });
+
+    // the background work came back too: the job runners deliver a webhook
+    // for a lead made now, and the scheduler runs a task made due
+    const path = `/ok/${uniq('back')}/`;
+    const h = await admin.req('POST', '/api/v1/webhooks', {
+      body: { name: uniq('Back hook '), url: rx.url(path), entities: ['lead'], events: ['created'] },
+    });
+    assert.equal(h.status, 201, h.text);
+    const lead = await admin.req('POST', '/api/v1/leads', { body: { name: uniq('After the outage ') } });
+    assert.equal(lead.status, 201, lead.text);
+    await waitFor(() => rx.at(path).some((m) => m.json?.data?.entity_id === lead.body.id),
+      { timeout: 30000, what: 'the webhook of a lead made after the outage' });
+    const runs = () => Number(cl.sql("SELECT count(*) FROM sched_run WHERE task = 'automation_dates'").stdout);
+    const was = runs();
+    cl.sql("UPDATE sched_task SET next_run_at = '2000-01-01T00:00:00.000Z' WHERE name = 'automation_dates'");
+    await waitFor(() => runs() > was, { timeout: 30000, what: 'a scheduled run after the outage' });
   });
 });

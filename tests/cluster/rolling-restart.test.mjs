@@ -88,7 +88,13 @@ describe('cluster: rolling restart under load', () => {
     for (const n of cl.nodes) {
       assert.ok(results.some((x) => n.requestIds().has(x.rid)), `${n.name} served some of the load`);
     }
-    // and each node's drain is in its log
-    for (const n of cl.nodes) assert.match(n.output(), /draining for 2000 ms/);
+    // and each node's log shows the order: draining, HAProxy's check seeing
+    // /readyz fail (besides the test's own probe), and only then stopped
+    for (const n of cl.nodes) {
+      const drain = /draining for 2000 ms[^\n]*\n([\s\S]*?)atrium: stopped/.exec(n.output());
+      assert.ok(drain, `${n.name} drained before it stopped`);
+      const failed = drain[1].match(/GET \/readyz route=\/readyz status=503/g) || [];
+      assert.ok(failed.length >= 2, `${n.name}: HAProxy's checks saw /readyz fail while it drained (${failed.length})`);
+    }
   });
 });
