@@ -82,7 +82,7 @@ describe('cluster: sessions and caches across nodes', () => {
       { timeout: 1000, every: 20, what: 'node C grants the new permission' });
   });
 
-  it('a custom field defined on node A is accepted by nodes B and C within a second; a setting too', async () => {
+  it('a custom field defined on node A is accepted by nodes B and C once their field-set cache rechecks (each second); a setting at once', async () => {
     const onA = sameSession(admin, cl.nodes[0].base);
     const onB = sameSession(admin, cl.nodes[1].base);
     const onC = sameSession(admin, cl.nodes[2].base);
@@ -96,7 +96,9 @@ describe('cluster: sessions and caches across nodes', () => {
         const r = await c.req('POST', '/api/v1/leads', { body: { name: uniq('CF lead '), custom_fields: { [slug]: 'x' } } });
         assert.ok(r.status === 201 || r.status === 422, r.text);
         return r.status === 201;
-      }, { timeout: 1000 + 500, every: 50, what: `${c.base} accepts the new field` });
+        // the field-set cache checks the database's generation once a second;
+        // the wait is bounded above that, for a loaded machine
+      }, { timeout: 3000, every: 50, what: `${c.base} accepts the new field` });
     }
     // a settings change on A is what B answers next
     const name = uniq('Cluster Co ');
