@@ -35,6 +35,12 @@ process.on('exit', () => {
     try { p.kill('SIGKILL'); } catch { /* gone */ }
   }
 });
+// A signal (the runner stopped, Ctrl-C) exits through process.exit, so that
+// the 'exit' handlers above and the harness's (SMTP sinks, PostgreSQL
+// clusters) end every process this test started.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1)));
+}
 
 function psql(url, sql) {
   const r = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-X', '-q', '-At', '-c', sql], { encoding: 'utf8' });
