@@ -62,6 +62,7 @@ static const struct option_row config_options[] = {
 	 60},
 	{"health_cache_ms", I(health_cache_ms), "10000", 0, 600000},
 	{"trust_proxy", B(trust_proxy), "false", 0, 0},
+	{"trusted_proxies", S(trusted_proxies), NULL, 0, 0},
 	{"reuse_port", B(reuse_port), "false", 0, 0},
 	{"drain_ms", I(drain_ms), "0", 0, 60000},
 	{"metrics_open", B(metrics_open), "false", 0, 0},
