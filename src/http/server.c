@@ -165,6 +165,16 @@ const char *req_cookie(struct req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
 }
 
+/* Keeps the last X-Forwarded-For header line of a request. */
+static enum MHD_Result last_xff(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
+{
+	(void)kind;
+	if (key && value && strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
 static void client_ip(struct req *r, const struct server *s)
 {
 	bool trust_proxy = s->app->cfg.trust_proxy;
@@ -188,8 +198,12 @@ static void client_ip(struct req *r, const struct server *s)
 		return;
 	/* Behind our own proxy (on this machine, or one of trusted_proxies):
 	 * the last X-Forwarded-For hop is the one the proxy saw; earlier ones
-	 * are client-supplied and not trusted. */
-	const char *xff = req_header(r, "X-Forwarded-For");
+	 * are client-supplied and not trusted. The last hop of the last
+	 * header line: nginx appends to the client's line, HAProxy (option
+	 * forwardfor) adds a line of its own after it, and the first line
+	 * (what a plain header lookup answers) is then the client's. */
+	const char *xff = NULL;
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, last_xff, &xff);
 	if (!xff)
 		return;
 	const char *last = strrchr(xff, ',');

@@ -60,6 +60,22 @@ describe('cluster: sessions and caches across nodes', () => {
     await admin.login(cl.admin.email, cl.admin.password);
   });
 
+  it('the client address behind HAProxy is the one HAProxy saw, never a forged X-Forwarded-For', async () => {
+    // HAProxy (option forwardfor) adds its own X-Forwarded-For line after
+    // the client's; the node (trust_proxy) must believe only that one
+    for (const n of cl.nodes) {
+      const c = client(cl.base);
+      const r = await c.req('POST', '/api/v1/auth/login', {
+        body: { email: cl.admin.email, password: cl.admin.password },
+        headers: { 'X-Forwarded-For': '203.0.113.66' },
+      });
+      assert.equal(r.status, 200, r.text);
+      const rows = await c.req('GET', '/api/v1/activity', { query: { action: 'login', limit: 1 } });
+      assert.equal(rows.status, 200, rows.text);
+      assert.equal(rows.body.data[0].ip, '127.0.0.1', `attempt ${n.name}: the login row's address`);
+    }
+  });
+
   it('a role changed on node A: its member is refused on node B within a second', async () => {
     const role = await addRole(admin, uniq('Cluster readers '), { leads: ['view'] });
     const onA = sameSession(admin, cl.nodes[0].base);

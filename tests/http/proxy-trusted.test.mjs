@@ -7,6 +7,7 @@
 // machine has none).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -84,5 +85,50 @@ describe('trusted_proxies: X-Forwarded-For from a proxy on another machine', { s
       { env: { ...srv.env, ATRIUM_TRUSTED_PROXIES: '10.0.0.5' } });
     assert.notEqual(off.status, 0);
     assert.match(off.stderr, /trusted_proxies is set but trust_proxy is false/);
+  });
+});
+
+describe('X-Forwarded-For on two header lines (HAProxy adds its own after the client\'s)', () => {
+  let srv;
+
+  before(async () => {
+    srv = await startServer({ env: { ATRIUM_TRUST_PROXY: 'true' } });
+  });
+
+  after(async () => {
+    await srv?.stop();
+  });
+
+  /* A request from loopback with header lines as given; {status, body, cookie}. */
+  function raw(method, pathname, headers, body) {
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${srv.base}${pathname}`, { method, headers }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({
+          status: res.statusCode, body: text ? JSON.parse(text) : null,
+          cookie: (res.headers['set-cookie'] || []).map((c) => c.split(';')[0]).join('; '),
+        }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('the last hop of the last line is the client; the first line (the client\'s own) is not believed', async () => {
+    const login = await raw('POST', '/api/v1/auth/login', {
+      'Content-Type': 'application/json',
+      // an array: two header lines, as HAProxy's option forwardfor sends them
+      'X-Forwarded-For': ['203.0.113.66', '198.51.100.20'],
+    }, JSON.stringify({ email: srv.admin.email, password: srv.admin.password }));
+    assert.equal(login.status, 200, JSON.stringify(login.body));
+    const c = client(srv.base);
+    for (const pair of login.cookie.split('; ')) {
+      const eq = pair.indexOf('=');
+      c.setCookie(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    const rows = await c.req('GET', '/api/v1/activity', { query: { action: 'login', limit: 1 } });
+    assert.equal(rows.status, 200, rows.text);
+    assert.equal(rows.body.data[0].ip, '198.51.100.20');
   });
 });
