@@ -47,6 +47,8 @@ DEB_BUILD := build-essential g++ pkg-config libmicrohttpd-dev libjansson-dev \
 DEB_TEST  := clang libclang-rt-14-dev postgresql nodejs chromium \
 	prometheus wrk sqlite3 python3-aiosmtpd oathtool nginx openssl \
 	poppler-utils unzip
+# HAProxy: only for make cluster-test (several nodes behind it).
+DEB_TEST += haproxy
 
 SRC  := $(shell find src -name '*.c' ! -path 'src/main.c' | sort) \
 	$(shell find src -name '*.cc' | sort)
@@ -153,6 +155,13 @@ run: deps
 test: deps-test
 	@$(MAKE) --no-print-directory $(BUILD)/atrium $(BUILD)/san/atrium $(BUILD)/san/unit node_modules/.installed
 	@scripts/test-all
+
+# Three nodes on one PostgreSQL behind HAProxy (tests/cluster/README.md);
+# also a step of make test.
+.PHONY: cluster-test
+cluster-test: deps-test
+	@$(MAKE) --no-print-directory $(BUILD)/san/atrium node_modules/.installed
+	@scripts/cluster-test
 
 test-unit: $(BUILD)/san/unit
 	$(BUILD)/san/unit

@@ -16,12 +16,29 @@ static const char usage[] =
 	"usage: atrium serve [--listen HOST:PORT] [--db URL] [--config FILE]\n"
 	"\n"
 	"Serves the web UI and the REST API, and runs the modules' workers\n"
-	"(the email queue), until SIGTERM or SIGINT; then stops accepting,\n"
+	"(the email queue), until SIGTERM or SIGINT; then drains (drain_ms:\n"
+	"/readyz fails while requests are still served), stops accepting,\n"
 	"finishes requests in flight, stops the workers and closes the\n"
 	"database.\n"
 	"Needs the master key (ATRIUM_MASTER_KEY or master_key_file). While\n"
 	"no staff member exists it prints a one-time link to create the\n"
 	"first administrator.\n";
+
+/* The graceful drain (drain_ms): /readyz fails and every answer closes its
+ * connection, while requests are still served, so that a load balancer's
+ * health check takes the node out before it stops accepting. A second
+ * signal ends the wait. */
+static void drain(struct app *app, const sigset_t *set)
+{
+	atomic_store(&app->draining, true);
+	int ms = app->cfg.drain_ms;
+	if (ms <= 0)
+		return;
+	fprintf(stderr, "atrium: draining for %d ms (/readyz fails)\n", ms);
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	if (sigtimedwait(set, NULL, &ts) > 0)
+		fprintf(stderr, "atrium: second signal, drain cut short\n");
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -81,6 +98,7 @@ int cmd_serve(int argc, char **argv)
 	sigwait(&set, &sig);
 	fprintf(stderr, "atrium: %s received, shutting down\n",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	drain(&app, &set);
 	server_stop(srv);
 	modules_stop(&app);
 	health_close(app.health);

@@ -36,6 +36,7 @@ struct app {
 	struct metrics *metrics;
 	struct health *health; /* the readiness probe (serve only) */
 	atomic_int inflight; /* requests being handled */
+	atomic_bool draining; /* SIGTERM came: /readyz fails, answers close */
 };
 
 #endif

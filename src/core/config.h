@@ -45,7 +45,13 @@ struct config {
 	int health_cache_ms;     /* a node recomputes its health report at
 				  * most this often (0: at every ask) */
 	bool trust_proxy;
+	char *trusted_proxies;   /* with trust_proxy: proxies besides loopback
+				  * (addresses, CIDR ranges; http/proxy_nets.h) */
 	bool reuse_port;         /* share the port with other processes */
+	int drain_ms;            /* on SIGTERM: /readyz fails and every answer
+				  * closes its connection this long before the
+				  * node stops accepting (a load balancer's
+				  * health check takes it out first) */
 	bool metrics_open;       /* /metrics to anyone when no token is set */
 	bool secure_cookies;     /* derived: public_url is https */
 	char *config_file;       /* the --config file, as an absolute path

@@ -23,6 +23,13 @@ static int ops_h_healthz(struct req *r)
  * a node that cannot serve its core reads leaves the load balancer. */
 static int ops_h_readyz(struct req *r)
 {
+	/* A node draining after SIGTERM leaves the load balancer first,
+	 * while it still answers everything else. */
+	if (atomic_load(&r->app->draining)) {
+		r->err.retry_after = 5;
+		return atr_fail(&r->err, ATR_E_UNAVAILABLE,
+				"the node is shutting down");
+	}
 	if (r->app->health) {
 		if (health_check(r->app->health, &r->err) < 0) {
 			r->err.retry_after = 5;

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "core/app.h"
+#include "http/proxy_nets.h"
 #include "core/module.h"
 #include "core/buf.h"
 #include "core/embedded.h"
@@ -94,6 +95,7 @@ struct server {
 	const char *probe_paths[INLINE_MAX];  /* ROUTE_PROBE GET routes */
 	int nprobe;
 	bool reads_inline; /* SQLite: GET and HEAD on the I/O thread */
+	struct proxy_nets proxies; /* trusted_proxies, parsed */
 };
 
 static void *uri_log_cb(void *cls, const char *uri,
@@ -163,8 +165,19 @@ const char *req_cookie(struct req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
 }
 
-static void client_ip(struct req *r, bool trust_proxy)
+/* Keeps the last X-Forwarded-For header line of a request. */
+static enum MHD_Result last_xff(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
 {
+	(void)kind;
+	if (key && value && strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
+static void client_ip(struct req *r, const struct server *s)
+{
+	bool trust_proxy = s->app->cfg.trust_proxy;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	atr_strlcpy(r->ip, "unknown", sizeof r->ip);
@@ -181,11 +194,16 @@ static void client_ip(struct req *r, bool trust_proxy)
 		inet_ntop(AF_INET6, &in6->sin6_addr, r->ip, sizeof r->ip);
 		loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 	}
-	if (!trust_proxy || !loopback)
+	if (!trust_proxy || (!loopback && !proxy_nets_has(&s->proxies, sa)))
 		return;
-	/* Behind our own proxy: the last X-Forwarded-For hop is the one the
-	 * proxy saw; earlier ones are client-supplied and not trusted. */
-	const char *xff = req_header(r, "X-Forwarded-For");
+	/* Behind our own proxy (on this machine, or one of trusted_proxies):
+	 * the last X-Forwarded-For hop is the one the proxy saw; earlier ones
+	 * are client-supplied and not trusted. The last hop of the last
+	 * header line: nginx appends to the client's line, HAProxy (option
+	 * forwardfor) adds a line of its own after it, and the first line
+	 * (what a plain header lookup answers) is then the client's. */
+	const char *xff = NULL;
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, last_xff, &xff);
 	if (!xff)
 		return;
 	const char *last = strrchr(xff, ',');
@@ -286,6 +304,11 @@ static struct MHD_Response *make_response(struct server *s, struct req *r,
 	add_security_headers(s, resp, r, api);
 	for (int i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr[i].name, r->hdr[i].value);
+	/* Draining: the client (a proxy's pooled connection) sends its next
+	 * request elsewhere rather than on a connection about to close. */
+	if (atomic_load(&s->app->draining))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+					"close");
 	return resp;
 }
 
@@ -316,7 +339,7 @@ static void handle(struct conn_state *st, enum atr_ekind reject,
 	r.conn = st->con;
 	r.user_agent = MHD_lookup_connection_value(st->con, MHD_HEADER_KIND,
 						   "User-Agent");
-	client_ip(&r, app->cfg.trust_proxy);
+	client_ip(&r, s);
 
 	const char *q = st->uri ? strchr(st->uri, '?') : NULL;
 	struct pipeline_input in = {
@@ -590,6 +613,15 @@ static void sort_routes(struct server *s)
 
 struct server *server_start(struct app *app, struct atr_err *err)
 {
+	struct proxy_nets proxies;
+	if (proxy_nets_parse(app->cfg.trusted_proxies, &proxies, err) < 0)
+		return NULL;
+	if (proxies.n && !app->cfg.trust_proxy) {
+		atr_fail(err, ATR_E_INVALID,
+			 "trusted_proxies is set but trust_proxy is false: set "
+			 "trust_proxy = true to believe their X-Forwarded-For");
+		return NULL;
+	}
 	struct sockaddr_in sa;
 	if (parse_listen(app->cfg.listen, &sa) < 0) {
 		atr_fail(err, ATR_E_INVALID,
@@ -605,6 +637,7 @@ struct server *server_start(struct app *app, struct atr_err *err)
 	struct server *s = xcalloc(1, sizeof *s);
 	s->app = app;
 	s->listen_fd = fd;
+	s->proxies = proxies;
 	snprintf(s->csp, sizeof s->csp,
 		 "default-src 'self'; script-src 'self'; style-src 'self'; "
 		 "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
