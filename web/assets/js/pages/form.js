@@ -52,7 +52,10 @@ export function fieldSpan(field) {
  * {field, input, wrap, set(v), get(), setError(msg)}. */
 export function fieldControl(entity, field, lists) {
   const staff = lists.staff;
-  const id = `${entity.singular}-${field.name}`;
+  // The id names the entity by a word without spaces (its singular is a
+  // translated noun, "retention rule", "client potențial"): an id list in
+  // aria-describedby is split on spaces.
+  const id = `${String(entity.logEntity || entity.singular).replace(/\s+/g, '_')}-${field.name}`;
   const hintId = field.hint ? `${id}-hint` : null;
   const errorId = `${id}-error`;
   // No maxlength (it cuts a paste silently): a counter, and the server

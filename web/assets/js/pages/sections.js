@@ -6,11 +6,13 @@ import { threadSection } from './ticket_thread.js';
 import { filesSection } from './ticket_files.js';
 import { portalSection } from './contact_portal.js';
 import { deadlineCell, gdprSection } from './gdpr.js';
+import { retentionSection } from './retention_rules.js';
 
 export const RECORD_SECTIONS = {
   tickets: [threadSection, filesSection],
   contacts: [portalSection],
   gdpr: [gdprSection],
+  retention_rules: [retentionSection],
 };
 
 // List cells drawn by a page of their own, by `<entity key>.<field>`:
