@@ -441,7 +441,9 @@ static void rule_check(struct req *r, const struct entity *e)
 {
 	(void)e;
 	json_t *kept = NULL;
-	if (r->method == HTTP_PATCH && req_db(r)) {
+	/* An update (PATCH, or a write that follows from another one) is
+	 * judged with what the rule keeps. */
+	if (r->id > 0 && req_db(r)) {
 		struct db_stmt *st = db_prepare(
 			r->db, "SELECT entity, unit, filter FROM retention_rule "
 			       "WHERE id = ? AND org_id = ?");

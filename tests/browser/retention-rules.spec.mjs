@@ -23,8 +23,8 @@ test('a retention rule: built in the form with its field errors, previewed, run 
   sql("UPDATE entity_count SET n = n + 2 WHERE org_id = 1 AND entity = 'lead'");
   ids.push(recent.body.id);
 
-  await navLink(page, 'Retention rules').click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Retention rules' })).toBeVisible();
+  await navLink(page, 'Record retention rules').click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Record retention rules' })).toBeVisible();
   await page.getByRole('link', { name: 'New retention rule' }).click();
   await page.getByLabel(/^Name( \*)?$/).fill(`Lost leads ${tag}`);
   await page.getByLabel(/^Records( \*)?$/).selectOption('lead');
@@ -37,6 +37,9 @@ test('a retention rule: built in the form with its field errors, previewed, run 
   await expect(filter).toHaveAttribute('aria-invalid', 'true');
   await expect(filter).toHaveAccessibleDescription(/stage/);
   await filter.fill(`status=lost&q=${tag}`);
+  // The form's own preview, before saving: the count of the rule as typed.
+  await page.getByTestId('retention-form-preview').click();
+  await expect(page.getByTestId('retention-preview-count')).toContainText('2 records would be removed now');
   await page.getByRole('button', { name: 'Create rule' }).click();
   await expect(page).toHaveURL(/\/admin\/retention_rules(\?|$)/);
   await page.getByRole('link', { name: `Lost leads ${tag}` }).click();
@@ -60,4 +63,12 @@ test('a retention rule: built in the form with its field errors, previewed, run 
   expect(sql(`SELECT COUNT(*) FROM lead WHERE id IN (${ids.join(', ')})`)).toBe('1');
   // After the run the rule is confirmed for the daily run.
   await expect(card.getByTestId('retention-state')).toContainText('is confirmed');
+
+  // Bulk: enable it from the list.
+  await navLink(page, 'Record retention rules').click();
+  await page.getByRole('checkbox', { name: `Select Lost leads ${tag}` }).check();
+  await page.getByRole('button', { name: 'Enable', exact: true }).click();
+  await expect(page.getByText('1 rule enabled.')).toBeVisible();
+  const rules = await call('GET', `/api/v1/retention_rules?q=${tag}`);
+  expect(rules.body.data.map((r) => r.enabled)).toEqual([true]);
 });

@@ -7,7 +7,8 @@
 // (asked again with the count) and the run history with what was refused
 // and why. Not the log retention of the Log archives page.
 import { h, replace, timeEl } from '../dom.js';
-import { api, isAbort } from '../api.js';
+import { api, ApiError, isAbort } from '../api.js';
+import { errorMessage } from '../forms.js';
 import { ENTITIES } from '../entities.js';
 import { can } from '../session.js';
 import { alertBox, confirmDialog, problemBox, toast } from '../ui.js';
@@ -157,4 +158,111 @@ export function retentionSection(entity, record, signal, onChange) {
     if (open) waitRun(open.id).catch(fail);
   });
   return section;
+}
+
+/**
+ * Bulk enable and disable on the rules' list (pages/list.js asks for it
+ * through LIST_BULK): a selection column, "Enable" and "Disable" (one
+ * PATCH per rule with its version: a rule changed meanwhile is named, not
+ * overwritten), and the report of those that failed. Enabling a rule does
+ * not confirm it: the daily run waits for its confirmation.
+ */
+export function retentionBulk(entity, getView) {
+  const chosen = new Map();
+  let key = null;
+  const report = h('div', { class: 'form-messages', tabindex: '-1', 'aria-live': 'polite' });
+  const count = h('span', { class: 'muted', 'aria-live': 'polite' });
+  const on = h('button', { type: 'button', class: 'btn', disabled: true }, t('retention.bulk_enable'));
+  const off = h('button', { type: 'button', class: 'btn', disabled: true }, t('retention.bulk_disable'));
+  const all = h('input', { type: 'checkbox', class: 'checkbox', 'aria-label': t('retention.bulk_select_page') });
+  const boxes = () => [...getView().table.querySelectorAll('tbody input[type=checkbox]')];
+  const paint = () => {
+    on.disabled = off.disabled = chosen.size === 0;
+    count.textContent = chosen.size ? t('retention.bulk_selected', { count: chosen.size }) : '';
+    const b = boxes();
+    all.checked = b.length > 0 && b.every((x) => x.checked);
+    all.indeterminate = !all.checked && b.some((x) => x.checked);
+  };
+  all.addEventListener('change', () => {
+    for (const r of getView().rows) { if (all.checked) chosen.set(r.id, r); else chosen.delete(r.id); }
+    for (const b of boxes()) b.checked = all.checked;
+    paint();
+  });
+  async function apply(enabled, button) {
+    button.disabled = true;
+    report.replaceChildren();
+    const failed = [];
+    let done = 0;
+    for (const r of chosen.values()) {
+      if (Boolean(r.enabled) === enabled) { done += 1; continue; }
+      try {
+        await api('PATCH', `${entity.api}/${r.id}`, { body: { enabled }, ifMatch: `"${r.version}"` });
+        done += 1;
+      } catch (err) {
+        if (isAbort(err)) return;
+        failed.push(h('li', null, `${r.name}: ${err.status === 412 ? t('retention.bulk_changed') : (err.detail || err.title || err.message)}`));
+      }
+    }
+    chosen.clear();
+    if (done) toast(t(enabled ? 'retention.bulk_enabled' : 'retention.bulk_disabled', { count: done }));
+    if (failed.length) {
+      report.replaceChildren(alertBox('error', t('retention.bulk_failed', { count: failed.length }), null, h('ul', { class: 'error-list' }, failed)));
+      report.focus();
+    }
+    await getView().load();
+    paint();
+  }
+  on.addEventListener('click', () => apply(true, on));
+  off.addEventListener('click', () => apply(false, off));
+  return {
+    report,
+    toolbar: [on, off, count],
+    column: {
+      hiddenLabel: t('retention.bulk_select'), headClass: 'select-col', class: 'select-col', csv: false,
+      header: () => all,
+      cell(r) {
+        const b = h('input', { type: 'checkbox', class: 'checkbox', checked: chosen.has(r.id), 'aria-label': t('retention.bulk_select_one', { name: r.name }) });
+        b.addEventListener('change', () => { if (b.checked) chosen.set(r.id, r); else chosen.delete(r.id); paint(); });
+        return b;
+      },
+    },
+    onData: (data, v) => {
+      if (v.key() !== key) { key = v.key(); chosen.clear(); }
+      paint();
+    },
+  };
+}
+
+/**
+ * The form's "Preview" (new rules too): what the rule as typed would
+ * remove now (POST .../preview, nothing saved), or each field's error
+ * beside its control.
+ */
+export function retentionFormPreview(entity, { byName, signal }) {
+  const area = h('div', { 'aria-live': 'polite' });
+  const btn = h('button', { type: 'button', class: 'btn', 'data-testid': 'retention-form-preview' }, t('retention.preview'));
+  btn.addEventListener('click', async () => {
+    const body = {};
+    for (const k of ['entity', 'amount', 'unit', 'filter', 'action']) {
+      const c = byName[k];
+      if (!c) continue;
+      c.setError('');
+      const v = c.get();
+      if (v !== null && v !== undefined && v !== '') body[k] = v;
+    }
+    btn.disabled = true;
+    try {
+      const { data } = await api('POST', `${entity.api}/preview`, { body, query: { limit: PREVIEW_LIMIT }, signal });
+      replace(area, previewBox({ entity: body.entity }, data));
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 422) {
+        for (const e of err.fieldErrors) byName[e.field]?.setError(errorMessage(e));
+        replace(area, alertBox('error', t('retention.preview_invalid')));
+      } else {
+        replace(area, problemBox(err));
+      }
+    } finally { btn.disabled = false; }
+  });
+  return h('div', null, h('div', { class: 'form-actions' }, btn), area);
 }

@@ -6,7 +6,7 @@ import { threadSection } from './ticket_thread.js';
 import { filesSection } from './ticket_files.js';
 import { portalSection } from './contact_portal.js';
 import { deadlineCell, gdprSection } from './gdpr.js';
-import { retentionSection } from './retention_rules.js';
+import { retentionBulk, retentionFormPreview, retentionSection } from './retention_rules.js';
 
 export const RECORD_SECTIONS = {
   tickets: [threadSection, filesSection],
@@ -19,4 +19,17 @@ export const RECORD_SECTIONS = {
 // cell(record) -> text or node.
 export const LIST_CELLS = {
   'gdpr.deadline': deadlineCell,
+};
+
+// Bulk actions of an entity's list, by entity key: make(entity, view()) ->
+// {column (the selection), toolbar: [nodes], onData, report (a node above
+// the list)}; offered to those who may edit the entity's records.
+export const LIST_BULK = {
+  retention_rules: retentionBulk,
+};
+
+// Parts inside an entity's form, above its buttons, by entity key:
+// part(entity, {byName: {field: control}, signal}) -> node (or null).
+export const FORM_EXTRAS = {
+  retention_rules: [retentionFormPreview],
 };
