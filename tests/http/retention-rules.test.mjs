@@ -11,7 +11,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, waitFor, uniq,
+  startServer, client, adminClient, staffClient, assertProblem, assertFieldErrors, waitFor, uniq, addRole, addMember, raiseSeats,
 } from './harness.mjs';
 
 const COLL = '/api/v1/retention_rules';
@@ -227,6 +227,38 @@ describe('record retention rules', () => {
       // longer than their age excludes them.
       const longer = await admin.req('POST', PREVIEW_BODY, { body: { entity: 'lead', amount: 100, unit: 'years', filter: 'status=lost' } });
       assert.equal(longer.body.total, 0);
+    });
+
+    it("the preview is within the caller's view scope; confirming and running need the right to remove the records", async () => {
+      await raiseSeats(admin);
+      const role = await addRole(admin, uniq('rr-own-'), { retention_rules: ['view', 'edit'], leads: ['view_own', 'edit'] });
+      const m = await addMember(srv, admin, { role_id: role.id }, 'rrmember');
+      const mine = oldLead('rr-mine-old', { status: 'won' });
+      sql(`UPDATE lead SET owner_id = ${m.id} WHERE id = ${mine}`);
+      oldLead('rr-theirs-old', { status: 'won' });
+      const rule = await addRule({ filter: 'status=won' });
+      const a = await admin.req('GET', PREVIEW, { params: { id: rule.id } });
+      assert.equal(a.body.total, 2, a.text);
+      const p = await m.req('GET', PREVIEW, { params: { id: rule.id } });
+      assert.equal(p.status, 200, p.text);
+      assert.equal(p.body.total, 1, p.text);
+      assert.deepEqual(p.body.data.map((x) => x.id), [mine]);
+      // May edit the rule, may not delete leads: may not confirm or run it.
+      const c = await m.req('POST', CONFIRM, { params: { id: rule.id }, body: {} });
+      assertProblem(c, 403);
+      assertProblem(await m.req('POST', RUN, { params: { id: rule.id }, body: {} }), 403);
+      assert.equal((await admin.req('GET', RUNS, { params: { id: rule.id } })).body.data.length, 0);
+      assert.equal(one(`SELECT COUNT(*) FROM retention_rule WHERE id = ${rule.id} AND confirmed_version IS NULL`), 1);
+      // An anonymise rule needs the right to edit them: this member may.
+      const anon = await addRule({ filter: 'status=won', action: 'anonymise' });
+      assert.equal((await m.req('POST', CONFIRM, { params: { id: anon.id }, body: {} })).status, 200);
+      assert.equal((await admin.req('DELETE', ITEM, { params: { id: anon.id } })).status, 204);
+      assert.equal((await admin.req('DELETE', ITEM, { params: { id: rule.id } })).status, 204);
+      // A run while another of the same rule is open: 409.
+      const busy = await addRule({ filter: 'status=won' });
+      sql(`INSERT INTO retention_run (org_id, rule_id, rule_version, origin, status, cutoff, created_at) VALUES (1, ${busy.id}, 1, 'manual', 'running', '${OLD}', '${OLD}')`);
+      assertProblem(await admin.req('POST', RUN, { params: { id: busy.id }, body: {} }), 409);
+      assert.equal((await admin.req('DELETE', ITEM, { params: { id: busy.id } })).status, 204);
     });
 
     it('POST preview names every invalid field', async () => {
