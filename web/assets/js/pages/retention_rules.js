@@ -31,8 +31,8 @@ function previewBox(rule, data) {
   });
   const count = h('p', { 'data-testid': 'retention-preview-count' },
     t('retention.preview_count', { count: data.total }), ' ', t('retention.preview_cutoff'), ' ', timeEl(data.cutoff), '.');
-  if (!data.total) return h('div', { 'data-testid': 'retention-preview' }, count);
-  return h('div', { 'data-testid': 'retention-preview' }, count,
+  if (!data.total) return h('div', { class: 'retention-body', 'data-testid': 'retention-preview' }, count);
+  return h('div', { class: 'retention-body', 'data-testid': 'retention-preview' }, count,
     h('table', { class: 'table', 'aria-label': t('retention.preview_title') },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('retention.record')), h('th', { scope: 'col' }, t('retention.last_activity')))),
       h('tbody', null, ...rows)),
@@ -56,7 +56,7 @@ export function retentionSection(entity, record, signal, onChange) {
   const titleId = `retention-${record.id}-title`;
   const messages = h('div', { class: 'form-messages', tabindex: '-1', 'aria-live': 'polite' });
   const previewArea = h('div');
-  const runsArea = h('div');
+  const runsArea = h('div', { class: 'retention-body' });
   const state = h('p', { 'data-testid': 'retention-state' });
   const path = `${entity.api}/${record.id}`;
   const canEdit = can(entity.module, 'edit');
@@ -150,7 +150,7 @@ export function retentionSection(entity, record, signal, onChange) {
   const section = h('section', { class: 'card section form-width', 'aria-labelledby': titleId, 'data-testid': 'retention-actions' },
     h('div', { class: 'section-header' }, h('h2', { id: titleId, class: 'section-title' }, t('retention.actions_title'))),
     messages,
-    h('div', { class: 'section-body' },
+    h('div', { class: ['section-body', 'retention-body'] },
       alertBox('info', t('retention.what_title'), t('retention.what_detail')),
       state, buttons, previewArea, runsArea));
   loadRuns().then((runs) => {
