@@ -29,6 +29,8 @@ extern const struct module module_ops, module_web, module_records,
 	module_jobs, module_scheduler;
 extern const struct module module_log_archives, module_health, module_gdpr,
 	module_imports, module_backups;
+/* Record retention rules (issue 15; src/gdpr/record_retention*.c). */
+extern const struct module module_record_retention;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
@@ -92,6 +94,7 @@ const struct module *const atrium_modules[] = {
 	&module_role_audit,
 	&module_health,
 	&module_gdpr,
+	&module_record_retention,
 	&module_backups,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop

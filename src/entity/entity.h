@@ -144,6 +144,27 @@ int entity_record_delete(struct req *r, const struct entity *e, int64_t id,
 int64_t entity_reassign(struct req *r, const struct entity *e, int i,
 			int64_t from, int64_t to);
 
+/* A list of e's records with more to it than GET /api/v1/<plural> (the
+ * record retention rules' preview and run, src/gdpr/): the same query
+ * language, view scope and rows, plus what the hooks add. Each is
+ * optional; arg is handed to each. */
+struct entity_list_hooks {
+	/* Conditions of the caller's own (list_where, list_int, ...), added
+	 * before the view scope. 0 or -1 (r->err). */
+	int (*where)(struct req *r, struct list_query *q, void *arg);
+	/* Sees each row as written (columns as entity_row_json's). */
+	void (*row)(struct db_stmt *st, void *arg);
+	/* More members of the answer (,"name":value), after the page. */
+	int (*extra)(struct req *r, struct buf *out, void *arg);
+	void *arg;
+};
+
+/* Answers r's list request for e (its query parameters, its caller's
+ * view scope) as entity_h_list does, with hooks (NULL: none). 0 or -1
+ * with r->err. entity_list.c. */
+int entity_list_run_hooks(struct req *r, const struct entity *e,
+			  const struct entity_list_hooks *hooks);
+
 /* The handlers and the route check behind ENTITY_ROUTES. */
 int entity_h_list(struct req *r);
 int entity_h_get(struct req *r);

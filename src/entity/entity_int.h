@@ -65,6 +65,7 @@ struct entity_list_ctx {
 	struct entity_refs *refs;
 	int nrefs;
 	struct arena *arena; /* the request's */
+	const struct entity_list_hooks *hooks; /* or NULL */
 };
 
 struct entity_refs {

@@ -56,6 +56,8 @@ static void row(struct buf *b, struct db_stmt *st, const void *arg)
 {
 	struct entity_list_ctx *x = (struct entity_list_ctx *)arg;
 	entity_row_write(x->fs, x->admin, st, b, &x->marks);
+	if (x->hooks && x->hooks->row)
+		x->hooks->row(st, x->hooks->arg);
 	if (!x->nrefs)
 		return;
 	/* Columns: id, created_at, updated_at, version, created_by, the
@@ -89,6 +91,9 @@ static void row(struct buf *b, struct db_stmt *st, const void *arg)
 static int refs_extra(struct req *r, struct buf *out, const void *arg)
 {
 	const struct entity_list_ctx *x = arg;
+	if (x->hooks && x->hooks->extra &&
+	    x->hooks->extra(r, out, x->hooks->arg) < 0)
+		return -1;
 	if (!x->nrefs)
 		return 0;
 	json_t *refs = json_object();
@@ -211,7 +216,12 @@ static int scope_arms(struct list_query *q, const struct group *g, int ng)
 /* The list hook: nothing for view, the own records for view_own. */
 static int scope(struct req *r, struct list_query *q, const void *arg)
 {
-	const struct entity *e = ((const struct entity_list_ctx *)arg)->fs->e;
+	const struct entity_list_ctx *x = arg;
+	const struct entity *e = x->fs->e;
+	/* A caller's own conditions come first: the list engine takes
+	 * conditions before arms. */
+	if (x->hooks && x->hooks->where && x->hooks->where(r, q, x->hooks->arg) < 0)
+		return -1;
 	enum perm_grant g = perm_view_scope(&r->who, e->plural);
 	if (g == PERM_ALL)
 		return 0;
@@ -348,6 +358,12 @@ void entity_list_free(struct entity_sql *s)
 
 int entity_list_run(struct req *r, const struct entity *e)
 {
+	return entity_list_run_hooks(r, e, NULL);
+}
+
+int entity_list_run_hooks(struct req *r, const struct entity *e,
+			  const struct entity_list_hooks *hooks)
+{
 	const struct field_set *fs = entity_fields(r, e);
 	if (!fs)
 		return -1;
@@ -356,6 +372,7 @@ int entity_list_run(struct req *r, const struct entity *e)
 	 * request. */
 	struct entity_list_ctx *x = arena_alloc(r->arena, sizeof *x);
 	*x = (struct entity_list_ctx){fs, r->who.admin};
+	x->hooks = hooks;
 	x->arena = r->arena;
 	x->marks.arena = r->arena;
 	/* The reference fields whose titles the answer carries: compiled-in

@@ -65,6 +65,11 @@ struct erase {
 	const char *values[VALUES_MAX]; /* in the arena, lower case */
 	int nvalues;
 	json_t *summary;
+	/* A record retention rule's erasure (gdpr_erase_record): what its
+	 * activity rows name instead of a request, and the records erased
+	 * as `entity = .. AND entity_id IN (..)` terms; NULL for a request. */
+	const json_t *cause;
+	const char *about;
 };
 
 static void add_value(struct erase *e, const char *v, size_t min)
@@ -173,8 +178,11 @@ static int erase_records(struct erase *e, const struct entity *en,
 			json_array_append_new(
 				fields, json_string(en->schema.fields[i].name));
 	json_array_append_new(fields, json_string("custom_fields"));
-	json_t *diff = json_pack("{s:o,s:I}", "erased_fields", fields,
-				 "gdpr_request", (json_int_t)e->r->id);
+	json_t *diff = e->cause ? json_pack("{s:o}", "erased_fields", fields)
+				: json_pack("{s:o,s:I}", "erased_fields", fields,
+					    "gdpr_request", (json_int_t)e->r->id);
+	if (e->cause)
+		json_object_update(diff, (json_t *)e->cause);
 	size_t i;
 	json_t *row;
 	int rc = 0;
@@ -194,6 +202,8 @@ static int erase_records(struct erase *e, const struct entity *en,
  * binds the values in order. */
 static const char *holds(struct erase *e, const char *col)
 {
+	if (!e->nvalues)
+		return "(1 = 0)";
 	struct buf b = {0};
 	buf_addc(&b, '(');
 	for (int i = 0; i < e->nvalues; i++)
@@ -274,7 +284,8 @@ static int erase_copies(struct erase *e, const json_t *found)
 					     "detail", NULL};
 	static const char *const c_err[] = {"last_error", NULL};
 	static const char *const c_sent[] = {"sent_to", NULL};
-	const char *rec = about(e, found, "entity", "entity_id");
+	const char *rec = e->about ? e->about
+				   : about(e, found, "entity", "entity_id");
 	/* The activity log: the chain's personal parts, never its rows. */
 	/* Only keyed rows have separable parts (an unkeyed row's hash covers
 	 * its values: erasing them would break the chain). */
@@ -313,6 +324,8 @@ static int erase_copies(struct erase *e, const json_t *found)
 	    scrub(e, "proposals_sent_to", "proposal",
 		  "SET sent_to = '" GDPR_DELETED "'", c_sent, NULL) < 0)
 		return -1;
+	if (e->cause)
+		return 0; /* a retention rule's: the register is not about it */
 	/* The register: exports of this subject go; every request of the
 	 * subject keeps the placeholder instead of the address. */
 	const char *b1[] = {e->values[0]};
@@ -723,4 +736,85 @@ int gdpr_h_erase(struct req *r)
 				   "archives_rewritten", rewritten,
 				   "vacuumed", wiped));
 	return 0;
+}
+
+/* ---- one record, for the record retention rules ----------------------------- */
+
+int gdpr_erase_record(struct req *r, const struct entity *en, int64_t id,
+		      const json_t *cause)
+{
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	struct erase e = {.r = r, .d = db_conn_dialect(r->db), .now = now,
+			  .summary = json_object(), .cause = cause};
+	/* The values whose copies go: each personal text value, and a
+	 * contact's full name as the log writes it. */
+	struct buf cols = BUF_INIT;
+	int n = 0;
+	for (int i = 0; i < en->schema.nfields; i++) {
+		const struct field *f = &en->schema.fields[i];
+		if ((f->flags & F_PERSONAL) && f->type != FT_STAFF_LIST) {
+			buf_printf(&cols, "%s%s", n ? ", " : "", f->name);
+			n++;
+		}
+	}
+	int rc = 0;
+	if (n) {
+		struct db_stmt *st = db_prepare(
+			r->db, arena_printf(r->arena,
+					    "SELECT %s FROM %s WHERE id = ? AND "
+					    "org_id = ?",
+					    buf_str(&cols), en->name));
+		rc = st ? 0 : -1;
+		if (st) {
+			db_bind_int(st, 1, id);
+			db_bind_int(st, 2, r->who.org_id);
+			int got = db_step(st);
+			for (int i = 0; got == 1 && i < n; i++)
+				add_value(&e, db_col_null(st, i) ? NULL
+								 : db_col_text(st, i),
+					  4);
+			if (got == 1 && !strcmp(en->name, "contact")) {
+				const char *fn = NULL, *ln = NULL;
+				int k = 0;
+				for (int i = 0; i < en->schema.nfields; i++) {
+					const struct field *f = &en->schema.fields[i];
+					if (!(f->flags & F_PERSONAL) ||
+					    f->type == FT_STAFF_LIST)
+						continue;
+					if (!strcmp(f->name, "first_name") &&
+					    !db_col_null(st, k))
+						fn = db_col_text(st, k);
+					if (!strcmp(f->name, "last_name") &&
+					    !db_col_null(st, k))
+						ln = db_col_text(st, k);
+					k++;
+				}
+				if (fn && ln)
+					add_value(&e, arena_printf(r->arena,
+								   "%s %s", fn,
+								   ln),
+						  4);
+			}
+			db_reset(st);
+			if (got < 0)
+				rc = -1;
+		}
+	}
+	buf_free(&cols);
+	e.about = arena_printf(r->arena, "(entity = '%s' AND entity_id = %lld)",
+			       en->name, (long long)id);
+	json_t *rows = json_pack("[{s:I}]", "id", (json_int_t)id);
+	if (rc == 0)
+		rc = erase_copies(&e, NULL);
+	if (rc == 0)
+		rc = erase_records(&e, en, rows, NULL);
+	json_decref(rows);
+	json_decref(e.summary);
+	return rc;
+}
+
+int gdpr_erase_wipe(struct db_conn *c)
+{
+	return db_conn_dialect(c) == DB_SQLITE ? sqlite_wipe(c) : 0;
 }

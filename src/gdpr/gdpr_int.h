@@ -57,4 +57,19 @@ int gdpr_h_export(struct req *r);
 int gdpr_h_download(struct req *r);
 int gdpr_h_erase(struct req *r);
 
+/* Erases record id of en (any entity with F_PERSONAL fields) as an
+ * erasure request erases a subject's records, in r's open transaction:
+ * its personal fields ("[DELETED]", or NULL where the format forbids it)
+ * and custom values, with its next version; the personal parts of the
+ * activity log about it or holding its values; the copies holding them
+ * (events, queued emails, notifications, jobs, ...); one activity row
+ * "gdpr_erase" naming the fields erased and the members of cause (a JSON
+ * object: {"retention_rule": 3, "retention_run": 9}). The register of
+ * requests is left alone. 0 or -1 (a database error). gdpr_erase.c. */
+int gdpr_erase_record(struct req *r, const struct entity *en, int64_t id,
+		      const json_t *cause);
+/* SQLite: the erased values out of the file (FTS optimize, VACUUM, WAL
+ * checkpoint), outside any transaction; PostgreSQL: nothing. 0 or -1. */
+int gdpr_erase_wipe(struct db_conn *c);
+
 #endif

@@ -179,7 +179,7 @@ describe('entity definitions for the UI', () => {
     assert.equal(r.status, 200, r.text);
     const byName = Object.fromEntries(r.body.data.map((e) => [e.name, e]));
     assert.deepEqual(Object.keys(byName).sort(), [
-      'automation', 'client', 'contact', 'contract', 'credit_note', 'department', 'gdpr_request', 'invoice', 'lead', 'payment', 'project', 'proposal', 'task', 'team', 'ticket',
+      'automation', 'client', 'contact', 'contract', 'credit_note', 'department', 'gdpr_request', 'invoice', 'lead', 'payment', 'project', 'proposal', 'retention_rule', 'task', 'team', 'ticket',
     ]);
     const lead = byName.lead;
     assert.equal(lead.path, '/api/v1/leads');

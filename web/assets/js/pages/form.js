@@ -10,7 +10,7 @@ import { listUrl } from './list.js';
 import { errorMessage } from '../forms.js';
 import { can, canView, me } from '../session.js';
 import { membersSection } from './members.js';
-import { RECORD_SECTIONS } from './sections.js';
+import { FORM_EXTRAS, RECORD_SECTIONS } from './sections.js';
 import { historySection } from './activity.js';
 import { automationRunsSection } from './automation_runs.js';
 import { charCounter, codeOptions, loadCodes, loadDirectory, staffListPicker, staffOptions } from '../pickers.js';
@@ -52,7 +52,10 @@ export function fieldSpan(field) {
  * {field, input, wrap, set(v), get(), setError(msg)}. */
 export function fieldControl(entity, field, lists) {
   const staff = lists.staff;
-  const id = `${entity.singular}-${field.name}`;
+  // The id names the entity by a word without spaces (its singular is a
+  // translated noun, "retention rule", "client potențial"): an id list in
+  // aria-describedby is split on spaces.
+  const id = `${String(entity.logEntity || entity.singular).replace(/\s+/g, '_')}-${field.name}`;
   const hintId = field.hint ? `${id}-hint` : null;
   const errorId = `${id}-error`;
   // No maxlength (it cuts a paste silently): a counter, and the server
@@ -252,6 +255,12 @@ export function formPage(entity) {
         : entityText(entity, 'read_only')),
       h('div', { class: 'form-grid form-grid-12' }, controls.map((c) => c.wrap)),
       h('div', { class: 'form-actions' }, save, cancel, h('span', { class: 'spacer' }), del));
+    // Parts of an entity's own inside its form, above the buttons (a
+    // retention rule's preview of what the form says): sections.js.
+    for (const extra of FORM_EXTRAS[entity.key] || []) {
+      const node = extra(entity, { byName, signal: ctx.signal });
+      if (node) form.insertBefore(node, form.lastElementChild);
+    }
 
     const meta = record ? h('p', { class: 'meta muted' },
       `#${record.id} · ${t('form.meta_created')} `, timeEl(record.created_at),

@@ -9,7 +9,7 @@ import { t } from '../i18n.js';
 import { formatCell, loadStaff, staffName } from '../ui.js';
 import { can, me } from '../session.js';
 import { lastListQuery, listView } from '../listview.js';
-import { LIST_CELLS } from './sections.js';
+import { LIST_BULK, LIST_CELLS } from './sections.js';
 
 const NOWRAP = new Set(['datetime', 'money', 'select', 'staff', 'tel', 'code']);
 const STAFF = new Set(['staff', 'staff_list']);
@@ -121,6 +121,9 @@ export function listPage(entity) {
       view = next;
       view.load();
     }) : null;
+    // Bulk actions of an entity's own (sections.js: LIST_BULK), for those
+    // who may edit its records: a selection column, toolbar buttons, a report.
+    const bulk = LIST_BULK[entity.key] && can(entity.module, 'edit') ? LIST_BULK[entity.key](entity, () => view) : null;
     const makeView = (c) => listView(c, {
       api: entity.api,
       name: entity.plural,
@@ -130,8 +133,9 @@ export function listPage(entity) {
       search: { label: entityText(entity, 'search'), placeholder: entityText(entity, 'search_placeholder') },
       filterLabel: entityText(entity, 'filter'),
       filters,
-      columns: columns(),
-      toolbar: chooser ? [chooser] : [],
+      columns: bulk ? [bulk.column, ...columns()] : columns(),
+      toolbar: [...(bulk ? bulk.toolbar : []), ...(chooser ? [chooser] : [])],
+      onData: bulk ? bulk.onData : undefined,
       exportable: true,
       rowHref: (record) => `${entity.path}/${record.id}`,
       empty: {
@@ -144,6 +148,7 @@ export function listPage(entity) {
       h('div', { class: 'page-header' },
         pageTitle(entity.plural),
         creates ? h('a', { href: `${entity.path}/new`, class: 'btn btn-primary' }, icon(PLUS), entityText(entity, 'new')) : null),
+      bulk ? bulk.report : null,
       view.root);
     await view.load();
   };

@@ -32,6 +32,10 @@ const LOOK = {
 // GDPR rights requests (the register; pages/gdpr.js adds its actions).
 LOOK.gdpr = { group: 'Administration', order: 50,
   icon: ['M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z', 'M9 12l2 2 4-4'] };
+// Record retention rules (GDPR storage limitation), beside the register;
+// pages/retention_rules.js adds the preview and the runs.
+LOOK.retention_rules = { group: 'Administration', order: 51,
+  icon: ['M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z', 'M12 8v4l3 2'] };
 const DEFAULT_LOOK = { group: 'CRM', order: 90, icon: ['M4 4h16v16H4z', 'M8 9h8', 'M8 13h8', 'M8 17h5'] };
 
 /** The page for an address nothing answers (an unknown entity too). */
