@@ -106,7 +106,9 @@ int rr_h_preview_body(struct req *r)
 /* ---- confirm and run now ------------------------------------------------------------- */
 
 /* The caller may remove the rule's records themselves: delete them (a
- * delete rule) or edit them (anonymise). */
+ * delete rule) or edit them (anonymise) — all of them: a run acts on the
+ * whole organisation, so a member who sees only their own records (view
+ * own) may preview a rule but not set it loose on everyone's. */
 static int may_apply(struct req *r, const struct rr_rule *ru)
 {
 	enum perm_cap need = ru->anonymise ? CAP_EDIT : CAP_DELETE;
@@ -114,6 +116,11 @@ static int may_apply(struct req *r, const struct rr_rule *ru)
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,
 				"you may not %s %s yourself",
 				ru->anonymise ? "edit" : "delete", ru->e->plural);
+	if (perm_view_scope(&r->who, ru->e->plural) != PERM_ALL)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"a rule removes every matching record of the "
+				"organisation: you may see only some %s",
+				ru->e->plural);
 	return 0;
 }
 

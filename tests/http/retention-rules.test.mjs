@@ -260,9 +260,17 @@ describe('record retention rules', () => {
       assertProblem(await m.req('POST', RUN, { params: { id: rule.id }, body: {} }), 403);
       assert.equal((await admin.req('GET', RUNS, { params: { id: rule.id } })).body.data.length, 0);
       assert.equal(one(`SELECT COUNT(*) FROM retention_rule WHERE id = ${rule.id} AND confirmed_version IS NULL`), 1);
-      // An anonymise rule needs the right to edit them: this member may.
+      // An anonymise rule needs the right to edit them, every one of the
+      // organisation's: this member edits only their own, so may not; a
+      // member who sees and edits all leads may.
       const anon = await addRule({ filter: 'status=won', action: 'anonymise' });
-      assert.equal((await m.req('POST', CONFIRM, { params: { id: anon.id }, body: {} })).status, 200);
+      const own = await m.req('POST', CONFIRM, { params: { id: anon.id }, body: {} });
+      assertProblem(own, 403);
+      assert.match(own.body.detail, /may see only some leads/);
+      assertProblem(await m.req('POST', RUN, { params: { id: anon.id }, body: {} }), 403);
+      const allRole = await addRole(admin, uniq('rr-all-'), { retention_rules: ['view', 'edit'], leads: ['view', 'edit'] });
+      const all = await addMember(srv, admin, { role_id: allRole.id }, 'rrall');
+      assert.equal((await all.req('POST', CONFIRM, { params: { id: anon.id }, body: {} })).status, 200);
       assert.equal((await admin.req('DELETE', ITEM, { params: { id: anon.id } })).status, 204);
       assert.equal((await admin.req('DELETE', ITEM, { params: { id: rule.id } })).status, 204);
       // A run while another of the same rule is open: 409.
