@@ -121,6 +121,8 @@ struct imp_pass {
 	/* the written batch's import_row tags: row and record */
 	int64_t *tag_row, *tag_id, *tag_version;
 	int ntags;
+	char *tags_sql; /* their INSERT for tags_n rows, kept */
+	int tags_n;
 	bool stopped; /* the runner stops: the last batch committed */
 	bool failed;  /* a database error: r->err */
 };

@@ -146,6 +146,8 @@ void imp_pass_free(struct imp_pass *p)
 	free(p->tag_id);
 	free(p->tag_version);
 	p->tag_row = p->tag_id = p->tag_version = NULL;
+	free(p->tags_sql);
+	p->tags_sql = NULL;
 	imp_staff_free(&p->staff);
 	json_decref(p->errs);
 	p->errs = NULL;
@@ -371,15 +373,20 @@ static int tags_store(struct imp_pass *p)
 {
 	if (!p->ntags)
 		return 0;
-	struct buf sql = BUF_INIT;
-	buf_grow(&sql, 128 + (size_t)p->ntags * 40);
-	buf_adds(&sql, "INSERT INTO import_row (org_id, import_id, entity, "
-		       "record_id, action, row_no, version) VALUES ");
-	for (int i = 0; i < p->ntags; i++)
-		buf_adds(&sql, i ? ", (?, ?, ?, ?, 'created', ?, ?)"
-				 : "(?, ?, ?, ?, 'created', ?, ?)");
-	struct db_stmt *st = db_prepare(p->r->db, buf_str(&sql));
-	buf_free(&sql);
+	if (p->tags_n != p->ntags) {
+		struct buf sql = BUF_INIT;
+		buf_grow(&sql, 128 + (size_t)p->ntags * 40);
+		buf_adds(&sql, "INSERT INTO import_row (org_id, import_id, "
+			       "entity, record_id, action, row_no, version) "
+			       "VALUES ");
+		for (int i = 0; i < p->ntags; i++)
+			buf_adds(&sql, i ? ", (?, ?, ?, ?, 'created', ?, ?)"
+					 : "(?, ?, ?, ?, 'created', ?, ?)");
+		free(p->tags_sql);
+		p->tags_sql = buf_detach(&sql);
+		p->tags_n = p->ntags;
+	}
+	struct db_stmt *st = db_prepare(p->r->db, p->tags_sql);
 	if (!st)
 		return -1;
 	for (int i = 0; i < p->ntags; i++) {

@@ -14,6 +14,7 @@
  */
 #include "atrium.h"
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include "core/activity.h"
@@ -45,6 +46,51 @@ static char *multi_sql(const char *head, const char *fixed, int ncols, int n,
 	return buf_detach(&b);
 }
 
+/* The last multi-row SQL text of each kind this thread built, kept for
+ * the next batch of the same size (an import's batches are): building
+ * tens of kilobytes per batch, with the large allocation that makes
+ * malloc gather every small free, cost a few per cent of an import. Freed
+ * when the thread ends. */
+enum { SQL_ACT, SQL_EVENT, SQL_KINDS };
+struct sql_cache {
+	char *sql[SQL_KINDS];
+	int n[SQL_KINDS];
+};
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p)
+{
+	struct sql_cache *c = p;
+	for (int k = 0; k < SQL_KINDS; k++)
+		free(c->sql[k]);
+	free(c);
+}
+
+static void cache_init(void)
+{
+	ATR_ASSERT(pthread_key_create(&cache_key, cache_free) == 0);
+}
+
+/* multi_sql's text for kind and n, from this thread's cache (borrowed:
+ * valid until the next call for kind). */
+static const char *cached_sql(int kind, const char *head, const char *fixed,
+			      int ncols, int n, const char *tail)
+{
+	pthread_once(&cache_once, cache_init);
+	struct sql_cache *c = pthread_getspecific(cache_key);
+	if (!c) {
+		c = xcalloc(1, sizeof *c);
+		pthread_setspecific(cache_key, c);
+	}
+	if (c->n[kind] != n || !c->sql[kind]) {
+		free(c->sql[kind]);
+		c->sql[kind] = multi_sql(head, fixed, ncols, n, tail);
+		c->n[kind] = n;
+	}
+	return c->sql[kind];
+}
+
 struct act_row {
 	char at[ATR_TIME_LEN];
 	char *diff;
@@ -68,7 +114,6 @@ int activity_record_many(struct db_conn *c, const struct activity *a, int n)
 	int64_t org = a[0].org_id;
 	struct act_row *row = xcalloc((size_t)n, sizeof *row);
 	int64_t *ids = NULL;
-	char *sql = NULL;
 	int rc = -1;
 	struct db_stmt *st = db_prepare(
 		c, db_conn_dialect(c) == DB_PG
@@ -127,14 +172,15 @@ int activity_record_many(struct db_conn *c, const struct activity *a, int n)
 	int per = db_params_max(c) / ACT_COLS, s;
 	for (int at = 0; at < n; at += per) {
 		int m = n - at < per ? n - at : per;
-		free(sql);
-		sql = multi_sql("INSERT INTO activity_log (org_id, seq, at, "
-				"actor_id, actor_name, action, entity, "
-				"entity_id, diff, ip, request_id, prev_hash, "
-				"hash, who_salt, who_seal, what_salt, "
-				"what_seal, mac_version)",
-				", 2", ACT_COLS, m, " RETURNING id, seq");
-		st = db_prepare(c, sql);
+		st = db_prepare(
+			c, cached_sql(SQL_ACT,
+				      "INSERT INTO activity_log (org_id, seq, "
+				      "at, actor_id, actor_name, action, "
+				      "entity, entity_id, diff, ip, "
+				      "request_id, prev_hash, hash, "
+				      "who_salt, who_seal, what_salt, "
+				      "what_seal, mac_version)",
+				      ", 2", ACT_COLS, m, " RETURNING id, seq"));
 		if (!st)
 			goto out;
 		for (int j = 0; j < m; j++) {
@@ -204,7 +250,6 @@ out:
 		free(row[i].diff);
 	free(row);
 	free(ids);
-	free(sql);
 	return rc;
 }
 
@@ -223,12 +268,12 @@ int outbox_emit_many(struct db_conn *c, int64_t org_id, const char *entity,
 	int per = db_params_max(c) / EVENT_COLS;
 	for (int at0 = 0; at0 < n; at0 += per) {
 		int m = n - at0 < per ? n - at0 : per;
-		char *sql = multi_sql("INSERT INTO event (org_id, uuid, "
+		struct db_stmt *st = db_prepare(
+			c, cached_sql(SQL_EVENT,
+				      "INSERT INTO event (org_id, uuid, "
 				      "entity, entity_id, action, payload, "
 				      "created_at, cause)",
-				      "", EVENT_COLS, m, "");
-		struct db_stmt *st = db_prepare(c, sql);
-		free(sql);
+				      "", EVENT_COLS, m, ""));
 		if (!st)
 			return -1;
 		for (int j = 0; j < m; j++) {
