@@ -111,6 +111,18 @@ struct imp_pass {
 	json_t *errs;      /* [{row, column, reason}] not stored yet */
 	int64_t stored_errors;
 	struct arena *row_arena; /* the current rows' allocations */
+	/* Write: the creates queued for the bulk write path (entity.h,
+	 * entity_bulk_*), written every IMPORT_BATCH rows and before any
+	 * update, a batch end or the pass's end; their duplicate keys (lower
+	 * case) so a later row of the file with the same key sees them. */
+	struct entity_bulk *bulk;
+	char **pending_keys;
+	int npending;
+	/* the written batch's import_row tags: row and record */
+	int64_t *tag_row, *tag_id, *tag_version;
+	int ntags;
+	char *tags_sql; /* their INSERT for tags_n rows, kept */
+	int tags_n;
 	bool stopped; /* the runner stops: the last batch committed */
 	bool failed;  /* a database error: r->err */
 };

@@ -12,20 +12,30 @@
  *   - entity_record_check: the entity's own validation (the body schema,
  *     references, staff, custom fields, its check hook), not a second
  *     validator;
- *   - write only: entity_record_create or entity_record_update in the
- *     job's transaction (activity row, event, count: the write path's),
- *     and an import_row tagging the record.
+ *   - write only: a create is checked as entity_record_create checks it
+ *     and queued for the bulk write path (entity.h, entity_bulk_*;
+ *     docs/internals/write-bulk.md), which writes the queue every
+ *     IMPORT_BATCH rows with multi-row INSERTs: the records, an activity
+ *     row and an event per record, the count once, the import_row tags;
+ *     an update of a duplicate goes through entity_record_update one by
+ *     one (after the queue is written, so the log keeps the file's
+ *     order), tagged with the values it had before.
  * Errors are kept in memory (at most IMPORT_ERRORS_MAX) and stored with
  * the transaction that ends the batch or the pass.
  *
  * The write, all-or-nothing: one transaction for every row; any row error
  * rolls it back and the import is `failed` with its errors, nothing
- * written. Skip bad rows: a transaction per IMPORT_BATCH rows, each row
- * inside a savepoint (a refused row is rolled back alone), the batch
- * committing with the import's rows_done; a job that runs again (a crash,
- * a stop) continues after rows_done, so no row is written twice.
+ * written. Skip bad rows: a transaction per IMPORT_BATCH rows (the queue
+ * written before each commit), a refused row rolled back alone, the
+ * batch committing with the import's rows_done; a job that runs again (a
+ * crash, a stop) continues after rows_done, so no row is written twice.
+ * A queue the database refuses (a unique key taken since validation) is
+ * rolled back to its savepoint and written row by row through the
+ * per-record path, which names the refused row.
  */
 #include "atrium.h"
+
+#include <strings.h>
 
 #include "admin/import_int.h"
 #include "auth/perm.h"
@@ -125,6 +135,19 @@ void imp_pass_free(struct imp_pass *p)
 {
 	arena_free(p->row_arena);
 	p->row_arena = NULL;
+	entity_bulk_free(p->bulk);
+	p->bulk = NULL;
+	for (int i = 0; i < p->npending; i++)
+		free(p->pending_keys[i]);
+	free(p->pending_keys);
+	p->pending_keys = NULL;
+	p->npending = 0;
+	free(p->tag_row);
+	free(p->tag_id);
+	free(p->tag_version);
+	p->tag_row = p->tag_id = p->tag_version = NULL;
+	free(p->tags_sql);
+	p->tags_sql = NULL;
 	imp_staff_free(&p->staff);
 	json_decref(p->errs);
 	p->errs = NULL;
@@ -294,6 +317,199 @@ static int write_row(struct imp_pass *p, int64_t rowno, int64_t id,
 	return 0;
 }
 
+/* Writes one checked row through the per-record path: inside its own
+ * savepoint when bad rows are skipped (a refused row is rolled back
+ * alone). 0, 1 refused (counted, errors recorded), -1 database error
+ * (p->failed, r->err). */
+static int write_one(struct imp_pass *p, int64_t rowno, int64_t dup_id,
+		     const json_t *body)
+{
+	struct req *r = p->r;
+	int rc;
+	if (p->skip_bad) {
+		if (db_exec(r->db, "SAVEPOINT import_row") < 0) {
+			p->failed = true;
+			return req_db_error(r), -1;
+		}
+		rc = write_row(p, rowno, dup_id, body);
+		if (rc == 1) {
+			p->errors++;
+			if (db_exec(r->db, "ROLLBACK TO SAVEPOINT import_row") < 0)
+				rc = -1;
+		}
+		if (rc >= 0 &&
+		    db_exec(r->db, "RELEASE SAVEPOINT import_row") < 0)
+			rc = -1;
+	} else {
+		rc = write_row(p, rowno, dup_id, body);
+		if (rc == 1)
+			p->errors++;
+	}
+	if (rc < 0) {
+		p->failed = true;
+		if (!r->err.kind)
+			req_db_error(r);
+		return -1;
+	}
+	return rc;
+}
+
+/* ---- creates in bulk ------------------------------------------------------------- */
+
+/* entity_bulk_flush's done: the record's tag, kept for one statement. */
+static int bulk_done(void *arg, int64_t rowno, const json_t *rec)
+{
+	struct imp_pass *p = arg;
+	p->tag_row[p->ntags] = rowno;
+	p->tag_id[p->ntags] = json_integer_value(json_object_get(rec, "id"));
+	p->tag_version[p->ntags] =
+		json_integer_value(json_object_get(rec, "version"));
+	p->ntags++;
+	return 0;
+}
+
+/* The import_row tags of the batch just written: one INSERT. 0 or -1. */
+static int tags_store(struct imp_pass *p)
+{
+	if (!p->ntags)
+		return 0;
+	if (p->tags_n != p->ntags) {
+		struct buf sql = BUF_INIT;
+		buf_grow(&sql, 128 + (size_t)p->ntags * 40);
+		buf_adds(&sql, "INSERT INTO import_row (org_id, import_id, "
+			       "entity, record_id, action, row_no, version) "
+			       "VALUES ");
+		for (int i = 0; i < p->ntags; i++)
+			buf_adds(&sql, i ? ", (?, ?, ?, ?, 'created', ?, ?)"
+					 : "(?, ?, ?, ?, 'created', ?, ?)");
+		free(p->tags_sql);
+		p->tags_sql = buf_detach(&sql);
+		p->tags_n = p->ntags;
+	}
+	struct db_stmt *st = db_prepare(p->r->db, p->tags_sql);
+	if (!st)
+		return -1;
+	for (int i = 0; i < p->ntags; i++) {
+		int b = i * 6;
+		db_bind_int(st, b + 1, p->r->who.org_id);
+		db_bind_int(st, b + 2, p->import_id);
+		db_bind_text(st, b + 3, p->e->name);
+		db_bind_int(st, b + 4, p->tag_id[i]);
+		db_bind_int(st, b + 5, p->tag_row[i]);
+		db_bind_int(st, b + 6, p->tag_version[i]);
+	}
+	int rc = db_step(st);
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* entity_bulk_each's fn after a refused batch: the row alone. */
+static int replay_row(void *arg, int64_t rowno, const json_t *body)
+{
+	struct imp_pass *p = arg;
+	int rc = write_one(p, rowno, 0, body);
+	/* all or nothing: the first refused row ends the write */
+	return rc < 0 || (rc == 1 && !p->skip_bad) ? -1 : 0;
+}
+
+static void pending_clear(struct imp_pass *p)
+{
+	for (int i = 0; i < p->npending; i++)
+		free(p->pending_keys[i]);
+	p->npending = 0;
+}
+
+/* Whether the duplicate key v may equal a queued row's (then the queue
+ * is written first, so the lookup sees it). Keys other than ASCII are
+ * compared by the database's lower(), not here: any queued row counts. */
+static bool pending_match(const struct imp_pass *p, const char *v)
+{
+	if (!p->npending)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+		if (*c >= 0x80)
+			return true;
+	for (int i = 0; i < p->npending; i++)
+		if (!strcasecmp(p->pending_keys[i], v))
+			return true;
+	return false;
+}
+
+/* Writes the queued creates: one batch through the bulk write path
+ * inside a savepoint; when the database refuses it (a unique key two rows
+ * share, a reference removed meanwhile), the savepoint is rolled back and
+ * the batch's rows go one by one through the per-record path, which
+ * names the refused row (skip bad rows: keeps the others). 0, 1 a row
+ * was refused in all-or-nothing mode (stop), -1 database error. */
+static int pass_flush(struct imp_pass *p)
+{
+	struct req *r = p->r;
+	int n = p->bulk ? entity_bulk_count(p->bulk) : 0;
+	if (!n)
+		return 0;
+	pending_clear(p);
+	p->ntags = 0;
+	if (db_exec(r->db, "SAVEPOINT import_bulk") < 0) {
+		p->failed = true;
+		return req_db_error(r), -1;
+	}
+	if (entity_bulk_flush(p->bulk, bulk_done, p) == 0 && tags_store(p) == 0) {
+		p->created += n;
+		if (db_exec(r->db, "RELEASE SAVEPOINT import_bulk") < 0) {
+			p->failed = true;
+			return req_db_error(r), -1;
+		}
+		return 0;
+	}
+	atr_err_clear(&r->err);
+	if (db_exec(r->db, "ROLLBACK TO SAVEPOINT import_bulk") < 0) {
+		p->failed = true;
+		return req_db_error(r), -1;
+	}
+	int64_t errors = p->errors;
+	int rc = entity_bulk_each(p->bulk, replay_row, p);
+	if (p->failed)
+		return -1;
+	/* All or nothing: the refused row ends the write and the job rolls
+	 * the whole transaction back (on PostgreSQL the failed statement
+	 * has already aborted it: nothing more may run in it). */
+	if (rc < 0 && p->errors > errors)
+		return 1;
+	if (db_exec(r->db, "RELEASE SAVEPOINT import_bulk") < 0) {
+		p->failed = true;
+		return req_db_error(r), -1;
+	}
+	return 0;
+}
+
+/* Queues a checked create (the entity's checks run here, as
+ * entity_record_create runs them); the queue is written when full. The
+ * answer of row_in. */
+static int bulk_row(struct imp_pass *p, int64_t rowno, const json_t *body,
+		    const char *key)
+{
+	struct req *r = p->r;
+	if (entity_bulk_add(p->bulk, body, rowno) < 0) {
+		if (r->err.kind == ATR_E_INTERNAL) {
+			p->failed = true;
+			return -1;
+		}
+		row_errors(p, rowno);
+		p->errors++;
+		return p->skip_bad ? 0 : 1;
+	}
+	if (key && key[0]) {
+		if (!p->pending_keys)
+			p->pending_keys = xcalloc(
+				(size_t)entity_bulk_cap(p->bulk),
+				sizeof *p->pending_keys);
+		p->pending_keys[p->npending++] = xstrdup(key);
+	}
+	if (entity_bulk_count(p->bulk) < entity_bulk_cap(p->bulk))
+		return 0;
+	return pass_flush(p);
+}
+
 static int row_in(struct imp_pass *p, int64_t rowno, const char *const *cells,
 		  int n);
 
@@ -314,7 +530,7 @@ static int pass_row(void *arg, int64_t rowno, const char *const *cells,
 	if (rowno <= p->after_row)
 		return 0;
 	if (p->flush && p->batch >= IMPORT_BATCH) {
-		if (p->flush(p) < 0)
+		if (pass_flush(p) < 0 || p->flush(p) < 0)
 			return -1;
 		p->batch = 0;
 	}
@@ -380,6 +596,11 @@ static int row_in(struct imp_pass *p, int64_t rowno, const char *const *cells,
 	}
 	if (p->dup_col >= 0 && p->dup_col < n && cells[p->dup_col][0] &&
 	    strcmp(p->dup_mode, "create")) {
+		if (p->write && pending_match(p, cells[p->dup_col]) &&
+		    pass_flush(p) != 0) {
+			json_decref(body);
+			return p->failed ? -1 : 1;
+		}
 		dup_id = find_duplicate(p, cells[p->dup_col]);
 		if (dup_id < 0) {
 			json_decref(body);
@@ -414,42 +635,44 @@ static int row_in(struct imp_pass *p, int64_t rowno, const char *const *cells,
 		return 0;
 	}
 	int rc;
-	if (p->skip_bad) {
-		if (db_exec(r->db, "SAVEPOINT import_row") < 0) {
-			json_decref(body);
-			p->failed = true;
-			return req_db_error(r), -1;
-		}
-		rc = write_row(p, rowno, dup_id, body);
-		if (rc == 1) {
-			p->errors++;
-			rc = db_exec(r->db, "ROLLBACK TO SAVEPOINT import_row");
-		}
-		if (rc == 0)
-			rc = db_exec(r->db, "RELEASE SAVEPOINT import_row");
-	} else {
-		rc = write_row(p, rowno, dup_id, body);
-		if (rc == 1) {
-			p->errors++;
-			json_decref(body);
-			return 1;
-		}
+	if (!dup_id) {
+		/* a create: the bulk write path */
+		rc = bulk_row(p, rowno, body,
+			      p->dup_col >= 0 && p->dup_col < n
+				      ? cells[p->dup_col]
+				      : NULL);
+		json_decref(body);
+		return rc;
 	}
+	/* an update of a duplicate: the per-record path, after the creates
+	 * queued before it (the log keeps the file's order) */
+	rc = pass_flush(p);
+	if (rc == 0)
+		rc = write_one(p, rowno, dup_id, body);
 	json_decref(body);
-	if (rc < 0) {
-		p->failed = true;
-		if (!r->err.kind)
-			req_db_error(r);
+	if (rc < 0)
 		return -1;
-	}
-	return 0;
+	return rc == 1 && !p->skip_bad ? 1 : 0;
 }
 
 int imp_pass_run(struct imp_pass *p, const char *file, size_t len)
 {
 	struct atr_err why = {0};
 	enum sheet_format fmt = sheet_sniff(file, len);
-	if (sheet_read(file, len, fmt, NULL, pass_row, p, &why) < 0) {
+	if (p->write && !p->bulk) {
+		p->bulk = entity_bulk_new(p->r, p->e, IMPORT_BATCH);
+		int cap = entity_bulk_cap(p->bulk);
+		p->tag_row = xcalloc((size_t)cap, sizeof *p->tag_row);
+		p->tag_id = xcalloc((size_t)cap, sizeof *p->tag_id);
+		p->tag_version = xcalloc((size_t)cap, sizeof *p->tag_version);
+	}
+	int rd = sheet_read(file, len, fmt, NULL, pass_row, p, &why);
+	/* the rows still queued (not after a stop, nor once a refused row
+	 * has ended an all-or-nothing write) */
+	if (rd >= 0 && p->write && !p->failed && !p->stopped &&
+	    (p->skip_bad || !p->errors) && pass_flush(p) < 0)
+		return -1;
+	if (rd < 0) {
 		if (p->failed)
 			return -1;
 		/* the file itself: it was read whole at upload, so only a

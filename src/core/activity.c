@@ -117,24 +117,24 @@ void audit_head_mac(const struct audit_keys *k, int64_t org, int64_t seq,
 	finish(&st, out);
 }
 
-static void new_salt(char out[2 * AUDIT_SALT_BYTES + 1])
+void audit_new_salt(char out[2 * AUDIT_SALT_BYTES + 1])
 {
 	unsigned char b[AUDIT_SALT_BYTES];
 	randombytes_buf(b, sizeof b);
 	sodium_bin2hex(out, 2 * AUDIT_SALT_BYTES + 1, b, sizeof b);
 }
 
-static _Thread_local int64_t last_id;
-static activity_observer observer;
+_Thread_local int64_t audit_last_id;
+activity_observer audit_observer;
 
 void activity_set_observer(activity_observer fn)
 {
-	observer = fn;
+	audit_observer = fn;
 }
 
 int64_t activity_last_id(void)
 {
-	return last_id;
+	return audit_last_id;
 }
 
 int activity_record(struct db_conn *c, const struct activity *a)
@@ -179,8 +179,8 @@ int activity_record(struct db_conn *c, const struct activity *a)
 	 * still verifies. */
 	char who_salt[2 * AUDIT_SALT_BYTES + 1], what_salt[sizeof who_salt];
 	char who_seal[AUDIT_HASH_HEX], what_seal[AUDIT_HASH_HEX];
-	new_salt(who_salt);
-	new_salt(what_salt);
+	audit_new_salt(who_salt);
+	audit_new_salt(what_salt);
 	audit_seal(&k, who_salt, a->actor_name, a->ip, who_seal);
 	audit_seal(&k, what_salt, diff, NULL, what_seal);
 	struct audit_row r = {
@@ -239,7 +239,7 @@ int activity_record(struct db_conn *c, const struct activity *a)
 	db_reset(st);
 	if (s < 0)
 		goto out;
-	last_id = id;
+	audit_last_id = id;
 
 	st = db_prepare(c, have_head ? "UPDATE audit_head SET seq = ?, hash = "
 				       "?, mac = ? WHERE org_id = ?"
@@ -257,7 +257,7 @@ int activity_record(struct db_conn *c, const struct activity *a)
 		goto out;
 	/* The head is locked until the commit, so an observer runs one
 	 * transaction at a time per organisation. */
-	if (observer && observer(c, a, id) < 0)
+	if (audit_observer && audit_observer(c, a, id) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -266,11 +266,11 @@ out:
 	return rc;
 }
 
-static _Thread_local const char *cause_now;
+_Thread_local const char *outbox_cause_now;
 
 void outbox_cause(const char *cause)
 {
-	cause_now = cause;
+	outbox_cause_now = cause;
 }
 
 int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,
@@ -281,21 +281,26 @@ int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,
 			      after, NULL);
 }
 
+void outbox_uuid(char uuid[37])
+{
+	unsigned char u[16];
+	randombytes_buf(u, sizeof u);
+	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80; /* variant 10 */
+	snprintf(uuid, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
 int outbox_emit_id(struct db_conn *c, int64_t org_id, const char *entity,
 		   int64_t entity_id, const char *action,
 		   const json_t *before, const json_t *after, int64_t *id)
 {
 	ATR_ASSERT(db_in_tx(c));
-	unsigned char u[16];
-	randombytes_buf(u, sizeof u);
-	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
-	u[8] = (u[8] & 0x3f) | 0x80; /* variant 10 */
 	char uuid[37];
-	snprintf(uuid, sizeof uuid,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
+	outbox_uuid(uuid);
 	char at[ATR_TIME_LEN];
 	atr_now_iso(at);
 	json_t *p = json_pack("{s:s,s:s++,s:s,s:I,s:s,s:s}", "id", uuid,
@@ -319,8 +324,8 @@ int outbox_emit_id(struct db_conn *c, int64_t org_id, const char *entity,
 		db_bind_text(st, 5, action);
 		db_bind_text(st, 6, payload);
 		db_bind_text(st, 7, at);
-		if (cause_now)
-			db_bind_text(st, 8, cause_now);
+		if (outbox_cause_now)
+			db_bind_text(st, 8, outbox_cause_now);
 		else
 			db_bind_null(st, 8);
 		rc = db_step(st) == 1 ? 0 : -1;

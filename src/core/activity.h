@@ -128,6 +128,20 @@ int activity_stretch_row(struct activity_stretch *s, const json_t *row,
 void activity_stretch_end(struct activity_stretch *s, int64_t *seq,
 			  char hash[65], int64_t *rows, int64_t *erased);
 
+/* Batched forms for a bulk write (an import's batch of creates;
+ * activity_bulk.c), each one multi-row INSERT instead of n statements,
+ * with the same rows as n calls of the single forms would write:
+ * activity_record_many appends n rows (a[i] each, one organisation) to
+ * the chain in order, reading and moving its head once, and calls the
+ * observer per row; outbox_emit_many writes n events (entity_ids[i],
+ * before[i] / after[i], either array NULL for all null). Inside a
+ * transaction. 0 or -1. */
+int activity_record_many(struct db_conn *c, const struct activity *a, int n);
+int outbox_emit_many(struct db_conn *c, int64_t org_id, const char *entity,
+		     const int64_t *entity_ids, const char *action,
+		     const json_t *const *before, const json_t *const *after,
+		     int n);
+
 /* Writes an event row for the workers (webhooks, automations). The event
  * id is a random UUID receivers de-duplicate on. Inside a transaction. */
 int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,

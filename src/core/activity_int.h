@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "core/activity.h"
+
 struct db_conn;
 
 #define AUDIT_HASH_HEX 65 /* 32 bytes as hex, and the NUL */
@@ -53,6 +55,15 @@ void audit_seal(const struct audit_keys *k, const char *salt_hex,
 /* The MAC of a chain head (org, seq, hash of the newest row), as hex. */
 void audit_head_mac(const struct audit_keys *k, int64_t org, int64_t seq,
 		    const char *hash, char out[AUDIT_HASH_HEX]);
+
+/* What activity.c shares with the batched writer (activity_bulk.c): a
+ * fresh random salt as hex, the observer, the thread's last row id, the
+ * thread's event cause and a fresh event UUID. */
+void audit_new_salt(char out[2 * AUDIT_SALT_BYTES + 1]);
+extern activity_observer audit_observer;
+extern _Thread_local int64_t audit_last_id;
+extern _Thread_local const char *outbox_cause_now;
+void outbox_uuid(char uuid[37]);
 
 #define CHECKPOINT_FORMAT "atrium-audit-checkpoint/1"
 

@@ -196,6 +196,11 @@ enum db_dialect db_conn_dialect(const struct db_conn *c)
 	return c->db->drv->dialect;
 }
 
+int db_params_max(const struct db_conn *c)
+{
+	return db_conn_dialect(c) == DB_PG ? 7000 : 30000;
+}
+
 /* Waits on the pool's condition until deadline (monotonic ns; 0: no
  * bound). Returns false when the deadline passed. Called with db->mu. */
 static bool pool_wait(struct db *db, int64_t deadline)

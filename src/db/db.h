@@ -76,6 +76,12 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err);
  * a broken connection is closed. */
 void db_release(struct db_conn *c);
 enum db_dialect db_conn_dialect(const struct db_conn *c);
+/* The most parameters one statement of c should bind (multi-row INSERTs
+ * size their batches by it): SQLite takes 32,766; PostgreSQL's protocol
+ * 65,535, but libpq before 16 refuses a statement description longer than
+ * 30,000 bytes (4 per parameter: "lost synchronization with server"), so
+ * 7,000 there. */
+int db_params_max(const struct db_conn *c);
 
 /* Transactions. db_begin is BEGIN IMMEDIATE on SQLite (the write lock is
  * taken up front, so no deadlock upgrade later). 0 on success. */

@@ -125,6 +125,50 @@ int entity_record_update(struct req *r, const struct entity *e, int64_t id,
 int entity_record_check(struct req *r, const struct entity *e, int64_t id,
 			const json_t *body);
 
+/* Bulk creates (entity_bulk.c; docs/internals/write-bulk.md): records of
+ * e made n at a time in the caller's open transaction, for an import.
+ * entity_bulk_add checks a body exactly as entity_record_create would
+ * (the same validate_body and entity_check_body: no second validator)
+ * and queues it; entity_bulk_flush writes the queue with one multi-row
+ * INSERT ... RETURNING (its search-index entries by the table's own
+ * triggers), each record's staff lists and e's on_write hook, then the
+ * write path's bookkeeping for all of them at once (write_bulk_created:
+ * an activity row and a `created` event per record, the count once). The
+ * records are those n entity_record_create calls would make.
+ *
+ *   struct entity_bulk *b = entity_bulk_new(r, e, 500);
+ *   if (entity_bulk_add(b, body, row_no) < 0) ... r->err: the row's errors
+ *   if (entity_bulk_count(b) == 500) entity_bulk_flush(b, done, arg);
+ */
+struct entity_bulk;
+/* A queue of at most cap records (fewer when e's columns need it: the
+ * INSERT's parameters stay under both databases' limits); see
+ * entity_bulk_cap. */
+struct entity_bulk *entity_bulk_new(struct req *r, const struct entity *e,
+				    int cap);
+void entity_bulk_free(struct entity_bulk *b);
+int entity_bulk_cap(const struct entity_bulk *b);
+int entity_bulk_count(const struct entity_bulk *b);
+/* Checks body as a create and queues it with the caller's tag. 0, or -1
+ * with r->err (field errors: refused; ATR_E_INTERNAL: a database
+ * error). */
+int entity_bulk_add(struct entity_bulk *b, const json_t *body, int64_t tag);
+/* Writes the queued records; done(arg, tag, rec) is called for each in
+ * the order they were queued (rec: the record as the API shows it,
+ * borrowed). 0 and the queue is empty, or -1 with r->err or a database
+ * error: part of the batch may be written, so the caller rolls back to a
+ * savepoint it took before (the queue is kept for entity_bulk_each). */
+int entity_bulk_flush(struct entity_bulk *b,
+		      int (*done)(void *arg, int64_t tag, const json_t *rec),
+		      void *arg);
+/* Calls fn(arg, tag, body) for each queued record in order (body as it
+ * was given) and empties the queue: after a failed flush, the caller
+ * writes them one by one (entity_record_create) to learn which was
+ * refused. 0, or fn's first negative answer. */
+int entity_bulk_each(struct entity_bulk *b,
+		     int (*fn)(void *arg, int64_t tag, const json_t *body),
+		     void *arg);
+
 /* Deletes record id of e in the caller's open transaction exactly as
  * DELETE /api/v1/<plural>/{id} would (no If-Match): the record loaded
  * within the caller's view scope (404 otherwise), e's on_delete hook, the

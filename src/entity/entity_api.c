@@ -477,26 +477,21 @@ static int create_apply(struct req *r, const struct write_op *op,
 	return entity_create_row(r, op->ctx, after);
 }
 
-int entity_create_row(struct req *r, const struct entity *e, json_t **after)
+int entity_insert_bind(struct req *r, const struct entity *e,
+		       const struct field_set *fs, const json_t *body,
+		       const char *now, struct db_stmt *st, int base)
 {
-	const struct field_set *fs = entity_fields(r, e);
-	struct db_stmt *st = fs ? db_prepare(r->db, entity_sql_of(e)->insert)
-				: NULL;
-	if (!st)
-		return -1;
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	db_bind_int(st, 1, r->who.org_id);
-	db_bind_int(st, 2, r->who.staff_id);
-	db_bind_text(st, 3, now);
-	db_bind_text(st, 4, now);
-	json_t *cf = custom_new(fs, r->body);
-	bind_cf(st, 5, fs, cf);
+	db_bind_int(st, base + 1, r->who.org_id);
+	db_bind_int(st, base + 2, r->who.staff_id);
+	db_bind_text(st, base + 3, now);
+	db_bind_text(st, base + 4, now);
+	json_t *cf = custom_new(fs, body);
+	bind_cf(st, base + 5, fs, cf);
 	json_decref(cf);
-	int idx = 7;
+	int idx = base + 7;
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
-		json_t *v = json_object_get(r->body, f->name), *dflt = NULL;
+		json_t *v = json_object_get(body, f->name), *dflt = NULL;
 		if (joined(f))
 			continue; /* after the row, which gives the id */
 		if (!v || json_is_null(v)) {
@@ -512,17 +507,36 @@ int entity_create_row(struct req *r, const struct entity *e, json_t **after)
 		field_bind(st, idx++, f, v);
 		json_decref(dflt);
 	}
+	return idx - 1 - base;
+}
+
+int entity_created_hooks(struct req *r, const struct entity *e,
+			 json_t **after)
+{
+	/* The staff lists first (the record's own fields), then the
+	 * entity's hook, which sees the whole record. */
+	if (lists_apply(r, e, NULL, *after) < 0)
+		return -1;
+	return e->on_write && e->on_write(r, e, NULL, after) < 0 ? -1 : 1;
+}
+
+int entity_create_row(struct req *r, const struct entity *e, json_t **after)
+{
+	const struct field_set *fs = entity_fields(r, e);
+	struct db_stmt *st = fs ? db_prepare(r->db, entity_sql_of(e)->insert)
+				: NULL;
+	if (!st)
+		return -1;
+	char now[ATR_TIME_LEN];
+	atr_now_iso(now);
+	entity_insert_bind(r, e, fs, r->body, now, st, 0);
 	int rc = db_step(st);
 	if (rc == 1)
 		*after = entity_row_json(fs, r->who.admin, st);
 	db_reset(st);
 	if (rc != 1)
 		return write_error(r, e);
-	/* The staff lists first (the record's own fields), then the
-	 * entity's hook, which sees the whole record. */
-	if (lists_apply(r, e, NULL, *after) < 0)
-		return -1;
-	return e->on_write && e->on_write(r, e, NULL, after) < 0 ? -1 : 1;
+	return entity_created_hooks(r, e, after);
 }
 
 /* The record's custom values as stored (admin_only ones included), and

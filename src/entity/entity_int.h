@@ -121,6 +121,17 @@ void entity_check_body(struct req *r, const struct entity *e);
  * the caller's). 1 made (*after the record, a new reference), -1
  * (r->err, or a database error) (entity_api.c). */
 int entity_create_row(struct req *r, const struct entity *e, json_t **after);
+/* Binds the INSERT parameters of one new record of e from body (checked)
+ * at base + 1 onwards of st (entity_sql's insert, or its multi-row form
+ * in entity_bulk.c), with now as created_at and updated_at. Returns how
+ * many parameters it bound. */
+int entity_insert_bind(struct req *r, const struct entity *e,
+		       const struct field_set *fs, const json_t *body,
+		       const char *now, struct db_stmt *st, int base);
+/* What follows a new record's row, with r->body its body: the staff
+ * lists, then e's on_write hook (which may replace *after). 1, or -1. */
+int entity_created_hooks(struct req *r, const struct entity *e,
+			 json_t **after);
 /* The row of an update of record r->id with r->body (checked), before as
  * loaded: what PATCH writes, its staff lists and e's on_write hook. 1
  * (*after the record as stored, NULL when nothing changed), 0 gone

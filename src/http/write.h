@@ -19,6 +19,9 @@
  * other key except created_at, updated_at and created_by. A record may
  * carry keys the diff must not show (secrets): keep them out of the JSON,
  * and let diff_edit say that they changed.
+ *
+ * Many creates at once (an import) have a bulk form with the same rows:
+ * write_bulk.h and entity.h's entity_bulk_* (docs/internals/write-bulk.md).
  */
 #ifndef ATR_WRITE_H
 #define ATR_WRITE_H

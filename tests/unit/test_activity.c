@@ -812,6 +812,106 @@ out:
 	close_db(db);
 }
 
+/* activity_bulk.c: n rows appended by one call are n links of the chain
+ * exactly as n calls of activity_record make them (verify walks them, a
+ * row altered in the middle breaks it), between single rows; the
+ * observer sees each row with its id; n events are n events. 1,200 rows
+ * take several statements on PostgreSQL (db_params_max). */
+static int bulk_seen;
+static int64_t bulk_last_seen;
+static int bulk_observer(struct db_conn *c, const struct activity *a,
+			 int64_t id)
+{
+	bulk_seen++;
+	if (id <= bulk_last_seen)
+		bulk_seen = -100000; /* not in order */
+	bulk_last_seen = id;
+	return 0;
+}
+
+static void case_bulk(const char *url)
+{
+	enum { N = 1200 };
+	struct db *db = open_db(url);
+	if (!db)
+		return;
+	struct activity *a = xcalloc(N, sizeof *a);
+	json_t **diff = xcalloc(N, sizeof *diff);
+	json_t **after = xcalloc(N, sizeof *after);
+	int64_t *ids = xcalloc(N, sizeof *ids);
+	char *out = NULL;
+	if (!CHECK_EQ_INT(record(db, 1, 7, "update", "lead", 42, "192.0.2.1"), 0))
+		goto out;
+	for (int i = 0; i < N; i++) {
+		ids[i] = 1000 + i;
+		diff[i] = json_pack("{s:{s:i}}", "value", "to", i);
+		after[i] = json_pack("{s:I,s:i}", "id", (json_int_t)ids[i],
+				     "value", i);
+		a[i] = (struct activity){.org_id = 1, .actor_id = 7,
+					 .actor_name = "Ana (import)",
+					 .action = "create", .entity = "lead",
+					 .entity_id = ids[i], .diff = diff[i],
+					 .ip = "192.0.2.9",
+					 .request_id = "feedc0de"};
+	}
+	struct db_conn *c = unit_db_acquire(db);
+	if (!c)
+		goto out;
+	bulk_seen = 0;
+	bulk_last_seen = 0;
+	activity_set_observer(bulk_observer);
+	int rc = db_begin(c);
+	if (rc == 0)
+		rc = activity_record_many(c, a, N);
+	if (rc == 0)
+		rc = outbox_emit_many(c, 1, "lead", ids, "created", NULL,
+				      (const json_t *const *)after, N);
+	if (rc == 0)
+		rc = db_commit(c);
+	else
+		FAILF("bulk: %s", db_errmsg(c));
+	activity_set_observer(NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(activity_last_id(),
+		     unit_db_scalar(c, "SELECT MAX(id) FROM activity_log"));
+	db_release(c);
+	CHECK_EQ_INT(bulk_seen, N);
+	CHECK_EQ_INT(record(db, 1, 7, "delete", "lead", 42, "192.0.2.3"), 0);
+	CHECK_EQ_INT(verify(db, &out), 0);
+	CHECK_CONTAINS(out, "ok: org 1, 1202 rows, chain intact");
+	free(out);
+	out = NULL;
+	CHECK_EQ_INT(scalar(db, "SELECT COUNT(DISTINCT seq) FROM activity_log "
+				"WHERE action = 'create' AND seq BETWEEN 2 AND "
+				"1201 AND entity_id = seq + 998"),
+		     N);
+	CHECK_EQ_INT(scalar(db, "SELECT COUNT(DISTINCT who_salt) FROM "
+				"activity_log"),
+		     N + 2);
+	CHECK_EQ_INT(scalar(db, "SELECT COUNT(DISTINCT uuid) FROM event WHERE "
+				"action = 'created' AND payload LIKE "
+				"'%\"type\":\"lead.created\"%'"),
+		     N);
+	CHECK_EQ_INT(scalar(db, "SELECT COUNT(*) FROM event WHERE entity_id = "
+				"1600 AND payload LIKE '%\"value\":600%'"),
+		     1);
+	/* a row in the middle altered: the chain breaks there */
+	SQL(db, "UPDATE activity_log SET entity_id = 1 WHERE seq = 700");
+	CHECK_EQ_INT(verify(db, &out), 1);
+	CHECK_CONTAINS(out, "seq 700");
+out:
+	free(out);
+	for (int i = 0; i < N; i++) {
+		json_decref(diff[i]);
+		json_decref(after[i]);
+	}
+	free(a);
+	free(diff);
+	free(after);
+	free(ids);
+	close_db(db);
+}
+
 #define ACT_CASE(name, fn)                                                     \
 	TEST(activity_sqlite_##name) { unit_with_sqlite(fn); }                 \
 	TEST(activity_pg_##name) { unit_with_pg(fn); }
@@ -830,3 +930,4 @@ ACT_CASE(erasure, case_erasure)
 ACT_CASE(checkpoint, case_checkpoint)
 ACT_CASE(legacy, case_legacy)
 ACT_CASE(outbox, case_outbox)
+ACT_CASE(bulk, case_bulk)
