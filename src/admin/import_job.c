@@ -1,6 +1,6 @@
 /* import_job.c — the import's jobs: validate (nothing written) and write.
  *
- * Each job acts as the importer (principal below: their grants, refused
+ * Each job acts as the importer (req_act_as: their grants, refused
  * once they are deactivated or deleted), loads the pass (import_run.c),
  * runs it over the stored file and stores what it found: the errors, the
  * counts, the state, the import's own activity row. The write is all or
@@ -20,56 +20,6 @@
 #include "http/perm.h"
 #include "http/pipeline.h"
 #include "jobs/jobs.h"
-
-/* ---- the importer as a request context ------------------------------------ */
-
-/* fr acts as member staff of org (active), with their grants. 0, or -1
- * with err (ATR_E_FORBIDDEN: the member is gone or deactivated). */
-static int principal(struct app *app, struct db_conn *c, int64_t org,
-		     int64_t staff, struct req *fr, struct atr_err *err)
-{
-	memset(fr, 0, sizeof *fr);
-	fr->app = app;
-	fr->arena = arena_new();
-	fr->db = c;
-	fr->who.org_id = org;
-	struct db_stmt *st = db_prepare(
-		c, "SELECT name, email, admin, active FROM staff WHERE id = ? "
-		   "AND org_id = ?");
-	if (!st)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	db_bind_int(st, 1, staff);
-	db_bind_int(st, 2, org);
-	int rc = db_step(st);
-	bool active = false;
-	if (rc == 1) {
-		active = db_col_int(st, 3) != 0;
-		fr->who.admin = db_col_int(st, 2) != 0;
-		snprintf(fr->who.name, sizeof fr->who.name, "%.100s (import)",
-			 db_col_text(st, 0));
-		atr_strlcpy(fr->who.email, db_col_text(st, 1),
-			    sizeof fr->who.email);
-	}
-	db_reset(st);
-	if (rc < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	if (rc == 0 || !active)
-		return atr_fail(err, ATR_E_FORBIDDEN,
-				"the importer (member %lld) is %s",
-				(long long)staff, rc ? "deactivated" : "deleted");
-	fr->who.staff_id = staff;
-	fr->authed = true;
-	if (!fr->who.admin && perm_load(c, staff, &fr->who.perms) < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	return 0;
-}
-
-static void principal_end(struct req *fr)
-{
-	fr->db = NULL;
-	req_free(fr);
-}
-
 
 /* ---- storing results ------------------------------------------------------------ */
 
@@ -245,7 +195,8 @@ static int job_setup(struct job_ctx *j, struct db_conn *c, struct req *fr,
 	if (rc == 0)
 		return JOB_OK;
 	struct atr_err why = {0};
-	int pr = principal(j->app, c, j->org_id, staff, fr, &why);
+	int pr = req_act_as(fr, j->app, c, j->org_id, staff, "import",
+			    "the importer", &why);
 	*have_fr = true;
 	if (pr < 0 && why.kind == ATR_E_INTERNAL) {
 		*err = why;
@@ -328,7 +279,7 @@ done:
 	free(file);
 	imp_pass_free(&p);
 	if (have_fr)
-		principal_end(&fr);
+		req_act_as_end(&fr);
 	db_release(c);
 	return out;
 }
@@ -424,7 +375,7 @@ done:
 	free(file);
 	imp_pass_free(&p);
 	if (have_fr)
-		principal_end(&fr);
+		req_act_as_end(&fr);
 	db_release(c);
 	return out;
 }

@@ -72,50 +72,14 @@ void auto_def_free(struct auto_def *d)
 int auto_principal(struct app *app, struct db_conn *c, const struct auto_def *d,
 		   struct req *fr, struct atr_err *err)
 {
-	memset(fr, 0, sizeof *fr);
-	fr->app = app;
-	fr->arena = arena_new();
-	fr->db = c;
-	fr->who.org_id = d->org;
-	struct db_stmt *st = db_prepare(
-		c, "SELECT name, email, admin, active FROM staff WHERE id = ? "
-		   "AND org_id = ?");
-	if (!st)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	db_bind_int(st, 1, d->owner);
-	db_bind_int(st, 2, d->org);
-	int rc = db_step(st);
-	bool active = false;
-	if (rc == 1) {
-		active = db_col_int(st, 3) != 0;
-		fr->who.admin = db_col_int(st, 2) != 0;
-		snprintf(fr->who.name, sizeof fr->who.name,
-			 "%.60s (automation '%.50s')", db_col_text(st, 0),
-			 d->name);
-		atr_strlcpy(fr->who.email, db_col_text(st, 1),
-			    sizeof fr->who.email);
-	}
-	db_reset(st);
-	if (rc < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	if (rc == 0 || !active)
-		return atr_fail(err, ATR_E_FORBIDDEN,
-				"its owner (member %lld) is %s",
-				(long long)d->owner,
-				rc ? "deactivated" : "deleted");
-	fr->who.staff_id = d->owner;
-	if (!fr->who.admin && perm_load(c, d->owner, &fr->who.perms) < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	/* Signed in as the owner: the activity rows its steps write name
-	 * them (and the automation) as the actor. */
-	fr->authed = true;
-	return 0;
+	char as[80];
+	snprintf(as, sizeof as, "automation '%.50s'", d->name);
+	return req_act_as(fr, app, c, d->org, d->owner, as, "its owner", err);
 }
 
 void auto_principal_end(struct req *fr)
 {
-	fr->db = NULL;
-	req_free(fr);
+	req_act_as_end(fr);
 }
 
 /* ---- the run row ---------------------------------------------------------- */
