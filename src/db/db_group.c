@@ -19,7 +19,10 @@
  *     uncommitted data).
  *   - db_rollback (or a failed RELEASE) rolls back to the member's
  *     savepoint only: the other members' work stays. Savepoints the
- *     member opens itself nest inside atr_member.
+ *     member opens itself nest inside atr_member. When members before it
+ *     are pending, it too returns only once their COMMIT has returned:
+ *     it saw their writes, so what its caller reads next (on its own
+ *     connection, outside the transaction) must include them.
  *   - db_commit RELEASEs the savepoint. If another thread waits for the
  *     turn (and the group is below max_members), this member is a
  *     follower: it gives the turn to the next one and sleeps until its
@@ -329,15 +332,23 @@ static int member_end(struct db_conn *c, bool commit)
 		pthread_mutex_unlock(&g->mu);
 		return -1;
 	}
+	/* A member that rolled back waits too when members before it are
+	 * pending: it saw their writes, and what the caller reads next on
+	 * its own connection (a WAL reader) must not be older than that (a
+	 * create that failed on a member deleted in the same group reads
+	 * that the member is gone, as it would have without grouping). */
+	bool wait = ok || grp->pending > 0;
 	if (ok)
 		grp->pending++;
 	bool lead = g->waiting == 0 || grp->members >= g->max_members;
 	if (lead)
 		commit_group(db);
 	give_turn(g);
-	if (ok) {
+	if (wait) {
 		while (!grp->done)
 			pthread_cond_wait(&g->done, &g->mu);
+	}
+	if (ok) {
 		rc = grp->rc;
 		if (rc < 0)
 			copy_outcome(c, grp);
