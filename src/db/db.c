@@ -125,9 +125,19 @@ int db_open_limits(const char *url, int pool_size,
 	return 0;
 }
 
+struct db_conn *db_conn_new(struct db *db, void *impl, int cache_cap)
+{
+	struct db_conn *c = xcalloc(1, sizeof *c);
+	c->db = db;
+	c->impl = impl;
+	c->cache_cap = cache_cap;
+	c->cache = xcalloc((size_t)cache_cap, sizeof *c->cache);
+	return c;
+}
+
 void db_conn_free(struct db_conn *c)
 {
-	for (int i = 0; i < STMT_CACHE; i++) {
+	for (int i = 0; i < c->cache_cap; i++) {
 		struct db_stmt *st = c->cache[i];
 		if (!st)
 			continue;
@@ -136,6 +146,7 @@ void db_conn_free(struct db_conn *c)
 		free(st);
 	}
 	c->db->drv->disconnect(c->impl);
+	free(c->cache);
 	free(c);
 }
 
@@ -246,9 +257,7 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 			err->retry_after = 5;
 		return NULL;
 	}
-	struct db_conn *c = xcalloc(1, sizeof *c);
-	c->db = db;
-	c->impl = impl;
+	struct db_conn *c = db_conn_new(db, impl, STMT_CACHE);
 	return c;
 }
 
@@ -368,8 +377,8 @@ struct db_stmt *db_prepare(struct db_conn *c, const char *sql)
 {
 	c = eff(c);
 	uint64_t h = hash_sql(sql);
-	size_t i = h & (STMT_CACHE - 1);
-	for (size_t probe = 0; probe < STMT_CACHE; probe++) {
+	size_t i = h & (size_t)(c->cache_cap - 1);
+	for (size_t probe = 0; probe < (size_t)c->cache_cap; probe++) {
 		struct db_stmt *st = c->cache[i];
 		if (!st)
 			break;
@@ -377,7 +386,7 @@ struct db_stmt *db_prepare(struct db_conn *c, const char *sql)
 			ATR_ASSERT(!st->active); /* reset before reuse */
 			return st;
 		}
-		i = (i + 1) & (STMT_CACHE - 1);
+		i = (i + 1) & (size_t)(c->cache_cap - 1);
 	}
 	void *impl = c->db->drv->prepare(c->impl, sql);
 	if (!impl) {
@@ -389,16 +398,16 @@ struct db_stmt *db_prepare(struct db_conn *c, const char *sql)
 	st->impl = impl;
 	st->sql = xstrdup(sql);
 	st->hash = h;
-	if (c->ncached >= STMT_CACHE * 3 / 4) {
+	if (c->ncached >= c->cache_cap * 3 / 4) {
 		/* Cache full: hand out a one-use statement that db_reset
 		 * frees. The SQL set is bounded by the route and entity
 		 * tables, so this only guards against a runaway caller. */
 		st->transient = true;
 		return st;
 	}
-	i = h & (STMT_CACHE - 1);
+	i = h & (size_t)(c->cache_cap - 1);
 	while (c->cache[i])
-		i = (i + 1) & (STMT_CACHE - 1);
+		i = (i + 1) & (size_t)(c->cache_cap - 1);
 	c->cache[i] = st;
 	c->ncached++;
 	return st;

@@ -198,9 +198,7 @@ static struct db_conn *writer(struct db_conn *c)
 			 "cannot open the writer connection: %s", msg);
 		return NULL;
 	}
-	struct db_conn *w = xcalloc(1, sizeof *w);
-	w->db = db;
-	w->impl = impl;
+	struct db_conn *w = db_conn_new(db, impl, STMT_CACHE_WRITER);
 	w->writer = true;
 	g->w = w;
 	return w;
@@ -286,7 +284,7 @@ static int member_end(struct db_conn *c, bool commit)
 	struct db_conn *w = c->tx;
 	/* Statements the member left stepped: reset them now, while this
 	 * thread has the turn (nobody may use them after the end). */
-	for (int i = 0; i < STMT_CACHE; i++) {
+	for (int i = 0; i < w->cache_cap; i++) {
 		struct db_stmt *st = w->cache[i];
 		if (st && st->active) {
 			drv->reset(st->impl);

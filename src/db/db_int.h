@@ -12,6 +12,9 @@
 #include "db/db_driver.h"
 
 #define STMT_CACHE 256 /* power of two; distinct SQL texts per connection */
+/* The group writer runs every write transaction's statements: all of the
+ * application's write SQL, not one request kind's. */
+#define STMT_CACHE_WRITER 1024
 
 struct db_stmt {
 	struct db_conn *conn;
@@ -33,8 +36,8 @@ struct db_conn {
 	char err[512];
 	enum db_err_class err_class;
 	bool err_unique, err_fk; /* of the recorded error */
-	struct db_stmt *cache[STMT_CACHE];
-	int ncached;
+	struct db_stmt **cache; /* cache_cap slots, a power of two */
+	int cache_cap, ncached;
 	struct db_conn *next_free;
 	/* Group commit (db_group.c). On a pooled connection in a group
 	 * member's transaction: tx is the writer connection its statements
@@ -84,6 +87,7 @@ struct db {
 /* db.c */
 void db_record_error(struct db_conn *c);
 void db_clear_error(struct db_conn *c);
+struct db_conn *db_conn_new(struct db *db, void *impl, int cache_cap);
 void db_conn_free(struct db_conn *c);
 
 /* db_group.c: SQLite transactions (PostgreSQL's stay in db.c). */
