@@ -73,6 +73,9 @@ void cmd_open_for(struct app *app, const struct cmd_settings *s,
 	if (db_open_limits(app->cfg.db, app->cfg.db_pool, &lim, &app->db,
 			   &err) < 0)
 		die("%s", err.msg);
+	/* Only the server has concurrent writers to group. */
+	if (server)
+		db_set_group_commit(app->db, app->cfg.sqlite_group_commit, 0);
 	cmd_kernel_init(app);
 }
 

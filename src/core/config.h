@@ -23,6 +23,7 @@ struct config {
 	int db_connect_timeout_seconds;
 	int db_statement_timeout_ms;
 	int db_acquire_timeout_ms;
+	bool sqlite_group_commit; /* SQLite: one COMMIT for concurrent writers */
 	int queue_timeout_ms;    /* waiting for a free worker, then 503 */
 	int slow_client_timeout_seconds; /* under pressure, see server.c */
 	int max_body_bytes;

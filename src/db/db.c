@@ -14,45 +14,8 @@
 
 #include "db/db.h"
 #include "db/db_driver.h"
-
-#define STMT_CACHE 256 /* power of two; distinct SQL texts per connection */
-
-struct db_stmt {
-	struct db_conn *conn;
-	void *impl;
-	char *sql;
-	uint64_t hash;
-	bool active;    /* stepped since the last reset */
-	bool transient; /* not cached: db_reset frees it */
-};
-
-struct db_conn {
-	struct db *db;
-	void *impl;
-	bool in_tx;
-	/* The last error since acquire or db_begin, rollbacks aside: what
-	 * the caller reports, whatever a rollback says afterwards. */
-	char err[512];
-	enum db_err_class err_class;
-	struct db_stmt *cache[STMT_CACHE];
-	int ncached;
-	struct db_conn *next_free;
-};
-
-struct db {
-	const struct db_driver *drv;
-	char *url;
-	struct db_limits lim;
-	int pool_size, open, busy;
-	struct db_conn *free_list;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	/* SQLite has one writer at a time. Queueing writers on a mutex wakes
-	 * the next one the moment the lock is free, where SQLite's busy
-	 * handler would sleep and retry (that cost 1.5 s at p99 under load).
-	 * Other processes on the same file still meet the busy timeout. */
-	pthread_mutex_t write_mu;
-};
+#include "db/db_int.h"
+#include "core/log.h"
 
 static atomic_uint_fast64_t db_errors;
 static atomic_uint_fast64_t db_corrupt;
@@ -73,21 +36,34 @@ uint64_t db_corrupt_count(void)
 }
 
 /* Counts a failed call on c and keeps its message and class for
- * db_errmsg (rollbacks do not come here, so they never replace it). */
-static void record_error(struct db_conn *c)
+ * db_errmsg (rollbacks do not come here, so they never replace it). A
+ * failure on the group writer is kept on the member running there. */
+void db_record_error(struct db_conn *c)
 {
 	count_error();
-	enum db_err_class cls = c->db->drv->err_class(c->impl);
+	const struct db_driver *drv = c->db->drv;
+	struct db_conn *t = c->writer && c->owner ? c->owner : c;
+	enum db_err_class cls = drv->err_class(c->impl);
 	if (cls == DB_ERR_CORRUPT)
 		atomic_fetch_add(&db_corrupt, 1);
-	c->err_class = cls == DB_ERR_NONE ? DB_ERR_OTHER : cls;
-	atr_strlcpy(c->err, c->db->drv->errmsg(c->impl), sizeof c->err);
+	t->err_class = cls == DB_ERR_NONE ? DB_ERR_OTHER : cls;
+	t->err_unique = drv->err_unique(c->impl);
+	t->err_fk = drv->err_fk(c->impl);
+	atr_strlcpy(t->err, drv->errmsg(c->impl), sizeof t->err);
 }
 
-static void clear_error(struct db_conn *c)
+void db_clear_error(struct db_conn *c)
 {
 	c->err[0] = 0;
 	c->err_class = DB_ERR_NONE;
+	c->err_unique = c->err_fk = false;
+}
+
+/* The connection c's statements run on: the group writer while c is a
+ * group member, c itself otherwise. */
+static struct db_conn *eff(struct db_conn *c)
+{
+	return c->tx ? c->tx : c;
 }
 
 static const char *strip_prefix(const char *s, const char *p)
@@ -137,7 +113,7 @@ int db_open_limits(const char *url, int pool_size,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&db->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	pthread_mutex_init(&db->write_mu, NULL);
+	gc_init(db);
 	/* Open one connection now so a bad URL fails at start-up. */
 	struct db_conn *c = db_acquire(db, err);
 	if (!c) {
@@ -149,9 +125,19 @@ int db_open_limits(const char *url, int pool_size,
 	return 0;
 }
 
-static void conn_free(struct db_conn *c)
+struct db_conn *db_conn_new(struct db *db, void *impl, int cache_cap)
 {
-	for (int i = 0; i < STMT_CACHE; i++) {
+	struct db_conn *c = xcalloc(1, sizeof *c);
+	c->db = db;
+	c->impl = impl;
+	c->cache_cap = cache_cap;
+	c->cache = xcalloc((size_t)cache_cap, sizeof *c->cache);
+	return c;
+}
+
+void db_conn_free(struct db_conn *c)
+{
+	for (int i = 0; i < c->cache_cap; i++) {
 		struct db_stmt *st = c->cache[i];
 		if (!st)
 			continue;
@@ -160,6 +146,7 @@ static void conn_free(struct db_conn *c)
 		free(st);
 	}
 	c->db->drv->disconnect(c->impl);
+	free(c->cache);
 	free(c);
 }
 
@@ -168,15 +155,15 @@ void db_close(struct db *db)
 	if (!db)
 		return;
 	ATR_ASSERT(db->busy == 0);
+	gc_fini(db);
 	struct db_conn *c = db->free_list;
 	while (c) {
 		struct db_conn *n = c->next_free;
-		conn_free(c);
+		db_conn_free(c);
 		c = n;
 	}
 	pthread_mutex_destroy(&db->mu);
 	pthread_cond_destroy(&db->cv);
-	pthread_mutex_destroy(&db->write_mu);
 	free(db->url);
 	free(db);
 }
@@ -232,7 +219,7 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 			db->busy++;
 			pthread_mutex_unlock(&db->mu);
 			if (!db->drv->broken(c->impl)) {
-				clear_error(c);
+				db_clear_error(c);
 				return c;
 			}
 			/* Closed by the server (a restart): reopen. */
@@ -240,7 +227,7 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 			db->busy--;
 			db->open--;
 			pthread_mutex_unlock(&db->mu);
-			conn_free(c);
+			db_conn_free(c);
 			pthread_mutex_lock(&db->mu);
 			continue;
 		}
@@ -275,9 +262,7 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 			err->retry_after = 5;
 		return NULL;
 	}
-	struct db_conn *c = xcalloc(1, sizeof *c);
-	c->db = db;
-	c->impl = impl;
+	struct db_conn *c = db_conn_new(db, impl, STMT_CACHE);
 	return c;
 }
 
@@ -291,7 +276,7 @@ void db_release(struct db_conn *c)
 	if (db->drv->broken(c->impl)) {
 		/* Lost or abandoned (a statement timed out): close it now,
 		 * not at the next acquire. */
-		conn_free(c);
+		db_conn_free(c);
 		pthread_mutex_lock(&db->mu);
 		db->open--;
 		db->busy--;
@@ -317,12 +302,15 @@ void db_pool_stats(struct db *db, int *open, int *busy)
 
 int db_exec(struct db_conn *c, const char *sql)
 {
-	int rc = c->db->drv->exec(c->impl, sql);
+	struct db_conn *e = eff(c);
+	int rc = e->db->drv->exec(e->impl, sql);
 	if (rc < 0)
-		record_error(c);
+		db_record_error(e);
 	return rc;
 }
 
+/* SQLite has one writer: its transactions take the writer turn and, with
+ * sqlite_group_commit, share one (db_group.c). */
 static bool serial_writes(const struct db_conn *c)
 {
 	return c->db->drv->dialect == DB_SQLITE;
@@ -331,33 +319,33 @@ static bool serial_writes(const struct db_conn *c)
 int db_begin(struct db_conn *c)
 {
 	ATR_ASSERT(!c->in_tx);
+	db_clear_error(c);
 	if (serial_writes(c))
-		pthread_mutex_lock(&c->db->write_mu);
-	const char *sql = serial_writes(c) ? "BEGIN IMMEDIATE" : "BEGIN";
-	clear_error(c);
-	if (db_exec(c, sql) < 0) {
-		if (serial_writes(c))
-			pthread_mutex_unlock(&c->db->write_mu);
+		return gc_begin(c, false);
+	if (db_exec(c, "BEGIN") < 0)
 		return -1;
-	}
 	c->in_tx = true;
 	return 0;
 }
 
-static void tx_done(struct db_conn *c)
+int db_begin_solo(struct db_conn *c)
 {
-	c->in_tx = false;
+	ATR_ASSERT(!c->in_tx);
+	db_clear_error(c);
 	if (serial_writes(c))
-		pthread_mutex_unlock(&c->db->write_mu);
+		return gc_begin(c, true);
+	return db_begin(c);
 }
 
 int db_commit(struct db_conn *c)
 {
 	ATR_ASSERT(c->in_tx);
+	if (serial_writes(c))
+		return gc_commit(c);
 	int rc = db_exec(c, "COMMIT");
 	if (rc < 0)
 		c->db->drv->exec(c->impl, "ROLLBACK");
-	tx_done(c);
+	c->in_tx = false;
 	return rc;
 }
 
@@ -365,11 +353,13 @@ int db_rollback(struct db_conn *c)
 {
 	if (!c->in_tx)
 		return 0;
+	if (serial_writes(c))
+		return gc_rollback(c);
 	/* Not recorded: SQLite may already have rolled back by itself
 	 * (disk full, I/O error), and "no transaction is active" would
 	 * hide the cause the caller is about to report. */
 	int rc = c->db->drv->exec(c->impl, "ROLLBACK");
-	tx_done(c);
+	c->in_tx = false;
 	return rc;
 }
 
@@ -390,9 +380,10 @@ static uint64_t hash_sql(const char *s)
 
 struct db_stmt *db_prepare(struct db_conn *c, const char *sql)
 {
+	c = eff(c);
 	uint64_t h = hash_sql(sql);
-	size_t i = h & (STMT_CACHE - 1);
-	for (size_t probe = 0; probe < STMT_CACHE; probe++) {
+	size_t i = h & (size_t)(c->cache_cap - 1);
+	for (size_t probe = 0; probe < (size_t)c->cache_cap; probe++) {
 		struct db_stmt *st = c->cache[i];
 		if (!st)
 			break;
@@ -400,11 +391,11 @@ struct db_stmt *db_prepare(struct db_conn *c, const char *sql)
 			ATR_ASSERT(!st->active); /* reset before reuse */
 			return st;
 		}
-		i = (i + 1) & (STMT_CACHE - 1);
+		i = (i + 1) & (size_t)(c->cache_cap - 1);
 	}
 	void *impl = c->db->drv->prepare(c->impl, sql);
 	if (!impl) {
-		record_error(c);
+		db_record_error(c);
 		return NULL;
 	}
 	struct db_stmt *st = xcalloc(1, sizeof *st);
@@ -412,23 +403,41 @@ struct db_stmt *db_prepare(struct db_conn *c, const char *sql)
 	st->impl = impl;
 	st->sql = xstrdup(sql);
 	st->hash = h;
-	if (c->ncached >= STMT_CACHE * 3 / 4) {
+	if (c->ncached >= c->cache_cap * 3 / 4) {
 		/* Cache full: hand out a one-use statement that db_reset
 		 * frees. The SQL set is bounded by the route and entity
 		 * tables, so this only guards against a runaway caller. */
 		st->transient = true;
 		return st;
 	}
-	i = h & (STMT_CACHE - 1);
+	i = h & (size_t)(c->cache_cap - 1);
 	while (c->cache[i])
-		i = (i + 1) & (STMT_CACHE - 1);
+		i = (i + 1) & (size_t)(c->cache_cap - 1);
 	c->cache[i] = st;
 	c->ncached++;
 	return st;
 }
 
+/* A statement used where it does not belong (db_group.c's
+ * gc_stmt_usable): a bug in the caller. Binds and reads do nothing, a step
+ * fails, so the request answers 500 instead of racing another thread on
+ * the writer connection. */
+static bool usable(struct db_stmt *st)
+{
+	if (gc_stmt_usable(st))
+		return true;
+	static struct atr_log_limit lim = ATR_LOG_LIMIT_INIT(10);
+	atr_log_limited(&lim,
+			"db: a statement was used outside the transaction it "
+			"belongs to (a bug): %.120s",
+			st->sql);
+	return false;
+}
+
 void db_bind_text(struct db_stmt *st, int idx, const char *s)
 {
+	if (!usable(st))
+		return;
 	if (!s)
 		st->conn->db->drv->bind_null(st->impl, idx);
 	else
@@ -437,17 +446,20 @@ void db_bind_text(struct db_stmt *st, int idx, const char *s)
 
 void db_bind_int(struct db_stmt *st, int idx, int64_t v)
 {
-	st->conn->db->drv->bind_int(st->impl, idx, v);
+	if (usable(st))
+		st->conn->db->drv->bind_int(st->impl, idx, v);
 }
 
 void db_bind_null(struct db_stmt *st, int idx)
 {
-	st->conn->db->drv->bind_null(st->impl, idx);
+	if (usable(st))
+		st->conn->db->drv->bind_null(st->impl, idx);
 }
 
 void db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
 {
-	st->conn->db->drv->bind_blob(st->impl, idx, p, n);
+	if (usable(st))
+		st->conn->db->drv->bind_blob(st->impl, idx, p, n);
 }
 
 void db_bind_opt_int(struct db_stmt *st, int idx, bool present, int64_t v)
@@ -460,48 +472,58 @@ void db_bind_opt_int(struct db_stmt *st, int idx, bool present, int64_t v)
 
 int db_step(struct db_stmt *st)
 {
+	if (!usable(st)) {
+		count_error();
+		return -1;
+	}
 	st->active = true;
 	int rc = st->conn->db->drv->step(st->impl);
 	if (rc < 0)
-		record_error(st->conn);
+		db_record_error(st->conn);
 	return rc;
 }
 
 int db_col_count(struct db_stmt *st)
 {
-	return st->conn->db->drv->col_count(st->impl);
+	return usable(st) ? st->conn->db->drv->col_count(st->impl) : 0;
 }
 
 const char *db_col_name(struct db_stmt *st, int col)
 {
-	return st->conn->db->drv->col_name(st->impl, col);
+	return usable(st) ? st->conn->db->drv->col_name(st->impl, col) : NULL;
 }
 
 const char *db_col_text(struct db_stmt *st, int col)
 {
-	return st->conn->db->drv->col_text(st->impl, col);
+	return usable(st) ? st->conn->db->drv->col_text(st->impl, col) : NULL;
 }
 
 int64_t db_col_int(struct db_stmt *st, int col)
 {
-	return st->conn->db->drv->col_int(st->impl, col);
+	return usable(st) ? st->conn->db->drv->col_int(st->impl, col) : 0;
 }
 
 bool db_col_null(struct db_stmt *st, int col)
 {
-	return st->conn->db->drv->col_null(st->impl, col);
+	return usable(st) ? st->conn->db->drv->col_null(st->impl, col) : true;
 }
 
 const void *db_col_blob(struct db_stmt *st, int col, size_t *n)
 {
 	*n = 0;
-	return st->conn->db->drv->col_blob(st->impl, col, n);
+	return usable(st) ? st->conn->db->drv->col_blob(st->impl, col, n)
+			  : NULL;
 }
 
 void db_reset(struct db_stmt *st)
 {
 	if (!st)
 		return;
+	if (!gc_stmt_usable(st)) {
+		/* The member that used it has ended: db_group.c reset it
+		 * then, and another thread may be using the writer now. */
+		return;
+	}
 	st->conn->db->drv->reset(st->impl);
 	st->active = false;
 	if (st->transient) {
@@ -513,8 +535,9 @@ void db_reset(struct db_stmt *st)
 
 const char *db_errmsg(struct db_conn *c)
 {
-	return c->err_class != DB_ERR_NONE ? c->err
-					   : c->db->drv->errmsg(c->impl);
+	return c->err_class != DB_ERR_NONE
+		       ? c->err
+		       : eff(c)->db->drv->errmsg(eff(c)->impl);
 }
 
 enum db_err_class db_err_class(struct db_conn *c)
@@ -527,12 +550,14 @@ bool db_conn_broken(struct db_conn *c)
 	return c->db->drv->broken(c->impl);
 }
 
+/* From the recorded error: a member's failure on the writer is kept on
+ * the member's own connection. */
 bool db_err_unique(struct db_conn *c)
 {
-	return c->db->drv->err_unique(c->impl);
+	return c->err_class != DB_ERR_NONE && c->err_unique;
 }
 
 bool db_err_fk(struct db_conn *c)
 {
-	return c->db->drv->err_fk(c->impl);
+	return c->err_class != DB_ERR_NONE && c->err_fk;
 }

@@ -84,11 +84,37 @@ enum db_dialect db_conn_dialect(const struct db_conn *c);
 int db_params_max(const struct db_conn *c);
 
 /* Transactions. db_begin is BEGIN IMMEDIATE on SQLite (the write lock is
- * taken up front, so no deadlock upgrade later). 0 on success. */
+ * taken up front, so no deadlock upgrade later). 0 on success.
+ *
+ * SQLite with group commit on (db_set_group_commit): concurrent
+ * transactions share one transaction on a writer connection, each a
+ * savepoint in it (db_group.c). db_commit returns 0 only once the shared
+ * COMMIT (the fsync) has returned; db_rollback undoes this transaction
+ * only. Between db_begin and db_commit/db_rollback, prepare (again) every
+ * statement the transaction runs and reset it before the end: a statement
+ * prepared before db_begin, or used after the end, fails (it belongs to
+ * another connection). A transaction stays on the thread that began it. */
 int db_begin(struct db_conn *c);
+/* The same, on SQLite always on c's own connection, alone: the open group
+ * commits first. For a transaction that changes the connection's own
+ * state before it begins (PRAGMA foreign_keys = OFF in a migration). */
+int db_begin_solo(struct db_conn *c);
 int db_commit(struct db_conn *c);
 int db_rollback(struct db_conn *c);
 bool db_in_tx(const struct db_conn *c);
+
+/* SQLite group commit (sqlite_group_commit): on or off; a no-op on
+ * PostgreSQL. Call before the pool is shared between threads. max_members
+ * bounds a group (0: 64). */
+void db_set_group_commit(struct db *db, bool on, int max_members);
+/* Group commits done and transactions committed through them since open
+ * (both 0 when group commit is off or on PostgreSQL), and the threads
+ * waiting for the writer turn now. */
+struct db_group_stats {
+	uint64_t commits, members;
+	int waiting;
+};
+void db_group_stats(struct db *db, struct db_group_stats *out);
 
 /* Runs a script of one or more statements without parameters. */
 int db_exec(struct db_conn *c, const char *sql);

@@ -48,6 +48,10 @@ struct db_driver {
 	 * look at the socket (a server restart leaves pooled connections
 	 * closed by the peer). */
 	bool (*broken)(void *conn);
+	/* True while a transaction is open on the connection (SQLite: not in
+	 * autocommit; it ends one by itself on a full disk or an I/O error).
+	 * May be NULL where unused (PostgreSQL). */
+	bool (*tx_active)(void *conn);
 };
 
 extern const struct db_driver db_driver_sqlite;

@@ -330,6 +330,11 @@ static bool sq_broken(void *conn)
 	return c->readonly_full && atr_mono_ns() - c->opened_ns > SQ_RETRY_RW_NS;
 }
 
+static bool sq_tx_active(void *conn)
+{
+	return !sqlite3_get_autocommit(((struct sq_conn *)conn)->db);
+}
+
 const struct db_driver db_driver_sqlite = {
 	.dialect = DB_SQLITE,
 	.name = "sqlite",
@@ -355,4 +360,5 @@ const struct db_driver db_driver_sqlite = {
 	.err_fk = sq_err_fk,
 	.err_class = sq_err_class,
 	.broken = sq_broken,
+	.tx_active = sq_tx_active,
 };

@@ -163,7 +163,7 @@ static int apply_one(struct db_conn *c, const struct embedded_file *f,
 		      strstr((const char *)f->data, MARKER_FK_OFF);
 	if (fk_off && db_exec(c, "PRAGMA foreign_keys = OFF") < 0)
 		goto fail;
-	if (db_begin(c) < 0)
+	if (db_begin_solo(c) < 0)
 		goto fail;
 	bool applied;
 	if (is_applied(c, version, &applied) < 0)

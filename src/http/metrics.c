@@ -161,6 +161,21 @@ void metrics_render(struct metrics *m, struct app *app, int64_t outbox,
 		   "atrium_http_inflight %d\n",
 		   (unsigned long long)db_error_count(), open, busy,
 		   (long long)outbox, atomic_load(&app->inflight));
+	/* SQLite group commit (db/db_group.c): transactions per COMMIT is
+	 * members / commits. */
+	struct db_group_stats gs;
+	db_group_stats(app->db, &gs);
+	buf_printf(out,
+		   "# HELP atrium_db_group_commits_total SQLite group COMMITs "
+		   "(one fsync each).\n"
+		   "# TYPE atrium_db_group_commits_total counter\n"
+		   "atrium_db_group_commits_total %llu\n"
+		   "# HELP atrium_db_group_members_total Transactions committed "
+		   "through SQLite group COMMITs.\n"
+		   "# TYPE atrium_db_group_members_total counter\n"
+		   "atrium_db_group_members_total %llu\n",
+		   (unsigned long long)gs.commits,
+		   (unsigned long long)gs.members);
 	for (int i = 0; app->modules[i]; i++)
 		if (app->modules[i]->metrics)
 			app->modules[i]->metrics(app, out);

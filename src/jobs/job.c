@@ -4,7 +4,7 @@
  * Claiming is one UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING:
  * on PostgreSQL the inner SELECT is FOR UPDATE SKIP LOCKED, so nodes never
  * claim the same row and never wait for each other; on SQLite the writer
- * is serialised (db.c's write_mu, BEGIN IMMEDIATE), which makes the same
+ * is serialised (db_group.c's writer turn, BEGIN IMMEDIATE), which makes the same
  * statement atomic. attempts counts claims (see run.c). */
 #include "atrium.h"
 

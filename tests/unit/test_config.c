@@ -346,6 +346,10 @@ TEST(config_auto_size)
 	config_auto_size(&lite, false);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	CHECK_EQ_INT(lite.threads, cores > 2 ? cores : 2); /* one per core */
+	/* SQLite with group commit: writes wait for their group's fsync. */
+	struct config grouped = {.sqlite_group_commit = true};
+	config_auto_size(&grouped, false);
+	CHECK_EQ_INT(grouped.threads, 16);
 	struct config set = {.threads = 5, .db_pool = 7};
 	config_auto_size(&set, false);
 	CHECK_EQ_INT(set.threads, 5); /* explicit values stay */
