@@ -228,6 +228,20 @@ static enum MHD_Result text_part(struct upload *u, const char *key,
 	return MHD_YES;
 }
 
+bool upload_form_piece(struct upload *u, const char *key,
+		       const char *filename, const char *content_type,
+		       const char *data, uint64_t off, size_t size)
+{
+	if (u->err.kind || u->too_large)
+		return false;
+	if (!key)
+		key = "";
+	if (filename)
+		return file_part(u, key, filename, content_type, data, off,
+				 size) == MHD_YES;
+	return text_part(u, key, data, off, size) == MHD_YES;
+}
+
 static enum MHD_Result form_part(void *cls, enum MHD_ValueKind kind,
 				 const char *key, const char *filename,
 				 const char *content_type,
@@ -236,21 +250,22 @@ static enum MHD_Result form_part(void *cls, enum MHD_ValueKind kind,
 {
 	(void)kind;
 	(void)transfer_encoding;
-	struct upload *u = cls;
-	if (u->err.kind || u->too_large)
-		return MHD_NO;
-	if (!key)
-		key = "";
-	if (filename)
-		return file_part(u, key, filename, content_type, data, off,
-				 size);
-	return text_part(u, key, data, off, size);
+	return upload_form_piece(cls, key, filename, content_type, data, off,
+				 size)
+		       ? MHD_YES
+		       : MHD_NO;
+}
+
+void upload_form_start(struct upload *u, const char *fields)
+{
+	u->form = fields;
+	u->is_form = true;
+	u->bound = u->limit + UPLOAD_FORM_SLACK;
 }
 
 void upload_begin_form(struct upload *u, void *con, const char *fields)
 {
-	u->form = fields;
-	u->bound = u->limit + UPLOAD_FORM_SLACK;
+	upload_form_start(u, fields);
 	u->pp = MHD_create_post_processor(con, FORM_BUFFER, form_part, u);
 	if (!u->pp)
 		atr_field(&u->err, "file", "invalid",
@@ -282,8 +297,9 @@ void upload_add(struct upload *u, const char *data, size_t n)
 
 void upload_finish(struct upload *u)
 {
-	if (u->pp) {
-		enum MHD_Result ok = MHD_destroy_post_processor(u->pp);
+	if (u->is_form) {
+		enum MHD_Result ok =
+			u->pp ? MHD_destroy_post_processor(u->pp) : MHD_YES;
 		u->pp = NULL;
 		if (!u->err.kind && !u->too_large) {
 			if (ok != MHD_YES)

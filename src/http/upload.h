@@ -55,6 +55,7 @@ struct upload {
 	struct atr_err err;
 
 	/* A multipart/form-data post. */
+	bool is_form;
 	void *pp;          /* struct MHD_PostProcessor */
 	const char *form;  /* the route's text fields, "a,b" */
 	int nfiles;        /* file parts seen */
@@ -73,6 +74,16 @@ bool upload_is_form(const char *content_type);
  * Content-Type names the boundary), with the route's text fields (a
  * comma-separated list, or NULL for none). */
 void upload_begin_form(struct upload *u, void *con, const char *fields);
+/* What upload_begin_form does besides making the post processor: the
+ * body is a form with the route's fields. */
+void upload_form_start(struct upload *u, const char *fields);
+/* One piece of a form part, as the post processor hands it over (a file
+ * part has a filename; off is where the piece starts in its part): kept,
+ * or refused (false; u->err names the field, or u->too_large). Called by
+ * the post processor; tests/fuzz/fuzz_upload.c calls it directly. */
+bool upload_form_piece(struct upload *u, const char *key,
+		       const char *filename, const char *content_type,
+		       const char *data, uint64_t off, size_t size);
 /* n more bytes of the body, as they arrive. */
 void upload_add(struct upload *u, const char *data, size_t n);
 /* The body is complete: ends the form (a missing file part is an error)
