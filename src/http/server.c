@@ -488,8 +488,18 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
 		size_t max = pipeline_body_limit(s->app, rt, &st->limit_name);
 		bool upload = rt && (rt->flags & ROUTE_RAW_BODY);
 		upload_init(&st->up, max, upload);
-		if (upload && upload_is_form(MHD_lookup_connection_value(
-				      con, MHD_HEADER_KIND, "Content-Type")))
+		/* Without a cookie or an Authorization header nobody can be
+		 * signed in: the body is read and dropped, and the pipeline
+		 * answers 401, without a byte on the temporary disk. */
+		if (upload && rt->access != ACCESS_PUBLIC &&
+		    !MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+						 "Cookie") &&
+		    !MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+						 "Authorization"))
+			st->up.discard = true;
+		else if (upload &&
+			 upload_is_form(MHD_lookup_connection_value(
+				 con, MHD_HEADER_KIND, "Content-Type")))
 			upload_begin_form(&st->up, con, rt->form);
 		const char *cl = MHD_lookup_connection_value(
 			con, MHD_HEADER_KIND, "Content-Length");

@@ -116,7 +116,7 @@ static int spool_write(struct upload *u, const char *data, size_t n)
 /* Keeps n bytes of the file: in memory while small, then on disk. */
 static void keep(struct upload *u, const char *data, size_t n)
 {
-	if (u->err.kind || u->too_large)
+	if (u->err.kind || u->too_large || u->discard)
 		return;
 	if (u->len + n > u->limit) {
 		u->too_large = true;

@@ -43,6 +43,10 @@ struct upload {
 	uint64_t bound;   /* bytes of the body as sent (limit + a form's
 			   * UPLOAD_FORM_SLACK) */
 	bool spool;       /* may go to a temporary file (an upload route) */
+	/* Read, counted and dropped, never kept: a request that cannot be
+	 * authenticated (no credential at all) is answered 401 once read,
+	 * and must not fill the temporary disk meanwhile. */
+	bool discard;
 	bool too_large;   /* past limit: the rest is read and dropped */
 	int64_t received; /* bytes of the body read so far */
 	struct buf mem;   /* the body (the file part) while small */

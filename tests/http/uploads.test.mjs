@@ -292,6 +292,13 @@ describe('uploads', () => {
       await waitFor(() => openIn(srv, tmp) === 0, { what: 'the temporary file closed' });
     }
     assert.equal((await admin.req('GET', '/healthz')).status, 200);
+    // without any credential: read, dropped, 401 (src/http/server.c keeps
+    // no file for it; tests/unit/test_upload.c checks the dropping)
+    const anon = await fetch(`${srv.base}${IMPORTS}?entity=leads`, {
+      method: 'POST', body: Buffer.alloc(4 << 20, 0x61), headers: { 'Content-Type': 'text/csv' },
+    });
+    assert.equal(anon.status, 401, await anon.text());
+    assert.equal(openIn(srv, tmp), 0);
     const again = await admin.req('POST', IMPORTS, { query: { entity: 'leads' }, raw: Buffer.from('name\nx\n'), contentType: 'text/csv' });
     assert.equal(again.status, 201, again.text);
   });

@@ -159,3 +159,30 @@ TEST(upload_declared_fields)
 	CHECK(!upload_is_form("text/csv"));
 	CHECK(!upload_is_form(NULL));
 }
+
+TEST(upload_discarded_body_is_never_kept)
+{
+	char tmpl[] = "/tmp/atrium-unit-upload-XXXXXX";
+	char *old;
+	char *dir = with_tmpdir(tmpl, &old);
+	struct upload u;
+	upload_init(&u, 1 << 20, true);
+	u.discard = true;
+	char chunk[100 * 1024];
+	memset(chunk, 'd', sizeof chunk);
+	for (int i = 0; i < 5; i++)
+		upload_add(&u, chunk, sizeof chunk);
+	CHECK_EQ_INT(u.fd, -1); /* no temporary file */
+	CHECK_EQ_INT(u.mem.len, 0);
+	CHECK_EQ_INT(u.received, 5 * (int64_t)sizeof chunk);
+	CHECK(!u.too_large);
+	for (int i = 0; i < 6; i++) /* the bound still holds */
+		upload_add(&u, chunk, sizeof chunk);
+	CHECK(u.too_large);
+	upload_finish(&u);
+	size_t n;
+	upload_body(&u, &n);
+	CHECK_EQ_INT(n, 0);
+	upload_free(&u);
+	restore_tmpdir(dir, old);
+}
