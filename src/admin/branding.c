@@ -245,10 +245,10 @@ static int branding_h_image(struct req *r)
 
 /* ---- changing ------------------------------------------------------------- */
 
-/* The format the request's Content-Type names: 'p'ng, 's'vg, 'i'co, or 0. */
+/* The format the file's Content-Type names: 'p'ng, 's'vg, 'i'co, or 0. */
 static char body_format(struct req *r)
 {
-	const char *ct = req_header(r, "Content-Type");
+	const char *ct = r->raw_body_type; /* the request's, or a form's file */
 	if (!ct)
 		return 0;
 	size_t n = strcspn(ct, ";");
@@ -495,7 +495,10 @@ static const struct route branding_routes[] = {
 	{HTTP_GET, "/api/v1/branding/public", branding_h_public,
 	 ACCESS_PUBLIC, NULL, 0, NULL, NULL},
 	{HTTP_PUT, "/api/v1/settings/branding/{kind}", branding_h_put,
-	 ACCESS_PERM, "settings", CAP_EDIT, NULL, NULL, NULL, ROUTE_RAW_BODY},
+	 ACCESS_PERM, "settings", CAP_EDIT, NULL, NULL, NULL, ROUTE_RAW_BODY,
+	 /* judged at BRANDING_MAX_BYTES with a 422 naming the image; a
+	  * body past this is not read (413) */
+	 .max_body = 4 * BRANDING_MAX_BYTES},
 	{HTTP_DELETE, "/api/v1/settings/branding/{kind}", branding_h_delete,
 	 ACCESS_PERM, "settings", CAP_EDIT, NULL, NULL},
 	{HTTP_GET, "/branding/{id}/{kind}", branding_h_image, ACCESS_PUBLIC,

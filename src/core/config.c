@@ -44,6 +44,8 @@ static const struct option_row config_options[] = {
 	{"slow_client_timeout_seconds", I(slow_client_timeout_seconds), "10",
 	 1, 3600},
 	{"max_body_bytes", I(max_body_bytes), "1048576", 1024, 64 << 20},
+	/* An upload route's body (ROUTE_RAW_BODY), spooled to disk. */
+	{"max_upload_bytes", I(max_upload_bytes), "33554432", 1024, 1 << 30},
 	{"conn_limit", I(conn_limit), "1024", 1, 100000},
 	{"per_ip_conn_limit", I(per_ip_conn_limit), "64", 1, 100000},
 	{"conn_timeout_seconds", I(conn_timeout_seconds), "30", 1, 3600},

@@ -27,6 +27,7 @@ struct config {
 	int queue_timeout_ms;    /* waiting for a free worker, then 503 */
 	int slow_client_timeout_seconds; /* under pressure, see server.c */
 	int max_body_bytes;
+	int max_upload_bytes; /* an upload route's body (http/upload.h) */
 	int conn_limit;
 	int per_ip_conn_limit;
 	int conn_timeout_seconds;

@@ -2,16 +2,16 @@
  * taken from inbound email by the pipe.
  *
  * GET    /api/v1/tickets/{id}/attachments  the ticket's files (metadata)
- * POST   /api/v1/tickets/{id}/attachments?filename=NAME
+ * POST   /api/v1/tickets/{id}/attachments?filename=NAME (or a form post)
  *                                          a file as the raw body
  * GET    /api/v1/ticket-attachments/{id}   the file itself
  * DELETE /api/v1/ticket-attachments/{id}   remove it
  *
  * Each route needs the ticket to be visible to the caller (404 as for the
  * ticket otherwise). A file is refused when it is empty, larger than
- * ATTACH_MAX (or the server's body limit), or an executable or script
- * (by its name, and by its first bytes whatever its name). It is served
- * only as a download (Content-Disposition: attachment, nosniff, a
+ * ATTACH_MAX (the route's bound: 413 beyond, unread), or an executable or
+ * script (by its name, and by its first bytes whatever its name). It is
+ * served only as a download (Content-Disposition: attachment, nosniff, a
  * sandboxing CSP) with its type taken from an allowlist (images, PDF,
  * plain text, office documents; anything else application/octet-stream),
  * never from what the uploader claimed, so no file renders in Atrium's
@@ -392,7 +392,8 @@ static const struct route attach_routes[] = {
 	{HTTP_GET, "/api/v1/tickets/{id}/attachments", attach_h_list,
 	 ACCESS_PERM, "tickets", CAP_VIEW},
 	{HTTP_POST, "/api/v1/tickets/{id}/attachments", attach_h_upload,
-	 ACCESS_PERM, "tickets", CAP_EDIT, NULL, NULL, NULL, ROUTE_RAW_BODY},
+	 ACCESS_PERM, "tickets", CAP_EDIT, NULL, NULL, NULL, ROUTE_RAW_BODY,
+	 .max_body = ATTACH_MAX, .form = "filename"},
 	{HTTP_GET, "/api/v1/ticket-attachments/{id}", attach_h_get,
 	 ACCESS_PERM, "tickets", CAP_VIEW},
 	{HTTP_DELETE, "/api/v1/ticket-attachments/{id}", attach_h_delete,

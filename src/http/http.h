@@ -74,6 +74,17 @@ struct route {
 	 * fields are known only at run time (the settings of every module,
 	 * an organisation's custom fields). Never NULL when set. */
 	const struct schema *(*body_of)(struct req *r);
+	/* ROUTE_RAW_BODY only: the largest body this route takes, when
+	 * smaller than max_upload_bytes (0: max_upload_bytes). Every other
+	 * route's body is bounded by max_body_bytes. The server knows the
+	 * route before it reads the body, and answers 413 beyond this. */
+	size_t max_body;
+	/* ROUTE_RAW_BODY only: the text fields a form post
+	 * (multipart/form-data) may carry beside its file part, "a,b"; they
+	 * reach the handler as query parameters (http/upload.h). A route
+	 * that declares "filename" gets the file part's name in it when
+	 * neither the query nor the form gives one. */
+	const char *form;
 };
 
 /* Usable by a member who must change their password first (temporary or
@@ -111,10 +122,15 @@ struct route {
  * and ACCESS_PERM routes marked ROUTE_NO_TOKEN (token management). */
 #define ROUTE_NO_TOKEN 256u
 #define ROUTE_TOKEN_OK 512u
-/* The body is not JSON but bytes the handler reads itself (r->raw_body,
- * r->raw_body_len; bounded by max_body_bytes like every body), with the
- * Content-Type it checks itself: an uploaded image. The route has no
- * schema; a PUT or POST under /api/ without one needs this flag. */
+/* An upload: the body is not JSON but bytes the handler reads itself
+ * (r->raw_body, r->raw_body_len, r->raw_body_type: the file's
+ * Content-Type), an image or a spreadsheet. It is bounded by
+ * max_upload_bytes or the route's max_body (not max_body_bytes), spooled
+ * to a temporary file as it arrives and mapped read-only for the
+ * handler, and may come as a form post, multipart/form-data, with one
+ * file part and the route's declared text fields (route->form; see
+ * http/upload.h). The route has no schema; a PUT or POST under /api/
+ * without one needs this flag. */
 #define ROUTE_RAW_BODY 1024u
 
 #define QUERY_MAX 32
@@ -170,6 +186,9 @@ struct req {
 	int nquery;
 	const char *raw_body;
 	size_t raw_body_len;
+	/* ROUTE_RAW_BODY: the file's Content-Type (the request's, or the
+	 * file part's of a form), or NULL. */
+	const char *raw_body_type;
 	json_t *body; /* parsed and validated, owned by the request */
 	struct principal who;
 	bool authed;

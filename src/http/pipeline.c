@@ -21,6 +21,7 @@
 #include "http/problem.h"
 #include "http/query.h"
 #include "http/router.h"
+#include "http/upload.h"
 
 static enum http_method parse_method(const char *m)
 {
@@ -115,6 +116,68 @@ static bool needs_reauth(const struct req *r)
 	       ((f & ROUTE_REAUTH_SELF) && r->id == r->who.staff_id);
 }
 
+static int add_query(struct req *r, const char *key, const char *value)
+{
+	if (r->nquery == QUERY_MAX)
+		return atr_fail(&r->err, ATR_E_BAD_REQUEST,
+				"too many query parameters and form fields");
+	r->query[r->nquery].key = arena_strdup(r->arena, key);
+	r->query[r->nquery].value = arena_strdup(r->arena, value);
+	r->nquery++;
+	return 0;
+}
+
+/* A form post to an upload route: the file part's type is the file's,
+ * and the text fields join the query parameters (a field in both is
+ * refused: which one was meant?). */
+static int form_fields(struct req *r, const struct upload *u)
+{
+	r->raw_body_type = u->file_type;
+	for (int i = 0; i < u->nfields; i++) {
+		const struct upload_field *f = &u->fields[i];
+		if (req_query(r, f->name))
+			atr_field(&r->err, f->name, "duplicate",
+				  "given both in the query string and in "
+				  "the form");
+		else if (add_query(r, f->name,
+				   f->value.p ? f->value.p : "") < 0)
+			return -1;
+	}
+	if (r->err.kind)
+		return -1;
+	if (upload_declares(r->route->form, "filename") &&
+	    !req_query(r, "filename") && u->file_name && *u->file_name)
+		return add_query(r, "filename", u->file_name);
+	return 0;
+}
+
+const struct route *pipeline_route(const struct app *app, const char *method,
+				   const char *path)
+{
+	enum http_method m = parse_method(method);
+	int idx = -1;
+	if (!m || !path ||
+	    router_match(app, m, path, NULL, &idx, NULL, 0) != MATCH_OK)
+		return NULL;
+	return &app->routes[idx];
+}
+
+size_t pipeline_body_limit(const struct app *app, const struct route *rt,
+			   const char **setting)
+{
+	if (!rt || !(rt->flags & ROUTE_RAW_BODY)) {
+		*setting = "max_body_bytes";
+		return (size_t)app->cfg.max_body_bytes;
+	}
+	size_t up = (size_t)app->cfg.max_upload_bytes;
+	if (rt->max_body && rt->max_body < up) {
+		*setting = "this route's own bound";
+		return rt->max_body;
+	}
+	*setting = "max_upload_bytes";
+	return up;
+}
+
 static int run_steps(struct req *r, const struct pipeline_input *in)
 {
 	struct app *app = r->app;
@@ -206,8 +269,13 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 
 	if (in->body_too_large)
 		return atr_fail(&r->err, ATR_E_TOO_LARGE,
-				"the request body exceeds %d bytes",
-				app->cfg.max_body_bytes);
+				"the request body exceeds %zu bytes, the "
+				"limit of this route (%s)",
+				in->body_limit, in->body_limit_name);
+	if (in->upload && in->upload->err.kind) {
+		r->err = in->upload->err;
+		return -1;
+	}
 	const struct schema *body = r->route->body;
 	if (r->route->body_of) {
 		/* A schema that follows the body (the type of the value a
@@ -243,6 +311,12 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 	}
 	r->raw_body = in->body;
 	r->raw_body_len = in->body_len;
+	if (r->route->flags & ROUTE_RAW_BODY) {
+		r->raw_body_type = req_header(r, "Content-Type");
+		if (in->upload && in->upload->nfiles &&
+		    form_fields(r, in->upload) < 0)
+			return -1;
+	}
 	return r->route->fn(r);
 }
 

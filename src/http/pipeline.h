@@ -11,6 +11,12 @@ struct pipeline_input {
 	const char *body;
 	size_t body_len;
 	bool body_too_large;
+	size_t body_limit;           /* the route's bound on the body */
+	const char *body_limit_name; /* the setting that set it */
+	/* The body as read (http/upload.h): a refused form or a failed
+	 * spool (its err), a form's text fields and the file's type. NULL:
+	 * none. */
+	const struct upload *upload;
 	bool uri_too_long;
 	bool bad_path; /* an encoded control character (%00-%1F, %7F) */
 };
@@ -27,6 +33,16 @@ void pipeline_reject(struct req *r, const struct pipeline_input *in,
 /* True when a raw URI's path (before '?') has a percent-encoded control
  * character, which decoding would turn into a NUL or a line break. */
 bool pipeline_bad_path(const char *uri);
+/* The route of method+path, known before the body is read (the server
+ * bounds the body by it), or NULL. */
+const struct route *pipeline_route(const struct app *app, const char *method,
+				   const char *path);
+/* The bound on the body of a request to rt (NULL: no route), and in
+ * *setting what sets it: max_body_bytes for every route but an upload
+ * (ROUTE_RAW_BODY), whose bound is max_upload_bytes or, when smaller, the
+ * route's own max_body. */
+size_t pipeline_body_limit(const struct app *app, const struct route *rt,
+			   const char **setting);
 /* Frees what the request owns (body, out, arena). */
 void req_free(struct req *r);
 

@@ -29,6 +29,10 @@ static void check_route(const struct route *rt)
 	    strcmp(rt->path, "/api/v1/auth/logout") != 0)
 		die("route table: %s %s has no body schema",
 		    http_method_name(rt->method), rt->path);
+	if ((rt->max_body || rt->form) && !(rt->flags & ROUTE_RAW_BODY))
+		die("route table: %s %s: max_body and form are for "
+		    "ROUTE_RAW_BODY routes",
+		    http_method_name(rt->method), rt->path);
 }
 
 void routes_build(struct app *app)
@@ -163,6 +167,8 @@ enum match_result router_match(const struct app *app, enum http_method m,
 		if (rt->method == m ||
 		    (m == HTTP_HEAD && rt->method == HTTP_GET)) {
 			*index = i;
+			if (!r) /* only which route (the server, early) */
+				return MATCH_OK;
 			r->id = id;
 			r->wildcard = wild;
 			r->param = param ? arena_strndup(r->arena, param,

@@ -21,8 +21,8 @@ void routes_free(struct app *app);
 
 enum match_result { MATCH_OK, MATCH_NO_PATH, MATCH_NO_METHOD, MATCH_BAD_ID };
 
-/* Finds the route for method+path. On MATCH_OK sets *index, and r->id /
- * r->wildcard / r->param from the path. On MATCH_NO_METHOD, allow gets the methods
+/* Finds the route for method+path. On MATCH_OK sets *index, and (r not
+ * NULL) r->id / r->wildcard / r->param from the path. On MATCH_NO_METHOD, allow gets the methods
  * the path accepts ("GET, POST"). */
 enum match_result router_match(const struct app *app, enum http_method m,
 			       const char *path, struct req *r, int *index,

@@ -25,8 +25,12 @@
  * is set only when reuse_port asks for it.
  *
  * Per request we keep a small state: the raw URI (for the query string,
- * captured by the URI log callback before MHD splits it), the body,
- * bounded by max_body_bytes, and the response a worker built.
+ * captured by the URI log callback before MHD splits it), the body and
+ * the response a worker built. The route is matched when the request
+ * starts, before its body is read: it sets the body's bound
+ * (pipeline_body_limit: max_body_bytes, or an upload route's own), and
+ * an upload's body goes to a temporary file as it arrives (http/upload.h),
+ * freed with the request whichever way it ends.
  */
 #include "atrium.h"
 
@@ -50,6 +54,7 @@
 #include "http/metrics.h"
 #include "http/pipeline.h"
 #include "http/server.h"
+#include "http/upload.h"
 #include "http/workpool.h"
 
 #define URI_MAX 8192
@@ -75,7 +80,8 @@ struct conn_state {
 	bool too_large;
 	bool counted; /* in app->inflight until its response is queued */
 	int64_t dropped; /* bytes of an oversized body read and dropped */
-	struct buf body;
+	struct upload up; /* the body */
+	const char *limit_name; /* what bounds it (pipeline_body_limit) */
 	int64_t t0;
 	const char *method, *url; /* MHD's, valid while the request lives */
 	struct MHD_Response *resp; /* built by a worker, sent once resumed */
@@ -105,6 +111,7 @@ static void *uri_log_cb(void *cls, const char *uri,
 	st->s = cls;
 	st->con = con;
 	st->t0 = atr_mono_ns();
+	upload_init(&st->up, 0, false);
 	if (strlen(uri) > URI_MAX)
 		st->uri_too_long = true;
 	else
@@ -134,7 +141,7 @@ static void completed_cb(void *cls, struct MHD_Connection *con,
 		conntrack_busy(s->ct, tracked(con), false);
 	}
 	free(st->uri);
-	buf_free(&st->body);
+	upload_free(&st->up);
 	free(st);
 	*con_cls = NULL;
 }
@@ -342,13 +349,18 @@ static void handle(struct conn_state *st, enum atr_ekind reject,
 	client_ip(&r, s);
 
 	const char *q = st->uri ? strchr(st->uri, '?') : NULL;
+	size_t body_len;
+	const char *body = upload_body(&st->up, &body_len);
 	struct pipeline_input in = {
 		.method = st->method,
 		.path = st->url,
 		.query = q ? q + 1 : NULL,
-		.body = st->body.p ? st->body.p : "",
-		.body_len = st->body.len,
-		.body_too_large = st->too_large,
+		.body = body,
+		.body_len = body_len,
+		.body_too_large = st->too_large || st->up.too_large,
+		.body_limit = st->up.limit,
+		.body_limit_name = st->limit_name,
+		.upload = &st->up,
 		.uri_too_long = st->uri_too_long,
 		.bad_path = pipeline_bad_path(st->uri),
 	};
@@ -412,6 +424,19 @@ static enum MHD_Result answer_now(struct conn_state *st, const char *method,
 	return send_ready(st);
 }
 
+/* A body over its bound, answered at once (413 naming the bound). */
+static enum MHD_Result too_large_now(struct conn_state *st, const char *method,
+				     const char *url)
+{
+	char why[160];
+	snprintf(why, sizeof why,
+		 "the request body exceeds %zu bytes, the limit of this route "
+		 "(%s)",
+		 st->up.limit, st->limit_name);
+	upload_free(&st->up);
+	return answer_now(st, method, url, ATR_E_TOO_LARGE, why);
+}
+
 static bool listed(const char *const *paths, int n, const char *url)
 {
 	for (int i = 0; i < n; i++)
@@ -456,13 +481,31 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
 		return MHD_NO;
 	if (st->counted) /* resumed: the worker's answer is ready */
 		return send_ready(st);
-	size_t max = (size_t)s->app->cfg.max_body_bytes;
 	if (!st->started) {
 		st->started = true;
+		/* The route bounds the body: known before it is read. */
+		const struct route *rt = pipeline_route(s->app, method, url);
+		size_t max = pipeline_body_limit(s->app, rt, &st->limit_name);
+		bool upload = rt && (rt->flags & ROUTE_RAW_BODY);
+		upload_init(&st->up, max, upload);
+		/* Without a cookie or an Authorization header nobody can be
+		 * signed in: the body is read and dropped, and the pipeline
+		 * answers 401, without a byte on the temporary disk. */
+		if (upload && rt->access != ACCESS_PUBLIC &&
+		    !MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+						 "Cookie") &&
+		    !MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+						 "Authorization"))
+			st->up.discard = true;
+		else if (upload &&
+			 upload_is_form(MHD_lookup_connection_value(
+				 con, MHD_HEADER_KIND, "Content-Type")))
+			upload_begin_form(&st->up, con, rt->form);
 		const char *cl = MHD_lookup_connection_value(
 			con, MHD_HEADER_KIND, "Content-Length");
 		int64_t n;
-		if (cl && atr_parse_i64(cl, &n) == 0 && n > (int64_t)max) {
+		if (cl && atr_parse_i64(cl, &n) == 0 &&
+		    (uint64_t)n > st->up.bound) {
 			st->too_large = true;
 			/* Read and drop the body first (LINGER_*), unless
 			 * it is beyond the bound or the client waits for a
@@ -472,32 +515,25 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
 				con, MHD_HEADER_KIND, "Expect");
 			if (!expect && n <= LINGER_MAX_BYTES)
 				return MHD_YES;
-			return answer_now(st, method, url, ATR_E_TOO_LARGE,
-					  "the request body is too large");
+			return too_large_now(st, method, url);
 		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!st->too_large) {
-			if (st->body.len + *upload_data_size > max) {
-				st->too_large = true;
-				buf_free(&st->body);
-			} else {
-				buf_add(&st->body, upload_data,
-					*upload_data_size);
-			}
-		} else {
+		if (!st->too_large && !st->up.too_large)
+			upload_add(&st->up, upload_data, *upload_data_size);
+		else
 			st->dropped += (int64_t)*upload_data_size;
-		}
 		*upload_data_size = 0;
-		if (st->too_large && (st->dropped > LINGER_MAX_BYTES ||
-				      atr_mono_ns() - st->t0 > LINGER_MAX_NS))
+		if ((st->too_large || st->up.too_large) &&
+		    (st->dropped > LINGER_MAX_BYTES ||
+		     atr_mono_ns() - st->t0 > LINGER_MAX_NS))
 			/* Enough lingering: answer now, and the
 			 * connection closes. */
-			return answer_now(st, method, url, ATR_E_TOO_LARGE,
-					  "the request body is too large");
+			return too_large_now(st, method, url);
 		return MHD_YES;
 	}
+	upload_finish(&st->up);
 	return dispatch(st, method, url);
 }
 

@@ -625,7 +625,7 @@ static const struct route portal_ticket_routes[] = {
 	 ACCESS_CONTACT, "tickets", CAP_VIEW},
 	{HTTP_POST, "/api/v1/portal/tickets/{id}/attachments", files_h_upload,
 	 ACCESS_CONTACT, "tickets", CAP_EDIT, NULL, NULL, NULL,
-	 ROUTE_RAW_BODY},
+	 ROUTE_RAW_BODY, .max_body = ATTACH_MAX, .form = "filename"},
 	{HTTP_GET, "/api/v1/portal/attachments/{id}", file_h_get,
 	 ACCESS_CONTACT, "tickets", CAP_VIEW},
 	{HTTP_GET, "/api/v1/portal/departments", depts_h_list, ACCESS_CONTACT,

@@ -122,3 +122,41 @@ describe('a full disk', { skip }, () => {
     assert.match(srv.output(), /the disk is full .*open read-only/);
   });
 });
+
+// An upload's body goes to a temporary file (src/http/upload.c): with
+// TMPDIR on a full disk it cannot be kept, and the answer says so (507),
+// while the database, elsewhere, is fine.
+describe('an upload on a full temporary disk', { skip }, () => {
+  let disk;
+  let wrap;
+  let srv;
+  let admin;
+  before(async () => {
+    disk = smallDisk();
+    wrap = await disk.ready();
+    srv = await startServer({ wrap, env: { TMPDIR: disk.dir } });
+    admin = await adminClient(srv);
+  });
+  after(async () => {
+    try {
+      await srv?.stop();
+    } finally {
+      disk?.close();
+    }
+  });
+
+  it('507 problem+json while the disk is full; taken once there is room', async () => {
+    const csv = Buffer.from(`name\n${'xxxxxxxxx\n'.repeat(20000)}`);
+    const send = () => admin.req('POST', '/api/v1/imports', {
+      query: { entity: 'leads', filename: 'full.csv' }, raw: csv, contentType: 'text/csv',
+    });
+    fill(wrap, disk.dir);
+    const r = await send();
+    assertProblem(r, 507, 'insufficient-storage');
+    assert.match(r.body.detail, /temporary disk is full/);
+    inside(wrap, `rm "${disk.dir}/filler" "${disk.dir}/filler2"`);
+    const ok = await send();
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.rows_total, 20000);
+  });
+});

@@ -398,8 +398,10 @@ describe('imports', () => {
     const many = `n\n${'x\n'.repeat(100001)}`;
     const big = await upload(admin, Buffer.from(many));
     assert.ok([413, 422].includes(big.status), big.text);
-    // past the body limit: 413
-    assertProblem(await upload(admin, Buffer.alloc(2 << 20, 0x61)), 413);
+    // past the upload limit (max_upload_bytes, 32 MiB), not read: 413
+    const over = await upload(admin, Buffer.alloc((32 << 20) + 1, 0x61));
+    assertProblem(over, 413);
+    assert.match(over.body.detail, /max_upload_bytes/);
   });
 
   it('401 and 403 on every route; a view_own importer assigns only themself and sees only their imports', async () => {

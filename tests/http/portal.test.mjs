@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
   addMember, addRole, adminClient, assertFieldErrors, assertProblem, client, configureSmtp,
-  startServer, startSmtpSink, uniq,
+  recordCoverage, startServer, startSmtpSink, uniq,
 } from './harness.mjs';
 
 const PASSWORD = 'Orchard-lantern-quietly-47';
@@ -311,6 +311,17 @@ describe('client portal', () => {
         params: { id: t.id }, query: { filename: 'error log.txt' }, raw: 'E42 at noon', contentType: 'text/plain',
       });
       assert.equal(up.status, 201, up.text);
+      // a browser's form post: the file part names the file
+      const form = new FormData();
+      form.append('file', new Blob(['from the form'], { type: 'text/plain' }), 'form note.txt');
+      const fp = await fetch(`${A.c.base}${T}/${t.id}/attachments`, {
+        method: 'POST', body: form, headers: { Cookie: A.c.cookieHeader(), 'X-CSRF-Token': A.c.csrf },
+      });
+      const fpBody = await fp.json();
+      recordCoverage('POST', `${T}/{id}/attachments`, `${T}/${t.id}/attachments`, fp.status);
+      assert.equal(fp.status, 201, JSON.stringify(fpBody));
+      assert.equal(fpBody.filename, 'form note.txt');
+      assert.equal(fpBody.bytes, 13);
       assertFieldErrors(await A.c.req('POST', `${T}/{id}/attachments`, {
         params: { id: t.id }, raw: 'x', contentType: 'text/plain',
       }), { filename: 'required' });
@@ -325,7 +336,7 @@ describe('client portal', () => {
       assert.equal(staffUp.status, 201, staffUp.text);
       const l = await A.c.req('GET', `${T}/{id}/attachments`, { params: { id: t.id } });
       assert.equal(l.status, 200, l.text);
-      assert.deepEqual(l.body.data.map((f) => f.filename).sort(), ['error log.txt', 'public.txt']);
+      assert.deepEqual(l.body.data.map((f) => f.filename).sort(), ['error log.txt', 'form note.txt', 'public.txt']);
       const dl = await A.c.req('GET', '/api/v1/portal/attachments/{id}', { params: { id: up.body.id } });
       assert.equal(dl.status, 200);
       assert.equal(dl.text, 'E42 at noon');

@@ -143,10 +143,21 @@ http {
   });
 
   it('a body over client_max_body_size is refused by nginx before Atrium', async () => {
-    const r = await request({
-      port: tlsPort, tls: true, ca, pathname: '/api/v1/leads', method: 'POST',
+    // client_max_body_size is max_upload_bytes (32 MiB): a JSON body past
+    // max_body_bytes gets through, and Atrium answers 413 problem+json
+    // (on a public route: elsewhere an anonymous caller's 401 comes first)
+    const json = await request({
+      port: tlsPort, tls: true, ca, pathname: '/api/v1/auth/login', method: 'POST',
       headers: { 'Content-Type': 'application/json' }, body: { notes: 'x'.repeat(2 * 1024 * 1024) },
     });
+    assert.equal(json.status, 413);
+    assert.match(json.headers['content-type'], /problem\+json/);
+    // past 32 MiB, nginx's own 413 (HTML), Atrium never asked
+    const r = await request({
+      port: tlsPort, tls: true, ca, pathname: '/api/v1/leads', method: 'POST',
+      headers: { 'Content-Type': 'application/json' }, body: { notes: 'x'.repeat(33 * 1024 * 1024) },
+    });
     assert.equal(r.status, 413);
+    assert.doesNotMatch(r.headers['content-type'] || '', /problem\+json/);
   });
 });

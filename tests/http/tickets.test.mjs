@@ -148,7 +148,8 @@ entitySuite({
       assertFieldErrors(await up('empty.txt', Buffer.alloc(0)), { file: 'invalid' });
       assertFieldErrors(await up(undefined, Buffer.from('x')), { filename: 'required' });
       assertFieldErrors(await up('../../etc/passwd', Buffer.from('x')), { file: 'invalid' });
-      assertProblem(await up('big.txt', Buffer.alloc(2 * 1024 * 1024, 65)), 413);
+      // past ATTACH_MAX (10 MiB), the route's own bound: 413
+      assertProblem(await up('big.txt', Buffer.alloc(10 * 1024 * 1024 + 1, 65)), 413);
       const act = await h.admin.req('GET', '/api/v1/activity', { query: { entity: 'ticket', entity_id: t.id, action: 'attach' } });
       assert.equal(act.body.data.length, 3);
       const del = await h.admin.req('DELETE', '/api/v1/ticket-attachments/{id}', { params: { id: list.body.data[2].id } });

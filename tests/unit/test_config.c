@@ -95,6 +95,7 @@ TEST(config_defaults)
 		CHECK_EQ_INT(cfg.threads, 0); /* auto: sized for the database */
 		CHECK_EQ_INT(cfg.db_pool, 0);
 		CHECK_EQ_INT(cfg.max_body_bytes, 1048576);
+		CHECK_EQ_INT(cfg.max_upload_bytes, 33554432);
 		CHECK_EQ_INT(cfg.conn_limit, 1024);
 		CHECK_EQ_INT(cfg.per_ip_conn_limit, 64);
 		CHECK_EQ_INT(cfg.conn_timeout_seconds, 30);
@@ -190,6 +191,8 @@ TEST(config_file_errors)
 		{"threads = 1025\n", "1025"},
 		{"threads =\n", "threads"},
 		{"max_body_bytes = 99999999999999999999\n", "max_body_bytes"},
+		{"max_upload_bytes = 1023\n", "max_upload_bytes"},
+		{"max_upload_bytes = 1073741825\n", "max_upload_bytes"},
 		{"trust_proxy = maybe\n", "maybe"},
 	};
 	for (size_t i = 0; i < ATR_ARRAY_LEN(bad); i++) {
