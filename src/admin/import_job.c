@@ -125,7 +125,7 @@ static int flush_batch(struct imp_pass *p)
 		p->stopped = true;
 		return -1;
 	}
-	return db_begin(c) < 0 ? req_db_error(p->r) : 0;
+	return db_begin_solo(c) < 0 ? req_db_error(p->r) : 0;
 }
 
 /* The import's own activity row: what the pass did. */
@@ -313,7 +313,10 @@ int imp_job_write(struct job_ctx *j, struct atr_err *err)
 		if (db_commit(c) < 0)
 			goto dberr;
 	}
-	if (db_begin(c) < 0)
+	/* The pass's transaction is long (all or nothing: every row): alone,
+	 * not a member of a group commit (db.h), so requests that committed
+	 * just before it do not wait for its end to be answered. */
+	if (db_begin_solo(c) < 0)
 		goto dberr;
 	if (p.skip_bad)
 		p.flush = flush_batch;

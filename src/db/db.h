@@ -97,7 +97,9 @@ int db_params_max(const struct db_conn *c);
 int db_begin(struct db_conn *c);
 /* The same, on SQLite always on c's own connection, alone: the open group
  * commits first. For a transaction that changes the connection's own
- * state before it begins (PRAGMA foreign_keys = OFF in a migration). */
+ * state before it begins (PRAGMA foreign_keys = OFF in a migration), and
+ * for a long one (an import's rows), which would otherwise keep the
+ * members before it waiting for the group's COMMIT until it ends. */
 int db_begin_solo(struct db_conn *c);
 int db_commit(struct db_conn *c);
 int db_rollback(struct db_conn *c);
