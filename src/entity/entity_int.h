@@ -1,5 +1,6 @@
-/* entity_int.h — what the files of the records module share (entity_api.c:
- * the registry, SQL and CRUD; entity_check.c: the route checks;
+/* entity_int.h — what the files of the records module share
+ * (entity_registry.c: the registry and its SQL; entity_api.c: CRUD;
+ * entity_check.c: the route checks;
  * entity_list.c: lists and view scopes; entity_reassign.c: offboarding;
  * entity_lists.c: the staff lists, fields kept in tables of their own;
  * entity_meta.c: the definitions the UI reads). */
@@ -8,10 +9,17 @@
 
 #include "atrium.h"
 
+#include "core/ftype.h"
 #include "entity/entity.h"
 #include "http/list.h"
 
 struct buf;
+
+/* A field kept in a table of its own (a staff list), not a column. */
+static inline bool entity_field_joined(const struct field *f)
+{
+	return ftype_of(f->type)->joined;
+}
 struct scope_ids;
 
 /* The SQL of one entity that does not depend on the request, built once

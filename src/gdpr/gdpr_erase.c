@@ -51,28 +51,10 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "db/db.h"
-#include "gdpr/gdpr_int.h"
+#include "gdpr/gdpr_erase_int.h"
 #include "http/http.h"
 
-#define VALUES_MAX 64
-
-extern const struct entity entity_lead, entity_contact, entity_ticket;
-
-struct erase {
-	struct req *r;
-	enum db_dialect d;
-	const char *now;
-	const char *values[VALUES_MAX]; /* in the arena, lower case */
-	int nvalues;
-	json_t *summary;
-	/* A record retention rule's erasure (gdpr_erase_record): what its
-	 * activity rows name instead of a request, and the records erased
-	 * as `entity = .. AND entity_id IN (..)` terms; NULL for a request. */
-	const json_t *cause;
-	const char *about;
-};
-
-static void add_value(struct erase *e, const char *v, size_t min)
+void ge_add_value(struct erase *e, const char *v, size_t min)
 {
 	if (!v || strlen(v) < min || e->nvalues == VALUES_MAX)
 		return;
@@ -87,7 +69,7 @@ static void add_value(struct erase *e, const char *v, size_t min)
 }
 
 /* "(1,2,3)" of the ids of rows, or NULL when none. */
-static const char *id_list(struct erase *e, const json_t *rows)
+const char *ge_id_list(struct erase *e, const json_t *rows)
 {
 	if (!json_array_size(rows))
 		return NULL;
@@ -105,8 +87,8 @@ static const char *id_list(struct erase *e, const json_t *rows)
 	return s;
 }
 
-static int exec_counted(struct erase *e, const char *key, const char *sql,
-			const char *const *binds, int nbinds)
+int ge_exec_counted(struct erase *e, const char *key, const char *sql,
+		    const char *const *binds, int nbinds)
 {
 	struct db_stmt *st = db_prepare(e->r->db, sql);
 	if (!st)
@@ -159,10 +141,10 @@ static const char *personal_set(struct erase *e, const struct entity *en)
 
 /* Erases the personal fields of en's records in rows, each with its
  * activity row. */
-static int erase_records(struct erase *e, const struct entity *en,
-			 const json_t *rows, const char *key)
+int ge_records(struct erase *e, const struct entity *en, const json_t *rows,
+	       const char *key)
 {
-	const char *ids = id_list(e, rows);
+	const char *ids = ge_id_list(e, rows);
 	if (!ids)
 		return 0;
 	char *sql = arena_printf(e->r->arena,
@@ -170,7 +152,7 @@ static int erase_records(struct erase *e, const struct entity *en,
 				 "IN %s RETURNING id",
 				 en->name, personal_set(e, en),
 				 (long long)e->r->who.org_id, ids);
-	if (exec_counted(e, key, sql, NULL, 0) < 0)
+	if (ge_exec_counted(e, key, sql, NULL, 0) < 0)
 		return -1;
 	json_t *fields = json_array();
 	for (int i = 0; i < en->schema.nfields; i++)
@@ -237,7 +219,7 @@ static int scrub_if(struct erase *e, const char *key, const char *table,
 		(long long)e->r->who.org_id, buf_str(&w), extra ? " OR " : "",
 		extra ? extra : "", only ? " AND " : "", only ? only : "");
 	buf_free(&w);
-	return exec_counted(e, key, sql, binds, nb);
+	return ge_exec_counted(e, key, sql, binds, nb);
 }
 
 static int scrub(struct erase *e, const char *key, const char *table,
@@ -256,8 +238,8 @@ static const char *about(struct erase *e, const json_t *found,
 		   {"tickets", "ticket"}, {"tasks", "task"}};
 	struct buf b = {0};
 	for (size_t i = 0; i < ATR_ARRAY_LEN(map); i++) {
-		const char *ids = id_list(e, json_object_get(found,
-							     map[i].section));
+		const char *ids =
+			ge_id_list(e, json_object_get(found, map[i].section));
 		if (ids)
 			buf_printf(&b, "%s(%s = '%s' AND %s IN %s)",
 				   b.len ? " OR " : "", ecol, map[i].entity,
@@ -268,7 +250,7 @@ static const char *about(struct erase *e, const json_t *found,
 	return s;
 }
 
-static int erase_copies(struct erase *e, const json_t *found)
+int ge_copies(struct erase *e, const json_t *found)
 {
 	static const char *const c_diff[] = {"diff", NULL};
 	static const char *const c_actor[] = {"actor_name", NULL};
@@ -335,7 +317,7 @@ static int erase_copies(struct erase *e, const json_t *found)
 		"(SELECT id FROM gdpr_request WHERE org_id = %lld AND "
 		"lower(subject_email) = ?) RETURNING 1",
 		(long long)e->r->who.org_id, (long long)e->r->who.org_id);
-	if (exec_counted(e, "exports", sql, b1, 1) < 0)
+	if (ge_exec_counted(e, "exports", sql, b1, 1) < 0)
 		return -1;
 	sql = arena_printf(e->r->arena,
 			   "UPDATE gdpr_request SET subject_email = '" GDPR_DELETED
@@ -343,18 +325,20 @@ static int erase_copies(struct erase *e, const json_t *found)
 			   "org_id = %lld AND lower(subject_email) = ? "
 			   "RETURNING 1",
 			   (long long)e->r->who.org_id);
-	return exec_counted(e, NULL, sql, b1, 1);
+	return ge_exec_counted(e, NULL, sql, b1, 1);
 }
 
 /* The values to look for: the email, the leads' names and phones, the
  * contacts' full names and phones. */
-static void collect_values(struct erase *e, const json_t *found)
+void ge_collect_values(struct erase *e, const json_t *found)
 {
 	size_t i;
 	json_t *row;
 	json_array_foreach(json_object_get(found, "leads"), i, row) {
-		add_value(e, json_string_value(json_object_get(row, "name")), 4);
-		add_value(e, json_string_value(json_object_get(row, "phone")), 6);
+		ge_add_value(e, json_string_value(json_object_get(row, "name")),
+			     4);
+		ge_add_value(
+			e, json_string_value(json_object_get(row, "phone")), 6);
 	}
 	json_array_foreach(json_object_get(found, "contacts"), i, row) {
 		const char *fn = json_string_value(json_object_get(row,
@@ -363,8 +347,9 @@ static void collect_values(struct erase *e, const json_t *found)
 								   "last_name"));
 		char *full = arena_printf(e->r->arena, "%s %s", fn ? fn : "",
 					  ln ? ln : "");
-		add_value(e, full, 4);
-		add_value(e, json_string_value(json_object_get(row, "phone")), 6);
+		ge_add_value(e, full, 4);
+		ge_add_value(
+			e, json_string_value(json_object_get(row, "phone")), 6);
 	}
 }
 
@@ -378,7 +363,7 @@ static int exec_holds(struct erase *e, const char *key, const char *head,
 		binds[i] = e->values[i];
 	char *sql = arena_printf(e->r->arena, "%s%s RETURNING 1", head,
 				 holds(e, col));
-	return exec_counted(e, key, sql, binds, e->nvalues);
+	return ge_exec_counted(e, key, sql, binds, e->nvalues);
 }
 
 /* The per-person security records and the other copies that hold the
@@ -400,30 +385,31 @@ static int exec_holds(struct erase *e, const char *key, const char *head,
  *     system log lines holding a value become [DELETED]; an import's saved
  *     "values before" of a row holding a value go (that row can no longer
  *     be reverted to them), and validation errors quoting one go. */
-static int erase_security(struct erase *e, const json_t *found)
+int ge_security(struct erase *e, const json_t *found)
 {
 	long long org = (long long)e->r->who.org_id;
-	const char *staff = id_list(e, json_object_get(found, "staff"));
+	const char *staff = ge_id_list(e, json_object_get(found, "staff"));
 	if (staff) {
 		char *sql = arena_printf(
 			e->r->arena,
 			"DELETE FROM signin_address WHERE org_id = %lld AND "
 			"staff_id IN %s RETURNING 1",
 			org, staff);
-		if (exec_counted(e, "signin_addresses", sql, NULL, 0) < 0)
+		if (ge_exec_counted(e, "signin_addresses", sql, NULL, 0) < 0)
 			return -1;
 		sql = arena_printf(e->r->arena,
 				   "DELETE FROM session WHERE org_id = %lld AND "
 				   "staff_id IN %s RETURNING 1",
 				   org, staff);
-		if (exec_counted(e, "sessions", sql, NULL, 0) < 0)
+		if (ge_exec_counted(e, "sessions", sql, NULL, 0) < 0)
 			return -1;
 		sql = arena_printf(e->r->arena,
 				   "UPDATE api_request_log SET ip = '" GDPR_DELETED
 				   "' WHERE org_id = %lld AND staff_id IN %s "
 				   "AND ip <> '" GDPR_DELETED "' RETURNING 1",
 				   org, staff);
-		if (exec_counted(e, "api_request_addresses", sql, NULL, 0) < 0)
+		if (ge_exec_counted(e, "api_request_addresses", sql, NULL, 0) <
+		    0)
 			return -1;
 		sql = arena_printf(e->r->arena,
 				   "UPDATE activity_log SET actor_name = NULL, ip "
@@ -432,7 +418,7 @@ static int erase_security(struct erase *e, const json_t *found)
 				   "(who_salt IS NOT NULL OR actor_name IS NOT "
 				   "NULL OR ip IS NOT NULL) RETURNING 1",
 				   org, staff);
-		if (exec_counted(e, "activity_actors", sql, NULL, 0) < 0)
+		if (ge_exec_counted(e, "activity_actors", sql, NULL, 0) < 0)
 			return -1;
 	}
 	static const char *const c_new[] = {"new_email", NULL};
@@ -456,11 +442,12 @@ static int erase_security(struct erase *e, const json_t *found)
 	 * start afresh. */
 	const char *b4[] = {e->values[0], e->values[0], e->values[0],
 			    e->values[0]};
-	if (exec_counted(e, "throttle_rows",
-			 "DELETE FROM login_throttle WHERE lower(key) IN "
-			 "('acct:' || ?, 'forgot:' || ?, 'portal:acct:' || ?, "
-			 "'portal:forgot:' || ?) RETURNING 1",
-			 b4, 4) < 0)
+	if (ge_exec_counted(
+		    e, "throttle_rows",
+		    "DELETE FROM login_throttle WHERE lower(key) IN "
+		    "('acct:' || ?, 'forgot:' || ?, 'portal:acct:' || ?, "
+		    "'portal:forgot:' || ?) RETURNING 1",
+		    b4, 4) < 0)
 		return -1;
 	char *head = arena_printf(
 		e->r->arena,
@@ -474,268 +461,6 @@ static int erase_security(struct erase *e, const json_t *found)
 			    "' WHERE (org_id = %lld OR org_id IS NULL) AND ",
 			    org);
 	return exec_holds(e, "system_log", head, "message");
-}
-
-/* The request to erase: its subject (lower case), type and erased_at. */
-static int load(struct req *r, char **email, char *type, bool *erased)
-{
-	struct db_stmt *st = db_prepare(
-		r->db, "SELECT subject_email, type, erased_at FROM gdpr_request "
-		       "WHERE id = ? AND org_id = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, r->id);
-	db_bind_int(st, 2, r->who.org_id);
-	int rc = db_step(st);
-	if (rc == 1) {
-		*email = arena_strdup(r->arena, db_col_text(st, 0));
-		atr_strlcpy(type, db_col_text(st, 1), 20);
-		*erased = !db_col_null(st, 2);
-	}
-	db_reset(st);
-	return rc;
-}
-
-static int sqlite_wipe(struct db_conn *c)
-{
-	static const char *const fts[] = {"lead", "contact", "ticket", "task",
-					  "client", "gdpr_request"};
-	for (size_t i = 0; i < ATR_ARRAY_LEN(fts); i++) {
-		char sql[160];
-		snprintf(sql, sizeof sql,
-			 "INSERT INTO %s_fts (%s_fts) VALUES ('optimize')",
-			 fts[i], fts[i]);
-		if (db_exec(c, sql) < 0)
-			return -1;
-	}
-	if (db_exec(c, "VACUUM") < 0)
-		return -1;
-	/* The WAL's older frames still hold the old pages until a checkpoint
-	 * copies every frame back and truncates it; a reader in the middle of
-	 * a read makes it give up (busy, after the busy timeout): then the
-	 * wipe is not complete and the caller says so. */
-	struct db_stmt *st = db_prepare(c, "PRAGMA wal_checkpoint(TRUNCATE)");
-	if (!st)
-		return -1;
-	int rc = db_step(st);
-	int busy = rc == 1 ? (int)db_col_int(st, 0) : 1;
-	db_reset(st);
-	return rc == 1 && busy == 0 ? 0 : -1;
-}
-
-int gdpr_h_erase(struct req *r)
-{
-	if (!r->who.admin)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"only an administrator erases a person's data");
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	char *email = NULL, type[20] = "";
-	bool erased = false;
-	int rc = load(r, &email, type, &erased);
-	if (rc < 0)
-		return req_db_error(r);
-	if (rc == 0)
-		return atr_fail(&r->err, ATR_E_NOT_FOUND,
-				"GDPR request %lld not found", (long long)r->id);
-	if (strcmp(type, "erasure"))
-		return atr_fail(&r->err, ATR_E_CONFLICT,
-				"request %lld is a request of %s, not of erasure",
-				(long long)r->id, type);
-	if (erased)
-		return atr_fail(&r->err, ATR_E_CONFLICT,
-				"request %lld was already carried out",
-				(long long)r->id);
-	const char *confirm = json_string_value(json_object_get(r->body,
-								"confirm_email"));
-	if (!confirm || strcasecmp(confirm, email)) {
-		atr_field(&r->err, "confirm_email", "mismatch",
-			  "type the subject's email exactly to confirm");
-		return -1;
-	}
-	bool lite = db_conn_dialect(c) == DB_SQLITE;
-	char now[ATR_TIME_LEN];
-	atr_now_iso(now);
-	struct erase e = {.r = r, .d = db_conn_dialect(c), .now = now,
-			  .summary = json_object()};
-	add_value(&e, email, 1);
-	/* First the archives: the retention lock held until the end, so no
-	 * run archives a row between the files and the tables. Nothing in
-	 * the database changes before every affected archive is rewritten, so
-	 * an erasure that fails here can simply be asked again. */
-	int lock = retention_lock(r->app, c, &r->err);
-	if (lock == -2) {
-		json_decref(e.summary);
-		return atr_fail(&r->err, ATR_E_CONFLICT,
-				"a log retention run is writing archives now; "
-				"ask for the erasure again in a minute");
-	}
-	if (lock < 0) {
-		json_decref(e.summary);
-		return -1;
-	}
-	json_t *rewritten = json_array();
-	json_t *found = gdpr_find(c, r->who.org_id, email);
-	rc = found ? 0 : -1;
-	if (rc == 0) {
-		collect_values(&e, found);
-		rc = gdpr_reach_archives(r, e.values, e.nvalues, found,
-					 rewritten);
-	}
-	json_decref(found);
-	found = NULL;
-	if (rc < 0) {
-		retention_unlock(c, lock);
-		json_decref(rewritten);
-		json_decref(e.summary);
-		return r->err.kind != ATR_E_NONE ? -1 : req_db_error(r);
-	}
-	json_object_set_new(e.summary, "archives_rewritten",
-			    json_integer((json_int_t)json_array_size(rewritten)));
-	if (lite && db_exec(c, "PRAGMA secure_delete = ON") < 0) {
-		retention_unlock(c, lock);
-		json_decref(rewritten);
-		json_decref(e.summary);
-		return req_db_error(r);
-	}
-	if (db_begin(c) < 0) {
-		retention_unlock(c, lock);
-		json_decref(rewritten);
-		json_decref(e.summary);
-		return req_db_error(r);
-	}
-	found = gdpr_find(c, r->who.org_id, email);
-	rc = found ? 0 : -1;
-	if (rc == 0)
-		collect_values(&e, found);
-	if (rc == 0)
-		rc = erase_copies(&e, found);
-	if (rc == 0)
-		rc = erase_security(&e, found);
-	if (rc == 0)
-		rc = erase_records(&e, &entity_lead,
-				   json_object_get(found, "leads"), "leads");
-	if (rc == 0)
-		rc = erase_records(&e, &entity_contact,
-				   json_object_get(found, "contacts"),
-				   "contacts");
-	if (rc == 0)
-		rc = erase_records(&e, &entity_ticket,
-				   json_object_get(found, "tickets"),
-				   "tickets");
-	/* The contact's own replies on their tickets (staff replies stay). */
-	const char *tickets = id_list(&e, json_object_get(found, "tickets"));
-	if (rc == 0 && tickets) {
-		char *sql = arena_printf(
-			r->arena,
-			"UPDATE ticket_reply SET body = '" GDPR_DELETED "', "
-			"author_name = '" GDPR_DELETED "' WHERE org_id = %lld "
-			"AND ticket_id IN %s AND contact_id IS NOT NULL "
-			"RETURNING 1",
-			(long long)r->who.org_id, tickets);
-		rc = exec_counted(&e, "ticket_replies", sql, NULL, 0);
-	}
-	/* The contact's portal account (sessions with their addresses,
-	 * tokens, password history), the files they attached to their
-	 * tickets, and the attachments of the emails sent to them. */
-	const char *contacts = id_list(&e, json_object_get(found, "contacts"));
-	const char *emails = id_list(&e, json_object_get(found, "emails"));
-	static const char *const portal[] = {
-		"portal_session", "portal_token", "portal_password_history",
-		"portal_account"};
-	for (size_t k = 0; rc == 0 && contacts && k < ATR_ARRAY_LEN(portal);
-	     k++) {
-		char *sql = arena_printf(r->arena,
-					 "DELETE FROM %s WHERE contact_id IN %s "
-					 "RETURNING 1",
-					 portal[k], contacts);
-		rc = exec_counted(&e, "portal_rows", sql, NULL, 0);
-	}
-	if (rc == 0 && contacts) {
-		char *sql = arena_printf(
-			r->arena,
-			"UPDATE contact SET portal_access = 0 WHERE org_id = %lld "
-			"AND id IN %s RETURNING 1",
-			(long long)r->who.org_id, contacts);
-		rc = exec_counted(&e, NULL, sql, NULL, 0);
-	}
-	if (rc == 0 && contacts && tickets) {
-		char *sql = arena_printf(
-			r->arena,
-			"DELETE FROM ticket_attachment WHERE org_id = %lld AND "
-			"ticket_id IN %s AND contact_id IN %s RETURNING 1",
-			(long long)r->who.org_id, tickets, contacts);
-		rc = exec_counted(&e, "ticket_files", sql, NULL, 0);
-	}
-	if (rc == 0 && emails) {
-		char *sql = arena_printf(
-			r->arena,
-			"DELETE FROM email_attachment WHERE org_id = %lld AND "
-			"email_id IN %s RETURNING 1",
-			(long long)r->who.org_id, emails);
-		rc = exec_counted(&e, "email_attachments", sql, NULL, 0);
-	}
-	json_object_set_new(e.summary, "staff_accounts_kept",
-			    json_integer((json_int_t)json_array_size(
-				    json_object_get(found, "staff"))));
-	json_decref(found);
-	struct db_stmt *st = NULL;
-	if (rc == 0) {
-		char *sum = json_dumps(e.summary, JSON_COMPACT | JSON_SORT_KEYS);
-		st = db_prepare(c, "UPDATE gdpr_request SET status = 'done', "
-				   "processed_at = coalesce(processed_at, ?), "
-				   "erased_at = ?, erase_summary = ?, "
-				   "updated_at = ?, version = version + 1 "
-				   "WHERE id = ? AND org_id = ?");
-		if (st) {
-			db_bind_text(st, 1, now);
-			db_bind_text(st, 2, now);
-			db_bind_text(st, 3, sum);
-			db_bind_text(st, 4, now);
-			db_bind_int(st, 5, r->id);
-			db_bind_int(st, 6, r->who.org_id);
-			rc = db_step(st) < 0 ? -1 : 0;
-			db_reset(st);
-		} else {
-			rc = -1;
-		}
-		free(sum);
-	}
-	if (rc == 0) {
-		json_t *diff = json_pack("{s:{s:s},s:{s:s},s:O,s:O}", "status",
-					 "to", "done", "erased_at", "to", now,
-					 "erase_summary", e.summary,
-					 "archives_rewritten", rewritten);
-		rc = activity_from_req(r, "erase", "gdpr_request", r->id, diff);
-		json_decref(diff);
-	}
-	if (rc < 0 || db_commit(c) < 0) {
-		db_rollback(c);
-		json_decref(e.summary);
-		json_decref(rewritten);
-		if (lite)
-			db_exec(c, "PRAGMA secure_delete = OFF");
-		retention_unlock(c, lock);
-		return r->err.kind != ATR_E_NONE ? -1 : req_db_error(r);
-	}
-	/* The old values out of the file: its free pages, the FTS segments
-	 * and the WAL. */
-	bool wiped = true;
-	if (lite) {
-		wiped = sqlite_wipe(c) == 0;
-		if (!wiped)
-			atr_log("gdpr: vacuum after erasure %lld failed: %s",
-				     (long long)r->id, db_errmsg(c));
-		db_exec(c, "PRAGMA secure_delete = OFF");
-	}
-	retention_unlock(c, lock);
-	req_json(r, 200, json_pack("{s:I,s:s,s:o,s:o,s:b}", "id",
-				   (json_int_t)r->id, "erased_at", now,
-				   "erase_summary", e.summary,
-				   "archives_rewritten", rewritten,
-				   "vacuumed", wiped));
-	return 0;
 }
 
 /* ---- one record, for the record retention rules ----------------------------- */
@@ -771,9 +496,11 @@ int gdpr_erase_record(struct req *r, const struct entity *en, int64_t id,
 			db_bind_int(st, 2, r->who.org_id);
 			int got = db_step(st);
 			for (int i = 0; got == 1 && i < n; i++)
-				add_value(&e, db_col_null(st, i) ? NULL
-								 : db_col_text(st, i),
-					  4);
+				ge_add_value(&e,
+					     db_col_null(st, i)
+						     ? NULL
+						     : db_col_text(st, i),
+					     4);
 			if (got == 1 && !strcmp(en->name, "contact")) {
 				const char *fn = NULL, *ln = NULL;
 				int k = 0;
@@ -791,10 +518,11 @@ int gdpr_erase_record(struct req *r, const struct entity *en, int64_t id,
 					k++;
 				}
 				if (fn && ln)
-					add_value(&e, arena_printf(r->arena,
-								   "%s %s", fn,
-								   ln),
-						  4);
+					ge_add_value(&e,
+						     arena_printf(r->arena,
+								  "%s %s", fn,
+								  ln),
+						     4);
 			}
 			db_reset(st);
 			if (got < 0)
@@ -806,15 +534,10 @@ int gdpr_erase_record(struct req *r, const struct entity *en, int64_t id,
 			       en->name, (long long)id);
 	json_t *rows = json_pack("[{s:I}]", "id", (json_int_t)id);
 	if (rc == 0)
-		rc = erase_copies(&e, NULL);
+		rc = ge_copies(&e, NULL);
 	if (rc == 0)
-		rc = erase_records(&e, en, rows, NULL);
+		rc = ge_records(&e, en, rows, NULL);
 	json_decref(rows);
 	json_decref(e.summary);
 	return rc;
-}
-
-int gdpr_erase_wipe(struct db_conn *c)
-{
-	return db_conn_dialect(c) == DB_SQLITE ? sqlite_wipe(c) : 0;
 }

@@ -93,11 +93,10 @@ TEST(proxy_nets_refused)
 	CHECK(strstr(err.msg, "'nope'") != NULL);
 	/* at most PROXY_NETS_MAX entries */
 	char many[PROXY_NETS_MAX * 24 + 24] = "";
-	for (int i = 0; i <= PROXY_NETS_MAX; i++) {
-		char one[24];
-		snprintf(one, sizeof one, "10.0.0.%d,", i);
-		strcat(many, one);
-	}
+	size_t used = 0;
+	for (int i = 0; i <= PROXY_NETS_MAX; i++)
+		used += (size_t)snprintf(many + used, sizeof many - used,
+					 "10.0.0.%d,", i);
 	struct atr_err err2 = {0}; /* the first error of an atr_err stands */
 	CHECK_EQ_INT(proxy_nets_parse(many, &p, &err2), -1);
 	CHECK(strstr(err2.msg, "more than") != NULL);
