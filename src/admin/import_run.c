@@ -357,13 +357,12 @@ static int write_one(struct imp_pass *p, int64_t rowno, int64_t dup_id,
 /* ---- creates in bulk ------------------------------------------------------------- */
 
 /* entity_bulk_flush's done: the record's tag, kept for one statement. */
-static int bulk_done(void *arg, int64_t rowno, const json_t *rec)
+static int bulk_done(void *arg, int64_t rowno, int64_t id, int64_t version)
 {
 	struct imp_pass *p = arg;
 	p->tag_row[p->ntags] = rowno;
-	p->tag_id[p->ntags] = json_integer_value(json_object_get(rec, "id"));
-	p->tag_version[p->ntags] =
-		json_integer_value(json_object_get(rec, "version"));
+	p->tag_id[p->ntags] = id;
+	p->tag_version[p->ntags] = version;
 	p->ntags++;
 	return 0;
 }

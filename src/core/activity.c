@@ -171,8 +171,9 @@ int activity_record(struct db_conn *c, const struct activity *a)
 
 	char at[ATR_TIME_LEN];
 	atr_now_iso(at);
-	diff = a->diff ? json_dumps(a->diff, JSON_COMPACT | JSON_SORT_KEYS)
-		       : NULL;
+	diff = a->diff	     ? json_dumps(a->diff, JSON_COMPACT | JSON_SORT_KEYS)
+	       : a->diff_text ? xstrdup(a->diff_text)
+			      : NULL;
 	/* The personal parts (who acted from where; what changed) are
 	 * sealed apart, each with a salt of its own: erasure removes the
 	 * values and the salt, and the chain, which covers only the seals,
@@ -281,17 +282,28 @@ int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,
 			      after, NULL);
 }
 
+void outbox_uuid_of(const unsigned char r[16], char uuid[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char u[16];
+	memcpy(u, r, sizeof u);
+	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80; /* variant 10 */
+	int o = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			uuid[o++] = '-';
+		uuid[o++] = hex[u[i] >> 4];
+		uuid[o++] = hex[u[i] & 15];
+	}
+	uuid[o] = 0;
+}
+
 void outbox_uuid(char uuid[37])
 {
 	unsigned char u[16];
 	randombytes_buf(u, sizeof u);
-	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
-	u[8] = (u[8] & 0x3f) | 0x80; /* variant 10 */
-	snprintf(uuid, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
+	outbox_uuid_of(u, uuid);
 }
 
 int outbox_emit_id(struct db_conn *c, int64_t org_id, const char *entity,

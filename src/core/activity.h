@@ -66,6 +66,9 @@ struct activity {
 	const char *entity; /* lead, client, staff, ... or NULL */
 	int64_t entity_id;
 	const json_t *diff; /* borrowed; NULL for none */
+	/* or, when diff is NULL, the diff already as its JSON text (a bulk
+	 * write: write_created_text); NULL for none */
+	const char *diff_text;
 	const char *ip;
 	const char *request_id;
 };
@@ -134,13 +137,15 @@ void activity_stretch_end(struct activity_stretch *s, int64_t *seq,
  * activity_record_many appends n rows (a[i] each, one organisation) to
  * the chain in order, reading and moving its head once, and calls the
  * observer per row; outbox_emit_many writes n events (entity_ids[i],
- * before[i] / after[i], either array NULL for all null). Inside a
- * transaction. 0 or -1. */
+ * before[i] / after[i], either array NULL for all null; after_text,
+ * when not NULL, gives each after already as JSON text instead:
+ * write_created_text). activity.diff_text likewise stands for a diff
+ * already written. Inside a transaction. 0 or -1. */
 int activity_record_many(struct db_conn *c, const struct activity *a, int n);
 int outbox_emit_many(struct db_conn *c, int64_t org_id, const char *entity,
 		     const int64_t *entity_ids, const char *action,
 		     const json_t *const *before, const json_t *const *after,
-		     int n);
+		     const char *const *after_text, int n);
 
 /* Writes an event row for the workers (webhooks, automations). The event
  * id is a random UUID receivers de-duplicate on. Inside a transaction. */

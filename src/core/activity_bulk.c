@@ -20,6 +20,7 @@
 #include "core/activity.h"
 #include "core/activity_int.h"
 #include "core/buf.h"
+#include "core/json_out.h"
 #include "db/db.h"
 
 #define ACT_COLS 17   /* bound per activity row */
@@ -93,7 +94,8 @@ static const char *cached_sql(int kind, const char *head, const char *fixed,
 
 struct act_row {
 	char at[ATR_TIME_LEN];
-	char *diff;
+	char *diff;        /* dumped here from activity.diff */
+	const char *difft; /* the text written: diff or activity.diff_text */
 	char who_salt[2 * AUDIT_SALT_BYTES + 1], what_salt[2 * AUDIT_SALT_BYTES + 1];
 	char who_seal[AUDIT_HASH_HEX], what_seal[AUDIT_HASH_HEX];
 	char prev[AUDIT_HASH_HEX], mac[AUDIT_HASH_HEX];
@@ -134,6 +136,10 @@ int activity_record_many(struct db_conn *c, const struct activity *a, int n)
 	db_reset(st);
 	if (h < 0)
 		goto out;
+	/* the rows' salts drawn at once: one system call, not two per row */
+	size_t nrnd = (size_t)n * 2 * AUDIT_SALT_BYTES;
+	unsigned char *rnd = xmalloc(nrnd);
+	randombytes_buf(rnd, nrnd);
 	for (int i = 0; i < n; i++) {
 		const struct activity *ai = &a[i];
 		struct act_row *w = &row[i];
@@ -142,10 +148,14 @@ int activity_record_many(struct db_conn *c, const struct activity *a, int n)
 		w->diff = ai->diff ? json_dumps(ai->diff,
 						JSON_COMPACT | JSON_SORT_KEYS)
 				   : NULL;
-		audit_new_salt(w->who_salt);
-		audit_new_salt(w->what_salt);
+		w->difft = w->diff ? w->diff : ai->diff_text;
+		const unsigned char *ri = rnd + (size_t)i * 2 * AUDIT_SALT_BYTES;
+		sodium_bin2hex(w->who_salt, sizeof w->who_salt, ri,
+			       AUDIT_SALT_BYTES);
+		sodium_bin2hex(w->what_salt, sizeof w->what_salt,
+			       ri + AUDIT_SALT_BYTES, AUDIT_SALT_BYTES);
 		audit_seal(&k, w->who_salt, ai->actor_name, ai->ip, w->who_seal);
-		audit_seal(&k, w->what_salt, w->diff, NULL, w->what_seal);
+		audit_seal(&k, w->what_salt, w->difft, NULL, w->what_seal);
 		w->seq = seq + 1 + i;
 		atr_strlcpy(w->prev, i ? row[i - 1].mac : prev, sizeof w->prev);
 		struct audit_row ar = {
@@ -166,6 +176,8 @@ int activity_record_many(struct db_conn *c, const struct activity *a, int n)
 		};
 		audit_mac_v2(&k, &ar, w->mac);
 	}
+	sodium_memzero(rnd, nrnd);
+	free(rnd);
 	/* The rows in statements of at most db_params_max parameters; the
 	 * ids by seq (RETURNING promises no order). */
 	ids = xcalloc((size_t)n, sizeof *ids);
@@ -201,7 +213,7 @@ int activity_record_many(struct db_conn *c, const struct activity *a, int n)
 				db_bind_null(st, b + 8);
 			else
 				db_bind_int(st, b + 8, ai->entity_id);
-			db_bind_text(st, b + 9, w->diff);
+			db_bind_text(st, b + 9, w->difft);
 			db_bind_text(st, b + 10, ai->ip);
 			db_bind_text(st, b + 11, ai->request_id);
 			db_bind_text(st, b + 12, w->prev);
@@ -253,10 +265,27 @@ out:
 	return rc;
 }
 
+/* A payload's before or after: text when given, else v dumped (null for
+ * none). */
+static void json_text(struct buf *b, const json_t *v, const char *text)
+{
+	if (text) {
+		buf_adds(b, text);
+		return;
+	}
+	if (!v) {
+		buf_add(b, "null", 4);
+		return;
+	}
+	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	buf_adds(b, t ? t : "null");
+	free(t);
+}
+
 int outbox_emit_many(struct db_conn *c, int64_t org_id, const char *entity,
 		     const int64_t *entity_ids, const char *action,
 		     const json_t *const *before, const json_t *const *after,
-		     int n)
+		     const char *const *after_text, int n)
 {
 	ATR_ASSERT(db_in_tx(c));
 	if (n <= 0)
@@ -266,6 +295,8 @@ int outbox_emit_many(struct db_conn *c, int64_t org_id, const char *entity,
 	char type[96];
 	snprintf(type, sizeof type, "%s.%s", entity, action);
 	int per = db_params_max(c) / EVENT_COLS;
+	struct buf pl = BUF_INIT;
+	unsigned char *rnd = xmalloc((size_t)(n < per ? n : per) * 16);
 	for (int at0 = 0; at0 < n; at0 += per) {
 		int m = n - at0 < per ? n - at0 : per;
 		struct db_stmt *st = db_prepare(
@@ -274,26 +305,39 @@ int outbox_emit_many(struct db_conn *c, int64_t org_id, const char *entity,
 				      "entity, entity_id, action, payload, "
 				      "created_at, cause)",
 				      "", EVENT_COLS, m, ""));
-		if (!st)
+		if (!st) {
+			buf_free(&pl);
+			free(rnd);
 			return -1;
+		}
+		/* the statement's event ids drawn at once */
+		randombytes_buf(rnd, (size_t)m * 16);
 		for (int j = 0; j < m; j++) {
 			int i = at0 + j;
 			char uuid[37];
-			outbox_uuid(uuid);
-			json_t *p = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "id",
-					      uuid, "type", type, "entity",
-					      entity, "entity_id",
-					      (json_int_t)entity_ids[i],
-					      "action", action, "occurred_at",
-					      at);
-			const json_t *b = before ? before[i] : NULL;
-			const json_t *af = after ? after[i] : NULL;
-			json_object_set(p, "before",
-					b ? (json_t *)b : json_null());
-			json_object_set(p, "after",
-					af ? (json_t *)af : json_null());
-			char *payload = json_dumps(p, JSON_COMPACT);
-			json_decref(p);
+			outbox_uuid_of(rnd + (size_t)j * 16, uuid);
+			/* as outbox_emit's json_pack and json_dumps write it,
+			 * without the tree */
+			buf_reset(&pl);
+			buf_adds(&pl, "{\"id\":");
+			jout_str(&pl, uuid);
+			jout_key(&pl, "type", false);
+			jout_str(&pl, type);
+			jout_key(&pl, "entity", false);
+			jout_str(&pl, entity);
+			jout_key(&pl, "entity_id", false);
+			jout_int(&pl, entity_ids[i]);
+			jout_key(&pl, "action", false);
+			jout_str(&pl, action);
+			jout_key(&pl, "occurred_at", false);
+			jout_str(&pl, at);
+			jout_key(&pl, "before", false);
+			json_text(&pl, before ? before[i] : NULL, NULL);
+			jout_key(&pl, "after", false);
+			json_text(&pl, after ? after[i] : NULL,
+				  after_text ? after_text[i] : NULL);
+			buf_addc(&pl, '}');
+			const char *payload = buf_str(&pl);
 			int k = j * EVENT_COLS;
 			db_bind_int(st, k + 1, org_id);
 			db_bind_text(st, k + 2, uuid);
@@ -306,12 +350,16 @@ int outbox_emit_many(struct db_conn *c, int64_t org_id, const char *entity,
 				db_bind_text(st, k + 8, outbox_cause_now);
 			else
 				db_bind_null(st, k + 8);
-			free(payload);
 		}
 		int rc = db_step(st);
 		db_reset(st);
-		if (rc < 0)
+		if (rc < 0) {
+			buf_free(&pl);
+			free(rnd);
 			return -1;
+		}
 	}
+	buf_free(&pl);
+	free(rnd);
 	return 0;
 }

@@ -64,6 +64,8 @@ extern activity_observer audit_observer;
 extern _Thread_local int64_t audit_last_id;
 extern _Thread_local const char *outbox_cause_now;
 void outbox_uuid(char uuid[37]);
+/* The version 4 UUID of 16 random bytes r (a batch draws them at once). */
+void outbox_uuid_of(const unsigned char r[16], char uuid[37]);
 
 #define CHECKPOINT_FORMAT "atrium-audit-checkpoint/1"
 

@@ -153,13 +153,13 @@ int entity_bulk_count(const struct entity_bulk *b);
  * with r->err (field errors: refused; ATR_E_INTERNAL: a database
  * error). */
 int entity_bulk_add(struct entity_bulk *b, const json_t *body, int64_t tag);
-/* Writes the queued records; done(arg, tag, rec) is called for each in
- * the order they were queued (rec: the record as the API shows it,
- * borrowed). 0 and the queue is empty, or -1 with r->err or a database
+/* Writes the queued records; done(arg, tag, id, version) is called for
+ * each in the order they were queued (the record's id and version). 0 and the queue is empty, or -1 with r->err or a database
  * error: part of the batch may be written, so the caller rolls back to a
  * savepoint it took before (the queue is kept for entity_bulk_each). */
 int entity_bulk_flush(struct entity_bulk *b,
-		      int (*done)(void *arg, int64_t tag, const json_t *rec),
+		      int (*done)(void *arg, int64_t tag, int64_t id,
+				  int64_t version),
 		      void *arg);
 /* Calls fn(arg, tag, body) for each queued record in order (body as it
  * was given) and empties the queue: after a failed flush, the caller
@@ -312,10 +312,14 @@ struct entity_marks;
  * marked admin_only only when admin). The one encoder of a record. Staff
  * lists are not in the row: with marks (a list page) their values are
  * left for the page's one query per field (entity_lists_page), without
- * it they are written [] for entity_lists_load to fill. */
+ * it they are written [] for entity_lists_load to fill. With leaves,
+ * where each field's value and each custom value is in the text is
+ * recorded there (http/write.h: a bulk create's diff made from the
+ * text). */
+struct write_leaves;
 void entity_row_write(const struct field_set *fs, bool admin,
 		      struct db_stmt *st, struct buf *b,
-		      struct entity_marks *marks);
+		      struct entity_marks *marks, struct write_leaves *leaves);
 /* The same as a JSON value (caller owns it; staff lists []). Columns:
  * id, created_at, updated_at, version, created_by, the fields that are
  * columns in table order, cf. */

@@ -34,9 +34,10 @@
 
 void entity_row_write(const struct field_set *fs, bool admin,
 		      struct db_stmt *st, struct buf *b,
-		      struct entity_marks *marks)
+		      struct entity_marks *marks, struct write_leaves *leaves)
 {
 	const struct entity *e = fs->e;
+	size_t base = b->len;
 	const struct entity_sql *s = entity_sql_of(e);
 	buf_adds(b, "{\"id\":");
 	jout_int(b, db_col_int(st, 0));
@@ -54,12 +55,16 @@ void entity_row_write(const struct field_set *fs, bool admin,
 	for (int i = 0; i < e->schema.nfields; i++) {
 		const struct field *f = &e->schema.fields[i];
 		jout_key(b, f->name, false);
+		size_t off = b->len;
 		if (s->fcol[i] >= 0)
 			field_write(b, f, st, s->fcol[i]);
 		else if (marks) /* the page's lists come in one query */
 			entity_marks_add(marks, b, db_col_int(st, 0), i);
 		else /* entity_lists_load fills it */
 			buf_adds(b, "[]");
+		if (leaves)
+			write_leaves_add(leaves, f->name, NULL, off - base,
+					 b->len - off);
 	}
 	/* Custom values: stored in their column form in `cf`, given back in
 	 * their API form; every defined field is present (null when unset),
@@ -77,7 +82,11 @@ void entity_row_write(const struct field_set *fs, bool admin,
 		jout_key(b, f->name, n++ == 0);
 		json_t *v = field_api(f, json_object_get(cf, f->name));
 		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		size_t off = b->len;
 		buf_adds(b, t ? t : "null");
+		if (leaves)
+			write_leaves_add(leaves, "custom_fields", f->name,
+					 off - base, b->len - off);
 		free(t);
 		json_decref(v);
 	}
@@ -89,7 +98,7 @@ json_t *entity_row_json(const struct field_set *fs, bool admin,
 			struct db_stmt *st)
 {
 	struct buf b = BUF_INIT;
-	entity_row_write(fs, admin, st, &b, NULL);
+	entity_row_write(fs, admin, st, &b, NULL, NULL);
 	json_t *o = json_loadb(b.p, b.len, 0, NULL);
 	buf_free(&b);
 	ATR_ASSERT(o);

@@ -29,6 +29,7 @@
 #include "core/buf.h"
 #include "db/db.h"
 #include "entity/entity_int.h"
+#include "http/write.h"
 #include "http/write_bulk.h"
 
 struct bulk_item {
@@ -45,6 +46,10 @@ struct entity_bulk {
 	char *head, *tuple, *tail; /* the insert's parts */
 	char *sql;  /* the insert of sql_n rows, kept for the next batch */
 	int sql_n;
+	/* a flush's records and their diffs as JSON text (write_created_*),
+	 * kept for the next batch: no large allocation per batch */
+	struct buf after, diff;
+	struct write_leaves leaves;
 };
 
 struct entity_bulk *entity_bulk_new(struct req *r, const struct entity *e,
@@ -88,6 +93,9 @@ void entity_bulk_free(struct entity_bulk *b)
 	free(b->tuple);
 	free(b->tail);
 	free(b->sql);
+	buf_free(&b->after);
+	buf_free(&b->diff);
+	write_leaves_free(&b->leaves);
 	free(b);
 }
 
@@ -130,15 +138,51 @@ int entity_bulk_add(struct entity_bulk *b, const json_t *body, int64_t tag)
 	return 0;
 }
 
+/* One written record of a flush: its id and version, where its texts
+ * are, and (an entity with hooks) the record itself. */
+struct bulk_rec {
+	int64_t id, version;
+	size_t after, diff; /* offsets into the flush's buffers */
+	json_t *rec;
+};
+
 static int by_id(const void *x, const void *y)
 {
-	int64_t a = json_integer_value(json_object_get(*(json_t *const *)x, "id"));
-	int64_t c = json_integer_value(json_object_get(*(json_t *const *)y, "id"));
+	int64_t a = ((const struct bulk_rec *)x)->id;
+	int64_t c = ((const struct bulk_rec *)y)->id;
 	return a < c ? -1 : a > c;
 }
 
+/* The record in st's row as two texts: the record as the API shows it
+ * (entity_row_write, as entity_row_json writes it before parsing) and
+ * its create diff, made from that text (write_created_diff). */
+static void row_texts(struct entity_bulk *b, const struct field_set *fs,
+		      struct db_stmt *st, struct bulk_rec *w)
+{
+	w->after = b->after.len;
+	w->diff = b->diff.len;
+	b->leaves.n = 0;
+	entity_row_write(fs, b->r->who.admin, st, &b->after, NULL, &b->leaves);
+	if (write_created_diff(b->after.p + w->after, &b->leaves, &b->diff) <
+	    0) {
+		/* a field's own value is an object: the diff from the parse */
+		json_t *rec = json_loadb(b->after.p + w->after,
+					 b->after.len - w->after, 0, NULL);
+		ATR_ASSERT(rec);
+		json_t *d = write_diff(NULL, rec);
+		char *t = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+		buf_adds(&b->diff, t);
+		free(t);
+		json_decref(d);
+		json_decref(rec);
+	}
+	buf_add(&b->after, "", 1);
+	buf_add(&b->diff, "", 1);
+}
+
 int entity_bulk_flush(struct entity_bulk *b,
-		      int (*done)(void *arg, int64_t tag, const json_t *rec),
+		      int (*done)(void *arg, int64_t tag, int64_t id,
+				  int64_t version),
 		      void *arg)
 {
 	struct req *r = b->r;
@@ -172,25 +216,39 @@ int entity_bulk_flush(struct entity_bulk *b,
 	for (int i = 0; i < n; i++)
 		entity_insert_bind(r, e, fs, b->items[i].body, now, st,
 				   i * b->nparams);
-	json_t **recs = xcalloc((size_t)n, sizeof *recs);
+	/* An entity whose records get more after the insert (staff lists,
+	 * an on_write hook) keeps them as JSON for its hooks; the others go
+	 * from the row straight to their texts. */
+	bool hooks = e->on_write || entity_sql_of(e)->njoined;
+	struct bulk_rec *w = xcalloc((size_t)n, sizeof *w);
+	buf_reset(&b->after);
+	buf_reset(&b->diff);
 	int got = 0, s, rc = -1;
-	while ((s = db_step(st)) == 1)
-		if (got < n)
-			recs[got++] = entity_row_json(fs, r->who.admin, st);
+	while ((s = db_step(st)) == 1) {
+		if (got == n)
+			continue;
+		w[got].id = db_col_int(st, 0);
+		w[got].version = db_col_int(st, 3);
+		if (hooks)
+			w[got].rec = entity_row_json(fs, r->who.admin, st);
+		else
+			row_texts(b, fs, st, &w[got]);
+		got++;
+	}
 	db_reset(st);
 	if (s < 0 || got != n) {
 		req_db_error(r);
 		goto out;
 	}
-	qsort(recs, (size_t)n, sizeof *recs, by_id);
-	if (e->on_write || entity_sql_of(e)->njoined) {
+	qsort(w, (size_t)n, sizeof *w, by_id);
+	if (hooks) {
 		json_t *own_body = r->body;
 		enum http_method own_method = r->method;
 		r->method = HTTP_POST;
 		int h = 1;
 		for (int i = 0; i < n && h >= 0; i++) {
 			r->body = b->items[i].body;
-			h = entity_created_hooks(r, e, &recs[i]);
+			h = entity_created_hooks(r, e, &w[i].rec);
 		}
 		r->body = own_body;
 		r->method = own_method;
@@ -199,11 +257,32 @@ int entity_bulk_flush(struct entity_bulk *b,
 				req_db_error(r);
 			goto out;
 		}
+		for (int i = 0; i < n; i++) {
+			w[i].after = b->after.len;
+			w[i].diff = b->diff.len;
+			w[i].version = json_integer_value(
+				json_object_get(w[i].rec, "version"));
+			write_created_text(w[i].rec, &b->after, &b->diff);
+			buf_add(&b->after, "", 1);
+			buf_add(&b->diff, "", 1);
+		}
 	}
-	if (write_bulk_created(r, e->name, true, recs, n) < 0)
+	int64_t *ids = xcalloc((size_t)n, sizeof *ids);
+	const char **after = xcalloc((size_t)n, sizeof *after);
+	const char **diff = xcalloc((size_t)n, sizeof *diff);
+	for (int i = 0; i < n; i++) {
+		ids[i] = w[i].id;
+		after[i] = b->after.p + w[i].after;
+		diff[i] = b->diff.p + w[i].diff;
+	}
+	int wr = write_bulk_created(r, e->name, true, ids, after, diff, n);
+	free(ids);
+	free(after);
+	free(diff);
+	if (wr < 0)
 		goto out;
 	for (int i = 0; done && i < n; i++)
-		if (done(arg, b->items[i].tag, recs[i]) < 0) {
+		if (done(arg, b->items[i].tag, w[i].id, w[i].version) < 0) {
 			if (r->err.kind == ATR_E_NONE)
 				req_db_error(r);
 			goto out;
@@ -212,8 +291,8 @@ int entity_bulk_flush(struct entity_bulk *b,
 	rc = 0;
 out:
 	for (int i = 0; i < n; i++)
-		json_decref(recs[i]);
-	free(recs);
+		json_decref(w[i].rec);
+	free(w);
 	return rc;
 }
 

@@ -55,7 +55,7 @@ static void ref_add(struct entity_refs *rf, int64_t id, struct arena *a)
 static void row(struct buf *b, struct db_stmt *st, const void *arg)
 {
 	struct entity_list_ctx *x = (struct entity_list_ctx *)arg;
-	entity_row_write(x->fs, x->admin, st, b, &x->marks);
+	entity_row_write(x->fs, x->admin, st, b, &x->marks, NULL);
 	if (x->hooks && x->hooks->row)
 		x->hooks->row(st, x->hooks->arg);
 	if (!x->nrefs)

@@ -5,6 +5,7 @@
 
 #include "core/activity.h"
 #include "core/arena.h"
+#include "core/json_out.h"
 #include "db/db.h"
 #include "http/http.h"
 #include "http/write.h"
@@ -81,6 +82,146 @@ json_t *write_diff(const json_t *before, const json_t *after)
 	json_t *d = json_object();
 	diff_into(d, "", before, after);
 	return d;
+}
+
+/* ---- a created record's texts, written once ------------------------------ */
+
+void write_leaves_add(struct write_leaves *l, const char *k, const char *sub,
+		      size_t off, size_t len)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 32;
+		l->v = xrealloc(l->v, (size_t)l->cap * sizeof *l->v);
+	}
+	struct write_leaf *f = &l->v[l->n++];
+	/* as diff_into's snprintf: cut at the key's size */
+	if (sub)
+		snprintf(f->key, sizeof f->key, "%s.%s", k, sub);
+	else
+		atr_strlcpy(f->key, k, sizeof f->key);
+	f->top = !sub;
+	f->off = off;
+	f->len = len;
+}
+
+void write_leaves_free(struct write_leaves *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static int leaf_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct write_leaf *)a)->key,
+		      ((const struct write_leaf *)b)->key);
+}
+
+/* empty() of a value given as its JSON text: null, "" or [] */
+static bool empty_text(const char *t, size_t n)
+{
+	if ((n == 4 && !memcmp(t, "null", 4)) || (n == 2 && !memcmp(t, "\"\"", 2)) ||
+	    (n == 2 && !memcmp(t, "[]", 2)))
+		return true;
+	if (n && t[0] == '[') { /* an array written with spaces */
+		size_t i = 1;
+		while (i < n && strchr(" \t\r\n", t[i]))
+			i++;
+		return i < n && t[i] == ']';
+	}
+	return false;
+}
+
+int write_created_diff(const char *text, struct write_leaves *l,
+		       struct buf *diff)
+{
+	int kept = 0;
+	for (int i = 0; i < l->n; i++) {
+		struct write_leaf *f = &l->v[i];
+		const char *t = text + f->off;
+		if (f->top && f->len && t[0] == '{')
+			return -1; /* diff_into would go one level down */
+		if ((f->top && is_bookkeeping(f->key)) || empty_text(t, f->len))
+			continue;
+		l->v[kept++] = *f;
+	}
+	/* JSON_SORT_KEYS: by the keys' bytes */
+	qsort(l->v, (size_t)kept, sizeof *l->v, leaf_cmp);
+	buf_addc(diff, '{');
+	for (int i = 0; i < kept; i++) {
+		jout_key(diff, l->v[i].key, i == 0);
+		buf_add(diff, "{\"to\":", 6);
+		buf_add(diff, text + l->v[i].off, l->v[i].len);
+		buf_addc(diff, '}');
+	}
+	buf_addc(diff, '}');
+	return 0;
+}
+
+/* v as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes it; strings
+ * and integers (nearly every value) without jansson's machinery. */
+static void value_text(struct buf *b, const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		jout_str(b, json_string_value(v));
+		break;
+	case JSON_INTEGER:
+		jout_int(b, json_integer_value(v));
+		break;
+	case JSON_TRUE:
+		buf_add(b, "true", 4);
+		break;
+	case JSON_FALSE:
+		buf_add(b, "false", 5);
+		break;
+	case JSON_NULL:
+		buf_add(b, "null", 4);
+		break;
+	default: {
+		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		buf_adds(b, t ? t : "null");
+		free(t);
+	}
+	}
+}
+
+void write_created_text(const json_t *rec, struct buf *after,
+			struct buf *diff)
+{
+	struct write_leaves l = {0};
+	size_t base = after->len;
+	const char *k, *ck;
+	json_t *v, *cv;
+	bool first = true;
+	buf_addc(after, '{');
+	json_object_foreach((json_t *)rec, k, v)
+	{
+		jout_key(after, k, first);
+		first = false;
+		if (!json_is_object(v)) {
+			size_t off = after->len;
+			value_text(after, v);
+			write_leaves_add(&l, k, NULL, off - base, after->len - off);
+			continue;
+		}
+		/* diff_into: an object's members one level down */
+		bool cfirst = true;
+		buf_addc(after, '{');
+		json_object_foreach(v, ck, cv)
+		{
+			jout_key(after, ck, cfirst);
+			cfirst = false;
+			size_t off = after->len;
+			value_text(after, cv);
+			if (!is_bookkeeping(k))
+				write_leaves_add(&l, k, ck, off - base,
+						 after->len - off);
+		}
+		buf_addc(after, '}');
+	}
+	buf_addc(after, '}');
+	ATR_ASSERT(write_created_diff(after->p + base, &l, diff) == 0);
+	write_leaves_free(&l);
 }
 
 static void set_etag(struct req *r, const json_t *rec)

@@ -76,6 +76,38 @@ int write_run(struct req *r, const struct write_op *op);
  * reference. */
 json_t *write_diff(const json_t *before, const json_t *after);
 
+struct buf;
+/* A record just created, as two JSON texts (a bulk write: no jansson
+ * tree built only to be serialised again): the record as the API shows
+ * it (the event's `after`) and its create diff (the activity row's), the
+ * same keys, values and order as json_dumps(rec, JSON_COMPACT) and
+ * json_dumps(write_diff(NULL, rec), JSON_COMPACT | JSON_SORT_KEYS) write
+ * (strings escaped by core/json_out.h: equal as JSON).
+ *
+ * The diff is made from the record's text and its leaves: where each
+ * value's text is in it, keyed "field" or "custom_fields.name" (top:
+ * a field's own value), as entity_row_write records them while it
+ * writes the record. write_created_diff appends the diff to diff, or
+ * returns -1 when a field's own value is an object (the caller makes
+ * the diff from the parsed record then); it sorts l. */
+struct write_leaf {
+	char key[160];
+	bool top;
+	size_t off, len; /* from the record text's start */
+};
+struct write_leaves {
+	struct write_leaf *v;
+	int n, cap;
+};
+void write_leaves_add(struct write_leaves *l, const char *k, const char *sub,
+		      size_t off, size_t len);
+void write_leaves_free(struct write_leaves *l);
+int write_created_diff(const char *text, struct write_leaves *l,
+		       struct buf *diff);
+/* Both texts from a parsed record (rec): appended to after and diff. */
+void write_created_text(const json_t *rec, struct buf *after,
+			struct buf *diff);
+
 /* Moves the maintained count of entity in org by delta, in the caller's
  * transaction (a record made or removed outside write_run). 0 or -1. */
 int write_count_add(struct db_conn *c, int64_t org, const char *entity,

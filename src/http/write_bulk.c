@@ -9,17 +9,14 @@
 #include "http/write_bulk.h"
 
 int write_bulk_created(struct req *r, const char *entity, bool counted,
-		       json_t *const *recs, int n)
+		       const int64_t *ids, const char *const *after,
+		       const char *const *diff, int n)
 {
 	if (n <= 0)
 		return 0;
 	struct activity *a = xcalloc((size_t)n, sizeof *a);
-	json_t **diff = xcalloc((size_t)n, sizeof *diff);
-	int64_t *ids = xcalloc((size_t)n, sizeof *ids);
 	int rc = -1;
-	for (int i = 0; i < n; i++) {
-		ids[i] = json_integer_value(json_object_get(recs[i], "id"));
-		diff[i] = write_diff(NULL, recs[i]);
+	for (int i = 0; i < n; i++)
 		/* as activity_from_req fills it */
 		a[i] = (struct activity){
 			.org_id = r->who.org_id ? r->who.org_id : 1,
@@ -28,28 +25,23 @@ int write_bulk_created(struct req *r, const char *entity, bool counted,
 			.action = "create",
 			.entity = entity,
 			.entity_id = ids[i],
-			.diff = diff[i],
+			.diff_text = diff[i],
 			.ip = r->ip,
 			.request_id = r->request_id,
 		};
-	}
 	if (activity_record_many(r->db, a, n) < 0) {
 		atr_fail(&r->err, ATR_E_INTERNAL,
 			 "cannot write the activity log: %s", db_errmsg(r->db));
 		goto out;
 	}
 	if (outbox_emit_many(r->db, r->who.org_id, entity, ids, "created",
-			     NULL, (const json_t *const *)recs, n) < 0 ||
+			     NULL, NULL, after, n) < 0 ||
 	    (counted && write_count_add(r->db, r->who.org_id, entity, n) < 0)) {
 		req_db_error(r);
 		goto out;
 	}
 	rc = 0;
 out:
-	for (int i = 0; i < n; i++)
-		json_decref(diff[i]);
-	free(diff);
 	free(a);
-	free(ids);
 	return rc;
 }

@@ -24,9 +24,14 @@ struct req;
 
 /* The activity rows ("create", each record's diff from nothing), the
  * `<entity>.created` events and, when counted, the entity count of n
- * records just inserted in r's open transaction (recs[i]: each as the API
- * shows it, with "id"). 0, or -1 with r->err (the caller rolls back). */
+ * records just inserted in r's open transaction: ids[i], after[i] the
+ * record as the API shows it and diff[i] its create diff, both as JSON
+ * text (write_created_text / write_created_diff, http/write.h: what
+ * write_diff and the event's json_dumps would write, with no tree built
+ * only to be serialised again). 0, or -1 with r->err (the caller rolls
+ * back). */
 int write_bulk_created(struct req *r, const char *entity, bool counted,
-		       json_t *const *recs, int n);
+		       const int64_t *ids, const char *const *after,
+		       const char *const *diff, int n);
 
 #endif

@@ -7,7 +7,9 @@
 // values (fields, custom fields, defaults), search finds them, the
 // maintained count follows; each has its `create` in its history and in the
 // activity log for those who may see it and not for a view_own member who
-// may not; one `lead.created` event per record; `atrium audit verify`
+// may not; one `lead.created` event per record, its payload and the
+// activity diff equal (field by field, key order too) to what the
+// per-record path writes for a POST; `atrium audit verify`
 // passes; revert removes every record; a database-level refusal in the
 // middle of a batch (a unique email taken after validation) writes nothing
 // in all-or-nothing mode and only that row is refused with skip bad rows;
@@ -183,6 +185,36 @@ describe('imports: the bulk write path', () => {
       const created = ev.body.data.filter((e) => e.action === 'created');
       assert.equal(created.length, 1, ev.text);
       assert.equal(created[0].entity_id, imported.id);
+
+      // The texts the bulk path writes without jansson (write_created_text
+      // / write_created_diff) say what the per-record path's json_dumps
+      // says for the record made by POST: the event payload and the
+      // activity diff, field by field and in the same key order.
+      const payloadOf = (id) => {
+        const q = srv.sql(`SELECT payload FROM event WHERE entity = 'lead' AND action = 'created' AND entity_id = ${id}`);
+        assert.equal(q.status, 0, q.stderr);
+        return JSON.parse(q.stdout);
+      };
+      const pi = payloadOf(imported.id);
+      const pm = payloadOf(made.body.id);
+      assert.deepEqual(Object.keys(pi), Object.keys(pm));
+      for (const k of ['type', 'entity', 'action', 'before']) assert.deepEqual(pi[k], pm[k], k);
+      assert.equal(pi.entity_id, imported.id);
+      assert.deepEqual(Object.keys(pi.after), Object.keys(pm.after));
+      assert.deepEqual(Object.keys(pi.after.custom_fields), Object.keys(pm.after.custom_fields));
+      assert.deepEqual(strip(pi.after), strip(pm.after), `row ${i}: event after`);
+      assert.deepEqual(pi.after, one, `row ${i}: the event's after is the record`);
+      const mhist = await admin.req('GET', '/api/v1/activity', { query: { entity: 'lead', entity_id: made.body.id } });
+      const mcr = mhist.body.data.filter((a) => a.action === 'create');
+      assert.equal(mcr.length, 1, mhist.text);
+      const stripDiff = (d) => {
+        const y = { ...d };
+        for (const k of ['name', 'email', `custom_fields.${slug}`]) delete y[k];
+        return y;
+      };
+      assert.deepEqual(Object.keys(cr[0].diff), Object.keys(mcr[0].diff), `row ${i}: diff keys`);
+      assert.deepEqual(stripDiff(cr[0].diff), stripDiff(mcr[0].diff), `row ${i}: activity diff`);
+      assert.deepEqual(cr[0].diff.email, { to: r.email });
 
       // the view_own member sees the entry exactly when they see the lead
       const mine = i % 10 === 0;

@@ -865,7 +865,7 @@ static void case_bulk(const char *url)
 		rc = activity_record_many(c, a, N);
 	if (rc == 0)
 		rc = outbox_emit_many(c, 1, "lead", ids, "created", NULL,
-				      (const json_t *const *)after, N);
+				      (const json_t *const *)after, NULL, N);
 	if (rc == 0)
 		rc = db_commit(c);
 	else
