@@ -11,6 +11,7 @@
 #include "atrium.h"
 
 #include "admin/import_int.h"
+#include "auth/act_as.h"
 #include "auth/perm.h"
 #include "core/activity.h"
 #include "core/app.h"

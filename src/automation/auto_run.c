@@ -19,6 +19,7 @@
  */
 #include "atrium.h"
 
+#include "auth/act_as.h"
 #include "auth/perm.h"
 #include "automation/automation_int.h"
 #include "core/activity.h"

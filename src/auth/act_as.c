@@ -6,6 +6,7 @@
  */
 #include "atrium.h"
 
+#include "auth/act_as.h"
 #include "auth/perm.h"
 #include "core/arena.h"
 #include "db/db.h"
