@@ -371,6 +371,11 @@ static void handle(struct conn_state *st, enum atr_ekind reject,
 		pipeline_run(&r, &in);
 	st->status = (unsigned)r.status;
 	st->resp = make_response(s, &r, strcmp(st->method, "HEAD") == 0);
+	/* A whole body is not needed once the answer is built: its spool
+	 * file closes before the answer goes out, not when the connection's
+	 * request ends. (An early answer leaves the body to the end.) */
+	if (!reject)
+		upload_free(&st->up);
 	double ms = (double)(atr_mono_ns() - st->t0) / 1e6;
 	metrics_observe(app->metrics, r.route_index, r.status, ms / 1000.0);
 	modules_observe(app, &r, ms);
