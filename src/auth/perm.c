@@ -26,34 +26,60 @@ static void scope_add(struct scope_ids *s, int64_t id)
 		s->v[s->n++] = id;
 }
 
-static int load_grants(struct db_conn *c, int64_t staff_id, struct grants *g,
-		       struct perm_set *scope)
+/* The grants query for the member WHO names (an SQL expression with one
+ * `?`, bound five times): a staff id, or the member behind a session or
+ * an API token, so that the grants can travel with the credential's own
+ * lookup in one round trip (db_step_all). */
+#define GRANTS_SQL(WHO)                                                        \
+	"SELECT rp.module, rp.cap, 'role', r.name, 0 FROM staff s "            \
+	"JOIN role r ON r.id = s.role_id "                                     \
+	"JOIN role_permission rp ON rp.role_id = r.id "                        \
+	"WHERE s.id = " WHO " "                                                \
+	"UNION ALL SELECT module, cap, effect, NULL, 0 "                       \
+	"FROM staff_permission WHERE staff_id = " WHO " "                      \
+	"UNION ALL SELECT NULL, NULL, 'peer', NULL, p.staff_id "               \
+	"FROM staff_department m JOIN staff_department p "                     \
+	"ON p.department_id = m.department_id WHERE m.staff_id = " WHO " "     \
+	"UNION ALL SELECT NULL, NULL, 'dept', NULL, department_id "            \
+	"FROM staff_department WHERE staff_id = " WHO " "                      \
+	"UNION ALL SELECT NULL, NULL, 'team', NULL, team_id "                  \
+	"FROM staff_team WHERE staff_id = " WHO
+
+static const char *const grants_sql[] = {
+    [PERM_BY_STAFF] = GRANTS_SQL("?"),
+    [PERM_BY_SESSION] =
+	GRANTS_SQL("(SELECT staff_id FROM session WHERE token_hash = ?)"),
+    [PERM_BY_TOKEN] =
+	GRANTS_SQL("(SELECT staff_id FROM api_token WHERE token_hash = ?)"),
+};
+
+struct db_stmt *perm_grants_stmt(struct db_conn *c, enum perm_by by,
+				 int64_t staff_id, const char *hash)
+{
+	struct db_stmt *st = db_prepare(c, grants_sql[by]);
+	if (!st)
+		return NULL;
+	for (int i = 1; i <= 5; i++) {
+		if (by == PERM_BY_STAFF)
+			db_bind_int(st, i, staff_id);
+		else
+			db_bind_text(st, i, hash);
+	}
+	return st;
+}
+
+/* Reads the grants from st, whose first step returned rc, and resets it.
+ * 0 or -1 (database error). */
+static int grants_read(struct db_stmt *st, int rc, int64_t staff_id,
+		       struct grants *g, struct perm_set *scope)
 {
 	memset(g, 0, sizeof *g);
-	struct db_stmt *st = db_prepare(
-		c, "SELECT rp.module, rp.cap, 'role', r.name, 0 FROM staff s "
-		   "JOIN role r ON r.id = s.role_id "
-		   "JOIN role_permission rp ON rp.role_id = r.id "
-		   "WHERE s.id = ? "
-		   "UNION ALL SELECT module, cap, effect, NULL, 0 "
-		   "FROM staff_permission WHERE staff_id = ? "
-		   "UNION ALL SELECT NULL, NULL, 'peer', NULL, p.staff_id "
-		   "FROM staff_department m JOIN staff_department p "
-		   "ON p.department_id = m.department_id WHERE m.staff_id = ? "
-		   "UNION ALL SELECT NULL, NULL, 'dept', NULL, department_id "
-		   "FROM staff_department WHERE staff_id = ? "
-		   "UNION ALL SELECT NULL, NULL, 'team', NULL, team_id "
-		   "FROM staff_team WHERE staff_id = ?");
-	if (!st)
-		return -1;
-	for (int i = 1; i <= 5; i++)
-		db_bind_int(st, i, staff_id);
 	if (scope) {
 		scope->peers = scope->depts = scope->teams = (struct scope_ids){0};
+		/* A member is always in their own view_own scope. */
 		scope_add(&scope->peers, staff_id);
 	}
-	int rc;
-	while ((rc = db_step(st)) == 1) {
+	for (; rc == 1; rc = db_step(st)) {
 		const char *kind = db_col_text(st, 2);
 		if (kind[0] == 'p' || kind[0] == 't' || !strcmp(kind, "dept")) {
 			if (scope)
@@ -81,13 +107,38 @@ static int load_grants(struct db_conn *c, int64_t staff_id, struct grants *g,
 	return rc < 0 ? -1 : 0;
 }
 
+static int load_grants(struct db_conn *c, int64_t staff_id, struct grants *g,
+		       struct perm_set *scope)
+{
+	struct db_stmt *st = perm_grants_stmt(c, PERM_BY_STAFF, staff_id, NULL);
+	if (!st)
+		return -1;
+	return grants_read(st, db_step(st), staff_id, g, scope);
+}
+
+static void effective(const struct grants *g, struct perm_set *out)
+{
+	for (int m = 0; m < PERM_MODULES_MAX; m++)
+		out->bits[m] =
+		    (uint8_t)((g->role[m] | g->allow[m]) & ~g->deny[m]);
+}
+
 int perm_load(struct db_conn *c, int64_t staff_id, struct perm_set *out)
 {
 	struct grants g;
 	if (load_grants(c, staff_id, &g, out) < 0)
 		return -1;
-	for (int m = 0; m < PERM_MODULES_MAX; m++)
-		out->bits[m] = (uint8_t)((g.role[m] | g.allow[m]) & ~g.deny[m]);
+	effective(&g, out);
+	return 0;
+}
+
+int perm_grants_read(struct db_stmt *st, int rc, int64_t staff_id,
+		     struct perm_set *out)
+{
+	struct grants g;
+	if (grants_read(st, rc, staff_id, &g, out) < 0)
+		return -1;
+	effective(&g, out);
 	return 0;
 }
 

@@ -39,6 +39,18 @@ struct principal;
 /* Loads the effective grants and the view_own scope ids of staff_id, in
  * one query. 0 or -1 (database error). */
 int perm_load(struct db_conn *c, int64_t staff_id, struct perm_set *out);
+/* The same grants as a bound, not yet stepped statement, for the member a
+ * staff id names or the one behind a session or API token hash: read with
+ * the credential's own lookup (db_step_all), then perm_grants_read. The
+ * connection owns the statement; NULL on a database error. */
+enum perm_by { PERM_BY_STAFF, PERM_BY_SESSION, PERM_BY_TOKEN };
+struct db_stmt *perm_grants_stmt(struct db_conn *c, enum perm_by by,
+				 int64_t staff_id, const char *hash);
+/* Fills out from st (its first step returned rc) for staff_id, as
+ * perm_load would, and resets st. 0 or -1 (database error). */
+struct db_stmt;
+int perm_grants_read(struct db_stmt *st, int rc, int64_t staff_id,
+		     struct perm_set *out);
 /* For GET /api/v1/staff/{id}/access: every module and capability with
  * allowed and the reason (admin, role 'X', override allow/deny, not
  * granted). Caller owns the result; NULL on a database error. */

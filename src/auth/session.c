@@ -48,7 +48,17 @@ int session_authenticate(struct req *r)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_text(st, 1, h);
 	db_bind_text(st, 2, now);
-	int rc = db_step(st);
+	/* The member's grants travel with the session's lookup: one round
+	 * trip on PostgreSQL (an administrator's are read and unused). */
+	struct db_stmt *two[2] = {st,
+				  perm_grants_stmt(c, PERM_BY_SESSION, 0, h)};
+	if (!two[1]) {
+		db_reset(st);
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	}
+	int rcs[2];
+	db_step_all(two, 2, rcs);
+	int rc = rcs[0];
 	if (rc == 1) {
 		r->who.session_id = db_col_int(st, 0);
 		r->who.staff_id = db_col_int(st, 1);
@@ -70,6 +80,11 @@ int session_authenticate(struct req *r)
 		r->who.expires_ms = atr_iso_ms(db_col_text(st, 11));
 	}
 	db_reset(st);
+	if (rc == 1 && !r->who.admin &&
+	    perm_grants_read(two[1], rcs[1], r->who.staff_id, &r->who.perms) <
+		0)
+		rc = -1;
+	db_reset(two[1]);
 	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	if (rc == 0)
@@ -87,8 +102,6 @@ int session_authenticate(struct req *r)
 	}
 	r->authed = true;
 	token_csrf(tok, r->who.csrf);
-	if (!r->who.admin && perm_load(c, r->who.staff_id, &r->who.perms) < 0)
-		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 
 	/* Touch at most once a minute: idle expiry needs no finer grain. A
 	 * route that only reads the session's clock is no activity. The

@@ -483,6 +483,34 @@ int db_step(struct db_stmt *st)
 	return rc;
 }
 
+int db_step_all(struct db_stmt **st, int n, int *rcs)
+{
+	enum { STEP_ALL_MAX = 8 };
+	void *impl[STEP_ALL_MAX];
+	bool together =
+	    n > 1 && n <= STEP_ALL_MAX && st[0]->conn->db->drv->step_all;
+	for (int i = 0; together && i < n; i++) {
+		if (!usable(st[i]) || st[i]->active ||
+		    st[i]->conn != st[0]->conn)
+			together = false;
+		else
+			impl[i] = st[i]->impl;
+	}
+	int rc = 0;
+	if (!together) {
+		for (int i = 0; i < n; i++)
+			if ((rcs[i] = db_step(st[i])) < 0)
+				rc = -1;
+		return rc;
+	}
+	for (int i = 0; i < n; i++)
+		st[i]->active = true;
+	rc = st[0]->conn->db->drv->step_all(impl, n, rcs);
+	if (rc < 0)
+		db_record_error(st[0]->conn);
+	return rc;
+}
+
 int db_col_count(struct db_stmt *st)
 {
 	return usable(st) ? st->conn->db->drv->col_count(st->impl) : 0;

@@ -136,6 +136,13 @@ void db_bind_opt_int(struct db_stmt *st, int idx, bool present, int64_t v);
 
 /* 1 when a row is ready, 0 when done, -1 on error. */
 int db_step(struct db_stmt *st);
+/* The first db_step of n bound, not yet stepped statements of one
+ * connection, all at once: on PostgreSQL one round trip (a pipeline)
+ * instead of n, and outside a transaction one snapshot. rcs[i] is what
+ * db_step returned for st[i]; further rows come from db_step. Returns 0,
+ * or -1 when any failed (the first error recorded, later statements may
+ * fail with it). For reads that do not depend on each other. */
+int db_step_all(struct db_stmt **st, int n, int *rcs);
 int db_col_count(struct db_stmt *st);
 const char *db_col_name(struct db_stmt *st, int col);
 /* NULL for SQL NULL; valid until the next db_step or db_reset. */

@@ -30,6 +30,10 @@ struct db_driver {
 	void (*bind_null)(void *stmt, int idx);
 	void (*bind_blob)(void *stmt, int idx, const void *p, size_t n);
 	int (*step)(void *stmt); /* 1 row, 0 done, -1 error */
+	/* Optional: the first step of n fresh statements of one connection
+	 * in one round trip; rcs[i] as step's. 0, or -1 if any failed. NULL:
+	 * the facade steps them one by one. */
+	int (*step_all)(void **stmts, int n, int *rcs);
 	int (*col_count)(void *stmt);
 	const char *(*col_name)(void *stmt, int col);
 	const char *(*col_text)(void *stmt, int col);

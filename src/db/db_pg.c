@@ -529,6 +529,165 @@ next:
 }
 
 /* True when col names a column of the current row. */
+/* Waits (within the deadline) until libpq holds the next result of a
+ * pipeline and returns it; NULL is libpq's end-of-query marker, or a
+ * failure with ok set false (the error recorded, the connection dead). */
+static PGresult *db_pg_next(struct db_pg_conn *c, int64_t deadline, bool *ok)
+{
+	int w;
+
+	while (PQisBusy(c->pg)) {
+		if ((w = db_pg_poll(c, POLLIN, deadline)) <= 0) {
+			if (w == 0)
+				db_pg_set_errf(c,
+					       "postgresql did not answer "
+					       "within %d ms (connection "
+					       "abandoned)",
+					       c->wait_ms);
+			else
+				db_pg_set_err(c, NULL);
+			goto lost;
+		}
+		if (!PQconsumeInput(c->pg)) {
+			db_pg_set_err(c, NULL);
+			goto lost;
+		}
+	}
+	return PQgetResult(c->pg);
+lost:
+	c->dead = true;
+	*ok = false;
+	return NULL;
+}
+
+/* Runs n fresh statements of one connection in one round trip (libpq's
+ * pipeline mode: every Bind/Execute, then one Sync) and leaves each as
+ * its first step would: rcs[i] is that step's 1, 0 or -1. Outside a
+ * transaction the statements share the implicit one the Sync closes, so
+ * they read one snapshot and a failure aborts those after it (their
+ * rcs[i] is -1, the first error recorded). Returns 0 or -1. */
+static int db_pg_step_all(void **stmts, int n, int *rcs)
+{
+	struct db_pg_stmt **sts = (struct db_pg_stmt **)stmts;
+	struct db_pg_conn *c = sts[0]->conn;
+	bool ok = true, failed = false;
+	int f;
+
+	for (int i = 0; i < n; i++)
+		if (sts[i]->state != ST_FRESH || sts[i]->bad_bind ||
+		    sts[i]->conn != c)
+			goto one_by_one;
+	if (!db_pg_usable(c) || !PQenterPipelineMode(c->pg))
+		goto one_by_one;
+	for (int i = 0; i < n; i++)
+		if (!PQsendQueryPrepared(c->pg, sts[i]->name, sts[i]->nparams,
+					 (const char *const *)sts[i]->params,
+					 NULL, NULL, 0)) {
+			db_pg_set_err(c, NULL);
+			c->dead = true;
+			goto dead;
+		}
+	if (!PQpipelineSync(c->pg)) {
+		db_pg_set_err(c, NULL);
+		c->dead = true;
+		goto dead;
+	}
+	int64_t deadline =
+	    c->wait_ms > 0 ? atr_mono_ns() + (int64_t)c->wait_ms * 1000000 : 0;
+	while ((f = PQflush(c->pg)) == 1) {
+		int w = db_pg_poll(c, POLLOUT | POLLIN, deadline);
+		if (w <= 0 || !PQconsumeInput(c->pg)) {
+			if (w == 0)
+				db_pg_set_errf(c,
+					       "postgresql did not answer "
+					       "within %d ms (connection "
+					       "abandoned)",
+					       c->wait_ms);
+			else
+				db_pg_set_err(c, NULL);
+			c->dead = true;
+			goto dead;
+		}
+	}
+	if (f < 0) {
+		db_pg_set_err(c, NULL);
+		c->dead = true;
+		goto dead;
+	}
+	for (int i = 0; i < n; i++) {
+		struct db_pg_stmt *st = sts[i];
+		PGresult *res = db_pg_next(c, deadline, &ok), *end;
+		if (!ok || !res)
+			goto dead;
+		/* each query's results end with a NULL */
+		if ((end = db_pg_next(c, deadline, &ok)) != NULL || !ok) {
+			PQclear(end);
+			PQclear(res);
+			if (ok) {
+				db_pg_set_errf(c, "postgresql sent more than "
+						  "one result for a statement");
+				c->dead = true;
+			}
+			goto dead;
+		}
+		st->res = res;
+		switch (PQresultStatus(res)) {
+		case PGRES_TUPLES_OK:
+			st->ncols = PQnfields(res);
+			st->row = 0;
+			st->state = PQntuples(res) > 0 ? ST_ROWS : ST_DONE;
+			rcs[i] = PQntuples(res) > 0;
+			break;
+		case PGRES_COMMAND_OK:
+			st->state = ST_DONE;
+			rcs[i] = 0;
+			break;
+		default: /* an error, or aborted by an earlier one */
+			if (!failed &&
+			    PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
+				db_pg_set_err(c, res);
+			failed = true;
+			PQclear(res);
+			st->res = NULL;
+			st->state = ST_FAILED;
+			rcs[i] = -1;
+			break;
+		}
+	}
+	PGresult *sync = db_pg_next(c, deadline, &ok);
+	if (!ok || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+		PQclear(sync);
+		if (ok) {
+			db_pg_set_errf(c, "postgresql ended a pipeline "
+					  "without its sync");
+			c->dead = true;
+		}
+		goto dead;
+	}
+	PQclear(sync);
+	if (!PQexitPipelineMode(c->pg)) {
+		db_pg_set_err(c, NULL);
+		c->dead = true;
+		goto dead;
+	}
+	return failed ? -1 : 0;
+dead:
+	/* A connection that lost its place in the pipeline is not used
+	 * again (closed at release); every statement not yet answered
+	 * fails with the error recorded. */
+	for (int i = 0; i < n; i++)
+		if (sts[i]->state == ST_FRESH) {
+			sts[i]->state = ST_FAILED;
+			rcs[i] = -1;
+		}
+	return -1;
+one_by_one:
+	for (int i = 0; i < n; i++)
+		if ((rcs[i] = db_pg_step(sts[i])) < 0)
+			failed = true;
+	return failed ? -1 : 0;
+}
+
 static bool db_pg_has(const struct db_pg_stmt *st, int col)
 {
 	return st->res && st->row >= 0 && st->row < PQntuples(st->res) &&
@@ -665,28 +824,29 @@ static bool db_pg_broken(void *conn)
 }
 
 const struct db_driver db_driver_pg = {
-	.dialect = DB_PG,
-	.name = "postgresql",
-	.connect = db_pg_connect,
-	.disconnect = db_pg_disconnect,
-	.exec = db_pg_exec,
-	.prepare = db_pg_prepare,
-	.finalize = db_pg_finalize,
-	.bind_text = db_pg_bind_text,
-	.bind_int = db_pg_bind_int,
-	.bind_null = db_pg_bind_null,
-	.bind_blob = db_pg_bind_blob,
-	.step = db_pg_step,
-	.col_count = db_pg_col_count,
-	.col_name = db_pg_col_name,
-	.col_text = db_pg_col_text,
-	.col_int = db_pg_col_int,
-	.col_null = db_pg_col_null,
-	.col_blob = db_pg_col_blob,
-	.reset = db_pg_reset,
-	.errmsg = db_pg_errmsg,
-	.err_unique = db_pg_err_unique,
-	.err_fk = db_pg_err_fk,
-	.err_class = db_pg_err_class,
-	.broken = db_pg_broken,
+    .dialect = DB_PG,
+    .name = "postgresql",
+    .connect = db_pg_connect,
+    .disconnect = db_pg_disconnect,
+    .exec = db_pg_exec,
+    .prepare = db_pg_prepare,
+    .finalize = db_pg_finalize,
+    .bind_text = db_pg_bind_text,
+    .bind_int = db_pg_bind_int,
+    .bind_null = db_pg_bind_null,
+    .bind_blob = db_pg_bind_blob,
+    .step = db_pg_step,
+    .step_all = db_pg_step_all,
+    .col_count = db_pg_col_count,
+    .col_name = db_pg_col_name,
+    .col_text = db_pg_col_text,
+    .col_int = db_pg_col_int,
+    .col_null = db_pg_col_null,
+    .col_blob = db_pg_col_blob,
+    .reset = db_pg_reset,
+    .errmsg = db_pg_errmsg,
+    .err_unique = db_pg_err_unique,
+    .err_fk = db_pg_err_fk,
+    .err_class = db_pg_err_class,
+    .broken = db_pg_broken,
 };

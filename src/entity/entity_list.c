@@ -155,19 +155,17 @@ static int refs_extra(struct req *r, struct buf *out, const void *arg)
 	return 0;
 }
 
-static int total(struct req *r, const void *arg, int64_t *n)
+/* The maintained count of the organisation's records (list.h). */
+static struct db_stmt *total(struct req *r, const void *arg)
 {
 	const struct entity *e = ((const struct entity_list_ctx *)arg)->fs->e;
 	struct db_stmt *st = db_prepare(r->db, "SELECT n FROM entity_count "
 					       "WHERE org_id = ? AND entity = ?");
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, r->who.org_id);
-	db_bind_text(st, 2, e->name);
-	int rc = db_step(st);
-	*n = rc == 1 ? db_col_int(st, 0) : 0;
-	db_reset(st);
-	return rc < 0 ? -1 : 0;
+	if (st) {
+		db_bind_int(st, 1, r->who.org_id);
+		db_bind_text(st, 2, e->name);
+	}
+	return st;
 }
 
 /* ---- the arms --------------------------------------------------------------- */

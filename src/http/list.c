@@ -565,6 +565,10 @@ int list_run(struct req *r, const struct list_spec *s)
 	struct list_query q = {.r = r, .where = &where};
 	struct page pg = {0};
 	int rc = -1;
+	/* The page and its total are read together: one round trip on
+	 * PostgreSQL, one snapshot. */
+	struct db_stmt *st[2] = {NULL, NULL};
+	int rcs[2] = {0, 0}, n = 0;
 	if (read_params(r, s, &q, &pg) < 0)
 		goto out;
 	if (s->scope && s->scope(r, &q, s->arg) < 0)
@@ -576,31 +580,45 @@ int list_run(struct req *r, const struct list_spec *s)
 	int nrows = 0;
 	bool more = false;
 	const char *next = NULL;
-	if (!q.none) {
-		struct db_stmt *st = prepare(r, s, &q, &pg, false);
-		if (!st) {
+	int64_t total = -1;
+	if (q.none) {
+		total = 0;
+	} else {
+		st[n++] = prepare(r, s, &q, &pg, false);
+		if (pg.count)
+			st[n++] = prepare(r, s, &q, &pg, true);
+		else if (!q.filtered && s->total)
+			st[n++] = s->total(r, s->arg);
+		if (!st[0] || (n == 2 && !st[1])) {
 			req_db_error(r);
 			goto out;
 		}
+		if (db_step_all(st, n, rcs) < 0) {
+			req_db_error(r);
+			goto out;
+		}
+		if (n == 2)
+			total = rcs[1] == 1 ? db_col_int(st[1], 0) : 0;
 		/* The key columns follow the row's own; one row more than
 		 * the page tells whether another page follows. */
-		int first_key = db_col_count(st) - pg.nkeys, srow;
-		while ((srow = db_step(st)) == 1) {
+		int first_key = db_col_count(st[0]) - pg.nkeys, srow;
+		for (srow = rcs[0]; srow == 1; srow = db_step(st[0])) {
 			if (nrows == pg.limit) {
 				more = true;
 				break;
 			}
 			if (nrows++)
 				buf_addc(&out, ',');
-			s->row(&out, st, s->arg);
+			s->row(&out, st[0], s->arg);
 			if (nrows == pg.limit)
-				next = cursor_make(r, &pg, st, first_key);
+				next = cursor_make(r, &pg, st[0], first_key);
 		}
-		db_reset(st);
 		if (srow < 0) {
 			req_db_error(r);
 			goto out;
 		}
+		for (; n > 0; n--)
+			db_reset(st[n - 1]);
 		if (nrows && s->rows_done && s->rows_done(r, &out, s->arg) < 0)
 			goto out;
 	}
@@ -612,24 +630,6 @@ int list_run(struct req *r, const struct list_spec *s)
 		jout_str(&out, next);
 	else
 		buf_adds(&out, "null");
-	int64_t total = -1;
-	if (q.none) {
-		total = 0;
-	} else if (pg.count) {
-		struct db_stmt *st = prepare(r, s, &q, &pg, true);
-		if (!st || db_step(st) != 1) {
-			db_reset(st);
-			req_db_error(r);
-			goto out;
-		}
-		total = db_col_int(st, 0);
-		db_reset(st);
-	} else if (!q.filtered && s->total) {
-		if (s->total(r, s->arg, &total) < 0) {
-			req_db_error(r);
-			goto out;
-		}
-	}
 	if (total >= 0)
 		buf_printf(&out, ",\"total\":%lld", (long long)total);
 	if (s->extra && s->extra(r, &out, s->arg) < 0)
@@ -638,6 +638,9 @@ int list_run(struct req *r, const struct list_spec *s)
 	req_raw_json(r, 200, &out);
 	rc = 0;
 out:
+	for (int i = 0; i < n; i++)
+		if (st[i])
+			db_reset(st[i]);
 	buf_free(&where);
 	buf_free(&out);
 	return rc;

@@ -133,8 +133,9 @@ struct list_spec {
 	void (*row)(struct buf *b, struct db_stmt *st, const void *arg);
 	const void *arg;
 	/* Optional: the total when nothing narrows the list (a maintained
-	 * count). 0 or -1. */
-	int (*total)(struct req *r, const void *arg, int64_t *n);
+	 * count): a bound statement whose first column is it (no row: 0),
+	 * read together with the page; NULL on error. */
+	struct db_stmt *(*total)(struct req *r, const void *arg);
 	/* Optional: the caller's view scope. 0 or -1 (r->err). */
 	int (*scope)(struct req *r, struct list_query *q, const void *arg);
 	/* Optional: a parameter of this list only. 1 consumed, 0 not this

@@ -403,6 +403,114 @@ out:
 	db_close(db);
 }
 
+/* db_step_all: independent reads answered together (one round trip on
+ * PostgreSQL): each statement left as its first step would, later rows by
+ * db_step; a failing statement fails itself and those after it, and the
+ * connection is usable afterwards, inside and outside a transaction. */
+static void case_step_all(const char *url)
+{
+	struct db *db = unit_db_open(url, false);
+	if (!db)
+		return;
+	struct db_conn *c = unit_db_acquire(db);
+	if (!c)
+		goto out;
+	if (!EXEC(c, item_ddl))
+		goto rel;
+	for (int i = 1; i <= 5; i++)
+		CHECK_EQ_INT(insert_item(c, i,
+					 i == 1	  ? "a"
+					 : i == 2 ? "b"
+					 : i == 3 ? "c"
+					 : i == 4 ? "d"
+						  : "e",
+					 i * 10, NULL),
+			     0);
+	struct db_stmt *st[3];
+	int rcs[3] = {9, 9, 9};
+	st[0] = db_prepare(c, "SELECT id, name FROM ut_item WHERE id >= ? "
+			      "ORDER BY id");
+	st[1] = db_prepare(c, "SELECT COUNT(*) FROM ut_item");
+	st[2] = db_prepare(c, "SELECT name FROM ut_item WHERE id = ?");
+	if (!CHECK(st[0] && st[1] && st[2]))
+		goto rel;
+	db_bind_int(st[0], 1, 3);
+	db_bind_int(st[2], 1, 99); /* no row */
+	CHECK_EQ_INT(db_step_all(st, 3, rcs), 0);
+	CHECK_EQ_INT(rcs[0], 1);
+	CHECK_EQ_INT(rcs[1], 1);
+	CHECK_EQ_INT(rcs[2], 0);
+	CHECK_EQ_INT(db_col_int(st[1], 0), 5);
+	CHECK_EQ_INT(db_col_int(st[0], 0), 3);
+	CHECK_STR(db_col_text(st[0], 1), "c");
+	CHECK_EQ_INT(db_step(st[0]), 1);
+	CHECK_EQ_INT(db_col_int(st[0], 0), 4);
+	CHECK_EQ_INT(db_step(st[0]), 1);
+	CHECK_STR(db_col_text(st[0], 1), "e");
+	CHECK_EQ_INT(db_step(st[0]), 0);
+	CHECK_EQ_INT(db_step(st[1]), 0);
+	for (int i = 0; i < 3; i++)
+		db_reset(st[i]);
+
+	/* The same statements again: prepared once, bound anew. */
+	db_bind_int(st[0], 1, 5);
+	db_bind_int(st[2], 1, 2);
+	CHECK_EQ_INT(db_step_all(st, 3, rcs), 0);
+	CHECK_EQ_INT(db_col_int(st[0], 0), 5);
+	CHECK_STR(db_col_text(st[2], 0), "b");
+	for (int i = 0; i < 3; i++)
+		db_reset(st[i]);
+
+	/* A failing statement in the middle: it fails, the first is answered
+	 * (SQLite steps them in order) or fails with it (PostgreSQL aborts
+	 * the pipeline's implicit transaction); the connection works on. */
+	struct db_stmt *bad = db_prepare(c, "SELECT 1 / (n - ?) FROM ut_item "
+					    "WHERE id = 1");
+	if (!CHECK(bad != NULL))
+		goto rel;
+	db_bind_int(bad, 1, 10); /* division by zero */
+	struct db_stmt *mix[3] = {st[1], bad, st[2]};
+	db_bind_int(st[2], 1, 1);
+	int r2[3] = {9, 9, 9};
+	if (db_dialect(db) == DB_PG) {
+		CHECK_EQ_INT(db_step_all(mix, 3, r2), -1);
+		CHECK_EQ_INT(r2[1], -1);
+		CHECK_EQ_INT(r2[2], -1);
+		CHECK(strstr(db_errmsg(c), "division by zero") != NULL);
+	} else {
+		/* SQLite's integer division by zero is NULL, not an error:
+		 * the three are answered. */
+		CHECK_EQ_INT(db_step_all(mix, 3, r2), 0);
+		CHECK_EQ_INT(r2[1], 1);
+		CHECK(db_col_null(bad, 0));
+		CHECK_STR(db_col_text(st[2], 0), "a");
+	}
+	db_reset(st[1]);
+	db_reset(bad);
+	db_reset(st[2]);
+	CHECK_EQ_INT(insert_item(c, 6, "f", 60, NULL), 0);
+
+	/* Inside a transaction the reads see its own writes. */
+	CHECK_EQ_INT(db_begin(c), 0);
+	CHECK_EQ_INT(insert_item(c, 7, "g", 70, NULL), 0);
+	db_bind_int(st[0], 1, 7);
+	db_bind_int(st[2], 1, 6);
+	CHECK_EQ_INT(db_step_all(st, 3, rcs), 0);
+	CHECK_EQ_INT(db_col_int(st[0], 0), 7);
+	CHECK_EQ_INT(db_col_int(st[1], 0), 7);
+	CHECK_STR(db_col_text(st[2], 0), "f");
+	for (int i = 0; i < 3; i++)
+		db_reset(st[i]);
+	CHECK_EQ_INT(db_rollback(c), 0);
+	CHECK_EQ_INT(db_step(st[1]), 1);
+	CHECK_EQ_INT(db_col_int(st[1], 0), 6);
+	db_reset(st[1]);
+rel:
+	db_release(c);
+out:
+	db_close(db);
+}
+
 #define DB_CASE(name, fn)                                                      \
 	TEST(db_sqlite_##name) { unit_with_sqlite(fn); }                       \
 	TEST(db_pg_##name) { unit_with_pg(fn); }
@@ -413,6 +521,7 @@ DB_CASE(stmt_cache, case_stmt_cache)
 DB_CASE(transactions, case_transactions)
 DB_CASE(unique, case_unique)
 DB_CASE(blob, case_blob)
+DB_CASE(step_all, case_step_all)
 
 /* --- URLs ---------------------------------------------------------------- */
 

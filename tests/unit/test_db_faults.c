@@ -311,6 +311,22 @@ static void case_pg_statement_timeout(const char *url)
 		CHECK_CONTAINS(db_errmsg(c), "statement timeout");
 		CHECK(!db_conn_broken(c));
 		CHECK_EQ_INT(unit_db_scalar(c, "SELECT 7"), 7);
+		/* The same inside a pipeline (db_step_all): the slow read
+		 * and the one after it fail, the connection is usable. */
+		struct db_stmt *st[2] = {db_prepare(c, "SELECT 1, pg_sleep(2)"),
+					 db_prepare(c, "SELECT 2")};
+		int rcs[2] = {9, 9};
+		if (CHECK(st[0] && st[1])) {
+			CHECK_EQ_INT(db_step_all(st, 2, rcs), -1);
+			CHECK_EQ_INT(rcs[0], -1);
+			CHECK_EQ_INT(rcs[1], -1);
+			CHECK_EQ_INT(db_err_class(c), DB_ERR_UNAVAILABLE);
+			CHECK_CONTAINS(db_errmsg(c), "statement timeout");
+			db_reset(st[0]);
+			db_reset(st[1]);
+			CHECK(!db_conn_broken(c));
+			CHECK_EQ_INT(unit_db_scalar(c, "SELECT 8"), 8);
+		}
 		db_release(c);
 	}
 	db_close(db);
