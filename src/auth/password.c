@@ -1,12 +1,16 @@
 /* password.c — argon2id via libsodium, bounded in concurrency. */
 #include "atrium.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <zxcvbn.h>
 
 #include "auth/password.h"
+#include "core/log.h"
 #include "core/settings.h"
 #include "core/tz.h"
 #include "db/db.h"
@@ -16,12 +20,41 @@
 
 /* The hashing pool: a counter of running hashes and of waiters, under one
  * mutex. Admission never blocks past the queue: a caller beyond it gets
- * PASSWORD_BUSY at once, which costs nothing. */
+ * PASSWORD_BUSY at once, which costs nothing. An admitted hash runs on one
+ * of the pool's own threads, which run at a lower priority (nice
+ * HASH_NICE): on a busy machine the scheduler gives the cores to requests
+ * first and the leftover to argon2, so a burst of sign-ins does not stall
+ * the requests around it; on an idle one the hashes get the whole cores.
+ * The caller waits for its hash (its request cannot go on without it). */
+#define HASH_NICE 10
+
+struct hash_job {
+	const char *pw, *hash; /* verify: hash (NULL: the dummy) */
+	char *out;	       /* hash: PASSWORD_HASH_MAX bytes */
+	int rc;
+	bool done;
+	struct hash_job *next;
+};
+
 static struct {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;   /* a slot was given back */
+	pthread_cond_t work; /* a job was queued */
+	pthread_cond_t done; /* a job was finished */
 	int workers, queue, running, waiting;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 4, 4, 0, 0};
+	int threads; /* hashing threads started (they never exit) */
+	struct hash_job *head, *tail;
+} pool = {PTHREAD_MUTEX_INITIALIZER,
+	  PTHREAD_COND_INITIALIZER,
+	  PTHREAD_COND_INITIALIZER,
+	  PTHREAD_COND_INITIALIZER,
+	  4,
+	  4,
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  NULL};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char dummy_hash[PASSWORD_HASH_MAX];
@@ -106,14 +139,96 @@ static void slot_give(void)
 	pthread_mutex_unlock(&pool.mu);
 }
 
+static void job_run(struct hash_job *j)
+{
+	if (j->out) {
+		j->rc = crypto_pwhash_str_alg(j->out, j->pw, strlen(j->pw),
+					      OPSLIMIT, MEMLIMIT,
+					      crypto_pwhash_ALG_ARGON2ID13) == 0
+			    ? 0
+			    : -1;
+	} else if (j->hash && *j->hash) {
+		j->rc = crypto_pwhash_str_verify(j->hash, j->pw,
+						 strlen(j->pw)) == 0;
+	} else {
+		/* Same work as a real check; the answer is no regardless. */
+		int spent =
+		    crypto_pwhash_str_verify(dummy_hash, j->pw, strlen(j->pw));
+		(void)spent;
+		j->rc = 0;
+	}
+}
+
+static void *hash_thread(void *arg)
+{
+	(void)arg;
+	/* Lower this thread's own priority (Linux: nice is per thread). A
+	 * failure leaves it at the process's: hashing still works. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HASH_NICE) < 0)
+		atr_log("password: cannot lower the hashing thread's priority: "
+			"%s",
+			strerror(errno));
+	pthread_mutex_lock(&pool.mu);
+	for (;;) {
+		while (!pool.head)
+			pthread_cond_wait(&pool.work, &pool.mu);
+		struct hash_job *j = pool.head;
+		pool.head = j->next;
+		if (!pool.head)
+			pool.tail = NULL;
+		pthread_mutex_unlock(&pool.mu);
+		job_run(j);
+		pthread_mutex_lock(&pool.mu);
+		j->done = true;
+		pthread_cond_broadcast(&pool.done);
+	}
+	return NULL;
+}
+
+/* Runs j on a hashing thread (the caller holds a slot) and waits for it;
+ * on the caller's thread when no hashing thread can be started. */
+static void job_submit(struct hash_job *j)
+{
+	pthread_mutex_lock(&pool.mu);
+	while (pool.threads < pool.workers) {
+		pthread_t t;
+		pthread_attr_t a;
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		int e = pthread_create(&t, &a, hash_thread, NULL);
+		pthread_attr_destroy(&a);
+		if (e) {
+			atr_log("password: cannot start a hashing thread: %s",
+				strerror(e));
+			break;
+		}
+		pool.threads++;
+	}
+	if (pool.threads == 0) {
+		pthread_mutex_unlock(&pool.mu);
+		job_run(j);
+		return;
+	}
+	j->next = NULL;
+	if (pool.tail)
+		pool.tail->next = j;
+	else
+		pool.head = j;
+	pool.tail = j;
+	pthread_cond_signal(&pool.work);
+	while (!j->done)
+		pthread_cond_wait(&pool.done, &pool.mu);
+	pthread_mutex_unlock(&pool.mu);
+}
+
 int password_hash(const char *pw, char out[PASSWORD_HASH_MAX])
 {
 	if (slot_take() < 0)
 		return PASSWORD_BUSY;
-	int rc = crypto_pwhash_str_alg(out, pw, strlen(pw), OPSLIMIT, MEMLIMIT,
-				       crypto_pwhash_ALG_ARGON2ID13);
+	struct hash_job j = {.pw = pw, .out = out};
+	job_submit(&j);
 	slot_give();
-	return rc == 0 ? 0 : -1;
+	return j.rc;
 }
 
 int password_verify(const char *hash, const char *pw)
@@ -121,17 +236,10 @@ int password_verify(const char *hash, const char *pw)
 	pthread_once(&once, init);
 	if (slot_take() < 0)
 		return PASSWORD_BUSY;
-	int ok;
-	if (hash && *hash) {
-		ok = crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
-	} else {
-		/* Same work as a real check; the answer is no regardless. */
-		int spent = crypto_pwhash_str_verify(dummy_hash, pw, strlen(pw));
-		(void)spent;
-		ok = 0;
-	}
+	struct hash_job j = {.pw = pw, .hash = hash};
+	job_submit(&j);
 	slot_give();
-	return ok;
+	return j.rc;
 }
 
 bool password_needs_rehash(const char *hash)

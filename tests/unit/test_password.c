@@ -2,7 +2,11 @@
 #include "atrium.h"
 
 #include <pthread.h>
+#include <dirent.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "auth/password.h"
 #include "db/db.h"
@@ -99,6 +103,54 @@ TEST(password_pool_refuses_beyond_queue)
 	CHECK_EQ_INT(password_hash("after the burst password", h), 0);
 	CHECK_EQ_INT(password_verify(h, "after the burst password"), 1);
 	password_pool_configure(4, 4);
+}
+
+/* The nice value of every thread of this process, through /proc: the
+ * count of threads at nice n. */
+static int threads_at_nice(int n)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	int count = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[300], buf[512];
+		snprintf(path, sizeof path, "/proc/self/task/%s/stat",
+			 e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[len] = 0;
+		/* Fields after the command's closing parenthesis: state is
+		 * the 3rd field of the line, nice the 19th. */
+		char *p = strrchr(buf, ')');
+		int field = 2, nice = 0;
+		for (; p && *p; p++)
+			if (*p == ' ' && ++field == 19) {
+				nice = (int)strtol(p + 1, NULL, 10);
+				break;
+			}
+		count += field == 19 && nice == n;
+	}
+	closedir(d);
+	return count;
+}
+
+TEST(password_hashes_run_below_requests)
+{
+	/* Hashes run on the pool's own threads at nice 10, so requests on
+	 * normal threads come first on a busy machine; the caller's thread
+	 * keeps its priority. */
+	char h[PASSWORD_HASH_MAX];
+	CHECK_EQ_INT(password_hash("priority check password", h), 0);
+	CHECK_EQ_INT(password_verify(h, "priority check password"), 1);
+	CHECK(threads_at_nice(10) >= 1);
+	CHECK_EQ_INT(getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)), 0);
 }
 
 TEST(password_pool_size_auto)
