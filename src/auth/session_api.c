@@ -6,6 +6,7 @@
 #include "auth/auth.h"
 #include "auth/perm.h"
 #include "auth/session.h"
+#include "auth/session_guess.h"
 #include "auth/session_touch.h"
 #include "core/activity.h"
 #include "core/module.h"
@@ -132,9 +133,10 @@ static const struct route session_routes[] = {
 };
 
 const struct module module_sessions = {
-	.name = "sessions",
-	.routes = session_routes,
-	.authenticate = session_authenticate,
-	.start = session_touch_start,
-	.stop = session_touch_stop,
+    .name = "sessions",
+    .routes = session_routes,
+    .authenticate = session_authenticate,
+    .metrics = session_guess_metrics,
+    .start = session_touch_start,
+    .stop = session_touch_stop,
 };

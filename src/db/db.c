@@ -270,6 +270,7 @@ void db_release(struct db_conn *c)
 {
 	if (!c)
 		return;
+	c->guard_pending = c->guard_failed = false; /* dropped unanswered */
 	if (c->in_tx)
 		db_rollback(c);
 	struct db *db = c->db;
@@ -302,6 +303,8 @@ void db_pool_stats(struct db *db, int *open, int *busy)
 
 int db_exec(struct db_conn *c, const char *sql)
 {
+	if (c->guard_pending && db_guard_run(c) < 0)
+		return -1;
 	struct db_conn *e = eff(c);
 	int rc = e->db->drv->exec(e->impl, sql);
 	if (rc < 0)
@@ -319,6 +322,8 @@ static bool serial_writes(const struct db_conn *c)
 int db_begin(struct db_conn *c)
 {
 	ATR_ASSERT(!c->in_tx);
+	if (c->guard_pending && db_guard_run(c) < 0)
+		return -1;
 	db_clear_error(c);
 	if (serial_writes(c))
 		return gc_begin(c, false);
@@ -331,6 +336,8 @@ int db_begin(struct db_conn *c)
 int db_begin_solo(struct db_conn *c)
 {
 	ATR_ASSERT(!c->in_tx);
+	if (c->guard_pending && db_guard_run(c) < 0)
+		return -1;
 	db_clear_error(c);
 	if (serial_writes(c))
 		return gc_begin(c, true);
@@ -470,11 +477,20 @@ void db_bind_opt_int(struct db_stmt *st, int idx, bool present, int64_t v)
 		db_bind_null(st, idx);
 }
 
+static int guarded_step_all(struct db_stmt **st, int n, int *rcs);
+static int step_all(struct db_stmt **st, int n, int *rcs);
+static int db_guard_run_now(struct db_conn *c, const struct db_guard *g);
+
 int db_step(struct db_stmt *st)
 {
 	if (!usable(st)) {
 		count_error();
 		return -1;
+	}
+	if (st->conn->guard_pending && !st->active) {
+		int rc;
+		guarded_step_all(&st, 1, &rc);
+		return rc;
 	}
 	st->active = true;
 	int rc = st->conn->db->drv->step(st->impl);
@@ -484,6 +500,55 @@ int db_step(struct db_stmt *st)
 }
 
 int db_step_all(struct db_stmt **st, int n, int *rcs)
+{
+	if (n > 0 && st[0]->conn->guard_pending)
+		return guarded_step_all(st, n, rcs);
+	return step_all(st, n, rcs);
+}
+
+/* The guard's statements first, then st: one round trip; the guard's
+ * check decides whether st's answers stand. */
+static int guarded_step_all(struct db_stmt **st, int n, int *rcs)
+{
+	struct db_conn *c = st[0]->conn;
+	struct db_guard g = c->guard;
+	c->guard_pending = false;
+	struct db_stmt *all[DB_GUARD_MAX + 8];
+	int r[DB_GUARD_MAX + 8];
+	/* Too many to send together, or the read is one of the guard's own
+	 * statements: the guard goes first, alone. */
+	bool alone = n > 8;
+	for (int i = 0; i < n && !alone; i++)
+		for (int k = 0; k < g.n; k++)
+			alone = alone || st[i] == g.st[k];
+	if (alone) {
+		if (db_guard_run_now(c, &g) < 0)
+			goto failed;
+		return step_all(st, n, rcs);
+	}
+	for (int i = 0; i < g.n; i++)
+		all[i] = g.st[i];
+	for (int i = 0; i < n; i++)
+		all[g.n + i] = st[i];
+	int rc = step_all(all, g.n + n, r);
+	for (int i = 0; i < n; i++)
+		rcs[i] = r[g.n + i];
+	bool ok = g.check(g.arg, g.st, r) == 0;
+	for (int i = 0; i < g.n; i++)
+		db_reset(g.st[i]);
+	if (ok)
+		return rc;
+failed:
+	c->guard_failed = true;
+	atr_strlcpy(c->err, "the request's credential changed while it ran",
+		    sizeof c->err);
+	c->err_class = DB_ERR_OTHER;
+	for (int i = 0; i < n; i++)
+		rcs[i] = -1;
+	return -1;
+}
+
+static int step_all(struct db_stmt **st, int n, int *rcs)
 {
 	enum { STEP_ALL_MAX = 8 };
 	void *impl[STEP_ALL_MAX];
@@ -509,6 +574,55 @@ int db_step_all(struct db_stmt **st, int n, int *rcs)
 	if (rc < 0)
 		db_record_error(st[0]->conn);
 	return rc;
+}
+
+void db_guard_set(struct db_conn *c, const struct db_guard *g)
+{
+	ATR_ASSERT(g->n > 0 && g->n <= DB_GUARD_MAX && g->check);
+	c->guard = *g;
+	c->guard_pending = true;
+	c->guard_failed = false;
+}
+
+bool db_guard_pending(const struct db_conn *c)
+{
+	return c && c->guard_pending;
+}
+
+bool db_guard_failed(const struct db_conn *c)
+{
+	return c && c->guard_failed;
+}
+
+static int db_guard_run_now(struct db_conn *c, const struct db_guard *g)
+{
+	int r[DB_GUARD_MAX];
+	int rc = step_all((struct db_stmt **)g->st, g->n, r);
+	bool ok = g->check(g->arg, (struct db_stmt **)g->st, r) == 0;
+	for (int i = 0; i < g->n; i++)
+		db_reset(g->st[i]);
+	if (ok)
+		return 0;
+	(void)rc;
+	return -1;
+}
+
+int db_guard_run(struct db_conn *c)
+{
+	if (!c || !c->guard_pending)
+		return 0;
+	struct db_guard g = c->guard;
+	c->guard_pending = false;
+	if (db_guard_run_now(c, &g) == 0)
+		return 0;
+	c->guard_failed = true;
+	if (!c->err[0]) {
+		atr_strlcpy(c->err,
+			    "the request's credential changed while it ran",
+			    sizeof c->err);
+		c->err_class = DB_ERR_OTHER;
+	}
+	return -1;
 }
 
 int db_col_count(struct db_stmt *st)

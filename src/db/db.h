@@ -143,6 +143,31 @@ int db_step(struct db_stmt *st);
  * or -1 when any failed (the first error recorded, later statements may
  * fail with it). For reads that do not depend on each other. */
 int db_step_all(struct db_stmt **st, int n, int *rcs);
+
+/* A guard: statements (bound, not stepped; at most DB_GUARD_MAX) sent in
+ * the same round trip as the connection's next read (db_step or
+ * db_step_all of fresh statements), and a check given their first steps
+ * before that read's answer is: 0 lets it through, -1 fails it (the read
+ * returns -1, db_guard_failed is then true). It lets a request read with
+ * a guessed answer (a cached credential) and verify the guess in the same
+ * round trip. db_guard_run runs a pending guard alone; db_begin, db_exec
+ * and db_release run or drop it first, so nothing is written on an
+ * unverified guess. The check resets nothing: the guard's statements are
+ * reset after it. */
+#define DB_GUARD_MAX 2
+struct db_guard {
+	struct db_stmt *st[DB_GUARD_MAX];
+	int n;
+	int (*check)(void *arg, struct db_stmt **st, const int *rcs);
+	void *arg;
+};
+void db_guard_set(struct db_conn *c, const struct db_guard *g);
+/* Whether a guard waits for a read. */
+bool db_guard_pending(const struct db_conn *c);
+/* Runs a pending guard by itself: 0 (none pending, or it passed), or -1
+ * (its check said no: db_guard_failed; or the database failed). */
+int db_guard_run(struct db_conn *c);
+bool db_guard_failed(const struct db_conn *c);
 int db_col_count(struct db_stmt *st);
 const char *db_col_name(struct db_stmt *st, int col);
 /* NULL for SQL NULL; valid until the next db_step or db_reset. */

@@ -50,6 +50,10 @@ struct db_conn {
 	bool writer;
 	bool solo;
 	struct db_conn *owner;
+	/* A check riding with the next read (db_guard_set); failed: its
+	 * check said no since it was set (until db_release). */
+	struct db_guard guard;
+	bool guard_pending, guard_failed;
 };
 
 /* The writer turn and the open group (db_group.c). */

@@ -192,6 +192,10 @@ struct req {
 	json_t *body; /* parsed and validated, owned by the request */
 	struct principal who;
 	bool authed;
+	/* The principal was guessed from a node's cache and is verified in
+	 * the round trip of the request's first read (auth/session.c); a
+	 * guess that did not hold runs the request again without one. */
+	bool guess_failed, no_guess;
 	char request_id[33];
 	char ip[64];
 	const char *user_agent;

@@ -452,6 +452,7 @@ static void reset_attempt(struct req *r)
 	r->route = NULL;
 	r->route_index = -1;
 	r->authed = false;
+	r->guess_failed = false;
 	memset(&r->who, 0, sizeof r->who);
 }
 
@@ -459,7 +460,19 @@ void pipeline_run(struct req *r, const struct pipeline_input *in)
 {
 	start(r, in);
 	for (int attempt = 0;; attempt++) {
-		if (run_steps(r, in) == 0 && r->err.kind == ATR_E_NONE)
+		int rc = run_steps(r, in);
+		/* A request that ran on a guessed principal (a read that read
+		 * nothing, or was refused before it read) is answered only
+		 * once the guess is checked; one that did not hold runs again
+		 * with a real lookup (auth/session_guess.h). */
+		if (r->db && db_guard_pending(r->db))
+			db_guard_run(r->db);
+		if (r->guess_failed && !r->no_guess) {
+			reset_attempt(r);
+			r->no_guess = true;
+			continue;
+		}
+		if (rc == 0 && r->err.kind == ATR_E_NONE)
 			break;
 		if (attempt == 0 && worth_retry(r, in)) {
 			reset_attempt(r);
