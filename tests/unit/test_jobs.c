@@ -204,9 +204,9 @@ static void case_retry_scope(const char *url)
 	int64_t a = fx_enqueue(&f, "ut.flaky", NULL, 0);
 	int64_t b = fx_enqueue(&f, "ut.slow", NULL, 0);
 	int64_t q = fx_enqueue(&f, "ut.flaky", NULL, 0);
-	CHECK_EQ_INT(db_exec(f.c, "INSERT INTO org (id, name, created_at) "
-				  "VALUES (2, 'Other', '2026-01-01T00:00:00."
-				  "000Z')"),
+	CHECK_EQ_INT(db_exec(f.c, "INSERT INTO org (id, name, created_at, "
+				  "kind, parent_id) VALUES (2, 'Other', "
+				  "'2026-01-01T00:00:00.000Z', 'business', 1)"),
 		     0);
 	char *sql = xasprintf("UPDATE job SET status = 'blocked', attempts = "
 			      "3 WHERE id IN (%lld, %lld)",
