@@ -152,9 +152,9 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	if (suspended)
 		return atr_fail(&r->err, ATR_E_SUSPENDED,
-				"your organisation is suspended: nobody of it "
-				"can sign in; ask the operator of this "
-				"installation");
+				"your organisation is suspended, so its "
+				"members cannot sign in; ask the operator of "
+				"this installation");
 	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1];
 	token_new(tok);
 	token_hash(tok, h);
