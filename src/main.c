@@ -17,6 +17,7 @@ static const struct {
 	{"audit", cmd_audit, "audit verify: check the activity log's chain"},
 	{"logs", cmd_logs, "logs archive|list-archives|verify: log retention"},
 	{"events", cmd_events, "events export: the events as NDJSON (MongoDB)"},
+	{"org", cmd_org, "org create|list|suspend|resume|seats: organisations"},
 	{"settings", cmd_settings, "settings list|get|set: an organisation's settings"},
 	{"notify", cmd_notify, "a notification for a member or the administrators"},
 	{"user", cmd_user, "user reset-2fa: remove a member's 2FA (lost device)"},

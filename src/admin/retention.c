@@ -608,7 +608,8 @@ int retention_run(struct app *app, struct db_conn *c, int64_t now_ms,
 	if (fd < 0)
 		return -1;
 	int rc = 0;
-	struct db_stmt *st = db_prepare(c, "SELECT id FROM org ORDER BY id");
+	struct db_stmt *st = db_prepare(
+		c, "SELECT id FROM org WHERE status = 'active' ORDER BY id");
 	int64_t *orgs = NULL;
 	size_t n = 0, cap = 0;
 	int s = -1;

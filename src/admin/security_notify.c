@@ -210,7 +210,8 @@ int sec_notify_task(struct app *app, struct db_conn *c, int64_t now_ms,
 		int64_t ids[SEC_ORGS_PAGE];
 		int n = 0, rc;
 		struct db_stmt *st = db_prepare(
-			c, "SELECT id FROM org WHERE id > ? ORDER BY id LIMIT ?");
+			c, "SELECT id FROM org WHERE id > ? AND status = "
+			   "'active' ORDER BY id LIMIT ?");
 		if (!st)
 			return atr_fail(err, ATR_E_INTERNAL,
 					"database error: %s", db_errmsg(c));

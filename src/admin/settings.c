@@ -70,6 +70,8 @@ static json_t *fields_json(const char *group)
 		}
 		if (d->flags & SETF_MULTILINE)
 			json_object_set_new(f, "multiline", json_true());
+		if (d->read_only)
+			json_object_set_new(f, "read_only", json_true());
 		json_array_append_new(arr, f);
 	}
 	return arr;

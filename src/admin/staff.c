@@ -20,6 +20,7 @@
 #include "admin/staff.h"
 #include "auth/auth.h"
 #include "auth/password.h"
+#include "auth/org.h"
 #include "auth/perm.h"
 #include "auth/token.h"
 #include "core/activity.h"
@@ -656,10 +657,17 @@ static const struct perm_module staff_perms[] = {
 	{0},
 };
 
-/* The seat limit: MEMBERS_INCLUDED + extra_seats (the spec's licensing). */
+/* The seat limit: MEMBERS_INCLUDED + extra_seats (the spec's licensing).
+ * The figures are the organisation's row (auth/org.h), set by the
+ * operator: here they are shown to the organisation, read-only. */
+#define SEATS_READ_ONLY                                                        \
+	"seats are set by the operator of this installation (atrium org "      \
+	"seats); ask them for more"
 static const struct setting_def staff_settings[] = {
-	{"seats", "members_included", SET_INT, "5", 1, 1000000, NULL, 0},
-	{"seats", "extra_seats", SET_INT, "0", 0, 1000000, NULL, 0},
+	{"seats", "members_included", SET_INT, "5", 1, ORG_SEATS_MAX, NULL, 0,
+	 .read = org_setting_read, .read_only = SEATS_READ_ONLY},
+	{"seats", "extra_seats", SET_INT, "0", 0, ORG_SEATS_MAX, NULL, 0,
+	 .read = org_setting_read, .read_only = SEATS_READ_ONLY},
 	{0},
 };
 

@@ -333,11 +333,12 @@ int api_token_authenticate(struct req *r)
 	if (!c)
 		return -1;
 	struct db_stmt *st = db_prepare(
-		c, "SELECT t.id, t.staff_id, t.org_id, t.permissions, "
-		   "t.allowed_networks, t.rate_limit, t.expires_at, st.name, "
-		   "st.email, st.admin FROM api_token t JOIN staff st ON st.id "
-		   "= t.staff_id WHERE t.token_hash = ? AND t.revoked_at IS "
-		   "NULL AND st.active = 1");
+	    c, "SELECT t.id, t.staff_id, t.org_id, t.permissions, "
+	       "t.allowed_networks, t.rate_limit, t.expires_at, st.name, "
+	       "st.email, st.admin, o.status FROM api_token t JOIN staff "
+	       "st ON st.id = t.staff_id JOIN org o ON o.id = t.org_id "
+	       "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND "
+	       "st.active = 1");
 	if (!st)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_text(st, 1, h);
@@ -352,6 +353,7 @@ int api_token_authenticate(struct req *r)
 	int rcs[2];
 	db_step_all(two, 2, rcs);
 	int rc = rcs[0];
+	bool suspended = false;
 	char *perms = NULL, *nets = NULL;
 	int64_t limit = API_TOKEN_RATE_DEFAULT;
 	char expires[ATR_TIME_LEN] = "";
@@ -369,6 +371,7 @@ int api_token_authenticate(struct req *r)
 		atr_strlcpy(r->who.email, db_col_text(st, 8),
 			    sizeof r->who.email);
 		r->who.admin = db_col_int(st, 9) != 0;
+		suspended = !strcmp(db_col_text(st, 10), "suspended");
 	}
 	db_reset(st);
 	int ret = 0;
@@ -380,6 +383,14 @@ int api_token_authenticate(struct req *r)
 	atr_now_iso(now);
 	if (rc == 0 || (*expires && strcmp(expires, now) <= 0))
 		goto out; /* unknown, revoked, expired or owner inactive */
+	if (suspended) {
+		/* Kept, and valid again once the organisation is resumed. */
+		ret = atr_fail(&r->err, ATR_E_SUSPENDED,
+			       "the organisation of this API token is "
+			       "suspended; ask the operator of this "
+			       "installation");
+		goto out;
+	}
 	if (r->who.admin && !r->app->cfg.api_tokens_for_admins) {
 		ret = atr_fail(&r->err, ATR_E_FORBIDDEN,
 			       "API tokens of administrators are turned off "

@@ -39,12 +39,13 @@ int session_authenticate(struct req *r)
 	char now[ATR_TIME_LEN];
 	atr_time_iso(now_ms, now);
 	struct db_stmt *st = db_prepare(
-		c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
-		   "st.name, st.email, st.admin, st.must_change_password, "
-		   "s.stage, s.idle_minutes, s.reauth_at, s.expires_at "
-		   "FROM session s JOIN staff st ON st.id = s.staff_id "
-		   "WHERE s.token_hash = ? AND st.active = 1 "
-		   "AND s.expires_at > ?");
+	    c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
+	       "st.name, st.email, st.admin, st.must_change_password, "
+	       "s.stage, s.idle_minutes, s.reauth_at, s.expires_at, "
+	       "o.status FROM session s JOIN staff st ON st.id = "
+	       "s.staff_id JOIN org o ON o.id = s.org_id "
+	       "WHERE s.token_hash = ? AND st.active = 1 "
+	       "AND s.expires_at > ?");
 	if (!st)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_text(st, 1, h);
@@ -69,13 +70,23 @@ int session_authenticate(struct req *r)
 	}
 	int rcs[2];
 	db_step_all(two, 2, rcs);
-	int rc = session_row_read(st, rcs[0], two[1], rcs[1], &r->who);
+	bool suspended = false;
+	int rc =
+	    session_row_read(st, rcs[0], two[1], rcs[1], &r->who, &suspended);
 	db_reset(st);
 	db_reset(two[1]);
 	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	if (rc == 0)
 		return 0;
+	/* The session stays (resuming the organisation restores it); it
+	 * is refused while the organisation is suspended (auth/org.h). */
+	if (suspended) {
+		memset(&r->who, 0, sizeof r->who);
+		return atr_fail(&r->err, ATR_E_SUSPENDED,
+				"your organisation is suspended; ask the "
+				"operator of this installation");
+	}
 	/* Stored more than a minute ago: a touch of this process may be
 	 * waiting for the batcher (session_touch.h); it counts as seen. */
 	if (r->who.seen_ms < now_ms - 60000) {
@@ -128,6 +139,24 @@ static void set_cookie(struct req *r, const char *value, bool clear)
 int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 {
 	struct db_conn *c = r->db;
+	/* Every way in (password, link, 2FA, setup) ends here: a member of
+	 * a suspended organisation gets no session (auth/org.h). */
+	struct db_stmt *st =
+	    db_prepare(c, "SELECT o.status FROM staff s JOIN org o ON o.id = "
+			  "s.org_id WHERE s.id = ?");
+	if (!st)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	db_bind_int(st, 1, staff_id);
+	int rc = db_step(st);
+	bool suspended = rc == 1 && !strcmp(db_col_text(st, 0), "suspended");
+	db_reset(st);
+	if (rc < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	if (suspended)
+		return atr_fail(&r->err, ATR_E_SUSPENDED,
+				"your organisation is suspended, so its "
+				"members cannot sign in; ask the operator of "
+				"this installation");
 	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1];
 	token_new(tok);
 	token_hash(tok, h);
@@ -144,12 +173,12 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	atr_time_iso(now_ms, now);
 	atr_time_iso(now_ms + life_ms, exp);
 	static const char *const stages[] = {"full", "mfa", "enrol"};
-	struct db_stmt *st = db_prepare(
-		c, "INSERT INTO session (org_id, staff_id, token_hash, "
-		   "created_at, last_seen_at, expires_at, ip, user_agent, "
-		   "stage, idle_minutes) "
-		   "SELECT org_id, id, ?, ?, ?, ?, ?, ?, ?, ? FROM staff "
-		   "WHERE id = ? RETURNING id, org_id");
+	st = db_prepare(c,
+			"INSERT INTO session (org_id, staff_id, token_hash, "
+			"created_at, last_seen_at, expires_at, ip, user_agent, "
+			"stage, idle_minutes) "
+			"SELECT org_id, id, ?, ?, ?, ?, ?, ?, ?, ? FROM staff "
+			"WHERE id = ? RETURNING id, org_id");
 	if (!st)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_text(st, 1, h);
@@ -163,7 +192,7 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	db_bind_text(st, 7, stages[stage]);
 	db_bind_int(st, 8, idle);
 	db_bind_int(st, 9, staff_id);
-	int rc = db_step(st);
+	rc = db_step(st);
 	if (rc == 1) {
 		r->who.session_id = db_col_int(st, 0);
 		r->who.org_id = db_col_int(st, 1);

@@ -41,10 +41,11 @@ static unsigned slot_of(const char *hash)
 }
 
 int session_row_read(struct db_stmt *st, int rc, struct db_stmt *grants,
-		     int grc, struct principal *w)
+		     int grc, struct principal *w, bool *suspended)
 {
 	if (rc != 1)
 		return rc;
+	*suspended = !strcmp(db_col_text(st, 12), "suspended");
 	w->session_id = db_col_int(st, 0);
 	w->staff_id = db_col_int(st, 1);
 	w->org_id = db_col_int(st, 2);
@@ -136,8 +137,10 @@ static int guess_check(void *arg, struct db_stmt **st, const int *rcs)
 	memset(fresh, 0, sizeof *fresh);
 	int64_t now = atr_now_ms();
 	bool ok = false;
-	if (session_row_read(st[0], rcs[0], st[1], rcs[1], fresh) == 1 &&
-	    same(fresh, &r->who)) {
+	bool suspended = false;
+	if (session_row_read(st[0], rcs[0], st[1], rcs[1], fresh, &suspended) ==
+		1 &&
+	    !suspended && same(fresh, &r->who)) {
 		/* The session's clock as the lookup judges it (a touch of
 		 * this node may wait in the batcher). */
 		int64_t seen = fresh->seen_ms;

@@ -25,10 +25,11 @@ struct db_conn;
 struct db_stmt;
 
 /* Fills w from the session lookup st (its first step returned rc) and the
- * grants statement (first step grc): 1 a live session, 0 none, -1 a
- * database error. Resets neither statement. */
+ * grants statement (first step grc), and *suspended from the status of the
+ * session's organisation: 1 a live session, 0 none, -1 a database error.
+ * Resets neither statement. */
 int session_row_read(struct db_stmt *st, int rc, struct db_stmt *grants,
-		     int grc, struct principal *w);
+		     int grc, struct principal *w, bool *suspended);
 
 /* True when r may run on a guess: a read on PostgreSQL, not a repeat. */
 bool session_guess_allowed(const struct req *r, struct db_conn *c);

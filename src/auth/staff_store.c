@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 
+#include "auth/org.h"
 #include "auth/staff_store.h"
 #include "core/settings.h"
 #include "db/db.h"
@@ -146,29 +147,13 @@ int staff_store_active_admins(struct db_conn *c, int64_t org)
 
 int staff_store_seats_free(struct db_conn *c, int64_t org, struct atr_err *err)
 {
-	int64_t a = 0, b = 0;
-	if (settings_get_int(c, org, "members_included", &a) < 0 ||
-	    settings_get_int(c, org, "extra_seats", &b) < 0)
+	struct org_row o;
+	int found = org_load(c, org, &o);
+	int64_t active = found == 1 ? org_seats_used(c, org) : -1;
+	if (active < 0)
 		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	struct db_stmt *st = db_prepare(
-		c, "SELECT COUNT(*) FROM staff WHERE org_id = ? AND active = 1");
-	if (!st)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	db_bind_int(st, 1, org);
-	int rc = db_step(st);
-	int64_t active = rc == 1 ? db_col_int(st, 0) : 0;
-	db_reset(st);
-	if (rc < 0)
-		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	if (active >= a + b)
-		return atr_fail(err, ATR_E_CONFLICT,
-				"seat limit reached: %lld of %lld seats are in "
-				"use (%lld included + %lld extra); deactivate "
-				"an inactive account to free a seat, or add "
-				"seats",
-				(long long)active, (long long)(a + b),
-				(long long)a, (long long)b);
-	return 0;
+	return org_seats_check(active, o.members_included, o.extra_seats,
+			       err);
 }
 
 int staff_store_set_members(struct db_conn *c, int64_t staff_id, const char *table,

@@ -57,7 +57,8 @@ int staff_store_assignable(struct db_conn *c, int64_t org_id,
 /* Active administrators of org, or -1. */
 int staff_store_active_admins(struct db_conn *c, int64_t org);
 /* Refuses (409 in err, with the numbers) when no seat is free for one
- * more active member of org (settings: seats). In a transaction. */
+ * more active member of org (the org row's seats, auth/org.h). In a
+ * transaction. */
 int staff_store_seats_free(struct db_conn *c, int64_t org,
 			   struct atr_err *err);
 /* Replaces the member's rows in a membership table (staff_department,

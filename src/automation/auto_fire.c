@@ -33,6 +33,7 @@
  */
 #include "atrium.h"
 
+#include "auth/org.h"
 #include "admin/notification.h"
 #include "automation/automation_int.h"
 #include "core/app.h"
@@ -516,11 +517,12 @@ static json_t *enabled_of(struct db_conn *c, const char *type,
 			   ? "SELECT id, org_id, name, trigger, conditions, "
 			     "max_runs_per_hour, next_run_at FROM automation "
 			     "WHERE enabled = 1 AND next_run_at IS NOT NULL AND "
-			     "next_run_at <= ? ORDER BY next_run_at LIMIT 1000"
+			     "next_run_at <= ? AND " ORG_ACTIVE_SQL("org_id")
+			     " ORDER BY next_run_at LIMIT 1000"
 			   : "SELECT id, org_id, name, trigger, conditions, "
 			     "max_runs_per_hour, next_run_at FROM automation "
-			     "WHERE enabled = 1 AND trigger_type = ? ORDER BY "
-			     "org_id, id");
+			     "WHERE enabled = 1 AND trigger_type = ? AND "
+			     ORG_ACTIVE_SQL("org_id") " ORDER BY org_id, id");
 	if (!st)
 		return NULL;
 	db_bind_text(st, 1, due_before ? due_before : type);

@@ -4,6 +4,8 @@
  * admin flag). With --password-stdin the password is read from standard
  * input; without it a single-use set-password link valid for 72 hours is
  * printed. The change is written to the activity log with actor "cli".
+ * `atrium org create --admin-email` adds an organisation's first
+ * administrator the same way (cmd_member_add).
  */
 #include "atrium.h"
 
@@ -33,6 +35,53 @@ static const char staff_usage[] =
 	"Adds a staff member (an administrator with --admin). Without\n"
 	"--password-stdin, prints a one-time link (valid 72 hours) where they\n"
 	"set their password.\n";
+
+int cmd_member_add(struct db_conn *c, int64_t org, const char *email,
+		   const char *name, bool admin, const char *hash,
+		   int64_t *id, char *tok, struct atr_err *err)
+{
+	if (staff_store_seats_free(c, org, err) < 0 ||
+	    staff_store_insert(c, org, email, name, admin, hash, id, err) < 0)
+		return -1;
+	json_t *diff = json_pack("{s:{s:s},s:{s:s},s:{s:b}}", "email", "to",
+				 email, "name", "to", name, "admin", "to",
+				 admin);
+	struct activity a = {.org_id = org,
+			     .actor_name = "cli",
+			     .action = "create",
+			     .entity = "staff",
+			     .entity_id = *id,
+			     .diff = diff};
+	int rc = activity_record(c, &a);
+	json_decref(diff);
+	if (!rc && hash)
+		rc = password_history_push(c, org, *id, hash);
+	tok[0] = 0;
+	if (!rc && !hash) {
+		char h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN], exp[ATR_TIME_LEN];
+		token_new(tok);
+		token_hash(tok, h);
+		atr_now_iso(now);
+		atr_time_iso(atr_now_ms() + 72LL * 3600 * 1000, exp);
+		struct db_stmt *st = db_prepare(
+			c, "INSERT INTO auth_token (org_id, staff_id, purpose, "
+			   "token_hash, expires_at, created_at) VALUES "
+			   "(?, ?, 'set_password', ?, ?, ?)");
+		rc = -1;
+		if (st) {
+			db_bind_int(st, 1, org);
+			db_bind_int(st, 2, *id);
+			db_bind_text(st, 3, h);
+			db_bind_text(st, 4, exp);
+			db_bind_text(st, 5, now);
+			rc = db_step(st) < 0 ? -1 : 0;
+			db_reset(st);
+		}
+	}
+	if (rc < 0)
+		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	return 0;
+}
 
 static int add_member(int argc, char **argv, bool admin, const char *usage,
 		      const char *cmdname)
@@ -112,48 +161,14 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 	}
 	if (db_begin(c) < 0)
 		die("%s", db_errmsg(c));
-	if (staff_store_seats_free(c, 1, &err) < 0)
-		die("%s: %s", cmdname, err.msg);
 	int64_t id;
-	if (staff_store_insert(c, 1, email, name, admin, from_stdin ? hash : NULL,
-			 &id, &err) < 0)
+	char tok[TOKEN_LEN + 1] = "";
+	int rc = cmd_member_add(c, 1, email, name, admin,
+				from_stdin ? hash : NULL, &id, tok, &err);
+	if (rc < 0)
 		die("%s: %s", cmdname,
 		    err.nfields ? err.fields[0].detail : err.msg);
-	json_t *diff = json_pack("{s:{s:s},s:{s:s},s:{s:b}}", "email", "to",
-				 email, "name", "to", name, "admin", "to",
-				 admin);
-	struct activity a = {.org_id = 1,
-			     .actor_name = "cli",
-			     .action = "create",
-			     .entity = "staff",
-			     .entity_id = id,
-			     .diff = diff};
-	int rc = activity_record(c, &a);
-	json_decref(diff);
-	if (!rc && from_stdin)
-		rc = password_history_push(c, 1, id, hash);
-	char tok[TOKEN_LEN + 1] = "";
-	if (!rc && !from_stdin) {
-		char h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN], exp[ATR_TIME_LEN];
-		token_new(tok);
-		token_hash(tok, h);
-		atr_now_iso(now);
-		atr_time_iso(atr_now_ms() + 72LL * 3600 * 1000, exp);
-		struct db_stmt *st = db_prepare(
-			c, "INSERT INTO auth_token (org_id, staff_id, purpose, "
-			   "token_hash, expires_at, created_at) VALUES "
-			   "(1, ?, 'set_password', ?, ?, ?)");
-		rc = -1;
-		if (st) {
-			db_bind_int(st, 1, id);
-			db_bind_text(st, 2, h);
-			db_bind_text(st, 3, exp);
-			db_bind_text(st, 4, now);
-			rc = db_step(st) < 0 ? -1 : 0;
-			db_reset(st);
-		}
-	}
-	if (rc < 0 || db_commit(c) < 0)
+	if (db_commit(c) < 0)
 		die("%s: %s", cmdname, db_errmsg(c));
 	db_release(c);
 	printf("%s: added %s%s <%s> (id %lld)\n", cmdname,

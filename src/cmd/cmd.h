@@ -36,6 +36,19 @@ int cmd_version(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 
+/* Adds a member to org inside the caller's transaction, as `atrium admin
+ * create` and `atrium staff add` do: the seat check, the row, its
+ * activity row (actor "cli"), and either hash's history entry (hash: an
+ * argon2 hash) or, when hash is NULL, a set-password link valid 72 hours
+ * whose token goes to tok (TOKEN_LEN + 1 bytes, auth/token.h). 0 with the
+ * id in *id, or -1 with err (a field error for a taken email; 409 when no
+ * seat is free). */
+struct db_conn;
+int cmd_member_add(struct db_conn *c, int64_t org, const char *email,
+		   const char *name, bool admin, const char *hash,
+		   int64_t *id, char *tok, struct atr_err *err);
+int cmd_org(int argc, char **argv);
+
 /* Collected command-line settings: --config and config overrides. */
 struct cmd_settings {
 	const char *config;

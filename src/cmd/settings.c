@@ -455,6 +455,12 @@ static int do_set(struct db_conn *c, int64_t org, const struct opts *o)
 			refused(group, &err);
 		die("settings: group '%s' has no setting '%s'", group, key);
 	}
+	if (d->read_only) {
+		/* Refused before a value is asked for, in the API's words. */
+		json_object_set_new(body, key, json_null());
+		settings_judge(group, body, &err);
+		refused(group, &err);
+	}
 	char *typed = NULL;
 	if (!o->clear && !argv_value)
 		typed = read_value(name, secret, d->flags & SETF_MULTILINE);

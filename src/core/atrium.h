@@ -62,6 +62,7 @@ enum atr_ekind {
 	ATR_E_UNAVAILABLE,   /* 503 (retry_after: seconds, when set) */
 	ATR_E_STORAGE,       /* 507: the disk is full */
 	ATR_E_REAUTH,        /* re-authentication required: 403 */
+	ATR_E_SUSPENDED,     /* the caller's organisation is suspended: 403 */
 	ATR_E__COUNT
 };
 

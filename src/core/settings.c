@@ -122,6 +122,9 @@ int settings_load_stored(struct db_conn *c, int64_t org, const char *key,
 			 char **out)
 {
 	*out = NULL;
+	const struct setting_def *d = settings_find(key);
+	if (d && d->read)
+		return d->read(c, org, key, out) < 0 ? -1 : 0;
 	struct db_stmt *st = db_prepare(
 		c, "SELECT value FROM setting WHERE org_id = ? AND key = ?");
 	if (!st)

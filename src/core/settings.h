@@ -75,6 +75,17 @@ struct setting_def {
 	 * adds a field error named field to err when s is bad. Judged with
 	 * the other values, so one 422 names every bad key. */
 	void (*check)(const char *s, const char *field, struct atr_err *err);
+	/* Optional: the value lives elsewhere (a column its module owns)
+	 * and this reads it, as stored text (malloc'd; *out NULL: the
+	 * default), for org; 0 or -1. Such a row is shown, never written
+	 * here: set read_only too. */
+	int (*read)(struct db_conn *c, int64_t org, const char *key,
+		    char **out);
+	/* Optional: the row is shown but not changed through the settings
+	 * (PATCH, `atrium settings set`): every attempt is a field error
+	 * "read_only" with these words, which say who changes it and how.
+	 * GET marks the field "read_only": true. */
+	const char *read_only;
 };
 
 /* Collects every module's rows (NULL-terminated table); dies on a
@@ -111,8 +122,8 @@ int settings_get_int(struct db_conn *c, int64_t org, const char *key,
 		     int64_t *out);
 
 /* The stored text of key for org (malloc'd; secrets still encrypted), or
- * NULL when unset. 0 or -1 on a database error. Free with
- * settings_stored_free. */
+ * NULL when unset (a row with a read hook: what the hook reads). 0 or -1 on a
+ * database error. Free with settings_stored_free. */
 int settings_load_stored(struct db_conn *c, int64_t org, const char *key,
 			 char **out);
 void settings_stored_free(char *s);

@@ -53,6 +53,11 @@ void settings_judge_more(const char *group, const json_t *body,
 				  "not a setting of group '%s'", group);
 			continue;
 		}
+		if (d->read_only) {
+			drop_field_errors(err, key);
+			atr_field(err, key, "read_only", "%s", d->read_only);
+			continue;
+		}
 		/* The schema cannot say "an integer in min..max": the row
 		 * judges ints whole. Other values it judged first: one
 		 * problem per field is enough. */

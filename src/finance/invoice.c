@@ -22,6 +22,7 @@
  */
 #include "atrium.h"
 
+#include "auth/org.h"
 #include "core/activity.h"
 #include "core/module.h"
 #include "core/settings.h"
@@ -423,7 +424,8 @@ static int invoices_overdue(struct app *app, struct db_conn *c,
 	return doc_sweep(app, c,
 			 "SELECT id, org_id, due_date FROM invoice WHERE status "
 			 "IN ('issued', 'sent', 'partially_paid') AND due_date "
-			 "< ? ORDER BY org_id, id LIMIT ?",
+			 "< ? AND " ORG_ACTIVE_SQL("org_id") " ORDER BY org_id, id "
+			 "LIMIT ?",
 			 overdue_one, err);
 }
 

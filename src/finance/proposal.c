@@ -36,6 +36,7 @@
  */
 #include "atrium.h"
 
+#include "auth/org.h"
 #include "core/activity.h"
 #include "core/arena.h"
 #include "core/module.h"
@@ -477,7 +478,8 @@ static int proposals_expire(struct app *app, struct db_conn *c,
 	(void)now_ms;
 	return doc_sweep(app, c,
 			 "SELECT id, org_id, open_till FROM proposal WHERE "
-			 "status = 'sent' AND open_till < ? ORDER BY org_id, id "
+			 "status = 'sent' AND open_till < ? AND "
+			 ORG_ACTIVE_SQL("org_id") " ORDER BY org_id, id "
 			 "LIMIT ?",
 			 expire_one, err);
 }

@@ -31,6 +31,7 @@
  */
 #include "atrium.h"
 
+#include "auth/org.h"
 #include "admin/notification.h"
 #include "core/activity.h"
 #include "core/l10n.h"
@@ -287,7 +288,8 @@ static int gdpr_deadline_task(struct app *app, struct db_conn *c,
 	struct db_stmt *st = db_prepare(
 		c, "SELECT org_id, id, deadline FROM gdpr_request WHERE "
 		   "warned_at IS NULL AND status IN ('received', "
-		   "'in_progress') AND deadline <= ? ORDER BY deadline, id "
+		   "'in_progress') AND deadline <= ? AND " ORG_ACTIVE_SQL(
+			   "org_id") " ORDER BY deadline, id "
 		   "LIMIT 100");
 	if (!st) {
 		free(due);

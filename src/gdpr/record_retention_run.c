@@ -13,6 +13,7 @@
  */
 #include "atrium.h"
 
+#include "auth/org.h"
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/arena.h"
@@ -307,7 +308,8 @@ int rr_task(struct app *app, struct db_conn *c, int64_t now_ms,
 		struct db_stmt *st = db_prepare(
 			c, "SELECT id, org_id, amount, unit, version, entity FROM "
 			   "retention_rule WHERE enabled = 1 AND "
-			   "confirmed_version = version AND id > ? ORDER BY id "
+			   "confirmed_version = version AND id > ? AND "
+			   ORG_ACTIVE_SQL("org_id") " ORDER BY id "
 			   "LIMIT 100");
 		if (!st)
 			return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));

@@ -32,6 +32,9 @@ static const struct {
 	 * code) again, POST /api/v1/auth/reauth, retry. */
 	[ATR_E_REAUTH] = {403, "reauth-required",
 			  "confirm your password to continue"},
+	/* The operator suspended the organisation: nothing its members do
+	 * helps until it is resumed (auth/org.h). */
+	[ATR_E_SUSPENDED] = {403, "org-suspended", "organisation suspended"},
 };
 
 int problem_status(enum atr_ekind kind)

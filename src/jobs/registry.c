@@ -49,7 +49,11 @@ static char *claim_sql(const struct jobs_registry *reg, const char *cond,
 	buf_adds(&b, " END, started_at = ? WHERE id IN (SELECT j.id FROM "
 		     "job j WHERE j.kind IN (");
 	kind_list(reg, &b);
-	buf_printf(&b, ") AND (%s) AND (j.order_key IS NULL OR NOT EXISTS "
+	/* A suspended organisation's jobs wait, queued, until it is
+	 * resumed (one primary-key read per candidate row). */
+	buf_printf(&b, ") AND (%s) AND NOT EXISTS (SELECT 1 FROM org o WHERE "
+		       "o.id = j.org_id AND o.status = 'suspended') AND "
+		       "(j.order_key IS NULL OR NOT EXISTS "
 		       "(SELECT 1 FROM job p WHERE p.order_key = j.order_key "
 		       "AND p.order_seq < j.order_seq AND p.status <> 'done')) "
 		       "ORDER BY j.run_at, j.id LIMIT ?%s) RETURNING id, kind, "

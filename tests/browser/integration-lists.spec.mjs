@@ -17,7 +17,7 @@
 // narrowed to them whatever other specs left on the server.
 import http from 'node:http';
 import { test, expect } from '@playwright/test';
-import { PASSWORD, guardPages, navLink, pageApi, signIn, stamp } from './common.mjs';
+import { PASSWORD, guardPages, navLink, operatorSeats, pageApi, signIn, stamp } from './common.mjs';
 
 guardPages();
 
@@ -25,7 +25,7 @@ const cells = async (table, n) => (await table.locator(`tbody tr td:nth-child(${
 
 /** A member with a limited role to own tokens, and a fresh re-authentication to create them. */
 async function tokenOwner(call, tag) {
-  expect((await call('PATCH', '/api/v1/settings/seats', { extra_seats: 100 })).status).toBe(200);
+  operatorSeats({ extra_seats: 100 });
   const role = await call('POST', '/api/v1/roles', { name: `Lists ${tag}`, permissions: { leads: ['view'] } });
   expect(role.status, JSON.stringify(role.body)).toBe(201);
   const s = await call('POST', '/api/v1/staff', { email: `owner.${tag}@example.test`, name: `Owner ${tag}`,

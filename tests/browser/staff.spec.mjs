@@ -10,7 +10,7 @@
 // Environment: ATRIUM_URL, ATRIUM_ADMIN_EMAIL, ATRIUM_ADMIN_PASSWORD, and for
 // the email tests ATRIUM_MAILDIR + ATRIUM_SMTP_PORT (an SMTP sink on
 // 127.0.0.1 writing each message to that directory; see mail.mjs).
-import { BASE, EMAIL, PASSWORD, guardPages, mainNav, navLink, pageApi, signIn, stamp, watch } from './common.mjs';
+import { BASE, EMAIL, PASSWORD, guardPages, mainNav, navLink, operatorSeats, pageApi, signIn, stamp, watch } from './common.mjs';
 import { test, expect } from '@playwright/test';
 import { mailEnv, setPasswordLink, snapshot, waitForMail } from './mail.mjs';
 
@@ -29,10 +29,7 @@ async function setUpServer(page, { smtp = true } = {}) {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
   }
   const seats = await api.call('GET', '/api/v1/settings/seats');
-  if (seats.body.values.extra_seats < 100) {
-    const r = await api.call('PATCH', '/api/v1/settings/seats', { extra_seats: 100 });
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
-  }
+  if (seats.body.values.extra_seats < 100) operatorSeats({ extra_seats: 100 });
   return api;
 }
 
@@ -318,13 +315,8 @@ test('the seat limit is explained when adding staff', async ({ page }) => {
   const seats = (await api.call('GET', '/api/v1/settings/seats')).body.values;
   const active = (await api.call('GET', '/api/v1/staff?active=true&limit=1')).body.total;
   try {
-    // Through the Seats tab: exactly as many seats as active staff.
-    await page.goto('/admin/settings?tab=seats');
-    const form = page.getByRole('form', { name: 'Seats' });
-    await form.getByLabel('Members included in the licence').fill(String(active));
-    await form.getByLabel('Extra seats').fill('0');
-    await form.getByRole('button', { name: 'Save seats' }).click();
-    await expect(form.getByRole('status').or(form.getByRole('alert')).filter({ hasText: 'Seats saved' })).toBeVisible();
+    // The operator leaves exactly as many seats as active staff.
+    operatorSeats({ members_included: active, extra_seats: 0 });
 
     const s = stamp();
     await startAddStaff(page, { email: `seat.${s}@example.test`, name: `Seat ${s}` });
@@ -335,7 +327,7 @@ test('the seat limit is explained when adding staff', async ({ page }) => {
     await expect(alert).toContainText(/deactivat/i); // and how to free a seat
     await expect(page).toHaveURL(/\/admin\/staff\/new$/);
   } finally {
-    await api.call('PATCH', '/api/v1/settings/seats', { members_included: seats.members_included, extra_seats: seats.extra_seats });
+    operatorSeats(seats);
   }
 });
 
@@ -456,7 +448,7 @@ test('without SMTP, Add staff warns and offers the temporary password first', as
   await expect(page.getByTestId('smtp-warning')).toHaveCount(0);
 });
 
-test('the seat usage on the Seats tab follows a saved seat count', async ({ page }) => {
+test('the Seats tab shows the operator\'s seats read-only, and the usage follows them', async ({ page }) => {
   await signIn(page);
   await expect(mainNav(page)).toBeVisible();
   await setUpServer(page);
@@ -465,11 +457,17 @@ test('the seat usage on the Seats tab follows a saved seat count', async ({ page
   await expect(usage).toContainText(/\d+ of \d+ seats in use/);
   const [, active, limit] = /(\d+) of (\d+) seats in use/.exec(await usage.textContent()).map(Number);
   const extra = page.getByLabel('Extra seats');
+  await expect(extra).toBeDisabled();
+  await expect(page.getByLabel('Members included in the licence')).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Save seats' })).toHaveCount(0);
+  await expect(page.getByText('The operator of this installation sets both')).toBeVisible();
   const before = Number(await extra.inputValue());
-  await extra.fill(String(before + 3));
-  await page.getByRole('button', { name: 'Save seats' }).click();
-  await expect(usage).toContainText(`${active} of ${limit + 3} seats in use`);
-  await extra.fill(String(before));
-  await page.getByRole('button', { name: 'Save seats' }).click();
-  await expect(usage).toContainText(`${active} of ${limit} seats in use`);
+  operatorSeats({ extra_seats: before + 3 });
+  try {
+    await page.reload();
+    await expect(usage).toContainText(`${active} of ${limit + 3} seats in use`);
+    await expect(page.getByLabel('Extra seats')).toHaveValue(String(before + 3));
+  } finally {
+    operatorSeats({ extra_seats: before });
+  }
 });

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { ADMIN, BIN, ROOT, STAFF, freePort, runBin, waitFor } from '../http/harness.mjs';
+import { ADMIN, BIN, ROOT, STAFF, freePort, registerServer, runBin, waitFor } from '../http/harness.mjs';
 
 export const HAPROXY_CFG = path.join(ROOT, 'scripts', 'cluster', 'haproxy.cfg');
 const HAPROXY = process.env.HAPROXY || '/usr/sbin/haproxy';
@@ -99,6 +99,8 @@ export async function startAtriumCluster({ pg, nodes: count = 3, env: extraEnv =
     admin: { ...ADMIN }, staff: { ...STAFF },
     sql: (statement) => psql(dbUrl, statement),
   };
+  cl.cli = (args) => runBin([...args, '--db', dbUrl], { env });
+  cl.unregister = registerServer(cl);
 
   const node = (i, port) => {
     const n = {
@@ -205,6 +207,7 @@ async function startHaproxy(cl, lbPort) {
 
 async function stopCluster(cl) {
   const errors = [];
+  cl.unregister?.();
   if (cl.haproxy && !cl.haproxy.exit) {
     cl.haproxy.proc.kill('SIGTERM');
     await cl.haproxy.exited;

@@ -47,12 +47,10 @@ async function addRole(admin, name, permissions) {
   return r.body;
 }
 
-/* Raises the seat limit (the settings route). */
+/* Raises the seat limit as the operator does (`atrium org seats`). */
 async function raiseSeats(srv, admin) {
-  const r = await admin.req('PATCH', '/api/v1/settings/{group}', {
-    params: { group: 'seats' }, body: { members_included: 100000, extra_seats: 0 },
-  });
-  assert.equal(r.status, 200, `cannot raise the seat limit: ${r.status} ${r.text}`);
+  const r = srv.cli(['org', 'seats', '1', '--members-included', '100000', '--extra-seats', '0']);
+  assert.equal(r.status, 0, `cannot raise the seat limit: ${r.stderr}`);
 }
 
 const ENTITIES = [

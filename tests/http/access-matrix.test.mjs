@@ -182,10 +182,8 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
     admin = await adminClient(srv);
 
     // Enough seats for every target and member this file adds.
-    const seats = await admin.req('PATCH', '/api/v1/settings/{group}', {
-      params: { group: 'seats' }, body: { members_included: 100000, extra_seats: 0 },
-    });
-    assert.equal(seats.status, 200, `cannot raise the seat limit: ${seats.status} ${seats.text}`);
+    const seats = srv.cli(['org', 'seats', '1', '--members-included', '100000', '--extra-seats', '0']);
+    assert.equal(seats.status, 0, `cannot raise the seat limit: ${seats.stderr}`);
 
     const mods = await admin.req('GET', '/api/v1/permissions/modules');
     assert.equal(mods.status, 200, mods.text);

@@ -22,11 +22,10 @@ const ROLES = '/api/v1/roles';
 const ROLE = '/api/v1/roles/{id}';
 const MISSING_ID = 987654;
 
+/* Sets the seat limit as the operator does (`atrium org seats`). */
 async function raiseSeats(srv, admin, n = 100000) {
-  const r = await admin.req('PATCH', '/api/v1/settings/{group}', {
-    params: { group: 'seats' }, body: { members_included: n, extra_seats: 0 },
-  });
-  assert.equal(r.status, 200, `cannot set the seat limit: ${r.status} ${r.text}`);
+  const r = srv.cli(['org', 'seats', '1', '--members-included', String(n), '--extra-seats', '0']);
+  assert.equal(r.status, 0, `cannot set the seat limit: ${r.stderr}`);
 }
 
 async function addRole(admin, name, permissions) {
@@ -804,8 +803,8 @@ describe('seat limit', () => {
     assert.match(act.body.detail, /\b3\b/);
     assert.match(act.body.detail, /deactivat/i);
     assert.equal((await admin.req('GET', ITEM, { params: { id: a.id } })).body.active, false);
-    const extra = await admin.req('PATCH', '/api/v1/settings/{group}', { params: { group: 'seats' }, body: { members_included: 3, extra_seats: 1 } });
-    assert.equal(extra.status, 200, extra.text);
+    const extra = srv.cli(['org', 'seats', '1', '--members-included', '3', '--extra-seats', '1']);
+    assert.equal(extra.status, 0, extra.stderr);
     const ok = await admin.req('POST', '/api/v1/staff/{id}/activate', { params: { id: a.id } });
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.body.active, true);

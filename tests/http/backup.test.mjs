@@ -487,7 +487,7 @@ describe('backups: the API, the job, the schedule, verify and restore', () => {
 
   it('an administrator of another organisation is refused: a backup holds every organisation', async () => {
     const now = new Date().toISOString();
-    let r = srv.sql(`INSERT INTO org (id, name, created_at) VALUES (2, 'Second', '${now}')`);
+    let r = srv.sql(`INSERT INTO org (id, name, created_at, kind, parent_id) VALUES (2, 'Second', '${now}', 'business', 1)`);
     assert.equal(r.status, 0, r.stderr);
     r = srv.sql("INSERT INTO setting (org_id, key, value) VALUES (2, 'twofa_required_admins', 'false')");
     assert.equal(r.status, 0, r.stderr);

@@ -195,7 +195,9 @@ describe('email: settings, SMTP test, queue worker', () => {
     company = `Ünïcorn Trading ${uniq('co')}`;
     assert.equal((await patch('company', { company_name: company })).status, 200);
     // Invitations take seats; make room for the ones this file sends.
-    assert.equal((await patch('seats', { extra_seats: 100 })).status, 200);
+    // (seats are the operator's: `atrium org seats`)
+    const seats = srv.cli(['org', 'seats', '1', '--extra-seats', '100']);
+    assert.equal(seats.status, 0, seats.stderr);
     await configureSmtp();
   });
 
@@ -230,6 +232,8 @@ describe('email: settings, SMTP test, queue worker', () => {
 
     const seats = await get('seats');
     assert.deepEqual(seats.body.values, { members_included: 5, extra_seats: 100 });
+    assert.deepEqual(seats.body.fields.map((x) => [x.key, x.read_only]),
+      [['members_included', true], ['extra_seats', true]], 'seats are shown read-only');
     const co = await get('company');
     assert.deepEqual(co.body.values, { company_name: company, address: '', vat_number: '', registration_number: '' });
   });
@@ -247,12 +251,15 @@ describe('email: settings, SMTP test, queue worker', () => {
     assert.deepEqual(a.body.data[0].diff, { address: { from: '', to: address } });
     assert.equal(a.body.data[0].actor_id, admin.me.id);
 
-    // Integers take 0 where their range allows it; null goes back to the default.
-    const s = await patch('seats', { members_included: 7, extra_seats: 0 });
+    // An integer; null goes back to the default.
+    const s = await patch('email_queue', { max_attempts: 7 });
     assert.equal(s.status, 200, s.text);
-    assert.deepEqual(s.body.values, { members_included: 7, extra_seats: 0 });
-    const back = await patch('seats', { members_included: null, extra_seats: 100 });
-    assert.deepEqual(back.body.values, { members_included: 5, extra_seats: 100 });
+    assert.deepEqual(s.body.values, { max_attempts: 7 });
+    const back = await patch('email_queue', { max_attempts: null });
+    assert.deepEqual(back.body.values, { max_attempts: 5 });
+    // Seats are read-only here, whatever the value.
+    assertFieldErrors(await patch('seats', { members_included: 7, extra_seats: 0 }),
+      { members_included: 'read_only', extra_seats: 'read_only' });
 
     // Nothing changes: no activity row.
     const before = (await admin.req('GET', ACTIVITY, { query: { entity: 'settings', limit: 1 } })).body.data[0].id;
@@ -277,8 +284,8 @@ describe('email: settings, SMTP test, queue worker', () => {
       ['smtp', { smtp_password: 12345 }, 'smtp_password', 'type'],
       ['company', { company_name: '' }, 'company_name', 'required'],
       ['company', { company_name: 'x'.repeat(201) }, 'company_name', 'too_long'],
-      ['seats', { extra_seats: -1 }, 'extra_seats', 'invalid'],
-      ['seats', { members_included: 1.5 }, 'members_included', 'type'],
+      ['seats', { extra_seats: -1 }, 'extra_seats', 'read_only'],
+      ['seats', { members_included: 1.5 }, 'members_included', 'read_only'],
       ['email_queue', { max_attempts: 101 }, 'max_attempts', 'invalid'],
     ];
     for (const [group, body, field, code] of cases) {

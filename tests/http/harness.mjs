@@ -134,6 +134,14 @@ export async function waitFor(fn, { timeout = 10000, every = 100, what = 'condit
  * server starts, logged with actor cli as an operator's change is); the
  * 2FA tests pass { require2faAdmins: true } and exercise enforcement.
  */
+/* The servers (and clusters) this process started, so a helper given
+ * only a client (raiseSeats) finds the database behind its base URL. */
+const liveServers = new Set();
+export function registerServer(s) {
+  liveServers.add(s);
+  return () => liveServers.delete(s);
+}
+
 export async function startServer({
   staff = true, env: extraEnv = {}, require2faAdmins = false, pgBase = PG_BASE, dataDir = null,
   readyPath = '/readyz', wrap = [],
@@ -159,6 +167,7 @@ export async function startServer({
     migrateOutput: '',
     proc: null, exit: null, stopped: false, destroyed: false,
   };
+  srv.unregister = registerServer(srv);
   srv.kill = () => killServer(srv);
   srv.stop = () => destroyServer(srv);
   srv.restart = async ({ readyPath: rp = '/readyz' } = {}) => {
@@ -303,6 +312,7 @@ export async function destroyServer(srv) {
   }
   if (!srv.destroyed) {
     srv.destroyed = true;
+    srv.unregister?.();
     if (srv.dbName) {
       const r = psql(`${srv.pgBase}postgres`, `DROP DATABASE IF EXISTS ${srv.dbName} WITH (FORCE)`);
       if (r.status !== 0 && !err) err = new Error(`DROP DATABASE failed: ${r.stderr}`);
@@ -646,12 +656,15 @@ export function startCluster() {
   };
 }
 
-/* Sets the seat limit high (through the settings route). */
+/* Sets the seat limit of the client's organisation (n included, no
+ * extra) as the operator does: `atrium org seats` on the database of the
+ * server that client talks to (the settings API shows seats read-only). */
 export async function raiseSeats(admin, n = 100000) {
-  const r = await admin.req('PATCH', '/api/v1/settings/{group}', {
-    params: { group: 'seats' }, body: { members_included: n, extra_seats: 0 },
-  });
-  assert.equal(r.status, 200, `cannot set the seat limit: ${r.status} ${r.text}`);
+  const srv = [...liveServers].find((s) => s.base === admin.base);
+  assert.ok(srv, `raiseSeats: no server started here answers at ${admin.base}`);
+  const org = admin.me?.org_id ?? 1;
+  const r = srv.cli(['org', 'seats', String(org), '--members-included', String(n), '--extra-seats', '0']);
+  assert.equal(r.status, 0, `cannot set the seat limit: ${r.stdout}${r.stderr}`);
 }
 
 /* Creates a role with the permission matrix given. */

@@ -52,7 +52,7 @@ describe('ids are never reused', () => {
   });
 
   it('nor does deleting the newest staff member', async () => {
-    const seats = srv.cli(['settings', 'set', 'seats.members_included', '1000']);
+    const seats = srv.cli(['org', 'seats', '1', '--members-included', '1000']);
     assert.equal(seats.status, 0, seats.stderr);
     const add = async () => {
       const tag = uniq('ids');

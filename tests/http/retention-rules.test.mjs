@@ -196,7 +196,7 @@ describe('record retention rules', () => {
       // Updated recently: not inactive.
       L.recentUpdate = oldLead('rr-lost-recent', { status: 'lost', at: now() });
       // Another organisation's old lost lead: never counted, never removed.
-      sql(`INSERT INTO org (id, name, created_at) VALUES (2, 'Second', '${OLD}')`);
+      sql(`INSERT INTO org (id, name, created_at, kind, parent_id) VALUES (2, 'Second', '${OLD}', 'business', 1)`);
       L.otherOrg = oldLead('rr-lost-org2', { status: 'lost', org: 2 });
     });
 

@@ -384,7 +384,7 @@ describe('settings: If-Match and `atrium settings`', () => {
   });
 
   it('--org: another organisation\'s settings, its own activity chain, and audit verify holds', async () => {
-    const made = srv.sql("INSERT INTO org (id, name, created_at) VALUES (2, 'Second', '2026-01-01T00:00:00.000Z')");
+    const made = srv.sql("INSERT INTO org (id, name, created_at, kind, parent_id) VALUES (2, 'Second', '2026-01-01T00:00:00.000Z', 'business', 1)");
     assert.equal(made.status, 0, made.stderr);
     const mine = (await get('company')).body.values.company_name;
     const r = cli(['set', 'company.company_name', 'Second SRL', '--org', '2']);

@@ -204,9 +204,9 @@ static void case_retry_scope(const char *url)
 	int64_t a = fx_enqueue(&f, "ut.flaky", NULL, 0);
 	int64_t b = fx_enqueue(&f, "ut.slow", NULL, 0);
 	int64_t q = fx_enqueue(&f, "ut.flaky", NULL, 0);
-	CHECK_EQ_INT(db_exec(f.c, "INSERT INTO org (id, name, created_at) "
-				  "VALUES (2, 'Other', '2026-01-01T00:00:00."
-				  "000Z')"),
+	CHECK_EQ_INT(db_exec(f.c, "INSERT INTO org (id, name, created_at, "
+				  "kind, parent_id) VALUES (2, 'Other', "
+				  "'2026-01-01T00:00:00.000Z', 'business', 1)"),
 		     0);
 	char *sql = xasprintf("UPDATE job SET status = 'blocked', attempts = "
 			      "3 WHERE id IN (%lld, %lld)",
@@ -238,6 +238,62 @@ TEST(jobs_retry_scope_sqlite)
 TEST(jobs_retry_scope_pg)
 {
 	unit_with_pg(case_retry_scope);
+}
+
+/* A suspended organisation's jobs stay queued: the claim passes them by
+ * until the organisation is resumed (auth/org.h). */
+static void case_claim_suspended(const char *url)
+{
+	struct fx f;
+	if (!fx_open(&f, url, ut_mods))
+		return;
+	CHECK_EQ_INT(db_exec(f.c, "INSERT INTO org (id, name, created_at, "
+				  "kind, parent_id, status, suspended_at) "
+				  "VALUES (2, 'Other', '2026-01-01T00:00:00."
+				  "000Z', 'business', 1, 'suspended', "
+				  "'2026-01-02T00:00:00.000Z')"),
+		     0);
+	int64_t mine = fx_enqueue(&f, "ut.flaky", NULL, 0);
+	int64_t theirs = fx_enqueue(&f, "ut.flaky", NULL, 0);
+	char *sql = xasprintf("UPDATE job SET org_id = 2 WHERE id = %lld",
+			      (long long)theirs);
+	CHECK_EQ_INT(db_exec(f.c, sql), 0);
+	free(sql);
+	struct job_claimed got[4];
+	int n = job_claim(f.c, &f.reg, "node-a", jobs_now_ms(), false, 4, got);
+	CHECK_EQ_INT(n, 1);
+	if (n == 1)
+		CHECK_EQ_INT(got[0].id, mine);
+	for (int i = 0; i < n; i++)
+		job_claimed_free(&got[i]);
+	/* The rescue claim (expired leases, clock steps) passes it by too. */
+	n = job_claim(f.c, &f.reg, "node-a", jobs_now_ms(), true, 4, got);
+	CHECK_EQ_INT(n, 0);
+	for (int i = 0; i < n; i++)
+		job_claimed_free(&got[i]);
+	CHECK_JOB_STATUS(&f, theirs, "queued");
+	CHECK_EQ_INT(db_exec(f.c, "UPDATE org SET status = 'active', "
+				  "suspended_at = NULL WHERE id = 2"),
+		     0);
+	n = job_claim(f.c, &f.reg, "node-a", jobs_now_ms(), false, 4, got);
+	CHECK_EQ_INT(n, 1);
+	if (n == 1) {
+		CHECK_EQ_INT(got[0].id, theirs);
+		CHECK_EQ_INT(got[0].org_id, 2);
+	}
+	for (int i = 0; i < n; i++)
+		job_claimed_free(&got[i]);
+	fx_close(&f);
+}
+
+TEST(jobs_claim_suspended_sqlite)
+{
+	unit_with_sqlite(case_claim_suspended);
+}
+
+TEST(jobs_claim_suspended_pg)
+{
+	unit_with_pg(case_claim_suspended);
 }
 
 TEST(jobs_backoff_full_jitter)

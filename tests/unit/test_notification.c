@@ -159,8 +159,9 @@ static void adding(const char *url)
 	 * administrator (3), a deactivated member (4); org 2: an
 	 * administrator (5). */
 	const char *setup =
-		"INSERT INTO org (id, name, created_at) VALUES (2, 'Other', "
-		"'2026-01-01T00:00:00.000Z');"
+		"INSERT INTO org (id, name, created_at, kind, parent_id) "
+		"VALUES (2, 'Other', '2026-01-01T00:00:00.000Z', 'business', "
+		"1);"
 		"INSERT INTO staff (id, org_id, email, email_norm, name, admin, "
 		"active, created_at, updated_at) VALUES "
 		"(1, 1, 'a@x.test', 'a@x.test', 'A', 1, 1, "

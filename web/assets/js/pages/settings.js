@@ -120,8 +120,10 @@ const GROUPS = () => ({
   },
   // Described when drawn: its words come from the catalogue.
   localization: () => localizationGroup(),
+  // Read-only: the operator sets seats (`atrium org seats`); the server
+  // marks the fields read_only.
   seats: {
-    title: t('set.seats.title'), save: t('set.seats.save'),
+    title: t('set.seats.title'),
     lead: t('set.seats.lead'),
     fields: [
       { key: 'members_included', label: t('set.seats.members_included.label'), type: 'number' },
@@ -258,8 +260,11 @@ export async function groupForm(group, slot, signal, onSaved) {
     if (!isAbort(err)) slot.replaceChildren(h('h2', { class: 'section-title' }, def.title), problemBox(err));
     return;
   }
-  const editable = can('settings', 'edit');
   const meta = Object.fromEntries((data.fields || []).map((f) => [f.key, f]));
+  // A group whose every field the server marks read_only is shown, not
+  // edited (seats: the operator's).
+  const readOnly = (data.fields || []).length > 0 && data.fields.every((f) => f.read_only);
+  const editable = can('settings', 'edit') && !readOnly;
   let values = data.values || {};
 
   // The described fields first, then any the server has that we do not describe.
@@ -318,7 +323,7 @@ export async function groupForm(group, slot, signal, onSaved) {
     paintSecrets();
   };
   fill();
-  if (!editable) for (const c of Object.values(controls)) c.input.disabled = true;
+  for (const [k, c] of Object.entries(controls)) if (!editable || (meta[k] && meta[k].read_only)) c.input.disabled = true;
 
   const titleId = `settings-${group}-title`;
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
