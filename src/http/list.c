@@ -526,14 +526,26 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 		arm_select(&sql, s, q, pg, arm, keyset, counting);
 		if (cut) {
 			order_by(&sql, pg);
-			buf_printf(&sql, " LIMIT ?) AS arm_%d", a);
+			if (pg->offset)
+				buf_printf(&sql, " LIMIT ?) AS arm_%d", a);
+			else
+				buf_printf(&sql, " LIMIT %lld) AS arm_%d",
+					   (long long)pg->limit + 1, a);
 		}
 	}
+	/* The page's size is written in, and a first page has no OFFSET:
+	 * PostgreSQL then keeps one generic plan for the prepared statement
+	 * instead of planning it again at every execution (with LIMIT or
+	 * OFFSET as parameters its generic plan always looks dearer than a
+	 * custom one: 26% of list-50's throughput, docs/internals/
+	 * round-trips.md). A deeper page binds its offset. */
 	if (counting) {
 		buf_adds(&sql, ") AS counted");
 	} else {
 		order_by(&sql, pg);
-		buf_adds(&sql, " LIMIT ? OFFSET ?");
+		buf_printf(&sql, " LIMIT %lld", (long long)pg->limit + 1);
+		if (pg->offset)
+			buf_adds(&sql, " OFFSET ?");
 	}
 	struct db_stmt *st = db_prepare(r->db, buf_str(&sql));
 	buf_free(&sql);
@@ -543,13 +555,12 @@ static struct db_stmt *prepare(struct req *r, const struct list_spec *s,
 	for (int a = 0; a < narms; a++) {
 		arm_bind(st, &idx, r, s, q, q->narms ? &q->arms[a] : NULL, kv,
 			 nkv);
-		if (cut) /* what the page may take from this arm */
+		if (cut && pg->offset) /* what the page may take from it */
 			db_bind_int(st, idx++, pg->offset + pg->limit + 1);
 	}
-	if (!counting) {
-		db_bind_int(st, idx++, pg->limit + 1); /* one more: has_more */
+	/* (the LIMIT is one more than the page: has_more) */
+	if (!counting && pg->offset)
 		db_bind_int(st, idx++, pg->offset);
-	}
 	return st;
 }
 
