@@ -26,43 +26,13 @@
 
 #include "core/log.h"
 #include "db/db_driver.h"
+#include "db/db_pg_int.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <sodium.h>
-
-#define DB_PG_ERRLEN 512
-#define DB_PG_INTLEN 24 /* "-9223372036854775808" plus NUL, rounded up */
-/* How much longer than statement_timeout the client waits for the
- * server's own cancellation before it gives up on the connection. */
-#define DB_PG_GRACE_MS 1000
-
-struct db_pg_conn {
-	PGconn *pg;
-	unsigned long nstmt;          /* names the next statement s<n+1> */
-	char errmsg[DB_PG_ERRLEN];    /* last error, "" when none yet */
-	char sqlstate[6];             /* its SQLSTATE, "" when it had none */
-	int wait_ms;                  /* a round trip's bound; 0: none */
-	bool dead;                    /* lost or abandoned: close it */
-};
-
-enum db_pg_state { ST_FRESH, ST_ROWS, ST_DONE, ST_FAILED };
-
-struct db_pg_stmt {
-	struct db_pg_conn *conn;
-	char name[24];
-	int nparams;
-	char **params;                /* owned; NULL is SQL NULL */
-	int bad_bind;                 /* first out-of-range index, 0 if none */
-	PGresult *desc;               /* column names before the first step */
-	PGresult *res;                /* the current result, NULL before step */
-	int row;                      /* current row in res, -1 before the first */
-	int ncols;
-	enum db_pg_state state;
-	unsigned char *blob;          /* the last col_blob (PQfreemem) */
-};
 
 /* Copies msg into dst as one line: interior newlines and tabs become single
  * spaces and trailing whitespace is dropped (libpq ends messages with \n). */
@@ -90,7 +60,7 @@ static void db_pg_oneline(char *dst, size_t size, const char *msg)
 
 /* Records an error on the connection; res may be NULL (then the message
  * comes from the connection and there is no SQLSTATE). */
-static void db_pg_set_err(struct db_pg_conn *c, const PGresult *res)
+void db_pg_set_err(struct db_pg_conn *c, const PGresult *res)
 {
 	const char *msg = NULL, *state = NULL;
 
@@ -111,9 +81,7 @@ static void db_pg_set_err(struct db_pg_conn *c, const PGresult *res)
 }
 
 /* Records an error of our own (no SQLSTATE). */
-static void db_pg_set_errf(struct db_pg_conn *c, const char *fmt, ...)
-	ATR_PRINTF(2, 3);
-static void db_pg_set_errf(struct db_pg_conn *c, const char *fmt, ...)
+void db_pg_set_errf(struct db_pg_conn *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -125,7 +93,7 @@ static void db_pg_set_errf(struct db_pg_conn *c, const char *fmt, ...)
 
 /* Waits until the socket has one of events or the deadline (monotonic
  * ns; 0: none) passes. 1 ready, 0 timed out, -1 error. */
-static int db_pg_poll(struct db_pg_conn *c, short events, int64_t deadline)
+int db_pg_poll(struct db_pg_conn *c, short events, int64_t deadline)
 {
 	struct pollfd p = {PQsocket(c->pg), events, 0};
 
@@ -157,7 +125,7 @@ static bool db_pg_is_error(const PGresult *res)
 
 /* False (with the error recorded) when c must not be used: it was lost or
  * abandoned. */
-static bool db_pg_usable(struct db_pg_conn *c)
+bool db_pg_usable(struct db_pg_conn *c)
 {
 	if (c->dead || PQstatus(c->pg) != CONNECTION_OK) {
 		c->dead = true;
@@ -469,7 +437,7 @@ static void db_pg_bind_blob(void *stmt, int idx, const void *p, size_t n)
 
 /* Executes on the first call after reset, then yields one row per call:
  * 1 row, 0 done, -1 error (recorded on the connection). */
-static int db_pg_step(void *stmt)
+int db_pg_step(void *stmt)
 {
 	struct db_pg_stmt *st = stmt;
 	struct db_pg_conn *c = st->conn;
@@ -529,165 +497,6 @@ next:
 }
 
 /* True when col names a column of the current row. */
-/* Waits (within the deadline) until libpq holds the next result of a
- * pipeline and returns it; NULL is libpq's end-of-query marker, or a
- * failure with ok set false (the error recorded, the connection dead). */
-static PGresult *db_pg_next(struct db_pg_conn *c, int64_t deadline, bool *ok)
-{
-	int w;
-
-	while (PQisBusy(c->pg)) {
-		if ((w = db_pg_poll(c, POLLIN, deadline)) <= 0) {
-			if (w == 0)
-				db_pg_set_errf(c,
-					       "postgresql did not answer "
-					       "within %d ms (connection "
-					       "abandoned)",
-					       c->wait_ms);
-			else
-				db_pg_set_err(c, NULL);
-			goto lost;
-		}
-		if (!PQconsumeInput(c->pg)) {
-			db_pg_set_err(c, NULL);
-			goto lost;
-		}
-	}
-	return PQgetResult(c->pg);
-lost:
-	c->dead = true;
-	*ok = false;
-	return NULL;
-}
-
-/* Runs n fresh statements of one connection in one round trip (libpq's
- * pipeline mode: every Bind/Execute, then one Sync) and leaves each as
- * its first step would: rcs[i] is that step's 1, 0 or -1. Outside a
- * transaction the statements share the implicit one the Sync closes, so
- * they read one snapshot and a failure aborts those after it (their
- * rcs[i] is -1, the first error recorded). Returns 0 or -1. */
-static int db_pg_step_all(void **stmts, int n, int *rcs)
-{
-	struct db_pg_stmt **sts = (struct db_pg_stmt **)stmts;
-	struct db_pg_conn *c = sts[0]->conn;
-	bool ok = true, failed = false;
-	int f;
-
-	for (int i = 0; i < n; i++)
-		if (sts[i]->state != ST_FRESH || sts[i]->bad_bind ||
-		    sts[i]->conn != c)
-			goto one_by_one;
-	if (!db_pg_usable(c) || !PQenterPipelineMode(c->pg))
-		goto one_by_one;
-	for (int i = 0; i < n; i++)
-		if (!PQsendQueryPrepared(c->pg, sts[i]->name, sts[i]->nparams,
-					 (const char *const *)sts[i]->params,
-					 NULL, NULL, 0)) {
-			db_pg_set_err(c, NULL);
-			c->dead = true;
-			goto dead;
-		}
-	if (!PQpipelineSync(c->pg)) {
-		db_pg_set_err(c, NULL);
-		c->dead = true;
-		goto dead;
-	}
-	int64_t deadline =
-	    c->wait_ms > 0 ? atr_mono_ns() + (int64_t)c->wait_ms * 1000000 : 0;
-	while ((f = PQflush(c->pg)) == 1) {
-		int w = db_pg_poll(c, POLLOUT | POLLIN, deadline);
-		if (w <= 0 || !PQconsumeInput(c->pg)) {
-			if (w == 0)
-				db_pg_set_errf(c,
-					       "postgresql did not answer "
-					       "within %d ms (connection "
-					       "abandoned)",
-					       c->wait_ms);
-			else
-				db_pg_set_err(c, NULL);
-			c->dead = true;
-			goto dead;
-		}
-	}
-	if (f < 0) {
-		db_pg_set_err(c, NULL);
-		c->dead = true;
-		goto dead;
-	}
-	for (int i = 0; i < n; i++) {
-		struct db_pg_stmt *st = sts[i];
-		PGresult *res = db_pg_next(c, deadline, &ok), *end;
-		if (!ok || !res)
-			goto dead;
-		/* each query's results end with a NULL */
-		if ((end = db_pg_next(c, deadline, &ok)) != NULL || !ok) {
-			PQclear(end);
-			PQclear(res);
-			if (ok) {
-				db_pg_set_errf(c, "postgresql sent more than "
-						  "one result for a statement");
-				c->dead = true;
-			}
-			goto dead;
-		}
-		st->res = res;
-		switch (PQresultStatus(res)) {
-		case PGRES_TUPLES_OK:
-			st->ncols = PQnfields(res);
-			st->row = 0;
-			st->state = PQntuples(res) > 0 ? ST_ROWS : ST_DONE;
-			rcs[i] = PQntuples(res) > 0;
-			break;
-		case PGRES_COMMAND_OK:
-			st->state = ST_DONE;
-			rcs[i] = 0;
-			break;
-		default: /* an error, or aborted by an earlier one */
-			if (!failed &&
-			    PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
-				db_pg_set_err(c, res);
-			failed = true;
-			PQclear(res);
-			st->res = NULL;
-			st->state = ST_FAILED;
-			rcs[i] = -1;
-			break;
-		}
-	}
-	PGresult *sync = db_pg_next(c, deadline, &ok);
-	if (!ok || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
-		PQclear(sync);
-		if (ok) {
-			db_pg_set_errf(c, "postgresql ended a pipeline "
-					  "without its sync");
-			c->dead = true;
-		}
-		goto dead;
-	}
-	PQclear(sync);
-	if (!PQexitPipelineMode(c->pg)) {
-		db_pg_set_err(c, NULL);
-		c->dead = true;
-		goto dead;
-	}
-	return failed ? -1 : 0;
-dead:
-	/* A connection that lost its place in the pipeline is not used
-	 * again (closed at release); every statement not yet answered
-	 * fails with the error recorded. */
-	for (int i = 0; i < n; i++)
-		if (sts[i]->state == ST_FRESH) {
-			sts[i]->state = ST_FAILED;
-			rcs[i] = -1;
-		}
-	return -1;
-one_by_one:
-	for (int i = 0; i < n; i++)
-		if ((rcs[i] = db_pg_step(sts[i])) < 0)
-			failed = true;
-	return failed ? -1 : 0;
-}
-
 static bool db_pg_has(const struct db_pg_stmt *st, int col)
 {
 	return st->res && st->row >= 0 && st->row < PQntuples(st->res) &&

@@ -1,0 +1,56 @@
+/* db_pg_int.h — what the PostgreSQL driver's files share (db_pg.c: the
+ * connection, statements and results; db_pg_pipe.c: several statements in
+ * one round trip). Not for use outside src/db. */
+#ifndef ATR_DB_PG_INT_H
+#define ATR_DB_PG_INT_H
+
+#include "atrium.h"
+
+#include <libpq-fe.h>
+
+#define DB_PG_ERRLEN 512
+#define DB_PG_INTLEN 24 /* "-9223372036854775808" plus NUL, rounded up */
+/* How much longer than statement_timeout the client waits for the
+ * server's own cancellation before it gives up on the connection. */
+#define DB_PG_GRACE_MS 1000
+
+struct db_pg_conn {
+	PGconn *pg;
+	unsigned long nstmt;          /* names the next statement s<n+1> */
+	char errmsg[DB_PG_ERRLEN];    /* last error, "" when none yet */
+	char sqlstate[6];             /* its SQLSTATE, "" when it had none */
+	int wait_ms;                  /* a round trip's bound; 0: none */
+	bool dead;                    /* lost or abandoned: close it */
+};
+
+enum db_pg_state { ST_FRESH, ST_ROWS, ST_DONE, ST_FAILED };
+
+struct db_pg_stmt {
+	struct db_pg_conn *conn;
+	char name[24];
+	int nparams;
+	char **params;                /* owned; NULL is SQL NULL */
+	int bad_bind;                 /* first out-of-range index, 0 if none */
+	PGresult *desc;               /* column names before the first step */
+	PGresult *res;                /* the current result, NULL before step */
+	int row;                      /* current row in res, -1 before the first */
+	int ncols;
+	enum db_pg_state state;
+	unsigned char *blob;          /* the last col_blob (PQfreemem) */
+};
+
+/* Records the error of res (NULL: the connection's) on c. */
+void db_pg_set_err(struct db_pg_conn *c, const PGresult *res);
+void db_pg_set_errf(struct db_pg_conn *c, const char *fmt, ...)
+	ATR_PRINTF(2, 3);
+/* Waits until the socket has one of events or the deadline (monotonic
+ * ns; 0: none) passes. 1 ready, 0 timed out, -1 error. */
+int db_pg_poll(struct db_pg_conn *c, short events, int64_t deadline);
+/* False (with the error recorded) when c must not be used. */
+bool db_pg_usable(struct db_pg_conn *c);
+/* The driver's step (db_driver.h). */
+int db_pg_step(void *stmt);
+/* The driver's step_all (db_pg_pipe.c). */
+int db_pg_step_all(void **stmts, int n, int *rcs);
+
+#endif
