@@ -11,6 +11,7 @@
 
 #include <strings.h>
 
+#include "auth/org.h"
 #include "core/activity.h"
 #include "core/app.h"
 #include "core/l10n.h"
@@ -130,18 +131,20 @@ int portal_authenticate(struct req *r)
 	char now[ATR_TIME_LEN];
 	atr_time_iso(now_ms, now);
 	struct db_stmt *st = db_prepare(
-		c, "SELECT s.id, s.contact_id, s.org_id, s.stage, "
-		   "s.idle_minutes, s.last_seen_at, s.expires_at, c.first_name, "
-		   "c.last_name, c.email, c.client_id, c.portal_tickets, "
-		   "c.portal_contracts, c.portal_projects FROM portal_session s "
-		   "JOIN contact c ON c.id = s.contact_id WHERE s.token_hash = "
-		   "? AND c.portal_access = 1 AND s.expires_at > ?");
+	    c, "SELECT s.id, s.contact_id, s.org_id, s.stage, "
+	       "s.idle_minutes, s.last_seen_at, s.expires_at, c.first_name, "
+	       "c.last_name, c.email, c.client_id, c.portal_tickets, "
+	       "c.portal_contracts, c.portal_projects, o.status FROM "
+	       "portal_session s JOIN contact c ON c.id = s.contact_id "
+	       "JOIN org o ON o.id = s.org_id WHERE s.token_hash = ? AND "
+	       "c.portal_access = 1 AND s.expires_at > ?");
 	if (!st)
 		return req_db_error(r);
 	db_bind_text(st, 1, h);
 	db_bind_text(st, 2, now);
 	int rc = db_step(st);
 	bool tickets = false, contracts = false, projects = false;
+	bool suspended = false;
 	if (rc == 1) {
 		r->who.session_id = db_col_int(st, 0);
 		r->who.contact_id = db_col_int(st, 1);
@@ -162,10 +165,19 @@ int portal_authenticate(struct req *r)
 		tickets = db_col_int(st, 11) != 0;
 		contracts = db_col_int(st, 12) != 0;
 		projects = db_col_int(st, 13) != 0;
+		suspended = !strcmp(db_col_text(st, 14), "suspended");
 	}
 	db_reset(st);
 	if (rc < 0)
 		return req_db_error(r);
+	/* As for staff (auth/org.h): the session stays, refused while the
+	 * organisation is suspended, valid again once it is resumed. */
+	if (rc == 1 && suspended) {
+		memset(&r->who, 0, sizeof r->who);
+		return atr_fail(&r->err, ATR_E_SUSPENDED,
+				"this organisation is suspended; its client "
+				"portal is closed until it is resumed");
+	}
 	if (rc == 0 || r->who.seen_ms + r->who.idle_ms <= now_ms ||
 	    !r->who.client_id) {
 		memset(&r->who, 0, sizeof r->who);
@@ -193,6 +205,15 @@ int portal_session_create(struct req *r, const struct portal_contact *pc,
 			  const char *stage)
 {
 	struct db_conn *c = r->db;
+	/* Every way into the portal ends here: no session while the
+	 * organisation is suspended (auth/org.h). */
+	int active = org_active(c, pc->org_id);
+	if (active < 0)
+		return req_db_error(r);
+	if (!active)
+		return atr_fail(&r->err, ATR_E_SUSPENDED,
+				"this organisation is suspended; its client "
+				"portal is closed until it is resumed");
 	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1];
 	token_new(tok);
 	token_hash(tok, h);

@@ -2,7 +2,8 @@
 // seats` against the live server's database; the seats on the org row,
 // which an organisation's administrators see read-only (the settings API
 // refuses them, naming the field); suspension of a second organisation:
-// sign-in, its sessions and its API tokens refused with a clear problem,
+// sign-in, its sessions, its API tokens and its client portal refused
+// with a clear problem,
 // its queued jobs not claimed while another organisation's run; resume
 // restores all of it. The harness's administrator is in organisation 1,
 // the operator.
@@ -161,6 +162,26 @@ describe('organisations: the operator, seats and suspension', () => {
     });
     assert.equal((await bearer()).status, 200);
 
+    // A client contact of the business, signed in to the portal (its
+    // account made directly: the password is the boss's, an argon2id hash
+    // the portal reads as any other).
+    const cl = await boss.req('POST', '/api/v1/clients', { body: { company: uniq('Client ') } });
+    assert.equal(cl.status, 201, cl.text);
+    const ctEmail = `${uniq('ct').toLowerCase().replace(/\W/g, '')}@client.example`;
+    const ct = await boss.req('POST', '/api/v1/contacts', { body: { client_id: cl.body.id, first_name: 'Ana', email: ctEmail } });
+    assert.equal(ct.status, 201, ct.text);
+    const now = new Date().toISOString();
+    assert.equal(srv.sql(`UPDATE contact SET portal_access = 1 WHERE id = ${ct.body.id}`).status, 0);
+    assert.equal(srv.sql(`INSERT INTO portal_account (contact_id, org_id, password_hash, password_changed_at, created_at) SELECT ${ct.body.id}, ${bizId}, password_hash, '${now}', '${now}' FROM staff WHERE email_norm = '${BOSS.email.toLowerCase()}'`).status, 0);
+    const portalIn = async () => {
+      const pc = client(srv.base);
+      const r = await pc.req('POST', '/api/v1/portal/auth/login', { body: { email: ctEmail, password: BOSS.password } });
+      return { pc, r };
+    };
+    const { pc: portal, r: pin } = await portalIn();
+    assert.equal(pin.status, 200, pin.text);
+    assert.equal((await portal.req('GET', '/api/v1/portal/auth/me')).status, 200);
+
     // Two queued jobs: the business's first in line, then the operator's.
     const at = new Date(Date.now() - 60000).toISOString();
     const job = (orgId, when) => Number(srv.sql(
@@ -189,6 +210,11 @@ describe('organisations: the operator, seats and suspension', () => {
     const login = await fresh.req('POST', LOGIN, { body: { email: BOSS.email, password: BOSS.password } });
     assertProblem(login, 403, 'org-suspended');
     assert.equal(fresh.sessionCookie(), null, 'no session issued');
+    // The client portal of the business: its session and a new sign-in.
+    assertProblem(await portal.req('GET', '/api/v1/portal/auth/me'), 403, 'org-suspended');
+    const { pc: portal2, r: pin2 } = await portalIn();
+    assertProblem(pin2, 403, 'org-suspended');
+    assert.equal(portal2.jar.size, 0, 'no portal session issued');
     // The operator's organisation goes on.
     assert.equal((await admin.req('GET', ME)).status, 200);
     // Jobs: the operator's, behind the business's in line, is claimed;
@@ -206,6 +232,8 @@ describe('organisations: the operator, seats and suspension', () => {
     assert.equal((await boss.req('GET', ME)).status, 200, 'the same session works again');
     assert.equal((await member.req('GET', '/api/v1/leads')).status, 200);
     assert.equal((await bearer()).status, 200);
+    assert.equal((await portal.req('GET', '/api/v1/portal/auth/me')).status, 200, 'the portal session works again');
+    assert.equal((await portalIn()).r.status, 200);
     const again = client(srv.base);
     assert.equal((await again.req('POST', LOGIN, { body: { email: BOSS.email, password: BOSS.password } })).status, 200);
     await waitFor(() => Number(srv.sql(`SELECT attempts FROM job WHERE id = ${theirs}`).stdout) > 0,
