@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <strings.h>
 #include <time.h>
 
 #include "db/db.h"
@@ -508,6 +509,15 @@ int db_step_all(struct db_stmt **st, int n, int *rcs)
 
 /* The guard's statements first, then st: one round trip; the guard's
  * check decides whether st's answers stand. */
+/* Whether sql is a plain read: it starts with SELECT (a WITH may hold a
+ * data-modifying statement, so it does not count). */
+static bool is_select(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '(')
+		sql++;
+	return strncasecmp(sql, "SELECT", 6) == 0;
+}
+
 static int guarded_step_all(struct db_stmt **st, int n, int *rcs)
 {
 	struct db_conn *c = st[0]->conn;
@@ -515,12 +525,15 @@ static int guarded_step_all(struct db_stmt **st, int n, int *rcs)
 	c->guard_pending = false;
 	struct db_stmt *all[DB_GUARD_MAX + 8];
 	int r[DB_GUARD_MAX + 8];
-	/* Too many to send together, or the read is one of the guard's own
-	 * statements: the guard goes first, alone. */
+	/* Too many to send together, one of the guard's own statements, or
+	 * not a plain SELECT (a write would be done before the check could
+	 * refuse it): the guard goes first, alone. */
 	bool alone = n > 8;
-	for (int i = 0; i < n && !alone; i++)
+	for (int i = 0; i < n && !alone; i++) {
+		alone = !is_select(st[i]->sql);
 		for (int k = 0; k < g.n; k++)
 			alone = alone || st[i] == g.st[k];
+	}
 	if (alone) {
 		if (db_guard_run_now(c, &g) < 0)
 			goto failed;

@@ -511,6 +511,116 @@ out:
 	db_close(db);
 }
 
+/* The guard (db_guard_set): its statements ride with the next read and
+ * its check decides whether the read's answer stands; a write, a
+ * transaction or db_guard_run takes it alone first, so nothing is written
+ * when the check says no; db_release drops it. */
+struct guard_arg {
+	int calls;
+	bool pass;
+	int64_t seen; /* what the guard's statement read */
+};
+
+static int guard_check(void *arg, struct db_stmt **st, const int *rcs)
+{
+	struct guard_arg *a = arg;
+	a->calls++;
+	a->seen = rcs[0] == 1 ? db_col_int(st[0], 0) : -1;
+	return a->pass ? 0 : -1;
+}
+
+static void case_guard(const char *url)
+{
+	struct db *db = unit_db_open(url, false);
+	if (!db)
+		return;
+	struct db_conn *c = unit_db_acquire(db);
+	if (!c)
+		goto out;
+	if (!EXEC(c, item_ddl))
+		goto rel;
+	CHECK_EQ_INT(insert_item(c, 1, "a", 10, NULL), 0);
+	struct guard_arg a = {0};
+	struct db_stmt *gs =
+	    db_prepare(c, "SELECT n FROM ut_item WHERE id = ?");
+	struct db_stmt *rd =
+	    db_prepare(c, "SELECT name FROM ut_item WHERE id = ?");
+	struct db_stmt *cnt = db_prepare(c, "SELECT COUNT(*) FROM ut_item");
+	if (!CHECK(gs && rd && cnt))
+		goto rel;
+	struct db_guard g = {
+	    .st = {gs}, .n = 1, .check = guard_check, .arg = &a};
+
+	/* A check that passes: the read's rows, the guard's own read seen. */
+	a.pass = true;
+	db_bind_int(gs, 1, 1);
+	db_guard_set(c, &g);
+	CHECK(db_guard_pending(c));
+	db_bind_int(rd, 1, 1);
+	CHECK_EQ_INT(db_step(rd), 1);
+	CHECK_STR(db_col_text(rd, 0), "a");
+	db_reset(rd);
+	CHECK_EQ_INT(a.calls, 1);
+	CHECK_EQ_INT(a.seen, 10);
+	CHECK(!db_guard_pending(c));
+	CHECK(!db_guard_failed(c));
+
+	/* A check that fails: the read fails with it. */
+	a.pass = false;
+	db_bind_int(gs, 1, 1);
+	db_guard_set(c, &g);
+	db_bind_int(rd, 1, 1);
+	CHECK_EQ_INT(db_step(rd), -1);
+	db_reset(rd);
+	CHECK(db_guard_failed(c));
+	CHECK_EQ_INT(a.calls, 2);
+
+	/* A write with a failing guard is never done. */
+	db_bind_int(gs, 1, 1);
+	db_guard_set(c, &g);
+	CHECK_EQ_INT(insert_item(c, 2, "b", 20, NULL), -1);
+	CHECK_EQ_INT(a.calls, 3);
+	CHECK_EQ_INT(db_step(cnt), 1);
+	CHECK_EQ_INT(db_col_int(cnt, 0), 1);
+	db_reset(cnt);
+
+	/* A transaction runs the guard first; a failing one stops it. */
+	db_bind_int(gs, 1, 1);
+	db_guard_set(c, &g);
+	CHECK_EQ_INT(db_begin(c), -1);
+	CHECK(!db_in_tx(c));
+	CHECK_EQ_INT(a.calls, 4);
+	a.pass = true;
+	db_bind_int(gs, 1, 1);
+	db_guard_set(c, &g);
+	CHECK_EQ_INT(db_begin(c), 0);
+	CHECK_EQ_INT(a.calls, 5);
+	CHECK_EQ_INT(insert_item(c, 2, "b", 20, NULL), 0);
+	CHECK_EQ_INT(db_commit(c), 0);
+
+	/* db_guard_run alone, and with nothing pending. */
+	db_bind_int(gs, 1, 2);
+	db_guard_set(c, &g);
+	CHECK_EQ_INT(db_guard_run(c), 0);
+	CHECK_EQ_INT(a.seen, 20);
+	CHECK_EQ_INT(db_guard_run(c), 0);
+	CHECK_EQ_INT(a.calls, 6);
+
+	/* Released unanswered: dropped, never checked. */
+	db_bind_int(gs, 1, 1);
+	db_guard_set(c, &g);
+	db_release(c);
+	c = unit_db_acquire(db);
+	if (!c)
+		goto out;
+	CHECK(!db_guard_pending(c));
+	CHECK_EQ_INT(a.calls, 6);
+rel:
+	db_release(c);
+out:
+	db_close(db);
+}
+
 #define DB_CASE(name, fn)                                                      \
 	TEST(db_sqlite_##name) { unit_with_sqlite(fn); }                       \
 	TEST(db_pg_##name) { unit_with_pg(fn); }
@@ -522,6 +632,7 @@ DB_CASE(transactions, case_transactions)
 DB_CASE(unique, case_unique)
 DB_CASE(blob, case_blob)
 DB_CASE(step_all, case_step_all)
+DB_CASE(guard, case_guard)
 
 /* --- URLs ---------------------------------------------------------------- */
 
