@@ -138,6 +138,20 @@ describe('reads on a guessed session principal', () => {
     assert.equal((await m.req('GET', LEADS)).status, 200);
   });
 
+  it('an administrator made a member is held to the role at the next read', async () => {
+    // An administrator's guess is checked without the grants (nothing
+    // reads them): the admin flag itself must catch the demotion.
+    const boss = await addMember(srv, admin, { role_id: role.id, admin: true }, 'boss');
+    for (let i = 0; i < 3; i++) assert.equal((await boss.req('GET', '/api/v1/roles')).status, 200);
+    const g = await admin.req('GET', '/api/v1/staff/{id}', { params: { id: boss.id } });
+    const p = await admin.req('PATCH', '/api/v1/staff/{id}', {
+      params: { id: boss.id }, body: { admin: false }, headers: { 'If-Match': `"${g.body.version}"` },
+    });
+    assert.equal(p.status, 200, p.text);
+    assert.equal((await boss.req('GET', '/api/v1/roles')).status, 403);
+    assert.equal((await boss.req('GET', LEADS)).status, 200, 'the role still lets them list leads');
+  });
+
   it('a second node sees a change made on the first at its next read', async (t) => {
     if (!srv.pg) return t.skip('a second node needs PostgreSQL');
     const n2 = await startNode(srv, 'guess');
