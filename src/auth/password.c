@@ -26,7 +26,7 @@
  * first and the leftover to argon2, so a burst of sign-ins does not stall
  * the requests around it; on an idle one the hashes get the whole cores.
  * The caller waits for its hash (its request cannot go on without it). */
-#define HASH_NICE 10
+#define HASH_NICE 5
 
 struct hash_job {
 	const char *pw, *hash; /* verify: hash (NULL: the dummy) */

@@ -261,8 +261,12 @@ static json_int_t secs_until(int64_t t, int64_t now)
 	return t > now ? (json_int_t)((t - now) / 1000) : 0;
 }
 
-json_t *session_times_json(const struct req *r)
+json_t *session_times_json(struct req *r)
 {
+	/* A read on a guessed session knows its clock only once the guess
+	 * is checked (another node may have touched it): check it now. */
+	if (r->db && db_guard_pending(r->db))
+		db_guard_run(r->db);
 	int64_t now = atr_now_ms();
 	int64_t idle_end = r->who.seen_ms + r->who.idle_ms;
 	char idle_s[ATR_TIME_LEN], end_s[ATR_TIME_LEN];

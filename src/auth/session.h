@@ -33,7 +33,7 @@ int session_end_all(struct db_conn *c, int64_t staff_id, int64_t keep_id);
 /* The session's clock as JSON: idle_minutes, idle_expires_at, expires_at
  * and the seconds to each (idle_expires_in, expires_in), so a client whose
  * clock is wrong can still count down. Caller owns it. */
-json_t *session_times_json(const struct req *r);
+json_t *session_times_json(struct req *r);
 /* The signed-in member as JSON (for login and me), with "session" (the
  * clock above) and "localization" (core/l10n.h: l10n_me_json;
  * null, and a logged error, when it cannot be read). Caller owns it. */
