@@ -322,6 +322,23 @@ static int pg_load(const char *dump, const char *url, struct atr_err *err)
 			      "--exit-on-error", "--single-transaction",
 			      "--no-password", dbarg, dump, NULL};
 	rc = bk_pg_run(url, argv, NULL, err);
+	/* pg_restore gave no grants (--no-acl): the application role's
+	 * again (migrations/pg/0057), when the dump has the function. */
+	if (rc == 0 && !(c = db_acquire(db, err)))
+		rc = -1;
+	if (rc == 0) {
+		char has[8] = "";
+		rc = one_text(c,
+			      "SELECT count(*)::text FROM pg_catalog.pg_proc "
+			      "WHERE proname = 'atrium_grant_app'",
+			      has, sizeof has, false);
+		if (rc == 1 && strcmp(has, "0") != 0)
+			rc = db_exec(c, "SELECT atrium_grant_app()");
+		if (rc < 0)
+			atr_fail(err, ATR_E_UNAVAILABLE,
+				 "cannot grant the application role: %s",
+				 db_errmsg(c));
+	}
 out:
 	if (c)
 		db_release(c);

@@ -96,6 +96,16 @@ static const char *index_name(struct req *r, const char *prefix,
 				    json_object_get(def, "id")));
 }
 
+/* Runs a DDL statement of a custom field's index as the tables' owner
+ * (PostgreSQL: the application role may not create or drop an index). */
+static int ddl(struct req *r, const char *sql)
+{
+	db_conn_as_owner(r->db, true);
+	int rc = db_exec(r->db, sql);
+	db_conn_as_owner(r->db, false);
+	return rc;
+}
+
 int cf_index_create(struct req *r, const json_t *def)
 {
 	struct cf_sql q;
@@ -105,24 +115,24 @@ int cf_index_create(struct req *r, const json_t *def)
 		return 0;
 	char *sql = arena_printf(r->arena, "CREATE INDEX %s ON %s (org_id, (%s))",
 				 index_name(r, "cf", def), q.e->name, q.expr);
-	if (db_exec(r->db, sql) < 0)
+	if (ddl(r, sql) < 0)
 		return -1;
 	if (!ftype_of(q.f.type)->fold_sort)
 		return 0;
 	sql = arena_printf(r->arena, "CREATE INDEX %s ON %s (org_id, lower(%s))",
 			   index_name(r, "cfs", def), q.e->name, q.expr);
-	return db_exec(r->db, sql);
+	return ddl(r, sql);
 }
 
 static int index_drop(struct req *r, const json_t *def)
 {
 	char *sql = arena_printf(r->arena, "DROP INDEX IF EXISTS %s",
 				 index_name(r, "cf", def));
-	if (db_exec(r->db, sql) < 0)
+	if (ddl(r, sql) < 0)
 		return -1;
 	sql = arena_printf(r->arena, "DROP INDEX IF EXISTS %s",
 			   index_name(r, "cfs", def));
-	return db_exec(r->db, sql);
+	return ddl(r, sql);
 }
 
 /* ---- search text ------------------------------------------------------------------ */

@@ -105,6 +105,11 @@ static void storage_part(struct app *app, struct db_conn *c,
 	json_t *o = json_pack("{s:s,s:I}", "database",
 			      db_dialect_name(app->db), "db_size_bytes",
 			      (json_int_t)size);
+	/* PostgreSQL's second line of isolation (operations guide,
+	 * "Row-level security"): on when the server runs as its role. */
+	if (db_conn_dialect(c) == DB_PG)
+		json_object_set_new(o, "row_level_security",
+				    json_boolean(db_role(app->db)[0] != 0));
 	hr_gauge(rep, "atrium_db_size_bytes",
 		 "Size of the database (SQLite: its files with the WAL; "
 		 "PostgreSQL: pg_database_size).",

@@ -74,6 +74,14 @@ void cmd_kernel_init(struct app *app);
 void cmd_kernel_fini(struct app *app);
 /* Fails (dies) when migrations are pending. */
 void cmd_require_schema(struct app *app);
+/* PostgreSQL's row-level security (migrations/pg/0057): the role the
+ * server's statements run as. cmd_app_role_state: 0 SQLite, 1 the role
+ * exists and this login may use it, 2 it exists but this login is not a
+ * member, 3 it does not exist, -1 unreachable. cmd_use_app_role makes
+ * the pool use it when it can, and logs one line why not otherwise. */
+#define CMD_APP_ROLE "atrium_app"
+int cmd_app_role_state(struct app *app);
+void cmd_use_app_role(struct app *app);
 /* 1 when the database stores a master key check value (it was set up
  * with a key), 0 otherwise. Dies when the database cannot be reached. */
 int cmd_key_stored(struct app *app);

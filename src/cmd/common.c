@@ -5,6 +5,7 @@
 
 #include "auth/perm.h"
 #include "cmd/cmd.h"
+#include "core/log.h"
 #include "core/module.h"
 #include "core/settings.h"
 #include "core/secret.h"
@@ -97,6 +98,52 @@ void cmd_require_schema(struct app *app)
 		die("the database schema is not current: run `atrium migrate "
 		    "--db %s` first",
 		    app->cfg.db);
+}
+
+int cmd_app_role_state(struct app *app)
+{
+	if (db_dialect(app->db) != DB_PG)
+		return 0;
+	struct atr_err err = {0};
+	struct db_conn *c = db_acquire(app->db, &err);
+	if (!c)
+		return -1;
+	/* pg_has_role errors on a role that does not exist: CASE asks
+	 * only when it does. */
+	struct db_stmt *st = db_prepare(
+	    c, "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE "
+	       "rolname = '" CMD_APP_ROLE
+	       "') THEN CASE WHEN pg_has_role('" CMD_APP_ROLE
+	       "', 'MEMBER') THEN 1 ELSE 2 END ELSE 3 END");
+	int rc = st && db_step(st) == 1 ? (int)db_col_int(st, 0) : -1;
+	if (st)
+		db_reset(st);
+	db_release(c);
+	return rc;
+}
+
+void cmd_use_app_role(struct app *app)
+{
+	switch (cmd_app_role_state(app)) {
+	case 0: /* SQLite */
+		return;
+	case 1:
+		if (db_set_role(app->db, CMD_APP_ROLE) < 0)
+			die("bad role name");
+		return;
+	case 2:
+		atr_log("row-level security is off: this login role is not a "
+			"member of " CMD_APP_ROLE " (GRANT " CMD_APP_ROLE
+			" TO the login role; docs/operations-guide.md)");
+		return;
+	case 3:
+		atr_log("row-level security is off: the role " CMD_APP_ROLE
+			" does not exist (docs/operations-guide.md, "
+			"\"Row-level security\", says how to add it)");
+		return;
+	default:
+		die("cannot read the database's roles: %s", "unavailable");
+	}
 }
 
 /* Reads the stored key check value into mac: 1 found, 0 none (no row, or

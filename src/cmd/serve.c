@@ -75,6 +75,7 @@ int cmd_serve(int argc, char **argv)
 	cmd_require_schema(&app);
 	struct atr_err err = {0};
 	cmd_load_key(&app, "serve");
+	cmd_use_app_role(&app);
 	app.metrics = metrics_new(app.nroutes);
 	/* /readyz probes on its own connection, within 2 s. */
 	app.health = health_open(app.cfg.db, 2000, &err);

@@ -7,6 +7,8 @@
  */
 #include "atrium.h"
 
+#include <ctype.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -221,6 +223,7 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 			pthread_mutex_unlock(&db->mu);
 			if (!db->drv->broken(c->impl)) {
 				db_clear_error(c);
+				db_conn_org(c, 0);
 				return c;
 			}
 			/* Closed by the server (a restart): reopen. */
@@ -264,7 +267,51 @@ struct db_conn *db_acquire(struct db *db, struct atr_err *err)
 		return NULL;
 	}
 	struct db_conn *c = db_conn_new(db, impl, STMT_CACHE);
+	db_conn_org(c, 0);
 	return c;
+}
+
+int db_set_role(struct db *db, const char *role)
+{
+	size_t n = role ? strlen(role) : 0;
+	if (n >= sizeof db->role)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)role[i]) &&
+		    !isdigit((unsigned char)role[i]) && role[i] != '_')
+			return -1;
+	atr_strlcpy(db->role, role ? role : "", sizeof db->role);
+	return 0;
+}
+
+const char *db_role(const struct db *db)
+{
+	return db->role;
+}
+
+void db_conn_org(struct db_conn *c, int64_t org)
+{
+	c->org = org > 0 ? org : 0;
+	/* Work of no one organisation runs as the login role, as it did
+	 * before the policies: they would only cost it (and they change
+	 * plans: the job claim's LIMIT ... FOR UPDATE SKIP LOCKED subquery
+	 * became a rescanned semi-join that locked rows it never
+	 * returned). */
+	if (c->db->drv->session)
+		c->db->drv->session(c->impl, c->org ? c->db->role : NULL,
+				    c->org);
+}
+
+void db_conn_as_owner(struct db_conn *c, bool on)
+{
+	if (c->db->drv->session)
+		c->db->drv->session(c->impl, on || !c->org ? NULL : c->db->role,
+				    c->org);
+}
+
+int64_t db_conn_org_of(const struct db_conn *c)
+{
+	return c->org;
 }
 
 void db_release(struct db_conn *c)

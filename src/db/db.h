@@ -72,6 +72,25 @@ const char *db_dialect_name(const struct db *db);
  * server closed it (a restart). Returns NULL and fills err (503, with
  * retry_after) when none is free in time or none can be opened. */
 struct db_conn *db_acquire(struct db *db, struct atr_err *err);
+/* Row-level security (PostgreSQL; SQLite ignores both). db_set_role: the
+ * role (a name of [a-z0-9_], at most 63 characters; NULL: none) that a
+ * connection bound to one organisation runs as, set before the pool
+ * serves. db_conn_org: c's statements run for organisation org, as that
+ * role, under the policies of docs/internals/organisations.md; 0: for
+ * all organisations, as the login role (what db_acquire gives). Both
+ * take effect with the next round trip and add none of their own. 0, or
+ * -1 for a bad role name. */
+int db_set_role(struct db *db, const char *role);
+/* The role set by db_set_role ("" none). */
+const char *db_role(const struct db *db);
+void db_conn_org(struct db_conn *c, int64_t org);
+/* on: c's statements run as the login role (the tables' owner, not bound
+ * by the policies) until called with off: for the few statements of a
+ * request that the application role may not run (DDL: a custom field's
+ * index). */
+void db_conn_as_owner(struct db_conn *c, bool on);
+/* The organisation c runs for (0: all). */
+int64_t db_conn_org_of(const struct db_conn *c);
 /* Returns the connection to the pool. An open transaction is rolled back;
  * a broken connection is closed. */
 void db_release(struct db_conn *c);

@@ -56,6 +56,10 @@ struct db_driver {
 	 * autocommit; it ends one by itself on a full disk or an I/O error).
 	 * May be NULL where unused (PostgreSQL). */
 	bool (*tx_active)(void *conn);
+	/* Optional: the role and organisation (0: all) the connection's
+	 * statements run as from its next round trip, for row-level
+	 * security (db_set_role, db_conn_org). NULL: the driver has none. */
+	void (*session)(void *conn, const char *role, int64_t org);
 };
 
 extern const struct db_driver db_driver_sqlite;

@@ -54,6 +54,7 @@ struct db_conn {
 	 * check said no since it was set (until db_release). */
 	struct db_guard guard;
 	bool guard_pending, guard_failed;
+	int64_t org; /* db_conn_org; 0: all */
 };
 
 /* The writer turn and the open group (db_group.c). */
@@ -86,6 +87,9 @@ struct db {
 	 * sleep and retry: that cost 1.5 s at p99 under load). Other
 	 * processes on the same file still meet the busy timeout. */
 	struct gc_state gc;
+	/* db_set_role: the role every connection runs as ("" its login
+	 * role). Set once before the pool serves, read without the lock. */
+	char role[64];
 };
 
 /* db.c */

@@ -202,15 +202,39 @@ static int db_pg_run(struct db_pg_conn *c, const char *sql)
 {
 	PGresult *res;
 	int rc = -1;
+	char *text = NULL;
 
 	if (!db_pg_usable(c))
 		return -1;
+	/* The role or organisation changed: set in front of the command,
+	 * in the same message (a BEGIN after them takes them into its
+	 * transaction: db_pg_sync_after sees that and trusts them only
+	 * until it ends). The values are ours: a role name checked by
+	 * db_set_role, and a number or "all". */
+	bool sync = db_pg_sync_due(c);
+	if (sync) {
+		char org[DB_PG_INTLEN];
+		const char *vals[2];
+		int nvals;
+		db_pg_sync_sql(c, org, vals, &nvals);
+		text = xasprintf("SELECT set_config('role', '%s', false), "
+				 "set_config('atrium.org', '%s', false); %s",
+				 vals[1], org, sql);
+		sql = text;
+	}
 	if (!PQsendQuery(c->pg, sql)) {
 		db_pg_set_err(c, NULL);
+		free(text);
+		if (sync)
+			db_pg_sync_after(c, false);
 		return -1;
 	}
-	if (!(res = db_pg_wait(c)))
+	free(text);
+	if (!(res = db_pg_wait(c))) {
+		if (sync)
+			db_pg_sync_after(c, false);
 		return -1;
+	}
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
@@ -222,6 +246,8 @@ static int db_pg_run(struct db_pg_conn *c, const char *sql)
 		break;
 	}
 	PQclear(res);
+	if (sync)
+		db_pg_sync_after(c, rc == 0);
 	return rc;
 }
 
@@ -277,12 +303,14 @@ static void *db_pg_connect(const char *url, const struct db_limits *lim,
 		db_pg_oneline(errbuf, errlen, PQerrorMessage(pg));
 		goto fail;
 	}
+	c->have_known = true; /* nothing to set with these */
 	if (db_pg_run(c, "SET client_min_messages = warning") < 0 ||
 	    db_pg_run(c, "SET TIME ZONE 'UTC'") < 0 ||
 	    db_pg_run(c, sql) < 0) {
 		atr_strlcpy(errbuf, c->errmsg, errlen);
 		goto fail;
 	}
+	c->have_known = false; /* atrium.org is unset yet */
 	c->wait_ms = stmt_ms > 0 ? stmt_ms + DB_PG_GRACE_MS : 0;
 	return c;
 fail:
@@ -304,6 +332,16 @@ static void db_pg_disconnect(void *conn)
 static int db_pg_exec(void *conn, const char *sql)
 {
 	return db_pg_run(conn, sql);
+}
+
+/* Records the role and organisation the next round trip runs as (sent
+ * with it: db_pg_rls.c). */
+static void db_pg_session(void *conn, const char *role, int64_t org)
+{
+	struct db_pg_conn *c = conn;
+
+	atr_strlcpy(c->role, role ? role : "", sizeof c->role);
+	c->org = org;
 }
 
 static void *db_pg_prepare(void *conn, const char *sql)
@@ -461,6 +499,13 @@ int db_pg_step(void *stmt)
 	if (!db_pg_usable(c)) {
 		st->state = ST_FAILED;
 		return -1;
+	}
+	/* The role or organisation changed: they ride in front of the
+	 * statement, in a pipeline of the two. */
+	if (db_pg_sync_due(c)) {
+		int rc;
+		db_pg_step_all((void **)&st, 1, &rc);
+		return rc;
 	}
 	if (!PQsendQueryPrepared(c->pg, st->name, st->nparams,
 				 (const char *const *)st->params, NULL, NULL,
@@ -658,4 +703,5 @@ const struct db_driver db_driver_pg = {
     .err_fk = db_pg_err_fk,
     .err_class = db_pg_err_class,
     .broken = db_pg_broken,
+    .session = db_pg_session,
 };

@@ -13,6 +13,7 @@
 /* How much longer than statement_timeout the client waits for the
  * server's own cancellation before it gives up on the connection. */
 #define DB_PG_GRACE_MS 1000
+#define DB_PG_ROLELEN 64
 
 struct db_pg_conn {
 	PGconn *pg;
@@ -21,6 +22,15 @@ struct db_pg_conn {
 	char sqlstate[6];             /* its SQLSTATE, "" when it had none */
 	int wait_ms;                  /* a round trip's bound; 0: none */
 	bool dead;                    /* lost or abandoned: close it */
+	/* Row-level security (db_set_role, db_conn_org): the role and the
+	 * organisation the next round trip must run as, and what the
+	 * server holds. have_known false: not sure (a failed round trip or
+	 * a transaction that may roll back could have undone them);
+	 * set_in_tx: last set inside a transaction. Sent with the next
+	 * round trip when they differ (db_pg_sync). */
+	char role[DB_PG_ROLELEN], have_role[DB_PG_ROLELEN];
+	int64_t org, have_org;
+	bool have_known, set_in_tx;
 };
 
 enum db_pg_state { ST_FRESH, ST_ROWS, ST_DONE, ST_FAILED };
@@ -48,6 +58,15 @@ void db_pg_set_errf(struct db_pg_conn *c, const char *fmt, ...)
 int db_pg_poll(struct db_pg_conn *c, short events, int64_t deadline);
 /* False (with the error recorded) when c must not be used. */
 bool db_pg_usable(struct db_pg_conn *c);
+/* Row-level security: whether the next round trip must first set the
+ * role and organisation; db_pg_sync_sql gives the statement that does
+ * it (parameter $1 the organisation, $2 the role, "none" for the login
+ * role) with its values in vals[2] (org holds the text of the first);
+ * db_pg_sync_after records what the round trip did (ok: it succeeded). */
+bool db_pg_sync_due(struct db_pg_conn *c);
+const char *db_pg_sync_sql(struct db_pg_conn *c, char org[DB_PG_INTLEN],
+			   const char *vals[2], int *nvals);
+void db_pg_sync_after(struct db_pg_conn *c, bool ok);
 /* The driver's step (db_driver.h). */
 int db_pg_step(void *stmt);
 /* The driver's step_all (db_pg_pipe.c). */

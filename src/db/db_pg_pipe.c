@@ -55,6 +55,20 @@ int db_pg_step_all(void **stmts, int n, int *rcs)
 			goto one_by_one;
 	if (!db_pg_usable(c) || !PQenterPipelineMode(c->pg))
 		goto one_by_one;
+	/* The role and organisation first, when they changed: the same
+	 * round trip. */
+	char org[DB_PG_INTLEN];
+	const char *vals[2];
+	int nvals;
+	bool sync = db_pg_sync_due(c);
+	const char *sync_sql =
+	    sync ? db_pg_sync_sql(c, org, vals, &nvals) : NULL;
+	if (sync && !PQsendQueryParams(c->pg, sync_sql, nvals, NULL, vals, NULL,
+				       NULL, 0)) {
+		db_pg_set_err(c, NULL);
+		c->dead = true;
+		goto dead;
+	}
 	for (int i = 0; i < n; i++)
 		if (!PQsendQueryPrepared(c->pg, sts[i]->name, sts[i]->nparams,
 					 (const char *const *)sts[i]->params,
@@ -81,6 +95,21 @@ int db_pg_step_all(void **stmts, int n, int *rcs)
 		db_pg_set_err(c, NULL);
 		c->dead = true;
 		goto dead;
+	}
+	if (sync) {
+		PGresult *res = db_pg_next(c, deadline, &ok), *end;
+		if (!ok || !res)
+			goto dead;
+		if ((end = db_pg_next(c, deadline, &ok)) != NULL || !ok) {
+			PQclear(end);
+			PQclear(res);
+			goto dead;
+		}
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_pg_set_err(c, res); /* the statements are aborted */
+			failed = true;
+		}
+		PQclear(res);
 	}
 	for (int i = 0; i < n; i++) {
 		struct db_pg_stmt *st = sts[i];
@@ -122,9 +151,9 @@ int db_pg_step_all(void **stmts, int n, int *rcs)
 			break;
 		}
 	}
-	PGresult *sync = db_pg_next(c, deadline, &ok);
-	if (!ok || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
-		PQclear(sync);
+	PGresult *end_sync = db_pg_next(c, deadline, &ok);
+	if (!ok || PQresultStatus(end_sync) != PGRES_PIPELINE_SYNC) {
+		PQclear(end_sync);
 		if (ok) {
 			db_pg_set_errf(c, "postgresql ended a pipeline "
 					  "without its sync");
@@ -132,14 +161,17 @@ int db_pg_step_all(void **stmts, int n, int *rcs)
 		}
 		goto dead;
 	}
-	PQclear(sync);
+	PQclear(end_sync);
 	if (!PQexitPipelineMode(c->pg)) {
 		db_pg_set_err(c, NULL);
 		c->dead = true;
 		goto dead;
 	}
+	if (sync)
+		db_pg_sync_after(c, !failed);
 	return failed ? -1 : 0;
 dead:
+	db_pg_sync_after(c, false);
 	/* A connection that lost its place in the pipeline is not used
 	 * again (closed at release); every statement not yet answered
 	 * fails with the error recorded. */
@@ -150,6 +182,8 @@ dead:
 		}
 	return -1;
 one_by_one:
+	/* db_pg_step's own pipeline of one sets the role and organisation
+	 * before its statement. */
 	for (int i = 0; i < n; i++)
 		if ((rcs[i] = db_pg_step(sts[i])) < 0)
 			failed = true;

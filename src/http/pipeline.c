@@ -222,6 +222,11 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 		if (a == 0)
 			return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
 					"authentication required");
+		/* From here on the request's statements run for its
+		 * organisation alone (PostgreSQL's row-level security, the
+		 * second line behind every statement's own org_id). */
+		if (r->db)
+			db_conn_org(r->db, r->who.org_id);
 		/* A bearer token is not sent by browsers on their own, so it
 		 * needs no CSRF token; it reaches only the routes tokens may
 		 * use. */

@@ -11,8 +11,13 @@
 
 struct db_conn *req_db(struct req *r)
 {
-	if (!r->db)
+	if (!r->db) {
 		r->db = db_acquire(r->app->db, &r->err);
+		/* Authenticated: the request's organisation alone (see
+		 * pipeline.c's run_steps). */
+		if (r->db && r->authed)
+			db_conn_org(r->db, r->who.org_id);
+	}
 	return r->db;
 }
 

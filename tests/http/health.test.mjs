@@ -87,6 +87,10 @@ describe('health: indicators, nodes, metrics, setup checklist', () => {
     // Storage: the database's size and the disk beside it.
     assert.ok(b.sections.storage.db_size_bytes > 0, JSON.stringify(b.sections.storage));
     assert.ok(b.sections.storage.disk_free_bytes > 0, JSON.stringify(b.sections.storage));
+    // PostgreSQL: the server runs as atrium_app, under the row-level
+    // security policies (migration 0057); SQLite has none to report.
+    if (b.sections.storage.database === 'postgresql') assert.equal(b.sections.storage.row_level_security, true);
+    else assert.equal(b.sections.storage.row_level_security, undefined);
     const disk = b.indicators.find((x) => x.key === 'disk_free');
     assert.ok(disk.value > 0 && disk.value <= 100, JSON.stringify(disk));
     // The job kinds this binary runs, even with nothing queued.
