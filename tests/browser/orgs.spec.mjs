@@ -9,9 +9,26 @@
 // ATRIUM_BIN and ATRIUM_DB_FILE (scripts/test-all sets them).
 import { spawnSync } from 'node:child_process';
 import { test, expect, request as pwRequest } from '@playwright/test';
-import { BASE, addMember, guardPages, pageApi, signIn, stamp } from './common.mjs';
+import { BASE, addMember, guardPages, signIn, stamp } from './common.mjs';
 
 guardPages();
+
+/** Chooses organisation `id` in the header's menu and waits for the app to reload there. */
+async function switchTo(page, id) {
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/switch') && r.status() === 200),
+    page.waitForEvent('framenavigated'),
+    page.getByTestId('org-menu').selectOption(String(id)),
+  ]);
+  await expect(page.getByTestId('org-menu')).toHaveValue(String(id));
+}
+
+/** The signed-in page's organisation (GET /api/v1/auth/me). */
+async function orgOf(page) {
+  const res = await page.request.get('/api/v1/auth/me');
+  expect(res.status()).toBe(200);
+  return (await res.json()).staff.org_id;
+}
 
 function atrium(...args) {
   const r = spawnSync(process.env.ATRIUM_BIN, [...args, '--db', `sqlite:${process.env.ATRIUM_DB_FILE}`], { encoding: 'utf8' });
@@ -36,7 +53,7 @@ async function business() {
     const res = await ctx.fetch(url, { method, headers: { 'X-CSRF-Token': csrf }, data });
     return { status: res.status(), body: await res.json().catch(() => null) };
   };
-  return { id, name, call, close: () => ctx.close() };
+  return { id, name, call, close: () => ctx.dispose() };
 }
 
 test('a member of two organisations switches between them from the header', async ({ page, browser }) => {
@@ -48,7 +65,7 @@ test('a member of two organisations switches between them from the header', asyn
   const biz = await business();
   const added = await biz.call('POST', '/api/v1/staff', { email: m.email, name: 'ignored' });
   expect(added.status, JSON.stringify(added.body)).toBe(201);
-  const home = (await (await pageApi(page)).call('GET', '/api/v1/auth/me')).body;
+  const home = 1; // the administrator's organisation, where addMember made them
 
   // The member signs in: the menu lists both, the current one chosen.
   await page.context().clearCookies();
@@ -56,21 +73,16 @@ test('a member of two organisations switches between them from the header', asyn
   const menu = page.getByTestId('org-menu');
   await expect(menu).toBeVisible();
   await expect(menu.locator('option')).toHaveCount(2);
-  await expect(menu).toHaveValue(String(home.staff.org_id));
+  await expect(menu).toHaveValue(String(home));
   await expect(page.getByLabel('Organisation')).toBeVisible();
 
   // Into the business: the app reloads there.
-  await menu.selectOption(String(biz.id));
-  await expect(page).toHaveURL(/\/admin\/?$/);
-  await expect(page.getByTestId('org-menu')).toHaveValue(String(biz.id));
-  const inBiz = (await (await pageApi(page)).call('GET', '/api/v1/auth/me')).body;
-  expect(inBiz.staff.org_id).toBe(biz.id);
+  await switchTo(page, biz.id);
+  expect(await orgOf(page)).toBe(biz.id);
 
   // And back.
-  await page.getByTestId('org-menu').selectOption(String(home.staff.org_id));
-  await expect(page.getByTestId('org-menu')).toHaveValue(String(home.staff.org_id));
-  const back = (await (await pageApi(page)).call('GET', '/api/v1/auth/me')).body;
-  expect(back.staff.org_id).toBe(home.staff.org_id);
+  await switchTo(page, home);
+  expect(await orgOf(page)).toBe(home);
   await biz.close();
 });
 
@@ -86,8 +98,7 @@ test("in the business, another person's staff record names their home organisati
   // m, an administrator of the business, opens m2's record there.
   await page.context().clearCookies();
   await signIn(page, m.email, m.password);
-  await page.getByTestId('org-menu').selectOption(String(biz.id));
-  await expect(page.getByTestId('org-menu')).toHaveValue(String(biz.id));
+  await switchTo(page, biz.id);
   await page.goto(`/admin/staff/${linked.body.id}`);
   await expect(page.getByTestId('staff-home-org')).toBeVisible();
   await expect(page.getByTestId('staff-home-org')).toContainText('Home organisation');
@@ -98,6 +109,6 @@ test("in the business, another person's staff record names their home organisati
   await expect(page.getByRole('button', { name: 'End all sessions' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: /Reset 2FA|Reset two-factor/i })).toHaveCount(0);
   // Back home, for the specs after this one.
-  await page.getByTestId('org-menu').selectOption('1');
+  await switchTo(page, 1);
   await biz.close();
 });

@@ -231,6 +231,16 @@ describe('members of several organisations and the switcher', () => {
     const re = await d.req('POST', '/api/v1/auth/reauth',
       { body: { password: person.password, code: act.body.recovery_codes[0] } });
     assert.equal(re.status, 200, re.text);
+    // New recovery codes and an email change: the person's, too.
+    const codes = await d.req('POST', '/api/v1/auth/2fa/recovery-codes', { body: {} });
+    assert.equal(codes.status, 200, codes.text);
+    assert.equal(count(`SELECT COUNT(*) FROM recovery_code WHERE staff_id = ${person.id} AND used_at IS NULL`), String(codes.body.recovery_codes.length));
+    assert.equal(count(`SELECT COUNT(*) FROM recovery_code WHERE staff_id = ${linkedId}`), '0');
+    const em = await d.req('POST', '/api/v1/auth/email', { body: { email: `${uniq('moved')}@example.test` } });
+    assert.equal(em.status, 202, em.text);
+    assert.equal(count(`SELECT COUNT(*) FROM email_change WHERE staff_id = ${person.id}`), '1');
+    const st = await d.req('GET', '/api/v1/auth/2fa');
+    assert.equal(st.body.enabled, true);
     const off = await d.req('POST', '/api/v1/auth/2fa/disable', { body: {} });
     assert.equal(off.status, 204, off.text);
     assert.equal(count(`SELECT COUNT(*) FROM staff_totp WHERE staff_id = ${person.id}`), '0');

@@ -10,6 +10,7 @@
 #include "auth/membership.h"
 #include "auth/org.h"
 #include "auth/staff_store.h"
+#include "core/embedded.h"
 #include "db/db.h"
 #include "unit.h"
 
@@ -227,4 +228,92 @@ TEST(membership_sqlite)
 TEST(membership_pg)
 {
 	unit_with_pg(membership_case);
+}
+
+/* --- the upgrade (migration 0056) ----------------------------------------- */
+
+/* Runs the dialect's migrations whose names sort before `before` (or from
+ * it on, with from = true). */
+static bool run_migrations(struct db_conn *c, const char *before, bool from)
+{
+	const char *dir = db_conn_dialect(c) == DB_PG ? "migrations/pg/"
+						      : "migrations/sqlite/";
+	for (const struct embedded_file *f = embedded_files; f->name; f++) {
+		if (strncmp(f->name, dir, strlen(dir)) != 0)
+			continue;
+		bool early = strcmp(f->name + strlen(dir), before) < 0;
+		if (early == from)
+			continue;
+		char *sql = xstrndup((const char *)f->data, f->size);
+		int rc = db_exec(c, sql);
+		free(sql);
+		if (rc < 0) {
+			FAILF("%s: %s", f->name, db_errmsg(c));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Members and their sessions survive the upgrade as home rows, and the id
+ * of a member deleted before it is not handed out again. */
+static void upgrade_case(const char *url)
+{
+	struct db *db = unit_db_open(url, false);
+	struct db_conn *c = db ? unit_db_acquire(db) : NULL;
+	if (!c || !run_migrations(c, "0056", false))
+		goto out;
+	CHECK_EQ_INT(
+	    db_exec(c, "INSERT INTO staff (id, org_id, email, email_norm, "
+		       "name, created_at, updated_at) VALUES (1, 1, "
+		       "'A@x.test', 'a@x.test', 'A', 't', 't'), (2, 1, "
+		       "'b@x.test', 'b@x.test', 'B', 't', 't'), (3, 1, "
+		       "'c@x.test', 'c@x.test', 'C', 't', 't');"
+		       "INSERT INTO session (org_id, staff_id, token_hash, "
+		       "created_at, last_seen_at, expires_at) VALUES (1, 2, "
+		       "'h', 't', 't', 't');"
+		       "DELETE FROM staff WHERE id = 3"),
+	    0);
+	/* As migrate.c runs it on SQLite (its foreign-keys-off marker): with
+	 * them on, dropping the old table would delete the sessions. */
+	bool pg = db_conn_dialect(c) == DB_PG;
+	CHECK_EQ_INT(db_exec(c, pg ? "SELECT setval(pg_get_serial_sequence("
+				     "'staff', 'id'), 3)"
+				   : "PRAGMA foreign_keys = OFF"),
+		     0);
+	bool ok = run_migrations(c, "0056", true);
+	if (!pg)
+		CHECK_EQ_INT(db_exec(c, "PRAGMA foreign_keys = ON"), 0);
+	if (!ok)
+		goto out;
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT COUNT(*) FROM staff WHERE "
+				       "identity_id IS NULL"),
+		     2);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT staff_id FROM session"), 2);
+	struct atr_err err = {0};
+	int64_t id = 0;
+	CHECK_EQ_INT(db_begin(c), 0);
+	CHECK_EQ_INT(
+	    staff_store_insert(c, 1, "d@x.test", "D", false, NULL, &id, &err),
+	    0);
+	CHECK_EQ_INT(id, 4);
+	CHECK_EQ_INT(
+	    staff_store_insert(c, 1, "a@X.test", "A2", false, NULL, &id, &err),
+	    -1);
+	db_rollback(c);
+out:
+	if (c)
+		db_release(c);
+	if (db)
+		db_close(db);
+}
+
+TEST(membership_upgrade_sqlite)
+{
+	unit_with_sqlite(upgrade_case);
+}
+
+TEST(membership_upgrade_pg)
+{
+	unit_with_pg(upgrade_case);
 }
