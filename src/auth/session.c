@@ -38,6 +38,9 @@ int session_authenticate(struct req *r)
 	int64_t now_ms = atr_now_ms();
 	char now[ATR_TIME_LEN];
 	atr_time_iso(now_ms, now);
+	/* A membership of another organisation (staff.identity_id set)
+	 * reads the person's id and "must change the password" from the
+	 * home row, where the password is, in the same statement. */
 	struct db_stmt *st = db_prepare(
 	    c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
 	       "st.name, st.email, st.admin, COALESCE(h.must_change_password, "
@@ -52,9 +55,6 @@ int session_authenticate(struct req *r)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_text(st, 1, h);
 	db_bind_text(st, 2, now);
-	/* A membership of another organisation (staff.identity_id set)
-	 * reads the person's "must change the password" from the home row,
-	 * where the password is, in the same statement. */
 	/* The member's grants travel with the session's lookup: one round
 	 * trip on PostgreSQL (an administrator's are read and unused). */
 	struct db_stmt *two[2] = {st,
@@ -168,8 +168,8 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1];
 	token_new(tok);
 	token_hash(tok, h);
-	/* Lifetimes come from the member's organisation's security settings; a
-	 * half-finished sign-in lives ten minutes at most. */
+	/* Lifetimes come from the security settings of the member's
+	 * organisation; a half-finished sign-in lives ten minutes at most. */
 	int64_t idle = 30, hours = 12; /* the settings' own defaults */
 	if (settings_get_int(c, org, "session_idle_minutes", &idle) < 0 ||
 	    settings_get_int(c, org, "session_absolute_hours", &hours) < 0)
