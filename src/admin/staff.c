@@ -586,7 +586,8 @@ static int staff_h_update(struct req *r)
 	}
 	/* A membership of a person of another organisation: their email,
 	 * name and password are changed there (409), the rest here. */
-	if (json_is_string(json_object_get(before, "home_org")) &&
+	bool linked = json_is_string(json_object_get(before, "home_org"));
+	if (linked &&
 	    (json_object_get(r->body, "must_change_password") ||
 	     differs(r, before, "email") || differs(r, before, "name"))) {
 		json_decref(before);
@@ -609,7 +610,10 @@ static int staff_h_update(struct req *r)
 	}
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
-	const char *email = bstr(r, "email");
+	/* A linked row's email and name stay the home row's copy (the
+	 * same values may come back from a form: no change). */
+	const char *email = linked ? NULL : bstr(r, "email");
+	const char *name = linked ? NULL : bstr(r, "name");
 	char norm[EMAIL_MAX + 1] = "";
 	if (email)
 		staff_store_email_norm(email, norm, sizeof norm);
@@ -627,7 +631,7 @@ static int staff_h_update(struct req *r)
 	}
 	db_bind_text(st, 1, email);
 	db_bind_text(st, 2, email ? norm : NULL);
-	db_bind_text(st, 3, bstr(r, "name"));
+	db_bind_text(st, 3, name);
 	db_bind_opt_int(st, 4, json_is_boolean(admin), json_is_true(admin));
 	db_bind_int(st, 5, role != NULL);
 	db_bind_opt_int(st, 6, json_is_integer(role),
@@ -649,7 +653,7 @@ static int staff_h_update(struct req *r)
 		return req_db_error(r);
 	}
 	/* The person's memberships of other organisations show the same. */
-	if ((email || bstr(r, "name")) && membership_sync(c, r->id) < 0) {
+	if ((email || name) && membership_sync(c, r->id) < 0) {
 		json_decref(before);
 		return req_db_error(r);
 	}
