@@ -9,7 +9,8 @@
 
 extern const struct module module_ops, module_web, module_records,
 	module_auth, module_passwords, module_twofa,
-	module_twofa_admin, module_sessions, module_account, module_leads,
+	module_twofa_admin, module_sessions, module_account, module_org_switch,
+	module_leads,
 	module_clients, module_contacts, module_contracts, module_projects, module_tasks,
 	module_tickets, module_ticket_attachments,
 	module_departments, module_teams, module_staff,
@@ -42,6 +43,7 @@ const struct module *const atrium_modules[] = {
 	&module_twofa_admin,
 	&module_sessions,
 	&module_account,
+	&module_org_switch,
 	&module_leads,
 	&module_clients,
 	&module_contacts,

@@ -18,6 +18,8 @@
  */
 #include "atrium.h"
 
+#include "auth/session.h"
+
 #include "core/l10n.h"
 #include "core/activity.h"
 #include "core/iso_codes.h"
@@ -151,14 +153,17 @@ static int member_h_patch(struct req *r)
 		goto out;
 	}
 	if (json_object_size(diff)) {
-		struct db_stmt *st = db_prepare(
-			c, "UPDATE staff SET " "l10n_language = ?, "
-			   "l10n_timezone = ?, l10n_date_format = ?, "
-			   "l10n_time_format = ?, "
-			   "l10n_thousands_separator = ?, "
-			   "l10n_decimal_separator = ?, "
-			   "l10n_first_day_of_week = ? WHERE id = ? AND "
-			   "org_id = ?");
+		struct db_stmt *st =
+		    db_prepare(c, "UPDATE staff SET "
+				  "l10n_language = ?, "
+				  "l10n_timezone = ?, l10n_date_format = ?, "
+				  "l10n_time_format = ?, "
+				  "l10n_thousands_separator = ?, "
+				  "l10n_decimal_separator = ?, "
+				  "l10n_first_day_of_week = ? WHERE id = ? OR "
+				  "identity_id = ?");
+		/* The person's, on each of their membership rows (the
+		 * home row's id names them all). */
 		if (!st) {
 			req_db_error(r);
 			goto out;
@@ -169,8 +174,8 @@ static int member_h_patch(struct req *r)
 			else
 				db_bind_null(st, k + 1);
 		}
-		db_bind_int(st, L10N_MEMBER_KEYS + 1, me);
-		db_bind_int(st, L10N_MEMBER_KEYS + 2, org);
+		db_bind_int(st, L10N_MEMBER_KEYS + 1, who_person(&r->who));
+		db_bind_int(st, L10N_MEMBER_KEYS + 2, who_person(&r->who));
 		int s = db_step(st);
 		db_reset(st);
 		if (s < 0) {

@@ -4,7 +4,9 @@
  * invitations, access explanation, overrides) are in staff_lifecycle.c.
  *
  * Rules that hold everywhere:
- *   - email is the username: unique, case-insensitive (email_norm);
+ *   - email is the username: unique, case-insensitive (email_norm) within
+ *     an organisation; a person's account is one home row, and a
+ *     membership of another organisation a linked row (auth/membership.h);
  *   - only an administrator grants or removes the admin flag, and the last
  *     active administrator cannot lose it;
  *   - a non-administrator cannot hand out more than they hold: a role may
@@ -19,6 +21,7 @@
 #include "core/l10n.h"
 #include "admin/staff.h"
 #include "auth/auth.h"
+#include "auth/membership.h"
 #include "auth/password.h"
 #include "auth/org.h"
 #include "auth/perm.h"
@@ -43,7 +46,9 @@
 	"s.must_change_password, s.password_hash IS NOT NULL, "                \
 	"(SELECT " AGG_DEP " FROM staff_department WHERE staff_id = s.id), "   \
 	"(SELECT " AGG_TEAM " FROM staff_team WHERE staff_id = s.id), "        \
-	"s.password_hash IS NULL AND s.last_login_at IS NULL"
+	"s.password_hash IS NULL AND s.last_login_at IS NULL, "                \
+	"(SELECT o.name FROM staff h JOIN org o ON o.id = h.org_id WHERE "     \
+	"h.id = s.identity_id)"
 #define STAFF_FROM "staff s LEFT JOIN role r ON r.id = s.role_id"
 #define STAFF_PG                                                               \
 	STAFF_SELECT("string_agg(CAST(department_id AS TEXT), ',' ORDER BY "   \
@@ -103,6 +108,10 @@ static json_t *staff_row_json(struct db_stmt *st)
 	json_object_set_new(o, "team_ids", id_list(db_col_text(st, 14)));
 	/* Invited: never signed in and no password yet (the link not used). */
 	json_object_set_new(o, "invited", json_boolean(db_col_int(st, 15)));
+	/* A membership of a person whose account (email, password, 2FA) is
+	 * another organisation's: that organisation's name; null when the
+	 * account is this organisation's. */
+	json_object_set_new(o, "home_org", opt_str(db_col_text(st, 16)));
 	return o;
 }
 
@@ -376,6 +385,19 @@ int staff_invite(struct req *r, int64_t staff_id, const char *email,
 			      STAFF_INVITE_HOURS, "invitation");
 }
 
+/* A person of another organisation added to this one learns it by email
+ * (they sign in as they do; no link to choose a password). */
+static int staff_tell_added(struct req *r, const struct staff_row *home)
+{
+	char link[512];
+	snprintf(link, sizeof link, "%s/admin", r->app->cfg.public_url);
+	json_t *vars = json_pack("{s:s,s:s}", "name", home->name, "link", link);
+	int rc = email_enqueue(r->db, r->who.org_id, home->email,
+			       "membership_added", vars);
+	json_decref(vars);
+	return rc < 0 ? req_db_error(r) : 0;
+}
+
 /* ---- add ------------------------------------------------------------------ */
 
 static const struct field staff_create_fields[] = {
@@ -421,10 +443,27 @@ static int staff_h_create(struct req *r)
 	if (staff_seat_check(r) < 0)
 		return -1;
 	bool admin = json_is_true(json_object_get(r->body, "admin"));
+	/* The email of a person of another organisation adds a membership
+	 * of this one to their account, answered as any new member: the
+	 * duplicate check is this organisation's, so no answer tells which
+	 * addresses exist elsewhere (auth/membership.h). */
+	char norm[EMAIL_MAX + 1];
+	staff_store_email_norm(bstr(r, "email"), norm, sizeof norm);
+	struct staff_row home = {0};
+	int known = staff_store_load(c, "email", norm, 0, &home);
+	if (known < 0)
+		return req_db_error(r);
+	bool link = known && home.org_id != r->who.org_id;
 	int64_t id;
-	if (staff_store_insert(c, r->who.org_id, bstr(r, "email"), bstr(r, "name"),
-			 admin, tp ? hash : NULL, &id, &r->err) < 0)
+	if (link ? membership_insert(c, r->who.org_id, &home, admin, &id,
+				     &r->err) < 0
+		 : staff_store_insert(c, r->who.org_id, bstr(r, "email"),
+				      bstr(r, "name"), admin, tp ? hash : NULL,
+				      &id, &r->err) < 0)
 		return -1;
+	/* The person keeps their own password: no temporary one. */
+	if (link)
+		tp = NULL;
 	json_t *role = json_object_get(r->body, "role_id");
 	struct db_stmt *st = db_prepare(
 		c, "UPDATE staff SET role_id = ?, must_change_password = ? "
@@ -448,7 +487,9 @@ static int staff_h_create(struct req *r)
 			      0))
 		return req_db_error(r);
 	bool invite = json_is_true(json_object_get(r->body, "send_welcome"));
-	if (invite && staff_invite(r, id, bstr(r, "email"), bstr(r, "name")) < 0)
+	if (link ? staff_tell_added(r, &home) < 0
+		 : invite && staff_invite(r, id, bstr(r, "email"),
+					  bstr(r, "name")) < 0)
 		return -1;
 	json_t *rec = NULL;
 	if (staff_load(c, r->who.org_id, id, &rec) != 1)
@@ -489,6 +530,21 @@ static int staff_h_create(struct req *r)
 
 /* ---- edit ----------------------------------------------------------------- */
 
+/* Whether the body sets text field k to something other than rec's (an
+ * email compared as it is stored: case and spaces aside). */
+static bool differs(struct req *r, json_t *rec, const char *k)
+{
+	const char *want = bstr(r, k);
+	const char *have = json_string_value(json_object_get(rec, k));
+	if (!want || !have)
+		return false;
+	if (strcmp(k, "email"))
+		return strcmp(want, have) != 0;
+	char a[EMAIL_MAX + 1], b[EMAIL_MAX + 1];
+	staff_store_email_norm(want, a, sizeof a);
+	staff_store_email_norm(have, b, sizeof b);
+	return strcmp(a, b) != 0;
+}
 
 static int staff_h_update(struct req *r)
 {
@@ -528,6 +584,15 @@ static int staff_h_update(struct req *r)
 				"(now version %lld); reload and try again",
 				(long long)version);
 	}
+	/* A membership of a person of another organisation: their email,
+	 * name and password are changed there (409), the rest here. */
+	bool linked = json_is_string(json_object_get(before, "home_org"));
+	if (linked &&
+	    (json_object_get(r->body, "must_change_password") ||
+	     differs(r, before, "email") || differs(r, before, "name"))) {
+		json_decref(before);
+		return membership_refuse_linked(c, r->id, &r->err);
+	}
 	json_t *admin = json_object_get(r->body, "admin");
 	if (json_is_false(admin) &&
 	    json_is_true(json_object_get(before, "admin")) &&
@@ -545,7 +610,10 @@ static int staff_h_update(struct req *r)
 	}
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
-	const char *email = bstr(r, "email");
+	/* A linked row's email and name stay the home row's copy (the
+	 * same values may come back from a form: no change). */
+	const char *email = linked ? NULL : bstr(r, "email");
+	const char *name = linked ? NULL : bstr(r, "name");
 	char norm[EMAIL_MAX + 1] = "";
 	if (email)
 		staff_store_email_norm(email, norm, sizeof norm);
@@ -563,7 +631,7 @@ static int staff_h_update(struct req *r)
 	}
 	db_bind_text(st, 1, email);
 	db_bind_text(st, 2, email ? norm : NULL);
-	db_bind_text(st, 3, bstr(r, "name"));
+	db_bind_text(st, 3, name);
 	db_bind_opt_int(st, 4, json_is_boolean(admin), json_is_true(admin));
 	db_bind_int(st, 5, role != NULL);
 	db_bind_opt_int(st, 6, json_is_integer(role),
@@ -582,6 +650,11 @@ static int staff_h_update(struct req *r)
 				  "a staff member with this email exists");
 			return -1;
 		}
+		return req_db_error(r);
+	}
+	/* The person's memberships of other organisations show the same. */
+	if ((email || name) && membership_sync(c, r->id) < 0) {
+		json_decref(before);
 		return req_db_error(r);
 	}
 	json_t *deps = json_object_get(r->body, "department_ids");

@@ -14,6 +14,7 @@
 #include "admin/staff.h"
 #include "auth/api_token.h"
 #include "auth/auth.h"
+#include "auth/membership.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "core/activity.h"
@@ -195,6 +196,18 @@ static int staff_h_delete(struct req *r)
 	json_t *rec = NULL, *target = NULL;
 	if (load_target(r, &rec) < 0)
 		return -1;
+	/* The person's credentials are on this row while they belong to
+	 * other organisations: it stays (deactivate it instead). */
+	int linked = membership_has_linked(c, r->id);
+	if (linked != 0) {
+		json_decref(rec);
+		return linked < 0 ? req_db_error(r)
+				  : atr_fail(&r->err, ATR_E_CONFLICT,
+					     "this person is also a member of "
+					     "other organisations and signs in "
+					     "with this account; deactivate "
+					     "them here instead");
+	}
 	int rc = staff_load(c, r->who.org_id, to, &target);
 	if (rc != 1 || !json_is_true(json_object_get(target, "active"))) {
 		json_decref(rec);
@@ -303,6 +316,10 @@ static int staff_h_invite(struct req *r)
 	json_t *rec = NULL;
 	if (load_target(r, &rec) < 0)
 		return -1;
+	if (membership_refuse_linked(c, r->id, &r->err) < 0) {
+		json_decref(rec);
+		return -1;
+	}
 	if (!json_is_true(json_object_get(rec, "active"))) {
 		json_decref(rec);
 		return atr_fail(&r->err, ATR_E_CONFLICT,
@@ -338,6 +355,10 @@ static int staff_h_force_reset(struct req *r)
 	json_t *rec = NULL;
 	if (load_target(r, &rec) < 0)
 		return -1;
+	if (membership_refuse_linked(c, r->id, &r->err) < 0) {
+		json_decref(rec);
+		return -1;
+	}
 	if (!json_is_true(json_object_get(rec, "active"))) {
 		json_decref(rec);
 		return atr_fail(&r->err, ATR_E_CONFLICT,
@@ -357,7 +378,7 @@ static int staff_h_force_reset(struct req *r)
 		rc = db_step(st);
 		db_reset(st);
 	}
-	if (rc < 0 || session_end_all(c, r->id, 0) < 0) {
+	if (rc < 0 || session_end_person(c, r->id, 0) < 0) {
 		json_decref(rec);
 		return req_db_error(r);
 	}

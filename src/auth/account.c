@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "auth/membership.h"
 #include "auth/password.h"
 #include "auth/session.h"
 #include "auth/staff_store.h"
@@ -55,7 +56,8 @@ static int account_h_reauth(struct req *r)
 	if (!c)
 		return -1;
 	struct staff_row s = {0};
-	int found = staff_store_load(c, "id", NULL, r->who.staff_id, &s);
+	/* The person's password and 2FA: on the home row. */
+	int found = staff_store_load(c, "id", NULL, who_person(&r->who), &s);
 	if (found <= 0)
 		return found < 0 ? req_db_error(r)
 				 : atr_fail(&r->err, ATR_E_UNAUTHORIZED,
@@ -75,7 +77,7 @@ static int account_h_reauth(struct req *r)
 		if (db_begin(c) < 0 ||
 		    throttle_fail(c, key, r->app->cfg.login_max_failures) < 0)
 			return req_db_error(r);
-		if (auth_event(r, "reauth_failed", s.id) < 0)
+		if (auth_event(r, "reauth_failed", r->who.staff_id) < 0)
 			return -1;
 		if (db_commit(c) < 0)
 			return req_db_error(r);
@@ -119,7 +121,7 @@ static int account_h_reauth(struct req *r)
 	db_reset(st);
 	if (rc < 0 || throttle_clear(c, key) < 0)
 		return req_db_error(r);
-	if (auth_event(r, "reauth", s.id) < 0)
+	if (auth_event(r, "reauth", r->who.staff_id) < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);
@@ -159,7 +161,7 @@ static int account_h_email_get(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	json_t *p = pending_json(c, r->who.staff_id);
+	json_t *p = pending_json(c, who_person(&r->who));
 	if (!p)
 		return req_db_error(r);
 	req_json(r, 200,
@@ -240,7 +242,7 @@ static int account_h_email_change(struct req *r)
 		goto out;
 	}
 	db_bind_int(st, 1, r->who.org_id);
-	db_bind_int(st, 2, r->who.staff_id);
+	db_bind_int(st, 2, who_person(&r->who));
 	db_bind_text(st, 3, email);
 	db_bind_text(st, 4, old_h);
 	db_bind_text(st, 5, new_h);
@@ -263,7 +265,7 @@ static int account_h_email_change(struct req *r)
 	    send_confirmation(r, email, "email_change_new", new_tok,
 			      r->who.email, email) < 0)
 		goto out;
-	json_t *p = pending_json(c, r->who.staff_id);
+	json_t *p = pending_json(c, who_person(&r->who));
 	if (!p) {
 		req_db_error(r);
 		goto out;
@@ -308,6 +310,9 @@ static int apply_change(struct req *r, int64_t staff_id, const char *email)
 	db_bind_int(st, 4, staff_id);
 	int rc = db_step(st);
 	db_reset(st);
+	/* The person's memberships of other organisations show it too. */
+	if (rc >= 0 && membership_sync(r->db, staff_id) < 0)
+		rc = -1;
 	if (rc < 0) {
 		if (db_err_unique(r->db))
 			return atr_fail(&r->err, ATR_E_CONFLICT,

@@ -18,6 +18,7 @@
 #include "core/l10n.h"
 #include "admin/signals.h"
 #include "auth/auth.h"
+#include "auth/membership.h"
 #include "auth/password.h"
 #include "auth/perm.h"
 #include "auth/session.h"
@@ -68,8 +69,20 @@ int auth_fill_principal(struct req *r, const struct staff_row *s)
 
 int auth_start_session(struct req *r, const struct staff_row *s)
 {
-	if (auth_fill_principal(r, s) < 0)
+	/* s is the person (the home row, with the password); the session
+	 * is bound to the membership the sign-in lands in (auth/membership.h).
+	 */
+	struct staff_row m = {0};
+	int found = membership_land(r->db, s->id, &m);
+	if (found < 0)
+		return req_db_error(r);
+	if (!found)
+		return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
+				"invalid email or password");
+	m.must_change = s->must_change;
+	if (auth_fill_principal(r, &m) < 0)
 		return -1;
+	r->who.person_id = s->id;
 	/* Every way of starting a session is a sign-in: the password, the
 	 * first setup, an invitation or a reset link. */
 	char now[ATR_TIME_LEN];
@@ -79,17 +92,18 @@ int auth_start_session(struct req *r, const struct staff_row *s)
 	if (!lst)
 		return req_db_error(r);
 	db_bind_text(lst, 1, now);
-	db_bind_int(lst, 2, s->id);
+	db_bind_int(lst, 2, m.id);
 	int lrc = db_step(lst);
 	db_reset(lst);
 	if (lrc < 0)
 		return req_db_error(r);
 	int on = twofa_enabled(r->db, s->id);
-	int req2 = on ? 0 : twofa_required(r->db, s->org_id, s->id);
+	int req2 = on ? 0 : twofa_required(r->db, m.org_id, m.id);
 	if (on < 0 || req2 < 0)
 		return req_db_error(r);
 	/* The optional maximum password age (off by default; it applies
-	 * only to members without 2FA, see the admin guide for why). */
+	 * only to members without 2FA, see the admin guide for why): the
+	 * home organisation's, whose policy the password follows. */
 	int64_t days = 0;
 	settings_get_int(r->db, s->org_id, "password_max_age_days", &days);
 	char zone[TZ_NAME_MAX];
@@ -112,7 +126,7 @@ int auth_start_session(struct req *r, const struct staff_row *s)
 	}
 	enum session_stage stage = on ? STAGE_MFA : req2 ? STAGE_ENROL
 						      : STAGE_FULL;
-	return session_create(r, s->id, stage);
+	return session_create(r, m.id, stage);
 }
 
 /* The activity row of a sign-in event, with the client's user agent. */
@@ -223,7 +237,13 @@ static int login_h_post(struct req *r)
 	int ok = password_verify(found && s.hash[0] ? s.hash : NULL, pw);
 	if (ok == PASSWORD_BUSY)
 		return password_busy(&r->err);
-	if (!ok || !s.active)
+	/* The person may sign in while one membership is active (the home
+	 * one deactivated, another not). */
+	struct staff_row m = {0};
+	int active = ok && found ? membership_land(c, s.id, &m) : 0;
+	if (active < 0)
+		return req_db_error(r);
+	if (!ok || !active)
 		return login_failed(r, acct_key, ip_key, found ? &s : NULL,
 				    email);
 
@@ -248,14 +268,18 @@ static int login_h_post(struct req *r)
 	}
 	if (rc < 0 || throttle_clear(c, acct_key) < 0)
 		return req_db_error(r);
-	if (auth_start_session(r, &s) < 0 ||
-	    auth_log(r, r->who.stage == STAGE_MFA ? "login_password" : "login",
-		     &s, NULL) < 0)
+	if (auth_start_session(r, &s) < 0)
+		return -1;
+	/* Logged in the organisation the session landed in, as its row. */
+	if (staff_store_load(c, "id", NULL, r->who.staff_id, &m) != 1)
+		return req_db_error(r);
+	if (auth_log(r, r->who.stage == STAGE_MFA ? "login_password" : "login",
+		     &m, NULL) < 0)
 		return -1;
 	/* A sign-in without a second step is complete: its signals (a new
 	 * address, an unusual hour) flag the row just written. */
 	if (r->who.stage != STAGE_MFA &&
-	    signals_signin(r, s.org_id, s.id, s.name, s.email) < 0)
+	    signals_signin(r, m.org_id, m.id, m.name, m.email) < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "auth/membership.h"
 #include "auth/password.h"
 #include "auth/perm.h"
 #include "auth/session.h"
@@ -148,7 +149,12 @@ static int link_usable(struct req *r, const char *purpose,
 			    : 0;
 	if (found < 0)
 		return req_db_error(r);
-	return found && s->active;
+	/* The person's, usable while any membership is active. */
+	struct staff_row m;
+	int active = found ? membership_land(r->db, s->id, &m) : 0;
+	if (active < 0)
+		return req_db_error(r);
+	return active > 0;
 }
 
 /* POST /api/v1/auth/password/set/check and .../reset/check {token}:
@@ -211,13 +217,13 @@ static int token_password_h_post(struct req *r)
 				"a new one");
 	s.must_change = false;
 	if (auth_set_password(r, &s, hash) < 0 ||
-	    session_end_all(c, s.id, 0) < 0)
+	    session_end_person(c, s.id, 0) < 0)
 		return r->err.kind ? -1 : req_db_error(r);
 	if (auth_start_session(r, &s) < 0 ||
 	    auth_event(r,
 		       !strcmp(purpose, "reset") ? "password_reset"
 						 : "password_set",
-		       s.id) < 0 ||
+		       r->who.staff_id) < 0 ||
 	    (!strcmp(purpose, "reset") &&
 	     auth_notify(r, &s, "your password was reset") < 0))
 		return -1;
@@ -255,7 +261,11 @@ static int forgot_h_post(struct req *r)
 	if (throttle_fail(c, key, FORGOT_PER_HOUR) < 0 ||
 	    throttle_fail(c, ipkey, FORGOT_PER_HOUR * 4) < 0)
 		return req_db_error(r);
-	if (found && s.active && !wait_a && !wait_i) {
+	struct staff_row m;
+	int active = found ? membership_land(c, s.id, &m) : 0;
+	if (active < 0)
+		return req_db_error(r);
+	if (active && !wait_a && !wait_i) {
 		r->who.org_id = s.org_id;
 		if (auth_send_link(r, s.id, s.email, s.name, "reset",
 				    RESET_HOURS, "password_reset") < 0)
@@ -282,11 +292,13 @@ static int password_change_h_post(struct req *r)
 	if (!c)
 		return -1;
 	struct staff_row s = {0};
-	int found = staff_store_load(c, "id", NULL, r->who.staff_id, &s);
+	/* The person's password, on the home row (a membership of another
+	 * organisation has none of its own). */
+	int found = staff_store_load(c, "id", NULL, who_person(&r->who), &s);
 	if (found < 0)
 		return req_db_error(r);
 	char *key = arena_printf(r->arena, "pwchange:%lld",
-				 (long long)r->who.staff_id);
+				 (long long)who_person(&r->who));
 	if (auth_throttled(r, key, NULL) < 0)
 		return -1;
 	/* Both fields are judged, so one answer names every problem. */
@@ -321,13 +333,15 @@ static int password_change_h_post(struct req *r)
 		return req_db_error(r);
 	s.must_change = false;
 	if (auth_set_password(r, &s, hash) < 0 ||
-	    session_end_all(c, s.id, 0) < 0 || throttle_clear(c, key) < 0)
+	    session_end_person(c, s.id, 0) < 0 || throttle_clear(c, key) < 0)
 		return r->err.kind ? -1 : req_db_error(r);
-	/* A member still to enrol stays at enrolment with the new session. */
+	/* A member still to enrol stays at enrolment with the new session,
+	 * in the organisation of this one. */
 	enum session_stage stage =
 		r->who.stage == STAGE_ENROL ? STAGE_ENROL : STAGE_FULL;
-	if (auth_fill_principal(r, &s) < 0 || session_create(r, s.id, stage) < 0 ||
-	    auth_event(r, "password_change", s.id) < 0 ||
+	r->who.must_change_password = false;
+	if (session_create(r, r->who.staff_id, stage) < 0 ||
+	    auth_event(r, "password_change", r->who.staff_id) < 0 ||
 	    auth_notify(r, &s, "your password was changed") < 0)
 		return -1;
 	if (db_commit(c) < 0)

@@ -38,12 +38,17 @@ int session_authenticate(struct req *r)
 	int64_t now_ms = atr_now_ms();
 	char now[ATR_TIME_LEN];
 	atr_time_iso(now_ms, now);
+	/* A membership of another organisation (staff.identity_id set)
+	 * reads the person's id and "must change the password" from the
+	 * home row, where the password is, in the same statement. */
 	struct db_stmt *st = db_prepare(
 	    c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
-	       "st.name, st.email, st.admin, st.must_change_password, "
+	       "st.name, st.email, st.admin, COALESCE(h.must_change_password, "
+	       "st.must_change_password), "
 	       "s.stage, s.idle_minutes, s.reauth_at, s.expires_at, "
-	       "o.status FROM session s JOIN staff st ON st.id = "
-	       "s.staff_id JOIN org o ON o.id = s.org_id "
+	       "o.status, COALESCE(st.identity_id, st.id) FROM session s "
+	       "JOIN staff st ON st.id = s.staff_id JOIN org o ON o.id = "
+	       "s.org_id LEFT JOIN staff h ON h.id = st.identity_id "
 	       "WHERE s.token_hash = ? AND st.active = 1 "
 	       "AND s.expires_at > ?");
 	if (!st)
@@ -141,14 +146,17 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	struct db_conn *c = r->db;
 	/* Every way in (password, link, 2FA, setup) ends here: a member of
 	 * a suspended organisation gets no session (auth/org.h). */
-	struct db_stmt *st =
-	    db_prepare(c, "SELECT o.status FROM staff s JOIN org o ON o.id = "
-			  "s.org_id WHERE s.id = ?");
+	struct db_stmt *st = db_prepare(
+	    c, "SELECT o.status, COALESCE(s.identity_id, s.id), o.id "
+	       "FROM staff s JOIN org o ON o.id = s.org_id WHERE "
+	       "s.id = ?");
 	if (!st)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_int(st, 1, staff_id);
 	int rc = db_step(st);
 	bool suspended = rc == 1 && !strcmp(db_col_text(st, 0), "suspended");
+	int64_t person = rc == 1 ? db_col_int(st, 1) : staff_id;
+	int64_t org = rc == 1 ? db_col_int(st, 2) : 1;
 	db_reset(st);
 	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
@@ -160,9 +168,8 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1];
 	token_new(tok);
 	token_hash(tok, h);
-	/* Lifetimes come from the organisation's security settings; a
-	 * half-finished sign-in lives ten minutes at most. */
-	int64_t org = r->who.org_id ? r->who.org_id : 1;
+	/* Lifetimes come from the security settings of the member's
+	 * organisation; a half-finished sign-in lives ten minutes at most. */
 	int64_t idle = 30, hours = 12; /* the settings' own defaults */
 	if (settings_get_int(c, org, "session_idle_minutes", &idle) < 0 ||
 	    settings_get_int(c, org, "session_absolute_hours", &hours) < 0)
@@ -215,6 +222,7 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	r->who.staff_id = staff_id;
+	r->who.person_id = person;
 	r->who.stage = stage;
 	r->who.seen_ms = now_ms;
 	r->who.idle_ms = idle * 60000;
@@ -233,6 +241,21 @@ int session_end_all(struct db_conn *c, int64_t staff_id, int64_t keep_id)
 		return -1;
 	db_bind_int(st, 1, staff_id);
 	db_bind_int(st, 2, keep_id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int session_end_person(struct db_conn *c, int64_t person_id, int64_t keep_id)
+{
+	struct db_stmt *st = db_prepare(
+	    c, "DELETE FROM session WHERE id <> ? AND staff_id IN (SELECT "
+	       "id FROM staff WHERE id = ? OR identity_id = ?)");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, keep_id);
+	db_bind_int(st, 2, person_id);
+	db_bind_int(st, 3, person_id);
 	int rc = db_step(st);
 	db_reset(st);
 	return rc < 0 ? -1 : 0;

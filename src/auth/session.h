@@ -30,6 +30,17 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage);
 int session_end(struct req *r);
 /* Ends every session of staff_id except keep_id (0: all). */
 int session_end_all(struct db_conn *c, int64_t staff_id, int64_t keep_id);
+/* Ends every session of the person whose home row is person_id, in every
+ * organisation they belong to, except keep_id (0: all): a credential
+ * changed. 0 or -1. */
+int session_end_person(struct db_conn *c, int64_t person_id, int64_t keep_id);
+
+/* The staff row that holds the signed-in person's credentials: the home
+ * row of a membership of another organisation, else staff_id. */
+static inline int64_t who_person(const struct principal *w)
+{
+	return w->person_id ? w->person_id : w->staff_id;
+}
 /* The session's clock as JSON: idle_minutes, idle_expires_at, expires_at
  * and the seconds to each (idle_expires_in, expires_in), so a client whose
  * clock is wrong can still count down. Caller owns it. */

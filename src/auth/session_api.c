@@ -4,6 +4,7 @@
 #include "atrium.h"
 
 #include "auth/auth.h"
+#include "auth/membership.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "auth/session_guess.h"
@@ -29,29 +30,34 @@ static int sessions_h_list(struct req *r)
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	struct db_stmt *st = db_prepare(
-		c, "SELECT id, created_at, last_seen_at, expires_at, ip, "
-		   "user_agent, stage FROM session WHERE staff_id = ? AND "
-		   "expires_at > ? ORDER BY last_seen_at DESC, id DESC");
+	    c, "SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, "
+	       "s.ip, s.user_agent, s.stage, o.id, o.name FROM session s "
+	       "JOIN org o ON o.id = s.org_id WHERE s.staff_id IN (SELECT "
+	       "id FROM staff WHERE id = ? OR identity_id = ?) AND "
+	       "s.expires_at > ? ORDER BY s.last_seen_at DESC, s.id DESC");
 	if (!st)
 		return req_db_error(r);
-	db_bind_int(st, 1, r->who.staff_id);
-	db_bind_text(st, 2, now);
+	/* The person's sessions, in every organisation they belong to. */
+	db_bind_int(st, 1, who_person(&r->who));
+	db_bind_int(st, 2, who_person(&r->who));
+	db_bind_text(st, 3, now);
 	json_t *data = json_array();
 	int rc;
 	while ((rc = db_step(st)) == 1) {
 		const char *ip = db_col_text(st, 4), *ua = db_col_text(st, 5);
 		json_array_append_new(
-			data,
-			json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:b}", "id",
-				  (json_int_t)db_col_int(st, 0), "created_at",
-				  db_col_text(st, 1), "last_seen_at",
-				  db_col_text(st, 2), "expires_at",
-				  db_col_text(st, 3), "ip",
-				  ip ? json_string(ip) : json_null(),
-				  "user_agent",
-				  ua ? json_string(ua) : json_null(), "stage",
-				  db_col_text(st, 6), "current",
-				  db_col_int(st, 0) == r->who.session_id));
+		    data,
+		    json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:b,s:I,s:s}", "id",
+			      (json_int_t)db_col_int(st, 0), "created_at",
+			      db_col_text(st, 1), "last_seen_at",
+			      db_col_text(st, 2), "expires_at",
+			      db_col_text(st, 3), "ip",
+			      ip ? json_string(ip) : json_null(), "user_agent",
+			      ua ? json_string(ua) : json_null(), "stage",
+			      db_col_text(st, 6), "current",
+			      db_col_int(st, 0) == r->who.session_id, "org_id",
+			      (json_int_t)db_col_int(st, 7), "org_name",
+			      db_col_text(st, 8)));
 	}
 	db_reset(st);
 	if (rc < 0) {
@@ -62,8 +68,8 @@ static int sessions_h_list(struct req *r)
 	return 0;
 }
 
-/* DELETE /api/v1/auth/sessions/{id}: ends one of the member's sessions
- * (another's id answers 404). */
+/* DELETE /api/v1/auth/sessions/{id}: ends one of the person's sessions,
+ * in any of their organisations (another's id answers 404). */
 static int sessions_h_revoke(struct req *r)
 {
 	struct db_conn *c = req_db(r);
@@ -72,12 +78,13 @@ static int sessions_h_revoke(struct req *r)
 	if (db_begin(c) < 0)
 		return req_db_error(r);
 	struct db_stmt *st = db_prepare(
-		c, "DELETE FROM session WHERE id = ? AND staff_id = ? "
-		   "RETURNING id");
+	    c, "DELETE FROM session WHERE id = ? AND staff_id IN (SELECT "
+	       "id FROM staff WHERE id = ? OR identity_id = ?) RETURNING id");
 	if (!st)
 		return req_db_error(r);
 	db_bind_int(st, 1, r->id);
-	db_bind_int(st, 2, r->who.staff_id);
+	db_bind_int(st, 2, who_person(&r->who));
+	db_bind_int(st, 3, who_person(&r->who));
 	int rc = db_step(st);
 	db_reset(st);
 	if (rc < 0)
@@ -104,7 +111,8 @@ static int sessions_h_end_all(struct req *r)
 	if (!c)
 		return -1;
 	/* Who may manage whom: one rule, in the permission kernel. */
-	if (perm_may_manage(c, &r->who, r->id, &r->err) < 0)
+	if (perm_may_manage(c, &r->who, r->id, &r->err) < 0 ||
+	    membership_refuse_linked(c, r->id, &r->err) < 0)
 		return -1;
 	if (db_begin(c) < 0 ||
 	    session_end_all(c, r->id,

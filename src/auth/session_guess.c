@@ -62,6 +62,7 @@ int session_row_read(struct db_stmt *st, int rc, struct db_stmt *grants,
 	w->reauth_ms = ra ? atr_iso_ms(ra) : 0;
 	w->seen_ms = atr_iso_ms(db_col_text(st, 3));
 	w->expires_ms = atr_iso_ms(db_col_text(st, 11));
+	w->person_id = db_col_int(st, 13);
 	/* Without the grants (a guess of an administrator, whose grants
 	 * nothing reads) a member's stay empty: not the guess, whose admin
 	 * flag was set. */
@@ -118,7 +119,8 @@ static void guess_drop(const char *hash)
 static bool same(const struct principal *a, const struct principal *b)
 {
 	return a->session_id == b->session_id && a->staff_id == b->staff_id &&
-	       a->org_id == b->org_id && a->admin == b->admin &&
+	       a->person_id == b->person_id && a->org_id == b->org_id &&
+	       a->admin == b->admin &&
 	       a->must_change_password == b->must_change_password &&
 	       a->stage == b->stage && a->idle_ms == b->idle_ms &&
 	       a->reauth_ms == b->reauth_ms && a->expires_ms == b->expires_ms &&

@@ -100,13 +100,14 @@ int staff_store_load(struct db_conn *c, const char *by, const char *key,
 		     int64_t id, struct staff_row *s)
 {
 	struct db_stmt *st = db_prepare(
-		c, !strcmp(by, "email")
-			   ? "SELECT id, org_id, admin, active, name, email, "
-			     "password_hash, must_change_password, "
-			     "password_changed_at FROM staff WHERE email_norm = ?"
-			   : "SELECT id, org_id, admin, active, name, email, "
-			     "password_hash, must_change_password, "
-			     "password_changed_at FROM staff WHERE id = ?");
+	    c, !strcmp(by, "email")
+		   ? "SELECT id, org_id, admin, active, name, email, "
+		     "password_hash, must_change_password, "
+		     "password_changed_at FROM staff WHERE email_norm = ? "
+		     "AND identity_id IS NULL"
+		   : "SELECT id, org_id, admin, active, name, email, "
+		     "password_hash, must_change_password, "
+		     "password_changed_at FROM staff WHERE id = ?");
 	if (!st)
 		return -1;
 	if (key)

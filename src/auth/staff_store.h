@@ -28,8 +28,9 @@ struct staff_row {
 	char hash[PASSWORD_HASH_MAX];
 };
 
-/* Loads a member by "email" (key = normalised email) or by "id". 1 found,
- * 0 not, -1 on a database error. */
+/* Loads a member by "email" (key = normalised email: the person's home
+ * row, where the password is) or by "id" (any row). 1 found, 0 not, -1 on
+ * a database error. */
 int staff_store_load(struct db_conn *c, const char *by, const char *key,
 		     int64_t id, struct staff_row *s);
 /* Lower-cases and trims an email for uniqueness and lookup. */

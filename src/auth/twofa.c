@@ -288,13 +288,15 @@ static int twofa_h_status(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	int on = twofa_enabled(c, r->who.staff_id);
+	/* 2FA is the person's (the home row's); whether it is required is
+	 * this organisation's rule for this membership. */
+	int64_t me = who_person(&r->who);
+	int on = twofa_enabled(c, me);
 	int req2 = twofa_required(c, r->who.org_id, r->who.staff_id);
-	int64_t left = recovery_left(c, r->who.staff_id);
+	int64_t left = recovery_left(c, me);
 	char issuer[ISSUER_MAX];
 	if (on < 0 || req2 < 0 || left < 0 ||
-	    twofa_issuer(c, r->who.org_id, r->who.staff_id, issuer,
-			 sizeof issuer) < 0)
+	    twofa_issuer(c, r->who.org_id, me, issuer, sizeof issuer) < 0)
 		return req_db_error(r);
 	/* In the sign-in's second step only the issuer is told: what to look
 	 * for in the app, nothing about the account's codes. */
@@ -316,7 +318,7 @@ static int twofa_h_enrol(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	int on = twofa_enabled(c, r->who.staff_id);
+	int on = twofa_enabled(c, who_person(&r->who));
 	if (on < 0)
 		return req_db_error(r);
 	if (on)
@@ -356,7 +358,7 @@ static int twofa_h_enrol(struct req *r)
 		req_db_error(r);
 		goto out;
 	}
-	db_bind_int(st, 1, r->who.staff_id);
+	db_bind_int(st, 1, who_person(&r->who));
 	db_bind_text(st, 2, enc);
 	db_bind_text(st, 3, now);
 	db_bind_text(st, 4, issuer);
@@ -391,10 +393,10 @@ static const struct field code_fields[] = {
 };
 static const struct schema code_schema = SCHEMA(code_fields);
 
-
+/* The person signed in: their home row, where 2FA and the password are. */
 static int load_me(struct req *r, struct staff_row *s)
 {
-	int rc = staff_store_load(r->db, "id", NULL, r->who.staff_id, s);
+	int rc = staff_store_load(r->db, "id", NULL, who_person(&r->who), s);
 	if (rc < 0)
 		return req_db_error(r);
 	if (rc == 0)
@@ -410,13 +412,13 @@ static int twofa_h_activate(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	char *key = arena_printf(r->arena, "2fa:%lld",
-				 (long long)r->who.staff_id);
+	int64_t person = who_person(&r->who);
+	char *key = arena_printf(r->arena, "2fa:%lld", (long long)person);
 	if (auth_throttled(r, key, NULL) < 0)
 		return -1;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
-	int ok = totp_accept(c, r->who.staff_id, body_str(r, "code"), false);
+	int ok = totp_accept(c, person, body_str(r, "code"), false);
 	if (ok < 0)
 		return req_db_error(r);
 	if (ok == 0) {
@@ -437,20 +439,20 @@ static int twofa_h_activate(struct req *r)
 	if (!st)
 		return req_db_error(r);
 	db_bind_text(st, 1, now);
-	db_bind_int(st, 2, r->who.staff_id);
+	db_bind_int(st, 2, person);
 	int rc = db_step(st);
 	db_reset(st);
-	json_t *codes = rc < 0 ? NULL : recovery_new(c, r->who.staff_id);
+	json_t *codes = rc < 0 ? NULL : recovery_new(c, person);
 	if (!codes || throttle_clear(c, key) < 0)
 		return req_db_error(r);
 	struct staff_row s = {0};
 	rc = load_me(r, &s);
 	/* Privilege changes: a new session id, all others end. */
-	if (!rc && (session_end_all(c, s.id, 0) < 0 ||
-		    session_create(r, s.id, STAGE_FULL) < 0))
+	if (!rc && (session_end_person(c, s.id, 0) < 0 ||
+		    session_create(r, r->who.staff_id, STAGE_FULL) < 0))
 		rc = r->err.kind ? -1 : req_db_error(r);
 	if (!rc)
-		rc = auth_event(r, "2fa_enabled", s.id);
+		rc = auth_event(r, "2fa_enabled", r->who.staff_id);
 	if (!rc)
 		rc = auth_notify(r, &s, "two-factor authentication was turned on");
 	if (rc < 0 || db_commit(c) < 0) {
@@ -488,7 +490,7 @@ int twofa_check_counted(struct req *r, const struct staff_row *s,
 	    throttle_fail_ex(c, key, threshold, TWOFA_WINDOW_MS,
 			     TWOFA_FIRST_DELAY_S, TWOFA_MAX_DELAY_S, &n) < 0)
 		return req_db_error(r);
-	if (auth_event(r, "login_2fa_failed", s->id) < 0)
+	if (auth_event(r, "login_2fa_failed", r->who.staff_id) < 0)
 		return -1;
 	/* Someone who knows the password is guessing codes: tell the member
 	 * once, when the count reaches the threshold (not at every guess). */
@@ -536,9 +538,12 @@ static int twofa_h_verify(struct req *r)
 	if (rc < 0)
 		return req_db_error(r);
 	r->who.must_change_password = s.must_change;
-	if (session_create(r, s.id, STAGE_FULL) < 0 ||
-	    auth_event(r, recovery ? "login_recovery_code" : "login", s.id) < 0 ||
-	    signals_signin(r, s.org_id, s.id, s.name, s.email) < 0)
+	/* The full session stays in the organisation the sign-in landed in. */
+	if (session_create(r, r->who.staff_id, STAGE_FULL) < 0 ||
+	    auth_event(r, recovery ? "login_recovery_code" : "login",
+		       r->who.staff_id) < 0 ||
+	    signals_signin(r, r->who.org_id, r->who.staff_id, r->who.name,
+			   r->who.email) < 0)
 		return -1;
 	if (recovery &&
 	    auth_notify(r, &s, "a recovery code was used to sign in") < 0)
@@ -582,7 +587,10 @@ static int twofa_h_disable(struct req *r)
 	struct staff_row s = {0};
 	if (load_me(r, &s) < 0)
 		return -1;
+	/* Required by the home organisation or by this one. */
 	int req2 = twofa_required(c, s.org_id, s.id);
+	if (req2 == 0 && r->who.staff_id != s.id)
+		req2 = twofa_required(c, r->who.org_id, r->who.staff_id);
 	if (req2 < 0)
 		return req_db_error(r);
 	if (req2)
@@ -591,9 +599,8 @@ static int twofa_h_disable(struct req *r)
 				"your account and cannot be turned off");
 	if (db_begin(c) < 0 || twofa_remove(c, s.id) < 0)
 		return req_db_error(r);
-	if (auth_event(r, "2fa_disabled", s.id) < 0 ||
-	    auth_notify(r, &s, "two-factor authentication was turned off") <
-		    0)
+	if (auth_event(r, "2fa_disabled", r->who.staff_id) < 0 ||
+	    auth_notify(r, &s, "two-factor authentication was turned off") < 0)
 		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);
@@ -621,8 +628,7 @@ static int twofa_h_codes(struct req *r)
 	json_t *codes = recovery_new(c, s.id);
 	if (!codes)
 		return req_db_error(r);
-	if (auth_event(r, "2fa_recovery_codes", s.id) <
-		    0 ||
+	if (auth_event(r, "2fa_recovery_codes", r->who.staff_id) < 0 ||
 	    auth_notify(r, &s, "new recovery codes were generated") < 0 ||
 	    db_commit(c) < 0) {
 		json_decref(codes);

@@ -5,6 +5,7 @@
 #include "atrium.h"
 
 #include "auth/auth.h"
+#include "auth/membership.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "auth/staff_store.h"
@@ -136,15 +137,16 @@ static int twofa_h_reset(struct req *r)
 	if (!c)
 		return -1;
 	/* Who may manage whom: one rule, in the permission kernel. */
-	if (perm_may_manage(c, &r->who, r->id, &r->err) < 0)
+	if (perm_may_manage(c, &r->who, r->id, &r->err) < 0 ||
+	    membership_refuse_linked(c, r->id, &r->err) < 0)
 		return -1;
 	struct staff_row s = {0};
 	if (staff_store_load(c, "id", NULL, r->id, &s) != 1)
 		return req_db_error(r);
+	/* The person's 2FA: their sessions end in every organisation. */
 	if (db_begin(c) < 0 || twofa_remove(c, r->id) < 0 ||
-	    session_end_all(c, r->id,
-			    r->id == r->who.staff_id ? r->who.session_id : 0) <
-		    0)
+	    session_end_person(
+		c, r->id, r->id == r->who.staff_id ? r->who.session_id : 0) < 0)
 		return req_db_error(r);
 	if (auth_event(r, "2fa_reset", r->id) < 0 ||
 	    auth_notify(r, &s,

@@ -70,7 +70,8 @@ int cmd_user(int argc, char **argv)
 	char norm[EMAIL_MAX + 1];
 	staff_store_email_norm(email, norm, sizeof norm);
 	struct db_stmt *st = db_prepare(
-		c, "SELECT id, org_id, name, email FROM staff WHERE email_norm = ?");
+	    c, "SELECT id, org_id, name, email FROM staff WHERE email_norm = ? "
+	       "AND identity_id IS NULL");
 	if (!st)
 		die("%s", db_errmsg(c));
 	db_bind_text(st, 1, norm);
@@ -100,7 +101,7 @@ int cmd_user(int argc, char **argv)
 			     .entity = "staff",
 			     .entity_id = id};
 	if (db_begin(c) < 0 || twofa_remove(c, id) < 0 ||
-	    session_end_all(c, id, 0) < 0 || activity_record(c, &a) < 0 ||
+	    session_end_person(c, id, 0) < 0 || activity_record(c, &a) < 0 ||
 	    email_enqueue(c, org, email_addr, "security_notice", vars) < 0 ||
 	    db_commit(c) < 0)
 		die("user reset-2fa: %s", db_errmsg(c));

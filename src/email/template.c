@@ -33,6 +33,20 @@ struct email_template {
 };
 
 static const struct email_template templates[] = {
+	{"membership_added", "en", "You were added to {{company_name}}",
+	 "Hello {{name}},\n"
+	 "\n"
+	 "You were added to {{company_name}}. Sign in as usual, with the\n"
+	 "email and password you already have, and choose {{company_name}}\n"
+	 "in the organisation menu at the top of the page:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "If you did not expect this, tell the administrators of\n"
+	 "{{company_name}}.\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
 	{"invitation", "en", "You are invited to {{company_name}}",
 	 "Hello {{name}},\n"
 	 "\n"
@@ -231,6 +245,20 @@ static const struct email_template templates[] = {
 	 "once it is:\n"
 	 "\n"
 	 "{{link}}\n"
+	 "\n"
+	 "-- \n"
+	 "{{company_name}}\n"},
+	{"membership_added", "ro", "Ați fost adăugat(ă) la {{company_name}}",
+	 "Bună ziua, {{name}},\n"
+	 "\n"
+	 "Ați fost adăugat(ă) la {{company_name}}. Autentificați-vă ca de\n"
+	 "obicei, cu e-mailul și parola pe care le aveți, și alegeți\n"
+	 "{{company_name}} din meniul organizațiilor din partea de sus:\n"
+	 "\n"
+	 "{{link}}\n"
+	 "\n"
+	 "Dacă nu vă așteptați la acest lucru, anunțați administratorii\n"
+	 "{{company_name}}.\n"
 	 "\n"
 	 "-- \n"
 	 "{{company_name}}\n"},

@@ -144,6 +144,11 @@ enum session_stage { STAGE_FULL = 0, STAGE_MFA, STAGE_ENROL };
 
 struct principal {
 	int64_t staff_id; /* 0 for a client contact */
+	/* The staff row that holds the person's credentials (password, 2FA,
+	 * email): staff_id itself, or the home row of a membership of
+	 * another organisation (docs/internals/organisations.md). 0 when
+	 * not known (read it through who_person). */
+	int64_t person_id;
 	/* A client contact (ACCESS_CONTACT routes only): who, and the client
 	 * whose records they may see. 0 for staff. */
 	int64_t contact_id, client_id;

@@ -95,7 +95,7 @@ describe('sessions and login hardening', () => {
     const list = await mySessions(a);
     assert.equal(list.length, 2, JSON.stringify(list));
     for (const s of list) {
-      assert.deepEqual(Object.keys(s).sort(), ['created_at', 'current', 'expires_at', 'id', 'ip', 'last_seen_at', 'stage', 'user_agent']);
+      assert.deepEqual(Object.keys(s).sort(), ['created_at', 'current', 'expires_at', 'id', 'ip', 'last_seen_at', 'org_id', 'org_name', 'stage', 'user_agent']);
       assert.ok(Number.isInteger(s.id));
       assert.match(s.created_at, ISO_MS);
       assert.match(s.last_seen_at, ISO_MS);

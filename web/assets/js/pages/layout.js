@@ -9,6 +9,7 @@ import { clearStaffCache, toast } from '../ui.js';
 import { forgetEntities } from '../entities.js';
 import { brandElement, forgetBranding } from '../branding.js';
 import { notificationBell } from '../bell.js';
+import { orgMenu } from '../orgmenu.js';
 import { t, tOr } from '../i18n.js';
 
 const MENU = ['M4 6h16', 'M4 12h16', 'M4 18h16'];
@@ -78,11 +79,14 @@ export function createShell() {
   // The member's notifications: the unread count, the newest in a panel.
   const bell = notificationBell();
 
+  // The person's organisations, when they belong to more than one.
+  const orgs = orgMenu();
+
   const topbar = h('header', { class: 'topbar' },
     menuBtn,
     brandElement('a', { href: '/admin/', class: 'brand', 'data-testid': 'header-brand' }, { signedIn: true }),
     h('div', { class: 'topbar-spacer' }),
-    bell.root, who, security, themeToggle(), logoutBtn);
+    orgs.root, bell.root, who, security, themeToggle(), logoutBtn);
 
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   const root = h('div', { class: 'shell' }, topbar, nav, main);

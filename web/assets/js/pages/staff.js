@@ -139,6 +139,12 @@ function staffControls(lookups, record, { isNew, self }) {
     hint: isNew ? t('staff.email_hint_new') : self ? t('staff.email_hint_self') : t('staff.email_hint') });
   if (self) c.email.input.disabled = true;
   c.name = control({ name: 'name', label: t('staff.full_name'), required: true, max: 200 });
+  // A person whose account is another organisation's: their email and
+  // name change there (the server answers 409 here).
+  if (record && record.home_org) {
+    c.email.input.disabled = true;
+    c.name.input.disabled = true;
+  }
   c.role_id = control({ name: 'role_id', label: t('staff.col.role'), type: 'select', options: roleOptions(lookups, record),
     hint: me().admin ? t('staff.role_hint_admin') : t('staff.role_hint') });
   c.role_id.get = () => (c.role_id.input.value === '' ? null : Number(c.role_id.input.value));
@@ -315,8 +321,12 @@ export async function staffRecordPage(ctx, root) {
     h('div', { class: 'page-header' }, h('div', { class: 'title-block' }, title, h('div', { class: 'badges' }, badges)), actions),
     h('p', { class: 'meta muted' }, record.email, ' · ', record.role_name ? t('staff.meta_role', { role: record.role_name }) : t('staff.no_role'),
       ` · ${t('staff.meta_last_login')} `, record.last_login ? timeEl(record.last_login) : t('staff.meta_never'),
-      ` · ${t('staff.meta_added')} `, timeEl(record.created_at, { dateOnly: true })),
+      ` · ${t('staff.meta_added')} `, timeEl(record.created_at, { dateOnly: true }),
+      record.home_org ? [' · ', h('span', { 'data-testid': 'staff-home-org' }, t('staff.home_org', { name: record.home_org }))] : null),
     pageMessages);
+  if (record.home_org) {
+    root.appendChild(alertBox('info', t('staff.home_org', { name: record.home_org }), t('staff.home_org_note', { name: record.home_org })));
+  }
   if (!record.active) {
     root.appendChild(alertBox('warning', t('staff.deactivated'), t('staff.deactivated_detail')));
   }
@@ -382,7 +392,7 @@ export async function staffRecordPage(ctx, root) {
       actions.appendChild(activate);
     }
   }
-  if (editable && record.active) {
+  if (editable && record.active && !record.home_org) {
     const invite = h('button', { type: 'button', class: 'btn' }, record.has_password ? t('staff.send_link') : t('staff.resend'));
     invite.title = t('staff.invite_title');
     invite.addEventListener('click', async () => {

@@ -23,7 +23,9 @@ export async function securityTab(panel, { record, etag, editable, self, signal,
   const who = record.name || record.email;
   const messages = h('div', { class: 'form-messages', tabindex: '-1' });
   const showError = (err) => { messages.replaceChildren(problemBox(err)); messages.focus(); };
-  const canAct = editable && !self;
+  // A person whose account is another organisation's: their 2FA,
+  // password and sessions are managed there.
+  const canAct = editable && !self && !record.home_org;
   const block = (title, ...content) => h('section', { class: 'sec-block' }, h('h3', { class: 'sec-title' }, title), ...content);
 
   // Two-factor authentication.
@@ -114,5 +116,6 @@ export async function securityTab(panel, { record, etag, editable, self, signal,
     self ? alertBox('info', t('sec.this_is_you'), t('sec.this_is_you_detail'),
       h('a', { href: '/admin/profile/security', class: 'btn btn-sm' }, t('shell.security'))) : null,
     !editable && !self ? alertBox('info', t('form.read_only'), t('sec.read_only')) : null,
+    record.home_org ? alertBox('info', t('staff.home_org', { name: record.home_org }), t('staff.home_org_note', { name: record.home_org })) : null,
     messages, twofa, password, sessions));
 }
