@@ -181,10 +181,19 @@ int org_create(struct db_conn *c, const char *name, enum org_kind kind,
 		return -1;
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
+	/* SQLite would give a deleted organisation's id again (the
+	 * highest): never, org_deleted remembers them (org_delete.c). */
 	struct db_stmt *st = db_prepare(
-		c, "INSERT INTO org (name, created_at, parent_id, kind, "
-		   "status, members_included, extra_seats) VALUES (?, ?, ?, "
-		   "?, 'active', ?, ?) RETURNING id");
+	    c, db_conn_dialect(c) == DB_PG
+		   ? "INSERT INTO org (name, created_at, parent_id, "
+		     "kind, status, members_included, extra_seats) "
+		     "VALUES (?, ?, ?, ?, 'active', ?, ?) RETURNING id"
+		   : "INSERT INTO org (name, created_at, parent_id, "
+		     "kind, status, members_included, extra_seats, "
+		     "id) VALUES (?, ?, ?, ?, 'active', ?, ?, (SELECT "
+		     "MAX(m) + 1 FROM (SELECT MAX(id) AS m FROM org "
+		     "UNION ALL SELECT MAX(id) FROM org_deleted))) "
+		     "RETURNING id");
 	if (!st)
 		return db_failed(c, err);
 	db_bind_text(st, 1, name);

@@ -42,7 +42,7 @@ int session_authenticate(struct req *r)
 	    c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
 	       "st.name, st.email, st.admin, st.must_change_password, "
 	       "s.stage, s.idle_minutes, s.reauth_at, s.expires_at, "
-	       "o.status FROM session s JOIN staff st ON st.id = "
+	       "o.status, o.kind FROM session s JOIN staff st ON st.id = "
 	       "s.staff_id JOIN org o ON o.id = s.org_id "
 	       "WHERE s.token_hash = ? AND st.active = 1 "
 	       "AND s.expires_at > ?");
