@@ -142,13 +142,17 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	/* Every way in (password, link, 2FA, setup) ends here: a member of
 	 * a suspended organisation gets no session (auth/org.h). */
 	struct db_stmt *st =
-	    db_prepare(c, "SELECT o.status FROM staff s JOIN org o ON o.id = "
-			  "s.org_id WHERE s.id = ?");
+	    db_prepare(c, "SELECT o.status, o.kind FROM staff s JOIN org o ON "
+			  "o.id = s.org_id WHERE s.id = ?");
 	if (!st)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_int(st, 1, staff_id);
 	int rc = db_step(st);
 	bool suspended = rc == 1 && !strcmp(db_col_text(st, 0), "suspended");
+	/* The answer of the sign-in names the operator's administrators
+	 * (session_me_json), as every later lookup does. */
+	r->who.operator_org =
+	    rc == 1 && !strcmp(db_col_text(st, 1), "operator");
 	db_reset(st);
 	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
@@ -318,12 +322,14 @@ json_t *session_me_json(struct req *r)
 				 perms, "api_token", "id",
 				 (json_int_t)r->who.token_id, "stage", "full",
 				 "localization", l10n);
-	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:s,s:s,s:o,s:o}",
-			 "staff", "id", (json_int_t)r->who.staff_id, "email",
-			 r->who.email, "name", r->who.name, "admin",
-			 r->who.admin, "org_id", (json_int_t)r->who.org_id,
-			 "must_change_password", r->who.must_change_password,
-			 "permissions", perms, "csrf_token", r->who.csrf,
-			 "stage", stages[r->who.stage], "session",
-			 session_times_json(r), "localization", l10n);
+	json_t *me = json_pack(
+	    "{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o,s:b},s:s,s:s,s:o,s:o}", "staff",
+	    "id", (json_int_t)r->who.staff_id, "email", r->who.email, "name",
+	    r->who.name, "admin", r->who.admin, "org_id",
+	    (json_int_t)r->who.org_id, "must_change_password",
+	    r->who.must_change_password, "permissions", perms, "operator",
+	    r->who.admin && r->who.operator_org, "csrf_token", r->who.csrf,
+	    "stage", stages[r->who.stage], "session", session_times_json(r),
+	    "localization", l10n);
+	return me;
 }

@@ -45,10 +45,17 @@ describe('operator console API', () => {
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.split('\n').filter(Boolean);
   };
-  /* {table: rows} of org, for every table with an org_id. */
+  /* {table: rows} of org, for every table with an org_id (one statement:
+   * a client connection idle for long may be closed under it). */
   const census = (org) => {
+    const q = orgTables().map((t) => `SELECT '${t}', COUNT(*) FROM "${t}" WHERE org_id = ${org}`).join(' UNION ALL ');
+    const r = srv.sql(q);
+    assert.equal(r.status, 0, r.stderr);
     const out = {};
-    for (const t of orgTables()) out[t] = Number(rowsOf(`SELECT COUNT(*) FROM "${t}" WHERE org_id = ${org}`));
+    for (const line of r.stdout.split('\n').filter(Boolean)) {
+      const [t, n] = line.split('|');
+      out[t] = Number(n);
+    }
     return out;
   };
 
@@ -290,8 +297,7 @@ describe('operator console API', () => {
     const mine = census(bizId);
     assert.ok(mine.lead >= 1 && mine.staff >= 1 && mine.activity_log >= 1, JSON.stringify(mine));
     const staffIds = rowsOf(`SELECT id FROM staff WHERE org_id = ${bizId}`).split('\n').filter(Boolean);
-    let d;
-    try { d = await admin.req('DELETE', ITEM, { params: { id: bizId } }); } catch (e) { console.log('DEBUGLOG', srv.output().slice(-4000)); throw e; }
+    const d = await admin.req('DELETE', ITEM, { params: { id: bizId } });
     assert.equal(d.status, 204, d.text);
     assert.deepEqual(census(two.id), twoBefore, 'the sibling\'s rows, table by table, untouched');
     // The operator's too, but for the deletion's own activity row and the
@@ -343,5 +349,82 @@ describe('operator console API', () => {
     assert.equal(srv.cli(['org', 'delete', String(id), '--yes']).status, 1);
     const v = srv.cli(['audit', 'verify']);
     assert.equal(v.status, 0, v.stdout + v.stderr);
+  });
+});
+
+// The per-organisation scheduled tasks pass a suspended organisation by
+// (auth/org.h, ORG_ACTIVE_SQL): two businesses each with an automation on a
+// schedule, both due; with one suspended, `atrium cron` (the node runs no
+// scheduler) runs the other's and not the suspended one's; resumed, it runs.
+describe('scheduled tasks skip a suspended organisation', () => {
+  let srv;
+  let admin;
+  const bizs = [];
+
+  /* A business made with `atrium org create` and its administrator signed
+   * in by the printed link: {id, c}. */
+  async function business(name) {
+    const email = `${uniq('sch')}@example.test`;
+    const out = srv.cli(['org', 'create', '--name', name, '--admin-email', email, '--admin-name', `Admin ${name}`]);
+    assert.equal(out.status, 0, out.stderr);
+    const id = Number(/\(id (\d+)\)/.exec(out.stdout)[1]);
+    const tf = srv.cli(['settings', 'set', 'security.twofa_required_admins', 'false', '--org', String(id)]);
+    assert.equal(tf.status, 0, tf.stderr);
+    const token = decodeURIComponent(/\/set-password#token=([A-Za-z0-9_.~%+-]+)/.exec(out.stdout)[1]);
+    const c = client(srv.base);
+    const r = await c.req('POST', '/api/v1/auth/password/set', { body: { token, password: 'Harbour-violet-cedar-9953' } });
+    assert.equal(r.status, 200, r.text);
+    return { id, c, me: r.body.staff };
+  }
+  const due = (id) => srv.sql(`UPDATE automation SET next_run_at = '2000-01-01T00:00:00.000Z' WHERE id = ${id}`);
+  const runs = (id) => Number(srv.sql(`SELECT COUNT(*) FROM automation_run WHERE automation_id = ${id}`).stdout);
+  const nextRun = (id) => srv.sql(`SELECT next_run_at FROM automation WHERE id = ${id}`).stdout;
+  /* Makes the automation_schedules task due and runs `atrium cron`. */
+  const cron = () => {
+    const f = srv.sql("UPDATE sched_task SET next_run_at = '2000-01-01T00:00:00.000Z' WHERE name = 'automation_schedules'");
+    assert.equal(f.status, 0, f.stderr);
+    const r = srv.cli(['cron']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    return r;
+  };
+
+  before(async () => {
+    srv = await startServer({ env: { ATRIUM_SCHEDULER: 'false' } });
+    admin = await adminClient(srv);
+    // The first `atrium cron` creates the task rows.
+    cron();
+    for (const name of ['Sched A', 'Sched B']) {
+      const b = await business(name);
+      const a = await b.c.req('POST', '/api/v1/automations', {
+        body: {
+          name: `Every minute ${name}`, enabled: true, trigger: { type: 'schedule', cron: '* * * * *' },
+          actions: [{ type: 'notify', to: [{ type: 'member', id: b.me.id }], title: 'tick' }],
+        },
+      });
+      assert.equal(a.status, 201, a.text);
+      b.auto = a.body.id;
+      bizs.push(b);
+    }
+  });
+  after(async () => { await srv?.stop(); });
+
+  it('suspended: its automation does not run while the other organisation\'s does; resumed, it runs', async () => {
+    const [a, b] = bizs;
+    assert.equal(due(a.auto).status, 0);
+    assert.equal(due(b.auto).status, 0);
+    const s = await admin.req('POST', '/api/v1/operator/orgs/{id}/suspend', { params: { id: b.id } });
+    assert.equal(s.status, 200, s.text);
+    cron();
+    assert.equal(runs(a.auto), 1, 'the active organisation\'s automation ran');
+    assert.notEqual(nextRun(a.auto), '2000-01-01T00:00:00.000Z', 'and moved to its next minute');
+    assert.equal(runs(b.auto), 0, 'the suspended organisation\'s did not');
+    assert.equal(nextRun(b.auto), '2000-01-01T00:00:00.000Z', 'and is still due');
+    cron();
+    assert.equal(runs(b.auto), 0, 'nor at the next run');
+    const r = await admin.req('POST', '/api/v1/operator/orgs/{id}/resume', { params: { id: b.id } });
+    assert.equal(r.status, 200, r.text);
+    cron();
+    assert.equal(runs(b.auto), 1, 'resumed, it ran');
+    assert.notEqual(nextRun(b.auto), '2000-01-01T00:00:00.000Z');
   });
 });
