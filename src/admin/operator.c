@@ -214,6 +214,17 @@ static int record(struct req *r, int64_t org, const char *action,
 /* ---- create ---------------------------------------------------------------
  */
 
+/* The request's connection in a transaction, or NULL (r->err). */
+static struct db_conn *begin(struct req *r)
+{
+	struct db_conn *c = req_db(r);
+	if (c && db_begin(c) < 0) {
+		req_db_error(r);
+		return NULL;
+	}
+	return c;
+}
+
 static const char *const create_kinds[] = {"business", "merchant", NULL};
 
 static const struct field create_fields[] = {
@@ -352,11 +363,9 @@ static void create_check(struct req *r)
 
 static int operator_h_create(struct req *r)
 {
-	struct db_conn *c = req_db(r);
+	struct db_conn *c = begin(r);
 	if (!c)
 		return -1;
-	if (db_begin(c) < 0)
-		return req_db_error(r);
 	struct org_row parent;
 	enum org_kind kind = body_kind(r);
 	if (pick_parent(r, kind, &parent) < 0)
@@ -369,12 +378,7 @@ static int operator_h_create(struct req *r)
 	struct org_row made;
 	if (org_load(c, id, &made) != 1)
 		return req_db_error(r);
-	json_t *diff = json_pack(
-	    "{s:{s:s},s:{s:s},s:{s:I},s:{s:I},s:{s:I}}", "name", "to",
-	    made.name, "kind", "to", org_kind_name(made.kind), "parent_id",
-	    "to", (json_int_t)made.parent_id, "members_included", "to",
-	    (json_int_t)made.members_included, "extra_seats", "to",
-	    (json_int_t)made.extra_seats);
+	json_t *diff = org_created_diff(&made);
 	int rc = record(r, id, "create", "org", id, diff);
 	json_decref(diff);
 	if (rc < 0)
@@ -428,11 +432,9 @@ static void seats_check(struct req *r)
 
 static int operator_h_seats(struct req *r)
 {
-	struct db_conn *c = req_db(r);
+	struct db_conn *c = begin(r);
 	if (!c)
 		return -1;
-	if (db_begin(c) < 0)
-		return req_db_error(r);
 	json_t *diff = NULL;
 	int rc = org_set_seats(c, r->id, bint(r, "members_included", -1),
 			       bint(r, "extra_seats", -1), &diff, &r->err);
@@ -448,11 +450,9 @@ static int operator_h_seats(struct req *r)
 
 static int set_status(struct req *r, bool suspend)
 {
-	struct db_conn *c = req_db(r);
+	struct db_conn *c = begin(r);
 	if (!c)
 		return -1;
-	if (db_begin(c) < 0)
-		return req_db_error(r);
 	int rc = org_set_suspended(c, r->id, suspend, &r->err);
 	if (rc < 0)
 		return -1;
@@ -486,11 +486,9 @@ static int operator_h_resume(struct req *r)
 
 static int operator_h_delete(struct req *r)
 {
-	struct db_conn *c = req_db(r);
+	struct db_conn *c = begin(r);
 	if (!c)
 		return -1;
-	if (db_begin(c) < 0)
-		return req_db_error(r);
 	struct org_row o;
 	if (load_target(r, &o) < 0)
 		return -1;

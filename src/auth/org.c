@@ -209,17 +209,25 @@ int org_create(struct db_conn *c, const char *name, enum org_kind kind,
 	return rc == 1 ? 0 : db_failed(c, err);
 }
 
+int org_find(struct db_conn *c, int64_t id, struct org_row *o,
+	     struct atr_err *err)
+{
+	int found = org_load(c, id, o);
+	if (found < 0)
+		return db_failed(c, err);
+	if (!found)
+		return atr_fail(err, ATR_E_NOT_FOUND, "no organisation %lld",
+				(long long)id);
+	return 0;
+}
+
 int org_set_suspended(struct db_conn *c, int64_t org, bool suspend,
 		      struct atr_err *err)
 {
 	ATR_ASSERT(db_in_tx(c));
 	struct org_row o;
-	int found = org_load(c, org, &o);
-	if (found < 0)
-		return db_failed(c, err);
-	if (!found)
-		return atr_fail(err, ATR_E_NOT_FOUND, "no organisation %lld",
-				(long long)org);
+	if (org_find(c, org, &o, err) < 0)
+		return -1;
 	if (suspend && o.kind == ORG_OPERATOR)
 		return atr_fail(err, ATR_E_CONFLICT,
 				"organisation %lld '%s' is the operator: it "
@@ -251,12 +259,8 @@ int org_set_seats(struct db_conn *c, int64_t org, int64_t members_included,
 	if (err->kind != ATR_E_NONE)
 		return -1;
 	struct org_row o;
-	int found = org_load(c, org, &o);
-	if (found < 0)
-		return db_failed(c, err);
-	if (!found)
-		return atr_fail(err, ATR_E_NOT_FOUND, "no organisation %lld",
-				(long long)org);
+	if (org_find(c, org, &o, err) < 0)
+		return -1;
 	int64_t mi = members_included >= 0 ? members_included
 					   : o.members_included;
 	int64_t es = extra_seats >= 0 ? extra_seats : o.extra_seats;

@@ -69,6 +69,9 @@ int org_seats_check(int64_t active, int64_t included, int64_t extra,
 
 /* Loads organisation id: 1 found, 0 not, -1 on a database error. */
 int org_load(struct db_conn *c, int64_t id, struct org_row *o);
+/* org_load, or -1 with err: 404 when absent, or the database's error. */
+int org_find(struct db_conn *c, int64_t id, struct org_row *o,
+	     struct atr_err *err);
 /* Active members of org (the seats in use), or -1. */
 int64_t org_seats_used(struct db_conn *c, int64_t org);
 /* 1 when org exists and is not suspended, 0 when it is suspended or
@@ -94,6 +97,8 @@ int org_set_suspended(struct db_conn *c, int64_t org, bool suspend,
 int org_set_seats(struct db_conn *c, int64_t org, int64_t members_included,
 		  int64_t extra_seats, json_t **diff, struct atr_err *err);
 
+/* The activity diff of o's creation ({field: {to}}; the caller frees). */
+json_t *org_created_diff(const struct org_row *o);
 /* Child organisations of org (a business's merchants), or -1. */
 int64_t org_children(struct db_conn *c, int64_t org);
 /* Whether o may be deleted: not the operator, no child organisations

@@ -23,6 +23,16 @@ static int db_failed(struct db_conn *c, struct atr_err *err)
 			db_errmsg(c));
 }
 
+json_t *org_created_diff(const struct org_row *o)
+{
+	return json_pack("{s:{s:s},s:{s:s},s:{s:I},s:{s:I},s:{s:I}}", "name",
+			 "to", o->name, "kind", "to", org_kind_name(o->kind),
+			 "parent_id", "to", (json_int_t)o->parent_id,
+			 "members_included", "to",
+			 (json_int_t)o->members_included, "extra_seats", "to",
+			 (json_int_t)o->extra_seats);
+}
+
 int64_t org_children(struct db_conn *c, int64_t org)
 {
 	struct db_stmt *st =
@@ -115,13 +125,7 @@ int org_delete(struct db_conn *c, int64_t org, json_t **removed,
 	ATR_ASSERT(db_in_tx(c));
 	*removed = json_object();
 	struct org_row o;
-	int found = org_load(c, org, &o);
-	if (found < 0)
-		return db_failed(c, err);
-	if (!found)
-		return atr_fail(err, ATR_E_NOT_FOUND, "no organisation %lld",
-				(long long)org);
-	if (org_delete_check(c, &o, err) < 0)
+	if (org_find(c, org, &o, err) < 0 || org_delete_check(c, &o, err) < 0)
 		return -1;
 	char **tables;
 	int n;

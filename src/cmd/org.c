@@ -175,15 +175,23 @@ static int64_t org_arg(const struct opts *o, const char *verb)
 	return id;
 }
 
+/* The activity row of a change of organisation org (actor "cli"), in
+ * its own chain (a deletion sets the operator's). */
+static struct activity change_of(int64_t org, const char *action,
+				 const json_t *diff)
+{
+	return (struct activity){.org_id = org,
+				 .actor_name = "cli",
+				 .action = action,
+				 .entity = "org",
+				 .entity_id = org,
+				 .diff = diff};
+}
+
 static void record(struct db_conn *c, int64_t org, const char *action,
 		   const json_t *diff)
 {
-	struct activity a = {.org_id = org,
-			     .actor_name = "cli",
-			     .action = action,
-			     .entity = "org",
-			     .entity_id = org,
-			     .diff = diff};
+	struct activity a = change_of(org, action, diff);
 	if (activity_record(c, &a) < 0)
 		db_die(c);
 }
@@ -304,12 +312,7 @@ static int do_create(struct app *app, struct db_conn *c, const struct opts *o)
 	struct org_row made;
 	if (org_load(c, id, &made) != 1)
 		db_die(c);
-	json_t *diff = json_pack(
-		"{s:{s:s},s:{s:s},s:{s:I},s:{s:I},s:{s:I}}", "name", "to",
-		made.name, "kind", "to", org_kind_name(made.kind), "parent_id",
-		"to", (json_int_t)made.parent_id, "members_included", "to",
-		(json_int_t)made.members_included, "extra_seats", "to",
-		(json_int_t)made.extra_seats);
+	json_t *diff = org_created_diff(&made);
 	record(c, id, "create", diff);
 	json_decref(diff);
 	int64_t admin_id = 0;
@@ -355,10 +358,9 @@ static int do_status(struct db_conn *c, const struct opts *o, bool suspend)
 	json_t *diff = json_pack("{s:{s:s,s:s}}", "status", "from",
 				 suspend ? "active" : "suspended", "to",
 				 suspend ? "suspended" : "active");
-	record(c, id, verb, diff);
+	struct activity a = change_of(id, verb, diff);
+	cmd_record_commit(c, &a, "org");
 	json_decref(diff);
-	if (db_commit(c) < 0)
-		db_die(c);
 	printf("org %s: organisation %lld is %s\n", verb, (long long)id,
 	       suspend ? "suspended: its members cannot sign in, its sessions "
 			 "and API tokens are refused, its jobs wait"
@@ -386,9 +388,8 @@ static int do_seats(struct db_conn *c, const struct opts *o)
 		printf("org seats: organisation %lld: unchanged\n",
 		       (long long)id);
 	} else {
-		record(c, id, "update", diff);
-		if (db_commit(c) < 0)
-			db_die(c);
+		struct activity a = change_of(id, "update", diff);
+		cmd_record_commit(c, &a, "org");
 		const char *key;
 		json_t *ch;
 		json_object_foreach(diff, key, ch)
@@ -454,17 +455,10 @@ static int do_delete(struct app *app, struct db_conn *c, const struct opts *o)
 		db_die(c);
 	int64_t op = db_col_int(st, 0);
 	db_reset(st);
-	struct activity a = {.org_id = op,
-			     .actor_name = "cli",
-			     .action = "delete",
-			     .entity = "org",
-			     .entity_id = id,
-			     .diff = diff};
-	if (activity_record(c, &a) < 0)
-		db_die(c);
+	struct activity a = change_of(id, "delete", diff);
+	a.org_id = op;
+	cmd_record_commit(c, &a, "org");
 	json_decref(diff);
-	if (db_commit(c) < 0)
-		db_die(c);
 	int64_t rows = 0;
 	const char *k;
 	json_t *v;
@@ -514,25 +508,14 @@ int cmd_org(int argc, char **argv)
 		    "create and seats",
 		    verb);
 	struct app app = {0};
-	cmd_open(&app, &o.s);
-	cmd_require_schema(&app);
-	/* A change's activity row is keyed from the master key (loaded
-	 * before a connection is held: it takes one itself). */
-	if (!list)
-		cmd_load_key(&app, "org");
-	struct atr_err err = {0};
-	struct db_conn *c = db_acquire(app.db, &err);
-	if (!c)
-		die("%s", err.msg);
+	/* A change's activity row is keyed from the master key. */
+	struct db_conn *c = cmd_conn_open(&app, &o.s, "org", !list);
 	int rc = list			     ? do_list(c, &o)
 		 : !strcmp(verb, "create")  ? do_create(&app, c, &o)
 		 : !strcmp(verb, "suspend") ? do_status(c, &o, true)
 		 : !strcmp(verb, "resume")  ? do_status(c, &o, false)
 		 : !strcmp(verb, "delete")  ? do_delete(&app, c, &o)
 					    : do_seats(c, &o);
-	db_release(c);
-	if (!list)
-		secret_key_unload();
-	cmd_close(&app);
+	cmd_conn_close(&app, c, !list);
 	return rc;
 }
