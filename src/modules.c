@@ -32,6 +32,8 @@ extern const struct module module_log_archives, module_health, module_gdpr,
 	module_imports, module_backups;
 /* Record retention rules (issue 15; src/gdpr/record_retention*.c). */
 extern const struct module module_record_retention;
+/* The operator console (issue 17; src/admin/operator.c). */
+extern const struct module module_operator;
 
 const struct module *const atrium_modules[] = {
 	&module_ops,
@@ -98,6 +100,7 @@ const struct module *const atrium_modules[] = {
 	&module_gdpr,
 	&module_record_retention,
 	&module_backups,
+	&module_operator,
 	/* After every module whose jobs or tasks need its start (libcurl,
 	 * ...): stop runs in reverse, so the runner and the scheduler stop
 	 * first. */

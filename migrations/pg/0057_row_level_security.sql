@@ -2,12 +2,12 @@
 -- application's own `org_id = ?` in every statement (issue 17,
 -- docs/internals/organisations.md "Isolation, and proving it").
 --
--- `atrium serve` runs the statements of an authenticated request as the
--- role atrium_app (SET ROLE, when this login role may), which owns nothing
--- and so is subject to the policies below, with the setting atrium.org set
--- to the request's organisation. Work that is no one organisation's
--- (sign-in before the member is known, the job runner, the scheduler,
--- housekeeping) runs as the login role. The login role that ran this
+-- `atrium serve` runs the statements of a request over one organisation's
+-- records as the role atrium_app (SET ROLE, when this login role may),
+-- which owns nothing and so is subject to the policies below, with the
+-- setting atrium.org set to the request's organisation. The rest (sign-in,
+-- a person's own account, the operator console, the job runner, the
+-- scheduler, housekeeping) runs as the login role. The login role that ran this
 -- migration owns the tables and bypasses the policies: migrations, `atrium`
 -- commands, pg_dump and pg_restore see every organisation, as before.
 --

@@ -44,6 +44,12 @@ int auth_notify(struct req *r, const struct staff_row *s, const char *what);
 int auth_send_link(struct req *r, int64_t staff_id, const char *email,
 		   const char *name, const char *purpose, int hours,
 		   const char *template_name);
+/* The same for a member of organisation org (the link is org's), the
+ * email still queued by the caller's organisation (its email settings):
+ * the operator inviting a new organisation's first administrator. */
+int auth_send_link_for(struct req *r, int64_t org, int64_t staff_id,
+		       const char *email, const char *name, const char *purpose,
+		       int hours, const char *template_name);
 /* 429 with Retry-After when either throttle key is blocked; 0 otherwise. */
 int auth_throttled(struct req *r, const char *k1, const char *k2);
 

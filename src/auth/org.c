@@ -181,10 +181,19 @@ int org_create(struct db_conn *c, const char *name, enum org_kind kind,
 		return -1;
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
+	/* SQLite would give a deleted organisation's id again (the
+	 * highest): never, org_deleted remembers them (org_delete.c). */
 	struct db_stmt *st = db_prepare(
-		c, "INSERT INTO org (name, created_at, parent_id, kind, "
-		   "status, members_included, extra_seats) VALUES (?, ?, ?, "
-		   "?, 'active', ?, ?) RETURNING id");
+	    c, db_conn_dialect(c) == DB_PG
+		   ? "INSERT INTO org (name, created_at, parent_id, "
+		     "kind, status, members_included, extra_seats) "
+		     "VALUES (?, ?, ?, ?, 'active', ?, ?) RETURNING id"
+		   : "INSERT INTO org (name, created_at, parent_id, "
+		     "kind, status, members_included, extra_seats, "
+		     "id) VALUES (?, ?, ?, ?, 'active', ?, ?, (SELECT "
+		     "MAX(m) + 1 FROM (SELECT MAX(id) AS m FROM org "
+		     "UNION ALL SELECT MAX(id) FROM org_deleted))) "
+		     "RETURNING id");
 	if (!st)
 		return db_failed(c, err);
 	db_bind_text(st, 1, name);
@@ -200,17 +209,25 @@ int org_create(struct db_conn *c, const char *name, enum org_kind kind,
 	return rc == 1 ? 0 : db_failed(c, err);
 }
 
+int org_find(struct db_conn *c, int64_t id, struct org_row *o,
+	     struct atr_err *err)
+{
+	int found = org_load(c, id, o);
+	if (found < 0)
+		return db_failed(c, err);
+	if (!found)
+		return atr_fail(err, ATR_E_NOT_FOUND, "no organisation %lld",
+				(long long)id);
+	return 0;
+}
+
 int org_set_suspended(struct db_conn *c, int64_t org, bool suspend,
 		      struct atr_err *err)
 {
 	ATR_ASSERT(db_in_tx(c));
 	struct org_row o;
-	int found = org_load(c, org, &o);
-	if (found < 0)
-		return db_failed(c, err);
-	if (!found)
-		return atr_fail(err, ATR_E_NOT_FOUND, "no organisation %lld",
-				(long long)org);
+	if (org_find(c, org, &o, err) < 0)
+		return -1;
 	if (suspend && o.kind == ORG_OPERATOR)
 		return atr_fail(err, ATR_E_CONFLICT,
 				"organisation %lld '%s' is the operator: it "
@@ -242,12 +259,8 @@ int org_set_seats(struct db_conn *c, int64_t org, int64_t members_included,
 	if (err->kind != ATR_E_NONE)
 		return -1;
 	struct org_row o;
-	int found = org_load(c, org, &o);
-	if (found < 0)
-		return db_failed(c, err);
-	if (!found)
-		return atr_fail(err, ATR_E_NOT_FOUND, "no organisation %lld",
-				(long long)org);
+	if (org_find(c, org, &o, err) < 0)
+		return -1;
 	int64_t mi = members_included >= 0 ? members_included
 					   : o.members_included;
 	int64_t es = extra_seats >= 0 ? extra_seats : o.extra_seats;

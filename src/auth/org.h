@@ -17,7 +17,8 @@
  * runner does not claim its jobs and the scheduled tasks pass it by (each
  * names ORG_ACTIVE_SQL over its org_id). Resuming restores all of it.
  *
- * The operator's command is `atrium org` (src/cmd/org.c); every change
+ * The operator's command is `atrium org` (src/cmd/org.c), its console
+ * the operator module (src/admin/operator.c); every change
  * below runs inside the caller's transaction, which writes the activity
  * row in the organisation's own chain.
  */
@@ -68,6 +69,9 @@ int org_seats_check(int64_t active, int64_t included, int64_t extra,
 
 /* Loads organisation id: 1 found, 0 not, -1 on a database error. */
 int org_load(struct db_conn *c, int64_t id, struct org_row *o);
+/* org_load, or -1 with err: 404 when absent, or the database's error. */
+int org_find(struct db_conn *c, int64_t id, struct org_row *o,
+	     struct atr_err *err);
 /* Active members of org (the seats in use), or -1. */
 int64_t org_seats_used(struct db_conn *c, int64_t org);
 /* 1 when org exists and is not suspended, 0 when it is suspended or
@@ -92,6 +96,29 @@ int org_set_suspended(struct db_conn *c, int64_t org, bool suspend,
  * err (field errors: members_included, extra_seats; 404). */
 int org_set_seats(struct db_conn *c, int64_t org, int64_t members_included,
 		  int64_t extra_seats, json_t **diff, struct atr_err *err);
+
+/* The activity diff of o's creation ({field: {to}}; the caller frees). */
+json_t *org_created_diff(const struct org_row *o);
+/* Child organisations of org (a business's merchants), or -1. */
+int64_t org_children(struct db_conn *c, int64_t org);
+/* Whether o may be deleted: not the operator, no child organisations
+ * (409 naming how many), suspended first (409 "suspend it first", so
+ * nothing runs for it meanwhile). 0, or -1 with err. */
+int org_delete_check(struct db_conn *c, const struct org_row *o,
+		     struct atr_err *err);
+/* Deletes org (org_delete_check first) and every row it holds, inside the
+ * caller's transaction: every table with an org_id column, read from the
+ * schema and ordered so references hold (db_tables_with), its own
+ * activity chain included; then the org row. *removed gets {table: rows}
+ * of what went (the caller frees it, even after -1). 0, or -1 with err
+ * (404, 409, or the database's error). The caller removes the files with
+ * org_delete_files after the commit (org_delete.c). */
+int org_delete(struct db_conn *c, int64_t org, json_t **removed,
+	       struct atr_err *err);
+/* Removes a deleted organisation's files on disk: its log archives under
+ * archive_dir (<archive_dir>/<log>/org<id>; uploads live in the database
+ * and went with its rows). 0, or -1 when something could not be removed. */
+int org_delete_files(const char *archive_dir, int64_t org);
 
 /* The settings store's read hook of the two seat rows (core/settings.h):
  * the org row's value as stored text (malloc'd), or -1. */

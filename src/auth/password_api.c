@@ -354,6 +354,14 @@ int auth_send_link(struct req *r, int64_t staff_id, const char *email,
 		   const char *name, const char *purpose, int hours,
 		   const char *template_name)
 {
+	return auth_send_link_for(r, r->who.org_id, staff_id, email, name,
+				  purpose, hours, template_name);
+}
+
+int auth_send_link_for(struct req *r, int64_t org, int64_t staff_id,
+		       const char *email, const char *name, const char *purpose,
+		       int hours, const char *template_name)
+{
 	struct db_conn *c = r->db;
 	/* A new link replaces any earlier unused one of the same purpose. */
 	struct db_stmt *st = db_prepare(
@@ -378,7 +386,7 @@ int auth_send_link(struct req *r, int64_t staff_id, const char *email,
 			   "(?, ?, ?, ?, ?, ?)");
 	if (!st)
 		return req_db_error(r);
-	db_bind_int(st, 1, r->who.org_id);
+	db_bind_int(st, 1, org);
 	db_bind_int(st, 2, staff_id);
 	db_bind_text(st, 3, purpose);
 	db_bind_text(st, 4, h);

@@ -46,7 +46,8 @@ int session_authenticate(struct req *r)
 	       "st.name, st.email, st.admin, COALESCE(h.must_change_password, "
 	       "st.must_change_password), "
 	       "s.stage, s.idle_minutes, s.reauth_at, s.expires_at, "
-	       "o.status, COALESCE(st.identity_id, st.id) FROM session s "
+	       "o.status, COALESCE(st.identity_id, st.id), o.kind "
+	       "FROM session s "
 	       "JOIN staff st ON st.id = s.staff_id JOIN org o ON o.id = "
 	       "s.org_id LEFT JOIN staff h ON h.id = st.identity_id "
 	       "WHERE s.token_hash = ? AND st.active = 1 "
@@ -147,7 +148,7 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	/* Every way in (password, link, 2FA, setup) ends here: a member of
 	 * a suspended organisation gets no session (auth/org.h). */
 	struct db_stmt *st = db_prepare(
-	    c, "SELECT o.status, COALESCE(s.identity_id, s.id), o.id "
+	    c, "SELECT o.status, COALESCE(s.identity_id, s.id), o.id, o.kind "
 	       "FROM staff s JOIN org o ON o.id = s.org_id WHERE "
 	       "s.id = ?");
 	if (!st)
@@ -157,6 +158,10 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 	bool suspended = rc == 1 && !strcmp(db_col_text(st, 0), "suspended");
 	int64_t person = rc == 1 ? db_col_int(st, 1) : staff_id;
 	int64_t org = rc == 1 ? db_col_int(st, 2) : 1;
+	/* The answer of the sign-in names the operator's administrators
+	 * (session_me_json), as every later lookup does. */
+	r->who.operator_org =
+	    rc == 1 && !strcmp(db_col_text(st, 3), "operator");
 	db_reset(st);
 	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
@@ -341,12 +346,14 @@ json_t *session_me_json(struct req *r)
 				 perms, "api_token", "id",
 				 (json_int_t)r->who.token_id, "stage", "full",
 				 "localization", l10n);
-	return json_pack("{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o},s:s,s:s,s:o,s:o}",
-			 "staff", "id", (json_int_t)r->who.staff_id, "email",
-			 r->who.email, "name", r->who.name, "admin",
-			 r->who.admin, "org_id", (json_int_t)r->who.org_id,
-			 "must_change_password", r->who.must_change_password,
-			 "permissions", perms, "csrf_token", r->who.csrf,
-			 "stage", stages[r->who.stage], "session",
-			 session_times_json(r), "localization", l10n);
+	json_t *me = json_pack(
+	    "{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o,s:b},s:s,s:s,s:o,s:o}", "staff",
+	    "id", (json_int_t)r->who.staff_id, "email", r->who.email, "name",
+	    r->who.name, "admin", r->who.admin, "org_id",
+	    (json_int_t)r->who.org_id, "must_change_password",
+	    r->who.must_change_password, "permissions", perms, "operator",
+	    r->who.admin && r->who.operator_org, "csrf_token", r->who.csrf,
+	    "stage", stages[r->who.stage], "session", session_times_json(r),
+	    "localization", l10n);
+	return me;
 }

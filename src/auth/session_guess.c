@@ -46,6 +46,7 @@ int session_row_read(struct db_stmt *st, int rc, struct db_stmt *grants,
 	if (rc != 1)
 		return rc;
 	*suspended = !strcmp(db_col_text(st, 12), "suspended");
+	w->operator_org = !strcmp(db_col_text(st, 14), "operator");
 	w->session_id = db_col_int(st, 0);
 	w->staff_id = db_col_int(st, 1);
 	w->org_id = db_col_int(st, 2);
@@ -120,7 +121,7 @@ static bool same(const struct principal *a, const struct principal *b)
 {
 	return a->session_id == b->session_id && a->staff_id == b->staff_id &&
 	       a->person_id == b->person_id && a->org_id == b->org_id &&
-	       a->admin == b->admin &&
+	       a->admin == b->admin && a->operator_org == b->operator_org &&
 	       a->must_change_password == b->must_change_password &&
 	       a->stage == b->stage && a->idle_ms == b->idle_ms &&
 	       a->reauth_ms == b->reauth_ms && a->expires_ms == b->expires_ms &&

@@ -26,8 +26,8 @@ struct db_stmt;
 
 /* Fills w from the session lookup st (its first step returned rc) and the
  * grants statement (first step grc), and *suspended from the status of the
- * session's organisation: 1 a live session, 0 none, -1 a database error.
- * Resets neither statement. */
+ * session's organisation (and w->operator_org from its kind): 1 a live session,
+ * 0 none, -1 a database error. Resets neither statement. */
 int session_row_read(struct db_stmt *st, int rc, struct db_stmt *grants,
 		     int grc, struct principal *w, bool *suspended);
 

@@ -89,6 +89,21 @@ int cmd_key_stored(struct app *app);
  * up with (the key check value of migration 0007, written now when there
  * is none). Dies with one line, prefixed by who, otherwise. */
 void cmd_load_key(struct app *app, const char *who);
+/* The preamble of a subcommand that reads or changes an organisation's
+ * data (atrium org, atrium settings): the configuration and the database
+ * (cmd_open), the schema current, with change the master key (an activity
+ * row's MAC needs it; loaded before a connection is held, it takes one
+ * itself), then one connection, which the caller uses. cmd_conn_close
+ * undoes all of it (change as given to open). Dies with one line, prefixed
+ * by who, on a failure. */
+struct db_conn *cmd_conn_open(struct app *app, const struct cmd_settings *s,
+			      const char *who, bool change);
+void cmd_conn_close(struct app *app, struct db_conn *c, bool change);
+struct activity;
+/* Writes the activity row a in the open transaction and commits; exits 2
+ * ("atrium: <who>: database error: ...") when either fails. */
+void cmd_record_commit(struct db_conn *c, const struct activity *a,
+		       const char *who);
 /* Reads a password from stdin (one line, newline stripped). Caller frees
  * with sodium_free-compatible free: returns malloc'd memory. */
 char *cmd_read_password(void);

@@ -5,6 +5,7 @@
 
 #include "auth/perm.h"
 #include "cmd/cmd.h"
+#include "core/activity.h"
 #include "core/log.h"
 #include "core/module.h"
 #include "core/settings.h"
@@ -214,6 +215,38 @@ void cmd_load_key(struct app *app, const char *who)
 		    "with, from ATRIUM_MASTER_KEY or %s",
 		    who, app->cfg.master_key_file ? app->cfg.master_key_file
 						  : "master_key_file");
+}
+
+struct db_conn *cmd_conn_open(struct app *app, const struct cmd_settings *s,
+			      const char *who, bool change)
+{
+	cmd_open(app, s);
+	cmd_require_schema(app);
+	if (change)
+		cmd_load_key(app, who);
+	struct atr_err err = {0};
+	struct db_conn *c = db_acquire(app->db, &err);
+	if (!c)
+		die("%s: %s", who, err.msg);
+	return c;
+}
+
+void cmd_conn_close(struct app *app, struct db_conn *c, bool change)
+{
+	db_release(c);
+	if (change)
+		secret_key_unload();
+	cmd_close(app);
+}
+
+void cmd_record_commit(struct db_conn *c, const struct activity *a,
+		       const char *who)
+{
+	if (activity_record(c, a) < 0 || db_commit(c) < 0) {
+		fprintf(stderr, "atrium: %s: database error: %s\n", who,
+			db_errmsg(c));
+		exit(2);
+	}
 }
 
 char *cmd_read_password(void)

@@ -1,5 +1,5 @@
-/* org.c — `atrium org create|list|suspend|resume|seats`: the operator's
- * organisations from the command line (issue 17; auth/org.h).
+/* org.c — `atrium org create|list|suspend|resume|seats|delete`: the
+ * operator's organisations from the command line (issue 17; auth/org.h).
  *
  * create adds a business under the operator, or under --parent: a
  * business under the operator, a merchant under a business (nothing
@@ -11,6 +11,7 @@
 #include "atrium.h"
 
 #include <getopt.h>
+#include <unistd.h>
 
 #include "auth/org.h"
 #include "auth/staff_store.h"
@@ -29,6 +30,7 @@ static const char usage[] =
 	"       atrium org suspend ID\n"
 	"       atrium org resume ID\n"
 	"       atrium org seats ID [--members-included N] [--extra-seats N]\n"
+	"       atrium org delete ID [--yes]\n"
 	"\n"
 	"The organisations of this installation: the operator (organisation 1,\n"
 	"its owner), businesses under it and merchants under a business.\n"
@@ -46,6 +48,12 @@ static const char usage[] =
 	"  seats    sets MEMBERS_INCLUDED (1 to 1000000) and extra seats (0 to\n"
 	"           1000000); the organisation's administrators see them\n"
 	"           read-only\n"
+	"  delete   removes a suspended organisation without child\n"
+	"           organisations and everything it holds: every row of every\n"
+	"           table with an org_id (its activity log too) and its log\n"
+	"           archives on disk; the operator's activity log records it.\n"
+	"           Without --yes it asks for the organisation's id on a\n"
+	"           terminal, and refuses otherwise\n"
 	"\n"
 	"Each change is recorded in the organisation's activity log with actor\n"
 	"\"cli\". Exit status: 0 done, 1 bad arguments or a refused change, 2 a\n"
@@ -55,7 +63,7 @@ struct opts {
 	struct cmd_settings s;
 	const char *name, *admin_email, *admin_name;
 	int64_t parent, members_included, extra_seats;
-	bool json;
+	bool json, yes;
 	const char *args[3];
 	int nargs;
 };
@@ -78,6 +86,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"admin-email", required_argument, 0, 'e'},
 		{"admin-name", required_argument, 0, 'a'},
 		{"json", no_argument, 0, 'j'},
+		{"yes", no_argument, 0, 'y'},
 		{"db", required_argument, 0, 'd'},
 		{"config", required_argument, 0, 'c'},
 		{"help", no_argument, 0, 'h'},
@@ -111,6 +120,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case 'y':
+			o->yes = true;
 			break;
 		case 'd':
 		case 'c':
@@ -163,15 +175,23 @@ static int64_t org_arg(const struct opts *o, const char *verb)
 	return id;
 }
 
+/* The activity row of a change of organisation org (actor "cli"), in
+ * its own chain (a deletion sets the operator's). */
+static struct activity change_of(int64_t org, const char *action,
+				 const json_t *diff)
+{
+	return (struct activity){.org_id = org,
+				 .actor_name = "cli",
+				 .action = action,
+				 .entity = "org",
+				 .entity_id = org,
+				 .diff = diff};
+}
+
 static void record(struct db_conn *c, int64_t org, const char *action,
 		   const json_t *diff)
 {
-	struct activity a = {.org_id = org,
-			     .actor_name = "cli",
-			     .action = action,
-			     .entity = "org",
-			     .entity_id = org,
-			     .diff = diff};
+	struct activity a = change_of(org, action, diff);
 	if (activity_record(c, &a) < 0)
 		db_die(c);
 }
@@ -292,12 +312,7 @@ static int do_create(struct app *app, struct db_conn *c, const struct opts *o)
 	struct org_row made;
 	if (org_load(c, id, &made) != 1)
 		db_die(c);
-	json_t *diff = json_pack(
-		"{s:{s:s},s:{s:s},s:{s:I},s:{s:I},s:{s:I}}", "name", "to",
-		made.name, "kind", "to", org_kind_name(made.kind), "parent_id",
-		"to", (json_int_t)made.parent_id, "members_included", "to",
-		(json_int_t)made.members_included, "extra_seats", "to",
-		(json_int_t)made.extra_seats);
+	json_t *diff = org_created_diff(&made);
 	record(c, id, "create", diff);
 	json_decref(diff);
 	int64_t admin_id = 0;
@@ -343,10 +358,9 @@ static int do_status(struct db_conn *c, const struct opts *o, bool suspend)
 	json_t *diff = json_pack("{s:{s:s,s:s}}", "status", "from",
 				 suspend ? "active" : "suspended", "to",
 				 suspend ? "suspended" : "active");
-	record(c, id, verb, diff);
+	struct activity a = change_of(id, verb, diff);
+	cmd_record_commit(c, &a, "org");
 	json_decref(diff);
-	if (db_commit(c) < 0)
-		db_die(c);
 	printf("org %s: organisation %lld is %s\n", verb, (long long)id,
 	       suspend ? "suspended: its members cannot sign in, its sessions "
 			 "and API tokens are refused, its jobs wait"
@@ -374,9 +388,8 @@ static int do_seats(struct db_conn *c, const struct opts *o)
 		printf("org seats: organisation %lld: unchanged\n",
 		       (long long)id);
 	} else {
-		record(c, id, "update", diff);
-		if (db_commit(c) < 0)
-			db_die(c);
+		struct activity a = change_of(id, "update", diff);
+		cmd_record_commit(c, &a, "org");
 		const char *key;
 		json_t *ch;
 		json_object_foreach(diff, key, ch)
@@ -386,6 +399,82 @@ static int do_seats(struct db_conn *c, const struct opts *o)
 		       (long long)json_integer_value(json_object_get(ch, "to")));
 	}
 	json_decref(diff);
+	return 0;
+}
+
+/* ---- delete -------------------------------------------------------------- */
+
+/* Asks for the organisation's id on a terminal; true when it was typed. */
+static bool confirmed(const struct org_row *o)
+{
+	if (!isatty(STDIN_FILENO))
+		return false;
+	fprintf(stderr,
+		"Delete organisation %lld '%s' and everything it holds? This "
+		"cannot be undone.\nType its id to confirm: ",
+		(long long)o->id, o->name);
+	char line[64];
+	if (!fgets(line, sizeof line, stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = 0;
+	int64_t v;
+	return atr_parse_i64(line, &v) == 0 && v == o->id;
+}
+
+static int do_delete(struct app *app, struct db_conn *c, const struct opts *o)
+{
+	int64_t id = org_arg(o, "delete");
+	struct atr_err err = {0};
+	struct org_row target;
+	int found = org_load(c, id, &target);
+	if (found < 0)
+		db_die(c);
+	if (!found)
+		die("org delete: no organisation %lld", (long long)id);
+	if (org_delete_check(c, &target, &err) < 0)
+		refused("delete", &err);
+	if (!o->yes && !confirmed(&target))
+		die("org delete: not confirmed (give --yes to delete without "
+		    "being asked)");
+	json_t *removed = NULL;
+	if (db_begin(c) < 0)
+		db_die(c);
+	if (org_delete(c, id, &removed, &err) < 0) {
+		json_decref(removed);
+		refused("delete", &err);
+	}
+	json_t *diff = json_pack(
+		"{s:{s:s},s:{s:s},s:{s:I},s:{s:O}}", "name", "from",
+		target.name, "kind", "from", org_kind_name(target.kind),
+		"parent_id", "from", (json_int_t)target.parent_id, "rows",
+		"from", removed);
+	/* In the operator's chain: the organisation's own went with it. */
+	struct db_stmt *st =
+		db_prepare(c, "SELECT id FROM org WHERE kind = 'operator'");
+	if (!st || db_step(st) != 1)
+		db_die(c);
+	int64_t op = db_col_int(st, 0);
+	db_reset(st);
+	struct activity a = change_of(id, "delete", diff);
+	a.org_id = op;
+	cmd_record_commit(c, &a, "org");
+	json_decref(diff);
+	int64_t rows = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(removed, k, v) rows += json_integer_value(v);
+	size_t ntables = json_object_size(removed);
+	json_decref(removed);
+	printf("org delete: organisation %lld '%s' deleted (%lld rows in %zu "
+	       "tables)\n",
+	       (long long)id, target.name, (long long)rows, ntables);
+	if (org_delete_files(app->cfg.archive_dir, id) < 0) {
+		fprintf(stderr,
+			"atrium: org delete: some of its archive files under "
+			"%s/*/org%lld could not be removed\n",
+			app->cfg.archive_dir, (long long)id);
+		return 1;
+	}
 	return 0;
 }
 
@@ -400,10 +489,13 @@ int cmd_org(int argc, char **argv)
 	const char *verb = o.args[0];
 	bool list = !strcmp(verb, "list");
 	if (!list && strcmp(verb, "create") && strcmp(verb, "suspend") &&
-	    strcmp(verb, "resume") && strcmp(verb, "seats"))
+	    strcmp(verb, "resume") && strcmp(verb, "seats") &&
+	    strcmp(verb, "delete"))
 		die("org: unknown subcommand '%s' (list, create, suspend, "
-		    "resume or seats; see atrium org --help)",
+		    "resume, seats or delete; see atrium org --help)",
 		    verb);
+	if (o.yes && strcmp(verb, "delete"))
+		die("org %s: --yes is for delete", verb);
 	if (!list && o.json)
 		die("org %s: --json is for list", verb);
 	if (strcmp(verb, "create") &&
@@ -416,24 +508,14 @@ int cmd_org(int argc, char **argv)
 		    "create and seats",
 		    verb);
 	struct app app = {0};
-	cmd_open(&app, &o.s);
-	cmd_require_schema(&app);
-	/* A change's activity row is keyed from the master key (loaded
-	 * before a connection is held: it takes one itself). */
-	if (!list)
-		cmd_load_key(&app, "org");
-	struct atr_err err = {0};
-	struct db_conn *c = db_acquire(app.db, &err);
-	if (!c)
-		die("%s", err.msg);
+	/* A change's activity row is keyed from the master key. */
+	struct db_conn *c = cmd_conn_open(&app, &o.s, "org", !list);
 	int rc = list			     ? do_list(c, &o)
 		 : !strcmp(verb, "create")  ? do_create(&app, c, &o)
 		 : !strcmp(verb, "suspend") ? do_status(c, &o, true)
 		 : !strcmp(verb, "resume")  ? do_status(c, &o, false)
+		 : !strcmp(verb, "delete")  ? do_delete(&app, c, &o)
 					    : do_seats(c, &o);
-	db_release(c);
-	if (!list)
-		secret_key_unload();
-	cmd_close(&app);
+	cmd_conn_close(&app, c, !list);
 	return rc;
 }

@@ -11,7 +11,8 @@ int cmd_routes(int argc, char **argv)
 {
 	if (argc > 1) {
 		fputs("usage: atrium routes\n\nPrints every route as JSON: "
-		      "method, path, access (public, session, perm, contact), "
+		      "method, path, access (public, session, perm, contact, "
+		      "operator), "
 		      "module, "
 		      "cap, and reauth (always, or self: re-authentication\n"
 		      "needed, always or on one's own {id}).\n",
@@ -23,8 +24,8 @@ int cmd_routes(int argc, char **argv)
 	json_t *arr = json_array();
 	for (int i = 0; i < app.nroutes; i++) {
 		const struct route *rt = &app.routes[i];
-		static const char *const acc[] = {"none", "public", "session",
-						  "perm", "contact"};
+		static const char *const acc[] = {
+		    "none", "public", "session", "perm", "contact", "operator"};
 		json_t *o = json_pack("{s:s,s:s,s:s}", "method",
 				      http_method_name(rt->method), "path",
 				      rt->path, "access", acc[rt->access]);

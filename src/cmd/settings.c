@@ -503,8 +503,7 @@ static int do_set(struct db_conn *c, int64_t org, const struct opts *o)
 				     .action = "update",
 				     .entity = "settings",
 				     .diff = ch.diff};
-		if (activity_record(c, &a) < 0 || db_commit(c) < 0)
-			db_die(c);
+		cmd_record_commit(c, &a, "settings");
 		print_changes(group, ch.diff);
 	}
 	json_decref(ch.diff);
@@ -529,23 +528,14 @@ int cmd_settings(int argc, char **argv)
 	if (strcmp(verb, "set") && o.clear)
 		die("settings %s: --clear is for set", verb);
 	struct app app = {0};
-	cmd_open(&app, &o.s);
-	cmd_require_schema(&app);
 	/* set: the activity row's MAC and a secret's encryption need the
-	 * key (loaded before a connection is held: it takes one itself). */
-	if (!strcmp(verb, "set"))
-		cmd_load_key(&app, "settings set");
-	struct atr_err err = {0};
-	struct db_conn *c = db_acquire(app.db, &err);
-	if (!c)
-		die("%s", err.msg);
+	 * key. */
+	bool set = !strcmp(verb, "set");
+	struct db_conn *c = cmd_conn_open(&app, &o.s, "settings", set);
 	int64_t org = pick_org(c, o.org);
 	int rc = !strcmp(verb, "list")  ? do_list(c, org, &o)
 		 : !strcmp(verb, "get") ? do_get(c, org, &o)
 					: do_set(c, org, &o);
-	db_release(c);
-	if (!strcmp(verb, "set"))
-		secret_key_unload();
-	cmd_close(&app);
+	cmd_conn_close(&app, c, set);
 	return rc;
 }

@@ -222,4 +222,16 @@ uint64_t db_corrupt_count(void);
 /* Pool figures for /metrics. */
 void db_pool_stats(struct db *db, int *open, int *busy);
 
+/* The tables of the schema that have a column named col (a plain
+ * identifier), read from the database's catalog, ordered so that deleting
+ * their rows in that order never breaks a reference that stops a delete
+ * (NO ACTION, RESTRICT): a table comes before the tables it references so
+ * (cascading and SET NULL references are the database's). *out gets a
+ * malloc'd array of *nout malloc'd names (db_names_free). 0, or -1 with
+ * err: a database error, a cycle, or a table without col that stops the
+ * delete of rows of one with it (db_catalog.c). */
+int db_tables_with(struct db_conn *c, const char *col, char ***out, int *nout,
+		   struct atr_err *err);
+void db_names_free(char **names, int n);
+
 #endif

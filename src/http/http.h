@@ -52,6 +52,12 @@ enum access {
 	 * grants (r->who.perms, filled by that hook). A staff credential
 	 * never reaches these routes, a contact's never the others. */
 	ACCESS_CONTACT,
+	/* A signed-in administrator of the operator organisation (the
+	 * installation's owner, auth/org.h): the operator console. Session
+	 * only (API tokens never reach it); the pipeline answers 403 to
+	 * anybody else, a business's administrators included, before the
+	 * handler runs. */
+	ACCESS_OPERATOR,
 };
 
 typedef int (*handler_fn)(struct req *r);
@@ -156,6 +162,10 @@ struct principal {
 	int64_t session_id;
 	int64_t token_id; /* signed in with an API token (no session, no CSRF) */
 	bool admin;
+	/* The principal's organisation is the operator (its kind), filled
+	 * by the authenticator with the organisation's status; with admin,
+	 * what ACCESS_OPERATOR routes need. */
+	bool operator_org;
 	char name[128];
 	char email[256];
 	char csrf[65];
@@ -233,6 +243,10 @@ struct req {
 /* The database connection of this request; NULL (and r->err, 503) when the
  * database cannot be reached. */
 struct db_conn *req_db(struct req *r);
+/* The organisation this authenticated request's statements are bound to
+ * (PostgreSQL row-level security, db_conn_org): its own on a perm or
+ * contact route, 0 (none: the login role) otherwise. */
+int64_t req_bound_org(const struct req *r);
 /* A request header (case-insensitive), or NULL. */
 const char *req_header(struct req *r, const char *name);
 /* A request cookie, or NULL. */

@@ -2,10 +2,10 @@
  *
  * Every request goes through pipeline_run, in this order: request id,
  * limits, route match, query parse, authentication, CSRF, sign-in stage,
- * the permission check, recent re-authentication (ROUTE_REAUTH), content
- * type, JSON parse, schema validation, then the handler.
- * Nothing a handler does can skip a step, and a route that forgets its
- * permission cannot be registered (router.c).
+ * the permission check (and the operator's, ACCESS_OPERATOR), recent
+ * re-authentication (ROUTE_REAUTH), content type, JSON parse, schema
+ * validation, then the handler. Nothing a handler does can skip a step, and a
+ * route that forgets its permission cannot be registered (router.c).
  */
 #include "atrium.h"
 
@@ -222,11 +222,12 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 		if (a == 0)
 			return atr_fail(&r->err, ATR_E_UNAUTHORIZED,
 					"authentication required");
-		/* From here on the request's statements run for its
-		 * organisation alone (PostgreSQL's row-level security, the
-		 * second line behind every statement's own org_id). */
+		/* From here on the statements of a route over one
+		 * organisation's data run for that organisation alone
+		 * (PostgreSQL's row-level security, the second line behind
+		 * every statement's own org_id): see req_bound_org. */
 		if (r->db)
-			db_conn_org(r->db, r->who.org_id);
+			db_conn_org(r->db, req_bound_org(r));
 		/* A bearer token is not sent by browsers on their own, so it
 		 * needs no CSRF token; it reaches only the routes tokens may
 		 * use. */
@@ -265,6 +266,11 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 				"you may not %s %s",
 				perm_cap_name(r->route->cap),
 				r->route->module);
+	if (r->route->access == ACCESS_OPERATOR &&
+	    !(r->who.admin && r->who.operator_org))
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"only administrators of the operator "
+				"organisation may do this");
 
 	if (needs_reauth(r) &&
 	    r->who.reauth_ms + REAUTH_MINUTES * 60000LL < atr_now_ms())

@@ -13,12 +13,31 @@ struct db_conn *req_db(struct req *r)
 {
 	if (!r->db) {
 		r->db = db_acquire(r->app->db, &r->err);
-		/* Authenticated: the request's organisation alone (see
-		 * pipeline.c's run_steps). */
+		/* Authenticated: bound as pipeline.c's run_steps binds. */
 		if (r->db && r->authed)
-			db_conn_org(r->db, r->who.org_id);
+			db_conn_org(r->db, req_bound_org(r));
 	}
 	return r->db;
+}
+
+int64_t req_bound_org(const struct req *r)
+{
+	/* A route over one organisation's records (perm), and the client
+	 * portal's (contact): that organisation. A person's own account
+	 * (session: sign-in state, password, 2FA, the sessions and
+	 * memberships of every organisation they belong to) and the
+	 * operator's console (operator) reach across organisations by
+	 * design, and are not bound. Work outside a route (background
+	 * work acting as a member) is not either. */
+	if (!r->route)
+		return 0;
+	switch (r->route->access) {
+	case ACCESS_PERM:
+	case ACCESS_CONTACT:
+		return r->who.org_id;
+	default:
+		return 0;
+	}
 }
 
 const char *req_query(struct req *r, const char *key)

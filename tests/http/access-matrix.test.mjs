@@ -25,6 +25,8 @@
 //   perm route: admin                           -> allowed
 //   perm route: the role grants the capability  -> allowed ("view" is granted by view or view_own)
 //   perm route: otherwise                       -> 403
+//   operator route: admin (of organisation 1,   -> allowed; anybody else 403
+//     the operator)
 //   allowed, on a route marked reauth "always"  -> 403 reauth-required (the
 //                                                  password was not re-entered;
 //                                                  counted as its own class)
@@ -70,6 +72,9 @@ function expectedOutcome(route, p, grants) {
   if (route.access === 'public') return 'allowed';
   // The client portal's realm: no staff credential is anybody there.
   if (!p.signedIn || route.access === 'contact') return 401;
+  // The operator console: administrators of the operator organisation
+  // (the harness's admin is organisation 1's) and nobody else.
+  if (route.access === 'operator') return p.admin ? 'allowed' : 403;
   if (route.access === 'session' || p.admin) return route.reauth === 'always' ? 'reauth' : 'allowed';
   const held = grants[route.module] || [];
   const need = route.cap === 'view' ? ['view', 'view_own'] : [route.cap];
@@ -290,7 +295,7 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
 
   it('the route table has /api/v1 routes of every access kind', () => {
     const kinds = new Set(ROUTES.map((r) => r.access));
-    assert.deepEqual([...kinds].sort(), ['contact', 'perm', 'public', 'session']);
+    assert.deepEqual([...kinds].sort(), ['contact', 'operator', 'perm', 'public', 'session']);
     assert.ok(ROUTES.length >= 20, `${ROUTES.length} routes`);
   });
 

@@ -331,10 +331,14 @@ export async function destroyServer(srv) {
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/* Records one request for the route meta-test. */
-export function recordCoverage(method, pattern, urlPath, status) {
+/* Records one request for the route meta-test; as: who asked, when the
+ * client says (c.as = 'business-admin': the meta-test wants operator
+ * routes refused to one). */
+export function recordCoverage(method, pattern, urlPath, status, as) {
   fs.mkdirSync(path.dirname(COVERAGE_FILE), { recursive: true });
-  fs.appendFileSync(COVERAGE_FILE, `${JSON.stringify({ method, pattern, path: urlPath, status })}\n`);
+  const e = { method, pattern, path: urlPath, status };
+  if (as) e.as = as;
+  fs.appendFileSync(COVERAGE_FILE, `${JSON.stringify(e)}\n`);
 }
 
 /* Fills {name} and * in a route pattern from params (values are URI-encoded). */
@@ -420,7 +424,7 @@ export function client(base) {
         try { parsed = JSON.parse(text); } catch { parsed = text; }
       }
       if (parsed && typeof parsed === 'object' && typeof parsed.csrf_token === 'string') c.csrf = parsed.csrf_token;
-      recordCoverage(method, pattern, urlPath, res.status);
+      recordCoverage(method, pattern, urlPath, res.status, c.as);
       return { status: res.status, headers: res.headers, body: parsed, text, bytes, setCookies, url };
     },
     async login(email, password) {

@@ -13,12 +13,14 @@
 // It walks the route table that `atrium routes` prints ([{method, path, access,
 // module, cap}]) and fails when:
 //   - a route has no access kind (public, session, perm, contact: the client portal's
-//     realm), or a perm route has no module/cap;
+//     realm, operator: administrators of the operator organisation), or a perm route
+//     has no module/cap;
 //   - an /api/v1, /healthz, /readyz or /metrics route is missing from docs/openapi.yaml,
 //     or an OpenAPI operation has no route;
 //   - a route (static /assets/* aside) was never answered 2xx/3xx in the tests, a
 //     session/perm/contact route never 401, or a perm route (or a contact route with a
-//     module) never 403.
+//     module) never 403, or an operator route never 403 to a business's administrator
+//     (a request made by a client marked `as = 'business-admin'`).
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +29,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, ROOT, COVERAGE_FILE, runBin } from './harness.mjs';
 
-const ACCESS = new Set(['public', 'session', 'perm', 'contact']);
+const ACCESS = new Set(['public', 'session', 'perm', 'contact', 'operator']);
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const META = process.env.ATRIUM_ROUTE_META === '1';
 
@@ -191,8 +193,8 @@ describe('route table (meta-test)', () => {
       assert.deepEqual(missing, [], 'routes never exercised successfully');
     });
 
-    it('every session, perm and contact route was answered 401 anonymously', { skip }, () => {
-      const missing = routes.filter((r) => r.access === 'session' || r.access === 'perm' || r.access === 'contact')
+    it('every session, perm, contact and operator route was answered 401 anonymously', { skip }, () => {
+      const missing = routes.filter((r) => ['session', 'perm', 'contact', 'operator'].includes(r.access))
         .filter((r) => !hits(r).some((e) => e.status === 401))
         .map((r) => `${r.method} ${r.path}`);
       assert.deepEqual(missing, [], 'routes never tested for 401');
@@ -203,6 +205,13 @@ describe('route table (meta-test)', () => {
         .filter((r) => !hits(r).some((e) => e.status === 403))
         .map((r) => `${r.method} ${r.path}`);
       assert.deepEqual(missing, [], 'routes never tested for 403');
+    });
+
+    it('every operator route was answered 403 to a business administrator', { skip }, () => {
+      const missing = routes.filter((r) => r.access === 'operator')
+        .filter((r) => !hits(r).some((e) => e.status === 403 && e.as === 'business-admin'))
+        .map((r) => `${r.method} ${r.path}`);
+      assert.deepEqual(missing, [], 'operator routes never refused to a business administrator');
     });
   });
 });

@@ -224,6 +224,118 @@ TEST(org_store_pg)
 	unit_with_pg(store_case);
 }
 
+/* --- delete (org_delete.c) ------------------------------------------------ */
+
+/* The position of name in the walk's order, or -1. */
+static int pos(char **t, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(t[i], name))
+			return i;
+	return -1;
+}
+
+static int64_t count_of(struct db_conn *c, const char *sql, int64_t org)
+{
+	struct db_stmt *st = db_prepare(c, sql);
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, org);
+	int64_t n = db_step(st) == 1 ? db_col_int(st, 0) : -1;
+	db_reset(st);
+	return n;
+}
+
+static void delete_case(const char *url)
+{
+	struct db *db = unit_db_open(url, true);
+	struct db_conn *c = db ? unit_db_acquire(db) : NULL;
+	if (!c)
+		goto out;
+	struct atr_err err = {0};
+	/* The walk: every table with org_id, the referencing ones first
+	 * (a lead names its owner, a member their role). */
+	char **t;
+	int n;
+	CHECK_EQ_INT(db_tables_with(c, "org_id", &t, &n, &err), 0);
+	CHECK(n > 20);
+	CHECK(pos(t, n, "lead") >= 0 && pos(t, n, "staff") >= 0);
+	CHECK(pos(t, n, "lead") < pos(t, n, "staff"));
+	CHECK(pos(t, n, "staff") < pos(t, n, "role"));
+	CHECK(pos(t, n, "activity_log") >= 0);
+	CHECK_EQ_INT(pos(t, n, "org"), -1);
+	CHECK_EQ_INT(pos(t, n, "org_deleted"), -1);
+	db_names_free(t, n);
+
+	int64_t a = 0, b = 0, shop = 0;
+	CHECK_EQ_INT(db_begin(c), 0);
+	CHECK_EQ_INT(org_create(c, "A", ORG_BUSINESS, 1, 5, 0, &a, &err), 0);
+	CHECK_EQ_INT(org_create(c, "B", ORG_BUSINESS, 1, 5, 0, &b, &err), 0);
+	CHECK_EQ_INT(org_create(c, "Shop", ORG_MERCHANT, a, 5, 0, &shop, &err),
+		     0);
+	CHECK_EQ_INT(db_commit(c), 0);
+	add_staff(c, a, "a1@example.test");
+	add_staff(c, b, "b1@example.test");
+	json_t *removed = NULL;
+	/* Active, then with a child: refused, nothing removed. */
+	CHECK_EQ_INT(db_begin(c), 0);
+	CHECK_EQ_INT(org_delete(c, a, &removed, &err), -1);
+	CHECK_EQ_INT(err.kind, ATR_E_CONFLICT);
+	CHECK_CONTAINS(err.msg, "suspend it first");
+	json_decref(removed);
+	atr_err_clear(&err);
+	CHECK_EQ_INT(org_set_suspended(c, a, true, &err), 1);
+	CHECK_EQ_INT(org_delete(c, a, &removed, &err), -1);
+	CHECK_CONTAINS(err.msg, "has 1 child organisation");
+	json_decref(removed);
+	atr_err_clear(&err);
+	CHECK_EQ_INT(org_delete(c, 1, &removed, &err), -1);
+	CHECK_CONTAINS(err.msg, "is the operator");
+	json_decref(removed);
+	atr_err_clear(&err);
+	CHECK_EQ_INT(org_delete(c, 999, &removed, &err), -1);
+	CHECK_EQ_INT(err.kind, ATR_E_NOT_FOUND);
+	json_decref(removed);
+	atr_err_clear(&err);
+	/* The merchant, then the business: its member goes, B's stays. */
+	CHECK_EQ_INT(org_set_suspended(c, shop, true, &err), 1);
+	CHECK_EQ_INT(org_delete(c, shop, &removed, &err), 0);
+	json_decref(removed);
+	CHECK_EQ_INT(org_delete(c, a, &removed, &err), 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(removed, "staff")), 1);
+	json_decref(removed);
+	CHECK_EQ_INT(db_commit(c), 0);
+	CHECK_EQ_INT(
+	    count_of(c, "SELECT COUNT(*) FROM staff WHERE org_id = ?", a), 0);
+	CHECK_EQ_INT(
+	    count_of(c, "SELECT COUNT(*) FROM staff WHERE org_id = ?", b), 1);
+	CHECK_EQ_INT(count_of(c, "SELECT COUNT(*) FROM org WHERE id = ?", a),
+		     0);
+	CHECK_EQ_INT(
+	    count_of(c, "SELECT COUNT(*) FROM org_deleted WHERE id = ?", a), 1);
+	/* Its id is never given again (SQLite would reuse the highest). */
+	int64_t next = 0;
+	CHECK_EQ_INT(db_begin(c), 0);
+	CHECK_EQ_INT(org_create(c, "Next", ORG_BUSINESS, 1, 5, 0, &next, &err),
+		     0);
+	CHECK_EQ_INT(db_commit(c), 0);
+	CHECK(next > shop);
+	db_release(c);
+out:
+	if (db)
+		db_close(db);
+}
+
+TEST(org_delete_sqlite)
+{
+	unit_with_sqlite(delete_case);
+}
+
+TEST(org_delete_pg)
+{
+	unit_with_pg(delete_case);
+}
+
 /* --- the upgrade (migration 0055) ----------------------------------------- */
 
 /* Runs the dialect's migrations whose names sort before `before` (or

@@ -7,6 +7,8 @@
 //             shown when /auth/me's `permissions` lists view or view_own for
 //             it (admins see everything)
 //   adminOnly hidden from non-admins if /auth/me ever lacks `permissions`
+//   operatorOnly shown only to administrators of the operator organisation
+//             (/auth/me's staff.operator)
 //   group     section heading: null (top), CRM, Sales, Organisation,
 //             Administration, Utilities
 //   order     position within the group (lower first)

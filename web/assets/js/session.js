@@ -104,8 +104,10 @@ export function mustChangePassword() {
  * see everything. Without `permissions` (an older server) non-admins see
  * the modules not marked adminOnly and the server answers 403 for the rest.
  */
-export function canView(module, { adminOnly = false } = {}) {
+export function canView(module, { adminOnly = false, operatorOnly = false } = {}) {
   if (!current) return false;
+  // The operator console: administrators of the operator organisation.
+  if (operatorOnly) return current.operator === true;
   if (current.admin) return true;
   if (!module) return true;
   const perms = current.permissions;

@@ -36,11 +36,12 @@ import * as security from './security.js';
 import * as health from './health.js';
 import * as excelImport from './excel_import.js';
 import * as backups from './backups.js';
+import * as operatorOrgs from './operator_orgs.js';
 import * as records from './records.js';
 
 export const PAGES = [auth, dashboard, staff, roles, settings, billingConfig, profile, twofa, utilities, emailQueue, pipeLog, logArchives, jobs,
   activity, apiTokens, webhooks, customFields, finance, financeCurrencies, integrationLogs, invoices, creditNotes, payments, proposals,
-  notifications, automations, vault, security, systemLog, health, excelImport, backups, records];
+  notifications, automations, vault, security, systemLog, health, excelImport, backups, operatorOrgs, records];
 
 /** The navigation rows of every page (those known now). */
 export function navRows() {
