@@ -76,3 +76,12 @@ BEGIN
 		EXECUTE format('CREATE POLICY org_scope ON %I USING (%s) WITH CHECK (%s)', t, cond, cond);
 	END LOOP;
 END $$;
+
+-- A member of this organisation whose home is another (a person in several
+-- organisations, migration 0056) shows that organisation's name: read by
+-- the tables' owner, that name alone, past the policies.
+CREATE FUNCTION atrium_home_org(identity bigint) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+	SELECT o.name FROM public.staff h JOIN public.org o ON o.id = h.org_id
+	WHERE h.id = identity
+$$;

@@ -40,23 +40,27 @@
 
 /* The columns of a staff record; memberships aggregated per row (one
  * query for a whole page, no N+1). */
-#define STAFF_SELECT(AGG_DEP, AGG_TEAM)                                        \
+#define STAFF_SELECT(AGG_DEP, AGG_TEAM, HOME_ORG)                              \
 	"s.id, s.email, s.name, s.admin, s.active, s.role_id, "                \
 	"r.name, s.last_login_at, s.created_at, s.updated_at, s.version, "     \
 	"s.must_change_password, s.password_hash IS NOT NULL, "                \
 	"(SELECT " AGG_DEP " FROM staff_department WHERE staff_id = s.id), "   \
 	"(SELECT " AGG_TEAM " FROM staff_team WHERE staff_id = s.id), "        \
-	"s.password_hash IS NULL AND s.last_login_at IS NULL, "                \
-	"(SELECT o.name FROM staff h JOIN org o ON o.id = h.org_id WHERE "     \
-	"h.id = s.identity_id)"
+	"s.password_hash IS NULL AND s.last_login_at IS NULL, " HOME_ORG
 #define STAFF_FROM "staff s LEFT JOIN role r ON r.id = s.role_id"
+/* A linked member's home organisation is another one: on PostgreSQL its
+ * name comes through atrium_home_org (migration 0057, SECURITY DEFINER:
+ * that name and nothing else past row-level security). */
 #define STAFF_PG                                                               \
 	STAFF_SELECT("string_agg(CAST(department_id AS TEXT), ',' ORDER BY "   \
 		     "department_id)",                                         \
-		     "string_agg(CAST(team_id AS TEXT), ',' ORDER BY team_id)")
+		     "string_agg(CAST(team_id AS TEXT), ',' ORDER BY team_id)",  \
+		     "atrium_home_org(s.identity_id)")
 #define STAFF_SQLITE                                                           \
 	STAFF_SELECT("group_concat(department_id, ',')",                       \
-		     "group_concat(team_id, ',')")
+		     "group_concat(team_id, ',')",                             \
+		     "(SELECT o.name FROM staff h JOIN org o ON o.id = "      \
+		     "h.org_id WHERE h.id = s.identity_id)")
 
 static const char *staff_cols(struct db_conn *c)
 {
@@ -450,7 +454,11 @@ static int staff_h_create(struct req *r)
 	char norm[EMAIL_MAX + 1];
 	staff_store_email_norm(bstr(r, "email"), norm, sizeof norm);
 	struct staff_row home = {0};
+	/* The person's home row may be another organisation's: read past
+	 * row-level security (db_conn_as_owner), this statement alone. */
+	db_conn_as_owner(c, true);
 	int known = staff_store_load(c, "email", norm, 0, &home);
+	db_conn_as_owner(c, false);
 	if (known < 0)
 		return req_db_error(r);
 	bool link = known && home.org_id != r->who.org_id;

@@ -95,7 +95,7 @@ int membership_home(struct db_conn *c, int64_t staff_id, int64_t *home_id,
 	return rc;
 }
 
-int membership_sync(struct db_conn *c, int64_t person_id)
+static int sync_rows(struct db_conn *c, int64_t person_id)
 {
 	struct db_stmt *st = db_prepare(
 	    c, "UPDATE staff SET name = (SELECT h.name FROM staff h WHERE "
@@ -128,7 +128,7 @@ int membership_refuse_linked(struct db_conn *c, int64_t staff_id,
 			"person under Account security");
 }
 
-int membership_has_linked(struct db_conn *c, int64_t staff_id)
+static int has_linked(struct db_conn *c, int64_t staff_id)
 {
 	struct db_stmt *st =
 	    db_prepare(c, "SELECT 1 FROM staff WHERE identity_id = ? LIMIT 1");
@@ -140,7 +140,7 @@ int membership_has_linked(struct db_conn *c, int64_t staff_id)
 	return rc;
 }
 
-int membership_insert(struct db_conn *c, int64_t org,
+static int insert_row(struct db_conn *c, int64_t org,
 		      const struct staff_row *home, bool admin, int64_t *id,
 		      struct atr_err *err)
 {
@@ -177,4 +177,34 @@ int membership_insert(struct db_conn *c, int64_t org,
 	}
 	return atr_fail(err, ATR_E_INTERNAL, "cannot add staff: %s",
 			db_errmsg(c));
+}
+
+/* A person's rows are in several organisations: the three below read or
+ * write the rows of organisations other than the request's, so they run
+ * as the tables' owner, past PostgreSQL's row-level security (db.h,
+ * db_conn_as_owner), and nothing else of the request does. */
+int membership_sync(struct db_conn *c, int64_t person_id)
+{
+	db_conn_as_owner(c, true);
+	int rc = sync_rows(c, person_id);
+	db_conn_as_owner(c, false);
+	return rc;
+}
+
+int membership_has_linked(struct db_conn *c, int64_t staff_id)
+{
+	db_conn_as_owner(c, true);
+	int rc = has_linked(c, staff_id);
+	db_conn_as_owner(c, false);
+	return rc;
+}
+
+int membership_insert(struct db_conn *c, int64_t org,
+		      const struct staff_row *home, bool admin, int64_t *id,
+		      struct atr_err *err)
+{
+	db_conn_as_owner(c, true);
+	int rc = insert_row(c, org, home, admin, id, err);
+	db_conn_as_owner(c, false);
+	return rc;
 }
