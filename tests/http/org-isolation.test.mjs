@@ -6,7 +6,9 @@
 // administrator (contact routes: A's portal contact) the way its line in
 // isolation-table.mjs says: B's ids in the path (404, never 2xx), lists,
 // searches, filters and exports (CSV, xlsx, zip and PDF bodies opened) with
-// B's marker and ids, writes of A's own that name B's records (refused).
+// B's marker and ids, writes of A's own that name B's records (refused); the
+// perm routes once more with an API token of A (a member holding every
+// capability: an administrator may have no token).
 // No answer (body or header) may contain B's marker or B's secrets.
 // Afterwards B's administrator re-reads every B record: nothing changed, and
 // B's activity chain gained no row. The background too: A's webhook got no
@@ -121,6 +123,7 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
   let A; // A's administrator
   let B; // B's administrator
   let portalA; // A's portal contact
+  let tokA; // a client calling with an API token of A (a member with every capability)
   const F = {};
   const opFix = {};
   let secretsB; // strings of B's that must appear nowhere A reads
@@ -166,7 +169,7 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
   /* One call; retried once after re-authentication when the route asks for it. */
   async function send(c, route, opts) {
     let r = await c.req(route.method, route.path, { ...opts, binary: true });
-    if (r.status === 403 && /reauth-required/.test(r.text) && c !== portalA) {
+    if (r.status === 403 && /reauth-required/.test(r.text) && c !== portalA && !c.token) {
       await reauth(c);
       r = await c.req(route.method, route.path, { ...opts, binary: true });
     }
@@ -182,12 +185,16 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
     }
   }
 
-  async function walkRoute(route, onlyLast) {
+  /* Walks one route's calls; tok: an API token of A (a member holding
+   * every capability) as the caller instead of the session (perm routes, B-aimed calls, lists,
+   * refusals; a route closed to tokens answers 403 and is fine). */
+  async function walkRoute(route, onlyLast, tok = null) {
     const calls = callsOf(route);
     const statuses = [];
     for (const call of calls) {
       if (Boolean(call.last) !== onlyLast) continue;
-      const who = call.portal ? portalA : A;
+      if (tok && (route.access !== 'perm' || call.portal || call.kind === 'own')) continue;
+      const who = tok || (call.portal ? portalA : A);
       const { params, missing } = fillParams(route, call);
       if (missing.length) {
         problems.push(`${route.method} ${route.path}: cannot fill ${missing.join(', ')}`);
@@ -197,7 +204,7 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
       if (call.body !== undefined) base.body = fn(call.body);
       else if (['POST', 'PUT', 'PATCH'].includes(route.method) && call.raw === undefined) base.body = {};
       if (call.raw !== undefined) { base.raw = call.raw; base.contentType = call.contentType; }
-      const headers = {};
+      const headers = tok ? { Authorization: `Bearer ${tok.token}` } : {};
       if (call.ifMatch) headers['If-Match'] = (await etagOf(B, call.p.id, params.id)) || '"1"';
       if (call.ifMatchA) headers['If-Match'] = (await etagOf(A, call.p.id.slice(2), params.id)) || '"1"';
       base.headers = headers;
@@ -209,7 +216,7 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
         if (!call.noFormat) queries.push({ ...q0, format: 'csv' }, { ...q0, format: 'xlsx' });
       } else queries.push(q0);
       for (const query of queries) {
-        const what = `${route.method} ${route.path}${query ? `?${new URLSearchParams(query)}` : ''} [${call.kind}${call.portal ? ', portal' : ''}]`;
+        const what = `${route.method} ${route.path}${query ? `?${new URLSearchParams(query)}` : ''} [${call.kind}${call.portal ? ', portal' : ''}${tok ? ', API token' : ''}]`;
         const r = await send(who, route, { ...base, query });
         statuses.push(r.status);
         checkLeak(r, what);
@@ -217,7 +224,7 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
         if (r.status >= 500) problems.push(`${detail} (a server error)`);
         else if (r.status === 401 && !call.last && !call.allow401) problems.push(`${detail} (signed out?)`);
         else if (call.kind === 'b') {
-          const ok = call.ok || [404];
+          const ok = [...(call.ok || [404]), ...(tok ? [403] : [])];
           if (!ok.includes(r.status)) problems.push(`${detail} (aimed at B's record: expected ${ok.join('/')})`);
         } else if (call.kind === 'refuse') {
           if (r.status < 400) problems.push(`${detail} (names B's records: must be refused)`);
@@ -239,7 +246,7 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
         }
       }
     }
-    if (statuses.length) walked.push({ method: route.method, path: route.path, statuses });
+    if (statuses.length && !tok) walked.push({ method: route.method, path: route.path, statuses });
   }
 
   /* B's records as B reads them: every GET line aimed at a B fixture. */
@@ -279,6 +286,21 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
     F.B = await makeOrg(srv, B, `ZQ-ORGB-${uniq('')}`, { rx, hookPath: '/ok/b/' });
     F.B.id.admin = B.me.id;
     secretsB = [F.B.M.toLowerCase(), F.B.extra.token.toLowerCase()];
+    // An API token of A (an administrator may hold none): a member of A
+    // whose role holds every capability of every module.
+    const mods = await A.req('GET', '/api/v1/permissions/modules');
+    assert.equal(mods.status, 200, mods.text);
+    const all = Object.fromEntries(mods.body.data.filter((m) => m.capabilities.length).map((m) => [m.module, m.capabilities]));
+    const role = await A.req('POST', '/api/v1/roles', { body: { name: 'A everything', permissions: all } });
+    assert.equal(role.status, 201, role.text);
+    const integ = await A.req('POST', '/api/v1/staff', {
+      body: { email: `integration.${uniq('a')}@example.test`, name: 'A integration', role_id: role.body.id },
+    });
+    assert.equal(integ.status, 201, integ.text);
+    await reauth(A);
+    const minted = await A.req('POST', '/api/v1/api-tokens', { body: { name: 'A integration token', staff_id: integ.body.id } });
+    assert.equal(minted.status, 201, `A's token: ${minted.text}`);
+    tokA = Object.assign(client(srv.base), { token: minted.body.token });
     portalA = client(srv.base);
     const pl = await portalA.req('POST', '/api/v1/portal/auth/login', { body: { email: F.A.extra.contactEmail, password: PASSWORD.A } });
     assert.equal(pl.status, 200, `A's portal contact: ${pl.text}`);
@@ -319,6 +341,8 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
     await reauth(A);
     for (const route of ROUTES) if (callsOf(route)) await walkRoute(route, false);
     for (const route of ROUTES) if (callsOf(route)) await walkRoute(route, true);
+    // The same with an API token of A (no session).
+    for (const route of ROUTES) if (callsOf(route)) await walkRoute(route, false, tokA);
     fs.mkdirSync(path.dirname(WALK_FILE), { recursive: true });
     fs.appendFileSync(WALK_FILE, walked.map((w) => `${JSON.stringify({ ...w, db: PG_BASE ? 'pg' : 'sqlite' })}\n`).join(''));
     assert.deepEqual(problems, [], 'isolation problems');
