@@ -101,8 +101,32 @@ static int deliveries_h_list(struct req *r)
 	return list_run(r, &dspec);
 }
 
+/* 404 unless webhook r->id is the caller's organisation's: 0, or -1. */
+static int hook_found(struct req *r, struct db_conn *c)
+{
+	struct db_stmt *st =
+	    db_prepare(c, "SELECT id FROM webhook WHERE id = ? AND org_id = ?");
+	if (!st)
+		return req_db_error(r);
+	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 2, r->who.org_id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return req_db_error(r);
+	if (rc == 0)
+		return atr_fail(&r->err, ATR_E_NOT_FOUND,
+				"webhook %lld not found", (long long)r->id);
+	return 0;
+}
+
+/* One webhook's deliveries: another organisation's webhook (or none) is
+ * 404, as its record is, not an empty list. */
 static int deliveries_h_of_hook(struct req *r)
 {
+	struct db_conn *c = req_db(r);
+	if (!c || hook_found(r, c) < 0)
+		return -1;
 	struct list_spec s = dspec;
 	s.scope = one_hook;
 	return list_run(r, &s);
@@ -275,21 +299,12 @@ static int deliveries_h_replay_failed(struct req *r)
 		return -1;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
-	struct db_stmt *st = db_prepare(
-		c, "SELECT id FROM webhook WHERE id = ? AND org_id = ?");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->id);
-	db_bind_int(st, 2, r->who.org_id);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		return req_db_error(r);
-	if (rc == 0)
-		return atr_fail(&r->err, ATR_E_NOT_FOUND,
-				"webhook %lld not found", (long long)r->id);
-	st = db_prepare(c, "SELECT id FROM webhook_delivery WHERE webhook_id = "
-			   "? AND status = 'failed' ORDER BY id LIMIT ?");
+	if (hook_found(r, c) < 0)
+		return -1;
+	int rc;
+	struct db_stmt *st =
+	    db_prepare(c, "SELECT id FROM webhook_delivery WHERE webhook_id = "
+			  "? AND status = 'failed' ORDER BY id LIMIT ?");
 	if (!st)
 		return req_db_error(r);
 	db_bind_int(st, 1, r->id);

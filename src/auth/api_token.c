@@ -411,7 +411,6 @@ int api_token_authenticate(struct req *r)
 		ret = atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 		goto out;
 	}
-	db_reset(two[1]);
 	if (perms) {
 		json_t *kr = json_loads(perms, 0, NULL);
 		if (r->who.admin) {

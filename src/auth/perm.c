@@ -68,8 +68,9 @@ struct db_stmt *perm_grants_stmt(struct db_conn *c, enum perm_by by,
 	return st;
 }
 
-/* Reads the grants from st, whose first step returned rc, and resets it.
- * 0 or -1 (database error). */
+/* Reads the grants from st, whose first step returned rc; the caller
+ * resets st (once: a one-use statement is freed by its reset). 0 or -1
+ * (database error). */
 static int grants_read(struct db_stmt *st, int rc, int64_t staff_id,
 		       struct grants *g, struct perm_set *scope)
 {
@@ -103,7 +104,6 @@ static int grants_read(struct db_stmt *st, int rc, int64_t staff_id,
 			g->deny[m] |= (uint8_t)bit;
 		}
 	}
-	db_reset(st);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -113,7 +113,9 @@ static int load_grants(struct db_conn *c, int64_t staff_id, struct grants *g,
 	struct db_stmt *st = perm_grants_stmt(c, PERM_BY_STAFF, staff_id, NULL);
 	if (!st)
 		return -1;
-	return grants_read(st, db_step(st), staff_id, g, scope);
+	int rc = grants_read(st, db_step(st), staff_id, g, scope);
+	db_reset(st);
+	return rc;
 }
 
 static void effective(const struct grants *g, struct perm_set *out)

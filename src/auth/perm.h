@@ -47,7 +47,10 @@ enum perm_by { PERM_BY_STAFF, PERM_BY_SESSION, PERM_BY_TOKEN };
 struct db_stmt *perm_grants_stmt(struct db_conn *c, enum perm_by by,
 				 int64_t staff_id, const char *hash);
 /* Fills out from st (its first step returned rc) for staff_id, as
- * perm_load would, and resets st. 0 or -1 (database error). */
+ * perm_load would. st stays for the caller to reset, once (a one-use
+ * statement, handed out when the connection's cache is nearly full, is
+ * freed by its reset; a second would be a use after free). 0 or -1
+ * (database error). */
 struct db_stmt;
 int perm_grants_read(struct db_stmt *st, int rc, int64_t staff_id,
 		     struct perm_set *out);

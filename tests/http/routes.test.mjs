@@ -20,7 +20,11 @@
 //   - a route (static /assets/* aside) was never answered 2xx/3xx in the tests, a
 //     session/perm/contact route never 401, or a perm route (or a contact route with a
 //     module) never 403, or an operator route never 403 to a business's administrator
-//     (a request made by a client marked `as = 'business-admin'`).
+//     (a request made by a client marked `as = 'business-admin'`);
+//   - a session/perm/contact route was not called by the isolation walk
+//     (org-isolation.test.mjs, which writes the routes it walked to
+//     build/test-results/isolation-walk.jsonl, beside the coverage file): every
+//     such route must be walked by A's members against organisation B.
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -198,6 +202,23 @@ describe('route table (meta-test)', () => {
         .filter((r) => !hits(r).some((e) => e.status === 401))
         .map((r) => `${r.method} ${r.path}`);
       assert.deepEqual(missing, [], 'routes never tested for 401');
+    });
+
+    it('every session, perm and contact route was walked by the isolation walk (org-isolation.test.mjs)', { skip }, () => {
+      const file = path.join(path.dirname(COVERAGE_FILE), 'isolation-walk.jsonl');
+      assert.ok(fs.existsSync(file), `no ${file}: the isolation walk did not run`);
+      const walked = new Set();
+      for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          const w = JSON.parse(line);
+          walked.add(key(w.method, w.path));
+        } catch { /* a torn line */ }
+      }
+      const missing = routes.filter((r) => r.access === 'session' || r.access === 'perm' || r.access === 'contact')
+        .filter((r) => !walked.has(key(r.method, r.path)))
+        .map((r) => `${r.method} ${r.path}`);
+      assert.deepEqual(missing, [], 'routes the isolation walk did not call: add a line to tests/http/isolation-table.mjs');
     });
 
     it('every perm route (and contact route with a module) was answered 403 without the permission', { skip }, () => {
