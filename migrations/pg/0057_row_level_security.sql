@@ -85,3 +85,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 	SELECT o.name FROM public.staff h JOIN public.org o ON o.id = h.org_id
 	WHERE h.id = identity
 $$;
+
+-- A session of such a member is checked against the person's home row's
+-- "must change the password" (the session lookup, which may run bound to
+-- the session's organisation): that flag alone, past the policies.
+CREATE FUNCTION atrium_home_must_change(identity bigint) RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+	SELECT must_change_password FROM public.staff WHERE id = identity
+$$;

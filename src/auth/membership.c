@@ -77,8 +77,8 @@ json_t *membership_list(struct db_conn *c, int64_t person_id,
 	return a;
 }
 
-int membership_home(struct db_conn *c, int64_t staff_id, int64_t *home_id,
-		    int64_t *home_org)
+static int home_of(struct db_conn *c, int64_t staff_id, int64_t *home_id,
+		   int64_t *home_org)
 {
 	struct db_stmt *st = db_prepare(
 	    c, "SELECT h.id, h.org_id FROM staff s JOIN staff h ON h.id = "
@@ -179,7 +179,7 @@ static int insert_row(struct db_conn *c, int64_t org,
 			db_errmsg(c));
 }
 
-/* A person's rows are in several organisations: the three below read or
+/* A person's rows are in several organisations: the four below read or
  * write the rows of organisations other than the request's, so they run
  * as the tables' owner, past PostgreSQL's row-level security (db.h,
  * db_conn_as_owner), and nothing else of the request does. */
@@ -205,6 +205,15 @@ int membership_insert(struct db_conn *c, int64_t org,
 {
 	db_conn_as_owner(c, true);
 	int rc = insert_row(c, org, home, admin, id, err);
+	db_conn_as_owner(c, false);
+	return rc;
+}
+
+int membership_home(struct db_conn *c, int64_t staff_id, int64_t *home_id,
+		    int64_t *home_org)
+{
+	db_conn_as_owner(c, true);
+	int rc = home_of(c, staff_id, home_id, home_org);
 	db_conn_as_owner(c, false);
 	return rc;
 }

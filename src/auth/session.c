@@ -40,18 +40,26 @@ int session_authenticate(struct req *r)
 	atr_time_iso(now_ms, now);
 	/* A membership of another organisation (staff.identity_id set)
 	 * reads the person's id and "must change the password" from the
-	 * home row, where the password is, in the same statement. */
+	 * home row, where the password is, in the same statement. On
+	 * PostgreSQL the lookup may run bound to the session's organisation
+	 * (a guessed read's check, session_guess.h), where row-level
+	 * security hides a home row of another: atrium_home_must_change
+	 * (migration 0057) reads that one flag past it. */
+#define SESSION_LOOKUP(MUST_CHANGE)                                            \
+	"SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, st.name, "        \
+	"st.email, st.admin, " MUST_CHANGE ", s.stage, s.idle_minutes, "      \
+	"s.reauth_at, s.expires_at, o.status, COALESCE(st.identity_id, "      \
+	"st.id), o.kind FROM session s JOIN staff st ON st.id = s.staff_id "  \
+	"JOIN org o ON o.id = s.org_id WHERE s.token_hash = ? AND "           \
+	"st.active = 1 AND s.expires_at > ?"
 	struct db_stmt *st = db_prepare(
-	    c, "SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, "
-	       "st.name, st.email, st.admin, COALESCE(h.must_change_password, "
-	       "st.must_change_password), "
-	       "s.stage, s.idle_minutes, s.reauth_at, s.expires_at, "
-	       "o.status, COALESCE(st.identity_id, st.id), o.kind "
-	       "FROM session s "
-	       "JOIN staff st ON st.id = s.staff_id JOIN org o ON o.id = "
-	       "s.org_id LEFT JOIN staff h ON h.id = st.identity_id "
-	       "WHERE s.token_hash = ? AND st.active = 1 "
-	       "AND s.expires_at > ?");
+	    c, db_conn_dialect(c) == DB_PG
+		   ? SESSION_LOOKUP("COALESCE(atrium_home_must_change("
+				    "st.identity_id), st.must_change_password)")
+		   : SESSION_LOOKUP("COALESCE((SELECT h.must_change_password "
+				    "FROM staff h WHERE h.id = st.identity_id), "
+				    "st.must_change_password)"));
+#undef SESSION_LOOKUP
 	if (!st)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_text(st, 1, h);

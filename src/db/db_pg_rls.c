@@ -19,6 +19,10 @@ static const char sql_both[] = "SELECT set_config('role', $2, false), "
 
 bool db_pg_sync_due(struct db_pg_conn *c)
 {
+	/* A failed transaction runs nothing but its ROLLBACK, which a
+	 * set_config in front would stop: it waits for the next one. */
+	if (PQtransactionStatus(c->pg) == PQTRANS_INERROR)
+		return false;
 	/* A transaction that held a change has ended since: committed or
 	 * rolled back, it cannot be told from here. */
 	if (c->set_in_tx && PQtransactionStatus(c->pg) == PQTRANS_IDLE) {

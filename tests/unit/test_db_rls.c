@@ -122,6 +122,25 @@ static void rls_case(const char *url)
 				       "::bigint"),
 		     b);
 
+	/* A statement failed inside a transaction whose binding then
+	 * changes: the ROLLBACK still runs (nothing set in front of it),
+	 * and the binding follows with the next statement. */
+	db_conn_org(c, 1);
+	CHECK_EQ_INT(leads(c), 1);
+	CHECK_EQ_INT(db_begin(c), 0);
+	st = db_prepare(c, "SELECT 1 / (count(*) - count(*)) FROM lead");
+	CHECK_EQ_INT(db_step(st), -1);
+	db_reset(st);
+	db_conn_as_owner(c, true);
+	db_conn_as_owner(c, false);
+	db_conn_org(c, b);
+	CHECK_EQ_INT(db_rollback(c), 0);
+	CHECK(!db_in_tx(c));
+	CHECK_EQ_INT(leads(c), 1);
+	CHECK_EQ_INT(unit_db_scalar(c, "SELECT current_setting('atrium.org')"
+				       "::bigint"),
+		     b);
+
 	/* Set in a round trip that failed: undone too, sent again. */
 	db_conn_org(c, 1);
 	st = db_prepare(c, "SELECT 1 / (count(*) - count(*)) FROM lead");
