@@ -232,36 +232,13 @@ TEST(membership_pg)
 
 /* --- the upgrade (migration 0056) ----------------------------------------- */
 
-/* Runs the dialect's migrations whose names sort before `before` (or from
- * it on, with from = true). */
-static bool run_migrations(struct db_conn *c, const char *before, bool from)
-{
-	const char *dir = db_conn_dialect(c) == DB_PG ? "migrations/pg/"
-						      : "migrations/sqlite/";
-	for (const struct embedded_file *f = embedded_files; f->name; f++) {
-		if (strncmp(f->name, dir, strlen(dir)) != 0)
-			continue;
-		bool early = strcmp(f->name + strlen(dir), before) < 0;
-		if (early == from)
-			continue;
-		char *sql = xstrndup((const char *)f->data, f->size);
-		int rc = db_exec(c, sql);
-		free(sql);
-		if (rc < 0) {
-			FAILF("%s: %s", f->name, db_errmsg(c));
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Members and their sessions survive the upgrade as home rows, and the id
  * of a member deleted before it is not handed out again. */
 static void upgrade_case(const char *url)
 {
 	struct db *db = unit_db_open(url, false);
 	struct db_conn *c = db ? unit_db_acquire(db) : NULL;
-	if (!c || !run_migrations(c, "0056", false))
+	if (!c || !unit_run_migrations(c, "0056", false))
 		goto out;
 	CHECK_EQ_INT(
 	    db_exec(c, "INSERT INTO staff (id, org_id, email, email_norm, "
@@ -281,7 +258,7 @@ static void upgrade_case(const char *url)
 				     "'staff', 'id'), 3)"
 				   : "PRAGMA foreign_keys = OFF"),
 		     0);
-	bool ok = run_migrations(c, "0056", true);
+	bool ok = unit_run_migrations(c, "0056", true);
 	if (!pg)
 		CHECK_EQ_INT(db_exec(c, "PRAGMA foreign_keys = ON"), 0);
 	if (!ok)

@@ -338,36 +338,13 @@ TEST(org_delete_pg)
 
 /* --- the upgrade (migration 0055) ----------------------------------------- */
 
-/* Runs the dialect's migrations whose names sort before `before` (or
- * from it on, with from = true). */
-static bool run_migrations(struct db_conn *c, const char *before, bool from)
-{
-	const char *dir = db_conn_dialect(c) == DB_PG ? "migrations/pg/"
-						      : "migrations/sqlite/";
-	for (const struct embedded_file *f = embedded_files; f->name; f++) {
-		if (strncmp(f->name, dir, strlen(dir)) != 0)
-			continue;
-		bool early = strcmp(f->name + strlen(dir), before) < 0;
-		if (early == from)
-			continue;
-		char *sql = xstrndup((const char *)f->data, f->size);
-		int rc = db_exec(c, sql);
-		free(sql);
-		if (rc < 0) {
-			FAILF("%s: %s", f->name, db_errmsg(c));
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Organisation 1 becomes the operator, another one a business under it,
  * and each keeps the seats its settings had. */
 static void upgrade_case(const char *url)
 {
 	struct db *db = unit_db_open(url, false);
 	struct db_conn *c = db ? unit_db_acquire(db) : NULL;
-	if (!c || !run_migrations(c, "0055", false))
+	if (!c || !unit_run_migrations(c, "0055", false))
 		goto out;
 	CHECK_EQ_INT(db_exec(c, "INSERT INTO org (id, name, created_at) VALUES "
 				"(2, 'Second', '2026-01-01T00:00:00.000Z');"
@@ -376,7 +353,7 @@ static void upgrade_case(const char *url)
 				"'extra_seats', '3'), (2, 'extra_seats', "
 				"'40'), (1, 'company_name', 'Kept')"),
 		     0);
-	if (!run_migrations(c, "0055", true))
+	if (!unit_run_migrations(c, "0055", true))
 		goto out;
 	struct org_row o;
 	CHECK_EQ_INT(org_load(c, 1, &o), 1);

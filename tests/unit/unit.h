@@ -90,6 +90,10 @@ struct db *unit_db_open(const char *url, bool migrate);
 struct db_conn *unit_db_acquire(struct db *db);
 /* The single integer a query returns; -1 and a failed check on error. */
 int64_t unit_db_scalar(struct db_conn *c, const char *sql);
+/* Runs the dialect's embedded migrations whose names sort before `before`
+ * (or, with from = true, from it on): an upgrade test's "before" and
+ * "after". False and a failed check when one fails. */
+bool unit_run_migrations(struct db_conn *c, const char *before, bool from);
 void unit_with_sqlite(unit_db_fn fn);
 void unit_with_pg(unit_db_fn fn);
 

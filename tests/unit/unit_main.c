@@ -19,6 +19,7 @@
 #include "unit.h"
 
 #include "cmd/cmd.h"
+#include "core/embedded.h"
 #include "db/db.h"
 #include "db/migrate.h"
 
@@ -344,6 +345,27 @@ struct db_conn *unit_db_acquire(struct db *db)
 	if (!c)
 		FAILF("db_acquire: %s", err.msg);
 	return c;
+}
+
+bool unit_run_migrations(struct db_conn *c, const char *before, bool from)
+{
+	const char *dir = db_conn_dialect(c) == DB_PG ? "migrations/pg/"
+						      : "migrations/sqlite/";
+	for (const struct embedded_file *f = embedded_files; f->name; f++) {
+		if (strncmp(f->name, dir, strlen(dir)) != 0)
+			continue;
+		bool early = strcmp(f->name + strlen(dir), before) < 0;
+		if (early == from)
+			continue;
+		char *sql = xstrndup((const char *)f->data, f->size);
+		int rc = db_exec(c, sql);
+		free(sql);
+		if (rc < 0) {
+			FAILF("%s: %s", f->name, db_errmsg(c));
+			return false;
+		}
+	}
+	return true;
 }
 
 int64_t unit_db_scalar(struct db_conn *c, const char *sql)
