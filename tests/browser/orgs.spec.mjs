@@ -89,7 +89,7 @@ test('a member of two organisations switches between them from the header', asyn
 test("in the business, another person's staff record names their home organisation and hides their credentials", async ({ page, browser }) => {
   await signIn(page);
   await expect(page.getByTestId('user-name')).toBeVisible();
-  const m = await addMember(page, browser, { name: `Admin B ${stamp()}` });
+  const m = await addMember(page, browser, { name: `Boss of B ${stamp()}` });
   const m2 = await addMember(page, browser, { name: `Linked ${stamp()}` });
   const biz = await business();
   expect((await biz.call('POST', '/api/v1/staff', { email: m.email, name: 'x', admin: true })).status).toBe(201);
