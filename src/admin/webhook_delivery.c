@@ -366,17 +366,16 @@ static void strip_admin_only(struct app *app, struct db_conn *c, int64_t org,
 }
 
 /* The message body: {"type", "timestamp", "data"}, holding only what the
- * endpoint's owner may see. Caller frees. */
+ * endpoint's owner may see. An event erased by a GDPR request has the data
+ * {"erased": true} and no entity: it is sent as it is. Caller frees. */
 static char *message_body(struct app *app, struct db_conn *c,
 			  const struct target *t)
 {
 	char now[ATR_TIME_LEN];
 	atr_now_iso(now);
 	json_t *data = t->payload ? json_loads(t->payload, 0, NULL) : NULL;
-	const struct entity *e =
-		data ? entity_find(json_string_value(json_object_get(data,
-								     "entity")))
-		     : NULL;
+	const char *ename = json_string_value(json_object_get(data, "entity"));
+	const struct entity *e = ename ? entity_find(ename) : NULL;
 	if (e && !t->owner_admin) {
 		strip_admin_only(app, c, t->org, e,
 				 json_object_get(data, "before"));

@@ -280,6 +280,30 @@ describe('webhooks', () => {
     assert.equal(srv.sql(`SELECT status FROM job WHERE id = ${job}`).stdout, 'done', 'the same job, requeued');
   });
 
+  it('a retry of an event erased by a GDPR request sends {"erased": true}, nothing of the subject', async () => {
+    const h = await addHook('/fail/erased/');
+    const email = `${uniq('subject')}@example.test`.toLowerCase();
+    const r = await admin.req('POST', '/api/v1/leads', { body: { name: uniq('Erased '), email } });
+    assert.equal(r.status, 201, r.text);
+    await waitFor(() => rx.at('/fail/erased/').length >= 1, { timeout: 20000, what: 'the first attempt' });
+    assert.equal(rx.at('/fail/erased/')[0].json.data.after.email, email);
+    const g = await admin.req('POST', '/api/v1/gdpr', { body: { type: 'erasure', subject_email: email } });
+    assert.equal(g.status, 201, g.text);
+    const ra = await admin.req('POST', '/api/v1/auth/reauth', { body: { password: srv.admin.password } });
+    assert.equal(ra.status, 200, ra.text);
+    const e = await admin.req('POST', '/api/v1/gdpr/{id}/erase', { params: { id: g.body.id }, body: { confirm_email: email } });
+    assert.equal(e.status, 200, e.text);
+    // The retries go on (the receiver still fails): one after the erasure
+    // carries the erased payload, signed as before.
+    const m = await waitFor(() => rx.at('/fail/erased/').find((x) => x.json?.data?.erased === true),
+      { timeout: 20000, what: 'a retry after the erasure' });
+    assert.deepEqual(m.json.data, { erased: true });
+    assert.equal(m.json.type, 'lead.created');
+    assert.equal(m.verified[h.secret], true);
+    assert.ok(!m.body.includes(email));
+    await admin.req('PATCH', HOOK, { params: { id: h.id }, body: { active: false } });
+  });
+
   it('a delivery still pending cannot be replayed (409)', async () => {
     const h = await addHook('/hold/pending/');
     const t = await admin.req('POST', '/api/v1/webhooks/{id}/test', { params: { id: h.id } });
