@@ -246,6 +246,19 @@ int org_set_suspended(struct db_conn *c, int64_t org, bool suspend,
 	db_bind_int(st, 3, org);
 	int rc = db_step(st);
 	db_reset(st);
+	if (rc < 0 || !suspend)
+		return rc < 0 ? db_failed(c, err) : 1;
+	/* Its members' sessions acting in another organisation end (those
+	 * in it are refused by the lookup and kept, as every session of a
+	 * suspended organisation): acting outlives no suspension. */
+	st = db_prepare(c,
+			"DELETE FROM session WHERE acting IS NOT NULL AND "
+			"staff_id IN (SELECT id FROM staff WHERE org_id = ?)");
+	if (!st)
+		return db_failed(c, err);
+	db_bind_int(st, 1, org);
+	rc = db_step(st);
+	db_reset(st);
 	return rc < 0 ? db_failed(c, err) : 1;
 }
 

@@ -71,6 +71,11 @@ static int orgs_h_switch(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
+	if (r->who.acting)
+		return atr_fail(&r->err, ATR_E_CONFLICT,
+				"this session acts in organisation %lld; "
+				"leave it first",
+				(long long)r->who.org_id);
 	int64_t person = who_person(&r->who);
 	struct staff_row m = {0};
 	int found = membership_in(c, person, (int64_t)want, &m);

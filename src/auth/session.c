@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "core/l10n.h"
+#include "auth/org_act.h"
 #include "auth/perm.h"
 #include "auth/session.h"
 #include "auth/session_guess.h"
@@ -46,11 +47,12 @@ int session_authenticate(struct req *r)
 	 * security hides a home row of another: atrium_home_must_change
 	 * (migration 0057) reads that one flag past it. */
 #define SESSION_LOOKUP(MUST_CHANGE)                                            \
-	"SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, st.name, "        \
-	"st.email, st.admin, " MUST_CHANGE ", s.stage, s.idle_minutes, "      \
-	"s.reauth_at, s.expires_at, o.status, COALESCE(st.identity_id, "      \
-	"st.id), o.kind FROM session s JOIN staff st ON st.id = s.staff_id "  \
-	"JOIN org o ON o.id = s.org_id WHERE s.token_hash = ? AND "           \
+	"SELECT s.id, s.staff_id, s.org_id, s.last_seen_at, st.name, "         \
+	"st.email, st.admin, " MUST_CHANGE ", s.stage, s.idle_minutes, "       \
+	"s.reauth_at, s.expires_at, o.status, COALESCE(st.identity_id, "       \
+	"st.id), o.kind, s.acting, st.org_id FROM session s JOIN staff st "    \
+	"ON st.id = s.staff_id "                                               \
+	"JOIN org o ON o.id = s.org_id WHERE s.token_hash = ? AND "            \
 	"st.active = 1 AND s.expires_at > ?"
 	struct db_stmt *st = db_prepare(
 	    c, db_conn_dialect(c) == DB_PG
@@ -114,7 +116,10 @@ int session_authenticate(struct req *r)
 	}
 	r->authed = true;
 	token_csrf(tok, r->who.csrf);
-	if (db_conn_dialect(c) == DB_PG)
+	/* A session acting in another organisation is never guessed: its
+	 * lookup reads the member's row of their own organisation, which
+	 * row-level security hides from a read bound to the one acted in. */
+	if (db_conn_dialect(c) == DB_PG && !r->who.acting)
 		session_guess_put(h, &r->who);
 
 	/* Touch at most once a minute: idle expiry needs no finer grain. A
@@ -150,6 +155,98 @@ static void set_cookie(struct req *r, const char *value, bool clear)
 				    clear ? "; Max-Age=0" : ""));
 }
 
+/* Inserts the session of staff_id (in org, or the member's own when 0;
+ * acting NULL or the mode), ending at exp_ms; keeps SESSIONS_PER_MEMBER,
+ * sets the cookie and r->who's session fields. 0 or -1 (r->err). */
+static int session_insert(struct req *r, int64_t staff_id,
+			  enum session_stage stage, int64_t org,
+			  const char *acting, int64_t now_ms, int64_t exp_ms,
+			  int64_t return_ms, int64_t idle)
+{
+	struct db_conn *c = r->db;
+	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1];
+	token_new(tok);
+	token_hash(tok, h);
+	char now[ATR_TIME_LEN], exp[ATR_TIME_LEN], ret[ATR_TIME_LEN];
+	atr_time_iso(now_ms, now);
+	atr_time_iso(exp_ms, exp);
+	atr_time_iso(return_ms, ret);
+	static const char *const stages[] = {"full", "mfa", "enrol"};
+	struct db_stmt *st = db_prepare(
+	    c, "INSERT INTO session (org_id, staff_id, token_hash, "
+	       "created_at, last_seen_at, expires_at, ip, user_agent, "
+	       "stage, idle_minutes, acting, return_expires_at) "
+	       "SELECT COALESCE(?, org_id), id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+	       "FROM staff WHERE id = ? RETURNING id, org_id");
+	if (!st)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	if (org)
+		db_bind_int(st, 1, org);
+	else
+		db_bind_null(st, 1);
+	db_bind_text(st, 2, h);
+	db_bind_text(st, 3, now);
+	db_bind_text(st, 4, now);
+	db_bind_text(st, 5, exp);
+	db_bind_text(st, 6, r->ip);
+	char ua[256];
+	atr_strlcpy(ua, r->user_agent ? r->user_agent : "", sizeof ua);
+	db_bind_text(st, 7, ua);
+	db_bind_text(st, 8, stages[stage]);
+	db_bind_int(st, 9, idle);
+	if (acting) {
+		db_bind_text(st, 10, acting);
+		db_bind_text(st, 11, ret);
+	} else {
+		db_bind_null(st, 10);
+		db_bind_null(st, 11);
+	}
+	db_bind_int(st, 12, staff_id);
+	int rc = db_step(st);
+	if (rc == 1) {
+		r->who.session_id = db_col_int(st, 0);
+		r->who.org_id = db_col_int(st, 1);
+	}
+	db_reset(st);
+	if (rc != 1)
+		return atr_fail(&r->err, ATR_E_INTERNAL,
+				"cannot create session: %s", db_errmsg(c));
+	/* At most SESSIONS_PER_MEMBER live sessions: the oldest end. */
+	st = db_prepare(c, "DELETE FROM session WHERE staff_id = ? AND id NOT "
+			   "IN (SELECT id FROM session WHERE staff_id = ? "
+			   "ORDER BY id DESC LIMIT ?)");
+	if (!st)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	db_bind_int(st, 1, staff_id);
+	db_bind_int(st, 2, staff_id);
+	db_bind_int(st, 3, SESSIONS_PER_MEMBER);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	r->who.staff_id = staff_id;
+	r->who.stage = stage;
+	r->who.seen_ms = now_ms;
+	r->who.idle_ms = idle * 60000;
+	r->who.expires_ms = exp_ms;
+	r->authed = true;
+	token_csrf(tok, r->who.csrf);
+	set_cookie(r, tok, false);
+	return 0;
+}
+
+/* The session settings of org: idle minutes and absolute hours. 0 or -1
+ * (r->err). */
+static int session_limits(struct req *r, int64_t org, int64_t *idle,
+			  int64_t *hours)
+{
+	*idle = 30, *hours = 12; /* the settings' own defaults */
+	if (settings_get_int(r->db, org, "session_idle_minutes", idle) < 0 ||
+	    settings_get_int(r->db, org, "session_absolute_hours", hours) < 0)
+		return req_db_error(r);
+	return 0;
+}
+
 int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 {
 	struct db_conn *c = r->db;
@@ -178,71 +275,32 @@ int session_create(struct req *r, int64_t staff_id, enum session_stage stage)
 				"your organisation is suspended, so its "
 				"members cannot sign in; ask the operator of "
 				"this installation");
-	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1];
-	token_new(tok);
-	token_hash(tok, h);
 	/* Lifetimes come from the security settings of the member's
 	 * organisation; a half-finished sign-in lives ten minutes at most. */
-	int64_t idle = 30, hours = 12; /* the settings' own defaults */
-	if (settings_get_int(c, org, "session_idle_minutes", &idle) < 0 ||
-	    settings_get_int(c, org, "session_absolute_hours", &hours) < 0)
-		return req_db_error(r);
+	int64_t idle, hours;
+	if (session_limits(r, org, &idle, &hours) < 0)
+		return -1;
 	int64_t life_ms = stage == STAGE_FULL ? hours * 3600000 : 600000;
 	int64_t now_ms = atr_now_ms();
-	char now[ATR_TIME_LEN], exp[ATR_TIME_LEN];
-	atr_time_iso(now_ms, now);
-	atr_time_iso(now_ms + life_ms, exp);
-	static const char *const stages[] = {"full", "mfa", "enrol"};
-	st = db_prepare(c,
-			"INSERT INTO session (org_id, staff_id, token_hash, "
-			"created_at, last_seen_at, expires_at, ip, user_agent, "
-			"stage, idle_minutes) "
-			"SELECT org_id, id, ?, ?, ?, ?, ?, ?, ?, ? FROM staff "
-			"WHERE id = ? RETURNING id, org_id");
-	if (!st)
-		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	db_bind_text(st, 1, h);
-	db_bind_text(st, 2, now);
-	db_bind_text(st, 3, now);
-	db_bind_text(st, 4, exp);
-	db_bind_text(st, 5, r->ip);
-	char ua[256];
-	atr_strlcpy(ua, r->user_agent ? r->user_agent : "", sizeof ua);
-	db_bind_text(st, 6, ua);
-	db_bind_text(st, 7, stages[stage]);
-	db_bind_int(st, 8, idle);
-	db_bind_int(st, 9, staff_id);
-	rc = db_step(st);
-	if (rc == 1) {
-		r->who.session_id = db_col_int(st, 0);
-		r->who.org_id = db_col_int(st, 1);
-	}
-	db_reset(st);
-	if (rc != 1)
-		return atr_fail(&r->err, ATR_E_INTERNAL,
-				"cannot create session: %s", db_errmsg(c));
-	/* At most SESSIONS_PER_MEMBER live sessions: the oldest end. */
-	st = db_prepare(c, "DELETE FROM session WHERE staff_id = ? AND id NOT "
-			   "IN (SELECT id FROM session WHERE staff_id = ? "
-			   "ORDER BY id DESC LIMIT ?)");
-	if (!st)
-		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	db_bind_int(st, 1, staff_id);
-	db_bind_int(st, 2, staff_id);
-	db_bind_int(st, 3, SESSIONS_PER_MEMBER);
-	rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
-	r->who.staff_id = staff_id;
 	r->who.person_id = person;
-	r->who.stage = stage;
-	r->who.seen_ms = now_ms;
-	r->who.idle_ms = idle * 60000;
-	r->who.expires_ms = now_ms + life_ms;
-	r->authed = true;
-	token_csrf(tok, r->who.csrf);
-	set_cookie(r, tok, false);
+	r->who.acting = ACT_NONE;
+	r->who.home_org_id = 0;
+	return session_insert(r, staff_id, stage, 0, NULL, now_ms,
+			      now_ms + life_ms, 0, idle);
+}
+
+int session_create_acting(struct req *r, int64_t staff_id,
+			  const struct session_acting *a)
+{
+	int64_t idle, hours;
+	if (session_limits(r, a->org_id, &idle, &hours) < 0)
+		return -1;
+	r->who.operator_org = false;
+	r->who.acting = a->mode;
+	if (session_insert(r, staff_id, STAGE_FULL, a->org_id,
+			   a->mode == ACT_OPERATOR ? "operator" : "parent",
+			   atr_now_ms(), a->until_ms, a->return_ms, idle) < 0)
+		return -1;
 	return 0;
 }
 
@@ -363,5 +421,14 @@ json_t *session_me_json(struct req *r)
 	    r->who.admin && r->who.operator_org, "csrf_token", r->who.csrf,
 	    "stage", stages[r->who.stage], "session", session_times_json(r),
 	    "localization", l10n);
+	/* A session acting in another organisation says where and till
+	 * when (the banner of the web admin); null otherwise. */
+	json_t *acting = r->who.acting && c ? org_act_json(r) : json_null();
+	if (!acting) {
+		atr_log("cannot read where session %lld acts: %s",
+			(long long)r->who.session_id, db_errmsg(c));
+		acting = json_null();
+	}
+	json_object_set_new(me, "acting", acting);
 	return me;
 }

@@ -26,6 +26,20 @@ int session_authenticate(struct req *r);
  * open transaction, sets the cookie header and r->who (with its CSRF
  * token). 0 or -1 (r->err). */
 int session_create(struct req *r, int64_t staff_id, enum session_stage stage);
+/* A session of member staff_id acting in another organisation (org_act.c,
+ * which checks who may): in org_id, in mode, ending at until_ms; leaving
+ * it gives back a session of the member's own organisation ending at
+ * return_ms at the latest. */
+struct session_acting {
+	int64_t org_id;
+	enum principal_acting mode;
+	int64_t until_ms, return_ms;
+};
+/* As session_create, at the full stage, inside the open transaction;
+ * r->who's session, organisation and acting fields are the new session's
+ * (the caller sets home_org_id). 0 or -1 (r->err). */
+int session_create_acting(struct req *r, int64_t staff_id,
+			  const struct session_acting *a);
 /* Ends the current session (logout) and clears the cookie. */
 int session_end(struct req *r);
 /* Ends every session of staff_id except keep_id (0: all). */

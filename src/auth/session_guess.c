@@ -64,12 +64,25 @@ int session_row_read(struct db_stmt *st, int rc, struct db_stmt *grants,
 	w->seen_ms = atr_iso_ms(db_col_text(st, 3));
 	w->expires_ms = atr_iso_ms(db_col_text(st, 11));
 	w->person_id = db_col_int(st, 13);
+	const char *acting = db_col_text(st, 15);
+	w->acting = !acting			  ? ACT_NONE
+		    : !strcmp(acting, "operator") ? ACT_OPERATOR
+						  : ACT_PARENT;
+	w->home_org_id = w->acting ? db_col_int(st, 16) : 0;
+	/* Operator mode is an administrator's: a member who stopped being
+	 * one has no such session any more. */
+	if (w->acting == ACT_OPERATOR && !w->admin) {
+		memset(w, 0, sizeof *w);
+		return 0;
+	}
 	/* Without the grants (a guess of an administrator, whose grants
 	 * nothing reads) a member's stay empty: not the guess, whose admin
 	 * flag was set. */
 	if (!w->admin && grants &&
 	    perm_grants_read(grants, grc, w->staff_id, &w->perms) < 0)
 		return -1;
+	if (w->acting == ACT_PARENT)
+		perm_parent_scope(w);
 	return 1;
 }
 
@@ -122,6 +135,7 @@ static bool same(const struct principal *a, const struct principal *b)
 	return a->session_id == b->session_id && a->staff_id == b->staff_id &&
 	       a->person_id == b->person_id && a->org_id == b->org_id &&
 	       a->admin == b->admin && a->operator_org == b->operator_org &&
+	       a->acting == b->acting && a->home_org_id == b->home_org_id &&
 	       a->must_change_password == b->must_change_password &&
 	       a->stage == b->stage && a->idle_ms == b->idle_ms &&
 	       a->reauth_ms == b->reauth_ms && a->expires_ms == b->expires_ms &&

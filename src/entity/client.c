@@ -44,8 +44,8 @@ static const struct route client_routes[] = {
 };
 
 static const struct perm_module client_perms[] = {
-	{"clients", "Clients", PB_ALL, "client"},
-	{0},
+    {"clients", "Clients", PB_ALL, "client", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const client_entities[] = {&entity_client, NULL};

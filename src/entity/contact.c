@@ -64,8 +64,8 @@ static const struct route contact_routes[] = {
 };
 
 static const struct perm_module contact_perms[] = {
-	{"contacts", "Contacts", PB_ALL, "contact"},
-	{0},
+    {"contacts", "Contacts", PB_ALL, "contact", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const contact_entities[] = {&entity_contact,

@@ -100,8 +100,8 @@ static const struct route contract_routes[] = {
 };
 
 static const struct perm_module contract_perms[] = {
-	{"contracts", "Contracts", PB_ALL, "contract"},
-	{0},
+    {"contracts", "Contracts", PB_ALL, "contract", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const contract_entities[] = {&entity_contract,

@@ -365,7 +365,9 @@ int entity_insert_bind(struct req *r, const struct entity *e,
 				v = dflt = json_integer(strtoll(f->def, NULL, 10));
 			else if (f->def)
 				v = dflt = json_string(f->def);
-			else if (f->flags & F_OWNER)
+			/* Acting in another organisation, the caller is
+			 * no member there: the record has no owner. */
+			else if ((f->flags & F_OWNER) && !r->who.acting)
 				v = dflt = json_integer(r->who.staff_id);
 		}
 		field_bind(st, idx++, f, v);

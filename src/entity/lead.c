@@ -60,8 +60,8 @@ static const struct route lead_routes[] = {
 };
 
 static const struct perm_module lead_perms[] = {
-	{"leads", "Leads", PB_ALL, "lead"},
-	{0},
+    {"leads", "Leads", PB_ALL, "lead", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const lead_entities[] = {&entity_lead, NULL};

@@ -48,8 +48,8 @@ static const struct route project_routes[] = {
 };
 
 static const struct perm_module project_perms[] = {
-	{"projects", "Projects", PB_ALL, "project"},
-	{0},
+    {"projects", "Projects", PB_ALL, "project", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const project_entities[] = {&entity_project,

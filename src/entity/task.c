@@ -90,8 +90,8 @@ static const struct route task_routes[] = {
 };
 
 static const struct perm_module task_perms[] = {
-	{"tasks", "Tasks", PB_ALL, "task"},
-	{0},
+    {"tasks", "Tasks", PB_ALL, "task", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const task_entities[] = {&entity_task, NULL};

@@ -322,8 +322,8 @@ static const struct route ticket_routes[] = {
 };
 
 static const struct perm_module ticket_perms[] = {
-	{"tickets", "Tickets", PB_ALL, "ticket"},
-	{0},
+    {"tickets", "Tickets", PB_ALL, "ticket", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const ticket_entities[] = {&entity_ticket, NULL};

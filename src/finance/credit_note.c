@@ -283,8 +283,9 @@ static const struct route credit_routes[] = {
 };
 
 static const struct perm_module credit_perms[] = {
-	{"credit_notes", "Credit notes", PB_ALL, "credit_note"},
-	{0},
+    {"credit_notes", "Credit notes", PB_ALL, "credit_note", NULL,
+     PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const credit_entities[] = {&entity_credit_note,

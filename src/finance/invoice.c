@@ -445,8 +445,8 @@ static const struct route invoice_routes[] = {
 };
 
 static const struct perm_module invoice_perms[] = {
-	{"invoices", "Invoices", PB_ALL, "invoice"},
-	{0},
+    {"invoices", "Invoices", PB_ALL, "invoice", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const invoice_entities[] = {&entity_invoice,

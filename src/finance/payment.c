@@ -148,8 +148,8 @@ static const struct route payment_routes[] = {
 };
 
 static const struct perm_module payment_perms[] = {
-	{"payments", "Payments", PB_ALL, "payment"},
-	{0},
+    {"payments", "Payments", PB_ALL, "payment", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const payment_entities[] = {&entity_payment,

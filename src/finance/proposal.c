@@ -510,8 +510,8 @@ static const struct route proposal_routes[] = {
 };
 
 static const struct perm_module proposal_perms[] = {
-	{"proposals", "Proposals", PB_ALL, "proposal"},
-	{0},
+    {"proposals", "Proposals", PB_ALL, "proposal", NULL, PERM_PARENT_SCOPE},
+    {0},
 };
 
 static const struct entity *const proposal_entities[] = {&entity_proposal,

@@ -172,17 +172,17 @@ int gdpr_reach_archives(struct req *r, const char *const *values,
 			 json_object_get(found, map[i][0]));
 	ids_from(&x.staff, "staff", json_object_get(found, "staff"));
 	struct archive_rewrite rw = {
-		.org = r->who.org_id,
-		.tag = "e",
-		.tag_id = r->id,
-		.note = "erasure request",
-		.edit = edit,
-		.arg = &x,
-		.actor_id = r->who.staff_id,
-		.actor_name = r->who.name,
-		.ip = r->ip,
-		.request_id = r->request_id,
-		.action = "gdpr_archive_rewrite",
+	    .org = r->who.org_id,
+	    .tag = "e",
+	    .tag_id = r->id,
+	    .note = "erasure request",
+	    .edit = edit,
+	    .arg = &x,
+	    .actor_id = r->who.staff_id,
+	    .actor_name = req_actor_name(r),
+	    .ip = r->ip,
+	    .request_id = r->request_id,
+	    .action = "gdpr_archive_rewrite",
 	};
 	int rc = retention_rewrite(r->app, req_db(r), &rw, rewritten, &r->err);
 	for (size_t i = 0; i < ATR_ARRAY_LEN(x.about); i++)

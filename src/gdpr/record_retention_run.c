@@ -267,7 +267,7 @@ int rr_h_run(struct req *r)
 	if (rc == 0) {
 		struct activity a = {.org_id = r->who.org_id,
 				     .actor_id = r->who.staff_id,
-				     .actor_name = r->who.name,
+				     .actor_name = req_actor_name(r),
 				     .action = "run",
 				     .entity = "retention_rule",
 				     .entity_id = r->id,
@@ -275,6 +275,9 @@ int rr_h_run(struct req *r)
 				     .request_id = r->request_id};
 		rc = queue_run(r->db, r->who.org_id, &ru, "manual",
 			       r->who.staff_id, now_ms, &a, &run, &r->err);
+		if (rc == 0 &&
+		    activity_mirror(r, "run", "retention_rule", &r->id, 1) < 0)
+			rc = -1;
 		if (rc == 1) {
 			rc = atr_fail(&r->err, ATR_E_CONFLICT,
 				      "run %lld of this rule has not finished",

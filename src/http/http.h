@@ -166,6 +166,17 @@ struct principal {
 	 * by the authenticator with the organisation's status; with admin,
 	 * what ACCESS_OPERATOR routes need. */
 	bool operator_org;
+	/* A session acting in another organisation than its member's own
+	 * (docs/internals/organisations.md, "Acting in another
+	 * organisation"): org_id is the one acted in, home_org_id the
+	 * member's own, whose activity chain gets a copy of every row the
+	 * request writes (activity_from_req). ACT_NONE otherwise. */
+	enum principal_acting {
+		ACT_NONE = 0,
+		ACT_OPERATOR, /* the operator's administrator, operator mode */
+		ACT_PARENT,   /* a business's member in one of its merchants */
+	} acting;
+	int64_t home_org_id;
 	char name[128];
 	char email[256];
 	char csrf[65];
@@ -291,6 +302,18 @@ int req_page_param(struct req *r, const char *key, const char *value,
  * in r->err). */
 int activity_from_req(struct req *r, const char *action, const char *entity,
 		      int64_t entity_id, const json_t *diff);
+/* A session acting in another organisation (principal.acting): the same
+ * n rows (action, entity, ids) in the member's own organisation's chain,
+ * their diff only {"acting_in": {org_id, mode}} (the values stay in the
+ * organisation they are about); nothing otherwise. activity_from_req
+ * calls it; a handler that writes with activity_record for the request's
+ * organisation calls it too. 0 or -1 (r->err). */
+int activity_mirror(struct req *r, const char *action, const char *entity,
+		    const int64_t *ids, int n);
+/* The actor's name as the activity log shows it: "<name> (operator
+ * mode)" or "<name> (of organisation N)" while acting; NULL anonymous.
+ * Arena-owned or the principal's. */
+const char *req_actor_name(struct req *r);
 
 const char *http_method_name(enum http_method m);
 

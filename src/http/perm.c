@@ -105,6 +105,22 @@ enum perm_grant perm_view_scope(const struct principal *p, const char *module)
 	return PERM_DENY;
 }
 
+void perm_parent_scope(struct principal *p)
+{
+	int n = perm_module_count();
+	int m = perm_module_index("merchants");
+	unsigned g = p->admin ? PB_ALL : m >= 0 ? p->perms.bits[m] : 0;
+	unsigned mask = ((g & PB_VIEW) ? PB_VIEW | PB_VIEW_OWN : 0) |
+			(g & (PB_CREATE | PB_EDIT));
+	for (int i = 0; i < n; i++) {
+		const struct perm_module *pm = perm_module_at(i);
+		unsigned own = p->admin ? pm->caps : p->perms.bits[i];
+		p->perms.bits[i] =
+		    (pm->flags & PERM_PARENT_SCOPE) ? (uint8_t)(own & mask) : 0;
+	}
+	p->admin = false;
+}
+
 enum perm_grant perm_check(const struct principal *p, const char *module,
 			   enum perm_cap cap)
 {

@@ -67,7 +67,13 @@ struct perm_module {
 	 * and follow its view (a currency's exchange rates), NULL-terminated;
 	 * NULL: none. Their rows are shown with view, never with view_own. */
 	const char *const *log_also;
+	/* PERM_PARENT_SCOPE: the module's records are business data that a
+	 * business's member acting in one of its merchants may reach, as far
+	 * as their role's parent-scope grants (module "merchants") allow:
+	 * perm_parent_scope. 0: never reached that way (administration). */
+	unsigned flags;
 };
+#define PERM_PARENT_SCOPE 1u
 
 /* Ids that make records a member's own under view_own, loaded with the
  * grants so that a list needs no query of its own to scope itself. Past
@@ -101,6 +107,13 @@ const char *perm_cap_name(enum perm_cap cap);
 /* "view_own" -> PB_VIEW_OWN; 0 when unknown. */
 unsigned perm_bit_parse(const char *s);
 const char *perm_bit_name(unsigned bit);
+
+/* The grants of a session acting in a merchant of the member's business
+ * (ACT_PARENT): from the member's own grants (every grant for an
+ * administrator, who stops being one there), each PERM_PARENT_SCOPE
+ * module keeps what the "merchants" grants allow (view: view and
+ * view_own; create; edit; never delete), every other module nothing. */
+void perm_parent_scope(struct principal *p);
 
 enum perm_grant perm_check(const struct principal *p, const char *module,
 			   enum perm_cap cap);

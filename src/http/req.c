@@ -151,27 +151,74 @@ const char *req_attachment(struct req *r, const char *name)
 	return out;
 }
 
-int activity_from_req(struct req *r, const char *action, const char *entity,
-		      int64_t entity_id, const json_t *diff)
+const char *req_actor_name(struct req *r)
 {
-	struct activity a = {
-		.org_id = r->who.org_id ? r->who.org_id : 1,
-		.actor_id = r->authed ? r->who.staff_id : 0,
-		.actor_name = r->authed ? r->who.name : NULL,
-		.action = action,
-		.entity = entity,
-		.entity_id = entity_id,
-		.diff = diff,
-		.ip = r->ip,
-		.request_id = r->request_id,
-	};
-	if (activity_record(r->db, &a) < 0)
+	if (!r->authed)
+		return NULL;
+	if (r->who.acting == ACT_OPERATOR)
+		return arena_printf(r->arena, "%s (operator mode)",
+				    r->who.name);
+	if (r->who.acting == ACT_PARENT)
+		return arena_printf(r->arena, "%s (of organisation %lld)",
+				    r->who.name, (long long)r->who.home_org_id);
+	return r->who.name;
+}
+
+int activity_mirror(struct req *r, const char *action, const char *entity,
+		    const int64_t *ids, int n)
+{
+	if (!r->who.acting || !r->who.home_org_id || n <= 0)
+		return 0;
+	json_t *diff = json_pack(
+	    "{s:{s:I,s:s}}", "acting_in", "org_id", (json_int_t)r->who.org_id,
+	    "mode", r->who.acting == ACT_OPERATOR ? "operator" : "parent");
+	/* The member's own organisation: past row-level security, which
+	 * binds this request to the one acted in. */
+	db_conn_as_owner(r->db, true);
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		struct activity a = {
+		    .org_id = r->who.home_org_id,
+		    .actor_id = r->who.staff_id,
+		    .actor_name = r->who.name,
+		    .action = action,
+		    .entity = entity,
+		    .entity_id = ids[i],
+		    .diff = diff,
+		    .ip = r->ip,
+		    .request_id = r->request_id,
+		};
+		rc = activity_record(r->db, &a);
+	}
+	db_conn_as_owner(r->db, false);
+	json_decref(diff);
+	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL,
 				"cannot write the activity log: %s",
 				db_errmsg(r->db));
 	return 0;
 }
 
+int activity_from_req(struct req *r, const char *action, const char *entity,
+		      int64_t entity_id, const json_t *diff)
+{
+	struct activity a = {
+	    .org_id = r->who.org_id ? r->who.org_id : 1,
+	    .actor_id = r->authed ? r->who.staff_id : 0,
+	    .actor_name = req_actor_name(r),
+	    .action = action,
+	    .entity = entity,
+	    .entity_id = entity_id,
+	    .diff = diff,
+	    .ip = r->ip,
+	    .request_id = r->request_id,
+	};
+	if (activity_record(r->db, &a) < 0)
+		return atr_fail(&r->err, ATR_E_INTERNAL,
+				"cannot write the activity log: %s",
+				db_errmsg(r->db));
+	return activity_mirror(r, action, entity, &entity_id, 1);
+}
 
 void req_defer(struct req *r, void (*fn)(void *arg), void *arg)
 {

@@ -19,21 +19,23 @@ int write_bulk_created(struct req *r, const char *entity, bool counted,
 	for (int i = 0; i < n; i++)
 		/* as activity_from_req fills it */
 		a[i] = (struct activity){
-			.org_id = r->who.org_id ? r->who.org_id : 1,
-			.actor_id = r->authed ? r->who.staff_id : 0,
-			.actor_name = r->authed ? r->who.name : NULL,
-			.action = "create",
-			.entity = entity,
-			.entity_id = ids[i],
-			.diff_text = diff[i],
-			.ip = r->ip,
-			.request_id = r->request_id,
+		    .org_id = r->who.org_id ? r->who.org_id : 1,
+		    .actor_id = r->authed ? r->who.staff_id : 0,
+		    .actor_name = req_actor_name(r),
+		    .action = "create",
+		    .entity = entity,
+		    .entity_id = ids[i],
+		    .diff_text = diff[i],
+		    .ip = r->ip,
+		    .request_id = r->request_id,
 		};
 	if (activity_record_many(r->db, a, n) < 0) {
 		atr_fail(&r->err, ATR_E_INTERNAL,
 			 "cannot write the activity log: %s", db_errmsg(r->db));
 		goto out;
 	}
+	if (activity_mirror(r, "create", entity, ids, n) < 0)
+		goto out;
 	if (outbox_emit_many(r->db, r->who.org_id, entity, ids, "created",
 			     NULL, NULL, after, n) < 0 ||
 	    (counted && write_count_add(r->db, r->who.org_id, entity, n) < 0)) {

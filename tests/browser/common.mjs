@@ -1,7 +1,7 @@
 // common.mjs — what every browser spec shares: the environment, the guard
 // that fails a test on a script error or a CSP violation in any of its
 // pages, sign-in, the main navigation, and the API as the signed-in page.
-import { test, expect } from '@playwright/test';
+import { test, expect, request as pwRequest } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 
 export const EMAIL = process.env.ATRIUM_ADMIN_EMAIL;
@@ -84,6 +84,37 @@ export function operatorSeats({ members_included, extra_seats }) {
   const r = spawnSync(process.env.ATRIUM_BIN, args, { encoding: 'utf8' });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`atrium org seats failed: ${r.stderr}`);
+}
+
+/** Runs `atrium ARGS --db <the server's database>`; returns its output, throws on failure. */
+export function atrium(...args) {
+  const r = spawnSync(process.env.ATRIUM_BIN, [...args, '--db', `sqlite:${process.env.ATRIUM_DB_FILE}`], { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`atrium ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * A business made with the real `atrium org create`, its first administrator
+ * signed in through the API by the set-password link: {id, name, call(method,
+ * url, data) -> {status, body}, close()}.
+ */
+export async function business(prefix = 'Biz') {
+  const name = `${prefix} ${stamp()}`;
+  const boss = { email: `boss.${stamp()}@example.test`, password: `harbour-violet-cedar-${stamp()}` };
+  const out = atrium('org', 'create', '--name', name, '--admin-email', boss.email, '--admin-name', 'Boss');
+  const id = Number(/\(id (\d+)\)/.exec(out)[1]);
+  atrium('settings', 'set', 'security.twofa_required_admins', 'false', '--org', String(id));
+  const token = decodeURIComponent(/\/set-password#token=([A-Za-z0-9_.~%+-]+)/.exec(out)[1]);
+  const ctx = await pwRequest.newContext({ baseURL: BASE });
+  const set = await ctx.post('/api/v1/auth/password/set', { data: { token, password: boss.password } });
+  expect(set.status()).toBe(200);
+  const { csrf_token: csrf } = await set.json();
+  const call = async (method, url, data) => {
+    const res = await ctx.fetch(url, { method, headers: { 'X-CSRF-Token': csrf }, data });
+    return { status: res.status(), body: await res.json().catch(() => null) };
+  };
+  return { id, name, call, close: () => ctx.dispose() };
 }
 
 /** An ISO time `ms` ago, as the server stores times. */

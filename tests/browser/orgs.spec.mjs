@@ -7,9 +7,8 @@
 // session actions. A member of one organisation sees no menu.
 // Environment: ATRIUM_URL, ATRIUM_ADMIN_EMAIL, ATRIUM_ADMIN_PASSWORD,
 // ATRIUM_BIN and ATRIUM_DB_FILE (scripts/test-all sets them).
-import { spawnSync } from 'node:child_process';
-import { test, expect, request as pwRequest } from '@playwright/test';
-import { BASE, addMember, guardPages, signIn, stamp } from './common.mjs';
+import { test, expect } from '@playwright/test';
+import { addMember, business, guardPages, signIn, stamp } from './common.mjs';
 
 guardPages();
 
@@ -28,32 +27,6 @@ async function orgOf(page) {
   const res = await page.request.get('/api/v1/auth/me');
   expect(res.status()).toBe(200);
   return (await res.json()).staff.org_id;
-}
-
-function atrium(...args) {
-  const r = spawnSync(process.env.ATRIUM_BIN, [...args, '--db', `sqlite:${process.env.ATRIUM_DB_FILE}`], { encoding: 'utf8' });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`atrium ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** A business with its first administrator, signed in through the API: {id, name, api}. */
-async function business() {
-  const name = `Biz ${stamp()}`;
-  const boss = { email: `boss.${stamp()}@example.test`, password: `harbour-violet-cedar-${stamp()}` };
-  const out = atrium('org', 'create', '--name', name, '--admin-email', boss.email, '--admin-name', 'Boss');
-  const id = Number(/\(id (\d+)\)/.exec(out)[1]);
-  atrium('settings', 'set', 'security.twofa_required_admins', 'false', '--org', String(id));
-  const token = decodeURIComponent(/\/set-password#token=([A-Za-z0-9_.~%+-]+)/.exec(out)[1]);
-  const ctx = await pwRequest.newContext({ baseURL: BASE });
-  const set = await ctx.post('/api/v1/auth/password/set', { data: { token, password: boss.password } });
-  expect(set.status()).toBe(200);
-  const { csrf_token: csrf } = await set.json();
-  const call = async (method, url, data) => {
-    const res = await ctx.fetch(url, { method, headers: { 'X-CSRF-Token': csrf }, data });
-    return { status: res.status(), body: await res.json().catch(() => null) };
-  };
-  return { id, name, call, close: () => ctx.dispose() };
 }
 
 test('a member of two organisations switches between them from the header', async ({ page, browser }) => {

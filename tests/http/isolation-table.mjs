@@ -62,6 +62,9 @@ export const TABLE = {
   // Step 2 (membership of several organisations): B is not A's to enter.
   'GET /api/v1/auth/orgs': own(),
   'POST /api/v1/auth/switch': refuse({ body: (F) => ({ org_id: F.B.id.org }) }),
+  'GET /api/v1/auth/act': own(),
+  'POST /api/v1/auth/act': refuse({ body: (F) => ({ org_id: F.B.id.org, reason: 'the isolation walk' }) }),
+  'POST /api/v1/auth/act/end': own(), // 409: A's session acts nowhere
   'PATCH /api/v1/auth/me/localization': own({ body: { language: 'en' } }),
 
   // --- customers ----------------------------------------------------------

@@ -66,6 +66,51 @@ TEST(perm_decision)
 	CHECK_STR(perm_bit_name(PB_EDIT), "edit");
 }
 
+/* A business's member acting in one of its merchants: the record modules
+ * keep what they hold, cut to what "merchants" allows (never delete);
+ * every other module nothing; an administrator is none there. */
+TEST(perm_parent_scope)
+{
+	int leads = perm_module_index("leads"),
+	    staff = perm_module_index("staff");
+	int merchants = perm_module_index("merchants");
+	CHECK(leads >= 0 && staff >= 0 && merchants >= 0);
+	CHECK(perm_module_at(leads)->flags & PERM_PARENT_SCOPE);
+	CHECK(!(perm_module_at(staff)->flags & PERM_PARENT_SCOPE));
+	CHECK(!(perm_module_at(merchants)->flags & PERM_PARENT_SCOPE));
+
+	struct principal p = member("leads", PB_ALL);
+	p.perms.bits[staff] = PB_ALL;
+	p.perms.bits[merchants] = PB_VIEW | PB_EDIT;
+	perm_parent_scope(&p);
+	CHECK_EQ_INT(p.perms.bits[leads], PB_VIEW | PB_VIEW_OWN | PB_EDIT);
+	CHECK_EQ_INT(perm_check(&p, "leads", CAP_DELETE), PERM_DENY);
+	CHECK_EQ_INT(perm_check(&p, "leads", CAP_CREATE), PERM_DENY);
+	CHECK_EQ_INT(perm_check(&p, "staff", CAP_VIEW), PERM_DENY);
+	CHECK_EQ_INT(p.perms.bits[merchants], 0);
+
+	/* Never more than the member holds. */
+	struct principal own = member("leads", PB_VIEW_OWN);
+	own.perms.bits[merchants] = PB_VIEW | PB_CREATE | PB_EDIT;
+	perm_parent_scope(&own);
+	CHECK_EQ_INT(own.perms.bits[leads], PB_VIEW_OWN);
+	CHECK_EQ_INT(perm_check(&own, "clients", CAP_VIEW), PERM_DENY);
+
+	/* No merchants grant: nothing at all. */
+	struct principal none = member("leads", PB_ALL);
+	perm_parent_scope(&none);
+	CHECK_EQ_INT(none.perms.bits[leads], 0);
+
+	/* An administrator: every record module but delete, no admin bypass. */
+	struct principal admin = {.admin = true};
+	perm_parent_scope(&admin);
+	CHECK(!admin.admin);
+	CHECK_EQ_INT(perm_check(&admin, "invoices", CAP_EDIT), PERM_ALL);
+	CHECK_EQ_INT(perm_check(&admin, "invoices", CAP_DELETE), PERM_DENY);
+	CHECK_EQ_INT(perm_check(&admin, "settings", CAP_VIEW), PERM_DENY);
+	CHECK_EQ_INT(perm_check(&admin, "roles", CAP_EDIT), PERM_DENY);
+}
+
 TEST(perm_matrix_validation)
 {
 	struct atr_err e = {0};

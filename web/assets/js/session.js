@@ -62,9 +62,15 @@ export function adoptLocalization(value) {
  */
 export function stage() { return current ? currentStage : null; }
 
+/** Where the session acts in another organisation ({mode, org_id,
+ * org_name, home_org_id, home_org_name, until}), or null (actmenu.js). */
+let actingNow = null;
+export function acting() { return actingNow; }
+
 /** Stores the {staff, csrf_token, stage, session} body returned by login, setup, password set/reset/change, 2FA and me. */
 export function adopt(body) {
   current = (body && body.staff) || null;
+  actingNow = (current && body.acting) || null;
   currentStage = (body && body.stage) || 'full';
   setCsrfToken(body && body.csrf_token);
   setClock(current && body.session);
@@ -74,6 +80,7 @@ export function adopt(body) {
 
 export function forget() {
   current = null;
+  actingNow = null;
   currentStage = 'full';
   setCsrfToken(null);
   setClock(null);

@@ -10,6 +10,7 @@ import { forgetEntities } from '../entities.js';
 import { brandElement, forgetBranding } from '../branding.js';
 import { notificationBell } from '../bell.js';
 import { orgMenu } from '../orgmenu.js';
+import { actBanner, actButton } from '../actmenu.js';
 import { t, tOr } from '../i18n.js';
 
 const MENU = ['M4 6h16', 'M4 12h16', 'M4 18h16'];
@@ -82,14 +83,20 @@ export function createShell() {
   // The person's organisations, when they belong to more than one.
   const orgs = orgMenu();
 
+  // Another organisation to act in (operator mode, a business's merchants).
+  const act = actButton();
+
   const topbar = h('header', { class: 'topbar' },
     menuBtn,
     brandElement('a', { href: '/admin/', class: 'brand', 'data-testid': 'header-brand' }, { signedIn: true }),
     h('div', { class: 'topbar-spacer' }),
-    orgs.root, bell.root, who, security, themeToggle(), logoutBtn);
+    act.root, orgs.root, bell.root, who, security, themeToggle(), logoutBtn);
 
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
-  const root = h('div', { class: 'shell' }, topbar, nav, main);
+  // While acting in another organisation: where, till when, and "Leave".
+  const banner = actBanner();
+  if (banner) main.classList.add('main-acting');
+  const root = h('div', { class: ['shell', banner ? 'shell-acting' : null] }, banner, topbar, nav, main);
 
   const setOpen = (open) => {
     root.classList.toggle('nav-open', open);
