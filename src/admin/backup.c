@@ -685,18 +685,14 @@ static const struct perm_module backup_perms[] = {
 /* The health page's "last good backup": its age, judged against the
  * schedule (good within one and a half periods, warning past two; without
  * a schedule, a week and two), warning when none was ever made. A backup
- * holds every organisation: shown to the first organisation (and in
- * /metrics, org 0) only, as the Backups screen is. */
+ * holds every organisation: the installation's part of the report (the
+ * operator organisation's, and /metrics), as the Backups screen is. */
 static int backup_health(struct app *app, struct db_conn *c, int64_t org,
 			 struct health_report *rep)
 {
-	if (org) {
-		int64_t first = bk_operator_org(c);
-		if (first < 0)
-			return -1;
-		if (org != first)
-			return 0;
-	}
+	(void)org;
+	if (!rep->installation)
+		return 0;
 	struct bk_schedule sch;
 	char at[ATR_TIME_LEN];
 	int64_t age = 0;

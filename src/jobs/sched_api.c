@@ -451,10 +451,14 @@ static void sched_metrics(struct app *app, struct buf *out)
 
 /* The health report's cron indicator (the spec: updated within 2 minutes
  * is good, more than 5 means cron stopped) and its gauge. The scheduler is
- * the cluster's, whatever the organisation. */
+ * the installation's (its heartbeat, its URL and token): in the operator's
+ * report and /metrics only, as its routes are. */
 static int sched_health(struct app *app, struct db_conn *c, int64_t org,
 			struct health_report *rep)
 {
+	(void)org;
+	if (!rep->installation)
+		return 0;
 	struct db_stmt *st = db_prepare(
 		c, "SELECT last_tick_at, last_tick_node FROM sched_state WHERE "
 		   "id = 1");
