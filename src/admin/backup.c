@@ -14,9 +14,9 @@
  * Administrators only: the permission module "backups" has no capability
  * a role could grant (its row in the matrix is empty), so the kernel's
  * deny by default leaves its routes to admin = 1. A backup holds every
- * organisation's data, so only administrators of the first organisation
- * (the instance's own) are served; NEEDSWORK: an operator principal in the
- * permission kernel would say this once instead of operator_only().
+ * organisation's data, so its routes are the installation's
+ * (ROUTE_OPERATOR_ORG): the pipeline serves the administrators of the
+ * operator organisation only, and answers 403 to a business's.
  *
  * The engine is backup_engine.c, runs and retention backup_run.c; the
  * design is docs/internals/backup.md.
@@ -44,23 +44,6 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
 #define HOUR_MS (3600LL * 1000)
-
-/* 403 unless the caller belongs to the first organisation. 0 or -1. */
-static int operator_only(struct req *r)
-{
-	struct db_conn *c = req_db(r);
-	if (!c)
-		return -1;
-	int64_t first = bk_first_org(c);
-	if (first < 0)
-		return req_db_error(r);
-	if (r->who.org_id != first)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"backups hold every organisation's data: only "
-				"administrators of the first organisation may "
-				"use them");
-	return 0;
-}
 
 static json_t *text_or_null(const char *s)
 {
@@ -209,15 +192,11 @@ static const struct list_spec run_spec = {
 
 static int backups_h_list(struct req *r)
 {
-	if (operator_only(r) < 0)
-		return -1;
 	return list_run(r, &run_spec);
 }
 
 static int backups_h_get(struct req *r)
 {
-	if (operator_only(r) < 0)
-		return -1;
 	json_t *o = NULL;
 	int rc = run_load_c(r->db, r->id, &o);
 	if (rc < 0)
@@ -302,8 +281,6 @@ static int create_apply(struct req *r, const struct write_op *op,
 
 static int backups_h_create(struct req *r)
 {
-	if (operator_only(r) < 0)
-		return -1;
 	struct write_op op = {WRITE_CREATE, "backup", "/api/v1/backups", false,
 			      false, run_load, create_apply, NULL};
 	int rc = write_run(r, &op);
@@ -316,8 +293,6 @@ static int backups_h_create(struct req *r)
 
 static int backups_h_download(struct req *r)
 {
-	if (operator_only(r) < 0)
-		return -1;
 	struct db_conn *c = r->db;
 	struct db_stmt *st = db_prepare(
 		c, "SELECT status, via, file, bytes, node, removed_at FROM "
@@ -426,8 +401,6 @@ static json_t *schedule_json(struct db_conn *c, const struct bk_schedule *s)
 
 static int schedule_h_get(struct req *r)
 {
-	if (operator_only(r) < 0)
-		return -1;
 	struct bk_schedule s;
 	if (bk_schedule_load(r->db, &s) < 0)
 		return req_db_error(r);
@@ -518,8 +491,6 @@ static void schedule_check(struct req *r)
 
 static int schedule_h_update(struct req *r)
 {
-	if (operator_only(r) < 0)
-		return -1;
 	struct db_conn *c = r->db;
 	if (db_begin(c) < 0)
 		return req_db_error(r);
@@ -630,7 +601,7 @@ static int backup_task(struct app *app, struct db_conn *c, int64_t now_ms,
 			       : 0;
 	db_reset(st);
 	int64_t busy = rc < 0 ? -1 : busy_run(c);
-	int64_t org = busy < 0 ? -1 : bk_first_org(c);
+	int64_t org = busy < 0 ? -1 : bk_operator_org(c);
 	if (org < 0) {
 		db_rollback(c);
 		return atr_fail(err, ATR_E_UNAVAILABLE, "%s", db_errmsg(c));
@@ -687,17 +658,19 @@ static const struct sched_task backup_tasks[] = {
 
 static const struct route backup_routes[] = {
 	{HTTP_GET, "/api/v1/backups", backups_h_list, ACCESS_PERM, "backups",
-	 CAP_VIEW},
+	 CAP_VIEW, NULL, NULL, NULL, ROUTE_OPERATOR_ORG},
 	{HTTP_POST, "/api/v1/backups", backups_h_create, ACCESS_PERM,
-	 "backups", CAP_CREATE, &post_schema},
+	 "backups", CAP_CREATE, &post_schema, NULL, NULL, ROUTE_OPERATOR_ORG},
 	{HTTP_GET, "/api/v1/backups/{id}", backups_h_get, ACCESS_PERM,
-	 "backups", CAP_VIEW},
+	 "backups", CAP_VIEW, NULL, NULL, NULL, ROUTE_OPERATOR_ORG},
 	{HTTP_GET, "/api/v1/backups/{id}/download", backups_h_download,
-	 ACCESS_PERM, "backups", CAP_VIEW, NULL, NULL, NULL, ROUTE_NO_TOKEN},
+	 ACCESS_PERM, "backups", CAP_VIEW, NULL, NULL, NULL,
+	 ROUTE_NO_TOKEN | ROUTE_OPERATOR_ORG},
 	{HTTP_GET, "/api/v1/backup_schedule", schedule_h_get, ACCESS_PERM,
-	 "backups", CAP_VIEW},
+	 "backups", CAP_VIEW, NULL, NULL, NULL, ROUTE_OPERATOR_ORG},
 	{HTTP_PATCH, "/api/v1/backup_schedule", schedule_h_update, ACCESS_PERM,
-	 "backups", CAP_EDIT, &schedule_schema, NULL, schedule_check},
+	 "backups", CAP_EDIT, &schedule_schema, NULL, schedule_check,
+	 ROUTE_OPERATOR_ORG},
 	{0},
 };
 
@@ -712,18 +685,14 @@ static const struct perm_module backup_perms[] = {
 /* The health page's "last good backup": its age, judged against the
  * schedule (good within one and a half periods, warning past two; without
  * a schedule, a week and two), warning when none was ever made. A backup
- * holds every organisation: shown to the first organisation (and in
- * /metrics, org 0) only, as the Backups screen is. */
+ * holds every organisation: the installation's part of the report (the
+ * operator organisation's, and /metrics), as the Backups screen is. */
 static int backup_health(struct app *app, struct db_conn *c, int64_t org,
 			 struct health_report *rep)
 {
-	if (org) {
-		int64_t first = bk_first_org(c);
-		if (first < 0)
-			return -1;
-		if (org != first)
-			return 0;
-	}
+	(void)org;
+	if (!rep->installation)
+		return 0;
 	struct bk_schedule sch;
 	char at[ATR_TIME_LEN];
 	int64_t age = 0;

@@ -51,9 +51,10 @@ int bk_make_dirs(const char *dir, struct atr_err *err);
 void bk_node(char out[256]);
 /* The schedule row. 0 or -1. */
 int bk_schedule_load(struct db_conn *c, struct bk_schedule *s);
-/* The first organisation's id (scheduled runs are logged there), 0 when
- * none, -1 on an error. */
-int64_t bk_first_org(struct db_conn *c);
+/* The operator organisation's id (scheduled and command-line runs are
+ * logged there: a backup is the installation's), 0 when none, -1 on an
+ * error. */
+int64_t bk_operator_org(struct db_conn *c);
 
 struct bk_new_run {
 	int64_t org;

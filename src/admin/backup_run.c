@@ -54,9 +54,10 @@ int bk_schedule_load(struct db_conn *c, struct bk_schedule *s)
 	return rc == 1 ? 0 : -1;
 }
 
-int64_t bk_first_org(struct db_conn *c)
+int64_t bk_operator_org(struct db_conn *c)
 {
-	struct db_stmt *st = db_prepare(c, "SELECT MIN(id) FROM org");
+	struct db_stmt *st =
+	    db_prepare(c, "SELECT MIN(id) FROM org WHERE kind = 'operator'");
 	if (!st)
 		return -1;
 	int rc = db_step(st);

@@ -3,7 +3,11 @@
  * GET /api/v1/health        the health report of the caller's
  *                           organisation: every module's indicators
  *                           (core/health_report.h; the `health` member of
- *                           the module descriptor), the nodes, the storage
+ *                           the module descriptor) over its own figures;
+ *                           for a member of the operator organisation, the
+ *                           installation's parts too (the nodes, the
+ *                           storage, cron, backups, every organisation's
+ *                           job backlog)
  * GET /api/v1/health/setup  the initial-setup checklist (health_setup.c)
  *
  * The report is computed at most once per health_cache_ms per node and
@@ -11,7 +15,8 @@
  * the gauges of the all-organisations report from the same cache: a scrape
  * never costs more than the indexed reads of one report per period.
  *
- * This module's own part of the report: the database's size and the free
+ * This module's own part of the report, the installation's (left out of a
+ * business's report): the database's size and the free
  * disk beside it (SQLite: the database's files and their file system;
  * PostgreSQL: pg_database_size, and the file system of the master key's
  * directory, where this node keeps its files), and the nodes that the job
@@ -219,6 +224,8 @@ static int health_own(struct app *app, struct db_conn *c, int64_t org,
 		      struct health_report *rep)
 {
 	(void)org;
+	if (!rep->installation)
+		return 0; /* the database and the nodes serve everybody */
 	int rc = 0;
 	storage_part(app, c, rep, &rc);
 	nodes_part(c, rep, &rc);
@@ -227,11 +234,18 @@ static int health_own(struct app *app, struct db_conn *c, int64_t org,
 
 /* ---- the cache ----------------------------------------------------------- */
 
+/* Whether org's report holds the installation's parts (org 0 always). */
+static bool rep_inst(int64_t org, bool inst)
+{
+	return inst || org == 0;
+}
+
 static struct {
 	pthread_mutex_t mu;
 	struct slot {
 		bool valid;
 		int64_t org;
+		bool installation; /* the report's scope (with org, the key) */
 		int64_t at;   /* atr_mono_ms of the computation */
 		int64_t used; /* atr_mono_ms of the last ask */
 		char *json;   /* the report as the route answers it */
@@ -239,12 +253,13 @@ static struct {
 	} s[SLOTS];
 } cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-/* Computes the report of org into slot s; 0 or -1 (s unchanged). */
-static int compute(struct app *app, struct db_conn *c, int64_t org,
+/* Computes the report of org (with the installation's parts when inst)
+ * into slot s; 0 or -1 (s unchanged). */
+static int compute(struct app *app, struct db_conn *c, int64_t org, bool inst,
 		   struct slot *s)
 {
 	struct health_report *rep = xcalloc(1, sizeof *rep);
-	health_report_init(rep, org);
+	health_report_init(rep, org, inst);
 	health_report_collect(app, c, rep);
 	json_t *o = health_report_json(rep);
 	char now[ATR_TIME_LEN];
@@ -269,23 +284,26 @@ static int compute(struct app *app, struct db_conn *c, int64_t org,
 	s->json = text;
 	s->prom = buf_detach(&b);
 	s->org = org;
+	s->installation = rep_inst(org, inst);
 	s->valid = true;
 	s->at = atr_mono_ms();
 	return 0;
 }
 
-/* A copy of org's report (prom: its gauges; else its JSON), from the cache
- * while fresh, else computed on c; caller frees. NULL when it is stale and
- * c is NULL, or when it could not be computed (then a stale report is
- * answered rather than none). */
+/* A copy of org's report (with the installation's parts when inst; prom:
+ * its gauges; else its JSON), from the cache while fresh, else computed on
+ * c; caller frees. NULL when it is stale and c is NULL, or when it could
+ * not be computed (then a stale report is answered rather than none). */
 static char *report_get(struct app *app, struct db_conn *c, int64_t org,
-			bool prom)
+			bool inst, bool prom)
 {
+	inst = rep_inst(org, inst);
 	pthread_mutex_lock(&cache.mu);
 	int64_t mono = atr_mono_ms();
 	struct slot *s = NULL, *lru = &cache.s[0];
 	for (int i = 0; i < SLOTS; i++) {
-		if (cache.s[i].valid && cache.s[i].org == org)
+		if (cache.s[i].valid && cache.s[i].org == org &&
+		    cache.s[i].installation == inst)
 			s = &cache.s[i];
 		if (!cache.s[i].valid ||
 		    (lru->valid && cache.s[i].used < lru->used))
@@ -297,7 +315,7 @@ static char *report_get(struct app *app, struct db_conn *c, int64_t org,
 			s = lru;
 			s->valid = false;
 		}
-		if (compute(app, c, org, s) < 0 && !s->valid)
+		if (compute(app, c, org, inst, s) < 0 && !s->valid)
 			s = NULL;
 	}
 	char *out = NULL;
@@ -316,7 +334,16 @@ static int health_h_get(struct req *r)
 	struct db_conn *c = req_db(r);
 	if (!c)
 		return -1;
-	char *text = report_get(r->app, c, r->who.org_id, false);
+	/* The operator organisation's members run the installation: their
+	 * report holds its parts (every organisation's job backlog), so on
+	 * PostgreSQL it is read for all organisations, as the operator
+	 * console and /metrics read, not under this route's row-level
+	 * binding; a business's holds its own figures, bound as ever. */
+	if (r->who.operator_org)
+		db_conn_org(c, 0);
+	char *text =
+	    report_get(r->app, c, r->who.org_id, r->who.operator_org, false);
+	db_conn_org(c, req_bound_org(r));
 	if (!text)
 		return req_db_error(r);
 	r->raw = arena_strndup(r->arena, text, strlen(text));
@@ -331,11 +358,11 @@ static void health_metrics(struct app *app, struct buf *out)
 {
 	/* A connection only when the cached report is stale: a scrape in
 	 * between touches no database. */
-	char *text = report_get(app, NULL, 0, true);
+	char *text = report_get(app, NULL, 0, true, true);
 	if (!text) {
 		struct atr_err err = {0};
 		struct db_conn *c = db_acquire(app->db, &err);
-		text = c ? report_get(app, c, 0, true) : NULL;
+		text = c ? report_get(app, c, 0, true, true) : NULL;
 		db_release(c);
 	}
 	if (text)

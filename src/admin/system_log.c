@@ -88,13 +88,16 @@ static const struct list_col columns[] = {
 
 static const char *const search[] = {"message", "route", NULL};
 
-/* The caller's organisation; administrators also see the rows of no
- * organisation. The table is bounded, so the OR costs little. */
+/* The caller's organisation; the operator organisation's administrators
+ * also see the rows of no organisation (the installation's: start-up,
+ * background work), a business's never. The table is bounded, so the OR
+ * costs little. */
 static int scope(struct req *r, struct list_query *q, const void *arg)
 {
 	(void)arg;
-	list_where(q, r->who.admin ? "(org_id = ? OR org_id IS NULL)"
-				   : "org_id = ?");
+	list_where(q, r->who.admin && r->who.operator_org
+			  ? "(org_id = ? OR org_id IS NULL)"
+			  : "org_id = ?");
 	list_int(q, r->who.org_id);
 	return 0;
 }

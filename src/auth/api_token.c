@@ -335,8 +335,9 @@ int api_token_authenticate(struct req *r)
 	struct db_stmt *st = db_prepare(
 	    c, "SELECT t.id, t.staff_id, t.org_id, t.permissions, "
 	       "t.allowed_networks, t.rate_limit, t.expires_at, st.name, "
-	       "st.email, st.admin, o.status FROM api_token t JOIN staff "
-	       "st ON st.id = t.staff_id JOIN org o ON o.id = t.org_id "
+	       "st.email, st.admin, o.status, o.kind FROM api_token t JOIN "
+	       "staff st ON st.id = t.staff_id JOIN org o ON o.id = "
+	       "t.org_id "
 	       "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND "
 	       "st.active = 1");
 	if (!st)
@@ -372,6 +373,10 @@ int api_token_authenticate(struct req *r)
 			    sizeof r->who.email);
 		r->who.admin = db_col_int(st, 9) != 0;
 		suspended = !strcmp(db_col_text(st, 10), "suspended");
+		/* A token of a member of the operator reaches the
+		 * installation's routes its permissions allow
+		 * (ROUTE_OPERATOR_ORG), as the member's session would. */
+		r->who.operator_org = !strcmp(db_col_text(st, 11), "operator");
 	}
 	db_reset(st);
 	int ret = 0;

@@ -115,7 +115,7 @@ static int do_backup(int argc, char **argv)
 	struct db_conn *c = db_acquire(app.db, &err);
 	if (!c)
 		die("backup: %s", err.msg);
-	int64_t org = bk_first_org(c), id = 0;
+	int64_t org = bk_operator_org(c), id = 0;
 	struct bk_new_run n = {.org = org, .kind = "manual", .via = "cli"};
 	if (org <= 0 || db_begin(c) < 0 || bk_run_insert(c, &n, &id) < 0 ||
 	    db_commit(c) < 0)

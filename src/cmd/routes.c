@@ -14,8 +14,10 @@ int cmd_routes(int argc, char **argv)
 		      "method, path, access (public, session, perm, contact, "
 		      "operator), "
 		      "module, "
-		      "cap, and reauth (always, or self: re-authentication\n"
-		      "needed, always or on one's own {id}).\n",
+		      "cap, reauth (always, or self: re-authentication\n"
+		      "needed, always or on one's own {id}) and operator_org "
+		      "(true: a perm route of the\ninstallation's, for members "
+		      "of the operator organisation only).\n",
 		      strcmp(argv[1], "--help") ? stderr : stdout);
 		return strcmp(argv[1], "--help") ? 1 : 0;
 	}
@@ -40,6 +42,8 @@ int cmd_routes(int argc, char **argv)
 				o, "reauth",
 				json_string(rt->flags & ROUTE_REAUTH ? "always"
 								     : "self"));
+		if (rt->flags & ROUTE_OPERATOR_ORG)
+			json_object_set_new(o, "operator_org", json_true());
 		json_array_append_new(arr, o);
 	}
 	char *s = json_dumps(arr, JSON_INDENT(1));

@@ -8,10 +8,12 @@
 #include "core/health_report.h"
 #include "core/module.h"
 
-void health_report_init(struct health_report *rep, int64_t org)
+void health_report_init(struct health_report *rep, int64_t org,
+			bool installation)
 {
 	memset(rep, 0, sizeof *rep);
 	rep->org = org;
+	rep->installation = installation || org == 0;
 	rep->sections = json_object();
 	rep->failed = json_array();
 }
@@ -196,8 +198,10 @@ json_t *health_report_json(const struct health_report *rep)
 			facts);
 		json_array_append_new(a, o);
 	}
-	return json_pack("{s:o,s:O,s:O}", "indicators", a, "sections",
-			 rep->sections, "failed", rep->failed);
+	return json_pack("{s:s,s:o,s:O,s:O}", "scope",
+			 rep->installation ? "installation" : "organisation",
+			 "indicators", a, "sections", rep->sections, "failed",
+			 rep->failed);
 }
 
 /* A label value as the exposition format quotes it. */

@@ -24,6 +24,14 @@
  *   and `.health = x_health` in the descriptor; the key's label goes to
  *   web/assets/i18n (health.ind.<key>).
  *
+ * Whose figures: a report is an organisation's (org) or the installation's
+ * (org 0: /metrics). An organisation's report holds that organisation's
+ * figures only (filter by org_id); the installation's parts (the nodes,
+ * the storage, the scheduler's heartbeat, backups, the job backlog of every
+ * organisation) are added only when rep->installation is set: for org 0 and
+ * for the operator organisation (whose members run the installation). A
+ * business's report leaves them out rather than showing them empty.
+ *
  * Threads: a report is filled by one thread; nothing here is shared.
  */
 #ifndef ATR_HEALTH_REPORT_H
@@ -87,6 +95,9 @@ struct hr_gauge {
 
 struct health_report {
 	int64_t org; /* 0: all organisations */
+	/* The installation's parts too (see the top): org 0, or the
+	 * operator organisation's report. */
+	bool installation;
 	int n;
 	struct hr_ind ind[HR_INDICATORS_MAX];
 	struct hr_ind scratch; /* what hr_add hands out once full */
@@ -96,8 +107,11 @@ struct health_report {
 	json_t *failed;   /* array of module names whose part failed */
 };
 
-/* Makes an empty report for org (0: all). Free with health_report_free. */
-void health_report_init(struct health_report *rep, int64_t org);
+/* Makes an empty report for org (0: all; the installation's parts always),
+ * with the installation's parts when installation is set. Free with
+ * health_report_free. */
+void health_report_init(struct health_report *rep, int64_t org,
+			bool installation);
 void health_report_free(struct health_report *rep);
 
 /* A new indicator (unknown until hr_value), or a scratch one the report
@@ -131,7 +145,8 @@ bool hr_holds(enum hr_op op, double v, double t);
  * module that fails is named in rep->failed; the others still count. */
 void health_report_collect(struct app *app, struct db_conn *c,
 			   struct health_report *rep);
-/* {"indicators": [...], "sections": {...}, "failed": [...]}; caller owns. */
+/* {"scope": "installation" | "organisation", "indicators": [...],
+ * "sections": {...}, "failed": [...]}; caller owns. */
 json_t *health_report_json(const struct health_report *rep);
 /* Appends the gauges as Prometheus text (HELP/TYPE once per name). */
 void health_report_prom(const struct health_report *rep, struct buf *out);

@@ -138,6 +138,14 @@ struct route {
  * http/upload.h). The route has no schema; a PUT or POST under /api/
  * without one needs this flag. */
 #define ROUTE_RAW_BODY 1024u
+/* ACCESS_PERM only: the installation's, not an organisation's (backups,
+ * the scheduler): besides module.cap, the principal's organisation must
+ * be the operator (principal.operator_org). Any member of the operator
+ * organisation holding the permission passes, through a session or an
+ * API token; everybody else, a business's administrators included, gets
+ * 403 from the pipeline, after the permission check. `atrium routes`
+ * prints it as "operator_org": true. */
+#define ROUTE_OPERATOR_ORG 2048u
 
 #define QUERY_MAX 32
 
@@ -163,8 +171,10 @@ struct principal {
 	int64_t token_id; /* signed in with an API token (no session, no CSRF) */
 	bool admin;
 	/* The principal's organisation is the operator (its kind), filled
-	 * by the authenticator with the organisation's status; with admin,
-	 * what ACCESS_OPERATOR routes need. */
+	 * by the authenticator (session or API token) with the
+	 * organisation's status; with admin, what ACCESS_OPERATOR routes
+	 * need; alone, what ROUTE_OPERATOR_ORG routes add to their
+	 * permission. */
 	bool operator_org;
 	/* A session acting in another organisation than its member's own
 	 * (docs/internals/organisations.md, "Acting in another

@@ -2,7 +2,8 @@
  *
  * Every request goes through pipeline_run, in this order: request id,
  * limits, route match, query parse, authentication, CSRF, sign-in stage,
- * the permission check (and the operator's, ACCESS_OPERATOR), recent
+ * the permission check (and the operator's: ACCESS_OPERATOR, and
+ * ROUTE_OPERATOR_ORG after the permission), recent
  * re-authentication (ROUTE_REAUTH), content type, JSON parse, schema
  * validation, then the handler. Nothing a handler does can skip a step, and a
  * route that forgets its permission cannot be registered (router.c).
@@ -266,6 +267,14 @@ static int run_steps(struct req *r, const struct pipeline_input *in)
 				"you may not %s %s",
 				perm_cap_name(r->route->cap),
 				r->route->module);
+	/* The installation's routes: the permission, held in the operator
+	 * organisation. */
+	if (r->route->access == ACCESS_PERM &&
+	    (r->route->flags & ROUTE_OPERATOR_ORG) && !r->who.operator_org)
+		return atr_fail(&r->err, ATR_E_FORBIDDEN,
+				"this is the installation's, not an "
+				"organisation's: only members of the operator "
+				"organisation may use it");
 	if (r->route->access == ACCESS_OPERATOR &&
 	    !(r->who.admin && r->who.operator_org))
 		return atr_fail(&r->err, ATR_E_FORBIDDEN,

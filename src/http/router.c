@@ -29,6 +29,10 @@ static void check_route(const struct route *rt)
 	    strcmp(rt->path, "/api/v1/auth/logout") != 0)
 		die("route table: %s %s has no body schema",
 		    http_method_name(rt->method), rt->path);
+	if ((rt->flags & ROUTE_OPERATOR_ORG) && rt->access != ACCESS_PERM)
+		die("route table: %s %s: ROUTE_OPERATOR_ORG is for ACCESS_PERM "
+		    "routes (ACCESS_OPERATOR says it for administrators)",
+		    http_method_name(rt->method), rt->path);
 	if ((rt->max_body || rt->form) && !(rt->flags & ROUTE_RAW_BODY))
 		die("route table: %s %s: max_body and form are for "
 		    "ROUTE_RAW_BODY routes",

@@ -1,8 +1,10 @@
 /* jobs_health.c — the job runner's part of the health report: per kind,
  * the backlog (queued jobs whose time has come, waiting for a worker) and
  * how long its oldest has waited. A job waiting out a retry's backoff is
- * not backlog: it waits by design. The cluster's figures, whatever the
- * organisation asking (the runner serves every organisation).
+ * not backlog: it waits by design. An organisation's report counts its
+ * own jobs; the installation's (the operator's, /metrics) every
+ * organisation's, since the runner serves them all and a stuck queue of
+ * one business delays the others.
  */
 #include "atrium.h"
 
@@ -56,7 +58,7 @@ static void jobs_link(char *out, size_t n, const char *kind)
 int jobs_health(struct app *app, struct db_conn *c, int64_t org,
 		struct health_report *rep)
 {
-	(void)org;
+	bool mine = org && !rep->installation;
 	struct kind_row v[KINDS_MAX];
 	int n = 0;
 	/* Every kind this binary runs, so that an empty queue shows too. */
@@ -67,15 +69,20 @@ int jobs_health(struct app *app, struct db_conn *c, int64_t org,
 	char t_now[ATR_TIME_LEN];
 	atr_time_iso(now, t_now);
 	/* The unfinished jobs only, through the index on (status, run_at). */
+#define JOBS_BY_KIND                                                           \
+	"SELECT kind, status, COUNT(*), SUM(CASE WHEN run_at <= ? THEN 1 "     \
+	"ELSE 0 END), MIN(CASE WHEN run_at <= ? THEN run_at END) FROM job "    \
+	"WHERE status IN ('queued', 'running', 'blocked')"
 	struct db_stmt *st = db_prepare(
-		c, "SELECT kind, status, COUNT(*), SUM(CASE WHEN run_at <= ? "
-		   "THEN 1 ELSE 0 END), MIN(CASE WHEN run_at <= ? THEN run_at "
-		   "END) FROM job WHERE status IN ('queued', 'running', "
-		   "'blocked') GROUP BY kind, status");
+	    c, mine ? JOBS_BY_KIND " AND org_id = ? GROUP BY kind, status"
+		    : JOBS_BY_KIND " GROUP BY kind, status");
+#undef JOBS_BY_KIND
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, t_now);
 	db_bind_text(st, 2, t_now);
+	if (mine)
+		db_bind_int(st, 3, org);
 	int rc;
 	while ((rc = db_step(st)) == 1) {
 		const char *kind = db_col_text(st, 0), *s = db_col_text(st, 1);

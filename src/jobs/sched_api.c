@@ -148,34 +148,11 @@ static json_t *next_run(const json_t *tasks)
 	return min ? json_string(min) : json_null();
 }
 
-/* The scheduler, its cron URL and token are the installation's, not an
- * organisation's: 403 unless the caller is a member of the operator
- * organisation (a business's administrator could otherwise replace the
- * token every organisation's cron line uses). 0 or -1. */
-static int operator_only(struct req *r, struct db_conn *c)
-{
-	struct db_stmt *st = db_prepare(
-	    c, "SELECT 1 FROM org WHERE id = ? AND kind = 'operator'");
-	if (!st)
-		return req_db_error(r);
-	db_bind_int(st, 1, r->who.org_id);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		return req_db_error(r);
-	if (rc == 0)
-		return atr_fail(&r->err, ATR_E_FORBIDDEN,
-				"the scheduler is the installation's: only "
-				"administrators of the operator organisation "
-				"may see or change it");
-	return 0;
-}
-
 /* GET /api/v1/scheduler: the Cronjob tab's state. */
 static int sched_h_get(struct req *r)
 {
 	struct db_conn *c = req_db(r);
-	if (!c || operator_only(r, c) < 0)
+	if (!c)
 		return -1;
 	struct db_stmt *st = db_prepare(
 		c, "SELECT last_tick_at, last_tick_node, last_tick_via, "
@@ -240,7 +217,7 @@ static int sched_h_get(struct req *r)
 static int sched_h_token(struct req *r)
 {
 	struct db_conn *c = req_db(r);
-	if (!c || operator_only(r, c) < 0)
+	if (!c)
 		return -1;
 	char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN];
 	token_new(tok);
@@ -401,11 +378,15 @@ static int sched_h_cron(struct req *r)
 	return 0;
 }
 
+/* The scheduler, its cron URL and token are the installation's, not an
+ * organisation's: members of the operator organisation only
+ * (ROUTE_OPERATOR_ORG; a business's administrator could otherwise replace
+ * the token every organisation's cron line uses). */
 static const struct route sched_routes[] = {
 	{HTTP_GET, "/api/v1/scheduler", sched_h_get, ACCESS_PERM, "settings",
-	 CAP_VIEW, NULL, NULL, NULL, 0},
+	 CAP_VIEW, NULL, NULL, NULL, ROUTE_OPERATOR_ORG},
 	{HTTP_POST, "/api/v1/scheduler/token", sched_h_token, ACCESS_PERM,
-	 "settings", CAP_EDIT, &schema_empty, NULL, NULL, 0},
+	 "settings", CAP_EDIT, &schema_empty, NULL, NULL, ROUTE_OPERATOR_ORG},
 	{HTTP_POST, "/cron/run", sched_h_cron, ACCESS_PUBLIC, NULL, 0, NULL,
 	 NULL, NULL, 0},
 	{0},
@@ -470,10 +451,14 @@ static void sched_metrics(struct app *app, struct buf *out)
 
 /* The health report's cron indicator (the spec: updated within 2 minutes
  * is good, more than 5 means cron stopped) and its gauge. The scheduler is
- * the cluster's, whatever the organisation. */
+ * the installation's (its heartbeat, its URL and token): in the operator's
+ * report and /metrics only, as its routes are. */
 static int sched_health(struct app *app, struct db_conn *c, int64_t org,
 			struct health_report *rep)
 {
+	(void)org;
+	if (!rep->installation)
+		return 0;
 	struct db_stmt *st = db_prepare(
 		c, "SELECT last_tick_at, last_tick_node FROM sched_state WHERE "
 		   "id = 1");

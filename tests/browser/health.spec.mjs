@@ -4,9 +4,12 @@
 // the page and listed on the dashboard with its link, the nodes and
 // storage, and the initial-setup checklist with its logged dismissal. The
 // server answers from a report at most health_cache_ms (10 s) old, so the
-// spec reloads until the change shows.
+// spec reloads until the change shows. A business's administrator (the
+// real `atrium org create`) sees the page without the installation's parts:
+// no cron row, no Nodes or Storage card, a line saying whose they are.
+import { spawnSync } from 'node:child_process';
 import { test, expect } from '@playwright/test';
-import { guardPages, navLink, pageApi, signIn, sql, stamp } from './common.mjs';
+import { BASE, guardPages, navLink, pageApi, signIn, sql, stamp } from './common.mjs';
 
 guardPages();
 
@@ -92,4 +95,37 @@ test('dashboard: the initial-setup checklist from real data, dismissed and logge
   } finally {
     await api.call('PATCH', '/api/v1/settings/health', { setup_checklist_dismissed: false });
   }
+});
+
+test('health page of a business: its own figures, without the installation\'s cards', async ({ browser }) => {
+  const atrium = (...args) => {
+    const r = spawnSync(process.env.ATRIUM_BIN, [...args, '--db', `sqlite:${process.env.ATRIUM_DB_FILE}`], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`atrium ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+  const boss = { email: `boss.health.${stamp()}@example.test`, password: `harbour-violet-cedar-${stamp()}` };
+  const out = atrium('org', 'create', '--name', `Health Biz ${stamp()}`, '--admin-email', boss.email, '--admin-name', 'Boss');
+  const id = Number(/\(id (\d+)\)/.exec(out)[1]);
+  atrium('settings', 'set', 'security.twofa_required_admins', 'false', '--org', String(id));
+  const token = decodeURIComponent(/\/set-password#token=([A-Za-z0-9_.~%+-]+)/.exec(out)[1]);
+  const ctx = await browser.newContext({ baseURL: BASE });
+  const set = await ctx.request.post('/api/v1/auth/password/set', { data: { token, password: boss.password } });
+  expect(set.status()).toBe(200);
+  await ctx.clearCookies();
+  const page = await ctx.newPage();
+  await signIn(page, boss.email, boss.password);
+  await expect(page).toHaveURL(/\/admin\/$/);
+  await navLink(page, 'Health').click();
+  await expect(page).toHaveURL(/\/admin\/health$/);
+  const spec = page.getByRole('table', { name: 'System health metrics' });
+  // The spec's six but cron, which is the installation's.
+  await expect(spec.locator('tbody tr td.health-name')).toHaveText(['Blocked emails', 'API error rate',
+    'Webhook delivery rate', 'Administrators with 2FA', 'Active accounts without sign-in for 90 days']);
+  await expect(page.locator('[data-testid="health-jobs"]')).toBeVisible();
+  await expect(page.locator('[data-testid="health-nodes"]')).toHaveCount(0);
+  await expect(page.locator('[data-testid="health-storage"]')).toHaveCount(0);
+  await expect(page.locator('[data-testid="health-scope"]')).toContainText('the installation\'s');
+  await expect(page.locator('tr[data-indicator="disk_free"]')).toHaveCount(0);
+  await expect(page.locator('tr[data-indicator="backup_age"]')).toHaveCount(0);
+  await ctx.close();
 });

@@ -1,4 +1,4 @@
-// THE AUTHORIZATION MATRIX: every /api/v1 route of the route table × eight
+// THE AUTHORIZATION MATRIX: every /api/v1 route of the route table × nine
 // principals, with the expected class of outcome computed from the route's
 // access/module/cap and the principal's grants, never written down by hand.
 // A route added to the server joins the matrix by itself.
@@ -9,7 +9,10 @@
 //   view_own      a role with view_own on every module that has it (nothing else)
 //   view          a role with view on every module
 //   everything    a role with every capability of every module (not admin)
-//   admin         admin@example.test (admin = 1)
+//   admin         admin@example.test (admin = 1, of the operator organisation)
+//   business admin the administrator of a business under the operator
+//                 (`atrium org create`): an administrator, but not of the
+//                 installation
 //   deactivated   a member with the "everything" role who signed in and was then
 //                 deactivated by the admin; they keep their old cookie and CSRF token
 //   expired       a member with the "everything" role whose session row was
@@ -27,6 +30,9 @@
 //   perm route: otherwise                       -> 403
 //   operator route: admin (of organisation 1,   -> allowed; anybody else 403
 //     the operator)
+//   perm route marked operator_org (the         -> 403 for the business admin;
+//     installation's: backups, the scheduler)      the others as any perm route
+//                                                  (they are all of organisation 1)
 //   allowed, on a route marked reauth "always"  -> 403 reauth-required (the
 //                                                  password was not re-entered;
 //                                                  counted as its own class)
@@ -44,6 +50,7 @@ import path from 'node:path';
 import {
   startServer, client, adminClient, staffClient, runBin, uniq, BIN, ROOT,
 } from './harness.mjs';
+import { newBusiness } from './isolation-fixtures.mjs';
 
 const MISSING_ID = 987654321;
 
@@ -63,6 +70,7 @@ const PRINCIPALS = [
   { key: 'view', signedIn: true, grants: 'view' },
   { key: 'everything', signedIn: true, grants: 'all' },
   { key: 'admin', signedIn: true, admin: true },
+  { key: 'business admin', signedIn: true, admin: true, business: true },
   { key: 'deactivated', signedIn: false, grants: 'all' },
   { key: 'expired', signedIn: false, grants: 'all' },
 ];
@@ -74,7 +82,9 @@ function expectedOutcome(route, p, grants) {
   if (!p.signedIn || route.access === 'contact') return 401;
   // The operator console: administrators of the operator organisation
   // (the harness's admin is organisation 1's) and nobody else.
-  if (route.access === 'operator') return p.admin ? 'allowed' : 403;
+  if (route.access === 'operator') return p.admin && !p.business ? 'allowed' : 403;
+  // The installation's perm routes: the permission, in the operator organisation.
+  if (route.operator_org && p.business) return 403;
   if (route.access === 'session' || p.admin) return route.reauth === 'always' ? 'reauth' : 'allowed';
   const held = grants[route.module] || [];
   const need = route.cap === 'view' ? ['view', 'view_own'] : [route.cap];
@@ -221,6 +231,11 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
     clients.view = await member(roleIds.view, 'view');
     clients.everything = await member(roleIds.all, 'everything');
     clients.admin = await adminClient(srv);
+    // An administrator of a business (the route meta-test counts its 403s
+    // on the operator's and the installation's routes).
+    clients['business admin'] = await newBusiness(srv, 'Matrix business', `${uniq('mxboss')}@example.test`,
+      'Harbour-violet-cedar-7731');
+    clients['business admin'].as = 'business-admin';
 
     // Deactivated: signed in (and working), then deactivated by the admin.
     const gone = await member(roleIds.all, 'deactivated');
@@ -287,6 +302,17 @@ describe('authorization matrix (every /api/v1 route × every principal)', () => 
         if (op && typeof op === 'object' && 'responses' in op) reauth.set(`${m.toUpperCase()} ${norm(p)}`, op['x-reauth']);
       }
     }
+    // x-operator-org: true states the installation's perm routes (ROUTE_OPERATOR_ORG).
+    const opOrg = new Map();
+    for (const [p, item] of Object.entries(doc.paths || {})) {
+      for (const [m, op] of Object.entries(item || {})) {
+        if (op && typeof op === 'object' && 'responses' in op) opOrg.set(`${m.toUpperCase()} ${norm(p)}`, op['x-operator-org'] === true);
+      }
+    }
+    const wrongOpOrg = ROUTES
+      .filter((r) => opOrg.has(`${r.method} ${norm(r.path)}`) && opOrg.get(`${r.method} ${norm(r.path)}`) !== Boolean(r.operator_org))
+      .map((r) => `${r.method} ${r.path}: x-operator-org ${opOrg.get(`${r.method} ${norm(r.path)}`)}, route table ${Boolean(r.operator_org)}`);
+    assert.deepEqual(wrongOpOrg, []);
     const wrongReauth = ROUTES
       .filter((r) => reauth.has(`${r.method} ${norm(r.path)}`) && reauth.get(`${r.method} ${norm(r.path)}`) !== r.reauth)
       .map((r) => `${r.method} ${r.path}: x-reauth ${reauth.get(`${r.method} ${norm(r.path)}`)}, route table ${r.reauth}`);

@@ -4,7 +4,12 @@
 // and nodes (a second `atrium serve` on the same database: seen, stopped
 // cleanly, gone), the per-node cache, the health gauges of /metrics, the
 // initial-setup checklist (GET /api/v1/health/setup) and its logged
-// dismissal; 401 and 403 on both routes.
+// dismissal; 401 and 403 on both routes. Organisations (issue 17): a
+// business's administrator sees its own figures only (no nodes, storage,
+// cron or backups, no job, email, API or webhook figure of another
+// organisation), the operator's the installation's parts and every
+// organisation's job backlog; the system log's rows of no organisation are
+// the operator's.
 //
 // The main server runs with ATRIUM_HEALTH_CACHE_MS=0 (a report per ask) and
 // without the in-process scheduler, so that the cron indicator moves only
@@ -15,6 +20,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, client, adminClient, staffClient, assertProblem, waitFor, startNode, stopNode, ISO_MS,
 } from './harness.mjs';
+import { newBusiness } from './isolation-fixtures.mjs';
 
 const HEALTH = '/api/v1/health';
 const SETUP = '/api/v1/health/setup';
@@ -256,6 +262,101 @@ describe('health: indicators, nodes, metrics, setup checklist', () => {
     // One HELP/TYPE per family, whatever the order samples were added in.
     const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
     assert.equal(new Set(types).size, types.length);
+  });
+
+  describe('an organisation\'s report: its own figures; the installation\'s for the operator only', () => {
+    let boss;
+    let biz;
+    const INSTALLATION = ['cron_last_run', 'disk_free', 'backup_age'];
+    const blocked = (o, kind, n) => sql('INSERT INTO job (org_id, kind, status, attempts, run_at, scheduled_at, created_at) VALUES ' +
+      Array.from({ length: n }, () => `(${o}, ${q(kind)}, 'blocked', 5, ${q(iso(0))}, ${q(iso(0))}, ${q(iso(0))})`).join(', '));
+
+    before(async () => {
+      boss = await newBusiness(srv, 'Health Biz', `boss.health.${Date.now()}@example.test`, 'Lantern-quartz-meadow-4482');
+      biz = boss.orgId;
+      assert.notEqual(biz, org);
+    });
+    after(() => {
+      sql("DELETE FROM job WHERE status = 'blocked' AND kind IN ('email', 'biz_only_kind', 'op_only_kind')");
+    });
+
+    it('a business\'s administrator: scope organisation, no nodes, storage, cron or backups', async () => {
+      const b = await report(boss);
+      assert.equal(b.scope, 'organisation');
+      assert.deepEqual(b.sections, {}, 'no installation sections');
+      for (const key of INSTALLATION) assert.ok(!b.indicators.some((x) => x.key === key), `no ${key}`);
+      assert.deepEqual(b.failed, []);
+      // Its own figures are there, the spec's (cron aside) included.
+      for (const key of SIX.filter((k) => k !== 'cron_last_run')) assert.ok(b.indicators.some((x) => x.key === key), key);
+      assert.ok(b.indicators.some((x) => x.key === 'job_backlog' && x.subject === 'email'));
+      // The operator's report keeps them.
+      const op = await report();
+      assert.equal(op.scope, 'installation');
+      assert.ok(Array.isArray(op.sections.nodes) && op.sections.nodes.length >= 1, JSON.stringify(op.sections));
+      assert.ok(op.sections.storage.db_size_bytes > 0);
+      for (const key of ['cron_last_run', 'disk_free']) assert.ok(op.indicators.some((x) => x.key === key), key);
+    });
+
+    it('blocked jobs and emails of another organisation are not counted; the operator sees every organisation\'s backlog', async () => {
+      blocked(org, 'email', 4);
+      blocked(org, 'op_only_kind', 3);
+      blocked(biz, 'email', 2);
+      blocked(biz, 'biz_only_kind', 1);
+      const b = await report(boss);
+      const find = (r, key, subject) => r.indicators.find((x) => x.key === key && (subject === undefined || x.subject === subject));
+      assert.equal(find(b, 'emails_blocked').value, 2, 'its own blocked emails only');
+      assert.equal(find(b, 'job_backlog', 'email').facts.blocked, 2);
+      assert.equal(find(b, 'job_backlog', 'biz_only_kind').facts.blocked, 1);
+      assert.equal(find(b, 'job_backlog', 'op_only_kind'), undefined, 'the operator\'s kind is not the business\'s');
+      assert.equal(find(b, 'job_backlog', 'no_such_kind'), undefined, 'nor the operator\'s queued jobs');
+      // The operator: its own blocked emails; the backlog of the installation.
+      const op = await report();
+      assert.equal(find(op, 'emails_blocked').value, 4);
+      assert.equal(find(op, 'job_backlog', 'email').facts.blocked, 6);
+      assert.equal(find(op, 'job_backlog', 'biz_only_kind').facts.blocked, 1);
+      assert.equal(find(op, 'job_backlog', 'op_only_kind').facts.blocked, 3);
+      // /metrics is the installation's.
+      const text = await (await fetch(`${srv.base}/metrics`)).text();
+      assert.match(text, /^atrium_email_blocked 6$/m);
+      assert.match(text, /^atrium_job_backlog\{kind="biz_only_kind"\} 0$/m);
+    });
+
+    it('API errors, webhook attempts, administrators and 2FA: the business\'s own', async () => {
+      sql('INSERT INTO api_request_log (org_id, at, method, path, status, duration_ms, ip, request_id) VALUES ' +
+        Array.from({ length: 7 }, (_, k) => `(${biz}, ${q(iso(60000))}, 'GET', '/api/v1/leads', 500, 3, '127.0.0.1', 'biz-${k}')`).join(', '));
+      const b = await report(boss);
+      const find = (r, key) => r.indicators.find((x) => x.key === key);
+      assert.equal(find(b, 'api_error_rate').facts.errors, 7, 'its 5xx, not the operator\'s 260');
+      assert.equal(find(b, 'webhook_success_rate').facts.attempts, 0, 'no attempt of the operator\'s webhook');
+      assert.equal(find(b, 'webhook_success_rate').status, 'unknown');
+      assert.deepEqual([find(b, 'admins_2fa').facts.admins, find(b, 'admins_2fa').facts.with_2fa], [1, 0]);
+      assert.equal(find(b, 'accounts_inactive').value, 0);
+      const op = await report();
+      assert.equal(find(op, 'api_error_rate').facts.errors, 260);
+      assert.equal(find(op, 'webhook_success_rate').facts.attempts, 110);
+    });
+
+    it('the setup checklist: no cron step for a business', async () => {
+      const r = await boss.req('GET', SETUP);
+      assert.equal(r.status, 200, r.text);
+      assert.ok(!r.body.items.some((x) => x.key === 'cron'), JSON.stringify(r.body.items));
+      assert.equal(r.body.total, r.body.items.length);
+      const o = await admin.req('GET', SETUP);
+      assert.ok(o.body.items.some((x) => x.key === 'cron'));
+    });
+
+    it('the system log\'s rows of no organisation are the operator\'s administrators\', never a business\'s', async () => {
+      const mark = `ZQ-SYSLOG-${Date.now()}`;
+      sql(`INSERT INTO system_log (at, org_id, node, status, message) VALUES (${q(iso(0))}, NULL, 'n1', 500, ${q(`${mark} installation`)}),
+        (${q(iso(0))}, ${biz}, 'n1', 500, ${q(`${mark} business`)})`);
+      const seen = async (c) => {
+        const r = await c.req('GET', '/api/v1/system-log', { query: { q: mark } });
+        assert.equal(r.status, 200, r.text);
+        return r.body.data.map((x) => x.message.replace(`${mark} `, '')).sort();
+      };
+      assert.deepEqual(await seen(boss), ['business']);
+      assert.deepEqual(await seen(admin), ['installation']);
+    });
   });
 
   describe('a second node', () => {

@@ -18,8 +18,13 @@
 //                              B data in the answer
 //   refuse({body: (F) => ..})  a write of A's own whose body names B's
 //                              records: must be refused (4xx), never 2xx
-//   operator({p})              operator administrators only: A's
-//                              administrator is refused 403
+//   operator({p})              the installation's: a perm route marked
+//                              operator_org in `atrium routes` (members of
+//                              the operator organisation with the
+//                              permission) or an operator route; A's
+//                              administrator is refused 403. The walk
+//                              checks that these lines and the route
+//                              table's operator_org routes are the same.
 // A line may be an array of calls (B's record, and A's record pointed at
 // B's), see PATCH /api/v1/contacts/{id}. In p, 'key' is B's fixture,
 // 'a:key' A's own, '=text' a literal. Bodies and queries may be functions

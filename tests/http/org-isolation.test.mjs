@@ -280,6 +280,7 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
     opFix.backup = bk.body.id;
     // A first: its webhook and automation exist while B's records are made.
     A = await newBusiness(srv, 'Business A', `boss.${uniq('a')}@example.test`, PASSWORD.A);
+    A.as = 'business-admin'; // its 403s on the installation's routes count for the route meta-test
     F.A = await makeOrg(srv, A, `ZQ-ORGA-${uniq('')}`, { rx, hookPath: '/ok/a/' });
     F.A.id.admin = A.me.id;
     B = await newBusiness(srv, 'Business B', `boss.${uniq('b')}@example.test`, PASSWORD.B);
@@ -314,6 +315,13 @@ describe('isolation walk: two sibling businesses, every route', { timeout: 60000
   it('every session, perm and contact route has a line in the isolation table', () => {
     const missing = ROUTES.filter((r) => !callsOf(r)).map((r) => `${r.method} ${r.path}`);
     assert.deepEqual(missing, [], 'routes the walk cannot call: add a line to tests/http/isolation-table.mjs');
+  });
+
+  it('the table\'s operator lines are exactly the perm routes the route table marks operator_org', () => {
+    const wrong = ROUTES.filter((r) => r.access === 'perm')
+      .filter((r) => Boolean(r.operator_org) !== (callsOf(r) || []).some((c) => c.kind === 'operator'))
+      .map((r) => `${r.method} ${r.path} (operator_org ${Boolean(r.operator_org)})`);
+    assert.deepEqual(wrong, [], 'an operator() line for a route not marked operator_org, or the reverse');
   });
 
   it('the walk\'s searches are not vacuous: B finds its marker, A finds its own in lists, CSV, xlsx and PDF', async () => {

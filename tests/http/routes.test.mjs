@@ -19,8 +19,10 @@
 //     or an OpenAPI operation has no route;
 //   - a route (static /assets/* aside) was never answered 2xx/3xx in the tests, a
 //     session/perm/contact route never 401, or a perm route (or a contact route with a
-//     module) never 403, or an operator route never 403 to a business's administrator
-//     (a request made by a client marked `as = 'business-admin'`);
+//     module) never 403, or an operator route or a perm route marked operator_org
+//     (the installation's: members of the operator organisation only) never 403 to
+//     a business's administrator (a request made by a client marked
+//     `as = 'business-admin'`);
 //   - a session/perm/contact route was not called by the isolation walk
 //     (org-isolation.test.mjs, which writes the routes it walked to
 //     build/test-results/isolation-walk.jsonl, beside the coverage file): every
@@ -228,11 +230,11 @@ describe('route table (meta-test)', () => {
       assert.deepEqual(missing, [], 'routes never tested for 403');
     });
 
-    it('every operator route was answered 403 to a business administrator', { skip }, () => {
-      const missing = routes.filter((r) => r.access === 'operator')
+    it('every operator route and operator_org perm route was answered 403 to a business administrator', { skip }, () => {
+      const missing = routes.filter((r) => r.access === 'operator' || r.operator_org)
         .filter((r) => !hits(r).some((e) => e.status === 403 && e.as === 'business-admin'))
         .map((r) => `${r.method} ${r.path}`);
-      assert.deepEqual(missing, [], 'operator routes never refused to a business administrator');
+      assert.deepEqual(missing, [], 'operator and operator_org routes never refused to a business administrator');
     });
   });
 });

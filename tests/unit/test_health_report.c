@@ -70,7 +70,8 @@ TEST(health_judge_unknown_and_forced)
 TEST(health_report_json_and_prom)
 {
 	struct health_report *rep = xcalloc(1, sizeof *rep);
-	health_report_init(rep, 0);
+	health_report_init(rep, 0, false);
+	CHECK(rep->installation); /* org 0: the installation's, always */
 	struct hr_ind *i = hr_add(rep, "job_backlog", "seconds", "/x");
 	hr_subject(i, "email");
 	hr_value(i, 1000);
@@ -83,6 +84,8 @@ TEST(health_report_json_and_prom)
 	hr_gauge(rep, "atrium_c", "C.", NULL, NULL, NAN); /* dropped */
 	hr_gauge(rep, "atrium_d", "D.", NULL, NULL, INFINITY);
 	json_t *o = health_report_json(rep);
+	CHECK_STR(json_string_value(json_object_get(o, "scope")),
+		  "installation");
 	json_t *ind = json_array_get(json_object_get(o, "indicators"), 0);
 	CHECK_STR(json_string_value(json_object_get(ind, "status")), "warning");
 	CHECK_STR(json_string_value(json_object_get(ind, "subject")), "email");
@@ -108,6 +111,18 @@ TEST(health_report_json_and_prom)
 	for (int k = 0; k < HR_INDICATORS_MAX + 5; k++)
 		hr_value(hr_add(rep, "k", "count", ""), k);
 	CHECK_EQ_INT(rep->n, HR_INDICATORS_MAX);
+	health_report_free(rep);
+	/* An organisation's report: the installation's parts only when
+	 * asked (the operator's). */
+	health_report_init(rep, 7, false);
+	CHECK(!rep->installation);
+	o = health_report_json(rep);
+	CHECK_STR(json_string_value(json_object_get(o, "scope")),
+		  "organisation");
+	json_decref(o);
+	health_report_free(rep);
+	health_report_init(rep, 1, true);
+	CHECK(rep->installation);
 	health_report_free(rep);
 	free(rep);
 }

@@ -1,6 +1,9 @@
 // System health (/admin/health): the spec's six indicators with their
 // thresholds and the screen that fixes each, then the job backlog by kind,
-// the nodes of the cluster and the storage (GET /api/v1/health). The page
+// the nodes of the cluster and the storage (GET /api/v1/health). A
+// business's report (scope "organisation") holds its own figures only: no
+// cron, backups, nodes or storage (the installation's, the operator's), so
+// those cards are not drawn and a line says whose they are. The page
 // reads the report again every 30 seconds while it is open; each node
 // answers from a report at most health_cache_ms old.
 import { h, icon, pageTitle, timeEl } from '../dom.js';
@@ -129,6 +132,9 @@ function render(body, stamp, b) {
   const jobs = inds.filter((i) => i.key === 'job_backlog');
   const more = inds.filter((i) => !SPEC_KEYS.includes(i.key) && i.key !== 'job_backlog');
   const sections = b.sections || {};
+  // The installation's parts: the operator organisation's report (and an
+  // older server's, which has no scope).
+  const installation = b.scope !== 'organisation';
   stamp.replaceChildren(t('health.generated'), ' ', timeEl(b.generated_at), ' · ', t('health.version', { version: b.version }));
   body.replaceChildren(...[
     Array.isArray(b.failed) && b.failed.length
@@ -137,8 +143,10 @@ function render(body, stamp, b) {
       indicatorTable(spec, t('health.spec'))),
     more.length ? section('health-more', t('health.more'), indicatorTable(more, t('health.more'))) : null,
     section('health-jobs', t('health.jobs'), jobs.length ? indicatorTable(jobs, t('health.jobs')) : emptyState(t('health.no_jobs'))),
-    section('health-nodes', t('health.nodes'), nodesTable(Array.isArray(sections.nodes) ? sections.nodes : [])),
-    section('health-storage', t('health.storage'), storageBox(sections.storage)),
+    installation ? section('health-nodes', t('health.nodes'), nodesTable(Array.isArray(sections.nodes) ? sections.nodes : []))
+      : null,
+    installation ? section('health-storage', t('health.storage'), storageBox(sections.storage)) : null,
+    installation ? null : h('p', { class: 'muted health-note', dataset: { testid: 'health-scope' } }, t('health.org_scope')),
   ].filter(Boolean));
 }
 
