@@ -6,12 +6,20 @@
  * printed. The change is written to the activity log with actor "cli".
  * `atrium org create --admin-email` adds an organisation's first
  * administrator the same way (cmd_member_add).
+ *
+ * An email whose person has an account in another organisation adds a
+ * membership of this one to that account, as POST /api/v1/staff does
+ * (auth/membership.h): no new password, no link; they sign in with their
+ * own. The command says so (it runs on the server, for the operator, so
+ * there is nobody to hide the address's existence from).
  */
 #include "atrium.h"
 
 #include <getopt.h>
 #include <sodium.h>
 
+#include "auth/membership.h"
+#include "auth/org.h"
 #include "auth/password.h"
 #include "auth/staff_store.h"
 #include "auth/token.h"
@@ -22,30 +30,51 @@
 #include "core/validate.h"
 
 static const char admin_usage[] =
-	"usage: atrium admin create --email EMAIL --name NAME\n"
-	"                           [--password-stdin] [--db URL] [--config FILE]\n"
-	"\n"
-	"Adds an administrator. Without --password-stdin, prints a one-time\n"
-	"link (valid 72 hours) where they set their password.\n";
+    "usage: atrium admin create --email EMAIL --name NAME [--org ID]\n"
+    "                           [--password-stdin] [--db URL] [--config FILE]\n"
+    "\n"
+    "Adds an administrator to organisation ID (default 1, the operator).\n"
+    "Without --password-stdin, prints a one-time link (valid 72 hours)\n"
+    "where they set their password. A person who has an account in another\n"
+    "organisation becomes an administrator of this one too and signs in\n"
+    "with their own password.\n";
 
 static const char staff_usage[] =
-	"usage: atrium staff add --email EMAIL --name NAME [--admin]\n"
-	"                        [--password-stdin] [--db URL] [--config FILE]\n"
-	"\n"
-	"Adds a staff member (an administrator with --admin). Without\n"
-	"--password-stdin, prints a one-time link (valid 72 hours) where they\n"
-	"set their password.\n";
+    "usage: atrium staff add --email EMAIL --name NAME [--admin] [--org ID]\n"
+    "                        [--password-stdin] [--db URL] [--config FILE]\n"
+    "\n"
+    "Adds a staff member (an administrator with --admin) to organisation ID\n"
+    "(default 1, the operator). Without --password-stdin, prints a one-time\n"
+    "link (valid 72 hours) where they set their password. A person who has\n"
+    "an account in another organisation becomes a member of this one too\n"
+    "and signs in with their own password (no link, --password-stdin not\n"
+    "applied).\n";
 
 int cmd_member_add(struct db_conn *c, int64_t org, const char *email,
-		   const char *name, bool admin, const char *hash,
-		   int64_t *id, char *tok, struct atr_err *err)
+		   const char *name, bool admin, const char *hash, int64_t *id,
+		   char *tok, int64_t *home_org, struct atr_err *err)
 {
+	char norm[EMAIL_MAX + 1];
+	staff_store_email_norm(email, norm, sizeof norm);
+	struct staff_row home = {0};
+	int known = staff_store_load(c, "email", norm, 0, &home);
+	if (known < 0)
+		return atr_fail(err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	bool link = known && home.org_id != org;
+	*home_org = link ? home.org_id : 0;
+	tok[0] = 0;
 	if (staff_store_seats_free(c, org, err) < 0 ||
-	    staff_store_insert(c, org, email, name, admin, hash, id, err) < 0)
+	    (link ? membership_insert(c, org, &home, admin, id, err)
+		  : staff_store_insert(c, org, email, name, admin, hash, id,
+				       err)) < 0)
 		return -1;
 	json_t *diff = json_pack("{s:{s:s},s:{s:s},s:{s:b}}", "email", "to",
-				 email, "name", "to", name, "admin", "to",
-				 admin);
+				 link ? home.email : email, "name", "to",
+				 link ? home.name : name, "admin", "to", admin);
+	if (link)
+		json_object_set_new(
+		    diff, "home_org_id",
+		    json_pack("{s:I}", "to", (json_int_t)home.org_id));
 	struct activity a = {.org_id = org,
 			     .actor_name = "cli",
 			     .action = "create",
@@ -54,10 +83,9 @@ int cmd_member_add(struct db_conn *c, int64_t org, const char *email,
 			     .diff = diff};
 	int rc = activity_record(c, &a);
 	json_decref(diff);
-	if (!rc && hash)
+	if (!rc && hash && !link)
 		rc = password_history_push(c, org, *id, hash);
-	tok[0] = 0;
-	if (!rc && !hash) {
+	if (!rc && !hash && !link) {
 		char h[TOKEN_HASH_LEN + 1], now[ATR_TIME_LEN], exp[ATR_TIME_LEN];
 		token_new(tok);
 		token_hash(tok, h);
@@ -87,17 +115,19 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 		      const char *cmdname)
 {
 	static const struct option opts[] = {
-		{"email", required_argument, 0, 'e'},
-		{"name", required_argument, 0, 'n'},
-		{"admin", no_argument, 0, 'a'},
-		{"password-stdin", no_argument, 0, 'p'},
-		{"db", required_argument, 0, 'd'},
-		{"config", required_argument, 0, 'c'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
+	    {"email", required_argument, 0, 'e'},
+	    {"name", required_argument, 0, 'n'},
+	    {"admin", no_argument, 0, 'a'},
+	    {"password-stdin", no_argument, 0, 'p'},
+	    {"org", required_argument, 0, 'o'},
+	    {"db", required_argument, 0, 'd'},
+	    {"config", required_argument, 0, 'c'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	struct cmd_settings s = {0};
 	const char *email = NULL, *name = NULL;
+	int64_t org = 1;
 	bool from_stdin = false;
 	int o, idx = 0;
 	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
@@ -119,6 +149,15 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 		case 'p':
 			from_stdin = true;
 			break;
+		case 'o': {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+			if (*optarg == 0 || *end || v < 1)
+				die("%s: --org must be an organisation id",
+				    cmdname);
+			org = v;
+			break;
+		}
 		case 'd':
 		case 'c':
 			cmd_setting(&s, opts[idx].name, optarg);
@@ -150,7 +189,7 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 	/* The organisation's password policy applies here too. */
 	char hash[PASSWORD_HASH_MAX] = "";
 	if (pw) {
-		struct pw_subject who = {1, 0, email, name, false};
+		struct pw_subject who = {org, 0, email, name, false};
 		if (password_policy_check(c, &who, pw, "password", &err) < 0)
 			die("%s: the password %s", cmdname,
 			    err.nfields ? err.fields[0].detail : err.msg);
@@ -161,19 +200,28 @@ static int add_member(int argc, char **argv, bool admin, const char *usage,
 	}
 	if (db_begin(c) < 0)
 		die("%s", db_errmsg(c));
-	int64_t id;
+	if (org_find(c, org, &(struct org_row){0}, &err) < 0)
+		die("%s: %s", cmdname, err.msg);
+	int64_t id, home_org;
 	char tok[TOKEN_LEN + 1] = "";
-	int rc = cmd_member_add(c, 1, email, name, admin,
-				from_stdin ? hash : NULL, &id, tok, &err);
+	int rc =
+	    cmd_member_add(c, org, email, name, admin, from_stdin ? hash : NULL,
+			   &id, tok, &home_org, &err);
 	if (rc < 0)
 		die("%s: %s", cmdname,
 		    err.nfields ? err.fields[0].detail : err.msg);
 	if (db_commit(c) < 0)
 		die("%s: %s", cmdname, db_errmsg(c));
 	db_release(c);
-	printf("%s: added %s%s <%s> (id %lld)\n", cmdname,
-	       admin ? "administrator " : "", name, email, (long long)id);
-	if (!from_stdin)
+	printf("%s: added %s%s <%s> (id %lld) to organisation %lld\n", cmdname,
+	       admin ? "administrator " : "", name, email, (long long)id,
+	       (long long)org);
+	if (home_org)
+		printf("They have an account in organisation %lld: they sign "
+		       "in with their own password (no link; a password "
+		       "given here is not applied).\n",
+		       (long long)home_org);
+	else if (!from_stdin)
 		printf("Send them this one-time link (valid 72 hours) to set "
 		       "their password:\n\n    %s/set-password#token=%s\n\n",
 		       app.cfg.public_url, tok);

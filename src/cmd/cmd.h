@@ -40,13 +40,16 @@ int cmd_restore(int argc, char **argv);
  * create` and `atrium staff add` do: the seat check, the row, its
  * activity row (actor "cli"), and either hash's history entry (hash: an
  * argon2 hash) or, when hash is NULL, a set-password link valid 72 hours
- * whose token goes to tok (TOKEN_LEN + 1 bytes, auth/token.h). 0 with the
- * id in *id, or -1 with err (a field error for a taken email; 409 when no
+ * whose token goes to tok (TOKEN_LEN + 1 bytes, auth/token.h). An email
+ * whose person has an account in another organisation adds a membership
+ * of org to it (auth/membership.h): no password, no link (tok ""), and
+ * *home_org names their organisation (0 otherwise). 0 with the id in *id,
+ * or -1 with err (a field error for an email already in org; 409 when no
  * seat is free). */
 struct db_conn;
 int cmd_member_add(struct db_conn *c, int64_t org, const char *email,
-		   const char *name, bool admin, const char *hash,
-		   int64_t *id, char *tok, struct atr_err *err);
+		   const char *name, bool admin, const char *hash, int64_t *id,
+		   char *tok, int64_t *home_org, struct atr_err *err);
 int cmd_org(int argc, char **argv);
 
 /* Collected command-line settings: --config and config overrides. */

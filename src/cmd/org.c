@@ -315,11 +315,11 @@ static int do_create(struct app *app, struct db_conn *c, const struct opts *o)
 	json_t *diff = org_created_diff(&made);
 	record(c, id, "create", diff);
 	json_decref(diff);
-	int64_t admin_id = 0;
+	int64_t admin_id = 0, home_org = 0;
 	char tok[TOKEN_LEN + 1] = "";
 	if (o->admin_email &&
 	    cmd_member_add(c, id, o->admin_email, o->admin_name, true, NULL,
-			   &admin_id, tok, &err) < 0)
+			   &admin_id, tok, &home_org, &err) < 0)
 		refused("create", &err);
 	if (db_commit(c) < 0)
 		db_die(c);
@@ -328,7 +328,13 @@ static int do_create(struct app *app, struct db_conn *c, const struct opts *o)
 	       org_kind_name(made.kind), made.name, (long long)id,
 	       org_kind_name(parent.kind), parent.name,
 	       (long long)parent.id);
-	if (admin_id)
+	if (admin_id && home_org)
+		printf("its administrator <%s> (id %lld) has an account in "
+		       "organisation %lld: they sign in with their own "
+		       "password and find it in their organisation menu\n",
+		       o->admin_email, (long long)admin_id,
+		       (long long)home_org);
+	else if (admin_id)
 		printf("its administrator %s <%s> (id %lld): send them this "
 		       "one-time link (valid 72 hours) to set their "
 		       "password:\n\n    %s/set-password#token=%s\n\n",

@@ -300,6 +300,41 @@ describe('members of several organisations and the switcher', () => {
     assert.equal((await c.req('POST', SWITCH, { body: { org_id: bizId } })).status, 200);
   });
 
+  it('the command line adds a person of another organisation as a member too (atrium staff add --org, org create --admin-email)', async () => {
+    const p = await addMember(srv, admin, {}, 'cli-person');
+    const email = p.record.email;
+    const pw = `Temp-${email.split('@')[0]}-password-changed`;
+    // staff add --org B: a membership of B, no link, no password applied.
+    const r = srv.cli(['staff', 'add', '--email', email.toUpperCase(), '--name', 'Ignored', '--org', String(bizId), '--password-stdin'],
+      { input: 'Some-other-password-1234\n' });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /account in organisation 1: they sign in with their own password/);
+    assert.doesNotMatch(r.stdout, /set-password/);
+    const row = srv.sql(`SELECT id, name, CASE WHEN password_hash IS NULL THEN 1 ELSE 0 END FROM staff WHERE org_id = ${bizId} AND identity_id = ${p.id}`).stdout.trim().split('|');
+    assert.equal(row[1], p.record.name, 'the name is the person\'s');
+    assert.equal(row[2], '1', 'no password of its own');
+    assert.equal(count(`SELECT COUNT(*) FROM activity_log WHERE org_id = ${bizId} AND entity = 'staff' AND entity_id = ${row[0]} AND action = 'create' AND actor_name = 'cli'`), '1');
+    // They sign in with their own password and find B among theirs.
+    const c = client(srv.base);
+    await c.login(email, pw);
+    const orgs = (await c.req('GET', ORGS)).body.data.map((o) => o.org_id).sort((a, b) => a - b);
+    assert.deepEqual(orgs, [1, bizId]);
+    // A second time: taken in B; an unknown organisation: refused.
+    const again = srv.cli(['staff', 'add', '--email', email, '--name', 'x', '--org', String(bizId)]);
+    assert.notEqual(again.status, 0);
+    assert.match(again.stderr, /a staff member with this email exists/);
+    const none = srv.cli(['staff', 'add', '--email', `${uniq('x')}@example.test`, '--name', 'x', '--org', '987654']);
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr, /987654/);
+    // org create --admin-email of an existing person: their membership, no link.
+    const o = org('create', '--name', `Linked Biz ${uniq('l')}`, '--admin-email', email, '--admin-name', 'x');
+    assert.equal(o.status, 0, o.stderr);
+    assert.match(o.stdout, /has an account in organisation 1/);
+    assert.doesNotMatch(o.stdout, /set-password/);
+    const newOrg = Number(/\(id (\d+)\)/.exec(o.stdout)[1]);
+    assert.equal(count(`SELECT admin FROM staff WHERE org_id = ${newOrg} AND identity_id = ${p.id}`), '1');
+  });
+
   it('switch: every invalid field named, an organisation that is not theirs 404 whether it exists or not', async () => {
     const c = await personClient();
     assertFieldErrors(await c.req('POST', SWITCH, { body: {} }), { org_id: 'required' });
