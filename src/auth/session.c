@@ -413,13 +413,14 @@ json_t *session_me_json(struct req *r)
 				 (json_int_t)r->who.token_id, "stage", "full",
 				 "localization", l10n);
 	json_t *me = json_pack(
-	    "{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o,s:b},s:s,s:s,s:o,s:o}", "staff",
-	    "id", (json_int_t)r->who.staff_id, "email", r->who.email, "name",
-	    r->who.name, "admin", r->who.admin, "org_id",
+	    "{s:{s:I,s:s,s:s,s:b,s:I,s:b,s:o,s:b,s:b},s:s,s:s,s:o,s:o}",
+	    "staff", "id", (json_int_t)r->who.staff_id, "email", r->who.email,
+	    "name", r->who.name, "admin", r->who.admin, "org_id",
 	    (json_int_t)r->who.org_id, "must_change_password",
 	    r->who.must_change_password, "permissions", perms, "operator",
-	    r->who.admin && r->who.operator_org, "csrf_token", r->who.csrf,
-	    "stage", stages[r->who.stage], "session", session_times_json(r),
+	    r->who.admin && r->who.operator_org, "operator_org",
+	    r->who.operator_org, "csrf_token", r->who.csrf, "stage",
+	    stages[r->who.stage], "session", session_times_json(r),
 	    "localization", l10n);
 	/* A session acting in another organisation says where and till
 	 * when (the banner of the web admin); null otherwise. */

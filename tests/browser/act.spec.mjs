@@ -4,6 +4,7 @@
 // reloads in the business under a banner (operator mode, until when); the
 // business's lead is in its list; a missing reason is named on its field;
 // "Leave" brings the operator's own organisation back and the banner goes.
+// A business's administrator is shown none of the installation's pages.
 // Environment: ATRIUM_URL, ATRIUM_ADMIN_EMAIL, ATRIUM_ADMIN_PASSWORD,
 // ATRIUM_BIN and ATRIUM_DB_FILE (scripts/test-all sets them).
 import { test, expect } from '@playwright/test';
@@ -61,4 +62,18 @@ test('the operator acts in a business from the header, under a banner, and leave
   const back = await (await page.request.get('/api/v1/auth/me')).json();
   expect(back.staff.org_id).toBe(1);
   expect(back.acting).toBeNull();
+});
+
+test("a business's administrator sees neither the installation's Cronjob and Backups tabs nor Backups in the menu", async ({ page }) => {
+  const biz = await business('Own');
+  await biz.close();
+  await signIn(page, biz.email, biz.password);
+  await expect(page.getByTestId('user-name')).toBeVisible();
+  await page.goto('/admin/settings');
+  await expect(page.getByRole('tab', { name: 'General' })).toBeVisible();
+  await expect(page.getByRole('tab', { name: 'Cronjob' })).toHaveCount(0);
+  await expect(page.getByRole('tab', { name: 'Backups' })).toHaveCount(0);
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Backups', exact: true })).toHaveCount(0);
+  const me = await (await page.request.get('/api/v1/auth/me')).json();
+  expect(me.staff.operator_org).toBe(false);
 });

@@ -96,8 +96,9 @@ export function atrium(...args) {
 
 /**
  * A business made with the real `atrium org create`, its first administrator
- * signed in through the API by the set-password link: {id, name, call(method,
- * url, data) -> {status, body}, close()}.
+ * signed in through the API by the set-password link: {id, name, email,
+ * password (the administrator's), call(method, url, data) -> {status, body},
+ * close()}.
  */
 export async function business(prefix = 'Biz') {
   const name = `${prefix} ${stamp()}`;
@@ -114,7 +115,7 @@ export async function business(prefix = 'Biz') {
     const res = await ctx.fetch(url, { method, headers: { 'X-CSRF-Token': csrf }, data });
     return { status: res.status(), body: await res.json().catch(() => null) };
   };
-  return { id, name, call, close: () => ctx.dispose() };
+  return { id, name, email: boss.email, password: boss.password, call, close: () => ctx.dispose() };
 }
 
 /** An ISO time `ms` ago, as the server stores times. */

@@ -9,6 +9,8 @@
 //   adminOnly hidden from non-admins if /auth/me ever lacks `permissions`
 //   operatorOnly shown only to administrators of the operator organisation
 //             (/auth/me's staff.operator)
+//   operatorOrg shown only to members of the operator organisation (the
+//             installation's pages: /auth/me's staff.operator_org), with module
 //   group     section heading: null (top), CRM, Sales, Organisation,
 //             Administration, Utilities
 //   order     position within the group (lower first)

@@ -111,10 +111,13 @@ export function mustChangePassword() {
  * see everything. Without `permissions` (an older server) non-admins see
  * the modules not marked adminOnly and the server answers 403 for the rest.
  */
-export function canView(module, { adminOnly = false, operatorOnly = false } = {}) {
+export function canView(module, { adminOnly = false, operatorOnly = false, operatorOrg = false } = {}) {
   if (!current) return false;
   // The operator console: administrators of the operator organisation.
   if (operatorOnly) return current.operator === true;
+  // The installation's pages (backups, the scheduler): members of the
+  // operator organisation holding the module (ROUTE_OPERATOR_ORG).
+  if (operatorOrg && current.operator_org !== true) return false;
   if (current.admin) return true;
   if (!module) return true;
   const perms = current.permissions;

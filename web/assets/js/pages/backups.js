@@ -207,7 +207,7 @@ export async function backupsPage(ctx, root) {
 
 export const routes = [[PATH, backupsPage]];
 export const nav = [
-  { path: PATH, key: 'nav.backups', label: 'Backups', module: 'backups', adminOnly: true, group: 'Utilities', order: 40,
+  { path: PATH, key: 'nav.backups', label: 'Backups', module: 'backups', adminOnly: true, operatorOrg: true, group: 'Utilities', order: 40,
     icon: ['M4 7c0-1.7 3.6-3 8-3s8 1.3 8 3-3.6 3-8 3-8-1.3-8-3z', 'M4 7v10c0 1.7 3.6 3 8 3s8-1.3 8-3V7',
       'M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3'] },
 ];

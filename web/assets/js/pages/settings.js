@@ -177,15 +177,18 @@ const TABS = [
   { key: 'seats', label: 'Seats', groups: ['seats'] },
   { key: 'security', label: 'Security', groups: ['security'] },
   { key: 'integrations', label: 'Integrations', groups: ['integrations'] },
-  { key: 'cron', label: 'Cronjob', groups: [] },
-  { key: 'backups', label: 'Backups', groups: [], adminOnly: true },
+  { key: 'cron', label: 'Cronjob', groups: [], operatorOrg: true },
+  { key: 'backups', label: 'Backups', groups: [], adminOnly: true, operatorOrg: true },
 ];
 
 export async function settingsPage(ctx, root) {
   ctx.setTitle(t('nav.settings'));
   const want = ctx.query.get('tab');
-  // Backups are the administrators' (the server answers 403 to others).
-  const shown = TABS.filter((x) => !x.adminOnly || (me() && me().admin));
+  // Backups are the administrators' (the server answers 403 to others);
+  // cron and backups the installation's, the operator organisation's
+  // members' only (a business's are refused by the server).
+  const shown = TABS.filter((x) => (!x.adminOnly || (me() && me().admin))
+    && (!x.operatorOrg || (me() && me().operator_org === true)));
   const tb = tabs({
     label: t('nav.settings'),
     selected: shown.some((x) => x.key === want) ? want : 'general',
