@@ -29,6 +29,7 @@
 
 #include "admin/operator.h"
 #include "auth/auth.h"
+#include "auth/membership.h"
 #include "auth/org.h"
 #include "auth/staff_store.h"
 #include "core/activity.h"
@@ -38,6 +39,7 @@
 #include "core/log.h"
 #include "core/module.h"
 #include "db/db.h"
+#include "email/email.h"
 #include "http/http.h"
 #include "http/list.h"
 #include "http/perm.h"
@@ -348,17 +350,55 @@ static void create_check(struct req *r)
 	if (aname && !email && !json_object_get(r->body, "admin_email"))
 		atr_field(&r->err, "admin_email", "required",
 			  "the first administrator needs an email too");
-	if (email) {
-		char norm[EMAIL_MAX + 1];
-		struct staff_row s;
-		staff_store_email_norm(email, norm, sizeof norm);
-		int found = staff_store_load(r->db, "email", norm, 0, &s);
-		if (found < 0)
-			req_db_error(r);
-		else if (found)
-			atr_field(&r->err, "admin_email", "taken",
-				  "a staff member with this email exists");
-	}
+	/* An email of a person with an account elsewhere is no error: they
+	 * become the new organisation's administrator with that account. */
+}
+
+/* The first administrator of new organisation org: a person with an
+ * account in another organisation becomes its administrator with that
+ * account (a membership, auth/membership.h; told by email), anybody else
+ * a new member with a set-password link. Both emails go out through the
+ * operator's settings (the new organisation has none yet). 0 with *id and
+ * *linked, or -1. */
+static int first_admin(struct req *r, struct db_conn *c, int64_t org,
+		       int64_t *id, bool *linked)
+{
+	const char *email = bstr(r, "admin_email"),
+		   *aname = bstr(r, "admin_name");
+	char norm[EMAIL_MAX + 1];
+	staff_store_email_norm(email, norm, sizeof norm);
+	struct staff_row home = {0};
+	int known = staff_store_load(c, "email", norm, 0, &home);
+	if (known < 0)
+		return req_db_error(r);
+	*linked = known == 1;
+	if (staff_store_seats_free(c, org, &r->err) < 0 ||
+	    (*linked ? membership_insert(c, org, &home, true, id, &r->err)
+		     : staff_store_insert(c, org, email, aname, true, NULL, id,
+					  &r->err)) < 0)
+		return -1;
+	json_t *diff = json_pack("{s:{s:s},s:{s:s},s:{s:b}}", "email", "to",
+				 *linked ? home.email : email, "name", "to",
+				 *linked ? home.name : aname, "admin", "to", 1);
+	if (*linked)
+		json_object_set_new(
+		    diff, "home_org_id",
+		    json_pack("{s:I}", "to", (json_int_t)home.org_id));
+	int rc = record(r, org, "create", "staff", *id, diff);
+	json_decref(diff);
+	if (rc < 0)
+		return -1;
+	if (!*linked)
+		return auth_send_link_for(r, org, *id, email, aname,
+					  "set_password", INVITE_HOURS,
+					  "invitation");
+	char link[512];
+	snprintf(link, sizeof link, "%s/admin", r->app->cfg.public_url);
+	json_t *vars = json_pack("{s:s,s:s}", "name", home.name, "link", link);
+	rc = email_enqueue(c, r->who.org_id, home.email, "membership_added",
+			   vars);
+	json_decref(vars);
+	return rc < 0 ? req_db_error(r) : 0;
 }
 
 static int operator_h_create(struct req *r)
@@ -383,26 +423,11 @@ static int operator_h_create(struct req *r)
 	json_decref(diff);
 	if (rc < 0)
 		return -1;
-	const char *email = bstr(r, "admin_email");
 	int64_t admin_id = 0;
-	if (email) {
-		const char *aname = bstr(r, "admin_name");
-		if (staff_store_seats_free(c, id, &r->err) < 0 ||
-		    staff_store_insert(c, id, email, aname, true, NULL,
-				       &admin_id, &r->err) < 0)
-			return -1;
-		diff = json_pack("{s:{s:s},s:{s:s},s:{s:b}}", "email", "to",
-				 email, "name", "to", aname, "admin", "to", 1);
-		rc = record(r, id, "create", "staff", admin_id, diff);
-		json_decref(diff);
-		/* The link is the new organisation's; the email goes out
-		 * through the operator's own email settings (the new
-		 * organisation has none yet). */
-		if (rc < 0 || auth_send_link_for(r, id, admin_id, email, aname,
-						 "set_password", INVITE_HOURS,
-						 "invitation") < 0)
-			return -1;
-	}
+	bool linked = false;
+	if (bstr(r, "admin_email") &&
+	    first_admin(r, c, id, &admin_id, &linked) < 0)
+		return -1;
 	if (db_commit(c) < 0)
 		return req_db_error(r);
 	req_add_header(r, "Location",
@@ -411,7 +436,8 @@ static int operator_h_create(struct req *r)
 	if (answer(r, 201, id) < 0)
 		return -1;
 	json_object_set_new(r->out, "invitation_sent",
-			    json_boolean(admin_id != 0));
+			    json_boolean(admin_id != 0 && !linked));
+	json_object_set_new(r->out, "admin_linked", json_boolean(linked));
 	if (admin_id)
 		json_object_set_new(r->out, "admin_id", json_integer(admin_id));
 	return 0;

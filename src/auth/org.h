@@ -103,7 +103,9 @@ json_t *org_created_diff(const struct org_row *o);
 int64_t org_children(struct db_conn *c, int64_t org);
 /* Whether o may be deleted: not the operator, no child organisations
  * (409 naming how many), suspended first (409 "suspend it first", so
- * nothing runs for it meanwhile). 0, or -1 with err. */
+ * nothing runs for it meanwhile), holding no account of a person who is a
+ * member elsewhere too (409: their sign-in there lives on it). 0, or -1
+ * with err. */
 int org_delete_check(struct db_conn *c, const struct org_row *o,
 		     struct atr_err *err);
 /* Deletes org (org_delete_check first) and every row it holds, inside the

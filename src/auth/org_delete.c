@@ -69,6 +69,29 @@ int org_delete_check(struct db_conn *c, const struct org_row *o,
 				(long long)o->id, o->name, (long long)kids,
 				kids == 1 ? "" : "s",
 				kids == 1 ? "it" : "them");
+	/* A person whose account (home row) is here and who is a member of
+	 * another organisation too would lose their sign-in there. */
+	struct db_stmt *st = db_prepare(
+	    c,
+	    "SELECT COUNT(DISTINCT m.identity_id) FROM staff m JOIN staff "
+	    "h ON h.id = m.identity_id WHERE h.org_id = ? AND m.org_id <> ?");
+	if (!st)
+		return db_failed(c, err);
+	db_bind_int(st, 1, o->id);
+	db_bind_int(st, 2, o->id);
+	int64_t people = db_step(st) == 1 ? db_col_int(st, 0) : -1;
+	db_reset(st);
+	if (people < 0)
+		return db_failed(c, err);
+	if (people > 0)
+		return atr_fail(
+		    err, ATR_E_CONFLICT,
+		    "organisation %lld '%s' holds the account%s "
+		    "of %lld %s who belong%s to other organisations "
+		    "too: remove them from those first",
+		    (long long)o->id, o->name, people == 1 ? "" : "s",
+		    (long long)people, people == 1 ? "person" : "people",
+		    people == 1 ? "s" : "");
 	return 0;
 }
 
