@@ -112,7 +112,9 @@ export async function newOrgPage(ctx, root) {
     }
     try {
       const r = await api('POST', API, { body, signal: ctx.signal });
-      toast(r.data.invitation_sent ? t('operator.created_invited', { name: r.data.name }) : t('operator.created', { name: r.data.name }));
+      toast(r.data.invitation_sent ? t('operator.created_invited', { name: r.data.name })
+        : r.data.admin_linked ? t('operator.created_linked', { name: r.data.name })
+          : t('operator.created', { name: r.data.name }));
       navigate(`${PATH}/${r.data.id}`);
     } catch (err) {
       if (isAbort(err)) return;
