@@ -8,7 +8,7 @@
 // Environment: ATRIUM_URL, ATRIUM_ADMIN_EMAIL, ATRIUM_ADMIN_PASSWORD,
 // ATRIUM_BIN and ATRIUM_DB_FILE (scripts/test-all sets them).
 import { test, expect } from '@playwright/test';
-import { PASSWORD, business, guardPages, signIn } from './common.mjs';
+import { PASSWORD, appReloaded, business, guardPages, signIn } from './common.mjs';
 
 guardPages();
 
@@ -38,10 +38,7 @@ test('the operator acts in a business from the header, under a banner, and leave
   const reauth = page.getByTestId('reauth-form');
   await expect(reauth).toBeVisible();
   await reauth.getByLabel('Your password').fill(PASSWORD);
-  await Promise.all([
-    page.waitForEvent('framenavigated'),
-    reauth.getByRole('button', { name: 'Confirm' }).click(),
-  ]);
+  await appReloaded(page, () => reauth.getByRole('button', { name: 'Confirm' }).click());
   const banner = page.getByTestId('act-banner');
   await expect(banner).toContainText(`Operator mode in ${biz.name}`);
   await expect(banner).toContainText('every change is logged in both organisations');
@@ -53,10 +50,7 @@ test('the operator acts in a business from the header, under a banner, and leave
   await expect(page.getByRole('link', { name: biz.lead })).toBeVisible();
   await expect(page.getByTestId('act-open')).toHaveCount(0);
   // Leave: the operator's own organisation, no banner.
-  await Promise.all([
-    page.waitForEvent('framenavigated'),
-    page.getByTestId('act-leave').click(),
-  ]);
+  await appReloaded(page, () => page.getByTestId('act-leave').click());
   await expect(page.getByTestId('user-name')).toBeVisible();
   await expect(page.getByTestId('act-banner')).toHaveCount(0);
   const back = await (await page.request.get('/api/v1/auth/me')).json();

@@ -118,6 +118,17 @@ export async function business(prefix = 'Biz') {
   return { id, name, email: boss.email, password: boss.password, call, close: () => ctx.dispose() };
 }
 
+/**
+ * Runs action, which makes the app load a new document (a switch of
+ * organisation, entering or leaving another one), and resolves once that
+ * document has loaded: its own `load` event (the old page loaded long
+ * before), never a same-document route change, so that a next goto cannot
+ * cut the reload short (net::ERR_ABORTED).
+ */
+export async function appReloaded(page, action) {
+  await Promise.all([page.waitForEvent('load'), action()]);
+}
+
 /** An ISO time `ms` ago, as the server stores times. */
 export const isoAgo = (ms) => new Date(Date.now() - ms).toISOString();
 

@@ -8,17 +8,16 @@
 // Environment: ATRIUM_URL, ATRIUM_ADMIN_EMAIL, ATRIUM_ADMIN_PASSWORD,
 // ATRIUM_BIN and ATRIUM_DB_FILE (scripts/test-all sets them).
 import { test, expect } from '@playwright/test';
-import { addMember, business, guardPages, signIn, stamp } from './common.mjs';
+import { addMember, appReloaded, business, guardPages, signIn, stamp } from './common.mjs';
 
 guardPages();
 
 /** Chooses organisation `id` in the header's menu and waits for the app to reload there. */
 async function switchTo(page, id) {
-  await Promise.all([
+  await appReloaded(page, () => Promise.all([
     page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/switch') && r.status() === 200),
-    page.waitForEvent('framenavigated'),
     page.getByTestId('org-menu').selectOption(String(id)),
-  ]);
+  ]));
   await expect(page.getByTestId('org-menu')).toHaveValue(String(id));
 }
 
