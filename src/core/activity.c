@@ -282,12 +282,14 @@ int outbox_emit(struct db_conn *c, int64_t org_id, const char *entity,
 			      after, NULL);
 }
 
-void outbox_uuid_of(const unsigned char r[16], char uuid[37])
+void outbox_uuid_of(const unsigned char r[16], int64_t ms, char uuid[37])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char u[16];
 	memcpy(u, r, sizeof u);
-	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
+	for (int i = 0; i < 6; i++) /* unix_ts_ms, 48 bits, big-endian */
+		u[i] = (unsigned char)((uint64_t)ms >> (8 * (5 - i)));
+	u[6] = (u[6] & 0x0f) | 0x70; /* version 7 */
 	u[8] = (u[8] & 0x3f) | 0x80; /* variant 10 */
 	int o = 0;
 	for (int i = 0; i < 16; i++) {
@@ -303,7 +305,7 @@ void outbox_uuid(char uuid[37])
 {
 	unsigned char u[16];
 	randombytes_buf(u, sizeof u);
-	outbox_uuid_of(u, uuid);
+	outbox_uuid_of(u, atr_now_ms(), uuid);
 }
 
 int outbox_emit_id(struct db_conn *c, int64_t org_id, const char *entity,

@@ -312,10 +312,11 @@ int outbox_emit_many(struct db_conn *c, int64_t org_id, const char *entity,
 		}
 		/* the statement's event ids drawn at once */
 		randombytes_buf(rnd, (size_t)m * 16);
+		int64_t now = atr_now_ms();
 		for (int j = 0; j < m; j++) {
 			int i = at0 + j;
 			char uuid[37];
-			outbox_uuid_of(rnd + (size_t)j * 16, uuid);
+			outbox_uuid_of(rnd + (size_t)j * 16, now, uuid);
 			/* as outbox_emit's json_pack and json_dumps write it,
 			 * without the tree */
 			buf_reset(&pl);

@@ -64,8 +64,12 @@ extern activity_observer audit_observer;
 extern _Thread_local int64_t audit_last_id;
 extern _Thread_local const char *outbox_cause_now;
 void outbox_uuid(char uuid[37]);
-/* The version 4 UUID of 16 random bytes r (a batch draws them at once). */
-void outbox_uuid_of(const unsigned char r[16], char uuid[37]);
+/* The version 7 UUID (RFC 9562) of the wall-clock time ms and 16 random
+ * bytes r (a batch draws them at once; the first 6 are replaced by the
+ * time). Time first, so new event ids land at the right edge of the
+ * event.uuid index: random version 4 ids touched a random page of it at
+ * every insert, and a 100,000-record import spilled the page cache. */
+void outbox_uuid_of(const unsigned char r[16], int64_t ms, char uuid[37]);
 
 #define CHECKPOINT_FORMAT "atrium-audit-checkpoint/1"
 

@@ -695,7 +695,9 @@ out:
 
 /* --- outbox -------------------------------------------------------------- */
 
-static bool uuid_v4(const char *s)
+/* A version 7 UUID (RFC 9562) whose time (its first 48 bits) is within a
+ * minute of now. */
+static bool uuid_v7(const char *s)
 {
 	if (!s || strlen(s) != 36)
 		return false;
@@ -708,7 +710,15 @@ static bool uuid_v4(const char *s)
 			return false;
 		}
 	}
-	return s[14] == '4' && strchr("89ab", s[19]) != NULL;
+	if (s[14] != '7' || !strchr("89ab", s[19]))
+		return false;
+	char hex[13];
+	memcpy(hex, s, 8);
+	memcpy(hex + 8, s + 9, 4);
+	hex[12] = 0;
+	int64_t ms = (int64_t)strtoll(hex, NULL, 16);
+	int64_t d = atr_now_ms() - ms;
+	return d >= 0 && d < 60000;
 }
 
 static int emit(struct db *db, const char *action, const json_t *before,
@@ -758,7 +768,7 @@ static void case_outbox(const char *url)
 		   "created_at, processed_at FROM event ORDER BY id");
 	if (CHECK(st != NULL) && CHECK_EQ_INT(db_step(st), 1)) {
 		const char *uuid = db_col_text(st, 0);
-		CHECK(uuid_v4(uuid));
+		CHECK(uuid_v7(uuid));
 		CHECK_STR(db_col_text(st, 1), "lead");
 		CHECK_EQ_INT(db_col_int(st, 2), 42);
 		CHECK_STR(db_col_text(st, 3), "created");
@@ -768,7 +778,7 @@ static void case_outbox(const char *url)
 		if (CHECK(json_is_object(p))) {
 			const char *id =
 				json_string_value(json_object_get(p, "id"));
-			CHECK(uuid_v4(id));
+			CHECK(uuid_v7(id));
 			CHECK_STR(id, uuid);
 			CHECK_STR(json_string_value(json_object_get(p, "type")),
 				  "lead.created");
