@@ -216,7 +216,7 @@ static int db_pg_run(struct db_pg_conn *c, const char *sql)
 		char org[DB_PG_INTLEN];
 		const char *vals[2];
 		int nvals;
-		db_pg_sync_sql(c, org, vals, &nvals);
+		db_pg_sync_args(c, org, vals, &nvals);
 		text = xasprintf("SELECT set_config('role', '%s', false), "
 				 "set_config('atrium.org', '%s', false); %s",
 				 vals[1], org, sql);
@@ -305,8 +305,8 @@ static void *db_pg_connect(const char *url, const struct db_limits *lim,
 	}
 	c->have_known = true; /* nothing to set with these */
 	if (db_pg_run(c, "SET client_min_messages = warning") < 0 ||
-	    db_pg_run(c, "SET TIME ZONE 'UTC'") < 0 ||
-	    db_pg_run(c, sql) < 0) {
+	    db_pg_run(c, "SET TIME ZONE 'UTC'") < 0 || db_pg_run(c, sql) < 0 ||
+	    db_pg_run(c, db_pg_sync_prepare) < 0) {
 		atr_strlcpy(errbuf, c->errmsg, errlen);
 		goto fail;
 	}

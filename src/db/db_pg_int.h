@@ -59,13 +59,16 @@ int db_pg_poll(struct db_pg_conn *c, short events, int64_t deadline);
 /* False (with the error recorded) when c must not be used. */
 bool db_pg_usable(struct db_pg_conn *c);
 /* Row-level security: whether the next round trip must first set the
- * role and organisation; db_pg_sync_sql gives the statement that does
- * it (parameter $1 the organisation, $2 the role, "none" for the login
- * role) with its values in vals[2] (org holds the text of the first);
- * db_pg_sync_after records what the round trip did (ok: it succeeded). */
+ * role and organisation; db_pg_sync_args gives the name of the prepared
+ * statement that does it (parameter $1 the organisation, $2 the role,
+ * "none" for the login role) with its values in vals[2] (org holds the
+ * text of the first); db_pg_sync_after records what the round trip did
+ * (ok: it succeeded). db_pg_sync_prepare prepares that statement: run
+ * once on every new connection. */
+extern const char db_pg_sync_prepare[];
 bool db_pg_sync_due(struct db_pg_conn *c);
-const char *db_pg_sync_sql(struct db_pg_conn *c, char org[DB_PG_INTLEN],
-			   const char *vals[2], int *nvals);
+const char *db_pg_sync_args(struct db_pg_conn *c, char org[DB_PG_INTLEN],
+			    const char *vals[2], int *nvals);
 void db_pg_sync_after(struct db_pg_conn *c, bool ok);
 /* The driver's step (db_driver.h). */
 int db_pg_step(void *stmt);

@@ -61,10 +61,10 @@ int db_pg_step_all(void **stmts, int n, int *rcs)
 	const char *vals[2];
 	int nvals;
 	bool sync = db_pg_sync_due(c);
-	const char *sync_sql =
-	    sync ? db_pg_sync_sql(c, org, vals, &nvals) : NULL;
-	if (sync && !PQsendQueryParams(c->pg, sync_sql, nvals, NULL, vals, NULL,
-				       NULL, 0)) {
+	const char *sync_name =
+	    sync ? db_pg_sync_args(c, org, vals, &nvals) : NULL;
+	if (sync && !PQsendQueryPrepared(c->pg, sync_name, nvals, vals, NULL,
+					 NULL, 0)) {
 		db_pg_set_err(c, NULL);
 		c->dead = true;
 		goto dead;

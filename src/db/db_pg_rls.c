@@ -14,8 +14,13 @@
 
 #include "db/db_pg_int.h"
 
-static const char sql_both[] = "SELECT set_config('role', $2, false), "
-			       "set_config('atrium.org', $1, false)";
+/* Prepared once per connection (db_pg_sync_prepare, at connect): an
+ * unnamed statement was parsed and planned again at every change, twice
+ * per request of an API token (0.17 ms of the database's CPU each). */
+#define SYNC_NAME "atr_sync"
+const char db_pg_sync_prepare[] =
+    "PREPARE " SYNC_NAME " (text, text) AS SELECT set_config('role', $2, "
+    "false), set_config('atrium.org', $1, false)";
 
 bool db_pg_sync_due(struct db_pg_conn *c)
 {
@@ -33,8 +38,8 @@ bool db_pg_sync_due(struct db_pg_conn *c)
 	       strcmp(c->have_role, c->role) != 0;
 }
 
-const char *db_pg_sync_sql(struct db_pg_conn *c, char org[DB_PG_INTLEN],
-			   const char *vals[2], int *nvals)
+const char *db_pg_sync_args(struct db_pg_conn *c, char org[DB_PG_INTLEN],
+			    const char *vals[2], int *nvals)
 {
 	if (c->org > 0)
 		snprintf(org, DB_PG_INTLEN, "%lld", (long long)c->org);
@@ -43,7 +48,7 @@ const char *db_pg_sync_sql(struct db_pg_conn *c, char org[DB_PG_INTLEN],
 	vals[0] = org;
 	vals[1] = c->role[0] ? c->role : "none"; /* none: the login role */
 	*nvals = 2;
-	return sql_both;
+	return SYNC_NAME;
 }
 
 void db_pg_sync_after(struct db_pg_conn *c, bool ok)

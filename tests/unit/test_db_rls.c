@@ -176,6 +176,15 @@ static void rls_case(const char *url)
 		     0);
 	CHECK(unit_db_scalar(c, "SELECT count(*) FROM pg_policies WHERE "
 				"policyname = 'org_scope'") > 60);
+	/* Each policy reads the setting in a scalar subquery (once per
+	 * statement, migration 0060), never as a call in the row filter. */
+	CHECK_EQ_INT(unit_db_scalar(
+			 c, "SELECT count(*) FROM pg_policies, LATERAL (VALUES "
+			    "(qual), (with_check)) AS e(x) WHERE policyname = "
+			    "'org_scope' AND (length(x) - length(replace(x, "
+			    "'current_setting(', ''))) / 16 <> (length(x) - "
+			    "length(replace(x, '( SELECT ', ''))) / 9"),
+		     0);
 	db_release(c);
 out:
 	if (db)
