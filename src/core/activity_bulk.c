@@ -26,27 +26,6 @@
 #define ACT_COLS 17   /* bound per activity row */
 #define EVENT_COLS 8  /* bound per event row */
 
-/* "INSERT ... VALUES (row), (row), ...": the head, n copies of the tuple
- * of ncols parameters (after a fixed prefix inside each tuple, e.g.
- * "2, "), and the tail. Caller frees. */
-static char *multi_sql(const char *head, const char *fixed, int ncols, int n,
-		       const char *tail)
-{
-	struct buf b = BUF_INIT;
-	buf_grow(&b, strlen(head) + strlen(tail) + 16 +
-			     (size_t)n * (3 * (size_t)ncols + strlen(fixed) + 12));
-	buf_adds(&b, head);
-	for (int i = 0; i < n; i++) {
-		buf_adds(&b, i ? ", (" : " VALUES (");
-		for (int k = 0; k < ncols; k++)
-			buf_adds(&b, k ? ", ?" : "?");
-		buf_adds(&b, fixed);
-		buf_addc(&b, ')');
-	}
-	buf_adds(&b, tail);
-	return buf_detach(&b);
-}
-
 /* The last multi-row SQL text of each kind this thread built, kept for
  * the next batch of the same size (an import's batches are): building
  * tens of kilobytes per batch, with the large allocation that makes
@@ -73,7 +52,7 @@ static void cache_init(void)
 	ATR_ASSERT(pthread_key_create(&cache_key, cache_free) == 0);
 }
 
-/* multi_sql's text for kind and n, from this thread's cache (borrowed:
+/* db_multi_sql's text for kind and n, from this thread's cache (borrowed:
  * valid until the next call for kind). */
 static const char *cached_sql(int kind, const char *head, const char *fixed,
 			      int ncols, int n, const char *tail)
@@ -86,7 +65,7 @@ static const char *cached_sql(int kind, const char *head, const char *fixed,
 	}
 	if (c->n[kind] != n || !c->sql[kind]) {
 		free(c->sql[kind]);
-		c->sql[kind] = multi_sql(head, fixed, ncols, n, tail);
+		c->sql[kind] = db_multi_sql(head, fixed, ncols, n, tail);
 		c->n[kind] = n;
 	}
 	return c->sql[kind];

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "db/db.h"
 #include "db/db_driver.h"
 #include "db/db_int.h"
@@ -431,6 +432,27 @@ static uint64_t hash_sql(const char *s)
 		h *= 1099511628211ULL;
 	}
 	return h;
+}
+
+/* "INSERT ... VALUES (row), (row), ...": the head, n copies of the tuple
+ * of ncols parameters (after a fixed prefix inside each tuple, e.g.
+ * "2, "), and the tail. Caller frees. */
+char *db_multi_sql(const char *head, const char *fixed, int ncols, int n,
+		   const char *tail)
+{
+	struct buf b = BUF_INIT;
+	buf_grow(&b, strlen(head) + strlen(tail) + 16 +
+			 (size_t)n * (3 * (size_t)ncols + strlen(fixed) + 12));
+	buf_adds(&b, head);
+	for (int i = 0; i < n; i++) {
+		buf_adds(&b, i ? ", (" : " VALUES (");
+		for (int k = 0; k < ncols; k++)
+			buf_adds(&b, k ? ", ?" : "?");
+		buf_adds(&b, fixed);
+		buf_addc(&b, ')');
+	}
+	buf_adds(&b, tail);
+	return buf_detach(&b);
 }
 
 struct db_stmt *db_prepare(struct db_conn *c, const char *sql)

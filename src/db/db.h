@@ -143,6 +143,11 @@ int db_exec(struct db_conn *c, const char *sql);
 /* Returns the cached prepared statement for sql (NULL on error; see
  * db_errmsg). Owned by the connection: do not free. */
 struct db_stmt *db_prepare(struct db_conn *c, const char *sql);
+/* "INSERT ... VALUES (row), (row), ...": head, n copies of the tuple of
+ * ncols parameters (after a fixed prefix inside each tuple, e.g. "2, "),
+ * then tail: the text of a multi-row INSERT for db_prepare. Caller frees. */
+char *db_multi_sql(const char *head, const char *fixed, int ncols, int n,
+		   const char *tail);
 
 /* Parameters are 1-based. Text is copied. */
 void db_bind_text(struct db_stmt *st, int idx, const char *s);

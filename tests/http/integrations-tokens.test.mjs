@@ -364,6 +364,35 @@ describe('API tokens', () => {
     assertProblem(await bearer(t1.body.token).req('GET', '/api/v1/leads'), 401);
   });
 
+  it('the API request log keeps every line of a burst, each with its own values (multi-row writes)', async () => {
+    const u = await mint({});
+    const t = bearer(u.token);
+    // 73 requests, 8 at a time (well inside a second: the log writes a
+    // second's lines in INSERTs of 64, 8 and 1 rows); each line must keep
+    // its own path and status.
+    const ids = Array.from({ length: 73 }, (_, i) => 900000 + i);
+    for (let i = 0; i < ids.length; i += 8) {
+      const res = await Promise.all(ids.slice(i, i + 8).map((id) => t.req('GET', `/api/v1/leads/${id}`)));
+      for (const r of res) assert.equal(r.status, 404);
+    }
+    assert.equal((await t.req('GET', '/api/v1/leads')).status, 200);
+    const rows = await waitFor(async () => {
+      const r = await admin.req('GET', '/api/v1/api-requests', { query: { token_id: u.id, limit: 200 } });
+      return r.status === 200 && r.body.data.length === 74 ? r.body.data : null;
+    }, { what: 'the 74 token requests in the log' });
+    const paths = rows.filter((x) => x.status === 404).map((x) => x.path).sort();
+    assert.deepEqual(paths, ids.map((id) => `/api/v1/leads/${id}`).sort());
+    const ok = rows.filter((x) => x.status === 200);
+    assert.equal(ok.length, 1);
+    assert.equal(ok[0].path, '/api/v1/leads');
+    assert.equal(new Set(rows.map((x) => x.request_id)).size, 74, 'each line its own request id');
+    for (const x of rows) {
+      assert.equal(x.method, 'GET');
+      assert.equal(x.via, 'token');
+      assert.equal(x.token_id, u.id);
+    }
+  });
+
   it('the API request log records token and session requests (no bodies), with filters and CSV export', async () => {
     const u = await mint({});
     const t = bearer(u.token);
