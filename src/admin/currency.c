@@ -217,19 +217,19 @@ static int currencies_h_get(struct req *r)
 /* ---- validation ---------------------------------------------------------- */
 
 static const struct field create_fields[] = {
-	{"code", FT_CURRENCY, F_REQUIRED, 3},
-	{"symbol", FT_TEXT, 0, SYMBOL_MAX_CHARS},
-	{"symbol_position", FT_ENUM, 0, 0, positions},
-	{"decimals", FT_INT, 0, 0},
-	{"active", FT_BOOL, 0, 0},
+    {"code", FT_CURRENCY, F_REQUIRED, 3},
+    {"symbol", FT_TEXT, 0, SYMBOL_MAX_CHARS},
+    {"symbol_position", FT_ENUM, 0, 0, positions},
+    {"decimals", FT_INT, F_ZERO, 0},
+    {"active", FT_BOOL, 0, 0},
 };
 static const struct schema create_schema = SCHEMA(create_fields);
 
 static const struct field change_fields[] = {
-	{"symbol", FT_TEXT, 0, SYMBOL_MAX_CHARS},
-	{"symbol_position", FT_ENUM, 0, 0, positions},
-	{"decimals", FT_INT, 0, 0},
-	{"active", FT_BOOL, 0, 0},
+    {"symbol", FT_TEXT, 0, SYMBOL_MAX_CHARS},
+    {"symbol_position", FT_ENUM, 0, 0, positions},
+    {"decimals", FT_INT, F_ZERO, 0},
+    {"active", FT_BOOL, 0, 0},
 };
 static const struct schema change_schema = SCHEMA(change_fields);
 
@@ -247,8 +247,7 @@ static void currency_check(struct req *r)
 	static const char *const nn[] = {"symbol", "symbol_position", "decimals", "active", NULL};
 	no_nulls(r, nn);
 	json_t *d = json_object_get(r->body, "decimals");
-	if (json_is_integer(d) &&
-	    (json_integer_value(d) < 0 || json_integer_value(d) > 4))
+	if (json_is_integer(d) && json_integer_value(d) > 4) /* < 0: F_ZERO */
 		atr_field(&r->err, "decimals", "out_of_range",
 			  "must be 0 to 4");
 	const char *s = json_string_value(json_object_get(r->body, "symbol"));

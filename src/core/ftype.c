@@ -269,6 +269,18 @@ static int check_decimal(const struct field *f, const json_t *v,
 static int check_id(const struct field *f, const json_t *v,
 		    struct atr_err *err)
 {
+	if ((f->flags & F_ZERO) && f->type == FT_INT) {
+		if (!json_is_integer(v)) {
+			atr_field(err, f->name, "type", "must be an integer");
+			return -1;
+		}
+		if (json_integer_value(v) < 0) {
+			atr_field(err, f->name, "out_of_range",
+				  "must be 0 or more");
+			return -1;
+		}
+		return 0;
+	}
 	if (!json_is_integer(v) || json_integer_value(v) < 1) {
 		atr_field(err, f->name, "type", "must be a positive integer id");
 		return -1;

@@ -47,14 +47,14 @@ enum ftype {
 
 enum field_flag {
 	F_REQUIRED = 1 << 0,
-	F_PERSONAL = 1 << 1, /* personal data (GDPR export / erasure) */
-	F_SEARCH = 1 << 2,   /* matched by ?q= */
-	F_FILTER = 1 << 3,   /* usable as ?field=value */
-	F_SORT = 1 << 4,     /* usable in ?sort= */
-	F_OWNER = 1 << 5,    /* the record's owner (view_own, reassignment) */
-	F_ASSIGNEE = 1 << 6, /* the record's assignee, or for a staff list
-			      * each member on it (view_own, reassignment) */
-	F_UNIQUE = 1 << 7,   /* unique in the organisation (case as given) */
+	F_PERSONAL = 1 << 1,   /* personal data (GDPR export / erasure) */
+	F_SEARCH = 1 << 2,     /* matched by ?q= */
+	F_FILTER = 1 << 3,     /* usable as ?field=value */
+	F_SORT = 1 << 4,       /* usable in ?sort= */
+	F_OWNER = 1 << 5,      /* the record's owner (view_own, reassignment) */
+	F_ASSIGNEE = 1 << 6,   /* the record's assignee, or for a staff list
+				* each member on it (view_own, reassignment) */
+	F_UNIQUE = 1 << 7,     /* unique in the organisation (case as given) */
 	F_DEPARTMENT = 1 << 8, /* the record's department (view_own) */
 	F_TEAM = 1 << 9,       /* the record's team (view_own) */
 	F_LIST = 1 << 10,      /* UI: a column of the list by default */
@@ -74,6 +74,9 @@ enum field_flag {
 	 * body that names it is refused (read_only); inserts store NULL, and
 	 * the entity's on_write hook fills it. */
 	F_READONLY = 1 << 16,
+	/* FT_INT: a count or a number of places, where 0 is a value; without
+	 * it an FT_INT is an id, 1 or more. */
+	F_ZERO = 1 << 17,
 };
 
 /* The members after `def` are for entities: presentation for the UI (which

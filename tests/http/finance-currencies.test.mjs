@@ -111,6 +111,14 @@ describe('currencies and exchange rates', () => {
     assertFieldErrors(await admin.req('PATCH', CUR, { params: { id: g.id }, headers: { 'If-Match': '"2"' },
       body: { symbol: null, symbol_position: null, decimals: null, active: null } }),
     { symbol: 'required', symbol_position: 'required', decimals: 'required', active: 'required' });
+    // 0 is a number of decimals (a currency without a minor unit), not a missing id
+    const z = await admin.req('PATCH', CUR, { params: { id: g.id }, headers: { 'If-Match': '"2"' }, body: { decimals: 0 } });
+    assert.equal(z.status, 200, z.text);
+    assert.equal(z.body.decimals, 0);
+    const neg = await admin.req('PATCH', CUR, { params: { id: g.id }, headers: { 'If-Match': '"3"' }, body: { decimals: -1 } });
+    assertFieldErrors(neg, { decimals: 'out_of_range' });
+    assert.equal(neg.body.errors.length, 1, JSON.stringify(neg.body.errors));
+    assert.match(neg.body.errors[0].detail, /0 or more/);
     assertProblem(await admin.req('PATCH', CUR, { params: { id: g.id }, body: { decimals: 2 } }), 428);
     assertProblem(await admin.req('PATCH', CUR, { params: { id: g.id }, headers: { 'If-Match': '"1"' }, body: { decimals: 2 } }), 412);
     assertFieldErrors(await admin.req('PATCH', CUR, { params: { id: cur.RON.id }, headers: { 'If-Match': '"1"' }, body: { active: false } }),
