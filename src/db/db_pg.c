@@ -251,6 +251,24 @@ static int db_pg_run(struct db_pg_conn *c, const char *sql)
 	return rc;
 }
 
+/* Prepares the statement that sets the role and organisation
+ * (db_pg_int.h), on a new connection. 0 or -1 (error recorded). */
+static int prepare_sync(struct db_pg_conn *c)
+{
+	if (!PQsendPrepare(c->pg, db_pg_sync_name, db_pg_sync_text, 0, NULL)) {
+		db_pg_set_err(c, NULL);
+		return -1;
+	}
+	PGresult *res = db_pg_wait(c);
+	if (!res)
+		return -1;
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+	if (rc < 0)
+		db_pg_set_err(c, res);
+	PQclear(res);
+	return rc;
+}
+
 /* libpq's notices (warnings, and the server's last word before it closes
  * an idle connection: at most one per pooled connection on a restart) go
  * to our log, one time-stamped line each, instead of raw to stderr. */
@@ -306,7 +324,7 @@ static void *db_pg_connect(const char *url, const struct db_limits *lim,
 	c->have_known = true; /* nothing to set with these */
 	if (db_pg_run(c, "SET client_min_messages = warning") < 0 ||
 	    db_pg_run(c, "SET TIME ZONE 'UTC'") < 0 || db_pg_run(c, sql) < 0 ||
-	    db_pg_run(c, db_pg_sync_prepare) < 0) {
+	    prepare_sync(c) < 0) {
 		atr_strlcpy(errbuf, c->errmsg, errlen);
 		goto fail;
 	}

@@ -63,9 +63,9 @@ bool db_pg_usable(struct db_pg_conn *c);
  * statement that does it (parameter $1 the organisation, $2 the role,
  * "none" for the login role) with its values in vals[2] (org holds the
  * text of the first); db_pg_sync_after records what the round trip did
- * (ok: it succeeded). db_pg_sync_prepare prepares that statement: run
- * once on every new connection. */
-extern const char db_pg_sync_prepare[];
+ * (ok: it succeeded). db_pg_sync_name and db_pg_sync_text: that
+ * statement, prepared on every new connection. */
+extern const char db_pg_sync_name[], db_pg_sync_text[];
 bool db_pg_sync_due(struct db_pg_conn *c);
 const char *db_pg_sync_args(struct db_pg_conn *c, char org[DB_PG_INTLEN],
 			    const char *vals[2], int *nvals);

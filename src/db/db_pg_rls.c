@@ -14,13 +14,13 @@
 
 #include "db/db_pg_int.h"
 
-/* Prepared once per connection (db_pg_sync_prepare, at connect): an
- * unnamed statement was parsed and planned again at every change, twice
- * per request of an API token (0.17 ms of the database's CPU each). */
-#define SYNC_NAME "atr_sync"
-const char db_pg_sync_prepare[] =
-    "PREPARE " SYNC_NAME " (text, text) AS SELECT set_config('role', $2, "
-    "false), set_config('atrium.org', $1, false)";
+/* Prepared once per connection when it opens (protocol-level, as every
+ * statement of the driver): an unnamed statement was parsed and planned
+ * again at every change, twice per request of an API token (0.17 ms of
+ * the database's CPU each). */
+const char db_pg_sync_name[] = "atr_sync";
+const char db_pg_sync_text[] = "SELECT set_config('role', $2, false), "
+			       "set_config('atrium.org', $1, false)";
 
 bool db_pg_sync_due(struct db_pg_conn *c)
 {
@@ -48,7 +48,7 @@ const char *db_pg_sync_args(struct db_pg_conn *c, char org[DB_PG_INTLEN],
 	vals[0] = org;
 	vals[1] = c->role[0] ? c->role : "none"; /* none: the login role */
 	*nvals = 2;
-	return SYNC_NAME;
+	return db_pg_sync_name;
 }
 
 void db_pg_sync_after(struct db_pg_conn *c, bool ok)
