@@ -51,6 +51,19 @@ describe('ids are never reused', () => {
     assert.ok(c.body.id > b.body.id, `new lead ${c.body.id} must not reuse ${b.body.id} (a: ${a.body.id})`);
   });
 
+  it('nor does deleting the newest task or ticket (tables made after the first fix: migration 0061)', async () => {
+    for (const [path, body] of [['/api/v1/tasks', (t) => ({ subject: t })], ['/api/v1/tickets', (t) => ({ subject: t })]]) {
+      const tag = uniq('id');
+      const b = await admin.req('POST', path, { body: body(`${tag} b`) });
+      assert.equal(b.status, 201, b.text);
+      const d = await admin.req('DELETE', `${path}/{id}`, { params: { id: b.body.id } });
+      assert.equal(d.status, 204, d.text);
+      const c = await admin.req('POST', path, { body: body(`${tag} c`) });
+      assert.equal(c.status, 201, c.text);
+      assert.ok(c.body.id > b.body.id, `${path}: new ${c.body.id} must not reuse ${b.body.id}`);
+    }
+  });
+
   it('nor does deleting the newest staff member', async () => {
     const seats = srv.cli(['org', 'seats', '1', '--members-included', '1000']);
     assert.equal(seats.status, 0, seats.stderr);

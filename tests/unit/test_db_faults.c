@@ -29,11 +29,18 @@ static bool is_sqlite(const char *url)
 	return strncmp(url, "sqlite:", 7) == 0;
 }
 
-/* Inserts a lead or a staff member and returns its id (-1 on error). */
+/* Inserts a lead, a task or a staff member and returns its id (-1 on
+ * error). */
 static int64_t new_row(struct db_conn *c, const char *table, int n)
 {
 	char sql[512];
-	if (!strcmp(table, "lead"))
+	if (!strcmp(table, "task"))
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO task (org_id, subject, created_at, "
+			 "updated_at) VALUES (1, 'task %d', 't', 't') "
+			 "RETURNING id",
+			 n);
+	else if (!strcmp(table, "lead"))
 		snprintf(sql, sizeof sql,
 			 "INSERT INTO lead (org_id, name, created_at, "
 			 "updated_at) VALUES (1, 'lead %d', 't', 't') "
@@ -57,7 +64,7 @@ static void case_ids_not_reused(const char *url)
 	struct db_conn *c = unit_db_acquire(db);
 	if (!c)
 		goto out;
-	static const char *const tables[] = {"lead", "staff"};
+	static const char *const tables[] = {"lead", "staff", "task"};
 	for (size_t i = 0; i < ATR_ARRAY_LEN(tables); i++) {
 		int64_t a = new_row(c, tables[i], 1);
 		int64_t b = new_row(c, tables[i], 2);
@@ -74,6 +81,47 @@ static void case_ids_not_reused(const char *url)
 	db_release(c);
 out:
 	db_close(db);
+}
+
+/* Every SQLite table keyed by a generated id has AUTOINCREMENT (a new
+ * table's migration must say it; migrations 0006 and 0061), but for the
+ * one-row tables whose id is always 1 and org_deleted, keyed by the
+ * deleted organisation's own id. */
+static void case_ids_autoincrement(const char *url)
+{
+	struct db *db = unit_db_open(url, true);
+	if (!db)
+		return;
+	struct db_conn *c = unit_db_acquire(db);
+	if (!c)
+		goto out;
+	struct db_stmt *st = db_prepare(
+	    c, "SELECT m.name FROM sqlite_schema m WHERE m.type = 'table' "
+	       "AND m.name NOT LIKE 'sqlite!_%' ESCAPE '!' AND m.name NOT "
+	       "LIKE '%!_fts!_%' ESCAPE '!' AND (SELECT count(*) FROM "
+	       "pragma_table_info(m.name) p WHERE p.pk > 0) = 1 AND EXISTS "
+	       "(SELECT 1 FROM pragma_table_info(m.name) p WHERE p.pk = 1 "
+	       "AND p.name = 'id' AND upper(p.type) = 'INTEGER') AND m.sql "
+	       "NOT LIKE '%AUTOINCREMENT%' AND m.sql NOT LIKE "
+	       "'%CHECK (id = 1)%' AND m.name <> 'org_deleted' ORDER BY 1");
+	int n = 0;
+	while (st && db_step(st) == 1) {
+		FAILF("table %s reuses the id of a deleted row (no "
+		      "AUTOINCREMENT)",
+		      db_col_text(st, 0));
+		n++;
+	}
+	if (st)
+		db_reset(st);
+	CHECK_EQ_INT(n, 0);
+	db_release(c);
+out:
+	db_close(db);
+}
+
+TEST(db_sqlite_ids_autoincrement)
+{
+	unit_with_sqlite(case_ids_autoincrement);
 }
 
 /* Applies the migrations before `upto` by hand, as an older release did. */
