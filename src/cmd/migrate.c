@@ -86,10 +86,11 @@ int cmd_migrate(int argc, char **argv)
 	struct atr_err err = {0};
 	/* A database set up with a key never gets a new one made for it:
 	 * that key could not read its secrets. */
+	/* A key that does not match is refused before any migration runs:
+	 * a migration may read or write secrets with it. */
 	int created = 0;
 	if (cmd_key_stored(&app)) {
-		if (secret_key_load(&app.cfg, &err) < 0)
-			die("migrate: %s", err.msg);
+		cmd_load_key(&app, "migrate");
 	} else if ((created = secret_key_ensure(&app.cfg, &err)) < 0) {
 		die("%s", err.msg);
 	}

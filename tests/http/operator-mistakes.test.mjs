@@ -108,6 +108,23 @@ describe('operator mistakes', () => {
     await srv.restart(); // the right key still works
   });
 
+  it('migrate refuses a different master key before it applies anything', async () => {
+    await srv.kill();
+    const last = srv.sql('SELECT MAX(version) FROM schema_migrations').stdout;
+    assert.match(last, /^\d{4}_\w+$/);
+    assert.equal(srv.sql(`DELETE FROM schema_migrations WHERE version = '${last}'`).status, 0);
+    const m = srv.cli(['migrate'], { env: { ATRIUM_MASTER_KEY: randomBytes(32).toString('hex') } });
+    assert.notEqual(m.status, 0);
+    assert.match(m.stderr, /master key does not match/);
+    assert.doesNotMatch(m.stdout, /applied/);
+    assert.equal(srv.sql(`SELECT COUNT(*) FROM schema_migrations WHERE version = '${last}'`).stdout, '0',
+      'the pending migration must not run under the wrong key');
+    const ok = srv.cli(['migrate']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /1 migration applied/);
+    await srv.restart();
+  });
+
   it('a database without a key check value gets one at the next start', async () => {
     await srv.kill();
     assert.equal(srv.sql('DELETE FROM key_check').status, 0);
