@@ -30,6 +30,9 @@ CXXFLAGS ?= $(CFLAGS)
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -lcsv -lstdc++ -pthread -lm
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# The builds that make run, make test and make cluster-test start use every
+# core (a plain `make test` would otherwise compile one file at a time).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian packages: build, run and test. deps-test adds what only tests need.
 DEB_BUILD := build-essential g++ pkg-config libmicrohttpd-dev libjansson-dev \
@@ -146,21 +149,21 @@ $(BUILD)/san/unit: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(call objs,$(BUILD)/s
 # --- run --------------------------------------------------------------------
 ATRIUM_DB ?= sqlite:./var/atrium.db
 run: deps
-	@$(MAKE) --no-print-directory $(BUILD)/atrium
+	@$(MAKE) -j$(JOBS) --no-print-directory $(BUILD)/atrium
 	@mkdir -p var
 	$(BUILD)/atrium migrate --db $(ATRIUM_DB)
 	exec $(BUILD)/atrium serve --listen 127.0.0.1:8080 --db $(ATRIUM_DB)
 
 # --- test -------------------------------------------------------------------
 test: deps-test
-	@$(MAKE) --no-print-directory $(BUILD)/atrium $(BUILD)/san/atrium $(BUILD)/san/unit node_modules/.installed
+	@$(MAKE) -j$(JOBS) --no-print-directory $(BUILD)/atrium $(BUILD)/san/atrium $(BUILD)/san/unit node_modules/.installed
 	@scripts/test-all
 
 # Three nodes on one PostgreSQL behind HAProxy (tests/cluster/README.md);
 # also a step of make test.
 .PHONY: cluster-test
 cluster-test: deps-test
-	@$(MAKE) --no-print-directory $(BUILD)/san/atrium node_modules/.installed
+	@$(MAKE) -j$(JOBS) --no-print-directory $(BUILD)/san/atrium node_modules/.installed
 	@scripts/cluster-test
 
 test-unit: $(BUILD)/san/unit
@@ -182,6 +185,9 @@ $(BUILD)/fuzz/obj/%.o: %.cc $(HDRS)
 	clang++ $(CXXFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g \
 		-fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 FUZZ_OBJ := $(call objs,$(BUILD)/fuzz/obj,$(SRC) $(GEN))
+# Kept between runs: make would delete them as intermediate files of the
+# pattern chain and compile the whole fuzz build again each time.
+.SECONDARY: $(FUZZ_OBJ)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(BUILD)/fuzz
 	clang $(CFLAGS_COMMON) $(PKG_CFLAGS) -O1 -g \

@@ -104,7 +104,9 @@ describe('atrium audit verify: the keyed chain', () => {
     assert.equal(s.status, 0, out(s));
     assert.equal(JSON.parse(s.stdout).format, 'atrium-audit-checkpoint/1');
     // Without the master key nothing can be checked: exit 2, said plainly.
-    const nokey = srv.cli(['audit', 'verify'], { env: { ATRIUM_MASTER_KEY: '' } });
+    // (In the server's directory: a ./var/master.key in the checkout, the
+    // default key file, would be found from here.)
+    const nokey = srv.cli(['audit', 'verify'], { env: { ATRIUM_MASTER_KEY: '' }, cwd: srv.dir });
     assert.equal(nokey.status, 2, out(nokey));
     assert.match(nokey.stderr, /master key/);
   });

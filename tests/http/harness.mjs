@@ -12,7 +12,7 @@
 // build/test-results/route-coverage.jsonl), which routes.test.mjs reads.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -74,10 +74,12 @@ function psql(url, sql) {
 }
 
 /* Runs the binary synchronously (under the command prefix wrap, e.g.
- * nsenter, when given); returns {status, stdout, stderr}. */
-export function runBin(args, { input = '', env = {}, wrap = [] } = {}) {
+ * nsenter, when given; in the directory cwd, by default this one);
+ * returns {status, stdout, stderr}. */
+export function runBin(args, { input = '', env = {}, wrap = [], cwd } = {}) {
   const r = spawnSync(wrap.length ? wrap[0] : BIN, [...wrap.slice(1), ...(wrap.length ? [BIN] : []), ...args], {
     input,
+    cwd,
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 120000,
@@ -93,6 +95,72 @@ function mustRun(args, opts) {
     throw new Error(`atrium ${args.join(' ')} exited ${r.status ?? r.signal}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
   }
   return r;
+}
+
+/*
+ * The migrated schema, made once per binary and copied for each server.
+ * Under the sanitizers `atrium migrate` is most of a server's start (about
+ * 2 s on SQLite), and nearly every server of the suite starts from the same
+ * schema. The copy holds exactly what migrate writes on a fresh database
+ * except its master key check value: each server's first command stores
+ * its own key's (cmd_load_key), so every server still has a key of its own.
+ * Servers that start without staff (the setup tests, which read migrate's
+ * output) or under a command prefix run migrate themselves, and so do the
+ * tests about migrate. SQLite: a file beside the binary, named by the
+ * binary's identity (a rebuild makes a new one and removes the old);
+ * PostgreSQL: a database of the test cluster, copied by CREATE DATABASE
+ * ... TEMPLATE. Both are made under a private name and renamed into place,
+ * so parallel test processes never copy a half-made one.
+ */
+function templateId() {
+  const st = fs.statSync(BIN);
+  return createHash('sha256').update(`${BIN}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 16);
+}
+
+function templateEnv() {
+  return { ATRIUM_MASTER_KEY: randomBytes(32).toString('hex') };
+}
+
+function sqliteTemplate() {
+  const dir = path.dirname(BIN);
+  const name = `test-template-${templateId()}.db`;
+  const file = path.join(dir, name);
+  if (fs.existsSync(file)) return file;
+  const tmp = `${file}.${process.pid}.tmp`;
+  for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true });
+  mustRun(['migrate', '--db', `sqlite:${tmp}`], { env: templateEnv() });
+  const d = spawnSync('sqlite3', ['-bail', tmp, 'DELETE FROM key_check'], { encoding: 'utf8' });
+  if (d.status !== 0) throw new Error(`cannot make the SQLite template: ${d.stderr}`);
+  fs.renameSync(tmp, file);
+  for (const f of fs.readdirSync(dir)) {
+    if (/^test-template-[0-9a-f]+\.db$/.test(f) && f !== name) fs.rmSync(path.join(dir, f), { force: true });
+  }
+  return file;
+}
+
+const pgTemplates = new Map(); // pgBase -> template name, in this process
+function pgTemplate(pgBase) {
+  const name = `atrium_tmpl_${templateId()}`;
+  if (pgTemplates.get(pgBase) === name) return name;
+  const q = psql(`${pgBase}postgres`, `SELECT 1 FROM pg_database WHERE datname = '${name}'`);
+  if (q.status === 0 && q.stdout.trim() === '1') {
+    pgTemplates.set(pgBase, name);
+    return name;
+  }
+  const tmp = `${name}_${process.pid}`;
+  const mk = (sql, db = 'postgres') => {
+    const r = psql(`${pgBase}${db}`, sql);
+    if (r.status !== 0) throw new Error(`cannot make the PostgreSQL template (${sql}): ${r.stderr}`);
+  };
+  mk(`DROP DATABASE IF EXISTS ${tmp} WITH (FORCE)`);
+  mk(`CREATE DATABASE ${tmp}`);
+  mustRun(['migrate', '--db', pgBase + tmp], { env: templateEnv() });
+  mk('DELETE FROM key_check', tmp);
+  // Another test process may have renamed its own into place first.
+  const r = psql(`${pgBase}postgres`, `ALTER DATABASE ${tmp} RENAME TO ${name}`);
+  if (r.status !== 0) mk(`DROP DATABASE IF EXISTS ${tmp} WITH (FORCE)`);
+  pgTemplates.set(pgBase, name);
+  return name;
 }
 
 async function sleep(ms) {
@@ -148,17 +216,20 @@ export async function startServer({
 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-http-'));
   const env = { ATRIUM_MASTER_KEY: randomBytes(32).toString('hex'), ...extraEnv };
+  const fromTemplate = staff && !wrap.length;
   let dbUrl;
   let dbName = null;
   let dbFile = null;
   if (pgBase) {
     dbName = `atrium_t_${process.pid}_${++dbCounter}_${randomBytes(3).toString('hex')}`;
-    const r = psql(`${pgBase}postgres`, `CREATE DATABASE ${dbName}`);
+    const from = fromTemplate ? ` TEMPLATE ${pgTemplate(pgBase)}` : '';
+    const r = psql(`${pgBase}postgres`, `CREATE DATABASE ${dbName}${from}`);
     if (r.status !== 0) throw new Error(`CREATE DATABASE failed: ${r.stderr}`);
     dbUrl = pgBase + dbName;
   } else {
     dbFile = path.join(dataDir || dir, 'atrium.db');
     dbUrl = `sqlite:${dbFile}`;
+    if (fromTemplate) fs.copyFileSync(sqliteTemplate(), dbFile);
   }
 
   const srv = {
@@ -191,8 +262,10 @@ export async function startServer({
   srv.output = () => { try { return fs.readFileSync(srv.logFile, 'utf8'); } catch { return ''; } };
 
   try {
-    const m = mustRun(['migrate', '--db', dbUrl], { env, wrap });
-    srv.migrateOutput = m.stdout + m.stderr;
+    if (!fromTemplate) {
+      const m = mustRun(['migrate', '--db', dbUrl], { env, wrap });
+      srv.migrateOutput = m.stdout + m.stderr;
+    }
     if (!require2faAdmins) {
       mustRun(['settings', 'set', 'security.twofa_required_admins', 'false', '--db', dbUrl], { env, wrap });
     }
