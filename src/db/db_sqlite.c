@@ -50,6 +50,16 @@ static void set_err(struct sq_conn *c)
 	atr_strlcpy(c->err, sqlite3_errmsg(c->db), sizeof c->err);
 }
 
+/* SQLite's memory statistics take one process-wide mutex around every
+ * allocation, which every connection's thread then queues on; nothing here
+ * reads them (no sqlite3_memory_used, no soft heap limit). Set once, before
+ * SQLite initialises itself; a process that initialised it already keeps
+ * the default. */
+static void sq_config_once(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Opens path read-write (or read-only) and sets the connection up. SQLITE_OK
  * or the error, with its message in errbuf and the OS error in *sys. */
 static int sq_open(const char *path, bool readonly, sqlite3 **out,
@@ -78,6 +88,8 @@ static int sq_open(const char *path, bool readonly, sqlite3 **out,
 	} else {
 		flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	}
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sq_config_once);
 	int rc = sqlite3_open_v2(name, &db, flags, NULL);
 	free(uri);
 	char *msg = NULL;
