@@ -66,31 +66,47 @@ int session_authenticate(struct req *r)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	db_bind_text(st, 1, h);
 	db_bind_text(st, 2, now);
-	/* The member's grants travel with the session's lookup: one round
-	 * trip on PostgreSQL (an administrator's are read and unused). */
-	struct db_stmt *two[2] = {st,
-				  perm_grants_stmt(c, PERM_BY_SESSION, 0, h)};
-	if (!two[1]) {
-		db_reset(st);
-		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
+	struct db_stmt *two[2] = {st, NULL};
+	int rcs[2] = {0, 0};
+	if (db_conn_dialect(c) == DB_PG) {
+		/* The member's grants travel with the session's lookup: one
+		 * round trip (an administrator's are read and unused). */
+		two[1] = perm_grants_stmt(c, PERM_BY_SESSION, 0, h);
+		if (!two[1]) {
+			db_reset(st);
+			return atr_fail(&r->err, ATR_E_INTERNAL, "%s",
+					db_errmsg(c));
+		}
+		/* A read by a session this node has seen runs on what it
+		 * saw; the lookup rides with the request's first read and
+		 * decides whether the answer stands (session_guess.h). */
+		if (session_guess_allowed(r, c) &&
+		    session_guess_get(h, &r->who)) {
+			r->authed = true;
+			token_csrf(tok, r->who.csrf);
+			session_guess_guard(r, c, h, st, two[1]);
+			return 1;
+		}
+		db_step_all(two, 2, rcs);
+	} else if ((rcs[0] = db_step(st)) == 1 && !db_col_int(st, 6)) {
+		/* In process there is no round trip to save: the session
+		 * first, then a member's grants by the staff id it names
+		 * (none for an administrator, whose grants nothing reads). */
+		two[1] = perm_grants_stmt(c, PERM_BY_STAFF, db_col_int(st, 1),
+					  NULL);
+		if (!two[1]) {
+			db_reset(st);
+			return atr_fail(&r->err, ATR_E_INTERNAL, "%s",
+					db_errmsg(c));
+		}
+		rcs[1] = db_step(two[1]);
 	}
-	/* A read by a session this node has seen runs on what it saw; the
-	 * lookup rides with the request's first read and decides whether
-	 * the answer stands (session_guess.h). */
-	bool guessable = session_guess_allowed(r, c);
-	if (guessable && session_guess_get(h, &r->who)) {
-		r->authed = true;
-		token_csrf(tok, r->who.csrf);
-		session_guess_guard(r, c, h, st, two[1]);
-		return 1;
-	}
-	int rcs[2];
-	db_step_all(two, 2, rcs);
 	bool suspended = false;
 	int rc =
 	    session_row_read(st, rcs[0], two[1], rcs[1], &r->who, &suspended);
 	db_reset(st);
-	db_reset(two[1]);
+	if (two[1])
+		db_reset(two[1]);
 	if (rc < 0)
 		return atr_fail(&r->err, ATR_E_INTERNAL, "%s", db_errmsg(c));
 	if (rc == 0)
