@@ -64,6 +64,42 @@ describe('ids are never reused', () => {
     }
   });
 
+  it('ids of records deleted before migration 0061 are not handed out after it (0062, SQLite)', async (t) => {
+    if (srv.pg) return t.skip('PostgreSQL identity columns never reuse a value');
+    // The state 0061 left: the counter at the largest id present, below
+    // a deleted task's, and a table whose only ticket was deleted at 0.
+    const tag = uniq('id');
+    const keep = await admin.req('POST', '/api/v1/tasks', { body: { subject: `${tag} keep` } });
+    const gone = await admin.req('POST', '/api/v1/tasks', { body: { subject: `${tag} gone` } });
+    assert.equal(gone.status, 201, gone.text);
+    assert.equal((await admin.req('DELETE', '/api/v1/tasks/{id}', { params: { id: gone.body.id } })).status, 204);
+    const made = await admin.req('POST', '/api/v1/tickets', { body: { subject: `${tag} gone` } });
+    assert.equal(made.status, 201, made.text);
+    const tickets = JSON.parse((await admin.req('GET', '/api/v1/tickets', { query: { limit: 100 } })).text).data;
+    for (const tk of tickets) {
+      assert.equal((await admin.req('DELETE', '/api/v1/tickets/{id}', { params: { id: tk.id } })).status, 204);
+    }
+    const lastTicket = srv.sql("SELECT MAX(entity_id) FROM activity_log WHERE entity = 'ticket'").stdout;
+    assert.ok(Number(lastTicket) >= made.body.id, lastTicket);
+    await srv.kill();
+    for (const q of [
+      `UPDATE sqlite_sequence SET seq = ${keep.body.id} WHERE name = 'task'`,
+      "DELETE FROM sqlite_sequence WHERE name = 'ticket'",
+      "DELETE FROM schema_migrations WHERE version = '0062_ids_never_reused_deleted'",
+    ]) assert.equal(srv.sql(q).status, 0, q);
+    const m = srv.cli(['migrate']);
+    assert.equal(m.status, 0, m.stderr);
+    assert.match(m.stdout, /1 migration applied/);
+    await srv.restart();
+    admin = await adminClient(srv);
+    const task = await admin.req('POST', '/api/v1/tasks', { body: { subject: `${tag} next` } });
+    assert.equal(task.status, 201, task.text);
+    assert.ok(task.body.id > gone.body.id, `new task ${task.body.id} must not reuse ${gone.body.id}`);
+    const ticket = await admin.req('POST', '/api/v1/tickets', { body: { subject: `${tag} next` } });
+    assert.equal(ticket.status, 201, ticket.text);
+    assert.ok(ticket.body.id > Number(lastTicket), `new ticket ${ticket.body.id} must not reuse ${lastTicket}`);
+  });
+
   it('nor does deleting the newest staff member', async () => {
     const seats = srv.cli(['org', 'seats', '1', '--members-included', '1000']);
     assert.equal(seats.status, 0, seats.stderr);
