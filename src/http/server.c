@@ -92,6 +92,8 @@ struct server {
 	struct app *app;
 	struct MHD_Daemon *d;
 	int listen_fd;
+	/* Stopping: new connections are closed as they are accepted. */
+	atomic_bool refusing;
 	struct workpool *work;  /* requests */
 	struct workpool *probe; /* /readyz */
 	struct conntrack *ct;
@@ -103,6 +105,15 @@ struct server {
 	bool reads_inline; /* SQLite: GET and HEAD on the I/O thread */
 	struct proxy_nets proxies; /* trusted_proxies, parsed */
 };
+
+/* MHD's accept policy: no new connection once the server stops (see
+ * server_stop). */
+static enum MHD_Result accept_cb(void *cls, const struct sockaddr *addr,
+				 socklen_t addrlen)
+{
+	struct server *s = cls;
+	return atomic_load(&s->refusing) ? MHD_NO : MHD_YES;
+}
 
 static void *uri_log_cb(void *cls, const char *uri,
 			struct MHD_Connection *con)
@@ -692,21 +703,18 @@ struct server *server_start(struct app *app, struct atr_err *err)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned io = cores > 1 ? (unsigned)cores : 1;
 	s->d = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-			MHD_ALLOW_SUSPEND_RESUME,
-		0, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_log, s, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_THREAD_POOL_SIZE, io, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)app->cfg.conn_limit,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)app->cfg.per_ip_conn_limit,
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)app->cfg.conn_timeout_seconds,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-		MHD_OPTION_NOTIFY_CONNECTION, notify_conn_cb, s,
-		MHD_OPTION_END);
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME,
+	    0, accept_cb, s, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	    s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, io,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.conn_limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)app->cfg.per_ip_conn_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)app->cfg.conn_timeout_seconds,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_conn_cb, s, MHD_OPTION_END);
 	if (!s->d) {
 		atr_fail(err, ATR_E_UNAVAILABLE,
 			 "cannot serve on %s: the HTTP server did not start",
@@ -728,8 +736,17 @@ void server_stop(struct server *s)
 	/* Stop accepting, let in-flight requests finish (bounded: every
 	 * database wait is), then close every connection. Suspended
 	 * connections must all be resumed before MHD stops: the pools run
-	 * (or expire) everything queued first. */
-	MHD_socket lfd = MHD_quiesce_daemon(s->d);
+	 * (or expire) everything queued first.
+	 *
+	 * Not MHD_quiesce_daemon: on an epoll thread pool it races the
+	 * workers' own removal of the listen socket from their epoll sets,
+	 * and whichever loses calls MHD_PANIC, which aborts the process
+	 * (libmicrohttpd 0.9.75, seen on SIGTERM in the test suite). The
+	 * accept policy refuses instead: a connection made now is closed as
+	 * it is accepted (a load balancer retries it elsewhere, like one
+	 * reset by a closed listen socket), and MHD_stop_daemon closes the
+	 * listen socket. */
+	atomic_store(&s->refusing, true);
 	int64_t bound = 10000;
 	if (s->app->cfg.db_statement_timeout_ms + 2000 > bound)
 		bound = s->app->cfg.db_statement_timeout_ms + 2000;
@@ -742,7 +759,5 @@ void server_stop(struct server *s)
 	workpool_stop(s->probe);
 	MHD_stop_daemon(s->d);
 	conntrack_stop(s->ct);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
 	free(s);
 }
