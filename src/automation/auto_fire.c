@@ -45,7 +45,8 @@
 #include "http/pipeline.h"
 #include "jobs/cron_expr.h"
 
-void auto_next_run(const json_t *trigger, int64_t after_ms, char *out)
+void auto_next_run(const json_t *trigger, const char *zone, int64_t after_ms,
+		   char *out)
 {
 	*out = 0;
 	const char *type = json_string_value(json_object_get(trigger, "type"));
@@ -55,9 +56,65 @@ void auto_next_run(const json_t *trigger, int64_t after_ms, char *out)
 	if (!type || strcmp(type, "schedule") || !cron ||
 	    cron_parse(cron, &ce, why, sizeof why) < 0)
 		return;
-	int64_t next = cron_next(&ce, after_ms);
+	int64_t next = cron_next_in(&ce, zone, after_ms);
 	if (next > 0)
 		atr_time_iso(next, out);
+}
+
+int auto_settings_changed(struct db_conn *c, int64_t org, const char *group,
+			  const json_t *diff, struct atr_err *err)
+{
+	if (strcmp(group, "localization") || !json_object_get(diff, "timezone"))
+		return 0;
+	char zone[TZ_NAME_MAX];
+	if (l10n_org_zone(c, org, zone) < 0)
+		return atr_fail(err, ATR_E_INTERNAL, "automations: %s",
+				db_errmsg(c));
+	struct db_stmt *st = db_prepare(
+	    c, "SELECT id, trigger FROM automation WHERE org_id = ? AND "
+	       "enabled = 1 AND trigger_type = 'schedule' ORDER BY id");
+	if (!st)
+		return atr_fail(err, ATR_E_INTERNAL, "automations: %s",
+				db_errmsg(c));
+	db_bind_int(st, 1, org);
+	json_t *todo = json_array();
+	int rc;
+	while ((rc = db_step(st)) == 1) {
+		json_t *t = json_loads(db_col_text(st, 1), 0, NULL);
+		char next[ATR_TIME_LEN];
+		auto_next_run(t, zone, atr_now_ms(), next);
+		json_decref(t);
+		json_array_append_new(todo,
+				      json_pack("{s:I,s:s}", "id",
+						(json_int_t)db_col_int(st, 0),
+						"next", next));
+	}
+	db_reset(st);
+	size_t i;
+	json_t *a;
+	json_array_foreach(todo, i, a)
+	{
+		if (rc < 0)
+			break;
+		st = db_prepare(c, "UPDATE automation SET next_run_at = ? "
+				   "WHERE id = ? AND org_id = ?");
+		const char *next =
+		    json_string_value(json_object_get(a, "next"));
+		rc = st ? 0 : -1;
+		if (st) {
+			db_bind_text(st, 1, *next ? next : NULL);
+			db_bind_int(
+			    st, 2,
+			    json_integer_value(json_object_get(a, "id")));
+			db_bind_int(st, 3, org);
+			rc = db_step(st) < 0 ? -1 : 0;
+			db_reset(st);
+		}
+	}
+	json_decref(todo);
+	return rc < 0 ? atr_fail(err, ATR_E_INTERNAL, "automations: %s",
+				 db_errmsg(c))
+		      : 0;
 }
 
 /* ---- runs ------------------------------------------------------------------ */
@@ -607,13 +664,18 @@ int auto_schedule_task(struct app *app, struct db_conn *c, int64_t now_ms,
 	json_t *a;
 	json_array_foreach(list, i, a)
 	{
-		json_t *t = json_loads(json_string_value(json_object_get(a, "trigger")),
-				       0, NULL);
-		char next[ATR_TIME_LEN];
-		auto_next_run(t, now_ms, next);
-		json_decref(t);
+		json_t *t = json_loads(
+		    json_string_value(json_object_get(a, "trigger")), 0, NULL);
 		int64_t aid = json_integer_value(json_object_get(a, "id"));
 		int64_t org = json_integer_value(json_object_get(a, "org_id"));
+		char next[ATR_TIME_LEN], zone[TZ_NAME_MAX];
+		if (l10n_org_zone(c, org, zone) < 0) {
+			json_decref(t);
+			rc = -1;
+			break;
+		}
+		auto_next_run(t, zone, now_ms, next);
+		json_decref(t);
 		rc = db_begin(c);
 		struct db_stmt *st = rc < 0 ? NULL : db_prepare(
 			c, "UPDATE automation SET next_run_at = ? WHERE id = ? "

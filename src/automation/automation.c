@@ -24,7 +24,9 @@
 #include "atrium.h"
 
 #include "automation/automation_int.h"
+#include "core/l10n.h"
 #include "core/module.h"
+#include "core/tz.h"
 #include "db/db.h"
 #include "entity/entity.h"
 #include "http/perm.h"
@@ -256,8 +258,12 @@ static int automation_on_write(struct req *r, const struct entity *e,
 	bool enabled = json_is_true(json_object_get(a, "enabled"));
 	bool was = before && json_is_true(json_object_get(before, "enabled"));
 	char next[ATR_TIME_LEN] = "";
-	if (enabled)
-		auto_next_run(t, atr_now_ms(), next);
+	char zone[TZ_NAME_MAX];
+	if (enabled && !strcmp(type ? type : "", "schedule")) {
+		if (l10n_org_zone(r->db, r->who.org_id, zone) < 0)
+			return -1;
+		auto_next_run(t, zone, atr_now_ms(), next);
+	}
 	int64_t owner = json_integer_value(json_object_get(a, "owner_id"));
 	struct db_stmt *st = db_prepare(
 		r->db,
@@ -389,12 +395,13 @@ static const struct housekeeping automation_housekeeping[] = {
 };
 
 const struct module module_automations = {
-	.name = "automations",
-	.perms = automation_perms,
-	.routes = auto_routes,
-	.entities = automation_entities,
-	.subscribers = automation_subs,
-	.job_kinds = automation_kinds,
-	.tasks = automation_tasks,
-	.housekeeping = automation_housekeeping,
+    .name = "automations",
+    .perms = automation_perms,
+    .routes = auto_routes,
+    .entities = automation_entities,
+    .subscribers = automation_subs,
+    .job_kinds = automation_kinds,
+    .tasks = automation_tasks,
+    .housekeeping = automation_housekeeping,
+    .settings_changed = auto_settings_changed,
 };

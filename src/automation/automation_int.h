@@ -102,9 +102,16 @@ int auto_dates_task(struct app *app, struct db_conn *c, int64_t now_ms,
 		    struct atr_err *err);
 int auto_schedule_task(struct app *app, struct db_conn *c, int64_t now_ms,
 		       struct atr_err *err);
-/* The next time of a schedule trigger after after_ms, as ISO 8601 UTC in
- * out (ATR_TIME_LEN), or "" when the trigger is not a schedule. */
-void auto_next_run(const json_t *trigger, int64_t after_ms, char *out);
+/* The next time of a schedule trigger after after_ms, its cron expression
+ * read on the wall clock of zone (the organisation's time zone), as ISO
+ * 8601 UTC in out (ATR_TIME_LEN), or "" when the trigger is not a
+ * schedule. */
+void auto_next_run(const json_t *trigger, const char *zone, int64_t after_ms,
+		   char *out);
+/* Module hook (struct module.settings_changed): a new time zone moves the
+ * next run of the organisation's schedules to its wall clock. */
+int auto_settings_changed(struct db_conn *c, int64_t org, const char *group,
+			  const json_t *diff, struct atr_err *err);
 
 /* ---- running (auto_run.c, auto_action.c) --------------------------------- */
 

@@ -113,6 +113,14 @@ struct module {
 	 * names the module as failed; the others still count). */
 	int (*health)(struct app *app, struct db_conn *c, int64_t org,
 		      struct health_report *rep);
+	/* Called after a change of an organisation's settings group (diff:
+	 * {key: {from, to}}, at least one key), inside the transaction that
+	 * writes it (settings_apply: the API and `atrium settings set`), to
+	 * bring what the module derived from those settings along. 0, or -1
+	 * with err: the change rolls back. */
+	int (*settings_changed)(struct db_conn *c, int64_t org,
+				const char *group, const struct json_t *diff,
+				struct atr_err *err);
 	/* Called by the server after each answered request (its status set,
 	 * ms its duration), on the worker that answered it: must be cheap
 	 * and must not block (record into memory; write later). */

@@ -16,6 +16,8 @@
  * them; built once by settings_init, read-only afterwards. */
 static const struct setting_def **rows;
 static int nrows;
+/* The modules' settings_changed hooks, in table order, NULL-terminated. */
+static settings_hook *hooks;
 static struct field *schema_fields;
 static struct schema schema_all;
 
@@ -68,12 +70,27 @@ void settings_init(const struct module *const *mods)
 		}
 	}
 	schema_all = (struct schema){schema_fields, nrows};
+	int nmods = 0, nhooks = 0;
+	while (mods[nmods])
+		nmods++;
+	hooks = xcalloc((size_t)nmods + 1, sizeof *hooks);
+	for (int i = 0; i < nmods; i++)
+		if (mods[i]->settings_changed)
+			hooks[nhooks++] = mods[i]->settings_changed;
+}
+
+settings_hook const *settings_hooks(void)
+{
+	static settings_hook none[1];
+	return hooks ? hooks : none;
 }
 
 void settings_fini(void)
 {
 	free(rows);
 	free(schema_fields);
+	free(hooks);
+	hooks = NULL;
 	rows = NULL;
 	schema_fields = NULL;
 	nrows = 0;

@@ -93,6 +93,12 @@ struct setting_def {
 void settings_init(const struct module *const *mods);
 void settings_fini(void);
 
+/* The modules' settings_changed hooks (struct module), NULL-terminated;
+ * settings_apply calls them. */
+typedef int (*settings_hook)(struct db_conn *c, int64_t org, const char *group,
+			     const json_t *diff, struct atr_err *err);
+settings_hook const *settings_hooks(void);
+
 /* The row of key, or NULL. */
 const struct setting_def *settings_find(const char *key);
 /* True when group names a settings group. */
@@ -166,7 +172,8 @@ struct settings_change {
  * caller's open transaction: locks and checks the group's version, writes
  * each value that changes, clears the group's stored secrets when a
  * setting that says where they are sent changed and body does not send
- * them again (SETF_CREDENTIAL_TARGET), runs the group's rules. 0: the
+ * them again (SETF_CREDENTIAL_TARGET), runs the group's rules, then the
+ * modules' settings_changed hooks when anything changed. 0: the
  * caller writes its activity row from ch->diff and commits, or rolls back
  * when ch->diff is empty (nothing changed, the version stays). -1 with err
  * (ATR_E_PRECONDITION: a stale if_version; field errors: a rule;

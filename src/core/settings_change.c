@@ -258,8 +258,12 @@ int settings_apply(struct db_conn *c, int64_t org, const char *group,
 		return -1;
 	if (run_rules(c, org, group, err) < 0)
 		return -1;
-	if (json_object_size(ch->diff) > 0)
-		ch->version = old + 1;
+	if (json_object_size(ch->diff) == 0)
+		return 0;
+	ch->version = old + 1;
+	for (settings_hook const *h = settings_hooks(); *h; h++)
+		if ((*h)(c, org, group, ch->diff, err) < 0)
+			return -1;
 	return 0;
 }
 

@@ -65,6 +65,18 @@ static UCalendar *cal_open(const char *zone, int64_t epoch_ms)
 	return cal;
 }
 
+/* Closes cal, with its instant in *out when st (and reading it) went
+ * well. 0 or -1. */
+static int cal_close_at(UCalendar *cal, UErrorCode st, int64_t *out)
+{
+	UDate d = ucal_getMillis(cal, &st);
+	ucal_close(cal);
+	if (U_FAILURE(st))
+		return -1;
+	*out = (int64_t)d;
+	return 0;
+}
+
 int tz_local(const char *zone, int64_t epoch_ms, struct tz_local *out)
 {
 	UCalendar *cal = cal_open(zone, epoch_ms);
@@ -123,10 +135,21 @@ int tz_day_start(const char *zone, int64_t epoch_ms, int days, int64_t *out)
 	ucal_set(cal, UCAL_MINUTE, 0);
 	ucal_set(cal, UCAL_SECOND, 0);
 	ucal_set(cal, UCAL_MILLISECOND, 0);
-	UDate d = ucal_getMillis(cal, &st);
-	ucal_close(cal);
-	if (U_FAILURE(st))
+	return cal_close_at(cal, st, out);
+}
+
+int tz_instant(const char *zone, int year, int month, int day, int hour,
+	       int minute, bool second, int64_t *out)
+{
+	UCalendar *cal = cal_open(zone, 0);
+	if (!cal)
 		return -1;
-	*out = (int64_t)d;
-	return 0;
+	UErrorCode st = U_ZERO_ERROR;
+	ucal_setAttribute(cal, UCAL_REPEATED_WALL_TIME,
+			  second ? UCAL_WALLTIME_LAST : UCAL_WALLTIME_FIRST);
+	ucal_setAttribute(cal, UCAL_SKIPPED_WALL_TIME,
+			  UCAL_WALLTIME_NEXT_VALID);
+	ucal_setDateTime(cal, year, month - 1, day, hour, minute, 0, &st);
+	ucal_set(cal, UCAL_MILLISECOND, 0);
+	return cal_close_at(cal, st, out);
 }

@@ -43,6 +43,14 @@ int tz_days_between(const char *zone, int64_t a_ms, int64_t b_ms,
  * start). 0 or -1. */
 int tz_day_start(const char *zone, int64_t epoch_ms, int days, int64_t *out);
 
+/* The instant a zone's clocks show the given local date and time (month
+ * 1-12, seconds 0). A time the clocks show twice (when they go back) is
+ * its first occurrence, or its second when `second` is set; a time they
+ * skip (when they go forward) is the instant they jump, the first valid
+ * time after it. 0, or -1 for an unknown zone or a date ICU refuses. */
+int tz_instant(const char *zone, int year, int month, int day, int hour,
+	       int minute, bool second, int64_t *out);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (no zone). */
 int64_t tz_days_from_civil(int year, int month, int day);
 

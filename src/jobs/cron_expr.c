@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/tz.h"
 #include "jobs/cron_expr.h"
 
 struct field_def {
@@ -219,4 +220,84 @@ int64_t cron_next(const struct cron_expr *e, int64_t after_ms)
 		gmtime_r(&t, &tm);
 	}
 	return -1;
+}
+
+/* The wall clock of an instant in zone, read as if it were UTC (the
+ * calendar is the same), and the zone's offset then (minutes). */
+static int wall_of(const char *zone, int64_t at, int64_t *wall, int *offset)
+{
+	struct tz_local l;
+	if (tz_local(zone, at, &l) < 0)
+		return -1;
+	int64_t ms = at % 1000;
+	if (ms < 0)
+		ms += 1000;
+	*wall = tz_days_from_civil(l.year, l.month, l.day) * 86400000 +
+		(int64_t)l.hour * 3600000 + (int64_t)l.minute * 60000 +
+		(int64_t)l.second * 1000 + ms;
+	*offset = l.offset_min;
+	return 0;
+}
+
+/* The first local time e matches after wall, placed on the real timeline
+ * (the second occurrence of a time shown twice when `second`, else the
+ * first), that is after after_ms and before before_ms (0: no bound).
+ * Candidates at or before after_ms are passed over: a time in the hour
+ * the clocks repeat, or a skipped time that folds onto the jump already
+ * run. The instant, 0 when it would not come before before_ms, -1 when
+ * never or on an error. */
+static int64_t search(const struct cron_expr *e, const char *zone, int64_t wall,
+		      bool second, int64_t after_ms, int64_t before_ms)
+{
+	/* A repeated hour holds at most 60 minutes that fold back; the bound
+	 * only stops a zone whose data would loop. */
+	for (int i = 0; i < 4 * 60; i++) {
+		int64_t cand = cron_next(e, wall);
+		if (cand < 0)
+			return -1;
+		time_t t = (time_t)(cand / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		int64_t at;
+		if (tz_instant(zone, tm.tm_year + 1900, tm.tm_mon + 1,
+			       tm.tm_mday, tm.tm_hour, tm.tm_min, second,
+			       &at) < 0)
+			return -1;
+		if (before_ms && at >= before_ms)
+			return 0;
+		if (at > after_ms)
+			return at;
+		wall = cand;
+	}
+	return -1;
+}
+
+/* Local times are searched on the wall clock, then placed on the real
+ * timeline. An expression that runs every hour follows the real clock
+ * through an hour shown twice: when the clocks go back between after_ms
+ * and the next run found, the repeated hour's second pass is searched
+ * too, as the wall clock reads then (d minutes behind). */
+int64_t cron_next_in(const struct cron_expr *e, const char *zone,
+		     int64_t after_ms)
+{
+	if (!zone || !strcmp(zone, "UTC"))
+		return cron_next(e, after_ms);
+	int64_t wall, wall_next;
+	int off, off_next;
+	if (wall_of(zone, after_ms, &wall, &off) < 0)
+		return -1;
+	bool every_hour = e->hour == 0xffffffu; /* bits 0-23 */
+	int64_t next = search(e, zone, wall, false, after_ms, 0);
+	if (every_hour && next > 0) {
+		/* after_ms itself may be in the second pass */
+		int64_t again = search(e, zone, wall, true, after_ms, next);
+		if (again != 0)
+			return again;
+	}
+	if (!every_hour || next <= 0 ||
+	    wall_of(zone, next, &wall_next, &off_next) < 0 || off_next >= off)
+		return next;
+	int64_t d = (int64_t)(off - off_next) * 60000;
+	int64_t back = search(e, zone, wall - d, true, after_ms, next);
+	return back > 0 ? back : next;
 }

@@ -1,4 +1,6 @@
-/* cron_expr.h — cron expressions for scheduled tasks (UTC).
+/* cron_expr.h — cron expressions for scheduled tasks: in UTC (cron_next:
+ * the operator's tasks) or in a time zone (cron_next_in: an
+ * organisation's schedules, in its own zone).
  *
  * Five fields, as in crontab(5): minute (0-59), hour (0-23), day of month
  * (1-31), month (1-12 or jan-dec), day of week (0-7 or sun-sat; 0 and 7
@@ -31,5 +33,14 @@ int cron_parse(const char *s, struct cron_expr *e, char *why, size_t n);
  * matches; -1 when none within eight years (a date that never comes, such
  * as 30 February). */
 int64_t cron_next(const struct cron_expr *e, int64_t after_ms);
+/* The same on the wall clock of zone (a tz database name; NULL or "UTC":
+ * cron_next): the first instant strictly after after_ms whose local time
+ * e matches. Across a change of the clocks, as Vixie cron does: a fixed
+ * time of day runs once, a time shown twice (they go back) at its first
+ * occurrence, a time they skip (they go forward) at the instant they
+ * jump; an expression that runs every hour keeps running through the
+ * hour shown twice. -1 when none, or for an unknown zone. */
+int64_t cron_next_in(const struct cron_expr *e, const char *zone,
+		     int64_t after_ms);
 
 #endif

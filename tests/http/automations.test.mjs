@@ -520,6 +520,46 @@ describe('automations', () => {
       assert.deepEqual(done.steps.map((s) => s.type), ['create_task', 'wait', 'notify']);
     });
 
+    it('reads a schedule on the organisation\'s wall clock and follows a change of its time zone', async () => {
+      const wall = (iso, timeZone) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+        .format(new Date(iso));
+      const setZone = async (timezone) => {
+        const r = await admin.req('PATCH', '/api/v1/settings/{group}', { params: { group: 'localization' }, body: { timezone } });
+        assert.equal(r.status, 200, r.text);
+      };
+      const nextOf = async (id) => (await admin.req('GET', AUTO, { params: { id } })).body.next_run_at;
+      const soon = (iso) => {
+        const t = Date.parse(iso) - Date.now();
+        assert.ok(t > 0 && t <= 86400000, `${iso} is within the next day`);
+      };
+      await setZone('Europe/Bucharest');
+      try {
+        const a = await add({
+          enabled: true, trigger: { type: 'schedule', cron: '0 7 * * *' },
+          actions: [{ type: 'notify', to: [{ type: 'member', id: manager.id }], title: 'Morning in Bucharest' }],
+        });
+        assert.equal(wall(a.next_run_at, 'Europe/Bucharest'), '07:00', a.next_run_at);
+        assert.notEqual(wall(a.next_run_at, 'UTC'), '07:00', 'not 07:00 UTC');
+        soon(a.next_run_at);
+        // the next run after one that ran: still 07:00 in the zone
+        const due = srv.sql(`UPDATE automation SET next_run_at = '2000-01-01T00:00:00.000Z' WHERE id = ${a.id}`);
+        assert.equal(due.status, 0, due.stderr);
+        await runTask('automation_schedules');
+        const after = await waitFor(async () => { const n = await nextOf(a.id); return n && !n.startsWith('2000') && n; },
+          { what: 'the next run after the run' });
+        assert.equal(wall(after, 'Europe/Bucharest'), '07:00', after);
+        soon(after);
+        // a new zone moves the next run to its wall clock at once
+        await setZone('America/New_York');
+        const moved = await nextOf(a.id);
+        assert.equal(wall(moved, 'America/New_York'), '07:00', moved);
+        soon(moved);
+        await edit(AUTO, a.id, { enabled: false });
+      } finally {
+        await setZone('UTC');
+      }
+    });
+
     it('test mode shows what each action would do and changes nothing', async () => {
       const a = await add({
         trigger: { type: 'event', entity: 'lead', event: 'created' },

@@ -80,6 +80,94 @@ TEST(cron_expr_next)
 	}
 }
 
+/* In a zone: the organisation's wall clock, across both changes of the
+ * clocks. Europe/Bucharest in 2026: +2 in winter, +3 from 29 March 01:00Z
+ * (03:00 local jumps to 04:00) to 25 October 01:00Z (04:00 local goes
+ * back to 03:00, so 03:00-03:59 is shown twice: 00:00Z-00:59Z, then
+ * 01:00Z-01:59Z). */
+TEST(cron_expr_next_in_zone)
+{
+	static const struct {
+		const char *expr, *zone, *after, *want;
+	} cases[] = {
+	    {"0 7 * * *", "Europe/Bucharest", "2026-01-10T12:00:00.000Z",
+	     "2026-01-11T05:00:00.000Z"},
+	    {"0 7 * * *", "Europe/Bucharest", "2026-07-10T12:00:00.000Z",
+	     "2026-07-11T04:00:00.000Z"},
+	    /* strictly after, also on the minute */
+	    {"0 7 * * *", "Europe/Bucharest", "2026-07-11T04:00:00.000Z",
+	     "2026-07-12T04:00:00.000Z"},
+	    /* Monday 07:00 in New York (-5 in winter) */
+	    {"0 7 * * 1", "America/New_York", "2026-01-01T00:00:00.000Z",
+	     "2026-01-05T12:00:00.000Z"},
+	    /* a day boundary: 23:30 on the 31st local is the 31st 21:30Z */
+	    {"30 23 31 12 *", "Europe/Bucharest", "2026-06-01T00:00:00.000Z",
+	     "2026-12-31T21:30:00.000Z"},
+	    /* UTC and no zone: cron_next */
+	    {"0 7 * * *", "UTC", "2026-01-10T12:00:00.000Z",
+	     "2026-01-11T07:00:00.000Z"},
+	    /* spring: 03:30 does not exist on the 29th; it runs when the
+	     * clocks jump (04:00 local), then at 03:30 the next day */
+	    {"30 3 * * *", "Europe/Bucharest", "2026-03-28T12:00:00.000Z",
+	     "2026-03-29T01:00:00.000Z"},
+	    {"30 3 * * *", "Europe/Bucharest", "2026-03-29T01:00:00.000Z",
+	     "2026-03-30T00:30:00.000Z"},
+	    /* every minute: 02:59 local, then the jump, then 04:01 */
+	    {"* * * * *", "Europe/Bucharest", "2026-03-29T00:58:00.000Z",
+	     "2026-03-29T00:59:00.000Z"},
+	    {"* * * * *", "Europe/Bucharest", "2026-03-29T00:59:00.000Z",
+	     "2026-03-29T01:00:00.000Z"},
+	    {"* * * * *", "Europe/Bucharest", "2026-03-29T01:00:00.000Z",
+	     "2026-03-29T01:01:00.000Z"},
+	    /* autumn: 03:30 is shown twice and runs at the first */
+	    {"30 3 * * *", "Europe/Bucharest", "2026-10-24T12:00:00.000Z",
+	     "2026-10-25T00:30:00.000Z"},
+	    {"30 3 * * *", "Europe/Bucharest", "2026-10-25T00:30:00.000Z",
+	     "2026-10-26T01:30:00.000Z"},
+	    /* a fixed hour (03:00) once; 04:00 local is 02:00Z */
+	    {"0 3,4 * * *", "Europe/Bucharest", "2026-10-25T00:00:00.000Z",
+	     "2026-10-25T02:00:00.000Z"},
+	    /* every hour runs through both passes of the repeated hour */
+	    {"0 * * * *", "Europe/Bucharest", "2026-10-25T00:00:00.000Z",
+	     "2026-10-25T01:00:00.000Z"},
+	    {"0 * * * *", "Europe/Bucharest", "2026-10-25T01:00:00.000Z",
+	     "2026-10-25T02:00:00.000Z"},
+	    {"* * * * *", "Europe/Bucharest", "2026-10-25T01:10:00.000Z",
+	     "2026-10-25T01:11:00.000Z"},
+	    {"* * * * *", "Europe/Bucharest", "2026-10-25T00:59:00.000Z",
+	     "2026-10-25T01:00:00.000Z"},
+	    /* a day that never comes */
+	    {"0 0 30 2 *", "Europe/Bucharest", "2026-01-01T00:00:00.000Z",
+	     "none"},
+	};
+	char b[ATR_TIME_LEN];
+	for (size_t i = 0; i < ATR_ARRAY_LEN(cases); i++) {
+		struct cron_expr e;
+		char why[128];
+		if (cron_parse(cases[i].expr, &e, why, sizeof why) != 0) {
+			FAILF("cron_parse(%s): %s", cases[i].expr, why);
+			continue;
+		}
+		int64_t t =
+		    cron_next_in(&e, cases[i].zone, atr_iso_ms(cases[i].after));
+		const char *got = "none";
+		if (t >= 0) {
+			atr_time_iso(t, b);
+			got = b;
+		}
+		if (strcmp(got, cases[i].want))
+			FAILF("'%s' in %s after %s: %s, want %s", cases[i].expr,
+			      cases[i].zone, cases[i].after, got,
+			      cases[i].want);
+	}
+	struct cron_expr e;
+	char why[128];
+	CHECK(cron_parse("0 7 * * *", &e, why, sizeof why) == 0);
+	CHECK(cron_next_in(&e, "Mars/Olympus", 0) == -1);
+	CHECK(cron_next_in(&e, NULL, atr_iso_ms("2026-01-10T12:00:00.000Z")) ==
+	      atr_iso_ms("2026-01-11T07:00:00.000Z"));
+}
+
 TEST(cron_expr_refused)
 {
 	static const struct {

@@ -9,7 +9,7 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { box, partError, selectEl, valueInput } from './automation_parts.js';
 import {
-  EVENTS, articles, LIST_OPS, NO_VALUE, OPS, conditionPaths, cronWords, entityWords, fieldsOf, isDateField, pathField,
+  EVENTS, articles, LIST_OPS, NO_VALUE, OPS, conditionPaths, cronWords, entityWords, fieldsOf, isDateField, orgZone, pathField,
   seesChanges, triggerEntities,
 } from './automation_words.js';
 
@@ -66,7 +66,7 @@ export function triggerBuilder(initial, { reg, lookups, onChange }) {
     reg.set('trigger', top);
     const changed = () => { draw(); if (onChange) onChange(); };
     const type = box({ label: t('auto.trigger_type'), input: selectEl(['event', 'date', 'schedule'].map((x) => [x, t(`auto.type.${x}`)]), s.type),
-      hint: t(`auto.type.${s.type}_hint`) });
+      hint: t(`auto.type.${s.type}_hint`, { zone: orgZone() }) });
     type.input.addEventListener('change', () => { s.type = type.input.value; s.field = ''; s.to = undefined; changed(); });
     reg.set('trigger.type', type);
     const parts = [type.wrap];
@@ -126,7 +126,7 @@ export function triggerBuilder(initial, { reg, lookups, onChange }) {
       });
       say();
       const pre = box({ label: t('auto.cron.preset'), input: presets });
-      const c = box({ label: t('auto.cron.expression'), input: h('div', null, cron, words), focusEl: cron, hint: t('auto.cron.hint') });
+      const c = box({ label: t('auto.cron.expression', { zone: orgZone() }), input: h('div', null, cron, words), focusEl: cron, hint: t('auto.cron.hint', { zone: orgZone() }) });
       reg.set('trigger.cron', c);
       parts.push(pre.wrap, c.wrap);
     }

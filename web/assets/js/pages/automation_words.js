@@ -9,7 +9,7 @@
 // at 07:00 UTC"). Every user string stays text: these return strings.
 import { ENTITIES, entityByLogName } from '../entities.js';
 import { language, t, tOr } from '../i18n.js';
-import { can, me } from '../session.js';
+import { can, localization, me } from '../session.js';
 
 export const AUTO_BASE = '/admin/workflow_automation';
 export const AUTO_API = '/api/v1/automations';
@@ -128,6 +128,9 @@ export function weekdayName(d) {
   return new Intl.DateTimeFormat(language() || 'en', { weekday: 'long', timeZone: 'UTC' }).format(day);
 }
 
+/** The organisation's time zone: schedules run on its clock. */
+export function orgZone() { return localization()?.organisation?.timezone || 'UTC'; }
+
 /** A cron expression in words when it is one of the common shapes, else null. */
 export function cronWords(cron) {
   const parts = String(cron || '').trim().split(/\s+/);
@@ -141,10 +144,10 @@ export function cronWords(cron) {
   if (within(min, 0, 59) && hour === '*' && dom === '*' && mon === '*' && dow === '*') return t('auto.cron.every_hour', { minute: min.padStart(2, '0') });
   const at = clock(min, hour);
   if (!at || mon !== '*') return null;
-  if (dom === '*' && dow === '*') return t('auto.cron.every_day', { time: at });
-  if (dom === '*' && /^[0-7]$/.test(dow)) return t('auto.cron.every_weekday', { day: weekdayName(dow), time: at });
-  if (dom === '*' && dow === '1-5') return t('auto.cron.workdays', { time: at });
-  if (within(dom, 1, 31) && dow === '*') return t('auto.cron.monthly', { day: dom, time: at });
+  if (dom === '*' && dow === '*') return t('auto.cron.every_day', { time: at, zone: orgZone() });
+  if (dom === '*' && /^[0-7]$/.test(dow)) return t('auto.cron.every_weekday', { day: weekdayName(dow), time: at, zone: orgZone() });
+  if (dom === '*' && dow === '1-5') return t('auto.cron.workdays', { time: at, zone: orgZone() });
+  if (within(dom, 1, 31) && dow === '*') return t('auto.cron.monthly', { day: dom, time: at, zone: orgZone() });
   return null;
 }
 
@@ -160,7 +163,7 @@ export function triggerText(trigger) {
 
 function triggerWords(trigger) {
   const tr = trigger || {};
-  if (tr.type === 'schedule') return cronWords(tr.cron) || t('auto.cron.raw', { cron: tr.cron || '?' });
+  if (tr.type === 'schedule') return cronWords(tr.cron) || t('auto.cron.raw', { cron: tr.cron || '?', zone: orgZone() });
   const w = entityWords(tr.entity);
   if (tr.type === 'date') {
     const n = Number(tr.offset_days) || 0;
