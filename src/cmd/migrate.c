@@ -84,10 +84,10 @@ int cmd_migrate(int argc, char **argv)
 	struct app app = {0};
 	cmd_open(&app, &s);
 	struct atr_err err = {0};
-	/* A database set up with a key never gets a new one made for it:
-	 * that key could not read its secrets. */
-	/* A key that does not match is refused before any migration runs:
-	 * a migration may read or write secrets with it. */
+	/* A database set up with a key is checked against it before any
+	 * migration runs (a migration may read or write secrets with it),
+	 * and never gets a new key made for it: that key could not read its
+	 * secrets. Only a database without one may create the key file. */
 	int created = 0;
 	if (cmd_key_stored(&app)) {
 		cmd_load_key(&app, "migrate");

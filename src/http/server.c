@@ -91,7 +91,6 @@ struct conn_state {
 struct server {
 	struct app *app;
 	struct MHD_Daemon *d;
-	int listen_fd;
 	/* Stopping: new connections are closed as they are accepted. */
 	atomic_bool refusing;
 	struct workpool *work;  /* requests */
@@ -688,7 +687,6 @@ struct server *server_start(struct app *app, struct atr_err *err)
 		adopt_port(&app->cfg, fd);
 	struct server *s = xcalloc(1, sizeof *s);
 	s->app = app;
-	s->listen_fd = fd;
 	s->proxies = proxies;
 	snprintf(s->csp, sizeof s->csp,
 		 "default-src 'self'; script-src 'self'; style-src 'self'; "
