@@ -232,6 +232,10 @@ struct req {
 	 * the round trip of the request's first read (auth/session.c); a
 	 * guess that did not hold runs the request again without one. */
 	bool guess_failed, no_guess;
+	/* Only asking whether the credentials name someone, before an
+	 * upload's body (pipeline_precheck): nothing counts against a
+	 * limit. */
+	bool precheck;
 	char request_id[33];
 	char ip[64];
 	const char *user_agent;

@@ -504,6 +504,25 @@ void pipeline_run(struct req *r, const struct pipeline_input *in)
 	finish(r);
 }
 
+int pipeline_precheck(struct req *r, const struct pipeline_input *in)
+{
+	start(r, in);
+	r->precheck = true;
+	r->no_guess = true;
+	r->method = parse_method(in->method);
+	char allow[96];
+	int idx = -1, a = -1;
+	if (r->method && !in->uri_too_long && !in->bad_path &&
+	    router_match(r->app, r->method, r->path, r, &idx, allow,
+			 sizeof allow) == MATCH_OK) {
+		r->route = &r->app->routes[idx];
+		r->route_index = idx;
+		a = r->route->access == ACCESS_PUBLIC ? 1 : authenticate(r);
+	}
+	finish(r);
+	return a;
+}
+
 void pipeline_reject(struct req *r, const struct pipeline_input *in,
 		     enum atr_ekind kind, int retry_after, const char *msg)
 {

@@ -26,6 +26,15 @@ struct pipeline_input {
  * the pool. A GET or HEAD whose database connection broke under it runs
  * once more on a fresh connection. */
 void pipeline_run(struct req *r, const struct pipeline_input *in);
+/* Before an upload's body is read: whether the credentials the request
+ * carries name someone, as the pipeline's authentication asks the
+ * modules (a session, an API token, a contact's session; r->precheck
+ * set, so nothing is counted against a limit). 1 they do (or the route
+ * is public), 0 nobody: the body need not be kept, -1 not known (no
+ * route, a refusal such as an address a token may not use, a database
+ * error): the request runs as it would have. The connection is back in
+ * the pool afterwards. */
+int pipeline_precheck(struct req *r, const struct pipeline_input *in);
 /* Answers without running anything: a problem of the given kind (the
  * server is busy, a body far too large). retry_after 0: no header. */
 void pipeline_reject(struct req *r, const struct pipeline_input *in,

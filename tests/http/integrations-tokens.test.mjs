@@ -237,6 +237,22 @@ describe('API tokens', () => {
     assert.match(seen[0].headers.get('ratelimit'), /^"token";r=2;t=\d+$/);
   });
 
+  it('an upload by token counts once: the credential check before its body counts nothing', async () => {
+    const upRole = await addRole(admin, uniq('Uploader '), { imports: ['view', 'create'], leads: ['view', 'create'] });
+    const up = await addMember(srv, admin, { role_id: upRole.id }, 'uploader');
+    const r = await admin.req('POST', TOKENS, { body: { name: uniq('Uploads '), staff_id: up.id, rate_limit: 10 } });
+    assert.equal(r.status, 201, r.text);
+    const t = bearer(r.body.token);
+    const first = await t.req('GET', '/api/v1/imports');
+    assert.equal(first.status, 200, first.text);
+    const left = Number(/r=(\d+)/.exec(first.headers.get('ratelimit'))[1]);
+    const u = await t.req('POST', '/api/v1/imports', { query: { entity: 'leads', filename: 't.csv' }, raw: Buffer.from('name\nx\n'), contentType: 'text/csv' });
+    assert.equal(u.status, 201, u.text);
+    const after = Number(/r=(\d+)/.exec(u.headers.get('ratelimit'))[1]);
+    // one less (a new minute's window would have more left, never fewer)
+    assert.ok(after === left - 1 || after >= left, `left ${left}, then ${after}`);
+  });
+
   it('usage: last use, address and requests per day, written in batches; the weekly check', async () => {
     const u = await mint({});
     const t = bearer(u.token);

@@ -302,4 +302,41 @@ describe('uploads', () => {
     const again = await admin.req('POST', IMPORTS, { query: { entity: 'leads' }, raw: Buffer.from('name\nx\n'), contentType: 'text/csv' });
     assert.equal(again.status, 201, again.text);
   });
+
+  it('credentials that name nobody keep no body: 401 before the go-ahead with Expect, read and dropped without it', async () => {
+    const size = 8 << 20;
+    const madeUp = admin.cookieHeader().replace(/=[^;]*/g, '=made-up-session');
+    const fake = (extra) => `POST ${IMPORTS}?entity=leads HTTP/1.1\r\nHost: x\r\n${extra}` +
+      `Content-Type: text/csv\r\nContent-Length: ${size}\r\n`;
+    // Expect: 100-continue: refused before a byte of the body is sent
+    const ex = rawRequest(srv.port, `${fake(`Cookie: ${madeUp}\r\nX-CSRF-Token: ${admin.csrf}\r\n`)}Expect: 100-continue\r\n\r\n`);
+    await waitFor(() => statusOf(ex) !== 0, { what: 'the answer to Expect' });
+    assert.equal(statusOf(ex), 401, ex.got.slice(0, 300));
+    assert.doesNotMatch(ex.got, /100 Continue/);
+    ex.sock.destroy();
+    // without Expect: the body is read, never written, then 401; a made-up
+    // cookie and a made-up (well-formed or not) bearer token alike
+    for (const cred of [`Cookie: ${madeUp}\r\nX-CSRF-Token: ${admin.csrf}\r\n`,
+      'Authorization: Bearer atr_000000000000000000000000000000000000000000\r\n']) {
+      const st = rawRequest(srv.port, `${fake(cred)}\r\n`);
+      st.sock.write(Buffer.alloc(1 << 20, 0x61));
+      // a signed-in member's 1 MiB is on disk by now (the test above)
+      await new Promise((r) => { setTimeout(r, 500); });
+      assert.equal(openIn(srv, tmp), 0, `no temporary file for ${cred.split(':')[0]}`);
+      for (let i = 1; i < 8; i++) st.sock.write(Buffer.alloc(1 << 20, 0x61));
+      await waitFor(() => statusOf(st) !== 0, { what: 'the answer after the body' });
+      assert.equal(statusOf(st), 401, st.got.slice(0, 300));
+      assert.equal(openIn(srv, tmp), 0);
+      st.sock.destroy();
+    }
+    // the member's own session still uploads, with Expect and without
+    const ok = rawRequest(srv.port, head(admin, `${IMPORTS}?entity=leads`,
+      'Content-Type: text/csv\r\nContent-Length: 7\r\nExpect: 100-continue\r\n'));
+    await waitFor(() => /100 Continue/.test(ok.got), { what: '100 Continue' });
+    ok.sock.write('name\nx\n');
+    await waitFor(() => /HTTP\/1\.1 201 /.test(ok.got), { what: 'the upload after 100 Continue' });
+    ok.sock.destroy();
+    const form = await formPost(admin, 'POST', IMPORTS, IMPORTS, [['entity', 'leads'], ['file', Buffer.from('name\nx\n'), 'f.csv', 'text/csv']]);
+    assert.equal(form.status, 201, form.text);
+  });
 });
