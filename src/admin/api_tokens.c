@@ -778,10 +778,19 @@ static const struct perm_module token_perms[] = {
 	{0},
 };
 
+/* The rate limit's shared minutes (auth/api_token.c), once past. */
+static const struct housekeeping token_housekeeping[] = {
+	{"DELETE FROM api_token_window WHERE window_start < ? RETURNING "
+	 "token_id",
+	 1, {10 * 60000}},
+	{0},
+};
+
 const struct module module_api_tokens = {
 	.name = "api_tokens",
 	.perms = token_perms,
 	.routes = token_routes,
+	.housekeeping = token_housekeeping,
 	.authenticate = api_token_authenticate,
 	.stop = tokens_stop,
 };

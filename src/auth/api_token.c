@@ -19,6 +19,9 @@
 #define CHECK_LEN 6
 #define FLUSH_MS 60000
 #define WINDOW_MS 60000
+/* A node adds its count to the cluster's each time it has used this
+ * part of what the minute had left (api_token_window, below). */
+#define SHARE_PARTS 8
 
 static const char b62[] =
 	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -171,10 +174,24 @@ void api_token_narrow(uint8_t *bits, const json_t *key_role)
 #define SLOTS 1024
 #define PROBE 16
 
+/* The rate limit's minute is shared by the nodes: a calendar minute of
+ * the wall clock (the nodes' clocks are kept by NTP; a second apart only
+ * moves where a minute's count starts), counted in api_token_window. A
+ * node adds what it counted there in batches and reads the cluster's
+ * total back in the same statement: at its first request of the minute,
+ * then whenever it has used 1/SHARE_PARTS of what it knew the minute had
+ * left, and no more once the limit is reached. So with up to SHARE_PARTS
+ * nodes the cluster admits the limit and at most a few requests in
+ * flight more, without a write per request: a token far below its
+ * limit costs a few statements a minute, and one refused at its limit
+ * none. On SQLite (one node) the count stays in memory. */
 struct slot {
 	int64_t id;          /* 0: free */
-	int64_t window;      /* the minute (monotonic) counted */
-	int64_t count;       /* requests in that window */
+	int64_t window;	     /* the minute counted (wall clock) */
+	int64_t shared;	     /* the cluster's requests in it, as last read,
+				plus what this node added since */
+	int64_t unsynced;    /* this node's requests in it not yet added */
+	bool synced;	     /* shared was read in this window */
 	int64_t pending;     /* requests not yet written */
 	int64_t flushed_mono;
 	int64_t used_ms;     /* wall clock of the last request */
@@ -188,6 +205,36 @@ struct pending {
 	int64_t id, n, used_ms;
 	char ip[64];
 };
+
+/* A count to add to the cluster's minute. */
+struct share {
+	int64_t id, window, n;
+};
+
+/* Adds sh->n to the cluster's count of the minute; *total gets the
+ * cluster's count after it. 0 or -1. */
+static int write_share(struct db_conn *c, const struct share *sh,
+		       int64_t *total)
+{
+	char start[ATR_TIME_LEN];
+	atr_time_iso(sh->window * WINDOW_MS, start);
+	struct db_stmt *st = db_prepare(
+	    c, "INSERT INTO api_token_window (token_id, window_start, "
+	       "requests) VALUES (?, ?, ?) ON CONFLICT (token_id, "
+	       "window_start) DO UPDATE SET requests = "
+	       "api_token_window.requests + excluded.requests RETURNING "
+	       "requests");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, sh->id);
+	db_bind_text(st, 2, start);
+	db_bind_int(st, 3, sh->n);
+	int rc = db_step(st);
+	if (rc == 1)
+		*total = db_col_int(st, 0);
+	db_reset(st);
+	return rc == 1 ? 0 : -1;
+}
 
 static int write_usage(struct db_conn *c, const struct pending *p)
 {
@@ -221,16 +268,41 @@ static int write_usage(struct db_conn *c, const struct pending *p)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Counts one request of token id: the window's count in *count, the
- * seconds left in the window in *reset; fills *flush (n > 0 or a first
- * sight) when this node's usage of the token is due to be written. */
-static void count_request(int64_t id, const char *ip, int64_t *count,
-			  int64_t *reset, struct pending *flush,
-			  struct pending *evicted)
+/* The slot of token id, or NULL. Under slots_mu. */
+static struct slot *slot_of(int64_t id)
 {
-	int64_t mono = atr_mono_ms(), window = mono / WINDOW_MS;
+	for (int i = 0; i < PROBE; i++) {
+		struct slot *x = &slots[(uint64_t)(id + i) % SLOTS];
+		if (x->id == id)
+			return x;
+	}
+	return NULL;
+}
+
+/* The cluster's count of token id's minute, read back by write_share. */
+static void share_read(int64_t id, int64_t window, int64_t total)
+{
+	pthread_mutex_lock(&slots_mu);
+	struct slot *s = slot_of(id);
+	if (s && s->window == window && total > s->shared)
+		s->shared = total;
+	pthread_mutex_unlock(&slots_mu);
+}
+
+/* Counts one request of token id, whose limit is limit: the minute's
+ * count (the cluster's, as this node knows it) in *count, the seconds
+ * left in the minute in *reset; fills *flush (n > 0 or a first sight)
+ * when this node's usage of the token is due to be written, and *share
+ * (n > 0) when its count is due to be added to the cluster's. */
+static void count_request(int64_t id, const char *ip, int64_t limit,
+			  int64_t *count, int64_t *reset, struct pending *flush,
+			  struct pending *evicted, struct share *share)
+{
+	int64_t mono = atr_mono_ms(), now = atr_now_ms();
+	int64_t window = now / WINDOW_MS;
 	memset(flush, 0, sizeof *flush);
 	memset(evicted, 0, sizeof *evicted);
+	memset(share, 0, sizeof *share);
 	pthread_mutex_lock(&slots_mu);
 	struct slot *s = NULL, *oldest = NULL;
 	for (int i = 0; i < PROBE; i++) {
@@ -257,14 +329,25 @@ static void count_request(int64_t id, const char *ip, int64_t *count,
 	}
 	if (s->window != window) {
 		s->window = window;
-		s->count = 0;
+		s->shared = s->unsynced = 0;
+		s->synced = false;
 	}
-	s->count++;
+	s->unsynced++;
 	s->pending++;
-	s->used_ms = atr_now_ms();
+	s->used_ms = now;
 	atr_strlcpy(s->ip, ip, sizeof s->ip);
-	*count = s->count;
-	*reset = ((window + 1) * WINDOW_MS - mono + 999) / 1000;
+	*count = s->shared + s->unsynced;
+	*reset = ((window + 1) * WINDOW_MS - now + 999) / 1000;
+	if (s->shared < limit &&
+	    (!s->synced || s->unsynced * SHARE_PARTS >= limit - s->shared)) {
+		share->id = id;
+		share->window = window;
+		share->n = s->unsynced;
+		/* Counted here until the total comes back (share_read). */
+		s->shared += s->unsynced;
+		s->unsynced = 0;
+		s->synced = true;
+	}
 	if (mono - s->flushed_mono >= FLUSH_MS) {
 		flush->id = id;
 		flush->n = s->pending;
@@ -439,10 +522,24 @@ int api_token_authenticate(struct req *r)
 		goto out;
 	}
 
-	int64_t count, reset;
+	int64_t count, reset, total;
 	struct pending flush, evicted;
-	count_request(r->who.token_id, r->ip, &count, &reset, &flush,
-		      &evicted);
+	struct share share;
+	count_request(r->who.token_id, r->ip, limit, &count, &reset, &flush,
+		      &evicted, &share);
+	/* One SQLite file has one serving node: its own count is the
+	 * cluster's (share stays in memory). */
+	if (share.n && db_conn_dialect(c) == DB_PG) {
+		if (write_share(c, &share, &total) == 0) {
+			share_read(share.id, share.window, total);
+			if (total > count)
+				count = total;
+		} else {
+			atr_log("api tokens: cannot share the rate count of "
+				"token %lld: %s",
+				(long long)share.id, db_errmsg(c));
+		}
+	}
 	if (evicted.id)
 		write_usage(c, &evicted);
 	if (flush.id && write_usage(c, &flush) < 0)

@@ -27,9 +27,10 @@
  * batches: last used time and address and the day's request count are
  * written at most once a minute per token per node (and when the server
  * stops), never on every request. The rate limit is a fixed window of a
- * minute per token per node; beyond it the answer is 429 with
- * Retry-After and the IETF draft's RateLimit-Policy and RateLimit
- * headers.
+ * calendar minute per token, shared by the nodes of a cluster through
+ * api_token_window in batches (api_token.c says when); beyond it the
+ * answer is 429 with Retry-After and the IETF draft's RateLimit-Policy
+ * and RateLimit headers.
  */
 #ifndef ATR_API_TOKEN_H
 #define ATR_API_TOKEN_H

@@ -76,6 +76,31 @@ describe('cluster: sessions and caches across nodes', () => {
     }
   });
 
+  it('an API token\'s rate limit holds across the nodes, not once per node', async () => {
+    // not in the last seconds of a minute: the limit is a calendar minute's
+    const sec = new Date().getUTCSeconds();
+    if (sec >= 45) await new Promise((r) => { setTimeout(r, (61 - sec) * 1000); });
+    const role = await addRole(admin, uniq('Cluster integration '), { leads: ['view'] });
+    const integ = await addMember({ base: cl.base }, admin, { role_id: role.id }, 'clinteg');
+    const re = await admin.req('POST', '/api/v1/auth/reauth', { body: { password: cl.admin.password } });
+    assert.equal(re.status, 200, re.text);
+    const limit = 20;
+    const t = await admin.req('POST', '/api/v1/api-tokens', { body: { name: uniq('Cluster token '), staff_id: integ.id, rate_limit: limit } });
+    assert.equal(t.status, 201, t.text);
+    const minute = Math.floor(Date.now() / 60000);
+    const codes = [];
+    // one node after another: each sees a third of the requests
+    for (let i = 0; i < 3 * limit; i++) {
+      const r = await client(cl.nodes[i % 3].base).req('GET', '/api/v1/leads', { headers: { Authorization: `Bearer ${t.body.token}` } });
+      codes.push(r.status);
+    }
+    assert.equal(Math.floor(Date.now() / 60000), minute, 'the requests fell in one minute');
+    const ok = codes.filter((c) => c === 200).length;
+    assert.ok(codes.every((c) => c === 200 || c === 429), `statuses ${codes}`);
+    // before: each node admitted its 20, all 60 went through
+    assert.ok(ok >= limit && ok <= limit + cl.nodes.length, `${ok} admitted of ${codes.length}, limit ${limit}: ${codes}`);
+  });
+
   it('a role changed on node A: its member is refused on node B within a second', async () => {
     const role = await addRole(admin, uniq('Cluster readers '), { leads: ['view'] });
     const onA = sameSession(admin, cl.nodes[0].base);

@@ -237,6 +237,31 @@ describe('API tokens', () => {
     assert.match(seen[0].headers.get('ratelimit'), /^"token";r=2;t=\d+$/);
   });
 
+  it('rate limit across nodes (PostgreSQL): the minute\'s requests of the other nodes count; SQLite keeps its count in memory', async () => {
+    // not in the last seconds of a minute: the count below is the minute's
+    const sec = new Date().getUTCSeconds();
+    if (sec >= 50) await new Promise((r) => { setTimeout(r, (61 - sec) * 1000); });
+    const { id, token } = await mint({ rate_limit: 5 });
+    const minute = new Date(Math.floor(Date.now() / 60000) * 60000).toISOString();
+    const t = bearer(token);
+    if (srv.pg) {
+      // four requests of this minute made on other nodes
+      const ins = srv.sql(`INSERT INTO api_token_window (token_id, window_start, requests) VALUES (${id}, '${minute}', 4)`);
+      assert.equal(ins.status, 0, ins.stderr);
+      const first = await t.req('GET', '/api/v1/leads');
+      assert.equal(first.status, 200, first.text);
+      assert.match(first.headers.get('ratelimit'), /^"token";r=0;t=\d+$/);
+      assertProblem(await t.req('GET', '/api/v1/leads'), 429);
+      const got = srv.sql(`SELECT requests FROM api_token_window WHERE token_id = ${id} AND window_start = '${minute}'`);
+      assert.equal(got.stdout.trim(), '5', 'this node added its request, not the refused one');
+    } else {
+      const seen = [];
+      for (let i = 0; i < 6; i++) seen.push((await t.req('GET', '/api/v1/leads')).status);
+      assert.deepEqual(seen, [200, 200, 200, 200, 200, 429]);
+      assert.equal(srv.sql(`SELECT COUNT(*) FROM api_token_window WHERE token_id = ${id}`).stdout.trim(), '0');
+    }
+  });
+
   it('an upload by token counts once: the credential check before its body counts nothing', async () => {
     const upRole = await addRole(admin, uniq('Uploader '), { imports: ['view', 'create'], leads: ['view', 'create'] });
     const up = await addMember(srv, admin, { role_id: upRole.id }, 'uploader');
