@@ -395,13 +395,13 @@ static const struct housekeeping automation_housekeeping[] = {
 };
 
 const struct module module_automations = {
-    .name = "automations",
-    .perms = automation_perms,
-    .routes = auto_routes,
-    .entities = automation_entities,
-    .subscribers = automation_subs,
-    .job_kinds = automation_kinds,
-    .tasks = automation_tasks,
-    .housekeeping = automation_housekeeping,
-    .settings_changed = auto_settings_changed,
+	.name = "automations",
+	.perms = automation_perms,
+	.routes = auto_routes,
+	.entities = automation_entities,
+	.subscribers = automation_subs,
+	.job_kinds = automation_kinds,
+	.tasks = automation_tasks,
+	.housekeeping = automation_housekeeping,
+	.settings_changed = auto_settings_changed,
 };
