@@ -36,6 +36,18 @@ test('activity log: the weekly check\'s saved filters are one click each', async
     const ctx = await browser.newContext({ baseURL: BASE });
     const login = await ctx.request.post('/api/v1/auth/login', { data: { email: m.email, password: m.password } });
     expect(login.status()).toBe(200);
+    // The member's notification of the new address tells the time in the
+    // member's own zone, not in UTC.
+    const { csrf_token: mcsrf } = await login.json();
+    const tz = await ctx.request.patch('/api/v1/auth/me/localization', { headers: { 'X-CSRF-Token': mcsrf },
+      data: { timezone: 'Europe/Bucharest' } });
+    expect(tz.status()).toBe(200);
+    const mpage = await ctx.newPage();
+    await mpage.goto('/admin/notifications');
+    const told = mpage.getByText(/signed in to from an address it was not used from before/).first();
+    await expect(told).toBeVisible();
+    expect(await told.innerText()).toMatch(/\(127\.0\.0\.1, \d\d\/\d\d\/\d{4} \d\d:\d\d [^)]+\)/);
+    expect(await told.innerText()).not.toContain('UTC');
     await ctx.close();
 
     // Three deletions by the administrator: a burst.

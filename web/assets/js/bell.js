@@ -27,13 +27,15 @@ export function refreshBell() {
 /**
  * The title and body of notification n in the member's language: a message
  * the server named ({key, params}) from notifications.msg.<key>.title and
- * .body, a param whose name ends in "_t" translated first; else, or for a
- * key this catalogue lacks, the English text the server stored.
+ * .body, a param whose name ends in "_t" translated first, and {at} the
+ * notification's own time in the member's zone; else, or for a key this
+ * catalogue lacks, the English text the server stored.
  */
 export function noticeText(n) {
   const m = n && n.message;
   if (!m || typeof m.key !== 'string') return { title: n.title, body: n.body };
-  const params = {};
+  const when = new Date(n.created_at);
+  const params = { at: Number.isNaN(when.getTime()) ? '' : formatDateTime(when) };
   for (const [k, v] of Object.entries(m.params || {})) params[k] = k.endsWith('_t') ? t(String(v)) : v;
   const base = `notifications.msg.${m.key}`;
   return {
