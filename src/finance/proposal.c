@@ -429,9 +429,15 @@ static void convert_reply(struct req *r, const struct write_op *op)
 static int proposal_h_invoice(struct req *r)
 {
 	struct convert x = {NULL};
-	struct write_op op = {WRITE_UPDATE,  "proposal", "/api/v1/proposals",
-			      false,	     true,	 proposal_load,
-			      convert_apply, &x,	 convert_reply};
+	struct write_op op = {.kind = WRITE_UPDATE,
+			      .entity = "proposal",
+			      .location = "/api/v1/proposals",
+			      .if_match_optional = true,
+			      .load = proposal_load,
+			      .apply = convert_apply,
+			      .ctx = &x,
+			      .reply = convert_reply,
+			      .idempotent = true};
 	int rc = write_run(r, &op);
 	json_decref(x.invoice);
 	return rc;

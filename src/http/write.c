@@ -262,6 +262,15 @@ static int key_check(struct req *r, const char *key)
 	return 0;
 }
 
+/* The value of response header name the handler set, or NULL. */
+static const char *out_header(const struct req *r, const char *name)
+{
+	for (int i = 0; i < r->nhdr; i++)
+		if (!strcasecmp(r->hdr[i].name, name))
+			return r->hdr[i].value;
+	return NULL;
+}
+
 /* The hash of the request body, for idempotent replays. */
 static void body_hash(struct req *r, char out[65])
 {
@@ -289,7 +298,7 @@ static int key_replay(struct req *r, const char *key, const char *hash)
 	db_bind_text(st, 4, day_ago);
 	int rc = db_step(st);
 	if (rc == 1) {
-		if (strcmp(db_col_text(st, 0), r->route->path) ||
+		if (strcmp(db_col_text(st, 0), r->path) ||
 		    strcmp(db_col_text(st, 1), hash)) {
 			db_reset(st);
 			return atr_fail(&r->err, ATR_E_CONFLICT,
@@ -343,7 +352,7 @@ static int key_store(struct req *r, const char *key, const char *hash,
 		db_bind_int(st, 1, r->who.org_id);
 		db_bind_int(st, 2, r->who.staff_id);
 		db_bind_text(st, 3, key);
-		db_bind_text(st, 4, r->route->path);
+		db_bind_text(st, 4, r->path);
 		db_bind_text(st, 5, hash);
 		db_bind_int(st, 6, r->status);
 		db_bind_text(st, 7, resp);
@@ -377,9 +386,10 @@ static int failed(struct req *r)
 
 int write_run(struct req *r, const struct write_op *op)
 {
-	const char *key = op->kind == WRITE_CREATE
-				  ? req_header(r, "Idempotency-Key")
-				  : NULL;
+	const char *key =
+	    op->kind == WRITE_CREATE || (op->idempotent && op->reply)
+		? req_header(r, "Idempotency-Key")
+		: NULL;
 	if (key && key_check(r, key) < 0)
 		return -1;
 	int64_t want = -1;
@@ -470,6 +480,12 @@ int write_run(struct req *r, const struct write_op *op)
 		if (key && key_store(r, key, hash, loc) < 0)
 			goto out;
 		req_add_header(r, "Location", loc);
+	} else if (op->kind == WRITE_UPDATE && key) {
+		/* The reply is what a repeat of the key answers: kept with
+		 * it, in the transaction. */
+		op->reply(r, op);
+		if (key_store(r, key, hash, out_header(r, "Location")) < 0)
+			goto out;
 	} else if (op->kind == WRITE_UPDATE) {
 		req_json(r, 200, json_incref(after));
 	}
@@ -479,9 +495,10 @@ int write_run(struct req *r, const struct write_op *op)
 	}
 	if (op->kind == WRITE_DELETE)
 		r->status = 204;
-	else if (op->kind == WRITE_UPDATE && op->reply)
-		op->reply(r, op);
-	else
+	else if (op->kind == WRITE_UPDATE && op->reply) {
+		if (!key) /* else set before the key was stored */
+			op->reply(r, op);
+	} else
 		set_etag(r, after);
 	rc = 0;
 out:

@@ -64,6 +64,10 @@ struct write_op {
 	 * its value) or keys of its own bookkeeping that are no change. */
 	void (*diff_edit)(struct req *r, const struct write_op *op,
 			  json_t *diff);
+	/* Update with a reply: an action that makes another record (a
+	 * proposal converted to an invoice) takes Idempotency-Key like a
+	 * create; a repeat within a day answers the first reply. */
+	bool idempotent;
 };
 
 /* Runs op as one transaction and sets r's response. 0, or -1 with r->err

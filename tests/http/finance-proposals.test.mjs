@@ -295,6 +295,33 @@ describe('proposals', () => {
       assert.equal(is.status, 200, is.text);
     });
 
+    it('takes an Idempotency-Key: a repeat answers the same invoice, never a second one; another proposal or body is 409', async () => {
+      const key = uniq('convert-');
+      const conv = (p, body = { due_date: day(10) }, k = key) => admin.req('POST', CONVERT, { params: { id: p.id }, body, headers: { 'Idempotency-Key': k } });
+      const p = await add();
+      const first = await conv(p);
+      assert.equal(first.status, 201, first.text);
+      assert.equal(first.headers.get('idempotent-replayed'), null);
+      // the answer was lost: the client sends it again with the same key
+      const again = await conv(p);
+      assert.equal(again.status, 201, again.text);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.deepEqual(again.body, first.body);
+      assert.equal(again.headers.get('location'), `/api/v1/invoices/${first.body.id}`);
+      assert.equal(again.headers.get('etag'), first.headers.get('etag'));
+      const made = await admin.req('GET', '/api/v1/activity', { query: { entity: 'invoice', entity_id: first.body.id } });
+      assert.deepEqual(made.body.data.map((x) => x.action), ['create']);
+      assert.equal((await get(p.id)).invoice_id, first.body.id);
+      // the same key for another proposal, or another body: refused, nothing made
+      const other = await add();
+      assertProblem(await conv(other), 409);
+      assert.equal((await get(other.id)).invoice_id, null);
+      assertProblem(await conv(p, { due_date: day(11) }), 409);
+      // without a key a second conversion is refused as before
+      assertProblem(await act(CONVERT, p), 409);
+      assertProblem(await conv(p, undefined, 'x'.repeat(201)), 400);
+    });
+
     it('a draft converts too; what the invoice refuses is named and nothing is written', async () => {
       assertFieldErrors(await act(CONVERT, await add({ lines: [] })), { lines: 'required' });
       const p = await add();
