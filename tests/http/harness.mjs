@@ -107,7 +107,9 @@ function mustRun(args, opts) {
  * Servers that start without staff (the setup tests, which read migrate's
  * output) or under a command prefix run migrate themselves, and so do the
  * tests about migrate. SQLite: a file beside the binary, named by the
- * binary's identity (a rebuild makes a new one and removes the old);
+ * binary's identity (a rebuild makes a new one and removes the old), or
+ * in the temporary directory when the binary's is not writable (an
+ * installed /usr/bin/atrium);
  * PostgreSQL: a database of the test cluster, copied by CREATE DATABASE
  * ... TEMPLATE. Both are made under a private name and renamed into place,
  * so parallel test processes never copy a half-made one.
@@ -121,8 +123,20 @@ function templateEnv() {
   return { ATRIUM_MASTER_KEY: randomBytes(32).toString('hex') };
 }
 
-function sqliteTemplate() {
+/* Where the SQLite template lives: beside the binary, else in the
+ * temporary directory. */
+function templateDir() {
   const dir = path.dirname(BIN);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return dir;
+  } catch {
+    return os.tmpdir();
+  }
+}
+
+function sqliteTemplate() {
+  const dir = templateDir();
   const name = `test-template-${templateId()}.db`;
   const file = path.join(dir, name);
   if (fs.existsSync(file)) return file;
