@@ -4,8 +4,9 @@
 -- (src/auth/api_token.c: at its first request of a minute, then whenever
 -- it has used an eighth of what the minute had left) and reads the total
 -- back in the same statement. Rows older than ten minutes are removed by
--- housekeeping.
-CREATE TABLE api_token_window (
+-- housekeeping. IF NOT EXISTS: the newest migration may run again (an
+-- operator who cleared its row; tests/http/operator-mistakes).
+CREATE TABLE IF NOT EXISTS api_token_window (
 	token_id BIGINT NOT NULL REFERENCES api_token(id) ON DELETE CASCADE,
 	window_start TEXT NOT NULL,
 	requests BIGINT NOT NULL,
