@@ -20,9 +20,9 @@
  * headers), and, under pressure, the oldest idle connections are closed
  * (http/conntrack.h).
  *
- * The listening socket is ours: bind() tells a port in use apart from
- * other failures, and SO_REUSEPORT (sharing the port with another process)
- * is set only when reuse_port asks for it.
+ * The listening socket is ours (http/listen.h): bind() tells a port in
+ * use apart from other failures, and SO_REUSEPORT (sharing the port with
+ * another process) is set only when reuse_port asks for it.
  *
  * Per request we keep a small state: the raw URI (for the query string,
  * captured by the URI log callback before MHD splits it), the body and
@@ -53,6 +53,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "http/conntrack.h"
+#include "http/listen.h"
 #include "http/metrics.h"
 #include "http/pipeline.h"
 #include "http/server.h"
@@ -662,90 +663,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	fprintf(stderr, "http: %s\n", msg);
 }
 
-static int parse_listen(const char *listen, struct sockaddr_in *sa)
-{
-	char host[64];
-	const char *colon = strrchr(listen, ':');
-	if (!colon || (size_t)(colon - listen) >= sizeof host)
-		return -1;
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = 0;
-	int64_t port;
-	if (atr_parse_i64(colon + 1, &port) < 0 || port < 0 || port > 65535)
-		return -1;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	if (!*host || strcmp(host, "localhost") == 0)
-		atr_strlcpy(host, "127.0.0.1", sizeof host);
-	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return -1;
-	return 0;
-}
-
-/* Binds and listens on sa; the fd, or -1 with one line in err. */
-static int listen_on(const struct sockaddr_in *sa, const struct config *cfg,
-		     struct atr_err *err)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			0);
-	int one = 1;
-	if (fd < 0)
-		return atr_fail(err, ATR_E_UNAVAILABLE,
-				"cannot listen on %s: %s", cfg->listen,
-				strerror(errno));
-	/* SO_REUSEADDR lets a restart bind while old connections linger in
-	 * TIME_WAIT; on Linux it never lets two processes listen at once.
-	 * SO_REUSEPORT would, so it is set only on request. */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (cfg->reuse_port &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
-		goto fail;
-	if (bind(fd, (const struct sockaddr *)sa, sizeof *sa) < 0) {
-		if (errno == EADDRINUSE) {
-			close(fd);
-			return atr_fail(err, ATR_E_UNAVAILABLE,
-					"cannot listen on %s: the address is "
-					"already in use (another atrium "
-					"serve?); stop that process, or set "
-					"reuse_port = true on both to share "
-					"the port",
-					cfg->listen);
-		}
-		goto fail;
-	}
-	if (listen(fd, 511) < 0)
-		goto fail;
-	return fd;
-fail:
-	atr_fail(err, ATR_E_UNAVAILABLE, "cannot listen on %s: %s",
-		 cfg->listen, strerror(errno));
-	close(fd);
-	return -1;
-}
-
-/* Port 0 asked the kernel for a free port (tests: no window between
- * choosing a port and binding it): listen, and public_url when it was
- * derived from listen, now name the port it gave. */
-static void adopt_port(struct config *cfg, int fd)
-{
-	struct sockaddr_in got;
-	socklen_t len = sizeof got;
-	if (getsockname(fd, (struct sockaddr *)&got, &len) < 0)
-		return;
-	char *derived = xasprintf("http://%s", cfg->listen);
-	bool was_derived = !strcmp(cfg->public_url, derived);
-	free(derived);
-	char host[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &got.sin_addr, host, sizeof host);
-	free(cfg->listen);
-	cfg->listen = xasprintf("%s:%u", host, (unsigned)ntohs(got.sin_port));
-	if (was_derived) {
-		free(cfg->public_url);
-		cfg->public_url = xasprintf("http://%s", cfg->listen);
-	}
-}
-
 /* Notes which routes are answered inline and by the probe worker. */
 static void sort_routes(struct server *s)
 {
@@ -771,18 +688,9 @@ struct server *server_start(struct app *app, struct atr_err *err)
 			 "trust_proxy = true to believe their X-Forwarded-For");
 		return NULL;
 	}
-	struct sockaddr_in sa;
-	if (parse_listen(app->cfg.listen, &sa) < 0) {
-		atr_fail(err, ATR_E_INVALID,
-			 "listen: '%s' must be IPv4-address:port",
-			 app->cfg.listen);
-		return NULL;
-	}
-	int fd = listen_on(&sa, &app->cfg, err);
+	int fd = listen_socket(&app->cfg, err);
 	if (fd < 0)
 		return NULL;
-	if (sa.sin_port == 0)
-		adopt_port(&app->cfg, fd);
 	struct server *s = xcalloc(1, sizeof *s);
 	s->app = app;
 	s->proxies = proxies;
