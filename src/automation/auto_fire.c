@@ -77,14 +77,14 @@ int auto_settings_changed(struct db_conn *c, int64_t org, const char *group,
 		return atr_fail(err, ATR_E_INTERNAL, "automations: %s",
 				db_errmsg(c));
 	db_bind_int(st, 1, org);
-	json_t *todo = json_array();
+	json_t *moves = json_array();
 	int rc;
 	while ((rc = db_step(st)) == 1) {
 		json_t *t = json_loads(db_col_text(st, 1), 0, NULL);
 		char next[ATR_TIME_LEN];
 		auto_next_run(t, zone, atr_now_ms(), next);
 		json_decref(t);
-		json_array_append_new(todo,
+		json_array_append_new(moves,
 				      json_pack("{s:I,s:s}", "id",
 						(json_int_t)db_col_int(st, 0),
 						"next", next));
@@ -92,7 +92,7 @@ int auto_settings_changed(struct db_conn *c, int64_t org, const char *group,
 	db_reset(st);
 	size_t i;
 	json_t *a;
-	json_array_foreach(todo, i, a)
+	json_array_foreach(moves, i, a)
 	{
 		if (rc < 0)
 			break;
@@ -111,7 +111,7 @@ int auto_settings_changed(struct db_conn *c, int64_t org, const char *group,
 			db_reset(st);
 		}
 	}
-	json_decref(todo);
+	json_decref(moves);
 	return rc < 0 ? atr_fail(err, ATR_E_INTERNAL, "automations: %s",
 				 db_errmsg(c))
 		      : 0;
